@@ -1,0 +1,561 @@
+package livebind
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/livebind/livebind/internal/throttle"
+	"github.com/livebind/livebind/sources"
+
+	// The core sources, registered on import.
+	_ "github.com/livebind/livebind/sources/env"
+	_ "github.com/livebind/livebind/sources/file"
+)
+
+// snapshot is one published generation.
+type snapshot[T any] struct {
+	v   *T
+	gen uint64
+}
+
+// Binding keeps a struct of type T in step with its sources. Create one with
+// [Bind]. All methods are safe for concurrent use.
+type Binding[T any] struct {
+	cur     atomic.Pointer[snapshot[T]]
+	plan    *typePlan
+	fields  []*boundField
+	byPath  map[string]*boundField
+	targets []*target
+	drivers map[string]sources.Driver
+	opts    options
+	log     *slog.Logger
+
+	ctx       context.Context // cancelled by Close
+	cancel    context.CancelFunc
+	stopCtx   func() bool // unregisters the Bind context's AfterFunc
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+
+	pmu     sync.Mutex
+	pending map[*target]sources.Result
+	order   []*target
+	wake    chan struct{}
+	reloads chan reloadRequest
+
+	desired  map[*boundField]change // applier only: accepted values not yet published
+	rejected error                  // applier only: why desired values were not published
+
+	subs subscribers
+}
+
+// Bind loads every tagged field of *dst from its source, writes the values
+// into *dst and keeps watching. From then on *dst is never written again;
+// read the live values with [Binding.Get].
+//
+// Bind checks every tag first and returns all problems at once, joined
+// [*FieldError] values. It then reads every source, bounded by
+// [WithStartTimeout]: a required field whose source or key is missing, a
+// value that does not decode, a source that fails, or a Validate error fails
+// Bind. Fields whose source is missing keep their default= or the value *dst
+// already held.
+//
+// Cancelling ctx has the same effect as [Binding.Close].
+func Bind[T any](ctx context.Context, dst *T, opts ...Option) (*Binding[T], error) {
+	if dst == nil {
+		return nil, errors.New("livebind: Bind needs a non-nil pointer to a struct")
+	}
+	rt := reflect.TypeFor[T]()
+	if rt.Kind() != reflect.Struct {
+		return nil, fmt.Errorf("livebind: Bind needs a pointer to a struct, got *%s", rt)
+	}
+	o := defaultOptions()
+	for _, opt := range opts {
+		opt.apply(&o)
+	}
+	plan := planFor(rt)
+	res, err := resolveFields(plan, o.lookupEnv)
+	if err := errors.Join(plan.err, err); err != nil {
+		return nil, err
+	}
+	b := &Binding[T]{
+		plan:    plan,
+		fields:  res.fields,
+		byPath:  make(map[string]*boundField, len(res.fields)),
+		targets: res.targets,
+		drivers: map[string]sources.Driver{},
+		opts:    o,
+		log:     o.logger,
+		pending: map[*target]sources.Result{},
+		wake:    make(chan struct{}, 1),
+		reloads: make(chan reloadRequest),
+		desired: map[*boundField]change{},
+	}
+	b.subs.init(o.buffer, b.Generation)
+	for _, f := range res.fields {
+		b.byPath[f.plan.path] = f
+	}
+	b.ctx, b.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	if err := b.start(ctx, dst); err != nil {
+		b.shutdown()
+		return nil, err
+	}
+	b.stopCtx = context.AfterFunc(ctx, func() { _ = b.Close() })
+	return b, nil
+}
+
+// start opens drivers, loads every target, publishes generation 1 and starts
+// the watches and the applier.
+func (b *Binding[T]) start(ctx context.Context, dst *T) error {
+	var errs []error
+	for _, t := range b.targets {
+		d, ok := b.drivers[t.scheme.Name]
+		if !ok {
+			var err error
+			d, err = t.scheme.Open(sources.Config{
+				Logger:    b.log.With("source", t.scheme.Name),
+				LookupEnv: b.opts.lookupEnv,
+				Value:     b.opts.sourceConfig[t.scheme.Name],
+			})
+			if err != nil {
+				errs = append(errs, fmt.Errorf("livebind: open %s source: %w", t.scheme.Name, err))
+				continue
+			}
+			b.drivers[t.scheme.Name] = d
+		}
+		t.driver = d
+		if t.format != "" && t.format != formatText {
+			t.spec.Check = t.check
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+
+	loadCtx, cancel := context.WithTimeout(ctx, b.opts.startTimeout)
+	defer cancel()
+	results := readAll(loadCtx, b.targets)
+
+	snap := new(T)
+	*snap = *dst
+	rv := reflect.ValueOf(snap).Elem()
+	for i, t := range b.targets {
+		for _, c := range t.observe(results[i]) {
+			switch c.kind {
+			case Error:
+				errs = append(errs, c.err)
+			case Updated, Added:
+				rv.FieldByIndex(c.f.plan.index).Set(c.val)
+			}
+		}
+		if !t.present && t.failing == nil {
+			for _, f := range t.fields {
+				switch {
+				case f.required:
+					errs = append(errs, t.fieldErr(f, ErrRequired, errors.New("source is missing")))
+				case f.hasDefault:
+					rv.FieldByIndex(f.plan.index).Set(f.def)
+				}
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	if v, ok := any(snap).(validator); ok {
+		if err := v.Validate(); err != nil {
+			return fmt.Errorf("livebind: initial configuration: %w: %w", ErrValidation, err)
+		}
+	}
+	out := reflect.ValueOf(dst).Elem()
+	out.Set(rv)
+	for _, f := range b.fields {
+		fv := out.FieldByIndex(f.plan.index)
+		fv.Set(deepCopy(fv))
+	}
+	b.cur.Store(&snapshot[T]{v: snap, gen: 1})
+
+	for i, t := range b.targets {
+		if err := b.watch(t, results[i]); err != nil {
+			errs = append(errs, &FieldError{Field: t.fields[0].plan.path, Source: t.String(), Err: fmt.Errorf("%w: %w", ErrSource, err)})
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	b.wg.Add(1)
+	go b.applier()
+	return nil
+}
+
+// readAll reads every target concurrently, at most 8 at a time.
+func readAll(ctx context.Context, targets []*target) []sources.Result {
+	results := make([]sources.Result, len(targets))
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			results[i] = t.driver.Read(ctx, &t.spec)
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+// watch starts the driver's watch for t, behind a gate when livebind itself
+// must debounce or throttle.
+func (b *Binding[T]) watch(t *target, last sources.Result) error {
+	deliver := func(r sources.Result) { b.enqueue(t, r) }
+	gc := throttle.Config{Every: t.throttle, Burst: t.burst}
+	if !t.scheme.NativeDebounce {
+		gc.Debounce, gc.MaxWait = t.spec.Debounce, t.spec.MaxWait
+	}
+	emit := deliver
+	if gc != (throttle.Config{}) {
+		t.gate = throttle.New(gc, deliver)
+		emit = t.gate.Push
+	}
+	stop, err := t.driver.Watch(&t.spec, last, func(r sources.Result) {
+		t.emits.Add(1)
+		emit(r)
+	})
+	if err != nil {
+		return err
+	}
+	t.stop = stop
+	return nil
+}
+
+// enqueue records the latest result of t for the applier; results that the
+// applier has not taken yet are replaced, so a burst costs one generation.
+func (b *Binding[T]) enqueue(t *target, r sources.Result) {
+	b.pmu.Lock()
+	if _, queued := b.pending[t]; !queued {
+		b.order = append(b.order, t)
+	}
+	b.pending[t] = r
+	b.pmu.Unlock()
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+}
+
+// reloadRequest asks the applier to apply freshly read results.
+type reloadRequest struct {
+	targets []*target
+	results []sources.Result
+	emits   []uint64
+	done    chan error
+}
+
+// applier is the only writer of snapshots.
+func (b *Binding[T]) applier() {
+	defer b.wg.Done()
+	for {
+		select {
+		case <-b.ctx.Done():
+			return
+		case <-b.wake:
+			b.applyPending()
+		case req := <-b.reloads:
+			b.applyPending()
+			var changes []change
+			for i, t := range req.targets {
+				if t.emits.Load() != req.emits[i] {
+					continue // the watch reported something newer meanwhile
+				}
+				changes = append(changes, t.observe(req.results[i])...)
+			}
+			_ = b.apply(changes)
+			req.done <- b.currentErrors()
+		}
+	}
+}
+
+// currentErrors reports every target that is failing now and a validation
+// error that keeps accepted values from being published.
+func (b *Binding[T]) currentErrors() error {
+	var errs []error
+	for _, t := range b.targets {
+		if t.failing == nil {
+			continue
+		}
+		sentinel := ErrSource
+		if errors.Is(t.failing, ErrEmpty) || errors.As(t.failing, new(*checkError)) {
+			sentinel = ErrDecode
+		}
+		var fe *FieldError
+		if errors.As(t.failing, &fe) {
+			errs = append(errs, fe)
+			continue
+		}
+		errs = append(errs, t.fieldErr(t.fields[0], sentinel, t.failing))
+	}
+	if len(b.desired) > 0 && b.rejected != nil {
+		errs = append(errs, b.rejected)
+	}
+	return errors.Join(errs...)
+}
+
+// applyPending takes every queued result and applies them as one generation.
+func (b *Binding[T]) applyPending() {
+	b.pmu.Lock()
+	order := b.order
+	results := make([]sources.Result, len(order))
+	for i, t := range order {
+		results[i] = b.pending[t]
+		delete(b.pending, t)
+	}
+	b.order = nil
+	b.pmu.Unlock()
+	var changes []change
+	for i, t := range order {
+		changes = append(changes, t.observe(results[i])...)
+	}
+	_ = b.apply(changes)
+}
+
+// apply builds, validates and publishes one generation from changes, then
+// hands the updates to subscribers. It returns the errors it reported.
+func (b *Binding[T]) apply(changes []change) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	cur := b.cur.Load()
+	now := time.Now()
+	var notes []event // Error and Removed updates that change no value
+	var errs []error
+	newValues := false
+	for _, c := range changes {
+		switch c.kind {
+		case Updated, Added:
+			b.desired[c.f] = c
+			newValues = true
+		case Removed:
+			delete(b.desired, c.f)
+			v := reflect.ValueOf(cur.v).Elem().FieldByIndex(c.f.plan.index).Interface()
+			notes = append(notes, b.event(c.f, Removed, v, v, nil))
+		case Error:
+			delete(b.desired, c.f)
+			v := reflect.ValueOf(cur.v).Elem().FieldByIndex(c.f.plan.index).Interface()
+			notes = append(notes, b.event(c.f, Error, v, v, c.err))
+			errs = append(errs, c.err)
+		}
+	}
+
+	var values []event
+	gen := cur.gen
+	// Values rejected by Validate earlier stay desired and are tried again
+	// with the next new value, so related edits to several sources converge.
+	if newValues {
+		next := new(T)
+		*next = *cur.v
+		rv := reflect.ValueOf(next).Elem()
+		for _, f := range b.fields { // field order keeps updates deterministic
+			c, ok := b.desired[f]
+			if !ok {
+				continue
+			}
+			fv := rv.FieldByIndex(f.plan.index)
+			if c.kind == Updated && reflect.DeepEqual(fv.Interface(), c.val.Interface()) {
+				delete(b.desired, f) // a no-op: same value
+				continue
+			}
+			values = append(values, b.event(f, c.kind, fv.Interface(), c.val.Interface(), nil))
+			fv.Set(c.val)
+		}
+		if len(values) > 0 {
+			var verr error
+			if v, ok := any(next).(validator); ok {
+				verr = v.Validate()
+			}
+			if verr != nil {
+				b.rejected = fmt.Errorf("livebind: %w: %w", ErrValidation, verr)
+				for _, ev := range values {
+					f := b.byPath[ev.u.Field]
+					err := &FieldError{Field: f.plan.path, Source: f.target.String(), Key: f.key, Err: fmt.Errorf("%w: %w", ErrValidation, verr)}
+					notes = append(notes, b.event(f, Error, ev.old, ev.old, err))
+					errs = append(errs, err)
+				}
+				values = nil // the candidate values stay desired and are retried with the next change
+			} else {
+				b.rejected = nil
+				gen++
+				b.cur.Store(&snapshot[T]{v: next, gen: gen})
+				for _, ev := range values {
+					delete(b.desired, b.byPath[ev.u.Field])
+				}
+			}
+		}
+	}
+	all := append(values, notes...)
+	for i := range all {
+		all[i].u.Gen, all[i].u.Time = gen, now
+		b.logUpdate(all[i].u)
+	}
+	b.subs.publish(all)
+	return errors.Join(errs...)
+}
+
+// event builds the update for f with raw values kept for typed watchers.
+func (b *Binding[T]) event(f *boundField, kind Kind, old, new any, err error) event {
+	u := Update{Kind: kind, Field: f.plan.path, Source: f.target.String(), Old: old, New: new, Err: err, Secret: f.secret}
+	if f.secret {
+		u.Old, u.New = Redacted{}, Redacted{}
+	}
+	return event{u: u, f: f, old: old, new: new}
+}
+
+func (b *Binding[T]) logUpdate(u Update) {
+	if u.Kind == Error {
+		b.log.Warn("livebind: update failed", "update", u)
+		return
+	}
+	b.log.Debug("livebind: update applied", "update", u)
+}
+
+// Get returns the current snapshot. It never blocks and never allocates. The
+// snapshot is shared and immutable: read it, do not modify it. Two calls may
+// return different generations; keep one pointer to read fields consistently.
+func (b *Binding[T]) Get() *T { return b.cur.Load().v }
+
+// Generation returns the number of the current snapshot, 1 after Bind.
+func (b *Binding[T]) Generation() uint64 { return b.cur.Load().gen }
+
+// Reload reads every source again now and applies what changed as one
+// generation, bypassing debounce and throttle. It then returns nil if every
+// source is healthy and every accepted value is published; otherwise the
+// current problems (also delivered as Error updates), joined. It returns
+// ctx's error if ctx ends first, and [ErrClosed] after Close.
+func (b *Binding[T]) Reload(ctx context.Context) error {
+	if b.ctx.Err() != nil {
+		return ErrClosed
+	}
+	req := reloadRequest{targets: b.targets, emits: make([]uint64, len(b.targets)), done: make(chan error, 1)}
+	for i, t := range b.targets {
+		req.emits[i] = t.emits.Load()
+	}
+	req.results = readAll(ctx, b.targets)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case b.reloads <- req:
+	case <-b.ctx.Done():
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-req.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close stops every watch and goroutine of the binding and waits for them,
+// including running callbacks; undelivered updates are discarded and the
+// [Binding.Updates] channel is closed. Get keeps returning the last
+// snapshot. Close is idempotent and safe to call concurrently; do not call
+// it from an OnChange callback (it would wait for itself): cancel the Bind
+// context there instead.
+func (b *Binding[T]) Close() error {
+	b.closeOnce.Do(func() {
+		if b.stopCtx != nil {
+			b.stopCtx()
+		}
+		b.closeErr = b.shutdown()
+	})
+	return b.closeErr
+}
+
+// shutdown stops everything started so far, in dependency order.
+func (b *Binding[T]) shutdown() error {
+	b.cancel()
+	for _, t := range b.targets {
+		if t.stop != nil {
+			t.stop()
+		}
+		if t.gate != nil {
+			t.gate.Stop()
+		}
+	}
+	var errs []error
+	for name, d := range b.drivers {
+		if err := d.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("livebind: close %s source: %w", name, err))
+		}
+	}
+	b.wg.Wait()
+	b.subs.close()
+	return errors.Join(errs...)
+}
+
+// deepCopy returns a copy of v that shares no maps, slices or pointers with
+// it, so *dst and the first snapshot are independent.
+func deepCopy(v reflect.Value) reflect.Value {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return v
+		}
+		p := reflect.New(v.Type().Elem())
+		p.Elem().Set(deepCopy(v.Elem()))
+		return p
+	case reflect.Slice:
+		if v.IsNil() {
+			return v
+		}
+		s := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		for i := range v.Len() {
+			s.Index(i).Set(deepCopy(v.Index(i)))
+		}
+		return s
+	case reflect.Map:
+		if v.IsNil() {
+			return v
+		}
+		m := reflect.MakeMapWithSize(v.Type(), v.Len())
+		iter := v.MapRange()
+		for iter.Next() {
+			m.SetMapIndex(iter.Key(), deepCopy(iter.Value()))
+		}
+		return m
+	case reflect.Array:
+		a := reflect.New(v.Type()).Elem()
+		for i := range v.Len() {
+			a.Index(i).Set(deepCopy(v.Index(i)))
+		}
+		return a
+	case reflect.Struct:
+		s := reflect.New(v.Type()).Elem()
+		s.Set(v)
+		for i := range v.NumField() {
+			if s.Field(i).CanSet() {
+				s.Field(i).Set(deepCopy(v.Field(i)))
+			}
+		}
+		return s
+	case reflect.Interface:
+		if v.IsNil() {
+			return v
+		}
+		c := deepCopy(v.Elem())
+		i := reflect.New(v.Type()).Elem()
+		i.Set(c)
+		return i
+	}
+	return v
+}

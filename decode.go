@@ -1,0 +1,233 @@
+package livebind
+
+import (
+	"bytes"
+	"encoding"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+	"github.com/go-viper/mapstructure/v2"
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// The document formats livebind decodes.
+const (
+	formatTOML = "toml"
+	formatYAML = "yaml"
+	formatJSON = "json"
+	formatText = "text"
+)
+
+// validFormat reports whether f names a supported format.
+func validFormat(f string) bool {
+	switch f {
+	case formatTOML, formatYAML, formatJSON, formatText:
+		return true
+	}
+	return false
+}
+
+// formatFromName infers a format from a location's extension; "" if unknown.
+func formatFromName(name string) string {
+	switch strings.ToLower(path.Ext(name)) {
+	case ".toml":
+		return formatTOML
+	case ".yaml", ".yml":
+		return formatYAML
+	case ".json":
+		return formatJSON
+	case ".txt", ".text":
+		return formatText
+	}
+	return ""
+}
+
+// formatFromMedia maps a media type (from a source such as HTTP) to a format.
+func formatFromMedia(mt string) string {
+	mt, _, _ = strings.Cut(mt, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	switch {
+	case mt == "application/toml":
+		return formatTOML
+	case mt == "application/yaml", mt == "application/x-yaml", mt == "text/yaml", mt == "text/x-yaml":
+		return formatYAML
+	case mt == "application/json", strings.HasSuffix(mt, "+json"):
+		return formatJSON
+	case mt == "text/plain":
+		return formatText
+	}
+	return mt // already a format name, or unknown
+}
+
+// parseDoc parses a whole document into a generic tree: map[string]any for
+// tables, []any, and scalars. Text documents become one string without the
+// final line ending. Structured documents that hold nothing (empty, blank or
+// only comments) are an ErrEmpty error, never an empty configuration.
+func parseDoc(format string, data []byte) (any, error) {
+	if format == formatText {
+		return string(trimEOL(data)), nil
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, ErrEmpty
+	}
+	var doc any
+	switch format {
+	case formatTOML:
+		var m map[string]any
+		if err := toml.Unmarshal(data, &m); err != nil {
+			return nil, err
+		}
+		doc = m
+	case formatYAML:
+		if err := yaml.Unmarshal(data, &doc); err != nil {
+			return nil, err
+		}
+	case formatJSON:
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		if err := dec.Decode(&doc); err != nil {
+			return nil, err
+		}
+		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+			return nil, errors.New("unexpected data after the JSON value")
+		}
+	default:
+		return nil, fmt.Errorf("unknown format %q", format)
+	}
+	if doc == nil {
+		return nil, ErrEmpty
+	}
+	return doc, nil
+}
+
+// trimEOL removes one final "\n" or "\r\n", as `echo value > file` adds one.
+func trimEOL(b []byte) []byte {
+	b = bytes.TrimSuffix(b, []byte("\n"))
+	return bytes.TrimSuffix(b, []byte("\r"))
+}
+
+// splitKey splits a key= path on dots; "" selects the whole document.
+func splitKey(key string) []string {
+	if key == "" {
+		return nil
+	}
+	return strings.Split(key, ".")
+}
+
+// selectKey walks a parsed document along path. Map keys match exactly;
+// list elements are selected by decimal index.
+func selectKey(doc any, keyPath []string) (any, bool) {
+	cur := doc
+	for _, k := range keyPath {
+		switch v := cur.(type) {
+		case map[string]any:
+			next, ok := v[k]
+			if !ok {
+				return nil, false
+			}
+			cur = next
+		case map[any]any:
+			next, ok := v[k]
+			if !ok {
+				return nil, false
+			}
+			cur = next
+		case []any:
+			i, err := strconv.Atoi(k)
+			if err != nil || i < 0 || i >= len(v) {
+				return nil, false
+			}
+			cur = v[i]
+		case []map[string]any: // TOML arrays of tables
+			i, err := strconv.Atoi(k)
+			if err != nil || i < 0 || i >= len(v) {
+				return nil, false
+			}
+			cur = v[i]
+		default:
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+var (
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+	bytesType           = reflect.TypeFor[[]byte]()
+)
+
+// decodeValue converts a value selected from a document into a new value of
+// type typ. Structured formats match struct fields by the format's own tag
+// (toml, yaml, json), then by a mapstructure tag, then by name ignoring case.
+// Text values (env variables, text files, default=) also convert from strings
+// to numbers, booleans and comma-separated slices.
+func decodeValue(v any, typ reflect.Type, format string) (reflect.Value, error) {
+	out := reflect.New(typ)
+	if s, ok := v.(string); ok && format == formatText {
+		switch {
+		case typ.Kind() == reflect.String && !reflect.PointerTo(typ).Implements(textUnmarshalerType):
+			out.Elem().SetString(s)
+			return out.Elem(), nil
+		case typ == bytesType:
+			out.Elem().SetBytes([]byte(s))
+			return out.Elem(), nil
+		}
+	}
+	hooks := []mapstructure.DecodeHookFunc{
+		mapstructure.TextUnmarshallerHookFunc(),
+		mapstructure.StringToTimeDurationHookFunc(),
+	}
+	if format == formatText {
+		hooks = append(hooks,
+			stringToSliceHook,
+			mapstructure.StringToBasicTypeHookFunc(),
+		)
+	}
+	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
+		Result:     out.Interface(),
+		TagName:    format + ",mapstructure",
+		DecodeHook: mapstructure.ComposeDecodeHookFunc(hooks...),
+		ZeroFields: true,
+		Squash:     true,
+	})
+	if err != nil {
+		return reflect.Value{}, err
+	}
+	if err := dec.Decode(v); err != nil {
+		return reflect.Value{}, err
+	}
+	return out.Elem(), nil
+}
+
+// stringToSliceHook splits a text value on commas into any slice type
+// except []byte, trimming spaces around elements; "" is an empty slice.
+func stringToSliceHook(from, to reflect.Type, data any) (any, error) {
+	if from.Kind() != reflect.String || to.Kind() != reflect.Slice || to == bytesType {
+		return data, nil
+	}
+	s := strings.TrimSpace(data.(string))
+	if s == "" {
+		return []string{}, nil
+	}
+	parts := strings.Split(s, ",")
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	return parts, nil
+}
+
+// secretSafe replaces err by a message that cannot quote the value, for
+// secret fields: parsers and converters put offending input in messages.
+func secretSafe(err error, secret bool, format string, typ reflect.Type) error {
+	if !secret || err == nil || errors.Is(err, ErrEmpty) {
+		return err
+	}
+	return fmt.Errorf("%s value does not decode into %s (details hidden: the field is secret)", format, typ)
+}

@@ -1,0 +1,152 @@
+package livebind
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+type decodeServer struct {
+	Host    string        `toml:"host" yaml:"host" json:"host"`
+	Port    int           `toml:"port" yaml:"port" json:"port"`
+	Timeout time.Duration `toml:"timeout" yaml:"timeout" json:"timeout"`
+	Addr    netip.Addr    `toml:"addr" yaml:"addr" json:"addr"`
+	Tags    []string      `toml:"tags" yaml:"tags" json:"tags"`
+}
+
+func TestDecodeFormats(t *testing.T) {
+	t.Parallel()
+	want := decodeServer{Host: "db", Port: 5432, Timeout: 3 * time.Second, Addr: netip.MustParseAddr("10.0.0.1"), Tags: []string{"a", "b"}}
+	docs := map[string]string{
+		formatTOML: "[server]\nhost = \"db\"\nport = 5432\ntimeout = \"3s\"\naddr = \"10.0.0.1\"\ntags = [\"a\", \"b\"]\n",
+		formatYAML: "server:\n  host: db\n  port: 5432\n  timeout: 3s\n  addr: 10.0.0.1\n  tags: [a, b]\n",
+		formatJSON: `{"server": {"host": "db", "port": 5432, "timeout": "3s", "addr": "10.0.0.1", "tags": ["a", "b"]}}`,
+	}
+	for format, doc := range docs {
+		t.Run(format, func(t *testing.T) {
+			t.Parallel()
+			tree, err := parseDoc(format, []byte(doc))
+			require.NoError(t, err)
+			v, ok := selectKey(tree, splitKey("server"))
+			require.True(t, ok)
+			got, err := decodeValue(v, reflect.TypeFor[decodeServer](), format)
+			require.NoError(t, err)
+			assert.Equal(t, want, got.Interface())
+
+			port, ok := selectKey(tree, splitKey("server.port"))
+			require.True(t, ok)
+			p, err := decodeValue(port, reflect.TypeFor[int](), format)
+			require.NoError(t, err)
+			assert.Equal(t, 5432, p.Interface())
+
+			tag, ok := selectKey(tree, splitKey("server.tags.1"))
+			require.True(t, ok)
+			assert.Equal(t, "b", tag)
+			_, ok = selectKey(tree, splitKey("server.nope"))
+			assert.False(t, ok)
+		})
+	}
+}
+
+func TestDecodeText(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   string
+		typ  reflect.Type
+		want any
+	}{
+		{name: "string/keeps-spaces", in: " a b ", typ: reflect.TypeFor[string](), want: " a b "},
+		{name: "int", in: "42", typ: reflect.TypeFor[int](), want: 42},
+		{name: "bool", in: "true", typ: reflect.TypeFor[bool](), want: true},
+		{name: "float", in: "1.5", typ: reflect.TypeFor[float64](), want: 1.5},
+		{name: "duration", in: "250ms", typ: reflect.TypeFor[time.Duration](), want: 250 * time.Millisecond},
+		{name: "slice/strings", in: "a,b,c", typ: reflect.TypeFor[[]string](), want: []string{"a", "b", "c"}},
+		{name: "slice/ints", in: "1, 2,3", typ: reflect.TypeFor[[]int](), want: []int{1, 2, 3}},
+		{name: "slice/empty", in: "", typ: reflect.TypeFor[[]string](), want: []string{}},
+		{name: "text-unmarshaler", in: "127.0.0.1", typ: reflect.TypeFor[netip.Addr](), want: netip.MustParseAddr("127.0.0.1")},
+		{name: "bytes", in: "raw", typ: reflect.TypeFor[[]byte](), want: []byte("raw")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			doc, err := parseDoc(formatText, []byte(tt.in+"\n"))
+			require.NoError(t, err)
+			got, err := decodeValue(doc, tt.typ, formatText)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got.Interface())
+		})
+	}
+}
+
+func TestDecodeBadInput(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, format, doc string
+		typ               reflect.Type
+		wantEmpty         bool // ErrEmpty rather than a parse/convert error
+	}{
+		{name: "toml/syntax", format: formatTOML, doc: "a = ", typ: reflect.TypeFor[map[string]any]()},
+		{name: "toml/empty", format: formatTOML, doc: "", typ: reflect.TypeFor[map[string]any](), wantEmpty: true},
+		{name: "yaml/comments-only", format: formatYAML, doc: "# nothing\n", typ: reflect.TypeFor[map[string]any](), wantEmpty: true},
+		{name: "yaml/blank", format: formatYAML, doc: " \n\n", typ: reflect.TypeFor[map[string]any](), wantEmpty: true},
+		{name: "json/trailing", format: formatJSON, doc: `{"a":1} {"b":2}`, typ: reflect.TypeFor[map[string]any]()},
+		{name: "json/truncated", format: formatJSON, doc: `{"a":`, typ: reflect.TypeFor[map[string]any]()},
+		{name: "text/not-an-int", format: formatText, doc: "forty-two", typ: reflect.TypeFor[int]()},
+		{name: "text/into-struct", format: formatText, doc: "x", typ: reflect.TypeFor[decodeServer]()},
+		{name: "json/string-into-int", format: formatJSON, doc: `"x"`, typ: reflect.TypeFor[int]()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			doc, err := parseDoc(tt.format, []byte(tt.doc))
+			if err == nil {
+				_, err = decodeValue(doc, tt.typ, tt.format)
+			}
+			require.Error(t, err)
+			assert.Equal(t, tt.wantEmpty, errors.Is(err, ErrEmpty), "ErrEmpty: %v", err)
+		})
+	}
+}
+
+func TestSecretSafeHidesValues(t *testing.T) {
+	t.Parallel()
+	// Parsers and converters may quote offending input (yaml.v3 does for
+	// type errors: "cannot unmarshal !!str `...`").
+	err := fmt.Errorf("cannot unmarshal !!str `s3cr3t-value-xyz` into int")
+	safe := secretSafe(err, true, formatTOML, reflect.TypeFor[string]())
+	assert.NotContains(t, safe.Error(), "s3cr3t")
+	assert.Equal(t, err, secretSafe(err, false, formatTOML, reflect.TypeFor[string]()))
+}
+
+// FuzzParseDoc checks that no document makes a parser, key selection or
+// decoding panic.
+func FuzzParseDoc(f *testing.F) {
+	f.Add("toml", []byte("[a]\nb = 1\n"))
+	f.Add("yaml", []byte("a:\n  b: [1, 2]\n"))
+	f.Add("json", []byte(`{"a": {"b": 1}}`))
+	f.Add("text", []byte("1,2,3\n"))
+	f.Add("yaml", []byte("&a [*a]"))
+	f.Fuzz(func(t *testing.T, format string, data []byte) {
+		if !validFormat(format) {
+			return
+		}
+		doc, err := parseDoc(format, data)
+		if err != nil {
+			return
+		}
+		v, ok := selectKey(doc, splitKey("a.b"))
+		if !ok {
+			v = doc
+		}
+		for _, typ := range []reflect.Type{reflect.TypeFor[int](), reflect.TypeFor[[]string](), reflect.TypeFor[decodeServer](), reflect.TypeFor[map[string]any]()} {
+			_, _ = decodeValue(v, typ, format)
+		}
+	})
+}

@@ -1,0 +1,113 @@
+package livebind
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/livebind/livebind/sources"
+)
+
+// Sentinel errors. Every error livebind returns or puts in an [Update] wraps
+// one of these where a caller may want to tell cases apart with errors.Is.
+var (
+	// ErrTag reports a malformed live tag or option: a Bind error.
+	ErrTag = errors.New("invalid live tag")
+	// ErrScheme reports a tag whose scheme no imported package registered.
+	ErrScheme = errors.New("unknown source scheme")
+	// ErrRequired reports a required field whose source or key is missing.
+	ErrRequired = errors.New("required value missing")
+	// ErrDecode reports a value that could not be parsed or converted to the
+	// field's type. The last good value is kept.
+	ErrDecode = errors.New("cannot decode value")
+	// ErrSource reports a source that could not be read or watched.
+	ErrSource = errors.New("source failed")
+	// ErrValidation reports a generation rejected by the struct's Validate
+	// method. The last good snapshot is kept.
+	ErrValidation = errors.New("validation failed")
+	// ErrDropped reports updates that a slow subscriber missed because its
+	// buffer was full. See [DroppedError].
+	ErrDropped = errors.New("updates dropped")
+	// ErrFieldType reports a typed field watch whose type parameter does not
+	// match the field's type.
+	ErrFieldType = errors.New("field type mismatch")
+	// ErrUnknownField reports a field path that names no bound field.
+	ErrUnknownField = errors.New("unknown field")
+	// ErrClosed reports a call on a closed Binding.
+	ErrClosed = errors.New("binding closed")
+	// ErrEmpty reports a source that holds zero bytes where a document was
+	// expected. It is the same value as sources.ErrEmpty.
+	ErrEmpty = sources.ErrEmpty
+	// ErrWatchLimit reports that the operating system refused another file
+	// watch (inotify limits). It is the same value as sources.ErrWatchLimit.
+	ErrWatchLimit = sources.ErrWatchLimit
+)
+
+// FieldError describes a problem with one field: a tag that does not parse,
+// a value that does not decode, a source that fails. Bind returns several of
+// them joined with errors.Join; Error updates carry one each.
+type FieldError struct {
+	// Field is the field's path in the struct, such as "DB.Password".
+	Field string
+	// Source names the source as scheme:location, or "" for tag problems
+	// found before the source is known.
+	Source string
+	// Option names the tag option at fault, if any.
+	Option string
+	// Key is the key= path inside the document, if any.
+	Key string
+	// Err is the underlying error. It never contains a secret value.
+	Err error
+}
+
+// Error formats the error as "livebind: field F (source, key K): option O: err".
+func (e *FieldError) Error() string {
+	var b strings.Builder
+	b.WriteString("livebind: field ")
+	b.WriteString(e.Field)
+	if e.Source != "" || e.Key != "" {
+		b.WriteString(" (")
+		b.WriteString(e.Source)
+		if e.Key != "" {
+			if e.Source != "" {
+				b.WriteString(", ")
+			}
+			b.WriteString("key ")
+			b.WriteString(e.Key)
+		}
+		b.WriteString(")")
+	}
+	if e.Option != "" {
+		b.WriteString(": option ")
+		b.WriteString(e.Option)
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the underlying error.
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// DroppedError is the error of the Error update a subscriber receives after
+// it fell behind and Count updates were discarded for it. It wraps
+// [ErrDropped].
+type DroppedError struct {
+	// Count is how many updates were discarded since the last delivery.
+	Count int
+}
+
+// Error reports the number of dropped updates.
+func (e *DroppedError) Error() string {
+	return fmt.Sprintf("livebind: %d updates dropped: subscriber too slow", e.Count)
+}
+
+// Unwrap returns [ErrDropped].
+func (e *DroppedError) Unwrap() error { return ErrDropped }
+
+// tagError builds a Bind-time FieldError that wraps ErrTag.
+func tagError(field, option string, err error) *FieldError {
+	return &FieldError{Field: field, Option: option, Err: fmt.Errorf("%w: %w", ErrTag, err)}
+}

@@ -1,0 +1,140 @@
+package livebind
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+)
+
+// fieldPlan is what livebind learns once about one tagged field of a type.
+type fieldPlan struct {
+	path  string       // "DB.Password"
+	index []int        // for reflect.Value.FieldByIndex
+	typ   reflect.Type // the field's type
+	tag   tagSpec
+}
+
+// typePlan is the per-type analysis, cached like encoding/json's field cache.
+type typePlan struct {
+	fields      []fieldPlan
+	hasValidate bool
+	err         error // joined *FieldError for tag problems found by type
+}
+
+var planCache sync.Map // reflect.Type -> *typePlan
+
+// validator is implemented by configuration structs that check themselves.
+type validator interface{ Validate() error }
+
+// planFor returns the cached plan for the struct type t.
+func planFor(t reflect.Type) *typePlan {
+	if p, ok := planCache.Load(t); ok {
+		return p.(*typePlan)
+	}
+	p := buildPlan(t)
+	actual, _ := planCache.LoadOrStore(t, p)
+	return actual.(*typePlan)
+}
+
+func buildPlan(t reflect.Type) *typePlan {
+	p := &typePlan{hasValidate: reflect.PointerTo(t).Implements(reflect.TypeFor[validator]())}
+	var errs []error
+	walkFields(t, nil, "", map[reflect.Type]bool{t: true}, p, &errs)
+	p.err = errors.Join(errs...)
+	return p
+}
+
+// walkFields collects tagged fields, descending into untagged struct fields.
+func walkFields(t reflect.Type, index []int, prefix string, visiting map[reflect.Type]bool, p *typePlan, errs *[]error) {
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		path := prefix + sf.Name
+		idx := append(append([]int(nil), index...), i)
+		tag, tagged := sf.Tag.Lookup("live")
+		if tag == "-" {
+			continue
+		}
+		if tagged {
+			if !sf.IsExported() {
+				*errs = append(*errs, tagError(path, "", errors.New("live tag on an unexported field")))
+				continue
+			}
+			spec, err := parseTag(tag)
+			if err != nil {
+				*errs = append(*errs, tagError(path, "", err))
+				continue
+			}
+			if err := checkDecodable(sf.Type); err != nil {
+				*errs = append(*errs, tagError(path, "", err))
+				continue
+			}
+			p.fields = append(p.fields, fieldPlan{path: path, index: idx, typ: sf.Type, tag: spec})
+			continue
+		}
+		ft := sf.Type
+		switch {
+		case ft.Kind() == reflect.Struct && !visiting[ft]:
+			if !sf.IsExported() && !sf.Anonymous {
+				if hasLiveTags(ft, map[reflect.Type]bool{}) {
+					*errs = append(*errs, tagError(path, "", errors.New("live tags inside an unexported field")))
+				}
+				continue
+			}
+			visiting[ft] = true
+			walkFields(ft, idx, path+".", visiting, p, errs)
+			delete(visiting, ft)
+		case ft.Kind() == reflect.Pointer && ft.Elem().Kind() == reflect.Struct:
+			if hasLiveTags(ft.Elem(), map[reflect.Type]bool{}) {
+				*errs = append(*errs, tagError(path, "", errors.New("live tags inside a pointer field are not supported: use a struct value so snapshots stay independent")))
+			}
+		}
+	}
+}
+
+// hasLiveTags reports whether t or a nested struct value field carries a live tag.
+func hasLiveTags(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if seen[t] {
+		return false
+	}
+	seen[t] = true
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		if _, ok := sf.Tag.Lookup("live"); ok {
+			return true
+		}
+		if sf.Type.Kind() == reflect.Struct && hasLiveTags(sf.Type, seen) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkDecodable rejects field types no configuration value can become.
+func checkDecodable(t reflect.Type) error {
+	switch t.Kind() {
+	case reflect.Func, reflect.Chan, reflect.UnsafePointer, reflect.Invalid:
+		return fmt.Errorf("field type %s cannot hold configuration", t)
+	}
+	return nil
+}
+
+// fieldByPath finds a plan entry by path.
+func (p *typePlan) fieldByPath(path string) (int, bool) {
+	for i := range p.fields {
+		if p.fields[i].path == path {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// fieldNames lists the tagged field paths, for "did you mean" errors.
+func (p *typePlan) fieldNames() string {
+	names := make([]string, len(p.fields))
+	for i := range p.fields {
+		names[i] = p.fields[i].path
+	}
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,95 @@
+package livebind
+
+import (
+	"log/slog"
+	"os"
+	"time"
+)
+
+// An Option configures [Bind].
+type Option interface{ apply(*options) }
+
+type optionFunc func(*options)
+
+func (f optionFunc) apply(o *options) { f(o) }
+
+type options struct {
+	logger       *slog.Logger
+	lookupEnv    func(string) (string, bool)
+	startTimeout time.Duration
+	buffer       int
+	sourceConfig map[string]any
+}
+
+// DefaultStartTimeout bounds the initial load in [Bind] unless
+// [WithStartTimeout] says otherwise.
+const DefaultStartTimeout = 30 * time.Second
+
+// DefaultBuffer is how many updates each subscriber may fall behind before
+// the oldest are dropped and reported, unless [WithBuffer] says otherwise.
+const DefaultBuffer = 256
+
+func defaultOptions() options {
+	return options{
+		logger:       slog.New(slog.DiscardHandler),
+		lookupEnv:    os.LookupEnv,
+		startTimeout: DefaultStartTimeout,
+		buffer:       DefaultBuffer,
+	}
+}
+
+// WithLogger makes livebind log through l: failures at Warn, applied
+// generations at Debug. Secret values are never logged. Without this option
+// livebind logs nothing.
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(o *options) {
+		if l != nil {
+			o.logger = l
+		}
+	})
+}
+
+// WithLookupEnv replaces os.LookupEnv for ${VAR} expansion, env= sources and
+// the <NAME>_FILE convention. Tests use it to supply an environment; it must
+// be safe for concurrent use.
+func WithLookupEnv(lookup func(name string) (string, bool)) Option {
+	return optionFunc(func(o *options) {
+		if lookup != nil {
+			o.lookupEnv = lookup
+		}
+	})
+}
+
+// WithStartTimeout bounds how long [Bind] waits for the initial load of all
+// sources. The default is [DefaultStartTimeout].
+func WithStartTimeout(d time.Duration) Option {
+	return optionFunc(func(o *options) {
+		if d > 0 {
+			o.startTimeout = d
+		}
+	})
+}
+
+// WithBuffer sets how many updates each subscriber ([Binding.OnChange],
+// [Binding.Updates], [WatchField]) may fall behind before the oldest are
+// dropped; the subscriber then receives an Error update whose error is a
+// [*DroppedError]. The default is [DefaultBuffer].
+func WithBuffer(n int) Option {
+	return optionFunc(func(o *options) {
+		if n > 0 {
+			o.buffer = n
+		}
+	})
+}
+
+// WithSourceConfig hands v to the driver of scheme, for example a client
+// that a source package documents. Drivers ignore values of types they do
+// not know.
+func WithSourceConfig(scheme string, v any) Option {
+	return optionFunc(func(o *options) {
+		if o.sourceConfig == nil {
+			o.sourceConfig = make(map[string]any)
+		}
+		o.sourceConfig[scheme] = v
+	})
+}

@@ -1,0 +1,274 @@
+package livebind
+
+import (
+	"fmt"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// event is an update as the applier produced it, with the raw values that
+// typed watchers receive even for secret fields.
+type event struct {
+	u        Update
+	f        *boundField
+	old, new any
+}
+
+// subscriber is one consumer with its own bounded queue and goroutine, so a
+// slow consumer delays nobody else and never the applier.
+type subscriber struct {
+	filter  func(*event) bool
+	deliver func(event)
+	onDone  func()
+
+	mu      sync.Mutex
+	queue   []event
+	dropped int
+	wake    chan struct{}
+	quit    chan struct{}
+	stopped atomic.Bool
+	once    sync.Once
+}
+
+// subscribers is the set of consumers of one Binding.
+type subscribers struct {
+	mu      sync.Mutex
+	buffer  int
+	set     map[*subscriber]struct{}
+	closed  bool
+	wg      sync.WaitGroup
+	gen     func() uint64
+	updates chan Update
+	updOnce sync.Once
+}
+
+func (s *subscribers) init(buffer int, gen func() uint64) {
+	s.buffer, s.gen = buffer, gen
+	s.set = map[*subscriber]struct{}{}
+}
+
+// add starts a subscriber. It returns nil once the Binding is closed.
+func (s *subscribers) add(sub *subscriber) func() {
+	sub.wake = make(chan struct{}, 1)
+	sub.quit = make(chan struct{})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		if sub.onDone != nil {
+			sub.onDone()
+		}
+		return func() {}
+	}
+	s.set[sub] = struct{}{}
+	s.wg.Add(1)
+	go s.run(sub)
+	return func() {
+		s.mu.Lock()
+		delete(s.set, sub)
+		s.mu.Unlock()
+		sub.stop()
+	}
+}
+
+func (sub *subscriber) stop() {
+	sub.once.Do(func() {
+		sub.stopped.Store(true)
+		close(sub.quit)
+	})
+}
+
+// publish queues events for every subscriber; when a queue is full the
+// oldest event is dropped and counted, and the subscriber is told how many.
+func (s *subscribers) publish(evs []event) {
+	if len(evs) == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for sub := range s.set {
+		queued := false
+		sub.mu.Lock()
+		for i := range evs {
+			if sub.filter != nil && !sub.filter(&evs[i]) {
+				continue
+			}
+			if len(sub.queue) >= s.buffer {
+				sub.queue = sub.queue[1:]
+				sub.dropped++
+			}
+			sub.queue = append(sub.queue, evs[i])
+			queued = true
+		}
+		sub.mu.Unlock()
+		if queued {
+			select {
+			case sub.wake <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// run delivers a subscriber's queue in order until it stops.
+func (s *subscribers) run(sub *subscriber) {
+	defer s.wg.Done()
+	if sub.onDone != nil {
+		defer sub.onDone()
+	}
+	for {
+		select {
+		case <-sub.quit:
+			return
+		case <-sub.wake:
+		}
+		for {
+			ev, ok := sub.next(s.gen)
+			if !ok {
+				break
+			}
+			if sub.stopped.Load() {
+				return
+			}
+			sub.deliver(ev)
+		}
+	}
+}
+
+// next takes the next event to deliver: a drop notice first if events were
+// dropped, then the queue in order.
+func (sub *subscriber) next(gen func() uint64) (event, bool) {
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	if sub.dropped > 0 {
+		n := sub.dropped
+		sub.dropped = 0
+		return event{u: Update{Kind: Error, Gen: gen(), Time: time.Now(), Err: &DroppedError{Count: n}}}, true
+	}
+	if len(sub.queue) == 0 {
+		return event{}, false
+	}
+	ev := sub.queue[0]
+	sub.queue[0] = event{}
+	sub.queue = sub.queue[1:]
+	return ev, true
+}
+
+// close stops every subscriber and waits for them.
+func (s *subscribers) close() {
+	s.mu.Lock()
+	s.closed = true
+	subs := make([]*subscriber, 0, len(s.set))
+	for sub := range s.set {
+		subs = append(subs, sub)
+	}
+	s.set = nil
+	s.mu.Unlock()
+	for _, sub := range subs {
+		sub.stop()
+	}
+	s.wg.Wait()
+}
+
+// OnChange calls fn with every update, in generation order, on a goroutine
+// of its own: fn may be slow without delaying the binding, up to the buffer
+// set by [WithBuffer], beyond which the oldest updates are dropped and fn
+// receives an Error update wrapping [ErrDropped]. Secret values are
+// redacted. The returned function unsubscribes; fn is not called after it
+// returns, except for a call already running.
+func (b *Binding[T]) OnChange(fn func(Update)) (unsubscribe func()) {
+	return b.subs.add(&subscriber{deliver: func(ev event) { fn(ev.u) }})
+}
+
+// Updates returns the stream of updates, in generation order, with the same
+// buffering and drop reporting as [Binding.OnChange]. Every call returns the
+// same channel; it is closed by [Binding.Close].
+func (b *Binding[T]) Updates() <-chan Update {
+	b.subs.updOnce.Do(func() {
+		ch := make(chan Update)
+		b.subs.updates = ch
+		var sub *subscriber
+		sub = &subscriber{
+			deliver: func(ev event) {
+				select {
+				case ch <- ev.u:
+				case <-sub.quit:
+				}
+			},
+			onDone: func() { close(ch) },
+		}
+		b.subs.add(sub)
+	})
+	return b.subs.updates
+}
+
+// FieldChange is a typed update for one field, delivered by [WatchField].
+// Unlike [Update], Old and New hold the actual values even for secret
+// fields; String and fmt verbs still redact them.
+type FieldChange[F any] struct {
+	// Kind says what happened; see [Kind].
+	Kind Kind
+	// Field is the field's path.
+	Field string
+	// Source names the source as scheme:location.
+	Source string
+	// Old and New are the values before and after; for Error and for
+	// Removed that keeps the value, both are the kept value.
+	Old, New F
+	// Gen is the generation that holds the result.
+	Gen uint64
+	// Time is when the generation was applied.
+	Time time.Time
+	// Err is set for Error changes.
+	Err error
+	// Secret reports a secret field.
+	Secret bool
+}
+
+// String formats the change like [Update.String], redacting secrets.
+func (c FieldChange[F]) String() string {
+	u := Update{Kind: c.Kind, Field: c.Field, Source: c.Source, Old: c.Old, New: c.New, Gen: c.Gen, Time: c.Time, Err: c.Err, Secret: c.Secret}
+	if c.Secret {
+		u.Old, u.New = Redacted{}, Redacted{}
+	}
+	return u.String()
+}
+
+// Format makes every fmt verb print [FieldChange.String].
+func (c FieldChange[F]) Format(f fmt.State, verb rune) {
+	s := c.String()
+	if verb == 'q' {
+		s = fmt.Sprintf("%q", s)
+	}
+	_, _ = f.Write([]byte(s))
+}
+
+// WatchField calls fn with every change to the field at path (such as
+// "DB.Password"), typed. It fails at registration with an error wrapping
+// [ErrUnknownField] if no tagged field has that path, or [ErrFieldType] if F
+// is not exactly the field's type. Delivery, ordering and buffering are as
+// for [Binding.OnChange]; a drop notice arrives as an Error change.
+func WatchField[F, T any](b *Binding[T], path string, fn func(FieldChange[F])) (unsubscribe func(), err error) {
+	f, ok := b.byPath[path]
+	if !ok {
+		return nil, &FieldError{Field: path, Err: fmt.Errorf("%w (tagged fields: %s)", ErrUnknownField, b.plan.fieldNames())}
+	}
+	if want := reflect.TypeFor[F](); want != f.plan.typ {
+		return nil, &FieldError{Field: path, Err: fmt.Errorf("%w: field is %s, watcher wants %s", ErrFieldType, f.plan.typ, want)}
+	}
+	sub := &subscriber{
+		filter: func(ev *event) bool { return ev.f == f },
+		deliver: func(ev event) {
+			c := FieldChange[F]{Kind: ev.u.Kind, Field: path, Source: f.target.String(), Gen: ev.u.Gen, Time: ev.u.Time, Err: ev.u.Err, Secret: f.secret}
+			if v, ok := ev.old.(F); ok {
+				c.Old = v
+			}
+			if v, ok := ev.new.(F); ok {
+				c.New = v
+			}
+			fn(c)
+		},
+	}
+	return b.subs.add(sub), nil
+}

@@ -1,0 +1,197 @@
+package livebind
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/livebind/livebind/internal/throttle"
+	"github.com/livebind/livebind/sources"
+)
+
+// target is one watched location shared by the fields that read it.
+type target struct {
+	spec        sources.Target
+	scheme      sources.Scheme
+	driver      sources.Driver
+	format      string // explicit or inferred; "" means decided per result
+	viaEnv      string // NAME_FILE when an env field was turned into a file
+	debounceSet bool
+	throttle    time.Duration
+	burst       int
+	fields      []*boundField
+
+	gate  *throttle.Gate[sources.Result]
+	stop  func()
+	emits atomic.Uint64 // results emitted by the watch, for Reload's freshness check
+
+	// Applier state.
+	present  bool
+	lastData []byte
+	failing  error
+}
+
+// identity is the key under which fields share a target.
+func (t *target) identity() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\x00%s\x00%s\x00%v\x00%v\x00%v\x00%v\x00%v\x00%d\x00%v",
+		t.spec.Scheme, t.spec.Location, t.format, t.spec.Poll, t.spec.Debounce,
+		t.spec.MaxWait, t.spec.Timeout, t.throttle, t.burst, t.debounceSet)
+	for _, k := range slices.Sorted(mapsKeys(t.spec.Params)) {
+		fmt.Fprintf(&b, "\x00%s=%s", k, t.spec.Params[k])
+	}
+	return b.String()
+}
+
+func mapsKeys(m map[string]string) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// String names the target for updates and errors.
+func (t *target) String() string {
+	s := t.spec.Scheme + ":" + t.spec.Location
+	if t.viaEnv != "" {
+		s += " (" + t.viaEnv + ")"
+	}
+	return s
+}
+
+// formatFor decides the format of one result.
+func (t *target) formatFor(r sources.Result) string {
+	if t.format != "" {
+		return t.format
+	}
+	if f := formatFromMedia(r.Format); validFormat(f) {
+		return f
+	}
+	return formatText
+}
+
+// checkError marks a document that failed the check a driver ran, so that
+// livebind reports it as a decode error rather than a source failure.
+type checkError struct{ err error }
+
+func (e *checkError) Error() string { return e.err.Error() }
+func (e *checkError) Unwrap() error { return e.err }
+
+// check is handed to drivers that can observe half-written values.
+func (t *target) check(data []byte) error {
+	if t.format == "" {
+		return nil
+	}
+	if _, err := parseDoc(t.format, data); err != nil {
+		return &checkError{err}
+	}
+	return nil
+}
+
+// change is what one observation means for one field.
+type change struct {
+	f    *boundField
+	kind Kind
+	val  reflect.Value // new value for Updated and Added
+	err  error         // for Error
+}
+
+// fieldErr wraps err as a FieldError for f.
+func (t *target) fieldErr(f *boundField, sentinel, err error) *FieldError {
+	if sentinel != nil {
+		err = fmt.Errorf("%w: %w", sentinel, err)
+	}
+	return &FieldError{Field: f.plan.path, Source: t.String(), Key: f.key, Err: err}
+}
+
+// observe turns one result into per-field changes and updates the target's
+// and fields' presence state. A document that fails to parse or any field
+// that fails to decode rejects the whole observation: the target's fields
+// change together or not at all.
+func (t *target) observe(r sources.Result) []change {
+	switch {
+	case r.Err != nil:
+		t.failing = r.Err
+		sentinel := ErrSource
+		if errors.Is(r.Err, ErrEmpty) || errors.As(r.Err, new(*checkError)) {
+			sentinel = ErrDecode // the source works; what it holds does not parse
+		}
+		out := make([]change, 0, len(t.fields))
+		for _, f := range t.fields {
+			out = append(out, change{f: f, kind: Error, err: t.fieldErr(f, sentinel, r.Err)})
+		}
+		return out
+	case r.Missing:
+		was := t.present
+		t.present, t.lastData, t.failing = false, nil, nil
+		if !was {
+			return nil
+		}
+		var out []change
+		for _, f := range t.fields {
+			if f.present {
+				f.present = false
+				out = append(out, change{f: f, kind: Removed})
+			}
+		}
+		return out
+	}
+	if t.present && t.failing == nil && bytes.Equal(r.Data, t.lastData) {
+		return nil
+	}
+	format := t.formatFor(r)
+	doc, err := parseDoc(format, r.Data)
+	if err != nil {
+		t.failing = err
+		out := make([]change, 0, len(t.fields))
+		for _, f := range t.fields {
+			out = append(out, change{f: f, kind: Error, err: t.fieldErr(f, ErrDecode, secretSafe(err, f.secret, format, f.plan.typ))})
+		}
+		return out
+	}
+	out := make([]change, 0, len(t.fields))
+	var failed []change
+	present := make([]bool, len(t.fields)) // applied only if the observation is accepted
+	for i, f := range t.fields {
+		v, ok := selectKey(doc, f.keyPath)
+		if !ok {
+			switch {
+			case f.required:
+				failed = append(failed, change{f: f, kind: Error, err: t.fieldErr(f, ErrRequired, fmt.Errorf("key %s not found", f.key))})
+			case f.hasDefault:
+				out = append(out, change{f: f, kind: Updated, val: f.def})
+			case f.present:
+				out = append(out, change{f: f, kind: Removed})
+			}
+			continue
+		}
+		val, err := decodeValue(v, f.plan.typ, format)
+		if err != nil {
+			failed = append(failed, change{f: f, kind: Error, err: t.fieldErr(f, ErrDecode, secretSafe(err, f.secret, format, f.plan.typ))})
+			continue
+		}
+		kind := Updated
+		if !f.present {
+			kind = Added
+		}
+		present[i] = true
+		out = append(out, change{f: f, kind: kind, val: val})
+	}
+	if len(failed) > 0 {
+		t.failing = failed[0].err
+		return failed
+	}
+	for i, f := range t.fields {
+		f.present = present[i]
+	}
+	t.present, t.lastData, t.failing = true, r.Data, nil
+	return out
+}
