@@ -336,11 +336,13 @@ func (b *Binding[T]) apply(changes []change) error {
 	now := time.Now()
 	var notes []event // Error and Removed updates that change no value
 	var errs []error
+	fresh := map[*boundField]bool{} // fields with a value new in this batch
 	newValues := false
 	for _, c := range changes {
 		switch c.kind {
 		case Updated, Added:
 			b.desired[c.f] = c
+			fresh[c.f] = true
 			newValues = true
 		case Removed:
 			delete(b.desired, c.f)
@@ -356,47 +358,37 @@ func (b *Binding[T]) apply(changes []change) error {
 
 	var values []event
 	gen := cur.gen
-	// Values rejected by Validate earlier stay desired and are tried again
-	// with the next new value, so related edits to several sources converge.
 	if newValues {
-		next := new(T)
-		*next = *cur.v
-		rv := reflect.ValueOf(next).Elem()
-		for _, f := range b.fields { // field order keeps updates deterministic
-			c, ok := b.desired[f]
-			if !ok {
-				continue
-			}
-			fv := rv.FieldByIndex(f.plan.index)
-			if c.kind == Updated && reflect.DeepEqual(fv.Interface(), c.val.Interface()) {
-				delete(b.desired, f) // a no-op: same value
-				continue
-			}
-			values = append(values, b.event(f, c.kind, fv.Interface(), c.val.Interface(), nil))
-			fv.Set(c.val)
+		// Values held back by Validate earlier are tried again together with
+		// the new ones, so that related edits to several sources converge.
+		// If that fails, the new values are tried alone, so that one rejected
+		// source does not block every other field.
+		next, vals, verr := b.candidate(cur.v, nil)
+		if verr != nil && len(b.desired) > len(fresh) {
+			next, vals, verr = b.candidate(cur.v, fresh)
 		}
-		if len(values) > 0 {
-			var verr error
-			if v, ok := any(next).(validator); ok {
-				verr = v.Validate()
-			}
-			if verr != nil {
-				b.rejected = fmt.Errorf("livebind: %w: %w", ErrValidation, verr)
-				for _, ev := range values {
-					f := b.byPath[ev.u.Field]
-					err := &FieldError{Field: f.plan.path, Source: f.target.String(), Key: f.key, Err: fmt.Errorf("%w: %w", ErrValidation, verr)}
-					notes = append(notes, b.event(f, Error, ev.old, ev.old, err))
-					errs = append(errs, err)
+		switch {
+		case len(vals) == 0:
+		case verr != nil:
+			b.rejected = fmt.Errorf("livebind: %w: %w", ErrValidation, verr)
+			for _, ev := range vals {
+				if !fresh[ev.f] {
+					continue // reported when it was new
 				}
-				values = nil // the candidate values stay desired and are retried with the next change
-			} else {
+				err := &FieldError{Field: ev.f.plan.path, Source: ev.f.target.String(), Key: ev.f.key, Err: fmt.Errorf("%w: %w", ErrValidation, verr)}
+				notes = append(notes, b.event(ev.f, Error, ev.old, ev.old, err))
+				errs = append(errs, err)
+			}
+		default:
+			if len(b.desired) == len(vals) {
 				b.rejected = nil
-				gen++
-				b.cur.Store(&snapshot[T]{v: next, gen: gen})
-				for _, ev := range values {
-					delete(b.desired, b.byPath[ev.u.Field])
-				}
 			}
+			gen++
+			b.cur.Store(&snapshot[T]{v: next, gen: gen})
+			for _, ev := range vals {
+				delete(b.desired, ev.f)
+			}
+			values = vals
 		}
 	}
 	all := append(values, notes...)
@@ -406,6 +398,38 @@ func (b *Binding[T]) apply(changes []change) error {
 	}
 	b.subs.publish(all)
 	return errors.Join(errs...)
+}
+
+// candidate builds the next snapshot from cur and the desired values (only
+// those in only, if not nil) and validates it. Desired values equal to the
+// current ones are dropped as no-ops.
+func (b *Binding[T]) candidate(cur *T, only map[*boundField]bool) (*T, []event, error) {
+	next := new(T)
+	*next = *cur
+	rv := reflect.ValueOf(next).Elem()
+	var vals []event
+	for _, f := range b.fields { // field order keeps updates deterministic
+		c, ok := b.desired[f]
+		if !ok || (only != nil && !only[f]) {
+			continue
+		}
+		fv := rv.FieldByIndex(f.plan.index)
+		if c.kind == Updated && reflect.DeepEqual(fv.Interface(), c.val.Interface()) {
+			delete(b.desired, f) // a no-op: same value
+			continue
+		}
+		vals = append(vals, b.event(f, c.kind, fv.Interface(), c.val.Interface(), nil))
+		fv.Set(c.val)
+	}
+	if len(vals) == 0 {
+		return next, nil, nil
+	}
+	if v, ok := any(next).(validator); ok {
+		if err := v.Validate(); err != nil {
+			return next, vals, err
+		}
+	}
+	return next, vals, nil
 }
 
 // event builds the update for f with raw values kept for typed watchers.

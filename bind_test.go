@@ -322,10 +322,10 @@ func TestBindStartFailures(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "bad.toml", "x = ")
 	type cfg struct {
-		Req  string `live:"env=REQ; required"`
+		Req  string          `live:"env=REQ; required"`
 		Bad  struct{ X int } `live:"file=${DIR}/bad.toml"`
-		Num  int    `live:"env=NUM"`
-		Gone int    `live:"file=${DIR}/missing.toml; key=a; required"`
+		Num  int             `live:"env=NUM"`
+		Gone int             `live:"file=${DIR}/missing.toml; key=a; required"`
 	}
 	var c cfg
 	_, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("DIR", dir, "NUM", "NaN").lookup))
@@ -650,4 +650,38 @@ func TestBindRejectsNonStruct(t *testing.T) {
 	_, err = Bind(t.Context(), nilCfg)
 	require.Error(t, err)
 	assert.False(t, errors.Is(err, ErrTag))
+}
+
+type validatedWithOther struct {
+	validated
+	Other string `live:"env=OTHER; poll=5ms"`
+}
+
+// TestRejectedValueDoesNotBlockOthers: while one source holds a value that
+// Validate rejects, changes to unrelated fields are still published.
+func TestRejectedValueDoesNotBlockOthers(t *testing.T) {
+	t.Parallel()
+	env := newEnv("MIN", "1", "MAX", "10", "OTHER", "a")
+	var cfg validatedWithOther
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
+	require.NoError(t, err)
+	defer b.Close()
+	rec := record(t, b)
+	env.set("MIN", "50")
+	u := rec.next(t, wait)
+	require.Equal(t, Error, u.Kind)
+	require.Equal(t, "Min", u.Field)
+	env.set("OTHER", "b")
+	u = rec.next(t, wait)
+	assert.Equal(t, Updated, u.Kind)
+	assert.Equal(t, "Other", u.Field)
+	assert.Equal(t, "b", b.Get().Other)
+	assert.Equal(t, 1, b.Get().Min, "the rejected value is still held back")
+	rec.quiet(t, 50*time.Millisecond)
+	require.ErrorIs(t, b.Reload(t.Context()), ErrValidation, "Reload reports the held-back value")
+	env.set("MAX", "100")
+	_, _ = rec.until(t, wait, func(u Update) bool { return u.Field == "Max" && u.Kind == Updated })
+	assert.Equal(t, 50, b.Get().Min)
+	assert.Equal(t, 100, b.Get().Max)
+	require.NoError(t, b.Reload(t.Context()))
 }

@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 	"github.com/go-viper/mapstructure/v2"
@@ -180,20 +181,19 @@ func decodeValue(v any, typ reflect.Type, format string) (reflect.Value, error) 
 			return out.Elem(), nil
 		}
 	}
-	hooks := []mapstructure.DecodeHookFunc{
-		mapstructure.TextUnmarshallerHookFunc(),
-		mapstructure.StringToTimeDurationHookFunc(),
+	if s, ok := v.(string); ok && format == formatText {
+		if done, err := decodeScalar(s, out.Elem()); done {
+			return out.Elem(), err
+		}
 	}
+	hook := structuredHook
 	if format == formatText {
-		hooks = append(hooks,
-			stringToSliceHook,
-			mapstructure.StringToBasicTypeHookFunc(),
-		)
+		hook = textHook
 	}
 	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
 		Result:     out.Interface(),
 		TagName:    format + ",mapstructure",
-		DecodeHook: mapstructure.ComposeDecodeHookFunc(hooks...),
+		DecodeHook: hook,
 		ZeroFields: true,
 		Squash:     true,
 	})
@@ -204,6 +204,68 @@ func decodeValue(v any, typ reflect.Type, format string) (reflect.Value, error) 
 		return reflect.Value{}, err
 	}
 	return out.Elem(), nil
+}
+
+var (
+	structuredHook = mapstructure.ComposeDecodeHookFunc(
+		mapstructure.TextUnmarshallerHookFunc(),
+		mapstructure.StringToTimeDurationHookFunc(),
+	)
+	textHook = mapstructure.ComposeDecodeHookFunc(
+		mapstructure.TextUnmarshallerHookFunc(),
+		mapstructure.StringToTimeDurationHookFunc(),
+		stringToSliceHook,
+		mapstructure.StringToBasicTypeHookFunc(),
+	)
+	durationType = reflect.TypeFor[time.Duration]()
+)
+
+// decodeScalar converts text straight into numbers, booleans and durations,
+// the common case for env values, without mapstructure's machinery. It
+// reports done=false for anything else.
+func decodeScalar(s string, dst reflect.Value) (done bool, err error) {
+	typ := dst.Type()
+	if reflect.PointerTo(typ).Implements(textUnmarshalerType) {
+		return false, nil
+	}
+	if typ == durationType {
+		d, err := time.ParseDuration(strings.TrimSpace(s))
+		if err != nil {
+			return true, fmt.Errorf("invalid duration %q", s)
+		}
+		dst.SetInt(int64(d))
+		return true, nil
+	}
+	s = strings.TrimSpace(s)
+	switch typ.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n, err := strconv.ParseInt(s, 0, typ.Bits())
+		if err != nil {
+			return true, fmt.Errorf("invalid %s %q: %w", typ, s, errors.Unwrap(err))
+		}
+		dst.SetInt(n)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		n, err := strconv.ParseUint(s, 0, typ.Bits())
+		if err != nil {
+			return true, fmt.Errorf("invalid %s %q: %w", typ, s, errors.Unwrap(err))
+		}
+		dst.SetUint(n)
+	case reflect.Float32, reflect.Float64:
+		f, err := strconv.ParseFloat(s, typ.Bits())
+		if err != nil {
+			return true, fmt.Errorf("invalid %s %q: %w", typ, s, errors.Unwrap(err))
+		}
+		dst.SetFloat(f)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return true, fmt.Errorf("invalid %s %q", typ, s)
+		}
+		dst.SetBool(b)
+	default:
+		return false, nil
+	}
+	return true, nil
 }
 
 // stringToSliceHook splits a text value on commas into any slice type

@@ -83,7 +83,11 @@ func walkFields(t reflect.Type, index []int, prefix string, visiting map[reflect
 				continue
 			}
 			visiting[ft] = true
-			walkFields(ft, idx, path+".", visiting, p, errs)
+			next := path + "."
+			if sf.Anonymous {
+				next = prefix // promoted fields keep the selector Go uses: cfg.Min
+			}
+			walkFields(ft, idx, next, visiting, p, errs)
 			delete(visiting, ft)
 		case ft.Kind() == reflect.Pointer && ft.Elem().Kind() == reflect.Struct:
 			if hasLiveTags(ft.Elem(), map[reflect.Type]bool{}) {

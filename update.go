@@ -1,6 +1,7 @@
 package livebind
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -93,7 +94,14 @@ func (u Update) String() string {
 	case Removed:
 		fmt.Fprintf(&b, ": keeps %v", u.New)
 	case Error:
-		if u.Err != nil {
+		var fe *FieldError
+		switch {
+		case errors.As(u.Err, &fe) && fe.Field == u.Field:
+			if fe.Option != "" {
+				fmt.Fprintf(&b, ": option %s", fe.Option)
+			}
+			fmt.Fprintf(&b, ": %v", fe.Err) // field and source are said already
+		case u.Err != nil:
 			fmt.Fprintf(&b, ": %v", u.Err)
 		}
 	}

@@ -1,0 +1,195 @@
+package livebind
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/livebind/livebind/sources"
+)
+
+// twenty is a 20-field configuration for the Get and Apply benchmarks.
+type twenty struct {
+	F00 int           `live:"env=F00; poll=1h"`
+	F01 int           `live:"env=F01; poll=1h"`
+	F02 int           `live:"env=F02; poll=1h"`
+	F03 int           `live:"env=F03; poll=1h"`
+	F04 int           `live:"env=F04; poll=1h"`
+	F05 string        `live:"env=F05; poll=1h"`
+	F06 string        `live:"env=F06; poll=1h"`
+	F07 string        `live:"env=F07; poll=1h"`
+	F08 string        `live:"env=F08; poll=1h"`
+	F09 string        `live:"env=F09; poll=1h"`
+	F10 bool          `live:"env=F10; poll=1h"`
+	F11 bool          `live:"env=F11; poll=1h"`
+	F12 bool          `live:"env=F12; poll=1h"`
+	F13 bool          `live:"env=F13; poll=1h"`
+	F14 bool          `live:"env=F14; poll=1h"`
+	F15 time.Duration `live:"env=F15; poll=1h"`
+	F16 time.Duration `live:"env=F16; poll=1h"`
+	F17 []string      `live:"env=F17; poll=1h"`
+	F18 float64       `live:"env=F18; poll=1h"`
+	F19 struct {
+		Host string `json:"host"`
+		Port int    `json:"port"`
+	} `live:"env=F19; format=json; poll=1h"`
+}
+
+func bindTwenty(b *testing.B) *Binding[twenty] {
+	b.Helper()
+	env := newEnv("F00", "1", "F05", "x", "F10", "true", "F15", "1s", "F17", "a,b", "F18", "1.5", "F19", `{"host":"h","port":1}`)
+	var cfg twenty
+	bd, err := Bind(b.Context(), &cfg, WithLookupEnv(env.lookup))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = bd.Close() })
+	return bd
+}
+
+var sinkInt int
+
+func BenchmarkGet(b *testing.B) {
+	bd := bindTwenty(b)
+	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			sinkInt += bd.Get().F00
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			n := 0
+			for pb.Next() {
+				n += bd.Get().F00
+			}
+			_ = n
+		})
+	})
+}
+
+// BenchmarkApply measures one field update from a source result through
+// decode, no-op check, candidate build, publish and queueing for one
+// subscriber, on the 20-field struct. It drives the applier's code on the
+// benchmark goroutine: nothing else wakes the applier here (poll=1h).
+func BenchmarkApply(b *testing.B) {
+	for _, tc := range []struct {
+		name, field string
+		values      [2]string
+	}{
+		{name: "int", field: "F00", values: [2]string{"1", "2"}},
+		{name: "json-struct", field: "F19", values: [2]string{`{"host":"a","port":1}`, `{"host":"b","port":2}`}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			bd := bindTwenty(b)
+			unsub := bd.OnChange(func(Update) {})
+			defer unsub()
+			var t *target
+			for _, tg := range bd.targets {
+				if tg.spec.Location == tc.field {
+					t = tg
+				}
+			}
+			results := [2]sources.Result{{Data: []byte(tc.values[0])}, {Data: []byte(tc.values[1])}}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				i++
+				if err := bd.apply(t.observe(results[i%2])); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkFileWriteToCallback writes a file b.N times, waiting for each
+// callback, and reports the write-to-callback latency percentiles with the
+// default debounce (100ms). Run with -benchtime=200x for the figure.
+func BenchmarkFileWriteToCallback(b *testing.B) {
+	dir := b.TempDir()
+	path := writeFile(b, dir, "app.toml", "n = 0\n")
+	var cfg struct {
+		N int `live:"file=${DIR}/app.toml; key=n"`
+	}
+	bd, err := Bind(b.Context(), &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bd.Close()
+	got := make(chan time.Time, 1)
+	bd.OnChange(func(u Update) {
+		if u.Kind == Updated {
+			got <- time.Now()
+		}
+	})
+	lat := make([]time.Duration, 0, b.N)
+	i := 0
+	for b.Loop() {
+		i++
+		start := time.Now()
+		if err := os.WriteFile(path, []byte("n = "+strconv.Itoa(i)+"\n"), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		select {
+		case at := <-got:
+			lat = append(lat, at.Sub(start))
+		case <-time.After(5 * time.Second):
+			b.Fatalf("write %d not seen", i)
+		}
+	}
+	reportPercentiles(b, lat)
+}
+
+func reportPercentiles(b *testing.B, lat []time.Duration) {
+	b.Helper()
+	if len(lat) == 0 {
+		return
+	}
+	slices.Sort(lat)
+	pct := func(p float64) float64 {
+		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
+	}
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkBindLargeStruct binds 1,000 fields spread over 100 TOML files and
+// reports the goroutines and file watchers it costs.
+func BenchmarkBindLargeStruct(b *testing.B) {
+	dir := b.TempDir()
+	for f := range 100 {
+		var doc []byte
+		for k := range 10 {
+			doc = fmt.Appendf(doc, "k%d = %d\n", k, f*10+k)
+		}
+		writeFile(b, dir, fmt.Sprintf("f%02d.toml", f), string(doc))
+	}
+	env := newEnv("BENCH_DIR", dir)
+	before := runtime.NumGoroutine()
+	var extra int
+	b.ReportAllocs()
+	for b.Loop() {
+		var cfg bigStruct
+		bd, err := Bind(b.Context(), &cfg, WithLookupEnv(env.lookup))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if cfg.F0999 != 999 {
+			b.Fatalf("F0999 = %d", cfg.F0999)
+		}
+		extra = runtime.NumGoroutine() - before
+		if err := bd.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(extra), "goroutines")
+	_ = filepath.Join
+}

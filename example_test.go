@@ -1,0 +1,126 @@
+package livebind_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/livebind/livebind"
+)
+
+// Settings is read from a TOML file.
+type Settings struct {
+	Name    string `toml:"name"`
+	Workers int    `toml:"workers"`
+}
+
+// Config binds a file, one key of another document, and two env variables.
+type Config struct {
+	Settings Settings `live:"file=${CONFIG_DIR}/app.toml; debounce=20ms"`
+	Port     int      `live:"file=${CONFIG_DIR}/app.yaml; key=server.port; default=8080"`
+	DBURL    string   `live:"env=DATABASE_URL; required"`
+	APIKey   string   `live:"env=API_KEY; secret"`
+}
+
+// exampleEnv stands in for the process environment.
+func exampleEnv(dir string) livebind.Option {
+	env := map[string]string{"CONFIG_DIR": dir, "DATABASE_URL": "postgres://db/app", "API_KEY": "sk-123"}
+	return livebind.WithLookupEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+}
+
+func exampleDir() string {
+	dir, err := os.MkdirTemp("", "livebind-example")
+	if err != nil {
+		panic(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "app.toml"), []byte("name = \"api\"\nworkers = 4\n"), 0o644); err != nil {
+		panic(err)
+	}
+	return dir
+}
+
+func ExampleBind() {
+	dir := exampleDir()
+	defer os.RemoveAll(dir)
+
+	var cfg Config
+	b, err := livebind.Bind(context.Background(), &cfg, exampleEnv(dir))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer b.Close()
+
+	c := b.Get() // the current snapshot; never blocks
+	fmt.Println(c.Settings.Name, c.Settings.Workers, c.Port, c.DBURL)
+	// Output: api 4 8080 postgres://db/app
+}
+
+func ExampleBinding_OnChange() {
+	dir := exampleDir()
+	defer os.RemoveAll(dir)
+
+	var cfg Config
+	b, err := livebind.Bind(context.Background(), &cfg, exampleEnv(dir))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer b.Close()
+
+	seen := make(chan livebind.Update, 1)
+	unsubscribe := b.OnChange(func(u livebind.Update) { seen <- u })
+	defer unsubscribe()
+
+	_ = os.WriteFile(filepath.Join(dir, "app.toml"), []byte("name = \"api\"\nworkers = 8\n"), 0o644)
+	select {
+	case u := <-seen:
+		fmt.Println(u.Kind, u.Field, u.Gen, b.Get().Settings.Workers)
+	case <-time.After(5 * time.Second):
+		fmt.Println("no update")
+	}
+	// Output: updated Settings 2 8
+}
+
+func ExampleWatchField() {
+	dir := exampleDir()
+	defer os.RemoveAll(dir)
+
+	var cfg Config
+	b, err := livebind.Bind(context.Background(), &cfg, exampleEnv(dir))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer b.Close()
+
+	// The type parameter must match the field: this is checked here, once.
+	_, err = livebind.WatchField(b, "Port", func(c livebind.FieldChange[string]) {})
+	fmt.Println(err)
+
+	ports := make(chan int, 1)
+	unsubscribe, err := livebind.WatchField(b, "Port", func(c livebind.FieldChange[int]) { ports <- c.New })
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer unsubscribe()
+	_ = os.WriteFile(filepath.Join(dir, "app.yaml"), []byte("server:\n  port: 9090\n"), 0o644)
+	select {
+	case p := <-ports:
+		fmt.Println("port", p)
+	case <-time.After(5 * time.Second):
+		fmt.Println("no update")
+	}
+	// Output:
+	// livebind: field Port: field type mismatch: field is int, watcher wants string
+	// port 9090
+}
+
+func ExampleUpdate_String() {
+	u := livebind.Update{Kind: livebind.Updated, Field: "APIKey", Source: "env:API_KEY", Old: livebind.Redacted{}, New: livebind.Redacted{}, Gen: 7, Secret: true}
+	fmt.Println(u)
+	// Output: gen 7 updated APIKey (env:API_KEY): [redacted] -> [redacted]
+}
