@@ -36,7 +36,7 @@ type Binding[T any] struct {
 	opts    options
 	log     *slog.Logger
 
-	ctx       context.Context // cancelled by Close
+	ctx       context.Context // canceled by Close
 	cancel    context.CancelFunc
 	stopCtx   func() bool // unregisters the Bind context's AfterFunc
 	wg        sync.WaitGroup
@@ -66,7 +66,7 @@ type Binding[T any] struct {
 // Bind. Fields whose source is missing keep their default= or the value *dst
 // already held.
 //
-// Cancelling ctx has the same effect as [Binding.Close].
+// Canceling ctx has the same effect as [Binding.Close].
 func Bind[T any](ctx context.Context, dst *T, opts ...Option) (*Binding[T], error) {
 	if dst == nil {
 		return nil, errors.New("livebind: Bind needs a non-nil pointer to a struct")
@@ -103,8 +103,7 @@ func Bind[T any](ctx context.Context, dst *T, opts ...Option) (*Binding[T], erro
 	}
 	b.ctx, b.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	if err := b.start(ctx, dst); err != nil {
-		b.shutdown()
-		return nil, err
+		return nil, errors.Join(err, b.shutdown())
 	}
 	b.stopCtx = context.AfterFunc(ctx, func() { _ = b.Close() })
 	return b, nil
@@ -433,12 +432,12 @@ func (b *Binding[T]) candidate(cur *T, only map[*boundField]bool) (*T, []event, 
 }
 
 // event builds the update for f with raw values kept for typed watchers.
-func (b *Binding[T]) event(f *boundField, kind Kind, old, new any, err error) event {
-	u := Update{Kind: kind, Field: f.plan.path, Source: f.target.String(), Old: old, New: new, Err: err, Secret: f.secret}
+func (b *Binding[T]) event(f *boundField, kind Kind, oldV, newV any, err error) event {
+	u := Update{Kind: kind, Field: f.plan.path, Source: f.target.String(), Old: oldV, New: newV, Err: err, Secret: f.secret}
 	if f.secret {
 		u.Old, u.New = Redacted{}, Redacted{}
 	}
-	return event{u: u, f: f, old: old, new: new}
+	return event{u: u, f: f, old: oldV, new: newV}
 }
 
 func (b *Binding[T]) logUpdate(u Update) {

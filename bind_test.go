@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -577,7 +578,7 @@ func TestUpdatesChannelAndCancel(t *testing.T) {
 		select {
 		case _, open = <-ch:
 		case <-deadline:
-			t.Fatal("Updates not closed after the Bind context was cancelled")
+			t.Fatal("Updates not closed after the Bind context was canceled")
 		}
 	}
 	require.NoError(t, b.Close())
@@ -684,4 +685,39 @@ func TestRejectedValueDoesNotBlockOthers(t *testing.T) {
 	assert.Equal(t, 50, b.Get().Min)
 	assert.Equal(t, 100, b.Get().Max)
 	require.NoError(t, b.Reload(t.Context()))
+}
+
+// TestThrottleAndDebounceOnEnv puts the generic gate in front of a source
+// that does not debounce itself.
+func TestThrottleAndDebounceOnEnv(t *testing.T) {
+	t.Parallel()
+	env := newEnv("T", "0", "D", "0")
+	var cfg struct {
+		T int `live:"env=T; poll=2ms; throttle=300ms; burst=2"`
+		D int `live:"env=D; poll=2ms; debounce=100ms"`
+	}
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
+	require.NoError(t, err)
+	defer b.Close()
+	var tCount, dCount atomic.Int32
+	b.OnChange(func(u Update) {
+		switch u.Field {
+		case "T":
+			tCount.Add(1)
+		case "D":
+			dCount.Add(1)
+		}
+	})
+	start := time.Now()
+	for i := 1; i <= 30; i++ {
+		env.set("T", strconv.Itoa(i))
+		env.set("D", strconv.Itoa(i))
+		time.Sleep(5 * time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	eventually(t, wait, func() bool { return b.Get().T == 30 && b.Get().D == 30 }, "final values arrive")
+	// Burst 2, then at most one per 300ms while changes keep coming, then the last.
+	assert.LessOrEqual(t, int(tCount.Load()), 2+int(elapsed/(300*time.Millisecond))+1)
+	assert.LessOrEqual(t, int(dCount.Load()), 2, "debounced: changes 5ms apart collapse")
+	t.Logf("30 changes in %v: %d throttled deliveries, %d debounced", elapsed, tCount.Load(), dCount.Load())
 }

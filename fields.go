@@ -124,16 +124,6 @@ func checkDecodable(t reflect.Type) error {
 	return nil
 }
 
-// fieldByPath finds a plan entry by path.
-func (p *typePlan) fieldByPath(path string) (int, bool) {
-	for i := range p.fields {
-		if p.fields[i].path == path {
-			return i, true
-		}
-	}
-	return 0, false
-}
-
 // fieldNames lists the tagged field paths, for "did you mean" errors.
 func (p *typePlan) fieldNames() string {
 	names := make([]string, len(p.fields))

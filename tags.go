@@ -21,16 +21,6 @@ type tagSpec struct {
 	options  []tagOption
 }
 
-// option returns the named option and whether it is present.
-func (s *tagSpec) option(name string) (tagOption, bool) {
-	for _, o := range s.options {
-		if o.name == name {
-			return o, true
-		}
-	}
-	return tagOption{}, false
-}
-
 // parseTag parses a live tag of the form
 //
 //	<scheme>=<location>; <option>=<value>; <flag>
@@ -129,9 +119,9 @@ func isName(s string) bool {
 
 // clip shortens s for an error message.
 func clip(s string) string {
-	const max = 40
-	if len(s) > max {
-		return s[:max] + "…"
+	const limit = 40
+	if len(s) > limit {
+		return s[:limit] + "…"
 	}
 	return s
 }

@@ -130,7 +130,7 @@ type Scheme struct {
 	// Options lists the scheme-specific tag options this scheme accepts, in
 	// addition to livebind's own. Any other option is a Bind error.
 	Options []string
-	// Poll and Timeout report whether the scheme honours the poll= and
+	// Poll and Timeout report whether the scheme honors the poll= and
 	// timeout= options. An option a scheme ignores is a Bind error rather
 	// than a silent no-op.
 	Poll, Timeout bool
