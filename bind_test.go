@@ -721,3 +721,78 @@ func TestThrottleAndDebounceOnEnv(t *testing.T) {
 	assert.LessOrEqual(t, int(dCount.Load()), 2, "debounced: changes 5ms apart collapse")
 	t.Logf("30 changes in %v: %d throttled deliveries, %d debounced", elapsed, tCount.Load(), dCount.Load())
 }
+
+// TestFileParentDirectoryRecreated removes the directory holding the file
+// and creates it again, with a new file.
+func TestFileParentDirectoryRecreated(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	dir := filepath.Join(base, "conf")
+	require.NoError(t, os.Mkdir(dir, 0o755))
+	writeFile(t, dir, "app.toml", "name = \"one\"\n")
+	var cfg struct {
+		Settings appSettings `live:"file=${DIR}/app.toml"`
+	}
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
+	require.NoError(t, err)
+	defer b.Close()
+	rec := record(t, b)
+	require.NoError(t, os.RemoveAll(dir))
+	u := rec.next(t, wait)
+	assert.Equal(t, Removed, u.Kind)
+	assert.Equal(t, "one", b.Get().Settings.Name)
+	require.NoError(t, os.Mkdir(dir, 0o755))
+	writeFile(t, dir, "app.toml", "name = \"two\"\n")
+	u = rec.next(t, wait)
+	assert.Equal(t, Added, u.Kind)
+	assert.Equal(t, "two", b.Get().Settings.Name)
+	rec.quiet(t, 100*time.Millisecond)
+}
+
+// TestFilePollMode watches with poll= instead of inotify.
+func TestFilePollMode(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFile(t, dir, "app.json", `{"name": "one"}`)
+	var cfg struct {
+		Name string `live:"file=${DIR}/app.json; key=name; poll=20ms"`
+	}
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
+	require.NoError(t, err)
+	defer b.Close()
+	rec := record(t, b)
+	writeFile(t, dir, "app.json", `{"name": "two"}`)
+	u := rec.next(t, wait)
+	assert.Equal(t, Updated, u.Kind)
+	assert.Equal(t, "two", u.New)
+	require.NoError(t, os.Remove(filepath.Join(dir, "app.json")))
+	assert.Equal(t, Removed, rec.next(t, wait).Kind)
+	writeFile(t, dir, "app.json", `{"name": "three"}`)
+	u = rec.next(t, wait)
+	assert.Equal(t, Added, u.Kind)
+	assert.Equal(t, "three", b.Get().Name)
+}
+
+// TestSharedFileOneTarget binds several keys of one file: one target, one
+// generation per change.
+func TestSharedFileOneTarget(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFile(t, dir, "app.yaml", "a: 1\nb: 1\nc: x\n")
+	var cfg struct {
+		A int    `live:"file=${DIR}/app.yaml; key=a"`
+		B int    `live:"file=${DIR}/app.yaml; key=b"`
+		C string `live:"file=${DIR}/app.yaml; key=c"`
+	}
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
+	require.NoError(t, err)
+	defer b.Close()
+	assert.Len(t, b.targets, 1)
+	rec := record(t, b)
+	writeFile(t, dir, "app.yaml", "a: 2\nb: 2\nc: x\n")
+	u1, u2 := rec.next(t, wait), rec.next(t, wait)
+	assert.Equal(t, []string{"A", "B"}, []string{u1.Field, u2.Field})
+	assert.Equal(t, uint64(2), u1.Gen)
+	assert.Equal(t, uint64(2), u2.Gen, "one generation for both fields")
+	rec.quiet(t, 150*time.Millisecond) // C did not change: no update
+}

@@ -1,0 +1,133 @@
+package file
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestWatchParentDirRemoved(t *testing.T) {
+	t.Run("removed", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "conf")
+		path := filepath.Join(dir, "app.toml")
+		require.NoError(t, os.Mkdir(dir, 0o755))
+		writeFile(t, path, v1)
+		d := openDriver(t)
+		w, _ := startWatch(t, d, target(path))
+
+		for _, content := range []string{v2, v3} {
+			require.NoError(t, os.RemoveAll(dir))
+			w.wantMissing(t)
+			require.NoError(t, os.Mkdir(dir, 0o755))
+			writeFile(t, path, content)
+			w.wantData(t, content)
+		}
+		eventually(t, func() bool { return slices.Equal(watchList(d), []string{dir}) }, "the new directory is watched")
+		writeFile(t, path, v1) // events flow from the new directory
+		w.wantData(t, v1)
+	})
+	t.Run("renamed", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "conf")
+		path := filepath.Join(dir, "app.toml")
+		require.NoError(t, os.Mkdir(dir, 0o755))
+		writeFile(t, path, v1)
+		d := openDriver(t)
+		w, _ := startWatch(t, d, target(path))
+
+		require.NoError(t, os.Rename(dir, dir+".old"))
+		w.wantMissing(t)
+		writeFile(t, filepath.Join(dir+".old", "app.toml"), v3) // not ours any more
+		require.NoError(t, os.Mkdir(dir, 0o755))
+		writeFile(t, path, v2)
+		w.wantData(t, v2)
+		w.wantNone(t, path)
+	})
+	t.Run("missing at start", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "a", "b")
+		path := filepath.Join(dir, "app.toml")
+		w, last := startWatch(t, openDriver(t), target(path))
+		require.True(t, last.Missing)
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		writeFile(t, path, v1)
+		w.wantData(t, v1)
+		writeFile(t, path, v2)
+		w.wantData(t, v2)
+	})
+	t.Run("a file in place of the directory", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "conf")
+		path := filepath.Join(dir, "app.toml")
+		writeFile(t, dir, "not a directory")
+		d := openDriver(t)
+		w, last := startWatch(t, d, target(path))
+		require.ErrorContains(t, last.Err, "not a directory")
+		require.Empty(t, watchList(d), "a file is not watched as the directory")
+		// Replace the file by a directory that holds app.toml already.
+		require.NoError(t, os.Mkdir(dir+".new", 0o755))
+		writeFile(t, filepath.Join(dir+".new", "app.toml"), v1)
+		require.NoError(t, os.Remove(dir))
+		require.NoError(t, os.Rename(dir+".new", dir))
+		w.wantData(t, v1)
+		eventually(t, func() bool { return slices.Equal(watchList(d), []string{dir}) }, "the directory is watched")
+		writeFile(t, path, v2)
+		w.wantData(t, v2)
+	})
+}
+
+func TestWatchSharedDirectory(t *testing.T) {
+	dir := t.TempDir()
+	pathA, pathB := filepath.Join(dir, "a.toml"), filepath.Join(dir, "b.toml")
+	writeFile(t, pathA, v1)
+	writeFile(t, pathB, v1)
+	d := openDriver(t)
+	wa, _ := startWatch(t, d, target(pathA))
+	wb, _ := startWatch(t, d, target(pathB))
+	require.Equal(t, map[string]int{dir: 2}, dirState(d))
+	require.Equal(t, []string{dir}, watchList(d))
+
+	writeFile(t, pathA, v2)
+	wa.wantData(t, v2)
+	writeFile(t, pathB, v3)
+	wb.wantData(t, v3)
+	wa.wantNone(t, pathA) // a did not see b's write
+
+	wa.stop()
+	wa.stop() // idempotent
+	require.Equal(t, map[string]int{dir: 1}, dirState(d))
+	require.Equal(t, []string{dir}, watchList(d))
+	writeFile(t, pathB, v1)
+	wb.wantData(t, v1)
+
+	wb.stop()
+	require.Empty(t, dirState(d))
+	require.Empty(t, watchList(d))
+	require.Empty(t, wa.ch)
+}
+
+// One directory reached through two paths has one inotify watch: stopping
+// the target that watched it through the link must not blind the other.
+func TestWatchSymlinkedDirectory(t *testing.T) {
+	base := t.TempDir()
+	realDir, link := filepath.Join(base, "realDir"), filepath.Join(base, "link")
+	require.NoError(t, os.Mkdir(realDir, 0o755))
+	require.NoError(t, os.Symlink(realDir, link))
+	writeFile(t, filepath.Join(realDir, "a.toml"), v1)
+	writeFile(t, filepath.Join(realDir, "b.toml"), v1)
+	d := openDriver(t)
+	wa, _ := startWatch(t, d, target(filepath.Join(link, "a.toml")))
+	wb, _ := startWatch(t, d, target(filepath.Join(realDir, "b.toml")))
+	require.Equal(t, map[string]int{link: 1, realDir: 2}, dirState(d))
+
+	writeFile(t, filepath.Join(realDir, "a.toml"), v2)
+	wa.wantData(t, v2)
+	writeFile(t, filepath.Join(link, "b.toml"), v2)
+	wb.wantData(t, v2)
+
+	wa.stop()
+	require.Equal(t, map[string]int{realDir: 1}, dirState(d))
+	writeFile(t, filepath.Join(realDir, "b.toml"), v3)
+	wb.wantData(t, v3)
+	wb.wantNone(t, filepath.Join(realDir, "b.toml"))
+}

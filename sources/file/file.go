@@ -1,0 +1,261 @@
+// Package file registers the "file" scheme: configuration kept in a file on a
+// local (or network) filesystem, read once at Bind and watched for changes.
+// Import it for its side effect:
+//
+//	import _ "github.com/livebind/livebind/sources/file"
+//
+//	type Config struct {
+//		Server Server `live:"file=/etc/app/app.toml"`
+//		Limits Limits `live:"file=${CONF_DIR:-.}/limits.yaml; debounce=250ms"`
+//		Motd   string `live:"file=/mnt/nfs/motd.txt; poll=10s; format=text"`
+//	}
+//
+// The location is a path, relative to the working directory at Bind unless it
+// is absolute. The format is inferred from the extension.
+//
+// # Change notifications
+//
+// Without poll=, the scheme uses one fsnotify watcher per Binding and watches
+// the directory that holds each file, never the file itself, so editors that
+// save by renaming a new file over the old one, or that delete and re-create
+// it, keep being followed. When the path is a symbolic link to a file in
+// another directory, that directory is watched too and the link is resolved
+// again after every read; this covers Kubernetes ConfigMap and Secret volumes,
+// whose `..data` link is swapped atomically on update (files mounted with
+// subPath are never updated by the kubelet). A directory that does not
+// exist yet, or that is removed, is checked again with backoff (50ms doubling
+// up to 1s) until it reappears.
+//
+// Notifications for one file are debounced: the file is read [DefaultDebounce]
+// after the last notification (debounce=), but never later than maxwait= after
+// the first one of a burst, so a file that is rewritten continuously is still
+// read. The default maxwait is the larger of [DefaultMaxWait] and ten debounce
+// intervals.
+//
+// An empty file, or one that does not parse (for example a half-written TOML
+// file), is taken for a write in progress: it is read again twice, one
+// debounce interval apart, before the error is reported. The error wraps
+// [sources.ErrEmpty] for an empty file. A missing file is retried the same way
+// before it is reported as missing, so that a save through a backup file
+// (`app.toml` renamed to `app.toml~`, then written again) reports nothing but
+// the new content. A read that changes nothing (same bytes) is not reported.
+//
+// # Polling
+//
+// With poll=, no notifications are used: the file is checked with stat every
+// interval and read again when its size, modification time or identity
+// changed, or while its modification time is less than two seconds older than
+// the last read (for filesystems with coarse timestamps). A change is read at
+// the first poll that sees it; debounce= only spaces the retries of an empty
+// or unparsable read. Use it for NFS, SMB, FUSE and other filesystems that do
+// not deliver inotify events, or when the system limits on inotify
+// (fs.inotify.max_user_watches, fs.inotify.max_user_instances) are exhausted:
+// errors that report such a limit wrap [sources.ErrWatchLimit].
+package file
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/livebind/livebind/sources"
+)
+
+// DefaultDebounce is how long the file scheme waits after the last change
+// notification for a file before reading it, when the tag has no debounce=.
+// It is also the interval between the retries of a read that found the file
+// missing, empty or unparsable.
+const DefaultDebounce = 100 * time.Millisecond
+
+// DefaultMaxWait is the least time a burst of change notifications may
+// postpone a read when the tag has no maxwait=. The default is the larger of
+// DefaultMaxWait and ten debounce intervals.
+const DefaultMaxWait = time.Second
+
+// retries is how many times a read that looks like a write in progress
+// (missing, empty or unparsable) is repeated before it is reported.
+const retries = 2
+
+// errUnparsable replaces a Check error for secret targets, whose parse errors
+// might quote the content.
+var errUnparsable = errors.New("file content does not parse")
+
+func init() {
+	sources.Register(sources.Scheme{
+		Name:           "file",
+		Poll:           true,
+		Timeout:        false,
+		NativeDebounce: true,
+		Open:           open,
+	})
+}
+
+func open(cfg sources.Config) (sources.Driver, error) {
+	logger := cfg.Logger
+	if logger == nil { // The contract says never nil; do not crash if it is.
+		logger = discardLogger()
+	}
+	return &driver{
+		logger:  logger,
+		dirs:    make(map[string]*dirWatch),
+		targets: make(map[*runner]struct{}),
+		done:    make(chan struct{}),
+	}, nil
+}
+
+// Read implements [sources.Driver].
+func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
+	path, err := absPath(t.Location)
+	if err != nil {
+		return sources.Result{Err: err}
+	}
+	o := readFile(path, t)
+	if o.kind == kindMissing {
+		return o.result() // Read reports a missing file at once; only Watch waits.
+	}
+	for attempt := 0; o.retry && attempt < retries; attempt++ {
+		timer := time.NewTimer(debounceOf(t))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return o.result()
+		case <-timer.C:
+		}
+		o = readFile(path, t)
+	}
+	return o.result()
+}
+
+// absPath cleans the location and makes it absolute.
+func absPath(loc string) (string, error) {
+	if loc == "" {
+		return "", errors.New("file: empty path")
+	}
+	p, err := filepath.Abs(loc)
+	if err != nil {
+		return "", fmt.Errorf("file %s: %w", loc, err)
+	}
+	return p, nil
+}
+
+func debounceOf(t *sources.Target) time.Duration {
+	if t.Debounce > 0 {
+		return t.Debounce
+	}
+	return DefaultDebounce
+}
+
+func maxWaitOf(t *sources.Target) time.Duration {
+	if t.MaxWait > 0 {
+		return t.MaxWait
+	}
+	return max(10*debounceOf(t), DefaultMaxWait)
+}
+
+// kind classifies an observation.
+type kind uint8
+
+const (
+	kindData kind = iota
+	kindMissing
+	kindErr
+)
+
+// observation is one look at a file.
+type observation struct {
+	kind kind
+	data []byte
+	err  error
+	// retry reports an observation that may come from a write in progress:
+	// empty or unparsable content (and, for watches, a missing file).
+	retry bool
+}
+
+func (o observation) result() sources.Result {
+	switch o.kind {
+	case kindMissing:
+		return sources.Result{Missing: true}
+	case kindErr:
+		return sources.Result{Err: o.err}
+	default:
+		return sources.Result{Data: o.data, Version: version(o.data)}
+	}
+}
+
+// differs reports whether o must be reported after prev: other bytes, a
+// change between present, missing and failing, or another error message.
+func (o observation) differs(prev observation) bool {
+	if o.kind != prev.kind {
+		return true
+	}
+	switch o.kind {
+	case kindData:
+		return !bytes.Equal(o.data, prev.data)
+	case kindErr:
+		return o.err.Error() != prev.err.Error()
+	default:
+		return false
+	}
+}
+
+// observationOf turns the Result livebind last received into the starting
+// point of the comparison.
+func observationOf(r sources.Result) observation {
+	switch {
+	case r.Err != nil:
+		return observation{kind: kindErr, err: r.Err}
+	case r.Missing:
+		return observation{kind: kindMissing}
+	default:
+		return observation{kind: kindData, data: r.Data}
+	}
+}
+
+// readFile reads path once and classifies what it found.
+func readFile(path string, t *sources.Target) observation {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return observation{kind: kindMissing, retry: true}
+		}
+		return observation{kind: kindErr, err: readError(path, err)}
+	}
+	if len(data) == 0 {
+		return observation{kind: kindErr, err: fmt.Errorf("file %s: %w", path, sources.ErrEmpty), retry: true}
+	}
+	if t.Check != nil {
+		if cerr := t.Check(data); cerr != nil {
+			if t.Secret {
+				cerr = fmt.Errorf("file %s: %w", path, errUnparsable)
+			} else {
+				cerr = fmt.Errorf("file %s: content does not parse: %w", path, cerr)
+			}
+			return observation{kind: kindErr, err: cerr, retry: true}
+		}
+	}
+	return observation{kind: kindData, data: data}
+}
+
+// readError names the path once, keeping the operation and the cause
+// (errors.Is(err, fs.ErrPermission) still holds).
+func readError(path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == path {
+		return fmt.Errorf("file %s: %s: %w", path, pe.Op, pe.Err)
+	}
+	return fmt.Errorf("file %s: %w", path, err)
+}
+
+// version is a short content hash.
+func version(data []byte) string {
+	h := fnv.New64a()
+	_, _ = h.Write(data) // hash.Hash.Write never fails
+	return hex.EncodeToString(h.Sum(nil))
+}

@@ -1,0 +1,209 @@
+package file
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/livebind/livebind/sources"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// waitFor bounds every wait for a result.
+const waitFor = 5 * time.Second
+
+// testWriter sends a driver's log lines to t.Log.
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// openDriver opens the registered file scheme, closed at cleanup.
+func openDriver(tb testing.TB) *driver {
+	tb.Helper()
+	s, ok := sources.Lookup("file")
+	require.True(tb, ok, "file scheme not registered")
+	logger := slog.New(slog.NewTextHandler(testWriter{tb}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	drv, err := s.Open(sources.Config{Logger: logger, LookupEnv: os.LookupEnv})
+	require.NoError(tb, err)
+	tb.Cleanup(func() { require.NoError(tb, drv.Close()) })
+	d, ok := drv.(*driver)
+	require.True(tb, ok)
+	return d
+}
+
+// watcher collects what one Watch emits.
+type watcher struct {
+	ch       chan sources.Result
+	overflow atomic.Bool
+	stop     func()
+}
+
+// startWatch reads the target like livebind does, then watches it from that
+// result. The watch is stopped at cleanup.
+func startWatch(tb testing.TB, d sources.Driver, tg *sources.Target) (*watcher, sources.Result) {
+	tb.Helper()
+	last := d.Read(tb.Context(), tg)
+	return watchFrom(tb, d, tg, last), last
+}
+
+// watchFrom watches the target starting from last. The watch is stopped at
+// cleanup.
+func watchFrom(tb testing.TB, d sources.Driver, tg *sources.Target, last sources.Result) *watcher {
+	tb.Helper()
+	w := &watcher{ch: make(chan sources.Result, 1024)}
+	stop, err := d.Watch(tg, last, func(r sources.Result) {
+		select {
+		case w.ch <- r:
+		default:
+			w.overflow.Store(true)
+		}
+	})
+	require.NoError(tb, err)
+	w.stop = stop
+	tb.Cleanup(stop)
+	return w
+}
+
+func (w *watcher) next(tb testing.TB) sources.Result {
+	tb.Helper()
+	require.False(tb, w.overflow.Load(), "result buffer overflowed")
+	timer := time.NewTimer(waitFor)
+	defer timer.Stop()
+	select {
+	case r := <-w.ch:
+		return r
+	case <-timer.C:
+		tb.Fatalf("no result within %v", waitFor)
+		return sources.Result{}
+	}
+}
+
+// wantData asserts that the next result is the given content.
+func (w *watcher) wantData(tb testing.TB, want string) {
+	tb.Helper()
+	r := w.next(tb)
+	require.NoError(tb, r.Err, "want data %q", want)
+	require.False(tb, r.Missing, "want data %q, got missing", want)
+	require.Equal(tb, want, string(r.Data))
+	require.Equal(tb, version([]byte(want)), r.Version)
+	require.Empty(tb, r.Format)
+}
+
+// wantMissing asserts that the next result reports the file missing.
+func (w *watcher) wantMissing(tb testing.TB) {
+	tb.Helper()
+	r := w.next(tb)
+	require.NoError(tb, r.Err)
+	require.True(tb, r.Missing, "want missing, got data %q", r.Data)
+	require.Nil(tb, r.Data)
+}
+
+// wantErr asserts that the next result is an error matching target, and
+// returns its message.
+func (w *watcher) wantErr(tb testing.TB, target error) string {
+	tb.Helper()
+	r := w.next(tb)
+	require.Error(tb, r.Err, "want an error, got data %q missing=%v", r.Data, r.Missing)
+	require.ErrorIs(tb, r.Err, target)
+	require.Nil(tb, r.Data)
+	require.False(tb, r.Missing)
+	return r.Err.Error()
+}
+
+// wantNone asserts that nothing was reported before the sentinel content
+// written to path: the next result must be the sentinel itself.
+func (w *watcher) wantNone(tb testing.TB, path string) {
+	tb.Helper()
+	sentinel := fmt.Sprintf("sentinel = \"%d\"\n", time.Now().UnixNano())
+	writeAtomic(tb, path, sentinel)
+	w.wantData(tb, sentinel)
+}
+
+// writeFile writes content in place (truncate, then write).
+func writeFile(tb testing.TB, path, content string) {
+	tb.Helper()
+	require.NoError(tb, os.WriteFile(path, []byte(content), 0o644))
+}
+
+// writeAtomic writes a temporary file in the same directory and renames it
+// over path, like most editors and config management tools.
+func writeAtomic(tb testing.TB, path, content string) {
+	tb.Helper()
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	require.NoError(tb, os.WriteFile(tmp, []byte(content), 0o644))
+	require.NoError(tb, os.Rename(tmp, path))
+}
+
+// errBadLine is what checkTOML wraps: its message quotes the content, like
+// real parsers do.
+var errBadLine = errors.New("bad line")
+
+var tomlLine = regexp.MustCompile(`^[a-z_]+ = "[^"]*"$`)
+
+// checkTOML accepts a tiny subset of TOML: lines of key = "value". A
+// half-written file fails it, as it would fail a real decoder.
+func checkTOML(data []byte) error {
+	for line := range strings.Lines(string(data)) {
+		line = strings.TrimRight(line, "\n")
+		if line != "" && !tomlLine.MatchString(line) {
+			return fmt.Errorf("%w: %q", errBadLine, line)
+		}
+	}
+	return nil
+}
+
+// target returns a notification target for path with default options.
+func target(path string) *sources.Target {
+	return &sources.Target{Scheme: "file", Location: path}
+}
+
+// eventually polls cond until it holds, within waitFor.
+func eventually(tb testing.TB, cond func() bool, msg string) {
+	tb.Helper()
+	deadline := time.Now().Add(waitFor)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out waiting: %s", msg)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// dirState returns the driver's watched directories and their refcounts.
+func dirState(d *driver) map[string]int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	m := make(map[string]int, len(d.dirs))
+	for k, v := range d.dirs {
+		m[k] = v.refs
+	}
+	return m
+}
+
+// watchList returns what the fsnotify watcher watches.
+func watchList(d *driver) []string {
+	d.mu.Lock()
+	w := d.w
+	d.mu.Unlock()
+	if w == nil {
+		return nil
+	}
+	return w.WatchList()
+}

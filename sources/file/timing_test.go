@@ -1,0 +1,95 @@
+package file
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/livebind/livebind/sources"
+)
+
+func TestMaxWaitDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		debounce, maxWait time.Duration
+		wantD, wantM      time.Duration
+	}{
+		{"defaults", 0, 0, DefaultDebounce, DefaultMaxWait},
+		{"long debounce", 500 * time.Millisecond, 0, 500 * time.Millisecond, 5 * time.Second},
+		{"explicit", 20 * time.Millisecond, 50 * time.Millisecond, 20 * time.Millisecond, 50 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tg := &sources.Target{Debounce: tc.debounce, MaxWait: tc.maxWait}
+			require.Equal(t, tc.wantD, debounceOf(tg))
+			require.Equal(t, tc.wantM, maxWaitOf(tg))
+		})
+	}
+}
+
+// A steady drip of writes cannot postpone the read past maxwait.
+func TestWatchSteadyDrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.toml")
+	writeFile(t, path, v1)
+	tg := target(path)
+	tg.Debounce, tg.MaxWait = 100*time.Millisecond, 300*time.Millisecond
+	w, _ := startWatch(t, openDriver(t), tg)
+
+	reported := 0
+	var last string
+	end := time.Now().Add(1500 * time.Millisecond)
+	for i := 0; time.Now().Before(end); i++ {
+		last = fmt.Sprintf("n = \"%d\"\n", i)
+		writeFile(t, path, last)
+		time.Sleep(20 * time.Millisecond)
+		for len(w.ch) > 0 {
+			r := w.next(t)
+			require.NoError(t, r.Err)
+			require.NotEmpty(t, r.Data)
+			reported++
+		}
+	}
+	require.Positive(t, reported, "nothing was read while the writes went on")
+	// The final content is reported after the drip ends.
+	for {
+		r := w.next(t)
+		require.NoError(t, r.Err)
+		if string(r.Data) == last {
+			break
+		}
+	}
+}
+
+// Stopping a watch or closing the driver while a debounce timer is pending
+// returns at once; goleak (TestMain) checks that nothing is left behind.
+func TestStopWhileDebouncing(t *testing.T) {
+	for _, closeDriver := range []bool{false, true} {
+		t.Run(fmt.Sprintf("close=%v", closeDriver), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "app.toml")
+			writeFile(t, path, v1)
+			d := openDriver(t)
+			tg := target(path)
+			tg.Debounce = time.Hour
+			// Start from another value: the first check reports v1, so the
+			// write below is not picked up by that check.
+			w := watchFrom(t, d, tg, sources.Result{Data: []byte(v2)})
+			w.wantData(t, v1)
+			writeFile(t, path, v2)
+			// Let the notification arrive, so the hour-long debounce timer is armed.
+			time.Sleep(200 * time.Millisecond)
+
+			start := time.Now()
+			if closeDriver {
+				require.NoError(t, d.Close())
+				require.NoError(t, d.Close())
+			} else {
+				w.stop()
+			}
+			require.Less(t, time.Since(start), time.Second)
+			require.Empty(t, w.ch)
+			w.stop()
+		})
+	}
+}
