@@ -129,7 +129,7 @@ func (b *Binding[T]) start(ctx context.Context, dst *T) error {
 			b.drivers[t.scheme.Name] = d
 		}
 		t.driver = d
-		if t.format != "" && t.format != formatText {
+		if f := t.staticFormat(); f != "" && f != formatText {
 			t.spec.Check = t.check
 		}
 	}

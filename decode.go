@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"path"
 	"reflect"
 	"strconv"
@@ -36,7 +37,13 @@ func validFormat(f string) bool {
 }
 
 // formatFromName infers a format from a location's extension; "" if unknown.
+// For URLs only the path counts, not the query.
 func formatFromName(name string) string {
+	if strings.Contains(name, "://") {
+		if u, err := url.Parse(name); err == nil {
+			name = u.Path
+		}
+	}
 	switch strings.ToLower(path.Ext(name)) {
 	case ".toml":
 		return formatTOML

@@ -199,12 +199,10 @@ func resolveField(fp *fieldPlan, lookup func(string) (string, bool)) (*boundFiel
 			return nil, nil, &FieldError{Field: fp.path, Source: t.String(), Err: err}
 		}
 	}
-	if t.format == "" {
-		t.format = formatFromName(t.spec.Location)
-		if scheme.Name == "env" {
-			t.format = formatText
-		}
+	if t.format == "" && scheme.Name == "env" {
+		t.format = formatText
 	}
+	t.guess = formatFromName(t.spec.Location)
 	if f.hasDefault {
 		v, err := decodeValue(defRaw, fp.typ, formatText)
 		if err != nil {

@@ -19,7 +19,8 @@ type target struct {
 	spec        sources.Target
 	scheme      sources.Scheme
 	driver      sources.Driver
-	format      string // explicit or inferred; "" means decided per result
+	format      string // from format= (or text for env); "" means decided per result
+	guess       string // inferred from the location's extension, or 
 	viaEnv      string // NAME_FILE when an env field was turned into a file
 	debounceSet bool
 	throttle    time.Duration
@@ -58,16 +59,22 @@ func mapsKeys(m map[string]string) func(func(string) bool) {
 	}
 }
 
-// String names the target for updates and errors.
+// String names the target for updates and errors, with credentials in the
+// location redacted by the scheme.
 func (t *target) String() string {
-	s := t.spec.Scheme + ":" + t.spec.Location
+	loc := t.spec.Location
+	if t.scheme.Redact != nil {
+		loc = t.scheme.Redact(loc)
+	}
+	s := t.spec.Scheme + ":" + loc
 	if t.viaEnv != "" {
 		s += " (" + t.viaEnv + ")"
 	}
 	return s
 }
 
-// formatFor decides the format of one result.
+// formatFor decides the format of one result: format=, else what the source
+// declares (an HTTP Content-Type), else the location's extension, else text.
 func (t *target) formatFor(r sources.Result) string {
 	if t.format != "" {
 		return t.format
@@ -75,7 +82,19 @@ func (t *target) formatFor(r sources.Result) string {
 	if f := formatFromMedia(r.Format); validFormat(f) {
 		return f
 	}
+	if t.guess != "" {
+		return t.guess
+	}
 	return formatText
+}
+
+// staticFormat is the format known before any result: format= or the
+// extension.
+func (t *target) staticFormat() string {
+	if t.format != "" {
+		return t.format
+	}
+	return t.guess
 }
 
 // checkError marks a document that failed the check a driver ran, so that
@@ -87,10 +106,11 @@ func (e *checkError) Unwrap() error { return e.err }
 
 // check is handed to drivers that can observe half-written values.
 func (t *target) check(data []byte) error {
-	if t.format == "" {
+	f := t.staticFormat()
+	if f == "" || f == formatText {
 		return nil
 	}
-	if _, err := parseDoc(t.format, data); err != nil {
+	if _, err := parseDoc(f, data); err != nil {
 		return &checkError{err}
 	}
 	return nil

@@ -139,6 +139,9 @@ type Scheme struct {
 	NativeDebounce bool
 	// Open returns a driver for one Binding.
 	Open func(Config) (Driver, error)
+	// Redact, when set, rewrites a location for display in updates, errors
+	// and logs, hiding credentials (a URL's password or token query values).
+	Redact func(location string) string
 }
 
 var registry sync.Map // name -> Scheme
