@@ -20,7 +20,7 @@ type target struct {
 	scheme      sources.Scheme
 	driver      sources.Driver
 	format      string // from format= (or text for env); "" means decided per result
-	guess       string // inferred from the location's extension, or 
+	guess       string // inferred from the location's extension, or
 	viaEnv      string // NAME_FILE when an env field was turned into a file
 	debounceSet bool
 	throttle    time.Duration
