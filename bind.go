@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,24 +28,26 @@ type snapshot[T any] struct {
 // Binding keeps a struct of type T in step with its sources. Create one with
 // [Bind]. All methods are safe for concurrent use.
 type Binding[T any] struct {
-	cur     atomic.Pointer[snapshot[T]]
-	plan    *typePlan
-	fields  []*boundField
-	byPath  map[string]*boundField
-	targets []*target
-	drivers map[string]sources.Driver
-	opts    options
-	log     *slog.Logger
+	cur       atomic.Pointer[snapshot[T]]
+	plan      *typePlan
+	fields    []*boundField
+	byPath    map[string]*boundField
+	targets   []*target
+	drivers   map[string]sources.Driver
+	opts      options
+	log       *slog.Logger
+	hasSecret bool
 
 	ctx       context.Context // canceled by Close
 	cancel    context.CancelFunc
-	stopCtx   func() bool // unregisters the Bind context's AfterFunc
+	closeMu   sync.Mutex
+	stopCtx   func() bool // unregisters the Bind context's AfterFunc; guarded by closeMu
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
 
 	pmu     sync.Mutex
-	pending map[*target]sources.Result
+	pending map[*target]stamped
 	order   []*target
 	wake    chan struct{}
 	reloads chan reloadRequest
@@ -92,20 +95,27 @@ func Bind[T any](ctx context.Context, dst *T, opts ...Option) (*Binding[T], erro
 		drivers: map[string]sources.Driver{},
 		opts:    o,
 		log:     o.logger,
-		pending: map[*target]sources.Result{},
+		pending: map[*target]stamped{},
 		wake:    make(chan struct{}, 1),
 		reloads: make(chan reloadRequest),
 		desired: map[*boundField]change{},
 	}
-	b.subs.init(o.buffer, b.Generation)
+	b.subs.init(o.buffer)
 	for _, f := range res.fields {
 		b.byPath[f.plan.path] = f
+		b.hasSecret = b.hasSecret || f.secret
 	}
 	b.ctx, b.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	if err := b.start(ctx, dst); err != nil {
 		return nil, errors.Join(err, b.shutdown())
 	}
-	b.stopCtx = context.AfterFunc(ctx, func() { _ = b.Close() })
+	if err := ctx.Err(); err != nil {
+		return nil, errors.Join(fmt.Errorf("livebind: Bind: %w", err), b.shutdown())
+	}
+	stop := context.AfterFunc(ctx, func() { _ = b.Close() })
+	b.closeMu.Lock()
+	b.stopCtx = stop
+	b.closeMu.Unlock()
 	return b, nil
 }
 
@@ -142,8 +152,8 @@ func (b *Binding[T]) start(ctx context.Context, dst *T) error {
 	results := readAll(loadCtx, b.targets)
 
 	snap := new(T)
-	*snap = *dst
 	rv := reflect.ValueOf(snap).Elem()
+	rv.Set(deepCopy(reflect.ValueOf(dst).Elem())) // share nothing with *dst
 	for i, t := range b.targets {
 		for _, c := range t.observe(results[i]) {
 			switch c.kind {
@@ -167,16 +177,8 @@ func (b *Binding[T]) start(ctx context.Context, dst *T) error {
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	if v, ok := any(snap).(validator); ok {
-		if err := v.Validate(); err != nil {
-			return fmt.Errorf("livebind: initial configuration: %w: %w", ErrValidation, err)
-		}
-	}
-	out := reflect.ValueOf(dst).Elem()
-	out.Set(rv)
-	for _, f := range b.fields {
-		fv := out.FieldByIndex(f.plan.index)
-		fv.Set(deepCopy(fv))
+	if err := b.validate(snap); err != nil {
+		return fmt.Errorf("livebind: initial configuration: %w: %w", ErrValidation, err)
 	}
 	b.cur.Store(&snapshot[T]{v: snap, gen: 1})
 
@@ -188,6 +190,7 @@ func (b *Binding[T]) start(ctx context.Context, dst *T) error {
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
+	reflect.ValueOf(dst).Elem().Set(deepCopy(rv)) // the only write to *dst
 	b.wg.Add(1)
 	go b.applier()
 	return nil
@@ -214,7 +217,7 @@ func readAll(ctx context.Context, targets []*target) []sources.Result {
 // watch starts the driver's watch for t, behind a gate when livebind itself
 // must debounce or throttle.
 func (b *Binding[T]) watch(t *target, last sources.Result) error {
-	deliver := func(r sources.Result) { b.enqueue(t, r) }
+	deliver := func(s stamped) { b.enqueue(t, s) }
 	gc := throttle.Config{Every: t.throttle, Burst: t.burst}
 	if !t.scheme.NativeDebounce {
 		gc.Debounce, gc.MaxWait = t.spec.Debounce, t.spec.MaxWait
@@ -225,8 +228,7 @@ func (b *Binding[T]) watch(t *target, last sources.Result) error {
 		emit = t.gate.Push
 	}
 	stop, err := t.driver.Watch(&t.spec, last, func(r sources.Result) {
-		t.emits.Add(1)
-		emit(r)
+		emit(stamped{r: r, seq: t.seq.Add(1)})
 	})
 	if err != nil {
 		return err
@@ -237,7 +239,7 @@ func (b *Binding[T]) watch(t *target, last sources.Result) error {
 
 // enqueue records the latest result of t for the applier; results that the
 // applier has not taken yet are replaced, so a burst costs one generation.
-func (b *Binding[T]) enqueue(t *target, r sources.Result) {
+func (b *Binding[T]) enqueue(t *target, r stamped) {
 	b.pmu.Lock()
 	if _, queued := b.pending[t]; !queued {
 		b.order = append(b.order, t)
@@ -254,7 +256,7 @@ func (b *Binding[T]) enqueue(t *target, r sources.Result) {
 type reloadRequest struct {
 	targets []*target
 	results []sources.Result
-	emits   []uint64
+	seqs    []uint64 // each target's seq when the reload began
 	done    chan error
 }
 
@@ -271,9 +273,12 @@ func (b *Binding[T]) applier() {
 			b.applyPending()
 			var changes []change
 			for i, t := range req.targets {
-				if t.emits.Load() != req.emits[i] {
+				if t.applied > req.seqs[i] {
 					continue // the watch reported something newer meanwhile
 				}
+				// Results the watch emitted before the reload began are older
+				// than what it read: drop them if a gate still holds one.
+				t.applied = req.seqs[i]
 				changes = append(changes, t.observe(req.results[i])...)
 			}
 			_ = b.apply(changes)
@@ -290,16 +295,12 @@ func (b *Binding[T]) currentErrors() error {
 		if t.failing == nil {
 			continue
 		}
-		sentinel := ErrSource
-		if errors.Is(t.failing, ErrEmpty) || errors.As(t.failing, new(*checkError)) {
-			sentinel = ErrDecode
-		}
 		var fe *FieldError
 		if errors.As(t.failing, &fe) {
 			errs = append(errs, fe)
 			continue
 		}
-		errs = append(errs, t.fieldErr(t.fields[0], sentinel, t.failing))
+		errs = append(errs, t.fieldErr(t.fields[0], nil, t.failing))
 	}
 	if len(b.desired) > 0 && b.rejected != nil {
 		errs = append(errs, b.rejected)
@@ -311,7 +312,7 @@ func (b *Binding[T]) currentErrors() error {
 func (b *Binding[T]) applyPending() {
 	b.pmu.Lock()
 	order := b.order
-	results := make([]sources.Result, len(order))
+	results := make([]stamped, len(order))
 	for i, t := range order {
 		results[i] = b.pending[t]
 		delete(b.pending, t)
@@ -320,7 +321,11 @@ func (b *Binding[T]) applyPending() {
 	b.pmu.Unlock()
 	var changes []change
 	for i, t := range order {
-		changes = append(changes, t.observe(results[i])...)
+		if results[i].seq <= t.applied {
+			continue // older than what a Reload already applied
+		}
+		t.applied = results[i].seq
+		changes = append(changes, t.observe(results[i].r)...)
 	}
 	_ = b.apply(changes)
 }
@@ -363,7 +368,7 @@ func (b *Binding[T]) apply(changes []change) error {
 		// If that fails, the new values are tried alone, so that one rejected
 		// source does not block every other field.
 		next, vals, verr := b.candidate(cur.v, nil)
-		if verr != nil && len(b.desired) > len(fresh) {
+		if verr != nil && slices.ContainsFunc(vals, func(e event) bool { return !fresh[e.f] }) {
 			next, vals, verr = b.candidate(cur.v, fresh)
 		}
 		switch {
@@ -423,12 +428,26 @@ func (b *Binding[T]) candidate(cur *T, only map[*boundField]bool) (*T, []event, 
 	if len(vals) == 0 {
 		return next, nil, nil
 	}
-	if v, ok := any(next).(validator); ok {
-		if err := v.Validate(); err != nil {
-			return next, vals, err
-		}
+	return next, vals, b.validate(next)
+}
+
+// validate runs the struct's Validate method, if any, turning a panic into
+// an error: user code must not crash the applier.
+func (b *Binding[T]) validate(c *T) (err error) {
+	v, ok := any(c).(validator)
+	if !ok {
+		return nil
 	}
-	return next, vals, nil
+	defer func() {
+		if p := recover(); p != nil {
+			if b.hasSecret {
+				err = errors.New("the Validate method panicked (value hidden: the configuration holds secrets)")
+			} else {
+				err = fmt.Errorf("the Validate method panicked: %v", p)
+			}
+		}
+	}()
+	return v.Validate()
 }
 
 // event builds the update for f with raw values kept for typed watchers.
@@ -465,9 +484,9 @@ func (b *Binding[T]) Reload(ctx context.Context) error {
 	if b.ctx.Err() != nil {
 		return ErrClosed
 	}
-	req := reloadRequest{targets: b.targets, emits: make([]uint64, len(b.targets)), done: make(chan error, 1)}
+	req := reloadRequest{targets: b.targets, seqs: make([]uint64, len(b.targets)), done: make(chan error, 1)}
 	for i, t := range b.targets {
-		req.emits[i] = t.emits.Load()
+		req.seqs[i] = t.seq.Load()
 	}
 	req.results = readAll(ctx, b.targets)
 	if err := ctx.Err(); err != nil {
@@ -496,8 +515,11 @@ func (b *Binding[T]) Reload(ctx context.Context) error {
 // context there instead.
 func (b *Binding[T]) Close() error {
 	b.closeOnce.Do(func() {
-		if b.stopCtx != nil {
-			b.stopCtx()
+		b.closeMu.Lock()
+		stop := b.stopCtx
+		b.closeMu.Unlock()
+		if stop != nil {
+			stop()
 		}
 		b.closeErr = b.shutdown()
 	})

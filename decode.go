@@ -130,8 +130,15 @@ func splitKey(key string) []string {
 }
 
 // selectKey walks a parsed document along path. Map keys match exactly;
-// list elements are selected by decimal index.
+// list elements are selected by decimal index. An explicit null (YAML `key:`
+// left empty, JSON null) counts as absent, so required and default= apply
+// instead of a silent zero value.
 func selectKey(doc any, keyPath []string) (any, bool) {
+	v, ok := walkKey(doc, keyPath)
+	return v, ok && v != nil
+}
+
+func walkKey(doc any, keyPath []string) (any, bool) {
 	cur := doc
 	for _, k := range keyPath {
 		switch v := cur.(type) {

@@ -1,6 +1,7 @@
 package livebind
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -113,16 +114,9 @@ func (r *recorder) quiet(t testing.TB, d time.Duration) {
 	}
 }
 
-// eventually polls cond every 5ms until it holds or timeout passes.
-func eventually(t testing.TB, timeout time.Duration, cond func() bool, msg string) {
+func contextWithCancel(t *testing.T) (context.Context, context.CancelFunc) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v: %s", timeout, msg)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	return context.WithCancel(t.Context())
 }
 
 func reflectTypeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }

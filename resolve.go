@@ -69,7 +69,28 @@ func resolveFields(p *typePlan, lookup func(string) (string, bool)) (resolved, e
 		t.fields = append(t.fields, f)
 		res.fields = append(res.fields, f)
 	}
+	for _, t := range res.targets {
+		spreadSecrecy(t)
+	}
 	return res, errors.Join(errs...)
+}
+
+// spreadSecrecy marks as secret every field of t whose value contains a
+// secret field's value: the whole document, or a key that is a prefix of the
+// secret's key. Otherwise `DB` next to `DB.Password; secret` would print the
+// password in DB's updates.
+func spreadSecrecy(t *target) {
+	for _, s := range t.fields {
+		if !s.secret {
+			continue
+		}
+		t.spec.Secret = true
+		for _, f := range t.fields {
+			if f.key == "" || f.key == s.key || strings.HasPrefix(s.key, f.key+".") {
+				f.secret = true
+			}
+		}
+	}
 }
 
 // resolveField resolves one field into a boundField and a fresh target.
@@ -210,6 +231,7 @@ func resolveField(fp *fieldPlan, lookup func(string) (string, bool)) (*boundFiel
 		}
 		f.def = v
 	}
+	t.spec.Secret = f.secret
 	f.target = t
 	return f, t, nil
 }

@@ -1,7 +1,9 @@
 package livebind
 
 import (
+	"encoding/json"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"sync"
 	"sync/atomic"
@@ -23,13 +25,14 @@ type subscriber struct {
 	deliver func(event)
 	onDone  func()
 
-	mu      sync.Mutex
-	queue   []event
-	dropped int
-	wake    chan struct{}
-	quit    chan struct{}
-	stopped atomic.Bool
-	once    sync.Once
+	mu       sync.Mutex
+	queue    []event
+	dropped  int
+	lastDrop uint64 // generation of the newest dropped update
+	wake     chan struct{}
+	quit     chan struct{}
+	stopped  atomic.Bool
+	once     sync.Once
 }
 
 // subscribers is the set of consumers of one Binding.
@@ -39,13 +42,12 @@ type subscribers struct {
 	set     map[*subscriber]struct{}
 	closed  bool
 	wg      sync.WaitGroup
-	gen     func() uint64
 	updates chan Update
 	updOnce sync.Once
 }
 
-func (s *subscribers) init(buffer int, gen func() uint64) {
-	s.buffer, s.gen = buffer, gen
+func (s *subscribers) init(buffer int) {
+	s.buffer = buffer
 	s.set = map[*subscriber]struct{}{}
 }
 
@@ -95,6 +97,7 @@ func (s *subscribers) publish(evs []event) {
 				continue
 			}
 			if len(sub.queue) >= s.buffer {
+				sub.lastDrop = sub.queue[0].u.Gen
 				sub.queue = sub.queue[1:]
 				sub.dropped++
 			}
@@ -124,7 +127,7 @@ func (s *subscribers) run(sub *subscriber) {
 		case <-sub.wake:
 		}
 		for {
-			ev, ok := sub.next(s.gen)
+			ev, ok := sub.next()
 			if !ok {
 				break
 			}
@@ -138,13 +141,13 @@ func (s *subscribers) run(sub *subscriber) {
 
 // next takes the next event to deliver: a drop notice first if events were
 // dropped, then the queue in order.
-func (sub *subscriber) next(gen func() uint64) (event, bool) {
+func (sub *subscriber) next() (event, bool) {
 	sub.mu.Lock()
 	defer sub.mu.Unlock()
 	if sub.dropped > 0 {
 		n := sub.dropped
 		sub.dropped = 0
-		return event{u: Update{Kind: Error, Gen: gen(), Time: time.Now(), Err: &DroppedError{Count: n}}}, true
+		return event{u: Update{Kind: Error, Gen: sub.lastDrop, Time: time.Now(), Err: &DroppedError{Count: n}}}, true
 	}
 	if len(sub.queue) == 0 {
 		return event{}, false
@@ -175,8 +178,8 @@ func (s *subscribers) close() {
 // of its own: fn may be slow without delaying the binding, up to the buffer
 // set by [WithBuffer], beyond which the oldest updates are dropped and fn
 // receives an Error update wrapping [ErrDropped]. Secret values are
-// redacted. The returned function unsubscribes; fn is not called after it
-// returns, except for a call already running.
+// redacted. The returned function unsubscribes without waiting, so it may be
+// called from fn; a delivery already under way may still complete.
 func (b *Binding[T]) OnChange(fn func(Update)) (unsubscribe func()) {
 	return b.subs.add(&subscriber{deliver: func(ev event) { fn(ev.u) }})
 }
@@ -226,14 +229,23 @@ type FieldChange[F any] struct {
 	Secret bool
 }
 
-// String formats the change like [Update.String], redacting secrets.
-func (c FieldChange[F]) String() string {
+// update is the change as an Update, redacted like one.
+func (c FieldChange[F]) update() Update {
 	u := Update{Kind: c.Kind, Field: c.Field, Source: c.Source, Old: c.Old, New: c.New, Gen: c.Gen, Time: c.Time, Err: c.Err, Secret: c.Secret}
 	if c.Secret {
 		u.Old, u.New = Redacted{}, Redacted{}
 	}
-	return u.String()
+	return u
 }
+
+// String formats the change like [Update.String], redacting secrets.
+func (c FieldChange[F]) String() string { return c.update().String() }
+
+// LogValue makes slog log the change like an [Update], redacting secrets.
+func (c FieldChange[F]) LogValue() slog.Value { return c.update().LogValue() }
+
+// MarshalJSON encodes the change with Old and New redacted for secrets.
+func (c FieldChange[F]) MarshalJSON() ([]byte, error) { return json.Marshal(c.update()) }
 
 // Format makes every fmt verb print [FieldChange.String].
 func (c FieldChange[F]) Format(f fmt.State, verb rune) {

@@ -27,11 +27,12 @@ type target struct {
 	burst       int
 	fields      []*boundField
 
-	gate  *throttle.Gate[sources.Result]
-	stop  func()
-	emits atomic.Uint64 // results emitted by the watch, for Reload's freshness check
+	gate *throttle.Gate[stamped]
+	stop func()
+	seq  atomic.Uint64 // numbers the watch's results as the driver emits them
 
 	// Applier state.
+	applied  uint64 // newest seq applied; older results (held in a gate) are stale
 	present  bool
 	lastData []byte
 	failing  error
@@ -104,16 +105,35 @@ type checkError struct{ err error }
 func (e *checkError) Error() string { return e.err.Error() }
 func (e *checkError) Unwrap() error { return e.err }
 
-// check is handed to drivers that can observe half-written values.
+// check is handed to drivers that can observe half-written values. For a
+// target that holds a secret the error says nothing of the content.
 func (t *target) check(data []byte) error {
 	f := t.staticFormat()
 	if f == "" || f == formatText {
 		return nil
 	}
 	if _, err := parseDoc(f, data); err != nil {
-		return &checkError{err}
+		return &checkError{t.hide(err, f)}
 	}
 	return nil
+}
+
+// hide replaces a parse error by a content-free one when t holds a secret.
+func (t *target) hide(err error, format string) error {
+	if !t.spec.Secret || err == nil || errors.Is(err, ErrEmpty) {
+		return err
+	}
+	var ce *checkError
+	if errors.As(err, &ce) {
+		return err // check already hid it
+	}
+	return fmt.Errorf("%s document does not parse (details hidden: it holds a secret)", format)
+}
+
+// stamped is a result numbered in the order the driver emitted it.
+type stamped struct {
+	r   sources.Result
+	seq uint64
 }
 
 // change is what one observation means for one field.
@@ -124,7 +144,7 @@ type change struct {
 	err  error         // for Error
 }
 
-// fieldErr wraps err as a FieldError for f.
+// fieldErr wraps err, after sentinel if not nil, as a FieldError for f.
 func (t *target) fieldErr(f *boundField, sentinel, err error) *FieldError {
 	if sentinel != nil {
 		err = fmt.Errorf("%w: %w", sentinel, err)
@@ -139,14 +159,14 @@ func (t *target) fieldErr(f *boundField, sentinel, err error) *FieldError {
 func (t *target) observe(r sources.Result) []change {
 	switch {
 	case r.Err != nil:
-		t.failing = r.Err
 		sentinel := ErrSource
 		if errors.Is(r.Err, ErrEmpty) || errors.As(r.Err, new(*checkError)) {
 			sentinel = ErrDecode // the source works; what it holds does not parse
 		}
+		t.failing = fmt.Errorf("%w: %w", sentinel, r.Err)
 		out := make([]change, 0, len(t.fields))
 		for _, f := range t.fields {
-			out = append(out, change{f: f, kind: Error, err: t.fieldErr(f, sentinel, r.Err)})
+			out = append(out, change{f: f, kind: Error, err: t.fieldErr(f, nil, t.failing)})
 		}
 		return out
 	case r.Missing:
@@ -170,10 +190,10 @@ func (t *target) observe(r sources.Result) []change {
 	format := t.formatFor(r)
 	doc, err := parseDoc(format, r.Data)
 	if err != nil {
-		t.failing = err
+		t.failing = fmt.Errorf("%w: %w", ErrDecode, t.hide(err, format))
 		out := make([]change, 0, len(t.fields))
 		for _, f := range t.fields {
-			out = append(out, change{f: f, kind: Error, err: t.fieldErr(f, ErrDecode, secretSafe(err, f.secret, format, f.plan.typ))})
+			out = append(out, change{f: f, kind: Error, err: t.fieldErr(f, nil, t.failing)})
 		}
 		return out
 	}

@@ -61,7 +61,7 @@ func TestWatchCheck(t *testing.T) {
 		writeFile(t, path, half)
 		r := w.next(t)
 		require.ErrorIs(t, r.Err, errUnparsable)
-		require.NotErrorIs(t, r.Err, errBadLine, "the parse error is not kept for a secret")
+		require.ErrorIs(t, r.Err, errBadLine, "the Check error stays matchable")
 		msg := r.Err.Error()
 		require.NotContains(t, msg, "thr")
 		require.Contains(t, msg, path)

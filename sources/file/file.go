@@ -83,9 +83,16 @@ const DefaultMaxWait = time.Second
 // (missing, empty or unparsable) is repeated before it is reported.
 const retries = 2
 
-// errUnparsable replaces a Check error for secret targets, whose parse errors
-// might quote the content.
+// errUnparsable is what a Check error of a secret target says, since parse
+// errors might quote the content; the Check error stays reachable through
+// errors.Is and errors.As.
 var errUnparsable = errors.New("file content does not parse")
+
+// hiddenError reports errUnparsable while still wrapping the Check error.
+type hiddenError struct{ check error }
+
+func (e hiddenError) Error() string   { return errUnparsable.Error() }
+func (e hiddenError) Unwrap() []error { return []error{errUnparsable, e.check} }
 
 func init() {
 	sources.Register(sources.Scheme{
@@ -233,7 +240,7 @@ func readFile(path string, t *sources.Target) observation {
 	if t.Check != nil {
 		if cerr := t.Check(data); cerr != nil {
 			if t.Secret {
-				cerr = fmt.Errorf("file %s: %w", path, errUnparsable)
+				cerr = fmt.Errorf("file %s: %w", path, hiddenError{cerr})
 			} else {
 				cerr = fmt.Errorf("file %s: content does not parse: %w", path, cerr)
 			}
