@@ -17,6 +17,7 @@ import (
 	// The core sources, registered on import.
 	_ "github.com/livebind/livebind/sources/env"
 	_ "github.com/livebind/livebind/sources/file"
+	_ "github.com/livebind/livebind/sources/http"
 )
 
 // snapshot is one published generation.

@@ -1,0 +1,300 @@
+package http
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	nethttp "net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/livebind/livebind/sources"
+)
+
+// class sorts a response by what the watcher does next.
+type class uint8
+
+const (
+	classData        class = iota // a value: 200, 203, 204
+	classNotModified              // 304 to a conditional request
+	classMissing                  // 404, 410
+	classTransient                // may clear up soon: transport errors, 429, 5xx but 501
+	classPermanent                // will not clear up soon: other statuses, too large bodies
+)
+
+// reply is what one request found. Header slices point into the response's
+// header, which nothing modifies.
+type reply struct {
+	class      class
+	data       []byte
+	ctype      string        // media type of Content-Type, lower case
+	etag       []string      // ETag, as received
+	lastMod    []string      // Last-Modified
+	fresh      time.Duration // Cache-Control max-age less Age; 0 if none
+	retryAfter time.Duration // Retry-After of a 429 or 503; 0 if none
+	err        error
+}
+
+// fetch sends req and classifies the response. The body of a value is read
+// into buf when it is large enough; other bodies are not read (304) or only
+// drained a little so that the connection can be reused. conditional says
+// whether req carries a validator, without which a 304 makes no sense.
+func (d *driver) fetch(req *nethttp.Request, s *spec, buf []byte, conditional bool) reply {
+	resp, err := d.client.Do(req)
+	if err != nil {
+		return reply{class: classTransient, err: transportError(err, s)}
+	}
+	defer resp.Body.Close()
+	code := resp.StatusCode
+	switch {
+	case code == nethttp.StatusOK || code == nethttp.StatusNonAuthoritativeInfo || code == nethttp.StatusNoContent:
+		data, err := readBody(resp, buf, s.maxBytes)
+		if err != nil {
+			c := classTransient
+			if errors.Is(err, sources.ErrTooLarge) {
+				c = classPermanent
+			}
+			return reply{class: c, err: bodyError(err, s)}
+		}
+		return reply{
+			class:   classData,
+			data:    data,
+			ctype:   mediaType(resp.Header["Content-Type"]),
+			etag:    first(resp.Header["Etag"]),
+			lastMod: first(resp.Header["Last-Modified"]),
+			fresh:   freshness(resp.Header),
+		}
+	case code == nethttp.StatusNotModified && conditional:
+		// No body to read: net/http gives a 304 an empty one.
+		return reply{
+			class:   classNotModified,
+			etag:    first(resp.Header["Etag"]),
+			lastMod: first(resp.Header["Last-Modified"]),
+			fresh:   freshness(resp.Header),
+		}
+	}
+	drain(resp.Body)
+	r := reply{class: classPermanent}
+	switch {
+	case code == nethttp.StatusNotFound || code == nethttp.StatusGone:
+		return reply{class: classMissing}
+	case code == nethttp.StatusTooManyRequests || code >= 500 && code != nethttp.StatusNotImplemented:
+		r.class = classTransient
+		if code == nethttp.StatusTooManyRequests || code == nethttp.StatusServiceUnavailable {
+			if v := resp.Header["Retry-After"]; len(v) > 0 {
+				r.retryAfter, _ = parseRetryAfter(v[0], resp.Header.Get("Date"), time.Now())
+			}
+		}
+	}
+	r.err = &StatusError{Code: code, URL: s.loc}
+	return r
+}
+
+// drain reads a little of a body nobody wants, so that net/http can reuse
+// the connection; a longer body makes it close the connection instead.
+func drain(body io.Reader) {
+	_, _ = io.CopyN(io.Discard, body, errorDrain)
+}
+
+// first keeps the first value of a header, without copying.
+func first(v []string) []string {
+	if len(v) > 1 {
+		return v[:1]
+	}
+	return v
+}
+
+// readBody reads a whole body into buf (reallocated if too small), failing
+// with sources.ErrTooLarge beyond max bytes rather than truncating. The
+// result is never nil.
+func readBody(resp *nethttp.Response, buf []byte, maxBytes int64) ([]byte, error) {
+	if resp.ContentLength > maxBytes {
+		return nil, sources.ErrTooLarge
+	}
+	want := 512
+	if resp.ContentLength >= 0 {
+		// One more byte, so that EOF needs no growth; a length the server
+		// only claims does not allocate more than preallocMax up front.
+		want = int(min(resp.ContentLength, preallocMax)) + 1
+	}
+	if cap(buf) < want {
+		buf = make([]byte, 0, want)
+	}
+	buf = buf[:0]
+	lr := io.LimitedReader{R: resp.Body, N: maxBytes + 1}
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := lr.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if int64(len(buf)) > maxBytes {
+		return nil, sources.ErrTooLarge
+	}
+	return buf, nil
+}
+
+// preallocMax bounds the buffer allocated for a body from its
+// Content-Length alone.
+const preallocMax = 1 << 20
+
+func bodyError(err error, s *spec) error {
+	if errors.Is(err, sources.ErrTooLarge) {
+		return fmt.Errorf("GET %s: body larger than maxbytes=%d: %w", s.loc, s.maxBytes, sources.ErrTooLarge)
+	}
+	return fmt.Errorf("GET %s: read body: %w%s", s.loc, sanitize(err), timeoutHint(err, s))
+}
+
+// transportError rebuilds what net/http's Client.Do returned so that it
+// names the URL redacted. errors.Is and errors.As keep working on the cause
+// (context.DeadlineExceeded, *net.OpError, x509 errors ...).
+func transportError(err error, s *spec) error {
+	err = sanitize(err)
+	if h := timeoutHint(err, s); h != "" {
+		return fmt.Errorf("%w%s", err, h)
+	}
+	return err
+}
+
+// sanitize redacts the URL of a *url.Error, which net/http fills with the
+// request's URL (only its password hidden).
+func sanitize(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return &url.Error{Op: ue.Op, URL: redactURL(ue.URL), Err: ue.Err}
+	}
+	return err
+}
+
+// timeoutHint names the option to raise when a request ran out of time.
+func timeoutHint(err error, s *spec) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return " (timeout=" + s.timeout.String() + ")"
+	}
+	return ""
+}
+
+// mediaType returns the media type of a Content-Type header, without
+// parameters, in lower case ("" without one).
+func mediaType(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	mt, _, _ := strings.Cut(v[0], ";")
+	return strings.ToLower(strings.TrimSpace(mt))
+}
+
+// freshness is how long a response stays fresh by its Cache-Control
+// max-age, less its Age: 0 when there is none, or when no-cache or no-store
+// asks for revalidation each time.
+func freshness(h nethttp.Header) time.Duration {
+	cc := h["Cache-Control"]
+	if len(cc) == 0 {
+		return 0
+	}
+	maxAge := int64(-1)
+	for _, line := range cc {
+		for line != "" {
+			var dir string
+			dir, line, _ = strings.Cut(line, ",")
+			name, val, _ := strings.Cut(dir, "=")
+			name = strings.TrimSpace(name)
+			switch {
+			case strings.EqualFold(name, "no-cache"), strings.EqualFold(name, "no-store"):
+				return 0
+			case strings.EqualFold(name, "max-age"):
+				if n, ok := seconds(strings.Trim(strings.TrimSpace(val), `"`)); ok {
+					maxAge = n
+				}
+			}
+		}
+	}
+	if maxAge <= 0 {
+		return 0
+	}
+	if v := h["Age"]; len(v) > 0 {
+		if age, ok := seconds(strings.TrimSpace(v[0])); ok {
+			maxAge -= age
+		}
+	}
+	if maxAge <= 0 {
+		return 0
+	}
+	return time.Duration(maxAge) * time.Second
+}
+
+// maxSeconds keeps a count of seconds within a time.Duration.
+const maxSeconds = int64(math.MaxInt64 / time.Second)
+
+// seconds parses delta-seconds (1*DIGIT), saturating at maxSeconds.
+func seconds(v string) (int64, bool) {
+	if v == "" {
+		return 0, false
+	}
+	for i := range len(v) {
+		if v[i] < '0' || v[i] > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n > maxSeconds {
+		return maxSeconds, true // only digits: too large
+	}
+	return n, true
+}
+
+// parseRetryAfter parses a Retry-After value: delay-seconds, or an HTTP date
+// taken relative to the response's Date header when it has one (a server
+// with a skewed clock means its own time), else to now. The result is never
+// negative; ok is false for a value that is neither.
+func parseRetryAfter(v, date string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if n, ok := seconds(v); ok {
+		return time.Duration(n) * time.Second, true
+	}
+	at, err := nethttp.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	ref := now
+	if dt, err := nethttp.ParseTime(strings.TrimSpace(date)); err == nil {
+		ref = dt
+	}
+	return max(at.Sub(ref), 0), true
+}
+
+// StatusError reports a response whose status is neither a value (200, 203,
+// 204), nor 304 to a conditional request, nor missing (404, 410). It wraps
+// [ErrStatus]. It never holds the response's body.
+type StatusError struct {
+	// Code is the HTTP status code.
+	Code int
+	// URL is the requested URL, redacted.
+	URL string
+}
+
+// ErrStatus is wrapped by every [*StatusError].
+var ErrStatus = errors.New("unexpected HTTP status")
+
+// Error formats the error as "GET <url>: unexpected HTTP status 500 Internal Server Error".
+func (e *StatusError) Error() string {
+	s := "GET " + e.URL + ": unexpected HTTP status " + strconv.Itoa(e.Code)
+	if t := nethttp.StatusText(e.Code); t != "" {
+		s += " " + t
+	}
+	return s
+}
+
+// Unwrap returns [ErrStatus].
+func (e *StatusError) Unwrap() error { return ErrStatus }

@@ -1,0 +1,193 @@
+package http
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	nethttp "net/http"
+	"sync"
+	"time"
+
+	"github.com/livebind/livebind/sources"
+)
+
+const (
+	// DefaultPoll is the poll interval of an http target whose tag has no
+	// poll=.
+	DefaultPoll = 30 * time.Second
+	// DefaultTimeout bounds one request, reading the body included, when the
+	// tag has no timeout=.
+	DefaultTimeout = 10 * time.Second
+	// DefaultMaxBytes is the largest body accepted when the tag has no
+	// maxbytes=: 10 MiB.
+	DefaultMaxBytes = 10 << 20
+	// MaxBackoff caps the wait after a failure, both the exponential backoff
+	// and a server's Retry-After, unless poll= is longer: then the poll
+	// interval is the cap.
+	MaxBackoff = 5 * time.Minute
+)
+
+const (
+	// maxAgeFactor caps how far a Cache-Control max-age stretches poll=.
+	maxAgeFactor = 10
+	// transientBase is the first backoff after a failure that may clear up
+	// soon (transport errors, 429, 5xx), unless poll= is shorter.
+	transientBase = time.Second
+	// permanentBase is the least first backoff after a failure that will not
+	// clear up soon (4xx, 501), unless poll= is longer.
+	permanentBase = time.Second
+	// errorDrain is how much of an error response's body is read and
+	// discarded, so that the connection can be reused.
+	errorDrain = 4 << 10
+)
+
+// Config is the value to hand the http scheme with
+// livebind.WithSourceConfig("http", http.Config{...}). A bare *net/http.Client
+// is accepted too.
+type Config struct {
+	// Client sends the requests: set it for custom TLS roots or client
+	// certificates, a proxy, or an authenticating transport. Its Timeout and
+	// CheckRedirect apply on top of timeout=. Nil means a client of the
+	// driver's own, with a clone of net/http.DefaultTransport.
+	Client *nethttp.Client
+	// Header is sent with every request. A header= option of a tag
+	// overrides the header of the same name.
+	Header nethttp.Header
+}
+
+// errClosed reports a Watch on a closed driver.
+var errClosed = errors.New("http: driver closed")
+
+func init() {
+	sources.Register(sources.Scheme{
+		Name:           "http",
+		Options:        []string{"header", "maxbytes"},
+		Poll:           true,
+		Timeout:        true,
+		NativeDebounce: false,
+		Open:           open,
+		Redact:         redactURL,
+	})
+}
+
+// driver is the http scheme's driver for one Binding: a client shared by
+// every target and one goroutine per watched target.
+type driver struct {
+	logger *slog.Logger
+	client *nethttp.Client
+	header nethttp.Header     // from Config.Header; never mutated
+	own    *nethttp.Transport // the transport the driver created, or nil
+
+	ctx    context.Context // canceled by Close: ends every request in flight
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	watchers map[*watcher]struct{}
+	closed   bool
+}
+
+func open(cfg sources.Config) (sources.Driver, error) {
+	logger := cfg.Logger
+	if logger == nil { // The contract says never nil; do not crash if it is.
+		logger = slog.New(slog.DiscardHandler)
+	}
+	d := &driver{logger: logger, watchers: make(map[*watcher]struct{})}
+	switch v := cfg.Value.(type) {
+	case nil:
+	case Config:
+		d.client, d.header = v.Client, v.Header.Clone()
+	case *Config:
+		if v != nil {
+			d.client, d.header = v.Client, v.Header.Clone()
+		}
+	case *nethttp.Client:
+		d.client = v
+	default:
+		logger.Warn("http: ignoring a source config of unknown type; want http.Config or *http.Client",
+			"type", fmt.Sprintf("%T", v))
+	}
+	if d.client == nil {
+		if dt, ok := nethttp.DefaultTransport.(*nethttp.Transport); ok {
+			d.own = dt.Clone()
+			d.client = &nethttp.Client{Transport: d.own}
+		} else {
+			d.client = &nethttp.Client{} // someone replaced DefaultTransport: use theirs
+		}
+	}
+	d.ctx, d.cancel = context.WithCancel(context.Background())
+	return d, nil
+}
+
+// Read implements [sources.Driver]: one unconditional GET, bounded by
+// timeout= and by ctx.
+func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
+	s, err := parseSpec(t)
+	if err != nil {
+		return sources.Result{Err: err}
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	defer context.AfterFunc(d.ctx, cancel)()
+	r := d.fetch(d.newRequest(ctx, s), s, nil, false)
+	switch r.class {
+	case classData:
+		return dataObservation(r).result()
+	case classMissing:
+		return sources.Result{Missing: true}
+	default:
+		return sources.Result{Err: r.err}
+	}
+}
+
+// Watch implements [sources.Driver]. The first poll runs at once; it is a
+// conditional request when last carries an ETag or Last-Modified version.
+// emit must not call the returned stop, nor Close.
+func (d *driver) Watch(t *sources.Target, last sources.Result, emit func(sources.Result)) (func(), error) {
+	s, err := parseSpec(t)
+	if err != nil {
+		return nil, err
+	}
+	w := newWatcher(d, s, last, emit)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		w.cancel()
+		return nil, errClosed
+	}
+	d.watchers[w] = struct{}{}
+	go w.run()
+	return w.stop, nil
+}
+
+// remove unregisters a stopped watcher.
+func (d *driver) remove(w *watcher) {
+	d.mu.Lock()
+	delete(d.watchers, w)
+	d.mu.Unlock()
+}
+
+// Close implements [sources.Driver]. It cancels every request in flight,
+// stops every watch still running and waits for their goroutines. It is
+// idempotent.
+func (d *driver) Close() error {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return nil
+	}
+	d.closed = true
+	ws := make([]*watcher, 0, len(d.watchers))
+	for w := range d.watchers {
+		ws = append(ws, w)
+	}
+	d.mu.Unlock()
+	d.cancel()
+	for _, w := range ws {
+		w.stop()
+	}
+	if d.own != nil {
+		d.own.CloseIdleConnections()
+	}
+	return nil
+}
