@@ -193,3 +193,53 @@ func BenchmarkBindLargeStruct(b *testing.B) {
 	b.ReportMetric(float64(extra), "goroutines")
 	_ = filepath.Join
 }
+
+// BenchmarkGenerationGraph applies one change to a field with 10 dependants
+// (each re-running its update= method) while 5 when= conditions are
+// evaluated, through publish.
+func BenchmarkGenerationGraph(b *testing.B) {
+	env := newEnv("GB_MODE", "on", "GB_BASE", "0")
+	var cfg graphBench
+	bd, err := Bind(b.Context(), &cfg, WithLookupEnv(env.lookup))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bd.Close()
+	var base *target
+	for _, t := range bd.targets {
+		if t.spec.Location == "GB_BASE" {
+			base = t
+		}
+	}
+	results := [2]sources.Result{{Data: []byte("1")}, {Data: []byte("2")}}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		if err := bd.apply(base.observe(results[i%2])); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if got := bd.Get(); got.D9 != 9+got.Base || got.C4 != 4 {
+		b.Fatalf("wrong result %+v", got)
+	}
+}
+
+// BenchmarkCondition evaluates one when= expression on a snapshot.
+func BenchmarkCondition(b *testing.B) {
+	env := newEnv("GB_MODE", "on", "GB_BASE", "0")
+	var cfg graphBench
+	bd, err := Bind(b.Context(), &cfg, WithLookupEnv(env.lookup))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bd.Close()
+	t := bd.conds[0]
+	snap := bd.Get()
+	b.ReportAllocs()
+	for b.Loop() {
+		if ok, err := bd.evalCondition(t, snap); err != nil || !ok {
+			b.Fatal(ok, err)
+		}
+	}
+}

@@ -49,10 +49,12 @@ type Binding[T any] struct {
 
 	pmu     sync.Mutex
 	pending map[*target]stamped
-	order   []*target
+	queued  []*target
 	wake    chan struct{}
 	reloads chan reloadRequest
 
+	order    []*boundField          // fields in dependency order
+	conds    []*target              // targets with a when= condition
 	desired  map[*boundField]change // applier only: accepted values not yet published
 	rejected error                  // applier only: why desired values were not published
 
@@ -85,13 +87,19 @@ func Bind[T any](ctx context.Context, dst *T, opts ...Option) (*Binding[T], erro
 	}
 	plan := planFor(rt)
 	res, err := resolveFields(plan, o.lookupEnv)
-	if err := errors.Join(plan.err, err); err != nil {
+	byPath := make(map[string]*boundField, len(res.fields))
+	for _, f := range res.fields {
+		byPath[f.plan.path] = f
+	}
+	order, gerr := resolveGraph(rt, res.fields, byPath)
+	if err := errors.Join(plan.err, err, gerr); err != nil {
 		return nil, err
 	}
 	b := &Binding[T]{
 		plan:    plan,
 		fields:  res.fields,
-		byPath:  make(map[string]*boundField, len(res.fields)),
+		byPath:  byPath,
+		order:   order,
 		targets: res.targets,
 		drivers: map[string]sources.Driver{},
 		opts:    o,
@@ -103,7 +111,6 @@ func Bind[T any](ctx context.Context, dst *T, opts ...Option) (*Binding[T], erro
 	}
 	b.subs.init(o.buffer)
 	for _, f := range res.fields {
-		b.byPath[f.plan.path] = f
 		b.hasSecret = b.hasSecret || f.secret
 	}
 	b.ctx, b.cancel = context.WithCancel(context.WithoutCancel(ctx))
@@ -150,18 +157,86 @@ func (b *Binding[T]) start(ctx context.Context, dst *T) error {
 
 	loadCtx, cancel := context.WithTimeout(ctx, b.opts.startTimeout)
 	defer cancel()
-	results := readAll(loadCtx, b.targets)
+	var initial []*target
+	for _, t := range b.targets {
+		if t.when == nil {
+			t.active.Store(true)
+			initial = append(initial, t)
+		} else {
+			b.conds = append(b.conds, t)
+		}
+	}
+	results := map[*target]sources.Result{}
+	if err := b.load(loadCtx, initial, results); err != nil {
+		return err
+	}
 
-	snap := new(T)
-	rv := reflect.ValueOf(snap).Elem()
-	rv.Set(deepCopy(reflect.ValueOf(dst).Elem())) // share nothing with *dst
-	for i, t := range b.targets {
-		for _, c := range t.observe(results[i]) {
+	// Conditions see the unconditional fields first; targets whose condition
+	// holds are loaded and conditions evaluated again, until they settle.
+	cur := new(T)
+	reflect.ValueOf(cur).Elem().Set(deepCopy(reflect.ValueOf(dst).Elem())) // share nothing with *dst
+	for range len(b.conds) + 1 {
+		p, err := b.candidate(cur, nil, false)
+		if err != nil {
+			return err
+		}
+		for _, t := range p.stop {
+			t.active.Store(false)
+			for _, f := range t.fields {
+				delete(b.desired, f)
+			}
+		}
+		var more []*target
+		for _, t := range p.start {
+			if !t.active.Load() {
+				t.active.Store(true)
+				more = append(more, t)
+			}
+		}
+		if len(more) == 0 {
+			break
+		}
+		if err := b.load(loadCtx, more, results); err != nil {
+			return err
+		}
+	}
+	p, err := b.candidate(cur, nil, true)
+	if err != nil {
+		return fmt.Errorf("livebind: initial configuration: %w", err)
+	}
+	b.commitSources(p)
+	b.cur.Store(&snapshot[T]{v: p.next, gen: 1})
+
+	for _, t := range b.targets {
+		if !t.active.Load() {
+			continue
+		}
+		if err := b.watch(t, results[t]); err != nil {
+			errs = append(errs, &FieldError{Field: t.fields[0].plan.path, Source: t.String(), Err: fmt.Errorf("%w: %w", ErrSource, err)})
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	reflect.ValueOf(dst).Elem().Set(deepCopy(reflect.ValueOf(p.next).Elem())) // the only write to *dst
+	b.wg.Add(1)
+	go b.applier()
+	return nil
+}
+
+// load reads targets at Bind and turns what they hold into desired values;
+// missing required fields, failing sources and bad values are errors.
+func (b *Binding[T]) load(ctx context.Context, targets []*target, results map[*target]sources.Result) error {
+	var errs []error
+	for i, r := range readAll(ctx, targets) {
+		t := targets[i]
+		results[t] = r
+		for _, c := range t.observe(r) {
 			switch c.kind {
 			case Error:
 				errs = append(errs, c.err)
 			case Updated, Added:
-				rv.FieldByIndex(c.f.plan.index).Set(c.val)
+				b.desired[c.f] = c
 			}
 		}
 		if !t.present && t.failing == nil {
@@ -170,31 +245,12 @@ func (b *Binding[T]) start(ctx context.Context, dst *T) error {
 				case f.required:
 					errs = append(errs, t.fieldErr(f, ErrRequired, errors.New("source is missing")))
 				case f.hasDefault:
-					rv.FieldByIndex(f.plan.index).Set(f.def)
+					b.desired[f] = change{f: f, kind: Updated, val: f.def}
 				}
 			}
 		}
 	}
-	if len(errs) > 0 {
-		return errors.Join(errs...)
-	}
-	if err := b.validate(snap); err != nil {
-		return fmt.Errorf("livebind: initial configuration: %w: %w", ErrValidation, err)
-	}
-	b.cur.Store(&snapshot[T]{v: snap, gen: 1})
-
-	for i, t := range b.targets {
-		if err := b.watch(t, results[i]); err != nil {
-			errs = append(errs, &FieldError{Field: t.fields[0].plan.path, Source: t.String(), Err: fmt.Errorf("%w: %w", ErrSource, err)})
-		}
-	}
-	if len(errs) > 0 {
-		return errors.Join(errs...)
-	}
-	reflect.ValueOf(dst).Elem().Set(deepCopy(rv)) // the only write to *dst
-	b.wg.Add(1)
-	go b.applier()
-	return nil
+	return errors.Join(errs...)
 }
 
 // readAll reads every target concurrently, at most 8 at a time.
@@ -242,8 +298,8 @@ func (b *Binding[T]) watch(t *target, last sources.Result) error {
 // applier has not taken yet are replaced, so a burst costs one generation.
 func (b *Binding[T]) enqueue(t *target, r stamped) {
 	b.pmu.Lock()
-	if _, queued := b.pending[t]; !queued {
-		b.order = append(b.order, t)
+	if _, ok := b.pending[t]; !ok {
+		b.queued = append(b.queued, t)
 	}
 	b.pending[t] = r
 	b.pmu.Unlock()
@@ -274,7 +330,7 @@ func (b *Binding[T]) applier() {
 			b.applyPending()
 			var changes []change
 			for i, t := range req.targets {
-				if t.applied > req.seqs[i] {
+				if t.applied > req.seqs[i] || !t.active.Load() {
 					continue // the watch reported something newer meanwhile
 				}
 				// Results the watch emitted before the reload began are older
@@ -312,18 +368,18 @@ func (b *Binding[T]) currentErrors() error {
 // applyPending takes every queued result and applies them as one generation.
 func (b *Binding[T]) applyPending() {
 	b.pmu.Lock()
-	order := b.order
-	results := make([]stamped, len(order))
-	for i, t := range order {
+	queued := b.queued
+	results := make([]stamped, len(queued))
+	for i, t := range queued {
 		results[i] = b.pending[t]
 		delete(b.pending, t)
 	}
-	b.order = nil
+	b.queued = nil
 	b.pmu.Unlock()
 	var changes []change
-	for i, t := range order {
-		if results[i].seq <= t.applied {
-			continue // older than what a Reload already applied
+	for i, t := range queued {
+		if results[i].seq <= t.applied || !t.active.Load() {
+			continue // older than what a Reload applied, or its condition turned false
 		}
 		t.applied = results[i].seq
 		changes = append(changes, t.observe(results[i].r)...)
@@ -342,13 +398,11 @@ func (b *Binding[T]) apply(changes []change) error {
 	var notes []event // Error and Removed updates that change no value
 	var errs []error
 	fresh := map[*boundField]bool{} // fields with a value new in this batch
-	newValues := false
 	for _, c := range changes {
 		switch c.kind {
 		case Updated, Added:
 			b.desired[c.f] = c
 			fresh[c.f] = true
-			newValues = true
 		case Removed:
 			delete(b.desired, c.f)
 			v := reflect.ValueOf(cur.v).Elem().FieldByIndex(c.f.plan.index).Interface()
@@ -363,37 +417,38 @@ func (b *Binding[T]) apply(changes []change) error {
 
 	var values []event
 	gen := cur.gen
-	if newValues {
+	if len(fresh) > 0 {
 		// Values held back by Validate earlier are tried again together with
 		// the new ones, so that related edits to several sources converge.
 		// If that fails, the new values are tried alone, so that one rejected
 		// source does not block every other field.
-		next, vals, verr := b.candidate(cur.v, nil)
-		if verr != nil && slices.ContainsFunc(vals, func(e event) bool { return !fresh[e.f] }) {
-			next, vals, verr = b.candidate(cur.v, fresh)
+		p, err := b.candidate(cur.v, nil, true)
+		if err != nil && p.holdsOld(fresh) {
+			p, err = b.candidate(cur.v, fresh, true)
 		}
 		switch {
-		case len(vals) == 0:
-		case verr != nil:
-			b.rejected = fmt.Errorf("livebind: %w: %w", ErrValidation, verr)
-			for _, ev := range vals {
-				if !fresh[ev.f] {
-					continue // reported when it was new
+		case err != nil:
+			b.rejected = err
+			for _, f := range b.fields {
+				if !fresh[f] {
+					continue
 				}
-				err := &FieldError{Field: ev.f.plan.path, Source: ev.f.target.String(), Key: ev.f.key, Err: fmt.Errorf("%w: %w", ErrValidation, verr)}
-				notes = append(notes, b.event(ev.f, Error, ev.old, ev.old, err))
-				errs = append(errs, err)
+				v := reflect.ValueOf(cur.v).Elem().FieldByIndex(f.plan.index).Interface()
+				fe := &FieldError{Field: f.plan.path, Source: f.target.String(), Key: f.key, Err: err}
+				notes = append(notes, b.event(f, Error, v, v, fe))
+				errs = append(errs, fe)
 			}
+		case p.empty():
+			b.commitSources(p) // accepted values that change nothing
 		default:
-			if len(b.desired) == len(vals) {
+			gen++
+			b.cur.Store(&snapshot[T]{v: p.next, gen: gen})
+			b.commitSources(p)
+			if len(b.desired) == 0 {
 				b.rejected = nil
 			}
-			gen++
-			b.cur.Store(&snapshot[T]{v: next, gen: gen})
-			for _, ev := range vals {
-				delete(b.desired, ev.f)
-			}
-			values = vals
+			values = p.vals
+			notes = append(notes, b.switchWatches(p)...)
 		}
 	}
 	all := append(values, notes...)
@@ -405,31 +460,179 @@ func (b *Binding[T]) apply(changes []change) error {
 	return errors.Join(errs...)
 }
 
+// genPlan is a candidate generation.
+type genPlan[T any] struct {
+	next  *T
+	vals  []event                       // Updated, Added, and Removed by a condition
+	src   map[*boundField]reflect.Value // source values accepted by this generation
+	start []*target                     // conditions that turned true
+	stop  []*target                     // conditions that turned false
+}
+
+func (p *genPlan[T]) empty() bool { return len(p.vals) == 0 && len(p.start) == 0 && len(p.stop) == 0 }
+
+// holdsOld reports whether the plan uses a desired value older than this
+// batch.
+func (p *genPlan[T]) holdsOld(fresh map[*boundField]bool) bool {
+	for f := range p.src {
+		if !fresh[f] {
+			return true
+		}
+	}
+	return false
+}
+
+// commitSources records the plan's source values as published.
+func (b *Binding[T]) commitSources(p genPlan[T]) {
+	for f, v := range p.src {
+		f.srcVal = v
+		delete(b.desired, f)
+	}
+}
+
 // candidate builds the next snapshot from cur and the desired values (only
-// those in only, if not nil) and validates it. Desired values equal to the
-// current ones are dropped as no-ops.
-func (b *Binding[T]) candidate(cur *T, only map[*boundField]bool) (*T, []event, error) {
-	next := new(T)
-	*next = *cur
-	rv := reflect.ValueOf(next).Elem()
-	var vals []event
-	for _, f := range b.fields { // field order keeps updates deterministic
-		c, ok := b.desired[f]
-		if !ok || (only != nil && !only[f]) {
+// those in only, if not nil). Fields are visited in dependency order: a
+// field whose dependency changed runs its update= function again with its
+// source value. Then when= conditions are evaluated until they settle;
+// a condition that turns false resets its fields to zero. Finally Validate
+// runs, if validate is set. The error says why the candidate is rejected.
+func (b *Binding[T]) candidate(cur *T, only map[*boundField]bool, validate bool) (genPlan[T], error) {
+	p := genPlan[T]{next: new(T), src: map[*boundField]reflect.Value{}}
+	*p.next = *cur
+	rv := reflect.ValueOf(p.next).Elem()
+	touched := map[*boundField]bool{}
+	for _, f := range b.order {
+		c, has := b.desired[f]
+		if has && only != nil && !only[f] {
+			has = false
+		}
+		if !has && !slices.ContainsFunc(f.deps, func(d *boundField) bool { return touched[d] }) {
 			continue
+		}
+		val, kind := f.srcVal, Updated
+		if has {
+			val, kind = c.val, c.kind
+			p.src[f] = val
+		}
+		if !val.IsValid() {
+			continue // a dependant whose own source has not provided a value
 		}
 		fv := rv.FieldByIndex(f.plan.index)
-		if c.kind == Updated && reflect.DeepEqual(fv.Interface(), c.val.Interface()) {
-			delete(b.desired, f) // a no-op: same value
+		old := fv.Interface()
+		if f.update.IsValid() {
+			if err := b.callUpdate(f, p.next, val); err != nil {
+				return p, &FieldError{Field: f.plan.path, Source: f.target.String(), Key: f.key, Err: err}
+			}
+		} else {
+			fv.Set(val)
+		}
+		nv := fv.Interface()
+		if kind == Updated && reflect.DeepEqual(old, nv) {
 			continue
 		}
-		vals = append(vals, b.event(f, c.kind, fv.Interface(), c.val.Interface(), nil))
-		fv.Set(c.val)
+		touched[f] = true
+		p.vals = append(p.vals, b.event(f, kind, old, nv, nil))
 	}
-	if len(vals) == 0 {
-		return next, nil, nil
+	b.settleConditions(&p, rv)
+	if validate && !p.empty() {
+		if err := b.validate(p.next); err != nil {
+			return p, fmt.Errorf("livebind: %w: %w", ErrValidation, err)
+		}
 	}
-	return next, vals, b.validate(next)
+	return p, nil
+}
+
+// settleConditions evaluates the when= conditions on the candidate until
+// none changes (at most once per conditional target), planning watch starts
+// and stops and zeroing the fields of targets that turn off.
+func (b *Binding[T]) settleConditions(p *genPlan[T], rv reflect.Value) {
+	if len(b.conds) == 0 {
+		return
+	}
+	planned := map[*target]bool{}
+	for range len(b.conds) + 1 {
+		changed := false
+		for _, t := range b.conds {
+			on, ok := planned[t]
+			if !ok {
+				on = t.active.Load()
+			}
+			want, err := b.evalCondition(t, p.next)
+			if err != nil {
+				b.log.Warn("livebind: when= condition failed; treated as false", "field", t.fields[0].plan.path, "error", err)
+			}
+			if want == on {
+				continue
+			}
+			changed = true
+			planned[t] = want
+			if want {
+				p.start = append(p.start, t)
+				continue
+			}
+			p.stop = append(p.stop, t)
+			for _, f := range t.fields {
+				fv := rv.FieldByIndex(f.plan.index)
+				old := fv.Interface()
+				fv.SetZero()
+				delete(p.src, f)
+				if !reflect.DeepEqual(old, fv.Interface()) {
+					p.vals = append(p.vals, b.event(f, Removed, old, fv.Interface(), nil))
+				}
+			}
+		}
+		if !changed {
+			return
+		}
+	}
+}
+
+// switchWatches starts and stops the watches of targets whose condition
+// changed in a published generation. A watch that fails to start is
+// reported as an Error update.
+func (b *Binding[T]) switchWatches(p genPlan[T]) []event {
+	var notes []event
+	for _, t := range p.stop {
+		if !slices.Contains(p.start, t) {
+			b.unwatch(t)
+		}
+	}
+	for _, t := range p.start {
+		if slices.Contains(p.stop, t) {
+			continue
+		}
+		t.active.Store(true)
+		if err := b.watch(t, sources.Result{Missing: true}); err != nil {
+			for _, f := range t.fields {
+				v := reflect.ValueOf(p.next).Elem().FieldByIndex(f.plan.index).Interface()
+				notes = append(notes, b.event(f, Error, v, v, t.fieldErr(f, ErrSource, err)))
+			}
+		}
+	}
+	return notes
+}
+
+// unwatch stops t's watch and forgets what it observed, for a condition that
+// turned false: when it turns true again, its fields are Added afresh.
+func (b *Binding[T]) unwatch(t *target) {
+	t.active.Store(false)
+	if t.stop != nil {
+		t.stop()
+		t.stop = nil
+	}
+	if t.gate != nil {
+		t.gate.Stop()
+		t.gate = nil
+	}
+	b.pmu.Lock()
+	delete(b.pending, t)
+	b.pmu.Unlock()
+	t.present, t.lastData, t.failing, t.failData = false, nil, nil, nil
+	for _, f := range t.fields {
+		f.present = false
+		f.srcVal = reflect.Value{}
+		delete(b.desired, f)
+	}
 }
 
 // validate runs the struct's Validate method, if any, turning a panic into
@@ -485,11 +688,17 @@ func (b *Binding[T]) Reload(ctx context.Context) error {
 	if b.ctx.Err() != nil {
 		return ErrClosed
 	}
-	req := reloadRequest{targets: b.targets, seqs: make([]uint64, len(b.targets)), done: make(chan error, 1)}
-	for i, t := range b.targets {
+	var active []*target
+	for _, t := range b.targets {
+		if t.active.Load() {
+			active = append(active, t)
+		}
+	}
+	req := reloadRequest{targets: active, seqs: make([]uint64, len(active)), done: make(chan error, 1)}
+	for i, t := range active {
 		req.seqs[i] = t.seq.Load()
 	}
-	req.results = readAll(ctx, b.targets)
+	req.results = readAll(ctx, active)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -530,6 +739,7 @@ func (b *Binding[T]) Close() error {
 // shutdown stops everything started so far, in dependency order.
 func (b *Binding[T]) shutdown() error {
 	b.cancel()
+	b.wg.Wait() // the applier starts and stops watches: let it finish first
 	for _, t := range b.targets {
 		if t.stop != nil {
 			t.stop()
@@ -544,7 +754,6 @@ func (b *Binding[T]) shutdown() error {
 			errs = append(errs, fmt.Errorf("livebind: close %s source: %w", name, err))
 		}
 	}
-	b.wg.Wait()
 	b.subs.close()
 	return errors.Join(errs...)
 }

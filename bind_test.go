@@ -290,7 +290,7 @@ func TestBindReportsEveryProblem(t *testing.T) {
 		E int    `live:"nosuch=x"`
 		F int    `live:"env=F; required; default=1"`
 		G int    `live:"env=G; secret=yes"`
-		H int    `live:"env=H; when=A > 1"`
+		H int    `live:"env=H; when=A >>> 1"`
 		I string `live:"file=i.toml; wait=2m"`
 	}
 	var cfg bad
@@ -310,7 +310,7 @@ func TestBindReportsEveryProblem(t *testing.T) {
 		`field E: unknown source scheme "nosuch"`,
 		"field F: option default: ",
 		"field G: option secret: ",
-		"field H: option when: ",
+		"field H: option when: invalid live tag: \"A >>> 1\" does not compile",
 		"field I: option wait: ",
 	} {
 		assert.Contains(t, msg, want)
@@ -804,4 +804,26 @@ func TestSharedFileOneTarget(t *testing.T) {
 	assert.Equal(t, uint64(2), u1.Gen)
 	assert.Equal(t, uint64(2), u2.Gen, "one generation for both fields")
 	rec.quiet(t, 150*time.Millisecond) // C did not change: no update
+}
+
+// TestSameBadValueReportedOnce: a bad value seen again (a watch and a Reload
+// reading the same bytes) is one Error update, but Reload still reports it.
+func TestSameBadValueReportedOnce(t *testing.T) {
+	t.Parallel()
+	env := newEnv("N", "1")
+	var cfg struct {
+		N int `live:"env=N; poll=1h"`
+	}
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
+	require.NoError(t, err)
+	defer b.Close()
+	rec := record(t, b)
+	env.set("N", "x")
+	require.ErrorIs(t, b.Reload(t.Context()), ErrDecode)
+	require.ErrorIs(t, b.Reload(t.Context()), ErrDecode, "still failing")
+	assert.Equal(t, Error, rec.next(t, wait).Kind)
+	rec.quiet(t, 50*time.Millisecond)
+	env.set("N", "y")
+	require.ErrorIs(t, b.Reload(t.Context()), ErrDecode)
+	assert.Equal(t, Error, rec.next(t, wait).Kind, "a different bad value is reported")
 }

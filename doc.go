@@ -33,10 +33,12 @@
 //	`live:"env=DATABASE_URL; required"`                   // Bind fails while unset
 //	`live:"env=LIMITS; format=json; poll=5s"`             // a JSON document in a variable
 //	`live:"env=RATE; throttle=5s; burst=3"`               // at most 3 quick updates, then one per 5s
+//	`live:"file=derived.toml; depends_on=Base; update=MergeDerived"` // re-run when Base changes
+//	`live:"file=dev.toml; when=Mode == \"development\""`        // watched only while true
 //
 // Options livebind handles for every source: key, format (toml, yaml, json,
-// text), default, required, secret, debounce, maxwait, throttle, burst; poll
-// and timeout where the source supports them. Sources add their own (see
+// text), default, required, secret, debounce, maxwait, throttle, burst,
+// depends_on, update, when; poll and timeout where the source supports them. Sources add their own (see
 // their packages). An unknown or misspelled option, a second source, a bad
 // duration or a tag on an unexported field is a Bind error naming the field
 // and the option. docs/tags.md in the repository is the full reference.

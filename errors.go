@@ -92,16 +92,22 @@ func (e *FieldError) Error() string {
 func (e *FieldError) Unwrap() error { return e.Err }
 
 // DroppedError is the error of the Error update a subscriber receives after
-// it fell behind and Count updates were discarded for it. It wraps
-// [ErrDropped].
+// it fell behind: Count updates were discarded for it, and Coalesced were
+// merged into later ones (with [Coalesce]). It wraps [ErrDropped].
 type DroppedError struct {
 	// Count is how many updates were discarded since the last delivery.
 	Count int
+	// Coalesced is how many updates were merged into a later update of the
+	// same field since the last delivery.
+	Coalesced int
 }
 
-// Error reports the number of dropped updates.
+// Error reports the numbers of dropped and coalesced updates.
 func (e *DroppedError) Error() string {
-	return fmt.Sprintf("livebind: %d updates dropped: subscriber too slow", e.Count)
+	if e.Coalesced == 0 {
+		return fmt.Sprintf("livebind: %d updates dropped: subscriber too slow", e.Count)
+	}
+	return fmt.Sprintf("livebind: %d updates dropped and %d coalesced: subscriber too slow", e.Count, e.Coalesced)
 }
 
 // Unwrap returns [ErrDropped].

@@ -124,3 +124,50 @@ func ExampleUpdate_String() {
 	fmt.Println(u)
 	// Output: gen 7 updated APIKey (env:API_KEY): [redacted] -> [redacted]
 }
+
+// Layers merges a derived file over a base file whenever either changes.
+type Layers struct {
+	Base    Settings `live:"file=${CONFIG_DIR}/app.toml; debounce=20ms"`
+	Derived Settings `live:"file=${CONFIG_DIR}/override.toml; depends_on=Base; update=Merge; debounce=20ms"`
+}
+
+// Merge fills unset derived settings from Base.
+func (l *Layers) Merge(next Settings) error {
+	if next.Name == "" {
+		next.Name = l.Base.Name
+	}
+	if next.Workers == 0 {
+		next.Workers = l.Base.Workers
+	}
+	l.Derived = next
+	return nil
+}
+
+func Example_dependsOn() {
+	dir := exampleDir()
+	defer os.RemoveAll(dir)
+	_ = os.WriteFile(filepath.Join(dir, "override.toml"), []byte("workers = 16\n"), 0o644)
+
+	var cfg Layers
+	b, err := livebind.Bind(context.Background(), &cfg, exampleEnv(dir))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer b.Close()
+	fmt.Println(b.Get().Derived.Name, b.Get().Derived.Workers)
+
+	derived := make(chan Settings, 1)
+	unsubscribe, _ := b.Subscribe(func(u livebind.Update) { derived <- u.New.(Settings) }, livebind.Fields("Derived"))
+	defer unsubscribe()
+	_ = os.WriteFile(filepath.Join(dir, "app.toml"), []byte("name = \"renamed\"\nworkers = 4\n"), 0o644)
+	select {
+	case d := <-derived:
+		fmt.Println(d.Name, d.Workers)
+	case <-time.After(5 * time.Second):
+		fmt.Println("no update")
+	}
+	// Output:
+	// api 16
+	// renamed 16
+}

@@ -3,6 +3,7 @@ package livebind
 import (
 	"errors"
 	"fmt"
+	"go/token"
 	"maps"
 	"reflect"
 	"slices"
@@ -23,8 +24,13 @@ type boundField struct {
 	hasDefault bool
 	def        reflect.Value
 	target     *target
+	dependsOn  []string      // depends_on= field paths
+	updateName string        // update= method name
+	update     reflect.Value // the method's func, taking (*T, F) and returning error
+	deps       []*boundField // resolved dependsOn
 
-	present bool // applier state: the source currently provides a value
+	present bool          // applier state: the source currently provides a value
+	srcVal  reflect.Value // applier state: the published source value (update= fields re-run with it)
 }
 
 // coreOptions are the tag options livebind itself handles, and whether each
@@ -199,8 +205,22 @@ func resolveField(fp *fieldPlan, lookup func(string) (string, bool)) (*boundFiel
 				continue
 			}
 			t.burst = n
-		case "depends_on", "update", "when":
-			fail(o.name, fmt.Errorf("%w: depends_on, update and when are not implemented yet", errors.ErrUnsupported))
+		case "depends_on":
+			for _, d := range strings.Split(val, ",") {
+				if d = strings.TrimSpace(d); d != "" {
+					f.dependsOn = append(f.dependsOn, d)
+				}
+			}
+			if len(f.dependsOn) == 0 {
+				fail(o.name, errors.New("names no field"))
+			}
+		case "update":
+			if !token.IsIdentifier(val) || !token.IsExported(val) {
+				fail(o.name, fmt.Errorf("%q is not an exported method name", clip(val)))
+			}
+			f.updateName = val
+		case "when":
+			t.whenSrc = val
 		}
 	}
 	if f.required && f.hasDefault {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,18 +22,21 @@ type event struct {
 // subscriber is one consumer with its own bounded queue and goroutine, so a
 // slow consumer delays nobody else and never the applier.
 type subscriber struct {
-	filter  func(*event) bool
-	deliver func(event)
-	onDone  func()
+	filter   func(*event) bool
+	deliver  func(event)
+	onDone   func()
+	buffer   int  // queue bound; 0 means the Binding's default
+	coalesce bool // merge queued value updates of one field instead of dropping
 
-	mu       sync.Mutex
-	queue    []event
-	dropped  int
-	lastDrop uint64 // generation of the newest dropped update
-	wake     chan struct{}
-	quit     chan struct{}
-	stopped  atomic.Bool
-	once     sync.Once
+	mu        sync.Mutex
+	queue     []event
+	dropped   int
+	coalesced int
+	lastDrop  uint64 // generation of the newest dropped or coalesced update
+	wake      chan struct{}
+	quit      chan struct{}
+	stopped   atomic.Bool
+	once      sync.Once
 }
 
 // subscribers is the set of consumers of one Binding.
@@ -92,17 +96,24 @@ func (s *subscribers) publish(evs []event) {
 	for sub := range s.set {
 		queued := false
 		sub.mu.Lock()
+		limit := s.buffer
+		if sub.buffer > 0 {
+			limit = sub.buffer
+		}
 		for i := range evs {
 			if sub.filter != nil && !sub.filter(&evs[i]) {
 				continue
 			}
-			if len(sub.queue) >= s.buffer {
+			queued = true
+			if sub.coalesce && sub.merge(evs[i]) {
+				continue
+			}
+			if len(sub.queue) >= limit {
 				sub.lastDrop = sub.queue[0].u.Gen
 				sub.queue = sub.queue[1:]
 				sub.dropped++
 			}
 			sub.queue = append(sub.queue, evs[i])
-			queued = true
 		}
 		sub.mu.Unlock()
 		if queued {
@@ -139,15 +150,41 @@ func (s *subscribers) run(sub *subscriber) {
 	}
 }
 
+// merge folds a value update into a queued one of the same field, keeping
+// the older Old and the newer New and generation, and counts it. Error
+// updates are never merged.
+func (sub *subscriber) merge(ev event) bool {
+	if ev.u.Kind == Error || ev.f == nil {
+		return false
+	}
+	for i := range sub.queue {
+		q := &sub.queue[i]
+		if q.f != ev.f || q.u.Kind == Error {
+			continue
+		}
+		sub.lastDrop = q.u.Gen
+		kind := ev.u.Kind
+		if q.u.Kind == Added && kind == Updated {
+			kind = Added
+		}
+		old, oldU := q.old, q.u.Old
+		*q = ev
+		q.u.Kind, q.old, q.u.Old = kind, old, oldU
+		sub.coalesced++
+		return true
+	}
+	return false
+}
+
 // next takes the next event to deliver: a drop notice first if events were
 // dropped, then the queue in order.
 func (sub *subscriber) next() (event, bool) {
 	sub.mu.Lock()
 	defer sub.mu.Unlock()
-	if sub.dropped > 0 {
-		n := sub.dropped
-		sub.dropped = 0
-		return event{u: Update{Kind: Error, Gen: sub.lastDrop, Time: time.Now(), Err: &DroppedError{Count: n}}}, true
+	if sub.dropped > 0 || sub.coalesced > 0 {
+		err := &DroppedError{Count: sub.dropped, Coalesced: sub.coalesced}
+		sub.dropped, sub.coalesced = 0, 0
+		return event{u: Update{Kind: Error, Gen: sub.lastDrop, Time: time.Now(), Err: err}}, true
 	}
 	if len(sub.queue) == 0 {
 		return event{}, false
@@ -283,4 +320,108 @@ func WatchField[F, T any](b *Binding[T], path string, fn func(FieldChange[F])) (
 		},
 	}
 	return b.subs.add(sub), nil
+}
+
+// A SubscribeOption configures [Binding.Subscribe] and [Stream].
+type SubscribeOption interface{ applySub(*subOptions) }
+
+type subOptions struct {
+	fields   []string
+	kinds    []Kind
+	buffer   int
+	coalesce bool
+}
+
+type subOptionFunc func(*subOptions)
+
+func (f subOptionFunc) applySub(o *subOptions) { f(o) }
+
+// Fields limits a subscription to updates of the fields with these paths.
+// A path that names no tagged field is an error at subscription.
+func Fields(paths ...string) SubscribeOption {
+	return subOptionFunc(func(o *subOptions) { o.fields = append(o.fields, paths...) })
+}
+
+// Kinds limits a subscription to updates of these kinds.
+func Kinds(kinds ...Kind) SubscribeOption {
+	return subOptionFunc(func(o *subOptions) { o.kinds = append(o.kinds, kinds...) })
+}
+
+// Buffer sets how many updates this subscriber may fall behind, instead of
+// [WithBuffer]'s value.
+func Buffer(n int) SubscribeOption {
+	return subOptionFunc(func(o *subOptions) { o.buffer = max(n, 0) })
+}
+
+// Coalesce makes a subscriber that falls behind receive, for each field,
+// one update that spans the ones it missed (the oldest Old, the newest New
+// and generation) instead of all of them. Error updates are never merged.
+// The subscriber is told how many updates were merged by an Error update
+// whose error is a [*DroppedError] with Coalesced set, so nothing is lost
+// silently; past the buffer, the oldest updates are dropped and counted as
+// usual.
+func Coalesce() SubscribeOption {
+	return subOptionFunc(func(o *subOptions) { o.coalesce = true })
+}
+
+// subscriber builds a subscriber from options; drop notices always pass
+// the filters.
+func (b *Binding[T]) subscriber(opts []SubscribeOption, deliver func(event)) (*subscriber, error) {
+	var o subOptions
+	for _, opt := range opts {
+		opt.applySub(&o)
+	}
+	fields := map[*boundField]bool{}
+	for _, p := range o.fields {
+		f, ok := b.byPath[p]
+		if !ok {
+			return nil, &FieldError{Field: p, Err: fmt.Errorf("%w (tagged fields: %s)", ErrUnknownField, b.plan.fieldNames())}
+		}
+		fields[f] = true
+	}
+	sub := &subscriber{deliver: deliver, buffer: o.buffer, coalesce: o.coalesce}
+	if len(fields) > 0 || len(o.kinds) > 0 {
+		kinds := o.kinds
+		sub.filter = func(ev *event) bool {
+			return (len(fields) == 0 || fields[ev.f]) && (len(kinds) == 0 || slices.Contains(kinds, ev.u.Kind))
+		}
+	}
+	return sub, nil
+}
+
+// Subscribe is [Binding.OnChange] with options: only some fields or kinds,
+// a buffer of its own, coalescing instead of dropping. It fails only for a
+// field path that names no tagged field.
+func (b *Binding[T]) Subscribe(fn func(Update), opts ...SubscribeOption) (unsubscribe func(), err error) {
+	sub, err := b.subscriber(opts, func(ev event) { fn(ev.u) })
+	if err != nil {
+		return nil, err
+	}
+	return b.subs.add(sub), nil
+}
+
+// Stream maps updates to values of type R on the subscriber's own goroutine
+// and sends them on the returned channel; fn returning false skips an
+// update. The channel is closed by stop or by [Binding.Close]. A consumer
+// that falls behind never blocks the binding: the options' buffer and drop
+// or coalescing policy apply, and fn sees the drop notices (Error updates
+// wrapping [ErrDropped]) so it can map them too.
+func Stream[R, T any](b *Binding[T], fn func(Update) (R, bool), opts ...SubscribeOption) (values <-chan R, stop func(), err error) {
+	ch := make(chan R)
+	var sub *subscriber
+	sub, err = b.subscriber(opts, func(ev event) {
+		r, ok := fn(ev.u)
+		if !ok {
+			return
+		}
+		select {
+		case ch <- r:
+		case <-sub.quit:
+		}
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	sub.onDone = func() { close(ch) }
+	return ch, b.subs.add(sub), nil
 }

@@ -23,27 +23,31 @@ type target struct {
 	guess       string // inferred from the location's extension, or
 	viaEnv      string // NAME_FILE when an env field was turned into a file
 	debounceSet bool
+	whenSrc     string     // when= expression; fields with different conditions never share a target
+	when        *condition // compiled whenSrc
 	throttle    time.Duration
 	burst       int
 	fields      []*boundField
 
-	gate *throttle.Gate[stamped]
-	stop func()
-	seq  atomic.Uint64 // numbers the watch's results as the driver emits them
+	gate   *throttle.Gate[stamped]
+	stop   func()
+	seq    atomic.Uint64 // numbers the watch's results as the driver emits them
+	active atomic.Bool   // unconditional, or its condition holds: the watch runs; written by the applier
 
 	// Applier state.
 	applied  uint64 // newest seq applied; older results (held in a gate) are stale
 	present  bool
 	lastData []byte
 	failing  error
+	failData []byte // the data that failed to parse or decode, if that is why
 }
 
 // identity is the key under which fields share a target.
 func (t *target) identity() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s\x00%s\x00%s\x00%v\x00%v\x00%v\x00%v\x00%v\x00%d\x00%v",
+	fmt.Fprintf(&b, "%s\x00%s\x00%s\x00%v\x00%v\x00%v\x00%v\x00%v\x00%d\x00%v\x00%s",
 		t.spec.Scheme, t.spec.Location, t.format, t.spec.Poll, t.spec.Debounce,
-		t.spec.MaxWait, t.spec.Timeout, t.throttle, t.burst, t.debounceSet)
+		t.spec.MaxWait, t.spec.Timeout, t.throttle, t.burst, t.debounceSet, t.whenSrc)
 	for _, k := range slices.Sorted(mapsKeys(t.spec.Params)) {
 		fmt.Fprintf(&b, "\x00%s=%s", k, t.spec.Params[k])
 	}
@@ -163,7 +167,7 @@ func (t *target) observe(r sources.Result) []change {
 		if errors.Is(r.Err, ErrEmpty) || errors.As(r.Err, new(*checkError)) {
 			sentinel = ErrDecode // the source works; what it holds does not parse
 		}
-		t.failing = fmt.Errorf("%w: %w", sentinel, r.Err)
+		t.failing, t.failData = fmt.Errorf("%w: %w", sentinel, r.Err), nil
 		out := make([]change, 0, len(t.fields))
 		for _, f := range t.fields {
 			out = append(out, change{f: f, kind: Error, err: t.fieldErr(f, nil, t.failing)})
@@ -171,7 +175,7 @@ func (t *target) observe(r sources.Result) []change {
 		return out
 	case r.Missing:
 		was := t.present
-		t.present, t.lastData, t.failing = false, nil, nil
+		t.present, t.lastData, t.failing, t.failData = false, nil, nil, nil
 		if !was {
 			return nil
 		}
@@ -187,10 +191,14 @@ func (t *target) observe(r sources.Result) []change {
 	if t.present && t.failing == nil && bytes.Equal(r.Data, t.lastData) {
 		return nil
 	}
+	if t.failing != nil && t.failData != nil && bytes.Equal(r.Data, t.failData) {
+		return nil // the same bad value again: reported already
+	}
 	format := t.formatFor(r)
+	t.failData = nil
 	doc, err := parseDoc(format, r.Data)
 	if err != nil {
-		t.failing = fmt.Errorf("%w: %w", ErrDecode, t.hide(err, format))
+		t.failing, t.failData = fmt.Errorf("%w: %w", ErrDecode, t.hide(err, format)), r.Data
 		out := make([]change, 0, len(t.fields))
 		for _, f := range t.fields {
 			out = append(out, change{f: f, kind: Error, err: t.fieldErr(f, nil, t.failing)})
@@ -226,7 +234,7 @@ func (t *target) observe(r sources.Result) []change {
 		out = append(out, change{f: f, kind: kind, val: val})
 	}
 	if len(failed) > 0 {
-		t.failing = failed[0].err
+		t.failing, t.failData = failed[0].err, r.Data
 		return failed
 	}
 	for i, f := range t.fields {
