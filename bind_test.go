@@ -690,7 +690,7 @@ func TestRejectedValueDoesNotBlockOthers(t *testing.T) {
 
 // TestThrottleAndDebounceOnEnv puts the generic gate in front of a source
 // that does not debounce itself, in a synctest bubble so that the counts are
-// exact: 30 changes 5ms apart.
+// exact: a burst of 100 changes 5ms apart.
 func TestThrottleAndDebounceOnEnv(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		env := newEnv("T", "0", "D", "0")
@@ -713,7 +713,8 @@ func TestThrottleAndDebounceOnEnv(t *testing.T) {
 				dGot = append(dGot, u.New.(int))
 			}
 		})
-		for i := 1; i <= 30; i++ {
+		time.Sleep(time.Millisecond) // off the poll ticks: no two events at one instant
+		for i := 1; i <= 100; i++ {
 			env.set("T", strconv.Itoa(i))
 			env.set("D", strconv.Itoa(i))
 			time.Sleep(5 * time.Millisecond)
@@ -724,10 +725,16 @@ func TestThrottleAndDebounceOnEnv(t *testing.T) {
 		defer mu.Unlock()
 		// Throttle: two tokens pass the first two changes at once, the rest
 		// coalesce into the latest value when the next token frees.
-		assert.Equal(t, []int{1, 2, 30}, tGot)
+		// 100 changes over 500ms: the next token frees after ~300ms, at the
+		// same instant as a poll (so value 60 or 61), the one after when the
+		// burst is over: 4 deliveries, the last one final.
+		require.Len(t, tGot, 4)
+		assert.Equal(t, []int{1, 2}, tGot[:2])
+		assert.Contains(t, []int{60, 61}, tGot[2])
+		assert.Equal(t, 100, tGot[3])
 		// Debounce: changes 5ms apart never leave 100ms of quiet until the end.
-		assert.Equal(t, []int{30}, dGot)
-		assert.Equal(t, 30, b.Get().T)
+		assert.Equal(t, []int{100}, dGot)
+		assert.Equal(t, 100, b.Get().T)
 	})
 }
 
@@ -826,4 +833,37 @@ func TestSameBadValueReportedOnce(t *testing.T) {
 	env.set("N", "y")
 	require.ErrorIs(t, b.Reload(t.Context()), ErrDecode)
 	assert.Equal(t, Error, rec.next(t, wait).Kind, "a different bad value is reported")
+}
+
+// TestMaxWaitCapsADrip: a change every 20ms would postpone a 100ms debounce
+// forever; maxwait=300ms forces an update at least that often.
+func TestMaxWaitCapsADrip(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		env := newEnv("M", "0")
+		var cfg struct {
+			M int `live:"env=M; poll=1ms; debounce=100ms; maxwait=300ms"`
+		}
+		b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
+		require.NoError(t, err)
+		defer b.Close()
+		start := time.Now()
+		var at []time.Duration
+		var mu sync.Mutex
+		b.OnChange(func(Update) { mu.Lock(); at = append(at, time.Since(start)); mu.Unlock() })
+		for i := 1; i <= 50; i++ { // 1s of drip
+			env.set("M", strconv.Itoa(i))
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		require.GreaterOrEqual(t, len(at), 4, "at least one update per maxwait during the drip: %v", at)
+		// A burst starts at the first change after a delivery, so two
+		// deliveries are at most maxwait + one drip interval + one poll apart.
+		for i := 1; i < len(at)-1; i++ {
+			assert.LessOrEqual(t, at[i]-at[i-1], 300*time.Millisecond+20*time.Millisecond+2*time.Millisecond, "gap %d: %v", i, at)
+		}
+		assert.Equal(t, 50, b.Get().M)
+	})
 }

@@ -83,8 +83,9 @@ func WithBuffer(n int) Option {
 }
 
 // WithSourceConfig hands v to the driver of scheme, for example a client
-// that a source package documents. Drivers ignore values of types they do
-// not know.
+// that a source package documents (http.Config, consul.Config, an
+// *http.Client or *api.Client). A value of a type the driver does not know
+// fails Bind.
 func WithSourceConfig(scheme string, v any) Option {
 	return optionFunc(func(o *options) {
 		if o.sourceConfig == nil {

@@ -104,8 +104,7 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	case *nethttp.Client:
 		d.client = v
 	default:
-		logger.Warn("http: ignoring a source config of unknown type; want http.Config or *http.Client",
-			"type", fmt.Sprintf("%T", v))
+		return nil, fmt.Errorf("http: source config of type %T: want http.Config, *http.Config or *http.Client", v)
 	}
 	if d.client == nil {
 		if dt, ok := nethttp.DefaultTransport.(*nethttp.Transport); ok {

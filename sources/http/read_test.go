@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	nethttp "net/http"
 	"net/http/httptest"
 	"strings"
@@ -336,7 +337,6 @@ func TestSourceConfig(t *testing.T) {
 		{"*Config", &Config{Client: client}, false},
 		{"nil *Config", (*Config)(nil), true},
 		{"*http.Client", client, false},
-		{"unknown type", "a string", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -351,6 +351,14 @@ func TestSourceConfig(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestSourceConfigOfUnknownType(t *testing.T) {
+	t.Parallel()
+	s, ok := sources.Lookup("http")
+	require.True(t, ok)
+	_, err := s.Open(sources.Config{Logger: slog.New(slog.DiscardHandler), Value: "a string"})
+	require.ErrorContains(t, err, "source config of type string")
 }
 
 func TestTLSCustomCA(t *testing.T) {

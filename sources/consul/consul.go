@@ -1,0 +1,324 @@
+package consul
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+
+	"github.com/livebind/livebind/sources"
+)
+
+const (
+	// DefaultWait is how long a blocking query waits for a change when the
+	// tag has no wait=: Consul's own default.
+	DefaultWait = 5 * time.Minute
+	// MaxWait is the longest wait= Consul honors; a longer one is an error.
+	MaxWait = 10 * time.Minute
+	// DefaultRateLimit is the minimum average gap between two requests of one
+	// blocking query when neither the tag (ratelimit=) nor [Config] sets one.
+	// Requests draw from a token bucket of [RateBurst] tokens: a key that
+	// changes now and then is followed at once, a churning key is polled
+	// about every 15 seconds, as Consul's blocking-query documentation
+	// advises.
+	DefaultRateLimit = 15 * time.Second
+	// RateBurst is the size of each query's token bucket.
+	RateBurst = 2
+	// DefaultMaxBackoff caps the wait between retries after failures when
+	// [Config] sets no other cap.
+	DefaultMaxBackoff = time.Minute
+)
+
+const (
+	// transientBase is the first backoff after a failure that may clear up
+	// soon: no answer, 5xx, 429.
+	transientBase = time.Second
+	// permanentBase is the first backoff after a 403 or another 4xx, which
+	// will not clear up until someone changes an ACL: no hot retries.
+	permanentBase = 10 * time.Second
+	// nonBlockingTimeout bounds a request with no index, which Consul
+	// answers at once.
+	nonBlockingTimeout = 30 * time.Second
+	// timeoutMargin is added to wait + wait/16 (Consul's jitter) to bound a
+	// blocking request, so that a dead connection is noticed but a healthy
+	// blocking query is never cut short.
+	timeoutMargin = 10 * time.Second
+)
+
+// Config is the value to hand the consul scheme with
+// livebind.WithSourceConfig("consul", consul.Config{...}). A bare
+// *api.Client is accepted too.
+type Config struct {
+	// Client talks to Consul. Nil means a client built from
+	// api.DefaultConfig(), which reads CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN,
+	// CONSUL_HTTP_TOKEN_FILE, CONSUL_HTTP_AUTH, CONSUL_HTTP_SSL,
+	// CONSUL_HTTP_SSL_VERIFY, CONSUL_CACERT, CONSUL_CAPATH,
+	// CONSUL_CLIENT_CERT, CONSUL_CLIENT_KEY, CONSUL_TLS_SERVER_NAME,
+	// CONSUL_NAMESPACE and CONSUL_PARTITION from the process environment.
+	// A client's http.Client must have no Timeout, or one longer than
+	// wait + wait/16 plus a margin; the driver bounds each request itself.
+	Client *api.Client
+	// Wait is the blocking wait of targets without wait=. Zero means
+	// [DefaultWait]; at most [MaxWait].
+	Wait time.Duration
+	// RateLimit is the minimum average gap between requests of one query for
+	// targets without ratelimit=. Zero means [DefaultRateLimit]; a negative
+	// value turns rate limiting off (not recommended).
+	RateLimit time.Duration
+	// MaxBackoff caps the wait between retries after failures. Zero means
+	// [DefaultMaxBackoff].
+	MaxBackoff time.Duration
+}
+
+// errClosed reports a Watch on a closed driver.
+var errClosed = errors.New("consul: driver closed")
+
+func init() {
+	sources.Register(sources.Scheme{
+		Name:           "consul",
+		Options:        []string{"dc", "stale", "wait", "prefix", "ratelimit"},
+		Poll:           false,
+		Timeout:        false,
+		NativeDebounce: false,
+		Open:           open,
+	})
+}
+
+// driver is the consul scheme's driver for one Binding: one client, and one
+// goroutine per distinct blocking query, shared by every Watch of it.
+type driver struct {
+	logger     *slog.Logger
+	client     *api.Client
+	own        *http.Transport // the transport the driver created, or nil
+	token      string          // the token, when the driver read it, to scrub from errors
+	wait       time.Duration
+	rateLimit  time.Duration // 0 = no limit
+	maxBackoff time.Duration
+
+	ctx    context.Context // canceled by Close: ends every request in flight
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	queries map[queryKey]*query
+	closed  bool
+}
+
+func open(cfg sources.Config) (sources.Driver, error) {
+	logger := cfg.Logger
+	if logger == nil { // the contract says never nil; do not crash if it is
+		logger = slog.New(slog.DiscardHandler)
+	}
+	var c Config
+	switch v := cfg.Value.(type) {
+	case nil:
+	case Config:
+		c = v
+	case *Config:
+		if v != nil {
+			c = *v
+		}
+	case *api.Client:
+		c.Client = v
+	default:
+		return nil, fmt.Errorf("consul: source config of type %T; want *api.Client or consul.Config", v)
+	}
+	d := &driver{
+		logger:     logger,
+		client:     c.Client,
+		wait:       c.Wait,
+		rateLimit:  c.RateLimit,
+		maxBackoff: c.MaxBackoff,
+		queries:    make(map[queryKey]*query),
+	}
+	switch {
+	case d.wait == 0:
+		d.wait = DefaultWait
+	case d.wait < time.Millisecond || d.wait > MaxWait:
+		return nil, fmt.Errorf("consul: Config.Wait %s is out of range (1ms to %s)", d.wait, MaxWait)
+	}
+	switch {
+	case d.rateLimit == 0:
+		d.rateLimit = DefaultRateLimit
+	case d.rateLimit < 0:
+		d.rateLimit = 0
+	}
+	if d.maxBackoff <= 0 {
+		d.maxBackoff = DefaultMaxBackoff
+	}
+	if d.client == nil {
+		ac := api.DefaultConfig()
+		d.own = ac.Transport
+		client, err := api.NewClient(ac)
+		if err != nil {
+			return nil, fmt.Errorf("consul: client from the CONSUL_* environment: %w", err)
+		}
+		d.client, d.token = client, ac.Token // NewClient has read CONSUL_HTTP_TOKEN_FILE into Token
+	}
+	d.ctx, d.cancel = context.WithCancel(context.Background())
+	return d, nil
+}
+
+// Read implements [sources.Driver]: one non-blocking GET, bounded by ctx.
+func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
+	s, err := d.parseSpec(t)
+	if err != nil {
+		return sources.Result{Err: err}
+	}
+	ctx, cancel := context.WithTimeout(ctx, nonBlockingTimeout)
+	defer cancel()
+	defer context.AfterFunc(d.ctx, cancel)()
+	r, _, ferr := d.fetch(ctx, s.query, 0)
+	if ferr != nil {
+		return sources.Result{Err: ferr}
+	}
+	return r
+}
+
+// Watch implements [sources.Driver]. Watches of the same key or prefix with
+// the same dc, stale and wait share one blocking query. The first request of
+// a new query, and the first after another Watch joins it, is non-blocking,
+// so that a change between Read and Watch is reported. emit must not call
+// the returned stop, nor Close.
+func (d *driver) Watch(t *sources.Target, last sources.Result, emit func(sources.Result)) (func(), error) {
+	s, err := d.parseSpec(t)
+	if err != nil {
+		return nil, err
+	}
+	sb := &sub{rateLimit: s.rateLimit, last: last, emit: emit}
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return nil, errClosed
+	}
+	q := d.queries[s.query]
+	if q == nil {
+		q = newQuery(d, s.query)
+		d.queries[s.query] = q
+		q.add(sb, false)
+		go q.run()
+	} else {
+		q.add(sb, true)
+	}
+	d.mu.Unlock()
+	var once sync.Once
+	return func() { once.Do(func() { d.stop(q, sb) }) }, nil
+}
+
+// stop removes sb from q; no emit reaches sb once it returns. When sb was
+// the last subscriber, the query's request in flight is canceled and stop
+// waits for its goroutine.
+func (d *driver) stop(q *query, sb *sub) {
+	d.mu.Lock()
+	empty := q.remove(sb)
+	if empty && d.queries[q.key] == q {
+		delete(d.queries, q.key)
+	}
+	d.mu.Unlock()
+	sb.emitMu.Lock()
+	sb.stopped = true
+	sb.emitMu.Unlock()
+	if empty {
+		q.cancel()
+		<-q.done
+	}
+}
+
+// Close implements [sources.Driver]. It cancels every request in flight and
+// waits for every query goroutine. It is idempotent.
+func (d *driver) Close() error {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return nil
+	}
+	d.closed = true
+	qs := make([]*query, 0, len(d.queries))
+	for _, q := range d.queries {
+		qs = append(qs, q)
+	}
+	clear(d.queries)
+	d.mu.Unlock()
+	d.cancel()
+	for _, q := range qs {
+		<-q.done
+	}
+	if d.own != nil {
+		d.own.CloseIdleConnections()
+	}
+	return nil
+}
+
+// fetch sends one GET for k: non-blocking when index is 0, else blocking
+// until the index passes index or k.wait elapses. It returns the observation
+// and Consul's index.
+func (d *driver) fetch(ctx context.Context, k queryKey, index uint64) (sources.Result, uint64, *Error) {
+	q := &api.QueryOptions{Datacenter: k.dc, AllowStale: k.stale}
+	if index > 0 {
+		q.WaitIndex, q.WaitTime = index, k.wait
+	}
+	q = q.WithContext(ctx)
+	var (
+		r    sources.Result
+		meta *api.QueryMeta
+		err  error
+	)
+	if k.prefix {
+		var pairs api.KVPairs
+		pairs, meta, err = d.client.KV().List(k.key, q)
+		if err == nil {
+			entries := make([]entry, 0, len(pairs))
+			for _, p := range pairs {
+				if p != nil {
+					entries = append(entries, entry{Key: p.Key, Value: p.Value})
+				}
+			}
+			doc, ok := prefixJSON(k.key, entries)
+			r = sources.Result{Data: doc, Format: "application/json", Missing: !ok}
+		}
+	} else {
+		var pair *api.KVPair
+		pair, meta, err = d.client.KV().Get(k.key, q)
+		switch {
+		case err != nil:
+		case pair == nil: // 404: the client returns (nil, meta, nil)
+			r.Missing = true
+		default:
+			r.Data = pair.Value
+			if r.Data == nil {
+				r.Data = []byte{}
+			}
+		}
+	}
+	if err != nil {
+		return sources.Result{}, 0, classify(k, err, d.token)
+	}
+	var idx uint64
+	if meta != nil {
+		idx = meta.LastIndex
+	}
+	if r.Missing {
+		r.Data, r.Format = nil, ""
+	}
+	r.Version = strconv.FormatUint(idx, 10)
+	return r, idx, nil
+}
+
+// same reports whether b tells a watcher nothing new after a: the same
+// presence and bytes, or the same error text. Versions are ignored: a new
+// index with the same bytes is no change.
+func same(a, b sources.Result) bool {
+	switch {
+	case a.Err != nil || b.Err != nil:
+		return a.Err != nil && b.Err != nil && a.Err.Error() == b.Err.Error()
+	case a.Missing || b.Missing:
+		return a.Missing == b.Missing
+	}
+	return bytes.Equal(a.Data, b.Data) && a.Format == b.Format
+}

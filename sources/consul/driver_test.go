@@ -1,0 +1,239 @@
+package consul_test
+
+import (
+	"log/slog"
+	"math"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/livebind/livebind/internal/consultest"
+	"github.com/livebind/livebind/sources"
+	"github.com/livebind/livebind/sources/consul"
+)
+
+// openDriver opens the consul scheme's driver with cfg as its source config.
+func openDriver(t *testing.T, cfg any) sources.Driver {
+	t.Helper()
+	s, ok := sources.Lookup("consul")
+	require.True(t, ok)
+	require.Equal(t, []string{"dc", "stale", "wait", "prefix", "ratelimit"}, s.Options)
+	require.False(t, s.Poll || s.Timeout || s.NativeDebounce)
+	d, err := s.Open(sources.Config{Logger: slog.New(slog.DiscardHandler), LookupEnv: os.LookupEnv, Value: cfg})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, d.Close()) })
+	return d
+}
+
+func target(loc string, params map[string]string) *sources.Target {
+	return &sources.Target{Scheme: "consul", Location: loc, Params: params}
+}
+
+// results collects what one Watch emits.
+type results struct {
+	mu   sync.Mutex
+	rs   []sources.Result
+	wake chan struct{}
+}
+
+func newResults() *results { return &results{wake: make(chan struct{}, 1)} }
+
+func (r *results) emit(res sources.Result) {
+	r.mu.Lock()
+	r.rs = append(r.rs, res)
+	r.mu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (r *results) len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.rs)
+}
+
+func (r *results) at(t *testing.T, n int) sources.Result {
+	t.Helper()
+	deadline := time.NewTimer(waitFor)
+	defer deadline.Stop()
+	for {
+		r.mu.Lock()
+		if len(r.rs) > n {
+			res := r.rs[n]
+			r.mu.Unlock()
+			return res
+		}
+		r.mu.Unlock()
+		select {
+		case <-r.wake:
+		case <-deadline.C:
+			t.Fatalf("no result #%d within %s", n+1, waitFor)
+		}
+	}
+}
+
+// TestDriverRead: Read is one non-blocking GET; prefix mode declares JSON;
+// Version is the X-Consul-Index.
+func TestDriverRead(t *testing.T) {
+	t.Parallel()
+	a := consultest.Start(t)
+	client, count := countingClient(a, "")
+	d := openDriver(t, client)
+	put(t, client, "read/app/a", "1")
+	put(t, client, "read/app/x/y", `{"deep": true}`)
+	put(t, client, "read/app/x/", "")
+
+	r := d.Read(t.Context(), target("read/app/a", nil))
+	require.NoError(t, r.Err)
+	require.Equal(t, "1", string(r.Data))
+	require.Empty(t, r.Format)
+	idx, err := strconv.ParseUint(r.Version, 10, 64)
+	require.NoError(t, err)
+	require.Positive(t, idx)
+
+	r = d.Read(t.Context(), target("read/app/", map[string]string{"prefix": "true"}))
+	require.NoError(t, r.Err)
+	require.Equal(t, "application/json", r.Format)
+	require.JSONEq(t, `{"a": "1", "x": {"y": "{\"deep\": true}"}}`, string(r.Data))
+
+	put(t, client, "read/odd key?x=1#y%20", "odd")
+	r = d.Read(t.Context(), target("read/odd key?x=1#y%20", nil))
+	require.NoError(t, r.Err)
+	require.Equal(t, "odd", string(r.Data), "keys are escaped as a path")
+
+	r = d.Read(t.Context(), target("read/none", nil))
+	require.True(t, r.Missing)
+	require.Nil(t, r.Data)
+	require.NotEmpty(t, r.Version, "a 404 carries X-Consul-Index")
+
+	r = d.Read(t.Context(), target("read/nothing/", map[string]string{"prefix": "true"}))
+	require.True(t, r.Missing, "an empty prefix is missing")
+
+	r = d.Read(t.Context(), target("read/app/a", map[string]string{"wait": "1h"}))
+	require.ErrorContains(t, r.Err, "wait=1h exceeds")
+
+	_, blocking, _ := count.counts()
+	require.Zero(t, blocking, "Read never blocks")
+
+	_, err = d.Watch(target("read/app/a", map[string]string{"wait": "nope"}), r, func(sources.Result) {})
+	require.ErrorContains(t, err, `consul: key "read/app/a": wait="nope" is not a duration`)
+}
+
+// TestDriverSharedWatch: Watch calls on one query share one blocking loop and
+// fan out; a later Watch compares its own Read with a fresh answer (a change
+// between its Read and its Watch is reported); stop ends deliveries at once.
+func TestDriverSharedWatch(t *testing.T) {
+	t.Parallel()
+	a := consultest.Start(t)
+	client, count := countingClient(a, "")
+	d := openDriver(t, client)
+	put(t, client, "sw/k", "v1")
+
+	params := map[string]string{"wait": "1s", "ratelimit": "10ms"}
+	first := d.Read(t.Context(), target("sw/k", params))
+	r1 := newResults()
+	stop1, err := d.Watch(target("sw/k", params), first, r1.emit)
+	require.NoError(t, err)
+	defer stop1()
+
+	// The second watcher read v1, then the key changed before its Watch.
+	second := d.Read(t.Context(), target("sw/k", params))
+	require.Equal(t, "v1", string(second.Data))
+	time.Sleep(100 * time.Millisecond) // the first query is blocking now
+	put(t, client, "sw/k", "v2")
+	r2 := newResults()
+	params2 := map[string]string{"wait": "1s", "ratelimit": "1s"} // another rate limit, same query
+	stop2, err := d.Watch(target("sw/k", params2), second, r2.emit)
+	require.NoError(t, err)
+	require.Equal(t, "v2", string(r1.at(t, 0).Data))
+	require.Equal(t, "v2", string(r2.at(t, 0).Data))
+
+	count.reset()
+	time.Sleep(2500 * time.Millisecond)
+	k := count.key("sw/k")
+	t.Logf("two watches, 2.5s idle, wait=1s: %+v", k)
+	require.Equal(t, 1, k.maxInflight, "one blocking query in flight for both watches")
+	require.LessOrEqual(t, k.total, 4)
+
+	put(t, client, "sw/k", "v3")
+	require.Equal(t, "v3", string(r1.at(t, 1).Data))
+	require.Equal(t, "v3", string(r2.at(t, 1).Data))
+
+	stop2()
+	n2 := r2.len()
+	put(t, client, "sw/k", "v4")
+	require.Equal(t, "v4", string(r1.at(t, 2).Data))
+	require.Equal(t, n2, r2.len(), "no emit after stop")
+
+	stop1()
+	stop1() // idempotent
+	n1 := r1.len()
+	put(t, client, "sw/k", "v5")
+	time.Sleep(200 * time.Millisecond)
+	require.Equal(t, n1, r1.len(), "no emit after stop")
+}
+
+// TestDriverIdleRequests: an idle key costs at most one request per wait:
+// with wait=W over a window, at most ceil(window/W)+2 requests.
+func TestDriverIdleRequests(t *testing.T) {
+	t.Parallel()
+	a := consultest.Start(t)
+	client, count := countingClient(a, "")
+	d := openDriver(t, client)
+	put(t, client, "idle/k", "v")
+
+	const wait = 500 * time.Millisecond
+	const window = 4 * time.Second
+	tg := target("idle/k", map[string]string{"wait": wait.String(), "ratelimit": "1ms"})
+	res := newResults()
+	last := d.Read(t.Context(), tg)
+	count.reset()
+	stop, err := d.Watch(tg, last, res.emit)
+	require.NoError(t, err)
+	time.Sleep(window)
+	stop()
+	k := count.key("idle/k")
+	limit := int(math.Ceil(float64(window)/float64(wait))) + 2
+	// Steady state: blocking requests per wait period, scaled to an hour of
+	// the default wait (at most 3600s/5m = 12).
+	perWait := float64(k.blocking) / (float64(window) / float64(wait))
+	perHour := perWait * float64(time.Hour) / float64(consul.DefaultWait)
+	t.Logf("idle key, wait=%s over %s: %d requests (%d blocking, 1 non-blocking start), limit %d; "+
+		"%.2f blocking requests per wait, so about %.1f requests/hour with wait=%s",
+		wait, window, k.total, k.blocking, limit, perWait, perHour, consul.DefaultWait)
+	require.LessOrEqual(t, k.total, limit)
+	require.GreaterOrEqual(t, k.blocking, 3, "the query blocks and is renewed each wait")
+	require.Zero(t, res.len(), "an idle key emits nothing")
+}
+
+// TestDriverPermissionDeniedBackoff: with the default backoff, a 403 is
+// retried no sooner than 5s: a handful of requests, not a storm.
+func TestDriverPermissionDeniedBackoff(t *testing.T) {
+	t.Parallel()
+	a := consultest.Start(t, consultest.WithACL())
+	put(t, a.Client(), "deny/k", "v")
+	token := a.TokenWithRules(`key_prefix "other/" { policy = "read" }`)
+	client, count := countingClient(a, token)
+	d := openDriver(t, client)
+
+	tg := target("deny/k", map[string]string{"wait": "1s", "ratelimit": "1ms"})
+	res := newResults()
+	count.reset()
+	stop, err := d.Watch(tg, sources.Result{Data: []byte("v")}, res.emit)
+	require.NoError(t, err)
+	defer stop()
+	r := res.at(t, 0)
+	require.ErrorIs(t, r.Err, consul.ErrPermissionDenied)
+	require.NotContains(t, r.Err.Error(), token)
+	time.Sleep(2 * time.Second)
+	total, _, _ := count.counts()
+	t.Logf("requests in ~2s after a 403 (default backoff): %d", total)
+	require.LessOrEqual(t, total, 2)
+	require.Equal(t, 1, res.len(), "the same error is reported once")
+}

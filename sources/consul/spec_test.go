@@ -1,0 +1,68 @@
+package consul
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/livebind/livebind/sources"
+)
+
+func TestParseSpec(t *testing.T) {
+	t.Parallel()
+	d := &driver{wait: DefaultWait, rateLimit: DefaultRateLimit}
+	tests := []struct {
+		name    string
+		loc     string
+		params  map[string]string
+		want    spec
+		wantErr string
+	}{
+		{name: "defaults", loc: "app/x", want: spec{query: queryKey{key: "app/x", wait: DefaultWait}, rateLimit: DefaultRateLimit}},
+		{name: "leading slash", loc: "/app/x", want: spec{query: queryKey{key: "app/x", wait: DefaultWait}, rateLimit: DefaultRateLimit}},
+		{
+			name: "all", loc: "app/", params: map[string]string{"dc": "dc2", "stale": "true", "prefix": "true", "wait": "2m", "ratelimit": "100ms"},
+			want: spec{query: queryKey{key: "app/", prefix: true, dc: "dc2", stale: true, wait: 2 * time.Minute}, rateLimit: 100 * time.Millisecond},
+		},
+		{name: "ratelimit off", loc: "k", params: map[string]string{"ratelimit": "0"}, want: spec{query: queryKey{key: "k", wait: DefaultWait}}},
+		{name: "wait max", loc: "k", params: map[string]string{"wait": "10m"}, want: spec{query: queryKey{key: "k", wait: MaxWait}, rateLimit: DefaultRateLimit}},
+		{name: "wait too long", loc: "app/x", params: map[string]string{"wait": "11m"}, wantErr: `consul: key "app/x": wait=11m exceeds Consul's maximum of 10m0s`},
+		{name: "wait not a duration", loc: "k", params: map[string]string{"wait": "soon"}, wantErr: `wait="soon" is not a duration`},
+		{name: "wait zero", loc: "k", params: map[string]string{"wait": "0s"}, wantErr: "wait=0s is too short"},
+		{name: "ratelimit negative", loc: "k", params: map[string]string{"ratelimit": "-1s"}, wantErr: "ratelimit=-1s is negative"},
+		{name: "ratelimit bad", loc: "k", params: map[string]string{"ratelimit": "fast"}, wantErr: `ratelimit="fast" is not a duration`},
+		{name: "stale with value", loc: "k", params: map[string]string{"stale": "yes"}, wantErr: `stale is a flag`},
+		{name: "empty dc", loc: "k", params: map[string]string{"dc": ""}, wantErr: "dc= needs a datacenter name"},
+		{name: "bad dc", loc: "k", params: map[string]string{"dc": "a/b"}, wantErr: `dc="a/b" is not a datacenter name`},
+		{name: "empty key", loc: "", wantErr: "empty key"},
+		{name: "empty prefix is the whole store", loc: "", params: map[string]string{"prefix": "true"}, want: spec{query: queryKey{prefix: true, wait: DefaultWait}, rateLimit: DefaultRateLimit}},
+		{name: "unknown", loc: "k", params: map[string]string{"poll": "1s"}, wantErr: "unknown option poll="},
+		{name: "errors in dc", loc: "k", params: map[string]string{"dc": "dc2", "wait": "1h"}, wantErr: `consul: key "k" in dc "dc2": wait=1h`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := d.parseSpec(&sources.Target{Scheme: "consul", Location: tt.loc, Params: tt.params})
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestSame(t *testing.T) {
+	t.Parallel()
+	data := func(s, v string) sources.Result { return sources.Result{Data: []byte(s), Version: v} }
+	require.True(t, same(data("a", "1"), data("a", "2")), "a new index alone is no change")
+	require.False(t, same(data("a", "1"), data("b", "1")))
+	require.True(t, same(sources.Result{Missing: true, Version: "3"}, sources.Result{Missing: true, Version: "9"}))
+	require.False(t, same(data("", "1"), sources.Result{Missing: true}), "empty is not missing")
+	e1 := sources.Result{Err: &Error{Key: "k", Err: ErrUnreachable}}
+	e2 := sources.Result{Err: &Error{Key: "k", Err: ErrUnreachable}}
+	require.True(t, same(e1, e2))
+	require.False(t, same(e1, data("a", "1")))
+}
