@@ -47,11 +47,14 @@ type Binding[T any] struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	pmu     sync.Mutex
-	pending map[*target]stamped
-	queued  []*target
-	wake    chan struct{}
-	reloads chan reloadRequest
+	pmu       sync.Mutex
+	pending   map[*target]stamped
+	queued    []*target
+	wake      chan struct{}
+	reloads   chan reloadRequest
+	rollbacks chan rollbackRequest
+	stat      statusBook
+	hist      history[T]
 
 	order    []*boundField          // fields in dependency order
 	conds    []*target              // targets with a when= condition
@@ -107,9 +110,13 @@ func Bind[T any](ctx context.Context, dst *T, opts ...Option) (*Binding[T], erro
 		pending: map[*target]stamped{},
 		wake:    make(chan struct{}, 1),
 		reloads: make(chan reloadRequest),
-		desired: map[*boundField]change{},
+
+		rollbacks: make(chan rollbackRequest),
+		desired:   map[*boundField]change{},
 	}
 	b.subs.init(o.buffer)
+	b.stat.init(res.targets, res.fields)
+	b.hist.max = o.history
 	for _, f := range res.fields {
 		b.hasSecret = b.hasSecret || f.secret
 	}
@@ -206,6 +213,11 @@ func (b *Binding[T]) start(ctx context.Context, dst *T) error {
 	}
 	b.commitSources(p)
 	b.cur.Store(&snapshot[T]{v: p.next, gen: 1})
+	now := time.Now()
+	for t, r := range results {
+		b.stat.noteResult(t, r, now)
+	}
+	b.recordHistory(1, now, p.next, nil, 0)
 
 	for _, t := range b.targets {
 		if !t.active.Load() {
@@ -221,6 +233,7 @@ func (b *Binding[T]) start(ctx context.Context, dst *T) error {
 	reflect.ValueOf(dst).Elem().Set(deepCopy(reflect.ValueOf(p.next).Elem())) // the only write to *dst
 	b.wg.Add(1)
 	go b.applier()
+	b.listenSignals()
 	return nil
 }
 
@@ -329,6 +342,7 @@ func (b *Binding[T]) applier() {
 		case req := <-b.reloads:
 			b.applyPending()
 			var changes []change
+			now := time.Now()
 			for i, t := range req.targets {
 				if t.applied > req.seqs[i] || !t.active.Load() {
 					continue // the watch reported something newer meanwhile
@@ -337,9 +351,16 @@ func (b *Binding[T]) applier() {
 				// than what it read: drop them if a gate still holds one.
 				t.applied = req.seqs[i]
 				changes = append(changes, t.observe(req.results[i])...)
+				b.stat.noteResult(t, req.results[i], now)
 			}
 			_ = b.apply(changes)
+			b.stat.mu.Lock()
+			b.stat.reloads++
+			b.stat.mu.Unlock()
 			req.done <- b.currentErrors()
+		case req := <-b.rollbacks:
+			b.applyPending()
+			req.done <- b.rollback(req.gen)
 		}
 	}
 }
@@ -377,12 +398,14 @@ func (b *Binding[T]) applyPending() {
 	b.queued = nil
 	b.pmu.Unlock()
 	var changes []change
+	now := time.Now()
 	for i, t := range queued {
 		if results[i].seq <= t.applied || !t.active.Load() {
 			continue // older than what a Reload applied, or its condition turned false
 		}
 		t.applied = results[i].seq
 		changes = append(changes, t.observe(results[i].r)...)
+		b.stat.noteResult(t, results[i].r, now)
 	}
 	_ = b.apply(changes)
 }
@@ -429,6 +452,9 @@ func (b *Binding[T]) apply(changes []change) error {
 		switch {
 		case err != nil:
 			b.rejected = err
+			b.stat.mu.Lock()
+			b.stat.rejected++
+			b.stat.mu.Unlock()
 			for _, f := range b.fields {
 				if !fresh[f] {
 					continue
@@ -443,6 +469,7 @@ func (b *Binding[T]) apply(changes []change) error {
 		default:
 			gen++
 			b.cur.Store(&snapshot[T]{v: p.next, gen: gen})
+			b.recordHistory(gen, now, p.next, p.vals, 0)
 			b.commitSources(p)
 			if len(b.desired) == 0 {
 				b.rejected = nil
@@ -456,6 +483,7 @@ func (b *Binding[T]) apply(changes []change) error {
 		all[i].u.Gen, all[i].u.Time = gen, now
 		b.logUpdate(all[i].u)
 	}
+	b.stat.noteEvents(all, now)
 	b.subs.publish(all)
 	return errors.Join(errs...)
 }

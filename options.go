@@ -19,6 +19,8 @@ type options struct {
 	startTimeout time.Duration
 	buffer       int
 	sourceConfig map[string]any
+	history      int
+	signals      []os.Signal
 }
 
 // DefaultStartTimeout bounds the initial load in [Bind] unless
@@ -92,5 +94,25 @@ func WithSourceConfig(scheme string, v any) Option {
 			o.sourceConfig = make(map[string]any)
 		}
 		o.sourceConfig[scheme] = v
+	})
+}
+
+// WithHistory keeps the last n generations for [Binding.History] and
+// [Binding.Rollback]. Each entry holds a snapshot pointer (snapshots are
+// shared, not copied), so the cost is what those snapshots hold.
+func WithHistory(n int) Option {
+	return optionFunc(func(o *options) { o.history = max(n, 0) })
+}
+
+// WithReloadOnSignal makes the Binding call Reload when the process
+// receives one of sigs, typically syscall.SIGHUP (the Unix convention for
+// "re-read your configuration"). Without sigs it listens for SIGHUP.
+// The listener stops with the Binding.
+func WithReloadOnSignal(sigs ...os.Signal) Option {
+	return optionFunc(func(o *options) {
+		if len(sigs) == 0 {
+			sigs = []os.Signal{sighup}
+		}
+		o.signals = append(o.signals, sigs...)
 	})
 }

@@ -115,7 +115,7 @@ func resolveField(fp *fieldPlan, lookup func(string) (string, bool)) (*boundFiel
 	if err != nil {
 		fail("", fmt.Errorf("location: %w", err))
 	}
-	f := &boundField{plan: fp}
+	f := &boundField{plan: fp, secret: scheme.Secret}
 	var defRaw string
 	t := &target{
 		spec:   sources.Target{Scheme: scheme.Name, Location: loc},

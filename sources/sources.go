@@ -137,6 +137,9 @@ type Scheme struct {
 	// NativeDebounce reports that the driver applies Target.Debounce and
 	// Target.MaxWait itself. Otherwise livebind debounces emitted results.
 	NativeDebounce bool
+	// Secret reports that every value of this scheme is secret (a secret
+	// store): livebind treats each of its fields as if tagged secret.
+	Secret bool
 	// Open returns a driver for one Binding.
 	Open func(Config) (Driver, error)
 	// Redact, when set, rewrites a location for display in updates, errors

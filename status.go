@@ -1,0 +1,370 @@
+package livebind
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+	"time"
+
+	"github.com/livebind/livebind/sources"
+)
+
+// Status is a point-in-time report of a Binding's health, safe to log and
+// to serve: it holds no configuration values, and error texts are redacted
+// like every error livebind produces.
+type Status struct {
+	// Generation is the current snapshot's number.
+	Generation uint64
+	// Sources reports every watched location.
+	Sources []SourceStatus
+	// Fields reports every tagged field.
+	Fields []FieldStatus
+	// Rejected counts generations rejected by Validate or an update= function.
+	Rejected uint64
+	// Reloads counts calls of Reload that reached the applier.
+	Reloads uint64
+	// Closed reports that the Binding was closed.
+	Closed bool
+}
+
+// SourceStatus reports one watched location (several fields may share it).
+type SourceStatus struct {
+	// Source is scheme:location, with credentials redacted.
+	Source string
+	// Fields lists the paths of the fields reading this source.
+	Fields []string
+	// Active is false while the source's when= condition is false (it is
+	// then not watched at all).
+	Active bool
+	// Healthy is false while the last observation failed.
+	Healthy bool
+	// Present is false while the location does not exist.
+	Present bool
+	// LastSuccess is when the source last delivered a good observation
+	// (data, or a clean "missing"). Event-driven sources deliver only on
+	// change, so an old LastSuccess is not by itself a problem.
+	LastSuccess time.Time
+	// FailingSince is when the current run of failures began; zero when
+	// healthy. time.Since(FailingSince) is how stale the field values are.
+	FailingSince time.Time
+	// LastError is the last failure's message; LastErrorTime when it happened.
+	LastError     string
+	LastErrorTime time.Time
+	// Version is the remote version of the last good observation: an ETag,
+	// a Consul index, a Vault version or lease, a content hash.
+	Version string
+	// Observations and Errors count what the source delivered.
+	Observations, Errors uint64
+}
+
+// FieldStatus reports one tagged field.
+type FieldStatus struct {
+	// Field is the field's path; Source its source as in SourceStatus.
+	Field, Source string
+	// Secret reports a secret field.
+	Secret bool
+	// Required reports a required field.
+	Required bool
+	// Updates counts published changes of the field's value (Updated, Added,
+	// and Removed by a condition); Errors counts Error updates.
+	Updates, Errors uint64
+	// LastUpdate is when the field's value last changed.
+	LastUpdate time.Time
+}
+
+// targetStat and fieldStat are the applier's running figures; guarded by
+// statusBook.mu, which is held only to update or copy them.
+type targetStat struct {
+	present, failed           bool
+	lastOK, failing, lastErrT time.Time
+	lastErr, version          string
+	observations, errors      uint64
+}
+
+type fieldStat struct {
+	updates, errors uint64
+	lastUpdate      time.Time
+}
+
+type statusBook struct {
+	mu       sync.Mutex
+	targets  map[*target]*targetStat
+	fields   map[*boundField]*fieldStat
+	rejected uint64
+	reloads  uint64
+}
+
+func (s *statusBook) init(targets []*target, fields []*boundField) {
+	s.targets = make(map[*target]*targetStat, len(targets))
+	for _, t := range targets {
+		s.targets[t] = &targetStat{}
+	}
+	s.fields = make(map[*boundField]*fieldStat, len(fields))
+	for _, f := range fields {
+		s.fields[f] = &fieldStat{}
+	}
+}
+
+// noteResult records what observing r did to t.
+func (s *statusBook) noteResult(t *target, r sources.Result, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.targets[t]
+	st.observations++
+	st.present = t.present
+	if t.failing != nil {
+		st.errors++
+		if !st.failed {
+			st.failed, st.failing = true, now
+		}
+		st.lastErr, st.lastErrT = t.failing.Error(), now
+		return
+	}
+	st.failed, st.failing, st.lastOK = false, time.Time{}, now
+	if !r.Missing {
+		st.version = r.Version
+	}
+}
+
+// noteEvents counts published and error updates per field.
+func (s *statusBook) noteEvents(evs []event, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ev := range evs {
+		fs := s.fields[ev.f]
+		if fs == nil {
+			continue
+		}
+		switch ev.u.Kind {
+		case Error:
+			fs.errors++
+		case Updated, Added:
+			fs.updates++
+			fs.lastUpdate = now
+		case Removed:
+			if !reflect.DeepEqual(ev.old, ev.new) {
+				fs.updates++
+				fs.lastUpdate = now
+			}
+		}
+	}
+}
+
+// Status reports the health of every source and field. It copies counters
+// under a lock the applier holds only to update them, never while it
+// decodes or validates.
+func (b *Binding[T]) Status() Status {
+	st := Status{Generation: b.Generation(), Closed: b.ctx.Err() != nil}
+	b.stat.mu.Lock()
+	defer b.stat.mu.Unlock()
+	st.Rejected, st.Reloads = b.stat.rejected, b.stat.reloads
+	st.Sources = make([]SourceStatus, 0, len(b.targets))
+	for _, t := range b.targets {
+		ts := b.stat.targets[t]
+		ss := SourceStatus{
+			Source: t.String(), Active: t.active.Load(), Healthy: !ts.failed, Present: ts.present,
+			LastSuccess: ts.lastOK, FailingSince: ts.failing, LastError: ts.lastErr, LastErrorTime: ts.lastErrT,
+			Version: ts.version, Observations: ts.observations, Errors: ts.errors,
+		}
+		for _, f := range t.fields {
+			ss.Fields = append(ss.Fields, f.plan.path)
+		}
+		st.Sources = append(st.Sources, ss)
+	}
+	st.Fields = make([]FieldStatus, 0, len(b.fields))
+	for _, f := range b.fields {
+		fs := b.stat.fields[f]
+		st.Fields = append(st.Fields, FieldStatus{
+			Field: f.plan.path, Source: f.target.String(), Secret: f.secret, Required: f.required,
+			Updates: fs.updates, Errors: fs.errors, LastUpdate: fs.lastUpdate,
+		})
+	}
+	return st
+}
+
+// ErrNotReady is wrapped by [Binding.Ready]'s errors.
+var ErrNotReady = errors.New("not ready")
+
+// Ready reports whether the Binding can serve: it is not closed, and no
+// source of a required field has been failing for longer than maxFailing
+// (every required field loaded at Bind, or Bind failed). It returns nil when
+// ready, else an error wrapping [ErrNotReady] that names the sources.
+func (b *Binding[T]) Ready(maxFailing time.Duration) error {
+	if b.ctx.Err() != nil {
+		return fmt.Errorf("livebind: %w: %w", ErrNotReady, ErrClosed)
+	}
+	now := time.Now()
+	var errs []error
+	b.stat.mu.Lock()
+	defer b.stat.mu.Unlock()
+	for _, t := range b.targets {
+		ts := b.stat.targets[t]
+		if !ts.failed || now.Sub(ts.failing) <= maxFailing {
+			continue
+		}
+		for _, f := range t.fields {
+			if f.required {
+				errs = append(errs, fmt.Errorf("livebind: %w: required field %s: %s failing for %v: %s",
+					ErrNotReady, f.plan.path, t, now.Sub(ts.failing).Round(time.Millisecond), ts.lastErr))
+				break
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// HistoryEntry is one published generation kept by [WithHistory].
+type HistoryEntry[T any] struct {
+	// Gen and Time identify the generation.
+	Gen  uint64
+	Time time.Time
+	// Value is the snapshot as published; like Get's result, read it only.
+	// It holds secret fields' real values: redact before showing it.
+	Value *T
+	// Changed lists the fields whose value this generation changed.
+	Changed []string
+	// RollbackOf is the generation this one restored, or 0.
+	RollbackOf uint64
+}
+
+// history is a bounded ring of generations.
+type history[T any] struct {
+	mu      sync.Mutex
+	max     int
+	entries []HistoryEntry[T]
+}
+
+func (h *history[T]) add(e HistoryEntry[T]) {
+	if h.max <= 0 {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.entries) == h.max {
+		copy(h.entries, h.entries[1:])
+		h.entries = h.entries[:h.max-1]
+	}
+	h.entries = append(h.entries, e)
+}
+
+func (h *history[T]) find(gen uint64) (HistoryEntry[T], bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, e := range h.entries {
+		if e.Gen == gen {
+			return e, true
+		}
+	}
+	return HistoryEntry[T]{}, false
+}
+
+// History returns the generations kept by [WithHistory], oldest first, the
+// current one last. Without WithHistory it returns nil.
+func (b *Binding[T]) History() []HistoryEntry[T] {
+	b.hist.mu.Lock()
+	defer b.hist.mu.Unlock()
+	if len(b.hist.entries) == 0 {
+		return nil
+	}
+	return append([]HistoryEntry[T](nil), b.hist.entries...)
+}
+
+// ErrNoGeneration reports a Rollback to a generation the history does not
+// hold (never kept, or already dropped from the ring).
+var ErrNoGeneration = errors.New("generation not in history")
+
+// rollbackRequest asks the applier to republish a kept generation.
+type rollbackRequest struct {
+	gen  uint64
+	done chan error
+}
+
+// Rollback publishes the values of generation gen, kept by [WithHistory],
+// as a new generation; Validate and when= conditions apply as to any
+// generation. Every field whose value differs gets an Updated update whose
+// Source is "rollback to gen N".
+//
+// The restored values stay until the next real change of each field's
+// source: a source that reports new data (a file edited, a key put) replaces
+// its fields' rolled-back values as usual, while sources that do not change
+// (and Reload, which finds the same data) leave them in place. Values that
+// Validate had held back are dropped.
+func (b *Binding[T]) Rollback(ctx context.Context, gen uint64) error {
+	if b.ctx.Err() != nil {
+		return ErrClosed
+	}
+	req := rollbackRequest{gen: gen, done: make(chan error, 1)}
+	select {
+	case b.rollbacks <- req:
+	case <-b.ctx.Done():
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-req.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// rollback runs on the applier.
+func (b *Binding[T]) rollback(gen uint64) error {
+	e, ok := b.hist.find(gen)
+	if !ok {
+		return fmt.Errorf("livebind: rollback to gen %d: %w", gen, ErrNoGeneration)
+	}
+	cur := b.cur.Load()
+	p := genPlan[T]{next: new(T), src: map[*boundField]reflect.Value{}}
+	*p.next = *cur.v
+	rv := reflect.ValueOf(p.next).Elem()
+	from := reflect.ValueOf(e.Value).Elem()
+	for _, f := range b.fields {
+		fv := rv.FieldByIndex(f.plan.index)
+		old, restored := fv.Interface(), from.FieldByIndex(f.plan.index)
+		delete(b.desired, f)
+		if reflect.DeepEqual(old, restored.Interface()) {
+			continue
+		}
+		fv.Set(restored)
+		ev := b.event(f, Updated, old, restored.Interface(), nil)
+		ev.u.Source = fmt.Sprintf("rollback to gen %d", gen)
+		p.vals = append(p.vals, ev)
+	}
+	b.rejected = nil
+	b.settleConditions(&p, rv)
+	if p.empty() {
+		return nil
+	}
+	if err := b.validate(p.next); err != nil {
+		return fmt.Errorf("livebind: rollback to gen %d: %w: %w", gen, ErrValidation, err)
+	}
+	next := cur.gen + 1
+	now := time.Now()
+	b.cur.Store(&snapshot[T]{v: p.next, gen: next})
+	b.recordHistory(next, now, p.next, p.vals, gen)
+	notes := b.switchWatches(p)
+	all := append(p.vals, notes...)
+	for i := range all {
+		all[i].u.Gen, all[i].u.Time = next, now
+		b.logUpdate(all[i].u)
+	}
+	b.stat.noteEvents(all, now)
+	b.subs.publish(all)
+	return nil
+}
+
+// recordHistory keeps a published generation.
+func (b *Binding[T]) recordHistory(gen uint64, now time.Time, v *T, vals []event, rollbackOf uint64) {
+	if b.hist.max <= 0 {
+		return
+	}
+	changed := make([]string, 0, len(vals))
+	for _, ev := range vals {
+		changed = append(changed, ev.u.Field)
+	}
+	b.hist.add(HistoryEntry[T]{Gen: gen, Time: now, Value: v, Changed: changed, RollbackOf: rollbackOf})
+}

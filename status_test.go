@@ -1,0 +1,156 @@
+package livebind
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestStatusThroughFailureAndRecovery stops a real HTTP server and starts it
+// again on the same address.
+func TestStatusThroughFailureAndRecovery(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	serve := func(ln net.Listener, body string) *http.Server {
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("ETag", fmt.Sprintf("%q", body))
+			_, _ = w.Write([]byte(body))
+		}), ReadHeaderTimeout: time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		return srv
+	}
+	srv := serve(ln, "1")
+	var cfg struct {
+		N   int    `live:"http=http://${ADDR}/n; format=text; poll=20ms; required"`
+		Key string `live:"env=KEY; secret; default=none"`
+	}
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("ADDR", addr).lookup))
+	require.NoError(t, err)
+	defer b.Close()
+	rec := record(t, b)
+
+	st := b.Status()
+	require.Len(t, st.Sources, 2)
+	src := st.Sources[0]
+	assert.Equal(t, "http:http://"+addr+"/n", src.Source)
+	assert.True(t, src.Healthy)
+	assert.True(t, src.Present)
+	assert.Equal(t, `"1"`, src.Version)
+	assert.False(t, src.LastSuccess.IsZero())
+	assert.Equal(t, []string{"N"}, src.Fields)
+	assert.Equal(t, FieldStatus{Field: "Key", Source: "env:KEY", Secret: true}, st.Fields[1])
+	require.NoError(t, b.Ready(time.Second))
+
+	require.NoError(t, srv.Close())
+	u := rec.next(t, wait)
+	require.Equal(t, Error, u.Kind)
+	st = b.Status()
+	assert.False(t, st.Sources[0].Healthy)
+	assert.False(t, st.Sources[0].FailingSince.IsZero())
+	assert.Contains(t, st.Sources[0].LastError, "connect")
+	assert.Equal(t, 1, b.Get().N, "value kept")
+	assert.NoError(t, b.Ready(time.Hour), "not failing long enough to matter")
+	time.Sleep(30 * time.Millisecond)
+	err = b.Ready(10 * time.Millisecond)
+	require.ErrorIs(t, err, ErrNotReady)
+	assert.Contains(t, err.Error(), "required field N")
+
+	ln2, err := net.Listen("tcp", addr)
+	require.NoError(t, err)
+	srv2 := serve(ln2, "2")
+	defer srv2.Close()
+	_, _ = rec.until(t, 10*time.Second, func(u Update) bool { return u.Kind == Updated && u.Field == "N" })
+	st = b.Status()
+	assert.True(t, st.Sources[0].Healthy)
+	assert.True(t, st.Sources[0].FailingSince.IsZero())
+	assert.Equal(t, `"2"`, st.Sources[0].Version)
+	assert.Positive(t, st.Sources[0].Errors)
+	assert.Equal(t, uint64(1), st.Fields[0].Updates)
+	require.NoError(t, b.Ready(10*time.Millisecond))
+	require.NoError(t, b.Close())
+	assert.True(t, b.Status().Closed)
+	require.ErrorIs(t, b.Ready(time.Hour), ErrClosed)
+}
+
+func TestHistoryBoundAndRollback(t *testing.T) {
+	t.Parallel()
+	env := newEnv("A", "1", "B", "x")
+	var cfg struct {
+		A int    `live:"env=A; poll=1h"`
+		B string `live:"env=B; poll=1h"`
+	}
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup), WithHistory(3))
+	require.NoError(t, err)
+	defer b.Close()
+	rec := record(t, b)
+	for i := 2; i <= 5; i++ {
+		env.set("A", fmt.Sprint(i))
+		require.NoError(t, b.Reload(t.Context()))
+	}
+	h := b.History()
+	require.Len(t, h, 3, "bounded")
+	assert.Equal(t, []uint64{3, 4, 5}, []uint64{h[0].Gen, h[1].Gen, h[2].Gen})
+	assert.Equal(t, []string{"A"}, h[2].Changed)
+	assert.Equal(t, 5, h[2].Value.A)
+	require.ErrorIs(t, b.Rollback(t.Context(), 1), ErrNoGeneration, "dropped from the ring")
+
+	for range 4 {
+		rec.next(t, wait)
+	}
+	require.NoError(t, b.Rollback(t.Context(), 3))
+	u := rec.next(t, wait)
+	assert.Equal(t, Updated, u.Kind)
+	assert.Equal(t, "rollback to gen 3", u.Source)
+	assert.Equal(t, 5, u.Old)
+	assert.Equal(t, 3, u.New)
+	assert.Equal(t, uint64(6), u.Gen)
+	assert.Equal(t, 3, b.Get().A)
+	assert.Equal(t, uint64(3), b.History()[2].RollbackOf)
+
+	// Same source data: the rollback stays, even through Reload.
+	require.NoError(t, b.Reload(t.Context()))
+	assert.Equal(t, 3, b.Get().A)
+	// Another field's change does not undo it either.
+	env.set("B", "y")
+	require.NoError(t, b.Reload(t.Context()))
+	assert.Equal(t, 3, b.Get().A)
+	assert.Equal(t, "y", b.Get().B)
+	// The next real change of A's source replaces it.
+	env.set("A", "9")
+	require.NoError(t, b.Reload(t.Context()))
+	assert.Equal(t, 9, b.Get().A)
+	assert.Nil(t, (&Binding[struct{}]{}).hist.entries)
+}
+
+func TestReloadOnSignal(t *testing.T) {
+	// Not parallel: the signal goes to the whole process.
+	env := newEnv("S", "1")
+	var cfg struct {
+		S int `live:"env=S; poll=1h"`
+	}
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup), WithReloadOnSignal())
+	require.NoError(t, err)
+	defer b.Close()
+	rec := record(t, b)
+	env.set("S", "2")
+	require.NoError(t, syscall.Kill(syscall.Getpid(), syscall.SIGHUP))
+	u := rec.next(t, wait)
+	assert.Equal(t, 2, u.New)
+	deadline := time.Now().Add(wait)
+	for b.Status().Reloads < 1 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)
+	assert.Equal(t, uint64(1), b.Status().Reloads, "exactly one reload per signal")
+	rec.quiet(t, 20*time.Millisecond)
+	assert.False(t, strings.Contains(fmt.Sprint(b.Status()), "secret"))
+}
