@@ -29,15 +29,16 @@ type snapshot[T any] struct {
 // Binding keeps a struct of type T in step with its sources. Create one with
 // [Bind]. All methods are safe for concurrent use.
 type Binding[T any] struct {
-	cur       atomic.Pointer[snapshot[T]]
-	plan      *typePlan
-	fields    []*boundField
-	byPath    map[string]*boundField
-	targets   []*target
-	drivers   map[string]sources.Driver
-	opts      options
-	log       *slog.Logger
-	hasSecret bool
+	cur          atomic.Pointer[snapshot[T]]
+	plan         *typePlan
+	fields       []*boundField
+	byPath       map[string]*boundField
+	targets      []*target
+	drivers      map[string]sources.Driver
+	opts         options
+	log          *slog.Logger
+	hasSecret    bool
+	cachedAtBind []*target
 
 	ctx       context.Context // canceled by Close
 	cancel    context.CancelFunc
@@ -87,6 +88,9 @@ func Bind[T any](ctx context.Context, dst *T, opts ...Option) (*Binding[T], erro
 	o := defaultOptions()
 	for _, opt := range opts {
 		opt.apply(&o)
+	}
+	if (o.cacheSeal == nil) != (o.cacheOpen == nil) {
+		return nil, errCacheNeedsOpen
 	}
 	plan := planFor(rt)
 	res, err := resolveFields(plan, o.lookupEnv)
@@ -217,6 +221,9 @@ func (b *Binding[T]) start(ctx context.Context, dst *T) error {
 	for t, r := range results {
 		b.stat.noteResult(t, r, now)
 	}
+	for _, t := range b.cachedAtBind {
+		b.stat.noteCached(t)
+	}
 	b.recordHistory(1, now, p.next, nil, 0)
 
 	for _, t := range b.targets {
@@ -243,6 +250,10 @@ func (b *Binding[T]) load(ctx context.Context, targets []*target, results map[*t
 	var errs []error
 	for i, r := range readAll(ctx, targets) {
 		t := targets[i]
+		r, cached := b.fromCache(t, r)
+		if cached {
+			b.cachedAtBind = append(b.cachedAtBind, t)
+		}
 		results[t] = r
 		for _, c := range t.observe(r) {
 			switch c.kind {
@@ -251,6 +262,9 @@ func (b *Binding[T]) load(ctx context.Context, targets []*target, results map[*t
 			case Updated, Added:
 				b.desired[c.f] = c
 			}
+		}
+		if !cached {
+			b.saveCache(t, r) // after observe, which decides whether r is good
 		}
 		if !t.present && t.failing == nil {
 			for _, f := range t.fields {
@@ -352,6 +366,7 @@ func (b *Binding[T]) applier() {
 				t.applied = req.seqs[i]
 				changes = append(changes, t.observe(req.results[i])...)
 				b.stat.noteResult(t, req.results[i], now)
+				b.saveCache(t, req.results[i])
 			}
 			_ = b.apply(changes)
 			b.stat.mu.Lock()
@@ -406,6 +421,7 @@ func (b *Binding[T]) applyPending() {
 		t.applied = results[i].seq
 		changes = append(changes, t.observe(results[i].r)...)
 		b.stat.noteResult(t, results[i].r, now)
+		b.saveCache(t, results[i].r)
 	}
 	_ = b.apply(changes)
 }

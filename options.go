@@ -21,6 +21,9 @@ type options struct {
 	sourceConfig map[string]any
 	history      int
 	signals      []os.Signal
+	cacheDir     string
+	cacheSeal    func([]byte) ([]byte, error)
+	cacheOpen    func([]byte) ([]byte, error)
 }
 
 // DefaultStartTimeout bounds the initial load in [Bind] unless

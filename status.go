@@ -57,6 +57,9 @@ type SourceStatus struct {
 	Version string
 	// Observations and Errors count what the source delivered.
 	Observations, Errors uint64
+	// FromCache reports that the values come from WithCache's copy because
+	// the source failed at Bind; it clears when the source answers.
+	FromCache bool
 }
 
 // FieldStatus reports one tagged field.
@@ -77,7 +80,7 @@ type FieldStatus struct {
 // targetStat and fieldStat are the applier's running figures; guarded by
 // statusBook.mu, which is held only to update or copy them.
 type targetStat struct {
-	present, failed           bool
+	present, failed, cache    bool
 	lastOK, failing, lastErrT time.Time
 	lastErr, version          string
 	observations, errors      uint64
@@ -122,10 +125,17 @@ func (s *statusBook) noteResult(t *target, r sources.Result, now time.Time) {
 		st.lastErr, st.lastErrT = t.failing.Error(), now
 		return
 	}
-	st.failed, st.failing, st.lastOK = false, time.Time{}, now
+	st.failed, st.failing, st.lastOK, st.cache = false, time.Time{}, now, false
 	if !r.Missing {
 		st.version = r.Version
 	}
+}
+
+// noteCached marks t as serving its cached value.
+func (s *statusBook) noteCached(t *target) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.targets[t].cache = true
 }
 
 // noteEvents counts published and error updates per field.
@@ -166,7 +176,7 @@ func (b *Binding[T]) Status() Status {
 		ss := SourceStatus{
 			Source: t.String(), Active: t.active.Load(), Healthy: !ts.failed, Present: ts.present,
 			LastSuccess: ts.lastOK, FailingSince: ts.failing, LastError: ts.lastErr, LastErrorTime: ts.lastErrT,
-			Version: ts.version, Observations: ts.observations, Errors: ts.errors,
+			Version: ts.version, Observations: ts.observations, Errors: ts.errors, FromCache: ts.cache,
 		}
 		for _, f := range t.fields {
 			ss.Fields = append(ss.Fields, f.plan.path)

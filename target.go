@@ -40,6 +40,7 @@ type target struct {
 	lastData []byte
 	failing  error
 	failData []byte // the data that failed to parse or decode, if that is why
+	cached   []byte // what WithCache saved last
 }
 
 // identity is the key under which fields share a target.

@@ -140,6 +140,10 @@ type Scheme struct {
 	// Secret reports that every value of this scheme is secret (a secret
 	// store): livebind treats each of its fields as if tagged secret.
 	Secret bool
+	// Local reports that the scheme reads state of this machine (files,
+	// the environment): livebind.WithCache does not cache it, since a copy
+	// on the same disk would add nothing.
+	Local bool
 	// Open returns a driver for one Binding.
 	Open func(Config) (Driver, error)
 	// Redact, when set, rewrites a location for display in updates, errors

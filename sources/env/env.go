@@ -17,7 +17,7 @@ const DefaultPoll = time.Second
 var errClosed = errors.New("env: driver closed")
 
 func init() {
-	sources.Register(sources.Scheme{Name: "env", Poll: true, Open: open})
+	sources.Register(sources.Scheme{Name: "env", Poll: true, Local: true, Open: open})
 }
 
 func open(cfg sources.Config) (sources.Driver, error) {

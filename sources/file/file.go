@@ -100,6 +100,7 @@ func init() {
 		Poll:           true,
 		Timeout:        false,
 		NativeDebounce: true,
+		Local:          true,
 		Open:           open,
 	})
 }
