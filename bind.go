@@ -746,15 +746,21 @@ func (b *Binding[T]) Reload(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	return ask(ctx, b.ctx, b.reloads, req, req.done)
+}
+
+// ask hands req to the applier through ch and waits for its answer on done,
+// giving up when ctx ends or the Binding (life) closes.
+func ask[R any](ctx, life context.Context, ch chan<- R, req R, done <-chan error) error {
 	select {
-	case b.reloads <- req:
-	case <-b.ctx.Done():
+	case ch <- req:
+	case <-life.Done():
 		return ErrClosed
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 	select {
-	case err := <-req.done:
+	case err := <-done:
 		return err
 	case <-ctx.Done():
 		return ctx.Err()

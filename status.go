@@ -306,19 +306,7 @@ func (b *Binding[T]) Rollback(ctx context.Context, gen uint64) error {
 		return ErrClosed
 	}
 	req := rollbackRequest{gen: gen, done: make(chan error, 1)}
-	select {
-	case b.rollbacks <- req:
-	case <-b.ctx.Done():
-		return ErrClosed
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case err := <-req.done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return ask(ctx, b.ctx, b.rollbacks, req, req.done)
 }
 
 // rollback runs on the applier.
