@@ -1,0 +1,213 @@
+// Command reactive_web_app serves a page that shows its live configuration
+// and changes the moment the configuration file is saved, without a reload.
+//
+//	go run ./examples/reactive_web_app            # then open http://127.0.0.1:8080/
+//
+// It copies its embedded default app.toml into a temporary directory (or
+// -dir) and binds it together with two environment variables (one of them a
+// secret, WEBAPP_API_KEY). It serves:
+//
+//	/               the app's page, kept live by the server-sent events of /live
+//	/live           the page's view of the configuration, one event per change
+//	/debug/config/  livebind's operations page and JSON (package livebindhttp)
+//	/metrics        Prometheus metrics (package metrics)
+//
+// If WEBAPP_REMOTE_URL is set when it starts, a banner text is also polled
+// from that URL (an http= source). Struct tags are static, so the app picks
+// one of two configuration types at start: with the variable, one that
+// embeds the other and adds the http= field. Consul is left out: it works
+// the same way with a consul= field and an import of sources/consul.
+//
+// SIGHUP re-reads every source now (timed by the reload histogram). Edit
+// the file the app names: a valid edit shows at once, an invalid one (an
+// empty title, an unknown theme) is rejected and the page keeps the last
+// good configuration.
+package main
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/livebindhttp"
+	"github.com/livebind/livebind/metrics"
+)
+
+//go:embed app.toml
+var defaultConfig []byte
+
+// Site is the content of app.toml.
+type Site struct {
+	Title    string   `toml:"title" json:"title"`
+	Greeting string   `toml:"greeting" json:"greeting"`
+	Theme    string   `toml:"theme" json:"theme"`
+	Features []string `toml:"features" json:"features"`
+}
+
+// Config is what the app binds.
+type Config struct {
+	Site     Site   `live:"file=${WEBAPP_DIR}/app.toml; debounce=50ms"`
+	LogLevel string `live:"env=WEBAPP_LOG_LEVEL; default=info; poll=500ms"`
+	APIKey   string `live:"env=WEBAPP_API_KEY; secret; poll=500ms"`
+}
+
+// Validate rejects configurations the page could not show.
+func (c *Config) Validate() error {
+	if c.Site.Title == "" {
+		return errors.New("title must not be empty")
+	}
+	if c.Site.Theme != "light" && c.Site.Theme != "dark" {
+		return fmt.Errorf("theme must be light or dark, got %q", c.Site.Theme)
+	}
+	return nil
+}
+
+// RemoteConfig is Config plus a banner polled over HTTP; the app binds it
+// when WEBAPP_REMOTE_URL is set.
+type RemoteConfig struct {
+	Config
+	Banner string `live:"http=${WEBAPP_REMOTE_URL}; poll=2s; format=text"`
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Stdout, os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "reactive_web_app:", err)
+		os.Exit(1)
+	}
+}
+
+// run starts the app and serves until ctx ends. It prints the address it
+// listens on first, as "serving http://ADDR/".
+func run(ctx context.Context, out io.Writer, args []string) error {
+	fs := flag.NewFlagSet("reactive_web_app", flag.ContinueOnError)
+	fs.SetOutput(out)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (port 0: any free port)")
+	dir := fs.String("dir", "", "directory for app.toml (default: a new temporary directory)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *dir == "" {
+		d, err := os.MkdirTemp("", "livebind-webapp-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		*dir = d
+	}
+	path := filepath.Join(*dir, "app.toml")
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		if err := os.WriteFile(path, defaultConfig, 0o644); err != nil {
+			return err
+		}
+	}
+	// ${WEBAPP_DIR} comes from -dir; everything else from the environment.
+	lookup := livebind.WithLookupEnv(func(k string) (string, bool) {
+		if k == "WEBAPP_DIR" {
+			return *dir, true
+		}
+		return os.LookupEnv(k)
+	})
+	a := app{out: out, path: path, addr: *addr}
+	if os.Getenv("WEBAPP_REMOTE_URL") != "" {
+		var cfg RemoteConfig
+		b, err := livebind.Bind(ctx, &cfg, lookup, livebind.WithHistory(20))
+		if err != nil {
+			return err
+		}
+		defer b.Close()
+		return serve(ctx, a, b, func(c *RemoteConfig) view { return newView(&c.Config, c.Banner, true) })
+	}
+	var cfg Config
+	b, err := livebind.Bind(ctx, &cfg, lookup, livebind.WithHistory(20))
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	return serve(ctx, a, b, func(c *Config) view { return newView(c, "", false) })
+}
+
+type app struct {
+	out        io.Writer
+	path, addr string
+}
+
+// serve runs the HTTP server for either configuration type until ctx ends.
+func serve[T any](ctx context.Context, a app, b *livebind.Binding[T], viewOf func(*T) view) error {
+	col := metrics.NewCollector(b)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(col)
+
+	mux := http.NewServeMux()
+	mux.Handle("GET /{$}", pageHandler(b, viewOf, a.path))
+	mux.Handle("GET /live", liveHandler(b, viewOf))
+	mux.Handle("/debug/config/", http.StripPrefix("/debug/config", livebindhttp.Handler(b, livebindhttp.WithTitle("reactive_web_app: configuration"))))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", a.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		// Every request context ends with ctx, so open event streams end
+		// too and Shutdown does not wait for them.
+		BaseContext: func(net.Listener) context.Context { return ctx },
+	}
+	fmt.Fprintf(a.out, "serving http://%s/ (edit %s; debug page /debug/config/, metrics /metrics)\n", ln.Addr(), a.path)
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	b.OnChange(func(u livebind.Update) { fmt.Fprintln(a.out, u) }) // the secret prints as [redacted]
+
+	// SIGHUP: re-read everything now, timed by livebind_reload_duration_seconds.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	wg.Go(func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				if err := col.Reload(rctx); err != nil {
+					fmt.Fprintln(a.out, "reload:", err)
+				}
+				cancel()
+			}
+		}
+	})
+
+	errc := make(chan error, 1)
+	wg.Go(func() { errc <- srv.Serve(ln) })
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	return err
+}

@@ -1,0 +1,79 @@
+package livebindhttp_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/livebindhttp"
+)
+
+// bindBig binds bigConfig: 1,000 fields, 100 sources, 100 secret fields.
+func bindBig(tb testing.TB) *livebind.Binding[bigConfig] {
+	tb.Helper()
+	dir := tb.TempDir()
+	for f := range 100 {
+		var doc strings.Builder
+		for k := range 10 {
+			fmt.Fprintf(&doc, "k%d = %d\n", k, f*10+k)
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%02d.toml", f)), []byte(doc.String()), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	var cfg bigConfig
+	b, err := livebind.Bind(tb.Context(), &cfg, livebind.WithHistory(10),
+		livebind.WithLookupEnv(func(k string) (string, bool) { return dir, k == "BENCH_DIR" }))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = b.Close() })
+	return b
+}
+
+// BenchmarkHandler1000Fields measures one request of each endpoint on a
+// binding of 1,000 fields, without the network: what the handler costs.
+func BenchmarkHandler1000Fields(b *testing.B) {
+	h := livebindhttp.Handler(bindBig(b))
+	for _, path := range []string{"/", "/status.json", "/config.json", "/history.json"} {
+		name := strings.TrimPrefix(path, "/")
+		if name == "" {
+			name = "page"
+		}
+		b.Run(name, func(b *testing.B) {
+			req := httptest.NewRequestWithContext(b.Context(), http.MethodGet, path, nil)
+			var size int
+			b.ReportAllocs()
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("%s: %d", path, rec.Code)
+				}
+				size = rec.Body.Len()
+			}
+			b.ReportMetric(float64(size), "bytes/response")
+		})
+	}
+}
+
+// TestBigConfigRedacted checks the 1,000-field page: every k9 field is
+// secret and shown redacted.
+func TestBigConfigRedacted(t *testing.T) {
+	t.Parallel()
+	h := livebindhttp.Handler(bindBig(t))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/config.json", nil))
+	body := rec.Body.String()
+	if n := strings.Count(body, `"[redacted]"`); n != 100 {
+		t.Errorf("%d redacted values, want 100", n)
+	}
+	if !strings.Contains(body, `"F0998":998`) || strings.Contains(body, `"F0999":999`) {
+		t.Errorf("F0998 should show, F0999 (secret) should not:\n%s", body[len(body)-200:])
+	}
+}

@@ -1,0 +1,180 @@
+package livebindhttp
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/livebind/livebind"
+)
+
+// DefaultHeartbeat is how often an idle event stream sends a comment line,
+// so that proxies and load balancers do not close it, unless
+// [WithHeartbeat] says otherwise.
+const DefaultHeartbeat = 15 * time.Second
+
+// An Option configures [Handler].
+type Option interface{ apply(*config) }
+
+type config struct {
+	title     string
+	heartbeat time.Duration
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+// WithTitle sets the HTML page's title (default "livebind").
+func WithTitle(title string) Option {
+	return optionFunc(func(c *config) {
+		if title != "" {
+			c.title = title
+		}
+	})
+}
+
+// WithHeartbeat sets how often an idle event stream sends a comment line
+// (default [DefaultHeartbeat]).
+func WithHeartbeat(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d > 0 {
+			c.heartbeat = d
+		}
+	})
+}
+
+// handler serves one Binding.
+type handler[T any] struct {
+	b      *livebind.Binding[T]
+	cfg    config
+	fields []fieldPlan
+}
+
+// Handler returns an http.Handler that serves b's status, configuration,
+// history and update stream; see the package documentation for the
+// endpoints. It answers GET and HEAD only and holds no lock of b's beyond
+// the copies that Status, Get and History make. Each /events stream lasts
+// until the client goes away or b is closed.
+func Handler[T any](b *livebind.Binding[T], opts ...Option) http.Handler {
+	cfg := config{title: "livebind", heartbeat: DefaultHeartbeat}
+	for _, o := range opts {
+		o.apply(&cfg)
+	}
+	return &handler[T]{b: b, cfg: cfg, fields: planFields[T](b.Status())}
+}
+
+// ServeHTTP routes a request by its path relative to the mount point.
+func (h *handler[T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "no-store")
+	switch r.URL.Path {
+	case "":
+		// Mounted without a trailing slash (the request named the prefix
+		// itself): the page's relative links need one.
+		w.Header().Set("Location", slashRedirect(r.RequestURI))
+		w.WriteHeader(http.StatusMovedPermanently)
+	case "/":
+		h.page(w, r)
+	case "/status.json":
+		writeJSON(w, http.StatusOK, newStatusJSON(h.b.Status(), time.Now()))
+	case "/config.json":
+		h.config(w, r)
+	case "/history.json":
+		h.history(w)
+	case "/events":
+		h.events(w, r)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// slashRedirect returns the original request path (before StripPrefix)
+// with a slash appended, or "/" when there is none to use.
+func slashRedirect(requestURI string) string {
+	u, err := url.ParseRequestURI(requestURI)
+	if err != nil || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
+		return "/"
+	}
+	return u.EscapedPath() + "/"
+}
+
+// current returns a snapshot and its generation number, read consistently:
+// the generation is read before and after the snapshot, and a pair is
+// accepted only if both reads agree (generations only grow).
+func (h *handler[T]) current() (*T, uint64) {
+	for range 100 {
+		g1 := h.b.Generation()
+		v := h.b.Get()
+		if h.b.Generation() == g1 {
+			return v, g1
+		}
+	}
+	// Generations are changing faster than we can read; report the newer
+	// number, which is at least the snapshot's.
+	v := h.b.Get()
+	return v, h.b.Generation()
+}
+
+func (h *handler[T]) config(w http.ResponseWriter, r *http.Request) {
+	if g := r.URL.Query().Get("gen"); g != "" {
+		gen, err := strconv.ParseUint(g, 10, 64)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, errorJSON{Error: "gen must be a generation number"})
+			return
+		}
+		for _, e := range h.b.History() {
+			if e.Gen == gen {
+				writeJSON(w, http.StatusOK, configJSON{Generation: e.Gen, Fields: snapshotFields(h.fields, e.Value, nil, true)})
+				return
+			}
+		}
+		writeJSON(w, http.StatusNotFound, errorJSON{Error: "generation " + g + " is not in the history"})
+		return
+	}
+	v, gen := h.current()
+	writeJSON(w, http.StatusOK, configJSON{Generation: gen, Fields: snapshotFields(h.fields, v, nil, true)})
+}
+
+func (h *handler[T]) history(w http.ResponseWriter) {
+	entries := h.b.History()
+	out := historyJSON{Generation: h.b.Generation(), Entries: make([]historyEntryJSON, 0, len(entries))}
+	for _, e := range entries {
+		changed := e.Changed
+		if changed == nil {
+			changed = []string{}
+		}
+		out.Entries = append(out.Entries, historyEntryJSON{
+			Gen: e.Gen, Time: e.Time, Changed: changed, RollbackOf: e.RollbackOf,
+			Values: snapshotFields(h.fields, e.Value, changed, true),
+		})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+type errorJSON struct {
+	Error string `json:"error"`
+}
+
+// writeJSON encodes v, compact (pipe it through jq to read it), before
+// writing anything, so an encoding failure is a clean 500.
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(v); err != nil {
+		http.Error(w, "encoding failed", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(code)
+	_, _ = w.Write(buf.Bytes())
+}

@@ -1,0 +1,225 @@
+package livebindhttp_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/livebindhttp"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// The secrets the tests plant; none may appear in any output.
+const (
+	secretKey  = "sk-live-7f3a9c"
+	secretPass = "pw-hunter2-51e0"
+)
+
+type settings struct {
+	Name    string   `toml:"name"`
+	Workers int      `toml:"workers"`
+	Tags    []string `toml:"tags"`
+}
+
+type dbConfig struct {
+	Host     string `live:"file=${DIR}/db.toml; key=host; poll=1h"`
+	Password string `live:"file=${DIR}/db.toml; key=password; secret; poll=1h"`
+}
+
+type testConfig struct {
+	Settings settings `live:"file=${DIR}/app.toml; poll=1h"`
+	DB       dbConfig
+	APIKey   string `live:"env=API_KEY; secret; poll=1h"`
+	Mode     string `live:"env=MODE; default=prod; poll=1h"`
+}
+
+// testEnv is a thread-safe environment for livebind.WithLookupEnv.
+type testEnv struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (e *testEnv) lookup(k string) (string, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	v, ok := e.m[k]
+	return v, ok
+}
+
+func (e *testEnv) set(k, v string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.m[k] = v
+}
+
+// fixture is a bound testConfig served by a real server on 127.0.0.1.
+type fixture struct {
+	b   *livebind.Binding[testConfig]
+	env *testEnv
+	dir string
+	srv *httptest.Server
+	url string // the handler's mount point, with a trailing slash
+}
+
+func newFixture(t *testing.T, bindOpts []livebind.Option, opts ...livebindhttp.Option) *fixture {
+	t.Helper()
+	f := &fixture{dir: t.TempDir(), env: &testEnv{m: map[string]string{"API_KEY": secretKey}}}
+	f.env.m["DIR"] = f.dir
+	f.write(t, "app.toml", "name = \"svc\"\nworkers = 4\ntags = [\"a\", \"b\"]\n")
+	f.write(t, "db.toml", "host = \"db.internal\"\npassword = \""+secretPass+"\"\n")
+	var cfg testConfig
+	b, err := livebind.Bind(t.Context(), &cfg, append([]livebind.Option{livebind.WithLookupEnv(f.env.lookup)}, bindOpts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.b = b
+	mux := http.NewServeMux()
+	mux.Handle("/debug/config/", http.StripPrefix("/debug/config", livebindhttp.Handler(b, opts...)))
+	f.srv = httptest.NewServer(mux)
+	f.url = f.srv.URL + "/debug/config/"
+	// Closing the binding first ends every event stream, so the server can close.
+	t.Cleanup(func() {
+		_ = b.Close()
+		f.srv.Close()
+	})
+	return f
+}
+
+func (f *fixture) write(t *testing.T, name, data string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(f.dir, name), []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// reload applies every change now; errors are expected in some tests.
+func (f *fixture) reload(t *testing.T) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	return f.b.Reload(ctx)
+}
+
+// get fetches path below the mount point and returns status and body.
+func (f *fixture) get(t *testing.T, path string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, f.url+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := f.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(body)
+}
+
+// sseEvent is one parsed server-sent event; comment lines are reported
+// with Name "comment".
+type sseEvent struct {
+	Name, Data string
+}
+
+// stream is an open /events connection read by its own goroutine.
+type stream struct {
+	resp   *http.Response
+	events chan sseEvent
+	done   chan struct{}
+	mu     sync.Mutex
+	raw    strings.Builder
+}
+
+func (f *fixture) openEvents(t *testing.T) *stream {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.url+"events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := f.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
+		t.Fatalf("events Content-Type = %q", ct)
+	}
+	s := &stream{resp: resp, events: make(chan sseEvent, 1024), done: make(chan struct{})}
+	go s.read()
+	t.Cleanup(func() {
+		cancel()
+		resp.Body.Close()
+		<-s.done
+	})
+	return s
+}
+
+func (s *stream) read() {
+	defer close(s.done)
+	defer close(s.events)
+	sc := bufio.NewScanner(s.resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	var ev sseEvent
+	for sc.Scan() {
+		line := sc.Text()
+		s.mu.Lock()
+		s.raw.WriteString(line + "\n")
+		s.mu.Unlock()
+		switch {
+		case line == "":
+			if ev.Name != "" || ev.Data != "" {
+				s.events <- ev
+			}
+			ev = sseEvent{}
+		case strings.HasPrefix(line, ":"):
+			s.events <- sseEvent{Name: "comment", Data: strings.TrimSpace(line[1:])}
+		case strings.HasPrefix(line, "event: "):
+			ev.Name = line[len("event: "):]
+		case strings.HasPrefix(line, "data: "):
+			ev.Data += line[len("data: "):]
+		}
+	}
+}
+
+// rawText is everything received so far.
+func (s *stream) rawText() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.raw.String()
+}
+
+// next returns the next event named name (skipping others), failing after
+// timeout.
+func (s *stream) next(t *testing.T, name string, timeout time.Duration) sseEvent {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		select {
+		case ev, ok := <-s.events:
+			if !ok {
+				t.Fatalf("stream ended while waiting for %q", name)
+			}
+			if ev.Name == name {
+				return ev
+			}
+		case <-deadline:
+			t.Fatalf("no %q event within %v", name, timeout)
+		}
+	}
+}

@@ -1,0 +1,72 @@
+package metrics_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/metrics"
+)
+
+// BenchmarkScrape1000Fields measures one scrape of a binding of 1,000
+// fields over 100 sources (2,000 field series, 700 source series): Gather
+// alone, and the promhttp handler that also encodes the text format; and
+// Binding.Status, the copy each scrape makes under livebind's status lock.
+func BenchmarkScrape1000Fields(b *testing.B) {
+	dir := b.TempDir()
+	for f := range 100 {
+		var doc strings.Builder
+		for k := range 10 {
+			fmt.Fprintf(&doc, "k%d = %d\n", k, f*10+k)
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%02d.toml", f)), []byte(doc.String()), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var cfg bigConfig
+	bd, err := livebind.Bind(b.Context(), &cfg, livebind.WithLookupEnv(func(k string) (string, bool) { return dir, k == "BENCH_DIR" }))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bd.Close()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(metrics.NewCollector(bd))
+
+	b.Run("status", func(b *testing.B) { // the part that holds livebind's status lock
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = bd.Status()
+		}
+	})
+	b.Run("gather", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := reg.Gather(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("promhttp", func(b *testing.B) {
+		h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+		req := httptest.NewRequestWithContext(b.Context(), http.MethodGet, "/metrics", nil)
+		var size int
+		b.ReportAllocs()
+		for b.Loop() {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				b.Fatal(rec.Code)
+			}
+			size = rec.Body.Len()
+		}
+		b.ReportMetric(float64(size), "bytes/response")
+	})
+}
