@@ -1,0 +1,171 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/vault/api"
+
+	"github.com/livebind/livebind/sources"
+)
+
+// Sentinel errors wrapped by [*Error]. Match them with errors.Is.
+var (
+	// ErrPermissionDenied reports a 403: the token's policies do not allow
+	// the request, or the token is no longer valid (then [ErrTokenInvalid]
+	// is wrapped too). The driver retries slowly, never in a hot loop.
+	ErrPermissionDenied = errors.New("permission denied")
+	// ErrTokenInvalid reports that Vault no longer accepts the client's
+	// token: it expired or was revoked. Nothing can be read until the
+	// client gets a new token.
+	ErrTokenInvalid = errors.New("vault token expired or revoked")
+	// ErrSealed reports a 503 from a sealed Vault. The driver retries with
+	// capped backoff and recovers once Vault is unsealed.
+	ErrSealed = errors.New("vault is sealed")
+	// ErrStatus reports any other unexpected HTTP status.
+	ErrStatus = errors.New("unexpected status")
+	// ErrUnreachable reports a request that got no HTTP answer: Vault is
+	// down or unreachable, or the request timed out.
+	ErrUnreachable = errors.New("vault unreachable")
+	// ErrMalformed reports an answer that is not the JSON Vault sends. Its
+	// text never quotes the answer, which may hold secrets.
+	ErrMalformed = errors.New("malformed response")
+	// ErrLeaseExpired is wrapped beside the cause when new credentials could
+	// not be read and the lease of the current ones has run out.
+	ErrLeaseExpired = errors.New("the current credentials' lease has expired")
+)
+
+// maxMessage caps how much of Vault's error messages goes into an error.
+const maxMessage = 300
+
+// Error is a failure to observe a Vault path. Its message names the path
+// and never holds the token or secret data.
+type Error struct {
+	// Op is what failed: "read", "read metadata", "detect the mount of",
+	// "renew the lease of".
+	Op string
+	// Path is the Vault logical path.
+	Path string
+	// StatusCode is the HTTP status of Vault's answer, or 0 when there was
+	// none (see [ErrUnreachable]) or the answer was malformed.
+	StatusCode int
+	// Err is the cause. It wraps one of the sentinels of this package where
+	// one applies.
+	Err error
+}
+
+// Error implements error: `vault: read "secret/data/db": permission denied (403): ...`.
+func (e *Error) Error() string {
+	return "vault: " + e.Op + " " + strconv.Quote(e.Path) + ": " + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// transient reports a failure that may clear up soon by itself (no
+// answer, 5xx but 501, 429, 412), retried with the faster backoff. Every
+// other failure (403, other 4xx, 501, malformed answers) waits longer.
+func (e *Error) transient() bool {
+	switch {
+	case e.StatusCode == 0:
+		return !errors.Is(e.Err, ErrMalformed) && !errors.Is(e.Err, sources.ErrTooLarge)
+	case e.StatusCode == http.StatusTooManyRequests, e.StatusCode == http.StatusPreconditionFailed:
+		return true
+	case e.StatusCode >= 500:
+		return e.StatusCode != http.StatusNotImplemented
+	}
+	return false
+}
+
+// classify turns an error of the api client into the cause of an *Error,
+// and returns the HTTP status. A 403 is refined by the caller.
+func classify(err error) (int, error) {
+	var re *api.ResponseError
+	switch {
+	case errors.As(err, &re):
+		msgs := messages(re)
+		switch {
+		case re.StatusCode == http.StatusForbidden:
+			return re.StatusCode, fmt.Errorf("%w (403)%s", ErrPermissionDenied, msgs)
+		case re.StatusCode == http.StatusServiceUnavailable && strings.Contains(strings.ToLower(msgs), "sealed"):
+			return re.StatusCode, fmt.Errorf("%w (503)", ErrSealed)
+		default:
+			return re.StatusCode, fmt.Errorf("%w %d%s", ErrStatus, re.StatusCode, msgs)
+		}
+	case errors.Is(err, context.DeadlineExceeded):
+		return 0, fmt.Errorf("%w: no answer in time: %w", ErrUnreachable, err)
+	case errors.Is(err, context.Canceled):
+		return 0, err
+	default:
+		return 0, fmt.Errorf("%w: %w", ErrUnreachable, err)
+	}
+}
+
+// messages formats Vault's "errors" array. A body that was not JSON (a
+// proxy's page) is summarized by its size only.
+func messages(re *api.ResponseError) string {
+	if re.RawError {
+		n := 0
+		for _, s := range re.Errors {
+			n += len(s)
+		}
+		if n == 0 {
+			return ""
+		}
+		return fmt.Sprintf(": non-JSON body of %d bytes", n)
+	}
+	var parts []string
+	for _, s := range re.Errors {
+		if s = strings.TrimSpace(s); s != "" {
+			parts = append(parts, s)
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return ": " + clip(strings.Join(parts, "; "))
+}
+
+func clip(s string) string {
+	if len(s) <= maxMessage {
+		return s
+	}
+	return strings.ToValidUTF8(s[:maxMessage], "") + "..."
+}
+
+// scrub removes the token from an error's text, in case a proxy or a
+// transport error echoed it. The result still matches the sentinels.
+func scrub(err error, token string) error {
+	if err == nil || token == "" || !strings.Contains(err.Error(), token) {
+		return err
+	}
+	return &scrubbed{msg: strings.ReplaceAll(err.Error(), token, "<token>"), err: err}
+}
+
+// scrubbed is an error whose text had the token removed. It matches the
+// sentinels of the original with errors.Is, but errors.As cannot reach the
+// original's parts (they hold the token).
+type scrubbed struct {
+	msg string
+	err error
+}
+
+func (s *scrubbed) Error() string { return s.msg }
+
+func (s *scrubbed) Is(target error) bool {
+	for _, sentinel := range sentinels {
+		if target == sentinel {
+			return errors.Is(s.err, sentinel)
+		}
+	}
+	return false
+}
+
+var sentinels = []error{
+	ErrPermissionDenied, ErrTokenInvalid, ErrSealed, ErrStatus, ErrUnreachable, ErrMalformed,
+	ErrLeaseExpired, sources.ErrTooLarge, context.DeadlineExceeded,
+}

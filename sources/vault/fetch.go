@@ -1,0 +1,246 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/vault/api"
+
+	"github.com/livebind/livebind/sources"
+)
+
+// get sends GET /v1/<path> and returns the status and body of a 2xx or 404
+// answer; any other answer or failure is an *Error.
+func (d *driver) get(ctx context.Context, op, path string) (int, []byte, *Error) {
+	resp, err := d.client.Logical().ReadRawWithContext(ctx, path)
+	if resp != nil && resp.Body != nil {
+		defer resp.Body.Close()
+	}
+	notFound := resp != nil && resp.StatusCode == http.StatusNotFound
+	if err != nil && !notFound {
+		return 0, nil, d.fail(op, path, err)
+	}
+	if resp == nil || resp.Body == nil {
+		return 0, nil, &Error{Op: op, Path: path, Err: fmt.Errorf("%w: no answer", ErrMalformed)}
+	}
+	body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	switch {
+	case rerr != nil:
+		_, cause := classify(rerr)
+		return 0, nil, &Error{Op: op, Path: path, Err: scrub(cause, d.client.Token())}
+	case len(body) > maxBody:
+		return 0, nil, &Error{
+			Op: op, Path: path, StatusCode: resp.StatusCode,
+			Err: fmt.Errorf("%w: the answer is larger than %d bytes", sources.ErrTooLarge, maxBody),
+		}
+	}
+	return resp.StatusCode, body, nil
+}
+
+// fail turns an error of the api client into an *Error, telling an invalid
+// token from a policy that denies the path.
+func (d *driver) fail(op, path string, err error) *Error {
+	status, cause := classify(err)
+	if status == http.StatusForbidden {
+		cause = d.explain403(cause)
+	}
+	return &Error{Op: op, Path: path, StatusCode: status, Err: scrub(cause, d.client.Token())}
+}
+
+// explain403 finds out whether a 403 came from an invalid token: Vault
+// answers 403 "permission denied" both to a token its policies do not
+// allow and to an expired or revoked token. A lookup-self tells them
+// apart (every valid token may look itself up). A verdict that the token
+// is invalid is reused for tokenCheckGap, so that a burst of 403s from a
+// dead token costs one lookup; a token found valid is checked again at the
+// next 403, so that a revocation is named as soon as it happens.
+func (d *driver) explain403(cause error) error {
+	d.tok.mu.Lock()
+	expiry, valid, checked := d.tok.expiry, d.tok.valid, d.tok.checked
+	d.tok.mu.Unlock()
+	now := time.Now()
+	if valid || checked.IsZero() || now.Sub(checked) >= tokenCheckGap {
+		ctx, cancel := context.WithTimeout(d.ctx, lookupTimeout)
+		_, err := d.client.Auth().Token().LookupSelfWithContext(ctx)
+		cancel()
+		var re *api.ResponseError
+		switch {
+		case err == nil:
+			valid = true
+		case errors.As(err, &re) && re.StatusCode == http.StatusForbidden:
+			valid = false
+		default:
+			return cause // cannot tell
+		}
+		d.tok.checkedAt(now, valid)
+	}
+	switch {
+	case valid:
+		return cause
+	case !expiry.IsZero() && !now.Before(expiry):
+		return fmt.Errorf("%w: its TTL ran out at about %s (403 %w); give the client a new token",
+			ErrTokenInvalid, expiry.UTC().Format(time.RFC3339), ErrPermissionDenied)
+	default:
+		return fmt.Errorf("%w (403 %w); give the client a new token", ErrTokenInvalid, ErrPermissionDenied)
+	}
+}
+
+// readKV2 reads the latest version of a KV v2 secret (path is
+// <mount>data/<name>). A deleted or destroyed latest version is missing.
+func (d *driver) readKV2(ctx context.Context, path string) (*observation, *Error) {
+	status, body, err := d.get(ctx, "read", path)
+	if err != nil {
+		return nil, err
+	}
+	obs, warnings, perr := parseKV2Read(body, status)
+	if perr != nil {
+		return nil, &Error{Op: "read", Path: path, StatusCode: status, Err: perr}
+	}
+	if status == http.StatusNotFound && obs.version == "" && len(warnings) > 0 {
+		return nil, notFoundWarning(path, warnings)
+	}
+	d.warn(path, warnings)
+	return obs, nil
+}
+
+// readMetadata reads <mount>metadata/<name> and returns the secret's
+// current version and whether that version is gone (deleted by now or
+// destroyed); exists is false for a secret without metadata.
+func (d *driver) readMetadata(ctx context.Context, r resolved) (current int64, gone, exists bool, err *Error) {
+	status, body, err := d.get(ctx, "read metadata", r.meta)
+	if err != nil {
+		return 0, false, false, err
+	}
+	if status == http.StatusNotFound {
+		return 0, false, false, nil
+	}
+	current, gone, perr := parseMetadata(body, time.Now())
+	if perr != nil {
+		return 0, false, false, &Error{Op: "read metadata", Path: r.meta, StatusCode: status, Err: perr}
+	}
+	return current, gone, true, nil
+}
+
+// readPlain reads a KV v1 secret or a secret of another engine and returns
+// it with the lease Vault attached, if any.
+func (d *driver) readPlain(ctx context.Context, path string) (*observation, envelope, *Error) {
+	status, body, err := d.get(ctx, "read", path)
+	if err != nil {
+		return nil, envelope{}, err
+	}
+	obs, env, perr := parsePlainRead(body, status)
+	if perr != nil {
+		return nil, envelope{}, &Error{Op: "read", Path: path, StatusCode: status, Err: perr}
+	}
+	if status == http.StatusNotFound && len(env.Warnings) > 0 {
+		return nil, envelope{}, notFoundWarning(path, env.Warnings)
+	}
+	d.warn(path, env.Warnings)
+	return obs, env, nil
+}
+
+// notFoundWarning is a 404 that Vault explained: a path the engine does
+// not serve, such as a KV v1 read of a KV v2 mount.
+func notFoundWarning(path string, warnings []string) *Error {
+	return &Error{
+		Op: "read", Path: path, StatusCode: http.StatusNotFound,
+		Err: fmt.Errorf("%w 404: %s", ErrStatus, clip(strings.Join(warnings, "; "))),
+	}
+}
+
+// warn logs the warnings of an answer; they never hold secret data.
+func (d *driver) warn(path string, warnings []string) {
+	if len(warnings) > 0 {
+		d.logger.Warn("vault: warnings in an answer", "path", path, "warnings", warnings)
+	}
+}
+
+// renewLease renews a lease by its own length (Vault caps it at the max
+// TTL) and returns the TTL Vault granted.
+func (d *driver) renewLease(ctx context.Context, path string, l *lease) (time.Duration, *Error) {
+	const op = "renew the lease of"
+	sec, err := d.client.Sys().RenewWithContext(ctx, l.id, int(l.ttl/time.Second))
+	if err != nil {
+		return 0, d.fail(op, path, err)
+	}
+	if sec == nil || sec.LeaseDuration < 0 {
+		return 0, &Error{Op: op, Path: path, StatusCode: http.StatusOK, Err: fmt.Errorf("%w: no lease_duration", ErrMalformed)}
+	}
+	if len(sec.Warnings) > 0 {
+		d.logger.Debug("vault: lease renewal warnings", "path", path, "lease_id", l.id, "warnings", sec.Warnings)
+	}
+	return time.Duration(sec.LeaseDuration) * time.Second, nil
+}
+
+// tokenInfo is what lookup-self says of the client's token.
+type tokenInfo struct {
+	sent        time.Time
+	ttl         time.Duration // remaining, in whole seconds
+	creationTTL time.Duration
+	renewable   bool
+	expires     bool   // false for a token without a TTL (a root token)
+	accessor    string // tells tokens apart; kept in memory, never logged
+}
+
+// lookupSelf looks the client's token up. The answer holds the token
+// itself: nothing of it but the TTLs is kept.
+func (d *driver) lookupSelf() (tokenInfo, *Error) {
+	const op, path = "look up", "auth/token/lookup-self"
+	ctx, cancel := context.WithTimeout(d.ctx, lookupTimeout)
+	defer cancel()
+	info := tokenInfo{sent: time.Now()}
+	sec, err := d.client.Auth().Token().LookupSelfWithContext(ctx)
+	if err != nil {
+		status, cause := classify(err)
+		return info, &Error{Op: op, Path: path, StatusCode: status, Err: scrub(cause, d.client.Token())}
+	}
+	ttl, terr := sec.TokenTTL()
+	renewable, rerr := sec.TokenIsRenewable()
+	if terr != nil || rerr != nil || sec.Data == nil {
+		return info, &Error{Op: op, Path: path, StatusCode: http.StatusOK, Err: fmt.Errorf("%w: no ttl or renewable", ErrMalformed)}
+	}
+	info.ttl, info.renewable = ttl, renewable
+	info.creationTTL = seconds(sec.Data["creation_ttl"])
+	info.accessor, _ = sec.TokenAccessor()
+	// A token that never expires has no expire_time; one with less than a
+	// second left has a ttl of 0 and an expire_time.
+	info.expires = ttl > 0 || sec.Data["expire_time"] != nil
+	return info, nil
+}
+
+// renewSelf renews the client's token by its own TTL and returns the TTL
+// Vault granted.
+func (d *driver) renewSelf() (time.Duration, *Error) {
+	const op, path = "renew", "auth/token/renew-self"
+	ctx, cancel := context.WithTimeout(d.ctx, d.timeout)
+	defer cancel()
+	sec, err := d.client.Auth().Token().RenewSelfWithContext(ctx, 0)
+	if err != nil {
+		status, cause := classify(err)
+		return 0, &Error{Op: op, Path: path, StatusCode: status, Err: scrub(cause, d.client.Token())}
+	}
+	if sec == nil || sec.Auth == nil || sec.Auth.LeaseDuration < 0 {
+		return 0, &Error{Op: op, Path: path, StatusCode: http.StatusOK, Err: fmt.Errorf("%w: no auth in the answer", ErrMalformed)}
+	}
+	return time.Duration(sec.Auth.LeaseDuration) * time.Second, nil
+}
+
+// seconds reads a JSON number of seconds as the api client decodes it.
+func seconds(v any) time.Duration {
+	var n int64
+	switch x := v.(type) {
+	case interface{ Int64() (int64, error) }: // json.Number
+		n, _ = x.Int64()
+	case float64:
+		n = int64(x)
+	case string:
+		n, _ = strconv.ParseInt(x, 10, 64)
+	}
+	return time.Duration(max(n, 0)) * time.Second
+}

@@ -1,0 +1,368 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/vault/api"
+
+	"github.com/livebind/livebind/sources"
+)
+
+const (
+	// DefaultPoll is how often a KV secret (or any secret without a lease)
+	// is checked for a new version when neither poll= nor [Config] sets an
+	// interval. Each wait is jittered by ±10%.
+	DefaultPoll = 30 * time.Second
+	// DefaultTimeout bounds one request to Vault (including the client's own
+	// retries) when neither timeout= nor [Config] sets a bound.
+	DefaultTimeout = 10 * time.Second
+	// DefaultMaxBackoff caps the wait between retries after failures when
+	// [Config] sets no other cap.
+	DefaultMaxBackoff = time.Minute
+)
+
+const (
+	// transientBase is the first backoff after a failure that may clear up
+	// soon: no answer, sealed, 5xx, 429.
+	transientBase = time.Second
+	// permanentBase is the first backoff after a 403 or another 4xx or a
+	// malformed answer, which will not clear up until someone acts: no hot
+	// retries.
+	permanentBase = 10 * time.Second
+	// maxBody caps a response body.
+	maxBody = 8 << 20
+	// tokenCheckGap is how long a lookup-self that found the token invalid
+	// is trusted when explaining further 403s.
+	tokenCheckGap = 5 * time.Second
+	// lookupTimeout bounds a lookup-self.
+	lookupTimeout = 5 * time.Second
+)
+
+// Config is the value to hand the vault scheme with
+// livebind.WithSourceConfig("vault", vault.Config{...}). A bare *api.Client
+// is accepted too.
+type Config struct {
+	// Client talks to Vault. Nil means a client built with api.DefaultConfig
+	// and api.NewClient, which read VAULT_ADDR, VAULT_TOKEN, VAULT_CACERT,
+	// VAULT_CAPATH, VAULT_CLIENT_CERT, VAULT_CLIENT_KEY, VAULT_SKIP_VERIFY,
+	// VAULT_TLS_SERVER_NAME, VAULT_NAMESPACE, VAULT_MAX_RETRIES and the other
+	// VAULT_* variables from the process environment. Response wrapping is
+	// turned off on a client the driver builds.
+	Client *api.Client
+	// Poll is the interval of targets without poll=. Zero means
+	// [DefaultPoll].
+	Poll time.Duration
+	// Timeout bounds each request of targets without timeout=. Zero means
+	// [DefaultTimeout].
+	Timeout time.Duration
+	// MaxBackoff caps the wait between retries after failures. Zero means
+	// [DefaultMaxBackoff].
+	MaxBackoff time.Duration
+	// SkipTokenRenewal stops the driver from renewing the client's token
+	// (auth/token/renew-self). Set it when something else renews the token:
+	// Vault Agent, or your own api.LifetimeWatcher.
+	SkipTokenRenewal bool
+}
+
+// errClosed reports a Watch on a closed driver.
+var errClosed = errors.New("vault: driver closed")
+
+func init() {
+	sources.Register(sources.Scheme{
+		Name:           "vault",
+		Options:        []string{"kv", "mount"},
+		Poll:           true,
+		Timeout:        true,
+		NativeDebounce: false,
+		Secret:         true,
+		Open:           open,
+	})
+}
+
+// driver is the vault scheme's driver for one Binding: one client, one
+// goroutine per distinct watched secret (shared by every Watch of it) and
+// one goroutine that renews the client's token.
+type driver struct {
+	logger     *slog.Logger
+	client     *api.Client
+	own        *http.Transport // the transport the driver created, or nil
+	poll       time.Duration
+	timeout    time.Duration
+	maxBackoff time.Duration
+	renewToken bool
+	rnd        func() float64 // jitter in [0, 1)
+
+	ctx    context.Context // canceled by Close: ends every request in flight
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the token goroutine
+
+	mu           sync.Mutex
+	closed       bool
+	tokenStarted bool
+	watchers     map[watchKey]*watcher
+	states       map[resolved]*secretState
+
+	mountMu sync.Mutex  // serializes mount detection
+	mounts  []mountInfo // detected mounts; guarded by mu
+
+	tok tokenState
+}
+
+func open(cfg sources.Config) (sources.Driver, error) {
+	logger := cfg.Logger
+	if logger == nil { // the contract says never nil; do not crash if it is
+		logger = slog.New(slog.DiscardHandler)
+	}
+	var c Config
+	switch v := cfg.Value.(type) {
+	case nil:
+	case Config:
+		c = v
+	case *Config:
+		if v != nil {
+			c = *v
+		}
+	case *api.Client:
+		c.Client = v
+	default:
+		return nil, fmt.Errorf("vault: source config of type %T; want *api.Client or vault.Config", v)
+	}
+	if c.Poll < 0 || c.Timeout < 0 || c.MaxBackoff < 0 {
+		return nil, errors.New("vault: Config.Poll, Timeout and MaxBackoff must not be negative")
+	}
+	d := &driver{
+		logger:     logger,
+		client:     c.Client,
+		poll:       c.Poll,
+		timeout:    c.Timeout,
+		maxBackoff: c.MaxBackoff,
+		renewToken: !c.SkipTokenRenewal,
+		rnd:        rand.Float64,
+		watchers:   make(map[watchKey]*watcher),
+		states:     make(map[resolved]*secretState),
+	}
+	if d.poll == 0 {
+		d.poll = DefaultPoll
+	}
+	if d.timeout == 0 {
+		d.timeout = DefaultTimeout
+	}
+	if d.maxBackoff == 0 {
+		d.maxBackoff = DefaultMaxBackoff
+	}
+	if d.client == nil {
+		ac := api.DefaultConfig()
+		if ac == nil || ac.Error != nil {
+			var err error
+			if ac != nil {
+				err = ac.Error
+			}
+			return nil, fmt.Errorf("vault: client from the VAULT_* environment: %w", err)
+		}
+		if tr, ok := ac.HttpClient.Transport.(*http.Transport); ok {
+			d.own = tr
+		}
+		client, err := api.NewClient(ac)
+		if err != nil {
+			return nil, fmt.Errorf("vault: client from the VAULT_* environment: %w", err)
+		}
+		client.SetWrappingLookupFunc(func(string, string) string { return "" })
+		d.client = client
+	}
+	d.ctx, d.cancel = context.WithCancel(context.Background())
+	return d, nil
+}
+
+// Read implements [sources.Driver]: it detects the mount if needed (once
+// per mount) and reads the secret once. Dynamic credentials that are still
+// fresh (read by an earlier Read or kept by a watch) are handed out again
+// rather than read anew, so that every field of one secret gets the same
+// credentials and a Reload does not mint new ones.
+func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
+	s, err := parseSpec(t, d.poll, d.timeout)
+	if err != nil {
+		return sources.Result{Err: err}
+	}
+	asOf := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	defer context.AfterFunc(d.ctx, cancel)()
+	r, ferr := d.resolve(ctx, s)
+	if ferr != nil {
+		return sources.Result{Err: ferr}
+	}
+	obs, ferr := d.observe(ctx, r, d.state(r), asOf)
+	if ferr != nil {
+		return sources.Result{Err: ferr}
+	}
+	return obs.result(s.location)
+}
+
+// Watch implements [sources.Driver]. Watches of the same secret share one
+// watcher whatever field they select (see watchKey); a watch joining a
+// running watcher makes it look again at once, so that a change between the
+// joiner's Read and its Watch is reported. emit must not call the returned
+// stop, nor Close.
+func (d *driver) Watch(t *sources.Target, last sources.Result, emit func(sources.Result)) (func(), error) {
+	s, err := parseSpec(t, d.poll, d.timeout)
+	if err != nil {
+		return nil, err
+	}
+	sb := &sub{loc: s.location, poll: s.poll, timeout: s.timeout, last: last, emit: emit}
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return nil, errClosed
+	}
+	if d.renewToken && !d.tokenStarted {
+		d.tokenStarted = true
+		d.wg.Add(1)
+		go d.runToken()
+	}
+	key := watchKey{path: s.path, kv: s.kv, mount: s.mount}
+	r, resolvedNow := d.resolveKnown(s)
+	if resolvedNow {
+		key = watchKey{resolved: r}
+	}
+	w := d.watchers[key]
+	if w == nil {
+		w = newWatcher(d, key, s)
+		if resolvedNow {
+			w.pre = &r
+		}
+		d.watchers[key] = w
+		w.add(sb, false)
+		go w.run()
+	} else {
+		w.add(sb, true)
+	}
+	d.mu.Unlock()
+	var once sync.Once
+	return func() { once.Do(func() { d.stop(w, sb) }) }, nil
+}
+
+// stop removes sb from w; no emit reaches sb once it returns. When sb was
+// the last subscriber, w's request in flight is canceled and stop waits for
+// its goroutine.
+func (d *driver) stop(w *watcher, sb *sub) {
+	d.mu.Lock()
+	empty := w.remove(sb)
+	if empty && d.watchers[w.key] == w {
+		delete(d.watchers, w.key)
+	}
+	d.mu.Unlock()
+	sb.emitMu.Lock()
+	sb.stopped = true
+	sb.emitMu.Unlock()
+	if empty {
+		w.cancel()
+		<-w.done
+	}
+}
+
+// Close implements [sources.Driver]. It cancels every request in flight and
+// waits for every goroutine. It is idempotent.
+func (d *driver) Close() error {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return nil
+	}
+	d.closed = true
+	ws := make([]*watcher, 0, len(d.watchers))
+	for _, w := range d.watchers {
+		ws = append(ws, w)
+	}
+	clear(d.watchers)
+	d.mu.Unlock()
+	d.cancel()
+	for _, w := range ws {
+		<-w.done
+	}
+	d.wg.Wait()
+	if d.own != nil {
+		d.own.CloseIdleConnections()
+	}
+	return nil
+}
+
+// state returns the shared state of a resolved secret.
+func (d *driver) state(r resolved) *secretState {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	st := d.states[r]
+	if st == nil {
+		st = &secretState{}
+		d.states[r] = st
+	}
+	return st
+}
+
+// secretState is what the driver knows of one secret, shared by its Reads
+// and its watcher.
+type secretState struct {
+	mu    sync.Mutex   // held across a read: concurrent readers share one request
+	obs   *observation // the newest observation of the data
+	sent  time.Time    // when the request behind obs was sent
+	lease *lease       // the current dynamic credentials, if the secret has a lease
+	plain bool         // a read came back without a lease: poll it
+}
+
+// isPlain reports that the secret came back without a lease.
+func (st *secretState) isPlain() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.plain && st.lease == nil
+}
+
+// latest returns the newest observation of the data, or nil.
+func (st *secretState) latest() *observation {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.obs
+}
+
+// observe reads the secret's data, unless fresh credentials are at hand or
+// another reader's request, sent after asOf, has just answered.
+func (d *driver) observe(ctx context.Context, r resolved, st *secretState, asOf time.Time) (*observation, *Error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.lease != nil && st.lease.fresh(time.Now()) {
+		return st.lease.obs, nil
+	}
+	if st.obs != nil && st.sent.After(asOf) {
+		return st.obs, nil
+	}
+	sent := time.Now()
+	var (
+		obs *observation
+		env envelope
+		err *Error
+	)
+	if r.kind == kindKV2 {
+		obs, err = d.readKV2(ctx, r.path)
+	} else {
+		obs, env, err = d.readPlain(ctx, r.path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if r.kind == kindGeneric && !obs.missing {
+		if env.LeaseID != "" {
+			st.lease = newLease(env.LeaseID, obs, time.Duration(env.LeaseDuration)*time.Second, env.Renewable, sent, d.rnd)
+			d.logger.Debug("vault: new credentials", "path", r.path, "lease_id", env.LeaseID,
+				"ttl", st.lease.ttl.String(), "renewable", env.Renewable)
+		} else {
+			st.lease, st.plain = nil, true
+		}
+	}
+	st.obs, st.sent = obs, sent
+	return obs, nil
+}
