@@ -60,6 +60,10 @@ type SourceStatus struct {
 	// FromCache reports that the values come from WithCache's copy because
 	// the source failed at Bind; it clears when the source answers.
 	FromCache bool
+	// NextPoll is when a polling source (env, http, vault) observes next;
+	// zero for event-driven sources (file, Consul blocking queries) and
+	// inactive ones.
+	NextPoll time.Time
 }
 
 // FieldStatus reports one tagged field.
@@ -167,6 +171,12 @@ func (s *statusBook) noteEvents(evs []event, now time.Time) {
 // decodes or validates.
 func (b *Binding[T]) Status() Status {
 	st := Status{Generation: b.Generation(), Closed: b.ctx.Err() != nil}
+	next := make(map[*target]time.Time) // asked before taking the lock: drivers lock too
+	for _, t := range b.targets {
+		if np, ok := t.driver.(sources.NextPoller); ok && t.active.Load() {
+			next[t] = np.NextPoll(&t.spec)
+		}
+	}
 	b.stat.mu.Lock()
 	defer b.stat.mu.Unlock()
 	st.Rejected, st.Reloads = b.stat.rejected, b.stat.reloads
@@ -181,6 +191,7 @@ func (b *Binding[T]) Status() Status {
 		for _, f := range t.fields {
 			ss.Fields = append(ss.Fields, f.plan.path)
 		}
+		ss.NextPoll = next[t]
 		st.Sources = append(st.Sources, ss)
 	}
 	st.Fields = make([]FieldStatus, 0, len(b.fields))

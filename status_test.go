@@ -47,6 +47,13 @@ func TestStatusThroughFailureAndRecovery(t *testing.T) {
 	assert.Equal(t, `"1"`, src.Version)
 	assert.False(t, src.LastSuccess.IsZero())
 	assert.Equal(t, []string{"N"}, src.Fields)
+	// Both sources poll: once their first poll ran, the next one is known.
+	deadline := time.Now().Add(wait)
+	for (b.Status().Sources[0].NextPoll.IsZero() || b.Status().Sources[1].NextPoll.IsZero()) && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	assert.WithinDuration(t, time.Now(), b.Status().Sources[0].NextPoll, time.Second, "http polls every 20ms")
+	assert.WithinDuration(t, time.Now(), b.Status().Sources[1].NextPoll, 2*time.Second, "env polls every 1s")
 	assert.Equal(t, FieldStatus{Field: "Key", Source: "env:KEY", Secret: true}, st.Fields[1])
 	require.NoError(t, b.Ready(time.Second))
 

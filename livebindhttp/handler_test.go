@@ -43,6 +43,8 @@ type wantSource struct {
 	Version          string    `json:"version"`
 	Observations     uint64    `json:"observations"`
 	Errors           uint64    `json:"errors"`
+	FromCache        bool      `json:"from_cache"`
+	NextPoll         time.Time `json:"next_poll"`
 }
 
 type wantField struct {

@@ -33,6 +33,8 @@ type sourceJSON struct {
 	Version          string    `json:"version,omitempty"`
 	Observations     uint64    `json:"observations"`
 	Errors           uint64    `json:"errors"`
+	FromCache        bool      `json:"from_cache"`
+	NextPoll         time.Time `json:"next_poll,omitzero"`
 }
 
 type fieldJSON struct {
@@ -70,7 +72,7 @@ func newStatusJSON(st livebind.Status, now time.Time) statusJSON {
 			LastSuccess: s.LastSuccess, FailingSince: s.FailingSince,
 			StalenessSeconds: staleness(s, now).Seconds(),
 			LastError:        s.LastError, LastErrorTime: s.LastErrorTime, Version: s.Version,
-			Observations: s.Observations, Errors: s.Errors,
+			Observations: s.Observations, Errors: s.Errors, FromCache: s.FromCache, NextPoll: s.NextPoll,
 		})
 	}
 	for _, f := range st.Fields {

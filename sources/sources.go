@@ -123,6 +123,14 @@ type Driver interface {
 	Close() error
 }
 
+// NextPoller is implemented by drivers that observe on a schedule; livebind
+// shows the time in its Status. It must be safe for concurrent use.
+type NextPoller interface {
+	// NextPoll returns when the watch of t (the pointer given to Watch)
+	// observes next, or the zero time if t is not watched or not polled.
+	NextPoll(t *Target) time.Time
+}
+
 // Scheme describes a source kind to livebind.
 type Scheme struct {
 	// Name is the tag scheme, for example "file" in file=app.toml.

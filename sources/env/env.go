@@ -46,9 +46,10 @@ type loop struct {
 
 // watch is one Watch call.
 type watch struct {
-	name  string
-	every time.Duration
-	next  time.Time // guarded by driver.mu; zero means due now
+	target *sources.Target
+	name   string
+	every  time.Duration
+	next   time.Time // guarded by driver.mu; zero means due now
 
 	last sources.Result // only the poll goroutine touches it once the watch is published
 
@@ -82,7 +83,7 @@ func (d *driver) Watch(t *sources.Target, last sources.Result, emit func(sources
 	if every <= 0 {
 		every = DefaultPoll
 	}
-	w := &watch{name: t.Location, every: every, last: last, emit: emit}
+	w := &watch{target: t, name: t.Location, every: every, last: last, emit: emit}
 
 	d.mu.Lock()
 	if d.closed {
@@ -99,6 +100,18 @@ func (d *driver) Watch(t *sources.Target, last sources.Result, emit func(sources
 
 	var once sync.Once
 	return func() { once.Do(func() { d.stop(w) }) }, nil
+}
+
+// NextPoll implements sources.NextPoller.
+func (d *driver) NextPoll(t *sources.Target) time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for w := range d.targets {
+		if w.target == t {
+			return w.next
+		}
+	}
+	return time.Time{}
 }
 
 // stop removes w. When it was the last target the poll goroutine ends and

@@ -395,3 +395,25 @@ func TestNoEmitAfterStop(t *testing.T) {
 		stopped.Store(true)
 	}
 }
+
+func TestNextPoll(t *testing.T) {
+	t.Parallel()
+	d := openDriver(t, newFakeEnv())
+	tg := &sources.Target{Scheme: "env", Location: "NP", Poll: time.Hour}
+	stop, err := d.Watch(tg, d.Read(t.Context(), tg), func(sources.Result) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	np := d.(sources.NextPoller)
+	deadline := time.Now().Add(5 * time.Second)
+	for np.NextPoll(tg).IsZero() && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got, want := np.NextPoll(tg), time.Now().Add(time.Hour); got.Before(want.Add(-time.Minute)) || got.After(want.Add(time.Minute)) {
+		t.Fatalf("NextPoll = %v, want about %v", got, want)
+	}
+	if !np.NextPoll(&sources.Target{}).IsZero() {
+		t.Fatal("NextPoll of a target not watched is not zero")
+	}
+}

@@ -148,6 +148,7 @@ func (d *driver) Watch(t *sources.Target, last sources.Result, emit func(sources
 		return nil, err
 	}
 	w := newWatcher(d, s, last, emit)
+	w.target = t
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {
@@ -157,6 +158,20 @@ func (d *driver) Watch(t *sources.Target, last sources.Result, emit func(sources
 	d.watchers[w] = struct{}{}
 	go w.run()
 	return w.stop, nil
+}
+
+// NextPoll implements [sources.NextPoller]: when t's watch polls next.
+func (d *driver) NextPoll(t *sources.Target) time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for w := range d.watchers {
+		if w.target == t {
+			if n := w.nextAt.Load(); n != 0 {
+				return time.Unix(0, n)
+			}
+		}
+	}
+	return time.Time{}
 }
 
 // remove unregisters a stopped watcher.

@@ -11,6 +11,7 @@ import (
 	nethttp "net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/livebind/livebind/internal/backoff"
@@ -107,9 +108,11 @@ func observationOf(r sources.Result) observation {
 
 // watcher polls one target on its own goroutine.
 type watcher struct {
-	d    *driver
-	s    *spec
-	emit func(sources.Result)
+	d      *driver
+	s      *spec
+	target *sources.Target
+	emit   func(sources.Result)
+	nextAt atomic.Int64 // unix nanoseconds of the next poll, for NextPoll
 
 	ctx    context.Context // canceled by stop and by the driver's Close
 	cancel context.CancelFunc
@@ -170,6 +173,7 @@ func (w *watcher) run() {
 		if w.ctx.Err() != nil {
 			return
 		}
+		w.nextAt.Store(time.Now().Add(next).UnixNano())
 		timer.Reset(next)
 	}
 }

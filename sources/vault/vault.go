@@ -215,7 +215,7 @@ func (d *driver) Watch(t *sources.Target, last sources.Result, emit func(sources
 	if err != nil {
 		return nil, err
 	}
-	sb := &sub{loc: s.location, poll: s.poll, timeout: s.timeout, last: last, emit: emit}
+	sb := &sub{target: t, loc: s.location, poll: s.poll, timeout: s.timeout, last: last, emit: emit}
 	d.mu.Lock()
 	if d.closed {
 		d.mu.Unlock()
@@ -246,6 +246,27 @@ func (d *driver) Watch(t *sources.Target, last sources.Result, emit func(sources
 	d.mu.Unlock()
 	var once sync.Once
 	return func() { once.Do(func() { d.stop(w, sb) }) }, nil
+}
+
+// NextPoll implements [sources.NextPoller]: when the watcher of t looks
+// next (a poll, a renewal or a rotation).
+func (d *driver) NextPoll(t *sources.Target) time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, w := range d.watchers {
+		w.mu.Lock()
+		for sb := range w.subs {
+			if sb.target == t {
+				w.mu.Unlock()
+				if n := w.nextAt.Load(); n != 0 {
+					return time.Unix(0, n)
+				}
+				return time.Time{}
+			}
+		}
+		w.mu.Unlock()
+	}
+	return time.Time{}
 }
 
 // stop removes sb from w; no emit reaches sb once it returns. When sb was

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/livebind/livebind/internal/backoff"
@@ -34,10 +35,13 @@ type watcher struct {
 	kick bool   // a subscriber joined: look again at once
 
 	metaDenied bool // KV v2 metadata is not readable: poll the data; run's own
+
+	nextAt atomic.Int64 // unix nanoseconds when sleep ends, for NextPoll
 }
 
 // sub is one Watch of a watcher.
 type sub struct {
+	target   *sources.Target
 	loc      location
 	poll     time.Duration
 	timeout  time.Duration
@@ -122,6 +126,7 @@ func (w *watcher) requestContext() (context.Context, context.CancelFunc) {
 // watcher is still running.
 func (w *watcher) sleep(d time.Duration) bool {
 	deadline := time.Now().Add(d)
+	w.nextAt.Store(deadline.UnixNano())
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
