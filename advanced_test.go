@@ -410,7 +410,7 @@ func TestStreamCoalescesForSlowConsumer(t *testing.T) {
 	require.NotNil(t, got[1].note)
 	assert.Equal(t, 0, got[1].note.Count)
 	assert.Equal(t, 97, got[1].note.Coalesced, "99 updates folded into 2")
-	assert.Equal(t, []item{{field: "B", value: 50}, {field: "A", value: 50}}, got[2:])
+	assert.Equal(t, []item{{field: "A", value: 50}, {field: "B", value: 50}}, got[2:], "in generation order")
 	stop()
 	for range ch { // closed by stop
 	}

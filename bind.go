@@ -39,6 +39,8 @@ type Binding[T any] struct {
 	log          *slog.Logger
 	hasSecret    bool
 	cachedAtBind []*target
+	failedAtBind map[*target]sources.Result // the real results of targets started from the cache
+	toCache      map[*target]sources.Result // applier only: results to save once published
 
 	ctx       context.Context // canceled by Close
 	cancel    context.CancelFunc
@@ -117,10 +119,21 @@ func Bind[T any](ctx context.Context, dst *T, opts ...Option) (*Binding[T], erro
 
 		rollbacks: make(chan rollbackRequest),
 		desired:   map[*boundField]change{},
+
+		failedAtBind: map[*target]sources.Result{},
+		toCache:      map[*target]sources.Result{},
 	}
 	b.subs.init(o.buffer)
 	b.stat.init(res.targets, res.fields)
 	b.hist.max = o.history
+	// A field derived from a secret by an update= function may hold it.
+	for _, f := range order {
+		for _, d := range f.deps {
+			if d.secret && f.update.IsValid() {
+				f.secret, f.target.spec.Secret = true, true
+			}
+		}
+	}
 	for _, f := range res.fields {
 		b.hasSecret = b.hasSecret || f.secret
 	}
@@ -186,6 +199,11 @@ func (b *Binding[T]) start(ctx context.Context, dst *T) error {
 	// holds are loaded and conditions evaluated again, until they settle.
 	cur := new(T)
 	reflect.ValueOf(cur).Elem().Set(deepCopy(reflect.ValueOf(dst).Elem())) // share nothing with *dst
+	for _, t := range b.conds {
+		for _, f := range t.fields {
+			reflect.ValueOf(cur).Elem().FieldByIndex(f.plan.index).SetZero()
+		}
+	}
 	for range len(b.conds) + 1 {
 		p, err := b.candidate(cur, nil, false)
 		if err != nil {
@@ -193,7 +211,10 @@ func (b *Binding[T]) start(ctx context.Context, dst *T) error {
 		}
 		for _, t := range p.stop {
 			t.active.Store(false)
+			t.present, t.lastData, t.failing, t.failData = false, nil, nil, nil
+			delete(results, t)
 			for _, f := range t.fields {
+				f.present = false
 				delete(b.desired, f)
 			}
 		}
@@ -230,7 +251,11 @@ func (b *Binding[T]) start(ctx context.Context, dst *T) error {
 		if !t.active.Load() {
 			continue
 		}
-		if err := b.watch(t, results[t]); err != nil {
+		last := results[t]
+		if failed, ok := b.failedAtBind[t]; ok {
+			last = failed // so the first good answer is reported and clears FromCache
+		}
+		if err := b.watch(t, last); err != nil {
 			errs = append(errs, &FieldError{Field: t.fields[0].plan.path, Source: t.String(), Err: fmt.Errorf("%w: %w", ErrSource, err)})
 		}
 	}
@@ -250,9 +275,11 @@ func (b *Binding[T]) load(ctx context.Context, targets []*target, results map[*t
 	var errs []error
 	for i, r := range readAll(ctx, targets) {
 		t := targets[i]
+		failed := r
 		r, cached := b.fromCache(t, r)
 		if cached {
 			b.cachedAtBind = append(b.cachedAtBind, t)
+			b.failedAtBind[t] = failed
 		}
 		results[t] = r
 		for _, c := range t.observe(r) {
@@ -264,7 +291,7 @@ func (b *Binding[T]) load(ctx context.Context, targets []*target, results map[*t
 			}
 		}
 		if !cached {
-			b.saveCache(t, r) // after observe, which decides whether r is good
+			b.cacheLater(t, r) // saved once Bind publishes it
 		}
 		if !t.present && t.failing == nil {
 			for _, f := range t.fields {
@@ -366,8 +393,9 @@ func (b *Binding[T]) applier() {
 				t.applied = req.seqs[i]
 				changes = append(changes, t.observe(req.results[i])...)
 				b.stat.noteResult(t, req.results[i], now)
-				b.saveCache(t, req.results[i])
+				b.cacheLater(t, req.results[i])
 			}
+			changes = append(changes, b.rewatch(now)...)
 			_ = b.apply(changes)
 			b.stat.mu.Lock()
 			b.stat.reloads++
@@ -421,7 +449,7 @@ func (b *Binding[T]) applyPending() {
 		t.applied = results[i].seq
 		changes = append(changes, t.observe(results[i].r)...)
 		b.stat.noteResult(t, results[i].r, now)
-		b.saveCache(t, results[i].r)
+		b.cacheLater(t, results[i].r)
 	}
 	_ = b.apply(changes)
 }
@@ -526,12 +554,14 @@ func (p *genPlan[T]) holdsOld(fresh map[*boundField]bool) bool {
 	return false
 }
 
-// commitSources records the plan's source values as published.
+// commitSources records the plan's source values as published, and saves
+// the results that produced them to the cache.
 func (b *Binding[T]) commitSources(p genPlan[T]) {
 	for f, v := range p.src {
 		f.srcVal = v
 		delete(b.desired, f)
 	}
+	b.flushCache()
 }
 
 // candidate builds the next snapshot from cur and the desired values (only
@@ -564,7 +594,7 @@ func (b *Binding[T]) candidate(cur *T, only map[*boundField]bool, validate bool)
 		fv := rv.FieldByIndex(f.plan.index)
 		old := fv.Interface()
 		if f.update.IsValid() {
-			if err := b.callUpdate(f, p.next, val); err != nil {
+			if err := b.callUpdate(f, p.next, deepCopy(val)); err != nil {
 				return p, &FieldError{Field: f.plan.path, Source: f.target.String(), Key: f.key, Err: err}
 			}
 		} else {
@@ -603,7 +633,11 @@ func (b *Binding[T]) settleConditions(p *genPlan[T], rv reflect.Value) {
 			}
 			want, err := b.evalCondition(t, p.next)
 			if err != nil {
-				b.log.Warn("livebind: when= condition failed; treated as false", "field", t.fields[0].plan.path, "error", err)
+				if b.hasSecret { // the expression's error can quote the values it used
+					b.log.Warn("livebind: when= condition failed; treated as false (details hidden: the configuration holds secrets)", "field", t.fields[0].plan.path)
+				} else {
+					b.log.Warn("livebind: when= condition failed; treated as false", "field", t.fields[0].plan.path, "error", err)
+				}
 			}
 			if want == on {
 				continue
@@ -647,13 +681,35 @@ func (b *Binding[T]) switchWatches(p genPlan[T]) []event {
 		}
 		t.active.Store(true)
 		if err := b.watch(t, sources.Result{Missing: true}); err != nil {
-			for _, f := range t.fields {
-				v := reflect.ValueOf(p.next).Elem().FieldByIndex(f.plan.index).Interface()
-				notes = append(notes, b.event(f, Error, v, v, t.fieldErr(f, ErrSource, err)))
+			// Recorded as the target's failure, so Status, Ready and Reload
+			// report it; Reload retries the watch.
+			r := sources.Result{Err: fmt.Errorf("cannot watch: %w", err)}
+			for _, c := range t.observe(r) {
+				v := reflect.ValueOf(p.next).Elem().FieldByIndex(c.f.plan.index).Interface()
+				notes = append(notes, b.event(c.f, Error, v, v, c.err))
 			}
+			b.stat.noteResult(t, r, time.Now())
 		}
 	}
 	return notes
+}
+
+// rewatch retries the watches of active targets that failed to start, and
+// reports those that still cannot start as failing.
+func (b *Binding[T]) rewatch(now time.Time) []change {
+	var changes []change
+	for _, t := range b.targets {
+		if !t.active.Load() || t.stop != nil {
+			continue
+		}
+		if err := b.watch(t, sources.Result{Missing: true}); err != nil {
+			r := sources.Result{Err: fmt.Errorf("cannot watch: %w", err)}
+			t.failData = nil
+			changes = append(changes, t.observe(r)...)
+			b.stat.noteResult(t, r, now)
+		}
+	}
+	return changes
 }
 
 // unwatch stops t's watch and forgets what it observed, for a condition that
@@ -671,12 +727,13 @@ func (b *Binding[T]) unwatch(t *target) {
 	b.pmu.Lock()
 	delete(b.pending, t)
 	b.pmu.Unlock()
-	t.present, t.lastData, t.failing, t.failData = false, nil, nil, nil
+	t.present, t.lastData, t.failing, t.failData, t.cached = false, nil, nil, nil, nil
 	for _, f := range t.fields {
 		f.present = false
 		f.srcVal = reflect.Value{}
 		delete(b.desired, f)
 	}
+	b.stat.reset(t)
 }
 
 // validate runs the struct's Validate method, if any, turning a panic into

@@ -54,6 +54,38 @@ func (b *Binding[T]) cachePath(t *target) (string, bool) {
 	return filepath.Join(b.opts.cacheDir, "livebind-"+hex.EncodeToString(sum[:12])+".json"), true
 }
 
+// cacheLater notes t's observation r, to be saved by flushCache once the
+// generation that holds its values is published: a value that Validate or
+// an update= function rejects never reaches the cache.
+func (b *Binding[T]) cacheLater(t *target, r sources.Result) {
+	if b.opts.cacheDir == "" {
+		return
+	}
+	if r.Err != nil || r.Missing || t.failing != nil {
+		delete(b.toCache, t)
+		return
+	}
+	b.toCache[t] = r
+}
+
+// flushCache saves the observations noted by cacheLater whose fields are
+// no longer held back.
+func (b *Binding[T]) flushCache() {
+	for t, r := range b.toCache {
+		held := false
+		for _, f := range t.fields {
+			if _, ok := b.desired[f]; ok {
+				held = true
+				break
+			}
+		}
+		if !held {
+			b.saveCache(t, r)
+			delete(b.toCache, t)
+		}
+	}
+}
+
 // saveCache writes t's good observation atomically when it differs from
 // what was saved last. Failures are logged: the cache is an aid, never a
 // reason to reject a value. Runs on the applier (or Bind).
@@ -68,6 +100,7 @@ func (b *Binding[T]) saveCache(t *target, r sources.Result) {
 	t.cached = r.Data
 	e := cacheEntry{Source: t.String(), Format: r.Format, Version: r.Version, Saved: time.Now().UTC(), Data: r.Data}
 	if t.spec.Secret {
+		e.Version = "" // a content hash of a secret can be brute-forced
 		sealed, err := b.opts.cacheSeal(r.Data)
 		if err != nil {
 			b.log.Warn("livebind: cache: seal failed; not cached", "source", t.String(), "error", err)

@@ -53,7 +53,8 @@ type SourceStatus struct {
 	LastError     string
 	LastErrorTime time.Time
 	// Version is the remote version of the last good observation: an ETag,
-	// a Consul index, a Vault version or lease, a content hash.
+	// a Consul index, a Vault version or lease, a content hash. Empty for
+	// sources that hold a secret (a hash of a short secret can be reversed).
 	Version string
 	// Observations and Errors count what the source delivered.
 	Observations, Errors uint64
@@ -130,9 +131,16 @@ func (s *statusBook) noteResult(t *target, r sources.Result, now time.Time) {
 		return
 	}
 	st.failed, st.failing, st.lastOK, st.cache = false, time.Time{}, now, false
-	if !r.Missing {
+	if !r.Missing && !t.spec.Secret { // a content hash of a secret can be brute-forced
 		st.version = r.Version
 	}
+}
+
+// reset forgets t's health, for a target whose condition turned false.
+func (s *statusBook) reset(t *target) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	*s.targets[t] = targetStat{observations: s.targets[t].observations, errors: s.targets[t].errors}
 }
 
 // noteCached marks t as serving its cached value.
@@ -222,7 +230,7 @@ func (b *Binding[T]) Ready(maxFailing time.Duration) error {
 	defer b.stat.mu.Unlock()
 	for _, t := range b.targets {
 		ts := b.stat.targets[t]
-		if !ts.failed || now.Sub(ts.failing) <= maxFailing {
+		if !t.active.Load() || !ts.failed || now.Sub(ts.failing) <= maxFailing {
 			continue
 		}
 		for _, f := range t.fields {

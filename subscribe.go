@@ -150,26 +150,32 @@ func (s *subscribers) run(sub *subscriber) {
 	}
 }
 
-// merge folds a value update into a queued one of the same field, keeping
-// the older Old and the newer New and generation, and counts it. Error
-// updates are never merged.
+// merge folds a value update into the queued update of the same field, if
+// the newest queued update of that field is a value update: the queued one
+// is taken out and the merged one (older Old, newer New and generation)
+// appended, so the queue stays in generation order. Error updates are never
+// merged, and nothing is merged across one.
 func (sub *subscriber) merge(ev event) bool {
 	if ev.u.Kind == Error || ev.f == nil {
 		return false
 	}
-	for i := range sub.queue {
-		q := &sub.queue[i]
-		if q.f != ev.f || q.u.Kind == Error {
+	for i := len(sub.queue) - 1; i >= 0; i-- {
+		q := sub.queue[i]
+		if q.f != ev.f {
 			continue
+		}
+		if q.u.Kind == Error {
+			return false
 		}
 		sub.lastDrop = q.u.Gen
 		kind := ev.u.Kind
 		if q.u.Kind == Added && kind == Updated {
 			kind = Added
 		}
-		old, oldU := q.old, q.u.Old
-		*q = ev
-		q.u.Kind, q.old, q.u.Old = kind, old, oldU
+		merged := ev
+		merged.u.Kind, merged.old, merged.u.Old = kind, q.old, q.u.Old
+		sub.queue = append(sub.queue[:i], sub.queue[i+1:]...)
+		sub.queue = append(sub.queue, merged)
 		sub.coalesced++
 		return true
 	}
