@@ -1,34 +1,25 @@
 package livebindhttp_test
 
 import (
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/bigconfig"
 	"github.com/livebind/livebind/livebindhttp"
 )
 
-// bindBig binds bigConfig: 1,000 fields, 100 sources, 100 secret fields.
-func bindBig(tb testing.TB) *livebind.Binding[bigConfig] {
+// bindBig binds bigconfig.Config: 1,000 fields, 100 sources, 100 secret fields.
+func bindBig(tb testing.TB) *livebind.Binding[bigconfig.Config] {
 	tb.Helper()
 	dir := tb.TempDir()
-	for f := range 100 {
-		var doc strings.Builder
-		for k := range 10 {
-			fmt.Fprintf(&doc, "k%d = %d\n", k, f*10+k)
-		}
-		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%02d.toml", f)), []byte(doc.String()), 0o644); err != nil {
-			tb.Fatal(err)
-		}
+	if err := bigconfig.WriteFiles(dir); err != nil {
+		tb.Fatal(err)
 	}
-	var cfg bigConfig
-	b, err := livebind.Bind(tb.Context(), &cfg, livebind.WithHistory(10),
-		livebind.WithLookupEnv(func(k string) (string, bool) { return dir, k == "BENCH_DIR" }))
+	var cfg bigconfig.Config
+	b, err := livebind.Bind(tb.Context(), &cfg, livebind.WithHistory(10), livebind.WithLookupEnv(bigconfig.Lookup(dir)))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,18 +1,15 @@
 package metrics_test
 
 import (
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/bigconfig"
 	"github.com/livebind/livebind/metrics"
 )
 
@@ -22,17 +19,11 @@ import (
 // Binding.Status, the copy each scrape makes under livebind's status lock.
 func BenchmarkScrape1000Fields(b *testing.B) {
 	dir := b.TempDir()
-	for f := range 100 {
-		var doc strings.Builder
-		for k := range 10 {
-			fmt.Fprintf(&doc, "k%d = %d\n", k, f*10+k)
-		}
-		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%02d.toml", f)), []byte(doc.String()), 0o644); err != nil {
-			b.Fatal(err)
-		}
+	if err := bigconfig.WriteFiles(dir); err != nil {
+		b.Fatal(err)
 	}
-	var cfg bigConfig
-	bd, err := livebind.Bind(b.Context(), &cfg, livebind.WithLookupEnv(func(k string) (string, bool) { return dir, k == "BENCH_DIR" }))
+	var cfg bigconfig.Config
+	bd, err := livebind.Bind(b.Context(), &cfg, livebind.WithLookupEnv(bigconfig.Lookup(dir)))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,9 +1,35 @@
-// Code generated for the 1,000-field benchmarks by a one-off script. DO NOT EDIT.
+// Package bigconfig is a 1,000-field configuration for the benchmarks of
+// the operations packages: 100 TOML files of 10 keys each, key k9 secret.
+package bigconfig
 
-package metrics_test
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
 
-// bigConfig has 1,000 fields over 100 files, 10 keys each; k9 is secret.
-type bigConfig struct {
+// WriteFiles writes the 100 documents Config reads into dir.
+func WriteFiles(dir string) error {
+	for f := range 100 {
+		var doc strings.Builder
+		for k := range 10 {
+			fmt.Fprintf(&doc, "k%d = %d\n", k, f*10+k)
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%02d.toml", f)), []byte(doc.String()), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Lookup is a WithLookupEnv function that points ${BENCH_DIR} at dir.
+func Lookup(dir string) func(string) (string, bool) {
+	return func(k string) (string, bool) { return dir, k == "BENCH_DIR" }
+}
+
+// Config has 1,000 fields over 100 files, 10 keys each; k9 is secret.
+type Config struct {
 	F0000 int `live:"file=${BENCH_DIR}/f00.toml; key=k0; poll=1h"`
 	F0001 int `live:"file=${BENCH_DIR}/f00.toml; key=k1; poll=1h"`
 	F0002 int `live:"file=${BENCH_DIR}/f00.toml; key=k2; poll=1h"`
