@@ -424,7 +424,7 @@ func (b *Binding[T]) currentErrors() error {
 		errs = append(errs, t.fieldErr(t.fields[0], nil, t.failing))
 	}
 	if len(b.desired) > 0 && b.rejected != nil {
-		errs = append(errs, b.rejected)
+		errs = append(errs, fmt.Errorf("livebind: held back: %w", b.rejected))
 	}
 	return errors.Join(errs...)
 }
@@ -610,7 +610,7 @@ func (b *Binding[T]) candidate(cur *T, only map[*boundField]bool, validate bool)
 	b.settleConditions(&p, rv)
 	if validate && !p.empty() {
 		if err := b.validate(p.next); err != nil {
-			return p, fmt.Errorf("livebind: %w: %w", ErrValidation, err)
+			return p, fmt.Errorf("%w: %w", ErrValidation, err)
 		}
 	}
 	return p, nil
