@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -600,8 +601,8 @@ func TestCloseIsIdempotentAndConcurrent(t *testing.T) {
 
 func TestPlanIsCachedPerType(t *testing.T) {
 	t.Parallel()
-	p1 := planFor(reflectTypeOf[issueConfig]())
-	p2 := planFor(reflectTypeOf[issueConfig]())
+	p1 := planFor(reflect.TypeFor[issueConfig]())
+	p2 := planFor(reflect.TypeFor[issueConfig]())
 	assert.Same(t, p1, p2)
 	assert.Len(t, p1.fields, 4)
 	assert.Equal(t, []int{0}, p1.fields[0].index)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -49,20 +50,10 @@ func (t *target) identity() string {
 	fmt.Fprintf(&b, "%s\x00%s\x00%s\x00%v\x00%v\x00%v\x00%v\x00%v\x00%d\x00%v\x00%s",
 		t.spec.Scheme, t.spec.Location, t.format, t.spec.Poll, t.spec.Debounce,
 		t.spec.MaxWait, t.spec.Timeout, t.throttle, t.burst, t.debounceSet, t.whenSrc)
-	for _, k := range slices.Sorted(mapsKeys(t.spec.Params)) {
+	for _, k := range slices.Sorted(maps.Keys(t.spec.Params)) {
 		fmt.Fprintf(&b, "\x00%s=%s", k, t.spec.Params[k])
 	}
 	return b.String()
-}
-
-func mapsKeys(m map[string]string) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // String names the target for updates and errors, with credentials in the
