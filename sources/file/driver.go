@@ -28,6 +28,8 @@ var addWatch = (*fsnotify.Watcher).Add
 // and the goroutine that drains it.
 type driver struct {
 	logger *slog.Logger
+	wd     string // working directory when the driver was opened (at Bind)
+	wdErr  error  // why wd is unknown; only relative locations need it
 
 	mu      sync.Mutex
 	w       *fsnotify.Watcher    // nil until the first notification watch
@@ -50,11 +52,11 @@ func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // Watch implements [sources.Driver].
 func (d *driver) Watch(t *sources.Target, last sources.Result, emit func(sources.Result)) (func(), error) {
-	path, err := absPath(t.Location)
+	path, maxBytes, err := d.resolve(t)
 	if err != nil {
 		return nil, err
 	}
-	r := newRunner(d, t, path, last, emit)
+	r := newRunner(d, t, path, maxBytes, last, emit)
 	if t.Poll > 0 {
 		// Polling needs no watcher: only register r so that Close can stop it.
 		d.mu.Lock()

@@ -15,12 +15,12 @@ import (
 func TestHandleEvent(t *testing.T) {
 	d := openDriver(t)
 	dir := "/vol/conf"
-	app := newRunner(d, target(filepath.Join(dir, "app.toml")), filepath.Join(dir, "app.toml"), sources.Result{}, nil)
+	app := newRunner(d, target(filepath.Join(dir, "app.toml")), filepath.Join(dir, "app.toml"), DefaultMaxBytes, sources.Result{}, nil)
 	app.resolved = "/vol/conf/..2026_11_27/app.toml"
 	app.resolvedDir = "/vol/conf/..2026_11_27"
-	other := newRunner(d, target("/vol/conf/other.toml"), "/vol/conf/other.toml", sources.Result{Err: errBadLine}, nil)
-	elsewhere := newRunner(d, target("/etc/x.toml"), "/etc/x.toml", sources.Result{}, nil)
-	polled := newRunner(d, pollTarget("/vol/conf/polled.toml"), "/vol/conf/polled.toml", sources.Result{}, nil)
+	other := newRunner(d, target("/vol/conf/other.toml"), "/vol/conf/other.toml", DefaultMaxBytes, sources.Result{Err: errBadLine}, nil)
+	elsewhere := newRunner(d, target("/etc/x.toml"), "/etc/x.toml", DefaultMaxBytes, sources.Result{}, nil)
+	polled := newRunner(d, pollTarget("/vol/conf/polled.toml"), "/vol/conf/polled.toml", DefaultMaxBytes, sources.Result{}, nil)
 	all := []*runner{app, other, elsewhere, polled}
 	d.mu.Lock()
 	for _, r := range all {

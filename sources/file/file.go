@@ -97,6 +97,7 @@ func (e hiddenError) Unwrap() []error { return []error{errUnparsable, e.check} }
 func init() {
 	sources.Register(sources.Scheme{
 		Name:           "file",
+		Options:        []string{"maxbytes"},
 		Poll:           true,
 		Timeout:        false,
 		NativeDebounce: true,
@@ -110,7 +111,12 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	if logger == nil { // The contract says never nil; do not crash if it is.
 		logger = discardLogger()
 	}
+	// Relative locations resolve against the working directory of Bind
+	// (which opens the driver), once: a later os.Chdir does not move them.
+	wd, wdErr := os.Getwd()
 	return &driver{
+		wd:      wd,
+		wdErr:   wdErr,
 		logger:  logger,
 		dirs:    make(map[string]*dirWatch),
 		targets: make(map[*runner]struct{}),
@@ -118,13 +124,18 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	}, nil
 }
 
-// Read implements [sources.Driver].
+// Read implements [sources.Driver]. It never blocks on the file: a named
+// pipe or device is refused at once, the read is bounded by maxbytes=, and
+// the retries of a write in progress end with ctx.
 func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
-	path, err := absPath(t.Location)
+	path, maxBytes, err := d.resolve(t)
 	if err != nil {
 		return sources.Result{Err: err}
 	}
-	o := readFile(path, t)
+	if err := ctx.Err(); err != nil {
+		return sources.Result{Err: fmt.Errorf("file %s: %w", path, err)}
+	}
+	o := readFile(path, t, maxBytes)
 	if o.kind == kindMissing {
 		return o.result() // Read reports a missing file at once; only Watch waits.
 	}
@@ -136,21 +147,37 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 			return o.result()
 		case <-timer.C:
 		}
-		o = readFile(path, t)
+		o = readFile(path, t, maxBytes)
 	}
 	return o.result()
 }
 
-// absPath cleans the location and makes it absolute.
-func absPath(loc string) (string, error) {
+// resolve returns the target's cleaned absolute path and its maxbytes=.
+func (d *driver) resolve(t *sources.Target) (string, int64, error) {
+	path, err := d.absPath(t.Location)
+	if err != nil {
+		return "", 0, err
+	}
+	maxBytes, err := maxBytesOf(t)
+	if err != nil {
+		return "", 0, err
+	}
+	return path, maxBytes, nil
+}
+
+// absPath cleans the location and makes it absolute against the working
+// directory the driver was opened in.
+func (d *driver) absPath(loc string) (string, error) {
 	if loc == "" {
 		return "", errors.New("file: empty path")
 	}
-	p, err := filepath.Abs(loc)
-	if err != nil {
-		return "", fmt.Errorf("file %s: %w", loc, err)
+	if filepath.IsAbs(loc) {
+		return filepath.Clean(loc), nil
 	}
-	return p, nil
+	if d.wdErr != nil {
+		return "", fmt.Errorf("file %s: relative path, and the working directory at Bind is unknown: %w", loc, d.wdErr)
+	}
+	return filepath.Join(d.wd, loc), nil
 }
 
 func debounceOf(t *sources.Target) time.Duration {
@@ -226,14 +253,15 @@ func observationOf(r sources.Result) observation {
 	}
 }
 
-// readFile reads path once and classifies what it found.
-func readFile(path string, t *sources.Target) observation {
-	data, err := os.ReadFile(path)
+// readFile reads path once, at most maxBytes of it (see readBounded), and
+// classifies what it found.
+func readFile(path string, t *sources.Target, maxBytes int64) observation {
+	data, err := readBounded(path, maxBytes)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return observation{kind: kindMissing, retry: true}
 		}
-		return observation{kind: kindErr, err: readError(path, err)}
+		return observation{kind: kindErr, err: err}
 	}
 	if len(data) == 0 {
 		return observation{kind: kindErr, err: fmt.Errorf("file %s: %w", path, sources.ErrEmpty), retry: true}

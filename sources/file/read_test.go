@@ -90,10 +90,18 @@ func TestRead(t *testing.T) {
 		require.Less(t, time.Since(start), time.Second)
 	})
 	t.Run("relative", func(t *testing.T) {
+		// Relative paths resolve against the working directory when the
+		// driver was opened (at Bind), not at each read.
 		write("rel.toml", v3)
 		t.Chdir(dir)
-		r := d.Read(t.Context(), target("rel.toml"))
+		rd := openDriver(t)
+		r := rd.Read(t.Context(), target("rel.toml"))
 		require.Equal(t, v3, string(r.Data))
+		t.Chdir(t.TempDir())
+		r = rd.Read(t.Context(), target("rel.toml"))
+		require.Equal(t, v3, string(r.Data), "a later Chdir does not move the path")
+		r = d.Read(t.Context(), target("rel.toml"))
+		require.True(t, r.Missing, "a driver opened elsewhere resolves against its own directory")
 	})
 }
 

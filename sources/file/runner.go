@@ -40,6 +40,7 @@ type runner struct {
 	t        *sources.Target
 	path     string // cleaned absolute path
 	dir      string // filepath.Dir(path)
+	maxBytes int64  // maxbytes=: the largest file read
 	poll     time.Duration
 	debounce time.Duration
 	maxWait  time.Duration
@@ -67,12 +68,13 @@ type runner struct {
 	lastRead time.Time     // polling: when the last read started
 }
 
-func newRunner(d *driver, t *sources.Target, path string, last sources.Result, emit func(sources.Result)) *runner {
+func newRunner(d *driver, t *sources.Target, path string, maxBytes int64, last sources.Result, emit func(sources.Result)) *runner {
 	r := &runner{
 		d:        d,
 		t:        t,
 		path:     path,
 		dir:      filepath.Dir(path),
+		maxBytes: maxBytes,
 		poll:     t.Poll,
 		debounce: debounceOf(t),
 		maxWait:  maxWaitOf(t),
@@ -208,7 +210,7 @@ func (r *runner) check() {
 	} else {
 		werr = r.d.ensure(r.dir)
 	}
-	o := readFile(r.path, r.t)
+	o := readFile(r.path, r.t, r.maxBytes)
 	if werr != nil {
 		if lerr := limitError(r.path, werr); lerr != nil {
 			o = observation{kind: kindErr, err: lerr}

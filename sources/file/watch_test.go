@@ -26,7 +26,7 @@ func TestScheme(t *testing.T) {
 	require.True(t, s.Poll)
 	require.False(t, s.Timeout)
 	require.True(t, s.NativeDebounce)
-	require.Empty(t, s.Options)
+	require.Equal(t, []string{"maxbytes"}, s.Options)
 }
 
 func TestWatchPlainWrite(t *testing.T) {
