@@ -24,6 +24,7 @@ const (
 	classMissing                  // 404, 410
 	classTransient                // may clear up soon: transport errors, 429, 5xx but 501
 	classPermanent                // will not clear up soon: other statuses, too large bodies
+	classEmpty                    // a value status with an empty body: an ErrEmpty error
 )
 
 // reply is what one request found. Header slices point into the response's
@@ -59,6 +60,16 @@ func (d *driver) fetch(req *nethttp.Request, s *spec, buf []byte, conditional bo
 				c = classPermanent
 			}
 			return reply{class: c, err: bodyError(err, s)}
+		}
+		if len(data) == 0 {
+			// An empty document is never a configuration, in any format:
+			// the server answered, but with nothing to apply.
+			return reply{
+				class: classEmpty,
+				data:  data,
+				fresh: freshness(resp.Header),
+				err:   fmt.Errorf("GET %s: status %d with an empty body: %w", s.loc, code, sources.ErrEmpty),
+			}
 		}
 		return reply{
 			class:   classData,

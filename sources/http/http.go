@@ -48,11 +48,14 @@ const (
 type Config struct {
 	// Client sends the requests: set it for custom TLS roots or client
 	// certificates, a proxy, or an authenticating transport. Its Timeout and
-	// CheckRedirect apply on top of timeout=. Nil means a client of the
+	// CheckRedirect apply on top of timeout= and of the rule that configured
+	// headers never follow a redirect to another origin. The driver uses a
+	// copy; Client itself is not modified. Nil means a client of the
 	// driver's own, with a clone of net/http.DefaultTransport.
 	Client *nethttp.Client
-	// Header is sent with every request. A header= option of a tag
-	// overrides the header of the same name.
+	// Header is sent with every request to the origin (scheme, host and
+	// port) of the target's URL, never to another one a redirect leads to.
+	// A header= option of a tag overrides the header of the same name.
 	Header nethttp.Header
 }
 
@@ -114,6 +117,7 @@ func open(cfg sources.Config) (sources.Driver, error) {
 			d.client = &nethttp.Client{} // someone replaced DefaultTransport: use theirs
 		}
 	}
+	d.client = d.withClient(d.client)
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	return d, nil
 }

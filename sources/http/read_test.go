@@ -85,12 +85,11 @@ func TestRead(t *testing.T) {
 		require.Empty(t, r.Format)
 		require.Len(t, r.Version, 16)
 	})
-	t.Run("204 is an empty value", func(t *testing.T) {
+	t.Run("204 is an empty value: ErrEmpty", func(t *testing.T) {
 		t.Parallel()
 		r := d.Read(t.Context(), target(srv.URL+"/empty", 0))
-		require.NoError(t, r.Err)
-		require.NotNil(t, r.Data)
-		require.Empty(t, r.Data)
+		require.ErrorIs(t, r.Err, sources.ErrEmpty)
+		require.Nil(t, r.Data)
 	})
 	for _, path := range []string{"/missing", "/gone"} {
 		t.Run("missing"+path, func(t *testing.T) {
@@ -326,7 +325,7 @@ func TestReadRedirect(t *testing.T) {
 
 func TestSourceConfig(t *testing.T) {
 	t.Parallel()
-	client := &nethttp.Client{}
+	client := &nethttp.Client{Timeout: 7 * time.Second, Jar: nopJar{}}
 	for _, tt := range []struct {
 		name  string
 		value any
@@ -346,7 +345,13 @@ func TestSourceConfig(t *testing.T) {
 				require.NotSame(t, nethttp.DefaultClient, d.client)
 				require.NotSame(t, nethttp.DefaultTransport, d.client.Transport)
 			} else {
-				require.Same(t, client, d.client)
+				// A copy, with the user's transport and settings, whose
+				// CheckRedirect keeps configured headers on their origin.
+				require.NotSame(t, client, d.client)
+				require.Equal(t, client.Jar, d.client.Jar)
+				require.Equal(t, client.Timeout, d.client.Timeout)
+				require.Nil(t, client.CheckRedirect, "the user's client is not modified")
+				require.NotNil(t, d.client.CheckRedirect)
 				require.Nil(t, d.own)
 			}
 		})
@@ -405,8 +410,9 @@ func TestReadAfterClose(t *testing.T) {
 func TestReadHostHeader(t *testing.T) {
 	t.Parallel()
 	hosts := make(chan string, 1)
-	srv := httptest.NewServer(nethttp.HandlerFunc(func(_ nethttp.ResponseWriter, r *nethttp.Request) {
+	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
 		hosts <- r.Host
+		fmt.Fprint(w, "ok") // an empty body would be ErrEmpty
 	}))
 	t.Cleanup(srv.Close)
 	r := openDriver(t, nil).Read(t.Context(), target(srv.URL, 0, "header=host: config.example"))

@@ -132,7 +132,7 @@ func (d *driver) newRequest(ctx context.Context, s *spec) *nethttp.Request {
 		ProtoMinor: 1,
 		Header:     h,
 		Host:       s.url.Host,
-	}).WithContext(ctx)
+	}).WithContext(withHeaderName(ctx, s.hname))
 	if s.hname == "Host" {
 		req.Host = s.hvalue[0]
 	} else if s.hname != "" {

@@ -215,6 +215,14 @@ func (w *watcher) poll() time.Duration {
 		}
 		w.report(w.good) // reports only after an error
 		return w.interval(r.fresh)
+	case classEmpty:
+		// The server works: poll at the usual pace. The last good value and
+		// its validators stay, so that a 304 to them later restores it.
+		w.transient.Reset()
+		w.permanent.Reset()
+		w.scratch = r.data
+		w.report(observation{kind: kindErr, err: r.err})
+		return w.interval(r.fresh)
 	case classMissing:
 		w.transient.Reset()
 		w.permanent.Reset()

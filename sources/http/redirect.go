@@ -1,0 +1,99 @@
+package http
+
+import (
+	"context"
+	"errors"
+	nethttp "net/http"
+	"net/url"
+	"strings"
+)
+
+// maxRedirects is how many redirects a request follows when the client has
+// no CheckRedirect of its own, as net/http's default policy.
+const maxRedirects = 10
+
+// errTooManyRedirects is net/http's message for the same condition.
+var errTooManyRedirects = errors.New("stopped after 10 redirects")
+
+// headerKey is the context key under which a request carries the name of
+// its header= header, for checkRedirect.
+type headerKey struct{}
+
+// withClient returns a copy of c whose CheckRedirect never forwards a
+// configured header (Config.Header and header=) to another origin, then
+// applies c's own CheckRedirect, or net/http's default limit of ten
+// redirects. c itself is not modified.
+func (d *driver) withClient(c *nethttp.Client) *nethttp.Client {
+	cp := *c
+	next := c.CheckRedirect
+	cp.CheckRedirect = func(req *nethttp.Request, via []*nethttp.Request) error {
+		d.stripForeign(req, via)
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= maxRedirects {
+			return errTooManyRedirects
+		}
+		return nil
+	}
+	return &cp
+}
+
+// stripForeign removes the configured headers from a redirect's next
+// request once the chain has left the origin (scheme, host and port) of the
+// configured URL, via[0]. net/http copies every header of the first request
+// to each redirect and drops only Authorization, Cookie and their kin, and
+// only for another host name: 127.0.0.1:8080 and 127.0.0.1:9090 share them,
+// and an X-Api-Key goes anywhere. The Referer net/http adds is dropped too:
+// it is the previous URL, query credentials included. A chain that comes
+// back to the origin through another host does not get the headers back:
+// that host chose the path.
+func (d *driver) stripForeign(req *nethttp.Request, via []*nethttp.Request) {
+	if len(via) == 0 {
+		return
+	}
+	origin := via[0].URL
+	foreign := !sameOrigin(origin, req.URL)
+	for _, r := range via[1:] {
+		foreign = foreign || !sameOrigin(origin, r.URL)
+	}
+	if !foreign {
+		return
+	}
+	for k := range d.header {
+		delete(req.Header, nethttp.CanonicalHeaderKey(k))
+		delete(req.Header, k) // a non-canonical key set by hand
+	}
+	if name, _ := req.Context().Value(headerKey{}).(string); name != "" {
+		delete(req.Header, name)
+	}
+	delete(req.Header, "Referer")
+}
+
+// sameOrigin reports whether a and b have the same scheme, host and port
+// (a missing port is the scheme's default).
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) &&
+		strings.EqualFold(a.Hostname(), b.Hostname()) &&
+		portOf(a) == portOf(b)
+}
+
+// portOf is u's port, or the default port of its scheme.
+func portOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if strings.EqualFold(u.Scheme, "https") {
+		return "443"
+	}
+	return "80"
+}
+
+// withHeaderName records the header= header's name in ctx for
+// stripForeign; ctx is returned as is when there is none.
+func withHeaderName(ctx context.Context, name string) context.Context {
+	if name == "" {
+		return ctx
+	}
+	return context.WithValue(ctx, headerKey{}, name)
+}
