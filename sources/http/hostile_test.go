@@ -19,7 +19,7 @@ import (
 type nopJar struct{}
 
 func (nopJar) SetCookies(*url.URL, []*nethttp.Cookie) {}
-func (nopJar) Cookies(*url.URL) []*nethttp.Cookie    { return nil }
+func (nopJar) Cookies(*url.URL) []*nethttp.Cookie     { return nil }
 
 // recorder is a server that records the headers of every request.
 type recorder struct {
