@@ -57,21 +57,28 @@ func formatFromName(name string) string {
 	return ""
 }
 
-// formatFromMedia maps a media type (from a source such as HTTP) to a format.
+// formatFromMedia maps what a source declares about a value (an HTTP
+// Content-Type, or a format name such as vault's "text") to a format, or ""
+// when the declaration is generic and must not override the location's
+// extension: text/plain (raw file hosts serve app.json as text/plain),
+// application/octet-stream, and anything unknown. Only a specific type
+// names a format: application/json and any +json type, application/toml,
+// application/yaml (also x-yaml, text/yaml, text/x-yaml, +yaml).
 func formatFromMedia(mt string) string {
 	mt, _, _ = strings.Cut(mt, ";")
 	mt = strings.ToLower(strings.TrimSpace(mt))
 	switch {
-	case mt == "application/toml":
+	case mt == "application/toml", mt == "application/x-toml", mt == "text/x-toml":
 		return formatTOML
-	case mt == "application/yaml", mt == "application/x-yaml", mt == "text/yaml", mt == "text/x-yaml":
+	case mt == "application/yaml", mt == "application/x-yaml", mt == "text/yaml", mt == "text/x-yaml",
+		strings.HasSuffix(mt, "+yaml"):
 		return formatYAML
 	case mt == "application/json", strings.HasSuffix(mt, "+json"):
 		return formatJSON
-	case mt == "text/plain":
-		return formatText
+	case validFormat(mt):
+		return mt // a source that names the format itself
 	}
-	return mt // already a format name, or unknown
+	return ""
 }
 
 // parseDoc parses a whole document into a generic tree: map[string]any for

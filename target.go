@@ -70,13 +70,17 @@ func (t *target) String() string {
 	return s
 }
 
-// formatFor decides the format of one result: format=, else what the source
-// declares (an HTTP Content-Type), else the location's extension, else text.
+// formatFor decides the format of one result by the one rule docs/tags.md
+// states: format= wins; then a specific type the source declares (an HTTP
+// Content-Type of application/json, application/yaml or application/toml,
+// or a format name); then the location's extension; then text. Generic
+// declarations (text/plain, application/octet-stream, unknown types) count
+// for nothing, so a .json file served as text/plain is JSON.
 func (t *target) formatFor(r sources.Result) string {
 	if t.format != "" {
 		return t.format
 	}
-	if f := formatFromMedia(r.Format); validFormat(f) {
+	if f := formatFromMedia(r.Format); f != "" {
 		return f
 	}
 	if t.guess != "" {
@@ -86,7 +90,8 @@ func (t *target) formatFor(r sources.Result) string {
 }
 
 // staticFormat is the format known before any result: format= or the
-// extension.
+// extension ("" for neither). Drivers that check reads with it (files)
+// declare no type of their own, so for them it is what formatFor decides.
 func (t *target) staticFormat() string {
 	if t.format != "" {
 		return t.format
