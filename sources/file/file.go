@@ -11,7 +11,23 @@
 //	}
 //
 // The location is a path, relative to the working directory at Bind unless it
-// is absolute. The format is inferred from the extension.
+// is absolute: it is resolved once, when Bind opens the driver, so a later
+// os.Chdir does not change which file is read. The format is inferred from
+// the extension.
+//
+// # Bounded reads
+//
+// Only regular files are read, after following symbolic links. A path that
+// leads to a directory, a named pipe (FIFO), a device such as /dev/zero or a
+// socket is an error wrapping [ErrNotRegular] at once: it is never opened
+// for a read that could block forever or never end (a pipe is opened with
+// O_NONBLOCK and checked from its descriptor). maxbytes=N bounds the size,
+// default [DefaultMaxBytes] (16 MiB): a larger file is an error wrapping
+// [sources.ErrTooLarge], found from its size before anything is allocated,
+// and a file that grows past the bound while being read is refused too,
+// never cut short into a value. Reads at Bind, on Reload, after a change
+// notification and when polling all go through this one reader, and so do
+// files named by env's NAME_FILE convention.
 //
 // # Change notifications
 //

@@ -24,9 +24,12 @@
 //     or authenticating transport, go in [Config], passed with
 //     livebind.WithSourceConfig("http", http.Config{...}).
 //
-// The format comes from format=, else from the response's Content-Type
-// (application/json, application/yaml, application/toml, text/plain), else
-// from the URL path's extension.
+// The format comes from format=; else from a specific Content-Type
+// (application/json or any +json type, application/yaml, application/toml);
+// else from the URL path's extension; else text. A generic Content-Type
+// (text/plain, application/octet-stream, anything else) defers to the
+// extension, so app.json served as text/plain, as raw file hosts serve it,
+// is JSON.
 //
 // # Conditional requests
 //
@@ -45,7 +48,9 @@
 //
 // # Status codes and failures
 //
-// 200, 203 and 204 are values (204 an empty one). 404 and 410 report the
+// 200, 203 and 204 are values. An empty body (a 204, or any of them with
+// zero bytes) is an error wrapping [sources.ErrEmpty] in every format, text
+// included: livebind keeps the last good value. 404 and 410 report the
 // resource missing: the field keeps its value and a Removed update is sent
 // (default= applies only when the resource is missing at Bind). Any other status is an error wrapping [ErrStatus]
 // (a [*StatusError]); the error never holds the body.
@@ -74,6 +79,12 @@
 // redacted URL. Bodies and header values are never logged or put in errors.
 //
 // Redirects are followed as the client's CheckRedirect allows (ten by
-// default); net/http drops Authorization and Cookie headers on a redirect to
-// another domain.
+// default). Configured headers (header= and [Config].Header) are sent only
+// to the origin of the configured URL: its scheme, host and port. Once a
+// redirect leads elsewhere (127.0.0.1:8080 to 127.0.0.1:9090 included),
+// they are dropped for the rest of the chain, as is the Referer net/http
+// would add (the previous URL, query credentials and all). net/http alone
+// drops only Authorization and Cookie, and only for another host name.
+// Headers that the client's own Transport adds are the Transport's
+// business.
 package http

@@ -20,8 +20,8 @@ const (
 	// tag has no timeout=.
 	DefaultTimeout = 10 * time.Second
 	// DefaultMaxBytes is the largest body accepted when the tag has no
-	// maxbytes=: 10 MiB.
-	DefaultMaxBytes = 10 << 20
+	// maxbytes=: 16 MiB, the same bound as the file scheme's.
+	DefaultMaxBytes = 16 << 20
 	// MaxBackoff caps the wait after a failure, both the exponential backoff
 	// and a server's Retry-After, unless poll= is longer: then the poll
 	// interval is the cap.
