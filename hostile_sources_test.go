@@ -87,7 +87,7 @@ func TestHostileFileAtBind(t *testing.T) {
 		in   string // what the error says
 	}{
 		{
-			name: "named pipe", path: func(t *testing.T, dir string) string { return mkfifo(t, filepath.Join(dir, "app.txt")) },
+			name: "named pipe", path: func(t *testing.T, dir string) string { t.Helper(); return mkfifo(t, filepath.Join(dir, "app.txt")) },
 			want: file.ErrNotRegular, in: "named pipe",
 		},
 		{
@@ -99,16 +99,22 @@ func TestHostileFileAtBind(t *testing.T) {
 			want: file.ErrNotRegular, in: "character device",
 		},
 		{
-			name: "sparse 1GiB", path: func(t *testing.T, dir string) string { return sparseFile(t, filepath.Join(dir, "app.txt"), 1<<30) },
+			name: "sparse 1GiB", path: func(t *testing.T, dir string) string {
+				t.Helper()
+				return sparseFile(t, filepath.Join(dir, "app.txt"), 1<<30)
+			},
 			want: sources.ErrTooLarge, in: "more than maxbytes=16777216",
 		},
 		{
-			name: "200MiB over the default", path: func(t *testing.T, dir string) string { return sparseFile(t, filepath.Join(dir, "app.txt"), 200<<20) },
+			name: "200MiB over the default", path: func(t *testing.T, dir string) string {
+				t.Helper()
+				return sparseFile(t, filepath.Join(dir, "app.txt"), 200<<20)
+			},
 			want: sources.ErrTooLarge, in: "209715200 bytes",
 		},
 		{
 			name: "over maxbytes=4",
-			path: func(t *testing.T, dir string) string { return writeFile(t, dir, "app.txt", "hello") },
+			path: func(t *testing.T, dir string) string { t.Helper(); return writeFile(t, dir, "app.txt", "hello") },
 			bind: func(ctx context.Context, env *testEnv) error {
 				var cfg smallCfg
 				_, err := Bind(ctx, &cfg, WithLookupEnv(env.lookup))
@@ -118,7 +124,7 @@ func TestHostileFileAtBind(t *testing.T) {
 		},
 		{
 			name: "env NAME_FILE to a named pipe",
-			path: func(t *testing.T, dir string) string { return mkfifo(t, filepath.Join(dir, "password")) },
+			path: func(t *testing.T, dir string) string { t.Helper(); return mkfifo(t, filepath.Join(dir, "password")) },
 			bind: func(ctx context.Context, env *testEnv) error {
 				env.set("DB_PASSWORD_FILE", env.m["P"])
 				var cfg envCfg
@@ -129,7 +135,7 @@ func TestHostileFileAtBind(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res := childtest.Run(t, hostileLimits, func(t *testing.T) {
+			res := childtest.Run(t, hostileLimits, func(t *testing.T) { //nolint:thelper // a test body (run in a child), not a helper
 				env := newEnv("P", tc.path(t, t.TempDir()))
 				bind := tc.bind
 				if bind == nil {
@@ -175,13 +181,15 @@ func TestHostileFileAtRun(t *testing.T) {
 		replace func(t *testing.T, path string) // turns path into something hostile
 		want    error
 	}{
-		{"named pipe", func(t *testing.T, path string) { mkfifo(t, path) }, file.ErrNotRegular},
+		{"named pipe", func(t *testing.T, path string) { t.Helper(); mkfifo(t, path) }, file.ErrNotRegular},
 		{"symlink to dev-zero", func(t *testing.T, path string) {
+			t.Helper()
 			if err := os.Symlink("/dev/zero", path); err != nil {
 				t.Fatal(err)
 			}
 		}, file.ErrNotRegular},
 		{"sparse 1GiB", func(t *testing.T, path string) {
+			t.Helper()
 			// Made aside and renamed in, so that no read sees it empty.
 			if err := os.Rename(sparseFile(t, path+".tmp", 1<<30), path); err != nil {
 				t.Fatal(err)
@@ -189,7 +197,7 @@ func TestHostileFileAtRun(t *testing.T) {
 		}, sources.ErrTooLarge},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res := childtest.Run(t, hostileLimits, func(t *testing.T) {
+			res := childtest.Run(t, hostileLimits, func(t *testing.T) { //nolint:thelper // a test body (run in a child), not a helper
 				dir := t.TempDir()
 				path := writeFile(t, dir, "app.toml", "name = \"good\"\n")
 				var c cfg

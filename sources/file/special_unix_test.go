@@ -93,7 +93,7 @@ func TestReadBounded(t *testing.T) {
 			if _, err := os.Stat(tc.tg.Location); err != nil {
 				t.Skipf("no %s here: %v", tc.tg.Location, err)
 			}
-			res := childtest.Run(t, childtest.Limits{Timeout: 20 * time.Second, Heap: 128 << 20}, func(t *testing.T) {
+			res := childtest.Run(t, childtest.Limits{Timeout: 20 * time.Second, Heap: 128 << 20}, func(t *testing.T) { //nolint:thelper // a test body (run in a child), not a helper
 				d := openDriver(t)
 				start := time.Now()
 				r := d.Read(t.Context(), tc.tg)
@@ -207,4 +207,48 @@ func BenchmarkReadFile(b *testing.B) {
 			b.Fatal(r.Err)
 		}
 	}
+}
+
+// FuzzReadBounded: for any content and any maxbytes=, a read returns the
+// whole content when it fits and an ErrTooLarge error otherwise: never a
+// truncated value. A bad maxbytes= is an error, never a default.
+func FuzzReadBounded(f *testing.F) {
+	f.Add([]byte("name = \"x\"\n"), "16")
+	f.Add([]byte("0123456789"), "10")
+	f.Add([]byte("0123456789"), "9")
+	f.Add([]byte(""), "1")
+	f.Add([]byte("x"), "0")
+	f.Add([]byte("x"), " 3 ")
+	f.Add([]byte("x"), "1e3")
+	path := filepath.Join(f.TempDir(), "app.txt")
+	d := openDriver(f)
+	f.Fuzz(func(t *testing.T, content []byte, maxBytes string) {
+		if err := os.WriteFile(path, content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		tg := maxTarget(path, maxBytes)
+		tg.Debounce = time.Microsecond // an empty file is retried
+		n, perr := maxBytesOf(tg)
+		r := d.Read(t.Context(), tg)
+		switch {
+		case perr != nil:
+			if r.Err == nil || !strings.Contains(r.Err.Error(), "option maxbytes") {
+				t.Fatalf("bad maxbytes=%q: want an option error, got %v", maxBytes, r.Err)
+			}
+		case n <= 0:
+			t.Fatalf("maxbytes=%q parsed to %d", maxBytes, n)
+		case len(content) == 0:
+			if !errors.Is(r.Err, sources.ErrEmpty) {
+				t.Fatalf("empty file: want ErrEmpty, got %v", r.Err)
+			}
+		case int64(len(content)) > n:
+			if !errors.Is(r.Err, sources.ErrTooLarge) || r.Data != nil {
+				t.Fatalf("%d bytes over maxbytes=%d: want ErrTooLarge, got %v", len(content), n, r.Err)
+			}
+		default:
+			if r.Err != nil || string(r.Data) != string(content) {
+				t.Fatalf("%d bytes within maxbytes=%d: want the content, got %v", len(content), n, r.Err)
+			}
+		}
+	})
 }
