@@ -65,7 +65,10 @@ func (r Result) String() string {
 }
 
 // InChild reports whether this process is a child started by Run for t.
-func InChild(t testing.TB) bool { return os.Getenv(envKey) == t.Name() }
+func InChild(tb testing.TB) bool {
+	tb.Helper()
+	return os.Getenv(envKey) == tb.Name()
+}
 
 // Run runs body in a child process and returns what happened to it. In the
 // child itself, Run starts the heap watchdog, runs body and ends the test
@@ -94,7 +97,7 @@ func Run(t *testing.T, lim Limits, body func(t *testing.T)) Result {
 	if err != nil {
 		t.Fatalf("childtest: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), lim.Timeout+10*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), lim.Timeout+10*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin,
 		"-test.run="+runPattern(t.Name()),

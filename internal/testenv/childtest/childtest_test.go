@@ -14,19 +14,23 @@ var sink [][]byte
 
 func TestRun(t *testing.T) {
 	t.Run("passes", func(t *testing.T) {
-		res := Run(t, Limits{Timeout: 20 * time.Second}, func(t *testing.T) {})
+		res := Run(t, Limits{Timeout: 20 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+		})
 		if !res.OK() {
 			t.Fatalf("want OK, got %v", res)
 		}
 	})
 	t.Run("fails", func(t *testing.T) {
-		res := Run(t, Limits{Timeout: 20 * time.Second}, func(t *testing.T) { t.Error("boom") })
+		res := Run(t, Limits{Timeout: 20 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+			t.Error("boom")
+		})
 		if res.OK() || res.Exit != 1 || !strings.Contains(res.Output, "boom") {
 			t.Fatalf("want exit 1 with the failure, got %v", res)
 		}
 	})
 	t.Run("heap", func(t *testing.T) {
-		res := Run(t, Limits{Timeout: 20 * time.Second, Heap: 64 << 20}, func(t *testing.T) {
+		res := Run(t, Limits{Timeout: 20 * time.Second, Heap: 64 << 20}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+
 			for range 1 << 12 { // at most 4 GiB, far past the limit
 				sink = append(sink, make([]byte, 1<<20))
 				time.Sleep(time.Millisecond)
@@ -37,7 +41,8 @@ func TestRun(t *testing.T) {
 		}
 	})
 	t.Run("hang", func(t *testing.T) {
-		res := Run(t, Limits{Timeout: 2 * time.Second}, func(t *testing.T) {
+		res := Run(t, Limits{Timeout: 2 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+
 			select {} // never returns
 		})
 		if !res.TimedOut {
@@ -45,7 +50,9 @@ func TestRun(t *testing.T) {
 		}
 	})
 	t.Run("stack overflow", func(t *testing.T) {
-		res := Run(t, Limits{Timeout: 20 * time.Second}, func(t *testing.T) { recurse(0) })
+		res := Run(t, Limits{Timeout: 20 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+			t.Log(recurse(0))
+		})
 		if res.OK() || !strings.Contains(res.Output, "stack") {
 			t.Fatalf("want the child to die of a stack overflow, got %v", res)
 		}
