@@ -2,11 +2,13 @@ package livebind
 
 import (
 	"bytes"
+	"errors"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -119,4 +121,94 @@ func reverse(b []byte) []byte {
 		out[len(b)-1-i] = b[i]
 	}
 	return out
+}
+
+type validatedRemote struct {
+	Remote struct {
+		Name string `json:"name"`
+	} `live:"http=http://${ADDR}/conf.json; poll=10ms"`
+}
+
+func (c *validatedRemote) Validate() error {
+	if c.Remote.Name == "bad" {
+		return errors.New("name bad not allowed")
+	}
+	return nil
+}
+
+// Regression (second review, fixed in 2e9fdf7): WithCache saved a value
+// before a generation holding it was published, so a value Validate then
+// rejected was cached and a restart with the remote down came up with it,
+// not with the last good one.
+func TestCacheKeepsOnlyAcceptedValues(t *testing.T) {
+	cdir := t.TempDir()
+	var body atomic.Value
+	body.Store(`{"name":"good"}`)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := &http.Server{ReadHeaderTimeout: time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(body.Load().(string)))
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	env := newEnv("ADDR", ln.Addr().String())
+	var c1 validatedRemote
+	b, err := Bind(t.Context(), &c1, WithLookupEnv(env.lookup), WithCache(cdir))
+	require.NoError(t, err)
+	rec := record(t, b)
+	body.Store(`{"name":"bad"}`)
+	u, _ := rec.until(t, wait, func(u Update) bool { return u.Kind == Error })
+	t.Log(u)
+	require.Equal(t, "good", b.Get().Remote.Name)
+	require.NoError(t, b.Close())
+	_ = srv.Close() // remote down; restart
+
+	var c2 validatedRemote
+	b2, err := Bind(t.Context(), &c2, WithLookupEnv(env.lookup), WithCache(cdir))
+	require.NoError(t, err, "the last known good value was \"good\"")
+	defer b2.Close()
+	assert.Equal(t, "good", c2.Remote.Name)
+}
+
+// Regression (second review, fixed in 2e9fdf7): FromCache stayed true after
+// the source came back when it answered with the same bytes as the cached
+// copy.
+func TestFromCacheClearsWhenSourceAnswers(t *testing.T) {
+	cdir := t.TempDir()
+	var fail atomic.Bool
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := &http.Server{ReadHeaderTimeout: time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if fail.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"name": "n"}`))
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	type cfgT struct {
+		Remote struct {
+			Name string `json:"name"`
+		} `live:"http=http://${ADDR}/conf.json; poll=20ms"`
+	}
+	env := newEnv("ADDR", ln.Addr().String())
+	var c1 cfgT
+	b, err := Bind(t.Context(), &c1, WithLookupEnv(env.lookup), WithCache(cdir))
+	require.NoError(t, err)
+	require.NoError(t, b.Close())
+
+	fail.Store(true)
+	var c2 cfgT
+	b2, err := Bind(t.Context(), &c2, WithLookupEnv(env.lookup), WithCache(cdir))
+	require.NoError(t, err)
+	defer b2.Close()
+	require.True(t, b2.Status().Sources[0].FromCache)
+	fail.Store(false) // the source answers again, with the same bytes
+	time.Sleep(300 * time.Millisecond)
+	// no reload
+	s := b2.Status().Sources[0]
+	t.Logf("%+v", s)
+	assert.False(t, s.FromCache, "the source has answered")
 }

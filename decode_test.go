@@ -125,6 +125,32 @@ func TestSecretSafeHidesValues(t *testing.T) {
 	assert.Equal(t, err, secretSafe(err, false, formatTOML, reflect.TypeFor[string]()))
 }
 
+// Regression (first review, fixed in 5a73683): an explicit null (YAML
+// "port:") decoded as zero instead of counting as a missing key, so required
+// and default= did not apply.
+func TestNullIsAbsent(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFile(t, dir, "a.yaml", "port: 1\nname: x\n")
+	var cfg struct {
+		Port int    `live:"file=${DIR}/a.yaml; key=port; required"`
+		Name string `live:"file=${DIR}/a.yaml; key=name; default=dflt"`
+	}
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
+	require.NoError(t, err)
+	defer b.Close()
+	rec := record(t, b)
+	writeFile(t, dir, "a.yaml", "port:\nname: y\n")
+	u := rec.next(t, wait)
+	assert.Equal(t, Error, u.Kind, "a null required key is missing, not zero")
+	assert.ErrorIs(t, u.Err, ErrRequired)
+	assert.Equal(t, 1, b.Get().Port)
+	writeFile(t, dir, "a.yaml", "port: 2\nname:\n")
+	_, _ = rec.until(t, wait, func(u Update) bool { return u.Field == "Name" })
+	assert.Equal(t, "dflt", b.Get().Name)
+	assert.Equal(t, 2, b.Get().Port)
+}
+
 // FuzzParseDoc checks that no document makes a parser, key selection or
 // decoding panic.
 func FuzzParseDoc(f *testing.F) {

@@ -1,116 +1,79 @@
 package livebind
 
 import (
+	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/livebind/livebind/internal/testenv/fixture"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// testEnv is a thread-safe environment for WithLookupEnv.
-type testEnv struct {
-	mu sync.Mutex
-	m  map[string]string
-}
+const wait = 5 * time.Second // upper bound for anything that should happen
 
-func newEnv(kv ...string) *testEnv {
-	e := &testEnv{m: map[string]string{}}
-	for i := 0; i+1 < len(kv); i += 2 {
-		e.m[kv[i]] = kv[i+1]
-	}
-	return e
-}
+// testEnv is fixture.Env under the short names the tests of this package
+// use: pass env.lookup to WithLookupEnv, change it with set and unset.
+type testEnv struct{ *fixture.Env }
 
-func (e *testEnv) lookup(k string) (string, bool) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	v, ok := e.m[k]
-	return v, ok
-}
+func newEnv(kv ...string) *testEnv { return &testEnv{fixture.NewEnv(kv...)} }
 
-func (e *testEnv) set(k, v string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.m[k] = v
-}
-
-func (e *testEnv) unset(k string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	delete(e.m, k)
-}
+func (e *testEnv) lookup(k string) (string, bool) { return e.Lookup(k) }
+func (e *testEnv) set(k, v string)                { e.Set(k, v) }
+func (e *testEnv) unset(k string)                 { e.Unset(k) }
 
 // writeFile writes data to dir/name and returns the path.
-func writeFile(t testing.TB, dir, name, data string) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+func writeFile(tb testing.TB, dir, name, data string) string {
+	tb.Helper()
+	return fixture.WriteFile(tb, dir, name, data)
 }
 
-// recorder collects updates from OnChange.
-type recorder struct {
-	ch chan Update
-}
+// recorder collects the updates of one Binding (see record).
+type recorder struct{ *fixture.Collector[Update] }
 
-func record[T any](t testing.TB, b *Binding[T]) *recorder {
-	t.Helper()
-	r := &recorder{ch: make(chan Update, 1024)}
-	unsub := b.OnChange(func(u Update) { r.ch <- u })
-	t.Cleanup(unsub)
+// record subscribes to b with OnChange until the test ends.
+func record[T any](tb testing.TB, b *Binding[T]) *recorder {
+	tb.Helper()
+	r := &recorder{fixture.NewCollector[Update]()}
+	tb.Cleanup(b.OnChange(r.Add))
 	return r
 }
 
 // next waits for the next update, failing after timeout.
-func (r *recorder) next(t testing.TB, timeout time.Duration) Update {
-	t.Helper()
-	select {
-	case u := <-r.ch:
-		return u
-	case <-time.After(timeout):
-		t.Fatalf("no update within %v", timeout)
-		return Update{}
-	}
+func (r *recorder) next(tb testing.TB, timeout time.Duration) Update {
+	tb.Helper()
+	return r.Next(tb, timeout)
 }
 
 // until waits for an update satisfying pred and returns it together with
 // every update seen before it.
-func (r *recorder) until(t testing.TB, timeout time.Duration, pred func(Update) bool) (Update, []Update) {
-	t.Helper()
-	deadline := time.After(timeout)
-	var seen []Update
-	for {
-		select {
-		case u := <-r.ch:
-			if pred(u) {
-				return u, seen
-			}
-			seen = append(seen, u)
-		case <-deadline:
-			t.Fatalf("no matching update within %v; saw %v", timeout, seen)
-			return Update{}, nil
-		}
-	}
+func (r *recorder) until(tb testing.TB, timeout time.Duration, pred func(Update) bool) (Update, []Update) {
+	tb.Helper()
+	return r.Until(tb, timeout, pred)
 }
 
 // quiet asserts that no update arrives for d.
-func (r *recorder) quiet(t testing.TB, d time.Duration) {
-	t.Helper()
-	select {
-	case u := <-r.ch:
-		t.Fatalf("unexpected update %v", u)
-	case <-time.After(d):
-	}
+func (r *recorder) quiet(tb testing.TB, d time.Duration) {
+	tb.Helper()
+	r.Quiet(tb, d)
+}
+
+// lockedWriter is an io.Writer over a buffer shared with the test.
+type lockedWriter struct {
+	b  *bytes.Buffer
+	mu *sync.Mutex
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
 }
 
 func contextWithCancel(t *testing.T) (context.Context, context.CancelFunc) {

@@ -1,6 +1,8 @@
 package livebind
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -11,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/livebind/livebind/sources"
 )
 
 // TestStatusThroughFailureAndRecovery stops a real HTTP server and starts it
@@ -160,4 +164,71 @@ func TestReloadOnSignal(t *testing.T) {
 	assert.Equal(t, uint64(1), b.Status().Reloads, "exactly one reload per signal")
 	rec.quiet(t, 20*time.Millisecond)
 	assert.False(t, strings.Contains(fmt.Sprint(b.Status()), "secret"))
+}
+
+type readyCond struct {
+	Mode string `live:"env=MODE; poll=5ms"`
+	Port int    `live:"env=PORT; poll=5ms; required; when=Mode == \"on\""`
+}
+
+// Regression (second review, fixed in 2e9fdf7): a required field that was
+// failing when its condition turned off kept Ready failing for ever, though
+// nothing watched it any more.
+func TestReadyIgnoresFieldTurnedOff(t *testing.T) {
+	env := newEnv("MODE", "on", "PORT", "80")
+	var cfg readyCond
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
+	require.NoError(t, err)
+	defer b.Close()
+	rec := record(t, b)
+	env.set("PORT", "eighty")
+	_, _ = rec.until(t, wait, func(u Update) bool { return u.Field == "Port" && u.Kind == Error })
+	env.set("MODE", "off")
+	_, _ = rec.until(t, wait, func(u Update) bool { return u.Field == "Port" && u.Kind == Removed })
+	time.Sleep(50 * time.Millisecond)
+	for _, s := range b.Status().Sources {
+		t.Logf("%s active=%v healthy=%v err=%q", s.Source, s.Active, s.Healthy, s.LastError)
+	}
+	require.NoError(t, b.Reload(t.Context()))
+	assert.NoError(t, b.Ready(10*time.Millisecond), "PORT is not watched any more")
+}
+
+type zzDriver struct{}
+
+func (zzDriver) Read(context.Context, *sources.Target) sources.Result {
+	return sources.Result{Data: []byte("v")}
+}
+
+func (zzDriver) Watch(*sources.Target, sources.Result, func(sources.Result)) (func(), error) {
+	return nil, errors.New("watch limit reached")
+}
+
+func (zzDriver) Close() error { return nil }
+
+func init() {
+	sources.Register(sources.Scheme{Name: "failingwatch", Open: func(sources.Config) (sources.Driver, error) { return zzDriver{}, nil }})
+}
+
+// Regression (second review, fixed in 2e9fdf7): a source whose Watch failed
+// to start when its condition turned on was reported healthy, and Ready and
+// Reload returned nil.
+func TestWatchStartFailureKeepsSourceUnhealthy(t *testing.T) {
+	env := newEnv("MODE", "off")
+	var cfg struct {
+		Mode string `live:"env=MODE; poll=5ms"`
+		X    string `live:"failingwatch=x; required; when=Mode == \"on\""`
+	}
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
+	require.NoError(t, err)
+	defer b.Close()
+	rec := record(t, b)
+	env.set("MODE", "on")
+	u, _ := rec.until(t, wait, func(u Update) bool { return u.Field == "X" })
+	t.Logf("update: %v", u)
+	time.Sleep(20 * time.Millisecond)
+	st := b.Status()
+	t.Logf("%+v", st.Sources[1])
+	assert.False(t, st.Sources[1].Healthy, "the source is not watched")
+	assert.Error(t, b.Ready(0))
+	assert.Error(t, b.Reload(t.Context()), "Reload: nil means every source is healthy")
 }

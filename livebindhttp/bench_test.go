@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/livebind/livebind"
-	"github.com/livebind/livebind/internal/bigconfig"
+	"github.com/livebind/livebind/internal/testenv/bigconfig"
 	"github.com/livebind/livebind/livebindhttp"
 )
 

@@ -77,7 +77,7 @@ func TestEvents(t *testing.T) {
 }
 
 // mustRaw waits until the stream has delivered something.
-func (f *fixture) mustRaw(t *testing.T, s *stream) string {
+func (f *harness) mustRaw(t *testing.T, s *stream) string {
 	t.Helper()
 	for range 500 {
 		if r := s.rawText(); strings.Contains(r, "\n\n") {
@@ -143,7 +143,7 @@ func TestSlowClientNeverBlocks(t *testing.T) {
 	start := time.Now()
 	var slowest time.Duration
 	for i := range 64 {
-		f.env.set("MODE", fmt.Sprintf("%d-%s", i, big))
+		f.env.Set("MODE", fmt.Sprintf("%d-%s", i, big))
 		t0 := time.Now()
 		if err := f.reload(t); err != nil {
 			t.Fatal(err)
@@ -169,7 +169,7 @@ func TestSecretsNeverServed(t *testing.T) {
 	s.next(t, "hello", 5*time.Second)
 
 	secrets := []string{secretKey, secretPass, "sk-live-rotated", "pw-rotated", "pw-broken"}
-	f.env.set("API_KEY", "sk-live-rotated")
+	f.env.Set("API_KEY", "sk-live-rotated")
 	f.write(t, "db.toml", "host = \"db2.internal\"\npassword = \"pw-rotated\"\n")
 	if err := f.reload(t); err != nil {
 		t.Fatal(err)
@@ -253,7 +253,7 @@ func TestReadsDuringUpdates(t *testing.T) {
 	}
 	var slowest time.Duration
 	for i := range 50 {
-		f.env.set("MODE", fmt.Sprint("m", i))
+		f.env.Set("MODE", fmt.Sprint("m", i))
 		t0 := time.Now()
 		if err := f.reload(t); err != nil {
 			t.Error(err)

@@ -191,7 +191,7 @@ func TestHistoryJSON(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, []livebind.Option{livebind.WithHistory(10)})
 	f.write(t, "app.toml", "name = \"svc2\"\nworkers = 8\n")
-	f.env.set("API_KEY", "sk-live-rotated-1")
+	f.env.Set("API_KEY", "sk-live-rotated-1")
 	if err := f.reload(t); err != nil {
 		t.Fatal(err)
 	}

@@ -6,8 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/livebindhttp"
 )
 
@@ -45,42 +44,23 @@ type testConfig struct {
 	Mode     string `live:"env=MODE; default=prod; poll=1h"`
 }
 
-// testEnv is a thread-safe environment for livebind.WithLookupEnv.
-type testEnv struct {
-	mu sync.Mutex
-	m  map[string]string
-}
-
-func (e *testEnv) lookup(k string) (string, bool) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	v, ok := e.m[k]
-	return v, ok
-}
-
-func (e *testEnv) set(k, v string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.m[k] = v
-}
-
-// fixture is a bound testConfig served by a real server on 127.0.0.1.
-type fixture struct {
+// harness is a bound testConfig served by a real server on 127.0.0.1.
+type harness struct {
 	b   *livebind.Binding[testConfig]
-	env *testEnv
+	env *fixture.Env
 	dir string
 	srv *httptest.Server
 	url string // the handler's mount point, with a trailing slash
 }
 
-func newFixture(t *testing.T, bindOpts []livebind.Option, opts ...livebindhttp.Option) *fixture {
+func newFixture(t *testing.T, bindOpts []livebind.Option, opts ...livebindhttp.Option) *harness {
 	t.Helper()
-	f := &fixture{dir: t.TempDir(), env: &testEnv{m: map[string]string{"API_KEY": secretKey}}}
-	f.env.m["DIR"] = f.dir
+	f := &harness{dir: t.TempDir()}
+	f.env = fixture.NewEnv("API_KEY", secretKey, "DIR", f.dir)
 	f.write(t, "app.toml", "name = \"svc\"\nworkers = 4\ntags = [\"a\", \"b\"]\n")
 	f.write(t, "db.toml", "host = \"db.internal\"\npassword = \""+secretPass+"\"\n")
 	var cfg testConfig
-	b, err := livebind.Bind(t.Context(), &cfg, append([]livebind.Option{livebind.WithLookupEnv(f.env.lookup)}, bindOpts...)...)
+	b, err := livebind.Bind(t.Context(), &cfg, append([]livebind.Option{livebind.WithLookupEnv(f.env.Lookup)}, bindOpts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,15 +77,13 @@ func newFixture(t *testing.T, bindOpts []livebind.Option, opts ...livebindhttp.O
 	return f
 }
 
-func (f *fixture) write(t *testing.T, name, data string) {
+func (f *harness) write(t *testing.T, name, data string) {
 	t.Helper()
-	if err := os.WriteFile(filepath.Join(f.dir, name), []byte(data), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	fixture.WriteFile(t, f.dir, name, data)
 }
 
 // reload applies every change now; errors are expected in some tests.
-func (f *fixture) reload(t *testing.T) error {
+func (f *harness) reload(t *testing.T) error {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
@@ -113,7 +91,7 @@ func (f *fixture) reload(t *testing.T) error {
 }
 
 // get fetches path below the mount point and returns status and body.
-func (f *fixture) get(t *testing.T, path string) (*http.Response, string) {
+func (f *harness) get(t *testing.T, path string) (*http.Response, string) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, f.url+path, nil)
 	if err != nil {
@@ -146,7 +124,7 @@ type stream struct {
 	raw    strings.Builder
 }
 
-func (f *fixture) openEvents(t *testing.T) *stream {
+func (f *harness) openEvents(t *testing.T) *stream {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.url+"events", nil)

@@ -9,7 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/livebind/livebind"
-	"github.com/livebind/livebind/internal/bigconfig"
+	"github.com/livebind/livebind/internal/testenv/bigconfig"
 	"github.com/livebind/livebind/metrics"
 )
 

@@ -7,7 +7,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/livebind/livebind/internal/browsertest"
+	"github.com/livebind/livebind/internal/testenv/browsertest"
 )
 
 // maxLatency is how soon after a save the open page must show the change.

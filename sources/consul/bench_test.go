@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/livebind/livebind"
-	"github.com/livebind/livebind/internal/consultest"
+	"github.com/livebind/livebind/internal/testenv/consultest"
 )
 
 // BenchmarkPutToCallback measures the latency from a PUT to the OnChange

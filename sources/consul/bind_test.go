@@ -10,7 +10,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/livebind/livebind"
-	"github.com/livebind/livebind/internal/consultest"
+	"github.com/livebind/livebind/internal/testenv/consultest"
 	"github.com/livebind/livebind/sources/consul"
 )
 

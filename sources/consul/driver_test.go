@@ -11,7 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/livebind/livebind/internal/consultest"
+	"github.com/livebind/livebind/internal/testenv/consultest"
 	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/consul"
 )

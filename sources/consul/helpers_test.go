@@ -15,7 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/livebind/livebind"
-	"github.com/livebind/livebind/internal/consultest"
+	"github.com/livebind/livebind/internal/testenv/consultest"
 	_ "github.com/livebind/livebind/sources/consul"
 )
 

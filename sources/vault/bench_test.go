@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livebind/livebind/internal/vaulttest"
+	"github.com/livebind/livebind/internal/testenv/vaulttest"
 	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/vault"
 )

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/livebind/livebind"
-	"github.com/livebind/livebind/internal/vaulttest"
+	"github.com/livebind/livebind/internal/testenv/vaulttest"
 	"github.com/livebind/livebind/sources/vault"
 )
 

@@ -11,7 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"go.uber.org/goleak"
 
-	"github.com/livebind/livebind/internal/browsertest"
+	"github.com/livebind/livebind/internal/testenv/browsertest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

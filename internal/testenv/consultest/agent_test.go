@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/livebind/livebind/internal/consultest"
+	"github.com/livebind/livebind/internal/testenv/consultest"
 )
 
 func TestMain(m *testing.M) {

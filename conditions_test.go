@@ -1,0 +1,175 @@
+package livebind
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"runtime/pprof"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+type modal struct {
+	Mode string      `live:"env=APP_MODE; default=production; poll=5ms"`
+	Dev  *devConfig  `live:"file=${DIR}/dev.toml; when=Mode == \"development\""`
+	Prod *prodConfig `live:"http=${PROD_URL}; poll=20ms; format=json; when=Mode == \"production\""`
+}
+
+type devConfig struct {
+	Debug bool `toml:"debug"`
+}
+
+type prodConfig struct {
+	Replicas int `json:"replicas"`
+}
+
+// goroutinesIn counts goroutines running code of fn (not merely created
+// by it).
+func goroutinesIn(fn string) int {
+	var buf bytes.Buffer
+	_ = pprof.Lookup("goroutine").WriteTo(&buf, 2)
+	n := 0
+	for _, g := range strings.Split(buf.String(), "\n\n") {
+		lines := strings.Split(g, "\n")
+		for i, l := range lines {
+			if strings.HasPrefix(l, "created by ") || i > 0 && strings.HasPrefix(lines[i-1], "created by ") {
+				continue
+			}
+			if strings.Contains(l, fn) {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
+// wantGoroutines waits up to 2s for exactly want goroutines running fn.
+func wantGoroutines(t *testing.T, fn string, want int) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		got := goroutinesIn(fn)
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("%d goroutines in %s, want %d", got, fn, want)
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestConditionsStartAndStopWatchers flips APP_MODE and checks that only the
+// watcher whose condition holds runs: the HTTP server gets no request while
+// the mode is development, and its goroutine is gone.
+func TestConditionsStartAndStopWatchers(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "dev.toml", "debug = true\n")
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		requests.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"replicas": 3}`))
+	}))
+	defer srv.Close()
+	env := newEnv("DIR", dir, "PROD_URL", srv.URL+"/prod")
+	var cfg modal
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
+	require.NoError(t, err)
+	defer b.Close()
+	rec := record(t, b)
+	require.NotNil(t, b.Get().Prod)
+	assert.Equal(t, 3, b.Get().Prod.Replicas)
+	assert.Nil(t, b.Get().Dev, "no watcher, no value while the condition is false")
+	wantGoroutines(t, "sources/file.(*runner)", 0)
+	wantGoroutines(t, "sources/http.(*watcher)", 1)
+
+	env.set("APP_MODE", "development")
+	_, seen := rec.until(t, wait, func(u Update) bool { return u.Field == "Dev" && u.Kind == Added })
+	kinds := map[string]Kind{}
+	for _, u := range seen {
+		kinds[u.Field] = u.Kind
+	}
+	assert.Equal(t, map[string]Kind{"Mode": Added, "Prod": Removed}, kinds) // Mode had its default
+	assert.Nil(t, b.Get().Prod, "reset to zero when the condition turns false")
+	assert.True(t, b.Get().Dev.Debug)
+	wantGoroutines(t, "sources/http.(*watcher)", 0)
+	wantGoroutines(t, "sources/file.(*runner)", 1)
+	n := requests.Load()
+	time.Sleep(200 * time.Millisecond) // ten poll intervals
+	assert.Equal(t, n, requests.Load(), "the stopped source receives no requests")
+
+	env.set("APP_MODE", "production")
+	_, _ = rec.until(t, wait, func(u Update) bool { return u.Field == "Prod" && u.Kind == Added })
+	assert.Nil(t, b.Get().Dev)
+	assert.Equal(t, 3, b.Get().Prod.Replicas)
+	wantGoroutines(t, "sources/file.(*runner)", 0)
+}
+
+func TestConditionCompileAndRuntimeErrors(t *testing.T) {
+	t.Parallel()
+	type cfgT struct {
+		Mode string `live:"env=M"`
+		X    int    `live:"env=X; when=Nope == 1"`
+	}
+	var c cfgT
+	_, err := Bind(t.Context(), &c, WithLookupEnv(newEnv().lookup))
+	require.ErrorIs(t, err, ErrTag)
+	assert.Contains(t, err.Error(), "field X: option when: ")
+	assert.True(t, errors.Is(err, ErrTag))
+}
+
+// C turns on in Bind's first round (B is still zero), off in the second
+// (B loaded as "stop"). Later B changes so C's condition holds.
+type flipAtBind struct {
+	A string `live:"env=A; poll=5ms"`
+	B string `live:"env=B; poll=5ms; when=A == \"x\""`
+	C string `live:"env=C; poll=5ms; when=B != \"stop\""`
+}
+
+// Regression (second review, fixed in 2e9fdf7): a field whose condition went
+// on and then off during Bind's own rounds was never started again when the
+// condition later held.
+func TestConditionOffAtBindComesBack(t *testing.T) {
+	env := newEnv("A", "x", "B", "stop", "C", "hello")
+	var cfg flipAtBind
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
+	require.NoError(t, err)
+	defer b.Close()
+	assert.Equal(t, "", b.Get().C)
+	env.set("B", "go")
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) && b.Get().C == "" {
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, s := range b.Status().Sources {
+		t.Logf("%s active=%v present=%v obs=%d", s.Source, s.Active, s.Present, s.Observations)
+	}
+	assert.Equal(t, "go", b.Get().B)
+	assert.Equal(t, "hello", b.Get().C, "C's condition holds and its source has a value")
+}
+
+type preset struct {
+	Mode string `live:"env=MODE"`
+	Dev  string `live:"env=DEV; when=Mode == \"dev\""`
+}
+
+// Regression (second review, fixed in 2e9fdf7): a field inactive at Bind
+// kept the value *dst held before Bind, against the documented rule that an
+// inactive field is zero.
+func TestInactiveAtBindIsZero(t *testing.T) {
+	env := newEnv("MODE", "prod", "DEV", "devvalue")
+	cfg := preset{Dev: "from-dst"}
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
+	require.NoError(t, err)
+	defer b.Close()
+	assert.Equal(t, "", b.Get().Dev, "docs: while false the field is zero")
+}

@@ -1,0 +1,190 @@
+package livebind
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+type baseConfig struct {
+	Region  string `toml:"region"`
+	Timeout string `toml:"timeout"`
+}
+
+type derivedConfig struct {
+	Name    string `toml:"name"`
+	Region  string `toml:"region"`  // from Base unless set
+	Timeout string `toml:"timeout"` // from Base unless set
+}
+
+type layered struct {
+	Base    baseConfig    `live:"file=${DIR}/base.toml"`
+	Derived derivedConfig `live:"file=${DIR}/derived.toml; depends_on=Base; update=MergeDerived"`
+}
+
+// MergeDerived fills the derived settings from Base, and refuses a region
+// named "bad" so tests can see a rejected generation.
+func (c *layered) MergeDerived(next derivedConfig) error {
+	if next.Region == "" {
+		next.Region = c.Base.Region
+	}
+	if next.Timeout == "" {
+		next.Timeout = c.Base.Timeout
+	}
+	if next.Region == "bad" {
+		return fmt.Errorf("region %q is not allowed", next.Region)
+	}
+	c.Derived = next
+	return nil
+}
+
+func bindLayered(t *testing.T) (*Binding[layered], string) {
+	t.Helper()
+	dir := t.TempDir()
+	writeFile(t, dir, "base.toml", "region = \"eu\"\ntimeout = \"1s\"\n")
+	writeFile(t, dir, "derived.toml", "name = \"api\"\n")
+	var cfg layered
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = b.Close() })
+	return b, dir
+}
+
+func TestUpdateFunctionMergesAtBind(t *testing.T) {
+	t.Parallel()
+	b, _ := bindLayered(t)
+	assert.Equal(t, derivedConfig{Name: "api", Region: "eu", Timeout: "1s"}, b.Get().Derived)
+}
+
+func TestDependantRerunsWhenDependencyChanges(t *testing.T) {
+	t.Parallel()
+	b, dir := bindLayered(t)
+	rec := record(t, b)
+	writeFile(t, dir, "base.toml", "region = \"us\"\ntimeout = \"1s\"\n")
+	u1, u2 := rec.next(t, wait), rec.next(t, wait)
+	assert.Equal(t, []string{"Base", "Derived"}, []string{u1.Field, u2.Field}, "dependency first")
+	assert.Equal(t, u1.Gen, u2.Gen, "one generation")
+	assert.Equal(t, derivedConfig{Name: "api", Region: "us", Timeout: "1s"}, b.Get().Derived)
+
+	// Its own source changes: merged with the current Base.
+	writeFile(t, dir, "derived.toml", "name = \"api2\"\ntimeout = \"5s\"\n")
+	u := rec.next(t, wait)
+	assert.Equal(t, "Derived", u.Field)
+	assert.Equal(t, derivedConfig{Name: "api2", Region: "us", Timeout: "5s"}, b.Get().Derived)
+	rec.quiet(t, 100*time.Millisecond)
+}
+
+func TestUpdateFunctionErrorKeepsBothFields(t *testing.T) {
+	t.Parallel()
+	b, dir := bindLayered(t)
+	rec := record(t, b)
+	before := *b.Get()
+	writeFile(t, dir, "base.toml", "region = \"bad\"\ntimeout = \"2s\"\n")
+	u := rec.next(t, wait)
+	require.Equal(t, Error, u.Kind)
+	assert.Equal(t, "Base", u.Field, "the change that was rejected")
+	require.ErrorIs(t, u.Err, ErrUpdate)
+	assert.Contains(t, u.Err.Error(), `field Derived`)
+	assert.Contains(t, u.Err.Error(), `region "bad" is not allowed`)
+	assert.Equal(t, before, *b.Get(), "last good snapshot kept for both fields")
+	require.ErrorIs(t, b.Reload(t.Context()), ErrUpdate)
+
+	writeFile(t, dir, "base.toml", "region = \"ap\"\ntimeout = \"2s\"\n")
+	_, _ = rec.until(t, wait, func(u Update) bool { return u.Field == "Derived" && u.Kind == Updated })
+	assert.Equal(t, derivedConfig{Name: "api", Region: "ap", Timeout: "2s"}, b.Get().Derived)
+	require.NoError(t, b.Reload(t.Context()))
+}
+
+type badGraph struct {
+	A int `live:"env=A; depends_on=B"`
+	B int `live:"env=B; depends_on=C"`
+	C int `live:"env=C; depends_on=A"`
+	D int `live:"env=D; depends_on=Nope"`
+	E int `live:"env=E; update=Missing"`
+	F int `live:"env=F; update=WrongSig"`
+	G int `live:"env=G; update=lower"`
+}
+
+func (*badGraph) WrongSig(string) error { return nil }
+
+func TestGraphBindErrors(t *testing.T) {
+	t.Parallel()
+	var cfg badGraph
+	_, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv().lookup))
+	require.ErrorIs(t, err, ErrTag)
+	msg := err.Error()
+	for _, want := range []string{
+		`field D: option depends_on: invalid live tag: unknown field "Nope"`,
+		"field E: option update: invalid live tag: *badGraph has no method Missing; want func (c *badGraph) Missing(next int) error",
+		"field F: option update: invalid live tag: method WrongSig is func(*livebind.badGraph, string) error; want func (c *badGraph) WrongSig(next int) error",
+		`field G: option update: invalid live tag: "lower" is not an exported method name`,
+	} {
+		assert.Contains(t, msg, want)
+	}
+	type cyc struct {
+		A int `live:"env=A; depends_on=B"`
+		B int `live:"env=B; depends_on=C"`
+		C int `live:"env=C; depends_on=A"`
+	}
+	var c cyc
+	_, err = Bind(t.Context(), &c, WithLookupEnv(newEnv().lookup))
+	require.ErrorIs(t, err, ErrTag)
+	assert.Contains(t, err.Error(), "dependency cycle: A -> B -> C -> A")
+}
+
+type mapLayered struct {
+	Base    map[string]string `live:"file=${DIR}/base.json"`
+	Derived map[string]string `live:"file=${DIR}/derived.json; depends_on=Base; update=Merge"`
+}
+
+// Merge fills keys missing from Derived with Base's values: the natural way
+// to write it.
+func (c *mapLayered) Merge(next map[string]string) error {
+	for k, v := range c.Base {
+		if _, ok := next[k]; !ok {
+			next[k] = v
+		}
+	}
+	c.Derived = next
+	return nil
+}
+
+// Regression (second review, fixed in 2e9fdf7): the value handed to an
+// update= function aliased the map in the published snapshot, so an in-place
+// merge changed generation 1 under its readers.
+func TestUpdateFunctionDoesNotAliasSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "base.json", `{"region":"eu"}`)
+	writeFile(t, dir, "derived.json", `{"name":"api"}`)
+	var cfg mapLayered
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
+	require.NoError(t, err)
+	defer b.Close()
+	gen1 := b.Get()
+	assert.Equal(t, map[string]string{"name": "api", "region": "eu"}, gen1.Derived)
+	rec := record(t, b)
+	stopReaders := make(chan struct{})
+	go func() { // a reader of the published snapshot
+		for {
+			select {
+			case <-stopReaders:
+				return
+			default:
+				_ = len(gen1.Derived["region"])
+				for range gen1.Derived {
+				}
+			}
+		}
+	}()
+	writeFile(t, dir, "base.json", `{"region":"us","tier":"gold"}`)
+	_, _ = rec.until(t, wait, func(u Update) bool { return u.Field == "Base" })
+	time.Sleep(100 * time.Millisecond)
+	close(stopReaders)
+	t.Logf("gen %d Derived=%v gen1.Derived=%v", b.Generation(), b.Get().Derived, gen1.Derived)
+	assert.Equal(t, map[string]string{"name": "api", "region": "us", "tier": "gold"}, b.Get().Derived, "Derived must follow Base")
+	assert.Equal(t, map[string]string{"name": "api", "region": "eu"}, gen1.Derived, "generation 1 must not change")
+	time.Sleep(10 * time.Millisecond)
+}

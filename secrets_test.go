@@ -1,0 +1,208 @@
+package livebind
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestSecretsNeverLeak(t *testing.T) {
+	t.Parallel()
+	const s1, s2, s3 = "sk-live-AAAA1111", "sk-live-BBBB2222", "sk-live-CCCC3333"
+	var logs bytes.Buffer
+	var logMu sync.Mutex
+	logger := slog.New(slog.NewJSONHandler(lockedWriter{&logs, &logMu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	env := newEnv("API_KEY", s1, "API_PORT", "1")
+	var cfg struct {
+		APIKey string `live:"env=API_KEY; secret; poll=5ms"`
+		Limit  int    `live:"env=API_KEY; secret; poll=5ms; default=3"` // a secret that fails to decode
+	}
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup), WithLogger(logger))
+	require.Error(t, err, "the secret does not decode into an int")
+	assert.NotContains(t, err.Error(), s1)
+
+	var ok struct {
+		APIKey string `live:"env=API_KEY; secret; poll=5ms"`
+		Port   int    `live:"env=API_PORT; poll=5ms"`
+	}
+	b2, err := Bind(t.Context(), &ok, WithLookupEnv(env.lookup), WithLogger(logger))
+	require.NoError(t, err)
+	_ = b
+	rec := record(t, b2)
+	env.set("API_KEY", s2)
+	u := rec.next(t, wait)
+	env.set("API_KEY", s3)
+	u2 := rec.next(t, wait)
+	require.NoError(t, b2.Close())
+
+	var out strings.Builder
+	for _, x := range []Update{u, u2} {
+		fmt.Fprintf(&out, "%v|%+v|%#v|%s|%q|%v|%v\n", x, x, x, x, x, x.Old, x.New)
+		assert.True(t, x.Secret)
+		assert.Equal(t, Redacted{}, x.New)
+	}
+	logMu.Lock()
+	out.Write(logs.Bytes())
+	logMu.Unlock()
+	for _, s := range []string{s1, s2, s3} {
+		assert.NotContains(t, out.String(), s)
+	}
+	assert.Contains(t, out.String(), "[redacted]")
+	assert.Equal(t, s3, b2.Get().APIKey, "Get holds the real value")
+}
+
+// Regression (first review, fixed in 5a73683): a decode error of a secret
+// document quoted the secret (at Bind, in updates, in Reload's error and in
+// logs).
+func TestSecretParseErrorsHidden(t *testing.T) {
+	t.Parallel()
+	const secret = "supersecretvalue"
+	dir := t.TempDir()
+	writeFile(t, dir, "s.toml", "password = \"ok-"+secret+"\"\nuser = \"u\"\n")
+	var logs bytes.Buffer
+	var logMu sync.Mutex
+	logger := slog.New(slog.NewJSONHandler(lockedWriter{&logs, &logMu}, nil))
+	env := newEnv("DIR", dir, "CREDS", "password = "+secret)
+	type creds struct {
+		Password string `live:"file=${DIR}/s.toml; key=password; secret"`
+		User     string `live:"file=${DIR}/s.toml; key=user"`
+		Whole    struct {
+			Password string `toml:"password"`
+		} `live:"file=${DIR}/s.toml"`
+		Env string `live:"env=CREDS; format=toml; key=password; secret; poll=1h"`
+	}
+	// At Bind: the env document does not parse and would quote the secret.
+	var c creds
+	_, err := Bind(t.Context(), &c, WithLookupEnv(env.lookup), WithLogger(logger))
+	require.ErrorIs(t, err, ErrDecode)
+	assert.NotContains(t, err.Error(), secret)
+
+	env.set("CREDS", "password = \"fine\"")
+	b, err := Bind(t.Context(), &c, WithLookupEnv(env.lookup), WithLogger(logger))
+	require.NoError(t, err)
+	defer b.Close()
+	rec := record(t, b)
+	var out bytes.Buffer
+	// At run time: through a file (driver Check) and through Reload.
+	writeFile(t, dir, "s.toml", "password = "+secret+"\n")
+	for range 3 { // Password, User, Whole
+		u := rec.next(t, wait)
+		require.Equal(t, Error, u.Kind)
+		require.ErrorIs(t, u.Err, ErrDecode)
+		fmt.Fprintf(&out, "%v %+v %s\n", u, u, u.Err)
+	}
+	env.set("CREDS", "password = "+secret)
+	rerr := b.Reload(t.Context())
+	require.Error(t, rerr)
+	out.WriteString(rerr.Error())
+	// The whole-document sibling of a secret is secret too.
+	writeFile(t, dir, "s.toml", "password = \"next-"+secret+"\"\nuser = \"u\"\n")
+	u, _ := rec.until(t, wait, func(u Update) bool { return u.Field == "Whole" && u.Kind == Updated })
+	assert.True(t, u.Secret)
+	fmt.Fprintf(&out, "%v\n", u)
+	logMu.Lock()
+	out.Write(logs.Bytes())
+	logMu.Unlock()
+	assert.NotContains(t, out.String(), secret)
+}
+
+// Regression (first review, fixed in 5a73683): FieldChange printed a secret
+// through %#v, slog and JSON.
+func TestFieldChangeRedactsEverywhere(t *testing.T) {
+	t.Parallel()
+	c := FieldChange[string]{Kind: Updated, Field: "P", Old: "old-s3cret", New: "new-s3cret", Secret: true}
+	var logs bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("x", "change", c)
+	js, err := json.Marshal(c)
+	require.NoError(t, err)
+	out := fmt.Sprintf("%v %+v %#v %s %q", c, c, c, c, c) + logs.String() + string(js)
+	assert.NotContains(t, out, "s3cret")
+	assert.Equal(t, "new-s3cret", c.New, "the typed value itself is real")
+}
+
+type dsnCfg struct {
+	Password string `live:"env=PW; poll=5ms; secret"`
+	DSN      string `live:"env=DSN_TMPL; depends_on=Password; update=FillDSN"`
+}
+
+func (c *dsnCfg) FillDSN(tmpl string) error { c.DSN = tmpl + c.Password; return nil }
+
+// Regression (second review, fixed in 2e9fdf7): a field computed from a
+// secret (depends_on= with update=) was printed in clear in its updates.
+func TestDependantOfSecretIsRedacted(t *testing.T) {
+	env := newEnv("PW", "hunter2", "DSN_TMPL", "postgres://app:")
+	var cfg dsnCfg
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
+	require.NoError(t, err)
+	defer b.Close()
+	rec := record(t, b)
+	env.set("PW", "s3cr3t-2")
+	u, _ := rec.until(t, wait, func(u Update) bool { return u.Field == "DSN" })
+	t.Log(u)
+	assert.NotContains(t, u.String(), "s3cr3t-2")
+}
+
+func fnvHex(s string) string {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Regression (second review, fixed in 2e9fdf7): Status().Sources[i].Version
+// and the sealed cache entry carried an unsalted FNV-64a hash of the secret,
+// which lets anyone check guesses offline.
+func TestSecretVersionIsNotItsHash(t *testing.T) {
+	dir := t.TempDir()
+	cdir := t.TempDir()
+	addr, stop := serveCached(t, "x")
+	defer stop()
+	writeFile(t, dir, "pw", "hunter2")
+	type cfgT struct {
+		Token string `live:"http=http://${ADDR}/token; format=text; poll=1h; secret"`
+		PW    string `live:"file=${DIR}/pw; secret"`
+	}
+	seal := func(p []byte) ([]byte, error) { return append([]byte("sealed:"), reverse(p)...), nil }
+	open := func(c []byte) ([]byte, error) { return reverse(bytes.TrimPrefix(c, []byte("sealed:"))), nil }
+	var cfg cfgT
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("ADDR", addr, "DIR", dir).lookup), WithCache(cdir), WithCacheEncryption(seal, open))
+	require.NoError(t, err)
+	defer b.Close()
+	for _, s := range b.Status().Sources {
+		t.Logf("%s version=%s", s.Source, s.Version)
+	}
+	assert.NotEqual(t, fnvHex("hunter2"), b.Status().Sources[1].Version, "Status must not carry an unsalted FNV of the secret")
+	files, _ := filepath.Glob(filepath.Join(cdir, "*"))
+	require.Len(t, files, 1)
+	raw, _ := os.ReadFile(files[0])
+	t.Logf("cache: %s", raw)
+	assert.NotContains(t, string(raw), fnvHex(cacheSecret), "sealed entry carries an FNV of the clear secret")
+}
+
+// Regression (second review, fixed in 2e9fdf7): a when= expression that
+// failed at run time logged its evaluation error, which quoted the value of
+// the secret field it read.
+func TestConditionErrorDoesNotLogSecret(t *testing.T) {
+	env := newEnv("TOKEN", "hunter2", "X", "1")
+	var cfg struct {
+		Token string `live:"env=TOKEN; secret"`
+		X     int    `live:"env=X; when=Token[0:3] == \"abc\" || int(Token) > 0"`
+	}
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup), WithLogger(log))
+	require.NoError(t, err)
+	defer b.Close()
+	t.Log(buf.String())
+	assert.NotContains(t, buf.String(), "hunter2")
+}

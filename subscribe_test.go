@@ -1,0 +1,287 @@
+package livebind
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestWatchFieldChecksTypeAndPath(t *testing.T) {
+	t.Parallel()
+	b, _, _, _ := bindIssueConfig(t)
+	_, err := WatchField(b, "Port", func(FieldChange[string]) {})
+	require.ErrorIs(t, err, ErrFieldType)
+	assert.Contains(t, err.Error(), "field is int, watcher wants string")
+	_, err = WatchField(b, "Prot", func(FieldChange[int]) {})
+	require.ErrorIs(t, err, ErrUnknownField)
+	unsub, err := WatchField(b, "Port", func(FieldChange[int]) {})
+	require.NoError(t, err)
+	unsub()
+	unsub() // idempotent
+}
+
+func TestUpdatesChannelAndCancel(t *testing.T) {
+	t.Parallel()
+	env := newEnv("N", "0")
+	var cfg struct {
+		N int `live:"env=N; poll=5ms"`
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	b, err := Bind(ctx, &cfg, WithLookupEnv(env.lookup))
+	require.NoError(t, err)
+	ch := b.Updates()
+	assert.Equal(t, ch, b.Updates(), "one stream")
+	env.set("N", "1")
+	select {
+	case u := <-ch:
+		assert.Equal(t, 1, u.New)
+	case <-time.After(wait):
+		t.Fatal("no update")
+	}
+	cancel() // same as Close
+	deadline := time.After(wait)
+	for open := true; open; {
+		select {
+		case _, open = <-ch:
+		case <-deadline:
+			t.Fatal("Updates not closed after the Bind context was canceled")
+		}
+	}
+	require.NoError(t, b.Close())
+	assert.Equal(t, 1, b.Get().N, "Get still works after Close")
+}
+
+func TestSubscribeFiltersFieldsAndKinds(t *testing.T) {
+	t.Parallel()
+	env := newEnv("A", "0", "B", "0")
+	var cfg struct {
+		A int `live:"env=A; poll=1h"`
+		B int `live:"env=B; poll=1h"`
+	}
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
+	require.NoError(t, err)
+	defer b.Close()
+	_, err = b.Subscribe(func(Update) {}, Fields("C"))
+	require.ErrorIs(t, err, ErrUnknownField)
+
+	onlyA := make(chan Update, 10)
+	unsubA, err := b.Subscribe(func(u Update) { onlyA <- u }, Fields("A"))
+	require.NoError(t, err)
+	defer unsubA()
+	errorsOnly := make(chan Update, 10)
+	unsubE, err := b.Subscribe(func(u Update) { errorsOnly <- u }, Kinds(Error))
+	require.NoError(t, err)
+	defer unsubE()
+
+	env.set("A", "1")
+	env.set("B", "1")
+	require.NoError(t, b.Reload(t.Context()))
+	env.set("B", "x")
+	require.Error(t, b.Reload(t.Context()))
+	select {
+	case u := <-onlyA:
+		assert.Equal(t, "A", u.Field)
+	case <-time.After(wait):
+		t.Fatal("no update for A")
+	}
+	select {
+	case u := <-errorsOnly:
+		assert.Equal(t, "B", u.Field)
+		assert.Equal(t, Error, u.Kind)
+	case <-time.After(wait):
+		t.Fatal("no error update")
+	}
+	time.Sleep(30 * time.Millisecond)
+	assert.Empty(t, onlyA)
+	assert.Empty(t, errorsOnly)
+}
+
+func TestSlowSubscriberGetsDropNotice(t *testing.T) {
+	t.Parallel()
+	env := newEnv("N", "0")
+	var cfg struct {
+		N int `live:"env=N; poll=1h"`
+	}
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup), WithBuffer(3))
+	require.NoError(t, err)
+	defer b.Close()
+	release := make(chan struct{})
+	got := make(chan Update, 100)
+	b.OnChange(func(u Update) {
+		<-release
+		got <- u
+	})
+	for i := 1; i <= 10; i++ {
+		env.set("N", fmt.Sprint(i))
+		start := time.Now()
+		require.NoError(t, b.Reload(t.Context()))
+		assert.Less(t, time.Since(start), time.Second, "a blocked subscriber must not stall the applier")
+		assert.Equal(t, i, b.Get().N, "Get is not delayed by the subscriber")
+	}
+	close(release)
+	var seen []Update
+	for len(seen) < 5 {
+		select {
+		case u := <-got:
+			seen = append(seen, u)
+		case <-time.After(wait):
+			t.Fatalf("got %v", seen)
+		}
+	}
+	// The first update was being delivered when the buffer filled; of the
+	// nine after it, six were dropped and the newest three kept.
+	assert.Equal(t, 1, seen[0].New)
+	var de *DroppedError
+	require.ErrorAs(t, seen[1].Err, &de)
+	assert.Equal(t, 6, de.Count)
+	assert.ErrorIs(t, seen[1].Err, ErrDropped)
+	assert.Equal(t, []any{8, 9, 10}, []any{seen[2].New, seen[3].New, seen[4].New})
+}
+
+// Regression (first review, fixed in 5a73683): the drop notice for a slow
+// subscriber was delivered after newer generations, out of order.
+func TestDropNoticeKeepsGenerationOrder(t *testing.T) {
+	t.Parallel()
+	env := newEnv("N", "0")
+	var cfg struct {
+		N int `live:"env=N; poll=1h"`
+	}
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup), WithBuffer(2))
+	require.NoError(t, err)
+	defer b.Close()
+	release := make(chan struct{})
+	gens := make(chan uint64, 100)
+	b.OnChange(func(u Update) { <-release; gens <- u.Gen })
+	for i := 1; i <= 10; i++ {
+		env.set("N", fmt.Sprint(i))
+		require.NoError(t, b.Reload(t.Context()))
+	}
+	close(release)
+	var got []uint64
+	for len(got) < 4 {
+		select {
+		case g := <-gens:
+			got = append(got, g)
+		case <-time.After(wait):
+			t.Fatalf("got %v", got)
+		}
+	}
+	for i := 1; i < len(got); i++ {
+		assert.LessOrEqual(t, got[i-1], got[i], "generations in order: %v", got)
+	}
+}
+
+// TestStreamCoalescesForSlowConsumer maps updates to ints for a consumer
+// that does not read while 50 generations apply: it then gets one notice
+// counting what was merged and one value per field, the latest.
+func TestStreamCoalescesForSlowConsumer(t *testing.T) {
+	t.Parallel()
+	env := newEnv("A", "0", "B", "0")
+	var cfg struct {
+		A int `live:"env=A; poll=1h"`
+		B int `live:"env=B; poll=1h"`
+	}
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
+	require.NoError(t, err)
+	defer b.Close()
+	type item struct {
+		field string
+		value int
+		note  *DroppedError
+	}
+	ch, stop, err := Stream(b, func(u Update) (item, bool) {
+		var de *DroppedError
+		if errors.As(u.Err, &de) {
+			return item{note: de}, true
+		}
+		return item{field: u.Field, value: u.New.(int)}, true
+	}, Coalesce())
+	require.NoError(t, err)
+	defer stop()
+	first := true
+	for i := 1; i <= 50; i++ {
+		env.set("A", fmt.Sprint(i))
+		env.set("B", fmt.Sprint(i))
+		start := time.Now()
+		require.NoError(t, b.Reload(t.Context()))
+		require.Less(t, time.Since(start), time.Second, "the consumer does not stall the applier")
+		if first {
+			// The first update is taken by the delivery goroutine and blocks
+			// on the unread channel; let it get there.
+			time.Sleep(20 * time.Millisecond)
+			first = false
+		}
+	}
+	var got []item
+	deadline := time.After(wait)
+	for len(got) < 4 {
+		select {
+		case it := <-ch:
+			got = append(got, it)
+		case <-deadline:
+			t.Fatalf("got %+v", got)
+		}
+	}
+	assert.Equal(t, item{field: "A", value: 1}, got[0], "already in delivery")
+	require.NotNil(t, got[1].note)
+	assert.Equal(t, 0, got[1].note.Count)
+	assert.Equal(t, 97, got[1].note.Coalesced, "99 updates folded into 2")
+	assert.Equal(t, []item{{field: "A", value: 50}, {field: "B", value: 50}}, got[2:], "in generation order")
+	stop()
+	for range ch { // closed by stop
+	}
+}
+
+// Regression (second review, fixed in 2e9fdf7): Coalesce merged a newer
+// value across an Error in the queue, so the subscriber heard the error last
+// although a newer good value was applied.
+func TestCoalesceEndsOnNewestValue(t *testing.T) {
+	env := newEnv("A", "0")
+	var cfg struct {
+		A int `live:"env=A; poll=1h"`
+	}
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
+	require.NoError(t, err)
+	defer b.Close()
+	release := make(chan struct{})
+	got := make(chan Update, 100)
+	first := true
+	unsub, err := b.Subscribe(func(u Update) {
+		if first {
+			first = false
+			<-release
+		}
+		got <- u
+	}, Coalesce())
+	require.NoError(t, err)
+	defer unsub()
+	env.set("A", "1")
+	_ = b.Reload(t.Context()) // gen2: taken into delivery, blocks
+	time.Sleep(20 * time.Millisecond)
+	env.set("A", "2")
+	_ = b.Reload(t.Context()) // gen3: A 1->2 queued
+	env.set("A", "x")
+	_ = b.Reload(t.Context()) // Error (gen3)
+	env.set("A", "3")
+	_ = b.Reload(t.Context()) // gen4: A 2->3, merged into the gen3 entry
+	close(release)
+	var seq []string
+	deadline := time.After(2 * time.Second)
+	for len(seq) < 4 {
+		select {
+		case u := <-got:
+			seq = append(seq, u.String())
+		case <-deadline:
+			t.Fatalf("got %v", seq)
+		}
+	}
+	for _, s := range seq {
+		t.Log(s)
+	}
+	assert.NotContains(t, seq[len(seq)-1], "error", "the last thing the subscriber hears about A must be the newest value, not an older error")
+}

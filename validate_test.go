@@ -1,0 +1,142 @@
+package livebind
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+type validated struct {
+	Min int `live:"env=MIN; poll=5ms"`
+	Max int `live:"env=MAX; poll=5ms"`
+}
+
+func (v *validated) Validate() error {
+	if v.Min > v.Max {
+		return fmt.Errorf("min %d > max %d", v.Min, v.Max)
+	}
+	return nil
+}
+
+func TestValidateRejectsThenConverges(t *testing.T) {
+	t.Parallel()
+	env := newEnv("MIN", "1", "MAX", "10")
+	var cfg validated
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
+	require.NoError(t, err)
+	defer b.Close()
+	rec := record(t, b)
+
+	// Raising both bounds: MIN first makes an invalid pair.
+	env.set("MIN", "20")
+	u := rec.next(t, wait)
+	require.Equal(t, Error, u.Kind)
+	assert.ErrorIs(t, u.Err, ErrValidation)
+	assert.Contains(t, u.Err.Error(), "min 20 > max 10")
+	assert.Equal(t, validated{Min: 1, Max: 10}, *b.Get(), "rejected generation not published")
+
+	env.set("MAX", "30")
+	_, _ = rec.until(t, wait, func(u Update) bool { return u.Kind == Updated && u.Field == "Max" })
+	assert.Equal(t, validated{Min: 20, Max: 30}, *b.Get(), "the pending MIN is applied with MAX")
+
+	_, err = Bind(t.Context(), &validated{}, WithLookupEnv(newEnv("MIN", "5", "MAX", "1").lookup))
+	require.ErrorIs(t, err, ErrValidation)
+}
+
+type panicky struct {
+	N int `live:"env=N; poll=1h"`
+}
+
+func (p *panicky) Validate() error {
+	if p.N == 13 {
+		panic("unlucky number") // a panic in user code
+	}
+	return nil
+}
+
+// Regression (first review, fixed in 5a73683): a panic in the user's
+// Validate method crashed the applier.
+func TestValidatePanicIsAnError(t *testing.T) {
+	t.Parallel()
+	env := newEnv("N", "1")
+	var cfg panicky
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
+	require.NoError(t, err)
+	defer b.Close()
+	env.set("N", "13")
+	err = b.Reload(t.Context())
+	require.ErrorIs(t, err, ErrValidation)
+	assert.Contains(t, err.Error(), "the Validate method panicked: unlucky number")
+	assert.Equal(t, 1, b.Get().N)
+}
+
+type validatedPair struct {
+	Min   int    `live:"env=MIN; poll=1h"`
+	Max   int    `live:"env=B; format=json; key=max; poll=1h"`
+	Other string `live:"env=B; format=json; key=other; poll=1h"`
+}
+
+func (v *validatedPair) Validate() error {
+	if v.Min > v.Max {
+		return errors.New("min > max")
+	}
+	return nil
+}
+
+// Regression (first review, fixed in 5a73683): a value held back by Validate
+// also held back a fresh value of another key of the same document whose own
+// value had not changed.
+func TestFreshValueNotBlockedByUnchangedSibling(t *testing.T) {
+	t.Parallel()
+	env := newEnv("MIN", "1", "B", `{"max": 10, "other": "a"}`)
+	var cfg struct {
+		validatedPair
+	}
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
+	require.NoError(t, err)
+	defer b.Close()
+	env.set("MIN", "20")
+	require.ErrorIs(t, b.Reload(t.Context()), ErrValidation)
+	env.set("B", `{"max": 10, "other": "b"}`) // max unchanged, other new
+	_ = b.Reload(t.Context())
+	assert.Equal(t, "b", b.Get().Other, "Other is published although Min is held back")
+	assert.Equal(t, 1, b.Get().Min)
+}
+
+type validatedWithOther struct {
+	validated
+	Other string `live:"env=OTHER; poll=5ms"`
+}
+
+// TestRejectedValueDoesNotBlockOthers: while one source holds a value that
+// Validate rejects, changes to unrelated fields are still published.
+func TestRejectedValueDoesNotBlockOthers(t *testing.T) {
+	t.Parallel()
+	env := newEnv("MIN", "1", "MAX", "10", "OTHER", "a")
+	var cfg validatedWithOther
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
+	require.NoError(t, err)
+	defer b.Close()
+	rec := record(t, b)
+	env.set("MIN", "50")
+	u := rec.next(t, wait)
+	require.Equal(t, Error, u.Kind)
+	require.Equal(t, "Min", u.Field)
+	env.set("OTHER", "b")
+	u = rec.next(t, wait)
+	assert.Equal(t, Updated, u.Kind)
+	assert.Equal(t, "Other", u.Field)
+	assert.Equal(t, "b", b.Get().Other)
+	assert.Equal(t, 1, b.Get().Min, "the rejected value is still held back")
+	rec.quiet(t, 50*time.Millisecond)
+	require.ErrorIs(t, b.Reload(t.Context()), ErrValidation, "Reload reports the held-back value")
+	env.set("MAX", "100")
+	_, _ = rec.until(t, wait, func(u Update) bool { return u.Field == "Max" && u.Kind == Updated })
+	assert.Equal(t, 50, b.Get().Min)
+	assert.Equal(t, 100, b.Get().Max)
+	require.NoError(t, b.Reload(t.Context()))
+}
