@@ -126,7 +126,8 @@ func TestHostileFileAtBind(t *testing.T) {
 			name: "env NAME_FILE to a named pipe",
 			path: func(t *testing.T, dir string) string { t.Helper(); return mkfifo(t, filepath.Join(dir, "password")) },
 			bind: func(ctx context.Context, env *testEnv) error {
-				env.set("DB_PASSWORD_FILE", env.m["P"])
+				p, _ := env.lookup("P")
+				env.set("DB_PASSWORD_FILE", p)
 				var cfg envCfg
 				_, err := Bind(ctx, &cfg, WithLookupEnv(env.lookup))
 				return err
@@ -154,7 +155,7 @@ func TestHostileFileAtBind(t *testing.T) {
 				if !errors.As(err, &fe) {
 					t.Fatalf("Bind: want a *FieldError, got %T", err)
 				}
-				if !strings.Contains(err.Error(), tc.in) || !strings.Contains(err.Error(), env.m["P"]) {
+				if !strings.Contains(err.Error(), tc.in) || !strings.Contains(err.Error(), mustLookup(env, "P")) {
 					t.Fatalf("Bind error %q lacks %q or the path", err, tc.in)
 				}
 			})
@@ -446,4 +447,10 @@ func TestHTTPEmptyBodyAtBind(t *testing.T) {
 	if !errors.Is(err, ErrEmpty) {
 		t.Fatalf("want Bind to fail with ErrEmpty, got %v", err)
 	}
+}
+
+// mustLookup returns the value of a variable of env, or "" when it is unset.
+func mustLookup(env *testEnv, name string) string {
+	v, _ := env.lookup(name)
+	return v
 }
