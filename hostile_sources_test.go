@@ -155,7 +155,7 @@ func TestHostileFileAtBind(t *testing.T) {
 				if !errors.As(err, &fe) {
 					t.Fatalf("Bind: want a *FieldError, got %T", err)
 				}
-				if !strings.Contains(err.Error(), tc.in) || !strings.Contains(err.Error(), mustLookup(env, "P")) {
+				if !strings.Contains(err.Error(), tc.in) || !strings.Contains(err.Error(), envValue(env, "P")) {
 					t.Fatalf("Bind error %q lacks %q or the path", err, tc.in)
 				}
 			})
@@ -449,8 +449,8 @@ func TestHTTPEmptyBodyAtBind(t *testing.T) {
 	}
 }
 
-// mustLookup returns the value of a variable of env, or "" when it is unset.
-func mustLookup(env *testEnv, name string) string {
+// envValue returns the value of a variable of env, or "" when it is unset.
+func envValue(env *testEnv, name string) string {
 	v, _ := env.lookup(name)
 	return v
 }
