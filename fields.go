@@ -10,10 +10,11 @@ import (
 
 // fieldPlan is what livebind learns once about one tagged field of a type.
 type fieldPlan struct {
-	path  string       // "DB.Password"
-	index []int        // for reflect.Value.FieldByIndex
-	typ   reflect.Type // the field's type
-	tag   tagSpec
+	path   string       // "DB.Password"
+	goName string       // the full selector, embedded types included: "Inner.Port"
+	index  []int        // for reflect.Value.FieldByIndex
+	typ    reflect.Type // the field's type
+	tag    compiledTag
 }
 
 // typePlan is the per-type analysis, cached like encoding/json's field cache.
@@ -41,16 +42,18 @@ func planFor(t reflect.Type) *typePlan {
 func buildPlan(t reflect.Type) *typePlan {
 	p := &typePlan{hasValidate: reflect.PointerTo(t).Implements(reflect.TypeFor[validator]())}
 	var errs []error
-	walkFields(t, nil, "", map[reflect.Type]bool{t: true}, p, &errs)
+	walkFields(t, nil, "", "", map[reflect.Type]bool{t: true}, p, &errs)
+	p.dropDuplicates(&errs)
 	p.err = errors.Join(errs...)
 	return p
 }
 
 // walkFields collects tagged fields, descending into untagged struct fields.
-func walkFields(t reflect.Type, index []int, prefix string, visiting map[reflect.Type]bool, p *typePlan, errs *[]error) {
+func walkFields(t reflect.Type, index []int, prefix, goPrefix string, visiting map[reflect.Type]bool, p *typePlan, errs *[]error) {
 	for i := range t.NumField() {
 		sf := t.Field(i)
 		path := prefix + sf.Name
+		goName := goPrefix + sf.Name
 		idx := append(append([]int(nil), index...), i)
 		tag, tagged := sf.Tag.Lookup("live")
 		if tag == "-" {
@@ -70,7 +73,11 @@ func walkFields(t reflect.Type, index []int, prefix string, visiting map[reflect
 				*errs = append(*errs, tagError(path, "", err))
 				continue
 			}
-			p.fields = append(p.fields, fieldPlan{path: path, index: idx, typ: sf.Type, tag: spec})
+			ct, err := compileTag(path, spec)
+			if err != nil {
+				*errs = append(*errs, err)
+			}
+			p.fields = append(p.fields, fieldPlan{path: path, goName: goName, index: idx, typ: sf.Type, tag: ct})
 			continue
 		}
 		ft := sf.Type
@@ -87,7 +94,7 @@ func walkFields(t reflect.Type, index []int, prefix string, visiting map[reflect
 			if sf.Anonymous {
 				next = prefix // promoted fields keep the selector Go uses: cfg.Min
 			}
-			walkFields(ft, idx, next, visiting, p, errs)
+			walkFields(ft, idx, next, goName+".", visiting, p, errs)
 			delete(visiting, ft)
 		case ft.Kind() == reflect.Pointer && ft.Elem().Kind() == reflect.Struct:
 			if hasLiveTags(ft.Elem(), map[reflect.Type]bool{}) {
@@ -95,6 +102,26 @@ func walkFields(t reflect.Type, index []int, prefix string, visiting map[reflect
 			}
 		}
 	}
+}
+
+// dropDuplicates reports tagged fields that share a path (two embedded
+// structs with a Port, or an outer field shadowing an embedded one) and keeps
+// only the first of each: WatchField, Fields and the debug handler find
+// fields by path, and would otherwise pick one silently.
+func (p *typePlan) dropDuplicates(errs *[]error) {
+	first := make(map[string]*fieldPlan, len(p.fields))
+	kept := p.fields[:0:0]
+	for i := range p.fields {
+		f := &p.fields[i]
+		if g, ok := first[f.path]; ok {
+			*errs = append(*errs, tagError(f.path, "", fmt.Errorf(
+				"two tagged fields have the path %s: %s and %s; rename one or tag one live:\"-\"", f.path, g.goName, f.goName)))
+			continue
+		}
+		first[f.path] = f
+		kept = append(kept, *f)
+	}
+	p.fields = kept
 }
 
 // hasLiveTags reports whether t or a nested struct value field carries a live tag.

@@ -27,7 +27,8 @@ var errorType = reflect.TypeFor[error]()
 // resolveGraph wires depends_on=, update= and when= for the fields of t:
 // update methods are looked up on *T, dependencies ordered topologically
 // (unknown names and cycles are Bind errors) and conditions compiled against
-// T. It returns the fields in application order.
+// T. It then decides which fields are secret ([decideSecrecy]) and returns
+// the fields in application order.
 func resolveGraph(rt reflect.Type, fields []*boundField, byPath map[string]*boundField) ([]*boundField, error) {
 	var errs []error
 	names := make([]string, len(fields))
@@ -83,6 +84,7 @@ func resolveGraph(rt reflect.Type, fields []*boundField, byPath map[string]*boun
 			f.deps = append(f.deps, byPath[d])
 		}
 	}
+	decideSecrecy(order)
 	return order, nil
 }
 

@@ -81,7 +81,10 @@ func TestExpand(t *testing.T) {
 	tests := []struct{ in, want, wantErr string }{
 		{in: "plain", want: "plain"},
 		{in: "${DIR}/app.toml", want: "/etc/app/app.toml"},
-		{in: "${MISSING}/x", want: "/x"},
+		{in: "${MISSING}/x", wantErr: "environment variable MISSING is not set"},
+		{in: "${MISSING:-}/x", want: "/x"},
+		{in: "${MISSING-}/x", want: "/x"},
+		{in: "${DIR}/${NOPE}/${NOPE}/${ALSO}", wantErr: "variables NOPE, ALSO are not set"},
 		{in: "${MISSING:-.}/x", want: "./x"},
 		{in: "${EMPTY:-def}", want: "def"},
 		{in: "${EMPTY-def}", want: ""},
