@@ -237,7 +237,7 @@ func TestDecideSecrecy(t *testing.T) {
 func TestHostileSecretDuplicatePath(t *testing.T) {
 	t.Parallel()
 	var cfg struct {
-		dupInnerB // Port, secret
+		dupInnerB     // Port, secret
 		Port      int `live:"env=PORT"`
 	}
 	err := bindErr(t, &cfg, newEnv("PORT", "1", "B_PORT", "2"))

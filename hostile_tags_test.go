@@ -139,8 +139,8 @@ func TestHostileTagOptionWithEffect(t *testing.T) {
 	writeFile(t, dir, "app.conf", `{"a": 2}`)
 	env := newEnv("DIR", dir, "DOC", `{"a": 3}`)
 	var c struct {
-		A int `live:"file=${DIR}/app.toml; key=a; maxwait=1s"`            // file debounces by default
-		B int `live:"file=${DIR}/app.conf; format=json; key=a"`           // format= makes it structured
+		A int `live:"file=${DIR}/app.toml; key=a; maxwait=1s"`               // file debounces by default
+		B int `live:"file=${DIR}/app.conf; format=json; key=a"`              // format= makes it structured
 		C int `live:"env=DOC; format=json; key=a; debounce=1ms; maxwait=1s"` // env with a format and a debounce
 	}
 	b, err := Bind(t.Context(), &c, WithLookupEnv(env.lookup))
