@@ -258,7 +258,7 @@ type tagOptionDef struct {
 	flag bool
 	// expand: ${VAR} is expanded in the value at Bind.
 	expand bool
-	// schemes reports whether a scheme honours the option (nil: every
+	// schemes reports whether a scheme honors the option (nil: every
 	// scheme); notFor is the error otherwise, formatted with the scheme name.
 	schemes func(sources.Scheme) bool
 	notFor  string
@@ -458,7 +458,7 @@ func compileTag(path string, spec tagSpec) (compiledTag, error) {
 
 // options finishes the tag for one Bind: it expands and parses the pending
 // values, sorts the foreign names into scheme options and errors (with a
-// did-you-mean hint), and rejects options the scheme does not honour.
+// did-you-mean hint), and rejects options the scheme does not honor.
 func (c *compiledTag) options(path string, scheme sources.Scheme, lookup func(string) (string, bool)) (fieldOptions, error) {
 	o := c.opts
 	o.params = nil
