@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+
+	"github.com/expr-lang/expr"
 )
 
 // fieldPlan is what livebind learns once about one tagged field of a type.
@@ -15,6 +17,7 @@ type fieldPlan struct {
 	index  []int        // for reflect.Value.FieldByIndex
 	typ    reflect.Type // the field's type
 	tag    compiledTag
+	when   *condition // the compiled when= expression, if any
 }
 
 // typePlan is the per-type analysis, cached like encoding/json's field cache.
@@ -44,6 +47,18 @@ func buildPlan(t reflect.Type) *typePlan {
 	var errs []error
 	walkFields(t, nil, "", "", map[reflect.Type]bool{t: true}, p, &errs)
 	p.dropDuplicates(&errs)
+	for i := range p.fields {
+		f := &p.fields[i]
+		if src := f.tag.opts.when; src != "" {
+			prog, err := expr.Compile(src, expr.Env(reflect.New(t).Interface()), expr.AsBool())
+			if err != nil {
+				errs = append(errs, tagError(f.path, "when", fmt.Errorf("%q does not compile: %w", src, err)))
+				f.tag.invalid = true
+				continue
+			}
+			f.when = &condition{src: src, program: prog}
+		}
+	}
 	p.err = errors.Join(errs...)
 	return p
 }
