@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 
@@ -16,7 +17,7 @@ type fieldPlan struct {
 	goName string       // the full selector, embedded types included: "Inner.Port"
 	index  []int        // for reflect.Value.FieldByIndex
 	typ    reflect.Type // the field's type
-	tag    compiledTag
+	tag    *compiledTag
 	when   *condition // the compiled when= expression, if any
 }
 
@@ -92,7 +93,7 @@ func walkFields(t reflect.Type, index []int, prefix, goPrefix string, visiting m
 			if err != nil {
 				*errs = append(*errs, err)
 			}
-			p.fields = append(p.fields, fieldPlan{path: path, goName: goName, index: idx, typ: sf.Type, tag: ct})
+			p.fields = append(p.fields, fieldPlan{path: path, goName: goName, index: idx, typ: sf.Type, tag: &ct})
 			continue
 		}
 		ft := sf.Type
@@ -124,19 +125,21 @@ func walkFields(t reflect.Type, index []int, prefix, goPrefix string, visiting m
 // only the first of each: WatchField, Fields and the debug handler find
 // fields by path, and would otherwise pick one silently.
 func (p *typePlan) dropDuplicates(errs *[]error) {
-	first := make(map[string]*fieldPlan, len(p.fields))
-	kept := p.fields[:0:0]
+	first := make(map[string]int, len(p.fields))
+	var drop []int
 	for i := range p.fields {
 		f := &p.fields[i]
-		if g, ok := first[f.path]; ok {
+		if j, ok := first[f.path]; ok {
 			*errs = append(*errs, tagError(f.path, "", fmt.Errorf(
-				"two tagged fields have the path %s: %s and %s; rename one or tag one live:\"-\"", f.path, g.goName, f.goName)))
+				"two tagged fields have the path %s: %s and %s; rename one or tag one live:\"-\"", f.path, p.fields[j].goName, f.goName)))
+			drop = append(drop, i)
 			continue
 		}
-		first[f.path] = f
-		kept = append(kept, *f)
+		first[f.path] = i
 	}
-	p.fields = kept
+	for k := len(drop) - 1; k >= 0; k-- {
+		p.fields = slices.Delete(p.fields, drop[k], drop[k]+1)
+	}
 }
 
 // hasLiveTags reports whether t or a nested struct value field carries a live tag.

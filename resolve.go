@@ -131,7 +131,7 @@ func keysOverlap(a, b []string) bool {
 
 // resolveField resolves one field into a boundField and a fresh target.
 func resolveField(fp *fieldPlan, lookup func(string) (string, bool)) (*boundField, *target, error) {
-	c := &fp.tag
+	c := fp.tag
 	scheme, ok := sources.Lookup(c.scheme)
 	if !ok {
 		return nil, nil, &FieldError{Field: fp.path, Err: fmt.Errorf(

@@ -7,7 +7,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
-	"strings"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -45,14 +45,18 @@ type target struct {
 
 // identity is the key under which fields share a target.
 func (t *target) identity() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s\x00%s\x00%v\x00%v\x00%v\x00%v\x00%v\x00%d\x00%s",
-		t.document(), t.format, t.spec.Poll, t.spec.Debounce,
-		t.spec.MaxWait, t.spec.Timeout, t.throttle, t.burst, t.whenSrc)
-	for _, k := range slices.Sorted(maps.Keys(t.spec.Params)) {
-		fmt.Fprintf(&b, "\x00%s=%s", k, t.spec.Params[k])
+	b := make([]byte, 0, len(t.spec.Scheme)+len(t.spec.Location)+len(t.format)+len(t.whenSrc)+64)
+	b = append(append(append(b, t.spec.Scheme...), 0), t.spec.Location...)
+	b = append(append(append(b, 0), t.format...), 0)
+	for _, d := range []time.Duration{t.spec.Poll, t.spec.Debounce, t.spec.MaxWait, t.spec.Timeout, t.throttle} {
+		b = append(strconv.AppendInt(b, int64(d), 10), 0)
 	}
-	return b.String()
+	b = append(strconv.AppendInt(b, int64(t.burst), 10), 0)
+	b = append(b, t.whenSrc...)
+	for _, k := range slices.Sorted(maps.Keys(t.spec.Params)) {
+		b = append(append(append(append(b, 0), k...), '='), t.spec.Params[k]...)
+	}
+	return string(b)
 }
 
 // document names what the target reads, whatever the options: targets with
