@@ -81,6 +81,15 @@ func TestHostileTagOptionWithoutEffect(t *testing.T) {
 			},
 		},
 		{
+			name: "maxwait/file-with-poll", option: "maxwait", want: "no effect with poll=",
+			bind: func() error {
+				var c struct {
+					A int `live:"file=${DIR}/app.toml; key=a; poll=1s; maxwait=1s"`
+				}
+				return bindErr(t, &c, env)
+			},
+		},
+		{
 			name: "maxwait/shorter-than-debounce", option: "maxwait", want: "shorter than debounce",
 			bind: func() error {
 				var c struct {

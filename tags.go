@@ -334,6 +334,10 @@ var tagOptionTable = []tagOptionDef{
 				return errors.New("has no effect with debounce=0")
 			case !c.opts.hasDebounce && !c.target.scheme.NativeDebounce:
 				return fmt.Errorf("has no effect without debounce=: %s sources are not debounced by default", c.target.scheme.Name)
+			case c.target.scheme.NativeDebounce && c.target.spec.Poll > 0:
+				// A driver that debounces its own notifications has none
+				// to debounce while it polls (file=...; poll=).
+				return errors.New("has no effect with poll=: a polled change is read at the poll that sees it")
 			case c.opts.hasDebounce && c.opts.debounce > c.opts.maxWait:
 				return errors.New("maxwait is shorter than debounce")
 			}
