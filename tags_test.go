@@ -1,6 +1,7 @@
 package livebind
 
 import (
+	"errors"
 	"reflect"
 	"slices"
 	"strings"
@@ -347,4 +348,44 @@ func BenchmarkResolveFields(b *testing.B) {
 		n = len(res.fields)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/field")
+}
+
+// FuzzCompileTag runs arbitrary tags through the option table and the
+// Bind-time steps for the env and file schemes: no panic, and every
+// problem is an ErrTag.
+func FuzzCompileTag(f *testing.F) {
+	for _, s := range []string{
+		"env=A; key=a.b; format=json; debounce=0; maxwait=1s", `file=x.toml; key="a.b".c; default=${X:-1}; secret`,
+		"file=x; poll=1s; maxwait=2s; burst=2; throttle=1s", "env=A; depends_on=B,C; update=Fill; when=B > 1",
+		"env=A; secret=1; required=x; header=a", "file=${X}; key=${Y}; debounc=1s",
+	} {
+		f.Add(s)
+	}
+	lookup := func(k string) (string, bool) { return "v", k != "UNSET" && k != "X" }
+	env, _ := sources.Lookup("env")
+	file, _ := sources.Lookup("file")
+	f.Fuzz(func(t *testing.T, tag string) {
+		spec, err := parseTag(tag)
+		if err != nil {
+			return
+		}
+		c, err := compileTag("F", spec)
+		if err != nil && (!errors.Is(err, ErrTag) || !c.invalid) {
+			t.Fatalf("compileTag(%q): %v (invalid=%v)", tag, err, c.invalid)
+		}
+		for _, s := range []sources.Scheme{env, file} {
+			o, err := c.options("F", s, lookup)
+			if err != nil {
+				if !errors.Is(err, ErrTag) {
+					t.Fatalf("options(%q, %s): %v does not wrap ErrTag", tag, s.Name, err)
+				}
+				continue
+			}
+			tg := &target{scheme: s, format: o.format, guess: formatFromName(spec.location)}
+			tg.spec.Poll = o.poll
+			if err := c.check("F", &o, tg); err != nil && !errors.Is(err, ErrTag) {
+				t.Fatalf("check(%q, %s): %v does not wrap ErrTag", tag, s.Name, err)
+			}
+		}
+	})
 }
