@@ -126,14 +126,6 @@ func Bind[T any](ctx context.Context, dst *T, opts ...Option) (*Binding[T], erro
 	b.subs.init(o.buffer)
 	b.stat.init(res.targets, res.fields)
 	b.hist.max = o.history
-	// A field derived from a secret by an update= function may hold it.
-	for _, f := range order {
-		for _, d := range f.deps {
-			if d.secret && f.update.IsValid() {
-				f.secret, f.target.spec.Secret = true, true
-			}
-		}
-	}
 	for _, f := range res.fields {
 		b.hasSecret = b.hasSecret || f.secret
 	}

@@ -128,12 +128,99 @@ func trimEOL(b []byte) []byte {
 	return bytes.TrimSuffix(b, []byte("\r"))
 }
 
-// splitKey splits a key= path on dots; "" selects the whole document.
+// splitKey is [parseKey] for a key known to be valid, such as a constant;
+// an invalid key gives nil.
 func splitKey(key string) []string {
+	path, _ := parseKey(key)
+	return path
+}
+
+// parseKey parses a key= path into its segments; "" selects the whole
+// document. Segments are separated by '.'. A segment that holds a '.' (a
+// host name, a Kubernetes label) is written in double quotes, in which `\"`
+// is a '"' and `\\` a '\': labels."app.kubernetes.io/name",
+// hosts."db.example.com".port. Unquoted segments may not be empty and may
+// not hold '"'.
+func parseKey(key string) ([]string, error) {
 	if key == "" {
-		return nil
+		return nil, nil
 	}
-	return strings.Split(key, ".")
+	var (
+		segs []string
+		cur  strings.Builder
+	)
+	for i := 0; ; {
+		if i < len(key) && key[i] == '"' {
+			i++
+			closed := false
+			for i < len(key) {
+				c := key[i]
+				if c == '\\' && i+1 < len(key) && (key[i+1] == '"' || key[i+1] == '\\') {
+					cur.WriteByte(key[i+1])
+					i += 2
+					continue
+				}
+				i++
+				if c == '"' {
+					closed = true
+					break
+				}
+				cur.WriteByte(c)
+			}
+			if !closed {
+				return nil, fmt.Errorf("unterminated quote in key %q", clip(key))
+			}
+			if i < len(key) && key[i] != '.' {
+				return nil, fmt.Errorf("key %q: a quoted segment must be followed by '.' or end the key", clip(key))
+			}
+		} else {
+			j := strings.IndexByte(key[i:], '.')
+			if j < 0 {
+				j = len(key) - i
+			}
+			seg := key[i : i+j]
+			if seg == "" {
+				return nil, fmt.Errorf("empty segment in key %q", clip(key))
+			}
+			if strings.IndexByte(seg, '"') >= 0 {
+				return nil, fmt.Errorf("key %q: quote a whole segment (\"a.b\"), not part of one", clip(key))
+			}
+			cur.WriteString(seg)
+			i += j
+		}
+		segs = append(segs, cur.String())
+		cur.Reset()
+		if i == len(key) {
+			return segs, nil
+		}
+		i++ // the '.'
+		if i == len(key) {
+			return nil, fmt.Errorf("empty segment in key %q", clip(key))
+		}
+	}
+}
+
+// joinKey is the inverse of parseKey: it quotes the segments that need it.
+func joinKey(path []string) string {
+	var b strings.Builder
+	for i, s := range path {
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		if s != "" && !strings.ContainsAny(s, ".\"\\") {
+			b.WriteString(s)
+			continue
+		}
+		b.WriteByte('"')
+		for j := 0; j < len(s); j++ {
+			if s[j] == '"' || s[j] == '\\' {
+				b.WriteByte('\\')
+			}
+			b.WriteByte(s[j])
+		}
+		b.WriteByte('"')
+	}
+	return b.String()
 }
 
 // selectKey walks a parsed document along path. Map keys match exactly;

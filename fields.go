@@ -4,16 +4,21 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
+
+	"github.com/expr-lang/expr"
 )
 
 // fieldPlan is what livebind learns once about one tagged field of a type.
 type fieldPlan struct {
-	path  string       // "DB.Password"
-	index []int        // for reflect.Value.FieldByIndex
-	typ   reflect.Type // the field's type
-	tag   tagSpec
+	path   string       // "DB.Password"
+	goName string       // the full selector, embedded types included: "Inner.Port"
+	index  []int        // for reflect.Value.FieldByIndex
+	typ    reflect.Type // the field's type
+	tag    *compiledTag
+	when   *condition // the compiled when= expression, if any
 }
 
 // typePlan is the per-type analysis, cached like encoding/json's field cache.
@@ -41,16 +46,30 @@ func planFor(t reflect.Type) *typePlan {
 func buildPlan(t reflect.Type) *typePlan {
 	p := &typePlan{hasValidate: reflect.PointerTo(t).Implements(reflect.TypeFor[validator]())}
 	var errs []error
-	walkFields(t, nil, "", map[reflect.Type]bool{t: true}, p, &errs)
+	walkFields(t, nil, "", "", map[reflect.Type]bool{t: true}, p, &errs)
+	p.dropDuplicates(&errs)
+	for i := range p.fields {
+		f := &p.fields[i]
+		if src := f.tag.opts.when; src != "" {
+			prog, err := expr.Compile(src, expr.Env(reflect.New(t).Interface()), expr.AsBool())
+			if err != nil {
+				errs = append(errs, tagError(f.path, "when", fmt.Errorf("%q does not compile: %w", src, err)))
+				f.tag.invalid = true
+				continue
+			}
+			f.when = &condition{src: src, program: prog}
+		}
+	}
 	p.err = errors.Join(errs...)
 	return p
 }
 
 // walkFields collects tagged fields, descending into untagged struct fields.
-func walkFields(t reflect.Type, index []int, prefix string, visiting map[reflect.Type]bool, p *typePlan, errs *[]error) {
+func walkFields(t reflect.Type, index []int, prefix, goPrefix string, visiting map[reflect.Type]bool, p *typePlan, errs *[]error) {
 	for i := range t.NumField() {
 		sf := t.Field(i)
 		path := prefix + sf.Name
+		goName := goPrefix + sf.Name
 		idx := append(append([]int(nil), index...), i)
 		tag, tagged := sf.Tag.Lookup("live")
 		if tag == "-" {
@@ -70,7 +89,11 @@ func walkFields(t reflect.Type, index []int, prefix string, visiting map[reflect
 				*errs = append(*errs, tagError(path, "", err))
 				continue
 			}
-			p.fields = append(p.fields, fieldPlan{path: path, index: idx, typ: sf.Type, tag: spec})
+			ct, err := compileTag(path, spec)
+			if err != nil {
+				*errs = append(*errs, err)
+			}
+			p.fields = append(p.fields, fieldPlan{path: path, goName: goName, index: idx, typ: sf.Type, tag: &ct})
 			continue
 		}
 		ft := sf.Type
@@ -87,13 +110,35 @@ func walkFields(t reflect.Type, index []int, prefix string, visiting map[reflect
 			if sf.Anonymous {
 				next = prefix // promoted fields keep the selector Go uses: cfg.Min
 			}
-			walkFields(ft, idx, next, visiting, p, errs)
+			walkFields(ft, idx, next, goName+".", visiting, p, errs)
 			delete(visiting, ft)
 		case ft.Kind() == reflect.Pointer && ft.Elem().Kind() == reflect.Struct:
 			if hasLiveTags(ft.Elem(), map[reflect.Type]bool{}) {
 				*errs = append(*errs, tagError(path, "", errors.New("live tags inside a pointer field are not supported: use a struct value so snapshots stay independent")))
 			}
 		}
+	}
+}
+
+// dropDuplicates reports tagged fields that share a path (two embedded
+// structs with a Port, or an outer field shadowing an embedded one) and keeps
+// only the first of each: WatchField, Fields and the debug handler find
+// fields by path, and would otherwise pick one silently.
+func (p *typePlan) dropDuplicates(errs *[]error) {
+	first := make(map[string]int, len(p.fields))
+	var drop []int
+	for i := range p.fields {
+		f := &p.fields[i]
+		if j, ok := first[f.path]; ok {
+			*errs = append(*errs, tagError(f.path, "", fmt.Errorf(
+				"two tagged fields have the path %s: %s and %s; rename one or tag one live:\"-\"", f.path, p.fields[j].goName, f.goName)))
+			drop = append(drop, i)
+			continue
+		}
+		first[f.path] = i
+	}
+	for k := len(drop) - 1; k >= 0; k-- {
+		p.fields = slices.Delete(p.fields, drop[k], drop[k]+1)
 	}
 }
 

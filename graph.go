@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"strings"
 
-	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/livebind/livebind/internal/deps"
@@ -26,8 +25,9 @@ var errorType = reflect.TypeFor[error]()
 
 // resolveGraph wires depends_on=, update= and when= for the fields of t:
 // update methods are looked up on *T, dependencies ordered topologically
-// (unknown names and cycles are Bind errors) and conditions compiled against
-// T. It returns the fields in application order.
+// (unknown names and cycles are Bind errors) and the conditions compiled with
+// the plan attached to their targets. It then decides which fields are secret ([decideSecrecy]) and returns
+// the fields in application order.
 func resolveGraph(rt reflect.Type, fields []*boundField, byPath map[string]*boundField) ([]*boundField, error) {
 	var errs []error
 	names := make([]string, len(fields))
@@ -55,13 +55,8 @@ func resolveGraph(rt reflect.Type, fields []*boundField, byPath map[string]*boun
 				f.update = m.Func
 			}
 		}
-		if f.target.whenSrc != "" && f.target.when == nil {
-			prog, err := expr.Compile(f.target.whenSrc, expr.Env(reflect.New(rt).Interface()), expr.AsBool())
-			if err != nil {
-				errs = append(errs, tagError(f.plan.path, "when", fmt.Errorf("%q does not compile: %w", f.target.whenSrc, err)))
-				continue
-			}
-			f.target.when = &condition{src: f.target.whenSrc, program: prog}
+		if f.target.when == nil {
+			f.target.when = f.plan.when // compiled once per type; fields of a target share the source
 		}
 	}
 	if len(errs) > 0 {
@@ -83,6 +78,7 @@ func resolveGraph(rt reflect.Type, fields []*boundField, byPath map[string]*boun
 			f.deps = append(f.deps, byPath[d])
 		}
 	}
+	decideSecrecy(order)
 	return order, nil
 }
 

@@ -3,11 +3,8 @@ package livebind
 import (
 	"errors"
 	"fmt"
-	"go/token"
-	"maps"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -19,7 +16,8 @@ type boundField struct {
 	plan       *fieldPlan
 	key        string
 	keyPath    []string
-	secret     bool
+	declared   bool // tagged secret, or read from a secret scheme
+	secret     bool // decided by decideSecrecy: never show this field's value
 	required   bool
 	hasDefault bool
 	def        reflect.Value
@@ -33,15 +31,6 @@ type boundField struct {
 	srcVal  reflect.Value // applier state: the published source value (update= fields re-run with it)
 }
 
-// coreOptions are the tag options livebind itself handles, and whether each
-// is a flag (takes no value).
-var coreOptions = map[string]bool{
-	"key": false, "format": false, "secret": true, "required": true, "default": false,
-	"debounce": false, "maxwait": false, "throttle": false, "burst": false,
-	"poll": false, "timeout": false,
-	"depends_on": false, "update": false, "when": false,
-}
-
 // resolved is the outcome of resolving every field of a plan.
 type resolved struct {
 	fields  []*boundField
@@ -49,7 +38,8 @@ type resolved struct {
 }
 
 // resolveFields expands and checks every field's tag against the registered
-// schemes and groups fields that read the same location into shared targets.
+// schemes and groups fields that read the same location with the same
+// options into shared targets.
 func resolveFields(p *typePlan, lookup func(string) (string, bool)) (resolved, error) {
 	var (
 		res     resolved
@@ -59,14 +49,13 @@ func resolveFields(p *typePlan, lookup func(string) (string, bool)) (resolved, e
 	for i := range p.fields {
 		fp := &p.fields[i]
 		f, t, err := resolveField(fp, lookup)
-		if err != nil {
+		if err != nil || f == nil {
 			errs = append(errs, err)
 			continue
 		}
 		id := t.identity()
 		if shared, ok := targets[id]; ok {
 			t = shared
-			t.spec.Secret = t.spec.Secret || f.secret
 		} else {
 			targets[id] = t
 			res.targets = append(res.targets, t)
@@ -75,186 +64,137 @@ func resolveFields(p *typePlan, lookup func(string) (string, bool)) (resolved, e
 		t.fields = append(t.fields, f)
 		res.fields = append(res.fields, f)
 	}
-	for _, t := range res.targets {
-		spreadSecrecy(t)
-	}
 	return res, errors.Join(errs...)
 }
 
-// spreadSecrecy marks as secret every field of t whose value contains a
-// secret field's value: the whole document, or a key that is a prefix of the
-// secret's key. Otherwise `DB` next to `DB.Password; secret` would print the
-// password in DB's updates.
-func spreadSecrecy(t *target) {
-	for _, s := range t.fields {
-		if !s.secret {
+// decideSecrecy decides, once per Binding, which fields and which documents
+// are secret. Everything else (updates, logs, errors, Status, the debug
+// handler, the cache) reads the flags it sets: boundField.secret and the
+// target's spec.Secret.
+//
+// Secrecy follows the data, and data flows per document: the fields that read
+// one location (same scheme and location after expansion, whatever their
+// other options, which can give them separate targets) read one document.
+// If a field of a document is declared secret (the secret flag, or a secret
+// scheme), every field of that document that can see its bytes is secret
+// too: one that reads the whole document, one whose key contains the
+// secret's key, and one whose key lies inside it. Every target of that
+// document is secret, so its parse errors lose their content. Finally a
+// field whose update= function depends on a secret field may copy it (a DSN
+// built from a password): it is secret, and so is its document. fields must
+// be in dependency order.
+func decideSecrecy(fields []*boundField) {
+	docs := map[string][]*boundField{}
+	for _, f := range fields {
+		f.secret = f.declared
+		id := f.target.document()
+		docs[id] = append(docs[id], f)
+	}
+	markDoc := func(id string) {
+		for _, f := range docs[id] {
+			f.target.spec.Secret = true
+		}
+	}
+	for id, doc := range docs {
+		var seeds []*boundField
+		for _, f := range doc {
+			if f.declared {
+				seeds = append(seeds, f)
+			}
+		}
+		if len(seeds) == 0 {
 			continue
 		}
-		t.spec.Secret = true
-		for _, f := range t.fields {
-			if f.key == "" || f.key == s.key || strings.HasPrefix(s.key, f.key+".") {
-				f.secret = true
+		markDoc(id)
+		for _, f := range doc {
+			for _, s := range seeds {
+				if keysOverlap(f.keyPath, s.keyPath) {
+					f.secret = true
+				}
 			}
 		}
 	}
+	for _, f := range fields {
+		if f.update.IsValid() && slices.ContainsFunc(f.deps, func(d *boundField) bool { return d.secret }) {
+			f.secret = true
+			markDoc(f.target.document())
+		}
+	}
+}
+
+// keysOverlap reports whether one key path is a prefix of the other, so that
+// the value selected by one contains the value selected by the other.
+func keysOverlap(a, b []string) bool {
+	n := min(len(a), len(b))
+	return slices.Equal(a[:n], b[:n])
 }
 
 // resolveField resolves one field into a boundField and a fresh target.
 func resolveField(fp *fieldPlan, lookup func(string) (string, bool)) (*boundField, *target, error) {
-	var errs []error
-	fail := func(option string, err error) {
-		errs = append(errs, tagError(fp.path, option, err))
-	}
-	scheme, ok := sources.Lookup(fp.tag.scheme)
+	c := fp.tag
+	scheme, ok := sources.Lookup(c.scheme)
 	if !ok {
 		return nil, nil, &FieldError{Field: fp.path, Err: fmt.Errorf(
 			"%w %q: import _ \"github.com/livebind/livebind/sources/%s\" to register it (registered: %s)",
-			ErrScheme, fp.tag.scheme, fp.tag.scheme, strings.Join(sources.Names(), ", "))}
+			ErrScheme, c.scheme, c.scheme, strings.Join(sources.Names(), ", "))}
 	}
-	loc, err := expand(fp.tag.location, lookup)
+	var errs []error
+	loc, err := expand(c.location, lookup)
 	if err != nil {
-		fail("", fmt.Errorf("location: %w", err))
+		errs = append(errs, tagError(fp.path, "", fmt.Errorf("location: %w", err)))
 	}
-	f := &boundField{plan: fp, secret: scheme.Secret}
-	var defRaw string
-	t := &target{
-		spec:   sources.Target{Scheme: scheme.Name, Location: loc},
-		scheme: scheme,
+	o, err := c.options(fp.path, scheme, lookup)
+	if err != nil {
+		errs = append(errs, err)
 	}
-	for _, o := range fp.tag.options {
-		flag, core := coreOptions[o.name]
-		schemeOpt := slices.Contains(scheme.Options, o.name)
-		_, isScheme := sources.Lookup(o.name)
-		switch {
-		case !core && !schemeOpt && isScheme:
-			fail(o.name, fmt.Errorf("a field takes exactly one source; %s= is a second one after %s=", o.name, fp.tag.scheme))
-			continue
-		case !core && !schemeOpt:
-			fail(o.name, fmt.Errorf("unknown option for %s sources%s", scheme.Name, suggest(o.name, scheme.Options)))
-			continue
-		case flag && o.hasValue:
-			fail(o.name, errors.New("is a flag and takes no value"))
-			continue
-		case !flag && !o.hasValue && core:
-			fail(o.name, errors.New("needs a value: "+o.name+"=..."))
-			continue
-		}
-		val := o.value
-		if o.name != "when" && o.name != "update" && o.name != "depends_on" {
-			if val, err = expand(o.value, lookup); err != nil {
-				fail(o.name, err)
-				continue
-			}
-		}
-		if !core {
-			if t.spec.Params == nil {
-				t.spec.Params = map[string]string{}
-			}
-			if !o.hasValue {
-				val = "true"
-			}
-			t.spec.Params[o.name] = val
-			continue
-		}
-		switch o.name {
-		case "key":
-			f.key, f.keyPath = val, splitKey(val)
-			if slices.Contains(f.keyPath, "") {
-				fail(o.name, fmt.Errorf("empty segment in key %q", val))
-			}
-		case "format":
-			if !validFormat(val) {
-				fail(o.name, fmt.Errorf("unknown format %q (want toml, yaml, json or text)", clip(val)))
-			}
-			t.format = val
-		case "secret":
-			f.secret = true
-		case "required":
-			f.required = true
-		case "default":
-			f.hasDefault, defRaw = true, val
-		case "debounce", "maxwait", "poll", "timeout", "throttle":
-			d, err := parsePositiveDuration(val, o.name == "debounce")
-			if err != nil {
-				fail(o.name, err)
-				continue
-			}
-			switch o.name {
-			case "debounce":
-				t.spec.Debounce = d
-				t.debounceSet = true
-			case "maxwait":
-				t.spec.MaxWait = d
-			case "poll":
-				if !scheme.Poll {
-					fail(o.name, fmt.Errorf("%s sources do not poll", scheme.Name))
-				}
-				t.spec.Poll = d
-			case "timeout":
-				if !scheme.Timeout {
-					fail(o.name, fmt.Errorf("%s sources take no timeout", scheme.Name))
-				}
-				t.spec.Timeout = d
-			case "throttle":
-				t.throttle = d
-			}
-		case "burst":
-			n, err := strconv.Atoi(val)
-			if err != nil || n < 1 {
-				fail(o.name, fmt.Errorf("want a whole number of at least 1, got %q", clip(val)))
-				continue
-			}
-			t.burst = n
-		case "depends_on":
-			for _, d := range strings.Split(val, ",") {
-				if d = strings.TrimSpace(d); d != "" {
-					f.dependsOn = append(f.dependsOn, d)
-				}
-			}
-			if len(f.dependsOn) == 0 {
-				fail(o.name, errors.New("names no field"))
-			}
-		case "update":
-			if !token.IsIdentifier(val) || !token.IsExported(val) {
-				fail(o.name, fmt.Errorf("%q is not an exported method name", clip(val)))
-			}
-			f.updateName = val
-		case "when":
-			t.whenSrc = val
-		}
-	}
-	if f.required && f.hasDefault {
-		fail("default", errors.New("a required field cannot have a default"))
-	}
-	if t.burst > 0 && t.throttle == 0 {
-		fail("burst", errors.New("burst needs throttle="))
-	}
-	if t.spec.MaxWait > 0 && t.spec.Debounce > t.spec.MaxWait {
-		fail("maxwait", errors.New("maxwait is shorter than debounce"))
-	}
-	if len(errs) > 0 {
+	if len(errs) > 0 || c.invalid {
 		return nil, nil, errors.Join(errs...)
+	}
+	t := &target{
+		spec: sources.Target{
+			Scheme: scheme.Name, Location: loc,
+			Poll: o.poll, MaxWait: o.maxWait, Timeout: o.timeout, Params: o.params,
+		},
+		scheme:   scheme,
+		format:   o.format,
+		throttle: o.throttle,
+		burst:    o.burst,
+		whenSrc:  o.when,
 	}
 	if scheme.Name == "env" {
 		if err := envFileConvention(t, lookup); err != nil {
 			return nil, nil, &FieldError{Field: fp.path, Source: t.String(), Err: err}
 		}
-	}
-	if t.format == "" && scheme.Name == "env" {
-		t.format = formatText
+		if t.format == "" {
+			t.format = formatText
+		}
 	}
 	t.guess = formatFromName(t.spec.Location)
+	t.spec.Debounce = o.debounce
+	if o.hasDebounce && o.debounce == 0 && t.scheme.NativeDebounce {
+		t.spec.Debounce = noDebounce // 0 would mean the driver's default
+	}
+	if err := c.check(fp.path, &o, t); err != nil {
+		return nil, nil, err
+	}
+	f := &boundField{
+		plan: fp, key: o.key, keyPath: o.keyPath,
+		declared: o.secret || scheme.Secret, required: o.required, hasDefault: o.hasDefault,
+		dependsOn: o.dependsOn, updateName: o.update, target: t,
+	}
 	if f.hasDefault {
-		v, err := decodeValue(defRaw, fp.typ, formatText)
+		v, err := decodeValue(o.def, fp.typ, formatText)
 		if err != nil {
-			return nil, nil, tagError(fp.path, "default", secretSafe(err, f.secret, formatText, fp.typ))
+			return nil, nil, tagError(fp.path, "default", secretSafe(err, f.declared, formatText, fp.typ))
 		}
 		f.def = v
 	}
-	t.spec.Secret = f.secret
-	f.target = t
 	return f, t, nil
 }
+
+// noDebounce is the sources.Target.Debounce that says debounce=0 to a driver
+// that debounces natively, where 0 means the driver's default.
+const noDebounce time.Duration = -1
 
 // envFileConvention turns env=NAME into a watched file when NAME is unset and
 // NAME_FILE names a file, the convention Docker and Kubernetes secrets use.
@@ -283,58 +223,4 @@ func envFileConvention(t *target, lookup func(string) (string, bool)) error {
 		t.format = formatText
 	}
 	return nil
-}
-
-// parsePositiveDuration parses a Go duration that must be > 0, or >= 0 when
-// zero is allowed.
-func parsePositiveDuration(s string, zeroOK bool) (time.Duration, error) {
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, fmt.Errorf("invalid duration %q", clip(s))
-	}
-	if d < 0 || (d == 0 && !zeroOK) {
-		return 0, fmt.Errorf("duration %q must be positive", clip(s))
-	}
-	return d, nil
-}
-
-// suggest proposes the closest known option name for a misspelling.
-func suggest(name string, schemeOpts []string) string {
-	best, bestDist := "", 3
-	try := func(c string) {
-		if d := editDistance(name, c); d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	for _, c := range slices.Sorted(maps.Keys(coreOptions)) {
-		try(c)
-	}
-	for _, c := range schemeOpts {
-		try(c)
-	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %s?)", best)
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -3,7 +3,13 @@ package livebind
 import (
 	"errors"
 	"fmt"
+	"go/token"
+	"slices"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/livebind/livebind/sources"
 )
 
 // tagOption is one `name` or `name=value` element of a live tag.
@@ -129,13 +135,18 @@ func clip(s string) string {
 // expand replaces ${VAR}, ${VAR:-default} (default when VAR is unset or
 // empty) and ${VAR-default} (default only when VAR is unset) using lookup.
 // `$${` stands for a literal `${`. A lone '$' is left alone, so URLs and
-// passwords with '$' survive. Unset variables without a default expand to the
-// empty string. Defaults are literal: they are not expanded again.
+// passwords with '$' survive. A variable that is unset and has no default is
+// an error naming it (write ${VAR:-} for an explicit empty default): a
+// silently empty variable turns `${DIR}/app.toml` into `/app.toml`. Defaults
+// are literal: they are not expanded again.
 func expand(s string, lookup func(string) (string, bool)) (string, error) {
 	if !strings.Contains(s, "${") {
 		return s, nil
 	}
-	var b strings.Builder
+	var (
+		b     strings.Builder
+		unset []string
+	)
 	for i := 0; i < len(s); {
 		if strings.HasPrefix(s[i:], "$${") {
 			b.WriteString("${")
@@ -168,10 +179,29 @@ func expand(s string, lookup func(string) (string, bool)) (string, error) {
 			v = def
 		case mode == "-" && !ok:
 			v = def
+		case mode == "" && !ok:
+			if !slices.Contains(unset, name) {
+				unset = append(unset, name)
+			}
 		}
 		b.WriteString(v)
 	}
+	if len(unset) > 0 {
+		return "", &unsetVarError{names: unset}
+	}
 	return b.String(), nil
+}
+
+// unsetVarError reports ${VAR} references to unset variables without a
+// default.
+type unsetVarError struct{ names []string }
+
+func (e *unsetVarError) Error() string {
+	what := "environment variable " + e.names[0] + " is not set"
+	if len(e.names) > 1 {
+		what = "environment variables " + strings.Join(e.names, ", ") + " are not set"
+	}
+	return fmt.Sprintf("%s and ${%s} has no default (write ${%s:-} for an empty one)", what, e.names[0], e.names[0])
 }
 
 // isEnvName reports whether s is a POSIX-style variable name.
@@ -186,4 +216,362 @@ func isEnvName(s string) bool {
 		}
 	}
 	return true
+}
+
+// fieldOptions is what a field's live tag says, typed: the outcome of
+// running every option of the tag through its entry in [tagOptionTable].
+type fieldOptions struct {
+	key         string
+	keyPath     []string
+	format      string
+	secret      bool // the secret flag as written; see decideSecrecy for what is secret
+	required    bool
+	hasDefault  bool
+	def         string
+	debounce    time.Duration
+	hasDebounce bool
+	maxWait     time.Duration
+	poll        time.Duration
+	timeout     time.Duration
+	throttle    time.Duration
+	burst       int
+	dependsOn   []string
+	update      string
+	when        string
+	params      map[string]string // options the scheme declares, ${VAR}-expanded
+}
+
+// optionCheck is what an option's check sees once every option of the field
+// is parsed and its target is known.
+type optionCheck struct {
+	opts   *fieldOptions
+	target *target
+}
+
+// tagOptionDef describes one option livebind itself handles: the one place
+// that says what the option means. The plan compiler, the did-you-mean
+// hints and the test that docs/tags.md lists every option all read
+// [tagOptionTable].
+type tagOptionDef struct {
+	name string
+	// flag options take no value; the others need one.
+	flag bool
+	// expand: ${VAR} is expanded in the value at Bind.
+	expand bool
+	// schemes reports whether a scheme honors the option (nil: every
+	// scheme); notFor is the error otherwise, formatted with the scheme name.
+	schemes func(sources.Scheme) bool
+	notFor  string
+	// parse stores the value in o; flags get "".
+	parse func(o *fieldOptions, v string) error
+	// check, when set, rejects the option where it would have no effect or
+	// contradicts another option.
+	check func(c optionCheck) error
+	// value and doc are the value and the first words of the meaning columns
+	// of the option's row in docs/tags.md.
+	value, doc string
+}
+
+// tagOptionTable is the tag language: every option livebind handles. Scheme
+// specific options come from each scheme's [sources.Scheme].Options.
+var tagOptionTable = []tagOptionDef{
+	{
+		name: "key", expand: true, value: "dotted path", doc: "Select a value inside the document",
+		parse: func(o *fieldOptions, v string) (err error) {
+			o.key = v
+			o.keyPath, err = parseKey(v)
+			return err
+		},
+		check: func(c optionCheck) error {
+			if c.target.textOnly() {
+				return errors.New("has no effect: the source is read as text, a single value (give a structured format=, or a .toml, .yaml or .json location)")
+			}
+			return nil
+		},
+	},
+	{
+		name: "format", expand: true, value: "`toml`, `yaml`, `json`, `text`", doc: "Document format",
+		parse: func(o *fieldOptions, v string) error {
+			if !validFormat(v) {
+				return fmt.Errorf("unknown format %q (want toml, yaml, json or text)", clip(v))
+			}
+			o.format = v
+			return nil
+		},
+	},
+	{
+		name: "default", expand: true, value: "text", doc: "Value when the source is missing at Bind, or whenever the key is absent",
+		parse: func(o *fieldOptions, v string) error { o.hasDefault, o.def = true, v; return nil },
+		check: func(c optionCheck) error {
+			if c.opts.required {
+				return errors.New("a required field cannot have a default")
+			}
+			return nil
+		},
+	},
+	{
+		name: "required", flag: true, value: "flag", doc: "Bind fails while the source or key is missing",
+		parse: func(o *fieldOptions, _ string) error { o.required = true; return nil },
+	},
+	{
+		name: "secret", flag: true, value: "flag", doc: "The value never appears in updates",
+		parse: func(o *fieldOptions, _ string) error { o.secret = true; return nil },
+	},
+	{
+		name: "debounce", expand: true, value: "duration ≥ 0", doc: "Wait this long after the last change notification before reading",
+		parse: func(o *fieldOptions, v string) (err error) {
+			o.debounce, err = parseDuration(v, true)
+			o.hasDebounce = err == nil
+			return err
+		},
+	},
+	{
+		name: "maxwait", expand: true, value: "duration", doc: "A steady stream of notifications cannot postpone a read longer than this",
+		parse: func(o *fieldOptions, v string) (err error) { o.maxWait, err = parseDuration(v, false); return err },
+		check: func(c optionCheck) error {
+			switch {
+			case c.opts.hasDebounce && c.opts.debounce == 0:
+				return errors.New("has no effect with debounce=0")
+			case !c.opts.hasDebounce && !c.target.scheme.NativeDebounce:
+				return fmt.Errorf("has no effect without debounce=: %s sources are not debounced by default", c.target.scheme.Name)
+			case c.target.scheme.NativeDebounce && c.target.spec.Poll > 0:
+				// A driver that debounces its own notifications has none
+				// to debounce while it polls (file=...; poll=).
+				return errors.New("has no effect with poll=: a polled change is read at the poll that sees it")
+			case c.opts.hasDebounce && c.opts.debounce > c.opts.maxWait:
+				return errors.New("maxwait is shorter than debounce")
+			}
+			return nil
+		},
+	},
+	{
+		name: "throttle", expand: true, value: "duration", doc: "Token bucket: one update per `throttle`",
+		parse: func(o *fieldOptions, v string) (err error) { o.throttle, err = parseDuration(v, false); return err },
+	},
+	{
+		name: "burst", expand: true, value: "integer ≥ 1", doc: "Bucket size for `throttle`",
+		parse: func(o *fieldOptions, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return fmt.Errorf("want a whole number of at least 1, got %q", clip(v))
+			}
+			o.burst = n
+			return nil
+		},
+		check: func(c optionCheck) error {
+			if c.opts.throttle == 0 {
+				return errors.New("burst needs throttle=")
+			}
+			return nil
+		},
+	},
+	{
+		name: "poll", expand: true, value: "duration", doc: "Poll interval, for sources that poll",
+		schemes: func(s sources.Scheme) bool { return s.Poll }, notFor: "%s sources do not poll",
+		parse: func(o *fieldOptions, v string) (err error) { o.poll, err = parseDuration(v, false); return err },
+	},
+	{
+		name: "timeout", expand: true, value: "duration", doc: "Bound on one read, for sources that accept it",
+		schemes: func(s sources.Scheme) bool { return s.Timeout }, notFor: "%s sources take no timeout",
+		parse: func(o *fieldOptions, v string) (err error) { o.timeout, err = parseDuration(v, false); return err },
+	},
+	{
+		name: "depends_on", value: "field paths, comma-separated", doc: "This field is applied after those fields in every generation",
+		parse: func(o *fieldOptions, v string) error {
+			o.dependsOn = nil
+			for d := range strings.SplitSeq(v, ",") {
+				if d = strings.TrimSpace(d); d != "" {
+					o.dependsOn = append(o.dependsOn, d)
+				}
+			}
+			if len(o.dependsOn) == 0 {
+				return errors.New("names no field")
+			}
+			return nil
+		},
+	},
+	{
+		name: "update", value: "exported method name", doc: "`func (c *T) Method(next F) error`",
+		parse: func(o *fieldOptions, v string) error {
+			if !token.IsIdentifier(v) || !token.IsExported(v) {
+				return fmt.Errorf("%q is not an exported method name", clip(v))
+			}
+			o.update = v
+			return nil
+		},
+	},
+	{
+		name: "when", value: "expression", doc: "A boolean [expr](https://expr-lang.org) expression over the struct's fields",
+		parse: func(o *fieldOptions, v string) error { o.when = v; return nil },
+	},
+}
+
+// tagOptionIndex finds a table entry by name.
+var tagOptionIndex = func() map[string]*tagOptionDef {
+	m := make(map[string]*tagOptionDef, len(tagOptionTable))
+	for i := range tagOptionTable {
+		m[tagOptionTable[i].name] = &tagOptionTable[i]
+	}
+	return m
+}()
+
+// compiledTag is a field's tag as compiled once per struct type: the source,
+// the options parsed so far, and what only Bind can finish (values with
+// ${VAR}, and options that depend on the registered scheme).
+type compiledTag struct {
+	scheme   string
+	location string
+	opts     fieldOptions
+	given    []*tagOptionDef // livebind's options in tag order
+	pending  []tagOption     // livebind's options whose value holds ${VAR}
+	foreign  []tagOption     // other names: a scheme's options, or errors
+	invalid  bool            // an option failed already: the field is not bound
+}
+
+// compileTag runs spec's options through the table. Every problem is
+// returned, joined, as a *FieldError for path.
+func compileTag(path string, spec tagSpec) (compiledTag, error) {
+	c := compiledTag{scheme: spec.scheme, location: spec.location}
+	var errs []error
+	for _, o := range spec.options {
+		def, ok := tagOptionIndex[o.name]
+		if !ok {
+			c.foreign = append(c.foreign, o)
+			continue
+		}
+		switch {
+		case def.flag && o.hasValue:
+			errs = append(errs, tagError(path, o.name, errors.New("is a flag and takes no value")))
+			continue
+		case !def.flag && !o.hasValue:
+			errs = append(errs, tagError(path, o.name, errors.New("needs a value: "+o.name+"=...")))
+			continue
+		}
+		c.given = append(c.given, def)
+		if def.expand && strings.Contains(o.value, "${") {
+			c.pending = append(c.pending, o)
+			continue
+		}
+		if err := def.parse(&c.opts, o.value); err != nil {
+			errs = append(errs, tagError(path, o.name, err))
+		}
+	}
+	c.invalid = len(errs) > 0
+	return c, errors.Join(errs...)
+}
+
+// options finishes the tag for one Bind: it expands and parses the pending
+// values, sorts the foreign names into scheme options and errors (with a
+// did-you-mean hint), and rejects options the scheme does not honor.
+func (c *compiledTag) options(path string, scheme sources.Scheme, lookup func(string) (string, bool)) (fieldOptions, error) {
+	o := c.opts
+	o.params = nil
+	var errs []error
+	fail := func(option string, err error) { errs = append(errs, tagError(path, option, err)) }
+	for _, p := range c.pending {
+		v, err := expand(p.value, lookup)
+		if err == nil {
+			err = tagOptionIndex[p.name].parse(&o, v)
+		}
+		if err != nil {
+			fail(p.name, err)
+		}
+	}
+	for _, f := range c.foreign {
+		if !slices.Contains(scheme.Options, f.name) {
+			if _, isScheme := sources.Lookup(f.name); isScheme {
+				fail(f.name, fmt.Errorf("a field takes exactly one source; %s= is a second one after %s=", f.name, c.scheme))
+			} else {
+				fail(f.name, fmt.Errorf("unknown option for %s sources%s", scheme.Name, suggest(f.name, scheme.Options)))
+			}
+			continue
+		}
+		v := "true"
+		if f.hasValue {
+			var err error
+			if v, err = expand(f.value, lookup); err != nil {
+				fail(f.name, err)
+				continue
+			}
+		}
+		if o.params == nil {
+			o.params = map[string]string{}
+		}
+		o.params[f.name] = v
+	}
+	for _, def := range c.given {
+		if def.schemes != nil && !def.schemes(scheme) {
+			fail(def.name, fmt.Errorf(def.notFor, scheme.Name))
+		}
+	}
+	return o, errors.Join(errs...)
+}
+
+// check runs the table's checks of every given option against the target
+// the field reads: options without effect and contradictions are errors.
+func (c *compiledTag) check(path string, o *fieldOptions, t *target) error {
+	var errs []error
+	for _, def := range c.given {
+		if def.check == nil {
+			continue
+		}
+		if err := def.check(optionCheck{opts: o, target: t}); err != nil {
+			errs = append(errs, tagError(path, def.name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// parseDuration parses a Go duration that must be > 0, or >= 0 when zero
+// is allowed.
+func parseDuration(s string, zeroOK bool) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("invalid duration %q", clip(s))
+	}
+	if d < 0 || (d == 0 && !zeroOK) {
+		return 0, fmt.Errorf("duration %q must be positive", clip(s))
+	}
+	return d, nil
+}
+
+// suggest proposes the closest known option name for a misspelling.
+func suggest(name string, schemeOpts []string) string {
+	best, bestDist := "", 3
+	try := func(c string) {
+		if d := editDistance(name, c); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	for i := range tagOptionTable {
+		try(tagOptionTable[i].name)
+	}
+	for _, c := range schemeOpts {
+		try(c)
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %s?)", best)
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

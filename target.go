@@ -7,7 +7,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
-	"strings"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -17,18 +17,17 @@ import (
 
 // target is one watched location shared by the fields that read it.
 type target struct {
-	spec        sources.Target
-	scheme      sources.Scheme
-	driver      sources.Driver
-	format      string // from format= (or text for env); "" means decided per result
-	guess       string // inferred from the location's extension, or
-	viaEnv      string // NAME_FILE when an env field was turned into a file
-	debounceSet bool
-	whenSrc     string     // when= expression; fields with different conditions never share a target
-	when        *condition // compiled whenSrc
-	throttle    time.Duration
-	burst       int
-	fields      []*boundField
+	spec     sources.Target
+	scheme   sources.Scheme
+	driver   sources.Driver
+	format   string     // from format= (or text for env); "" means decided per result
+	guess    string     // inferred from the location's extension, or
+	viaEnv   string     // NAME_FILE when an env field was turned into a file
+	whenSrc  string     // when= expression; fields with different conditions never share a target
+	when     *condition // compiled whenSrc
+	throttle time.Duration
+	burst    int
+	fields   []*boundField
 
 	gate   *throttle.Gate[stamped]
 	stop   func()
@@ -46,14 +45,35 @@ type target struct {
 
 // identity is the key under which fields share a target.
 func (t *target) identity() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s\x00%s\x00%s\x00%v\x00%v\x00%v\x00%v\x00%v\x00%d\x00%v\x00%s",
-		t.spec.Scheme, t.spec.Location, t.format, t.spec.Poll, t.spec.Debounce,
-		t.spec.MaxWait, t.spec.Timeout, t.throttle, t.burst, t.debounceSet, t.whenSrc)
-	for _, k := range slices.Sorted(maps.Keys(t.spec.Params)) {
-		fmt.Fprintf(&b, "\x00%s=%s", k, t.spec.Params[k])
+	b := make([]byte, 0, len(t.spec.Scheme)+len(t.spec.Location)+len(t.format)+len(t.whenSrc)+64)
+	b = append(append(append(b, t.spec.Scheme...), 0), t.spec.Location...)
+	b = append(append(append(b, 0), t.format...), 0)
+	for _, d := range []time.Duration{t.spec.Poll, t.spec.Debounce, t.spec.MaxWait, t.spec.Timeout, t.throttle} {
+		b = append(strconv.AppendInt(b, int64(d), 10), 0)
 	}
-	return b.String()
+	b = append(strconv.AppendInt(b, int64(t.burst), 10), 0)
+	b = append(b, t.whenSrc...)
+	for _, k := range slices.Sorted(maps.Keys(t.spec.Params)) {
+		b = append(append(append(append(b, 0), k...), '='), t.spec.Params[k]...)
+	}
+	return string(b)
+}
+
+// document names what the target reads, whatever the options: targets with
+// the same document see the same bytes, so they share secrecy.
+func (t *target) document() string {
+	return t.spec.Scheme + "\x00" + t.spec.Location
+}
+
+// textOnly reports whether every result of t is decoded as text, a single
+// value in which key= selects nothing: format=text, env= without format=,
+// or a local source (which declares no format) whose location has a .txt or
+// unknown extension.
+func (t *target) textOnly() bool {
+	if t.format != "" {
+		return t.format == formatText
+	}
+	return t.scheme.Local && (t.guess == "" || t.guess == formatText)
 }
 
 // String names the target for updates and errors, with credentials in the

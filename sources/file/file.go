@@ -46,7 +46,7 @@
 // after the last notification (debounce=), but never later than maxwait= after
 // the first one of a burst, so a file that is rewritten continuously is still
 // read. The default maxwait is the larger of [DefaultMaxWait] and ten debounce
-// intervals.
+// intervals. debounce=0 reads at the first notification.
 //
 // An empty file, or one that does not parse (for example a half-written TOML
 // file), is taken for a write in progress: it is read again twice, one
@@ -156,7 +156,7 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 		return o.result() // Read reports a missing file at once; only Watch waits.
 	}
 	for attempt := 0; o.retry && attempt < retries; attempt++ {
-		timer := time.NewTimer(debounceOf(t))
+		timer := time.NewTimer(retryGapOf(t))
 		select {
 		case <-ctx.Done():
 			timer.Stop()
@@ -196,9 +196,23 @@ func (d *driver) absPath(loc string) (string, error) {
 	return filepath.Join(d.wd, loc), nil
 }
 
+// debounceOf is the target's debounce: DefaultDebounce when the tag has
+// none (0), none at all for debounce=0 (livebind passes a negative value).
 func debounceOf(t *sources.Target) time.Duration {
+	if t.Debounce < 0 {
+		return 0
+	}
 	if t.Debounce > 0 {
 		return t.Debounce
+	}
+	return DefaultDebounce
+}
+
+// retryGapOf spaces the re-reads of what looks like a write in progress:
+// the debounce, or DefaultDebounce when debounce=0 turned debouncing off.
+func retryGapOf(t *sources.Target) time.Duration {
+	if d := debounceOf(t); d > 0 {
+		return d
 	}
 	return DefaultDebounce
 }

@@ -228,7 +228,7 @@ func (r *runner) check() {
 	if o.retry && r.attempt < retries {
 		r.attempt++
 		r.phase = phaseRetry
-		r.timer.Reset(r.debounce)
+		r.timer.Reset(retryGapOf(r.t))
 		return
 	}
 	r.attempt = 0

@@ -20,11 +20,13 @@ func TestMaxWaitDefaults(t *testing.T) {
 		{"defaults", 0, 0, DefaultDebounce, DefaultMaxWait},
 		{"long debounce", 500 * time.Millisecond, 0, 500 * time.Millisecond, 5 * time.Second},
 		{"explicit", 20 * time.Millisecond, 50 * time.Millisecond, 20 * time.Millisecond, 50 * time.Millisecond},
+		{"debounce=0 (negative)", -1, 0, 0, DefaultMaxWait},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tg := &sources.Target{Debounce: tc.debounce, MaxWait: tc.maxWait}
 			require.Equal(t, tc.wantD, debounceOf(tg))
 			require.Equal(t, tc.wantM, maxWaitOf(tg))
+			require.Positive(t, retryGapOf(tg), "a write in progress is re-read after a pause even without debounce")
 		})
 	}
 }
