@@ -313,7 +313,7 @@ func (w *Watch[K, S]) Begin(timeout time.Duration, interruptible bool) *Look[K, 
 	w.mu.Lock()
 	w.seq++
 	l.seq = w.seq
-	w.kick = false
+	l.joined, w.kick = w.kick, false
 	if interruptible {
 		w.interrupt = l.cancel
 	}
@@ -325,9 +325,15 @@ func (w *Watch[K, S]) Begin(timeout time.Duration, interruptible bool) *Look[K, 
 type Look[K comparable, S any] struct {
 	w      *Watch[K, S]
 	seq    uint64
+	joined bool
 	ctx    context.Context
 	cancel context.CancelFunc
 }
+
+// Joined reports that a subscriber joined since the previous observation
+// began: a driver that keeps state between observations (a blocking
+// query's index, a cached version) starts afresh for it.
+func (l *Look[K, S]) Joined() bool { return l.joined }
 
 // Context bounds the observation's requests.
 func (l *Look[K, S]) Context() context.Context { return l.ctx }
