@@ -97,7 +97,7 @@ type driver struct {
 	rnd        func() float64 // jitter in [0, 1)
 
 	watches sources.Watches[watchKey, subValue]
-	ctx     context.Context // the watches': canceled by Close, ends every request in flight
+	ctx     context.Context                     // the watches': canceled by Close, ends every request in flight
 	token   sources.Watches[struct{}, struct{}] // the token renewer, from the first Watch
 	tokenOn sync.Once
 
