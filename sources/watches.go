@@ -275,21 +275,35 @@ func (w *Watch[K, S]) Kicked() bool {
 
 // Sleep waits for d, for a kick or for the end of the watch, and records
 // when it ends for [Watches.NextPoll]. It reports whether the watch still
-// runs. A d <= 0 returns at once.
+// runs. A d <= 0 returns at once. Polling drivers loop on it.
 func (w *Watch[K, S]) Sleep(d time.Duration) bool {
 	if d <= 0 {
 		return w.ctx.Err() == nil
 	}
-	deadline := time.Now().Add(d)
-	w.nextAt.Store(deadline.UnixNano())
+	w.nextAt.Store(time.Now().Add(d).UnixNano())
 	timer := time.NewTimer(d)
 	defer timer.Stop()
+	return w.wait(nil, timer.C)
+}
+
+// Wait waits for a notification on notify, for a kick or for the end of
+// the watch, and reports whether the watch still runs. Drivers whose
+// source pushes changes (a file watcher, a subscription, a stream) loop on
+// it.
+func (w *Watch[K, S]) Wait(notify <-chan struct{}) bool {
+	w.nextAt.Store(0)
+	return w.wait(notify, nil)
+}
+
+func (w *Watch[K, S]) wait(notify <-chan struct{}, timer <-chan time.Time) bool {
 	for {
 		if w.Kicked() {
 			return w.ctx.Err() == nil
 		}
 		select {
-		case <-timer.C:
+		case <-timer:
+			return w.ctx.Err() == nil
+		case <-notify:
 			return w.ctx.Err() == nil
 		case <-w.wake: // maybe stale: check the kick again
 		case <-w.ctx.Done():
