@@ -11,6 +11,10 @@ import (
 // DefaultPoll is the poll interval of an env target whose tag has no poll=.
 const DefaultPoll = time.Second
 
+// ErrEmptyName reports an env target with no variable name, such as
+// live:"env=${UNSET}" after expansion.
+var ErrEmptyName = errors.New("env: empty variable name")
+
 func init() {
 	sources.Register(sources.Scheme{Name: "env", Poll: true, Local: true, Open: open})
 }
@@ -32,7 +36,7 @@ type driver struct {
 // Read implements [sources.Driver].
 func (d *driver) Read(_ context.Context, t *sources.Target) sources.Result {
 	if t.Location == "" {
-		return sources.Result{Err: errors.New("env: empty variable name")}
+		return sources.Result{Err: ErrEmptyName}
 	}
 	v, ok := d.lookup(t.Location)
 	if !ok {

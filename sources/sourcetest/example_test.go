@@ -184,7 +184,7 @@ func memHarness(store *Store) sourcetest.Harness {
 			return sources.Config{Value: stalled}, &sources.Target{Scheme: "mem", Location: "slow"},
 				func() { once.Do(func() { close(stalled.stall) }) }
 		},
-		Oversize: func(_ *testing.T, tg *sources.Target) { store.Set(tg.Location, make([]byte, 8*store.MaxSize)) },
+		Oversize: func(_ *testing.T, tg *sources.Target) { store.Set(tg.Location, make([]byte, 16*store.MaxSize)) },
 		MaxSize:  store.MaxSize,
 		Quiet:    100 * time.Millisecond,
 	}

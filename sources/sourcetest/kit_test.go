@@ -193,7 +193,7 @@ func TestKitCatchesEachFlaw(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.check, func(t *testing.T) {
 			res := childtest.Run(t, childtest.Limits{Timeout: 90 * time.Second}, func(t *testing.T) {
-				store := &Store{MaxSize: 256 << 10}
+				store := &Store{MaxSize: 512 << 10}
 				h := memHarness(store)
 				h.Settle = 2 * time.Second
 				h.Open = func(cfg sources.Config) (sources.Driver, error) {
