@@ -81,7 +81,11 @@ func init() {
 		Poll:           false,
 		Timeout:        false,
 		NativeDebounce: false,
-		Open:           open,
+		Check: func(t *sources.Target) error {
+			_, err := (&driver{wait: DefaultWait}).parseSpec(t)
+			return err
+		},
+		Open: open,
 	})
 }
 

@@ -33,3 +33,14 @@ func TestConformance(t *testing.T) {
 		Quiet:   100 * time.Millisecond,
 	})
 }
+
+func TestSchemeCheck(t *testing.T) {
+	t.Parallel()
+	s, _ := sources.Lookup("env")
+	if err := s.Check(target("", 0)); !errors.Is(err, ErrEmptyName) {
+		t.Fatalf("Check of an empty name: %v, want ErrEmptyName", err)
+	}
+	if err := s.Check(target("HOME", 0)); err != nil {
+		t.Fatalf("Check of HOME: %v", err)
+	}
+}

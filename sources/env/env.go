@@ -16,7 +16,15 @@ const DefaultPoll = time.Second
 var ErrEmptyName = errors.New("env: empty variable name")
 
 func init() {
-	sources.Register(sources.Scheme{Name: "env", Poll: true, Local: true, Open: open})
+	sources.Register(sources.Scheme{Name: "env", Poll: true, Local: true, Check: check, Open: open})
+}
+
+// check rejects an empty variable name at Bind.
+func check(t *sources.Target) error {
+	if t.Location == "" {
+		return ErrEmptyName
+	}
+	return nil
 }
 
 func open(cfg sources.Config) (sources.Driver, error) {

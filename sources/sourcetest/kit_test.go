@@ -225,4 +225,3 @@ func TestKitNeedsTheBasics(t *testing.T) {
 		t.Fatalf("want a failure naming the missing hooks:\n%s", res)
 	}
 }
-

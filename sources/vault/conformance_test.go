@@ -78,3 +78,12 @@ func kvPath(tg *sources.Target) string {
 	p, _, _ := strings.Cut(strings.TrimPrefix(tg.Location, "secret/"), "#")
 	return p
 }
+
+// TestSchemeCheck: bad options are refused at Bind, without a server.
+func TestSchemeCheck(t *testing.T) {
+	t.Parallel()
+	s, _ := sources.Lookup("vault")
+	require.NoError(t, s.Check(target("secret/app#v", 0, map[string]string{"kv": "2"})))
+	require.Error(t, s.Check(target("secret/app", 0, map[string]string{"kv": "3"})), "kv=3 is no KV version")
+	require.Error(t, s.Check(target("", 0, nil)), "an empty path")
+}

@@ -79,7 +79,11 @@ func init() {
 		Timeout:        true,
 		NativeDebounce: false,
 		Secret:         true,
-		Open:           open,
+		Check: func(t *sources.Target) error {
+			_, err := parseSpec(t, DefaultPoll, DefaultTimeout)
+			return err
+		},
+		Open: open,
 	})
 }
 
