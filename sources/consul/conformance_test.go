@@ -24,7 +24,9 @@ import (
 // driver and a real agent. The failure check uses a client with a token
 // pointed at a closed port (the token must not leak into the error), the
 // stall check an HTTP server that never answers. Consul itself refuses
-// values over 512 KB, so the oversize check has no hook.
+// values over 512 KB, so the oversize check has no hook. Targets set
+// ratelimit=20ms: at the default (a burst of 2, then one request per 15 s)
+// a third change within 15 s is reported only after the kit's 10 s bound.
 func TestConformance(t *testing.T) {
 	a := consultest.Start(t)
 	client := a.Client()
@@ -36,7 +38,7 @@ func TestConformance(t *testing.T) {
 			return sources.Config{Value: consul.Config{Client: a.Client(), MaxBackoff: 200 * time.Millisecond}}
 		},
 		Target: func(*testing.T) *sources.Target {
-			return target("conformance/"+strconv.FormatInt(n.Add(1), 10), map[string]string{"wait": "2s"})
+			return target("conformance/"+strconv.FormatInt(n.Add(1), 10), map[string]string{"wait": "2s", "ratelimit": "20ms"})
 		},
 		Set:    func(t *testing.T, tg *sources.Target, v []byte) { put(t, client, tg.Location, string(v)) },
 		Remove: func(t *testing.T, tg *sources.Target) { del(t, client, tg.Location) },
