@@ -40,9 +40,16 @@ func TestConformance(t *testing.T) {
 		Target: func(*testing.T) *sources.Target {
 			return target("conformance/"+strconv.FormatInt(n.Add(1), 10), map[string]string{"wait": "2s", "ratelimit": "20ms"})
 		},
-		Set:    func(t *testing.T, tg *sources.Target, v []byte) { put(t, client, tg.Location, string(v)) },
-		Remove: func(t *testing.T, tg *sources.Target) { del(t, client, tg.Location) },
+		Set: func(t *testing.T, tg *sources.Target, v []byte) {
+			t.Helper()
+			put(t, client, tg.Location, string(v))
+		},
+		Remove: func(t *testing.T, tg *sources.Target) {
+			t.Helper()
+			del(t, client, tg.Location)
+		},
 		Failing: func(t *testing.T) (sources.Config, *sources.Target) {
+			t.Helper()
 			c, err := api.NewClient(&api.Config{Address: "127.0.0.1:1", Token: token})
 			require.NoError(t, err)
 			return sources.Config{Value: consul.Config{Client: c, MaxBackoff: 200 * time.Millisecond}}, target("conformance/unreachable", nil)
@@ -53,6 +60,7 @@ func TestConformance(t *testing.T) {
 		},
 		Secrets: []string{token},
 		Stall: func(t *testing.T) (sources.Config, *sources.Target, func()) {
+			t.Helper()
 			release := make(chan struct{})
 			srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 				select {

@@ -3,7 +3,7 @@ package sourcetest_test
 import (
 	"bytes"
 	"context"
-	"fmt"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -62,7 +62,7 @@ func (d *brokenDriver) fetch(ctx context.Context, key string) (sources.Result, <
 	v, ok, changed, err := d.store.get(ctx, key)
 	switch {
 	case err != nil && d.flaw == untypedErrors:
-		return sources.Result{Err: fmt.Errorf("read %s with password hunter2: %v", key, err)}, changed
+		return sources.Result{Err: errors.New("read " + key + " with password hunter2: " + err.Error())}, changed
 	case err != nil:
 		return sources.Result{Err: &Error{Key: key, Err: err}}, changed
 	case !ok && d.flaw == emptyForAbsent:
@@ -193,6 +193,7 @@ func TestKitCatchesEachFlaw(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.check, func(t *testing.T) {
 			res := childtest.Run(t, childtest.Limits{Timeout: 90 * time.Second}, func(t *testing.T) {
+				t.Helper()
 				store := &Store{MaxSize: 512 << 10}
 				h := memHarness(store)
 				h.Settle = 2 * time.Second
@@ -219,6 +220,7 @@ func TestKitCatchesEachFlaw(t *testing.T) {
 // TestKitNeedsTheBasics checks that Run refuses a harness it cannot drive.
 func TestKitNeedsTheBasics(t *testing.T) {
 	res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) {
+		t.Helper()
 		sourcetest.Run(t, sourcetest.Harness{Scheme: "mem"})
 	})
 	if res.OK() || !strings.Contains(res.Output, "needs Target, Set and Remove") {

@@ -141,6 +141,7 @@ func Run(t *testing.T, h Harness) {
 type kit struct{ h Harness }
 
 func (k *kit) config(t *testing.T, cfg func(*testing.T) sources.Config) sources.Config {
+	t.Helper()
 	var c sources.Config
 	if cfg != nil {
 		c = cfg(t)

@@ -28,18 +28,24 @@ func TestConformance(t *testing.T) {
 	const badToken = "hvs.conformance-bad-token-0123456789"
 	sourcetest.Run(t, sourcetest.Harness{
 		Scheme: "vault",
-		Config: func(t *testing.T) sources.Config { return sources.Config{Value: fast(t, s, s.RootToken())} },
+		Config: func(t *testing.T) sources.Config {
+			t.Helper()
+			return sources.Config{Value: fast(t, s, s.RootToken())}
+		},
 		Target: func(*testing.T) *sources.Target {
 			return target("secret/conformance-"+strconv.FormatInt(n.Add(1), 10)+"#v", 20*time.Millisecond, nil)
 		},
 		Set: func(t *testing.T, tg *sources.Target, v []byte) {
+			t.Helper()
 			_, err := kv.Put(t.Context(), kvPath(tg), map[string]any{"v": string(v)})
 			require.NoError(t, err)
 		},
 		Remove: func(t *testing.T, tg *sources.Target) {
+			t.Helper()
 			require.NoError(t, kv.Delete(t.Context(), kvPath(tg)))
 		},
 		Failing: func(t *testing.T) (sources.Config, *sources.Target) {
+			t.Helper()
 			return sources.Config{Value: vault.Config{Client: s.Client(t, badToken), MaxBackoff: 500 * time.Millisecond, SkipTokenRenewal: true}},
 				target("secret/conformance-denied", 20*time.Millisecond, nil)
 		},
@@ -49,6 +55,7 @@ func TestConformance(t *testing.T) {
 		},
 		Secrets: []string{badToken, s.RootToken()},
 		Stall: func(t *testing.T) (sources.Config, *sources.Target, func()) {
+			t.Helper()
 			tg := target("secret/conformance-stalled#v", 20*time.Millisecond, map[string]string{"kv": "2", "mount": "secret"})
 			_, err := kv.Put(t.Context(), "conformance-stalled", map[string]any{"v": "x"})
 			require.NoError(t, err)
@@ -56,6 +63,7 @@ func TestConformance(t *testing.T) {
 			return sources.Config{Value: fast(t, s, s.RootToken())}, tg, release
 		},
 		Oversize: func(t *testing.T, tg *sources.Target) {
+			t.Helper()
 			s.PutKV2("secret", kvPath(tg), map[string]any{"v": "small"}) // metadata: version 1 exists
 			t.Cleanup(s.Respond("secret/data/"+kvPath(tg), 200, oversized))
 		},
