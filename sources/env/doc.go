@@ -13,10 +13,9 @@
 // # Watching
 //
 // The environment has no change notifications, so the driver polls. One
-// loop per distinct variable serves every field that reads it, at the
-// shortest interval among them (poll=, default [DefaultPoll]), and reports a
-// change of presence or value. The loops run on the shared lifecycle of
-// [sources.Watches].
+// goroutine per Binding serves every env field, each at its own interval
+// (poll=, default [DefaultPoll]), and reports a change of presence or value.
+// The loop runs on the shared lifecycle of [sources.Watches].
 //
 // Polling only sees changes made inside this process: os.Setenv, os.Unsetenv,
 // or whatever the LookupEnv given to livebind returns. The environment of a

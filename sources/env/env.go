@@ -34,11 +34,19 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	return &driver{lookup: cfg.LookupEnv}, nil
 }
 
-// driver polls every variable of one Binding, one loop per distinct name
-// shared by every field that reads it.
+// driver polls every variable of one Binding from a single loop, each field
+// at its own interval.
 type driver struct {
 	lookup  func(string) (string, bool)
-	watches sources.Watches[string, time.Duration] // per subscriber: its poll interval
+	watches sources.Watches[struct{}, *field] // one watch: the poll loop
+}
+
+// field is one watched env field. next and last belong to the poll loop.
+type field struct {
+	name  string
+	every time.Duration
+	next  time.Time      // zero: due now
+	last  sources.Result // the last lookup, reported again while not due
 }
 
 // Read implements [sources.Driver].
@@ -56,26 +64,38 @@ func (d *driver) Read(_ context.Context, t *sources.Target) sources.Result {
 // Watch implements [sources.Driver]. The first check runs right away, so a
 // change between Read and Watch is reported.
 func (d *driver) Watch(t *sources.Target, last sources.Result, emit func(sources.Result)) (func(), error) {
-	every := t.Poll
-	if every <= 0 {
-		every = DefaultPoll
+	f := &field{name: t.Location, every: t.Poll, last: last}
+	if f.every <= 0 {
+		f.every = DefaultPoll
 	}
-	sub := sources.Sub[time.Duration]{Target: t, Value: every, Last: last, Emit: emit}
-	return d.watches.Subscribe(t.Location, sub, func(w *sources.Watch[string, time.Duration]) {
-		t := &sources.Target{Location: w.Key()}
-		for delay := time.Duration(0); w.Sleep(delay); {
-			look := w.Begin(0, false)
-			look.Report(d.Read(look.Context(), t))
-			look.End()
-			delay = time.Duration(1<<63 - 1)
-			for _, p := range w.Values() { // the most eager subscriber decides
-				delay = min(delay, p)
-			}
-		}
-	})
+	return d.watches.Subscribe(struct{}{}, sources.Sub[*field]{Target: t, Value: f, Last: last, Emit: emit}, d.poll)
 }
 
-// NextPoll implements [sources.NextPoller].
+// poll looks up every due field, then sleeps until the next one is due or
+// a field joins.
+func (d *driver) poll(w *sources.Watch[struct{}, *field]) {
+	for delay := time.Duration(0); w.Sleep(delay); {
+		look := w.Begin(0, false)
+		now := time.Now()
+		look.ReportEach(func(f *field) sources.Result {
+			if !f.next.After(now) {
+				f.last, f.next = d.Read(nil, &sources.Target{Location: f.name}), now.Add(f.every)
+			}
+			return f.last
+		})
+		look.End()
+		var next time.Time
+		for _, f := range w.Values() {
+			if next.IsZero() || f.next.Before(next) {
+				next = f.next
+			}
+		}
+		delay = time.Until(next)
+	}
+}
+
+// NextPoll implements [sources.NextPoller]: when the poll loop of the
+// Binding's env fields wakes next.
 func (d *driver) NextPoll(t *sources.Target) time.Time { return d.watches.NextPoll(t) }
 
 // Close implements [sources.Driver]. It stops every poll loop and waits for

@@ -28,8 +28,8 @@
 //   - stop: no emit once stop has returned, nor once Close has returned,
 //     while the value keeps changing.
 //   - errors: (with [Harness.Failing]) a failure is reported as Result.Err,
-//     of the source's own type ([Harness.ErrorAs]), naming the location and
-//     holding none of [Harness.Secrets].
+//     of the source's own type ([Harness.ErrorAs]), naming the location (as
+//     the scheme's Redact shows it) and holding none of [Harness.Secrets].
 //   - oversize: (with [Harness.Oversize]) a value over the source's limit is
 //     an error wrapping [sources.ErrTooLarge], read in bounded memory.
 //
@@ -247,15 +247,23 @@ func (r *recorder) quiet(t *testing.T, what string) {
 	}
 }
 
-// show describes a result for a failure message.
+// show describes a result for a failure message, with long data clipped.
 func show(r sources.Result) string {
 	switch {
 	case r.Err != nil:
 		return fmt.Sprintf("{Err: %v}", r.Err)
 	case r.Missing:
-		return fmt.Sprintf("{Missing, Data: %q}", r.Data)
+		return fmt.Sprintf("{Missing, Data: %s}", clip(r.Data))
 	}
-	return fmt.Sprintf("{Data: %q}", r.Data)
+	return fmt.Sprintf("{Data: %s}", clip(r.Data))
+}
+
+// clip quotes data, cut to 64 bytes with its length when longer.
+func clip(data []byte) string {
+	if len(data) <= 64 {
+		return fmt.Sprintf("%q", data)
+	}
+	return fmt.Sprintf("%q... (%d bytes)", data[:64], len(data))
 }
 
 // wantData fails unless r is exactly the value v.
@@ -562,13 +570,17 @@ func (k *kit) errors(t *testing.T) {
 	}
 	cfg, tg := k.h.Failing(t)
 	d := k.openWith(t, k.config(t, func(*testing.T) sources.Config { return cfg }))
+	shown := tg.Location // as the source shows it: with credentials redacted
+	if s, ok := sources.Lookup(k.h.Scheme); ok && s.Redact != nil {
+		shown = s.Redact(shown)
+	}
 	check := func(what string, r sources.Result) {
 		t.Helper()
 		if r.Err == nil {
 			t.Fatalf("%s: got %s, want an error", what, show(r))
 		}
 		if r.Data != nil || r.Missing {
-			t.Errorf("%s: an error result with Data %q or Missing %v", what, r.Data, r.Missing)
+			t.Errorf("%s: an error result with Data %s or Missing %v", what, clip(r.Data), r.Missing)
 		}
 		if k.h.ErrorAs != nil && !k.h.ErrorAs(r.Err) {
 			t.Errorf("%s: error %T (%v) is not the source's typed error", what, r.Err, r.Err)
@@ -580,7 +592,7 @@ func (k *kit) errors(t *testing.T) {
 				}
 			}
 		}
-		if loc := strings.Trim(tg.Location, "/"); loc != "" && !strings.Contains(r.Err.Error(), loc) {
+		if loc := strings.Trim(shown, "/"); loc != "" && !strings.Contains(r.Err.Error(), loc) {
 			t.Errorf("%s: error %q does not name the location %q", what, r.Err, loc)
 		}
 	}
