@@ -92,3 +92,25 @@ func BenchmarkReadAtMost(b *testing.B) {
 		}
 	})
 }
+
+// FuzzReadAtMost: whatever the input and limit, ReadAtMost returns the
+// input exactly when it fits, and ErrTooLarge with no data when it does not.
+func FuzzReadAtMost(f *testing.F) {
+	f.Add([]byte("hello"), 5)
+	f.Add([]byte("hello"), 4)
+	f.Add([]byte{}, 0)
+	f.Add(bytes.Repeat([]byte("x"), 5000), 4097)
+	f.Fuzz(func(t *testing.T, in []byte, limit int) {
+		limit %= 1 << 16
+		got, err := sources.ReadAtMost(iotest.OneByteReader(bytes.NewReader(in)), limit)
+		if len(in) > max(limit, 0) {
+			if !errors.Is(err, sources.ErrTooLarge) || got != nil {
+				t.Fatalf("%d bytes over a limit of %d: got %d bytes, %v", len(in), limit, len(got), err)
+			}
+			return
+		}
+		if err != nil || !bytes.Equal(got, in) {
+			t.Fatalf("%d bytes within a limit of %d: got %d bytes, %v", len(in), limit, len(got), err)
+		}
+	})
+}
