@@ -79,7 +79,7 @@ func (d *driver) poll(w *sources.Watch[struct{}, *field]) {
 		now := time.Now()
 		look.ReportEach(func(f *field) sources.Result {
 			if !f.next.After(now) {
-				f.last, f.next = d.Read(nil, &sources.Target{Location: f.name}), now.Add(f.every)
+				f.last, f.next = d.Read(look.Context(), &sources.Target{Location: f.name}), now.Add(f.every)
 			}
 			return f.last
 		})
