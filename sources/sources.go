@@ -152,6 +152,12 @@ type Scheme struct {
 	// the environment): livebind.WithCache does not cache it, since a copy
 	// on the same disk would add nothing.
 	Local bool
+	// Check, when set, validates a target's location and scheme options
+	// (Params) at Bind, before any driver is opened, so that a bad value
+	// is a Bind error naming the field rather than a failure at the first
+	// read. It must not do I/O. livebind calls it once per field after its
+	// own option checks.
+	Check func(t *Target) error
 	// Open returns a driver for one Binding.
 	Open func(Config) (Driver, error)
 	// Redact, when set, rewrites a location for display in updates, errors

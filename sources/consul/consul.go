@@ -1,14 +1,11 @@
 package consul
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/consul/api"
@@ -77,9 +74,6 @@ type Config struct {
 	MaxBackoff time.Duration
 }
 
-// errClosed reports a Watch on a closed driver.
-var errClosed = errors.New("consul: driver closed")
-
 func init() {
 	sources.Register(sources.Scheme{
 		Name:           "consul",
@@ -87,7 +81,11 @@ func init() {
 		Poll:           false,
 		Timeout:        false,
 		NativeDebounce: false,
-		Open:           open,
+		Check: func(t *sources.Target) error {
+			_, err := (&driver{wait: DefaultWait}).parseSpec(t)
+			return err
+		},
+		Open: open,
 	})
 }
 
@@ -102,12 +100,7 @@ type driver struct {
 	rateLimit  time.Duration // 0 = no limit
 	maxBackoff time.Duration
 
-	ctx    context.Context // canceled by Close: ends every request in flight
-	cancel context.CancelFunc
-
-	mu      sync.Mutex
-	queries map[queryKey]*query
-	closed  bool
+	watches sources.Watches[queryKey, time.Duration] // per subscriber: its rate limit gap
 }
 
 func open(cfg sources.Config) (sources.Driver, error) {
@@ -135,7 +128,6 @@ func open(cfg sources.Config) (sources.Driver, error) {
 		wait:       c.Wait,
 		rateLimit:  c.RateLimit,
 		maxBackoff: c.MaxBackoff,
-		queries:    make(map[queryKey]*query),
 	}
 	switch {
 	case d.wait == 0:
@@ -161,7 +153,6 @@ func open(cfg sources.Config) (sources.Driver, error) {
 		}
 		d.client, d.token = client, ac.Token // NewClient has read CONSUL_HTTP_TOKEN_FILE into Token
 	}
-	d.ctx, d.cancel = context.WithCancel(context.Background())
 	return d, nil
 }
 
@@ -173,7 +164,7 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 	}
 	ctx, cancel := context.WithTimeout(ctx, nonBlockingTimeout)
 	defer cancel()
-	defer context.AfterFunc(d.ctx, cancel)()
+	defer context.AfterFunc(d.watches.Context(), cancel)()
 	r, _, ferr := d.fetch(ctx, s.query, 0)
 	if ferr != nil {
 		return sources.Result{Err: ferr}
@@ -191,64 +182,14 @@ func (d *driver) Watch(t *sources.Target, last sources.Result, emit func(sources
 	if err != nil {
 		return nil, err
 	}
-	sb := &sub{rateLimit: s.rateLimit, last: last, emit: emit}
-	d.mu.Lock()
-	if d.closed {
-		d.mu.Unlock()
-		return nil, errClosed
-	}
-	q := d.queries[s.query]
-	if q == nil {
-		q = newQuery(d, s.query)
-		d.queries[s.query] = q
-		q.add(sb, false)
-		go q.run()
-	} else {
-		q.add(sb, true)
-	}
-	d.mu.Unlock()
-	var once sync.Once
-	return func() { once.Do(func() { d.stop(q, sb) }) }, nil
-}
-
-// stop removes sb from q; no emit reaches sb once it returns. When sb was
-// the last subscriber, the query's request in flight is canceled and stop
-// waits for its goroutine.
-func (d *driver) stop(q *query, sb *sub) {
-	d.mu.Lock()
-	empty := q.remove(sb)
-	if empty && d.queries[q.key] == q {
-		delete(d.queries, q.key)
-	}
-	d.mu.Unlock()
-	sb.emitMu.Lock()
-	sb.stopped = true
-	sb.emitMu.Unlock()
-	if empty {
-		q.cancel()
-		<-q.done
-	}
+	sub := sources.Sub[time.Duration]{Target: t, Value: s.rateLimit, Last: last, Emit: emit}
+	return d.watches.Subscribe(s.query, sub, d.run)
 }
 
 // Close implements [sources.Driver]. It cancels every request in flight and
 // waits for every query goroutine. It is idempotent.
 func (d *driver) Close() error {
-	d.mu.Lock()
-	if d.closed {
-		d.mu.Unlock()
-		return nil
-	}
-	d.closed = true
-	qs := make([]*query, 0, len(d.queries))
-	for _, q := range d.queries {
-		qs = append(qs, q)
-	}
-	clear(d.queries)
-	d.mu.Unlock()
-	d.cancel()
-	for _, q := range qs {
-		<-q.done
-	}
+	d.watches.Close()
 	if d.own != nil {
 		d.own.CloseIdleConnections()
 	}
@@ -308,17 +249,4 @@ func (d *driver) fetch(ctx context.Context, k queryKey, index uint64) (sources.R
 	}
 	r.Version = strconv.FormatUint(idx, 10)
 	return r, idx, nil
-}
-
-// same reports whether b tells a watcher nothing new after a: the same
-// presence and bytes, or the same error text. Versions are ignored: a new
-// index with the same bytes is no change.
-func same(a, b sources.Result) bool {
-	switch {
-	case a.Err != nil || b.Err != nil:
-		return a.Err != nil && b.Err != nil && a.Err.Error() == b.Err.Error()
-	case a.Missing || b.Missing:
-		return a.Missing == b.Missing
-	}
-	return bytes.Equal(a.Data, b.Data) && a.Format == b.Format
 }

@@ -57,12 +57,12 @@ func TestParseSpec(t *testing.T) {
 func TestSame(t *testing.T) {
 	t.Parallel()
 	data := func(s, v string) sources.Result { return sources.Result{Data: []byte(s), Version: v} }
-	require.True(t, same(data("a", "1"), data("a", "2")), "a new index alone is no change")
-	require.False(t, same(data("a", "1"), data("b", "1")))
-	require.True(t, same(sources.Result{Missing: true, Version: "3"}, sources.Result{Missing: true, Version: "9"}))
-	require.False(t, same(data("", "1"), sources.Result{Missing: true}), "empty is not missing")
+	require.True(t, sources.Same(data("a", "1"), data("a", "2")), "a new index alone is no change")
+	require.False(t, sources.Same(data("a", "1"), data("b", "1")))
+	require.True(t, sources.Same(sources.Result{Missing: true, Version: "3"}, sources.Result{Missing: true, Version: "9"}))
+	require.False(t, sources.Same(data("", "1"), sources.Result{Missing: true}), "empty is not missing")
 	e1 := sources.Result{Err: &Error{Key: "k", Err: ErrUnreachable}}
 	e2 := sources.Result{Err: &Error{Key: "k", Err: ErrUnreachable}}
-	require.True(t, same(e1, e2))
-	require.False(t, same(e1, data("a", "1")))
+	require.True(t, sources.Same(e1, e2))
+	require.False(t, sources.Same(e1, data("a", "1")))
 }

@@ -15,6 +15,7 @@
 // The environment has no change notifications, so the driver polls. One
 // goroutine per Binding serves every env field, each at its own interval
 // (poll=, default [DefaultPoll]), and reports a change of presence or value.
+// The loop runs on the shared lifecycle of [sources.Watches].
 //
 // Polling only sees changes made inside this process: os.Setenv, os.Unsetenv,
 // or whatever the LookupEnv given to livebind returns. The environment of a

@@ -1,10 +1,8 @@
 package env
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/livebind/livebind/sources"
@@ -13,223 +11,96 @@ import (
 // DefaultPoll is the poll interval of an env target whose tag has no poll=.
 const DefaultPoll = time.Second
 
-// errClosed reports a Watch on a closed driver.
-var errClosed = errors.New("env: driver closed")
+// ErrEmptyName reports an env target with no variable name, such as
+// live:"env=${UNSET}" after expansion.
+var ErrEmptyName = errors.New("env: empty variable name")
 
 func init() {
-	sources.Register(sources.Scheme{Name: "env", Poll: true, Local: true, Open: open})
+	sources.Register(sources.Scheme{Name: "env", Poll: true, Local: true, Check: check, Open: open})
+}
+
+// check rejects an empty variable name at Bind.
+func check(t *sources.Target) error {
+	if t.Location == "" {
+		return ErrEmptyName
+	}
+	return nil
 }
 
 func open(cfg sources.Config) (sources.Driver, error) {
 	if cfg.LookupEnv == nil {
 		return nil, errors.New("env: sources.Config.LookupEnv is nil")
 	}
-	return &driver{lookup: cfg.LookupEnv, targets: make(map[*watch]struct{}), wake: make(chan struct{}, 1)}, nil
+	return &driver{lookup: cfg.LookupEnv}, nil
 }
 
-// driver polls every env target of one Binding from a single goroutine.
+// driver polls every variable of one Binding from a single loop, each field
+// at its own interval.
 type driver struct {
-	lookup func(string) (string, bool)
-	wake   chan struct{} // buffered(1): the set of targets changed, recompute the next deadline
-
-	mu      sync.Mutex
-	targets map[*watch]struct{} // each watch's next is guarded by mu too
-	loop    *loop               // nil when no poll goroutine runs
-	closed  bool
+	lookup  func(string) (string, bool)
+	watches sources.Watches[struct{}, *field] // one watch: the poll loop
 }
 
-// loop is one run of the poll goroutine. It ends when quit is closed (the
-// last target was stopped, or Close); done is closed when it has returned.
-type loop struct {
-	quit, done chan struct{}
+// field is one watched env field. next and last belong to the poll loop.
+type field struct {
+	name  string
+	every time.Duration
+	next  time.Time      // zero: due now
+	last  sources.Result // the last lookup, reported again while not due
 }
 
-// watch is one Watch call.
-type watch struct {
-	target *sources.Target
-	name   string
-	every  time.Duration
-	next   time.Time // guarded by driver.mu; zero means due now
-
-	last sources.Result // only the poll goroutine touches it once the watch is published
-
-	emitMu  sync.Mutex // held while emit runs; stop takes it to wait for emit
-	stopped bool       // guarded by emitMu
-	emit    func(sources.Result)
-}
-
-// observe reads one variable.
-func (d *driver) observe(name string) sources.Result {
-	if name == "" {
-		return sources.Result{Err: errors.New("env: empty variable name")}
+// Read implements [sources.Driver].
+func (d *driver) Read(_ context.Context, t *sources.Target) sources.Result {
+	if t.Location == "" {
+		return sources.Result{Err: ErrEmptyName}
 	}
-	v, ok := d.lookup(name)
+	v, ok := d.lookup(t.Location)
 	if !ok {
 		return sources.Result{Missing: true}
 	}
 	return sources.Result{Data: []byte(v)}
 }
 
-// Read implements sources.Driver.
-func (d *driver) Read(_ context.Context, t *sources.Target) sources.Result {
-	return d.observe(t.Location)
-}
-
-// Watch implements sources.Driver. The first check runs on the poll
-// goroutine right away, so a change between Read and Watch is reported.
-// emit must not call the returned stop, nor Close.
+// Watch implements [sources.Driver]. The first check runs right away, so a
+// change between Read and Watch is reported.
 func (d *driver) Watch(t *sources.Target, last sources.Result, emit func(sources.Result)) (func(), error) {
-	every := t.Poll
-	if every <= 0 {
-		every = DefaultPoll
+	f := &field{name: t.Location, every: t.Poll, last: last}
+	if f.every <= 0 {
+		f.every = DefaultPoll
 	}
-	w := &watch{target: t, name: t.Location, every: every, last: last, emit: emit}
-
-	d.mu.Lock()
-	if d.closed {
-		d.mu.Unlock()
-		return nil, errClosed
-	}
-	d.targets[w] = struct{}{}
-	if d.loop == nil {
-		d.loop = &loop{quit: make(chan struct{}), done: make(chan struct{})}
-		go d.run(d.loop)
-	}
-	d.mu.Unlock()
-	d.poke()
-
-	var once sync.Once
-	return func() { once.Do(func() { d.stop(w) }) }, nil
+	return d.watches.Subscribe(struct{}{}, sources.Sub[*field]{Target: t, Value: f, Last: last, Emit: emit}, d.poll)
 }
 
-// NextPoll implements sources.NextPoller.
-func (d *driver) NextPoll(t *sources.Target) time.Time {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for w := range d.targets {
-		if w.target == t {
-			return w.next
-		}
-	}
-	return time.Time{}
-}
-
-// stop removes w. When it was the last target the poll goroutine ends and
-// stop waits for it; in any case emit is not called once stop returns.
-func (d *driver) stop(w *watch) {
-	d.mu.Lock()
-	delete(d.targets, w)
-	var l *loop
-	if len(d.targets) == 0 && d.loop != nil {
-		l, d.loop = d.loop, nil
-		close(l.quit)
-	}
-	d.mu.Unlock()
-	d.poke()
-
-	w.emitMu.Lock()
-	w.stopped = true
-	w.emitMu.Unlock()
-	if l != nil {
-		<-l.done
-	}
-}
-
-// Close implements sources.Driver. It stops the poll goroutine and waits for
-// it. It is safe to call more than once.
-func (d *driver) Close() error {
-	d.mu.Lock()
-	d.closed = true
-	l := d.loop
-	d.loop = nil
-	if l != nil {
-		close(l.quit)
-	}
-	d.mu.Unlock()
-	if l != nil {
-		<-l.done
-	}
-	return nil
-}
-
-func (d *driver) poke() {
-	select {
-	case d.wake <- struct{}{}:
-	default:
-	}
-}
-
-// run checks every due target, then sleeps until the earliest next deadline
-// or until the set of targets changes.
-func (d *driver) run(l *loop) {
-	defer close(l.done)
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	defer timer.Stop()
-	var due []*watch
-	for {
-		d.mu.Lock()
-		select {
-		case <-l.quit:
-			d.mu.Unlock()
-			return
-		default:
-		}
+// poll looks up every due field, then sleeps until the next one is due or
+// a field joins.
+func (d *driver) poll(w *sources.Watch[struct{}, *field]) {
+	for delay := time.Duration(0); w.Sleep(delay); {
+		look := w.Begin(0, false)
 		now := time.Now()
-		due = due[:0]
+		look.ReportEach(func(f *field) sources.Result {
+			if !f.next.After(now) {
+				f.last, f.next = d.Read(look.Context(), &sources.Target{Location: f.name}), now.Add(f.every)
+			}
+			return f.last
+		})
+		look.End()
 		var next time.Time
-		for w := range d.targets {
-			if !w.next.After(now) {
-				due = append(due, w)
-				w.next = now.Add(w.every)
-			}
-			if next.IsZero() || w.next.Before(next) {
-				next = w.next
+		for _, f := range w.Values() {
+			if next.IsZero() || f.next.Before(next) {
+				next = f.next
 			}
 		}
-		d.mu.Unlock()
-
-		if len(due) > 0 {
-			for i, w := range due {
-				d.check(w)
-				due[i] = nil
-			}
-			continue // checks took time: recompute
-		}
-
-		var fire <-chan time.Time
-		if !next.IsZero() {
-			timer.Reset(time.Until(next))
-			fire = timer.C
-		}
-		select {
-		case <-fire:
-		case <-d.wake:
-			timer.Stop()
-		case <-l.quit:
-			return
-		}
+		delay = time.Until(next)
 	}
 }
 
-// check observes w once and emits when presence or value changed.
-func (d *driver) check(w *watch) {
-	r := d.observe(w.name)
-	if same(w.last, r) {
-		return
-	}
-	w.emitMu.Lock()
-	defer w.emitMu.Unlock()
-	if w.stopped {
-		return
-	}
-	w.last = r
-	w.emit(r)
-}
+// NextPoll implements [sources.NextPoller]: when the poll loop of the
+// Binding's env fields wakes next.
+func (d *driver) NextPoll(t *sources.Target) time.Time { return d.watches.NextPoll(t) }
 
-func same(a, b sources.Result) bool {
-	if a.Err != nil || b.Err != nil {
-		return a.Err != nil && b.Err != nil && a.Err.Error() == b.Err.Error()
-	}
-	return a.Missing == b.Missing && bytes.Equal(a.Data, b.Data)
+// Close implements [sources.Driver]. It stops every poll loop and waits for
+// them. It is safe to call more than once.
+func (d *driver) Close() error {
+	d.watches.Close()
+	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -29,16 +28,22 @@ func (d *driver) get(ctx context.Context, op, path string) (int, []byte, *Error)
 	if resp == nil || resp.Body == nil {
 		return 0, nil, &Error{Op: op, Path: path, Err: fmt.Errorf("%w: no answer", ErrMalformed)}
 	}
-	body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	switch {
-	case rerr != nil:
-		_, cause := classify(rerr)
-		return 0, nil, &Error{Op: op, Path: path, Err: scrub(cause, d.client.Token())}
-	case len(body) > maxBody:
-		return 0, nil, &Error{
+	tooLarge := func() *Error {
+		return &Error{
 			Op: op, Path: path, StatusCode: resp.StatusCode,
 			Err: fmt.Errorf("%w: the answer is larger than %d bytes", sources.ErrTooLarge, maxBody),
 		}
+	}
+	if resp.ContentLength > maxBody { // announced: do not read it at all
+		return 0, nil, tooLarge()
+	}
+	body, rerr := sources.ReadAtMost(resp.Body, maxBody)
+	switch {
+	case errors.Is(rerr, sources.ErrTooLarge):
+		return 0, nil, tooLarge()
+	case rerr != nil:
+		_, cause := classify(rerr)
+		return 0, nil, &Error{Op: op, Path: path, Err: scrub(cause, d.client.Token())}
 	}
 	return resp.StatusCode, body, nil
 }

@@ -126,12 +126,12 @@ func TestSame(t *testing.T) {
 	data := func(s, v string) sources.Result {
 		return sources.Result{Data: []byte(s), Format: formatText, Version: v}
 	}
-	require.True(t, same(data("a", "1"), data("a", "2")), "a new version alone is no change")
-	require.False(t, same(data("a", "1"), data("b", "1")))
-	require.True(t, same(sources.Result{Missing: true, Version: "3"}, sources.Result{Missing: true, Version: "9"}))
-	require.False(t, same(data("", "1"), sources.Result{Missing: true}), "empty is not missing")
+	require.True(t, sources.Same(data("a", "1"), data("a", "2")), "a new version alone is no change")
+	require.False(t, sources.Same(data("a", "1"), data("b", "1")))
+	require.True(t, sources.Same(sources.Result{Missing: true, Version: "3"}, sources.Result{Missing: true, Version: "9"}))
+	require.False(t, sources.Same(data("", "1"), sources.Result{Missing: true}), "empty is not missing")
 	e := sources.Result{Err: &Error{Op: "read", Path: "p", Err: ErrSealed}}
-	require.True(t, same(e, sources.Result{Err: &Error{Op: "read", Path: "p", Err: ErrSealed}}))
-	require.False(t, same(e, data("a", "1")))
-	require.False(t, same(data("1", ""), sources.Result{Data: []byte("1"), Format: formatJSON}), "text 1 is not JSON 1")
+	require.True(t, sources.Same(e, sources.Result{Err: &Error{Op: "read", Path: "p", Err: ErrSealed}}))
+	require.False(t, sources.Same(e, data("a", "1")))
+	require.False(t, sources.Same(data("1", ""), sources.Result{Data: []byte("1"), Format: formatJSON}), "text 1 is not JSON 1")
 }

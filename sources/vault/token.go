@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/livebind/livebind/internal/backoff"
+	"github.com/livebind/livebind/sources"
 )
 
 // tokenState is what the driver knows of the client's token.
@@ -38,9 +38,8 @@ func (t *tokenState) checkedAt(at time.Time, valid bool) {
 // MaxBackoff apart), in case the program gave the client a new one. It
 // runs from the first Watch until Close.
 func (d *driver) runToken() {
-	defer d.wg.Done()
-	transient := backoff.Backoff{Base: min(transientBase, d.maxBackoff), Max: d.maxBackoff}
-	denied := backoff.Backoff{Base: min(permanentBase, d.maxBackoff), Max: d.maxBackoff}
+	retry := sources.NewRetry(transientBase, permanentBase, d.maxBackoff)
+	transient, denied := &retry.Transient, &retry.Permanent
 	capped := "" // the accessor of a token whose renewals reached its max TTL
 	for {
 		info, err := d.lookupSelf()
@@ -98,7 +97,7 @@ func (d *driver) followToken(info tokenInfo) (alive, capped bool) {
 	full := max(info.creationTTL, info.ttl) // a renewal shorter than this is capped by the max TTL
 	renewable := info.renewable && d.renewToken
 	next := info.sent.Add(frac(info.ttl, renewMin, renewMax, d.rnd))
-	fails := backoff.Backoff{Base: min(transientBase, d.maxBackoff), Max: d.maxBackoff}
+	fails := sources.Backoff{Base: min(transientBase, d.maxBackoff), Max: d.maxBackoff}
 	for renewable {
 		if !d.sleepUntil(next) {
 			return false, capped

@@ -71,9 +71,6 @@ type Config struct {
 	SkipTokenRenewal bool
 }
 
-// errClosed reports a Watch on a closed driver.
-var errClosed = errors.New("vault: driver closed")
-
 func init() {
 	sources.Register(sources.Scheme{
 		Name:           "vault",
@@ -82,7 +79,11 @@ func init() {
 		Timeout:        true,
 		NativeDebounce: false,
 		Secret:         true,
-		Open:           open,
+		Check: func(t *sources.Target) error {
+			_, err := parseSpec(t, DefaultPoll, DefaultTimeout)
+			return err
+		},
+		Open: open,
 	})
 }
 
@@ -99,15 +100,13 @@ type driver struct {
 	renewToken bool
 	rnd        func() float64 // jitter in [0, 1)
 
-	ctx    context.Context // canceled by Close: ends every request in flight
-	cancel context.CancelFunc
-	wg     sync.WaitGroup // the token goroutine
+	watches sources.Watches[watchKey, subValue]
+	ctx     context.Context                     // the watches': canceled by Close, ends every request in flight
+	token   sources.Watches[struct{}, struct{}] // the token renewer, from the first Watch
+	tokenOn sync.Once
 
-	mu           sync.Mutex
-	closed       bool
-	tokenStarted bool
-	watchers     map[watchKey]*watcher
-	states       map[resolved]*secretState
+	mu     sync.Mutex
+	states map[resolved]*secretState
 
 	mountMu sync.Mutex  // serializes mount detection
 	mounts  []mountInfo // detected mounts; guarded by mu
@@ -145,7 +144,6 @@ func open(cfg sources.Config) (sources.Driver, error) {
 		maxBackoff: c.MaxBackoff,
 		renewToken: !c.SkipTokenRenewal,
 		rnd:        rand.Float64,
-		watchers:   make(map[watchKey]*watcher),
 		states:     make(map[resolved]*secretState),
 	}
 	if d.poll == 0 {
@@ -176,7 +174,7 @@ func open(cfg sources.Config) (sources.Driver, error) {
 		client.SetWrappingLookupFunc(func(string, string) string { return "" })
 		d.client = client
 	}
-	d.ctx, d.cancel = context.WithCancel(context.Background())
+	d.ctx = d.watches.Context()
 	return d, nil
 }
 
@@ -206,8 +204,8 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 }
 
 // Watch implements [sources.Driver]. Watches of the same secret share one
-// watcher whatever field they select (see watchKey); a watch joining a
-// running watcher makes it look again at once, so that a change between the
+// watch whatever field they select (see watchKey); a watch joining a
+// running one makes it look again at once, so that a change between the
 // joiner's Read and its Watch is reported. emit must not call the returned
 // stop, nor Close.
 func (d *driver) Watch(t *sources.Target, last sources.Result, emit func(sources.Result)) (func(), error) {
@@ -215,99 +213,36 @@ func (d *driver) Watch(t *sources.Target, last sources.Result, emit func(sources
 	if err != nil {
 		return nil, err
 	}
-	sb := &sub{target: t, loc: s.location, poll: s.poll, timeout: s.timeout, last: last, emit: emit}
-	d.mu.Lock()
-	if d.closed {
-		d.mu.Unlock()
-		return nil, errClosed
+	if d.renewToken {
+		d.tokenOn.Do(func() {
+			_, _ = d.token.Subscribe(struct{}{}, sources.Sub[struct{}]{Emit: func(sources.Result) {}},
+				func(*sources.Watch[struct{}, struct{}]) { d.runToken() })
+		})
 	}
-	if d.renewToken && !d.tokenStarted {
-		d.tokenStarted = true
-		d.wg.Add(1)
-		go d.runToken()
-	}
+	f := &follower{d: d, spec: s, retry: sources.NewRetry(transientBase, permanentBase, d.maxBackoff)}
 	key := watchKey{path: s.path, kv: s.kv, mount: s.mount}
+	d.mu.Lock()
 	r, resolvedNow := d.resolveKnown(s)
+	d.mu.Unlock()
 	if resolvedNow {
-		key = watchKey{resolved: r}
+		key, f.pre = watchKey{resolved: r}, &r
 	}
-	w := d.watchers[key]
-	if w == nil {
-		w = newWatcher(d, key, s)
-		if resolvedNow {
-			w.pre = &r
-		}
-		d.watchers[key] = w
-		w.add(sb, false)
-		go w.run()
-	} else {
-		w.add(sb, true)
-	}
-	d.mu.Unlock()
-	var once sync.Once
-	return func() { once.Do(func() { d.stop(w, sb) }) }, nil
+	sub := sources.Sub[subValue]{Target: t, Value: subValue{loc: s.location, poll: s.poll, timeout: s.timeout}, Last: last, Emit: emit}
+	return d.watches.Subscribe(key, sub, func(w *watch) {
+		f.w = w
+		f.run()
+	})
 }
 
-// NextPoll implements [sources.NextPoller]: when the watcher of t looks
-// next (a poll, a renewal or a rotation).
-func (d *driver) NextPoll(t *sources.Target) time.Time {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for _, w := range d.watchers {
-		w.mu.Lock()
-		for sb := range w.subs {
-			if sb.target == t {
-				w.mu.Unlock()
-				if n := w.nextAt.Load(); n != 0 {
-					return time.Unix(0, n)
-				}
-				return time.Time{}
-			}
-		}
-		w.mu.Unlock()
-	}
-	return time.Time{}
-}
-
-// stop removes sb from w; no emit reaches sb once it returns. When sb was
-// the last subscriber, w's request in flight is canceled and stop waits for
-// its goroutine.
-func (d *driver) stop(w *watcher, sb *sub) {
-	d.mu.Lock()
-	empty := w.remove(sb)
-	if empty && d.watchers[w.key] == w {
-		delete(d.watchers, w.key)
-	}
-	d.mu.Unlock()
-	sb.emitMu.Lock()
-	sb.stopped = true
-	sb.emitMu.Unlock()
-	if empty {
-		w.cancel()
-		<-w.done
-	}
-}
+// NextPoll implements [sources.NextPoller]: when the watch of t looks next
+// (a poll, a renewal or a rotation).
+func (d *driver) NextPoll(t *sources.Target) time.Time { return d.watches.NextPoll(t) }
 
 // Close implements [sources.Driver]. It cancels every request in flight and
 // waits for every goroutine. It is idempotent.
 func (d *driver) Close() error {
-	d.mu.Lock()
-	if d.closed {
-		d.mu.Unlock()
-		return nil
-	}
-	d.closed = true
-	ws := make([]*watcher, 0, len(d.watchers))
-	for _, w := range d.watchers {
-		ws = append(ws, w)
-	}
-	clear(d.watchers)
-	d.mu.Unlock()
-	d.cancel()
-	for _, w := range ws {
-		<-w.done
-	}
-	d.wg.Wait()
+	d.watches.Close()
+	d.token.Close()
 	if d.own != nil {
 		d.own.CloseIdleConnections()
 	}

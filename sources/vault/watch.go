@@ -1,229 +1,121 @@
 package vault
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"math"
 	"net/http"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/livebind/livebind/internal/backoff"
 	"github.com/livebind/livebind/sources"
 )
 
-// watcher follows one secret for every Watch of it: it polls KV secrets
+// subValue is what a watch keeps per subscriber.
+type subValue struct {
+	loc     location
+	poll    time.Duration
+	timeout time.Duration
+}
+
+// watch is the shared watch of one secret; see [sources.Watches].
+type watch = sources.Watch[watchKey, subValue]
+
+// follower follows one secret for every Watch of it: it polls KV secrets
 // and secrets without a lease, and renews and rotates dynamic credentials.
-type watcher struct {
-	d    *driver
-	key  watchKey
-	spec spec      // the first subscriber's: what to resolve
-	pre  *resolved // the secret, when it was resolved before the watcher started
+// It lives on its watch's goroutine.
+type follower struct {
+	d     *driver
+	w     *watch
+	spec  spec      // the first subscriber's: what to resolve
+	pre   *resolved // the secret, when it was resolved before the watch started
+	retry sources.Retry
 
-	ctx    context.Context // canceled when the last subscriber leaves, or by Close
-	cancel context.CancelFunc
-	done   chan struct{} // closed when run returns
-	wake   chan struct{} // buffered(1): a subscriber joined, see kick
-
-	mu   sync.Mutex
-	subs map[*sub]struct{}
-	seq  uint64 // looks started so far; numbers them
-	kick bool   // a subscriber joined: look again at once
-
-	metaDenied bool // KV v2 metadata is not readable: poll the data; run's own
-
-	nextAt atomic.Int64 // unix nanoseconds when sleep ends, for NextPoll
-}
-
-// sub is one Watch of a watcher.
-type sub struct {
-	target   *sources.Target
-	loc      location
-	poll     time.Duration
-	timeout  time.Duration
-	firstSeq uint64 // answers to earlier looks predate this Watch: not for it
-
-	emitMu  sync.Mutex // held while emit runs; stop takes it to wait for emit
-	stopped bool
-	last    sources.Result
-	emit    func(sources.Result)
-}
-
-func newWatcher(d *driver, key watchKey, s spec) *watcher {
-	w := &watcher{
-		d:    d,
-		key:  key,
-		spec: s,
-		done: make(chan struct{}),
-		wake: make(chan struct{}, 1),
-		subs: make(map[*sub]struct{}),
-	}
-	w.ctx, w.cancel = context.WithCancel(d.ctx)
-	return w
-}
-
-// add subscribes sb. A subscriber joining a running watcher kicks it into
-// looking again at once, so that sb compares its Read with a current answer.
-func (w *watcher) add(sb *sub, kick bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	sb.firstSeq = w.seq + 1
-	w.subs[sb] = struct{}{}
-	if !kick {
-		return
-	}
-	w.kick = true
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
-}
-
-// remove unsubscribes sb and reports whether no subscriber is left.
-func (w *watcher) remove(sb *sub) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	delete(w.subs, sb)
-	return len(w.subs) == 0
+	metaDenied bool // KV v2 metadata is not readable: poll the data
 }
 
 // settings returns the smallest poll interval and the largest timeout among
 // the subscribers: the most eager and the most patient decide.
-func (w *watcher) settings() (poll, timeout time.Duration) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	poll = time.Duration(math.MaxInt64)
-	for sb := range w.subs {
-		poll = min(poll, sb.poll)
-		timeout = max(timeout, sb.timeout)
-	}
-	if len(w.subs) == 0 {
+func (w *follower) settings() (poll, timeout time.Duration) {
+	vs := w.w.Values()
+	if len(vs) == 0 {
 		return w.spec.poll, w.spec.timeout
+	}
+	poll = time.Duration(math.MaxInt64)
+	for _, v := range vs {
+		poll = min(poll, v.poll)
+		timeout = max(timeout, v.timeout)
 	}
 	return poll, timeout
 }
 
-// begin numbers a new look and clears the kick.
-func (w *watcher) begin() uint64 {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.seq++
-	w.kick = false
-	return w.seq
-}
-
-// requestContext bounds one request.
-func (w *watcher) requestContext() (context.Context, context.CancelFunc) {
+// begin starts one look, bounded by the subscribers' timeout.
+func (w *follower) begin() *sources.Look[watchKey, subValue] {
 	_, timeout := w.settings()
-	return context.WithTimeout(w.ctx, timeout)
+	return w.w.Begin(timeout, false)
 }
 
 // sleep waits for d, for a kick or for the end. It reports whether the
-// watcher is still running.
-func (w *watcher) sleep(d time.Duration) bool {
-	deadline := time.Now().Add(d)
-	w.nextAt.Store(deadline.UnixNano())
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	defer timer.Stop()
-	for {
-		w.mu.Lock()
-		kicked := w.kick
-		w.mu.Unlock()
-		left := time.Until(deadline)
-		if kicked || left <= 0 {
-			return w.ctx.Err() == nil
-		}
-		timer.Reset(left)
-		select {
-		case <-timer.C:
-		case <-w.wake: // maybe stale: the loop checks kick again
-			timer.Stop()
-		case <-w.ctx.Done():
-			return false
-		}
-	}
-}
+// watch is still running.
+func (w *follower) sleep(d time.Duration) bool { return w.w.Sleep(d) }
 
 // jitter spreads a poll interval by ±10%.
-func (w *watcher) jitter(d time.Duration) time.Duration {
+func (w *follower) jitter(d time.Duration) time.Duration {
 	return frac(d, 0.9, 1.1, w.d.rnd)
 }
 
-// failures are the two backoffs of a watcher.
-type failures struct {
-	transient, permanent backoff.Backoff
-}
-
-func newFailures(maxBackoff time.Duration) *failures {
-	return &failures{
-		transient: backoff.Backoff{Base: min(transientBase, maxBackoff), Max: maxBackoff},
-		permanent: backoff.Backoff{Base: min(permanentBase, maxBackoff), Max: maxBackoff},
-	}
-}
-
 // next returns the wait before retrying after err.
-func (f *failures) next(err *Error) time.Duration {
-	if err.transient() {
-		return f.transient.Next()
-	}
-	return f.permanent.Next()
-}
+func (w *follower) next(err *Error) time.Duration { return w.retry.Next(!err.transient()) }
 
-func (f *failures) reset() {
-	f.transient.Reset()
-	f.permanent.Reset()
+// report hands each subscriber of look what result makes of an
+// observation for its location.
+func report(look *sources.Look[watchKey, subValue], result func(location) sources.Result) {
+	look.ReportEach(func(v subValue) sources.Result { return result(v.loc) })
 }
 
 // run resolves the secret (detecting its mount) and follows it until the
 // last subscriber leaves or the driver closes.
-func (w *watcher) run() {
-	defer close(w.done)
-	f := newFailures(w.d.maxBackoff)
+func (w *follower) run() {
 	var r resolved
 	if w.pre != nil {
 		r = *w.pre
 	}
 	for w.pre == nil {
-		seq := w.begin()
-		ctx, cancel := w.requestContext()
+		look := w.begin()
 		var err *Error
-		r, err = w.d.resolve(ctx, w.spec)
-		cancel()
-		if w.ctx.Err() != nil {
+		r, err = w.d.resolve(look.Context(), w.spec)
+		look.End()
+		if w.w.Context().Err() != nil {
 			return
 		}
 		if err == nil {
 			break
 		}
-		w.deliver(func(location) sources.Result { return sources.Result{Err: err} }, seq)
-		if !w.sleep(f.next(err)) {
+		look.Report(sources.Result{Err: err})
+		if !w.sleep(w.next(err)) {
 			return
 		}
 	}
-	f.reset()
+	w.retry.Reset()
 	st := w.d.state(r)
 	if r.kind == kindGeneric {
-		w.runGeneric(r, st, f)
+		w.runGeneric(r, st)
 		return
 	}
-	w.runPoll(r, st, f)
+	w.runPoll(r, st)
 }
 
 // runPoll polls a KV or unleased secret every poll interval (jittered),
 // backing off after failures.
-func (w *watcher) runPoll(r resolved, st *secretState, f *failures) {
+func (w *follower) runPoll(r resolved, st *secretState) {
 	var failing *Error
 	for first := true; ; first = false {
 		var delay time.Duration
 		switch {
 		case first:
 		case failing != nil:
-			delay = f.next(failing)
+			delay = w.next(failing)
 		default:
 			poll, _ := w.settings()
 			delay = w.jitter(poll)
@@ -231,22 +123,21 @@ func (w *watcher) runPoll(r resolved, st *secretState, f *failures) {
 		if !w.sleep(delay) {
 			return
 		}
-		seq := w.begin()
+		look := w.begin()
 		asOf := time.Now()
-		ctx, cancel := w.requestContext()
-		obs, err := w.look(ctx, r, st, asOf)
-		cancel()
-		if w.ctx.Err() != nil {
+		obs, err := w.look(look.Context(), r, st, asOf)
+		look.End()
+		if w.w.Context().Err() != nil {
 			return
 		}
 		if err != nil {
 			failing = err
-			w.deliver(func(location) sources.Result { return sources.Result{Err: err} }, seq)
+			look.Report(sources.Result{Err: err})
 			continue
 		}
 		failing = nil
-		f.reset()
-		w.deliver(obs.result, seq)
+		w.retry.Reset()
+		report(look, obs.result)
 	}
 }
 
@@ -254,7 +145,7 @@ func (w *watcher) runPoll(r resolved, st *secretState, f *failures) {
 // request) and reads the data only when the current version differs from
 // the one last read; when the metadata is not readable it reads the data
 // every time.
-func (w *watcher) look(ctx context.Context, r resolved, st *secretState, asOf time.Time) (*observation, *Error) {
+func (w *follower) look(ctx context.Context, r resolved, st *secretState, asOf time.Time) (*observation, *Error) {
 	if r.kind != kindKV2 || w.metaDenied {
 		return w.d.observe(ctx, r, st, asOf)
 	}
@@ -284,7 +175,7 @@ func (w *watcher) look(ctx context.Context, r resolved, st *secretState, asOf ti
 
 // runGeneric follows a secret of another engine: by its lease when it has
 // one, else by polling.
-func (w *watcher) runGeneric(r resolved, st *secretState, f *failures) {
+func (w *follower) runGeneric(r resolved, st *secretState) {
 	var failing *Error
 	for {
 		st.mu.Lock()
@@ -302,19 +193,18 @@ func (w *watcher) runGeneric(r resolved, st *secretState, f *failures) {
 		}
 		st.mu.Unlock()
 		if plain && l == nil {
-			w.runPoll(r, st, f)
+			w.runPoll(r, st)
 			return
 		}
 		if !fresh {
-			if failing != nil && !w.sleep(f.next(failing)) {
+			if failing != nil && !w.sleep(w.next(failing)) {
 				return
 			}
-			seq := w.begin()
+			look := w.begin()
 			asOf := time.Now()
-			ctx, cancel := w.requestContext()
-			obs, err := w.d.observe(ctx, r, st, asOf)
-			cancel()
-			if w.ctx.Err() != nil {
+			obs, err := w.d.observe(look.Context(), r, st, asOf)
+			look.End()
+			if w.w.Context().Err() != nil {
 				return
 			}
 			if err != nil {
@@ -322,11 +212,11 @@ func (w *watcher) runGeneric(r resolved, st *secretState, f *failures) {
 				if l != nil && !time.Now().Before(expiry) {
 					err = expired(err, l.id, expiry)
 				}
-				w.deliver(func(location) sources.Result { return sources.Result{Err: err} }, seq)
+				look.Report(sources.Result{Err: err})
 				continue
 			}
 			failing = nil
-			w.deliver(obs.result, seq)
+			report(look, obs.result)
 			st.mu.Lock()
 			stale := st.lease == nil || !st.lease.fresh(time.Now())
 			st.mu.Unlock()
@@ -337,11 +227,11 @@ func (w *watcher) runGeneric(r resolved, st *secretState, f *failures) {
 					return
 				}
 			case stale && !st.isPlain(): // a lease too short for the time its read took: no hot loop
-				if !w.sleep(f.transient.Next()) {
+				if !w.sleep(w.retry.Transient.Next()) {
 					return
 				}
 			default:
-				f.reset()
+				w.retry.Reset()
 				if l != nil {
 					w.d.logger.Debug("vault: credentials rotated", "path", r.path, "old_lease_id", l.id,
 						"old_expires_in", time.Until(expiry).String(), "planned_lead", expiry.Sub(rotA).String())
@@ -349,8 +239,9 @@ func (w *watcher) runGeneric(r resolved, st *secretState, f *failures) {
 			}
 			continue
 		}
-		seq := w.begin()
-		w.deliver(l.obs.result, seq) // the current credentials, for subscribers that joined
+		look := w.begin()
+		look.End()
+		report(look, l.obs.result) // the current credentials, for subscribers that joined
 		if !w.sleep(time.Until(at)) {
 			return
 		}
@@ -358,18 +249,19 @@ func (w *watcher) runGeneric(r resolved, st *secretState, f *failures) {
 			continue
 		}
 		if renew {
-			w.renew(r, st, l, f)
+			w.renew(r, st, l)
 		}
 	}
 }
 
 // renew renews the lease l once and records the outcome.
-func (w *watcher) renew(r resolved, st *secretState, l *lease, f *failures) {
-	ctx, cancel := w.requestContext()
+func (w *follower) renew(r resolved, st *secretState, l *lease) {
+	_, timeout := w.settings()
+	ctx, cancel := context.WithTimeout(w.w.Context(), timeout)
 	sent := time.Now()
 	ttl, err := w.d.renewLease(ctx, r.path, l)
 	cancel()
-	if w.ctx.Err() != nil {
+	if w.w.Context().Err() != nil {
 		return
 	}
 	st.mu.Lock()
@@ -385,13 +277,13 @@ func (w *watcher) renew(r resolved, st *secretState, l *lease, f *failures) {
 		case http.StatusForbidden:
 			l.noRenew = true // rotate before it expires
 		default:
-			l.renewAt = time.Now().Add(f.next(err))
+			l.renewAt = time.Now().Add(w.next(err))
 		}
 		w.d.logger.Warn("vault: renewing a lease failed", "path", r.path, "lease_id", l.id,
 			"expires_at", l.expiry, "error", err)
 		return
 	}
-	f.reset()
+	w.retry.Reset()
 	l.renewed(sent, ttl, w.d.rnd)
 	w.d.logger.Debug("vault: lease renewed", "path", r.path, "lease_id", l.id, "ttl", ttl, "capped", l.capped)
 }
@@ -402,46 +294,4 @@ func expired(err *Error, leaseID string, at time.Time) *Error {
 	e := *err
 	e.Err = fmt.Errorf("%w; %w (lease %s, at %s)", err.Err, ErrLeaseExpired, leaseID, at.UTC().Format(time.RFC3339))
 	return &e
-}
-
-// deliver hands each subscriber that joined before look seq began what
-// result makes of the observation for its location.
-func (w *watcher) deliver(result func(location) sources.Result, seq uint64) {
-	w.mu.Lock()
-	subs := make([]*sub, 0, len(w.subs))
-	for sb := range w.subs {
-		if sb.firstSeq <= seq {
-			subs = append(subs, sb)
-		}
-	}
-	w.mu.Unlock()
-	for _, sb := range subs {
-		sb.deliver(result(sb.loc))
-	}
-}
-
-// deliver emits r unless it tells this subscriber nothing new or the
-// subscriber has stopped.
-func (sb *sub) deliver(r sources.Result) {
-	sb.emitMu.Lock()
-	defer sb.emitMu.Unlock()
-	if sb.stopped || same(sb.last, r) {
-		return
-	}
-	sb.last = r
-	sb.emit(r)
-}
-
-// same reports whether b tells a watcher nothing new after a: the same
-// presence and bytes, or the same error text. Versions are ignored: a new
-// KV version with the same data, or new credentials equal to the old, is no
-// change.
-func same(a, b sources.Result) bool {
-	switch {
-	case a.Err != nil || b.Err != nil:
-		return a.Err != nil && b.Err != nil && a.Err.Error() == b.Err.Error()
-	case a.Missing || b.Missing:
-		return a.Missing == b.Missing
-	}
-	return bytes.Equal(a.Data, b.Data) && a.Format == b.Format
 }

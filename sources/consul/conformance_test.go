@@ -1,0 +1,94 @@
+package consul_test
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/livebind/livebind/internal/consultest"
+	"github.com/livebind/livebind/sources"
+	"github.com/livebind/livebind/sources/consul"
+	"github.com/livebind/livebind/sources/sourcetest"
+)
+
+// TestConformance runs the sources conformance kit against the consul
+// driver and a real agent. The failure check uses a client with a token
+// pointed at a closed port (the token must not leak into the error), the
+// stall check an HTTP server that never answers. Consul itself refuses
+// values over 512 KB, so the oversize check has no hook. Targets set
+// ratelimit=20ms: at the default (a burst of 2, then one request per 15 s)
+// a third change within 15 s is reported only after the kit's 10 s bound.
+func TestConformance(t *testing.T) {
+	a := consultest.Start(t)
+	client := a.Client()
+	var n atomic.Int64
+	const token = "0b6c3a36-conformance-secret-token"
+	sourcetest.Run(t, sourcetest.Harness{
+		Scheme: "consul",
+		Config: func(*testing.T) sources.Config {
+			return sources.Config{Value: consul.Config{Client: a.Client(), MaxBackoff: 200 * time.Millisecond}}
+		},
+		Target: func(*testing.T) *sources.Target {
+			return target("conformance/"+strconv.FormatInt(n.Add(1), 10), map[string]string{"wait": "2s", "ratelimit": "20ms"})
+		},
+		Set: func(t *testing.T, tg *sources.Target, v []byte) {
+			t.Helper()
+			put(t, client, tg.Location, string(v))
+		},
+		Remove: func(t *testing.T, tg *sources.Target) {
+			t.Helper()
+			del(t, client, tg.Location)
+		},
+		Failing: func(t *testing.T) (sources.Config, *sources.Target) {
+			t.Helper()
+			c, err := api.NewClient(&api.Config{Address: "127.0.0.1:1", Token: token})
+			require.NoError(t, err)
+			return sources.Config{Value: consul.Config{Client: c, MaxBackoff: 200 * time.Millisecond}}, target("conformance/unreachable", nil)
+		},
+		ErrorAs: func(err error) bool {
+			var e *consul.Error
+			return errors.As(err, &e) && errors.Is(err, consul.ErrUnreachable)
+		},
+		Secrets: []string{token},
+		Stall: func(t *testing.T) (sources.Config, *sources.Target, func()) {
+			t.Helper()
+			release := make(chan struct{})
+			srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+				select {
+				case <-release:
+				case <-r.Context().Done():
+				}
+			}))
+			var once sync.Once
+			stop := func() { once.Do(func() { close(release); srv.Close() }) }
+			t.Cleanup(stop)
+			c, err := api.NewClient(&api.Config{Address: srv.Listener.Addr().String()})
+			require.NoError(t, err)
+			return sources.Config{Value: consul.Config{Client: c}}, target("conformance/stalled", nil), stop
+		},
+		IgnoreLeaks: []goleak.Option{ // the keep-alive connections of the harness's clients
+			goleak.IgnoreAnyFunction("net/http.(*persistConn).readLoop"),
+			goleak.IgnoreAnyFunction("net/http.(*persistConn).writeLoop"),
+		},
+		Quiet: 300 * time.Millisecond,
+	})
+}
+
+// TestSchemeCheck: bad options are refused at Bind, without an agent.
+func TestSchemeCheck(t *testing.T) {
+	t.Parallel()
+	s, _ := sources.Lookup("consul")
+	require.NoError(t, s.Check(target("app/x", map[string]string{"wait": "30s", "stale": "true"})))
+	err := s.Check(target("app/x", map[string]string{"wait": "11m"}))
+	require.ErrorContains(t, err, "exceeds Consul's maximum")
+	require.Error(t, s.Check(target("", nil)), "an empty key")
+}
