@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/livebind/livebind/internal/consultest"
+	"github.com/livebind/livebind/internal/testenv/consultest"
 	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/consul"
 	"github.com/livebind/livebind/sources/sourcetest"
