@@ -54,7 +54,7 @@ func TestDocsLinksCatchesBroken(t *testing.T) {
 		{"ok/external", "[a](https://example.com/x.md) [b](mailto:x@example.com) [c](//cdn.example.com/y)", nil},
 		{"ok/code-span", "`Stream[R](b, missing.md)` and `[x](nope.md)`", nil},
 		{"ok/code-path", "`img/pic.png`, `./other.md` and `img/../other.md`", nil},
-		{"ok/code-not-path", "`github.com/livebind/livebind/sources/consul`, `/etc/app/app.toml`, `app.toml`, `${DIR}/a.toml`, `a/<hash>.json`", nil},
+		{"ok/code-not-path", "`github.com/livebind/livebind/sources/consul`, `/etc/app/app.toml`, `app.toml`, `${DIR}/a.toml`, `a/<hash>.json`, `..data/app.toml`", nil},
 		{"broken/code-path", "see `shared/design.md`", []string{"doc.md:1: code:shared/design.md: names a file that is not in the repository"}},
 		{"ok/fenced", "```go\nx := a[i](nope.md)\n```\n~~~\n[x](nope.md)\n~~~", nil},
 		{"ok/dir", "[d](img/)", nil},
@@ -137,8 +137,10 @@ var (
 	setextUnder = regexp.MustCompile(`^\s{0,3}(=+|-+)\s*$`)
 	mdLinkText  = regexp.MustCompile(`!?\[([^\]]*)\]\([^)]*\)`)
 	// pathSpan matches a code span that names a file of the repository by
-	// its relative path: a slash, a known extension, no spaces or variables.
-	pathSpan = regexp.MustCompile("`((?:\\.{1,2}/)?[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)+\\.(?:md|go|mod|toml|yaml|yml|json|txt|sh))`")
+	// its relative path: a slash, a known extension, no spaces or variables,
+	// and a first element that is not hidden (kubelet's ..data/app.toml is
+	// a path on a node, not in the repository).
+	pathSpan = regexp.MustCompile("`((?:\\.{1,2}/)?[A-Za-z0-9_][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_.-]+)+\\.(?:md|go|mod|toml|yaml|yml|json|txt|sh))`")
 )
 
 // checkDocLinks checks every relative link of the markdown files (paths
