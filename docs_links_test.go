@@ -2,11 +2,15 @@ package livebind
 
 import (
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -322,4 +326,145 @@ func headingSlug(text string) string {
 		}
 	}
 	return b.String()
+}
+
+// TestMigratingGuideAPI keeps the livebind program in docs/migrating.md in
+// step with the package: it must parse as Go, and every livebind.Name and
+// b.Method it uses must exist (the viper and koanf versions were compiled
+// outside the repository; see the guide's last section).
+func TestMigratingGuideAPI(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile(filepath.Join("docs", "migrating.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "\n## With livebind\n")
+	if !ok {
+		t.Fatal(`docs/migrating.md has no "## With livebind" section`)
+	}
+	_, rest, ok = strings.Cut(rest, "```go\n")
+	if !ok {
+		t.Fatal("no go code block in the livebind section")
+	}
+	src, _, ok := strings.Cut(rest, "\n```")
+	if !ok {
+		t.Fatal("unterminated go code block in the livebind section")
+	}
+	missing, err := guideAPIMissing(src, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range missing {
+		t.Errorf("docs/migrating.md uses %s, which the package does not have", m)
+	}
+}
+
+// TestGuideAPIMissingCatchesRenames shows the check fails for a method or a
+// function the package does not have.
+func TestGuideAPIMissingCatchesRenames(t *testing.T) {
+	t.Parallel()
+	src := `package main
+
+import "github.com/livebind/livebind"
+
+func main() {
+	b, _ := livebind.Bind(nil, &struct{}{})
+	b.Get()
+	b.OnUpdate(nil)
+	livebind.Watch(b)
+	_ = livebind.Updated
+}
+`
+	got, err := guideAPIMissing(src, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"b.OnUpdate", "livebind.Watch"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("missing = %q, want %q", got, want)
+	}
+}
+
+// guideAPIMissing parses a program and returns the livebind.Name and b.Method
+// references (b being the result of livebind.Bind) that the package in dir
+// does not declare.
+func guideAPIMissing(src, dir string) ([]string, error) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "guide.go", src, parser.SkipObjectResolution)
+	if err != nil {
+		return nil, err
+	}
+	decls := map[string]bool{}
+	methods := map[string]bool{}
+	pkgFiles, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range pkgFiles {
+		if strings.HasSuffix(p, "_test.go") {
+			continue
+		}
+		pf, err := parser.ParseFile(fset, p, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range pf.Decls {
+			switch d := d.(type) {
+			case *ast.FuncDecl:
+				if d.Recv == nil {
+					decls[d.Name.Name] = true
+				} else if recvIsBinding(d.Recv.List[0].Type) {
+					methods[d.Name.Name] = true
+				}
+			case *ast.GenDecl:
+				for _, s := range d.Specs {
+					switch s := s.(type) {
+					case *ast.TypeSpec:
+						decls[s.Name.Name] = true
+					case *ast.ValueSpec:
+						for _, n := range s.Names {
+							decls[n.Name] = true
+						}
+					}
+				}
+			}
+		}
+	}
+	var missing []string
+	seen := map[string]bool{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		sel, ok := n.(*ast.SelectorExpr)
+		if !ok {
+			return true
+		}
+		id, ok := sel.X.(*ast.Ident)
+		if !ok {
+			return true
+		}
+		var ref string
+		switch {
+		case id.Name == "livebind" && !decls[sel.Sel.Name]:
+			ref = "livebind." + sel.Sel.Name
+		case id.Name == "b" && !methods[sel.Sel.Name]:
+			ref = "b." + sel.Sel.Name
+		}
+		if ref != "" && !seen[ref] {
+			seen[ref] = true
+			missing = append(missing, ref)
+		}
+		return true
+	})
+	return missing, nil
+}
+
+// recvIsBinding reports whether a receiver type is *Binding[T] or Binding[T].
+func recvIsBinding(e ast.Expr) bool {
+	if s, ok := e.(*ast.StarExpr); ok {
+		e = s.X
+	}
+	if ix, ok := e.(*ast.IndexExpr); ok {
+		e = ix.X
+	}
+	id, ok := e.(*ast.Ident)
+	return ok && id.Name == "Binding"
 }
