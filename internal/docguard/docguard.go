@@ -36,11 +36,14 @@ const (
 	// document, counted together. It keeps the parsed tree (which costs
 	// tens of bytes per item in Go) within tens of MiB whatever the size cap.
 	MaxItems = 200_000
-	// MaxTOMLKeys bounds the keys and table headers of a TOML document. The
-	// TOML parser checks each new key against all keys seen so far (its
-	// duplicate tracker is a list), so its cost grows with the square of
-	// this number: 10,000 keys cost tens of milliseconds, 50,000 seconds.
-	MaxTOMLKeys = 10_000
+	// MaxKeys bounds the keys (and TOML table headers) of a TOML or YAML
+	// document. Both parsers look for duplicate keys by comparing each key
+	// with the others (go-toml's tracker is a list of every key in the
+	// document, yaml.v3 compares the keys of a mapping pairwise), so their
+	// cost grows with the square of the number of keys: 50,000 keys take
+	// seconds, 200,000 minutes. JSON has no such limit (encoding/json uses
+	// a map), only MaxItems.
+	MaxKeys = 10_000
 )
 
 // ErrLimit reports a document that exceeds one of the limits above.

@@ -13,7 +13,9 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestCheckAccepts(t *testing.T) {
 	t.Parallel()
-	deep := func(open, closing string, n int) string { return strings.Repeat(open, n) + "1" + strings.Repeat(closing, n) }
+	deep := func(open, closing string, n int) string {
+		return strings.Repeat(open, n) + "1" + strings.Repeat(closing, n)
+	}
 	tests := []struct{ name, format, doc string }{
 		{"toml/plain", "toml", "[server]\nhost = \"db\"\nport = 5432\n[[peers]]\nname = 'a'\n"},
 		{"toml/brackets-in-strings", "toml", "a = \"[[[[{{{{\"\nb = '''\n" + strings.Repeat("[", 500) + "\n'''\nc = \"\"\"x\\\"\"\"\"\n"},
@@ -45,7 +47,7 @@ func TestCheckRejects(t *testing.T) {
 	t.Parallel()
 	long := strings.Repeat("k", MaxKeyBytes+1)
 	var manyTOML, manyJSON strings.Builder
-	for i := range MaxTOMLKeys + 1 {
+	for i := range MaxKeys + 1 {
 		manyTOML.WriteString("k" + strings.Repeat("x", i%7) + "_" + strconv.Itoa(i) + " = 1\n")
 	}
 	manyJSON.WriteString("[" + strings.Repeat("1,", MaxItems) + "1]")
@@ -63,6 +65,8 @@ func TestCheckRejects(t *testing.T) {
 		{"yaml/indent", "yaml", indentYAML(MaxDepth + 1), "depth"},
 		{"yaml/long-key", "yaml", long + ": 1\n", "key length"},
 		{"yaml/many-items", "yaml", "a: [" + strings.Repeat("1,", MaxItems) + "1]\n", "items"},
+		{"yaml/many-keys", "yaml", strings.ReplaceAll(manyTOML.String(), " =", ":"), "keys"},
+		{"yaml/many-json-keys", "yaml", "{" + strings.Repeat(`"k":1,`, MaxKeys+1) + "}", "keys"},
 		{"json/deep", "json", strings.Repeat("[", MaxDepth+1), "depth"},
 		{"json/long-key", "json", `{"` + long + `": 1}`, "key length"},
 		{"json/many-items", "json", manyJSON.String(), "items"},

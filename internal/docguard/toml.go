@@ -180,8 +180,8 @@ func (s *tomlScan) countKey(start, end, segs int) error {
 		return err
 	}
 	s.keys++
-	if s.keys > MaxTOMLKeys {
-		return fail(s.data, start, "keys", MaxTOMLKeys)
+	if s.keys > MaxKeys {
+		return fail(s.data, start, "keys", MaxKeys)
 	}
 	return s.add(start)
 }

@@ -5,9 +5,11 @@ package docguard
 // flow brackets. A sequence written at its parent key's indentation adds no
 // level, so a block document can nest up to twice MaxDepth before the check
 // sees it; the parser's own limit (10000) and alias-expansion ratio stop the
-// rest. Lines inside a block scalar (| or >) are skipped.
+// rest. Lines inside a block scalar (| or >) are skipped. Keys are counted
+// at each ": " and, inside flow brackets, at every ":" (JSON-style keys).
 func YAML(data []byte) error {
 	c := counter{data: data}
+	keys := 0
 	var indents []int
 	flow := 0         // open flow brackets
 	depth := 0        // block depth of the current line so far
@@ -75,9 +77,12 @@ func YAML(data []byte) error {
 			nodeCol = i - lineBegin
 			keyStart = i + 1
 			i++
-		case ch == ':' && (endsToken(data, i+1) || flow > 0 && i+1 < len(data) && isFlowIndicator(data[i+1])):
+		case ch == ':' && (endsToken(data, i+1) || flow > 0):
 			if err := checkKey(data, keyStart, trimmedLen(data, keyStart, i)); err != nil {
 				return err
+			}
+			if keys++; keys > MaxKeys {
+				return fail(data, i, "keys", MaxKeys)
 			}
 			if err := c.add(i); err != nil {
 				return err
