@@ -46,6 +46,7 @@ func nest(open, closing, inner string, n int) string {
 func hostileDocs(size int) []hostileDoc {
 	const under = docguard.MaxDepth - 2 // deepest nesting the guard lets through
 	half := size / 2
+	ys, js := min(size, docguard.MaxYAMLBytes), min(size, docguard.MaxJSONBytes)
 	docs := []hostileDoc{
 		{"toml", "inline-tables-deep", []byte("a = " + nest("{a = ", "}", "1", (size-8)/6)), "depth"},
 		{"toml", "inline-tables-repeated", repeatTo(size, "", "", func(i int) string {
@@ -61,32 +62,40 @@ func hostileDocs(size int) []hostileDoc {
 		}), "keys"},
 		{"toml", "table-header-long", []byte("[" + strings.Repeat("a.", half-2) + "a]\n"), "key length"},
 		{"toml", "many-keys", repeatTo(size, "", "", func(i int) string { return fmt.Sprintf("k%d = %d\n", i, i) }), "keys"},
-		{"toml", "keys-at-limit", []byte(tomlKeys(docguard.MaxKeys)), ""},
+		{"toml", "keys-at-limit", []byte(tomlKeys(docguard.MaxTOMLKeys)), ""},
 		{"toml", "array-at-limit", []byte("a = [" + strings.Repeat("1,", docguard.MaxItems-3) + "1]\n"), ""},
 		{"toml", "flat-array", repeatTo(size, "a = [", "1]\n", func(int) string { return "1," }), "items"},
 		{"toml", "huge-string", []byte("s = \"" + strings.Repeat("x", size-8) + "\"\n"), ""},
 		{"toml", "huge-comment", []byte("# " + strings.Repeat("[{", (size-16)/2) + "\na = 1\n"), ""},
-		{"yaml", "flow-deep", []byte("a: " + nest("[", "]", "", half-4)), "depth"},
-		{"yaml", "flow-repeated", repeatTo(size, "", "", func(i int) string {
+		{"yaml", "flow-deep", []byte("a: " + nest("[", "]", "", ys/2-4)), "depth"},
+		{"yaml", "flow-repeated", repeatTo(ys, "", "", func(i int) string {
 			return fmt.Sprintf("k%d: %s\n", i, nest("[", "]", "1", under))
 		}), "items"},
-		{"yaml", "block-deep", repeatTo(size, "", "", func(i int) string { return strings.Repeat(" ", i) + "k:\n" }), "depth"},
-		{"yaml", "compact-seq-deep", []byte(strings.Repeat("- ", half-2) + "x\n"), "depth"},
+		{"yaml", "block-deep", repeatTo(ys, "", "", func(i int) string { return strings.Repeat(" ", i) + "k:\n" }), "depth"},
+		{"yaml", "compact-seq-deep", []byte(strings.Repeat("- ", ys/2-2) + "x\n"), "depth"},
 		{"yaml", "billion-laughs", []byte(billionLaughs()), ""},
-		{"yaml", "many-keys", repeatTo(size, "", "", func(i int) string { return fmt.Sprintf("k%d: %d\n", i, i) }), "keys"},
-		{"yaml", "json-keys", repeatTo(size, "{", `"z":1}`, func(i int) string { return fmt.Sprintf(`"k%d":%d,`, i, i) }), "keys"},
-		{"yaml", "keys-at-limit", []byte(strings.ReplaceAll(tomlKeys(docguard.MaxKeys), " =", ":")), ""},
-		{"yaml", "flat-seq", repeatTo(size, "a: [", "1]\n", func(int) string { return "1," }), "items"},
-		{"yaml", "huge-string", []byte("s: \"" + strings.Repeat("x", size-8) + "\"\n"), ""},
-		{"yaml", "long-key", []byte(strings.Repeat("k", size-8) + ": 1\n"), "key length"},
-		{"json", "arrays-deep", []byte(nest("[", "]", "", half)), "depth"},
-		{"json", "objects-deep", []byte(nest(`{"a":`, "}", "1", (size-2)/6)), "depth"},
-		{"json", "arrays-repeated", repeatTo(size, "[", "1]", func(int) string { return nest("[", "]", "1", under) + "," }), "items"},
-		{"json", "many-keys", repeatTo(size, "{", `"z":1}`, func(i int) string { return fmt.Sprintf(`"k%d":%d,`, i, i) }), "items"},
+		{"yaml", "many-keys", repeatTo(ys, "", "", func(i int) string { return fmt.Sprintf("k%d: %d\n", i, i) }), "keys"},
+		{"yaml", "json-keys", repeatTo(ys, "{", `"z":1}`, func(i int) string { return fmt.Sprintf(`"k%d":%d,`, i, i) }), "keys"},
+		{"yaml", "keys-at-limit", []byte(strings.ReplaceAll(tomlKeys(docguard.MaxYAMLKeys), " =", ":")), ""},
+		{"yaml", "flow-items-at-limit", []byte("a: [" + strings.Repeat("1,", docguard.MaxItems-3) + "1]\n"), ""},
+		{"yaml", "block-items-at-limit", []byte("a:\n" + strings.Repeat("- 1\n", docguard.MaxItems-2)), ""},
+		{"yaml", "flat-seq", repeatTo(ys, "a: [", "1]\n", func(int) string { return "1," }), "items"},
+		{"yaml", "huge-string", []byte("s: \"" + strings.Repeat("x", ys-8) + "\"\n"), ""},
+		{"yaml", "long-key", []byte(strings.Repeat("k", ys-8) + ": 1\n"), "key length"},
+		{"json", "arrays-deep", []byte(nest("[", "]", "", js/2)), "depth"},
+		{"json", "objects-deep", []byte(nest(`{"a":`, "}", "1", (js-2)/6)), "depth"},
+		{"json", "arrays-repeated", repeatTo(js, "[", "1]", func(int) string { return nest("[", "]", "1", under) + "," }), "items"},
+		{"json", "many-keys", repeatTo(js, "{", `"z":1}`, func(i int) string { return fmt.Sprintf(`"k%d":%d,`, i, i) }), "items"},
 		{"json", "array-at-limit", []byte("[" + strings.Repeat("1,", docguard.MaxItems-2) + "1]"), ""},
-		{"json", "flat-array", repeatTo(size, "[", "1]", func(int) string { return "1," }), "items"},
-		{"json", "huge-string", []byte(`"` + strings.Repeat("x", size-2) + `"`), ""},
-		{"json", "long-key", []byte(`{"` + strings.Repeat("k", size-8) + `":1}`), "key length"},
+		{"json", "flat-array", repeatTo(js, "[", "1]", func(int) string { return "1," }), "items"},
+		{"json", "huge-string", []byte(`"` + strings.Repeat("x", js-2) + `"`), ""},
+		{"json", "long-key", []byte(`{"` + strings.Repeat("k", js-8) + `":1}`), "key length"},
+	}
+	if size > docguard.MaxYAMLBytes {
+		docs = append(docs, hostileDoc{"yaml", "over-size", []byte("s: \"" + strings.Repeat("x", size-8) + "\"\n"), "size"})
+	}
+	if size > docguard.MaxJSONBytes {
+		docs = append(docs, hostileDoc{"json", "over-size", []byte(`"` + strings.Repeat("x", size-2) + `"`), "size"})
 	}
 	return docs
 }
@@ -349,7 +358,7 @@ func fuzzDecode(t *testing.T, format string, data []byte) {
 	doc, err := parseDoc(format, data)
 	if err != nil {
 		var le *LimitError
-		if errors.As(err, &le) && (le.Line < 1 || le.Max <= 0) {
+		if errors.As(err, &le) && (le.Line < 0 || le.Max <= 0) {
 			t.Fatalf("malformed limit error %+v", le)
 		}
 		return

@@ -36,14 +36,28 @@ const (
 	// document, counted together. It keeps the parsed tree (which costs
 	// tens of bytes per item in Go) within tens of MiB whatever the size cap.
 	MaxItems = 200_000
-	// MaxKeys bounds the keys (and TOML table headers) of a TOML or YAML
-	// document. Both parsers look for duplicate keys by comparing each key
+	// MaxTOMLKeys and MaxYAMLKeys bound the keys of a TOML or YAML document
+	// (in TOML every segment of a dotted key or table header counts: each is
+	// a table). Both parsers look for duplicate keys by comparing each key
 	// with the others (go-toml's tracker is a list of every key in the
 	// document, yaml.v3 compares the keys of a mapping pairwise), so their
-	// cost grows with the square of the number of keys: 50,000 keys take
-	// seconds, 200,000 minutes. JSON has no such limit (encoding/json uses
-	// a map), only MaxItems.
-	MaxKeys = 10_000
+	// cost grows with the square of the number of keys: 50,000 TOML keys
+	// take seconds, 200,000 YAML keys minutes. go-toml's constant is the
+	// larger (10,000 keys: 0.25 to 0.95 s on a loaded 2-core machine, 5,000
+	// a quarter of that). JSON has no such limit (encoding/json uses a
+	// map), only MaxItems.
+	MaxTOMLKeys = 5_000
+	MaxYAMLKeys = 10_000
+	// MaxTOMLBytes bounds the size of a TOML document: the size cap of the
+	// file and http sources. The TOML parser holds about one copy of a long
+	// string beside the document.
+	MaxTOMLBytes = 16 << 20
+	// MaxYAMLBytes and MaxJSONBytes bound the size of YAML and JSON
+	// documents. yaml.v3 holds about seven copies of a long string at once
+	// and encoding/json five (its read buffer grows by doubling), so a
+	// 16 MiB document would need 80 to 115 MiB of heap.
+	MaxYAMLBytes = 8 << 20
+	MaxJSONBytes = 8 << 20
 )
 
 // ErrLimit reports a document that exceeds one of the limits above.
@@ -52,16 +66,21 @@ var ErrLimit = errors.New("document exceeds a parser limit")
 // LimitError tells which limit a document exceeds and where. Its message
 // holds numbers only, never content, so it is safe for secret documents.
 type LimitError struct {
-	// Limit names the limit: "depth", "key length", "items" or "keys".
+	// Limit names the limit: "size", "depth", "key length", "items" or
+	// "keys".
 	Limit string
-	// Max is the limit's value.
+	// Max is the limit's value (bytes for "size" and "key length").
 	Max int
-	// Line is the 1-based line where the document went past it.
+	// Line is the 1-based line where the document went past it, or 0 for
+	// the size limit.
 	Line int
 }
 
 // Error reports the limit, its value and the line.
 func (e *LimitError) Error() string {
+	if e.Line == 0 {
+		return "document exceeds the " + e.Limit + " limit of " + strconv.Itoa(e.Max)
+	}
 	return "document exceeds the " + e.Limit + " limit of " + strconv.Itoa(e.Max) + " at line " + strconv.Itoa(e.Line)
 }
 
@@ -71,15 +90,22 @@ func (e *LimitError) Unwrap() error { return ErrLimit }
 // Check checks data, a document in format "toml", "yaml" or "json", against
 // the limits. Other formats pass unchecked.
 func Check(format string, data []byte) error {
+	var limit int
+	var check func([]byte) error
 	switch format {
 	case "toml":
-		return TOML(data)
+		limit, check = MaxTOMLBytes, TOML
 	case "yaml":
-		return YAML(data)
+		limit, check = MaxYAMLBytes, YAML
 	case "json":
-		return JSON(data)
+		limit, check = MaxJSONBytes, JSON
+	default:
+		return nil
 	}
-	return nil
+	if len(data) > limit {
+		return &LimitError{Limit: "size", Max: limit}
+	}
+	return check(data)
 }
 
 // fail builds the LimitError for limit at byte offset pos of data.

@@ -47,7 +47,7 @@ func TestCheckRejects(t *testing.T) {
 	t.Parallel()
 	long := strings.Repeat("k", MaxKeyBytes+1)
 	var manyTOML, manyJSON strings.Builder
-	for i := range MaxKeys + 1 {
+	for i := range MaxYAMLKeys + 1 {
 		manyTOML.WriteString("k" + strings.Repeat("x", i%7) + "_" + strconv.Itoa(i) + " = 1\n")
 	}
 	manyJSON.WriteString("[" + strings.Repeat("1,", MaxItems) + "1]")
@@ -66,10 +66,14 @@ func TestCheckRejects(t *testing.T) {
 		{"yaml/long-key", "yaml", long + ": 1\n", "key length"},
 		{"yaml/many-items", "yaml", "a: [" + strings.Repeat("1,", MaxItems) + "1]\n", "items"},
 		{"yaml/many-keys", "yaml", strings.ReplaceAll(manyTOML.String(), " =", ":"), "keys"},
-		{"yaml/many-json-keys", "yaml", "{" + strings.Repeat(`"k":1,`, MaxKeys+1) + "}", "keys"},
+		{"yaml/many-json-keys", "yaml", "{" + strings.Repeat(`"k":1,`, MaxYAMLKeys+1) + "}", "keys"},
 		{"json/deep", "json", strings.Repeat("[", MaxDepth+1), "depth"},
 		{"json/long-key", "json", `{"` + long + `": 1}`, "key length"},
 		{"json/many-items", "json", manyJSON.String(), "items"},
+		{"toml/dotted-keys-count-segments", "toml", strings.Repeat("a"+strings.Repeat(".b", 49)+" = 1\n", MaxTOMLKeys/50+1), "keys"},
+		{"toml/size", "toml", strings.Repeat("#", MaxTOMLBytes+1), "size"},
+		{"yaml/size", "yaml", strings.Repeat("#", MaxYAMLBytes+1), "size"},
+		{"json/size", "json", strings.Repeat(" ", MaxJSONBytes+1), "size"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -79,7 +83,7 @@ func TestCheckRejects(t *testing.T) {
 			if !errors.As(err, &le) || !errors.Is(err, ErrLimit) {
 				t.Fatalf("Check = %v, want a *LimitError wrapping ErrLimit", err)
 			}
-			if le.Limit != tt.limit || le.Line < 1 {
+			if le.Limit != tt.limit || (le.Line < 1) != (tt.limit == "size") {
 				t.Fatalf("limit = %q line %d, want %q", le.Limit, le.Line, tt.limit)
 			}
 			if strings.Contains(err.Error(), "kkkk") || strings.Contains(err.Error(), "a.a") {

@@ -179,9 +179,9 @@ func (s *tomlScan) countKey(start, end, segs int) error {
 	if err := checkKey(s.data, start, end-start); err != nil {
 		return err
 	}
-	s.keys++
-	if s.keys > MaxKeys {
-		return fail(s.data, start, "keys", MaxKeys)
+	s.keys += segs // each segment of a dotted key is a table the parser tracks
+	if s.keys > MaxTOMLKeys {
+		return fail(s.data, start, "keys", MaxTOMLKeys)
 	}
 	return s.add(start)
 }

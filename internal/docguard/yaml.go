@@ -81,8 +81,8 @@ func YAML(data []byte) error {
 			if err := checkKey(data, keyStart, trimmedLen(data, keyStart, i)); err != nil {
 				return err
 			}
-			if keys++; keys > MaxKeys {
-				return fail(data, i, "keys", MaxKeys)
+			if keys++; keys > MaxYAMLKeys {
+				return fail(data, i, "keys", MaxYAMLKeys)
 			}
 			if err := c.add(i); err != nil {
 				return err
