@@ -15,9 +15,10 @@ import (
 	"time"
 
 	"github.com/go-viper/mapstructure/v2"
-	"github.com/livebind/livebind/internal/docguard"
 	"github.com/pelletier/go-toml/v2"
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/livebind/livebind/internal/docguard"
 )
 
 // The document formats livebind decodes.

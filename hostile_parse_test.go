@@ -128,6 +128,7 @@ func TestHostileDocuments(t *testing.T) {
 	t.Parallel()
 	const size = 4 << 20
 	res := childtest.Run(t, childtest.Limits{Timeout: 2 * time.Minute, Heap: 512 << 20}, func(t *testing.T) {
+		t.Helper()
 		for _, d := range hostileDocs(size) {
 			start := time.Now()
 			_, err := parseDoc(d.format, d.data)
@@ -253,6 +254,7 @@ func TestDecoderPanicRejectsGeneration(t *testing.T) {
 				}
 				v, d := get()
 				assert.Equal(t, "first", v.S, "the last good value stays")
+				assert.Equal(t, doc{P: boomText{S: "first"}, N: 1}, d)
 
 				env.set("V", "second")
 				env.set("DOC", `{"p": "boom-s3cret", "n": 2}`)
@@ -355,6 +357,7 @@ func TestLimitErrorThroughBind(t *testing.T) {
 // decode into several types. Every outcome must be a value or an error
 // whose kind is known; none may panic.
 func fuzzDecode(t *testing.T, format string, data []byte) {
+	t.Helper()
 	doc, err := parseDoc(format, data)
 	if err != nil {
 		var le *LimitError
