@@ -112,3 +112,26 @@ func indentYAML(n int) string {
 	}
 	return b.String()
 }
+
+// FuzzCheck checks that the scanners never panic or loop, and that every
+// error they return is a well-formed *LimitError.
+func FuzzCheck(f *testing.F) {
+	for _, s := range []string{"a = {b = [1, {c = 'x'}]}\n[t.u]\nv = \"\"\"\n]\"\"\"\n", "a:\n  - b: |\n      [[\n  - {c: [d, 'e''f']}\n", `{"a": [1, "\"", {"b": null}]}`, "a.b.c = 1", "- - - x", "[[a]]"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, doc string) {
+		for _, format := range []string{"toml", "yaml", "json"} {
+			err := Check(format, []byte(doc))
+			if err == nil {
+				continue
+			}
+			var le *LimitError
+			if !errors.As(err, &le) || !errors.Is(err, ErrLimit) {
+				t.Fatalf("%s: error %v is not a *LimitError", format, err)
+			}
+			if le.Line < 1 || le.Line > strings.Count(doc, "\n")+1 || le.Max <= 0 {
+				t.Fatalf("%s: malformed %+v", format, le)
+			}
+		}
+	})
+}
