@@ -13,7 +13,10 @@ import (
 	burntsushi "github.com/BurntSushi/toml"
 	pelletier "github.com/pelletier/go-toml/v2"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/livebind/livebind/internal/docguard"
+	"github.com/livebind/livebind/internal/testenv/childtest"
 )
 
 // capBytes is the default document size cap of the file and http sources.
@@ -44,27 +47,51 @@ func BenchmarkHostileParse(b *testing.B) {
 			benchParse(b, len(d.data), func() error { _, err := parseDoc(d.format, d.data); return err })
 		})
 	}
-	parsers := []struct {
-		name  string
-		parse func([]byte) error
-	}{
-		{"burntsushi", func(data []byte) error { var m map[string]any; return burntsushi.Unmarshal(data, &m) }},
-		{"pelletier", func(data []byte) error { var m map[string]any; return pelletier.Unmarshal(data, &m) }},
-	}
-	var toml []hostileDoc
-	for _, d := range hostileDocs(rawBytes) {
-		if d.format == formatTOML {
-			toml = append(toml, d)
-		}
-	}
-	toml = append(toml, tomlAtLimits()...)
-	for _, p := range parsers {
-		for _, d := range toml {
+	for _, p := range rawTOMLParsers {
+		for _, d := range rawTOMLDocs() {
 			b.Run(p.name+"/toml/"+d.shape, func(b *testing.B) {
 				benchParse(b, len(d.data), func() error { return p.parse(d.data) })
 			})
 		}
 	}
+}
+
+// rawTOMLParsers are the TOML parsers compared, called without the guard.
+var rawTOMLParsers = []struct {
+	name  string
+	parse func([]byte) error
+}{
+	{"burntsushi", func(data []byte) error { var m map[string]any; return burntsushi.Unmarshal(data, &m) }},
+	{"pelletier", func(data []byte) error { var m map[string]any; return pelletier.Unmarshal(data, &m) }},
+}
+
+// rawTOMLDocs are the TOML documents the parsers are compared on.
+func rawTOMLDocs() []hostileDoc {
+	var docs []hostileDoc
+	for _, d := range hostileDocs(rawBytes) {
+		if d.format == formatTOML {
+			docs = append(docs, d)
+		}
+	}
+	return append(docs, tomlAtLimits()...)
+}
+
+// TestRawTOMLParsersSurvive runs the unguarded comparison of
+// BenchmarkHostileParse in a watched child first: each parser must finish
+// every document (with a value or an error) without killing the process.
+func TestRawTOMLParsersSurvive(t *testing.T) {
+	t.Parallel()
+	res := childtest.Run(t, childtest.Limits{Timeout: 3 * time.Minute, Heap: 3 << 30}, func(t *testing.T) {
+		t.Helper()
+		for _, p := range rawTOMLParsers {
+			for _, d := range rawTOMLDocs() {
+				start := time.Now()
+				err := p.parse(d.data)
+				t.Logf("%s/%s: %v: %s", p.name, d.shape, time.Since(start).Round(time.Millisecond), truncErr(err))
+			}
+		}
+	})
+	require.True(t, res.OK(), "child: %s", res)
 }
 
 // tomlAtLimits are the costliest TOML documents the guard lets through.

@@ -163,6 +163,9 @@ func (s *tomlScan) key(i int) (end, segs int, err error) {
 			return i, segs, s.countKey(start, i, segs)
 		}
 		segs++
+		if i-start > MaxKeyBytes {
+			return i, segs, checkKey(data, start, i-start) // stop early
+		}
 		i = skipSpace(data, i)
 		if i >= len(data) || data[i] != '.' {
 			break
