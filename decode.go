@@ -14,9 +14,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/BurntSushi/toml"
 	"github.com/go-viper/mapstructure/v2"
+	"github.com/pelletier/go-toml/v2"
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/livebind/livebind/internal/docguard"
 )
 
 // The document formats livebind decodes.
@@ -84,22 +86,39 @@ func formatFromMedia(mt string) string {
 // parseDoc parses a whole document into a generic tree: map[string]any for
 // tables, []any, and scalars. Text documents become one string without the
 // final line ending. Structured documents that hold nothing (empty, blank or
-// only comments) are an ErrEmpty error, never an empty configuration.
-func parseDoc(format string, data []byte) (any, error) {
+// only comments) are an ErrEmpty error, never an empty configuration. A
+// UTF-8 byte-order mark before a structured document is ignored.
+//
+// Before a parser sees a structured document, docguard checks it against
+// the nesting, key-length and item limits (an ErrLimit error), so parsing
+// costs time and memory linear in the document's size. A parser that panics
+// all the same yields an error, never a crash.
+func parseDoc(format string, data []byte) (doc any, err error) {
 	if format == formatText {
 		return string(trimEOL(data)), nil
 	}
+	data = bytes.TrimPrefix(data, utf8BOM)
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, ErrEmpty
 	}
-	var doc any
+	if !validFormat(format) {
+		return nil, fmt.Errorf("unknown format %q", format)
+	}
+	if err := docguard.Check(format, data); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			doc, err = nil, fmt.Errorf("%s parser panicked: %v", format, r)
+		}
+	}()
 	switch format {
 	case formatTOML:
 		var m map[string]any
 		if err := toml.Unmarshal(data, &m); err != nil {
 			return nil, err
 		}
-		doc = m
+		doc = tomlTimes(m)
 	case formatYAML:
 		if err := yaml.Unmarshal(data, &doc); err != nil {
 			return nil, err
@@ -113,13 +132,37 @@ func parseDoc(format string, data []byte) (any, error) {
 		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 			return nil, errors.New("unexpected data after the JSON value")
 		}
-	default:
-		return nil, fmt.Errorf("unknown format %q", format)
 	}
 	if doc == nil {
 		return nil, ErrEmpty
 	}
 	return doc, nil
+}
+
+var utf8BOM = []byte("\uFEFF")
+
+// tomlTimes replaces, in place, the TOML parser's local date, time and
+// date-time values by time.Time values in time.Local (a local time is on
+// 0000-01-01), so that they decode into time.Time fields like offset
+// date-times do. Depth is bounded by docguard.MaxDepth.
+func tomlTimes(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			v[k] = tomlTimes(e)
+		}
+	case []any:
+		for i, e := range v {
+			v[i] = tomlTimes(e)
+		}
+	case toml.LocalDate:
+		return v.AsTime(time.Local)
+	case toml.LocalDateTime:
+		return v.AsTime(time.Local)
+	case toml.LocalTime:
+		return time.Date(0, 1, 1, v.Hour, v.Minute, v.Second, v.Nanosecond, time.Local)
+	}
+	return v
 }
 
 // trimEOL removes one final "\n" or "\r\n", as `echo value > file` adds one.
@@ -277,7 +320,15 @@ var (
 // (toml, yaml, json), then by a mapstructure tag, then by name ignoring case.
 // Text values (env variables, text files, default=) also convert from strings
 // to numbers, booleans and comma-separated slices.
-func decodeValue(v any, typ reflect.Type, format string) (reflect.Value, error) {
+//
+// decodeValue calls user code (UnmarshalText methods); a panic there is
+// recovered and returned as a *decodePanic error.
+func decodeValue(v any, typ reflect.Type, format string) (_ reflect.Value, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &decodePanic{typ: typ, value: r}
+		}
+	}()
 	out := reflect.New(typ)
 	if s, ok := v.(string); ok && format == formatText {
 		switch {
@@ -393,11 +444,26 @@ func stringToSliceHook(from, to reflect.Type, data any) (any, error) {
 	return parts, nil
 }
 
+// decodePanic is a panic recovered while decoding into typ, most often in a
+// user type's UnmarshalText method.
+type decodePanic struct {
+	typ   reflect.Type
+	value any
+}
+
+func (e *decodePanic) Error() string {
+	return fmt.Sprintf("decoding into %s panicked: %v", e.typ, e.value)
+}
+
 // secretSafe replaces err by a message that cannot quote the value, for
-// secret fields: parsers and converters put offending input in messages.
+// secret fields: parsers and converters put offending input in messages,
+// and a panic value may hold it too.
 func secretSafe(err error, secret bool, format string, typ reflect.Type) error {
 	if !secret || err == nil || errors.Is(err, ErrEmpty) {
 		return err
+	}
+	if errors.As(err, new(*decodePanic)) {
+		return fmt.Errorf("decoding %s value into %s panicked (details hidden: the field is secret)", format, typ)
 	}
 	return fmt.Errorf("%s value does not decode into %s (details hidden: the field is secret)", format, typ)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/livebind/livebind/internal/docguard"
 	"github.com/livebind/livebind/sources"
 )
 
@@ -41,7 +42,17 @@ var (
 	// ErrWatchLimit reports that the operating system refused another file
 	// watch (inotify limits). It is the same value as sources.ErrWatchLimit.
 	ErrWatchLimit = sources.ErrWatchLimit
+	// ErrLimit reports a document that exceeds a parser limit (nesting
+	// depth, key length, number of items) and was rejected before parsing.
+	// It comes wrapped in ErrDecode: the last good value is kept. The error
+	// is a [*LimitError]; the limits are listed in docs/tags.md.
+	ErrLimit = docguard.ErrLimit
 )
+
+// LimitError tells which document limit was exceeded (Limit: "depth", "key
+// length", "items" or "keys"), its value (Max) and the line. It wraps
+// [ErrLimit] and holds no document content.
+type LimitError = docguard.LimitError
 
 // FieldError describes a problem with one field: a tag that does not parse,
 // a value that does not decode, a source that fails. Bind returns several of

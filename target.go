@@ -141,8 +141,8 @@ func (t *target) check(data []byte) error {
 
 // hide replaces a parse error by a content-free one when t holds a secret.
 func (t *target) hide(err error, format string) error {
-	if !t.spec.Secret || err == nil || errors.Is(err, ErrEmpty) {
-		return err
+	if !t.spec.Secret || err == nil || errors.Is(err, ErrEmpty) || errors.Is(err, ErrLimit) {
+		return err // LimitError holds numbers, no content
 	}
 	var ce *checkError
 	if errors.As(err, &ce) {
