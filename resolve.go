@@ -177,6 +177,11 @@ func resolveField(fp *fieldPlan, lookup func(string) (string, bool)) (*boundFiel
 	if err := c.check(fp.path, &o, t); err != nil {
 		return nil, nil, err
 	}
+	if t.scheme.Check != nil { // the scheme's own options and location, at Bind
+		if err := t.scheme.Check(&t.spec); err != nil {
+			return nil, nil, &FieldError{Field: fp.path, Source: t.String(), Err: fmt.Errorf("%w: %w", ErrTag, err)}
+		}
+	}
 	f := &boundField{
 		plan: fp, key: o.key, keyPath: o.keyPath,
 		declared: o.secret || scheme.Secret, required: o.required, hasDefault: o.hasDefault,

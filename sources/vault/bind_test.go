@@ -249,3 +249,18 @@ func TestBindSecretWithoutTag(t *testing.T) {
 	require.NoError(t, b.Close())
 	leaks(t, "the log", logs.String(), "untagged-1", "untagged-2")
 }
+
+// TestBindChecksOptionsFirst: a bad scheme option is a tag error at Bind,
+// found by the scheme's Check before any client is made or server asked.
+func TestBindChecksOptionsFirst(t *testing.T) {
+	t.Parallel()
+	var c struct {
+		P string `live:"vault=secret/db#password; kv=3"`
+	}
+	_, err := livebind.Bind(t.Context(), &c)
+	require.ErrorIs(t, err, livebind.ErrTag)
+	var fe *livebind.FieldError
+	require.ErrorAs(t, err, &fe)
+	require.Equal(t, "P", fe.Field)
+	require.ErrorContains(t, err, `kv="3"`)
+}
