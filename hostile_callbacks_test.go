@@ -98,7 +98,7 @@ func TestCallbackPanicRecovered(t *testing.T) {
 	}
 	for _, name := range []string{"OnChange", "Subscribe", "WatchField", "Stream"} {
 		t.Run(name, func(t *testing.T) {
-			res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) {
+			res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 				var logs logBuffer
 				env := newEnv("PORT", "1")
 				b, err := Bind(t.Context(), &hostile{}, WithLookupEnv(env.lookup), WithLogger(logs.logger()))
@@ -142,7 +142,7 @@ func TestCallbackPanicRecovered(t *testing.T) {
 // value (which can quote the secret) appears neither in the log nor in the
 // Error update, and the stack's argument words are removed.
 func TestCallbackPanicValueHiddenWithSecrets(t *testing.T) {
-	res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) {
+	res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		var logs logBuffer
 		env := newEnv("PORT", "1", "TOKEN", "sk-first")
 		b, err := Bind(t.Context(), &hostileSecret{}, WithLookupEnv(env.lookup), WithLogger(logs.logger()))
@@ -174,7 +174,7 @@ func TestCallbackPanicValueHiddenWithSecrets(t *testing.T) {
 // handling such a report is only logged and counted. One update therefore
 // costs exactly four panics.
 func TestCallbackPanicReportsDoNotLoop(t *testing.T) {
-	res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) {
+	res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		env := newEnv("PORT", "1")
 		b, err := Bind(t.Context(), &hostile{}, WithLookupEnv(env.lookup))
 		require.NoError(t, err)

@@ -16,7 +16,7 @@ import (
 
 // reentrant calls hook from Validate, on the applier goroutine.
 type reentrant struct {
-	Port int `live:"env=PORT; poll=5ms"`
+	Port int    `live:"env=PORT; poll=5ms"`
 	hook func() // untagged: copied as it is into every snapshot
 }
 
@@ -50,7 +50,7 @@ func untilDone[T any](t *testing.T, b *Binding[T]) {
 // that callback forever. It must return once everything else stopped, and
 // the callback's goroutine must end when the callback returns.
 func TestCloseFromCallback(t *testing.T) {
-	res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) {
+	res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		env := newEnv("PORT", "1")
 		b, err := Bind(t.Context(), &hostile{}, WithLookupEnv(env.lookup))
 		require.NoError(t, err)
@@ -81,7 +81,7 @@ func TestCloseFromCallback(t *testing.T) {
 // another goroutine's Close waits for that callback returns at once, so
 // neither waits for the other.
 func TestCloseFromCallbackDuringClose(t *testing.T) {
-	res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) {
+	res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		env := newEnv("PORT", "1")
 		b, err := Bind(t.Context(), &hostile{}, WithLookupEnv(env.lookup), WithCloseTimeout(20*time.Second))
 		require.NoError(t, err)
@@ -117,7 +117,7 @@ func TestCloseFromCallbackDuringClose(t *testing.T) {
 // ErrCloseTimeout and an Error log; the callback, once released, ends its
 // goroutine.
 func TestCloseAbandonsStuckCallback(t *testing.T) {
-	res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) {
+	res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		var logs logBuffer
 		env := newEnv("PORT", "1")
 		b, err := Bind(t.Context(), &hostile{}, WithLookupEnv(env.lookup),
@@ -153,7 +153,7 @@ func TestCloseAbandonsStuckCallback(t *testing.T) {
 func TestReentrantFromValidate(t *testing.T) {
 	for _, name := range []string{"Reload", "Rollback", "Close"} {
 		t.Run(name, func(t *testing.T) {
-			res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) {
+			res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 				env := newEnv("PORT", "1")
 				var b *Binding[reentrant]
 				got := make(chan error, 1)
@@ -161,9 +161,9 @@ func TestReentrantFromValidate(t *testing.T) {
 					var err error
 					switch name {
 					case "Reload":
-						err = b.Reload(context.Background())
+						err = b.Reload(context.Background()) //nolint:usetesting // a context that never ends is the case that used to hang
 					case "Rollback":
-						err = b.Rollback(context.Background(), 1)
+						err = b.Rollback(context.Background(), 1) //nolint:usetesting // as above
 					case "Close":
 						err = b.Close()
 					}
@@ -207,7 +207,7 @@ func TestReloadFromCallback(t *testing.T) {
 	var once sync.Once
 	b.OnChange(func(u Update) {
 		once.Do(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 			defer cancel()
 			got <- b.Reload(ctx)
 			got <- b.Rollback(ctx, 1)

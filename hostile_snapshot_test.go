@@ -145,9 +145,9 @@ type withClient struct {
 // by field, reading a live *http.Client's connection pool while its own
 // goroutines wrote it (a data race, then "panic: persistConn was already in
 // LRU"). Untagged fields are now copied as they are. Run under -race; in a
-// child process because the old behaviour can kill it.
+// child process because the old behavior can kill it.
 func TestUntaggedClientNotWalked(t *testing.T) {
-	res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) {
+	res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok")) }))
 		defer srv.Close()
 		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
@@ -205,9 +205,9 @@ type withCycles struct {
 // TestPointerCyclesDoNotOverflow: a pointer cycle in *dst (a ring, a parent
 // link, a map holding itself) overflowed the stack in Bind. Untagged cycles
 // are not walked; a tagged field's cycle is copied as a cycle. In a child
-// process: the old behaviour kills it.
+// process: the old behavior kills it.
 func TestPointerCyclesDoNotOverflow(t *testing.T) {
-	res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second, Heap: 256 << 20}, func(t *testing.T) {
+	res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second, Heap: 256 << 20}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		a, bn := &node{Name: "a"}, &node{Name: "b"}
 		a.Next, bn.Next = bn, a
 		tree := &node{Name: "root"}

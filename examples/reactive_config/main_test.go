@@ -70,7 +70,7 @@ func TestManyEditsThenCancel(t *testing.T) {
 	if testing.Short() {
 		t.Skip("100 debounced edits take about 15 s")
 	}
-	res := childtest.Run(t, childtest.Limits{Timeout: 90 * time.Second}, func(t *testing.T) {
+	res := childtest.Run(t, childtest.Limits{Timeout: 90 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		dir := t.TempDir()
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
@@ -79,7 +79,9 @@ func TestManyEditsThenCancel(t *testing.T) {
 		go func() { done <- run(ctx, &out, []string{"-dir", dir, "-tour=true"}) }()
 		if !waitOutput(t, &out, "or press Ctrl-C", 20*time.Second) {
 			cancel()
-			<-done
+			if err := <-done; err != nil {
+				t.Log(err)
+			}
 			t.Fatalf("the tour did not finish:\n%s", out.String())
 		}
 		path := filepath.Join(dir, "app.toml")
