@@ -1049,11 +1049,11 @@ func (c *copier) copy(v reflect.Value) reflect.Value {
 			return s
 		}
 		s := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
-		c.remember(k, s)
-		if !typeNeedsCopy(v.Type().Elem()) {
+		if !typeNeedsCopy(v.Type().Elem()) { // holds no reference: no cycle can pass through it
 			reflect.Copy(s, v)
 			return s
 		}
+		c.remember(k, s)
 		for i := range v.Len() {
 			s.Index(i).Set(c.copy(v.Index(i)))
 		}
@@ -1067,7 +1067,9 @@ func (c *copier) copy(v reflect.Value) reflect.Value {
 			return m
 		}
 		m := reflect.MakeMapWithSize(v.Type(), v.Len())
-		c.remember(k, m)
+		if typeNeedsCopy(v.Type().Elem()) {
+			c.remember(k, m)
+		}
 		iter := v.MapRange()
 		for iter.Next() {
 			m.SetMapIndex(iter.Key(), c.copy(iter.Value())) // keys are compared by value: kept
