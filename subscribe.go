@@ -357,8 +357,11 @@ func (s *subscribers) wait(subs []*subscriber, self uint64, deadline time.Time) 
 // of its own: fn may be slow without delaying the binding, up to the buffer
 // set by [WithBuffer], beyond which the oldest updates are dropped and fn
 // receives an Error update wrapping [ErrDropped]. Secret values are
-// redacted. The returned function unsubscribes without waiting, so it may be
-// called from fn; a delivery already under way may still complete.
+// redacted; slices, maps and pointers in Old and New are fn's own copies. A
+// panic in fn is recovered, logged and reported to the other subscribers
+// (see [ErrCallbackPanic]); fn keeps receiving updates. The returned
+// function unsubscribes without waiting, so it may be called from fn; a
+// delivery already under way may still complete.
 func (b *Binding[T]) OnChange(fn func(Update)) (unsubscribe func()) {
 	return b.subs.add(&subscriber{deliver: func(ev event) { fn(ev.update()) }})
 }
