@@ -290,3 +290,50 @@ func BenchmarkCloseStuckCallback(b *testing.B) {
 		})
 	}
 }
+
+// reentrantUpdate calls hook from an update= method, on the applier.
+type reentrantUpdate struct {
+	Port    int `live:"env=PORT; poll=5ms"`
+	Derived int `live:"env=DERIVED; poll=5ms; depends_on=Port; update=Derive"`
+	hook    func()
+}
+
+// Derive adds Port to the source value, calling hook on the way.
+func (c *reentrantUpdate) Derive(v int) error {
+	if c.hook != nil && c.Port == 2 {
+		c.hook()
+	}
+	c.Derived = v + c.Port
+	return nil
+}
+
+// TestReentrantFromUpdateMethod: as TestReentrantFromValidate, from an
+// update= method.
+func TestReentrantFromUpdateMethod(t *testing.T) {
+	res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+		env := newEnv("PORT", "1", "DERIVED", "10")
+		var b *Binding[reentrantUpdate]
+		got := make(chan error, 1)
+		cfg := reentrantUpdate{hook: func() {
+			select {
+			case got <- b.Reload(context.Background()): //nolint:usetesting // a context that never ends is the case that used to hang
+			default:
+			}
+		}}
+		var err error
+		b, err = Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
+		require.NoError(t, err)
+		defer b.Close()
+		env.set("PORT", "2")
+		select {
+		case err := <-got:
+			require.ErrorIs(t, err, ErrReentrant)
+		case <-time.After(5 * time.Second):
+			t.Fatal("Reload from an update= method did not return within 5 s")
+		}
+		require.Eventually(t, func() bool { return b.Get().Derived == 12 }, 5*time.Second, time.Millisecond)
+	})
+	if !res.OK() {
+		t.Fatalf("%v", res)
+	}
+}
