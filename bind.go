@@ -42,13 +42,17 @@ type Binding[T any] struct {
 	failedAtBind map[*target]sources.Result // the real results of targets started from the cache
 	toCache      map[*target]sources.Result // applier only: results to save once published
 
-	ctx       context.Context // canceled by Close
-	cancel    context.CancelFunc
-	closeMu   sync.Mutex
-	stopCtx   func() bool // unregisters the Bind context's AfterFunc; guarded by closeMu
-	wg        sync.WaitGroup
-	closeOnce sync.Once
-	closeErr  error
+	ctx        context.Context // canceled by Close
+	cancel     context.CancelFunc
+	closeMu    sync.Mutex
+	stopCtx    func() bool // unregisters the Bind context's AfterFunc; guarded by closeMu
+	wg         sync.WaitGroup
+	closing    atomic.Bool   // set by the first Close
+	closed     chan struct{} // closed when the first Close is done
+	closeErr   error         // written before closed is closed
+	applierGID atomic.Uint64 // the applier goroutine's id, to refuse re-entrant calls from Validate and update=
+	busy       atomic.Bool   // the applier is handling something (so a caller may be running on it)
+	copyIdx    [][]int       // index paths of tagged fields whose values can alias (slices, maps, pointers)
 
 	pmu       sync.Mutex
 	pending   map[*target]stamped
@@ -114,6 +118,7 @@ func Bind[T any](ctx context.Context, dst *T, opts ...Option) (*Binding[T], erro
 		opts:    o,
 		log:     o.logger,
 		pending: map[*target]stamped{},
+		closed:  make(chan struct{}),
 		wake:    make(chan struct{}, 1),
 		reloads: make(chan reloadRequest),
 
@@ -123,19 +128,26 @@ func Bind[T any](ctx context.Context, dst *T, opts ...Option) (*Binding[T], erro
 		failedAtBind: map[*target]sources.Result{},
 		toCache:      map[*target]sources.Result{},
 	}
-	b.subs.init(o.buffer)
 	b.stat.init(res.targets, res.fields)
 	b.hist.max = o.history
 	for _, f := range res.fields {
 		b.hasSecret = b.hasSecret || f.secret
+		if typeNeedsCopy(f.plan.typ) {
+			b.copyIdx = append(b.copyIdx, f.plan.index)
+		}
 	}
+	b.subs.init(o.buffer, b.log, b.hasSecret)
 	b.ctx, b.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	if err := b.start(ctx, dst); err != nil {
-		return nil, errors.Join(err, b.shutdown())
+	first, err := b.start(ctx, dst)
+	if err != nil {
+		return nil, errors.Join(err, b.shutdown(0))
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, errors.Join(fmt.Errorf("livebind: Bind: %w", err), b.shutdown())
+		return nil, errors.Join(fmt.Errorf("livebind: Bind: %w", err), b.shutdown(0))
 	}
+	// The only write to *dst, once nothing can fail any more: a failed Bind
+	// leaves *dst untouched.
+	b.copyConfig(reflect.ValueOf(dst).Elem(), reflect.ValueOf(first).Elem())
 	stop := context.AfterFunc(ctx, func() { _ = b.Close() })
 	b.closeMu.Lock()
 	b.stopCtx = stop
@@ -144,8 +156,9 @@ func Bind[T any](ctx context.Context, dst *T, opts ...Option) (*Binding[T], erro
 }
 
 // start opens drivers, loads every target, publishes generation 1 and starts
-// the watches and the applier.
-func (b *Binding[T]) start(ctx context.Context, dst *T) error {
+// the watches and the applier. It returns generation 1's value; it does not
+// write *dst.
+func (b *Binding[T]) start(ctx context.Context, dst *T) (*T, error) {
 	var errs []error
 	for _, t := range b.targets {
 		d, ok := b.drivers[t.scheme.Name]
@@ -168,7 +181,7 @@ func (b *Binding[T]) start(ctx context.Context, dst *T) error {
 		}
 	}
 	if len(errs) > 0 {
-		return errors.Join(errs...)
+		return nil, errors.Join(errs...)
 	}
 
 	loadCtx, cancel := context.WithTimeout(ctx, b.opts.startTimeout)
@@ -184,13 +197,13 @@ func (b *Binding[T]) start(ctx context.Context, dst *T) error {
 	}
 	results := map[*target]sources.Result{}
 	if err := b.load(loadCtx, initial, results); err != nil {
-		return err
+		return nil, err
 	}
 
 	// Conditions see the unconditional fields first; targets whose condition
 	// holds are loaded and conditions evaluated again, until they settle.
 	cur := new(T)
-	reflect.ValueOf(cur).Elem().Set(deepCopy(reflect.ValueOf(dst).Elem())) // share nothing with *dst
+	b.copyConfig(reflect.ValueOf(cur).Elem(), reflect.ValueOf(dst).Elem()) // tagged fields share nothing with *dst
 	for _, t := range b.conds {
 		for _, f := range t.fields {
 			reflect.ValueOf(cur).Elem().FieldByIndex(f.plan.index).SetZero()
@@ -199,7 +212,7 @@ func (b *Binding[T]) start(ctx context.Context, dst *T) error {
 	for range len(b.conds) + 1 {
 		p, err := b.candidate(cur, nil, false)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, t := range p.stop {
 			t.active.Store(false)
@@ -221,12 +234,12 @@ func (b *Binding[T]) start(ctx context.Context, dst *T) error {
 			break
 		}
 		if err := b.load(loadCtx, more, results); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	p, err := b.candidate(cur, nil, true)
 	if err != nil {
-		return fmt.Errorf("livebind: initial configuration: %w", err)
+		return nil, fmt.Errorf("livebind: initial configuration: %w", err)
 	}
 	b.commitSources(p)
 	b.cur.Store(&snapshot[T]{v: p.next, gen: 1})
@@ -252,13 +265,12 @@ func (b *Binding[T]) start(ctx context.Context, dst *T) error {
 		}
 	}
 	if len(errs) > 0 {
-		return errors.Join(errs...)
+		return nil, errors.Join(errs...)
 	}
-	reflect.ValueOf(dst).Elem().Set(deepCopy(reflect.ValueOf(p.next).Elem())) // the only write to *dst
 	b.wg.Add(1)
 	go b.applier()
 	b.listenSignals()
-	return nil
+	return p.next, nil
 }
 
 // load reads targets at Bind and turns what they hold into desired values;
@@ -366,13 +378,17 @@ type reloadRequest struct {
 // applier is the only writer of snapshots.
 func (b *Binding[T]) applier() {
 	defer b.wg.Done()
+	b.applierGID.Store(goid())
 	for {
 		select {
 		case <-b.ctx.Done():
 			return
 		case <-b.wake:
+			b.busy.Store(true)
 			b.applyPending()
+			b.busy.Store(false)
 		case req := <-b.reloads:
+			b.busy.Store(true)
 			b.applyPending()
 			var changes []change
 			now := time.Now()
@@ -393,9 +409,12 @@ func (b *Binding[T]) applier() {
 			b.stat.reloads++
 			b.stat.mu.Unlock()
 			req.done <- b.currentErrors()
+			b.busy.Store(false)
 		case req := <-b.rollbacks:
+			b.busy.Store(true)
 			b.applyPending()
 			req.done <- b.rollback(req.gen)
+			b.busy.Store(false)
 		}
 	}
 }
@@ -777,10 +796,23 @@ func (b *Binding[T]) Generation() uint64 { return b.cur.Load().gen }
 // source is healthy and every accepted value is published; otherwise the
 // current problems (also delivered as Error updates), joined. It returns
 // ctx's error if ctx ends first, and [ErrClosed] after Close.
+//
+// Reload may be called from a callback. Called from Validate or an update=
+// method (which run on the goroutine that applies reloads) it fails at once
+// with an error wrapping [ErrReentrant].
 func (b *Binding[T]) Reload(ctx context.Context) error {
 	if b.ctx.Err() != nil {
 		return ErrClosed
 	}
+	if b.onApplier() {
+		return fmt.Errorf("livebind: Reload called from Validate or an update= method: %w", ErrReentrant)
+	}
+	// Close ends a Reload under way, so a callback's Reload does not keep
+	// Close waiting for a slow source.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(b.ctx, cancel)()
+
 	var active []*target
 	for _, t := range b.targets {
 		if t.active.Load() {
@@ -792,6 +824,9 @@ func (b *Binding[T]) Reload(ctx context.Context) error {
 		req.seqs[i] = t.seq.Load()
 	}
 	req.results = readAll(ctx, active)
+	if b.ctx.Err() != nil {
+		return ErrClosed
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -816,29 +851,60 @@ func ask[R any](ctx, life context.Context, ch chan<- R, req R, done <-chan error
 	}
 }
 
-// Close stops every watch and goroutine of the binding and waits for them,
-// including running callbacks; undelivered updates are discarded and the
-// [Binding.Updates] channel is closed. Get keeps returning the last
-// snapshot. Close is idempotent and safe to call concurrently; do not call
-// it from an OnChange callback (it would wait for itself): cancel the Bind
-// context there instead.
+// onApplier reports whether the caller runs on the applier goroutine, in
+// Validate or an update= method. It asks for the goroutine's id only while
+// the applier is busy.
+func (b *Binding[T]) onApplier() bool {
+	if !b.busy.Load() {
+		return false
+	}
+	return goid() == b.applierGID.Load()
+}
+
+// Close stops every watch and goroutine of the binding and waits for them;
+// undelivered updates are discarded and the [Binding.Updates] channel is
+// closed. Get keeps returning the last snapshot. Close is idempotent and
+// safe to call concurrently; every call returns the first call's result.
+//
+// Close waits for running callbacks at most the time set by
+// [WithCloseTimeout] ([DefaultCloseTimeout]); callbacks still running then
+// are abandoned (logged at Error level, reported by an error wrapping
+// [ErrCloseTimeout]). Close may be called from a callback: it then returns
+// once everything else has stopped, and that callback's goroutine ends when
+// the callback returns (if another Close is under way, it returns at once).
+// Called from Validate or an update= method it fails at once with an error
+// wrapping [ErrReentrant] and closes nothing: cancel the Bind context there.
 func (b *Binding[T]) Close() error {
-	b.closeOnce.Do(func() {
-		b.closeMu.Lock()
-		stop := b.stopCtx
-		b.closeMu.Unlock()
-		if stop != nil {
-			stop()
+	if b.onApplier() {
+		return fmt.Errorf("livebind: Close called from Validate or an update= method: %w", ErrReentrant)
+	}
+	self := goid()
+	if !b.closing.CompareAndSwap(false, true) {
+		if b.subs.delivering(self) {
+			return nil // the Close under way waits for this callback to return
 		}
-		b.closeErr = b.shutdown()
-	})
+		<-b.closed
+		return b.closeErr
+	}
+	b.closeMu.Lock()
+	stop := b.stopCtx
+	b.closeMu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	b.closeErr = b.shutdown(self)
+	close(b.closed)
 	return b.closeErr
 }
 
-// shutdown stops everything started so far, in dependency order.
-func (b *Binding[T]) shutdown() error {
+// shutdown stops everything started so far, in dependency order. self is
+// the calling goroutine's id when it may be a delivery goroutine (Close from
+// a callback), whose end shutdown does not wait for.
+func (b *Binding[T]) shutdown(self uint64) error {
+	deadline := time.Now().Add(b.opts.closeTimeout)
 	b.cancel()
-	b.wg.Wait() // the applier starts and stops watches: let it finish first
+	b.wg.Wait()              // the applier starts and stops watches: let it finish first
+	subs := b.subs.stopAll() // stopped before the drivers so they end meanwhile
 	for _, t := range b.targets {
 		if t.stop != nil {
 			t.stop()
@@ -853,52 +919,172 @@ func (b *Binding[T]) shutdown() error {
 			errs = append(errs, fmt.Errorf("livebind: close %s source: %w", name, err))
 		}
 	}
-	b.subs.close()
+	if n := b.subs.wait(subs, self, deadline); n > 0 {
+		b.log.Error("livebind: Close abandoned callbacks that did not return in time", "callbacks", n, "waited", b.opts.closeTimeout)
+		errs = append(errs, fmt.Errorf("livebind: close: %d callbacks still running after %v, abandoned: %w", n, b.opts.closeTimeout, ErrCloseTimeout))
+	}
 	return errors.Join(errs...)
 }
 
+// copyConfig sets dst to a copy of src under the rule for the two kinds of
+// fields: tagged fields hold values the library built, and are deep copied,
+// so no snapshot shares a slice, map or pointer with *dst or another
+// snapshot; untagged fields belong to the caller (a client, a logger, a
+// parent pointer) and are copied as they are, shallowly: the library never
+// reads through them, so it cannot race with their owner's goroutines or
+// loop on a cycle.
+func (b *Binding[T]) copyConfig(dst, src reflect.Value) {
+	dst.Set(src)
+	for _, idx := range b.copyIdx {
+		dst.FieldByIndex(idx).Set(deepCopy(src.FieldByIndex(idx)))
+	}
+}
+
+// ownCopy returns v, deep copied if it can alias what it came from.
+func ownCopy(v any) any {
+	if v == nil || !typeNeedsCopy(reflect.TypeOf(v)) {
+		return v
+	}
+	return deepCopy(reflect.ValueOf(v)).Interface()
+}
+
+var needsCopyCache sync.Map // reflect.Type -> bool
+
+// typeNeedsCopy reports whether a value of type t can share memory with a
+// copy made by assignment: it holds a slice, map, pointer or interface.
+// Scalars and strings answer without a lookup.
+func typeNeedsCopy(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128, reflect.String:
+		return false
+	case reflect.Struct, reflect.Array:
+		if v, ok := needsCopyCache.Load(t); ok {
+			return v.(bool)
+		}
+		v := needsCopyWalk(t, map[reflect.Type]bool{})
+		needsCopyCache.Store(t, v)
+		return v
+	}
+	return true
+}
+
+func needsCopyWalk(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if seen[t] {
+		return false // a recursive struct reaches itself through a reference: counted there
+	}
+	seen[t] = true
+	switch t.Kind() {
+	case reflect.Struct:
+		for i := range t.NumField() {
+			// deepCopy copies unexported fields as they are, so only
+			// exported ones decide (time.Time needs no copy).
+			if t.Field(i).IsExported() && needsCopyWalk(t.Field(i).Type, seen) {
+				return true
+			}
+		}
+		return false
+	case reflect.Array:
+		return t.Len() > 0 && needsCopyWalk(t.Elem(), seen)
+	}
+	return typeNeedsCopy(t)
+}
+
 // deepCopy returns a copy of v that shares no maps, slices or pointers with
-// it, so *dst and the first snapshot are independent.
+// it. Shared and cyclic references are copied once and stay shared and
+// cyclic in the copy, so a ring or a parent link cannot recurse forever.
+// Unexported struct fields are copied as they are.
 func deepCopy(v reflect.Value) reflect.Value {
+	var c copier
+	return c.copy(v)
+}
+
+// copier remembers what it copied, by address, type and length.
+type copier struct {
+	seen map[copyKey]reflect.Value
+}
+
+type copyKey struct {
+	ptr uintptr
+	typ reflect.Type
+	n   int
+}
+
+func (c *copier) remember(k copyKey, v reflect.Value) {
+	if c.seen == nil {
+		c.seen = map[copyKey]reflect.Value{}
+	}
+	c.seen[k] = v
+}
+
+func (c *copier) copy(v reflect.Value) reflect.Value {
 	switch v.Kind() {
 	case reflect.Pointer:
 		if v.IsNil() {
 			return v
 		}
+		k := copyKey{ptr: v.Pointer(), typ: v.Type()}
+		if p, ok := c.seen[k]; ok {
+			return p
+		}
 		p := reflect.New(v.Type().Elem())
-		p.Elem().Set(deepCopy(v.Elem()))
+		c.remember(k, p)
+		p.Elem().Set(c.copy(v.Elem()))
 		return p
 	case reflect.Slice:
 		if v.IsNil() {
 			return v
 		}
+		k := copyKey{ptr: v.Pointer(), typ: v.Type(), n: v.Len()}
+		if s, ok := c.seen[k]; ok {
+			return s
+		}
 		s := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		if !typeNeedsCopy(v.Type().Elem()) { // holds no reference: no cycle can pass through it
+			reflect.Copy(s, v)
+			return s
+		}
+		c.remember(k, s)
 		for i := range v.Len() {
-			s.Index(i).Set(deepCopy(v.Index(i)))
+			s.Index(i).Set(c.copy(v.Index(i)))
 		}
 		return s
 	case reflect.Map:
 		if v.IsNil() {
 			return v
 		}
+		k := copyKey{ptr: v.Pointer(), typ: v.Type()}
+		if m, ok := c.seen[k]; ok {
+			return m
+		}
 		m := reflect.MakeMapWithSize(v.Type(), v.Len())
+		if typeNeedsCopy(v.Type().Elem()) {
+			c.remember(k, m)
+		}
 		iter := v.MapRange()
 		for iter.Next() {
-			m.SetMapIndex(iter.Key(), deepCopy(iter.Value()))
+			m.SetMapIndex(iter.Key(), c.copy(iter.Value())) // keys are compared by value: kept
 		}
 		return m
 	case reflect.Array:
+		if !typeNeedsCopy(v.Type()) {
+			return v
+		}
 		a := reflect.New(v.Type()).Elem()
 		for i := range v.Len() {
-			a.Index(i).Set(deepCopy(v.Index(i)))
+			a.Index(i).Set(c.copy(v.Index(i)))
 		}
 		return a
 	case reflect.Struct:
+		if !typeNeedsCopy(v.Type()) {
+			return v
+		}
 		s := reflect.New(v.Type()).Elem()
 		s.Set(v)
 		for i := range v.NumField() {
 			if s.Field(i).CanSet() {
-				s.Field(i).Set(deepCopy(v.Field(i)))
+				s.Field(i).Set(c.copy(v.Field(i)))
 			}
 		}
 		return s
@@ -906,9 +1092,9 @@ func deepCopy(v reflect.Value) reflect.Value {
 		if v.IsNil() {
 			return v
 		}
-		c := deepCopy(v.Elem())
+		e := c.copy(v.Elem())
 		i := reflect.New(v.Type()).Elem()
-		i.Set(c)
+		i.Set(e)
 		return i
 	}
 	return v

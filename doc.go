@@ -57,4 +57,14 @@
 // subscribers in order. A step that fails rejects the change: the last good
 // snapshot stays and an Error update names the field and source. Secret
 // fields are redacted in updates, errors and logs.
+//
+// # User code
+//
+// Callbacks run on their subscriber's own goroutine. A panic in one is
+// recovered, logged, counted in [Status] and reported to the other
+// subscribers ([ErrCallbackPanic]); each subscriber receives its own copies
+// of slice, map and pointer values. Close may be called from a callback and
+// waits for running callbacks at most [WithCloseTimeout]. Reload, Rollback
+// and Close called from Validate or an update= method fail with
+// [ErrReentrant]. Untagged fields are copied as they are and never read.
 package livebind

@@ -36,6 +36,16 @@ var (
 	ErrUnknownField = errors.New("unknown field")
 	// ErrClosed reports a call on a closed Binding.
 	ErrClosed = errors.New("binding closed")
+	// ErrReentrant reports a call that cannot run where it was made: Reload,
+	// Rollback or Close called from Validate or an update= method (they run
+	// on the goroutine that would have to serve the call).
+	ErrReentrant = errors.New("re-entrant call")
+	// ErrCallbackPanic is wrapped by the [*CallbackPanicError] of the Error
+	// update that reports a subscriber's callback panicking.
+	ErrCallbackPanic = errors.New("callback panicked")
+	// ErrCloseTimeout is wrapped by Close's error when callbacks were still
+	// running after the bound set by [WithCloseTimeout] and were abandoned.
+	ErrCloseTimeout = errors.New("callbacks still running at close")
 	// ErrEmpty reports a source that holds zero bytes where a document was
 	// expected. It is the same value as sources.ErrEmpty.
 	ErrEmpty = sources.ErrEmpty
@@ -123,6 +133,31 @@ func (e *DroppedError) Error() string {
 
 // Unwrap returns [ErrDropped].
 func (e *DroppedError) Unwrap() error { return ErrDropped }
+
+// CallbackPanicError is the error of the Error update that reports a
+// panic in a subscriber's callback (OnChange, Subscribe, WatchField or a
+// Stream mapping function). It wraps [ErrCallbackPanic].
+type CallbackPanicError struct {
+	// Field and Gen identify the update whose delivery panicked (Field is
+	// empty for a drop notice).
+	Field string
+	Gen   uint64
+	// Value is the panic value as text, or a placeholder when the
+	// configuration holds secrets (a panic value can quote one).
+	Value string
+}
+
+// Error reports which update's delivery panicked and the panic value.
+func (e *CallbackPanicError) Error() string {
+	what := "a drop notice"
+	if e.Field != "" {
+		what = "the update of " + e.Field
+	}
+	return fmt.Sprintf("livebind: a callback panicked on %s (gen %d): %s", what, e.Gen, e.Value)
+}
+
+// Unwrap returns [ErrCallbackPanic].
+func (e *CallbackPanicError) Unwrap() error { return ErrCallbackPanic }
 
 // tagError builds a Bind-time FieldError that wraps ErrTag.
 func tagError(field, option string, err error) *FieldError {

@@ -24,6 +24,7 @@ type options struct {
 	cacheDir     string
 	cacheSeal    func([]byte) ([]byte, error)
 	cacheOpen    func([]byte) ([]byte, error)
+	closeTimeout time.Duration
 }
 
 // DefaultStartTimeout bounds the initial load in [Bind] unless
@@ -34,12 +35,18 @@ const DefaultStartTimeout = 30 * time.Second
 // the oldest are dropped and reported, unless [WithBuffer] says otherwise.
 const DefaultBuffer = 256
 
+// DefaultCloseTimeout is how long [Binding.Close] waits for running
+// callbacks before it abandons them, unless [WithCloseTimeout] says
+// otherwise.
+const DefaultCloseTimeout = 5 * time.Second
+
 func defaultOptions() options {
 	return options{
 		logger:       slog.New(slog.DiscardHandler),
 		lookupEnv:    os.LookupEnv,
 		startTimeout: DefaultStartTimeout,
 		buffer:       DefaultBuffer,
+		closeTimeout: DefaultCloseTimeout,
 	}
 }
 
@@ -117,5 +124,19 @@ func WithReloadOnSignal(sigs ...os.Signal) Option {
 			sigs = []os.Signal{sighup}
 		}
 		o.signals = append(o.signals, sigs...)
+	})
+}
+
+// WithCloseTimeout bounds how long [Binding.Close] waits for callbacks that
+// are still running (a callback stuck on a channel nobody reads, a slow
+// network call). Past d, Close abandons them: it logs them at Error level
+// and returns an error wrapping [ErrCloseTimeout]; an abandoned callback's
+// goroutine ends when the callback returns, and it receives nothing more.
+// The default is [DefaultCloseTimeout].
+func WithCloseTimeout(d time.Duration) Option {
+	return optionFunc(func(o *options) {
+		if d > 0 {
+			o.closeTimeout = d
+		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"time"
 
@@ -25,6 +26,11 @@ type Status struct {
 	Rejected uint64
 	// Reloads counts calls of Reload that reached the applier.
 	Reloads uint64
+	// CallbackPanics counts panics recovered in subscribers' callbacks
+	// (OnChange, Subscribe, WatchField, Stream mapping functions). Each is
+	// logged at Error level with its stack and reported to the other
+	// subscribers as an Error update wrapping [ErrCallbackPanic].
+	CallbackPanics uint64
 	// Closed reports that the Binding was closed.
 	Closed bool
 }
@@ -178,7 +184,7 @@ func (s *statusBook) noteEvents(evs []event, now time.Time) {
 // under a lock the applier holds only to update them, never while it
 // decodes or validates.
 func (b *Binding[T]) Status() Status {
-	st := Status{Generation: b.Generation(), Closed: b.ctx.Err() != nil}
+	st := Status{Generation: b.Generation(), Closed: b.ctx.Err() != nil, CallbackPanics: b.subs.panics.Load()}
 	next := make(map[*target]time.Time) // asked before taking the lock: drivers lock too
 	for _, t := range b.targets {
 		if np, ok := t.driver.(sources.NextPoller); ok && t.active.Load() {
@@ -249,10 +255,13 @@ type HistoryEntry[T any] struct {
 	// Gen and Time identify the generation.
 	Gen  uint64
 	Time time.Time
-	// Value is the snapshot as published; like Get's result, read it only.
-	// It holds secret fields' real values: redact before showing it.
+	// Value is a copy of the snapshot as published: its tagged fields share
+	// nothing with the snapshot or the history (untagged fields are copied
+	// as they are, like every snapshot's). It holds secret fields' real
+	// values: redact before showing it.
 	Value *T
-	// Changed lists the fields whose value this generation changed.
+	// Changed lists the fields whose value this generation changed; the
+	// slice is the caller's.
 	Changed []string
 	// RollbackOf is the generation this one restored, or 0.
 	RollbackOf uint64
@@ -290,14 +299,23 @@ func (h *history[T]) find(gen uint64) (HistoryEntry[T], bool) {
 }
 
 // History returns the generations kept by [WithHistory], oldest first, the
-// current one last. Without WithHistory it returns nil.
+// current one last. Without WithHistory it returns nil. The entries are
+// copies: changing them changes neither the history nor any snapshot.
 func (b *Binding[T]) History() []HistoryEntry[T] {
 	b.hist.mu.Lock()
-	defer b.hist.mu.Unlock()
-	if len(b.hist.entries) == 0 {
+	entries := append([]HistoryEntry[T](nil), b.hist.entries...)
+	b.hist.mu.Unlock()
+	if len(entries) == 0 {
 		return nil
 	}
-	return append([]HistoryEntry[T](nil), b.hist.entries...)
+	for i := range entries { // copied outside the lock: the ring's entries are immutable
+		e := &entries[i]
+		e.Changed = slices.Clone(e.Changed)
+		v := new(T)
+		b.copyConfig(reflect.ValueOf(v).Elem(), reflect.ValueOf(e.Value).Elem())
+		e.Value = v
+	}
+	return entries
 }
 
 // ErrNoGeneration reports a Rollback to a generation the history does not
@@ -320,9 +338,15 @@ type rollbackRequest struct {
 // its fields' rolled-back values as usual, while sources that do not change
 // (and Reload, which finds the same data) leave them in place. Values that
 // Validate had held back are dropped.
+//
+// Called from Validate or an update= method, Rollback fails at once with an
+// error wrapping [ErrReentrant].
 func (b *Binding[T]) Rollback(ctx context.Context, gen uint64) error {
 	if b.ctx.Err() != nil {
 		return ErrClosed
+	}
+	if b.onApplier() {
+		return fmt.Errorf("livebind: Rollback called from Validate or an update= method: %w", ErrReentrant)
 	}
 	req := rollbackRequest{gen: gen, done: make(chan error, 1)}
 	return ask(ctx, b.ctx, b.rollbacks, req, req.done)

@@ -1,10 +1,15 @@
 package livebind
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"reflect"
+	"regexp"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -17,6 +22,16 @@ type event struct {
 	u        Update
 	f        *boundField
 	old, new any
+}
+
+// update returns the update for one subscriber, with Old and New copied
+// when they can alias the published snapshot (slices, maps, pointers), so
+// that a subscriber that sorts or edits what it received changes nothing
+// anybody else sees.
+func (ev *event) update() Update {
+	u := ev.u
+	u.Old, u.New = ownCopy(u.Old), ownCopy(u.New)
+	return u
 }
 
 // subscriber is one consumer with its own bounded queue and goroutine, so a
@@ -35,6 +50,8 @@ type subscriber struct {
 	lastDrop  uint64 // generation of the newest dropped or coalesced update
 	wake      chan struct{}
 	quit      chan struct{}
+	done      chan struct{} // closed when the delivery goroutine ends
+	gid       atomic.Uint64 // the delivery goroutine's id, to recognize Close called from the callback
 	stopped   atomic.Bool
 	once      sync.Once
 }
@@ -43,33 +60,42 @@ type subscriber struct {
 type subscribers struct {
 	mu      sync.Mutex
 	buffer  int
-	set     map[*subscriber]struct{}
+	set     map[*subscriber]struct{} // subscribed
+	running map[*subscriber]struct{} // delivery goroutines not yet ended (unsubscribed ones included)
 	closed  bool
-	wg      sync.WaitGroup
 	updates chan Update
 	updOnce sync.Once
+
+	log    *slog.Logger
+	hide   bool          // the configuration holds secrets: panic values are not shown
+	panics atomic.Uint64 // recovered callback panics, for Status
 }
 
-func (s *subscribers) init(buffer int) {
+func (s *subscribers) init(buffer int, log *slog.Logger, hide bool) {
 	s.buffer = buffer
 	s.set = map[*subscriber]struct{}{}
+	s.running = map[*subscriber]struct{}{}
+	s.log, s.hide = log, hide
 }
 
 // add starts a subscriber. It returns nil once the Binding is closed.
 func (s *subscribers) add(sub *subscriber) func() {
 	sub.wake = make(chan struct{}, 1)
 	sub.quit = make(chan struct{})
+	sub.done = make(chan struct{})
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		if sub.onDone != nil {
 			sub.onDone()
 		}
+		close(sub.done)
 		return func() {}
 	}
 	s.set[sub] = struct{}{}
-	s.wg.Add(1)
+	s.running[sub] = struct{}{}
 	go s.run(sub)
+	s.mu.Unlock()
 	return func() {
 		s.mu.Lock()
 		delete(s.set, sub)
@@ -87,13 +113,19 @@ func (sub *subscriber) stop() {
 
 // publish queues events for every subscriber; when a queue is full the
 // oldest event is dropped and counted, and the subscriber is told how many.
-func (s *subscribers) publish(evs []event) {
+func (s *subscribers) publish(evs []event) { s.publishExcept(evs, nil) }
+
+// publishExcept is publish for every subscriber but skip.
+func (s *subscribers) publishExcept(evs []event, skip *subscriber) {
 	if len(evs) == 0 {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for sub := range s.set {
+		if sub == skip {
+			continue
+		}
 		queued := false
 		sub.mu.Lock()
 		limit := s.buffer
@@ -127,7 +159,13 @@ func (s *subscribers) publish(evs []event) {
 
 // run delivers a subscriber's queue in order until it stops.
 func (s *subscribers) run(sub *subscriber) {
-	defer s.wg.Done()
+	defer func() {
+		s.mu.Lock()
+		delete(s.running, sub)
+		s.mu.Unlock()
+		close(sub.done)
+	}()
+	sub.gid.Store(goid())
 	if sub.onDone != nil {
 		defer sub.onDone()
 	}
@@ -145,9 +183,64 @@ func (s *subscribers) run(sub *subscriber) {
 			if sub.stopped.Load() {
 				return
 			}
-			sub.deliver(ev)
+			s.deliver(sub, ev)
 		}
 	}
+}
+
+// deliver hands ev to the subscriber's callback, recovering a panic: user
+// code must not kill the process, nor stop deliveries to anyone.
+func (s *subscribers) deliver(sub *subscriber, ev event) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.reportPanic(sub, ev, p, debug.Stack())
+		}
+	}()
+	sub.deliver(ev)
+}
+
+// reportPanic logs a recovered callback panic at Error level with its stack,
+// counts it, and reports it as an Error update to every other subscriber.
+// A panic while handling such a report is only logged and counted, so two
+// subscribers that panic on everything cannot feed each other forever.
+func (s *subscribers) reportPanic(sub *subscriber, ev event, p any, stack []byte) {
+	s.panics.Add(1)
+	value := "(value hidden: the configuration holds secrets)"
+	st := string(stack)
+	if s.hide {
+		st = stackArgs.ReplaceAllString(st, "(...)") // argument words can be a secret's bytes
+	} else {
+		value = fmt.Sprint(p)
+	}
+	s.log.Error("livebind: a callback panicked; recovered, deliveries go on",
+		"field", ev.u.Field, "gen", ev.u.Gen, "panic", value, "stack", st)
+	if errors.Is(ev.u.Err, ErrCallbackPanic) {
+		return
+	}
+	err := &CallbackPanicError{Field: ev.u.Field, Gen: ev.u.Gen, Value: value}
+	u := Update{Kind: Error, Field: ev.u.Field, Source: ev.u.Source, Gen: ev.u.Gen, Time: time.Now(), Err: err, Secret: ev.u.Secret}
+	s.publishExcept([]event{{u: u, f: ev.f}}, sub)
+}
+
+// stackArgs matches the argument words of a traceback's call lines.
+var stackArgs = regexp.MustCompile(`(?m)\([^()]*\)$`)
+
+// goid returns the calling goroutine's id, parsed from its traceback. It
+// only tells whether Close, Reload or Rollback runs on a goroutine of the
+// Binding (a callback's, the applier's), which would otherwise wait for
+// itself; it costs a microsecond or two and is never on the update path.
+func goid() uint64 {
+	var buf [64]byte
+	b := buf[:runtime.Stack(buf[:], false)]
+	b = bytes.TrimPrefix(b, []byte("goroutine "))
+	var id uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			break
+		}
+		id = id*10 + uint64(c-'0')
+	}
+	return id
 }
 
 // merge folds a value update into the queued update of the same field, if
@@ -201,30 +294,76 @@ func (sub *subscriber) next() (event, bool) {
 	return ev, true
 }
 
-// close stops every subscriber and waits for them.
-func (s *subscribers) close() {
+// delivering reports whether the goroutine gid delivers to a subscriber,
+// that is, whether the caller runs inside a callback.
+func (s *subscribers) delivering(gid uint64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for sub := range s.running {
+		if sub.gid.Load() == gid {
+			return true
+		}
+	}
+	return false
+}
+
+// stopAll stops every subscriber and returns the delivery goroutines still
+// running, for wait.
+func (s *subscribers) stopAll() []*subscriber {
 	s.mu.Lock()
 	s.closed = true
-	subs := make([]*subscriber, 0, len(s.set))
-	for sub := range s.set {
+	s.set = nil
+	subs := make([]*subscriber, 0, len(s.running))
+	for sub := range s.running {
 		subs = append(subs, sub)
 	}
-	s.set = nil
 	s.mu.Unlock()
 	for _, sub := range subs {
 		sub.stop()
 	}
-	s.wg.Wait()
+	return subs
+}
+
+// wait waits for the delivery goroutines of subs until deadline, except the
+// one of goroutine self (Close called from that callback: it ends when the
+// callback returns). It returns how many it abandoned.
+func (s *subscribers) wait(subs []*subscriber, self uint64, deadline time.Time) int {
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	for i, sub := range subs {
+		if sub.gid.Load() == self {
+			continue
+		}
+		select {
+		case <-sub.done:
+		case <-timer.C:
+			n := 0
+			for _, sub := range subs[i:] {
+				select {
+				case <-sub.done:
+				default:
+					if sub.gid.Load() != self {
+						n++
+					}
+				}
+			}
+			return n
+		}
+	}
+	return 0
 }
 
 // OnChange calls fn with every update, in generation order, on a goroutine
 // of its own: fn may be slow without delaying the binding, up to the buffer
 // set by [WithBuffer], beyond which the oldest updates are dropped and fn
 // receives an Error update wrapping [ErrDropped]. Secret values are
-// redacted. The returned function unsubscribes without waiting, so it may be
-// called from fn; a delivery already under way may still complete.
+// redacted; slices, maps and pointers in Old and New are fn's own copies. A
+// panic in fn is recovered, logged and reported to the other subscribers
+// (see [ErrCallbackPanic]); fn keeps receiving updates. The returned
+// function unsubscribes without waiting, so it may be called from fn; a
+// delivery already under way may still complete.
 func (b *Binding[T]) OnChange(fn func(Update)) (unsubscribe func()) {
-	return b.subs.add(&subscriber{deliver: func(ev event) { fn(ev.u) }})
+	return b.subs.add(&subscriber{deliver: func(ev event) { fn(ev.update()) }})
 }
 
 // Updates returns the stream of updates, in generation order, with the same
@@ -238,7 +377,7 @@ func (b *Binding[T]) Updates() <-chan Update {
 		sub = &subscriber{
 			deliver: func(ev event) {
 				select {
-				case ch <- ev.u:
+				case ch <- ev.update():
 				case <-sub.quit:
 				}
 			},
@@ -316,10 +455,10 @@ func WatchField[F, T any](b *Binding[T], path string, fn func(FieldChange[F])) (
 		filter: func(ev *event) bool { return ev.f == f },
 		deliver: func(ev event) {
 			c := FieldChange[F]{Kind: ev.u.Kind, Field: path, Source: f.target.String(), Gen: ev.u.Gen, Time: ev.u.Time, Err: ev.u.Err, Secret: f.secret}
-			if v, ok := ev.old.(F); ok {
+			if v, ok := ownCopy(ev.old).(F); ok {
 				c.Old = v
 			}
-			if v, ok := ev.new.(F); ok {
+			if v, ok := ownCopy(ev.new).(F); ok {
 				c.New = v
 			}
 			fn(c)
@@ -399,7 +538,7 @@ func (b *Binding[T]) subscriber(opts []SubscribeOption, deliver func(event)) (*s
 // a buffer of its own, coalescing instead of dropping. It fails only for a
 // field path that names no tagged field.
 func (b *Binding[T]) Subscribe(fn func(Update), opts ...SubscribeOption) (unsubscribe func(), err error) {
-	sub, err := b.subscriber(opts, func(ev event) { fn(ev.u) })
+	sub, err := b.subscriber(opts, func(ev event) { fn(ev.update()) })
 	if err != nil {
 		return nil, err
 	}
@@ -416,7 +555,7 @@ func Stream[R, T any](b *Binding[T], fn func(Update) (R, bool), opts ...Subscrib
 	ch := make(chan R)
 	var sub *subscriber
 	sub, err = b.subscriber(opts, func(ev event) {
-		r, ok := fn(ev.u)
+		r, ok := fn(ev.update())
 		if !ok {
 			return
 		}

@@ -63,7 +63,9 @@ type Update struct {
 	// Source names the source as scheme:location.
 	Source string
 	// Old and New are the field's values before and after. For a secret
-	// field both are [Redacted]. For Error updates both hold the kept value.
+	// field both are [Redacted]. For Error updates both hold the kept value
+	// (nil in a [*CallbackPanicError] report). Slices, maps and pointers are
+	// this subscriber's own copies: changing them changes nothing else.
 	Old, New any
 	// Gen is the generation that holds the result: the new generation for
 	// Updated and Added, the current one for Error and for Removed that keeps
@@ -71,8 +73,10 @@ type Update struct {
 	Gen uint64
 	// Time is when the generation was applied.
 	Time time.Time
-	// Err is set for Error updates. It is a [*FieldError] and never contains
-	// a secret value.
+	// Err is set for Error updates. It is a [*FieldError], a
+	// [*DroppedError] (this subscriber fell behind) or a
+	// [*CallbackPanicError] (another subscriber's callback panicked), and
+	// never contains a secret value.
 	Err error
 	// Secret reports that the field is secret, so Old and New are redacted.
 	Secret bool

@@ -99,10 +99,17 @@ func run(ctx context.Context, out io.Writer, args []string) error {
 	fmt.Fprintf(out, "gen %d: name=%s workers=%d timeout=%s features=%v log=%s\n",
 		b.Generation(), c.Settings.Name, c.Settings.Workers, c.Settings.Timeout, c.Settings.Features, c.LogLevel)
 
+	// The callback must never block: it runs on the binding's delivery
+	// goroutine, and a send that nobody receives (the tour reads seen only
+	// while it runs) would stall every later update. So it prints, and
+	// hands the update to the tour only if there is room.
 	seen := make(chan livebind.Update, 64)
 	b.OnChange(func(u livebind.Update) {
 		fmt.Fprintln(out, u) // secrets print as [redacted]
-		seen <- u
+		select {
+		case seen <- u:
+		default:
+		}
 	})
 
 	if *tour {
