@@ -38,6 +38,7 @@ type Binding[T any] struct {
 	opts         options
 	log          *slog.Logger
 	hasSecret    bool
+	cache        *diskCache // WithCache's checked directory and key, or nil
 	cachedAtBind []*target
 	failedAtBind map[*target]sources.Result // the real results of targets started from the cache
 	toCache      map[*target]sources.Result // applier only: results to save once published
@@ -126,6 +127,9 @@ func Bind[T any](ctx context.Context, dst *T, opts ...Option) (*Binding[T], erro
 	b.subs.init(o.buffer)
 	b.stat.init(res.targets, res.fields)
 	b.hist.max = o.history
+	if err := b.openCache(); err != nil {
+		return nil, err
+	}
 	// A field derived from a secret by an update= function may hold it.
 	for _, f := range order {
 		for _, d := range f.deps {
