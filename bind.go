@@ -164,7 +164,7 @@ func (b *Binding[T]) start(ctx context.Context, dst *T) error {
 		if !ok {
 			var err error
 			d, err = t.scheme.Open(sources.Config{
-				Logger:    b.log.With("source", t.scheme.Name),
+				Logger:    sources.ScrubLogger(b.log.With("source", t.scheme.Name), secretLocations(b.targets, t.scheme.Name)),
 				LookupEnv: b.opts.lookupEnv,
 				Value:     b.opts.sourceConfig[t.scheme.Name],
 			})
@@ -322,7 +322,7 @@ func readAll(ctx context.Context, targets []*target) []sources.Result {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			results[i] = t.driver.Read(ctx, &t.spec)
+			results[i] = t.hideResult(t.driver.Read(ctx, &t.spec))
 		}()
 	}
 	wg.Wait()
@@ -343,10 +343,10 @@ func (b *Binding[T]) watch(t *target, last sources.Result) error {
 		emit = t.gate.Push
 	}
 	stop, err := t.driver.Watch(&t.spec, last, func(r sources.Result) {
-		emit(stamped{r: r, seq: t.seq.Add(1)})
+		emit(stamped{r: t.hideResult(r), seq: t.seq.Add(1)})
 	})
 	if err != nil {
-		return err
+		return t.hideErr(err)
 	}
 	t.stop = stop
 	return nil

@@ -40,6 +40,7 @@ var coreOptions = map[string]bool{
 	"debounce": false, "maxwait": false, "throttle": false, "burst": false,
 	"poll": false, "timeout": false,
 	"depends_on": false, "update": false, "when": false,
+	"safequery": false, "secretlocation": true, // issue 17: location redaction
 }
 
 // resolved is the outcome of resolving every field of a plan.
@@ -65,6 +66,7 @@ func resolveFields(p *typePlan, lookup func(string) (string, bool)) (resolved, e
 		}
 		id := t.identity()
 		if shared, ok := targets[id]; ok {
+			shared.shareLocationRules(t)
 			t = shared
 			t.spec.Secret = t.spec.Secret || f.secret
 		} else {
@@ -221,6 +223,10 @@ func resolveField(fp *fieldPlan, lookup func(string) (string, bool)) (*boundFiel
 			f.updateName = val
 		case "when":
 			t.whenSrc = val
+		case "safequery", "secretlocation":
+			if err := t.locationOption(o.name, val); err != nil {
+				fail(o.name, err)
+			}
 		}
 	}
 	if f.required && f.hasDefault {
