@@ -30,7 +30,7 @@ const DefaultMaxStreams = 100
 // that falls further behind is disconnected with a reason (the bye event);
 // the page then reconnects and reads the state again. One event larger than
 // the bound is still sent to a client that has nothing else waiting.
-const DefaultStreamQueueBytes = 1 << 20
+const DefaultStreamQueueBytes = 4 << 20
 
 // WithMaxStreams sets the maximum number of concurrent /events streams
 // (default [DefaultMaxStreams]).
@@ -165,7 +165,7 @@ func (h *hub) subscriptionEnded(epoch uint64) {
 // broadcast encodes u once and queues it for every client. A client whose
 // queue would exceed the limit is disconnected instead.
 func (h *hub) broadcast(epoch uint64, u livebind.Update) {
-	f := &frame{gen: u.Gen, data: encodeEvent("update", newUpdateJSON(u))}
+	f := &frame{gen: u.Gen, data: updateFrame(u)}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if epoch != h.epoch {

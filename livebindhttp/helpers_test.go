@@ -73,7 +73,7 @@ type fixture struct {
 	url string // the handler's mount point, with a trailing slash
 }
 
-func newFixture(t *testing.T, bindOpts []livebind.Option, opts ...livebindhttp.Option) *fixture {
+func newFixture(t testing.TB, bindOpts []livebind.Option, opts ...livebindhttp.Option) *fixture {
 	t.Helper()
 	f := &fixture{dir: t.TempDir(), env: &testEnv{m: map[string]string{"API_KEY": secretKey}}}
 	f.env.m["DIR"] = f.dir
@@ -97,7 +97,7 @@ func newFixture(t *testing.T, bindOpts []livebind.Option, opts ...livebindhttp.O
 	return f
 }
 
-func (f *fixture) write(t *testing.T, name, data string) {
+func (f *fixture) write(t testing.TB, name, data string) {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(f.dir, name), []byte(data), 0o644); err != nil {
 		t.Fatal(err)
@@ -105,7 +105,7 @@ func (f *fixture) write(t *testing.T, name, data string) {
 }
 
 // reload applies every change now; errors are expected in some tests.
-func (f *fixture) reload(t *testing.T) error {
+func (f *fixture) reload(t testing.TB) error {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()

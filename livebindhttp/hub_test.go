@@ -1,10 +1,66 @@
 package livebindhttp
 
 import (
+	"encoding/json"
+	"errors"
+	"math"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/livebind/livebind"
 )
+
+// updateJSON is the shape of an update event's data, encoded the plain
+// way, as reference for updateFrame.
+type updateJSON struct {
+	Kind   string          `json:"kind"`
+	Field  string          `json:"field"`
+	Source string          `json:"source,omitempty"`
+	Old    json.RawMessage `json:"old"`
+	New    json.RawMessage `json:"new"`
+	Gen    uint64          `json:"gen"`
+	Time   time.Time       `json:"time,omitzero"`
+	Error  string          `json:"error,omitempty"`
+	Secret bool            `json:"secret,omitempty"`
+}
+
+func referenceFrame(u livebind.Update) string {
+	out := updateJSON{Kind: u.Kind.String(), Field: u.Field, Source: u.Source, Gen: u.Gen, Time: u.Time, Secret: u.Secret}
+	if u.Secret {
+		out.Old, out.New = redactedJSON, redactedJSON
+	} else {
+		out.Old, out.New = encodeValue(u.Old, true), encodeValue(u.New, true)
+	}
+	if u.Err != nil {
+		out.Error = u.Err.Error()
+	}
+	return string(encodeEvent("update", out))
+}
+
+type panicky struct{}
+
+func (panicky) MarshalJSON() ([]byte, error) { panic("boom") }
+
+// TestUpdateFrameMatchesJSON: the hand-assembled frame is exactly what
+// encoding/json makes of the update, escapes and fallbacks included.
+func TestUpdateFrameMatchesJSON(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
+	for _, u := range []livebind.Update{
+		{Kind: livebind.Updated, Field: "A", Source: "env:A", Old: 1, New: 2, Gen: 3, Time: now},
+		{Kind: livebind.Added, Field: "B", New: map[string]any{"x": "</script><b>&"}, Gen: 4},
+		{Kind: livebind.Error, Field: "C", Source: "http:https://h/x?a=xxxxx", Gen: 5, Err: errors.New("bad \"<tag>\"\n")},
+		{Kind: livebind.Updated, Field: "D", Old: livebind.Redacted{}, New: livebind.Redacted{}, Secret: true, Gen: 6},
+		{Kind: livebind.Updated, Field: "E", Old: math.NaN(), New: panicky{}, Gen: 7},
+		{Kind: livebind.Error, Gen: 8, Err: errors.New("dropped")},
+		{Kind: livebind.Updated, Field: "F", Old: strings.Repeat("\u2028", 3), New: nil, Gen: 9},
+	} {
+		if got, want := string(updateFrame(u)), referenceFrame(u); got != want {
+			t.Errorf("frame\n%s\nwant\n%s", got, want)
+		}
+	}
+}
 
 type fixedGen uint64
 
