@@ -62,10 +62,10 @@ func BenchmarkEventsStalledClients(b *testing.B) {
 		}()
 
 		var (
-			readers          sync.WaitGroup
-			conns            []net.Conn
-			hellos, byes     atomic.Int64
-			complete, seen   atomic.Int64
+			readers        sync.WaitGroup
+			conns          []net.Conn
+			hellos, byes   atomic.Int64
+			complete, seen atomic.Int64
 		)
 		for i := range clients {
 			conn, err := net.Dial("tcp", addr)
