@@ -36,6 +36,7 @@ type sourceJSON struct {
 	Observations     uint64    `json:"observations"`
 	Errors           uint64    `json:"errors"`
 	FromCache        bool      `json:"from_cache"`
+	CacheError       string    `json:"cache_error,omitempty"`
 	NextPoll         time.Time `json:"next_poll,omitzero"`
 }
 
@@ -74,7 +75,7 @@ func newStatusJSON(st livebind.Status, now time.Time) statusJSON {
 			LastSuccess: s.LastSuccess, FailingSince: s.FailingSince,
 			StalenessSeconds: staleness(s, now).Seconds(),
 			LastError:        s.LastError, LastErrorTime: s.LastErrorTime, Version: s.Version,
-			Observations: s.Observations, Errors: s.Errors, FromCache: s.FromCache, NextPoll: s.NextPoll,
+			Observations: s.Observations, Errors: s.Errors, FromCache: s.FromCache, CacheError: s.CacheError, NextPoll: s.NextPoll,
 		})
 	}
 	for _, f := range st.Fields {
