@@ -143,6 +143,7 @@ func TestHostileRedactEverySurface(t *testing.T) {
 // checkSurfaces binds T to tc's URL, makes an update, an error and a
 // Bind failure happen, and reads every surface.
 func checkSurfaces[T any](t *testing.T, tc redactCase) {
+	t.Helper()
 	srv := serveFlaky(t)
 	loc := strings.ReplaceAll(tc.url, "ADDR", srv.addr)
 	lookup := func(k string) (string, bool) {

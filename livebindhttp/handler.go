@@ -69,7 +69,8 @@ func Handler[T any](b *livebind.Binding[T], opts ...Option) http.Handler {
 		o.apply(&cfg)
 	}
 	h := &handler[T]{b: b, cfg: cfg, fields: planFields[T](b.Status())}
-	h.hub = &hub{b: b, max: cfg.maxStreams, limit: cfg.queueBytes, clients: map[*client]struct{}{},
+	h.hub = &hub{
+		b: b, max: cfg.maxStreams, limit: cfg.queueBytes, clients: map[*client]struct{}{},
 		subscribe: func(deliver func(livebind.Update), done func()) func() {
 			ch, stop, err := livebind.Stream(b, func(u livebind.Update) (livebind.Update, bool) { return u, true }, livebind.Coalesce())
 			if err != nil { // only for unknown field paths, which we never pass
@@ -83,7 +84,8 @@ func Handler[T any](b *livebind.Binding[T], opts ...Option) http.Handler {
 				}
 			}()
 			return stop
-		}}
+		},
+	}
 	return h
 }
 

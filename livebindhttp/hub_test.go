@@ -50,7 +50,7 @@ func TestUpdateFrameMatchesJSON(t *testing.T) {
 	for _, u := range []livebind.Update{
 		{Kind: livebind.Updated, Field: "A", Source: "env:A", Old: 1, New: 2, Gen: 3, Time: now},
 		{Kind: livebind.Added, Field: "B", New: map[string]any{"x": "</script><b>&"}, Gen: 4},
-		{Kind: livebind.Error, Field: "C", Source: "http:https://h/x?a=xxxxx", Gen: 5, Err: errors.New("bad \"<tag>\"\n")},
+		{Kind: livebind.Error, Field: "C", Source: "http:https://h/x?a=xxxxx", Gen: 5, Err: errors.New("bad \"<tag>\" \u2028 </script>")},
 		{Kind: livebind.Updated, Field: "D", Old: livebind.Redacted{}, New: livebind.Redacted{}, Secret: true, Gen: 6},
 		{Kind: livebind.Updated, Field: "E", Old: math.NaN(), New: panicky{}, Gen: 7},
 		{Kind: livebind.Error, Gen: 8, Err: errors.New("dropped")},
@@ -74,11 +74,13 @@ func TestHubSharesOneEncoding(t *testing.T) {
 	var deliver func(livebind.Update)
 	var done func()
 	stopped := false
-	h := &hub{b: fixedGen(1), max: 3, limit: 300, clients: map[*client]struct{}{},
+	h := &hub{
+		b: fixedGen(1), max: 3, limit: 300, clients: map[*client]struct{}{},
 		subscribe: func(d func(livebind.Update), dn func()) func() {
 			deliver, done = d, dn
 			return func() { stopped = true; go done() }
-		}}
+		},
+	}
 	var cs []*client
 	for range 3 {
 		c, err := h.join()
@@ -87,7 +89,7 @@ func TestHubSharesOneEncoding(t *testing.T) {
 		}
 		cs = append(cs, c)
 	}
-	if _, err := h.join(); err != errTooManyStreams {
+	if _, err := h.join(); !errors.Is(err, errTooManyStreams) {
 		t.Fatalf("fourth join: %v", err)
 	}
 	deliver(livebind.Update{Kind: livebind.Updated, Field: "F", Gen: 2, New: "v"})
