@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -280,4 +282,48 @@ func waitFor(t *testing.T, cond func() bool) {
 func excerpt(s, sub string) string {
 	i := strings.Index(s, sub)
 	return s[max(0, i-120):min(len(s), i+len(sub)+60)]
+}
+
+// TestHostileRedactOptions: the two options are checked at Bind, and
+// secretlocation works for any scheme: a file path is hidden from Status
+// and from the file source's own error.
+func TestHostileRedactOptions(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	lookup := func(k string) (string, bool) { return dir, k == "DIR" }
+
+	var badSafe struct {
+		V string `live:"file=${DIR}/a.txt; safequery=env"`
+	}
+	_, err := livebind.Bind(t.Context(), &badSafe, livebind.WithLookupEnv(lookup))
+	require.ErrorIs(t, err, livebind.ErrTag)
+	assert.Contains(t, err.Error(), "safequery= is for URL sources")
+
+	var badFlag struct {
+		V string `live:"http=http://127.0.0.1:1/x; secretlocation=yes"`
+	}
+	_, err = livebind.Bind(t.Context(), &badFlag)
+	require.ErrorIs(t, err, livebind.ErrTag)
+	assert.Contains(t, err.Error(), "is a flag")
+
+	var emptySafe struct {
+		V string `live:"http=http://127.0.0.1:1/x; safequery= , "`
+	}
+	_, err = livebind.Bind(t.Context(), &emptySafe)
+	require.ErrorIs(t, err, livebind.ErrTag)
+
+	// A directory where the file should be: the file source's error names
+	// the path, which must not come out.
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "tenant-acme-corp", "app.toml"), 0o700))
+	var hidden struct {
+		V string `live:"file=${DIR}/tenant-acme-corp/app.toml; secretlocation"`
+	}
+	var logs syncBuffer
+	_, err = livebind.Bind(t.Context(), &hidden, livebind.WithLookupEnv(lookup),
+		livebind.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	require.Error(t, err)
+	for _, out := range []string{err.Error(), fmt.Sprintf("%+v", err), logs.String()} {
+		assert.NotContains(t, out, "tenant-acme-corp")
+	}
+	assert.Contains(t, err.Error(), "file:[secret location of V]")
 }
