@@ -55,6 +55,7 @@ func resolveFields(p *typePlan, lookup func(string) (string, bool)) (resolved, e
 		}
 		id := t.identity()
 		if shared, ok := targets[id]; ok {
+			shared.shareLocationRules(t)
 			t = shared
 		} else {
 			targets[id] = t
@@ -155,11 +156,13 @@ func resolveField(fp *fieldPlan, lookup func(string) (string, bool)) (*boundFiel
 			Scheme: scheme.Name, Location: loc,
 			Poll: o.poll, MaxWait: o.maxWait, Timeout: o.timeout, Params: o.params,
 		},
-		scheme:   scheme,
-		format:   o.format,
-		throttle: o.throttle,
-		burst:    o.burst,
-		whenSrc:  o.when,
+		scheme:    scheme,
+		format:    o.format,
+		throttle:  o.throttle,
+		burst:     o.burst,
+		whenSrc:   o.when,
+		hideLoc:   o.secretLocation,
+		safeQuery: o.safeQuery,
 	}
 	if scheme.Name == "env" {
 		if err := envFileConvention(t, lookup); err != nil {

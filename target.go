@@ -41,6 +41,9 @@ type target struct {
 	failing  error
 	failData []byte // the data that failed to parse or decode, if that is why
 	cached   []byte // what WithCache saved last
+
+	hideLoc   bool     // secretlocation: the location is never shown
+	safeQuery []string // safequery=: query parameters whose values are shown
 }
 
 // identity is the key under which fields share a target.
@@ -76,12 +79,22 @@ func (t *target) textOnly() bool {
 	return t.scheme.Local && (t.guess == "" || t.guess == formatText)
 }
 
-// String names the target for updates and errors, with credentials in the
-// location redacted by the scheme.
+// String names the target for updates, errors, logs, Status and metric
+// labels. The scheme's Redact hides credentials in the location (for URLs:
+// user information and every query value, except the parameters of
+// safequery=); secretlocation hides the whole location.
 func (t *target) String() string {
-	loc := t.spec.Location
-	if t.scheme.Redact != nil {
-		loc = t.scheme.Redact(loc)
+	var loc string
+	switch {
+	case t.hideLoc:
+		loc = sources.HiddenLocation
+		if len(t.fields) > 0 {
+			loc = "[secret location of " + t.fields[0].plan.path + "]"
+		}
+	case t.scheme.Redact != nil:
+		loc = sources.ShowSafeQuery(t.scheme.Redact(t.spec.Location), t.spec.Location, t.safeQuery)
+	default:
+		loc = t.spec.Location
 	}
 	s := t.spec.Scheme + ":" + loc
 	if t.viaEnv != "" {

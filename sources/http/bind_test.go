@@ -136,7 +136,7 @@ func TestBindSourceErrorRedacted(t *testing.T) {
 	t.Parallel()
 	d, srv := newDoc(t, `{"name":"api","workers":4}`)
 	var cfg struct {
-		Live remote `live:"http=${URL}; poll=20ms; header=Authorization: Bearer ${TOKEN}"`
+		Live remote `live:"http=${URL}; poll=20ms; safequery=env; header=Authorization: Bearer ${TOKEN}"`
 	}
 	url := srv.URL + "/live?env=prod&token=URLSECRET"
 	b := bind(t, &cfg, env("URL", url, "TOKEN", "HEADERSECRET"))

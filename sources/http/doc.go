@@ -71,11 +71,11 @@
 //
 // # Secrets
 //
-// Locations are redacted wherever they are shown: a password in the URL
-// becomes xxxxx (a user name alone, often a token, too), and so does the
-// value of every query parameter (and fragment parameter) whose name contains
-// token, key, secret, password, passwd, pwd, sig, auth, credential or
-// session, in any case. Errors produced by net/http are rebuilt with the
+// Locations are redacted wherever they are shown, by the rule of
+// sources.RedactURL: scheme, host, port and path are shown; the user
+// information, the value of every query parameter and the fragment become
+// xxxxx (livebind's safequery= shows chosen parameters, secretlocation hides
+// the whole location). Errors produced by net/http are rebuilt with the
 // redacted URL. Bodies and header values are never logged or put in errors.
 //
 // Redirects are followed as the client's CheckRedirect allows (ten by

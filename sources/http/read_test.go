@@ -298,8 +298,8 @@ func TestReadTransportError(t *testing.T) {
 	msg := r.Err.Error()
 	require.NotContains(t, msg, "SECRETKEY")
 	require.NotContains(t, msg, "PASSWORD")
-	require.Contains(t, msg, "api_key=xxxxx&env=prod")
-	require.Contains(t, msg, "user:xxxxx@")
+	require.Contains(t, msg, "api_key=xxxxx&env=xxxxx")
+	require.Contains(t, msg, "//xxxxx@")
 }
 
 func TestReadRedirect(t *testing.T) {
