@@ -168,9 +168,9 @@ func resolveField(fp *fieldPlan, lookup func(string) (string, bool)) (*boundFiel
 		if err := envFileConvention(t, lookup); err != nil {
 			return nil, nil, &FieldError{Field: fp.path, Source: t.String(), Err: err}
 		}
-		if t.format == "" {
-			t.format = formatText
-		}
+		// A plain env= value has no extension and declares no format: it is
+		// text, unless a structured field's value is a JSON object or array
+		// (see formatFor). NAME_FILE stays text as it always was.
 	}
 	t.guess = formatFromName(t.spec.Location)
 	t.spec.Debounce = o.debounce

@@ -111,8 +111,10 @@ func TestSlowSubscriberGetsDropNotice(t *testing.T) {
 	require.NoError(t, err)
 	defer b.Close()
 	release := make(chan struct{})
+	entered := make(chan struct{}, 100)
 	got := make(chan Update, 100)
 	b.OnChange(func(u Update) {
+		entered <- struct{}{}
 		<-release
 		got <- u
 	})
@@ -122,6 +124,9 @@ func TestSlowSubscriberGetsDropNotice(t *testing.T) {
 		require.NoError(t, b.Reload(t.Context()))
 		assert.Less(t, time.Since(start), time.Second, "a blocked subscriber must not stall the applier")
 		assert.Equal(t, i, b.Get().N, "Get is not delayed by the subscriber")
+		if i == 1 {
+			waitEntered(t, entered) // the first update is in the callback, the rest queue
+		}
 	}
 	close(release)
 	var seen []Update
@@ -155,11 +160,15 @@ func TestDropNoticeKeepsGenerationOrder(t *testing.T) {
 	require.NoError(t, err)
 	defer b.Close()
 	release := make(chan struct{})
+	entered := make(chan struct{}, 100)
 	gens := make(chan uint64, 100)
-	b.OnChange(func(u Update) { <-release; gens <- u.Gen })
+	b.OnChange(func(u Update) { entered <- struct{}{}; <-release; gens <- u.Gen })
 	for i := 1; i <= 10; i++ {
 		env.set("N", fmt.Sprint(i))
 		require.NoError(t, b.Reload(t.Context()))
+		if i == 1 {
+			waitEntered(t, entered) // the first update is in the callback, the rest queue
+		}
 	}
 	close(release)
 	var got []uint64
@@ -284,4 +293,16 @@ func TestCoalesceEndsOnNewestValue(t *testing.T) {
 		t.Log(s)
 	}
 	assert.NotContains(t, seq[len(seq)-1], "error", "the last thing the subscriber hears about A must be the newest value, not an older error")
+}
+
+// waitEntered waits until a blocking callback has been entered, so that the
+// updates published after it queue behind it (under load the delivery
+// goroutine may otherwise start late and find the first update dropped).
+func waitEntered(t *testing.T, entered <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-entered:
+	case <-time.After(wait):
+		t.Fatal("the callback was never entered")
+	}
 }
