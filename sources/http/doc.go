@@ -52,8 +52,10 @@
 // zero bytes) is an error wrapping [sources.ErrEmpty] in every format, text
 // included: livebind keeps the last good value. 404 and 410 report the
 // resource missing: the field keeps its value and a Removed update is sent
-// (default= applies only when the resource is missing at Bind). Any other status is an error wrapping [ErrStatus]
-// (a [*StatusError]); the error never holds the body.
+// (default= applies only when the resource is missing at Bind). Any other
+// status is an error wrapping [ErrStatus]. Every failure is an [*Error]
+// naming the redacted URL and the status (0 when no response came); it
+// never holds the body.
 //
 // After a failure livebind keeps the last good value and the driver retries
 // by itself, with capped exponential backoff with jitter (each wait drawn
