@@ -90,7 +90,7 @@ func (d *driver) addRunner(r *runner) error {
 			if lerr := limitError(r.path, err); lerr != nil {
 				return lerr
 			}
-			return fmt.Errorf("file %s: create watcher: %w", r.path, err)
+			return &Error{Path: r.path, Err: fmt.Errorf("create watcher: %w", err)}
 		}
 		d.w = w
 		d.loop.Add(1)
@@ -403,6 +403,6 @@ func limitError(path string, err error) error {
 	default:
 		return nil
 	}
-	return fmt.Errorf("file %s: %w: %s is exhausted; raise it or use the poll= option: %w",
-		path, sources.ErrWatchLimit, limit, err)
+	return &Error{Path: path, Err: fmt.Errorf("%w: %s is exhausted; raise it or use the poll= option: %w",
+		sources.ErrWatchLimit, limit, err)}
 }

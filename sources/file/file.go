@@ -118,8 +118,19 @@ func init() {
 		Timeout:        false,
 		NativeDebounce: true,
 		Local:          true,
+		Check:          check,
 		Open:           open,
 	})
+}
+
+// check validates a target at Bind, without I/O: a location and a
+// maxbytes= that parses.
+func check(t *sources.Target) error {
+	if t.Location == "" {
+		return &Error{Err: errors.New("empty path")}
+	}
+	_, err := maxBytesOf(t)
+	return err
 }
 
 func open(cfg sources.Config) (sources.Driver, error) {
@@ -149,7 +160,7 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 		return sources.Result{Err: err}
 	}
 	if err := ctx.Err(); err != nil {
-		return sources.Result{Err: fmt.Errorf("file %s: %w", path, err)}
+		return sources.Result{Err: &Error{Path: path, Err: err}}
 	}
 	o := readFile(path, t, maxBytes)
 	if o.kind == kindMissing {
@@ -185,13 +196,13 @@ func (d *driver) resolve(t *sources.Target) (string, int64, error) {
 // directory the driver was opened in.
 func (d *driver) absPath(loc string) (string, error) {
 	if loc == "" {
-		return "", errors.New("file: empty path")
+		return "", &Error{Err: errors.New("empty path")}
 	}
 	if filepath.IsAbs(loc) {
 		return filepath.Clean(loc), nil
 	}
 	if d.wdErr != nil {
-		return "", fmt.Errorf("file %s: relative path, and the working directory at Bind is unknown: %w", loc, d.wdErr)
+		return "", &Error{Path: loc, Err: fmt.Errorf("relative path, and the working directory at Bind is unknown: %w", d.wdErr)}
 	}
 	return filepath.Join(d.wd, loc), nil
 }
@@ -294,16 +305,16 @@ func readFile(path string, t *sources.Target, maxBytes int64) observation {
 		return observation{kind: kindErr, err: err}
 	}
 	if len(data) == 0 {
-		return observation{kind: kindErr, err: fmt.Errorf("file %s: %w", path, sources.ErrEmpty), retry: true}
+		return observation{kind: kindErr, err: &Error{Path: path, Err: sources.ErrEmpty}, retry: true}
 	}
 	if t.Check != nil {
 		if cerr := t.Check(data); cerr != nil {
 			if t.Secret {
-				cerr = fmt.Errorf("file %s: %w", path, hiddenError{cerr})
+				cerr = hiddenError{cerr}
 			} else {
-				cerr = fmt.Errorf("file %s: content does not parse: %w", path, cerr)
+				cerr = fmt.Errorf("content does not parse: %w", cerr)
 			}
-			return observation{kind: kindErr, err: cerr, retry: true}
+			return observation{kind: kindErr, err: &Error{Path: path, Err: cerr}, retry: true}
 		}
 	}
 	return observation{kind: kindData, data: data}
@@ -314,10 +325,34 @@ func readFile(path string, t *sources.Target, maxBytes int64) observation {
 func readError(path string, err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) && pe.Path == path {
-		return fmt.Errorf("file %s: %s: %w", path, pe.Op, pe.Err)
+		return &Error{Path: path, Err: fmt.Errorf("%s: %w", pe.Op, pe.Err)}
 	}
-	return fmt.Errorf("file %s: %w", path, err)
+	return &Error{Path: path, Err: err}
 }
+
+// Error reports a file that could not be read or watched: it names the
+// path and wraps the cause, so that errors.Is finds fs.ErrNotExist,
+// fs.ErrPermission, [ErrNotRegular], [sources.ErrEmpty],
+// [sources.ErrTooLarge] or [sources.ErrWatchLimit], and errors.As the
+// *Error itself. The content of a secret file never appears in it.
+type Error struct {
+	// Path is the cleaned absolute path (the location as written when it
+	// could not be made absolute).
+	Path string
+	// Err is the cause.
+	Err error
+}
+
+// Error formats the error as "file <path>: <cause>".
+func (e *Error) Error() string {
+	if e.Path == "" {
+		return "file: " + e.Err.Error()
+	}
+	return "file " + e.Path + ": " + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
 
 // version is a short content hash.
 func version(data []byte) string {
