@@ -42,6 +42,11 @@
 // exist yet, or that is removed, is checked again with backoff (50ms doubling
 // up to 1s) until it reappears.
 //
+// Fields that watch one file with the same poll= and maxbytes= share one
+// watch, and one read per change: the shortest debounce= and maxwait= among
+// them apply, and each field's format decides for itself whether the
+// content parses.
+//
 // Notifications for one file are debounced: the file is read [DefaultDebounce]
 // after the last notification (debounce=), but never later than maxwait= after
 // the first one of a burst, so a file that is rewritten continuously is still
@@ -70,7 +75,6 @@
 package file
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -142,12 +146,11 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	// (which opens the driver), once: a later os.Chdir does not move them.
 	wd, wdErr := os.Getwd()
 	return &driver{
-		wd:      wd,
-		wdErr:   wdErr,
-		logger:  logger,
-		dirs:    make(map[string]*dirWatch),
-		targets: make(map[*runner]struct{}),
-		done:    make(chan struct{}),
+		wd:        wd,
+		wdErr:     wdErr,
+		logger:    logger,
+		dirs:      make(map[string]*dirWatch),
+		followers: make(map[*follower]struct{}),
 	}, nil
 }
 
@@ -265,38 +268,15 @@ func (o observation) result() sources.Result {
 	}
 }
 
-// differs reports whether o must be reported after prev: other bytes, a
-// change between present, missing and failing, or another error message.
-func (o observation) differs(prev observation) bool {
-	if o.kind != prev.kind {
-		return true
-	}
-	switch o.kind {
-	case kindData:
-		return !bytes.Equal(o.data, prev.data)
-	case kindErr:
-		return o.err.Error() != prev.err.Error()
-	default:
-		return false
-	}
-}
-
-// observationOf turns the Result livebind last received into the starting
-// point of the comparison.
-func observationOf(r sources.Result) observation {
-	switch {
-	case r.Err != nil:
-		return observation{kind: kindErr, err: r.Err}
-	case r.Missing:
-		return observation{kind: kindMissing}
-	default:
-		return observation{kind: kindData, data: r.Data}
-	}
-}
-
-// readFile reads path once, at most maxBytes of it (see readBounded), and
-// classifies what it found.
+// readFile reads path once, at most maxBytes of it, and classifies what it
+// found for t.
 func readFile(path string, t *sources.Target, maxBytes int64) observation {
+	return classify(readRaw(path, maxBytes), path, t)
+}
+
+// readRaw reads path once, at most maxBytes of it (see readBounded), and
+// classifies what it found, before any target's Check.
+func readRaw(path string, maxBytes int64) observation {
 	data, err := readBounded(path, maxBytes)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -307,6 +287,16 @@ func readFile(path string, t *sources.Target, maxBytes int64) observation {
 	if len(data) == 0 {
 		return observation{kind: kindErr, err: &Error{Path: path, Err: sources.ErrEmpty}, retry: true}
 	}
+	return observation{kind: kindData, data: data}
+}
+
+// classify applies t's Check to data read from path: content that does not
+// parse is an error, and may be a write in progress.
+func classify(o observation, path string, t *sources.Target) observation {
+	if o.kind != kindData {
+		return o
+	}
+	data := o.data
 	if t.Check != nil {
 		if cerr := t.Check(data); cerr != nil {
 			if t.Secret {
