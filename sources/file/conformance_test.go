@@ -3,8 +3,10 @@ package file_test
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -133,4 +135,25 @@ func TestSchemeCheck(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzSchemeCheck: Check never panics, accepts exactly the positive whole
+// numbers below 2^63-1 as maxbytes=, and fails with a *file.Error.
+func FuzzSchemeCheck(f *testing.F) {
+	for _, v := range []string{"1", "1024", " 16777216 ", "0", "-5", "1MiB", "9223372036854775807", ""} {
+		f.Add(v)
+	}
+	s, _ := sources.Lookup("file")
+	f.Fuzz(func(t *testing.T, maxBytes string) {
+		err := s.Check(&sources.Target{Scheme: "file", Location: "app.toml", Params: map[string]string{"maxbytes": maxBytes}})
+		n, perr := strconv.ParseInt(strings.TrimSpace(maxBytes), 10, 64)
+		want := perr == nil && n > 0 && n < math.MaxInt64
+		if (err == nil) != want {
+			t.Fatalf("maxbytes=%q: Check error %v, want accepted=%v", maxBytes, err, want)
+		}
+		var fe *file.Error
+		if err != nil && !errors.As(err, &fe) {
+			t.Fatalf("maxbytes=%q: %T is not a *file.Error", maxBytes, err)
+		}
+	})
 }

@@ -166,20 +166,20 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 		return sources.Result{Err: &Error{Path: path, Err: err}}
 	}
 	o := readFile(path, t, maxBytes)
-	if o.kind == kindMissing {
-		return o.result() // Read reports a missing file at once; only Watch waits.
+	if o.Missing {
+		return o.Result // Read reports a missing file at once; only Watch waits.
 	}
 	for attempt := 0; o.retry && attempt < retries; attempt++ {
 		timer := time.NewTimer(retryGapOf(t))
 		select {
 		case <-ctx.Done():
 			timer.Stop()
-			return o.result()
+			return o.Result
 		case <-timer.C:
 		}
 		o = readFile(path, t, maxBytes)
 	}
-	return o.result()
+	return o.Result
 }
 
 // resolve returns the target's cleaned absolute path and its maxbytes=.
@@ -238,34 +238,12 @@ func maxWaitOf(t *sources.Target) time.Duration {
 	return max(10*debounceOf(t), DefaultMaxWait)
 }
 
-// kind classifies an observation.
-type kind uint8
-
-const (
-	kindData kind = iota
-	kindMissing
-	kindErr
-)
-
-// observation is one look at a file.
+// observation is one look at a file: a result, and whether it may come
+// from a write in progress (empty or unparsable content and, for watches,
+// a missing file), to be read again before it is reported.
 type observation struct {
-	kind kind
-	data []byte
-	err  error
-	// retry reports an observation that may come from a write in progress:
-	// empty or unparsable content (and, for watches, a missing file).
+	sources.Result
 	retry bool
-}
-
-func (o observation) result() sources.Result {
-	switch o.kind {
-	case kindMissing:
-		return sources.Result{Missing: true}
-	case kindErr:
-		return sources.Result{Err: o.err}
-	default:
-		return sources.Result{Data: o.data, Version: version(o.data)}
-	}
 }
 
 // readFile reads path once, at most maxBytes of it, and classifies what it
@@ -278,36 +256,33 @@ func readFile(path string, t *sources.Target, maxBytes int64) observation {
 // classifies what it found, before any target's Check.
 func readRaw(path string, maxBytes int64) observation {
 	data, err := readBounded(path, maxBytes)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return observation{kind: kindMissing, retry: true}
-		}
-		return observation{kind: kindErr, err: err}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return observation{sources.Result{Missing: true}, true}
+	case err != nil:
+		return observation{Result: sources.Result{Err: err}}
+	case len(data) == 0:
+		return observation{sources.Result{Err: &Error{Path: path, Err: sources.ErrEmpty}}, true}
 	}
-	if len(data) == 0 {
-		return observation{kind: kindErr, err: &Error{Path: path, Err: sources.ErrEmpty}, retry: true}
-	}
-	return observation{kind: kindData, data: data}
+	return observation{Result: sources.Result{Data: data, Version: version(data)}}
 }
 
 // classify applies t's Check to data read from path: content that does not
 // parse is an error, and may be a write in progress.
 func classify(o observation, path string, t *sources.Target) observation {
-	if o.kind != kindData {
+	if o.Data == nil || t.Check == nil {
 		return o
 	}
-	data := o.data
-	if t.Check != nil {
-		if cerr := t.Check(data); cerr != nil {
-			if t.Secret {
-				cerr = hiddenError{cerr}
-			} else {
-				cerr = fmt.Errorf("content does not parse: %w", cerr)
-			}
-			return observation{kind: kindErr, err: &Error{Path: path, Err: cerr}, retry: true}
-		}
+	cerr := t.Check(o.Data)
+	switch {
+	case cerr == nil:
+		return o
+	case t.Secret:
+		cerr = hiddenError{cerr}
+	default:
+		cerr = fmt.Errorf("content does not parse: %w", cerr)
 	}
-	return observation{kind: kindData, data: data}
+	return observation{sources.Result{Err: &Error{Path: path, Err: cerr}}, true}
 }
 
 // readError names the path once, keeping the operation and the cause

@@ -100,7 +100,7 @@ func (f *follower) wait() bool {
 // debounce waits until no notification came for the debounce interval,
 // but no longer than maxwait after the first one.
 func (f *follower) debounce() bool {
-	debounce, maxWait := f.timing()
+	debounce, maxWait, _ := f.timing()
 	if debounce <= 0 {
 		return true
 	}
@@ -123,29 +123,17 @@ func (f *follower) debounce() bool {
 	}
 }
 
-// timing is the most eager debounce and maxwait among the fields.
-func (f *follower) timing() (debounce, maxWait time.Duration) {
-	ts := f.w.Values()
-	if len(ts) == 0 {
-		return DefaultDebounce, DefaultMaxWait
-	}
-	debounce, maxWait = debounceOf(ts[0]), maxWaitOf(ts[0])
-	for _, t := range ts[1:] {
-		debounce, maxWait = min(debounce, debounceOf(t)), min(maxWait, maxWaitOf(t))
-	}
-	return debounce, maxWait
-}
-
-// retryGap spaces the re-reads of a write in progress: the most eager
-// field's gap.
-func (f *follower) retryGap() time.Duration {
-	gap := DefaultDebounce
+// timing is the most eager debounce, maxwait and write-in-progress retry
+// gap among the fields.
+func (f *follower) timing() (debounce, maxWait, gap time.Duration) {
+	debounce, maxWait, gap = DefaultDebounce, DefaultMaxWait, DefaultDebounce
 	for i, t := range f.w.Values() {
-		if g := retryGapOf(t); i == 0 || g < gap {
-			gap = g
+		if i == 0 {
+			debounce, maxWait, gap = debounceOf(t), maxWaitOf(t), retryGapOf(t)
 		}
+		debounce, maxWait, gap = min(debounce, debounceOf(t)), min(maxWait, maxWaitOf(t)), min(gap, retryGapOf(t))
 	}
-	return gap
+	return debounce, maxWait, gap
 }
 
 // waitDir waits, with backoff, until the file's directory can be watched
@@ -163,7 +151,7 @@ func (f *follower) waitDir() bool {
 			// The directory is back but cannot be watched: say so (once:
 			// the message does not change) and keep trying.
 			look := f.w.Begin(0, false)
-			f.report(look, observation{kind: kindErr, err: lerr}, nil)
+			f.report(look, observation{Result: sources.Result{Err: lerr}}, nil)
 			look.End()
 		} else if !isMissing(err) {
 			f.d.logger.Debug("file: cannot watch directory yet", "path", f.key.path, "dir", f.dir, "err", err)
@@ -199,7 +187,7 @@ func (f *follower) check() bool {
 		}
 		if retry && attempt < retries {
 			look.End()
-			if !f.w.Sleep(f.retryGap()) {
+			if _, _, gap := f.timing(); !f.w.Sleep(gap) {
 				return false
 			}
 			continue
@@ -224,15 +212,15 @@ func (f *follower) observe() (observation, map[*sources.Target]observation) {
 	}
 	f.dirErr = werr
 	raw := readRaw(f.key.path, f.key.maxBytes)
-	f.missing = raw.kind == kindMissing
+	f.missing = raw.Missing
 	if werr != nil {
 		if lerr := limitError(f.key.path, werr); lerr != nil {
-			raw = observation{kind: kindErr, err: lerr}
+			raw = observation{Result: sources.Result{Err: lerr}}
 		} else if !isMissing(werr) {
 			f.d.logger.Debug("file: cannot watch directory", "path", f.key.path, "dir", f.dir, "err", werr)
 		}
 	}
-	if f.key.poll == 0 && raw.kind != kindMissing {
+	if f.key.poll == 0 && !raw.Missing {
 		// Re-resolve after every read: a Kubernetes volume update swaps the
 		// ..data link, and with it the directory the file really lives in.
 		if res, err := filepath.EvalSymlinks(f.key.path); err == nil {
@@ -240,7 +228,7 @@ func (f *follower) observe() (observation, map[*sources.Target]observation) {
 		}
 	}
 	checked := make(map[*sources.Target]observation)
-	if raw.kind == kindData {
+	if raw.Data != nil {
 		for _, t := range f.w.Values() {
 			if t.Check != nil {
 				checked[t] = classify(raw, f.key.path, t)
@@ -252,14 +240,14 @@ func (f *follower) observe() (observation, map[*sources.Target]observation) {
 
 // report hands each field what the look found, through its own Check.
 func (f *follower) report(look *sources.Look[watchKey, *sources.Target], raw observation, checked map[*sources.Target]observation) {
-	failing := raw.kind == kindErr
+	failing := raw.Err != nil
 	look.ReportEach(func(t *sources.Target) sources.Result { // called on this goroutine
 		o, ok := checked[t]
 		if !ok {
 			o = classify(raw, f.key.path, t)
 		}
-		failing = failing || o.kind == kindErr
-		return o.result()
+		failing = failing || o.Err != nil
+		return o.Result
 	})
 	f.failing.Store(failing)
 }

@@ -174,3 +174,24 @@ func TestSchemeCheck(t *testing.T) {
 		})
 	}
 }
+
+// FuzzSchemeCheck: Check never panics, and its error never quotes the
+// value of header=, which may be a credential.
+func FuzzSchemeCheck(f *testing.F) {
+	f.Add("https://example.com/app.json", "Authorization: Bearer abcdefgh", "1024")
+	f.Add("http://u:p@127.0.0.1:8080/x?token=t", "X-Api-Key abcdefgh", "0")
+	f.Add("ftp://x", "Bad Name: secretvalue\r\n", "-1")
+	f.Add("%zz", ": v", "99999999999999999999")
+	s, _ := sources.Lookup("http")
+	f.Fuzz(func(t *testing.T, loc, header, maxBytes string) {
+		err := s.Check(&sources.Target{Scheme: "http", Location: loc, Params: map[string]string{"header": header, "maxbytes": maxBytes}})
+		if err == nil {
+			return
+		}
+		_, value, _ := strings.Cut(header, ":")
+		value = strings.TrimSpace(value)
+		if len(value) >= 8 && !strings.Contains(loc, value) && !strings.Contains(maxBytes, value) && strings.Contains(err.Error(), value) {
+			t.Errorf("Check quotes the header value %q: %v", value, err)
+		}
+	})
+}
