@@ -24,6 +24,12 @@
 //     or authenticating transport, go in [Config], passed with
 //     livebind.WithSourceConfig("http", http.Config{...}).
 //
+// Bad option values (a maxbytes= that is not a positive whole number, a
+// header= that is not "Name: value", a location that is not an absolute
+// http:// or https:// URL) are Bind errors. Fields that watch the same URL
+// with the same header= and maxbytes= share one poll loop, which polls at
+// the shortest poll= and allows the longest timeout= among them.
+//
 // The format comes from format=; else from a specific Content-Type
 // (application/json or any +json type, application/yaml, application/toml);
 // else from the URL path's extension; else text. A generic Content-Type
