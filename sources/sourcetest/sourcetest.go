@@ -510,24 +510,7 @@ func (k *kit) stop(t *testing.T) {
 	d := k.open(t)
 	for round := range 5 {
 		var stopped atomic.Bool
-		emits := make(chan struct{}, 1)
-		stop, err := d.Watch(tg, sources.Result{Missing: true}, func(sources.Result) {
-			if stopped.Load() {
-				t.Errorf("round %d: emit after stop returned", round)
-			}
-			select {
-			case emits <- struct{}{}:
-			default:
-			}
-		})
-		if err != nil {
-			t.Fatalf("Watch: %v", err)
-		}
-		select {
-		case <-emits:
-		case <-time.After(k.h.Settle):
-			t.Fatalf("round %d: no emit within %s while the value changes", round, k.h.Settle)
-		}
+		stop := k.watchEmitting(t, d, tg, &stopped, fmt.Sprintf("round %d: ", round), "stop")
 		stop()
 		stopped.Store(true)
 	}
@@ -538,10 +521,25 @@ func (k *kit) stop(t *testing.T) {
 		t.Fatalf("Open: %v", err)
 	}
 	var closed atomic.Bool
+	stop := k.watchEmitting(t, d2, tg, &closed, "", "Close")
+	if err := d2.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	closed.Store(true)
+	time.Sleep(k.h.Quiet)
+	stop()
+}
+
+// watchEmitting starts a watch of tg, whose value keeps changing, and waits
+// for its first emit. The watch fails the test if it emits once ended is
+// set: ended is set when endedBy (stop or Close) has returned. where
+// prefixes the failure messages.
+func (k *kit) watchEmitting(t *testing.T, d sources.Driver, tg *sources.Target, ended *atomic.Bool, where, endedBy string) (stop func()) {
+	t.Helper()
 	emits := make(chan struct{}, 1)
-	stop, err := d2.Watch(tg, sources.Result{Missing: true}, func(sources.Result) {
-		if closed.Load() {
-			t.Error("emit after Close returned")
+	stop, err := d.Watch(tg, sources.Result{Missing: true}, func(sources.Result) {
+		if ended.Load() {
+			t.Errorf("%semit after %s returned", where, endedBy)
 		}
 		select {
 		case emits <- struct{}{}:
@@ -554,14 +552,9 @@ func (k *kit) stop(t *testing.T) {
 	select {
 	case <-emits:
 	case <-time.After(k.h.Settle):
-		t.Fatalf("no emit within %s while the value changes", k.h.Settle)
+		t.Fatalf("%sno emit within %s while the value changes", where, k.h.Settle)
 	}
-	if err := d2.Close(); err != nil {
-		t.Errorf("Close: %v", err)
-	}
-	closed.Store(true)
-	time.Sleep(k.h.Quiet)
-	stop()
+	return stop
 }
 
 func (k *kit) errors(t *testing.T) {
