@@ -96,9 +96,7 @@ func TestDriverSharedWatch(t *testing.T) {
 	params := map[string]string{"wait": "1s", "ratelimit": "10ms"}
 	first := d.Read(t.Context(), target("sw/k", params))
 	r1 := newResults()
-	stop1, err := d.Watch(target("sw/k", params), first, r1.Add)
-	require.NoError(t, err)
-	defer stop1()
+	stop1 := fixture.Watch(t, d, target("sw/k", params), first, r1.Add)
 
 	// The second watcher read v1, then the key changed before its Watch.
 	second := d.Read(t.Context(), target("sw/k", params))
@@ -107,8 +105,7 @@ func TestDriverSharedWatch(t *testing.T) {
 	put(t, client, "sw/k", "v2")
 	r2 := newResults()
 	params2 := map[string]string{"wait": "1s", "ratelimit": "1s"} // another rate limit, same query
-	stop2, err := d.Watch(target("sw/k", params2), second, r2.Add)
-	require.NoError(t, err)
+	stop2 := fixture.Watch(t, d, target("sw/k", params2), second, r2.Add)
 	require.Equal(t, "v2", string(r1.Nth(t, 0).Data))
 	require.Equal(t, "v2", string(r2.Nth(t, 0).Data))
 
@@ -152,8 +149,7 @@ func TestDriverIdleRequests(t *testing.T) {
 	res := newResults()
 	last := d.Read(t.Context(), tg)
 	count.reset()
-	stop, err := d.Watch(tg, last, res.Add)
-	require.NoError(t, err)
+	stop := fixture.Watch(t, d, tg, last, res.Add)
 	time.Sleep(window)
 	stop()
 	k := count.key("idle/k")
@@ -183,9 +179,7 @@ func TestDriverPermissionDeniedBackoff(t *testing.T) {
 	tg := target("deny/k", map[string]string{"wait": "1s", "ratelimit": "1ms"})
 	res := newResults()
 	count.reset()
-	stop, err := d.Watch(tg, sources.Result{Data: []byte("v")}, res.Add)
-	require.NoError(t, err)
-	defer stop()
+	fixture.Watch(t, d, tg, sources.Result{Data: []byte("v")}, res.Add)
 	r := res.Nth(t, 0)
 	require.ErrorIs(t, r.Err, consul.ErrPermissionDenied)
 	require.NotContains(t, r.Err.Error(), token)

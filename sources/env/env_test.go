@@ -44,18 +44,8 @@ func target(name string, poll time.Duration) *sources.Target {
 // waitFor bounds every wait for an emit.
 const waitFor = 5 * time.Second
 
-// watch starts a watch of tg whose emits go to the returned collector; the
-// watch is stopped at the end of the test if not before.
-func watch(t *testing.T, d sources.Driver, tg *sources.Target, last sources.Result) (*fixture.Collector[sources.Result], func()) {
-	t.Helper()
-	r := fixture.NewCollector[sources.Result]()
-	stop, err := d.Watch(tg, last, r.Add)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	return r, stop
-}
+// newRecorder returns a collector of what one Watch emits.
+func newRecorder() *fixture.Collector[sources.Result] { return fixture.NewCollector[sources.Result]() }
 
 func TestOpenNeedsLookupEnv(t *testing.T) {
 	t.Parallel()
@@ -111,7 +101,8 @@ func TestWatchDetectsChanges(t *testing.T) {
 	if !last.Missing {
 		t.Fatalf("initial Read = %+v, want Missing", last)
 	}
-	r, _ := watch(t, d, tg, last)
+	r := newRecorder()
+	fixture.Watch(t, d, tg, last, r.Add)
 
 	steps := []struct {
 		name  string
@@ -145,7 +136,8 @@ func TestWatchSeesChangeBetweenReadAndWatch(t *testing.T) {
 	tg := target("VAR", time.Hour)
 	last := d.Read(t.Context(), tg)
 	e.Set("VAR", "new")
-	r, _ := watch(t, d, tg, last)
+	r := newRecorder()
+	fixture.Watch(t, d, tg, last, r.Add)
 	if got := r.Next(t, waitFor); string(got.Data) != "new" {
 		t.Fatalf("emit %+v, want new", got)
 	}
@@ -158,8 +150,10 @@ func TestWatchIntervalsAreIndependent(t *testing.T) {
 	e.Set("SLOW", "x")
 	d := openDriver(t, e)
 
-	slow, _ := watch(t, d, target("SLOW", time.Hour), sources.Result{Data: []byte("x")})
-	fast, _ := watch(t, d, target("FAST", 10*time.Millisecond), sources.Result{Data: []byte("0")})
+	slow := newRecorder()
+	fixture.Watch(t, d, target("SLOW", time.Hour), sources.Result{Data: []byte("x")}, slow.Add)
+	fast := newRecorder()
+	fixture.Watch(t, d, target("FAST", 10*time.Millisecond), sources.Result{Data: []byte("0")}, fast.Add)
 
 	for i := 1; i <= 10; i++ {
 		want := string(rune('0' + i%10))
@@ -182,8 +176,10 @@ func TestStopOneKeepsOthers(t *testing.T) {
 	t.Parallel()
 	e := fixture.NewEnv()
 	d := openDriver(t, e)
-	a, stopA := watch(t, d, target("A", 10*time.Millisecond), sources.Result{Missing: true})
-	b, _ := watch(t, d, target("B", 10*time.Millisecond), sources.Result{Missing: true})
+	a := newRecorder()
+	stopA := fixture.Watch(t, d, target("A", 10*time.Millisecond), sources.Result{Missing: true}, a.Add)
+	b := newRecorder()
+	fixture.Watch(t, d, target("B", 10*time.Millisecond), sources.Result{Missing: true}, b.Add)
 
 	stopA()
 	stopA() // idempotent
@@ -204,7 +200,8 @@ func TestRestartAfterLastStop(t *testing.T) {
 	e := fixture.NewEnv()
 	d := openDriver(t, e)
 	for i := range 3 {
-		r, stop := watch(t, d, target("V", 10*time.Millisecond), sources.Result{Missing: true})
+		r := newRecorder()
+		stop := fixture.Watch(t, d, target("V", 10*time.Millisecond), sources.Result{Missing: true}, r.Add)
 		want := string(rune('a' + i))
 		e.Set("V", want)
 		r.Until(t, waitFor, func(res sources.Result) bool { return string(res.Data) == want })

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/internal/testenv/vaulttest"
 	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/vault"
@@ -117,9 +118,7 @@ func TestDriverKV2Lifecycle(t *testing.T) {
 	last := d.Read(ctx, tg)
 	require.Equal(t, "one", string(last.Data))
 	res := newResults()
-	stop, err := d.Watch(tg, last, res.Add)
-	require.NoError(t, err)
-	defer stop()
+	fixture.Watch(t, d, tg, last, res.Add)
 
 	_, err = kv.Put(ctx, "life", map[string]any{"v": "two"})
 	require.NoError(t, err)
@@ -162,9 +161,7 @@ func TestDriverRequestsPerPoll(t *testing.T) {
 	const poll = 100 * time.Millisecond
 	tg := target("secret/rate#v", poll, nil)
 	res := newResults()
-	stop, err := d.Watch(tg, d.Read(t.Context(), tg), res.Add)
-	require.NoError(t, err)
-	defer stop()
+	fixture.Watch(t, d, tg, d.Read(t.Context(), tg), res.Add)
 	time.Sleep(3 * poll / 2) // past the first look
 	s.ResetCounts()
 
@@ -203,9 +200,7 @@ func TestDriverMetadataDenied(t *testing.T) {
 	last := d.Read(t.Context(), tg)
 	require.Equal(t, "p1", string(last.Data))
 	res := newResults()
-	stop, err := d.Watch(tg, last, res.Add)
-	require.NoError(t, err)
-	defer stop()
+	fixture.Watch(t, d, tg, last, res.Add)
 	time.Sleep(3 * poll / 2)
 	s.ResetCounts()
 	time.Sleep(time.Second)
@@ -230,9 +225,7 @@ func TestDriverSealed(t *testing.T) {
 	d := openDriver(t, fast(t, s, s.RootToken()))
 	tg := target("secret/seal#v", 50*time.Millisecond, nil)
 	res := newResults()
-	stop, err := d.Watch(tg, d.Read(t.Context(), tg), res.Add)
-	require.NoError(t, err)
-	defer stop()
+	fixture.Watch(t, d, tg, d.Read(t.Context(), tg), res.Add)
 
 	s.Seal()
 	i, r, _ := res.Wait(t, 0, "sealed error", isErr)
@@ -265,9 +258,7 @@ func TestDriverForbidden(t *testing.T) {
 
 	s.ResetCounts()
 	res := newResults()
-	stop, err := d.Watch(tg, r, res.Add)
-	require.NoError(t, err)
-	defer stop()
+	fixture.Watch(t, d, tg, r, res.Add)
 	time.Sleep(3 * time.Second)
 	reqs := s.Requests()
 	t.Logf("403 for 3s at poll=20ms, MaxBackoff 2s: %d requests: %v", len(reqs), reqs)
@@ -295,9 +286,7 @@ func TestDriverTokenExpiry(t *testing.T) {
 			d := openDriver(t, vault.Config{Client: s.Client(t, tok), MaxBackoff: 500 * time.Millisecond, SkipTokenRenewal: true})
 			tg := target("secret/tok#v", 30*time.Millisecond, nil)
 			res := newResults()
-			stop, err := d.Watch(tg, d.Read(t.Context(), tg), res.Add)
-			require.NoError(t, err)
-			defer stop()
+			fixture.Watch(t, d, tg, d.Read(t.Context(), tg), res.Add)
 			tc.kill(s, tok)
 			_, r, _ := res.Wait(t, 0, "token error", isErr)
 			require.ErrorIs(t, r.Err, vault.ErrTokenInvalid)
@@ -317,9 +306,7 @@ func TestDriverTokenExpiry(t *testing.T) {
 		tg := target("secret/tok#v", 100*time.Millisecond, nil)
 		res := newResults()
 		start := time.Now()
-		stop, err := d.Watch(tg, d.Read(t.Context(), tg), res.Add)
-		require.NoError(t, err)
-		defer stop()
+		fixture.Watch(t, d, tg, d.Read(t.Context(), tg), res.Add)
 		time.Sleep(3 * time.Second) // past the token's first TTL
 		require.Empty(t, res.All(), "the token was renewed: no error at %s", time.Since(start))
 		_, r, at := res.Wait(t, 0, "expired", isErr)
@@ -357,9 +344,7 @@ func TestDriverMalformed(t *testing.T) {
 	tg := target("secret/bad#v", 30*time.Millisecond, map[string]string{"kv": "2", "mount": "secret"})
 	last := d.Read(t.Context(), tg)
 	res := newResults()
-	stop, err := d.Watch(tg, last, res.Add)
-	require.NoError(t, err)
-	defer stop()
+	fixture.Watch(t, d, tg, last, res.Add)
 
 	const leak = "leaked-secret-value"
 	remove := s.Respond("secret/metadata/bad", http.StatusOK, `{"data":{"current_version":"`+leak)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/internal/testenv/vaulttest"
 	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/vault"
@@ -32,12 +33,8 @@ func TestDriverLeaseRenewAndRotate(t *testing.T) {
 	old := lastU.Version
 	require.Equal(t, old, lastP.Version)
 	ru, rp := newResults(), newResults()
-	stopU, err := d.Watch(user, lastU, ru.Add)
-	require.NoError(t, err)
-	defer stopU()
-	stopP, err := d.Watch(pass, lastP, rp.Add)
-	require.NoError(t, err)
-	defer stopP()
+	fixture.Watch(t, d, user, lastU, ru.Add)
+	fixture.Watch(t, d, pass, lastP, rp.Add)
 
 	_, r, at := ru.Wait(t, 0, "new credentials", newVersion(old))
 	info, ok := s.Lease(old)
@@ -69,9 +66,7 @@ func TestDriverLeaseNotRenewable(t *testing.T) {
 	last := d.Read(t.Context(), tg)
 	require.NoError(t, last.Err)
 	res := newResults()
-	stop, err := d.Watch(tg, last, res.Add)
-	require.NoError(t, err)
-	defer stop()
+	fixture.Watch(t, d, tg, last, res.Add)
 	prev := last.Version
 	for i := range 2 {
 		_, r, at := res.Wait(t, i, "rotation", newVersion(prev))
@@ -97,9 +92,7 @@ func TestDriverLeaseRevoked(t *testing.T) {
 	last := d.Read(t.Context(), tg)
 	require.NoError(t, last.Err)
 	res := newResults()
-	stop, err := d.Watch(tg, last, res.Add)
-	require.NoError(t, err)
-	defer stop()
+	fixture.Watch(t, d, tg, last, res.Add)
 	require.NoError(t, client.Sys().RevokeWithContext(t.Context(), last.Version))
 	start := time.Now()
 	_, _, at := res.Wait(t, 0, "replacement", newVersion(last.Version))
@@ -120,9 +113,7 @@ func TestDriverLeaseSealed(t *testing.T) {
 	last := d.Read(t.Context(), tg)
 	require.NoError(t, last.Err)
 	res := newResults()
-	stop, err := d.Watch(tg, last, res.Add)
-	require.NoError(t, err)
-	defer stop()
+	fixture.Watch(t, d, tg, last, res.Add)
 	s.Seal()
 	i, r, _ := res.Wait(t, 0, "expired", func(r sources.Result) bool { return r.Err != nil && errorsIs(r.Err, vault.ErrLeaseExpired) })
 	require.ErrorIs(t, r.Err, vault.ErrSealed)
