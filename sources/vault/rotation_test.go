@@ -17,6 +17,29 @@ func newVersion(lease string) func(sources.Result) bool {
 	return func(r sources.Result) bool { return r.Err == nil && !r.Missing && r.Version != lease }
 }
 
+// readWatch reads tg with d, which must succeed, and watches it from that
+// read; it returns the read and the log of what the watch emits.
+func readWatch(t *testing.T, d sources.Driver, tg *sources.Target) (sources.Result, *fixture.Log[sources.Result]) {
+	t.Helper()
+	last := d.Read(t.Context(), tg)
+	require.NoError(t, last.Err)
+	res := newResults()
+	fixture.Watch(t, d, tg, last, res.Add)
+	return last, res
+}
+
+// watchFixedLease starts a server whose role database/fixed issues leases
+// of ttl that cannot be renewed, and reads and watches its credentials
+// through a driver with short backoffs.
+func watchFixedLease(t *testing.T, ttl time.Duration) (*vaulttest.Server, sources.Result, *fixture.Log[sources.Result]) {
+	t.Helper()
+	s := vaulttest.New(t)
+	s.SetRole("database", "fixed", vaulttest.Role{TTL: ttl})
+	d := openDriver(t, fast(t, s, s.RootToken()))
+	last, res := readWatch(t, d, target("database/creds/fixed", 0, nil))
+	return s, last, res
+}
+
 // TestDriverLeaseRenewAndRotate: a renewable lease (TTL 2s, max TTL 6s) is
 // renewed several times, then, as its max TTL nears, new credentials are
 // read and emitted well before the old ones expire. Both fields of the
@@ -59,14 +82,7 @@ func TestDriverLeaseRenewAndRotate(t *testing.T) {
 func TestDriverLeaseNotRenewable(t *testing.T) {
 	t.Parallel()
 	const ttl = 3 * time.Second // whole seconds, as Vault; long enough that scheduling noise is small
-	s := vaulttest.New(t)
-	s.SetRole("database", "fixed", vaulttest.Role{TTL: ttl})
-	d := openDriver(t, fast(t, s, s.RootToken()))
-	tg := target("database/creds/fixed", 0, nil)
-	last := d.Read(t.Context(), tg)
-	require.NoError(t, last.Err)
-	res := newResults()
-	fixture.Watch(t, d, tg, last, res.Add)
+	s, last, res := watchFixedLease(t, ttl)
 	prev := last.Version
 	for i := range 2 {
 		_, r, at := res.Wait(t, i, "rotation", newVersion(prev))
@@ -88,11 +104,7 @@ func TestDriverLeaseRevoked(t *testing.T) {
 	s.SetRole("database", "app", vaulttest.Role{TTL: 3 * time.Second, Renewable: true})
 	client := s.Client(t, s.RootToken())
 	d := openDriver(t, vault.Config{Client: client, MaxBackoff: 500 * time.Millisecond})
-	tg := target("database/creds/app", 0, nil)
-	last := d.Read(t.Context(), tg)
-	require.NoError(t, last.Err)
-	res := newResults()
-	fixture.Watch(t, d, tg, last, res.Add)
+	last, res := readWatch(t, d, target("database/creds/app", 0, nil))
 	require.NoError(t, client.Sys().RevokeWithContext(t.Context(), last.Version))
 	start := time.Now()
 	_, _, at := res.Wait(t, 0, "replacement", newVersion(last.Version))
@@ -106,14 +118,7 @@ func TestDriverLeaseRevoked(t *testing.T) {
 func TestDriverLeaseSealed(t *testing.T) {
 	t.Parallel()
 	const ttl = time.Second
-	s := vaulttest.New(t)
-	s.SetRole("database", "fixed", vaulttest.Role{TTL: ttl})
-	d := openDriver(t, fast(t, s, s.RootToken()))
-	tg := target("database/creds/fixed", 0, nil)
-	last := d.Read(t.Context(), tg)
-	require.NoError(t, last.Err)
-	res := newResults()
-	fixture.Watch(t, d, tg, last, res.Add)
+	s, last, res := watchFixedLease(t, ttl)
 	s.Seal()
 	i, r, _ := res.Wait(t, 0, "expired", func(r sources.Result) bool { return r.Err != nil && errorsIs(r.Err, vault.ErrLeaseExpired) })
 	require.ErrorIs(t, r.Err, vault.ErrSealed)
