@@ -1,11 +1,9 @@
 package vault_test
 
 import (
-	"bytes"
 	"errors"
 	"log/slog"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -55,10 +53,10 @@ func isErr(r sources.Result) bool { return r.Err != nil }
 
 // bind binds a T through the vault source configured by cfg and records its
 // updates; logs go to a JSON handler into the returned buffer.
-func bind[T any](t *testing.T, cfg any) (*livebind.Binding[T], *fixture.Log[livebind.Update], *syncBuffer) {
+func bind[T any](t *testing.T, cfg any) (*livebind.Binding[T], *fixture.Log[livebind.Update], *fixture.Buffer) {
 	t.Helper()
 	var dst T
-	logs := &syncBuffer{}
+	logs := &fixture.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	b, err := livebind.Bind(t.Context(), &dst, livebind.WithSourceConfig("vault", cfg), livebind.WithLogger(logger))
 	require.NoError(t, err)
@@ -66,24 +64,6 @@ func bind[T any](t *testing.T, cfg any) (*livebind.Binding[T], *fixture.Log[live
 	rec := fixture.NewLog[livebind.Update](waitFor)
 	b.OnChange(rec.Add)
 	return b, rec, logs
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
