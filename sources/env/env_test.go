@@ -1,7 +1,6 @@
 package env
 
 import (
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -254,21 +253,7 @@ func TestNoEmitAfterStop(t *testing.T) {
 	}
 	defer stopOther()
 
-	done := make(chan struct{})
-	var writer sync.WaitGroup
-	writer.Go(func() {
-		for i := 0; ; i++ {
-			select {
-			case <-done:
-				return
-			default:
-			}
-			e.Set("HOT", string(rune('a'+i%26)))
-			time.Sleep(100 * time.Microsecond)
-		}
-	})
-	defer writer.Wait()
-	defer close(done)
+	defer fixture.Churn(func(i int) { e.Set("HOT", string(rune('a'+i%26))) }, 100*time.Microsecond)()
 
 	for i := range 20 {
 		var stopped atomic.Bool

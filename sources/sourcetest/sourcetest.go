@@ -53,6 +53,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 )
 
@@ -491,21 +492,7 @@ func (k *kit) dedupe(t *testing.T) {
 func (k *kit) stop(t *testing.T) {
 	tg := k.h.Target(t)
 	k.h.Set(t, tg, value("stop", 0))
-	done := make(chan struct{})
-	var writer sync.WaitGroup
-	writer.Go(func() {
-		for i := 1; ; i++ {
-			select {
-			case <-done:
-				return
-			default:
-			}
-			k.h.Set(t, tg, value("stop", i))
-			time.Sleep(time.Millisecond)
-		}
-	})
-	defer writer.Wait()
-	defer close(done)
+	defer fixture.Churn(func(i int) { k.h.Set(t, tg, value("stop", i+1)) }, time.Millisecond)()
 
 	d := k.open(t)
 	for round := range 5 {
