@@ -56,9 +56,7 @@ func TestOpenNeedsLookupEnv(t *testing.T) {
 
 func TestRead(t *testing.T) {
 	t.Parallel()
-	e := fixture.NewEnv()
-	e.Set("SET", "hello")
-	e.Set("EMPTY", "")
+	e := fixture.NewEnv("SET", "hello", "EMPTY", "")
 	d := openDriver(t, e)
 
 	tests := []struct {
@@ -129,8 +127,7 @@ func TestWatchDetectsChanges(t *testing.T) {
 
 func TestWatchSeesChangeBetweenReadAndWatch(t *testing.T) {
 	t.Parallel()
-	e := fixture.NewEnv()
-	e.Set("VAR", "old")
+	e := fixture.NewEnv("VAR", "old")
 	d := openDriver(t, e)
 	tg := target("VAR", time.Hour)
 	last := d.Read(t.Context(), tg)
@@ -144,9 +141,7 @@ func TestWatchSeesChangeBetweenReadAndWatch(t *testing.T) {
 
 func TestWatchIntervalsAreIndependent(t *testing.T) {
 	t.Parallel()
-	e := fixture.NewEnv()
-	e.Set("FAST", "0")
-	e.Set("SLOW", "x")
+	e := fixture.NewEnv("FAST", "0", "SLOW", "x")
 	d := openDriver(t, e)
 
 	slow := newRecorder()
