@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/consul/api"
 	"github.com/stretchr/testify/require"
 
 	"github.com/livebind/livebind/internal/testenv/consultest"
@@ -33,6 +34,14 @@ func target(loc string, params map[string]string) *sources.Target {
 	return &sources.Target{Scheme: "consul", Location: loc, Params: params}
 }
 
+// agentDriver starts an agent and opens a driver on a client of it whose KV
+// requests are counted.
+func agentDriver(t *testing.T) (*api.Client, *counter, sources.Driver) {
+	t.Helper()
+	client, count := countingClient(consultest.Start(t), "")
+	return client, count, openDriver(t, client)
+}
+
 // newResults returns a log of what one Watch emits.
 func newResults() *fixture.Log[sources.Result] { return fixture.NewLog[sources.Result](waitFor) }
 
@@ -40,9 +49,7 @@ func newResults() *fixture.Log[sources.Result] { return fixture.NewLog[sources.R
 // Version is the X-Consul-Index.
 func TestDriverRead(t *testing.T) {
 	t.Parallel()
-	a := consultest.Start(t)
-	client, count := countingClient(a, "")
-	d := openDriver(t, client)
+	client, count, d := agentDriver(t)
 	put(t, client, "read/app/a", "1")
 	put(t, client, "read/app/x/y", `{"deep": true}`)
 	put(t, client, "read/app/x/", "")
@@ -88,9 +95,7 @@ func TestDriverRead(t *testing.T) {
 // between its Read and its Watch is reported); stop ends deliveries at once.
 func TestDriverSharedWatch(t *testing.T) {
 	t.Parallel()
-	a := consultest.Start(t)
-	client, count := countingClient(a, "")
-	d := openDriver(t, client)
+	client, count, d := agentDriver(t)
 	put(t, client, "sw/k", "v1")
 
 	params := map[string]string{"wait": "1s", "ratelimit": "10ms"}
@@ -138,9 +143,7 @@ func TestDriverSharedWatch(t *testing.T) {
 // with wait=W over a window, at most ceil(window/W)+2 requests.
 func TestDriverIdleRequests(t *testing.T) {
 	t.Parallel()
-	a := consultest.Start(t)
-	client, count := countingClient(a, "")
-	d := openDriver(t, client)
+	client, count, d := agentDriver(t)
 	put(t, client, "idle/k", "v")
 
 	const wait = 500 * time.Millisecond
