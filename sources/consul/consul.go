@@ -148,9 +148,8 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 	if err != nil {
 		return sources.Result{Err: err}
 	}
-	ctx, cancel := context.WithTimeout(ctx, nonBlockingTimeout)
+	ctx, cancel := d.watches.ReadContext(ctx, nonBlockingTimeout)
 	defer cancel()
-	defer context.AfterFunc(d.watches.Context(), cancel)()
 	r, _, ferr := d.fetch(ctx, s.query, 0)
 	if ferr != nil {
 		return sources.Result{Err: ferr}

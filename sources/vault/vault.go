@@ -175,9 +175,8 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 		return sources.Result{Err: err}
 	}
 	asOf := time.Now()
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	ctx, cancel := d.watches.ReadContext(ctx, s.timeout)
 	defer cancel()
-	defer context.AfterFunc(d.ctx, cancel)()
 	r, ferr := d.resolve(ctx, s)
 	if ferr != nil {
 		return sources.Result{Err: ferr}
