@@ -89,9 +89,9 @@ func install(tb testing.TB) error {
 	installMu.Lock()
 	defer installMu.Unlock()
 	// One lock for every test process on the machine, so not tb.TempDir.
-	unlock, err := lockFile(filepath.Join(os.TempDir(), "livebind-chromium-install.lock")) //nolint:usetesting // shared across processes on purpose
+	unlock, err := fixture.LockFile(filepath.Join(os.TempDir(), "livebind-chromium-install.lock")) //nolint:usetesting // shared across processes on purpose
 	if err != nil {
-		return err
+		return fmt.Errorf("install %w", err)
 	}
 	defer unlock()
 	if find() != "" { // another process installed it while we waited
