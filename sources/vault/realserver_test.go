@@ -47,32 +47,32 @@ func TestRealKV2Versions(t *testing.T) {
 	require.Equal(t, map[string]string{"password": "real-pw-1", "user": "app"}, b.Get().Whole)
 
 	s.Must(http.MethodPost, "secret/data/app", map[string]any{"data": map[string]any{"password": "real-pw-2", "user": "app"}})
-	rec.until(t, "Updated to version 2", func(u livebind.Update) bool {
+	rec.Until(t, "Updated to version 2", func(u livebind.Update) bool {
 		return u.Kind == livebind.Updated && u.Field == "Password"
 	})
 	require.Equal(t, "real-pw-2", b.Get().Password)
 
 	s.Must(http.MethodDelete, "secret/data/app", nil)
-	rec.until(t, "Removed after a soft delete", func(u livebind.Update) bool {
+	rec.Until(t, "Removed after a soft delete", func(u livebind.Update) bool {
 		return u.Kind == livebind.Removed && u.Field == "Password"
 	})
 	require.Equal(t, "real-pw-2", b.Get().Password, "Removed keeps the value")
 
 	s.Must(http.MethodPost, "secret/undelete/app", map[string]any{"versions": []int{2}})
-	rec.until(t, "Added after an undelete", func(u livebind.Update) bool {
+	rec.Until(t, "Added after an undelete", func(u livebind.Update) bool {
 		return u.Kind == livebind.Added && u.Field == "Password"
 	})
 
 	s.Must(http.MethodPost, "secret/destroy/app", map[string]any{"versions": []int{2}})
 	removed := 0
-	rec.until(t, "Removed after a destroy", func(u livebind.Update) bool {
+	rec.Until(t, "Removed after a destroy", func(u livebind.Update) bool {
 		if u.Kind == livebind.Removed && u.Field == "Password" {
 			removed++
 		}
 		return removed == 2
 	})
 	require.Equal(t, "real-pw-2", b.Get().Password)
-	for _, u := range rec.all() {
+	for _, u := range rec.All() {
 		leaks(t, "update "+u.String(), u.String(), "real-pw-1", "real-pw-2")
 	}
 	leaks(t, "logs", logs.String(), "real-pw-1", "real-pw-2")
@@ -92,7 +92,7 @@ func TestRealKV1(t *testing.T) {
 	b, rec, _ := bind[realKV1](t, realClient(t, s, baotest.RootToken))
 	require.Equal(t, "v1-tok-a", b.Get().Token)
 	s.Must(http.MethodPost, "kv1/app", map[string]any{"token": "v1-tok-b"})
-	rec.until(t, "Updated", func(u livebind.Update) bool { return u.Kind == livebind.Updated })
+	rec.Until(t, "Updated", func(u livebind.Update) bool { return u.Kind == livebind.Updated })
 	require.Equal(t, "v1-tok-b", b.Get().Token)
 }
 
@@ -119,12 +119,12 @@ func TestRealSealUnseal(t *testing.T) {
 	s.Must(http.MethodPost, "secret/data/app", map[string]any{"data": map[string]any{"password": "before-seal"}})
 	b, rec, _ := bind[realKV](t, realClient(t, s, baotest.RootToken))
 	s.Seal()
-	u, _ := rec.until(t, "Error while sealed", func(u livebind.Update) bool { return u.Kind == livebind.Error })
+	u := rec.Until(t, "Error while sealed", func(u livebind.Update) bool { return u.Kind == livebind.Error })
 	require.ErrorIs(t, u.Err, vault.ErrSealed)
 	require.Equal(t, "before-seal", b.Get().Password, "the last good value stays")
 	s.Unseal()
 	s.Must(http.MethodPost, "secret/data/app", map[string]any{"data": map[string]any{"password": "after-seal"}})
-	rec.until(t, "Updated after unseal", func(u livebind.Update) bool {
+	rec.Until(t, "Updated after unseal", func(u livebind.Update) bool {
 		return u.Kind == livebind.Updated && u.Field == "Password"
 	})
 	require.Equal(t, "after-seal", b.Get().Password)
