@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/livebind/livebind/sources"
+	"github.com/livebind/livebind/sources/env"
 )
 
 // boundField is one tagged field as resolved for one Binding.
@@ -40,7 +41,15 @@ type resolved struct {
 // resolveFields expands and checks every field's tag against the registered
 // schemes and groups fields that read the same location with the same
 // options into shared targets.
-func resolveFields(p *typePlan, lookup func(string) (string, bool)) (resolved, error) {
+func resolveFields(p *typePlan, lookup func(string) (string, bool)) (_ resolved, err error) {
+	// The lookup function is user code (WithLookupEnv): a panic in it is a
+	// Bind error, never a crash. Its value is not shown (it may be a
+	// variable's value).
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("livebind: resolving tags: %w", env.ErrLookupPanicked)
+		}
+	}()
 	var (
 		res     resolved
 		errs    []error

@@ -1,6 +1,8 @@
 package env
 
 import (
+	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,7 +17,7 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-func openDriver(t *testing.T, e *fixture.Env) sources.Driver {
+func openDriver(t testing.TB, e *fixture.Env) sources.Driver {
 	t.Helper()
 	s, ok := sources.Lookup("env")
 	if !ok {
@@ -291,5 +293,46 @@ func TestNextPoll(t *testing.T) {
 	}
 	if !np.NextPoll(&sources.Target{}).IsZero() {
 		t.Fatal("NextPoll of a target not watched is not zero")
+	}
+}
+
+// TestLookupPanicIsAnError: a lookup function that panics (user code given
+// with livebind.WithLookupEnv) yields an error result wrapping
+// ErrLookupPanicked, from Read and from the poll loop, which keeps polling;
+// the panic value (it may be a variable's value) is not shown.
+func TestLookupPanicIsAnError(t *testing.T) {
+	t.Parallel()
+	s, _ := sources.Lookup("env")
+	var panics atomic.Int32
+	d, err := s.Open(sources.Config{LookupEnv: func(name string) (string, bool) {
+		if name == "BAD" {
+			panics.Add(1)
+			panic("secret-value-in-panic")
+		}
+		return "ok", true
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	r := d.Read(t.Context(), target("BAD", 0))
+	if !errors.Is(r.Err, ErrLookupPanicked) || strings.Contains(r.Err.Error(), "secret-value") {
+		t.Fatalf("Read: want ErrLookupPanicked without the value, got %v", r.Err)
+	}
+	rec := newRecorder()
+	stop, err := d.Watch(target("BAD", 10*time.Millisecond), sources.Result{Data: []byte("old")}, rec.Add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	if got := rec.Next(t, waitFor); !errors.Is(got.Err, ErrLookupPanicked) {
+		t.Fatalf("Watch: want ErrLookupPanicked, got %+v", got)
+	}
+	deadline := time.Now().Add(waitFor)
+	for panics.Load() < 4 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if panics.Load() < 4 {
+		t.Fatalf("the poll loop stopped after a panic: %d lookups", panics.Load())
 	}
 }
