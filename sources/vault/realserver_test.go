@@ -19,7 +19,7 @@ import (
 // binary can be found (a user's clone); .ci/run makes them run.
 
 // realClient is a vault/api client for s with token.
-func realClient(t *testing.T, s *baotest.Server, token string) vault.Config {
+func realClient(t testing.TB, s *baotest.Server, token string) vault.Config {
 	t.Helper()
 	cfg := api.DefaultConfig()
 	cfg.Address = s.Addr
