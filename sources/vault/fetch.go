@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -167,20 +168,26 @@ func (d *driver) warn(path string, warnings []string) {
 }
 
 // renewLease renews a lease by its own length (Vault caps it at the max
-// TTL) and returns the TTL Vault granted.
-func (d *driver) renewLease(ctx context.Context, path string, l *lease) (time.Duration, *Error) {
+// TTL) and returns the TTL Vault granted, and the data of the answer as
+// JSON when it has any (a leased KV secret's renewal reads the secret
+// again and returns its current data).
+func (d *driver) renewLease(ctx context.Context, path string, l *lease) (time.Duration, []byte, *Error) {
 	const op = "renew the lease of"
 	sec, err := d.client.Sys().RenewWithContext(ctx, l.id, int(l.ttl/time.Second))
 	if err != nil {
-		return 0, d.fail(op, path, err)
+		return 0, nil, d.fail(op, path, err)
 	}
 	if sec == nil || sec.LeaseDuration < 0 {
-		return 0, &Error{Op: op, Path: path, StatusCode: http.StatusOK, Err: fmt.Errorf("%w: no lease_duration", ErrMalformed)}
+		return 0, nil, &Error{Op: op, Path: path, StatusCode: http.StatusOK, Err: fmt.Errorf("%w: no lease_duration", ErrMalformed)}
 	}
 	if len(sec.Warnings) > 0 {
 		d.logger.Debug("vault: lease renewal warnings", "path", path, "lease_id", l.id, "warnings", sec.Warnings)
 	}
-	return time.Duration(sec.LeaseDuration) * time.Second, nil
+	var data []byte
+	if len(sec.Data) > 0 {
+		data, _ = json.Marshal(sec.Data) // decoded with UseNumber: numbers keep their text
+	}
+	return time.Duration(sec.LeaseDuration) * time.Second, data, nil
 }
 
 // tokenInfo is what lookup-self says of the client's token.

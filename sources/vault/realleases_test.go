@@ -307,3 +307,21 @@ func openDriverTB(tb testing.TB, cfg any) sources.Driver {
 	tb.Cleanup(func() { require.NoError(tb, d.Close()) })
 	return d
 }
+
+// TestRealLeasedKVChangeAtRenewal: a leased KV secret rewritten on the
+// server is Updated at the next renewal (whose answer carries the current
+// data), with no extra read: still one lease.
+func TestRealLeasedKVChangeAtRenewal(t *testing.T) {
+	t.Parallel()
+	s := startLeasedKV(t, "4s")
+	b, rec, logs := bind[realLeased](t, realClient(t, s, baotest.RootToken))
+	require.Equal(t, "bob-leased-1", b.Get().User)
+	ids := leases(t, s, "secret/app")
+	s.Must(http.MethodPost, "secret/app", map[string]any{"user": "bob-leased-2", "ttl": "4s"})
+	rec.Until(t, "Updated at the renewal", func(u livebind.Update) bool {
+		return u.Kind == livebind.Updated && u.Field == "User"
+	})
+	require.Equal(t, "bob-leased-2", b.Get().User)
+	require.Equal(t, ids, leases(t, s, "secret/app"), "seen by a renewal, not a new read")
+	leaks(t, "logs", logs.String(), "bob-leased-1", "bob-leased-2")
+}

@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -267,7 +268,7 @@ func (w *follower) renew(r resolved, st *secretState, l *lease) *Error {
 	_, timeout := w.settings()
 	ctx, cancel := context.WithTimeout(w.w.Context(), timeout)
 	sent := time.Now()
-	ttl, err := w.d.renewLease(ctx, r.path, l)
+	ttl, data, err := w.d.renewLease(ctx, r.path, l)
 	cancel()
 	if w.w.Context().Err() != nil {
 		return nil
@@ -297,6 +298,16 @@ func (w *follower) renew(r resolved, st *secretState, l *lease) *Error {
 	}
 	w.retry.Reset()
 	l.renewed(sent, ttl, w.d.rnd)
+	// A leased KV secret's renewal returns its current data: a change is
+	// seen at each renewal, with no request of its own. (Only for KV: other
+	// engines' renewals carry no credentials.)
+	if r.kind == kindKV1 && data != nil && !bytes.Equal(data, l.obs.raw) {
+		if obs, perr := newObservation(data, l.id); perr == nil && !bytes.Equal(obs.raw, l.obs.raw) {
+			l.obs = obs
+			st.obs, st.sent = obs, sent
+			w.d.logger.Debug("vault: the data changed at a lease renewal", "path", r.path, "lease_id", l.id)
+		}
+	}
 	w.d.logger.Debug("vault: lease renewed", "path", r.path, "lease_id", l.id, "ttl", ttl, "capped", l.capped)
 	return nil
 }
