@@ -325,3 +325,25 @@ func TestRealLeasedKVChangeAtRenewal(t *testing.T) {
 	require.Equal(t, ids, leases(t, s, "secret/app"), "seen by a renewal, not a new read")
 	leaks(t, "logs", logs.String(), "bob-leased-1", "bob-leased-2")
 }
+
+// TestRealMetadataDenied: a token whose policy allows secret/data/app but
+// not secret/metadata/app (and may look its mount up) still follows the
+// secret by reading the data each poll, and sees a new version.
+func TestRealMetadataDenied(t *testing.T) {
+	t.Parallel()
+	s := baotest.Start(t)
+	s.Must(http.MethodPost, "secret/data/app", map[string]any{"data": map[string]any{"password": "md-pw-1"}})
+	s.Must(http.MethodPut, "sys/policies/acl/dataonly", map[string]any{"policy": `path "secret/data/app" { capabilities = ["read"] }`})
+	tok := s.Must(http.MethodPost, "auth/token/create", map[string]any{"policies": []string{"dataonly"}, "ttl": "1h"})["auth"].(map[string]any)["client_token"].(string)
+	b, rec, logs := bind[realKV](t, realClient(t, s, tok))
+	require.Equal(t, "md-pw-1", b.Get().Password)
+	s.Must(http.MethodPost, "secret/data/app", map[string]any{"data": map[string]any{"password": "md-pw-2"}})
+	rec.Until(t, "Updated through data reads", func(u livebind.Update) bool {
+		return u.Kind == livebind.Updated && u.Field == "Password"
+	})
+	require.Equal(t, "md-pw-2", b.Get().Password)
+	for _, u := range rec.All() {
+		require.NotEqual(t, livebind.Error, u.Kind, "%v", u)
+	}
+	leaks(t, "logs", logs.String(), tok, "md-pw-1", "md-pw-2")
+}
