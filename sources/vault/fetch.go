@@ -167,6 +167,11 @@ func (d *driver) warn(path string, warnings []string) {
 	}
 }
 
+// errRenewedNothing is a renewal that Vault answered without a lease: the
+// secret behind the lease is gone (a deleted leased KV secret answers so).
+// It is never reported: the secret is read again at once.
+var errRenewedNothing = &Error{Op: "renew the lease of", StatusCode: http.StatusNoContent, Err: fmt.Errorf("%w: no lease in the answer", ErrStatus)}
+
 // renewLease renews a lease by its own length (Vault caps it at the max
 // TTL) and returns the TTL Vault granted, and the data of the answer as
 // JSON when it has any (a leased KV secret's renewal reads the secret
@@ -177,7 +182,10 @@ func (d *driver) renewLease(ctx context.Context, path string, l *lease) (time.Du
 	if err != nil {
 		return 0, nil, d.fail(op, path, err)
 	}
-	if sec == nil || sec.LeaseDuration < 0 {
+	if sec == nil { // 204: the engine renewed nothing (a leased KV secret that was deleted)
+		return 0, nil, errRenewedNothing
+	}
+	if sec.LeaseDuration < 0 {
 		return 0, nil, &Error{Op: op, Path: path, StatusCode: http.StatusOK, Err: fmt.Errorf("%w: no lease_duration", ErrMalformed)}
 	}
 	if len(sec.Warnings) > 0 {

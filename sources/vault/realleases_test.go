@@ -347,3 +347,28 @@ func TestRealMetadataDenied(t *testing.T) {
 	}
 	leaks(t, "logs", logs.String(), tok, "md-pw-1", "md-pw-2")
 }
+
+type realLeasedPolled struct {
+	User string `live:"vault=secret/app#user; poll=200ms"`
+}
+
+// TestRealLeasedKVDeleted: a leased KV secret deleted on the server is
+// Removed (the value stays) at the next renewal, which comes back empty,
+// with no Error update; while missing it is polled (poll=), and a new
+// write is Added.
+func TestRealLeasedKVDeleted(t *testing.T) {
+	t.Parallel()
+	s := startLeasedKV(t, "3s")
+	b, rec, logs := bind[realLeasedPolled](t, realClient(t, s, baotest.RootToken))
+	s.Must(http.MethodDelete, "secret/app", nil)
+	rec.Until(t, "Removed", func(u livebind.Update) bool { return u.Kind == livebind.Removed && u.Field == "User" })
+	require.Equal(t, "bob-leased-1", b.Get().User, "Removed keeps the value")
+	s.Must(http.MethodPost, "secret/app", map[string]any{"user": "bob-leased-3", "ttl": "3s"})
+	rec.Until(t, "Added", func(u livebind.Update) bool { return u.Kind == livebind.Added && u.Field == "User" })
+	require.Equal(t, "bob-leased-3", b.Get().User)
+	for _, u := range rec.All() {
+		require.NotEqual(t, livebind.Error, u.Kind, "%v", u)
+	}
+	require.NotContains(t, logs.String(), `"level":"WARN"`)
+	leaks(t, "logs", logs.String(), "bob-leased-1", "bob-leased-3")
+}

@@ -279,6 +279,12 @@ func (w *follower) renew(r resolved, st *secretState, l *lease) *Error {
 		return nil
 	}
 	var report *Error
+	if err == errRenewedNothing { // a sentinel of this package, never wrapped
+		l.noRenew = true // the secret behind the lease is gone: read it again now
+		l.lead = time.Until(l.expiry)
+		w.d.logger.Debug("vault: a lease renewal came back empty; reading the secret again", "path", r.path, "lease_id", l.id)
+		return nil
+	}
 	if err != nil {
 		switch err.StatusCode {
 		case http.StatusBadRequest, http.StatusNotFound:
