@@ -372,3 +372,38 @@ func TestRealLeasedKVDeleted(t *testing.T) {
 	require.NotContains(t, logs.String(), `"level":"WARN"`)
 	leaks(t, "logs", logs.String(), "bob-leased-1", "bob-leased-3")
 }
+
+// TestRealLeaseSealed: sealing the server while a 3 s lease is followed:
+// the renewal and the re-read fail, an Error update wraps ErrSealed and,
+// once the lease has run out, ErrLeaseExpired; the value stays. After
+// unsealing, new credentials are read (a new lease) and followed.
+func TestRealLeaseSealed(t *testing.T) {
+	t.Parallel()
+	s := startLeasedKV(t, "3s")
+	b, rec, logs := bind[realLeased](t, realClient(t, s, baotest.RootToken))
+	old := leases(t, s, "secret/app")
+	require.Len(t, old, 1)
+	s.Seal()
+	u := rec.Until(t, "Error while sealed", func(u livebind.Update) bool { return u.Kind == livebind.Error })
+	require.ErrorIs(t, u.Err, vault.ErrSealed)
+	u = rec.Until(t, "Error naming the expired lease", func(u livebind.Update) bool {
+		return u.Kind == livebind.Error && errorsIs(u.Err, vault.ErrLeaseExpired)
+	})
+	require.ErrorIs(t, u.Err, vault.ErrSealed)
+	require.Equal(t, "bob-leased-1", b.Get().User, "the last good value stays")
+	s.Unseal()
+	deadline := time.Now().Add(8 * time.Second)
+	for {
+		now := leases(t, s, "secret/app")
+		if len(now) == 1 && now[0] != old[0] {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "no new lease after unseal: %v", now)
+		time.Sleep(100 * time.Millisecond)
+	}
+	require.Equal(t, "bob-leased-1", b.Get().User)
+	for _, u := range rec.All() {
+		leaks(t, "update", u.String(), "bob-leased-1")
+	}
+	leaks(t, "logs", logs.String(), "bob-leased-1")
+}
