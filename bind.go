@@ -136,7 +136,7 @@ func Bind[T any](ctx context.Context, dst *T, opts ...Option) (*Binding[T], erro
 			b.copyIdx = append(b.copyIdx, f.plan.index)
 		}
 	}
-	b.subs.init(o.buffer, b.log, b.hasSecret)
+	b.subs.init(b.log, b.hasSecret)
 	b.ctx, b.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	first, err := b.start(ctx, dst)
 	if err != nil {
@@ -269,7 +269,6 @@ func (b *Binding[T]) start(ctx context.Context, dst *T) (*T, error) {
 	}
 	b.wg.Add(1)
 	go b.applier()
-	b.listenSignals()
 	return p.next, nil
 }
 
@@ -539,7 +538,7 @@ func (b *Binding[T]) apply(changes []change) error {
 		b.logUpdate(all[i].u)
 	}
 	b.stat.noteEvents(all, now)
-	b.subs.publish(all)
+	b.subs.publish(all, gen > cur.gen)
 	return errors.Join(errs...)
 }
 
@@ -770,7 +769,7 @@ func (b *Binding[T]) validate(c *T) (err error) {
 func (b *Binding[T]) event(f *boundField, kind Kind, oldV, newV any, err error) event {
 	u := Update{Kind: kind, Field: f.plan.path, Source: f.target.String(), Old: oldV, New: newV, Err: err, Secret: f.secret}
 	if f.secret {
-		u.Old, u.New = Redacted{}, Redacted{}
+		u.Old, u.New = redacted, redacted
 	}
 	return event{u: u, f: f, old: oldV, new: newV}
 }
@@ -788,8 +787,14 @@ func (b *Binding[T]) logUpdate(u Update) {
 // return different generations; keep one pointer to read fields consistently.
 func (b *Binding[T]) Get() *T { return b.cur.Load().v }
 
-// Generation returns the number of the current snapshot, 1 after Bind.
-func (b *Binding[T]) Generation() uint64 { return b.cur.Load().gen }
+// Snapshot returns the current snapshot together with its generation
+// number (1 after Bind), read atomically: the pair always belongs together.
+// Like [Binding.Get] it never blocks; the snapshot is shared and immutable.
+// Pass the generation to [From] to subscribe to every later change.
+func (b *Binding[T]) Snapshot() (*T, uint64) {
+	s := b.cur.Load()
+	return s.v, s.gen
+}
 
 // Reload reads every source again now and applies what changed as one
 // generation, bypassing debounce and throttle. It then returns nil if every

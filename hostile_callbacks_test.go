@@ -72,7 +72,7 @@ func untilCount(t *testing.T, d time.Duration, want uint64, n func() uint64) {
 func TestCallbackPanicRecovered(t *testing.T) {
 	register := map[string]func(b *Binding[hostile], calls *atomic.Uint64) func(){
 		"OnChange": func(b *Binding[hostile], calls *atomic.Uint64) func() {
-			return b.OnChange(func(Update) { calls.Add(1); panic("boom OnChange") })
+			return onChange(b, func(Update) { calls.Add(1); panic("boom OnChange") })
 		},
 		"Subscribe": func(b *Binding[hostile], calls *atomic.Uint64) func() {
 			stop, err := b.Subscribe(func(Update) { calls.Add(1); panic("boom Subscribe") }, Fields("Port"))
@@ -89,7 +89,7 @@ func TestCallbackPanicRecovered(t *testing.T) {
 			return stop
 		},
 		"Stream": func(b *Binding[hostile], calls *atomic.Uint64) func() {
-			_, stop, err := Stream(b, func(Update) (int, bool) { calls.Add(1); panic("boom Stream") })
+			_, stop, err := stream(b, func(Update) (int, bool) { calls.Add(1); panic("boom Stream") })
 			if err != nil {
 				panic(err)
 			}
@@ -181,7 +181,7 @@ func TestCallbackPanicReportsDoNotLoop(t *testing.T) {
 		defer b.Close()
 		var reports atomic.Uint64
 		for range 2 {
-			stop := b.OnChange(func(u Update) {
+			stop := onChange(b, func(u Update) {
 				if errors.Is(u.Err, ErrCallbackPanic) {
 					reports.Add(1)
 				}

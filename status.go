@@ -184,7 +184,7 @@ func (s *statusBook) noteEvents(evs []event, now time.Time) {
 // under a lock the applier holds only to update them, never while it
 // decodes or validates.
 func (b *Binding[T]) Status() Status {
-	st := Status{Generation: b.Generation(), Closed: b.ctx.Err() != nil, CallbackPanics: b.subs.panics.Load()}
+	st := Status{Generation: b.cur.Load().gen, Closed: b.ctx.Err() != nil, CallbackPanics: b.subs.panics.Load()}
 	next := make(map[*target]time.Time) // asked before taking the lock: drivers lock too
 	for _, t := range b.targets {
 		if np, ok := t.driver.(sources.NextPoller); ok && t.active.Load() {
@@ -394,7 +394,7 @@ func (b *Binding[T]) rollback(gen uint64) error {
 		b.logUpdate(all[i].u)
 	}
 	b.stat.noteEvents(all, now)
-	b.subs.publish(all)
+	b.subs.publish(all, true)
 	return nil
 }
 

@@ -144,7 +144,8 @@ func bind[T any](tb testing.TB, client any, opts ...livebind.Option) (*livebind.
 	require.NoError(tb, err)
 	tb.Cleanup(func() { _ = b.Close() })
 	rec := &recorder{wake: make(chan struct{}, 1)}
-	b.OnChange(rec.add)
+	_, err = b.Subscribe(rec.add, livebind.From(1)) // nothing since Bind missed
+	require.NoError(tb, err)
 	return b, rec
 }
 

@@ -167,7 +167,8 @@ func bind[T any](t *testing.T, cfg any) (*livebind.Binding[T], *recorder, *syncB
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = b.Close() })
 	rec := &recorder{wake: make(chan struct{}, 1)}
-	b.OnChange(rec.add)
+	_, err = b.Subscribe(rec.add, livebind.From(1)) // nothing since Bind missed
+	require.NoError(t, err)
 	return b, rec, logs
 }
 
