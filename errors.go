@@ -36,6 +36,15 @@ var (
 	ErrUnknownField = errors.New("unknown field")
 	// ErrClosed reports a call on a closed Binding.
 	ErrClosed = errors.New("binding closed")
+	// ErrUpdate reports an update= function that returned an error or panicked.
+	// The generation is rejected and the last good snapshot kept.
+	ErrUpdate = errors.New("update function failed")
+	// ErrNotReady is wrapped by [Binding.Ready]'s errors.
+	ErrNotReady = errors.New("not ready")
+	// ErrNoGeneration reports a Rollback to a generation the history does not
+	// hold (never kept, or already dropped from the ring), or a [From] whose
+	// updates are no longer kept.
+	ErrNoGeneration = errors.New("generation not in history")
 	// ErrReentrant reports a call that cannot run where it was made: Reload,
 	// Rollback or Close called from Validate or an update= method (they run
 	// on the goroutine that would have to serve the call).
@@ -135,8 +144,8 @@ func (e *DroppedError) Error() string {
 func (e *DroppedError) Unwrap() error { return ErrDropped }
 
 // CallbackPanicError is the error of the Error update that reports a
-// panic in a subscriber's callback (OnChange, Subscribe, WatchField or a
-// Stream mapping function). It wraps [ErrCallbackPanic].
+// panic in a subscriber's callback ([Binding.Subscribe], [WatchField]). It
+// wraps [ErrCallbackPanic].
 type CallbackPanicError struct {
 	// Field and Gen identify the update whose delivery panicked (Field is
 	// empty for a drop notice).
