@@ -64,8 +64,7 @@ type subscribers struct {
 	set     map[*subscriber]struct{} // subscribed
 	running map[*subscriber]struct{} // delivery goroutines not yet ended (unsubscribed ones included)
 	closed  bool
-	recent  []logged // the last DefaultBuffer published updates, oldest first
-	lost    *logged  // the newest update dropped from recent, if any
+	recent  ring // the last DefaultBuffer published updates, for From
 
 	logger *slog.Logger
 	hide   bool          // the configuration holds secrets: panic values are not shown
@@ -77,6 +76,37 @@ type subscribers struct {
 type logged struct {
 	ev   event
 	made bool
+}
+
+// ring keeps the last DefaultBuffer logged updates in a fixed array, so
+// that logging allocates nothing once it is full, and remembers the newest
+// one it let go.
+type ring struct {
+	buf     []logged // allocated on first use
+	head, n int      // oldest entry, count
+	lost    logged   // the newest update overwritten, if hasLost
+	hasLost bool
+}
+
+func (r *ring) add(l logged) {
+	if r.buf == nil {
+		r.buf = make([]logged, DefaultBuffer)
+	}
+	if r.n < len(r.buf) {
+		r.buf[(r.head+r.n)%len(r.buf)] = l
+		r.n++
+		return
+	}
+	r.lost, r.hasLost = r.buf[r.head], true
+	r.buf[r.head] = l
+	r.head = (r.head + 1) % len(r.buf)
+}
+
+// each calls fn with every kept update, oldest first.
+func (r *ring) each(fn func(logged)) {
+	for i := range r.n {
+		fn(r.buf[(r.head+i)%len(r.buf)])
+	}
 }
 
 // follows reports whether an update of generation gen, in a batch that made
@@ -107,15 +137,15 @@ func (s *subscribers) add(sub *subscriber) (func(), error) {
 		return func() {}, nil
 	}
 	if sub.replay {
-		if s.lost != nil && follows(s.lost.ev.u.Gen, s.lost.made, sub.after) {
+		if l := s.recent.lost; s.recent.hasLost && follows(l.ev.u.Gen, l.made, sub.after) {
 			s.mu.Unlock()
 			return nil, fmt.Errorf("livebind: subscribe from gen %d: updates since then are no longer kept (the last %d are): %w", sub.after, DefaultBuffer, ErrNoGeneration)
 		}
-		for _, l := range s.recent {
+		s.recent.each(func(l logged) {
 			if follows(l.ev.u.Gen, l.made, sub.after) {
-				sub.push(l.ev)
+				sub.push(&l.ev)
 			}
-		}
+		})
 		if len(sub.queue) > 0 {
 			sub.wake <- struct{}{}
 		}
@@ -148,13 +178,7 @@ func (s *subscribers) publish(evs []event, made bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, ev := range evs {
-		s.recent = append(s.recent, logged{ev: ev, made: made})
-	}
-	if over := len(s.recent) - DefaultBuffer; over > 0 {
-		lost := s.recent[over-1]
-		s.lost = &lost
-		clear(s.recent[:over])
-		s.recent = s.recent[over:]
+		s.recent.add(logged{ev: ev, made: made})
 	}
 	s.queue(evs, made, nil)
 }
@@ -178,7 +202,7 @@ func (s *subscribers) queue(evs []event, made bool, skip *subscriber) {
 		queued := false
 		sub.mu.Lock()
 		for i := range evs {
-			queued = sub.push(evs[i]) || queued
+			queued = sub.push(&evs[i]) || queued
 		}
 		sub.mu.Unlock()
 		if queued {
@@ -191,11 +215,11 @@ func (s *subscribers) queue(evs []event, made bool, skip *subscriber) {
 }
 
 // push queues ev if it passes the filter; it reports whether it did.
-func (sub *subscriber) push(ev event) bool {
-	if sub.filter != nil && !sub.filter(&ev) {
+func (sub *subscriber) push(ev *event) bool {
+	if sub.filter != nil && !sub.filter(ev) {
 		return false
 	}
-	if sub.coalesce && sub.merge(ev) {
+	if sub.coalesce && sub.merge(*ev) {
 		return true
 	}
 	limit := DefaultBuffer
@@ -207,7 +231,7 @@ func (sub *subscriber) push(ev event) bool {
 		sub.queue = sub.queue[1:]
 		sub.dropped++
 	}
-	sub.queue = append(sub.queue, ev)
+	sub.queue = append(sub.queue, *ev)
 	return true
 }
 
