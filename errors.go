@@ -27,7 +27,7 @@ var (
 	// method. The last good snapshot is kept.
 	ErrValidation = errors.New("validation failed")
 	// ErrDropped reports updates that a slow subscriber missed because its
-	// buffer was full. See [DroppedError].
+	// buffer was full. See [DeliveryError].
 	ErrDropped = errors.New("updates dropped")
 	// ErrFieldType reports a typed field watch whose type parameter does not
 	// match the field's type.
@@ -49,7 +49,7 @@ var (
 	// Rollback or Close called from Validate or an update= method (they run
 	// on the goroutine that would have to serve the call).
 	ErrReentrant = errors.New("re-entrant call")
-	// ErrCallbackPanic is wrapped by the [*CallbackPanicError] of the Error
+	// ErrCallbackPanic is wrapped by the [*DeliveryError] of the Error
 	// update that reports a subscriber's callback panicking.
 	ErrCallbackPanic = errors.New("callback panicked")
 	// ErrCloseTimeout is wrapped by Close's error when callbacks were still
@@ -121,52 +121,52 @@ func (e *FieldError) Error() string {
 // Unwrap returns the underlying error.
 func (e *FieldError) Unwrap() error { return e.Err }
 
-// DroppedError is the error of the Error update a subscriber receives after
-// it fell behind: Count updates were discarded for it, and Coalesced were
-// merged into later ones (with [Coalesce]). It wraps [ErrDropped].
-type DroppedError struct {
-	// Count is how many updates were discarded since the last delivery.
-	Count int
+// DeliveryError is the error of an Error update that reports a problem with
+// deliveries to subscribers, not with the configuration. Either this
+// subscriber fell behind: Dropped updates were discarded for it and
+// Coalesced merged into later ones (with [Coalesce]), and the error wraps
+// [ErrDropped]. Or a callback panicked on the update of Field in generation
+// Gen (Field is empty for a drop notice), Panic holding the panic value as
+// text, and the error wraps [ErrCallbackPanic].
+type DeliveryError struct {
+	// Dropped is how many updates were discarded since the last delivery.
+	Dropped int
 	// Coalesced is how many updates were merged into a later update of the
 	// same field since the last delivery.
 	Coalesced int
-}
-
-// Error reports the numbers of dropped and coalesced updates.
-func (e *DroppedError) Error() string {
-	if e.Coalesced == 0 {
-		return fmt.Sprintf("livebind: %d updates dropped: subscriber too slow", e.Count)
-	}
-	return fmt.Sprintf("livebind: %d updates dropped and %d coalesced: subscriber too slow", e.Count, e.Coalesced)
-}
-
-// Unwrap returns [ErrDropped].
-func (e *DroppedError) Unwrap() error { return ErrDropped }
-
-// CallbackPanicError is the error of the Error update that reports a
-// panic in a subscriber's callback ([Binding.Subscribe], [WatchField]). It
-// wraps [ErrCallbackPanic].
-type CallbackPanicError struct {
-	// Field and Gen identify the update whose delivery panicked (Field is
-	// empty for a drop notice).
+	// Field and Gen identify the update whose delivery panicked.
 	Field string
 	Gen   uint64
-	// Value is the panic value as text, or a placeholder when the
+	// Panic is the panic value as text, or a placeholder when the
 	// configuration holds secrets (a panic value can quote one).
-	Value string
+	Panic string
+
+	panicked bool
 }
 
-// Error reports which update's delivery panicked and the panic value.
-func (e *CallbackPanicError) Error() string {
-	what := "a drop notice"
-	if e.Field != "" {
-		what = "the update of " + e.Field
+// Error reports the numbers of dropped and coalesced updates, or which
+// update's delivery panicked and the panic value.
+func (e *DeliveryError) Error() string {
+	switch {
+	case e.panicked:
+		what := "a drop notice"
+		if e.Field != "" {
+			what = "the update of " + e.Field
+		}
+		return fmt.Sprintf("livebind: a callback panicked on %s (gen %d): %s", what, e.Gen, e.Panic)
+	case e.Coalesced == 0:
+		return fmt.Sprintf("livebind: %d updates dropped: subscriber too slow", e.Dropped)
 	}
-	return fmt.Sprintf("livebind: a callback panicked on %s (gen %d): %s", what, e.Gen, e.Value)
+	return fmt.Sprintf("livebind: %d updates dropped and %d coalesced: subscriber too slow", e.Dropped, e.Coalesced)
 }
 
-// Unwrap returns [ErrCallbackPanic].
-func (e *CallbackPanicError) Unwrap() error { return ErrCallbackPanic }
+// Unwrap returns [ErrCallbackPanic] or [ErrDropped].
+func (e *DeliveryError) Unwrap() error {
+	if e.panicked {
+		return ErrCallbackPanic
+	}
+	return ErrDropped
+}
 
 // tagError builds a Bind-time FieldError that wraps ErrTag.
 func tagError(field, option string, err error) *FieldError {

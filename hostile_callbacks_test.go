@@ -113,10 +113,10 @@ func TestCallbackPanicRecovered(t *testing.T) {
 				_, _ = rec.until(t, 5*time.Second, func(u Update) bool { return u.Kind == Updated && u.New == 2 })
 				perr, _ := rec.until(t, 5*time.Second, func(u Update) bool { return u.Kind == Error })
 				require.ErrorIs(t, perr.Err, ErrCallbackPanic)
-				var cpe *CallbackPanicError
+				var cpe *DeliveryError
 				require.ErrorAs(t, perr.Err, &cpe)
 				assert.Equal(t, "Port", cpe.Field)
-				assert.Equal(t, "boom "+name, cpe.Value)
+				assert.Equal(t, "boom "+name, cpe.Panic)
 				assert.Equal(t, "Port", perr.Field)
 
 				env.set("PORT", "3") // deliveries go on, to everyone

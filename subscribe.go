@@ -295,7 +295,7 @@ func (s *subscribers) reportPanic(sub *subscriber, ev event, p any, stack []byte
 	if errors.Is(ev.u.Err, ErrCallbackPanic) {
 		return
 	}
-	err := &CallbackPanicError{Field: ev.u.Field, Gen: ev.u.Gen, Value: value}
+	err := &DeliveryError{Field: ev.u.Field, Gen: ev.u.Gen, Panic: value, panicked: true}
 	u := Update{Kind: Error, Field: ev.u.Field, Source: ev.u.Source, Gen: ev.u.Gen, Time: time.Now(), Err: err, Secret: ev.u.Secret}
 	s.publishExcept([]event{{u: u, f: ev.f}}, sub)
 }
@@ -359,7 +359,7 @@ func (sub *subscriber) next() (event, bool) {
 	sub.mu.Lock()
 	defer sub.mu.Unlock()
 	if sub.dropped > 0 || sub.coalesced > 0 {
-		err := &DroppedError{Count: sub.dropped, Coalesced: sub.coalesced}
+		err := &DeliveryError{Dropped: sub.dropped, Coalesced: sub.coalesced}
 		sub.dropped, sub.coalesced = 0, 0
 		return event{u: Update{Kind: Error, Gen: sub.lastDrop, Time: time.Now(), Err: err}}, true
 	}
@@ -515,7 +515,7 @@ func Buffer(n int) SubscribeOption {
 // one update that spans the ones it missed (the oldest Old, the newest New
 // and generation) instead of all of them. Error updates are never merged.
 // The subscriber is told how many updates were merged by an Error update
-// whose error is a [*DroppedError] with Coalesced set, so nothing is lost
+// whose error is a [*DeliveryError] with Coalesced set, so nothing is lost
 // silently; past the buffer, the oldest updates are dropped and counted as
 // usual.
 func Coalesce() SubscribeOption {

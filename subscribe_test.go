@@ -144,9 +144,9 @@ func TestSlowSubscriberGetsDropNotice(t *testing.T) {
 	// The first update was being delivered when the buffer filled; of the
 	// nine after it, six were dropped and the newest three kept.
 	assert.Equal(t, 1, seen[0].New)
-	var de *DroppedError
+	var de *DeliveryError
 	require.ErrorAs(t, seen[1].Err, &de)
-	assert.Equal(t, 6, de.Count)
+	assert.Equal(t, 6, de.Dropped)
 	assert.ErrorIs(t, seen[1].Err, ErrDropped)
 	assert.Equal(t, []any{8, 9, 10}, []any{seen[2].New, seen[3].New, seen[4].New})
 }
@@ -212,10 +212,10 @@ func TestStreamCoalescesForSlowConsumer(t *testing.T) {
 	type item struct {
 		field string
 		value int
-		note  *DroppedError
+		note  *DeliveryError
 	}
 	ch, stop, err := stream(b, func(u Update) (item, bool) {
-		var de *DroppedError
+		var de *DeliveryError
 		if errors.As(u.Err, &de) {
 			return item{note: de}, true
 		}
@@ -249,7 +249,7 @@ func TestStreamCoalescesForSlowConsumer(t *testing.T) {
 	}
 	assert.Equal(t, item{field: "A", value: 1}, got[0], "already in delivery")
 	require.NotNil(t, got[1].note)
-	assert.Equal(t, 0, got[1].note.Count)
+	assert.Equal(t, 0, got[1].note.Dropped)
 	assert.Equal(t, 97, got[1].note.Coalesced, "99 updates folded into 2")
 	assert.Equal(t, []item{{field: "A", value: 50}, {field: "B", value: 50}}, got[2:], "in generation order")
 	stop()

@@ -55,7 +55,7 @@ type Update struct {
 	// Old and New are the field's values before and after. For a secret
 	// field (Secret set) both are the string "[redacted]"; read the actual
 	// value with [WatchField] or [Binding.Get]. For Error updates both hold the kept value
-	// (nil in a [*CallbackPanicError] report). Slices, maps and pointers are
+	// (nil in a callback panic report). Slices, maps and pointers are
 	// this subscriber's own copies: changing them changes nothing else.
 	Old, New any
 	// Gen is the generation that holds the result: the new generation for
@@ -64,10 +64,9 @@ type Update struct {
 	Gen uint64
 	// Time is when the generation was applied.
 	Time time.Time
-	// Err is set for Error updates. It is a [*FieldError], a
-	// [*DroppedError] (this subscriber fell behind) or a
-	// [*CallbackPanicError] (another subscriber's callback panicked), and
-	// never contains a secret value.
+	// Err is set for Error updates. It is a [*FieldError], or a
+	// [*DeliveryError] (this subscriber fell behind, or another
+	// subscriber's callback panicked), and never contains a secret value.
 	Err error
 	// Secret reports that the field is secret, so Old and New are redacted.
 	Secret bool
