@@ -95,6 +95,7 @@ type inbox struct {
 
 // cacheBook is the applier's WithCache bookkeeping.
 type cacheBook struct {
+	cache        *diskCache // WithCache's checked directory and key, or nil
 	cachedAtBind []*target
 	failedAtBind map[*target]sources.Result // the real results of targets started from the cache
 	toCache      map[*target]sources.Result // results to save once published
@@ -157,6 +158,9 @@ func Bind[T any](ctx context.Context, dst *T, opts ...Option) (*Binding[T], erro
 	}
 	b.stat.init(res.targets, res.fields)
 	b.hist.max = o.history
+	if err := b.openCache(); err != nil {
+		return nil, err
+	}
 	for _, f := range res.fields {
 		b.hasSecret = b.hasSecret || f.secret
 		if typeNeedsCopy(f.plan.typ) {
@@ -192,7 +196,7 @@ func (b *Binding[T]) start(ctx context.Context, dst *T) (*T, error) {
 		if !ok {
 			var err error
 			d, err = t.scheme.Open(sources.Config{
-				Logger:    b.log.With("source", t.scheme.Name),
+				Logger:    sources.ScrubLogger(b.log.With("source", t.scheme.Name), secretLocations(b.targets, t.scheme.Name)),
 				LookupEnv: b.opts.lookupEnv,
 				Value:     b.opts.sourceConfig[t.scheme.Name],
 			})
@@ -347,7 +351,7 @@ func readAll(ctx context.Context, targets []*target) []sources.Result {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			results[i] = t.driver.Read(ctx, &t.spec)
+			results[i] = t.hideResult(t.driver.Read(ctx, &t.spec))
 		}()
 	}
 	wg.Wait()
@@ -368,10 +372,10 @@ func (b *Binding[T]) watch(t *target, last sources.Result) error {
 		emit = t.gate.Push
 	}
 	stop, err := t.driver.Watch(&t.spec, last, func(r sources.Result) {
-		emit(stamped{r: r, seq: t.seq.Add(1)})
+		emit(stamped{r: t.hideResult(r), seq: t.seq.Add(1)})
 	})
 	if err != nil {
-		return err
+		return t.hideErr(err)
 	}
 	t.stop = stop
 	return nil

@@ -56,7 +56,7 @@ func TestCacheColdStartWithRemoteDown(t *testing.T) {
 
 	// Only the non-secret remote source is cached, and atomically (no temp
 	// files left); no secret in clear anywhere in the directory.
-	files, err := filepath.Glob(filepath.Join(dir, "*"))
+	files, err := filepath.Glob(filepath.Join(dir, "livebind-*.json"))
 	require.NoError(t, err)
 	require.Len(t, files, 1, "env is local, the token is secret: one file")
 	raw, err := os.ReadFile(files[0])
@@ -104,7 +104,7 @@ func TestCacheEncryptsSecrets(t *testing.T) {
 	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup), WithCache(dir), WithCacheEncryption(seal, open))
 	require.NoError(t, err)
 	require.NoError(t, b.Close())
-	files, _ := filepath.Glob(filepath.Join(dir, "*"))
+	files, _ := filepath.Glob(filepath.Join(dir, "livebind-*.json"))
 	require.Len(t, files, 2)
 	for _, f := range files {
 		raw, err := os.ReadFile(f)

@@ -89,8 +89,8 @@ func TestConditionsStartAndStopWatchers(t *testing.T) {
 	require.NotNil(t, b.Get().Prod)
 	assert.Equal(t, 3, b.Get().Prod.Replicas)
 	assert.Nil(t, b.Get().Dev, "no watcher, no value while the condition is false")
-	wantGoroutines(t, "sources/file.(*runner)", 0)
-	wantGoroutines(t, "sources/http.(*watcher)", 1)
+	wantGoroutines(t, "sources/file.(*follower)", 0)
+	wantGoroutines(t, "sources/http.(*poller)", 1)
 
 	env.set("APP_MODE", "development")
 	_, seen := rec.until(t, wait, func(u Update) bool { return u.Field == "Dev" && u.Kind == Added })
@@ -101,8 +101,8 @@ func TestConditionsStartAndStopWatchers(t *testing.T) {
 	assert.Equal(t, map[string]Kind{"Mode": Added, "Prod": Removed}, kinds) // Mode had its default
 	assert.Nil(t, b.Get().Prod, "reset to zero when the condition turns false")
 	assert.True(t, b.Get().Dev.Debug)
-	wantGoroutines(t, "sources/http.(*watcher)", 0)
-	wantGoroutines(t, "sources/file.(*runner)", 1)
+	wantGoroutines(t, "sources/http.(*poller)", 0)
+	wantGoroutines(t, "sources/file.(*follower)", 1)
 	n := requests.Load()
 	time.Sleep(200 * time.Millisecond) // ten poll intervals
 	assert.Equal(t, n, requests.Load(), "the stopped source receives no requests")
@@ -111,7 +111,7 @@ func TestConditionsStartAndStopWatchers(t *testing.T) {
 	_, _ = rec.until(t, wait, func(u Update) bool { return u.Field == "Prod" && u.Kind == Added })
 	assert.Nil(t, b.Get().Dev)
 	assert.Equal(t, 3, b.Get().Prod.Replicas)
-	wantGoroutines(t, "sources/file.(*runner)", 0)
+	wantGoroutines(t, "sources/file.(*follower)", 0)
 }
 
 func TestConditionCompileAndRuntimeErrors(t *testing.T) {

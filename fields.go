@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-
-	"github.com/expr-lang/expr"
 )
 
 // fieldPlan is what livebind learns once about one tagged field of a type.
@@ -51,7 +49,7 @@ func buildPlan(t reflect.Type) *typePlan {
 	for i := range p.fields {
 		f := &p.fields[i]
 		if src := f.tag.opts.when; src != "" {
-			prog, err := expr.Compile(src, expr.Env(reflect.New(t).Interface()), expr.AsBool())
+			prog, err := compileCondition(src, t)
 			if err != nil {
 				errs = append(errs, tagError(f.path, "when", fmt.Errorf("%q does not compile: %w", src, err)))
 				f.tag.invalid = true

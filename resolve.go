@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/livebind/livebind/sources"
+	"github.com/livebind/livebind/sources/env"
 )
 
 // boundField is one tagged field as resolved for one Binding.
@@ -40,7 +41,15 @@ type resolved struct {
 // resolveFields expands and checks every field's tag against the registered
 // schemes and groups fields that read the same location with the same
 // options into shared targets.
-func resolveFields(p *typePlan, lookup func(string) (string, bool)) (resolved, error) {
+func resolveFields(p *typePlan, lookup func(string) (string, bool)) (_ resolved, err error) {
+	// The lookup function is user code (WithLookupEnv): a panic in it is a
+	// Bind error, never a crash. Its value is not shown (it may be a
+	// variable's value).
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("livebind: resolving tags: %w", env.ErrLookupPanicked)
+		}
+	}()
 	var (
 		res     resolved
 		errs    []error
@@ -55,6 +64,7 @@ func resolveFields(p *typePlan, lookup func(string) (string, bool)) (resolved, e
 		}
 		id := t.identity()
 		if shared, ok := targets[id]; ok {
+			shared.shareLocationRules(t)
 			t = shared
 		} else {
 			targets[id] = t
@@ -155,19 +165,21 @@ func resolveField(fp *fieldPlan, lookup func(string) (string, bool)) (*boundFiel
 			Scheme: scheme.Name, Location: loc,
 			Poll: o.poll, MaxWait: o.maxWait, Timeout: o.timeout, Params: o.params,
 		},
-		scheme:   scheme,
-		format:   o.format,
-		throttle: o.throttle,
-		burst:    o.burst,
-		whenSrc:  o.when,
+		scheme:    scheme,
+		format:    o.format,
+		throttle:  o.throttle,
+		burst:     o.burst,
+		whenSrc:   o.when,
+		hideLoc:   o.secretLocation,
+		safeQuery: o.safeQuery,
 	}
 	if scheme.Name == "env" {
 		if err := envFileConvention(t, lookup); err != nil {
 			return nil, nil, &FieldError{Field: fp.path, Source: t.String(), Err: err}
 		}
-		if t.format == "" {
-			t.format = formatText
-		}
+		// A plain env= value has no extension and declares no format: it is
+		// text, unless a structured field's value is a JSON object or array
+		// (see formatFor). NAME_FILE stays text as it always was.
 	}
 	t.guess = formatFromName(t.spec.Location)
 	t.spec.Debounce = o.debounce

@@ -182,7 +182,7 @@ func TestSecretVersionIsNotItsHash(t *testing.T) {
 		t.Logf("%s version=%s", s.Source, s.Version)
 	}
 	assert.NotEqual(t, fnvHex("hunter2"), b.Status().Sources[1].Version, "Status must not carry an unsalted FNV of the secret")
-	files, _ := filepath.Glob(filepath.Join(cdir, "*"))
+	files, _ := filepath.Glob(filepath.Join(cdir, "livebind-*.json"))
 	require.Len(t, files, 1)
 	raw, _ := os.ReadFile(files[0])
 	t.Logf("cache: %s", raw)

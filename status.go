@@ -67,6 +67,11 @@ type SourceStatus struct {
 	// FromCache reports that the values come from WithCache's copy because
 	// the source failed at Bind; it clears when the source answers.
 	FromCache bool
+	// CacheError says why WithCache's entry for this source was refused at
+	// Bind (not owned by this user, writable by others, changed, or copied
+	// from another source's entry); empty if none was. A refused entry is
+	// never used.
+	CacheError string
 	// NextPoll is when a polling source (env, http, vault) observes next;
 	// zero for event-driven sources (file, Consul blocking queries) and
 	// inactive ones.
@@ -94,6 +99,7 @@ type targetStat struct {
 	present, failed, cache    bool
 	lastOK, failing, lastErrT time.Time
 	lastErr, version          string
+	cacheErr                  string
 	observations, errors      uint64
 }
 
@@ -156,6 +162,13 @@ func (s *statusBook) noteCached(t *target) {
 	s.targets[t].cache = true
 }
 
+// noteCacheError records why t's cache entry was refused.
+func (s *statusBook) noteCacheError(t *target, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.targets[t].cacheErr = err.Error()
+}
+
 // noteEvents counts published and error updates per field.
 func (s *statusBook) noteEvents(evs []event, now time.Time) {
 	s.mu.Lock()
@@ -201,6 +214,7 @@ func (b *Binding[T]) Status() Status {
 			Source: t.String(), Active: t.active.Load(), Healthy: !ts.failed, Present: ts.present,
 			LastSuccess: ts.lastOK, FailingSince: ts.failing, LastError: ts.lastErr, LastErrorTime: ts.lastErrT,
 			Version: ts.version, Observations: ts.observations, Errors: ts.errors, FromCache: ts.cache,
+			CacheError: ts.cacheErr,
 		}
 		for _, f := range t.fields {
 			ss.Fields = append(ss.Fields, f.plan.path)

@@ -110,8 +110,8 @@ func TestSlowSubscriberGetsDropNotice(t *testing.T) {
 	require.NoError(t, err)
 	defer b.Close()
 	release := make(chan struct{})
+	entered := make(chan struct{}, 100)
 	got := make(chan Update, 100)
-	entered := make(chan struct{}, 1)
 	_, err = b.Subscribe(func(u Update) {
 		select {
 		case entered <- struct{}{}:
@@ -163,8 +163,8 @@ func TestDropNoticeKeepsGenerationOrder(t *testing.T) {
 	require.NoError(t, err)
 	defer b.Close()
 	release := make(chan struct{})
+	entered := make(chan struct{}, 100)
 	gens := make(chan uint64, 100)
-	entered := make(chan struct{}, 1)
 	_, err = b.Subscribe(func(u Update) {
 		select {
 		case entered <- struct{}{}:

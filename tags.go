@@ -239,6 +239,10 @@ type fieldOptions struct {
 	update      string
 	when        string
 	params      map[string]string // options the scheme declares, ${VAR}-expanded
+	// safeQuery and secretLocation refine how the location is shown (see
+	// location.go and sources.RedactURL).
+	safeQuery      []string
+	secretLocation bool
 }
 
 // optionCheck is what an option's check sees once every option of the field
@@ -399,6 +403,27 @@ var tagOptionTable = []tagOptionDef{
 			o.update = v
 			return nil
 		},
+	},
+	{
+		name: "safequery", expand: true, value: "parameter names, comma-separated", doc: "Show the values of these query parameters",
+		schemes: func(s sources.Scheme) bool { return s.Redact != nil }, notFor: "%s locations are shown as they are; safequery= is for URL sources",
+		parse: func(o *fieldOptions, v string) error {
+			o.safeQuery = nil
+			for p := range strings.SplitSeq(v, ",") {
+				if p = strings.TrimSpace(p); p != "" && !slices.Contains(o.safeQuery, p) {
+					o.safeQuery = append(o.safeQuery, p)
+				}
+			}
+			if len(o.safeQuery) == 0 {
+				return errors.New("names no query parameter")
+			}
+			slices.Sort(o.safeQuery)
+			return nil
+		},
+	},
+	{
+		name: "secretlocation", flag: true, value: "flag", doc: "The location is never shown",
+		parse: func(o *fieldOptions, _ string) error { o.secretLocation = true; return nil },
 	},
 	{
 		name: "when", value: "expression", doc: "A boolean [expr](https://expr-lang.org) expression over the struct's fields",

@@ -41,6 +41,9 @@ type target struct {
 	failing  error
 	failData []byte // the data that failed to parse or decode, if that is why
 	cached   []byte // what WithCache saved last
+
+	hideLoc   bool     // secretlocation: the location is never shown
+	safeQuery []string // safequery=: query parameters whose values are shown
 }
 
 // identity is the key under which fields share a target.
@@ -76,12 +79,22 @@ func (t *target) textOnly() bool {
 	return t.scheme.Local && (t.guess == "" || t.guess == formatText)
 }
 
-// String names the target for updates and errors, with credentials in the
-// location redacted by the scheme.
+// String names the target for updates, errors, logs, Status and metric
+// labels. The scheme's Redact hides credentials in the location (for URLs:
+// user information and every query value, except the parameters of
+// safequery=); secretlocation hides the whole location.
 func (t *target) String() string {
-	loc := t.spec.Location
-	if t.scheme.Redact != nil {
-		loc = t.scheme.Redact(loc)
+	var loc string
+	switch {
+	case t.hideLoc:
+		loc = sources.HiddenLocation
+		if len(t.fields) > 0 {
+			loc = "[secret location of " + t.fields[0].plan.path + "]"
+		}
+	case t.scheme.Redact != nil:
+		loc = sources.ShowSafeQuery(t.scheme.Redact(t.spec.Location), t.spec.Location, t.safeQuery)
+	default:
+		loc = t.spec.Location
 	}
 	s := t.spec.Scheme + ":" + loc
 	if t.viaEnv != "" {
@@ -106,7 +119,52 @@ func (t *target) formatFor(r sources.Result) string {
 	if t.guess != "" {
 		return t.guess
 	}
+	if t.wantsStructure() && looksLikeJSON(r.Data) {
+		return formatJSON
+	}
 	return formatText
+}
+
+// wantsStructure reports whether a field of t needs a structured document:
+// a struct, map, slice or array type that is not read from text itself
+// ([]byte, or a type with UnmarshalText). For such a target a value whose
+// location and source say nothing of its format is sniffed (formatFor).
+func (t *target) wantsStructure() bool {
+	for _, f := range t.fields {
+		if structuredType(f.plan.typ) {
+			return true
+		}
+	}
+	return false
+}
+
+// structuredType reports whether typ is filled from a structured document
+// rather than from one text value.
+func structuredType(typ reflect.Type) bool {
+	if typ == bytesType || reflect.PointerTo(typ).Implements(textUnmarshalerType) {
+		return false
+	}
+	switch typ.Kind() {
+	case reflect.Struct, reflect.Map, reflect.Slice, reflect.Array:
+		return true
+	}
+	return false
+}
+
+// looksLikeJSON reports whether data, past a byte-order mark and white
+// space, starts a JSON object or array.
+func looksLikeJSON(data []byte) bool {
+	data = bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), " \t\r\n")
+	return len(data) > 0 && (data[0] == '{' || data[0] == '[')
+}
+
+// formatHint explains a structured field that got text: the source did not
+// say what the value is, and it is no JSON object or array.
+func formatHint(typ reflect.Type, format string, t *target) string {
+	if format != formatText || t.format != "" || !structuredType(typ) || typ.Kind() == reflect.Slice || typ.Kind() == reflect.Array {
+		return ""
+	}
+	return " (the value was read as text: nothing says its format and it is not a JSON object or array; add format=json, format=yaml or format=toml)"
 }
 
 // staticFormat is the format known before any result: format= or the
@@ -240,6 +298,9 @@ func (t *target) observe(r sources.Result) []change {
 		}
 		val, err := decodeValue(v, f.plan.typ, format)
 		if err != nil {
+			if hint := formatHint(f.plan.typ, format, t); hint != "" {
+				err = fmt.Errorf("%w%s", err, hint)
+			}
 			failed = append(failed, change{f: f, kind: Error, err: t.fieldErr(f, ErrDecode, secretSafe(err, f.secret, format, f.plan.typ))})
 			continue
 		}

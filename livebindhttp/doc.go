@@ -22,9 +22,12 @@
 // output, using the binding's own record of which fields are secret, and
 // error texts are already redacted by livebind. The handler only reads
 // copies: [livebind.Binding.Status], [livebind.Binding.Get] and
-// [livebind.Binding.History] never wait for the applier, and each event
-// stream is a subscription with its own bounded, coalescing queue, so a slow
-// or stalled browser never delays the binding.
+// [livebind.Binding.History] never wait for the applier, and every event
+// stream is served from one shared subscription whose updates are encoded
+// once, with a per-client queue bounded in bytes ([WithStreamQueueBytes]):
+// a slow or stalled browser never delays the binding, and one that falls
+// too far behind is disconnected with a reason and reconnects. At most
+// [WithMaxStreams] streams run at once; more get 503.
 //
 // The handler has no authentication of its own: the configuration it shows,
 // less secrets, is still internal information. Mount it on an internal

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/livebind/livebind"
@@ -17,6 +19,191 @@ const writeTimeout = 10 * time.Second
 
 // reconnectMillis is the reconnection delay the stream asks browsers for.
 const reconnectMillis = 2000
+
+// DefaultMaxStreams is how many /events streams a handler serves at once
+// unless [WithMaxStreams] says otherwise; one more is answered with 503
+// Service Unavailable and a Retry-After header.
+const DefaultMaxStreams = 100
+
+// DefaultStreamQueueBytes is how many bytes of encoded events may wait for
+// one /events client unless [WithStreamQueueBytes] says otherwise. A client
+// that falls further behind is disconnected with a reason (the bye event);
+// the page then reconnects and reads the state again. One event larger than
+// the bound is still sent to a client that has nothing else waiting.
+const DefaultStreamQueueBytes = 4 << 20
+
+// WithMaxStreams sets the maximum number of concurrent /events streams
+// (default [DefaultMaxStreams]).
+func WithMaxStreams(n int) Option {
+	return optionFunc(func(c *config) {
+		if n > 0 {
+			c.maxStreams = n
+		}
+	})
+}
+
+// WithStreamQueueBytes sets how many bytes of encoded events may wait for
+// one /events client before it is disconnected (default
+// [DefaultStreamQueueBytes]).
+func WithStreamQueueBytes(n int) Option {
+	return optionFunc(func(c *config) {
+		if n > 0 {
+			c.queueBytes = n
+		}
+	})
+}
+
+// frame is one encoded event, shared read-only by every client.
+type frame struct {
+	gen  uint64
+	data []byte
+}
+
+// hub fans the binding's updates out to the stream clients: one
+// subscription while any client is connected, each update encoded once.
+type hub struct {
+	b interface {
+		Generation() uint64
+	}
+	subscribe func(deliver func(livebind.Update), done func()) (stop func())
+	max       int
+	limit     int
+
+	mu      sync.Mutex
+	clients map[*client]struct{}
+	epoch   uint64        // numbers subscriptions, so a stopped one's end is ignored
+	stop    func()        // ends the current subscription; nil when none
+	closed  bool          // the binding is closed
+	closing *frame        // the closed event, once closed
+	ended   chan struct{} // closed when the current subscription's goroutine ends
+}
+
+// client is one stream's queue. Bytes counts what is queued and what its
+// handler has taken but not yet written.
+type client struct {
+	mu     sync.Mutex
+	frames []*frame
+	bytes  int
+	bye    string // why the client is disconnected; set once
+	closed bool   // the binding closed
+	wake   chan struct{}
+}
+
+func (c *client) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// errTooManyStreams is join's answer past the maximum.
+var errTooManyStreams = errors.New("too many event streams")
+
+// join registers a client, starting the shared subscription if it is the
+// first one.
+func (h *hub) join() (*client, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.clients) >= h.max {
+		return nil, errTooManyStreams
+	}
+	c := &client{wake: make(chan struct{}, 1)}
+	h.clients[c] = struct{}{}
+	if h.closed {
+		c.closed = true
+		c.signal()
+		return c, nil
+	}
+	if h.stop == nil {
+		h.epoch++
+		epoch := h.epoch
+		h.ended = make(chan struct{})
+		ended := h.ended
+		h.stop = h.subscribe(func(u livebind.Update) { h.broadcast(epoch, u) },
+			func() { h.subscriptionEnded(epoch); close(ended) })
+	}
+	return c, nil
+}
+
+// leave unregisters a client; the last one out ends the subscription and
+// waits for its goroutine.
+func (h *hub) leave(c *client) {
+	h.mu.Lock()
+	delete(h.clients, c)
+	var stop func()
+	var ended chan struct{}
+	if len(h.clients) == 0 && h.stop != nil {
+		stop, ended = h.stop, h.ended
+		h.stop = nil
+		h.epoch++ // what the old subscription still delivers goes nowhere
+	}
+	h.mu.Unlock()
+	if stop != nil {
+		stop()
+		<-ended
+	}
+}
+
+// subscriptionEnded runs when a subscription's goroutine ends: by leave
+// (a stale epoch: nothing to do) or because the binding closed.
+func (h *hub) subscriptionEnded(epoch uint64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if epoch != h.epoch {
+		return
+	}
+	h.closed, h.stop = true, nil
+	h.closing = &frame{data: encodeEvent("closed", genJSON{Generation: h.b.Generation()})}
+	for c := range h.clients {
+		c.mu.Lock()
+		c.closed = true
+		c.mu.Unlock()
+		c.signal()
+	}
+}
+
+// broadcast encodes u once and queues it for every client. A client whose
+// queue would exceed the limit is disconnected instead.
+func (h *hub) broadcast(epoch uint64, u livebind.Update) {
+	f := &frame{gen: u.Gen, data: updateFrame(u)}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if epoch != h.epoch {
+		return
+	}
+	for c := range h.clients {
+		c.mu.Lock()
+		switch {
+		case c.bye != "" || c.closed:
+		case c.bytes > 0 && c.bytes+len(f.data) > h.limit:
+			c.bye = fmt.Sprintf("fell behind: %d bytes of events waiting, limit %d; reconnect and read the state again", c.bytes+len(f.data), h.limit)
+			for _, q := range c.frames {
+				c.bytes -= len(q.data)
+			}
+			c.frames = nil
+		default:
+			c.frames = append(c.frames, f)
+			c.bytes += len(f.data)
+		}
+		c.mu.Unlock()
+		c.signal()
+	}
+}
+
+// take returns the queued frames and the client's state.
+func (c *client) take() (frames []*frame, bye string, closed bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	frames, c.frames = c.frames, nil
+	return frames, c.bye, c.closed
+}
+
+// written releases the bytes of frames the handler has written.
+func (c *client) written(n int) {
+	c.mu.Lock()
+	c.bytes -= n
+	c.mu.Unlock()
+}
 
 // events streams updates as server-sent events:
 //
@@ -30,45 +217,53 @@ const reconnectMillis = 2000
 //
 //	: heartbeat
 //
+//	event: bye
+//	data: {"reason":"fell behind: ..."}
+//
 //	event: closed
 //	data: {"generation":9}
 //
-// hello comes first, once the subscription is in place, so a client that
-// rendered an older generation knows to fetch config.json again. An update
-// with an empty field is a drop notice (the stream fell behind and updates
-// were merged or dropped): the client should fetch config.json. closed means
-// the Binding was closed; the stream then ends.
+// hello comes first, once the client is registered, so a client that
+// rendered an older generation knows to fetch config.json again; updates of
+// that generation or older are not sent. An update with an empty field is a
+// drop notice (updates were merged or dropped): the client should fetch
+// config.json. bye means the server disconnects the client (it fell behind
+// by more than the queue bound); the client should reconnect and read the
+// state again. closed means the Binding was closed; the stream then ends.
+// Past the maximum number of streams the answer is 503.
 func (h *handler[T]) events(w http.ResponseWriter, r *http.Request) {
-	rc := http.NewResponseController(w)
-	ch, stop, err := livebind.Stream(h.b, func(u livebind.Update) (livebind.Update, bool) { return u, true },
-		livebind.Coalesce())
-	if err != nil { // only for unknown field paths, which we never pass
-		http.Error(w, "subscribe: "+err.Error(), http.StatusInternalServerError)
+	if r.Method == http.MethodHead {
+		w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
 		return
 	}
-	defer stop()
-
+	c, err := h.hub.join()
+	if err != nil {
+		w.Header().Set("Retry-After", strconv.Itoa(reconnectMillis/1000*2))
+		http.Error(w, fmt.Sprintf("%v (at most %d); retry later", err, h.hub.max), http.StatusServiceUnavailable)
+		return
+	}
+	defer h.hub.leave(c)
+	rc := http.NewResponseController(w)
 	hd := w.Header()
 	hd.Set("Content-Type", "text/event-stream; charset=utf-8")
 	hd.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
 	w.WriteHeader(http.StatusOK)
-	if r.Method == http.MethodHead {
+
+	// Deadlines are best effort: a ResponseWriter that does not support
+	// them just blocks like any other write.
+	deadline := func() bool {
+		err := rc.SetWriteDeadline(time.Now().Add(writeTimeout))
+		return err == nil || errors.Is(err, http.ErrNotSupported)
+	}
+	hello := h.b.Generation()
+	var head bytes.Buffer
+	fmt.Fprintf(&head, "retry: %d\n\n", reconnectMillis)
+	head.Write(encodeEvent("hello", genJSON{Generation: hello}))
+	if !deadline() {
 		return
 	}
-	var buf bytes.Buffer
-	send := func() bool {
-		// Deadlines are best effort: a ResponseWriter that does not
-		// support them just blocks like any other write.
-		if err := rc.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
-			return false
-		}
-		_, err := w.Write(buf.Bytes())
-		buf.Reset()
-		return err == nil && rc.Flush() == nil
-	}
-	fmt.Fprintf(&buf, "retry: %d\n\n", reconnectMillis)
-	writeEvent(&buf, "hello", genJSON{Generation: h.b.Generation()})
-	if !send() {
+	if _, err := w.Write(head.Bytes()); err != nil || rc.Flush() != nil {
 		return
 	}
 
@@ -78,17 +273,46 @@ func (h *handler[T]) events(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
-		case u, ok := <-ch:
-			if !ok {
-				writeEvent(&buf, "closed", genJSON{Generation: h.b.Generation()})
-				send()
+		case <-beat.C:
+			if !deadline() {
 				return
 			}
-			writeEvent(&buf, "update", newUpdateJSON(u))
-		case <-beat.C:
-			buf.WriteString(": heartbeat\n\n")
+			if _, err := w.Write([]byte(": heartbeat\n\n")); err != nil || rc.Flush() != nil {
+				return
+			}
+			continue
+		case <-c.wake:
 		}
-		if !send() {
+		frames, bye, closed := c.take()
+		if !deadline() {
+			return
+		}
+		for i, f := range frames {
+			if f.gen > hello || f.gen == 0 {
+				if _, err := w.Write(f.data); err != nil {
+					return
+				}
+			}
+			frames[i] = nil
+			c.written(len(f.data))
+		}
+		switch {
+		case bye != "":
+			_, _ = w.Write(encodeEvent("bye", byeJSON{Reason: bye}))
+			_ = rc.Flush()
+			return
+		case closed:
+			h.hub.mu.Lock()
+			f := h.hub.closing
+			h.hub.mu.Unlock()
+			if f == nil {
+				f = &frame{data: encodeEvent("closed", genJSON{Generation: h.b.Generation()})}
+			}
+			_, _ = w.Write(f.data)
+			_ = rc.Flush()
+			return
+		}
+		if rc.Flush() != nil {
 			return
 		}
 	}
@@ -98,12 +322,21 @@ type genJSON struct {
 	Generation uint64 `json:"generation"`
 }
 
-// writeEvent appends one event. Compact JSON holds no raw newline, so the
+type byeJSON struct {
+	Reason string `json:"reason"`
+}
+
+// encodeEvent encodes one event. Compact JSON holds no raw newline, so the
 // data is one line.
-func writeEvent(buf *bytes.Buffer, name string, v any) {
+func encodeEvent(name string, v any) []byte {
 	data, err := json.Marshal(v)
 	if err != nil {
 		data = mustString("cannot encode event: " + err.Error())
 	}
-	fmt.Fprintf(buf, "event: %s\ndata: %s\n\n", name, data)
+	out := make([]byte, 0, len(name)+len(data)+16)
+	out = append(out, "event: "...)
+	out = append(out, name...)
+	out = append(out, "\ndata: "...)
+	out = append(out, data...)
+	return append(out, "\n\n"...)
 }

@@ -21,8 +21,10 @@ const DefaultHeartbeat = 15 * time.Second
 type Option interface{ apply(*config) }
 
 type config struct {
-	title     string
-	heartbeat time.Duration
+	title      string
+	heartbeat  time.Duration
+	maxStreams int
+	queueBytes int
 }
 
 type optionFunc func(*config)
@@ -53,6 +55,7 @@ type handler[T any] struct {
 	b      *livebind.Binding[T]
 	cfg    config
 	fields []fieldPlan
+	hub    *hub
 }
 
 // Handler returns an http.Handler that serves b's status, configuration,
@@ -61,11 +64,29 @@ type handler[T any] struct {
 // the copies that Status, Get and History make. Each /events stream lasts
 // until the client goes away or b is closed.
 func Handler[T any](b *livebind.Binding[T], opts ...Option) http.Handler {
-	cfg := config{title: "livebind", heartbeat: DefaultHeartbeat}
+	cfg := config{title: "livebind", heartbeat: DefaultHeartbeat, maxStreams: DefaultMaxStreams, queueBytes: DefaultStreamQueueBytes}
 	for _, o := range opts {
 		o.apply(&cfg)
 	}
-	return &handler[T]{b: b, cfg: cfg, fields: planFields[T](b.Status())}
+	h := &handler[T]{b: b, cfg: cfg, fields: planFields[T](b.Status())}
+	h.hub = &hub{
+		b: b, max: cfg.maxStreams, limit: cfg.queueBytes, clients: map[*client]struct{}{},
+		subscribe: func(deliver func(livebind.Update), done func()) func() {
+			ch, stop, err := livebind.Stream(b, func(u livebind.Update) (livebind.Update, bool) { return u, true }, livebind.Coalesce())
+			if err != nil { // only for unknown field paths, which we never pass
+				go done()
+				return func() {}
+			}
+			go func() {
+				defer done()
+				for u := range ch {
+					deliver(u)
+				}
+			}()
+			return stop
+		},
+	}
+	return h
 }
 
 // ServeHTTP routes a request by its path relative to the mount point.

@@ -53,7 +53,7 @@ type harness struct {
 	url string // the handler's mount point, with a trailing slash
 }
 
-func newFixture(t *testing.T, bindOpts []livebind.Option, opts ...livebindhttp.Option) *harness {
+func newFixture(t testing.TB, bindOpts []livebind.Option, opts ...livebindhttp.Option) *harness {
 	t.Helper()
 	f := &harness{dir: t.TempDir()}
 	f.env = fixture.NewEnv("API_KEY", secretKey, "DIR", f.dir)
@@ -77,13 +77,13 @@ func newFixture(t *testing.T, bindOpts []livebind.Option, opts ...livebindhttp.O
 	return f
 }
 
-func (f *harness) write(t *testing.T, name, data string) {
+func (f *harness) write(t testing.TB, name, data string) {
 	t.Helper()
 	fixture.WriteFile(t, f.dir, name, data)
 }
 
 // reload applies every change now; errors are expected in some tests.
-func (f *harness) reload(t *testing.T) error {
+func (f *harness) reload(t testing.TB) error {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()

@@ -228,36 +228,62 @@ const pageScript template.JS = `
     return s + ": " + show(u.new);
   }
   if (!window.EventSource) { liveEl.textContent = "static (no EventSource)"; return; }
-  var es = new EventSource("events");
-  es.addEventListener("hello", function (e) {
-    liveEl.textContent = "live";
-    document.body.dataset.live = "1";
-    if (String(JSON.parse(e.data).generation) !== genEl.textContent) { resync(); }
-    refreshStatus();
-  });
-  es.addEventListener("update", function (e) {
-    var u = JSON.parse(e.data);
-    if (!u.field) {
-      resync();
-    } else if (u.kind !== "error") {
-      setText(cell(rows[u.field], "value"), show(u.new));
-    }
-    setGen(u.gen);
-    var li = document.createElement("li");
-    li.textContent = describe(u);
-    if (u.kind === "error") { li.className = "error"; }
-    list.insertBefore(li, list.firstChild);
-    while (list.children.length > 200) { list.removeChild(list.lastChild); }
-    refreshStatus();
-  });
-  es.addEventListener("closed", function () {
-    liveEl.textContent = "binding closed";
+  // The stream reconnects by itself after a network error; after a bye
+  // (the server dropped a client that fell behind) or a refusal (503: too
+  // many streams) the page opens a new one, backing off, and reads the
+  // state again on the next hello.
+  var es = null, hellos = 0, retryMs = 2000, retryTimer = null;
+  function reconnect(why) {
+    if (es) { es.close(); es = null; }
     delete document.body.dataset.live;
-    es.close();
-  });
-  es.onerror = function () {
-    if (es.readyState !== 2) { liveEl.textContent = "reconnecting"; delete document.body.dataset.live; }
-  };
+    liveEl.textContent = "reconnecting" + (why ? " (" + why + ")" : "");
+    if (retryTimer) { return; }
+    retryTimer = setTimeout(function () { retryTimer = null; connect(); }, retryMs);
+    retryMs = Math.min(retryMs * 2, 30000);
+  }
+  function connect() {
+    es = new EventSource("events");
+    es.addEventListener("hello", function (e) {
+      liveEl.textContent = "live";
+      document.body.dataset.live = "1";
+      retryMs = 2000;
+      hellos++;
+      if (hellos > 1 || String(JSON.parse(e.data).generation) !== genEl.textContent) { resync(); }
+      refreshStatus();
+    });
+    es.addEventListener("update", function (e) {
+      var u = JSON.parse(e.data);
+      if (!u.field) {
+        resync();
+      } else if (u.kind !== "error") {
+        setText(cell(rows[u.field], "value"), show(u.new));
+      }
+      setGen(u.gen);
+      var li = document.createElement("li");
+      li.textContent = describe(u);
+      if (u.kind === "error") { li.className = "error"; }
+      list.insertBefore(li, list.firstChild);
+      while (list.children.length > 200) { list.removeChild(list.lastChild); }
+      refreshStatus();
+    });
+    es.addEventListener("bye", function (e) {
+      var why = "";
+      try { why = JSON.parse(e.data).reason; } catch (err) { why = ""; }
+      reconnect(why);
+    });
+    es.addEventListener("closed", function () {
+      liveEl.textContent = "binding closed";
+      delete document.body.dataset.live;
+      es.close();
+    });
+    es.onerror = function () {
+      if (!es) { return; }
+      if (es.readyState === 2) { reconnect("refused"); return; }
+      liveEl.textContent = "reconnecting";
+      delete document.body.dataset.live;
+    };
+  }
+  connect();
 })();
 `
 

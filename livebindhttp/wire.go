@@ -1,7 +1,9 @@
 package livebindhttp
 
 import (
+	"bytes"
 	"encoding/json"
+	"strconv"
 	"time"
 
 	"github.com/livebind/livebind"
@@ -34,6 +36,7 @@ type sourceJSON struct {
 	Observations     uint64    `json:"observations"`
 	Errors           uint64    `json:"errors"`
 	FromCache        bool      `json:"from_cache"`
+	CacheError       string    `json:"cache_error,omitempty"`
 	NextPoll         time.Time `json:"next_poll,omitzero"`
 }
 
@@ -72,7 +75,7 @@ func newStatusJSON(st livebind.Status, now time.Time) statusJSON {
 			LastSuccess: s.LastSuccess, FailingSince: s.FailingSince,
 			StalenessSeconds: staleness(s, now).Seconds(),
 			LastError:        s.LastError, LastErrorTime: s.LastErrorTime, Version: s.Version,
-			Observations: s.Observations, Errors: s.Errors, FromCache: s.FromCache, NextPoll: s.NextPoll,
+			Observations: s.Observations, Errors: s.Errors, FromCache: s.FromCache, CacheError: s.CacheError, NextPoll: s.NextPoll,
 		})
 	}
 	for _, f := range st.Fields {
@@ -102,34 +105,65 @@ type historyEntryJSON struct {
 	Values     fieldObject `json:"values"`
 }
 
-// updateJSON is one server-sent event's data.
-type updateJSON struct {
-	Kind   string          `json:"kind"`
-	Field  string          `json:"field"`
-	Source string          `json:"source,omitempty"`
-	Old    json.RawMessage `json:"old"`
-	New    json.RawMessage `json:"new"`
-	Gen    uint64          `json:"gen"`
-	Time   time.Time       `json:"time,omitzero"`
-	Error  string          `json:"error,omitempty"`
-	Secret bool            `json:"secret,omitempty"`
-}
-
-// newUpdateJSON converts an update. livebind already puts
+// updateFrame encodes an update as one server-sent event, the same JSON as
+// updateJSON, written straight into one buffer: with large values it
+// allocates the frame and little else. livebind already puts
 // [livebind.Redacted] in Old and New of secret fields; the Secret flag is
 // honored here as well, so no value of a secret field is ever encoded.
-func newUpdateJSON(u livebind.Update) updateJSON {
-	out := updateJSON{
-		Kind: u.Kind.String(), Field: u.Field, Source: u.Source,
-		Gen: u.Gen, Time: u.Time, Secret: u.Secret,
+func updateFrame(u livebind.Update) []byte {
+	var buf bytes.Buffer
+	buf.WriteString("event: update\ndata: {\"kind\":")
+	buf.Write(mustString(u.Kind.String()))
+	buf.WriteString(",\"field\":")
+	buf.Write(mustString(u.Field))
+	if u.Source != "" {
+		buf.WriteString(",\"source\":")
+		buf.Write(mustString(u.Source))
 	}
-	if u.Secret {
-		out.Old, out.New = redactedJSON, redactedJSON
-	} else {
-		out.Old, out.New = encodeValue(u.Old, true), encodeValue(u.New, true)
+	buf.WriteString(",\"old\":")
+	writeValue(&buf, u.Old, u.Secret)
+	buf.WriteString(",\"new\":")
+	writeValue(&buf, u.New, u.Secret)
+	buf.WriteString(",\"gen\":")
+	buf.WriteString(strconv.FormatUint(u.Gen, 10))
+	if !u.Time.IsZero() {
+		t, err := u.Time.MarshalJSON()
+		if err == nil {
+			buf.WriteString(",\"time\":")
+			buf.Write(t)
+		}
 	}
 	if u.Err != nil {
-		out.Error = u.Err.Error()
+		buf.WriteString(",\"error\":")
+		buf.Write(mustString(u.Err.Error()))
 	}
-	return out
+	if u.Secret {
+		buf.WriteString(",\"secret\":true")
+	}
+	buf.WriteString("}\n\n")
+	return buf.Bytes()
+}
+
+// writeValue appends v's JSON (HTML-escaped, as encodeValue makes it), or
+// the redacted marker for a secret.
+func writeValue(buf *bytes.Buffer, v any, secret bool) {
+	if secret {
+		buf.Write(redactedJSON)
+		return
+	}
+	n := buf.Len()
+	ok := func() (ok bool) {
+		defer func() {
+			if recover() != nil {
+				ok = false
+			}
+		}()
+		return json.NewEncoder(buf).Encode(v) == nil // writes only when the whole value encoded
+	}()
+	if !ok {
+		buf.Truncate(n)
+		buf.Write(encodeValue(v, true)) // the fallback forms
+		return
+	}
+	buf.Truncate(buf.Len() - 1) // Encode's newline
 }

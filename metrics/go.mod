@@ -6,6 +6,7 @@ require github.com/livebind/livebind v0.0.0-00010101000000-000000000000
 
 require (
 	github.com/prometheus/client_golang v1.24.1
+	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0
 )
 

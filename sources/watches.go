@@ -62,10 +62,22 @@ func (ws *Watches[K, S]) init() {
 }
 
 // Context returns a context canceled by Close. A driver's Read joins it
-// (with context.AfterFunc) so that Close ends reads in flight too.
+// (see [Watches.ReadContext]) so that Close ends reads in flight too.
 func (ws *Watches[K, S]) Context() context.Context {
 	ws.init()
 	return ws.ctx
+}
+
+// ReadContext returns the context of one Read: ctx bounded by timeout, and
+// canceled by Close too, so that Close ends reads in flight. Call cancel
+// when the Read returns.
+func (ws *Watches[K, S]) ReadContext(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	stop := context.AfterFunc(ws.Context(), cancel)
+	return ctx, func() {
+		stop()
+		cancel()
+	}
 }
 
 // Subscribe adds sub to the watch of key. When none runs, it starts run on

@@ -262,3 +262,34 @@ func TestSame(t *testing.T) {
 		}
 	}
 }
+
+// TestWatchesReadContext: a Read's context ends at its timeout, at Close,
+// or when its cancel is called, whichever comes first.
+func TestWatchesReadContext(t *testing.T) {
+	t.Parallel()
+	var ws sources.Watches[string, struct{}]
+	ctx, cancel := ws.ReadContext(t.Context(), 20*time.Millisecond)
+	<-ctx.Done()
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		t.Fatalf("after the timeout: %v, want DeadlineExceeded", ctx.Err())
+	}
+	cancel()
+
+	ctx, cancel = ws.ReadContext(t.Context(), time.Hour)
+	cancel()
+	if !errors.Is(ctx.Err(), context.Canceled) {
+		t.Fatalf("after cancel: %v, want Canceled", ctx.Err())
+	}
+
+	ctx, cancel = ws.ReadContext(t.Context(), time.Hour)
+	defer cancel()
+	if ctx.Err() != nil {
+		t.Fatalf("before Close: %v", ctx.Err())
+	}
+	ws.Close()
+	select {
+	case <-ctx.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not end a Read's context")
+	}
+}

@@ -30,7 +30,7 @@ func TestBindLifecycle(t *testing.T) {
 	require.Equal(t, "one", b.Get().V)
 
 	put(t, client, "life/v", "two")
-	u := rec.next(t, 0)
+	u := rec.Nth(t, 0)
 	require.Equal(t, livebind.Updated, u.Kind, "%v", u)
 	require.Equal(t, "two", u.New)
 	require.Equal(t, "consul:life/v", u.Source)
@@ -47,10 +47,10 @@ func TestBindLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	require.Greater(t, after.ModifyIndex, before.ModifyIndex, "the flags change the index")
 	require.Equal(t, before.Value, after.Value)
-	rec.quiet(t, 1, 500*time.Millisecond)
+	rec.Quiet(t, 1, 500*time.Millisecond)
 
 	del(t, client, "life/v")
-	u = rec.next(t, 1)
+	u = rec.Nth(t, 1)
 	require.Equal(t, livebind.Removed, u.Kind, "%v", u)
 	require.Equal(t, "two", b.Get().V, "Removed keeps the last value")
 
@@ -59,14 +59,14 @@ func TestBindLifecycle(t *testing.T) {
 	for i := range 10 {
 		put(t, client, "life/other", string(rune('a'+i)))
 	}
-	rec.quiet(t, 2, 300*time.Millisecond)
+	rec.Quiet(t, 2, 300*time.Millisecond)
 
 	put(t, client, "life/v", "three")
-	u = rec.next(t, 2)
+	u = rec.Nth(t, 2)
 	require.Equal(t, livebind.Added, u.Kind, "%v", u)
 	require.Equal(t, "three", u.New)
 	require.Equal(t, "three", b.Get().V)
-	rec.quiet(t, 3, 200*time.Millisecond)
+	rec.Quiet(t, 3, 200*time.Millisecond)
 }
 
 // TestBindDecodeError: a value that does not decode is an Error update and
@@ -88,13 +88,13 @@ func TestBindDecodeError(t *testing.T) {
 	require.Equal(t, flags{Enabled: true, Level: 3}, b.Get().Flags)
 
 	put(t, client, "dec/flags.json", `{"enabled": tru`)
-	u := rec.next(t, 0)
+	u := rec.Nth(t, 0)
 	require.Equal(t, livebind.Error, u.Kind, "%v", u)
 	require.ErrorIs(t, u.Err, livebind.ErrDecode)
 	require.Equal(t, flags{Enabled: true, Level: 3}, b.Get().Flags, "last good value kept")
 
 	put(t, client, "dec/flags.json", `{"enabled": false, "level": 4}`)
-	u = rec.until(t, "Updated", func(u livebind.Update) bool { return u.Kind == livebind.Updated })
+	u = rec.Until(t, "Updated", func(u livebind.Update) bool { return u.Kind == livebind.Updated })
 	require.Equal(t, flags{Level: 4}, u.New)
 	require.Equal(t, flags{Level: 4}, b.Get().Flags)
 }
@@ -117,25 +117,25 @@ func TestBindPrefix(t *testing.T) {
 	require.Equal(t, "deep", b.Get().Deep)
 
 	put(t, client, "pre/tuning/b", "2")
-	u := rec.next(t, 0)
+	u := rec.Nth(t, 0)
 	require.Equal(t, livebind.Updated, u.Kind, "%v", u)
 	require.Equal(t, "Tuning", u.Field)
 	require.Equal(t, map[string]any{"a": "1", "b": "2", "x": map[string]any{"y": "deep"}}, u.New)
 
 	del(t, client, "pre/tuning/a")
-	u = rec.next(t, 1)
+	u = rec.Nth(t, 1)
 	require.Equal(t, map[string]any{"b": "2", "x": map[string]any{"y": "deep"}}, u.New)
 
 	put(t, client, "pre/tuning/x/y", "deeper")
-	rec.until(t, "Deep updated", func(u livebind.Update) bool { return u.Field == "Deep" && u.New == "deeper" })
+	rec.Until(t, "Deep updated", func(u livebind.Update) bool { return u.Field == "Deep" && u.New == "deeper" })
 
 	_, err := client.KV().DeleteTree("pre/tuning/", nil)
 	require.NoError(t, err)
-	rec.until(t, "Tuning removed", func(u livebind.Update) bool { return u.Field == "Tuning" && u.Kind == livebind.Removed })
+	rec.Until(t, "Tuning removed", func(u livebind.Update) bool { return u.Field == "Tuning" && u.Kind == livebind.Removed })
 	require.Equal(t, map[string]any{"b": "2", "x": map[string]any{"y": "deeper"}}, b.Get().Tuning, "Removed keeps the value")
 
 	put(t, client, "pre/tuning/c", "3")
-	u = rec.until(t, "Tuning added", func(u livebind.Update) bool { return u.Field == "Tuning" && u.Kind == livebind.Added })
+	u = rec.Until(t, "Tuning added", func(u livebind.Update) bool { return u.Field == "Tuning" && u.Kind == livebind.Added })
 	require.Equal(t, map[string]any{"c": "3"}, u.New)
 }
 
@@ -168,8 +168,8 @@ func TestBindSharedQuery(t *testing.T) {
 	require.GreaterOrEqual(t, other.blocking, 1, "the other key is watched in parallel")
 
 	put(t, client, "shared/doc.json", `{"a": "2", "b": "3"}`)
-	rec.until(t, "A", func(u livebind.Update) bool { return u.Field == "A" && u.New == "2" })
-	rec.until(t, "B", func(u livebind.Update) bool { return u.Field == "B" && u.New == "3" })
+	rec.Until(t, "A", func(u livebind.Update) bool { return u.Field == "A" && u.New == "2" })
+	rec.Until(t, "B", func(u livebind.Update) bool { return u.Field == "B" && u.New == "3" })
 	require.Equal(t, config{A: "2", B: "3", Other: "x"}, *b.Get())
 }
 
@@ -245,7 +245,7 @@ func TestBindMissingAtStart(t *testing.T) {
 	b, rec := bind[config](t, client)
 	require.Equal(t, "dflt", b.Get().V)
 	put(t, client, "late/v", "here")
-	u := rec.next(t, 0)
+	u := rec.Nth(t, 0)
 	require.Equal(t, livebind.Added, u.Kind, "%v", u)
 	require.Equal(t, "here", b.Get().V)
 
@@ -275,19 +275,19 @@ func TestBindAgentRestart(t *testing.T) {
 	require.Equal(t, "before", b.Get().V)
 
 	a.Stop()
-	u := rec.until(t, "Error", func(u livebind.Update) bool { return u.Kind == livebind.Error })
+	u := rec.Until(t, "Error", func(u livebind.Update) bool { return u.Kind == livebind.Error })
 	require.ErrorIs(t, u.Err, consul.ErrUnreachable)
 	require.ErrorContains(t, u.Err, `consul: key "restart/v"`)
 	require.Equal(t, "before", b.Get().V, "the last good value is kept during the outage")
 
 	a.Restart()
 	put(t, client, "restart/v", "after")
-	rec.until(t, "the value written after the restart", func(u livebind.Update) bool {
+	rec.Until(t, "the value written after the restart", func(u livebind.Update) bool {
 		return (u.Kind == livebind.Added || u.Kind == livebind.Updated) && u.New == "after"
 	})
 	require.Equal(t, "after", b.Get().V)
 	put(t, client, "restart/v", "after2")
-	rec.until(t, "a later value", func(u livebind.Update) bool { return u.New == "after2" })
+	rec.Until(t, "a later value", func(u livebind.Update) bool { return u.New == "after2" })
 }
 
 // TestBindSnapshotRestore: restoring an older snapshot sends the key's index
@@ -316,11 +316,11 @@ func TestBindSnapshotRestore(t *testing.T) {
 	// and restores an index lower than the one the watch holds.
 	start := time.Now()
 	require.NoError(t, client.Snapshot().Restore(nil, snap))
-	rec.until(t, "the restored value", func(u livebind.Update) bool { return u.New == "old" })
+	rec.Until(t, "the restored value", func(u livebind.Update) bool { return u.New == "old" })
 	t.Logf("restored value seen after %s", time.Since(start))
 	require.Less(t, time.Since(start), 5*time.Second, "not after the whole wait=1m")
 	put(t, client, "snap/v", "later")
-	rec.until(t, "a write after the restore", func(u livebind.Update) bool { return u.New == "later" })
+	rec.Until(t, "a write after the restore", func(u livebind.Update) bool { return u.New == "later" })
 	require.Equal(t, "later", b.Get().V)
 }
 
@@ -368,7 +368,7 @@ func TestBindACL(t *testing.T) {
 	// Wake the blocking query. Consul authorized it when it began, so it may
 	// still answer "two"; the next request is denied.
 	put(t, root, "acl/v", "two")
-	u := rec.until(t, "Error", func(u livebind.Update) bool { return u.Kind == livebind.Error })
+	u := rec.Until(t, "Error", func(u livebind.Update) bool { return u.Kind == livebind.Error })
 	require.ErrorIs(t, u.Err, consul.ErrPermissionDenied)
 	require.NotContains(t, u.Err.Error(), tok.SecretID)
 	require.NotContains(t, u.String(), tok.SecretID)
@@ -385,7 +385,7 @@ func TestBindACL(t *testing.T) {
 	tok.Policies = []*api.ACLTokenPolicyLink{{ID: policy.ID}}
 	_, _, err = root.ACL().TokenUpdate(tok, nil)
 	require.NoError(t, err)
-	rec.until(t, "recovery", func(u livebind.Update) bool { return u.Kind == livebind.Updated && u.New == "three" })
+	rec.Until(t, "recovery", func(u livebind.Update) bool { return u.Kind == livebind.Updated && u.New == "three" })
 	require.Equal(t, "three", b.Get().V)
 }
 

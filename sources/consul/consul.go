@@ -104,26 +104,12 @@ type driver struct {
 }
 
 func open(cfg sources.Config) (sources.Driver, error) {
-	logger := cfg.Logger
-	if logger == nil { // the contract says never nil; do not crash if it is
-		logger = slog.New(slog.DiscardHandler)
-	}
-	var c Config
-	switch v := cfg.Value.(type) {
-	case nil:
-	case Config:
-		c = v
-	case *Config:
-		if v != nil {
-			c = *v
-		}
-	case *api.Client:
-		c.Client = v
-	default:
-		return nil, fmt.Errorf("consul: source config of type %T; want *api.Client or consul.Config", v)
+	c, err := sources.ClientConfig("consul", cfg.Value, func(client *api.Client) Config { return Config{Client: client} })
+	if err != nil {
+		return nil, err
 	}
 	d := &driver{
-		logger:     logger,
+		logger:     sources.DriverLogger(cfg),
 		client:     c.Client,
 		wait:       c.Wait,
 		rateLimit:  c.RateLimit,
@@ -162,9 +148,8 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 	if err != nil {
 		return sources.Result{Err: err}
 	}
-	ctx, cancel := context.WithTimeout(ctx, nonBlockingTimeout)
+	ctx, cancel := d.watches.ReadContext(ctx, nonBlockingTimeout)
 	defer cancel()
-	defer context.AfterFunc(d.watches.Context(), cancel)()
 	r, _, ferr := d.fetch(ctx, s.query, 0)
 	if ferr != nil {
 		return sources.Result{Err: ferr}

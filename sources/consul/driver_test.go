@@ -5,13 +5,14 @@ import (
 	"math"
 	"os"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/consul/api"
 	"github.com/stretchr/testify/require"
 
 	"github.com/livebind/livebind/internal/testenv/consultest"
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/consul"
 )
@@ -33,58 +34,22 @@ func target(loc string, params map[string]string) *sources.Target {
 	return &sources.Target{Scheme: "consul", Location: loc, Params: params}
 }
 
-// results collects what one Watch emits.
-type results struct {
-	mu   sync.Mutex
-	rs   []sources.Result
-	wake chan struct{}
-}
-
-func newResults() *results { return &results{wake: make(chan struct{}, 1)} }
-
-func (r *results) emit(res sources.Result) {
-	r.mu.Lock()
-	r.rs = append(r.rs, res)
-	r.mu.Unlock()
-	select {
-	case r.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (r *results) len() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.rs)
-}
-
-func (r *results) at(t *testing.T, n int) sources.Result {
+// agentDriver starts an agent and opens a driver on a client of it whose KV
+// requests are counted.
+func agentDriver(t *testing.T) (*api.Client, *counter, sources.Driver) {
 	t.Helper()
-	deadline := time.NewTimer(waitFor)
-	defer deadline.Stop()
-	for {
-		r.mu.Lock()
-		if len(r.rs) > n {
-			res := r.rs[n]
-			r.mu.Unlock()
-			return res
-		}
-		r.mu.Unlock()
-		select {
-		case <-r.wake:
-		case <-deadline.C:
-			t.Fatalf("no result #%d within %s", n+1, waitFor)
-		}
-	}
+	client, count := countingClient(consultest.Start(t), "")
+	return client, count, openDriver(t, client)
 }
+
+// newResults returns a log of what one Watch emits.
+func newResults() *fixture.Log[sources.Result] { return fixture.NewLog[sources.Result](waitFor) }
 
 // TestDriverRead: Read is one non-blocking GET; prefix mode declares JSON;
 // Version is the X-Consul-Index.
 func TestDriverRead(t *testing.T) {
 	t.Parallel()
-	a := consultest.Start(t)
-	client, count := countingClient(a, "")
-	d := openDriver(t, client)
+	client, count, d := agentDriver(t)
 	put(t, client, "read/app/a", "1")
 	put(t, client, "read/app/x/y", `{"deep": true}`)
 	put(t, client, "read/app/x/", "")
@@ -130,17 +95,13 @@ func TestDriverRead(t *testing.T) {
 // between its Read and its Watch is reported); stop ends deliveries at once.
 func TestDriverSharedWatch(t *testing.T) {
 	t.Parallel()
-	a := consultest.Start(t)
-	client, count := countingClient(a, "")
-	d := openDriver(t, client)
+	client, count, d := agentDriver(t)
 	put(t, client, "sw/k", "v1")
 
 	params := map[string]string{"wait": "1s", "ratelimit": "10ms"}
 	first := d.Read(t.Context(), target("sw/k", params))
 	r1 := newResults()
-	stop1, err := d.Watch(target("sw/k", params), first, r1.emit)
-	require.NoError(t, err)
-	defer stop1()
+	stop1 := fixture.Watch(t, d, target("sw/k", params), first, r1.Add)
 
 	// The second watcher read v1, then the key changed before its Watch.
 	second := d.Read(t.Context(), target("sw/k", params))
@@ -149,10 +110,9 @@ func TestDriverSharedWatch(t *testing.T) {
 	put(t, client, "sw/k", "v2")
 	r2 := newResults()
 	params2 := map[string]string{"wait": "1s", "ratelimit": "1s"} // another rate limit, same query
-	stop2, err := d.Watch(target("sw/k", params2), second, r2.emit)
-	require.NoError(t, err)
-	require.Equal(t, "v2", string(r1.at(t, 0).Data))
-	require.Equal(t, "v2", string(r2.at(t, 0).Data))
+	stop2 := fixture.Watch(t, d, target("sw/k", params2), second, r2.Add)
+	require.Equal(t, "v2", string(r1.Nth(t, 0).Data))
+	require.Equal(t, "v2", string(r2.Nth(t, 0).Data))
 
 	count.reset()
 	time.Sleep(2500 * time.Millisecond)
@@ -162,30 +122,28 @@ func TestDriverSharedWatch(t *testing.T) {
 	require.LessOrEqual(t, k.total, 4)
 
 	put(t, client, "sw/k", "v3")
-	require.Equal(t, "v3", string(r1.at(t, 1).Data))
-	require.Equal(t, "v3", string(r2.at(t, 1).Data))
+	require.Equal(t, "v3", string(r1.Nth(t, 1).Data))
+	require.Equal(t, "v3", string(r2.Nth(t, 1).Data))
 
 	stop2()
-	n2 := r2.len()
+	n2 := r2.Len()
 	put(t, client, "sw/k", "v4")
-	require.Equal(t, "v4", string(r1.at(t, 2).Data))
-	require.Equal(t, n2, r2.len(), "no emit after stop")
+	require.Equal(t, "v4", string(r1.Nth(t, 2).Data))
+	require.Equal(t, n2, r2.Len(), "no emit after stop")
 
 	stop1()
 	stop1() // idempotent
-	n1 := r1.len()
+	n1 := r1.Len()
 	put(t, client, "sw/k", "v5")
 	time.Sleep(200 * time.Millisecond)
-	require.Equal(t, n1, r1.len(), "no emit after stop")
+	require.Equal(t, n1, r1.Len(), "no emit after stop")
 }
 
 // TestDriverIdleRequests: an idle key costs at most one request per wait:
 // with wait=W over a window, at most ceil(window/W)+2 requests.
 func TestDriverIdleRequests(t *testing.T) {
 	t.Parallel()
-	a := consultest.Start(t)
-	client, count := countingClient(a, "")
-	d := openDriver(t, client)
+	client, count, d := agentDriver(t)
 	put(t, client, "idle/k", "v")
 
 	const wait = 500 * time.Millisecond
@@ -194,8 +152,7 @@ func TestDriverIdleRequests(t *testing.T) {
 	res := newResults()
 	last := d.Read(t.Context(), tg)
 	count.reset()
-	stop, err := d.Watch(tg, last, res.emit)
-	require.NoError(t, err)
+	stop := fixture.Watch(t, d, tg, last, res.Add)
 	time.Sleep(window)
 	stop()
 	k := count.key("idle/k")
@@ -209,7 +166,7 @@ func TestDriverIdleRequests(t *testing.T) {
 		wait, window, k.total, k.blocking, limit, perWait, perHour, consul.DefaultWait)
 	require.LessOrEqual(t, k.total, limit)
 	require.GreaterOrEqual(t, k.blocking, 3, "the query blocks and is renewed each wait")
-	require.Zero(t, res.len(), "an idle key emits nothing")
+	require.Zero(t, res.Len(), "an idle key emits nothing")
 }
 
 // TestDriverPermissionDeniedBackoff: with the default backoff, a 403 is
@@ -225,15 +182,13 @@ func TestDriverPermissionDeniedBackoff(t *testing.T) {
 	tg := target("deny/k", map[string]string{"wait": "1s", "ratelimit": "1ms"})
 	res := newResults()
 	count.reset()
-	stop, err := d.Watch(tg, sources.Result{Data: []byte("v")}, res.emit)
-	require.NoError(t, err)
-	defer stop()
-	r := res.at(t, 0)
+	fixture.Watch(t, d, tg, sources.Result{Data: []byte("v")}, res.Add)
+	r := res.Nth(t, 0)
 	require.ErrorIs(t, r.Err, consul.ErrPermissionDenied)
 	require.NotContains(t, r.Err.Error(), token)
 	time.Sleep(2 * time.Second)
 	total, _, _ := count.counts()
 	t.Logf("requests in ~2s after a 403 (default backoff): %d", total)
 	require.LessOrEqual(t, total, 2)
-	require.Equal(t, 1, res.len(), "the same error is reported once")
+	require.Equal(t, 1, res.Len(), "the same error is reported once")
 }

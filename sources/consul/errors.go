@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/hashicorp/consul/api"
+
+	"github.com/livebind/livebind/sources"
 )
 
 // Sentinel errors wrapped by [*Error]. Match them with errors.Is.
@@ -66,7 +68,7 @@ func classify(k queryKey, err error, token string) *Error {
 	switch {
 	case errors.As(err, &se):
 		e.StatusCode = se.Code
-		body := clip(strings.TrimSpace(se.Body))
+		body := sources.Clip(strings.TrimSpace(se.Body), maxBody)
 		if se.Code == http.StatusForbidden {
 			e.Err = fmt.Errorf("%w (403): %s", ErrPermissionDenied, body)
 		} else {
@@ -77,34 +79,6 @@ func classify(k queryKey, err error, token string) *Error {
 	default:
 		e.Err = fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
-	if token != "" && strings.Contains(e.Err.Error(), token) {
-		e.Err = &scrubbed{msg: strings.ReplaceAll(e.Err.Error(), token, "<token>"), err: e.Err}
-	}
+	e.Err = sources.Scrub(e.Err, token, ErrPermissionDenied, ErrStatus, ErrUnreachable, context.DeadlineExceeded)
 	return e
-}
-
-// scrubbed is an error whose text had the token removed. It still matches
-// the sentinels of the original with errors.Is, but As cannot reach the
-// original's parts (they hold the token).
-type scrubbed struct {
-	msg string
-	err error
-}
-
-func (s *scrubbed) Error() string { return s.msg }
-
-func (s *scrubbed) Is(target error) bool {
-	for _, sentinel := range []error{ErrPermissionDenied, ErrStatus, ErrUnreachable, context.DeadlineExceeded} {
-		if target == sentinel {
-			return errors.Is(s.err, sentinel)
-		}
-	}
-	return false
-}
-
-func clip(s string) string {
-	if len(s) <= maxBody {
-		return s
-	}
-	return strings.ToValidUTF8(s[:maxBody], "") + "..."
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/hashicorp/consul/api"
 	"github.com/stretchr/testify/require"
+
+	"github.com/livebind/livebind/sources"
 )
 
 func TestClassify(t *testing.T) {
@@ -50,6 +52,9 @@ func TestClip(t *testing.T) {
 	for i := range long {
 		long[i] = 'x'
 	}
-	require.Len(t, clip(string(long)), maxBody+3)
-	require.Equal(t, "short", clip("short"))
+	require.Len(t, sources.Clip(string(long), maxBody), maxBody+3)
+	require.Equal(t, "short", sources.Clip("short", maxBody))
+	e := classify(queryKey{key: "k"}, api.StatusError{Code: 500, Body: string(long)}, "")
+	require.Contains(t, e.Error(), string(long[:maxBody])+"...", "a long body is clipped to maxBody")
+	require.NotContains(t, e.Error(), string(long[:maxBody+1]))
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/livebind/livebind"
 	"github.com/livebind/livebind/internal/testenv/consultest"
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	_ "github.com/livebind/livebind/sources/consul"
 )
 
@@ -136,82 +137,15 @@ func del(tb testing.TB, c *api.Client, key string) {
 }
 
 // bind binds a T to the agent through client and records its updates.
-func bind[T any](tb testing.TB, client any, opts ...livebind.Option) (*livebind.Binding[T], *recorder) {
+func bind[T any](tb testing.TB, client any, opts ...livebind.Option) (*livebind.Binding[T], *fixture.Log[livebind.Update]) {
 	tb.Helper()
 	var cfg T
 	opts = append([]livebind.Option{livebind.WithSourceConfig("consul", client)}, opts...)
 	b, err := livebind.Bind(tb.Context(), &cfg, opts...)
 	require.NoError(tb, err)
 	tb.Cleanup(func() { _ = b.Close() })
-	rec := &recorder{wake: make(chan struct{}, 1)}
-	_, err = b.Subscribe(rec.add, livebind.From(1)) // nothing since Bind missed
+	rec := fixture.NewLog[livebind.Update](waitFor)
+	_, err = b.Subscribe(rec.Add, livebind.From(1)) // nothing since Bind missed
 	require.NoError(tb, err)
 	return b, rec
-}
-
-// recorder keeps every update of a binding.
-type recorder struct {
-	mu   sync.Mutex
-	ups  []livebind.Update
-	wake chan struct{}
-}
-
-func (r *recorder) add(u livebind.Update) {
-	r.mu.Lock()
-	r.ups = append(r.ups, u)
-	r.mu.Unlock()
-	select {
-	case r.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (r *recorder) all() []livebind.Update {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]livebind.Update(nil), r.ups...)
-}
-
-// next waits for the update after the first n recorded ones and returns it.
-func (r *recorder) next(tb testing.TB, n int) livebind.Update {
-	tb.Helper()
-	deadline := time.NewTimer(waitFor)
-	defer deadline.Stop()
-	for {
-		if ups := r.all(); len(ups) > n {
-			return ups[n]
-		}
-		select {
-		case <-r.wake:
-		case <-deadline.C:
-			tb.Fatalf("no update #%d within %s; got %v", n+1, waitFor, r.all())
-		}
-	}
-}
-
-// until waits for an update that satisfies ok and returns it.
-func (r *recorder) until(tb testing.TB, what string, ok func(livebind.Update) bool) livebind.Update {
-	tb.Helper()
-	deadline := time.NewTimer(waitFor)
-	defer deadline.Stop()
-	for {
-		for _, u := range r.all() {
-			if ok(u) {
-				return u
-			}
-		}
-		select {
-		case <-r.wake:
-		case <-deadline.C:
-			tb.Fatalf("no update %s within %s; got %v", what, waitFor, r.all())
-		}
-	}
-}
-
-// quiet asserts that no update beyond the first n arrives within d.
-func (r *recorder) quiet(tb testing.TB, n int, d time.Duration) {
-	tb.Helper()
-	time.Sleep(d)
-	ups := r.all()
-	require.Len(tb, ups, n, "unexpected updates: %v", ups[min(n, len(ups)):])
 }

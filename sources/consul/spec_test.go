@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 )
 
@@ -44,12 +45,7 @@ func TestParseSpec(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got, err := d.parseSpec(&sources.Target{Scheme: "consul", Location: tt.loc, Params: tt.params})
-			if tt.wantErr != "" {
-				require.ErrorContains(t, err, tt.wantErr)
-				return
-			}
-			require.NoError(t, err)
-			require.Equal(t, tt.want, got)
+			fixture.WantParsed(t, got, err, tt.want, tt.wantErr)
 		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/sourcetest"
 )
@@ -16,18 +17,18 @@ import (
 // environment cannot stall or hold a value larger than the process allows,
 // so the stall and oversize checks have no hook.
 func TestConformance(t *testing.T) {
-	e := newFakeEnv()
+	e := fixture.NewEnv()
 	var n atomic.Int64
 	sourcetest.Run(t, sourcetest.Harness{
 		Scheme: "env",
-		Config: func(*testing.T) sources.Config { return sources.Config{LookupEnv: e.LookupEnv} },
+		Config: func(*testing.T) sources.Config { return sources.Config{LookupEnv: e.Lookup} },
 		Target: func(*testing.T) *sources.Target {
 			return target("CONFORMANCE_"+strconv.FormatInt(n.Add(1), 10), 5*time.Millisecond)
 		},
-		Set:    func(_ *testing.T, tg *sources.Target, v []byte) { e.set(tg.Location, string(v)) },
-		Remove: func(_ *testing.T, tg *sources.Target) { e.unset(tg.Location) },
+		Set:    func(_ *testing.T, tg *sources.Target, v []byte) { e.Set(tg.Location, string(v)) },
+		Remove: func(_ *testing.T, tg *sources.Target) { e.Unset(tg.Location) },
 		Failing: func(*testing.T) (sources.Config, *sources.Target) {
-			return sources.Config{LookupEnv: e.LookupEnv}, target("", time.Millisecond)
+			return sources.Config{LookupEnv: e.Lookup}, target("", time.Millisecond)
 		},
 		ErrorAs: func(err error) bool { return errors.Is(err, ErrEmptyName) },
 		Quiet:   100 * time.Millisecond,

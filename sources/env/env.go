@@ -3,13 +3,22 @@ package env
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/livebind/livebind/sources"
 )
 
 // DefaultPoll is the poll interval of an env target whose tag has no poll=.
-const DefaultPoll = time.Second
+// At 100 ms an in-process os.Setenv shows within about a tenth of a second
+// (sub-second with a wide margin), and an idle Binding costs one wake-up
+// and one lookup per variable each tick: BenchmarkIdleCost measures it.
+const DefaultPoll = 100 * time.Millisecond
+
+// ErrLookupPanicked reports that the lookup function given with
+// livebind.WithLookupEnv panicked. The panic value is not shown: it may hold
+// a variable's value.
+var ErrLookupPanicked = errors.New("env: the lookup function panicked")
 
 // ErrEmptyName reports an env target with no variable name, such as
 // live:"env=${UNSET}" after expansion.
@@ -54,11 +63,26 @@ func (d *driver) Read(_ context.Context, t *sources.Target) sources.Result {
 	if t.Location == "" {
 		return sources.Result{Err: ErrEmptyName}
 	}
-	v, ok := d.lookup(t.Location)
-	if !ok {
+	v, ok, err := d.safeLookup(t.Location)
+	switch {
+	case err != nil:
+		return sources.Result{Err: err}
+	case !ok:
 		return sources.Result{Missing: true}
 	}
 	return sources.Result{Data: []byte(v)}
+}
+
+// safeLookup calls the user's lookup function, turning a panic into an
+// error: user code must not kill the process or the poll loop.
+func (d *driver) safeLookup(name string) (v string, ok bool, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			v, ok, err = "", false, fmt.Errorf("%w (variable %s)", ErrLookupPanicked, name)
+		}
+	}()
+	v, ok = d.lookup(name)
+	return v, ok, nil
 }
 
 // Watch implements [sources.Driver]. The first check runs right away, so a

@@ -1,13 +1,15 @@
 package env
 
 import (
-	"sync"
+	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 )
 
@@ -15,44 +17,7 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// fakeEnv is a thread-safe environment that counts lookups per name.
-type fakeEnv struct {
-	mu    sync.Mutex
-	vars  map[string]string
-	calls map[string]int
-}
-
-func newFakeEnv() *fakeEnv {
-	return &fakeEnv{vars: map[string]string{}, calls: map[string]int{}}
-}
-
-func (e *fakeEnv) LookupEnv(name string) (string, bool) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.calls[name]++
-	v, ok := e.vars[name]
-	return v, ok
-}
-
-func (e *fakeEnv) set(name, value string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.vars[name] = value
-}
-
-func (e *fakeEnv) unset(name string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	delete(e.vars, name)
-}
-
-func (e *fakeEnv) count(name string) int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.calls[name]
-}
-
-func openDriver(t *testing.T, e *fakeEnv) sources.Driver {
+func openDriver(t testing.TB, e *fixture.Env) sources.Driver {
 	t.Helper()
 	s, ok := sources.Lookup("env")
 	if !ok {
@@ -61,7 +26,7 @@ func openDriver(t *testing.T, e *fakeEnv) sources.Driver {
 	if !s.Poll {
 		t.Error("env scheme must accept poll=")
 	}
-	d, err := s.Open(sources.Config{LookupEnv: e.LookupEnv})
+	d, err := s.Open(sources.Config{LookupEnv: e.Lookup})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,42 +42,11 @@ func target(name string, poll time.Duration) *sources.Target {
 	return &sources.Target{Scheme: "env", Location: name, Poll: poll}
 }
 
-// recorder collects emitted results.
-type recorder struct {
-	ch chan sources.Result
-}
+// waitFor bounds every wait for an emit.
+const waitFor = 5 * time.Second
 
-func newRecorder() *recorder { return &recorder{ch: make(chan sources.Result, 1024)} }
-
-func (r *recorder) emit(res sources.Result) { r.ch <- res }
-
-func (r *recorder) next(t *testing.T) sources.Result {
-	t.Helper()
-	select {
-	case res := <-r.ch:
-		return res
-	case <-time.After(5 * time.Second):
-		t.Fatal("no emit within 5s")
-		return sources.Result{}
-	}
-}
-
-// until waits for an emitted result that satisfies ok.
-func (r *recorder) until(t *testing.T, ok func(sources.Result) bool) sources.Result {
-	t.Helper()
-	deadline := time.After(5 * time.Second)
-	for {
-		select {
-		case res := <-r.ch:
-			if ok(res) {
-				return res
-			}
-		case <-deadline:
-			t.Fatal("expected emit not seen within 5s")
-			return sources.Result{}
-		}
-	}
-}
+// newRecorder returns a collector of what one Watch emits.
+func newRecorder() *fixture.Collector[sources.Result] { return fixture.NewCollector[sources.Result]() }
 
 func TestOpenNeedsLookupEnv(t *testing.T) {
 	t.Parallel()
@@ -124,9 +58,7 @@ func TestOpenNeedsLookupEnv(t *testing.T) {
 
 func TestRead(t *testing.T) {
 	t.Parallel()
-	e := newFakeEnv()
-	e.set("SET", "hello")
-	e.set("EMPTY", "")
+	e := fixture.NewEnv("SET", "hello", "EMPTY", "")
 	d := openDriver(t, e)
 
 	tests := []struct {
@@ -153,7 +85,7 @@ func TestRead(t *testing.T) {
 
 func TestReadEmptyName(t *testing.T) {
 	t.Parallel()
-	d := openDriver(t, newFakeEnv())
+	d := openDriver(t, fixture.NewEnv())
 	if got := d.Read(t.Context(), target("", 0)); got.Err == nil {
 		t.Fatalf("Read of empty name = %+v, want Err", got)
 	}
@@ -161,7 +93,7 @@ func TestReadEmptyName(t *testing.T) {
 
 func TestWatchDetectsChanges(t *testing.T) {
 	t.Parallel()
-	e := newFakeEnv()
+	e := fixture.NewEnv()
 	d := openDriver(t, e)
 	tg := target("VAR", 10*time.Millisecond)
 	last := d.Read(t.Context(), tg)
@@ -169,26 +101,22 @@ func TestWatchDetectsChanges(t *testing.T) {
 		t.Fatalf("initial Read = %+v, want Missing", last)
 	}
 	r := newRecorder()
-	stop, err := d.Watch(tg, last, r.emit)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
+	fixture.Watch(t, d, tg, last, r.Add)
 
 	steps := []struct {
 		name  string
 		apply func()
 		want  sources.Result
 	}{
-		{"set", func() { e.set("VAR", "a") }, sources.Result{Data: []byte("a")}},
-		{"change", func() { e.set("VAR", "b") }, sources.Result{Data: []byte("b")}},
-		{"empty", func() { e.set("VAR", "") }, sources.Result{Data: []byte{}}},
-		{"unset", func() { e.unset("VAR") }, sources.Result{Missing: true}},
-		{"set-again", func() { e.set("VAR", "c") }, sources.Result{Data: []byte("c")}},
+		{"set", func() { e.Set("VAR", "a") }, sources.Result{Data: []byte("a")}},
+		{"change", func() { e.Set("VAR", "b") }, sources.Result{Data: []byte("b")}},
+		{"empty", func() { e.Set("VAR", "") }, sources.Result{Data: []byte{}}},
+		{"unset", func() { e.Unset("VAR") }, sources.Result{Missing: true}},
+		{"set-again", func() { e.Set("VAR", "c") }, sources.Result{Data: []byte("c")}},
 	}
 	for _, s := range steps {
 		s.apply()
-		got := r.next(t)
+		got := r.Next(t, waitFor)
 		if got.Missing != s.want.Missing || string(got.Data) != string(s.want.Data) || got.Err != nil {
 			t.Fatalf("%s: emit %+v, want %+v", s.name, got, s.want)
 		}
@@ -196,130 +124,94 @@ func TestWatchDetectsChanges(t *testing.T) {
 			t.Fatalf("%s: set variable must have non-nil Data", s.name)
 		}
 	}
-	// No change: no emit.
-	select {
-	case got := <-r.ch:
-		t.Fatalf("emit without change: %+v", got)
-	case <-time.After(50 * time.Millisecond):
-	}
+	r.Quiet(t, 50*time.Millisecond) // no change: no emit
 }
 
 func TestWatchSeesChangeBetweenReadAndWatch(t *testing.T) {
 	t.Parallel()
-	e := newFakeEnv()
-	e.set("VAR", "old")
+	e := fixture.NewEnv("VAR", "old")
 	d := openDriver(t, e)
 	tg := target("VAR", time.Hour)
 	last := d.Read(t.Context(), tg)
-	e.set("VAR", "new")
+	e.Set("VAR", "new")
 	r := newRecorder()
-	stop, err := d.Watch(tg, last, r.emit)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
-	if got := r.next(t); string(got.Data) != "new" {
+	fixture.Watch(t, d, tg, last, r.Add)
+	if got := r.Next(t, waitFor); string(got.Data) != "new" {
 		t.Fatalf("emit %+v, want new", got)
 	}
 }
 
 func TestWatchIntervalsAreIndependent(t *testing.T) {
 	t.Parallel()
-	e := newFakeEnv()
-	e.set("FAST", "0")
-	e.set("SLOW", "x")
+	e := fixture.NewEnv("FAST", "0", "SLOW", "x")
 	d := openDriver(t, e)
 
-	fast, slow := newRecorder(), newRecorder()
-	stopSlow, err := d.Watch(target("SLOW", time.Hour), sources.Result{Data: []byte("x")}, slow.emit)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stopSlow()
-	stopFast, err := d.Watch(target("FAST", 10*time.Millisecond), sources.Result{Data: []byte("0")}, fast.emit)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stopFast()
+	slow := newRecorder()
+	fixture.Watch(t, d, target("SLOW", time.Hour), sources.Result{Data: []byte("x")}, slow.Add)
+	fast := newRecorder()
+	fixture.Watch(t, d, target("FAST", 10*time.Millisecond), sources.Result{Data: []byte("0")}, fast.Add)
 
 	for i := 1; i <= 10; i++ {
 		want := string(rune('0' + i%10))
-		e.set("FAST", want)
-		if got := fast.next(t); string(got.Data) != want {
+		e.Set("FAST", want)
+		if got := fast.Next(t, waitFor); string(got.Data) != want {
 			t.Fatalf("change %d: emit %q, want %q", i, got.Data, want)
 		}
 	}
 	// The slow target is checked once right after Watch, then not for an hour.
-	if n := e.count("SLOW"); n != 1 {
+	if n := e.Lookups("SLOW"); n != 1 {
 		t.Fatalf("SLOW looked up %d times, want 1", n)
 	}
-	if n := e.count("FAST"); n < 10 {
+	if n := e.Lookups("FAST"); n < 10 {
 		t.Fatalf("FAST looked up %d times, want >= 10", n)
 	}
-	select {
-	case got := <-slow.ch:
-		t.Fatalf("unexpected emit for SLOW: %+v", got)
-	default:
-	}
+	slow.Pending(t)
 }
 
 func TestStopOneKeepsOthers(t *testing.T) {
 	t.Parallel()
-	e := newFakeEnv()
+	e := fixture.NewEnv()
 	d := openDriver(t, e)
-	a, b := newRecorder(), newRecorder()
-	stopA, err := d.Watch(target("A", 10*time.Millisecond), sources.Result{Missing: true}, a.emit)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopB, err := d.Watch(target("B", 10*time.Millisecond), sources.Result{Missing: true}, b.emit)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stopB()
+	a := newRecorder()
+	stopA := fixture.Watch(t, d, target("A", 10*time.Millisecond), sources.Result{Missing: true}, a.Add)
+	b := newRecorder()
+	fixture.Watch(t, d, target("B", 10*time.Millisecond), sources.Result{Missing: true}, b.Add)
 
 	stopA()
 	stopA() // idempotent
-	e.set("A", "1")
-	e.set("B", "1")
-	if got := b.next(t); string(got.Data) != "1" {
+	e.Set("A", "1")
+	e.Set("B", "1")
+	if got := b.Next(t, waitFor); string(got.Data) != "1" {
 		t.Fatalf("B emit %+v, want 1", got)
 	}
-	e.set("B", "2")
-	if got := b.next(t); string(got.Data) != "2" {
+	e.Set("B", "2")
+	if got := b.Next(t, waitFor); string(got.Data) != "2" {
 		t.Fatalf("B emit %+v, want 2", got)
 	}
-	select {
-	case got := <-a.ch:
-		t.Fatalf("emit after stop: %+v", got)
-	default:
-	}
+	a.Pending(t) // no emit after stop
 }
 
 func TestRestartAfterLastStop(t *testing.T) {
 	t.Parallel()
-	e := newFakeEnv()
+	e := fixture.NewEnv()
 	d := openDriver(t, e)
 	for i := range 3 {
 		r := newRecorder()
-		stop, err := d.Watch(target("V", 10*time.Millisecond), sources.Result{Missing: true}, r.emit)
-		if err != nil {
-			t.Fatal(err)
-		}
+		stop := fixture.Watch(t, d, target("V", 10*time.Millisecond), sources.Result{Missing: true}, r.Add)
 		want := string(rune('a' + i))
-		e.set("V", want)
-		r.until(t, func(res sources.Result) bool { return string(res.Data) == want })
+		e.Set("V", want)
+		r.Until(t, waitFor, func(res sources.Result) bool { return string(res.Data) == want })
 		stop()
-		e.unset("V")
+		e.Unset("V")
 	}
 }
 
 // TestCloseLeaksNothing is not parallel: it checks the goroutine count.
 func TestCloseLeaksNothing(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	e := newFakeEnv()
+	e := fixture.NewEnv()
 	s, _ := sources.Lookup("env")
-	d, err := s.Open(sources.Config{LookupEnv: e.LookupEnv})
+	d, err := s.Open(sources.Config{LookupEnv: e.Lookup})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +223,7 @@ func TestCloseLeaksNothing(t *testing.T) {
 		}
 		stops = append(stops, stop)
 	}
-	e.set("A", "1")
+	e.Set("A", "1")
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -348,7 +240,7 @@ func TestCloseLeaksNothing(t *testing.T) {
 
 func TestNoEmitAfterStop(t *testing.T) {
 	t.Parallel()
-	e := newFakeEnv()
+	e := fixture.NewEnv()
 	d := openDriver(t, e)
 
 	// Keep another target alive so the poll goroutine keeps running.
@@ -358,21 +250,7 @@ func TestNoEmitAfterStop(t *testing.T) {
 	}
 	defer stopOther()
 
-	done := make(chan struct{})
-	var writer sync.WaitGroup
-	writer.Go(func() {
-		for i := 0; ; i++ {
-			select {
-			case <-done:
-				return
-			default:
-			}
-			e.set("HOT", string(rune('a'+i%26)))
-			time.Sleep(100 * time.Microsecond)
-		}
-	})
-	defer writer.Wait()
-	defer close(done)
+	defer fixture.Churn(func(i int) { e.Set("HOT", string(rune('a'+i%26))) }, 100*time.Microsecond)()
 
 	for i := range 20 {
 		var stopped atomic.Bool
@@ -398,7 +276,7 @@ func TestNoEmitAfterStop(t *testing.T) {
 
 func TestNextPoll(t *testing.T) {
 	t.Parallel()
-	d := openDriver(t, newFakeEnv())
+	d := openDriver(t, fixture.NewEnv())
 	tg := &sources.Target{Scheme: "env", Location: "NP", Poll: time.Hour}
 	stop, err := d.Watch(tg, d.Read(t.Context(), tg), func(sources.Result) {})
 	if err != nil {
@@ -415,5 +293,46 @@ func TestNextPoll(t *testing.T) {
 	}
 	if !np.NextPoll(&sources.Target{}).IsZero() {
 		t.Fatal("NextPoll of a target not watched is not zero")
+	}
+}
+
+// TestLookupPanicIsAnError: a lookup function that panics (user code given
+// with livebind.WithLookupEnv) yields an error result wrapping
+// ErrLookupPanicked, from Read and from the poll loop, which keeps polling;
+// the panic value (it may be a variable's value) is not shown.
+func TestLookupPanicIsAnError(t *testing.T) {
+	t.Parallel()
+	s, _ := sources.Lookup("env")
+	var panics atomic.Int32
+	d, err := s.Open(sources.Config{LookupEnv: func(name string) (string, bool) {
+		if name == "BAD" {
+			panics.Add(1)
+			panic("secret-value-in-panic")
+		}
+		return "ok", true
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	r := d.Read(t.Context(), target("BAD", 0))
+	if !errors.Is(r.Err, ErrLookupPanicked) || strings.Contains(r.Err.Error(), "secret-value") {
+		t.Fatalf("Read: want ErrLookupPanicked without the value, got %v", r.Err)
+	}
+	rec := newRecorder()
+	stop, err := d.Watch(target("BAD", 10*time.Millisecond), sources.Result{Data: []byte("old")}, rec.Add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	if got := rec.Next(t, waitFor); !errors.Is(got.Err, ErrLookupPanicked) {
+		t.Fatalf("Watch: want ErrLookupPanicked, got %+v", got)
+	}
+	deadline := time.Now().Add(waitFor)
+	for panics.Load() < 4 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if panics.Load() < 4 {
+		t.Fatalf("the poll loop stopped after a panic: %d lookups", panics.Load())
 	}
 }

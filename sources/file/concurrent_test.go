@@ -49,14 +49,14 @@ func TestConcurrentWatchStopClose(t *testing.T) {
 	require.Empty(t, watchList(d))
 
 	// Close while watches are being added: each Watch either fails with
-	// errClosed or is stopped by Close.
+	// sources.ErrClosed or is stopped by Close.
 	var started sync.WaitGroup
 	for g := range 4 {
 		started.Go(func() {
 			for range 10 {
 				_, err := d.Watch(target(paths[g]), sources.Result{}, func(sources.Result) {})
 				if err != nil {
-					if !errors.Is(err, errClosed) {
+					if !errors.Is(err, sources.ErrClosed) {
 						t.Error(err)
 					}
 					return

@@ -10,136 +10,124 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/fsnotify/fsnotify"
 
 	"github.com/livebind/livebind/sources"
 )
 
-var errClosed = errors.New("file: driver closed")
-
 // addWatch adds a directory to the watcher. Tests replace it to simulate
 // limits that cannot be reached safely on a shared machine (ENOSPC from
 // fs.inotify.max_user_watches is per user, not per process).
 var addWatch = (*fsnotify.Watcher).Add
 
-// driver is the file scheme's driver for one Binding. It owns one fsnotify
-// watcher, created on the first notification watch, shared by every target,
-// and the goroutine that drains it.
-type driver struct {
-	logger *slog.Logger
-	wd     string // working directory when the driver was opened (at Bind)
-	wdErr  error  // why wd is unknown; only relative locations need it
-
-	mu      sync.Mutex
-	w       *fsnotify.Watcher    // nil until the first notification watch
-	dirs    map[string]*dirWatch // watched directories, by cleaned path
-	targets map[*runner]struct{} // running watches, polling ones included
-	closed  bool
-
-	done chan struct{} // closed by Close
-	loop sync.WaitGroup
+// watchKey is what fields share one watch by: the file, and the options
+// that change how it is observed or what is accepted.
+type watchKey struct {
+	path     string // cleaned absolute path
+	poll     time.Duration
+	maxBytes int64
 }
 
-// dirWatch is one directory that targets need watched.
+// watch is the shared watch of one file; see [sources.Watches]. Each
+// subscriber's value is its Target, for its debounce and Check.
+type watch = sources.Watch[watchKey, *sources.Target]
+
+// driver is the file scheme's driver for one Binding. It owns one fsnotify
+// watcher, created on the first notification watch, shared by every file,
+// the goroutine that drains it, and the watches of the directories the
+// files are in.
+type driver struct {
+	logger  *slog.Logger
+	wd      string // working directory when the driver was opened (at Bind)
+	wdErr   error  // why wd is unknown; only relative locations need it
+	watches sources.Watches[watchKey, *sources.Target]
+
+	mu        sync.Mutex
+	w         *fsnotify.Watcher    // nil until the first notification watch, and after Close
+	dirs      map[string]*dirWatch // watched directories, by cleaned path
+	followers map[*follower]struct{}
+	loop      sync.WaitGroup
+}
+
+// dirWatch is one directory that watches need watched.
 type dirWatch struct {
-	refs  int         // targets that need it
+	refs  int         // Watch calls and link targets that need it
 	added bool        // the fsnotify watch is in place
 	info  os.FileInfo // the directory when the watch was added
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-// Watch implements [sources.Driver].
+// Watch implements [sources.Driver]. Fields that watch one file with the
+// same poll= and maxbytes= share one watch. Without poll=, the file's
+// directory is watched before Watch returns: a refused watch (an operating
+// system limit) is Watch's error.
 func (d *driver) Watch(t *sources.Target, last sources.Result, emit func(sources.Result)) (func(), error) {
 	path, maxBytes, err := d.resolve(t)
 	if err != nil {
 		return nil, err
 	}
-	r := newRunner(d, t, path, maxBytes, last, emit)
+	key := watchKey{path: path, poll: t.Poll, maxBytes: maxBytes}
+	sub := sources.Sub[*sources.Target]{Target: t, Value: t, Last: last, Emit: emit}
+	run := func(w *watch) { d.newFollower(key).run(w) }
 	if t.Poll > 0 {
-		// Polling needs no watcher: only register r so that Close can stop it.
-		d.mu.Lock()
-		if d.closed {
-			d.mu.Unlock()
-			return nil, errClosed
-		}
-		d.targets[r] = struct{}{}
-		r.start() // under d.mu, so that a concurrent Close sees it running
-		d.mu.Unlock()
-		return r.stop, nil
+		return d.watches.Subscribe(key, sub, run)
 	}
-	if err := d.addRunner(r); err != nil {
+	dir := filepath.Dir(path)
+	if err := d.hold(path, dir); err != nil {
 		return nil, err
 	}
-	return r.stop, nil
+	stop, err := d.watches.Subscribe(key, sub, run)
+	if err != nil {
+		d.release(dir)
+		return nil, err
+	}
+	var once sync.Once
+	return func() {
+		stop()
+		once.Do(func() { d.release(dir) })
+	}, nil
 }
 
-// addRunner creates the watcher if needed, registers r, puts the watches on
-// its directories in place and starts r. It fails only when the driver is
-// closed or an operating system limit refuses the watch.
-func (d *driver) addRunner(r *runner) error {
+// hold creates the watcher if needed and puts a watch on dir in place for
+// one Watch of path. It fails only when the driver is closed or an
+// operating system limit refuses the watch; a missing directory is the
+// follower's business.
+func (d *driver) hold(path, dir string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.closed {
-		return errClosed
+	if d.watches.Context().Err() != nil {
+		return sources.ErrClosed
 	}
 	if d.w == nil {
 		w, err := fsnotify.NewWatcher()
 		if err != nil {
-			if lerr := limitError(r.path, err); lerr != nil {
+			if lerr := limitError(path, err); lerr != nil {
 				return lerr
 			}
-			return fmt.Errorf("file %s: create watcher: %w", r.path, err)
+			return &Error{Path: path, Err: fmt.Errorf("create watcher: %w", err)}
 		}
 		d.w = w
 		d.loop.Add(1)
 		go d.run(w)
 	}
-	d.acquireLocked(r.dir)
-	if err := d.ensureLocked(r.dir); err != nil {
-		if lerr := limitError(r.path, err); lerr != nil {
-			d.releaseLocked(r.dir)
+	d.acquireLocked(dir)
+	if err := d.ensureLocked(dir); err != nil {
+		if lerr := limitError(path, err); lerr != nil {
+			d.releaseLocked(dir)
 			return lerr
 		}
-		// A missing directory is the runner's business: it reports the file
-		// missing and waits for the directory.
 	}
-	if res, err := filepath.EvalSymlinks(r.path); err == nil {
-		r.resolved = res
-		if rd := filepath.Dir(res); rd != r.dir {
-			d.acquireLocked(rd)
-			r.resolvedDir = rd
-			if err := d.ensureLocked(rd); err != nil {
-				if lerr := limitError(r.path, err); lerr != nil {
-					d.releaseLocked(rd)
-					d.releaseLocked(r.dir)
-					return lerr
-				}
-			}
-		}
-	}
-	d.targets[r] = struct{}{}
-	r.start()
 	return nil
 }
 
-// removeRunner unregisters r so that no event kicks it any more.
-func (d *driver) removeRunner(r *runner) {
-	d.mu.Lock()
-	delete(d.targets, r)
-	d.mu.Unlock()
-}
-
-// releaseRunner drops the directory watches r holds. r's goroutine has ended.
-func (d *driver) releaseRunner(r *runner) {
+// release drops one hold of dir.
+func (d *driver) release(dir string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.releaseLocked(r.dir)
-	if r.resolvedDir != "" {
-		d.releaseLocked(r.resolvedDir)
-		r.resolvedDir = ""
-	}
+	d.releaseLocked(dir)
 }
 
 // ensure puts the watch on dir in place if it is not.
@@ -195,11 +183,11 @@ func (d *driver) forgetAliasesLocked(dir string, dw *dirWatch) {
 	}
 }
 
-// kickDirLocked kicks the notification targets that watch dir.
+// kickDirLocked kicks the followers of files in dir.
 func (d *driver) kickDirLocked(dir string) {
-	for r := range d.targets {
-		if r.poll == 0 && (r.dir == dir || r.resolvedDir == dir) {
-			r.kick()
+	for f := range d.followers {
+		if f.dir == dir || f.resolvedDir == dir {
+			f.kick()
 		}
 	}
 }
@@ -212,8 +200,8 @@ func (d *driver) ensureLocked(dir string) error {
 	if dw.added {
 		return nil
 	}
-	if d.w == nil || d.closed {
-		return errClosed
+	if d.w == nil {
+		return sources.ErrClosed
 	}
 	fi, err := os.Stat(dir)
 	if err != nil {
@@ -229,43 +217,56 @@ func (d *driver) ensureLocked(dir string) error {
 	return nil
 }
 
-// setResolved records where r's path leads now, moving the extra directory
-// watch when a symbolic link was swapped. It runs on r's goroutine.
-func (d *driver) setResolved(r *runner, res string) {
+// setResolved records where f's path leads now ("" to forget it), moving
+// the extra directory watch when a symbolic link was swapped. It runs on
+// f's goroutine.
+func (d *driver) setResolved(f *follower, res string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	r.resolved = res
-	rd := filepath.Dir(res)
-	if rd == r.dir {
-		rd = ""
+	f.resolved = res
+	rd := ""
+	if res != "" && filepath.Dir(res) != f.dir {
+		rd = filepath.Dir(res)
 	}
-	if rd == r.resolvedDir {
+	if rd != f.resolvedDir {
+		if f.resolvedDir != "" {
+			d.releaseLocked(f.resolvedDir)
+		}
+		f.resolvedDir = rd
 		if rd != "" {
-			if err := d.ensureLocked(rd); err != nil && !isMissing(err) {
-				d.logger.Warn("file: cannot watch link target directory", "path", r.path, "dir", rd, "err", err)
-			}
+			d.acquireLocked(rd)
 		}
-		return
 	}
-	if r.resolvedDir != "" {
-		d.releaseLocked(r.resolvedDir)
-	}
-	r.resolvedDir = rd
 	if rd != "" {
-		d.acquireLocked(rd)
 		if err := d.ensureLocked(rd); err != nil && !isMissing(err) {
-			d.logger.Warn("file: cannot watch link target directory", "path", r.path, "dir", rd, "err", err)
+			d.logger.Warn("file: cannot watch link target directory", "path", f.key.path, "dir", rd, "err", err)
 		}
 	}
+}
+
+// follow registers f for the events of its files; unfollow undoes it and
+// drops its link target's directory watch.
+func (d *driver) follow(f *follower) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.followers[f] = struct{}{}
+}
+
+func (d *driver) unfollow(f *follower) {
+	d.setResolved(f, "")
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.followers, f)
 }
 
 // run drains the watcher's events and errors until Close.
 func (d *driver) run(w *fsnotify.Watcher) {
 	defer d.loop.Done()
+	done := d.watches.Context().Done()
 	events, errs := w.Events, w.Errors
 	for events != nil || errs != nil {
 		select {
-		case <-d.done:
+		case <-done:
 			return
 		case ev, ok := <-events:
 			if !ok {
@@ -308,14 +309,14 @@ func (d *driver) handleEvent(ev fsnotify.Event) {
 	// through two paths (a symbolic link to it), fsnotify names its events
 	// after one of them only. Match the event under every such path.
 	dirs := d.aliasesLocked(filepath.Dir(name))
-	for r := range d.targets {
-		if r.poll > 0 || chmodOnly && !r.failing.Load() {
-			continue // only a failing target can be fixed by a chmod
+	for f := range d.followers {
+		if chmodOnly && !f.failing.Load() {
+			continue // only a failing watch can be fixed by a chmod
 		}
 		for _, dir := range dirs {
 			full := filepath.Join(dir, base)
-			if full == r.path || full == r.resolved || (dotdot && dir == r.dir) {
-				r.kick()
+			if full == f.key.path || full == f.resolved || (dotdot && dir == f.dir) {
+				f.kick()
 				break
 			}
 		}
@@ -348,33 +349,19 @@ func (d *driver) handleError(err error) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for r := range d.targets {
-		if r.poll == 0 {
-			r.kick()
-		}
+	for f := range d.followers {
+		f.kick()
 	}
 }
 
-// Close implements [sources.Driver]. It stops any watch still running,
+// Close implements [sources.Driver]. It stops every watch still running,
 // closes the shared watcher and waits for its goroutine. It is idempotent.
 func (d *driver) Close() error {
-	d.mu.Lock()
-	if d.closed {
-		d.mu.Unlock()
-		return nil
-	}
-	d.closed = true
-	rs := make([]*runner, 0, len(d.targets))
-	for r := range d.targets {
-		rs = append(rs, r)
-	}
-	d.mu.Unlock()
-	for _, r := range rs {
-		r.stop()
-	}
-	close(d.done)
+	d.watches.Close()
 	d.mu.Lock()
 	w := d.w
+	d.w = nil
+	clear(d.dirs) // the watcher and its watches go away together
 	d.mu.Unlock()
 	var err error
 	if w != nil {
@@ -403,6 +390,6 @@ func limitError(path string, err error) error {
 	default:
 		return nil
 	}
-	return fmt.Errorf("file %s: %w: %s is exhausted; raise it or use the poll= option: %w",
-		path, sources.ErrWatchLimit, limit, err)
+	return &Error{Path: path, Err: fmt.Errorf("%w: %s is exhausted; raise it or use the poll= option: %w",
+		sources.ErrWatchLimit, limit, err)}
 }

@@ -42,6 +42,11 @@
 // exist yet, or that is removed, is checked again with backoff (50ms doubling
 // up to 1s) until it reappears.
 //
+// Fields that watch one file with the same poll= and maxbytes= share one
+// watch, and one read per change: the shortest debounce= and maxwait= among
+// them apply, and each field's format decides for itself whether the
+// content parses.
+//
 // Notifications for one file are debounced: the file is read [DefaultDebounce]
 // after the last notification (debounce=), but never later than maxwait= after
 // the first one of a burst, so a file that is rewritten continuously is still
@@ -70,7 +75,6 @@
 package file
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -118,8 +122,19 @@ func init() {
 		Timeout:        false,
 		NativeDebounce: true,
 		Local:          true,
+		Check:          check,
 		Open:           open,
 	})
+}
+
+// check validates a target at Bind, without I/O: a location and a
+// maxbytes= that parses.
+func check(t *sources.Target) error {
+	if t.Location == "" {
+		return &Error{Err: errors.New("empty path")}
+	}
+	_, err := maxBytesOf(t)
+	return err
 }
 
 func open(cfg sources.Config) (sources.Driver, error) {
@@ -131,12 +146,11 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	// (which opens the driver), once: a later os.Chdir does not move them.
 	wd, wdErr := os.Getwd()
 	return &driver{
-		wd:      wd,
-		wdErr:   wdErr,
-		logger:  logger,
-		dirs:    make(map[string]*dirWatch),
-		targets: make(map[*runner]struct{}),
-		done:    make(chan struct{}),
+		wd:        wd,
+		wdErr:     wdErr,
+		logger:    logger,
+		dirs:      make(map[string]*dirWatch),
+		followers: make(map[*follower]struct{}),
 	}, nil
 }
 
@@ -149,23 +163,23 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 		return sources.Result{Err: err}
 	}
 	if err := ctx.Err(); err != nil {
-		return sources.Result{Err: fmt.Errorf("file %s: %w", path, err)}
+		return sources.Result{Err: &Error{Path: path, Err: err}}
 	}
 	o := readFile(path, t, maxBytes)
-	if o.kind == kindMissing {
-		return o.result() // Read reports a missing file at once; only Watch waits.
+	if o.Missing {
+		return o.Result // Read reports a missing file at once; only Watch waits.
 	}
 	for attempt := 0; o.retry && attempt < retries; attempt++ {
 		timer := time.NewTimer(retryGapOf(t))
 		select {
 		case <-ctx.Done():
 			timer.Stop()
-			return o.result()
+			return o.Result
 		case <-timer.C:
 		}
 		o = readFile(path, t, maxBytes)
 	}
-	return o.result()
+	return o.Result
 }
 
 // resolve returns the target's cleaned absolute path and its maxbytes=.
@@ -185,13 +199,13 @@ func (d *driver) resolve(t *sources.Target) (string, int64, error) {
 // directory the driver was opened in.
 func (d *driver) absPath(loc string) (string, error) {
 	if loc == "" {
-		return "", errors.New("file: empty path")
+		return "", &Error{Err: errors.New("empty path")}
 	}
 	if filepath.IsAbs(loc) {
 		return filepath.Clean(loc), nil
 	}
 	if d.wdErr != nil {
-		return "", fmt.Errorf("file %s: relative path, and the working directory at Bind is unknown: %w", loc, d.wdErr)
+		return "", &Error{Path: loc, Err: fmt.Errorf("relative path, and the working directory at Bind is unknown: %w", d.wdErr)}
 	}
 	return filepath.Join(d.wd, loc), nil
 }
@@ -224,89 +238,51 @@ func maxWaitOf(t *sources.Target) time.Duration {
 	return max(10*debounceOf(t), DefaultMaxWait)
 }
 
-// kind classifies an observation.
-type kind uint8
-
-const (
-	kindData kind = iota
-	kindMissing
-	kindErr
-)
-
-// observation is one look at a file.
+// observation is one look at a file: a result, and whether it may come
+// from a write in progress (empty or unparsable content and, for watches,
+// a missing file), to be read again before it is reported.
 type observation struct {
-	kind kind
-	data []byte
-	err  error
-	// retry reports an observation that may come from a write in progress:
-	// empty or unparsable content (and, for watches, a missing file).
+	sources.Result
 	retry bool
 }
 
-func (o observation) result() sources.Result {
-	switch o.kind {
-	case kindMissing:
-		return sources.Result{Missing: true}
-	case kindErr:
-		return sources.Result{Err: o.err}
-	default:
-		return sources.Result{Data: o.data, Version: version(o.data)}
-	}
-}
-
-// differs reports whether o must be reported after prev: other bytes, a
-// change between present, missing and failing, or another error message.
-func (o observation) differs(prev observation) bool {
-	if o.kind != prev.kind {
-		return true
-	}
-	switch o.kind {
-	case kindData:
-		return !bytes.Equal(o.data, prev.data)
-	case kindErr:
-		return o.err.Error() != prev.err.Error()
-	default:
-		return false
-	}
-}
-
-// observationOf turns the Result livebind last received into the starting
-// point of the comparison.
-func observationOf(r sources.Result) observation {
-	switch {
-	case r.Err != nil:
-		return observation{kind: kindErr, err: r.Err}
-	case r.Missing:
-		return observation{kind: kindMissing}
-	default:
-		return observation{kind: kindData, data: r.Data}
-	}
-}
-
-// readFile reads path once, at most maxBytes of it (see readBounded), and
-// classifies what it found.
+// readFile reads path once, at most maxBytes of it, and classifies what it
+// found for t.
 func readFile(path string, t *sources.Target, maxBytes int64) observation {
+	return classify(readRaw(path, maxBytes), path, t)
+}
+
+// readRaw reads path once, at most maxBytes of it (see readBounded), and
+// classifies what it found, before any target's Check.
+func readRaw(path string, maxBytes int64) observation {
 	data, err := readBounded(path, maxBytes)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return observation{kind: kindMissing, retry: true}
-		}
-		return observation{kind: kindErr, err: err}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return observation{sources.Result{Missing: true}, true}
+	case err != nil:
+		return observation{Result: sources.Result{Err: err}}
+	case len(data) == 0:
+		return observation{sources.Result{Err: &Error{Path: path, Err: sources.ErrEmpty}}, true}
 	}
-	if len(data) == 0 {
-		return observation{kind: kindErr, err: fmt.Errorf("file %s: %w", path, sources.ErrEmpty), retry: true}
+	return observation{Result: sources.Result{Data: data, Version: version(data)}}
+}
+
+// classify applies t's Check to data read from path: content that does not
+// parse is an error, and may be a write in progress.
+func classify(o observation, path string, t *sources.Target) observation {
+	if o.Data == nil || t.Check == nil {
+		return o
 	}
-	if t.Check != nil {
-		if cerr := t.Check(data); cerr != nil {
-			if t.Secret {
-				cerr = fmt.Errorf("file %s: %w", path, hiddenError{cerr})
-			} else {
-				cerr = fmt.Errorf("file %s: content does not parse: %w", path, cerr)
-			}
-			return observation{kind: kindErr, err: cerr, retry: true}
-		}
+	cerr := t.Check(o.Data)
+	switch {
+	case cerr == nil:
+		return o
+	case t.Secret:
+		cerr = hiddenError{cerr}
+	default:
+		cerr = fmt.Errorf("content does not parse: %w", cerr)
 	}
-	return observation{kind: kindData, data: data}
+	return observation{sources.Result{Err: &Error{Path: path, Err: cerr}}, true}
 }
 
 // readError names the path once, keeping the operation and the cause
@@ -314,10 +290,34 @@ func readFile(path string, t *sources.Target, maxBytes int64) observation {
 func readError(path string, err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) && pe.Path == path {
-		return fmt.Errorf("file %s: %s: %w", path, pe.Op, pe.Err)
+		return &Error{Path: path, Err: fmt.Errorf("%s: %w", pe.Op, pe.Err)}
 	}
-	return fmt.Errorf("file %s: %w", path, err)
+	return &Error{Path: path, Err: err}
 }
+
+// Error reports a file that could not be read or watched: it names the
+// path and wraps the cause, so that errors.Is finds fs.ErrNotExist,
+// fs.ErrPermission, [ErrNotRegular], [sources.ErrEmpty],
+// [sources.ErrTooLarge] or [sources.ErrWatchLimit], and errors.As the
+// *Error itself. The content of a secret file never appears in it.
+type Error struct {
+	// Path is the cleaned absolute path (the location as written when it
+	// could not be made absolute).
+	Path string
+	// Err is the cause.
+	Err error
+}
+
+// Error formats the error as "file <path>: <cause>".
+func (e *Error) Error() string {
+	if e.Path == "" {
+		return "file: " + e.Err.Error()
+	}
+	return "file " + e.Path + ": " + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
 
 // version is a short content hash.
 func version(data []byte) string {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -195,6 +196,24 @@ func dirState(d *driver) map[string]int {
 		m[k] = v.refs
 	}
 	return m
+}
+
+// wantDirs waits until the driver watches exactly the directories of want,
+// with those refcounts: a link target's directory is watched from the
+// watch's first check, just after Watch returns.
+func wantDirs(tb testing.TB, d *driver, want map[string]int) {
+	tb.Helper()
+	deadline := time.Now().Add(waitFor)
+	for {
+		got := dirState(d)
+		if reflect.DeepEqual(got, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("watched directories: got %v, want %v", got, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // watchList returns what the fsnotify watcher watches.

@@ -63,7 +63,7 @@ func readBounded(path string, maxBytes int64) ([]byte, error) {
 	}
 	size := fi.Size()
 	if size > maxBytes {
-		return nil, fmt.Errorf("file %s: %d bytes, more than maxbytes=%d: %w", path, size, maxBytes, sources.ErrTooLarge)
+		return nil, &Error{Path: path, Err: fmt.Errorf("%d bytes, more than maxbytes=%d: %w", size, maxBytes, sources.ErrTooLarge)}
 	}
 	// One byte more than the size, so that reaching EOF needs no growth.
 	buf := make([]byte, 0, max(size+1, min(initialBuf, maxBytes+1)))
@@ -82,7 +82,7 @@ func readBounded(path string, maxBytes int64) ([]byte, error) {
 		}
 	}
 	if int64(len(buf)) > maxBytes {
-		return nil, fmt.Errorf("file %s: grew past maxbytes=%d while being read: %w", path, maxBytes, sources.ErrTooLarge)
+		return nil, &Error{Path: path, Err: fmt.Errorf("grew past maxbytes=%d while being read: %w", maxBytes, sources.ErrTooLarge)}
 	}
 	return buf, nil
 }
@@ -93,7 +93,7 @@ func notRegularError(path string, mode fs.FileMode) error {
 	what := "special file"
 	switch {
 	case mode.IsDir():
-		return fmt.Errorf("file %s: %w (a directory): %w", path, ErrNotRegular, syscall.EISDIR)
+		return &Error{Path: path, Err: fmt.Errorf("%w (a directory): %w", ErrNotRegular, syscall.EISDIR)}
 	case mode&fs.ModeNamedPipe != 0:
 		what = "named pipe"
 	case mode&fs.ModeSocket != 0:
@@ -103,7 +103,7 @@ func notRegularError(path string, mode fs.FileMode) error {
 	case mode&fs.ModeDevice != 0:
 		what = "block device"
 	}
-	return fmt.Errorf("file %s: %w (a %s); only regular files are read", path, ErrNotRegular, what)
+	return &Error{Path: path, Err: fmt.Errorf("%w (a %s); only regular files are read", ErrNotRegular, what)}
 }
 
 // maxBytesOf parses the target's maxbytes= option: a positive whole number
@@ -119,7 +119,7 @@ func maxBytesOf(t *sources.Target) (int64, error) {
 		if len(q) > 32 {
 			q = q[:32] + "..."
 		}
-		return 0, fmt.Errorf("file %s: option maxbytes: want a positive whole number of bytes, got %s", t.Location, strconv.Quote(q))
+		return 0, &Error{Path: t.Location, Err: fmt.Errorf("option maxbytes: want a positive whole number of bytes, got %s", strconv.Quote(q))}
 	}
 	return n, nil
 }

@@ -126,7 +126,7 @@ func TestWatchAfterClose(t *testing.T) {
 	require.NoError(t, d.Close())
 	path := filepath.Join(t.TempDir(), "app.toml")
 	_, err := d.Watch(target(path), sources.Result{Missing: true}, func(sources.Result) {})
-	require.ErrorIs(t, err, errClosed)
+	require.ErrorIs(t, err, sources.ErrClosed)
 	_, err = d.Watch(pollTarget(path), sources.Result{Missing: true}, func(sources.Result) {})
-	require.ErrorIs(t, err, errClosed)
+	require.ErrorIs(t, err, sources.ErrClosed)
 }

@@ -148,7 +148,7 @@ func TestBindSourceErrorRedacted(t *testing.T) {
 	t.Parallel()
 	d, srv := newDoc(t, `{"name":"api","workers":4}`)
 	var cfg struct {
-		Live remote `live:"http=${URL}; poll=20ms; header=Authorization: Bearer ${TOKEN}"`
+		Live remote `live:"http=${URL}; poll=20ms; safequery=env; header=Authorization: Bearer ${TOKEN}"`
 	}
 	url := srv.URL + "/live?env=prod&token=URLSECRET"
 	b := bind(t, &cfg, env("URL", url, "TOKEN", "HEADERSECRET"))
@@ -205,7 +205,9 @@ func TestBindMissing(t *testing.T) {
 }
 
 // A server that labels JSON text/html: format= decides; without it the
-// extension does; the driver only passes the media type on.
+// extension does; without either, a struct field's value is JSON when it is
+// a JSON object (issue 14), and anything else is a decode error naming
+// format=. The driver only passes the media type on.
 func TestBindWrongContentType(t *testing.T) {
 	t.Parallel()
 	d, srv := newDoc(t, `{"name":"api","workers":4}`)
@@ -213,16 +215,21 @@ func TestBindWrongContentType(t *testing.T) {
 	var ok struct {
 		A remote `live:"http=${URL}/cfg; format=json"`
 		B remote `live:"http=${URL}/cfg.json"`
+		C remote `live:"http=${URL}/cfg"`
 	}
 	b := bind(t, &ok, env("URL", srv.URL))
 	require.Equal(t, remote{"api", 4}, b.Get().A)
 	require.Equal(t, remote{"api", 4}, b.Get().B)
+	require.Equal(t, remote{"api", 4}, b.Get().C, "a JSON object decodes whatever the generic type says")
 
+	h, hsrv := newDoc(t, `<html><body>name: api</body></html>`)
+	h.ctype = "text/html; charset=utf-8"
 	var bad struct {
 		A remote `live:"http=${URL}/cfg"`
 	}
-	_, err := livebind.Bind(t.Context(), &bad, env("URL", srv.URL))
-	require.ErrorIs(t, err, livebind.ErrDecode, "text/html is no structured format")
+	_, err := livebind.Bind(t.Context(), &bad, env("URL", hsrv.URL))
+	require.ErrorIs(t, err, livebind.ErrDecode, "an HTML page is no structured format")
+	require.ErrorContains(t, err, "format=json")
 }
 
 // A custom CA through WithSourceConfig: http.Config and a bare client.

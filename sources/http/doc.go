@@ -24,6 +24,12 @@
 //     or authenticating transport, go in [Config], passed with
 //     livebind.WithSourceConfig("http", http.Config{...}).
 //
+// Bad option values (a maxbytes= that is not a positive whole number, a
+// header= that is not "Name: value", a location that is not an absolute
+// http:// or https:// URL) are Bind errors. Fields that watch the same URL
+// with the same header= and maxbytes= share one poll loop, which polls at
+// the shortest poll= and allows the longest timeout= among them.
+//
 // The format comes from format=; else from a specific Content-Type
 // (application/json or any +json type, application/yaml, application/toml);
 // else from the URL path's extension; else text. A generic Content-Type
@@ -52,8 +58,10 @@
 // zero bytes) is an error wrapping [sources.ErrEmpty] in every format, text
 // included: livebind keeps the last good value. 404 and 410 report the
 // resource missing: the field keeps its value and a Removed update is sent
-// (default= applies only when the resource is missing at Bind). Any other status is an error wrapping [ErrStatus]
-// (a [*StatusError]); the error never holds the body.
+// (default= applies only when the resource is missing at Bind). Any other
+// status is an error wrapping [ErrStatus]. Every failure is an [*Error]
+// naming the redacted URL and the status (0 when no response came); it
+// never holds the body.
 //
 // After a failure livebind keeps the last good value and the driver retries
 // by itself, with capped exponential backoff with jitter (each wait drawn
@@ -71,11 +79,11 @@
 //
 // # Secrets
 //
-// Locations are redacted wherever they are shown: a password in the URL
-// becomes xxxxx (a user name alone, often a token, too), and so does the
-// value of every query parameter (and fragment parameter) whose name contains
-// token, key, secret, password, passwd, pwd, sig, auth, credential or
-// session, in any case. Errors produced by net/http are rebuilt with the
+// Locations are redacted wherever they are shown, by the rule of
+// sources.RedactURL: scheme, host, port and path are shown; the user
+// information, the value of every query parameter and the fragment become
+// xxxxx (livebind's safequery= shows chosen parameters, secretlocation hides
+// the whole location). Errors produced by net/http are rebuilt with the
 // redacted URL. Bodies and header values are never logged or put in errors.
 //
 // Redirects are followed as the client's CheckRedirect allows (ten by

@@ -37,14 +37,14 @@ type reply struct {
 	lastMod    []string      // Last-Modified
 	fresh      time.Duration // Cache-Control max-age less Age; 0 if none
 	retryAfter time.Duration // Retry-After of a 429 or 503; 0 if none
-	err        error
+	err        *Error
 }
 
 // fetch sends req and classifies the response. The body of a value is read
-// into buf when it is large enough; other bodies are not read (304) or only
-// drained a little so that the connection can be reused. conditional says
-// whether req carries a validator, without which a 304 makes no sense.
-func (d *driver) fetch(req *nethttp.Request, s *spec, buf []byte, conditional bool) reply {
+// whole, up to maxbytes=; other bodies are not read (304) or only drained a
+// little so that the connection can be reused. conditional says whether req
+// carries a validator, without which a 304 makes no sense.
+func (d *driver) fetch(req *nethttp.Request, s *spec, conditional bool) reply {
 	resp, err := d.client.Do(req)
 	if err != nil {
 		return reply{class: classTransient, err: transportError(err, s)}
@@ -53,13 +53,13 @@ func (d *driver) fetch(req *nethttp.Request, s *spec, buf []byte, conditional bo
 	code := resp.StatusCode
 	switch {
 	case code == nethttp.StatusOK || code == nethttp.StatusNonAuthoritativeInfo || code == nethttp.StatusNoContent:
-		data, err := readBody(resp, buf, s.maxBytes)
+		data, err := readBody(resp, s.maxBytes)
 		if err != nil {
 			c := classTransient
 			if errors.Is(err, sources.ErrTooLarge) {
 				c = classPermanent
 			}
-			return reply{class: c, err: bodyError(err, s)}
+			return reply{class: c, err: bodyError(err, s, code)}
 		}
 		if len(data) == 0 {
 			// An empty document is never a configuration, in any format:
@@ -68,7 +68,7 @@ func (d *driver) fetch(req *nethttp.Request, s *spec, buf []byte, conditional bo
 				class: classEmpty,
 				data:  data,
 				fresh: freshness(resp.Header),
-				err:   fmt.Errorf("GET %s: status %d with an empty body: %w", s.loc, code, sources.ErrEmpty),
+				err:   &Error{URL: s.loc, Status: code, Err: errEmptyBody},
 			}
 		}
 		return reply{
@@ -101,7 +101,7 @@ func (d *driver) fetch(req *nethttp.Request, s *spec, buf []byte, conditional bo
 			}
 		}
 	}
-	r.err = &StatusError{Code: code, URL: s.loc}
+	r.err = &Error{URL: s.loc, Status: code, Err: ErrStatus}
 	return r
 }
 
@@ -119,63 +119,32 @@ func first(v []string) []string {
 	return v
 }
 
-// readBody reads a whole body into buf (reallocated if too small), failing
-// with sources.ErrTooLarge beyond max bytes rather than truncating. The
-// result is never nil.
-func readBody(resp *nethttp.Response, buf []byte, maxBytes int64) ([]byte, error) {
+// readBody reads a whole body, failing with sources.ErrTooLarge beyond
+// maxBytes rather than truncating: at once when Content-Length says so, else
+// once more than maxBytes came (sources.ReadAtMost reads at most one byte
+// more, into memory near the body's size). The result is never nil.
+func readBody(resp *nethttp.Response, maxBytes int64) ([]byte, error) {
 	if resp.ContentLength > maxBytes {
 		return nil, sources.ErrTooLarge
 	}
-	want := 512
-	if resp.ContentLength >= 0 {
-		// One more byte, so that EOF needs no growth; a length the server
-		// only claims does not allocate more than preallocMax up front.
-		want = int(min(resp.ContentLength, preallocMax)) + 1
-	}
-	if cap(buf) < want {
-		buf = make([]byte, 0, want)
-	}
-	buf = buf[:0]
-	lr := io.LimitedReader{R: resp.Body, N: maxBytes + 1}
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := lr.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	if int64(len(buf)) > maxBytes {
-		return nil, sources.ErrTooLarge
-	}
-	return buf, nil
+	return sources.ReadAtMost(resp.Body, int(min(maxBytes, math.MaxInt-1)))
 }
 
-// preallocMax bounds the buffer allocated for a body from its
-// Content-Length alone.
-const preallocMax = 1 << 20
+// errEmptyBody is the cause of an [*Error] for a value status with no body.
+var errEmptyBody = fmt.Errorf("empty body: %w", sources.ErrEmpty)
 
-func bodyError(err error, s *spec) error {
+func bodyError(err error, s *spec, code int) *Error {
 	if errors.Is(err, sources.ErrTooLarge) {
-		return fmt.Errorf("GET %s: body larger than maxbytes=%d: %w", s.loc, s.maxBytes, sources.ErrTooLarge)
+		return &Error{URL: s.loc, Status: code, Err: fmt.Errorf("body larger than maxbytes=%d: %w", s.maxBytes, sources.ErrTooLarge)}
 	}
-	return fmt.Errorf("GET %s: read body: %w%s", s.loc, sanitize(err), timeoutHint(err, s))
+	return &Error{URL: s.loc, Status: code, Err: fmt.Errorf("read body: %w", sanitize(err)), hint: timeoutHint(err, s)}
 }
 
 // transportError rebuilds what net/http's Client.Do returned so that it
 // names the URL redacted. errors.Is and errors.As keep working on the cause
 // (context.DeadlineExceeded, *net.OpError, x509 errors ...).
-func transportError(err error, s *spec) error {
-	err = sanitize(err)
-	if h := timeoutHint(err, s); h != "" {
-		return fmt.Errorf("%w%s", err, h)
-	}
-	return err
+func transportError(err error, s *spec) *Error {
+	return &Error{URL: s.loc, Err: sanitize(err), hint: timeoutHint(err, s)}
 }
 
 // sanitize redacts the URL of a *url.Error, which net/http fills with the
@@ -285,27 +254,46 @@ func parseRetryAfter(v, date string, now time.Time) (time.Duration, bool) {
 	return max(at.Sub(ref), 0), true
 }
 
-// StatusError reports a response whose status is neither a value (200, 203,
-// 204), nor 304 to a conditional request, nor missing (404, 410). It wraps
-// [ErrStatus]. It never holds the response's body.
-type StatusError struct {
-	// Code is the HTTP status code.
-	Code int
+// Error reports a failed GET of an http target: no response (a transport
+// error or timeout, wrapping net/http's *url.Error with the URL redacted),
+// a status that is neither a value (200, 203, 204), nor 304 to a
+// conditional request, nor missing (404, 410) (wrapping [ErrStatus]), or a
+// value whose body is empty ([sources.ErrEmpty]) or larger than maxbytes=
+// ([sources.ErrTooLarge]). It never holds the body nor a header value.
+type Error struct {
 	// URL is the requested URL, redacted.
 	URL string
+	// Status is the HTTP status code of the response, or 0 when none came.
+	Status int
+	// Err is the cause.
+	Err error
+
+	hint string // the option to raise, after a timeout
 }
 
-// ErrStatus is wrapped by every [*StatusError].
+// ErrStatus is wrapped by an [*Error] for an unexpected status.
 var ErrStatus = errors.New("unexpected HTTP status")
 
-// Error formats the error as "GET <url>: unexpected HTTP status 500 Internal Server Error".
-func (e *StatusError) Error() string {
-	s := "GET " + e.URL + ": unexpected HTTP status " + strconv.Itoa(e.Code)
-	if t := nethttp.StatusText(e.Code); t != "" {
-		s += " " + t
+// Error formats the error as "GET <url>: unexpected HTTP status 500
+// Internal Server Error", or "GET <url>: <cause>".
+func (e *Error) Error() string {
+	s := "GET " + e.URL + ": "
+	var ue *url.Error
+	switch {
+	case e.Err == ErrStatus: //nolint:errorlint // only the bare sentinel gets the status text
+		s += ErrStatus.Error() + " " + strconv.Itoa(e.Status)
+		if t := nethttp.StatusText(e.Status); t != "" {
+			s += " " + t
+		}
+	case errors.As(e.Err, &ue) && ue.Err != nil:
+		s += ue.Err.Error() // its own text repeats the method and URL
+	case e.Status != 0:
+		s += "status " + strconv.Itoa(e.Status) + ": " + e.Err.Error()
+	default:
+		s += e.Err.Error()
 	}
-	return s
+	return s + e.hint
 }
 
-// Unwrap returns [ErrStatus].
-func (e *StatusError) Unwrap() error { return ErrStatus }
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }

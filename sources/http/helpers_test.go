@@ -340,3 +340,26 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 func newLogger(mu *sync.Mutex, b *strings.Builder) *slog.Logger {
 	return slog.New(slog.NewTextHandler(lockedWriter{mu, b}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
+
+// testPoller drives a poll loop's state by hand, one poll at a time,
+// emitting what differs from the previous result as sources.Watches does.
+type testPoller struct {
+	*poller
+	last sources.Result
+	emit func(sources.Result)
+}
+
+func newTestPoller(d *driver, s *spec, last sources.Result, emit func(sources.Result)) *testPoller {
+	return &testPoller{poller: newPoller(d, s, last), last: last, emit: emit}
+}
+
+// poll polls once, emits the result if it is new, and returns the wait
+// before the next poll.
+func (p *testPoller) poll() time.Duration {
+	r, next := p.poller.poll()
+	if !sources.Same(p.last, r) {
+		p.last = r
+		p.emit(r)
+	}
+	return next
+}

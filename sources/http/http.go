@@ -2,11 +2,9 @@ package http
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	nethttp "net/http"
-	"sync"
 	"time"
 
 	"github.com/livebind/livebind/sources"
@@ -59,9 +57,6 @@ type Config struct {
 	Header nethttp.Header
 }
 
-// errClosed reports a Watch on a closed driver.
-var errClosed = errors.New("http: driver closed")
-
 func init() {
 	sources.Register(sources.Scheme{
 		Name:           "http",
@@ -69,25 +64,20 @@ func init() {
 		Poll:           true,
 		Timeout:        true,
 		NativeDebounce: false,
+		Check:          func(t *sources.Target) error { _, err := parseSpec(t); return err },
 		Open:           open,
 		Redact:         redactURL,
 	})
 }
 
 // driver is the http scheme's driver for one Binding: a client shared by
-// every target and one goroutine per watched target.
+// every target and one poll loop per watched URL and headers.
 type driver struct {
-	logger *slog.Logger
-	client *nethttp.Client
-	header nethttp.Header     // from Config.Header; never mutated
-	own    *nethttp.Transport // the transport the driver created, or nil
-
-	ctx    context.Context // canceled by Close: ends every request in flight
-	cancel context.CancelFunc
-
-	mu       sync.Mutex
-	watchers map[*watcher]struct{}
-	closed   bool
+	logger  *slog.Logger
+	client  *nethttp.Client
+	header  nethttp.Header     // from Config.Header; never mutated
+	own     *nethttp.Transport // the transport the driver created, or nil
+	watches sources.Watches[watchKey, subValue]
 }
 
 func open(cfg sources.Config) (sources.Driver, error) {
@@ -95,7 +85,7 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	if logger == nil { // The contract says never nil; do not crash if it is.
 		logger = slog.New(slog.DiscardHandler)
 	}
-	d := &driver{logger: logger, watchers: make(map[*watcher]struct{})}
+	d := &driver{logger: logger}
 	switch v := cfg.Value.(type) {
 	case nil:
 	case Config:
@@ -118,7 +108,6 @@ func open(cfg sources.Config) (sources.Driver, error) {
 		}
 	}
 	d.client = d.withClient(d.client)
-	d.ctx, d.cancel = context.WithCancel(context.Background())
 	return d, nil
 }
 
@@ -129,13 +118,17 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 	if err != nil {
 		return sources.Result{Err: err}
 	}
+	closed := d.watches.Context()
+	if closed.Err() != nil {
+		return sources.Result{Err: &Error{URL: s.loc, Err: fmt.Errorf("driver closed: %w", context.Canceled)}}
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	defer context.AfterFunc(d.ctx, cancel)()
-	r := d.fetch(d.newRequest(ctx, s), s, nil, false)
+	defer context.AfterFunc(closed, cancel)()
+	r := d.fetch(d.newRequest(ctx, s), s, false)
 	switch r.class {
 	case classData:
-		return dataObservation(r).result()
+		return r.value().result()
 	case classMissing:
 		return sources.Result{Missing: true}
 	default:
@@ -143,67 +136,28 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 	}
 }
 
-// Watch implements [sources.Driver]. The first poll runs at once; it is a
+// Watch implements [sources.Driver]. Fields that watch the same URL with
+// the same header= and maxbytes= share one poll loop, which polls as often
+// as the most eager of them asks. The first poll runs at once; it is a
 // conditional request when last carries an ETag or Last-Modified version.
-// emit must not call the returned stop, nor Close.
 func (d *driver) Watch(t *sources.Target, last sources.Result, emit func(sources.Result)) (func(), error) {
 	s, err := parseSpec(t)
 	if err != nil {
 		return nil, err
 	}
-	w := newWatcher(d, s, last, emit)
-	w.target = t
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.closed {
-		w.cancel()
-		return nil, errClosed
-	}
-	d.watchers[w] = struct{}{}
-	go w.run()
-	return w.stop, nil
+	key := watchKey{url: t.Location, header: t.Params["header"], maxBytes: s.maxBytes}
+	sub := sources.Sub[subValue]{Target: t, Value: subValue{poll: s.poll, timeout: s.timeout}, Last: last, Emit: emit}
+	return d.watches.Subscribe(key, sub, func(w *watch) { newPoller(d, s, last).run(w) })
 }
 
 // NextPoll implements [sources.NextPoller]: when t's watch polls next.
-func (d *driver) NextPoll(t *sources.Target) time.Time {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for w := range d.watchers {
-		if w.target == t {
-			if n := w.nextAt.Load(); n != 0 {
-				return time.Unix(0, n)
-			}
-		}
-	}
-	return time.Time{}
-}
-
-// remove unregisters a stopped watcher.
-func (d *driver) remove(w *watcher) {
-	d.mu.Lock()
-	delete(d.watchers, w)
-	d.mu.Unlock()
-}
+func (d *driver) NextPoll(t *sources.Target) time.Time { return d.watches.NextPoll(t) }
 
 // Close implements [sources.Driver]. It cancels every request in flight,
 // stops every watch still running and waits for their goroutines. It is
 // idempotent.
 func (d *driver) Close() error {
-	d.mu.Lock()
-	if d.closed {
-		d.mu.Unlock()
-		return nil
-	}
-	d.closed = true
-	ws := make([]*watcher, 0, len(d.watchers))
-	for w := range d.watchers {
-		ws = append(ws, w)
-	}
-	d.mu.Unlock()
-	d.cancel()
-	for _, w := range ws {
-		w.stop()
-	}
+	d.watches.Close()
 	if d.own != nil {
 		d.own.CloseIdleConnections()
 	}

@@ -46,8 +46,8 @@ func TestPollDelays(t *testing.T) {
 			d := openDriver(t, nil)
 			tg := target(res.url(), tt.poll)
 			var got []sources.Result
-			w := newWatcher(d, mustSpec(t, tg), d.Read(t.Context(), tg), func(r sources.Result) { got = append(got, r) })
-			t.Cleanup(w.cancel)
+			w := newTestPoller(d, mustSpec(t, tg), d.Read(t.Context(), tg), func(r sources.Result) { got = append(got, r) })
+			t.Cleanup(w.dropRequest)
 			res.fail(tt.status, tt.kv...)
 			for i, want := range tt.want {
 				next := w.poll()
@@ -82,16 +82,16 @@ func TestPollTransportErrorBackoff(t *testing.T) {
 	srv.Close()
 	d := openDriver(t, nil)
 	var got []sources.Result
-	w := newWatcher(d, mustSpec(t, target(url, 10*time.Millisecond)), sources.Result{}, func(r sources.Result) { got = append(got, r) })
-	t.Cleanup(w.cancel)
+	w := newTestPoller(d, mustSpec(t, target(url, 10*time.Millisecond)), sources.Result{}, func(r sources.Result) { got = append(got, r) })
+	t.Cleanup(w.dropRequest)
 	for i, hi := range []time.Duration{10, 20, 40, 80} {
 		hi *= time.Millisecond
 		next := w.poll()
 		require.True(t, next >= hi/2 && next < hi, "poll %d: next = %v", i, next)
 	}
 	require.Len(t, got, 1)
-	w.transient.Reset()
-	require.Less(t, w.transient.Next(), 10*time.Millisecond)
+	w.retry.Reset()
+	require.Less(t, w.retry.Transient.Next(), 10*time.Millisecond)
 }
 
 func TestParseRetryAfter(t *testing.T) {
@@ -150,7 +150,7 @@ func TestFreshness(t *testing.T) {
 	}
 }
 
-func TestObservationOf(t *testing.T) {
+func TestValueOf(t *testing.T) {
 	t.Parallel()
 	lm := "Mon, 02 Jan 2006 15:04:05 GMT"
 	tests := []struct {
@@ -164,11 +164,12 @@ func TestObservationOf(t *testing.T) {
 		{"", nil, nil},
 	}
 	for _, tt := range tests {
-		o := observationOf(sources.Result{Data: []byte("x"), Version: tt.version})
-		require.Equal(t, tt.etag, o.etag, tt.version)
-		require.Equal(t, tt.lastMod, o.lastMod, tt.version)
+		v := valueOf(sources.Result{Data: []byte("x"), Version: tt.version})
+		require.Equal(t, tt.etag, v.etag, tt.version)
+		require.Equal(t, tt.lastMod, v.lastMod, tt.version)
 	}
-	require.Equal(t, kindMissing, observationOf(sources.Result{Missing: true, Version: `"x"`}).kind)
+	require.Nil(t, valueOf(sources.Result{Missing: true, Version: `"x"`}), "a missing result has no validators")
+	require.Nil(t, valueOf(sources.Result{Err: ErrStatus}), "nor has an error")
 }
 
 func TestJitter(t *testing.T) {

@@ -103,9 +103,9 @@ func TestRead(t *testing.T) {
 			t.Parallel()
 			r := d.Read(t.Context(), target(srv.URL+fmt.Sprintf("/status/%d?token=tok123", code), 0))
 			require.ErrorIs(t, r.Err, ErrStatus)
-			var se *StatusError
+			var se *Error
 			require.ErrorAs(t, r.Err, &se)
-			require.Equal(t, code, se.Code)
+			require.Equal(t, code, se.Status)
 			require.Contains(t, se.URL, "token=xxxxx")
 			require.NotContains(t, r.Err.Error(), "tok123")
 			require.NotContains(t, r.Err.Error(), "secret body")
@@ -298,8 +298,8 @@ func TestReadTransportError(t *testing.T) {
 	msg := r.Err.Error()
 	require.NotContains(t, msg, "SECRETKEY")
 	require.NotContains(t, msg, "PASSWORD")
-	require.Contains(t, msg, "api_key=xxxxx&env=prod")
-	require.Contains(t, msg, "user:xxxxx@")
+	require.Contains(t, msg, "api_key=xxxxx&env=xxxxx")
+	require.Contains(t, msg, "//xxxxx@")
 }
 
 func TestReadRedirect(t *testing.T) {
@@ -402,7 +402,7 @@ func TestReadAfterClose(t *testing.T) {
 	r := d.Read(t.Context(), target(res.url(), 0))
 	require.True(t, errors.Is(r.Err, context.Canceled), "a closed driver's Read fails at once: %v", r.Err)
 	_, err = d.Watch(target(res.url(), 0), sources.Result{}, func(sources.Result) {})
-	require.ErrorIs(t, err, errClosed)
+	require.ErrorIs(t, err, sources.ErrClosed)
 }
 
 // header=Host: sets the request's Host, which net/http takes from

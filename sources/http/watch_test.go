@@ -437,16 +437,14 @@ func TestConcurrentWatchStopClose(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	d.mu.Lock()
-	require.Empty(t, d.watchers)
-	d.mu.Unlock()
+	require.Zero(t, d.watches.Len())
 
 	var started sync.WaitGroup
 	for range 4 {
 		started.Go(func() {
 			for range 10 {
 				if _, err := d.Watch(target(res.url(), time.Millisecond), sources.Result{}, func(sources.Result) {}); err != nil {
-					require.ErrorIs(t, err, errClosed)
+					require.ErrorIs(t, err, sources.ErrClosed)
 					return
 				}
 			}
@@ -454,9 +452,7 @@ func TestConcurrentWatchStopClose(t *testing.T) {
 	}
 	require.NoError(t, d.Close())
 	started.Wait()
-	d.mu.Lock()
-	require.Empty(t, d.watchers)
-	d.mu.Unlock()
+	require.Zero(t, d.watches.Len())
 }
 
 // No emit once stop has returned, while the document changes constantly.

@@ -53,6 +53,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 )
 
@@ -236,6 +237,20 @@ func (r *recorder) take(t *testing.T, what string) sources.Result {
 	}
 }
 
+// takeData takes the next emitted result and fails unless it is exactly
+// the value v.
+func (r *recorder) takeData(t *testing.T, what string, v []byte) {
+	t.Helper()
+	wantData(t, what, r.take(t, what), v)
+}
+
+// takeMissing takes the next emitted result and fails unless it reports an
+// absent location.
+func (r *recorder) takeMissing(t *testing.T, what string) {
+	t.Helper()
+	wantMissing(t, what, r.take(t, what))
+}
+
 // quiet fails the test if anything more is emitted within Quiet.
 func (r *recorder) quiet(t *testing.T, what string) {
 	t.Helper()
@@ -282,6 +297,18 @@ func wantMissing(t *testing.T, what string, r sources.Result) {
 	}
 }
 
+// begin opens a driver and a fresh target holding value(check, 1), and
+// reads it back: it fails unless the Read returns that value.
+func (k *kit) begin(t *testing.T, check string) (sources.Driver, *sources.Target, sources.Result) {
+	t.Helper()
+	tg := k.h.Target(t)
+	d := k.open(t)
+	k.h.Set(t, tg, value(check, 1))
+	last := k.read(t, d, tg)
+	wantData(t, "Read", last, value(check, 1))
+	return d, tg, last
+}
+
 // value returns a distinct value for step n of a check.
 func value(check string, n int) []byte { return fmt.Appendf(nil, "%s-%d", check, n) }
 
@@ -309,7 +336,7 @@ func (k *kit) lifecycle(t *testing.T) {
 		t.Fatalf("second Watch: %v", err)
 	}
 	k.h.Set(t, tg, value("lifecycle", 2))
-	wantData(t, "after Set", r.take(t, "after Set"), value("lifecycle", 2))
+	r.takeData(t, "after Set", value("lifecycle", 2))
 	stop()
 	stop() // idempotent
 	stop2()
@@ -412,20 +439,16 @@ func (k *kit) readCheck(t *testing.T) {
 }
 
 func (k *kit) changes(t *testing.T) {
-	tg := k.h.Target(t)
-	d := k.open(t)
-	k.h.Set(t, tg, value("changes", 1))
-	last := k.read(t, d, tg)
-	wantData(t, "Read", last, value("changes", 1))
+	d, tg, last := k.begin(t, "changes")
 	r, _ := k.watch(t, d, tg, last)
 	r.quiet(t, "watch of an unchanged value")
 
 	k.h.Set(t, tg, value("changes", 2))
-	wantData(t, "update", r.take(t, "update"), value("changes", 2))
+	r.takeData(t, "update", value("changes", 2))
 	k.h.Remove(t, tg)
-	wantMissing(t, "removal", r.take(t, "removal"))
+	r.takeMissing(t, "removal")
 	k.h.Set(t, tg, value("changes", 3))
-	wantData(t, "re-creation", r.take(t, "re-creation"), value("changes", 3))
+	r.takeData(t, "re-creation", value("changes", 3))
 	r.quiet(t, "after the re-creation")
 
 	// A watch that starts on an absent location reports its creation.
@@ -434,56 +457,46 @@ func (k *kit) changes(t *testing.T) {
 	wantMissing(t, "Read of an absent location", last)
 	r2, _ := k.watch(t, d, tg2, last)
 	k.h.Set(t, tg2, value("changes", 4))
-	wantData(t, "creation", r2.take(t, "creation"), value("changes", 4))
+	r2.takeData(t, "creation", value("changes", 4))
 }
 
 func (k *kit) readThenWatch(t *testing.T) {
-	tg := k.h.Target(t)
-	d := k.open(t)
-	k.h.Set(t, tg, value("gap", 1))
-	last := k.read(t, d, tg)
-	wantData(t, "Read", last, value("gap", 1))
+	d, tg, last := k.begin(t, "gap")
 	k.h.Set(t, tg, value("gap", 2))
 	r, _ := k.watch(t, d, tg, last)
-	wantData(t, "change between Read and Watch", r.take(t, "change between Read and Watch"), value("gap", 2))
+	r.takeData(t, "change between Read and Watch", value("gap", 2))
 
 	// The same, for a second watch joining a running watch of the location.
 	last = k.read(t, d, tg)
 	k.h.Set(t, tg, value("gap", 3))
 	other := *tg
 	r2, _ := k.watch(t, d, &other, last)
-	wantData(t, "change before a joining Watch", r2.take(t, "change before a joining Watch"), value("gap", 3))
+	r2.takeData(t, "change before a joining Watch", value("gap", 3))
 }
 
 func (k *kit) fanOut(t *testing.T) {
-	tg := k.h.Target(t)
-	d := k.open(t)
-	k.h.Set(t, tg, value("fanout", 1))
-	last := k.read(t, d, tg)
+	d, tg, last := k.begin(t, "fanout")
 	other := *tg
 	a, stopA := k.watch(t, d, tg, last)
 	b, _ := k.watch(t, d, &other, last)
 	k.h.Set(t, tg, value("fanout", 2))
-	wantData(t, "first watch", a.take(t, "first watch"), value("fanout", 2))
-	wantData(t, "second watch", b.take(t, "second watch"), value("fanout", 2))
+	a.takeData(t, "first watch", value("fanout", 2))
+	b.takeData(t, "second watch", value("fanout", 2))
 	stopA()
 	k.h.Set(t, tg, value("fanout", 3))
-	wantData(t, "second watch after the first stopped", b.take(t, "second watch after the first stopped"), value("fanout", 3))
+	b.takeData(t, "second watch after the first stopped", value("fanout", 3))
 	a.quiet(t, "stopped watch")
 }
 
 func (k *kit) dedupe(t *testing.T) {
-	tg := k.h.Target(t)
-	d := k.open(t)
-	k.h.Set(t, tg, value("dedupe", 1))
-	last := k.read(t, d, tg)
+	d, tg, last := k.begin(t, "dedupe")
 	r, _ := k.watch(t, d, tg, last)
 	for range 3 {
 		k.h.Set(t, tg, value("dedupe", 1))
 	}
 	r.quiet(t, "the same value written again")
 	k.h.Set(t, tg, value("dedupe", 2))
-	wantData(t, "change", r.take(t, "change"), value("dedupe", 2))
+	r.takeData(t, "change", value("dedupe", 2))
 	k.h.Set(t, tg, value("dedupe", 2))
 	r.quiet(t, "the same value written again")
 }
@@ -491,43 +504,12 @@ func (k *kit) dedupe(t *testing.T) {
 func (k *kit) stop(t *testing.T) {
 	tg := k.h.Target(t)
 	k.h.Set(t, tg, value("stop", 0))
-	done := make(chan struct{})
-	var writer sync.WaitGroup
-	writer.Go(func() {
-		for i := 1; ; i++ {
-			select {
-			case <-done:
-				return
-			default:
-			}
-			k.h.Set(t, tg, value("stop", i))
-			time.Sleep(time.Millisecond)
-		}
-	})
-	defer writer.Wait()
-	defer close(done)
+	defer fixture.Churn(func(i int) { k.h.Set(t, tg, value("stop", i+1)) }, time.Millisecond)()
 
 	d := k.open(t)
 	for round := range 5 {
 		var stopped atomic.Bool
-		emits := make(chan struct{}, 1)
-		stop, err := d.Watch(tg, sources.Result{Missing: true}, func(sources.Result) {
-			if stopped.Load() {
-				t.Errorf("round %d: emit after stop returned", round)
-			}
-			select {
-			case emits <- struct{}{}:
-			default:
-			}
-		})
-		if err != nil {
-			t.Fatalf("Watch: %v", err)
-		}
-		select {
-		case <-emits:
-		case <-time.After(k.h.Settle):
-			t.Fatalf("round %d: no emit within %s while the value changes", round, k.h.Settle)
-		}
+		stop := k.watchEmitting(t, d, tg, &stopped, fmt.Sprintf("round %d: ", round), "stop")
 		stop()
 		stopped.Store(true)
 	}
@@ -538,10 +520,25 @@ func (k *kit) stop(t *testing.T) {
 		t.Fatalf("Open: %v", err)
 	}
 	var closed atomic.Bool
+	stop := k.watchEmitting(t, d2, tg, &closed, "", "Close")
+	if err := d2.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	closed.Store(true)
+	time.Sleep(k.h.Quiet)
+	stop()
+}
+
+// watchEmitting starts a watch of tg, whose value keeps changing, and waits
+// for its first emit. The watch fails the test if it emits once ended is
+// set: ended is set when endedBy (stop or Close) has returned. where
+// prefixes the failure messages.
+func (k *kit) watchEmitting(t *testing.T, d sources.Driver, tg *sources.Target, ended *atomic.Bool, where, endedBy string) (stop func()) {
+	t.Helper()
 	emits := make(chan struct{}, 1)
-	stop, err := d2.Watch(tg, sources.Result{Missing: true}, func(sources.Result) {
-		if closed.Load() {
-			t.Error("emit after Close returned")
+	stop, err := d.Watch(tg, sources.Result{Missing: true}, func(sources.Result) {
+		if ended.Load() {
+			t.Errorf("%semit after %s returned", where, endedBy)
 		}
 		select {
 		case emits <- struct{}{}:
@@ -554,14 +551,9 @@ func (k *kit) stop(t *testing.T) {
 	select {
 	case <-emits:
 	case <-time.After(k.h.Settle):
-		t.Fatalf("no emit within %s while the value changes", k.h.Settle)
+		t.Fatalf("%sno emit within %s while the value changes", where, k.h.Settle)
 	}
-	if err := d2.Close(); err != nil {
-		t.Errorf("Close: %v", err)
-	}
-	closed.Store(true)
-	time.Sleep(k.h.Quiet)
-	stop()
+	return stop
 }
 
 func (k *kit) errors(t *testing.T) {

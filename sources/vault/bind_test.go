@@ -64,24 +64,24 @@ func TestBindValuesAndSecrecy(t *testing.T) {
 	require.Equal(t, DBCreds{Username: lease.Username, Password: lease.Password}, got.Dynamic)
 
 	s.PutKV2("secret", "db", map[string]any{"username": "app-user-1", "password": "pw-two-41d0", "port": 5432})
-	u, _ := rec.until(t, "DBPassword updated", func(u livebind.Update) bool { return u.Field == "DBPassword" && u.Kind == livebind.Updated })
+	u := rec.Until(t, "DBPassword updated", func(u livebind.Update) bool { return u.Field == "DBPassword" && u.Kind == livebind.Updated })
 	require.Equal(t, "[redacted]", u.New)
 	require.Equal(t, "vault:secret/data/db#password", u.Source)
-	rec.until(t, "DB updated", func(u livebind.Update) bool { return u.Field == "DB" && u.Kind == livebind.Updated })
+	rec.Until(t, "DB updated", func(u livebind.Update) bool { return u.Field == "DB" && u.Kind == livebind.Updated })
 	require.Equal(t, "pw-two-41d0", b.Get().DBPassword)
 	require.Equal(t, "pw-two-41d0", b.Get().DB.Password)
 
 	s.Seal()
-	e, _ := rec.until(t, "Error", func(u livebind.Update) bool { return u.Kind == livebind.Error })
+	e := rec.Until(t, "Error", func(u livebind.Update) bool { return u.Kind == livebind.Error })
 	require.ErrorIs(t, e.Err, vault.ErrSealed)
 	s.Unseal()
 	s.PutKV2("secret", "db", map[string]any{"username": "app-user-1", "password": "pw-three-c3", "port": 5432})
-	rec.until(t, "recovery", func(u livebind.Update) bool {
+	rec.Until(t, "recovery", func(u livebind.Update) bool {
 		return u.Field == "DBPassword" && u.Kind == livebind.Updated && u.Gen > e.Gen
 	})
 
 	secretStrings := []string{"pw-one-9f2c", "pw-two-41d0", "pw-three-c3", "app-user-1", "legacy-tok-77ab", lease.Username, lease.Password, tok, s.RootToken()}
-	for _, u := range rec.all() {
+	for _, u := range rec.All() {
 		leaks(t, "String()", u.String(), secretStrings...)
 		leaks(t, "%v", fmt.Sprintf("%v", u), secretStrings...)
 		leaks(t, "%+v", fmt.Sprintf("%+v", u), secretStrings...)
@@ -95,10 +95,10 @@ func TestBindValuesAndSecrecy(t *testing.T) {
 	require.NotEmpty(t, out)
 	require.Contains(t, out, "vault:", "the driver and livebind log through the given logger")
 	leaks(t, "the log", out, secretStrings...)
-	t.Logf("%d updates and %d log lines checked for %d secret strings", len(rec.all()), strings.Count(out, "\n"), len(secretStrings))
+	t.Logf("%d updates and %d log lines checked for %d secret strings", len(rec.All()), strings.Count(out, "\n"), len(secretStrings))
 	if testing.Verbose() {
 		t.Log(out)
-		for _, u := range rec.all() {
+		for _, u := range rec.All() {
 			t.Log(u)
 		}
 	}
@@ -116,13 +116,13 @@ func TestBindDeleteUndelete(t *testing.T) {
 	}
 	b, rec, _ := bind[config](t, root)
 	require.NoError(t, root.KVv2("secret").Delete(t.Context(), "flags"))
-	u, _ := rec.until(t, "Removed", func(u livebind.Update) bool { return u.Kind == livebind.Removed })
+	u := rec.Until(t, "Removed", func(u livebind.Update) bool { return u.Kind == livebind.Removed })
 	require.Equal(t, "Mode", u.Field)
 	require.Equal(t, "blue", b.Get().Mode, "Removed keeps the value")
 	require.NoError(t, root.KVv2("secret").Undelete(t.Context(), "flags", []int{1}))
-	rec.until(t, "Added", func(u livebind.Update) bool { return u.Kind == livebind.Added })
+	rec.Until(t, "Added", func(u livebind.Update) bool { return u.Kind == livebind.Added })
 	s.PutKV2("secret", "flags", map[string]any{"mode": "green"})
-	rec.until(t, "Updated", func(u livebind.Update) bool { return u.Kind == livebind.Updated })
+	rec.Until(t, "Updated", func(u livebind.Update) bool { return u.Kind == livebind.Updated })
 	require.Equal(t, "green", b.Get().Mode)
 }
 
@@ -155,7 +155,7 @@ func TestBindRotationSwapsPool(t *testing.T) {
 	require.NoError(t, b.Reload(t.Context()))
 	require.Len(t, s.Leases(), 1, "Reload hands out the current credentials")
 
-	_, at := rec.until(t, "rotation", func(u livebind.Update) bool { return u.Kind == livebind.Updated && u.Field == "Creds" })
+	_, _, at := rec.Wait(t, 0, "rotation", func(u livebind.Update) bool { return u.Kind == livebind.Updated && u.Field == "Creds" })
 	old, _ := s.Lease(first.ID)
 	lead := old.Expires.Sub(at)
 	t.Logf("update function ran %s (%.0f%% of the %s lease) before the old credentials expired",
@@ -242,7 +242,7 @@ func TestBindSecretWithoutTag(t *testing.T) {
 	b, rec, logs := bind[config](t, s.Client(t, s.RootToken()))
 	require.Equal(t, "untagged-1", b.Get().V)
 	s.PutKV2("secret", "plain", map[string]any{"v": "untagged-2"})
-	u, _ := rec.until(t, "Updated", func(u livebind.Update) bool { return u.Kind == livebind.Updated })
+	u := rec.Until(t, "Updated", func(u livebind.Update) bool { return u.Kind == livebind.Updated })
 	require.True(t, u.Secret)
 	require.Equal(t, "[redacted]", u.New)
 	leaks(t, "the update", fmt.Sprintf("%+v", u), "untagged-1", "untagged-2")

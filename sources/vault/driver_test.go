@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/internal/testenv/vaulttest"
 	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/vault"
@@ -117,34 +118,32 @@ func TestDriverKV2Lifecycle(t *testing.T) {
 	last := d.Read(ctx, tg)
 	require.Equal(t, "one", string(last.Data))
 	res := newResults()
-	stop, err := d.Watch(tg, last, res.emit)
-	require.NoError(t, err)
-	defer stop()
+	fixture.Watch(t, d, tg, last, res.Add)
 
 	_, err = kv.Put(ctx, "life", map[string]any{"v": "two"})
 	require.NoError(t, err)
-	i, r, _ := res.wait(t, 0, "two", hasData("two"))
+	i, r, _ := res.Wait(t, 0, "two", hasData("two"))
 	require.Equal(t, "2", r.Version)
 
 	_, err = kv.Put(ctx, "life", map[string]any{"v": "two"}) // version 3, same data
 	require.NoError(t, err)
 	_, err = kv.Put(ctx, "life", map[string]any{"v": "two", "other": "x"}) // another field only
 	require.NoError(t, err)
-	res.quiet(t, i+1, 300*time.Millisecond)
+	res.Quiet(t, i+1, 300*time.Millisecond)
 
 	require.NoError(t, kv.Delete(ctx, "life"))
-	i, r, _ = res.wait(t, i+1, "missing after delete", isMissing)
+	i, r, _ = res.Wait(t, i+1, "missing after delete", isMissing)
 	require.Equal(t, "4", r.Version)
 	require.NoError(t, kv.Undelete(ctx, "life", []int{4}))
-	i, _, _ = res.wait(t, i+1, "back after undelete", hasData("two"))
+	i, _, _ = res.Wait(t, i+1, "back after undelete", hasData("two"))
 	require.NoError(t, kv.Destroy(ctx, "life", []int{4}))
-	i, _, _ = res.wait(t, i+1, "missing after destroy", isMissing)
+	i, _, _ = res.Wait(t, i+1, "missing after destroy", isMissing)
 	_, err = kv.Put(ctx, "life", map[string]any{"v": "five"})
 	require.NoError(t, err)
-	i, _, _ = res.wait(t, i+1, "five", hasData("five"))
+	i, _, _ = res.Wait(t, i+1, "five", hasData("five"))
 	require.NoError(t, kv.DeleteMetadata(ctx, "life"))
-	res.wait(t, i+1, "missing after erase", isMissing)
-	for _, r := range res.all() {
+	res.Wait(t, i+1, "missing after erase", isMissing)
+	for _, r := range res.All() {
 		require.NoError(t, r.Err)
 	}
 }
@@ -162,9 +161,7 @@ func TestDriverRequestsPerPoll(t *testing.T) {
 	const poll = 100 * time.Millisecond
 	tg := target("secret/rate#v", poll, nil)
 	res := newResults()
-	stop, err := d.Watch(tg, d.Read(t.Context(), tg), res.emit)
-	require.NoError(t, err)
-	defer stop()
+	fixture.Watch(t, d, tg, d.Read(t.Context(), tg), res.Add)
 	time.Sleep(3 * poll / 2) // past the first look
 	s.ResetCounts()
 
@@ -186,7 +183,7 @@ func TestDriverRequestsPerPoll(t *testing.T) {
 	t.Logf("changing every %s: %d requests in %s (%.2f per poll) -> %.0f per hour at poll=30s",
 		window/10, busy, window, float64(busy)/polls, float64(busy)/polls*3600/30)
 	require.LessOrEqual(t, float64(busy), 2*1.25*polls, "at most 2 requests per poll")
-	res.wait(t, 0, "the last value", hasData("j"))
+	res.Wait(t, 0, "the last value", hasData("j"))
 }
 
 // TestDriverMetadataDenied: a token that may read the data but not the
@@ -203,9 +200,7 @@ func TestDriverMetadataDenied(t *testing.T) {
 	last := d.Read(t.Context(), tg)
 	require.Equal(t, "p1", string(last.Data))
 	res := newResults()
-	stop, err := d.Watch(tg, last, res.emit)
-	require.NoError(t, err)
-	defer stop()
+	fixture.Watch(t, d, tg, last, res.Add)
 	time.Sleep(3 * poll / 2)
 	s.ResetCounts()
 	time.Sleep(time.Second)
@@ -215,10 +210,10 @@ func TestDriverMetadataDenied(t *testing.T) {
 	require.Zero(t, s.Count("secret/metadata/app/db"), "the metadata is not asked again")
 
 	s.PutKV2("secret", "app/db", map[string]any{"password": "p2"})
-	i, _, _ := res.wait(t, 0, "p2", hasData("p2"))
+	i, _, _ := res.Wait(t, 0, "p2", hasData("p2"))
 	admin := s.Client(t, s.RootToken())
 	require.NoError(t, admin.KVv2("secret").Delete(t.Context(), "app/db"))
-	res.wait(t, i+1, "missing", isMissing)
+	res.Wait(t, i+1, "missing", isMissing)
 }
 
 // TestDriverSealed: a sealed Vault is an error with backoff; after unseal
@@ -230,12 +225,10 @@ func TestDriverSealed(t *testing.T) {
 	d := openDriver(t, fast(t, s, s.RootToken()))
 	tg := target("secret/seal#v", 50*time.Millisecond, nil)
 	res := newResults()
-	stop, err := d.Watch(tg, d.Read(t.Context(), tg), res.emit)
-	require.NoError(t, err)
-	defer stop()
+	fixture.Watch(t, d, tg, d.Read(t.Context(), tg), res.Add)
 
 	s.Seal()
-	i, r, _ := res.wait(t, 0, "sealed error", isErr)
+	i, r, _ := res.Wait(t, 0, "sealed error", isErr)
 	require.ErrorIs(t, r.Err, vault.ErrSealed)
 	require.ErrorContains(t, r.Err, `vault: read metadata "secret/metadata/seal": vault is sealed (503)`)
 	s.ResetCounts()
@@ -245,7 +238,7 @@ func TestDriverSealed(t *testing.T) {
 	require.LessOrEqual(t, n, 6, "capped backoff, not a hot loop")
 	s.Unseal()
 	s.PutKV2("secret", "seal", map[string]any{"v": "after"})
-	res.wait(t, i+1, "recovery", hasData("after"))
+	res.Wait(t, i+1, "recovery", hasData("after"))
 }
 
 // TestDriverForbidden: a token whose policy denies the path: Read fails
@@ -265,14 +258,12 @@ func TestDriverForbidden(t *testing.T) {
 
 	s.ResetCounts()
 	res := newResults()
-	stop, err := d.Watch(tg, r, res.emit)
-	require.NoError(t, err)
-	defer stop()
+	fixture.Watch(t, d, tg, r, res.Add)
 	time.Sleep(3 * time.Second)
 	reqs := s.Requests()
 	t.Logf("403 for 3s at poll=20ms, MaxBackoff 2s: %d requests: %v", len(reqs), reqs)
 	require.LessOrEqual(t, len(reqs), 10, "no request storm")
-	require.Empty(t, res.all(), "the same error as the Read is not emitted again")
+	require.Empty(t, res.All(), "the same error as the Read is not emitted again")
 }
 
 // TestDriverTokenExpiry: an expired token gives an error that names the
@@ -295,11 +286,9 @@ func TestDriverTokenExpiry(t *testing.T) {
 			d := openDriver(t, vault.Config{Client: s.Client(t, tok), MaxBackoff: 500 * time.Millisecond, SkipTokenRenewal: true})
 			tg := target("secret/tok#v", 30*time.Millisecond, nil)
 			res := newResults()
-			stop, err := d.Watch(tg, d.Read(t.Context(), tg), res.emit)
-			require.NoError(t, err)
-			defer stop()
+			fixture.Watch(t, d, tg, d.Read(t.Context(), tg), res.Add)
 			tc.kill(s, tok)
-			_, r, _ := res.wait(t, 0, "token error", isErr)
+			_, r, _ := res.Wait(t, 0, "token error", isErr)
 			require.ErrorIs(t, r.Err, vault.ErrTokenInvalid)
 			require.ErrorIs(t, r.Err, vault.ErrPermissionDenied)
 			require.ErrorContains(t, r.Err, "vault token expired or revoked (403 permission denied); give the client a new token")
@@ -317,12 +306,10 @@ func TestDriverTokenExpiry(t *testing.T) {
 		tg := target("secret/tok#v", 100*time.Millisecond, nil)
 		res := newResults()
 		start := time.Now()
-		stop, err := d.Watch(tg, d.Read(t.Context(), tg), res.emit)
-		require.NoError(t, err)
-		defer stop()
+		fixture.Watch(t, d, tg, d.Read(t.Context(), tg), res.Add)
 		time.Sleep(3 * time.Second) // past the token's first TTL
-		require.Empty(t, res.all(), "the token was renewed: no error at %s", time.Since(start))
-		_, r, at := res.wait(t, 0, "expired", isErr)
+		require.Empty(t, res.All(), "the token was renewed: no error at %s", time.Since(start))
+		_, r, at := res.Wait(t, 0, "expired", isErr)
 		time.Sleep(time.Second) // after expiry: no storm of lookups
 		reqs := s.Requests()
 		renewals, lookups := countPrefix(reqs, "PUT auth/token/renew-self"), countPrefix(reqs, "GET auth/token/lookup-self")
@@ -357,28 +344,26 @@ func TestDriverMalformed(t *testing.T) {
 	tg := target("secret/bad#v", 30*time.Millisecond, map[string]string{"kv": "2", "mount": "secret"})
 	last := d.Read(t.Context(), tg)
 	res := newResults()
-	stop, err := d.Watch(tg, last, res.emit)
-	require.NoError(t, err)
-	defer stop()
+	fixture.Watch(t, d, tg, last, res.Add)
 
 	const leak = "leaked-secret-value"
 	remove := s.Respond("secret/metadata/bad", http.StatusOK, `{"data":{"current_version":"`+leak)
-	i, r, _ := res.wait(t, 0, "invalid JSON", isErr)
+	i, r, _ := res.Wait(t, 0, "invalid JSON", isErr)
 	require.ErrorIs(t, r.Err, vault.ErrMalformed)
 	require.ErrorContains(t, r.Err, "not JSON (syntax error at byte")
 	require.NotContains(t, r.Err.Error(), leak)
 	remove()
 	s.PutKV2("secret", "bad", map[string]any{"v": "good2"})
-	i, _, _ = res.wait(t, i+1, "recovered", hasData("good2"))
+	i, _, _ = res.Wait(t, i+1, "recovered", hasData("good2"))
 
 	remove = s.Respond("secret/data/bad", http.StatusOK, `{"data":{"data":"`+leak+`","metadata":{"version":9}}}`)
 	s.PutKV2("secret", "bad", map[string]any{"v": "good3"})
-	_, r, _ = res.wait(t, i+1, "wrong shape", isErr)
+	_, r, _ = res.Wait(t, i+1, "wrong shape", isErr)
 	require.ErrorIs(t, r.Err, vault.ErrMalformed)
 	require.ErrorContains(t, r.Err, "data is not a JSON object")
 	require.NotContains(t, r.Err.Error(), leak)
 	remove()
-	res.wait(t, i+1, "good3", hasData("good3"))
+	res.Wait(t, i+1, "good3", hasData("good3"))
 }
 
 // TestDriverCloseMidRequest: Close cancels a hanging request at once.

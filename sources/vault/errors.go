@@ -127,43 +127,12 @@ func messages(re *api.ResponseError) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return ": " + clip(strings.Join(parts, "; "))
-}
-
-func clip(s string) string {
-	if len(s) <= maxMessage {
-		return s
-	}
-	return strings.ToValidUTF8(s[:maxMessage], "") + "..."
+	return ": " + sources.Clip(strings.Join(parts, "; "), maxMessage)
 }
 
 // scrub removes the token from an error's text, in case a proxy or a
 // transport error echoed it. The result still matches the sentinels.
-func scrub(err error, token string) error {
-	if err == nil || token == "" || !strings.Contains(err.Error(), token) {
-		return err
-	}
-	return &scrubbed{msg: strings.ReplaceAll(err.Error(), token, "<token>"), err: err}
-}
-
-// scrubbed is an error whose text had the token removed. It matches the
-// sentinels of the original with errors.Is, but errors.As cannot reach the
-// original's parts (they hold the token).
-type scrubbed struct {
-	msg string
-	err error
-}
-
-func (s *scrubbed) Error() string { return s.msg }
-
-func (s *scrubbed) Is(target error) bool {
-	for _, sentinel := range sentinels {
-		if target == sentinel {
-			return errors.Is(s.err, sentinel)
-		}
-	}
-	return false
-}
+func scrub(err error, token string) error { return sources.Scrub(err, token, sentinels...) }
 
 var sentinels = []error{
 	ErrPermissionDenied, ErrTokenInvalid, ErrSealed, ErrStatus, ErrUnreachable, ErrMalformed,

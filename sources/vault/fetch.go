@@ -155,7 +155,7 @@ func (d *driver) readPlain(ctx context.Context, path string) (*observation, enve
 func notFoundWarning(path string, warnings []string) *Error {
 	return &Error{
 		Op: "read", Path: path, StatusCode: http.StatusNotFound,
-		Err: fmt.Errorf("%w 404: %s", ErrStatus, clip(strings.Join(warnings, "; "))),
+		Err: fmt.Errorf("%w 404: %s", ErrStatus, sources.Clip(strings.Join(warnings, "; "), maxMessage)),
 	}
 }
 

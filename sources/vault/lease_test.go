@@ -118,7 +118,7 @@ func TestClassifyAndScrub(t *testing.T) {
 	require.False(t, malformed.transient())
 	large := &Error{Op: "read", Path: "p", Err: fmt.Errorf("%w: x", sources.ErrTooLarge)}
 	require.False(t, large.transient())
-	require.Len(t, clip(string(make([]byte, 1000))), maxMessage+3)
+	require.Len(t, sources.Clip(string(make([]byte, 1000)), maxMessage), maxMessage+3)
 }
 
 func TestSame(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/internal/testenv/vaulttest"
 	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/vault"
@@ -14,6 +15,29 @@ import (
 // newVersion matches a result of credentials other than those of lease.
 func newVersion(lease string) func(sources.Result) bool {
 	return func(r sources.Result) bool { return r.Err == nil && !r.Missing && r.Version != lease }
+}
+
+// readWatch reads tg with d, which must succeed, and watches it from that
+// read; it returns the read and the log of what the watch emits.
+func readWatch(t *testing.T, d sources.Driver, tg *sources.Target) (sources.Result, *fixture.Log[sources.Result]) {
+	t.Helper()
+	last := d.Read(t.Context(), tg)
+	require.NoError(t, last.Err)
+	res := newResults()
+	fixture.Watch(t, d, tg, last, res.Add)
+	return last, res
+}
+
+// watchFixedLease starts a server whose role database/fixed issues leases
+// of ttl that cannot be renewed, and reads and watches its credentials
+// through a driver with short backoffs.
+func watchFixedLease(t *testing.T, ttl time.Duration) (*vaulttest.Server, sources.Result, *fixture.Log[sources.Result]) {
+	t.Helper()
+	s := vaulttest.New(t)
+	s.SetRole("database", "fixed", vaulttest.Role{TTL: ttl})
+	d := openDriver(t, fast(t, s, s.RootToken()))
+	last, res := readWatch(t, d, target("database/creds/fixed", 0, nil))
+	return s, last, res
 }
 
 // TestDriverLeaseRenewAndRotate: a renewable lease (TTL 2s, max TTL 6s) is
@@ -32,14 +56,10 @@ func TestDriverLeaseRenewAndRotate(t *testing.T) {
 	old := lastU.Version
 	require.Equal(t, old, lastP.Version)
 	ru, rp := newResults(), newResults()
-	stopU, err := d.Watch(user, lastU, ru.emit)
-	require.NoError(t, err)
-	defer stopU()
-	stopP, err := d.Watch(pass, lastP, rp.emit)
-	require.NoError(t, err)
-	defer stopP()
+	fixture.Watch(t, d, user, lastU, ru.Add)
+	fixture.Watch(t, d, pass, lastP, rp.Add)
 
-	_, r, at := ru.wait(t, 0, "new credentials", newVersion(old))
+	_, r, at := ru.Wait(t, 0, "new credentials", newVersion(old))
 	info, ok := s.Lease(old)
 	require.True(t, ok)
 	lead := info.Expires.Sub(at)
@@ -51,7 +71,7 @@ func TestDriverLeaseRenewAndRotate(t *testing.T) {
 	fresh, ok := s.Lease(r.Version)
 	require.True(t, ok)
 	require.Equal(t, fresh.Username, string(r.Data))
-	_, rpass, _ := rp.wait(t, 0, "new password", newVersion(old))
+	_, rpass, _ := rp.Wait(t, 0, "new password", newVersion(old))
 	require.Equal(t, r.Version, rpass.Version, "both fields come from the same lease")
 	require.Equal(t, fresh.Password, string(rpass.Data))
 	require.Len(t, s.Leases(), 2, "one read per rotation")
@@ -62,19 +82,10 @@ func TestDriverLeaseRenewAndRotate(t *testing.T) {
 func TestDriverLeaseNotRenewable(t *testing.T) {
 	t.Parallel()
 	const ttl = 3 * time.Second // whole seconds, as Vault; long enough that scheduling noise is small
-	s := vaulttest.New(t)
-	s.SetRole("database", "fixed", vaulttest.Role{TTL: ttl})
-	d := openDriver(t, fast(t, s, s.RootToken()))
-	tg := target("database/creds/fixed", 0, nil)
-	last := d.Read(t.Context(), tg)
-	require.NoError(t, last.Err)
-	res := newResults()
-	stop, err := d.Watch(tg, last, res.emit)
-	require.NoError(t, err)
-	defer stop()
+	s, last, res := watchFixedLease(t, ttl)
 	prev := last.Version
 	for i := range 2 {
-		_, r, at := res.wait(t, i, "rotation", newVersion(prev))
+		_, r, at := res.Wait(t, i, "rotation", newVersion(prev))
 		info, _ := s.Lease(prev)
 		lead := info.Expires.Sub(at)
 		t.Logf("rotation %d: %s (%.0f%% of the TTL) before the old lease expired", i+1, lead.Round(time.Millisecond), 100*float64(lead)/float64(ttl))
@@ -93,16 +104,10 @@ func TestDriverLeaseRevoked(t *testing.T) {
 	s.SetRole("database", "app", vaulttest.Role{TTL: 3 * time.Second, Renewable: true})
 	client := s.Client(t, s.RootToken())
 	d := openDriver(t, vault.Config{Client: client, MaxBackoff: 500 * time.Millisecond})
-	tg := target("database/creds/app", 0, nil)
-	last := d.Read(t.Context(), tg)
-	require.NoError(t, last.Err)
-	res := newResults()
-	stop, err := d.Watch(tg, last, res.emit)
-	require.NoError(t, err)
-	defer stop()
+	last, res := readWatch(t, d, target("database/creds/app", 0, nil))
 	require.NoError(t, client.Sys().RevokeWithContext(t.Context(), last.Version))
 	start := time.Now()
-	_, _, at := res.wait(t, 0, "replacement", newVersion(last.Version))
+	_, _, at := res.Wait(t, 0, "replacement", newVersion(last.Version))
 	t.Logf("revoked lease replaced after %s (at its renewal, ~2s into a 3s lease)", at.Sub(start).Round(time.Millisecond))
 	require.Less(t, at.Sub(start), 2500*time.Millisecond)
 }
@@ -113,20 +118,11 @@ func TestDriverLeaseRevoked(t *testing.T) {
 func TestDriverLeaseSealed(t *testing.T) {
 	t.Parallel()
 	const ttl = time.Second
-	s := vaulttest.New(t)
-	s.SetRole("database", "fixed", vaulttest.Role{TTL: ttl})
-	d := openDriver(t, fast(t, s, s.RootToken()))
-	tg := target("database/creds/fixed", 0, nil)
-	last := d.Read(t.Context(), tg)
-	require.NoError(t, last.Err)
-	res := newResults()
-	stop, err := d.Watch(tg, last, res.emit)
-	require.NoError(t, err)
-	defer stop()
+	s, last, res := watchFixedLease(t, ttl)
 	s.Seal()
-	i, r, _ := res.wait(t, 0, "expired", func(r sources.Result) bool { return r.Err != nil && errorsIs(r.Err, vault.ErrLeaseExpired) })
+	i, r, _ := res.Wait(t, 0, "expired", func(r sources.Result) bool { return r.Err != nil && errorsIs(r.Err, vault.ErrLeaseExpired) })
 	require.ErrorIs(t, r.Err, vault.ErrSealed)
 	require.ErrorContains(t, r.Err, "the current credentials' lease has expired (lease "+last.Version)
 	s.Unseal()
-	res.wait(t, i+1, "new credentials", newVersion(last.Version))
+	res.Wait(t, i+1, "new credentials", newVersion(last.Version))
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 )
 
@@ -36,12 +37,7 @@ func TestParseLocation(t *testing.T) {
 		t.Run(tt.loc, func(t *testing.T) {
 			t.Parallel()
 			got, err := parseLocation(tt.loc)
-			if tt.wantErr != "" {
-				require.ErrorContains(t, err, tt.wantErr)
-				return
-			}
-			require.NoError(t, err)
-			require.Equal(t, tt.want, got)
+			fixture.WantParsed(t, got, err, tt.want, tt.wantErr)
 		})
 	}
 }
@@ -79,12 +75,7 @@ func TestParseSpec(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got, err := parseSpec(&tt.target, DefaultPoll, DefaultTimeout)
-			if tt.wantErr != "" {
-				require.ErrorContains(t, err, tt.wantErr)
-				return
-			}
-			require.NoError(t, err)
-			require.Equal(t, tt.want, got)
+			fixture.WantParsed(t, got, err, tt.want, tt.wantErr)
 		})
 	}
 }

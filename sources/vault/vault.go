@@ -115,29 +115,15 @@ type driver struct {
 }
 
 func open(cfg sources.Config) (sources.Driver, error) {
-	logger := cfg.Logger
-	if logger == nil { // the contract says never nil; do not crash if it is
-		logger = slog.New(slog.DiscardHandler)
-	}
-	var c Config
-	switch v := cfg.Value.(type) {
-	case nil:
-	case Config:
-		c = v
-	case *Config:
-		if v != nil {
-			c = *v
-		}
-	case *api.Client:
-		c.Client = v
-	default:
-		return nil, fmt.Errorf("vault: source config of type %T; want *api.Client or vault.Config", v)
+	c, err := sources.ClientConfig("vault", cfg.Value, func(client *api.Client) Config { return Config{Client: client} })
+	if err != nil {
+		return nil, err
 	}
 	if c.Poll < 0 || c.Timeout < 0 || c.MaxBackoff < 0 {
 		return nil, errors.New("vault: Config.Poll, Timeout and MaxBackoff must not be negative")
 	}
 	d := &driver{
-		logger:     logger,
+		logger:     sources.DriverLogger(cfg),
 		client:     c.Client,
 		poll:       c.Poll,
 		timeout:    c.Timeout,
@@ -189,9 +175,8 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 		return sources.Result{Err: err}
 	}
 	asOf := time.Now()
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	ctx, cancel := d.watches.ReadContext(ctx, s.timeout)
 	defer cancel()
-	defer context.AfterFunc(d.ctx, cancel)()
 	r, ferr := d.resolve(ctx, s)
 	if ferr != nil {
 		return sources.Result{Err: ferr}

@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/livebind/livebind/internal/testenv/fixture"
 )
 
 // DefaultPath is where Debian's chromium package puts the browser.
@@ -87,9 +89,9 @@ func install(tb testing.TB) error {
 	installMu.Lock()
 	defer installMu.Unlock()
 	// One lock for every test process on the machine, so not tb.TempDir.
-	unlock, err := lockFile(filepath.Join(os.TempDir(), "livebind-chromium-install.lock")) //nolint:usetesting // shared across processes on purpose
+	unlock, err := fixture.LockFile(filepath.Join(os.TempDir(), "livebind-chromium-install.lock")) //nolint:usetesting // shared across processes on purpose
 	if err != nil {
-		return err
+		return fmt.Errorf("install %w", err)
 	}
 	defer unlock()
 	if find() != "" { // another process installed it while we waited
@@ -134,7 +136,7 @@ type Browser struct {
 func New(tb testing.TB) *Browser {
 	tb.Helper()
 	path := Chromium(tb)
-	out := &syncBuffer{}
+	out := &fixture.Buffer{} // the browser's output
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.NoSandbox, // root, in a container
@@ -216,22 +218,4 @@ func (b *Browser) Screenshot(name string) string {
 	}
 	b.tb.Logf("screenshot: %s", path)
 	return path
-}
-
-// syncBuffer collects the browser's output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

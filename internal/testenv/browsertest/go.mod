@@ -10,6 +10,8 @@ require (
 require (
 	github.com/chromedp/cdproto v0.159.0 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
-	github.com/stretchr/testify v1.12.1 // indirect
-	go.yaml.in/yaml/v3 v3.0.6 // indirect
 )
+
+require github.com/livebind/livebind v0.0.0-00010101000000-000000000000
+
+replace github.com/livebind/livebind => ../../..

@@ -10,8 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/livebind/livebind/internal/testenv/fixture"
 )
 
 // Version is the Consul release the harness builds and runs: the last MPL-2.0
@@ -97,16 +98,12 @@ func ensureBinary() (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("consultest: %w", err)
 	}
-	lock, err := os.OpenFile(filepath.Join(dir, "build.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	unlock, err := fixture.LockFile(filepath.Join(dir, "build.lock"))
 	if err != nil {
 		return "", fmt.Errorf("consultest: %w", err)
 	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return "", fmt.Errorf("consultest: lock %s: %w", lock.Name(), err)
-	}
-	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN) //nolint:errcheck // closing the file releases it anyway
-	if usable(bin) {                                     // another process built it while we waited
+	defer unlock()
+	if usable(bin) { // another process built it while we waited
 		return bin, nil
 	}
 	if err := build(dir, bin); err != nil {

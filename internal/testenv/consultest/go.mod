@@ -31,3 +31,7 @@ require (
 	golang.org/x/sys v0.47.0 // indirect
 	golang.org/x/tools v0.48.0 // indirect
 )
+
+require github.com/livebind/livebind v0.0.0-00010101000000-000000000000
+
+replace github.com/livebind/livebind => ../../..

@@ -774,8 +774,7 @@ func (s *Server) lookupSelf(w http.ResponseWriter, r *request, now time.Time) {
 }
 
 func (s *Server) renewSelf(w http.ResponseWriter, r *request, now time.Time) {
-	if r.method != http.MethodPut && r.method != http.MethodPost {
-		writeErrors(w, http.StatusMethodNotAllowed, "unsupported operation")
+	if !writeMethod(w, r) {
 		return
 	}
 	t := r.tok
@@ -783,9 +782,8 @@ func (s *Server) renewSelf(w http.ResponseWriter, r *request, now time.Time) {
 		writeErrors(w, http.StatusBadRequest, "lease is not renewable")
 		return
 	}
-	inc, err := increment(r.body["increment"])
-	if err != nil {
-		writeErrors(w, http.StatusBadRequest, err.Error())
+	inc, ok := bodyIncrement(w, r)
+	if !ok {
 		return
 	}
 	if inc <= 0 {
@@ -813,6 +811,27 @@ func capTTL(want time.Duration, now, maxExpire time.Time) (time.Duration, string
 	got := max(maxExpire.Sub(now), 0)
 	return got, fmt.Sprintf("TTL of %q exceeded the effective max_ttl of %q; TTL value is capped accordingly",
 		want.String(), got.Truncate(time.Second).String())
+}
+
+// writeMethod answers 405, as Vault, unless r is a PUT or a POST, the
+// methods of a write; it reports whether r is one.
+func writeMethod(w http.ResponseWriter, r *request) bool {
+	if r.method != http.MethodPut && r.method != http.MethodPost {
+		writeErrors(w, http.StatusMethodNotAllowed, "unsupported operation")
+		return false
+	}
+	return true
+}
+
+// bodyIncrement returns the increment of a renewal request, or answers 400
+// and reports false when it is not valid.
+func bodyIncrement(w http.ResponseWriter, r *request) (time.Duration, bool) {
+	inc, err := increment(r.body["increment"])
+	if err != nil {
+		writeErrors(w, http.StatusBadRequest, err.Error())
+		return 0, false
+	}
+	return inc, true
 }
 
 // increment parses a renewal increment: seconds as a number or a string
@@ -854,8 +873,7 @@ func (s *Server) liveLease(id string, now time.Time) *lease {
 }
 
 func (s *Server) renewLease(w http.ResponseWriter, r *request, now time.Time) {
-	if r.method != http.MethodPut && r.method != http.MethodPost {
-		writeErrors(w, http.StatusMethodNotAllowed, "unsupported operation")
+	if !writeMethod(w, r) {
 		return
 	}
 	var id string
@@ -864,9 +882,8 @@ func (s *Server) renewLease(w http.ResponseWriter, r *request, now time.Time) {
 		writeErrors(w, http.StatusBadRequest, "lease_id must be specified")
 		return
 	}
-	inc, err := increment(r.body["increment"])
-	if err != nil {
-		writeErrors(w, http.StatusBadRequest, err.Error())
+	inc, ok := bodyIncrement(w, r)
+	if !ok {
 		return
 	}
 	l := s.liveLease(id, now)
@@ -1033,8 +1050,7 @@ func (s *Server) kv2(w http.ResponseWriter, r *request, m *mount, rel string, no
 	case op == "metadata" && path != "":
 		s.kv2Metadata(w, r, m, path)
 	case (op == "delete" || op == "undelete" || op == "destroy") && path != "":
-		if r.method != http.MethodPut && r.method != http.MethodPost {
-			writeErrors(w, http.StatusMethodNotAllowed, "unsupported operation")
+		if !writeMethod(w, r) {
 			return
 		}
 		var versions []int

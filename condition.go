@@ -1,0 +1,70 @@
+package livebind
+
+import (
+	"reflect"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/vm"
+)
+
+// compileCondition compiles a when= expression over the struct type t. A
+// field of a named type with a basic underlying kind (type AppMode string,
+// type Level int) is read as its underlying kind, so `Mode == "dev"` and
+// `Level > 2` compile as they would in Go with untyped constants. Types of
+// the time package (time.Duration) keep their own type, which expr knows.
+func compileCondition(src string, t reflect.Type) (*vm.Program, error) {
+	return expr.Compile(src,
+		expr.Env(reflect.New(t).Interface()),
+		expr.AsBool(),
+		expr.Patch(underlyingKinds{}),
+		expr.Function(underlyingString, func(p ...any) (any, error) { return reflect.ValueOf(p[0]).String(), nil }, new(func(any) string)),
+		expr.Function(underlyingInt, func(p ...any) (any, error) { return int(reflect.ValueOf(p[0]).Int()), nil }, new(func(any) int)),
+		expr.Function(underlyingUint, func(p ...any) (any, error) { return uint(reflect.ValueOf(p[0]).Uint()), nil }, new(func(any) uint)),
+		expr.Function(underlyingFloat, func(p ...any) (any, error) { return reflect.ValueOf(p[0]).Float(), nil }, new(func(any) float64)),
+		expr.Function(underlyingBool, func(p ...any) (any, error) { return reflect.ValueOf(p[0]).Bool(), nil }, new(func(any) bool)),
+	)
+}
+
+// The conversion functions underlyingKinds inserts, under names no
+// configuration struct uses.
+const (
+	underlyingString = "_livebind_string"
+	underlyingInt    = "_livebind_int"
+	underlyingUint   = "_livebind_uint"
+	underlyingFloat  = "_livebind_float"
+	underlyingBool   = "_livebind_bool"
+)
+
+// underlyingKinds wraps every field read of a named basic type in the
+// conversion to its underlying kind.
+type underlyingKinds struct{}
+
+// Visit implements ast.Visitor.
+func (underlyingKinds) Visit(n *ast.Node) {
+	switch (*n).(type) {
+	case *ast.IdentifierNode, *ast.MemberNode:
+	default:
+		return
+	}
+	t := (*n).Type()
+	if t == nil || t.PkgPath() == "" || t.PkgPath() == "time" {
+		return
+	}
+	var fn string
+	switch t.Kind() {
+	case reflect.String:
+		fn = underlyingString
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		fn = underlyingInt
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		fn = underlyingUint
+	case reflect.Float32, reflect.Float64:
+		fn = underlyingFloat
+	case reflect.Bool:
+		fn = underlyingBool
+	default:
+		return
+	}
+	ast.Patch(n, &ast.CallNode{Callee: &ast.IdentifierNode{Value: fn}, Arguments: []ast.Node{*n}})
+}

@@ -1,0 +1,98 @@
+package livebind
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+type sniffFlags struct {
+	Beta  bool `json:"beta"`
+	Limit int  `json:"limit"`
+}
+
+// TestFormatFromContent: a structured field whose source says nothing of the
+// format (no format=, no extension, no specific type) is JSON when the value
+// is a JSON object or array; a struct or map field whose value is not gets a
+// decode error that names format= (issue 14, item 1).
+func TestFormatFromContent(t *testing.T) {
+	t.Parallel()
+	t.Run("env object into struct", func(t *testing.T) {
+		t.Parallel()
+		var c struct {
+			F sniffFlags `live:"env=FLAGS"`
+		}
+		_, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("FLAGS", "\ufeff {\"beta\": true, \"limit\": 7}").lookup))
+		require.NoError(t, err)
+		assert.Equal(t, sniffFlags{Beta: true, Limit: 7}, c.F)
+	})
+	t.Run("env array into slice", func(t *testing.T) {
+		t.Parallel()
+		var c struct {
+			L []string `live:"env=L"`
+		}
+		_, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("L", `["a,b", "c"]`).lookup))
+		require.NoError(t, err)
+		assert.Equal(t, []string{"a,b", "c"}, c.L)
+	})
+	t.Run("env text into slice stays comma-separated", func(t *testing.T) {
+		t.Parallel()
+		var c struct {
+			L []string `live:"env=L"`
+		}
+		_, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("L", "a, b").lookup))
+		require.NoError(t, err)
+		assert.Equal(t, []string{"a", "b"}, c.L)
+	})
+	t.Run("env text into string is never sniffed", func(t *testing.T) {
+		t.Parallel()
+		var c struct {
+			S string `live:"env=S"`
+		}
+		_, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("S", `{"a": 1}`).lookup))
+		require.NoError(t, err)
+		assert.Equal(t, `{"a": 1}`, c.S)
+	})
+	t.Run("env text into struct names format=", func(t *testing.T) {
+		t.Parallel()
+		var c struct {
+			F sniffFlags `live:"env=FLAGS"`
+		}
+		_, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("FLAGS", "beta=true").lookup))
+		require.ErrorIs(t, err, ErrDecode)
+		var fe *FieldError
+		require.True(t, errors.As(err, &fe))
+		assert.Equal(t, "F", fe.Field)
+		assert.Contains(t, err.Error(), "format=json")
+	})
+	t.Run("file without extension", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		writeFile(t, dir, "flags", `{"beta": true, "limit": 3}`)
+		var c struct {
+			F sniffFlags `live:"file=${D}/flags; poll=1h"`
+		}
+		_, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("D", dir).lookup))
+		require.NoError(t, err)
+		assert.Equal(t, sniffFlags{Beta: true, Limit: 3}, c.F)
+	})
+	t.Run("http path without extension served as text/plain", func(t *testing.T) {
+		t.Parallel()
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/plain")
+			_, _ = w.Write([]byte(`{"beta": true, "limit": 9}`))
+		}))
+		defer srv.Close()
+		var c struct {
+			F sniffFlags `live:"http=${U}/app/feature-flags; poll=1h"`
+		}
+		b, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("U", srv.URL).lookup))
+		require.NoError(t, err)
+		defer b.Close()
+		assert.Equal(t, sniffFlags{Beta: true, Limit: 9}, c.F)
+	})
+}

@@ -1,0 +1,389 @@
+package livebind
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The cache must trust nothing it finds on disk (issue 17, part 1).
+
+// twoRemotes reads two documents of one server; each is cached on its own.
+type twoRemotes struct {
+	A struct {
+		Name string `json:"name"`
+	} `live:"http=http://${ADDR}/a.json; poll=1h"`
+	B struct {
+		Name string `json:"name"`
+	} `live:"http=http://${ADDR}/b.json; poll=1h"`
+}
+
+// remote answers /a.json and /b.json on 127.0.0.1 with
+// {"name": "<a|b>-<tag>"}, or 503 while down.
+type remote struct {
+	addr string
+	mu   sync.Mutex
+	tag  string
+	down bool
+}
+
+func (r *remote) set(tag string, down bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.tag, r.down = tag, down
+}
+
+func serveRemote(t *testing.T, tag string) *remote {
+	t.Helper()
+	rm := &remote{tag: tag}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := &http.Server{ReadHeaderTimeout: time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rm.mu.Lock()
+		tag, down := rm.tag, rm.down
+		rm.mu.Unlock()
+		if down {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"name": "` + strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/"), ".json") + "-" + tag + `"}`))
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	rm.addr = ln.Addr().String()
+	return rm
+}
+
+// primeCache binds once with the server up so both entries are written,
+// then takes the server down. It returns the server, the environment and
+// the entry paths.
+func primeCache(t *testing.T, dir string) (rm *remote, env *testEnv, entryA, entryB string) {
+	t.Helper()
+	rm = serveRemote(t, "good")
+	env = newEnv("ADDR", rm.addr)
+	var cfg twoRemotes
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup), WithCache(dir))
+	require.NoError(t, err)
+	require.Equal(t, "a-good", cfg.A.Name)
+	entryA, _ = b.cachePath(b.targets[0])
+	entryB, _ = b.cachePath(b.targets[1])
+	require.NoError(t, b.Close())
+	rm.set("good", true)
+	require.FileExists(t, entryA)
+	require.FileExists(t, entryB)
+	return rm, env, entryA, entryB
+}
+
+// bindWith binds twoRemotes with the cache in dir.
+func bindWith(t *testing.T, env *testEnv, dir string) (*Binding[twoRemotes], twoRemotes, error) {
+	t.Helper()
+	var cfg twoRemotes
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup), WithCache(dir))
+	if err == nil {
+		t.Cleanup(func() { _ = b.Close() })
+	}
+	return b, cfg, err
+}
+
+// refusedAtBind checks that with the server down Bind fails, naming the
+// refused entry and why, and does not start from it; and that with the
+// server up the refusal shows in Status while the server's value serves.
+func refusedAtBind(t *testing.T, rm *remote, env *testEnv, dir string, source int, why string) {
+	t.Helper()
+	_, cfg, err := bindWith(t, env, dir)
+	require.ErrorIs(t, err, ErrCache)
+	require.ErrorIs(t, err, ErrSource)
+	assert.Contains(t, err.Error(), why)
+	assert.Empty(t, cfg.A.Name)
+	assert.Empty(t, cfg.B.Name)
+
+	rm.set("fresh", false)
+	defer rm.set("fresh", true)
+	b, cfg, err := bindWith(t, env, dir)
+	require.NoError(t, err)
+	assert.Equal(t, "a-fresh", cfg.A.Name)
+	s := b.Status().Sources[source]
+	assert.False(t, s.FromCache)
+	assert.Contains(t, s.CacheError, why)
+}
+
+func TestHostileCacheTrustedRoundTrip(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "cache")
+	_, env, _, _ := primeCache(t, dir)
+	key, err := os.Stat(filepath.Join(dir, cacheKeyFile))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), key.Mode().Perm())
+	d, err := os.Stat(dir)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o700), d.Mode().Perm())
+
+	b, cfg, err := bindWith(t, env, dir)
+	require.NoError(t, err)
+	assert.Equal(t, "a-good", cfg.A.Name)
+	assert.Equal(t, "b-good", cfg.B.Name)
+	for _, s := range b.Status().Sources {
+		assert.True(t, s.FromCache, s.Source)
+		assert.Empty(t, s.CacheError, s.Source)
+	}
+}
+
+func TestHostileCacheTamperedEntry(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	rm, env, entryA, _ := primeCache(t, dir)
+	// Change the value but keep the MAC, the format and everything else.
+	raw, err := os.ReadFile(entryA)
+	require.NoError(t, err)
+	var e map[string]any
+	require.NoError(t, json.Unmarshal(raw, &e))
+	e["data"] = []byte(`{"name": "evil"}`)
+	raw, err = json.Marshal(e)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(entryA, raw, 0o600))
+	refusedAtBind(t, rm, env, dir, 0, "fails authentication")
+}
+
+func TestHostileCacheMovedEntry(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	rm, env, entryA, entryB := primeCache(t, dir)
+	// A's entry, authentic for A, put where B's entry belongs.
+	raw, err := os.ReadFile(entryA)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(entryB, raw, 0o600))
+	refusedAtBind(t, rm, env, dir, 1, "copied from another source")
+}
+
+func TestHostileCacheUnauthenticatedEntry(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	rm, env, entryA, _ := primeCache(t, dir)
+	// An entry as livebind wrote it before entries were authenticated.
+	old, err := json.Marshal(map[string]any{"source": "x", "saved": time.Now(), "data": []byte(`{"name": "old"}`)})
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(entryA, old, 0o600))
+	refusedAtBind(t, rm, env, dir, 0, "not authenticated")
+}
+
+func TestHostileCacheForgedKey(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	rm, env, _, _ := primeCache(t, dir)
+	// A new key (as an attacker who could write the key would install)
+	// makes every entry fail, rather than letting forged entries in.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, cacheKeyFile), make([]byte, cacheKeySize), 0o600))
+	refusedAtBind(t, rm, env, dir, 1, "fails authentication")
+}
+
+// bindFails binds with the cache in dir and returns the error.
+func bindFails(t *testing.T, dir string) error {
+	t.Helper()
+	var cfg twoRemotes
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("ADDR", "127.0.0.1:1").lookup), WithCache(dir))
+	if err == nil {
+		_ = b.Close()
+	}
+	return err
+}
+
+func TestHostileCacheModes(t *testing.T) {
+	t.Parallel()
+	t.Run("dir/world-writable", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		require.NoError(t, os.Chmod(dir, 0o777))
+		err := bindFails(t, dir)
+		require.ErrorIs(t, err, ErrCache)
+		var ce *CacheError
+		require.ErrorAs(t, err, &ce)
+		assert.Equal(t, dir, ce.Path)
+		assert.Contains(t, err.Error(), "writable by others (mode 0777)")
+	})
+	t.Run("dir/group-writable", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		require.NoError(t, os.Chmod(dir, 0o770))
+		err := bindFails(t, dir)
+		require.ErrorIs(t, err, ErrCache)
+		assert.Contains(t, err.Error(), "writable by others (mode 0770)")
+	})
+	t.Run("dir/not-a-directory", func(t *testing.T) {
+		t.Parallel()
+		path := filepath.Join(t.TempDir(), "file")
+		require.NoError(t, os.WriteFile(path, nil, 0o600))
+		require.Error(t, bindFails(t, path))
+	})
+	t.Run("key/readable", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		primeCache(t, dir)
+		require.NoError(t, os.Chmod(filepath.Join(dir, cacheKeyFile), 0o644))
+		err := bindFails(t, dir)
+		require.ErrorIs(t, err, ErrCache)
+		assert.Contains(t, err.Error(), "key file readable by others (mode 0644)")
+	})
+	t.Run("key/short", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(dir, cacheKeyFile), []byte("k"), 0o600))
+		err := bindFails(t, dir)
+		require.ErrorIs(t, err, ErrCache)
+		assert.Contains(t, err.Error(), "holds 1 bytes, want 32")
+	})
+	t.Run("key/symlink", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		other := filepath.Join(t.TempDir(), "k")
+		require.NoError(t, os.WriteFile(other, make([]byte, cacheKeySize), 0o600))
+		require.NoError(t, os.Symlink(other, filepath.Join(dir, cacheKeyFile)))
+		err := bindFails(t, dir)
+		require.ErrorIs(t, err, ErrCache)
+		assert.Contains(t, err.Error(), "symbolic link")
+	})
+	t.Run("entry/writable", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		rm, env, entryA, _ := primeCache(t, dir)
+		require.NoError(t, os.Chmod(entryA, 0o666))
+		refusedAtBind(t, rm, env, dir, 0, "entry writable by others (mode 0666)")
+	})
+	t.Run("entry/symlink-read", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		rm, env, entryA, entryB := primeCache(t, dir)
+		require.NoError(t, os.Remove(entryA))
+		require.NoError(t, os.Symlink(entryB, entryA))
+		refusedAtBind(t, rm, env, dir, 0, "symbolic link")
+	})
+	t.Run("entry/symlink-replaced-on-write", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		victim := filepath.Join(t.TempDir(), "victim")
+		require.NoError(t, os.WriteFile(victim, []byte("keep"), 0o600))
+		rm := serveRemote(t, "up")
+		env := newEnv("ADDR", rm.addr)
+		b, _, err := bindWith(t, env, dir)
+		require.NoError(t, err)
+		entryA, _ := b.cachePath(b.targets[0])
+		require.NoError(t, b.Close())
+		require.NoError(t, os.Remove(entryA))
+		require.NoError(t, os.Symlink(victim, entryA))
+		rm.set("new", false)
+		b, _, err = bindWith(t, env, dir)
+		require.NoError(t, err)
+		require.NoError(t, b.Close())
+		got, err := os.ReadFile(victim)
+		require.NoError(t, err)
+		assert.Equal(t, "keep", string(got), "written through the link")
+		fi, err := os.Lstat(entryA)
+		require.NoError(t, err)
+		assert.True(t, fi.Mode().IsRegular(), "the link was replaced by the entry")
+	})
+}
+
+// attackEnv tells a test binary re-executed as nobody where to plant the
+// attacker's cache.
+const attackEnv = "LIVEBIND_CACHE_ATTACK_DIR"
+
+// TestHostileCacheForeignOwner replays the review's attack with a real
+// second user: nobody creates the cache directory first inside a shared
+// sticky directory (0777, with a planted entry); the process (root) must
+// refuse it with a reason instead of loading the attacker's value. A cache
+// directory that root made and chowned to nobody is refused as well.
+func TestHostileCacheForeignOwner(t *testing.T) {
+	if os.Getenv(attackEnv) != "" {
+		t.Skip("the attacker's half runs in TestHostileCacheAttacker")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run a second user (nobody)")
+	}
+	shared := t.TempDir()
+	require.NoError(t, os.Chmod(filepath.Dir(shared), 0o755))
+	require.NoError(t, os.Chmod(shared, 0o1777)) // like /tmp
+	cache := filepath.Join(shared, "app-cache")
+	runAsNobody(t, "^TestHostileCacheAttacker$", attackEnv+"="+cache)
+	fi, err := os.Stat(cache)
+	require.NoError(t, err)
+	uid, _ := fileOwner(fi)
+	require.Equal(t, 65534, uid, "the attacker's directory")
+
+	err = bindFails(t, cache)
+	require.ErrorIs(t, err, ErrCache)
+	assert.Contains(t, err.Error(), "owned by uid 65534, not by this process's uid 0")
+
+	// A private (0700) directory owned by someone else: refused too.
+	other := filepath.Join(t.TempDir(), "c")
+	require.NoError(t, os.Mkdir(other, 0o700))
+	require.NoError(t, os.Chown(other, 65534, 65534))
+	err = bindFails(t, other)
+	require.ErrorIs(t, err, ErrCache)
+	assert.Contains(t, err.Error(), "owned by uid 65534")
+
+	// An entry file owned by another user inside our own directory.
+	dir := t.TempDir()
+	rm, env, entryA, _ := primeCache(t, dir)
+	require.NoError(t, os.Chown(entryA, 65534, 65534))
+	refusedAtBind(t, rm, env, dir, 0, "entry owned by uid 65534")
+}
+
+// TestHostileCacheAttacker is the attacker's half of
+// TestHostileCacheForeignOwner, run as nobody: it creates the cache
+// directory 0777 and plants a key and an entry for a source.
+func TestHostileCacheAttacker(t *testing.T) {
+	dir := os.Getenv(attackEnv)
+	if dir == "" {
+		t.Skip("runs only as nobody, from TestHostileCacheForeignOwner")
+	}
+	require.NotEqual(t, 0, os.Geteuid())
+	old := syscall.Umask(0)
+	defer syscall.Umask(old)
+	require.NoError(t, os.Mkdir(dir, 0o777))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, cacheKeyFile), make([]byte, cacheKeySize), 0o666))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "livebind-planted.json"), []byte(`{"v":2,"data":"e30="}`), 0o666))
+}
+
+// runAsNobody runs this test binary again as user nobody (uid 65534),
+// running only the tests matching pattern, and fails if they fail.
+func runAsNobody(t *testing.T, pattern string, env ...string) {
+	t.Helper()
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	dir := t.TempDir()
+	require.NoError(t, os.Chmod(filepath.Dir(dir), 0o755))
+	require.NoError(t, os.Chmod(dir, 0o755))
+	bin := filepath.Join(dir, "livebind.test")
+	src, err := os.Open(exe)
+	require.NoError(t, err)
+	defer func() { _ = src.Close() }()
+	dst, err := os.OpenFile(bin, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o755)
+	require.NoError(t, err)
+	_, err = io.Copy(dst, src)
+	require.NoError(t, err)
+	require.NoError(t, dst.Close())
+
+	cmd := exec.CommandContext(t.Context(), bin, "-test.run="+pattern, "-test.count=1", "-test.v")
+	cmd.Dir = dir
+	cmd.Env = append(append(os.Environ(), "TMPDIR=/tmp", "HOME=/tmp"), env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	if errors.Is(err, syscall.EPERM) {
+		t.Skipf("cannot run as nobody: %v", err)
+	}
+	require.NoError(t, err, "child output:\n%s", out)
+	require.Contains(t, string(out), "--- PASS", "child output:\n%s", out)
+}

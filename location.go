@@ -1,0 +1,48 @@
+package livebind
+
+import (
+	"slices"
+
+	"github.com/livebind/livebind/sources"
+)
+
+// Location redaction (issue 17). The rule for URLs is in
+// sources.RedactURL; this file holds the two tag options that refine it
+// and hides a secret location from what drivers report.
+
+// shareLocationRules merges the location rules of other, a field's fresh
+// target for the same location, into t, the shared one: the location is
+// hidden if any field says so, and a parameter is shown only if every field
+// declares it safe.
+func (t *target) shareLocationRules(other *target) {
+	t.hideLoc = t.hideLoc || other.hideLoc
+	t.safeQuery = slices.DeleteFunc(t.safeQuery, func(p string) bool { return !slices.Contains(other.safeQuery, p) })
+}
+
+// hideResult scrubs a secret location from what a driver reported.
+func (t *target) hideResult(r sources.Result) sources.Result {
+	if t.hideLoc && r.Err != nil {
+		r.Err = sources.ScrubError(r.Err, t.spec.Location)
+	}
+	return r
+}
+
+// hideErr scrubs a secret location from a driver's error.
+func (t *target) hideErr(err error) error {
+	if t.hideLoc {
+		return sources.ScrubError(err, t.spec.Location)
+	}
+	return err
+}
+
+// secretLocations lists the locations of scheme's targets marked
+// secretlocation, which the scheme's driver logger must scrub.
+func secretLocations(targets []*target, scheme string) []string {
+	var out []string
+	for _, t := range targets {
+		if t.hideLoc && t.scheme.Name == scheme {
+			out = append(out, t.spec.Location)
+		}
+	}
+	return out
+}

@@ -1,0 +1,253 @@
+package file
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/livebind/livebind/sources"
+)
+
+const (
+	// minBackoff and maxBackoff bound the checks for a missing directory.
+	minBackoff = 50 * time.Millisecond
+	maxBackoff = time.Second
+	// racyWindow: a file whose modification time is this close to the last
+	// read may have changed again without its stat changing (coarse mtimes),
+	// so polling reads it again.
+	racyWindow = 2 * time.Second
+)
+
+// follower follows one file for every field that watches it, on its
+// watch's goroutine: it waits for a change notification (or a poll),
+// debounces, reads, retries what looks like a write in progress and
+// reports. sources.Watches drops results a field has seen already.
+type follower struct {
+	d     *driver
+	key   watchKey
+	dir   string        // filepath.Dir(key.path)
+	kicks chan struct{} // buffered 1: "something happened to the file"
+	w     *watch
+
+	failing atomic.Bool // the last report held an error (lets chmod events through)
+
+	// Guarded by d.mu: where the path leads through symbolic links, and the
+	// extra directory watched for it ("" when it is dir).
+	resolved    string
+	resolvedDir string
+
+	// Owned by the goroutine.
+	dirErr   error       // the directory could not be watched at the last check
+	missing  bool        // the last read found no file
+	lastInfo fs.FileInfo // polling: stat before the last read, nil if it failed
+	lastRead time.Time   // polling: when the last read started
+}
+
+func (d *driver) newFollower(key watchKey) *follower {
+	return &follower{d: d, key: key, dir: filepath.Dir(key.path), kicks: make(chan struct{}, 1)}
+}
+
+// kick reports that the file may have changed. It never blocks.
+func (f *follower) kick() {
+	select {
+	case f.kicks <- struct{}{}:
+	default:
+	}
+}
+
+// run follows the file until the last field stops or the driver closes.
+// The first check runs at once, so that a change between Read and Watch is
+// not lost.
+func (f *follower) run(w *watch) {
+	f.w = w
+	if f.key.poll == 0 {
+		f.d.follow(f)
+		defer f.d.unfollow(f)
+	}
+	for f.check() && f.wait() {
+	}
+}
+
+// wait waits for the next check: a poll that sees a change, or a change
+// notification and its debounce, or the directory to come back. A field
+// joining ends any wait at once. It reports whether the watch still runs.
+func (f *follower) wait() bool {
+	switch {
+	case f.key.poll > 0:
+		for {
+			if !f.w.Sleep(f.key.poll) {
+				return false
+			}
+			if f.w.Kicked() || f.changed() {
+				return true
+			}
+		}
+	case f.dirErr != nil:
+		return f.waitDir()
+	}
+	if !f.w.Wait(f.kicks) {
+		return false
+	}
+	if f.w.Kicked() {
+		return true
+	}
+	return f.debounce()
+}
+
+// debounce waits until no notification came for the debounce interval,
+// but no longer than maxwait after the first one.
+func (f *follower) debounce() bool {
+	debounce, maxWait, _ := f.timing()
+	if debounce <= 0 {
+		return true
+	}
+	start := time.Now()
+	timer := time.NewTimer(min(debounce, maxWait))
+	defer timer.Stop()
+	for {
+		select {
+		case <-f.w.Context().Done():
+			return false
+		case <-timer.C:
+			return true
+		case <-f.kicks:
+			wait := min(debounce, time.Until(start.Add(maxWait)))
+			if wait <= 0 {
+				return true
+			}
+			timer.Reset(wait)
+		}
+	}
+}
+
+// timing is the most eager debounce, maxwait and write-in-progress retry
+// gap among the fields.
+func (f *follower) timing() (debounce, maxWait, gap time.Duration) {
+	debounce, maxWait, gap = DefaultDebounce, DefaultMaxWait, DefaultDebounce
+	for i, t := range f.w.Values() {
+		if i == 0 {
+			debounce, maxWait, gap = debounceOf(t), maxWaitOf(t), retryGapOf(t)
+		}
+		debounce, maxWait, gap = min(debounce, debounceOf(t)), min(maxWait, maxWaitOf(t)), min(gap, retryGapOf(t))
+	}
+	return debounce, maxWait, gap
+}
+
+// waitDir waits, with backoff, until the file's directory can be watched
+// again. A watch limit that refuses it is reported.
+func (f *follower) waitDir() bool {
+	for backoff := minBackoff; ; backoff = min(2*backoff, maxBackoff) {
+		if !f.w.Sleep(backoff) {
+			return false
+		}
+		err := f.d.ensure(f.dir)
+		if err == nil || f.w.Kicked() {
+			return true
+		}
+		if lerr := limitError(f.key.path, err); lerr != nil {
+			// The directory is back but cannot be watched: say so (once:
+			// the message does not change) and keep trying.
+			look := f.w.Begin(0, false)
+			f.report(look, observation{Result: sources.Result{Err: lerr}}, nil)
+			look.End()
+		} else if !isMissing(err) {
+			f.d.logger.Debug("file: cannot watch directory yet", "path", f.key.path, "dir", f.dir, "err", err)
+		}
+	}
+}
+
+// changed is a poll's stat: whether the file may have changed since the
+// last read.
+func (f *follower) changed() bool {
+	fi, err := os.Stat(f.key.path)
+	switch {
+	case err != nil:
+		// Still missing, as at the last read: nothing to read.
+		return !errors.Is(err, fs.ErrNotExist) || f.lastInfo != nil || !f.missing
+	case f.lastInfo != nil && os.SameFile(fi, f.lastInfo) && fi.Size() == f.lastInfo.Size() &&
+		fi.ModTime().Equal(f.lastInfo.ModTime()) && f.lastRead.Sub(fi.ModTime()) >= racyWindow:
+		return false
+	}
+	return true
+}
+
+// check reads the file, retries what looks like a write in progress
+// (missing, empty or not parsing for some field), and reports what it
+// found to each field. It reports whether the watch still runs.
+func (f *follower) check() bool {
+	for attempt := 0; ; attempt++ {
+		look := f.w.Begin(0, false)
+		raw, checked := f.observe()
+		retry := raw.retry
+		for _, o := range checked {
+			retry = retry || o.retry
+		}
+		if retry && attempt < retries {
+			look.End()
+			if _, _, gap := f.timing(); !f.w.Sleep(gap) {
+				return false
+			}
+			continue
+		}
+		f.report(look, raw, checked)
+		look.End()
+		return f.w.Context().Err() == nil
+	}
+}
+
+// observe reads the file once and classifies it for each field's Check.
+func (f *follower) observe() (observation, map[*sources.Target]observation) {
+	var werr error
+	if f.key.poll > 0 {
+		fi, err := os.Stat(f.key.path)
+		if err != nil {
+			fi = nil
+		}
+		f.lastInfo, f.lastRead = fi, time.Now()
+	} else {
+		werr = f.d.ensure(f.dir)
+	}
+	f.dirErr = werr
+	raw := readRaw(f.key.path, f.key.maxBytes)
+	f.missing = raw.Missing
+	if werr != nil {
+		if lerr := limitError(f.key.path, werr); lerr != nil {
+			raw = observation{Result: sources.Result{Err: lerr}}
+		} else if !isMissing(werr) {
+			f.d.logger.Debug("file: cannot watch directory", "path", f.key.path, "dir", f.dir, "err", werr)
+		}
+	}
+	if f.key.poll == 0 && !raw.Missing {
+		// Re-resolve after every read: a Kubernetes volume update swaps the
+		// ..data link, and with it the directory the file really lives in.
+		if res, err := filepath.EvalSymlinks(f.key.path); err == nil {
+			f.d.setResolved(f, res)
+		}
+	}
+	checked := make(map[*sources.Target]observation)
+	if raw.Data != nil {
+		for _, t := range f.w.Values() {
+			if t.Check != nil {
+				checked[t] = classify(raw, f.key.path, t)
+			}
+		}
+	}
+	return raw, checked
+}
+
+// report hands each field what the look found, through its own Check.
+func (f *follower) report(look *sources.Look[watchKey, *sources.Target], raw observation, checked map[*sources.Target]observation) {
+	failing := raw.Err != nil
+	look.ReportEach(func(t *sources.Target) sources.Result { // called on this goroutine
+		o, ok := checked[t]
+		if !ok {
+			o = classify(raw, f.key.path, t)
+		}
+		failing = failing || o.Err != nil
+		return o.Result
+	})
+	f.failing.Store(failing)
+}

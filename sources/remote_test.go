@@ -1,0 +1,119 @@
+package sources_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/livebind/livebind/sources"
+)
+
+func TestDriverLogger(t *testing.T) {
+	t.Parallel()
+	if sources.DriverLogger(sources.Config{}) == nil {
+		t.Fatal("a nil Logger must become a discarding logger, not nil")
+	}
+}
+
+// clientConfig and client stand for a scheme's Config and its client type.
+type (
+	clientConfig struct {
+		Client *client
+		Wait   int
+	}
+	client struct{ name string }
+)
+
+func TestClientConfig(t *testing.T) {
+	t.Parallel()
+	cl := &client{name: "c"}
+	withClient := func(c *client) clientConfig { return clientConfig{Client: c} }
+	tests := []struct {
+		name string
+		v    any
+		want clientConfig
+	}{
+		{"nil", nil, clientConfig{}},
+		{"value", clientConfig{Wait: 3}, clientConfig{Wait: 3}},
+		{"pointer", &clientConfig{Client: cl, Wait: 4}, clientConfig{Client: cl, Wait: 4}},
+		{"pointer/nil", (*clientConfig)(nil), clientConfig{}},
+		{"client", cl, clientConfig{Client: cl}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := sources.ClientConfig("mem", tt.v, withClient)
+			if err != nil || got != tt.want {
+				t.Fatalf("ClientConfig(%v) = %+v, %v; want %+v, nil", tt.v, got, err, tt.want)
+			}
+		})
+	}
+	// A value of another type is an error naming the scheme, the type given
+	// and the two accepted.
+	_, err := sources.ClientConfig("mem", "addr", withClient)
+	const want = "mem: source config of type string; want *sources_test.client or sources_test.clientConfig"
+	if err == nil || err.Error() != want {
+		t.Fatalf("ClientConfig(string) error = %v; want %q", err, want)
+	}
+}
+
+func TestClip(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in string
+		n        int
+		want     string
+	}{
+		{"short", "short", 10, "short"},
+		{"at-limit", "0123456789", 10, "0123456789"},
+		{"over", "0123456789x", 10, "0123456789..."},
+		{"utf8/not-split", "abcé", 4, "abc..."}, // é is two bytes: a cut inside it drops it
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := sources.Clip(tt.in, tt.n); got != tt.want {
+				t.Fatalf("Clip(%q, %d) = %q; want %q", tt.in, tt.n, got, tt.want)
+			}
+		})
+	}
+}
+
+type partsError struct{ token string }
+
+func (e *partsError) Error() string { return "bad token " + e.token }
+
+func TestScrub(t *testing.T) {
+	t.Parallel()
+	const token = "s3cr3t-token"
+	errDenied := errors.New("denied")
+	errOther := errors.New("other")
+
+	plain := fmt.Errorf("%w: no token here", errDenied)
+	for name, err := range map[string]error{"nil": nil, "absent": plain} {
+		if got := sources.Scrub(err, token, errDenied); got != err { //nolint:errorlint // identity is the point
+			t.Errorf("%s: Scrub changed an error without the token: %v", name, got)
+		}
+	}
+	if got := sources.Scrub(plain, "", errDenied); got != plain { //nolint:errorlint // identity is the point
+		t.Errorf("an empty secret changed the error: %v", got)
+	}
+
+	err := fmt.Errorf("%w: %w: %w", errDenied, context.DeadlineExceeded, &partsError{token: token})
+	got := sources.Scrub(err, token, errDenied, errOther, context.DeadlineExceeded)
+	if strings.Contains(got.Error(), token) || !strings.Contains(got.Error(), "bad token <token>") {
+		t.Fatalf("Scrub text = %q; want the token replaced by <token>", got)
+	}
+	if !errors.Is(got, errDenied) || !errors.Is(got, context.DeadlineExceeded) {
+		t.Errorf("Scrub lost a sentinel of the original: %v", got)
+	}
+	if errors.Is(got, errOther) {
+		t.Error("Scrub matches a sentinel the original does not wrap")
+	}
+	var pe *partsError
+	if errors.As(got, &pe) {
+		t.Error("errors.As reaches a part of the original that holds the token")
+	}
+}
