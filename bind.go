@@ -847,6 +847,12 @@ func (b *Binding[T]) Snapshot() (*T, uint64) {
 	return s.v, s.gen
 }
 
+// Done returns a channel that is closed when the Binding closes (by Close
+// or by the end of Bind's context), like [context.Context.Done]. A consumer
+// that forwards updates elsewhere (a channel, a stream to a browser) uses it
+// to learn that no more will come.
+func (b *Binding[T]) Done() <-chan struct{} { return b.ctx.Done() }
+
 // Reload reads every source again now and applies what changed as one
 // generation, bypassing debounce and throttle. It then returns nil if every
 // source is healthy and every accepted value is published; otherwise the
