@@ -36,6 +36,10 @@ var (
 	ErrUnknownField = errors.New("unknown field")
 	// ErrClosed reports a call on a closed Binding.
 	ErrClosed = errors.New("binding closed")
+	// ErrCache is wrapped by the error Bind returns when [WithCache]'s
+	// directory or key cannot be trusted, and by the reasons
+	// [SourceStatus].CacheError reports for refused entries. See [CacheError].
+	ErrCache = errors.New("cache refused")
 	// ErrUpdate reports an update= function that returned an error or panicked.
 	// The generation is rejected and the last good snapshot kept.
 	ErrUpdate = errors.New("update function failed")
@@ -172,3 +176,18 @@ func (e *DeliveryError) Unwrap() error {
 func tagError(field, option string, err error) *FieldError {
 	return &FieldError{Field: field, Option: option, Err: fmt.Errorf("%w: %w", ErrTag, err)}
 }
+
+// CacheError says why a cache directory, key or entry was refused.
+type CacheError struct {
+	// Path is the refused directory or file.
+	Path string
+	// Reason says what is wrong with it, such as "owned by uid 65534, not
+	// by this process's uid 0" or "writable by others (mode 0777)".
+	Reason string
+}
+
+// Error implements error.
+func (e *CacheError) Error() string { return "livebind: cache: " + e.Path + ": " + e.Reason }
+
+// Unwrap returns [ErrCache].
+func (e *CacheError) Unwrap() error { return ErrCache }
