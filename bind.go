@@ -662,7 +662,7 @@ func (b *Binding[T]) candidate(cur *T, only map[*boundField]bool, validate bool)
 			fv.Set(val)
 		}
 		nv := fv.Interface()
-		if kind == Updated && reflect.DeepEqual(old, nv) {
+		if kind == Updated && sameValue(old, nv) {
 			continue
 		}
 		touched[f] = true

@@ -21,13 +21,19 @@ const (
 	MaxWait = 10 * time.Minute
 	// DefaultRateLimit is the minimum average gap between two requests of one
 	// blocking query when neither the tag (ratelimit=) nor [Config] sets one.
-	// Requests draw from a token bucket of [RateBurst] tokens: a key that
-	// changes now and then is followed at once, a churning key is polled
-	// about every 15 seconds, as Consul's blocking-query documentation
-	// advises.
-	DefaultRateLimit = 15 * time.Second
+	// Requests draw from a token bucket of [RateBurst] tokens: changes a
+	// second or more apart, and bursts of up to [RateBurst] quick changes,
+	// are followed at once; a key that churns without pause is read at most
+	// once a second (3,600 requests an hour), coalescing what changed in
+	// between. An idle key costs one request per wait= (12 an hour).
+	DefaultRateLimit = time.Second
 	// RateBurst is the size of each query's token bucket.
-	RateBurst = 2
+	RateBurst = 10
+	// TransientMaxBackoff caps the wait between retries after failures that
+	// clear up by themselves (no answer, 5xx, 429), so that a query follows
+	// an agent within about a second of its coming back. [Config].MaxBackoff
+	// lowers it, never raises it.
+	TransientMaxBackoff = time.Second
 	// DefaultMaxBackoff caps the wait between retries after failures when
 	// [Config] sets no other cap.
 	DefaultMaxBackoff = time.Minute
@@ -36,7 +42,7 @@ const (
 const (
 	// transientBase is the first backoff after a failure that may clear up
 	// soon: no answer, 5xx, 429.
-	transientBase = time.Second
+	transientBase = 250 * time.Millisecond
 	// permanentBase is the first backoff after a 403 or another 4xx, which
 	// will not clear up until someone changes an ACL: no hot retries.
 	permanentBase = 10 * time.Second

@@ -55,13 +55,14 @@
 //
 // The index follows Consul's documented rules: it restarts from 0 (a
 // non-blocking read) when an answer's index is lower than the previous one,
-// as after an agent restart or a snapshot restore, after any failure, and
+// as after an agent restart or a snapshot restore, after any failure, after
+// any wait for a token or a retry (the agent may have restarted unseen), and
 // after an early answer with an unchanged index (Consul abandons blocking
 // queries on a snapshot restore and answers from the old state); it is never
 // below 1 otherwise. Requests are rate limited by a token bucket of
 // [RateBurst] tokens refilled every ratelimit=: a key that changes now and
-// then is followed at once, a churning key is read about every
-// [DefaultRateLimit].
+// then, or in bursts of up to [RateBurst] changes, is followed at once; a
+// churning key is read at most every [DefaultRateLimit].
 //
 // # Failures
 //
@@ -69,7 +70,7 @@
 // or any other failure is reported as an error wrapped in [*Error]
 // ([ErrUnreachable], [ErrStatus], [ErrPermissionDenied]); livebind keeps the
 // last good value. The driver retries forever with capped exponential
-// backoff and jitter: from 1s after failures that clear up by themselves,
-// from 10s after 403 and other 4xx, doubling up to [DefaultMaxBackoff]
-// ([Config].MaxBackoff). Errors never contain the ACL token.
+// backoff and jitter: from 250ms after failures that clear up by themselves,
+// doubling up to [TransientMaxBackoff], and from 10s after 403 and other
+// 4xx, doubling up to [DefaultMaxBackoff] ([Config].MaxBackoff). Errors never contain the ACL token.
 package consul

@@ -17,7 +17,9 @@ type query = sources.Watch[queryKey, time.Duration]
 // run is the blocking query loop. It follows Consul's documented rules: the
 // index goes back to 0 (a non-blocking re-read) when an answer's index is
 // lower than the last one, after any failure, after a subscriber joins,
-// and after an early answer with an unchanged index (an abandoned query);
+// after any wait for a token or a retry (the agent may have restarted
+// unseen meanwhile), and after an early answer with an unchanged index (an
+// abandoned query);
 // it is at least 1 after any other answer; every request takes a token
 // from a bucket of RateBurst tokens (no fixed sleep); failures back off
 // exponentially with jitter, a cap and no give-up time. A subscriber that
@@ -25,7 +27,10 @@ type query = sources.Watch[queryKey, time.Duration]
 func (d *driver) run(q *query) {
 	k := q.Key()
 	limiter := rate.NewLimiter(rate.Inf, RateBurst)
-	retry := sources.NewRetry(transientBase, permanentBase, d.maxBackoff)
+	retry := sources.Retry{
+		Transient: sources.Backoff{Base: min(transientBase, d.maxBackoff), Max: min(TransientMaxBackoff, d.maxBackoff)},
+		Permanent: sources.Backoff{Base: min(permanentBase, d.maxBackoff), Max: d.maxBackoff},
+	}
 	var (
 		index   uint64 // 0: the next request is non-blocking
 		failure *Error
@@ -48,7 +53,13 @@ func (d *driver) run(q *query) {
 
 		look := q.Begin(0, true)
 		idx := index
-		if look.Joined() {
+		if look.Joined() || wait > 0 {
+			// A subscriber's Read may be newer. And after any pause the
+			// agent may have restarted unseen (no request was in flight to
+			// fail): its index starts lower, and blocking on our old,
+			// higher index would sleep through every change until wait=
+			// ends. So a request that waited reads without blocking; under
+			// churn that is the coalescing poll the rate limit promises.
 			idx = 0
 		}
 		timeout := nonBlockingTimeout

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -166,21 +167,35 @@ func (d *driver) warn(path string, warnings []string) {
 	}
 }
 
+// errRenewedNothing is a renewal that Vault answered without a lease: the
+// secret behind the lease is gone (a deleted leased KV secret answers so).
+// It is never reported: the secret is read again at once.
+var errRenewedNothing = &Error{Op: "renew the lease of", StatusCode: http.StatusNoContent, Err: fmt.Errorf("%w: no lease in the answer", ErrStatus)}
+
 // renewLease renews a lease by its own length (Vault caps it at the max
-// TTL) and returns the TTL Vault granted.
-func (d *driver) renewLease(ctx context.Context, path string, l *lease) (time.Duration, *Error) {
+// TTL) and returns the TTL Vault granted, and the data of the answer as
+// JSON when it has any (a leased KV secret's renewal reads the secret
+// again and returns its current data).
+func (d *driver) renewLease(ctx context.Context, path string, l *lease) (time.Duration, []byte, *Error) {
 	const op = "renew the lease of"
 	sec, err := d.client.Sys().RenewWithContext(ctx, l.id, int(l.ttl/time.Second))
 	if err != nil {
-		return 0, d.fail(op, path, err)
+		return 0, nil, d.fail(op, path, err)
 	}
-	if sec == nil || sec.LeaseDuration < 0 {
-		return 0, &Error{Op: op, Path: path, StatusCode: http.StatusOK, Err: fmt.Errorf("%w: no lease_duration", ErrMalformed)}
+	if sec == nil { // 204: the engine renewed nothing (a leased KV secret that was deleted)
+		return 0, nil, errRenewedNothing
+	}
+	if sec.LeaseDuration < 0 {
+		return 0, nil, &Error{Op: op, Path: path, StatusCode: http.StatusOK, Err: fmt.Errorf("%w: no lease_duration", ErrMalformed)}
 	}
 	if len(sec.Warnings) > 0 {
 		d.logger.Debug("vault: lease renewal warnings", "path", path, "lease_id", l.id, "warnings", sec.Warnings)
 	}
-	return time.Duration(sec.LeaseDuration) * time.Second, nil
+	var data []byte
+	if len(sec.Data) > 0 {
+		data, _ = json.Marshal(sec.Data) // decoded with UseNumber: numbers keep their text
+	}
+	return time.Duration(sec.LeaseDuration) * time.Second, data, nil
 }
 
 // tokenInfo is what lookup-self says of the client's token.

@@ -19,10 +19,16 @@ import (
 // binary can be found (a user's clone); .ci/run makes them run.
 
 // realClient is a vault/api client for s with token.
-func realClient(t *testing.T, s *baotest.Server, token string) vault.Config {
+func realClient(t testing.TB, s *baotest.Server, token string) vault.Config {
+	t.Helper()
+	return clientAt(t, s.Addr, token)
+}
+
+// clientAt is a vault/api client for the server at addr with token.
+func clientAt(t testing.TB, addr, token string) vault.Config {
 	t.Helper()
 	cfg := api.DefaultConfig()
-	cfg.Address = s.Addr
+	cfg.Address = addr
 	cfg.MaxRetries = 0
 	c, err := api.NewClient(cfg)
 	require.NoError(t, err)

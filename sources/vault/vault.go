@@ -295,7 +295,10 @@ func (d *driver) observe(ctx context.Context, r resolved, st *secretState, asOf 
 	if err != nil {
 		return nil, err
 	}
-	if r.kind == kindGeneric && !obs.missing {
+	// Lease handling follows the answer, not the mount type: a KV v1 mount
+	// can hand out leases too (Vault's leased KV, the dev server's
+	// -dev-leased-kv), and a KV v1 answer without a lease_id is polled.
+	if r.kind != kindKV2 && !obs.missing {
 		if env.LeaseID != "" {
 			st.lease = newLease(env.LeaseID, obs, time.Duration(env.LeaseDuration)*time.Second, env.Renewable, sent, d.rnd)
 			d.logger.Debug("vault: new credentials", "path", r.path, "lease_id", env.LeaseID,

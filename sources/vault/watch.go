@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -99,21 +100,21 @@ func (w *follower) run() {
 	}
 	w.retry.Reset()
 	st := w.d.state(r)
-	if r.kind == kindGeneric {
-		w.runGeneric(r, st)
+	if r.kind == kindKV2 { // KV v2 reads never carry a lease
+		w.runPoll(r, st, false)
 		return
 	}
-	w.runPoll(r, st)
+	w.runGeneric(r, st) // by the lease of each answer, else by polling
 }
 
 // runPoll polls a KV or unleased secret every poll interval (jittered),
-// backing off after failures.
-func (w *follower) runPoll(r resolved, st *secretState) {
+// backing off after failures. Unless justLooked, it looks at once first.
+func (w *follower) runPoll(r resolved, st *secretState, justLooked bool) {
 	var failing *Error
 	for first := true; ; first = false {
 		var delay time.Duration
 		switch {
-		case first:
+		case first && !justLooked:
 		case failing != nil:
 			delay = w.next(failing)
 		default:
@@ -173,11 +174,11 @@ func (w *follower) look(ctx context.Context, r resolved, st *secretState, asOf t
 	return w.d.observe(ctx, r, st, asOf)
 }
 
-// runGeneric follows a secret of another engine: by its lease when it has
-// one, else by polling.
+// runGeneric follows a KV v1 secret or a secret of another engine: by its
+// lease when the answer carries one, else by polling.
 func (w *follower) runGeneric(r resolved, st *secretState) {
 	var failing *Error
-	for {
+	for justLooked := false; ; {
 		st.mu.Lock()
 		l, plain := st.lease, st.plain
 		var (
@@ -193,9 +194,10 @@ func (w *follower) runGeneric(r resolved, st *secretState) {
 		}
 		st.mu.Unlock()
 		if plain && l == nil {
-			w.runPoll(r, st)
+			w.runPoll(r, st, justLooked)
 			return
 		}
+		justLooked = false
 		if !fresh {
 			if failing != nil && !w.sleep(w.next(failing)) {
 				return
@@ -216,6 +218,7 @@ func (w *follower) runGeneric(r resolved, st *secretState) {
 				continue
 			}
 			failing = nil
+			justLooked = true
 			report(look, obs.result)
 			st.mu.Lock()
 			stale := st.lease == nil || !st.lease.fresh(time.Now())
@@ -249,31 +252,47 @@ func (w *follower) runGeneric(r resolved, st *secretState) {
 			continue
 		}
 		if renew {
-			w.renew(r, st, l)
+			if err := w.renew(r, st, l); err != nil {
+				look := w.begin()
+				look.End()
+				look.Report(sources.Result{Err: err})
+			}
 		}
 	}
 }
 
-// renew renews the lease l once and records the outcome.
-func (w *follower) renew(r resolved, st *secretState, l *lease) {
+// renew renews the lease l once and records the outcome. It returns an
+// error to report when Vault no longer knows the lease (revoked or
+// expired): the credentials are read anew at once.
+func (w *follower) renew(r resolved, st *secretState, l *lease) *Error {
 	_, timeout := w.settings()
 	ctx, cancel := context.WithTimeout(w.w.Context(), timeout)
 	sent := time.Now()
-	ttl, err := w.d.renewLease(ctx, r.path, l)
+	ttl, data, err := w.d.renewLease(ctx, r.path, l)
 	cancel()
 	if w.w.Context().Err() != nil {
-		return
+		return nil
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.lease != l { // a Read replaced the credentials meanwhile
-		return
+		return nil
+	}
+	var report *Error
+	if err == errRenewedNothing { // a sentinel of this package, never wrapped
+		l.noRenew = true // the secret behind the lease is gone: read it again now
+		l.lead = time.Until(l.expiry)
+		w.d.logger.Debug("vault: a lease renewal came back empty; reading the secret again", "path", r.path, "lease_id", l.id)
+		return nil
 	}
 	if err != nil {
 		switch err.StatusCode {
 		case http.StatusBadRequest, http.StatusNotFound:
 			l.noRenew = true // Vault no longer knows the lease: new credentials now
 			l.expiry = time.Now()
+			e := *err
+			e.Err = fmt.Errorf("%w: Vault no longer knows the lease (revoked?); reading new credentials: %w", ErrLeaseExpired, err.Err)
+			report = &e
 		case http.StatusForbidden:
 			l.noRenew = true // rotate before it expires
 		default:
@@ -281,11 +300,22 @@ func (w *follower) renew(r resolved, st *secretState, l *lease) {
 		}
 		w.d.logger.Warn("vault: renewing a lease failed", "path", r.path, "lease_id", l.id,
 			"expires_at", l.expiry, "error", err)
-		return
+		return report
 	}
 	w.retry.Reset()
 	l.renewed(sent, ttl, w.d.rnd)
+	// A leased KV secret's renewal returns its current data: a change is
+	// seen at each renewal, with no request of its own. (Only for KV: other
+	// engines' renewals carry no credentials.)
+	if r.kind == kindKV1 && data != nil && !bytes.Equal(data, l.obs.raw) {
+		if obs, perr := newObservation(data, l.id); perr == nil && !bytes.Equal(obs.raw, l.obs.raw) {
+			l.obs = obs
+			st.obs, st.sent = obs, sent
+			w.d.logger.Debug("vault: the data changed at a lease renewal", "path", r.path, "lease_id", l.id)
+		}
+	}
 	w.d.logger.Debug("vault: lease renewed", "path", r.path, "lease_id", l.id, "ttl", ttl, "capped", l.capped)
+	return nil
 }
 
 // expired adds to a failure to read new credentials that the current ones

@@ -1,0 +1,83 @@
+package livebind
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// caseless is equal to another caseless when they differ only in case.
+type caseless string
+
+func (c caseless) Equal(o caseless) bool { return strings.EqualFold(string(c), string(o)) }
+
+// ptrEqual has its Equal method on the pointer.
+type ptrEqual struct{ N, Noise int }
+
+func (p *ptrEqual) Equal(o ptrEqual) bool { return p.N == o.N }
+
+// wrongEqual has an Equal method of another shape: it is ignored.
+type wrongEqual struct{ N int }
+
+func (wrongEqual) Equal(any) bool { return true }
+
+// TestSameValue: a type's own Equal(T) bool decides (issue 14, item 5);
+// others are deep-compared.
+func TestSameValue(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		a, b any
+		want bool
+	}{
+		{"time same instant, other zone", t0, t0.In(time.FixedZone("x", 3600)), true},
+		{"time other instant", t0, t0.Add(time.Second), false},
+		{"netip same", netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.1"), true},
+		{"value method", caseless("Blue"), caseless("BLUE"), true},
+		{"value method differs", caseless("Blue"), caseless("red"), false},
+		{"pointer method", ptrEqual{1, 2}, ptrEqual{1, 3}, true},
+		{"pointer method differs", ptrEqual{1, 2}, ptrEqual{2, 2}, false},
+		{"wrong signature deep-compared", wrongEqual{1}, wrongEqual{2}, false},
+		{"no method", []int{1}, []int{1}, true},
+		{"nil", nil, nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tc.want, sameValue(tc.a, tc.b))
+		})
+	}
+}
+
+// TestEqualMethodDecidesChanges: a new value that the field type's Equal
+// method calls equal to the current one publishes nothing; a different one
+// is an update.
+func TestEqualMethodDecidesChanges(t *testing.T) {
+	t.Parallel()
+	e := newEnv("COLOR", "Blue", "N", "1")
+	var c struct {
+		Color caseless `live:"env=COLOR; poll=1h"`
+		N     int      `live:"env=N; poll=1h"`
+	}
+	b, err := Bind(t.Context(), &c, WithLookupEnv(e.lookup))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	gen := b.Generation()
+	e.set("COLOR", "BLUE")
+	if err := b.Reload(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	assert.Equal(t, gen, b.Generation(), "equal by its Equal method: no new generation")
+	assert.Equal(t, caseless("Blue"), b.Get().Color)
+	e.set("COLOR", "red")
+	if err := b.Reload(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	assert.Equal(t, gen+1, b.Generation())
+	assert.Equal(t, caseless("red"), b.Get().Color)
+}

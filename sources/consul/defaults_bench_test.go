@@ -1,0 +1,130 @@
+package consul_test
+
+import (
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/consultest"
+)
+
+// The benchmarks below use default options only (no ratelimit=, no wait=,
+// no Config), as a first-time user would (issue 14, item 7).
+
+type defaultsConfig struct {
+	V string `live:"consul=bench/defaults; format=text"`
+}
+
+// bindDefaults binds defaultsConfig to a fresh agent and returns the values
+// its updates carry.
+func bindDefaults(b *testing.B, a *consultest.Agent) (*livebind.Binding[defaultsConfig], <-chan string) {
+	b.Helper()
+	put(b, a.Client(), "bench/defaults", "start")
+	var cfg defaultsConfig
+	bd, err := livebind.Bind(b.Context(), &cfg, livebind.WithSourceConfig("consul", a.Client()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = bd.Close() })
+	got := make(chan string, 1024)
+	bd.OnChange(func(u livebind.Update) {
+		if s, ok := u.New.(string); ok && u.Kind != livebind.Error {
+			got <- s
+		}
+	})
+	time.Sleep(100 * time.Millisecond) // the watch is blocking now
+	return bd, got
+}
+
+// waitValue waits until want arrives on got and returns how long it took
+// since start.
+func waitValue(b *testing.B, got <-chan string, want string, start time.Time) time.Duration {
+	b.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case v := <-got:
+			if v == want {
+				return time.Since(start)
+			}
+		case <-deadline:
+			b.Fatalf("%q never arrived", want)
+		}
+	}
+}
+
+func reportPercentiles(b *testing.B, lat []time.Duration) {
+	b.Helper()
+	slices.Sort(lat)
+	pct := func(p float64) float64 {
+		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))]) / float64(time.Millisecond)
+	}
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+}
+
+// BenchmarkDefaultsChangesApart: changes one second apart, right after
+// Bind. Goal: p99 ≤ 50 ms.
+func BenchmarkDefaultsChangesApart(b *testing.B) {
+	a := consultest.Start(b)
+	_, got := bindDefaults(b, a)
+	var lat []time.Duration
+	i := 0
+	for b.Loop() {
+		i++
+		if i > 1 {
+			time.Sleep(time.Second)
+		}
+		want := "apart-" + strconv.Itoa(i)
+		start := time.Now()
+		put(b, a.Client(), "bench/defaults", want)
+		lat = append(lat, waitValue(b, got, want, start))
+	}
+	reportPercentiles(b, lat)
+}
+
+// BenchmarkDefaultsBurst: bursts of five changes 10 ms apart, five
+// seconds between bursts (one change a second on average, the sustained
+// bound); the latency of every change to its own value.
+// Goal: p99 ≤ 50 ms.
+func BenchmarkDefaultsBurst(b *testing.B) {
+	a := consultest.Start(b)
+	_, got := bindDefaults(b, a)
+	var lat []time.Duration
+	i := 0
+	for b.Loop() {
+		i++
+		if i > 1 {
+			time.Sleep(5 * time.Second)
+		}
+		for k := range 5 {
+			want := "burst-" + strconv.Itoa(i) + "-" + strconv.Itoa(k)
+			start := time.Now()
+			put(b, a.Client(), "bench/defaults", want)
+			lat = append(lat, waitValue(b, got, want, start))
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	reportPercentiles(b, lat)
+}
+
+// BenchmarkDefaultsRecovery: the agent restarts (losing its data, so the
+// index goes back); a value written right after it is ready must arrive
+// within 2 s. Reports the time from the write to the update.
+func BenchmarkDefaultsRecovery(b *testing.B) {
+	a := consultest.Start(b)
+	_, got := bindDefaults(b, a)
+	var lat []time.Duration
+	i := 0
+	for b.Loop() {
+		i++
+		a.Restart()
+		want := "after-restart-" + strconv.Itoa(i)
+		start := time.Now()
+		put(b, a.Client(), "bench/defaults", want)
+		lat = append(lat, waitValue(b, got, want, start))
+	}
+	reportPercentiles(b, lat)
+}
