@@ -88,7 +88,7 @@ func BenchmarkApply(b *testing.B) {
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			bd := bindTwenty(b)
-			unsub := bd.OnChange(func(Update) {})
+			unsub := onChange(bd, func(Update) {})
 			defer unsub()
 			var t *target
 			for _, tg := range bd.targets {
@@ -124,7 +124,7 @@ func BenchmarkFileWriteToCallback(b *testing.B) {
 	}
 	defer bd.Close()
 	got := make(chan time.Time, 1)
-	bd.OnChange(func(u Update) {
+	onChange(bd, func(u Update) {
 		if u.Kind == Updated {
 			got <- time.Now()
 		}

@@ -28,48 +28,77 @@ type snapshot[T any] struct {
 
 // Binding keeps a struct of type T in step with its sources. Create one with
 // [Bind]. All methods are safe for concurrent use.
+//
+// A Binding holds three things: the immutable plan computed at Bind (which
+// fields, which targets, in which order), the published snapshot (one
+// atomic pointer, so Get never locks), and its lifecycle. Everything that
+// changes while it runs belongs to the embedded applier.
 type Binding[T any] struct {
-	cur          atomic.Pointer[snapshot[T]]
-	plan         *typePlan
-	fields       []*boundField
-	byPath       map[string]*boundField
-	targets      []*target
-	drivers      map[string]sources.Driver
-	opts         options
-	log          *slog.Logger
-	hasSecret    bool
+	cur atomic.Pointer[snapshot[T]] // written only by publish
+
+	// The plan: set by Bind, read-only afterwards.
+	plan      *typePlan
+	fields    []*boundField
+	byPath    map[string]*boundField
+	targets   []*target
+	order     []*boundField // fields in dependency order
+	conds     []*target     // targets with a when= condition
+	copyIdx   [][]int       // index paths of tagged fields whose values can alias (slices, maps, pointers)
+	drivers   map[string]sources.Driver
+	opts      options
+	log       *slog.Logger
+	hasSecret bool
+
+	// The lifecycle.
+	ctx      context.Context // canceled by Close
+	cancel   context.CancelFunc
+	closeMu  sync.Mutex
+	stopCtx  func() bool // unregisters the Bind context's AfterFunc; guarded by closeMu
+	wg       sync.WaitGroup
+	closing  atomic.Bool   // set by the first Close
+	closed   chan struct{} // closed when the first Close is done
+	closeErr error         // written before closed is closed
+
+	applier[T]
+}
+
+// applier owns all mutable state of the pipeline (see docs/design.md, "One
+// applier"). Only the applier goroutine (and Bind's start, before that
+// goroutine exists) writes it, except where a field says otherwise:
+// sources hand results to the inbox, callers hand requests to the two
+// channels, and Status, History and subscribers read under the books' own
+// locks. Per-target observation state (what a target last saw) lives in
+// target, per-field source values in boundField; the applier is their only
+// writer too.
+type applier[T any] struct {
+	inbox                            // results from the watches, latest per target
+	reloads   chan reloadRequest     // from Reload
+	rollbacks chan rollbackRequest   // from Rollback
+	desired   map[*boundField]change // accepted values not yet published
+	rejected  error                  // why desired values were not published
+	cacheBook                        // WithCache bookkeeping
+	stat      statusBook             // counters for Status; own lock
+	hist      history[T]             // kept generations; own lock
+	subs      subscribers            // fan-out and replay log; own lock
+	gid       atomic.Uint64          // the applier goroutine's id, to refuse re-entrant calls from Validate and update=
+	busy      atomic.Bool            // the applier is handling something (so a caller may be running on it)
+}
+
+// inbox holds the latest unapplied result of each target; a burst costs
+// one generation.
+type inbox struct {
+	pmu     sync.Mutex
+	pending map[*target]stamped
+	queued  []*target
+	wake    chan struct{}
+}
+
+// cacheBook is the applier's WithCache bookkeeping.
+type cacheBook struct {
 	cache        *diskCache // WithCache's checked directory and key, or nil
 	cachedAtBind []*target
 	failedAtBind map[*target]sources.Result // the real results of targets started from the cache
-	toCache      map[*target]sources.Result // applier only: results to save once published
-
-	ctx        context.Context // canceled by Close
-	cancel     context.CancelFunc
-	closeMu    sync.Mutex
-	stopCtx    func() bool // unregisters the Bind context's AfterFunc; guarded by closeMu
-	wg         sync.WaitGroup
-	closing    atomic.Bool   // set by the first Close
-	closed     chan struct{} // closed when the first Close is done
-	closeErr   error         // written before closed is closed
-	applierGID atomic.Uint64 // the applier goroutine's id, to refuse re-entrant calls from Validate and update=
-	busy       atomic.Bool   // the applier is handling something (so a caller may be running on it)
-	copyIdx    [][]int       // index paths of tagged fields whose values can alias (slices, maps, pointers)
-
-	pmu       sync.Mutex
-	pending   map[*target]stamped
-	queued    []*target
-	wake      chan struct{}
-	reloads   chan reloadRequest
-	rollbacks chan rollbackRequest
-	stat      statusBook
-	hist      history[T]
-
-	order    []*boundField          // fields in dependency order
-	conds    []*target              // targets with a when= condition
-	desired  map[*boundField]change // applier only: accepted values not yet published
-	rejected error                  // applier only: why desired values were not published
-
-	subs subscribers
+	toCache      map[*target]sources.Result // results to save once published
 }
 
 // Bind loads every tagged field of *dst from its source, writes the values
@@ -118,16 +147,14 @@ func Bind[T any](ctx context.Context, dst *T, opts ...Option) (*Binding[T], erro
 		drivers: map[string]sources.Driver{},
 		opts:    o,
 		log:     o.logger,
-		pending: map[*target]stamped{},
 		closed:  make(chan struct{}),
-		wake:    make(chan struct{}, 1),
-		reloads: make(chan reloadRequest),
-
-		rollbacks: make(chan rollbackRequest),
-		desired:   map[*boundField]change{},
-
-		failedAtBind: map[*target]sources.Result{},
-		toCache:      map[*target]sources.Result{},
+		applier: applier[T]{
+			inbox:     inbox{pending: map[*target]stamped{}, wake: make(chan struct{}, 1)},
+			reloads:   make(chan reloadRequest),
+			rollbacks: make(chan rollbackRequest),
+			desired:   map[*boundField]change{},
+			cacheBook: cacheBook{failedAtBind: map[*target]sources.Result{}, toCache: map[*target]sources.Result{}},
+		},
 	}
 	b.stat.init(res.targets, res.fields)
 	b.hist.max = o.history
@@ -140,7 +167,7 @@ func Bind[T any](ctx context.Context, dst *T, opts ...Option) (*Binding[T], erro
 			b.copyIdx = append(b.copyIdx, f.plan.index)
 		}
 	}
-	b.subs.init(o.buffer, b.log, b.hasSecret)
+	b.subs.init(b.log, b.hasSecret)
 	b.ctx, b.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	first, err := b.start(ctx, dst)
 	if err != nil {
@@ -246,15 +273,14 @@ func (b *Binding[T]) start(ctx context.Context, dst *T) (*T, error) {
 		return nil, fmt.Errorf("livebind: initial configuration: %w", err)
 	}
 	b.commitSources(p)
-	b.cur.Store(&snapshot[T]{v: p.next, gen: 1})
 	now := time.Now()
+	b.publish(p.next, nil, nil, 0, now) // generation 1, which no update describes
 	for t, r := range results {
 		b.stat.noteResult(t, r, now)
 	}
 	for _, t := range b.cachedAtBind {
 		b.stat.noteCached(t)
 	}
-	b.recordHistory(1, now, p.next, nil, 0)
 
 	for _, t := range b.targets {
 		if !t.active.Load() {
@@ -272,8 +298,7 @@ func (b *Binding[T]) start(ctx context.Context, dst *T) (*T, error) {
 		return nil, errors.Join(errs...)
 	}
 	b.wg.Add(1)
-	go b.applier()
-	b.listenSignals()
+	go b.run()
 	return p.next, nil
 }
 
@@ -379,10 +404,10 @@ type reloadRequest struct {
 	done    chan error
 }
 
-// applier is the only writer of snapshots.
-func (b *Binding[T]) applier() {
+// run is the applier goroutine, the only writer of snapshots.
+func (b *Binding[T]) run() {
 	defer b.wg.Done()
-	b.applierGID.Store(goid())
+	b.gid.Store(goid())
 	for {
 		select {
 		case <-b.ctx.Done():
@@ -497,8 +522,8 @@ func (b *Binding[T]) apply(changes []change) error {
 		}
 	}
 
+	var next *T
 	var values []event
-	gen := cur.gen
 	if len(fresh) > 0 {
 		// Values held back by Validate earlier are tried again together with
 		// the new ones, so that related edits to several sources converge.
@@ -526,25 +551,46 @@ func (b *Binding[T]) apply(changes []change) error {
 		case p.empty():
 			b.commitSources(p) // accepted values that change nothing
 		default:
-			gen++
-			b.cur.Store(&snapshot[T]{v: p.next, gen: gen})
-			b.recordHistory(gen, now, p.next, p.vals, 0)
 			b.commitSources(p)
 			if len(b.desired) == 0 {
 				b.rejected = nil
 			}
-			values = p.vals
+			next, values = p.next, p.vals
 			notes = append(notes, b.switchWatches(p)...)
 		}
 	}
-	all := append(values, notes...)
+	b.publish(next, values, notes, 0, now)
+	return errors.Join(errs...)
+}
+
+// publish is the one place where a generation becomes visible, used by
+// Bind (generation 1), apply (watch results and Reload) and Rollback. With
+// next set it stores next as the following generation and keeps it in the
+// history; with next nil (a rejected or empty batch) the generation stays.
+// Then it stamps vals (the value updates the generation made) and notes
+// (Error and Removed updates reported with it) with the generation and
+// time, logs and counts them, and hands them to subscribers, in that order:
+// a subscriber never hears of a snapshot it cannot Get yet. It runs on the
+// applier (or in Bind before the applier starts) and returns the current
+// generation.
+func (b *Binding[T]) publish(next *T, vals, notes []event, rollbackOf uint64, now time.Time) uint64 {
+	var gen uint64
+	if cur := b.cur.Load(); cur != nil {
+		gen = cur.gen
+	}
+	if next != nil {
+		gen++
+		b.cur.Store(&snapshot[T]{v: next, gen: gen})
+		b.recordHistory(gen, now, next, vals, rollbackOf)
+	}
+	all := append(vals, notes...)
 	for i := range all {
 		all[i].u.Gen, all[i].u.Time = gen, now
 		b.logUpdate(all[i].u)
 	}
 	b.stat.noteEvents(all, now)
-	b.subs.publish(all)
-	return errors.Join(errs...)
+	b.subs.publish(all, next != nil)
+	return gen
 }
 
 // genPlan is a candidate generation.
@@ -774,7 +820,7 @@ func (b *Binding[T]) validate(c *T) (err error) {
 func (b *Binding[T]) event(f *boundField, kind Kind, oldV, newV any, err error) event {
 	u := Update{Kind: kind, Field: f.plan.path, Source: f.target.String(), Old: oldV, New: newV, Err: err, Secret: f.secret}
 	if f.secret {
-		u.Old, u.New = Redacted{}, Redacted{}
+		u.Old, u.New = redacted, redacted
 	}
 	return event{u: u, f: f, old: oldV, new: newV}
 }
@@ -792,8 +838,20 @@ func (b *Binding[T]) logUpdate(u Update) {
 // return different generations; keep one pointer to read fields consistently.
 func (b *Binding[T]) Get() *T { return b.cur.Load().v }
 
-// Generation returns the number of the current snapshot, 1 after Bind.
-func (b *Binding[T]) Generation() uint64 { return b.cur.Load().gen }
+// Snapshot returns the current snapshot together with its generation
+// number (1 after Bind), read atomically: the pair always belongs together.
+// Like [Binding.Get] it never blocks; the snapshot is shared and immutable.
+// Pass the generation to [From] to subscribe to every later change.
+func (b *Binding[T]) Snapshot() (*T, uint64) {
+	s := b.cur.Load()
+	return s.v, s.gen
+}
+
+// Done returns a channel that is closed when the Binding closes (by Close
+// or by the end of Bind's context), like [context.Context.Done]. A consumer
+// that forwards updates elsewhere (a channel, a stream to a browser) uses it
+// to learn that no more will come.
+func (b *Binding[T]) Done() <-chan struct{} { return b.ctx.Done() }
 
 // Reload reads every source again now and applies what changed as one
 // generation, bypassing debounce and throttle. It then returns nil if every
@@ -862,7 +920,7 @@ func (b *Binding[T]) onApplier() bool {
 	if !b.busy.Load() {
 		return false
 	}
-	return goid() == b.applierGID.Load()
+	return goid() == b.gid.Load()
 }
 
 // Close stops every watch and goroutine of the binding and waits for them;

@@ -48,26 +48,6 @@ func WithCacheEncryption(seal, open func([]byte) ([]byte, error)) Option {
 	return optionFunc(func(o *options) { o.cacheSeal, o.cacheOpen = seal, open })
 }
 
-// ErrCache is wrapped by the error Bind returns when [WithCache]'s
-// directory or key cannot be trusted, and by the reasons
-// [SourceStatus].CacheError reports for refused entries. See [CacheError].
-var ErrCache = errors.New("cache refused")
-
-// CacheError says why a cache directory, key or entry was refused.
-type CacheError struct {
-	// Path is the refused directory or file.
-	Path string
-	// Reason says what is wrong with it, such as "owned by uid 65534, not
-	// by this process's uid 0" or "writable by others (mode 0777)".
-	Reason string
-}
-
-// Error implements error.
-func (e *CacheError) Error() string { return "livebind: cache: " + e.Path + ": " + e.Reason }
-
-// Unwrap returns [ErrCache].
-func (e *CacheError) Unwrap() error { return ErrCache }
-
 // cacheKeyFile is the per-cache HMAC key, beside the entries.
 const cacheKeyFile = ".livebind-cache.key"
 

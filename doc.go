@@ -11,8 +11,8 @@
 //	var cfg Config
 //	b, err := livebind.Bind(ctx, &cfg) // everything loaded once, or every problem listed
 //	defer b.Close()
-//	b.OnChange(func(u livebind.Update) { log.Println(u) }) // APIKey prints as [redacted]
-//	c := b.Get()                                           // an immutable snapshot, lock-free
+//	_, _ = b.Subscribe(func(u livebind.Update) { log.Println(u) }, livebind.From(1)) // APIKey prints as [redacted]
+//	c := b.Get() // an immutable snapshot, lock-free
 //
 // # Tags
 //

@@ -27,7 +27,7 @@ var (
 	// method. The last good snapshot is kept.
 	ErrValidation = errors.New("validation failed")
 	// ErrDropped reports updates that a slow subscriber missed because its
-	// buffer was full. See [DroppedError].
+	// buffer was full. See [DeliveryError].
 	ErrDropped = errors.New("updates dropped")
 	// ErrFieldType reports a typed field watch whose type parameter does not
 	// match the field's type.
@@ -36,11 +36,24 @@ var (
 	ErrUnknownField = errors.New("unknown field")
 	// ErrClosed reports a call on a closed Binding.
 	ErrClosed = errors.New("binding closed")
+	// ErrCache is wrapped by the error Bind returns when [WithCache]'s
+	// directory or key cannot be trusted, and by the reasons
+	// [SourceStatus].CacheError reports for refused entries. See [CacheError].
+	ErrCache = errors.New("cache refused")
+	// ErrUpdate reports an update= function that returned an error or panicked.
+	// The generation is rejected and the last good snapshot kept.
+	ErrUpdate = errors.New("update function failed")
+	// ErrNotReady is wrapped by [Binding.Ready]'s errors.
+	ErrNotReady = errors.New("not ready")
+	// ErrNoGeneration reports a Rollback to a generation the history does not
+	// hold (never kept, or already dropped from the ring), or a [From] whose
+	// updates are no longer kept.
+	ErrNoGeneration = errors.New("generation not in history")
 	// ErrReentrant reports a call that cannot run where it was made: Reload,
 	// Rollback or Close called from Validate or an update= method (they run
 	// on the goroutine that would have to serve the call).
 	ErrReentrant = errors.New("re-entrant call")
-	// ErrCallbackPanic is wrapped by the [*CallbackPanicError] of the Error
+	// ErrCallbackPanic is wrapped by the [*DeliveryError] of the Error
 	// update that reports a subscriber's callback panicking.
 	ErrCallbackPanic = errors.New("callback panicked")
 	// ErrCloseTimeout is wrapped by Close's error when callbacks were still
@@ -112,54 +125,69 @@ func (e *FieldError) Error() string {
 // Unwrap returns the underlying error.
 func (e *FieldError) Unwrap() error { return e.Err }
 
-// DroppedError is the error of the Error update a subscriber receives after
-// it fell behind: Count updates were discarded for it, and Coalesced were
-// merged into later ones (with [Coalesce]). It wraps [ErrDropped].
-type DroppedError struct {
-	// Count is how many updates were discarded since the last delivery.
-	Count int
+// DeliveryError is the error of an Error update that reports a problem with
+// deliveries to subscribers, not with the configuration. Either this
+// subscriber fell behind: Dropped updates were discarded for it and
+// Coalesced merged into later ones (with [Coalesce]), and the error wraps
+// [ErrDropped]. Or a callback panicked on the update of Field in generation
+// Gen (Field is empty for a drop notice), Panic holding the panic value as
+// text, and the error wraps [ErrCallbackPanic].
+type DeliveryError struct {
+	// Dropped is how many updates were discarded since the last delivery.
+	Dropped int
 	// Coalesced is how many updates were merged into a later update of the
 	// same field since the last delivery.
 	Coalesced int
-}
-
-// Error reports the numbers of dropped and coalesced updates.
-func (e *DroppedError) Error() string {
-	if e.Coalesced == 0 {
-		return fmt.Sprintf("livebind: %d updates dropped: subscriber too slow", e.Count)
-	}
-	return fmt.Sprintf("livebind: %d updates dropped and %d coalesced: subscriber too slow", e.Count, e.Coalesced)
-}
-
-// Unwrap returns [ErrDropped].
-func (e *DroppedError) Unwrap() error { return ErrDropped }
-
-// CallbackPanicError is the error of the Error update that reports a
-// panic in a subscriber's callback (OnChange, Subscribe, WatchField or a
-// Stream mapping function). It wraps [ErrCallbackPanic].
-type CallbackPanicError struct {
-	// Field and Gen identify the update whose delivery panicked (Field is
-	// empty for a drop notice).
+	// Field and Gen identify the update whose delivery panicked.
 	Field string
 	Gen   uint64
-	// Value is the panic value as text, or a placeholder when the
+	// Panic is the panic value as text, or a placeholder when the
 	// configuration holds secrets (a panic value can quote one).
-	Value string
+	Panic string
+
+	panicked bool
 }
 
-// Error reports which update's delivery panicked and the panic value.
-func (e *CallbackPanicError) Error() string {
-	what := "a drop notice"
-	if e.Field != "" {
-		what = "the update of " + e.Field
+// Error reports the numbers of dropped and coalesced updates, or which
+// update's delivery panicked and the panic value.
+func (e *DeliveryError) Error() string {
+	switch {
+	case e.panicked:
+		what := "a drop notice"
+		if e.Field != "" {
+			what = "the update of " + e.Field
+		}
+		return fmt.Sprintf("livebind: a callback panicked on %s (gen %d): %s", what, e.Gen, e.Panic)
+	case e.Coalesced == 0:
+		return fmt.Sprintf("livebind: %d updates dropped: subscriber too slow", e.Dropped)
 	}
-	return fmt.Sprintf("livebind: a callback panicked on %s (gen %d): %s", what, e.Gen, e.Value)
+	return fmt.Sprintf("livebind: %d updates dropped and %d coalesced: subscriber too slow", e.Dropped, e.Coalesced)
 }
 
-// Unwrap returns [ErrCallbackPanic].
-func (e *CallbackPanicError) Unwrap() error { return ErrCallbackPanic }
+// Unwrap returns [ErrCallbackPanic] or [ErrDropped].
+func (e *DeliveryError) Unwrap() error {
+	if e.panicked {
+		return ErrCallbackPanic
+	}
+	return ErrDropped
+}
 
 // tagError builds a Bind-time FieldError that wraps ErrTag.
 func tagError(field, option string, err error) *FieldError {
 	return &FieldError{Field: field, Option: option, Err: fmt.Errorf("%w: %w", ErrTag, err)}
 }
+
+// CacheError says why a cache directory, key or entry was refused.
+type CacheError struct {
+	// Path is the refused directory or file.
+	Path string
+	// Reason says what is wrong with it, such as "owned by uid 65534, not
+	// by this process's uid 0" or "writable by others (mode 0777)".
+	Reason string
+}
+
+// Error implements error.
+func (e *CacheError) Error() string { return "livebind: cache: " + e.Path + ": " + e.Reason }
+
+// Unwrap returns [ErrCache].
+func (e *CacheError) Unwrap() error { return ErrCache }

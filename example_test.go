@@ -58,7 +58,9 @@ func ExampleBind() {
 	// Output: api 4 8080 postgres://db/app
 }
 
-func ExampleBinding_OnChange() {
+// Subscribe with From(gen) receives every change made after the snapshot
+// it pairs with, even one made before Subscribe was called.
+func ExampleBinding_Subscribe() {
 	dir := exampleDir()
 	defer os.RemoveAll(dir)
 
@@ -70,18 +72,26 @@ func ExampleBinding_OnChange() {
 	}
 	defer b.Close()
 
-	seen := make(chan livebind.Update, 1)
-	unsubscribe := b.OnChange(func(u livebind.Update) { seen <- u })
-	defer unsubscribe()
-
+	c, gen := b.Snapshot()
+	fmt.Println("gen", gen, "workers", c.Settings.Workers)
 	_ = os.WriteFile(filepath.Join(dir, "app.toml"), []byte("name = \"api\"\nworkers = 8\n"), 0o644)
+
+	seen := make(chan livebind.Update, 1)
+	unsubscribe, err := b.Subscribe(func(u livebind.Update) { seen <- u }, livebind.From(gen))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer unsubscribe()
 	select {
 	case u := <-seen:
 		fmt.Println(u.Kind, u.Field, u.Gen, b.Get().Settings.Workers)
 	case <-time.After(5 * time.Second):
 		fmt.Println("no update")
 	}
-	// Output: updated Settings 2 8
+	// Output:
+	// gen 1 workers 4
+	// updated Settings 2 8
 }
 
 func ExampleWatchField() {
@@ -120,7 +130,7 @@ func ExampleWatchField() {
 }
 
 func ExampleUpdate_String() {
-	u := livebind.Update{Kind: livebind.Updated, Field: "APIKey", Source: "env:API_KEY", Old: livebind.Redacted{}, New: livebind.Redacted{}, Gen: 7, Secret: true}
+	u := livebind.Update{Kind: livebind.Updated, Field: "APIKey", Source: "env:API_KEY", Old: "[redacted]", New: "[redacted]", Gen: 7, Secret: true}
 	fmt.Println(u)
 	// Output: gen 7 updated APIKey (env:API_KEY): [redacted] -> [redacted]
 }

@@ -11,10 +11,6 @@ import (
 	"github.com/livebind/livebind/internal/deps"
 )
 
-// ErrUpdate reports an update= function that returned an error or panicked.
-// The generation is rejected and the last good snapshot kept.
-var ErrUpdate = errors.New("update function failed")
-
 // condition is a compiled when= expression of a target.
 type condition struct {
 	src     string

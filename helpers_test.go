@@ -37,12 +37,56 @@ func writeFile(tb testing.TB, dir, name, data string) string {
 // recorder collects the updates of one Binding (see record).
 type recorder struct{ *fixture.Collector[Update] }
 
-// record subscribes to b with OnChange until the test ends.
+// record subscribes to b until the test ends.
 func record[T any](tb testing.TB, b *Binding[T]) *recorder {
 	tb.Helper()
 	r := &recorder{fixture.NewCollector[Update]()}
-	tb.Cleanup(b.OnChange(r.Add))
+	tb.Cleanup(onChange(b, r.Add))
 	return r
+}
+
+// onChange subscribes fn to every update of b (what OnChange did before
+// Subscribe became the one door); Subscribe without options cannot fail.
+func onChange[T any](b *Binding[T], fn func(Update)) (unsubscribe func()) {
+	stop, err := b.Subscribe(fn)
+	if err != nil {
+		panic(err)
+	}
+	return stop
+}
+
+// stream is the channel recipe of docs/design.md built on Subscribe (what
+// Stream and Updates did before): fn maps updates to values sent on an
+// unbuffered channel, closed by stop or Close; a send waits only until the
+// subscriber is stopped, so an unread channel never holds Close.
+func stream[R, T any](b *Binding[T], fn func(Update) (R, bool), opts ...SubscribeOption) (<-chan R, func(), error) {
+	ch := make(chan R)
+	var sub *subscriber
+	sub, err := b.subscriber(opts, func(ev event) {
+		r, ok := fn(ev.update())
+		if !ok {
+			return
+		}
+		select {
+		case ch <- r:
+		case <-sub.quit:
+		}
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	sub.onDone = func() { close(ch) }
+	stop, err := b.subs.add(sub)
+	return ch, stop, err
+}
+
+// updates is stream of every update.
+func updates[T any](b *Binding[T]) <-chan Update {
+	ch, _, err := stream(b, func(u Update) (Update, bool) { return u, true })
+	if err != nil {
+		panic(err)
+	}
+	return ch
 }
 
 // next waits for the next update, failing after timeout.
@@ -79,4 +123,22 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 func contextWithCancel(t *testing.T) (context.Context, context.CancelFunc) {
 	t.Helper()
 	return context.WithCancel(t.Context())
+}
+
+// gen is the current generation.
+func gen[T any](b *Binding[T]) uint64 {
+	_, g := b.Snapshot()
+	return g
+}
+
+// waitFor waits for a value on ch, failing after wait.
+func waitFor[V any](tb testing.TB, ch <-chan V) V {
+	tb.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(wait):
+		tb.Fatal("timed out")
+		panic("unreachable")
+	}
 }

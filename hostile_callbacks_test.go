@@ -72,7 +72,7 @@ func untilCount(t *testing.T, d time.Duration, want uint64, n func() uint64) {
 func TestCallbackPanicRecovered(t *testing.T) {
 	register := map[string]func(b *Binding[hostile], calls *atomic.Uint64) func(){
 		"OnChange": func(b *Binding[hostile], calls *atomic.Uint64) func() {
-			return b.OnChange(func(Update) { calls.Add(1); panic("boom OnChange") })
+			return onChange(b, func(Update) { calls.Add(1); panic("boom OnChange") })
 		},
 		"Subscribe": func(b *Binding[hostile], calls *atomic.Uint64) func() {
 			stop, err := b.Subscribe(func(Update) { calls.Add(1); panic("boom Subscribe") }, Fields("Port"))
@@ -89,7 +89,7 @@ func TestCallbackPanicRecovered(t *testing.T) {
 			return stop
 		},
 		"Stream": func(b *Binding[hostile], calls *atomic.Uint64) func() {
-			_, stop, err := Stream(b, func(Update) (int, bool) { calls.Add(1); panic("boom Stream") })
+			_, stop, err := stream(b, func(Update) (int, bool) { calls.Add(1); panic("boom Stream") })
 			if err != nil {
 				panic(err)
 			}
@@ -113,10 +113,10 @@ func TestCallbackPanicRecovered(t *testing.T) {
 				_, _ = rec.until(t, 5*time.Second, func(u Update) bool { return u.Kind == Updated && u.New == 2 })
 				perr, _ := rec.until(t, 5*time.Second, func(u Update) bool { return u.Kind == Error })
 				require.ErrorIs(t, perr.Err, ErrCallbackPanic)
-				var cpe *CallbackPanicError
+				var cpe *DeliveryError
 				require.ErrorAs(t, perr.Err, &cpe)
 				assert.Equal(t, "Port", cpe.Field)
-				assert.Equal(t, "boom "+name, cpe.Value)
+				assert.Equal(t, "boom "+name, cpe.Panic)
 				assert.Equal(t, "Port", perr.Field)
 
 				env.set("PORT", "3") // deliveries go on, to everyone
@@ -181,7 +181,7 @@ func TestCallbackPanicReportsDoNotLoop(t *testing.T) {
 		defer b.Close()
 		var reports atomic.Uint64
 		for range 2 {
-			stop := b.OnChange(func(u Update) {
+			stop := onChange(b, func(u Update) {
 				if errors.Is(u.Err, ErrCallbackPanic) {
 					reports.Add(1)
 				}

@@ -56,7 +56,7 @@ func TestCloseFromCallback(t *testing.T) {
 		require.NoError(t, err)
 		closed := make(chan error, 1)
 		var once sync.Once
-		b.OnChange(func(Update) { once.Do(func() { closed <- b.Close() }) })
+		onChange(b, func(Update) { once.Do(func() { closed <- b.Close() }) })
 		other := record(t, b) // another subscriber, stopped by that Close
 		env.set("PORT", "2")
 		select {
@@ -88,7 +88,7 @@ func TestCloseFromCallbackDuringClose(t *testing.T) {
 		entered, proceed := make(chan struct{}), make(chan struct{})
 		inner := make(chan error, 1)
 		var once sync.Once
-		b.OnChange(func(Update) {
+		onChange(b, func(Update) {
 			once.Do(func() {
 				close(entered)
 				<-proceed
@@ -125,8 +125,8 @@ func TestCloseAbandonsStuckCallback(t *testing.T) {
 		require.NoError(t, err)
 		entered, release := make(chan struct{}), make(chan struct{})
 		var once sync.Once
-		b.OnChange(func(Update) { once.Do(func() { close(entered); <-release }) })
-		updates := b.Updates() // nobody reads it: must not hold Close either
+		onChange(b, func(Update) { once.Do(func() { close(entered); <-release }) })
+		updates := updates(b) // nobody reads it: must not hold Close either
 		env.set("PORT", "2")
 		<-entered
 		start := time.Now()
@@ -205,7 +205,7 @@ func TestReloadFromCallback(t *testing.T) {
 	defer b.Close()
 	got := make(chan error, 2)
 	var once sync.Once
-	b.OnChange(func(u Update) {
+	onChange(b, func(u Update) {
 		once.Do(func() {
 			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 			defer cancel()
@@ -251,7 +251,7 @@ func BenchmarkCloseStuckCallback(b *testing.B) {
 				entered, release := make(chan struct{}), make(chan struct{})
 				took := make(chan time.Duration, 1)
 				var once sync.Once
-				bd.OnChange(func(Update) {
+				onChange(bd, func(Update) {
 					once.Do(func() {
 						close(entered)
 						if tc.inside {

@@ -90,8 +90,8 @@ func TestHostileSecretWholeDocumentWithOtherOptions(t *testing.T) {
 			continue
 		}
 		assert.True(t, u.Secret, field)
-		assert.Equal(t, Redacted{}, u.New, field)
-		assert.Equal(t, Redacted{}, u.Old, field)
+		assert.Equal(t, "[redacted]", u.New, field)
+		assert.Equal(t, "[redacted]", u.Old, field)
 	}
 
 	// A document that no longer parses: its error may quote the line that

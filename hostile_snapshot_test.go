@@ -51,12 +51,12 @@ func TestSubscribersCannotMutateSnapshots(t *testing.T) {
 			wg.Done()
 		}
 	}
-	b.OnChange(func(u Update) { vandal(u.Old); vandal(u.New); note("onchange") })
+	onChange(b, func(u Update) { vandal(u.Old); vandal(u.New); note("onchange") })
 	_, err = b.Subscribe(func(u Update) { vandal(u.Old); vandal(u.New); note("subscribe") }, Fields("Tags", "Limits"))
 	require.NoError(t, err)
 	_, err = WatchField(b, "Tags", func(c FieldChange[[]string]) { vandal(c.Old); vandal(c.New); note("watch"); note("watch") })
 	require.NoError(t, err)
-	values, stop, err := Stream(b, func(u Update) (Update, bool) { vandal(u.New); return u, true }, Fields("Tags", "Limits"))
+	values, stop, err := stream(b, func(u Update) (Update, bool) { vandal(u.New); return u, true }, Fields("Tags", "Limits"))
 	require.NoError(t, err)
 	defer stop()
 	go func() {
@@ -68,7 +68,7 @@ func TestSubscribersCannotMutateSnapshots(t *testing.T) {
 			}
 		}
 	}()
-	updates := b.Updates()
+	updates := updates(b)
 	go func() {
 		n := 0
 		for u := range updates {
@@ -115,7 +115,7 @@ func TestHistoryEntriesAreCopies(t *testing.T) {
 	require.NoError(t, err)
 	defer b.Close()
 	env.set("TAGS", "q,r")
-	require.Eventually(t, func() bool { return b.Generation() == 2 }, wait, time.Millisecond)
+	require.Eventually(t, func() bool { return gen(b) == 2 }, wait, time.Millisecond)
 
 	h := b.History()
 	require.Len(t, h, 2)

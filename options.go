@@ -17,10 +17,8 @@ type options struct {
 	logger       *slog.Logger
 	lookupEnv    func(string) (string, bool)
 	startTimeout time.Duration
-	buffer       int
 	sourceConfig map[string]any
 	history      int
-	signals      []os.Signal
 	cacheDir     string
 	cacheSeal    func([]byte) ([]byte, error)
 	cacheOpen    func([]byte) ([]byte, error)
@@ -32,7 +30,8 @@ type options struct {
 const DefaultStartTimeout = 30 * time.Second
 
 // DefaultBuffer is how many updates each subscriber may fall behind before
-// the oldest are dropped and reported, unless [WithBuffer] says otherwise.
+// the oldest are dropped and reported, unless [Buffer] says otherwise; it is
+// also how many recent updates the binding keeps for [From] to replay.
 const DefaultBuffer = 256
 
 // DefaultCloseTimeout is how long [Binding.Close] waits for running
@@ -45,7 +44,6 @@ func defaultOptions() options {
 		logger:       slog.New(slog.DiscardHandler),
 		lookupEnv:    os.LookupEnv,
 		startTimeout: DefaultStartTimeout,
-		buffer:       DefaultBuffer,
 		closeTimeout: DefaultCloseTimeout,
 	}
 }
@@ -82,18 +80,6 @@ func WithStartTimeout(d time.Duration) Option {
 	})
 }
 
-// WithBuffer sets how many updates each subscriber ([Binding.OnChange],
-// [Binding.Updates], [WatchField]) may fall behind before the oldest are
-// dropped; the subscriber then receives an Error update whose error is a
-// [*DroppedError]. The default is [DefaultBuffer].
-func WithBuffer(n int) Option {
-	return optionFunc(func(o *options) {
-		if n > 0 {
-			o.buffer = n
-		}
-	})
-}
-
 // WithSourceConfig hands v to the driver of scheme, for example a client
 // that a source package documents (http.Config, consul.Config, an
 // *http.Client or *api.Client). A value of a type the driver does not know
@@ -112,19 +98,6 @@ func WithSourceConfig(scheme string, v any) Option {
 // shared, not copied), so the cost is what those snapshots hold.
 func WithHistory(n int) Option {
 	return optionFunc(func(o *options) { o.history = max(n, 0) })
-}
-
-// WithReloadOnSignal makes the Binding call Reload when the process
-// receives one of sigs, typically syscall.SIGHUP (the Unix convention for
-// "re-read your configuration"). Without sigs it listens for SIGHUP.
-// The listener stops with the Binding.
-func WithReloadOnSignal(sigs ...os.Signal) Option {
-	return optionFunc(func(o *options) {
-		if len(sigs) == 0 {
-			sigs = []os.Signal{sighup}
-		}
-		o.signals = append(o.signals, sigs...)
-	})
 }
 
 // WithCloseTimeout bounds how long [Binding.Close] waits for callbacks that

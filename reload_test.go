@@ -46,7 +46,7 @@ func TestReloadBeatsOlderGatedValue(t *testing.T) {
 		defer b.Close()
 		var got []any
 		var mu sync.Mutex
-		b.OnChange(func(u Update) { mu.Lock(); got = append(got, u.New); mu.Unlock() })
+		onChange(b, func(u Update) { mu.Lock(); got = append(got, u.New); mu.Unlock() })
 		time.Sleep(250 * time.Millisecond)
 		env.set("A", "v1") // seen by the poll at 300ms, held by the gate until 400ms
 		time.Sleep(60 * time.Millisecond)
@@ -99,7 +99,7 @@ func TestThrottleAndDebounceOnEnv(t *testing.T) {
 		defer b.Close()
 		var tGot, dGot []int
 		var mu sync.Mutex
-		b.OnChange(func(u Update) {
+		onChange(b, func(u Update) {
 			mu.Lock()
 			defer mu.Unlock()
 			switch u.Field {
@@ -148,7 +148,7 @@ func TestMaxWaitCapsADrip(t *testing.T) {
 		start := time.Now()
 		var at []time.Duration
 		var mu sync.Mutex
-		b.OnChange(func(Update) { mu.Lock(); at = append(at, time.Since(start)); mu.Unlock() })
+		onChange(b, func(Update) { mu.Lock(); at = append(at, time.Since(start)); mu.Unlock() })
 		for i := 1; i <= 50; i++ { // 1s of drip
 			env.set("M", strconv.Itoa(i))
 			time.Sleep(20 * time.Millisecond)
@@ -184,8 +184,8 @@ func TestOrderingUnderConcurrentSources(t *testing.T) {
 	var mu sync.Mutex
 	var gens []uint64
 	var early atomic.Int64
-	b.OnChange(func(u Update) {
-		if b.Generation() < u.Gen {
+	onChange(b, func(u Update) {
+		if gen(b) < u.Gen {
 			early.Add(1)
 		}
 		mu.Lock()

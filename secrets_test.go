@@ -50,7 +50,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	for _, x := range []Update{u, u2} {
 		fmt.Fprintf(&out, "%v|%+v|%#v|%s|%q|%v|%v\n", x, x, x, x, x, x.Old, x.New)
 		assert.True(t, x.Secret)
-		assert.Equal(t, Redacted{}, x.New)
+		assert.Equal(t, "[redacted]", x.New)
 	}
 	logMu.Lock()
 	out.Write(logs.Bytes())
@@ -121,7 +121,7 @@ func TestSecretParseErrorsHidden(t *testing.T) {
 // through %#v, slog and JSON.
 func TestFieldChangeRedactsEverywhere(t *testing.T) {
 	t.Parallel()
-	c := FieldChange[string]{Kind: Updated, Field: "P", Old: "old-s3cret", New: "new-s3cret", Secret: true}
+	c := FieldChange[string]{Update: Update{Kind: Updated, Field: "P", Old: redacted, New: redacted, Secret: true}, Old: "old-s3cret", New: "new-s3cret"}
 	var logs bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logs, nil)).Info("x", "change", c)
 	js, err := json.Marshal(c)

@@ -27,9 +27,9 @@ type Status struct {
 	// Reloads counts calls of Reload that reached the applier.
 	Reloads uint64
 	// CallbackPanics counts panics recovered in subscribers' callbacks
-	// (OnChange, Subscribe, WatchField, Stream mapping functions). Each is
-	// logged at Error level with its stack and reported to the other
-	// subscribers as an Error update wrapping [ErrCallbackPanic].
+	// (Subscribe, WatchField). Each is logged at Error level with its stack
+	// and reported to the other subscribers as an Error update wrapping
+	// [ErrCallbackPanic].
 	CallbackPanics uint64
 	// Closed reports that the Binding was closed.
 	Closed bool
@@ -197,7 +197,7 @@ func (s *statusBook) noteEvents(evs []event, now time.Time) {
 // under a lock the applier holds only to update them, never while it
 // decodes or validates.
 func (b *Binding[T]) Status() Status {
-	st := Status{Generation: b.Generation(), Closed: b.ctx.Err() != nil, CallbackPanics: b.subs.panics.Load()}
+	st := Status{Generation: b.cur.Load().gen, Closed: b.ctx.Err() != nil, CallbackPanics: b.subs.panics.Load()}
 	next := make(map[*target]time.Time) // asked before taking the lock: drivers lock too
 	for _, t := range b.targets {
 		if np, ok := t.driver.(sources.NextPoller); ok && t.active.Load() {
@@ -232,9 +232,6 @@ func (b *Binding[T]) Status() Status {
 	}
 	return st
 }
-
-// ErrNotReady is wrapped by [Binding.Ready]'s errors.
-var ErrNotReady = errors.New("not ready")
 
 // Ready reports whether the Binding can serve: it is not closed, and no
 // source of a required field has been failing for longer than maxFailing
@@ -332,10 +329,6 @@ func (b *Binding[T]) History() []HistoryEntry[T] {
 	return entries
 }
 
-// ErrNoGeneration reports a Rollback to a generation the history does not
-// hold (never kept, or already dropped from the ring).
-var ErrNoGeneration = errors.New("generation not in history")
-
 // rollbackRequest asks the applier to republish a kept generation.
 type rollbackRequest struct {
 	gen  uint64
@@ -397,18 +390,8 @@ func (b *Binding[T]) rollback(gen uint64) error {
 	if err := b.validate(p.next); err != nil {
 		return fmt.Errorf("livebind: rollback to gen %d: %w: %w", gen, ErrValidation, err)
 	}
-	next := cur.gen + 1
-	now := time.Now()
-	b.cur.Store(&snapshot[T]{v: p.next, gen: next})
-	b.recordHistory(next, now, p.next, p.vals, gen)
 	notes := b.switchWatches(p)
-	all := append(p.vals, notes...)
-	for i := range all {
-		all[i].u.Gen, all[i].u.Time = next, now
-		b.logUpdate(all[i].u)
-	}
-	b.stat.noteEvents(all, now)
-	b.subs.publish(all)
+	b.publish(p.next, p.vals, notes, gen, time.Now())
 	return nil
 }
 

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"strings"
 	"syscall"
 	"testing"
@@ -148,9 +150,27 @@ func TestReloadOnSignal(t *testing.T) {
 	var cfg struct {
 		S int `live:"env=S; poll=1h"`
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup), WithReloadOnSignal())
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
 	require.NoError(t, err)
 	defer b.Close()
+	// The recipe of docs/operations.md that replaced WithReloadOnSignal.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGHUP)
+	defer signal.Stop(sig)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	defer func() { cancel(); <-done }()
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-sig:
+				_ = b.Reload(ctx)
+			}
+		}
+	}()
 	rec := record(t, b)
 	env.set("S", "2")
 	require.NoError(t, syscall.Kill(syscall.Getpid(), syscall.SIGHUP))

@@ -2,7 +2,6 @@ package livebind
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -40,8 +39,10 @@ type subscriber struct {
 	filter   func(*event) bool
 	deliver  func(event)
 	onDone   func()
-	buffer   int  // queue bound; 0 means the Binding's default
-	coalesce bool // merge queued value updates of one field instead of dropping
+	buffer   int    // queue bound; 0 means DefaultBuffer
+	coalesce bool   // merge queued value updates of one field instead of dropping
+	replay   bool   // From was given: start right after generation after
+	after    uint64 // see replay
 
 	mu        sync.Mutex
 	queue     []event
@@ -56,30 +57,73 @@ type subscriber struct {
 	once      sync.Once
 }
 
-// subscribers is the set of consumers of one Binding.
+// subscribers is the set of consumers of one Binding, and the log of recent
+// updates that [From] replays.
 type subscribers struct {
 	mu      sync.Mutex
-	buffer  int
 	set     map[*subscriber]struct{} // subscribed
 	running map[*subscriber]struct{} // delivery goroutines not yet ended (unsubscribed ones included)
 	closed  bool
-	updates chan Update
-	updOnce sync.Once
+	recent  ring // the last DefaultBuffer published updates, for From
 
-	log    *slog.Logger
+	logger *slog.Logger
 	hide   bool          // the configuration holds secrets: panic values are not shown
 	panics atomic.Uint64 // recovered callback panics, for Status
 }
 
-func (s *subscribers) init(buffer int, log *slog.Logger, hide bool) {
-	s.buffer = buffer
-	s.set = map[*subscriber]struct{}{}
-	s.running = map[*subscriber]struct{}{}
-	s.log, s.hide = log, hide
+// logged is a published update with whether its batch made its generation
+// (a value batch) or was reported after it (Error and Removed notes only).
+type logged struct {
+	ev   event
+	made bool
 }
 
-// add starts a subscriber. It returns nil once the Binding is closed.
-func (s *subscribers) add(sub *subscriber) func() {
+// ring keeps the last DefaultBuffer logged updates in a fixed array, so
+// that logging allocates nothing once it is full, and remembers the newest
+// one it let go.
+type ring struct {
+	buf     []logged // allocated on first use
+	head, n int      // oldest entry, count
+	lost    logged   // the newest update overwritten, if hasLost
+	hasLost bool
+}
+
+func (r *ring) add(l logged) {
+	if r.buf == nil {
+		r.buf = make([]logged, DefaultBuffer)
+	}
+	if r.n < len(r.buf) {
+		r.buf[(r.head+r.n)%len(r.buf)] = l
+		r.n++
+		return
+	}
+	r.lost, r.hasLost = r.buf[r.head], true
+	r.buf[r.head] = l
+	r.head = (r.head + 1) % len(r.buf)
+}
+
+// each calls fn with every kept update, oldest first.
+func (r *ring) each(fn func(logged)) {
+	for i := range r.n {
+		fn(r.buf[(r.head+i)%len(r.buf)])
+	}
+}
+
+// follows reports whether an update of generation gen, in a batch that made
+// gen or not, comes after generation after was made.
+func follows(gen uint64, made bool, after uint64) bool {
+	return gen > after || (gen == after && !made)
+}
+
+func (s *subscribers) init(log *slog.Logger, hide bool) {
+	s.set = map[*subscriber]struct{}{}
+	s.running = map[*subscriber]struct{}{}
+	s.logger, s.hide = log, hide
+}
+
+// add starts a subscriber, first queuing the logged updates it asked for
+// with From. Once the Binding is closed it starts nothing.
+func (s *subscribers) add(sub *subscriber) (func(), error) {
 	sub.wake = make(chan struct{}, 1)
 	sub.quit = make(chan struct{})
 	sub.done = make(chan struct{})
@@ -90,7 +134,21 @@ func (s *subscribers) add(sub *subscriber) func() {
 			sub.onDone()
 		}
 		close(sub.done)
-		return func() {}
+		return func() {}, nil
+	}
+	if sub.replay {
+		if l := s.recent.lost; s.recent.hasLost && follows(l.ev.u.Gen, l.made, sub.after) {
+			s.mu.Unlock()
+			return nil, fmt.Errorf("livebind: subscribe from gen %d: updates since then are no longer kept (the last %d are): %w", sub.after, DefaultBuffer, ErrNoGeneration)
+		}
+		s.recent.each(func(l logged) {
+			if follows(l.ev.u.Gen, l.made, sub.after) {
+				sub.push(&l.ev)
+			}
+		})
+		if len(sub.queue) > 0 {
+			sub.wake <- struct{}{}
+		}
 	}
 	s.set[sub] = struct{}{}
 	s.running[sub] = struct{}{}
@@ -101,7 +159,7 @@ func (s *subscribers) add(sub *subscriber) func() {
 		delete(s.set, sub)
 		s.mu.Unlock()
 		sub.stop()
-	}
+	}, nil
 }
 
 func (sub *subscriber) stop() {
@@ -111,41 +169,40 @@ func (sub *subscriber) stop() {
 	})
 }
 
-// publish queues events for every subscriber; when a queue is full the
-// oldest event is dropped and counted, and the subscriber is told how many.
-func (s *subscribers) publish(evs []event) { s.publishExcept(evs, nil) }
-
-// publishExcept is publish for every subscriber but skip.
-func (s *subscribers) publishExcept(evs []event, skip *subscriber) {
+// publish logs one batch of updates and queues it for every subscriber;
+// made says whether the batch made its generation (see [From]).
+func (s *subscribers) publish(evs []event, made bool) {
 	if len(evs) == 0 {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for _, ev := range evs {
+		s.recent.add(logged{ev: ev, made: made})
+	}
+	s.queue(evs, made, nil)
+}
+
+// publishExcept queues evs, reported after their generation and not
+// logged, for every subscriber but skip.
+func (s *subscribers) publishExcept(evs []event, skip *subscriber) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.queue(evs, false, skip)
+}
+
+// queue hands evs to every subscriber but skip; when a queue is full the
+// oldest event is dropped and counted, and the subscriber is told how many.
+// The caller holds s.mu.
+func (s *subscribers) queue(evs []event, made bool, skip *subscriber) {
 	for sub := range s.set {
-		if sub == skip {
+		if sub == skip || len(evs) == 0 || (sub.replay && !follows(evs[0].u.Gen, made, sub.after)) {
 			continue
 		}
 		queued := false
 		sub.mu.Lock()
-		limit := s.buffer
-		if sub.buffer > 0 {
-			limit = sub.buffer
-		}
 		for i := range evs {
-			if sub.filter != nil && !sub.filter(&evs[i]) {
-				continue
-			}
-			queued = true
-			if sub.coalesce && sub.merge(evs[i]) {
-				continue
-			}
-			if len(sub.queue) >= limit {
-				sub.lastDrop = sub.queue[0].u.Gen
-				sub.queue = sub.queue[1:]
-				sub.dropped++
-			}
-			sub.queue = append(sub.queue, evs[i])
+			queued = sub.push(&evs[i]) || queued
 		}
 		sub.mu.Unlock()
 		if queued {
@@ -155,6 +212,27 @@ func (s *subscribers) publishExcept(evs []event, skip *subscriber) {
 			}
 		}
 	}
+}
+
+// push queues ev if it passes the filter; it reports whether it did.
+func (sub *subscriber) push(ev *event) bool {
+	if sub.filter != nil && !sub.filter(ev) {
+		return false
+	}
+	if sub.coalesce && sub.merge(*ev) {
+		return true
+	}
+	limit := DefaultBuffer
+	if sub.buffer > 0 {
+		limit = sub.buffer
+	}
+	if len(sub.queue) >= limit {
+		sub.lastDrop = sub.queue[0].u.Gen
+		sub.queue = sub.queue[1:]
+		sub.dropped++
+	}
+	sub.queue = append(sub.queue, *ev)
+	return true
 }
 
 // run delivers a subscriber's queue in order until it stops.
@@ -212,12 +290,12 @@ func (s *subscribers) reportPanic(sub *subscriber, ev event, p any, stack []byte
 	} else {
 		value = fmt.Sprint(p)
 	}
-	s.log.Error("livebind: a callback panicked; recovered, deliveries go on",
+	s.logger.Error("livebind: a callback panicked; recovered, deliveries go on",
 		"field", ev.u.Field, "gen", ev.u.Gen, "panic", value, "stack", st)
 	if errors.Is(ev.u.Err, ErrCallbackPanic) {
 		return
 	}
-	err := &CallbackPanicError{Field: ev.u.Field, Gen: ev.u.Gen, Value: value}
+	err := &DeliveryError{Field: ev.u.Field, Gen: ev.u.Gen, Panic: value, panicked: true}
 	u := Update{Kind: Error, Field: ev.u.Field, Source: ev.u.Source, Gen: ev.u.Gen, Time: time.Now(), Err: err, Secret: ev.u.Secret}
 	s.publishExcept([]event{{u: u, f: ev.f}}, sub)
 }
@@ -281,7 +359,7 @@ func (sub *subscriber) next() (event, bool) {
 	sub.mu.Lock()
 	defer sub.mu.Unlock()
 	if sub.dropped > 0 || sub.coalesced > 0 {
-		err := &DroppedError{Count: sub.dropped, Coalesced: sub.coalesced}
+		err := &DeliveryError{Dropped: sub.dropped, Coalesced: sub.coalesced}
 		sub.dropped, sub.coalesced = 0, 0
 		return event{u: Update{Kind: Error, Gen: sub.lastDrop, Time: time.Now(), Err: err}}, true
 	}
@@ -353,97 +431,26 @@ func (s *subscribers) wait(subs []*subscriber, self uint64, deadline time.Time) 
 	return 0
 }
 
-// OnChange calls fn with every update, in generation order, on a goroutine
-// of its own: fn may be slow without delaying the binding, up to the buffer
-// set by [WithBuffer], beyond which the oldest updates are dropped and fn
-// receives an Error update wrapping [ErrDropped]. Secret values are
-// redacted; slices, maps and pointers in Old and New are fn's own copies. A
-// panic in fn is recovered, logged and reported to the other subscribers
-// (see [ErrCallbackPanic]); fn keeps receiving updates. The returned
-// function unsubscribes without waiting, so it may be called from fn; a
-// delivery already under way may still complete.
-func (b *Binding[T]) OnChange(fn func(Update)) (unsubscribe func()) {
-	return b.subs.add(&subscriber{deliver: func(ev event) { fn(ev.update()) }})
-}
-
-// Updates returns the stream of updates, in generation order, with the same
-// buffering and drop reporting as [Binding.OnChange]. Every call returns the
-// same channel; it is closed by [Binding.Close].
-func (b *Binding[T]) Updates() <-chan Update {
-	b.subs.updOnce.Do(func() {
-		ch := make(chan Update)
-		b.subs.updates = ch
-		var sub *subscriber
-		sub = &subscriber{
-			deliver: func(ev event) {
-				select {
-				case ch <- ev.update():
-				case <-sub.quit:
-				}
-			},
-			onDone: func() { close(ch) },
-		}
-		b.subs.add(sub)
-	})
-	return b.subs.updates
-}
-
 // FieldChange is a typed update for one field, delivered by [WatchField].
-// Unlike [Update], Old and New hold the actual values even for secret
-// fields; String and fmt verbs still redact them.
+// The embedded [Update] is what [Binding.Subscribe] would deliver, secrets
+// redacted, and gives FieldChange its String, Format, LogValue and JSON form;
+// Old and New hold the actual typed values, even for secret fields, and are
+// left out of every printed, logged or encoded form.
 type FieldChange[F any] struct {
-	// Kind says what happened; see [Kind].
-	Kind Kind
-	// Field is the field's path.
-	Field string
-	// Source names the source as scheme:location.
-	Source string
+	Update
 	// Old and New are the values before and after; for Error and for
 	// Removed that keeps the value, both are the kept value.
-	Old, New F
-	// Gen is the generation that holds the result.
-	Gen uint64
-	// Time is when the generation was applied.
-	Time time.Time
-	// Err is set for Error changes.
-	Err error
-	// Secret reports a secret field.
-	Secret bool
-}
-
-// update is the change as an Update, redacted like one.
-func (c FieldChange[F]) update() Update {
-	u := Update{Kind: c.Kind, Field: c.Field, Source: c.Source, Old: c.Old, New: c.New, Gen: c.Gen, Time: c.Time, Err: c.Err, Secret: c.Secret}
-	if c.Secret {
-		u.Old, u.New = Redacted{}, Redacted{}
-	}
-	return u
-}
-
-// String formats the change like [Update.String], redacting secrets.
-func (c FieldChange[F]) String() string { return c.update().String() }
-
-// LogValue makes slog log the change like an [Update], redacting secrets.
-func (c FieldChange[F]) LogValue() slog.Value { return c.update().LogValue() }
-
-// MarshalJSON encodes the change with Old and New redacted for secrets.
-func (c FieldChange[F]) MarshalJSON() ([]byte, error) { return json.Marshal(c.update()) }
-
-// Format makes every fmt verb print [FieldChange.String].
-func (c FieldChange[F]) Format(f fmt.State, verb rune) {
-	s := c.String()
-	if verb == 'q' {
-		s = fmt.Sprintf("%q", s)
-	}
-	_, _ = f.Write([]byte(s))
+	Old, New F `json:"-"`
 }
 
 // WatchField calls fn with every change to the field at path (such as
 // "DB.Password"), typed. It fails at registration with an error wrapping
 // [ErrUnknownField] if no tagged field has that path, or [ErrFieldType] if F
 // is not exactly the field's type. Delivery, ordering and buffering are as
-// for [Binding.OnChange]; a drop notice arrives as an Error change.
-func WatchField[F, T any](b *Binding[T], path string, fn func(FieldChange[F])) (unsubscribe func(), err error) {
+// for [Binding.Subscribe]; a drop notice arrives as an Error change. Options
+// apply as for Subscribe ([From], [Buffer], [Coalesce], [Kinds]); [Fields]
+// is implied.
+func WatchField[F, T any](b *Binding[T], path string, fn func(FieldChange[F]), opts ...SubscribeOption) (unsubscribe func(), err error) {
 	f, ok := b.byPath[path]
 	if !ok {
 		return nil, &FieldError{Field: path, Err: fmt.Errorf("%w (tagged fields: %s)", ErrUnknownField, b.plan.fieldNames())}
@@ -451,23 +458,26 @@ func WatchField[F, T any](b *Binding[T], path string, fn func(FieldChange[F])) (
 	if want := reflect.TypeFor[F](); want != f.plan.typ {
 		return nil, &FieldError{Field: path, Err: fmt.Errorf("%w: field is %s, watcher wants %s", ErrFieldType, f.plan.typ, want)}
 	}
-	sub := &subscriber{
-		filter: func(ev *event) bool { return ev.f == f },
-		deliver: func(ev event) {
-			c := FieldChange[F]{Kind: ev.u.Kind, Field: path, Source: f.target.String(), Gen: ev.u.Gen, Time: ev.u.Time, Err: ev.u.Err, Secret: f.secret}
-			if v, ok := ownCopy(ev.old).(F); ok {
-				c.Old = v
-			}
-			if v, ok := ownCopy(ev.new).(F); ok {
-				c.New = v
-			}
-			fn(c)
-		},
-	}
-	return b.subs.add(sub), nil
+	opts = append(opts[:len(opts):len(opts)], Fields(path))
+	return b.subscribe(opts, func(ev event) {
+		c := FieldChange[F]{Update: ev.u}
+		if ev.f != nil { // not a drop notice
+			c.Source = f.target.String()
+		}
+		if v, ok := ownCopy(ev.old).(F); ok {
+			c.Old = v
+		}
+		if v, ok := ownCopy(ev.new).(F); ok {
+			c.New = v
+		}
+		if !c.Secret { // the callback's own copies, shared by both views
+			c.Update.Old, c.Update.New = c.Old, c.New
+		}
+		fn(c)
+	})
 }
 
-// A SubscribeOption configures [Binding.Subscribe] and [Stream].
+// A SubscribeOption configures [Binding.Subscribe] and [WatchField].
 type SubscribeOption interface{ applySub(*subOptions) }
 
 type subOptions struct {
@@ -475,6 +485,8 @@ type subOptions struct {
 	kinds    []Kind
 	buffer   int
 	coalesce bool
+	from     uint64
+	replay   bool
 }
 
 type subOptionFunc func(*subOptions)
@@ -492,8 +504,9 @@ func Kinds(kinds ...Kind) SubscribeOption {
 	return subOptionFunc(func(o *subOptions) { o.kinds = append(o.kinds, kinds...) })
 }
 
-// Buffer sets how many updates this subscriber may fall behind, instead of
-// [WithBuffer]'s value.
+// Buffer sets how many updates this subscriber may fall behind before the
+// oldest are dropped (and the subscriber told so); the default is
+// [DefaultBuffer].
 func Buffer(n int) SubscribeOption {
 	return subOptionFunc(func(o *subOptions) { o.buffer = max(n, 0) })
 }
@@ -502,11 +515,38 @@ func Buffer(n int) SubscribeOption {
 // one update that spans the ones it missed (the oldest Old, the newest New
 // and generation) instead of all of them. Error updates are never merged.
 // The subscriber is told how many updates were merged by an Error update
-// whose error is a [*DroppedError] with Coalesced set, so nothing is lost
+// whose error is a [*DeliveryError] with Coalesced set, so nothing is lost
 // silently; past the buffer, the oldest updates are dropped and counted as
 // usual.
 func Coalesce() SubscribeOption {
 	return subOptionFunc(func(o *subOptions) { o.coalesce = true })
+}
+
+// From makes the subscription start right after generation gen: every
+// update published since that generation was made (value updates of later
+// generations, and Error updates reported after it) is replayed first, in
+// order, then live updates follow with no gap and no repeat. Pair it with
+// [Binding.Snapshot] to follow a snapshot exactly, or pass 1 to see every
+// change since Bind:
+//
+//	cfg, gen := b.Snapshot()
+//	stop, err := b.Subscribe(fn, livebind.From(gen))
+//
+// The binding keeps the last [DefaultBuffer] updates for replay. Subscribe
+// fails with an error wrapping [ErrNoGeneration] when gen is newer than the
+// current generation or when updates after gen are no longer kept: take a
+// new snapshot then.
+func From(gen uint64) SubscribeOption {
+	return subOptionFunc(func(o *subOptions) { o.from, o.replay = gen, true })
+}
+
+// subscribe builds a subscriber from options and starts it.
+func (b *Binding[T]) subscribe(opts []SubscribeOption, deliver func(event)) (func(), error) {
+	sub, err := b.subscriber(opts, deliver)
+	if err != nil {
+		return nil, err
+	}
+	return b.subs.add(sub)
 }
 
 // subscriber builds a subscriber from options; drop notices always pass
@@ -524,49 +564,41 @@ func (b *Binding[T]) subscriber(opts []SubscribeOption, deliver func(event)) (*s
 		}
 		fields[f] = true
 	}
-	sub := &subscriber{deliver: deliver, buffer: o.buffer, coalesce: o.coalesce}
+	sub := &subscriber{deliver: deliver, buffer: o.buffer, coalesce: o.coalesce, replay: o.replay, after: o.from}
 	if len(fields) > 0 || len(o.kinds) > 0 {
 		kinds := o.kinds
 		sub.filter = func(ev *event) bool {
 			return (len(fields) == 0 || fields[ev.f]) && (len(kinds) == 0 || slices.Contains(kinds, ev.u.Kind))
 		}
 	}
+	if o.replay {
+		if cur := b.cur.Load().gen; o.from > cur {
+			return nil, fmt.Errorf("livebind: subscribe from gen %d, current is %d: %w", o.from, cur, ErrNoGeneration)
+		}
+	}
 	return sub, nil
 }
 
-// Subscribe is [Binding.OnChange] with options: only some fields or kinds,
-// a buffer of its own, coalescing instead of dropping. It fails only for a
-// field path that names no tagged field.
+// Subscribe calls fn with every update, in generation order, on a goroutine
+// of its own: fn may be slow without delaying the binding, up to the
+// subscriber's buffer ([Buffer], default [DefaultBuffer]), beyond which the
+// oldest updates are dropped and fn receives an Error update wrapping
+// [ErrDropped] (or, with [Coalesce], merged). Options limit the updates to
+// some fields or kinds, and [From] replays what happened since a generation,
+// so that no change made after a snapshot (or after Bind) is missed.
+//
+// Secret values are redacted; slices, maps and pointers in Old and New are
+// fn's own copies. A panic in fn is recovered, logged and reported to the
+// other subscribers (see [ErrCallbackPanic]); fn keeps receiving updates.
+// The returned function unsubscribes without waiting, so it may be called
+// from fn; a delivery already under way may still complete. Subscribe fails
+// only for a field path that names no tagged field, or a [From] generation
+// whose updates are not kept. After Close it succeeds and delivers nothing.
+//
+// A channel of updates is three lines (see the package example):
+//
+//	ch := make(chan livebind.Update, 16)
+//	stop, _ := b.Subscribe(func(u livebind.Update) { ch <- u })
 func (b *Binding[T]) Subscribe(fn func(Update), opts ...SubscribeOption) (unsubscribe func(), err error) {
-	sub, err := b.subscriber(opts, func(ev event) { fn(ev.update()) })
-	if err != nil {
-		return nil, err
-	}
-	return b.subs.add(sub), nil
-}
-
-// Stream maps updates to values of type R on the subscriber's own goroutine
-// and sends them on the returned channel; fn returning false skips an
-// update. The channel is closed by stop or by [Binding.Close]. A consumer
-// that falls behind never blocks the binding: the options' buffer and drop
-// or coalescing policy apply, and fn sees the drop notices (Error updates
-// wrapping [ErrDropped]) so it can map them too.
-func Stream[R, T any](b *Binding[T], fn func(Update) (R, bool), opts ...SubscribeOption) (values <-chan R, stop func(), err error) {
-	ch := make(chan R)
-	var sub *subscriber
-	sub, err = b.subscriber(opts, func(ev event) {
-		r, ok := fn(ev.update())
-		if !ok {
-			return
-		}
-		select {
-		case ch <- r:
-		case <-sub.quit:
-		}
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	sub.onDone = func() { close(ch) }
-	return ch, b.subs.add(sub), nil
+	return b.subscribe(opts, func(ev event) { fn(ev.update()) })
 }

@@ -34,8 +34,7 @@ func TestUpdatesChannelAndCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	b, err := Bind(ctx, &cfg, WithLookupEnv(env.lookup))
 	require.NoError(t, err)
-	ch := b.Updates()
-	assert.Equal(t, ch, b.Updates(), "one stream")
+	ch := updates(b)
 	env.set("N", "1")
 	select {
 	case u := <-ch:
@@ -107,25 +106,29 @@ func TestSlowSubscriberGetsDropNotice(t *testing.T) {
 	var cfg struct {
 		N int `live:"env=N; poll=1h"`
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup), WithBuffer(3))
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
 	require.NoError(t, err)
 	defer b.Close()
 	release := make(chan struct{})
 	entered := make(chan struct{}, 100)
 	got := make(chan Update, 100)
-	b.OnChange(func(u Update) {
-		entered <- struct{}{}
+	_, err = b.Subscribe(func(u Update) {
+		select {
+		case entered <- struct{}{}:
+		default:
+		}
 		<-release
 		got <- u
-	})
+	}, Buffer(3))
+	require.NoError(t, err)
 	for i := 1; i <= 10; i++ {
 		env.set("N", fmt.Sprint(i))
 		start := time.Now()
 		require.NoError(t, b.Reload(t.Context()))
 		assert.Less(t, time.Since(start), time.Second, "a blocked subscriber must not stall the applier")
 		assert.Equal(t, i, b.Get().N, "Get is not delayed by the subscriber")
-		if i == 1 {
-			waitEntered(t, entered) // the first update is in the callback, the rest queue
+		if i == 1 { // the delivery goroutine holds the first update before the rest arrive
+			waitFor(t, entered)
 		}
 	}
 	close(release)
@@ -141,9 +144,9 @@ func TestSlowSubscriberGetsDropNotice(t *testing.T) {
 	// The first update was being delivered when the buffer filled; of the
 	// nine after it, six were dropped and the newest three kept.
 	assert.Equal(t, 1, seen[0].New)
-	var de *DroppedError
+	var de *DeliveryError
 	require.ErrorAs(t, seen[1].Err, &de)
-	assert.Equal(t, 6, de.Count)
+	assert.Equal(t, 6, de.Dropped)
 	assert.ErrorIs(t, seen[1].Err, ErrDropped)
 	assert.Equal(t, []any{8, 9, 10}, []any{seen[2].New, seen[3].New, seen[4].New})
 }
@@ -156,18 +159,26 @@ func TestDropNoticeKeepsGenerationOrder(t *testing.T) {
 	var cfg struct {
 		N int `live:"env=N; poll=1h"`
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup), WithBuffer(2))
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
 	require.NoError(t, err)
 	defer b.Close()
 	release := make(chan struct{})
 	entered := make(chan struct{}, 100)
 	gens := make(chan uint64, 100)
-	b.OnChange(func(u Update) { entered <- struct{}{}; <-release; gens <- u.Gen })
+	_, err = b.Subscribe(func(u Update) {
+		select {
+		case entered <- struct{}{}:
+		default:
+		}
+		<-release
+		gens <- u.Gen
+	}, Buffer(2))
+	require.NoError(t, err)
 	for i := 1; i <= 10; i++ {
 		env.set("N", fmt.Sprint(i))
 		require.NoError(t, b.Reload(t.Context()))
-		if i == 1 {
-			waitEntered(t, entered) // the first update is in the callback, the rest queue
+		if i == 1 { // the delivery goroutine holds the first update before the rest arrive
+			waitFor(t, entered)
 		}
 	}
 	close(release)
@@ -201,10 +212,10 @@ func TestStreamCoalescesForSlowConsumer(t *testing.T) {
 	type item struct {
 		field string
 		value int
-		note  *DroppedError
+		note  *DeliveryError
 	}
-	ch, stop, err := Stream(b, func(u Update) (item, bool) {
-		var de *DroppedError
+	ch, stop, err := stream(b, func(u Update) (item, bool) {
+		var de *DeliveryError
 		if errors.As(u.Err, &de) {
 			return item{note: de}, true
 		}
@@ -238,7 +249,7 @@ func TestStreamCoalescesForSlowConsumer(t *testing.T) {
 	}
 	assert.Equal(t, item{field: "A", value: 1}, got[0], "already in delivery")
 	require.NotNil(t, got[1].note)
-	assert.Equal(t, 0, got[1].note.Count)
+	assert.Equal(t, 0, got[1].note.Dropped)
 	assert.Equal(t, 97, got[1].note.Coalesced, "99 updates folded into 2")
 	assert.Equal(t, []item{{field: "A", value: 50}, {field: "B", value: 50}}, got[2:], "in generation order")
 	stop()
@@ -295,14 +306,109 @@ func TestCoalesceEndsOnNewestValue(t *testing.T) {
 	assert.NotContains(t, seq[len(seq)-1], "error", "the last thing the subscriber hears about A must be the newest value, not an older error")
 }
 
-// waitEntered waits until a blocking callback has been entered, so that the
-// updates published after it queue behind it (under load the delivery
-// goroutine may otherwise start late and find the first update dropped).
-func waitEntered(t *testing.T, entered <-chan struct{}) {
-	t.Helper()
-	select {
-	case <-entered:
-	case <-time.After(wait):
-		t.Fatal("the callback was never entered")
+// Issue 14.3: changes made between Bind returning and the first Subscribe
+// were never delivered. From(1) replays every change since Bind, then live
+// ones follow: no generation missing, none twice, in order.
+func TestSubscribeFromBindMissesNothing(t *testing.T) {
+	t.Parallel()
+	env := newEnv("N", "0")
+	var cfg struct {
+		N int `live:"env=N; poll=1h"`
 	}
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
+	require.NoError(t, err)
+	defer b.Close()
+	for i := 1; i <= 5; i++ { // right after Bind, before anybody subscribed
+		env.set("N", fmt.Sprint(i))
+		require.NoError(t, b.Reload(t.Context()))
+	}
+	env.set("N", "bad") // an Error update after gen 6 belongs to the replay too
+	require.Error(t, b.Reload(t.Context()))
+	got := make(chan Update, 100)
+	_, err = b.Subscribe(func(u Update) { got <- u }, From(1))
+	require.NoError(t, err)
+	env.set("N", "7") // and live updates follow the replay
+	require.NoError(t, b.Reload(t.Context()))
+	for i := 1; i <= 5; i++ {
+		u := waitFor(t, got)
+		assert.Equal(t, Updated, u.Kind)
+		assert.Equal(t, uint64(i+1), u.Gen)
+		assert.Equal(t, i, u.New)
+	}
+	u := waitFor(t, got)
+	assert.Equal(t, Error, u.Kind)
+	assert.Equal(t, uint64(6), u.Gen)
+	assert.ErrorIs(t, u.Err, ErrDecode)
+	u = waitFor(t, got)
+	assert.Equal(t, uint64(7), u.Gen)
+	assert.Equal(t, 7, u.New)
+	select {
+	case u := <-got:
+		t.Fatalf("unexpected %v", u)
+	case <-time.After(20 * time.Millisecond):
+	}
+}
+
+// Snapshot and Subscribe(From(gen)) race with a source that changes all the
+// time: whatever generation the snapshot had, the subscriber receives every
+// later generation exactly once, in order, each matching the published value.
+func TestSnapshotThenFromUnderChurn(t *testing.T) {
+	t.Parallel()
+	env := newEnv("N", "0")
+	var cfg struct {
+		N int `live:"env=N; poll=1ms"`
+	}
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
+	require.NoError(t, err)
+	defer b.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	writer := make(chan struct{})
+	go func() {
+		defer close(writer)
+		for i := 1; ctx.Err() == nil && i < 100000; i++ {
+			env.set("N", fmt.Sprint(i))
+			time.Sleep(200 * time.Microsecond)
+		}
+	}()
+	for range 20 {
+		snap, gen := b.Snapshot()
+		got := make(chan Update, 1000)
+		stop, err := b.Subscribe(func(u Update) { got <- u }, From(gen))
+		require.NoError(t, err)
+		want, last := gen+1, snap.N
+		for want < gen+4 {
+			u := waitFor(t, got)
+			require.Equal(t, want, u.Gen, "generations follow the snapshot with no gap")
+			require.Equal(t, last, u.Old, "the first update starts from the snapshot's value")
+			last = u.New.(int)
+			want++
+		}
+		stop()
+	}
+	cancel()
+	<-writer
+}
+
+func TestSubscribeFromRefusesWhatIsNotKept(t *testing.T) {
+	t.Parallel()
+	env := newEnv("N", "0")
+	var cfg struct {
+		N int `live:"env=N; poll=1h"`
+	}
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
+	require.NoError(t, err)
+	defer b.Close()
+	_, err = b.Subscribe(func(Update) {}, From(2))
+	require.ErrorIs(t, err, ErrNoGeneration, "a generation not made yet")
+	for i := 1; i <= DefaultBuffer+1; i++ {
+		env.set("N", fmt.Sprint(i))
+		require.NoError(t, b.Reload(t.Context()))
+	}
+	_, err = b.Subscribe(func(Update) {}, From(1))
+	require.ErrorIs(t, err, ErrNoGeneration, "gen 2's update is no longer kept")
+	got := make(chan Update, DefaultBuffer)
+	stop, err := b.Subscribe(func(u Update) { got <- u }, From(2))
+	require.NoError(t, err, "every update after gen 2 is kept")
+	defer stop()
+	assert.Equal(t, uint64(3), waitFor(t, got).Gen)
 }

@@ -40,18 +40,8 @@ func (k Kind) String() string {
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
 
-// Redacted stands in for the value of a secret field in an [Update]. Use
-// [WatchField] or [Binding.Get] to read a secret's actual value.
-type Redacted struct{}
-
-// String returns "[redacted]".
-func (Redacted) String() string { return "[redacted]" }
-
-// GoString returns "[redacted]".
-func (Redacted) GoString() string { return "[redacted]" }
-
-// MarshalText returns "[redacted]".
-func (Redacted) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
+// redacted stands in for the value of a secret field in an [Update].
+const redacted = "[redacted]"
 
 // Update reports one change to one field. Updates arrive in generation
 // order, after the snapshot they describe is visible through [Binding.Get].
@@ -63,8 +53,9 @@ type Update struct {
 	// Source names the source as scheme:location.
 	Source string
 	// Old and New are the field's values before and after. For a secret
-	// field both are [Redacted]. For Error updates both hold the kept value
-	// (nil in a [*CallbackPanicError] report). Slices, maps and pointers are
+	// field (Secret set) both are the string "[redacted]"; read the actual
+	// value with [WatchField] or [Binding.Get]. For Error updates both hold the kept value
+	// (nil in a callback panic report). Slices, maps and pointers are
 	// this subscriber's own copies: changing them changes nothing else.
 	Old, New any
 	// Gen is the generation that holds the result: the new generation for
@@ -73,10 +64,9 @@ type Update struct {
 	Gen uint64
 	// Time is when the generation was applied.
 	Time time.Time
-	// Err is set for Error updates. It is a [*FieldError], a
-	// [*DroppedError] (this subscriber fell behind) or a
-	// [*CallbackPanicError] (another subscriber's callback panicked), and
-	// never contains a secret value.
+	// Err is set for Error updates. It is a [*FieldError], or a
+	// [*DeliveryError] (this subscriber fell behind, or another
+	// subscriber's callback panicked), and never contains a secret value.
 	Err error
 	// Secret reports that the field is secret, so Old and New are redacted.
 	Secret bool

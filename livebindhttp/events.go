@@ -62,9 +62,7 @@ type frame struct {
 // hub fans the binding's updates out to the stream clients: one
 // subscription while any client is connected, each update encoded once.
 type hub struct {
-	b interface {
-		Generation() uint64
-	}
+	gen       func() uint64 // the binding's current generation
 	subscribe func(deliver func(livebind.Update), done func()) (stop func())
 	max       int
 	limit     int
@@ -153,7 +151,7 @@ func (h *hub) subscriptionEnded(epoch uint64) {
 		return
 	}
 	h.closed, h.stop = true, nil
-	h.closing = &frame{data: encodeEvent("closed", genJSON{Generation: h.b.Generation()})}
+	h.closing = &frame{data: encodeEvent("closed", genJSON{Generation: h.gen()})}
 	for c := range h.clients {
 		c.mu.Lock()
 		c.closed = true
@@ -256,7 +254,7 @@ func (h *handler[T]) events(w http.ResponseWriter, r *http.Request) {
 		err := rc.SetWriteDeadline(time.Now().Add(writeTimeout))
 		return err == nil || errors.Is(err, http.ErrNotSupported)
 	}
-	hello := h.b.Generation()
+	hello := h.hub.gen()
 	var head bytes.Buffer
 	fmt.Fprintf(&head, "retry: %d\n\n", reconnectMillis)
 	head.Write(encodeEvent("hello", genJSON{Generation: hello}))
@@ -306,7 +304,7 @@ func (h *handler[T]) events(w http.ResponseWriter, r *http.Request) {
 			f := h.hub.closing
 			h.hub.mu.Unlock()
 			if f == nil {
-				f = &frame{data: encodeEvent("closed", genJSON{Generation: h.b.Generation()})}
+				f = &frame{data: encodeEvent("closed", genJSON{Generation: h.hub.gen()})}
 			}
 			_, _ = w.Write(f.data)
 			_ = rc.Flush()

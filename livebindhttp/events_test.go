@@ -268,7 +268,7 @@ func TestReadsDuringUpdates(t *testing.T) {
 		t.Errorf("a Reload took %v under concurrent reads", slowest)
 	}
 	var last wantUpdate
-	for last.Gen < f.b.Generation() {
+	for last.Gen < gen(f.b) {
 		decodeStrict(t, s.next(t, "update", 5*time.Second).Data, &last)
 	}
 }

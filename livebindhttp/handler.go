@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/livebind/livebind"
@@ -70,20 +71,24 @@ func Handler[T any](b *livebind.Binding[T], opts ...Option) http.Handler {
 	}
 	h := &handler[T]{b: b, cfg: cfg, fields: planFields[T](b.Status())}
 	h.hub = &hub{
-		b: b, max: cfg.maxStreams, limit: cfg.queueBytes, clients: map[*client]struct{}{},
+		gen: func() uint64 { _, g := b.Snapshot(); return g },
+		max: cfg.maxStreams, limit: cfg.queueBytes, clients: map[*client]struct{}{},
 		subscribe: func(deliver func(livebind.Update), done func()) func() {
-			ch, stop, err := livebind.Stream(b, func(u livebind.Update) (livebind.Update, bool) { return u, true }, livebind.Coalesce())
+			stop, err := b.Subscribe(deliver, livebind.Coalesce())
 			if err != nil { // only for unknown field paths, which we never pass
 				go done()
 				return func() {}
 			}
+			quit := make(chan struct{})
 			go func() {
 				defer done()
-				for u := range ch {
-					deliver(u)
+				select {
+				case <-b.Done(): // the binding closed
+				case <-quit:
 				}
 			}()
-			return stop
+			var once sync.Once
+			return func() { once.Do(func() { stop(); close(quit) }) }
 		},
 	}
 	return h
@@ -129,22 +134,9 @@ func slashRedirect(requestURI string) string {
 	return u.EscapedPath() + "/"
 }
 
-// current returns a snapshot and its generation number, read consistently:
-// the generation is read before and after the snapshot, and a pair is
-// accepted only if both reads agree (generations only grow).
-func (h *handler[T]) current() (*T, uint64) {
-	for range 100 {
-		g1 := h.b.Generation()
-		v := h.b.Get()
-		if h.b.Generation() == g1 {
-			return v, g1
-		}
-	}
-	// Generations are changing faster than we can read; report the newer
-	// number, which is at least the snapshot's.
-	v := h.b.Get()
-	return v, h.b.Generation()
-}
+// current returns a snapshot and its generation number, which Snapshot
+// reads as one pair.
+func (h *handler[T]) current() (*T, uint64) { return h.b.Snapshot() }
 
 func (h *handler[T]) config(w http.ResponseWriter, r *http.Request) {
 	if g := r.URL.Query().Get("gen"); g != "" {
@@ -168,7 +160,7 @@ func (h *handler[T]) config(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler[T]) history(w http.ResponseWriter) {
 	entries := h.b.History()
-	out := historyJSON{Generation: h.b.Generation(), Entries: make([]historyEntryJSON, 0, len(entries))}
+	out := historyJSON{Generation: h.hub.gen(), Entries: make([]historyEntryJSON, 0, len(entries))}
 	for _, e := range entries {
 		changed := e.Changed
 		if changed == nil {

@@ -119,8 +119,8 @@ func TestStatusJSON(t *testing.T) {
 	}
 	var st wantStatus
 	decodeStrict(t, body, &st)
-	if st.Generation != f.b.Generation() || st.Closed || st.Reloads != 1 {
-		t.Errorf("generation/closed/reloads = %d/%v/%d, want %d/false/1", st.Generation, st.Closed, st.Reloads, f.b.Generation())
+	if st.Generation != gen(f.b) || st.Closed || st.Reloads != 1 {
+		t.Errorf("generation/closed/reloads = %d/%v/%d, want %d/false/1", st.Generation, st.Closed, st.Reloads, gen(f.b))
 	}
 	if len(st.Sources) != 4 || len(st.Fields) != 5 {
 		t.Fatalf("got %d sources and %d fields, want 4 and 5:\n%s", len(st.Sources), len(st.Fields), body)
@@ -203,7 +203,7 @@ func TestHistoryJSON(t *testing.T) {
 	decodeStrict(t, body, &h)
 	// The reload's two changes may land in one generation or two (a
 	// source's own poll can report first), so look entries up by content.
-	if h.Generation != f.b.Generation() || len(h.Entries) < 3 || h.Entries[0].Gen != 1 || len(h.Entries[0].Changed) != 0 {
+	if h.Generation != gen(f.b) || len(h.Entries) < 3 || h.Entries[0].Gen != 1 || len(h.Entries[0].Changed) != 0 {
 		t.Fatalf("history = %s", body)
 	}
 	var sawSettings, sawKey bool

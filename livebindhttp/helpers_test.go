@@ -201,3 +201,9 @@ func (s *stream) next(t *testing.T, name string, timeout time.Duration) sseEvent
 		}
 	}
 }
+
+// gen is the binding's current generation.
+func gen[T any](b *livebind.Binding[T]) uint64 {
+	_, g := b.Snapshot()
+	return g
+}

@@ -51,7 +51,7 @@ func TestUpdateFrameMatchesJSON(t *testing.T) {
 		{Kind: livebind.Updated, Field: "A", Source: "env:A", Old: 1, New: 2, Gen: 3, Time: now},
 		{Kind: livebind.Added, Field: "B", New: map[string]any{"x": "</script><b>&"}, Gen: 4},
 		{Kind: livebind.Error, Field: "C", Source: "http:https://h/x?a=xxxxx", Gen: 5, Err: errors.New("bad \"<tag>\" \u2028 </script>")},
-		{Kind: livebind.Updated, Field: "D", Old: livebind.Redacted{}, New: livebind.Redacted{}, Secret: true, Gen: 6},
+		{Kind: livebind.Updated, Field: "D", Old: "[redacted]", New: "[redacted]", Secret: true, Gen: 6},
 		{Kind: livebind.Updated, Field: "E", Old: math.NaN(), New: panicky{}, Gen: 7},
 		{Kind: livebind.Error, Gen: 8, Err: errors.New("dropped")},
 		{Kind: livebind.Updated, Field: "F", Old: strings.Repeat("\u2028", 3), New: nil, Gen: 9},
@@ -62,10 +62,6 @@ func TestUpdateFrameMatchesJSON(t *testing.T) {
 	}
 }
 
-type fixedGen uint64
-
-func (g fixedGen) Generation() uint64 { return uint64(g) }
-
 // TestHubSharesOneEncoding: every client queues the same encoded bytes,
 // and a client over its byte bound is dropped with a reason while the
 // others keep theirs.
@@ -75,7 +71,7 @@ func TestHubSharesOneEncoding(t *testing.T) {
 	var done func()
 	stopped := false
 	h := &hub{
-		b: fixedGen(1), max: 3, limit: 300, clients: map[*client]struct{}{},
+		gen: func() uint64 { return 1 }, max: 3, limit: 300, clients: map[*client]struct{}{},
 		subscribe: func(d func(livebind.Update), dn func()) func() {
 			deliver, done = d, dn
 			return func() { stopped = true; go done() }

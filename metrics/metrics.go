@@ -211,7 +211,7 @@ func boolValue(b bool) float64 {
 // livebind_reload_duration_seconds, labeled result="ok" when it returned
 // nil and result="error" otherwise (a failing source, a held-back
 // validation error, ctx ending, a closed Binding). Reloads made any other
-// way, such as by [livebind.WithReloadOnSignal], are counted by
+// way (a direct call of the Binding's Reload) are counted by
 // livebind_reloads_total but not timed.
 func (c *Collector) Reload(ctx context.Context) error {
 	start := time.Now()

@@ -169,7 +169,14 @@ func checkSurfaces[T any](t *testing.T, tc redactCase) {
 	b, err := livebind.Bind(t.Context(), &cfg, livebind.WithLookupEnv(lookup), livebind.WithLogger(logger), livebind.WithHistory(5))
 	require.NoError(t, err)
 	defer func() { _ = b.Close() }()
-	updates := b.Updates()
+	updates := make(chan livebind.Update, 256) // the channel recipe: buffered, and From(1) misses nothing
+	_, err = b.Subscribe(func(u livebind.Update) {
+		select {
+		case updates <- u:
+		case <-b.Done():
+		}
+	}, livebind.From(1))
+	require.NoError(t, err)
 
 	mux := http.NewServeMux()
 	mux.Handle("/debug/", http.StripPrefix("/debug", livebindhttp.Handler(b)))

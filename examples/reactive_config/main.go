@@ -94,23 +94,25 @@ func run(ctx context.Context, out io.Writer, args []string) error {
 		return err
 	}
 	defer b.Close()
-	c := b.Get()
+	c, gen := b.Snapshot()
 	fmt.Fprintf(out, "watching %s\n", path)
 	fmt.Fprintf(out, "gen %d: name=%s workers=%d timeout=%s features=%v log=%s\n",
-		b.Generation(), c.Settings.Name, c.Settings.Workers, c.Settings.Timeout, c.Settings.Features, c.LogLevel)
+		gen, c.Settings.Name, c.Settings.Workers, c.Settings.Timeout, c.Settings.Features, c.LogLevel)
 
 	// The callback must never block: it runs on the binding's delivery
 	// goroutine, and a send that nobody receives (the tour reads seen only
 	// while it runs) would stall every later update. So it prints, and
 	// hands the update to the tour only if there is room.
 	seen := make(chan livebind.Update, 64)
-	b.OnChange(func(u livebind.Update) {
+	if _, err := b.Subscribe(func(u livebind.Update) {
 		fmt.Fprintln(out, u) // secrets print as [redacted]
 		select {
 		case seen <- u:
 		default:
 		}
-	})
+	}, livebind.From(gen)); err != nil {
+		return err
+	}
 
 	if *tour {
 		if err := runTour(ctx, out, b, path, seen); err != nil {
@@ -149,8 +151,9 @@ func runTour(ctx context.Context, out io.Writer, b *livebind.Binding[Config], pa
 			return fmt.Errorf("%s: %w", s.say, err)
 		}
 	}
+	c, gen := b.Snapshot()
 	fmt.Fprintf(out, "tour done: gen %d workers=%d (the rejected edit did not replace the last good value)\n",
-		b.Generation(), b.Get().Settings.Workers)
+		gen, c.Settings.Workers)
 	return nil
 }
 

@@ -175,7 +175,11 @@ func serve[T any](ctx context.Context, a app, b *livebind.Binding[T], viewOf fun
 
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	b.OnChange(func(u livebind.Update) { fmt.Fprintln(a.out, u) }) // the secret prints as [redacted]
+	// From(1): every change since Bind, none lost in between; the secret
+	// prints as [redacted].
+	if _, err := b.Subscribe(func(u livebind.Update) { fmt.Fprintln(a.out, u) }, livebind.From(1)); err != nil {
+		return err
+	}
 
 	// SIGHUP: re-read everything now, timed by livebind_reload_duration_seconds.
 	hup := make(chan os.Signal, 1)

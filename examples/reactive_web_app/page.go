@@ -34,20 +34,13 @@ func newView(c *Config, banner string, remote bool) view {
 	}
 }
 
-// current reads a snapshot and its generation consistently: the number is
-// read before and after the snapshot, and generations only grow.
-func current[T any](b *livebind.Binding[T], viewOf func(*T) view) view {
-	for range 100 {
-		g := b.Generation()
-		v := viewOf(b.Get())
-		if b.Generation() == g {
-			v.Gen = g
-			return v
-		}
-	}
-	v := viewOf(b.Get()) // still changing: label it with the newer number
-	v.Gen = b.Generation()
-	return v
+// current reads a snapshot and its generation, which Snapshot returns as a
+// pair.
+func current[T any](b *livebind.Binding[T], viewOf func(*T) view) (view, uint64) {
+	c, gen := b.Snapshot()
+	v := viewOf(c)
+	v.Gen = gen
+	return v, gen
 }
 
 // pageHandler renders the page with the current view.
@@ -59,7 +52,8 @@ func pageHandler[T any](b *livebind.Binding[T], viewOf func(*T) view, path strin
 			Path   string
 			CSS    template.CSS
 			Script template.JS
-		}{current(b, viewOf), path, appCSS, appScript}
+		}{Path: path, CSS: appCSS, Script: appScript}
+		data.view, _ = current(b, viewOf)
 		if err := appPage.Execute(&buf, data); err != nil {
 			http.Error(w, "rendering failed", http.StatusInternalServerError)
 			return
@@ -71,15 +65,21 @@ func pageHandler[T any](b *livebind.Binding[T], viewOf func(*T) view, path strin
 }
 
 // liveHandler streams the view as server-sent events: the current one at
-// once, then a new one after each change. livebind.Stream gives this
-// subscriber its own coalescing queue, so a slow browser never holds up
-// the binding; the view is read from the newest snapshot on delivery.
+// once, then a new one after each change. The subscription starts From the
+// generation of the first view sent, so no change in between is missed; its
+// callback only rings a one-slot bell, so a slow browser never holds up the
+// binding, and the view is read from the newest snapshot when it rings.
 func liveHandler[T any](b *livebind.Binding[T], viewOf func(*T) view) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)
-		ch, stop, err := livebind.Stream(b, func(u livebind.Update) (view, bool) {
-			return current(b, viewOf), u.Kind != livebind.Error
-		}, livebind.Coalesce())
+		first, last := current(b, viewOf)
+		bell := make(chan struct{}, 1)
+		stop, err := b.Subscribe(func(livebind.Update) {
+			select {
+			case bell <- struct{}{}:
+			default: // rung already: the next read sees this change too
+			}
+		}, livebind.From(last), livebind.Kinds(livebind.Updated, livebind.Added, livebind.Removed))
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
@@ -98,24 +98,21 @@ func liveHandler[T any](b *livebind.Binding[T], viewOf func(*T) view) http.Handl
 			}
 			return rc.Flush() == nil
 		}
-		if !send(current(b, viewOf)) {
+		if !send(first) {
 			return
 		}
 		beat := time.NewTicker(15 * time.Second)
 		defer beat.Stop()
-		last := uint64(0)
 		for {
 			select {
 			case <-r.Context().Done():
 				return
-			case v, ok := <-ch:
-				if !ok {
-					return // the binding closed
-				}
-				if v.Gen == last {
+			case <-bell:
+				v, gen := current(b, viewOf)
+				if gen == last {
 					continue // several updates of one generation
 				}
-				last = v.Gen
+				last = gen
 				if !send(v) {
 					return
 				}

@@ -10,7 +10,7 @@ import (
 	"github.com/livebind/livebind/internal/testenv/consultest"
 )
 
-// BenchmarkPutToCallback measures the latency from a PUT to the OnChange
+// BenchmarkPutToCallback measures the latency from a PUT to the Subscribe
 // callback that reports it, through a real agent and livebind, with
 // ratelimit=1ms (the benchmark puts back to back, which the default rate
 // limit would deliberately slow to one read every 15s). It reports p50-ms
@@ -30,11 +30,13 @@ func BenchmarkPutToCallback(b *testing.B) {
 	}
 	defer bd.Close()
 	got := make(chan string, 16)
-	bd.OnChange(func(u livebind.Update) {
+	if _, err := bd.Subscribe(func(u livebind.Update) {
 		if s, ok := u.New.(string); ok {
 			got <- s
 		}
-	})
+	}); err != nil {
+		b.Fatal(err)
+	}
 	time.Sleep(100 * time.Millisecond) // the watch is blocking now
 	lat := make([]time.Duration, 0, b.N)
 	b.ResetTimer()

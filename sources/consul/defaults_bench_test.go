@@ -29,11 +29,13 @@ func bindDefaults(b *testing.B, a *consultest.Agent) (*livebind.Binding[defaults
 	}
 	b.Cleanup(func() { _ = bd.Close() })
 	got := make(chan string, 1024)
-	bd.OnChange(func(u livebind.Update) {
+	if _, err := bd.Subscribe(func(u livebind.Update) {
 		if s, ok := u.New.(string); ok && u.Kind != livebind.Error {
 			got <- s
 		}
-	})
+	}); err != nil {
+		b.Fatal(err)
+	}
 	time.Sleep(100 * time.Millisecond) // the watch is blocking now
 	return bd, got
 }

@@ -145,6 +145,7 @@ func bind[T any](tb testing.TB, client any, opts ...livebind.Option) (*livebind.
 	require.NoError(tb, err)
 	tb.Cleanup(func() { _ = b.Close() })
 	rec := fixture.NewLog[livebind.Update](waitFor)
-	b.OnChange(rec.Add)
+	_, err = b.Subscribe(rec.Add, livebind.From(1)) // nothing since Bind missed
+	require.NoError(tb, err)
 	return b, rec
 }

@@ -96,6 +96,18 @@ func nextUpdate(tb testing.TB, ch <-chan livebind.Update) livebind.Update {
 	}
 }
 
+// updates subscribes to every update since Bind (From(1): none missed),
+// delivered on a channel; a consumer slower than 256 updates would stall
+// the subscription (never the binding), more than these tests make.
+func updates[T any](tb testing.TB, b *livebind.Binding[T]) <-chan livebind.Update {
+	tb.Helper()
+	ch := make(chan livebind.Update, 256)
+	stop, err := b.Subscribe(func(u livebind.Update) { ch <- u }, livebind.From(1))
+	require.NoError(tb, err)
+	tb.Cleanup(stop)
+	return ch
+}
+
 // noSecret checks every way an update can be shown.
 func noSecret(tb testing.TB, u livebind.Update, secrets ...string) {
 	tb.Helper()
@@ -118,7 +130,7 @@ func TestBindInvalidJSONKeepsLastGood(t *testing.T) {
 	}
 	b := bind(t, &cfg, env("URL", srv.URL+"/live"))
 	require.Equal(t, remote{"api", 4}, b.Get().Live)
-	updates := b.Updates()
+	updates := updates(t, b)
 
 	d.set(`{"name":"api","workers":`, 0)
 	u := nextUpdate(t, updates)
@@ -140,7 +152,7 @@ func TestBindSourceErrorRedacted(t *testing.T) {
 	}
 	url := srv.URL + "/live?env=prod&token=URLSECRET"
 	b := bind(t, &cfg, env("URL", url, "TOKEN", "HEADERSECRET"))
-	updates := b.Updates()
+	updates := updates(t, b)
 	d.mu.Lock()
 	require.Equal(t, "Bearer HEADERSECRET", d.auth)
 	d.mu.Unlock()
@@ -182,7 +194,7 @@ func TestBindMissing(t *testing.T) {
 	}
 	b := bind(t, &cfg, env("URL", srv.URL))
 	require.Equal(t, 9090, b.Get().Port)
-	updates := b.Updates()
+	updates := updates(t, b)
 	d.set("", nethttp.StatusNotFound)
 	u := nextUpdate(t, updates)
 	require.Equal(t, livebind.Removed, u.Kind, "404 is missing")
@@ -254,7 +266,7 @@ func TestBindOptionErrors(t *testing.T) {
 }
 
 // BenchmarkChangeToCallback measures, through livebind.Bind with poll=20ms,
-// the time from a change on the server to the OnChange callback. Changes
+// the time from a change on the server to the Subscribe callback. Changes
 // happen at a random moment of the poll cycle. Run with -benchtime=100x.
 func BenchmarkChangeToCallback(b *testing.B) {
 	const pollEvery = 20 * time.Millisecond
@@ -268,11 +280,15 @@ func BenchmarkChangeToCallback(b *testing.B) {
 	}
 	defer bd.Close()
 	got := make(chan int, 16)
-	defer bd.OnChange(func(u livebind.Update) {
+	stop, err := bd.Subscribe(func(u livebind.Update) {
 		if n, ok := u.New.(int); ok && u.Kind == livebind.Updated {
 			got <- n
 		}
-	})()
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer stop()
 	lat := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for i := 1; i <= b.N; i++ {

@@ -65,7 +65,7 @@ func TestBindValuesAndSecrecy(t *testing.T) {
 
 	s.PutKV2("secret", "db", map[string]any{"username": "app-user-1", "password": "pw-two-41d0", "port": 5432})
 	u := rec.Until(t, "DBPassword updated", func(u livebind.Update) bool { return u.Field == "DBPassword" && u.Kind == livebind.Updated })
-	require.Equal(t, livebind.Redacted{}, u.New)
+	require.Equal(t, "[redacted]", u.New)
 	require.Equal(t, "vault:secret/data/db#password", u.Source)
 	rec.Until(t, "DB updated", func(u livebind.Update) bool { return u.Field == "DB" && u.Kind == livebind.Updated })
 	require.Equal(t, "pw-two-41d0", b.Get().DBPassword)
@@ -244,7 +244,7 @@ func TestBindSecretWithoutTag(t *testing.T) {
 	s.PutKV2("secret", "plain", map[string]any{"v": "untagged-2"})
 	u := rec.Until(t, "Updated", func(u livebind.Update) bool { return u.Kind == livebind.Updated })
 	require.True(t, u.Secret)
-	require.Equal(t, livebind.Redacted{}, u.New)
+	require.Equal(t, "[redacted]", u.New)
 	leaks(t, "the update", fmt.Sprintf("%+v", u), "untagged-1", "untagged-2")
 	require.NoError(t, b.Close())
 	leaks(t, "the log", logs.String(), "untagged-1", "untagged-2")

@@ -62,7 +62,8 @@ func bind[T any](t *testing.T, cfg any) (*livebind.Binding[T], *fixture.Log[live
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = b.Close() })
 	rec := fixture.NewLog[livebind.Update](waitFor)
-	b.OnChange(rec.Add)
+	_, err = b.Subscribe(rec.Add, livebind.From(1)) // nothing since Bind missed
+	require.NoError(t, err)
 	return b, rec, logs
 }
 
