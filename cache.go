@@ -45,7 +45,9 @@ func WithCache(dir string) Option {
 // seal encrypts what is written and open decrypts what is read. A value
 // that open cannot decrypt is ignored (the source must then answer at Bind).
 func WithCacheEncryption(seal, open func([]byte) ([]byte, error)) Option {
-	return optionFunc(func(o *options) { o.cacheSeal, o.cacheOpen = seal, open })
+	return optionFunc(func(o *options) {
+		o.cacheSeal, o.cacheOpen = recoverBytes("seal", seal), recoverBytes("open", open)
+	})
 }
 
 // cacheKeyFile is the per-cache HMAC key, beside the entries.

@@ -54,7 +54,7 @@ func defaultOptions() options {
 func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(o *options) {
 		if l != nil {
-			o.logger = l
+			o.logger = slog.New(safeHandler{l.Handler()}) // a panicking handler never crashes livebind
 		}
 	})
 }
