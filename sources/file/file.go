@@ -222,6 +222,16 @@ func debounceOf(t *sources.Target) time.Duration {
 	return DefaultDebounce
 }
 
+// debounceWith is the target's debounce with a backend that reports
+// closes (closeEvents) or not: without debounce=, a close says the file is
+// complete, so there is none.
+func debounceWith(t *sources.Target, closeEvents bool) time.Duration {
+	if closeEvents && t.Debounce == 0 {
+		return 0
+	}
+	return debounceOf(t)
+}
+
 // retryGapOf spaces the re-reads of what looks like a write in progress:
 // the debounce, or DefaultDebounce when debounce=0 turned debouncing off.
 func retryGapOf(t *sources.Target) time.Duration {

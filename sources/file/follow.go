@@ -33,6 +33,7 @@ type follower struct {
 	w     *watch
 
 	failing atomic.Bool // the last report held an error (lets chmod events through)
+	ready   atomic.Bool // close-aware backend: a kick said a writer is done
 
 	// Guarded by d.mu: where the path leads through symbolic links, and the
 	// extra directory watched for it ("" when it is dir).
@@ -87,6 +88,8 @@ func (f *follower) wait() bool {
 		}
 	case f.dirErr != nil:
 		return f.waitDir()
+	case f.d.closeEvents.Load():
+		return f.waitClose()
 	}
 	if !f.w.Wait(f.kicks) {
 		return false
@@ -95,6 +98,38 @@ func (f *follower) wait() bool {
 		return true
 	}
 	return f.debounce()
+}
+
+// waitClose is wait with a close-aware backend: it returns when a writer is
+// done with the file (see driver.handleEvent), then waits for the debounce
+// (none by default). A write that no close follows (a writer that keeps the
+// file open, truncate(2), mmap) is read maxwait after it, through the
+// write-in-progress retries like any read.
+func (f *follower) waitClose() bool {
+	var grace *time.Timer
+	defer func() {
+		if grace != nil {
+			grace.Stop()
+		}
+	}()
+	for {
+		if !f.w.Wait(f.kicks) {
+			return false
+		}
+		if f.w.Kicked() {
+			return true
+		}
+		if f.ready.Swap(false) {
+			return f.debounce()
+		}
+		if grace == nil {
+			_, maxWait, _ := f.timing()
+			grace = time.AfterFunc(maxWait, func() { // a late fire costs one read at most
+				f.ready.Store(true)
+				f.kick()
+			})
+		}
+	}
 }
 
 // debounce waits until no notification came for the debounce interval,
@@ -126,6 +161,8 @@ func (f *follower) debounce() bool {
 // timing is the most eager debounce, maxwait and write-in-progress retry
 // gap among the fields.
 func (f *follower) timing() (debounce, maxWait, gap time.Duration) {
+	closeEvents := f.d.closeEvents.Load()
+	debounceOf := func(t *sources.Target) time.Duration { return debounceWith(t, closeEvents) }
 	debounce, maxWait, gap = DefaultDebounce, DefaultMaxWait, DefaultDebounce
 	for i, t := range f.w.Values() {
 		if i == 0 {
@@ -187,7 +224,7 @@ func (f *follower) check() bool {
 		}
 		if retry && attempt < retries {
 			look.End()
-			if _, _, gap := f.timing(); !f.w.Sleep(gap) {
+			if _, _, gap := f.timing(); !f.pause(gap) {
 				return false
 			}
 			continue
@@ -195,6 +232,31 @@ func (f *follower) check() bool {
 		f.report(look, raw, checked)
 		look.End()
 		return f.w.Context().Err() == nil
+	}
+}
+
+// pause waits gap before reading a write in progress again. With a
+// close-aware backend, a notification that a writer is done ends it at
+// once (a delete then re-create is read at the close that ends
+// it). With fsnotify, notifications come from the writes themselves, and
+// only a field joining ends it. It reports whether the watch still runs.
+func (f *follower) pause(gap time.Duration) bool {
+	if !f.d.closeEvents.Load() || f.key.poll > 0 {
+		return f.w.Sleep(gap)
+	}
+	timer := time.NewTimer(gap)
+	defer timer.Stop()
+	for {
+		select {
+		case <-f.w.Context().Done():
+			return false
+		case <-timer.C:
+			return f.w.Context().Err() == nil
+		case <-f.kicks:
+			if f.ready.Swap(false) {
+				return f.w.Context().Err() == nil
+			}
+		}
 	}
 }
 
