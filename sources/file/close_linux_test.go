@@ -205,3 +205,30 @@ func TestHandleEventCloseAware(t *testing.T) {
 	// The fsnotify translation keeps its bits.
 	require.Equal(t, event{"/a", opCreate | opChmod}, fromFsnotify(fsnotify.Event{Name: "/a", Op: fsnotify.Create | fsnotify.Chmod}))
 }
+
+// With debounce=, a writer that re-opens the file within the debounce and
+// pauses mid-write holds the read back until its close: the half-written
+// state is never read.
+func TestCloseEventsDebounceReopened(t *testing.T) {
+	closeAware(t)
+	path := filepath.Join(t.TempDir(), "app.toml")
+	writeFile(t, path, v1)
+	tg := target(path)
+	tg.Check = checkTOML
+	tg.Debounce = 100 * time.Millisecond
+	w := watchFrom(t, openDriver(t), tg, sources.Result{Data: []byte(v3)})
+	w.wantData(t, v1) // the first check is over
+
+	full := "name = \"two\"\nport = \"8080\"\n"
+	writeFile(t, path, v3)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString(full[:13]) // parses alone
+	require.NoError(t, err)
+	time.Sleep(3 * tg.Debounce)
+	_, err = f.WriteString(full[13:])
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	w.wantData(t, full)
+	w.wantNone(t, path)
+}

@@ -311,6 +311,12 @@ func (d *driver) handleEvent(ev event) {
 		for _, dir := range dirs {
 			full := filepath.Join(dir, base)
 			if full == f.key.path || full == f.resolved || (dotdot && dir == f.dir) {
+				switch {
+				case closeEvents && ev.Has(opClosed|opMovedIn|opComplete|opRemove|opRename):
+					f.writing.Store(false)
+				case closeEvents && ev.Has(opWrite):
+					f.writing.Store(true)
+				}
 				if done {
 					f.ready.Store(true)
 				}

@@ -34,6 +34,7 @@ type follower struct {
 
 	failing atomic.Bool // the last report held an error (lets chmod events through)
 	ready   atomic.Bool // close-aware backend: a kick said a writer is done
+	writing atomic.Bool // close-aware backend: a write came after the last close
 
 	// Guarded by d.mu: where the path leads through symbolic links, and the
 	// extra directory watched for it ("" when it is dir).
@@ -133,12 +134,15 @@ func (f *follower) waitClose() bool {
 }
 
 // debounce waits until no notification came for the debounce interval,
-// but no longer than maxwait after the first one.
+// but no longer than maxwait after the first one. With a close-aware
+// backend, a write since the last close also holds the read back until
+// the next close (or maxwait).
 func (f *follower) debounce() bool {
 	debounce, maxWait, _ := f.timing()
 	if debounce <= 0 {
 		return true
 	}
+	closeEvents := f.d.closeEvents.Load()
 	start := time.Now()
 	timer := time.NewTimer(min(debounce, maxWait))
 	defer timer.Stop()
@@ -147,8 +151,18 @@ func (f *follower) debounce() bool {
 		case <-f.w.Context().Done():
 			return false
 		case <-timer.C:
-			return true
+			if !closeEvents || !f.writing.Load() {
+				return true
+			}
+			// A writer re-opened the file within the debounce: wait for
+			// its close, but no longer than maxwait.
+			wait := time.Until(start.Add(maxWait))
+			if wait <= 0 {
+				return true
+			}
+			timer.Reset(wait)
 		case <-f.kicks:
+			f.ready.Store(false) // this wait ends in a read anyway
 			wait := min(debounce, time.Until(start.Add(maxWait)))
 			if wait <= 0 {
 				return true
@@ -218,7 +232,9 @@ func (f *follower) check() bool {
 	for attempt := 0; ; attempt++ {
 		look := f.w.Begin(0, false)
 		raw, checked := f.observe()
-		retry := raw.retry
+		// A write that came after the last close, before or during this
+		// read: the file is being rewritten, wait for its close.
+		retry := raw.retry || (f.key.poll == 0 && f.d.closeEvents.Load() && f.writing.Load())
 		for _, o := range checked {
 			retry = retry || o.retry
 		}
