@@ -137,18 +137,28 @@ func (n *inotify) loop(onEvent func(event), onError func(error)) {
 			time.Sleep(100 * time.Millisecond) // do not spin on a persistent error
 			continue
 		}
-		for off := 0; off+unix.SizeofInotifyEvent <= k; {
-			wd := int(int32(binary.NativeEndian.Uint32(buf[off:])))
-			mask := binary.NativeEndian.Uint32(buf[off+4:])
-			nameLen := int(binary.NativeEndian.Uint32(buf[off+12:]))
-			start := off + unix.SizeofInotifyEvent
-			off = start + nameLen
-			if off > k {
-				break // the kernel never splits an event; be safe anyway
-			}
-			name := strings.TrimRight(string(buf[start:off]), "\x00")
+		parseEvents(buf[:k], func(wd int, mask uint32, name string) {
 			n.dispatch(wd, mask, name, onEvent, onError)
+		})
+	}
+}
+
+// parseEvents calls fn for each struct inotify_event in buf (native byte
+// order), with its name without the NUL padding. A truncated event at the
+// end is dropped: the kernel never splits one, but the buffer is not
+// trusted.
+func parseEvents(buf []byte, fn func(wd int, mask uint32, name string)) {
+	for len(buf) >= unix.SizeofInotifyEvent {
+		wd := int(int32(binary.NativeEndian.Uint32(buf[0:])))
+		mask := binary.NativeEndian.Uint32(buf[4:])
+		nameLen := uint64(binary.NativeEndian.Uint32(buf[12:]))
+		buf = buf[unix.SizeofInotifyEvent:]
+		if nameLen > uint64(len(buf)) {
+			return
 		}
+		name := strings.TrimRight(string(buf[:nameLen]), "\x00")
+		buf = buf[nameLen:]
+		fn(wd, mask, name)
 	}
 }
 
