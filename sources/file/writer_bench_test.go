@@ -258,11 +258,18 @@ func (w *writer) do(b *testing.B, cmd string) int64 {
 
 // reader calls Get in a tight loop.
 type reader struct {
-	want   atomic.Pointer[string]
-	seenAt atomic.Int64 // when want showed first, 0 before
-	bad    atomic.Int64
-	stop   atomic.Bool
-	done   sync.WaitGroup
+	want atomic.Pointer[expectation]
+	bad  atomic.Int64
+	stop atomic.Bool
+	done sync.WaitGroup
+}
+
+// expectation is one value the reader waits for, and when it showed first
+// (0 before). Each write's value is new, so a time is never that of an
+// older value.
+type expectation struct {
+	v      string
+	seenAt atomic.Int64
 }
 
 func startReader(bd *livebind.Binding[benchCfg]) *reader {
@@ -276,8 +283,8 @@ func startReader(bd *livebind.Binding[benchCfg]) *reader {
 				r.bad.Add(1)
 				continue
 			}
-			if w := r.want.Load(); w != nil && d.A == *w && r.seenAt.Load() == 0 {
-				r.seenAt.Store(monoNow())
+			if e := r.want.Load(); e != nil && d.A == e.v && e.seenAt.Load() == 0 {
+				e.seenAt.Store(monoNow())
 			}
 		}
 	}()
@@ -285,15 +292,14 @@ func startReader(bd *livebind.Binding[benchCfg]) *reader {
 }
 
 func (r *reader) expect(v string) {
-	r.seenAt.Store(0)
-	r.want.Store(&v)
+	r.want.Store(&expectation{v: v})
 }
 
 // waitSeen returns when the value expected showed, or 0 after a timeout.
 func (r *reader) waitSeen(timeout time.Duration) int64 {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		if at := r.seenAt.Load(); at != 0 {
+		if at := r.want.Load().seenAt.Load(); at != 0 {
 			return at
 		}
 		time.Sleep(50 * time.Microsecond)
@@ -465,7 +471,7 @@ func BenchmarkWatchedFileIdle(b *testing.B) {
 }
 
 // idleWindow is how long one idle measurement lasts.
-const idleWindow = 500 * time.Millisecond
+const idleWindow = 250 * time.Millisecond
 
 func cpuTime(b *testing.B) time.Duration {
 	b.Helper()
