@@ -11,7 +11,6 @@ require (
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0
 	go.yaml.in/yaml/v3 v3.0.6
+	golang.org/x/sys v0.47.0
 	golang.org/x/time v0.15.0
 )
-
-require golang.org/x/sys v0.47.0 // indirect

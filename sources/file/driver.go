@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -20,7 +21,7 @@ import (
 // addWatch adds a directory to the watcher. Tests replace it to simulate
 // limits that cannot be reached safely on a shared machine (ENOSPC from
 // fs.inotify.max_user_watches is per user, not per process).
-var addWatch = (*fsnotify.Watcher).Add
+var addWatch = func(n notifier, dir string) error { return n.Add(dir) }
 
 // watchKey is what fields share one watch by: the file, and the options
 // that change how it is observed or what is accepted.
@@ -34,10 +35,11 @@ type watchKey struct {
 // subscriber's value is its Target, for its debounce and Check.
 type watch = sources.Watch[watchKey, *sources.Target]
 
-// driver is the file scheme's driver for one Binding. It owns one fsnotify
-// watcher, created on the first notification watch, shared by every file,
-// the goroutine that drains it, and the watches of the directories the
-// files are in.
+// driver is the file scheme's driver for one Binding. It owns one
+// notification backend (inotify on Linux, else fsnotify; see [notifier]),
+// created on the first notification watch, shared by every file, the
+// goroutine that drains it, and the watches of the directories the files
+// are in.
 type driver struct {
 	logger  *slog.Logger
 	wd      string // working directory when the driver was opened (at Bind)
@@ -45,10 +47,14 @@ type driver struct {
 	watches sources.Watches[watchKey, *sources.Target]
 
 	mu        sync.Mutex
-	w         *fsnotify.Watcher    // nil until the first notification watch, and after Close
+	w         notifier             // nil until the first notification watch, and after Close
 	dirs      map[string]*dirWatch // watched directories, by cleaned path
 	followers map[*follower]struct{}
 	loop      sync.WaitGroup
+
+	// closeEvents: the backend reports closes and renames into place, not
+	// writes in progress, so the default debounce is none.
+	closeEvents atomic.Bool
 }
 
 // dirWatch is one directory that watches need watched.
@@ -102,7 +108,7 @@ func (d *driver) hold(path, dir string) error {
 		return sources.ErrClosed
 	}
 	if d.w == nil {
-		w, err := fsnotify.NewWatcher()
+		w, err := newNotifier()
 		if err != nil {
 			if lerr := limitError(path, err); lerr != nil {
 				return lerr
@@ -110,8 +116,12 @@ func (d *driver) hold(path, dir string) error {
 			return &Error{Path: path, Err: fmt.Errorf("create watcher: %w", err)}
 		}
 		d.w = w
+		d.closeEvents.Store(w.closeEvents())
 		d.loop.Add(1)
-		go d.run(w)
+		go func() {
+			defer d.loop.Done()
+			w.loop(d.handleEvent, d.handleError)
+		}()
 	}
 	d.acquireLocked(dir)
 	if err := d.ensureLocked(dir); err != nil {
@@ -259,50 +269,35 @@ func (d *driver) unfollow(f *follower) {
 	delete(d.followers, f)
 }
 
-// run drains the watcher's events and errors until Close.
-func (d *driver) run(w *fsnotify.Watcher) {
-	defer d.loop.Done()
-	done := d.watches.Context().Done()
-	events, errs := w.Events, w.Errors
-	for events != nil || errs != nil {
-		select {
-		case <-done:
-			return
-		case ev, ok := <-events:
-			if !ok {
-				events = nil
-				continue
-			}
-			d.handleEvent(ev)
-		case err, ok := <-errs:
-			if !ok {
-				errs = nil
-				continue
-			}
-			d.handleError(err)
-		}
-	}
-}
-
-// handleEvent kicks the targets an event may concern.
-func (d *driver) handleEvent(ev fsnotify.Event) {
+// handleEvent kicks the targets an event may concern. With a close-aware
+// backend, only events that say a writer is done make a file ready to read:
+// a close after writing, a rename into place, a link created, a deletion, a
+// rename away, an attribute change. A write kicks the file without making
+// it ready (see follower.waitClose); a plain create does nothing.
+func (d *driver) handleEvent(ev event) {
 	name := filepath.Clean(ev.Name)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if dw, ok := d.dirs[name]; ok && ev.Has(fsnotify.Remove|fsnotify.Rename) {
+	if dw, ok := d.dirs[name]; ok && ev.Has(opRemove|opRename) {
 		// A watched directory was deleted (inotify drops the watch) or
 		// renamed (the watch would follow it elsewhere): forget it, and let
 		// its targets find out whether it is back.
 		if dw.added {
 			dw.added = false
-			if ev.Has(fsnotify.Rename) && d.w != nil {
+			if ev.Has(opRename) && d.w != nil {
 				_ = d.w.Remove(name) // fsnotify may have dropped it already
 			}
 			d.forgetAliasesLocked(name, dw)
 		}
 		d.kickDirLocked(name)
 	}
-	chmodOnly := ev.Op == fsnotify.Chmod
+	chmodOnly := ev.Op == opChmod
+	closeEvents := d.closeEvents.Load()
+	// done: a writer is done with the name, read it now.
+	done := !closeEvents || ev.Has(opClosed|opMovedIn|opComplete|opRemove|opRename|opChmod)
+	if closeEvents && !done && !ev.Has(opWrite) {
+		return // a file created, to be written: its close reports it
+	}
 	base := filepath.Base(name)
 	dotdot := strings.HasPrefix(base, "..")
 	// inotify watches directories, not paths: when one directory is watched
@@ -316,6 +311,15 @@ func (d *driver) handleEvent(ev fsnotify.Event) {
 		for _, dir := range dirs {
 			full := filepath.Join(dir, base)
 			if full == f.key.path || full == f.resolved || (dotdot && dir == f.dir) {
+				switch {
+				case closeEvents && ev.Has(opClosed|opMovedIn|opComplete|opRemove|opRename):
+					f.writing.Store(false)
+				case closeEvents && ev.Has(opWrite):
+					f.writing.Store(true)
+				}
+				if done {
+					f.ready.Store(true)
+				}
 				f.kick()
 				break
 			}

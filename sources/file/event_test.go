@@ -60,7 +60,7 @@ func TestHandleEvent(t *testing.T) {
 		{"directory removed", fsnotify.Event{Name: "/vol/conf", Op: fsnotify.Remove}, []*follower{app, other}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d.handleEvent(tc.ev)
+			d.handleEvent(fromFsnotify(tc.ev))
 			require.Equal(t, tc.want, kicked())
 		})
 	}

@@ -31,8 +31,8 @@
 //
 // # Change notifications
 //
-// Without poll=, the scheme uses one fsnotify watcher per Binding and watches
-// the directory that holds each file, never the file itself, so editors that
+// Without poll=, the scheme uses one watcher per Binding and watches the
+// directory that holds each file, never the file itself, so editors that
 // save by renaming a new file over the old one, or that delete and re-create
 // it, keep being followed. When the path is a symbolic link to a file in
 // another directory, that directory is watched too and the link is resolved
@@ -47,15 +47,32 @@
 // them apply, and each field's format decides for itself whether the
 // content parses.
 //
-// Notifications for one file are debounced: the file is read [DefaultDebounce]
-// after the last notification (debounce=), but never later than maxwait= after
-// the first one of a burst, so a file that is rewritten continuously is still
-// read. The default maxwait is the larger of [DefaultMaxWait] and ten debounce
-// intervals. debounce=0 reads at the first notification.
+// On Linux the watcher is inotify, and a file is read when a writer is done
+// with it: when it closes the file after writing (IN_CLOSE_WRITE), when a
+// complete file or a Kubernetes ..data link is renamed into place
+// (IN_MOVED_TO), when a link to it is created, and when it is deleted or
+// renamed away. A write in progress is never read, and there is no debounce
+// unless debounce= is given (then closes within it are read once). A writer
+// that closes the file and re-opens it to append publishes each closed
+// state that parses, and the final state last; one that does not parse is
+// retried as below, and the next close ends the wait. A write that no close
+// follows (a writer that keeps the file open, truncate(2)) is read maxwait
+// after it. Files changed through a mount that sends no inotify events (NFS
+// or SMB changes made on other machines, most FUSE filesystems) are never
+// noticed: use poll= there.
+//
+// Elsewhere the watcher is fsnotify, which reports every write, so
+// notifications for one file are debounced: the file is read
+// [DefaultDebounce] after the last notification (debounce=), but never later
+// than maxwait= after the first one of a burst, so a file that is rewritten
+// continuously is still read. The default maxwait is the larger of
+// [DefaultMaxWait] and ten debounce intervals. debounce=0 reads at the first
+// notification.
 //
 // An empty file, or one that does not parse (for example a half-written TOML
 // file), is taken for a write in progress: it is read again twice, one
-// debounce interval apart, before the error is reported. The error wraps
+// debounce interval apart ([DefaultDebounce] when there is none), before
+// the error is reported. The error wraps
 // [sources.ErrEmpty] for an empty file. A missing file is retried the same way
 // before it is reported as missing, so that a save through a backup file
 // (`app.toml` renamed to `app.toml~`, then written again) reports nothing but
@@ -89,8 +106,9 @@ import (
 )
 
 // DefaultDebounce is how long the file scheme waits after the last change
-// notification for a file before reading it, when the tag has no debounce=.
-// It is also the interval between the retries of a read that found the file
+// notification for a file before reading it, when the tag has no debounce=,
+// on systems without the Linux inotify backend (there, a close is the
+// notification, and nothing is waited for). It is also the interval between the retries of a read that found the file
 // missing, empty or unparsable.
 const DefaultDebounce = 100 * time.Millisecond
 
@@ -220,6 +238,16 @@ func debounceOf(t *sources.Target) time.Duration {
 		return t.Debounce
 	}
 	return DefaultDebounce
+}
+
+// debounceWith is the target's debounce with a backend that reports
+// closes (closeEvents) or not: without debounce=, a close says the file is
+// complete, so there is none.
+func debounceWith(t *sources.Target, closeEvents bool) time.Duration {
+	if closeEvents && t.Debounce == 0 {
+		return 0
+	}
+	return debounceOf(t)
 }
 
 // retryGapOf spaces the re-reads of what looks like a write in progress:

@@ -33,6 +33,8 @@ type follower struct {
 	w     *watch
 
 	failing atomic.Bool // the last report held an error (lets chmod events through)
+	ready   atomic.Bool // close-aware backend: a kick said a writer is done
+	writing atomic.Bool // close-aware backend: a write came after the last close
 
 	// Guarded by d.mu: where the path leads through symbolic links, and the
 	// extra directory watched for it ("" when it is dir).
@@ -87,6 +89,8 @@ func (f *follower) wait() bool {
 		}
 	case f.dirErr != nil:
 		return f.waitDir()
+	case f.d.closeEvents.Load():
+		return f.waitClose()
 	}
 	if !f.w.Wait(f.kicks) {
 		return false
@@ -97,13 +101,48 @@ func (f *follower) wait() bool {
 	return f.debounce()
 }
 
+// waitClose is wait with a close-aware backend: it returns when a writer is
+// done with the file (see driver.handleEvent), then waits for the debounce
+// (none by default). A write that no close follows (a writer that keeps the
+// file open, truncate(2), mmap) is read maxwait after it, through the
+// write-in-progress retries like any read.
+func (f *follower) waitClose() bool {
+	var grace *time.Timer
+	defer func() {
+		if grace != nil {
+			grace.Stop()
+		}
+	}()
+	for {
+		if !f.w.Wait(f.kicks) {
+			return false
+		}
+		if f.w.Kicked() {
+			return true
+		}
+		if f.ready.Swap(false) {
+			return f.debounce()
+		}
+		if grace == nil {
+			_, maxWait, _ := f.timing()
+			grace = time.AfterFunc(maxWait, func() { // a late fire costs one read at most
+				f.ready.Store(true)
+				f.kick()
+			})
+		}
+	}
+}
+
 // debounce waits until no notification came for the debounce interval,
-// but no longer than maxwait after the first one.
+// but no longer than maxwait after the first one. With a close-aware
+// backend, a write since the last close also holds the read back until
+// the next close (or maxwait).
 func (f *follower) debounce() bool {
 	debounce, maxWait, _ := f.timing()
 	if debounce <= 0 {
 		return true
 	}
+	closeEvents := f.d.closeEvents.Load()
 	start := time.Now()
 	timer := time.NewTimer(min(debounce, maxWait))
 	defer timer.Stop()
@@ -112,8 +151,18 @@ func (f *follower) debounce() bool {
 		case <-f.w.Context().Done():
 			return false
 		case <-timer.C:
-			return true
+			if !closeEvents || !f.writing.Load() {
+				return true
+			}
+			// A writer re-opened the file within the debounce: wait for
+			// its close, but no longer than maxwait.
+			wait := time.Until(start.Add(maxWait))
+			if wait <= 0 {
+				return true
+			}
+			timer.Reset(wait)
 		case <-f.kicks:
+			f.ready.Store(false) // this wait ends in a read anyway
 			wait := min(debounce, time.Until(start.Add(maxWait)))
 			if wait <= 0 {
 				return true
@@ -126,6 +175,8 @@ func (f *follower) debounce() bool {
 // timing is the most eager debounce, maxwait and write-in-progress retry
 // gap among the fields.
 func (f *follower) timing() (debounce, maxWait, gap time.Duration) {
+	closeEvents := f.d.closeEvents.Load()
+	debounceOf := func(t *sources.Target) time.Duration { return debounceWith(t, closeEvents) }
 	debounce, maxWait, gap = DefaultDebounce, DefaultMaxWait, DefaultDebounce
 	for i, t := range f.w.Values() {
 		if i == 0 {
@@ -181,13 +232,15 @@ func (f *follower) check() bool {
 	for attempt := 0; ; attempt++ {
 		look := f.w.Begin(0, false)
 		raw, checked := f.observe()
-		retry := raw.retry
+		// A write that came after the last close, before or during this
+		// read: the file is being rewritten, wait for its close.
+		retry := raw.retry || (f.key.poll == 0 && f.d.closeEvents.Load() && f.writing.Load())
 		for _, o := range checked {
 			retry = retry || o.retry
 		}
 		if retry && attempt < retries {
 			look.End()
-			if _, _, gap := f.timing(); !f.w.Sleep(gap) {
+			if _, _, gap := f.timing(); !f.pause(gap) {
 				return false
 			}
 			continue
@@ -195,6 +248,31 @@ func (f *follower) check() bool {
 		f.report(look, raw, checked)
 		look.End()
 		return f.w.Context().Err() == nil
+	}
+}
+
+// pause waits gap before reading a write in progress again. With a
+// close-aware backend, a notification that a writer is done ends it at
+// once (a delete then re-create is read at the close that ends
+// it). With fsnotify, notifications come from the writes themselves, and
+// only a field joining ends it. It reports whether the watch still runs.
+func (f *follower) pause(gap time.Duration) bool {
+	if !f.d.closeEvents.Load() || f.key.poll > 0 {
+		return f.w.Sleep(gap)
+	}
+	timer := time.NewTimer(gap)
+	defer timer.Stop()
+	for {
+		select {
+		case <-f.w.Context().Done():
+			return false
+		case <-timer.C:
+			return f.w.Context().Err() == nil
+		case <-f.kicks:
+			if f.ready.Swap(false) {
+				return f.w.Context().Err() == nil
+			}
+		}
 	}
 }
 

@@ -19,7 +19,15 @@ import (
 	"github.com/livebind/livebind/sources"
 )
 
+// fallbackEnv makes the test binary use the fsnotify backend, for
+// TestFallbackBackend and for benchmarks of the fallback:
+// LIVEBIND_FILE_TEST_FALLBACK=1 go test -bench . ./sources/file/
+const fallbackEnv = "LIVEBIND_FILE_TEST_FALLBACK"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(fallbackEnv) != "" {
+		forceFallback.Store(true)
+	}
 	goleak.VerifyTestMain(m)
 }
 

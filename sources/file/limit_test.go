@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
 	"github.com/stretchr/testify/require"
 
 	"github.com/livebind/livebind/sources"
@@ -46,7 +45,7 @@ func failAdd(t *testing.T, dir string) *atomic.Bool {
 	failing := new(atomic.Bool)
 	failing.Store(true)
 	orig := addWatch
-	addWatch = func(w *fsnotify.Watcher, name string) error {
+	addWatch = func(w notifier, name string) error {
 		if failing.Load() && name == dir {
 			return fmt.Errorf("inotify_add_watch: %w", syscall.ENOSPC)
 		}

@@ -40,7 +40,7 @@ func TestWatchSteadyDrip(t *testing.T) {
 	w, _ := startWatch(t, openDriver(t), tg)
 
 	reported := 0
-	var last string
+	var last, seen string
 	end := time.Now().Add(1500 * time.Millisecond)
 	for i := 0; time.Now().Before(end); i++ {
 		last = fmt.Sprintf("n = \"%d\"\n", i)
@@ -51,16 +51,16 @@ func TestWatchSteadyDrip(t *testing.T) {
 			require.NoError(t, r.Err)
 			require.NotEmpty(t, r.Data)
 			reported++
+			seen = string(r.Data)
 		}
 	}
 	require.Positive(t, reported, "nothing was read while the writes went on")
-	// The final content is reported after the drip ends.
-	for {
+	// The final content is reported after the drip ends (or was, just
+	// before it ended).
+	for seen != last {
 		r := w.next(t)
 		require.NoError(t, r.Err)
-		if string(r.Data) == last {
-			break
-		}
+		seen = string(r.Data)
 	}
 }
 
