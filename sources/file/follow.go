@@ -318,14 +318,25 @@ func (f *follower) observe() (observation, map[*sources.Target]observation) {
 
 // report hands each field what the look found, through its own Check.
 func (f *follower) report(look *sources.Look[watchKey, *sources.Target], raw observation, checked map[*sources.Target]observation) {
+	// Decide whether the watch is failing before anything is reported: a
+	// chmod made right after an error is seen (the fix a user makes) is let
+	// through only while failing is set, so it must already be set when the
+	// error reaches anyone.
 	failing := raw.Err != nil
-	look.ReportEach(func(t *sources.Target) sources.Result { // called on this goroutine
+	results := make(map[*sources.Target]sources.Result)
+	for _, t := range f.w.Values() {
 		o, ok := checked[t]
 		if !ok {
 			o = classify(raw, f.key.path, t)
 		}
 		failing = failing || o.Err != nil
-		return o.Result
-	})
+		results[t] = o.Result
+	}
 	f.failing.Store(failing)
+	look.ReportEach(func(t *sources.Target) sources.Result { // called on this goroutine
+		if r, ok := results[t]; ok {
+			return r
+		}
+		return classify(raw, f.key.path, t).Result // a field that joined meanwhile
+	})
 }
