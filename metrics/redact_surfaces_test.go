@@ -1,7 +1,6 @@
 package metrics_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -25,6 +24,8 @@ import (
 	"github.com/livebind/livebind"
 	"github.com/livebind/livebind/livebindhttp"
 	"github.com/livebind/livebind/metrics"
+
+	"github.com/livebind/livebind/internal/testenv/fixture"
 )
 
 // Credential-bearing URLs on every surface where a location appears
@@ -83,23 +84,8 @@ func serveFlaky(t *testing.T) *flaky {
 	return f
 }
 
-// syncBuffer is a bytes.Buffer safe for a logger and a reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects output written from several goroutines.
+type syncBuffer = fixture.Buffer
 
 type redactCase struct {
 	name   string
