@@ -102,25 +102,7 @@ func TestSubscribeFiltersFieldsAndKinds(t *testing.T) {
 
 func TestSlowSubscriberGetsDropNotice(t *testing.T) {
 	t.Parallel()
-	env := newEnv("N", "0")
-	var cfg struct {
-		N int `live:"env=N; poll=1h"`
-	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
-	release := make(chan struct{})
-	entered := make(chan struct{}, 100)
-	got := make(chan Update, 100)
-	_, err = b.Subscribe(func(u Update) {
-		select {
-		case entered <- struct{}{}:
-		default:
-		}
-		<-release
-		got <- u
-	}, Buffer(3))
-	require.NoError(t, err)
+	b, env, got, entered, release := stalledSubscriber(t, 3)
 	for i := 1; i <= 10; i++ {
 		env.set("N", fmt.Sprint(i))
 		start := time.Now()
@@ -155,25 +137,7 @@ func TestSlowSubscriberGetsDropNotice(t *testing.T) {
 // subscriber was delivered after newer generations, out of order.
 func TestDropNoticeKeepsGenerationOrder(t *testing.T) {
 	t.Parallel()
-	env := newEnv("N", "0")
-	var cfg struct {
-		N int `live:"env=N; poll=1h"`
-	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
-	release := make(chan struct{})
-	entered := make(chan struct{}, 100)
-	gens := make(chan uint64, 100)
-	_, err = b.Subscribe(func(u Update) {
-		select {
-		case entered <- struct{}{}:
-		default:
-		}
-		<-release
-		gens <- u.Gen
-	}, Buffer(2))
-	require.NoError(t, err)
+	b, env, updates, entered, release := stalledSubscriber(t, 2)
 	for i := 1; i <= 10; i++ {
 		env.set("N", fmt.Sprint(i))
 		require.NoError(t, b.Reload(t.Context()))
@@ -185,8 +149,8 @@ func TestDropNoticeKeepsGenerationOrder(t *testing.T) {
 	var got []uint64
 	for len(got) < 4 {
 		select {
-		case g := <-gens:
-			got = append(got, g)
+		case u := <-updates:
+			got = append(got, u.Gen)
 		case <-time.After(wait):
 			t.Fatalf("got %v", got)
 		}
@@ -411,4 +375,35 @@ func TestSubscribeFromRefusesWhatIsNotKept(t *testing.T) {
 	require.NoError(t, err, "every update after gen 2 is kept")
 	defer stop()
 	assert.Equal(t, uint64(3), waitFor(t, got).Gen)
+}
+
+// stalledSubscriber binds an env field N and subscribes, with the given
+// buffer, a callback that blocks until release is closed. Each update the
+// callback is entered with signals entered, then arrives on updates once
+// released.
+func stalledSubscriber(t *testing.T, buffer int) (b *Binding[stalledConfig], env *testEnv, updates <-chan Update, entered <-chan struct{}, release chan struct{}) {
+	t.Helper()
+	env = newEnv("N", "0")
+	var cfg stalledConfig
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = b.Close() })
+	release = make(chan struct{})
+	in := make(chan struct{}, 100)
+	out := make(chan Update, 100)
+	_, err = b.Subscribe(func(u Update) {
+		select {
+		case in <- struct{}{}:
+		default:
+		}
+		<-release
+		out <- u
+	}, Buffer(buffer))
+	require.NoError(t, err)
+	return b, env, out, in, release
+}
+
+// stalledConfig is what stalledSubscriber binds.
+type stalledConfig struct {
+	N int `live:"env=N; poll=1h"`
 }

@@ -1,7 +1,6 @@
 package consul_test
 
 import (
-	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -52,10 +51,5 @@ func BenchmarkPutToCallback(b *testing.B) {
 		lat = append(lat, time.Since(start))
 	}
 	b.StopTimer()
-	slices.Sort(lat)
-	pct := func(p float64) float64 {
-		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))]) / float64(time.Millisecond)
-	}
-	b.ReportMetric(pct(0.50), "p50-ms")
-	b.ReportMetric(pct(0.99), "p99-ms")
+	reportPercentiles(b, lat)
 }
