@@ -18,6 +18,7 @@ import (
 	_ "github.com/livebind/livebind/sources/env"
 	_ "github.com/livebind/livebind/sources/file"
 	_ "github.com/livebind/livebind/sources/http"
+	_ "github.com/livebind/livebind/sources/sse"
 )
 
 // snapshot is one published generation.

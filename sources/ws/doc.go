@@ -1,0 +1,2 @@
+// Package ws registers the "ws" scheme.
+package ws
