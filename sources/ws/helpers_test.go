@@ -36,6 +36,7 @@ type hub struct {
 	frames     atomic.Int64 // data messages sent
 	pings      atomic.Int64 // pings received
 	noPong     atomic.Bool  // when set, pings go unanswered
+	cut        atomic.Bool  // when set, each connection is cut off in a message after the first
 	release    chan struct{}
 }
 
@@ -205,7 +206,13 @@ func (h *hub) ServeHTTP(w nethttp.ResponseWriter, r *nethttp.Request) {
 		_ = conn.Close(websocket.StatusNormalClosure, "")
 		return
 	}
-	p.out <- tp.doc
+	doc := tp.doc
+	if h.cut.Load() {
+		h.mu.Unlock()
+		cutOff(conn, doc)
+		return
+	}
+	p.out <- doc
 	tp.subs[p] = struct{}{}
 	h.mu.Unlock()
 	h.serve(p)
@@ -252,4 +259,19 @@ func fastConfig() ws.Config {
 // target returns a ws target of location with options.
 func target(location string, params map[string]string) *sources.Target {
 	return &sources.Target{Scheme: "ws", Location: location, Params: params}
+}
+
+// cutOff sends doc, then 8 KiB of a message that never ends, and drops
+// the connection.
+func cutOff(conn *websocket.Conn, doc []byte) {
+	defer conn.CloseNow()
+	ctx := context.Background()
+	if conn.Write(ctx, websocket.MessageText, doc) != nil {
+		return
+	}
+	w, err := conn.Writer(ctx, websocket.MessageText)
+	if err != nil {
+		return
+	}
+	_, _ = w.Write([]byte(`{"half":"` + strings.Repeat("h", 8<<10)))
 }

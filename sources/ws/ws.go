@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -216,6 +218,7 @@ func open(cfg sources.Config) (sources.Driver, error) {
 func sameOriginClient(c *nethttp.Client) *nethttp.Client {
 	cc := *c
 	cc.Timeout = 0
+	cc.Transport = endTransport{c.Transport}
 	next := c.CheckRedirect
 	cc.CheckRedirect = func(req *nethttp.Request, via []*nethttp.Request) error {
 		if req.URL.Host != via[0].URL.Host || req.URL.Scheme != via[0].URL.Scheme {
@@ -284,7 +287,8 @@ func (d *driver) dial(ctx context.Context, s *spec, keepalive bool) (sources.Str
 	if s.hname != "" {
 		opts.HTTPHeader[s.hname] = []string{s.hvalue}
 	}
-	conn, resp, err := websocket.Dial(ctx, s.url, &opts)
+	ended := new(atomic.Bool)
+	conn, resp, err := websocket.Dial(context.WithValue(ctx, endKey{}, ended), s.url, &opts)
 	if err != nil {
 		code := 0
 		if resp != nil && resp.StatusCode != nethttp.StatusSwitchingProtocols {
@@ -305,7 +309,7 @@ func (d *driver) dial(ctx context.Context, s *spec, keepalive bool) (sources.Str
 	// One byte over the limit is read by sources.ReadAtMost, which fails
 	// with sources.ErrTooLarge before the library's own limit is hit.
 	conn.SetReadLimit(int64(s.maxBytes) + 1)
-	c := &stream{conn: conn, s: s}
+	c := &stream{conn: conn, s: s, ended: ended}
 	if keepalive && s.ping > 0 {
 		var pctx context.Context
 		pctx, c.stopPing = context.WithCancel(context.Background())
@@ -331,6 +335,7 @@ type stream struct {
 	s        *spec
 	stopPing context.CancelFunc
 	wg       sync.WaitGroup
+	ended    *atomic.Bool // the connection's reads hit its end
 
 	mu      sync.Mutex
 	pingErr error // why the keepalive dropped the connection
@@ -366,22 +371,27 @@ func (c *stream) keepalive(ctx context.Context) {
 func (c *stream) Next(ctx context.Context) (sources.Result, *sources.StreamEnd) {
 	_, r, err := c.conn.Reader(ctx)
 	if err != nil {
-		return sources.Result{}, c.ended(err)
+		return sources.Result{}, c.end(err)
 	}
 	data, err := sources.ReadAtMost(r, c.s.maxBytes)
 	switch {
 	case errors.Is(err, sources.ErrTooLarge):
 		return sources.Result{}, fail(c.s, 0, fmt.Errorf("message larger than maxbytes=%d: %w", c.s.maxBytes, sources.ErrTooLarge), true)
 	case err != nil:
-		return sources.Result{}, c.ended(err)
+		return sources.Result{}, c.end(err)
+	case c.ended.Load():
+		// coder/websocket reports a message cut off at a frame boundary
+		// by a dropped connection as complete (io.EOF): a message read
+		// while the connection ended is not trusted.
+		return sources.Result{}, fail(c.s, 0, fmt.Errorf("%w: the connection ended during a message", sources.ErrDisconnected), false)
 	}
 	return sources.Result{Data: data}, nil
 }
 
-// ended tells a closing handshake that asks for a reconnect (normal
+// end tells a closing handshake that asks for a reconnect (normal
 // closure, going away, service restart: a clean end that reports nothing)
 // from a connection that broke.
-func (c *stream) ended(err error) *sources.StreamEnd {
+func (c *stream) end(err error) *sources.StreamEnd {
 	switch websocket.CloseStatus(err) {
 	case websocket.StatusNormalClosure, websocket.StatusGoingAway, websocket.StatusServiceRestart, websocket.StatusTryAgainLater:
 		return &sources.StreamEnd{}
@@ -408,4 +418,41 @@ func (c *stream) Close() error {
 		return nil
 	}
 	return err
+}
+
+// endKey is the context key of the flag that endTransport sets when the
+// connection of a handshake reaches its end.
+type endKey struct{}
+
+// endTransport records, in the flag its request's context carries, that
+// the upgraded connection's reads ended (EOF or an error).
+type endTransport struct{ rt nethttp.RoundTripper }
+
+func (t endTransport) RoundTrip(req *nethttp.Request) (*nethttp.Response, error) {
+	rt := t.rt
+	if rt == nil {
+		rt = nethttp.DefaultTransport
+	}
+	resp, err := rt.RoundTrip(req)
+	if err != nil || resp.StatusCode != nethttp.StatusSwitchingProtocols {
+		return resp, err
+	}
+	flag, _ := req.Context().Value(endKey{}).(*atomic.Bool)
+	if rwc, ok := resp.Body.(io.ReadWriteCloser); ok && flag != nil {
+		resp.Body = &endBody{ReadWriteCloser: rwc, ended: flag}
+	}
+	return resp, nil
+}
+
+type endBody struct {
+	io.ReadWriteCloser
+	ended *atomic.Bool
+}
+
+func (b *endBody) Read(p []byte) (int, error) {
+	n, err := b.ReadWriteCloser.Read(p)
+	if err != nil {
+		b.ended.Store(true)
+	}
+	return n, err
 }
