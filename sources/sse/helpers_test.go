@@ -26,6 +26,7 @@ type hub struct {
 	topics   map[string]*topic
 	status   map[string]int // a status answered instead of the stream
 	lastIDs  []string       // Last-Event-ID of each request, "" without one
+	times    []time.Time    // when each stream request came
 	requests atomic.Int64
 	retry    string // a retry: field sent first on each stream, or ""
 	release  chan struct{}
@@ -140,6 +141,40 @@ func (h *hub) remove(path string) {
 	clear(tp.subs)
 }
 
+// setRetry sets the retry: field sent on each new stream.
+func (h *hub) setRetry(ms string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.retry = ms
+}
+
+// drop ends path's streams cleanly, keeping its document.
+func (h *hub) drop(path string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	tp := h.topic(path)
+	for c := range tp.subs {
+		c.end()
+	}
+	clear(tp.subs)
+}
+
+// send writes a raw frame to every open stream of path.
+func (h *hub) send(path, frame string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for c := range h.topic(path).subs {
+		c.frames <- []byte(frame)
+	}
+}
+
+// streams returns when each stream request came.
+func (h *hub) streams() []time.Time {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]time.Time(nil), h.times...)
+}
+
 // answer makes path answer status instead of a stream (0: a stream again).
 func (h *hub) answer(path string, status int) {
 	h.mu.Lock()
@@ -197,6 +232,7 @@ func (h *hub) ServeHTTP(w nethttp.ResponseWriter, r *nethttp.Request) {
 	}
 	h.mu.Lock()
 	h.lastIDs = append(h.lastIDs, r.Header.Get("Last-Event-ID"))
+	h.times = append(h.times, time.Now())
 	if code := h.status[path]; code != 0 {
 		h.mu.Unlock()
 		w.WriteHeader(code)
