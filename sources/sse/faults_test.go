@@ -1,7 +1,6 @@
 package sse_test
 
 import (
-	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -33,18 +32,13 @@ func openDriver(t *testing.T, cfg sse.Config) sources.Driver {
 // follow starts a watch of tg on d and returns its log of results.
 func follow(t *testing.T, d sources.Driver, tg *sources.Target) *fixture.Log[sources.Result] {
 	t.Helper()
-	log := fixture.NewLog[sources.Result](settle)
-	fixture.Watch(t, d, tg, sources.Result{Missing: true}, log.Add)
-	return log
+	return fixture.Follow(t, d, tg, settle)
 }
 
-func isData(v string) func(sources.Result) bool {
-	return func(r sources.Result) bool { return r.Err == nil && string(r.Data) == v }
-}
-
-func isErr(target error) func(sources.Result) bool {
-	return func(r sources.Result) bool { return errors.Is(r.Err, target) }
-}
+var (
+	isData = fixture.IsData
+	isErr  = fixture.IsErr
+)
 
 // typed fails unless err is an *sse.Error naming the location.
 func typed(t *testing.T, err error) *sse.Error {
@@ -72,7 +66,7 @@ func TestServerRestart(t *testing.T) {
 	log := follow(t, openDriver(t, fastConfig()), target(h.url("/cfg"), nil))
 	log.Until(t, "first document", isData(`{"a":1}`))
 	h.restart(t, 300*time.Millisecond)
-	_, r, _ := log.Wait(t, 1, "a failed reconnect", func(r sources.Result) bool { return r.Err != nil })
+	_, r, _ := log.Wait(t, 1, "a failed reconnect", fixture.Failed)
 	typed(t, r.Err)
 	h.set("/cfg", `{"a":2}`)
 	log.Until(t, "the document after the restart", isData(`{"a":2}`))
@@ -294,7 +288,7 @@ func TestClosePrompt(t *testing.T) {
 		{"connecting", fastConfig(), h.url("/stall"), func(*fixture.Log[sources.Result]) { time.Sleep(100 * time.Millisecond) }},
 		{"reading", fastConfig(), h.url("/cfg"), func(l *fixture.Log[sources.Result]) { l.Until(t, "data", isData(`{"a":1}`)) }},
 		{"backing-off", sse.Config{Retry: time.Minute, MinBackoff: time.Minute, MaxBackoff: time.Hour}, "http://127.0.0.1:1/x", func(l *fixture.Log[sources.Result]) {
-			l.Until(t, "the failure", func(r sources.Result) bool { return r.Err != nil })
+			l.Until(t, "the failure", fixture.Failed)
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -28,6 +28,7 @@ type hub struct {
 	lastIDs  []string       // Last-Event-ID of each request, "" without one
 	times    []time.Time    // when each stream request came
 	requests atomic.Int64
+	frames   atomic.Int64 // events written
 	retry    string // a retry: field sent first on each stream, or ""
 	release  chan struct{}
 }
@@ -80,15 +81,18 @@ func (h *hub) endAll() {
 	}
 }
 
-// restart stops the server, keeps it down for down, and starts it again
+// restart stops the server, keeps it down for down (running whileDown), and starts it again
 // on the same address with the same documents.
-func (h *hub) restart(t testing.TB, down time.Duration) {
+func (h *hub) restart(t testing.TB, down time.Duration, whileDown ...func()) {
 	t.Helper()
 	h.mu.Lock()
 	h.endAll()
 	h.mu.Unlock()
 	h.srv.CloseClientConnections()
 	h.srv.Close()
+	for _, f := range whileDown {
+		f()
+	}
 	time.Sleep(down)
 	l, err := net.Listen("tcp", h.addr)
 	if err != nil {
@@ -266,11 +270,13 @@ func (h *hub) ServeHTTP(w nethttp.ResponseWriter, r *nethttp.Request) {
 			if _, err := w.Write(f); err != nil {
 				return
 			}
+			h.frames.Add(1)
 			for i := 0; i < 256 && len(c.frames) > 0; i++ { // write what is queued, then flush once
 				f = <-c.frames
 				if _, err := w.Write(f); err != nil {
 					return
 				}
+				h.frames.Add(1)
 			}
 			fl.Flush()
 		case <-c.done:

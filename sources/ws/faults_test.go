@@ -3,7 +3,6 @@ package ws_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -36,18 +35,13 @@ func openDriver(t *testing.T, cfg ws.Config) sources.Driver {
 // follow starts a watch of tg on d and returns its log of results.
 func follow(t *testing.T, d sources.Driver, tg *sources.Target) *fixture.Log[sources.Result] {
 	t.Helper()
-	log := fixture.NewLog[sources.Result](settle)
-	fixture.Watch(t, d, tg, sources.Result{Missing: true}, log.Add)
-	return log
+	return fixture.Follow(t, d, tg, settle)
 }
 
-func isData(v string) func(sources.Result) bool {
-	return func(r sources.Result) bool { return r.Err == nil && string(r.Data) == v }
-}
-
-func isErr(target error) func(sources.Result) bool {
-	return func(r sources.Result) bool { return errors.Is(r.Err, target) }
-}
+var (
+	isData = fixture.IsData
+	isErr  = fixture.IsErr
+)
 
 // typed fails unless err is a *ws.Error naming the location.
 func typed(t *testing.T, err error) *ws.Error {
@@ -67,7 +61,7 @@ func TestServerRestartAbrupt(t *testing.T) {
 	log := follow(t, openDriver(t, fastConfig()), target(h.url("/cfg"), nil))
 	log.Until(t, "first document", isData(`{"a":1}`))
 	h.restart(t, 0, 300*time.Millisecond)
-	_, r, _ := log.Wait(t, 1, "the drop", func(r sources.Result) bool { return r.Err != nil })
+	_, r, _ := log.Wait(t, 1, "the drop", fixture.Failed)
 	require.ErrorIs(t, r.Err, sources.ErrDisconnected)
 	typed(t, r.Err)
 	log.Until(t, "the document after the restart", isData(`{"a":1}`))
@@ -84,7 +78,7 @@ func TestServerRestartGoingAway(t *testing.T) {
 	log := follow(t, openDriver(t, fastConfig()), target(h.url("/cfg"), nil))
 	log.Until(t, "first document", isData(`{"a":1}`))
 	h.restart(t, websocket.StatusGoingAway, 300*time.Millisecond)
-	_, r, _ := log.Wait(t, 1, "a failed reconnect", func(r sources.Result) bool { return r.Err != nil })
+	_, r, _ := log.Wait(t, 1, "a failed reconnect", fixture.Failed)
 	require.NotErrorIs(t, r.Err, sources.ErrDisconnected, "an orderly close is not a broken connection")
 	typed(t, r.Err)
 	h.set("/cfg", []byte(`{"a":3}`))
@@ -101,7 +95,7 @@ func TestDropMidMessage(t *testing.T) {
 	h.cut.Store(true)
 	log := follow(t, openDriver(t, fastConfig()), target(h.url("/cut"), nil))
 	log.Until(t, "first document", isData(`{"a":1}`))
-	_, r, _ := log.Wait(t, 1, "the drop", func(r sources.Result) bool { return r.Err != nil })
+	_, r, _ := log.Wait(t, 1, "the drop", fixture.Failed)
 	require.ErrorIs(t, r.Err, sources.ErrDisconnected)
 	log.Wait(t, 2, "the document again after reconnecting", isData(`{"a":1}`))
 	for _, r := range log.All() {
@@ -277,7 +271,7 @@ func TestClosePrompt(t *testing.T) {
 		{"connecting", fastConfig(), h.url("/stall"), func(*fixture.Log[sources.Result]) { time.Sleep(100 * time.Millisecond) }},
 		{"reading", fastConfig(), h.url("/cfg"), func(l *fixture.Log[sources.Result]) { l.Until(t, "data", isData(`{"a":1}`)) }},
 		{"backing-off", ws.Config{MinBackoff: time.Minute, MaxBackoff: time.Hour}, "ws://127.0.0.1:1/x", func(l *fixture.Log[sources.Result]) {
-			l.Until(t, "the failure", func(r sources.Result) bool { return r.Err != nil })
+			l.Until(t, "the failure", fixture.Failed)
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

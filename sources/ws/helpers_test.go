@@ -93,15 +93,18 @@ func (h *hub) endAll(code websocket.StatusCode) { // h.mu held
 }
 
 // restart drops every connection (with code, or abruptly when code is
-// 0), keeps the server down for down, and starts it again on the same
+// 0), keeps the server down for down (running whileDown), and starts it again on the same
 // address with the same documents.
-func (h *hub) restart(t testing.TB, code websocket.StatusCode, down time.Duration) {
+func (h *hub) restart(t testing.TB, code websocket.StatusCode, down time.Duration, whileDown ...func()) {
 	t.Helper()
 	h.mu.Lock()
 	h.endAll(code)
 	h.mu.Unlock()
 	h.srv.CloseClientConnections()
 	h.srv.Close()
+	for _, f := range whileDown {
+		f()
+	}
 	time.Sleep(down)
 	l, err := net.Listen("tcp", h.addr)
 	if err != nil {
