@@ -29,7 +29,7 @@ type hub struct {
 	times    []time.Time    // when each stream request came
 	requests atomic.Int64
 	frames   atomic.Int64 // events written
-	retry    string // a retry: field sent first on each stream, or ""
+	retry    string       // a retry: field sent first on each stream, or ""
 	release  chan struct{}
 }
 

@@ -65,9 +65,10 @@ type parser struct {
 	retry  time.Duration // the last retry: field, 0 if none
 }
 
-// newParser returns a parser of r whose events hold at most max data bytes.
-func newParser(r io.Reader, max int) *parser {
-	return &parser{r: bufio.NewReaderSize(r, 16<<10), max: max}
+// newParser returns a parser of r whose events hold at most limit data
+// bytes.
+func newParser(r io.Reader, limit int) *parser {
+	return &parser{r: bufio.NewReaderSize(r, 16<<10), max: limit}
 }
 
 // next returns the next dispatched event. At the end of the stream it
@@ -77,7 +78,7 @@ func (p *parser) next() (event, error) {
 	for {
 		if p.r.Buffered() == 0 {
 			if _, err := p.r.Peek(1); err != nil {
-				if err == io.EOF && (p.hasData || p.lineLen > 0) { //nolint:errorlint // bufio returns io.EOF itself
+				if err == io.EOF && (p.hasData || p.lineLen > 0) {
 					return event{}, io.ErrUnexpectedEOF
 				}
 				return event{}, err

@@ -11,12 +11,12 @@ import (
 
 // parseAll returns the events of stream, its last id and retry, and the
 // error that ended it.
-func parseAll(stream string, max int, chunk bool) ([]event, *parser, error) {
+func parseAll(stream string, limit int, chunk bool) ([]event, *parser, error) {
 	var r io.Reader = strings.NewReader(stream)
 	if chunk {
 		r = iotest.OneByteReader(r) // every line arrives in pieces
 	}
-	p := newParser(r, max)
+	p := newParser(r, limit)
 	var evs []event
 	for {
 		ev, err := p.next()
@@ -68,11 +68,11 @@ func TestParser(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
-				max := tc.max
-				if max == 0 {
-					max = 1 << 20
+				limit := tc.max
+				if limit == 0 {
+					limit = 1 << 20
 				}
-				evs, p, err := parseAll(tc.stream, max, chunk)
+				evs, p, err := parseAll(tc.stream, limit, chunk)
 				if !errors.Is(err, tc.err) {
 					t.Fatalf("error %v, want %v", err, tc.err)
 				}
@@ -100,15 +100,15 @@ func TestParser(t *testing.T) {
 // holds more than its limit.
 func TestParserBoundedMemory(t *testing.T) {
 	t.Parallel()
-	const max = 1 << 10
+	const limit = 1 << 10
 	r := io.MultiReader(strings.NewReader("data: "), &repeat{n: 8 << 20}, strings.NewReader("\n\n"))
-	p := newParser(r, max)
+	p := newParser(r, limit)
 	ev, err := p.next()
 	if err != nil || !ev.tooLarge {
 		t.Fatalf("got %v %v, want a tooLarge event", ev.tooLarge, err)
 	}
-	if cap(p.data) > max {
-		t.Fatalf("the parser grew a %d-byte buffer for a %d-byte limit", cap(p.data), max)
+	if cap(p.data) > limit {
+		t.Fatalf("the parser grew a %d-byte buffer for a %d-byte limit", cap(p.data), limit)
 	}
 }
 
@@ -134,9 +134,9 @@ func FuzzParser(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		const max = 32
-		whole, p1, err1 := parseAll(s, max, false)
-		pieces, p2, err2 := parseAll(s, max, true)
+		const limit = 32
+		whole, p1, err1 := parseAll(s, limit, false)
+		pieces, p2, err2 := parseAll(s, limit, true)
 		if !errors.Is(err1, io.EOF) && !errors.Is(err1, io.ErrUnexpectedEOF) {
 			t.Fatalf("unexpected error %v", err1)
 		}
@@ -144,7 +144,7 @@ func FuzzParser(f *testing.F) {
 			t.Fatalf("whole and byte by byte differ: %v %v, %d %d events", err1, err2, len(whole), len(pieces))
 		}
 		for i, ev := range whole {
-			if len(ev.data) > max || string(ev.data) != string(pieces[i].data) || ev.typ != pieces[i].typ {
+			if len(ev.data) > limit || string(ev.data) != string(pieces[i].data) || ev.typ != pieces[i].typ {
 				t.Fatalf("event %d: %q vs %q", i, ev.data, pieces[i].data)
 			}
 		}

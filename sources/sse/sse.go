@@ -27,10 +27,11 @@ const (
 	// DefaultRetry is the wait before reconnecting after the stream ends,
 	// until the server sends a retry: field.
 	DefaultRetry = time.Second
-	// MinRetry and MaxRetry bound a server's retry: field, so that retry: 0
-	// cannot make a hot loop nor retry: 86400000 a day of silence.
+	// MinRetry is the lower bound of a server's retry: field (and of
+	// Config.Retry), so that retry: 0 cannot make a hot loop; MaxRetry
+	// keeps retry: 86400000 from meaning a day of silence.
 	MinRetry = 100 * time.Millisecond
-	// MaxRetry: see MinRetry.
+	// MaxRetry is the upper bound of a server's retry: field.
 	MaxRetry = time.Minute
 	// DefaultMaxBackoff caps the wait between failed connects.
 	DefaultMaxBackoff = 5 * time.Minute

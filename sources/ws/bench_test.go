@@ -160,4 +160,3 @@ func BenchmarkBurstMemory(b *testing.B) {
 	b.ReportMetric(float64(updates.Load())/float64(round), "updates/burst")
 	b.ReportMetric(0, "ns/op")
 }
-

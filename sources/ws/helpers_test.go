@@ -156,21 +156,6 @@ func (h *hub) remove(path string) {
 	clear(tp.subs)
 }
 
-// answer makes path answer status to the handshake (0: accept again).
-func (h *hub) answer(path string, status int) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if status == 0 {
-		delete(h.status, path)
-		return
-	}
-	h.status[path] = status
-	for p := range h.topic(path).subs {
-		p.end(websocket.StatusNormalClosure)
-	}
-	clear(h.topic(path).subs)
-}
-
 func (h *hub) ServeHTTP(w nethttp.ResponseWriter, r *nethttp.Request) {
 	h.handshakes.Add(1)
 	path := r.URL.Path
@@ -267,7 +252,7 @@ func target(location string, params map[string]string) *sources.Target {
 // cutOff sends doc, then 8 KiB of a message that never ends, and drops
 // the connection.
 func cutOff(conn *websocket.Conn, doc []byte) {
-	defer conn.CloseNow()
+	defer func() { _ = conn.CloseNow() }()
 	ctx := context.Background()
 	if conn.Write(ctx, websocket.MessageText, doc) != nil {
 		return

@@ -119,7 +119,6 @@ func init() {
 // spec is a target's options, checked.
 type spec struct {
 	url      string // never shown
-	host     string // scheme://host:port of url, for the redirect check
 	loc      string // url redacted
 	hname    string
 	hvalue   string
