@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	nethttp "net/http"
 	"net/url"
 	"strconv"
@@ -43,11 +42,12 @@ const (
 
 // Sentinel errors wrapped by [*Error]. Match them with errors.Is.
 var (
-	// ErrStatus: the server answered neither 200, 204, 404 nor 410.
-	ErrStatus = errors.New("unexpected HTTP status")
+	// ErrStatus: the server answered neither 200, 204, 404 nor 410. It is
+	// sources.ErrHTTPStatus.
+	ErrStatus = sources.ErrHTTPStatus
 	// ErrAuth: the server refused the credentials (401 or 403). Retried
-	// only on the slow backoff.
-	ErrAuth = errors.New("authentication refused")
+	// only on the slow backoff. It is sources.ErrAuth.
+	ErrAuth = sources.ErrAuth
 	// ErrContentType: a 200 whose Content-Type is not text/event-stream.
 	ErrContentType = errors.New("not an event stream")
 	// ErrStopped: the server answered 204 No Content, which tells an event
@@ -143,11 +143,9 @@ func parseSpec(t *sources.Target) (*spec, error) {
 	}
 	s.url = u
 	if v, ok := t.Param("maxbytes"); ok {
-		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-		if err != nil || n <= 0 || n >= math.MaxInt32 {
-			return nil, errors.New("sse " + s.loc + ": option maxbytes: want a positive whole number of bytes below 2 GiB, got " + strconv.Quote(sources.Clip(v, 32)))
+		if s.maxBytes, err = sources.ParseMaxBytes(v); err != nil {
+			return nil, errors.New("sse " + s.loc + ": " + err.Error())
 		}
-		s.maxBytes = int(n)
 	}
 	if v, ok := t.Param("header"); ok {
 		s.hname, s.hvalue, err = sources.ParseHeader(v)
@@ -198,39 +196,8 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	if d.retry <= 0 {
 		d.retry = DefaultRetry
 	}
-	client := c.Client
-	if client == nil {
-		if dt, ok := nethttp.DefaultTransport.(*nethttp.Transport); ok {
-			d.own = dt.Clone()
-			client = &nethttp.Client{Transport: d.own}
-		} else {
-			client = &nethttp.Client{}
-		}
-	}
-	d.client = sameOriginClient(client)
+	d.client, d.own = sources.StreamClient(c.Client)
 	return d, nil
-}
-
-// sameOriginClient returns a copy of c without a Timeout and that refuses
-// a redirect to another origin, where configured headers must not go.
-func sameOriginClient(c *nethttp.Client) *nethttp.Client {
-	cc := *c
-	cc.Timeout = 0
-	next := c.CheckRedirect
-	cc.CheckRedirect = func(req *nethttp.Request, via []*nethttp.Request) error {
-		first := via[0].URL
-		if req.URL.Scheme != first.Scheme || req.URL.Host != first.Host {
-			return errors.New("redirect to another origin refused")
-		}
-		if next != nil {
-			return next(req, via)
-		}
-		if len(via) >= 10 {
-			return errors.New("stopped after 10 redirects")
-		}
-		return nil
-	}
-	return &cc
 }
 
 // Read implements [sources.Driver]: the first event of a fresh stream,
@@ -327,16 +294,10 @@ func (st *state) dial(ctx context.Context) (sources.Stream, *sources.StreamEnd) 
 		e := st.end(code, ErrStopped, true)
 		e.Stop = true
 		return nil, e
-	case code == nethttp.StatusNotFound || code == nethttp.StatusGone:
-		e := st.end(0, nil, false)
-		e.Result = sources.Result{Missing: true}
-		return nil, e
-	case code == nethttp.StatusUnauthorized || code == nethttp.StatusForbidden:
-		return nil, st.end(code, ErrAuth, true)
-	case code == nethttp.StatusTooManyRequests || code >= 500 && code != nethttp.StatusNotImplemented:
-		return nil, st.end(code, ErrStatus, false)
 	}
-	return nil, st.end(code, ErrStatus, true)
+	e := sources.RefusedEnd(code, func(status int, err error) error { return &Error{URL: st.s.loc, Status: status, Err: err} })
+	e.After = st.after()
+	return nil, e
 }
 
 // request builds the GET of the stream: Config.Header, the event stream

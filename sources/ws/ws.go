@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net"
 	nethttp "net/http"
 	"net/url"
@@ -44,11 +43,11 @@ const (
 // Sentinel errors wrapped by [*Error]. Match them with errors.Is.
 var (
 	// ErrStatus: the server answered the handshake with neither 101, 404
-	// nor 410.
-	ErrStatus = errors.New("unexpected HTTP status")
+	// nor 410. It is sources.ErrHTTPStatus.
+	ErrStatus = sources.ErrHTTPStatus
 	// ErrAuth: the server refused the credentials (401 or 403). Retried
-	// only on the slow backoff.
-	ErrAuth = errors.New("authentication refused")
+	// only on the slow backoff. It is sources.ErrAuth.
+	ErrAuth = sources.ErrAuth
 	// ErrEnded: the connection closed before its first message (a Read).
 	ErrEnded = errors.New("connection closed before a message")
 	// ErrNoPong: no pong came within timeout= of a ping; the connection is
@@ -137,11 +136,9 @@ func parseSpec(t *sources.Target) (*spec, error) {
 		return nil, errors.New("ws " + s.loc + ": location must be an absolute ws:// or wss:// URL")
 	}
 	if v, ok := t.Param("maxbytes"); ok {
-		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-		if err != nil || n <= 0 || n >= math.MaxInt32 {
-			return nil, errors.New("ws " + s.loc + ": option maxbytes: want a positive whole number of bytes below 2 GiB, got " + strconv.Quote(sources.Clip(v, 32)))
+		if s.maxBytes, err = sources.ParseMaxBytes(v); err != nil {
+			return nil, errors.New("ws " + s.loc + ": " + err.Error())
 		}
-		s.maxBytes = int(n)
 	}
 	if v, ok := t.Param("header"); ok {
 		s.hname, s.hvalue, err = sources.ParseHeader(v)
@@ -188,17 +185,11 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	if d.maxB <= 0 {
 		d.maxB = DefaultMaxBackoff
 	}
-	client := c.Client
-	if client == nil {
-		if dt, ok := nethttp.DefaultTransport.(*nethttp.Transport); ok {
-			d.own = dt.Clone()
-			client = &nethttp.Client{Transport: d.own}
-		} else {
-			client = &nethttp.Client{}
-		}
-	}
+	client, own := sources.StreamClient(c.Client)
+	d.own = own
+	client.Transport = endTransport{client.Transport}
 	d.opts = websocket.DialOptions{
-		HTTPClient:   sameOriginClient(client),
+		HTTPClient:   client,
 		HTTPHeader:   c.Header.Clone(),
 		Subprotocols: c.Subprotocols,
 	}
@@ -209,29 +200,6 @@ func open(cfg sources.Config) (sources.Driver, error) {
 		d.opts.HTTPHeader.Set("Origin", c.Origin)
 	}
 	return d, nil
-}
-
-// sameOriginClient returns a copy of c without a Timeout that refuses a
-// redirect to another origin, where configured headers must not go.
-// coder/websocket has turned ws and wss into http and https by then.
-func sameOriginClient(c *nethttp.Client) *nethttp.Client {
-	cc := *c
-	cc.Timeout = 0
-	cc.Transport = endTransport{c.Transport}
-	next := c.CheckRedirect
-	cc.CheckRedirect = func(req *nethttp.Request, via []*nethttp.Request) error {
-		if req.URL.Host != via[0].URL.Host || req.URL.Scheme != via[0].URL.Scheme {
-			return errors.New("redirect to another origin refused")
-		}
-		if next != nil {
-			return next(req, via)
-		}
-		if len(via) >= 10 {
-			return errors.New("stopped after 10 redirects")
-		}
-		return nil
-	}
-	return &cc
 }
 
 // Read implements [sources.Driver]: the first message of a fresh
@@ -293,15 +261,8 @@ func (d *driver) dial(ctx context.Context, s *spec, keepalive bool) (sources.Str
 		if resp != nil && resp.StatusCode != nethttp.StatusSwitchingProtocols {
 			code = resp.StatusCode
 		}
-		switch {
-		case code == nethttp.StatusNotFound || code == nethttp.StatusGone:
-			return nil, &sources.StreamEnd{Result: sources.Result{Missing: true}}
-		case code == nethttp.StatusUnauthorized || code == nethttp.StatusForbidden:
-			return nil, fail(s, code, ErrAuth, true)
-		case code == nethttp.StatusTooManyRequests || code >= 500 && code != nethttp.StatusNotImplemented:
-			return nil, fail(s, code, ErrStatus, false)
-		case code != 0:
-			return nil, fail(s, code, ErrStatus, true)
+		if code != 0 {
+			return nil, sources.RefusedEnd(code, func(status int, err error) error { return &Error{URL: s.loc, Status: status, Err: err} })
 		}
 		return nil, fail(s, 0, fmt.Errorf("handshake: %w", sanitize(err)), false)
 	}
