@@ -133,21 +133,8 @@ func BenchmarkBurstMemory(b *testing.B) {
 		for _, m := range msgs {
 			h.set("/bench", m)
 		}
-		want := round*n + n - 1
-		timeout := time.After(20 * time.Second)
-	wait:
-		for {
-			select {
-			case v := <-got:
-				updates.Add(1)
-				time.Sleep(time.Millisecond) // a slow consumer
-				if v == want {
-					break wait
-				}
-			case <-timeout:
-				b.Fatalf("value %d never arrived", want)
-			}
-		}
+		slow := func() { time.Sleep(time.Millisecond) } // a slow consumer
+		updates.Add(int64(fixture.DrainUntil(b, got, round*n+n-1, 20*time.Second, slow)))
 		stop()
 	}
 	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")

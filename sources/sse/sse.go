@@ -287,10 +287,10 @@ func (st *state) dial(ctx context.Context) (sources.Stream, *sources.StreamEnd) 
 	_, _ = io.CopyN(io.Discard, resp.Body, errorDrain)
 	resp.Body.Close()
 	cancel()
-	switch {
-	case code == nethttp.StatusOK:
+	switch code {
+	case nethttp.StatusOK:
 		return nil, st.end(code, fmt.Errorf("%w: Content-Type %q", ErrContentType, sources.Clip(resp.Header.Get("Content-Type"), 64)), true)
-	case code == nethttp.StatusNoContent:
+	case nethttp.StatusNoContent:
 		e := st.end(code, ErrStopped, true)
 		e.Stop = true
 		return nil, e
