@@ -46,8 +46,7 @@
 // # Sources
 //
 // file, env, http and sse are built in. Other schemes (consul, vault, ws)
-// register when their package is
-// imported, for example:
+// register when their package is imported, for example:
 //
 //	import _ "github.com/livebind/livebind/sources/consul"
 //
