@@ -36,7 +36,7 @@ func TestConfigTLSHeadersOrigin(t *testing.T) {
 			return
 		}
 		defer func() { _ = conn.CloseNow() }()
-		ctx := conn.CloseRead(context.Background())
+		ctx := conn.CloseRead(t.Context())
 		_ = conn.Write(ctx, websocket.MessageText, []byte(`{"a":1}`))
 		<-ctx.Done()
 	}))
