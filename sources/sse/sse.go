@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	nethttp "net/http"
 	"net/url"
 	"strconv"
@@ -165,7 +164,6 @@ func parseSpec(t *sources.Target) (*spec, error) {
 
 // driver is the sse scheme's driver for one Binding.
 type driver struct {
-	logger  *slog.Logger
 	client  *nethttp.Client
 	header  nethttp.Header
 	own     *nethttp.Transport
@@ -186,7 +184,7 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &driver{logger: sources.DriverLogger(cfg), header: c.Header.Clone(), minB: c.MinBackoff, maxB: c.MaxBackoff, retry: c.Retry}
+	d := &driver{header: c.Header.Clone(), minB: c.MinBackoff, maxB: c.MaxBackoff, retry: c.Retry}
 	if d.minB <= 0 {
 		d.minB = MinRetry
 	}

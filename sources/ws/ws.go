@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	nethttp "net/http"
 	"net/url"
@@ -158,7 +157,6 @@ func parseSpec(t *sources.Target) (*spec, error) {
 
 // driver is the ws scheme's driver for one Binding.
 type driver struct {
-	logger  *slog.Logger
 	opts    websocket.DialOptions // shared by every dial; HTTPHeader is copied per dial
 	own     *nethttp.Transport
 	minB    time.Duration
@@ -178,7 +176,7 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &driver{logger: sources.DriverLogger(cfg), minB: c.MinBackoff, maxB: c.MaxBackoff}
+	d := &driver{minB: c.MinBackoff, maxB: c.MaxBackoff}
 	if d.minB <= 0 {
 		d.minB = DefaultMinBackoff
 	}
