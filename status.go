@@ -388,10 +388,12 @@ func (b *Binding[T]) rollback(gen uint64) error {
 		return nil
 	}
 	if err := b.validate(p.next); err != nil {
+		b.release(cur.v, p.next)
 		return fmt.Errorf("livebind: rollback to gen %d: %w: %w", gen, ErrValidation, err)
 	}
 	notes := b.switchWatches(p)
 	b.publish(p.next, p.vals, notes, gen, time.Now())
+	b.release(p.next, cur.v)
 	return nil
 }
 
