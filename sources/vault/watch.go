@@ -119,7 +119,7 @@ func (w *follower) runPoll(r resolved, st *secretState, justLooked bool) {
 			delay = w.next(failing)
 		default:
 			poll, _ := w.settings()
-			delay = w.jitter(poll)
+			delay = staticDelay(w.jitter(poll), st.nextRotation())
 		}
 		if !w.sleep(delay) {
 			return
@@ -275,6 +275,7 @@ func (w *follower) renew(r resolved, st *secretState, l *lease) *Error {
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	defer st.noteLease()
 	if st.lease != l { // a Read replaced the credentials meanwhile
 		return nil
 	}
