@@ -229,8 +229,10 @@ func (a *App) Stop() (*Report, error) {
 	a.o.Pools.Wait()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	r := &Report{Rotations: len(a.rotations), OK: a.ok.Load(), Failed: a.failed.Load(),
-		Errors: a.errs, FirstFailures: a.firstFail, PoolsRetired: a.o.Pools.Retired()}
+	r := &Report{
+		Rotations: len(a.rotations), OK: a.ok.Load(), Failed: a.failed.Load(),
+		Errors: a.errs, FirstFailures: a.firstFail, PoolsRetired: a.o.Pools.Retired(),
+	}
 	var steady, rotating []time.Duration
 	for _, s := range a.samples {
 		near := false

@@ -39,8 +39,8 @@ func startServers(t testing.TB, ttl, maxTTL time.Duration, allowed ...string) *s
 	if len(allowed) == 0 {
 		allowed = []string{"app"}
 	}
-	require.NoError(t, s.e.Configure(context.Background(), pg.Port(), pgtest.AdminPassword, allowed...))
-	require.NoError(t, s.e.Role(context.Background(), "app", ttl, maxTTL))
+	require.NoError(t, s.e.Configure(t.Context(), pg.Port(), pgtest.AdminPassword, allowed...))
+	require.NoError(t, s.e.Role(t.Context(), "app", ttl, maxTTL))
 	return s
 }
 
@@ -59,6 +59,7 @@ func (s *servers) client(t testing.TB, token string) *api.Client {
 
 // options are the runs' defaults: 4 workers, a query every 2 ms each.
 func (s *servers) options(t testing.TB, client *api.Client) Options {
+	t.Helper()
 	return Options{
 		Client: client, MaxBackoff: 300 * time.Millisecond,
 		Pools:   &Pools{Host: "127.0.0.1", Port: s.pg.Port(), Database: "postgres", MaxConns: 4, Grace: 100 * time.Millisecond},
@@ -87,10 +88,12 @@ func (s *servers) count(t testing.TB, sql string) int {
 // users counts PostgreSQL roles made by the engine; sessions counts their
 // connections.
 func (s *servers) users(t testing.TB) int {
+	t.Helper()
 	return s.count(t, "select count(*) from pg_roles where rolname like '"+dbcreds.Prefix+"%'")
 }
 
 func (s *servers) sessions(t testing.TB) int {
+	t.Helper()
 	return s.count(t, "select count(*) from pg_stat_activity where usename like '"+dbcreds.Prefix+"%'")
 }
 

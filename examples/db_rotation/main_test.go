@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -35,5 +34,5 @@ func TestProgram(t *testing.T) {
 	require.Regexp(t, `\d+ rotations, \d+ queries ok, 0 failed`, got)
 	require.NotContains(t, got, "password")
 
-	require.ErrorIs(t, mainRun(context.Background(), flags{}, out), errNoPostgres)
+	require.ErrorIs(t, mainRun(t.Context(), flags{}, out), errNoPostgres)
 }

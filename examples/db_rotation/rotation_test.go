@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"sync"
 	"testing"
@@ -75,5 +74,5 @@ func TestZeroDowntimeRotation(t *testing.T) {
 	require.NoError(t, s.login(t.Context(), last.Username, last.Password), "the current credentials work")
 	s.bao.Must(http.MethodPut, "sys/leases/revoke-prefix/database/creds/app", nil)
 	require.Zero(t, s.users(t), "no user of the engine is left")
-	require.Error(t, s.login(context.Background(), last.Username, last.Password), "revoked credentials cannot log in")
+	require.Error(t, s.login(t.Context(), last.Username, last.Password), "revoked credentials cannot log in")
 }
