@@ -28,10 +28,18 @@ type faultRun struct {
 	rec *fixture.Log[livebind.Update]
 }
 
-// runThrough starts the program on s with client and records its updates.
-func runThrough(t *testing.T, s *servers, token string) *faultRun {
+// runFault starts the servers (role app with ttl and maxTTL) and the
+// program, reading with the token that token returns (nil: the root
+// token), and records the DB field's updates. It returns the run and the
+// snapshot before the fault.
+func runFault(t *testing.T, ttl, maxTTL time.Duration, token func(*servers) string) (*faultRun, *Config) {
 	t.Helper()
-	a := s.start(t, s.options(t, s.client(t, token)))
+	s := startServers(t, ttl, maxTTL)
+	tok := baotest.RootToken
+	if token != nil {
+		tok = token(s)
+	}
+	a := s.start(t, s.options(t, s.client(t, tok)))
 	rec := fixture.NewLog[livebind.Update](30 * time.Second)
 	unsub, err := a.Binding().Subscribe(func(u livebind.Update) {
 		if u.Field == "DB" {
@@ -40,7 +48,7 @@ func runThrough(t *testing.T, s *servers, token string) *faultRun {
 	})
 	require.NoError(t, err)
 	t.Cleanup(unsub)
-	return &faultRun{servers: s, a: a, rec: rec}
+	return &faultRun{servers: s, a: a, rec: rec}, a.Binding().Get()
 }
 
 // fault waits for the Error update the fault causes and checks it: it
@@ -101,9 +109,8 @@ func (f *faultRun) recovers(t *testing.T, from int, old string) int64 {
 // and no query fails at all.
 func TestFaultSealed(t *testing.T) {
 	t.Parallel()
-	s := startServers(t, 10*time.Second, 30*time.Second)
-	f := runThrough(t, s, baotest.RootToken)
-	old := f.a.Binding().Get()
+	f, old := runFault(t, 10*time.Second, 30*time.Second, nil)
+	s := f.servers
 	s.bao.Seal()
 	i := f.fault(t, 0, vault.ErrSealed, baotest.RootToken) // at the rotation point, 15-20% of the lease before it ends
 	f.serving(t, old.Pool, 500*time.Millisecond)
@@ -120,14 +127,13 @@ func TestFaultSealed(t *testing.T) {
 // The old user, never revoked by the new server, is dropped by the test.
 func TestFaultRestarted(t *testing.T) {
 	t.Parallel()
-	s := startServers(t, 4*time.Second, 60*time.Second)
-	f := runThrough(t, s, baotest.RootToken)
-	old := f.a.Binding().Get()
+	f, old := runFault(t, 10*time.Second, 60*time.Second, nil) // renewed at 6-7 s: after the restart
+	s := f.servers
 	s.bao.Stop()
 	f.serving(t, old.Pool, 2*time.Second)
 	restartBao(t, s.bao.Addr)
 	require.NoError(t, s.e.Configure(t.Context(), s.pg.Port(), pgtest.AdminPassword, "app"))
-	require.NoError(t, s.e.Role(t.Context(), "app", 4*time.Second, 60*time.Second))
+	require.NoError(t, s.e.Role(t.Context(), "app", 10*time.Second, 60*time.Second))
 	i := f.fault(t, 0, vault.ErrLeaseExpired, baotest.RootToken)
 	failed := f.recovers(t, i, old.DB.Username)
 	require.Zero(t, failed)
@@ -142,9 +148,8 @@ func TestFaultRestarted(t *testing.T) {
 // A role that is not allowed at Bind fails Bind with the same error.
 func TestFaultRoleNotAllowed(t *testing.T) {
 	t.Parallel()
-	s := startServers(t, 10*time.Second, 30*time.Second)
-	f := runThrough(t, s, baotest.RootToken)
-	old := f.a.Binding().Get()
+	f, old := runFault(t, 10*time.Second, 10*time.Second, nil)
+	s := f.servers
 	require.NoError(t, s.e.Connection(t.Context(), s.pg.Port(), pgtest.AdminPassword, "other"))
 	i := f.fault(t, 0, vault.ErrStatus, baotest.RootToken)
 	_, u, _ := f.rec.Wait(t, i-1, "", func(livebind.Update) bool { return true })
@@ -168,9 +173,8 @@ func TestFaultRoleNotAllowed(t *testing.T) {
 // ErrLeaseExpired update, new credentials at once, a new pool.
 func TestFaultRevokedLease(t *testing.T) {
 	t.Parallel()
-	s := startServers(t, 2*time.Second, 60*time.Second)
-	f := runThrough(t, s, baotest.RootToken)
-	old := f.a.Binding().Get()
+	f, old := runFault(t, 2*time.Second, 60*time.Second, nil)
+	s := f.servers
 	s.bao.Must(http.MethodPut, "sys/leases/revoke-prefix/database/creds/app", nil)
 	start := time.Now()
 	i := f.fault(t, 0, vault.ErrLeaseExpired, baotest.RootToken)
@@ -185,19 +189,20 @@ func TestFaultRevokedLease(t *testing.T) {
 // the client is given a new token, new credentials and a new pool come.
 func TestFaultTokenExpired(t *testing.T) {
 	t.Parallel()
-	s := startServers(t, 2*time.Second, 60*time.Second)
-	created := s.bao.Must(http.MethodPost, "auth/token/create", map[string]any{
-		"ttl": "4s", "explicit_max_ttl": "4s", "renewable": false, "policies": []string{"root"},
+	var token string
+	f, old := runFault(t, 2*time.Second, 60*time.Second, func(s *servers) string {
+		created := s.bao.Must(http.MethodPost, "auth/token/create", map[string]any{
+			"ttl": "4s", "explicit_max_ttl": "4s", "renewable": false, "policies": []string{"root"},
+		})
+		token = created["auth"].(map[string]any)["client_token"].(string)
+		return token
 	})
-	token := created["auth"].(map[string]any)["client_token"].(string)
-	f := runThrough(t, s, token)
-	old := f.a.Binding().Get()
-	start := time.Now()
 	i := f.fault(t, 0, vault.ErrTokenInvalid, token, baotest.RootToken)
 	require.Same(t, old.Pool, f.a.Binding().Get().Pool, "the pool stays published")
+	start := time.Now()
 	f.a.o.Client.SetToken(baotest.RootToken)
 	failed := f.recovers(t, i, old.DB.Username)
-	t.Logf("expired token: %d queries failed; recovered %s after the fault", failed, time.Since(start).Round(time.Millisecond))
+	t.Logf("expired token: %d queries failed; a new pool %s after the client got a new token", failed, time.Since(start).Round(time.Millisecond))
 }
 
 // TestFaultPostgresDown: PostgreSQL stops while the credentials rotate.
@@ -207,9 +212,8 @@ func TestFaultTokenExpired(t *testing.T) {
 // credentials and a new pool come.
 func TestFaultPostgresDown(t *testing.T) {
 	t.Parallel()
-	s := startServers(t, 3*time.Second, 60*time.Second)
-	f := runThrough(t, s, baotest.RootToken)
-	old := f.a.Binding().Get()
+	f, old := runFault(t, 3*time.Second, 60*time.Second, nil)
+	s := f.servers
 	s.pg.Stop()
 	i := f.fault(t, 0, vault.ErrStatus, baotest.RootToken, pgtest.AdminPassword)
 	_, u, _ := f.rec.Wait(t, i-1, "", func(livebind.Update) bool { return true })
