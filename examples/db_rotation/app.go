@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -41,7 +40,7 @@ type sample struct {
 	d  time.Duration
 }
 
-const maxSamples = 1 << 21 // about 50 MB of samples at most: later queries are counted, not timed
+const maxSamples = 1 << 20 // 32 MB of samples at most: later queries are counted, not timed
 
 // App is the running program: a binding of Config and query workers.
 type App struct {
@@ -259,5 +258,3 @@ func (r *Report) String() string {
 		r.Rotations, r.OK, r.Failed, len(r.Errors), r.PoolsRetired,
 		r.Steady.P50, r.Steady.P99, r.Steady.N, r.Rotating.P50, r.Rotating.P99, r.Rotating.N)
 }
-
-var errNoPostgres = errors.New("db_rotation: -pg-port is required")

@@ -16,6 +16,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -28,6 +29,8 @@ import (
 
 	"github.com/livebind/livebind/internal/testenv/dbcreds"
 )
+
+var errNoPostgres = errors.New("db_rotation: -pg-port is required")
 
 // flags are the command line.
 type flags struct {
