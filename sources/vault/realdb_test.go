@@ -59,7 +59,7 @@ func TestRealDatabaseCreds(t *testing.T) {
 	const ttl = 2 * time.Second
 	pg, s, e := startDB(t, "app")
 	require.NoError(t, e.Role(t.Context(), "app", ttl, 3*ttl))
-	b, rec, _ := bind[realDynamic](t, realClient(t, s, baotest.RootToken))
+	b, rec, logs := bind[realDynamic](t, realClient(t, s, baotest.RootToken))
 	first := b.Get().DB
 	bound := time.Now()
 	require.Contains(t, first.Username, dbcreds.Prefix)
@@ -76,6 +76,10 @@ func TestRealDatabaseCreds(t *testing.T) {
 	next := b.Get().DB
 	require.NotEqual(t, first.Username, next.Username)
 	require.GreaterOrEqual(t, at.Sub(bound), 2*ttl, "renewed past its TTL before rotating")
+	// Near max_ttl Vault answers the renewal 200 with a shorter lease_duration
+	// and a warning: the driver took the duration it got, not the one it asked.
+	require.Contains(t, logs.String(), `exceeded the effective max_ttl`)
+	require.Regexp(t, `"msg":"vault: lease renewed",[^\n]*"ttl":[0-9]+,"capped":true`, logs.String())
 	require.NoError(t, psqlLogin(pg, next.Username, next.Password), "the new pair works")
 	var dropped time.Time
 	require.Eventually(t, func() bool {
