@@ -1,0 +1,104 @@
+package etcd_test
+
+import (
+	"errors"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/livebind/livebind/internal/testenv/etcdtest"
+	"github.com/livebind/livebind/sources"
+	"github.com/livebind/livebind/sources/etcd"
+	"github.com/livebind/livebind/sources/sourcetest"
+)
+
+// conformanceMax is the maxbytes= of the conformance targets.
+const conformanceMax = 64 << 10
+
+// TestConformance runs the sources conformance kit against the etcd driver
+// and a real etcd 3.4 member. The failure check logs in as a user with a
+// password to a closed port (the password must not appear in the error);
+// the stall check uses a TCP listener that accepts and never answers.
+func TestConformance(t *testing.T) {
+	s := etcdtest.Start(t)
+	cli := newClient(t, s, "", "")
+	var n atomic.Int64
+	const password = "etcd-conformance-secret-pw"
+	sourcetest.Run(t, sourcetest.Harness{
+		Scheme: "etcd",
+		Config: func(*testing.T) sources.Config { return sources.Config{Value: config(s)} },
+		Target: func(*testing.T) *sources.Target {
+			return target("conformance/"+strconv.FormatInt(n.Add(1), 10), map[string]string{"maxbytes": strconv.Itoa(conformanceMax)})
+		},
+		Set:    func(t *testing.T, tg *sources.Target, v []byte) { t.Helper(); put(t, cli, tg.Location, string(v)) },
+		Remove: func(t *testing.T, tg *sources.Target) { t.Helper(); del(t, cli, tg.Location) },
+		Failing: func(*testing.T) (sources.Config, *sources.Target) {
+			return sources.Config{Value: etcd.Config{
+				Endpoints: []string{"127.0.0.1:1"}, Username: "app", Password: password,
+				DialTimeout: 300 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
+			}}, target("conformance/unreachable", nil)
+		},
+		ErrorAs: func(err error) bool {
+			var e *etcd.Error
+			return errors.As(err, &e) && errors.Is(err, etcd.ErrUnavailable)
+		},
+		Secrets: []string{password},
+		Stall: func(t *testing.T) (sources.Config, *sources.Target, func()) {
+			t.Helper()
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			require.NoError(t, err)
+			var (
+				mu    sync.Mutex
+				conns []net.Conn
+				wg    sync.WaitGroup
+			)
+			wg.Go(func() {
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					mu.Lock()
+					conns = append(conns, c)
+					mu.Unlock()
+				}
+			})
+			var once sync.Once
+			release := func() {
+				once.Do(func() {
+					_ = ln.Close()
+					wg.Wait()
+					mu.Lock()
+					for _, c := range conns {
+						_ = c.Close()
+					}
+					mu.Unlock()
+				})
+			}
+			t.Cleanup(release)
+			return sources.Config{Value: etcd.Config{Endpoints: []string{ln.Addr().String()}}}, target("conformance/stalled", nil), release
+		},
+		Oversize: func(t *testing.T, tg *sources.Target) {
+			t.Helper()
+			put(t, cli, tg.Location, strings.Repeat("x", 4*conformanceMax))
+		},
+		MaxSize: conformanceMax,
+	})
+}
+
+// TestSchemeCheck: bad options are refused at Bind, without a server.
+func TestSchemeCheck(t *testing.T) {
+	t.Parallel()
+	s, _ := sources.Lookup("etcd")
+	require.NoError(t, s.Check(target("app/x", map[string]string{"maxbytes": "10"})))
+	require.NoError(t, s.Check(target("", map[string]string{"prefix": "true"})), "the whole keyspace")
+	require.ErrorContains(t, s.Check(target("app/x", map[string]string{"maxbytes": "0"})), "maxbytes")
+	require.ErrorContains(t, s.Check(target("app/x", map[string]string{"prefix": "yes please"})), "prefix is a flag")
+	require.ErrorContains(t, s.Check(target("", nil)), "empty key")
+}
