@@ -52,8 +52,8 @@ func del(tb testing.TB, c *clientv3.Client, key string, opts ...clientv3.OpOptio
 	require.NoError(tb, err)
 }
 
-// config is the source config of a driver that builds its own client of s.
-func config(s *etcdtest.Server) etcd.Config {
+// srcConfig is the source config of a driver that builds its own client of s.
+func srcConfig(s *etcdtest.Server) etcd.Config {
 	return etcd.Config{Endpoints: []string{s.Endpoint()}, MaxBackoff: 200 * time.Millisecond}
 }
 

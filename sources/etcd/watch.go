@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
@@ -13,6 +14,17 @@ import (
 
 	"github.com/livebind/livebind/sources"
 )
+
+// watchStart maps the revision a watch should start from to the one it
+// does; tests replace it to start a watch on a compacted revision.
+var watchStart atomic.Pointer[func(rev int64) int64]
+
+func startRev(rev int64) int64 {
+	if f := watchStart.Load(); f != nil {
+		return (*f)(rev)
+	}
+	return rev
+}
 
 // watch is the loop of one key or prefix, shared by its fields.
 type watch = sources.Watch[watchKey, struct{}]
@@ -136,7 +148,7 @@ func (d *driver) stream(w *watch, s *state, rev int64) (end, error) {
 	}
 	ctx, cancel := context.WithCancel(clientv3.WithRequireLeader(w.Context()))
 	defer cancel()
-	opts := []clientv3.OpOption{clientv3.WithRev(rev)}
+	opts := []clientv3.OpOption{clientv3.WithRev(startRev(rev))}
 	if k.prefix {
 		opts = append(opts, clientv3.WithPrefix())
 	}

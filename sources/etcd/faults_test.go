@@ -1,0 +1,282 @@
+package etcd_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/etcdtest"
+	"github.com/livebind/livebind/internal/testenv/fixture"
+	"github.com/livebind/livebind/sources"
+	"github.com/livebind/livebind/sources/etcd"
+)
+
+func isError(u livebind.Update) bool { return u.Kind == livebind.Error }
+
+func hasNew(v any) func(livebind.Update) bool {
+	return func(u livebind.Update) bool {
+		return (u.Kind == livebind.Updated || u.Kind == livebind.Added) && u.New == v
+	}
+}
+
+// TestBindLifecycle: a change is Updated; a deleted key is Removed (the
+// value is kept); re-created it is Added.
+func TestBindLifecycle(t *testing.T) {
+	s := etcdtest.Start(t)
+	cli := newClient(t, s, "", "")
+	put(t, cli, "life/v", "one")
+	type config struct {
+		V string `live:"etcd=life/v; format=text"`
+	}
+	b, rec := bind[config](t, srcConfig(s))
+	require.Equal(t, "one", b.Get().V)
+	put(t, cli, "life/v", "two")
+	rec.Until(t, "Updated", hasNew("two"))
+	del(t, cli, "life/v")
+	rec.Until(t, "Removed", func(u livebind.Update) bool { return u.Kind == livebind.Removed })
+	require.Equal(t, "two", b.Get().V, "a removed key keeps its last value")
+	put(t, cli, "life/v", "three")
+	u := rec.Until(t, "Added", hasNew("three"))
+	require.Equal(t, livebind.Added, u.Kind)
+}
+
+// TestBindPrefix: prefix mode reads every key under the prefix as a nested
+// object, follows additions and deletions, and is Removed when the last
+// key goes.
+func TestBindPrefix(t *testing.T) {
+	s := etcdtest.Start(t)
+	cli := newClient(t, s, "", "")
+	put(t, cli, "pre/a", "1")
+	put(t, cli, "pre/x/y", "2")
+	type config struct {
+		Tuning map[string]any `live:"etcd=pre/; prefix"`
+	}
+	b, rec := bind[config](t, srcConfig(s))
+	require.Equal(t, map[string]any{"a": "1", "x": map[string]any{"y": "2"}}, b.Get().Tuning)
+	put(t, cli, "pre/b", "3")
+	rec.Until(t, "b added", func(u livebind.Update) bool { return u.Kind == livebind.Updated && b.Get().Tuning["b"] == "3" })
+	del(t, cli, "pre/", clientv3.WithPrefix())
+	rec.Until(t, "Removed", func(u livebind.Update) bool { return u.Kind == livebind.Removed })
+}
+
+// TestBindBadValues: a value that does not decode, and a value over
+// maxbytes=, are Error updates that keep the last good value; a good value
+// afterwards is applied.
+func TestBindBadValues(t *testing.T) {
+	s := etcdtest.Start(t)
+	cli := newClient(t, s, "", "")
+	put(t, cli, "bad/n", "1")
+	type config struct {
+		N int `live:"etcd=bad/n; format=json; maxbytes=16"`
+	}
+	b, rec := bind[config](t, srcConfig(s))
+
+	put(t, cli, "bad/n", "{not json")
+	u := rec.Until(t, "decode Error", isError)
+	require.ErrorContains(t, u.Err, "N")
+	require.Equal(t, 1, b.Get().N, "the last good value is kept")
+
+	put(t, cli, "bad/n", strings.Repeat("9", 17))
+	u = rec.Until(t, "oversize Error", func(u livebind.Update) bool { return isError(u) && strings.Contains(u.Err.Error(), "maxbytes") })
+	require.ErrorIs(t, u.Err, sources.ErrTooLarge)
+	var e *etcd.Error
+	require.ErrorAs(t, u.Err, &e)
+	require.Equal(t, 1, b.Get().N)
+
+	put(t, cli, "bad/n", "2")
+	rec.Until(t, "recovery", hasNew(2))
+}
+
+// TestBindDownAtStart: with the server down, Bind fails (fail fast) with a
+// typed error that names the field and key and not the password; once the
+// server is up, Bind succeeds.
+func TestBindDownAtStart(t *testing.T) {
+	s := etcdtest.Start(t)
+	put(t, newClient(t, s, "", ""), "down/v", "v")
+	s.Stop()
+	type config struct {
+		V string `live:"etcd=down/v; format=text; timeout=500ms"`
+	}
+	const pw = "down-at-start-password"
+	var cfg config
+	_, err := livebind.Bind(t.Context(), &cfg, livebind.WithSourceConfig("etcd", etcd.Config{
+		Endpoints: []string{s.Endpoint()}, Username: "root", Password: pw, DialTimeout: 500 * time.Millisecond,
+	}))
+	require.ErrorIs(t, err, etcd.ErrUnavailable)
+	require.ErrorContains(t, err, `key "down/v"`)
+	require.NotContains(t, err.Error(), pw)
+	s.Restart()
+	b, _ := bind[config](t, srcConfig(s))
+	require.Equal(t, "v", b.Get().V)
+}
+
+// TestBindServerRestart: a server that stops (cleanly, then by a crash)
+// gives an ErrUnavailable Error update at once, the value is kept, and a
+// value written after it restarts lands.
+func TestBindServerRestart(t *testing.T) {
+	s := etcdtest.Start(t)
+	cli := newClient(t, s, "", "")
+	put(t, cli, "restart/v", "before")
+	type config struct {
+		V string `live:"etcd=restart/v; format=text"`
+	}
+	b, rec := bind[config](t, srcConfig(s))
+	for i, stop := range []func(){s.Stop, s.Kill} {
+		from := rec.Len()
+		stop()
+		_, u, _ := rec.Wait(t, from, "Error", isError)
+		require.ErrorIs(t, u.Err, etcd.ErrUnavailable)
+		require.NotEqual(t, "", b.Get().V, "the last good value is kept")
+		s.Restart()
+		want := "after-" + strconv.Itoa(i)
+		put(t, cli, "restart/v", want)
+		rec.Until(t, want, hasNew(want))
+	}
+}
+
+// TestBindConnectionCut: the connection is cut mid-watch and refused for a
+// while, during which the key changes: an Error update, then the change
+// made while disconnected lands (the watch re-reads, it does not trust a
+// resumed stream).
+func TestBindConnectionCut(t *testing.T) {
+	s := etcdtest.Start(t)
+	cli := newClient(t, s, "", "")
+	put(t, cli, "cut/v", "before")
+	p := newProxy(t, s.Addr(0))
+	type config struct {
+		V string `live:"etcd=cut/v; format=text"`
+	}
+	b, rec := bind[config](t, etcd.Config{Endpoints: []string{p.Addr()}, MaxBackoff: 200 * time.Millisecond})
+	p.Cut()
+	rec.Until(t, "Error", isError)
+	put(t, cli, "cut/v", "while-cut")
+	require.Equal(t, "before", b.Get().V)
+	p.Resume()
+	rec.Until(t, "the change made while cut", hasNew("while-cut"))
+}
+
+// TestBindCompaction: a watch that starts on a revision that was compacted
+// is canceled with ErrCompacted; the driver reads again and watches from
+// the new revision, so changes made in the gap and after it land.
+func TestBindCompaction(t *testing.T) {
+	s := etcdtest.Start(t)
+	cli := newClient(t, s, "", "")
+	put(t, cli, "compact/v", "one")
+	first := put(t, cli, "compact/filler", "x")
+	var log fixture.Buffer
+	logger := slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	// Every watch starts at revision 1, which is compacted below.
+	restore := etcd.SetWatchStart(func(int64) int64 { return 1 })
+	defer restore()
+	for i := range 5 {
+		put(t, cli, "compact/filler", strconv.Itoa(i))
+	}
+	last := put(t, cli, "compact/v", "two")
+	_, err := cli.Compact(t.Context(), last)
+	require.NoError(t, err)
+	require.Greater(t, last, first)
+
+	type config struct {
+		V string `live:"etcd=compact/v; format=text"`
+	}
+	b, _ := bind[config](t, srcConfig(s), livebind.WithLogger(logger))
+	require.Equal(t, "two", b.Get().V)
+	require.Eventually(t, func() bool { return strings.Contains(log.String(), "compacted") }, waitFor, 10*time.Millisecond,
+		"the watch never saw ErrCompacted")
+	restore()
+	// The next read's watch starts normally and follows later writes.
+	put(t, cli, "compact/v", "three")
+	require.Eventually(t, func() bool { return b.Get().V == "three" }, waitFor, 5*time.Millisecond)
+}
+
+// TestBindChurn: 1,000 changes a second to one key for two seconds: the
+// final value lands, and the heap does not grow with the number of
+// changes (events are applied to one state and coalesced).
+func TestBindChurn(t *testing.T) {
+	s := etcdtest.Start(t)
+	cli := newClient(t, s, "", "")
+	put(t, cli, "churn/v", "0")
+	type config struct {
+		V int `live:"etcd=churn/v; format=json"`
+	}
+	b, _ := bind[config](t, srcConfig(s))
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	const n = 2000
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for i := 1; i <= n; i++ {
+		<-tick.C
+		_, err := cli.Put(ctx, "churn/v", strconv.Itoa(i))
+		require.NoError(t, err)
+	}
+	require.Eventually(t, func() bool { return b.Get().V == n }, waitFor, 5*time.Millisecond, "the final value")
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	growth := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	t.Logf("heap growth after %d changes: %d bytes", n, growth)
+	require.Less(t, growth, int64(8<<20), "memory bounded")
+}
+
+// TestBindAuth: etcd auth on. A user may read "auth/" only: its field
+// binds and follows changes; a wrong password and a key outside its
+// permission fail Bind with ErrPermissionDenied, without the password.
+func TestBindAuth(t *testing.T) {
+	s := etcdtest.Start(t)
+	root := newClient(t, s, "", "")
+	ctx := t.Context()
+	put(t, root, "auth/v", "one")
+	put(t, root, "other/v", "secret")
+	for _, step := range []func() error{
+		func() error { _, err := root.UserAdd(ctx, "root", "rootpw"); return err },
+		func() error { _, err := root.UserGrantRole(ctx, "root", "root"); return err },
+		func() error { _, err := root.RoleAdd(ctx, "reader"); return err },
+		func() error {
+			_, err := root.RoleGrantPermission(ctx, "reader", "auth/", clientv3.GetPrefixRangeEnd("auth/"), clientv3.PermissionType(clientv3.PermRead))
+			return err
+		},
+		func() error { _, err := root.UserAdd(ctx, "app", "app-password-123"); return err },
+		func() error { _, err := root.UserGrantRole(ctx, "app", "reader"); return err },
+		func() error { _, err := root.AuthEnable(ctx); return err },
+	} {
+		require.NoError(t, step())
+	}
+	admin := newClient(t, s, "root", "rootpw")
+
+	type config struct {
+		V string `live:"etcd=auth/v; format=text"`
+	}
+	cfg := etcd.Config{Endpoints: []string{s.Endpoint()}, Username: "app", Password: "app-password-123"}
+	b, rec := bind[config](t, cfg)
+	require.Equal(t, "one", b.Get().V)
+	put(t, admin, "auth/v", "two")
+	rec.Until(t, "two", hasNew("two"))
+	require.NotContains(t, cfg.String(), "app-password-123")
+
+	var c1 config
+	bad := cfg
+	bad.Password = "wrong-password-456"
+	_, err := livebind.Bind(ctx, &c1, livebind.WithSourceConfig("etcd", bad))
+	require.ErrorIs(t, err, etcd.ErrPermissionDenied)
+	require.NotContains(t, err.Error(), "wrong-password-456")
+
+	var c2 struct {
+		V string `live:"etcd=other/v; format=text"`
+	}
+	_, err = livebind.Bind(ctx, &c2, livebind.WithSourceConfig("etcd", cfg))
+	require.ErrorIs(t, err, etcd.ErrPermissionDenied)
+	require.NotContains(t, err.Error(), "app-password-123")
+	require.False(t, bytes.Contains([]byte(err.Error()), []byte("secret")))
+}
