@@ -236,6 +236,10 @@ func (d *driver) query(ctx context.Context, s spec) (sources.Result, error) {
 	}
 	defer rows.Close()
 	if n := len(rows.FieldDescriptions()); n != 1 {
+		rows.Close() // the statement's own failure, if any, comes first
+		if err := rows.Err(); err != nil {
+			return sources.Result{}, err
+		}
 		return sources.Result{}, fmt.Errorf("%w: the statement returns %d columns; want 1", ErrQuery, n)
 	}
 	isBytea := rows.FieldDescriptions()[0].DataTypeOID == pgtype.ByteaOID

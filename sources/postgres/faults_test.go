@@ -1,0 +1,206 @@
+package postgres_test
+
+import (
+	"context"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/sources"
+	"github.com/livebind/livebind/sources/postgres"
+)
+
+// terminate ends every backend of livebind's connections.
+const terminate = "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '" + postgres.ApplicationName + "'"
+
+// TestBindLifecycle: an UPDATE is Updated (through the trigger's NOTIFY),
+// a DELETE is Removed (the value is kept), an INSERT is Added.
+func TestBindLifecycle(t *testing.T) {
+	s := startDB(t)
+	set(t, s, "app.flags", "one")
+	type config struct {
+		V string `live:"postgres=settings/app.flags; format=text"`
+	}
+	b, rec := bind[config](t, appConfig(s))
+	require.Equal(t, "one", b.Get().V)
+	set(t, s, "app.flags", "two")
+	rec.Until(t, "Updated", hasNew("two"))
+	remove(t, s, "app.flags")
+	rec.Until(t, "Removed", func(u livebind.Update) bool { return u.Kind == livebind.Removed })
+	require.Equal(t, "two", b.Get().V)
+	set(t, s, "app.flags", "three")
+	u := rec.Until(t, "Added", hasNew("three"))
+	require.Equal(t, livebind.Added, u.Kind)
+}
+
+// TestBindColumnsAndQuery: keycol=/valcol= on a schema-qualified jsonb
+// table, a bytea value, and query= woken by a NOTIFY of its key.
+func TestBindColumnsAndQuery(t *testing.T) {
+	s := startDB(t)
+	s.SQL(`CREATE SCHEMA cfg; CREATE TABLE cfg."Docs" (name text PRIMARY KEY, doc jsonb, raw bytea);
+		GRANT USAGE ON SCHEMA cfg TO app; GRANT SELECT ON cfg."Docs" TO app;
+		INSERT INTO cfg."Docs" VALUES ('limits', '{"max": 5}', '\x6869007468657265'::bytea);`)
+	s.SQL(postgres.TriggerSQL("cfg.Docs", "name", "cfgchan"))
+	type limits struct {
+		Max int `json:"max"`
+	}
+	type config struct {
+		L   limits `live:"postgres=cfg.Docs/limits; keycol=name; valcol=doc; channel=cfgchan"`
+		Raw []byte `live:"postgres=cfg.Docs/limits; keycol=name; valcol=raw; channel=cfgchan; format=text"`
+		N   int    `live:"postgres=count; query=SELECT count(*) FROM settings; format=json"`
+	}
+	b, rec := bind[config](t, appConfig(s))
+	require.Equal(t, 5, b.Get().L.Max)
+	require.Equal(t, []byte("hi\x00there"), b.Get().Raw)
+	require.Equal(t, 0, b.Get().N)
+	s.SQL(`UPDATE cfg."Docs" SET doc = '{"max": 7}' WHERE name = 'limits'`)
+	rec.Until(t, "jsonb update", func(livebind.Update) bool { return b.Get().L.Max == 7 })
+	set(t, s, "x", "1")
+	s.SQL("NOTIFY livebind_settings, 'count'")
+	rec.Until(t, "query re-run", func(livebind.Update) bool { return b.Get().N == 1 })
+}
+
+// TestBindBadValues: a value that does not decode, and one over maxbytes=,
+// are Error updates that keep the last good value; a good one is applied.
+func TestBindBadValues(t *testing.T) {
+	s := startDB(t)
+	set(t, s, "n", "1")
+	type config struct {
+		N int `live:"postgres=settings/n; format=json; maxbytes=16"`
+	}
+	b, rec := bind[config](t, appConfig(s))
+	set(t, s, "n", "{not json")
+	rec.Until(t, "decode Error", isError)
+	require.Equal(t, 1, b.Get().N)
+	set(t, s, "n", strings.Repeat("9", 17))
+	u := rec.Until(t, "oversize Error", func(u livebind.Update) bool { return isError(u) && strings.Contains(u.Err.Error(), "maxbytes") })
+	require.ErrorIs(t, u.Err, sources.ErrTooLarge)
+	require.Equal(t, 1, b.Get().N)
+	set(t, s, "n", "2")
+	rec.Until(t, "recovery", hasNew(2))
+}
+
+// TestBindPermissionAndLogin: a role without SELECT, and a wrong password,
+// fail Bind with ErrPermissionDenied; neither password is in the error.
+func TestBindPermissionAndLogin(t *testing.T) {
+	s := startDB(t)
+	s.SQL("CREATE ROLE nosel LOGIN PASSWORD 'nosel-pw-77'")
+	type config struct {
+		V string `live:"postgres=settings/x; format=text"`
+	}
+	var c config
+	_, err := livebind.Bind(t.Context(), &c, livebind.WithSourceConfig("postgres", s.DSN("nosel", "nosel-pw-77", "postgres")))
+	require.ErrorIs(t, err, postgres.ErrPermissionDenied)
+	require.ErrorContains(t, err, `row "settings/x"`)
+	require.NotContains(t, err.Error(), "nosel-pw-77")
+	_, err = livebind.Bind(t.Context(), &c, livebind.WithSourceConfig("postgres", s.DSN("app", "wrong-pw-88", "postgres")))
+	require.ErrorIs(t, err, postgres.ErrPermissionDenied)
+	require.NotContains(t, err.Error(), "wrong-pw-88")
+}
+
+// TestBindReconnectRereads: every livebind connection is terminated and
+// the row is changed in the same transaction, so its NOTIFY reaches no
+// listener; the driver LISTENs again and re-reads every bound row, so the
+// change lands. Run three times.
+func TestBindReconnectRereads(t *testing.T) {
+	s := startDB(t)
+	set(t, s, "a", "0")
+	set(t, s, "b", "0")
+	type config struct {
+		A string `live:"postgres=settings/a; format=text"`
+		B string `live:"postgres=settings/b; format=text"`
+	}
+	b, rec := bind[config](t, appConfig(s))
+	for i := 1; i <= 3; i++ {
+		v := strconv.Itoa(i)
+		s.SQL(terminate + "; UPDATE settings SET value = '" + v + "' WHERE key IN ('a', 'b')")
+		rec.Until(t, "a="+v, func(livebind.Update) bool { return b.Get().A == v && b.Get().B == v })
+	}
+}
+
+// TestBindServerRestart: the server stops (fast shutdown, then a crash):
+// an ErrUnavailable Error update, the value is kept; after the restart a
+// change lands.
+func TestBindServerRestart(t *testing.T) {
+	s := startDB(t)
+	set(t, s, "r", "before")
+	type config struct {
+		V string `live:"postgres=settings/r; format=text"`
+	}
+	b, rec := bind[config](t, appConfig(s))
+	for i, stop := range []func(){s.Stop, s.Kill} {
+		from := rec.Len()
+		stop()
+		_, u, _ := rec.Wait(t, from, "Error", isError)
+		require.ErrorIs(t, u.Err, postgres.ErrUnavailable)
+		require.NotEmpty(t, b.Get().V)
+		s.Restart()
+		want := "after-" + strconv.Itoa(i)
+		set(t, s, "r", want)
+		rec.Until(t, want, hasNew(want))
+	}
+}
+
+// TestBindConnectRotates: Config.Connect is called for every connection:
+// after the role's password changes and every connection is terminated,
+// the next Connect's new password is used and changes land again.
+func TestBindConnectRotates(t *testing.T) {
+	s := startDB(t)
+	set(t, s, "rot", "one")
+	pw := make(chan string, 1)
+	pw <- appPassword
+	current := appPassword
+	connect := func(context.Context) (*pgx.ConnConfig, error) {
+		select {
+		case current = <-pw:
+		default:
+		}
+		return pgx.ParseConfig(s.DSN("app", current, "postgres"))
+	}
+	type config struct {
+		V string `live:"postgres=settings/rot; format=text"`
+	}
+	b, rec := bind[config](t, postgres.Config{Connect: connect, MaxBackoff: 200 * time.Millisecond})
+	require.Equal(t, "one", b.Get().V)
+	s.SQL("ALTER ROLE app PASSWORD 'rotated-pw-2'")
+	pw <- "rotated-pw-2"
+	s.SQL(terminate + "; UPDATE settings SET value = 'two' WHERE key = 'rot'")
+	rec.Until(t, "two", hasNew("two"))
+}
+
+// TestBindChurn: 1,000 changes a second to one row for two seconds: the
+// final value lands and the heap does not grow with the changes.
+func TestBindChurn(t *testing.T) {
+	s := startDB(t)
+	set(t, s, "c", "0")
+	type config struct {
+		V int `live:"postgres=settings/c; format=json"`
+	}
+	b, _ := bind[config](t, appConfig(s))
+	conn, err := pgx.Connect(t.Context(), s.AdminDSN())
+	require.NoError(t, err)
+	defer conn.Close(context.Background())
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	const n = 2000
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for i := 1; i <= n; i++ {
+		<-tick.C
+		_, err := conn.Exec(t.Context(), "UPDATE settings SET value = $1 WHERE key = 'c'", strconv.Itoa(i))
+		require.NoError(t, err)
+	}
+	require.Eventually(t, func() bool { return b.Get().V == n }, waitFor, 5*time.Millisecond, "the final value")
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	growth := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	t.Logf("heap growth after %d changes: %d bytes", n, growth)
+	require.Less(t, growth, int64(8<<20))
+}
