@@ -1,0 +1,115 @@
+package postgres_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/fixture"
+)
+
+// seenValues binds a config and returns a channel of its new values.
+func seenValues[T any](b *testing.B, cfg any) chan any {
+	b.Helper()
+	bd, _ := bind[T](b, cfg)
+	got := make(chan any, 1024)
+	_, err := bd.Subscribe(func(u livebind.Update) {
+		if u.Kind == livebind.Updated || u.Kind == livebind.Added {
+			got <- u.New
+		}
+	})
+	require.NoError(b, err)
+	return got
+}
+
+// BenchmarkUpdateToCallback: the latency from an UPDATE (committed, its
+// trigger's NOTIFY sent) to the Subscribe callback that reports it.
+// Goal: p99 ≤ 10 ms.
+func BenchmarkUpdateToCallback(b *testing.B) {
+	s := startDB(b)
+	set(b, s, "bench", "start")
+	type config struct {
+		V string `live:"postgres=settings/bench; format=text"`
+	}
+	got := seenValues[config](b, appConfig(s))
+	conn, err := pgx.Connect(b.Context(), s.AdminDSN())
+	require.NoError(b, err)
+	defer conn.Close(context.Background())
+	fixture.ChangeLatency(b, got,
+		func(i int) {
+			_, err := conn.Exec(b.Context(), "UPDATE settings SET value = $1 WHERE key = 'bench'", "v"+strconv.Itoa(i))
+			require.NoError(b, err)
+		},
+		func(i int) any { return "v" + strconv.Itoa(i) })
+}
+
+// BenchmarkRestartRecovery: the time from a restarted server being ready
+// to a value written then reaching the callback (recovery-ms).
+func BenchmarkRestartRecovery(b *testing.B) {
+	s := startDB(b)
+	set(b, s, "rec", "start")
+	type config struct {
+		V string `live:"postgres=settings/rec; format=text"`
+	}
+	got := seenValues[config](b, appConfig(s))
+	var total time.Duration
+	for i := range b.N {
+		s.Restart()
+		want := "after-" + strconv.Itoa(i)
+		start := time.Now()
+		set(b, s, "rec", want)
+		for v := range got {
+			if v == want {
+				break
+			}
+		}
+		total += time.Since(start)
+	}
+	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "recovery-ms")
+}
+
+// idleConfig has 10 fields on 10 rows.
+type idleConfig struct {
+	K0 string `live:"postgres=settings/k0; format=text"`
+	K1 string `live:"postgres=settings/k1; format=text"`
+	K2 string `live:"postgres=settings/k2; format=text"`
+	K3 string `live:"postgres=settings/k3; format=text"`
+	K4 string `live:"postgres=settings/k4; format=text"`
+	K5 string `live:"postgres=settings/k5; format=text"`
+	K6 string `live:"postgres=settings/k6; format=text"`
+	K7 string `live:"postgres=settings/k7; format=text"`
+	K8 string `live:"postgres=settings/k8; format=text"`
+	K9 string `live:"postgres=settings/k9; format=text"`
+}
+
+// BenchmarkIdle: one Binding of 10 fields on 10 rows, idle for two
+// seconds: its connections (pg_stat_activity) and the statements its
+// connections ran per minute per field while idle.
+func BenchmarkIdle(b *testing.B) {
+	s := startDB(b)
+	for i := range 10 {
+		set(b, s, "k"+strconv.Itoa(i), "v")
+	}
+	for range b.N {
+		bind[idleConfig](b, appConfig(s))
+		time.Sleep(200 * time.Millisecond)
+		count := func() float64 {
+			// xact_commit of app's connections' database, minus this probe's own.
+			v, err := strconv.ParseFloat(s.SQL("SELECT xact_commit FROM pg_stat_database WHERE datname = 'postgres'"), 64)
+			require.NoError(b, err)
+			return v
+		}
+		conns := s.SQL("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'livebind'")
+		before := count()
+		time.Sleep(2 * time.Second)
+		after := count()
+		n, _ := strconv.ParseFloat(conns, 64)
+		b.ReportMetric(n, "connections")
+		b.ReportMetric((after-before-1)*30/10, "xact/min/field") // -1: the probe's own
+	}
+}
