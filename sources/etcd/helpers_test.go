@@ -37,7 +37,7 @@ func newClient(tb testing.TB, s *etcdtest.Server, user, password string) *client
 
 func put(tb testing.TB, c *clientv3.Client, key, value string) int64 {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(tb.Context(), 10*time.Second)
 	defer cancel()
 	resp, err := c.Put(ctx, key, value)
 	require.NoError(tb, err)
@@ -46,7 +46,7 @@ func put(tb testing.TB, c *clientv3.Client, key, value string) int64 {
 
 func del(tb testing.TB, c *clientv3.Client, key string, opts ...clientv3.OpOption) {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(tb.Context(), 10*time.Second)
 	defer cancel()
 	_, err := c.Delete(ctx, key, opts...)
 	require.NoError(tb, err)

@@ -60,8 +60,8 @@ func (s *state) del(key string, rev int64) {
 func (s *state) result() sources.Result {
 	version := strconv.FormatInt(s.rev, 10)
 	if s.size > s.k.maxBytes {
-		return sources.Result{Err: &Error{Key: s.k.key, Prefix: s.k.prefix,
-			Err: fmt.Errorf("%w: %d bytes, more than maxbytes=%d", sources.ErrTooLarge, s.size, s.k.maxBytes)}}
+		err := fmt.Errorf("%w: %d bytes, more than maxbytes=%d", sources.ErrTooLarge, s.size, s.k.maxBytes)
+		return sources.Result{Err: &Error{Key: s.k.key, Prefix: s.k.prefix, Err: err}}
 	}
 	if !s.k.prefix {
 		v, ok := s.vals[s.k.key]

@@ -1,7 +1,6 @@
 package postgres_test
 
 import (
-	"context"
 	"strconv"
 	"testing"
 	"time"
@@ -39,7 +38,7 @@ func BenchmarkUpdateToCallback(b *testing.B) {
 	got := seenValues[config](b, appConfig(s))
 	conn, err := pgx.Connect(b.Context(), s.AdminDSN())
 	require.NoError(b, err)
-	defer conn.Close(context.Background())
+	defer conn.Close(b.Context())
 	fixture.ChangeLatency(b, got,
 		func(i int) {
 			_, err := conn.Exec(b.Context(), "UPDATE settings SET value = $1 WHERE key = 'bench'", "v"+strconv.Itoa(i))

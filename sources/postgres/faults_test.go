@@ -185,7 +185,7 @@ func TestBindChurn(t *testing.T) {
 	b, _ := bind[config](t, appConfig(s))
 	conn, err := pgx.Connect(t.Context(), s.AdminDSN())
 	require.NoError(t, err)
-	defer conn.Close(context.Background())
+	defer conn.Close(t.Context())
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)

@@ -17,9 +17,9 @@ import (
 )
 
 const (
-	// DefaultKeyColumn and DefaultValueColumn are the columns a table
-	// target reads without keycol= and valcol=.
-	DefaultKeyColumn   = "key"
+	// DefaultKeyColumn is the key column without keycol=.
+	DefaultKeyColumn = "key"
+	// DefaultValueColumn is the value column without valcol=.
 	DefaultValueColumn = "value"
 	// DefaultChannel is the LISTEN channel without channel= or
 	// [Config].Channel.
