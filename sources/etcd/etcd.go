@@ -11,6 +11,8 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/connectivity"
 
 	"github.com/livebind/livebind/sources"
@@ -37,6 +39,9 @@ const (
 	transientBase = 100 * time.Millisecond // after no answer or a lost connection
 	permanentBase = 5 * time.Second        // after a permission error
 	transientMax  = time.Second            // so that a server that comes back is followed within about a second
+
+	keepAliveTime    = 10 * time.Second // etcd's server refuses pings more often than every 5 s
+	keepAliveTimeout = 5 * time.Second
 )
 
 // Config is the value to hand the etcd scheme with
@@ -138,6 +143,16 @@ func open(cfg sources.Config) (sources.Driver, error) {
 		TLS:         c.TLS,
 		DialTimeout: c.DialTimeout,
 		Logger:      zap.NewNop(),
+		// gRPC's default reconnect backoff grows to 120 s: a member back
+		// after a long outage would be noticed up to two minutes late.
+		DialOptions: []grpc.DialOption{grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: transientBase, Multiplier: 1.6, Jitter: 0.2, MaxDelay: transientMax},
+			MinConnectTimeout: DefaultDialTimeout,
+		})},
+		// A connection that dies silently (no RST: a partition) is noticed
+		// by keepalive pings within DialKeepAliveTime + DialKeepAliveTimeout.
+		DialKeepAliveTime:    keepAliveTime,
+		DialKeepAliveTimeout: keepAliveTimeout,
 	}
 	if d.cfg.DialTimeout <= 0 {
 		d.cfg.DialTimeout = DefaultDialTimeout
@@ -201,6 +216,18 @@ func (d *driver) follow(cli *clientv3.Client) {
 		}
 		state = next
 	}
+}
+
+// downSignal returns the channel closed when the connection is next lost,
+// or a closed channel when there is no client (the read that follows
+// fails and reports why).
+func (d *driver) downSignal() <-chan struct{} {
+	if _, down, err := d.client(); err == nil {
+		return down
+	}
+	c := make(chan struct{})
+	close(c)
+	return c
 }
 
 // Read implements [sources.Driver]: one Get, bounded by ctx and timeout=.

@@ -280,3 +280,27 @@ func TestBindAuth(t *testing.T) {
 	require.NotContains(t, err.Error(), "app-password-123")
 	require.False(t, bytes.Contains([]byte(err.Error()), []byte("secret")))
 }
+
+// TestBindLongOutage: after the server was down for six seconds (long
+// enough for gRPC's default reconnect backoff to have grown past 5 s), a
+// value written right after it restarts lands within two seconds of the
+// write.
+func TestBindLongOutage(t *testing.T) {
+	s := etcdtest.Start(t)
+	cli := newClient(t, s, "", "")
+	put(t, cli, "long/v", "before")
+	type config struct {
+		V string `live:"etcd=long/v; format=text"`
+	}
+	b, rec := bind[config](t, srcConfig(s))
+	s.Stop()
+	rec.Until(t, "Error", isError)
+	time.Sleep(6 * time.Second)
+	s.Restart()
+	put(t, cli, "long/v", "after") // the test's client reconnects at its own pace
+	start := time.Now()
+	rec.Until(t, "after", hasNew("after"))
+	t.Logf("the value written after the restart arrived %s after the write", time.Since(start))
+	require.Less(t, time.Since(start), 2*time.Second)
+	require.Equal(t, "after", b.Get().V)
+}

@@ -2,6 +2,7 @@ package etcd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -108,8 +109,16 @@ func (d *driver) run(w *watch) {
 	retry.Transient.Max = min(transientMax, d.maxBackoff)
 	var delay time.Duration
 	for w.Sleep(delay) {
+		// The loss signal is taken before the Get: a connection lost
+		// between the Get and the watch ends the watch at once.
+		down := d.downSignal()
 		look := w.Begin(k.timeout, false)
-		s, rev, err := d.get(look.Context(), k)
+		ctx, cancel := untilDown(look.Context(), down)
+		s, rev, err := d.get(ctx, k)
+		if err != nil && errors.Is(context.Cause(ctx), errConnLost) {
+			err = classify(k, errConnLost, "")
+		}
+		cancel()
 		look.End()
 		if w.Context().Err() != nil {
 			return
@@ -122,7 +131,7 @@ func (d *driver) run(w *watch) {
 		retry.Reset()
 		delay = 0
 		look.Report(s.result())
-		why, werr := d.stream(w, s, rev+1)
+		why, werr := d.stream(w, s, rev+1, down)
 		switch why {
 		case endStopped:
 			return
@@ -138,11 +147,37 @@ func (d *driver) run(w *watch) {
 	}
 }
 
+// errConnLost is the cause of the error reported when the connection to
+// etcd leaves the ready state.
+var errConnLost = errors.New("connection lost")
+
+// untilDown returns ctx, also canceled when down closes, so that a read in
+// flight when the connection is lost fails at once rather than at its
+// timeout.
+func untilDown(ctx context.Context, down <-chan struct{}) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		select {
+		case <-down:
+			cancel(errConnLost)
+		case <-stop:
+		}
+	})
+	return ctx, func() {
+		close(stop)
+		wg.Wait()
+		cancel(nil)
+	}
+}
+
 // stream follows one etcd watch of w's key from rev, applying its events
-// to s and reporting s after each batch, until the watch ends.
-func (d *driver) stream(w *watch, s *state, rev int64) (end, error) {
+// to s and reporting s after each batch, until the watch ends, a field
+// joins, or down closes.
+func (d *driver) stream(w *watch, s *state, rev int64, down <-chan struct{}) (end, error) {
 	k := w.Key()
-	cli, down, err := d.client()
+	cli, _, err := d.client()
 	if err != nil {
 		return endLost, err
 	}
@@ -152,17 +187,18 @@ func (d *driver) stream(w *watch, s *state, rev int64) (end, error) {
 	if k.prefix {
 		opts = append(opts, clientv3.WithPrefix())
 	}
-	wch := cli.Watch(ctx, k.key, opts...)
 
 	// The pump applies events as they come, so that a fast writer never
 	// queues more than the state; the loop reports the latest state.
+	// cli.Watch itself waits for a connection, so the loss of the
+	// connection is watched beside it.
 	var (
-		mu      sync.Mutex
-		dirty   bool
-		why     end
-		whyErr  error
-		notify  = make(chan struct{}, 1)
-		pumping = make(chan struct{})
+		mu     sync.Mutex
+		dirty  bool
+		why    end
+		whyErr error
+		notify = make(chan struct{}, 1)
+		wg     sync.WaitGroup
 	)
 	signal := func() {
 		select {
@@ -172,23 +208,33 @@ func (d *driver) stream(w *watch, s *state, rev int64) (end, error) {
 	}
 	finish := func(e end, err error) {
 		mu.Lock()
-		why, whyErr = e, err
+		if why == endStopped {
+			why, whyErr = e, err
+		}
 		mu.Unlock()
 		signal()
 	}
-	go func() {
-		defer close(pumping)
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	wg.Go(func() {
+		select {
+		case <-ctx.Done():
+		case <-down:
+			finish(endLost, errConnLost)
+		}
+	})
+	wg.Go(func() {
+		wch := cli.Watch(ctx, k.key, opts...)
 		for {
 			select {
 			case <-ctx.Done():
 				return
-			case <-down:
-				finish(endLost, fmt.Errorf("connection lost"))
-				return
 			case wr, ok := <-wch:
 				switch {
 				case !ok:
-					finish(endLost, fmt.Errorf("watch closed"))
+					finish(endLost, errors.New("watch closed"))
 					return
 				case wr.CompactRevision != 0:
 					finish(endCompacted, rpctypes.ErrCompacted)
@@ -196,7 +242,7 @@ func (d *driver) stream(w *watch, s *state, rev int64) (end, error) {
 				case wr.Canceled || wr.Err() != nil:
 					err := wr.Err()
 					if err == nil {
-						err = fmt.Errorf("watch canceled by the server")
+						err = errors.New("watch canceled by the server")
 					}
 					finish(endLost, err)
 					return
@@ -217,11 +263,7 @@ func (d *driver) stream(w *watch, s *state, rev int64) (end, error) {
 				signal()
 			}
 		}
-	}()
-	defer func() {
-		cancel()
-		<-pumping
-	}()
+	})
 	for w.Wait(notify) {
 		if w.Kicked() {
 			return endJoined, nil
