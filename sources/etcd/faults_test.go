@@ -151,7 +151,7 @@ func TestBindConnectionCut(t *testing.T) {
 	s := etcdtest.Start(t)
 	cli := newClient(t, s, "", "")
 	put(t, cli, "cut/v", "before")
-	p := newProxy(t, s.Addr(0))
+	p := fixture.NewProxy(t, s.Addr(0))
 	type config struct {
 		V string `live:"etcd=cut/v; format=text"`
 	}

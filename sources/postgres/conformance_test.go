@@ -2,15 +2,14 @@ package postgres_test
 
 import (
 	"errors"
-	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/postgres"
 	"github.com/livebind/livebind/sources/sourcetest"
@@ -47,38 +46,8 @@ func TestConformance(t *testing.T) {
 		Secrets: []string{password},
 		Stall: func(t *testing.T) (sources.Config, *sources.Target, func()) {
 			t.Helper()
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			require.NoError(t, err)
-			var (
-				mu    sync.Mutex
-				conns []net.Conn
-				wg    sync.WaitGroup
-			)
-			wg.Go(func() {
-				for {
-					c, err := ln.Accept()
-					if err != nil {
-						return
-					}
-					mu.Lock()
-					conns = append(conns, c)
-					mu.Unlock()
-				}
-			})
-			var once sync.Once
-			release := func() {
-				once.Do(func() {
-					_ = ln.Close()
-					wg.Wait()
-					mu.Lock()
-					for _, c := range conns {
-						_ = c.Close()
-					}
-					mu.Unlock()
-				})
-			}
-			t.Cleanup(release)
-			return sources.Config{Value: "postgres://app:x@" + ln.Addr().String() + "/postgres?sslmode=disable"}, target("settings/stalled", nil), release
+			addr, release := fixture.Silent(t)
+			return sources.Config{Value: "postgres://app:x@" + addr + "/postgres?sslmode=disable"}, target("settings/stalled", nil), release
 		},
 		Oversize: func(t *testing.T, tg *sources.Target) {
 			t.Helper()

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/postgres"
 )
@@ -203,4 +204,46 @@ func TestBindChurn(t *testing.T) {
 	growth := int64(after.HeapAlloc) - int64(before.HeapAlloc)
 	t.Logf("heap growth after %d changes: %d bytes", n, growth)
 	require.Less(t, growth, int64(8<<20))
+}
+
+// TestBindConnectionCut: both connections are cut mid-watch and refused
+// for a while, during which the row changes: an ErrUnavailable Error
+// update (the value is kept), then the change made while disconnected
+// lands once connections are accepted again.
+func TestBindConnectionCut(t *testing.T) {
+	s := startDB(t)
+	set(t, s, "cut", "before")
+	p := fixture.NewProxy(t, "127.0.0.1:"+strconv.Itoa(s.Port()))
+	type config struct {
+		V string `live:"postgres=settings/cut; format=text"`
+	}
+	cfg := postgres.Config{DSN: "postgres://app:" + appPassword + "@" + p.Addr() + "/postgres?sslmode=disable", MaxBackoff: 200 * time.Millisecond}
+	b, rec := bind[config](t, cfg)
+	p.Cut()
+	u := rec.Until(t, "Error", isError)
+	require.ErrorIs(t, u.Err, postgres.ErrUnavailable)
+	set(t, s, "cut", "while-cut")
+	require.Equal(t, "before", b.Get().V)
+	p.Resume()
+	rec.Until(t, "the change made while cut", hasNew("while-cut"))
+}
+
+// TestBindDownAtStart: with the server down, Bind fails (fail fast) with
+// an ErrUnavailable error naming the field and row, without the password;
+// once the server is up, Bind succeeds.
+func TestBindDownAtStart(t *testing.T) {
+	s := startDB(t)
+	set(t, s, "down", "v")
+	s.Stop()
+	type config struct {
+		V string `live:"postgres=settings/down; format=text; timeout=1s"`
+	}
+	var c config
+	_, err := livebind.Bind(t.Context(), &c, livebind.WithSourceConfig("postgres", appConfig(s)))
+	require.ErrorIs(t, err, postgres.ErrUnavailable)
+	require.ErrorContains(t, err, `row "settings/down"`)
+	require.NotContains(t, err.Error(), appPassword)
+	s.Restart()
+	b, _ := bind[config](t, appConfig(s))
+	require.Equal(t, "v", b.Get().V)
 }
