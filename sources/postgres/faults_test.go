@@ -247,3 +247,22 @@ func TestBindDownAtStart(t *testing.T) {
 	b, _ := bind[config](t, appConfig(s))
 	require.Equal(t, "v", b.Get().V)
 }
+
+// TestTriggerSQLOddNames: the trigger of TriggerSQL installs and notifies
+// for a table, key column and channel whose names hold quotes, a dollar
+// quote tag and spaces; the driver LISTENs on that channel and follows the
+// row.
+func TestTriggerSQLOddNames(t *testing.T) {
+	s := startDB(t)
+	s.SQL(`CREATE TABLE "odd""tab'le" ("k$livebind$" text PRIMARY KEY, value text);
+		GRANT SELECT ON "odd""tab'le" TO app;
+		INSERT INTO "odd""tab'le" VALUES ('x', 'one');`)
+	s.SQL(postgres.TriggerSQL(`odd"tab'le`, "k$livebind$", "it's a channel"))
+	type config struct {
+		V string `live:"postgres=odd\"tab'le/x; keycol=k$livebind$; channel=it's a channel; format=text"`
+	}
+	b, rec := bind[config](t, appConfig(s))
+	require.Equal(t, "one", b.Get().V)
+	s.SQL(`UPDATE "odd""tab'le" SET value = 'two' WHERE "k$livebind$" = 'x'`)
+	rec.Until(t, "two", hasNew("two"))
+}

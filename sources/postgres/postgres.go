@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -139,6 +140,9 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	if d.channel == "" {
 		d.channel = DefaultChannel
 	}
+	if len(d.channel) > maxChannel || strings.ContainsRune(d.channel, 0) {
+		return nil, fmt.Errorf("postgres: Config.Channel %q is not a channel name (1 to %d bytes)", d.channel, maxChannel)
+	}
 	if d.maxBackoff <= 0 {
 		d.maxBackoff = DefaultMaxBackoff
 	}
@@ -256,24 +260,9 @@ func (d *driver) query(ctx context.Context, s spec) (sources.Result, error) {
 		if raw == nil {
 			continue // NULL: no value
 		}
-		size := len(raw)
-		if isBytea {
-			size = max(0, (len(raw)-2)/2)
-		}
-		if size > s.maxBytes {
-			return sources.Result{}, fmt.Errorf("%w: %d bytes, more than maxbytes=%d", sources.ErrTooLarge, size, s.maxBytes)
-		}
-		var data []byte
-		if isBytea {
-			data = make([]byte, size)
-			if len(raw) < 2 || raw[0] != '\\' || raw[1] != 'x' {
-				return sources.Result{}, fmt.Errorf("%w: bytea value not in hex format", ErrQuery)
-			}
-			if _, err := hex.Decode(data, raw[2:]); err != nil {
-				return sources.Result{}, fmt.Errorf("%w: bytea value: %w", ErrQuery, err)
-			}
-		} else {
-			data = append([]byte{}, raw...)
+		data, err := decodeValue(raw, isBytea, s.maxBytes)
+		if err != nil {
+			return sources.Result{}, err
 		}
 		r = sources.Result{Data: data}
 	}
@@ -285,6 +274,31 @@ func (d *driver) query(ctx context.Context, s spec) (sources.Result, error) {
 		r.Version = ""
 	}
 	return r, nil
+}
+
+// decodeValue turns one value in text format into the document's bytes:
+// a bytea (\x followed by hex digits) is decoded, anything else copied
+// (raw belongs to pgx's buffer). A value over limit bytes is an error
+// wrapping [sources.ErrTooLarge], found before anything is copied.
+func decodeValue(raw []byte, isBytea bool, limit int) ([]byte, error) {
+	size := len(raw)
+	if isBytea {
+		if len(raw) < 2 || raw[0] != '\\' || raw[1] != 'x' || len(raw)%2 != 0 {
+			return nil, fmt.Errorf("%w: bytea value not in hex format", ErrQuery)
+		}
+		size = (len(raw) - 2) / 2
+	}
+	if size > limit {
+		return nil, fmt.Errorf("%w: %d bytes, more than maxbytes=%d", sources.ErrTooLarge, size, limit)
+	}
+	if !isBytea {
+		return append([]byte{}, raw...), nil
+	}
+	data := make([]byte, size)
+	if _, err := hex.Decode(data, raw[2:]); err != nil {
+		return nil, fmt.Errorf("%w: bytea value: %w", ErrQuery, err)
+	}
+	return data, nil
 }
 
 // Watch implements [sources.Driver]. Fields that read the same row (or

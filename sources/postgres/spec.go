@@ -14,6 +14,9 @@ import (
 	"github.com/livebind/livebind/sources"
 )
 
+// maxChannel is the longest channel name PostgreSQL keeps (NAMEDATALEN-1).
+const maxChannel = 63
+
 // spec identifies one watched row or query. Fields with equal specs share
 // one watch.
 type spec struct {
@@ -78,8 +81,8 @@ func parseSpec(t *sources.Target, channel string) (spec, error) {
 			}
 			s.query = val
 		case "channel":
-			if val == "" || len(val) > 63 || strings.ContainsRune(val, 0) {
-				bad("channel=%q is not a channel name (1 to 63 bytes)", val)
+			if val == "" || len(val) > maxChannel || strings.ContainsRune(val, 0) {
+				bad("channel=%q is not a channel name (1 to %d bytes)", val, maxChannel)
 				continue
 			}
 			s.channel = val

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -35,9 +36,9 @@ func TriggerSQL(table, keycol, channel string) string {
 	lit := "'" + strings.ReplaceAll(strings.ReplaceAll(channel, "\x00", ""), "'", "''") + "'"
 	notify := func(row string) string {
 		k := row + "." + col + "::text"
-		return "PERFORM pg_notify(" + lit + ", CASE WHEN octet_length(" + k + ") < 8000 THEN " + k + " ELSE '' END);"
+		return "PERFORM pg_notify(" + lit + ", CASE WHEN octet_length(" + k + ") < " + strconv.Itoa(MaxPayload) + " THEN " + k + " ELSE '' END);"
 	}
-	return `CREATE OR REPLACE FUNCTION ` + fn.Sanitize() + `() RETURNS trigger LANGUAGE plpgsql AS $livebind$
+	body := `
 BEGIN
   IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.` + col + ` IS DISTINCT FROM NEW.` + col + `) THEN
     ` + notify("OLD") + `
@@ -47,7 +48,14 @@ BEGIN
   END IF;
   RETURN NULL;
 END
-$livebind$;
+`
+	// The body is dollar-quoted with a tag it does not contain, so no
+	// name can end the quote early.
+	tag := "$livebind$"
+	for n := 1; strings.Contains(body, tag); n++ {
+		tag = "$livebind" + strconv.Itoa(n) + "$"
+	}
+	return `CREATE OR REPLACE FUNCTION ` + fn.Sanitize() + `() RETURNS trigger LANGUAGE plpgsql AS ` + tag + body + tag + `;
 DROP TRIGGER IF EXISTS livebind_notify ON ` + tbl.Sanitize() + `;
 CREATE TRIGGER livebind_notify AFTER INSERT OR UPDATE OR DELETE ON ` + tbl.Sanitize() + `
   FOR EACH ROW EXECUTE FUNCTION ` + fn.Sanitize() + `();
