@@ -191,6 +191,7 @@ func (d *driver) client() (*clientv3.Client, <-chan struct{}, error) {
 		}
 	}
 	d.cli = cli
+	cli.ActiveConnection().Connect() // connect now, not at the first request
 	d.monitor.Add(1)
 	go d.follow(cli)
 	return d.cli, d.down, nil

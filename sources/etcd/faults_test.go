@@ -14,19 +14,12 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/etcdtest"
 	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/etcd"
 )
-
-func isError(u livebind.Update) bool { return u.Kind == livebind.Error }
-
-func hasNew(v any) func(livebind.Update) bool {
-	return func(u livebind.Update) bool {
-		return (u.Kind == livebind.Updated || u.Kind == livebind.Added) && u.New == v
-	}
-}
 
 // TestBindLifecycle: a change is Updated; a deleted key is Removed (the
 // value is kept); re-created it is Added.
@@ -37,33 +30,42 @@ func TestBindLifecycle(t *testing.T) {
 	type config struct {
 		V string `live:"etcd=life/v; format=text"`
 	}
-	b, rec := bind[config](t, srcConfig(s))
+	b, rec := bindtest.Bind[config](t, "etcd", srcConfig(s))
 	require.Equal(t, "one", b.Get().V)
 	put(t, cli, "life/v", "two")
-	rec.Until(t, "Updated", hasNew("two"))
+	rec.Until(t, "Updated", bindtest.HasNew("two"))
 	del(t, cli, "life/v")
 	rec.Until(t, "Removed", func(u livebind.Update) bool { return u.Kind == livebind.Removed })
 	require.Equal(t, "two", b.Get().V, "a removed key keeps its last value")
 	put(t, cli, "life/v", "three")
-	u := rec.Until(t, "Added", hasNew("three"))
+	u := rec.Until(t, "Added", bindtest.HasNew("three"))
 	require.Equal(t, livebind.Added, u.Kind)
 }
 
 // TestBindPrefix: prefix mode reads every key under the prefix as a nested
-// object, follows additions and deletions, and is Removed when the last
-// key goes.
+// object, follows additions and deletions, refuses a sum of values over
+// maxbytes=, and is Removed when the last key goes.
 func TestBindPrefix(t *testing.T) {
 	s := etcdtest.Start(t)
 	cli := newClient(t, s, "", "")
 	put(t, cli, "pre/a", "1")
 	put(t, cli, "pre/x/y", "2")
 	type config struct {
-		Tuning map[string]any `live:"etcd=pre/; prefix"`
+		Tuning map[string]any `live:"etcd=pre/; prefix; maxbytes=64"`
 	}
-	b, rec := bind[config](t, srcConfig(s))
+	b, rec := bindtest.Bind[config](t, "etcd", srcConfig(s))
 	require.Equal(t, map[string]any{"a": "1", "x": map[string]any{"y": "2"}}, b.Get().Tuning)
 	put(t, cli, "pre/b", "3")
 	rec.Until(t, "b added", func(u livebind.Update) bool { return u.Kind == livebind.Updated && b.Get().Tuning["b"] == "3" })
+	// The sum of the values under the prefix is over maxbytes=: an Error,
+	// the last good map is kept; back under it, the map follows again.
+	put(t, cli, "pre/big", strings.Repeat("x", 100))
+	u := rec.Until(t, "oversize Error", bindtest.IsError)
+	require.ErrorIs(t, u.Err, sources.ErrTooLarge)
+	require.NotContains(t, b.Get().Tuning, "big")
+	del(t, cli, "pre/big")
+	put(t, cli, "pre/c", "4")
+	rec.Until(t, "c added", func(livebind.Update) bool { return b.Get().Tuning["c"] == "4" })
 	del(t, cli, "pre/", clientv3.WithPrefix())
 	rec.Until(t, "Removed", func(u livebind.Update) bool { return u.Kind == livebind.Removed })
 }
@@ -78,22 +80,24 @@ func TestBindBadValues(t *testing.T) {
 	type config struct {
 		N int `live:"etcd=bad/n; format=json; maxbytes=16"`
 	}
-	b, rec := bind[config](t, srcConfig(s))
+	b, rec := bindtest.Bind[config](t, "etcd", srcConfig(s))
 
 	put(t, cli, "bad/n", "{not json")
-	u := rec.Until(t, "decode Error", isError)
+	u := rec.Until(t, "decode Error", bindtest.IsError)
 	require.ErrorContains(t, u.Err, "N")
 	require.Equal(t, 1, b.Get().N, "the last good value is kept")
 
 	put(t, cli, "bad/n", strings.Repeat("9", 17))
-	u = rec.Until(t, "oversize Error", func(u livebind.Update) bool { return isError(u) && strings.Contains(u.Err.Error(), "maxbytes") })
+	u = rec.Until(t, "oversize Error", func(u livebind.Update) bool {
+		return bindtest.IsError(u) && strings.Contains(u.Err.Error(), "maxbytes")
+	})
 	require.ErrorIs(t, u.Err, sources.ErrTooLarge)
 	var e *etcd.Error
 	require.ErrorAs(t, u.Err, &e)
 	require.Equal(t, 1, b.Get().N)
 
 	put(t, cli, "bad/n", "2")
-	rec.Until(t, "recovery", hasNew(2))
+	rec.Until(t, "recovery", bindtest.HasNew(2))
 }
 
 // TestBindDownAtStart: with the server down, Bind fails (fail fast) with a
@@ -115,7 +119,7 @@ func TestBindDownAtStart(t *testing.T) {
 	require.ErrorContains(t, err, `key "down/v"`)
 	require.NotContains(t, err.Error(), pw)
 	s.Restart()
-	b, _ := bind[config](t, srcConfig(s))
+	b, _ := bindtest.Bind[config](t, "etcd", srcConfig(s))
 	require.Equal(t, "v", b.Get().V)
 }
 
@@ -129,18 +133,9 @@ func TestBindServerRestart(t *testing.T) {
 	type config struct {
 		V string `live:"etcd=restart/v; format=text"`
 	}
-	b, rec := bind[config](t, srcConfig(s))
-	for i, stop := range []func(){s.Stop, s.Kill} {
-		from := rec.Len()
-		stop()
-		_, u, _ := rec.Wait(t, from, "Error", isError)
-		require.ErrorIs(t, u.Err, etcd.ErrUnavailable)
-		require.NotEqual(t, "", b.Get().V, "the last good value is kept")
-		s.Restart()
-		want := "after-" + strconv.Itoa(i)
-		put(t, cli, "restart/v", want)
-		rec.Until(t, want, hasNew(want))
-	}
+	b, rec := bindtest.Bind[config](t, "etcd", srcConfig(s))
+	bindtest.Outages(t, rec, func() any { return b.Get().V }, []func(){s.Stop, s.Kill}, s.Restart,
+		func(v string) { put(t, cli, "restart/v", v) }, etcd.ErrUnavailable)
 }
 
 // TestBindConnectionCut: the connection is cut mid-watch and refused for a
@@ -155,13 +150,13 @@ func TestBindConnectionCut(t *testing.T) {
 	type config struct {
 		V string `live:"etcd=cut/v; format=text"`
 	}
-	b, rec := bind[config](t, etcd.Config{Endpoints: []string{p.Addr()}, MaxBackoff: 200 * time.Millisecond})
+	b, rec := bindtest.Bind[config](t, "etcd", etcd.Config{Endpoints: []string{p.Addr()}, MaxBackoff: 200 * time.Millisecond})
 	p.Cut()
-	rec.Until(t, "Error", isError)
+	rec.Until(t, "Error", bindtest.IsError)
 	put(t, cli, "cut/v", "while-cut")
 	require.Equal(t, "before", b.Get().V)
 	p.Resume()
-	rec.Until(t, "the change made while cut", hasNew("while-cut"))
+	rec.Until(t, "the change made while cut", bindtest.HasNew("while-cut"))
 }
 
 // TestBindCompaction: a watch that starts on a revision that was compacted
@@ -188,14 +183,14 @@ func TestBindCompaction(t *testing.T) {
 	type config struct {
 		V string `live:"etcd=compact/v; format=text"`
 	}
-	b, _ := bind[config](t, srcConfig(s), livebind.WithLogger(logger))
+	b, _ := bindtest.Bind[config](t, "etcd", srcConfig(s), livebind.WithLogger(logger))
 	require.Equal(t, "two", b.Get().V)
-	require.Eventually(t, func() bool { return strings.Contains(log.String(), "compacted") }, waitFor, 10*time.Millisecond,
+	require.Eventually(t, func() bool { return strings.Contains(log.String(), "compacted") }, bindtest.WaitFor, 10*time.Millisecond,
 		"the watch never saw ErrCompacted")
 	restore()
 	// The next read's watch starts normally and follows later writes.
 	put(t, cli, "compact/v", "three")
-	require.Eventually(t, func() bool { return b.Get().V == "three" }, waitFor, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return b.Get().V == "three" }, bindtest.WaitFor, 5*time.Millisecond)
 }
 
 // TestBindChurn: 1,000 changes a second to one key for two seconds: the
@@ -208,7 +203,7 @@ func TestBindChurn(t *testing.T) {
 	type config struct {
 		V int `live:"etcd=churn/v; format=json"`
 	}
-	b, _ := bind[config](t, srcConfig(s))
+	b, _ := bindtest.Bind[config](t, "etcd", srcConfig(s))
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
@@ -222,7 +217,7 @@ func TestBindChurn(t *testing.T) {
 		_, err := cli.Put(ctx, "churn/v", strconv.Itoa(i))
 		require.NoError(t, err)
 	}
-	require.Eventually(t, func() bool { return b.Get().V == n }, waitFor, 5*time.Millisecond, "the final value")
+	require.Eventually(t, func() bool { return b.Get().V == n }, bindtest.WaitFor, 5*time.Millisecond, "the final value")
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	growth := int64(after.HeapAlloc) - int64(before.HeapAlloc)
@@ -259,10 +254,10 @@ func TestBindAuth(t *testing.T) {
 		V string `live:"etcd=auth/v; format=text"`
 	}
 	cfg := etcd.Config{Endpoints: []string{s.Endpoint()}, Username: "app", Password: "app-password-123"}
-	b, rec := bind[config](t, cfg)
+	b, rec := bindtest.Bind[config](t, "etcd", cfg)
 	require.Equal(t, "one", b.Get().V)
 	put(t, admin, "auth/v", "two")
-	rec.Until(t, "two", hasNew("two"))
+	rec.Until(t, "two", bindtest.HasNew("two"))
 	require.NotContains(t, cfg.String(), "app-password-123")
 
 	var c1 config
@@ -292,14 +287,14 @@ func TestBindLongOutage(t *testing.T) {
 	type config struct {
 		V string `live:"etcd=long/v; format=text"`
 	}
-	b, rec := bind[config](t, srcConfig(s))
+	b, rec := bindtest.Bind[config](t, "etcd", srcConfig(s))
 	s.Stop()
-	rec.Until(t, "Error", isError)
+	rec.Until(t, "Error", bindtest.IsError)
 	time.Sleep(6 * time.Second)
 	s.Restart()
 	put(t, cli, "long/v", "after") // the test's client reconnects at its own pace
 	start := time.Now()
-	rec.Until(t, "after", hasNew("after"))
+	rec.Until(t, "after", bindtest.HasNew("after"))
 	t.Logf("the value written after the restart arrived %s after the write", time.Since(start))
 	require.Less(t, time.Since(start), 2*time.Second)
 	require.Equal(t, "after", b.Get().V)

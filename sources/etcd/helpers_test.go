@@ -10,17 +10,12 @@ import (
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
 
-	"github.com/livebind/livebind"
 	"github.com/livebind/livebind/internal/testenv/etcdtest"
-	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/etcd"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-// waitFor bounds every wait for an update.
-const waitFor = 10 * time.Second
 
 // newClient returns a client of s (as user:password when user is not
 // empty), closed when the test ends.
@@ -59,18 +54,4 @@ func srcConfig(s *etcdtest.Server) etcd.Config {
 
 func target(loc string, params map[string]string) *sources.Target {
 	return &sources.Target{Scheme: "etcd", Location: loc, Params: params}
-}
-
-// bind binds a T with source config cfg and records its updates.
-func bind[T any](tb testing.TB, cfg any, opts ...livebind.Option) (*livebind.Binding[T], *fixture.Log[livebind.Update]) {
-	tb.Helper()
-	var v T
-	opts = append([]livebind.Option{livebind.WithSourceConfig("etcd", cfg)}, opts...)
-	b, err := livebind.Bind(tb.Context(), &v, opts...)
-	require.NoError(tb, err)
-	tb.Cleanup(func() { _ = b.Close() })
-	rec := fixture.NewLog[livebind.Update](waitFor)
-	_, err = b.Subscribe(rec.Add, livebind.From(1))
-	require.NoError(tb, err)
-	return b, rec
 }

@@ -8,23 +8,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
-	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/fixture"
 )
-
-// seenValues binds a config and returns a channel of its new values.
-func seenValues[T any](b *testing.B, cfg any) chan any {
-	b.Helper()
-	bd, _ := bind[T](b, cfg)
-	got := make(chan any, 1024)
-	_, err := bd.Subscribe(func(u livebind.Update) {
-		if u.Kind == livebind.Updated || u.Kind == livebind.Added {
-			got <- u.New
-		}
-	})
-	require.NoError(b, err)
-	return got
-}
 
 // BenchmarkUpdateToCallback: the latency from an UPDATE (committed, its
 // trigger's NOTIFY sent) to the Subscribe callback that reports it.
@@ -35,11 +21,11 @@ func BenchmarkUpdateToCallback(b *testing.B) {
 	type config struct {
 		V string `live:"postgres=settings/bench; format=text"`
 	}
-	got := seenValues[config](b, appConfig(s))
+	bd, _ := bindtest.Bind[config](b, "postgres", appConfig(s))
 	conn, err := pgx.Connect(b.Context(), s.AdminDSN())
 	require.NoError(b, err)
 	defer conn.Close(b.Context())
-	fixture.ChangeLatency(b, got,
+	fixture.ChangeLatency(b, bindtest.Values(b, bd),
 		func(i int) {
 			_, err := conn.Exec(b.Context(), "UPDATE settings SET value = $1 WHERE key = 'bench'", "v"+strconv.Itoa(i))
 			require.NoError(b, err)
@@ -55,21 +41,8 @@ func BenchmarkRestartRecovery(b *testing.B) {
 	type config struct {
 		V string `live:"postgres=settings/rec; format=text"`
 	}
-	got := seenValues[config](b, appConfig(s))
-	var total time.Duration
-	for i := range b.N {
-		s.Restart()
-		want := "after-" + strconv.Itoa(i)
-		start := time.Now()
-		set(b, s, "rec", want)
-		for v := range got {
-			if v == want {
-				break
-			}
-		}
-		total += time.Since(start)
-	}
-	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "recovery-ms")
+	bd, _ := bindtest.Bind[config](b, "postgres", appConfig(s))
+	bindtest.Recovery(b, bindtest.Values(b, bd), s.Restart, func(v string) { set(b, s, "rec", v) })
 }
 
 // idleConfig has 10 fields on 10 rows.
@@ -95,7 +68,7 @@ func BenchmarkIdle(b *testing.B) {
 		set(b, s, "k"+strconv.Itoa(i), "v")
 	}
 	for range b.N {
-		bind[idleConfig](b, appConfig(s))
+		bindtest.Bind[idleConfig](b, "postgres", appConfig(s))
 		time.Sleep(200 * time.Millisecond)
 		count := func() float64 {
 			// xact_commit of app's connections' database, minus this probe's own.

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/postgres"
@@ -28,15 +29,15 @@ func TestBindLifecycle(t *testing.T) {
 	type config struct {
 		V string `live:"postgres=settings/app.flags; format=text"`
 	}
-	b, rec := bind[config](t, appConfig(s))
+	b, rec := bindtest.Bind[config](t, "postgres", appConfig(s))
 	require.Equal(t, "one", b.Get().V)
 	set(t, s, "app.flags", "two")
-	rec.Until(t, "Updated", hasNew("two"))
+	rec.Until(t, "Updated", bindtest.HasNew("two"))
 	remove(t, s, "app.flags")
 	rec.Until(t, "Removed", func(u livebind.Update) bool { return u.Kind == livebind.Removed })
 	require.Equal(t, "two", b.Get().V)
 	set(t, s, "app.flags", "three")
-	u := rec.Until(t, "Added", hasNew("three"))
+	u := rec.Until(t, "Added", bindtest.HasNew("three"))
 	require.Equal(t, livebind.Added, u.Kind)
 }
 
@@ -56,7 +57,7 @@ func TestBindColumnsAndQuery(t *testing.T) {
 		Raw []byte `live:"postgres=cfg.Docs/limits; keycol=name; valcol=raw; channel=cfgchan; format=text"`
 		N   int    `live:"postgres=count; query=SELECT count(*) FROM settings; format=json"`
 	}
-	b, rec := bind[config](t, appConfig(s))
+	b, rec := bindtest.Bind[config](t, "postgres", appConfig(s))
 	require.Equal(t, 5, b.Get().L.Max)
 	require.Equal(t, []byte("hi\x00there"), b.Get().Raw)
 	require.Equal(t, 0, b.Get().N)
@@ -75,16 +76,18 @@ func TestBindBadValues(t *testing.T) {
 	type config struct {
 		N int `live:"postgres=settings/n; format=json; maxbytes=16"`
 	}
-	b, rec := bind[config](t, appConfig(s))
+	b, rec := bindtest.Bind[config](t, "postgres", appConfig(s))
 	set(t, s, "n", "{not json")
-	rec.Until(t, "decode Error", isError)
+	rec.Until(t, "decode Error", bindtest.IsError)
 	require.Equal(t, 1, b.Get().N)
 	set(t, s, "n", strings.Repeat("9", 17))
-	u := rec.Until(t, "oversize Error", func(u livebind.Update) bool { return isError(u) && strings.Contains(u.Err.Error(), "maxbytes") })
+	u := rec.Until(t, "oversize Error", func(u livebind.Update) bool {
+		return bindtest.IsError(u) && strings.Contains(u.Err.Error(), "maxbytes")
+	})
 	require.ErrorIs(t, u.Err, sources.ErrTooLarge)
 	require.Equal(t, 1, b.Get().N)
 	set(t, s, "n", "2")
-	rec.Until(t, "recovery", hasNew(2))
+	rec.Until(t, "recovery", bindtest.HasNew(2))
 }
 
 // TestBindPermissionAndLogin: a role without SELECT, and a wrong password,
@@ -117,7 +120,7 @@ func TestBindReconnectRereads(t *testing.T) {
 		A string `live:"postgres=settings/a; format=text"`
 		B string `live:"postgres=settings/b; format=text"`
 	}
-	b, rec := bind[config](t, appConfig(s))
+	b, rec := bindtest.Bind[config](t, "postgres", appConfig(s))
 	for i := 1; i <= 3; i++ {
 		v := strconv.Itoa(i)
 		s.SQL(terminate + "; UPDATE settings SET value = '" + v + "' WHERE key IN ('a', 'b')")
@@ -134,18 +137,9 @@ func TestBindServerRestart(t *testing.T) {
 	type config struct {
 		V string `live:"postgres=settings/r; format=text"`
 	}
-	b, rec := bind[config](t, appConfig(s))
-	for i, stop := range []func(){s.Stop, s.Kill} {
-		from := rec.Len()
-		stop()
-		_, u, _ := rec.Wait(t, from, "Error", isError)
-		require.ErrorIs(t, u.Err, postgres.ErrUnavailable)
-		require.NotEmpty(t, b.Get().V)
-		s.Restart()
-		want := "after-" + strconv.Itoa(i)
-		set(t, s, "r", want)
-		rec.Until(t, want, hasNew(want))
-	}
+	b, rec := bindtest.Bind[config](t, "postgres", appConfig(s))
+	bindtest.Outages(t, rec, func() any { return b.Get().V }, []func(){s.Stop, s.Kill}, s.Restart,
+		func(v string) { set(t, s, "r", v) }, postgres.ErrUnavailable)
 }
 
 // TestBindConnectRotates: Config.Connect is called for every connection:
@@ -167,12 +161,12 @@ func TestBindConnectRotates(t *testing.T) {
 	type config struct {
 		V string `live:"postgres=settings/rot; format=text"`
 	}
-	b, rec := bind[config](t, postgres.Config{Connect: connect, MaxBackoff: 200 * time.Millisecond})
+	b, rec := bindtest.Bind[config](t, "postgres", postgres.Config{Connect: connect, MaxBackoff: 200 * time.Millisecond})
 	require.Equal(t, "one", b.Get().V)
 	s.SQL("ALTER ROLE app PASSWORD 'rotated-pw-2'")
 	pw <- "rotated-pw-2"
 	s.SQL(terminate + "; UPDATE settings SET value = 'two' WHERE key = 'rot'")
-	rec.Until(t, "two", hasNew("two"))
+	rec.Until(t, "two", bindtest.HasNew("two"))
 }
 
 // TestBindChurn: 1,000 changes a second to one row for two seconds: the
@@ -183,7 +177,7 @@ func TestBindChurn(t *testing.T) {
 	type config struct {
 		V int `live:"postgres=settings/c; format=json"`
 	}
-	b, _ := bind[config](t, appConfig(s))
+	b, _ := bindtest.Bind[config](t, "postgres", appConfig(s))
 	conn, err := pgx.Connect(t.Context(), s.AdminDSN())
 	require.NoError(t, err)
 	defer conn.Close(t.Context())
@@ -198,7 +192,7 @@ func TestBindChurn(t *testing.T) {
 		_, err := conn.Exec(t.Context(), "UPDATE settings SET value = $1 WHERE key = 'c'", strconv.Itoa(i))
 		require.NoError(t, err)
 	}
-	require.Eventually(t, func() bool { return b.Get().V == n }, waitFor, 5*time.Millisecond, "the final value")
+	require.Eventually(t, func() bool { return b.Get().V == n }, bindtest.WaitFor, 5*time.Millisecond, "the final value")
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	growth := int64(after.HeapAlloc) - int64(before.HeapAlloc)
@@ -218,14 +212,14 @@ func TestBindConnectionCut(t *testing.T) {
 		V string `live:"postgres=settings/cut; format=text"`
 	}
 	cfg := postgres.Config{DSN: "postgres://app:" + appPassword + "@" + p.Addr() + "/postgres?sslmode=disable", MaxBackoff: 200 * time.Millisecond}
-	b, rec := bind[config](t, cfg)
+	b, rec := bindtest.Bind[config](t, "postgres", cfg)
 	p.Cut()
-	u := rec.Until(t, "Error", isError)
+	u := rec.Until(t, "Error", bindtest.IsError)
 	require.ErrorIs(t, u.Err, postgres.ErrUnavailable)
 	set(t, s, "cut", "while-cut")
 	require.Equal(t, "before", b.Get().V)
 	p.Resume()
-	rec.Until(t, "the change made while cut", hasNew("while-cut"))
+	rec.Until(t, "the change made while cut", bindtest.HasNew("while-cut"))
 }
 
 // TestBindDownAtStart: with the server down, Bind fails (fail fast) with
@@ -244,7 +238,7 @@ func TestBindDownAtStart(t *testing.T) {
 	require.ErrorContains(t, err, `row "settings/down"`)
 	require.NotContains(t, err.Error(), appPassword)
 	s.Restart()
-	b, _ := bind[config](t, appConfig(s))
+	b, _ := bindtest.Bind[config](t, "postgres", appConfig(s))
 	require.Equal(t, "v", b.Get().V)
 }
 
@@ -261,8 +255,8 @@ func TestTriggerSQLOddNames(t *testing.T) {
 	type config struct {
 		V string `live:"postgres=odd\"tab'le/x; keycol=k$livebind$; channel=it's a channel; format=text"`
 	}
-	b, rec := bind[config](t, appConfig(s))
+	b, rec := bindtest.Bind[config](t, "postgres", appConfig(s))
 	require.Equal(t, "one", b.Get().V)
 	s.SQL(`UPDATE "odd""tab'le" SET value = 'two' WHERE "k$livebind$" = 'x'`)
-	rec.Until(t, "two", hasNew("two"))
+	rec.Until(t, "two", bindtest.HasNew("two"))
 }

@@ -5,20 +5,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/livebind/livebind"
-	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/internal/testenv/pgtest"
 	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/postgres"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-// waitFor bounds every wait for an update.
-const waitFor = 10 * time.Second
 
 // appPassword is the password of the app role that the tests bind as.
 const appPassword = "app-secret-pw-42"
@@ -63,26 +57,4 @@ func appConfig(s *pgtest.Server) postgres.Config {
 
 func target(loc string, params map[string]string) *sources.Target {
 	return &sources.Target{Scheme: "postgres", Location: loc, Params: params}
-}
-
-// bind binds a T with source config cfg and records its updates.
-func bind[T any](tb testing.TB, cfg any, opts ...livebind.Option) (*livebind.Binding[T], *fixture.Log[livebind.Update]) {
-	tb.Helper()
-	var v T
-	opts = append([]livebind.Option{livebind.WithSourceConfig("postgres", cfg)}, opts...)
-	b, err := livebind.Bind(tb.Context(), &v, opts...)
-	require.NoError(tb, err)
-	tb.Cleanup(func() { _ = b.Close() })
-	rec := fixture.NewLog[livebind.Update](waitFor)
-	_, err = b.Subscribe(rec.Add, livebind.From(1))
-	require.NoError(tb, err)
-	return b, rec
-}
-
-func isError(u livebind.Update) bool { return u.Kind == livebind.Error }
-
-func hasNew(v any) func(livebind.Update) bool {
-	return func(u livebind.Update) bool {
-		return (u.Kind == livebind.Updated || u.Kind == livebind.Added) && u.New == v
-	}
 }
