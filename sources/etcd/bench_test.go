@@ -86,7 +86,7 @@ func BenchmarkIdle(b *testing.B) {
 }
 
 // metrics reads etcd's /metrics as name{labels} -> value.
-func metrics(b *testing.B, s *etcdtest.Server) map[string]float64 {
+func metrics(b testing.TB, s *etcdtest.Server) map[string]float64 {
 	b.Helper()
 	req, err := http.NewRequestWithContext(b.Context(), http.MethodGet, s.Endpoint()+"/metrics", nil)
 	require.NoError(b, err)

@@ -299,3 +299,41 @@ func TestBindLongOutage(t *testing.T) {
 	require.Less(t, time.Since(start), 2*time.Second)
 	require.Equal(t, "after", b.Get().V)
 }
+
+// TestBindSharesOneStream: ten fields on ten keys use one gRPC watch
+// stream with ten watchers on the server (etcd's /metrics), and no
+// request while idle.
+func TestBindSharesOneStream(t *testing.T) {
+	s := etcdtest.Start(t)
+	cli := newClient(t, s, "", "")
+	for i := range 10 {
+		put(t, cli, "idle/k"+strconv.Itoa(i), "v")
+	}
+	base := metrics(t, s)
+	bindtest.Bind[idleConfig](t, "etcd", srcConfig(s))
+	require.Eventually(t, func() bool {
+		return metrics(t, s)["etcd_debugging_mvcc_watcher_total"]-base["etcd_debugging_mvcc_watcher_total"] == 10
+	}, bindtest.WaitFor, 20*time.Millisecond, "ten watchers")
+	m := metrics(t, s)
+	require.Equal(t, 1.0, m["etcd_debugging_mvcc_watch_stream_total"]-base["etcd_debugging_mvcc_watch_stream_total"], "one watch stream")
+	time.Sleep(500 * time.Millisecond)
+	require.Equal(t, m[unary], metrics(t, s)[unary], "no request while idle")
+}
+
+// TestCloseDuringOutage: with the server down and the watch retrying,
+// Close returns at once (well under the 5 s read timeout).
+func TestCloseDuringOutage(t *testing.T) {
+	s := etcdtest.Start(t)
+	put(t, newClient(t, s, "", ""), "close/v", "v")
+	type config struct {
+		V string `live:"etcd=close/v; format=text"`
+	}
+	b, rec := bindtest.Bind[config](t, "etcd", srcConfig(s))
+	s.Stop()
+	rec.Until(t, "Error", bindtest.IsError)
+	time.Sleep(300 * time.Millisecond) // a read is now waiting for the server
+	start := time.Now()
+	require.NoError(t, b.Close())
+	t.Logf("Close took %s", time.Since(start))
+	require.Less(t, time.Since(start), time.Second)
+}

@@ -260,3 +260,36 @@ func TestTriggerSQLOddNames(t *testing.T) {
 	s.SQL(`UPDATE "odd""tab'le" SET value = 'two' WHERE "k$livebind$" = 'x'`)
 	rec.Until(t, "two", bindtest.HasNew("two"))
 }
+
+// TestBindTwoConnections: a Binding of ten fields on ten rows holds two
+// connections (one for reads, one for LISTEN), whatever the number of
+// fields.
+func TestBindTwoConnections(t *testing.T) {
+	s := startDB(t)
+	for i := range 10 {
+		set(t, s, "k"+strconv.Itoa(i), "v")
+	}
+	bindtest.Bind[idleConfig](t, "postgres", appConfig(s))
+	count := "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + postgres.ApplicationName + "'"
+	require.Eventually(t, func() bool { return s.SQL(count) == "2" }, bindtest.WaitFor, 20*time.Millisecond, "two connections")
+	time.Sleep(300 * time.Millisecond)
+	require.Equal(t, "2", s.SQL(count))
+}
+
+// TestCloseDuringOutage: with the server down and the watch retrying,
+// Close returns at once (well under the 5 s read timeout).
+func TestCloseDuringOutage(t *testing.T) {
+	s := startDB(t)
+	set(t, s, "close", "v")
+	type config struct {
+		V string `live:"postgres=settings/close; format=text"`
+	}
+	b, rec := bindtest.Bind[config](t, "postgres", appConfig(s))
+	s.Stop()
+	rec.Until(t, "Error", bindtest.IsError)
+	time.Sleep(300 * time.Millisecond)
+	start := time.Now()
+	require.NoError(t, b.Close())
+	t.Logf("Close took %s", time.Since(start))
+	require.Less(t, time.Since(start), time.Second)
+}
