@@ -3,6 +3,7 @@ package etcd_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"runtime"
 	"strconv"
@@ -336,4 +337,17 @@ func TestCloseDuringOutage(t *testing.T) {
 	require.NoError(t, b.Close())
 	t.Logf("Close took %s", time.Since(start))
 	require.Less(t, time.Since(start), time.Second)
+}
+
+// TestConfigHidesPassword: a Config printed in any way, or logged, does
+// not show its password.
+func TestConfigHidesPassword(t *testing.T) {
+	t.Parallel()
+	c := etcd.Config{Endpoints: []string{"https://etcd:2379"}, Username: "app", Password: "hunter2-pw"}
+	var log fixture.Buffer
+	slog.New(slog.NewTextHandler(&log, nil)).Info("config", "cfg", c)
+	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c), fmt.Sprintf("%v", &c), log.String()} {
+		require.NotContains(t, s, "hunter2-pw")
+		require.Contains(t, s, "app")
+	}
 }

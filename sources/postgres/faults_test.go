@@ -2,6 +2,8 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"runtime"
 	"strconv"
 	"strings"
@@ -292,4 +294,16 @@ func TestCloseDuringOutage(t *testing.T) {
 	require.NoError(t, b.Close())
 	t.Logf("Close took %s", time.Since(start))
 	require.Less(t, time.Since(start), time.Second)
+}
+
+// TestConfigHidesPassword: a Config printed in any way, or logged, does
+// not show its DSN's password.
+func TestConfigHidesPassword(t *testing.T) {
+	t.Parallel()
+	c := postgres.Config{DSN: "postgres://app:hunter2-pw@db/postgres"}
+	var log fixture.Buffer
+	slog.New(slog.NewTextHandler(&log, nil)).Info("config", "cfg", c)
+	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c), fmt.Sprintf("%v", &c), log.String()} {
+		require.NotContains(t, s, "hunter2-pw")
+	}
 }
