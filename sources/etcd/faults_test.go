@@ -2,10 +2,8 @@ package etcd_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -205,25 +203,10 @@ func TestBindChurn(t *testing.T) {
 		V int `live:"etcd=churn/v; format=json"`
 	}
 	b, _ := bindtest.Bind[config](t, "etcd", srcConfig(s))
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	const n = 2000
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	for i := 1; i <= n; i++ {
-		<-tick.C
-		_, err := cli.Put(ctx, "churn/v", strconv.Itoa(i))
+	bindtest.Churn(t, 2000, func(i int) {
+		_, err := cli.Put(t.Context(), "churn/v", bindtest.Padded(i))
 		require.NoError(t, err)
-	}
-	require.Eventually(t, func() bool { return b.Get().V == n }, bindtest.WaitFor, 5*time.Millisecond, "the final value")
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	growth := int64(after.HeapAlloc) - int64(before.HeapAlloc)
-	t.Logf("heap growth after %d changes: %d bytes", n, growth)
-	require.Less(t, growth, int64(8<<20), "memory bounded")
+	}, func() int { return b.Get().V })
 }
 
 // TestBindAuth: etcd auth on. A user may read "auth/" only: its field
@@ -330,13 +313,7 @@ func TestCloseDuringOutage(t *testing.T) {
 		V string `live:"etcd=close/v; format=text"`
 	}
 	b, rec := bindtest.Bind[config](t, "etcd", srcConfig(s))
-	s.Stop()
-	rec.Until(t, "Error", bindtest.IsError)
-	time.Sleep(300 * time.Millisecond) // a read is now waiting for the server
-	start := time.Now()
-	require.NoError(t, b.Close())
-	t.Logf("Close took %s", time.Since(start))
-	require.Less(t, time.Since(start), time.Second)
+	bindtest.ClosePrompt(t, rec, s.Stop, b.Close)
 }
 
 // TestConfigHidesPassword: a Config printed in any way, or logged, does

@@ -8,7 +8,9 @@ package bindtest
 
 import (
 	"errors"
+	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,3 +115,57 @@ func Recovery(b *testing.B, seen <-chan any, restart func(), write func(string))
 	}
 	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "recovery-ms")
 }
+
+// Churn writes the values 1 to n with write, one a millisecond (1,000
+// changes a second), then checks that current reaches n within WaitFor and
+// that the heap retained after the run grew by less than 1 MiB. Callers
+// write values of about 1 KiB (Padded), so a watch that kept every change
+// (a history, a queue never drained) would retain n KiB: 2 MB for 2,000.
+func Churn(t *testing.T, n int, write func(i int), current func() int) {
+	t.Helper()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for i := 1; i <= n; i++ {
+		<-tick.C
+		write(i)
+	}
+	deadline := time.Now().Add(WaitFor)
+	for current() != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("bindtest: the final value %d never landed (have %d)", n, current())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	growth := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	t.Logf("heap growth after %d changes: %d bytes", n, growth)
+	if growth >= 1<<20 {
+		t.Fatalf("bindtest: the heap grew by %d bytes over %d changes", growth, n)
+	}
+}
+
+// ClosePrompt stops the server with stop, waits for the Error update, lets
+// the watch start retrying, and checks that closeFn returns within a second
+// (well under any read timeout).
+func ClosePrompt(t *testing.T, rec *fixture.Log[livebind.Update], stop func(), closeFn func() error) {
+	t.Helper()
+	stop()
+	rec.Until(t, "Error", IsError)
+	time.Sleep(300 * time.Millisecond) // a read is now waiting for the server
+	start := time.Now()
+	if err := closeFn(); err != nil {
+		t.Fatalf("bindtest: Close: %v", err)
+	}
+	took := time.Since(start)
+	t.Logf("Close took %s", took)
+	if took > time.Second {
+		t.Fatalf("bindtest: Close took %s", took)
+	}
+}
+
+// Padded is the JSON number i followed by white space, about 1 KiB in all.
+func Padded(i int) string { return strconv.Itoa(i) + strings.Repeat(" ", 1024) }
