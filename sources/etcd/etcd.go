@@ -220,15 +220,16 @@ func (d *driver) follow(cli *clientv3.Client) {
 }
 
 // downSignal returns the channel closed when the connection is next lost,
-// or a closed channel when there is no client (the read that follows
-// fails and reports why).
+// or nil (never closed) while the driver has no client yet: a client that
+// logs in is built by the read that follows, and a failed login is that
+// read's error.
 func (d *driver) downSignal() <-chan struct{} {
-	if _, down, err := d.client(); err == nil {
-		return down
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.cli == nil {
+		return nil
 	}
-	c := make(chan struct{})
-	close(c)
-	return c
+	return d.down
 }
 
 // Read implements [sources.Driver]: one Get, bounded by ctx and timeout=.

@@ -131,6 +131,9 @@ func (d *driver) run(w *watch) {
 		retry.Reset()
 		delay = 0
 		look.Report(s.result())
+		if down == nil { // the Get built the client
+			down = d.downSignal()
+		}
 		why, werr := d.stream(w, s, rev+1, down)
 		switch why {
 		case endStopped:
