@@ -328,3 +328,33 @@ func TestConfigHidesPassword(t *testing.T) {
 		require.Contains(t, s, "app")
 	}
 }
+
+// TestBindLeaderLoss: a three-member cluster loses its leader when two
+// members stop. The watch (which requires a leader) and the reads on the
+// remaining member fail: an ErrUnavailable Error update, the value is
+// kept. Once the members are back, a value written then lands.
+func TestBindLeaderLoss(t *testing.T) {
+	members := etcdtest.StartCluster(t, 3)
+	eps := make([]string, len(members))
+	for i, m := range members {
+		eps[i] = m.Endpoint()
+	}
+	cli := newClient(t, members[0], "", "")
+	put(t, cli, "leader/v", "before")
+	type config struct {
+		V string `live:"etcd=leader/v; format=text; timeout=1s"`
+	}
+	// The Binding talks to the first member only, which stays up.
+	b, rec := bindtest.Bind[config](t, "etcd", etcd.Config{Endpoints: eps[:1], MaxBackoff: 200 * time.Millisecond})
+	require.Equal(t, "before", b.Get().V)
+	members[1].Stop()
+	members[2].Stop()
+	u := rec.Until(t, "Error", bindtest.IsError)
+	require.ErrorIs(t, u.Err, etcd.ErrUnavailable)
+	t.Logf("leader loss reported as: %v", u.Err)
+	require.Equal(t, "before", b.Get().V)
+	members[1].Restart()
+	members[2].Restart()
+	put(t, cli, "leader/v", "after")
+	rec.Until(t, "after", bindtest.HasNew("after"))
+}

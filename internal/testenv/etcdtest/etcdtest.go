@@ -11,10 +11,13 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/livebind/livebind/internal/testenv/daemon"
 )
@@ -23,7 +26,8 @@ import (
 // daemon.Server) keep its ports and data directory, so data survives.
 type Server struct {
 	*daemon.Server
-	tls bool
+	tls    bool
+	client string // the client URL of a cluster member
 }
 
 // Option changes how the member is started.
@@ -120,8 +124,78 @@ func Start(tb testing.TB, opts ...Option) *Server {
 // Endpoint is the client URL, http://127.0.0.1:<port> (https:// with
 // WithTLS), for clientv3.Config.Endpoints.
 func (s *Server) Endpoint() string {
+	if s.client != "" {
+		return s.client
+	}
 	if s.tls {
 		return "https://" + s.Addr(0)
 	}
 	return "http://" + s.Addr(0)
+}
+
+// StartCluster starts a cluster of n members (each a Server with its own
+// ports and data directory) and waits until it has a leader. Stopping a
+// majority of the members takes the leader away from the others.
+func StartCluster(tb testing.TB, n int) []*Server {
+	tb.Helper()
+	ports, err := daemon.FreePorts(2 * n)
+	if err != nil {
+		tb.Fatalf("etcdtest: %v", err)
+	}
+	name := func(i int) string { return "m" + strconv.Itoa(i) }
+	peer := func(i int) string { return "http://127.0.0.1:" + strconv.Itoa(ports[2*i+1]) }
+	var initial []string
+	for i := range n {
+		initial = append(initial, name(i)+"="+peer(i))
+	}
+	members := make([]*Server, n)
+	for i := range n {
+		spec := spec(&options{})
+		spec.Ports = 0
+		client := "http://127.0.0.1:" + strconv.Itoa(ports[2*i])
+		spec.Args = func(s *daemon.Server) []string {
+			return []string{
+				"--name", name(i), "--data-dir", filepath.Join(s.Dir, "data"),
+				"--listen-client-urls", client, "--advertise-client-urls", client,
+				"--listen-peer-urls", peer(i), "--initial-advertise-peer-urls", peer(i),
+				"--initial-cluster", strings.Join(initial, ","), "--initial-cluster-state", "new",
+				"--logger", "zap", "--log-level", "error",
+			}
+		}
+		// A member alone has no leader: it is ready once it listens.
+		spec.Ready = func(ctx context.Context, _ *daemon.Server) error {
+			var d net.Dialer
+			c, err := d.DialContext(ctx, "tcp", "127.0.0.1:"+strconv.Itoa(ports[2*i]))
+			if err != nil {
+				return err
+			}
+			return c.Close()
+		}
+		members[i] = &Server{Server: daemon.Start(tb, spec), client: client}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !members[0].healthy() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("etcdtest: the %d-member cluster has no leader after 30s", n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return members
+}
+
+// healthy reports that the member answers /health with a leader.
+func (s *Server) healthy() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.Endpoint()+"/health", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	return resp.StatusCode == http.StatusOK && strings.Contains(string(body), `"true"`)
 }
