@@ -1,0 +1,136 @@
+package etcd_test
+
+import (
+	"bufio"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/bindtest"
+	"github.com/livebind/livebind/internal/testenv/etcdtest"
+	"github.com/livebind/livebind/internal/testenv/fixture"
+)
+
+// BenchmarkPutToCallback: the latency from a Put to the Subscribe callback
+// that reports it, through a real etcd and livebind. Goal: p99 ≤ 10 ms.
+func BenchmarkPutToCallback(b *testing.B) {
+	s := etcdtest.Start(b)
+	cli := newClient(b, s, "", "")
+	put(b, cli, "bench/v", "start")
+	type config struct {
+		V string `live:"etcd=bench/v; format=text"`
+	}
+	bd, _ := bindtest.Bind[config](b, "etcd", srcConfig(s))
+	fixture.ChangeLatency(b, bindtest.Values(b, bd),
+		func(i int) { put(b, cli, "bench/v", "v"+strconv.Itoa(i)) },
+		func(i int) any { return "v" + strconv.Itoa(i) })
+}
+
+// BenchmarkRestartRecovery: the time from a restarted server being ready
+// to a value written then reaching the callback (recovery-ms). The
+// driver's reconnect backoff is at most 1 s.
+func BenchmarkRestartRecovery(b *testing.B) {
+	s := etcdtest.Start(b)
+	cli := newClient(b, s, "", "")
+	put(b, cli, "rec/v", "start")
+	type config struct {
+		V string `live:"etcd=rec/v; format=text"`
+	}
+	bd, _ := bindtest.Bind[config](b, "etcd", srcConfig(s))
+	bindtest.Recovery(b, bindtest.Values(b, bd), s.Restart, func(v string) { put(b, cli, "rec/v", v) })
+}
+
+// idleConfig has 10 fields on 10 distinct keys.
+type idleConfig struct {
+	K0 string `live:"etcd=idle/k0; format=text"`
+	K1 string `live:"etcd=idle/k1; format=text"`
+	K2 string `live:"etcd=idle/k2; format=text"`
+	K3 string `live:"etcd=idle/k3; format=text"`
+	K4 string `live:"etcd=idle/k4; format=text"`
+	K5 string `live:"etcd=idle/k5; format=text"`
+	K6 string `live:"etcd=idle/k6; format=text"`
+	K7 string `live:"etcd=idle/k7; format=text"`
+	K8 string `live:"etcd=idle/k8; format=text"`
+	K9 string `live:"etcd=idle/k9; format=text"`
+}
+
+// unary is etcd's counter of unary requests (Range, Put ...).
+const unary = `etcd_server_client_requests_total{client_api_version="3.7",type="unary"}`
+
+// BenchmarkIdle: one Binding of 10 fields on 10 keys, idle for two
+// seconds. It reports what it holds open on the server (gRPC watch
+// streams and watchers, from etcd's /metrics) and its unary requests per
+// minute per field while idle.
+func BenchmarkIdle(b *testing.B) {
+	s := etcdtest.Start(b)
+	cli := newClient(b, s, "", "")
+	for i := range 10 {
+		put(b, cli, "idle/k"+strconv.Itoa(i), "v")
+	}
+	for range b.N {
+		base := metrics(b, s)
+		bindtest.Bind[idleConfig](b, "etcd", srcConfig(s))
+		time.Sleep(200 * time.Millisecond) // the watches are set up
+		before := metrics(b, s)
+		time.Sleep(2 * time.Second)
+		after := metrics(b, s)
+		b.ReportMetric(after["etcd_debugging_mvcc_watch_stream_total"]-base["etcd_debugging_mvcc_watch_stream_total"], "watch-streams")
+		b.ReportMetric(after["etcd_debugging_mvcc_watcher_total"]-base["etcd_debugging_mvcc_watcher_total"], "watchers")
+		b.ReportMetric((after[unary]-before[unary])*30/10, "req/min/field")
+	}
+}
+
+// metrics reads etcd's /metrics as name{labels} -> value.
+func metrics(b testing.TB, s *etcdtest.Server) map[string]float64 {
+	b.Helper()
+	req, err := http.NewRequestWithContext(b.Context(), http.MethodGet, s.Endpoint()+"/metrics", nil)
+	require.NoError(b, err)
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	require.NoError(b, err)
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err == nil {
+			out[line[:i]] = v
+		}
+	}
+	return out
+}
+
+// BenchmarkBind500Prefix: Bind of one field that reads 500 keys under a
+// prefix (bind-ms per Bind).
+func BenchmarkBind500Prefix(b *testing.B) {
+	s := etcdtest.Start(b)
+	cli := newClient(b, s, "", "")
+	for i := range 500 {
+		put(b, cli, "many/k"+strconv.Itoa(i), `{"n":`+strconv.Itoa(i)+`}`)
+	}
+	type config struct {
+		V map[string]string `live:"etcd=many/; prefix"`
+	}
+	b.ResetTimer()
+	for range b.N {
+		var c config
+		bd, err := livebind.Bind(b.Context(), &c, livebind.WithSourceConfig("etcd", srcConfig(s)))
+		require.NoError(b, err)
+		require.Len(b, c.V, 500)
+		_ = bd.Close()
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "bind-ms")
+}

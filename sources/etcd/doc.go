@@ -1,0 +1,39 @@
+// Package etcd registers the etcd= source: a field reads one etcd key, or
+// every key under a prefix as a nested object, and follows it with an etcd
+// watch. Import it for its side effect:
+//
+//	import _ "github.com/livebind/livebind/sources/etcd"
+//
+//	type Config struct {
+//		Flags  []string          `live:"etcd=app/flags"`                // a key; text, JSON, YAML or TOML
+//		DB     DBConfig          `live:"etcd=app/db.json"`              // format from the extension
+//		Tuning map[string]string `live:"etcd=app/tuning/; prefix"`      // app/tuning/a -> {"a": ...}
+//		Limits Limits            `live:"etcd=app/limits; maxbytes=4096"` // a smaller size limit
+//	}
+//
+//	b, err := livebind.Bind(ctx, &cfg, livebind.WithSourceConfig("etcd", etcd.Config{
+//		Endpoints: []string{"https://etcd-1:2379"},
+//		Username:  "app", Password: password, TLS: tlsConfig,
+//	}))
+//
+// Options:
+//   - prefix: read every key under the location as one JSON object, nested
+//     by "/" (the shape of consul's prefix mode, see [sources.PrefixJSON]);
+//     no key under it is Missing.
+//   - maxbytes=N: the largest value, or sum of values under a prefix, in
+//     bytes; default [DefaultMaxBytes]. A larger one is an error wrapping
+//     sources.ErrTooLarge and the field keeps its last good value.
+//   - timeout=D: bounds one read; default [DefaultTimeout].
+//
+// Each Binding has one client (built from [Config], or the *clientv3.Client
+// given), so one gRPC connection, over which etcd multiplexes every watch
+// on one watch stream; fields that read the same key with the same options
+// share one watch. A watch starts with a Get and watches from the Get's
+// revision + 1, so no change is missed. A watch whose revision was
+// compacted, a lost connection (the driver follows the gRPC connection
+// state and reports the loss at once as an [ErrUnavailable] error), a
+// member that lost its leader (watches require a leader) and a field
+// joining all lead to a new Get and a new watch from its revision: the
+// latest state is always reported, never a silent gap. Failures are
+// [*Error] values; the password never appears in them.
+package etcd

@@ -1,0 +1,75 @@
+package etcd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/livebind/livebind/sources"
+)
+
+// Sentinel errors wrapped by [*Error]. Match them with errors.Is.
+var (
+	// ErrUnavailable reports that etcd did not answer: the server is down
+	// or unreachable, has no leader, the connection was lost, or a request
+	// timed out. The driver retries with backoff and re-reads on recovery.
+	ErrUnavailable = errors.New("etcd unavailable")
+	// ErrPermissionDenied reports that the user lacks read permission on
+	// the key or prefix, or that authentication failed (wrong user name or
+	// password). It is retried slowly.
+	ErrPermissionDenied = errors.New("permission denied")
+)
+
+// maxMessage caps how much of a server message goes into an error.
+const maxMessage = 200
+
+// Error is a failure to observe a key or prefix. Its message names the key
+// and never holds the password.
+type Error struct {
+	// Key is the watched key, or the prefix in prefix mode.
+	Key string
+	// Prefix reports prefix mode.
+	Prefix bool
+	// Err is the cause. It wraps [ErrUnavailable], [ErrPermissionDenied] or
+	// [sources.ErrTooLarge] where one applies.
+	Err error
+}
+
+// Error implements error: `etcd: key "app/x": permission denied: ...`.
+func (e *Error) Error() string {
+	return "etcd: " + watchKey{key: e.Key, prefix: e.Prefix}.what() + ": " + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// permanent reports a failure that will not clear up until someone acts.
+func (e *Error) permanent() bool { return errors.Is(e.Err, ErrPermissionDenied) }
+
+// classify turns an error of the etcd client into an *Error for k, with the
+// password scrubbed from its text.
+func classify(k watchKey, err error, password string) *Error {
+	e := &Error{Key: k.key, Prefix: k.prefix}
+	code := status.Code(err)
+	var ee rpctypes.EtcdError
+	if errors.As(err, &ee) {
+		code = ee.Code()
+	}
+	msg := sources.Clip(err.Error(), maxMessage)
+	switch {
+	case errors.Is(err, rpctypes.ErrPermissionDenied), errors.Is(err, rpctypes.ErrAuthFailed),
+		errors.Is(err, rpctypes.ErrInvalidAuthToken), errors.Is(err, rpctypes.ErrUserEmpty),
+		code == codes.PermissionDenied, code == codes.Unauthenticated:
+		e.Err = fmt.Errorf("%w: %s", ErrPermissionDenied, msg)
+	case errors.Is(err, context.DeadlineExceeded), code == codes.DeadlineExceeded:
+		e.Err = fmt.Errorf("%w: no answer in time: %s", ErrUnavailable, msg)
+	default:
+		e.Err = fmt.Errorf("%w: %s", ErrUnavailable, msg)
+	}
+	e.Err = sources.Scrub(e.Err, password, ErrUnavailable, ErrPermissionDenied)
+	return e
+}

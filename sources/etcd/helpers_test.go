@@ -1,0 +1,57 @@
+package etcd_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/goleak"
+	"go.uber.org/zap"
+
+	"github.com/livebind/livebind/internal/testenv/etcdtest"
+	"github.com/livebind/livebind/sources"
+	"github.com/livebind/livebind/sources/etcd"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// newClient returns a client of s (as user:password when user is not
+// empty), closed when the test ends.
+func newClient(tb testing.TB, s *etcdtest.Server, user, password string) *clientv3.Client {
+	tb.Helper()
+	cli, err := clientv3.New(clientv3.Config{
+		Endpoints: []string{s.Endpoint()}, Username: user, Password: password,
+		DialTimeout: 5 * time.Second, Logger: zap.NewNop(),
+	})
+	require.NoError(tb, err)
+	tb.Cleanup(func() { _ = cli.Close() })
+	return cli
+}
+
+func put(tb testing.TB, c *clientv3.Client, key, value string) int64 {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(tb.Context(), 10*time.Second)
+	defer cancel()
+	resp, err := c.Put(ctx, key, value)
+	require.NoError(tb, err)
+	return resp.Header.Revision
+}
+
+func del(tb testing.TB, c *clientv3.Client, key string, opts ...clientv3.OpOption) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(tb.Context(), 10*time.Second)
+	defer cancel()
+	_, err := c.Delete(ctx, key, opts...)
+	require.NoError(tb, err)
+}
+
+// srcConfig is the source config of a driver that builds its own client of s.
+func srcConfig(s *etcdtest.Server) etcd.Config {
+	return etcd.Config{Endpoints: []string{s.Endpoint()}, MaxBackoff: 200 * time.Millisecond}
+}
+
+func target(loc string, params map[string]string) *sources.Target {
+	return &sources.Target{Scheme: "etcd", Location: loc, Params: params}
+}

@@ -1,0 +1,291 @@
+package etcd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/livebind/livebind/sources"
+)
+
+// watchStart maps the revision a watch should start from to the one it
+// does; tests replace it to start a watch on a compacted revision.
+var watchStart atomic.Pointer[func(rev int64) int64]
+
+func startRev(rev int64) int64 {
+	if f := watchStart.Load(); f != nil {
+		return (*f)(rev)
+	}
+	return rev
+}
+
+// watch is the loop of one key or prefix, shared by its fields.
+type watch = sources.Watch[watchKey, struct{}]
+
+// state is what a watch knows of its key or prefix: the value of each key
+// present, as of revision rev. It is built from a Get and kept current by
+// the watch's events, so a change costs no request.
+type state struct {
+	k    watchKey
+	vals map[string][]byte
+	size int // sum of len(vals[*])
+	rev  int64
+}
+
+func newState(k watchKey) *state { return &state{k: k, vals: map[string][]byte{}} }
+
+func (s *state) put(key string, value []byte, rev int64) {
+	s.size += len(value) - len(s.vals[key])
+	s.vals[key] = value
+	s.rev = max(s.rev, rev)
+}
+
+func (s *state) del(key string, rev int64) {
+	s.size -= len(s.vals[key])
+	delete(s.vals, key)
+	s.rev = max(s.rev, rev)
+}
+
+// result is the observation the state stands for: the value (or, in
+// prefix mode, the nested JSON object of every key under the prefix, see
+// [sources.PrefixJSON]), Missing when there is none, or an error wrapping
+// [sources.ErrTooLarge] over maxbytes=.
+func (s *state) result() sources.Result {
+	version := strconv.FormatInt(s.rev, 10)
+	if s.size > s.k.maxBytes {
+		err := fmt.Errorf("%w: %d bytes, more than maxbytes=%d", sources.ErrTooLarge, s.size, s.k.maxBytes)
+		return sources.Result{Err: &Error{Key: s.k.key, Prefix: s.k.prefix, Err: err}}
+	}
+	if !s.k.prefix {
+		v, ok := s.vals[s.k.key]
+		if !ok {
+			return sources.Result{Missing: true, Version: version}
+		}
+		if v == nil {
+			v = []byte{}
+		}
+		return sources.Result{Data: v, Version: version}
+	}
+	entries := make([]sources.KV, 0, len(s.vals))
+	for k, v := range s.vals {
+		entries = append(entries, sources.KV{Key: k, Value: v})
+	}
+	doc, ok := sources.PrefixJSON(s.k.key, entries)
+	if !ok {
+		return sources.Result{Missing: true, Version: version}
+	}
+	return sources.Result{Data: doc, Format: "application/json", Version: version}
+}
+
+// end tells why a watch stream stopped.
+type end int
+
+const (
+	endStopped   end = iota // the watch's context ended
+	endJoined               // a field joined: re-read for it
+	endCompacted            // the revision to resume from was compacted: re-read
+	endLost                 // the connection was lost, or etcd canceled the watch
+)
+
+// run is the loop of one key or prefix: Get, report, then follow one etcd
+// watch from the Get's revision + 1, so that no change between the two is
+// missed. Events update the state without a request; under churn they are
+// coalesced, and the latest state is reported. The watch requires a
+// leader. After a compaction (ErrCompacted), a lost connection, a canceled
+// watch or a field joining, the loop reads again and watches from the new
+// revision: a gap is never silent, since the new read holds every change.
+// Failures are reported at once and retried with backoff.
+func (d *driver) run(w *watch) {
+	k := w.Key()
+	retry := sources.NewRetry(transientBase, permanentBase, d.maxBackoff)
+	retry.Transient.Max = min(transientMax, d.maxBackoff)
+	var delay time.Duration
+	for w.Sleep(delay) {
+		// The loss signal is taken before the Get: a connection lost
+		// between the Get and the watch ends the watch at once.
+		down := d.downSignal()
+		look := w.Begin(k.timeout, false)
+		ctx, cancel := untilDown(look.Context(), down)
+		s, rev, err := d.get(ctx, k)
+		if err != nil && errors.Is(context.Cause(ctx), errConnLost) {
+			err = classify(k, errConnLost, "")
+		}
+		cancel()
+		look.End()
+		if w.Context().Err() != nil {
+			return
+		}
+		if err != nil {
+			look.Report(sources.Result{Err: err})
+			delay = retry.Next(err.permanent())
+			continue
+		}
+		retry.Reset()
+		delay = 0
+		look.Report(s.result())
+		if down == nil { // the Get built the client
+			down = d.downSignal()
+		}
+		why, werr := d.stream(w, s, rev+1, down)
+		switch why {
+		case endStopped:
+			return
+		case endLost:
+			look := w.Begin(0, false)
+			look.Report(sources.Result{Err: classify(k, werr, d.cfg.Password)})
+			look.End()
+			delay = retry.Next(false)
+		case endCompacted:
+			d.logger.Debug("etcd: watch revision compacted; reading again", "watch", k.what(), "rev", rev+1)
+		case endJoined:
+		}
+	}
+}
+
+// errConnLost is the cause of the error reported when the connection to
+// etcd leaves the ready state.
+var errConnLost = errors.New("connection lost")
+
+// untilDown returns ctx, also canceled when down closes, so that a read in
+// flight when the connection is lost fails at once rather than at its
+// timeout.
+func untilDown(ctx context.Context, down <-chan struct{}) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		select {
+		case <-down:
+			cancel(errConnLost)
+		case <-stop:
+		}
+	})
+	return ctx, func() {
+		close(stop)
+		wg.Wait()
+		cancel(nil)
+	}
+}
+
+// stream follows one etcd watch of w's key from rev, applying its events
+// to s and reporting s after each batch, until the watch ends, a field
+// joins, or down closes.
+func (d *driver) stream(w *watch, s *state, rev int64, down <-chan struct{}) (end, error) {
+	k := w.Key()
+	cli, _, err := d.client()
+	if err != nil {
+		return endLost, err
+	}
+	ctx, cancel := context.WithCancel(clientv3.WithRequireLeader(w.Context()))
+	defer cancel()
+	opts := []clientv3.OpOption{clientv3.WithRev(startRev(rev))}
+	if k.prefix {
+		opts = append(opts, clientv3.WithPrefix())
+	}
+
+	// The pump applies events as they come, so that a fast writer never
+	// queues more than the state; the loop reports the latest state.
+	// cli.Watch itself waits for a connection, so the loss of the
+	// connection is watched beside it.
+	var (
+		mu     sync.Mutex
+		dirty  bool
+		why    end
+		whyErr error
+		notify = make(chan struct{}, 1)
+		wg     sync.WaitGroup
+	)
+	signal := func() {
+		select {
+		case notify <- struct{}{}:
+		default:
+		}
+	}
+	finish := func(e end, err error) {
+		mu.Lock()
+		if why == endStopped {
+			why, whyErr = e, err
+		}
+		mu.Unlock()
+		signal()
+	}
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	wg.Go(func() {
+		select {
+		case <-ctx.Done():
+		case <-down:
+			finish(endLost, errConnLost)
+		}
+	})
+	wg.Go(func() {
+		wch := cli.Watch(ctx, k.key, opts...)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case wr, ok := <-wch:
+				switch {
+				case !ok:
+					finish(endLost, errors.New("watch closed"))
+					return
+				case wr.CompactRevision != 0:
+					finish(endCompacted, rpctypes.ErrCompacted)
+					return
+				case wr.Canceled || wr.Err() != nil:
+					err := wr.Err()
+					if err == nil {
+						err = errors.New("watch canceled by the server")
+					}
+					finish(endLost, err)
+					return
+				}
+				if len(wr.Events) == 0 {
+					continue
+				}
+				mu.Lock()
+				for _, ev := range wr.Events {
+					if ev.Type == mvccpb.DELETE {
+						s.del(string(ev.Kv.Key), ev.Kv.ModRevision)
+					} else {
+						s.put(string(ev.Kv.Key), ev.Kv.Value, ev.Kv.ModRevision)
+					}
+				}
+				dirty = true
+				mu.Unlock()
+				signal()
+			}
+		}
+	})
+	for w.Wait(notify) {
+		if w.Kicked() {
+			return endJoined, nil
+		}
+		mu.Lock()
+		e, eerr, changed := why, whyErr, dirty
+		var r sources.Result
+		if changed {
+			r, dirty = s.result(), false
+		}
+		mu.Unlock()
+		if changed {
+			look := w.Begin(0, false)
+			look.Report(r)
+			look.End()
+		}
+		if e != endStopped {
+			return e, eerr
+		}
+	}
+	return endStopped, nil
+}

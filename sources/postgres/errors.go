@@ -1,0 +1,95 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/livebind/livebind/sources"
+)
+
+// Sentinel errors wrapped by [*Error]. Match them with errors.Is.
+var (
+	// ErrUnavailable reports that PostgreSQL did not answer: the server is
+	// down or unreachable, the connection was lost, or a query timed out.
+	ErrUnavailable = errors.New("postgres unavailable")
+	// ErrPermissionDenied reports a role without SELECT on the table (or
+	// without the rights a query= needs), or a failed login. It is retried
+	// slowly.
+	ErrPermissionDenied = errors.New("permission denied")
+	// ErrQuery reports a statement PostgreSQL refused for another reason:
+	// an unknown table or column, a syntax error in query=, or a query=
+	// result that is not one column of at most one row.
+	ErrQuery = errors.New("bad query")
+)
+
+// maxMessage caps how much of a server message goes into an error.
+const maxMessage = 300
+
+// Error is a failure to read a row or run a query. Its message names the
+// table and key (or the query's notification key) and never holds the
+// password.
+type Error struct {
+	// Table is the table, or "" for a query=.
+	Table string
+	// Key is the row's key, or the notification key of a query=.
+	Key string
+	// Code is PostgreSQL's SQLSTATE, or "" when there was no answer.
+	Code string
+	// Err is the cause. It wraps [ErrUnavailable], [ErrPermissionDenied],
+	// [ErrQuery] or [sources.ErrTooLarge] where one applies.
+	Err error
+}
+
+// Error implements error: `postgres: row "settings/app.flags": ...`.
+func (e *Error) Error() string {
+	s := spec{table: e.Table, key: e.Key}
+	if e.Table == "" {
+		s.query = "-"
+	}
+	return "postgres: " + s.what() + ": " + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// permanent reports a failure that will not clear up until someone acts.
+func (e *Error) permanent() bool {
+	return errors.Is(e.Err, ErrPermissionDenied) || errors.Is(e.Err, ErrQuery)
+}
+
+// classify turns an error of pgx into an *Error for s, with the password
+// scrubbed from its text.
+func classify(s spec, err error, password string) *Error {
+	e := &Error{Key: s.key}
+	if s.query == "" {
+		e.Table = s.table
+	}
+	var pe *pgconn.PgError
+	switch {
+	case errors.As(err, &pe):
+		e.Code = pe.Code
+		msg := sources.Clip(pe.Message, maxMessage)
+		switch {
+		case pe.Code == "42501" || pe.Code == "28P01" || pe.Code == "28000":
+			// insufficient_privilege, invalid_password, invalid_authorization_specification
+			e.Err = fmt.Errorf("%w (SQLSTATE %s): %s", ErrPermissionDenied, pe.Code, msg)
+		case strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57") || strings.HasPrefix(pe.Code, "53"):
+			// connection exception, operator intervention (shutdown), insufficient resources
+			e.Err = fmt.Errorf("%w (SQLSTATE %s): %s", ErrUnavailable, pe.Code, msg)
+		default:
+			e.Err = fmt.Errorf("%w (SQLSTATE %s): %s", ErrQuery, pe.Code, msg)
+		}
+	case errors.Is(err, ErrQuery), errors.Is(err, sources.ErrTooLarge):
+		e.Err = err
+	case errors.Is(err, context.DeadlineExceeded):
+		e.Err = fmt.Errorf("%w: no answer in time: %s", ErrUnavailable, sources.Clip(err.Error(), maxMessage))
+	default:
+		e.Err = fmt.Errorf("%w: %s", ErrUnavailable, sources.Clip(err.Error(), maxMessage))
+	}
+	e.Err = sources.Scrub(e.Err, password, ErrUnavailable, ErrPermissionDenied, ErrQuery, sources.ErrTooLarge)
+	return e
+}

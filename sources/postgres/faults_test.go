@@ -1,0 +1,289 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/bindtest"
+	"github.com/livebind/livebind/internal/testenv/fixture"
+	"github.com/livebind/livebind/sources"
+	"github.com/livebind/livebind/sources/postgres"
+)
+
+// terminate ends every backend of livebind's connections.
+const terminate = "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '" + postgres.ApplicationName + "'"
+
+// TestBindLifecycle: an UPDATE is Updated (through the trigger's NOTIFY),
+// a DELETE is Removed (the value is kept), an INSERT is Added.
+func TestBindLifecycle(t *testing.T) {
+	s := startDB(t)
+	set(t, s, "app.flags", "one")
+	type config struct {
+		V string `live:"postgres=settings/app.flags; format=text"`
+	}
+	b, rec := bindtest.Bind[config](t, "postgres", appConfig(s))
+	require.Equal(t, "one", b.Get().V)
+	set(t, s, "app.flags", "two")
+	rec.Until(t, "Updated", bindtest.HasNew("two"))
+	remove(t, s, "app.flags")
+	rec.Until(t, "Removed", func(u livebind.Update) bool { return u.Kind == livebind.Removed })
+	require.Equal(t, "two", b.Get().V)
+	set(t, s, "app.flags", "three")
+	u := rec.Until(t, "Added", bindtest.HasNew("three"))
+	require.Equal(t, livebind.Added, u.Kind)
+}
+
+// TestBindColumnsAndQuery: keycol=/valcol= on a schema-qualified jsonb
+// table, a bytea value, and query= woken by a NOTIFY of its key.
+func TestBindColumnsAndQuery(t *testing.T) {
+	s := startDB(t)
+	s.SQL(`CREATE SCHEMA cfg; CREATE TABLE cfg."Docs" (name text PRIMARY KEY, doc jsonb, raw bytea);
+		GRANT USAGE ON SCHEMA cfg TO app; GRANT SELECT ON cfg."Docs" TO app;
+		INSERT INTO cfg."Docs" VALUES ('limits', '{"max": 5}', '\x6869007468657265'::bytea);`)
+	s.SQL(postgres.TriggerSQL("cfg.Docs", "name", "cfgchan"))
+	type limits struct {
+		Max int `json:"max"`
+	}
+	type config struct {
+		L   limits `live:"postgres=cfg.Docs/limits; keycol=name; valcol=doc; channel=cfgchan"`
+		Raw []byte `live:"postgres=cfg.Docs/limits; keycol=name; valcol=raw; channel=cfgchan; format=text"`
+		N   int    `live:"postgres=count; query=SELECT count(*) FROM settings; format=json"`
+	}
+	b, rec := bindtest.Bind[config](t, "postgres", appConfig(s))
+	require.Equal(t, 5, b.Get().L.Max)
+	require.Equal(t, []byte("hi\x00there"), b.Get().Raw)
+	require.Equal(t, 0, b.Get().N)
+	s.SQL(`UPDATE cfg."Docs" SET doc = '{"max": 7}' WHERE name = 'limits'`)
+	rec.Until(t, "jsonb update", func(livebind.Update) bool { return b.Get().L.Max == 7 })
+	set(t, s, "x", "1")
+	s.SQL("NOTIFY livebind_settings, 'count'")
+	rec.Until(t, "query re-run", func(livebind.Update) bool { return b.Get().N == 1 })
+}
+
+// TestBindBadValues: a value that does not decode, and one over maxbytes=,
+// are Error updates that keep the last good value; a good one is applied.
+func TestBindBadValues(t *testing.T) {
+	s := startDB(t)
+	set(t, s, "n", "1")
+	type config struct {
+		N int `live:"postgres=settings/n; format=json; maxbytes=16"`
+	}
+	b, rec := bindtest.Bind[config](t, "postgres", appConfig(s))
+	set(t, s, "n", "{not json")
+	rec.Until(t, "decode Error", bindtest.IsError)
+	require.Equal(t, 1, b.Get().N)
+	set(t, s, "n", strings.Repeat("9", 17))
+	u := rec.Until(t, "oversize Error", func(u livebind.Update) bool {
+		return bindtest.IsError(u) && strings.Contains(u.Err.Error(), "maxbytes")
+	})
+	require.ErrorIs(t, u.Err, sources.ErrTooLarge)
+	require.Equal(t, 1, b.Get().N)
+	set(t, s, "n", "2")
+	rec.Until(t, "recovery", bindtest.HasNew(2))
+}
+
+// TestBindPermissionAndLogin: a role without SELECT, and a wrong password,
+// fail Bind with ErrPermissionDenied; neither password is in the error.
+func TestBindPermissionAndLogin(t *testing.T) {
+	s := startDB(t)
+	s.SQL("CREATE ROLE nosel LOGIN PASSWORD 'nosel-pw-77'")
+	type config struct {
+		V string `live:"postgres=settings/x; format=text"`
+	}
+	var c config
+	_, err := livebind.Bind(t.Context(), &c, livebind.WithSourceConfig("postgres", s.DSN("nosel", "nosel-pw-77", "postgres")))
+	require.ErrorIs(t, err, postgres.ErrPermissionDenied)
+	require.ErrorContains(t, err, `row "settings/x"`)
+	require.NotContains(t, err.Error(), "nosel-pw-77")
+	_, err = livebind.Bind(t.Context(), &c, livebind.WithSourceConfig("postgres", s.DSN("app", "wrong-pw-88", "postgres")))
+	require.ErrorIs(t, err, postgres.ErrPermissionDenied)
+	require.NotContains(t, err.Error(), "wrong-pw-88")
+}
+
+// TestBindReconnectRereads: every livebind connection is terminated and
+// the row is changed in the same transaction, so its NOTIFY reaches no
+// listener; the driver LISTENs again and re-reads every bound row, so the
+// change lands. Run three times.
+func TestBindReconnectRereads(t *testing.T) {
+	s := startDB(t)
+	set(t, s, "a", "0")
+	set(t, s, "b", "0")
+	type config struct {
+		A string `live:"postgres=settings/a; format=text"`
+		B string `live:"postgres=settings/b; format=text"`
+	}
+	b, rec := bindtest.Bind[config](t, "postgres", appConfig(s))
+	for i := 1; i <= 3; i++ {
+		v := strconv.Itoa(i)
+		s.SQL(terminate + "; UPDATE settings SET value = '" + v + "' WHERE key IN ('a', 'b')")
+		rec.Until(t, "a="+v, func(livebind.Update) bool { return b.Get().A == v && b.Get().B == v })
+	}
+}
+
+// TestBindServerRestart: the server stops (fast shutdown, then a crash):
+// an ErrUnavailable Error update, the value is kept; after the restart a
+// change lands.
+func TestBindServerRestart(t *testing.T) {
+	s := startDB(t)
+	set(t, s, "r", "before")
+	type config struct {
+		V string `live:"postgres=settings/r; format=text"`
+	}
+	b, rec := bindtest.Bind[config](t, "postgres", appConfig(s))
+	bindtest.Outages(t, rec, func() any { return b.Get().V }, []func(){s.Stop, s.Kill}, s.Restart,
+		func(v string) { set(t, s, "r", v) }, postgres.ErrUnavailable)
+}
+
+// TestBindConnectRotates: Config.Connect is called for every connection:
+// after the role's password changes and every connection is terminated,
+// the next Connect's new password is used and changes land again.
+func TestBindConnectRotates(t *testing.T) {
+	s := startDB(t)
+	set(t, s, "rot", "one")
+	pw := make(chan string, 1)
+	pw <- appPassword
+	current := appPassword
+	connect := func(context.Context) (*pgx.ConnConfig, error) {
+		select {
+		case current = <-pw:
+		default:
+		}
+		return pgx.ParseConfig(s.DSN("app", current, "postgres"))
+	}
+	type config struct {
+		V string `live:"postgres=settings/rot; format=text"`
+	}
+	b, rec := bindtest.Bind[config](t, "postgres", postgres.Config{Connect: connect, MaxBackoff: 200 * time.Millisecond})
+	require.Equal(t, "one", b.Get().V)
+	s.SQL("ALTER ROLE app PASSWORD 'rotated-pw-2'")
+	pw <- "rotated-pw-2"
+	s.SQL(terminate + "; UPDATE settings SET value = 'two' WHERE key = 'rot'")
+	rec.Until(t, "two", bindtest.HasNew("two"))
+}
+
+// TestBindChurn: 1,000 changes a second to one row for two seconds: the
+// final value lands and the heap does not grow with the changes.
+func TestBindChurn(t *testing.T) {
+	s := startDB(t)
+	set(t, s, "c", "0")
+	type config struct {
+		V int `live:"postgres=settings/c; format=json"`
+	}
+	b, _ := bindtest.Bind[config](t, "postgres", appConfig(s))
+	conn, err := pgx.Connect(t.Context(), s.AdminDSN())
+	require.NoError(t, err)
+	defer conn.Close(t.Context())
+	bindtest.Churn(t, 2000, func(i int) {
+		_, err := conn.Exec(t.Context(), "UPDATE settings SET value = $1 WHERE key = 'c'", bindtest.Padded(i))
+		require.NoError(t, err)
+	}, func() int { return b.Get().V })
+}
+
+// TestBindConnectionCut: both connections are cut mid-watch and refused
+// for a while, during which the row changes: an ErrUnavailable Error
+// update (the value is kept), then the change made while disconnected
+// lands once connections are accepted again.
+func TestBindConnectionCut(t *testing.T) {
+	s := startDB(t)
+	set(t, s, "cut", "before")
+	p := fixture.NewProxy(t, "127.0.0.1:"+strconv.Itoa(s.Port()))
+	type config struct {
+		V string `live:"postgres=settings/cut; format=text"`
+	}
+	cfg := postgres.Config{DSN: "postgres://app:" + appPassword + "@" + p.Addr() + "/postgres?sslmode=disable", MaxBackoff: 200 * time.Millisecond}
+	b, rec := bindtest.Bind[config](t, "postgres", cfg)
+	p.Cut()
+	u := rec.Until(t, "Error", bindtest.IsError)
+	require.ErrorIs(t, u.Err, postgres.ErrUnavailable)
+	set(t, s, "cut", "while-cut")
+	require.Equal(t, "before", b.Get().V)
+	p.Resume()
+	rec.Until(t, "the change made while cut", bindtest.HasNew("while-cut"))
+}
+
+// TestBindDownAtStart: with the server down, Bind fails (fail fast) with
+// an ErrUnavailable error naming the field and row, without the password;
+// once the server is up, Bind succeeds.
+func TestBindDownAtStart(t *testing.T) {
+	s := startDB(t)
+	set(t, s, "down", "v")
+	s.Stop()
+	type config struct {
+		V string `live:"postgres=settings/down; format=text; timeout=1s"`
+	}
+	var c config
+	_, err := livebind.Bind(t.Context(), &c, livebind.WithSourceConfig("postgres", appConfig(s)))
+	require.ErrorIs(t, err, postgres.ErrUnavailable)
+	require.ErrorContains(t, err, `row "settings/down"`)
+	require.NotContains(t, err.Error(), appPassword)
+	s.Restart()
+	b, _ := bindtest.Bind[config](t, "postgres", appConfig(s))
+	require.Equal(t, "v", b.Get().V)
+}
+
+// TestTriggerSQLOddNames: the trigger of TriggerSQL installs and notifies
+// for a table, key column and channel whose names hold quotes, a dollar
+// quote tag and spaces; the driver LISTENs on that channel and follows the
+// row.
+func TestTriggerSQLOddNames(t *testing.T) {
+	s := startDB(t)
+	s.SQL(`CREATE TABLE "odd""tab'le" ("k$livebind$" text PRIMARY KEY, value text);
+		GRANT SELECT ON "odd""tab'le" TO app;
+		INSERT INTO "odd""tab'le" VALUES ('x', 'one');`)
+	s.SQL(postgres.TriggerSQL(`odd"tab'le`, "k$livebind$", "it's a channel"))
+	type config struct {
+		V string `live:"postgres=odd\"tab'le/x; keycol=k$livebind$; channel=it's a channel; format=text"`
+	}
+	b, rec := bindtest.Bind[config](t, "postgres", appConfig(s))
+	require.Equal(t, "one", b.Get().V)
+	s.SQL(`UPDATE "odd""tab'le" SET value = 'two' WHERE "k$livebind$" = 'x'`)
+	rec.Until(t, "two", bindtest.HasNew("two"))
+}
+
+// TestBindTwoConnections: a Binding of ten fields on ten rows holds two
+// connections (one for reads, one for LISTEN), whatever the number of
+// fields.
+func TestBindTwoConnections(t *testing.T) {
+	s := startDB(t)
+	for i := range 10 {
+		set(t, s, "k"+strconv.Itoa(i), "v")
+	}
+	bindtest.Bind[idleConfig](t, "postgres", appConfig(s))
+	count := "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + postgres.ApplicationName + "'"
+	require.Eventually(t, func() bool { return s.SQL(count) == "2" }, bindtest.WaitFor, 20*time.Millisecond, "two connections")
+	time.Sleep(300 * time.Millisecond)
+	require.Equal(t, "2", s.SQL(count))
+}
+
+// TestCloseDuringOutage: with the server down and the watch retrying,
+// Close returns at once (well under the 5 s read timeout).
+func TestCloseDuringOutage(t *testing.T) {
+	s := startDB(t)
+	set(t, s, "close", "v")
+	type config struct {
+		V string `live:"postgres=settings/close; format=text"`
+	}
+	b, rec := bindtest.Bind[config](t, "postgres", appConfig(s))
+	bindtest.ClosePrompt(t, rec, s.Stop, b.Close)
+}
+
+// TestConfigHidesPassword: a Config printed in any way, or logged, does
+// not show its DSN's password.
+func TestConfigHidesPassword(t *testing.T) {
+	t.Parallel()
+	c := postgres.Config{DSN: "postgres://app:hunter2-pw@db/postgres"}
+	var log fixture.Buffer
+	slog.New(slog.NewTextHandler(&log, nil)).Info("config", "cfg", c)
+	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c), fmt.Sprintf("%v", &c), log.String()} {
+		require.NotContains(t, s, "hunter2-pw")
+	}
+}

@@ -1,0 +1,128 @@
+package postgres
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/livebind/livebind/sources"
+)
+
+// maxChannel is the longest channel name PostgreSQL keeps (NAMEDATALEN-1).
+const maxChannel = 63
+
+// spec identifies one watched row or query. Fields with equal specs share
+// one watch.
+type spec struct {
+	table    string // schema-qualified or not; "" in query mode
+	key      string // the row's key, or the query's notification key
+	keyCol   string
+	valCol   string
+	query    string // query= ("" in table mode)
+	channel  string
+	maxBytes int
+	timeout  time.Duration
+}
+
+// what names the row or query in errors as its location:
+// `row "settings/app.flags"`, `query "flags"`.
+func (s spec) what() string {
+	if s.query != "" {
+		return "query " + strconv.Quote(s.key)
+	}
+	return "row " + strconv.Quote(s.table+"/"+s.key)
+}
+
+// ident is a possibly schema-qualified name as a pgx.Identifier.
+func ident(name string) pgx.Identifier { return pgx.Identifier(strings.Split(name, ".")) }
+
+// sql returns the statement that reads s, and its arguments: the key is a
+// bind parameter, names are quoted identifiers, never concatenated text.
+func (s spec) sql() (string, []any) {
+	if s.query != "" {
+		return s.query, nil
+	}
+	v := pgx.Identifier{s.valCol}.Sanitize()
+	return "SELECT " + v + " FROM " + ident(s.table).Sanitize() + " WHERE " + pgx.Identifier{s.keyCol}.Sanitize() + " = $1", []any{s.key}
+}
+
+// parseSpec reads and checks a target's location and options; defaults
+// come from the driver's configuration (channel).
+func parseSpec(t *sources.Target, channel string) (spec, error) {
+	s := spec{keyCol: DefaultKeyColumn, valCol: DefaultValueColumn, channel: channel, maxBytes: DefaultMaxBytes, timeout: DefaultTimeout}
+	if t.Timeout > 0 {
+		s.timeout = t.Timeout
+	}
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	for _, name := range slices.Sorted(maps.Keys(t.Params)) {
+		val := t.Params[name]
+		switch name {
+		case "keycol", "valcol":
+			if val == "" || strings.ContainsRune(val, 0) {
+				bad("%s= needs a column name", name)
+				continue
+			}
+			if name == "keycol" {
+				s.keyCol = val
+			} else {
+				s.valCol = val
+			}
+		case "query":
+			if strings.TrimSpace(val) == "" {
+				bad("query= needs a SELECT statement")
+				continue
+			}
+			s.query = val
+		case "channel":
+			if val == "" || len(val) > maxChannel || strings.ContainsRune(val, 0) {
+				bad("channel=%q is not a channel name (1 to %d bytes)", val, maxChannel)
+				continue
+			}
+			s.channel = val
+		case "maxbytes":
+			n, err := strconv.Atoi(val)
+			if err != nil || n <= 0 {
+				bad("maxbytes=%q is not a positive whole number of bytes", val)
+				continue
+			}
+			s.maxBytes = n
+		default:
+			bad("unknown option %s=", name)
+		}
+	}
+	if s.query != "" {
+		s.key = t.Location
+		if _, ok := t.Params["keycol"]; ok {
+			bad("keycol= has no effect with query=")
+		}
+		if _, ok := t.Params["valcol"]; ok {
+			bad("valcol= has no effect with query=")
+		}
+		if s.key == "" {
+			bad("empty notification key: write postgres=<name>; query=... (a NOTIFY with payload <name> re-runs the query)")
+		}
+	} else {
+		table, key, ok := strings.Cut(t.Location, "/")
+		s.table, s.key = table, key
+		if !ok || table == "" || key == "" {
+			bad("location %q is not table/key (or use query=)", t.Location)
+		}
+		for _, p := range strings.Split(table, ".") {
+			if p == "" || strings.ContainsRune(p, 0) {
+				bad("table %q is not a table name", table)
+				break
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return spec{}, fmt.Errorf("postgres: %s: %w", s.what(), errors.Join(errs...))
+	}
+	return s, nil
+}

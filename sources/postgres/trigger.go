@@ -1,0 +1,63 @@
+package postgres
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// MaxPayload is PostgreSQL's limit on a NOTIFY payload: the trigger of
+// [TriggerSQL] sends an empty payload (every key of the channel is read
+// again) for a key this long or longer.
+const MaxPayload = 8000
+
+// TriggerSQL returns the SQL that makes a settings table notify livebind:
+// a trigger function and an AFTER INSERT OR UPDATE OR DELETE trigger on
+// table that send pg_notify(channel, key) with the key of each changed row
+// (the old and the new key when an UPDATE changes it). The payload carries
+// only the key, never the value. Run it once, as the table's owner:
+// livebind never runs DDL itself. table may be schema-qualified
+// ("app.settings"); names are quoted as identifiers, the channel as a
+// string literal. Empty keycol and channel mean [DefaultKeyColumn] and
+// [DefaultChannel]. The statements are idempotent (CREATE OR REPLACE, DROP
+// TRIGGER IF EXISTS).
+func TriggerSQL(table, keycol, channel string) string {
+	if keycol == "" {
+		keycol = DefaultKeyColumn
+	}
+	if channel == "" {
+		channel = DefaultChannel
+	}
+	tbl := ident(table)
+	fn := append(pgx.Identifier{}, tbl...)
+	fn[len(fn)-1] = "livebind_notify_" + fn[len(fn)-1]
+	col := pgx.Identifier{keycol}.Sanitize()
+	lit := "'" + strings.ReplaceAll(strings.ReplaceAll(channel, "\x00", ""), "'", "''") + "'"
+	notify := func(row string) string {
+		k := row + "." + col + "::text"
+		return "PERFORM pg_notify(" + lit + ", CASE WHEN octet_length(" + k + ") < " + strconv.Itoa(MaxPayload) + " THEN " + k + " ELSE '' END);"
+	}
+	body := `
+BEGIN
+  IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.` + col + ` IS DISTINCT FROM NEW.` + col + `) THEN
+    ` + notify("OLD") + `
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    ` + notify("NEW") + `
+  END IF;
+  RETURN NULL;
+END
+`
+	// The body is dollar-quoted with a tag it does not contain, so no
+	// name can end the quote early.
+	tag := "$livebind$"
+	for n := 1; strings.Contains(body, tag); n++ {
+		tag = "$livebind" + strconv.Itoa(n) + "$"
+	}
+	return `CREATE OR REPLACE FUNCTION ` + fn.Sanitize() + `() RETURNS trigger LANGUAGE plpgsql AS ` + tag + body + tag + `;
+DROP TRIGGER IF EXISTS livebind_notify ON ` + tbl.Sanitize() + `;
+CREATE TRIGGER livebind_notify AFTER INSERT OR UPDATE OR DELETE ON ` + tbl.Sanitize() + `
+  FOR EACH ROW EXECUTE FUNCTION ` + fn.Sanitize() + `();
+`
+}
