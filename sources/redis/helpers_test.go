@@ -1,0 +1,86 @@
+package redis_test
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/livebind/livebind/internal/testenv/fixture"
+	"github.com/livebind/livebind/internal/testenv/redistest"
+	"github.com/livebind/livebind/sources"
+	lbredis "github.com/livebind/livebind/sources/redis"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// settle bounds how long a change may take to reach a watch in tests.
+const settle = 10 * time.Second
+
+var seq atomic.Int64
+
+// fresh returns a key name no other test uses.
+func fresh(prefix string) string { return prefix + strconv.FormatInt(seq.Add(1), 10) }
+
+// target returns a redis target for location with params.
+func target(location string, params map[string]string) *sources.Target {
+	return &sources.Target{Scheme: "redis", Location: location, Params: params}
+}
+
+// open opens a driver with cfg and closes it when the test ends.
+func open(t *testing.T, cfg lbredis.Config) sources.Driver {
+	t.Helper()
+	s, ok := sources.Lookup("redis")
+	require.True(t, ok)
+	d, err := s.Open(sources.Config{Value: cfg})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = d.Close() })
+	return d
+}
+
+// config is a driver config for s with quick retries.
+func config(s *redistest.Server) lbredis.Config {
+	return lbredis.Config{Options: &goredis.Options{Addr: s.Addr(), Password: s.Password()}, MaxBackoff: 200 * time.Millisecond}
+}
+
+// watch starts a watch of tg and returns the log of its results.
+func watch(t *testing.T, d sources.Driver, tg *sources.Target, last sources.Result) *fixture.Log[sources.Result] {
+	t.Helper()
+	l := fixture.NewLog[sources.Result](settle)
+	fixture.Watch(t, d, tg, last, l.Add)
+	return l
+}
+
+// isData, isMissing and isErr match results for Log.Until.
+func isData(v string) func(sources.Result) bool {
+	return func(r sources.Result) bool { return r.Err == nil && !r.Missing && string(r.Data) == v }
+}
+
+func isMissing(r sources.Result) bool { return r.Missing && r.Err == nil }
+
+func isErr(target error) func(sources.Result) bool {
+	return func(r sources.Result) bool {
+		var e *lbredis.Error
+		return errors.As(r.Err, &e) && errors.Is(r.Err, target)
+	}
+}
+
+// cmd runs a command against s and fails the test on an error.
+func cmd(t *testing.T, s *redistest.Server, args ...string) string {
+	t.Helper()
+	return s.Cmd(args...)
+}
+
+// ctx is a context for a test's own commands.
+func ctx(t *testing.T) context.Context {
+	t.Helper()
+	c, cancel := context.WithTimeout(t.Context(), settle)
+	t.Cleanup(cancel)
+	return c
+}

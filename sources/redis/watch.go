@@ -1,0 +1,313 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/livebind/livebind/sources"
+)
+
+type watch = sources.Watch[watchKey, struct{}]
+
+// subscription is one SUBSCRIBE connection and the goroutine that reads
+// it. It keeps at most one pending message (the newest) and signals notify
+// (buffered, so signals coalesce) for every message and every
+// (re)subscription; a failure closes failed.
+type subscription struct {
+	ps      *goredis.PubSub
+	notify  chan struct{}
+	failed  chan struct{}
+	done    chan struct{}
+	k       watchKey
+	d       *driver
+	mu      sync.Mutex
+	err     error
+	pending *sources.Result // channel mode: the newest message not yet taken
+}
+
+// keyspaceChannel is the channel of k's keyspace notifications.
+func keyspaceChannel(k watchKey) string {
+	return "__keyspace@" + strconv.Itoa(k.db) + "__:" + k.name
+}
+
+// subscribe opens k's subscription and waits for the server to confirm it.
+// For a key it first checks that keyspace notifications are on.
+func (d *driver) subscribe(ctx context.Context, c *goredis.Client, k watchKey) (*subscription, error) {
+	ch := k.name
+	if !k.channel {
+		if err := d.checkNotify(ctx, c, k); err != nil {
+			return nil, err
+		}
+		ch = keyspaceChannel(k)
+	}
+	ps := c.Subscribe(ctx) // no channel yet: Subscribe below reports the error
+	setup, cancel := context.WithTimeout(ctx, k.timeout())
+	defer cancel()
+	if err := ps.Subscribe(setup, ch); err != nil {
+		_ = ps.Close()
+		return nil, err
+	}
+	msg, err := ps.ReceiveTimeout(setup, k.timeout())
+	if err != nil {
+		_ = ps.Close()
+		return nil, err
+	}
+	if _, ok := msg.(*goredis.Subscription); !ok {
+		_ = ps.Close()
+		return nil, fmt.Errorf("unexpected reply %T to SUBSCRIBE", msg)
+	}
+	s := &subscription{
+		ps: ps, k: k, d: d,
+		notify: make(chan struct{}, 1),
+		failed: make(chan struct{}),
+		done:   make(chan struct{}),
+	}
+	go s.read(ctx)
+	return s, nil
+}
+
+// read receives until the connection fails or close. A silent connection
+// is PINGed every health interval; one that stays silent after a PING has
+// failed.
+func (s *subscription) read(ctx context.Context) {
+	defer close(s.done)
+	pinged := false
+	for {
+		msg, err := s.ps.ReceiveTimeout(ctx, s.d.health)
+		var ne net.Error
+		if err != nil && errors.As(err, &ne) && ne.Timeout() && !pinged && ctx.Err() == nil {
+			pinged = true
+			if err = s.ps.Ping(ctx); err == nil {
+				continue
+			}
+		}
+		if err != nil {
+			s.mu.Lock()
+			s.err = err
+			s.mu.Unlock()
+			close(s.failed)
+			s.signal()
+			return
+		}
+		pinged = false
+		switch m := msg.(type) {
+		case *goredis.Message:
+			if s.k.channel {
+				s.put(s.d.message(s.k, m.Payload))
+			}
+			s.signal()
+		case *goredis.Subscription:
+			s.signal() // resubscribed after a reconnect: look again
+		}
+	}
+}
+
+func (s *subscription) signal() {
+	select {
+	case s.notify <- struct{}{}:
+	default:
+	}
+}
+
+// put replaces the pending message: a burst coalesces into its newest.
+func (s *subscription) put(r sources.Result) {
+	s.mu.Lock()
+	s.pending = &r
+	s.mu.Unlock()
+}
+
+// take returns the pending message, if any, and clears it.
+func (s *subscription) take() (sources.Result, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pending == nil {
+		return sources.Result{}, false
+	}
+	r := *s.pending
+	s.pending = nil
+	return r, true
+}
+
+// failure returns why the subscription ended, or nil while it runs.
+func (s *subscription) failure() error {
+	select {
+	case <-s.failed:
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.err
+	default:
+		return nil
+	}
+}
+
+// close ends the subscription and waits for its reader.
+func (s *subscription) close() {
+	_ = s.ps.Close()
+	<-s.done
+}
+
+// message turns a channel message into a result, refusing one over the
+// limit.
+func (d *driver) message(k watchKey, payload string) sources.Result {
+	if len(payload) > k.maxBytes {
+		return sources.Result{Err: d.classify(k, fmt.Errorf("%w: a message of %d bytes, more than %d (maxbytes=)", sources.ErrTooLarge, len(payload), k.maxBytes))}
+	}
+	return sources.Result{Data: []byte(payload)}
+}
+
+// report hands r to the watch's fields as one observation.
+func report(w *watch, r sources.Result) {
+	look := w.Begin(0, false)
+	look.End()
+	look.Report(r)
+}
+
+// followKey is the watch loop of a key: subscribe to its keyspace
+// notifications, then read the key at once and after every notification,
+// every resubscription and every field joining. A failed subscription is
+// reported, retried with backoff, and followed by a full read, so a change
+// made while it was down is not missed. With notifications off and poll=,
+// it polls instead.
+func (d *driver) followKey(w *watch) {
+	k := w.Key()
+	c := d.client(k.endpoint())
+	retry := sources.NewRetry(transientBase, PermanentBackoff, d.maxBackoff)
+	retry.Transient.Max = min(TransientMaxBackoff, d.maxBackoff)
+	for {
+		sub, err := d.subscribe(w.Context(), c, k)
+		if err != nil {
+			if w.Context().Err() != nil {
+				return
+			}
+			if errors.Is(err, ErrNotificationsOff) && k.poll > 0 {
+				d.logger.Info("redis: keyspace notifications are off; polling the key", "addr", k.addr, "key", k.name, "poll", k.poll)
+				d.pollKey(w, c, k)
+				return
+			}
+			e := d.classify(k, err)
+			report(w, sources.Result{Err: e})
+			if !w.Sleep(retry.Next(e.permanent())) {
+				return
+			}
+			continue
+		}
+		for {
+			look := w.Begin(k.timeout(), false)
+			r := d.get(look.Context(), c, k)
+			look.End()
+			look.Report(r)
+			if r.Err == nil {
+				retry.Reset()
+			}
+			if !w.Wait(sub.notify) {
+				sub.close()
+				return
+			}
+			if err := sub.failure(); err != nil {
+				sub.close()
+				e := d.classify(k, err)
+				report(w, sources.Result{Err: e})
+				if !w.Sleep(retry.Next(e.permanent())) {
+					return
+				}
+				break
+			}
+		}
+	}
+}
+
+// pollKey reads the key every poll=, or sooner after a failure, until the
+// watch ends.
+func (d *driver) pollKey(w *watch, c *goredis.Client, k watchKey) {
+	retry := sources.NewRetry(transientBase, PermanentBackoff, d.maxBackoff)
+	for {
+		look := w.Begin(k.timeout(), false)
+		r := d.get(look.Context(), c, k)
+		look.End()
+		look.Report(r)
+		wait := k.poll
+		var e *Error
+		if errors.As(r.Err, &e) && errors.Is(e, ErrUnreachable) {
+			wait = min(wait, retry.Next(false))
+		} else {
+			retry.Reset()
+		}
+		if !w.Sleep(wait) {
+			return
+		}
+	}
+}
+
+// followChannel is the watch loop of a channel: each message is a
+// document. Messages that come faster than fields take them coalesce into
+// the newest. A failed subscription is reported and retried with backoff;
+// messages published meanwhile are lost (Redis keeps none), and the last
+// message received stays the value.
+func (d *driver) followChannel(w *watch) {
+	k := w.Key()
+	c := d.client(k.endpoint())
+	retry := sources.NewRetry(transientBase, PermanentBackoff, d.maxBackoff)
+	retry.Transient.Max = min(TransientMaxBackoff, d.maxBackoff)
+	good := d.lastMessage(k) // the last message, or Missing
+	for {
+		sub, err := d.subscribe(w.Context(), c, k)
+		if err != nil {
+			if w.Context().Err() != nil {
+				return
+			}
+			e := d.classify(k, err)
+			report(w, sources.Result{Err: e})
+			if !w.Sleep(retry.Next(e.permanent())) {
+				return
+			}
+			continue
+		}
+		retry.Reset()
+		cur := good
+		for {
+			if r, ok := sub.take(); ok {
+				cur = r
+				if r.Err == nil {
+					good = r
+					d.setLastMessage(k, r)
+				}
+			}
+			report(w, cur)
+			if !w.Wait(sub.notify) {
+				sub.close()
+				return
+			}
+			if err := sub.failure(); err != nil {
+				sub.close()
+				e := d.classify(k, err)
+				report(w, sources.Result{Err: e})
+				if !w.Sleep(retry.Next(e.permanent())) {
+					return
+				}
+				break
+			}
+		}
+	}
+}
+
+// lastMessage returns the last message received on k's channel, or Missing.
+func (d *driver) lastMessage(k watchKey) sources.Result {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if r, ok := d.last[k]; ok {
+		return r
+	}
+	return sources.Result{Missing: true}
+}
+
+func (d *driver) setLastMessage(k watchKey, r sources.Result) {
+	d.mu.Lock()
+	d.last[k] = r
+	d.mu.Unlock()
+}
