@@ -1,0 +1,111 @@
+package nats_test
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/livebind/livebind/internal/testenv/fixture"
+	"github.com/livebind/livebind/internal/testenv/natstest"
+	"github.com/livebind/livebind/sources"
+	lbnats "github.com/livebind/livebind/sources/nats"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// settle bounds how long a change may take to reach a watch in tests.
+const settle = 10 * time.Second
+
+var seq atomic.Int64
+
+// fresh returns a name no other test uses.
+func fresh(prefix string) string { return prefix + strconv.FormatInt(seq.Add(1), 10) }
+
+// target returns a nats target for location with params.
+func target(location string, params map[string]string) *sources.Target {
+	return &sources.Target{Scheme: "nats", Location: location, Params: params}
+}
+
+// options are connection options for s, with its credentials when it has
+// them.
+func options(s *natstest.Server) *natsgo.Options {
+	o := natsgo.GetDefaultOptions()
+	o.Url = s.URL()
+	o.User, o.Password = s.User()
+	o.MaxReconnect = -1
+	o.ReconnectWait = 50 * time.Millisecond
+	return &o
+}
+
+// config is a driver config for s with quick retries.
+func config(s *natstest.Server) lbnats.Config {
+	return lbnats.Config{Options: options(s), MaxBackoff: 200 * time.Millisecond}
+}
+
+// open opens a driver with cfg and closes it when the test ends.
+func open(t *testing.T, cfg lbnats.Config) sources.Driver {
+	t.Helper()
+	s, ok := sources.Lookup("nats")
+	require.True(t, ok)
+	d, err := s.Open(sources.Config{Value: cfg})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = d.Close() })
+	return d
+}
+
+// client connects the test's own client to s and closes it at the end.
+func client(t *testing.T, s *natstest.Server) (*natsgo.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, err := options(s).Connect()
+	require.NoError(t, err)
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+	return nc, js
+}
+
+// bucket creates a key-value bucket.
+func bucket(t *testing.T, js jetstream.JetStream, name string) jetstream.KeyValue {
+	t.Helper()
+	kv, err := js.CreateKeyValue(ctx(t), jetstream.KeyValueConfig{Bucket: name, MaxValueSize: -1})
+	require.NoError(t, err)
+	return kv
+}
+
+// watch starts a watch of tg and returns the log of its results.
+func watch(t *testing.T, d sources.Driver, tg *sources.Target, last sources.Result) *fixture.Log[sources.Result] {
+	t.Helper()
+	l := fixture.NewLog[sources.Result](settle)
+	fixture.Watch(t, d, tg, last, l.Add)
+	return l
+}
+
+// isData, isMissing and isErr match results for Log.Until.
+func isData(v string) func(sources.Result) bool {
+	return func(r sources.Result) bool { return r.Err == nil && !r.Missing && string(r.Data) == v }
+}
+
+func isMissing(r sources.Result) bool { return r.Missing && r.Err == nil }
+
+func isErr(target error) func(sources.Result) bool {
+	return func(r sources.Result) bool {
+		var e *lbnats.Error
+		return errors.As(r.Err, &e) && errors.Is(r.Err, target)
+	}
+}
+
+// ctx is a context for a test's own requests.
+func ctx(t *testing.T) context.Context {
+	t.Helper()
+	c, cancel := context.WithTimeout(t.Context(), settle)
+	t.Cleanup(cancel)
+	return c
+}

@@ -1,0 +1,314 @@
+package nats
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/livebind/livebind/sources"
+)
+
+type watch = sources.Watch[watchKey, struct{}]
+
+// feed carries what a watch's reader goroutine learned to its loop: at most
+// one pending result (the newest: a burst coalesces into it) and the
+// connection's state changes. notify is buffered, so signals coalesce too.
+type feed struct {
+	notify chan struct{}
+
+	mu       sync.Mutex
+	pending  *sources.Result
+	down     bool  // the connection was lost and not yet back
+	back     bool  // the connection came back since the loop last looked
+	ended    error // the update stream ended (nil while it runs)
+	hasEnded bool
+}
+
+func newFeed() *feed { return &feed{notify: make(chan struct{}, 1)} }
+
+func (f *feed) signal() {
+	select {
+	case f.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (f *feed) put(r sources.Result) {
+	f.mu.Lock()
+	f.pending = &r
+	f.mu.Unlock()
+	f.signal()
+}
+
+func (f *feed) status(s natsgo.Status) {
+	f.mu.Lock()
+	switch s {
+	case natsgo.CONNECTED:
+		if f.down {
+			f.down, f.back = false, true
+		}
+	case natsgo.CLOSED:
+		f.hasEnded, f.ended = true, natsgo.ErrConnectionClosed
+	default: // DISCONNECTED, RECONNECTING
+		f.down = true
+	}
+	f.mu.Unlock()
+	f.signal()
+}
+
+func (f *feed) end(err error) {
+	f.mu.Lock()
+	if !f.hasEnded {
+		f.hasEnded, f.ended = true, err
+	}
+	f.mu.Unlock()
+	f.signal()
+}
+
+// state is what the loop takes from the feed at each wake.
+type state struct {
+	r          sources.Result
+	hasR       bool
+	down, back bool
+	ended      bool
+	err        error
+}
+
+func (f *feed) take() state {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := state{down: f.down, back: f.back, ended: f.hasEnded, err: f.ended}
+	if f.pending != nil {
+		s.r, s.hasR = *f.pending, true
+		f.pending = nil
+	}
+	f.back = false
+	return s
+}
+
+// statuses forwards nc's connection state changes to f until stop.
+func statuses(nc *natsgo.Conn, f *feed) (stop func()) {
+	ch := nc.StatusChanged(natsgo.DISCONNECTED, natsgo.RECONNECTING, natsgo.CONNECTED, natsgo.CLOSED)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for s := range ch {
+			f.status(s)
+		}
+	}()
+	return func() {
+		nc.RemoveStatusListener(ch) // closes ch
+		<-done
+	}
+}
+
+// retries returns the two backoffs of a watch loop.
+func (d *driver) retries() sources.Retry {
+	r := sources.NewRetry(transientBase, PermanentBackoff, d.maxBackoff)
+	r.Transient.Max = min(TransientMaxBackoff, d.maxBackoff)
+	return r
+}
+
+// report hands r to the watch's fields as one observation.
+func report(w *watch, r sources.Result) {
+	look := w.Begin(0, false)
+	look.End()
+	look.Report(r)
+}
+
+// fail reports err and sleeps the backoff it calls for; false when the
+// watch ended.
+func (d *driver) fail(w *watch, retry *sources.Retry, err error) bool {
+	if w.Context().Err() != nil {
+		return false
+	}
+	e := d.classify(w.Key(), err)
+	report(w, sources.Result{Err: e})
+	return w.Sleep(retry.Next(e.permanent()))
+}
+
+// errLost is reported while the connection is down.
+var errLost = errors.New("connection lost; reconnecting")
+
+// followEntry is the watch loop of a key-value entry. It opens a JetStream
+// watcher of the key, whose first update is the current value (or the
+// marker that there is none: Missing), and reports every update after it:
+// a put as data, a delete or purge as Missing. When the connection is
+// lost it reports an error, and when it comes back it opens a new watcher,
+// so a change made meanwhile is not missed. While the bucket does not
+// exist it reports Missing and checks again, 100 ms doubling to
+// [BucketRecheck] apart.
+func (d *driver) followEntry(w *watch) {
+	k := w.Key()
+	retry := d.retries()
+	bucketWait := sources.Backoff{Base: 100 * time.Millisecond, Max: BucketRecheck}
+	for {
+		nc, err := d.conn(w.Context())
+		if err != nil {
+			if !d.fail(w, &retry, err) {
+				return
+			}
+			continue
+		}
+		look := w.Begin(k.timeout(), false)
+		kw, err := d.openWatcher(look.Context(), w.Context(), nc, k)
+		look.End()
+		switch {
+		case errors.Is(err, jetstream.ErrBucketNotFound):
+			look.Report(sources.Result{Missing: true})
+			if !w.Sleep(bucketWait.Next()) {
+				return
+			}
+			continue
+		case err != nil:
+			if !d.fail(w, &retry, err) {
+				return
+			}
+			continue
+		}
+		bucketWait.Reset()
+		if !d.runEntry(w, nc, k, kw, &retry) {
+			return
+		}
+	}
+}
+
+// openWatcher finds the bucket and watches the key. The watcher lives until
+// life ends or it is stopped.
+func (d *driver) openWatcher(ctx, life context.Context, nc *natsgo.Conn, k watchKey) (jetstream.KeyWatcher, error) {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	kv, err := js.KeyValue(ctx, k.bucket)
+	if err != nil {
+		return nil, err
+	}
+	return kv.Watch(life, k.key)
+}
+
+// runEntry follows one watcher until the watch ends (false) or the watcher
+// must be replaced (true): the connection came back, or the watcher ended.
+func (d *driver) runEntry(w *watch, nc *natsgo.Conn, k watchKey, kw jetstream.KeyWatcher, retry *sources.Retry) bool {
+	f := newFeed()
+	stopStatus := statuses(nc, f)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		seen := false
+		for e := range kw.Updates() {
+			switch {
+			case e != nil:
+				seen = true
+				f.put(d.entry(k, e))
+			case !seen: // the initial values are done and there were none
+				f.put(sources.Result{Missing: true})
+			}
+		}
+		f.end(errors.New("the key-value watcher ended"))
+	}()
+	defer func() {
+		_ = kw.Stop()
+		<-done
+		stopStatus()
+	}()
+	var cur *sources.Result
+	for w.Wait(f.notify) {
+		s := f.take()
+		switch {
+		case s.ended:
+			return d.fail(w, retry, s.err)
+		case s.back:
+			return true // a new watcher re-reads the entry
+		case s.down:
+			report(w, sources.Result{Err: d.classify(k, errLost)})
+			continue
+		}
+		if s.hasR {
+			cur = &s.r
+			if s.r.Err == nil {
+				retry.Reset()
+			}
+		}
+		if cur != nil {
+			report(w, *cur) // also for a field that joined
+		}
+	}
+	return false
+}
+
+// followSubject is the watch loop of a core subject: each message is a
+// document, and messages that come faster than fields take them coalesce
+// into the newest. Core NATS keeps no messages: while the connection is
+// down the loop reports an error, and the last message received stays the
+// value; when it comes back (the client resubscribes by itself) that
+// message is reported again.
+func (d *driver) followSubject(w *watch) {
+	k := w.Key()
+	retry := d.retries()
+	for {
+		nc, err := d.conn(w.Context())
+		if err != nil {
+			if !d.fail(w, &retry, err) {
+				return
+			}
+			continue
+		}
+		f := newFeed()
+		sub, err := nc.Subscribe(k.subject, func(m *natsgo.Msg) { f.put(d.payload(k, m.Data, "")) })
+		if err == nil {
+			err = nc.FlushWithContext(w.Context()) // the server has the subscription
+		}
+		if err != nil {
+			if sub != nil {
+				_ = sub.Unsubscribe()
+			}
+			if !d.fail(w, &retry, err) {
+				return
+			}
+			continue
+		}
+		stopStatus := statuses(nc, f)
+		again := d.runSubject(w, k, f, &retry)
+		_ = sub.Unsubscribe()
+		stopStatus()
+		if !again {
+			return
+		}
+	}
+}
+
+// runSubject reports a subject's messages until the watch ends (false) or
+// the connection closed for good (true: dial again).
+func (d *driver) runSubject(w *watch, k watchKey, f *feed, retry *sources.Retry) bool {
+	good := d.lastMessage(k)
+	cur := good
+	retry.Reset()
+	for {
+		report(w, cur)
+		if !w.Wait(f.notify) {
+			return false
+		}
+		s := f.take()
+		switch {
+		case s.ended:
+			return d.fail(w, retry, s.err)
+		case s.down:
+			cur = sources.Result{Err: d.classify(k, errLost)}
+			continue
+		case s.back:
+			cur = good
+		}
+		if s.hasR {
+			cur = s.r
+			if s.r.Err == nil {
+				good = s.r
+				d.setLastMessage(k, s.r)
+			}
+		}
+	}
+}
