@@ -82,6 +82,7 @@ type driver struct {
 	user       *natsgo.Conn
 	secrets    []string
 	maxBackoff time.Duration
+	dialer     *closingDialer // nil with the user's Conn
 
 	mu      sync.Mutex
 	nc      *natsgo.Conn  // built by the driver, or nil
@@ -117,6 +118,16 @@ func open(cfg sources.Config) (sources.Driver, error) {
 		d.opts.ReconnectWait = ReconnectWait
 	}
 	d.opts.NoCallbacksAfterClientClose = true
+	if d.user == nil {
+		d.dialer = &closingDialer{inner: d.opts.CustomDialer, conns: map[*trackedConn]struct{}{}}
+		if d.opts.Dialer != nil {
+			d.dialer.net = *d.opts.Dialer
+		}
+		if d.dialer.net.Timeout == 0 {
+			d.dialer.net.Timeout = d.opts.Timeout
+		}
+		d.opts.CustomDialer, d.opts.Dialer = d.dialer, nil
+	}
 	for _, s := range append([]string{d.opts.Password, d.opts.Token, urlPassword(d.opts.Url)}, serverPasswords(d.opts.Servers)...) {
 		if s != "" {
 			d.secrets = append(d.secrets, s)
@@ -290,6 +301,9 @@ func (d *driver) Close() error {
 	nc := d.nc
 	d.nc = nil
 	d.mu.Unlock()
+	if d.dialer != nil {
+		d.dialer.close() // ends a dial that waits for a silent server
+	}
 	d.dials.Wait()
 	if nc != nil {
 		nc.Close()
