@@ -2,16 +2,15 @@ package nats_test
 
 import (
 	"errors"
-	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
 
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/internal/testenv/natstest"
 	"github.com/livebind/livebind/sources"
 	lbnats "github.com/livebind/livebind/sources/nats"
@@ -58,7 +57,7 @@ func TestConformance(t *testing.T) {
 		Secrets: []string{password},
 		Stall: func(t *testing.T) (sources.Config, *sources.Target, func()) {
 			t.Helper()
-			addr, release := silentServer(t)
+			addr, release := fixture.SilentServer(t)
 			o := natsgo.GetDefaultOptions()
 			o.Url = "nats://" + addr
 			return sources.Config{Value: lbnats.Config{Options: &o}}, target("conformance/stalled", nil), release
@@ -77,42 +76,4 @@ func TestConformance(t *testing.T) {
 func key(tg *sources.Target) string {
 	_, k, _ := strings.Cut(tg.Location, "/")
 	return k
-}
-
-// silentServer listens on a loopback port, accepts connections and never
-// answers until release.
-func silentServer(t *testing.T) (addr string, release func()) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-		wg    sync.WaitGroup
-	)
-	wg.Go(func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	})
-	var once sync.Once
-	release = func() {
-		once.Do(func() {
-			_ = l.Close()
-			wg.Wait()
-			mu.Lock()
-			for _, c := range conns {
-				_ = c.Close()
-			}
-			mu.Unlock()
-		})
-	}
-	t.Cleanup(release)
-	return l.Addr().String(), release
 }

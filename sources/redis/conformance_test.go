@@ -2,15 +2,13 @@ package redis_test
 
 import (
 	"errors"
-	"net"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
-	"github.com/stretchr/testify/require"
 
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/internal/testenv/redistest"
 	"github.com/livebind/livebind/sources"
 	lbredis "github.com/livebind/livebind/sources/redis"
@@ -52,7 +50,7 @@ func TestConformance(t *testing.T) {
 		Secrets: []string{password},
 		Stall: func(t *testing.T) (sources.Config, *sources.Target, func()) {
 			t.Helper()
-			addr, release := silentServer(t)
+			addr, release := fixture.SilentServer(t)
 			return sources.Config{Value: lbredis.Config{Options: &goredis.Options{Addr: addr}}}, target("conformance:stalled", nil), release
 		},
 		Oversize: func(t *testing.T, tg *sources.Target) {
@@ -62,42 +60,4 @@ func TestConformance(t *testing.T) {
 		MaxSize: conformanceMax,
 		Quiet:   300 * time.Millisecond,
 	})
-}
-
-// silentServer listens on a loopback port, accepts connections and never
-// answers until release.
-func silentServer(t *testing.T) (addr string, release func()) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-		wg    sync.WaitGroup
-	)
-	wg.Go(func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	})
-	var once sync.Once
-	release = func() {
-		once.Do(func() {
-			_ = l.Close()
-			wg.Wait()
-			mu.Lock()
-			for _, c := range conns {
-				_ = c.Close()
-			}
-			mu.Unlock()
-		})
-	}
-	t.Cleanup(release)
-	return l.Addr().String(), release
 }

@@ -12,13 +12,22 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/livebind/livebind"
 	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/internal/testenv/redistest"
 	"github.com/livebind/livebind/sources"
 	lbredis "github.com/livebind/livebind/sources/redis"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	goredis.SetLogger(quiet{}) // go-redis logs dial failures to stderr by default
+	goleak.VerifyTestMain(m)
+}
+
+// quiet discards go-redis's internal log lines.
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
 
 // settle bounds how long a change may take to reach a watch in tests.
 const settle = 10 * time.Second
@@ -83,4 +92,27 @@ func ctx(t *testing.T) context.Context {
 	c, cancel := context.WithTimeout(t.Context(), settle)
 	t.Cleanup(cancel)
 	return c
+}
+
+// bind binds a T with cfg as the redis source config and records its
+// updates from generation 1 on.
+func bind[T any](tb testing.TB, cfg any, opts ...livebind.Option) (*livebind.Binding[T], *fixture.Log[livebind.Update]) {
+	tb.Helper()
+	var dst T
+	opts = append([]livebind.Option{livebind.WithSourceConfig("redis", cfg)}, opts...)
+	b, err := livebind.Bind(tb.Context(), &dst, opts...)
+	require.NoError(tb, err)
+	tb.Cleanup(func() { _ = b.Close() })
+	rec := fixture.NewLog[livebind.Update](settle)
+	_, err = b.Subscribe(rec.Add, livebind.From(1))
+	require.NoError(tb, err)
+	return b, rec
+}
+
+// closePrompt closes d and fails the test if that takes over a second.
+func closePrompt(t *testing.T, d sources.Driver) {
+	t.Helper()
+	start := time.Now()
+	require.NoError(t, d.Close())
+	require.Less(t, time.Since(start), time.Second, "Close must be prompt")
 }

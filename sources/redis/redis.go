@@ -246,25 +246,30 @@ const requiredEvents = "K$gx"
 // allows (notify=enable). It fails with an error wrapping
 // [ErrNotificationsOff] that names the fixes. A server that refuses CONFIG
 // GET to the user cannot be checked: the driver logs a warning and trusts
-// that notifications are on.
+// that notifications are on, unless the tag says notify=enable, which then
+// fails naming the refused command.
 func (d *driver) checkNotify(ctx context.Context, c *goredis.Client, k watchKey) error {
+	fixes := "set notify-keyspace-events to " + requiredEvents + " on the server (redis.conf or CONFIG SET), " +
+		"tag notify=enable to let livebind set it, or tag poll= to poll the key instead"
 	vals, err := c.ConfigGet(ctx, "notify-keyspace-events").Result()
 	if err != nil {
-		if hasPrefix(err.Error(), "NOPERM") {
-			d.logger.Warn("redis: cannot check that keyspace notifications are on (CONFIG GET refused); trusting they are",
-				"addr", k.addr, "key", k.name)
-			d.setNotify(k.endpoint())
-			return nil
+		if !hasPrefix(err.Error(), "NOPERM") {
+			return err
 		}
-		return err
+		if k.notify {
+			return fmt.Errorf("%w: notify=enable cannot check or turn them on: CONFIG GET was refused (%s): "+
+				"grant the user +config|get and +config|set, or %s", ErrNotificationsOff, sources.Clip(err.Error(), maxServerText), fixes)
+		}
+		d.logger.Warn("redis: cannot check that keyspace notifications are on (CONFIG GET refused); trusting they are",
+			"addr", k.addr, "key", k.name)
+		d.setNotify(k.endpoint())
+		return nil
 	}
 	flags := vals["notify-keyspace-events"]
 	if covers(flags) {
 		d.setNotify(k.endpoint())
 		return nil
 	}
-	fixes := "set notify-keyspace-events to " + requiredEvents + " on the server (redis.conf or CONFIG SET), " +
-		"tag notify=enable to let livebind set it, or tag poll= to poll the key instead"
 	if !k.notify {
 		return fmt.Errorf("%w (notify-keyspace-events=%q): %s", ErrNotificationsOff, flags, fixes)
 	}
