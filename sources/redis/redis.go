@@ -52,7 +52,9 @@ type Config struct {
 	// TLSConfig, timeouts. Nil means the REDIS_URL variable
 	// (redis://user:password@host:port/db or rediss:// for TLS), or
 	// [DefaultAddr] without it. addr= and db= in a tag override Addr and
-	// DB for that field.
+	// DB for that field. A zero DialerRetries becomes 1 and a zero
+	// MaxRetries -1 (no retries): the driver retries with its own backoff,
+	// so that a Read of an absent server fails at once.
 	Options *goredis.Options
 	// Client, when set and Options is nil, is used for fields of its own
 	// address and database; its options are copied for fields with another
@@ -141,6 +143,12 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	}
 	if d.base.Addr == "" {
 		d.base.Addr = DefaultAddr
+	}
+	if d.base.DialerRetries == 0 { // the watch loops retry with their own backoff
+		d.base.DialerRetries = 1
+	}
+	if d.base.MaxRetries == 0 {
+		d.base.MaxRetries = -1
 	}
 	d.base.ContextTimeoutEnabled = true
 	d.base.DisableIdentity = true
