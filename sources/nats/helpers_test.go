@@ -109,3 +109,11 @@ func ctx(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	return c
 }
+
+// closePrompt closes d and fails the test if that takes over a second.
+func closePrompt(t *testing.T, d sources.Driver) {
+	t.Helper()
+	start := time.Now()
+	require.NoError(t, d.Close())
+	require.Less(t, time.Since(start), time.Second, "Close must be prompt")
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	natsgo "github.com/nats-io/nats.go"
@@ -14,21 +15,21 @@ import (
 
 type watch = sources.Watch[watchKey, struct{}]
 
-// feed carries what a watch's reader goroutine learned to its loop: at most
-// one pending result (the newest: a burst coalesces into it) and the
+// feed carries what a watch's reader goroutines learned to its loop: at
+// most one pending result (the newest: a burst coalesces into it) and the
 // connection's state changes. notify is buffered, so signals coalesce too.
 type feed struct {
 	notify chan struct{}
 
-	mu       sync.Mutex
-	pending  *sources.Result
-	down     bool  // the connection was lost and not yet back
-	back     bool  // the connection came back since the loop last looked
-	ended    error // the update stream ended (nil while it runs)
-	hasEnded bool
+	mu      sync.Mutex
+	pending *sources.Result
+	down    bool          // the connection was lost and is not back yet
+	back    bool          // the connection came back since the loop last looked
+	closed  bool          // the connection is closed for good
+	lost    chan struct{} // closed when the connection is lost
 }
 
-func newFeed() *feed { return &feed{notify: make(chan struct{}, 1)} }
+func newFeed() *feed { return &feed{notify: make(chan struct{}, 1), lost: make(chan struct{})} }
 
 func (f *feed) signal() {
 	select {
@@ -50,23 +51,41 @@ func (f *feed) status(s natsgo.Status) {
 	case natsgo.CONNECTED:
 		if f.down {
 			f.down, f.back = false, true
+			f.lost = make(chan struct{})
 		}
 	case natsgo.CLOSED:
-		f.hasEnded, f.ended = true, natsgo.ErrConnectionClosed
+		f.closed = true
+		f.markDown()
 	default: // DISCONNECTED, RECONNECTING
-		f.down = true
+		f.markDown()
 	}
 	f.mu.Unlock()
 	f.signal()
 }
 
-func (f *feed) end(err error) {
-	f.mu.Lock()
-	if !f.hasEnded {
-		f.hasEnded, f.ended = true, err
+func (f *feed) markDown() { // f.mu held
+	if !f.down {
+		f.down = true
+		close(f.lost)
 	}
+}
+
+// whileUp returns a context of parent that also ends when the connection
+// is lost, so that a request does not wait out its timeout in the
+// client's reconnect buffer.
+func (f *feed) whileUp(parent context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(parent)
+	f.mu.Lock()
+	lost := f.lost
 	f.mu.Unlock()
-	f.signal()
+	go func() {
+		select {
+		case <-lost:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
 }
 
 // state is what the loop takes from the feed at each wake.
@@ -74,14 +93,13 @@ type state struct {
 	r          sources.Result
 	hasR       bool
 	down, back bool
-	ended      bool
-	err        error
+	closed     bool
 }
 
 func (f *feed) take() state {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	s := state{down: f.down, back: f.back, ended: f.hasEnded, err: f.ended}
+	s := state{down: f.down, back: f.back, closed: f.closed}
 	if f.pending != nil {
 		s.r, s.hasR = *f.pending, true
 		f.pending = nil
@@ -143,7 +161,6 @@ var errLost = errors.New("connection lost; reconnecting")
 // exist it reports Missing and checks again, 100 ms doubling to
 // [BucketRecheck] apart.
 func (d *driver) followEntry(w *watch) {
-	k := w.Key()
 	retry := d.retries()
 	bucketWait := sources.Backoff{Base: 100 * time.Millisecond, Max: BucketRecheck}
 	for {
@@ -154,25 +171,55 @@ func (d *driver) followEntry(w *watch) {
 			}
 			continue
 		}
+		f := newFeed()
+		stop := statuses(nc, f)
+		again := d.entrySession(w, nc, f, &retry, &bucketWait)
+		stop()
+		if !again {
+			return
+		}
+	}
+}
+
+// entrySession follows the entry over one connection. It returns false
+// when the watch ends, true when the connection closed for good.
+func (d *driver) entrySession(w *watch, nc *natsgo.Conn, f *feed, retry *sources.Retry, bucketWait *sources.Backoff) bool {
+	k := w.Key()
+	for {
+		if nc.IsClosed() {
+			return d.fail(w, retry, natsgo.ErrConnectionClosed)
+		}
+		if !nc.IsConnected() {
+			report(w, sources.Result{Err: d.classify(k, errLost)})
+			if !w.Wait(f.notify) {
+				return false
+			}
+			f.take()
+			continue
+		}
 		look := w.Begin(k.timeout(), false)
-		kw, err := d.openWatcher(look.Context(), w.Context(), nc, k)
+		ctx, cancel := f.whileUp(look.Context())
+		kw, err := d.openWatcher(ctx, w.Context(), nc, k)
+		cancel()
 		look.End()
 		switch {
 		case errors.Is(err, jetstream.ErrBucketNotFound):
 			look.Report(sources.Result{Missing: true})
 			if !w.Sleep(bucketWait.Next()) {
-				return
+				return false
 			}
 			continue
+		case err != nil && !nc.IsConnected():
+			continue // lost meanwhile: reported above
 		case err != nil:
-			if !d.fail(w, &retry, err) {
-				return
+			if !d.fail(w, retry, err) {
+				return false
 			}
 			continue
 		}
 		bucketWait.Reset()
-		if !d.runEntry(w, nc, k, kw, &retry) {
-			return
+		if !d.runEntry(w, k, f, kw, retry) {
+			return false
 		}
 	}
 }
@@ -192,10 +239,10 @@ func (d *driver) openWatcher(ctx, life context.Context, nc *natsgo.Conn, k watch
 }
 
 // runEntry follows one watcher until the watch ends (false) or the watcher
-// must be replaced (true): the connection came back, or the watcher ended.
-func (d *driver) runEntry(w *watch, nc *natsgo.Conn, k watchKey, kw jetstream.KeyWatcher, retry *sources.Retry) bool {
-	f := newFeed()
-	stopStatus := statuses(nc, f)
+// must be replaced (true): the connection was lost or the watcher ended.
+func (d *driver) runEntry(w *watch, k watchKey, f *feed, kw jetstream.KeyWatcher, retry *sources.Retry) bool {
+	f.take() // nothing pending from an earlier watcher
+	var ended atomic.Bool
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -209,24 +256,21 @@ func (d *driver) runEntry(w *watch, nc *natsgo.Conn, k watchKey, kw jetstream.Ke
 				f.put(sources.Result{Missing: true})
 			}
 		}
-		f.end(errors.New("the key-value watcher ended"))
+		ended.Store(true)
+		f.signal()
 	}()
 	defer func() {
 		_ = kw.Stop()
 		<-done
-		stopStatus()
 	}()
 	var cur *sources.Result
 	for w.Wait(f.notify) {
 		s := f.take()
 		switch {
-		case s.ended:
-			return d.fail(w, retry, s.err)
-		case s.back:
-			return true // a new watcher re-reads the entry
-		case s.down:
-			report(w, sources.Result{Err: d.classify(k, errLost)})
-			continue
+		case s.down || s.back || s.closed:
+			return true // a new watcher re-reads the entry once connected
+		case ended.Load():
+			return d.fail(w, retry, errors.New("the key-value watcher ended"))
 		}
 		if s.hasR {
 			cur = &s.r
@@ -259,23 +303,18 @@ func (d *driver) followSubject(w *watch) {
 			continue
 		}
 		f := newFeed()
+		stop := statuses(nc, f)
 		sub, err := nc.Subscribe(k.subject, func(m *natsgo.Msg) { f.put(d.payload(k, m.Data, "")) })
-		if err == nil {
-			err = nc.FlushWithContext(w.Context()) // the server has the subscription
-		}
 		if err != nil {
-			if sub != nil {
-				_ = sub.Unsubscribe()
-			}
+			stop()
 			if !d.fail(w, &retry, err) {
 				return
 			}
 			continue
 		}
-		stopStatus := statuses(nc, f)
-		again := d.runSubject(w, k, f, &retry)
+		again := d.runSubject(w, nc, k, f, &retry)
 		_ = sub.Unsubscribe()
-		stopStatus()
+		stop()
 		if !again {
 			return
 		}
@@ -284,10 +323,18 @@ func (d *driver) followSubject(w *watch) {
 
 // runSubject reports a subject's messages until the watch ends (false) or
 // the connection closed for good (true: dial again).
-func (d *driver) runSubject(w *watch, k watchKey, f *feed, retry *sources.Retry) bool {
+func (d *driver) runSubject(w *watch, nc *natsgo.Conn, k watchKey, f *feed, retry *sources.Retry) bool {
 	good := d.lastMessage(k)
-	cur := good
-	retry.Reset()
+	cur, lost := good, !nc.IsConnected()
+	if lost {
+		cur = sources.Result{Err: d.classify(k, errLost)}
+	} else { // make sure the server has the subscription before the first report
+		ctx, cancel := f.whileUp(w.Context())
+		ctx, cancel2 := context.WithTimeout(ctx, k.timeout())
+		_ = nc.FlushWithContext(ctx)
+		cancel2()
+		cancel()
+	}
 	for {
 		report(w, cur)
 		if !w.Wait(f.notify) {
@@ -295,18 +342,19 @@ func (d *driver) runSubject(w *watch, k watchKey, f *feed, retry *sources.Retry)
 		}
 		s := f.take()
 		switch {
-		case s.ended:
-			return d.fail(w, retry, s.err)
+		case s.closed:
+			return d.fail(w, retry, natsgo.ErrConnectionClosed)
 		case s.down:
-			cur = sources.Result{Err: d.classify(k, errLost)}
+			cur, lost = sources.Result{Err: d.classify(k, errLost)}, true
 			continue
-		case s.back:
-			cur = good
+		case lost && nc.IsConnected():
+			cur, lost = good, false
 		}
 		if s.hasR {
 			cur = s.r
 			if s.r.Err == nil {
 				good = s.r
+				retry.Reset()
 				d.setLastMessage(k, s.r)
 			}
 		}

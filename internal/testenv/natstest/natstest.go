@@ -66,6 +66,10 @@ func Start(tb testing.TB, opts ...Option) *Server {
 // URL is the client URL, nats://127.0.0.1:port, without credentials.
 func (s *Server) URL() string { return "nats://" + s.Addr(0) }
 
+// SetUser changes the credentials the server requires from its next
+// Restart on (to test a client whose refused password becomes right).
+func (s *Server) SetUser(user, password string) { s.user, s.password = user, password }
+
 // User and Password are the credentials given to WithUser, or "".
 func (s *Server) User() (user, password string) { return s.user, s.password }
 
