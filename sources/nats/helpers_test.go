@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/livebind/livebind"
 	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/internal/testenv/natstest"
 	"github.com/livebind/livebind/sources"
@@ -116,4 +117,19 @@ func closePrompt(t *testing.T, d sources.Driver) {
 	start := time.Now()
 	require.NoError(t, d.Close())
 	require.Less(t, time.Since(start), time.Second, "Close must be prompt")
+}
+
+// bind binds a T with cfg as the nats source config and records its
+// updates from generation 1 on.
+func bind[T any](tb testing.TB, cfg any, opts ...livebind.Option) (*livebind.Binding[T], *fixture.Log[livebind.Update]) {
+	tb.Helper()
+	var dst T
+	opts = append([]livebind.Option{livebind.WithSourceConfig("nats", cfg)}, opts...)
+	b, err := livebind.Bind(tb.Context(), &dst, opts...)
+	require.NoError(tb, err)
+	tb.Cleanup(func() { _ = b.Close() })
+	rec := fixture.NewLog[livebind.Update](settle)
+	_, err = b.Subscribe(rec.Add, livebind.From(1))
+	require.NoError(tb, err)
+	return b, rec
 }

@@ -3,7 +3,6 @@ package redis_test
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/internal/testenv/redistest"
 	lbredis "github.com/livebind/livebind/sources/redis"
 )
@@ -119,46 +119,20 @@ func TestBindBurst(t *testing.T) {
 }
 
 // burst sends n rounds of commands through one pipelined client, 500 per
-// round trip, and returns the largest growth of the heap in use seen while
-// it ran, sampled every 10 ms.
+// round trip, and returns the heap's peak growth meanwhile.
 func burst(t *testing.T, addr string, n int, add func(p goredis.Pipeliner, i int)) uint64 {
 	t.Helper()
 	c := goredis.NewClient(&goredis.Options{Addr: addr})
 	defer c.Close()
-	var ms runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&ms)
-	base := ms.HeapInuse
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	sampled := make(chan struct{})
-	go func() {
-		defer close(sampled)
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			var m runtime.MemStats
-			runtime.ReadMemStats(&m)
-			if m.HeapInuse > base && m.HeapInuse-base > peak.Load() {
-				peak.Store(m.HeapInuse - base)
-			}
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-			}
+	return fixture.HeapPeak(func() {
+		for i := 0; i < n; i += 500 {
+			_, err := c.Pipelined(t.Context(), func(p goredis.Pipeliner) error {
+				for j := i; j < min(n, i+500); j++ {
+					add(p, j)
+				}
+				return nil
+			})
+			require.NoError(t, err)
 		}
-	}()
-	for i := 0; i < n; i += 500 {
-		_, err := c.Pipelined(t.Context(), func(p goredis.Pipeliner) error {
-			for j := i; j < min(n, i+500); j++ {
-				add(p, j)
-			}
-			return nil
-		})
-		require.NoError(t, err)
-	}
-	close(done)
-	<-sampled
-	return peak.Load()
+	})
 }
