@@ -111,7 +111,10 @@ func TestBindBurst(t *testing.T) {
 		p.Publish(context.Background(), name, fmt.Sprintf("m%05d", i))
 		p.Set(context.Background(), key, fmt.Sprintf("k%05d", i), 0)
 	})
-	require.Eventually(t, func() bool { c := b.Get(); return c.Msg == fmt.Sprintf("m%05d", n-1) && c.Key == fmt.Sprintf("k%05d", n-1) },
+	require.Eventually(t, func() bool {
+		c := b.Get()
+		return c.Msg == fmt.Sprintf("m%05d", n-1) && c.Key == fmt.Sprintf("k%05d", n-1)
+	},
 		settle, 10*time.Millisecond, "the last message and write are the final values")
 	t.Logf("updates: %d for %d messages and %d writes; heap growth peak %.1f MiB", updates.Load(), n, n, float64(peak)/(1<<20))
 	require.Less(t, updates.Load(), int64(n/10), "updates coalesce")
@@ -120,13 +123,16 @@ func TestBindBurst(t *testing.T) {
 
 // burst sends n rounds of commands through one pipelined client, 500 per
 // round trip, and returns the heap's peak growth meanwhile.
-func burst(t *testing.T, addr string, n int, add func(p goredis.Pipeliner, i int)) uint64 {
+// pipeliner is the pipeline a burst's commands are queued on.
+type pipeliner = goredis.Pipeliner
+
+func burst(t testing.TB, addr string, n int, add func(p pipeliner, i int)) uint64 {
 	t.Helper()
 	c := goredis.NewClient(&goredis.Options{Addr: addr})
 	defer c.Close()
 	return fixture.HeapPeak(func() {
 		for i := 0; i < n; i += 500 {
-			_, err := c.Pipelined(t.Context(), func(p goredis.Pipeliner) error {
+			_, err := c.Pipelined(context.Background(), func(p goredis.Pipeliner) error {
 				for j := i; j < min(n, i+500); j++ {
 					add(p, j)
 				}

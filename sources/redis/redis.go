@@ -304,7 +304,9 @@ func (d *driver) setNotify(ep endpoint) {
 // covers reports whether notify-keyspace-events flags send keyspace events
 // for writes, deletes and expiries of string keys.
 func covers(flags string) bool {
-	has := func(c string) bool { return strings.Contains(flags, c) || strings.Contains(flags, "A") && strings.Contains("g$lshzxet", c) }
+	has := func(c string) bool {
+		return strings.Contains(flags, c) || strings.Contains(flags, "A") && strings.Contains("g$lshzxet", c)
+	}
 	return strings.Contains(flags, "K") && has("$") && has("g") && has("x")
 }
 
