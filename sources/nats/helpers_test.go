@@ -63,7 +63,7 @@ func open(t *testing.T, cfg lbnats.Config) sources.Driver {
 }
 
 // client connects the test's own client to s and closes it at the end.
-func client(t *testing.T, s *natstest.Server) (*natsgo.Conn, jetstream.JetStream) {
+func client(t testing.TB, s *natstest.Server) (*natsgo.Conn, jetstream.JetStream) {
 	t.Helper()
 	nc, err := options(s).Connect()
 	require.NoError(t, err)
@@ -74,7 +74,7 @@ func client(t *testing.T, s *natstest.Server) (*natsgo.Conn, jetstream.JetStream
 }
 
 // bucket creates a key-value bucket.
-func bucket(t *testing.T, js jetstream.JetStream, name string) jetstream.KeyValue {
+func bucket(t testing.TB, js jetstream.JetStream, name string) jetstream.KeyValue {
 	t.Helper()
 	kv, err := js.CreateKeyValue(ctx(t), jetstream.KeyValueConfig{Bucket: name, MaxValueSize: -1})
 	require.NoError(t, err)
@@ -104,7 +104,7 @@ func isErr(target error) func(sources.Result) bool {
 }
 
 // ctx is a context for a test's own requests.
-func ctx(t *testing.T) context.Context {
+func ctx(t testing.TB) context.Context {
 	t.Helper()
 	c, cancel := context.WithTimeout(t.Context(), settle)
 	t.Cleanup(cancel)
