@@ -143,25 +143,29 @@ func put(b *testing.B, s *natstest.Server, bucket, key, value string) {
 	}
 }
 
-// idleFields are five entry fields and five subject fields that nothing
-// changes.
-type idleFields struct {
-	K0 string `live:"nats=idle/k0; format=text; default=x"`
-	K1 string `live:"nats=idle/k1; format=text; default=x"`
-	K2 string `live:"nats=idle/k2; format=text; default=x"`
-	K3 string `live:"nats=idle/k3; format=text; default=x"`
-	K4 string `live:"nats=idle/k4; format=text; default=x"`
-	S0 string `live:"nats=subject:idle.s0; format=text; default=x"`
-	S1 string `live:"nats=subject:idle.s1; format=text; default=x"`
-	S2 string `live:"nats=subject:idle.s2; format=text; default=x"`
-	S3 string `live:"nats=subject:idle.s3; format=text; default=x"`
-	S4 string `live:"nats=subject:idle.s4; format=text; default=x"`
-}
+// idleEntries are five entry fields, and idleSubjects five subject
+// fields, that nothing changes.
+type (
+	idleEntries struct {
+		K0 string `live:"nats=idle/k0; format=text; default=x"`
+		K1 string `live:"nats=idle/k1; format=text; default=x"`
+		K2 string `live:"nats=idle/k2; format=text; default=x"`
+		K3 string `live:"nats=idle/k3; format=text; default=x"`
+		K4 string `live:"nats=idle/k4; format=text; default=x"`
+	}
+	idleSubjects struct {
+		S0 string `live:"nats=subject:idle.s0; format=text; default=x"`
+		S1 string `live:"nats=subject:idle.s1; format=text; default=x"`
+		S2 string `live:"nats=subject:idle.s2; format=text; default=x"`
+		S3 string `live:"nats=subject:idle.s3; format=text; default=x"`
+		S4 string `live:"nats=subject:idle.s4; format=text; default=x"`
+	}
+)
 
 // BenchmarkIdleCost counts the messages between nats-server and the
-// driver's connection (the server's /connz in_msgs + out_msgs: JetStream
-// heartbeats of the key-value watchers and any request) for 10 bound
-// fields (5 entries, 5 subjects) that nothing changes, over 12 s, and
+// driver's connection (the server's /connz in_msgs + out_msgs: the
+// JetStream heartbeats of key-value watchers and any request) for 5 bound
+// entries, then 5 bound subjects, that nothing changes, over 12 s, and
 // reports them per field per minute. Protocol PINGs are not messages: the
 // client sends one per connection every 2 minutes (nats.go's default
 // PingInterval), shared by every field.
@@ -169,11 +173,16 @@ func BenchmarkIdleCost(b *testing.B) {
 	s := natstest.Start(b)
 	_, js := client(b, s)
 	bucket(b, js, "idle")
-	const fields, window = 10, 12 * time.Second
+	b.Run("entry", func(b *testing.B) { idleCost[idleEntries](b, s) })
+	b.Run("subject", func(b *testing.B) { idleCost[idleSubjects](b, s) })
+}
+
+func idleCost[T any](b *testing.B, s *natstest.Server) {
+	const fields, window = 5, 12 * time.Second
 	cfg := config(s)
 	cfg.Options.Name = "livebind-idle"
 	for b.Loop() {
-		var dst idleFields
+		var dst T
 		bd, err := livebind.Bind(b.Context(), &dst, livebind.WithSourceConfig("nats", cfg))
 		if err != nil {
 			b.Fatal(err)

@@ -116,7 +116,10 @@ func TestBindBurst(t *testing.T) {
 			require.NoError(t, err)
 		}
 	})
-	require.Eventually(t, func() bool { c := b.Get(); return c.Msg == fmt.Sprintf("m%05d", n-1) && c.Key == fmt.Sprintf("k%05d", n-1) },
+	require.Eventually(t, func() bool {
+		c := b.Get()
+		return c.Msg == fmt.Sprintf("m%05d", n-1) && c.Key == fmt.Sprintf("k%05d", n-1)
+	},
 		settle, 10*time.Millisecond, "the last message and put are the final values")
 	t.Logf("updates: %d for %d messages and %d puts; heap growth peak %.1f MiB", updates.Load(), n, n, float64(peak)/(1<<20))
 	require.Less(t, updates.Load(), int64(n/10), "updates coalesce")

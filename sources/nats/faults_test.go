@@ -206,4 +206,3 @@ func publish(t *testing.T, nc *natsgo.Conn, log *fixture.Log[sources.Result], su
 	}
 	t.Fatalf("no subscriber received %q on %s", msg, subject)
 }
-
