@@ -42,14 +42,14 @@ func TestEntryCutConnection(t *testing.T) {
 	log := watch(t, d, tg, first)
 
 	p.Cut()
-	log.Until(t, "an unreachable error", isErr(lbnats.ErrUnreachable))
+	log.Expect(t, "an unreachable error", isErr(lbnats.ErrUnreachable))
 	_, err = kv.PutString(ctx(t), "app", "two") // while the driver cannot see the server
 	require.NoError(t, err)
 	p.Resume()
-	log.Until(t, "the change made while cut", isData("two"))
+	log.Expect(t, "the change made while cut", isData("two"))
 	_, err = kv.PutString(ctx(t), "app", "three")
 	require.NoError(t, err)
-	log.Until(t, "a later change", isData("three"))
+	log.Expect(t, "a later change", isData("three"))
 	closePrompt(t, d)
 }
 
@@ -69,17 +69,18 @@ func TestEntryServerRestart(t *testing.T) {
 	log := watch(t, d, tg, d.Read(ctx(t), tg))
 
 	s.Kill()
-	log.Until(t, "an unreachable error", isErr(lbnats.ErrUnreachable))
+	log.Expect(t, "an unreachable error", isErr(lbnats.ErrUnreachable))
 	s.Restart()
-	log.Until(t, "the stored value once the server is back", isData("one"))
+	log.Expect(t, "the stored value once the server is back", isData("one"))
 	require.Eventually(t, nc.IsConnected, settle, 10*time.Millisecond)
 	require.Eventually(t, func() bool { _, err := kv.PutString(ctx(t), "app", "two"); return err == nil }, settle, 100*time.Millisecond)
-	log.Until(t, "a write after the restart", isData("two"))
+	log.Expect(t, "a write after the restart", isData("two"))
 }
 
 // TestEntryLifecycle: a bucket that does not exist at Bind reads as
 // Missing and is watched until it is created: its first value is reported;
-// a delete and a purge are each Missing; a value after them is reported.
+// a delete and a purge are each Missing; a value after them is reported;
+// deleting the bucket is Missing, and creating it again is followed.
 func TestEntryLifecycle(t *testing.T) {
 	s := natstest.Start(t)
 	_, js := client(t, s)
@@ -92,15 +93,25 @@ func TestEntryLifecycle(t *testing.T) {
 	kv := bucket(t, js, "later")
 	_, err := kv.PutString(ctx(t), "app", "one")
 	require.NoError(t, err)
-	log.Until(t, "the value of the bucket created after Bind", isData("one"))
+	log.Expect(t, "the value of the bucket created after Bind", isData("one"))
 	require.NoError(t, kv.Delete(ctx(t), "app"))
-	log.Until(t, "Missing after a delete", isMissing)
+	log.Expect(t, "Missing after a delete", isMissing)
 	_, err = kv.PutString(ctx(t), "app", "two")
 	require.NoError(t, err)
-	log.Until(t, "the value again", isData("two"))
+	log.Expect(t, "the value again", isData("two"))
 	require.NoError(t, kv.Purge(ctx(t), "app"))
-	log.Until(t, "Missing after a purge", isMissing)
+	log.Expect(t, "Missing after a purge", isMissing)
 	require.True(t, d.Read(ctx(t), tg).Missing)
+
+	_, err = kv.PutString(ctx(t), "app", "three")
+	require.NoError(t, err)
+	log.Expect(t, "the value again", isData("three"))
+	require.NoError(t, js.DeleteKeyValue(ctx(t), "later"))
+	log.Expect(t, "Missing once the bucket is deleted", isMissing)
+	kv = bucket(t, js, "later")
+	_, err = kv.PutString(ctx(t), "app", "four")
+	require.NoError(t, err)
+	log.Expect(t, "the value of the bucket created again", isData("four"))
 }
 
 // TestAuthFailure: a wrong password is an ErrAuth error without the
@@ -135,7 +146,7 @@ func TestAuthFailure(t *testing.T) {
 	log = watch(t, d, tg, d.Read(ctx(t), tg))
 	s.SetUser("app", wrong) // the admin changes the server's password
 	s.Restart()
-	log.Until(t, "the value once the password is accepted", isData("one"))
+	log.Expect(t, "the value once the password is accepted", isData("one"))
 }
 
 // TestUnreachable: a server that is not there is an ErrUnreachable error
@@ -154,7 +165,7 @@ func TestUnreachable(t *testing.T) {
 	require.ErrorIs(t, r.Err, lbnats.ErrUnreachable)
 	log := watch(t, d, tg, r)
 	s.Restart()
-	log.Until(t, "the value once the server is up", isData("one"))
+	log.Expect(t, "the value once the server is up", isData("one"))
 	closePrompt(t, d)
 }
 
@@ -173,27 +184,27 @@ func TestSubject(t *testing.T) {
 	require.True(t, first.Missing, "%+v", first)
 	log := watch(t, d, tg, first)
 	publish(t, nc, log, "app.mode", "one")
-	log.Until(t, "a message", isData("one"))
+	log.Expect(t, "a message", isData("one"))
 	require.Equal(t, "one", string(d.Read(ctx(t), tg).Data))
 
 	require.NoError(t, nc.Publish("app.mode", []byte(strings.Repeat("x", 17))))
-	log.Until(t, "a too-large error", isErr(sources.ErrTooLarge))
+	log.Expect(t, "a too-large error", isErr(sources.ErrTooLarge))
 	require.Equal(t, "one", string(d.Read(ctx(t), tg).Data), "the last good message stays")
 	require.NoError(t, nc.Publish("app.mode", []byte("two")))
-	log.Until(t, "the next message", isData("two"))
+	log.Expect(t, "the next message", isData("two"))
 
 	p.Cut()
-	log.Until(t, "an unreachable error", isErr(lbnats.ErrUnreachable))
+	log.Expect(t, "an unreachable error", isErr(lbnats.ErrUnreachable))
 	p.Resume()
-	log.Until(t, "the last message again", isData("two"))
+	log.Expect(t, "the last message again", isData("two"))
 	publish(t, nc, log, "app.mode", "three")
-	log.Until(t, "a message after the cut", isData("three"))
+	log.Expect(t, "a message after the cut", isData("three"))
 	closePrompt(t, d)
 }
 
 // publish publishes msg on subject every 20 ms until log holds it (the
 // driver subscribes asynchronously), at most 100 times.
-func publish(t *testing.T, nc *natsgo.Conn, log *fixture.Log[sources.Result], subject, msg string) {
+func publish(t *testing.T, nc *natsgo.Conn, log *fixture.Cursor[sources.Result], subject, msg string) {
 	t.Helper()
 	for range 100 {
 		require.NoError(t, nc.Publish(subject, []byte(msg)))

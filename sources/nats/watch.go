@@ -149,6 +149,10 @@ func (d *driver) fail(w *watch, retry *sources.Retry, err error) bool {
 	return w.Sleep(retry.Next(e.permanent()))
 }
 
+// deletedAdvisory is the subject prefix of JetStream's advisory that a
+// key-value bucket's stream was deleted.
+const deletedAdvisory = "$JS.EVENT.ADVISORY.STREAM.DELETED.KV_"
+
 // errLost is reported while the connection is down.
 var errLost = errors.New("connection lost; reconnecting")
 
@@ -218,7 +222,7 @@ func (d *driver) entrySession(w *watch, nc *natsgo.Conn, f *feed, retry *sources
 			continue
 		}
 		bucketWait.Reset()
-		if !d.runEntry(w, k, f, kw, retry) {
+		if !d.runEntry(w, nc, k, f, kw, retry) {
 			return false
 		}
 	}
@@ -239,10 +243,18 @@ func (d *driver) openWatcher(ctx, life context.Context, nc *natsgo.Conn, k watch
 }
 
 // runEntry follows one watcher until the watch ends (false) or the watcher
-// must be replaced (true): the connection was lost or the watcher ended.
-func (d *driver) runEntry(w *watch, k watchKey, f *feed, kw jetstream.KeyWatcher, retry *sources.Retry) bool {
+// must be replaced (true): the connection was lost, the bucket deleted or
+// the watcher ended.
+func (d *driver) runEntry(w *watch, nc *natsgo.Conn, k watchKey, f *feed, kw jetstream.KeyWatcher, retry *sources.Retry) bool {
 	f.take() // nothing pending from an earlier watcher
-	var ended atomic.Bool
+	var ended, deleted atomic.Bool
+	// A deleted bucket ends nothing on the watcher's side: the server's
+	// stream-deleted advisory tells. Best effort: without permission to
+	// subscribe to it, a deleted bucket goes unnoticed until a reconnect.
+	adv, err := nc.Subscribe(deletedAdvisory+k.bucket, func(*natsgo.Msg) { deleted.Store(true); f.signal() })
+	if err == nil {
+		defer func() { _ = adv.Unsubscribe() }()
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -269,6 +281,8 @@ func (d *driver) runEntry(w *watch, k watchKey, f *feed, kw jetstream.KeyWatcher
 		switch {
 		case s.down || s.back || s.closed:
 			return true // a new watcher re-reads the entry once connected
+		case deleted.Load():
+			return true // reopening finds no bucket: Missing
 		case ended.Load():
 			return d.fail(w, retry, errors.New("the key-value watcher ended"))
 		}

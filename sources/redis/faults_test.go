@@ -32,13 +32,13 @@ func TestKeyCutSubscription(t *testing.T) {
 	log := watch(t, d, tg, first)
 
 	p.Cut()
-	log.Until(t, "an unreachable error", isErr(lbredis.ErrUnreachable))
+	log.Expect(t, "an unreachable error", isErr(lbredis.ErrUnreachable))
 	cmd(t, s, "SET", key, "two") // while the driver cannot see the server
 	p.Resume()
-	log.Until(t, "the change made while cut", isData("two"))
+	log.Expect(t, "the change made while cut", isData("two"))
 
 	cmd(t, s, "SET", key, "three") // and notifications flow again
-	log.Until(t, "a later change", isData("three"))
+	log.Expect(t, "a later change", isData("three"))
 	closePrompt(t, d)
 }
 
@@ -55,11 +55,11 @@ func TestKeyServerRestart(t *testing.T) {
 	log := watch(t, d, tg, d.Read(ctx(t), tg))
 
 	s.Kill()
-	log.Until(t, "an unreachable error", isErr(lbredis.ErrUnreachable))
+	log.Expect(t, "an unreachable error", isErr(lbredis.ErrUnreachable))
 	s.Restart()
-	log.Until(t, "the empty server's answer", isMissing)
+	log.Expect(t, "the empty server's answer", isMissing)
 	cmd(t, s, "SET", key, "two")
-	log.Until(t, "a value written after the restart", isData("two"))
+	log.Expect(t, "a value written after the restart", isData("two"))
 }
 
 // TestKeyNotifyEnable: on a server with notifications off, notify=enable
@@ -72,13 +72,13 @@ func TestKeyNotifyEnable(t *testing.T) {
 	require.True(t, d.Read(ctx(t), tg).Missing)
 	log := watch(t, d, tg, sources.Result{Missing: true})
 	cmd(t, s, "SET", key, "one")
-	log.Until(t, "a change seen through the notifications it turned on", isData("one"))
+	log.Expect(t, "a change seen through the notifications it turned on", isData("one"))
 	require.Contains(t, cmd(t, s, "CONFIG", "GET", "notify-keyspace-events"), "K")
 
 	s.Restart() // notifications off again, the key gone
-	log.Until(t, "the restarted server's answer", isMissing)
+	log.Expect(t, "the restarted server's answer", isMissing)
 	cmd(t, s, "SET", key, "two")
-	log.Until(t, "a change after the restart", isData("two"))
+	log.Expect(t, "a change after the restart", isData("two"))
 }
 
 // TestKeyNotificationsOff: with notifications off and no notify=enable, a
@@ -103,7 +103,7 @@ func TestKeyNotificationsOff(t *testing.T) {
 	require.Equal(t, "one", string(first.Data))
 	log := watch(t, d, polled, first)
 	cmd(t, s, "SET", key, "two")
-	log.Until(t, "a polled change", isData("two"))
+	log.Expect(t, "a polled change", isData("two"))
 
 	limited := open(t, lbredis.Config{Options: &goredis.Options{Addr: s.Addr(), Username: "app", Password: "app-secret"}})
 	r = limited.Read(ctx(t), target(key, map[string]string{"notify": "enable"}))
@@ -144,7 +144,7 @@ func TestAuthFailure(t *testing.T) {
 	quick := open(t, lbredis.Config{Options: &goredis.Options{Addr: s.Addr(), Password: wrong}, MaxBackoff: 200 * time.Millisecond})
 	log = watch(t, quick, tg, quick.Read(ctx(t), tg))
 	cmd(t, s, "CONFIG", "SET", "requirepass", wrong) // the admin fixes it
-	log.Until(t, "the value once the password is accepted", isData("one"))
+	log.Expect(t, "the value once the password is accepted", isData("one"))
 }
 
 // TestUnreachable: a server that is not there is an ErrUnreachable error
@@ -160,9 +160,9 @@ func TestUnreachable(t *testing.T) {
 	require.Contains(t, r.Err.Error(), s.Addr())
 	log := watch(t, d, tg, r)
 	s.Restart()
-	log.Until(t, "the key's state once the server is up", isMissing)
+	log.Expect(t, "the key's state once the server is up", isMissing)
 	s.Stop()
-	log.Until(t, "the error once it is down again", isErr(lbredis.ErrUnreachable))
+	log.Expect(t, "the error once it is down again", isErr(lbredis.ErrUnreachable))
 	closePrompt(t, d)
 }
 
@@ -181,21 +181,21 @@ func TestChannel(t *testing.T) {
 	require.True(t, first.Missing, "%+v", first)
 	log := watch(t, d, tg, first)
 	publish(t, s, name, "one")
-	log.Until(t, "a message", isData("one"))
+	log.Expect(t, "a message", isData("one"))
 	require.Equal(t, "one", string(d.Read(ctx(t), tg).Data))
 
 	publish(t, s, name, strings.Repeat("x", 17))
-	log.Until(t, "a too-large error", isErr(sources.ErrTooLarge))
+	log.Expect(t, "a too-large error", isErr(sources.ErrTooLarge))
 	require.Equal(t, "one", string(d.Read(ctx(t), tg).Data), "the last good message stays")
 	publish(t, s, name, "two")
-	log.Until(t, "the next message", isData("two"))
+	log.Expect(t, "the next message", isData("two"))
 
 	p.Cut()
-	log.Until(t, "an unreachable error", isErr(lbredis.ErrUnreachable))
+	log.Expect(t, "an unreachable error", isErr(lbredis.ErrUnreachable))
 	p.Resume()
-	log.Until(t, "the last message again", isData("two"))
+	log.Expect(t, "the last message again", isData("two"))
 	publish(t, s, name, "three")
-	log.Until(t, "a message after the cut", isData("three"))
+	log.Expect(t, "a message after the cut", isData("three"))
 	closePrompt(t, d)
 }
 

@@ -58,15 +58,15 @@ func config(s *redistest.Server) lbredis.Config {
 	return lbredis.Config{Options: &goredis.Options{Addr: s.Addr(), Password: s.Password()}, MaxBackoff: 200 * time.Millisecond}
 }
 
-// watch starts a watch of tg and returns the log of its results.
-func watch(t *testing.T, d sources.Driver, tg *sources.Target, last sources.Result) *fixture.Log[sources.Result] {
+// watch starts a watch of tg and returns a cursor over its results.
+func watch(t *testing.T, d sources.Driver, tg *sources.Target, last sources.Result) *fixture.Cursor[sources.Result] {
 	t.Helper()
-	l := fixture.NewLog[sources.Result](settle)
+	l := fixture.NewCursor[sources.Result](settle)
 	fixture.Watch(t, d, tg, last, l.Add)
 	return l
 }
 
-// isData, isMissing and isErr match results for Log.Until.
+// isData, isMissing and isErr match results for Cursor.Expect.
 func isData(v string) func(sources.Result) bool {
 	return func(r sources.Result) bool { return r.Err == nil && !r.Missing && string(r.Data) == v }
 }
