@@ -178,6 +178,7 @@ func BenchmarkIdleCost(b *testing.B) {
 }
 
 func idleCost[T any](b *testing.B, s *natstest.Server) {
+	b.Helper()
 	const fields, window = 5, 12 * time.Second
 	cfg := config(s)
 	cfg.Options.Name = "livebind-idle"

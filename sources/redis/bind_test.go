@@ -1,7 +1,6 @@
 package redis_test
 
 import (
-	"context"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -108,8 +107,8 @@ func TestBindBurst(t *testing.T) {
 
 	const n = 10_000
 	peak := burst(t, s.Addr(), n, func(p goredis.Pipeliner, i int) {
-		p.Publish(context.Background(), name, fmt.Sprintf("m%05d", i))
-		p.Set(context.Background(), key, fmt.Sprintf("k%05d", i), 0)
+		p.Publish(t.Context(), name, fmt.Sprintf("m%05d", i))
+		p.Set(t.Context(), key, fmt.Sprintf("k%05d", i), 0)
 	})
 	require.Eventually(t, func() bool {
 		c := b.Get()
@@ -132,7 +131,7 @@ func burst(t testing.TB, addr string, n int, add func(p pipeliner, i int)) uint6
 	defer c.Close()
 	return fixture.HeapPeak(func() {
 		for i := 0; i < n; i += 500 {
-			_, err := c.Pipelined(context.Background(), func(p goredis.Pipeliner) error {
+			_, err := c.Pipelined(t.Context(), func(p goredis.Pipeliner) error {
 				for j := i; j < min(n, i+500); j++ {
 					add(p, j)
 				}
