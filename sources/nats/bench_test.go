@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/internal/testenv/natstest"
 	lbnats "github.com/livebind/livebind/sources/nats"
@@ -21,27 +22,7 @@ import (
 // carry; slow, when set, also runs for each update.
 func values[T any](b *testing.B, cfg lbnats.Config, slow func(), env ...string) (*livebind.Binding[T], <-chan string) {
 	b.Helper()
-	var dst T
-	bd, err := livebind.Bind(b.Context(), &dst, livebind.WithSourceConfig("nats", cfg), livebind.WithLookupEnv(fixture.NewEnv(env...).Lookup))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = bd.Close() })
-	got := make(chan string, 1024)
-	if _, err := bd.Subscribe(func(u livebind.Update) {
-		if slow != nil {
-			slow()
-		}
-		if v, ok := u.New.(string); ok {
-			select {
-			case got <- v:
-			default:
-			}
-		}
-	}); err != nil {
-		b.Fatal(err)
-	}
-	return bd, got
+	return bindtest.Values[T](b, slow, livebind.WithSourceConfig("nats", cfg), livebind.WithLookupEnv(fixture.NewEnv(env...).Lookup))
 }
 
 // BenchmarkPublishToCallback measures the latency from a write (a put of a
@@ -70,24 +51,8 @@ func BenchmarkPublishToCallback(b *testing.B) {
 				}
 			}
 			_, got := values[conf](b, config(s), nil, "LOC", loc)
-			for i := 0; ; i++ { // the watch subscribes asynchronously
-				if i == 100 {
-					b.Fatal("no write was heard")
-				}
-				write("warm-up" + strconv.Itoa(i))
-				if _, ok := fixture.Receive(got, 20*time.Millisecond); ok {
-					break
-				}
-			}
-			lat := make([]time.Duration, 0, b.N)
-			i := 0
-			for b.Loop() {
-				i++
-				want := "v" + strconv.Itoa(i)
-				start := time.Now()
-				write(want)
-				lat = append(lat, fixture.Await(b, got, want, settle).Sub(start))
-			}
+			fixture.Heard(b, got, write)
+			lat := fixture.Latencies(b, got, write, settle)
 			fixture.ReportPercentiles(b, lat)
 		})
 	}
@@ -241,15 +206,7 @@ func BenchmarkBurstMemory(b *testing.B) {
 		subj, key := fresh("mem.s"), fresh("k")
 		var updates atomic.Int64
 		bd, got := values[conf](b, config(s), func() { updates.Add(1); time.Sleep(time.Millisecond) }, "SUBJ", subj, "KEY", key)
-		for i := 0; ; i++ {
-			if i == 100 {
-				b.Fatal("no message was heard")
-			}
-			_ = nc.Publish(subj, []byte("warm-up"))
-			if _, ok := fixture.Receive(got, 20*time.Millisecond); ok {
-				break
-			}
-		}
+		fixture.Heard(b, got, func(v string) { _ = nc.Publish(subj, []byte(v)) })
 		updates.Store(0)
 		peak := fixture.HeapPeak(func() {
 			for i := range n {

@@ -50,7 +50,7 @@ func TestEntryCutConnection(t *testing.T) {
 	_, err = kv.PutString(ctx(t), "app", "three")
 	require.NoError(t, err)
 	log.Expect(t, "a later change", isData("three"))
-	closePrompt(t, d)
+	fixture.ClosePrompt(t, d)
 }
 
 // TestEntryServerRestart: the server is killed (every connection cut
@@ -138,7 +138,7 @@ func TestAuthFailure(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond)
 	require.LessOrEqual(t, p.Accepted()-before, 2, "a refused password must not be retried hot")
 	require.Zero(t, log.Len(), "the same error is not reported again")
-	closePrompt(t, d)
+	fixture.ClosePrompt(t, d)
 
 	quick := config(s)
 	quick.Options.Password = wrong
@@ -166,7 +166,7 @@ func TestUnreachable(t *testing.T) {
 	log := watch(t, d, tg, r)
 	s.Restart()
 	log.Expect(t, "the value once the server is up", isData("one"))
-	closePrompt(t, d)
+	fixture.ClosePrompt(t, d)
 }
 
 // TestSubject: a subject has no state: Read is Missing until a watch has
@@ -199,7 +199,7 @@ func TestSubject(t *testing.T) {
 	log.Expect(t, "the last message again", isData("two"))
 	publish(t, nc, log, "app.mode", "three")
 	log.Expect(t, "a message after the cut", isData("three"))
-	closePrompt(t, d)
+	fixture.ClosePrompt(t, d)
 }
 
 // publish publishes msg on subject every 20 ms until log holds it (the

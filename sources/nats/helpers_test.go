@@ -2,7 +2,6 @@ package nats_test
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/internal/testenv/natstest"
 	"github.com/livebind/livebind/sources"
@@ -84,24 +84,15 @@ func bucket(t testing.TB, js jetstream.JetStream, name string) jetstream.KeyValu
 // watch starts a watch of tg and returns a cursor over its results.
 func watch(t *testing.T, d sources.Driver, tg *sources.Target, last sources.Result) *fixture.Cursor[sources.Result] {
 	t.Helper()
-	l := fixture.NewCursor[sources.Result](settle)
-	fixture.Watch(t, d, tg, last, l.Add)
-	return l
+	return fixture.WatchCursor(t, d, tg, last, settle)
 }
 
 // isData, isMissing and isErr match results for Cursor.Expect.
-func isData(v string) func(sources.Result) bool {
-	return func(r sources.Result) bool { return r.Err == nil && !r.Missing && string(r.Data) == v }
-}
-
-func isMissing(r sources.Result) bool { return r.Missing && r.Err == nil }
-
-func isErr(target error) func(sources.Result) bool {
-	return func(r sources.Result) bool {
-		var e *lbnats.Error
-		return errors.As(r.Err, &e) && errors.Is(r.Err, target)
-	}
-}
+var (
+	isData    = fixture.IsData
+	isMissing = fixture.IsMissing
+	isErr     = fixture.IsErr[*lbnats.Error]
+)
 
 // ctx is a context for a test's own requests.
 func ctx(t testing.TB) context.Context {
@@ -111,25 +102,9 @@ func ctx(t testing.TB) context.Context {
 	return c
 }
 
-// closePrompt closes d and fails the test if that takes over a second.
-func closePrompt(t *testing.T, d sources.Driver) {
-	t.Helper()
-	start := time.Now()
-	require.NoError(t, d.Close())
-	require.Less(t, time.Since(start), time.Second, "Close must be prompt")
-}
-
 // bind binds a T with cfg as the nats source config and records its
 // updates from generation 1 on.
-func bind[T any](tb testing.TB, cfg any, opts ...livebind.Option) (*livebind.Binding[T], *fixture.Log[livebind.Update]) {
+func bind[T any](tb testing.TB, cfg any) (*livebind.Binding[T], *fixture.Log[livebind.Update]) {
 	tb.Helper()
-	var dst T
-	opts = append([]livebind.Option{livebind.WithSourceConfig("nats", cfg)}, opts...)
-	b, err := livebind.Bind(tb.Context(), &dst, opts...)
-	require.NoError(tb, err)
-	tb.Cleanup(func() { _ = b.Close() })
-	rec := fixture.NewLog[livebind.Update](settle)
-	_, err = b.Subscribe(rec.Add, livebind.From(1))
-	require.NoError(tb, err)
-	return b, rec
+	return bindtest.Bind[T](tb, settle, livebind.WithSourceConfig("nats", cfg))
 }

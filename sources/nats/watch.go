@@ -149,6 +149,20 @@ func (d *driver) fail(w *watch, retry *sources.Retry, err error) bool {
 	return w.Sleep(retry.Next(e.permanent()))
 }
 
+// connRetrying returns the connection, reporting each failure to dial it
+// and backing off, or nil when the watch ended.
+func (d *driver) connRetrying(w *watch, retry *sources.Retry) *natsgo.Conn {
+	for {
+		nc, err := d.conn(w.Context())
+		if err == nil {
+			return nc
+		}
+		if !d.fail(w, retry, err) {
+			return nil
+		}
+	}
+}
+
 // deletedAdvisory is the subject prefix of JetStream's advisory that a
 // key-value bucket's stream was deleted.
 const deletedAdvisory = "$JS.EVENT.ADVISORY.STREAM.DELETED.KV_"
@@ -168,12 +182,9 @@ func (d *driver) followEntry(w *watch) {
 	retry := d.retries()
 	bucketWait := sources.Backoff{Base: 100 * time.Millisecond, Max: BucketRecheck}
 	for {
-		nc, err := d.conn(w.Context())
-		if err != nil {
-			if !d.fail(w, &retry, err) {
-				return
-			}
-			continue
+		nc := d.connRetrying(w, &retry)
+		if nc == nil {
+			return
 		}
 		f := newFeed()
 		stop := statuses(nc, f)
@@ -309,12 +320,9 @@ func (d *driver) followSubject(w *watch) {
 	k := w.Key()
 	retry := d.retries()
 	for {
-		nc, err := d.conn(w.Context())
-		if err != nil {
-			if !d.fail(w, &retry, err) {
-				return
-			}
-			continue
+		nc := d.connRetrying(w, &retry)
+		if nc == nil {
+			return
 		}
 		f := newFeed()
 		stop := statuses(nc, f)

@@ -11,6 +11,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/internal/testenv/redistest"
 	lbredis "github.com/livebind/livebind/sources/redis"
@@ -18,45 +19,10 @@ import (
 
 // benchBind binds a T against cfg, with env for the tags' ${VAR}s, and
 // returns the binding and a channel of the string values its updates
-// carry; fn, when set, also runs for each update (a slow subscriber).
-func benchBind[T any](b *testing.B, cfg lbredis.Config, fn func(livebind.Update), env ...string) (*livebind.Binding[T], <-chan string) {
+// carry; slow, when set, also runs for each update.
+func benchBind[T any](b *testing.B, cfg lbredis.Config, slow func(), env ...string) (*livebind.Binding[T], <-chan string) {
 	b.Helper()
-	var dst T
-	bd, err := livebind.Bind(b.Context(), &dst, livebind.WithSourceConfig("redis", cfg), livebind.WithLookupEnv(fixture.NewEnv(env...).Lookup))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = bd.Close() })
-	got := make(chan string, 1024)
-	if _, err := bd.Subscribe(func(u livebind.Update) {
-		if fn != nil {
-			fn(u)
-		}
-		if v, ok := u.New.(string); ok {
-			select {
-			case got <- v:
-			default:
-			}
-		}
-	}); err != nil {
-		b.Fatal(err)
-	}
-	return bd, got
-}
-
-// heard writes values until one reaches got (the watch subscribes
-// asynchronously), at most 100 times.
-func heard(b *testing.B, got <-chan string, write func(string)) {
-	b.Helper()
-	for i := range 100 {
-		write("warm-up" + strconv.Itoa(i))
-		select {
-		case <-got:
-			return
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	b.Fatal("no write was heard")
+	return bindtest.Values[T](b, slow, livebind.WithSourceConfig("redis", cfg), livebind.WithLookupEnv(fixture.NewEnv(env...).Lookup))
 }
 
 // BenchmarkPublishToCallback measures the latency from a write (SET of a
@@ -86,16 +52,8 @@ func BenchmarkPublishToCallback(b *testing.B) {
 				}
 			}
 			_, got := benchBind[conf](b, config(s), nil, "LOC", loc)
-			heard(b, got, write)
-			lat := make([]time.Duration, 0, b.N)
-			i := 0
-			for b.Loop() {
-				i++
-				want := "v" + strconv.Itoa(i)
-				start := time.Now()
-				write(want)
-				lat = append(lat, fixture.Await(b, got, want, settle).Sub(start))
-			}
+			fixture.Heard(b, got, write)
+			lat := fixture.Latencies(b, got, write, settle)
 			fixture.ReportPercentiles(b, lat)
 		})
 	}
@@ -198,8 +156,8 @@ func BenchmarkBurstMemory(b *testing.B) {
 	for b.Loop() {
 		ch, key := fresh("mem"), fresh("mem:")
 		var updates atomic.Int64
-		bd, got := benchBind[conf](b, config(s), func(livebind.Update) { updates.Add(1); time.Sleep(time.Millisecond) }, "CH", ch, "KEY", key)
-		heard(b, got, func(v string) { s.Cmd("PUBLISH", ch, v) })
+		bd, got := benchBind[conf](b, config(s), func() { updates.Add(1); time.Sleep(time.Millisecond) }, "CH", ch, "KEY", key)
+		fixture.Heard(b, got, func(v string) { s.Cmd("PUBLISH", ch, v) })
 		updates.Store(0)
 		peak := burst(b, s.Addr(), n, func(p pipeliner, i int) {
 			p.Publish(b.Context(), ch, fmt.Sprintf("m%05d", i))

@@ -39,7 +39,7 @@ func TestKeyCutSubscription(t *testing.T) {
 
 	cmd(t, s, "SET", key, "three") // and notifications flow again
 	log.Expect(t, "a later change", isData("three"))
-	closePrompt(t, d)
+	fixture.ClosePrompt(t, d)
 }
 
 // TestKeyServerRestart: the server is killed (a crash: every connection
@@ -139,7 +139,7 @@ func TestAuthFailure(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond)
 	require.LessOrEqual(t, p.Accepted()-before, 2, "a refused password must not be retried hot")
 	require.Zero(t, log.Len(), "the same error is not reported again")
-	closePrompt(t, d)
+	fixture.ClosePrompt(t, d)
 
 	quick := open(t, lbredis.Config{Options: &goredis.Options{Addr: s.Addr(), Password: wrong}, MaxBackoff: 200 * time.Millisecond})
 	log = watch(t, quick, tg, quick.Read(ctx(t), tg))
@@ -163,7 +163,7 @@ func TestUnreachable(t *testing.T) {
 	log.Expect(t, "the key's state once the server is up", isMissing)
 	s.Stop()
 	log.Expect(t, "the error once it is down again", isErr(lbredis.ErrUnreachable))
-	closePrompt(t, d)
+	fixture.ClosePrompt(t, d)
 }
 
 // TestChannel: a channel has no state: Read is Missing until a watch has
@@ -196,7 +196,7 @@ func TestChannel(t *testing.T) {
 	log.Expect(t, "the last message again", isData("two"))
 	publish(t, s, name, "three")
 	log.Expect(t, "a message after the cut", isData("three"))
-	closePrompt(t, d)
+	fixture.ClosePrompt(t, d)
 }
 
 // publish publishes msg on channel until a subscriber receives it (the

@@ -168,6 +168,58 @@ func report(w *watch, r sources.Result) {
 	look.Report(r)
 }
 
+// retries returns the two backoffs of a watch loop.
+func (d *driver) retries() sources.Retry {
+	r := sources.NewRetry(transientBase, PermanentBackoff, d.maxBackoff)
+	r.Transient.Max = min(TransientMaxBackoff, d.maxBackoff)
+	return r
+}
+
+// fail reports err and sleeps the backoff it calls for; false when the
+// watch ended.
+func (d *driver) fail(w *watch, retry *sources.Retry, err error) bool {
+	if w.Context().Err() != nil {
+		return false
+	}
+	e := d.classify(w.Key(), err)
+	report(w, sources.Result{Err: e})
+	return w.Sleep(retry.Next(e.permanent()))
+}
+
+// subscribeRetrying subscribes, reporting each failure and backing off,
+// until it succeeds. It returns a nil subscription when the watch ended,
+// or with the error when a key's notifications are off and it has poll=.
+func (d *driver) subscribeRetrying(w *watch, c *goredis.Client, retry *sources.Retry) (*subscription, error) {
+	k := w.Key()
+	for {
+		sub, err := d.subscribe(w.Context(), c, k)
+		switch {
+		case err == nil:
+			return sub, nil
+		case !k.channel && k.poll > 0 && errors.Is(err, ErrNotificationsOff):
+			return nil, err
+		case !d.fail(w, retry, err):
+			return nil, nil
+		}
+	}
+}
+
+// next waits for the subscription's next signal. It returns false when
+// the watch ended, and closes a subscription that failed, reporting the
+// failure and sleeping its backoff (sub is then nil).
+func (d *driver) next(w *watch, sub **subscription, retry *sources.Retry) bool {
+	if !w.Wait((*sub).notify) {
+		(*sub).close()
+		return false
+	}
+	if err := (*sub).failure(); err != nil {
+		(*sub).close()
+		*sub = nil
+		return d.fail(w, retry, err)
+	}
+	return true
+}
+
 // followKey is the watch loop of a key: subscribe to its keyspace
 // notifications, then read the key at once and after every notification,
 // every resubscription and every field joining. A failed subscription is
@@ -177,27 +229,17 @@ func report(w *watch, r sources.Result) {
 func (d *driver) followKey(w *watch) {
 	k := w.Key()
 	c := d.client(k.endpoint())
-	retry := sources.NewRetry(transientBase, PermanentBackoff, d.maxBackoff)
-	retry.Transient.Max = min(TransientMaxBackoff, d.maxBackoff)
+	retry := d.retries()
 	for {
-		sub, err := d.subscribe(w.Context(), c, k)
-		if err != nil {
-			if w.Context().Err() != nil {
-				return
-			}
-			if errors.Is(err, ErrNotificationsOff) && k.poll > 0 {
+		sub, err := d.subscribeRetrying(w, c, &retry)
+		if sub == nil {
+			if err != nil {
 				d.logger.Info("redis: keyspace notifications are off; polling the key", "addr", k.addr, "key", k.name, "poll", k.poll)
 				d.pollKey(w, c, k)
-				return
 			}
-			e := d.classify(k, err)
-			report(w, sources.Result{Err: e})
-			if !w.Sleep(retry.Next(e.permanent())) {
-				return
-			}
-			continue
+			return
 		}
-		for {
+		for sub != nil {
 			look := w.Begin(k.timeout(), false)
 			r := d.get(look.Context(), c, k)
 			look.End()
@@ -205,18 +247,8 @@ func (d *driver) followKey(w *watch) {
 			if r.Err == nil {
 				retry.Reset()
 			}
-			if !w.Wait(sub.notify) {
-				sub.close()
+			if !d.next(w, &sub, &retry) {
 				return
-			}
-			if err := sub.failure(); err != nil {
-				sub.close()
-				e := d.classify(k, err)
-				report(w, sources.Result{Err: e})
-				if !w.Sleep(retry.Next(e.permanent())) {
-					return
-				}
-				break
 			}
 		}
 	}
@@ -225,15 +257,14 @@ func (d *driver) followKey(w *watch) {
 // pollKey reads the key every poll=, or sooner after a failure, until the
 // watch ends.
 func (d *driver) pollKey(w *watch, c *goredis.Client, k watchKey) {
-	retry := sources.NewRetry(transientBase, PermanentBackoff, d.maxBackoff)
+	retry := d.retries()
 	for {
 		look := w.Begin(k.timeout(), false)
 		r := d.get(look.Context(), c, k)
 		look.End()
 		look.Report(r)
 		wait := k.poll
-		var e *Error
-		if errors.As(r.Err, &e) && errors.Is(e, ErrUnreachable) {
+		if errors.Is(r.Err, ErrUnreachable) {
 			wait = min(wait, retry.Next(false))
 		} else {
 			retry.Reset()
@@ -252,25 +283,15 @@ func (d *driver) pollKey(w *watch, c *goredis.Client, k watchKey) {
 func (d *driver) followChannel(w *watch) {
 	k := w.Key()
 	c := d.client(k.endpoint())
-	retry := sources.NewRetry(transientBase, PermanentBackoff, d.maxBackoff)
-	retry.Transient.Max = min(TransientMaxBackoff, d.maxBackoff)
+	retry := d.retries()
 	good := d.lastMessage(k) // the last message, or Missing
 	for {
-		sub, err := d.subscribe(w.Context(), c, k)
-		if err != nil {
-			if w.Context().Err() != nil {
-				return
-			}
-			e := d.classify(k, err)
-			report(w, sources.Result{Err: e})
-			if !w.Sleep(retry.Next(e.permanent())) {
-				return
-			}
-			continue
+		sub, _ := d.subscribeRetrying(w, c, &retry)
+		if sub == nil {
+			return
 		}
 		retry.Reset()
-		cur := good
-		for {
+		for cur := good; sub != nil; {
 			if r, ok := sub.take(); ok {
 				cur = r
 				if r.Err == nil {
@@ -279,18 +300,8 @@ func (d *driver) followChannel(w *watch) {
 				}
 			}
 			report(w, cur)
-			if !w.Wait(sub.notify) {
-				sub.close()
+			if !d.next(w, &sub, &retry) {
 				return
-			}
-			if err := sub.failure(); err != nil {
-				sub.close()
-				e := d.classify(k, err)
-				report(w, sources.Result{Err: e})
-				if !w.Sleep(retry.Next(e.permanent())) {
-					return
-				}
-				break
 			}
 		}
 	}
