@@ -26,8 +26,9 @@ func viaProxy(t *testing.T, s *natstest.Server) (lbnats.Config, *fixture.Proxy) 
 
 // TestEntryCutConnection: the driver's connection is cut (the proxy drops
 // it and refuses for a while) and the entry changes meanwhile. The watch
-// must report an ErrUnreachable error (last value kept), then, once the
-// network is back, the change made while it was cut, then later changes.
+// must report an ErrUnreachable error (last value kept; a Read fails at
+// once), then, once the network is back, the change made while it was
+// cut, then later changes.
 func TestEntryCutConnection(t *testing.T) {
 	s := natstest.Start(t)
 	_, js := client(t, s)
@@ -43,6 +44,9 @@ func TestEntryCutConnection(t *testing.T) {
 
 	p.Cut()
 	log.Expect(t, "an unreachable error", isErr(lbnats.ErrUnreachable))
+	start := time.Now()
+	require.ErrorIs(t, d.Read(ctx(t), tg).Err, lbnats.ErrUnreachable, "a Read while reconnecting")
+	require.Less(t, time.Since(start), time.Second, "a Read while reconnecting fails at once")
 	_, err = kv.PutString(ctx(t), "app", "two") // while the driver cannot see the server
 	require.NoError(t, err)
 	p.Resume()

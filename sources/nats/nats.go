@@ -231,10 +231,10 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 	if err != nil {
 		return sources.Result{Err: d.classify(k, err)}
 	}
+	if !nc.IsConnected() { // reconnecting: a request would wait out its timeout
+		return sources.Result{Err: d.classify(k, errLost)}
+	}
 	if k.subject != "" {
-		if !nc.IsConnected() {
-			return sources.Result{Err: d.classify(k, natsgo.ErrDisconnected)}
-		}
 		return d.lastMessage(k)
 	}
 	js, err := jetstream.New(nc)
