@@ -363,22 +363,22 @@ func (d *driver) runSubject(w *watch, nc *natsgo.Conn, k watchKey, f *feed, retr
 			return false
 		}
 		s := f.take()
-		switch {
-		case s.closed:
+		if s.closed {
 			return d.fail(w, retry, natsgo.ErrConnectionClosed)
-		case s.down:
-			cur, lost = sources.Result{Err: d.classify(k, errLost)}, true
-			continue
-		case lost && nc.IsConnected():
-			cur, lost = good, false
 		}
-		if s.hasR {
-			cur = s.r
+		if s.hasR { // a message, even one that came just before a loss
+			cur, lost = s.r, false
 			if s.r.Err == nil {
 				good = s.r
 				retry.Reset()
 				d.setLastMessage(k, s.r)
 			}
+		}
+		switch {
+		case s.down:
+			cur, lost = sources.Result{Err: d.classify(k, errLost)}, true
+		case lost && nc.IsConnected():
+			cur, lost = good, false
 		}
 	}
 }

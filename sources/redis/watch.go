@@ -300,8 +300,13 @@ func (d *driver) followChannel(w *watch) {
 				}
 			}
 			report(w, cur)
+			s := sub
 			if !d.next(w, &sub, &retry) {
 				return
+			}
+			if r, ok := s.take(); sub == nil && ok && r.Err == nil { // came just before the failure
+				good = r
+				d.setLastMessage(k, r)
 			}
 		}
 	}
