@@ -304,7 +304,10 @@ func (d *driver) followChannel(w *watch) {
 			if !d.next(w, &sub, &retry) {
 				return
 			}
-			if r, ok := s.take(); sub == nil && ok && r.Err == nil { // came just before the failure
+			if sub != nil {
+				continue
+			}
+			if r, ok := s.take(); ok && r.Err == nil { // came just before the failure
 				good = r
 				d.setLastMessage(k, r)
 			}
