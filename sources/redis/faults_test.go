@@ -211,3 +211,20 @@ func publish(t *testing.T, s *redistest.Server, channel, msg string) {
 	}
 	t.Fatalf("no subscriber on %s", channel)
 }
+
+// TestKeyWrongType: a key that comes to hold a hash is an ErrWrongType
+// error that keeps the last good value; a string again is reported.
+func TestKeyWrongType(t *testing.T) {
+	s := redistest.Start(t, redistest.WithNotifications())
+	key := fresh("type:")
+	cmd(t, s, "SET", key, "one")
+	d := open(t, config(s))
+	tg := target(key, nil)
+	log := watch(t, d, tg, d.Read(ctx(t), tg))
+	cmd(t, s, "DEL", key)
+	cmd(t, s, "HSET", key, "field", "value")
+	log.Expect(t, "a wrong-type error", isErr(lbredis.ErrWrongType))
+	cmd(t, s, "DEL", key)
+	cmd(t, s, "SET", key, "two")
+	log.Expect(t, "the string again", isData("two"))
+}

@@ -244,6 +244,13 @@ func (d *driver) followKey(w *watch) {
 			r := d.get(look.Context(), c, k)
 			look.End()
 			look.Report(r)
+			if errors.Is(r.Err, ErrUnreachable) { // the read failed, maybe not yet the subscription: start over
+				sub.close()
+				if !w.Sleep(retry.Next(false)) {
+					return
+				}
+				break
+			}
 			if r.Err == nil {
 				retry.Reset()
 			}
