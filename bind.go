@@ -1,6 +1,7 @@
 package livebind
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	_ "github.com/livebind/livebind/sources/env"
 	_ "github.com/livebind/livebind/sources/file"
 	_ "github.com/livebind/livebind/sources/http"
+	_ "github.com/livebind/livebind/sources/sse"
 )
 
 // snapshot is one published generation.
@@ -240,8 +242,16 @@ func (b *Binding[T]) start(ctx context.Context, dst *T) (*T, error) {
 			reflect.ValueOf(cur).Elem().FieldByIndex(f.plan.index).SetZero()
 		}
 	}
+	var discarded []*T // candidates never published, released when Bind fails
+	var kept *T        // what they are released against (else cur)
+	defer func() {
+		for _, c := range discarded {
+			b.release(cmp.Or(kept, cur), c)
+		}
+	}()
 	for range len(b.conds) + 1 {
 		p, err := b.candidate(cur, nil, false)
+		discarded = append(discarded, p.next) // only evaluates conditions
 		if err != nil {
 			return nil, err
 		}
@@ -270,11 +280,13 @@ func (b *Binding[T]) start(ctx context.Context, dst *T) (*T, error) {
 	}
 	p, err := b.candidate(cur, nil, true)
 	if err != nil {
+		discarded = append(discarded, p.next)
 		return nil, fmt.Errorf("livebind: initial configuration: %w", err)
 	}
 	b.commitSources(p)
 	now := time.Now()
 	b.publish(p.next, nil, nil, 0, now) // generation 1, which no update describes
+	kept = p.next
 	for t, r := range results {
 		b.stat.noteResult(t, r, now)
 	}
@@ -295,8 +307,13 @@ func (b *Binding[T]) start(ctx context.Context, dst *T) (*T, error) {
 		}
 	}
 	if len(errs) > 0 {
+		discarded, kept = append(discarded, p.next), nil // Bind fails: nothing stays published
 		return nil, errors.Join(errs...)
 	}
+	for _, c := range discarded { // before the applier starts: it owns Release from then on
+		b.release(p.next, c)
+	}
+	discarded = nil
 	b.wg.Add(1)
 	go b.run()
 	return p.next, nil
@@ -531,10 +548,12 @@ func (b *Binding[T]) apply(changes []change) error {
 		// source does not block every other field.
 		p, err := b.candidate(cur.v, nil, true)
 		if err != nil && p.holdsOld(fresh) {
+			b.release(cur.v, p.next)
 			p, err = b.candidate(cur.v, fresh, true)
 		}
 		switch {
 		case err != nil:
+			b.release(cur.v, p.next)
 			b.rejected = err
 			b.stat.mu.Lock()
 			b.stat.rejected++
@@ -550,6 +569,7 @@ func (b *Binding[T]) apply(changes []change) error {
 			}
 		case p.empty():
 			b.commitSources(p) // accepted values that change nothing
+			b.release(cur.v, p.next)
 		default:
 			b.commitSources(p)
 			if len(b.desired) == 0 {
@@ -560,6 +580,9 @@ func (b *Binding[T]) apply(changes []change) error {
 		}
 	}
 	b.publish(next, values, notes, 0, now)
+	if next != nil {
+		b.release(next, cur.v)
+	}
 	return errors.Join(errs...)
 }
 

@@ -45,8 +45,8 @@
 //
 // # Sources
 //
-// file and env are built in. Other schemes register when their package is
-// imported, for example:
+// file, env, http and sse are built in. Other schemes (consul, vault, ws)
+// register when their package is imported, for example:
 //
 //	import _ "github.com/livebind/livebind/sources/consul"
 //

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -95,4 +97,57 @@ func TestFormatFromContent(t *testing.T) {
 		defer b.Close()
 		assert.Equal(t, sniffFlags{Beta: true, Limit: 9}, c.F)
 	})
+}
+
+// TestKeyNeedsADocument: key= selects inside a document, so a value whose
+// source says nothing of its format is sniffed as JSON even for a scalar
+// field; a value that is no JSON object must give a decode error naming
+// format= (at Bind, and as an Error update later, keeping the last good
+// value), never a field that silently stays at zero.
+func TestKeyNeedsADocument(t *testing.T) {
+	t.Parallel()
+	var body atomic.Value
+	body.Store(`{"a": 5}`)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte(body.Load().(string)))
+	}))
+	defer srv.Close()
+	type cfg struct {
+		A int `live:"http=${U}/app/limits; key=a; poll=20ms"`
+	}
+	var c cfg
+	b, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("U", srv.URL).lookup))
+	require.NoError(t, err)
+	defer b.Close()
+	assert.Equal(t, 5, c.A, "a JSON object served as text/plain is sniffed for key=")
+
+	errs := make(chan error, 16)
+	_, err = b.Subscribe(func(u Update) {
+		if u.Kind == Error {
+			select {
+			case errs <- u.Err:
+			default:
+			}
+		}
+	})
+	require.NoError(t, err)
+	body.Store("a = 6")
+	select {
+	case err := <-errs:
+		require.ErrorIs(t, err, ErrDecode)
+		assert.Contains(t, err.Error(), "format=json")
+		assert.Contains(t, err.Error(), "key a")
+	case <-time.After(10 * time.Second):
+		t.Fatal("a text value under key= gave no Error update")
+	}
+	assert.Equal(t, 5, b.Get().A, "the last good value stays")
+
+	body.Store("a = 6")
+	var c2 cfg
+	_, err = Bind(t.Context(), &c2, WithLookupEnv(newEnv("U", srv.URL).lookup))
+	require.ErrorIs(t, err, ErrDecode, "at Bind, a text value under key= fails Bind")
+	var fe *FieldError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "A", fe.Field)
 }

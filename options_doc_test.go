@@ -77,12 +77,12 @@ func TestDocsListEveryOption(t *testing.T) {
 
 // TestDocsListCoreSchemeOptions checks that every option a core scheme
 // declares (file, env and http are registered by the core) is documented
-// in docs/tags.md as name=.
+// in docs/tags.md as name=. sse= is registered by the core too.
 func TestDocsListCoreSchemeOptions(t *testing.T) {
 	t.Parallel()
 	doc, err := os.ReadFile("docs/tags.md")
 	require.NoError(t, err)
-	for _, name := range []string{"file", "env", "http"} {
+	for _, name := range []string{"file", "env", "http", "sse"} {
 		s, ok := sources.Lookup(name)
 		require.True(t, ok, name)
 		assert.Contains(t, string(doc), "### "+name, "docs/tags.md has a section for %s", name)

@@ -76,6 +76,12 @@ type SourceStatus struct {
 	// zero for event-driven sources (file, Consul blocking queries) and
 	// inactive ones.
 	NextPoll time.Time
+	// LeaseExpires is when the lease behind the value (Vault's dynamic
+	// credentials) ends unless renewed; LeaseRenewal is when the source
+	// renews it next, zero when it will not renew it again (new credentials
+	// are read before LeaseExpires, at NextPoll). Both are zero without a
+	// lease.
+	LeaseExpires, LeaseRenewal time.Time
 }
 
 // FieldStatus reports one tagged field.
@@ -199,9 +205,14 @@ func (s *statusBook) noteEvents(evs []event, now time.Time) {
 func (b *Binding[T]) Status() Status {
 	st := Status{Generation: b.cur.Load().gen, Closed: b.ctx.Err() != nil, CallbackPanics: b.subs.panics.Load()}
 	next := make(map[*target]time.Time) // asked before taking the lock: drivers lock too
+	leases := make(map[*target][2]time.Time)
 	for _, t := range b.targets {
 		if np, ok := t.driver.(sources.NextPoller); ok && t.active.Load() {
 			next[t] = np.NextPoll(&t.spec)
+		}
+		if lr, ok := t.driver.(sources.LeaseReporter); ok && t.active.Load() {
+			exp, ren := lr.Lease(&t.spec)
+			leases[t] = [2]time.Time{exp, ren}
 		}
 	}
 	b.stat.mu.Lock()
@@ -220,6 +231,7 @@ func (b *Binding[T]) Status() Status {
 			ss.Fields = append(ss.Fields, f.plan.path)
 		}
 		ss.NextPoll = next[t]
+		ss.LeaseExpires, ss.LeaseRenewal = leases[t][0], leases[t][1]
 		st.Sources = append(st.Sources, ss)
 	}
 	st.Fields = make([]FieldStatus, 0, len(b.fields))
@@ -388,10 +400,12 @@ func (b *Binding[T]) rollback(gen uint64) error {
 		return nil
 	}
 	if err := b.validate(p.next); err != nil {
+		b.release(cur.v, p.next)
 		return fmt.Errorf("livebind: rollback to gen %d: %w: %w", gen, ErrValidation, err)
 	}
 	notes := b.switchWatches(p)
 	b.publish(p.next, p.vals, notes, gen, time.Now())
+	b.release(p.next, cur.v)
 	return nil
 }
 

@@ -126,13 +126,13 @@ func (t *target) formatFor(r sources.Result) string {
 }
 
 // wantsStructure reports whether a field of t needs a structured document:
-// a struct, map, slice or array type that is not read from text itself
-// ([]byte, or a type with UnmarshalText). For such a target a value whose
+// it has a key=, or its type is a struct, map, slice or array that is not
+// read from text itself ([]byte, or a type with UnmarshalText). For such a target a value whose
 // location and source say nothing of its format is sniffed (formatFor).
 func (t *target) wantsStructure() bool {
 	for _, f := range t.fields {
-		if structuredType(f.plan.typ) {
-			return true
+		if len(f.keyPath) > 0 || structuredType(f.plan.typ) {
+			return true // key= selects inside a document, so it needs one
 		}
 	}
 	return false
@@ -157,6 +157,9 @@ func looksLikeJSON(data []byte) bool {
 	data = bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), " \t\r\n")
 	return len(data) > 0 && (data[0] == '{' || data[0] == '[')
 }
+
+// errKeyInText explains a key= on a value read as text.
+var errKeyInText = errors.New("the value was read as text (nothing says its format and it is not a JSON object or array), and key= selects inside a document: add format=json, format=yaml or format=toml")
 
 // formatHint explains a structured field that got text: the source did not
 // say what the value is, and it is no JSON object or array.
@@ -284,6 +287,12 @@ func (t *target) observe(r sources.Result) []change {
 	var failed []change
 	present := make([]bool, len(t.fields)) // applied only if the observation is accepted
 	for i, f := range t.fields {
+		if format == formatText && len(f.keyPath) > 0 {
+			// A key cannot be found in text: saying "not found" (or
+			// nothing, for an optional key) would hide the real mistake.
+			failed = append(failed, change{f: f, kind: Error, err: t.fieldErr(f, ErrDecode, fmt.Errorf("key %s: %w", f.key, errKeyInText))})
+			continue
+		}
 		v, ok := selectKey(doc, f.keyPath)
 		if !ok {
 			switch {

@@ -1,7 +1,6 @@
 package sources
 
 import (
-	"errors"
 	"fmt"
 	"io"
 )
@@ -23,7 +22,7 @@ func ReadAtMost(r io.Reader, limit int) ([]byte, error) {
 	)
 	for {
 		buf := make([]byte, min(size, limit+1-total))
-		n, err := io.ReadFull(r, buf)
+		n, err := fill(r, buf)
 		total += n
 		if n > 0 {
 			chunks = append(chunks, buf[:n])
@@ -31,7 +30,7 @@ func ReadAtMost(r io.Reader, limit int) ([]byte, error) {
 		if total > limit {
 			return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, limit)
 		}
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		if err == io.EOF { //nolint:errorlint // io.EOF is returned bare, by contract
 			break
 		}
 		if err != nil {
@@ -50,4 +49,20 @@ func ReadAtMost(r io.Reader, limit int) ([]byte, error) {
 		out = append(out, c...)
 	}
 	return out, nil
+}
+
+// fill reads into buf until it is full or r fails. Unlike io.ReadFull it
+// returns r's own error: io.EOF only when r ended cleanly, so that a
+// reader that breaks off with io.ErrUnexpectedEOF (a truncated body, a
+// connection lost mid-message) is a failure, never a short value.
+func fill(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }

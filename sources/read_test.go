@@ -114,3 +114,15 @@ func FuzzReadAtMost(f *testing.F) {
 		}
 	})
 }
+
+// A reader that breaks off (io.ErrUnexpectedEOF: a truncated body, a
+// connection lost mid-message) is a failure, never a short value. Found by
+// the ws source's mid-message drop test: io.ReadFull had turned the cut
+// into a normal end.
+func TestReadAtMostBrokenReader(t *testing.T) {
+	r := io.MultiReader(strings.NewReader(`{"half":`), iotest.ErrReader(io.ErrUnexpectedEOF))
+	data, err := sources.ReadAtMost(r, 1<<20)
+	if !errors.Is(err, io.ErrUnexpectedEOF) || data != nil {
+		t.Fatalf("ReadAtMost of a broken reader: %q, %v; want no data and io.ErrUnexpectedEOF", data, err)
+	}
+}

@@ -131,6 +131,17 @@ type NextPoller interface {
 	NextPoll(t *Target) time.Time
 }
 
+// LeaseReporter is implemented by drivers whose values come with a lease
+// (Vault's dynamic credentials); livebind shows the lease in its Status. It
+// must be safe for concurrent use.
+type LeaseReporter interface {
+	// Lease returns when the lease behind the value of t (the pointer given
+	// to Watch) ends unless renewed, and when the driver renews it next
+	// (zero when it will not renew it again: new credentials are read
+	// before expires instead). Both are zero when t's value has no lease.
+	Lease(t *Target) (expires, renewal time.Time)
+}
+
 // Scheme describes a source kind to livebind.
 type Scheme struct {
 	// Name is the tag scheme, for example "file" in file=app.toml.

@@ -69,40 +69,8 @@ func parseSpec(t *sources.Target) (*spec, error) {
 	return s, nil
 }
 
-// parseHeader splits "Name: value". Its errors never quote the input, which
-// may hold a credential.
-func parseHeader(v string) (name, value string, err error) {
-	name, value, ok := strings.Cut(v, ":")
-	if !ok {
-		return "", "", errors.New(`want "Name: value" (the value is not shown)`)
-	}
-	name = strings.TrimSpace(name)
-	if !validHeaderName(name) {
-		return "", "", errors.New(`want "Name: value" with a header name made of letters, digits and !#$%&'*+-.^_|~ (the header is not shown)`)
-	}
-	value = strings.Trim(value, " \t")
-	if strings.ContainsAny(value, "\r\n\x00") {
-		return "", "", errors.New("the value of header " + nethttp.CanonicalHeaderKey(name) + " holds a control character (the value is not shown)")
-	}
-	return nethttp.CanonicalHeaderKey(name), value, nil
-}
-
-// validHeaderName reports whether name is an RFC 9110 token.
-func validHeaderName(name string) bool {
-	if name == "" {
-		return false
-	}
-	for i := range len(name) {
-		c := name[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_|~`", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
-}
+// parseHeader splits "Name: value" (see [sources.ParseHeader]).
+func parseHeader(v string) (name, value string, err error) { return sources.ParseHeader(v) }
 
 // clip shortens an option value quoted in an error.
 func clip(s string) string {

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/vault/api"
@@ -223,6 +224,27 @@ func (d *driver) Watch(t *sources.Target, last sources.Result, emit func(sources
 // (a poll, a renewal or a rotation).
 func (d *driver) NextPoll(t *sources.Target) time.Time { return d.watches.NextPoll(t) }
 
+// Lease implements [sources.LeaseReporter]: the lease of the credentials
+// that t's watch holds, as last renewed, and when it is renewed next. It
+// never waits for a request in flight.
+func (d *driver) Lease(t *sources.Target) (expires, renewal time.Time) {
+	s, err := parseSpec(t, d.poll, d.timeout)
+	if err != nil {
+		return time.Time{}, time.Time{}
+	}
+	d.mu.Lock()
+	r, ok := d.resolveKnown(s)
+	st := d.states[r]
+	d.mu.Unlock()
+	if !ok || st == nil {
+		return time.Time{}, time.Time{}
+	}
+	if l := st.leaseTimes.Load(); l != nil {
+		return l[0], l[1]
+	}
+	return time.Time{}, time.Time{}
+}
+
 // Close implements [sources.Driver]. It cancels every request in flight and
 // waits for every goroutine. It is idempotent.
 func (d *driver) Close() error {
@@ -249,11 +271,29 @@ func (d *driver) state(r resolved) *secretState {
 // secretState is what the driver knows of one secret, shared by its Reads
 // and its watcher.
 type secretState struct {
-	mu    sync.Mutex   // held across a read: concurrent readers share one request
-	obs   *observation // the newest observation of the data
-	sent  time.Time    // when the request behind obs was sent
-	lease *lease       // the current dynamic credentials, if the secret has a lease
-	plain bool         // a read came back without a lease: poll it
+	mu      sync.Mutex   // held across a read: concurrent readers share one request
+	obs     *observation // the newest observation of the data
+	sent    time.Time    // when the request behind obs was sent
+	lease   *lease       // the current dynamic credentials, if the secret has a lease
+	plain   bool         // a read came back without a lease: poll it
+	rotates time.Time    // a static role's next rotation: read again just after it
+
+	leaseTimes atomic.Pointer[[2]time.Time] // the lease's expiry and next renewal, for Status; set by noteLease
+}
+
+// noteLease records the current lease's expiry and next renewal for
+// [driver.Lease], which must not wait for mu. Called with mu held after the
+// lease changes.
+func (st *secretState) noteLease() {
+	if st.lease == nil {
+		st.leaseTimes.Store(nil)
+		return
+	}
+	var renewal time.Time
+	if at, renew := st.lease.plan(); renew {
+		renewal = at
+	}
+	st.leaseTimes.Store(&[2]time.Time{st.lease.expiry, renewal})
 }
 
 // isPlain reports that the secret came back without a lease.
@@ -261,6 +301,13 @@ func (st *secretState) isPlain() bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	return st.plain && st.lease == nil
+}
+
+// nextRotation returns a static role's next rotation, or zero.
+func (st *secretState) nextRotation() time.Time {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.rotates
 }
 
 // latest returns the newest observation of the data, or nil.
@@ -305,8 +352,10 @@ func (d *driver) observe(ctx context.Context, r resolved, st *secretState, asOf 
 				"ttl", st.lease.ttl.String(), "renewable", env.Renewable)
 		} else {
 			st.lease, st.plain = nil, true
+			obs, st.rotates, _ = staticRotation(obs, sent)
 		}
 	}
 	st.obs, st.sent = obs, sent
+	st.noteLease()
 	return obs, nil
 }

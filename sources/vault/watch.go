@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/livebind/livebind/sources"
@@ -119,7 +120,7 @@ func (w *follower) runPoll(r resolved, st *secretState, justLooked bool) {
 			delay = w.next(failing)
 		default:
 			poll, _ := w.settings()
-			delay = w.jitter(poll)
+			delay = staticDelay(w.jitter(poll), st.nextRotation())
 		}
 		if !w.sleep(delay) {
 			return
@@ -275,6 +276,7 @@ func (w *follower) renew(r resolved, st *secretState, l *lease) *Error {
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	defer st.noteLease()
 	if st.lease != l { // a Read replaced the credentials meanwhile
 		return nil
 	}
@@ -286,14 +288,14 @@ func (w *follower) renew(r resolved, st *secretState, l *lease) *Error {
 		return nil
 	}
 	if err != nil {
-		switch err.StatusCode {
-		case http.StatusBadRequest, http.StatusNotFound:
+		switch {
+		case leaseGone(err):
 			l.noRenew = true // Vault no longer knows the lease: new credentials now
 			l.expiry = time.Now()
 			e := *err
 			e.Err = fmt.Errorf("%w: Vault no longer knows the lease (revoked?); reading new credentials: %w", ErrLeaseExpired, err.Err)
 			report = &e
-		case http.StatusForbidden:
+		case err.StatusCode == http.StatusForbidden, strings.Contains(err.Err.Error(), "lease is not renewable"):
 			l.noRenew = true // rotate before it expires
 		default:
 			l.renewAt = time.Now().Add(w.next(err))
@@ -316,6 +318,23 @@ func (w *follower) renew(r resolved, st *secretState, l *lease) *Error {
 	}
 	w.d.logger.Debug("vault: lease renewed", "path", r.path, "lease_id", l.id, "ttl", ttl, "capped", l.capped)
 	return nil
+}
+
+// leaseGone reports whether a renewal failed because Vault no longer knows
+// the lease: 404, or 400 "lease not found" / "invalid lease" (revoked,
+// expired, or forgotten by a restarted dev server). Other 400s are the
+// engine failing to renew (the database engine answers 400 "failed to
+// renew entry" while PostgreSQL is down): the lease still holds, and the
+// renewal is retried until the rotation point.
+func leaseGone(err *Error) bool {
+	switch err.StatusCode {
+	case http.StatusNotFound:
+		return true
+	case http.StatusBadRequest:
+		msg := err.Err.Error()
+		return strings.Contains(msg, "lease not found") || strings.Contains(msg, "invalid lease")
+	}
+	return false
 }
 
 // expired adds to a failure to read new credentials that the current ones

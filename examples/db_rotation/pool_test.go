@@ -1,0 +1,78 @@
+package main
+
+import (
+	"errors"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/puddle/v2"
+	"github.com/stretchr/testify/require"
+
+	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/dbcreds"
+	"github.com/livebind/livebind/internal/testenv/pgtest"
+	"github.com/livebind/livebind/sources/vault"
+)
+
+// TestRetireWaitsForQueriesInFlight checks what phase two relies on:
+// pgxpool's Close waits until every acquired connection is released, so a
+// query in flight on a retired pool finishes normally; the pool refuses new
+// queries once closed.
+func TestRetireWaitsForQueriesInFlight(t *testing.T) {
+	t.Parallel()
+	pg := pgtest.Start(t)
+	pools := &Pools{Host: "127.0.0.1", Port: pg.Port(), Database: "postgres"}
+	pool, err := pools.open(vault.Credentials{Username: "postgres", Password: pgtest.AdminPassword})
+	require.NoError(t, err)
+	var ended atomic.Int64
+	errc := make(chan error, 1)
+	go func() {
+		_, err := pool.Exec(t.Context(), "select pg_sleep(0.5)")
+		ended.Store(time.Now().UnixNano())
+		errc <- err
+	}()
+	require.Eventually(t, func() bool { return pool.Stat().AcquiredConns() == 1 }, 5*time.Second, 5*time.Millisecond)
+	pools.retire(pool)
+	pools.Wait()
+	closed := time.Now().UnixNano()
+	require.NoError(t, <-errc, "the query in flight finished on the retired pool")
+	require.GreaterOrEqual(t, closed, ended.Load(), "Close returned only after the query")
+	require.Equal(t, 1, pools.Retired())
+	_, err = pool.Exec(t.Context(), "select 1")
+	require.ErrorIs(t, err, puddle.ErrClosedPool)
+}
+
+// TestNewCredentialsThatDoNotWork: the role is changed to issue users that
+// may not log in. At the next rotation Connect cannot ping a pool with the
+// new credentials: the generation is rejected (an ErrUpdate Error update
+// for DB that shows no secret), the old pool stays published and serves
+// until its lease ends (Vault then ends its sessions). The source does not
+// learn that its credentials were refused, so recovery comes with the next
+// rotation, once the role is fixed.
+func TestNewCredentialsThatDoNotWork(t *testing.T) {
+	t.Parallel()
+	const ttl, maxTTL = 2 * time.Second, 4 * time.Second
+	f, old := runFault(t, ttl, maxTTL, nil)
+	s := f.servers
+	noLogin := map[string]any{
+		"db_name":               "pg",
+		"creation_statements":   []string{`CREATE ROLE "{{name}}" WITH NOLOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`},
+		"revocation_statements": dbcreds.RevocationStatements,
+		"default_ttl":           int(ttl.Seconds()), "max_ttl": int(maxTTL.Seconds()),
+	}
+	s.bao.Must(http.MethodPost, "database/roles/app", noLogin)
+	i, u, _ := f.rec.Wait(t, 0, "the generation rejected", func(u livebind.Update) bool {
+		return u.Kind == livebind.Error && errors.Is(u.Err, livebind.ErrUpdate)
+	})
+	require.Equal(t, "DB", u.Field)
+	require.NotContains(t, u.Err.Error(), old.DB.Password)
+	require.Same(t, old.Pool, f.a.Binding().Get().Pool, "the old pool stays published")
+	require.Equal(t, old.DB, f.a.Binding().Get().DB)
+	require.Equal(t, uint64(1), f.a.Binding().Status().Rejected)
+	t.Logf("rejected: %v", u.Err)
+	require.NoError(t, s.e.Role(t.Context(), "app", ttl, maxTTL))
+	failed := f.recovers(t, i+1, old.DB.Username)
+	t.Logf("%d queries failed between the old lease's end and the next rotation", failed)
+}

@@ -1,0 +1,43 @@
+package sources
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+)
+
+// ParseHeader splits a header= option's "Name: value" into the canonical
+// header name and its value. Its errors never quote the input, which may
+// hold a credential.
+func ParseHeader(v string) (name, value string, err error) {
+	name, value, ok := strings.Cut(v, ":")
+	if !ok {
+		return "", "", errors.New(`want "Name: value" (the value is not shown)`)
+	}
+	name = strings.TrimSpace(name)
+	if !validHeaderName(name) {
+		return "", "", errors.New(`want "Name: value" with a header name made of letters, digits and !#$%&'*+-.^_|~ (the header is not shown)`)
+	}
+	value = strings.Trim(value, " \t")
+	if strings.ContainsAny(value, "\r\n\x00") {
+		return "", "", errors.New("the value of header " + http.CanonicalHeaderKey(name) + " holds a control character (the value is not shown)")
+	}
+	return http.CanonicalHeaderKey(name), value, nil
+}
+
+// validHeaderName reports whether name is an RFC 9110 token.
+func validHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := range len(name) {
+		c := name[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_|~`", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}

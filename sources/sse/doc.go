@@ -1,0 +1,39 @@
+// Package sse registers the "sse" scheme: configuration pushed by a server
+// over a text/event-stream (Server-Sent Events). livebind registers it by
+// default, like http=.
+//
+//	type Config struct {
+//		Flags Flags  `live:"sse=https://control.example/flags; format=json"`
+//		Limit int    `live:"sse=https://control.example/stream; event=limits; key=api.rps"`
+//		Motd  string `live:"sse=${MOTD_URL}; format=text; header=Authorization: Bearer ${TOKEN}"`
+//	}
+//
+// The location is the whole http:// or https:// URL. The data of each event
+// (its data: lines joined by "\n") is a whole document, decoded like an
+// HTTP body (format=, key=). A server sends the full document when a client
+// connects and again on every change; see docs/push.md.
+//
+// Options:
+//
+//   - event=NAME: follow events of that type (their event: field). Without
+//     it, events without an event: field (type "message") are followed.
+//   - maxbytes=N: the largest event data, default [DefaultMaxBytes]. A
+//     larger event is an error wrapping [sources.ErrTooLarge], skipped
+//     without being buffered; the stream goes on.
+//   - header=Name: value: one request header, never logged.
+//   - timeout=D: bounds connecting (until the response's headers), default
+//     [DefaultTimeout]; a Read (at Bind, and Reload) waits at most this long
+//     for the first event.
+//
+// Reconnecting follows the WHATWG standard: after the stream ends the
+// client waits the server's retry: (bounded by [MinRetry] and [MaxRetry];
+// [DefaultRetry] until one comes) and reconnects with the last event id in
+// Last-Event-ID. A 204 No Content tells it to stop: the field keeps its
+// value, an Error wrapping [ErrStopped] is sent, and the stream is not
+// opened again until another field joins it. 404 and 410 mean missing
+// (Removed). 401 and 403 ([ErrAuth]), a wrong Content-Type
+// ([ErrContentType]) and other statuses ([ErrStatus]) are errors retried on
+// a slow backoff; 429 and 5xx, and connections that fail, on a fast one
+// (capped exponential with jitter). Every failure is an [*Error] naming the
+// redacted URL; the last good value stays.
+package sse

@@ -1,0 +1,294 @@
+package sse_test
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/fixture"
+	"github.com/livebind/livebind/sources"
+	"github.com/livebind/livebind/sources/sse"
+)
+
+// settle bounds every wait for a result.
+const settle = 5 * time.Second
+
+// openDriver opens a sse driver with cfg, closed at the end of the test.
+func openDriver(t *testing.T, cfg sse.Config) sources.Driver {
+	t.Helper()
+	return fixture.OpenDriver(t, "sse", cfg)
+}
+
+// follow starts a watch of tg on d and returns its log of results.
+func follow(t *testing.T, d sources.Driver, tg *sources.Target) *fixture.Log[sources.Result] {
+	t.Helper()
+	return fixture.Follow(t, d, tg, settle)
+}
+
+var (
+	isData = fixture.IsData
+	isErr  = fixture.IsErr
+)
+
+// typed fails unless err is an *sse.Error naming the location, and
+// returns its HTTP status.
+func typed(t *testing.T, err error) int {
+	t.Helper()
+	var e *sse.Error
+	require.ErrorAs(t, err, &e)
+	require.Contains(t, e.Error(), "sse http://127.0.0.1")
+	return e.Status
+}
+
+// Multi-line data is joined by "\n" into one document.
+func TestMultiLineData(t *testing.T) {
+	h := newHub(t)
+	h.set("/cfg", "{\n\"a\": 1\n}")
+	log := follow(t, openDriver(t, fastConfig()), target(h.url("/cfg"), nil))
+	log.Until(t, "the document", isData("{\n\"a\": 1\n}"))
+}
+
+// A server restart: the stream's end is no error by itself; the failed
+// reconnects while the server is down are Errors; once it is back, the
+// first event (the full document) is reported.
+func TestServerRestart(t *testing.T) {
+	h := newHub(t)
+	h.set("/cfg", `{"a":1}`)
+	log := follow(t, openDriver(t, fastConfig()), target(h.url("/cfg"), nil))
+	log.Until(t, "first document", isData(`{"a":1}`))
+	h.restart(t, 300*time.Millisecond)
+	_, r, _ := log.Wait(t, 1, "a failed reconnect", fixture.Failed)
+	require.Zero(t, typed(t, r.Err), "no HTTP status: the failure is not a refused request")
+	h.set("/cfg", `{"a":2}`)
+	log.Until(t, "the document after the restart", isData(`{"a":2}`))
+}
+
+// A connection dropped in the middle of an event: the half event is never
+// reported, the drop is an Error wrapping ErrDisconnected.
+func TestDropMidEvent(t *testing.T) {
+	h := newHub(t)
+	log := follow(t, openDriver(t, fastConfig()), target(h.url("/cut"), nil))
+	r := log.Nth(t, 0)
+	require.ErrorIs(t, r.Err, sources.ErrDisconnected)
+	require.Zero(t, typed(t, r.Err), "no HTTP status: the failure is not a refused request")
+	for _, r := range log.All() {
+		require.Nil(t, r.Data, "a cut event is never data")
+	}
+}
+
+// An event over maxbytes= is an Error wrapping ErrTooLarge; the stream
+// goes on and the next good event recovers without a reconnect.
+func TestEventOverLimit(t *testing.T) {
+	h := newHub(t)
+	h.set("/big", `{"a":1}`)
+	log := follow(t, openDriver(t, fastConfig()), target(h.url("/big"), map[string]string{"maxbytes": "1024"}))
+	log.Until(t, "first document", isData(`{"a":1}`))
+	h.set("/big", strings.Repeat("x", 4096))
+	_, r, _ := log.Wait(t, 1, "the oversized event", isErr(sources.ErrTooLarge))
+	require.Zero(t, typed(t, r.Err), "no HTTP status: the failure is not a refused request")
+	h.set("/big", `{"a":2}`)
+	log.Until(t, "recovery", isData(`{"a":2}`))
+	require.Len(t, h.streams(), 1, "no reconnect")
+}
+
+// 401 is an Error wrapping ErrAuth with the status, retried on the slow
+// backoff (not hot), and recovers once the server accepts the client.
+func TestAuthFailure(t *testing.T) {
+	h := newHub(t)
+	h.set("/cfg", `{"a":1}`)
+	h.answer("/cfg", 401)
+	cfg := sse.Config{Retry: 20 * time.Millisecond, MinBackoff: 20 * time.Millisecond, MaxBackoff: time.Second}
+	log := follow(t, openDriver(t, cfg), target(h.url("/cfg"), map[string]string{"header": "Authorization: Bearer sse-secret-token"}))
+	r := log.Nth(t, 0)
+	require.ErrorIs(t, r.Err, sse.ErrAuth)
+	require.Equal(t, 401, typed(t, r.Err))
+	require.NotContains(t, fmt.Sprintf("%v %+v %#v", r.Err, r.Err, r.Err), "sse-secret-token")
+	before := h.requests.Load()
+	time.Sleep(time.Second)
+	n := h.requests.Load() - before
+	t.Logf("requests in the second after a 401: %d", n)
+	require.LessOrEqual(t, n, int64(2), "a 401 is retried on the slow backoff")
+	h.answer("/cfg", 0)
+	log.Until(t, "recovery once accepted", isData(`{"a":1}`))
+}
+
+// A 200 that is not text/event-stream is an Error wrapping ErrContentType.
+func TestWrongContentType(t *testing.T) {
+	h := newHub(t)
+	log := follow(t, openDriver(t, fastConfig()), target(h.url("/plain"), nil))
+	r := log.Nth(t, 0)
+	require.ErrorIs(t, r.Err, sse.ErrContentType)
+	require.Equal(t, 200, typed(t, r.Err))
+}
+
+// 204 tells the client to stop: an Error wrapping ErrStopped, then no
+// request at all until another field joins the watch.
+func TestNoContentStops(t *testing.T) {
+	h := newHub(t)
+	h.set("/cfg", `{"a":1}`)
+	d := openDriver(t, fastConfig())
+	log := follow(t, d, target(h.url("/cfg"), nil))
+	log.Until(t, "first document", isData(`{"a":1}`))
+	h.answer("/cfg", 204)
+	_, r, _ := log.Wait(t, 1, "the stop", isErr(sse.ErrStopped))
+	require.Equal(t, 204, typed(t, r.Err))
+	before := h.requests.Load()
+	time.Sleep(500 * time.Millisecond)
+	require.Equal(t, before, h.requests.Load(), "no reconnect after 204")
+	h.answer("/cfg", 0)
+	other := follow(t, d, target(h.url("/cfg"), nil))
+	other.Until(t, "a joining field reconnects", isData(`{"a":1}`))
+}
+
+// event= follows one event type; others are skipped.
+func TestEventFilter(t *testing.T) {
+	h := newHub(t)
+	h.set("/mixed", "ignored by event=limits")
+	log := follow(t, openDriver(t, fastConfig()), target(h.url("/mixed"), map[string]string{"event": "limits"}))
+	time.Sleep(100 * time.Millisecond)
+	h.send("/mixed", "event: other\ndata: {\"x\":1}\n\nevent: limits\ndata: {\"rps\":5}\n\n")
+	r := log.Nth(t, 0)
+	require.Equal(t, `{"rps":5}`, string(r.Data))
+}
+
+// The last event id is sent as Last-Event-ID on reconnect, and the
+// server's retry: sets the wait, bounded below by MinRetry.
+func TestReconnectIDAndRetry(t *testing.T) {
+	h := newHub(t)
+	h.setRetry("300")
+	h.set("/cfg", `{"a":1}`)
+	h.set("/cfg", `{"a":2}`) // id 2
+	log := follow(t, openDriver(t, fastConfig()), target(h.url("/cfg"), nil))
+	log.Until(t, "the document", isData(`{"a":2}`))
+	dropped := time.Now()
+	h.drop("/cfg")
+	require.Eventually(t, func() bool { return len(h.streams()) >= 2 }, settle, 10*time.Millisecond)
+	gap := h.streams()[1].Sub(dropped)
+	t.Logf("reconnected %s after the end (retry: 300)", gap)
+	require.GreaterOrEqual(t, gap, 290*time.Millisecond, "retry: is honored")
+	require.Equal(t, []string{"", "2"}, h.ids())
+
+	h.setRetry("0")
+	h.drop("/cfg") // this stream was opened with retry 300: wait it out first
+	require.Eventually(t, func() bool { return len(h.streams()) >= 3 }, settle, 10*time.Millisecond)
+	dropped = time.Now()
+	h.drop("/cfg")
+	require.Eventually(t, func() bool { return len(h.streams()) >= 4 }, settle, 10*time.Millisecond)
+	gap = h.streams()[3].Sub(dropped)
+	t.Logf("reconnected %s after the end (retry: 0)", gap)
+	require.GreaterOrEqual(t, gap, sse.MinRetry-10*time.Millisecond, "retry: is bounded below")
+}
+
+type flags struct {
+	A int `live:"sse=${SSE}; key=a; format=json"`
+}
+
+// A malformed event is an Error update (ErrDecode) naming the field; the
+// last good value stays and the next good event applies. sse= is
+// registered by livebind itself: no import is needed.
+func TestMalformedEvent(t *testing.T) {
+	h := newHub(t)
+	h.set("/cfg", `{"a":1}`)
+	var cfg flags
+	b, err := livebind.Bind(t.Context(), &cfg, livebind.WithLookupEnv(fixture.NewEnv("SSE", h.url("/cfg")).Lookup), livebind.WithSourceConfig("sse", fastConfig()))
+	require.NoError(t, err)
+	defer b.Close()
+	ups := fixture.NewLog[livebind.Update](settle)
+	unsub, err := b.Subscribe(ups.Add)
+	require.NoError(t, err)
+	defer unsub()
+	h.set("/cfg", `{"a":`)
+	u := ups.Until(t, "the error", func(u livebind.Update) bool { return u.Kind == livebind.Error })
+	require.ErrorIs(t, u.Err, livebind.ErrDecode)
+	require.Equal(t, "A", u.Field)
+	require.Equal(t, 1, b.Get().A, "the last good value stays")
+	h.set("/cfg", `{"a":2}`)
+	ups.Until(t, "recovery", func(u livebind.Update) bool { return u.Kind == livebind.Updated && u.New == 2 })
+}
+
+// An unreachable server at Bind fails Bind with the typed error, as http=
+// does; a server that never answers fails it once timeout= ends.
+func TestBindFailures(t *testing.T) {
+	var cfg flags
+	_, err := livebind.Bind(t.Context(), &cfg, livebind.WithLookupEnv(fixture.NewEnv("SSE", "http://127.0.0.1:1/cfg?token=bind-secret").Lookup))
+	require.Zero(t, typed(t, err), "no HTTP status: the failure is not a refused request")
+	require.NotContains(t, err.Error(), "bind-secret")
+
+	h := newHub(t)
+	start := time.Now()
+	var slow struct {
+		A int `live:"sse=${SSE}; key=a; format=json; timeout=300ms"`
+	}
+	b, err := livebind.Bind(t.Context(), &slow, livebind.WithLookupEnv(fixture.NewEnv("SSE", h.url("/stall")).Lookup))
+	if b != nil {
+		_ = b.Close()
+	}
+	require.Zero(t, typed(t, err), "no HTTP status: the failure is not a refused request")
+	require.Less(t, time.Since(start), 3*time.Second, "Bind is bounded by timeout=")
+}
+
+// A slow consumer facing a 10,000-event burst: with throttle= the burst
+// coalesces into a few generations, the last event wins, and the heap
+// stays bounded.
+func TestBurstWithThrottle(t *testing.T) {
+	h := newHub(t)
+	h.set("/cfg", `{"a":0}`)
+	var cfg struct {
+		A int `live:"sse=${SSE}; key=a; format=json; throttle=50ms"`
+	}
+	b, err := livebind.Bind(t.Context(), &cfg, livebind.WithLookupEnv(fixture.NewEnv("SSE", h.url("/cfg")).Lookup), livebind.WithSourceConfig("sse", fastConfig()))
+	require.NoError(t, err)
+	defer b.Close()
+	ups := fixture.NewLog[livebind.Update](10 * time.Second)
+	unsub, err := b.Subscribe(func(u livebind.Update) {
+		time.Sleep(time.Millisecond) // a slow consumer
+		ups.Add(u)
+	})
+	require.NoError(t, err)
+	defer unsub()
+	const n = 10000
+	msgs := make([]string, n)
+	for i := range msgs {
+		msgs[i] = fmt.Sprintf(`{"a":%d,"pad":%q}`, i+1, strings.Repeat("p", 200))
+	}
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for _, m := range msgs {
+		h.set("/cfg", m)
+	}
+	ups.Until(t, "the last event", func(u livebind.Update) bool { return u.New == n })
+	runtime.ReadMemStats(&after)
+	t.Logf("%d events: %d updates; heap %d -> %d bytes", n, ups.Len(), before.HeapAlloc, after.HeapAlloc)
+	require.Less(t, ups.Len(), n/10, "a burst coalesces")
+	require.Equal(t, n, b.Get().A)
+	require.Less(t, after.HeapAlloc, before.HeapAlloc+32<<20, "memory stays bounded")
+}
+
+// Close is prompt in every state: while connecting, while reading, and
+// while backing off after a failure.
+func TestClosePrompt(t *testing.T) {
+	h := newHub(t)
+	h.set("/cfg", `{"a":1}`)
+	for _, tc := range []struct {
+		name string
+		cfg  sse.Config
+		loc  string
+		wait func(*fixture.Log[sources.Result])
+	}{
+		{"connecting", fastConfig(), h.url("/stall"), func(*fixture.Log[sources.Result]) { time.Sleep(100 * time.Millisecond) }},
+		{"reading", fastConfig(), h.url("/cfg"), func(l *fixture.Log[sources.Result]) { l.Until(t, "data", isData(`{"a":1}`)) }},
+		{"backing-off", sse.Config{Retry: time.Minute, MinBackoff: time.Minute, MaxBackoff: time.Hour}, "http://127.0.0.1:1/x", func(l *fixture.Log[sources.Result]) {
+			l.Until(t, "the failure", fixture.Failed)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fixture.ClosesWithin(t, "sse", tc.cfg, target(tc.loc, nil), tc.wait, time.Second)
+		})
+	}
+}

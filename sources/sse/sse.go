@@ -1,0 +1,377 @@
+package sse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	nethttp "net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/livebind/livebind/sources"
+)
+
+const (
+	// DefaultTimeout bounds connecting (the response's headers) when the
+	// tag has no timeout=; a Read also waits at most this long for the first
+	// event.
+	DefaultTimeout = 10 * time.Second
+	// DefaultMaxBytes is the largest event data accepted when the tag has
+	// no maxbytes=: 16 MiB, as for http=.
+	DefaultMaxBytes = 16 << 20
+	// DefaultRetry is the wait before reconnecting after the stream ends,
+	// until the server sends a retry: field.
+	DefaultRetry = time.Second
+	// MinRetry is the lower bound of a server's retry: field (and of
+	// Config.Retry), so that retry: 0 cannot make a hot loop; MaxRetry
+	// keeps retry: 86400000 from meaning a day of silence.
+	MinRetry = 100 * time.Millisecond
+	// MaxRetry is the upper bound of a server's retry: field.
+	MaxRetry = time.Minute
+	// DefaultMaxBackoff caps the wait between failed connects.
+	DefaultMaxBackoff = 5 * time.Minute
+	// permanentBase is the first wait after a failure that needs a human.
+	permanentBase = 10 * time.Second
+	// errorDrain is how much of an error response's body is read.
+	errorDrain = 4 << 10
+)
+
+// Sentinel errors wrapped by [*Error]. Match them with errors.Is.
+var (
+	// ErrStatus: the server answered neither 200, 204, 404 nor 410. It is
+	// sources.ErrHTTPStatus.
+	ErrStatus = sources.ErrHTTPStatus
+	// ErrAuth: the server refused the credentials (401 or 403). Retried
+	// only on the slow backoff. It is sources.ErrAuth.
+	ErrAuth = sources.ErrAuth
+	// ErrContentType: a 200 whose Content-Type is not text/event-stream.
+	ErrContentType = errors.New("not an event stream")
+	// ErrStopped: the server answered 204 No Content, which tells an event
+	// stream client to stop reconnecting. The field keeps its last value
+	// and the watch waits until another field joins it.
+	ErrStopped = errors.New("server asked not to reconnect (204 No Content)")
+	// ErrEnded: the stream ended before its first event (a Read).
+	ErrEnded = errors.New("stream ended before an event")
+)
+
+// Error reports a failed event stream: no response, a refused one, an
+// event over maxbytes= ([sources.ErrTooLarge]) or a stream cut off
+// ([sources.ErrDisconnected]). It names the URL redacted and never holds
+// event data nor a header value.
+type Error struct {
+	// URL is the stream's URL, redacted.
+	URL string
+	// Status is the HTTP status, or 0 when no response came.
+	Status int
+	// Err is the cause.
+	Err error
+}
+
+// Error formats the error as "sse <url>: <cause>".
+func (e *Error) Error() string {
+	s := "sse " + e.URL + ": "
+	if e.Status != 0 {
+		s += "status " + strconv.Itoa(e.Status) + " " + nethttp.StatusText(e.Status) + ": "
+	}
+	return s + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Config is the value to hand the sse scheme with
+// livebind.WithSourceConfig("sse", sse.Config{...}). A bare *http.Client is
+// accepted too.
+type Config struct {
+	// Client sends the requests: set it for TLS roots or client
+	// certificates, a proxy or an authenticating transport. Its Timeout is
+	// not used (it would cut every stream off); timeout= bounds connecting.
+	// Redirects to another origin (scheme, host and port) are refused, so
+	// that configured headers never reach it. Nil means a client with a
+	// clone of net/http.DefaultTransport.
+	Client *nethttp.Client
+	// Header is sent with every request. A header= option of a tag
+	// overrides the header of the same name.
+	Header nethttp.Header
+	// MinBackoff is the first wait after a failed connect; zero means
+	// [MinRetry]. After a clean end of the stream the wait is the server's
+	// retry: (or [DefaultRetry]).
+	MinBackoff time.Duration
+	// MaxBackoff caps the wait between failed connects; zero means
+	// [DefaultMaxBackoff].
+	MaxBackoff time.Duration
+	// Retry is the wait before reconnecting until the server sends a
+	// retry: field; zero means [DefaultRetry]. It is bounded by [MinRetry]
+	// and [MaxRetry] like the server's.
+	Retry time.Duration
+}
+
+func init() {
+	sources.Register(sources.Scheme{
+		Name:    "sse",
+		Options: []string{"event", "header", "maxbytes"},
+		Timeout: true,
+		Check:   func(t *sources.Target) error { _, err := parseSpec(t); return err },
+		Open:    open,
+		Redact:  sources.RedactURL,
+	})
+}
+
+// spec is a target's options, checked.
+type spec struct {
+	url      *url.URL // never shown
+	loc      string   // the URL redacted
+	hname    string
+	hvalue   string
+	event    string // the event type followed
+	maxBytes int
+	timeout  time.Duration
+}
+
+func parseSpec(t *sources.Target) (*spec, error) {
+	s := &spec{loc: sources.RedactURL(t.Location), event: "message", maxBytes: DefaultMaxBytes, timeout: t.Timeout}
+	if s.timeout <= 0 {
+		s.timeout = DefaultTimeout
+	}
+	u, err := url.Parse(t.Location)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errors.New("sse " + s.loc + ": location must be an absolute http:// or https:// URL")
+	}
+	s.url = u
+	if v, ok := t.Param("maxbytes"); ok {
+		if s.maxBytes, err = sources.ParseMaxBytes(v); err != nil {
+			return nil, errors.New("sse " + s.loc + ": " + err.Error())
+		}
+	}
+	if v, ok := t.Param("header"); ok {
+		s.hname, s.hvalue, err = sources.ParseHeader(v)
+		if err != nil {
+			return nil, errors.New("sse " + s.loc + ": option header: " + err.Error())
+		}
+	}
+	if v, ok := t.Param("event"); ok {
+		v = strings.TrimSpace(v)
+		if v == "" || strings.ContainsAny(v, "\r\n") {
+			return nil, errors.New("sse " + s.loc + ": option event: want an event type name")
+		}
+		s.event = v
+	}
+	return s, nil
+}
+
+// driver is the sse scheme's driver for one Binding.
+type driver struct {
+	client  *nethttp.Client
+	header  nethttp.Header
+	own     *nethttp.Transport
+	minB    time.Duration
+	maxB    time.Duration
+	retry   time.Duration
+	watches sources.Watches[watchKey, struct{}]
+}
+
+// watchKey is what fields share one stream by.
+type watchKey struct {
+	url, header, event string
+	maxBytes           int
+}
+
+func open(cfg sources.Config) (sources.Driver, error) {
+	c, err := sources.ClientConfig("sse", cfg.Value, func(c *nethttp.Client) Config { return Config{Client: c} })
+	if err != nil {
+		return nil, err
+	}
+	d := &driver{header: c.Header.Clone(), minB: c.MinBackoff, maxB: c.MaxBackoff, retry: c.Retry}
+	if d.minB <= 0 {
+		d.minB = MinRetry
+	}
+	if d.maxB <= 0 {
+		d.maxB = DefaultMaxBackoff
+	}
+	if d.retry <= 0 {
+		d.retry = DefaultRetry
+	}
+	d.client, d.own = sources.StreamClient(c.Client)
+	return d, nil
+}
+
+// Read implements [sources.Driver]: the first event of a fresh stream,
+// bounded by timeout= and by ctx.
+func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
+	s, err := parseSpec(t)
+	if err != nil {
+		return sources.Result{Err: err}
+	}
+	ctx, cancel := d.watches.ReadContext(ctx, s.timeout)
+	defer cancel()
+	st := &state{d: d, s: s}
+	return sources.ReadStream(ctx, st.dial, func() error { return &Error{URL: s.loc, Err: ErrEnded} })
+}
+
+// Watch implements [sources.Driver]: fields that follow the same URL,
+// event type, header= and maxbytes= share one stream.
+func (d *driver) Watch(t *sources.Target, last sources.Result, emit func(sources.Result)) (func(), error) {
+	s, err := parseSpec(t)
+	if err != nil {
+		return nil, err
+	}
+	key := watchKey{url: t.Location, header: t.Params["header"], event: s.event, maxBytes: s.maxBytes}
+	sub := sources.Sub[struct{}]{Target: t, Last: last, Emit: emit}
+	return d.watches.Subscribe(key, sub, func(w *sources.Watch[watchKey, struct{}]) {
+		st := &state{d: d, s: s, lastID: last.Version}
+		policy := sources.StreamPolicy{Timeout: s.timeout, Retry: sources.NewRetry(d.minB, permanentBase, d.maxB)}
+		sources.FollowStream(w, policy, st.dial)
+	})
+}
+
+// Close implements [sources.Driver]: it ends every stream and waits.
+func (d *driver) Close() error {
+	d.watches.Close()
+	if d.own != nil {
+		d.own.CloseIdleConnections()
+	}
+	return nil
+}
+
+// state is what one watch keeps between its connections.
+type state struct {
+	d      *driver
+	s      *spec
+	lastID string        // sent as Last-Event-ID
+	retry  time.Duration // the server's retry:, 0 until it sends one
+}
+
+// after is the wait before reconnecting: the server's retry:, bounded.
+func (st *state) after() time.Duration {
+	r := st.retry
+	if r <= 0 {
+		r = st.d.retry
+	}
+	return min(max(r, MinRetry), MaxRetry)
+}
+
+// end builds the end of a stream or of a connect.
+func (st *state) end(status int, err error, permanent bool) *sources.StreamEnd {
+	e := &sources.StreamEnd{After: st.after(), Permanent: permanent}
+	if err != nil {
+		e.Result = sources.Result{Err: &Error{URL: st.s.loc, Status: status, Err: err}}
+	}
+	return e
+}
+
+// dial opens the stream. The request lives until the stream is closed;
+// ctx bounds only the wait for the response's headers.
+func (st *state) dial(ctx context.Context) (sources.Stream, *sources.StreamEnd) {
+	reqCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, cancel)
+	resp, err := st.d.client.Do(st.request(reqCtx))
+	stopped := stop()
+	if err != nil {
+		cancel()
+		return nil, st.end(0, sanitize(err), false)
+	}
+	if !stopped { // ctx ended just as the headers came
+		cancel()
+		resp.Body.Close()
+		return nil, st.end(0, ctx.Err(), false)
+	}
+	code := resp.StatusCode
+	if code == nethttp.StatusOK && mediaType(resp.Header.Get("Content-Type")) == "text/event-stream" {
+		return &stream{st: st, body: resp.Body, cancel: cancel, p: newParser(resp.Body, st.s.maxBytes)}, nil
+	}
+	_, _ = io.CopyN(io.Discard, resp.Body, errorDrain)
+	resp.Body.Close()
+	cancel()
+	switch code {
+	case nethttp.StatusOK:
+		return nil, st.end(code, fmt.Errorf("%w: Content-Type %q", ErrContentType, sources.Clip(resp.Header.Get("Content-Type"), 64)), true)
+	case nethttp.StatusNoContent:
+		e := st.end(code, ErrStopped, true)
+		e.Stop = true
+		return nil, e
+	}
+	e := sources.RefusedEnd(code, func(status int, err error) error { return &Error{URL: st.s.loc, Status: status, Err: err} })
+	e.After = st.after()
+	return nil, e
+}
+
+// request builds the GET of the stream: Config.Header, the event stream
+// headers, header=, and Last-Event-ID once an event carried an id.
+func (st *state) request(ctx context.Context) *nethttp.Request {
+	h := make(nethttp.Header, len(st.d.header)+4)
+	for k, v := range st.d.header {
+		h[k] = v
+	}
+	h["Accept"] = []string{"text/event-stream"}
+	h["Cache-Control"] = []string{"no-cache"}
+	if st.s.hname != "" {
+		h[st.s.hname] = []string{st.s.hvalue}
+	}
+	if st.lastID != "" {
+		h["Last-Event-Id"] = []string{st.lastID}
+	}
+	// Built by hand from the parsed URL so that no error path quotes it.
+	return (&nethttp.Request{
+		Method: nethttp.MethodGet, URL: st.s.url, Header: h, Host: st.s.url.Host,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+	}).WithContext(ctx)
+}
+
+// stream is one open event stream.
+type stream struct {
+	st     *state
+	body   io.ReadCloser
+	cancel context.CancelFunc
+	p      *parser
+}
+
+// Next implements [sources.Stream]: the data of the next event of the
+// followed type.
+func (s *stream) Next(ctx context.Context) (sources.Result, *sources.StreamEnd) {
+	defer context.AfterFunc(ctx, s.cancel)()
+	for {
+		ev, err := s.p.next()
+		s.st.lastID, s.st.retry = s.p.lastID, s.p.retry
+		switch {
+		case err == nil:
+		case errors.Is(err, io.EOF):
+			return sources.Result{}, s.st.end(0, nil, false) // a clean end: reconnect
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return sources.Result{}, s.st.end(0, fmt.Errorf("%w: the stream ended in the middle of an event", sources.ErrDisconnected), false)
+		default:
+			return sources.Result{}, s.st.end(0, fmt.Errorf("%w: %w", sources.ErrDisconnected, sanitize(err)), false)
+		}
+		if ev.typ != s.st.s.event {
+			continue
+		}
+		if ev.tooLarge {
+			return sources.Result{Err: &Error{URL: s.st.s.loc, Err: fmt.Errorf("event data larger than maxbytes=%d: %w", s.st.s.maxBytes, sources.ErrTooLarge)}}, nil
+		}
+		return sources.Result{Data: ev.data, Version: s.p.lastID}, nil
+	}
+}
+
+// Close implements [sources.Stream].
+func (s *stream) Close() error {
+	s.cancel()
+	return s.body.Close()
+}
+
+// sanitize redacts the URL of a *url.Error, which net/http fills with the
+// request's URL.
+func sanitize(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return &url.Error{Op: ue.Op, URL: sources.RedactURL(ue.URL), Err: ue.Err}
+	}
+	return err
+}
+
+// mediaType returns a Content-Type's media type in lower case.
+func mediaType(v string) string {
+	mt, _, _ := strings.Cut(v, ";")
+	return strings.ToLower(strings.TrimSpace(mt))
+}

@@ -1,0 +1,216 @@
+package sources
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// Helpers for push sources: a server that keeps a connection open and sends
+// a whole document on connect and on every change (a WebSocket, an event
+// stream, a subscription). The driver writes how to open one connection and
+// how to read its next document; [FollowStream] does the rest: reconnecting
+// with backoff, reporting, coalescing a burst into its latest document, and
+// ending promptly when the watch ends.
+
+// Stream is one open connection of a push source.
+type Stream interface {
+	// Next waits for the next document and returns it as a Result: Data,
+	// Missing, or an Err about that one document that leaves the stream
+	// usable (an oversized event that was skipped). It returns a non-nil
+	// *StreamEnd, and no Result, when the stream has ended. It must return
+	// soon after ctx ends or Close is called.
+	Next(ctx context.Context) (Result, *StreamEnd)
+	// Close ends the stream and releases its connection. It is called once,
+	// after the last Next has returned.
+	Close() error
+}
+
+// StreamEnd tells [FollowStream] why a stream ended or could not be
+// opened, what to report and when to connect again.
+type StreamEnd struct {
+	// Result is reported to the watch's fields: Missing (the server says the
+	// document does not exist) or an Err. The zero Result reports nothing: a
+	// clean end (the server closed the stream in an orderly way), after which
+	// only a failed reconnect is an error.
+	Result Result
+	// Permanent marks a failure that will not clear up until someone acts
+	// (401, 403, a document over the limit): it is retried on the permanent
+	// backoff, never hot.
+	Permanent bool
+	// Stop reports that the server asked not to reconnect (an event stream
+	// answering 204): the watch waits until a field joins it.
+	Stop bool
+	// After is the least wait before connecting again (a server's retry
+	// hint), or 0 for the backoff alone.
+	After time.Duration
+}
+
+// StreamPolicy bounds how [FollowStream] connects and reconnects.
+type StreamPolicy struct {
+	// Timeout bounds one connect (the handshake, up to a Stream). Zero
+	// means no bound but the watch's own.
+	Timeout time.Duration
+	// Retry gives the waits between connects: its transient backoff after a
+	// clean end, a dropped connection or a failed connect, its permanent
+	// backoff after a [StreamEnd] marked Permanent. It is reset once a
+	// stream delivers a document.
+	Retry Retry
+}
+
+// Dialer opens one stream, bounded by ctx. On failure it returns a nil
+// Stream and a non-nil *StreamEnd that says what to report.
+type Dialer func(ctx context.Context) (Stream, *StreamEnd)
+
+// FollowStream is the watch loop of a push source: connect with dial,
+// report every document the stream delivers, and when the stream ends or
+// cannot be opened report what its [StreamEnd] says and connect again after
+// a jittered backoff, until the watch ends. A reader goroutine per stream
+// hands documents over through a one-slot mailbox, so a burst the fields
+// cannot keep up with coalesces into its latest document (each document is
+// the whole state; only the latest matters) and memory stays bounded. A
+// field that joins a running watch is told the latest document at once.
+func FollowStream[K comparable, S any](w *Watch[K, S], p StreamPolicy, dial Dialer) {
+	retry := p.Retry
+	wait := time.Duration(0)
+	for w.Sleep(wait) {
+		look := w.Begin(p.Timeout, false)
+		s, end := dial(look.Context())
+		look.End()
+		if w.Context().Err() != nil {
+			if s != nil {
+				_ = s.Close()
+			}
+			return
+		}
+		if s != nil {
+			var delivered bool
+			end, delivered = pump(w, s)
+			if end == nil {
+				return // the watch ended
+			}
+			if delivered {
+				retry.Reset()
+			}
+		}
+		if !isZero(end.Result) {
+			look := w.Begin(0, false)
+			look.Report(end.Result)
+			look.End()
+		}
+		if end.Stop {
+			if !w.Wait(nil) { // until a field joins
+				return
+			}
+			wait = 0
+			continue
+		}
+		wait = max(end.After, retry.Next(end.Permanent))
+	}
+}
+
+// ReadStream is a push source's Read: open one stream with dial, return its
+// first document and close it. A stream that ends before its first
+// document is an error: ended (a driver's typed error) when its end
+// reports nothing.
+func ReadStream(ctx context.Context, dial Dialer, ended func() error) Result {
+	s, end := dial(ctx)
+	if s != nil {
+		var r Result
+		r, end = s.Next(ctx)
+		_ = s.Close()
+		if end == nil {
+			return r
+		}
+	}
+	if isZero(end.Result) {
+		return Result{Err: ended()}
+	}
+	return end.Result
+}
+
+// isZero reports a Result that says nothing: no data, not missing, no error.
+func isZero(r Result) bool { return r.Data == nil && !r.Missing && r.Err == nil }
+
+// pump reads s on its own goroutine and reports each document, until the
+// stream ends (its end is returned) or the watch ends (nil). delivered
+// reports that a document came.
+func pump[K comparable, S any](w *Watch[K, S], s Stream) (end *StreamEnd, delivered bool) {
+	var box mailbox
+	box.ready = make(chan struct{}, 1)
+	done := make(chan struct{})
+	ctx := w.Context()
+	go func() {
+		defer close(done)
+		for {
+			r, end := s.Next(ctx)
+			if end != nil {
+				box.put(Result{}, end)
+				return
+			}
+			box.put(r, nil)
+		}
+	}()
+	defer func() {
+		_ = s.Close() // ends a Next in progress
+		<-done
+	}()
+	var (
+		cur Result
+		has bool
+	)
+	for w.Wait(box.ready) {
+		r, fresh, end := box.take()
+		if fresh {
+			cur, has, delivered = r, true, true
+		}
+		look := w.Begin(0, false) // clears a kick: a newcomer is told cur
+		if has {
+			look.Report(cur)
+		}
+		look.End()
+		if end != nil {
+			return end, delivered
+		}
+	}
+	return nil, delivered
+}
+
+// mailbox is a one-slot mailbox: put never blocks, a newer document
+// replaces one not taken yet, and the end of the stream is kept apart so it
+// is never lost.
+type mailbox struct {
+	mu    sync.Mutex
+	r     Result
+	fresh bool
+	end   *StreamEnd
+	ready chan struct{} // buffered(1): something to take
+}
+
+func (b *mailbox) put(r Result, end *StreamEnd) {
+	b.mu.Lock()
+	if end != nil {
+		b.end = end
+	} else {
+		b.r, b.fresh = r, true
+	}
+	b.mu.Unlock()
+	select {
+	case b.ready <- struct{}{}:
+	default:
+	}
+}
+
+func (b *mailbox) take() (r Result, fresh bool, end *StreamEnd) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	r, fresh, end = b.r, b.fresh, b.end
+	b.r, b.fresh = Result{}, false
+	return r, fresh, end
+}
+
+// ErrDisconnected is wrapped by the error a push source reports when its
+// connection broke (no orderly close: a reset, a missed keepalive, a
+// document cut off mid-way). The source reconnects by itself.
+var ErrDisconnected = errors.New("connection lost")

@@ -1,0 +1,83 @@
+package sources
+
+import (
+	"errors"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Helpers for push sources that connect over HTTP (a WebSocket handshake,
+// an event stream): the client, the maxbytes= option, and what a refused
+// connect means.
+
+// Sentinel errors of push sources over HTTP. Match them with errors.Is.
+var (
+	// ErrAuth reports a connect the server refused with 401 or 403. It is
+	// retried only on the slow (permanent) backoff.
+	ErrAuth = errors.New("authentication refused")
+	// ErrHTTPStatus reports a connect answered with an unexpected status.
+	ErrHTTPStatus = errors.New("unexpected HTTP status")
+)
+
+// StreamClient returns the client a push source connects with: a copy of c
+// without a Timeout (it would cut every stream off: the source bounds the
+// connect itself) that refuses a redirect to another origin (scheme, host
+// and port), where configured headers must not go. When c is nil it builds
+// a client over a clone of net/http.DefaultTransport and returns that
+// transport as own, for the driver to close its idle connections at Close.
+func StreamClient(c *http.Client) (client *http.Client, own *http.Transport) {
+	if c == nil {
+		if dt, ok := http.DefaultTransport.(*http.Transport); ok {
+			own = dt.Clone()
+			c = &http.Client{Transport: own}
+		} else {
+			c = &http.Client{} // someone replaced DefaultTransport: use theirs
+		}
+	}
+	cc := *c
+	cc.Timeout = 0
+	next := c.CheckRedirect
+	cc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if req.URL.Scheme != via[0].URL.Scheme || req.URL.Host != via[0].URL.Host {
+			return errors.New("redirect to another origin refused")
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	return &cc, own
+}
+
+// ParseMaxBytes parses a maxbytes= option: a positive whole number of
+// bytes below 2 GiB. Its error quotes at most 32 bytes of v.
+func ParseMaxBytes(v string) (int, error) {
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil || n <= 0 || n >= math.MaxInt32 {
+		return 0, errors.New("option maxbytes: want a positive whole number of bytes below 2 GiB, got " + strconv.Quote(Clip(v, 32)))
+	}
+	return int(n), nil
+}
+
+// RefusedEnd says how a push source goes on after the server answered a
+// connect with status code instead of opening the stream: 404 and 410 are
+// Missing; 401 and 403 are [ErrAuth], on the permanent backoff; 429 and
+// 5xx other than 501 are [ErrHTTPStatus], on the transient backoff; any
+// other status is [ErrHTTPStatus] on the permanent backoff. typed wraps
+// the sentinel into the source's own error, with the status.
+func RefusedEnd(code int, typed func(status int, err error) error) *StreamEnd {
+	switch {
+	case code == http.StatusNotFound || code == http.StatusGone:
+		return &StreamEnd{Result: Result{Missing: true}}
+	case code == http.StatusUnauthorized || code == http.StatusForbidden:
+		return &StreamEnd{Result: Result{Err: typed(code, ErrAuth)}, Permanent: true}
+	case code == http.StatusTooManyRequests || code >= 500 && code != http.StatusNotImplemented:
+		return &StreamEnd{Result: Result{Err: typed(code, ErrHTTPStatus)}}
+	}
+	return &StreamEnd{Result: Result{Err: typed(code, ErrHTTPStatus)}, Permanent: true}
+}

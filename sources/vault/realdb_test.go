@@ -1,0 +1,136 @@
+package vault_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/baotest"
+	"github.com/livebind/livebind/internal/testenv/dbcreds"
+	"github.com/livebind/livebind/internal/testenv/pgtest"
+	"github.com/livebind/livebind/sources/vault"
+)
+
+// startDB starts PostgreSQL (with a table items) and OpenBao with the
+// database engine configured for it, allowing roles.
+func startDB(t *testing.T, roles ...string) (*pgtest.Server, *baotest.Server, dbcreds.Engine) {
+	t.Helper()
+	pg := pgtest.Start(t)
+	pg.SQL("create table items(id int primary key); insert into items values (1)")
+	s := baotest.Start(t)
+	e := dbcreds.Engine{Addr: s.Addr, Token: baotest.RootToken}
+	require.NoError(t, e.Configure(t.Context(), pg.Port(), pgtest.AdminPassword, roles...))
+	return pg, s, e
+}
+
+// psqlLogin logs in over TCP as user with password (psql, so that this
+// module needs no database driver) and runs a query.
+func psqlLogin(pg *pgtest.Server, user, password string) error {
+	psql, err := exec.LookPath("psql")
+	if err != nil {
+		psql = filepath.Join(filepath.Dir(pg.Bin), "psql")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, psql, "-X", "-Atq", "-h", "127.0.0.1", "-p", strconv.Itoa(pg.Port()), "-U", user, "-d", "postgres", "-c", "select count(*) from items")
+	cmd.Env = append(os.Environ(), "PGPASSWORD="+password, "PGCONNECT_TIMEOUT=5")
+	return cmd.Run()
+}
+
+type realDynamic struct {
+	DB vault.Credentials `live:"vault=database/creds/app"`
+}
+
+// TestRealDatabaseCreds: dynamic PostgreSQL credentials (default_ttl 2 s,
+// max_ttl 6 s) arrive as one value, username and password together, and
+// work; Status shows the lease's expiry and next renewal; the lease is
+// renewed (the credentials outlive their 2 s TTL) until the max TTL nears,
+// then new credentials are published before Vault drops the old user, at
+// least 10% of the TTL ahead; the old ones stop working then.
+func TestRealDatabaseCreds(t *testing.T) {
+	t.Parallel()
+	const ttl = 2 * time.Second
+	pg, s, e := startDB(t, "app")
+	require.NoError(t, e.Role(t.Context(), "app", ttl, 3*ttl))
+	b, rec, logs := bind[realDynamic](t, realClient(t, s, baotest.RootToken))
+	first := b.Get().DB
+	bound := time.Now()
+	require.Contains(t, first.Username, dbcreds.Prefix)
+	require.NotEmpty(t, first.Password)
+	require.NoError(t, psqlLogin(pg, first.Username, first.Password))
+	require.NotContains(t, first.String()+first.GoString(), first.Password)
+
+	st := b.Status().Sources[0]
+	require.WithinDuration(t, bound.Add(ttl), st.LeaseExpires, time.Second, "Status: the lease's expiry")
+	require.True(t, st.LeaseRenewal.After(bound) && st.LeaseRenewal.Before(st.LeaseExpires), "Status: the next renewal %v", st)
+
+	_, u, at := rec.Wait(t, 0, "new credentials", func(u livebind.Update) bool { return u.Kind == livebind.Updated && u.Field == "DB" })
+	require.Equal(t, "[redacted]", u.New)
+	next := b.Get().DB
+	require.NotEqual(t, first.Username, next.Username)
+	require.GreaterOrEqual(t, at.Sub(bound), 2*ttl, "renewed past its TTL before rotating")
+	// Near max_ttl Vault answers the renewal 200 with a shorter lease_duration
+	// and a warning: the driver took the duration it got, not the one it asked.
+	require.Contains(t, logs.String(), `exceeded the effective max_ttl`)
+	require.Regexp(t, `"msg":"vault: lease renewed",[^\n]*"ttl":[0-9]+,"capped":true`, logs.String())
+	require.NoError(t, psqlLogin(pg, next.Username, next.Password), "the new pair works")
+	var dropped time.Time
+	require.Eventually(t, func() bool {
+		if pg.SQL("select count(*) from pg_roles where rolname = '"+first.Username+"'") == "0" {
+			dropped = time.Now()
+			return true
+		}
+		return false
+	}, 5*time.Second, 20*time.Millisecond)
+	lead := dropped.Sub(at)
+	t.Logf("new credentials %s after Bind; the old user dropped %s (%.0f%% of the TTL) later", at.Sub(bound).Round(time.Millisecond), lead.Round(time.Millisecond), 100*float64(lead)/float64(ttl))
+	require.GreaterOrEqual(t, lead, ttl/10)
+	require.Error(t, psqlLogin(pg, first.Username, first.Password), "the old pair no longer works")
+}
+
+type realStatic struct {
+	DB      vault.Credentials `live:"vault=database/static-creds/static-app"`
+	Rotated struct {
+		At time.Time `json:"last_vault_rotation"`
+	} `live:"vault=database/static-creds/static-app"`
+}
+
+// TestRealStaticCreds: a static role (rotation_period 5 s, the minimum)
+// changes the password of one user at each rotation; the driver reads it
+// again when the answer's ttl runs out, so each new password is published
+// within about a second of the rotation, works, and the previous one
+// stops working. Between rotations nothing is published.
+func TestRealStaticCreds(t *testing.T) {
+	t.Parallel()
+	pg, s, e := startDB(t, "static-app")
+	pg.SQL("CREATE ROLE static_user WITH LOGIN PASSWORD 'initial-pw'; GRANT SELECT ON items TO static_user")
+	require.NoError(t, e.StaticRole(t.Context(), "static-app", "static_user", 5*time.Second))
+	b, rec, _ := bind[realStatic](t, realClient(t, s, baotest.RootToken))
+	prev := b.Get().DB
+	require.Equal(t, "static_user", prev.Username)
+	require.NoError(t, psqlLogin(pg, prev.Username, prev.Password))
+	require.Error(t, psqlLogin(pg, "static_user", "initial-pw"))
+	from := 0
+	for i := range 2 {
+		n, _, at := rec.Wait(t, from, "a rotated password", func(u livebind.Update) bool { return u.Kind == livebind.Updated && u.Field == "DB" })
+		from = n + 1
+		cur := b.Get()
+		require.NotEqual(t, prev.Password, cur.DB.Password)
+		lag := at.Sub(cur.Rotated.At)
+		t.Logf("rotation %d: published %s after Vault rotated the password", i+1, lag.Round(time.Millisecond))
+		require.Less(t, lag, 2*time.Second)
+		require.NoError(t, psqlLogin(pg, cur.DB.Username, cur.DB.Password), "the new password works")
+		require.Error(t, psqlLogin(pg, prev.Username, prev.Password), "the old password does not")
+		prev = cur.DB
+	}
+	for _, u := range rec.All() {
+		require.NotEqual(t, livebind.Error, u.Kind, "%v", u)
+	}
+}

@@ -1,0 +1,277 @@
+package ws_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/stretchr/testify/require"
+
+	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/fixture"
+	"github.com/livebind/livebind/sources"
+	"github.com/livebind/livebind/sources/ws"
+)
+
+// settle bounds every wait for a result.
+const settle = 5 * time.Second
+
+// openDriver opens a ws driver with cfg, closed at the end of the test.
+func openDriver(t *testing.T, cfg ws.Config) sources.Driver {
+	t.Helper()
+	return fixture.OpenDriver(t, "ws", cfg)
+}
+
+// follow starts a watch of tg on d and returns its log of results.
+func follow(t *testing.T, d sources.Driver, tg *sources.Target) *fixture.Log[sources.Result] {
+	t.Helper()
+	return fixture.Follow(t, d, tg, settle)
+}
+
+var (
+	isData = fixture.IsData
+	isErr  = fixture.IsErr
+)
+
+// typed fails unless err is a *ws.Error naming the location, and
+// returns its HTTP status.
+func typed(t *testing.T, err error) int {
+	t.Helper()
+	var e *ws.Error
+	require.ErrorAs(t, err, &e)
+	require.Contains(t, e.Error(), "ws ws://127.0.0.1")
+	return e.Status
+}
+
+// A server restart: an abrupt drop is an Error wrapping ErrDisconnected
+// at once, failed reconnects are Errors, and once the server is back its
+// first message (the full document) is reported.
+func TestServerRestartAbrupt(t *testing.T) {
+	h := newHub(t)
+	h.set("/cfg", []byte(`{"a":1}`))
+	log := follow(t, openDriver(t, fastConfig()), target(h.url("/cfg"), nil))
+	log.Until(t, "first document", isData(`{"a":1}`))
+	h.restart(t, 0, 300*time.Millisecond)
+	_, r, _ := log.Wait(t, 1, "the drop", fixture.Failed)
+	require.ErrorIs(t, r.Err, sources.ErrDisconnected)
+	require.Zero(t, typed(t, r.Err), "no HTTP status: the failure is not a refused request")
+	log.Until(t, "the document after the restart", isData(`{"a":1}`))
+	h.set("/cfg", []byte(`{"a":2}`))
+	log.Until(t, "a change after the restart", isData(`{"a":2}`))
+}
+
+// A server going away in an orderly way (close 1001) is no error by
+// itself: only the failed reconnects while it is down are, and the first
+// message after it is back is reported.
+func TestServerRestartGoingAway(t *testing.T) {
+	h := newHub(t)
+	h.set("/cfg", []byte(`{"a":1}`))
+	log := follow(t, openDriver(t, fastConfig()), target(h.url("/cfg"), nil))
+	log.Until(t, "first document", isData(`{"a":1}`))
+	h.restart(t, websocket.StatusGoingAway, 300*time.Millisecond)
+	_, r, _ := log.Wait(t, 1, "a failed reconnect", fixture.Failed)
+	require.NotErrorIs(t, r.Err, sources.ErrDisconnected, "an orderly close is not a broken connection")
+	require.Zero(t, typed(t, r.Err), "no HTTP status: the failure is not a refused request")
+	h.set("/cfg", []byte(`{"a":3}`))
+	log.Until(t, "the document after the restart", isData(`{"a":3}`))
+}
+
+// A connection dropped in the middle of a message: the half message is
+// never reported, the drop is an Error wrapping ErrDisconnected, and the
+// watch reconnects (this server cuts every connection the same way, so
+// the full first message comes again each time).
+func TestDropMidMessage(t *testing.T) {
+	h := newHub(t)
+	h.set("/cut", []byte(`{"a":1}`))
+	h.cut.Store(true)
+	log := follow(t, openDriver(t, fastConfig()), target(h.url("/cut"), nil))
+	log.Until(t, "first document", isData(`{"a":1}`))
+	_, r, _ := log.Wait(t, 1, "the drop", fixture.Failed)
+	require.ErrorIs(t, r.Err, sources.ErrDisconnected)
+	log.Wait(t, 2, "the document again after reconnecting", isData(`{"a":1}`))
+	for _, r := range log.All() {
+		require.True(t, r.Err != nil || string(r.Data) == `{"a":1}`, "only whole messages are data: got %d bytes", len(r.Data))
+	}
+}
+
+// A message over maxbytes= is an Error wrapping ErrTooLarge, read no
+// further than the limit; the connection is reopened (on the slow backoff)
+// and a good document recovers.
+func TestMessageOverLimit(t *testing.T) {
+	h := newHub(t)
+	h.set("/big", []byte(`{"a":1}`))
+	log := follow(t, openDriver(t, fastConfig()), target(h.url("/big"), map[string]string{"maxbytes": "1024"}))
+	log.Until(t, "first document", isData(`{"a":1}`))
+	h.set("/big", bytes.Repeat([]byte("x"), 4096))
+	_, r, _ := log.Wait(t, 1, "the oversized message", isErr(sources.ErrTooLarge))
+	require.Zero(t, typed(t, r.Err), "no HTTP status: the failure is not a refused request")
+	h.set("/big", []byte(`{"a":2}`))
+	log.Until(t, "recovery", isData(`{"a":2}`))
+}
+
+// A refused handshake (401) is an Error wrapping ErrAuth with the status,
+// retried on the slow backoff (not hot), and recovers once the server
+// accepts the client.
+func TestAuthFailure(t *testing.T) {
+	h := newHub(t)
+	h.set("/cfg", []byte(`{"a":1}`))
+	h.auth = "Bearer right"
+	cfg := ws.Config{MinBackoff: 20 * time.Millisecond, MaxBackoff: time.Second, Header: map[string][]string{"Authorization": {"Bearer wrong-secret-token"}}}
+	log := follow(t, openDriver(t, cfg), target(h.url("/cfg"), nil))
+	r := log.Nth(t, 0)
+	require.ErrorIs(t, r.Err, ws.ErrAuth)
+	require.Equal(t, 401, typed(t, r.Err))
+	require.NotContains(t, fmt.Sprintf("%v %+v %#v", r.Err, r.Err, r.Err), "wrong-secret-token")
+	before := h.handshakes.Load()
+	time.Sleep(time.Second)
+	n := h.handshakes.Load() - before
+	t.Logf("handshakes in the second after a 401: %d", n)
+	require.LessOrEqual(t, n, int64(2), "a 401 is retried on the slow backoff")
+	h.mu.Lock()
+	h.auth = ""
+	h.mu.Unlock()
+	log.Until(t, "recovery once accepted", isData(`{"a":1}`))
+}
+
+// A missed pong drops the connection (ErrNoPong, an ErrDisconnected) and
+// the watch reconnects.
+func TestKeepaliveMissedPong(t *testing.T) {
+	h := newHub(t)
+	h.set("/cfg", []byte(`{"a":1}`))
+	h.noPong.Store(true)
+	log := follow(t, openDriver(t, fastConfig()), target(h.url("/cfg"), map[string]string{"ping": "50ms", "timeout": "100ms"}))
+	log.Until(t, "first document", isData(`{"a":1}`))
+	_, r, _ := log.Wait(t, 1, "the missed pong", isErr(ws.ErrNoPong))
+	require.ErrorIs(t, r.Err, sources.ErrDisconnected)
+	h.noPong.Store(false)
+	log.Until(t, "recovery", isData(`{"a":1}`))
+	require.Positive(t, h.pings.Load())
+}
+
+type flags struct {
+	A int `live:"ws=${WS}; key=a; format=json"`
+}
+
+// bindFlags binds flags to url with extra options appended to the tag.
+func bindFlags(t *testing.T, url string, opts ...livebind.Option) (*livebind.Binding[flags], error) {
+	t.Helper()
+	var cfg flags
+	opts = append([]livebind.Option{
+		livebind.WithLookupEnv(fixture.NewEnv("WS", url).Lookup),
+		livebind.WithSourceConfig("ws", fastConfig()),
+	}, opts...)
+	b, err := livebind.Bind(t.Context(), &cfg, opts...)
+	if b != nil {
+		t.Cleanup(func() { _ = b.Close() })
+	}
+	return b, err
+}
+
+// A malformed message is an Error update (ErrDecode) naming the field and
+// source; the last good value stays and the next good message applies.
+func TestMalformedMessage(t *testing.T) {
+	h := newHub(t)
+	h.set("/cfg", []byte(`{"a":1}`))
+	b, err := bindFlags(t, h.url("/cfg"))
+	require.NoError(t, err)
+	ups := fixture.NewLog[livebind.Update](settle)
+	unsub, err := b.Subscribe(ups.Add)
+	require.NoError(t, err)
+	defer unsub()
+	h.set("/cfg", []byte(`{"a":`))
+	u := ups.Until(t, "the error", func(u livebind.Update) bool { return u.Kind == livebind.Error })
+	require.ErrorIs(t, u.Err, livebind.ErrDecode)
+	require.Equal(t, "A", u.Field)
+	require.Equal(t, 1, b.Get().A, "the last good value stays")
+	h.set("/cfg", []byte(`{"a":2}`))
+	ups.Until(t, "recovery", func(u livebind.Update) bool { return u.Kind == livebind.Updated && u.New == 2 })
+	require.Equal(t, 2, b.Get().A)
+}
+
+// An unreachable server at Bind fails Bind, as http= does, with the typed
+// error; a server that never answers the upgrade fails it once timeout=
+// ends, never hanging.
+func TestBindFailures(t *testing.T) {
+	_, err := bindFlags(t, "ws://127.0.0.1:1/cfg?token=bind-secret")
+	require.Zero(t, typed(t, err), "no HTTP status: the failure is not a refused request")
+	require.NotContains(t, err.Error(), "bind-secret")
+
+	h := newHub(t)
+	start := time.Now()
+	var cfg struct {
+		A int `live:"ws=${WS}; key=a; timeout=300ms"`
+	}
+	b, err := livebind.Bind(t.Context(), &cfg, livebind.WithLookupEnv(fixture.NewEnv("WS", h.url("/stall")).Lookup))
+	if b != nil {
+		_ = b.Close()
+	}
+	require.Zero(t, typed(t, err), "no HTTP status: the failure is not a refused request")
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.Less(t, time.Since(start), 3*time.Second, "Bind is bounded by timeout=")
+}
+
+// A slow consumer facing a 10,000-message burst: with throttle= the burst
+// coalesces into a few generations, the last message wins, and the heap
+// stays bounded (each message is a whole state: only the latest matters).
+func TestBurstWithThrottle(t *testing.T) {
+	h := newHub(t)
+	h.set("/cfg", []byte(`{"a":0}`))
+	var cfg struct {
+		A int `live:"ws=${WS}; key=a; format=json; throttle=50ms"`
+	}
+	b, err := livebind.Bind(t.Context(), &cfg, livebind.WithLookupEnv(fixture.NewEnv("WS", h.url("/cfg")).Lookup), livebind.WithSourceConfig("ws", fastConfig()))
+	require.NoError(t, err)
+	defer b.Close()
+	ups := fixture.NewLog[livebind.Update](10 * time.Second)
+	unsub, err := b.Subscribe(func(u livebind.Update) {
+		time.Sleep(time.Millisecond) // a slow consumer
+		ups.Add(u)
+	})
+	require.NoError(t, err)
+	defer unsub()
+	const n = 10000
+	msgs := make([][]byte, n)
+	for i := range msgs {
+		msgs[i] = fmt.Appendf(nil, `{"a":%d,"pad":%q}`, i+1, strings.Repeat("p", 200))
+	}
+	runtime.GC()
+	var before, peak runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for _, m := range msgs {
+		h.set("/cfg", m)
+	}
+	ups.Until(t, "the last message", func(u livebind.Update) bool { return u.New == n })
+	runtime.ReadMemStats(&peak)
+	t.Logf("%d messages: %d updates; heap %d -> %d bytes", n, ups.Len(), before.HeapAlloc, peak.HeapAlloc)
+	require.Less(t, ups.Len(), n/10, "a burst coalesces")
+	require.Equal(t, n, b.Get().A)
+	require.Less(t, peak.HeapAlloc, before.HeapAlloc+32<<20, "memory stays bounded")
+}
+
+// Close is prompt in every state: while the handshake hangs, while
+// reading, and while backing off after a failure.
+func TestClosePrompt(t *testing.T) {
+	h := newHub(t)
+	h.set("/cfg", []byte(`{"a":1}`))
+	for _, tc := range []struct {
+		name string
+		cfg  ws.Config
+		loc  string
+		wait func(*fixture.Log[sources.Result])
+	}{
+		{"connecting", fastConfig(), h.url("/stall"), func(*fixture.Log[sources.Result]) { time.Sleep(100 * time.Millisecond) }},
+		{"reading", fastConfig(), h.url("/cfg"), func(l *fixture.Log[sources.Result]) { l.Until(t, "data", isData(`{"a":1}`)) }},
+		{"backing-off", ws.Config{MinBackoff: time.Minute, MaxBackoff: time.Hour}, "ws://127.0.0.1:1/x", func(l *fixture.Log[sources.Result]) {
+			l.Until(t, "the failure", fixture.Failed)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fixture.ClosesWithin(t, "ws", tc.cfg, target(tc.loc, nil), tc.wait, time.Second)
+		})
+	}
+}

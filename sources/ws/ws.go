@@ -1,0 +1,416 @@
+package ws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	nethttp "net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/livebind/livebind/sources"
+)
+
+const (
+	// DefaultTimeout bounds the opening handshake, and the wait for a pong,
+	// when the tag has no timeout=; a Read also waits at most this long for
+	// the first message.
+	DefaultTimeout = 10 * time.Second
+	// DefaultMaxBytes is the largest message accepted when the tag has no
+	// maxbytes=: 16 MiB, as for http=.
+	DefaultMaxBytes = 16 << 20
+	// DefaultPing is the keepalive interval when the tag has no ping=.
+	DefaultPing = 30 * time.Second
+	// MinPing is the shortest ping= accepted.
+	MinPing = 10 * time.Millisecond
+	// DefaultMinBackoff is the first wait before reconnecting.
+	DefaultMinBackoff = 500 * time.Millisecond
+	// DefaultMaxBackoff caps the wait between failed connects.
+	DefaultMaxBackoff = 5 * time.Minute
+	// permanentBase is the first wait after a failure that needs a human.
+	permanentBase = 10 * time.Second
+)
+
+// Sentinel errors wrapped by [*Error]. Match them with errors.Is.
+var (
+	// ErrStatus: the server answered the handshake with neither 101, 404
+	// nor 410. It is sources.ErrHTTPStatus.
+	ErrStatus = sources.ErrHTTPStatus
+	// ErrAuth: the server refused the credentials (401 or 403). Retried
+	// only on the slow backoff. It is sources.ErrAuth.
+	ErrAuth = sources.ErrAuth
+	// ErrEnded: the connection closed before its first message (a Read).
+	ErrEnded = errors.New("connection closed before a message")
+	// ErrNoPong: no pong came within timeout= of a ping; the connection is
+	// dropped and opened again. It wraps [sources.ErrDisconnected].
+	ErrNoPong = fmt.Errorf("%w: no pong to a keepalive ping", sources.ErrDisconnected)
+)
+
+// Error reports a failed WebSocket source: a handshake that failed or was
+// refused, a message over maxbytes= ([sources.ErrTooLarge]) or a
+// connection that broke ([sources.ErrDisconnected]). It names the URL
+// redacted and never holds a message nor a header value.
+type Error struct {
+	// URL is the WebSocket URL, redacted.
+	URL string
+	// Status is the HTTP status of a refused handshake, or 0.
+	Status int
+	// Err is the cause.
+	Err error
+}
+
+// Error formats the error as "ws <url>: <cause>".
+func (e *Error) Error() string {
+	s := "ws " + e.URL + ": "
+	if e.Status != 0 {
+		s += "handshake status " + strconv.Itoa(e.Status) + " " + nethttp.StatusText(e.Status) + ": "
+	}
+	return s + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Config is the value to hand the ws scheme with
+// livebind.WithSourceConfig("ws", ws.Config{...}). A bare *http.Client is
+// accepted too.
+type Config struct {
+	// Client performs the handshake: set it for TLS roots or client
+	// certificates, or a proxy. Its Timeout is not used (timeout= bounds the
+	// handshake); a redirect to another origin is refused. Nil means a
+	// client with a clone of net/http.DefaultTransport.
+	Client *nethttp.Client
+	// Header is sent with the handshake. A header= option of a tag
+	// overrides the header of the same name.
+	Header nethttp.Header
+	// Origin, when set, is sent as the Origin header.
+	Origin string
+	// Subprotocols are offered in Sec-WebSocket-Protocol.
+	Subprotocols []string
+	// MinBackoff is the first wait before reconnecting, drawn from
+	// [MinBackoff/2, MinBackoff); zero means [DefaultMinBackoff].
+	MinBackoff time.Duration
+	// MaxBackoff caps the wait between failed connects; zero means
+	// [DefaultMaxBackoff].
+	MaxBackoff time.Duration
+}
+
+func init() {
+	sources.Register(sources.Scheme{
+		Name:    "ws",
+		Options: []string{"header", "maxbytes", "ping"},
+		Timeout: true,
+		Check:   func(t *sources.Target) error { _, err := parseSpec(t); return err },
+		Open:    open,
+		Redact:  sources.RedactURL,
+	})
+}
+
+// spec is a target's options, checked.
+type spec struct {
+	url      string // never shown
+	loc      string // url redacted
+	hname    string
+	hvalue   string
+	maxBytes int
+	ping     time.Duration // 0: no keepalive
+	timeout  time.Duration
+}
+
+func parseSpec(t *sources.Target) (*spec, error) {
+	s := &spec{url: t.Location, loc: sources.RedactURL(t.Location), maxBytes: DefaultMaxBytes, ping: DefaultPing, timeout: t.Timeout}
+	if s.timeout <= 0 {
+		s.timeout = DefaultTimeout
+	}
+	u, err := url.Parse(t.Location)
+	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+		return nil, errors.New("ws " + s.loc + ": location must be an absolute ws:// or wss:// URL")
+	}
+	if v, ok := t.Param("maxbytes"); ok {
+		if s.maxBytes, err = sources.ParseMaxBytes(v); err != nil {
+			return nil, errors.New("ws " + s.loc + ": " + err.Error())
+		}
+	}
+	if v, ok := t.Param("header"); ok {
+		s.hname, s.hvalue, err = sources.ParseHeader(v)
+		if err != nil {
+			return nil, errors.New("ws " + s.loc + ": option header: " + err.Error())
+		}
+	}
+	if v, ok := t.Param("ping"); ok {
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil || d != 0 && d < MinPing {
+			return nil, errors.New("ws " + s.loc + ": option ping: want a duration of at least " + MinPing.String() + ", or 0 for no keepalive, got " + strconv.Quote(sources.Clip(v, 32)))
+		}
+		s.ping = d
+	}
+	return s, nil
+}
+
+// driver is the ws scheme's driver for one Binding.
+type driver struct {
+	opts    websocket.DialOptions // shared by every dial; HTTPHeader is copied per dial
+	own     *nethttp.Transport
+	minB    time.Duration
+	maxB    time.Duration
+	watches sources.Watches[watchKey, struct{}]
+}
+
+// watchKey is what fields share one connection by.
+type watchKey struct {
+	url, header string
+	maxBytes    int
+	ping        time.Duration
+}
+
+func open(cfg sources.Config) (sources.Driver, error) {
+	c, err := sources.ClientConfig("ws", cfg.Value, func(c *nethttp.Client) Config { return Config{Client: c} })
+	if err != nil {
+		return nil, err
+	}
+	d := &driver{minB: c.MinBackoff, maxB: c.MaxBackoff}
+	if d.minB <= 0 {
+		d.minB = DefaultMinBackoff
+	}
+	if d.maxB <= 0 {
+		d.maxB = DefaultMaxBackoff
+	}
+	client, own := sources.StreamClient(c.Client)
+	d.own = own
+	client.Transport = endTransport{client.Transport}
+	d.opts = websocket.DialOptions{
+		HTTPClient:   client,
+		HTTPHeader:   c.Header.Clone(),
+		Subprotocols: c.Subprotocols,
+	}
+	if d.opts.HTTPHeader == nil {
+		d.opts.HTTPHeader = nethttp.Header{}
+	}
+	if c.Origin != "" {
+		d.opts.HTTPHeader.Set("Origin", c.Origin)
+	}
+	return d, nil
+}
+
+// Read implements [sources.Driver]: the first message of a fresh
+// connection, bounded by timeout= and by ctx.
+func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
+	s, err := parseSpec(t)
+	if err != nil {
+		return sources.Result{Err: err}
+	}
+	ctx, cancel := d.watches.ReadContext(ctx, s.timeout)
+	defer cancel()
+	dial := func(ctx context.Context) (sources.Stream, *sources.StreamEnd) { return d.dial(ctx, s, false) }
+	return sources.ReadStream(ctx, dial, func() error { return &Error{URL: s.loc, Err: ErrEnded} })
+}
+
+// Watch implements [sources.Driver]: fields that follow the same URL,
+// header=, maxbytes= and ping= share one connection.
+func (d *driver) Watch(t *sources.Target, last sources.Result, emit func(sources.Result)) (func(), error) {
+	s, err := parseSpec(t)
+	if err != nil {
+		return nil, err
+	}
+	key := watchKey{url: t.Location, header: t.Params["header"], maxBytes: s.maxBytes, ping: s.ping}
+	sub := sources.Sub[struct{}]{Target: t, Last: last, Emit: emit}
+	return d.watches.Subscribe(key, sub, func(w *sources.Watch[watchKey, struct{}]) {
+		policy := sources.StreamPolicy{Timeout: s.timeout, Retry: sources.NewRetry(d.minB, permanentBase, d.maxB)}
+		sources.FollowStream(w, policy, func(ctx context.Context) (sources.Stream, *sources.StreamEnd) {
+			return d.dial(ctx, s, true)
+		})
+	})
+}
+
+// Close implements [sources.Driver]: it closes every connection and waits.
+func (d *driver) Close() error {
+	d.watches.Close()
+	if d.own != nil {
+		d.own.CloseIdleConnections()
+	}
+	return nil
+}
+
+// fail builds the end of a failed connect or connection.
+func fail(s *spec, status int, err error, permanent bool) *sources.StreamEnd {
+	return &sources.StreamEnd{Result: sources.Result{Err: &Error{URL: s.loc, Status: status, Err: err}}, Permanent: permanent}
+}
+
+// dial performs the opening handshake, bounded by ctx, and starts the
+// keepalive when keepalive is set.
+func (d *driver) dial(ctx context.Context, s *spec, keepalive bool) (sources.Stream, *sources.StreamEnd) {
+	opts := d.opts
+	opts.HTTPHeader = opts.HTTPHeader.Clone()
+	if s.hname != "" {
+		opts.HTTPHeader[s.hname] = []string{s.hvalue}
+	}
+	ended := new(atomic.Bool)
+	conn, resp, err := websocket.Dial(context.WithValue(ctx, endKey{}, ended), s.url, &opts)
+	if err != nil {
+		code := 0
+		if resp != nil && resp.StatusCode != nethttp.StatusSwitchingProtocols {
+			code = resp.StatusCode
+		}
+		if code != 0 {
+			return nil, sources.RefusedEnd(code, func(status int, err error) error { return &Error{URL: s.loc, Status: status, Err: err} })
+		}
+		return nil, fail(s, 0, fmt.Errorf("handshake: %w", sanitize(err)), false)
+	}
+	// One byte over the limit is read by sources.ReadAtMost, which fails
+	// with sources.ErrTooLarge before the library's own limit is hit.
+	conn.SetReadLimit(int64(s.maxBytes) + 1)
+	c := &stream{conn: conn, s: s, ended: ended}
+	if keepalive && s.ping > 0 {
+		var pctx context.Context
+		pctx, c.stopPing = context.WithCancel(context.Background())
+		c.wg.Add(1)
+		go c.keepalive(pctx)
+	}
+	return c, nil
+}
+
+// sanitize keeps only what is safe of a dial error: coder/websocket wraps
+// net/http's *url.Error, whose text holds the URL with its query.
+func sanitize(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return &url.Error{Op: ue.Op, URL: sources.RedactURL(ue.URL), Err: ue.Err}
+	}
+	return err
+}
+
+// stream is one open WebSocket connection.
+type stream struct {
+	conn     *websocket.Conn
+	s        *spec
+	stopPing context.CancelFunc
+	wg       sync.WaitGroup
+	ended    *atomic.Bool // the connection's reads hit its end
+
+	mu      sync.Mutex
+	pingErr error // why the keepalive dropped the connection
+}
+
+// keepalive pings every ping= and drops the connection when a pong does
+// not come within timeout= (or the ping interval, when shorter).
+func (c *stream) keepalive(ctx context.Context) {
+	defer c.wg.Done()
+	wait := min(c.s.timeout, c.s.ping)
+	t := time.NewTicker(c.s.ping)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		pctx, cancel := context.WithTimeout(ctx, wait)
+		err := c.conn.Ping(pctx)
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			c.mu.Lock()
+			c.pingErr = fmt.Errorf("%w (within %s)", ErrNoPong, wait)
+			c.mu.Unlock()
+			_ = c.conn.CloseNow()
+			return
+		}
+	}
+}
+
+// Next implements [sources.Stream]: the next text or binary message.
+func (c *stream) Next(ctx context.Context) (sources.Result, *sources.StreamEnd) {
+	_, r, err := c.conn.Reader(ctx)
+	if err != nil {
+		return sources.Result{}, c.end(err)
+	}
+	data, err := sources.ReadAtMost(r, c.s.maxBytes)
+	switch {
+	case errors.Is(err, sources.ErrTooLarge):
+		return sources.Result{}, fail(c.s, 0, fmt.Errorf("message larger than maxbytes=%d: %w", c.s.maxBytes, sources.ErrTooLarge), true)
+	case err != nil:
+		return sources.Result{}, c.end(err)
+	case c.ended.Load():
+		// coder/websocket reports a message cut off at a frame boundary
+		// by a dropped connection as complete (io.EOF): a message read
+		// while the connection ended is not trusted.
+		return sources.Result{}, fail(c.s, 0, fmt.Errorf("%w: the connection ended during a message", sources.ErrDisconnected), false)
+	}
+	return sources.Result{Data: data}, nil
+}
+
+// end tells a closing handshake that asks for a reconnect (normal
+// closure, going away, service restart: a clean end that reports nothing)
+// from a connection that broke.
+func (c *stream) end(err error) *sources.StreamEnd {
+	switch websocket.CloseStatus(err) {
+	case websocket.StatusNormalClosure, websocket.StatusGoingAway, websocket.StatusServiceRestart, websocket.StatusTryAgainLater:
+		return &sources.StreamEnd{}
+	}
+	c.mu.Lock()
+	pingErr := c.pingErr
+	c.mu.Unlock()
+	if pingErr != nil {
+		return fail(c.s, 0, pingErr, false)
+	}
+	return fail(c.s, 0, fmt.Errorf("%w: %w", sources.ErrDisconnected, err), false)
+}
+
+// Close implements [sources.Stream]: it drops the connection at once (a
+// closing handshake could wait seconds for a peer that does not answer)
+// and stops the keepalive.
+func (c *stream) Close() error {
+	if c.stopPing != nil {
+		c.stopPing()
+	}
+	err := c.conn.CloseNow()
+	c.wg.Wait()
+	if errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
+}
+
+// endKey is the context key of the flag that endTransport sets when the
+// connection of a handshake reaches its end.
+type endKey struct{}
+
+// endTransport records, in the flag its request's context carries, that
+// the upgraded connection's reads ended (EOF or an error).
+type endTransport struct{ rt nethttp.RoundTripper }
+
+func (t endTransport) RoundTrip(req *nethttp.Request) (*nethttp.Response, error) {
+	rt := t.rt
+	if rt == nil {
+		rt = nethttp.DefaultTransport
+	}
+	resp, err := rt.RoundTrip(req)
+	if err != nil || resp.StatusCode != nethttp.StatusSwitchingProtocols {
+		return resp, err
+	}
+	flag, _ := req.Context().Value(endKey{}).(*atomic.Bool)
+	if rwc, ok := resp.Body.(io.ReadWriteCloser); ok && flag != nil {
+		resp.Body = &endBody{ReadWriteCloser: rwc, ended: flag}
+	}
+	return resp, nil
+}
+
+type endBody struct {
+	io.ReadWriteCloser
+	ended *atomic.Bool
+}
+
+func (b *endBody) Read(p []byte) (int, error) {
+	n, err := b.ReadWriteCloser.Read(p)
+	if err != nil {
+		b.ended.Store(true)
+	}
+	return n, err
+}
