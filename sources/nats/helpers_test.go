@@ -54,12 +54,7 @@ func config(s *natstest.Server) lbnats.Config {
 // open opens a driver with cfg and closes it when the test ends.
 func open(t *testing.T, cfg lbnats.Config) sources.Driver {
 	t.Helper()
-	s, ok := sources.Lookup("nats")
-	require.True(t, ok)
-	d, err := s.Open(sources.Config{Value: cfg})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = d.Close() })
-	return d
+	return fixture.OpenDriver(t, "nats", cfg)
 }
 
 // client connects the test's own client to s and closes it at the end.
@@ -91,7 +86,7 @@ func watch(t *testing.T, d sources.Driver, tg *sources.Target, last sources.Resu
 var (
 	isData    = fixture.IsData
 	isMissing = fixture.IsMissing
-	isErr     = fixture.IsErr[*lbnats.Error]
+	isErr     = fixture.IsTypedErr[*lbnats.Error]
 )
 
 // ctx is a context for a test's own requests.

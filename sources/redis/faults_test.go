@@ -221,8 +221,10 @@ func TestKeyWrongType(t *testing.T) {
 	d := open(t, config(s))
 	tg := target(key, nil)
 	log := watch(t, d, tg, d.Read(ctx(t), tg))
-	cmd(t, s, "DEL", key)
-	cmd(t, s, "HSET", key, "field", "value")
+	// RENAME notifies the key (a generic event); an HSET on it would not,
+	// hash events (h) being outside the K$gx the driver asks for.
+	cmd(t, s, "HSET", key+":tmp", "field", "value")
+	cmd(t, s, "RENAME", key+":tmp", key)
 	log.Expect(t, "a wrong-type error", isErr(lbredis.ErrWrongType))
 	cmd(t, s, "DEL", key)
 	cmd(t, s, "SET", key, "two")

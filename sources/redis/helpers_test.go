@@ -8,7 +8,6 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
-	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/livebind/livebind"
@@ -45,12 +44,7 @@ func target(location string, params map[string]string) *sources.Target {
 // open opens a driver with cfg and closes it when the test ends.
 func open(t *testing.T, cfg lbredis.Config) sources.Driver {
 	t.Helper()
-	s, ok := sources.Lookup("redis")
-	require.True(t, ok)
-	d, err := s.Open(sources.Config{Value: cfg})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = d.Close() })
-	return d
+	return fixture.OpenDriver(t, "redis", cfg)
 }
 
 // config is a driver config for s with quick retries.
@@ -68,7 +62,7 @@ func watch(t *testing.T, d sources.Driver, tg *sources.Target, last sources.Resu
 var (
 	isData    = fixture.IsData
 	isMissing = fixture.IsMissing
-	isErr     = fixture.IsErr[*lbredis.Error]
+	isErr     = fixture.IsTypedErr[*lbredis.Error]
 )
 
 // cmd runs a command against s and fails the test on an error.
