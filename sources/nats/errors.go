@@ -67,7 +67,7 @@ func (d *driver) classify(k watchKey, err error) *Error {
 		e.Err = fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
 	for _, s := range d.secrets {
-		e.Err = sources.Scrub(e.Err, s, ErrUnreachable, ErrAuth, sources.ErrTooLarge, context.DeadlineExceeded, context.Canceled)
+		e.Err = sources.Scrub(e.Err, s, ErrUnreachable, ErrAuth, sources.ErrTooLarge, sources.ErrDisconnected, context.DeadlineExceeded, context.Canceled)
 	}
 	return e
 }

@@ -1,6 +1,7 @@
 package nats_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -43,7 +44,9 @@ func TestEntryCutConnection(t *testing.T) {
 	log := watch(t, d, tg, first)
 
 	p.Cut()
-	log.Expect(t, "an unreachable error", isErr(lbnats.ErrUnreachable))
+	log.Expect(t, "an unreachable error (the connection lost)", func(r sources.Result) bool {
+		return isErr(lbnats.ErrUnreachable)(r) && errors.Is(r.Err, sources.ErrDisconnected)
+	})
 	start := time.Now()
 	require.ErrorIs(t, d.Read(ctx(t), tg).Err, lbnats.ErrUnreachable, "a Read while reconnecting")
 	require.Less(t, time.Since(start), time.Second, "a Read while reconnecting fails at once")

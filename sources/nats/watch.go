@@ -3,6 +3,7 @@ package nats
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -168,7 +169,7 @@ func (d *driver) connRetrying(w *watch, retry *sources.Retry) *natsgo.Conn {
 const deletedAdvisory = "$JS.EVENT.ADVISORY.STREAM.DELETED.KV_"
 
 // errLost is reported while the connection is down.
-var errLost = errors.New("connection lost; reconnecting")
+var errLost = fmt.Errorf("%w; reconnecting", sources.ErrDisconnected)
 
 // followEntry is the watch loop of a key-value entry. It opens a JetStream
 // watcher of the key, whose first update is the current value (or the

@@ -97,7 +97,7 @@ func (d *driver) classify(k watchKey, err error) *Error {
 		e.Err = fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
 	e.Err = sources.Scrub(e.Err, d.password, ErrUnreachable, ErrAuth, ErrNotificationsOff, ErrWrongType,
-		sources.ErrTooLarge, context.DeadlineExceeded, context.Canceled)
+		sources.ErrTooLarge, sources.ErrDisconnected, context.DeadlineExceeded, context.Canceled)
 	return e
 }
 

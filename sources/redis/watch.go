@@ -215,7 +215,7 @@ func (d *driver) next(w *watch, sub **subscription, retry *sources.Retry) bool {
 	if err := (*sub).failure(); err != nil {
 		(*sub).close()
 		*sub = nil
-		return d.fail(w, retry, err)
+		return d.fail(w, retry, fmt.Errorf("%w: %w", sources.ErrDisconnected, err))
 	}
 	return true
 }
