@@ -39,16 +39,16 @@ func keyspaceChannel(k watchKey) string {
 // subscribe opens k's subscription and waits for the server to confirm it.
 // For a key it first checks that keyspace notifications are on.
 func (d *driver) subscribe(ctx context.Context, c *goredis.Client, k watchKey) (*subscription, error) {
+	setup, cancel := context.WithTimeout(ctx, k.timeout())
+	defer cancel()
 	ch := k.name
 	if !k.channel {
-		if err := d.checkNotify(ctx, c, k); err != nil {
+		if err := d.checkNotify(setup, c, k); err != nil {
 			return nil, err
 		}
 		ch = keyspaceChannel(k)
 	}
 	ps := c.Subscribe(ctx) // no channel yet: Subscribe below reports the error
-	setup, cancel := context.WithTimeout(ctx, k.timeout())
-	defer cancel()
 	if err := ps.Subscribe(setup, ch); err != nil {
 		_ = ps.Close()
 		return nil, err
