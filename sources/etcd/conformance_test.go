@@ -59,7 +59,7 @@ func TestConformance(t *testing.T) {
 		Secrets: []string{password},
 		Stall: func(t *testing.T) (sources.Config, *sources.Target, func()) {
 			t.Helper()
-			addr, release := fixture.Silent(t)
+			addr, release := fixture.SilentServer(t)
 			return sources.Config{Value: etcd.Config{Endpoints: []string{addr}}}, target("conformance/stalled", nil), release
 		},
 	})

@@ -149,7 +149,7 @@ func TestBindConnectionCut(t *testing.T) {
 	type config struct {
 		V string `live:"etcd=cut/v; format=text"`
 	}
-	b, rec := bindtest.Bind[config](t, "etcd", etcd.Config{Endpoints: []string{p.Addr()}, MaxBackoff: 200 * time.Millisecond})
+	b, rec := bindtest.Bind[config](t, "etcd", etcd.Config{Endpoints: []string{p.Addr}, MaxBackoff: 200 * time.Millisecond})
 	p.Cut()
 	rec.Until(t, "Error", bindtest.IsError)
 	put(t, cli, "cut/v", "while-cut")

@@ -46,7 +46,7 @@ func TestConformance(t *testing.T) {
 		Secrets: []string{password},
 		Stall: func(t *testing.T) (sources.Config, *sources.Target, func()) {
 			t.Helper()
-			addr, release := fixture.Silent(t)
+			addr, release := fixture.SilentServer(t)
 			return sources.Config{Value: "postgres://app:x@" + addr + "/postgres?sslmode=disable"}, target("settings/stalled", nil), release
 		},
 		Oversize: func(t *testing.T, tg *sources.Target) {

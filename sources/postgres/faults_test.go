@@ -199,7 +199,7 @@ func TestBindConnectionCut(t *testing.T) {
 	type config struct {
 		V string `live:"postgres=settings/cut; format=text"`
 	}
-	cfg := postgres.Config{DSN: "postgres://app:" + appPassword + "@" + p.Addr() + "/postgres?sslmode=disable", MaxBackoff: 200 * time.Millisecond}
+	cfg := postgres.Config{DSN: "postgres://app:" + appPassword + "@" + p.Addr + "/postgres?sslmode=disable", MaxBackoff: 200 * time.Millisecond}
 	b, rec := bindtest.Bind[config](t, "postgres", cfg)
 	p.Cut()
 	u := rec.Until(t, "Error", bindtest.IsError)

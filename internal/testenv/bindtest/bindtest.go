@@ -169,3 +169,32 @@ func ClosePrompt(t *testing.T, rec *fixture.Log[livebind.Update], stop func(), c
 
 // Padded is the JSON number i followed by white space, about 1 KiB in all.
 func Padded(i int) string { return strconv.Itoa(i) + strings.Repeat(" ", 1024) }
+
+// Strings binds a T with opts, closes the binding at the end of the test,
+// and returns a channel of the string values its updates carry (up to
+// 1,024 waiting; more are dropped). slow, when set, runs first for each
+// update: a subscriber that takes its time.
+func Strings[T any](tb testing.TB, slow func(), opts ...livebind.Option) (*livebind.Binding[T], <-chan string) {
+	tb.Helper()
+	var dst T
+	b, err := livebind.Bind(tb.Context(), &dst, opts...)
+	if err != nil {
+		tb.Fatalf("bindtest: Bind: %v", err)
+	}
+	tb.Cleanup(func() { _ = b.Close() })
+	got := make(chan string, 1024)
+	if _, err := b.Subscribe(func(u livebind.Update) {
+		if slow != nil {
+			slow()
+		}
+		if v, ok := u.New.(string); ok {
+			select {
+			case got <- v:
+			default:
+			}
+		}
+	}); err != nil {
+		tb.Fatalf("bindtest: Subscribe: %v", err)
+	}
+	return b, got
+}

@@ -1,0 +1,127 @@
+package nats_test
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/fixture"
+	"github.com/livebind/livebind/internal/testenv/natstest"
+	lbnats "github.com/livebind/livebind/sources/nats"
+)
+
+// TestBindMalformed: an entry whose value does not decode is an Error
+// update wrapping ErrDecode, naming the field and source, and the last good
+// value stays; a good value afterwards is applied.
+func TestBindMalformed(t *testing.T) {
+	s := natstest.Start(t)
+	_, js := client(t, s)
+	kv := bucket(t, js, "json")
+	_, err := kv.PutString(ctx(t), "app", `{"port": 1}`)
+	require.NoError(t, err)
+	type conf struct {
+		Port int `live:"nats=json/app; format=json; key=port"`
+	}
+	b, rec := bind[conf](t, config(s))
+	require.Equal(t, 1, b.Get().Port)
+
+	_, err = kv.PutString(ctx(t), "app", `{"port": `)
+	require.NoError(t, err)
+	u := rec.Until(t, "an Error", func(u livebind.Update) bool { return u.Kind == livebind.Error })
+	require.ErrorIs(t, u.Err, livebind.ErrDecode)
+	require.Equal(t, "Port", u.Field)
+	require.Contains(t, u.Source, "json/app")
+	require.Equal(t, 1, b.Get().Port, "the last good value stays")
+
+	_, err = kv.PutString(ctx(t), "app", `{"port": 2}`)
+	require.NoError(t, err)
+	rec.Until(t, "Updated", func(u livebind.Update) bool { return u.Kind == livebind.Updated })
+	require.Equal(t, 2, b.Get().Port)
+}
+
+// TestBindSubjectAtStart: nothing has been published on a subject at
+// Bind, so a field with default= takes its default and the first message
+// is an Added; a required field fails Bind.
+func TestBindSubjectAtStart(t *testing.T) {
+	s := natstest.Start(t)
+	nc, _ := client(t, s)
+	type conf struct {
+		Mode string `live:"nats=subject:app.mode; format=text; default=idle"`
+	}
+	b, rec := bind[conf](t, config(s))
+	require.Equal(t, "idle", b.Get().Mode)
+	for i := 0; i < 100 && b.Get().Mode == "idle"; i++ { // the watch subscribes asynchronously
+		require.NoError(t, nc.Publish("app.mode", []byte("busy")))
+		time.Sleep(20 * time.Millisecond)
+	}
+	u := rec.Until(t, "Added", func(u livebind.Update) bool { return u.Kind == livebind.Added })
+	require.Equal(t, "busy", u.New)
+
+	type strict struct {
+		Mode string `live:"nats=subject:app.other; format=text; required"`
+	}
+	var dst strict
+	_, err := livebind.Bind(t.Context(), &dst, livebind.WithSourceConfig("nats", config(s)))
+	require.Error(t, err, "a required subject field with no message yet fails Bind")
+}
+
+// TestBindUnreachable: a server that is not there fails Bind with a
+// FieldError naming the field, wrapping the driver's ErrUnreachable.
+func TestBindUnreachable(t *testing.T) {
+	s := natstest.Start(t)
+	s.Stop()
+	type conf struct {
+		V string `live:"nats=app/v; format=text"`
+	}
+	var dst conf
+	_, err := livebind.Bind(t.Context(), &dst, livebind.WithSourceConfig("nats", config(s)))
+	require.ErrorIs(t, err, lbnats.ErrUnreachable)
+	var fe *livebind.FieldError
+	require.ErrorAs(t, err, &fe)
+	require.Equal(t, "V", fe.Field)
+}
+
+// TestBindBurst: a slow subscriber (1 ms per update) faces a burst of
+// 10,000 messages on a subject and 10,000 puts of an entry, with
+// throttle=50ms. Memory must stay bounded (the heap in use grows by less
+// than 32 MiB at any sample), far fewer updates than messages must arrive
+// (coalescing), and the last message and the last put must be the final
+// values.
+func TestBindBurst(t *testing.T) {
+	s := natstest.Start(t)
+	nc, js := client(t, s)
+	kv := bucket(t, js, "burst")
+	type conf struct {
+		Msg string `live:"nats=subject:burst.msg; format=text; default=none; throttle=50ms"`
+		Key string `live:"nats=burst/app; format=text; default=none; throttle=50ms"`
+	}
+	b, _ := bind[conf](t, config(s))
+	var updates atomic.Int64
+	_, err := b.Subscribe(func(livebind.Update) { updates.Add(1); time.Sleep(time.Millisecond) })
+	require.NoError(t, err)
+	for i := 0; i < 100 && b.Get().Msg == "none"; i++ { // the watch subscribes asynchronously
+		require.NoError(t, nc.Publish("burst.msg", []byte("warm-up")))
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	const n = 10_000
+	peak := fixture.HeapPeak(func() {
+		for i := range n {
+			require.NoError(t, nc.Publish("burst.msg", fmt.Appendf(nil, "m%05d", i)))
+			_, err := kv.PutString(ctx(t), "app", fmt.Sprintf("k%05d", i))
+			require.NoError(t, err)
+		}
+	})
+	require.Eventually(t, func() bool {
+		c := b.Get()
+		return c.Msg == fmt.Sprintf("m%05d", n-1) && c.Key == fmt.Sprintf("k%05d", n-1)
+	},
+		settle, 10*time.Millisecond, "the last message and put are the final values")
+	t.Logf("updates: %d for %d messages and %d puts; heap growth peak %.1f MiB", updates.Load(), n, n, float64(peak)/(1<<20))
+	require.Less(t, updates.Load(), int64(n/10), "updates coalesce")
+	require.Less(t, peak, uint64(32<<20), "memory stays bounded")
+}

@@ -1,0 +1,73 @@
+package nats
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/livebind/livebind/sources"
+)
+
+// Sentinel errors wrapped by [*Error]. Match them with errors.Is.
+var (
+	// ErrUnreachable reports a server that did not answer, a connection
+	// that was lost (the client reconnects by itself), or a JetStream
+	// request that timed out. The driver retries soon.
+	ErrUnreachable = errors.New("server unreachable")
+	// ErrAuth reports credentials the server refused, or a permission
+	// violation. It will not clear up until someone fixes the credentials
+	// or permissions, so the driver retries slowly (see [PermanentBackoff]).
+	ErrAuth = errors.New("authentication or permission refused")
+)
+
+// Error is a failure to observe a key-value entry or a subject. Its message
+// names them and never holds a password or token.
+type Error struct {
+	// Bucket and Key name a key-value entry; both are empty for a subject.
+	Bucket, Key string
+	// Subject is the subject in subject mode.
+	Subject string
+	// Err is the cause. It wraps [ErrUnreachable], [ErrAuth] or
+	// [sources.ErrTooLarge] where one applies.
+	Err error
+}
+
+// Error implements error: `nats: key "app/config": ...` or
+// `nats: subject "app.config": ...`.
+func (e *Error) Error() string {
+	if e.Subject != "" || e.Bucket == "" {
+		return "nats: subject " + strconv.Quote(e.Subject) + ": " + e.Err.Error()
+	}
+	return "nats: key " + strconv.Quote(e.Bucket+"/"+e.Key) + ": " + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// permanent reports a failure that needs a person to clear up.
+func (e *Error) permanent() bool { return errors.Is(e.Err, ErrAuth) }
+
+// classify turns a client error into an *Error for k, with secrets
+// scrubbed from its text.
+func (d *driver) classify(k watchKey, err error) *Error {
+	e := &Error{Bucket: k.bucket, Key: k.key, Subject: k.subject}
+	switch {
+	case errors.Is(err, sources.ErrTooLarge), errors.Is(err, context.Canceled):
+		e.Err = err
+	case errors.Is(err, natsgo.ErrAuthorization), errors.Is(err, natsgo.ErrAuthExpired),
+		errors.Is(err, natsgo.ErrAuthRevoked), errors.Is(err, natsgo.ErrPermissionViolation):
+		e.Err = fmt.Errorf("%w: %w", ErrAuth, err)
+	case errors.Is(err, jetstream.ErrJetStreamNotEnabled), errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount):
+		e.Err = err
+	default: // no servers, timeouts, a closed or lost connection, no responders
+		e.Err = fmt.Errorf("%w: %w", ErrUnreachable, err)
+	}
+	for _, s := range d.secrets {
+		e.Err = sources.Scrub(e.Err, s, ErrUnreachable, ErrAuth, sources.ErrTooLarge, sources.ErrDisconnected, context.DeadlineExceeded, context.Canceled)
+	}
+	return e
+}

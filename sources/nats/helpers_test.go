@@ -1,0 +1,105 @@
+package nats_test
+
+import (
+	"context"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/bindtest"
+	"github.com/livebind/livebind/internal/testenv/fixture"
+	"github.com/livebind/livebind/internal/testenv/natstest"
+	"github.com/livebind/livebind/sources"
+	lbnats "github.com/livebind/livebind/sources/nats"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// settle bounds how long a change may take to reach a watch in tests.
+const settle = 10 * time.Second
+
+var seq atomic.Int64
+
+// fresh returns a name no other test uses.
+func fresh(prefix string) string { return prefix + strconv.FormatInt(seq.Add(1), 10) }
+
+// target returns a nats target for location with params.
+func target(location string, params map[string]string) *sources.Target {
+	return &sources.Target{Scheme: "nats", Location: location, Params: params}
+}
+
+// options are connection options for s, with its credentials when it has
+// them.
+func options(s *natstest.Server) *natsgo.Options {
+	o := natsgo.GetDefaultOptions()
+	o.Url = s.URL()
+	o.User, o.Password = s.User()
+	o.MaxReconnect = -1
+	o.ReconnectWait = 50 * time.Millisecond
+	return &o
+}
+
+// config is a driver config for s with quick retries.
+func config(s *natstest.Server) lbnats.Config {
+	return lbnats.Config{Options: options(s), MaxBackoff: 200 * time.Millisecond}
+}
+
+// open opens a driver with cfg and closes it when the test ends.
+func open(t *testing.T, cfg lbnats.Config) sources.Driver {
+	t.Helper()
+	return fixture.OpenDriver(t, "nats", cfg)
+}
+
+// client connects the test's own client to s and closes it at the end.
+func client(t testing.TB, s *natstest.Server) (*natsgo.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, err := options(s).Connect()
+	require.NoError(t, err)
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+	return nc, js
+}
+
+// bucket creates a key-value bucket.
+func bucket(t testing.TB, js jetstream.JetStream, name string) jetstream.KeyValue {
+	t.Helper()
+	kv, err := js.CreateKeyValue(ctx(t), jetstream.KeyValueConfig{Bucket: name, MaxValueSize: -1})
+	require.NoError(t, err)
+	return kv
+}
+
+// watch starts a watch of tg and returns a cursor over its results.
+func watch(t *testing.T, d sources.Driver, tg *sources.Target, last sources.Result) *fixture.Cursor[sources.Result] {
+	t.Helper()
+	return fixture.WatchCursor(t, d, tg, last, settle)
+}
+
+// isData, isMissing and isErr match results for Cursor.Expect.
+var (
+	isData    = fixture.IsData
+	isMissing = fixture.IsMissing
+	isErr     = fixture.IsTypedErr[*lbnats.Error]
+)
+
+// ctx is a context for a test's own requests.
+func ctx(t testing.TB) context.Context {
+	t.Helper()
+	c, cancel := context.WithTimeout(t.Context(), settle)
+	t.Cleanup(cancel)
+	return c
+}
+
+// bind binds a T with cfg as the nats source config and records its
+// updates from generation 1 on.
+func bind[T any](tb testing.TB, cfg any) (*livebind.Binding[T], *fixture.Log[livebind.Update]) {
+	tb.Helper()
+	return bindtest.Bind[T](tb, "nats", cfg)
+}

@@ -1,0 +1,111 @@
+package nats
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/livebind/livebind/sources"
+)
+
+// subjectPrefix starts a core subject's location; any other location is
+// bucket/key.
+const subjectPrefix = "subject:"
+
+// watchKey identifies one watch: fields with equal keys share it.
+type watchKey struct {
+	bucket, key string // key-value mode
+	subject     string // subject mode
+	maxBytes    int
+	read        time.Duration // timeout=, 0 = DefaultTimeout
+}
+
+// timeout bounds one read.
+func (k watchKey) timeout() time.Duration {
+	if k.read > 0 {
+		return k.read
+	}
+	return DefaultTimeout
+}
+
+// parseSpec reads a target's location and options.
+func parseSpec(t *sources.Target) (watchKey, error) {
+	k := watchKey{maxBytes: DefaultMaxBytes, read: t.Timeout}
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if s, ok := strings.CutPrefix(t.Location, subjectPrefix); ok {
+		k.subject = s
+		if !validSubject(s) {
+			bad("subject %q is not a NATS subject (tokens of letters, digits, - and _ separated by dots; * and > as wildcards)", s)
+		}
+	} else {
+		b, key, ok := strings.Cut(t.Location, "/")
+		k.bucket, k.key = b, key
+		switch {
+		case !ok || b == "" || key == "":
+			bad("location %q is not bucket/key (or subject:NAME for a core subject)", t.Location)
+		case !validName(b, false):
+			bad("bucket %q: only letters, digits, - and _", b)
+		case !validName(key, true) || strings.HasPrefix(key, ".") || strings.HasSuffix(key, "."):
+			bad("key %q: only letters, digits and -_=/. (not starting or ending with a dot)", key)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(t.Params)) {
+		val := t.Params[name]
+		switch name {
+		case "maxbytes":
+			n, err := strconv.Atoi(val)
+			if err != nil || n <= 0 {
+				bad("maxbytes=%q is not a positive whole number of bytes", val)
+				continue
+			}
+			k.maxBytes = n
+		default:
+			bad("unknown option %s=", name)
+		}
+	}
+	if len(errs) > 0 {
+		return watchKey{}, &Error{Bucket: k.bucket, Key: k.key, Subject: k.subject, Err: errors.Join(errs...)}
+	}
+	return k, nil
+}
+
+// validName reports whether s holds only letters, digits, - and _ (and,
+// for a key, also /, = and .).
+func validName(s string, key bool) bool {
+	for _, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
+		case key && (c == '/' || c == '=' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
+
+// validSubject reports whether s is a subject to subscribe to: non-empty
+// tokens separated by dots, without spaces or control characters, where
+// > may only be the last token.
+func validSubject(s string) bool {
+	if s == "" {
+		return false
+	}
+	tokens := strings.Split(s, ".")
+	for i, tok := range tokens {
+		if tok == "" || strings.ContainsFunc(tok, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+			return false
+		}
+		if strings.Contains(tok, ">") && (tok != ">" || i != len(tokens)-1) {
+			return false
+		}
+		if strings.Contains(tok, "*") && tok != "*" {
+			return false
+		}
+	}
+	return true
+}

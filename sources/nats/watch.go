@@ -1,0 +1,385 @@
+package nats
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/livebind/livebind/sources"
+)
+
+type watch = sources.Watch[watchKey, struct{}]
+
+// feed carries what a watch's reader goroutines learned to its loop: at
+// most one pending result (the newest: a burst coalesces into it) and the
+// connection's state changes. notify is buffered, so signals coalesce too.
+type feed struct {
+	notify chan struct{}
+
+	mu      sync.Mutex
+	pending *sources.Result
+	down    bool          // the connection was lost and is not back yet
+	back    bool          // the connection came back since the loop last looked
+	closed  bool          // the connection is closed for good
+	lost    chan struct{} // closed when the connection is lost
+}
+
+func newFeed() *feed { return &feed{notify: make(chan struct{}, 1), lost: make(chan struct{})} }
+
+func (f *feed) signal() {
+	select {
+	case f.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (f *feed) put(r sources.Result) {
+	f.mu.Lock()
+	f.pending = &r
+	f.mu.Unlock()
+	f.signal()
+}
+
+func (f *feed) status(s natsgo.Status) {
+	f.mu.Lock()
+	switch s {
+	case natsgo.CONNECTED:
+		if f.down {
+			f.down, f.back = false, true
+			f.lost = make(chan struct{})
+		}
+	case natsgo.CLOSED:
+		f.closed = true
+		f.markDown()
+	default: // DISCONNECTED, RECONNECTING
+		f.markDown()
+	}
+	f.mu.Unlock()
+	f.signal()
+}
+
+func (f *feed) markDown() { // f.mu held
+	if !f.down {
+		f.down = true
+		close(f.lost)
+	}
+}
+
+// whileUp returns a context of parent that also ends when the connection
+// is lost, so that a request does not wait out its timeout in the
+// client's reconnect buffer.
+func (f *feed) whileUp(parent context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(parent)
+	f.mu.Lock()
+	lost := f.lost
+	f.mu.Unlock()
+	go func() {
+		select {
+		case <-lost:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
+}
+
+// state is what the loop takes from the feed at each wake.
+type state struct {
+	r          sources.Result
+	hasR       bool
+	down, back bool
+	closed     bool
+}
+
+func (f *feed) take() state {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := state{down: f.down, back: f.back, closed: f.closed}
+	if f.pending != nil {
+		s.r, s.hasR = *f.pending, true
+		f.pending = nil
+	}
+	f.back = false
+	return s
+}
+
+// statuses forwards nc's connection state changes to f until stop.
+func statuses(nc *natsgo.Conn, f *feed) (stop func()) {
+	ch := nc.StatusChanged(natsgo.DISCONNECTED, natsgo.RECONNECTING, natsgo.CONNECTED, natsgo.CLOSED)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for s := range ch {
+			f.status(s)
+		}
+	}()
+	return func() {
+		nc.RemoveStatusListener(ch) // closes ch
+		<-done
+	}
+}
+
+// retries returns the two backoffs of a watch loop.
+func (d *driver) retries() sources.Retry {
+	r := sources.NewRetry(transientBase, PermanentBackoff, d.maxBackoff)
+	r.Transient.Max = min(TransientMaxBackoff, d.maxBackoff)
+	return r
+}
+
+// report hands r to the watch's fields as one observation.
+func report(w *watch, r sources.Result) {
+	look := w.Begin(0, false)
+	look.End()
+	look.Report(r)
+}
+
+// fail reports err and sleeps the backoff it calls for; false when the
+// watch ended.
+func (d *driver) fail(w *watch, retry *sources.Retry, err error) bool {
+	if w.Context().Err() != nil {
+		return false
+	}
+	e := d.classify(w.Key(), err)
+	report(w, sources.Result{Err: e})
+	return w.Sleep(retry.Next(e.permanent()))
+}
+
+// connRetrying returns the connection, reporting each failure to dial it
+// and backing off, or nil when the watch ended.
+func (d *driver) connRetrying(w *watch, retry *sources.Retry) *natsgo.Conn {
+	for {
+		nc, err := d.conn(w.Context())
+		if err == nil {
+			return nc
+		}
+		if !d.fail(w, retry, err) {
+			return nil
+		}
+	}
+}
+
+// deletedAdvisory is the subject prefix of JetStream's advisory that a
+// key-value bucket's stream was deleted.
+const deletedAdvisory = "$JS.EVENT.ADVISORY.STREAM.DELETED.KV_"
+
+// errLost is reported while the connection is down.
+var errLost = fmt.Errorf("%w; reconnecting", sources.ErrDisconnected)
+
+// followEntry is the watch loop of a key-value entry. It opens a JetStream
+// watcher of the key, whose first update is the current value (or the
+// marker that there is none: Missing), and reports every update after it:
+// a put as data, a delete or purge as Missing. When the connection is
+// lost it reports an error, and when it comes back it opens a new watcher,
+// so a change made meanwhile is not missed. While the bucket does not
+// exist it reports Missing and checks again, 100 ms doubling to
+// [BucketRecheck] apart.
+func (d *driver) followEntry(w *watch) {
+	retry := d.retries()
+	bucketWait := sources.Backoff{Base: 100 * time.Millisecond, Max: BucketRecheck}
+	for {
+		nc := d.connRetrying(w, &retry)
+		if nc == nil {
+			return
+		}
+		f := newFeed()
+		stop := statuses(nc, f)
+		again := d.entrySession(w, nc, f, &retry, &bucketWait)
+		stop()
+		if !again {
+			return
+		}
+	}
+}
+
+// entrySession follows the entry over one connection. It returns false
+// when the watch ends, true when the connection closed for good.
+func (d *driver) entrySession(w *watch, nc *natsgo.Conn, f *feed, retry *sources.Retry, bucketWait *sources.Backoff) bool {
+	k := w.Key()
+	for {
+		if nc.IsClosed() {
+			return d.fail(w, retry, natsgo.ErrConnectionClosed)
+		}
+		if !nc.IsConnected() {
+			report(w, sources.Result{Err: d.classify(k, errLost)})
+			if !w.Wait(f.notify) {
+				return false
+			}
+			f.take()
+			continue
+		}
+		look := w.Begin(k.timeout(), false)
+		ctx, cancel := f.whileUp(look.Context())
+		kw, err := d.openWatcher(ctx, w.Context(), nc, k)
+		cancel()
+		look.End()
+		switch {
+		case errors.Is(err, jetstream.ErrBucketNotFound):
+			look.Report(sources.Result{Missing: true})
+			if !w.Sleep(bucketWait.Next()) {
+				return false
+			}
+			continue
+		case err != nil && !nc.IsConnected():
+			continue // lost meanwhile: reported above
+		case err != nil:
+			if !d.fail(w, retry, err) {
+				return false
+			}
+			continue
+		}
+		bucketWait.Reset()
+		if !d.runEntry(w, nc, k, f, kw, retry) {
+			return false
+		}
+	}
+}
+
+// openWatcher finds the bucket and watches the key. The watcher lives until
+// life ends or it is stopped.
+func (d *driver) openWatcher(ctx, life context.Context, nc *natsgo.Conn, k watchKey) (jetstream.KeyWatcher, error) {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	kv, err := js.KeyValue(ctx, k.bucket)
+	if err != nil {
+		return nil, err
+	}
+	return kv.Watch(life, k.key)
+}
+
+// runEntry follows one watcher until the watch ends (false) or the watcher
+// must be replaced (true): the connection was lost, the bucket deleted or
+// the watcher ended.
+func (d *driver) runEntry(w *watch, nc *natsgo.Conn, k watchKey, f *feed, kw jetstream.KeyWatcher, retry *sources.Retry) bool {
+	f.take() // nothing pending from an earlier watcher
+	var ended, deleted atomic.Bool
+	// A deleted bucket ends nothing on the watcher's side: the server's
+	// stream-deleted advisory tells. Best effort: without permission to
+	// subscribe to it, a deleted bucket goes unnoticed until a reconnect.
+	adv, err := nc.Subscribe(deletedAdvisory+k.bucket, func(*natsgo.Msg) { deleted.Store(true); f.signal() })
+	if err == nil {
+		defer func() { _ = adv.Unsubscribe() }()
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		seen := false
+		for e := range kw.Updates() {
+			switch {
+			case e != nil:
+				seen = true
+				f.put(d.entry(k, e))
+			case !seen: // the initial values are done and there were none
+				f.put(sources.Result{Missing: true})
+			}
+		}
+		ended.Store(true)
+		f.signal()
+	}()
+	defer func() {
+		_ = kw.Stop()
+		<-done
+	}()
+	var cur *sources.Result
+	for w.Wait(f.notify) {
+		s := f.take()
+		switch {
+		case s.down || s.back || s.closed:
+			return true // a new watcher re-reads the entry once connected
+		case deleted.Load():
+			return true // reopening finds no bucket: Missing
+		case ended.Load():
+			return d.fail(w, retry, errors.New("the key-value watcher ended"))
+		}
+		if s.hasR {
+			cur = &s.r
+			if s.r.Err == nil {
+				retry.Reset()
+			}
+		}
+		if cur != nil {
+			report(w, *cur) // also for a field that joined
+		}
+	}
+	return false
+}
+
+// followSubject is the watch loop of a core subject: each message is a
+// document, and messages that come faster than fields take them coalesce
+// into the newest. Core NATS keeps no messages: while the connection is
+// down the loop reports an error, and the last message received stays the
+// value; when it comes back (the client resubscribes by itself) that
+// message is reported again.
+func (d *driver) followSubject(w *watch) {
+	k := w.Key()
+	retry := d.retries()
+	for {
+		nc := d.connRetrying(w, &retry)
+		if nc == nil {
+			return
+		}
+		f := newFeed()
+		stop := statuses(nc, f)
+		sub, err := nc.Subscribe(k.subject, func(m *natsgo.Msg) { f.put(d.payload(k, m.Data, "")) })
+		if err != nil {
+			stop()
+			if !d.fail(w, &retry, err) {
+				return
+			}
+			continue
+		}
+		again := d.runSubject(w, nc, k, f, &retry)
+		_ = sub.Unsubscribe()
+		stop()
+		if !again {
+			return
+		}
+	}
+}
+
+// runSubject reports a subject's messages until the watch ends (false) or
+// the connection closed for good (true: dial again).
+func (d *driver) runSubject(w *watch, nc *natsgo.Conn, k watchKey, f *feed, retry *sources.Retry) bool {
+	good := d.lastMessage(k)
+	cur, lost := good, !nc.IsConnected()
+	if lost {
+		cur = sources.Result{Err: d.classify(k, errLost)}
+	} else { // make sure the server has the subscription before the first report
+		ctx, cancel := f.whileUp(w.Context())
+		ctx, cancel2 := context.WithTimeout(ctx, k.timeout())
+		_ = nc.FlushWithContext(ctx)
+		cancel2()
+		cancel()
+	}
+	for {
+		report(w, cur)
+		if !w.Wait(f.notify) {
+			return false
+		}
+		s := f.take()
+		if s.closed {
+			return d.fail(w, retry, natsgo.ErrConnectionClosed)
+		}
+		if s.hasR { // a message, even one that came just before a loss
+			cur, lost = s.r, false
+			if s.r.Err == nil {
+				good = s.r
+				retry.Reset()
+				d.setLastMessage(k, s.r)
+			}
+		}
+		switch {
+		case s.down:
+			cur, lost = sources.Result{Err: d.classify(k, errLost)}, true
+		case lost && nc.IsConnected():
+			cur, lost = good, false
+		}
+	}
+}

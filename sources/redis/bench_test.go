@@ -1,0 +1,179 @@
+package redis_test
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/bindtest"
+	"github.com/livebind/livebind/internal/testenv/fixture"
+	"github.com/livebind/livebind/internal/testenv/redistest"
+	lbredis "github.com/livebind/livebind/sources/redis"
+)
+
+// benchBind binds a T against cfg, with env for the tags' ${VAR}s, and
+// returns the binding and a channel of the string values its updates
+// carry; slow, when set, also runs for each update.
+func benchBind[T any](b *testing.B, cfg lbredis.Config, slow func(), env ...string) (*livebind.Binding[T], <-chan string) {
+	b.Helper()
+	return bindtest.Strings[T](b, slow, livebind.WithSourceConfig("redis", cfg), livebind.WithLookupEnv(fixture.NewEnv(env...).Lookup))
+}
+
+// BenchmarkPublishToCallback measures the latency from a write (SET of a
+// watched key, PUBLISH on a channel) to the Subscribe callback that
+// reports it, through a real redis-server and livebind. Goal: p99 ≤ 10 ms.
+// Run: go test -run '^$' -bench PublishToCallback -benchtime=500x ./sources/redis
+func BenchmarkPublishToCallback(b *testing.B) {
+	s := redistest.Start(b, redistest.WithNotifications())
+	c := goredis.NewClient(&goredis.Options{Addr: s.Addr()})
+	defer c.Close()
+	type conf struct {
+		V string `live:"redis=${LOC}; format=text; default=none"`
+	}
+	for _, mode := range []string{"key", "channel"} {
+		b.Run(mode, func(b *testing.B) {
+			name := fresh("bench" + mode)
+			loc, write := name, func(v string) {
+				if err := c.Set(b.Context(), name, v, 0).Err(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if mode == "channel" {
+				loc, write = "channel:"+name, func(v string) {
+					if err := c.Publish(b.Context(), name, v).Err(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			_, got := benchBind[conf](b, config(s), nil, "LOC", loc)
+			fixture.Heard(b, got, write)
+			lat := fixture.Latencies(b, got, write, settle)
+			fixture.ReportPercentiles(b, lat)
+		})
+	}
+}
+
+// BenchmarkReconnect measures how long after a killed server is back
+// (Restart returns once it answers PING) a value written to it reaches the
+// callback: the driver's backoff, resubscription and re-read.
+func BenchmarkReconnect(b *testing.B) {
+	s := redistest.Start(b, redistest.WithNotifications())
+	name := fresh("reconnect")
+	s.Cmd("SET", name, "start")
+	type conf struct {
+		V string `live:"redis=${LOC}; format=text"`
+	}
+	_, got := benchBind[conf](b, config(s), nil, "LOC", name)
+	lat := make([]time.Duration, 0, b.N)
+	i := 0
+	for b.Loop() {
+		i++
+		s.Kill()
+		time.Sleep(50 * time.Millisecond) // the driver sees the cut and backs off
+		s.Restart()
+		want := "after-restart-" + strconv.Itoa(i)
+		start := time.Now()
+		s.Cmd("SET", name, want)
+		fixture.Await(b, got, want, settle)
+		lat = append(lat, time.Since(start))
+	}
+	fixture.ReportPercentiles(b, lat)
+}
+
+// idleFields are five key fields and five channel fields that nothing
+// changes.
+type idleFields struct {
+	K0 string `live:"redis=idle:0; format=text; default=x"`
+	K1 string `live:"redis=idle:1; format=text; default=x"`
+	K2 string `live:"redis=idle:2; format=text; default=x"`
+	K3 string `live:"redis=idle:3; format=text; default=x"`
+	K4 string `live:"redis=idle:4; format=text; default=x"`
+	C0 string `live:"redis=channel:idle0; format=text; default=x"`
+	C1 string `live:"redis=channel:idle1; format=text; default=x"`
+	C2 string `live:"redis=channel:idle2; format=text; default=x"`
+	C3 string `live:"redis=channel:idle3; format=text; default=x"`
+	C4 string `live:"redis=channel:idle4; format=text; default=x"`
+}
+
+// BenchmarkIdleCost counts the commands redis-server runs (INFO
+// commandstats, less the benchmark's own INFO) for 10 bound fields (5
+// keys, 5 channels) that nothing changes, over 10 s, with the health PING
+// every 2 s, and reports them per field per minute at that interval and
+// scaled to the default HealthInterval (30 s).
+func BenchmarkIdleCost(b *testing.B) {
+	s := redistest.Start(b, redistest.WithNotifications())
+	const fields, window, health = 10, 10 * time.Second, 2 * time.Second
+	cfg := config(s)
+	cfg.HealthInterval = health
+	for b.Loop() {
+		var dst idleFields
+		bd, err := livebind.Bind(b.Context(), &dst, livebind.WithSourceConfig("redis", cfg))
+		if err != nil {
+			b.Fatal(err)
+		}
+		time.Sleep(time.Second) // past the subscriptions and first reads
+		before := commands(b, s)
+		time.Sleep(window)
+		n := commands(b, s) - before - 1 // the second INFO
+		_ = bd.Close()
+		perMin := float64(n) / fields * float64(time.Minute) / float64(window)
+		b.ReportMetric(perMin, "cmds/field/min@2s")
+		b.ReportMetric(perMin*float64(health)/float64(lbredis.HealthInterval), "cmds/field/min")
+	}
+}
+
+// commands returns the total calls in INFO commandstats.
+func commands(b *testing.B, s *redistest.Server) int {
+	b.Helper()
+	total := 0
+	for _, line := range strings.Split(s.Cmd("INFO", "commandstats"), "\n") {
+		_, rest, ok := strings.Cut(line, ":calls=")
+		if !ok {
+			continue
+		}
+		n, _ := strconv.Atoi(rest[:max(0, strings.IndexByte(rest, ','))])
+		total += n
+	}
+	return total
+}
+
+// BenchmarkBurstMemory publishes 10,000 messages on a channel and writes a
+// key 10,000 times, both bound with throttle=50ms, and reports the heap's
+// peak growth meanwhile, the updates that reached a subscriber that takes
+// 1 ms each, and how long after the burst the last values were applied.
+func BenchmarkBurstMemory(b *testing.B) {
+	s := redistest.Start(b, redistest.WithNotifications())
+	type conf struct {
+		Msg string `live:"redis=channel:${CH}; format=text; default=none; throttle=50ms"`
+		Key string `live:"redis=${KEY}; format=text; default=none; throttle=50ms"`
+	}
+	const n = 10_000
+	for b.Loop() {
+		ch, key := fresh("mem"), fresh("mem:")
+		var updates atomic.Int64
+		bd, got := benchBind[conf](b, config(s), func() { updates.Add(1); time.Sleep(time.Millisecond) }, "CH", ch, "KEY", key)
+		fixture.Heard(b, got, func(v string) { s.Cmd("PUBLISH", ch, v) })
+		updates.Store(0)
+		peak := burst(b, s.Addr(), n, func(p pipeliner, i int) {
+			p.Publish(b.Context(), ch, fmt.Sprintf("m%05d", i))
+			p.Set(b.Context(), key, fmt.Sprintf("k%05d", i), 0)
+		})
+		start := time.Now()
+		for bd.Get().Msg != fmt.Sprintf("m%05d", n-1) || bd.Get().Key != fmt.Sprintf("k%05d", n-1) {
+			if time.Since(start) > settle {
+				b.Fatal("the last values never arrived")
+			}
+			time.Sleep(time.Millisecond)
+		}
+		b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+		b.ReportMetric(float64(updates.Load()), "updates")
+		b.ReportMetric(float64(time.Since(start).Microseconds())/1000, "settle-ms")
+		_ = bd.Close()
+	}
+}

@@ -1,0 +1,87 @@
+// Package redis registers the "redis" scheme: configuration read from a
+// Redis key, followed through keyspace notifications, or pushed as the
+// messages of a pub/sub channel. Import it for its side effect:
+//
+//	import _ "github.com/livebind/livebind/sources/redis"
+//
+//	type Config struct {
+//		App   AppConfig `live:"redis=app:config; format=json"`
+//		Limit int       `live:"redis=app:limit; format=text; poll=30s"`
+//		Mode  string    `live:"redis=channel:app-mode; format=text; default=normal"`
+//	}
+//
+// # Locations
+//
+//   - redis=KEY (or redis=key:KEY, for a key that starts with "channel:"
+//     or "key:"): a string key. Its value is a document, decoded with
+//     format= (or the key's extension) and key=. A missing key is Missing
+//     (livebind sends Removed, later Added).
+//   - redis=channel:NAME: a pub/sub channel. Each message is a whole
+//     document. A channel has no state: until a message arrives the field
+//     keeps its default= (or its zero value), and a required field fails
+//     Bind. Messages published while the driver is disconnected are lost
+//     (Redis keeps none); the last message received stays the value.
+//
+// # Options
+//
+//   - addr=HOST:PORT and db=N: the server and database for this field,
+//     instead of the source config's.
+//   - notify=enable: let the driver turn keyspace notifications on
+//     (CONFIG SET notify-keyspace-events) when they are off. Without it the
+//     driver never changes the server's configuration.
+//   - poll=D: for a key, poll every D when notifications are off and may
+//     not be turned on, instead of failing.
+//   - maxbytes=N: the largest value or message, default [DefaultMaxBytes].
+//     A key is read with GETRANGE 0..N, so a larger value never comes back
+//     whole; a larger message is refused after it arrived (Redis bounds it
+//     with client-output-buffer-limit pubsub).
+//   - timeout=D: bounds one read, default [DefaultTimeout].
+//
+// # Connection
+//
+// Address, database, user, password and TLS come from [Config].Options, a
+// bare *goredis.Client, or the REDIS_URL variable
+// (redis://user:password@host:port/db, rediss:// for TLS), else
+// [DefaultAddr]:
+//
+//	livebind.WithSourceConfig("redis", redis.Config{Options: &goredis.Options{Addr: "cache:6379", Password: pw}})
+//
+// Passwords never appear in errors, logs or updates. go-redis itself logs
+// dial failures through its own global logger (goredis.SetLogger).
+//
+// # Keyspace notifications
+//
+// A key is watched by subscribing to __keyspace@DB__:KEY and reading the
+// key again on every notification, on every (re)subscription and when a
+// field joins, so a change made while the subscription was down is read
+// when it comes back. The notifications must include K (keyspace), $
+// (string commands), g (DEL, RENAME ...) and x (expiry), or A for all.
+// Read (at Bind) checks them with CONFIG GET notify-keyspace-events, and
+// each subscription checks again (a restarted server may have lost a
+// CONFIG SET):
+//
+//   - on: watched through notifications;
+//   - off, notify=enable: the driver sets them (adding K$gx) and logs it;
+//   - off, poll= given: the key is polled every poll=;
+//   - off otherwise, or CONFIG SET refused: an error wrapping
+//     [ErrNotificationsOff] that names the fixes (Bind fails);
+//   - CONFIG GET refused to the user (ACL): the driver cannot check; it
+//     logs a warning and trusts that they are on, unless notify=enable was
+//     asked for, which then fails naming the permission to grant.
+//
+// # Failures
+//
+// A failure is an [*Error] update (the last good value stays) wrapping
+// [ErrUnreachable] (retried within [TransientMaxBackoff]), [ErrAuth] or
+// [ErrNotificationsOff] (retried from [PermanentBackoff], never hot),
+// [ErrWrongType] or sources.ErrTooLarge. A silent subscription is PINGed
+// every [HealthInterval]; a PING unanswered for another interval counts as
+// a cut connection.
+//
+// # Cost
+//
+// One pool connection per server and database, plus one subscription
+// connection per watched key or channel. An idle field costs one PING per
+// [HealthInterval]. A burst of notifications or messages coalesces: at
+// most one read is in flight per key, and only the newest message waits.
+package redis

@@ -1,0 +1,87 @@
+package redis_test
+
+import (
+	"context"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+	"go.uber.org/goleak"
+
+	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/bindtest"
+	"github.com/livebind/livebind/internal/testenv/fixture"
+	"github.com/livebind/livebind/internal/testenv/redistest"
+	"github.com/livebind/livebind/sources"
+	lbredis "github.com/livebind/livebind/sources/redis"
+)
+
+func TestMain(m *testing.M) {
+	goredis.SetLogger(quiet{}) // go-redis logs dial failures to stderr by default
+	goleak.VerifyTestMain(m)
+}
+
+// quiet discards go-redis's internal log lines.
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
+// settle bounds how long a change may take to reach a watch in tests.
+const settle = 10 * time.Second
+
+var seq atomic.Int64
+
+// fresh returns a key name no other test uses.
+func fresh(prefix string) string { return prefix + strconv.FormatInt(seq.Add(1), 10) }
+
+// target returns a redis target for location with params.
+func target(location string, params map[string]string) *sources.Target {
+	return &sources.Target{Scheme: "redis", Location: location, Params: params}
+}
+
+// open opens a driver with cfg and closes it when the test ends.
+func open(t *testing.T, cfg lbredis.Config) sources.Driver {
+	t.Helper()
+	return fixture.OpenDriver(t, "redis", cfg)
+}
+
+// config is a driver config for s with quick retries.
+func config(s *redistest.Server) lbredis.Config {
+	return lbredis.Config{Options: &goredis.Options{Addr: s.Addr(), Password: s.Password()}, MaxBackoff: 200 * time.Millisecond}
+}
+
+// watch starts a watch of tg and returns a cursor over its results.
+func watch(t *testing.T, d sources.Driver, tg *sources.Target, last sources.Result) *fixture.Cursor[sources.Result] {
+	t.Helper()
+	return fixture.WatchCursor(t, d, tg, last, settle)
+}
+
+// isData, isMissing and isErr match results for Cursor.Expect.
+var (
+	isData    = fixture.IsData
+	isMissing = fixture.IsMissing
+	isErr     = fixture.IsTypedErr[*lbredis.Error]
+)
+
+// cmd runs a command against s and fails the test on an error.
+func cmd(t *testing.T, s *redistest.Server, args ...string) string {
+	t.Helper()
+	return s.Cmd(args...)
+}
+
+// ctx is a context for a test's own commands.
+func ctx(t *testing.T) context.Context {
+	t.Helper()
+	c, cancel := context.WithTimeout(t.Context(), settle)
+	t.Cleanup(cancel)
+	return c
+}
+
+// bind binds a T with cfg as the redis source config and records its
+// updates from generation 1 on.
+func bind[T any](tb testing.TB, cfg any) (*livebind.Binding[T], *fixture.Log[livebind.Update]) {
+	tb.Helper()
+	return bindtest.Bind[T](tb, "redis", cfg)
+}

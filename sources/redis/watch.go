@@ -1,0 +1,339 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/livebind/livebind/sources"
+)
+
+type watch = sources.Watch[watchKey, struct{}]
+
+// subscription is one SUBSCRIBE connection and the goroutine that reads
+// it. It keeps at most one pending message (the newest) and signals notify
+// (buffered, so signals coalesce) for every message and every
+// (re)subscription; a failure closes failed.
+type subscription struct {
+	ps      *goredis.PubSub
+	notify  chan struct{}
+	failed  chan struct{}
+	done    chan struct{}
+	k       watchKey
+	d       *driver
+	mu      sync.Mutex
+	err     error
+	pending *sources.Result // channel mode: the newest message not yet taken
+}
+
+// keyspaceChannel is the channel of k's keyspace notifications.
+func keyspaceChannel(k watchKey) string {
+	return "__keyspace@" + strconv.Itoa(k.db) + "__:" + k.name
+}
+
+// subscribe opens k's subscription and waits for the server to confirm it.
+// For a key it first checks that keyspace notifications are on.
+func (d *driver) subscribe(ctx context.Context, c *goredis.Client, k watchKey) (*subscription, error) {
+	setup, cancel := context.WithTimeout(ctx, k.timeout())
+	defer cancel()
+	ch := k.name
+	if !k.channel {
+		if err := d.checkNotify(setup, c, k); err != nil {
+			return nil, err
+		}
+		ch = keyspaceChannel(k)
+	}
+	ps := c.Subscribe(ctx) // no channel yet: Subscribe below reports the error
+	if err := ps.Subscribe(setup, ch); err != nil {
+		_ = ps.Close()
+		return nil, err
+	}
+	msg, err := ps.ReceiveTimeout(setup, k.timeout())
+	if err != nil {
+		_ = ps.Close()
+		return nil, err
+	}
+	if _, ok := msg.(*goredis.Subscription); !ok {
+		_ = ps.Close()
+		return nil, fmt.Errorf("unexpected reply %T to SUBSCRIBE", msg)
+	}
+	s := &subscription{
+		ps: ps, k: k, d: d,
+		notify: make(chan struct{}, 1),
+		failed: make(chan struct{}),
+		done:   make(chan struct{}),
+	}
+	go s.read(ctx)
+	return s, nil
+}
+
+// read receives until the connection fails or close. A silent connection
+// is PINGed every health interval; one that stays silent after a PING has
+// failed.
+func (s *subscription) read(ctx context.Context) {
+	defer close(s.done)
+	pinged := false
+	for {
+		msg, err := s.ps.ReceiveTimeout(ctx, s.d.health)
+		var ne net.Error
+		if err != nil && errors.As(err, &ne) && ne.Timeout() && !pinged && ctx.Err() == nil {
+			pinged = true
+			if err = s.ps.Ping(ctx); err == nil {
+				continue
+			}
+		}
+		if err != nil {
+			s.mu.Lock()
+			s.err = err
+			s.mu.Unlock()
+			close(s.failed)
+			s.signal()
+			return
+		}
+		pinged = false
+		switch m := msg.(type) {
+		case *goredis.Message:
+			if s.k.channel {
+				s.put(s.d.message(s.k, m.Payload))
+			}
+			s.signal()
+		case *goredis.Subscription:
+			s.signal() // resubscribed after a reconnect: look again
+		}
+	}
+}
+
+func (s *subscription) signal() {
+	select {
+	case s.notify <- struct{}{}:
+	default:
+	}
+}
+
+// put replaces the pending message: a burst coalesces into its newest.
+func (s *subscription) put(r sources.Result) {
+	s.mu.Lock()
+	s.pending = &r
+	s.mu.Unlock()
+}
+
+// take returns the pending message, if any, and clears it.
+func (s *subscription) take() (sources.Result, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pending == nil {
+		return sources.Result{}, false
+	}
+	r := *s.pending
+	s.pending = nil
+	return r, true
+}
+
+// failure returns why the subscription ended, or nil while it runs.
+func (s *subscription) failure() error {
+	select {
+	case <-s.failed:
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.err
+	default:
+		return nil
+	}
+}
+
+// close ends the subscription and waits for its reader.
+func (s *subscription) close() {
+	_ = s.ps.Close()
+	<-s.done
+}
+
+// message turns a channel message into a result, refusing one over the
+// limit.
+func (d *driver) message(k watchKey, payload string) sources.Result {
+	if len(payload) > k.maxBytes {
+		return sources.Result{Err: d.classify(k, fmt.Errorf("%w: a message of %d bytes, more than %d (maxbytes=)", sources.ErrTooLarge, len(payload), k.maxBytes))}
+	}
+	return sources.Result{Data: []byte(payload)}
+}
+
+// report hands r to the watch's fields as one observation.
+func report(w *watch, r sources.Result) {
+	look := w.Begin(0, false)
+	look.End()
+	look.Report(r)
+}
+
+// retries returns the two backoffs of a watch loop.
+func (d *driver) retries() sources.Retry {
+	r := sources.NewRetry(transientBase, PermanentBackoff, d.maxBackoff)
+	r.Transient.Max = min(TransientMaxBackoff, d.maxBackoff)
+	return r
+}
+
+// fail reports err and sleeps the backoff it calls for; false when the
+// watch ended.
+func (d *driver) fail(w *watch, retry *sources.Retry, err error) bool {
+	if w.Context().Err() != nil {
+		return false
+	}
+	e := d.classify(w.Key(), err)
+	report(w, sources.Result{Err: e})
+	return w.Sleep(retry.Next(e.permanent()))
+}
+
+// subscribeRetrying subscribes, reporting each failure and backing off,
+// until it succeeds. It returns a nil subscription when the watch ended,
+// or with the error when a key's notifications are off and it has poll=.
+func (d *driver) subscribeRetrying(w *watch, c *goredis.Client, retry *sources.Retry) (*subscription, error) {
+	k := w.Key()
+	for {
+		sub, err := d.subscribe(w.Context(), c, k)
+		switch {
+		case err == nil:
+			return sub, nil
+		case !k.channel && k.poll > 0 && errors.Is(err, ErrNotificationsOff):
+			return nil, err
+		case !d.fail(w, retry, err):
+			return nil, nil
+		}
+	}
+}
+
+// next waits for the subscription's next signal. It returns false when
+// the watch ended, and closes a subscription that failed, reporting the
+// failure and sleeping its backoff (sub is then nil).
+func (d *driver) next(w *watch, sub **subscription, retry *sources.Retry) bool {
+	if !w.Wait((*sub).notify) {
+		(*sub).close()
+		return false
+	}
+	if err := (*sub).failure(); err != nil {
+		(*sub).close()
+		*sub = nil
+		return d.fail(w, retry, fmt.Errorf("%w: %w", sources.ErrDisconnected, err))
+	}
+	return true
+}
+
+// followKey is the watch loop of a key: subscribe to its keyspace
+// notifications, then read the key at once and after every notification,
+// every resubscription and every field joining. A failed subscription is
+// reported, retried with backoff, and followed by a full read, so a change
+// made while it was down is not missed. With notifications off and poll=,
+// it polls instead.
+func (d *driver) followKey(w *watch) {
+	k := w.Key()
+	c := d.client(k.endpoint())
+	retry := d.retries()
+	for {
+		sub, err := d.subscribeRetrying(w, c, &retry)
+		if sub == nil {
+			if err != nil {
+				d.logger.Info("redis: keyspace notifications are off; polling the key", "addr", k.addr, "key", k.name, "poll", k.poll)
+				d.pollKey(w, c, k)
+			}
+			return
+		}
+		for sub != nil {
+			look := w.Begin(k.timeout(), false)
+			r := d.get(look.Context(), c, k)
+			look.End()
+			look.Report(r)
+			if errors.Is(r.Err, ErrUnreachable) { // the read failed, maybe not yet the subscription: start over
+				sub.close()
+				if !w.Sleep(retry.Next(false)) {
+					return
+				}
+				break
+			}
+			if r.Err == nil {
+				retry.Reset()
+			}
+			if !d.next(w, &sub, &retry) {
+				return
+			}
+		}
+	}
+}
+
+// pollKey reads the key every poll=, or sooner after a failure, until the
+// watch ends.
+func (d *driver) pollKey(w *watch, c *goredis.Client, k watchKey) {
+	retry := d.retries()
+	for {
+		look := w.Begin(k.timeout(), false)
+		r := d.get(look.Context(), c, k)
+		look.End()
+		look.Report(r)
+		wait := k.poll
+		if errors.Is(r.Err, ErrUnreachable) {
+			wait = min(wait, retry.Next(false))
+		} else {
+			retry.Reset()
+		}
+		if !w.Sleep(wait) {
+			return
+		}
+	}
+}
+
+// followChannel is the watch loop of a channel: each message is a
+// document. Messages that come faster than fields take them coalesce into
+// the newest. A failed subscription is reported and retried with backoff;
+// messages published meanwhile are lost (Redis keeps none), and the last
+// message received stays the value.
+func (d *driver) followChannel(w *watch) {
+	k := w.Key()
+	c := d.client(k.endpoint())
+	retry := d.retries()
+	good := d.lastMessage(k) // the last message, or Missing
+	for {
+		sub, _ := d.subscribeRetrying(w, c, &retry)
+		if sub == nil {
+			return
+		}
+		retry.Reset()
+		for cur := good; sub != nil; {
+			if r, ok := sub.take(); ok {
+				cur = r
+				if r.Err == nil {
+					good = r
+					d.setLastMessage(k, r)
+				}
+			}
+			report(w, cur)
+			s := sub
+			if !d.next(w, &sub, &retry) {
+				return
+			}
+			if sub != nil {
+				continue
+			}
+			if r, ok := s.take(); ok && r.Err == nil { // came just before the failure
+				good = r
+				d.setLastMessage(k, r)
+			}
+		}
+	}
+}
+
+// lastMessage returns the last message received on k's channel, or Missing.
+func (d *driver) lastMessage(k watchKey) sources.Result {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if r, ok := d.last[k]; ok {
+		return r
+	}
+	return sources.Result{Missing: true}
+}
+
+func (d *driver) setLastMessage(k watchKey, r sources.Result) {
+	d.mu.Lock()
+	d.last[k] = r
+	d.mu.Unlock()
+}
