@@ -60,7 +60,7 @@ func TestStatusThroughFailureAndRecovery(t *testing.T) {
 	}
 	assert.WithinDuration(t, time.Now(), b.Status().Sources[0].NextPoll, time.Second, "http polls every 20ms")
 	assert.WithinDuration(t, time.Now(), b.Status().Sources[1].NextPoll, 2*time.Second, "env polls every 1s")
-	assert.Equal(t, FieldStatus{Field: "Key", Source: "env:KEY", Secret: true}, st.Fields[1])
+	assert.Equal(t, FieldStatus{Field: "Key", Source: "env:KEY", Secret: true, State: "absent"}, st.Fields[1])
 	require.NoError(t, b.Ready(time.Second))
 
 	require.NoError(t, srv.Close())
