@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -103,6 +104,16 @@ func (r *running) get(t *testing.T, path string) string {
 		t.Fatalf("GET %s: %s %v\n%s", path, resp.Status, err, body)
 	}
 	return string(body)
+}
+
+// waitOutput waits until the app has printed want.
+func (r *running) waitOutput(t *testing.T, timeout time.Duration, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); !strings.Contains(r.out.String(), want); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the app did not print %q within %v:\n%s", want, timeout, r.out.String())
+		}
+	}
 }
 
 const editedConfig = `title = "livebind web app"
@@ -216,4 +227,42 @@ func TestRemoteBanner(t *testing.T) {
 		!strings.Contains(cfg, `"Site":{`) {
 		t.Errorf("config.json:\n%s", cfg)
 	}
+}
+
+// TestOptionalBanner: the banner's source is optional. Without
+// WEBAPP_REMOTE_URL nothing is watched and the page hides the banner; with a
+// URL that answers 404 at start the app starts all the same and the banner
+// shows once the URL serves it (an Added update, within a poll of 2s).
+func TestOptionalBanner(t *testing.T) {
+	t.Run("no url", func(t *testing.T) {
+		t.Setenv("WEBAPP_API_KEY", secret)
+		r := startApp(t)
+		if page := r.get(t, ""); !strings.Contains(page, `<p id="banner" hidden></p>`) {
+			t.Errorf("page shows a banner:\n%s", page)
+		}
+		if st := r.get(t, "debug/config/status.json"); !strings.Contains(st, "not watched (optional): location names unset variable WEBAPP_REMOTE_URL") {
+			t.Errorf("status.json does not say the banner is not watched:\n%s", st)
+		}
+	})
+	t.Run("appears later", func(t *testing.T) {
+		var up atomic.Bool
+		remote := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !up.Load() {
+				http.NotFound(w, r)
+				return
+			}
+			_, _ = io.WriteString(w, "Back at 9")
+		}))
+		defer remote.Close()
+		t.Setenv("WEBAPP_REMOTE_URL", remote.URL+"/banner.txt")
+		r := startApp(t)
+		if st := r.get(t, "debug/config/status.json"); !strings.Contains(st, "absent (optional)") {
+			t.Errorf("status.json does not say the banner is absent:\n%s", st)
+		}
+		up.Store(true)
+		r.waitOutput(t, 10*time.Second, "added Banner")
+		if page := r.get(t, ""); !strings.Contains(page, `<p id="banner">Back at 9</p>`) {
+			t.Errorf("page lacks the banner:\n%s", page)
+		}
+	})
 }
