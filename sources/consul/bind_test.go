@@ -234,20 +234,23 @@ func bindErr[T any](t *testing.T, client any) error {
 }
 
 // TestBindMissingAtStart: a key that does not exist yet leaves the field at
-// its default; creating it is Added.
+// its default (Status: "absent (optional)" for an optional field); creating
+// it is Added (Status: "present").
 func TestBindMissingAtStart(t *testing.T) {
 	t.Parallel()
 	a := consultest.Start(t)
 	client := a.Client()
 	type config struct {
-		V string `live:"consul=late/v; format=text; default=dflt; wait=2s; ratelimit=10ms"`
+		V string `live:"consul=late/v; format=text; default=dflt; optional; wait=2s; ratelimit=10ms"`
 	}
 	b, rec := bind[config](t, client)
 	require.Equal(t, "dflt", b.Get().V)
+	require.Equal(t, "absent (optional)", b.Status().Fields[0].State)
 	put(t, client, "late/v", "here")
 	u := rec.Nth(t, 0)
 	require.Equal(t, livebind.Added, u.Kind, "%v", u)
 	require.Equal(t, "here", b.Get().V)
+	require.Equal(t, "present", b.Status().Fields[0].State)
 
 	var required struct {
 		V string `live:"consul=late/none; required"`
