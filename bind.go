@@ -122,8 +122,10 @@ func Bind[T any](ctx context.Context, dst *T, opts ...Option) (*Binding[T], erro
 		return nil, fmt.Errorf("livebind: Bind needs a pointer to a struct, got *%s", rt)
 	}
 	o := defaultOptions()
-	for _, opt := range opts {
-		opt.apply(&o)
+	for i, opt := range opts {
+		if !opt.apply(&o) {
+			return nil, fmt.Errorf("livebind: Bind: option %d configures a subscription (Fields, Kinds, Buffer, Coalesce, From): pass it to Subscribe or WatchField", i+1)
+		}
 	}
 	if (o.cacheSeal == nil) != (o.cacheOpen == nil) {
 		return nil, errCacheNeedsOpen

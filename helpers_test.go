@@ -59,7 +59,7 @@ func onChange[T any](b *Binding[T], fn func(Update)) (unsubscribe func()) {
 // Stream and Updates did before): fn maps updates to values sent on an
 // unbuffered channel, closed by stop or Close; a send waits only until the
 // subscriber is stopped, so an unread channel never holds Close.
-func stream[R, T any](b *Binding[T], fn func(Update) (R, bool), opts ...SubscribeOption) (<-chan R, func(), error) {
+func stream[R, T any](b *Binding[T], fn func(Update) (R, bool), opts ...Option) (<-chan R, func(), error) {
 	ch := make(chan R)
 	var sub *subscriber
 	sub, err := b.subscriber(opts, func(ev event) {

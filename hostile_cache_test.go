@@ -209,7 +209,7 @@ func TestHostileCacheModes(t *testing.T) {
 		require.NoError(t, os.Chmod(dir, 0o777))
 		err := bindFails(t, dir)
 		require.ErrorIs(t, err, ErrCache)
-		var ce *CacheError
+		var ce *cacheError
 		require.ErrorAs(t, err, &ce)
 		assert.Equal(t, dir, ce.Path)
 		assert.Contains(t, err.Error(), "writable by others (mode 0777)")

@@ -113,7 +113,7 @@ func TestCallbackPanicRecovered(t *testing.T) {
 				_, _ = rec.until(t, 5*time.Second, func(u Update) bool { return u.Kind == Updated && u.New == 2 })
 				perr, _ := rec.until(t, 5*time.Second, func(u Update) bool { return u.Kind == Error })
 				require.ErrorIs(t, perr.Err, ErrCallbackPanic)
-				var cpe *DeliveryError
+				var cpe *deliveryError
 				require.ErrorAs(t, perr.Err, &cpe)
 				assert.Equal(t, "Port", cpe.Field)
 				assert.Equal(t, "boom "+name, cpe.Panic)

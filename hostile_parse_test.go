@@ -13,6 +13,7 @@ import (
 
 	"github.com/livebind/livebind/internal/docguard"
 	"github.com/livebind/livebind/internal/testenv/childtest"
+	"github.com/livebind/livebind/sources"
 )
 
 // hostileDoc is a generated document aimed at a parser's weak spot.
@@ -145,7 +146,7 @@ func TestHostileDocuments(t *testing.T) {
 				}
 				continue
 			}
-			var le *LimitError
+			var le *sources.LimitError
 			if !errors.As(err, &le) || le.Limit != d.limit {
 				t.Errorf("%s/%s: err = %v, want the %q limit", d.format, d.shape, truncErr(err), d.limit)
 			}
@@ -347,7 +348,7 @@ func TestLimitErrorThroughBind(t *testing.T) {
 			err = reload()
 			require.ErrorIs(t, err, ErrDecode)
 			require.ErrorIs(t, err, ErrLimit)
-			var le *LimitError
+			var le *sources.LimitError
 			require.ErrorAs(t, err, &le)
 			assert.Equal(t, "depth", le.Limit)
 			assert.Equal(t, docguard.MaxDepth, le.Max)
@@ -366,7 +367,7 @@ func fuzzDecode(t *testing.T, format string, data []byte) {
 	t.Helper()
 	doc, err := parseDoc(format, data)
 	if err != nil {
-		var le *LimitError
+		var le *sources.LimitError
 		if errors.As(err, &le) && (le.Line < 0 || le.Max <= 0) {
 			t.Fatalf("malformed limit error %+v", le)
 		}

@@ -126,7 +126,7 @@ func TestSlowSubscriberGetsDropNotice(t *testing.T) {
 	// The first update was being delivered when the buffer filled; of the
 	// nine after it, six were dropped and the newest three kept.
 	assert.Equal(t, 1, seen[0].New)
-	var de *DeliveryError
+	var de *deliveryError
 	require.ErrorAs(t, seen[1].Err, &de)
 	assert.Equal(t, 6, de.Dropped)
 	assert.ErrorIs(t, seen[1].Err, ErrDropped)
@@ -176,10 +176,10 @@ func TestStreamCoalescesForSlowConsumer(t *testing.T) {
 	type item struct {
 		field string
 		value int
-		note  *DeliveryError
+		note  *deliveryError
 	}
 	ch, stop, err := stream(b, func(u Update) (item, bool) {
-		var de *DeliveryError
+		var de *deliveryError
 		if errors.As(u.Err, &de) {
 			return item{note: de}, true
 		}
@@ -406,4 +406,28 @@ func stalledSubscriber(t *testing.T, buffer int) (b *Binding[stalledConfig], env
 // stalledConfig is what stalledSubscriber binds.
 type stalledConfig struct {
 	N int `live:"env=N; poll=1h"`
+}
+
+// TestOptionGivenToTheWrongCall: Bind and subscriptions share one Option
+// type; a subscription option given to Bind fails Bind, and a Bind option
+// given to Subscribe or WatchField fails the subscription, each naming the
+// option's position and where it belongs.
+func TestOptionGivenToTheWrongCall(t *testing.T) {
+	t.Parallel()
+	var c struct {
+		N int `live:"env=N"`
+	}
+	_, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("N", "1").lookup), From(1))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "option 2 configures a subscription")
+
+	b, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("N", "1").lookup))
+	require.NoError(t, err)
+	defer b.Close()
+	_, err = b.Subscribe(func(Update) {}, Kinds(Updated), WithHistory(3))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "option 2 configures Bind")
+	_, err = WatchField(b, "N", func(FieldChange[int]) {}, WithLogger(nil))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "option 1 configures Bind")
 }

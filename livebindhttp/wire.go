@@ -115,7 +115,7 @@ type historyEntryJSON struct {
 func updateFrame(u livebind.Update) []byte {
 	var buf bytes.Buffer
 	buf.WriteString("event: update\ndata: {\"kind\":")
-	buf.Write(mustString(u.Kind.String()))
+	buf.Write(mustString(string(u.Kind)))
 	buf.WriteString(",\"field\":")
 	buf.Write(mustString(u.Field))
 	if u.Source != "" {
