@@ -156,11 +156,9 @@ func TestNestedFieldPaths(t *testing.T) {
 	var cfg struct {
 		DB db
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("DB_PASSWORD", "pw").lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(newEnv("DB_PASSWORD", "pw").lookup))
 	assert.Equal(t, "localhost", b.Get().DB.Host)
-	_, err = WatchField(b, "DB.Password", func(FieldChange[string]) {})
+	_, err := WatchField(b, "DB.Password", func(FieldChange[string]) {})
 	require.NoError(t, err)
 
 	var ptr struct {
@@ -184,9 +182,7 @@ func TestUntaggedFieldsAreCopiedShallowly(t *testing.T) {
 		N     int `live:"env=N; poll=1h"`
 		Extra map[string]string
 	}{Extra: map[string]string{"k": "v"}}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("N", "1").lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(newEnv("N", "1").lookup))
 	assert.Equal(t, reflect.ValueOf(cfg.Extra).Pointer(), reflect.ValueOf(b.Get().Extra).Pointer(), "the same map, not a copy")
 }
 
@@ -195,9 +191,7 @@ func TestDstIsIndependentOfSnapshots(t *testing.T) {
 	var cfg struct {
 		Tags []string `live:"env=TAGS"`
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("TAGS", "a,b").lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(newEnv("TAGS", "a,b").lookup))
 	cfg.Tags[0] = "mutated"
 	assert.Equal(t, []string{"a", "b"}, b.Get().Tags)
 }
@@ -212,9 +206,7 @@ func TestSnapshotsAreWholeGenerations(t *testing.T) {
 	}
 	env := newEnv("PAIR", `{"a": 0, "b": 0}`)
 	var cfg pair
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
 	var torn, reads atomic.Int64
 	done := make(chan struct{})
 	var wg sync.WaitGroup

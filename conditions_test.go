@@ -82,9 +82,7 @@ func TestConditionsStartAndStopWatchers(t *testing.T) {
 	defer srv.Close()
 	env := newEnv("DIR", dir, "PROD_URL", srv.URL+"/prod")
 	var cfg modal
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
 	rec := record(t, b)
 	require.NotNil(t, b.Get().Prod)
 	assert.Equal(t, 3, b.Get().Prod.Replicas)
@@ -141,9 +139,7 @@ type flipAtBind struct {
 func TestConditionOffAtBindComesBack(t *testing.T) {
 	env := newEnv("A", "x", "B", "stop", "C", "hello")
 	var cfg flipAtBind
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
 	assert.Equal(t, "", b.Get().C)
 	env.set("B", "go")
 	deadline := time.Now().Add(2 * time.Second)
@@ -168,8 +164,6 @@ type preset struct {
 func TestInactiveAtBindIsZero(t *testing.T) {
 	env := newEnv("MODE", "prod", "DEV", "devvalue")
 	cfg := preset{Dev: "from-dst"}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
 	assert.Equal(t, "", b.Get().Dev, "docs: while false the field is zero")
 }

@@ -136,9 +136,7 @@ func TestNullIsAbsent(t *testing.T) {
 		Port int    `live:"file=${DIR}/a.yaml; key=port; required"`
 		Name string `live:"file=${DIR}/a.yaml; key=name; default=dflt"`
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
 	rec := record(t, b)
 	writeFile(t, dir, "a.yaml", "port:\nname: y\n")
 	u := rec.next(t, wait)

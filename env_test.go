@@ -13,8 +13,7 @@ func TestEnvUpdates(t *testing.T) {
 	b, env, _, _ := bindIssueConfig(t)
 	rec := record(t, b)
 	env.set("DATABASE_URL", "postgres://db2")
-	u := rec.next(t, wait)
-	assert.Equal(t, Updated, u.Kind)
+	u := rec.want(t, Updated)
 	assert.Equal(t, "postgres://db2", u.New)
 	env.unset("DATABASE_URL")
 	u = rec.next(t, wait)
@@ -33,9 +32,7 @@ func TestEnvFileConvention(t *testing.T) {
 	var cfg struct {
 		Password string `live:"env=DB_PASSWORD; secret"`
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("DB_PASSWORD_FILE", secretFile).lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(newEnv("DB_PASSWORD_FILE", secretFile).lookup))
 	assert.Equal(t, "hunter2-initial", cfg.Password, "trailing newline trimmed")
 	got := make(chan FieldChange[string], 4)
 	unsub, err := WatchField(b, "Password", func(c FieldChange[string]) { got <- c })

@@ -19,8 +19,7 @@ func TestFileUpdates(t *testing.T) {
 	rec := record(t, b)
 
 	writeFile(t, dir, "app.toml", "name = \"svc2\"\nworkers = 4\ntimeout = \"2s\"\n")
-	u := rec.next(t, wait)
-	assert.Equal(t, Updated, u.Kind)
+	u := rec.want(t, Updated)
 	assert.Equal(t, "Settings", u.Field)
 	assert.Equal(t, "file:"+filepath.Join(dir, "app.toml"), u.Source)
 	assert.Equal(t, "svc", u.Old.(appSettings).Name)
@@ -68,8 +67,7 @@ func TestFileBadInputKeepsLastGood(t *testing.T) {
 		assert.Equal(t, uint64(1), u.Gen)
 	}
 	writeFile(t, dir, "app.toml", "name = \"fixed\"\n")
-	u := rec.next(t, wait)
-	assert.Equal(t, Updated, u.Kind)
+	rec.want(t, Updated)
 	assert.Equal(t, "fixed", b.Get().Settings.Name)
 }
 
@@ -79,8 +77,7 @@ func TestFileRemovedThenBack(t *testing.T) {
 	rec := record(t, b)
 	path := filepath.Join(dir, "app.toml")
 	require.NoError(t, os.Remove(path))
-	u := rec.next(t, wait)
-	assert.Equal(t, Removed, u.Kind)
+	u := rec.want(t, Removed)
 	assert.Equal(t, "svc", b.Get().Settings.Name, "value kept while the file is gone")
 
 	writeFile(t, dir, "app.toml", "name = \"back\"\n")
@@ -144,8 +141,7 @@ func TestFileAtomicRenameSave(t *testing.T) {
 	path := filepath.Join(dir, "app.toml")
 	tmp := writeFile(t, dir, ".app.toml.swp", "name = \"renamed\"\n")
 	require.NoError(t, os.Rename(tmp, path))
-	u := rec.next(t, wait)
-	assert.Equal(t, Updated, u.Kind)
+	rec.want(t, Updated)
 	assert.Equal(t, "renamed", b.Get().Settings.Name)
 	rec.quiet(t, 150*time.Millisecond)
 }
@@ -166,9 +162,7 @@ func TestKubernetesConfigMap(t *testing.T) {
 	var cfg struct {
 		Settings appSettings `live:"file=${DIR}/app.toml"`
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
 	rec := record(t, b)
 	assert.Equal(t, "one", b.Get().Settings.Name)
 
@@ -176,8 +170,7 @@ func TestKubernetesConfigMap(t *testing.T) {
 	require.NoError(t, os.Symlink("..2026_11_27_10_01_00.000000002", filepath.Join(dir, "..data_tmp")))
 	require.NoError(t, os.Rename(filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data")))
 	require.NoError(t, os.RemoveAll(filepath.Join(dir, "..2026_11_27_10_00_00.000000001")))
-	u := rec.next(t, wait)
-	assert.Equal(t, Updated, u.Kind)
+	rec.want(t, Updated)
 	assert.Equal(t, "two", b.Get().Settings.Name)
 }
 
@@ -192,13 +185,10 @@ func TestFileParentDirectoryRecreated(t *testing.T) {
 	var cfg struct {
 		Settings appSettings `live:"file=${DIR}/app.toml"`
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
 	rec := record(t, b)
 	require.NoError(t, os.RemoveAll(dir))
-	u := rec.next(t, wait)
-	assert.Equal(t, Removed, u.Kind)
+	u := rec.want(t, Removed)
 	assert.Equal(t, "one", b.Get().Settings.Name)
 	require.NoError(t, os.Mkdir(dir, 0o755))
 	writeFile(t, dir, "app.toml", "name = \"two\"\n")
@@ -216,16 +206,13 @@ func TestFilePollMode(t *testing.T) {
 	var cfg struct {
 		Name string `live:"file=${DIR}/app.json; key=name; poll=20ms"`
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
 	rec := record(t, b)
 	writeFile(t, dir, "app.json", `{"name": "two"}`)
-	u := rec.next(t, wait)
-	assert.Equal(t, Updated, u.Kind)
+	u := rec.want(t, Updated)
 	assert.Equal(t, "two", u.New)
 	require.NoError(t, os.Remove(filepath.Join(dir, "app.json")))
-	assert.Equal(t, Removed, rec.next(t, wait).Kind)
+	rec.want(t, Removed)
 	writeFile(t, dir, "app.json", `{"name": "three"}`)
 	u = rec.next(t, wait)
 	assert.Equal(t, Added, u.Kind)
@@ -243,9 +230,7 @@ func TestSharedFileOneTarget(t *testing.T) {
 		B int    `live:"file=${DIR}/app.yaml; key=b"`
 		C string `live:"file=${DIR}/app.yaml; key=c"`
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
 	assert.Len(t, b.targets, 1)
 	rec := record(t, b)
 	writeFile(t, dir, "app.yaml", "a: 2\nb: 2\nc: x\n")

@@ -90,9 +90,7 @@ func TestFormatFromContent(t *testing.T) {
 		var c struct {
 			F sniffFlags `live:"http=${U}/app/feature-flags; poll=1h"`
 		}
-		b, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("U", srv.URL).lookup))
-		require.NoError(t, err)
-		defer b.Close()
+		_ = mustBind(t, &c, WithLookupEnv(newEnv("U", srv.URL).lookup))
 		assert.Equal(t, sniffFlags{Beta: true, Limit: 9}, c.F)
 	})
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/livebind/livebind/internal/testenv/fixture"
@@ -141,4 +143,22 @@ func waitFor[V any](tb testing.TB, ch <-chan V) V {
 		tb.Fatal("timed out")
 		panic("unreachable")
 	}
+}
+
+// mustBind binds *dst with opts, fails the test if Bind fails, and closes
+// the Binding when the test ends.
+func mustBind[T any](tb testing.TB, dst *T, opts ...Option) *Binding[T] {
+	tb.Helper()
+	b, err := Bind(tb.Context(), dst, opts...)
+	require.NoError(tb, err)
+	tb.Cleanup(func() { _ = b.Close() })
+	return b
+}
+
+// want waits for the next update and checks its kind.
+func (r *recorder) want(tb testing.TB, kind Kind) Update {
+	tb.Helper()
+	u := r.next(tb, wait)
+	assert.Equal(tb, kind, u.Kind, "%v", u)
+	return u
 }

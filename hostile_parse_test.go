@@ -279,16 +279,12 @@ func TestDecoderPanicRejectsGeneration(t *testing.T) {
 			}
 			if secret {
 				var c secretCfg
-				b, err := Bind(t.Context(), &c, WithLookupEnv(env.lookup))
-				require.NoError(t, err)
-				defer b.Close()
+				b := mustBind(t, &c, WithLookupEnv(env.lookup))
 				check(t, func() (boomText, doc) { g := b.Get(); return g.V, g.D }, func() error { return b.Reload(t.Context()) })
 				return
 			}
 			var c cfg
-			b, err := Bind(t.Context(), &c, WithLookupEnv(env.lookup))
-			require.NoError(t, err)
-			defer b.Close()
+			b := mustBind(t, &c, WithLookupEnv(env.lookup))
 			check(t, func() (boomText, doc) { g := b.Get(); return g.V, g.D }, func() error { return b.Reload(t.Context()) })
 		})
 	}

@@ -54,9 +54,7 @@ func TestHostileSecretWholeDocumentWithOtherOptions(t *testing.T) {
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var cfg wholeDocAndSecretKey
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("DIR", dir).lookup), WithLogger(logger))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(newEnv("DIR", dir).lookup), WithLogger(logger))
 	require.Len(t, b.targets, 2, "Doc and Token/Port read one file through two targets")
 	assert.Equal(t, old, b.Get().Doc["token"], "Get holds the real value")
 	rec := record(t, b)
@@ -149,9 +147,7 @@ func TestHostileSecretSpreadsWithinDocument(t *testing.T) {
 		Port   int               `live:"file=${DIR}/db.toml; key=server.port; debounce=3ms"`
 		Shared string            `live:"file=${DIR}/other.toml; key=db.user"`
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
 	got := map[string]bool{}
 	for _, f := range b.fields {
 		got[f.plan.path] = f.secret

@@ -152,9 +152,7 @@ func TestHostileTagOptionWithEffect(t *testing.T) {
 		B int `live:"file=${DIR}/app.conf; format=json; key=a"`              // format= makes it structured
 		C int `live:"env=DOC; format=json; key=a; debounce=1ms; maxwait=1s"` // env with a format and a debounce
 	}
-	b, err := Bind(t.Context(), &c, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	_ = mustBind(t, &c, WithLookupEnv(env.lookup))
 	assert.Equal(t, 1, c.A)
 	assert.Equal(t, 2, c.B)
 	assert.Equal(t, 3, c.C)
@@ -181,9 +179,7 @@ func TestHostileTagUnsetVariable(t *testing.T) {
 		File string `live:"file=${DIR}/${CONF_SUB:-}app.txt"`
 		Head string `live:"env=H; default=${NO_DEFAULT:-}x"`
 	}
-	b, err := Bind(t.Context(), &ok, WithLookupEnv(newEnv("DIR", dir).lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	_ = mustBind(t, &ok, WithLookupEnv(newEnv("DIR", dir).lookup))
 	assert.Equal(t, "hello", ok.File)
 	assert.Equal(t, "x", ok.Head)
 }
@@ -249,9 +245,7 @@ func TestHostileTagDebounceZero(t *testing.T) {
 	assert.Zero(t, res.targets[2].spec.Debounce, "livebind's own gate has no default debounce")
 
 	var c cfg
-	b, err := Bind(t.Context(), &c, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &c, WithLookupEnv(env.lookup))
 	for _, tg := range b.targets {
 		if tg.spec.Scheme == "env" {
 			assert.Nil(t, tg.gate, "debounce=0 on env starts no gate")
@@ -278,9 +272,7 @@ func TestHostileTagDottedKeys(t *testing.T) {
 		Port   int    `live:"file=${DIR}/hosts.json; key=hosts.\"db.example.com\".port"`
 		Nested int    `live:"file=${DIR}/hosts.json; key=hosts.db.example.com.port"`
 	}
-	b, err := Bind(t.Context(), &c, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	_ = mustBind(t, &c, WithLookupEnv(env.lookup))
 	assert.Equal(t, "web", c.Name)
 	assert.Equal(t, 5432, c.Port)
 	assert.Equal(t, 1, c.Nested, "unquoted dots still separate segments")
@@ -288,7 +280,7 @@ func TestHostileTagDottedKeys(t *testing.T) {
 	var bad struct {
 		A int `live:"file=${DIR}/hosts.json; key=hosts.\"db.example.com"`
 	}
-	err = bindErr(t, &bad, env)
+	err := bindErr(t, &bad, env)
 	require.ErrorIs(t, err, ErrTag)
 	assert.Contains(t, err.Error(), "option key: invalid live tag: unterminated quote")
 }

@@ -50,9 +50,7 @@ func TestOptionalEmptyLocation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			c := cfg{Plain: "kept"}
-			b, err := Bind(t.Context(), &c, WithLookupEnv(newEnv(tc.env...).lookup))
-			require.NoError(t, err)
-			defer b.Close()
+			b := mustBind(t, &c, WithLookupEnv(newEnv(tc.env...).lookup))
 			assert.Equal(t, "none", b.Get().Banner, "the default")
 			assert.Equal(t, "kept", b.Get().Plain, "no default: the value *dst held")
 			fs := fieldStatus(t, b, "Banner")
@@ -93,9 +91,7 @@ func TestOptionalAbsentThenAdded(t *testing.T) {
 			Port int `live:"file=${DIR}/app.yaml; key=port; optional; default=8080"`
 		}
 		var c cfg
-		b, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("DIR", dir).lookup))
-		require.NoError(t, err)
-		defer b.Close()
+		b := mustBind(t, &c, WithLookupEnv(newEnv("DIR", dir).lookup))
 		rec := record(t, b)
 		optionalAppears(t, b, rec, "Port", func() { writeFile(t, dir, "app.yaml", "port: 9090\n") },
 			func(c *cfg) any { return c.Port }, 8080, 9090)
@@ -107,9 +103,7 @@ func TestOptionalAbsentThenAdded(t *testing.T) {
 			Name string `live:"file=${DIR}/name.txt; optional; default=anon"`
 		}
 		var c cfg
-		b, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("DIR", dir).lookup))
-		require.NoError(t, err)
-		defer b.Close()
+		b := mustBind(t, &c, WithLookupEnv(newEnv("DIR", dir).lookup))
 		rec := record(t, b)
 		optionalAppears(t, b, rec, "Name", func() {
 			require.NoError(t, os.Mkdir(dir, 0o755))
@@ -124,9 +118,7 @@ func TestOptionalAbsentThenAdded(t *testing.T) {
 			Level string `live:"env=LEVEL; optional; default=info; poll=10ms"`
 		}
 		var c cfg
-		b, err := Bind(t.Context(), &c, WithLookupEnv(env.lookup))
-		require.NoError(t, err)
-		defer b.Close()
+		b := mustBind(t, &c, WithLookupEnv(env.lookup))
 		rec := record(t, b)
 		optionalAppears(t, b, rec, "Level", func() { env.set("LEVEL", "debug") },
 			func(c *cfg) any { return c.Level }, "info", "debug")
@@ -146,9 +138,7 @@ func TestOptionalAbsentThenAdded(t *testing.T) {
 			Banner string `live:"http=${URL}/banner; optional; format=text; poll=20ms"`
 		}
 		c := cfg{Banner: "welcome"}
-		b, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("URL", srv.URL).lookup))
-		require.NoError(t, err)
-		defer b.Close()
+		b := mustBind(t, &c, WithLookupEnv(newEnv("URL", srv.URL).lookup))
 		rec := record(t, b)
 		optionalAppears(t, b, rec, "Banner", func() { up.Store(true) },
 			func(c *cfg) any { return c.Banner }, "welcome", "sale today")
@@ -225,9 +215,7 @@ func TestStateOfFieldsWithoutOptional(t *testing.T) {
 		N     int    `live:"file=${DIR}/n.txt"`
 		Level string `live:"env=LEVEL; default=info; poll=10ms"`
 	}
-	b, err := Bind(t.Context(), &c, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &c, WithLookupEnv(env.lookup))
 	rec := record(t, b)
 	assert.Equal(t, "present", fieldStatus(t, b, "N").State)
 	fs := fieldStatus(t, b, "Level")

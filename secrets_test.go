@@ -89,16 +89,13 @@ func TestSecretParseErrorsHidden(t *testing.T) {
 	assert.NotContains(t, err.Error(), secret)
 
 	env.set("CREDS", "password = \"fine\"")
-	b, err := Bind(t.Context(), &c, WithLookupEnv(env.lookup), WithLogger(logger))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &c, WithLookupEnv(env.lookup), WithLogger(logger))
 	rec := record(t, b)
 	var out bytes.Buffer
 	// At run time: through a file (driver Check) and through Reload.
 	writeFile(t, dir, "s.toml", "password = "+secret+"\n")
 	for range 3 { // Password, User, Whole
-		u := rec.next(t, wait)
-		require.Equal(t, Error, u.Kind)
+		u := rec.want(t, Error)
 		require.ErrorIs(t, u.Err, ErrDecode)
 		fmt.Fprintf(&out, "%v %+v %s\n", u, u, u.Err)
 	}
@@ -143,9 +140,7 @@ func (c *dsnCfg) FillDSN(tmpl string) error { c.DSN = tmpl + c.Password; return 
 func TestDependantOfSecretIsRedacted(t *testing.T) {
 	env := newEnv("PW", "hunter2", "DSN_TMPL", "postgres://app:")
 	var cfg dsnCfg
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
 	rec := record(t, b)
 	env.set("PW", "s3cr3t-2")
 	u, _ := rec.until(t, wait, func(u Update) bool { return u.Field == "DSN" })
@@ -175,9 +170,7 @@ func TestSecretVersionIsNotItsHash(t *testing.T) {
 	seal := func(p []byte) ([]byte, error) { return append([]byte("sealed:"), reverse(p)...), nil }
 	open := func(c []byte) ([]byte, error) { return reverse(bytes.TrimPrefix(c, []byte("sealed:"))), nil }
 	var cfg cfgT
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("ADDR", addr, "DIR", dir).lookup), WithCache(cdir), WithCacheEncryption(seal, open))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(newEnv("ADDR", addr, "DIR", dir).lookup), WithCache(cdir), WithCacheEncryption(seal, open))
 	for _, s := range b.Status().Sources {
 		t.Logf("%s version=%s", s.Source, s.Version)
 	}
@@ -200,9 +193,7 @@ func TestConditionErrorDoesNotLogSecret(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, nil))
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup), WithLogger(log))
-	require.NoError(t, err)
-	defer b.Close()
+	_ = mustBind(t, &cfg, WithLookupEnv(env.lookup), WithLogger(log))
 	t.Log(buf.String())
 	assert.NotContains(t, buf.String(), "hunter2")
 }

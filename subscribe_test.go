@@ -62,10 +62,8 @@ func TestSubscribeFiltersFieldsAndKinds(t *testing.T) {
 		A int `live:"env=A; poll=1h"`
 		B int `live:"env=B; poll=1h"`
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
-	_, err = b.Subscribe(func(Update) {}, Fields("C"))
+	b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
+	_, err := b.Subscribe(func(Update) {}, Fields("C"))
 	require.ErrorIs(t, err, ErrUnknownField)
 
 	onlyA := make(chan Update, 10)
@@ -170,9 +168,7 @@ func TestStreamCoalescesForSlowConsumer(t *testing.T) {
 		A int `live:"env=A; poll=1h"`
 		B int `live:"env=B; poll=1h"`
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
 	type item struct {
 		field string
 		value int
@@ -229,9 +225,7 @@ func TestCoalesceEndsOnNewestValue(t *testing.T) {
 	var cfg struct {
 		A int `live:"env=A; poll=1h"`
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
 	release := make(chan struct{})
 	got := make(chan Update, 100)
 	first := true
@@ -279,9 +273,7 @@ func TestSubscribeFromBindMissesNothing(t *testing.T) {
 	var cfg struct {
 		N int `live:"env=N; poll=1h"`
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
 	for i := 1; i <= 5; i++ { // right after Bind, before anybody subscribed
 		env.set("N", fmt.Sprint(i))
 		require.NoError(t, b.Reload(t.Context()))
@@ -289,7 +281,7 @@ func TestSubscribeFromBindMissesNothing(t *testing.T) {
 	env.set("N", "bad") // an Error update after gen 6 belongs to the replay too
 	require.Error(t, b.Reload(t.Context()))
 	got := make(chan Update, 100)
-	_, err = b.Subscribe(func(u Update) { got <- u }, From(1))
+	_, err := b.Subscribe(func(u Update) { got <- u }, From(1))
 	require.NoError(t, err)
 	env.set("N", "7") // and live updates follow the replay
 	require.NoError(t, b.Reload(t.Context()))
@@ -322,9 +314,7 @@ func TestSnapshotThenFromUnderChurn(t *testing.T) {
 	var cfg struct {
 		N int `live:"env=N; poll=1ms"`
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
 	ctx, cancel := context.WithCancel(t.Context())
 	writer := make(chan struct{})
 	go func() {
@@ -359,10 +349,8 @@ func TestSubscribeFromRefusesWhatIsNotKept(t *testing.T) {
 	var cfg struct {
 		N int `live:"env=N; poll=1h"`
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
-	_, err = b.Subscribe(func(Update) {}, From(2))
+	b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
+	_, err := b.Subscribe(func(Update) {}, From(2))
 	require.ErrorIs(t, err, ErrNoGeneration, "a generation not made yet")
 	for i := 1; i <= DefaultBuffer+1; i++ {
 		env.set("N", fmt.Sprint(i))
@@ -421,9 +409,7 @@ func TestOptionGivenToTheWrongCall(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "option 2 configures a subscription")
 
-	b, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("N", "1").lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &c, WithLookupEnv(newEnv("N", "1").lookup))
 	_, err = b.Subscribe(func(Update) {}, Kinds(Updated), WithHistory(3))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "option 2 configures Bind")
