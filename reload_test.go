@@ -15,11 +15,7 @@ import (
 
 func TestReloadReportsErrors(t *testing.T) {
 	t.Parallel()
-	env := newEnv("N", "1")
-	var cfg struct {
-		N int `live:"env=N; poll=1h"`
-	}
-	b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
+	b, env := bindN(t, "1")
 	env.set("N", "two")
 	err := b.Reload(t.Context())
 	require.ErrorIs(t, err, ErrDecode)
@@ -62,11 +58,7 @@ func TestReloadBeatsOlderGatedValue(t *testing.T) {
 // reading the same bytes) is one Error update, but Reload still reports it.
 func TestSameBadValueReportedOnce(t *testing.T) {
 	t.Parallel()
-	env := newEnv("N", "1")
-	var cfg struct {
-		N int `live:"env=N; poll=1h"`
-	}
-	b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
+	b, env := bindN(t, "1")
 	rec := record(t, b)
 	env.set("N", "x")
 	require.ErrorIs(t, b.Reload(t.Context()), ErrDecode)
