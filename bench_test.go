@@ -118,11 +118,7 @@ func BenchmarkFileWriteToCallback(b *testing.B) {
 	var cfg struct {
 		N int `live:"file=${DIR}/app.toml; key=n"`
 	}
-	bd, err := Bind(b.Context(), &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer bd.Close()
+	bd := mustBind(b, &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
 	got := make(chan time.Time, 1)
 	onChange(bd, func(u Update) {
 		if u.Kind == Updated {
@@ -200,11 +196,7 @@ func BenchmarkBindLargeStruct(b *testing.B) {
 func BenchmarkGenerationGraph(b *testing.B) {
 	env := newEnv("GB_MODE", "on", "GB_BASE", "0")
 	var cfg graphBench
-	bd, err := Bind(b.Context(), &cfg, WithLookupEnv(env.lookup))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer bd.Close()
+	bd := mustBind(b, &cfg, WithLookupEnv(env.lookup))
 	var base *target
 	for _, t := range bd.targets {
 		if t.spec.Location == "GB_BASE" {
@@ -229,11 +221,7 @@ func BenchmarkGenerationGraph(b *testing.B) {
 func BenchmarkCondition(b *testing.B) {
 	env := newEnv("GB_MODE", "on", "GB_BASE", "0")
 	var cfg graphBench
-	bd, err := Bind(b.Context(), &cfg, WithLookupEnv(env.lookup))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer bd.Close()
+	bd := mustBind(b, &cfg, WithLookupEnv(env.lookup))
 	t := bd.conds[0]
 	snap := bd.Get()
 	b.ReportAllocs()
