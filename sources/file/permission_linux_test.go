@@ -3,7 +3,6 @@ package file
 import (
 	"io/fs"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -23,9 +22,7 @@ func TestPermissionDenied(t *testing.T) {
 		t.Logf("child output:\n%s", childtest.AsNobody(t, "^TestPermissionDenied$", childEnv+"=1"))
 		return
 	}
-	path := filepath.Join(t.TempDir(), "app.toml")
-	writeFile(t, path, v1)
-	w, _ := startWatch(t, openDriver(t), target(path))
+	w, path := watchApp(t, v1)
 
 	// An unreadable file renamed into place.
 	require.NoError(t, os.WriteFile(path+".tmp", []byte(v1), 0o644))
