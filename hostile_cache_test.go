@@ -155,6 +155,7 @@ func TestHostileCacheRefusedEntries(t *testing.T) {
 		spoil  func(t *testing.T, dir, entryA, entryB string)
 	}{
 		{"tampered", 0, "fails authentication", func(t *testing.T, _, entryA, _ string) {
+			t.Helper()
 			// Change the value but keep the MAC, the format and everything else.
 			raw, err := os.ReadFile(entryA)
 			require.NoError(t, err)
@@ -166,27 +167,32 @@ func TestHostileCacheRefusedEntries(t *testing.T) {
 			require.NoError(t, os.WriteFile(entryA, raw, 0o600))
 		}},
 		{"moved", 1, "copied from another source", func(t *testing.T, _, entryA, entryB string) {
+			t.Helper()
 			// A's entry, authentic for A, put where B's entry belongs.
 			raw, err := os.ReadFile(entryA)
 			require.NoError(t, err)
 			require.NoError(t, os.WriteFile(entryB, raw, 0o600))
 		}},
 		{"unauthenticated", 0, "not authenticated", func(t *testing.T, _, entryA, _ string) {
+			t.Helper()
 			// An entry as livebind wrote it before entries were authenticated.
 			old, err := json.Marshal(map[string]any{"source": "x", "saved": time.Now(), "data": []byte(`{"name": "old"}`)})
 			require.NoError(t, err)
 			require.NoError(t, os.WriteFile(entryA, old, 0o600))
 		}},
 		{"forged key", 1, "fails authentication", func(t *testing.T, dir, _, _ string) {
+			t.Helper()
 			// A new key (as an attacker who could write the key would
 			// install) makes every entry fail, rather than letting forged
 			// entries in.
 			require.NoError(t, os.WriteFile(filepath.Join(dir, cacheKeyFile), make([]byte, cacheKeySize), 0o600))
 		}},
 		{"entry writable", 0, "entry writable by others (mode 0666)", func(t *testing.T, _, entryA, _ string) {
+			t.Helper()
 			require.NoError(t, os.Chmod(entryA, 0o666))
 		}},
 		{"entry symlink", 0, "symbolic link", func(t *testing.T, _, entryA, entryB string) {
+			t.Helper()
 			require.NoError(t, os.Remove(entryA))
 			require.NoError(t, os.Symlink(entryB, entryA))
 		}},
@@ -227,32 +233,38 @@ func TestHostileCacheModes(t *testing.T) {
 		io bool
 	}{
 		{"dir/world-writable", "writable by others (mode 0777)", func(t *testing.T) string {
+			t.Helper()
 			dir := t.TempDir()
 			require.NoError(t, os.Chmod(dir, 0o777))
 			return dir
 		}, false},
 		{"dir/group-writable", "writable by others (mode 0770)", func(t *testing.T) string {
+			t.Helper()
 			dir := t.TempDir()
 			require.NoError(t, os.Chmod(dir, 0o770))
 			return dir
 		}, false},
 		{"dir/not-a-directory", "not a directory", func(t *testing.T) string {
+			t.Helper()
 			path := filepath.Join(t.TempDir(), "file")
 			require.NoError(t, os.WriteFile(path, nil, 0o600))
 			return path
 		}, true},
 		{"key/readable", "key file readable by others (mode 0644)", func(t *testing.T) string {
+			t.Helper()
 			dir := t.TempDir()
 			primeCache(t, dir)
 			require.NoError(t, os.Chmod(filepath.Join(dir, cacheKeyFile), 0o644))
 			return dir
 		}, false},
 		{"key/short", "holds 1 bytes, want 32", func(t *testing.T) string {
+			t.Helper()
 			dir := t.TempDir()
 			require.NoError(t, os.WriteFile(filepath.Join(dir, cacheKeyFile), []byte("k"), 0o600))
 			return dir
 		}, false},
 		{"key/symlink", "symbolic link", func(t *testing.T) string {
+			t.Helper()
 			dir := t.TempDir()
 			other := filepath.Join(t.TempDir(), "k")
 			require.NoError(t, os.WriteFile(other, make([]byte, cacheKeySize), 0o600))

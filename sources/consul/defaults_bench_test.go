@@ -72,6 +72,7 @@ func reportPercentiles(b *testing.B, lat []time.Duration) {
 // one by one, waiting for each to arrive and then gap, and reports the
 // percentiles of put → update.
 func measureDefaults(b *testing.B, before func(a *consultest.Agent, i int), gap time.Duration, batch func(i int) []string) {
+	b.Helper()
 	a := consultest.Start(b)
 	_, got := bindDefaults(b, a)
 	var lat []time.Duration
