@@ -88,9 +88,10 @@ func (r *running) edit(t *testing.T, data string) {
 	}
 }
 
-func (r *running) get(t *testing.T, path string) string {
+// open sends GET path to the app until ctx ends; the caller closes the body.
+func (r *running) open(ctx context.Context, t *testing.T, path string) *http.Response {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, r.url+path, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,6 +99,12 @@ func (r *running) get(t *testing.T, path string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return resp
+}
+
+func (r *running) get(t *testing.T, path string) string {
+	t.Helper()
+	resp := r.open(t.Context(), t, path)
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil || resp.StatusCode != http.StatusOK {
@@ -138,14 +145,7 @@ func TestEndpoints(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url+"live", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := r.open(ctx, t, "live")
 	defer resp.Body.Close()
 	lines := make(chan string, 64)
 	var readers sync.WaitGroup
