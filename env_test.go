@@ -16,12 +16,10 @@ func TestEnvUpdates(t *testing.T) {
 	u := rec.want(t, Updated)
 	assert.Equal(t, "postgres://db2", u.New)
 	env.unset("DATABASE_URL")
-	u = rec.next(t, wait)
-	assert.Equal(t, Removed, u.Kind)
+	u = rec.want(t, Removed)
 	assert.Equal(t, "postgres://db2", b.Get().DatabaseURL, "value kept")
 	env.set("DATABASE_URL", "postgres://db3")
-	u = rec.next(t, wait)
-	assert.Equal(t, Added, u.Kind)
+	u = rec.want(t, Added)
 	assert.Equal(t, "postgres://db3", b.Get().DatabaseURL)
 }
 

@@ -29,15 +29,13 @@ func TestFileUpdates(t *testing.T) {
 
 	// The YAML file appears: its key is Added.
 	writeFile(t, dir, "app.yaml", "server:\n  port: 9090\n")
-	u = rec.next(t, wait)
-	assert.Equal(t, Added, u.Kind)
+	u = rec.want(t, Added)
 	assert.Equal(t, "Port", u.Field)
 	assert.Equal(t, 9090, b.Get().Port)
 
 	// The key disappears from the document: back to the default.
 	writeFile(t, dir, "app.yaml", "server:\n  host: x\n")
-	u = rec.next(t, wait)
-	assert.Equal(t, Updated, u.Kind)
+	u = rec.want(t, Updated)
 	assert.Equal(t, 8080, u.New)
 	assert.Equal(t, 8080, b.Get().Port)
 }
@@ -77,12 +75,11 @@ func TestFileRemovedThenBack(t *testing.T) {
 	rec := record(t, b)
 	path := filepath.Join(dir, "app.toml")
 	require.NoError(t, os.Remove(path))
-	u := rec.want(t, Removed)
+	rec.want(t, Removed)
 	assert.Equal(t, "svc", b.Get().Settings.Name, "value kept while the file is gone")
 
 	writeFile(t, dir, "app.toml", "name = \"back\"\n")
-	u = rec.next(t, wait)
-	assert.Equal(t, Added, u.Kind)
+	rec.want(t, Added)
 	assert.Equal(t, "back", b.Get().Settings.Name)
 }
 
@@ -188,12 +185,11 @@ func TestFileParentDirectoryRecreated(t *testing.T) {
 	b := mustBind(t, &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
 	rec := record(t, b)
 	require.NoError(t, os.RemoveAll(dir))
-	u := rec.want(t, Removed)
+	rec.want(t, Removed)
 	assert.Equal(t, "one", b.Get().Settings.Name)
 	require.NoError(t, os.Mkdir(dir, 0o755))
 	writeFile(t, dir, "app.toml", "name = \"two\"\n")
-	u = rec.next(t, wait)
-	assert.Equal(t, Added, u.Kind)
+	rec.want(t, Added)
 	assert.Equal(t, "two", b.Get().Settings.Name)
 	rec.quiet(t, 100*time.Millisecond)
 }
@@ -214,8 +210,7 @@ func TestFilePollMode(t *testing.T) {
 	require.NoError(t, os.Remove(filepath.Join(dir, "app.json")))
 	rec.want(t, Removed)
 	writeFile(t, dir, "app.json", `{"name": "three"}`)
-	u = rec.next(t, wait)
-	assert.Equal(t, Added, u.Kind)
+	u = rec.want(t, Added)
 	assert.Equal(t, "three", b.Get().Name)
 }
 
