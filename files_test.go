@@ -15,8 +15,7 @@ import (
 
 func TestFileUpdates(t *testing.T) {
 	t.Parallel()
-	b, _, dir, _ := bindIssueConfig(t)
-	rec := record(t, b)
+	b, rec, dir := recordIssueConfig(t)
 
 	writeFile(t, dir, "app.toml", "name = \"svc2\"\nworkers = 4\ntimeout = \"2s\"\n")
 	u := rec.want(t, Updated)
@@ -42,8 +41,7 @@ func TestFileUpdates(t *testing.T) {
 
 func TestFileBadInputKeepsLastGood(t *testing.T) {
 	t.Parallel()
-	b, _, dir, _ := bindIssueConfig(t)
-	rec := record(t, b)
+	b, rec, dir := recordIssueConfig(t)
 	good := *b.Get()
 	for _, tc := range []struct {
 		name, data string
@@ -71,8 +69,7 @@ func TestFileBadInputKeepsLastGood(t *testing.T) {
 
 func TestFileRemovedThenBack(t *testing.T) {
 	t.Parallel()
-	b, _, dir, _ := bindIssueConfig(t)
-	rec := record(t, b)
+	b, rec, dir := recordIssueConfig(t)
 	path := filepath.Join(dir, "app.toml")
 	require.NoError(t, os.Remove(path))
 	rec.want(t, Removed)
@@ -90,8 +87,7 @@ func TestFileRemovedThenBack(t *testing.T) {
 // told from a finished one by anybody; docs/ says so.)
 func TestFileNeverPublishesPartialWrites(t *testing.T) {
 	t.Parallel()
-	b, _, dir, _ := bindIssueConfig(t)
-	rec := record(t, b)
+	b, rec, dir := recordIssueConfig(t)
 	path := filepath.Join(dir, "app.toml")
 	var bad atomic.Int32
 	stop := make(chan struct{})
@@ -133,8 +129,7 @@ func TestFileNeverPublishesPartialWrites(t *testing.T) {
 
 func TestFileAtomicRenameSave(t *testing.T) {
 	t.Parallel()
-	b, _, dir, _ := bindIssueConfig(t)
-	rec := record(t, b)
+	b, rec, dir := recordIssueConfig(t)
 	path := filepath.Join(dir, "app.toml")
 	tmp := writeFile(t, dir, ".app.toml.swp", "name = \"renamed\"\n")
 	require.NoError(t, os.Rename(tmp, path))
@@ -234,4 +229,12 @@ func TestSharedFileOneTarget(t *testing.T) {
 	assert.Equal(t, uint64(2), u1.Gen)
 	assert.Equal(t, uint64(2), u2.Gen, "one generation for both fields")
 	rec.quiet(t, 150*time.Millisecond) // C did not change: no update
+}
+
+// recordIssueConfig binds issueConfig (see bindIssueConfig), records its
+// updates, and returns the directory of its files.
+func recordIssueConfig(t *testing.T) (*Binding[issueConfig], *recorder, string) {
+	t.Helper()
+	b, _, dir, _ := bindIssueConfig(t)
+	return b, record(t, b), dir
 }
