@@ -32,16 +32,7 @@ func TestConformance(t *testing.T) {
 	target := func(path string) *sources.Target {
 		return &sources.Target{Scheme: "file", Location: path, Params: map[string]string{"maxbytes": fmt.Sprint(conformanceMax)}}
 	}
-	write := func(t *testing.T, tg *sources.Target, v []byte) {
-		t.Helper()
-		tmp := fmt.Sprintf("%s.tmp-%d", tg.Location, n.Add(1))
-		if err := os.WriteFile(tmp, v, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Rename(tmp, tg.Location); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(t *testing.T, tg *sources.Target, v []byte) { saveByRename(t, &n, tg, v) }
 	sourcetest.Run(t, sourcetest.Harness{
 		Scheme: "file",
 		Target: func(*testing.T) *sources.Target {
@@ -83,16 +74,7 @@ func TestConformancePoll(t *testing.T) {
 		Target: func(*testing.T) *sources.Target {
 			return &sources.Target{Scheme: "file", Location: filepath.Join(dir, fmt.Sprintf("conf-%d.txt", n.Add(1))), Poll: pollEvery}
 		},
-		Set: func(t *testing.T, tg *sources.Target, v []byte) {
-			t.Helper()
-			tmp := fmt.Sprintf("%s.tmp-%d", tg.Location, n.Add(1))
-			if err := os.WriteFile(tmp, v, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Rename(tmp, tg.Location); err != nil {
-				t.Fatal(err)
-			}
-		},
+		Set: func(t *testing.T, tg *sources.Target, v []byte) { saveByRename(t, &n, tg, v) },
 		Remove: func(t *testing.T, tg *sources.Target) {
 			t.Helper()
 			if err := os.Remove(tg.Location); err != nil {
@@ -156,4 +138,17 @@ func FuzzSchemeCheck(f *testing.F) {
 			t.Fatalf("maxbytes=%q: %T is not a *file.Error", maxBytes, err)
 		}
 	})
+}
+
+// saveByRename saves v at tg's location the way editors do: a new file
+// (numbered by n) renamed over it.
+func saveByRename(t *testing.T, n *atomic.Int64, tg *sources.Target, v []byte) {
+	t.Helper()
+	tmp := fmt.Sprintf("%s.tmp-%d", tg.Location, n.Add(1))
+	if err := os.WriteFile(tmp, v, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, tg.Location); err != nil {
+		t.Fatal(err)
+	}
 }
