@@ -29,8 +29,7 @@ type issueConfig struct {
 
 func bindIssueConfig(t *testing.T) (*Binding[issueConfig], *testEnv, string, *issueConfig) {
 	t.Helper()
-	dir := t.TempDir()
-	writeFile(t, dir, "app.toml", "name = \"svc\"\nworkers = 4\ntimeout = \"2s\"\n")
+	dir := dirWith(t, "app.toml", "name = \"svc\"\nworkers = 4\ntimeout = \"2s\"\n")
 	env := newEnv("CONFIG_DIR", dir, "DATABASE_URL", "postgres://db", "API_KEY", "k-0001-secret")
 	cfg := &issueConfig{Untagged: "kept"}
 	b, err := Bind(t.Context(), cfg, WithLookupEnv(env.lookup))
@@ -95,8 +94,7 @@ func TestBindReportsEveryProblem(t *testing.T) {
 
 func TestBindStartFailures(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	writeFile(t, dir, "bad.toml", "x = ")
+	dir := dirWith(t, "bad.toml", "x = ")
 	type cfg struct {
 		Req  string          `live:"env=REQ; required"`
 		Bad  struct{ X int } `live:"file=${DIR}/bad.toml"`

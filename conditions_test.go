@@ -71,8 +71,7 @@ func wantGoroutines(t *testing.T, fn string, want int) {
 // watcher whose condition holds runs: the HTTP server gets no request while
 // the mode is development, and its goroutine is gone.
 func TestConditionsStartAndStopWatchers(t *testing.T) {
-	dir := t.TempDir()
-	writeFile(t, dir, "dev.toml", "debug = true\n")
+	dir := dirWith(t, "dev.toml", "debug = true\n")
 	var requests atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		requests.Add(1)

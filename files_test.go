@@ -154,7 +154,7 @@ func TestKubernetesConfigMap(t *testing.T) {
 	var cfg struct {
 		Settings appSettings `live:"file=${DIR}/app.toml"`
 	}
-	b := mustBind(t, &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
+	b := bindDir(t, &cfg, dir)
 	rec := record(t, b)
 	assert.Equal(t, "one", b.Get().Settings.Name)
 
@@ -177,7 +177,7 @@ func TestFileParentDirectoryRecreated(t *testing.T) {
 	var cfg struct {
 		Settings appSettings `live:"file=${DIR}/app.toml"`
 	}
-	b := mustBind(t, &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
+	b := bindDir(t, &cfg, dir)
 	rec := record(t, b)
 	require.NoError(t, os.RemoveAll(dir))
 	rec.want(t, Removed)
@@ -192,12 +192,11 @@ func TestFileParentDirectoryRecreated(t *testing.T) {
 // TestFilePollMode watches with poll= instead of inotify.
 func TestFilePollMode(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	writeFile(t, dir, "app.json", `{"name": "one"}`)
+	dir := dirWith(t, "app.json", `{"name": "one"}`)
 	var cfg struct {
 		Name string `live:"file=${DIR}/app.json; key=name; poll=20ms"`
 	}
-	b := mustBind(t, &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
+	b := bindDir(t, &cfg, dir)
 	rec := record(t, b)
 	writeFile(t, dir, "app.json", `{"name": "two"}`)
 	u := rec.want(t, Updated)
@@ -213,14 +212,13 @@ func TestFilePollMode(t *testing.T) {
 // generation per change.
 func TestSharedFileOneTarget(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	writeFile(t, dir, "app.yaml", "a: 1\nb: 1\nc: x\n")
+	dir := dirWith(t, "app.yaml", "a: 1\nb: 1\nc: x\n")
 	var cfg struct {
 		A int    `live:"file=${DIR}/app.yaml; key=a"`
 		B int    `live:"file=${DIR}/app.yaml; key=b"`
 		C string `live:"file=${DIR}/app.yaml; key=c"`
 	}
-	b := mustBind(t, &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
+	b := bindDir(t, &cfg, dir)
 	assert.Len(t, b.targets, 1)
 	rec := record(t, b)
 	writeFile(t, dir, "app.yaml", "a: 2\nb: 2\nc: x\n")

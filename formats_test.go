@@ -71,8 +71,7 @@ func TestFormatFromContent(t *testing.T) {
 	})
 	t.Run("file without extension", func(t *testing.T) {
 		t.Parallel()
-		dir := t.TempDir()
-		writeFile(t, dir, "flags", `{"beta": true, "limit": 3}`)
+		dir := dirWith(t, "flags", `{"beta": true, "limit": 3}`)
 		var c struct {
 			F sniffFlags `live:"file=${D}/flags; poll=1h"`
 		}

@@ -162,3 +162,17 @@ func (r *recorder) want(tb testing.TB, kind Kind) Update {
 	assert.Equal(tb, kind, u.Kind, "%v", u)
 	return u
 }
+
+// bindDir binds *dst with ${DIR} set to dir (see mustBind).
+func bindDir[T any](tb testing.TB, dst *T, dir string) *Binding[T] {
+	tb.Helper()
+	return mustBind(tb, dst, WithLookupEnv(newEnv("DIR", dir).lookup))
+}
+
+// dirWith returns a new temporary directory holding name with data.
+func dirWith(tb testing.TB, name, data string) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	writeFile(tb, dir, name, data)
+	return dir
+}

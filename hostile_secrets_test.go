@@ -49,8 +49,7 @@ type wholeDocAndSecretKey struct {
 func TestHostileSecretWholeDocumentWithOtherOptions(t *testing.T) {
 	t.Parallel()
 	const old, rotated, broken = "tok-OLD-s3cr3t", "tok-NEW-s3cr3t", "tok-BROKEN-s3cr3t"
-	dir := t.TempDir()
-	writeFile(t, dir, "app.toml", fmt.Sprintf("token = %q\nport = 1\n", old))
+	dir := dirWith(t, "app.toml", fmt.Sprintf("token = %q\nport = 1\n", old))
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var cfg wholeDocAndSecretKey
@@ -119,8 +118,7 @@ func TestHostileSecretWholeDocumentWithOtherOptions(t *testing.T) {
 func TestHostileSecretBindParseError(t *testing.T) {
 	t.Parallel()
 	const s = "tok-BIND-s3cr3t"
-	dir := t.TempDir()
-	writeFile(t, dir, "app.toml", fmt.Sprintf("token = %q\nport = = %s\n", s, s))
+	dir := dirWith(t, "app.toml", fmt.Sprintf("token = %q\nport = = %s\n", s, s))
 	var cfg wholeDocAndSecretKey
 	_, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
 	require.ErrorIs(t, err, ErrDecode)
@@ -147,7 +145,7 @@ func TestHostileSecretSpreadsWithinDocument(t *testing.T) {
 		Port   int               `live:"file=${DIR}/db.toml; key=server.port; debounce=3ms"`
 		Shared string            `live:"file=${DIR}/other.toml; key=db.user"`
 	}
-	b := mustBind(t, &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
+	b := bindDir(t, &cfg, dir)
 	got := map[string]bool{}
 	for _, f := range b.fields {
 		got[f.plan.path] = f.secret

@@ -143,8 +143,7 @@ func TestHostileTagOptionWithoutEffect(t *testing.T) {
 // The same options where they do have an effect stay accepted.
 func TestHostileTagOptionWithEffect(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	writeFile(t, dir, "app.toml", "a = 1\n")
+	dir := dirWith(t, "app.toml", "a = 1\n")
 	writeFile(t, dir, "app.conf", `{"a": 2}`)
 	env := newEnv("DIR", dir, "DOC", `{"a": 3}`)
 	var c struct {
@@ -173,13 +172,12 @@ func TestHostileTagUnsetVariable(t *testing.T) {
 	assert.Contains(t, msg, "field File: invalid live tag: location: environment variable CONF_DIR is not set")
 	assert.Contains(t, msg, "field Head: option default: invalid live tag: environment variable NO_DEFAULT is not set")
 
-	dir := t.TempDir()
-	writeFile(t, dir, "app.txt", "hello\n")
+	dir := dirWith(t, "app.txt", "hello\n")
 	var ok struct {
 		File string `live:"file=${DIR}/${CONF_SUB:-}app.txt"`
 		Head string `live:"env=H; default=${NO_DEFAULT:-}x"`
 	}
-	_ = mustBind(t, &ok, WithLookupEnv(newEnv("DIR", dir).lookup))
+	_ = bindDir(t, &ok, dir)
 	assert.Equal(t, "hello", ok.File)
 	assert.Equal(t, "x", ok.Head)
 }
@@ -229,8 +227,7 @@ func TestHostileTagDuplicatePaths(t *testing.T) {
 // Debounce (0 would mean its 100ms default), other sources get no gate.
 func TestHostileTagDebounceZero(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	writeFile(t, dir, "app.toml", "a = 1\n")
+	dir := dirWith(t, "app.toml", "a = 1\n")
 	env := newEnv("DIR", dir, "E", "1")
 	type cfg struct {
 		Zero    int `live:"file=${DIR}/app.toml; key=a; debounce=0"`
@@ -263,8 +260,7 @@ func TestHostileTagDebounceZero(t *testing.T) {
 // quoted segment.
 func TestHostileTagDottedKeys(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	writeFile(t, dir, "k8s.yaml", "labels:\n  app.kubernetes.io/name: web\n  app: other\n")
+	dir := dirWith(t, "k8s.yaml", "labels:\n  app.kubernetes.io/name: web\n  app: other\n")
 	writeFile(t, dir, "hosts.json", `{"hosts": {"db.example.com": {"port": 5432}, "db": {"example": {"com": {"port": 1}}}}}`)
 	env := newEnv("DIR", dir)
 	var c struct {

@@ -91,7 +91,7 @@ func TestOptionalAbsentThenAdded(t *testing.T) {
 			Port int `live:"file=${DIR}/app.yaml; key=port; optional; default=8080"`
 		}
 		var c cfg
-		b := mustBind(t, &c, WithLookupEnv(newEnv("DIR", dir).lookup))
+		b := bindDir(t, &c, dir)
 		rec := record(t, b)
 		optionalAppears(t, b, rec, "Port", func() { writeFile(t, dir, "app.yaml", "port: 9090\n") },
 			func(c *cfg) any { return c.Port }, 8080, 9090)
@@ -103,7 +103,7 @@ func TestOptionalAbsentThenAdded(t *testing.T) {
 			Name string `live:"file=${DIR}/name.txt; optional; default=anon"`
 		}
 		var c cfg
-		b := mustBind(t, &c, WithLookupEnv(newEnv("DIR", dir).lookup))
+		b := bindDir(t, &c, dir)
 		rec := record(t, b)
 		optionalAppears(t, b, rec, "Name", func() {
 			require.NoError(t, os.Mkdir(dir, 0o755))
@@ -193,8 +193,7 @@ func TestOptionalStillFails(t *testing.T) {
 	})
 	t.Run("does not parse", func(t *testing.T) {
 		t.Parallel()
-		dir := t.TempDir()
-		writeFile(t, dir, "app.toml", "port = = 1\n")
+		dir := dirWith(t, "app.toml", "port = = 1\n")
 		var c struct {
 			Port int `live:"file=${DIR}/app.toml; key=port; optional; default=1"`
 		}
@@ -208,8 +207,7 @@ func TestOptionalStillFails(t *testing.T) {
 // present, absent (without optional), and failing.
 func TestStateOfFieldsWithoutOptional(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	writeFile(t, dir, "n.txt", "1\n")
+	dir := dirWith(t, "n.txt", "1\n")
 	env := newEnv("DIR", dir)
 	var c struct {
 		N     int    `live:"file=${DIR}/n.txt"`

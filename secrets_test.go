@@ -68,8 +68,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 func TestSecretParseErrorsHidden(t *testing.T) {
 	t.Parallel()
 	const secret = "supersecretvalue"
-	dir := t.TempDir()
-	writeFile(t, dir, "s.toml", "password = \"ok-"+secret+"\"\nuser = \"u\"\n")
+	dir := dirWith(t, "s.toml", "password = \"ok-"+secret+"\"\nuser = \"u\"\n")
 	var logs bytes.Buffer
 	var logMu sync.Mutex
 	logger := slog.New(slog.NewJSONHandler(lockedWriter{&logs, &logMu}, nil))

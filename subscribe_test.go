@@ -57,12 +57,7 @@ func TestUpdatesChannelAndCancel(t *testing.T) {
 
 func TestSubscribeFiltersFieldsAndKinds(t *testing.T) {
 	t.Parallel()
-	env := newEnv("A", "0", "B", "0")
-	var cfg struct {
-		A int `live:"env=A; poll=1h"`
-		B int `live:"env=B; poll=1h"`
-	}
-	b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
+	b, env := bindAB(t)
 	_, err := b.Subscribe(func(Update) {}, Fields("C"))
 	require.ErrorIs(t, err, ErrUnknownField)
 
@@ -129,12 +124,7 @@ func TestDropNoticeKeepsGenerationOrder(t *testing.T) {
 // counting what was merged and one value per field, the latest.
 func TestStreamCoalescesForSlowConsumer(t *testing.T) {
 	t.Parallel()
-	env := newEnv("A", "0", "B", "0")
-	var cfg struct {
-		A int `live:"env=A; poll=1h"`
-		B int `live:"env=B; poll=1h"`
-	}
-	b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
+	b, env := bindAB(t)
 	type item struct {
 		field string
 		value int
@@ -400,5 +390,21 @@ func bindN(t *testing.T, v string) (*Binding[nConfig], *testEnv) {
 	t.Helper()
 	env := newEnv("N", v)
 	var cfg nConfig
+	return mustBind(t, &cfg, WithLookupEnv(env.lookup)), env
+}
+
+// abConfig is two env fields, A and B, that change only when a test calls
+// Reload.
+type abConfig struct {
+	A int `live:"env=A; poll=1h"`
+	B int `live:"env=B; poll=1h"`
+}
+
+// bindAB binds abConfig with A and B set to 0 and returns the environment
+// that changes them.
+func bindAB(t *testing.T) (*Binding[abConfig], *testEnv) {
+	t.Helper()
+	env := newEnv("A", "0", "B", "0")
+	var cfg abConfig
 	return mustBind(t, &cfg, WithLookupEnv(env.lookup)), env
 }
