@@ -1,9 +1,7 @@
 package livebind
 
 import (
-	"bytes"
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -108,18 +106,6 @@ func (r *recorder) until(tb testing.TB, timeout time.Duration, pred func(Update)
 func (r *recorder) quiet(tb testing.TB, d time.Duration) {
 	tb.Helper()
 	r.Quiet(tb, d)
-}
-
-// lockedWriter is an io.Writer over a buffer shared with the test.
-type lockedWriter struct {
-	b  *bytes.Buffer
-	mu *sync.Mutex
-}
-
-func (w lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
 }
 
 func contextWithCancel(t *testing.T) (context.Context, context.CancelFunc) {

@@ -10,19 +10,19 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/livebind/livebind/internal/testenv/fixture"
 )
 
 func TestSecretsNeverLeak(t *testing.T) {
 	t.Parallel()
 	const s1, s2, s3 = "sk-live-AAAA1111", "sk-live-BBBB2222", "sk-live-CCCC3333"
-	var logs bytes.Buffer
-	var logMu sync.Mutex
-	logger := slog.New(slog.NewJSONHandler(lockedWriter{&logs, &logMu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var logs fixture.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	env := newEnv("API_KEY", s1, "API_PORT", "1")
 	var cfg struct {
 		APIKey string `live:"env=API_KEY; secret; poll=5ms"`
@@ -52,9 +52,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		assert.True(t, x.Secret)
 		assert.Equal(t, "[redacted]", x.New)
 	}
-	logMu.Lock()
-	out.Write(logs.Bytes())
-	logMu.Unlock()
+	out.WriteString(logs.String())
 	for _, s := range []string{s1, s2, s3} {
 		assert.NotContains(t, out.String(), s)
 	}
@@ -69,9 +67,8 @@ func TestSecretParseErrorsHidden(t *testing.T) {
 	t.Parallel()
 	const secret = "supersecretvalue"
 	dir := dirWith(t, "s.toml", "password = \"ok-"+secret+"\"\nuser = \"u\"\n")
-	var logs bytes.Buffer
-	var logMu sync.Mutex
-	logger := slog.New(slog.NewJSONHandler(lockedWriter{&logs, &logMu}, nil))
+	var logs fixture.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logs, nil))
 	env := newEnv("DIR", dir, "CREDS", "password = "+secret)
 	type creds struct {
 		Password string `live:"file=${DIR}/s.toml; key=password; secret"`
@@ -107,9 +104,7 @@ func TestSecretParseErrorsHidden(t *testing.T) {
 	u, _ := rec.until(t, wait, func(u Update) bool { return u.Field == "Whole" && u.Kind == Updated })
 	assert.True(t, u.Secret)
 	fmt.Fprintf(&out, "%v\n", u)
-	logMu.Lock()
-	out.Write(logs.Bytes())
-	logMu.Unlock()
+	out.WriteString(logs.String())
 	assert.NotContains(t, out.String(), secret)
 }
 
