@@ -2,7 +2,6 @@ package livebind
 
 import (
 	"encoding/json"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/livebind/livebind/internal/testenv/childtest"
+	"github.com/livebind/livebind/internal/testenv/fixture"
 )
 
 // The cache must trust nothing it finds on disk (issue 17, part 1).
@@ -48,9 +48,7 @@ func (r *remote) set(tag string, down bool) {
 func serveRemote(t *testing.T, tag string) *remote {
 	t.Helper()
 	rm := &remote{tag: tag}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	srv := &http.Server{ReadHeaderTimeout: time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	rm.addr, _ = fixture.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		rm.mu.Lock()
 		tag, down := rm.tag, rm.down
 		rm.mu.Unlock()
@@ -60,10 +58,7 @@ func serveRemote(t *testing.T, tag string) *remote {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"name": "` + strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/"), ".json") + "-" + tag + `"}`))
-	})}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	rm.addr = ln.Addr().String()
+	})
 	return rm
 }
 
