@@ -32,7 +32,10 @@ func TestConformance(t *testing.T) {
 	target := func(path string) *sources.Target {
 		return &sources.Target{Scheme: "file", Location: path, Params: map[string]string{"maxbytes": fmt.Sprint(conformanceMax)}}
 	}
-	write := func(t *testing.T, tg *sources.Target, v []byte) { saveByRename(t, &n, tg, v) }
+	write := func(t *testing.T, tg *sources.Target, v []byte) {
+		t.Helper()
+		saveByRename(t, &n, tg, v)
+	}
 	sourcetest.Run(t, sourcetest.Harness{
 		Scheme: "file",
 		Target: func(*testing.T) *sources.Target {
@@ -74,7 +77,10 @@ func TestConformancePoll(t *testing.T) {
 		Target: func(*testing.T) *sources.Target {
 			return &sources.Target{Scheme: "file", Location: filepath.Join(dir, fmt.Sprintf("conf-%d.txt", n.Add(1))), Poll: pollEvery}
 		},
-		Set: func(t *testing.T, tg *sources.Target, v []byte) { saveByRename(t, &n, tg, v) },
+		Set: func(t *testing.T, tg *sources.Target, v []byte) {
+			t.Helper()
+			saveByRename(t, &n, tg, v)
+		},
 		Remove: func(t *testing.T, tg *sources.Target) {
 			t.Helper()
 			if err := os.Remove(tg.Location); err != nil {
