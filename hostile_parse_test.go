@@ -327,17 +327,13 @@ func TestLimitErrorThroughBind(t *testing.T) {
 				var c struct {
 					A int `live:"env=DOC; format=json; key=a; poll=1h; secret"`
 				}
-				b, berr := Bind(t.Context(), &c, WithLookupEnv(env.lookup))
-				require.NoError(t, berr)
-				defer b.Close()
+				b := mustBind(t, &c, WithLookupEnv(env.lookup))
 				get, reload = func() int { return b.Get().A }, func() error { return b.Reload(t.Context()) }
 			} else {
 				var c struct {
 					A int `live:"env=DOC; format=json; key=a; poll=1h"`
 				}
-				b, berr := Bind(t.Context(), &c, WithLookupEnv(env.lookup))
-				require.NoError(t, berr)
-				defer b.Close()
+				b := mustBind(t, &c, WithLookupEnv(env.lookup))
 				get, reload = func() int { return b.Get().A }, func() error { return b.Reload(t.Context()) }
 			}
 			env.set("DOC", `{"a": 2, "b": `+deep+`}`)
