@@ -90,21 +90,7 @@ func BenchmarkApply(b *testing.B) {
 			bd := bindTwenty(b)
 			unsub := onChange(bd, func(Update) {})
 			defer unsub()
-			var t *target
-			for _, tg := range bd.targets {
-				if tg.spec.Location == tc.field {
-					t = tg
-				}
-			}
-			results := [2]sources.Result{{Data: []byte(tc.values[0])}, {Data: []byte(tc.values[1])}}
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				i++
-				if err := bd.apply(t.observe(results[i%2])); err != nil {
-					b.Fatal(err)
-				}
-			}
+			applyAlternating(b, bd, tc.field, tc.values)
 		})
 	}
 }
@@ -118,11 +104,7 @@ func BenchmarkFileWriteToCallback(b *testing.B) {
 	var cfg struct {
 		N int `live:"file=${DIR}/app.toml; key=n"`
 	}
-	bd, err := Bind(b.Context(), &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer bd.Close()
+	bd := mustBind(b, &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
 	got := make(chan time.Time, 1)
 	onChange(bd, func(u Update) {
 		if u.Kind == Updated {
@@ -200,26 +182,8 @@ func BenchmarkBindLargeStruct(b *testing.B) {
 func BenchmarkGenerationGraph(b *testing.B) {
 	env := newEnv("GB_MODE", "on", "GB_BASE", "0")
 	var cfg graphBench
-	bd, err := Bind(b.Context(), &cfg, WithLookupEnv(env.lookup))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer bd.Close()
-	var base *target
-	for _, t := range bd.targets {
-		if t.spec.Location == "GB_BASE" {
-			base = t
-		}
-	}
-	results := [2]sources.Result{{Data: []byte("1")}, {Data: []byte("2")}}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		i++
-		if err := bd.apply(base.observe(results[i%2])); err != nil {
-			b.Fatal(err)
-		}
-	}
+	bd := mustBind(b, &cfg, WithLookupEnv(env.lookup))
+	applyAlternating(b, bd, "GB_BASE", [2]string{"1", "2"})
 	if got := bd.Get(); got.D9 != 9+got.Base || got.C4 != 4 {
 		b.Fatalf("wrong result %+v", got)
 	}
@@ -229,11 +193,7 @@ func BenchmarkGenerationGraph(b *testing.B) {
 func BenchmarkCondition(b *testing.B) {
 	env := newEnv("GB_MODE", "on", "GB_BASE", "0")
 	var cfg graphBench
-	bd, err := Bind(b.Context(), &cfg, WithLookupEnv(env.lookup))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer bd.Close()
+	bd := mustBind(b, &cfg, WithLookupEnv(env.lookup))
 	t := bd.conds[0]
 	snap := bd.Get()
 	b.ReportAllocs()
@@ -295,3 +255,25 @@ func (g *graphBench) SetD8(v int) error { g.D8 = v + g.Base; return nil }
 
 // SetD9 derives D9 from its source and Base.
 func (g *graphBench) SetD9(v int) error { g.D9 = v + g.Base; return nil }
+
+// applyAlternating applies, in each benchmark iteration, the next of two
+// values alternately as a result of the target at location (straight to the
+// applier, without a driver), reporting allocations.
+func applyAlternating[T any](b *testing.B, bd *Binding[T], location string, values [2]string) {
+	b.Helper()
+	var t *target
+	for _, tg := range bd.targets {
+		if tg.spec.Location == location {
+			t = tg
+		}
+	}
+	results := [2]sources.Result{{Data: []byte(values[0])}, {Data: []byte(values[1])}}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		if err := bd.apply(t.observe(results[i%2])); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

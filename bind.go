@@ -124,8 +124,10 @@ func Bind[T any](ctx context.Context, dst *T, opts ...Option) (*Binding[T], erro
 		return nil, fmt.Errorf("livebind: Bind needs a pointer to a struct, got *%s", rt)
 	}
 	o := defaultOptions()
-	for _, opt := range opts {
-		opt.apply(&o)
+	for i, opt := range opts {
+		if !opt.apply(&o) {
+			return nil, fmt.Errorf("livebind: Bind: option %d configures a subscription (Fields, Kinds, Buffer, Coalesce, From): pass it to Subscribe or WatchField", i+1)
+		}
 	}
 	if (o.cacheSeal == nil) != (o.cacheOpen == nil) {
 		return nil, errCacheNeedsOpen
@@ -194,6 +196,9 @@ func Bind[T any](ctx context.Context, dst *T, opts ...Option) (*Binding[T], erro
 func (b *Binding[T]) start(ctx context.Context, dst *T) (*T, error) {
 	var errs []error
 	for _, t := range b.targets {
+		if t.unwatched != "" {
+			continue // nothing to read or watch: no driver
+		}
 		d, ok := b.drivers[t.scheme.Name]
 		if !ok {
 			var err error
@@ -221,10 +226,13 @@ func (b *Binding[T]) start(ctx context.Context, dst *T) (*T, error) {
 	defer cancel()
 	var initial []*target
 	for _, t := range b.targets {
-		if t.when == nil {
+		switch {
+		case t.unwatched != "":
+			b.unwatchedDefaults(t) // never read, never active
+		case t.when == nil:
 			t.active.Store(true)
 			initial = append(initial, t)
-		} else {
+		default:
 			b.conds = append(b.conds, t)
 		}
 	}
@@ -355,6 +363,16 @@ func (b *Binding[T]) load(ctx context.Context, targets []*target, results map[*t
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// unwatchedDefaults gives the fields of an optional target whose location
+// is empty their default= values; the others keep what *dst holds.
+func (b *Binding[T]) unwatchedDefaults(t *target) {
+	for _, f := range t.fields {
+		if f.hasDefault {
+			b.desired[f] = change{f: f, kind: Updated, val: f.def}
+		}
+	}
 }
 
 // readAll reads every target concurrently, at most 8 at a time.

@@ -29,8 +29,7 @@ type issueConfig struct {
 
 func bindIssueConfig(t *testing.T) (*Binding[issueConfig], *testEnv, string, *issueConfig) {
 	t.Helper()
-	dir := t.TempDir()
-	writeFile(t, dir, "app.toml", "name = \"svc\"\nworkers = 4\ntimeout = \"2s\"\n")
+	dir := dirWith(t, "app.toml", "name = \"svc\"\nworkers = 4\ntimeout = \"2s\"\n")
 	env := newEnv("CONFIG_DIR", dir, "DATABASE_URL", "postgres://db", "API_KEY", "k-0001-secret")
 	cfg := &issueConfig{Untagged: "kept"}
 	b, err := Bind(t.Context(), cfg, WithLookupEnv(env.lookup))
@@ -95,8 +94,7 @@ func TestBindReportsEveryProblem(t *testing.T) {
 
 func TestBindStartFailures(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	writeFile(t, dir, "bad.toml", "x = ")
+	dir := dirWith(t, "bad.toml", "x = ")
 	type cfg struct {
 		Req  string          `live:"env=REQ; required"`
 		Bad  struct{ X int } `live:"file=${DIR}/bad.toml"`
@@ -156,11 +154,9 @@ func TestNestedFieldPaths(t *testing.T) {
 	var cfg struct {
 		DB db
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("DB_PASSWORD", "pw").lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(newEnv("DB_PASSWORD", "pw").lookup))
 	assert.Equal(t, "localhost", b.Get().DB.Host)
-	_, err = WatchField(b, "DB.Password", func(FieldChange[string]) {})
+	_, err := WatchField(b, "DB.Password", func(FieldChange[string]) {})
 	require.NoError(t, err)
 
 	var ptr struct {
@@ -184,9 +180,7 @@ func TestUntaggedFieldsAreCopiedShallowly(t *testing.T) {
 		N     int `live:"env=N; poll=1h"`
 		Extra map[string]string
 	}{Extra: map[string]string{"k": "v"}}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("N", "1").lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(newEnv("N", "1").lookup))
 	assert.Equal(t, reflect.ValueOf(cfg.Extra).Pointer(), reflect.ValueOf(b.Get().Extra).Pointer(), "the same map, not a copy")
 }
 
@@ -195,9 +189,7 @@ func TestDstIsIndependentOfSnapshots(t *testing.T) {
 	var cfg struct {
 		Tags []string `live:"env=TAGS"`
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("TAGS", "a,b").lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(newEnv("TAGS", "a,b").lookup))
 	cfg.Tags[0] = "mutated"
 	assert.Equal(t, []string{"a", "b"}, b.Get().Tags)
 }
@@ -212,9 +204,7 @@ func TestSnapshotsAreWholeGenerations(t *testing.T) {
 	}
 	env := newEnv("PAIR", `{"a": 0, "b": 0}`)
 	var cfg pair
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
 	var torn, reads atomic.Int64
 	done := make(chan struct{})
 	var wg sync.WaitGroup

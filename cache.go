@@ -124,10 +124,10 @@ func openDiskCache(dir string) (*diskCache, error) {
 		return nil, fmt.Errorf("livebind: cache: %w", err)
 	}
 	if !fi.IsDir() {
-		return nil, &CacheError{Path: abs, Reason: "not a directory"}
+		return nil, &cacheError{Path: abs, Reason: "not a directory"}
 	}
 	if reason := untrusted(fi, 0o022); reason != "" {
-		return nil, &CacheError{Path: abs, Reason: reason}
+		return nil, &cacheError{Path: abs, Reason: reason}
 	}
 	key, err := loadOrCreateKey(filepath.Join(abs, cacheKeyFile))
 	if err != nil {
@@ -184,7 +184,7 @@ func loadOrCreateKey(path string) ([]byte, error) {
 		}
 		// Another Bind created it first: read theirs.
 	}
-	return nil, &CacheError{Path: path, Reason: "key file keeps disappearing"}
+	return nil, &cacheError{Path: path, Reason: "key file keeps disappearing"}
 }
 
 // readKey reads and checks an existing key file.
@@ -192,7 +192,7 @@ func readKey(path string) ([]byte, error) {
 	f, err := openNoFollow(path)
 	if err != nil {
 		if isSymlinkErr(err) {
-			return nil, &CacheError{Path: path, Reason: "key file is a symbolic link"}
+			return nil, &cacheError{Path: path, Reason: "key file is a symbolic link"}
 		}
 		return nil, err
 	}
@@ -202,17 +202,17 @@ func readKey(path string) ([]byte, error) {
 		return nil, fmt.Errorf("livebind: cache: key: %w", err)
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, &CacheError{Path: path, Reason: "key file is not a regular file"}
+		return nil, &cacheError{Path: path, Reason: "key file is not a regular file"}
 	}
 	if reason := untrusted(fi, 0o077); reason != "" {
-		return nil, &CacheError{Path: path, Reason: "key file " + reason}
+		return nil, &cacheError{Path: path, Reason: "key file " + reason}
 	}
 	key, err := io.ReadAll(io.LimitReader(f, cacheKeySize+1))
 	if err != nil {
 		return nil, fmt.Errorf("livebind: cache: key: %w", err)
 	}
 	if len(key) != cacheKeySize {
-		return nil, &CacheError{Path: path, Reason: fmt.Sprintf("key file holds %d bytes, want %d", len(key), cacheKeySize)}
+		return nil, &cacheError{Path: path, Reason: fmt.Sprintf("key file holds %d bytes, want %d", len(key), cacheKeySize)}
 	}
 	return key, nil
 }
@@ -328,7 +328,7 @@ func (b *Binding[T]) loadCache(t *target) (sources.Result, time.Time, bool, erro
 		return sources.Result{}, time.Time{}, false, nil
 	}
 	refuse := func(reason string) (sources.Result, time.Time, bool, error) {
-		return sources.Result{}, time.Time{}, false, &CacheError{Path: path, Reason: reason}
+		return sources.Result{}, time.Time{}, false, &cacheError{Path: path, Reason: reason}
 	}
 	f, err := openNoFollow(path)
 	switch {

@@ -3,7 +3,6 @@ package livebind
 import (
 	"bytes"
 	"errors"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/livebind/livebind/internal/testenv/fixture"
 )
 
 type cachedConfig struct {
@@ -29,18 +30,14 @@ const cacheSecret = "tok-CACHE-s3cr3t"
 // serveCached starts a real server answering the two remote fields.
 func serveCached(t *testing.T, name string) (addr string, stop func()) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	srv := &http.Server{ReadHeaderTimeout: time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return fixture.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/token" {
 			_, _ = w.Write([]byte(cacheSecret))
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"name": "` + name + `"}`))
-	})}
-	go func() { _ = srv.Serve(ln) }()
-	return ln.Addr().String(), func() { _ = srv.Close() }
+	})
 }
 
 func TestCacheColdStartWithRemoteDown(t *testing.T) {
@@ -144,14 +141,11 @@ func TestCacheKeepsOnlyAcceptedValues(t *testing.T) {
 	cdir := t.TempDir()
 	var body atomic.Value
 	body.Store(`{"name":"good"}`)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	srv := &http.Server{ReadHeaderTimeout: time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	addr, stop := fixture.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(body.Load().(string)))
-	})}
-	go func() { _ = srv.Serve(ln) }()
-	env := newEnv("ADDR", ln.Addr().String())
+	})
+	env := newEnv("ADDR", addr)
 	var c1 validatedRemote
 	b, err := Bind(t.Context(), &c1, WithLookupEnv(env.lookup), WithCache(cdir))
 	require.NoError(t, err)
@@ -161,7 +155,7 @@ func TestCacheKeepsOnlyAcceptedValues(t *testing.T) {
 	t.Log(u)
 	require.Equal(t, "good", b.Get().Remote.Name)
 	require.NoError(t, b.Close())
-	_ = srv.Close() // remote down; restart
+	stop() // remote down; restart
 
 	var c2 validatedRemote
 	b2, err := Bind(t.Context(), &c2, WithLookupEnv(env.lookup), WithCache(cdir))
@@ -176,24 +170,20 @@ func TestCacheKeepsOnlyAcceptedValues(t *testing.T) {
 func TestFromCacheClearsWhenSourceAnswers(t *testing.T) {
 	cdir := t.TempDir()
 	var fail atomic.Bool
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	srv := &http.Server{ReadHeaderTimeout: time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	addr, _ := fixture.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		if fail.Load() {
 			http.Error(w, "down", http.StatusServiceUnavailable)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"name": "n"}`))
-	})}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
+	})
 	type cfgT struct {
 		Remote struct {
 			Name string `json:"name"`
 		} `live:"http=http://${ADDR}/conf.json; poll=20ms"`
 	}
-	env := newEnv("ADDR", ln.Addr().String())
+	env := newEnv("ADDR", addr)
 	var c1 cfgT
 	b, err := Bind(t.Context(), &c1, WithLookupEnv(env.lookup), WithCache(cdir))
 	require.NoError(t, err)

@@ -39,9 +39,7 @@ func (c *namedConds) Dev() bool { return c.Mode == modeDev }
 func TestConditionsOnNamedTypes(t *testing.T) {
 	t.Parallel()
 	var c namedConds
-	b, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("MODE", "development", "RANK", "3").lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &c, WithLookupEnv(newEnv("MODE", "development", "RANK", "3").lookup))
 	got := b.Get()
 	assert.Equal(t, "a", got.ByString)
 	assert.Equal(t, "b", got.ByIn)

@@ -71,8 +71,7 @@ func wantGoroutines(t *testing.T, fn string, want int) {
 // watcher whose condition holds runs: the HTTP server gets no request while
 // the mode is development, and its goroutine is gone.
 func TestConditionsStartAndStopWatchers(t *testing.T) {
-	dir := t.TempDir()
-	writeFile(t, dir, "dev.toml", "debug = true\n")
+	dir := dirWith(t, "dev.toml", "debug = true\n")
 	var requests atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		requests.Add(1)
@@ -82,9 +81,7 @@ func TestConditionsStartAndStopWatchers(t *testing.T) {
 	defer srv.Close()
 	env := newEnv("DIR", dir, "PROD_URL", srv.URL+"/prod")
 	var cfg modal
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
 	rec := record(t, b)
 	require.NotNil(t, b.Get().Prod)
 	assert.Equal(t, 3, b.Get().Prod.Replicas)
@@ -141,9 +138,7 @@ type flipAtBind struct {
 func TestConditionOffAtBindComesBack(t *testing.T) {
 	env := newEnv("A", "x", "B", "stop", "C", "hello")
 	var cfg flipAtBind
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
 	assert.Equal(t, "", b.Get().C)
 	env.set("B", "go")
 	deadline := time.Now().Add(2 * time.Second)
@@ -168,8 +163,6 @@ type preset struct {
 func TestInactiveAtBindIsZero(t *testing.T) {
 	env := newEnv("MODE", "prod", "DEV", "devvalue")
 	cfg := preset{Dev: "from-dst"}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
 	assert.Equal(t, "", b.Get().Dev, "docs: while false the field is zero")
 }

@@ -130,15 +130,12 @@ func TestSecretSafeHidesValues(t *testing.T) {
 // and default= did not apply.
 func TestNullIsAbsent(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	writeFile(t, dir, "a.yaml", "port: 1\nname: x\n")
+	dir := dirWith(t, "a.yaml", "port: 1\nname: x\n")
 	var cfg struct {
 		Port int    `live:"file=${DIR}/a.yaml; key=port; required"`
 		Name string `live:"file=${DIR}/a.yaml; key=name; default=dflt"`
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := bindDir(t, &cfg, dir)
 	rec := record(t, b)
 	writeFile(t, dir, "a.yaml", "port:\nname: y\n")
 	u := rec.next(t, wait)

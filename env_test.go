@@ -13,16 +13,13 @@ func TestEnvUpdates(t *testing.T) {
 	b, env, _, _ := bindIssueConfig(t)
 	rec := record(t, b)
 	env.set("DATABASE_URL", "postgres://db2")
-	u := rec.next(t, wait)
-	assert.Equal(t, Updated, u.Kind)
+	u := rec.want(t, Updated)
 	assert.Equal(t, "postgres://db2", u.New)
 	env.unset("DATABASE_URL")
-	u = rec.next(t, wait)
-	assert.Equal(t, Removed, u.Kind)
+	u = rec.want(t, Removed)
 	assert.Equal(t, "postgres://db2", b.Get().DatabaseURL, "value kept")
 	env.set("DATABASE_URL", "postgres://db3")
-	u = rec.next(t, wait)
-	assert.Equal(t, Added, u.Kind)
+	u = rec.want(t, Added)
 	assert.Equal(t, "postgres://db3", b.Get().DatabaseURL)
 }
 
@@ -33,9 +30,7 @@ func TestEnvFileConvention(t *testing.T) {
 	var cfg struct {
 		Password string `live:"env=DB_PASSWORD; secret"`
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("DB_PASSWORD_FILE", secretFile).lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(newEnv("DB_PASSWORD_FILE", secretFile).lookup))
 	assert.Equal(t, "hunter2-initial", cfg.Password, "trailing newline trimmed")
 	got := make(chan FieldChange[string], 4)
 	unsub, err := WatchField(b, "Password", func(c FieldChange[string]) { got <- c })

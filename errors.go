@@ -27,7 +27,7 @@ var (
 	// method. The last good snapshot is kept.
 	ErrValidation = errors.New("validation failed")
 	// ErrDropped reports updates that a slow subscriber missed because its
-	// buffer was full. See [DeliveryError].
+	// buffer was full: the Error update that says so tells how many.
 	ErrDropped = errors.New("updates dropped")
 	// ErrFieldType reports a typed field watch whose type parameter does not
 	// match the field's type.
@@ -38,7 +38,7 @@ var (
 	ErrClosed = errors.New("binding closed")
 	// ErrCache is wrapped by the error Bind returns when [WithCache]'s
 	// directory or key cannot be trusted, and by the reasons
-	// [SourceStatus].CacheError reports for refused entries. See [CacheError].
+	// [SourceStatus].CacheError reports for refused entries.
 	ErrCache = errors.New("cache refused")
 	// ErrUpdate reports an update= function that returned an error or panicked.
 	// The generation is rejected and the last good snapshot kept.
@@ -53,8 +53,9 @@ var (
 	// Rollback or Close called from Validate or an update= method (they run
 	// on the goroutine that would have to serve the call).
 	ErrReentrant = errors.New("re-entrant call")
-	// ErrCallbackPanic is wrapped by the [*DeliveryError] of the Error
-	// update that reports a subscriber's callback panicking.
+	// ErrCallbackPanic is wrapped by the error of the Error update that
+	// reports a subscriber's callback panicking (it names the field and
+	// generation of the update whose delivery panicked).
 	ErrCallbackPanic = errors.New("callback panicked")
 	// ErrCloseTimeout is wrapped by Close's error when callbacks were still
 	// running after the bound set by [WithCloseTimeout] and were abandoned.
@@ -68,14 +69,9 @@ var (
 	// ErrLimit reports a document that exceeds a parser limit (nesting
 	// depth, key length, number of items) and was rejected before parsing.
 	// It comes wrapped in ErrDecode: the last good value is kept. The error
-	// is a [*LimitError]; the limits are listed in docs/tags.md.
+	// is a [*sources.LimitError]; the limits are listed in docs/tags.md.
 	ErrLimit = docguard.ErrLimit
 )
-
-// LimitError tells which document limit was exceeded (Limit: "depth", "key
-// length", "items" or "keys"), its value (Max) and the line. It wraps
-// [ErrLimit] and holds no document content.
-type LimitError = docguard.LimitError
 
 // FieldError describes a problem with one field: a tag that does not parse,
 // a value that does not decode, a source that fails. Bind returns several of
@@ -125,14 +121,15 @@ func (e *FieldError) Error() string {
 // Unwrap returns the underlying error.
 func (e *FieldError) Unwrap() error { return e.Err }
 
-// DeliveryError is the error of an Error update that reports a problem with
+// deliveryError is the error of an Error update that reports a problem with
 // deliveries to subscribers, not with the configuration. Either this
 // subscriber fell behind: Dropped updates were discarded for it and
 // Coalesced merged into later ones (with [Coalesce]), and the error wraps
 // [ErrDropped]. Or a callback panicked on the update of Field in generation
 // Gen (Field is empty for a drop notice), Panic holding the panic value as
-// text, and the error wraps [ErrCallbackPanic].
-type DeliveryError struct {
+// text, and the error wraps [ErrCallbackPanic]. It is unexported: callers
+// tell the two apart with errors.Is, and the figures are in its message.
+type deliveryError struct {
 	// Dropped is how many updates were discarded since the last delivery.
 	Dropped int
 	// Coalesced is how many updates were merged into a later update of the
@@ -150,7 +147,7 @@ type DeliveryError struct {
 
 // Error reports the numbers of dropped and coalesced updates, or which
 // update's delivery panicked and the panic value.
-func (e *DeliveryError) Error() string {
+func (e *deliveryError) Error() string {
 	switch {
 	case e.panicked:
 		what := "a drop notice"
@@ -165,7 +162,7 @@ func (e *DeliveryError) Error() string {
 }
 
 // Unwrap returns [ErrCallbackPanic] or [ErrDropped].
-func (e *DeliveryError) Unwrap() error {
+func (e *deliveryError) Unwrap() error {
 	if e.panicked {
 		return ErrCallbackPanic
 	}
@@ -177,8 +174,10 @@ func tagError(field, option string, err error) *FieldError {
 	return &FieldError{Field: field, Option: option, Err: fmt.Errorf("%w: %w", ErrTag, err)}
 }
 
-// CacheError says why a cache directory, key or entry was refused.
-type CacheError struct {
+// cacheError says why a cache directory, key or entry was refused. It is
+// unexported: callers tell it apart with errors.Is(err, ErrCache), and its
+// Path and Reason are in its message (and in [SourceStatus].CacheError).
+type cacheError struct {
 	// Path is the refused directory or file.
 	Path string
 	// Reason says what is wrong with it, such as "owned by uid 65534, not
@@ -187,7 +186,7 @@ type CacheError struct {
 }
 
 // Error implements error.
-func (e *CacheError) Error() string { return "livebind: cache: " + e.Path + ": " + e.Reason }
+func (e *cacheError) Error() string { return "livebind: cache: " + e.Path + ": " + e.Reason }
 
 // Unwrap returns [ErrCache].
-func (e *CacheError) Unwrap() error { return ErrCache }
+func (e *cacheError) Unwrap() error { return ErrCache }

@@ -181,3 +181,41 @@ func Example_dependsOn() {
 	// api 16
 	// renamed 16
 }
+
+// The optional flag: use a source if it is there. Here the remote banner's
+// URL variable is unset, so there is nothing to watch, and the overrides
+// file does not exist yet: it is watched, and appears as an Added update
+// once written. Both fields keep their defaults and Bind succeeds.
+func ExampleBind_optional() {
+	dir, err := os.MkdirTemp("", "livebind-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+
+	var cfg struct {
+		Banner  string `live:"http=${BANNER_URL}; optional; format=text; default=welcome"`
+		Workers int    `live:"file=${DIR}/overrides.yaml; key=workers; optional; default=4"`
+	}
+	env := livebind.WithLookupEnv(func(k string) (string, bool) {
+		if k == "DIR" {
+			return dir, true
+		}
+		return "", false // BANNER_URL is unset
+	})
+	b, err := livebind.Bind(context.Background(), &cfg, env)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer b.Close()
+
+	fmt.Println(b.Get().Banner, b.Get().Workers)
+	for _, f := range b.Status().Fields {
+		fmt.Printf("%s: %s\n", f.Field, f.State)
+	}
+	// Output:
+	// welcome 4
+	// Banner: not watched (optional): location names unset variable BANNER_URL
+	// Workers: absent (optional)
+}

@@ -15,12 +15,10 @@ import (
 
 func TestFileUpdates(t *testing.T) {
 	t.Parallel()
-	b, _, dir, _ := bindIssueConfig(t)
-	rec := record(t, b)
+	b, rec, dir := recordIssueConfig(t)
 
 	writeFile(t, dir, "app.toml", "name = \"svc2\"\nworkers = 4\ntimeout = \"2s\"\n")
-	u := rec.next(t, wait)
-	assert.Equal(t, Updated, u.Kind)
+	u := rec.want(t, Updated)
 	assert.Equal(t, "Settings", u.Field)
 	assert.Equal(t, "file:"+filepath.Join(dir, "app.toml"), u.Source)
 	assert.Equal(t, "svc", u.Old.(appSettings).Name)
@@ -30,23 +28,20 @@ func TestFileUpdates(t *testing.T) {
 
 	// The YAML file appears: its key is Added.
 	writeFile(t, dir, "app.yaml", "server:\n  port: 9090\n")
-	u = rec.next(t, wait)
-	assert.Equal(t, Added, u.Kind)
+	u = rec.want(t, Added)
 	assert.Equal(t, "Port", u.Field)
 	assert.Equal(t, 9090, b.Get().Port)
 
 	// The key disappears from the document: back to the default.
 	writeFile(t, dir, "app.yaml", "server:\n  host: x\n")
-	u = rec.next(t, wait)
-	assert.Equal(t, Updated, u.Kind)
+	u = rec.want(t, Updated)
 	assert.Equal(t, 8080, u.New)
 	assert.Equal(t, 8080, b.Get().Port)
 }
 
 func TestFileBadInputKeepsLastGood(t *testing.T) {
 	t.Parallel()
-	b, _, dir, _ := bindIssueConfig(t)
-	rec := record(t, b)
+	b, rec, dir := recordIssueConfig(t)
 	good := *b.Get()
 	for _, tc := range []struct {
 		name, data string
@@ -68,24 +63,20 @@ func TestFileBadInputKeepsLastGood(t *testing.T) {
 		assert.Equal(t, uint64(1), u.Gen)
 	}
 	writeFile(t, dir, "app.toml", "name = \"fixed\"\n")
-	u := rec.next(t, wait)
-	assert.Equal(t, Updated, u.Kind)
+	rec.want(t, Updated)
 	assert.Equal(t, "fixed", b.Get().Settings.Name)
 }
 
 func TestFileRemovedThenBack(t *testing.T) {
 	t.Parallel()
-	b, _, dir, _ := bindIssueConfig(t)
-	rec := record(t, b)
+	b, rec, dir := recordIssueConfig(t)
 	path := filepath.Join(dir, "app.toml")
 	require.NoError(t, os.Remove(path))
-	u := rec.next(t, wait)
-	assert.Equal(t, Removed, u.Kind)
+	rec.want(t, Removed)
 	assert.Equal(t, "svc", b.Get().Settings.Name, "value kept while the file is gone")
 
 	writeFile(t, dir, "app.toml", "name = \"back\"\n")
-	u = rec.next(t, wait)
-	assert.Equal(t, Added, u.Kind)
+	rec.want(t, Added)
 	assert.Equal(t, "back", b.Get().Settings.Name)
 }
 
@@ -96,8 +87,7 @@ func TestFileRemovedThenBack(t *testing.T) {
 // told from a finished one by anybody; docs/ says so.)
 func TestFileNeverPublishesPartialWrites(t *testing.T) {
 	t.Parallel()
-	b, _, dir, _ := bindIssueConfig(t)
-	rec := record(t, b)
+	b, rec, dir := recordIssueConfig(t)
 	path := filepath.Join(dir, "app.toml")
 	var bad atomic.Int32
 	stop := make(chan struct{})
@@ -139,13 +129,11 @@ func TestFileNeverPublishesPartialWrites(t *testing.T) {
 
 func TestFileAtomicRenameSave(t *testing.T) {
 	t.Parallel()
-	b, _, dir, _ := bindIssueConfig(t)
-	rec := record(t, b)
+	b, rec, dir := recordIssueConfig(t)
 	path := filepath.Join(dir, "app.toml")
 	tmp := writeFile(t, dir, ".app.toml.swp", "name = \"renamed\"\n")
 	require.NoError(t, os.Rename(tmp, path))
-	u := rec.next(t, wait)
-	assert.Equal(t, Updated, u.Kind)
+	rec.want(t, Updated)
 	assert.Equal(t, "renamed", b.Get().Settings.Name)
 	rec.quiet(t, 150*time.Millisecond)
 }
@@ -166,9 +154,7 @@ func TestKubernetesConfigMap(t *testing.T) {
 	var cfg struct {
 		Settings appSettings `live:"file=${DIR}/app.toml"`
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := bindDir(t, &cfg, dir)
 	rec := record(t, b)
 	assert.Equal(t, "one", b.Get().Settings.Name)
 
@@ -176,8 +162,7 @@ func TestKubernetesConfigMap(t *testing.T) {
 	require.NoError(t, os.Symlink("..2026_11_27_10_01_00.000000002", filepath.Join(dir, "..data_tmp")))
 	require.NoError(t, os.Rename(filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data")))
 	require.NoError(t, os.RemoveAll(filepath.Join(dir, "..2026_11_27_10_00_00.000000001")))
-	u := rec.next(t, wait)
-	assert.Equal(t, Updated, u.Kind)
+	rec.want(t, Updated)
 	assert.Equal(t, "two", b.Get().Settings.Name)
 }
 
@@ -192,18 +177,14 @@ func TestFileParentDirectoryRecreated(t *testing.T) {
 	var cfg struct {
 		Settings appSettings `live:"file=${DIR}/app.toml"`
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := bindDir(t, &cfg, dir)
 	rec := record(t, b)
 	require.NoError(t, os.RemoveAll(dir))
-	u := rec.next(t, wait)
-	assert.Equal(t, Removed, u.Kind)
+	rec.want(t, Removed)
 	assert.Equal(t, "one", b.Get().Settings.Name)
 	require.NoError(t, os.Mkdir(dir, 0o755))
 	writeFile(t, dir, "app.toml", "name = \"two\"\n")
-	u = rec.next(t, wait)
-	assert.Equal(t, Added, u.Kind)
+	rec.want(t, Added)
 	assert.Equal(t, "two", b.Get().Settings.Name)
 	rec.quiet(t, 100*time.Millisecond)
 }
@@ -211,24 +192,19 @@ func TestFileParentDirectoryRecreated(t *testing.T) {
 // TestFilePollMode watches with poll= instead of inotify.
 func TestFilePollMode(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	writeFile(t, dir, "app.json", `{"name": "one"}`)
+	dir := dirWith(t, "app.json", `{"name": "one"}`)
 	var cfg struct {
 		Name string `live:"file=${DIR}/app.json; key=name; poll=20ms"`
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := bindDir(t, &cfg, dir)
 	rec := record(t, b)
 	writeFile(t, dir, "app.json", `{"name": "two"}`)
-	u := rec.next(t, wait)
-	assert.Equal(t, Updated, u.Kind)
+	u := rec.want(t, Updated)
 	assert.Equal(t, "two", u.New)
 	require.NoError(t, os.Remove(filepath.Join(dir, "app.json")))
-	assert.Equal(t, Removed, rec.next(t, wait).Kind)
+	rec.want(t, Removed)
 	writeFile(t, dir, "app.json", `{"name": "three"}`)
-	u = rec.next(t, wait)
-	assert.Equal(t, Added, u.Kind)
+	u = rec.want(t, Added)
 	assert.Equal(t, "three", b.Get().Name)
 }
 
@@ -236,16 +212,13 @@ func TestFilePollMode(t *testing.T) {
 // generation per change.
 func TestSharedFileOneTarget(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	writeFile(t, dir, "app.yaml", "a: 1\nb: 1\nc: x\n")
+	dir := dirWith(t, "app.yaml", "a: 1\nb: 1\nc: x\n")
 	var cfg struct {
 		A int    `live:"file=${DIR}/app.yaml; key=a"`
 		B int    `live:"file=${DIR}/app.yaml; key=b"`
 		C string `live:"file=${DIR}/app.yaml; key=c"`
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := bindDir(t, &cfg, dir)
 	assert.Len(t, b.targets, 1)
 	rec := record(t, b)
 	writeFile(t, dir, "app.yaml", "a: 2\nb: 2\nc: x\n")
@@ -254,4 +227,12 @@ func TestSharedFileOneTarget(t *testing.T) {
 	assert.Equal(t, uint64(2), u1.Gen)
 	assert.Equal(t, uint64(2), u2.Gen, "one generation for both fields")
 	rec.quiet(t, 150*time.Millisecond) // C did not change: no update
+}
+
+// recordIssueConfig binds issueConfig (see bindIssueConfig), records its
+// updates, and returns the directory of its files.
+func recordIssueConfig(t *testing.T) (*Binding[issueConfig], *recorder, string) {
+	t.Helper()
+	b, _, dir, _ := bindIssueConfig(t)
+	return b, record(t, b), dir
 }

@@ -73,8 +73,7 @@ func TestFormatFromContent(t *testing.T) {
 	})
 	t.Run("file without extension", func(t *testing.T) {
 		t.Parallel()
-		dir := t.TempDir()
-		writeFile(t, dir, "flags", `{"beta": true, "limit": 3}`)
+		dir := dirWith(t, "flags", `{"beta": true, "limit": 3}`)
 		var c struct {
 			F sniffFlags `live:"file=${D}/flags; poll=1h"`
 		}
@@ -92,9 +91,7 @@ func TestFormatFromContent(t *testing.T) {
 		var c struct {
 			F sniffFlags `live:"http=${U}/app/feature-flags; poll=1h"`
 		}
-		b, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("U", srv.URL).lookup))
-		require.NoError(t, err)
-		defer b.Close()
+		_ = mustBind(t, &c, WithLookupEnv(newEnv("U", srv.URL).lookup))
 		assert.Equal(t, sniffFlags{Beta: true, Limit: 9}, c.F)
 	})
 }

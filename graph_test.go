@@ -43,8 +43,7 @@ func (c *layered) MergeDerived(next derivedConfig) error {
 
 func bindLayered(t *testing.T) (*Binding[layered], string) {
 	t.Helper()
-	dir := t.TempDir()
-	writeFile(t, dir, "base.toml", "region = \"eu\"\ntimeout = \"1s\"\n")
+	dir := dirWith(t, "base.toml", "region = \"eu\"\ntimeout = \"1s\"\n")
 	writeFile(t, dir, "derived.toml", "name = \"api\"\n")
 	var cfg layered
 	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
@@ -83,8 +82,7 @@ func TestUpdateFunctionErrorKeepsBothFields(t *testing.T) {
 	rec := record(t, b)
 	before := *b.Get()
 	writeFile(t, dir, "base.toml", "region = \"bad\"\ntimeout = \"2s\"\n")
-	u := rec.next(t, wait)
-	require.Equal(t, Error, u.Kind)
+	u := rec.want(t, Error)
 	assert.Equal(t, "Base", u.Field, "the change that was rejected")
 	require.ErrorIs(t, u.Err, ErrUpdate)
 	assert.Contains(t, u.Err.Error(), `field Derived`)
@@ -156,13 +154,10 @@ func (c *mapLayered) Merge(next map[string]string) error {
 // update= function aliased the map in the published snapshot, so an in-place
 // merge changed generation 1 under its readers.
 func TestUpdateFunctionDoesNotAliasSnapshot(t *testing.T) {
-	dir := t.TempDir()
-	writeFile(t, dir, "base.json", `{"region":"eu"}`)
+	dir := dirWith(t, "base.json", `{"region":"eu"}`)
 	writeFile(t, dir, "derived.json", `{"name":"api"}`)
 	var cfg mapLayered
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := bindDir(t, &cfg, dir)
 	gen1 := b.Get()
 	assert.Equal(t, map[string]string{"name": "api", "region": "eu"}, gen1.Derived)
 	rec := record(t, b)

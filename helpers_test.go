@@ -1,12 +1,12 @@
 package livebind
 
 import (
-	"bytes"
 	"context"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/livebind/livebind/internal/testenv/fixture"
@@ -59,7 +59,7 @@ func onChange[T any](b *Binding[T], fn func(Update)) (unsubscribe func()) {
 // Stream and Updates did before): fn maps updates to values sent on an
 // unbuffered channel, closed by stop or Close; a send waits only until the
 // subscriber is stopped, so an unread channel never holds Close.
-func stream[R, T any](b *Binding[T], fn func(Update) (R, bool), opts ...SubscribeOption) (<-chan R, func(), error) {
+func stream[R, T any](b *Binding[T], fn func(Update) (R, bool), opts ...Option) (<-chan R, func(), error) {
 	ch := make(chan R)
 	var sub *subscriber
 	sub, err := b.subscriber(opts, func(ev event) {
@@ -108,18 +108,6 @@ func (r *recorder) quiet(tb testing.TB, d time.Duration) {
 	r.Quiet(tb, d)
 }
 
-// lockedWriter is an io.Writer over a buffer shared with the test.
-type lockedWriter struct {
-	b  *bytes.Buffer
-	mu *sync.Mutex
-}
-
-func (w lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
 func contextWithCancel(t *testing.T) (context.Context, context.CancelFunc) {
 	t.Helper()
 	return context.WithCancel(t.Context())
@@ -141,4 +129,36 @@ func waitFor[V any](tb testing.TB, ch <-chan V) V {
 		tb.Fatal("timed out")
 		panic("unreachable")
 	}
+}
+
+// mustBind binds *dst with opts, fails the test if Bind fails, and closes
+// the Binding when the test ends.
+func mustBind[T any](tb testing.TB, dst *T, opts ...Option) *Binding[T] {
+	tb.Helper()
+	b, err := Bind(tb.Context(), dst, opts...)
+	require.NoError(tb, err)
+	tb.Cleanup(func() { _ = b.Close() })
+	return b
+}
+
+// want waits for the next update and checks its kind.
+func (r *recorder) want(tb testing.TB, kind Kind) Update {
+	tb.Helper()
+	u := r.next(tb, wait)
+	assert.Equal(tb, kind, u.Kind, "%v", u)
+	return u
+}
+
+// bindDir binds *dst with ${DIR} set to dir (see mustBind).
+func bindDir[T any](tb testing.TB, dst *T, dir string) *Binding[T] {
+	tb.Helper()
+	return mustBind(tb, dst, WithLookupEnv(newEnv("DIR", dir).lookup))
+}
+
+// dirWith returns a new temporary directory holding name with data.
+func dirWith(tb testing.TB, name, data string) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	writeFile(tb, dir, name, data)
+	return dir
 }

@@ -2,12 +2,8 @@ package livebind
 
 import (
 	"encoding/json"
-	"errors"
-	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,6 +13,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/livebind/livebind/internal/testenv/childtest"
+	"github.com/livebind/livebind/internal/testenv/fixture"
 )
 
 // The cache must trust nothing it finds on disk (issue 17, part 1).
@@ -49,9 +48,7 @@ func (r *remote) set(tag string, down bool) {
 func serveRemote(t *testing.T, tag string) *remote {
 	t.Helper()
 	rm := &remote{tag: tag}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	srv := &http.Server{ReadHeaderTimeout: time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	rm.addr, _ = fixture.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		rm.mu.Lock()
 		tag, down := rm.tag, rm.down
 		rm.mu.Unlock()
@@ -61,10 +58,7 @@ func serveRemote(t *testing.T, tag string) *remote {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"name": "` + strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/"), ".json") + "-" + tag + `"}`))
-	})}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	rm.addr = ln.Addr().String()
+	})
 	return rm
 }
 
@@ -142,52 +136,70 @@ func TestHostileCacheTrustedRoundTrip(t *testing.T) {
 	}
 }
 
-func TestHostileCacheTamperedEntry(t *testing.T) {
+// TestHostileCacheRefusedEntries: an entry that was changed, moved, written
+// before entries were authenticated, made writable, replaced by a link, or
+// signed by another key is refused: with the server down Bind fails naming
+// the entry and why; with it up the server's value serves and Status says
+// why the entry was refused.
+func TestHostileCacheRefusedEntries(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	rm, env, entryA, _ := primeCache(t, dir)
-	// Change the value but keep the MAC, the format and everything else.
-	raw, err := os.ReadFile(entryA)
-	require.NoError(t, err)
-	var e map[string]any
-	require.NoError(t, json.Unmarshal(raw, &e))
-	e["data"] = []byte(`{"name": "evil"}`)
-	raw, err = json.Marshal(e)
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(entryA, raw, 0o600))
-	refusedAtBind(t, rm, env, dir, 0, "fails authentication")
-}
-
-func TestHostileCacheMovedEntry(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	rm, env, entryA, entryB := primeCache(t, dir)
-	// A's entry, authentic for A, put where B's entry belongs.
-	raw, err := os.ReadFile(entryA)
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(entryB, raw, 0o600))
-	refusedAtBind(t, rm, env, dir, 1, "copied from another source")
-}
-
-func TestHostileCacheUnauthenticatedEntry(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	rm, env, entryA, _ := primeCache(t, dir)
-	// An entry as livebind wrote it before entries were authenticated.
-	old, err := json.Marshal(map[string]any{"source": "x", "saved": time.Now(), "data": []byte(`{"name": "old"}`)})
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(entryA, old, 0o600))
-	refusedAtBind(t, rm, env, dir, 0, "not authenticated")
-}
-
-func TestHostileCacheForgedKey(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	rm, env, _, _ := primeCache(t, dir)
-	// A new key (as an attacker who could write the key would install)
-	// makes every entry fail, rather than letting forged entries in.
-	require.NoError(t, os.WriteFile(filepath.Join(dir, cacheKeyFile), make([]byte, cacheKeySize), 0o600))
-	refusedAtBind(t, rm, env, dir, 1, "fails authentication")
+	for _, tc := range []struct {
+		name   string
+		source int
+		why    string
+		spoil  func(t *testing.T, dir, entryA, entryB string)
+	}{
+		{"tampered", 0, "fails authentication", func(t *testing.T, _, entryA, _ string) {
+			t.Helper()
+			// Change the value but keep the MAC, the format and everything else.
+			raw, err := os.ReadFile(entryA)
+			require.NoError(t, err)
+			var e map[string]any
+			require.NoError(t, json.Unmarshal(raw, &e))
+			e["data"] = []byte(`{"name": "evil"}`)
+			raw, err = json.Marshal(e)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(entryA, raw, 0o600))
+		}},
+		{"moved", 1, "copied from another source", func(t *testing.T, _, entryA, entryB string) {
+			t.Helper()
+			// A's entry, authentic for A, put where B's entry belongs.
+			raw, err := os.ReadFile(entryA)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(entryB, raw, 0o600))
+		}},
+		{"unauthenticated", 0, "not authenticated", func(t *testing.T, _, entryA, _ string) {
+			t.Helper()
+			// An entry as livebind wrote it before entries were authenticated.
+			old, err := json.Marshal(map[string]any{"source": "x", "saved": time.Now(), "data": []byte(`{"name": "old"}`)})
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(entryA, old, 0o600))
+		}},
+		{"forged key", 1, "fails authentication", func(t *testing.T, dir, _, _ string) {
+			t.Helper()
+			// A new key (as an attacker who could write the key would
+			// install) makes every entry fail, rather than letting forged
+			// entries in.
+			require.NoError(t, os.WriteFile(filepath.Join(dir, cacheKeyFile), make([]byte, cacheKeySize), 0o600))
+		}},
+		{"entry writable", 0, "entry writable by others (mode 0666)", func(t *testing.T, _, entryA, _ string) {
+			t.Helper()
+			require.NoError(t, os.Chmod(entryA, 0o666))
+		}},
+		{"entry symlink", 0, "symbolic link", func(t *testing.T, _, entryA, entryB string) {
+			t.Helper()
+			require.NoError(t, os.Remove(entryA))
+			require.NoError(t, os.Symlink(entryB, entryA))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			rm, env, entryA, entryB := primeCache(t, dir)
+			tc.spoil(t, dir, entryA, entryB)
+			refusedAtBind(t, rm, env, dir, tc.source, tc.why)
+		})
+	}
 }
 
 // bindFails binds with the cache in dir and returns the error.
@@ -201,99 +213,102 @@ func bindFails(t *testing.T, dir string) error {
 	return err
 }
 
+// TestHostileCacheModes: a cache directory or key file that others could
+// write or read, a short key and a key behind a link fail Bind with an
+// error wrapping ErrCache that says why.
 func TestHostileCacheModes(t *testing.T) {
 	t.Parallel()
-	t.Run("dir/world-writable", func(t *testing.T) {
-		t.Parallel()
-		dir := t.TempDir()
-		require.NoError(t, os.Chmod(dir, 0o777))
-		err := bindFails(t, dir)
-		require.ErrorIs(t, err, ErrCache)
-		var ce *CacheError
-		require.ErrorAs(t, err, &ce)
-		assert.Equal(t, dir, ce.Path)
-		assert.Contains(t, err.Error(), "writable by others (mode 0777)")
-	})
-	t.Run("dir/group-writable", func(t *testing.T) {
-		t.Parallel()
-		dir := t.TempDir()
-		require.NoError(t, os.Chmod(dir, 0o770))
-		err := bindFails(t, dir)
-		require.ErrorIs(t, err, ErrCache)
-		assert.Contains(t, err.Error(), "writable by others (mode 0770)")
-	})
-	t.Run("dir/not-a-directory", func(t *testing.T) {
-		t.Parallel()
-		path := filepath.Join(t.TempDir(), "file")
-		require.NoError(t, os.WriteFile(path, nil, 0o600))
-		require.Error(t, bindFails(t, path))
-	})
-	t.Run("key/readable", func(t *testing.T) {
-		t.Parallel()
-		dir := t.TempDir()
-		primeCache(t, dir)
-		require.NoError(t, os.Chmod(filepath.Join(dir, cacheKeyFile), 0o644))
-		err := bindFails(t, dir)
-		require.ErrorIs(t, err, ErrCache)
-		assert.Contains(t, err.Error(), "key file readable by others (mode 0644)")
-	})
-	t.Run("key/short", func(t *testing.T) {
-		t.Parallel()
-		dir := t.TempDir()
-		require.NoError(t, os.WriteFile(filepath.Join(dir, cacheKeyFile), []byte("k"), 0o600))
-		err := bindFails(t, dir)
-		require.ErrorIs(t, err, ErrCache)
-		assert.Contains(t, err.Error(), "holds 1 bytes, want 32")
-	})
-	t.Run("key/symlink", func(t *testing.T) {
-		t.Parallel()
-		dir := t.TempDir()
-		other := filepath.Join(t.TempDir(), "k")
-		require.NoError(t, os.WriteFile(other, make([]byte, cacheKeySize), 0o600))
-		require.NoError(t, os.Symlink(other, filepath.Join(dir, cacheKeyFile)))
-		err := bindFails(t, dir)
-		require.ErrorIs(t, err, ErrCache)
-		assert.Contains(t, err.Error(), "symbolic link")
-	})
-	t.Run("entry/writable", func(t *testing.T) {
-		t.Parallel()
-		dir := t.TempDir()
-		rm, env, entryA, _ := primeCache(t, dir)
-		require.NoError(t, os.Chmod(entryA, 0o666))
-		refusedAtBind(t, rm, env, dir, 0, "entry writable by others (mode 0666)")
-	})
-	t.Run("entry/symlink-read", func(t *testing.T) {
-		t.Parallel()
-		dir := t.TempDir()
-		rm, env, entryA, entryB := primeCache(t, dir)
-		require.NoError(t, os.Remove(entryA))
-		require.NoError(t, os.Symlink(entryB, entryA))
-		refusedAtBind(t, rm, env, dir, 0, "symbolic link")
-	})
-	t.Run("entry/symlink-replaced-on-write", func(t *testing.T) {
-		t.Parallel()
-		dir := t.TempDir()
-		victim := filepath.Join(t.TempDir(), "victim")
-		require.NoError(t, os.WriteFile(victim, []byte("keep"), 0o600))
-		rm := serveRemote(t, "up")
-		env := newEnv("ADDR", rm.addr)
-		b, _, err := bindWith(t, env, dir)
-		require.NoError(t, err)
-		entryA, _ := b.cachePath(b.targets[0])
-		require.NoError(t, b.Close())
-		require.NoError(t, os.Remove(entryA))
-		require.NoError(t, os.Symlink(victim, entryA))
-		rm.set("new", false)
-		b, _, err = bindWith(t, env, dir)
-		require.NoError(t, err)
-		require.NoError(t, b.Close())
-		got, err := os.ReadFile(victim)
-		require.NoError(t, err)
-		assert.Equal(t, "keep", string(got), "written through the link")
-		fi, err := os.Lstat(entryA)
-		require.NoError(t, err)
-		assert.True(t, fi.Mode().IsRegular(), "the link was replaced by the entry")
-	})
+	for _, tc := range []struct {
+		name string
+		why  string
+		// spoil prepares the cache and returns the directory to bind with.
+		spoil func(t *testing.T) string
+		// io: the directory cannot even be made, an I/O error rather than
+		// a refusal (no ErrCache).
+		io bool
+	}{
+		{"dir/world-writable", "writable by others (mode 0777)", func(t *testing.T) string {
+			t.Helper()
+			dir := t.TempDir()
+			require.NoError(t, os.Chmod(dir, 0o777))
+			return dir
+		}, false},
+		{"dir/group-writable", "writable by others (mode 0770)", func(t *testing.T) string {
+			t.Helper()
+			dir := t.TempDir()
+			require.NoError(t, os.Chmod(dir, 0o770))
+			return dir
+		}, false},
+		{"dir/not-a-directory", "not a directory", func(t *testing.T) string {
+			t.Helper()
+			path := filepath.Join(t.TempDir(), "file")
+			require.NoError(t, os.WriteFile(path, nil, 0o600))
+			return path
+		}, true},
+		{"key/readable", "key file readable by others (mode 0644)", func(t *testing.T) string {
+			t.Helper()
+			dir := t.TempDir()
+			primeCache(t, dir)
+			require.NoError(t, os.Chmod(filepath.Join(dir, cacheKeyFile), 0o644))
+			return dir
+		}, false},
+		{"key/short", "holds 1 bytes, want 32", func(t *testing.T) string {
+			t.Helper()
+			dir := t.TempDir()
+			require.NoError(t, os.WriteFile(filepath.Join(dir, cacheKeyFile), []byte("k"), 0o600))
+			return dir
+		}, false},
+		{"key/symlink", "symbolic link", func(t *testing.T) string {
+			t.Helper()
+			dir := t.TempDir()
+			other := filepath.Join(t.TempDir(), "k")
+			require.NoError(t, os.WriteFile(other, make([]byte, cacheKeySize), 0o600))
+			require.NoError(t, os.Symlink(other, filepath.Join(dir, cacheKeyFile)))
+			return dir
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := tc.spoil(t)
+			err := bindFails(t, dir)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.why)
+			if tc.io {
+				return
+			}
+			require.ErrorIs(t, err, ErrCache)
+			var ce *cacheError
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, dir, ce.Path[:min(len(dir), len(ce.Path))], "names the refused directory or a file in it")
+		})
+	}
+}
+
+// TestHostileCacheSymlinkReplacedOnWrite: a link planted where an entry is
+// written is replaced by the entry, never written through.
+func TestHostileCacheSymlinkReplacedOnWrite(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	victim := filepath.Join(t.TempDir(), "victim")
+	require.NoError(t, os.WriteFile(victim, []byte("keep"), 0o600))
+	rm := serveRemote(t, "up")
+	env := newEnv("ADDR", rm.addr)
+	b, _, err := bindWith(t, env, dir)
+	require.NoError(t, err)
+	entryA, _ := b.cachePath(b.targets[0])
+	require.NoError(t, b.Close())
+	require.NoError(t, os.Remove(entryA))
+	require.NoError(t, os.Symlink(victim, entryA))
+	rm.set("new", false)
+	b, _, err = bindWith(t, env, dir)
+	require.NoError(t, err)
+	require.NoError(t, b.Close())
+	got, err := os.ReadFile(victim)
+	require.NoError(t, err)
+	assert.Equal(t, "keep", string(got), "written through the link")
+	fi, err := os.Lstat(entryA)
+	require.NoError(t, err)
+	assert.True(t, fi.Mode().IsRegular(), "the link was replaced by the entry")
 }
 
 // attackEnv tells a test binary re-executed as nobody where to plant the
@@ -316,11 +331,11 @@ func TestHostileCacheForeignOwner(t *testing.T) {
 	require.NoError(t, os.Chmod(filepath.Dir(shared), 0o755))
 	require.NoError(t, os.Chmod(shared, 0o1777)) // like /tmp
 	cache := filepath.Join(shared, "app-cache")
-	runAsNobody(t, "^TestHostileCacheAttacker$", attackEnv+"="+cache)
+	childtest.AsNobody(t, "^TestHostileCacheAttacker$", attackEnv+"="+cache)
 	fi, err := os.Stat(cache)
 	require.NoError(t, err)
 	uid, _ := fileOwner(fi)
-	require.Equal(t, 65534, uid, "the attacker's directory")
+	require.Equal(t, childtest.NobodyUID, uid, "the attacker's directory")
 
 	err = bindFails(t, cache)
 	require.ErrorIs(t, err, ErrCache)
@@ -355,35 +370,4 @@ func TestHostileCacheAttacker(t *testing.T) {
 	require.NoError(t, os.Mkdir(dir, 0o777))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, cacheKeyFile), make([]byte, cacheKeySize), 0o666))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "livebind-planted.json"), []byte(`{"v":2,"data":"e30="}`), 0o666))
-}
-
-// runAsNobody runs this test binary again as user nobody (uid 65534),
-// running only the tests matching pattern, and fails if they fail.
-func runAsNobody(t *testing.T, pattern string, env ...string) {
-	t.Helper()
-	exe, err := os.Executable()
-	require.NoError(t, err)
-	dir := t.TempDir()
-	require.NoError(t, os.Chmod(filepath.Dir(dir), 0o755))
-	require.NoError(t, os.Chmod(dir, 0o755))
-	bin := filepath.Join(dir, "livebind.test")
-	src, err := os.Open(exe)
-	require.NoError(t, err)
-	defer func() { _ = src.Close() }()
-	dst, err := os.OpenFile(bin, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o755)
-	require.NoError(t, err)
-	_, err = io.Copy(dst, src)
-	require.NoError(t, err)
-	require.NoError(t, dst.Close())
-
-	cmd := exec.CommandContext(t.Context(), bin, "-test.run="+pattern, "-test.count=1", "-test.v")
-	cmd.Dir = dir
-	cmd.Env = append(append(os.Environ(), "TMPDIR=/tmp", "HOME=/tmp"), env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	out, err := cmd.CombinedOutput()
-	if errors.Is(err, syscall.EPERM) {
-		t.Skipf("cannot run as nobody: %v", err)
-	}
-	require.NoError(t, err, "child output:\n%s", out)
-	require.Contains(t, string(out), "--- PASS", "child output:\n%s", out)
 }

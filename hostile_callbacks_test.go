@@ -1,12 +1,10 @@
 package livebind
 
 import (
-	"bytes"
 	"errors"
 	"log/slog"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/livebind/livebind/internal/testenv/childtest"
+	"github.com/livebind/livebind/internal/testenv/fixture"
 )
 
 // hostile is bound by the tests of user code that misbehaves.
@@ -31,22 +30,7 @@ type hostileSecret struct {
 }
 
 // logBuffer is a goroutine-safe slog destination.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type logBuffer struct{ fixture.Buffer }
 
 func (l *logBuffer) logger() *slog.Logger {
 	return slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -113,7 +97,7 @@ func TestCallbackPanicRecovered(t *testing.T) {
 				_, _ = rec.until(t, 5*time.Second, func(u Update) bool { return u.Kind == Updated && u.New == 2 })
 				perr, _ := rec.until(t, 5*time.Second, func(u Update) bool { return u.Kind == Error })
 				require.ErrorIs(t, perr.Err, ErrCallbackPanic)
-				var cpe *DeliveryError
+				var cpe *deliveryError
 				require.ErrorAs(t, perr.Err, &cpe)
 				assert.Equal(t, "Port", cpe.Field)
 				assert.Equal(t, "boom "+name, cpe.Panic)

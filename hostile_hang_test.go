@@ -29,7 +29,7 @@ func (c *reentrant) Validate() error {
 
 // untilDone waits for the delivery goroutines of b to end, so that goleak
 // sees none after a test that abandoned a callback and then released it.
-func untilDone[T any](t *testing.T, b *Binding[T]) {
+func untilDone[T any](t testing.TB, b *Binding[T]) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -172,17 +172,9 @@ func TestReentrantFromValidate(t *testing.T) {
 					default:
 					}
 				}}
-				var err error
-				b, err = Bind(t.Context(), &cfg, WithLookupEnv(env.lookup), WithHistory(4))
-				require.NoError(t, err)
-				defer b.Close()
+				b = mustBind(t, &cfg, WithLookupEnv(env.lookup), WithHistory(4))
 				env.set("PORT", "2")
-				select {
-				case err := <-got:
-					require.ErrorIs(t, err, ErrReentrant)
-				case <-time.After(5 * time.Second):
-					t.Fatalf("%s from Validate did not return within 5 s", name)
-				}
+				wantReentrant(t, got, "%s from Validate did not return within 5 s", name)
 				require.Eventually(t, func() bool { return b.Get().Port == 2 }, 5*time.Second, time.Millisecond)
 				env.set("PORT", "3")
 				require.Eventually(t, func() bool { return b.Get().Port == 3 }, 5*time.Second, time.Millisecond, "the binding keeps working")
@@ -275,15 +267,7 @@ func BenchmarkCloseStuckCallback(b *testing.B) {
 					total += time.Since(start)
 					close(release)
 				}
-				for {
-					bd.subs.mu.Lock()
-					left := len(bd.subs.running)
-					bd.subs.mu.Unlock()
-					if left == 0 {
-						break
-					}
-					time.Sleep(time.Millisecond)
-				}
+				untilDone(b, bd)
 				n++
 			}
 			b.ReportMetric(float64(total.Microseconds())/1000/float64(n), "ms/close")
@@ -320,20 +304,25 @@ func TestReentrantFromUpdateMethod(t *testing.T) {
 			default:
 			}
 		}}
-		var err error
-		b, err = Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-		require.NoError(t, err)
-		defer b.Close()
+		b = mustBind(t, &cfg, WithLookupEnv(env.lookup))
 		env.set("PORT", "2")
-		select {
-		case err := <-got:
-			require.ErrorIs(t, err, ErrReentrant)
-		case <-time.After(5 * time.Second):
-			t.Fatal("Reload from an update= method did not return within 5 s")
-		}
+		wantReentrant(t, got, "Reload from an update= method did not return within 5 s")
 		require.Eventually(t, func() bool { return b.Get().Derived == 12 }, 5*time.Second, time.Millisecond)
 	})
 	if !res.OK() {
 		t.Fatalf("%v", res)
+	}
+}
+
+// wantReentrant waits for the error a re-entrant call put on got, which
+// must wrap ErrReentrant; the call must return within 5 s, or the test fails
+// with the message and args.
+func wantReentrant(t *testing.T, got <-chan error, msg string, args ...any) {
+	t.Helper()
+	select {
+	case err := <-got:
+		require.ErrorIs(t, err, ErrReentrant)
+	case <-time.After(5 * time.Second):
+		t.Fatalf(msg, args...)
 	}
 }

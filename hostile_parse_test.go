@@ -13,6 +13,7 @@ import (
 
 	"github.com/livebind/livebind/internal/docguard"
 	"github.com/livebind/livebind/internal/testenv/childtest"
+	"github.com/livebind/livebind/sources"
 )
 
 // hostileDoc is a generated document aimed at a parser's weak spot.
@@ -145,7 +146,7 @@ func TestHostileDocuments(t *testing.T) {
 				}
 				continue
 			}
-			var le *LimitError
+			var le *sources.LimitError
 			if !errors.As(err, &le) || le.Limit != d.limit {
 				t.Errorf("%s/%s: err = %v, want the %q limit", d.format, d.shape, truncErr(err), d.limit)
 			}
@@ -278,16 +279,12 @@ func TestDecoderPanicRejectsGeneration(t *testing.T) {
 			}
 			if secret {
 				var c secretCfg
-				b, err := Bind(t.Context(), &c, WithLookupEnv(env.lookup))
-				require.NoError(t, err)
-				defer b.Close()
+				b := mustBind(t, &c, WithLookupEnv(env.lookup))
 				check(t, func() (boomText, doc) { g := b.Get(); return g.V, g.D }, func() error { return b.Reload(t.Context()) })
 				return
 			}
 			var c cfg
-			b, err := Bind(t.Context(), &c, WithLookupEnv(env.lookup))
-			require.NoError(t, err)
-			defer b.Close()
+			b := mustBind(t, &c, WithLookupEnv(env.lookup))
 			check(t, func() (boomText, doc) { g := b.Get(); return g.V, g.D }, func() error { return b.Reload(t.Context()) })
 		})
 	}
@@ -330,24 +327,20 @@ func TestLimitErrorThroughBind(t *testing.T) {
 				var c struct {
 					A int `live:"env=DOC; format=json; key=a; poll=1h; secret"`
 				}
-				b, berr := Bind(t.Context(), &c, WithLookupEnv(env.lookup))
-				require.NoError(t, berr)
-				defer b.Close()
+				b := mustBind(t, &c, WithLookupEnv(env.lookup))
 				get, reload = func() int { return b.Get().A }, func() error { return b.Reload(t.Context()) }
 			} else {
 				var c struct {
 					A int `live:"env=DOC; format=json; key=a; poll=1h"`
 				}
-				b, berr := Bind(t.Context(), &c, WithLookupEnv(env.lookup))
-				require.NoError(t, berr)
-				defer b.Close()
+				b := mustBind(t, &c, WithLookupEnv(env.lookup))
 				get, reload = func() int { return b.Get().A }, func() error { return b.Reload(t.Context()) }
 			}
 			env.set("DOC", `{"a": 2, "b": `+deep+`}`)
 			err = reload()
 			require.ErrorIs(t, err, ErrDecode)
 			require.ErrorIs(t, err, ErrLimit)
-			var le *LimitError
+			var le *sources.LimitError
 			require.ErrorAs(t, err, &le)
 			assert.Equal(t, "depth", le.Limit)
 			assert.Equal(t, docguard.MaxDepth, le.Max)
@@ -366,7 +359,7 @@ func fuzzDecode(t *testing.T, format string, data []byte) {
 	t.Helper()
 	doc, err := parseDoc(format, data)
 	if err != nil {
-		var le *LimitError
+		var le *sources.LimitError
 		if errors.As(err, &le) && (le.Line < 0 || le.Max <= 0) {
 			t.Fatalf("malformed limit error %+v", le)
 		}

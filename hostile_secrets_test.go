@@ -49,14 +49,11 @@ type wholeDocAndSecretKey struct {
 func TestHostileSecretWholeDocumentWithOtherOptions(t *testing.T) {
 	t.Parallel()
 	const old, rotated, broken = "tok-OLD-s3cr3t", "tok-NEW-s3cr3t", "tok-BROKEN-s3cr3t"
-	dir := t.TempDir()
-	writeFile(t, dir, "app.toml", fmt.Sprintf("token = %q\nport = 1\n", old))
+	dir := dirWith(t, "app.toml", fmt.Sprintf("token = %q\nport = 1\n", old))
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var cfg wholeDocAndSecretKey
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("DIR", dir).lookup), WithLogger(logger))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(newEnv("DIR", dir).lookup), WithLogger(logger))
 	require.Len(t, b.targets, 2, "Doc and Token/Port read one file through two targets")
 	assert.Equal(t, old, b.Get().Doc["token"], "Get holds the real value")
 	rec := record(t, b)
@@ -121,8 +118,7 @@ func TestHostileSecretWholeDocumentWithOtherOptions(t *testing.T) {
 func TestHostileSecretBindParseError(t *testing.T) {
 	t.Parallel()
 	const s = "tok-BIND-s3cr3t"
-	dir := t.TempDir()
-	writeFile(t, dir, "app.toml", fmt.Sprintf("token = %q\nport = = %s\n", s, s))
+	dir := dirWith(t, "app.toml", fmt.Sprintf("token = %q\nport = = %s\n", s, s))
 	var cfg wholeDocAndSecretKey
 	_, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
 	require.ErrorIs(t, err, ErrDecode)
@@ -149,9 +145,7 @@ func TestHostileSecretSpreadsWithinDocument(t *testing.T) {
 		Port   int               `live:"file=${DIR}/db.toml; key=server.port; debounce=3ms"`
 		Shared string            `live:"file=${DIR}/other.toml; key=db.user"`
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := bindDir(t, &cfg, dir)
 	got := map[string]bool{}
 	for _, f := range b.fields {
 		got[f.plan.path] = f.secret

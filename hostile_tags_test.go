@@ -143,8 +143,7 @@ func TestHostileTagOptionWithoutEffect(t *testing.T) {
 // The same options where they do have an effect stay accepted.
 func TestHostileTagOptionWithEffect(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	writeFile(t, dir, "app.toml", "a = 1\n")
+	dir := dirWith(t, "app.toml", "a = 1\n")
 	writeFile(t, dir, "app.conf", `{"a": 2}`)
 	env := newEnv("DIR", dir, "DOC", `{"a": 3}`)
 	var c struct {
@@ -152,9 +151,7 @@ func TestHostileTagOptionWithEffect(t *testing.T) {
 		B int `live:"file=${DIR}/app.conf; format=json; key=a"`              // format= makes it structured
 		C int `live:"env=DOC; format=json; key=a; debounce=1ms; maxwait=1s"` // env with a format and a debounce
 	}
-	b, err := Bind(t.Context(), &c, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	_ = mustBind(t, &c, WithLookupEnv(env.lookup))
 	assert.Equal(t, 1, c.A)
 	assert.Equal(t, 2, c.B)
 	assert.Equal(t, 3, c.C)
@@ -175,15 +172,12 @@ func TestHostileTagUnsetVariable(t *testing.T) {
 	assert.Contains(t, msg, "field File: invalid live tag: location: environment variable CONF_DIR is not set")
 	assert.Contains(t, msg, "field Head: option default: invalid live tag: environment variable NO_DEFAULT is not set")
 
-	dir := t.TempDir()
-	writeFile(t, dir, "app.txt", "hello\n")
+	dir := dirWith(t, "app.txt", "hello\n")
 	var ok struct {
 		File string `live:"file=${DIR}/${CONF_SUB:-}app.txt"`
 		Head string `live:"env=H; default=${NO_DEFAULT:-}x"`
 	}
-	b, err := Bind(t.Context(), &ok, WithLookupEnv(newEnv("DIR", dir).lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	_ = bindDir(t, &ok, dir)
 	assert.Equal(t, "hello", ok.File)
 	assert.Equal(t, "x", ok.Head)
 }
@@ -233,8 +227,7 @@ func TestHostileTagDuplicatePaths(t *testing.T) {
 // Debounce (0 would mean its 100ms default), other sources get no gate.
 func TestHostileTagDebounceZero(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	writeFile(t, dir, "app.toml", "a = 1\n")
+	dir := dirWith(t, "app.toml", "a = 1\n")
 	env := newEnv("DIR", dir, "E", "1")
 	type cfg struct {
 		Zero    int `live:"file=${DIR}/app.toml; key=a; debounce=0"`
@@ -249,9 +242,7 @@ func TestHostileTagDebounceZero(t *testing.T) {
 	assert.Zero(t, res.targets[2].spec.Debounce, "livebind's own gate has no default debounce")
 
 	var c cfg
-	b, err := Bind(t.Context(), &c, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &c, WithLookupEnv(env.lookup))
 	for _, tg := range b.targets {
 		if tg.spec.Scheme == "env" {
 			assert.Nil(t, tg.gate, "debounce=0 on env starts no gate")
@@ -269,8 +260,7 @@ func TestHostileTagDebounceZero(t *testing.T) {
 // quoted segment.
 func TestHostileTagDottedKeys(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	writeFile(t, dir, "k8s.yaml", "labels:\n  app.kubernetes.io/name: web\n  app: other\n")
+	dir := dirWith(t, "k8s.yaml", "labels:\n  app.kubernetes.io/name: web\n  app: other\n")
 	writeFile(t, dir, "hosts.json", `{"hosts": {"db.example.com": {"port": 5432}, "db": {"example": {"com": {"port": 1}}}}}`)
 	env := newEnv("DIR", dir)
 	var c struct {
@@ -278,9 +268,7 @@ func TestHostileTagDottedKeys(t *testing.T) {
 		Port   int    `live:"file=${DIR}/hosts.json; key=hosts.\"db.example.com\".port"`
 		Nested int    `live:"file=${DIR}/hosts.json; key=hosts.db.example.com.port"`
 	}
-	b, err := Bind(t.Context(), &c, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	_ = mustBind(t, &c, WithLookupEnv(env.lookup))
 	assert.Equal(t, "web", c.Name)
 	assert.Equal(t, 5432, c.Port)
 	assert.Equal(t, 1, c.Nested, "unquoted dots still separate segments")
@@ -288,7 +276,7 @@ func TestHostileTagDottedKeys(t *testing.T) {
 	var bad struct {
 		A int `live:"file=${DIR}/hosts.json; key=hosts.\"db.example.com"`
 	}
-	err = bindErr(t, &bad, env)
+	err := bindErr(t, &bad, env)
 	require.ErrorIs(t, err, ErrTag)
 	assert.Contains(t, err.Error(), "option key: invalid live tag: unterminated quote")
 }

@@ -6,12 +6,20 @@ import (
 	"time"
 )
 
-// An Option configures [Bind].
-type Option interface{ apply(*options) }
+// An Option configures [Bind] (the With... options) or one subscription
+// ([Fields], [Kinds], [Buffer], [Coalesce] and [From], for
+// [Binding.Subscribe] and [WatchField]). An option given to a call it does
+// not configure is an error of that call.
+type Option interface {
+	apply(*options) bool       // false: not a Bind option
+	applySub(*subOptions) bool // false: not a subscription option
+}
 
+// optionFunc is an [Option] of Bind.
 type optionFunc func(*options)
 
-func (f optionFunc) apply(o *options) { f(o) }
+func (f optionFunc) apply(o *options) bool   { f(o); return true }
+func (optionFunc) applySub(*subOptions) bool { return false }
 
 type options struct {
 	logger       *slog.Logger

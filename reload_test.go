@@ -15,15 +15,9 @@ import (
 
 func TestReloadReportsErrors(t *testing.T) {
 	t.Parallel()
-	env := newEnv("N", "1")
-	var cfg struct {
-		N int `live:"env=N; poll=1h"`
-	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b, env := bindN(t, "1")
 	env.set("N", "two")
-	err = b.Reload(t.Context())
+	err := b.Reload(t.Context())
 	require.ErrorIs(t, err, ErrDecode)
 	assert.Equal(t, 1, b.Get().N)
 	env.set("N", "2")
@@ -41,9 +35,7 @@ func TestReloadBeatsOlderGatedValue(t *testing.T) {
 		var cfg struct {
 			A string `live:"env=A; poll=300ms; debounce=100ms"`
 		}
-		b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-		require.NoError(t, err)
-		defer b.Close()
+		b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
 		var got []any
 		var mu sync.Mutex
 		onChange(b, func(u Update) { mu.Lock(); got = append(got, u.New); mu.Unlock() })
@@ -66,18 +58,12 @@ func TestReloadBeatsOlderGatedValue(t *testing.T) {
 // reading the same bytes) is one Error update, but Reload still reports it.
 func TestSameBadValueReportedOnce(t *testing.T) {
 	t.Parallel()
-	env := newEnv("N", "1")
-	var cfg struct {
-		N int `live:"env=N; poll=1h"`
-	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b, env := bindN(t, "1")
 	rec := record(t, b)
 	env.set("N", "x")
 	require.ErrorIs(t, b.Reload(t.Context()), ErrDecode)
 	require.ErrorIs(t, b.Reload(t.Context()), ErrDecode, "still failing")
-	assert.Equal(t, Error, rec.next(t, wait).Kind)
+	rec.want(t, Error)
 	rec.quiet(t, 50*time.Millisecond)
 	env.set("N", "y")
 	require.ErrorIs(t, b.Reload(t.Context()), ErrDecode)
@@ -94,9 +80,7 @@ func TestThrottleAndDebounceOnEnv(t *testing.T) {
 			T int `live:"env=T; poll=2ms; throttle=300ms; burst=2"`
 			D int `live:"env=D; poll=2ms; debounce=100ms"`
 		}
-		b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-		require.NoError(t, err)
-		defer b.Close()
+		b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
 		var tGot, dGot []int
 		var mu sync.Mutex
 		onChange(b, func(u Update) {
@@ -142,9 +126,7 @@ func TestMaxWaitCapsADrip(t *testing.T) {
 		var cfg struct {
 			M int `live:"env=M; poll=1ms; debounce=100ms; maxwait=300ms"`
 		}
-		b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-		require.NoError(t, err)
-		defer b.Close()
+		b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
 		start := time.Now()
 		var at []time.Duration
 		var mu sync.Mutex
@@ -178,9 +160,7 @@ func TestOrderingUnderConcurrentSources(t *testing.T) {
 		O3 int `live:"env=O3; poll=1ms"`
 		O4 int `live:"env=O4; poll=1ms"`
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
 	var mu sync.Mutex
 	var gens []uint64
 	var early atomic.Int64

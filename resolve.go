@@ -20,6 +20,7 @@ type boundField struct {
 	declared   bool // tagged secret, or read from a secret scheme
 	secret     bool // decided by decideSecrecy: never show this field's value
 	required   bool
+	optional   bool // the optional flag: Status reports its absence as expected
 	hasDefault bool
 	def        reflect.Value
 	target     *target
@@ -149,13 +150,13 @@ func resolveField(fp *fieldPlan, lookup func(string) (string, bool)) (*boundFiel
 			ErrScheme, c.scheme, c.scheme, strings.Join(sources.Names(), ", "))}
 	}
 	var errs []error
-	loc, err := expand(c.location, lookup)
-	if err != nil {
-		errs = append(errs, tagError(fp.path, "", fmt.Errorf("location: %w", err)))
-	}
 	o, err := c.options(fp.path, scheme, lookup)
 	if err != nil {
 		errs = append(errs, err)
+	}
+	loc, unwatched, err := expandLocation(c.location, o.optional, lookup)
+	if err != nil {
+		errs = append(errs, tagError(fp.path, "", fmt.Errorf("location: %w", err)))
 	}
 	if len(errs) > 0 || c.invalid {
 		return nil, nil, errors.Join(errs...)
@@ -172,8 +173,9 @@ func resolveField(fp *fieldPlan, lookup func(string) (string, bool)) (*boundFiel
 		whenSrc:   o.when,
 		hideLoc:   o.secretLocation,
 		safeQuery: o.safeQuery,
+		unwatched: unwatched,
 	}
-	if scheme.Name == "env" {
+	if scheme.Name == "env" && unwatched == "" {
 		if err := envFileConvention(t, lookup); err != nil {
 			return nil, nil, &FieldError{Field: fp.path, Source: t.String(), Err: err}
 		}
@@ -189,14 +191,14 @@ func resolveField(fp *fieldPlan, lookup func(string) (string, bool)) (*boundFiel
 	if err := c.check(fp.path, &o, t); err != nil {
 		return nil, nil, err
 	}
-	if t.scheme.Check != nil { // the scheme's own options and location, at Bind
+	if t.scheme.Check != nil && unwatched == "" { // the scheme's own options and location, at Bind
 		if err := t.scheme.Check(&t.spec); err != nil {
 			return nil, nil, &FieldError{Field: fp.path, Source: t.String(), Err: fmt.Errorf("%w: %w", ErrTag, err)}
 		}
 	}
 	f := &boundField{
 		plan: fp, key: o.key, keyPath: o.keyPath,
-		declared: o.secret || scheme.Secret, required: o.required, hasDefault: o.hasDefault,
+		declared: o.secret || scheme.Secret, required: o.required, optional: o.optional, hasDefault: o.hasDefault,
 		dependsOn: o.dependsOn, updateName: o.update, target: t,
 	}
 	if f.hasDefault {
@@ -207,6 +209,24 @@ func resolveField(fp *fieldPlan, lookup func(string) (string, bool)) (*boundFiel
 		f.def = v
 	}
 	return f, t, nil
+}
+
+// expandLocation expands a field's location. For an optional field a
+// location that is empty after expansion, or that names an unset variable
+// without a default, is no error: there is nothing to watch, and unwatched
+// says why (for Status). Other fields get the usual errors for those.
+func expandLocation(loc string, optional bool, lookup func(string) (string, bool)) (_, unwatched string, _ error) {
+	v, err := expand(loc, lookup)
+	var unset *unsetVarError
+	switch {
+	case optional && errors.As(err, &unset):
+		return "", "location names unset variable " + strings.Join(unset.names, ", "), nil
+	case err != nil:
+		return "", "", err
+	case optional && strings.TrimSpace(v) == "":
+		return "", "location is empty after ${VAR} expansion", nil
+	}
+	return v, "", nil
 }
 
 // noDebounce is the sources.Target.Debounce that says debounce=0 to a driver

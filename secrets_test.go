@@ -10,19 +10,19 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/livebind/livebind/internal/testenv/fixture"
 )
 
 func TestSecretsNeverLeak(t *testing.T) {
 	t.Parallel()
 	const s1, s2, s3 = "sk-live-AAAA1111", "sk-live-BBBB2222", "sk-live-CCCC3333"
-	var logs bytes.Buffer
-	var logMu sync.Mutex
-	logger := slog.New(slog.NewJSONHandler(lockedWriter{&logs, &logMu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var logs fixture.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	env := newEnv("API_KEY", s1, "API_PORT", "1")
 	var cfg struct {
 		APIKey string `live:"env=API_KEY; secret; poll=5ms"`
@@ -52,9 +52,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		assert.True(t, x.Secret)
 		assert.Equal(t, "[redacted]", x.New)
 	}
-	logMu.Lock()
-	out.Write(logs.Bytes())
-	logMu.Unlock()
+	out.WriteString(logs.String())
 	for _, s := range []string{s1, s2, s3} {
 		assert.NotContains(t, out.String(), s)
 	}
@@ -68,11 +66,9 @@ func TestSecretsNeverLeak(t *testing.T) {
 func TestSecretParseErrorsHidden(t *testing.T) {
 	t.Parallel()
 	const secret = "supersecretvalue"
-	dir := t.TempDir()
-	writeFile(t, dir, "s.toml", "password = \"ok-"+secret+"\"\nuser = \"u\"\n")
-	var logs bytes.Buffer
-	var logMu sync.Mutex
-	logger := slog.New(slog.NewJSONHandler(lockedWriter{&logs, &logMu}, nil))
+	dir := dirWith(t, "s.toml", "password = \"ok-"+secret+"\"\nuser = \"u\"\n")
+	var logs fixture.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logs, nil))
 	env := newEnv("DIR", dir, "CREDS", "password = "+secret)
 	type creds struct {
 		Password string `live:"file=${DIR}/s.toml; key=password; secret"`
@@ -89,16 +85,13 @@ func TestSecretParseErrorsHidden(t *testing.T) {
 	assert.NotContains(t, err.Error(), secret)
 
 	env.set("CREDS", "password = \"fine\"")
-	b, err := Bind(t.Context(), &c, WithLookupEnv(env.lookup), WithLogger(logger))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &c, WithLookupEnv(env.lookup), WithLogger(logger))
 	rec := record(t, b)
 	var out bytes.Buffer
 	// At run time: through a file (driver Check) and through Reload.
 	writeFile(t, dir, "s.toml", "password = "+secret+"\n")
 	for range 3 { // Password, User, Whole
-		u := rec.next(t, wait)
-		require.Equal(t, Error, u.Kind)
+		u := rec.want(t, Error)
 		require.ErrorIs(t, u.Err, ErrDecode)
 		fmt.Fprintf(&out, "%v %+v %s\n", u, u, u.Err)
 	}
@@ -111,9 +104,7 @@ func TestSecretParseErrorsHidden(t *testing.T) {
 	u, _ := rec.until(t, wait, func(u Update) bool { return u.Field == "Whole" && u.Kind == Updated })
 	assert.True(t, u.Secret)
 	fmt.Fprintf(&out, "%v\n", u)
-	logMu.Lock()
-	out.Write(logs.Bytes())
-	logMu.Unlock()
+	out.WriteString(logs.String())
 	assert.NotContains(t, out.String(), secret)
 }
 
@@ -143,9 +134,7 @@ func (c *dsnCfg) FillDSN(tmpl string) error { c.DSN = tmpl + c.Password; return 
 func TestDependantOfSecretIsRedacted(t *testing.T) {
 	env := newEnv("PW", "hunter2", "DSN_TMPL", "postgres://app:")
 	var cfg dsnCfg
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
 	rec := record(t, b)
 	env.set("PW", "s3cr3t-2")
 	u, _ := rec.until(t, wait, func(u Update) bool { return u.Field == "DSN" })
@@ -175,9 +164,7 @@ func TestSecretVersionIsNotItsHash(t *testing.T) {
 	seal := func(p []byte) ([]byte, error) { return append([]byte("sealed:"), reverse(p)...), nil }
 	open := func(c []byte) ([]byte, error) { return reverse(bytes.TrimPrefix(c, []byte("sealed:"))), nil }
 	var cfg cfgT
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("ADDR", addr, "DIR", dir).lookup), WithCache(cdir), WithCacheEncryption(seal, open))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(newEnv("ADDR", addr, "DIR", dir).lookup), WithCache(cdir), WithCacheEncryption(seal, open))
 	for _, s := range b.Status().Sources {
 		t.Logf("%s version=%s", s.Source, s.Version)
 	}
@@ -200,9 +187,7 @@ func TestConditionErrorDoesNotLogSecret(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, nil))
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup), WithLogger(log))
-	require.NoError(t, err)
-	defer b.Close()
+	_ = mustBind(t, &cfg, WithLookupEnv(env.lookup), WithLogger(log))
 	t.Log(buf.String())
 	assert.NotContains(t, buf.String(), "hunter2")
 }

@@ -42,7 +42,8 @@ type SourceStatus struct {
 	// Fields lists the paths of the fields reading this source.
 	Fields []string
 	// Active is false while the source's when= condition is false (it is
-	// then not watched at all).
+	// then not watched at all), and for an optional field whose location is
+	// empty after ${VAR} expansion (never watched; see FieldStatus.State).
 	Active bool
 	// Healthy is false while the last observation failed.
 	Healthy bool
@@ -90,8 +91,23 @@ type FieldStatus struct {
 	Field, Source string
 	// Secret reports a secret field.
 	Secret bool
-	// Required reports a required field.
-	Required bool
+	// Required reports a required field; Optional a field tagged optional.
+	Required, Optional bool
+	// State says where the field's value comes from now:
+	//
+	//	"present"            the source provides it
+	//	"absent"             the source or key is missing: the field holds its
+	//	                     default=, else the value it had (Removed)
+	//	"absent (optional)"  the same for an optional field, as expected; the
+	//	                     location is still watched and its appearance is
+	//	                     an Added update
+	//	"not watched (optional): <why>"
+	//	                     an optional field whose location is empty after
+	//	                     ${VAR} expansion: nothing is read or watched, the
+	//	                     field keeps its default for the Binding's life
+	//	"failing"            the source fails: the field keeps its last good value
+	//	"inactive"           its when= condition is false (the field is zero)
+	State string
 	// Updates counts published changes of the field's value (Updated, Added,
 	// and Removed by a condition); Errors counts Error updates.
 	Updates, Errors uint64
@@ -112,6 +128,7 @@ type targetStat struct {
 type fieldStat struct {
 	updates, errors uint64
 	lastUpdate      time.Time
+	present         bool // the source provides the field's value
 }
 
 type statusBook struct {
@@ -140,6 +157,9 @@ func (s *statusBook) noteResult(t *target, r sources.Result, now time.Time) {
 	st := s.targets[t]
 	st.observations++
 	st.present = t.present
+	for _, f := range t.fields {
+		s.fields[f].present = f.present
+	}
 	if t.failing != nil {
 		st.errors++
 		if !st.failed {
@@ -159,6 +179,9 @@ func (s *statusBook) reset(t *target) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	*s.targets[t] = targetStat{observations: s.targets[t].observations, errors: s.targets[t].errors}
+	for _, f := range t.fields {
+		s.fields[f].present = false
+	}
 }
 
 // noteCached marks t as serving its cached value.
@@ -239,10 +262,28 @@ func (b *Binding[T]) Status() Status {
 		fs := b.stat.fields[f]
 		st.Fields = append(st.Fields, FieldStatus{
 			Field: f.plan.path, Source: f.target.String(), Secret: f.secret, Required: f.required,
+			Optional: f.optional, State: fieldState(f, b.stat.targets[f.target], fs),
 			Updates: fs.updates, Errors: fs.errors, LastUpdate: fs.lastUpdate,
 		})
 	}
 	return st
+}
+
+// fieldState is FieldStatus.State; the caller holds the status lock.
+func fieldState(f *boundField, ts *targetStat, fs *fieldStat) string {
+	switch {
+	case f.target.unwatched != "":
+		return "not watched (optional): " + f.target.unwatched
+	case !f.target.active.Load():
+		return "inactive"
+	case ts.failed:
+		return "failing"
+	case fs.present:
+		return "present"
+	case f.optional:
+		return "absent (optional)"
+	}
+	return "absent"
 }
 
 // Ready reports whether the Binding can serve: it is not closed, and no

@@ -39,9 +39,7 @@ func TestStatusThroughFailureAndRecovery(t *testing.T) {
 		N   int    `live:"http=http://${ADDR}/n; format=text; poll=20ms; required"`
 		Key string `live:"env=KEY; secret; default=none"`
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("ADDR", addr).lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(newEnv("ADDR", addr).lookup))
 	rec := record(t, b)
 
 	st := b.Status()
@@ -60,12 +58,11 @@ func TestStatusThroughFailureAndRecovery(t *testing.T) {
 	}
 	assert.WithinDuration(t, time.Now(), b.Status().Sources[0].NextPoll, time.Second, "http polls every 20ms")
 	assert.WithinDuration(t, time.Now(), b.Status().Sources[1].NextPoll, 2*time.Second, "env polls every 1s")
-	assert.Equal(t, FieldStatus{Field: "Key", Source: "env:KEY", Secret: true}, st.Fields[1])
+	assert.Equal(t, FieldStatus{Field: "Key", Source: "env:KEY", Secret: true, State: "absent"}, st.Fields[1])
 	require.NoError(t, b.Ready(time.Second))
 
 	require.NoError(t, srv.Close())
-	u := rec.next(t, wait)
-	require.Equal(t, Error, u.Kind)
+	rec.want(t, Error)
 	st = b.Status()
 	assert.False(t, st.Sources[0].Healthy)
 	assert.False(t, st.Sources[0].FailingSince.IsZero())
@@ -101,9 +98,7 @@ func TestHistoryBoundAndRollback(t *testing.T) {
 		A int    `live:"env=A; poll=1h"`
 		B string `live:"env=B; poll=1h"`
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup), WithHistory(3))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(env.lookup), WithHistory(3))
 	rec := record(t, b)
 	for i := 2; i <= 5; i++ {
 		env.set("A", fmt.Sprint(i))
@@ -120,8 +115,7 @@ func TestHistoryBoundAndRollback(t *testing.T) {
 		rec.next(t, wait)
 	}
 	require.NoError(t, b.Rollback(t.Context(), 3))
-	u := rec.next(t, wait)
-	assert.Equal(t, Updated, u.Kind)
+	u := rec.want(t, Updated)
 	assert.Equal(t, "rollback to gen 3", u.Source)
 	assert.Equal(t, 5, u.Old)
 	assert.Equal(t, 3, u.New)
@@ -150,9 +144,7 @@ func TestReloadOnSignal(t *testing.T) {
 	var cfg struct {
 		S int `live:"env=S; poll=1h"`
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
 	// The recipe of docs/operations.md that replaced WithReloadOnSignal.
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGHUP)
@@ -197,9 +189,7 @@ type readyCond struct {
 func TestReadyIgnoresFieldTurnedOff(t *testing.T) {
 	env := newEnv("MODE", "on", "PORT", "80")
 	var cfg readyCond
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
 	rec := record(t, b)
 	env.set("PORT", "eighty")
 	_, _ = rec.until(t, wait, func(u Update) bool { return u.Field == "Port" && u.Kind == Error })
@@ -238,9 +228,7 @@ func TestWatchStartFailureKeepsSourceUnhealthy(t *testing.T) {
 		Mode string `live:"env=MODE; poll=5ms"`
 		X    string `live:"failingwatch=x; required; when=Mode == \"on\""`
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
 	rec := record(t, b)
 	env.set("MODE", "on")
 	u, _ := rec.until(t, wait, func(u Update) bool { return u.Field == "X" })

@@ -295,7 +295,7 @@ func (s *subscribers) reportPanic(sub *subscriber, ev event, p any, stack []byte
 	if errors.Is(ev.u.Err, ErrCallbackPanic) {
 		return
 	}
-	err := &DeliveryError{Field: ev.u.Field, Gen: ev.u.Gen, Panic: value, panicked: true}
+	err := &deliveryError{Field: ev.u.Field, Gen: ev.u.Gen, Panic: value, panicked: true}
 	u := Update{Kind: Error, Field: ev.u.Field, Source: ev.u.Source, Gen: ev.u.Gen, Time: time.Now(), Err: err, Secret: ev.u.Secret}
 	s.publishExcept([]event{{u: u, f: ev.f}}, sub)
 }
@@ -359,7 +359,7 @@ func (sub *subscriber) next() (event, bool) {
 	sub.mu.Lock()
 	defer sub.mu.Unlock()
 	if sub.dropped > 0 || sub.coalesced > 0 {
-		err := &DeliveryError{Dropped: sub.dropped, Coalesced: sub.coalesced}
+		err := &deliveryError{Dropped: sub.dropped, Coalesced: sub.coalesced}
 		sub.dropped, sub.coalesced = 0, 0
 		return event{u: Update{Kind: Error, Gen: sub.lastDrop, Time: time.Now(), Err: err}}, true
 	}
@@ -450,7 +450,7 @@ type FieldChange[F any] struct {
 // for [Binding.Subscribe]; a drop notice arrives as an Error change. Options
 // apply as for Subscribe ([From], [Buffer], [Coalesce], [Kinds]); [Fields]
 // is implied.
-func WatchField[F, T any](b *Binding[T], path string, fn func(FieldChange[F]), opts ...SubscribeOption) (unsubscribe func(), err error) {
+func WatchField[F, T any](b *Binding[T], path string, fn func(FieldChange[F]), opts ...Option) (unsubscribe func(), err error) {
 	f, ok := b.byPath[path]
 	if !ok {
 		return nil, &FieldError{Field: path, Err: fmt.Errorf("%w (tagged fields: %s)", ErrUnknownField, b.plan.fieldNames())}
@@ -477,9 +477,6 @@ func WatchField[F, T any](b *Binding[T], path string, fn func(FieldChange[F]), o
 	})
 }
 
-// A SubscribeOption configures [Binding.Subscribe] and [WatchField].
-type SubscribeOption interface{ applySub(*subOptions) }
-
 type subOptions struct {
 	fields   []string
 	kinds    []Kind
@@ -489,25 +486,27 @@ type subOptions struct {
 	replay   bool
 }
 
+// subOptionFunc is an [Option] of a subscription.
 type subOptionFunc func(*subOptions)
 
-func (f subOptionFunc) applySub(o *subOptions) { f(o) }
+func (subOptionFunc) apply(*options) bool           { return false }
+func (f subOptionFunc) applySub(o *subOptions) bool { f(o); return true }
 
 // Fields limits a subscription to updates of the fields with these paths.
 // A path that names no tagged field is an error at subscription.
-func Fields(paths ...string) SubscribeOption {
+func Fields(paths ...string) Option {
 	return subOptionFunc(func(o *subOptions) { o.fields = append(o.fields, paths...) })
 }
 
 // Kinds limits a subscription to updates of these kinds.
-func Kinds(kinds ...Kind) SubscribeOption {
+func Kinds(kinds ...Kind) Option {
 	return subOptionFunc(func(o *subOptions) { o.kinds = append(o.kinds, kinds...) })
 }
 
 // Buffer sets how many updates this subscriber may fall behind before the
 // oldest are dropped (and the subscriber told so); the default is
 // [DefaultBuffer].
-func Buffer(n int) SubscribeOption {
+func Buffer(n int) Option {
 	return subOptionFunc(func(o *subOptions) { o.buffer = max(n, 0) })
 }
 
@@ -515,10 +514,10 @@ func Buffer(n int) SubscribeOption {
 // one update that spans the ones it missed (the oldest Old, the newest New
 // and generation) instead of all of them. Error updates are never merged.
 // The subscriber is told how many updates were merged by an Error update
-// whose error is a [*DeliveryError] with Coalesced set, so nothing is lost
+// whose error wraps [ErrDropped] and counts them, so nothing is lost
 // silently; past the buffer, the oldest updates are dropped and counted as
 // usual.
-func Coalesce() SubscribeOption {
+func Coalesce() Option {
 	return subOptionFunc(func(o *subOptions) { o.coalesce = true })
 }
 
@@ -536,12 +535,12 @@ func Coalesce() SubscribeOption {
 // fails with an error wrapping [ErrNoGeneration] when gen is newer than the
 // current generation or when updates after gen are no longer kept: take a
 // new snapshot then.
-func From(gen uint64) SubscribeOption {
+func From(gen uint64) Option {
 	return subOptionFunc(func(o *subOptions) { o.from, o.replay = gen, true })
 }
 
 // subscribe builds a subscriber from options and starts it.
-func (b *Binding[T]) subscribe(opts []SubscribeOption, deliver func(event)) (func(), error) {
+func (b *Binding[T]) subscribe(opts []Option, deliver func(event)) (func(), error) {
 	sub, err := b.subscriber(opts, deliver)
 	if err != nil {
 		return nil, err
@@ -551,10 +550,12 @@ func (b *Binding[T]) subscribe(opts []SubscribeOption, deliver func(event)) (fun
 
 // subscriber builds a subscriber from options; drop notices always pass
 // the filters.
-func (b *Binding[T]) subscriber(opts []SubscribeOption, deliver func(event)) (*subscriber, error) {
+func (b *Binding[T]) subscriber(opts []Option, deliver func(event)) (*subscriber, error) {
 	var o subOptions
-	for _, opt := range opts {
-		opt.applySub(&o)
+	for i, opt := range opts {
+		if !opt.applySub(&o) {
+			return nil, fmt.Errorf("livebind: option %d configures Bind (With...), not a subscription: pass it to Bind", i+1)
+		}
 	}
 	fields := map[*boundField]bool{}
 	for _, p := range o.fields {
@@ -599,6 +600,6 @@ func (b *Binding[T]) subscriber(opts []SubscribeOption, deliver func(event)) (*s
 //
 //	ch := make(chan livebind.Update, 16)
 //	stop, _ := b.Subscribe(func(u livebind.Update) { ch <- u })
-func (b *Binding[T]) Subscribe(fn func(Update), opts ...SubscribeOption) (unsubscribe func(), err error) {
+func (b *Binding[T]) Subscribe(fn func(Update), opts ...Option) (unsubscribe func(), err error) {
 	return b.subscribe(opts, func(ev event) { fn(ev.update()) })
 }

@@ -57,15 +57,8 @@ func TestUpdatesChannelAndCancel(t *testing.T) {
 
 func TestSubscribeFiltersFieldsAndKinds(t *testing.T) {
 	t.Parallel()
-	env := newEnv("A", "0", "B", "0")
-	var cfg struct {
-		A int `live:"env=A; poll=1h"`
-		B int `live:"env=B; poll=1h"`
-	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
-	_, err = b.Subscribe(func(Update) {}, Fields("C"))
+	b, env := bindAB(t)
+	_, err := b.Subscribe(func(Update) {}, Fields("C"))
 	require.ErrorIs(t, err, ErrUnknownField)
 
 	onlyA := make(chan Update, 10)
@@ -102,31 +95,11 @@ func TestSubscribeFiltersFieldsAndKinds(t *testing.T) {
 
 func TestSlowSubscriberGetsDropNotice(t *testing.T) {
 	t.Parallel()
-	b, env, got, entered, release := stalledSubscriber(t, 3)
-	for i := 1; i <= 10; i++ {
-		env.set("N", fmt.Sprint(i))
-		start := time.Now()
-		require.NoError(t, b.Reload(t.Context()))
-		assert.Less(t, time.Since(start), time.Second, "a blocked subscriber must not stall the applier")
-		assert.Equal(t, i, b.Get().N, "Get is not delayed by the subscriber")
-		if i == 1 { // the delivery goroutine holds the first update before the rest arrive
-			waitFor(t, entered)
-		}
-	}
-	close(release)
-	var seen []Update
-	for len(seen) < 5 {
-		select {
-		case u := <-got:
-			seen = append(seen, u)
-		case <-time.After(wait):
-			t.Fatalf("got %v", seen)
-		}
-	}
+	seen := stalledUpdates(t, 3, 5)
 	// The first update was being delivered when the buffer filled; of the
 	// nine after it, six were dropped and the newest three kept.
 	assert.Equal(t, 1, seen[0].New)
-	var de *DeliveryError
+	var de *deliveryError
 	require.ErrorAs(t, seen[1].Err, &de)
 	assert.Equal(t, 6, de.Dropped)
 	assert.ErrorIs(t, seen[1].Err, ErrDropped)
@@ -137,23 +110,9 @@ func TestSlowSubscriberGetsDropNotice(t *testing.T) {
 // subscriber was delivered after newer generations, out of order.
 func TestDropNoticeKeepsGenerationOrder(t *testing.T) {
 	t.Parallel()
-	b, env, updates, entered, release := stalledSubscriber(t, 2)
-	for i := 1; i <= 10; i++ {
-		env.set("N", fmt.Sprint(i))
-		require.NoError(t, b.Reload(t.Context()))
-		if i == 1 { // the delivery goroutine holds the first update before the rest arrive
-			waitFor(t, entered)
-		}
-	}
-	close(release)
 	var got []uint64
-	for len(got) < 4 {
-		select {
-		case u := <-updates:
-			got = append(got, u.Gen)
-		case <-time.After(wait):
-			t.Fatalf("got %v", got)
-		}
+	for _, u := range stalledUpdates(t, 2, 4) {
+		got = append(got, u.Gen)
 	}
 	for i := 1; i < len(got); i++ {
 		assert.LessOrEqual(t, got[i-1], got[i], "generations in order: %v", got)
@@ -165,21 +124,14 @@ func TestDropNoticeKeepsGenerationOrder(t *testing.T) {
 // counting what was merged and one value per field, the latest.
 func TestStreamCoalescesForSlowConsumer(t *testing.T) {
 	t.Parallel()
-	env := newEnv("A", "0", "B", "0")
-	var cfg struct {
-		A int `live:"env=A; poll=1h"`
-		B int `live:"env=B; poll=1h"`
-	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b, env := bindAB(t)
 	type item struct {
 		field string
 		value int
-		note  *DeliveryError
+		note  *deliveryError
 	}
 	ch, stop, err := stream(b, func(u Update) (item, bool) {
-		var de *DeliveryError
+		var de *deliveryError
 		if errors.As(u.Err, &de) {
 			return item{note: de}, true
 		}
@@ -229,9 +181,7 @@ func TestCoalesceEndsOnNewestValue(t *testing.T) {
 	var cfg struct {
 		A int `live:"env=A; poll=1h"`
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
 	release := make(chan struct{})
 	got := make(chan Update, 100)
 	first := true
@@ -275,13 +225,7 @@ func TestCoalesceEndsOnNewestValue(t *testing.T) {
 // ones follow: no generation missing, none twice, in order.
 func TestSubscribeFromBindMissesNothing(t *testing.T) {
 	t.Parallel()
-	env := newEnv("N", "0")
-	var cfg struct {
-		N int `live:"env=N; poll=1h"`
-	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b, env := bindN(t, "0")
 	for i := 1; i <= 5; i++ { // right after Bind, before anybody subscribed
 		env.set("N", fmt.Sprint(i))
 		require.NoError(t, b.Reload(t.Context()))
@@ -289,7 +233,7 @@ func TestSubscribeFromBindMissesNothing(t *testing.T) {
 	env.set("N", "bad") // an Error update after gen 6 belongs to the replay too
 	require.Error(t, b.Reload(t.Context()))
 	got := make(chan Update, 100)
-	_, err = b.Subscribe(func(u Update) { got <- u }, From(1))
+	_, err := b.Subscribe(func(u Update) { got <- u }, From(1))
 	require.NoError(t, err)
 	env.set("N", "7") // and live updates follow the replay
 	require.NoError(t, b.Reload(t.Context()))
@@ -322,9 +266,7 @@ func TestSnapshotThenFromUnderChurn(t *testing.T) {
 	var cfg struct {
 		N int `live:"env=N; poll=1ms"`
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
 	ctx, cancel := context.WithCancel(t.Context())
 	writer := make(chan struct{})
 	go func() {
@@ -355,14 +297,8 @@ func TestSnapshotThenFromUnderChurn(t *testing.T) {
 
 func TestSubscribeFromRefusesWhatIsNotKept(t *testing.T) {
 	t.Parallel()
-	env := newEnv("N", "0")
-	var cfg struct {
-		N int `live:"env=N; poll=1h"`
-	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
-	_, err = b.Subscribe(func(Update) {}, From(2))
+	b, env := bindN(t, "0")
+	_, err := b.Subscribe(func(Update) {}, From(2))
 	require.ErrorIs(t, err, ErrNoGeneration, "a generation not made yet")
 	for i := 1; i <= DefaultBuffer+1; i++ {
 		env.set("N", fmt.Sprint(i))
@@ -377,33 +313,98 @@ func TestSubscribeFromRefusesWhatIsNotKept(t *testing.T) {
 	assert.Equal(t, uint64(3), waitFor(t, got).Gen)
 }
 
-// stalledSubscriber binds an env field N and subscribes, with the given
-// buffer, a callback that blocks until release is closed. Each update the
-// callback is entered with signals entered, then arrives on updates once
-// released.
-func stalledSubscriber(t *testing.T, buffer int) (b *Binding[stalledConfig], env *testEnv, updates <-chan Update, entered <-chan struct{}, release chan struct{}) {
+// stalledUpdates binds an env field N and subscribes, with the given
+// buffer, a callback that blocks on its first update. It then makes ten
+// changes with Reload (each must return at once and show in Get: the stuck
+// subscriber holds up nobody), releases the callback and returns the first
+// n updates it receives.
+func stalledUpdates(t *testing.T, buffer, n int) []Update {
 	t.Helper()
-	env = newEnv("N", "0")
-	var cfg stalledConfig
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = b.Close() })
-	release = make(chan struct{})
-	in := make(chan struct{}, 100)
+	b, env := bindN(t, "0")
+	release := make(chan struct{})
+	entered := make(chan struct{}, 100)
 	out := make(chan Update, 100)
-	_, err = b.Subscribe(func(u Update) {
+	_, err := b.Subscribe(func(u Update) {
 		select {
-		case in <- struct{}{}:
+		case entered <- struct{}{}:
 		default:
 		}
 		<-release
 		out <- u
 	}, Buffer(buffer))
 	require.NoError(t, err)
-	return b, env, out, in, release
+	for i := 1; i <= 10; i++ {
+		env.set("N", fmt.Sprint(i))
+		start := time.Now()
+		require.NoError(t, b.Reload(t.Context()))
+		assert.Less(t, time.Since(start), time.Second, "a blocked subscriber must not stall the applier")
+		assert.Equal(t, i, b.Get().N, "Get is not delayed by the subscriber")
+		if i == 1 { // the delivery goroutine holds the first update before the rest arrive
+			waitFor(t, entered)
+		}
+	}
+	close(release)
+	var seen []Update
+	for len(seen) < n {
+		select {
+		case u := <-out:
+			seen = append(seen, u)
+		case <-time.After(wait):
+			t.Fatalf("got %v", seen)
+		}
+	}
+	return seen
 }
 
-// stalledConfig is what stalledSubscriber binds.
-type stalledConfig struct {
+// nConfig is an env field N that changes only when a test calls Reload
+// (the poll is an hour).
+type nConfig struct {
 	N int `live:"env=N; poll=1h"`
+}
+
+// TestOptionGivenToTheWrongCall: Bind and subscriptions share one Option
+// type; a subscription option given to Bind fails Bind, and a Bind option
+// given to Subscribe or WatchField fails the subscription, each naming the
+// option's position and where it belongs.
+func TestOptionGivenToTheWrongCall(t *testing.T) {
+	t.Parallel()
+	var c struct {
+		N int `live:"env=N"`
+	}
+	_, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("N", "1").lookup), From(1))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "option 2 configures a subscription")
+
+	b := mustBind(t, &c, WithLookupEnv(newEnv("N", "1").lookup))
+	_, err = b.Subscribe(func(Update) {}, Kinds(Updated), WithHistory(3))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "option 2 configures Bind")
+	_, err = WatchField(b, "N", func(FieldChange[int]) {}, WithLogger(nil))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "option 1 configures Bind")
+}
+
+// bindN binds nConfig with N set to v and returns the environment that
+// changes it.
+func bindN(t *testing.T, v string) (*Binding[nConfig], *testEnv) {
+	t.Helper()
+	env := newEnv("N", v)
+	var cfg nConfig
+	return mustBind(t, &cfg, WithLookupEnv(env.lookup)), env
+}
+
+// abConfig is two env fields, A and B, that change only when a test calls
+// Reload.
+type abConfig struct {
+	A int `live:"env=A; poll=1h"`
+	B int `live:"env=B; poll=1h"`
+}
+
+// bindAB binds abConfig with A and B set to 0 and returns the environment
+// that changes them.
+func bindAB(t *testing.T) (*Binding[abConfig], *testEnv) {
+	t.Helper()
+	env := newEnv("A", "0", "B", "0")
+	var cfg abConfig
+	return mustBind(t, &cfg, WithLookupEnv(env.lookup)), env
 }

@@ -226,6 +226,7 @@ type fieldOptions struct {
 	format      string
 	secret      bool // the secret flag as written; see decideSecrecy for what is secret
 	required    bool
+	optional    bool
 	hasDefault  bool
 	def         string
 	debounce    time.Duration
@@ -316,6 +317,16 @@ var tagOptionTable = []tagOptionDef{
 	{
 		name: "required", flag: true, value: "flag", doc: "Bind fails while the source or key is missing",
 		parse: func(o *fieldOptions, _ string) error { o.required = true; return nil },
+	},
+	{
+		name: "optional", flag: true, value: "flag", doc: "Use the source if it is there",
+		parse: func(o *fieldOptions, _ string) error { o.optional = true; return nil },
+		check: func(c optionCheck) error {
+			if c.opts.required {
+				return errors.New("a field cannot be both optional and required")
+			}
+			return nil
+		},
 	},
 	{
 		name: "secret", flag: true, value: "flag", doc: "The value never appears in updates",

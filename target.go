@@ -44,6 +44,7 @@ type target struct {
 
 	hideLoc   bool     // secretlocation: the location is never shown
 	safeQuery []string // safequery=: query parameters whose values are shown
+	unwatched string   // why an optional field's location cannot be watched (empty after expansion); "" for a watched one
 }
 
 // identity is the key under which fields share a target.
@@ -55,7 +56,8 @@ func (t *target) identity() string {
 		b = append(strconv.AppendInt(b, int64(d), 10), 0)
 	}
 	b = append(strconv.AppendInt(b, int64(t.burst), 10), 0)
-	b = append(b, t.whenSrc...)
+	b = append(append(b, t.whenSrc...), 0)
+	b = append(b, t.unwatched...)
 	for _, k := range slices.Sorted(maps.Keys(t.spec.Params)) {
 		b = append(append(append(append(b, 0), k...), '='), t.spec.Params[k]...)
 	}

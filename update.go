@@ -8,37 +8,23 @@ import (
 	"time"
 )
 
-// Kind says what an [Update] reports.
-type Kind uint8
+// Kind says what an [Update] reports. Its value is its name in lower case,
+// so it prints and marshals as itself.
+type Kind string
 
 // The kinds of update.
 const (
 	// Updated: the field has a new value.
-	Updated Kind = iota + 1
+	Updated Kind = "updated"
 	// Added: the field's source or key appeared (again); the field has its value.
-	Added
+	Added Kind = "added"
 	// Removed: the field's source or key disappeared. The field keeps its
 	// last value unless the key has a default=.
-	Removed
+	Removed Kind = "removed"
 	// Error: reading, decoding or validating failed. The field keeps its last
 	// good value; Err says why.
-	Error
+	Error Kind = "error"
 )
-
-// String returns the kind's name in lower case.
-func (k Kind) String() string {
-	switch k {
-	case Updated:
-		return "updated"
-	case Added:
-		return "added"
-	case Removed:
-		return "removed"
-	case Error:
-		return "error"
-	}
-	return fmt.Sprintf("Kind(%d)", uint8(k))
-}
 
 // redacted stands in for the value of a secret field in an [Update].
 const redacted = "[redacted]"
@@ -64,9 +50,10 @@ type Update struct {
 	Gen uint64
 	// Time is when the generation was applied.
 	Time time.Time
-	// Err is set for Error updates. It is a [*FieldError], or a
-	// [*DeliveryError] (this subscriber fell behind, or another
-	// subscriber's callback panicked), and never contains a secret value.
+	// Err is set for Error updates. It is a [*FieldError], or an error
+	// about deliveries that wraps [ErrDropped] (this subscriber fell behind)
+	// or [ErrCallbackPanic] (another subscriber's callback panicked), and
+	// never contains a secret value.
 	Err error
 	// Secret reports that the field is secret, so Old and New are redacted.
 	Secret bool
@@ -115,7 +102,7 @@ func (u Update) Format(f fmt.State, verb rune) {
 // LogValue makes slog log an Update as a group of its fields.
 func (u Update) LogValue() slog.Value {
 	attrs := []slog.Attr{
-		slog.String("kind", u.Kind.String()),
+		slog.String("kind", string(u.Kind)),
 		slog.String("field", u.Field),
 		slog.String("source", u.Source),
 		slog.Uint64("gen", u.Gen),

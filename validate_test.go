@@ -26,15 +26,12 @@ func TestValidateRejectsThenConverges(t *testing.T) {
 	t.Parallel()
 	env := newEnv("MIN", "1", "MAX", "10")
 	var cfg validated
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
 	rec := record(t, b)
 
 	// Raising both bounds: MIN first makes an invalid pair.
 	env.set("MIN", "20")
-	u := rec.next(t, wait)
-	require.Equal(t, Error, u.Kind)
+	u := rec.want(t, Error)
 	assert.ErrorIs(t, u.Err, ErrValidation)
 	assert.Contains(t, u.Err.Error(), "min 20 > max 10")
 	assert.Equal(t, validated{Min: 1, Max: 10}, *b.Get(), "rejected generation not published")
@@ -43,7 +40,7 @@ func TestValidateRejectsThenConverges(t *testing.T) {
 	_, _ = rec.until(t, wait, func(u Update) bool { return u.Kind == Updated && u.Field == "Max" })
 	assert.Equal(t, validated{Min: 20, Max: 30}, *b.Get(), "the pending MIN is applied with MAX")
 
-	_, err = Bind(t.Context(), &validated{}, WithLookupEnv(newEnv("MIN", "5", "MAX", "1").lookup))
+	_, err := Bind(t.Context(), &validated{}, WithLookupEnv(newEnv("MIN", "5", "MAX", "1").lookup))
 	require.ErrorIs(t, err, ErrValidation)
 }
 
@@ -64,11 +61,9 @@ func TestValidatePanicIsAnError(t *testing.T) {
 	t.Parallel()
 	env := newEnv("N", "1")
 	var cfg panicky
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
 	env.set("N", "13")
-	err = b.Reload(t.Context())
+	err := b.Reload(t.Context())
 	require.ErrorIs(t, err, ErrValidation)
 	assert.Contains(t, err.Error(), "the Validate method panicked: unlucky number")
 	assert.Equal(t, 1, b.Get().N)
@@ -96,9 +91,7 @@ func TestFreshValueNotBlockedByUnchangedSibling(t *testing.T) {
 	var cfg struct {
 		validatedPair
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
 	env.set("MIN", "20")
 	require.ErrorIs(t, b.Reload(t.Context()), ErrValidation)
 	env.set("B", `{"max": 10, "other": "b"}`) // max unchanged, other new
@@ -118,17 +111,13 @@ func TestRejectedValueDoesNotBlockOthers(t *testing.T) {
 	t.Parallel()
 	env := newEnv("MIN", "1", "MAX", "10", "OTHER", "a")
 	var cfg validatedWithOther
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
 	rec := record(t, b)
 	env.set("MIN", "50")
-	u := rec.next(t, wait)
-	require.Equal(t, Error, u.Kind)
+	u := rec.want(t, Error)
 	require.Equal(t, "Min", u.Field)
 	env.set("OTHER", "b")
-	u = rec.next(t, wait)
-	assert.Equal(t, Updated, u.Kind)
+	u = rec.want(t, Updated)
 	assert.Equal(t, "Other", u.Field)
 	assert.Equal(t, "b", b.Get().Other)
 	assert.Equal(t, 1, b.Get().Min, "the rejected value is still held back")

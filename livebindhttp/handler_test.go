@@ -52,6 +52,8 @@ type wantField struct {
 	Source     string    `json:"source"`
 	Secret     bool      `json:"secret"`
 	Required   bool      `json:"required"`
+	Optional   bool      `json:"optional"`
+	State      string    `json:"state"`
 	Updates    uint64    `json:"updates"`
 	Errors     uint64    `json:"errors"`
 	LastUpdate time.Time `json:"last_update"`
@@ -148,6 +150,9 @@ func TestStatusJSON(t *testing.T) {
 		if got, ok := secret[k]; !ok || got != v {
 			t.Errorf("field %s secret = %v (present %v), want %v", k, got, ok, v)
 		}
+	}
+	if st.Fields[0].State != "failing" || st.Fields[4].State != "absent" {
+		t.Errorf("states = %q, %q, want failing (Settings does not parse) and absent (MODE unset)", st.Fields[0].State, st.Fields[4].State)
 	}
 	if st.Fields[0].Errors == 0 {
 		t.Errorf("Settings errors = 0 after a failed reload")

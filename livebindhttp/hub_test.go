@@ -26,7 +26,7 @@ type updateJSON struct {
 }
 
 func referenceFrame(u livebind.Update) string {
-	out := updateJSON{Kind: u.Kind.String(), Field: u.Field, Source: u.Source, Gen: u.Gen, Time: u.Time, Secret: u.Secret}
+	out := updateJSON{Kind: string(u.Kind), Field: u.Field, Source: u.Source, Gen: u.Gen, Time: u.Time, Secret: u.Secret}
 	if u.Secret {
 		out.Old, out.New = redactedJSON, redactedJSON
 	} else {

@@ -45,6 +45,8 @@ type fieldJSON struct {
 	Source     string    `json:"source"`
 	Secret     bool      `json:"secret"`
 	Required   bool      `json:"required"`
+	Optional   bool      `json:"optional"`
+	State      string    `json:"state"`
 	Updates    uint64    `json:"updates"`
 	Errors     uint64    `json:"errors"`
 	LastUpdate time.Time `json:"last_update,omitzero"`
@@ -81,7 +83,7 @@ func newStatusJSON(st livebind.Status, now time.Time) statusJSON {
 	for _, f := range st.Fields {
 		out.Fields = append(out.Fields, fieldJSON{
 			Field: f.Field, Source: f.Source, Secret: f.Secret, Required: f.Required,
-			Updates: f.Updates, Errors: f.Errors, LastUpdate: f.LastUpdate,
+			Optional: f.Optional, State: f.State, Updates: f.Updates, Errors: f.Errors, LastUpdate: f.LastUpdate,
 		})
 	}
 	return out
@@ -113,7 +115,7 @@ type historyEntryJSON struct {
 func updateFrame(u livebind.Update) []byte {
 	var buf bytes.Buffer
 	buf.WriteString("event: update\ndata: {\"kind\":")
-	buf.Write(mustString(u.Kind.String()))
+	buf.Write(mustString(string(u.Kind)))
 	buf.WriteString(",\"field\":")
 	buf.Write(mustString(u.Field))
 	if u.Source != "" {

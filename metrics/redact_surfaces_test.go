@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -65,9 +64,7 @@ func (f *flaky) set(name string, code int) {
 func serveFlaky(t *testing.T) *flaky {
 	t.Helper()
 	f := &flaky{name: "one", code: http.StatusOK}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	srv := &http.Server{ReadHeaderTimeout: time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	f.addr, _ = fixture.Serve(t, func(w http.ResponseWriter, _ *http.Request) {
 		f.mu.Lock()
 		name, code := f.name, f.code
 		f.mu.Unlock()
@@ -77,10 +74,7 @@ func serveFlaky(t *testing.T) *flaky {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = fmt.Fprintf(w, `{"name": %q}`, name)
-	})}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	f.addr = ln.Addr().String()
+	})
 	return f
 }
 

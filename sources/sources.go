@@ -18,6 +18,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/livebind/livebind/internal/docguard"
 )
 
 // Sentinel errors shared by every source. Match them with errors.Is.
@@ -32,6 +34,14 @@ var (
 	// ErrTooLarge reports a value larger than the source accepts.
 	ErrTooLarge = errors.New("value too large")
 )
+
+// LimitError tells which document limit a TOML, YAML or JSON value exceeded
+// (Limit: "depth", "key length", "items" or "keys"), its value (Max) and the
+// line. It wraps livebind.ErrLimit and holds no document content. Match it
+// with errors.As in an Update's or Bind's error, whether a driver's
+// [Target].Check found it or livebind's own parse did; the limits are listed
+// in docs/tags.md.
+type LimitError = docguard.LimitError
 
 // Target is one watched location: one scheme and location with the options
 // that change how it is observed. Fields that read the same location with the

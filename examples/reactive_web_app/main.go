@@ -13,10 +13,11 @@
 //	/metrics        Prometheus metrics (package metrics)
 //
 // If WEBAPP_REMOTE_URL is set when it starts, a banner text is also polled
-// from that URL (an http= source). Struct tags are static, so the app picks
-// one of two configuration types at start: with the variable, one that
-// embeds the other and adds the http= field. Consul is left out: it works
-// the same way with a consul= field and an import of sources/consul.
+// from that URL (an http= source). The field is optional: without the
+// variable there is nothing to watch and the banner stays empty, and while
+// the URL answers 404 the banner keeps its value until it appears. Consul is
+// left out: it works the same way with a consul= field and an import of
+// sources/consul.
 //
 // SIGHUP re-reads every source now (timed by the reload histogram). Edit
 // the file the app names: a valid edit shows at once, an invalid one (an
@@ -64,6 +65,7 @@ type Config struct {
 	Site     Site   `live:"file=${WEBAPP_DIR}/app.toml; debounce=50ms"`
 	LogLevel string `live:"env=WEBAPP_LOG_LEVEL; default=info; poll=500ms"`
 	APIKey   string `live:"env=WEBAPP_API_KEY; secret; poll=500ms"`
+	Banner   string `live:"http=${WEBAPP_REMOTE_URL}; optional; poll=2s; format=text"`
 }
 
 // Validate rejects configurations the page could not show.
@@ -75,13 +77,6 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("theme must be light or dark, got %q", c.Site.Theme)
 	}
 	return nil
-}
-
-// RemoteConfig is Config plus a banner polled over HTTP; the app binds it
-// when WEBAPP_REMOTE_URL is set.
-type RemoteConfig struct {
-	Config
-	Banner string `live:"http=${WEBAPP_REMOTE_URL}; poll=2s; format=text"`
 }
 
 func main() {
@@ -124,23 +119,13 @@ func run(ctx context.Context, out io.Writer, args []string) error {
 		}
 		return os.LookupEnv(k)
 	})
-	a := app{out: out, path: path, addr: *addr}
-	if os.Getenv("WEBAPP_REMOTE_URL") != "" {
-		var cfg RemoteConfig
-		b, err := livebind.Bind(ctx, &cfg, lookup, livebind.WithHistory(20))
-		if err != nil {
-			return err
-		}
-		defer b.Close()
-		return serve(ctx, a, b, func(c *RemoteConfig) view { return newView(&c.Config, c.Banner, true) })
-	}
 	var cfg Config
 	b, err := livebind.Bind(ctx, &cfg, lookup, livebind.WithHistory(20))
 	if err != nil {
 		return err
 	}
 	defer b.Close()
-	return serve(ctx, a, b, func(c *Config) view { return newView(c, "", false) })
+	return serve(ctx, app{out: out, path: path, addr: *addr}, b)
 }
 
 type app struct {
@@ -148,15 +133,15 @@ type app struct {
 	path, addr string
 }
 
-// serve runs the HTTP server for either configuration type until ctx ends.
-func serve[T any](ctx context.Context, a app, b *livebind.Binding[T], viewOf func(*T) view) error {
+// serve runs the HTTP server until ctx ends.
+func serve(ctx context.Context, a app, b *livebind.Binding[Config]) error {
 	col := metrics.NewCollector(b)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(col)
 
 	mux := http.NewServeMux()
-	mux.Handle("GET /{$}", pageHandler(b, viewOf, a.path))
-	mux.Handle("GET /live", liveHandler(b, viewOf))
+	mux.Handle("GET /{$}", pageHandler(b, a.path))
+	mux.Handle("GET /live", liveHandler(b))
 	mux.Handle("/debug/config/", http.StripPrefix("/debug/config", livebindhttp.Handler(b, livebindhttp.WithTitle("reactive_web_app: configuration"))))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 

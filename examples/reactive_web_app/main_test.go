@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -87,9 +88,10 @@ func (r *running) edit(t *testing.T, data string) {
 	}
 }
 
-func (r *running) get(t *testing.T, path string) string {
+// open sends GET path to the app until ctx ends; the caller closes the body.
+func (r *running) open(ctx context.Context, t *testing.T, path string) *http.Response {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, r.url+path, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,12 +99,28 @@ func (r *running) get(t *testing.T, path string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return resp
+}
+
+func (r *running) get(t *testing.T, path string) string {
+	t.Helper()
+	resp := r.open(t.Context(), t, path)
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET %s: %s %v\n%s", path, resp.Status, err, body)
 	}
 	return string(body)
+}
+
+// waitOutput waits until the app has printed want.
+func (r *running) waitOutput(t *testing.T, timeout time.Duration, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); !strings.Contains(r.out.String(), want); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the app did not print %q within %v:\n%s", want, timeout, r.out.String())
+		}
+	}
 }
 
 const editedConfig = `title = "livebind web app"
@@ -127,14 +145,7 @@ func TestEndpoints(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url+"live", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := r.open(ctx, t, "live")
 	defer resp.Body.Close()
 	lines := make(chan string, 64)
 	var readers sync.WaitGroup
@@ -216,4 +227,42 @@ func TestRemoteBanner(t *testing.T) {
 		!strings.Contains(cfg, `"Site":{`) {
 		t.Errorf("config.json:\n%s", cfg)
 	}
+}
+
+// TestOptionalBanner: the banner's source is optional. Without
+// WEBAPP_REMOTE_URL nothing is watched and the page hides the banner; with a
+// URL that answers 404 at start the app starts all the same and the banner
+// shows once the URL serves it (an Added update, within a poll of 2s).
+func TestOptionalBanner(t *testing.T) {
+	t.Run("no url", func(t *testing.T) {
+		t.Setenv("WEBAPP_API_KEY", secret)
+		r := startApp(t)
+		if page := r.get(t, ""); !strings.Contains(page, `<p id="banner" hidden></p>`) {
+			t.Errorf("page shows a banner:\n%s", page)
+		}
+		if st := r.get(t, "debug/config/status.json"); !strings.Contains(st, "not watched (optional): location names unset variable WEBAPP_REMOTE_URL") {
+			t.Errorf("status.json does not say the banner is not watched:\n%s", st)
+		}
+	})
+	t.Run("appears later", func(t *testing.T) {
+		var up atomic.Bool
+		remote := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !up.Load() {
+				http.NotFound(w, r)
+				return
+			}
+			_, _ = io.WriteString(w, "Back at 9")
+		}))
+		defer remote.Close()
+		t.Setenv("WEBAPP_REMOTE_URL", remote.URL+"/banner.txt")
+		r := startApp(t)
+		if st := r.get(t, "debug/config/status.json"); !strings.Contains(st, "absent (optional)") {
+			t.Errorf("status.json does not say the banner is absent:\n%s", st)
+		}
+		up.Store(true)
+		r.waitOutput(t, 10*time.Second, "added Banner")
+		if page := r.get(t, ""); !strings.Contains(page, `<p id="banner">Back at 9</p>`) {
+			t.Errorf("page lacks the banner:\n%s", page)
+		}
+	})
 }

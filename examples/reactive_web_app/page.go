@@ -24,27 +24,20 @@ type view struct {
 	LogLevel  string   `json:"log_level"`
 	APIKeySet bool     `json:"api_key_set"`
 	Banner    string   `json:"banner"`
-	Remote    bool     `json:"remote"`
-}
-
-func newView(c *Config, banner string, remote bool) view {
-	return view{
-		Title: c.Site.Title, Greeting: c.Site.Greeting, Theme: c.Site.Theme, Features: c.Site.Features,
-		LogLevel: c.LogLevel, APIKeySet: c.APIKey != "", Banner: banner, Remote: remote,
-	}
 }
 
 // current reads a snapshot and its generation, which Snapshot returns as a
 // pair.
-func current[T any](b *livebind.Binding[T], viewOf func(*T) view) (view, uint64) {
+func current(b *livebind.Binding[Config]) (view, uint64) {
 	c, gen := b.Snapshot()
-	v := viewOf(c)
-	v.Gen = gen
-	return v, gen
+	return view{
+		Gen: gen, Title: c.Site.Title, Greeting: c.Site.Greeting, Theme: c.Site.Theme, Features: c.Site.Features,
+		LogLevel: c.LogLevel, APIKeySet: c.APIKey != "", Banner: c.Banner,
+	}, gen
 }
 
 // pageHandler renders the page with the current view.
-func pageHandler[T any](b *livebind.Binding[T], viewOf func(*T) view, path string) http.Handler {
+func pageHandler(b *livebind.Binding[Config], path string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		var buf bytes.Buffer
 		data := struct {
@@ -53,7 +46,7 @@ func pageHandler[T any](b *livebind.Binding[T], viewOf func(*T) view, path strin
 			CSS    template.CSS
 			Script template.JS
 		}{Path: path, CSS: appCSS, Script: appScript}
-		data.view, _ = current(b, viewOf)
+		data.view, _ = current(b)
 		if err := appPage.Execute(&buf, data); err != nil {
 			http.Error(w, "rendering failed", http.StatusInternalServerError)
 			return
@@ -69,10 +62,10 @@ func pageHandler[T any](b *livebind.Binding[T], viewOf func(*T) view, path strin
 // generation of the first view sent, so no change in between is missed; its
 // callback only rings a one-slot bell, so a slow browser never holds up the
 // binding, and the view is read from the newest snapshot when it rings.
-func liveHandler[T any](b *livebind.Binding[T], viewOf func(*T) view) http.Handler {
+func liveHandler(b *livebind.Binding[Config]) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)
-		first, last := current(b, viewOf)
+		first, last := current(b)
 		bell := make(chan struct{}, 1)
 		stop, err := b.Subscribe(func(livebind.Update) {
 			select {
@@ -108,7 +101,7 @@ func liveHandler[T any](b *livebind.Binding[T], viewOf func(*T) view) http.Handl
 			case <-r.Context().Done():
 				return
 			case <-bell:
-				v, gen := current(b, viewOf)
+				v, gen := current(b)
 				if gen == last {
 					continue // several updates of one generation
 				}

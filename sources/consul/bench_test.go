@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/livebind/livebind"
-	"github.com/livebind/livebind/internal/testenv/consultest"
 )
 
 // BenchmarkPutToCallback measures the latency from a PUT to the Subscribe
@@ -16,9 +15,7 @@ import (
 // and p99-ms. Run: go test -run '^$' -bench PutToCallback -benchtime=200x
 // ./sources/consul
 func BenchmarkPutToCallback(b *testing.B) {
-	a := consultest.Start(b)
-	client := a.Client()
-	put(b, client, "bench/v", "start")
+	_, client := agentWith(b, "bench/v", "start")
 	type config struct {
 		V string `live:"consul=bench/v; format=text; ratelimit=1ms"`
 	}

@@ -19,9 +19,7 @@ import (
 // re-create -> Added.
 func TestBindLifecycle(t *testing.T) {
 	t.Parallel()
-	a := consultest.Start(t)
-	client := a.Client()
-	put(t, client, "life/v", "one")
+	_, client := agentWith(t, "life/v", "one")
 
 	type config struct {
 		V string `live:"consul=life/v; format=text; wait=2s; ratelimit=10ms"`
@@ -103,9 +101,7 @@ func TestBindDecodeError(t *testing.T) {
 // removing keys updates it; an emptied prefix is Removed; keys back, Added.
 func TestBindPrefix(t *testing.T) {
 	t.Parallel()
-	a := consultest.Start(t)
-	client := a.Client()
-	put(t, client, "pre/tuning/a", "1")
+	_, client := agentWith(t, "pre/tuning/a", "1")
 	put(t, client, "pre/tuning/x/y", "deep")
 
 	type config struct {
@@ -177,9 +173,7 @@ func TestBindSharedQuery(t *testing.T) {
 // option values and an unknown datacenter fail Bind with clear messages.
 func TestBindOptions(t *testing.T) {
 	t.Parallel()
-	a := consultest.Start(t)
-	client := a.Client()
-	put(t, client, "opt/k", "v")
+	_, client := agentWith(t, "opt/k", "v")
 
 	type good struct {
 		DC    string `live:"consul=opt/k; format=text; dc=dc1"`
@@ -234,20 +228,23 @@ func bindErr[T any](t *testing.T, client any) error {
 }
 
 // TestBindMissingAtStart: a key that does not exist yet leaves the field at
-// its default; creating it is Added.
+// its default (Status: "absent (optional)" for an optional field); creating
+// it is Added (Status: "present").
 func TestBindMissingAtStart(t *testing.T) {
 	t.Parallel()
 	a := consultest.Start(t)
 	client := a.Client()
 	type config struct {
-		V string `live:"consul=late/v; format=text; default=dflt; wait=2s; ratelimit=10ms"`
+		V string `live:"consul=late/v; format=text; default=dflt; optional; wait=2s; ratelimit=10ms"`
 	}
 	b, rec := bind[config](t, client)
 	require.Equal(t, "dflt", b.Get().V)
+	require.Equal(t, "absent (optional)", b.Status().Fields[0].State)
 	put(t, client, "late/v", "here")
 	u := rec.Nth(t, 0)
 	require.Equal(t, livebind.Added, u.Kind, "%v", u)
 	require.Equal(t, "here", b.Get().V)
+	require.Equal(t, "present", b.Status().Fields[0].State)
 
 	var required struct {
 		V string `live:"consul=late/none; required"`
@@ -295,9 +292,7 @@ func TestBindAgentRestart(t *testing.T) {
 // keeps following later writes.
 func TestBindSnapshotRestore(t *testing.T) {
 	t.Parallel()
-	a := consultest.Start(t)
-	client := a.Client()
-	put(t, client, "snap/v", "old")
+	_, client := agentWith(t, "snap/v", "old")
 	snap, _, err := client.Snapshot().Save(nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = snap.Close() })

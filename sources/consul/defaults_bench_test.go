@@ -67,24 +67,45 @@ func reportPercentiles(b *testing.B, lat []time.Duration) {
 	b.ReportMetric(pct(0.99), "p99-ms")
 }
 
-// BenchmarkDefaultsChangesApart: changes one second apart, right after
-// Bind. Goal: p99 ≤ 50 ms.
-func BenchmarkDefaultsChangesApart(b *testing.B) {
+// measureDefaults binds defaultsConfig to a fresh agent; in benchmark
+// iteration i (from 1) it runs before(i), then puts the values of batch(i)
+// one by one, waiting for each to arrive and then gap, and reports the
+// percentiles of put → update.
+func measureDefaults(b *testing.B, before func(a *consultest.Agent, i int), gap time.Duration, batch func(i int) []string) {
+	b.Helper()
 	a := consultest.Start(b)
 	_, got := bindDefaults(b, a)
 	var lat []time.Duration
 	i := 0
 	for b.Loop() {
 		i++
-		if i > 1 {
-			time.Sleep(time.Second)
+		before(a, i)
+		for _, want := range batch(i) {
+			start := time.Now()
+			put(b, a.Client(), "bench/defaults", want)
+			lat = append(lat, waitValue(b, got, want, start))
+			time.Sleep(gap)
 		}
-		want := "apart-" + strconv.Itoa(i)
-		start := time.Now()
-		put(b, a.Client(), "bench/defaults", want)
-		lat = append(lat, waitValue(b, got, want, start))
 	}
 	reportPercentiles(b, lat)
+}
+
+// pauseAfterFirst returns a before function that sleeps d before every
+// iteration but the first.
+func pauseAfterFirst(d time.Duration) func(*consultest.Agent, int) {
+	return func(_ *consultest.Agent, i int) {
+		if i > 1 {
+			time.Sleep(d)
+		}
+	}
+}
+
+// BenchmarkDefaultsChangesApart: changes one second apart, right after
+// Bind. Goal: p99 ≤ 50 ms.
+func BenchmarkDefaultsChangesApart(b *testing.B) {
+	measureDefaults(b, pauseAfterFirst(time.Second), 0, func(i int) []string {
+		return []string{"apart-" + strconv.Itoa(i)}
+	})
 }
 
 // BenchmarkDefaultsBurst: bursts of five changes 10 ms apart, five
@@ -92,41 +113,20 @@ func BenchmarkDefaultsChangesApart(b *testing.B) {
 // bound); the latency of every change to its own value.
 // Goal: p99 ≤ 50 ms.
 func BenchmarkDefaultsBurst(b *testing.B) {
-	a := consultest.Start(b)
-	_, got := bindDefaults(b, a)
-	var lat []time.Duration
-	i := 0
-	for b.Loop() {
-		i++
-		if i > 1 {
-			time.Sleep(5 * time.Second)
-		}
+	measureDefaults(b, pauseAfterFirst(5*time.Second), 10*time.Millisecond, func(i int) []string {
+		var burst []string
 		for k := range 5 {
-			want := "burst-" + strconv.Itoa(i) + "-" + strconv.Itoa(k)
-			start := time.Now()
-			put(b, a.Client(), "bench/defaults", want)
-			lat = append(lat, waitValue(b, got, want, start))
-			time.Sleep(10 * time.Millisecond)
+			burst = append(burst, "burst-"+strconv.Itoa(i)+"-"+strconv.Itoa(k))
 		}
-	}
-	reportPercentiles(b, lat)
+		return burst
+	})
 }
 
 // BenchmarkDefaultsRecovery: the agent restarts (losing its data, so the
 // index goes back); a value written right after it is ready must arrive
 // within 2 s. Reports the time from the write to the update.
 func BenchmarkDefaultsRecovery(b *testing.B) {
-	a := consultest.Start(b)
-	_, got := bindDefaults(b, a)
-	var lat []time.Duration
-	i := 0
-	for b.Loop() {
-		i++
-		a.Restart()
-		want := "after-restart-" + strconv.Itoa(i)
-		start := time.Now()
-		put(b, a.Client(), "bench/defaults", want)
-		lat = append(lat, waitValue(b, got, want, start))
-	}
-	reportPercentiles(b, lat)
+	measureDefaults(b, func(a *consultest.Agent, _ int) { a.Restart() }, 0, func(i int) []string {
+		return []string{"after-restart-" + strconv.Itoa(i)}
+	})
 }

@@ -149,3 +149,14 @@ func bind[T any](tb testing.TB, client any, opts ...livebind.Option) (*livebind.
 	require.NoError(tb, err)
 	return b, rec
 }
+
+// agentWith starts an agent and puts the key, value pairs kv.
+func agentWith(tb testing.TB, kv ...string) (*consultest.Agent, *api.Client) {
+	tb.Helper()
+	a := consultest.Start(tb)
+	client := a.Client()
+	for i := 0; i+1 < len(kv); i += 2 {
+		put(tb, client, kv[i], kv[i+1])
+	}
+	return a, client
+}

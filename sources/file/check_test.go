@@ -2,7 +2,6 @@ package file
 
 import (
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,8 +12,7 @@ const half = "name = \"thr" // a TOML file caught half-written
 
 func TestWatchCheck(t *testing.T) {
 	t.Run("half-written then complete", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "app.toml")
-		writeFile(t, path, v1)
+		path := appFile(t, v1)
 		tg := target(path)
 		tg.Check = checkTOML
 		w, _ := startWatch(t, openDriver(t), tg)
@@ -35,8 +33,7 @@ func TestWatchCheck(t *testing.T) {
 		w.wantNone(t, path)
 	})
 	t.Run("stays unparsable", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "app.toml")
-		writeFile(t, path, v1)
+		path := appFile(t, v1)
 		tg := target(path)
 		tg.Check = checkTOML
 		w, _ := startWatch(t, openDriver(t), tg)
@@ -51,8 +48,7 @@ func TestWatchCheck(t *testing.T) {
 		w.wantData(t, v1)
 	})
 	t.Run("secret", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "app.toml")
-		writeFile(t, path, v1)
+		path := appFile(t, v1)
 		tg := target(path)
 		tg.Check = checkTOML
 		tg.Secret = true

@@ -45,8 +45,7 @@ func TestDebounceWithCloseEvents(t *testing.T) {
 // first half (which parses, with a key missing) would be reported first.
 func TestCloseEventsHalfWrittenNeverRead(t *testing.T) {
 	closeAware(t)
-	path := filepath.Join(t.TempDir(), "app.toml")
-	writeFile(t, path, v1)
+	path := appFile(t, v1)
 	tg := target(path)
 	tg.Check = checkTOML
 	// Start from another value, so that the watch's first check (which
@@ -81,8 +80,7 @@ func TestCloseEventsCloseThenAppend(t *testing.T) {
 		{"first part does not parse", "name = \"tw", "o\"\nport = \"8080\"\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "app.toml")
-			writeFile(t, path, v1)
+			path := appFile(t, v1)
 			tg := target(path)
 			tg.Check = checkTOML
 			w := watchFrom(t, openDriver(t), tg, sources.Result{Data: []byte(v3)})
@@ -113,8 +111,7 @@ func TestCloseEventsCloseThenAppend(t *testing.T) {
 // truncate(2)) is read maxwait after its write.
 func TestCloseEventsWriteWithoutClose(t *testing.T) {
 	closeAware(t)
-	path := filepath.Join(t.TempDir(), "app.toml")
-	writeFile(t, path, v1)
+	path := appFile(t, v1)
 	tg := target(path)
 	tg.MaxWait = 200 * time.Millisecond
 	w := watchFrom(t, openDriver(t), tg, sources.Result{Data: []byte(v3)})
@@ -131,8 +128,7 @@ func TestCloseEventsWriteWithoutClose(t *testing.T) {
 // debounce= still applies with close events: closes within it are read
 // once, as the last one left the file.
 func TestCloseEventsDebounceGiven(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "app.toml")
-	writeFile(t, path, v1)
+	path := appFile(t, v1)
 	tg := target(path)
 	tg.Debounce = 300 * time.Millisecond
 	w := watchFrom(t, openDriver(t), tg, sources.Result{Data: []byte(v3)})
@@ -211,8 +207,7 @@ func TestHandleEventCloseAware(t *testing.T) {
 // state is never read.
 func TestCloseEventsDebounceReopened(t *testing.T) {
 	closeAware(t)
-	path := filepath.Join(t.TempDir(), "app.toml")
-	writeFile(t, path, v1)
+	path := appFile(t, v1)
 	tg := target(path)
 	tg.Check = checkTOML
 	tg.Debounce = 100 * time.Millisecond

@@ -34,13 +34,7 @@ func TestConformance(t *testing.T) {
 	}
 	write := func(t *testing.T, tg *sources.Target, v []byte) {
 		t.Helper()
-		tmp := fmt.Sprintf("%s.tmp-%d", tg.Location, n.Add(1))
-		if err := os.WriteFile(tmp, v, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Rename(tmp, tg.Location); err != nil {
-			t.Fatal(err)
-		}
+		saveByRename(t, &n, tg, v)
 	}
 	sourcetest.Run(t, sourcetest.Harness{
 		Scheme: "file",
@@ -85,13 +79,7 @@ func TestConformancePoll(t *testing.T) {
 		},
 		Set: func(t *testing.T, tg *sources.Target, v []byte) {
 			t.Helper()
-			tmp := fmt.Sprintf("%s.tmp-%d", tg.Location, n.Add(1))
-			if err := os.WriteFile(tmp, v, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Rename(tmp, tg.Location); err != nil {
-				t.Fatal(err)
-			}
+			saveByRename(t, &n, tg, v)
 		},
 		Remove: func(t *testing.T, tg *sources.Target) {
 			t.Helper()
@@ -156,4 +144,17 @@ func FuzzSchemeCheck(f *testing.F) {
 			t.Fatalf("maxbytes=%q: %T is not a *file.Error", maxBytes, err)
 		}
 	})
+}
+
+// saveByRename saves v at tg's location the way editors do: a new file
+// (numbered by n) renamed over it.
+func saveByRename(t *testing.T, n *atomic.Int64, tg *sources.Target, v []byte) {
+	t.Helper()
+	tmp := fmt.Sprintf("%s.tmp-%d", tg.Location, n.Add(1))
+	if err := os.WriteFile(tmp, v, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, tg.Location); err != nil {
+		t.Fatal(err)
+	}
 }

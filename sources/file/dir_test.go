@@ -11,12 +11,7 @@ import (
 
 func TestWatchParentDirRemoved(t *testing.T) {
 	t.Run("removed", func(t *testing.T) {
-		dir := filepath.Join(t.TempDir(), "conf")
-		path := filepath.Join(dir, "app.toml")
-		require.NoError(t, os.Mkdir(dir, 0o755))
-		writeFile(t, path, v1)
-		d := openDriver(t)
-		w, _ := startWatch(t, d, target(path))
+		d, w, dir, path := watchInConf(t)
 
 		for _, content := range []string{v2, v3} {
 			require.NoError(t, os.RemoveAll(dir))
@@ -30,12 +25,7 @@ func TestWatchParentDirRemoved(t *testing.T) {
 		w.wantData(t, v1)
 	})
 	t.Run("renamed", func(t *testing.T) {
-		dir := filepath.Join(t.TempDir(), "conf")
-		path := filepath.Join(dir, "app.toml")
-		require.NoError(t, os.Mkdir(dir, 0o755))
-		writeFile(t, path, v1)
-		d := openDriver(t)
-		w, _ := startWatch(t, d, target(path))
+		_, w, dir, path := watchInConf(t)
 
 		require.NoError(t, os.Rename(dir, dir+".old"))
 		w.wantMissing(t)
@@ -130,4 +120,17 @@ func TestWatchSymlinkedDirectory(t *testing.T) {
 	writeFile(t, filepath.Join(realDir, "b.toml"), v3)
 	wb.wantData(t, v3)
 	wb.wantNone(t, filepath.Join(realDir, "b.toml"))
+}
+
+// watchInConf writes v1 to conf/app.toml in a new temporary directory and
+// watches it with a new driver.
+func watchInConf(t *testing.T) (d *driver, w *watcher, dir, path string) {
+	t.Helper()
+	dir = filepath.Join(t.TempDir(), "conf")
+	path = filepath.Join(dir, "app.toml")
+	require.NoError(t, os.Mkdir(dir, 0o755))
+	writeFile(t, path, v1)
+	d = openDriver(t)
+	w, _ = startWatch(t, d, target(path))
+	return d, w, dir, path
 }

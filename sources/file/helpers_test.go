@@ -234,3 +234,20 @@ func watchList(d *driver) []string {
 	}
 	return w.WatchList()
 }
+
+// appFile writes data to app.toml in a new temporary directory and returns
+// its path.
+func appFile(tb testing.TB, data string) string {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "app.toml")
+	writeFile(tb, path, data)
+	return path
+}
+
+// watchApp writes data to a new app.toml and watches it with a new driver.
+func watchApp(tb testing.TB, data string) (*watcher, string) {
+	tb.Helper()
+	path := appFile(tb, data)
+	w, _ := startWatch(tb, openDriver(tb), target(path))
+	return w, path
+}

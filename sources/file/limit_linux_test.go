@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"syscall"
 	"testing"
 
@@ -32,8 +31,7 @@ func TestHelperWatchLimit(t *testing.T) {
 	if os.Getenv(limitEnv) == "" {
 		t.Skip("run by TestWatchLimit in a child process")
 	}
-	path := filepath.Join(t.TempDir(), "app.toml")
-	writeFile(t, path, v1)
+	path := appFile(t, v1)
 	d := openDriver(t)
 
 	var old syscall.Rlimit

@@ -57,8 +57,7 @@ func failAdd(t *testing.T, dir string) *atomic.Bool {
 
 func TestWatchLimitAtRuntime(t *testing.T) {
 	t.Run("at Watch", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "app.toml")
-		writeFile(t, path, v1)
+		path := appFile(t, v1)
 		failAdd(t, filepath.Dir(path))
 		d := openDriver(t)
 		_, err := d.Watch(target(path), sources.Result{Data: []byte(v1)}, func(sources.Result) {

@@ -1,19 +1,16 @@
 package file
 
 import (
-	"errors"
-	"io"
 	"io/fs"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/livebind/livebind/internal/testenv/childtest"
 )
 
-// childEnv marks a test binary re-executed by runAsNobody.
+// childEnv marks a test binary re-executed as nobody.
 const childEnv = "LIVEBIND_FILE_TEST_AS_NOBODY"
 
 // TestPermissionDenied: an unreadable file reports an error; a chmod alone
@@ -22,12 +19,10 @@ const childEnv = "LIVEBIND_FILE_TEST_AS_NOBODY"
 func TestPermissionDenied(t *testing.T) {
 	if os.Geteuid() == 0 {
 		require.Empty(t, os.Getenv(childEnv), "still root in the child")
-		runAsNobody(t, "^TestPermissionDenied$")
+		t.Logf("child output:\n%s", childtest.AsNobody(t, "^TestPermissionDenied$", childEnv+"=1"))
 		return
 	}
-	path := filepath.Join(t.TempDir(), "app.toml")
-	writeFile(t, path, v1)
-	w, _ := startWatch(t, openDriver(t), target(path))
+	w, path := watchApp(t, v1)
 
 	// An unreadable file renamed into place.
 	require.NoError(t, os.WriteFile(path+".tmp", []byte(v1), 0o644))
@@ -47,41 +42,4 @@ func TestPermissionDenied(t *testing.T) {
 	writeFile(t, path+".other", v2)
 	require.NoError(t, os.Chmod(path, 0o644))
 	w.wantNone(t, path) // ...so nothing was reported
-}
-
-// runAsNobody runs the test binary again as user nobody, running only the
-// tests matching pattern, and fails if they fail.
-func runAsNobody(t *testing.T, pattern string) {
-	t.Helper()
-	exe, err := os.Executable()
-	require.NoError(t, err)
-	dir := t.TempDir()
-	require.NoError(t, os.Chmod(filepath.Dir(dir), 0o755))
-	require.NoError(t, os.Chmod(dir, 0o755))
-	bin := filepath.Join(dir, "file.test")
-	copyFile(t, exe, bin)
-
-	cmd := exec.CommandContext(t.Context(), bin, "-test.run="+pattern, "-test.count=1", "-test.v")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), childEnv+"=1", "TMPDIR=/tmp", "HOME=/tmp")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	out, err := cmd.CombinedOutput()
-	if errors.Is(err, syscall.EPERM) {
-		t.Skipf("cannot run as nobody: %v", err)
-	}
-	require.NoError(t, err, "child output:\n%s", out)
-	require.Contains(t, string(out), "--- PASS: TestPermissionDenied", "child output:\n%s", out)
-	t.Logf("child output:\n%s", out)
-}
-
-func copyFile(t *testing.T, from, to string) {
-	t.Helper()
-	src, err := os.Open(from)
-	require.NoError(t, err)
-	defer func() { _ = src.Close() }()
-	dst, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o755)
-	require.NoError(t, err)
-	_, err = io.Copy(dst, src)
-	require.NoError(t, err)
-	require.NoError(t, dst.Close())
 }

@@ -65,8 +65,7 @@ func TestPollRacyMtime(t *testing.T) {
 }
 
 func TestPollEmptyAndCheck(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "app.toml")
-	writeFile(t, path, v1)
+	path := appFile(t, v1)
 	tg := pollTarget(path)
 	tg.Check = checkTOML
 	w, _ := startWatch(t, openDriver(t), tg)

@@ -107,8 +107,7 @@ func TestRead(t *testing.T) {
 
 // A change between Read and Watch is reported by the first check.
 func TestWatchInitialCheck(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "app.toml")
-	writeFile(t, path, v1)
+	path := appFile(t, v1)
 	d := openDriver(t)
 	last := d.Read(t.Context(), target(path))
 	writeFile(t, path, v2)

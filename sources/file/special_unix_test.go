@@ -148,8 +148,7 @@ func TestReadGrowsPastLimit(t *testing.T) {
 // TestMaxBytesOption: maxbytes= must be a positive whole number of bytes; a
 // bad one is an error from Read and Watch that quotes it, never a default.
 func TestMaxBytesOption(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "app.toml")
-	writeFile(t, path, v1)
+	path := appFile(t, v1)
 	d := openDriver(t)
 	for _, v := range []string{"0", "-1", "16MiB", "", "9223372036854775807"} {
 		t.Run(v, func(t *testing.T) {

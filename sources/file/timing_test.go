@@ -2,7 +2,6 @@ package file
 
 import (
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -33,8 +32,7 @@ func TestMaxWaitDefaults(t *testing.T) {
 
 // A steady drip of writes cannot postpone the read past maxwait.
 func TestWatchSteadyDrip(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "app.toml")
-	writeFile(t, path, v1)
+	path := appFile(t, v1)
 	tg := target(path)
 	tg.Debounce, tg.MaxWait = 100*time.Millisecond, 300*time.Millisecond
 	w, _ := startWatch(t, openDriver(t), tg)
@@ -69,8 +67,7 @@ func TestWatchSteadyDrip(t *testing.T) {
 func TestStopWhileDebouncing(t *testing.T) {
 	for _, closeDriver := range []bool{false, true} {
 		t.Run(fmt.Sprintf("close=%v", closeDriver), func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "app.toml")
-			writeFile(t, path, v1)
+			path := appFile(t, v1)
 			d := openDriver(t)
 			tg := target(path)
 			tg.Debounce = time.Hour

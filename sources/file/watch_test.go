@@ -30,8 +30,7 @@ func TestScheme(t *testing.T) {
 }
 
 func TestWatchPlainWrite(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "app.toml")
-	writeFile(t, path, v1)
+	path := appFile(t, v1)
 	w, last := startWatch(t, openDriver(t), target(path))
 	require.Equal(t, v1, string(last.Data))
 
@@ -54,9 +53,7 @@ func TestWatchRelativePath(t *testing.T) {
 
 func TestWatchTruncateThenWrite(t *testing.T) {
 	t.Run("pause shorter than debounce", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "app.toml")
-		writeFile(t, path, v1)
-		w, _ := startWatch(t, openDriver(t), target(path))
+		w, path := watchApp(t, v1)
 
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
 		require.NoError(t, err)
@@ -69,9 +66,7 @@ func TestWatchTruncateThenWrite(t *testing.T) {
 		w.wantNone(t, path)
 	})
 	t.Run("pause longer than the retries", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "app.toml")
-		writeFile(t, path, v1)
-		w, _ := startWatch(t, openDriver(t), target(path))
+		w, path := watchApp(t, v1)
 
 		require.NoError(t, os.Truncate(path, 0))
 		msg := w.wantErr(t, sources.ErrEmpty)
@@ -84,9 +79,7 @@ func TestWatchTruncateThenWrite(t *testing.T) {
 	t.Run("empty then same bytes again", func(t *testing.T) {
 		// After an error, the good value is reported even if it equals the
 		// last good one, so that livebind can clear the error.
-		path := filepath.Join(t.TempDir(), "app.toml")
-		writeFile(t, path, v1)
-		w, _ := startWatch(t, openDriver(t), target(path))
+		w, path := watchApp(t, v1)
 		require.NoError(t, os.Truncate(path, 0))
 		w.wantErr(t, sources.ErrEmpty)
 		writeFile(t, path, v1)
@@ -96,9 +89,7 @@ func TestWatchTruncateThenWrite(t *testing.T) {
 
 func TestWatchAtomicSave(t *testing.T) {
 	t.Run("rename over", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "app.toml")
-		writeFile(t, path, v1)
-		w, _ := startWatch(t, openDriver(t), target(path))
+		w, path := watchApp(t, v1)
 		writeAtomic(t, path, v2)
 		w.wantData(t, v2)
 		writeAtomic(t, path, v3)
@@ -106,9 +97,7 @@ func TestWatchAtomicSave(t *testing.T) {
 		w.wantNone(t, path)
 	})
 	t.Run("vim backup", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "app.toml")
-		writeFile(t, path, v1)
-		w, _ := startWatch(t, openDriver(t), target(path))
+		w, path := watchApp(t, v1)
 		for _, content := range []string{v2, v3} {
 			require.NoError(t, os.Rename(path, path+"~"))
 			time.Sleep(10 * time.Millisecond) // the editor writes the new file
@@ -121,8 +110,7 @@ func TestWatchAtomicSave(t *testing.T) {
 }
 
 func TestWatchDeleteAndRecreate(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "app.toml")
-	writeFile(t, path, v1)
+	path := appFile(t, v1)
 	d := openDriver(t)
 	w, _ := startWatch(t, d, target(path))
 	for _, content := range []string{v2, v3} {
@@ -143,9 +131,7 @@ func TestWatchMissingAtStart(t *testing.T) {
 }
 
 func TestWatchSameBytes(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "app.toml")
-	writeFile(t, path, v1)
-	w, _ := startWatch(t, openDriver(t), target(path))
+	w, path := watchApp(t, v1)
 	writeFile(t, path, v1)
 	time.Sleep(3 * DefaultDebounce) // let the rewrite be read on its own
 	writeAtomic(t, path, v1)
@@ -240,9 +226,7 @@ func TestWatchSymlinkElsewhere(t *testing.T) {
 func TestWatchReadErrorRecovers(t *testing.T) {
 	// Works as root too: a directory in place of the file is a real read
 	// error that is neither "missing" nor retried.
-	path := filepath.Join(t.TempDir(), "app.toml")
-	writeFile(t, path, v1)
-	w, _ := startWatch(t, openDriver(t), target(path))
+	w, path := watchApp(t, v1)
 
 	require.NoError(t, os.Remove(path))
 	require.NoError(t, os.Mkdir(path, 0o755))

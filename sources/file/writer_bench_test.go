@@ -434,14 +434,7 @@ func BenchmarkWriterProcessStress(b *testing.B) {
 // baseline is the same process with nothing bound, sleeping.
 func BenchmarkWatchedFileIdle(b *testing.B) {
 	b.Run("baseline", func(b *testing.B) {
-		var total time.Duration
-		for range b.N {
-			before := cpuTime(b)
-			time.Sleep(idleWindow)
-			total += cpuTime(b) - before
-		}
-		b.ReportMetric(float64(total)/1e6/(float64(b.N)*idleWindow.Seconds()), "cpu-ms/idle-s")
-		b.ReportMetric(0, "ns/op")
+		reportIdleCPU(b)
 	})
 	backends(b, func(b *testing.B) {
 		b.Helper()
@@ -459,15 +452,22 @@ func BenchmarkWatchedFileIdle(b *testing.B) {
 		}
 		defer bd.Close()
 		time.Sleep(50 * time.Millisecond) // let the first check end
-		var total time.Duration
-		for range b.N {
-			before := cpuTime(b)
-			time.Sleep(idleWindow)
-			total += cpuTime(b) - before
-		}
-		b.ReportMetric(float64(total)/1e6/(float64(b.N)*idleWindow.Seconds()), "cpu-ms/idle-s")
-		b.ReportMetric(0, "ns/op")
+		reportIdleCPU(b)
 	})
+}
+
+// reportIdleCPU sleeps idleWindow b.N times and reports the process's CPU
+// time per idle second.
+func reportIdleCPU(b *testing.B) {
+	b.Helper()
+	var total time.Duration
+	for range b.N {
+		before := cpuTime(b)
+		time.Sleep(idleWindow)
+		total += cpuTime(b) - before
+	}
+	b.ReportMetric(float64(total)/1e6/(float64(b.N)*idleWindow.Seconds()), "cpu-ms/idle-s")
+	b.ReportMetric(0, "ns/op")
 }
 
 // idleWindow is how long one idle measurement lasts.
