@@ -30,6 +30,7 @@ require (
 	github.com/hashicorp/hcl v1.0.1-vault-7 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
+	github.com/livebind/livebind/sources/postgres v0.0.0-00010101000000-000000000000
 	github.com/mitchellh/go-homedir v1.1.0 // indirect
 	github.com/mitchellh/mapstructure v1.5.0 // indirect
 	github.com/pelletier/go-toml/v2 v2.4.3 // indirect
@@ -48,3 +49,5 @@ replace github.com/livebind/livebind => ../..
 replace github.com/livebind/livebind/sources/vault => ../../sources/vault
 
 replace github.com/livebind/livebind/internal/testenv/vaulttest => ../../internal/testenv/vaulttest
+
+replace github.com/livebind/livebind/sources/postgres => ../../sources/postgres

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -167,6 +168,33 @@ func TestBindConnectRotates(t *testing.T) {
 	s.SQL("ALTER ROLE app PASSWORD 'rotated-pw-2'")
 	pw <- "rotated-pw-2"
 	s.SQL(terminate + "; UPDATE settings SET value = 'two' WHERE key = 'rot'")
+	rec.Until(t, "two", bindtest.HasNew("two"))
+}
+
+// TestBindConnectAfterPermissionDenied: the role of the read connection
+// loses its SELECT while connected (as a user of revoked Vault credentials
+// does when the revocation statements drop it without ending its
+// sessions): the read is refused (an ErrPermissionDenied Error update, the
+// value kept), and the retry connects afresh through Connect, now as a
+// role that may read, so the change lands. Before the fix the refused
+// connection was kept and every retry was refused again.
+func TestBindConnectAfterPermissionDenied(t *testing.T) {
+	s := startDB(t)
+	set(t, s, "perm", "one")
+	s.SQL("CREATE ROLE app2 LOGIN PASSWORD 'app2-pw-7'; GRANT SELECT ON settings TO app2")
+	var dsn atomic.Value // Connect is called from the driver's goroutines
+	dsn.Store(s.DSN("app", appPassword, "postgres"))
+	connect := func(context.Context) (*pgx.ConnConfig, error) { return pgx.ParseConfig(dsn.Load().(string)) }
+	type config struct {
+		V string `live:"postgres=settings/perm; format=text"`
+	}
+	b, rec := bindtest.Bind[config](t, "postgres", postgres.Config{Connect: connect, MaxBackoff: 200 * time.Millisecond})
+	s.SQL("REVOKE SELECT ON settings FROM app")
+	dsn.Store(s.DSN("app2", "app2-pw-7", "postgres"))
+	set(t, s, "perm", "two")
+	u := rec.Until(t, "Error", bindtest.IsError)
+	require.ErrorIs(t, u.Err, postgres.ErrPermissionDenied)
+	require.Equal(t, "one", b.Get().V)
 	rec.Until(t, "two", bindtest.HasNew("two"))
 }
 

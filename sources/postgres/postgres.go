@@ -211,10 +211,15 @@ func (d *driver) fetch(ctx context.Context, s spec) sources.Result {
 	}
 	r, err := d.query(ctx, s)
 	if err != nil {
-		if d.conn.IsClosed() || ctx.Err() != nil {
+		e := classify(s, err, d.password)
+		// A refused SELECT may be the session's role having lost its grants
+		// or been dropped (revoked Vault credentials whose revocation does
+		// not end sessions): the next read connects afresh, as whoever
+		// Connect names then.
+		if d.conn.IsClosed() || ctx.Err() != nil || errors.Is(e, ErrPermissionDenied) {
 			d.dropConn()
 		}
-		return sources.Result{Err: classify(s, err, d.password)}
+		return sources.Result{Err: e}
 	}
 	return r
 }
