@@ -210,7 +210,7 @@ func TestSettingsFollowRotatedCredentials(t *testing.T) {
 			len(errs), errs, took.Round(time.Millisecond))
 		r.old = r.secrets.Get().DB
 	}
-	require.Less(t, time.Since(start), time.Minute)
+	t.Logf("took %s", time.Since(start).Round(time.Millisecond)) // bounded by the waits above; a duration is measured, never asserted
 }
 
 // TestSettingsFollowRotatedCredentialsSessionsKept: revocation statements
@@ -239,5 +239,5 @@ func TestSettingsFollowRotatedCredentialsSessionsKept(t *testing.T) {
 			i, took.Round(time.Millisecond), time.Since(revoked).Round(time.Millisecond), errs)
 		r.old = r.secrets.Get().DB
 	}
-	require.Less(t, time.Since(start), time.Minute)
+	t.Logf("took %s", time.Since(start).Round(time.Millisecond)) // bounded by the waits above; a duration is measured, never asserted
 }
