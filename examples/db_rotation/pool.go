@@ -39,7 +39,7 @@ func (c *Config) Connect(next vault.Credentials) error {
 	return nil
 }
 
-// Release is livebind's phase two (livebind.Releaser): once a generation is
+// Release is livebind's phase two (a Release method: see "Releasing resources" in the livebind package documentation): once a generation is
 // published, the previous snapshot's pool is retired; a candidate that was
 // rejected after Connect built its pool has that pool retired.
 func (c *Config) Release(dropped *Config) {
