@@ -10,7 +10,10 @@ import (
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
 
+	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/etcdtest"
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/etcd"
 )
@@ -28,6 +31,30 @@ func newClient(tb testing.TB, s *etcdtest.Server, user, password string) *client
 	require.NoError(tb, err)
 	tb.Cleanup(func() { _ = cli.Close() })
 	return cli
+}
+
+// textKey is one text field on the key named by ${KEY}.
+type textKey struct {
+	V string `live:"etcd=${KEY}; format=text"`
+}
+
+// bindText binds a textKey on key with the source config cfg (and opts),
+// as bindtest.Bind does.
+func bindText(tb testing.TB, key string, cfg etcd.Config, opts ...livebind.Option) (*livebind.Binding[textKey], *fixture.Log[livebind.Update]) {
+	tb.Helper()
+	return bindtest.Bind[textKey](tb, "etcd", cfg, append(opts, livebind.WithLookupEnv(fixture.NewEnv("KEY", key).Lookup))...)
+}
+
+// started starts an etcd server, returns it with a root client of it, and
+// puts each key and value pair of kv.
+func started(tb testing.TB, kv ...string) (*etcdtest.Server, *clientv3.Client) {
+	tb.Helper()
+	s := etcdtest.Start(tb)
+	cli := newClient(tb, s, "", "")
+	for i := 0; i+1 < len(kv); i += 2 {
+		put(tb, cli, kv[i], kv[i+1])
+	}
+	return s, cli
 }
 
 func put(tb testing.TB, c *clientv3.Client, key, value string) int64 {
