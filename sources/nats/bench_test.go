@@ -1,8 +1,8 @@
 package nats_test
 
 import (
+	"context"
 	"encoding/json"
-	"fmt"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -36,26 +36,14 @@ func BenchmarkPublishToCallback(b *testing.B) {
 	type conf struct {
 		V string `live:"nats=${LOC}; format=text; default=none"`
 	}
-	for _, mode := range []string{"entry", "subject"} {
-		b.Run(mode, func(b *testing.B) {
-			loc, write := "bench/"+mode, func(v string) {
-				if _, err := kv.PutString(b.Context(), mode, v); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if mode == "subject" {
-				loc, write = "subject:bench."+mode, func(v string) {
-					if err := nc.Publish("bench."+mode, []byte(v)); err != nil {
-						b.Fatal(err)
-					}
-				}
-			}
-			_, got := values[conf](b, config(s), nil, "LOC", loc)
-			fixture.Heard(b, got, write)
-			lat := fixture.Latencies(b, got, write, settle)
-			fixture.ReportPercentiles(b, lat)
-		})
-	}
+	bindtest.PublishLatency[conf](b, "nats", config(s),
+		bindtest.Writer{Name: "entry", Loc: "bench/entry", Write: func(ctx context.Context, v string) error {
+			_, err := kv.PutString(ctx, "entry", v)
+			return err
+		}},
+		bindtest.Writer{Name: "subject", Loc: "subject:bench.subject", Write: func(_ context.Context, v string) error {
+			return nc.Publish("bench.subject", []byte(v))
+		}})
 }
 
 // BenchmarkReconnect measures how long after a killed server is back
@@ -202,31 +190,21 @@ func BenchmarkBurstMemory(b *testing.B) {
 		Msg string `live:"nats=subject:${SUBJ}; format=text; default=none; throttle=50ms"`
 		Key string `live:"nats=mem/${KEY}; format=text; default=none; throttle=50ms"`
 	}
-	const n = 10_000
 	for b.Loop() {
 		subj, key := fresh("mem.s"), fresh("k")
 		var updates atomic.Int64
 		bd, got := values[conf](b, config(s), func() { updates.Add(1); time.Sleep(time.Millisecond) }, "SUBJ", subj, "KEY", key)
 		fixture.Heard(b, got, func(v string) { _ = nc.Publish(subj, []byte(v)) })
 		updates.Store(0)
-		peak := fixture.HeapPeak(func() {
+		peak, settled := bindtest.PairBurst(b, bd, func(c *conf) (string, string) { return c.Msg, c.Key }, func(n int) {
 			for i := range n {
-				_ = nc.Publish(subj, fmt.Appendf(nil, "m%05d", i))
-				if _, err := kv.PutString(b.Context(), key, fmt.Sprintf("k%05d", i)); err != nil {
+				_ = nc.Publish(subj, []byte(bindtest.BurstValue('m', i)))
+				if _, err := kv.PutString(b.Context(), key, bindtest.BurstValue('k', i)); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
-		start := time.Now()
-		for bd.Get().Msg != fmt.Sprintf("m%05d", n-1) || bd.Get().Key != fmt.Sprintf("k%05d", n-1) {
-			if time.Since(start) > settle {
-				b.Fatal("the last values never arrived")
-			}
-			time.Sleep(time.Millisecond)
-		}
-		b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
-		b.ReportMetric(float64(updates.Load()), "updates")
-		b.ReportMetric(float64(time.Since(start).Microseconds())/1000, "settle-ms")
+		bindtest.ReportBurst(b, peak, updates.Load(), settled)
 		_ = bd.Close()
 	}
 }

@@ -1,7 +1,6 @@
 package nats_test
 
 import (
-	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -9,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/livebind/livebind"
-	"github.com/livebind/livebind/internal/testenv/fixture"
+	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/natstest"
 	lbnats "github.com/livebind/livebind/sources/nats"
 )
@@ -77,12 +76,7 @@ func TestBindUnreachable(t *testing.T) {
 	type conf struct {
 		V string `live:"nats=app/v; format=text"`
 	}
-	var dst conf
-	_, err := livebind.Bind(t.Context(), &dst, livebind.WithSourceConfig("nats", config(s)))
-	require.ErrorIs(t, err, lbnats.ErrUnreachable)
-	var fe *livebind.FieldError
-	require.ErrorAs(t, err, &fe)
-	require.Equal(t, "V", fe.Field)
+	bindtest.BindFails[conf](t, "nats", config(s), lbnats.ErrUnreachable, "V")
 }
 
 // TestBindBurst: a slow subscriber (1 ms per update) faces a burst of
@@ -108,20 +102,12 @@ func TestBindBurst(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
-	const n = 10_000
-	peak := fixture.HeapPeak(func() {
+	peak, _ := bindtest.PairBurst(t, b, func(c *conf) (string, string) { return c.Msg, c.Key }, func(n int) {
 		for i := range n {
-			require.NoError(t, nc.Publish("burst.msg", fmt.Appendf(nil, "m%05d", i)))
-			_, err := kv.PutString(ctx(t), "app", fmt.Sprintf("k%05d", i))
+			require.NoError(t, nc.Publish("burst.msg", []byte(bindtest.BurstValue('m', i))))
+			_, err := kv.PutString(ctx(t), "app", bindtest.BurstValue('k', i))
 			require.NoError(t, err)
 		}
 	})
-	require.Eventually(t, func() bool {
-		c := b.Get()
-		return c.Msg == fmt.Sprintf("m%05d", n-1) && c.Key == fmt.Sprintf("k%05d", n-1)
-	},
-		settle, 10*time.Millisecond, "the last message and put are the final values")
-	t.Logf("updates: %d for %d messages and %d puts; heap growth peak %.1f MiB", updates.Load(), n, n, float64(peak)/(1<<20))
-	require.Less(t, updates.Load(), int64(n/10), "updates coalesce")
-	require.Less(t, peak, uint64(32<<20), "memory stays bounded")
+	bindtest.Coalesced(t, updates.Load(), peak)
 }

@@ -137,20 +137,12 @@ func TestAuthFailure(t *testing.T) {
 	cfg.Options.Password, cfg.MaxBackoff = wrong, 0
 	d := open(t, cfg)
 	tg := target("auth/app", nil)
-	r := d.Read(ctx(t), tg)
-	require.ErrorIs(t, r.Err, lbnats.ErrAuth)
-	require.NotContains(t, r.Err.Error(), wrong)
-	log := watch(t, d, tg, r)
-	before := p.Accepted()
-	time.Sleep(1500 * time.Millisecond)
-	require.LessOrEqual(t, p.Accepted()-before, 2, "a refused password must not be retried hot")
-	require.Zero(t, log.Len(), "the same error is not reported again")
-	fixture.ClosePrompt(t, d)
+	fixture.RefusedSlowly(t, d, tg, p, lbnats.ErrAuth, wrong)
 
 	quick := config(s)
 	quick.Options.Password = wrong
 	d = open(t, quick)
-	log = watch(t, d, tg, d.Read(ctx(t), tg))
+	log := watch(t, d, tg, d.Read(ctx(t), tg))
 	s.SetUser("app", wrong) // the admin changes the server's password
 	s.Restart()
 	log.Expect(t, "the value once the password is accepted", isData("one"))

@@ -92,9 +92,7 @@ var (
 // ctx is a context for a test's own requests.
 func ctx(t testing.TB) context.Context {
 	t.Helper()
-	c, cancel := context.WithTimeout(t.Context(), settle)
-	t.Cleanup(cancel)
-	return c
+	return fixture.Context(t, settle)
 }
 
 // bind binds a T with cfg as the nats source config and records its

@@ -131,18 +131,10 @@ func TestAuthFailure(t *testing.T) {
 
 	d := open(t, lbredis.Config{Options: &goredis.Options{Addr: p.Addr, Password: wrong}})
 	tg := target(key, nil)
-	r := d.Read(ctx(t), tg)
-	require.ErrorIs(t, r.Err, lbredis.ErrAuth)
-	require.NotContains(t, r.Err.Error(), wrong)
-	log := watch(t, d, tg, r)
-	before := p.Accepted()
-	time.Sleep(1500 * time.Millisecond)
-	require.LessOrEqual(t, p.Accepted()-before, 2, "a refused password must not be retried hot")
-	require.Zero(t, log.Len(), "the same error is not reported again")
-	fixture.ClosePrompt(t, d)
+	fixture.RefusedSlowly(t, d, tg, p, lbredis.ErrAuth, wrong)
 
 	quick := open(t, lbredis.Config{Options: &goredis.Options{Addr: s.Addr(), Password: wrong}, MaxBackoff: 200 * time.Millisecond})
-	log = watch(t, quick, tg, quick.Read(ctx(t), tg))
+	log := watch(t, quick, tg, quick.Read(ctx(t), tg))
 	cmd(t, s, "CONFIG", "SET", "requirepass", wrong) // the admin fixes it
 	log.Expect(t, "the value once the password is accepted", isData("one"))
 }

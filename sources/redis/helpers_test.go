@@ -71,12 +71,10 @@ func cmd(t *testing.T, s *redistest.Server, args ...string) string {
 	return s.Cmd(args...)
 }
 
-// ctx is a context for a test's own commands.
-func ctx(t *testing.T) context.Context {
+// ctx is a context for a test's own requests.
+func ctx(t testing.TB) context.Context {
 	t.Helper()
-	c, cancel := context.WithTimeout(t.Context(), settle)
-	t.Cleanup(cancel)
-	return c
+	return fixture.Context(t, settle)
 }
 
 // bind binds a T with cfg as the redis source config and records its

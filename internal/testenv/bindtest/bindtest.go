@@ -198,3 +198,23 @@ func Strings[T any](tb testing.TB, slow func(), opts ...livebind.Option) (*liveb
 	}
 	return b, got
 }
+
+// BindFails checks that binding a T with cfg as the source config of
+// scheme fails with an error wrapping want and a *livebind.FieldError
+// naming field.
+func BindFails[T any](t *testing.T, scheme string, cfg any, want error, field string) {
+	t.Helper()
+	var dst T
+	b, err := livebind.Bind(t.Context(), &dst, livebind.WithSourceConfig(scheme, cfg))
+	if err == nil {
+		_ = b.Close()
+		t.Fatalf("bindtest: Bind succeeded; want an error wrapping %v", want)
+	}
+	if !errors.Is(err, want) {
+		t.Fatalf("bindtest: Bind: %v; want an error wrapping %v", err, want)
+	}
+	var fe *livebind.FieldError
+	if !errors.As(err, &fe) || fe.Field != field {
+		t.Fatalf("bindtest: Bind: %v; want a FieldError naming %s", err, field)
+	}
+}
