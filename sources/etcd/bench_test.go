@@ -37,7 +37,7 @@ const unary = `etcd_server_client_requests_total{client_api_version="3.7",type="
 // that reports it, through a real etcd and livebind. Goal: p99 ≤ 10 ms.
 func BenchmarkPutToCallback(b *testing.B) {
 	s, cli := started(b, "bench/v", "start")
-	bd, _ := bindText(b, "bench/v", srcConfig(s))
+	bd, _ := bindtest.BindKey[textKey](b, "etcd", srcConfig(s), "bench/v")
 	fixture.ChangeLatency(b, bindtest.Values(b, bd),
 		func(i int) { put(b, cli, "bench/v", "v"+strconv.Itoa(i)) },
 		func(i int) any { return "v" + strconv.Itoa(i) })
@@ -48,7 +48,7 @@ func BenchmarkPutToCallback(b *testing.B) {
 // driver's reconnect backoff is at most 1 s.
 func BenchmarkRestartRecovery(b *testing.B) {
 	s, cli := started(b, "rec/v", "start")
-	bd, _ := bindText(b, "rec/v", srcConfig(s))
+	bd, _ := bindtest.BindKey[textKey](b, "etcd", srcConfig(s), "rec/v")
 	bindtest.Recovery(b, bindtest.Values(b, bd), s.Restart, func(v string) { put(b, cli, "rec/v", v) })
 }
 

@@ -24,7 +24,7 @@ import (
 // value is kept); re-created it is Added.
 func TestBindLifecycle(t *testing.T) {
 	s, cli := started(t, "life/v", "one")
-	b, rec := bindText(t, "life/v", srcConfig(s))
+	b, rec := bindtest.BindKey[textKey](t, "etcd", srcConfig(s), "life/v")
 	require.Equal(t, "one", b.Get().V)
 	put(t, cli, "life/v", "two")
 	rec.Until(t, "Updated", bindtest.HasNew("two"))
@@ -117,7 +117,7 @@ func TestBindDownAtStart(t *testing.T) {
 // value written after it restarts lands.
 func TestBindServerRestart(t *testing.T) {
 	s, cli := started(t, "restart/v", "before")
-	b, rec := bindText(t, "restart/v", srcConfig(s))
+	b, rec := bindtest.BindKey[textKey](t, "etcd", srcConfig(s), "restart/v")
 	bindtest.Outages(t, rec, func() any { return b.Get().V }, []func(){s.Stop, s.Kill}, s.Restart,
 		func(v string) { put(t, cli, "restart/v", v) }, etcd.ErrUnavailable)
 }
@@ -129,7 +129,7 @@ func TestBindServerRestart(t *testing.T) {
 func TestBindConnectionCut(t *testing.T) {
 	s, cli := started(t, "cut/v", "before")
 	p := fixture.NewProxy(t, s.Addr(0))
-	b, rec := bindText(t, "cut/v", etcd.Config{Endpoints: []string{p.Addr}, MaxBackoff: 200 * time.Millisecond})
+	b, rec := bindtest.BindKey[textKey](t, "etcd", etcd.Config{Endpoints: []string{p.Addr}, MaxBackoff: 200 * time.Millisecond}, "cut/v")
 	p.Cut()
 	rec.Until(t, "Error", bindtest.IsError)
 	put(t, cli, "cut/v", "while-cut")
@@ -157,7 +157,7 @@ func TestBindCompaction(t *testing.T) {
 	require.NoError(t, err)
 	require.Greater(t, last, first)
 
-	b, _ := bindText(t, "compact/v", srcConfig(s), livebind.WithLogger(logger))
+	b, _ := bindtest.BindKey[textKey](t, "etcd", srcConfig(s), "compact/v", livebind.WithLogger(logger))
 	require.Equal(t, "two", b.Get().V)
 	require.Eventually(t, func() bool { return strings.Contains(log.String(), "compacted") }, bindtest.WaitFor, 10*time.Millisecond,
 		"the watch never saw ErrCompacted")
@@ -239,7 +239,7 @@ func TestBindAuth(t *testing.T) {
 // write.
 func TestBindLongOutage(t *testing.T) {
 	s, cli := started(t, "long/v", "before")
-	b, rec := bindText(t, "long/v", srcConfig(s))
+	b, rec := bindtest.BindKey[textKey](t, "etcd", srcConfig(s), "long/v")
 	s.Stop()
 	rec.Until(t, "Error", bindtest.IsError)
 	time.Sleep(6 * time.Second)
@@ -275,7 +275,7 @@ func TestBindSharesOneStream(t *testing.T) {
 // Close returns at once (well under the 5 s read timeout).
 func TestCloseDuringOutage(t *testing.T) {
 	s, _ := started(t, "close/v", "v")
-	b, rec := bindText(t, "close/v", srcConfig(s))
+	b, rec := bindtest.BindKey[textKey](t, "etcd", srcConfig(s), "close/v")
 	bindtest.ClosePrompt(t, rec, s.Stop, b.Close)
 }
 

@@ -10,10 +10,7 @@ import (
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
 
-	"github.com/livebind/livebind"
-	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/etcdtest"
-	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/etcd"
 )
@@ -36,13 +33,6 @@ func newClient(tb testing.TB, s *etcdtest.Server, user, password string) *client
 // textKey is one text field on the key named by ${KEY}.
 type textKey struct {
 	V string `live:"etcd=${KEY}; format=text"`
-}
-
-// bindText binds a textKey on key with the source config cfg (and opts),
-// as bindtest.Bind does.
-func bindText(tb testing.TB, key string, cfg etcd.Config, opts ...livebind.Option) (*livebind.Binding[textKey], *fixture.Log[livebind.Update]) {
-	tb.Helper()
-	return bindtest.Bind[textKey](tb, "etcd", cfg, append(opts, livebind.WithLookupEnv(fixture.NewEnv("KEY", key).Lookup))...)
 }
 
 // started starts an etcd server, returns it with a root client of it, and

@@ -14,16 +14,7 @@ import (
 	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/internal/testenv/natstest"
-	lbnats "github.com/livebind/livebind/sources/nats"
 )
-
-// values binds a T against cfg, with env for the tags' ${VAR}s, and
-// returns the binding and a channel of the string values its updates
-// carry; slow, when set, also runs for each update.
-func values[T any](b *testing.B, cfg lbnats.Config, slow func(), env ...string) (*livebind.Binding[T], <-chan string) {
-	b.Helper()
-	return bindtest.Strings[T](b, slow, livebind.WithSourceConfig("nats", cfg), livebind.WithLookupEnv(fixture.NewEnv(env...).Lookup))
-}
 
 // BenchmarkPublishToCallback measures the latency from a write (a put of a
 // watched entry, a publish on a subject) to the Subscribe callback that
@@ -59,7 +50,7 @@ func BenchmarkReconnect(b *testing.B) {
 	type conf struct {
 		V string `live:"nats=reconnect/app; format=text"`
 	}
-	_, got := values[conf](b, config(s), nil)
+	_, got := bindtest.SchemeStrings[conf](b, "nats", config(s), nil)
 	lat := make([]time.Duration, 0, b.N)
 	i := 0
 	for b.Loop() {
@@ -193,7 +184,7 @@ func BenchmarkBurstMemory(b *testing.B) {
 	for b.Loop() {
 		subj, key := fresh("mem.s"), fresh("k")
 		var updates atomic.Int64
-		bd, got := values[conf](b, config(s), func() { updates.Add(1); time.Sleep(time.Millisecond) }, "SUBJ", subj, "KEY", key)
+		bd, got := bindtest.SchemeStrings[conf](b, "nats", config(s), func() { updates.Add(1); time.Sleep(time.Millisecond) }, "SUBJ", subj, "KEY", key)
 		fixture.Heard(b, got, func(v string) { _ = nc.Publish(subj, []byte(v)) })
 		updates.Store(0)
 		peak, settled := bindtest.PairBurst(b, bd, func(c *conf) (string, string) { return c.Msg, c.Key }, func(n int) {

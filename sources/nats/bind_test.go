@@ -63,9 +63,7 @@ func TestBindSubjectAtStart(t *testing.T) {
 	type strict struct {
 		Mode string `live:"nats=subject:app.other; format=text; required"`
 	}
-	var dst strict
-	_, err := livebind.Bind(t.Context(), &dst, livebind.WithSourceConfig("nats", config(s)))
-	require.Error(t, err, "a required subject field with no message yet fails Bind")
+	bindtest.BindFails[strict](t, "nats", config(s), nil, "Mode") // required, and no message yet
 }
 
 // TestBindUnreachable: a server that is not there fails Bind with a

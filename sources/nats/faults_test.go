@@ -53,10 +53,10 @@ func TestEntryCutConnection(t *testing.T) {
 	_, err = kv.PutString(ctx(t), "app", "two") // while the driver cannot see the server
 	require.NoError(t, err)
 	p.Resume()
-	log.Expect(t, "the change made while cut", isData("two"))
+	log.Expect(t, "the change made while cut", fixture.IsData("two"))
 	_, err = kv.PutString(ctx(t), "app", "three")
 	require.NoError(t, err)
-	log.Expect(t, "a later change", isData("three"))
+	log.Expect(t, "a later change", fixture.IsData("three"))
 	fixture.ClosePrompt(t, d)
 }
 
@@ -78,10 +78,10 @@ func TestEntryServerRestart(t *testing.T) {
 	s.Kill()
 	log.Expect(t, "an unreachable error", isErr(lbnats.ErrUnreachable))
 	s.Restart()
-	log.Expect(t, "the stored value once the server is back", isData("one"))
+	log.Expect(t, "the stored value once the server is back", fixture.IsData("one"))
 	require.Eventually(t, nc.IsConnected, settle, 10*time.Millisecond)
 	require.Eventually(t, func() bool { _, err := kv.PutString(ctx(t), "app", "two"); return err == nil }, settle, 100*time.Millisecond)
-	log.Expect(t, "a write after the restart", isData("two"))
+	log.Expect(t, "a write after the restart", fixture.IsData("two"))
 }
 
 // TestEntryLifecycle: a bucket that does not exist at Bind reads as
@@ -100,25 +100,25 @@ func TestEntryLifecycle(t *testing.T) {
 	kv := bucket(t, js, "later")
 	_, err := kv.PutString(ctx(t), "app", "one")
 	require.NoError(t, err)
-	log.Expect(t, "the value of the bucket created after Bind", isData("one"))
+	log.Expect(t, "the value of the bucket created after Bind", fixture.IsData("one"))
 	require.NoError(t, kv.Delete(ctx(t), "app"))
-	log.Expect(t, "Missing after a delete", isMissing)
+	log.Expect(t, "Missing after a delete", fixture.IsMissing)
 	_, err = kv.PutString(ctx(t), "app", "two")
 	require.NoError(t, err)
-	log.Expect(t, "the value again", isData("two"))
+	log.Expect(t, "the value again", fixture.IsData("two"))
 	require.NoError(t, kv.Purge(ctx(t), "app"))
-	log.Expect(t, "Missing after a purge", isMissing)
+	log.Expect(t, "Missing after a purge", fixture.IsMissing)
 	require.True(t, d.Read(ctx(t), tg).Missing)
 
 	_, err = kv.PutString(ctx(t), "app", "three")
 	require.NoError(t, err)
-	log.Expect(t, "the value again", isData("three"))
+	log.Expect(t, "the value again", fixture.IsData("three"))
 	require.NoError(t, js.DeleteKeyValue(ctx(t), "later"))
-	log.Expect(t, "Missing once the bucket is deleted", isMissing)
+	log.Expect(t, "Missing once the bucket is deleted", fixture.IsMissing)
 	kv = bucket(t, js, "later")
 	_, err = kv.PutString(ctx(t), "app", "four")
 	require.NoError(t, err)
-	log.Expect(t, "the value of the bucket created again", isData("four"))
+	log.Expect(t, "the value of the bucket created again", fixture.IsData("four"))
 }
 
 // TestAuthFailure: a wrong password is an ErrAuth error without the
@@ -145,7 +145,7 @@ func TestAuthFailure(t *testing.T) {
 	log := watch(t, d, tg, d.Read(ctx(t), tg))
 	s.SetUser("app", wrong) // the admin changes the server's password
 	s.Restart()
-	log.Expect(t, "the value once the password is accepted", isData("one"))
+	log.Expect(t, "the value once the password is accepted", fixture.IsData("one"))
 }
 
 // TestUnreachable: a server that is not there is an ErrUnreachable error
@@ -164,7 +164,7 @@ func TestUnreachable(t *testing.T) {
 	require.ErrorIs(t, r.Err, lbnats.ErrUnreachable)
 	log := watch(t, d, tg, r)
 	s.Restart()
-	log.Expect(t, "the value once the server is up", isData("one"))
+	log.Expect(t, "the value once the server is up", fixture.IsData("one"))
 	fixture.ClosePrompt(t, d)
 }
 
@@ -183,21 +183,21 @@ func TestSubject(t *testing.T) {
 	require.True(t, first.Missing, "%+v", first)
 	log := watch(t, d, tg, first)
 	publish(t, nc, log, "app.mode", "one")
-	log.Expect(t, "a message", isData("one"))
+	log.Expect(t, "a message", fixture.IsData("one"))
 	require.Equal(t, "one", string(d.Read(ctx(t), tg).Data))
 
 	require.NoError(t, nc.Publish("app.mode", []byte(strings.Repeat("x", 17))))
 	log.Expect(t, "a too-large error", isErr(sources.ErrTooLarge))
 	require.Equal(t, "one", string(d.Read(ctx(t), tg).Data), "the last good message stays")
 	require.NoError(t, nc.Publish("app.mode", []byte("two")))
-	log.Expect(t, "the next message", isData("two"))
+	log.Expect(t, "the next message", fixture.IsData("two"))
 
 	p.Cut()
 	log.Expect(t, "an unreachable error", isErr(lbnats.ErrUnreachable))
 	p.Resume()
-	log.Expect(t, "the last message again", isData("two"))
+	log.Expect(t, "the last message again", fixture.IsData("two"))
 	publish(t, nc, log, "app.mode", "three")
-	log.Expect(t, "a message after the cut", isData("three"))
+	log.Expect(t, "a message after the cut", fixture.IsData("three"))
 	fixture.ClosePrompt(t, d)
 }
 

@@ -82,12 +82,8 @@ func watch(t *testing.T, d sources.Driver, tg *sources.Target, last sources.Resu
 	return fixture.WatchCursor(t, d, tg, last, settle)
 }
 
-// isData, isMissing and isErr match results for Cursor.Expect.
-var (
-	isData    = fixture.IsData
-	isMissing = fixture.IsMissing
-	isErr     = fixture.IsTypedErr[*lbnats.Error]
-)
+// isErr matches a failed result with the driver's typed error.
+var isErr = fixture.IsTypedErr[*lbnats.Error]
 
 // ctx is a context for a test's own requests.
 func ctx(t testing.TB) context.Context {

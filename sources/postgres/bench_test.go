@@ -18,7 +18,7 @@ import (
 // Goal: p99 ≤ 10 ms.
 func BenchmarkUpdateToCallback(b *testing.B) {
 	s := startDB(b, "bench", "start")
-	bd, _ := bindText(b, "bench", appConfig(s))
+	bd, _ := bindtest.BindKey[textRow](b, "postgres", appConfig(s), "bench")
 	conn, err := pgx.Connect(b.Context(), s.AdminDSN())
 	require.NoError(b, err)
 	defer conn.Close(b.Context())
@@ -34,7 +34,7 @@ func BenchmarkUpdateToCallback(b *testing.B) {
 // to a value written then reaching the callback (recovery-ms).
 func BenchmarkRestartRecovery(b *testing.B) {
 	s := startDB(b, "rec", "start")
-	bd, _ := bindText(b, "rec", appConfig(s))
+	bd, _ := bindtest.BindKey[textRow](b, "postgres", appConfig(s), "rec")
 	bindtest.Recovery(b, bindtest.Values(b, bd), s.Restart, func(v string) { set(b, s, "rec", v) })
 }
 

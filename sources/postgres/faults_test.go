@@ -26,7 +26,7 @@ const terminate = "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
 // a DELETE is Removed (the value is kept), an INSERT is Added.
 func TestBindLifecycle(t *testing.T) {
 	s := startDB(t, "app.flags", "one")
-	b, rec := bindText(t, "app.flags", appConfig(s))
+	b, rec := bindtest.BindKey[textRow](t, "postgres", appConfig(s), "app.flags")
 	require.Equal(t, "one", b.Get().V)
 	set(t, s, "app.flags", "two")
 	rec.Until(t, "Updated", bindtest.HasNew("two"))
@@ -128,7 +128,7 @@ func TestBindReconnectRereads(t *testing.T) {
 // change lands.
 func TestBindServerRestart(t *testing.T) {
 	s := startDB(t, "r", "before")
-	b, rec := bindText(t, "r", appConfig(s))
+	b, rec := bindtest.BindKey[textRow](t, "postgres", appConfig(s), "r")
 	bindtest.Outages(t, rec, func() any { return b.Get().V }, []func(){s.Stop, s.Kill}, s.Restart,
 		func(v string) { set(t, s, "r", v) }, postgres.ErrUnavailable)
 }
@@ -148,7 +148,7 @@ func TestBindConnectRotates(t *testing.T) {
 		}
 		return pgx.ParseConfig(s.DSN("app", current, "postgres"))
 	}
-	b, rec := bindText(t, "rot", postgres.Config{Connect: connect, MaxBackoff: 200 * time.Millisecond})
+	b, rec := bindtest.BindKey[textRow](t, "postgres", postgres.Config{Connect: connect, MaxBackoff: 200 * time.Millisecond}, "rot")
 	require.Equal(t, "one", b.Get().V)
 	s.SQL("ALTER ROLE app PASSWORD 'rotated-pw-2'")
 	pw <- "rotated-pw-2"
@@ -251,7 +251,7 @@ func TestBindTwoConnections(t *testing.T) {
 // Close returns at once (well under the 5 s read timeout).
 func TestCloseDuringOutage(t *testing.T) {
 	s := startDB(t, "close", "v")
-	b, rec := bindText(t, "close", appConfig(s))
+	b, rec := bindtest.BindKey[textRow](t, "postgres", appConfig(s), "close")
 	bindtest.ClosePrompt(t, rec, s.Stop, b.Close)
 }
 

@@ -7,9 +7,6 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/livebind/livebind"
-	"github.com/livebind/livebind/internal/testenv/bindtest"
-	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/internal/testenv/pgtest"
 	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/postgres"
@@ -40,13 +37,6 @@ func startDB(tb testing.TB, kv ...string) *pgtest.Server {
 // textRow is one text field on the settings row named by ${KEY}.
 type textRow struct {
 	V string `live:"postgres=settings/${KEY}; format=text"`
-}
-
-// bindText binds a textRow on key with the source config cfg (and opts),
-// as bindtest.Bind does.
-func bindText(tb testing.TB, key string, cfg postgres.Config, opts ...livebind.Option) (*livebind.Binding[textRow], *fixture.Log[livebind.Update]) {
-	tb.Helper()
-	return bindtest.Bind[textRow](tb, "postgres", cfg, append(opts, livebind.WithLookupEnv(fixture.NewEnv("KEY", key).Lookup))...)
 }
 
 // quote makes s an SQL string literal.

@@ -17,14 +17,6 @@ import (
 	lbredis "github.com/livebind/livebind/sources/redis"
 )
 
-// benchBind binds a T against cfg, with env for the tags' ${VAR}s, and
-// returns the binding and a channel of the string values its updates
-// carry; slow, when set, also runs for each update.
-func benchBind[T any](b *testing.B, cfg lbredis.Config, slow func(), env ...string) (*livebind.Binding[T], <-chan string) {
-	b.Helper()
-	return bindtest.Strings[T](b, slow, livebind.WithSourceConfig("redis", cfg), livebind.WithLookupEnv(fixture.NewEnv(env...).Lookup))
-}
-
 // BenchmarkPublishToCallback measures the latency from a write (SET of a
 // watched key, PUBLISH on a channel) to the Subscribe callback that
 // reports it, through a real redis-server and livebind. Goal: p99 ≤ 10 ms.
@@ -56,7 +48,7 @@ func BenchmarkReconnect(b *testing.B) {
 	type conf struct {
 		V string `live:"redis=${LOC}; format=text"`
 	}
-	_, got := benchBind[conf](b, config(s), nil, "LOC", name)
+	_, got := bindtest.SchemeStrings[conf](b, "redis", config(s), nil, "LOC", name)
 	lat := make([]time.Duration, 0, b.N)
 	i := 0
 	for b.Loop() {
@@ -143,7 +135,7 @@ func BenchmarkBurstMemory(b *testing.B) {
 	for b.Loop() {
 		ch, key := fresh("mem"), fresh("mem:")
 		var updates atomic.Int64
-		bd, got := benchBind[conf](b, config(s), func() { updates.Add(1); time.Sleep(time.Millisecond) }, "CH", ch, "KEY", key)
+		bd, got := bindtest.SchemeStrings[conf](b, "redis", config(s), func() { updates.Add(1); time.Sleep(time.Millisecond) }, "CH", ch, "KEY", key)
 		fixture.Heard(b, got, func(v string) { s.Cmd("PUBLISH", ch, v) })
 		updates.Store(0)
 		peak, settled := bindtest.PairBurst(b, bd, func(c *conf) (string, string) { return c.Msg, c.Key }, func(n int) {

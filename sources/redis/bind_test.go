@@ -59,9 +59,7 @@ func TestBindChannelAtStart(t *testing.T) {
 	type strict struct {
 		Mode string `live:"redis=channel:${CH}; format=text; required"`
 	}
-	var dst strict
-	_, err := livebind.Bind(t.Context(), &dst, livebind.WithSourceConfig("redis", config(s)))
-	require.Error(t, err, "a required channel field with no message yet fails Bind")
+	bindtest.BindFails[strict](t, "redis", config(s), nil, "Mode") // required, and no message yet
 }
 
 // TestBindUnreachable: a server that is not there fails Bind with a

@@ -58,12 +58,8 @@ func watch(t *testing.T, d sources.Driver, tg *sources.Target, last sources.Resu
 	return fixture.WatchCursor(t, d, tg, last, settle)
 }
 
-// isData, isMissing and isErr match results for Cursor.Expect.
-var (
-	isData    = fixture.IsData
-	isMissing = fixture.IsMissing
-	isErr     = fixture.IsTypedErr[*lbredis.Error]
-)
+// isErr matches a failed result with the driver's typed error.
+var isErr = fixture.IsTypedErr[*lbredis.Error]
 
 // cmd runs a command against s and fails the test on an error.
 func cmd(t *testing.T, s *redistest.Server, args ...string) string {

@@ -24,28 +24,6 @@ import (
 // and on every change. The checks below drive a field A (an int, key=a,
 // format=json) through such a hub.
 
-// Ints binds a T with opts, closes the binding at the end of the test, and
-// returns a channel of the int values its updates carry (16,384 deep: a
-// consumer that falls further behind blocks the binding's callbacks).
-func Ints[T any](tb testing.TB, opts ...livebind.Option) (*livebind.Binding[T], <-chan int) {
-	tb.Helper()
-	var dst T
-	b, err := livebind.Bind(tb.Context(), &dst, opts...)
-	if err != nil {
-		tb.Fatalf("bindtest: Bind: %v", err)
-	}
-	tb.Cleanup(func() { _ = b.Close() })
-	got := make(chan int, 1<<14)
-	if _, err := b.Subscribe(func(u livebind.Update) {
-		if v, ok := u.New.(int); ok {
-			got <- v
-		}
-	}); err != nil {
-		tb.Fatalf("bindtest: Subscribe: %v", err)
-	}
-	return b, got
-}
-
 // Latency runs push(i) for i = 1, 2 ... once a round of b.Loop, waits for
 // i on got, and reports the percentiles of the time in between.
 func Latency(b *testing.B, got <-chan int, push func(i int)) {
