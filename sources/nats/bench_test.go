@@ -21,9 +21,7 @@ import (
 // reports it, through a real nats-server and livebind. Goal: p99 ≤ 10 ms.
 // Run: go test -run '^$' -bench PublishToCallback -benchtime=500x ./sources/nats
 func BenchmarkPublishToCallback(b *testing.B) {
-	s := natstest.Start(b)
-	nc, js := client(b, s)
-	kv := bucket(b, js, "bench")
+	s, nc, kv := startBucket(b, "bench")
 	type conf struct {
 		V string `live:"nats=${LOC}; format=text; default=none"`
 	}
@@ -60,15 +58,15 @@ func BenchmarkReconnect(b *testing.B) {
 		s.Restart()
 		start := time.Now()
 		want := "after-restart-" + strconv.Itoa(i)
-		put(b, s, "reconnect", "app", want)
+		putFresh(b, s, "reconnect", "app", want)
 		fixture.Await(b, got, want, settle)
 		lat = append(lat, time.Since(start))
 	}
 	fixture.ReportPercentiles(b, lat)
 }
 
-// put puts value at bucket/key through a new connection.
-func put(b *testing.B, s *natstest.Server, bucket, key, value string) {
+// putFresh puts value at bucket/key through a new connection.
+func putFresh(b *testing.B, s *natstest.Server, bucket, key, value string) {
 	b.Helper()
 	nc, err := options(s).Connect()
 	if err != nil {
@@ -174,9 +172,7 @@ func messages(b *testing.B, s *natstest.Server, name string) int64 {
 // takes 1 ms each, and how long after the burst the last values were
 // applied.
 func BenchmarkBurstMemory(b *testing.B) {
-	s := natstest.Start(b)
-	nc, js := client(b, s)
-	kv := bucket(b, js, "mem")
+	s, nc, kv := startBucket(b, "mem")
 	type conf struct {
 		Msg string `live:"nats=subject:${SUBJ}; format=text; default=none; throttle=50ms"`
 		Key string `live:"nats=mem/${KEY}; format=text; default=none; throttle=50ms"`

@@ -17,27 +17,22 @@ import (
 // update wrapping ErrDecode, naming the field and source, and the last good
 // value stays; a good value afterwards is applied.
 func TestBindMalformed(t *testing.T) {
-	s := natstest.Start(t)
-	_, js := client(t, s)
-	kv := bucket(t, js, "json")
-	_, err := kv.PutString(ctx(t), "app", `{"port": 1}`)
-	require.NoError(t, err)
+	s, _, kv := startBucket(t, "json")
+	put(t, kv, "app", `{"port": 1}`)
 	type conf struct {
 		Port int `live:"nats=json/app; format=json; key=port"`
 	}
 	b, rec := bind[conf](t, config(s))
 	require.Equal(t, 1, b.Get().Port)
 
-	_, err = kv.PutString(ctx(t), "app", `{"port": `)
-	require.NoError(t, err)
+	put(t, kv, "app", `{"port": `)
 	u := rec.Until(t, "an Error", func(u livebind.Update) bool { return u.Kind == livebind.Error })
 	require.ErrorIs(t, u.Err, livebind.ErrDecode)
 	require.Equal(t, "Port", u.Field)
 	require.Contains(t, u.Source, "json/app")
 	require.Equal(t, 1, b.Get().Port, "the last good value stays")
 
-	_, err = kv.PutString(ctx(t), "app", `{"port": 2}`)
-	require.NoError(t, err)
+	put(t, kv, "app", `{"port": 2}`)
 	rec.Until(t, "Updated", func(u livebind.Update) bool { return u.Kind == livebind.Updated })
 	require.Equal(t, 2, b.Get().Port)
 }
@@ -84,9 +79,7 @@ func TestBindUnreachable(t *testing.T) {
 // (coalescing), and the last message and the last put must be the final
 // values.
 func TestBindBurst(t *testing.T) {
-	s := natstest.Start(t)
-	nc, js := client(t, s)
-	kv := bucket(t, js, "burst")
+	s, nc, kv := startBucket(t, "burst")
 	type conf struct {
 		Msg string `live:"nats=subject:burst.msg; format=text; default=none; throttle=50ms"`
 		Key string `live:"nats=burst/app; format=text; default=none; throttle=50ms"`

@@ -31,11 +31,8 @@ func viaProxy(t *testing.T, s *natstest.Server) (lbnats.Config, *fixture.Proxy) 
 // once), then, once the network is back, the change made while it was
 // cut, then later changes.
 func TestEntryCutConnection(t *testing.T) {
-	s := natstest.Start(t)
-	_, js := client(t, s)
-	kv := bucket(t, js, "cut")
-	_, err := kv.PutString(ctx(t), "app", "one")
-	require.NoError(t, err)
+	s, _, kv := startBucket(t, "cut")
+	put(t, kv, "app", "one")
 	cfg, p := viaProxy(t, s)
 	d := open(t, cfg)
 	tg := target("cut/app", nil)
@@ -50,12 +47,10 @@ func TestEntryCutConnection(t *testing.T) {
 	start := time.Now()
 	require.ErrorIs(t, d.Read(ctx(t), tg).Err, lbnats.ErrUnreachable, "a Read while reconnecting")
 	require.Less(t, time.Since(start), time.Second, "a Read while reconnecting fails at once")
-	_, err = kv.PutString(ctx(t), "app", "two") // while the driver cannot see the server
-	require.NoError(t, err)
+	put(t, kv, "app", "two") // while the driver cannot see the server
 	p.Resume()
 	log.Expect(t, "the change made while cut", fixture.IsData("two"))
-	_, err = kv.PutString(ctx(t), "app", "three")
-	require.NoError(t, err)
+	put(t, kv, "app", "three")
 	log.Expect(t, "a later change", fixture.IsData("three"))
 	fixture.ClosePrompt(t, d)
 }
@@ -66,11 +61,8 @@ func TestEntryCutConnection(t *testing.T) {
 // value is still there (nothing is reported for it) and a later write
 // arrives.
 func TestEntryServerRestart(t *testing.T) {
-	s := natstest.Start(t)
-	nc, js := client(t, s)
-	kv := bucket(t, js, "restart")
-	_, err := kv.PutString(ctx(t), "app", "one")
-	require.NoError(t, err)
+	s, nc, kv := startBucket(t, "restart")
+	put(t, kv, "app", "one")
 	d := open(t, config(s))
 	tg := target("restart/app", nil)
 	log := watch(t, d, tg, d.Read(ctx(t), tg))
@@ -98,26 +90,22 @@ func TestEntryLifecycle(t *testing.T) {
 	log := watch(t, d, tg, first)
 
 	kv := bucket(t, js, "later")
-	_, err := kv.PutString(ctx(t), "app", "one")
-	require.NoError(t, err)
+	put(t, kv, "app", "one")
 	log.Expect(t, "the value of the bucket created after Bind", fixture.IsData("one"))
 	require.NoError(t, kv.Delete(ctx(t), "app"))
 	log.Expect(t, "Missing after a delete", fixture.IsMissing)
-	_, err = kv.PutString(ctx(t), "app", "two")
-	require.NoError(t, err)
+	put(t, kv, "app", "two")
 	log.Expect(t, "the value again", fixture.IsData("two"))
 	require.NoError(t, kv.Purge(ctx(t), "app"))
 	log.Expect(t, "Missing after a purge", fixture.IsMissing)
 	require.True(t, d.Read(ctx(t), tg).Missing)
 
-	_, err = kv.PutString(ctx(t), "app", "three")
-	require.NoError(t, err)
+	put(t, kv, "app", "three")
 	log.Expect(t, "the value again", fixture.IsData("three"))
 	require.NoError(t, js.DeleteKeyValue(ctx(t), "later"))
 	log.Expect(t, "Missing once the bucket is deleted", fixture.IsMissing)
 	kv = bucket(t, js, "later")
-	_, err = kv.PutString(ctx(t), "app", "four")
-	require.NoError(t, err)
+	put(t, kv, "app", "four")
 	log.Expect(t, "the value of the bucket created again", fixture.IsData("four"))
 }
 
@@ -127,11 +115,8 @@ func TestEntryLifecycle(t *testing.T) {
 // a short MaxBackoff recovers.
 func TestAuthFailure(t *testing.T) {
 	const good, wrong = "good-secret", "wrong-secret"
-	s := natstest.Start(t, natstest.WithUser("app", good))
-	_, js := client(t, s)
-	kv := bucket(t, js, "auth")
-	_, err := kv.PutString(ctx(t), "app", "one")
-	require.NoError(t, err)
+	s, _, kv := startBucket(t, "auth", natstest.WithUser("app", good))
+	put(t, kv, "app", "one")
 
 	cfg, p := viaProxy(t, s)
 	cfg.Options.Password, cfg.MaxBackoff = wrong, 0
@@ -152,11 +137,8 @@ func TestAuthFailure(t *testing.T) {
 // from Read (so Bind fails); a watch started meanwhile reports it and
 // recovers once the server comes up. Close is prompt while it retries.
 func TestUnreachable(t *testing.T) {
-	s := natstest.Start(t)
-	_, js := client(t, s)
-	kv := bucket(t, js, "down")
-	_, err := kv.PutString(ctx(t), "app", "one")
-	require.NoError(t, err)
+	s, _, kv := startBucket(t, "down")
+	put(t, kv, "app", "one")
 	s.Stop()
 	d := open(t, config(s))
 	tg := target("down/app", nil)

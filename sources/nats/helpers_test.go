@@ -76,6 +76,22 @@ func bucket(t testing.TB, js jetstream.JetStream, name string) jetstream.KeyValu
 	return kv
 }
 
+// startBucket starts a server with opts and returns it with the test's
+// own connection and a new key-value bucket named name.
+func startBucket(t testing.TB, name string, opts ...natstest.Option) (*natstest.Server, *natsgo.Conn, jetstream.KeyValue) {
+	t.Helper()
+	s := natstest.Start(t, opts...)
+	nc, js := client(t, s)
+	return s, nc, bucket(t, js, name)
+}
+
+// put stores value at key in kv.
+func put(t testing.TB, kv jetstream.KeyValue, key, value string) {
+	t.Helper()
+	_, err := kv.PutString(ctx(t), key, value)
+	require.NoError(t, err)
+}
+
 // watch starts a watch of tg and returns a cursor over its results.
 func watch(t *testing.T, d sources.Driver, tg *sources.Target, last sources.Result) *fixture.Cursor[sources.Result] {
 	t.Helper()
