@@ -4,8 +4,10 @@ import (
 	"errors"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Helpers for push sources that connect over HTTP (a WebSocket handshake,
@@ -80,4 +82,46 @@ func RefusedEnd(code int, typed func(status int, err error) error) *StreamEnd {
 		return &StreamEnd{Result: Result{Err: typed(code, ErrHTTPStatus)}}
 	}
 	return &StreamEnd{Result: Result{Err: typed(code, ErrHTTPStatus)}, Permanent: true}
+}
+
+// StreamSpec is what a push source over HTTP reads from every target.
+type StreamSpec struct {
+	// URL is the parsed location. It may hold credentials: never show it.
+	URL *url.URL
+	// Loc is the location redacted, for messages.
+	Loc string
+	// HeaderName and HeaderValue are the header= option's, or "".
+	HeaderName, HeaderValue string
+	// MaxBytes is the maxbytes= option, or the source's default.
+	MaxBytes int
+	// Timeout is the timeout= option, or the source's default.
+	Timeout time.Duration
+}
+
+// ParseStreamSpec checks a push source's target: an absolute URL with a
+// host whose scheme is plain or tls ("http" or "https"), and its header=
+// and maxbytes= options; maxBytes and timeout are the defaults. Its errors
+// start with the source's name and the location redacted.
+func ParseStreamSpec(t *Target, name, plain, tls string, maxBytes int, timeout time.Duration) (StreamSpec, error) {
+	s := StreamSpec{Loc: RedactURL(t.Location), MaxBytes: maxBytes, Timeout: t.Timeout}
+	if s.Timeout <= 0 {
+		s.Timeout = timeout
+	}
+	prefix := name + " " + s.Loc + ": "
+	u, err := url.Parse(t.Location)
+	if err != nil || (u.Scheme != plain && u.Scheme != tls) || u.Host == "" {
+		return StreamSpec{}, errors.New(prefix + "location must be an absolute " + plain + ":// or " + tls + ":// URL")
+	}
+	s.URL = u
+	if v, ok := t.Param("maxbytes"); ok {
+		if s.MaxBytes, err = ParseMaxBytes(v); err != nil {
+			return StreamSpec{}, errors.New(prefix + err.Error())
+		}
+	}
+	if v, ok := t.Param("header"); ok {
+		if s.HeaderName, s.HeaderValue, err = ParseHeader(v); err != nil {
+			return StreamSpec{}, errors.New(prefix + "option header: " + err.Error())
+		}
+	}
+	return s, nil
 }

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/livebind/livebind/sources"
 )
@@ -95,4 +96,65 @@ func TestStreamClient(t *testing.T) {
 		}
 		t.Fatalf("cross-origin redirect: %v; want refused", err)
 	}
+}
+
+// ParseStreamSpec takes the defaults, reads header= and maxbytes= and
+// timeout=, refuses a location of another scheme or without a host, and
+// never shows the URL's password or query in an error.
+func TestParseStreamSpec(t *testing.T) {
+	t.Parallel()
+	tg := &sources.Target{Location: "wss://u:pw@h:1/x?token=q"}
+	s, err := sources.ParseStreamSpec(tg, "ws", "ws", "wss", 100, time.Second)
+	if err != nil || s.MaxBytes != 100 || s.Timeout != time.Second || s.URL.Host != "h:1" || s.HeaderName != "" {
+		t.Fatalf("defaults: %+v, %v", s, err)
+	}
+	tg.Params = map[string]string{"maxbytes": "7", "header": "x-team: a"}
+	tg.Timeout = time.Minute
+	s, err = sources.ParseStreamSpec(tg, "ws", "ws", "wss", 100, time.Second)
+	if err != nil || s.MaxBytes != 7 || s.Timeout != time.Minute || s.HeaderName != "X-Team" || s.HeaderValue != "a" {
+		t.Fatalf("options: %+v, %v", s, err)
+	}
+	for _, tc := range []struct{ loc, maxBytes, header, want string }{
+		{"http://u:pw@h/x?token=q", "", "", "absolute ws:// or wss:// URL"},
+		{"ws:///x?token=q", "", "", "absolute ws:// or wss:// URL"},
+		{"ws://u:pw@h/x?token=q", "lots", "", "option maxbytes"},
+		{"ws://u:pw@h/x?token=q", "", "no colon", "option header"},
+	} {
+		params := map[string]string{}
+		if tc.maxBytes != "" {
+			params["maxbytes"] = tc.maxBytes
+		}
+		if tc.header != "" {
+			params["header"] = tc.header
+		}
+		_, err := sources.ParseStreamSpec(&sources.Target{Location: tc.loc, Params: params}, "ws", "ws", "wss", 100, time.Second)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "ws ") {
+			t.Errorf("%s %v: error %v; want one holding %q", tc.loc, params, err, tc.want)
+			continue
+		}
+		if strings.Contains(err.Error(), "pw") || strings.Contains(err.Error(), "token=q") {
+			t.Errorf("the error %q shows a secret", err)
+		}
+	}
+}
+
+// FuzzParseStreamSpec: no location or option makes it panic, an error
+// never shows the location's password, and what it accepts has a host.
+func FuzzParseStreamSpec(f *testing.F) {
+	f.Add("ws://u:secretpw@h/x", "1024", "A: b")
+	f.Add("wss://h", "", "")
+	f.Add("ws://", "0", ":")
+	f.Fuzz(func(t *testing.T, loc, maxBytes, header string) {
+		tg := &sources.Target{Location: loc, Params: map[string]string{"maxbytes": maxBytes, "header": header}}
+		s, err := sources.ParseStreamSpec(tg, "ws", "ws", "wss", 100, time.Second)
+		if err != nil {
+			if strings.Contains(loc, "secretpw@") && strings.Contains(err.Error(), "secretpw") {
+				t.Fatalf("the error %q shows the password", err)
+			}
+			return
+		}
+		if s.URL.Host == "" || s.MaxBytes <= 0 {
+			t.Fatalf("accepted %q with %+v", loc, s)
+		}
+	})
 }

@@ -16,35 +16,6 @@ import (
 	"github.com/livebind/livebind/internal/testenv/fixture"
 )
 
-// BenchmarkPutToCallback: the latency from a Put to the Subscribe callback
-// that reports it, through a real etcd and livebind. Goal: p99 ≤ 10 ms.
-func BenchmarkPutToCallback(b *testing.B) {
-	s := etcdtest.Start(b)
-	cli := newClient(b, s, "", "")
-	put(b, cli, "bench/v", "start")
-	type config struct {
-		V string `live:"etcd=bench/v; format=text"`
-	}
-	bd, _ := bindtest.Bind[config](b, "etcd", srcConfig(s))
-	fixture.ChangeLatency(b, bindtest.Values(b, bd),
-		func(i int) { put(b, cli, "bench/v", "v"+strconv.Itoa(i)) },
-		func(i int) any { return "v" + strconv.Itoa(i) })
-}
-
-// BenchmarkRestartRecovery: the time from a restarted server being ready
-// to a value written then reaching the callback (recovery-ms). The
-// driver's reconnect backoff is at most 1 s.
-func BenchmarkRestartRecovery(b *testing.B) {
-	s := etcdtest.Start(b)
-	cli := newClient(b, s, "", "")
-	put(b, cli, "rec/v", "start")
-	type config struct {
-		V string `live:"etcd=rec/v; format=text"`
-	}
-	bd, _ := bindtest.Bind[config](b, "etcd", srcConfig(s))
-	bindtest.Recovery(b, bindtest.Values(b, bd), s.Restart, func(v string) { put(b, cli, "rec/v", v) })
-}
-
 // idleConfig has 10 fields on 10 distinct keys.
 type idleConfig struct {
 	K0 string `live:"etcd=idle/k0; format=text"`
@@ -62,13 +33,31 @@ type idleConfig struct {
 // unary is etcd's counter of unary requests (Range, Put ...).
 const unary = `etcd_server_client_requests_total{client_api_version="3.7",type="unary"}`
 
+// BenchmarkPutToCallback: the latency from a Put to the Subscribe callback
+// that reports it, through a real etcd and livebind. Goal: p99 ≤ 10 ms.
+func BenchmarkPutToCallback(b *testing.B) {
+	s, cli := started(b, "bench/v", "start")
+	bd, _ := bindtest.BindKey[textKey](b, "etcd", srcConfig(s), "bench/v")
+	fixture.ChangeLatency(b, bindtest.Values(b, bd),
+		func(i int) { put(b, cli, "bench/v", "v"+strconv.Itoa(i)) },
+		func(i int) any { return "v" + strconv.Itoa(i) })
+}
+
+// BenchmarkRestartRecovery: the time from a restarted server being ready
+// to a value written then reaching the callback (recovery-ms). The
+// driver's reconnect backoff is at most 1 s.
+func BenchmarkRestartRecovery(b *testing.B) {
+	s, cli := started(b, "rec/v", "start")
+	bd, _ := bindtest.BindKey[textKey](b, "etcd", srcConfig(s), "rec/v")
+	bindtest.Recovery(b, bindtest.Values(b, bd), s.Restart, func(v string) { put(b, cli, "rec/v", v) })
+}
+
 // BenchmarkIdle: one Binding of 10 fields on 10 keys, idle for two
 // seconds. It reports what it holds open on the server (gRPC watch
 // streams and watchers, from etcd's /metrics) and its unary requests per
 // minute per field while idle.
 func BenchmarkIdle(b *testing.B) {
-	s := etcdtest.Start(b)
-	cli := newClient(b, s, "", "")
+	s, cli := started(b)
 	for i := range 10 {
 		put(b, cli, "idle/k"+strconv.Itoa(i), "v")
 	}
@@ -116,8 +105,7 @@ func metrics(b testing.TB, s *etcdtest.Server) map[string]float64 {
 // BenchmarkBind500Prefix: Bind of one field that reads 500 keys under a
 // prefix (bind-ms per Bind).
 func BenchmarkBind500Prefix(b *testing.B) {
-	s := etcdtest.Start(b)
-	cli := newClient(b, s, "", "")
+	s, cli := started(b)
 	for i := range 500 {
 		put(b, cli, "many/k"+strconv.Itoa(i), `{"n":`+strconv.Itoa(i)+`}`)
 	}

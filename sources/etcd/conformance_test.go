@@ -9,7 +9,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/livebind/livebind/internal/testenv/etcdtest"
 	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/etcd"
@@ -34,8 +33,7 @@ const conformanceMax = 64 << 10
 // TestBindPrefix; etcd's --max-request-bytes (1.5 MiB by default) caps
 // what a Read can receive.
 func TestConformance(t *testing.T) {
-	s := etcdtest.Start(t)
-	cli := newClient(t, s, "", "")
+	s, cli := started(t)
 	var n atomic.Int64
 	const password = "etcd-conformance-secret-pw"
 	sourcetest.Run(t, sourcetest.Harness{

@@ -23,13 +23,8 @@ import (
 // TestBindLifecycle: a change is Updated; a deleted key is Removed (the
 // value is kept); re-created it is Added.
 func TestBindLifecycle(t *testing.T) {
-	s := etcdtest.Start(t)
-	cli := newClient(t, s, "", "")
-	put(t, cli, "life/v", "one")
-	type config struct {
-		V string `live:"etcd=life/v; format=text"`
-	}
-	b, rec := bindtest.Bind[config](t, "etcd", srcConfig(s))
+	s, cli := started(t, "life/v", "one")
+	b, rec := bindtest.BindKey[textKey](t, "etcd", srcConfig(s), "life/v")
 	require.Equal(t, "one", b.Get().V)
 	put(t, cli, "life/v", "two")
 	rec.Until(t, "Updated", bindtest.HasNew("two"))
@@ -45,9 +40,7 @@ func TestBindLifecycle(t *testing.T) {
 // object, follows additions and deletions, refuses a sum of values over
 // maxbytes=, and is Removed when the last key goes.
 func TestBindPrefix(t *testing.T) {
-	s := etcdtest.Start(t)
-	cli := newClient(t, s, "", "")
-	put(t, cli, "pre/a", "1")
+	s, cli := started(t, "pre/a", "1")
 	put(t, cli, "pre/x/y", "2")
 	type config struct {
 		Tuning map[string]any `live:"etcd=pre/; prefix; maxbytes=64"`
@@ -73,9 +66,7 @@ func TestBindPrefix(t *testing.T) {
 // maxbytes=, are Error updates that keep the last good value; a good value
 // afterwards is applied.
 func TestBindBadValues(t *testing.T) {
-	s := etcdtest.Start(t)
-	cli := newClient(t, s, "", "")
-	put(t, cli, "bad/n", "1")
+	s, cli := started(t, "bad/n", "1")
 	type config struct {
 		N int `live:"etcd=bad/n; format=json; maxbytes=16"`
 	}
@@ -103,8 +94,7 @@ func TestBindBadValues(t *testing.T) {
 // typed error that names the field and key and not the password; once the
 // server is up, Bind succeeds.
 func TestBindDownAtStart(t *testing.T) {
-	s := etcdtest.Start(t)
-	put(t, newClient(t, s, "", ""), "down/v", "v")
+	s, _ := started(t, "down/v", "v")
 	s.Stop()
 	type config struct {
 		V string `live:"etcd=down/v; format=text; timeout=500ms"`
@@ -126,13 +116,8 @@ func TestBindDownAtStart(t *testing.T) {
 // gives an ErrUnavailable Error update at once, the value is kept, and a
 // value written after it restarts lands.
 func TestBindServerRestart(t *testing.T) {
-	s := etcdtest.Start(t)
-	cli := newClient(t, s, "", "")
-	put(t, cli, "restart/v", "before")
-	type config struct {
-		V string `live:"etcd=restart/v; format=text"`
-	}
-	b, rec := bindtest.Bind[config](t, "etcd", srcConfig(s))
+	s, cli := started(t, "restart/v", "before")
+	b, rec := bindtest.BindKey[textKey](t, "etcd", srcConfig(s), "restart/v")
 	bindtest.Outages(t, rec, func() any { return b.Get().V }, []func(){s.Stop, s.Kill}, s.Restart,
 		func(v string) { put(t, cli, "restart/v", v) }, etcd.ErrUnavailable)
 }
@@ -142,14 +127,9 @@ func TestBindServerRestart(t *testing.T) {
 // made while disconnected lands (the watch re-reads, it does not trust a
 // resumed stream).
 func TestBindConnectionCut(t *testing.T) {
-	s := etcdtest.Start(t)
-	cli := newClient(t, s, "", "")
-	put(t, cli, "cut/v", "before")
+	s, cli := started(t, "cut/v", "before")
 	p := fixture.NewProxy(t, s.Addr(0))
-	type config struct {
-		V string `live:"etcd=cut/v; format=text"`
-	}
-	b, rec := bindtest.Bind[config](t, "etcd", etcd.Config{Endpoints: []string{p.Addr}, MaxBackoff: 200 * time.Millisecond})
+	b, rec := bindtest.BindKey[textKey](t, "etcd", etcd.Config{Endpoints: []string{p.Addr}, MaxBackoff: 200 * time.Millisecond}, "cut/v")
 	p.Cut()
 	rec.Until(t, "Error", bindtest.IsError)
 	put(t, cli, "cut/v", "while-cut")
@@ -162,9 +142,7 @@ func TestBindConnectionCut(t *testing.T) {
 // is canceled with ErrCompacted; the driver reads again and watches from
 // the new revision, so changes made in the gap and after it land.
 func TestBindCompaction(t *testing.T) {
-	s := etcdtest.Start(t)
-	cli := newClient(t, s, "", "")
-	put(t, cli, "compact/v", "one")
+	s, cli := started(t, "compact/v", "one")
 	first := put(t, cli, "compact/filler", "x")
 	var log fixture.Buffer
 	logger := slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -179,10 +157,7 @@ func TestBindCompaction(t *testing.T) {
 	require.NoError(t, err)
 	require.Greater(t, last, first)
 
-	type config struct {
-		V string `live:"etcd=compact/v; format=text"`
-	}
-	b, _ := bindtest.Bind[config](t, "etcd", srcConfig(s), livebind.WithLogger(logger))
+	b, _ := bindtest.BindKey[textKey](t, "etcd", srcConfig(s), "compact/v", livebind.WithLogger(logger))
 	require.Equal(t, "two", b.Get().V)
 	require.Eventually(t, func() bool { return strings.Contains(log.String(), "compacted") }, bindtest.WaitFor, 10*time.Millisecond,
 		"the watch never saw ErrCompacted")
@@ -196,9 +171,7 @@ func TestBindCompaction(t *testing.T) {
 // final value lands, and the heap does not grow with the number of
 // changes (events are applied to one state and coalesced).
 func TestBindChurn(t *testing.T) {
-	s := etcdtest.Start(t)
-	cli := newClient(t, s, "", "")
-	put(t, cli, "churn/v", "0")
+	s, cli := started(t, "churn/v", "0")
 	type config struct {
 		V int `live:"etcd=churn/v; format=json"`
 	}
@@ -265,13 +238,8 @@ func TestBindAuth(t *testing.T) {
 // value written right after it restarts lands within two seconds of the
 // write.
 func TestBindLongOutage(t *testing.T) {
-	s := etcdtest.Start(t)
-	cli := newClient(t, s, "", "")
-	put(t, cli, "long/v", "before")
-	type config struct {
-		V string `live:"etcd=long/v; format=text"`
-	}
-	b, rec := bindtest.Bind[config](t, "etcd", srcConfig(s))
+	s, cli := started(t, "long/v", "before")
+	b, rec := bindtest.BindKey[textKey](t, "etcd", srcConfig(s), "long/v")
 	s.Stop()
 	rec.Until(t, "Error", bindtest.IsError)
 	time.Sleep(6 * time.Second)
@@ -288,8 +256,7 @@ func TestBindLongOutage(t *testing.T) {
 // stream with ten watchers on the server (etcd's /metrics), and no
 // request while idle.
 func TestBindSharesOneStream(t *testing.T) {
-	s := etcdtest.Start(t)
-	cli := newClient(t, s, "", "")
+	s, cli := started(t)
 	for i := range 10 {
 		put(t, cli, "idle/k"+strconv.Itoa(i), "v")
 	}
@@ -307,12 +274,8 @@ func TestBindSharesOneStream(t *testing.T) {
 // TestCloseDuringOutage: with the server down and the watch retrying,
 // Close returns at once (well under the 5 s read timeout).
 func TestCloseDuringOutage(t *testing.T) {
-	s := etcdtest.Start(t)
-	put(t, newClient(t, s, "", ""), "close/v", "v")
-	type config struct {
-		V string `live:"etcd=close/v; format=text"`
-	}
-	b, rec := bindtest.Bind[config](t, "etcd", srcConfig(s))
+	s, _ := started(t, "close/v", "v")
+	b, rec := bindtest.BindKey[textKey](t, "etcd", srcConfig(s), "close/v")
 	bindtest.ClosePrompt(t, rec, s.Stop, b.Close)
 }
 

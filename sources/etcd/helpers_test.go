@@ -30,6 +30,23 @@ func newClient(tb testing.TB, s *etcdtest.Server, user, password string) *client
 	return cli
 }
 
+// textKey is one text field on the key named by ${KEY}.
+type textKey struct {
+	V string `live:"etcd=${KEY}; format=text"`
+}
+
+// started starts an etcd server, returns it with a root client of it, and
+// puts each key and value pair of kv.
+func started(tb testing.TB, kv ...string) (*etcdtest.Server, *clientv3.Client) {
+	tb.Helper()
+	s := etcdtest.Start(tb)
+	cli := newClient(tb, s, "", "")
+	for i := 0; i+1 < len(kv); i += 2 {
+		put(tb, cli, kv[i], kv[i+1])
+	}
+	return s, cli
+}
+
 func put(tb testing.TB, c *clientv3.Client, key, value string) int64 {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(tb.Context(), 10*time.Second)

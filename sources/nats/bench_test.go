@@ -1,8 +1,8 @@
 package nats_test
 
 import (
+	"context"
 	"encoding/json"
-	"fmt"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -14,48 +14,25 @@ import (
 	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/internal/testenv/natstest"
-	lbnats "github.com/livebind/livebind/sources/nats"
 )
-
-// values binds a T against cfg, with env for the tags' ${VAR}s, and
-// returns the binding and a channel of the string values its updates
-// carry; slow, when set, also runs for each update.
-func values[T any](b *testing.B, cfg lbnats.Config, slow func(), env ...string) (*livebind.Binding[T], <-chan string) {
-	b.Helper()
-	return bindtest.Strings[T](b, slow, livebind.WithSourceConfig("nats", cfg), livebind.WithLookupEnv(fixture.NewEnv(env...).Lookup))
-}
 
 // BenchmarkPublishToCallback measures the latency from a write (a put of a
 // watched entry, a publish on a subject) to the Subscribe callback that
 // reports it, through a real nats-server and livebind. Goal: p99 ≤ 10 ms.
 // Run: go test -run '^$' -bench PublishToCallback -benchtime=500x ./sources/nats
 func BenchmarkPublishToCallback(b *testing.B) {
-	s := natstest.Start(b)
-	nc, js := client(b, s)
-	kv := bucket(b, js, "bench")
+	s, nc, kv := startBucket(b, "bench")
 	type conf struct {
 		V string `live:"nats=${LOC}; format=text; default=none"`
 	}
-	for _, mode := range []string{"entry", "subject"} {
-		b.Run(mode, func(b *testing.B) {
-			loc, write := "bench/"+mode, func(v string) {
-				if _, err := kv.PutString(b.Context(), mode, v); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if mode == "subject" {
-				loc, write = "subject:bench."+mode, func(v string) {
-					if err := nc.Publish("bench."+mode, []byte(v)); err != nil {
-						b.Fatal(err)
-					}
-				}
-			}
-			_, got := values[conf](b, config(s), nil, "LOC", loc)
-			fixture.Heard(b, got, write)
-			lat := fixture.Latencies(b, got, write, settle)
-			fixture.ReportPercentiles(b, lat)
-		})
-	}
+	bindtest.PublishLatency[conf](b, "nats", config(s),
+		bindtest.Writer{Name: "entry", Loc: "bench/entry", Write: func(ctx context.Context, v string) error {
+			_, err := kv.PutString(ctx, "entry", v)
+			return err
+		}},
+		bindtest.Writer{Name: "subject", Loc: "subject:bench.subject", Write: func(_ context.Context, v string) error {
+			return nc.Publish("bench.subject", []byte(v))
+		}})
 }
 
 // BenchmarkReconnect measures how long after a killed server is back
@@ -71,7 +48,7 @@ func BenchmarkReconnect(b *testing.B) {
 	type conf struct {
 		V string `live:"nats=reconnect/app; format=text"`
 	}
-	_, got := values[conf](b, config(s), nil)
+	_, got := bindtest.SchemeStrings[conf](b, "nats", config(s), nil)
 	lat := make([]time.Duration, 0, b.N)
 	i := 0
 	for b.Loop() {
@@ -81,15 +58,15 @@ func BenchmarkReconnect(b *testing.B) {
 		s.Restart()
 		start := time.Now()
 		want := "after-restart-" + strconv.Itoa(i)
-		put(b, s, "reconnect", "app", want)
+		putFresh(b, s, "reconnect", "app", want)
 		fixture.Await(b, got, want, settle)
 		lat = append(lat, time.Since(start))
 	}
 	fixture.ReportPercentiles(b, lat)
 }
 
-// put puts value at bucket/key through a new connection.
-func put(b *testing.B, s *natstest.Server, bucket, key, value string) {
+// putFresh puts value at bucket/key through a new connection.
+func putFresh(b *testing.B, s *natstest.Server, bucket, key, value string) {
 	b.Helper()
 	nc, err := options(s).Connect()
 	if err != nil {
@@ -195,38 +172,26 @@ func messages(b *testing.B, s *natstest.Server, name string) int64 {
 // takes 1 ms each, and how long after the burst the last values were
 // applied.
 func BenchmarkBurstMemory(b *testing.B) {
-	s := natstest.Start(b)
-	nc, js := client(b, s)
-	kv := bucket(b, js, "mem")
+	s, nc, kv := startBucket(b, "mem")
 	type conf struct {
 		Msg string `live:"nats=subject:${SUBJ}; format=text; default=none; throttle=50ms"`
 		Key string `live:"nats=mem/${KEY}; format=text; default=none; throttle=50ms"`
 	}
-	const n = 10_000
 	for b.Loop() {
 		subj, key := fresh("mem.s"), fresh("k")
 		var updates atomic.Int64
-		bd, got := values[conf](b, config(s), func() { updates.Add(1); time.Sleep(time.Millisecond) }, "SUBJ", subj, "KEY", key)
+		bd, got := bindtest.SchemeStrings[conf](b, "nats", config(s), func() { updates.Add(1); time.Sleep(time.Millisecond) }, "SUBJ", subj, "KEY", key)
 		fixture.Heard(b, got, func(v string) { _ = nc.Publish(subj, []byte(v)) })
 		updates.Store(0)
-		peak := fixture.HeapPeak(func() {
+		peak, settled := bindtest.PairBurst(b, bd, func(c *conf) (string, string) { return c.Msg, c.Key }, func(n int) {
 			for i := range n {
-				_ = nc.Publish(subj, fmt.Appendf(nil, "m%05d", i))
-				if _, err := kv.PutString(b.Context(), key, fmt.Sprintf("k%05d", i)); err != nil {
+				_ = nc.Publish(subj, []byte(bindtest.BurstValue('m', i)))
+				if _, err := kv.PutString(b.Context(), key, bindtest.BurstValue('k', i)); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
-		start := time.Now()
-		for bd.Get().Msg != fmt.Sprintf("m%05d", n-1) || bd.Get().Key != fmt.Sprintf("k%05d", n-1) {
-			if time.Since(start) > settle {
-				b.Fatal("the last values never arrived")
-			}
-			time.Sleep(time.Millisecond)
-		}
-		b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
-		b.ReportMetric(float64(updates.Load()), "updates")
-		b.ReportMetric(float64(time.Since(start).Microseconds())/1000, "settle-ms")
+		bindtest.ReportBurst(b, peak, updates.Load(), settled)
 		_ = bd.Close()
 	}
 }

@@ -1,7 +1,6 @@
 package nats_test
 
 import (
-	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -9,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/livebind/livebind"
-	"github.com/livebind/livebind/internal/testenv/fixture"
+	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/natstest"
 	lbnats "github.com/livebind/livebind/sources/nats"
 )
@@ -18,27 +17,22 @@ import (
 // update wrapping ErrDecode, naming the field and source, and the last good
 // value stays; a good value afterwards is applied.
 func TestBindMalformed(t *testing.T) {
-	s := natstest.Start(t)
-	_, js := client(t, s)
-	kv := bucket(t, js, "json")
-	_, err := kv.PutString(ctx(t), "app", `{"port": 1}`)
-	require.NoError(t, err)
+	s, _, kv := startBucket(t, "json")
+	put(t, kv, "app", `{"port": 1}`)
 	type conf struct {
 		Port int `live:"nats=json/app; format=json; key=port"`
 	}
 	b, rec := bind[conf](t, config(s))
 	require.Equal(t, 1, b.Get().Port)
 
-	_, err = kv.PutString(ctx(t), "app", `{"port": `)
-	require.NoError(t, err)
+	put(t, kv, "app", `{"port": `)
 	u := rec.Until(t, "an Error", func(u livebind.Update) bool { return u.Kind == livebind.Error })
 	require.ErrorIs(t, u.Err, livebind.ErrDecode)
 	require.Equal(t, "Port", u.Field)
 	require.Contains(t, u.Source, "json/app")
 	require.Equal(t, 1, b.Get().Port, "the last good value stays")
 
-	_, err = kv.PutString(ctx(t), "app", `{"port": 2}`)
-	require.NoError(t, err)
+	put(t, kv, "app", `{"port": 2}`)
 	rec.Until(t, "Updated", func(u livebind.Update) bool { return u.Kind == livebind.Updated })
 	require.Equal(t, 2, b.Get().Port)
 }
@@ -64,9 +58,7 @@ func TestBindSubjectAtStart(t *testing.T) {
 	type strict struct {
 		Mode string `live:"nats=subject:app.other; format=text; required"`
 	}
-	var dst strict
-	_, err := livebind.Bind(t.Context(), &dst, livebind.WithSourceConfig("nats", config(s)))
-	require.Error(t, err, "a required subject field with no message yet fails Bind")
+	bindtest.BindFails[strict](t, "nats", config(s), nil, "Mode") // required, and no message yet
 }
 
 // TestBindUnreachable: a server that is not there fails Bind with a
@@ -77,12 +69,7 @@ func TestBindUnreachable(t *testing.T) {
 	type conf struct {
 		V string `live:"nats=app/v; format=text"`
 	}
-	var dst conf
-	_, err := livebind.Bind(t.Context(), &dst, livebind.WithSourceConfig("nats", config(s)))
-	require.ErrorIs(t, err, lbnats.ErrUnreachable)
-	var fe *livebind.FieldError
-	require.ErrorAs(t, err, &fe)
-	require.Equal(t, "V", fe.Field)
+	bindtest.BindFails[conf](t, "nats", config(s), lbnats.ErrUnreachable, "V")
 }
 
 // TestBindBurst: a slow subscriber (1 ms per update) faces a burst of
@@ -92,9 +79,7 @@ func TestBindUnreachable(t *testing.T) {
 // (coalescing), and the last message and the last put must be the final
 // values.
 func TestBindBurst(t *testing.T) {
-	s := natstest.Start(t)
-	nc, js := client(t, s)
-	kv := bucket(t, js, "burst")
+	s, nc, kv := startBucket(t, "burst")
 	type conf struct {
 		Msg string `live:"nats=subject:burst.msg; format=text; default=none; throttle=50ms"`
 		Key string `live:"nats=burst/app; format=text; default=none; throttle=50ms"`
@@ -108,20 +93,12 @@ func TestBindBurst(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
-	const n = 10_000
-	peak := fixture.HeapPeak(func() {
+	peak, _ := bindtest.PairBurst(t, b, func(c *conf) (string, string) { return c.Msg, c.Key }, func(n int) {
 		for i := range n {
-			require.NoError(t, nc.Publish("burst.msg", fmt.Appendf(nil, "m%05d", i)))
-			_, err := kv.PutString(ctx(t), "app", fmt.Sprintf("k%05d", i))
+			require.NoError(t, nc.Publish("burst.msg", []byte(bindtest.BurstValue('m', i))))
+			_, err := kv.PutString(ctx(t), "app", bindtest.BurstValue('k', i))
 			require.NoError(t, err)
 		}
 	})
-	require.Eventually(t, func() bool {
-		c := b.Get()
-		return c.Msg == fmt.Sprintf("m%05d", n-1) && c.Key == fmt.Sprintf("k%05d", n-1)
-	},
-		settle, 10*time.Millisecond, "the last message and put are the final values")
-	t.Logf("updates: %d for %d messages and %d puts; heap growth peak %.1f MiB", updates.Load(), n, n, float64(peak)/(1<<20))
-	require.Less(t, updates.Load(), int64(n/10), "updates coalesce")
-	require.Less(t, peak, uint64(32<<20), "memory stays bounded")
+	bindtest.Coalesced(t, updates.Load(), peak)
 }

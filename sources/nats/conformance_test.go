@@ -28,9 +28,7 @@ const conformanceMax = 32 << 10
 // accepts and never answers.
 func TestConformance(t *testing.T) {
 	const password = "conformance-secret-pw"
-	s := natstest.Start(t, natstest.WithUser("app", password))
-	_, js := client(t, s)
-	kv := bucket(t, js, "conformance")
+	s, _, kv := startBucket(t, "conformance", natstest.WithUser("app", password))
 	params := map[string]string{"maxbytes": strconv.Itoa(conformanceMax)}
 	sourcetest.Run(t, sourcetest.Harness{
 		Scheme: "nats",

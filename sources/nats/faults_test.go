@@ -31,11 +31,8 @@ func viaProxy(t *testing.T, s *natstest.Server) (lbnats.Config, *fixture.Proxy) 
 // once), then, once the network is back, the change made while it was
 // cut, then later changes.
 func TestEntryCutConnection(t *testing.T) {
-	s := natstest.Start(t)
-	_, js := client(t, s)
-	kv := bucket(t, js, "cut")
-	_, err := kv.PutString(ctx(t), "app", "one")
-	require.NoError(t, err)
+	s, _, kv := startBucket(t, "cut")
+	put(t, kv, "app", "one")
 	cfg, p := viaProxy(t, s)
 	d := open(t, cfg)
 	tg := target("cut/app", nil)
@@ -50,13 +47,11 @@ func TestEntryCutConnection(t *testing.T) {
 	start := time.Now()
 	require.ErrorIs(t, d.Read(ctx(t), tg).Err, lbnats.ErrUnreachable, "a Read while reconnecting")
 	require.Less(t, time.Since(start), time.Second, "a Read while reconnecting fails at once")
-	_, err = kv.PutString(ctx(t), "app", "two") // while the driver cannot see the server
-	require.NoError(t, err)
+	put(t, kv, "app", "two") // while the driver cannot see the server
 	p.Resume()
-	log.Expect(t, "the change made while cut", isData("two"))
-	_, err = kv.PutString(ctx(t), "app", "three")
-	require.NoError(t, err)
-	log.Expect(t, "a later change", isData("three"))
+	log.Expect(t, "the change made while cut", fixture.IsData("two"))
+	put(t, kv, "app", "three")
+	log.Expect(t, "a later change", fixture.IsData("three"))
 	fixture.ClosePrompt(t, d)
 }
 
@@ -66,11 +61,8 @@ func TestEntryCutConnection(t *testing.T) {
 // value is still there (nothing is reported for it) and a later write
 // arrives.
 func TestEntryServerRestart(t *testing.T) {
-	s := natstest.Start(t)
-	nc, js := client(t, s)
-	kv := bucket(t, js, "restart")
-	_, err := kv.PutString(ctx(t), "app", "one")
-	require.NoError(t, err)
+	s, nc, kv := startBucket(t, "restart")
+	put(t, kv, "app", "one")
 	d := open(t, config(s))
 	tg := target("restart/app", nil)
 	log := watch(t, d, tg, d.Read(ctx(t), tg))
@@ -78,10 +70,10 @@ func TestEntryServerRestart(t *testing.T) {
 	s.Kill()
 	log.Expect(t, "an unreachable error", isErr(lbnats.ErrUnreachable))
 	s.Restart()
-	log.Expect(t, "the stored value once the server is back", isData("one"))
+	log.Expect(t, "the stored value once the server is back", fixture.IsData("one"))
 	require.Eventually(t, nc.IsConnected, settle, 10*time.Millisecond)
 	require.Eventually(t, func() bool { _, err := kv.PutString(ctx(t), "app", "two"); return err == nil }, settle, 100*time.Millisecond)
-	log.Expect(t, "a write after the restart", isData("two"))
+	log.Expect(t, "a write after the restart", fixture.IsData("two"))
 }
 
 // TestEntryLifecycle: a bucket that does not exist at Bind reads as
@@ -98,27 +90,23 @@ func TestEntryLifecycle(t *testing.T) {
 	log := watch(t, d, tg, first)
 
 	kv := bucket(t, js, "later")
-	_, err := kv.PutString(ctx(t), "app", "one")
-	require.NoError(t, err)
-	log.Expect(t, "the value of the bucket created after Bind", isData("one"))
+	put(t, kv, "app", "one")
+	log.Expect(t, "the value of the bucket created after Bind", fixture.IsData("one"))
 	require.NoError(t, kv.Delete(ctx(t), "app"))
-	log.Expect(t, "Missing after a delete", isMissing)
-	_, err = kv.PutString(ctx(t), "app", "two")
-	require.NoError(t, err)
-	log.Expect(t, "the value again", isData("two"))
+	log.Expect(t, "Missing after a delete", fixture.IsMissing)
+	put(t, kv, "app", "two")
+	log.Expect(t, "the value again", fixture.IsData("two"))
 	require.NoError(t, kv.Purge(ctx(t), "app"))
-	log.Expect(t, "Missing after a purge", isMissing)
+	log.Expect(t, "Missing after a purge", fixture.IsMissing)
 	require.True(t, d.Read(ctx(t), tg).Missing)
 
-	_, err = kv.PutString(ctx(t), "app", "three")
-	require.NoError(t, err)
-	log.Expect(t, "the value again", isData("three"))
+	put(t, kv, "app", "three")
+	log.Expect(t, "the value again", fixture.IsData("three"))
 	require.NoError(t, js.DeleteKeyValue(ctx(t), "later"))
-	log.Expect(t, "Missing once the bucket is deleted", isMissing)
+	log.Expect(t, "Missing once the bucket is deleted", fixture.IsMissing)
 	kv = bucket(t, js, "later")
-	_, err = kv.PutString(ctx(t), "app", "four")
-	require.NoError(t, err)
-	log.Expect(t, "the value of the bucket created again", isData("four"))
+	put(t, kv, "app", "four")
+	log.Expect(t, "the value of the bucket created again", fixture.IsData("four"))
 }
 
 // TestAuthFailure: a wrong password is an ErrAuth error without the
@@ -127,44 +115,30 @@ func TestEntryLifecycle(t *testing.T) {
 // a short MaxBackoff recovers.
 func TestAuthFailure(t *testing.T) {
 	const good, wrong = "good-secret", "wrong-secret"
-	s := natstest.Start(t, natstest.WithUser("app", good))
-	_, js := client(t, s)
-	kv := bucket(t, js, "auth")
-	_, err := kv.PutString(ctx(t), "app", "one")
-	require.NoError(t, err)
+	s, _, kv := startBucket(t, "auth", natstest.WithUser("app", good))
+	put(t, kv, "app", "one")
 
 	cfg, p := viaProxy(t, s)
 	cfg.Options.Password, cfg.MaxBackoff = wrong, 0
 	d := open(t, cfg)
 	tg := target("auth/app", nil)
-	r := d.Read(ctx(t), tg)
-	require.ErrorIs(t, r.Err, lbnats.ErrAuth)
-	require.NotContains(t, r.Err.Error(), wrong)
-	log := watch(t, d, tg, r)
-	before := p.Accepted()
-	time.Sleep(1500 * time.Millisecond)
-	require.LessOrEqual(t, p.Accepted()-before, 2, "a refused password must not be retried hot")
-	require.Zero(t, log.Len(), "the same error is not reported again")
-	fixture.ClosePrompt(t, d)
+	fixture.RefusedSlowly(t, d, tg, p, lbnats.ErrAuth, wrong)
 
 	quick := config(s)
 	quick.Options.Password = wrong
 	d = open(t, quick)
-	log = watch(t, d, tg, d.Read(ctx(t), tg))
+	log := watch(t, d, tg, d.Read(ctx(t), tg))
 	s.SetUser("app", wrong) // the admin changes the server's password
 	s.Restart()
-	log.Expect(t, "the value once the password is accepted", isData("one"))
+	log.Expect(t, "the value once the password is accepted", fixture.IsData("one"))
 }
 
 // TestUnreachable: a server that is not there is an ErrUnreachable error
 // from Read (so Bind fails); a watch started meanwhile reports it and
 // recovers once the server comes up. Close is prompt while it retries.
 func TestUnreachable(t *testing.T) {
-	s := natstest.Start(t)
-	_, js := client(t, s)
-	kv := bucket(t, js, "down")
-	_, err := kv.PutString(ctx(t), "app", "one")
-	require.NoError(t, err)
+	s, _, kv := startBucket(t, "down")
+	put(t, kv, "app", "one")
 	s.Stop()
 	d := open(t, config(s))
 	tg := target("down/app", nil)
@@ -172,7 +146,7 @@ func TestUnreachable(t *testing.T) {
 	require.ErrorIs(t, r.Err, lbnats.ErrUnreachable)
 	log := watch(t, d, tg, r)
 	s.Restart()
-	log.Expect(t, "the value once the server is up", isData("one"))
+	log.Expect(t, "the value once the server is up", fixture.IsData("one"))
 	fixture.ClosePrompt(t, d)
 }
 
@@ -191,21 +165,21 @@ func TestSubject(t *testing.T) {
 	require.True(t, first.Missing, "%+v", first)
 	log := watch(t, d, tg, first)
 	publish(t, nc, log, "app.mode", "one")
-	log.Expect(t, "a message", isData("one"))
+	log.Expect(t, "a message", fixture.IsData("one"))
 	require.Equal(t, "one", string(d.Read(ctx(t), tg).Data))
 
 	require.NoError(t, nc.Publish("app.mode", []byte(strings.Repeat("x", 17))))
 	log.Expect(t, "a too-large error", isErr(sources.ErrTooLarge))
 	require.Equal(t, "one", string(d.Read(ctx(t), tg).Data), "the last good message stays")
 	require.NoError(t, nc.Publish("app.mode", []byte("two")))
-	log.Expect(t, "the next message", isData("two"))
+	log.Expect(t, "the next message", fixture.IsData("two"))
 
 	p.Cut()
 	log.Expect(t, "an unreachable error", isErr(lbnats.ErrUnreachable))
 	p.Resume()
-	log.Expect(t, "the last message again", isData("two"))
+	log.Expect(t, "the last message again", fixture.IsData("two"))
 	publish(t, nc, log, "app.mode", "three")
-	log.Expect(t, "a message after the cut", isData("three"))
+	log.Expect(t, "a message after the cut", fixture.IsData("three"))
 	fixture.ClosePrompt(t, d)
 }
 

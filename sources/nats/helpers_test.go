@@ -76,25 +76,35 @@ func bucket(t testing.TB, js jetstream.JetStream, name string) jetstream.KeyValu
 	return kv
 }
 
+// startBucket starts a server with opts and returns it with the test's
+// own connection and a new key-value bucket named name.
+func startBucket(t testing.TB, name string, opts ...natstest.Option) (*natstest.Server, *natsgo.Conn, jetstream.KeyValue) {
+	t.Helper()
+	s := natstest.Start(t, opts...)
+	nc, js := client(t, s)
+	return s, nc, bucket(t, js, name)
+}
+
+// put stores value at key in kv.
+func put(t testing.TB, kv jetstream.KeyValue, key, value string) {
+	t.Helper()
+	_, err := kv.PutString(ctx(t), key, value)
+	require.NoError(t, err)
+}
+
 // watch starts a watch of tg and returns a cursor over its results.
 func watch(t *testing.T, d sources.Driver, tg *sources.Target, last sources.Result) *fixture.Cursor[sources.Result] {
 	t.Helper()
 	return fixture.WatchCursor(t, d, tg, last, settle)
 }
 
-// isData, isMissing and isErr match results for Cursor.Expect.
-var (
-	isData    = fixture.IsData
-	isMissing = fixture.IsMissing
-	isErr     = fixture.IsTypedErr[*lbnats.Error]
-)
+// isErr matches a failed result with the driver's typed error.
+var isErr = fixture.IsTypedErr[*lbnats.Error]
 
 // ctx is a context for a test's own requests.
 func ctx(t testing.TB) context.Context {
 	t.Helper()
-	c, cancel := context.WithTimeout(t.Context(), settle)
-	t.Cleanup(cancel)
-	return c
+	return fixture.Context(t, settle)
 }
 
 // bind binds a T with cfg as the nats source config and records its

@@ -2,12 +2,10 @@ package nats_test
 
 import (
 	"errors"
-	"os"
 	"strings"
 	"testing"
 
-	"github.com/stretchr/testify/require"
-
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 	lbnats "github.com/livebind/livebind/sources/nats"
 )
@@ -16,8 +14,6 @@ import (
 // server, each a *nats.Error naming what is wrong.
 func TestSchemeCheck(t *testing.T) {
 	t.Parallel()
-	s, ok := sources.Lookup("nats")
-	require.True(t, ok)
 	for _, tc := range []struct {
 		name, loc string
 		params    map[string]string
@@ -41,14 +37,11 @@ func TestSchemeCheck(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			err := s.Check(&sources.Target{Scheme: "nats", Location: tc.loc, Params: tc.params})
-			if tc.wantErr == "" {
-				require.NoError(t, err)
-				return
-			}
-			require.ErrorContains(t, err, tc.wantErr)
-			var e *lbnats.Error
-			require.True(t, errors.As(err, &e), "%T", err)
+			tg := &sources.Target{Scheme: "nats", Location: tc.loc, Params: tc.params}
+			fixture.WantCheck(t, "nats", tg, tc.wantErr, func(err error) bool {
+				var e *lbnats.Error
+				return errors.As(err, &e)
+			})
 		})
 	}
 }
@@ -83,13 +76,5 @@ func FuzzCheck(f *testing.F) {
 // nats section.
 func TestDocsListOptions(t *testing.T) {
 	t.Parallel()
-	doc, err := os.ReadFile("../../docs/tags.md")
-	require.NoError(t, err)
-	_, section, ok := strings.Cut(string(doc), "### nats\n")
-	require.True(t, ok, "docs/tags.md has a nats section")
-	section, _, _ = strings.Cut(section, "\n#")
-	s, _ := sources.Lookup("nats")
-	for _, o := range s.Options {
-		require.Contains(t, section, "`"+o+"=", "option %s is missing from docs/tags.md", o)
-	}
+	fixture.DocsListOptions(t, "../../docs/tags.md", "nats")
 }

@@ -17,12 +17,8 @@ import (
 // trigger's NOTIFY sent) to the Subscribe callback that reports it.
 // Goal: p99 ≤ 10 ms.
 func BenchmarkUpdateToCallback(b *testing.B) {
-	s := startDB(b)
-	set(b, s, "bench", "start")
-	type config struct {
-		V string `live:"postgres=settings/bench; format=text"`
-	}
-	bd, _ := bindtest.Bind[config](b, "postgres", appConfig(s))
+	s := startDB(b, "bench", "start")
+	bd, _ := bindtest.BindKey[textRow](b, "postgres", appConfig(s), "bench")
 	conn, err := pgx.Connect(b.Context(), s.AdminDSN())
 	require.NoError(b, err)
 	defer conn.Close(b.Context())
@@ -37,12 +33,8 @@ func BenchmarkUpdateToCallback(b *testing.B) {
 // BenchmarkRestartRecovery: the time from a restarted server being ready
 // to a value written then reaching the callback (recovery-ms).
 func BenchmarkRestartRecovery(b *testing.B) {
-	s := startDB(b)
-	set(b, s, "rec", "start")
-	type config struct {
-		V string `live:"postgres=settings/rec; format=text"`
-	}
-	bd, _ := bindtest.Bind[config](b, "postgres", appConfig(s))
+	s := startDB(b, "rec", "start")
+	bd, _ := bindtest.BindKey[textRow](b, "postgres", appConfig(s), "rec")
 	bindtest.Recovery(b, bindtest.Values(b, bd), s.Restart, func(v string) { set(b, s, "rec", v) })
 }
 

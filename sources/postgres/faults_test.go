@@ -26,12 +26,8 @@ const terminate = "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
 // TestBindLifecycle: an UPDATE is Updated (through the trigger's NOTIFY),
 // a DELETE is Removed (the value is kept), an INSERT is Added.
 func TestBindLifecycle(t *testing.T) {
-	s := startDB(t)
-	set(t, s, "app.flags", "one")
-	type config struct {
-		V string `live:"postgres=settings/app.flags; format=text"`
-	}
-	b, rec := bindtest.Bind[config](t, "postgres", appConfig(s))
+	s := startDB(t, "app.flags", "one")
+	b, rec := bindtest.BindKey[textRow](t, "postgres", appConfig(s), "app.flags")
 	require.Equal(t, "one", b.Get().V)
 	set(t, s, "app.flags", "two")
 	rec.Until(t, "Updated", bindtest.HasNew("two"))
@@ -73,8 +69,7 @@ func TestBindColumnsAndQuery(t *testing.T) {
 // TestBindBadValues: a value that does not decode, and one over maxbytes=,
 // are Error updates that keep the last good value; a good one is applied.
 func TestBindBadValues(t *testing.T) {
-	s := startDB(t)
-	set(t, s, "n", "1")
+	s := startDB(t, "n", "1")
 	type config struct {
 		N int `live:"postgres=settings/n; format=json; maxbytes=16"`
 	}
@@ -115,8 +110,7 @@ func TestBindPermissionAndLogin(t *testing.T) {
 // listener; the driver LISTENs again and re-reads every bound row, so the
 // change lands. Run three times.
 func TestBindReconnectRereads(t *testing.T) {
-	s := startDB(t)
-	set(t, s, "a", "0")
+	s := startDB(t, "a", "0")
 	set(t, s, "b", "0")
 	type config struct {
 		A string `live:"postgres=settings/a; format=text"`
@@ -134,12 +128,8 @@ func TestBindReconnectRereads(t *testing.T) {
 // an ErrUnavailable Error update, the value is kept; after the restart a
 // change lands.
 func TestBindServerRestart(t *testing.T) {
-	s := startDB(t)
-	set(t, s, "r", "before")
-	type config struct {
-		V string `live:"postgres=settings/r; format=text"`
-	}
-	b, rec := bindtest.Bind[config](t, "postgres", appConfig(s))
+	s := startDB(t, "r", "before")
+	b, rec := bindtest.BindKey[textRow](t, "postgres", appConfig(s), "r")
 	bindtest.Outages(t, rec, func() any { return b.Get().V }, []func(){s.Stop, s.Kill}, s.Restart,
 		func(v string) { set(t, s, "r", v) }, postgres.ErrUnavailable)
 }
@@ -148,8 +138,7 @@ func TestBindServerRestart(t *testing.T) {
 // after the role's password changes and every connection is terminated,
 // the next Connect's new password is used and changes land again.
 func TestBindConnectRotates(t *testing.T) {
-	s := startDB(t)
-	set(t, s, "rot", "one")
+	s := startDB(t, "rot", "one")
 	pw := make(chan string, 1)
 	pw <- appPassword
 	current := appPassword
@@ -160,10 +149,7 @@ func TestBindConnectRotates(t *testing.T) {
 		}
 		return pgx.ParseConfig(s.DSN("app", current, "postgres"))
 	}
-	type config struct {
-		V string `live:"postgres=settings/rot; format=text"`
-	}
-	b, rec := bindtest.Bind[config](t, "postgres", postgres.Config{Connect: connect, MaxBackoff: 200 * time.Millisecond})
+	b, rec := bindtest.BindKey[textRow](t, "postgres", postgres.Config{Connect: connect, MaxBackoff: 200 * time.Millisecond}, "rot")
 	require.Equal(t, "one", b.Get().V)
 	s.SQL("ALTER ROLE app PASSWORD 'rotated-pw-2'")
 	pw <- "rotated-pw-2"
@@ -201,8 +187,7 @@ func TestBindConnectAfterPermissionDenied(t *testing.T) {
 // TestBindChurn: 1,000 changes a second to one row for two seconds: the
 // final value lands and the heap does not grow with the changes.
 func TestBindChurn(t *testing.T) {
-	s := startDB(t)
-	set(t, s, "c", "0")
+	s := startDB(t, "c", "0")
 	type config struct {
 		V int `live:"postgres=settings/c; format=json"`
 	}
@@ -221,8 +206,7 @@ func TestBindChurn(t *testing.T) {
 // update (the value is kept), then the change made while disconnected
 // lands once connections are accepted again.
 func TestBindConnectionCut(t *testing.T) {
-	s := startDB(t)
-	set(t, s, "cut", "before")
+	s := startDB(t, "cut", "before")
 	p := fixture.NewProxy(t, "127.0.0.1:"+strconv.Itoa(s.Port()))
 	type config struct {
 		V string `live:"postgres=settings/cut; format=text"`
@@ -242,8 +226,7 @@ func TestBindConnectionCut(t *testing.T) {
 // an ErrUnavailable error naming the field and row, without the password;
 // once the server is up, Bind succeeds.
 func TestBindDownAtStart(t *testing.T) {
-	s := startDB(t)
-	set(t, s, "down", "v")
+	s := startDB(t, "down", "v")
 	s.Stop()
 	type config struct {
 		V string `live:"postgres=settings/down; format=text; timeout=1s"`
@@ -295,12 +278,8 @@ func TestBindTwoConnections(t *testing.T) {
 // TestCloseDuringOutage: with the server down and the watch retrying,
 // Close returns at once (well under the 5 s read timeout).
 func TestCloseDuringOutage(t *testing.T) {
-	s := startDB(t)
-	set(t, s, "close", "v")
-	type config struct {
-		V string `live:"postgres=settings/close; format=text"`
-	}
-	b, rec := bindtest.Bind[config](t, "postgres", appConfig(s))
+	s := startDB(t, "close", "v")
+	b, rec := bindtest.BindKey[textRow](t, "postgres", appConfig(s), "close")
 	bindtest.ClosePrompt(t, rec, s.Stop, b.Close)
 }
 

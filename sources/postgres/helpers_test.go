@@ -19,15 +19,24 @@ const appPassword = "app-secret-pw-42"
 
 // startDB starts PostgreSQL with a settings(key text, value text) table,
 // the trigger of postgres.TriggerSQL, and a role app (password
-// appPassword) allowed to SELECT it.
-func startDB(tb testing.TB) *pgtest.Server {
+// appPassword) allowed to SELECT it, and sets each key and value pair of
+// kv.
+func startDB(tb testing.TB, kv ...string) *pgtest.Server {
 	tb.Helper()
 	s := pgtest.Start(tb)
 	s.SQL(`CREATE TABLE settings (key text PRIMARY KEY, value text);
 		CREATE ROLE app LOGIN PASSWORD '` + appPassword + `';
 		GRANT SELECT ON settings TO app;`)
 	s.SQL(postgres.TriggerSQL("settings", "", ""))
+	for i := 0; i+1 < len(kv); i += 2 {
+		set(tb, s, kv[i], kv[i+1])
+	}
 	return s
+}
+
+// textRow is one text field on the settings row named by ${KEY}.
+type textRow struct {
+	V string `live:"postgres=settings/${KEY}; format=text"`
 }
 
 // quote makes s an SQL string literal.

@@ -1,7 +1,7 @@
 package redis_test
 
 import (
-	"fmt"
+	"context"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -17,14 +17,6 @@ import (
 	lbredis "github.com/livebind/livebind/sources/redis"
 )
 
-// benchBind binds a T against cfg, with env for the tags' ${VAR}s, and
-// returns the binding and a channel of the string values its updates
-// carry; slow, when set, also runs for each update.
-func benchBind[T any](b *testing.B, cfg lbredis.Config, slow func(), env ...string) (*livebind.Binding[T], <-chan string) {
-	b.Helper()
-	return bindtest.Strings[T](b, slow, livebind.WithSourceConfig("redis", cfg), livebind.WithLookupEnv(fixture.NewEnv(env...).Lookup))
-}
-
 // BenchmarkPublishToCallback measures the latency from a write (SET of a
 // watched key, PUBLISH on a channel) to the Subscribe callback that
 // reports it, through a real redis-server and livebind. Goal: p99 ≤ 10 ms.
@@ -36,27 +28,14 @@ func BenchmarkPublishToCallback(b *testing.B) {
 	type conf struct {
 		V string `live:"redis=${LOC}; format=text; default=none"`
 	}
-	for _, mode := range []string{"key", "channel"} {
-		b.Run(mode, func(b *testing.B) {
-			name := fresh("bench" + mode)
-			loc, write := name, func(v string) {
-				if err := c.Set(b.Context(), name, v, 0).Err(); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if mode == "channel" {
-				loc, write = "channel:"+name, func(v string) {
-					if err := c.Publish(b.Context(), name, v).Err(); err != nil {
-						b.Fatal(err)
-					}
-				}
-			}
-			_, got := benchBind[conf](b, config(s), nil, "LOC", loc)
-			fixture.Heard(b, got, write)
-			lat := fixture.Latencies(b, got, write, settle)
-			fixture.ReportPercentiles(b, lat)
-		})
-	}
+	key, channel := fresh("benchkey"), fresh("benchchannel")
+	bindtest.PublishLatency[conf](b, "redis", config(s),
+		bindtest.Writer{Name: "key", Loc: key, Write: func(ctx context.Context, v string) error {
+			return c.Set(ctx, key, v, 0).Err()
+		}},
+		bindtest.Writer{Name: "channel", Loc: "channel:" + channel, Write: func(ctx context.Context, v string) error {
+			return c.Publish(ctx, channel, v).Err()
+		}})
 }
 
 // BenchmarkReconnect measures how long after a killed server is back
@@ -69,7 +48,7 @@ func BenchmarkReconnect(b *testing.B) {
 	type conf struct {
 		V string `live:"redis=${LOC}; format=text"`
 	}
-	_, got := benchBind[conf](b, config(s), nil, "LOC", name)
+	_, got := bindtest.SchemeStrings[conf](b, "redis", config(s), nil, "LOC", name)
 	lat := make([]time.Duration, 0, b.N)
 	i := 0
 	for b.Loop() {
@@ -153,27 +132,19 @@ func BenchmarkBurstMemory(b *testing.B) {
 		Msg string `live:"redis=channel:${CH}; format=text; default=none; throttle=50ms"`
 		Key string `live:"redis=${KEY}; format=text; default=none; throttle=50ms"`
 	}
-	const n = 10_000
 	for b.Loop() {
 		ch, key := fresh("mem"), fresh("mem:")
 		var updates atomic.Int64
-		bd, got := benchBind[conf](b, config(s), func() { updates.Add(1); time.Sleep(time.Millisecond) }, "CH", ch, "KEY", key)
+		bd, got := bindtest.SchemeStrings[conf](b, "redis", config(s), func() { updates.Add(1); time.Sleep(time.Millisecond) }, "CH", ch, "KEY", key)
 		fixture.Heard(b, got, func(v string) { s.Cmd("PUBLISH", ch, v) })
 		updates.Store(0)
-		peak := burst(b, s.Addr(), n, func(p pipeliner, i int) {
-			p.Publish(b.Context(), ch, fmt.Sprintf("m%05d", i))
-			p.Set(b.Context(), key, fmt.Sprintf("k%05d", i), 0)
+		peak, settled := bindtest.PairBurst(b, bd, func(c *conf) (string, string) { return c.Msg, c.Key }, func(n int) {
+			burst(b, s.Addr(), n, func(p pipeliner, i int) {
+				p.Publish(b.Context(), ch, bindtest.BurstValue('m', i))
+				p.Set(b.Context(), key, bindtest.BurstValue('k', i), 0)
+			})
 		})
-		start := time.Now()
-		for bd.Get().Msg != fmt.Sprintf("m%05d", n-1) || bd.Get().Key != fmt.Sprintf("k%05d", n-1) {
-			if time.Since(start) > settle {
-				b.Fatal("the last values never arrived")
-			}
-			time.Sleep(time.Millisecond)
-		}
-		b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
-		b.ReportMetric(float64(updates.Load()), "updates")
-		b.ReportMetric(float64(time.Since(start).Microseconds())/1000, "settle-ms")
+		bindtest.ReportBurst(b, peak, updates.Load(), settled)
 		_ = bd.Close()
 	}
 }

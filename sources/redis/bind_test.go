@@ -1,7 +1,6 @@
 package redis_test
 
 import (
-	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -10,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/livebind/livebind"
-	"github.com/livebind/livebind/internal/testenv/fixture"
+	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/redistest"
 	lbredis "github.com/livebind/livebind/sources/redis"
 )
@@ -60,9 +59,7 @@ func TestBindChannelAtStart(t *testing.T) {
 	type strict struct {
 		Mode string `live:"redis=channel:${CH}; format=text; required"`
 	}
-	var dst strict
-	_, err := livebind.Bind(t.Context(), &dst, livebind.WithSourceConfig("redis", config(s)))
-	require.Error(t, err, "a required channel field with no message yet fails Bind")
+	bindtest.BindFails[strict](t, "redis", config(s), nil, "Mode") // required, and no message yet
 }
 
 // TestBindUnreachable: a server that is not there fails Bind with a
@@ -73,12 +70,7 @@ func TestBindUnreachable(t *testing.T) {
 	type conf struct {
 		V string `live:"redis=app:v; format=text; notify=enable"`
 	}
-	var dst conf
-	_, err := livebind.Bind(t.Context(), &dst, livebind.WithSourceConfig("redis", config(s)))
-	require.ErrorIs(t, err, lbredis.ErrUnreachable)
-	var fe *livebind.FieldError
-	require.ErrorAs(t, err, &fe)
-	require.Equal(t, "V", fe.Field)
+	bindtest.BindFails[conf](t, "redis", config(s), lbredis.ErrUnreachable, "V")
 }
 
 // TestBindBurst: a slow subscriber (1 ms per update) faces a burst of
@@ -105,39 +97,31 @@ func TestBindBurst(t *testing.T) {
 	require.NoError(t, err)
 	publish(t, s, name, "warm-up")
 
-	const n = 10_000
-	peak := burst(t, s.Addr(), n, func(p goredis.Pipeliner, i int) {
-		p.Publish(t.Context(), name, fmt.Sprintf("m%05d", i))
-		p.Set(t.Context(), key, fmt.Sprintf("k%05d", i), 0)
+	peak, _ := bindtest.PairBurst(t, b, func(c *conf) (string, string) { return c.Msg, c.Key }, func(n int) {
+		burst(t, s.Addr(), n, func(p pipeliner, i int) {
+			p.Publish(t.Context(), name, bindtest.BurstValue('m', i))
+			p.Set(t.Context(), key, bindtest.BurstValue('k', i), 0)
+		})
 	})
-	require.Eventually(t, func() bool {
-		c := b.Get()
-		return c.Msg == fmt.Sprintf("m%05d", n-1) && c.Key == fmt.Sprintf("k%05d", n-1)
-	},
-		settle, 10*time.Millisecond, "the last message and write are the final values")
-	t.Logf("updates: %d for %d messages and %d writes; heap growth peak %.1f MiB", updates.Load(), n, n, float64(peak)/(1<<20))
-	require.Less(t, updates.Load(), int64(n/10), "updates coalesce")
-	require.Less(t, peak, uint64(32<<20), "memory stays bounded")
+	bindtest.Coalesced(t, updates.Load(), peak)
 }
 
-// burst sends n rounds of commands through one pipelined client, 500 per
-// round trip, and returns the heap's peak growth meanwhile.
 // pipeliner is the pipeline a burst's commands are queued on.
 type pipeliner = goredis.Pipeliner
 
-func burst(t testing.TB, addr string, n int, add func(p pipeliner, i int)) uint64 {
+// burst sends n rounds of commands through one pipelined client, 500 per
+// round trip.
+func burst(t testing.TB, addr string, n int, add func(p pipeliner, i int)) {
 	t.Helper()
 	c := goredis.NewClient(&goredis.Options{Addr: addr})
 	defer c.Close()
-	return fixture.HeapPeak(func() {
-		for i := 0; i < n; i += 500 {
-			_, err := c.Pipelined(t.Context(), func(p goredis.Pipeliner) error {
-				for j := i; j < min(n, i+500); j++ {
-					add(p, j)
-				}
-				return nil
-			})
-			require.NoError(t, err)
-		}
-	})
+	for i := 0; i < n; i += 500 {
+		_, err := c.Pipelined(t.Context(), func(p goredis.Pipeliner) error {
+			for j := i; j < min(n, i+500); j++ {
+				add(p, j)
+			}
+			return nil
+		})
+		require.NoError(t, err)
+	}
 }

@@ -35,10 +35,10 @@ func TestKeyCutSubscription(t *testing.T) {
 	log.Expect(t, "an unreachable error", isErr(lbredis.ErrUnreachable))
 	cmd(t, s, "SET", key, "two") // while the driver cannot see the server
 	p.Resume()
-	log.Expect(t, "the change made while cut", isData("two"))
+	log.Expect(t, "the change made while cut", fixture.IsData("two"))
 
 	cmd(t, s, "SET", key, "three") // and notifications flow again
-	log.Expect(t, "a later change", isData("three"))
+	log.Expect(t, "a later change", fixture.IsData("three"))
 	fixture.ClosePrompt(t, d)
 }
 
@@ -57,9 +57,9 @@ func TestKeyServerRestart(t *testing.T) {
 	s.Kill()
 	log.Expect(t, "an unreachable error", isErr(lbredis.ErrUnreachable))
 	s.Restart()
-	log.Expect(t, "the empty server's answer", isMissing)
+	log.Expect(t, "the empty server's answer", fixture.IsMissing)
 	cmd(t, s, "SET", key, "two")
-	log.Expect(t, "a value written after the restart", isData("two"))
+	log.Expect(t, "a value written after the restart", fixture.IsData("two"))
 }
 
 // TestKeyNotifyEnable: on a server with notifications off, notify=enable
@@ -72,13 +72,13 @@ func TestKeyNotifyEnable(t *testing.T) {
 	require.True(t, d.Read(ctx(t), tg).Missing)
 	log := watch(t, d, tg, sources.Result{Missing: true})
 	cmd(t, s, "SET", key, "one")
-	log.Expect(t, "a change seen through the notifications it turned on", isData("one"))
+	log.Expect(t, "a change seen through the notifications it turned on", fixture.IsData("one"))
 	require.Contains(t, cmd(t, s, "CONFIG", "GET", "notify-keyspace-events"), "K")
 
 	s.Restart() // notifications off again, the key gone
-	log.Expect(t, "the restarted server's answer", isMissing)
+	log.Expect(t, "the restarted server's answer", fixture.IsMissing)
 	cmd(t, s, "SET", key, "two")
-	log.Expect(t, "a change after the restart", isData("two"))
+	log.Expect(t, "a change after the restart", fixture.IsData("two"))
 }
 
 // TestKeyNotificationsOff: with notifications off and no notify=enable, a
@@ -103,7 +103,7 @@ func TestKeyNotificationsOff(t *testing.T) {
 	require.Equal(t, "one", string(first.Data))
 	log := watch(t, d, polled, first)
 	cmd(t, s, "SET", key, "two")
-	log.Expect(t, "a polled change", isData("two"))
+	log.Expect(t, "a polled change", fixture.IsData("two"))
 
 	limited := open(t, lbredis.Config{Options: &goredis.Options{Addr: s.Addr(), Username: "app", Password: "app-secret"}})
 	r = limited.Read(ctx(t), target(key, map[string]string{"notify": "enable"}))
@@ -131,20 +131,12 @@ func TestAuthFailure(t *testing.T) {
 
 	d := open(t, lbredis.Config{Options: &goredis.Options{Addr: p.Addr, Password: wrong}})
 	tg := target(key, nil)
-	r := d.Read(ctx(t), tg)
-	require.ErrorIs(t, r.Err, lbredis.ErrAuth)
-	require.NotContains(t, r.Err.Error(), wrong)
-	log := watch(t, d, tg, r)
-	before := p.Accepted()
-	time.Sleep(1500 * time.Millisecond)
-	require.LessOrEqual(t, p.Accepted()-before, 2, "a refused password must not be retried hot")
-	require.Zero(t, log.Len(), "the same error is not reported again")
-	fixture.ClosePrompt(t, d)
+	fixture.RefusedSlowly(t, d, tg, p, lbredis.ErrAuth, wrong)
 
 	quick := open(t, lbredis.Config{Options: &goredis.Options{Addr: s.Addr(), Password: wrong}, MaxBackoff: 200 * time.Millisecond})
-	log = watch(t, quick, tg, quick.Read(ctx(t), tg))
+	log := watch(t, quick, tg, quick.Read(ctx(t), tg))
 	cmd(t, s, "CONFIG", "SET", "requirepass", wrong) // the admin fixes it
-	log.Expect(t, "the value once the password is accepted", isData("one"))
+	log.Expect(t, "the value once the password is accepted", fixture.IsData("one"))
 }
 
 // TestUnreachable: a server that is not there is an ErrUnreachable error
@@ -160,7 +152,7 @@ func TestUnreachable(t *testing.T) {
 	require.Contains(t, r.Err.Error(), s.Addr())
 	log := watch(t, d, tg, r)
 	s.Restart()
-	log.Expect(t, "the key's state once the server is up", isMissing)
+	log.Expect(t, "the key's state once the server is up", fixture.IsMissing)
 	s.Stop()
 	log.Expect(t, "the error once it is down again", isErr(lbredis.ErrUnreachable))
 	fixture.ClosePrompt(t, d)
@@ -181,21 +173,21 @@ func TestChannel(t *testing.T) {
 	require.True(t, first.Missing, "%+v", first)
 	log := watch(t, d, tg, first)
 	publish(t, s, name, "one")
-	log.Expect(t, "a message", isData("one"))
+	log.Expect(t, "a message", fixture.IsData("one"))
 	require.Equal(t, "one", string(d.Read(ctx(t), tg).Data))
 
 	publish(t, s, name, strings.Repeat("x", 17))
 	log.Expect(t, "a too-large error", isErr(sources.ErrTooLarge))
 	require.Equal(t, "one", string(d.Read(ctx(t), tg).Data), "the last good message stays")
 	publish(t, s, name, "two")
-	log.Expect(t, "the next message", isData("two"))
+	log.Expect(t, "the next message", fixture.IsData("two"))
 
 	p.Cut()
 	log.Expect(t, "an unreachable error", isErr(lbredis.ErrUnreachable))
 	p.Resume()
-	log.Expect(t, "the last message again", isData("two"))
+	log.Expect(t, "the last message again", fixture.IsData("two"))
 	publish(t, s, name, "three")
-	log.Expect(t, "a message after the cut", isData("three"))
+	log.Expect(t, "a message after the cut", fixture.IsData("three"))
 	fixture.ClosePrompt(t, d)
 }
 
@@ -228,5 +220,5 @@ func TestKeyWrongType(t *testing.T) {
 	log.Expect(t, "a wrong-type error", isErr(lbredis.ErrWrongType))
 	cmd(t, s, "DEL", key)
 	cmd(t, s, "SET", key, "two")
-	log.Expect(t, "the string again", isData("two"))
+	log.Expect(t, "the string again", fixture.IsData("two"))
 }

@@ -58,12 +58,8 @@ func watch(t *testing.T, d sources.Driver, tg *sources.Target, last sources.Resu
 	return fixture.WatchCursor(t, d, tg, last, settle)
 }
 
-// isData, isMissing and isErr match results for Cursor.Expect.
-var (
-	isData    = fixture.IsData
-	isMissing = fixture.IsMissing
-	isErr     = fixture.IsTypedErr[*lbredis.Error]
-)
+// isErr matches a failed result with the driver's typed error.
+var isErr = fixture.IsTypedErr[*lbredis.Error]
 
 // cmd runs a command against s and fails the test on an error.
 func cmd(t *testing.T, s *redistest.Server, args ...string) string {
@@ -71,12 +67,10 @@ func cmd(t *testing.T, s *redistest.Server, args ...string) string {
 	return s.Cmd(args...)
 }
 
-// ctx is a context for a test's own commands.
-func ctx(t *testing.T) context.Context {
+// ctx is a context for a test's own requests.
+func ctx(t testing.TB) context.Context {
 	t.Helper()
-	c, cancel := context.WithTimeout(t.Context(), settle)
-	t.Cleanup(cancel)
-	return c
+	return fixture.Context(t, settle)
 }
 
 // bind binds a T with cfg as the redis source config and records its

@@ -2,13 +2,10 @@ package redis_test
 
 import (
 	"errors"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
-
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 	lbredis "github.com/livebind/livebind/sources/redis"
 )
@@ -17,8 +14,6 @@ import (
 // server, each a *redis.Error naming what is wrong.
 func TestSchemeCheck(t *testing.T) {
 	t.Parallel()
-	s, ok := sources.Lookup("redis")
-	require.True(t, ok)
 	for _, tc := range []struct {
 		name, loc string
 		params    map[string]string
@@ -42,14 +37,11 @@ func TestSchemeCheck(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			err := s.Check(&sources.Target{Scheme: "redis", Location: tc.loc, Params: tc.params, Poll: tc.poll})
-			if tc.wantErr == "" {
-				require.NoError(t, err)
-				return
-			}
-			require.ErrorContains(t, err, tc.wantErr)
-			var e *lbredis.Error
-			require.True(t, errors.As(err, &e), "%T", err)
+			tg := &sources.Target{Scheme: "redis", Location: tc.loc, Params: tc.params, Poll: tc.poll}
+			fixture.WantCheck(t, "redis", tg, tc.wantErr, func(err error) bool {
+				var e *lbredis.Error
+				return errors.As(err, &e)
+			})
 		})
 	}
 }
@@ -82,13 +74,5 @@ func FuzzCheck(f *testing.F) {
 // redis section.
 func TestDocsListOptions(t *testing.T) {
 	t.Parallel()
-	doc, err := os.ReadFile("../../docs/tags.md")
-	require.NoError(t, err)
-	_, section, ok := strings.Cut(string(doc), "### redis\n")
-	require.True(t, ok, "docs/tags.md has a redis section")
-	section, _, _ = strings.Cut(section, "\n#")
-	s, _ := sources.Lookup("redis")
-	for _, o := range s.Options {
-		require.Contains(t, section, "`"+o+"=", "option %s is missing from docs/tags.md", o)
-	}
+	fixture.DocsListOptions(t, "../../docs/tags.md", "redis")
 }

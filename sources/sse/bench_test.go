@@ -2,13 +2,11 @@ package sse_test
 
 import (
 	"fmt"
-	"runtime"
-	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources/sse"
 )
@@ -26,29 +24,9 @@ type burstConfig struct {
 func bindBench[T any](b *testing.B, h *hub, cfg sse.Config, env ...string) (*livebind.Binding[T], <-chan int) {
 	b.Helper()
 	h.set("/bench", `{"a":-1}`)
-	var c T
-	bd, err := livebind.Bind(b.Context(), &c,
+	return bindtest.Ints[T](b,
 		livebind.WithLookupEnv(fixture.NewEnv(append([]string{"SSE", h.url("/bench")}, env...)...).Lookup),
 		livebind.WithSourceConfig("sse", cfg))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = bd.Close() })
-	got := make(chan int, 1<<14)
-	if _, err := bd.Subscribe(func(u livebind.Update) {
-		if v, ok := u.New.(int); ok {
-			got <- v
-		}
-	}); err != nil {
-		b.Fatal(err)
-	}
-	return bd, got
-}
-
-// await waits for value want on got.
-func await(b *testing.B, got <-chan int, want int) {
-	b.Helper()
-	fixture.Await(b, got, want, 10*time.Second)
 }
 
 // BenchmarkPublishToCallback: an event sent by the server to the
@@ -56,16 +34,10 @@ func await(b *testing.B, got <-chan int, want int) {
 func BenchmarkPublishToCallback(b *testing.B) {
 	h := newHub(b)
 	_, got := bindBench[benchConfig](b, h, sse.Config{})
-	lat := make([]time.Duration, 0, b.N)
-	i := 0
-	for b.Loop() {
-		i++
-		start := time.Now()
-		h.set("/bench", fmt.Sprintf(`{"a":%d}`, i))
-		await(b, got, i)
-		lat = append(lat, time.Since(start))
-	}
-	fixture.ReportPercentiles(b, lat)
+	bindtest.Latency(b, got, func(i int) {
+		doc := fmt.Sprintf(`{"a":%d}`, i)
+		h.set("/bench", doc)
+	})
 }
 
 // BenchmarkReconnect: the server ends every stream, changes the document
@@ -75,17 +47,10 @@ func BenchmarkPublishToCallback(b *testing.B) {
 func BenchmarkReconnect(b *testing.B) {
 	h := newHub(b)
 	_, got := bindBench[benchConfig](b, h, sse.Config{})
-	lat := make([]time.Duration, 0, b.N)
-	i := 0
-	for b.Loop() {
-		i++
+	bindtest.Latency(b, got, func(i int) {
 		doc := fmt.Sprintf(`{"a":%d}`, i)
-		start := time.Now()
 		h.restart(b, 50*time.Millisecond, func() { h.set("/bench", doc) })
-		await(b, got, i)
-		lat = append(lat, time.Since(start))
-	}
-	fixture.ReportPercentiles(b, lat)
+	})
 }
 
 // BenchmarkIdle: what one bound field costs while nothing changes,
@@ -117,27 +82,5 @@ func BenchmarkIdle(b *testing.B) {
 func BenchmarkBurstMemory(b *testing.B) {
 	h := newHub(b)
 	_, got := bindBench[burstConfig](b, h, fastConfig())
-	const n = 10000
-	msgs := make([]string, n)
-	var peak, updates atomic.Int64
-	round := 0
-	for b.Loop() {
-		round++
-		for i := range msgs {
-			msgs[i] = fmt.Sprintf(`{"a":%d,"pad":%q}`, round*n+i, strings.Repeat("p", 200))
-		}
-		runtime.GC()
-		var base runtime.MemStats
-		runtime.ReadMemStats(&base)
-		stop := fixture.SampleHeap(&peak, base.HeapInuse)
-		for _, m := range msgs {
-			h.set("/bench", m)
-		}
-		slow := func() { time.Sleep(time.Millisecond) } // a slow consumer
-		updates.Add(int64(fixture.DrainUntil(b, got, round*n+n-1, 20*time.Second, slow)))
-		stop()
-	}
-	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
-	b.ReportMetric(float64(updates.Load())/float64(round), "updates/burst")
-	b.ReportMetric(0, "ns/op")
+	bindtest.BurstMemory(b, got, func(doc string) { h.set("/bench", doc) })
 }

@@ -2,17 +2,9 @@ package sse_test
 
 import (
 	"errors"
-	"net/url"
-	"strconv"
-	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
-	"go.uber.org/goleak"
-
-	"github.com/livebind/livebind/sources"
-	"github.com/livebind/livebind/sources/sourcetest"
+	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/sources/sse"
 )
 
@@ -23,45 +15,18 @@ import (
 // and a bearer token in the config: none may appear in the error.
 func TestConformance(t *testing.T) {
 	h := newHub(t)
-	var n atomic.Int64
-	const maxSize = 64 << 10
-	params := map[string]string{"maxbytes": strconv.Itoa(maxSize)}
-	sourcetest.Run(t, sourcetest.Harness{
-		Scheme: "sse",
-		Config: func(*testing.T) sources.Config { return sources.Config{Value: fastConfig()} },
-		Target: func(*testing.T) *sources.Target {
-			return target(h.url("/doc/"+strconv.FormatInt(n.Add(1), 10)), params)
-		},
-		Set:    func(_ *testing.T, tg *sources.Target, v []byte) { h.set(path(tg), string(v)) },
-		Remove: func(_ *testing.T, tg *sources.Target) { h.remove(path(tg)) },
-		Failing: func(*testing.T) (sources.Config, *sources.Target) {
-			cfg := fastConfig()
-			cfg.Header = map[string][]string{"Authorization": {"Bearer conformance-bearer-secret"}}
-			return sources.Config{Value: cfg}, target("http://admin:hunter2pass@127.0.0.1:1/stream?token=conformance-query-token", nil)
-		},
+	failing := fastConfig()
+	failing.Header = map[string][]string{"Authorization": {"Bearer conformance-bearer-secret"}}
+	bindtest.Conform(t, bindtest.Hub{
+		Scheme:  "sse",
+		URL:     h.url,
+		Set:     func(path string, v []byte) { h.set(path, string(v)) },
+		Remove:  h.remove,
+		Fast:    fastConfig(),
+		Failing: failing,
 		ErrorAs: func(err error) bool {
 			var e *sse.Error
 			return errors.As(err, &e)
 		},
-		Secrets: []string{"hunter2pass", "conformance-query-token", "conformance-bearer-secret"},
-		Stall: func(*testing.T) (sources.Config, *sources.Target, func()) {
-			return sources.Config{Value: fastConfig()}, target(h.url("/stall"), nil), func() {}
-		},
-		Oversize: func(_ *testing.T, tg *sources.Target) { h.set(path(tg), strings.Repeat("x", 4*maxSize)) },
-		MaxSize:  maxSize,
-		Quiet:    300 * time.Millisecond,
-		IgnoreLeaks: []goleak.Option{ // the test server's connections
-			goleak.IgnoreAnyFunction("net/http.(*conn).serve"),
-			goleak.IgnoreAnyFunction("net/http.(*connReader).backgroundRead"),
-		},
 	})
-}
-
-// path is the URL path of a hub target.
-func path(tg *sources.Target) string {
-	u, err := url.Parse(tg.Location)
-	if err != nil {
-		panic(err)
-	}
-	return u.Path
 }

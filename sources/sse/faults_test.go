@@ -2,7 +2,6 @@ package sse_test
 
 import (
 	"fmt"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/sse"
@@ -194,21 +194,8 @@ type flags struct {
 func TestMalformedEvent(t *testing.T) {
 	h := newHub(t)
 	h.set("/cfg", `{"a":1}`)
-	var cfg flags
-	b, err := livebind.Bind(t.Context(), &cfg, livebind.WithLookupEnv(fixture.NewEnv("SSE", h.url("/cfg")).Lookup), livebind.WithSourceConfig("sse", fastConfig()))
-	require.NoError(t, err)
-	defer b.Close()
-	ups := fixture.NewLog[livebind.Update](settle)
-	unsub, err := b.Subscribe(ups.Add)
-	require.NoError(t, err)
-	defer unsub()
-	h.set("/cfg", `{"a":`)
-	u := ups.Until(t, "the error", func(u livebind.Update) bool { return u.Kind == livebind.Error })
-	require.ErrorIs(t, u.Err, livebind.ErrDecode)
-	require.Equal(t, "A", u.Field)
-	require.Equal(t, 1, b.Get().A, "the last good value stays")
-	h.set("/cfg", `{"a":2}`)
-	ups.Until(t, "recovery", func(u livebind.Update) bool { return u.Kind == livebind.Updated && u.New == 2 })
+	b, _ := bindtest.Ints[flags](t, livebind.WithLookupEnv(fixture.NewEnv("SSE", h.url("/cfg")).Lookup), livebind.WithSourceConfig("sse", fastConfig()))
+	bindtest.Malformed(t, b, func(f *flags) int { return f.A }, func(doc string) { h.set("/cfg", doc) })
 }
 
 // An unreachable server at Bind fails Bind with the typed error, as http=
@@ -238,36 +225,8 @@ func TestBindFailures(t *testing.T) {
 func TestBurstWithThrottle(t *testing.T) {
 	h := newHub(t)
 	h.set("/cfg", `{"a":0}`)
-	var cfg struct {
-		A int `live:"sse=${SSE}; key=a; format=json; throttle=50ms"`
-	}
-	b, err := livebind.Bind(t.Context(), &cfg, livebind.WithLookupEnv(fixture.NewEnv("SSE", h.url("/cfg")).Lookup), livebind.WithSourceConfig("sse", fastConfig()))
-	require.NoError(t, err)
-	defer b.Close()
-	ups := fixture.NewLog[livebind.Update](10 * time.Second)
-	unsub, err := b.Subscribe(func(u livebind.Update) {
-		time.Sleep(time.Millisecond) // a slow consumer
-		ups.Add(u)
-	})
-	require.NoError(t, err)
-	defer unsub()
-	const n = 10000
-	msgs := make([]string, n)
-	for i := range msgs {
-		msgs[i] = fmt.Sprintf(`{"a":%d,"pad":%q}`, i+1, strings.Repeat("p", 200))
-	}
-	runtime.GC()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for _, m := range msgs {
-		h.set("/cfg", m)
-	}
-	ups.Until(t, "the last event", func(u livebind.Update) bool { return u.New == n })
-	runtime.ReadMemStats(&after)
-	t.Logf("%d events: %d updates; heap %d -> %d bytes", n, ups.Len(), before.HeapAlloc, after.HeapAlloc)
-	require.Less(t, ups.Len(), n/10, "a burst coalesces")
-	require.Equal(t, n, b.Get().A)
-	require.Less(t, after.HeapAlloc, before.HeapAlloc+32<<20, "memory stays bounded")
+	b, _ := bindtest.Ints[burstConfig](t, livebind.WithLookupEnv(fixture.NewEnv("SSE", h.url("/cfg")).Lookup), livebind.WithSourceConfig("sse", fastConfig()))
+	bindtest.Burst(t, b, func(c *burstConfig) int { return c.A }, func(doc string) { h.set("/cfg", doc) })
 }
 
 // Close is prompt in every state: while connecting, while reading, and
@@ -275,20 +234,6 @@ func TestBurstWithThrottle(t *testing.T) {
 func TestClosePrompt(t *testing.T) {
 	h := newHub(t)
 	h.set("/cfg", `{"a":1}`)
-	for _, tc := range []struct {
-		name string
-		cfg  sse.Config
-		loc  string
-		wait func(*fixture.Log[sources.Result])
-	}{
-		{"connecting", fastConfig(), h.url("/stall"), func(*fixture.Log[sources.Result]) { time.Sleep(100 * time.Millisecond) }},
-		{"reading", fastConfig(), h.url("/cfg"), func(l *fixture.Log[sources.Result]) { l.Until(t, "data", isData(`{"a":1}`)) }},
-		{"backing-off", sse.Config{Retry: time.Minute, MinBackoff: time.Minute, MaxBackoff: time.Hour}, "http://127.0.0.1:1/x", func(l *fixture.Log[sources.Result]) {
-			l.Until(t, "the failure", fixture.Failed)
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			fixture.ClosesWithin(t, "sse", tc.cfg, target(tc.loc, nil), tc.wait, time.Second)
-		})
-	}
+	slow := sse.Config{Retry: time.Minute, MinBackoff: time.Minute, MaxBackoff: time.Hour}
+	fixture.ClosesInEveryState(t, "sse", fastConfig(), slow, h.url("/stall"), h.url("/cfg"), `{"a":1}`, "http://127.0.0.1:1/x")
 }

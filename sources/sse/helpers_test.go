@@ -3,15 +3,14 @@ package sse_test
 import (
 	"fmt"
 	"io"
-	"net"
 	nethttp "net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/sse"
 )
@@ -20,8 +19,7 @@ import (
 // document, sent whole as one event when a client connects and again on
 // every change, as docs/push.md asks of a server.
 type hub struct {
-	srv      *httptest.Server
-	addr     string
+	srv      *fixture.Server
 	mu       sync.Mutex
 	topics   map[string]*topic
 	status   map[string]int // a status answered instead of the stream
@@ -30,7 +28,6 @@ type hub struct {
 	requests atomic.Int64
 	frames   atomic.Int64 // events written
 	retry    string       // a retry: field sent first on each stream, or ""
-	release  chan struct{}
 }
 
 type topic struct {
@@ -51,24 +48,15 @@ func (c *client) end() { c.once.Do(func() { close(c.done) }) }
 
 func newHub(t testing.TB) *hub {
 	t.Helper()
-	h := &hub{topics: map[string]*topic{}, status: map[string]int{}, release: make(chan struct{})}
-	h.srv = httptest.NewServer(h)
-	h.addr = h.srv.Listener.Addr().String()
-	t.Cleanup(h.close)
+	h := &hub{topics: map[string]*topic{}, status: map[string]int{}}
+	h.srv = fixture.NewServer(t, h)
+	t.Cleanup(func() {
+		h.mu.Lock()
+		h.endAll()
+		h.mu.Unlock()
+		h.srv.Close()
+	})
 	return h
-}
-
-func (h *hub) close() {
-	h.mu.Lock()
-	select {
-	case <-h.release:
-	default:
-		close(h.release)
-	}
-	h.endAll()
-	h.mu.Unlock()
-	h.srv.CloseClientConnections()
-	h.srv.Close()
 }
 
 // endAll ends every open stream; h.mu held.
@@ -81,30 +69,18 @@ func (h *hub) endAll() {
 	}
 }
 
-// restart stops the server, keeps it down for down (running whileDown), and starts it again
-// on the same address with the same documents.
+// restart ends every stream, stops the server, keeps it down for down
+// (running whileDown), and starts it again on the same address with the
+// same documents.
 func (h *hub) restart(t testing.TB, down time.Duration, whileDown ...func()) {
 	t.Helper()
 	h.mu.Lock()
 	h.endAll()
 	h.mu.Unlock()
-	h.srv.CloseClientConnections()
-	h.srv.Close()
-	for _, f := range whileDown {
-		f()
-	}
-	time.Sleep(down)
-	l, err := net.Listen("tcp", h.addr)
-	if err != nil {
-		t.Fatalf("listen again on %s: %v", h.addr, err)
-	}
-	h.srv = httptest.NewUnstartedServer(h)
-	h.srv.Listener.Close()
-	h.srv.Listener = l
-	h.srv.Start()
+	h.srv.Restart(t, down, whileDown...)
 }
 
-func (h *hub) url(path string) string { return "http://" + h.addr + path }
+func (h *hub) url(path string) string { return "http://" + h.srv.Addr() + path }
 
 func (h *hub) topic(path string) *topic { // h.mu held
 	tp := h.topics[path]
@@ -220,7 +196,7 @@ func (h *hub) ServeHTTP(w nethttp.ResponseWriter, r *nethttp.Request) {
 	switch {
 	case strings.HasPrefix(path, "/stall"):
 		select {
-		case <-h.release:
+		case <-h.srv.Released():
 		case <-r.Context().Done():
 		}
 		return

@@ -132,26 +132,11 @@ type spec struct {
 }
 
 func parseSpec(t *sources.Target) (*spec, error) {
-	s := &spec{loc: sources.RedactURL(t.Location), event: "message", maxBytes: DefaultMaxBytes, timeout: t.Timeout}
-	if s.timeout <= 0 {
-		s.timeout = DefaultTimeout
+	c, err := sources.ParseStreamSpec(t, "sse", "http", "https", DefaultMaxBytes, DefaultTimeout)
+	if err != nil {
+		return nil, err
 	}
-	u, err := url.Parse(t.Location)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, errors.New("sse " + s.loc + ": location must be an absolute http:// or https:// URL")
-	}
-	s.url = u
-	if v, ok := t.Param("maxbytes"); ok {
-		if s.maxBytes, err = sources.ParseMaxBytes(v); err != nil {
-			return nil, errors.New("sse " + s.loc + ": " + err.Error())
-		}
-	}
-	if v, ok := t.Param("header"); ok {
-		s.hname, s.hvalue, err = sources.ParseHeader(v)
-		if err != nil {
-			return nil, errors.New("sse " + s.loc + ": option header: " + err.Error())
-		}
-	}
+	s := &spec{url: c.URL, loc: c.Loc, hname: c.HeaderName, hvalue: c.HeaderValue, event: "message", maxBytes: c.MaxBytes, timeout: c.Timeout}
 	if v, ok := t.Param("event"); ok {
 		v = strings.TrimSpace(v)
 		if v == "" || strings.ContainsAny(v, "\r\n") {

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"runtime"
-	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/ws"
@@ -157,7 +156,7 @@ type flags struct {
 	A int `live:"ws=${WS}; key=a; format=json"`
 }
 
-// bindFlags binds flags to url with extra options appended to the tag.
+// bindFlags binds flags to url with extra options.
 func bindFlags(t *testing.T, url string, opts ...livebind.Option) (*livebind.Binding[flags], error) {
 	t.Helper()
 	var cfg flags
@@ -179,18 +178,7 @@ func TestMalformedMessage(t *testing.T) {
 	h.set("/cfg", []byte(`{"a":1}`))
 	b, err := bindFlags(t, h.url("/cfg"))
 	require.NoError(t, err)
-	ups := fixture.NewLog[livebind.Update](settle)
-	unsub, err := b.Subscribe(ups.Add)
-	require.NoError(t, err)
-	defer unsub()
-	h.set("/cfg", []byte(`{"a":`))
-	u := ups.Until(t, "the error", func(u livebind.Update) bool { return u.Kind == livebind.Error })
-	require.ErrorIs(t, u.Err, livebind.ErrDecode)
-	require.Equal(t, "A", u.Field)
-	require.Equal(t, 1, b.Get().A, "the last good value stays")
-	h.set("/cfg", []byte(`{"a":2}`))
-	ups.Until(t, "recovery", func(u livebind.Update) bool { return u.Kind == livebind.Updated && u.New == 2 })
-	require.Equal(t, 2, b.Get().A)
+	bindtest.Malformed(t, b, func(f *flags) int { return f.A }, func(doc string) { h.set("/cfg", []byte(doc)) })
 }
 
 // An unreachable server at Bind fails Bind, as http= does, with the typed
@@ -221,36 +209,8 @@ func TestBindFailures(t *testing.T) {
 func TestBurstWithThrottle(t *testing.T) {
 	h := newHub(t)
 	h.set("/cfg", []byte(`{"a":0}`))
-	var cfg struct {
-		A int `live:"ws=${WS}; key=a; format=json; throttle=50ms"`
-	}
-	b, err := livebind.Bind(t.Context(), &cfg, livebind.WithLookupEnv(fixture.NewEnv("WS", h.url("/cfg")).Lookup), livebind.WithSourceConfig("ws", fastConfig()))
-	require.NoError(t, err)
-	defer b.Close()
-	ups := fixture.NewLog[livebind.Update](10 * time.Second)
-	unsub, err := b.Subscribe(func(u livebind.Update) {
-		time.Sleep(time.Millisecond) // a slow consumer
-		ups.Add(u)
-	})
-	require.NoError(t, err)
-	defer unsub()
-	const n = 10000
-	msgs := make([][]byte, n)
-	for i := range msgs {
-		msgs[i] = fmt.Appendf(nil, `{"a":%d,"pad":%q}`, i+1, strings.Repeat("p", 200))
-	}
-	runtime.GC()
-	var before, peak runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for _, m := range msgs {
-		h.set("/cfg", m)
-	}
-	ups.Until(t, "the last message", func(u livebind.Update) bool { return u.New == n })
-	runtime.ReadMemStats(&peak)
-	t.Logf("%d messages: %d updates; heap %d -> %d bytes", n, ups.Len(), before.HeapAlloc, peak.HeapAlloc)
-	require.Less(t, ups.Len(), n/10, "a burst coalesces")
-	require.Equal(t, n, b.Get().A)
-	require.Less(t, peak.HeapAlloc, before.HeapAlloc+32<<20, "memory stays bounded")
+	b, _ := bindtest.Ints[burstConfig](t, livebind.WithLookupEnv(fixture.NewEnv("WS", h.url("/cfg")).Lookup), livebind.WithSourceConfig("ws", fastConfig()))
+	bindtest.Burst(t, b, func(c *burstConfig) int { return c.A }, func(doc string) { h.set("/cfg", []byte(doc)) })
 }
 
 // Close is prompt in every state: while the handshake hangs, while
@@ -258,20 +218,6 @@ func TestBurstWithThrottle(t *testing.T) {
 func TestClosePrompt(t *testing.T) {
 	h := newHub(t)
 	h.set("/cfg", []byte(`{"a":1}`))
-	for _, tc := range []struct {
-		name string
-		cfg  ws.Config
-		loc  string
-		wait func(*fixture.Log[sources.Result])
-	}{
-		{"connecting", fastConfig(), h.url("/stall"), func(*fixture.Log[sources.Result]) { time.Sleep(100 * time.Millisecond) }},
-		{"reading", fastConfig(), h.url("/cfg"), func(l *fixture.Log[sources.Result]) { l.Until(t, "data", isData(`{"a":1}`)) }},
-		{"backing-off", ws.Config{MinBackoff: time.Minute, MaxBackoff: time.Hour}, "ws://127.0.0.1:1/x", func(l *fixture.Log[sources.Result]) {
-			l.Until(t, "the failure", fixture.Failed)
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			fixture.ClosesWithin(t, "ws", tc.cfg, target(tc.loc, nil), tc.wait, time.Second)
-		})
-	}
+	slow := ws.Config{MinBackoff: time.Minute, MaxBackoff: time.Hour}
+	fixture.ClosesInEveryState(t, "ws", fastConfig(), slow, h.url("/stall"), h.url("/cfg"), `{"a":1}`, "ws://127.0.0.1:1/x")
 }

@@ -2,9 +2,7 @@ package ws_test
 
 import (
 	"context"
-	"net"
 	nethttp "net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +12,7 @@ import (
 	"github.com/coder/websocket"
 	"go.uber.org/goleak"
 
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/ws"
 )
@@ -25,8 +24,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // client connects and again on every change, as docs/push.md asks of a
 // server. It counts what crosses the wire on its side.
 type hub struct {
-	srv    *httptest.Server
-	addr   string
+	srv    *fixture.Server
 	mu     sync.Mutex
 	topics map[string]*topic
 	status map[string]int // a status answered instead of the upgrade
@@ -37,7 +35,6 @@ type hub struct {
 	pings      atomic.Int64 // pings received
 	noPong     atomic.Bool  // when set, pings go unanswered
 	cut        atomic.Bool  // when set, each connection is cut off in a message after the first
-	release    chan struct{}
 }
 
 type topic struct {
@@ -63,24 +60,15 @@ func (p *peer) end(code websocket.StatusCode) {
 
 func newHub(t testing.TB) *hub {
 	t.Helper()
-	h := &hub{topics: map[string]*topic{}, status: map[string]int{}, release: make(chan struct{})}
-	h.srv = httptest.NewServer(h)
-	h.addr = h.srv.Listener.Addr().String()
-	t.Cleanup(h.close)
+	h := &hub{topics: map[string]*topic{}, status: map[string]int{}}
+	h.srv = fixture.NewServer(t, h)
+	t.Cleanup(func() {
+		h.mu.Lock()
+		h.endAll(websocket.StatusGoingAway)
+		h.mu.Unlock()
+		h.srv.Close()
+	})
 	return h
-}
-
-func (h *hub) close() {
-	h.mu.Lock()
-	select {
-	case <-h.release:
-	default:
-		close(h.release)
-	}
-	h.endAll(websocket.StatusGoingAway)
-	h.mu.Unlock()
-	h.srv.CloseClientConnections()
-	h.srv.Close()
 }
 
 func (h *hub) endAll(code websocket.StatusCode) { // h.mu held
@@ -93,30 +81,17 @@ func (h *hub) endAll(code websocket.StatusCode) { // h.mu held
 }
 
 // restart drops every connection (with code, or abruptly when code is
-// 0), keeps the server down for down (running whileDown), and starts it again on the same
-// address with the same documents.
+// 0), keeps the server down for down (running whileDown), and starts it
+// again on the same address with the same documents.
 func (h *hub) restart(t testing.TB, code websocket.StatusCode, down time.Duration, whileDown ...func()) {
 	t.Helper()
 	h.mu.Lock()
 	h.endAll(code)
 	h.mu.Unlock()
-	h.srv.CloseClientConnections()
-	h.srv.Close()
-	for _, f := range whileDown {
-		f()
-	}
-	time.Sleep(down)
-	l, err := net.Listen("tcp", h.addr)
-	if err != nil {
-		t.Fatalf("listen again on %s: %v", h.addr, err)
-	}
-	h.srv = httptest.NewUnstartedServer(h)
-	h.srv.Listener.Close()
-	h.srv.Listener = l
-	h.srv.Start()
+	h.srv.Restart(t, down, whileDown...)
 }
 
-func (h *hub) url(path string) string { return "ws://" + h.addr + path }
+func (h *hub) url(path string) string { return "ws://" + h.srv.Addr() + path }
 
 func (h *hub) topic(path string) *topic { // h.mu held
 	tp := h.topics[path]
@@ -161,7 +136,7 @@ func (h *hub) ServeHTTP(w nethttp.ResponseWriter, r *nethttp.Request) {
 	path := r.URL.Path
 	if strings.HasPrefix(path, "/stall") { // never answers the upgrade
 		select {
-		case <-h.release:
+		case <-h.srv.Released():
 		case <-r.Context().Done():
 		}
 		return

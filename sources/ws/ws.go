@@ -126,25 +126,11 @@ type spec struct {
 }
 
 func parseSpec(t *sources.Target) (*spec, error) {
-	s := &spec{url: t.Location, loc: sources.RedactURL(t.Location), maxBytes: DefaultMaxBytes, ping: DefaultPing, timeout: t.Timeout}
-	if s.timeout <= 0 {
-		s.timeout = DefaultTimeout
+	c, err := sources.ParseStreamSpec(t, "ws", "ws", "wss", DefaultMaxBytes, DefaultTimeout)
+	if err != nil {
+		return nil, err
 	}
-	u, err := url.Parse(t.Location)
-	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
-		return nil, errors.New("ws " + s.loc + ": location must be an absolute ws:// or wss:// URL")
-	}
-	if v, ok := t.Param("maxbytes"); ok {
-		if s.maxBytes, err = sources.ParseMaxBytes(v); err != nil {
-			return nil, errors.New("ws " + s.loc + ": " + err.Error())
-		}
-	}
-	if v, ok := t.Param("header"); ok {
-		s.hname, s.hvalue, err = sources.ParseHeader(v)
-		if err != nil {
-			return nil, errors.New("ws " + s.loc + ": option header: " + err.Error())
-		}
-	}
+	s := &spec{url: t.Location, loc: c.Loc, hname: c.HeaderName, hvalue: c.HeaderValue, maxBytes: c.MaxBytes, ping: DefaultPing, timeout: c.Timeout}
 	if v, ok := t.Param("ping"); ok {
 		d, err := time.ParseDuration(strings.TrimSpace(v))
 		if err != nil || d != 0 && d < MinPing {

@@ -39,6 +39,13 @@ func Bind[T any](tb testing.TB, scheme string, cfg any, opts ...livebind.Option)
 	return b, rec
 }
 
+// BindKey is [Bind] with key as the value of ${KEY} in T's tags: one
+// field type serves tests on many keys.
+func BindKey[T any](tb testing.TB, scheme string, cfg any, key string, opts ...livebind.Option) (*livebind.Binding[T], *fixture.Log[livebind.Update]) {
+	tb.Helper()
+	return Bind[T](tb, scheme, cfg, append(opts, livebind.WithLookupEnv(fixture.NewEnv("KEY", key).Lookup))...)
+}
+
 // Values returns a channel that receives the New value of every Updated
 // or Added update of b.
 func Values[T any](tb testing.TB, b *livebind.Binding[T]) <-chan any {
@@ -176,18 +183,46 @@ func Padded(i int) string { return strconv.Itoa(i) + strings.Repeat(" ", 1024) }
 // update: a subscriber that takes its time.
 func Strings[T any](tb testing.TB, slow func(), opts ...livebind.Option) (*livebind.Binding[T], <-chan string) {
 	tb.Helper()
+	return collect[T, string](tb, slow, 1024, false, opts...)
+}
+
+// SchemeStrings is [Strings] for a T bound with cfg as the source config
+// of scheme and env (name, value pairs) as the ${VAR}s of its tags.
+func SchemeStrings[T any](tb testing.TB, scheme string, cfg any, slow func(), env ...string) (*livebind.Binding[T], <-chan string) {
+	tb.Helper()
+	return Strings[T](tb, slow, livebind.WithSourceConfig(scheme, cfg), livebind.WithLookupEnv(fixture.NewEnv(env...).Lookup))
+}
+
+// Ints binds a T with opts, closes the binding at the end of the test, and
+// returns a channel of the int values its updates carry (16,384 deep: a
+// consumer that falls further behind blocks the binding's callbacks).
+func Ints[T any](tb testing.TB, opts ...livebind.Option) (*livebind.Binding[T], <-chan int) {
+	tb.Helper()
+	return collect[T, int](tb, nil, 1<<14, true, opts...)
+}
+
+// collect binds a T with opts (closed at the end of the test) and returns
+// a channel of depth values of the updates' New values of type V; when it
+// is full, a new value waits (block) or is dropped.
+func collect[T, V any](tb testing.TB, slow func(), depth int, block bool, opts ...livebind.Option) (*livebind.Binding[T], <-chan V) {
+	tb.Helper()
 	var dst T
 	b, err := livebind.Bind(tb.Context(), &dst, opts...)
 	if err != nil {
 		tb.Fatalf("bindtest: Bind: %v", err)
 	}
 	tb.Cleanup(func() { _ = b.Close() })
-	got := make(chan string, 1024)
+	got := make(chan V, depth)
 	if _, err := b.Subscribe(func(u livebind.Update) {
 		if slow != nil {
 			slow()
 		}
-		if v, ok := u.New.(string); ok {
+		v, ok := u.New.(V)
+		switch {
+		case !ok:
+		case block:
+			got <- v
+		default:
 			select {
 			case got <- v:
 			default:
@@ -197,4 +232,24 @@ func Strings[T any](tb testing.TB, slow func(), opts ...livebind.Option) (*liveb
 		tb.Fatalf("bindtest: Subscribe: %v", err)
 	}
 	return b, got
+}
+
+// BindFails checks that binding a T with cfg as the source config of
+// scheme fails with an error wrapping want (any error when want is nil)
+// and a *livebind.FieldError naming field.
+func BindFails[T any](t *testing.T, scheme string, cfg any, want error, field string) {
+	t.Helper()
+	var dst T
+	b, err := livebind.Bind(t.Context(), &dst, livebind.WithSourceConfig(scheme, cfg))
+	if err == nil {
+		_ = b.Close()
+		t.Fatalf("bindtest: Bind succeeded; want an error wrapping %v", want)
+	}
+	if want != nil && !errors.Is(err, want) {
+		t.Fatalf("bindtest: Bind: %v; want an error wrapping %v", err, want)
+	}
+	var fe *livebind.FieldError
+	if !errors.As(err, &fe) || fe.Field != field {
+		t.Fatalf("bindtest: Bind: %v; want a FieldError naming %s", err, field)
+	}
 }

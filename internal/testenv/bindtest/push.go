@@ -1,0 +1,215 @@
+package bindtest
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/fixture"
+	"github.com/livebind/livebind/sources"
+	"github.com/livebind/livebind/sources/sourcetest"
+)
+
+// What the push sources (sse=, ws=) share in their tests: a test server
+// (a hub) holds one document per URL path and pushes it whole on connect
+// and on every change. The checks below drive a field A (an int, key=a,
+// format=json) through such a hub.
+
+// Latency runs push(i) for i = 1, 2 ... once a round of b.Loop, waits for
+// i on got, and reports the percentiles of the time in between.
+func Latency(b *testing.B, got <-chan int, push func(i int)) {
+	b.Helper()
+	lat := make([]time.Duration, 0, b.N)
+	i := 0
+	for b.Loop() {
+		i++
+		start := time.Now()
+		push(i)
+		fixture.Await(b, got, i, WaitFor)
+		lat = append(lat, time.Since(start))
+	}
+	fixture.ReportPercentiles(b, lat)
+}
+
+// burstDoc is the i-th document of a burst: about 220 bytes.
+func burstDoc(i int) string {
+	return fmt.Sprintf(`{"a":%d,"pad":%q}`, i, strings.Repeat("p", 200))
+}
+
+// BurstMemory sends 10,000 documents of about 220 bytes at once with set
+// to a field (tagged throttle=) whose values arrive on got, read by a slow
+// consumer; it reports the peak heap in use above the baseline while the
+// burst is applied, and how many updates the consumer saw.
+func BurstMemory(b *testing.B, got <-chan int, set func(doc string)) {
+	b.Helper()
+	const n = 10000
+	msgs := make([]string, n)
+	var peak, updates atomic.Int64
+	round := 0
+	for b.Loop() {
+		round++
+		for i := range msgs {
+			msgs[i] = burstDoc(round*n + i)
+		}
+		runtime.GC()
+		var base runtime.MemStats
+		runtime.ReadMemStats(&base)
+		stop := fixture.SampleHeap(&peak, base.HeapInuse)
+		for _, m := range msgs {
+			set(m)
+		}
+		slow := func() { time.Sleep(time.Millisecond) } // a slow consumer
+		updates.Add(int64(fixture.DrainUntil(b, got, round*n+n-1, 2*WaitFor, slow)))
+		stop()
+	}
+	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
+	b.ReportMetric(float64(updates.Load())/float64(round), "updates/burst")
+	b.ReportMetric(0, "ns/op")
+}
+
+// Malformed checks a field A of b whose document is {"a":1}: a malformed
+// document sent with set is an Error update wrapping ErrDecode that names
+// A, the last good value stays, and the next good document applies.
+func Malformed[T any](t *testing.T, b *livebind.Binding[T], a func(*T) int, set func(doc string)) {
+	t.Helper()
+	ups := fixture.NewLog[livebind.Update](WaitFor)
+	unsub, err := b.Subscribe(ups.Add)
+	if err != nil {
+		t.Fatalf("bindtest: Subscribe: %v", err)
+	}
+	defer unsub()
+	set(`{"a":`)
+	u := ups.Until(t, "the error", IsError)
+	if !errors.Is(u.Err, livebind.ErrDecode) || u.Field != "A" {
+		t.Fatalf("bindtest: error %v on field %q; want one wrapping ErrDecode on A", u.Err, u.Field)
+	}
+	if got := a(b.Get()); got != 1 {
+		t.Fatalf("bindtest: A is %d after a malformed document; want the last good 1", got)
+	}
+	set(`{"a":2}`)
+	ups.Until(t, "recovery", HasNew(2))
+	if got := a(b.Get()); got != 2 {
+		t.Fatalf("bindtest: A is %d after recovery; want 2", got)
+	}
+}
+
+// Burst faces a slow consumer of b with a burst of 10,000 documents sent
+// with set to a field A tagged throttle=: the burst must coalesce into
+// fewer than 1,000 updates, the last document must win, and the heap must
+// grow by less than 32 MiB (each document is a whole state: only the
+// latest matters).
+func Burst[T any](t *testing.T, b *livebind.Binding[T], a func(*T) int, set func(doc string)) {
+	t.Helper()
+	ups := fixture.NewLog[livebind.Update](WaitFor)
+	unsub, err := b.Subscribe(func(u livebind.Update) {
+		time.Sleep(time.Millisecond) // a slow consumer
+		ups.Add(u)
+	})
+	if err != nil {
+		t.Fatalf("bindtest: Subscribe: %v", err)
+	}
+	defer unsub()
+	const n = 10000
+	msgs := make([]string, n)
+	for i := range msgs {
+		msgs[i] = burstDoc(i + 1)
+	}
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for _, m := range msgs {
+		set(m)
+	}
+	ups.Until(t, "the last document", func(u livebind.Update) bool { return u.New == n })
+	runtime.ReadMemStats(&after)
+	t.Logf("%d documents: %d updates; heap %d -> %d bytes", n, ups.Len(), before.HeapAlloc, after.HeapAlloc)
+	if ups.Len() >= n/10 {
+		t.Fatalf("bindtest: %d updates for a burst of %d; want it coalesced below %d", ups.Len(), n, n/10)
+	}
+	if got := a(b.Get()); got != n {
+		t.Fatalf("bindtest: A is %d; want the last document's %d", got, n)
+	}
+	if after.HeapAlloc >= before.HeapAlloc+32<<20 {
+		t.Fatalf("bindtest: heap %d -> %d bytes; want it bounded", before.HeapAlloc, after.HeapAlloc)
+	}
+}
+
+// Hub is a push source's test server for [Conform].
+type Hub struct {
+	// Scheme is the source's scheme, "sse" or "ws".
+	Scheme string
+	// URL is the address of a path on the hub.
+	URL func(path string) string
+	// Set stores a document at path and pushes it.
+	Set func(path string, doc []byte)
+	// Remove deletes path's document: its connections end cleanly and
+	// later connects are answered 404 (Missing).
+	Remove func(path string)
+	// Fast is the source config that reconnects within milliseconds;
+	// Failing is the same with the header
+	// "Authorization: Bearer conformance-bearer-secret".
+	Fast, Failing any
+	// ErrorAs reports the driver's typed error.
+	ErrorAs func(error) bool
+}
+
+// Conform runs the sources conformance kit against a push driver and its
+// hub. Targets are fresh paths of the hub with maxbytes=64KiB; /stall must
+// be a path whose connect never gets an answer. The failure check connects
+// to a closed port with a password and a token in the URL and a bearer
+// token in the config: none may appear in the error.
+func Conform(t *testing.T, h Hub) {
+	t.Helper()
+	var n atomic.Int64
+	const maxSize = 64 << 10
+	params := map[string]string{"maxbytes": strconv.Itoa(maxSize)}
+	target := func(loc string, params map[string]string) *sources.Target {
+		return &sources.Target{Scheme: h.Scheme, Location: loc, Params: params}
+	}
+	path := func(tg *sources.Target) string {
+		u, err := url.Parse(tg.Location)
+		if err != nil {
+			panic(err)
+		}
+		return u.Path
+	}
+	u, err := url.Parse(h.URL("/"))
+	if err != nil {
+		t.Fatalf("bindtest: hub URL: %v", err)
+	}
+	dead := u.Scheme + "://admin:hunter2pass@127.0.0.1:1/stream?token=conformance-query-token"
+	big := []byte(strings.Repeat("x", 4*maxSize))
+	sourcetest.Run(t, sourcetest.Harness{
+		Scheme: h.Scheme,
+		Config: func(*testing.T) sources.Config { return sources.Config{Value: h.Fast} },
+		Target: func(*testing.T) *sources.Target {
+			return target(h.URL("/doc/"+strconv.FormatInt(n.Add(1), 10)), params)
+		},
+		Set:    func(_ *testing.T, tg *sources.Target, v []byte) { h.Set(path(tg), v) },
+		Remove: func(_ *testing.T, tg *sources.Target) { h.Remove(path(tg)) },
+		Failing: func(*testing.T) (sources.Config, *sources.Target) {
+			return sources.Config{Value: h.Failing}, target(dead, nil)
+		},
+		ErrorAs: h.ErrorAs,
+		Secrets: []string{"hunter2pass", "conformance-query-token", "conformance-bearer-secret"},
+		Stall: func(*testing.T) (sources.Config, *sources.Target, func()) {
+			return sources.Config{Value: h.Fast}, target(h.URL("/stall"), nil), func() {}
+		},
+		Oversize: func(_ *testing.T, tg *sources.Target) { h.Set(path(tg), big) },
+		MaxSize:  maxSize,
+		Quiet:    300 * time.Millisecond,
+		IgnoreLeaks: []goleak.Option{ // the test server's connections
+			goleak.IgnoreAnyFunction("net/http.(*conn).serve"),
+			goleak.IgnoreAnyFunction("net/http.(*connReader).backgroundRead"),
+		},
+	})
+}
