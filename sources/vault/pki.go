@@ -31,7 +31,8 @@ func (d *driver) issue(ctx context.Context, r resolved) (*observation, envelope,
 	// before the body is read (a read then fails with "context canceled"
 	// now and then); ReadRawWithContext, which the reads use, sends through
 	// RawRequestWithContext, which leaves the context to the caller.
-	resp, err := d.client.RawRequestWithContext(ctx, req) //nolint:staticcheck // SA1019: see above; the api's own ReadRaw does the same
+	//lint:ignore SA1019 see above; the api's own ReadRawWithContext does the same
+	resp, err := d.client.RawRequestWithContext(ctx, req) //nolint:staticcheck // SA1019, as above
 	if resp != nil && resp.Body != nil {
 		defer resp.Body.Close()
 	}

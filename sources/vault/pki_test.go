@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +19,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/livebind/livebind/internal/testenv/fixture"
-	"github.com/livebind/livebind/sources"
 )
 
 // TestParseWrite: write= takes name=value pairs joined by "&", with %XX
@@ -57,43 +55,6 @@ func TestParseWrite(t *testing.T) {
 	}
 	_, err := parseWrite(strings.Join(many, "&"))
 	require.ErrorContains(t, err, "more than 32 parameters")
-}
-
-// TestParseSpecWrite: write= is checked at Bind with the location: only
-// <mount>/issue/<role>, never with kv= or mount=.
-func TestParseSpecWrite(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name    string
-		target  sources.Target
-		want    spec
-		wantErr string
-	}{
-		{
-			name:   "issue",
-			target: sources.Target{Location: "pki/issue/web#certificate", Params: map[string]string{"write": "common_name=a.example.com"}},
-			want: spec{location: location{path: "pki/issue/web", field: "certificate", hasField: true},
-				poll: DefaultPoll, timeout: DefaultTimeout, write: `{"common_name":"a.example.com"}`},
-		},
-		{
-			name:   "nested mount",
-			target: sources.Target{Location: "team/pki_int/issue/web", Params: map[string]string{"write": "common_name=a"}},
-			want:   spec{location: location{path: "team/pki_int/issue/web"}, poll: DefaultPoll, timeout: DefaultTimeout, write: `{"common_name":"a"}`},
-		},
-		{name: "sign", target: sources.Target{Location: "pki/sign/web", Params: map[string]string{"write": "csr=x"}}, wantErr: "only for <mount>/issue/<role>"},
-		{name: "too short", target: sources.Target{Location: "issue/web", Params: map[string]string{"write": "a=1"}}, wantErr: "only for <mount>/issue/<role>"},
-		{name: "kv", target: sources.Target{Location: "secret/data/x", Params: map[string]string{"write": "a=1"}}, wantErr: "only for <mount>/issue/<role>"},
-		{name: "with kv", target: sources.Target{Location: "pki/issue/web", Params: map[string]string{"write": "a=1", "kv": "1"}}, wantErr: "takes no kv= or mount="},
-		{name: "bad value", target: sources.Target{Location: "pki/issue/web", Params: map[string]string{"write": "a"}}, wantErr: `vault: "pki/issue/web": write=: "a" is not name=value`},
-		{name: "empty", target: sources.Target{Location: "pki/issue/web", Params: map[string]string{"write": ""}}, wantErr: "write= needs parameters"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			got, err := parseSpec(&tt.target, DefaultPoll, DefaultTimeout)
-			fixture.WantParsed(t, got, err, tt.want, tt.wantErr)
-		})
-	}
 }
 
 // FuzzParseWrite: the parser never panics; an accepted value gives a JSON
@@ -200,8 +161,10 @@ func testCert(t *testing.T) (certPEM, keyPEM string) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "app.example.com"},
-		NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(time.Hour)}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "app.example.com"},
+		NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(time.Hour),
+	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	require.NoError(t, err)
 	kder, err := x509.MarshalECPrivateKey(key)
@@ -252,13 +215,5 @@ func TestCertificate(t *testing.T) {
 // vault section.
 func TestDocsListOptions(t *testing.T) {
 	t.Parallel()
-	doc, err := os.ReadFile("../../docs/tags.md")
-	require.NoError(t, err)
-	_, section, ok := strings.Cut(string(doc), "### vault\n")
-	require.True(t, ok, "docs/tags.md has a vault section")
-	section, _, _ = strings.Cut(section, "\n#")
-	s, _ := sources.Lookup("vault")
-	for _, o := range s.Options {
-		require.Contains(t, section, "`"+o+"=", "option %s is missing from docs/tags.md", o)
-	}
+	fixture.DocumentsOptions(t, "../../docs/tags.md", "vault")
 }

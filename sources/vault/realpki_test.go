@@ -45,16 +45,7 @@ func setRole(t testing.TB, s *baotest.Server, ttl string, lease bool, domain str
 // the CA's included): the server-side audit of how many were issued.
 func issuedCerts(t testing.TB, s *baotest.Server) int {
 	t.Helper()
-	status, body, err := s.Do("LIST", "pki/certs", nil)
-	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, status, "%s", body)
-	var ans struct {
-		Data struct {
-			Keys []string `json:"keys"`
-		} `json:"data"`
-	}
-	require.NoError(t, json.Unmarshal(body, &ans))
-	return len(ans.Data.Keys)
+	return len(listKeys(t, s, "pki/certs"))
 }
 
 // pkiLease is what sys/leases/lookup says of one PKI lease.
