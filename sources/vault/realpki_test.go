@@ -260,8 +260,9 @@ type realCertBad struct {
 // server answers 400) fails Bind with a *vault.Error naming the field;
 // and when the role changes under a running binding, the next issue gives
 // an Error update (400, field TLS) that keeps the certificate and shows no
-// key, retried with backoff (not once per poll tick), and the binding
-// recovers when the role allows the name again.
+// key, retried with backoff (not once per poll tick), which once the
+// 3 s lease has run out also wraps ErrLeaseExpired; the binding recovers
+// when the role allows the name again.
 func TestRealPKIBadParameter(t *testing.T) {
 	t.Parallel()
 	s := startPKI(t, "3s", true)
@@ -295,6 +296,11 @@ func TestRealPKIBadParameter(t *testing.T) {
 	retries := p.issue.Load() - n0
 	t.Logf("%d issue requests in 2 s while the server answers 400", retries)
 	require.LessOrEqual(t, retries, int64(14), "failed writes are retried with backoff")
+	u = rec.Until(t, "Error naming the certificate's end", func(u livebind.Update) bool {
+		return u.Kind == livebind.Error && errorsIs(u.Err, vault.ErrLeaseExpired)
+	})
+	require.ErrorIs(t, u.Err, vault.ErrStatus)
+	leaks(t, "error update", u.String(), good.PrivateKey, good.Certificate)
 	setRole(t, s, "3s", true, "example.com")
 	rec.Until(t, "Updated after the role allows the name again", func(u livebind.Update) bool {
 		return u.Kind == livebind.Updated && u.Field == "TLS" && u.Time.After(failing)
