@@ -153,7 +153,7 @@ func rotatePKI(tb testing.TB, rotations int) *pkiRotation {
 // serial, new lease) before each old lease ends, at least 10% of the lease
 // ahead: 3 rotations, 0 errors, no renewal attempted, and exactly one
 // issue request per certificate (counted by a proxy and by the server's
-// own pki/certs list). Neither the private key nor the certificate
+// own pki/certs list; a Reload writes nothing). Neither the private key nor the certificate
 // appears in an update, %v or a log.
 func TestRealPKILeaseRotates(t *testing.T) {
 	t.Parallel()
@@ -162,6 +162,8 @@ func TestRealPKILeaseRotates(t *testing.T) {
 	pair, err := r.b.Get().TLS.TLSCertificate()
 	require.NoError(t, err)
 	require.Equal(t, "app.example.com", pair.Leaf.Subject.CommonName)
+	require.NoError(t, r.b.Reload(t.Context()))
+	require.Equal(t, int64(len(r.serials)), r.p.issue.Load(), "a Reload hands out the current certificate: no write")
 
 	require.Len(t, r.leases, rotations+1, "one lease per certificate")
 	for _, l := range r.leases {
