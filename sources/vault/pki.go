@@ -62,23 +62,24 @@ func (d *driver) issue(ctx context.Context, r resolved) (*observation, envelope,
 // would otherwise have to guess when to write again.
 func certLease(env envelope, obs *observation, sent time.Time, rnd func() float64) (*lease, error) {
 	exp, hasExp := unixField(obs, "expiration")
-	if env.LeaseID != "" {
-		l := newLease(env.LeaseID, obs, time.Duration(env.LeaseDuration)*time.Second, env.Renewable, sent, rnd)
+	var l *lease
+	switch {
+	case env.LeaseID != "":
+		l = newLease(env.LeaseID, obs, time.Duration(env.LeaseDuration)*time.Second, env.Renewable, sent, rnd)
 		if hasExp && exp.Before(l.expiry) {
 			l.expiry = exp
 		}
-		return l, nil
-	}
-	if !hasExp {
+	case hasExp:
+		versioned := *obs
+		versioned.version = textField(obs, "serial_number")
+		l = newLease("", &versioned, exp.Sub(sent), false, sent, rnd)
+	default:
 		return nil, fmt.Errorf("%w: the answer has neither a lease nor a data.expiration", ErrMalformed)
 	}
-	ttl := exp.Sub(sent)
-	if ttl <= 0 {
+	if !l.expiry.After(sent) {
 		return nil, fmt.Errorf("%w: the certificate expired at %s, before it was issued", ErrMalformed, exp.UTC().Format(time.RFC3339))
 	}
-	versioned := *obs
-	versioned.version = textField(obs, "serial_number")
-	return newLease("", &versioned, ttl, false, sent, rnd), nil
+	return l, nil
 }
 
 // unixField reads a top-level field holding Unix seconds.

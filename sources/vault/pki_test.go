@@ -140,6 +140,8 @@ func TestCertLease(t *testing.T) {
 	_, renew = l.plan()
 	require.False(t, renew)
 
+	_, err = certLease(envelope{LeaseID: "pki/issue/web/abc", LeaseDuration: 60}, issuedObs(t, sent.Unix()-10), sent, mid)
+	require.ErrorIs(t, err, ErrMalformed, "a lease on a certificate that has expired already")
 	for name, obs := range map[string]*observation{
 		"no expiration":       issuedObs(t, nil),
 		"string expiration":   issuedObs(t, "soon"),
