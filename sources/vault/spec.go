@@ -136,6 +136,9 @@ func parseSpec(t *sources.Target, poll, timeout time.Duration) (spec, error) {
 		if s.kv != 0 || s.mount != "" {
 			errs = append(errs, errors.New("write= issues a certificate from a PKI mount: it takes no kv= or mount="))
 		}
+		if t.Poll > 0 {
+			errs = append(errs, errors.New("poll= has no effect with write=: a certificate is issued again before it ends, never polled"))
+		}
 		if err == nil {
 			if _, ok := issueRole(s.path); !ok {
 				errs = append(errs, errors.New("write= is only for <mount>/issue/<role> (a PKI certificate): a write is not a read and is sent only where it issues something"))

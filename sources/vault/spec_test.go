@@ -85,6 +85,7 @@ func TestParseSpec(t *testing.T) {
 		{name: "sign", target: sources.Target{Location: "pki/sign/web", Params: map[string]string{"write": "csr=x"}}, wantErr: "only for <mount>/issue/<role>"},
 		{name: "too short", target: sources.Target{Location: "issue/web", Params: map[string]string{"write": "a=1"}}, wantErr: "only for <mount>/issue/<role>"},
 		{name: "kv", target: sources.Target{Location: "secret/data/x", Params: map[string]string{"write": "a=1"}}, wantErr: "only for <mount>/issue/<role>"},
+		{name: "with poll", target: sources.Target{Location: "pki/issue/web", Poll: time.Second, Params: map[string]string{"write": "a=1"}}, wantErr: "poll= has no effect with write="},
 		{name: "with kv", target: sources.Target{Location: "pki/issue/web", Params: map[string]string{"write": "a=1", "kv": "1"}}, wantErr: "takes no kv= or mount="},
 		{name: "bad value", target: sources.Target{Location: "pki/issue/web", Params: map[string]string{"write": "a"}}, wantErr: `vault: "pki/issue/web": write=: "a" is not name=value`},
 		{name: "empty", target: sources.Target{Location: "pki/issue/web", Params: map[string]string{"write": ""}}, wantErr: "write= needs parameters"},
