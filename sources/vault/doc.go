@@ -30,6 +30,9 @@
 //   - mount=PATH: with kv=2, where the mount ends (as team/kv), so that no
 //     detection is needed at all. Without it, kv=2 still asks Vault for the
 //     mount and falls back to the first path segment.
+//   - write=NAME=VALUE&NAME=VALUE: issue a PKI certificate by writing these
+//     parameters to <mount>/issue/<role> (the only path shape accepted, on
+//     a mount detected as pki). See "PKI certificates" below.
 //   - poll=D: how often a KV secret, or any secret without a lease, is
 //     checked, default [DefaultPoll], jittered by ±10%.
 //   - timeout=D: the bound on one request, default [DefaultTimeout].
@@ -61,6 +64,18 @@
 // old credentials still work. Old leases are left to expire, not revoked.
 // Every field of one dynamic secret shares one lease per Binding, and a
 // Reload hands out the current credentials rather than new ones.
+//
+// # PKI certificates
+//
+// A field tagged vault=pki/issue/web; write=common_name=app.example.com&ttl=24h
+// receives a certificate issued by that role (the whole answer, or one
+// #field; [Certificate] is its shape, with the private key hidden when
+// printed). A write is not idempotent, each one issues a new certificate,
+// so it is sent once at Bind and again only 15-20% of the certificate's
+// lifetime before it ends: by its lease when the role has
+// generate_lease=true (PKI leases are not renewable, so they are never
+// renewed), else by the certificate's expiration. Reads and Reloads hand
+// out the current certificate while it is fresh.
 //
 // The client's token is looked up once and renewed (auth/token/renew-self)
 // at about 2/3 of its TTL while Vault extends it, unless

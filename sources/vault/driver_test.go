@@ -21,7 +21,7 @@ func TestScheme(t *testing.T) {
 	t.Parallel()
 	s, ok := sources.Lookup("vault")
 	require.True(t, ok)
-	require.Equal(t, []string{"kv", "mount"}, s.Options)
+	require.Equal(t, []string{"kv", "mount", "write"}, s.Options)
 	require.True(t, s.Poll)
 	require.True(t, s.Timeout)
 	require.True(t, s.Secret)

@@ -46,7 +46,7 @@ const maxMessage = 300
 // and never holds the token or secret data.
 type Error struct {
 	// Op is what failed: "read", "read metadata", "detect the mount of",
-	// "renew the lease of".
+	// "renew the lease of", "issue" (a write= certificate).
 	Op string
 	// Path is the Vault logical path.
 	Path string

@@ -26,6 +26,11 @@ func (d *driver) get(ctx context.Context, op, path string) (int, []byte, *Error)
 	if err != nil && !notFound {
 		return 0, nil, d.fail(op, path, err)
 	}
+	return d.answer(op, path, resp)
+}
+
+// answer reads the body of an answer, at most maxBody bytes.
+func (d *driver) answer(op, path string, resp *api.Response) (int, []byte, *Error) {
 	if resp == nil || resp.Body == nil {
 		return 0, nil, &Error{Op: op, Path: path, Err: fmt.Errorf("%w: no answer", ErrMalformed)}
 	}

@@ -53,7 +53,7 @@ func isErr(r sources.Result) bool { return r.Err != nil }
 
 // bind binds a T through the vault source configured by cfg and records its
 // updates; logs go to a JSON handler into the returned buffer.
-func bind[T any](t *testing.T, cfg any) (*livebind.Binding[T], *fixture.Log[livebind.Update], *fixture.Buffer) {
+func bind[T any](t testing.TB, cfg any) (*livebind.Binding[T], *fixture.Log[livebind.Update], *fixture.Buffer) {
 	t.Helper()
 	var dst T
 	logs := &fixture.Buffer{}

@@ -21,6 +21,8 @@ import (
 type countingProxy struct {
 	*httptest.Server
 	all, meta atomic.Int64
+	issue     atomic.Int64 // writes to .../issue/...
+	renew     atomic.Int64 // sys/leases/renew and sys/renew
 }
 
 func newCountingProxy(tb testing.TB, s *baotest.Server) *countingProxy {
@@ -31,8 +33,13 @@ func newCountingProxy(tb testing.TB, s *baotest.Server) *countingProxy {
 	rp := httputil.NewSingleHostReverseProxy(u)
 	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.all.Add(1)
-		if strings.Contains(r.URL.Path, "/metadata/") {
+		switch {
+		case strings.Contains(r.URL.Path, "/metadata/"):
 			p.meta.Add(1)
+		case strings.Contains(r.URL.Path, "/issue/") && r.Method != http.MethodGet:
+			p.issue.Add(1)
+		case strings.Contains(r.URL.Path, "/sys/leases/renew"), strings.HasSuffix(r.URL.Path, "/sys/renew"):
+			p.renew.Add(1)
 		}
 		rp.ServeHTTP(w, r)
 	}))

@@ -24,7 +24,18 @@ import (
 // leases lists the ids of the leases under prefix (sys/leases/lookup/<prefix>/).
 func leases(t testing.TB, s *baotest.Server, prefix string) []string {
 	t.Helper()
-	status, body, err := s.Do("LIST", "sys/leases/lookup/"+prefix+"/", nil)
+	keys := listKeys(t, s, "sys/leases/lookup/"+prefix+"/")
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i] = prefix + "/" + k
+	}
+	return ids
+}
+
+// listKeys LISTs path on s and returns its keys; none for a 404.
+func listKeys(t testing.TB, s *baotest.Server, path string) []string {
+	t.Helper()
+	status, body, err := s.Do("LIST", path, nil)
 	require.NoError(t, err)
 	if status == http.StatusNotFound {
 		return nil
@@ -36,11 +47,7 @@ func leases(t testing.TB, s *baotest.Server, prefix string) []string {
 		} `json:"data"`
 	}
 	require.NoError(t, json.Unmarshal(body, &ans))
-	ids := make([]string, len(ans.Data.Keys))
-	for i, k := range ans.Data.Keys {
-		ids[i] = prefix + "/" + k
-	}
-	return ids
+	return ans.Data.Keys
 }
 
 // leaseExpiry looks a lease up and returns its expire_time; ok is false

@@ -18,6 +18,10 @@ const (
 	// kindGeneric is a secret of another engine: followed by its lease if
 	// it has one (dynamic credentials), else polled like KV v1.
 	kindGeneric
+	// kindIssue is a certificate issued by a write to a PKI mount's
+	// <mount>/issue/<role> (write=): followed by its lease, or by the
+	// certificate's expiration when the role gives no lease.
+	kindIssue
 )
 
 // resolved is a secret with its mount known: how to read it and where.
@@ -25,6 +29,7 @@ type resolved struct {
 	kind kind
 	path string // the path read: <mount>data/<name> for KV v2
 	meta string // <mount>metadata/<name> for KV v2
+	body string // kindIssue: the JSON body of the write
 }
 
 // resolve decides how to read s: from kv= and mount= when given, else from
@@ -44,6 +49,8 @@ func (d *driver) resolve(ctx context.Context, s spec) (resolved, *Error) {
 // (zero when unknown or not needed).
 func (d *driver) resolveWith(s spec, m mountInfo) (resolved, *Error) {
 	switch {
+	case s.write != "":
+		return issueResolved(s, m)
 	case s.kv == 1:
 		return resolved{kind: kindKV1, path: s.path}, nil
 	case s.kv == 2 && s.mount != "":
@@ -55,6 +62,23 @@ func (d *driver) resolveWith(s spec, m mountInfo) (resolved, *Error) {
 	default:
 		return resolved{kind: kindGeneric, path: s.path}, nil
 	}
+}
+
+// issueResolved checks that a write= target writes to <mount>/issue/<role>
+// of a PKI mount, and nothing else: a write is sent only where it issues
+// a certificate.
+func issueResolved(s spec, m mountInfo) (resolved, *Error) {
+	role, _ := issueRole(s.path)
+	if m.typ != "pki" || s.path != m.path+"issue/"+role {
+		typ := m.typ
+		if typ == "" {
+			typ = "unknown"
+		}
+		return resolved{}, &Error{Op: "issue", Path: s.path, Err: fmt.Errorf(
+			"write= is only for <mount>/issue/<role> of a PKI mount; the mount of this path is %q (type %s)",
+			strings.TrimSuffix(m.path, "/"), typ)}
+	}
+	return resolved{kind: kindIssue, path: s.path, body: s.write}, nil
 }
 
 func kv2Resolved(s spec, mount string) (resolved, *Error) {

@@ -193,6 +193,9 @@ func FuzzParseResponses(f *testing.F) {
 		`{"data":{"data":null,"metadata":{"version":4,"deletion_time":"2026-01-02T03:04:05Z","destroyed":false}}}`,
 		`{"data":{"current_version":2,"versions":{"2":{"deletion_time":"","destroyed":false}}}}`,
 		`{"lease_id":"database/creds/app/x","lease_duration":60,"renewable":true,"data":{"username":"u","password":"` + marker + `"}}`,
+		`{"lease_id":"pki/issue/web/x","lease_duration":6,"renewable":false,"data":{"private_key":"` + marker + `","serial_number":"0a","expiration":1700000005}}`,
+		`{"data":{"private_key":"` + marker + `","serial_number":"0a","expiration":1700000005}}`,
+		`{"lease_id":"pki/issue/web/x","lease_duration":6,"data":{"private_key":"` + marker + `","expiration":1600000000}}`,
 		`{"data":{"path":"secret/","type":"kv","options":{"version":"2"}}}`,
 		`{"errors":["` + marker + `"]}`,
 		`{"data":"` + marker + `"}`,
@@ -213,10 +216,18 @@ func FuzzParseResponses(f *testing.F) {
 		if err == nil {
 			checkObservation(t, obs)
 		}
-		obs, _, err = parsePlainRead(body, status)
+		obs, env, err := parsePlainRead(body, status)
 		checkNoLeak(t, body, err)
 		if err == nil {
 			checkObservation(t, obs)
+		}
+		if err == nil && !obs.missing { // as an issue answer (write=)
+			sent := time.Unix(1_700_000_000, 0)
+			l, err := certLease(env, obs, sent, func() float64 { return 0.5 })
+			checkNoLeak(t, body, err)
+			if err == nil && (!l.expiry.After(sent) || l.renewable && env.LeaseID == "" || l.obs == nil) {
+				t.Fatalf("certLease accepted a lease that ends at %s (sent %s), renewable %v", l.expiry, sent, l.renewable)
+			}
 		}
 		_, _, err = parseMetadata(body, time.Now())
 		checkNoLeak(t, body, err)

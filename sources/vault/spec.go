@@ -1,9 +1,11 @@
 package vault
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,6 +61,7 @@ type spec struct {
 	mount   string // mount= with a trailing "/", only with kv=2
 	poll    time.Duration
 	timeout time.Duration
+	write   string // write=: the JSON body of the write that issues the secret; "" for a read
 }
 
 // watchKey identifies a watcher. Targets whose secret is already resolved
@@ -71,6 +74,7 @@ type watchKey struct {
 	path     string
 	kv       int
 	mount    string
+	write    string
 }
 
 // parseSpec reads and checks a target's location and options; poll and
@@ -107,6 +111,13 @@ func parseSpec(t *sources.Target, poll, timeout time.Duration) (spec, error) {
 				continue
 			}
 			s.mount = m + "/"
+		case "write":
+			body, werr := parseWrite(val)
+			if werr != nil {
+				errs = append(errs, werr)
+				continue
+			}
+			s.write = body
 		default:
 			errs = append(errs, fmt.Errorf("unknown option %s=", name))
 		}
@@ -119,6 +130,19 @@ func parseSpec(t *sources.Target, poll, timeout time.Duration) (spec, error) {
 			errs = append(errs, errors.New("the path names the mount itself, not a secret"))
 		case err == nil && !strings.HasPrefix(s.path, s.mount):
 			errs = append(errs, fmt.Errorf("the path is not under mount=%s", strings.TrimSuffix(s.mount, "/")))
+		}
+	}
+	if s.write != "" {
+		if s.kv != 0 || s.mount != "" {
+			errs = append(errs, errors.New("write= issues a certificate from a PKI mount: it takes no kv= or mount="))
+		}
+		if t.Poll > 0 {
+			errs = append(errs, errors.New("poll= has no effect with write=: a certificate is issued again before it ends, never polled"))
+		}
+		if err == nil {
+			if _, ok := issueRole(s.path); !ok {
+				errs = append(errs, errors.New("write= is only for <mount>/issue/<role> (a PKI certificate): a write is not a read and is sent only where it issues something"))
+			}
 		}
 	}
 	if len(errs) > 0 {
@@ -143,4 +167,60 @@ func kvPaths(path, mount string) (data, metadata string, err error) {
 		return "", "", errors.New("the path names no secret inside the KV v2 mount")
 	}
 	return mount + "data/" + name, mount + "metadata/" + name, nil
+}
+
+// maxWriteParams bounds the parameters of write=.
+const maxWriteParams = 32
+
+// parseWrite parses the value of write=: the parameters of the write that
+// issues a secret, as name=value pairs joined by "&" (as in a URL query),
+// for example "common_name=app.example.com&ttl=1h&alt_names=a.example.com,b.example.com".
+// A value may hold "," and "=", and %XX escapes ("%26" is "&"); "+" is a
+// plus sign. It returns the JSON body of the write: an object of strings
+// with sorted keys, so that two spellings of the same parameters share one
+// watch.
+func parseWrite(val string) (string, error) {
+	if val == "" {
+		return "", errors.New(`write= needs parameters, for example write=common_name=app.example.com&ttl=1h`)
+	}
+	params := make(map[string]string)
+	for pair := range strings.SplitSeq(val, "&") {
+		rawName, rawValue, ok := strings.Cut(pair, "=")
+		name, nerr := url.PathUnescape(rawName)
+		value, verr := url.PathUnescape(rawValue)
+		switch {
+		case !ok:
+			return "", fmt.Errorf("write=: %q is not name=value", pair)
+		case nerr != nil || verr != nil:
+			return "", fmt.Errorf("write=: bad %%-escape in %q", pair)
+		case name == "" || strings.IndexFunc(name, func(r rune) bool { return !isParamRune(r) }) >= 0:
+			return "", fmt.Errorf("write=: parameter name %q: want letters, digits, _ and -", name)
+		}
+		if _, dup := params[name]; dup {
+			return "", fmt.Errorf("write=: %s is given twice", name)
+		}
+		if len(params) == maxWriteParams {
+			return "", fmt.Errorf("write=: more than %d parameters", maxWriteParams)
+		}
+		params[name] = value
+	}
+	body, err := json.Marshal(params) // sorted keys
+	if err != nil {
+		return "", fmt.Errorf("write=: %w", err)
+	}
+	return string(body), nil
+}
+
+func isParamRune(r rune) bool {
+	return r == '_' || r == '-' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9')
+}
+
+// issueRole returns the role of a path of the form <mount>/issue/<role>,
+// the only kind of path write= may write to.
+func issueRole(path string) (string, bool) {
+	segs := strings.Split(path, "/")
+	if len(segs) < 3 || segs[len(segs)-2] != "issue" {
+		return "", false
+	}
+	return segs[len(segs)-1], true
 }

@@ -69,6 +69,26 @@ func TestParseSpec(t *testing.T) {
 		{name: "path outside mount", target: sources.Target{Location: "a/b", Params: map[string]string{"mount": "c", "kv": "2"}}, wantErr: "not under mount=c"},
 		{name: "path is the mount", target: sources.Target{Location: "a/b", Params: map[string]string{"mount": "a/b", "kv": "2"}}, wantErr: "names the mount itself"},
 		{name: "unknown", target: sources.Target{Location: "a/b", Params: map[string]string{"wait": "1s"}}, wantErr: "unknown option wait="},
+		{
+			name:   "issue",
+			target: sources.Target{Location: "pki/issue/web#certificate", Params: map[string]string{"write": "common_name=a.example.com"}},
+			want: spec{
+				location: location{path: "pki/issue/web", field: "certificate", hasField: true},
+				poll:     DefaultPoll, timeout: DefaultTimeout, write: `{"common_name":"a.example.com"}`,
+			},
+		},
+		{
+			name:   "nested mount",
+			target: sources.Target{Location: "team/pki_int/issue/web", Params: map[string]string{"write": "common_name=a"}},
+			want:   spec{location: location{path: "team/pki_int/issue/web"}, poll: DefaultPoll, timeout: DefaultTimeout, write: `{"common_name":"a"}`},
+		},
+		{name: "sign", target: sources.Target{Location: "pki/sign/web", Params: map[string]string{"write": "csr=x"}}, wantErr: "only for <mount>/issue/<role>"},
+		{name: "too short", target: sources.Target{Location: "issue/web", Params: map[string]string{"write": "a=1"}}, wantErr: "only for <mount>/issue/<role>"},
+		{name: "kv", target: sources.Target{Location: "secret/data/x", Params: map[string]string{"write": "a=1"}}, wantErr: "only for <mount>/issue/<role>"},
+		{name: "with poll", target: sources.Target{Location: "pki/issue/web", Poll: time.Second, Params: map[string]string{"write": "a=1"}}, wantErr: "poll= has no effect with write="},
+		{name: "with kv", target: sources.Target{Location: "pki/issue/web", Params: map[string]string{"write": "a=1", "kv": "1"}}, wantErr: "takes no kv= or mount="},
+		{name: "bad value", target: sources.Target{Location: "pki/issue/web", Params: map[string]string{"write": "a"}}, wantErr: `vault: "pki/issue/web": write=: "a" is not name=value`},
+		{name: "empty", target: sources.Target{Location: "pki/issue/web", Params: map[string]string{"write": ""}}, wantErr: "write= needs parameters"},
 		{name: "errors joined", target: sources.Target{Location: "a//b#", Params: map[string]string{"kv": "x"}}, wantErr: "empty field"},
 	}
 	for _, tt := range tests {

@@ -75,7 +75,7 @@ type Config struct {
 func init() {
 	sources.Register(sources.Scheme{
 		Name:           "vault",
-		Options:        []string{"kv", "mount"},
+		Options:        []string{"kv", "mount", "write"},
 		Poll:           true,
 		Timeout:        true,
 		NativeDebounce: false,
@@ -206,7 +206,7 @@ func (d *driver) Watch(t *sources.Target, last sources.Result, emit func(sources
 		})
 	}
 	f := &follower{d: d, spec: s, retry: sources.NewRetry(transientBase, permanentBase, d.maxBackoff)}
-	key := watchKey{path: s.path, kv: s.kv, mount: s.mount}
+	key := watchKey{path: s.path, kv: s.kv, mount: s.mount, write: s.write}
 	d.mu.Lock()
 	r, resolvedNow := d.resolveKnown(s)
 	d.mu.Unlock()
@@ -334,18 +334,33 @@ func (d *driver) observe(ctx context.Context, r resolved, st *secretState, asOf 
 		env envelope
 		err *Error
 	)
-	if r.kind == kindKV2 {
+	switch r.kind {
+	case kindKV2:
 		obs, err = d.readKV2(ctx, r.path)
-	} else {
+	case kindIssue:
+		obs, env, err = d.issue(ctx, r)
+	default:
 		obs, env, err = d.readPlain(ctx, r.path)
 	}
 	if err != nil {
 		return nil, err
 	}
+	switch {
+	case r.kind == kindIssue:
+		// A certificate is followed by its lease (a role with
+		// generate_lease=true), else by its expiration: never polled, as
+		// each write issues a new certificate.
+		l, lerr := certLease(env, obs, sent, d.rnd)
+		if lerr != nil {
+			return nil, &Error{Op: "issue", Path: r.path, StatusCode: http.StatusOK, Err: lerr}
+		}
+		obs, st.lease = l.obs, l
+		d.logger.Debug("vault: certificate issued", "path", r.path, "lease_id", l.id, "serial_number", textField(obs, "serial_number"),
+			"ttl", l.ttl.String(), "renewable", l.renewable)
 	// Lease handling follows the answer, not the mount type: a KV v1 mount
 	// can hand out leases too (Vault's leased KV, the dev server's
 	// -dev-leased-kv), and a KV v1 answer without a lease_id is polled.
-	if r.kind != kindKV2 && !obs.missing {
+	case r.kind != kindKV2 && !obs.missing:
 		if env.LeaseID != "" {
 			st.lease = newLease(env.LeaseID, obs, time.Duration(env.LeaseDuration)*time.Second, env.Renewable, sent, d.rnd)
 			d.logger.Debug("vault: new credentials", "path", r.path, "lease_id", env.LeaseID,

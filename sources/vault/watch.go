@@ -341,6 +341,6 @@ func leaseGone(err *Error) bool {
 // have run out.
 func expired(err *Error, leaseID string, at time.Time) *Error {
 	e := *err
-	e.Err = fmt.Errorf("%w; %w (lease %s, at %s)", err.Err, ErrLeaseExpired, leaseID, at.UTC().Format(time.RFC3339))
+	e.Err = fmt.Errorf("%w; %w (%s, at %s)", err.Err, ErrLeaseExpired, leaseName(leaseID), at.UTC().Format(time.RFC3339))
 	return &e
 }
