@@ -217,5 +217,5 @@ func TestCertificate(t *testing.T) {
 // vault section.
 func TestDocsListOptions(t *testing.T) {
 	t.Parallel()
-	fixture.DocumentsOptions(t, "../../docs/tags.md", "vault")
+	fixture.DocsListOptions(t, "../../docs/tags.md", "vault")
 }
