@@ -176,6 +176,9 @@ func (d *driver) client(ep endpoint) *goredis.Client {
 		o := d.base
 		o.Addr, o.DB = ep.addr, ep.db
 		c = goredis.NewClient(&o)
+		if d.closed {
+			_ = c.Close() // every command fails at once with ErrClosed
+		}
 		d.clients[ep] = c
 	}
 	return c
@@ -337,17 +340,24 @@ func (d *driver) Watch(t *sources.Target, last sources.Result, emit func(sources
 // Close implements [sources.Driver]: it ends every watch and closes the
 // clients the driver built. It is idempotent.
 func (d *driver) Close() error {
-	d.watches.Close()
+	// The clients are closed before the watches are waited for: go-redis
+	// honours a context's deadline but not its cancellation, so a request
+	// to a server that stopped answering would hold a watch (and Close)
+	// until its timeout. Closing a client closes its connections, which
+	// ends such a read at once.
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.closed {
-		return nil
-	}
+	first := !d.closed
 	d.closed = true
 	var errs []error
-	for _, c := range d.clients {
-		errs = append(errs, c.Close())
+	if first {
+		for _, c := range d.clients {
+			errs = append(errs, c.Close())
+		}
 	}
-	clear(d.clients)
+	d.mu.Unlock()
+	d.watches.Close()
+	if !first {
+		return nil
+	}
 	return errors.Join(errs...)
 }
