@@ -59,8 +59,8 @@ func TestCloseEventsHalfWrittenNeverRead(t *testing.T) {
 	_, err = f.WriteString(full[:13]) // name = "two"\n: parses alone
 	require.NoError(t, err)
 	time.Sleep(3 * DefaultDebounce)
-	if len(w.ch) > 0 {
-		r := <-w.ch
+	if w.Len() > 0 {
+		r := w.next(t)
 		t.Fatalf("read before the close: %q %v", r.Data, r.Err)
 	}
 	_, err = f.WriteString(full[13:])

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 )
 
@@ -226,48 +227,24 @@ func (r *resource) lastHeader() nethttp.Header {
 }
 
 // watcherRec collects what one Watch emits.
-type watcherRec struct {
-	ch       chan sources.Result
-	overflow atomic.Bool
-	stop     func()
-}
+type watcherRec struct{ *fixture.Recorder }
 
 // startWatch reads the target like livebind does, then watches it from that
 // result. The watch is stopped at cleanup.
 func startWatch(tb testing.TB, d sources.Driver, tg *sources.Target) (*watcherRec, sources.Result) {
 	tb.Helper()
-	last := d.Read(tb.Context(), tg)
-	return watchFrom(tb, d, tg, last), last
+	r, last := fixture.StartRecord(tb, d, tg)
+	return &watcherRec{r}, last
 }
 
 func watchFrom(tb testing.TB, d sources.Driver, tg *sources.Target, last sources.Result) *watcherRec {
 	tb.Helper()
-	w := &watcherRec{ch: make(chan sources.Result, 1024)}
-	stop, err := d.Watch(tg, last, func(r sources.Result) {
-		select {
-		case w.ch <- r:
-		default:
-			w.overflow.Store(true)
-		}
-	})
-	require.NoError(tb, err)
-	w.stop = stop
-	tb.Cleanup(stop)
-	return w
+	return &watcherRec{fixture.Record(tb, d, tg, last)}
 }
 
 func (w *watcherRec) next(tb testing.TB) sources.Result {
 	tb.Helper()
-	require.False(tb, w.overflow.Load(), "result buffer overflowed")
-	timer := time.NewTimer(waitFor)
-	defer timer.Stop()
-	select {
-	case r := <-w.ch:
-		return r
-	case <-timer.C:
-		tb.Fatalf("no result within %v", waitFor)
-		return sources.Result{}
-	}
+	return w.Next(tb, waitFor)
 }
 
 // wantData asserts that the next result is the given content.
@@ -285,12 +262,7 @@ func (w *watcherRec) wantData(tb testing.TB, want string) sources.Result {
 // returns its message.
 func (w *watcherRec) wantErr(tb testing.TB, target error) string {
 	tb.Helper()
-	r := w.next(tb)
-	require.Error(tb, r.Err, "want an error, got data %q missing=%v", r.Data, r.Missing)
-	require.ErrorIs(tb, r.Err, target)
-	require.Nil(tb, r.Data)
-	require.False(tb, r.Missing)
-	return r.Err.Error()
+	return w.NextErr(tb, waitFor, target)
 }
 
 func (w *watcherRec) wantMissing(tb testing.TB) {
@@ -303,13 +275,7 @@ func (w *watcherRec) wantMissing(tb testing.TB) {
 // wantQuiet asserts that nothing is emitted for d.
 func (w *watcherRec) wantQuiet(tb testing.TB, d time.Duration) {
 	tb.Helper()
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case r := <-w.ch:
-		tb.Fatalf("unexpected result: data %q missing=%v err=%v", r.Data, r.Missing, r.Err)
-	case <-timer.C:
-	}
+	w.Quiet(tb, d)
 }
 
 // eventually polls cond until it holds, within waitFor.
