@@ -62,28 +62,16 @@ type watcher struct{ *fixture.Recorder }
 
 // startWatch reads the target like livebind does, then watches it from that
 // result. The watch is stopped at cleanup.
-func startWatch(tb testing.TB, d sources.Driver, tg *sources.Target) (*watcher, sources.Result) {
-	tb.Helper()
-	r, last := fixture.StartRecord(tb, d, tg)
-	return &watcher{r}, last
-}
+var startWatch = fixture.StartRecordAs[watcher]
 
 // watchFrom watches the target starting from last. The watch is stopped at
 // cleanup.
-func watchFrom(tb testing.TB, d sources.Driver, tg *sources.Target, last sources.Result) *watcher {
-	tb.Helper()
-	return &watcher{fixture.Record(tb, d, tg, last)}
-}
-
-func (w *watcher) next(tb testing.TB) sources.Result {
-	tb.Helper()
-	return w.Next(tb, waitFor)
-}
+var watchFrom = fixture.RecordAs[watcher]
 
 // wantData asserts that the next result is the given content.
 func (w *watcher) wantData(tb testing.TB, want string) {
 	tb.Helper()
-	r := w.next(tb)
+	r := w.Next(tb)
 	require.NoError(tb, r.Err, "want data %q", want)
 	require.False(tb, r.Missing, "want data %q, got missing", want)
 	require.Equal(tb, want, string(r.Data))
@@ -94,7 +82,7 @@ func (w *watcher) wantData(tb testing.TB, want string) {
 // wantMissing asserts that the next result reports the file missing.
 func (w *watcher) wantMissing(tb testing.TB) {
 	tb.Helper()
-	r := w.next(tb)
+	r := w.Next(tb)
 	require.NoError(tb, r.Err)
 	require.True(tb, r.Missing, "want missing, got data %q", r.Data)
 	require.Nil(tb, r.Data)
@@ -104,7 +92,7 @@ func (w *watcher) wantMissing(tb testing.TB) {
 // returns its message.
 func (w *watcher) wantErr(tb testing.TB, target error) string {
 	tb.Helper()
-	return w.NextErr(tb, waitFor, target)
+	return w.NextErr(tb, target)
 }
 
 // wantNone asserts that nothing was reported before the sentinel content
@@ -157,13 +145,7 @@ func target(path string) *sources.Target {
 // eventually polls cond until it holds, within waitFor.
 func eventually(tb testing.TB, cond func() bool, msg string) {
 	tb.Helper()
-	deadline := time.Now().Add(waitFor)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting: %s", msg)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	fixture.Eventually(tb, waitFor, cond, msg)
 }
 
 // dirState returns the driver's watched directories and their refcounts.

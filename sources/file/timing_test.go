@@ -45,7 +45,7 @@ func TestWatchSteadyDrip(t *testing.T) {
 		writeFile(t, path, last)
 		time.Sleep(20 * time.Millisecond)
 		for w.Len() > 0 {
-			r := w.next(t)
+			r := w.Next(t)
 			require.NoError(t, r.Err)
 			require.NotEmpty(t, r.Data)
 			reported++
@@ -56,7 +56,7 @@ func TestWatchSteadyDrip(t *testing.T) {
 	// The final content is reported after the drip ends (or was, just
 	// before it ended).
 	for seen != last {
-		r := w.next(t)
+		r := w.Next(t)
 		require.NoError(t, r.Err)
 		seen = string(r.Data)
 	}

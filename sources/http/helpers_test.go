@@ -231,26 +231,16 @@ type watcherRec struct{ *fixture.Recorder }
 
 // startWatch reads the target like livebind does, then watches it from that
 // result. The watch is stopped at cleanup.
-func startWatch(tb testing.TB, d sources.Driver, tg *sources.Target) (*watcherRec, sources.Result) {
-	tb.Helper()
-	r, last := fixture.StartRecord(tb, d, tg)
-	return &watcherRec{r}, last
-}
+var startWatch = fixture.StartRecordAs[watcherRec]
 
-func watchFrom(tb testing.TB, d sources.Driver, tg *sources.Target, last sources.Result) *watcherRec {
-	tb.Helper()
-	return &watcherRec{fixture.Record(tb, d, tg, last)}
-}
-
-func (w *watcherRec) next(tb testing.TB) sources.Result {
-	tb.Helper()
-	return w.Next(tb, waitFor)
-}
+// watchFrom watches the target starting from last. The watch is stopped at
+// cleanup.
+var watchFrom = fixture.RecordAs[watcherRec]
 
 // wantData asserts that the next result is the given content.
 func (w *watcherRec) wantData(tb testing.TB, want string) sources.Result {
 	tb.Helper()
-	r := w.next(tb)
+	r := w.Next(tb)
 	require.NoError(tb, r.Err, "want data %q", want)
 	require.False(tb, r.Missing, "want data %q, got missing", want)
 	require.Equal(tb, want, string(r.Data))
@@ -262,12 +252,12 @@ func (w *watcherRec) wantData(tb testing.TB, want string) sources.Result {
 // returns its message.
 func (w *watcherRec) wantErr(tb testing.TB, target error) string {
 	tb.Helper()
-	return w.NextErr(tb, waitFor, target)
+	return w.NextErr(tb, target)
 }
 
 func (w *watcherRec) wantMissing(tb testing.TB) {
 	tb.Helper()
-	r := w.next(tb)
+	r := w.Next(tb)
 	require.NoError(tb, r.Err)
 	require.True(tb, r.Missing, "want missing, got data %q", r.Data)
 }
@@ -281,13 +271,7 @@ func (w *watcherRec) wantQuiet(tb testing.TB, d time.Duration) {
 // eventually polls cond until it holds, within waitFor.
 func eventually(tb testing.TB, cond func() bool, msg string) {
 	tb.Helper()
-	deadline := time.Now().Add(waitFor)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting: %s", msg)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	fixture.Eventually(tb, waitFor, cond, msg)
 }
 
 // lockedWriter serializes writes to a builder.

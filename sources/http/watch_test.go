@@ -275,7 +275,7 @@ func TestWatchSlowBody(t *testing.T) {
 	tg := target(srv.URL, poll)
 	tg.Timeout = 50 * time.Millisecond
 	w := watchFrom(t, d, tg, sources.Result{Data: []byte("old")})
-	r := w.next(t)
+	r := w.Next(t)
 	require.ErrorContains(t, r.Err, "timeout=50ms")
 	w.Stop()
 }
@@ -336,7 +336,7 @@ func TestWatchServerGoneThenBack(t *testing.T) {
 	addr := srv.Listener.Addr().String()
 	w, _ := startWatch(t, openDriver(t, nil), target(srv.URL+"/x?session=GONESECRET", poll))
 	srv.Close()
-	err := w.next(t).Err
+	err := w.Next(t).Err
 	require.Error(t, err)
 	require.NotContains(t, err.Error(), "GONESECRET")
 	require.Contains(t, err.Error(), "session=xxxxx")
