@@ -41,6 +41,36 @@ func exampleDir() string {
 	return dir
 }
 
+// bindExample binds cfg with the example environment in a new exampleDir,
+// after writing there the more files given as name, content pairs, and
+// returns the binding and the directory; done closes the binding and removes
+// the directory. It panics when Bind fails, like exampleDir on its errors.
+func bindExample[T any](cfg *T, files ...string) (b *livebind.Binding[T], dir string, done func()) {
+	dir = exampleDir()
+	for i := 0; i+1 < len(files); i += 2 {
+		if err := os.WriteFile(filepath.Join(dir, files[i]), []byte(files[i+1]), 0o644); err != nil {
+			panic(err)
+		}
+	}
+	b, err := livebind.Bind(context.Background(), cfg, exampleEnv(dir))
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		panic(err)
+	}
+	return b, dir, func() { _ = b.Close(); _ = os.RemoveAll(dir) }
+}
+
+// printNext prints, with show, the first value ch yields, or "no update"
+// when none comes within 5 seconds.
+func printNext[V any](ch <-chan V, show func(V)) {
+	select {
+	case v := <-ch:
+		show(v)
+	case <-time.After(5 * time.Second):
+		fmt.Println("no update")
+	}
+}
+
 func ExampleBind() {
 	dir := exampleDir()
 	defer os.RemoveAll(dir)
@@ -61,16 +91,9 @@ func ExampleBind() {
 // Subscribe with From(gen) receives every change made after the snapshot
 // it pairs with, even one made before Subscribe was called.
 func ExampleBinding_Subscribe() {
-	dir := exampleDir()
-	defer os.RemoveAll(dir)
-
 	var cfg Config
-	b, err := livebind.Bind(context.Background(), &cfg, exampleEnv(dir))
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer b.Close()
+	b, dir, done := bindExample(&cfg)
+	defer done()
 
 	c, gen := b.Snapshot()
 	fmt.Println("gen", gen, "workers", c.Settings.Workers)
@@ -83,31 +106,19 @@ func ExampleBinding_Subscribe() {
 		return
 	}
 	defer unsubscribe()
-	select {
-	case u := <-seen:
-		fmt.Println(u.Kind, u.Field, u.Gen, b.Get().Settings.Workers)
-	case <-time.After(5 * time.Second):
-		fmt.Println("no update")
-	}
+	printNext(seen, func(u livebind.Update) { fmt.Println(u.Kind, u.Field, u.Gen, b.Get().Settings.Workers) })
 	// Output:
 	// gen 1 workers 4
 	// updated Settings 2 8
 }
 
 func ExampleWatchField() {
-	dir := exampleDir()
-	defer os.RemoveAll(dir)
-
 	var cfg Config
-	b, err := livebind.Bind(context.Background(), &cfg, exampleEnv(dir))
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer b.Close()
+	b, dir, done := bindExample(&cfg)
+	defer done()
 
 	// The type parameter must match the field: this is checked here, once.
-	_, err = livebind.WatchField(b, "Port", func(c livebind.FieldChange[string]) {})
+	_, err := livebind.WatchField(b, "Port", func(c livebind.FieldChange[string]) {})
 	fmt.Println(err)
 
 	ports := make(chan int, 1)
@@ -118,12 +129,7 @@ func ExampleWatchField() {
 	}
 	defer unsubscribe()
 	_ = os.WriteFile(filepath.Join(dir, "app.yaml"), []byte("server:\n  port: 9090\n"), 0o644)
-	select {
-	case p := <-ports:
-		fmt.Println("port", p)
-	case <-time.After(5 * time.Second):
-		fmt.Println("no update")
-	}
+	printNext(ports, func(p int) { fmt.Println("port", p) })
 	// Output:
 	// livebind: field Port: field type mismatch: field is int, watcher wants string
 	// port 9090
@@ -154,29 +160,16 @@ func (l *Layers) Merge(next Settings) error {
 }
 
 func Example_dependsOn() {
-	dir := exampleDir()
-	defer os.RemoveAll(dir)
-	_ = os.WriteFile(filepath.Join(dir, "override.toml"), []byte("workers = 16\n"), 0o644)
-
 	var cfg Layers
-	b, err := livebind.Bind(context.Background(), &cfg, exampleEnv(dir))
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer b.Close()
+	b, dir, done := bindExample(&cfg, "override.toml", "workers = 16\n")
+	defer done()
 	fmt.Println(b.Get().Derived.Name, b.Get().Derived.Workers)
 
 	derived := make(chan Settings, 1)
 	unsubscribe, _ := b.Subscribe(func(u livebind.Update) { derived <- u.New.(Settings) }, livebind.Fields("Derived"))
 	defer unsubscribe()
 	_ = os.WriteFile(filepath.Join(dir, "app.toml"), []byte("name = \"renamed\"\nworkers = 4\n"), 0o644)
-	select {
-	case d := <-derived:
-		fmt.Println(d.Name, d.Workers)
-	case <-time.After(5 * time.Second):
-		fmt.Println("no update")
-	}
+	printNext(derived, func(d Settings) { fmt.Println(d.Name, d.Workers) })
 	// Output:
 	// api 16
 	// renamed 16

@@ -8,6 +8,7 @@ import (
 
 	"github.com/livebind/livebind"
 	"github.com/livebind/livebind/internal/testenv/bigconfig"
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/livebindhttp"
 )
 
@@ -36,20 +37,7 @@ func BenchmarkHandler1000Fields(b *testing.B) {
 		if name == "" {
 			name = "page"
 		}
-		b.Run(name, func(b *testing.B) {
-			req := httptest.NewRequestWithContext(b.Context(), http.MethodGet, path, nil)
-			var size int
-			b.ReportAllocs()
-			for b.Loop() {
-				rec := httptest.NewRecorder()
-				h.ServeHTTP(rec, req)
-				if rec.Code != http.StatusOK {
-					b.Fatalf("%s: %d", path, rec.Code)
-				}
-				size = rec.Body.Len()
-			}
-			b.ReportMetric(float64(size), "bytes/response")
-		})
+		b.Run(name, func(b *testing.B) { fixture.BenchGet(b, h, path) })
 	}
 }
 

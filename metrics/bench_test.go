@@ -1,8 +1,6 @@
 package metrics_test
 
 import (
-	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -10,6 +8,7 @@ import (
 
 	"github.com/livebind/livebind"
 	"github.com/livebind/livebind/internal/testenv/bigconfig"
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/metrics"
 )
 
@@ -46,18 +45,6 @@ func BenchmarkScrape1000Fields(b *testing.B) {
 		}
 	})
 	b.Run("promhttp", func(b *testing.B) {
-		h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
-		req := httptest.NewRequestWithContext(b.Context(), http.MethodGet, "/metrics", nil)
-		var size int
-		b.ReportAllocs()
-		for b.Loop() {
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, req)
-			if rec.Code != http.StatusOK {
-				b.Fatal(rec.Code)
-			}
-			size = rec.Body.Len()
-		}
-		b.ReportMetric(float64(size), "bytes/response")
+		fixture.BenchGet(b, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), "/metrics")
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/fixture"
 )
 
 // BenchmarkPutToCallback measures the latency from a PUT to the Subscribe
@@ -48,5 +49,5 @@ func BenchmarkPutToCallback(b *testing.B) {
 		lat = append(lat, time.Since(start))
 	}
 	b.StopTimer()
-	reportPercentiles(b, lat)
+	fixture.ReportPercentiles(b, lat)
 }

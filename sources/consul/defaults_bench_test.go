@@ -1,13 +1,13 @@
 package consul_test
 
 import (
-	"slices"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/livebind/livebind"
 	"github.com/livebind/livebind/internal/testenv/consultest"
+	"github.com/livebind/livebind/internal/testenv/fixture"
 )
 
 // The benchmarks below use default options only (no ratelimit=, no wait=,
@@ -57,16 +57,6 @@ func waitValue(b *testing.B, got <-chan string, want string, start time.Time) ti
 	}
 }
 
-func reportPercentiles(b *testing.B, lat []time.Duration) {
-	b.Helper()
-	slices.Sort(lat)
-	pct := func(p float64) float64 {
-		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))]) / float64(time.Millisecond)
-	}
-	b.ReportMetric(pct(0.50), "p50-ms")
-	b.ReportMetric(pct(0.99), "p99-ms")
-}
-
 // measureDefaults binds defaultsConfig to a fresh agent; in benchmark
 // iteration i (from 1) it runs before(i), then puts the values of batch(i)
 // one by one, waiting for each to arrive and then gap, and reports the
@@ -87,7 +77,7 @@ func measureDefaults(b *testing.B, before func(a *consultest.Agent, i int), gap 
 			time.Sleep(gap)
 		}
 	}
-	reportPercentiles(b, lat)
+	fixture.ReportPercentiles(b, lat)
 }
 
 // pauseAfterFirst returns a before function that sleeps d before every

@@ -3,9 +3,10 @@ package file
 import (
 	"fmt"
 	"path/filepath"
-	"slices"
 	"testing"
 	"time"
+
+	"github.com/livebind/livebind/internal/testenv/fixture"
 )
 
 // BenchmarkWriteToEmit measures the latency from a file write to the emit of
@@ -28,10 +29,5 @@ func BenchmarkWriteToEmit(b *testing.B) {
 		b.StartTimer()
 	}
 	b.StopTimer()
-	slices.Sort(lat)
-	pct := func(p float64) float64 {
-		return float64(lat[int(p*float64(len(lat)-1))]) / float64(time.Millisecond)
-	}
-	b.ReportMetric(pct(0.50), "p50-ms")
-	b.ReportMetric(pct(0.99), "p99-ms")
+	fixture.ReportPercentiles(b, lat)
 }

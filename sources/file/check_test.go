@@ -55,7 +55,7 @@ func TestWatchCheck(t *testing.T) {
 		w, _ := startWatch(t, openDriver(t), tg)
 
 		writeFile(t, path, half)
-		r := w.next(t)
+		r := w.Next(t)
 		require.ErrorIs(t, r.Err, errUnparsable)
 		require.ErrorIs(t, r.Err, errBadLine, "the Check error stays matchable")
 		msg := r.Err.Error()

@@ -59,8 +59,8 @@ func TestCloseEventsHalfWrittenNeverRead(t *testing.T) {
 	_, err = f.WriteString(full[:13]) // name = "two"\n: parses alone
 	require.NoError(t, err)
 	time.Sleep(3 * DefaultDebounce)
-	if len(w.ch) > 0 {
-		r := <-w.ch
+	if w.Len() > 0 {
+		r := w.Next(t)
 		t.Fatalf("read before the close: %q %v", r.Data, r.Err)
 	}
 	_, err = f.WriteString(full[13:])
@@ -95,7 +95,7 @@ func TestCloseEventsCloseThenAppend(t *testing.T) {
 
 			final := tc.first + tc.rest
 			for {
-				r := w.next(t)
+				r := w.Next(t)
 				require.NoError(t, r.Err, "the unparsable first part is retried, never reported, when the append follows at once")
 				if string(r.Data) == final {
 					break

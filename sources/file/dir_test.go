@@ -83,17 +83,17 @@ func TestWatchSharedDirectory(t *testing.T) {
 	wb.wantData(t, v3)
 	wa.wantNone(t, pathA) // a did not see b's write
 
-	wa.stop()
-	wa.stop() // idempotent
+	wa.Stop()
+	wa.Stop() // idempotent
 	require.Equal(t, map[string]int{dir: 1}, dirState(d))
 	require.Equal(t, []string{dir}, watchList(d))
 	writeFile(t, pathB, v1)
 	wb.wantData(t, v1)
 
-	wb.stop()
+	wb.Stop()
 	require.Empty(t, dirState(d))
 	require.Empty(t, watchList(d))
-	require.Empty(t, wa.ch)
+	require.Zero(t, wa.Len())
 }
 
 // One directory reached through two paths has one inotify watch: stopping
@@ -115,7 +115,7 @@ func TestWatchSymlinkedDirectory(t *testing.T) {
 	writeFile(t, filepath.Join(link, "b.toml"), v2)
 	wb.wantData(t, v2)
 
-	wa.stop()
+	wa.Stop()
 	require.Equal(t, map[string]int{realDir: 1}, dirState(d))
 	writeFile(t, filepath.Join(realDir, "b.toml"), v3)
 	wb.wantData(t, v3)

@@ -9,13 +9,13 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 )
 
@@ -58,56 +58,20 @@ func openDriver(tb testing.TB) *driver {
 }
 
 // watcher collects what one Watch emits.
-type watcher struct {
-	ch       chan sources.Result
-	overflow atomic.Bool
-	stop     func()
-}
+type watcher struct{ *fixture.Recorder }
 
 // startWatch reads the target like livebind does, then watches it from that
 // result. The watch is stopped at cleanup.
-func startWatch(tb testing.TB, d sources.Driver, tg *sources.Target) (*watcher, sources.Result) {
-	tb.Helper()
-	last := d.Read(tb.Context(), tg)
-	return watchFrom(tb, d, tg, last), last
-}
+var startWatch = fixture.StartRecordAs[watcher]
 
 // watchFrom watches the target starting from last. The watch is stopped at
 // cleanup.
-func watchFrom(tb testing.TB, d sources.Driver, tg *sources.Target, last sources.Result) *watcher {
-	tb.Helper()
-	w := &watcher{ch: make(chan sources.Result, 1024)}
-	stop, err := d.Watch(tg, last, func(r sources.Result) {
-		select {
-		case w.ch <- r:
-		default:
-			w.overflow.Store(true)
-		}
-	})
-	require.NoError(tb, err)
-	w.stop = stop
-	tb.Cleanup(stop)
-	return w
-}
-
-func (w *watcher) next(tb testing.TB) sources.Result {
-	tb.Helper()
-	require.False(tb, w.overflow.Load(), "result buffer overflowed")
-	timer := time.NewTimer(waitFor)
-	defer timer.Stop()
-	select {
-	case r := <-w.ch:
-		return r
-	case <-timer.C:
-		tb.Fatalf("no result within %v", waitFor)
-		return sources.Result{}
-	}
-}
+var watchFrom = fixture.RecordAs[watcher]
 
 // wantData asserts that the next result is the given content.
 func (w *watcher) wantData(tb testing.TB, want string) {
 	tb.Helper()
-	r := w.next(tb)
+	r := w.Next(tb)
 	require.NoError(tb, r.Err, "want data %q", want)
 	require.False(tb, r.Missing, "want data %q, got missing", want)
 	require.Equal(tb, want, string(r.Data))
@@ -118,7 +82,7 @@ func (w *watcher) wantData(tb testing.TB, want string) {
 // wantMissing asserts that the next result reports the file missing.
 func (w *watcher) wantMissing(tb testing.TB) {
 	tb.Helper()
-	r := w.next(tb)
+	r := w.Next(tb)
 	require.NoError(tb, r.Err)
 	require.True(tb, r.Missing, "want missing, got data %q", r.Data)
 	require.Nil(tb, r.Data)
@@ -128,12 +92,7 @@ func (w *watcher) wantMissing(tb testing.TB) {
 // returns its message.
 func (w *watcher) wantErr(tb testing.TB, target error) string {
 	tb.Helper()
-	r := w.next(tb)
-	require.Error(tb, r.Err, "want an error, got data %q missing=%v", r.Data, r.Missing)
-	require.ErrorIs(tb, r.Err, target)
-	require.Nil(tb, r.Data)
-	require.False(tb, r.Missing)
-	return r.Err.Error()
+	return w.NextErr(tb, target)
 }
 
 // wantNone asserts that nothing was reported before the sentinel content
@@ -186,13 +145,7 @@ func target(path string) *sources.Target {
 // eventually polls cond until it holds, within waitFor.
 func eventually(tb testing.TB, cond func() bool, msg string) {
 	tb.Helper()
-	deadline := time.Now().Add(waitFor)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting: %s", msg)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	fixture.Eventually(tb, waitFor, cond, msg)
 }
 
 // dirState returns the driver's watched directories and their refcounts.

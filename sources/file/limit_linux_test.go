@@ -84,7 +84,7 @@ func TestHelperWatchLimit(t *testing.T) {
 	require.Equal(t, v1, string(last.Data))
 	writeFile(t, path, v2)
 	w.wantData(t, v2)
-	w.stop()
+	w.Stop()
 	restore()
 	fmt.Println("POLL-OK")
 }

@@ -116,7 +116,7 @@ func TestReadBounded(t *testing.T) {
 				got := w.wantErr(t, tc.want)
 				require.Equal(t, r.Err.Error(), got)
 				start = time.Now()
-				w.stop()
+				w.Stop()
 				require.NoError(t, d.Close())
 				require.Less(t, time.Since(start), promptly, "stop and Close return at once")
 			})

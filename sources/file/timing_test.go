@@ -44,8 +44,8 @@ func TestWatchSteadyDrip(t *testing.T) {
 		last = fmt.Sprintf("n = \"%d\"\n", i)
 		writeFile(t, path, last)
 		time.Sleep(20 * time.Millisecond)
-		for len(w.ch) > 0 {
-			r := w.next(t)
+		for w.Len() > 0 {
+			r := w.Next(t)
 			require.NoError(t, r.Err)
 			require.NotEmpty(t, r.Data)
 			reported++
@@ -56,7 +56,7 @@ func TestWatchSteadyDrip(t *testing.T) {
 	// The final content is reported after the drip ends (or was, just
 	// before it ended).
 	for seen != last {
-		r := w.next(t)
+		r := w.Next(t)
 		require.NoError(t, r.Err)
 		seen = string(r.Data)
 	}
@@ -84,11 +84,11 @@ func TestStopWhileDebouncing(t *testing.T) {
 				require.NoError(t, d.Close())
 				require.NoError(t, d.Close())
 			} else {
-				w.stop()
+				w.Stop()
 			}
 			require.Less(t, time.Since(start), time.Second)
-			require.Empty(t, w.ch)
-			w.stop()
+			require.Zero(t, w.Len())
+			w.Stop()
 		})
 	}
 }

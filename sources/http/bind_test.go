@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	nethttp "net/http"
 	"net/http/httptest"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	livehttp "github.com/livebind/livebind/sources/http"
 )
 
@@ -307,10 +307,5 @@ func BenchmarkChangeToCallback(b *testing.B) {
 		lat = append(lat, time.Since(start))
 	}
 	b.StopTimer()
-	slices.Sort(lat)
-	pct := func(p float64) float64 {
-		return float64(lat[int(p*float64(len(lat)-1))]) / float64(time.Millisecond)
-	}
-	b.ReportMetric(pct(0.50), "p50-ms")
-	b.ReportMetric(pct(0.99), "p99-ms")
+	fixture.ReportPercentiles(b, lat)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 )
 
@@ -226,54 +227,20 @@ func (r *resource) lastHeader() nethttp.Header {
 }
 
 // watcherRec collects what one Watch emits.
-type watcherRec struct {
-	ch       chan sources.Result
-	overflow atomic.Bool
-	stop     func()
-}
+type watcherRec struct{ *fixture.Recorder }
 
 // startWatch reads the target like livebind does, then watches it from that
 // result. The watch is stopped at cleanup.
-func startWatch(tb testing.TB, d sources.Driver, tg *sources.Target) (*watcherRec, sources.Result) {
-	tb.Helper()
-	last := d.Read(tb.Context(), tg)
-	return watchFrom(tb, d, tg, last), last
-}
+var startWatch = fixture.StartRecordAs[watcherRec]
 
-func watchFrom(tb testing.TB, d sources.Driver, tg *sources.Target, last sources.Result) *watcherRec {
-	tb.Helper()
-	w := &watcherRec{ch: make(chan sources.Result, 1024)}
-	stop, err := d.Watch(tg, last, func(r sources.Result) {
-		select {
-		case w.ch <- r:
-		default:
-			w.overflow.Store(true)
-		}
-	})
-	require.NoError(tb, err)
-	w.stop = stop
-	tb.Cleanup(stop)
-	return w
-}
-
-func (w *watcherRec) next(tb testing.TB) sources.Result {
-	tb.Helper()
-	require.False(tb, w.overflow.Load(), "result buffer overflowed")
-	timer := time.NewTimer(waitFor)
-	defer timer.Stop()
-	select {
-	case r := <-w.ch:
-		return r
-	case <-timer.C:
-		tb.Fatalf("no result within %v", waitFor)
-		return sources.Result{}
-	}
-}
+// watchFrom watches the target starting from last. The watch is stopped at
+// cleanup.
+var watchFrom = fixture.RecordAs[watcherRec]
 
 // wantData asserts that the next result is the given content.
 func (w *watcherRec) wantData(tb testing.TB, want string) sources.Result {
 	tb.Helper()
-	r := w.next(tb)
+	r := w.Next(tb)
 	require.NoError(tb, r.Err, "want data %q", want)
 	require.False(tb, r.Missing, "want data %q, got missing", want)
 	require.Equal(tb, want, string(r.Data))
@@ -285,17 +252,12 @@ func (w *watcherRec) wantData(tb testing.TB, want string) sources.Result {
 // returns its message.
 func (w *watcherRec) wantErr(tb testing.TB, target error) string {
 	tb.Helper()
-	r := w.next(tb)
-	require.Error(tb, r.Err, "want an error, got data %q missing=%v", r.Data, r.Missing)
-	require.ErrorIs(tb, r.Err, target)
-	require.Nil(tb, r.Data)
-	require.False(tb, r.Missing)
-	return r.Err.Error()
+	return w.NextErr(tb, target)
 }
 
 func (w *watcherRec) wantMissing(tb testing.TB) {
 	tb.Helper()
-	r := w.next(tb)
+	r := w.Next(tb)
 	require.NoError(tb, r.Err)
 	require.True(tb, r.Missing, "want missing, got data %q", r.Data)
 }
@@ -303,25 +265,13 @@ func (w *watcherRec) wantMissing(tb testing.TB) {
 // wantQuiet asserts that nothing is emitted for d.
 func (w *watcherRec) wantQuiet(tb testing.TB, d time.Duration) {
 	tb.Helper()
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case r := <-w.ch:
-		tb.Fatalf("unexpected result: data %q missing=%v err=%v", r.Data, r.Missing, r.Err)
-	case <-timer.C:
-	}
+	w.Quiet(tb, d)
 }
 
 // eventually polls cond until it holds, within waitFor.
 func eventually(tb testing.TB, cond func() bool, msg string) {
 	tb.Helper()
-	deadline := time.Now().Add(waitFor)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting: %s", msg)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	fixture.Eventually(tb, waitFor, cond, msg)
 }
 
 // lockedWriter serializes writes to a builder.

@@ -47,7 +47,7 @@ func TestWatchETag(t *testing.T) {
 			h := res.lastHeader()
 			require.Equal(t, res.etag(), h.Get("If-None-Match"), "ETag echoed exactly")
 			require.Empty(t, h.Get("If-Modified-Since"), "no If-Modified-Since beside an ETag")
-			require.Empty(t, w.ch)
+			require.Zero(t, w.Len())
 
 			res.set(`{"v":2}`)
 			r := w.wantData(t, `{"v":2}`)
@@ -117,7 +117,7 @@ func TestWatchNoValidators(t *testing.T) {
 	w, last := startWatch(t, openDriver(t, nil), target(res.url(), poll))
 	require.Equal(t, "text/plain", last.Format)
 	waitRequests(t, res, 10)
-	require.Empty(t, w.ch, "identical bodies report nothing")
+	require.Zero(t, w.Len(), "identical bodies report nothing")
 	res.set("changed")
 	r := w.wantData(t, "changed")
 	require.Len(t, r.Version, 16, "a content hash")
@@ -275,9 +275,9 @@ func TestWatchSlowBody(t *testing.T) {
 	tg := target(srv.URL, poll)
 	tg.Timeout = 50 * time.Millisecond
 	w := watchFrom(t, d, tg, sources.Result{Data: []byte("old")})
-	r := w.next(t)
+	r := w.Next(t)
 	require.ErrorContains(t, r.Err, "timeout=50ms")
-	w.stop()
+	w.Stop()
 }
 
 // Close returns at once while a slow-loris body is being read.
@@ -319,7 +319,7 @@ func TestStopDuringBackoff(t *testing.T) {
 	w := watchFrom(t, d, target(res.url(), poll), sources.Result{Data: []byte("x")})
 	require.Contains(t, w.wantErr(t, ErrStatus), "503")
 	start := time.Now()
-	w.stop()
+	w.Stop()
 	require.Less(t, time.Since(start), 100*time.Millisecond)
 	got, _, _ := res.counts()
 	require.Equal(t, 1, got)
@@ -336,7 +336,7 @@ func TestWatchServerGoneThenBack(t *testing.T) {
 	addr := srv.Listener.Addr().String()
 	w, _ := startWatch(t, openDriver(t, nil), target(srv.URL+"/x?session=GONESECRET", poll))
 	srv.Close()
-	err := w.next(t).Err
+	err := w.Next(t).Err
 	require.Error(t, err)
 	require.NotContains(t, err.Error(), "GONESECRET")
 	require.Contains(t, err.Error(), "session=xxxxx")
@@ -377,7 +377,7 @@ func TestWatchHeaderSecret(t *testing.T) {
 	require.Equal(t, "Bearer HEADERSECRET", res.lastHeader().Get("Authorization"))
 	res.fail(nethttp.StatusForbidden)
 	require.NotContains(t, w.wantErr(t, ErrStatus), "HEADERSECRET")
-	w.stop()
+	w.Stop()
 	mu.Lock()
 	defer mu.Unlock()
 	require.Contains(t, logs.String(), "poll failed")
