@@ -7,7 +7,6 @@ import (
 	"io"
 	nethttp "net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -62,25 +61,15 @@ var (
 // ([sources.ErrDisconnected]). It names the URL redacted and never holds
 // event data nor a header value.
 type Error struct {
-	// URL is the stream's URL, redacted.
-	URL string
-	// Status is the HTTP status, or 0 when no response came.
-	Status int
-	// Err is the cause.
-	Err error
+	// StreamError holds the URL (redacted), the HTTP status (or 0) and
+	// the cause; its text starts with "sse <url>: ".
+	sources.StreamError
 }
 
-// Error formats the error as "sse <url>: <cause>".
-func (e *Error) Error() string {
-	s := "sse " + e.URL + ": "
-	if e.Status != 0 {
-		s += "status " + strconv.Itoa(e.Status) + " " + nethttp.StatusText(e.Status) + ": "
-	}
-	return s + e.Err.Error()
+// newError returns an *Error for the stream at loc (redacted).
+func newError(loc string, status int, err error) *Error {
+	return &Error{sources.StreamError{Scheme: "sse", URL: loc, Status: status, Err: err}}
 }
-
-// Unwrap returns the cause.
-func (e *Error) Unwrap() error { return e.Err }
 
 // Config is the value to hand the sse scheme with
 // livebind.WithSourceConfig("sse", sse.Config{...}). A bare *http.Client is
@@ -193,7 +182,7 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 	ctx, cancel := d.watches.ReadContext(ctx, s.timeout)
 	defer cancel()
 	st := &state{d: d, s: s}
-	return sources.ReadStream(ctx, st.dial, func() error { return &Error{URL: s.loc, Err: ErrEnded} })
+	return sources.ReadStream(ctx, st.dial, func() error { return newError(s.loc, 0, ErrEnded) })
 }
 
 // Watch implements [sources.Driver]: fields that follow the same URL,
@@ -242,7 +231,7 @@ func (st *state) after() time.Duration {
 func (st *state) end(status int, err error, permanent bool) *sources.StreamEnd {
 	e := &sources.StreamEnd{After: st.after(), Permanent: permanent}
 	if err != nil {
-		e.Result = sources.Result{Err: &Error{URL: st.s.loc, Status: status, Err: err}}
+		e.Result = sources.Result{Err: newError(st.s.loc, status, err)}
 	}
 	return e
 }
@@ -278,7 +267,7 @@ func (st *state) dial(ctx context.Context) (sources.Stream, *sources.StreamEnd) 
 		e.Stop = true
 		return nil, e
 	}
-	e := sources.RefusedEnd(code, func(status int, err error) error { return &Error{URL: st.s.loc, Status: status, Err: err} })
+	e := sources.RefusedEnd(code, func(status int, err error) error { return newError(st.s.loc, status, err) })
 	e.After = st.after()
 	return nil, e
 }
@@ -333,7 +322,7 @@ func (s *stream) Next(ctx context.Context) (sources.Result, *sources.StreamEnd) 
 			continue
 		}
 		if ev.tooLarge {
-			return sources.Result{Err: &Error{URL: s.st.s.loc, Err: fmt.Errorf("event data larger than maxbytes=%d: %w", s.st.s.maxBytes, sources.ErrTooLarge)}}, nil
+			return sources.Result{Err: newError(s.st.s.loc, 0, fmt.Errorf("event data larger than maxbytes=%d: %w", s.st.s.maxBytes, sources.ErrTooLarge))}, nil
 		}
 		return sources.Result{Data: ev.data, Version: s.p.lastID}, nil
 	}

@@ -59,25 +59,15 @@ var (
 // connection that broke ([sources.ErrDisconnected]). It names the URL
 // redacted and never holds a message nor a header value.
 type Error struct {
-	// URL is the WebSocket URL, redacted.
-	URL string
-	// Status is the HTTP status of a refused handshake, or 0.
-	Status int
-	// Err is the cause.
-	Err error
+	// StreamError holds the URL (redacted), the HTTP status (or 0) and
+	// the cause; its text starts with "ws <url>: ".
+	sources.StreamError
 }
 
-// Error formats the error as "ws <url>: <cause>".
-func (e *Error) Error() string {
-	s := "ws " + e.URL + ": "
-	if e.Status != 0 {
-		s += "handshake status " + strconv.Itoa(e.Status) + " " + nethttp.StatusText(e.Status) + ": "
-	}
-	return s + e.Err.Error()
+// newError returns an *Error for the stream at loc (redacted).
+func newError(loc string, status int, err error) *Error {
+	return &Error{sources.StreamError{Scheme: "ws", URL: loc, Status: status, Err: err}}
 }
-
-// Unwrap returns the cause.
-func (e *Error) Unwrap() error { return e.Err }
 
 // Config is the value to hand the ws scheme with
 // livebind.WithSourceConfig("ws", ws.Config{...}). A bare *http.Client is
@@ -196,7 +186,7 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 	ctx, cancel := d.watches.ReadContext(ctx, s.timeout)
 	defer cancel()
 	dial := func(ctx context.Context) (sources.Stream, *sources.StreamEnd) { return d.dial(ctx, s, false) }
-	return sources.ReadStream(ctx, dial, func() error { return &Error{URL: s.loc, Err: ErrEnded} })
+	return sources.ReadStream(ctx, dial, func() error { return newError(s.loc, 0, ErrEnded) })
 }
 
 // Watch implements [sources.Driver]: fields that follow the same URL,
@@ -227,7 +217,7 @@ func (d *driver) Close() error {
 
 // fail builds the end of a failed connect or connection.
 func fail(s *spec, status int, err error, permanent bool) *sources.StreamEnd {
-	return &sources.StreamEnd{Result: sources.Result{Err: &Error{URL: s.loc, Status: status, Err: err}}, Permanent: permanent}
+	return &sources.StreamEnd{Result: sources.Result{Err: newError(s.loc, status, err)}, Permanent: permanent}
 }
 
 // dial performs the opening handshake, bounded by ctx, and starts the
@@ -246,7 +236,7 @@ func (d *driver) dial(ctx context.Context, s *spec, keepalive bool) (sources.Str
 			code = resp.StatusCode
 		}
 		if code != 0 {
-			return nil, sources.RefusedEnd(code, func(status int, err error) error { return &Error{URL: s.loc, Status: status, Err: err} })
+			return nil, sources.RefusedEnd(code, func(status int, err error) error { return newError(s.loc, status, err) })
 		}
 		return nil, fail(s, 0, fmt.Errorf("handshake: %w", sanitize(err)), false)
 	}
