@@ -84,6 +84,36 @@ func RefusedEnd(code int, typed func(status int, err error) error) *StreamEnd {
 	return &StreamEnd{Result: Result{Err: typed(code, ErrHTTPStatus)}, Permanent: true}
 }
 
+// StreamError is the common part of a push source's error (sse.Error,
+// ws.Error embed it, so that each stays its own type for errors.As while
+// they share their fields and text): a connect that failed or was refused,
+// a message over maxbytes= ([ErrTooLarge]) or a stream cut off
+// ([ErrDisconnected]). It names the URL redacted and never holds a message
+// nor a header value.
+type StreamError struct {
+	// Scheme is the source's scheme, "sse" or "ws"; it starts the text.
+	Scheme string
+	// URL is the stream's URL, redacted.
+	URL string
+	// Status is the HTTP status of a refused connect, or 0 when no
+	// response came.
+	Status int
+	// Err is the cause.
+	Err error
+}
+
+// Error formats the error as "<scheme> <url>: [status <code> <text>: ]<cause>".
+func (e *StreamError) Error() string {
+	s := e.Scheme + " " + e.URL + ": "
+	if e.Status != 0 {
+		s += "status " + strconv.Itoa(e.Status) + " " + http.StatusText(e.Status) + ": "
+	}
+	return s + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *StreamError) Unwrap() error { return e.Err }
+
 // StreamSpec is what a push source over HTTP reads from every target.
 type StreamSpec struct {
 	// URL is the parsed location. It may hold credentials: never show it.

@@ -88,7 +88,7 @@ type driver struct {
 	nc      *natsgo.Conn  // built by the driver, or nil
 	dialing chan struct{} // closed when the dial in flight ends
 	dialErr error
-	last    map[watchKey]sources.Result // a subject's last message, for Read
+	last    sources.Latest[watchKey] // a subject's last message, for Read (own lock)
 	closed  bool
 	dials   sync.WaitGroup
 
@@ -100,7 +100,7 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &driver{logger: sources.DriverLogger(cfg), maxBackoff: c.MaxBackoff, last: map[watchKey]sources.Result{}}
+	d := &driver{logger: sources.DriverLogger(cfg), maxBackoff: c.MaxBackoff}
 	switch {
 	case c.Options != nil:
 		d.opts = *c.Options
@@ -235,7 +235,7 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 		return sources.Result{Err: d.classify(k, errLost)}
 	}
 	if k.subject != "" {
-		return d.lastMessage(k)
+		return d.last.Get(k)
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -309,20 +309,4 @@ func (d *driver) Close() error {
 		nc.Close()
 	}
 	return nil
-}
-
-// lastMessage returns the last message received on k's subject, or Missing.
-func (d *driver) lastMessage(k watchKey) sources.Result {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if r, ok := d.last[k]; ok {
-		return r
-	}
-	return sources.Result{Missing: true}
-}
-
-func (d *driver) setLastMessage(k watchKey, r sources.Result) {
-	d.mu.Lock()
-	d.last[k] = r
-	d.mu.Unlock()
 }

@@ -347,7 +347,7 @@ func (d *driver) followSubject(w *watch) {
 // runSubject reports a subject's messages until the watch ends (false) or
 // the connection closed for good (true: dial again).
 func (d *driver) runSubject(w *watch, nc *natsgo.Conn, k watchKey, f *feed, retry *sources.Retry) bool {
-	good := d.lastMessage(k)
+	good := d.last.Get(k)
 	cur, lost := good, !nc.IsConnected()
 	if lost {
 		cur = sources.Result{Err: d.classify(k, errLost)}
@@ -372,7 +372,7 @@ func (d *driver) runSubject(w *watch, nc *natsgo.Conn, k watchKey, f *feed, retr
 			if s.r.Err == nil {
 				good = s.r
 				retry.Reset()
-				d.setLastMessage(k, s.r)
+				d.last.Set(k, s.r)
 			}
 		}
 		switch {

@@ -7,8 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/stretchr/testify/require"
-
+	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/postgres"
@@ -63,25 +62,18 @@ func keyOf(tg *sources.Target) string { _, k, _ := strings.Cut(tg.Location, "/")
 // a server.
 func TestSchemeCheck(t *testing.T) {
 	t.Parallel()
-	s, _ := sources.Lookup("postgres")
-	require.NoError(t, s.Check(target("settings/app.flags", map[string]string{"keycol": "name", "valcol": "v", "channel": "c"})))
-	require.NoError(t, s.Check(target("app.settings/x", nil)), "a schema-qualified table")
-	require.NoError(t, s.Check(target("flags", map[string]string{"query": "SELECT 1"})))
-	for _, tc := range []struct {
-		loc    string
-		params map[string]string
-		want   string
-	}{
-		{"settings", nil, "not table/key"},
-		{"/x", nil, "not table/key"},
-		{"settings/", nil, "not table/key"},
-		{"a..b/x", nil, "not a table name"},
-		{"settings/x", map[string]string{"maxbytes": "-1"}, "maxbytes"},
-		{"settings/x", map[string]string{"keycol": ""}, "keycol"},
-		{"flags", map[string]string{"query": "SELECT 1", "keycol": "k"}, "no effect with query="},
-		{"", map[string]string{"query": "SELECT 1"}, "empty notification key"},
-		{"settings/x", map[string]string{"channel": strings.Repeat("c", 64)}, "channel"},
-	} {
-		require.ErrorContains(t, s.Check(target(tc.loc, tc.params)), tc.want, "%s %v", tc.loc, tc.params)
-	}
+	bindtest.CheckTable(t, "postgres", "", []bindtest.CheckCase{
+		{Loc: "settings/app.flags", Params: map[string]string{"keycol": "name", "valcol": "v", "channel": "c"}},
+		{Loc: "app.settings/x", Note: "a schema-qualified table"},
+		{Loc: "flags", Params: map[string]string{"query": "SELECT 1"}},
+		{Loc: "settings", Want: "not table/key"},
+		{Loc: "/x", Want: "not table/key"},
+		{Loc: "settings/", Want: "not table/key"},
+		{Loc: "a..b/x", Want: "not a table name"},
+		{Loc: "settings/x", Params: map[string]string{"maxbytes": "-1"}, Want: "maxbytes"},
+		{Loc: "settings/x", Params: map[string]string{"keycol": ""}, Want: "keycol"},
+		{Loc: "flags", Params: map[string]string{"query": "SELECT 1", "keycol": "k"}, Want: "no effect with query="},
+		{Loc: "", Params: map[string]string{"query": "SELECT 1"}, Want: "empty notification key"},
+		{Loc: "settings/x", Params: map[string]string{"channel": strings.Repeat("c", 64)}, Want: "channel"},
+	})
 }

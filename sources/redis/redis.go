@@ -102,7 +102,7 @@ type driver struct {
 	mu      sync.Mutex
 	clients map[endpoint]*goredis.Client // built by the driver
 	notify  map[endpoint]bool            // notifications known to be on
-	last    map[watchKey]sources.Result  // a channel's last message, for Read
+	last    sources.Latest[watchKey]     // a channel's last message, for Read (own lock)
 	closed  bool
 
 	watches sources.Watches[watchKey, struct{}]
@@ -120,7 +120,6 @@ func open(cfg sources.Config) (sources.Driver, error) {
 		health:     c.HealthInterval,
 		clients:    map[endpoint]*goredis.Client{},
 		notify:     map[endpoint]bool{},
-		last:       map[watchKey]sources.Result{},
 	}
 	switch {
 	case c.Options != nil:
@@ -200,12 +199,7 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 		if err := c.Ping(ctx).Err(); err != nil {
 			return sources.Result{Err: d.classify(k, err)}
 		}
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		if r, ok := d.last[k]; ok {
-			return r
-		}
-		return sources.Result{Missing: true}
+		return d.last.Get(k)
 	}
 	if k.poll == 0 && !d.notifyKnown(k.endpoint()) {
 		if err := d.checkNotify(ctx, c, k); err != nil {

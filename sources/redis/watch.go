@@ -291,7 +291,7 @@ func (d *driver) followChannel(w *watch) {
 	k := w.Key()
 	c := d.client(k.endpoint())
 	retry := d.retries()
-	good := d.lastMessage(k) // the last message, or Missing
+	good := d.last.Get(k) // the last message, or Missing
 	for {
 		sub, _ := d.subscribeRetrying(w, c, &retry)
 		if sub == nil {
@@ -303,7 +303,7 @@ func (d *driver) followChannel(w *watch) {
 				cur = r
 				if r.Err == nil {
 					good = r
-					d.setLastMessage(k, r)
+					d.last.Set(k, r)
 				}
 			}
 			report(w, cur)
@@ -316,24 +316,8 @@ func (d *driver) followChannel(w *watch) {
 			}
 			if r, ok := s.take(); ok && r.Err == nil { // came just before the failure
 				good = r
-				d.setLastMessage(k, r)
+				d.last.Set(k, r)
 			}
 		}
 	}
-}
-
-// lastMessage returns the last message received on k's channel, or Missing.
-func (d *driver) lastMessage(k watchKey) sources.Result {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if r, ok := d.last[k]; ok {
-		return r
-	}
-	return sources.Result{Missing: true}
-}
-
-func (d *driver) setLastMessage(k watchKey, r sources.Result) {
-	d.mu.Lock()
-	d.last[k] = r
-	d.mu.Unlock()
 }

@@ -18,38 +18,20 @@ import (
 // settle bounds every wait for a result.
 const settle = 5 * time.Second
 
-// openDriver opens a sse driver with cfg, closed at the end of the test.
-func openDriver(t *testing.T, cfg sse.Config) sources.Driver {
-	t.Helper()
-	return fixture.OpenDriver(t, "sse", cfg)
-}
-
-// follow starts a watch of tg on d and returns its log of results.
-func follow(t *testing.T, d sources.Driver, tg *sources.Target) *fixture.Log[sources.Result] {
-	t.Helper()
-	return fixture.Follow(t, d, tg, settle)
-}
+// kit opens sse drivers, follows their watches and checks that a failure
+// is an *sse.Error naming the location.
+var kit = bindtest.StreamKit[sse.Config, *sse.Error]{Scheme: "sse", Settle: settle, Prefix: "sse http://127.0.0.1"}
 
 var (
 	isData = fixture.IsData
 	isErr  = fixture.IsErr
 )
 
-// typed fails unless err is an *sse.Error naming the location, and
-// returns its HTTP status.
-func typed(t *testing.T, err error) int {
-	t.Helper()
-	var e *sse.Error
-	require.ErrorAs(t, err, &e)
-	require.Contains(t, e.Error(), "sse http://127.0.0.1")
-	return e.Status
-}
-
 // Multi-line data is joined by "\n" into one document.
 func TestMultiLineData(t *testing.T) {
 	h := newHub(t)
 	h.set("/cfg", "{\n\"a\": 1\n}")
-	log := follow(t, openDriver(t, fastConfig()), target(h.url("/cfg"), nil))
+	log := kit.Follow(t, kit.Open(t, fastConfig()), target(h.url("/cfg"), nil))
 	log.Until(t, "the document", isData("{\n\"a\": 1\n}"))
 }
 
@@ -59,11 +41,11 @@ func TestMultiLineData(t *testing.T) {
 func TestServerRestart(t *testing.T) {
 	h := newHub(t)
 	h.set("/cfg", `{"a":1}`)
-	log := follow(t, openDriver(t, fastConfig()), target(h.url("/cfg"), nil))
+	log := kit.Follow(t, kit.Open(t, fastConfig()), target(h.url("/cfg"), nil))
 	log.Until(t, "first document", isData(`{"a":1}`))
 	h.restart(t, 300*time.Millisecond)
 	_, r, _ := log.Wait(t, 1, "a failed reconnect", fixture.Failed)
-	require.Zero(t, typed(t, r.Err), "no HTTP status: the failure is not a refused request")
+	require.Zero(t, kit.Typed(t, r.Err).Status, "no HTTP status: the failure is not a refused request")
 	h.set("/cfg", `{"a":2}`)
 	log.Until(t, "the document after the restart", isData(`{"a":2}`))
 }
@@ -72,10 +54,10 @@ func TestServerRestart(t *testing.T) {
 // reported, the drop is an Error wrapping ErrDisconnected.
 func TestDropMidEvent(t *testing.T) {
 	h := newHub(t)
-	log := follow(t, openDriver(t, fastConfig()), target(h.url("/cut"), nil))
+	log := kit.Follow(t, kit.Open(t, fastConfig()), target(h.url("/cut"), nil))
 	r := log.Nth(t, 0)
 	require.ErrorIs(t, r.Err, sources.ErrDisconnected)
-	require.Zero(t, typed(t, r.Err), "no HTTP status: the failure is not a refused request")
+	require.Zero(t, kit.Typed(t, r.Err).Status, "no HTTP status: the failure is not a refused request")
 	for _, r := range log.All() {
 		require.Nil(t, r.Data, "a cut event is never data")
 	}
@@ -86,11 +68,11 @@ func TestDropMidEvent(t *testing.T) {
 func TestEventOverLimit(t *testing.T) {
 	h := newHub(t)
 	h.set("/big", `{"a":1}`)
-	log := follow(t, openDriver(t, fastConfig()), target(h.url("/big"), map[string]string{"maxbytes": "1024"}))
+	log := kit.Follow(t, kit.Open(t, fastConfig()), target(h.url("/big"), map[string]string{"maxbytes": "1024"}))
 	log.Until(t, "first document", isData(`{"a":1}`))
 	h.set("/big", strings.Repeat("x", 4096))
 	_, r, _ := log.Wait(t, 1, "the oversized event", isErr(sources.ErrTooLarge))
-	require.Zero(t, typed(t, r.Err), "no HTTP status: the failure is not a refused request")
+	require.Zero(t, kit.Typed(t, r.Err).Status, "no HTTP status: the failure is not a refused request")
 	h.set("/big", `{"a":2}`)
 	log.Until(t, "recovery", isData(`{"a":2}`))
 	require.Len(t, h.streams(), 1, "no reconnect")
@@ -103,10 +85,10 @@ func TestAuthFailure(t *testing.T) {
 	h.set("/cfg", `{"a":1}`)
 	h.answer("/cfg", 401)
 	cfg := sse.Config{Retry: 20 * time.Millisecond, MinBackoff: 20 * time.Millisecond, MaxBackoff: time.Second}
-	log := follow(t, openDriver(t, cfg), target(h.url("/cfg"), map[string]string{"header": "Authorization: Bearer sse-secret-token"}))
+	log := kit.Follow(t, kit.Open(t, cfg), target(h.url("/cfg"), map[string]string{"header": "Authorization: Bearer sse-secret-token"}))
 	r := log.Nth(t, 0)
 	require.ErrorIs(t, r.Err, sse.ErrAuth)
-	require.Equal(t, 401, typed(t, r.Err))
+	require.Equal(t, 401, kit.Typed(t, r.Err).Status)
 	require.NotContains(t, fmt.Sprintf("%v %+v %#v", r.Err, r.Err, r.Err), "sse-secret-token")
 	before := h.requests.Load()
 	time.Sleep(time.Second)
@@ -120,10 +102,10 @@ func TestAuthFailure(t *testing.T) {
 // A 200 that is not text/event-stream is an Error wrapping ErrContentType.
 func TestWrongContentType(t *testing.T) {
 	h := newHub(t)
-	log := follow(t, openDriver(t, fastConfig()), target(h.url("/plain"), nil))
+	log := kit.Follow(t, kit.Open(t, fastConfig()), target(h.url("/plain"), nil))
 	r := log.Nth(t, 0)
 	require.ErrorIs(t, r.Err, sse.ErrContentType)
-	require.Equal(t, 200, typed(t, r.Err))
+	require.Equal(t, 200, kit.Typed(t, r.Err).Status)
 }
 
 // 204 tells the client to stop: an Error wrapping ErrStopped, then no
@@ -131,17 +113,17 @@ func TestWrongContentType(t *testing.T) {
 func TestNoContentStops(t *testing.T) {
 	h := newHub(t)
 	h.set("/cfg", `{"a":1}`)
-	d := openDriver(t, fastConfig())
-	log := follow(t, d, target(h.url("/cfg"), nil))
+	d := kit.Open(t, fastConfig())
+	log := kit.Follow(t, d, target(h.url("/cfg"), nil))
 	log.Until(t, "first document", isData(`{"a":1}`))
 	h.answer("/cfg", 204)
 	_, r, _ := log.Wait(t, 1, "the stop", isErr(sse.ErrStopped))
-	require.Equal(t, 204, typed(t, r.Err))
+	require.Equal(t, 204, kit.Typed(t, r.Err).Status)
 	before := h.requests.Load()
 	time.Sleep(500 * time.Millisecond)
 	require.Equal(t, before, h.requests.Load(), "no reconnect after 204")
 	h.answer("/cfg", 0)
-	other := follow(t, d, target(h.url("/cfg"), nil))
+	other := kit.Follow(t, d, target(h.url("/cfg"), nil))
 	other.Until(t, "a joining field reconnects", isData(`{"a":1}`))
 }
 
@@ -149,7 +131,7 @@ func TestNoContentStops(t *testing.T) {
 func TestEventFilter(t *testing.T) {
 	h := newHub(t)
 	h.set("/mixed", "ignored by event=limits")
-	log := follow(t, openDriver(t, fastConfig()), target(h.url("/mixed"), map[string]string{"event": "limits"}))
+	log := kit.Follow(t, kit.Open(t, fastConfig()), target(h.url("/mixed"), map[string]string{"event": "limits"}))
 	time.Sleep(100 * time.Millisecond)
 	h.send("/mixed", "event: other\ndata: {\"x\":1}\n\nevent: limits\ndata: {\"rps\":5}\n\n")
 	r := log.Nth(t, 0)
@@ -163,7 +145,7 @@ func TestReconnectIDAndRetry(t *testing.T) {
 	h.setRetry("300")
 	h.set("/cfg", `{"a":1}`)
 	h.set("/cfg", `{"a":2}`) // id 2
-	log := follow(t, openDriver(t, fastConfig()), target(h.url("/cfg"), nil))
+	log := kit.Follow(t, kit.Open(t, fastConfig()), target(h.url("/cfg"), nil))
 	log.Until(t, "the document", isData(`{"a":2}`))
 	dropped := time.Now()
 	h.drop("/cfg")
@@ -203,7 +185,7 @@ func TestMalformedEvent(t *testing.T) {
 func TestBindFailures(t *testing.T) {
 	var cfg flags
 	_, err := livebind.Bind(t.Context(), &cfg, livebind.WithLookupEnv(fixture.NewEnv("SSE", "http://127.0.0.1:1/cfg?token=bind-secret").Lookup))
-	require.Zero(t, typed(t, err), "no HTTP status: the failure is not a refused request")
+	require.Zero(t, kit.Typed(t, err).Status, "no HTTP status: the failure is not a refused request")
 	require.NotContains(t, err.Error(), "bind-secret")
 
 	h := newHub(t)
@@ -215,7 +197,7 @@ func TestBindFailures(t *testing.T) {
 	if b != nil {
 		_ = b.Close()
 	}
-	require.Zero(t, typed(t, err), "no HTTP status: the failure is not a refused request")
+	require.Zero(t, kit.Typed(t, err).Status, "no HTTP status: the failure is not a refused request")
 	require.Less(t, time.Since(start), 3*time.Second, "Bind is bounded by timeout=")
 }
 

@@ -7,7 +7,6 @@ import (
 	"io"
 	nethttp "net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -62,25 +61,10 @@ var (
 // ([sources.ErrDisconnected]). It names the URL redacted and never holds
 // event data nor a header value.
 type Error struct {
-	// URL is the stream's URL, redacted.
-	URL string
-	// Status is the HTTP status, or 0 when no response came.
-	Status int
-	// Err is the cause.
-	Err error
+	// StreamError holds the URL (redacted), the HTTP status (or 0) and
+	// the cause; its text starts with "sse <url>: ".
+	sources.StreamError
 }
-
-// Error formats the error as "sse <url>: <cause>".
-func (e *Error) Error() string {
-	s := "sse " + e.URL + ": "
-	if e.Status != 0 {
-		s += "status " + strconv.Itoa(e.Status) + " " + nethttp.StatusText(e.Status) + ": "
-	}
-	return s + e.Err.Error()
-}
-
-// Unwrap returns the cause.
-func (e *Error) Unwrap() error { return e.Err }
 
 // Config is the value to hand the sse scheme with
 // livebind.WithSourceConfig("sse", sse.Config{...}). A bare *http.Client is
@@ -122,13 +106,8 @@ func init() {
 
 // spec is a target's options, checked.
 type spec struct {
-	url      *url.URL // never shown
-	loc      string   // the URL redacted
-	hname    string
-	hvalue   string
-	event    string // the event type followed
-	maxBytes int
-	timeout  time.Duration
+	sources.StreamSpec
+	event string // the event type followed
 }
 
 func parseSpec(t *sources.Target) (*spec, error) {
@@ -136,15 +115,20 @@ func parseSpec(t *sources.Target) (*spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &spec{url: c.URL, loc: c.Loc, hname: c.HeaderName, hvalue: c.HeaderValue, event: "message", maxBytes: c.MaxBytes, timeout: c.Timeout}
+	s := &spec{StreamSpec: c, event: "message"}
 	if v, ok := t.Param("event"); ok {
 		v = strings.TrimSpace(v)
 		if v == "" || strings.ContainsAny(v, "\r\n") {
-			return nil, errors.New("sse " + s.loc + ": option event: want an event type name")
+			return nil, errors.New("sse " + s.Loc + ": option event: want an event type name")
 		}
 		s.event = v
 	}
 	return s, nil
+}
+
+// newError returns an *Error for the stream of s.
+func (s *spec) newError(status int, err error) *Error {
+	return &Error{sources.StreamError{Scheme: "sse", URL: s.Loc, Status: status, Err: err}}
 }
 
 // driver is the sse scheme's driver for one Binding.
@@ -190,10 +174,10 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 	if err != nil {
 		return sources.Result{Err: err}
 	}
-	ctx, cancel := d.watches.ReadContext(ctx, s.timeout)
+	ctx, cancel := d.watches.ReadContext(ctx, s.Timeout)
 	defer cancel()
 	st := &state{d: d, s: s}
-	return sources.ReadStream(ctx, st.dial, func() error { return &Error{URL: s.loc, Err: ErrEnded} })
+	return sources.ReadStream(ctx, st.dial, func() error { return s.newError(0, ErrEnded) })
 }
 
 // Watch implements [sources.Driver]: fields that follow the same URL,
@@ -203,11 +187,11 @@ func (d *driver) Watch(t *sources.Target, last sources.Result, emit func(sources
 	if err != nil {
 		return nil, err
 	}
-	key := watchKey{url: t.Location, header: t.Params["header"], event: s.event, maxBytes: s.maxBytes}
+	key := watchKey{url: t.Location, header: t.Params["header"], event: s.event, maxBytes: s.MaxBytes}
 	sub := sources.Sub[struct{}]{Target: t, Last: last, Emit: emit}
 	return d.watches.Subscribe(key, sub, func(w *sources.Watch[watchKey, struct{}]) {
 		st := &state{d: d, s: s, lastID: last.Version}
-		policy := sources.StreamPolicy{Timeout: s.timeout, Retry: sources.NewRetry(d.minB, permanentBase, d.maxB)}
+		policy := sources.StreamPolicy{Timeout: s.Timeout, Retry: sources.NewRetry(d.minB, permanentBase, d.maxB)}
 		sources.FollowStream(w, policy, st.dial)
 	})
 }
@@ -242,7 +226,7 @@ func (st *state) after() time.Duration {
 func (st *state) end(status int, err error, permanent bool) *sources.StreamEnd {
 	e := &sources.StreamEnd{After: st.after(), Permanent: permanent}
 	if err != nil {
-		e.Result = sources.Result{Err: &Error{URL: st.s.loc, Status: status, Err: err}}
+		e.Result = sources.Result{Err: st.s.newError(status, err)}
 	}
 	return e
 }
@@ -265,7 +249,7 @@ func (st *state) dial(ctx context.Context) (sources.Stream, *sources.StreamEnd) 
 	}
 	code := resp.StatusCode
 	if code == nethttp.StatusOK && mediaType(resp.Header.Get("Content-Type")) == "text/event-stream" {
-		return &stream{st: st, body: resp.Body, cancel: cancel, p: newParser(resp.Body, st.s.maxBytes)}, nil
+		return &stream{st: st, body: resp.Body, cancel: cancel, p: newParser(resp.Body, st.s.MaxBytes)}, nil
 	}
 	_, _ = io.CopyN(io.Discard, resp.Body, errorDrain)
 	resp.Body.Close()
@@ -278,7 +262,7 @@ func (st *state) dial(ctx context.Context) (sources.Stream, *sources.StreamEnd) 
 		e.Stop = true
 		return nil, e
 	}
-	e := sources.RefusedEnd(code, func(status int, err error) error { return &Error{URL: st.s.loc, Status: status, Err: err} })
+	e := sources.RefusedEnd(code, func(status int, err error) error { return st.s.newError(status, err) })
 	e.After = st.after()
 	return nil, e
 }
@@ -292,15 +276,15 @@ func (st *state) request(ctx context.Context) *nethttp.Request {
 	}
 	h["Accept"] = []string{"text/event-stream"}
 	h["Cache-Control"] = []string{"no-cache"}
-	if st.s.hname != "" {
-		h[st.s.hname] = []string{st.s.hvalue}
+	if st.s.HeaderName != "" {
+		h[st.s.HeaderName] = []string{st.s.HeaderValue}
 	}
 	if st.lastID != "" {
 		h["Last-Event-Id"] = []string{st.lastID}
 	}
 	// Built by hand from the parsed URL so that no error path quotes it.
 	return (&nethttp.Request{
-		Method: nethttp.MethodGet, URL: st.s.url, Header: h, Host: st.s.url.Host,
+		Method: nethttp.MethodGet, URL: st.s.URL, Header: h, Host: st.s.URL.Host,
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 	}).WithContext(ctx)
 }
@@ -333,7 +317,7 @@ func (s *stream) Next(ctx context.Context) (sources.Result, *sources.StreamEnd) 
 			continue
 		}
 		if ev.tooLarge {
-			return sources.Result{Err: &Error{URL: s.st.s.loc, Err: fmt.Errorf("event data larger than maxbytes=%d: %w", s.st.s.maxBytes, sources.ErrTooLarge)}}, nil
+			return sources.Result{Err: s.st.s.newError(0, fmt.Errorf("event data larger than maxbytes=%d: %w", s.st.s.MaxBytes, sources.ErrTooLarge))}, nil
 		}
 		return sources.Result{Data: ev.data, Version: s.p.lastID}, nil
 	}

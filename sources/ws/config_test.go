@@ -15,8 +15,8 @@ import (
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
 
+	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/fixture"
-	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/ws"
 )
 
@@ -73,23 +73,13 @@ func TestConfigTLSHeadersOrigin(t *testing.T) {
 // value.
 func TestSchemeCheck(t *testing.T) {
 	t.Parallel()
-	s, ok := sources.Lookup("ws")
-	require.True(t, ok)
-	require.NoError(t, s.Check(target("wss://h/x", map[string]string{"ping": "0", "maxbytes": "10", "header": "A: b"})))
-	for _, tc := range []struct {
-		loc    string
-		params map[string]string
-		want   string
-	}{
-		{"http://h/x", nil, "ws:// or wss://"},
-		{"ws:///x", nil, "ws:// or wss://"},
-		{"ws://h/x", map[string]string{"ping": "1ms"}, "option ping"},
-		{"ws://h/x", map[string]string{"ping": "soon"}, "option ping"},
-		{"ws://h/x", map[string]string{"maxbytes": "0"}, "option maxbytes"},
-		{"ws://h/x", map[string]string{"header": "no colon secret-value"}, "option header"},
-	} {
-		err := s.Check(target(tc.loc, tc.params))
-		require.ErrorContains(t, err, tc.want, tc.loc)
-		require.NotContains(t, err.Error(), "secret-value")
-	}
+	bindtest.CheckTable(t, "ws", "secret-value", []bindtest.CheckCase{
+		{Loc: "wss://h/x", Params: map[string]string{"ping": "0", "maxbytes": "10", "header": "A: b"}},
+		{Loc: "http://h/x", Want: "ws:// or wss://"},
+		{Loc: "ws:///x", Want: "ws:// or wss://"},
+		{Loc: "ws://h/x", Params: map[string]string{"ping": "1ms"}, Want: "option ping"},
+		{Loc: "ws://h/x", Params: map[string]string{"ping": "soon"}, Want: "option ping"},
+		{Loc: "ws://h/x", Params: map[string]string{"maxbytes": "0"}, Want: "option maxbytes"},
+		{Loc: "ws://h/x", Params: map[string]string{"header": "no colon secret-value"}, Want: "option header"},
+	})
 }

@@ -17,35 +17,14 @@ import (
 	"github.com/livebind/livebind/sources/ws"
 )
 
-// settle bounds every wait for a result.
-const settle = 5 * time.Second
-
-// openDriver opens a ws driver with cfg, closed at the end of the test.
-func openDriver(t *testing.T, cfg ws.Config) sources.Driver {
-	t.Helper()
-	return fixture.OpenDriver(t, "ws", cfg)
-}
-
-// follow starts a watch of tg on d and returns its log of results.
-func follow(t *testing.T, d sources.Driver, tg *sources.Target) *fixture.Log[sources.Result] {
-	t.Helper()
-	return fixture.Follow(t, d, tg, settle)
-}
+// kit opens ws drivers, follows their watches and checks that a failure
+// is a *ws.Error naming the location.
+var kit = bindtest.StreamKit[ws.Config, *ws.Error]{Scheme: "ws", Settle: 5 * time.Second, Prefix: "ws ws://127.0.0.1"}
 
 var (
 	isData = fixture.IsData
 	isErr  = fixture.IsErr
 )
-
-// typed fails unless err is a *ws.Error naming the location, and
-// returns its HTTP status.
-func typed(t *testing.T, err error) int {
-	t.Helper()
-	var e *ws.Error
-	require.ErrorAs(t, err, &e)
-	require.Contains(t, e.Error(), "ws ws://127.0.0.1")
-	return e.Status
-}
 
 // A server restart: an abrupt drop is an Error wrapping ErrDisconnected
 // at once, failed reconnects are Errors, and once the server is back its
@@ -53,12 +32,12 @@ func typed(t *testing.T, err error) int {
 func TestServerRestartAbrupt(t *testing.T) {
 	h := newHub(t)
 	h.set("/cfg", []byte(`{"a":1}`))
-	log := follow(t, openDriver(t, fastConfig()), target(h.url("/cfg"), nil))
+	log := kit.Follow(t, kit.Open(t, fastConfig()), target(h.url("/cfg"), nil))
 	log.Until(t, "first document", isData(`{"a":1}`))
 	h.restart(t, 0, 300*time.Millisecond)
 	_, r, _ := log.Wait(t, 1, "the drop", fixture.Failed)
 	require.ErrorIs(t, r.Err, sources.ErrDisconnected)
-	require.Zero(t, typed(t, r.Err), "no HTTP status: the failure is not a refused request")
+	require.Zero(t, kit.Typed(t, r.Err).Status, "no HTTP status: the failure is not a refused request")
 	log.Until(t, "the document after the restart", isData(`{"a":1}`))
 	h.set("/cfg", []byte(`{"a":2}`))
 	log.Until(t, "a change after the restart", isData(`{"a":2}`))
@@ -70,12 +49,12 @@ func TestServerRestartAbrupt(t *testing.T) {
 func TestServerRestartGoingAway(t *testing.T) {
 	h := newHub(t)
 	h.set("/cfg", []byte(`{"a":1}`))
-	log := follow(t, openDriver(t, fastConfig()), target(h.url("/cfg"), nil))
+	log := kit.Follow(t, kit.Open(t, fastConfig()), target(h.url("/cfg"), nil))
 	log.Until(t, "first document", isData(`{"a":1}`))
 	h.restart(t, websocket.StatusGoingAway, 300*time.Millisecond)
 	_, r, _ := log.Wait(t, 1, "a failed reconnect", fixture.Failed)
 	require.NotErrorIs(t, r.Err, sources.ErrDisconnected, "an orderly close is not a broken connection")
-	require.Zero(t, typed(t, r.Err), "no HTTP status: the failure is not a refused request")
+	require.Zero(t, kit.Typed(t, r.Err).Status, "no HTTP status: the failure is not a refused request")
 	h.set("/cfg", []byte(`{"a":3}`))
 	log.Until(t, "the document after the restart", isData(`{"a":3}`))
 }
@@ -88,7 +67,7 @@ func TestDropMidMessage(t *testing.T) {
 	h := newHub(t)
 	h.set("/cut", []byte(`{"a":1}`))
 	h.cut.Store(true)
-	log := follow(t, openDriver(t, fastConfig()), target(h.url("/cut"), nil))
+	log := kit.Follow(t, kit.Open(t, fastConfig()), target(h.url("/cut"), nil))
 	log.Until(t, "first document", isData(`{"a":1}`))
 	_, r, _ := log.Wait(t, 1, "the drop", fixture.Failed)
 	require.ErrorIs(t, r.Err, sources.ErrDisconnected)
@@ -104,11 +83,11 @@ func TestDropMidMessage(t *testing.T) {
 func TestMessageOverLimit(t *testing.T) {
 	h := newHub(t)
 	h.set("/big", []byte(`{"a":1}`))
-	log := follow(t, openDriver(t, fastConfig()), target(h.url("/big"), map[string]string{"maxbytes": "1024"}))
+	log := kit.Follow(t, kit.Open(t, fastConfig()), target(h.url("/big"), map[string]string{"maxbytes": "1024"}))
 	log.Until(t, "first document", isData(`{"a":1}`))
 	h.set("/big", bytes.Repeat([]byte("x"), 4096))
 	_, r, _ := log.Wait(t, 1, "the oversized message", isErr(sources.ErrTooLarge))
-	require.Zero(t, typed(t, r.Err), "no HTTP status: the failure is not a refused request")
+	require.Zero(t, kit.Typed(t, r.Err).Status, "no HTTP status: the failure is not a refused request")
 	h.set("/big", []byte(`{"a":2}`))
 	log.Until(t, "recovery", isData(`{"a":2}`))
 }
@@ -121,10 +100,10 @@ func TestAuthFailure(t *testing.T) {
 	h.set("/cfg", []byte(`{"a":1}`))
 	h.auth = "Bearer right"
 	cfg := ws.Config{MinBackoff: 20 * time.Millisecond, MaxBackoff: time.Second, Header: map[string][]string{"Authorization": {"Bearer wrong-secret-token"}}}
-	log := follow(t, openDriver(t, cfg), target(h.url("/cfg"), nil))
+	log := kit.Follow(t, kit.Open(t, cfg), target(h.url("/cfg"), nil))
 	r := log.Nth(t, 0)
 	require.ErrorIs(t, r.Err, ws.ErrAuth)
-	require.Equal(t, 401, typed(t, r.Err))
+	require.Equal(t, 401, kit.Typed(t, r.Err).Status)
 	require.NotContains(t, fmt.Sprintf("%v %+v %#v", r.Err, r.Err, r.Err), "wrong-secret-token")
 	before := h.handshakes.Load()
 	time.Sleep(time.Second)
@@ -143,7 +122,7 @@ func TestKeepaliveMissedPong(t *testing.T) {
 	h := newHub(t)
 	h.set("/cfg", []byte(`{"a":1}`))
 	h.noPong.Store(true)
-	log := follow(t, openDriver(t, fastConfig()), target(h.url("/cfg"), map[string]string{"ping": "50ms", "timeout": "100ms"}))
+	log := kit.Follow(t, kit.Open(t, fastConfig()), target(h.url("/cfg"), map[string]string{"ping": "50ms", "timeout": "100ms"}))
 	log.Until(t, "first document", isData(`{"a":1}`))
 	_, r, _ := log.Wait(t, 1, "the missed pong", isErr(ws.ErrNoPong))
 	require.ErrorIs(t, r.Err, sources.ErrDisconnected)
@@ -186,7 +165,7 @@ func TestMalformedMessage(t *testing.T) {
 // ends, never hanging.
 func TestBindFailures(t *testing.T) {
 	_, err := bindFlags(t, "ws://127.0.0.1:1/cfg?token=bind-secret")
-	require.Zero(t, typed(t, err), "no HTTP status: the failure is not a refused request")
+	require.Zero(t, kit.Typed(t, err).Status, "no HTTP status: the failure is not a refused request")
 	require.NotContains(t, err.Error(), "bind-secret")
 
 	h := newHub(t)
@@ -198,7 +177,7 @@ func TestBindFailures(t *testing.T) {
 	if b != nil {
 		_ = b.Close()
 	}
-	require.Zero(t, typed(t, err), "no HTTP status: the failure is not a refused request")
+	require.Zero(t, kit.Typed(t, err).Status, "no HTTP status: the failure is not a refused request")
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.Less(t, time.Since(start), 3*time.Second, "Bind is bounded by timeout=")
 }

@@ -59,25 +59,10 @@ var (
 // connection that broke ([sources.ErrDisconnected]). It names the URL
 // redacted and never holds a message nor a header value.
 type Error struct {
-	// URL is the WebSocket URL, redacted.
-	URL string
-	// Status is the HTTP status of a refused handshake, or 0.
-	Status int
-	// Err is the cause.
-	Err error
+	// StreamError holds the URL (redacted), the HTTP status (or 0) and
+	// the cause; its text starts with "ws <url>: ".
+	sources.StreamError
 }
-
-// Error formats the error as "ws <url>: <cause>".
-func (e *Error) Error() string {
-	s := "ws " + e.URL + ": "
-	if e.Status != 0 {
-		s += "handshake status " + strconv.Itoa(e.Status) + " " + nethttp.StatusText(e.Status) + ": "
-	}
-	return s + e.Err.Error()
-}
-
-// Unwrap returns the cause.
-func (e *Error) Unwrap() error { return e.Err }
 
 // Config is the value to hand the ws scheme with
 // livebind.WithSourceConfig("ws", ws.Config{...}). A bare *http.Client is
@@ -116,13 +101,9 @@ func init() {
 
 // spec is a target's options, checked.
 type spec struct {
-	url      string // never shown
-	loc      string // url redacted
-	hname    string
-	hvalue   string
-	maxBytes int
-	ping     time.Duration // 0: no keepalive
-	timeout  time.Duration
+	sources.StreamSpec
+	raw  string        // the location as written, dialed; never shown
+	ping time.Duration // 0: no keepalive
 }
 
 func parseSpec(t *sources.Target) (*spec, error) {
@@ -130,15 +111,20 @@ func parseSpec(t *sources.Target) (*spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &spec{url: t.Location, loc: c.Loc, hname: c.HeaderName, hvalue: c.HeaderValue, maxBytes: c.MaxBytes, ping: DefaultPing, timeout: c.Timeout}
+	s := &spec{StreamSpec: c, raw: t.Location, ping: DefaultPing}
 	if v, ok := t.Param("ping"); ok {
 		d, err := time.ParseDuration(strings.TrimSpace(v))
 		if err != nil || d != 0 && d < MinPing {
-			return nil, errors.New("ws " + s.loc + ": option ping: want a duration of at least " + MinPing.String() + ", or 0 for no keepalive, got " + strconv.Quote(sources.Clip(v, 32)))
+			return nil, errors.New("ws " + s.Loc + ": option ping: want a duration of at least " + MinPing.String() + ", or 0 for no keepalive, got " + strconv.Quote(sources.Clip(v, 32)))
 		}
 		s.ping = d
 	}
 	return s, nil
+}
+
+// newError returns an *Error for the stream of s.
+func (s *spec) newError(status int, err error) *Error {
+	return &Error{sources.StreamError{Scheme: "ws", URL: s.Loc, Status: status, Err: err}}
 }
 
 // driver is the ws scheme's driver for one Binding.
@@ -193,10 +179,10 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 	if err != nil {
 		return sources.Result{Err: err}
 	}
-	ctx, cancel := d.watches.ReadContext(ctx, s.timeout)
+	ctx, cancel := d.watches.ReadContext(ctx, s.Timeout)
 	defer cancel()
 	dial := func(ctx context.Context) (sources.Stream, *sources.StreamEnd) { return d.dial(ctx, s, false) }
-	return sources.ReadStream(ctx, dial, func() error { return &Error{URL: s.loc, Err: ErrEnded} })
+	return sources.ReadStream(ctx, dial, func() error { return s.newError(0, ErrEnded) })
 }
 
 // Watch implements [sources.Driver]: fields that follow the same URL,
@@ -206,10 +192,10 @@ func (d *driver) Watch(t *sources.Target, last sources.Result, emit func(sources
 	if err != nil {
 		return nil, err
 	}
-	key := watchKey{url: t.Location, header: t.Params["header"], maxBytes: s.maxBytes, ping: s.ping}
+	key := watchKey{url: t.Location, header: t.Params["header"], maxBytes: s.MaxBytes, ping: s.ping}
 	sub := sources.Sub[struct{}]{Target: t, Last: last, Emit: emit}
 	return d.watches.Subscribe(key, sub, func(w *sources.Watch[watchKey, struct{}]) {
-		policy := sources.StreamPolicy{Timeout: s.timeout, Retry: sources.NewRetry(d.minB, permanentBase, d.maxB)}
+		policy := sources.StreamPolicy{Timeout: s.Timeout, Retry: sources.NewRetry(d.minB, permanentBase, d.maxB)}
 		sources.FollowStream(w, policy, func(ctx context.Context) (sources.Stream, *sources.StreamEnd) {
 			return d.dial(ctx, s, true)
 		})
@@ -227,7 +213,7 @@ func (d *driver) Close() error {
 
 // fail builds the end of a failed connect or connection.
 func fail(s *spec, status int, err error, permanent bool) *sources.StreamEnd {
-	return &sources.StreamEnd{Result: sources.Result{Err: &Error{URL: s.loc, Status: status, Err: err}}, Permanent: permanent}
+	return &sources.StreamEnd{Result: sources.Result{Err: s.newError(status, err)}, Permanent: permanent}
 }
 
 // dial performs the opening handshake, bounded by ctx, and starts the
@@ -235,24 +221,24 @@ func fail(s *spec, status int, err error, permanent bool) *sources.StreamEnd {
 func (d *driver) dial(ctx context.Context, s *spec, keepalive bool) (sources.Stream, *sources.StreamEnd) {
 	opts := d.opts
 	opts.HTTPHeader = opts.HTTPHeader.Clone()
-	if s.hname != "" {
-		opts.HTTPHeader[s.hname] = []string{s.hvalue}
+	if s.HeaderName != "" {
+		opts.HTTPHeader[s.HeaderName] = []string{s.HeaderValue}
 	}
 	ended := new(atomic.Bool)
-	conn, resp, err := websocket.Dial(context.WithValue(ctx, endKey{}, ended), s.url, &opts)
+	conn, resp, err := websocket.Dial(context.WithValue(ctx, endKey{}, ended), s.raw, &opts)
 	if err != nil {
 		code := 0
 		if resp != nil && resp.StatusCode != nethttp.StatusSwitchingProtocols {
 			code = resp.StatusCode
 		}
 		if code != 0 {
-			return nil, sources.RefusedEnd(code, func(status int, err error) error { return &Error{URL: s.loc, Status: status, Err: err} })
+			return nil, sources.RefusedEnd(code, func(status int, err error) error { return s.newError(status, err) })
 		}
 		return nil, fail(s, 0, fmt.Errorf("handshake: %w", sanitize(err)), false)
 	}
 	// One byte over the limit is read by sources.ReadAtMost, which fails
 	// with sources.ErrTooLarge before the library's own limit is hit.
-	conn.SetReadLimit(int64(s.maxBytes) + 1)
+	conn.SetReadLimit(int64(s.MaxBytes) + 1)
 	c := &stream{conn: conn, s: s, ended: ended}
 	if keepalive && s.ping > 0 {
 		var pctx context.Context
@@ -289,7 +275,7 @@ type stream struct {
 // not come within timeout= (or the ping interval, when shorter).
 func (c *stream) keepalive(ctx context.Context) {
 	defer c.wg.Done()
-	wait := min(c.s.timeout, c.s.ping)
+	wait := min(c.s.Timeout, c.s.ping)
 	t := time.NewTicker(c.s.ping)
 	defer t.Stop()
 	for {
@@ -317,10 +303,10 @@ func (c *stream) Next(ctx context.Context) (sources.Result, *sources.StreamEnd) 
 	if err != nil {
 		return sources.Result{}, c.end(err)
 	}
-	data, err := sources.ReadAtMost(r, c.s.maxBytes)
+	data, err := sources.ReadAtMost(r, c.s.MaxBytes)
 	switch {
 	case errors.Is(err, sources.ErrTooLarge):
-		return sources.Result{}, fail(c.s, 0, fmt.Errorf("message larger than maxbytes=%d: %w", c.s.maxBytes, sources.ErrTooLarge), true)
+		return sources.Result{}, fail(c.s, 0, fmt.Errorf("message larger than maxbytes=%d: %w", c.s.MaxBytes, sources.ErrTooLarge), true)
 	case err != nil:
 		return sources.Result{}, c.end(err)
 	case c.ended.Load():

@@ -222,11 +222,8 @@ func (s *Server) Addr(i int) string {
 // Stop asks the server to stop, kills it after 10 s, and waits for it.
 // Safe to call more than once and on a stopped server.
 func (s *Server) Stop() {
-	s.mu.Lock()
-	cmd, done := s.cmd, s.done
-	s.cmd = nil
-	s.mu.Unlock()
-	if cmd == nil || cmd.Process == nil {
+	cmd, done := s.detach()
+	if cmd == nil {
 		return
 	}
 	sig := s.spec.StopSignal
@@ -237,21 +234,32 @@ func (s *Server) Stop() {
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Process.Kill()
-		<-done
+		kill(cmd, done)
 	}
 }
 
 // Kill ends the server at once with SIGKILL (a crash, not a shutdown).
 func (s *Server) Kill() {
+	if cmd, done := s.detach(); cmd != nil {
+		kill(cmd, done)
+	}
+}
+
+// detach takes the running process and its done channel from s, or
+// returns a nil cmd when none runs.
+func (s *Server) detach() (*exec.Cmd, chan struct{}) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	cmd, done := s.cmd, s.done
 	s.cmd = nil
-	s.mu.Unlock()
 	if cmd == nil || cmd.Process == nil {
-		return
+		return nil, nil
 	}
+	return cmd, done
+}
+
+// kill ends cmd's process group with SIGKILL and waits until done closes.
+func kill(cmd *exec.Cmd, done chan struct{}) {
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	_ = cmd.Process.Kill()
 	<-done

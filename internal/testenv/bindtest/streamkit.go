@@ -1,0 +1,46 @@
+package bindtest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/livebind/livebind/internal/testenv/fixture"
+	"github.com/livebind/livebind/sources"
+)
+
+// StreamKit is what the fault tests of a push source (sse=, ws=) share:
+// drivers of Scheme opened with its typed Config C, watches followed with
+// one bound on every wait, and failures checked to be its own error type E.
+type StreamKit[C any, E error] struct {
+	// Scheme is the registered scheme name.
+	Scheme string
+	// Settle bounds every wait for a result.
+	Settle time.Duration
+	// Prefix must stand in the text of every E the tests provoke, such as
+	// "sse http://127.0.0.1": the scheme and the redacted location.
+	Prefix string
+}
+
+// Open opens a driver of the scheme with cfg, closed at the end of the test.
+func (k StreamKit[C, E]) Open(t *testing.T, cfg C) sources.Driver {
+	t.Helper()
+	return fixture.OpenDriver(t, k.Scheme, cfg)
+}
+
+// Follow starts a watch of tg on d and returns its log of results.
+func (k StreamKit[C, E]) Follow(t *testing.T, d sources.Driver, tg *sources.Target) *fixture.Log[sources.Result] {
+	t.Helper()
+	return fixture.Follow(t, d, tg, k.Settle)
+}
+
+// Typed fails unless err holds an E (errors.As) whose text contains
+// Prefix, and returns that E.
+func (k StreamKit[C, E]) Typed(t *testing.T, err error) E {
+	t.Helper()
+	var e E
+	require.ErrorAs(t, err, &e)
+	require.Contains(t, e.Error(), k.Prefix)
+	return e
+}
