@@ -335,7 +335,7 @@ func (d *driver) Watch(t *sources.Target, last sources.Result, emit func(sources
 // clients the driver built. It is idempotent.
 func (d *driver) Close() error {
 	// The clients are closed before the watches are waited for: go-redis
-	// honours a context's deadline but not its cancellation, so a request
+	// honors a context's deadline but not its cancellation, so a request
 	// to a server that stopped answering would hold a watch (and Close)
 	// until its timeout. Closing a client closes its connections, which
 	// ends such a read at once.
