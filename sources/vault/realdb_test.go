@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,10 +77,18 @@ func TestRealDatabaseCreds(t *testing.T) {
 	next := b.Get().DB
 	require.NotEqual(t, first.Username, next.Username)
 	require.GreaterOrEqual(t, at.Sub(bound), 2*ttl, "renewed past its TTL before rotating")
-	// Near max_ttl Vault answers the renewal 200 with a shorter lease_duration
-	// and a warning: the driver took the duration it got, not the one it asked.
-	require.Contains(t, logs.String(), `exceeded the effective max_ttl`)
-	require.Regexp(t, `"msg":"vault: lease renewed",[^\n]*"ttl":[0-9]+,"capped":true`, logs.String())
+	// Near max_ttl Vault answers a renewal 200 with a shorter lease_duration
+	// and a warning: the driver must take the duration it got, not the one
+	// it asked. Whether a renewal lands in that window depends on timing: on
+	// a loaded machine the renewal after it can come past the max TTL,
+	// which the server refuses (400 "past the max TTL") and the driver
+	// handles by rotating, as the Updated above shows. So the capped answer
+	// is checked when it came (lease_test.go checks it every time).
+	if strings.Contains(logs.String(), `exceeded the effective max_ttl`) {
+		require.Regexp(t, `"msg":"vault: lease renewed",[^\n]*"ttl":[0-9]+,"capped":true`, logs.String())
+	} else {
+		t.Log("no renewal landed in the capped window this run; the server refused the last one past the max TTL")
+	}
 	require.NoError(t, psqlLogin(pg, next.Username, next.Password), "the new pair works")
 	var dropped time.Time
 	require.Eventually(t, func() bool {
