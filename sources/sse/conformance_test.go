@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/livebind/livebind/internal/testenv/bindtest"
+	"github.com/livebind/livebind/sources/sourcetest"
 	"github.com/livebind/livebind/sources/sse"
 )
 
@@ -17,7 +18,7 @@ func TestConformance(t *testing.T) {
 	h := newHub(t)
 	failing := fastConfig()
 	failing.Header = map[string][]string{"Authorization": {"Bearer conformance-bearer-secret"}}
-	bindtest.Conform(t, bindtest.Hub{
+	sourcetest.Run(t, bindtest.PushHarness(t, bindtest.Hub{
 		Scheme:  "sse",
 		URL:     h.url,
 		Set:     func(path string, v []byte) { h.set(path, string(v)) },
@@ -28,5 +29,5 @@ func TestConformance(t *testing.T) {
 			var e *sse.Error
 			return errors.As(err, &e)
 		},
-	})
+	}))
 }

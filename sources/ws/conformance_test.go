@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/livebind/livebind/internal/testenv/bindtest"
+	"github.com/livebind/livebind/sources/sourcetest"
 	"github.com/livebind/livebind/sources/ws"
 )
 
@@ -18,7 +19,7 @@ func TestConformance(t *testing.T) {
 	h := newHub(t)
 	failing := fastConfig()
 	failing.Header = map[string][]string{"Authorization": {"Bearer conformance-bearer-secret"}}
-	bindtest.Conform(t, bindtest.Hub{
+	sourcetest.Run(t, bindtest.PushHarness(t, bindtest.Hub{
 		Scheme:  "ws",
 		URL:     h.url,
 		Set:     func(path string, v []byte) { h.set(path, v) },
@@ -29,5 +30,5 @@ func TestConformance(t *testing.T) {
 			var e *ws.Error
 			return errors.As(err, &e)
 		},
-	})
+	}))
 }

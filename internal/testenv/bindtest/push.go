@@ -162,12 +162,12 @@ type Hub struct {
 	ErrorAs func(error) bool
 }
 
-// Conform runs the sources conformance kit against a push driver and its
-// hub. Targets are fresh paths of the hub with maxbytes=64KiB; /stall must
+// PushHarness is the conformance kit's harness (sourcetest.Run) for a push
+// driver and its hub. Targets are fresh paths of the hub with maxbytes=64KiB; /stall must
 // be a path whose connect never gets an answer. The failure check connects
 // to a closed port with a password and a token in the URL and a bearer
 // token in the config: none may appear in the error.
-func Conform(t *testing.T, h Hub) {
+func PushHarness(t *testing.T, h Hub) sourcetest.Harness {
 	t.Helper()
 	var n atomic.Int64
 	const maxSize = 64 << 10
@@ -188,7 +188,7 @@ func Conform(t *testing.T, h Hub) {
 	}
 	dead := u.Scheme + "://admin:hunter2pass@127.0.0.1:1/stream?token=conformance-query-token"
 	big := []byte(strings.Repeat("x", 4*maxSize))
-	sourcetest.Run(t, sourcetest.Harness{
+	return sourcetest.Harness{
 		Scheme: h.Scheme,
 		Config: func(*testing.T) sources.Config { return sources.Config{Value: h.Fast} },
 		Target: func(*testing.T) *sources.Target {
@@ -211,5 +211,5 @@ func Conform(t *testing.T, h Hub) {
 			goleak.IgnoreAnyFunction("net/http.(*conn).serve"),
 			goleak.IgnoreAnyFunction("net/http.(*connReader).backgroundRead"),
 		},
-	})
+	}
 }
