@@ -45,9 +45,9 @@ func parseSpec(t *sources.Target) (watchKey, error) {
 			}
 			k.prefix = on
 		case "maxbytes":
-			n, err := strconv.Atoi(val)
-			if err != nil || n <= 0 {
-				errs = append(errs, fmt.Errorf("maxbytes=%q is not a positive whole number of bytes", val))
+			n, err := sources.ParseMaxBytes(val)
+			if err != nil {
+				errs = append(errs, err)
 				continue
 			}
 			k.maxBytes = n

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -58,9 +57,9 @@ func parseSpec(t *sources.Target) (watchKey, error) {
 		val := t.Params[name]
 		switch name {
 		case "maxbytes":
-			n, err := strconv.Atoi(val)
-			if err != nil || n <= 0 {
-				bad("maxbytes=%q is not a positive whole number of bytes", val)
+			n, err := sources.ParseMaxBytes(val)
+			if err != nil {
+				bad("%v", err)
 				continue
 			}
 			k.maxBytes = n

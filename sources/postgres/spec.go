@@ -87,9 +87,9 @@ func parseSpec(t *sources.Target, channel string) (spec, error) {
 			}
 			s.channel = val
 		case "maxbytes":
-			n, err := strconv.Atoi(val)
-			if err != nil || n <= 0 {
-				bad("maxbytes=%q is not a positive whole number of bytes", val)
+			n, err := sources.ParseMaxBytes(val)
+			if err != nil {
+				bad("%v", err)
 				continue
 			}
 			s.maxBytes = n

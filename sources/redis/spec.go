@@ -80,9 +80,9 @@ func (d *driver) parseSpec(t *sources.Target) (watchKey, error) {
 			}
 			k.notify = true
 		case "maxbytes":
-			n, err := strconv.Atoi(val)
-			if err != nil || n <= 0 {
-				bad("maxbytes=%q is not a positive whole number of bytes", val)
+			n, err := sources.ParseMaxBytes(val)
+			if err != nil {
+				bad("%v", err)
 				continue
 			}
 			k.maxBytes = n
