@@ -638,9 +638,15 @@ func (b *Binding[T]) publish(next *T, vals, notes []event, rollbackOf uint64, no
 type genPlan[T any] struct {
 	next  *T
 	vals  []event                       // Updated, Added, and Removed by a condition
-	src   map[*boundField]reflect.Value // source values accepted by this generation
+	src   []srcVal // source values accepted by this generation, a field at most once
 	start []*target                     // conditions that turned true
 	stop  []*target                     // conditions that turned false
+}
+
+// srcVal is a source value a generation accepts for one field.
+type srcVal struct {
+	f *boundField
+	v reflect.Value
 }
 
 func (p *genPlan[T]) empty() bool { return len(p.vals) == 0 && len(p.start) == 0 && len(p.stop) == 0 }
@@ -648,8 +654,8 @@ func (p *genPlan[T]) empty() bool { return len(p.vals) == 0 && len(p.start) == 0
 // holdsOld reports whether the plan uses a desired value older than this
 // batch.
 func (p *genPlan[T]) holdsOld(fresh map[*boundField]bool) bool {
-	for f := range p.src {
-		if !fresh[f] {
+	for _, s := range p.src {
+		if !fresh[s.f] {
 			return true
 		}
 	}
@@ -659,9 +665,9 @@ func (p *genPlan[T]) holdsOld(fresh map[*boundField]bool) bool {
 // commitSources records the plan's source values as published, and saves
 // the results that produced them to the cache.
 func (b *Binding[T]) commitSources(p genPlan[T]) {
-	for f, v := range p.src {
-		f.srcVal = v
-		delete(b.desired, f)
+	for _, s := range p.src {
+		s.f.srcVal = s.v
+		delete(b.desired, s.f)
 	}
 	b.flushCache()
 }
@@ -673,7 +679,10 @@ func (b *Binding[T]) commitSources(p genPlan[T]) {
 // a condition that turns false resets its fields to zero. Finally Validate
 // runs, if validate is set. The error says why the candidate is rejected.
 func (b *Binding[T]) candidate(cur *T, only map[*boundField]bool, validate bool) (genPlan[T], error) {
-	p := genPlan[T]{next: new(T), src: map[*boundField]reflect.Value{}}
+	p := genPlan[T]{next: new(T)}
+	if len(b.desired) > 0 {
+		p.src = make([]srcVal, 0, len(b.desired))
+	}
 	*p.next = *cur
 	rv := reflect.ValueOf(p.next).Elem()
 	touched := map[*boundField]bool{}
@@ -688,7 +697,7 @@ func (b *Binding[T]) candidate(cur *T, only map[*boundField]bool, validate bool)
 		val, kind := f.srcVal, Updated
 		if has {
 			val, kind = c.val, c.kind
-			p.src[f] = val
+			p.src = append(p.src, srcVal{f, val})
 		}
 		if !val.IsValid() {
 			continue // a dependant whose own source has not provided a value
@@ -755,7 +764,7 @@ func (b *Binding[T]) settleConditions(p *genPlan[T], rv reflect.Value) {
 				fv := rv.FieldByIndex(f.plan.index)
 				old := fv.Interface()
 				fv.SetZero()
-				delete(p.src, f)
+				p.src = slices.DeleteFunc(p.src, func(s srcVal) bool { return s.f == f })
 				if !reflect.DeepEqual(old, fv.Interface()) {
 					p.vals = append(p.vals, b.event(f, Removed, old, fv.Interface(), nil))
 				}
@@ -871,7 +880,10 @@ func (b *Binding[T]) logUpdate(u Update) {
 		b.log.Warn("livebind: update failed", "update", u)
 		return
 	}
-	b.log.Debug("livebind: update applied", "update", u)
+	// Boxing u for slog allocates: ask first, as apply runs on every change.
+	if b.log.Enabled(context.Background(), slog.LevelDebug) {
+		b.log.Debug("livebind: update applied", "update", u)
+	}
 }
 
 // Get returns the current snapshot. It never blocks and never allocates. The
