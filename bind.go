@@ -637,10 +637,10 @@ func (b *Binding[T]) publish(next *T, vals, notes []event, rollbackOf uint64, no
 // genPlan is a candidate generation.
 type genPlan[T any] struct {
 	next  *T
-	vals  []event                       // Updated, Added, and Removed by a condition
-	src   []srcVal // source values accepted by this generation, a field at most once
-	start []*target                     // conditions that turned true
-	stop  []*target                     // conditions that turned false
+	vals  []event   // Updated, Added, and Removed by a condition
+	src   []srcVal  // source values accepted by this generation, a field at most once
+	start []*target // conditions that turned true
+	stop  []*target // conditions that turned false
 }
 
 // srcVal is a source value a generation accepts for one field.
