@@ -257,10 +257,16 @@ func (b *Binding[T]) start(ctx context.Context, dst *T) (*T, error) {
 			b.release(cmp.Or(kept, cur), c)
 		}
 	}()
+	// The last round's candidate is the initial generation once conditions
+	// settle: it is not built again, so update= methods run once per round
+	// (once in all when no field has a when= condition).
+	var p genPlan[T]
+	settled := false
 	for range len(b.conds) + 1 {
-		p, err := b.candidate(cur, nil, false)
-		discarded = append(discarded, p.next) // only evaluates conditions
+		var err error
+		p, err = b.candidate(cur, nil, false)
 		if err != nil {
+			discarded = append(discarded, p.next)
 			return nil, err
 		}
 		for _, t := range p.stop {
@@ -280,13 +286,23 @@ func (b *Binding[T]) start(ctx context.Context, dst *T) (*T, error) {
 			}
 		}
 		if len(more) == 0 {
+			settled = true
 			break
 		}
+		discarded = append(discarded, p.next) // only evaluated conditions
 		if err := b.load(loadCtx, more, results); err != nil {
 			return nil, err
 		}
 	}
-	p, err := b.candidate(cur, nil, true)
+	var err error
+	if !settled { // conditions kept turning on targets: build from all that loaded
+		p, err = b.candidate(cur, nil, false)
+	}
+	if err == nil && !p.empty() {
+		if verr := b.validate(p.next); verr != nil {
+			err = fmt.Errorf("%w: %w", ErrValidation, verr)
+		}
+	}
 	if err != nil {
 		discarded = append(discarded, p.next)
 		return nil, fmt.Errorf("livebind: initial configuration: %w", err)
