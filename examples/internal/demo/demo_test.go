@@ -16,7 +16,6 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // one that remove deletes; an existing app.toml is kept as it is and
 // remove leaves it; a directory that does not exist is an error.
 func TestAppFile(t *testing.T) {
-	t.Parallel()
 	def := []byte("name = \"default\"\n")
 
 	path, remove, err := demo.AppFile("", "demo-test-", def)
