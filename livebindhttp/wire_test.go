@@ -22,6 +22,7 @@ func TestStatusWire(t *testing.T) {
 			LastSuccess: at.Add(-time.Minute), FailingSince: at.Add(-42 * time.Second),
 			LastError: "bad", LastErrorTime: at.Add(-time.Second), Version: "30984eb7",
 			Observations: 9, Errors: 3, FromCache: true, CacheError: "stale", NextPoll: at.Add(time.Second),
+			LeaseExpires: at.Add(time.Hour), LeaseRenewal: at.Add(40 * time.Minute),
 		}, {Source: "env:MODE", Healthy: true}},
 		Fields: []livebind.FieldStatus{{
 			Field: "Settings", Source: "file:/etc/app.toml", Secret: true, Required: true, Optional: true,
@@ -36,7 +37,8 @@ func TestStatusWire(t *testing.T) {
 		`"sources":[{"source":"file:/etc/app.toml","fields":["Settings"],"active":true,"healthy":false,"present":true,` +
 		`"last_success":"2026-11-27T13:11:00Z","failing_since":"2026-11-27T13:11:18Z","staleness_seconds":42,` +
 		`"last_error":"bad","last_error_time":"2026-11-27T13:11:59Z","version":"30984eb7","observations":9,"errors":3,` +
-		`"from_cache":true,"cache_error":"stale","next_poll":"2026-11-27T13:12:01Z"},` +
+		`"from_cache":true,"cache_error":"stale","next_poll":"2026-11-27T13:12:01Z",` +
+		`"lease_expires":"2026-11-27T14:12:00Z","lease_renewal":"2026-11-27T13:52:00Z"},` +
 		`{"source":"env:MODE","fields":[],"active":false,"healthy":true,"present":false,"staleness_seconds":0,` +
 		`"observations":0,"errors":0,"from_cache":false}],` +
 		`"fields":[{"field":"Settings","source":"file:/etc/app.toml","secret":true,"required":true,"optional":true,` +
