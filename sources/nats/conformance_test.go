@@ -26,15 +26,16 @@ const conformanceMax = 32 << 10
 func TestConformance(t *testing.T) {
 	const password = "conformance-secret-pw"
 	s, _, kv := startBucket(t, "conformance", natstest.WithUser("app", password))
+	set := func(t *testing.T, tg *sources.Target, v []byte) {
+		t.Helper()
+		_, err := kv.Put(ctx(t), key(tg), v)
+		require.NoError(t, err)
+	}
 	sourcetest.Run(t, sourcetest.Harness{
 		Scheme: "nats",
 		Config: bindtest.ConfigValue(config(s)),
 		Target: bindtest.Targets("nats", "conformance/k", bindtest.MaxBytes(conformanceMax)),
-		Set: func(t *testing.T, tg *sources.Target, v []byte) {
-			t.Helper()
-			_, err := kv.Put(ctx(t), key(tg), v)
-			require.NoError(t, err)
-		},
+		Set:    set,
 		Remove: func(t *testing.T, tg *sources.Target) {
 			t.Helper()
 			require.NoError(t, kv.Delete(ctx(t), key(tg)))
@@ -51,12 +52,8 @@ func TestConformance(t *testing.T) {
 			o.Url = "nats://" + addr
 			return lbnats.Config{Options: &o}
 		}),
-		Oversize: func(t *testing.T, tg *sources.Target) {
-			t.Helper()
-			_, err := kv.Put(ctx(t), key(tg), make([]byte, 16*conformanceMax))
-			require.NoError(t, err)
-		},
-		MaxSize: conformanceMax,
+		Oversize: bindtest.Oversized(set, conformanceMax),
+		MaxSize:  conformanceMax,
 	})
 }
 

@@ -23,14 +23,15 @@ const conformanceMax = 64 << 10
 func TestConformance(t *testing.T) {
 	const password = "conformance-secret-pw"
 	s := redistest.Start(t, redistest.WithNotifications(), redistest.WithPassword(password))
+	set := func(t *testing.T, tg *sources.Target, v []byte) {
+		t.Helper()
+		cmd(t, s, "SET", tg.Location, string(v))
+	}
 	sourcetest.Run(t, sourcetest.Harness{
 		Scheme: "redis",
 		Config: bindtest.ConfigValue(config(s)),
 		Target: bindtest.Targets("redis", "conformance:", bindtest.MaxBytes(conformanceMax)),
-		Set: func(t *testing.T, tg *sources.Target, v []byte) {
-			t.Helper()
-			cmd(t, s, "SET", tg.Location, string(v))
-		},
+		Set:    set,
 		Remove: func(t *testing.T, tg *sources.Target) {
 			t.Helper()
 			cmd(t, s, "DEL", tg.Location)
@@ -44,10 +45,7 @@ func TestConformance(t *testing.T) {
 		Stall: bindtest.SilentStall(target("conformance:stalled", nil), func(_ *testing.T, addr string) any {
 			return lbredis.Config{Options: &goredis.Options{Addr: addr}}
 		}),
-		Oversize: func(t *testing.T, tg *sources.Target) {
-			t.Helper()
-			cmd(t, s, "SET", tg.Location, string(make([]byte, 16*conformanceMax)))
-		},
-		MaxSize: conformanceMax,
+		Oversize: bindtest.Oversized(set, conformanceMax),
+		MaxSize:  conformanceMax,
 	})
 }

@@ -59,6 +59,15 @@ func SilentStall(tg *sources.Target, cfg func(t *testing.T, addr string) any) fu
 	}
 }
 
+// Oversized returns a Harness.Oversize that writes with set a value of
+// 16·maxSize bytes: far over the limit, so no framing overhead decides.
+func Oversized(set func(t *testing.T, tg *sources.Target, v []byte), maxSize int) func(*testing.T, *sources.Target) {
+	return func(t *testing.T, tg *sources.Target) {
+		t.Helper()
+		set(t, tg, make([]byte, 16*maxSize))
+	}
+}
+
 // KeepAliveLeaks are the goroutines of the idle keep-alive connections of
 // an HTTP client that a harness hands a driver, for Harness.IgnoreLeaks
 // (a driver closes only the idle connections of clients it built itself).
