@@ -131,18 +131,17 @@ func (s *spec) newError(status int, err error) *Error {
 	return &Error{sources.StreamError{Scheme: "sse", URL: s.Loc, Status: status, Err: err}}
 }
 
-// driver is the sse scheme's driver for one Binding.
+// driver is the sse scheme's driver for one Binding: sources.StreamDriver
+// does its Read, Watch and Close.
 type driver struct {
-	client  *nethttp.Client
-	header  nethttp.Header
-	own     *nethttp.Transport
-	minB    time.Duration
-	maxB    time.Duration
-	retry   time.Duration
-	watches sources.Watches[watchKey, struct{}]
+	sources.StreamDriver[watchKey]
+	client *nethttp.Client
+	header nethttp.Header
+	retry  time.Duration
 }
 
-// watchKey is what fields share one stream by.
+// watchKey is what fields share one stream by: the URL, event type,
+// header= and maxbytes=.
 type watchKey struct {
 	url, header, event string
 	maxBytes           int
@@ -153,56 +152,33 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &driver{header: c.Header.Clone(), minB: c.MinBackoff, maxB: c.MaxBackoff, retry: c.Retry}
-	if d.minB <= 0 {
-		d.minB = MinRetry
-	}
-	if d.maxB <= 0 {
-		d.maxB = DefaultMaxBackoff
-	}
-	if d.retry <= 0 {
-		d.retry = DefaultRetry
-	}
-	d.client, d.own = sources.StreamClient(c.Client)
+	d := &driver{header: c.Header.Clone(), retry: sources.OrDefault(c.Retry, DefaultRetry)}
+	d.client, d.Own = sources.StreamClient(c.Client)
+	d.Retry = sources.NewRetry(sources.OrDefault(c.MinBackoff, MinRetry), permanentBase, sources.OrDefault(c.MaxBackoff, DefaultMaxBackoff))
+	d.Parse = d.target
 	return d, nil
 }
 
-// Read implements [sources.Driver]: the first event of a fresh stream,
-// bounded by timeout= and by ctx.
-func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
+// target checks t and says how to follow it: a Read takes the first event
+// of a fresh stream; a watch sends the id of the last event its field saw
+// as Last-Event-ID.
+func (d *driver) target(t *sources.Target) (sources.StreamTarget[watchKey], error) {
 	s, err := parseSpec(t)
 	if err != nil {
-		return sources.Result{Err: err}
+		return sources.StreamTarget[watchKey]{}, err
 	}
-	ctx, cancel := d.watches.ReadContext(ctx, s.Timeout)
-	defer cancel()
-	st := &state{d: d, s: s}
-	return sources.ReadStream(ctx, st.dial, func() error { return s.newError(0, ErrEnded) })
-}
-
-// Watch implements [sources.Driver]: fields that follow the same URL,
-// event type, header= and maxbytes= share one stream.
-func (d *driver) Watch(t *sources.Target, last sources.Result, emit func(sources.Result)) (func(), error) {
-	s, err := parseSpec(t)
-	if err != nil {
-		return nil, err
-	}
-	key := watchKey{url: t.Location, header: t.Params["header"], event: s.event, maxBytes: s.MaxBytes}
-	sub := sources.Sub[struct{}]{Target: t, Last: last, Emit: emit}
-	return d.watches.Subscribe(key, sub, func(w *sources.Watch[watchKey, struct{}]) {
-		st := &state{d: d, s: s, lastID: last.Version}
-		policy := sources.StreamPolicy{Timeout: s.Timeout, Retry: sources.NewRetry(d.minB, permanentBase, d.maxB)}
-		sources.FollowStream(w, policy, st.dial)
-	})
-}
-
-// Close implements [sources.Driver]: it ends every stream and waits.
-func (d *driver) Close() error {
-	d.watches.Close()
-	if d.own != nil {
-		d.own.CloseIdleConnections()
-	}
-	return nil
+	return sources.StreamTarget[watchKey]{
+		Key:     watchKey{url: t.Location, header: t.Params["header"], event: s.event, maxBytes: s.MaxBytes},
+		Timeout: s.Timeout,
+		Dial: func(last *sources.Result) sources.Dialer {
+			st := &state{d: d, s: s}
+			if last != nil {
+				st.lastID = last.Version
+			}
+			return st.dial
+		},
+		Ended: func() error { return s.newError(0, ErrEnded) },
+	}, nil
 }
 
 // state is what one watch keeps between its connections.

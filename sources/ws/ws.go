@@ -127,16 +127,15 @@ func (s *spec) newError(status int, err error) *Error {
 	return &Error{sources.StreamError{Scheme: "ws", URL: s.Loc, Status: status, Err: err}}
 }
 
-// driver is the ws scheme's driver for one Binding.
+// driver is the ws scheme's driver for one Binding: sources.StreamDriver
+// does its Read, Watch and Close.
 type driver struct {
-	opts    websocket.DialOptions // shared by every dial; HTTPHeader is copied per dial
-	own     *nethttp.Transport
-	minB    time.Duration
-	maxB    time.Duration
-	watches sources.Watches[watchKey, struct{}]
+	sources.StreamDriver[watchKey]
+	opts websocket.DialOptions // shared by every dial; HTTPHeader is copied per dial
 }
 
-// watchKey is what fields share one connection by.
+// watchKey is what fields share one connection by: the URL, header=,
+// maxbytes= and ping=.
 type watchKey struct {
 	url, header string
 	maxBytes    int
@@ -148,15 +147,11 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &driver{minB: c.MinBackoff, maxB: c.MaxBackoff}
-	if d.minB <= 0 {
-		d.minB = DefaultMinBackoff
-	}
-	if d.maxB <= 0 {
-		d.maxB = DefaultMaxBackoff
-	}
+	d := &driver{}
+	d.Retry = sources.NewRetry(sources.OrDefault(c.MinBackoff, DefaultMinBackoff), permanentBase, sources.OrDefault(c.MaxBackoff, DefaultMaxBackoff))
+	d.Parse = d.target
 	client, own := sources.StreamClient(c.Client)
-	d.own = own
+	d.Own = own
 	client.Transport = endTransport{client.Transport}
 	d.opts = websocket.DialOptions{
 		HTTPClient:   client,
@@ -172,43 +167,22 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	return d, nil
 }
 
-// Read implements [sources.Driver]: the first message of a fresh
-// connection, bounded by timeout= and by ctx.
-func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
+// target checks t and says how to follow it: a Read takes the first
+// message of a fresh connection; a watch keeps its connection alive with
+// pings.
+func (d *driver) target(t *sources.Target) (sources.StreamTarget[watchKey], error) {
 	s, err := parseSpec(t)
 	if err != nil {
-		return sources.Result{Err: err}
+		return sources.StreamTarget[watchKey]{}, err
 	}
-	ctx, cancel := d.watches.ReadContext(ctx, s.Timeout)
-	defer cancel()
-	dial := func(ctx context.Context) (sources.Stream, *sources.StreamEnd) { return d.dial(ctx, s, false) }
-	return sources.ReadStream(ctx, dial, func() error { return s.newError(0, ErrEnded) })
-}
-
-// Watch implements [sources.Driver]: fields that follow the same URL,
-// header=, maxbytes= and ping= share one connection.
-func (d *driver) Watch(t *sources.Target, last sources.Result, emit func(sources.Result)) (func(), error) {
-	s, err := parseSpec(t)
-	if err != nil {
-		return nil, err
-	}
-	key := watchKey{url: t.Location, header: t.Params["header"], maxBytes: s.MaxBytes, ping: s.ping}
-	sub := sources.Sub[struct{}]{Target: t, Last: last, Emit: emit}
-	return d.watches.Subscribe(key, sub, func(w *sources.Watch[watchKey, struct{}]) {
-		policy := sources.StreamPolicy{Timeout: s.Timeout, Retry: sources.NewRetry(d.minB, permanentBase, d.maxB)}
-		sources.FollowStream(w, policy, func(ctx context.Context) (sources.Stream, *sources.StreamEnd) {
-			return d.dial(ctx, s, true)
-		})
-	})
-}
-
-// Close implements [sources.Driver]: it closes every connection and waits.
-func (d *driver) Close() error {
-	d.watches.Close()
-	if d.own != nil {
-		d.own.CloseIdleConnections()
-	}
-	return nil
+	return sources.StreamTarget[watchKey]{
+		Key:     watchKey{url: t.Location, header: t.Params["header"], maxBytes: s.MaxBytes, ping: s.ping},
+		Timeout: s.Timeout,
+		Dial: func(last *sources.Result) sources.Dialer {
+			return func(ctx context.Context) (sources.Stream, *sources.StreamEnd) { return d.dial(ctx, s, last != nil) }
+		},
+		Ended: func() error { return s.newError(0, ErrEnded) },
+	}, nil
 }
 
 // fail builds the end of a failed connect or connection.
