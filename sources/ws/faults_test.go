@@ -19,7 +19,10 @@ import (
 
 // kit opens ws drivers, follows their watches and checks that a failure
 // is a *ws.Error naming the location.
-var kit = bindtest.StreamKit[ws.Config, *ws.Error]{Scheme: "ws", Settle: 5 * time.Second, Prefix: "ws ws://127.0.0.1"}
+var kit = bindtest.StreamKit[ws.Config, *ws.Error]{
+	Scheme: "ws", Settle: 5 * time.Second, Prefix: "ws ws://127.0.0.1",
+	Fast: fastConfig(), Status: func(e *ws.Error) int { return e.Status },
+}
 
 var (
 	isData = fixture.IsData
@@ -31,15 +34,14 @@ var (
 // first message (the full document) is reported.
 func TestServerRestartAbrupt(t *testing.T) {
 	h := newHub(t)
-	h.set("/cfg", []byte(`{"a":1}`))
-	log := kit.Follow(t, kit.Open(t, fastConfig()), target(h.url("/cfg"), nil))
+	h.Set("/cfg", []byte(`{"a":1}`))
+	log := kit.Watch(t, h.url("/cfg"), nil)
 	log.Until(t, "first document", isData(`{"a":1}`))
 	h.restart(t, 0, 300*time.Millisecond)
 	_, r, _ := log.Wait(t, 1, "the drop", fixture.Failed)
-	require.ErrorIs(t, r.Err, sources.ErrDisconnected)
-	require.Zero(t, kit.Typed(t, r.Err).Status, "no HTTP status: the failure is not a refused request")
+	kit.Fails(t, r.Err, sources.ErrDisconnected, 0)
 	log.Until(t, "the document after the restart", isData(`{"a":1}`))
-	h.set("/cfg", []byte(`{"a":2}`))
+	h.Set("/cfg", []byte(`{"a":2}`))
 	log.Until(t, "a change after the restart", isData(`{"a":2}`))
 }
 
@@ -48,14 +50,14 @@ func TestServerRestartAbrupt(t *testing.T) {
 // message after it is back is reported.
 func TestServerRestartGoingAway(t *testing.T) {
 	h := newHub(t)
-	h.set("/cfg", []byte(`{"a":1}`))
-	log := kit.Follow(t, kit.Open(t, fastConfig()), target(h.url("/cfg"), nil))
+	h.Set("/cfg", []byte(`{"a":1}`))
+	log := kit.Watch(t, h.url("/cfg"), nil)
 	log.Until(t, "first document", isData(`{"a":1}`))
 	h.restart(t, websocket.StatusGoingAway, 300*time.Millisecond)
 	_, r, _ := log.Wait(t, 1, "a failed reconnect", fixture.Failed)
 	require.NotErrorIs(t, r.Err, sources.ErrDisconnected, "an orderly close is not a broken connection")
-	require.Zero(t, kit.Typed(t, r.Err).Status, "no HTTP status: the failure is not a refused request")
-	h.set("/cfg", []byte(`{"a":3}`))
+	kit.Fails(t, r.Err, nil, 0)
+	h.Set("/cfg", []byte(`{"a":3}`))
 	log.Until(t, "the document after the restart", isData(`{"a":3}`))
 }
 
@@ -65,9 +67,9 @@ func TestServerRestartGoingAway(t *testing.T) {
 // the full first message comes again each time).
 func TestDropMidMessage(t *testing.T) {
 	h := newHub(t)
-	h.set("/cut", []byte(`{"a":1}`))
+	h.Set("/cut", []byte(`{"a":1}`))
 	h.cut.Store(true)
-	log := kit.Follow(t, kit.Open(t, fastConfig()), target(h.url("/cut"), nil))
+	log := kit.Watch(t, h.url("/cut"), nil)
 	log.Until(t, "first document", isData(`{"a":1}`))
 	_, r, _ := log.Wait(t, 1, "the drop", fixture.Failed)
 	require.ErrorIs(t, r.Err, sources.ErrDisconnected)
@@ -82,13 +84,13 @@ func TestDropMidMessage(t *testing.T) {
 // and a good document recovers.
 func TestMessageOverLimit(t *testing.T) {
 	h := newHub(t)
-	h.set("/big", []byte(`{"a":1}`))
-	log := kit.Follow(t, kit.Open(t, fastConfig()), target(h.url("/big"), map[string]string{"maxbytes": "1024"}))
+	h.Set("/big", []byte(`{"a":1}`))
+	log := kit.Watch(t, h.url("/big"), map[string]string{"maxbytes": "1024"})
 	log.Until(t, "first document", isData(`{"a":1}`))
-	h.set("/big", bytes.Repeat([]byte("x"), 4096))
+	h.Set("/big", bytes.Repeat([]byte("x"), 4096))
 	_, r, _ := log.Wait(t, 1, "the oversized message", isErr(sources.ErrTooLarge))
-	require.Zero(t, kit.Typed(t, r.Err).Status, "no HTTP status: the failure is not a refused request")
-	h.set("/big", []byte(`{"a":2}`))
+	kit.Fails(t, r.Err, nil, 0)
+	h.Set("/big", []byte(`{"a":2}`))
 	log.Until(t, "recovery", isData(`{"a":2}`))
 }
 
@@ -97,13 +99,12 @@ func TestMessageOverLimit(t *testing.T) {
 // accepts the client.
 func TestAuthFailure(t *testing.T) {
 	h := newHub(t)
-	h.set("/cfg", []byte(`{"a":1}`))
+	h.Set("/cfg", []byte(`{"a":1}`))
 	h.auth = "Bearer right"
 	cfg := ws.Config{MinBackoff: 20 * time.Millisecond, MaxBackoff: time.Second, Header: map[string][]string{"Authorization": {"Bearer wrong-secret-token"}}}
 	log := kit.Follow(t, kit.Open(t, cfg), target(h.url("/cfg"), nil))
 	r := log.Nth(t, 0)
-	require.ErrorIs(t, r.Err, ws.ErrAuth)
-	require.Equal(t, 401, kit.Typed(t, r.Err).Status)
+	kit.Fails(t, r.Err, ws.ErrAuth, 401)
 	require.NotContains(t, fmt.Sprintf("%v %+v %#v", r.Err, r.Err, r.Err), "wrong-secret-token")
 	before := h.handshakes.Load()
 	time.Sleep(time.Second)
@@ -120,9 +121,9 @@ func TestAuthFailure(t *testing.T) {
 // the watch reconnects.
 func TestKeepaliveMissedPong(t *testing.T) {
 	h := newHub(t)
-	h.set("/cfg", []byte(`{"a":1}`))
+	h.Set("/cfg", []byte(`{"a":1}`))
 	h.noPong.Store(true)
-	log := kit.Follow(t, kit.Open(t, fastConfig()), target(h.url("/cfg"), map[string]string{"ping": "50ms", "timeout": "100ms"}))
+	log := kit.Watch(t, h.url("/cfg"), map[string]string{"ping": "50ms", "timeout": "100ms"})
 	log.Until(t, "first document", isData(`{"a":1}`))
 	_, r, _ := log.Wait(t, 1, "the missed pong", isErr(ws.ErrNoPong))
 	require.ErrorIs(t, r.Err, sources.ErrDisconnected)
@@ -154,10 +155,7 @@ func bindFlags(t *testing.T, url string, opts ...livebind.Option) (*livebind.Bin
 // source; the last good value stays and the next good message applies.
 func TestMalformedMessage(t *testing.T) {
 	h := newHub(t)
-	h.set("/cfg", []byte(`{"a":1}`))
-	b, err := bindFlags(t, h.url("/cfg"))
-	require.NoError(t, err)
-	bindtest.Malformed(t, b, func(f *flags) int { return f.A }, func(doc string) { h.set("/cfg", []byte(doc)) })
+	bindtest.PushMalformed(t, "ws", h.PushServer, h.url, fastConfig(), func(f *flags) int { return f.A })
 }
 
 // An unreachable server at Bind fails Bind, as http= does, with the typed
@@ -165,7 +163,7 @@ func TestMalformedMessage(t *testing.T) {
 // ends, never hanging.
 func TestBindFailures(t *testing.T) {
 	_, err := bindFlags(t, "ws://127.0.0.1:1/cfg?token=bind-secret")
-	require.Zero(t, kit.Typed(t, err).Status, "no HTTP status: the failure is not a refused request")
+	kit.Fails(t, err, nil, 0)
 	require.NotContains(t, err.Error(), "bind-secret")
 
 	h := newHub(t)
@@ -177,7 +175,7 @@ func TestBindFailures(t *testing.T) {
 	if b != nil {
 		_ = b.Close()
 	}
-	require.Zero(t, kit.Typed(t, err).Status, "no HTTP status: the failure is not a refused request")
+	kit.Fails(t, err, nil, 0)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.Less(t, time.Since(start), 3*time.Second, "Bind is bounded by timeout=")
 }
@@ -187,16 +185,14 @@ func TestBindFailures(t *testing.T) {
 // stays bounded (each message is a whole state: only the latest matters).
 func TestBurstWithThrottle(t *testing.T) {
 	h := newHub(t)
-	h.set("/cfg", []byte(`{"a":0}`))
-	b, _ := bindtest.Ints[burstConfig](t, livebind.WithLookupEnv(fixture.NewEnv("WS", h.url("/cfg")).Lookup), livebind.WithSourceConfig("ws", fastConfig()))
-	bindtest.Burst(t, b, func(c *burstConfig) int { return c.A }, func(doc string) { h.set("/cfg", []byte(doc)) })
+	bindtest.PushBurst(t, "ws", h.PushServer, h.url, fastConfig(), func(c *burstConfig) int { return c.A })
 }
 
 // Close is prompt in every state: while the handshake hangs, while
 // reading, and while backing off after a failure.
 func TestClosePrompt(t *testing.T) {
 	h := newHub(t)
-	h.set("/cfg", []byte(`{"a":1}`))
+	h.Set("/cfg", []byte(`{"a":1}`))
 	slow := ws.Config{MinBackoff: time.Minute, MaxBackoff: time.Hour}
 	fixture.ClosesInEveryState(t, "ws", fastConfig(), slow, h.url("/stall"), h.url("/cfg"), `{"a":1}`, "ws://127.0.0.1:1/x")
 }
