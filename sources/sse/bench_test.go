@@ -21,8 +21,7 @@ type burstConfig struct {
 // returns a channel of every new value of A.
 func bindBench[T any](b *testing.B, h *hub, cfg sse.Config, env ...string) (*livebind.Binding[T], <-chan int) {
 	b.Helper()
-	h.Set("/bench", []byte(`{"a":-1}`))
-	return bindtest.PushInts[T](b, "sse", h.url("/bench"), cfg, env...)
+	return bindtest.PushInts[T](b, "sse", h.PushServer, "/bench", `{"a":-1}`, cfg, env...)
 }
 
 // BenchmarkPublishToCallback: an event sent by the server to the

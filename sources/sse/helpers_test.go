@@ -32,7 +32,7 @@ type hub struct {
 func newHub(t testing.TB) *hub {
 	t.Helper()
 	h := &hub{}
-	h.PushServer = bindtest.NewPushServer(t, h, encode)
+	h.PushServer = bindtest.NewPushServer(t, h, "http", encode)
 	return h
 }
 
@@ -43,8 +43,6 @@ func (h *hub) restart(t testing.TB, down time.Duration, whileDown ...func()) {
 	t.Helper()
 	h.Restart(t, bindtest.CloseGoingAway, down, whileDown...)
 }
-
-func (h *hub) url(path string) string { return "http://" + h.Srv.Addr() + path }
 
 // set stores doc at path and sends it to every open stream of path.
 func (h *hub) set(path, doc string) { h.Set(path, []byte(doc)) }

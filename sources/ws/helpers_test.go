@@ -39,7 +39,7 @@ type hub struct {
 func newHub(t testing.TB) *hub {
 	t.Helper()
 	h := &hub{}
-	h.PushServer = bindtest.NewPushServer(t, h, nil)
+	h.PushServer = bindtest.NewPushServer(t, h, "ws", nil)
 	return h
 }
 
@@ -50,8 +50,6 @@ func (h *hub) restart(t testing.TB, code websocket.StatusCode, down time.Duratio
 	t.Helper()
 	h.Restart(t, int(code), down, whileDown...)
 }
-
-func (h *hub) url(path string) string { return "ws://" + h.Srv.Addr() + path }
 
 func (h *hub) ServeHTTP(w nethttp.ResponseWriter, r *nethttp.Request) {
 	h.handshakes.Add(1)

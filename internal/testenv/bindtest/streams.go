@@ -41,6 +41,7 @@ type PushServer struct {
 	// Srv is the HTTP server.
 	Srv *fixture.Server
 
+	scheme string
 	encode func(n int, doc []byte) []byte
 	mu     sync.Mutex
 	topics map[string]*pushTopic
@@ -78,15 +79,15 @@ func (c *PushConn) Done() <-chan struct{} { return c.done }
 func (c *PushConn) Code() int { return c.code }
 
 // NewPushServer starts a PushServer whose requests h serves, stopped (every
-// connection ended with [CloseGoingAway]) when the test ends. encode turns
-// the n-th document set on a path (n = 1, 2 ...) into its frame; nil sends
-// documents as they are.
-func NewPushServer(tb testing.TB, h nethttp.Handler, encode func(n int, doc []byte) []byte) *PushServer {
+// connection ended with [CloseGoingAway]) when the test ends. Its URLs
+// start with scheme ("http", "ws"). encode turns the n-th document set on
+// a path (n = 1, 2 ...) into its frame; nil sends documents as they are.
+func NewPushServer(tb testing.TB, h nethttp.Handler, scheme string, encode func(n int, doc []byte) []byte) *PushServer {
 	tb.Helper()
 	if encode == nil {
 		encode = func(_ int, doc []byte) []byte { return doc }
 	}
-	s := &PushServer{encode: encode, topics: map[string]*pushTopic{}, status: map[string]int{}}
+	s := &PushServer{scheme: scheme, encode: encode, topics: map[string]*pushTopic{}, status: map[string]int{}}
 	s.Srv = fixture.NewServer(tb, h)
 	tb.Cleanup(func() {
 		s.EndAll(CloseGoingAway)
@@ -94,6 +95,9 @@ func NewPushServer(tb testing.TB, h nethttp.Handler, encode func(n int, doc []by
 	})
 	return s
 }
+
+// URL returns the address of path on the server.
+func (s *PushServer) URL(path string) string { return s.scheme + "://" + s.Srv.Addr() + path }
 
 // topic returns path's topic; s.mu held.
 func (s *PushServer) topic(path string) *pushTopic {
@@ -280,13 +284,13 @@ func (s *HeaderServer) Seen() nethttp.Header {
 }
 
 // Conform runs the conformance kit (sourcetest.Run) on a driver of the
-// kit and the hub s whose paths url addresses. failing is the kit's Fast
-// config with the header "Authorization: Bearer conformance-bearer-secret".
-func (k StreamKit[C, E]) Conform(t *testing.T, s *PushServer, url func(path string) string, failing C) {
+// kit and the hub s. failing is the kit's Fast config with the header
+// "Authorization: Bearer conformance-bearer-secret".
+func (k StreamKit[C, E]) Conform(t *testing.T, s *PushServer, failing C) {
 	t.Helper()
 	sourcetest.Run(t, PushHarness(t, Hub{
 		Scheme:  k.Scheme,
-		URL:     url,
+		URL:     s.URL,
 		Set:     s.Set,
 		Remove:  s.Remove,
 		Fast:    k.Fast,
@@ -350,30 +354,57 @@ func (k StreamKit[C, E]) TLSHeaders(t *testing.T, srv *HeaderServer, cfg C, loc 
 	return seen
 }
 
-// PushInts binds a T whose tags name the push source as ${SSE} or ${WS}
-// (the scheme in capitals), set to url, with the source config cfg and
-// more variables env (name, value ...); it returns the channel of every
-// new int value (see [Ints]).
-func PushInts[T any](tb testing.TB, scheme, url string, cfg any, env ...string) (*livebind.Binding[T], <-chan int) {
+// PushInts stores the document first at path on the hub s and binds a T
+// whose tags name the push source as ${SSE} or ${WS} (the scheme in
+// capitals), set to the path's URL, with the source config cfg and more
+// variables env (name, value ...); it returns the channel of every new
+// int value (see [Ints]).
+func PushInts[T any](tb testing.TB, scheme string, s *PushServer, path, first string, cfg any, env ...string) (*livebind.Binding[T], <-chan int) {
 	tb.Helper()
-	vars := fixture.NewEnv(append([]string{strings.ToUpper(scheme), url}, env...)...)
+	s.Set(path, []byte(first))
+	vars := fixture.NewEnv(append([]string{strings.ToUpper(scheme), s.URL(path)}, env...)...)
 	return Ints[T](tb, livebind.WithLookupEnv(vars.Lookup), livebind.WithSourceConfig(scheme, cfg))
 }
 
 // PushMalformed runs [Malformed] on the field A of a T bound (see
-// [PushInts]) to the path /cfg of the hub s, whose URL url gives.
-func PushMalformed[T any](t *testing.T, scheme string, s *PushServer, url func(path string) string, cfg any, a func(*T) int) {
+// [PushInts]) to the path /cfg of the hub s.
+func PushMalformed[T any](t *testing.T, scheme string, s *PushServer, cfg any, a func(*T) int) {
 	t.Helper()
-	s.Set("/cfg", []byte(`{"a":1}`))
-	b, _ := PushInts[T](t, scheme, url("/cfg"), cfg)
+	b, _ := PushInts[T](t, scheme, s, "/cfg", `{"a":1}`, cfg)
 	Malformed(t, b, a, func(doc string) { s.Set("/cfg", []byte(doc)) })
 }
 
 // PushBurst runs [Burst] on the field A (tagged throttle=) of a T bound
-// (see [PushInts]) to the path /cfg of the hub s, whose URL url gives.
-func PushBurst[T any](t *testing.T, scheme string, s *PushServer, url func(path string) string, cfg any, a func(*T) int) {
+// (see [PushInts]) to the path /cfg of the hub s.
+func PushBurst[T any](t *testing.T, scheme string, s *PushServer, cfg any, a func(*T) int) {
 	t.Helper()
-	s.Set("/cfg", []byte(`{"a":0}`))
-	b, _ := PushInts[T](t, scheme, url("/cfg"), cfg)
+	b, _ := PushInts[T](t, scheme, s, "/cfg", `{"a":0}`, cfg)
 	Burst(t, b, a, func(doc string) { s.Set("/cfg", []byte(doc)) })
+}
+
+// PushBindFailures checks Bind of a push source's field: a T (whose tags
+// name the source ${SSE} or ${WS}) on dead, an unreachable server whose
+// URL holds the token "bind-secret", fails Bind with the kit's error (no
+// HTTP status) that never shows the token; an S (the same with
+// timeout=300ms) on the hub's /stall, a server that never answers, fails
+// Bind within 3 s. It returns the second error.
+func PushBindFailures[T, S, C any, E error](t *testing.T, k StreamKit[C, E], s *PushServer, dead string) error {
+	t.Helper()
+	env := func(url string) livebind.Option {
+		return livebind.WithLookupEnv(fixture.NewEnv(strings.ToUpper(k.Scheme), url).Lookup)
+	}
+	var fast T
+	_, err := livebind.Bind(t.Context(), &fast, env(dead))
+	k.Fails(t, err, nil, 0)
+	require.NotContains(t, err.Error(), "bind-secret")
+
+	start := time.Now()
+	var slow S
+	b, err := livebind.Bind(t.Context(), &slow, env(s.URL("/stall")))
+	if b != nil {
+		_ = b.Close()
+	}
+	k.Fails(t, err, nil, 0)
+	require.Less(t, time.Since(start), 3*time.Second, "Bind is bounded by timeout=")
+	return err
 }
