@@ -82,3 +82,18 @@ func OrDefault(v, def time.Duration) time.Duration {
 	}
 	return v
 }
+
+// StreamScheme is the [Scheme] of a push source over HTTP named name: it
+// takes the options [ParseStreamSpec] reads (header=, maxbytes=) and
+// extra, honours timeout=, redacts its URL with [RedactURL], checks a
+// target with check and opens drivers with open.
+func StreamScheme(name string, extra []string, check func(*Target) error, open func(Config) (Driver, error)) Scheme {
+	return Scheme{
+		Name:    name,
+		Options: append([]string{"header", "maxbytes"}, extra...),
+		Timeout: true,
+		Check:   check,
+		Open:    open,
+		Redact:  RedactURL,
+	}
+}

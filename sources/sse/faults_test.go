@@ -42,9 +42,7 @@ func TestMultiLineData(t *testing.T) {
 // first event (the full document) is reported.
 func TestServerRestart(t *testing.T) {
 	h := newHub(t)
-	h.set("/cfg", `{"a":1}`)
-	log := kit.Watch(t, h.URL("/cfg"), nil)
-	log.Until(t, "first document", isData(`{"a":1}`))
+	log := kit.Start(t, h.PushServer, "/cfg", `{"a":1}`, nil)
 	h.restart(t, 300*time.Millisecond)
 	_, r, _ := log.Wait(t, 1, "a failed reconnect", fixture.Failed)
 	kit.Fails(t, r.Err, nil, 0)
@@ -67,9 +65,7 @@ func TestDropMidEvent(t *testing.T) {
 // goes on and the next good event recovers without a reconnect.
 func TestEventOverLimit(t *testing.T) {
 	h := newHub(t)
-	h.set("/big", `{"a":1}`)
-	log := kit.Watch(t, h.URL("/big"), map[string]string{"maxbytes": "1024"})
-	log.Until(t, "first document", isData(`{"a":1}`))
+	log := kit.Start(t, h.PushServer, "/big", `{"a":1}`, map[string]string{"maxbytes": "1024"})
 	h.set("/big", strings.Repeat("x", 4096))
 	_, r, _ := log.Wait(t, 1, "the oversized event", isErr(sources.ErrTooLarge))
 	kit.Fails(t, r.Err, nil, 0)

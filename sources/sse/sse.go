@@ -94,14 +94,8 @@ type Config struct {
 }
 
 func init() {
-	sources.Register(sources.Scheme{
-		Name:    "sse",
-		Options: []string{"event", "header", "maxbytes"},
-		Timeout: true,
-		Check:   func(t *sources.Target) error { _, err := parseSpec(t); return err },
-		Open:    open,
-		Redact:  sources.RedactURL,
-	})
+	check := func(t *sources.Target) error { _, err := parseSpec(t); return err }
+	sources.Register(sources.StreamScheme("sse", []string{"event"}, check, open))
 }
 
 // spec is a target's options, checked.

@@ -33,9 +33,7 @@ var (
 // first message (the full document) is reported.
 func TestServerRestartAbrupt(t *testing.T) {
 	h := newHub(t)
-	h.Set("/cfg", []byte(`{"a":1}`))
-	log := kit.Watch(t, h.URL("/cfg"), nil)
-	log.Until(t, "first document", isData(`{"a":1}`))
+	log := kit.Start(t, h.PushServer, "/cfg", `{"a":1}`, nil)
 	h.restart(t, 0, 300*time.Millisecond)
 	_, r, _ := log.Wait(t, 1, "the drop", fixture.Failed)
 	kit.Fails(t, r.Err, sources.ErrDisconnected, 0)
@@ -49,9 +47,7 @@ func TestServerRestartAbrupt(t *testing.T) {
 // message after it is back is reported.
 func TestServerRestartGoingAway(t *testing.T) {
 	h := newHub(t)
-	h.Set("/cfg", []byte(`{"a":1}`))
-	log := kit.Watch(t, h.URL("/cfg"), nil)
-	log.Until(t, "first document", isData(`{"a":1}`))
+	log := kit.Start(t, h.PushServer, "/cfg", `{"a":1}`, nil)
 	h.restart(t, websocket.StatusGoingAway, 300*time.Millisecond)
 	_, r, _ := log.Wait(t, 1, "a failed reconnect", fixture.Failed)
 	require.NotErrorIs(t, r.Err, sources.ErrDisconnected, "an orderly close is not a broken connection")
@@ -66,10 +62,8 @@ func TestServerRestartGoingAway(t *testing.T) {
 // the full first message comes again each time).
 func TestDropMidMessage(t *testing.T) {
 	h := newHub(t)
-	h.Set("/cut", []byte(`{"a":1}`))
 	h.cut.Store(true)
-	log := kit.Watch(t, h.URL("/cut"), nil)
-	log.Until(t, "first document", isData(`{"a":1}`))
+	log := kit.Start(t, h.PushServer, "/cut", `{"a":1}`, nil)
 	_, r, _ := log.Wait(t, 1, "the drop", fixture.Failed)
 	require.ErrorIs(t, r.Err, sources.ErrDisconnected)
 	log.Wait(t, 2, "the document again after reconnecting", isData(`{"a":1}`))
@@ -83,9 +77,7 @@ func TestDropMidMessage(t *testing.T) {
 // and a good document recovers.
 func TestMessageOverLimit(t *testing.T) {
 	h := newHub(t)
-	h.Set("/big", []byte(`{"a":1}`))
-	log := kit.Watch(t, h.URL("/big"), map[string]string{"maxbytes": "1024"})
-	log.Until(t, "first document", isData(`{"a":1}`))
+	log := kit.Start(t, h.PushServer, "/big", `{"a":1}`, map[string]string{"maxbytes": "1024"})
 	h.Set("/big", bytes.Repeat([]byte("x"), 4096))
 	_, r, _ := log.Wait(t, 1, "the oversized message", isErr(sources.ErrTooLarge))
 	kit.Fails(t, r.Err, nil, 0)
@@ -120,10 +112,8 @@ func TestAuthFailure(t *testing.T) {
 // the watch reconnects.
 func TestKeepaliveMissedPong(t *testing.T) {
 	h := newHub(t)
-	h.Set("/cfg", []byte(`{"a":1}`))
 	h.noPong.Store(true)
-	log := kit.Watch(t, h.URL("/cfg"), map[string]string{"ping": "50ms", "timeout": "100ms"})
-	log.Until(t, "first document", isData(`{"a":1}`))
+	log := kit.Start(t, h.PushServer, "/cfg", `{"a":1}`, map[string]string{"ping": "50ms", "timeout": "100ms"})
 	_, r, _ := log.Wait(t, 1, "the missed pong", isErr(ws.ErrNoPong))
 	require.ErrorIs(t, r.Err, sources.ErrDisconnected)
 	h.noPong.Store(false)

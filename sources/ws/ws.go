@@ -89,14 +89,8 @@ type Config struct {
 }
 
 func init() {
-	sources.Register(sources.Scheme{
-		Name:    "ws",
-		Options: []string{"header", "maxbytes", "ping"},
-		Timeout: true,
-		Check:   func(t *sources.Target) error { _, err := parseSpec(t); return err },
-		Open:    open,
-		Redact:  sources.RedactURL,
-	})
+	check := func(t *sources.Target) error { _, err := parseSpec(t); return err }
+	sources.Register(sources.StreamScheme("ws", []string{"ping"}, check, open))
 }
 
 // spec is a target's options, checked.

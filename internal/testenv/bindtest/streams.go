@@ -408,3 +408,14 @@ func PushBindFailures[T, S, C any, E error](t *testing.T, k StreamKit[C, E], s *
 	require.Less(t, time.Since(start), 3*time.Second, "Bind is bounded by timeout=")
 	return err
 }
+
+// Start stores doc at path on the hub s, follows the path (with options
+// params) on a fresh driver of the kit's Fast config and waits until doc
+// is its first result: a watch that runs.
+func (k StreamKit[C, E]) Start(t *testing.T, s *PushServer, path, doc string, params map[string]string) *fixture.Log[sources.Result] {
+	t.Helper()
+	s.Set(path, []byte(doc))
+	log := k.Watch(t, s.URL(path), params)
+	log.Until(t, "first document", fixture.IsData(doc))
+	return log
+}
