@@ -86,13 +86,13 @@ func OrDefault(v, def time.Duration) time.Duration {
 // StreamScheme is the [Scheme] of a push source over HTTP named name: it
 // takes the options [ParseStreamSpec] reads (header=, maxbytes=) and
 // extra, honours timeout=, redacts its URL with [RedactURL], checks a
-// target with check and opens drivers with open.
-func StreamScheme(name string, extra []string, check func(*Target) error, open func(Config) (Driver, error)) Scheme {
+// target by parsing it with parse and opens drivers with open.
+func StreamScheme[S any](name string, extra []string, parse func(*Target) (S, error), open func(Config) (Driver, error)) Scheme {
 	return Scheme{
 		Name:    name,
 		Options: append([]string{"header", "maxbytes"}, extra...),
 		Timeout: true,
-		Check:   check,
+		Check:   func(t *Target) error { _, err := parse(t); return err },
 		Open:    open,
 		Redact:  RedactURL,
 	}

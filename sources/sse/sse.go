@@ -94,8 +94,7 @@ type Config struct {
 }
 
 func init() {
-	check := func(t *sources.Target) error { _, err := parseSpec(t); return err }
-	sources.Register(sources.StreamScheme("sse", []string{"event"}, check, open))
+	sources.Register(sources.StreamScheme("sse", []string{"event"}, parseSpec, open))
 }
 
 // spec is a target's options, checked.

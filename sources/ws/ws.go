@@ -89,8 +89,7 @@ type Config struct {
 }
 
 func init() {
-	check := func(t *sources.Target) error { _, err := parseSpec(t); return err }
-	sources.Register(sources.StreamScheme("ws", []string{"ping"}, check, open))
+	sources.Register(sources.StreamScheme("ws", []string{"ping"}, parseSpec, open))
 }
 
 // spec is a target's options, checked.
