@@ -85,7 +85,7 @@ func OrDefault(v, def time.Duration) time.Duration {
 
 // StreamScheme is the [Scheme] of a push source over HTTP named name: it
 // takes the options [ParseStreamSpec] reads (header=, maxbytes=) and
-// extra, honours timeout=, redacts its URL with [RedactURL], checks a
+// extra, honors timeout=, redacts its URL with [RedactURL], checks a
 // target by parsing it with parse and opens drivers with open.
 func StreamScheme[S any](name string, extra []string, parse func(*Target) (S, error), open func(Config) (Driver, error)) Scheme {
 	return Scheme{

@@ -177,7 +177,7 @@ func TestBindFailures(t *testing.T) {
 	type slow struct {
 		A int `live:"sse=${SSE}; key=a; format=json; timeout=300ms"`
 	}
-	bindtest.PushBindFailures[flags, slow](t, kit, newHub(t).PushServer, "http://127.0.0.1:1/cfg?token=bind-secret")
+	_ = bindtest.PushBindFailures[flags, slow](t, kit, newHub(t).PushServer, "http://127.0.0.1:1/cfg?token=bind-secret") // checked inside
 }
 
 // A slow consumer facing a 10,000-event burst: with throttle= the burst
