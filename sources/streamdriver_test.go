@@ -14,28 +14,31 @@ import (
 
 var errBadTarget = errors.New("bad target")
 
+// pushTarget is a parsed target of streamDriver.
+type pushTarget struct{ sources.StreamSpec }
+
+func (*pushTarget) Ended() error { return errors.New("ended") }
+
 // streamDriver returns a StreamDriver whose targets are keyed by location;
 // "bad" fails to parse. Each dial yields a stream of the documents sent on
-// docs, and records whether it was for a watch and what its field saw.
-func streamDriver(docs chan []byte, dials chan *sources.Result) *sources.StreamDriver[string] {
-	d := &sources.StreamDriver[string]{Retry: sources.NewRetry(10*time.Millisecond, 10*time.Millisecond, 50*time.Millisecond)}
-	d.Parse = func(t *sources.Target) (sources.StreamTarget[string], error) {
-		if t.Location == "bad" {
-			return sources.StreamTarget[string]{}, errBadTarget
-		}
-		return sources.StreamTarget[string]{
-			Key:     t.Location,
-			Timeout: time.Second,
-			Dial: func(last *sources.Result) sources.Dialer {
-				return func(context.Context) (sources.Stream, *sources.StreamEnd) {
-					dials <- last
-					return &chanStream{docs: docs}, nil
-				}
-			},
-			Ended: func() error { return errors.New("ended") },
-		}, nil
+// docs, and records what the field saw (nil for a Read).
+func streamDriver(docs chan []byte, dials chan *sources.Result) *sources.StreamDriver[string, *pushTarget] {
+	return &sources.StreamDriver[string, *pushTarget]{
+		Retry: sources.NewRetry(10*time.Millisecond, 10*time.Millisecond, 50*time.Millisecond),
+		Parse: func(t *sources.Target) (*pushTarget, error) {
+			if t.Location == "bad" {
+				return nil, errBadTarget
+			}
+			return &pushTarget{sources.StreamSpec{Timeout: time.Second}}, nil
+		},
+		Key: func(t *sources.Target, _ *pushTarget) string { return t.Location },
+		Dial: func(_ *pushTarget, last *sources.Result) sources.Dialer {
+			return func(context.Context) (sources.Stream, *sources.StreamEnd) {
+				dials <- last
+				return &chanStream{docs: docs}, nil
+			}
+		},
 	}
-	return d
 }
 
 // A bad target is the Read's error and the Watch's; a Read takes the first

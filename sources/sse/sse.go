@@ -119,6 +119,9 @@ func parseSpec(t *sources.Target) (*spec, error) {
 	return s, nil
 }
 
+// Ended implements [sources.StreamTarget].
+func (s *spec) Ended() error { return s.newError(0, ErrEnded) }
+
 // newError returns an *Error for the stream of s.
 func (s *spec) newError(status int, err error) *Error {
 	return &Error{sources.StreamError{Scheme: "sse", URL: s.Loc, Status: status, Err: err}}
@@ -127,7 +130,7 @@ func (s *spec) newError(status int, err error) *Error {
 // driver is the sse scheme's driver for one Binding: sources.StreamDriver
 // does its Read, Watch and Close.
 type driver struct {
-	sources.StreamDriver[watchKey]
+	sources.StreamDriver[watchKey, *spec]
 	client *nethttp.Client
 	header nethttp.Header
 	retry  time.Duration
@@ -148,30 +151,24 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	d := &driver{header: c.Header.Clone(), retry: sources.OrDefault(c.Retry, DefaultRetry)}
 	d.client, d.Own = sources.StreamClient(c.Client)
 	d.Retry = sources.NewRetry(sources.OrDefault(c.MinBackoff, MinRetry), permanentBase, sources.OrDefault(c.MaxBackoff, DefaultMaxBackoff))
-	d.Parse = d.target
+	d.Parse, d.Key, d.Dial = parseSpec, keyOf, d.dialer
 	return d, nil
 }
 
-// target checks t and says how to follow it: a Read takes the first event
-// of a fresh stream; a watch sends the id of the last event its field saw
-// as Last-Event-ID.
-func (d *driver) target(t *sources.Target) (sources.StreamTarget[watchKey], error) {
-	s, err := parseSpec(t)
-	if err != nil {
-		return sources.StreamTarget[watchKey]{}, err
+// keyOf is the key of t's stream.
+func keyOf(t *sources.Target, s *spec) watchKey {
+	return watchKey{url: t.Location, header: t.Params["header"], event: s.event, maxBytes: s.MaxBytes}
+}
+
+// dialer opens a stream of s: a Read takes the first event of a fresh
+// stream; a watch sends the id of the last event its field saw as
+// Last-Event-ID.
+func (d *driver) dialer(s *spec, last *sources.Result) sources.Dialer {
+	st := &state{d: d, s: s}
+	if last != nil {
+		st.lastID = last.Version
 	}
-	return sources.StreamTarget[watchKey]{
-		Key:     watchKey{url: t.Location, header: t.Params["header"], event: s.event, maxBytes: s.MaxBytes},
-		Timeout: s.Timeout,
-		Dial: func(last *sources.Result) sources.Dialer {
-			st := &state{d: d, s: s}
-			if last != nil {
-				st.lastID = last.Version
-			}
-			return st.dial
-		},
-		Ended: func() error { return s.newError(0, ErrEnded) },
-	}, nil
+	return st.dial
 }
 
 // state is what one watch keeps between its connections.

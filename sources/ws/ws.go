@@ -115,6 +115,9 @@ func parseSpec(t *sources.Target) (*spec, error) {
 	return s, nil
 }
 
+// Ended implements [sources.StreamTarget].
+func (s *spec) Ended() error { return s.newError(0, ErrEnded) }
+
 // newError returns an *Error for the stream of s.
 func (s *spec) newError(status int, err error) *Error {
 	return &Error{sources.StreamError{Scheme: "ws", URL: s.Loc, Status: status, Err: err}}
@@ -123,7 +126,7 @@ func (s *spec) newError(status int, err error) *Error {
 // driver is the ws scheme's driver for one Binding: sources.StreamDriver
 // does its Read, Watch and Close.
 type driver struct {
-	sources.StreamDriver[watchKey]
+	sources.StreamDriver[watchKey, *spec]
 	opts websocket.DialOptions // shared by every dial; HTTPHeader is copied per dial
 }
 
@@ -142,7 +145,7 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	}
 	d := &driver{}
 	d.Retry = sources.NewRetry(sources.OrDefault(c.MinBackoff, DefaultMinBackoff), permanentBase, sources.OrDefault(c.MaxBackoff, DefaultMaxBackoff))
-	d.Parse = d.target
+	d.Parse, d.Key, d.Dial = parseSpec, keyOf, d.dialer
 	client, own := sources.StreamClient(c.Client)
 	d.Own = own
 	client.Transport = endTransport{client.Transport}
@@ -160,22 +163,15 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	return d, nil
 }
 
-// target checks t and says how to follow it: a Read takes the first
-// message of a fresh connection; a watch keeps its connection alive with
-// pings.
-func (d *driver) target(t *sources.Target) (sources.StreamTarget[watchKey], error) {
-	s, err := parseSpec(t)
-	if err != nil {
-		return sources.StreamTarget[watchKey]{}, err
-	}
-	return sources.StreamTarget[watchKey]{
-		Key:     watchKey{url: t.Location, header: t.Params["header"], maxBytes: s.MaxBytes, ping: s.ping},
-		Timeout: s.Timeout,
-		Dial: func(last *sources.Result) sources.Dialer {
-			return func(ctx context.Context) (sources.Stream, *sources.StreamEnd) { return d.dial(ctx, s, last != nil) }
-		},
-		Ended: func() error { return s.newError(0, ErrEnded) },
-	}, nil
+// keyOf is the key of t's connection.
+func keyOf(t *sources.Target, s *spec) watchKey {
+	return watchKey{url: t.Location, header: t.Params["header"], maxBytes: s.MaxBytes, ping: s.ping}
+}
+
+// dialer opens a connection of s: a Read takes the first message of a
+// fresh connection; a watch keeps its connection alive with pings.
+func (d *driver) dialer(s *spec, last *sources.Result) sources.Dialer {
+	return func(ctx context.Context) (sources.Stream, *sources.StreamEnd) { return d.dial(ctx, s, last != nil) }
 }
 
 // fail builds the end of a failed connect or connection.
