@@ -191,8 +191,6 @@ func TestBurstWithThrottle(t *testing.T) {
 // Close is prompt in every state: while connecting, while reading, and
 // while backing off after a failure.
 func TestClosePrompt(t *testing.T) {
-	h := newHub(t)
-	h.set("/cfg", `{"a":1}`)
 	slow := sse.Config{Retry: time.Minute, MinBackoff: time.Minute, MaxBackoff: time.Hour}
-	fixture.ClosesInEveryState(t, "sse", fastConfig(), slow, h.URL("/stall"), h.URL("/cfg"), `{"a":1}`, "http://127.0.0.1:1/x")
+	kit.ClosesInEveryState(t, newHub(t).PushServer, slow, "http://127.0.0.1:1/x")
 }

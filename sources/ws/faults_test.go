@@ -154,8 +154,6 @@ func TestBurstWithThrottle(t *testing.T) {
 // Close is prompt in every state: while the handshake hangs, while
 // reading, and while backing off after a failure.
 func TestClosePrompt(t *testing.T) {
-	h := newHub(t)
-	h.Set("/cfg", []byte(`{"a":1}`))
 	slow := ws.Config{MinBackoff: time.Minute, MaxBackoff: time.Hour}
-	fixture.ClosesInEveryState(t, "ws", fastConfig(), slow, h.URL("/stall"), h.URL("/cfg"), `{"a":1}`, "ws://127.0.0.1:1/x")
+	kit.ClosesInEveryState(t, newHub(t).PushServer, slow, "ws://127.0.0.1:1/x")
 }

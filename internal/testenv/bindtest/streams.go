@@ -419,3 +419,13 @@ func (k StreamKit[C, E]) Start(t *testing.T, s *PushServer, path, doc string, pa
 	log.Until(t, "first document", fixture.IsData(doc))
 	return log
 }
+
+// ClosesInEveryState runs fixture.ClosesInEveryState on a driver of the
+// kit and the hub s: connecting to s's /stall, reading its /cfg (the
+// document {"a":1}), and backing off after failing on dead with the
+// config slow (whose backoff is minutes long).
+func (k StreamKit[C, E]) ClosesInEveryState(t *testing.T, s *PushServer, slow C, dead string) {
+	t.Helper()
+	s.Set("/cfg", []byte(`{"a":1}`))
+	fixture.ClosesInEveryState(t, k.Scheme, k.Fast, slow, s.URL("/stall"), s.URL("/cfg"), `{"a":1}`, dead)
+}
