@@ -1,7 +1,6 @@
 package livebindhttp_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http/httptest"
 	"strings"
@@ -14,40 +13,15 @@ import (
 	"github.com/livebind/livebind"
 	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/livebindhttp"
-	"github.com/livebind/livebind/sources"
 )
 
-// leasedDriver hands out one value whose lease ends and renews at fixed
-// times, as Vault's dynamic credentials do (sources.LeaseReporter).
-type leasedDriver struct{}
-
-var (
-	leaseExpires = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-	leaseRenewal = time.Date(2030, 1, 2, 3, 4, 1, 0, time.UTC)
-)
-
-func (leasedDriver) Read(context.Context, *sources.Target) sources.Result {
-	return sources.Result{Data: []byte("v")}
-}
-
-func (leasedDriver) Watch(*sources.Target, sources.Result, func(sources.Result)) (func(), error) {
-	return func() {}, nil
-}
-
-func (leasedDriver) Close() error { return nil }
-
-func (leasedDriver) Lease(t *sources.Target) (expires, renewal time.Time) {
-	switch t.Location {
-	case "renewed":
-		return leaseExpires, leaseRenewal
-	case "final":
-		return leaseExpires, time.Time{}
-	}
-	return time.Time{}, time.Time{}
-}
+var leaseExpires, leaseRenewal = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC), time.Date(2030, 1, 2, 3, 4, 1, 0, time.UTC)
 
 func init() {
-	sources.Register(sources.Scheme{Name: "pagelease", Open: func(sources.Config) (sources.Driver, error) { return leasedDriver{}, nil }})
+	fixture.RegisterLeases("pagelease", map[string]fixture.Lease{
+		"renewed": {Expires: leaseExpires, Renewal: leaseRenewal},
+		"final":   {Expires: leaseExpires},
+	})
 }
 
 // TestLeaseShown: the debug page and status.json show each source's lease
