@@ -10,6 +10,7 @@ import (
 
 	"github.com/livebind/livebind"
 	"github.com/livebind/livebind/internal/testenv/baotest"
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources/vault"
 )
 
@@ -74,13 +75,15 @@ func leaseTimes(t testing.TB, s *baotest.Server, id string) (issued, expires tim
 	return ans.Data.IssueTime, ans.Data.ExpireTime, true
 }
 
-// startLeasedKV starts a -dev-leased-kv server holding secret/app with a
-// lease of ttl.
-func startLeasedKV(t *testing.T, ttl string) *baotest.Server {
+// bindLeasedKV starts a -dev-leased-kv server holding secret/app (user
+// bob-leased-1) with a lease of ttl, and binds a T to it with the root
+// token (see bind).
+func bindLeasedKV[T any](t *testing.T, ttl string) (*baotest.Server, *livebind.Binding[T], *fixture.Log[livebind.Update], *fixture.Buffer) {
 	t.Helper()
 	s := baotest.Start(t, baotest.WithArgs("-dev-leased-kv"))
 	s.Must(http.MethodPost, "secret/app", map[string]any{"user": "bob-leased-1", "ttl": ttl})
-	return s
+	b, rec, logs := bind[T](t, realClient(t, s, baotest.RootToken))
+	return s, b, rec, logs
 }
 
 type realLeased struct {
@@ -94,8 +97,7 @@ type realLeased struct {
 // the fix: polled every 30 s as plain KV, the lease ran out 8 s after Bind.
 func TestRealLeasedKVRenewed(t *testing.T) {
 	t.Parallel()
-	s := startLeasedKV(t, "8s")
-	b, rec, logs := bind[realLeased](t, realClient(t, s, baotest.RootToken))
+	s, b, rec, logs := bindLeasedKV[realLeased](t, "8s")
 	require.Equal(t, "bob-leased-1", b.Get().User)
 	ids := leases(t, s, "secret/app")
 	require.Len(t, ids, 1, "one read, one lease")
@@ -178,8 +180,7 @@ func rotationLead(tb testing.TB) (lead, ttl time.Duration) {
 // recovers by reading new credentials (a new lease, renewed in turn).
 func TestRealLeaseRevoked(t *testing.T) {
 	t.Parallel()
-	s := startLeasedKV(t, "4s")
-	b, rec, logs := bind[realLeased](t, realClient(t, s, baotest.RootToken))
+	s, b, rec, logs := bindLeasedKV[realLeased](t, "4s")
 	ids := leases(t, s, "secret/app")
 	require.Len(t, ids, 1)
 	s.Must(http.MethodPut, "sys/leases/revoke", map[string]any{"lease_id": ids[0]})
@@ -320,8 +321,7 @@ func TestRealTokenExpiredOrRevoked(t *testing.T) {
 // data), with no extra read: still one lease.
 func TestRealLeasedKVChangeAtRenewal(t *testing.T) {
 	t.Parallel()
-	s := startLeasedKV(t, "4s")
-	b, rec, logs := bind[realLeased](t, realClient(t, s, baotest.RootToken))
+	s, b, rec, logs := bindLeasedKV[realLeased](t, "4s")
 	require.Equal(t, "bob-leased-1", b.Get().User)
 	ids := leases(t, s, "secret/app")
 	s.Must(http.MethodPost, "secret/app", map[string]any{"user": "bob-leased-2", "ttl": "4s"})
@@ -362,8 +362,7 @@ type realLeasedPolled struct {
 // write is Added.
 func TestRealLeasedKVDeleted(t *testing.T) {
 	t.Parallel()
-	s := startLeasedKV(t, "3s")
-	b, rec, logs := bind[realLeasedPolled](t, realClient(t, s, baotest.RootToken))
+	s, b, rec, logs := bindLeasedKV[realLeasedPolled](t, "3s")
 	s.Must(http.MethodDelete, "secret/app", nil)
 	rec.Until(t, "Removed", func(u livebind.Update) bool { return u.Kind == livebind.Removed && u.Field == "User" })
 	require.Equal(t, "bob-leased-1", b.Get().User, "Removed keeps the value")
@@ -381,8 +380,7 @@ func TestRealLeasedKVDeleted(t *testing.T) {
 // unsealing, new credentials are read (a new lease) and followed.
 func TestRealLeaseSealed(t *testing.T) {
 	t.Parallel()
-	s := startLeasedKV(t, "3s")
-	b, rec, logs := bind[realLeased](t, realClient(t, s, baotest.RootToken))
+	s, b, rec, logs := bindLeasedKV[realLeased](t, "3s")
 	old := leases(t, s, "secret/app")
 	require.Len(t, old, 1)
 	s.Seal()
