@@ -31,11 +31,7 @@ type testCA struct {
 
 func newCA(t *testing.T) *testCA {
 	t.Helper()
-	c := fixture.Certify(t, &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "livebind test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}, nil)
+	c := fixture.NewCA(t, "livebind test CA")
 	pool := x509.NewCertPool()
 	pool.AddCert(c.Cert)
 	return &testCA{Cert: c, pool: pool}
