@@ -2,7 +2,6 @@ package livebind
 
 import (
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -10,30 +9,24 @@ import (
 	"github.com/livebind/livebind/internal/testenv/fixture"
 )
 
-var leaseExpires, leaseRenewal = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC), time.Date(2030, 1, 2, 3, 4, 1, 0, time.UTC)
-
-func init() {
-	fixture.RegisterLeases("leasetest", map[string]fixture.Lease{"leased": {Expires: leaseExpires, Renewal: leaseRenewal}})
-}
-
 // TestStatusShowsLeases: Status shows the expiry and next renewal that a
-// LeaseReporter driver gives for each of its targets, and zero times for
-// targets without a lease and for other sources.
+// LeaseReporter driver gives for each of its targets (a zero renewal for a
+// lease that is not renewed), and zero times for targets without a lease
+// and for other sources.
 func TestStatusShowsLeases(t *testing.T) {
 	t.Parallel()
 	var cfg struct {
-		A string `live:"leasetest=leased"`
-		B string `live:"leasetest=plain"`
+		L fixture.Leased
 		C string `live:"env=LEASE_C; default=x"`
 	}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv().lookup))
-	require.NoError(t, err)
-	defer b.Close()
+	b := mustBind(t, &cfg, WithLookupEnv(newEnv().lookup))
 	st := b.Status().Sources
-	require.Len(t, st, 3)
-	assert.Equal(t, leaseExpires, st[0].LeaseExpires)
-	assert.Equal(t, leaseRenewal, st[0].LeaseRenewal)
-	for _, s := range st[1:] {
+	require.Len(t, st, 4)
+	assert.Equal(t, fixture.LeaseExpires, st[0].LeaseExpires)
+	assert.Equal(t, fixture.LeaseRenewal, st[0].LeaseRenewal)
+	assert.Equal(t, fixture.LeaseExpires, st[1].LeaseExpires)
+	assert.True(t, st[1].LeaseRenewal.IsZero(), "a lease that is not renewed")
+	for _, s := range st[2:] {
 		assert.True(t, s.LeaseExpires.IsZero() && s.LeaseRenewal.IsZero(), "%s has no lease", s.Source)
 	}
 }

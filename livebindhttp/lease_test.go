@@ -5,7 +5,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -15,25 +14,12 @@ import (
 	"github.com/livebind/livebind/livebindhttp"
 )
 
-var leaseExpires, leaseRenewal = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC), time.Date(2030, 1, 2, 3, 4, 1, 0, time.UTC)
-
-func init() {
-	fixture.RegisterLeases("pagelease", map[string]fixture.Lease{
-		"renewed": {Expires: leaseExpires, Renewal: leaseRenewal},
-		"final":   {Expires: leaseExpires},
-	})
-}
-
 // TestLeaseShown: the debug page and status.json show each source's lease
 // expiry and next renewal ("no renewal" when the lease is not extended
 // again), and nothing for a source without a lease.
 func TestLeaseShown(t *testing.T) {
 	t.Parallel()
-	var cfg struct {
-		A string `live:"pagelease=renewed"`
-		B string `live:"pagelease=final"`
-		C string `live:"pagelease=none"`
-	}
+	var cfg fixture.Leased
 	b, err := livebind.Bind(t.Context(), &cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = b.Close() })
@@ -47,7 +33,7 @@ func TestLeaseShown(t *testing.T) {
 		"final":   `<td class="lease">expires 2030-01-02 03:04:05.000 UTC; no renewal</td>`,
 		"none":    `<td class="lease"></td>`,
 	} {
-		row := page[strings.Index(page, `data-source="pagelease:`+loc+`"`):]
+		row := page[strings.Index(page, `data-source="fixturelease:`+loc+`"`):]
 		row = row[:strings.Index(row, "</tr>")]
 		assert.Contains(t, row, want, loc)
 	}
