@@ -5,9 +5,9 @@ import (
 	"errors"
 	"net"
 	nethttp "net/http"
-	"sync"
 	"testing"
 
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 )
 
@@ -16,53 +16,26 @@ import (
 // the client's. It is closed at cleanup.
 func cannedServer(tb testing.TB, response string) string {
 	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	conns := map[net.Conn]struct{}{}
-	wg.Go(func() {
+	out := []byte(response)
+	addr, _ := fixture.TCPServer(tb, func(c net.Conn) {
+		defer c.Close()
+		r := bufio.NewReader(c)
 		for {
-			c, err := ln.Accept()
-			if err != nil {
+			for { // the request head: lines up to an empty one
+				line, err := r.ReadSlice('\n')
+				if err != nil {
+					return
+				}
+				if len(line) <= 2 {
+					break
+				}
+			}
+			if _, err := c.Write(out); err != nil {
 				return
 			}
-			mu.Lock()
-			conns[c] = struct{}{}
-			mu.Unlock()
-			wg.Go(func() {
-				defer c.Close()
-				r := bufio.NewReader(c)
-				out := []byte(response)
-				for {
-					for { // the request head: lines up to an empty one
-						line, err := r.ReadSlice('\n')
-						if err != nil {
-							return
-						}
-						if len(line) <= 2 {
-							break
-						}
-					}
-					if _, err := c.Write(out); err != nil {
-						return
-					}
-				}
-			})
 		}
 	})
-	tb.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return "http://" + ln.Addr().String() + "/config"
+	return "http://" + addr + "/config"
 }
 
 const canned304 = "HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\nCache-Control: max-age=0\r\n\r\n"
