@@ -588,6 +588,7 @@ func (b *Binding[T]) apply(changes []change) error {
 		switch {
 		case err != nil:
 			b.release(cur.v, p.next)
+			b.tellRefused(p.refused, err)
 			b.rejected = err
 			b.stat.mu.Lock()
 			b.stat.rejected++
@@ -598,6 +599,9 @@ func (b *Binding[T]) apply(changes []change) error {
 				}
 				v := reflect.ValueOf(cur.v).Elem().FieldByIndex(f.plan.index).Interface()
 				fe := &FieldError{Field: f.plan.path, Source: f.target.String(), Key: f.key, Err: err}
+				if own := (*FieldError)(nil); errors.As(err, &own) && own.Field == f.plan.path {
+					fe = own // the field's own update= error names it already
+				}
 				notes = append(notes, b.event(f, Error, v, v, fe))
 				errs = append(errs, fe)
 			}
@@ -657,6 +661,8 @@ type genPlan[T any] struct {
 	src   []srcVal  // source values accepted by this generation, a field at most once
 	start []*target // conditions that turned true
 	stop  []*target // conditions that turned false
+
+	refused *boundField // the field whose update= method refused its value
 }
 
 // srcVal is a source value a generation accepts for one field.
@@ -722,6 +728,7 @@ func (b *Binding[T]) candidate(cur *T, only map[*boundField]bool, validate bool)
 		old := fv.Interface()
 		if f.update.IsValid() {
 			if err := b.callUpdate(f, p.next, deepCopy(val)); err != nil {
+				p.refused = f
 				return p, &FieldError{Field: f.plan.path, Source: f.target.String(), Key: f.key, Err: err}
 			}
 		} else {

@@ -1,6 +1,10 @@
 package livebind
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/livebind/livebind/sources"
+)
 
 // releaser is the optional Release method of a configuration type; the
 // package documentation's "Releasing resources" section says when it is
@@ -26,4 +30,27 @@ func (b *Binding[T]) release(kept, dropped *T) {
 		}
 	}()
 	r.Release(dropped)
+}
+
+// tellRefused tells the driver of f's target, if it is a [sources.Rejecter],
+// that f's update= method refused the value it emitted, recovering a panic.
+// It runs on the applier.
+func (b *Binding[T]) tellRefused(f *boundField, err error) {
+	if f == nil {
+		return
+	}
+	r, ok := f.target.driver.(sources.Rejecter)
+	if !ok {
+		return
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			if b.hasSecret {
+				b.log.Error("livebind: a source's Rejected method panicked (value hidden: the configuration holds secrets)", "source", f.target.String())
+			} else {
+				b.log.Error("livebind: a source's Rejected method panicked", "source", f.target.String(), "panic", fmt.Sprint(p))
+			}
+		}
+	}()
+	r.Rejected(&f.target.spec, err)
 }
