@@ -37,6 +37,10 @@ const (
 	// malformed answer, which will not clear up until someone acts: no hot
 	// retries.
 	permanentBase = 10 * time.Second
+	// refusalBase is the first wait before new leased credentials are read
+	// after an update= method refused the ones handed out (see
+	// [driver.Rejected]); it doubles with each refusal in a row.
+	refusalBase = 250 * time.Millisecond
 	// maxBody caps a response body.
 	maxBody = 8 << 20
 	// tokenCheckGap is how long a lookup-self that found the token invalid
@@ -205,7 +209,10 @@ func (d *driver) Watch(t *sources.Target, last sources.Result, emit func(sources
 				func(*sources.Watch[struct{}, struct{}]) { d.runToken() })
 		})
 	}
-	f := &follower{d: d, spec: s, retry: sources.NewRetry(transientBase, permanentBase, d.maxBackoff)}
+	f := &follower{
+		d: d, spec: s, retry: sources.NewRetry(transientBase, permanentBase, d.maxBackoff),
+		refusals: sources.Backoff{Base: min(refusalBase, d.maxBackoff), Max: d.maxBackoff},
+	}
 	key := watchKey{path: s.path, kv: s.kv, mount: s.mount, write: s.write}
 	d.mu.Lock()
 	r, resolvedNow := d.resolveKnown(s)
@@ -279,6 +286,7 @@ type secretState struct {
 	rotates time.Time    // a static role's next rotation: read again just after it
 
 	leaseTimes atomic.Pointer[[2]time.Time] // the lease's expiry and next renewal, for Status; set by noteLease
+	refused    atomic.Bool                  // a field's update= method refused the leased credentials handed out last
 }
 
 // noteLease records the current lease's expiry and next renewal for

@@ -33,6 +33,9 @@ type follower struct {
 	spec  spec      // the first subscriber's: what to resolve
 	pre   *resolved // the secret, when it was resolved before the watch started
 	retry sources.Retry
+	// refusals spaces out new credentials read because a field refused the
+	// last ones (a new database user each time).
+	refusals sources.Backoff
 
 	metaDenied bool // KV v2 metadata is not readable: poll the data
 }
@@ -194,11 +197,29 @@ func (w *follower) runGeneric(r resolved, st *secretState) {
 			expiry, rotA = l.expiry, l.rotateAt()
 		}
 		st.mu.Unlock()
+		refused := l != nil && st.refused.Swap(false)
 		if plain && l == nil {
 			w.runPoll(r, st, justLooked)
 			return
 		}
 		justLooked = false
+		if refused {
+			// A field refused these credentials (its pool cannot log in
+			// with them): read new ones soon rather than at the rotation
+			// point, while the published ones' lease still runs.
+			w.d.logger.Debug("vault: the credentials were refused; reading new ones", "path", r.path, "lease_id", l.id)
+			w.begin().End() // clears the kick of Rejected, so that the wait below is kept
+			if !w.sleep(w.refusals.Next()) {
+				return
+			}
+			st.mu.Lock()
+			if st.lease == l { // never hand these out again, nor renew them
+				l.noRenew, l.lead = true, time.Until(l.expiry)
+				st.noteLease()
+			}
+			st.mu.Unlock()
+			fresh = false
+		}
 		if !fresh {
 			if failing != nil && !w.sleep(w.next(failing)) {
 				return
@@ -236,6 +257,9 @@ func (w *follower) runGeneric(r resolved, st *secretState) {
 				}
 			default:
 				w.retry.Reset()
+				if !refused {
+					w.refusals.Reset()
+				}
 				if l != nil {
 					w.d.logger.Debug("vault: credentials rotated", "path", r.path, "old_lease_id", l.id,
 						"old_expires_in", time.Until(expiry).String(), "planned_lead", expiry.Sub(rotA).String())
