@@ -213,7 +213,7 @@ func (d *driver) entrySession(w *watch, nc *natsgo.Conn, f *feed, retry *sources
 			f.take()
 			continue
 		}
-		look := w.Begin(k.timeout(), false)
+		look := w.Begin(k.timeout, false)
 		ctx, cancel := f.whileUp(look.Context())
 		kw, err := d.openWatcher(ctx, w.Context(), nc, k)
 		cancel()
@@ -353,7 +353,7 @@ func (d *driver) runSubject(w *watch, nc *natsgo.Conn, k watchKey, f *feed, retr
 		cur = sources.Result{Err: d.classify(k, errLost)}
 	} else { // make sure the server has the subscription before the first report
 		ctx, cancel := f.whileUp(w.Context())
-		ctx, cancel2 := context.WithTimeout(ctx, k.timeout())
+		ctx, cancel2 := context.WithTimeout(ctx, k.timeout)
 		_ = nc.FlushWithContext(ctx)
 		cancel2()
 		cancel()

@@ -192,7 +192,7 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 	if err != nil {
 		return sources.Result{Err: err}
 	}
-	ctx, cancel := d.watches.ReadContext(ctx, k.timeout())
+	ctx, cancel := d.watches.ReadContext(ctx, k.timeout)
 	defer cancel()
 	c := d.client(k.endpoint())
 	if k.channel {

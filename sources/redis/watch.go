@@ -39,7 +39,7 @@ func keyspaceChannel(k watchKey) string {
 // subscribe opens k's subscription and waits for the server to confirm it.
 // For a key it first checks that keyspace notifications are on.
 func (d *driver) subscribe(ctx context.Context, c *goredis.Client, k watchKey) (*subscription, error) {
-	setup, cancel := context.WithTimeout(ctx, k.timeout())
+	setup, cancel := context.WithTimeout(ctx, k.timeout)
 	defer cancel()
 	ch := k.name
 	if !k.channel {
@@ -53,7 +53,7 @@ func (d *driver) subscribe(ctx context.Context, c *goredis.Client, k watchKey) (
 		_ = ps.Close()
 		return nil, err
 	}
-	msg, err := ps.ReceiveTimeout(setup, k.timeout())
+	msg, err := ps.ReceiveTimeout(setup, k.timeout)
 	if err != nil {
 		_ = ps.Close()
 		return nil, err
@@ -240,7 +240,7 @@ func (d *driver) followKey(w *watch) {
 			return
 		}
 		for sub != nil {
-			look := w.Begin(k.timeout(), false)
+			look := w.Begin(k.timeout, false)
 			r := d.get(look.Context(), c, k)
 			look.End()
 			look.Report(r)
@@ -266,7 +266,7 @@ func (d *driver) followKey(w *watch) {
 func (d *driver) pollKey(w *watch, c *goredis.Client, k watchKey) {
 	retry := d.retries()
 	for {
-		look := w.Begin(k.timeout(), false)
+		look := w.Begin(k.timeout, false)
 		r := d.get(look.Context(), c, k)
 		look.End()
 		look.Report(r)
