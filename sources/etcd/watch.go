@@ -200,22 +200,16 @@ func (d *driver) stream(w *watch, s *state, rev int64, down <-chan struct{}) (en
 		dirty  bool
 		why    end
 		whyErr error
-		notify = make(chan struct{}, 1)
+		notify = sources.NewSignal()
 		wg     sync.WaitGroup
 	)
-	signal := func() {
-		select {
-		case notify <- struct{}{}:
-		default:
-		}
-	}
 	finish := func(e end, err error) {
 		mu.Lock()
 		if why == endStopped {
 			why, whyErr = e, err
 		}
 		mu.Unlock()
-		signal()
+		notify.Notify()
 	}
 	defer func() {
 		cancel()
@@ -263,7 +257,7 @@ func (d *driver) stream(w *watch, s *state, rev int64, down <-chan struct{}) (en
 				}
 				dirty = true
 				mu.Unlock()
-				signal()
+				notify.Notify()
 			}
 		}
 	})

@@ -17,11 +17,11 @@ type watch = sources.Watch[watchKey, struct{}]
 
 // subscription is one SUBSCRIBE connection and the goroutine that reads
 // it. It keeps at most one pending message (the newest) and signals notify
-// (buffered, so signals coalesce) for every message and every
-// (re)subscription; a failure closes failed.
+// (signals coalesce) for every message and every (re)subscription; a
+// failure closes failed.
 type subscription struct {
 	ps      *goredis.PubSub
-	notify  chan struct{}
+	notify  sources.Signal
 	failed  chan struct{}
 	done    chan struct{}
 	k       watchKey
@@ -64,7 +64,7 @@ func (d *driver) subscribe(ctx context.Context, c *goredis.Client, k watchKey) (
 	}
 	s := &subscription{
 		ps: ps, k: k, d: d,
-		notify: make(chan struct{}, 1),
+		notify: sources.NewSignal(),
 		failed: make(chan struct{}),
 		done:   make(chan struct{}),
 	}
@@ -92,7 +92,7 @@ func (s *subscription) read(ctx context.Context) {
 			s.err = err
 			s.mu.Unlock()
 			close(s.failed)
-			s.signal()
+			s.notify.Notify()
 			return
 		}
 		pinged = false
@@ -101,17 +101,10 @@ func (s *subscription) read(ctx context.Context) {
 			if s.k.channel {
 				s.put(s.d.message(s.k, m.Payload))
 			}
-			s.signal()
+			s.notify.Notify()
 		case *goredis.Subscription:
-			s.signal() // resubscribed after a reconnect: look again
+			s.notify.Notify() // resubscribed after a reconnect: look again
 		}
-	}
-}
-
-func (s *subscription) signal() {
-	select {
-	case s.notify <- struct{}{}:
-	default:
 	}
 }
 
