@@ -120,27 +120,14 @@ func statuses(nc *natsgo.Conn, f *feed) (stop func()) {
 
 // retries returns the two backoffs of a watch loop.
 func (d *driver) retries() sources.Retry {
-	r := sources.NewRetry(transientBase, PermanentBackoff, d.maxBackoff)
-	r.Transient.Max = min(TransientMaxBackoff, d.maxBackoff)
-	return r
-}
-
-// report hands r to the watch's fields as one observation.
-func report(w *watch, r sources.Result) {
-	look := w.Begin(0, false)
-	look.End()
-	look.Report(r)
+	return sources.NewRetry(transientBase, PermanentBackoff, d.maxBackoff).CapTransient(TransientMaxBackoff)
 }
 
 // fail reports err and sleeps the backoff it calls for; false when the
 // watch ended.
 func (d *driver) fail(w *watch, retry *sources.Retry, err error) bool {
-	if w.Context().Err() != nil {
-		return false
-	}
 	e := d.classify(w.Key(), err)
-	report(w, sources.Result{Err: e})
-	return w.Sleep(retry.Next(e.permanent()))
+	return w.ReportFailure(retry, e, e.permanent())
 }
 
 // connRetrying returns the connection, reporting each failure to dial it
@@ -209,7 +196,7 @@ func (d *driver) entrySession(w *watch, nc *natsgo.Conn, f *feed, retry *sources
 			return d.fail(w, retry, natsgo.ErrConnectionClosed)
 		}
 		if !nc.IsConnected() {
-			report(w, sources.Result{Err: d.classify(k, errLost)})
+			w.ReportNow(sources.Result{Err: d.classify(k, errLost)})
 			if !w.Wait(f.notify) {
 				return false
 			}
@@ -308,7 +295,7 @@ func (d *driver) runEntry(w *watch, nc *natsgo.Conn, k watchKey, f *feed, kw jet
 			}
 		}
 		if cur != nil {
-			report(w, *cur) // also for a field that joined
+			w.ReportNow(*cur) // also for a field that joined
 		}
 	}
 	return false
@@ -347,7 +334,7 @@ func (d *driver) runSubject(w *watch, nc *natsgo.Conn, k watchKey, f *feed, retr
 		cancel()
 	}
 	for {
-		report(w, cur)
+		w.ReportNow(cur)
 		if !w.Wait(f.notify) {
 			return false
 		}

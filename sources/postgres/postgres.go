@@ -323,8 +323,7 @@ func (d *driver) Watch(t *sources.Target, last sources.Result, emit func(sources
 // once and retried with backoff.
 func (d *driver) run(w *sources.Watch[spec, struct{}]) {
 	s := w.Key()
-	retry := sources.NewRetry(transientBase, permanentBase, d.maxBackoff)
-	retry.Transient.Max = min(transientMax, d.maxBackoff)
+	retry := sources.NewRetry(transientBase, permanentBase, d.maxBackoff).CapTransient(transientMax)
 	// LISTEN before the first read, so that a change between the read and
 	// the LISTEN is not missed (if the listener is down, its reconnection
 	// wakes every watch for a full re-read).

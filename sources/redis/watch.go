@@ -154,29 +154,16 @@ func (d *driver) message(k watchKey, payload string) sources.Result {
 	return sources.Result{Data: []byte(payload)}
 }
 
-// report hands r to the watch's fields as one observation.
-func report(w *watch, r sources.Result) {
-	look := w.Begin(0, false)
-	look.End()
-	look.Report(r)
-}
-
 // retries returns the two backoffs of a watch loop.
 func (d *driver) retries() sources.Retry {
-	r := sources.NewRetry(transientBase, PermanentBackoff, d.maxBackoff)
-	r.Transient.Max = min(TransientMaxBackoff, d.maxBackoff)
-	return r
+	return sources.NewRetry(transientBase, PermanentBackoff, d.maxBackoff).CapTransient(TransientMaxBackoff)
 }
 
 // fail reports err and sleeps the backoff it calls for; false when the
 // watch ended.
 func (d *driver) fail(w *watch, retry *sources.Retry, err error) bool {
-	if w.Context().Err() != nil {
-		return false
-	}
 	e := d.classify(w.Key(), err)
-	report(w, sources.Result{Err: e})
-	return w.Sleep(retry.Next(e.permanent()))
+	return w.ReportFailure(retry, e, e.permanent())
 }
 
 // subscribeRetrying subscribes, reporting each failure and backing off,
@@ -299,7 +286,7 @@ func (d *driver) followChannel(w *watch) {
 					d.last.Set(k, r)
 				}
 			}
-			report(w, cur)
+			w.ReportNow(cur)
 			s := sub
 			if !d.next(w, &sub, &retry) {
 				return
