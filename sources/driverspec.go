@@ -99,3 +99,12 @@ func (t *Target) TimeoutOr(def time.Duration) time.Duration {
 	}
 	return def
 }
+
+// CheckSpec adapts a driver's spec parser to [Scheme].Check: Check parses
+// the target and keeps only the error.
+func CheckSpec[S any](parse func(*Target) (S, error)) func(*Target) error {
+	return func(t *Target) error {
+		_, err := parse(t)
+		return err
+	}
+}

@@ -87,11 +87,8 @@ func init() {
 		Poll:           false,
 		Timeout:        false,
 		NativeDebounce: false,
-		Check: func(t *sources.Target) error {
-			_, err := (&driver{wait: DefaultWait}).parseSpec(t)
-			return err
-		},
-		Open: open,
+		Check:          sources.CheckSpec((&driver{wait: DefaultWait}).parseSpec),
+		Open:           sources.OpenClient("consul", func(client *api.Client) Config { return Config{Client: client} }, open),
 	})
 }
 
@@ -109,11 +106,7 @@ type driver struct {
 	watches sources.Watches[queryKey, time.Duration] // per subscriber: its rate limit gap
 }
 
-func open(cfg sources.Config) (sources.Driver, error) {
-	c, err := sources.ClientConfig("consul", cfg.Value, func(client *api.Client) Config { return Config{Client: client} })
-	if err != nil {
-		return nil, err
-	}
+func open(cfg sources.Config, c Config) (sources.Driver, error) {
 	d := &driver{
 		logger:     sources.DriverLogger(cfg),
 		client:     c.Client,

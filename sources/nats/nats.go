@@ -65,11 +65,8 @@ func init() {
 		Name:    "nats",
 		Options: []string{"maxbytes"},
 		Timeout: true,
-		Check: func(t *sources.Target) error {
-			_, err := parseSpec(t)
-			return err
-		},
-		Open: open,
+		Check:   sources.CheckSpec(parseSpec),
+		Open:    sources.OpenClient("nats", func(nc *natsgo.Conn) Config { return Config{Conn: nc} }, open),
 	})
 }
 
@@ -95,11 +92,7 @@ type driver struct {
 	watches sources.Watches[watchKey, struct{}]
 }
 
-func open(cfg sources.Config) (sources.Driver, error) {
-	c, err := sources.ClientConfig("nats", cfg.Value, func(nc *natsgo.Conn) Config { return Config{Conn: nc} })
-	if err != nil {
-		return nil, err
-	}
+func open(cfg sources.Config, c Config) (sources.Driver, error) {
 	d := &driver{logger: sources.DriverLogger(cfg), maxBackoff: c.MaxBackoff}
 	switch {
 	case c.Options != nil:

@@ -74,11 +74,8 @@ func init() {
 		Options: []string{"addr", "db", "notify", "maxbytes"},
 		Poll:    true,
 		Timeout: true,
-		Check: func(t *sources.Target) error {
-			_, err := (&driver{base: goredis.Options{Addr: DefaultAddr}}).parseSpec(t)
-			return err
-		},
-		Open: open,
+		Check:   sources.CheckSpec((&driver{base: goredis.Options{Addr: DefaultAddr}}).parseSpec),
+		Open:    sources.OpenClient("redis", func(client *goredis.Client) Config { return Config{Client: client} }, open),
 	})
 }
 
@@ -108,11 +105,7 @@ type driver struct {
 	watches sources.Watches[watchKey, struct{}]
 }
 
-func open(cfg sources.Config) (sources.Driver, error) {
-	c, err := sources.ClientConfig("redis", cfg.Value, func(client *goredis.Client) Config { return Config{Client: client} })
-	if err != nil {
-		return nil, err
-	}
+func open(cfg sources.Config, c Config) (sources.Driver, error) {
 	d := &driver{
 		logger:     sources.DriverLogger(cfg),
 		user:       c.Client,

@@ -84,7 +84,7 @@ func init() {
 			_, err := parseSpec(t, DefaultPoll, DefaultTimeout)
 			return err
 		},
-		Open: open,
+		Open: sources.OpenClient("vault", func(client *api.Client) Config { return Config{Client: client} }, open),
 	})
 }
 
@@ -115,11 +115,7 @@ type driver struct {
 	tok tokenState
 }
 
-func open(cfg sources.Config) (sources.Driver, error) {
-	c, err := sources.ClientConfig("vault", cfg.Value, func(client *api.Client) Config { return Config{Client: client} })
-	if err != nil {
-		return nil, err
-	}
+func open(cfg sources.Config, c Config) (sources.Driver, error) {
 	if c.Poll < 0 || c.Timeout < 0 || c.MaxBackoff < 0 {
 		return nil, errors.New("vault: Config.Poll, Timeout and MaxBackoff must not be negative")
 	}
