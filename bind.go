@@ -257,10 +257,16 @@ func (b *Binding[T]) start(ctx context.Context, dst *T) (*T, error) {
 			b.release(cmp.Or(kept, cur), c)
 		}
 	}()
+	// The last round's candidate is the initial generation once conditions
+	// settle: it is not built again, so update= methods run once per round
+	// (once in all when no field has a when= condition).
+	var p genPlan[T]
+	settled := false
 	for range len(b.conds) + 1 {
-		p, err := b.candidate(cur, nil, false)
-		discarded = append(discarded, p.next) // only evaluates conditions
+		var err error
+		p, err = b.candidate(cur, nil, false)
 		if err != nil {
+			discarded = append(discarded, p.next)
 			return nil, err
 		}
 		for _, t := range p.stop {
@@ -280,13 +286,23 @@ func (b *Binding[T]) start(ctx context.Context, dst *T) (*T, error) {
 			}
 		}
 		if len(more) == 0 {
+			settled = true
 			break
 		}
+		discarded = append(discarded, p.next) // only evaluated conditions
 		if err := b.load(loadCtx, more, results); err != nil {
 			return nil, err
 		}
 	}
-	p, err := b.candidate(cur, nil, true)
+	var err error
+	if !settled { // conditions kept turning on targets: build from all that loaded
+		p, err = b.candidate(cur, nil, false)
+	}
+	if err == nil && !p.empty() {
+		if verr := b.validate(p.next); verr != nil {
+			err = fmt.Errorf("%w: %w", ErrValidation, verr)
+		}
+	}
 	if err != nil {
 		discarded = append(discarded, p.next)
 		return nil, fmt.Errorf("livebind: initial configuration: %w", err)
@@ -637,10 +653,16 @@ func (b *Binding[T]) publish(next *T, vals, notes []event, rollbackOf uint64, no
 // genPlan is a candidate generation.
 type genPlan[T any] struct {
 	next  *T
-	vals  []event                       // Updated, Added, and Removed by a condition
-	src   map[*boundField]reflect.Value // source values accepted by this generation
-	start []*target                     // conditions that turned true
-	stop  []*target                     // conditions that turned false
+	vals  []event   // Updated, Added, and Removed by a condition
+	src   []srcVal  // source values accepted by this generation, a field at most once
+	start []*target // conditions that turned true
+	stop  []*target // conditions that turned false
+}
+
+// srcVal is a source value a generation accepts for one field.
+type srcVal struct {
+	f *boundField
+	v reflect.Value
 }
 
 func (p *genPlan[T]) empty() bool { return len(p.vals) == 0 && len(p.start) == 0 && len(p.stop) == 0 }
@@ -648,8 +670,8 @@ func (p *genPlan[T]) empty() bool { return len(p.vals) == 0 && len(p.start) == 0
 // holdsOld reports whether the plan uses a desired value older than this
 // batch.
 func (p *genPlan[T]) holdsOld(fresh map[*boundField]bool) bool {
-	for f := range p.src {
-		if !fresh[f] {
+	for _, s := range p.src {
+		if !fresh[s.f] {
 			return true
 		}
 	}
@@ -659,9 +681,9 @@ func (p *genPlan[T]) holdsOld(fresh map[*boundField]bool) bool {
 // commitSources records the plan's source values as published, and saves
 // the results that produced them to the cache.
 func (b *Binding[T]) commitSources(p genPlan[T]) {
-	for f, v := range p.src {
-		f.srcVal = v
-		delete(b.desired, f)
+	for _, s := range p.src {
+		s.f.srcVal = s.v
+		delete(b.desired, s.f)
 	}
 	b.flushCache()
 }
@@ -673,7 +695,10 @@ func (b *Binding[T]) commitSources(p genPlan[T]) {
 // a condition that turns false resets its fields to zero. Finally Validate
 // runs, if validate is set. The error says why the candidate is rejected.
 func (b *Binding[T]) candidate(cur *T, only map[*boundField]bool, validate bool) (genPlan[T], error) {
-	p := genPlan[T]{next: new(T), src: map[*boundField]reflect.Value{}}
+	p := genPlan[T]{next: new(T)}
+	if len(b.desired) > 0 {
+		p.src = make([]srcVal, 0, len(b.desired))
+	}
 	*p.next = *cur
 	rv := reflect.ValueOf(p.next).Elem()
 	touched := map[*boundField]bool{}
@@ -688,7 +713,7 @@ func (b *Binding[T]) candidate(cur *T, only map[*boundField]bool, validate bool)
 		val, kind := f.srcVal, Updated
 		if has {
 			val, kind = c.val, c.kind
-			p.src[f] = val
+			p.src = append(p.src, srcVal{f, val})
 		}
 		if !val.IsValid() {
 			continue // a dependant whose own source has not provided a value
@@ -755,7 +780,7 @@ func (b *Binding[T]) settleConditions(p *genPlan[T], rv reflect.Value) {
 				fv := rv.FieldByIndex(f.plan.index)
 				old := fv.Interface()
 				fv.SetZero()
-				delete(p.src, f)
+				p.src = slices.DeleteFunc(p.src, func(s srcVal) bool { return s.f == f })
 				if !reflect.DeepEqual(old, fv.Interface()) {
 					p.vals = append(p.vals, b.event(f, Removed, old, fv.Interface(), nil))
 				}
@@ -871,7 +896,10 @@ func (b *Binding[T]) logUpdate(u Update) {
 		b.log.Warn("livebind: update failed", "update", u)
 		return
 	}
-	b.log.Debug("livebind: update applied", "update", u)
+	// Boxing u for slog allocates: ask first, as apply runs on every change.
+	if b.log.Enabled(context.Background(), slog.LevelDebug) {
+		b.log.Debug("livebind: update applied", "update", u)
+	}
 }
 
 // Get returns the current snapshot. It never blocks and never allocates. The

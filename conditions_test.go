@@ -2,7 +2,6 @@ package livebind
 
 import (
 	"bytes"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"runtime/pprof"
@@ -118,10 +117,7 @@ func TestConditionCompileAndRuntimeErrors(t *testing.T) {
 		X    int    `live:"env=X; when=Nope == 1"`
 	}
 	var c cfgT
-	_, err := Bind(t.Context(), &c, WithLookupEnv(newEnv().lookup))
-	require.ErrorIs(t, err, ErrTag)
-	assert.Contains(t, err.Error(), "field X: option when: ")
-	assert.True(t, errors.Is(err, ErrTag))
+	wantBindErr(t, &c, newEnv(), ErrTag, "field X: option when: ")
 }
 
 // C turns on in Bind's first round (B is still zero), off in the second

@@ -93,10 +93,17 @@ func formatFromMedia(mt string) string {
 // the nesting, key-length and item limits (an ErrLimit error), so parsing
 // costs time and memory linear in the document's size. A parser that panics
 // all the same yields an error, never a crash.
-func parseDoc(format string, data []byte) (doc any, err error) {
+func parseDoc(format string, data []byte) (any, error) {
 	if format == formatText {
 		return string(trimEOL(data)), nil
 	}
+	return parseStructured(format, data)
+}
+
+// parseStructured is parseDoc for the structured formats. It is a function
+// of its own so that the text path, the hot one of scalar fields, does not
+// pay for the recovered parser's escaping result.
+func parseStructured(format string, data []byte) (doc any, err error) {
 	data = bytes.TrimPrefix(data, utf8BOM)
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, ErrEmpty

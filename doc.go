@@ -87,6 +87,10 @@
 //     conditions): current.Release(candidate). Close the resources of
 //     candidate that current does not share.
 //
+// At Bind, update= methods run once when no field has a when= condition;
+// with conditions, once per round that loads the targets of conditions
+// turned true, and every round but the last is released.
+//
 // Compare the resources, as they are copied from snapshot to snapshot:
 //
 //	func (c *Config) Release(dropped *Config) {

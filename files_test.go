@@ -62,9 +62,7 @@ func TestFileBadInputKeepsLastGood(t *testing.T) {
 		assert.Equal(t, good, *b.Get(), "%s: last good value kept", tc.name)
 		assert.Equal(t, uint64(1), u.Gen)
 	}
-	writeFile(t, dir, "app.toml", "name = \"fixed\"\n")
-	rec.want(t, Updated)
-	assert.Equal(t, "fixed", b.Get().Settings.Name)
+	saveName(t, b, rec, dir, "fixed", Updated)
 }
 
 func TestFileRemovedThenBack(t *testing.T) {
@@ -75,9 +73,7 @@ func TestFileRemovedThenBack(t *testing.T) {
 	rec.want(t, Removed)
 	assert.Equal(t, "svc", b.Get().Settings.Name, "value kept while the file is gone")
 
-	writeFile(t, dir, "app.toml", "name = \"back\"\n")
-	rec.want(t, Added)
-	assert.Equal(t, "back", b.Get().Settings.Name)
+	saveName(t, b, rec, dir, "back", Added)
 }
 
 // TestFileNeverPublishesPartialWrites truncates the file, then writes an
@@ -235,4 +231,14 @@ func recordIssueConfig(t *testing.T) (*Binding[issueConfig], *recorder, string) 
 	t.Helper()
 	b, _, dir, _ := bindIssueConfig(t)
 	return b, record(t, b), dir
+}
+
+// saveName writes dir/app.toml of recordIssueConfig holding only name,
+// waits for the next update, which must be of kind, and checks that Get
+// then shows name.
+func saveName(t *testing.T, b *Binding[issueConfig], rec *recorder, dir, name string, kind Kind) {
+	t.Helper()
+	writeFile(t, dir, "app.toml", fmt.Sprintf("name = %q\n", name))
+	rec.want(t, kind)
+	assert.Equal(t, name, b.Get().Settings.Name)
 }

@@ -28,8 +28,7 @@ func TestFormatFromContent(t *testing.T) {
 		var c struct {
 			F sniffFlags `live:"env=FLAGS"`
 		}
-		_, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("FLAGS", "\ufeff {\"beta\": true, \"limit\": 7}").lookup))
-		require.NoError(t, err)
+		mustBind(t, &c, WithLookupEnv(newEnv("FLAGS", "\ufeff {\"beta\": true, \"limit\": 7}").lookup))
 		assert.Equal(t, sniffFlags{Beta: true, Limit: 7}, c.F)
 	})
 	t.Run("env array into slice", func(t *testing.T) {
@@ -37,8 +36,7 @@ func TestFormatFromContent(t *testing.T) {
 		var c struct {
 			L []string `live:"env=L"`
 		}
-		_, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("L", `["a,b", "c"]`).lookup))
-		require.NoError(t, err)
+		mustBind(t, &c, WithLookupEnv(newEnv("L", `["a,b", "c"]`).lookup))
 		assert.Equal(t, []string{"a,b", "c"}, c.L)
 	})
 	t.Run("env text into slice stays comma-separated", func(t *testing.T) {
@@ -46,8 +44,7 @@ func TestFormatFromContent(t *testing.T) {
 		var c struct {
 			L []string `live:"env=L"`
 		}
-		_, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("L", "a, b").lookup))
-		require.NoError(t, err)
+		mustBind(t, &c, WithLookupEnv(newEnv("L", "a, b").lookup))
 		assert.Equal(t, []string{"a", "b"}, c.L)
 	})
 	t.Run("env text into string is never sniffed", func(t *testing.T) {
@@ -55,8 +52,7 @@ func TestFormatFromContent(t *testing.T) {
 		var c struct {
 			S string `live:"env=S"`
 		}
-		_, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("S", `{"a": 1}`).lookup))
-		require.NoError(t, err)
+		mustBind(t, &c, WithLookupEnv(newEnv("S", `{"a": 1}`).lookup))
 		assert.Equal(t, `{"a": 1}`, c.S)
 	})
 	t.Run("env text into struct names format=", func(t *testing.T) {
@@ -64,8 +60,7 @@ func TestFormatFromContent(t *testing.T) {
 		var c struct {
 			F sniffFlags `live:"env=FLAGS"`
 		}
-		_, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("FLAGS", "beta=true").lookup))
-		require.ErrorIs(t, err, ErrDecode)
+		err := bindError(t, &c, newEnv("FLAGS", "beta=true"), ErrDecode)
 		var fe *FieldError
 		require.True(t, errors.As(err, &fe))
 		assert.Equal(t, "F", fe.Field)
@@ -77,8 +72,7 @@ func TestFormatFromContent(t *testing.T) {
 		var c struct {
 			F sniffFlags `live:"file=${D}/flags; poll=1h"`
 		}
-		_, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("D", dir).lookup))
-		require.NoError(t, err)
+		mustBind(t, &c, WithLookupEnv(newEnv("D", dir).lookup))
 		assert.Equal(t, sniffFlags{Beta: true, Limit: 3}, c.F)
 	})
 	t.Run("http path without extension served as text/plain", func(t *testing.T) {

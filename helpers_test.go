@@ -149,6 +149,29 @@ func (r *recorder) want(tb testing.TB, kind Kind) Update {
 	return u
 }
 
+// bindError binds *dst with the environment env, checks that Bind fails
+// with an error wrapping sentinel, and returns the error for further
+// checks. A Bind that succeeds is closed.
+func bindError[T any](tb testing.TB, dst *T, env *testEnv, sentinel error) error {
+	tb.Helper()
+	b, err := Bind(tb.Context(), dst, WithLookupEnv(env.lookup))
+	if err == nil {
+		_ = b.Close()
+	}
+	require.ErrorIs(tb, err, sentinel)
+	return err
+}
+
+// wantBindErr checks, as bindError, that Bind fails with sentinel, and that
+// the error's text holds each of texts.
+func wantBindErr[T any](tb testing.TB, dst *T, env *testEnv, sentinel error, texts ...string) {
+	tb.Helper()
+	err := bindError(tb, dst, env, sentinel)
+	for _, text := range texts {
+		assert.Contains(tb, err.Error(), text)
+	}
+}
+
 // bindDir binds *dst with ${DIR} set to dir (see mustBind).
 func bindDir[T any](tb testing.TB, dst *T, dir string) *Binding[T] {
 	tb.Helper()

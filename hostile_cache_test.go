@@ -213,6 +213,17 @@ func bindFails(t *testing.T, dir string) error {
 	return err
 }
 
+// dirWithMode is a spoil of TestHostileCacheModes: a new directory with
+// mode.
+func dirWithMode(mode os.FileMode) func(t *testing.T) string {
+	return func(t *testing.T) string {
+		t.Helper()
+		dir := t.TempDir()
+		require.NoError(t, os.Chmod(dir, mode))
+		return dir
+	}
+}
+
 // TestHostileCacheModes: a cache directory or key file that others could
 // write or read, a short key and a key behind a link fail Bind with an
 // error wrapping ErrCache that says why.
@@ -227,18 +238,8 @@ func TestHostileCacheModes(t *testing.T) {
 		// a refusal (no ErrCache).
 		io bool
 	}{
-		{"dir/world-writable", "writable by others (mode 0777)", func(t *testing.T) string {
-			t.Helper()
-			dir := t.TempDir()
-			require.NoError(t, os.Chmod(dir, 0o777))
-			return dir
-		}, false},
-		{"dir/group-writable", "writable by others (mode 0770)", func(t *testing.T) string {
-			t.Helper()
-			dir := t.TempDir()
-			require.NoError(t, os.Chmod(dir, 0o770))
-			return dir
-		}, false},
+		{"dir/world-writable", "writable by others (mode 0777)", dirWithMode(0o777), false},
+		{"dir/group-writable", "writable by others (mode 0770)", dirWithMode(0o770), false},
 		{"dir/not-a-directory", "not a directory", func(t *testing.T) string {
 			t.Helper()
 			path := filepath.Join(t.TempDir(), "file")

@@ -297,9 +297,7 @@ func TestDecoderPanicFailsBind(t *testing.T) {
 		var c struct {
 			V boomText `live:"env=V; poll=1h"`
 		}
-		_, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("V", "boom").lookup))
-		require.ErrorIs(t, err, ErrDecode)
-		assert.Contains(t, err.Error(), "panicked")
+		wantBindErr(t, &c, newEnv("V", "boom"), ErrDecode, "panicked")
 		assert.Empty(t, c.V.S, "a failed Bind leaves *dst untouched")
 	})
 	t.Run("default", func(t *testing.T) {
@@ -307,9 +305,7 @@ func TestDecoderPanicFailsBind(t *testing.T) {
 		var c struct {
 			V boomText `live:"env=V; default=boom; poll=1h"`
 		}
-		_, err := Bind(t.Context(), &c, WithLookupEnv(newEnv().lookup))
-		require.ErrorIs(t, err, ErrTag)
-		assert.Contains(t, err.Error(), "panicked")
+		wantBindErr(t, &c, newEnv(), ErrTag, "panicked")
 	})
 }
 

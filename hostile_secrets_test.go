@@ -120,8 +120,7 @@ func TestHostileSecretBindParseError(t *testing.T) {
 	const s = "tok-BIND-s3cr3t"
 	dir := dirWith(t, "app.toml", fmt.Sprintf("token = %q\nport = = %s\n", s, s))
 	var cfg wholeDocAndSecretKey
-	_, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
-	require.ErrorIs(t, err, ErrDecode)
+	err := bindError(t, &cfg, newEnv("DIR", dir), ErrDecode)
 	assert.Contains(t, err.Error(), "field Doc (file:")
 	assert.NotContains(t, err.Error(), s)
 }

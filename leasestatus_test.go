@@ -1,41 +1,19 @@
 package livebind
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/livebind/livebind/sources"
+	"github.com/livebind/livebind/internal/testenv/fixture"
 )
-
-// leasedDriver hands out one value whose lease ends and renews at fixed
-// times, as a sources.LeaseReporter.
-type leasedDriver struct{}
 
 var leaseExpires, leaseRenewal = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC), time.Date(2030, 1, 2, 3, 4, 1, 0, time.UTC)
 
-func (leasedDriver) Read(context.Context, *sources.Target) sources.Result {
-	return sources.Result{Data: []byte("v")}
-}
-
-func (leasedDriver) Watch(*sources.Target, sources.Result, func(sources.Result)) (func(), error) {
-	return func() {}, nil
-}
-
-func (leasedDriver) Close() error { return nil }
-
-func (leasedDriver) Lease(t *sources.Target) (expires, renewal time.Time) {
-	if t.Location != "leased" {
-		return time.Time{}, time.Time{}
-	}
-	return leaseExpires, leaseRenewal
-}
-
 func init() {
-	sources.Register(sources.Scheme{Name: "leasetest", Open: func(sources.Config) (sources.Driver, error) { return leasedDriver{}, nil }})
+	fixture.RegisterLeases("leasetest", map[string]fixture.Lease{"leased": {Expires: leaseExpires, Renewal: leaseRenewal}})
 }
 
 // TestStatusShowsLeases: Status shows the expiry and next renewal that a

@@ -72,9 +72,7 @@ func TestOptionalEmptyLocation(t *testing.T) {
 		var c struct {
 			Banner string `live:"http=${REMOTE}; format=text"`
 		}
-		_, err := Bind(t.Context(), &c, WithLookupEnv(newEnv().lookup))
-		require.ErrorIs(t, err, ErrTag)
-		assert.Contains(t, err.Error(), "REMOTE is not set")
+		wantBindErr(t, &c, newEnv(), ErrTag, "REMOTE is not set")
 	})
 }
 
@@ -171,8 +169,7 @@ func TestOptionalStillFails(t *testing.T) {
 		var c struct {
 			A string `live:"env=A; optional; required"`
 		}
-		_, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("A", "x").lookup))
-		require.ErrorIs(t, err, ErrTag)
+		err := bindError(t, &c, newEnv("A", "x"), ErrTag)
 		var fe *FieldError
 		require.ErrorAs(t, err, &fe)
 		assert.Equal(t, "A", fe.Field)
@@ -187,9 +184,7 @@ func TestOptionalStillFails(t *testing.T) {
 		var c struct {
 			Banner string `live:"http=${URL}/banner; optional; format=text; timeout=2s"`
 		}
-		_, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("URL", url).lookup))
-		require.ErrorIs(t, err, ErrSource)
-		assert.Contains(t, err.Error(), "Banner")
+		wantBindErr(t, &c, newEnv("URL", url), ErrSource, "Banner")
 	})
 	t.Run("does not parse", func(t *testing.T) {
 		t.Parallel()
@@ -197,9 +192,7 @@ func TestOptionalStillFails(t *testing.T) {
 		var c struct {
 			Port int `live:"file=${DIR}/app.toml; key=port; optional; default=1"`
 		}
-		_, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("DIR", dir).lookup))
-		require.ErrorIs(t, err, ErrDecode)
-		assert.Contains(t, err.Error(), "Port")
+		wantBindErr(t, &c, newEnv("DIR", dir), ErrDecode, "Port")
 	})
 }
 

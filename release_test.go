@@ -105,6 +105,7 @@ func TestReleaseClosesWhatIsNotPublished(t *testing.T) {
 	t.Cleanup(func() { _ = b.Close() })
 	rec := record(t, b)
 	require.Equal(t, []string{"a"}, rs.openNames(), "Bind's condition candidates are released")
+	assert.Len(t, rs.all, 2, "SetName runs once per condition round at Bind: before Mode's target loads and after")
 	first := b.Get().Res
 
 	env.set("REL_NAME", "b")
@@ -145,4 +146,30 @@ func TestReleasePanicIsContained(t *testing.T) {
 	env.set("REL_NAME", "c")
 	rec.until(t, wait, func(u Update) bool { return u.Kind == Updated && u.Field == "Name" })
 	assert.Equal(t, "c", b.Get().Name)
+}
+
+// singlePool has an update= field and no when= condition.
+type singlePool struct {
+	Name string     `live:"env=REL_NAME; update=SetName"`
+	Res  *resource  `live:"-"`
+	Rs   *resources `live:"-"`
+}
+
+func (c *singlePool) SetName(next string) error {
+	c.Name, c.Res = next, c.Rs.open(next)
+	return nil
+}
+
+// TestUpdateRunsOnceAtBind: without conditions Bind builds one candidate, so
+// an update= method that opens a pool opens exactly one.
+func TestUpdateRunsOnceAtBind(t *testing.T) {
+	t.Parallel()
+	rs := &resources{}
+	cfg := singlePool{Rs: rs}
+	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("REL_NAME", "a").lookup))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = b.Close() })
+	assert.Equal(t, []string{"a"}, rs.openNames())
+	assert.Len(t, rs.all, 1, "one pool opened at Bind")
+	assert.Equal(t, "a", b.Get().Res.name)
 }

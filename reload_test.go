@@ -2,6 +2,7 @@ package livebind
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -36,9 +37,7 @@ func TestReloadBeatsOlderGatedValue(t *testing.T) {
 			A string `live:"env=A; poll=300ms; debounce=100ms"`
 		}
 		b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
-		var got []any
-		var mu sync.Mutex
-		onChange(b, func(u Update) { mu.Lock(); got = append(got, u.New); mu.Unlock() })
+		got := seen(b, func(u Update) (any, bool) { return u.New, true })
 		time.Sleep(250 * time.Millisecond)
 		env.set("A", "v1") // seen by the poll at 300ms, held by the gate until 400ms
 		time.Sleep(60 * time.Millisecond)
@@ -48,9 +47,7 @@ func TestReloadBeatsOlderGatedValue(t *testing.T) {
 		time.Sleep(time.Second)
 		synctest.Wait()
 		assert.Equal(t, "v2", b.Get().A, "the older gated value was dropped")
-		mu.Lock()
-		defer mu.Unlock()
-		assert.Equal(t, []any{"v2"}, got)
+		assert.Equal(t, []any{"v2"}, got())
 	})
 }
 
@@ -81,18 +78,7 @@ func TestThrottleAndDebounceOnEnv(t *testing.T) {
 			D int `live:"env=D; poll=2ms; debounce=100ms"`
 		}
 		b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
-		var tGot, dGot []int
-		var mu sync.Mutex
-		onChange(b, func(u Update) {
-			mu.Lock()
-			defer mu.Unlock()
-			switch u.Field {
-			case "T":
-				tGot = append(tGot, u.New.(int))
-			case "D":
-				dGot = append(dGot, u.New.(int))
-			}
-		})
+		tSeen, dSeen := seen(b, newInt("T")), seen(b, newInt("D"))
 		time.Sleep(time.Millisecond) // off the poll ticks: no two events at one instant
 		for i := 1; i <= 100; i++ {
 			env.set("T", strconv.Itoa(i))
@@ -101,8 +87,7 @@ func TestThrottleAndDebounceOnEnv(t *testing.T) {
 		}
 		time.Sleep(time.Second)
 		synctest.Wait()
-		mu.Lock()
-		defer mu.Unlock()
+		tGot, dGot := tSeen(), dSeen()
 		// Throttle: two tokens pass the first two changes at once, the rest
 		// coalesce into the latest value when the next token frees.
 		// 100 changes over 500ms: the next token frees after ~300ms, at the
@@ -128,17 +113,14 @@ func TestMaxWaitCapsADrip(t *testing.T) {
 		}
 		b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
 		start := time.Now()
-		var at []time.Duration
-		var mu sync.Mutex
-		onChange(b, func(Update) { mu.Lock(); at = append(at, time.Since(start)); mu.Unlock() })
+		atSeen := seen(b, func(Update) (time.Duration, bool) { return time.Since(start), true })
 		for i := 1; i <= 50; i++ { // 1s of drip
 			env.set("M", strconv.Itoa(i))
 			time.Sleep(20 * time.Millisecond)
 		}
 		time.Sleep(time.Second)
 		synctest.Wait()
-		mu.Lock()
-		defer mu.Unlock()
+		at := atSeen()
 		require.GreaterOrEqual(t, len(at), 4, "at least one update per maxwait during the drip: %v", at)
 		// A burst starts at the first change after a delivery, so two
 		// deliveries are at most maxwait + one drip interval + one poll apart.
@@ -161,16 +143,12 @@ func TestOrderingUnderConcurrentSources(t *testing.T) {
 		O4 int `live:"env=O4; poll=1ms"`
 	}
 	b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
-	var mu sync.Mutex
-	var gens []uint64
 	var early atomic.Int64
-	onChange(b, func(u Update) {
+	gensSeen := seen(b, func(u Update) (uint64, bool) {
 		if gen(b) < u.Gen {
 			early.Add(1)
 		}
-		mu.Lock()
-		gens = append(gens, u.Gen)
-		mu.Unlock()
+		return u.Gen, true
 	})
 	var wg sync.WaitGroup
 	for _, name := range []string{"O1", "O2", "O3", "O4"} {
@@ -191,8 +169,7 @@ func TestOrderingUnderConcurrentSources(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	time.Sleep(50 * time.Millisecond)
-	mu.Lock()
-	defer mu.Unlock()
+	gens := gensSeen()
 	require.NotEmpty(t, gens)
 	for i := 1; i < len(gens); i++ {
 		require.LessOrEqual(t, gens[i-1], gens[i], "generation order")
@@ -200,4 +177,34 @@ func TestOrderingUnderConcurrentSources(t *testing.T) {
 	assert.Zero(t, early.Load(), "an update arrived before its snapshot was visible")
 	assert.Equal(t, 100, b.Get().O4)
 	t.Logf("%d updates in %d generations", len(gens), gens[len(gens)-1]-1)
+}
+
+// seen subscribes to b and keeps what pick makes of each update it accepts;
+// the returned function gives a copy of what was kept so far (read it after
+// synctest.Wait in a bubble).
+func seen[T, V any](b *Binding[T], pick func(Update) (V, bool)) func() []V {
+	var mu sync.Mutex
+	var vs []V
+	onChange(b, func(u Update) {
+		if v, ok := pick(u); ok {
+			mu.Lock()
+			vs = append(vs, v)
+			mu.Unlock()
+		}
+	})
+	return func() []V {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(vs)
+	}
+}
+
+// newInt picks the new value of the int field named field.
+func newInt(field string) func(Update) (int, bool) {
+	return func(u Update) (int, bool) {
+		if u.Field != field {
+			return 0, false
+		}
+		return u.New.(int), true
+	}
 }

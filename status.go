@@ -419,7 +419,7 @@ func (b *Binding[T]) rollback(gen uint64) error {
 		return fmt.Errorf("livebind: rollback to gen %d: %w", gen, ErrNoGeneration)
 	}
 	cur := b.cur.Load()
-	p := genPlan[T]{next: new(T), src: map[*boundField]reflect.Value{}}
+	p := genPlan[T]{next: new(T)}
 	*p.next = *cur.v
 	rv := reflect.ValueOf(p.next).Elem()
 	from := reflect.ValueOf(e.Value).Elem()

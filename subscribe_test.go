@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -130,7 +131,10 @@ func TestStreamCoalescesForSlowConsumer(t *testing.T) {
 		value int
 		note  *deliveryError
 	}
+	inDelivery := make(chan struct{}) // closed when the delivery goroutine holds the first update
+	var once sync.Once
 	ch, stop, err := stream(b, func(u Update) (item, bool) {
+		once.Do(func() { close(inDelivery) })
 		var de *deliveryError
 		if errors.As(u.Err, &de) {
 			return item{note: de}, true
@@ -148,8 +152,12 @@ func TestStreamCoalescesForSlowConsumer(t *testing.T) {
 		require.Less(t, time.Since(start), time.Second, "the consumer does not stall the applier")
 		if first {
 			// The first update is taken by the delivery goroutine and blocks
-			// on the unread channel; let it get there.
-			time.Sleep(20 * time.Millisecond)
+			// on the unread channel; wait until it is there.
+			select {
+			case <-inDelivery:
+			case <-time.After(wait):
+				t.Fatal("the first update never reached the delivery goroutine")
+			}
 			first = false
 		}
 	}

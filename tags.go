@@ -307,12 +307,7 @@ var tagOptionTable = []tagOptionDef{
 	{
 		name: "default", expand: true, value: "text", doc: "Value when the source is missing at Bind, or whenever the key is absent",
 		parse: func(o *fieldOptions, v string) error { o.hasDefault, o.def = true, v; return nil },
-		check: func(c optionCheck) error {
-			if c.opts.required {
-				return errors.New("a required field cannot have a default")
-			}
-			return nil
-		},
+		check: notRequired("a required field cannot have a default"),
 	},
 	{
 		name: "required", flag: true, value: "flag", doc: "Bind fails while the source or key is missing",
@@ -321,12 +316,7 @@ var tagOptionTable = []tagOptionDef{
 	{
 		name: "optional", flag: true, value: "flag", doc: "Use the source if it is there",
 		parse: func(o *fieldOptions, _ string) error { o.optional = true; return nil },
-		check: func(c optionCheck) error {
-			if c.opts.required {
-				return errors.New("a field cannot be both optional and required")
-			}
-			return nil
-		},
+		check: notRequired("a field cannot be both optional and required"),
 	},
 	{
 		name: "secret", flag: true, value: "flag", doc: "The value never appears in updates",
@@ -466,6 +456,18 @@ type compiledTag struct {
 
 // compileTag runs spec's options through the table. Every problem is
 // returned, joined, as a *FieldError for path.
+
+// notRequired is the check of an option that contradicts required: it
+// fails with msg when the field is also required.
+func notRequired(msg string) func(optionCheck) error {
+	return func(c optionCheck) error {
+		if c.opts.required {
+			return errors.New(msg)
+		}
+		return nil
+	}
+}
+
 func compileTag(path string, spec tagSpec) (compiledTag, error) {
 	c := compiledTag{scheme: spec.scheme, location: spec.location}
 	var errs []error

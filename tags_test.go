@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 )
 
@@ -59,13 +60,7 @@ func TestParseTag(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got, err := parseTag(tt.tag)
-			if tt.wantErr != "" {
-				require.Error(t, err)
-				assert.Contains(t, err.Error(), tt.wantErr)
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, got)
+			fixture.WantParsed(t, got, err, tt.want, tt.wantErr)
 		})
 	}
 }
@@ -105,12 +100,7 @@ func TestExpand(t *testing.T) {
 		t.Run(tt.in, func(t *testing.T) {
 			t.Parallel()
 			got, err := expand(tt.in, lookup)
-			if tt.wantErr != "" {
-				require.ErrorContains(t, err, tt.wantErr)
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, got)
+			fixture.WantParsed(t, got, err, tt.want, tt.wantErr)
 		})
 	}
 }
@@ -193,12 +183,10 @@ func TestParseKey(t *testing.T) {
 		t.Run(tt.key, func(t *testing.T) {
 			t.Parallel()
 			got, err := parseKey(tt.key)
+			fixture.WantParsed(t, got, err, tt.want, tt.wantErr)
 			if tt.wantErr != "" {
-				require.ErrorContains(t, err, tt.wantErr)
 				return
 			}
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, got)
 			again, err := parseKey(joinKey(got))
 			require.NoError(t, err)
 			assert.Equal(t, got, again, "joinKey(%q) = %q", got, joinKey(got))

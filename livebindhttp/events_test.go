@@ -35,7 +35,7 @@ func TestEvents(t *testing.T) {
 		if err := f.reload(t); err != nil {
 			t.Fatal(err)
 		}
-		var u wantUpdate
+		var u livebindhttp.UpdateJSON
 		decodeStrict(t, s.next(t, "update", 5*time.Second).Data, &u)
 		if u.Kind != "updated" || u.Field != "Settings" || u.Gen != 2 || u.Time.IsZero() || u.Error != "" || u.Secret ||
 			!strings.HasSuffix(u.Source, "app.toml") ||
@@ -49,7 +49,7 @@ func TestEvents(t *testing.T) {
 		if err := f.reload(t); err == nil {
 			t.Fatal("Reload accepted a broken file")
 		}
-		var u wantUpdate
+		var u livebindhttp.UpdateJSON
 		decodeStrict(t, s.next(t, "update", 5*time.Second).Data, &u)
 		if u.Kind != "error" || u.Field != "Settings" || u.Error == "" {
 			t.Errorf("error update = %+v", u)
@@ -126,18 +126,7 @@ func TestEventsClientGone(t *testing.T) {
 func TestSlowClientNeverBlocks(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, nil)
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	d := net.Dialer{}
-	conn, err := d.DialContext(ctx, "tcp", f.srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if tc, ok := conn.(*net.TCPConn); ok {
-		_ = tc.SetReadBuffer(4096)
-	}
-	fmt.Fprintf(conn, "GET /debug/config/events HTTP/1.1\r\nHost: x\r\n\r\n")
+	f.slowEvents(t) // never read
 
 	big := strings.Repeat("x", 256<<10) // 256 KiB per update, 64 updates: 16 MiB unread
 	start := time.Now()
@@ -184,7 +173,7 @@ func TestSecretsNeverServed(t *testing.T) {
 	// then one error per field of db.toml.
 	var kinds []string
 	for len(kinds) < 5 {
-		var u wantUpdate
+		var u livebindhttp.UpdateJSON
 		decodeStrict(t, s.next(t, "update", 5*time.Second).Data, &u)
 		kinds = append(kinds, u.Kind+" "+u.Field)
 		if u.Secret && (string(u.Old) != `"[redacted]"` || string(u.New) != `"[redacted]"`) {
@@ -267,7 +256,7 @@ func TestReadsDuringUpdates(t *testing.T) {
 	if slowest > time.Second {
 		t.Errorf("a Reload took %v under concurrent reads", slowest)
 	}
-	var last wantUpdate
+	var last livebindhttp.UpdateJSON
 	for last.Gen < gen(f.b) {
 		decodeStrict(t, s.next(t, "update", 5*time.Second).Data, &last)
 	}

@@ -18,7 +18,8 @@ import (
 	"github.com/livebind/livebind/livebindhttp"
 )
 
-// decodeStrict decodes body into v, rejecting unknown keys, so the test
+// decodeStrict decodes body into v, rejecting unknown keys: the wire types
+// (pinned by TestStatusWire and TestUpdateFrameMatchesJSON) and the test
 // types below are the documented schema exactly.
 func decodeStrict(t *testing.T, body string, v any) {
 	t.Helper()
@@ -27,45 +28,6 @@ func decodeStrict(t *testing.T, body string, v any) {
 	if err := dec.Decode(v); err != nil {
 		t.Fatalf("decode: %v\n%s", err, body)
 	}
-}
-
-type wantSource struct {
-	Source           string    `json:"source"`
-	Fields           []string  `json:"fields"`
-	Active           bool      `json:"active"`
-	Healthy          bool      `json:"healthy"`
-	Present          bool      `json:"present"`
-	LastSuccess      time.Time `json:"last_success"`
-	FailingSince     time.Time `json:"failing_since"`
-	StalenessSeconds float64   `json:"staleness_seconds"`
-	LastError        string    `json:"last_error"`
-	LastErrorTime    time.Time `json:"last_error_time"`
-	Version          string    `json:"version"`
-	Observations     uint64    `json:"observations"`
-	Errors           uint64    `json:"errors"`
-	FromCache        bool      `json:"from_cache"`
-	NextPoll         time.Time `json:"next_poll"`
-}
-
-type wantField struct {
-	Field      string    `json:"field"`
-	Source     string    `json:"source"`
-	Secret     bool      `json:"secret"`
-	Required   bool      `json:"required"`
-	Optional   bool      `json:"optional"`
-	State      string    `json:"state"`
-	Updates    uint64    `json:"updates"`
-	Errors     uint64    `json:"errors"`
-	LastUpdate time.Time `json:"last_update"`
-}
-
-type wantStatus struct {
-	Generation uint64       `json:"generation"`
-	Closed     bool         `json:"closed"`
-	Rejected   uint64       `json:"rejected"`
-	Reloads    uint64       `json:"reloads"`
-	Sources    []wantSource `json:"sources"`
-	Fields     []wantField  `json:"fields"`
 }
 
 // compact returns raw without insignificant white space.
@@ -96,18 +58,6 @@ type wantHistory struct {
 	Entries    []wantHistoryEntry `json:"entries"`
 }
 
-type wantUpdate struct {
-	Kind   string          `json:"kind"`
-	Field  string          `json:"field"`
-	Source string          `json:"source"`
-	Old    json.RawMessage `json:"old"`
-	New    json.RawMessage `json:"new"`
-	Gen    uint64          `json:"gen"`
-	Time   time.Time       `json:"time"`
-	Error  string          `json:"error"`
-	Secret bool            `json:"secret"`
-}
-
 func TestStatusJSON(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, nil)
@@ -119,7 +69,7 @@ func TestStatusJSON(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/json; charset=utf-8" {
 		t.Fatalf("status.json: %s %q", resp.Status, resp.Header.Get("Content-Type"))
 	}
-	var st wantStatus
+	var st livebindhttp.StatusJSON
 	decodeStrict(t, body, &st)
 	if st.Generation != gen(f.b) || st.Closed || st.Reloads != 1 {
 		t.Errorf("generation/closed/reloads = %d/%v/%d, want %d/false/1", st.Generation, st.Closed, st.Reloads, gen(f.b))

@@ -3,7 +3,8 @@ package livebindhttp_test
 import (
 	"bufio"
 	"context"
-	"io"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -93,20 +94,26 @@ func (f *harness) reload(t testing.TB) error {
 // get fetches path below the mount point and returns status and body.
 func (f *harness) get(t *testing.T, path string) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, f.url+path, nil)
+	return fixture.Get(t, f.srv.Client(), f.url+path)
+}
+
+// slowEvents requests the event stream over a raw connection with a small
+// read buffer, for a client that reads slowly or never. The connection is
+// closed when the test ends.
+func (f *harness) slowEvents(t *testing.T) net.Conn {
+	t.Helper()
+	conn, err := (&net.Dialer{}).DialContext(t.Context(), "tcp", f.srv.Listener.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := f.srv.Client().Do(req)
-	if err != nil {
+	t.Cleanup(func() { _ = conn.Close() })
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetReadBuffer(4096)
+	}
+	if _, err := fmt.Fprintf(conn, "GET /debug/config/events HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, string(body)
+	return conn
 }
 
 // sseEvent is one parsed server-sent event; comment lines are reported

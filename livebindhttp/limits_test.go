@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -71,15 +70,7 @@ func TestEventsMaxStreams(t *testing.T) {
 func TestEventsSlowClientBye(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, nil, livebindhttp.WithStreamQueueBytes(64<<10))
-	conn, err := (&net.Dialer{}).DialContext(t.Context(), "tcp", f.srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if tc, ok := conn.(*net.TCPConn); ok {
-		_ = tc.SetReadBuffer(4096)
-	}
-	fmt.Fprintf(conn, "GET /debug/config/events HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	conn := f.slowEvents(t)
 	br := bufio.NewReaderSize(conn, 64<<10)
 	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	for {
@@ -145,7 +136,7 @@ func TestEventsHelloSkipsOlderUpdates(t *testing.T) {
 	if err := f.reload(t); err != nil {
 		t.Fatal(err)
 	}
-	var u wantUpdate
+	var u livebindhttp.UpdateJSON
 	decodeStrict(t, s.next(t, "update", 5*time.Second).Data, &u)
 	if u.Gen <= hello.Generation || string(u.New) != `"two"` {
 		t.Errorf("hello gen %d, then update %+v", hello.Generation, u)

@@ -27,9 +27,9 @@ type pageView struct {
 }
 
 type sourceView struct {
-	Source, Fields, State, Staleness, LastError, LastSuccess, Version string
-	Healthy                                                           bool
-	Observations, Errors                                              uint64
+	Source, Fields, State, Staleness, LastError, LastSuccess, Version, Lease string
+	Healthy                                                                  bool
+	Observations, Errors                                                     uint64
 }
 
 type fieldView struct {
@@ -63,6 +63,7 @@ func (h *handler[T]) page(w http.ResponseWriter, r *http.Request) {
 			Source: s.Source, Fields: joinComma(s.Fields), Healthy: s.Healthy,
 			LastError: s.LastError, LastSuccess: stamp(s.LastSuccess), Version: s.Version,
 			Observations: s.Observations, Errors: s.Errors,
+			Lease: leaseText(s.LeaseExpires, s.LeaseRenewal),
 		}
 		switch {
 		case !s.Active:
@@ -113,6 +114,21 @@ func stamp(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format("2006-01-02 15:04:05.000 UTC")
+}
+
+// leaseText describes a source's lease for the page: when it expires and
+// when it is renewed ("no renewal": new credentials are read before it
+// expires, at the next poll). Empty without a lease. The script's leaseText
+// writes the same.
+func leaseText(expires, renewal time.Time) string {
+	if expires.IsZero() {
+		return ""
+	}
+	s := "expires " + stamp(expires)
+	if renewal.IsZero() {
+		return s + "; no renewal"
+	}
+	return s + "; renewal " + stamp(renewal)
 }
 
 func joinComma(s []string) string {
@@ -190,6 +206,7 @@ const pageScript template.JS = `
           setText(cell(tr, "lasterror"), x.last_error || "");
           setText(cell(tr, "observations"), String(x.observations));
           setText(cell(tr, "errors"), String(x.errors));
+          setText(cell(tr, "lease"), leaseText(x));
         });
         s.fields.forEach(function (f) {
           var tr = rows[f.field];
@@ -202,6 +219,10 @@ const pageScript template.JS = `
       }).catch(function () {});
       if (hist) { refreshHistory(); }
     }, 1000);
+  }
+  function leaseText(x) {
+    if (!x.lease_expires) { return ""; }
+    return "expires " + stamp(x.lease_expires) + (x.lease_renewal ? "; renewal " + stamp(x.lease_renewal) : "; no renewal");
   }
   function stamp(iso) { return iso ? new Date(iso).toISOString().replace("T", " ").replace("Z", " UTC") : ""; }
   var hist = document.getElementById("history");
@@ -306,8 +327,8 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 
 <h2>Sources</h2>
 <table id="sources">
-<tr><th>source</th><th>fields</th><th>state</th><th>stale for</th><th>last error</th><th>last success</th><th>version</th><th>observations</th><th>errors</th></tr>
-{{range .Sources}}<tr data-source="{{.Source}}"><td>{{.Source}}</td><td>{{.Fields}}</td><td class="state {{.State}}">{{.State}}</td><td class="staleness">{{.Staleness}}</td><td class="lasterror">{{.LastError}}</td><td>{{.LastSuccess}}</td><td class="version">{{.Version}}</td><td class="observations">{{.Observations}}</td><td class="errors">{{.Errors}}</td></tr>
+<tr><th>source</th><th>fields</th><th>state</th><th>stale for</th><th>last error</th><th>last success</th><th>version</th><th>observations</th><th>errors</th><th>lease</th></tr>
+{{range .Sources}}<tr data-source="{{.Source}}"><td>{{.Source}}</td><td>{{.Fields}}</td><td class="state {{.State}}">{{.State}}</td><td class="staleness">{{.Staleness}}</td><td class="lasterror">{{.LastError}}</td><td>{{.LastSuccess}}</td><td class="version">{{.Version}}</td><td class="observations">{{.Observations}}</td><td class="errors">{{.Errors}}</td><td class="lease">{{.Lease}}</td></tr>
 {{end}}</table>
 
 <h2>Fields</h2>

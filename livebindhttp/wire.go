@@ -38,6 +38,8 @@ type sourceJSON struct {
 	FromCache        bool      `json:"from_cache"`
 	CacheError       string    `json:"cache_error,omitempty"`
 	NextPoll         time.Time `json:"next_poll,omitzero"`
+	LeaseExpires     time.Time `json:"lease_expires,omitzero"`
+	LeaseRenewal     time.Time `json:"lease_renewal,omitzero"`
 }
 
 type fieldJSON struct {
@@ -78,6 +80,7 @@ func newStatusJSON(st livebind.Status, now time.Time) statusJSON {
 			StalenessSeconds: staleness(s, now).Seconds(),
 			LastError:        s.LastError, LastErrorTime: s.LastErrorTime, Version: s.Version,
 			Observations: s.Observations, Errors: s.Errors, FromCache: s.FromCache, CacheError: s.CacheError, NextPoll: s.NextPoll,
+			LeaseExpires: s.LeaseExpires, LeaseRenewal: s.LeaseRenewal,
 		})
 	}
 	for _, f := range st.Fields {

@@ -21,6 +21,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/metrics"
 )
 
@@ -52,20 +53,11 @@ type scraper struct {
 
 func (s scraper) scrape(t *testing.T) string {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, s.srv.URL+"/metrics", nil)
-	if err != nil {
-		t.Fatal(err)
+	resp, body := fixture.Get(t, s.srv.Client(), s.srv.URL+"/metrics")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("scrape: %s\n%s", resp.Status, body)
 	}
-	resp, err := s.srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("scrape: %s %v\n%s", resp.Status, err, body)
-	}
-	return string(body)
+	return body
 }
 
 var sampleLine = regexp.MustCompile(`^([a-z_]+)(?:\{(.*)\})? (\S+)$`)

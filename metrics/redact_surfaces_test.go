@@ -244,15 +244,9 @@ func checkSurfaces[T any](t *testing.T, tc redactCase) {
 
 func get(t *testing.T, web *httptest.Server, path string) string {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, web.URL+path, nil)
-	require.NoError(t, err)
-	resp, err := web.Client().Do(req)
-	require.NoError(t, err)
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
+	resp, body := fixture.Get(t, web.Client(), web.URL+path)
 	require.Equal(t, http.StatusOK, resp.StatusCode, path)
-	return string(body)
+	return body
 }
 
 func waitFor(t *testing.T, cond func() bool) {

@@ -9,34 +9,13 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 )
 
-// collect returns an emit that sends to a buffered channel.
-func collect() (chan sources.Result, func(sources.Result)) {
-	ch := make(chan sources.Result, 64)
-	return ch, func(r sources.Result) { ch <- r }
-}
-
-func next(t *testing.T, ch chan sources.Result) sources.Result {
-	t.Helper()
-	select {
-	case r := <-ch:
-		return r
-	case <-time.After(5 * time.Second):
-		t.Fatal("nothing emitted within 5s")
-		return sources.Result{}
-	}
-}
-
-func none(t *testing.T, ch chan sources.Result) {
-	t.Helper()
-	select {
-	case r := <-ch:
-		t.Fatalf("unexpected emit %+v", r)
-	case <-time.After(50 * time.Millisecond):
-	}
-}
+// emitWait bounds the wait for an emit; emitQuiet is how long none must
+// come.
+const emitWait, emitQuiet = 5 * time.Second, 50 * time.Millisecond
 
 // TestWatchesShareOneLoop: two subscribers of one key share one run; each
 // is told only what differs from what it saw; the loop ends with the last.
@@ -58,13 +37,13 @@ func TestWatchesShareOneLoop(t *testing.T) {
 			}
 		}
 	}
-	a, emitA := collect()
-	b, emitB := collect()
-	stopA, err := ws.Subscribe("k", sources.Sub[int]{Value: 1, Last: sources.Result{Data: []byte("x1")}, Emit: emitA}, run)
+	a := fixture.NewCollector[sources.Result]()
+	b := fixture.NewCollector[sources.Result]()
+	stopA, err := ws.Subscribe("k", sources.Sub[int]{Value: 1, Last: sources.Result{Data: []byte("x1")}, Emit: a.Add}, run)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stopB, err := ws.Subscribe("k", sources.Sub[int]{Value: 2, Emit: emitB}, run)
+	stopB, err := ws.Subscribe("k", sources.Sub[int]{Value: 2, Emit: b.Add}, run)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,27 +51,27 @@ func TestWatchesShareOneLoop(t *testing.T) {
 		t.Fatalf("Len = %d, want 1 watch for one key", ws.Len())
 	}
 	values <- []byte("x")
-	if got := next(t, b); string(got.Data) != "x2" {
+	if got := b.Next(t, emitWait); string(got.Data) != "x2" {
 		t.Fatalf("b got %q, want x2", got.Data)
 	}
-	none(t, a) // x1 is what a saw already: deduped
+	a.Quiet(t, emitQuiet) // x1 is what a saw already: deduped
 	values <- []byte("y")
-	if got := next(t, a); string(got.Data) != "y1" {
+	if got := a.Next(t, emitWait); string(got.Data) != "y1" {
 		t.Fatalf("a got %q, want y1", got.Data)
 	}
-	next(t, b)
+	b.Next(t, emitWait)
 	stopA()
 	stopA()
 	values <- []byte("z")
-	next(t, b)
-	none(t, a)
+	b.Next(t, emitWait)
+	a.Quiet(t, emitQuiet)
 	stopB()
 	if ws.Len() != 0 || runs.Load() != 1 {
 		t.Fatalf("after the last stop: Len = %d, runs = %d; want 0 and 1", ws.Len(), runs.Load())
 	}
 	ws.Close()
 	ws.Close()
-	if _, err := ws.Subscribe("k", sources.Sub[int]{Emit: emitA}, run); !errors.Is(err, sources.ErrClosed) {
+	if _, err := ws.Subscribe("k", sources.Sub[int]{Emit: a.Add}, run); !errors.Is(err, sources.ErrClosed) {
 		t.Fatalf("Subscribe after Close: %v, want ErrClosed", err)
 	}
 }
@@ -126,35 +105,35 @@ func TestWatchesJoinInterrupts(t *testing.T) {
 			}
 		}
 	}
-	a, emitA := collect()
-	if _, err := ws.Subscribe("k", sources.Sub[struct{}]{Emit: emitA}, run); err != nil {
+	a := fixture.NewCollector[sources.Result]()
+	if _, err := ws.Subscribe("k", sources.Sub[struct{}]{Emit: a.Add}, run); err != nil {
 		t.Fatal(err)
 	}
 	<-started
-	b, emitB := collect()
-	if _, err := ws.Subscribe("k", sources.Sub[struct{}]{Emit: emitB}, run); err != nil {
+	b := fixture.NewCollector[sources.Result]()
+	if _, err := ws.Subscribe("k", sources.Sub[struct{}]{Emit: b.Add}, run); err != nil {
 		t.Fatal(err)
 	}
 	if o := <-outcomes; !o.interrupted {
 		t.Fatalf("a join canceled the look but Interrupted() = false (%+v)", o)
 	}
-	next(t, a)
-	next(t, b)
-	c, emitC := collect()
-	if _, err := ws.Subscribe("k", sources.Sub[struct{}]{Emit: emitC}, run); err != nil {
+	a.Next(t, emitWait)
+	b.Next(t, emitWait)
+	c := fixture.NewCollector[sources.Result]()
+	if _, err := ws.Subscribe("k", sources.Sub[struct{}]{Emit: c.Add}, run); err != nil {
 		t.Fatal(err)
 	}
 	<-started // the Sleep(time.Hour) was cut short by the third join
-	d, emitD := collect()
-	if _, err := ws.Subscribe("k", sources.Sub[struct{}]{Emit: emitD}, run); err != nil {
+	d := fixture.NewCollector[sources.Result]()
+	if _, err := ws.Subscribe("k", sources.Sub[struct{}]{Emit: d.Add}, run); err != nil {
 		t.Fatal(err)
 	}
 	if o := <-outcomes; !o.interrupted || !o.joined {
 		t.Fatalf("a look begun after a join, then cut by another: %+v, want interrupted and joined", o)
 	}
-	next(t, c)
-	next(t, d)
-	none(t, a) // same "fresh" again: deduped
+	c.Next(t, emitWait)
+	d.Next(t, emitWait)
+	a.Quiet(t, emitQuiet) // same "fresh" again: deduped
 }
 
 // TestWatchesNoEmitAfterStop: stop waits for an emit in progress.

@@ -84,14 +84,31 @@ func Start(ctx context.Context, o Options) (*App, error) {
 	wctx, cancel := context.WithCancel(ctx)
 	a.cancel = cancel
 	for range o.Workers {
-		a.wg.Add(1)
-		go a.work(wctx)
+		a.every(wctx, max(o.Pace, time.Microsecond), a.query)
 	}
 	if o.Every > 0 {
-		a.wg.Add(1)
-		go a.report(wctx)
+		a.every(wctx, o.Every, a.report)
 	}
 	return a, nil
+}
+
+// every runs fn at each tick of d until ctx ends, on a goroutine that Stop
+// waits for.
+func (a *App) every(ctx context.Context, d time.Duration, fn func(ctx context.Context)) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			fn(ctx)
+		}
+	}()
 }
 
 // Binding is the program's binding.
@@ -115,67 +132,47 @@ func (a *App) observe(u livebind.Update) {
 	}
 }
 
-// work runs queries on the current pool until ctx ends.
-func (a *App) work(ctx context.Context) {
-	defer a.wg.Done()
-	pace := time.NewTicker(max(a.o.Pace, time.Microsecond))
-	defer pace.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-pace.C:
-		}
-		cfg := a.b.Get()
-		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		start := time.Now()
-		var n int64
-		err := cfg.Pool.QueryRow(qctx, a.o.Query).Scan(&n)
-		d := time.Since(start)
-		cancel()
-		if ctx.Err() != nil {
-			return // stopping: not a failure of the pool
-		}
-		a.mu.Lock()
-		if err != nil {
-			a.failed.Add(1)
-			if len(a.firstFail) < 10 {
-				a.firstFail = append(a.firstFail, fmt.Sprintf("%s: %v", start.Format("15:04:05.000"), err))
-			}
-		} else {
-			a.ok.Add(1)
-			if len(a.samples) < maxSamples {
-				a.samples = append(a.samples, sample{at: start, d: d})
-			}
-		}
-		a.mu.Unlock()
+// query runs one query on the current pool and counts its outcome.
+func (a *App) query(ctx context.Context) {
+	cfg := a.b.Get()
+	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	start := time.Now()
+	var n int64
+	err := cfg.Pool.QueryRow(qctx, a.o.Query).Scan(&n)
+	d := time.Since(start)
+	cancel()
+	if ctx.Err() != nil {
+		return // stopping: not a failure of the pool
 	}
+	a.mu.Lock()
+	if err != nil {
+		a.failed.Add(1)
+		if len(a.firstFail) < 10 {
+			a.firstFail = append(a.firstFail, fmt.Sprintf("%s: %v", start.Format("15:04:05.000"), err))
+		}
+	} else {
+		a.ok.Add(1)
+		if len(a.samples) < maxSamples {
+			a.samples = append(a.samples, sample{at: start, d: d})
+		}
+	}
+	a.mu.Unlock()
 }
 
-// report prints a status line every Every.
-func (a *App) report(ctx context.Context) {
-	defer a.wg.Done()
-	t := time.NewTicker(a.o.Every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		line := fmt.Sprintf("queries ok %d, failed %d", a.ok.Load(), a.failed.Load())
-		for _, s := range a.b.Status().Sources {
-			if !s.LeaseExpires.IsZero() {
-				line += fmt.Sprintf("; lease expires in %s", time.Until(s.LeaseExpires).Round(100*time.Millisecond))
-				if !s.LeaseRenewal.IsZero() {
-					line += fmt.Sprintf(", renewal in %s", time.Until(s.LeaseRenewal).Round(100*time.Millisecond))
-				} else {
-					line += fmt.Sprintf(", no more renewals: new credentials in %s", time.Until(s.NextPoll).Round(100*time.Millisecond))
-				}
+// report prints a status line (every Every).
+func (a *App) report(context.Context) {
+	line := fmt.Sprintf("queries ok %d, failed %d", a.ok.Load(), a.failed.Load())
+	for _, s := range a.b.Status().Sources {
+		if !s.LeaseExpires.IsZero() {
+			line += fmt.Sprintf("; lease expires in %s", time.Until(s.LeaseExpires).Round(100*time.Millisecond))
+			if !s.LeaseRenewal.IsZero() {
+				line += fmt.Sprintf(", renewal in %s", time.Until(s.LeaseRenewal).Round(100*time.Millisecond))
+			} else {
+				line += fmt.Sprintf(", no more renewals: new credentials in %s", time.Until(s.NextPoll).Round(100*time.Millisecond))
 			}
 		}
-		fmt.Fprintln(a.o.Out, line)
 	}
+	fmt.Fprintln(a.o.Out, line)
 }
 
 // Counts returns the queries that succeeded and failed so far.

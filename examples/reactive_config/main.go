@@ -14,17 +14,15 @@ package main
 import (
 	"context"
 	_ "embed"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/examples/internal/demo"
 )
 
 //go:embed app.toml
@@ -53,14 +51,7 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Stdout, os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "reactive_config:", err)
-		os.Exit(1)
-	}
-}
+func main() { demo.Main("reactive_config", run) }
 
 func run(ctx context.Context, out io.Writer, args []string) error {
 	fs := flag.NewFlagSet("reactive_config", flag.ContinueOnError)
@@ -70,21 +61,12 @@ func run(ctx context.Context, out io.Writer, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *dir == "" {
-		d, err := os.MkdirTemp("", "livebind-demo-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(d)
-		*dir = d
+	path, remove, err := demo.AppFile(*dir, "livebind-demo-", defaultConfig)
+	if err != nil {
+		return err
 	}
-	path := filepath.Join(*dir, "app.toml")
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		if err := os.WriteFile(path, defaultConfig, 0o644); err != nil {
-			return err
-		}
-	}
-	if err := os.Setenv("DEMO_DIR", *dir); err != nil {
+	defer remove()
+	if err := os.Setenv("DEMO_DIR", filepath.Dir(path)); err != nil {
 		return err
 	}
 

@@ -45,6 +45,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/examples/internal/demo"
 	"github.com/livebind/livebind/livebindhttp"
 	"github.com/livebind/livebind/metrics"
 )
@@ -79,14 +80,7 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Stdout, os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "reactive_web_app:", err)
-		os.Exit(1)
-	}
-}
+func main() { demo.Main("reactive_web_app", run) }
 
 // run starts the app and serves until ctx ends. It prints the address it
 // listens on first, as "serving http://ADDR/".
@@ -98,24 +92,15 @@ func run(ctx context.Context, out io.Writer, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *dir == "" {
-		d, err := os.MkdirTemp("", "livebind-webapp-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(d)
-		*dir = d
+	path, remove, err := demo.AppFile(*dir, "livebind-webapp-", defaultConfig)
+	if err != nil {
+		return err
 	}
-	path := filepath.Join(*dir, "app.toml")
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		if err := os.WriteFile(path, defaultConfig, 0o644); err != nil {
-			return err
-		}
-	}
+	defer remove()
 	// ${WEBAPP_DIR} comes from -dir; everything else from the environment.
 	lookup := livebind.WithLookupEnv(func(k string) (string, bool) {
 		if k == "WEBAPP_DIR" {
-			return *dir, true
+			return filepath.Dir(path), true
 		}
 		return os.LookupEnv(k)
 	})

@@ -1,12 +1,12 @@
 package consul_test
 
 import (
-	"strconv"
+	"context"
 	"testing"
-	"time"
 
-	"github.com/livebind/livebind"
-	"github.com/livebind/livebind/internal/testenv/fixture"
+	"github.com/hashicorp/consul/api"
+
+	"github.com/livebind/livebind/internal/testenv/bindtest"
 )
 
 // BenchmarkPutToCallback measures the latency from a PUT to the Subscribe
@@ -18,36 +18,10 @@ import (
 func BenchmarkPutToCallback(b *testing.B) {
 	_, client := agentWith(b, "bench/v", "start")
 	type config struct {
-		V string `live:"consul=bench/v; format=text; ratelimit=1ms"`
+		V string `live:"consul=${LOC}; format=text; ratelimit=1ms"`
 	}
-	var cfg config
-	bd, err := livebind.Bind(b.Context(), &cfg, livebind.WithSourceConfig("consul", client))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer bd.Close()
-	got := make(chan string, 16)
-	if _, err := bd.Subscribe(func(u livebind.Update) {
-		if s, ok := u.New.(string); ok {
-			got <- s
-		}
-	}); err != nil {
-		b.Fatal(err)
-	}
-	time.Sleep(100 * time.Millisecond) // the watch is blocking now
-	lat := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	for i := range b.N {
-		want := "v" + strconv.Itoa(i)
-		start := time.Now()
-		put(b, client, "bench/v", want)
-		for v := range got {
-			if v == want {
-				break
-			}
-		}
-		lat = append(lat, time.Since(start))
-	}
-	b.StopTimer()
-	fixture.ReportPercentiles(b, lat)
+	bindtest.PublishLatency[config](b, "consul", client, bindtest.Writer{Name: "put", Loc: "bench/v", Write: func(ctx context.Context, v string) error {
+		_, err := client.KV().Put(&api.KVPair{Key: "bench/v", Value: []byte(v)}, (&api.WriteOptions{}).WithContext(ctx))
+		return err
+	}})
 }

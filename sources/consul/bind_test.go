@@ -10,6 +10,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/consultest"
 	"github.com/livebind/livebind/sources/consul"
 )
@@ -24,7 +25,7 @@ func TestBindLifecycle(t *testing.T) {
 	type config struct {
 		V string `live:"consul=life/v; format=text; wait=2s; ratelimit=10ms"`
 	}
-	b, rec := bind[config](t, client)
+	b, rec := bindtest.Bind[config](t, "consul", client)
 	require.Equal(t, "one", b.Get().V)
 
 	put(t, client, "life/v", "two")
@@ -82,7 +83,7 @@ func TestBindDecodeError(t *testing.T) {
 	type config struct {
 		Flags flags `live:"consul=dec/flags.json; wait=2s; ratelimit=10ms"`
 	}
-	b, rec := bind[config](t, client)
+	b, rec := bindtest.Bind[config](t, "consul", client)
 	require.Equal(t, flags{Enabled: true, Level: 3}, b.Get().Flags)
 
 	put(t, client, "dec/flags.json", `{"enabled": tru`)
@@ -108,7 +109,7 @@ func TestBindPrefix(t *testing.T) {
 		Tuning map[string]any `live:"consul=pre/tuning/; prefix; wait=2s; ratelimit=10ms"`
 		Deep   string         `live:"consul=pre/tuning/; prefix; key=x.y; wait=2s; ratelimit=10ms"`
 	}
-	b, rec := bind[config](t, client)
+	b, rec := bindtest.Bind[config](t, "consul", client)
 	require.Equal(t, map[string]any{"a": "1", "x": map[string]any{"y": "deep"}}, b.Get().Tuning)
 	require.Equal(t, "deep", b.Get().Deep)
 
@@ -150,7 +151,7 @@ func TestBindSharedQuery(t *testing.T) {
 		B     string `live:"consul=shared/doc.json; key=b; wait=1s; ratelimit=10ms; throttle=1ms"`
 		Other string `live:"consul=shared/other; format=text; wait=1s; ratelimit=10ms"`
 	}
-	b, rec := bind[config](t, client)
+	b, rec := bindtest.Bind[config](t, "consul", client)
 	require.Equal(t, config{A: "1", B: "1", Other: "x"}, *b.Get())
 
 	time.Sleep(200 * time.Millisecond) // let both watches settle into their blocking query
@@ -179,7 +180,7 @@ func TestBindOptions(t *testing.T) {
 		DC    string `live:"consul=opt/k; format=text; dc=dc1"`
 		Stale string `live:"consul=opt/k; format=text; stale; wait=10m"`
 	}
-	b, _ := bind[good](t, client)
+	b, _ := bindtest.Bind[good](t, "consul", client)
 	require.Equal(t, good{DC: "v", Stale: "v"}, *b.Get())
 
 	type badWait struct {
@@ -237,7 +238,7 @@ func TestBindMissingAtStart(t *testing.T) {
 	type config struct {
 		V string `live:"consul=late/v; format=text; default=dflt; optional; wait=2s; ratelimit=10ms"`
 	}
-	b, rec := bind[config](t, client)
+	b, rec := bindtest.Bind[config](t, "consul", client)
 	require.Equal(t, "dflt", b.Get().V)
 	require.Equal(t, "absent (optional)", b.Status().Fields[0].State)
 	put(t, client, "late/v", "here")
@@ -268,7 +269,7 @@ func TestBindAgentRestart(t *testing.T) {
 	type config struct {
 		V string `live:"consul=restart/v; format=text; wait=2s; ratelimit=10ms"`
 	}
-	b, rec := bind[config](t, consul.Config{Client: client, MaxBackoff: time.Second})
+	b, rec := bindtest.Bind[config](t, "consul", consul.Config{Client: client, MaxBackoff: time.Second})
 	require.Equal(t, "before", b.Get().V)
 
 	a.Stop()
@@ -303,7 +304,7 @@ func TestBindSnapshotRestore(t *testing.T) {
 	type config struct {
 		V string `live:"consul=snap/v; format=text; wait=1m; ratelimit=10ms"`
 	}
-	b, rec := bind[config](t, client)
+	b, rec := bindtest.Bind[config](t, "consul", client)
 	require.Equal(t, "new9", b.Get().V)
 	time.Sleep(200 * time.Millisecond) // the watch is blocking now
 
@@ -345,7 +346,7 @@ func TestBindACL(t *testing.T) {
 	tok, _, err := root.ACL().TokenCreate(&api.ACLToken{Policies: []*api.ACLTokenPolicyLink{{ID: policy.ID}}}, nil)
 	require.NoError(t, err)
 	client, count := countingClient(a, tok.SecretID)
-	b, rec := bind[config](t, consul.Config{Client: client, MaxBackoff: 2 * time.Second})
+	b, rec := bindtest.Bind[config](t, "consul", consul.Config{Client: client, MaxBackoff: 2 * time.Second})
 	require.Equal(t, "one", b.Get().V)
 
 	// Unlink the policy from the token (policies themselves are cached by

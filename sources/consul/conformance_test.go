@@ -1,19 +1,13 @@
 package consul_test
 
 import (
-	"errors"
-	"net/http"
-	"net/http/httptest"
-	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/consul/api"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
+	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/consultest"
 	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/consul"
@@ -23,23 +17,20 @@ import (
 // TestConformance runs the sources conformance kit against the consul
 // driver and a real agent. The failure check uses a client with a token
 // pointed at a closed port (the token must not leak into the error), the
-// stall check an HTTP server that never answers. Consul itself refuses
+// stall check a TCP listener that accepts and never answers. Consul itself refuses
 // values over 512 KB, so the oversize check has no hook. Targets set
 // ratelimit=20ms: at the default (a burst of 2, then one request per 15 s)
 // a third change within 15 s is reported only after the kit's 10 s bound.
 func TestConformance(t *testing.T) {
 	a := consultest.Start(t)
 	client := a.Client()
-	var n atomic.Int64
 	const token = "0b6c3a36-conformance-secret-token"
 	sourcetest.Run(t, sourcetest.Harness{
 		Scheme: "consul",
 		Config: func(*testing.T) sources.Config {
 			return sources.Config{Value: consul.Config{Client: a.Client(), MaxBackoff: 200 * time.Millisecond}}
 		},
-		Target: func(*testing.T) *sources.Target {
-			return target("conformance/"+strconv.FormatInt(n.Add(1), 10), map[string]string{"wait": "2s", "ratelimit": "20ms"})
-		},
+		Target: bindtest.Targets("consul", "conformance/", map[string]string{"wait": "2s", "ratelimit": "20ms"}),
 		Set: func(t *testing.T, tg *sources.Target, v []byte) {
 			t.Helper()
 			put(t, client, tg.Location, string(v))
@@ -54,32 +45,15 @@ func TestConformance(t *testing.T) {
 			require.NoError(t, err)
 			return sources.Config{Value: consul.Config{Client: c, MaxBackoff: 200 * time.Millisecond}}, target("conformance/unreachable", nil)
 		},
-		ErrorAs: func(err error) bool {
-			var e *consul.Error
-			return errors.As(err, &e) && errors.Is(err, consul.ErrUnreachable)
-		},
+		ErrorAs: bindtest.TypedError[*consul.Error](consul.ErrUnreachable),
 		Secrets: []string{token},
-		Stall: func(t *testing.T) (sources.Config, *sources.Target, func()) {
+		Stall: bindtest.SilentStall(target("conformance/stalled", nil), func(t *testing.T, addr string) any {
 			t.Helper()
-			release := make(chan struct{})
-			srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-				select {
-				case <-release:
-				case <-r.Context().Done():
-				}
-			}))
-			var once sync.Once
-			stop := func() { once.Do(func() { close(release); srv.Close() }) }
-			t.Cleanup(stop)
-			c, err := api.NewClient(&api.Config{Address: srv.Listener.Addr().String()})
+			c, err := api.NewClient(&api.Config{Address: addr})
 			require.NoError(t, err)
-			return sources.Config{Value: consul.Config{Client: c}}, target("conformance/stalled", nil), stop
-		},
-		IgnoreLeaks: []goleak.Option{ // the keep-alive connections of the harness's clients
-			goleak.IgnoreAnyFunction("net/http.(*persistConn).readLoop"),
-			goleak.IgnoreAnyFunction("net/http.(*persistConn).writeLoop"),
-		},
-		Quiet: 300 * time.Millisecond,
+			return consul.Config{Client: c}
+		}),
+		IgnoreLeaks: bindtest.KeepAliveLeaks(), // the keep-alive connections of the harness's clients
 	})
 }
 

@@ -14,9 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/livebind/livebind"
 	"github.com/livebind/livebind/internal/testenv/consultest"
-	"github.com/livebind/livebind/internal/testenv/fixture"
 	_ "github.com/livebind/livebind/sources/consul"
 )
 
@@ -134,20 +132,6 @@ func del(tb testing.TB, c *api.Client, key string) {
 	tb.Helper()
 	_, err := c.KV().Delete(key, nil)
 	require.NoError(tb, err)
-}
-
-// bind binds a T to the agent through client and records its updates.
-func bind[T any](tb testing.TB, client any, opts ...livebind.Option) (*livebind.Binding[T], *fixture.Log[livebind.Update]) {
-	tb.Helper()
-	var cfg T
-	opts = append([]livebind.Option{livebind.WithSourceConfig("consul", client)}, opts...)
-	b, err := livebind.Bind(tb.Context(), &cfg, opts...)
-	require.NoError(tb, err)
-	tb.Cleanup(func() { _ = b.Close() })
-	rec := fixture.NewLog[livebind.Update](waitFor)
-	_, err = b.Subscribe(rec.Add, livebind.From(1)) // nothing since Bind missed
-	require.NoError(tb, err)
-	return b, rec
 }
 
 // agentWith starts an agent and puts the key, value pairs kv.

@@ -1,15 +1,12 @@
 package etcd_test
 
 import (
-	"errors"
-	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/livebind/livebind/internal/testenv/fixture"
+	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/etcd"
 	"github.com/livebind/livebind/sources/sourcetest"
@@ -34,14 +31,11 @@ const conformanceMax = 64 << 10
 // what a Read can receive.
 func TestConformance(t *testing.T) {
 	s, cli := started(t)
-	var n atomic.Int64
 	const password = "etcd-conformance-secret-pw"
 	sourcetest.Run(t, sourcetest.Harness{
 		Scheme: "etcd",
-		Config: func(*testing.T) sources.Config { return sources.Config{Value: srcConfig(s)} },
-		Target: func(*testing.T) *sources.Target {
-			return target("conformance/"+strconv.FormatInt(n.Add(1), 10), map[string]string{"maxbytes": strconv.Itoa(conformanceMax)})
-		},
+		Config: bindtest.ConfigValue(srcConfig(s)),
+		Target: bindtest.Targets("etcd", "conformance/", bindtest.MaxBytes(conformanceMax)),
 		Set:    func(t *testing.T, tg *sources.Target, v []byte) { t.Helper(); put(t, cli, tg.Location, string(v)) },
 		Remove: func(t *testing.T, tg *sources.Target) { t.Helper(); del(t, cli, tg.Location) },
 		Failing: func(*testing.T) (sources.Config, *sources.Target) {
@@ -50,16 +44,11 @@ func TestConformance(t *testing.T) {
 				DialTimeout: 300 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
 			}}, target("conformance/unreachable", nil)
 		},
-		ErrorAs: func(err error) bool {
-			var e *etcd.Error
-			return errors.As(err, &e) && errors.Is(err, etcd.ErrUnavailable)
-		},
+		ErrorAs: bindtest.TypedError[*etcd.Error](etcd.ErrUnavailable),
 		Secrets: []string{password},
-		Stall: func(t *testing.T) (sources.Config, *sources.Target, func()) {
-			t.Helper()
-			addr, release := fixture.SilentServer(t)
-			return sources.Config{Value: etcd.Config{Endpoints: []string{addr}}}, target("conformance/stalled", nil), release
-		},
+		Stall: bindtest.SilentStall(target("conformance/stalled", nil), func(_ *testing.T, addr string) any {
+			return etcd.Config{Endpoints: []string{addr}}
+		}),
 	})
 }
 

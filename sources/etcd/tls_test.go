@@ -1,13 +1,10 @@
 package etcd_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"math/big"
 	"net"
 	"os"
@@ -22,59 +19,41 @@ import (
 	"github.com/livebind/livebind"
 	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/etcdtest"
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources/etcd"
 )
 
 // testCA is a throwaway certificate authority for the TLS tests.
 type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
+	fixture.Cert
 	pool *x509.CertPool
 }
 
 func newCA(t *testing.T) *testCA {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "livebind test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	cert, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
+	c := fixture.NewCA(t, "livebind test CA")
 	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &testCA{cert: cert, key: key, pool: pool}
+	pool.AddCert(c.Cert)
+	return &testCA{Cert: c, pool: pool}
 }
 
 // issue returns a certificate for 127.0.0.1 signed by the CA, usable by a
 // server and a client, written as PEM files in dir.
 func (ca *testCA) issue(t *testing.T, dir, name string) (tls.Certificate, string, string) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
 	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
 	require.NoError(t, err)
-	tmpl := &x509.Certificate{
+	c := fixture.Certify(t, &x509.Certificate{
 		SerialNumber: serial, Subject: pkix.Name{CommonName: name},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
 		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	require.NoError(t, err)
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	require.NoError(t, err)
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
+	}, &ca.Cert)
 	certFile, keyFile := filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
-	require.NoError(t, os.WriteFile(certFile, certPEM, 0o600))
-	require.NoError(t, os.WriteFile(keyFile, keyPEM, 0o600))
-	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	require.NoError(t, os.WriteFile(certFile, c.CertPEM, 0o600))
+	require.NoError(t, os.WriteFile(keyFile, c.KeyPEM, 0o600))
+	pair, err := tls.X509KeyPair(c.CertPEM, c.KeyPEM)
 	require.NoError(t, err)
 	return pair, certFile, keyFile
 }
@@ -88,7 +67,7 @@ func TestBindMutualTLS(t *testing.T) {
 	_, srvCert, srvKey := ca.issue(t, dir, "server")
 	clientPair, _, _ := ca.issue(t, dir, "client")
 	caFile := filepath.Join(dir, "ca.crt")
-	require.NoError(t, os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.cert.Raw}), 0o600))
+	require.NoError(t, os.WriteFile(caFile, ca.CertPEM, 0o600))
 	s := etcdtest.Start(t, etcdtest.WithTLS(srvCert, srvKey, caFile))
 
 	tlsConfig := &tls.Config{RootCAs: ca.pool, Certificates: []tls.Certificate{clientPair}, MinVersion: tls.VersionTLS12}

@@ -312,26 +312,30 @@ func (r *reader) close() {
 	r.done.Wait()
 }
 
-// bind binds the file and starts the writer and the reader.
-func bind(b *testing.B, setup func(dir, v string) (string, error)) (*livebind.Binding[benchCfg], *writer, *reader) {
+// bindFile sets up the file "v0" in a new directory with setup and binds
+// it; the binding is closed when b ends.
+func bindFile(b *testing.B, setup func(dir, v string) (string, error)) (bd *livebind.Binding[benchCfg], dir string) {
 	b.Helper()
-	dir := b.TempDir()
+	dir = b.TempDir()
 	path, err := setup(dir, "v0")
 	if err != nil {
 		b.Fatal(err)
 	}
 	var cfg benchCfg
-	env := func(k string) (string, bool) {
-		if k == "BENCH_FILE" {
-			return path, true
-		}
-		return "", false
-	}
-	bd, err := livebind.Bind(b.Context(), &cfg, livebind.WithLookupEnv(env))
+	bd, err = livebind.Bind(b.Context(), &cfg, livebind.WithLookupEnv(func(k string) (string, bool) {
+		return path, k == "BENCH_FILE"
+	}))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = bd.Close() })
+	return bd, dir
+}
+
+// bind binds the file and starts the writer and the reader.
+func bind(b *testing.B, setup func(dir, v string) (string, error)) (*livebind.Binding[benchCfg], *writer, *reader) {
+	b.Helper()
+	bd, dir := bindFile(b, setup)
 	w := startWriter(b, dir)
 	r := startReader(bd)
 	b.Cleanup(r.close)
@@ -438,19 +442,7 @@ func BenchmarkWatchedFileIdle(b *testing.B) {
 	})
 	backends(b, func(b *testing.B) {
 		b.Helper()
-		dir := b.TempDir()
-		path, err := plainSetup(dir, "v0")
-		if err != nil {
-			b.Fatal(err)
-		}
-		var cfg benchCfg
-		bd, err := livebind.Bind(b.Context(), &cfg, livebind.WithLookupEnv(func(k string) (string, bool) {
-			return path, k == "BENCH_FILE"
-		}))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer bd.Close()
+		bindFile(b, plainSetup)
 		time.Sleep(50 * time.Millisecond) // let the first check end
 		reportIdleCPU(b)
 	})

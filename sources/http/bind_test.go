@@ -84,29 +84,19 @@ func bind[T any](tb testing.TB, dst *T, opts ...livebind.Option) *livebind.Bindi
 	return b
 }
 
-// nextUpdate waits for the next update, within 5s.
-func nextUpdate(tb testing.TB, ch <-chan livebind.Update) livebind.Update {
+// updates records every update since Bind (From(1): none missed); take
+// them with Next(t, bindWait).
+func updates[T any](tb testing.TB, b *livebind.Binding[T]) *fixture.Collector[livebind.Update] {
 	tb.Helper()
-	select {
-	case u := <-ch:
-		return u
-	case <-time.After(5 * time.Second):
-		tb.Fatal("no update within 5s")
-		return livebind.Update{}
-	}
-}
-
-// updates subscribes to every update since Bind (From(1): none missed),
-// delivered on a channel; a consumer slower than 256 updates would stall
-// the subscription (never the binding), more than these tests make.
-func updates[T any](tb testing.TB, b *livebind.Binding[T]) <-chan livebind.Update {
-	tb.Helper()
-	ch := make(chan livebind.Update, 256)
-	stop, err := b.Subscribe(func(u livebind.Update) { ch <- u }, livebind.From(1))
+	rec := fixture.NewCollector[livebind.Update]()
+	stop, err := b.Subscribe(rec.Add, livebind.From(1))
 	require.NoError(tb, err)
 	tb.Cleanup(stop)
-	return ch
+	return rec
 }
+
+// bindWait bounds the wait for an update.
+const bindWait = 5 * time.Second
 
 // noSecret checks every way an update can be shown.
 func noSecret(tb testing.TB, u livebind.Update, secrets ...string) {
@@ -133,13 +123,13 @@ func TestBindInvalidJSONKeepsLastGood(t *testing.T) {
 	updates := updates(t, b)
 
 	d.set(`{"name":"api","workers":`, 0)
-	u := nextUpdate(t, updates)
+	u := updates.Next(t, bindWait)
 	require.Equal(t, livebind.Error, u.Kind)
 	require.ErrorIs(t, u.Err, livebind.ErrDecode)
 	require.Equal(t, remote{"api", 4}, b.Get().Live, "last good value kept")
 
 	d.set(`{"name":"api","workers":8}`, 0)
-	u = nextUpdate(t, updates)
+	u = updates.Next(t, bindWait)
 	require.Equal(t, livebind.Updated, u.Kind)
 	require.Equal(t, remote{"api", 8}, b.Get().Live)
 }
@@ -158,7 +148,7 @@ func TestBindSourceErrorRedacted(t *testing.T) {
 	d.mu.Unlock()
 
 	d.set("", nethttp.StatusInternalServerError)
-	u := nextUpdate(t, updates)
+	u := updates.Next(t, bindWait)
 	require.Equal(t, livebind.Error, u.Kind)
 	require.ErrorIs(t, u.Err, livebind.ErrSource)
 	require.ErrorIs(t, u.Err, livehttp.ErrStatus)
@@ -171,7 +161,7 @@ func TestBindSourceErrorRedacted(t *testing.T) {
 	require.Equal(t, remote{"api", 4}, b.Get().Live)
 
 	d.set(`{"name":"api","workers":5}`, 0)
-	u = nextUpdate(t, updates)
+	u = updates.Next(t, bindWait)
 	require.Equal(t, livebind.Updated, u.Kind)
 	noSecret(t, u, "URLSECRET", "HEADERSECRET")
 
@@ -196,11 +186,11 @@ func TestBindMissing(t *testing.T) {
 	require.Equal(t, 9090, b.Get().Port)
 	updates := updates(t, b)
 	d.set("", nethttp.StatusNotFound)
-	u := nextUpdate(t, updates)
+	u := updates.Next(t, bindWait)
 	require.Equal(t, livebind.Removed, u.Kind, "404 is missing")
 	require.Equal(t, 9090, b.Get().Port, "livebind keeps the value of a source gone at run time")
 	d.set(`{"port": 9091}`, 0)
-	nextUpdate(t, updates)
+	updates.Next(t, bindWait)
 	require.Equal(t, 9091, b.Get().Port)
 }
 

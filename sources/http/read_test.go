@@ -15,19 +15,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 )
 
 func TestSchemeRegistered(t *testing.T) {
 	t.Parallel()
-	s, ok := sources.Lookup("http")
-	require.True(t, ok)
-	require.Equal(t, []string{"header", "maxbytes"}, s.Options)
-	require.True(t, s.Poll)
-	require.True(t, s.Timeout)
-	require.False(t, s.NativeDebounce)
-	require.NotNil(t, s.Redact)
-	_, ok = sources.Lookup("https")
+	fixture.WantScheme(t, "http", fixture.Traits{Options: []string{"header", "maxbytes"}, Poll: true, Timeout: true, Redact: true})
+	_, ok := sources.Lookup("https")
 	require.False(t, ok, "the location is the full URL: only http= is a scheme")
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -177,21 +176,19 @@ func BenchmarkBurstMemory(b *testing.B) {
 		Msg string `live:"nats=subject:${SUBJ}; format=text; default=none; throttle=50ms"`
 		Key string `live:"nats=mem/${KEY}; format=text; default=none; throttle=50ms"`
 	}
-	for b.Loop() {
+	bindtest.BurstBench(b, "nats", config(s), func(c *conf) (string, string) { return c.Msg, c.Key }, func() bindtest.BurstRound {
 		subj, key := fresh("mem.s"), fresh("k")
-		var updates atomic.Int64
-		bd, got := bindtest.SchemeStrings[conf](b, "nats", config(s), func() { updates.Add(1); time.Sleep(time.Millisecond) }, "SUBJ", subj, "KEY", key)
-		fixture.Heard(b, got, func(v string) { _ = nc.Publish(subj, []byte(v)) })
-		updates.Store(0)
-		peak, settled := bindtest.PairBurst(b, bd, func(c *conf) (string, string) { return c.Msg, c.Key }, func(n int) {
-			for i := range n {
-				_ = nc.Publish(subj, []byte(bindtest.BurstValue('m', i)))
-				if _, err := kv.PutString(b.Context(), key, bindtest.BurstValue('k', i)); err != nil {
-					b.Fatal(err)
+		return bindtest.BurstRound{
+			Env:  []string{"SUBJ", subj, "KEY", key},
+			Warm: func(v string) { _ = nc.Publish(subj, []byte(v)) },
+			Send: func(n int) {
+				for i := range n {
+					_ = nc.Publish(subj, []byte(bindtest.BurstValue('m', i)))
+					if _, err := kv.PutString(b.Context(), key, bindtest.BurstValue('k', i)); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-		})
-		bindtest.ReportBurst(b, peak, updates.Load(), settled)
-		_ = bd.Close()
-	}
+			},
+		}
+	})
 }

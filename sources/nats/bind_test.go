@@ -1,13 +1,11 @@
 package nats_test
 
 import (
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/livebind/livebind"
 	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/natstest"
 	lbnats "github.com/livebind/livebind/sources/nats"
@@ -18,23 +16,14 @@ import (
 // value stays; a good value afterwards is applied.
 func TestBindMalformed(t *testing.T) {
 	s, _, kv := startBucket(t, "json")
-	put(t, kv, "app", `{"port": 1}`)
+	put(t, kv, "app", `{"a":1}`)
 	type conf struct {
-		Port int `live:"nats=json/app; format=json; key=port"`
+		A int `live:"nats=json/app; format=json; key=a"`
 	}
-	b, rec := bind[conf](t, config(s))
-	require.Equal(t, 1, b.Get().Port)
-
-	put(t, kv, "app", `{"port": `)
-	u := rec.Until(t, "an Error", func(u livebind.Update) bool { return u.Kind == livebind.Error })
-	require.ErrorIs(t, u.Err, livebind.ErrDecode)
-	require.Equal(t, "Port", u.Field)
-	require.Contains(t, u.Source, "json/app")
-	require.Equal(t, 1, b.Get().Port, "the last good value stays")
-
-	put(t, kv, "app", `{"port": 2}`)
-	rec.Until(t, "Updated", func(u livebind.Update) bool { return u.Kind == livebind.Updated })
-	require.Equal(t, 2, b.Get().Port)
+	b, rec := bindtest.Bind[conf](t, "nats", config(s))
+	require.Equal(t, 1, b.Get().A)
+	bindtest.Malformed(t, b, func(c *conf) int { return c.A }, func(doc string) { put(t, kv, "app", doc) })
+	require.Contains(t, rec.Until(t, "the Error", bindtest.IsError).Source, "json/app")
 }
 
 // TestBindSubjectAtStart: nothing has been published on a subject at
@@ -46,14 +35,13 @@ func TestBindSubjectAtStart(t *testing.T) {
 	type conf struct {
 		Mode string `live:"nats=subject:app.mode; format=text; default=idle"`
 	}
-	b, rec := bind[conf](t, config(s))
-	require.Equal(t, "idle", b.Get().Mode)
-	for i := 0; i < 100 && b.Get().Mode == "idle"; i++ { // the watch subscribes asynchronously
-		require.NoError(t, nc.Publish("app.mode", []byte("busy")))
-		time.Sleep(20 * time.Millisecond)
-	}
-	u := rec.Until(t, "Added", func(u livebind.Update) bool { return u.Kind == livebind.Added })
-	require.Equal(t, "busy", u.New)
+	b, rec := bindtest.Bind[conf](t, "nats", config(s))
+	bindtest.FirstMessage(t, rec, func() any { return b.Get().Mode }, func(v string) {
+		for i := 0; i < 100 && b.Get().Mode == "idle"; i++ { // the watch subscribes asynchronously
+			require.NoError(t, nc.Publish("app.mode", []byte(v)))
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
 
 	type strict struct {
 		Mode string `live:"nats=subject:app.other; format=text; required"`
@@ -84,21 +72,17 @@ func TestBindBurst(t *testing.T) {
 		Msg string `live:"nats=subject:burst.msg; format=text; default=none; throttle=50ms"`
 		Key string `live:"nats=burst/app; format=text; default=none; throttle=50ms"`
 	}
-	b, _ := bind[conf](t, config(s))
-	var updates atomic.Int64
-	_, err := b.Subscribe(func(livebind.Update) { updates.Add(1); time.Sleep(time.Millisecond) })
-	require.NoError(t, err)
-	for i := 0; i < 100 && b.Get().Msg == "none"; i++ { // the watch subscribes asynchronously
-		require.NoError(t, nc.Publish("burst.msg", []byte("warm-up")))
-		time.Sleep(20 * time.Millisecond)
-	}
-
-	peak, _ := bindtest.PairBurst(t, b, func(c *conf) (string, string) { return c.Msg, c.Key }, func(n int) {
+	b, _ := bindtest.Bind[conf](t, "nats", config(s))
+	bindtest.CoalescedBurst(t, b, func(c *conf) (string, string) { return c.Msg, c.Key }, func() {
+		for i := 0; i < 100 && b.Get().Msg == "none"; i++ { // the watch subscribes asynchronously
+			require.NoError(t, nc.Publish("burst.msg", []byte("warm-up")))
+			time.Sleep(20 * time.Millisecond)
+		}
+	}, func(n int) {
 		for i := range n {
 			require.NoError(t, nc.Publish("burst.msg", []byte(bindtest.BurstValue('m', i))))
 			_, err := kv.PutString(ctx(t), "app", bindtest.BurstValue('k', i))
 			require.NoError(t, err)
 		}
 	})
-	bindtest.Coalesced(t, updates.Load(), peak)
 }

@@ -1,16 +1,13 @@
 package nats_test
 
 import (
-	"errors"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
 
-	"github.com/livebind/livebind/internal/testenv/fixture"
+	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/natstest"
 	"github.com/livebind/livebind/sources"
 	lbnats "github.com/livebind/livebind/sources/nats"
@@ -29,16 +26,16 @@ const conformanceMax = 32 << 10
 func TestConformance(t *testing.T) {
 	const password = "conformance-secret-pw"
 	s, _, kv := startBucket(t, "conformance", natstest.WithUser("app", password))
-	params := map[string]string{"maxbytes": strconv.Itoa(conformanceMax)}
+	set := func(t *testing.T, tg *sources.Target, v []byte) {
+		t.Helper()
+		_, err := kv.Put(ctx(t), key(tg), v)
+		require.NoError(t, err)
+	}
 	sourcetest.Run(t, sourcetest.Harness{
 		Scheme: "nats",
-		Config: func(*testing.T) sources.Config { return sources.Config{Value: config(s)} },
-		Target: func(*testing.T) *sources.Target { return target("conformance/"+fresh("k"), params) },
-		Set: func(t *testing.T, tg *sources.Target, v []byte) {
-			t.Helper()
-			_, err := kv.Put(ctx(t), key(tg), v)
-			require.NoError(t, err)
-		},
+		Config: bindtest.ConfigValue(config(s)),
+		Target: bindtest.Targets("nats", "conformance/k", bindtest.MaxBytes(conformanceMax)),
+		Set:    set,
 		Remove: func(t *testing.T, tg *sources.Target) {
 			t.Helper()
 			require.NoError(t, kv.Delete(ctx(t), key(tg)))
@@ -48,25 +45,15 @@ func TestConformance(t *testing.T) {
 			o.Password = "wrong-" + password
 			return sources.Config{Value: lbnats.Config{Options: o}}, target("conformance/failing", nil)
 		},
-		ErrorAs: func(err error) bool {
-			var e *lbnats.Error
-			return errors.As(err, &e) && errors.Is(err, lbnats.ErrAuth)
-		},
+		ErrorAs: bindtest.TypedError[*lbnats.Error](lbnats.ErrAuth),
 		Secrets: []string{password},
-		Stall: func(t *testing.T) (sources.Config, *sources.Target, func()) {
-			t.Helper()
-			addr, release := fixture.SilentServer(t)
+		Stall: bindtest.SilentStall(target("conformance/stalled", nil), func(_ *testing.T, addr string) any {
 			o := natsgo.GetDefaultOptions()
 			o.Url = "nats://" + addr
-			return sources.Config{Value: lbnats.Config{Options: &o}}, target("conformance/stalled", nil), release
-		},
-		Oversize: func(t *testing.T, tg *sources.Target) {
-			t.Helper()
-			_, err := kv.Put(ctx(t), key(tg), make([]byte, 16*conformanceMax))
-			require.NoError(t, err)
-		},
-		MaxSize: conformanceMax,
-		Quiet:   300 * time.Millisecond,
+			return lbnats.Config{Options: &o}
+		}),
+		Oversize: bindtest.Oversized(set, conformanceMax),
+		MaxSize:  conformanceMax,
 	})
 }
 

@@ -12,8 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/livebind/livebind"
-	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/internal/testenv/natstest"
 	"github.com/livebind/livebind/sources"
@@ -105,11 +103,4 @@ var isErr = fixture.IsTypedErr[*lbnats.Error]
 func ctx(t testing.TB) context.Context {
 	t.Helper()
 	return fixture.Context(t, settle)
-}
-
-// bind binds a T with cfg as the nats source config and records its
-// updates from generation 1 on.
-func bind[T any](tb testing.TB, cfg any) (*livebind.Binding[T], *fixture.Log[livebind.Update]) {
-	tb.Helper()
-	return bindtest.Bind[T](tb, "nats", cfg)
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 	lbnats "github.com/livebind/livebind/sources/nats"
@@ -14,36 +15,23 @@ import (
 // server, each a *nats.Error naming what is wrong.
 func TestSchemeCheck(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		name, loc string
-		params    map[string]string
-		wantErr   string
-	}{
-		{"entry", "config/app", nil, ""},
-		{"entry/nested key", "config/app/db.url", map[string]string{"maxbytes": "1024"}, ""},
-		{"subject", "subject:app.mode", nil, ""},
-		{"subject/wildcards", "subject:app.*.mode.>", nil, ""},
-		{"entry/no key", "config", nil, "not bucket/key"},
-		{"entry/empty key", "config/", nil, "not bucket/key"},
-		{"entry/bad bucket", "con.fig/app", nil, "bucket"},
-		{"entry/bad key", "config/a b", nil, "key"},
-		{"entry/dot key", "config/.app", nil, "key"},
-		{"subject/empty", "subject:", nil, "not a NATS subject"},
-		{"subject/empty token", "subject:a..b", nil, "not a NATS subject"},
-		{"subject/space", "subject:a b", nil, "not a NATS subject"},
-		{"subject/inner >", "subject:a.>.b", nil, "not a NATS subject"},
-		{"maxbytes/words", "config/app", map[string]string{"maxbytes": "lots"}, "maxbytes"},
-		{"unknown", "config/app", map[string]string{"wait": "1s"}, "unknown option wait="},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			tg := &sources.Target{Scheme: "nats", Location: tc.loc, Params: tc.params}
-			fixture.WantCheck(t, "nats", tg, tc.wantErr, func(err error) bool {
-				var e *lbnats.Error
-				return errors.As(err, &e)
-			})
-		})
-	}
+	bindtest.TypedCheckTable[*lbnats.Error](t, "nats", []bindtest.CheckCase{
+		{Note: "entry", Loc: "config/app"},
+		{Note: "entry/nested key", Loc: "config/app/db.url", Params: map[string]string{"maxbytes": "1024"}},
+		{Note: "subject", Loc: "subject:app.mode"},
+		{Note: "subject/wildcards", Loc: "subject:app.*.mode.>"},
+		{Note: "entry/no key", Loc: "config", Want: "not bucket/key"},
+		{Note: "entry/empty key", Loc: "config/", Want: "not bucket/key"},
+		{Note: "entry/bad bucket", Loc: "con.fig/app", Want: "bucket"},
+		{Note: "entry/bad key", Loc: "config/a b", Want: "key"},
+		{Note: "entry/dot key", Loc: "config/.app", Want: "key"},
+		{Note: "subject/empty", Loc: "subject:", Want: "not a NATS subject"},
+		{Note: "subject/empty token", Loc: "subject:a..b", Want: "not a NATS subject"},
+		{Note: "subject/space", Loc: "subject:a b", Want: "not a NATS subject"},
+		{Note: "subject/inner >", Loc: "subject:a.>.b", Want: "not a NATS subject"},
+		{Note: "maxbytes/words", Loc: "config/app", Params: map[string]string{"maxbytes": "lots"}, Want: "maxbytes"},
+		{Note: "unknown", Loc: "config/app", Params: map[string]string{"wait": "1s"}, Want: "unknown option wait="},
+	})
 }
 
 // FuzzCheck: no location or maxbytes= makes Check panic, errors are

@@ -1,14 +1,11 @@
 package postgres_test
 
 import (
-	"errors"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/livebind/livebind/internal/testenv/bindtest"
-	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/postgres"
 	"github.com/livebind/livebind/sources/sourcetest"
@@ -24,30 +21,22 @@ const conformanceMax = 256 << 10
 // and never answers.
 func TestConformance(t *testing.T) {
 	s := startDB(t)
-	var n atomic.Int64
 	const password = "pg-conformance-secret-pw"
 	sourcetest.Run(t, sourcetest.Harness{
 		Scheme: "postgres",
-		Config: func(*testing.T) sources.Config { return sources.Config{Value: appConfig(s)} },
-		Target: func(*testing.T) *sources.Target {
-			return target("settings/conformance."+strconv.FormatInt(n.Add(1), 10), map[string]string{"maxbytes": strconv.Itoa(conformanceMax)})
-		},
+		Config: bindtest.ConfigValue(appConfig(s)),
+		Target: bindtest.Targets("postgres", "settings/conformance.", bindtest.MaxBytes(conformanceMax)),
 		Set:    func(t *testing.T, tg *sources.Target, v []byte) { t.Helper(); set(t, s, keyOf(tg), string(v)) },
 		Remove: func(t *testing.T, tg *sources.Target) { t.Helper(); remove(t, s, keyOf(tg)) },
 		Failing: func(*testing.T) (sources.Config, *sources.Target) {
 			return sources.Config{Value: "postgres://app:" + password + "@127.0.0.1:1/postgres?sslmode=disable&connect_timeout=1"},
 				target("settings/unreachable", nil)
 		},
-		ErrorAs: func(err error) bool {
-			var e *postgres.Error
-			return errors.As(err, &e) && errors.Is(err, postgres.ErrUnavailable)
-		},
+		ErrorAs: bindtest.TypedError[*postgres.Error](postgres.ErrUnavailable),
 		Secrets: []string{password},
-		Stall: func(t *testing.T) (sources.Config, *sources.Target, func()) {
-			t.Helper()
-			addr, release := fixture.SilentServer(t)
-			return sources.Config{Value: "postgres://app:x@" + addr + "/postgres?sslmode=disable"}, target("settings/stalled", nil), release
-		},
+		Stall: bindtest.SilentStall(target("settings/stalled", nil), func(_ *testing.T, addr string) any {
+			return "postgres://app:x@" + addr + "/postgres?sslmode=disable"
+		}),
 		Oversize: func(t *testing.T, tg *sources.Target) {
 			t.Helper()
 			setExpr(t, s, keyOf(tg), "repeat('x', "+strconv.Itoa(conformanceMax+64<<10)+")")

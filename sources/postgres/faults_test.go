@@ -28,15 +28,7 @@ const terminate = "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
 func TestBindLifecycle(t *testing.T) {
 	s := startDB(t, "app.flags", "one")
 	b, rec := bindtest.BindKey[textRow](t, "postgres", appConfig(s), "app.flags")
-	require.Equal(t, "one", b.Get().V)
-	set(t, s, "app.flags", "two")
-	rec.Until(t, "Updated", bindtest.HasNew("two"))
-	remove(t, s, "app.flags")
-	rec.Until(t, "Removed", func(u livebind.Update) bool { return u.Kind == livebind.Removed })
-	require.Equal(t, "two", b.Get().V)
-	set(t, s, "app.flags", "three")
-	u := rec.Until(t, "Added", bindtest.HasNew("three"))
-	require.Equal(t, livebind.Added, u.Kind)
+	bindtest.Lifecycle(t, rec, func() any { return b.Get().V }, func(v string) { set(t, s, "app.flags", v) }, func() { remove(t, s, "app.flags") })
 }
 
 // TestBindColumnsAndQuery: keycol=/valcol= on a schema-qualified jsonb
@@ -213,13 +205,7 @@ func TestBindConnectionCut(t *testing.T) {
 	}
 	cfg := postgres.Config{DSN: "postgres://app:" + appPassword + "@" + p.Addr + "/postgres?sslmode=disable", MaxBackoff: 200 * time.Millisecond}
 	b, rec := bindtest.Bind[config](t, "postgres", cfg)
-	p.Cut()
-	u := rec.Until(t, "Error", bindtest.IsError)
-	require.ErrorIs(t, u.Err, postgres.ErrUnavailable)
-	set(t, s, "cut", "while-cut")
-	require.Equal(t, "before", b.Get().V)
-	p.Resume()
-	rec.Until(t, "the change made while cut", bindtest.HasNew("while-cut"))
+	bindtest.ConnectionCut(t, rec, p, func() any { return b.Get().V }, func(v string) { set(t, s, "cut", v) }, postgres.ErrUnavailable)
 }
 
 // TestBindDownAtStart: with the server down, Bind fails (fail fast) with
@@ -231,11 +217,7 @@ func TestBindDownAtStart(t *testing.T) {
 	type config struct {
 		V string `live:"postgres=settings/down; format=text; timeout=1s"`
 	}
-	var c config
-	_, err := livebind.Bind(t.Context(), &c, livebind.WithSourceConfig("postgres", appConfig(s)))
-	require.ErrorIs(t, err, postgres.ErrUnavailable)
-	require.ErrorContains(t, err, `row "settings/down"`)
-	require.NotContains(t, err.Error(), appPassword)
+	bindtest.FailsFast[config](t, "postgres", appConfig(s), postgres.ErrUnavailable, `row "settings/down"`, appPassword)
 	s.Restart()
 	b, _ := bindtest.Bind[config](t, "postgres", appConfig(s))
 	require.Equal(t, "v", b.Get().V)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,9 +41,7 @@ func BenchmarkPublishToCallback(b *testing.B) {
 // (Restart returns once it answers PING) a value written to it reaches the
 // callback: the driver's backoff, resubscription and re-read.
 func BenchmarkReconnect(b *testing.B) {
-	s := redistest.Start(b, redistest.WithNotifications())
-	name := fresh("reconnect")
-	s.Cmd("SET", name, "start")
+	s, name := startedKey(b, "reconnect", "start")
 	type conf struct {
 		V string `live:"redis=${LOC}; format=text"`
 	}
@@ -132,19 +129,17 @@ func BenchmarkBurstMemory(b *testing.B) {
 		Msg string `live:"redis=channel:${CH}; format=text; default=none; throttle=50ms"`
 		Key string `live:"redis=${KEY}; format=text; default=none; throttle=50ms"`
 	}
-	for b.Loop() {
+	bindtest.BurstBench(b, "redis", config(s), func(c *conf) (string, string) { return c.Msg, c.Key }, func() bindtest.BurstRound {
 		ch, key := fresh("mem"), fresh("mem:")
-		var updates atomic.Int64
-		bd, got := bindtest.SchemeStrings[conf](b, "redis", config(s), func() { updates.Add(1); time.Sleep(time.Millisecond) }, "CH", ch, "KEY", key)
-		fixture.Heard(b, got, func(v string) { s.Cmd("PUBLISH", ch, v) })
-		updates.Store(0)
-		peak, settled := bindtest.PairBurst(b, bd, func(c *conf) (string, string) { return c.Msg, c.Key }, func(n int) {
-			burst(b, s.Addr(), n, func(p pipeliner, i int) {
-				p.Publish(b.Context(), ch, bindtest.BurstValue('m', i))
-				p.Set(b.Context(), key, bindtest.BurstValue('k', i), 0)
-			})
-		})
-		bindtest.ReportBurst(b, peak, updates.Load(), settled)
-		_ = bd.Close()
-	}
+		return bindtest.BurstRound{
+			Env:  []string{"CH", ch, "KEY", key},
+			Warm: func(v string) { s.Cmd("PUBLISH", ch, v) },
+			Send: func(n int) {
+				burst(b, s.Addr(), n, func(p pipeliner, i int) {
+					p.Publish(b.Context(), ch, bindtest.BurstValue('m', i))
+					p.Set(b.Context(), key, bindtest.BurstValue('k', i), 0)
+				})
+			},
+		}
+	})
 }

@@ -1,14 +1,11 @@
 package redis_test
 
 import (
-	"sync/atomic"
 	"testing"
-	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
-	"github.com/livebind/livebind"
 	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/redistest"
 	lbredis "github.com/livebind/livebind/sources/redis"
@@ -18,26 +15,14 @@ import (
 // wrapping ErrDecode, naming the field and source, and the last good value
 // stays; a good value afterwards is applied.
 func TestBindMalformed(t *testing.T) {
-	s := redistest.Start(t, redistest.WithNotifications())
-	key := fresh("json:")
-	cmd(t, s, "SET", key, `{"port": 1}`)
+	s, key := startedKey(t, "json:", `{"a":1}`)
 	type conf struct {
-		Port int `live:"redis=${KEY}; format=json; key=port"`
+		A int `live:"redis=${KEY}; format=json; key=a"`
 	}
-	t.Setenv("KEY", key)
-	b, rec := bind[conf](t, config(s))
-	require.Equal(t, 1, b.Get().Port)
-
-	cmd(t, s, "SET", key, `{"port": `)
-	u := rec.Until(t, "an Error", func(u livebind.Update) bool { return u.Kind == livebind.Error })
-	require.ErrorIs(t, u.Err, livebind.ErrDecode)
-	require.Equal(t, "Port", u.Field)
-	require.Contains(t, u.Source, key)
-	require.Equal(t, 1, b.Get().Port, "the last good value stays")
-
-	cmd(t, s, "SET", key, `{"port": 2}`)
-	rec.Until(t, "Updated", func(u livebind.Update) bool { return u.Kind == livebind.Updated })
-	require.Equal(t, 2, b.Get().Port)
+	b, rec := bindtest.BindKey[conf](t, "redis", config(s), key)
+	require.Equal(t, 1, b.Get().A)
+	bindtest.Malformed(t, b, func(c *conf) int { return c.A }, func(doc string) { cmd(t, s, "SET", key, doc) })
+	require.Contains(t, rec.Until(t, "the Error", bindtest.IsError).Source, key)
 }
 
 // TestBindChannelAtStart: nothing has been published on a channel at Bind,
@@ -50,11 +35,8 @@ func TestBindChannelAtStart(t *testing.T) {
 	type conf struct {
 		Mode string `live:"redis=channel:${CH}; format=text; default=idle"`
 	}
-	b, rec := bind[conf](t, config(s))
-	require.Equal(t, "idle", b.Get().Mode)
-	publish(t, s, name, "busy")
-	u := rec.Until(t, "Added", func(u livebind.Update) bool { return u.Kind == livebind.Added })
-	require.Equal(t, "busy", u.New)
+	b, rec := bindtest.Bind[conf](t, "redis", config(s))
+	bindtest.FirstMessage(t, rec, func() any { return b.Get().Mode }, func(v string) { publish(t, s, name, v) })
 
 	type strict struct {
 		Mode string `live:"redis=channel:${CH}; format=text; required"`
@@ -88,22 +70,15 @@ func TestBindBurst(t *testing.T) {
 		Msg string `live:"redis=channel:${CH}; format=text; default=none; throttle=50ms"`
 		Key string `live:"redis=${KEY}; format=text; default=none; throttle=50ms"`
 	}
-	var dst conf
-	b, err := livebind.Bind(t.Context(), &dst, livebind.WithSourceConfig("redis", config(s)))
-	require.NoError(t, err)
-	defer b.Close()
-	var updates atomic.Int64
-	_, err = b.Subscribe(func(livebind.Update) { updates.Add(1); time.Sleep(time.Millisecond) })
-	require.NoError(t, err)
-	publish(t, s, name, "warm-up")
-
-	peak, _ := bindtest.PairBurst(t, b, func(c *conf) (string, string) { return c.Msg, c.Key }, func(n int) {
+	b, _ := bindtest.Bind[conf](t, "redis", config(s))
+	bindtest.CoalescedBurst(t, b, func(c *conf) (string, string) { return c.Msg, c.Key }, func() {
+		publish(t, s, name, "warm-up")
+	}, func(n int) {
 		burst(t, s.Addr(), n, func(p pipeliner, i int) {
 			p.Publish(t.Context(), name, bindtest.BurstValue('m', i))
 			p.Set(t.Context(), key, bindtest.BurstValue('k', i), 0)
 		})
 	})
-	bindtest.Coalesced(t, updates.Load(), peak)
 }
 
 // pipeliner is the pipeline a burst's commands are queued on.

@@ -1,14 +1,11 @@
 package redis_test
 
 import (
-	"errors"
-	"strconv"
 	"testing"
-	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/livebind/livebind/internal/testenv/fixture"
+	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/redistest"
 	"github.com/livebind/livebind/sources"
 	lbredis "github.com/livebind/livebind/sources/redis"
@@ -26,15 +23,15 @@ const conformanceMax = 64 << 10
 func TestConformance(t *testing.T) {
 	const password = "conformance-secret-pw"
 	s := redistest.Start(t, redistest.WithNotifications(), redistest.WithPassword(password))
-	params := map[string]string{"maxbytes": strconv.Itoa(conformanceMax)}
+	set := func(t *testing.T, tg *sources.Target, v []byte) {
+		t.Helper()
+		cmd(t, s, "SET", tg.Location, string(v))
+	}
 	sourcetest.Run(t, sourcetest.Harness{
 		Scheme: "redis",
-		Config: func(*testing.T) sources.Config { return sources.Config{Value: config(s)} },
-		Target: func(*testing.T) *sources.Target { return target(fresh("conformance:"), params) },
-		Set: func(t *testing.T, tg *sources.Target, v []byte) {
-			t.Helper()
-			cmd(t, s, "SET", tg.Location, string(v))
-		},
+		Config: bindtest.ConfigValue(config(s)),
+		Target: bindtest.Targets("redis", "conformance:", bindtest.MaxBytes(conformanceMax)),
+		Set:    set,
 		Remove: func(t *testing.T, tg *sources.Target) {
 			t.Helper()
 			cmd(t, s, "DEL", tg.Location)
@@ -43,21 +40,12 @@ func TestConformance(t *testing.T) {
 			return sources.Config{Value: lbredis.Config{Options: &goredis.Options{Addr: s.Addr(), Password: "wrong-" + password}}},
 				target("conformance:failing", nil)
 		},
-		ErrorAs: func(err error) bool {
-			var e *lbredis.Error
-			return errors.As(err, &e) && errors.Is(err, lbredis.ErrAuth)
-		},
+		ErrorAs: bindtest.TypedError[*lbredis.Error](lbredis.ErrAuth),
 		Secrets: []string{password},
-		Stall: func(t *testing.T) (sources.Config, *sources.Target, func()) {
-			t.Helper()
-			addr, release := fixture.SilentServer(t)
-			return sources.Config{Value: lbredis.Config{Options: &goredis.Options{Addr: addr}}}, target("conformance:stalled", nil), release
-		},
-		Oversize: func(t *testing.T, tg *sources.Target) {
-			t.Helper()
-			cmd(t, s, "SET", tg.Location, string(make([]byte, 16*conformanceMax)))
-		},
-		MaxSize: conformanceMax,
-		Quiet:   300 * time.Millisecond,
+		Stall: bindtest.SilentStall(target("conformance:stalled", nil), func(_ *testing.T, addr string) any {
+			return lbredis.Config{Options: &goredis.Options{Addr: addr}}
+		}),
+		Oversize: bindtest.Oversized(set, conformanceMax),
+		MaxSize:  conformanceMax,
 	})
 }

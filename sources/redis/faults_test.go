@@ -21,10 +21,8 @@ import (
 // the network is back, the change made while it was cut: a full re-read on
 // reconnect.
 func TestKeyCutSubscription(t *testing.T) {
-	s := redistest.Start(t, redistest.WithNotifications())
+	s, key := startedKey(t, "cut:", "one")
 	p := fixture.NewProxy(t, s.Addr())
-	key := fresh("cut:")
-	cmd(t, s, "SET", key, "one")
 	d := open(t, lbredis.Config{Options: &goredis.Options{Addr: p.Addr}, MaxBackoff: 200 * time.Millisecond})
 	tg := target(key, nil)
 	first := d.Read(ctx(t), tg)
@@ -47,12 +45,8 @@ func TestKeyCutSubscription(t *testing.T) {
 // must report an ErrUnreachable error while it is down, then what the
 // restarted server holds: Missing, and a value written after the restart.
 func TestKeyServerRestart(t *testing.T) {
-	s := redistest.Start(t, redistest.WithNotifications())
-	key := fresh("restart:")
-	cmd(t, s, "SET", key, "one")
-	d := open(t, config(s))
-	tg := target(key, nil)
-	log := watch(t, d, tg, d.Read(ctx(t), tg))
+	s, key := startedKey(t, "restart:", "one")
+	log := watchKey(t, config(s), key)
 
 	s.Kill()
 	log.Expect(t, "an unreachable error", isErr(lbredis.ErrUnreachable))
@@ -124,17 +118,14 @@ func TestKeyNotificationsOff(t *testing.T) {
 // driver with a short MaxBackoff recovers.
 func TestAuthFailure(t *testing.T) {
 	const good, wrong = "good-secret", "wrong-secret"
-	s := redistest.Start(t, redistest.WithNotifications(), redistest.WithPassword(good))
-	key := fresh("auth:")
-	cmd(t, s, "SET", key, "one")
+	s, key := startedKey(t, "auth:", "one", redistest.WithPassword(good))
 	p := fixture.NewProxy(t, s.Addr())
 
 	d := open(t, lbredis.Config{Options: &goredis.Options{Addr: p.Addr, Password: wrong}})
 	tg := target(key, nil)
 	fixture.RefusedSlowly(t, d, tg, p, lbredis.ErrAuth, wrong)
 
-	quick := open(t, lbredis.Config{Options: &goredis.Options{Addr: s.Addr(), Password: wrong}, MaxBackoff: 200 * time.Millisecond})
-	log := watch(t, quick, tg, quick.Read(ctx(t), tg))
+	log := watchKey(t, lbredis.Config{Options: &goredis.Options{Addr: s.Addr(), Password: wrong}, MaxBackoff: 200 * time.Millisecond}, key)
 	cmd(t, s, "CONFIG", "SET", "requirepass", wrong) // the admin fixes it
 	log.Expect(t, "the value once the password is accepted", fixture.IsData("one"))
 }
@@ -207,12 +198,8 @@ func publish(t *testing.T, s *redistest.Server, channel, msg string) {
 // TestKeyWrongType: a key that comes to hold a hash is an ErrWrongType
 // error that keeps the last good value; a string again is reported.
 func TestKeyWrongType(t *testing.T) {
-	s := redistest.Start(t, redistest.WithNotifications())
-	key := fresh("type:")
-	cmd(t, s, "SET", key, "one")
-	d := open(t, config(s))
-	tg := target(key, nil)
-	log := watch(t, d, tg, d.Read(ctx(t), tg))
+	s, key := startedKey(t, "type:", "one")
+	log := watchKey(t, config(s), key)
 	// RENAME notifies the key (a generic event); an HSET on it would not,
 	// hash events (h) being outside the K$gx the driver asks for.
 	cmd(t, s, "HSET", key+":tmp", "field", "value")

@@ -10,8 +10,6 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
 
-	"github.com/livebind/livebind"
-	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/internal/testenv/redistest"
 	"github.com/livebind/livebind/sources"
@@ -39,6 +37,24 @@ func fresh(prefix string) string { return prefix + strconv.FormatInt(seq.Add(1),
 // target returns a redis target for location with params.
 func target(location string, params map[string]string) *sources.Target {
 	return &sources.Target{Scheme: "redis", Location: location, Params: params}
+}
+
+// startedKey starts a server with keyspace notifications on (and opts)
+// and returns it with a fresh key (prefix and a number) holding value.
+func startedKey(tb testing.TB, prefix, value string, opts ...redistest.Option) (*redistest.Server, string) {
+	tb.Helper()
+	s := redistest.Start(tb, append([]redistest.Option{redistest.WithNotifications()}, opts...)...)
+	key := fresh(prefix)
+	s.Cmd("SET", key, value)
+	return s, key
+}
+
+// watchKey opens a driver with cfg and watches key from a first Read.
+func watchKey(t *testing.T, cfg lbredis.Config, key string) *fixture.Cursor[sources.Result] {
+	t.Helper()
+	d := open(t, cfg)
+	tg := target(key, nil)
+	return watch(t, d, tg, d.Read(ctx(t), tg))
 }
 
 // open opens a driver with cfg and closes it when the test ends.
@@ -71,11 +87,4 @@ func cmd(t *testing.T, s *redistest.Server, args ...string) string {
 func ctx(t testing.TB) context.Context {
 	t.Helper()
 	return fixture.Context(t, settle)
-}
-
-// bind binds a T with cfg as the redis source config and records its
-// updates from generation 1 on.
-func bind[T any](tb testing.TB, cfg any) (*livebind.Binding[T], *fixture.Log[livebind.Update]) {
-	tb.Helper()
-	return bindtest.Bind[T](tb, "redis", cfg)
 }

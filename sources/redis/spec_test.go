@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 	lbredis "github.com/livebind/livebind/sources/redis"
@@ -14,36 +15,22 @@ import (
 // server, each a *redis.Error naming what is wrong.
 func TestSchemeCheck(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		name, loc string
-		params    map[string]string
-		poll      time.Duration
-		wantErr   string
-	}{
-		{"key", "app:config", nil, 0, ""},
-		{"key/all options", "app:config", map[string]string{"addr": "cache:6380", "db": "2", "notify": "enable", "maxbytes": "1024"}, time.Second, ""},
-		{"key/prefixed", "key:channel:x", nil, 0, ""},
-		{"channel", "channel:events", map[string]string{"maxbytes": "10"}, 0, ""},
-		{"key/empty", "", nil, 0, "empty key"},
-		{"channel/empty", "channel:", nil, 0, "empty channel"},
-		{"channel/poll", "channel:x", nil, time.Second, "poll= on a channel"},
-		{"channel/notify", "channel:x", map[string]string{"notify": "enable"}, 0, "notify=enable on a channel"},
-		{"addr/no port", "k", map[string]string{"addr": "cache"}, 0, "not host:port"},
-		{"db/negative", "k", map[string]string{"db": "-1"}, 0, "not a database number"},
-		{"db/words", "k", map[string]string{"db": "one"}, 0, "not a database number"},
-		{"notify/other", "k", map[string]string{"notify": "on"}, 0, "only value is notify=enable"},
-		{"maxbytes/zero", "k", map[string]string{"maxbytes": "0"}, 0, "maxbytes"},
-		{"unknown", "k", map[string]string{"wait": "1s"}, 0, "unknown option wait="},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			tg := &sources.Target{Scheme: "redis", Location: tc.loc, Params: tc.params, Poll: tc.poll}
-			fixture.WantCheck(t, "redis", tg, tc.wantErr, func(err error) bool {
-				var e *lbredis.Error
-				return errors.As(err, &e)
-			})
-		})
-	}
+	bindtest.TypedCheckTable[*lbredis.Error](t, "redis", []bindtest.CheckCase{
+		{Note: "key", Loc: "app:config"},
+		{Note: "key/all options", Loc: "app:config", Params: map[string]string{"addr": "cache:6380", "db": "2", "notify": "enable", "maxbytes": "1024"}, Poll: time.Second},
+		{Note: "key/prefixed", Loc: "key:channel:x"},
+		{Note: "channel", Loc: "channel:events", Params: map[string]string{"maxbytes": "10"}},
+		{Note: "key/empty", Loc: "", Want: "empty key"},
+		{Note: "channel/empty", Loc: "channel:", Want: "empty channel"},
+		{Note: "channel/poll", Loc: "channel:x", Poll: time.Second, Want: "poll= on a channel"},
+		{Note: "channel/notify", Loc: "channel:x", Params: map[string]string{"notify": "enable"}, Want: "notify=enable on a channel"},
+		{Note: "addr/no port", Loc: "k", Params: map[string]string{"addr": "cache"}, Want: "not host:port"},
+		{Note: "db/negative", Loc: "k", Params: map[string]string{"db": "-1"}, Want: "not a database number"},
+		{Note: "db/words", Loc: "k", Params: map[string]string{"db": "one"}, Want: "not a database number"},
+		{Note: "notify/other", Loc: "k", Params: map[string]string{"notify": "on"}, Want: "only value is notify=enable"},
+		{Note: "maxbytes/zero", Loc: "k", Params: map[string]string{"maxbytes": "0"}, Want: "maxbytes"},
+		{Note: "unknown", Loc: "k", Params: map[string]string{"wait": "1s"}, Want: "unknown option wait="},
+	})
 }
 
 // FuzzCheck: no location or option value makes Check panic, and what it

@@ -1,13 +1,11 @@
 package sse_test
 
 import (
-	"fmt"
 	"testing"
 	"time"
 
 	"github.com/livebind/livebind"
 	"github.com/livebind/livebind/internal/testenv/bindtest"
-	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources/sse"
 )
 
@@ -23,10 +21,7 @@ type burstConfig struct {
 // returns a channel of every new value of A.
 func bindBench[T any](b *testing.B, h *hub, cfg sse.Config, env ...string) (*livebind.Binding[T], <-chan int) {
 	b.Helper()
-	h.set("/bench", `{"a":-1}`)
-	return bindtest.Ints[T](b,
-		livebind.WithLookupEnv(fixture.NewEnv(append([]string{"SSE", h.url("/bench")}, env...)...).Lookup),
-		livebind.WithSourceConfig("sse", cfg))
+	return bindtest.PushInts[T](b, "sse", h.PushServer, "/bench", `{"a":-1}`, cfg, env...)
 }
 
 // BenchmarkPublishToCallback: an event sent by the server to the
@@ -34,10 +29,7 @@ func bindBench[T any](b *testing.B, h *hub, cfg sse.Config, env ...string) (*liv
 func BenchmarkPublishToCallback(b *testing.B) {
 	h := newHub(b)
 	_, got := bindBench[benchConfig](b, h, sse.Config{})
-	bindtest.Latency(b, got, func(i int) {
-		doc := fmt.Sprintf(`{"a":%d}`, i)
-		h.set("/bench", doc)
-	})
+	bindtest.Latency(b, got, func(doc string) { h.set("/bench", doc) })
 }
 
 // BenchmarkReconnect: the server ends every stream, changes the document
@@ -47,8 +39,7 @@ func BenchmarkPublishToCallback(b *testing.B) {
 func BenchmarkReconnect(b *testing.B) {
 	h := newHub(b)
 	_, got := bindBench[benchConfig](b, h, sse.Config{})
-	bindtest.Latency(b, got, func(i int) {
-		doc := fmt.Sprintf(`{"a":%d}`, i)
+	bindtest.Latency(b, got, func(doc string) {
 		h.restart(b, 50*time.Millisecond, func() { h.set("/bench", doc) })
 	})
 }

@@ -1,12 +1,7 @@
 package sse_test
 
 import (
-	"errors"
 	"testing"
-
-	"github.com/livebind/livebind/internal/testenv/bindtest"
-	"github.com/livebind/livebind/sources/sourcetest"
-	"github.com/livebind/livebind/sources/sse"
 )
 
 // TestConformance runs the sources conformance kit against the sse driver
@@ -18,16 +13,5 @@ func TestConformance(t *testing.T) {
 	h := newHub(t)
 	failing := fastConfig()
 	failing.Header = map[string][]string{"Authorization": {"Bearer conformance-bearer-secret"}}
-	sourcetest.Run(t, bindtest.PushHarness(t, bindtest.Hub{
-		Scheme:  "sse",
-		URL:     h.url,
-		Set:     func(path string, v []byte) { h.set(path, string(v)) },
-		Remove:  h.remove,
-		Fast:    fastConfig(),
-		Failing: failing,
-		ErrorAs: func(err error) bool {
-			var e *sse.Error
-			return errors.As(err, &e)
-		},
-	}))
+	kit.Conform(t, h.PushServer, failing)
 }

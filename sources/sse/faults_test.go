@@ -8,7 +8,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/livebind/livebind"
 	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
@@ -20,7 +19,10 @@ const settle = 5 * time.Second
 
 // kit opens sse drivers, follows their watches and checks that a failure
 // is an *sse.Error naming the location.
-var kit = bindtest.StreamKit[sse.Config, *sse.Error]{Scheme: "sse", Settle: settle, Prefix: "sse http://127.0.0.1"}
+var kit = bindtest.StreamKit[sse.Config, *sse.Error]{
+	Scheme: "sse", Settle: settle, Prefix: "sse http://127.0.0.1",
+	Fast: fastConfig(), Status: func(e *sse.Error) int { return e.Status },
+}
 
 var (
 	isData = fixture.IsData
@@ -31,7 +33,7 @@ var (
 func TestMultiLineData(t *testing.T) {
 	h := newHub(t)
 	h.set("/cfg", "{\n\"a\": 1\n}")
-	log := kit.Follow(t, kit.Open(t, fastConfig()), target(h.url("/cfg"), nil))
+	log := kit.Watch(t, h.URL("/cfg"), nil)
 	log.Until(t, "the document", isData("{\n\"a\": 1\n}"))
 }
 
@@ -40,12 +42,10 @@ func TestMultiLineData(t *testing.T) {
 // first event (the full document) is reported.
 func TestServerRestart(t *testing.T) {
 	h := newHub(t)
-	h.set("/cfg", `{"a":1}`)
-	log := kit.Follow(t, kit.Open(t, fastConfig()), target(h.url("/cfg"), nil))
-	log.Until(t, "first document", isData(`{"a":1}`))
+	log := kit.Start(t, h.PushServer, "/cfg", `{"a":1}`, nil)
 	h.restart(t, 300*time.Millisecond)
 	_, r, _ := log.Wait(t, 1, "a failed reconnect", fixture.Failed)
-	require.Zero(t, kit.Typed(t, r.Err).Status, "no HTTP status: the failure is not a refused request")
+	kit.Fails(t, r.Err, nil, 0)
 	h.set("/cfg", `{"a":2}`)
 	log.Until(t, "the document after the restart", isData(`{"a":2}`))
 }
@@ -54,10 +54,8 @@ func TestServerRestart(t *testing.T) {
 // reported, the drop is an Error wrapping ErrDisconnected.
 func TestDropMidEvent(t *testing.T) {
 	h := newHub(t)
-	log := kit.Follow(t, kit.Open(t, fastConfig()), target(h.url("/cut"), nil))
-	r := log.Nth(t, 0)
-	require.ErrorIs(t, r.Err, sources.ErrDisconnected)
-	require.Zero(t, kit.Typed(t, r.Err).Status, "no HTTP status: the failure is not a refused request")
+	log := kit.Watch(t, h.URL("/cut"), nil)
+	kit.Fails(t, log.Nth(t, 0).Err, sources.ErrDisconnected, 0)
 	for _, r := range log.All() {
 		require.Nil(t, r.Data, "a cut event is never data")
 	}
@@ -67,12 +65,10 @@ func TestDropMidEvent(t *testing.T) {
 // goes on and the next good event recovers without a reconnect.
 func TestEventOverLimit(t *testing.T) {
 	h := newHub(t)
-	h.set("/big", `{"a":1}`)
-	log := kit.Follow(t, kit.Open(t, fastConfig()), target(h.url("/big"), map[string]string{"maxbytes": "1024"}))
-	log.Until(t, "first document", isData(`{"a":1}`))
+	log := kit.Start(t, h.PushServer, "/big", `{"a":1}`, map[string]string{"maxbytes": "1024"})
 	h.set("/big", strings.Repeat("x", 4096))
 	_, r, _ := log.Wait(t, 1, "the oversized event", isErr(sources.ErrTooLarge))
-	require.Zero(t, kit.Typed(t, r.Err).Status, "no HTTP status: the failure is not a refused request")
+	kit.Fails(t, r.Err, nil, 0)
 	h.set("/big", `{"a":2}`)
 	log.Until(t, "recovery", isData(`{"a":2}`))
 	require.Len(t, h.streams(), 1, "no reconnect")
@@ -83,29 +79,26 @@ func TestEventOverLimit(t *testing.T) {
 func TestAuthFailure(t *testing.T) {
 	h := newHub(t)
 	h.set("/cfg", `{"a":1}`)
-	h.answer("/cfg", 401)
+	h.Answer("/cfg", 401)
 	cfg := sse.Config{Retry: 20 * time.Millisecond, MinBackoff: 20 * time.Millisecond, MaxBackoff: time.Second}
-	log := kit.Follow(t, kit.Open(t, cfg), target(h.url("/cfg"), map[string]string{"header": "Authorization: Bearer sse-secret-token"}))
+	log := kit.Follow(t, kit.Open(t, cfg), target(h.URL("/cfg"), map[string]string{"header": "Authorization: Bearer sse-secret-token"}))
 	r := log.Nth(t, 0)
-	require.ErrorIs(t, r.Err, sse.ErrAuth)
-	require.Equal(t, 401, kit.Typed(t, r.Err).Status)
+	kit.Fails(t, r.Err, sse.ErrAuth, 401)
 	require.NotContains(t, fmt.Sprintf("%v %+v %#v", r.Err, r.Err, r.Err), "sse-secret-token")
 	before := h.requests.Load()
 	time.Sleep(time.Second)
 	n := h.requests.Load() - before
 	t.Logf("requests in the second after a 401: %d", n)
 	require.LessOrEqual(t, n, int64(2), "a 401 is retried on the slow backoff")
-	h.answer("/cfg", 0)
+	h.Answer("/cfg", 0)
 	log.Until(t, "recovery once accepted", isData(`{"a":1}`))
 }
 
 // A 200 that is not text/event-stream is an Error wrapping ErrContentType.
 func TestWrongContentType(t *testing.T) {
 	h := newHub(t)
-	log := kit.Follow(t, kit.Open(t, fastConfig()), target(h.url("/plain"), nil))
-	r := log.Nth(t, 0)
-	require.ErrorIs(t, r.Err, sse.ErrContentType)
-	require.Equal(t, 200, kit.Typed(t, r.Err).Status)
+	log := kit.Watch(t, h.URL("/plain"), nil)
+	kit.Fails(t, log.Nth(t, 0).Err, sse.ErrContentType, 200)
 }
 
 // 204 tells the client to stop: an Error wrapping ErrStopped, then no
@@ -114,16 +107,16 @@ func TestNoContentStops(t *testing.T) {
 	h := newHub(t)
 	h.set("/cfg", `{"a":1}`)
 	d := kit.Open(t, fastConfig())
-	log := kit.Follow(t, d, target(h.url("/cfg"), nil))
+	log := kit.Follow(t, d, target(h.URL("/cfg"), nil))
 	log.Until(t, "first document", isData(`{"a":1}`))
-	h.answer("/cfg", 204)
+	h.Answer("/cfg", 204)
 	_, r, _ := log.Wait(t, 1, "the stop", isErr(sse.ErrStopped))
-	require.Equal(t, 204, kit.Typed(t, r.Err).Status)
+	kit.Fails(t, r.Err, sse.ErrStopped, 204)
 	before := h.requests.Load()
 	time.Sleep(500 * time.Millisecond)
 	require.Equal(t, before, h.requests.Load(), "no reconnect after 204")
-	h.answer("/cfg", 0)
-	other := kit.Follow(t, d, target(h.url("/cfg"), nil))
+	h.Answer("/cfg", 0)
+	other := kit.Follow(t, d, target(h.URL("/cfg"), nil))
 	other.Until(t, "a joining field reconnects", isData(`{"a":1}`))
 }
 
@@ -131,7 +124,7 @@ func TestNoContentStops(t *testing.T) {
 func TestEventFilter(t *testing.T) {
 	h := newHub(t)
 	h.set("/mixed", "ignored by event=limits")
-	log := kit.Follow(t, kit.Open(t, fastConfig()), target(h.url("/mixed"), map[string]string{"event": "limits"}))
+	log := kit.Watch(t, h.URL("/mixed"), map[string]string{"event": "limits"})
 	time.Sleep(100 * time.Millisecond)
 	h.send("/mixed", "event: other\ndata: {\"x\":1}\n\nevent: limits\ndata: {\"rps\":5}\n\n")
 	r := log.Nth(t, 0)
@@ -145,10 +138,10 @@ func TestReconnectIDAndRetry(t *testing.T) {
 	h.setRetry("300")
 	h.set("/cfg", `{"a":1}`)
 	h.set("/cfg", `{"a":2}`) // id 2
-	log := kit.Follow(t, kit.Open(t, fastConfig()), target(h.url("/cfg"), nil))
+	log := kit.Watch(t, h.URL("/cfg"), nil)
 	log.Until(t, "the document", isData(`{"a":2}`))
 	dropped := time.Now()
-	h.drop("/cfg")
+	h.Drop("/cfg")
 	require.Eventually(t, func() bool { return len(h.streams()) >= 2 }, settle, 10*time.Millisecond)
 	gap := h.streams()[1].Sub(dropped)
 	t.Logf("reconnected %s after the end (retry: 300)", gap)
@@ -156,10 +149,10 @@ func TestReconnectIDAndRetry(t *testing.T) {
 	require.Equal(t, []string{"", "2"}, h.ids())
 
 	h.setRetry("0")
-	h.drop("/cfg") // this stream was opened with retry 300: wait it out first
+	h.Drop("/cfg") // this stream was opened with retry 300: wait it out first
 	require.Eventually(t, func() bool { return len(h.streams()) >= 3 }, settle, 10*time.Millisecond)
 	dropped = time.Now()
-	h.drop("/cfg")
+	h.Drop("/cfg")
 	require.Eventually(t, func() bool { return len(h.streams()) >= 4 }, settle, 10*time.Millisecond)
 	gap = h.streams()[3].Sub(dropped)
 	t.Logf("reconnected %s after the end (retry: 0)", gap)
@@ -175,30 +168,16 @@ type flags struct {
 // registered by livebind itself: no import is needed.
 func TestMalformedEvent(t *testing.T) {
 	h := newHub(t)
-	h.set("/cfg", `{"a":1}`)
-	b, _ := bindtest.Ints[flags](t, livebind.WithLookupEnv(fixture.NewEnv("SSE", h.url("/cfg")).Lookup), livebind.WithSourceConfig("sse", fastConfig()))
-	bindtest.Malformed(t, b, func(f *flags) int { return f.A }, func(doc string) { h.set("/cfg", doc) })
+	bindtest.PushMalformed(t, "sse", h.PushServer, fastConfig(), func(f *flags) int { return f.A })
 }
 
 // An unreachable server at Bind fails Bind with the typed error, as http=
 // does; a server that never answers fails it once timeout= ends.
 func TestBindFailures(t *testing.T) {
-	var cfg flags
-	_, err := livebind.Bind(t.Context(), &cfg, livebind.WithLookupEnv(fixture.NewEnv("SSE", "http://127.0.0.1:1/cfg?token=bind-secret").Lookup))
-	require.Zero(t, kit.Typed(t, err).Status, "no HTTP status: the failure is not a refused request")
-	require.NotContains(t, err.Error(), "bind-secret")
-
-	h := newHub(t)
-	start := time.Now()
-	var slow struct {
+	type slow struct {
 		A int `live:"sse=${SSE}; key=a; format=json; timeout=300ms"`
 	}
-	b, err := livebind.Bind(t.Context(), &slow, livebind.WithLookupEnv(fixture.NewEnv("SSE", h.url("/stall")).Lookup))
-	if b != nil {
-		_ = b.Close()
-	}
-	require.Zero(t, kit.Typed(t, err).Status, "no HTTP status: the failure is not a refused request")
-	require.Less(t, time.Since(start), 3*time.Second, "Bind is bounded by timeout=")
+	_ = bindtest.PushBindFailures[flags, slow](t, kit, newHub(t).PushServer, "http://127.0.0.1:1/cfg?token=bind-secret") // checked inside
 }
 
 // A slow consumer facing a 10,000-event burst: with throttle= the burst
@@ -206,16 +185,12 @@ func TestBindFailures(t *testing.T) {
 // stays bounded.
 func TestBurstWithThrottle(t *testing.T) {
 	h := newHub(t)
-	h.set("/cfg", `{"a":0}`)
-	b, _ := bindtest.Ints[burstConfig](t, livebind.WithLookupEnv(fixture.NewEnv("SSE", h.url("/cfg")).Lookup), livebind.WithSourceConfig("sse", fastConfig()))
-	bindtest.Burst(t, b, func(c *burstConfig) int { return c.A }, func(doc string) { h.set("/cfg", doc) })
+	bindtest.PushBurst(t, "sse", h.PushServer, fastConfig(), func(c *burstConfig) int { return c.A })
 }
 
 // Close is prompt in every state: while connecting, while reading, and
 // while backing off after a failure.
 func TestClosePrompt(t *testing.T) {
-	h := newHub(t)
-	h.set("/cfg", `{"a":1}`)
 	slow := sse.Config{Retry: time.Minute, MinBackoff: time.Minute, MaxBackoff: time.Hour}
-	fixture.ClosesInEveryState(t, "sse", fastConfig(), slow, h.url("/stall"), h.url("/cfg"), `{"a":1}`, "http://127.0.0.1:1/x")
+	kit.ClosesInEveryState(t, newHub(t).PushServer, slow, "http://127.0.0.1:1/x")
 }

@@ -94,14 +94,7 @@ type Config struct {
 }
 
 func init() {
-	sources.Register(sources.Scheme{
-		Name:    "sse",
-		Options: []string{"event", "header", "maxbytes"},
-		Timeout: true,
-		Check:   func(t *sources.Target) error { _, err := parseSpec(t); return err },
-		Open:    open,
-		Redact:  sources.RedactURL,
-	})
+	sources.Register(sources.StreamScheme("sse", []string{"event"}, parseSpec, open))
 }
 
 // spec is a target's options, checked.
@@ -126,23 +119,25 @@ func parseSpec(t *sources.Target) (*spec, error) {
 	return s, nil
 }
 
+// Ended implements [sources.StreamTarget].
+func (s *spec) Ended() error { return s.newError(0, ErrEnded) }
+
 // newError returns an *Error for the stream of s.
 func (s *spec) newError(status int, err error) *Error {
 	return &Error{sources.StreamError{Scheme: "sse", URL: s.Loc, Status: status, Err: err}}
 }
 
-// driver is the sse scheme's driver for one Binding.
+// driver is the sse scheme's driver for one Binding: sources.StreamDriver
+// does its Read, Watch and Close.
 type driver struct {
-	client  *nethttp.Client
-	header  nethttp.Header
-	own     *nethttp.Transport
-	minB    time.Duration
-	maxB    time.Duration
-	retry   time.Duration
-	watches sources.Watches[watchKey, struct{}]
+	sources.StreamDriver[watchKey, *spec]
+	client *nethttp.Client
+	header nethttp.Header
+	retry  time.Duration
 }
 
-// watchKey is what fields share one stream by.
+// watchKey is what fields share one stream by: the URL, event type,
+// header= and maxbytes=.
 type watchKey struct {
 	url, header, event string
 	maxBytes           int
@@ -153,56 +148,27 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &driver{header: c.Header.Clone(), minB: c.MinBackoff, maxB: c.MaxBackoff, retry: c.Retry}
-	if d.minB <= 0 {
-		d.minB = MinRetry
-	}
-	if d.maxB <= 0 {
-		d.maxB = DefaultMaxBackoff
-	}
-	if d.retry <= 0 {
-		d.retry = DefaultRetry
-	}
-	d.client, d.own = sources.StreamClient(c.Client)
+	d := &driver{header: c.Header.Clone(), retry: sources.OrDefault(c.Retry, DefaultRetry)}
+	d.client, d.Own = sources.StreamClient(c.Client)
+	d.Retry = sources.NewRetry(sources.OrDefault(c.MinBackoff, MinRetry), permanentBase, sources.OrDefault(c.MaxBackoff, DefaultMaxBackoff))
+	d.Parse, d.Key, d.Dial = parseSpec, keyOf, d.dialer
 	return d, nil
 }
 
-// Read implements [sources.Driver]: the first event of a fresh stream,
-// bounded by timeout= and by ctx.
-func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
-	s, err := parseSpec(t)
-	if err != nil {
-		return sources.Result{Err: err}
-	}
-	ctx, cancel := d.watches.ReadContext(ctx, s.Timeout)
-	defer cancel()
+// keyOf is the key of t's stream.
+func keyOf(t *sources.Target, s *spec) watchKey {
+	return watchKey{url: t.Location, header: t.Params["header"], event: s.event, maxBytes: s.MaxBytes}
+}
+
+// dialer opens a stream of s: a Read takes the first event of a fresh
+// stream; a watch sends the id of the last event its field saw as
+// Last-Event-ID.
+func (d *driver) dialer(s *spec, last *sources.Result) sources.Dialer {
 	st := &state{d: d, s: s}
-	return sources.ReadStream(ctx, st.dial, func() error { return s.newError(0, ErrEnded) })
-}
-
-// Watch implements [sources.Driver]: fields that follow the same URL,
-// event type, header= and maxbytes= share one stream.
-func (d *driver) Watch(t *sources.Target, last sources.Result, emit func(sources.Result)) (func(), error) {
-	s, err := parseSpec(t)
-	if err != nil {
-		return nil, err
+	if last != nil {
+		st.lastID = last.Version
 	}
-	key := watchKey{url: t.Location, header: t.Params["header"], event: s.event, maxBytes: s.MaxBytes}
-	sub := sources.Sub[struct{}]{Target: t, Last: last, Emit: emit}
-	return d.watches.Subscribe(key, sub, func(w *sources.Watch[watchKey, struct{}]) {
-		st := &state{d: d, s: s, lastID: last.Version}
-		policy := sources.StreamPolicy{Timeout: s.Timeout, Retry: sources.NewRetry(d.minB, permanentBase, d.maxB)}
-		sources.FollowStream(w, policy, st.dial)
-	})
-}
-
-// Close implements [sources.Driver]: it ends every stream and waits.
-func (d *driver) Close() error {
-	d.watches.Close()
-	if d.own != nil {
-		d.own.CloseIdleConnections()
-	}
-	return nil
+	return st.dial
 }
 
 // state is what one watch keeps between its connections.

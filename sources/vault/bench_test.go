@@ -25,12 +25,7 @@ func BenchmarkRotationLead(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			s := vaulttest.New(b)
 			s.SetRole("database", "app", tc.role)
-			sc, _ := sources.Lookup("vault")
-			d, err := sc.Open(sources.Config{Value: vault.Config{Client: s.Client(b, s.RootToken()), SkipTokenRenewal: true}})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer d.Close()
+			d := openDriver(b, vault.Config{Client: s.Client(b, s.RootToken()), SkipTokenRenewal: true})
 			tg := &sources.Target{Scheme: "vault", Location: "database/creds/app"}
 			last := d.Read(b.Context(), tg)
 			if last.Err != nil {
@@ -79,12 +74,7 @@ func BenchmarkRotationLead(b *testing.B) {
 func BenchmarkPollRequests(b *testing.B) {
 	s := vaulttest.New(b)
 	s.PutKV2("secret", "db", map[string]any{"password": "p"})
-	sc, _ := sources.Lookup("vault")
-	d, err := sc.Open(sources.Config{Value: vault.Config{Client: s.Client(b, s.RootToken()), SkipTokenRenewal: true}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer d.Close()
+	d := openDriver(b, vault.Config{Client: s.Client(b, s.RootToken()), SkipTokenRenewal: true})
 	const poll = 50 * time.Millisecond
 	tg := &sources.Target{Scheme: "vault", Location: "secret/db#password", Poll: poll}
 	stop, err := d.Watch(tg, d.Read(b.Context(), tg), func(sources.Result) {})

@@ -19,14 +19,8 @@ import (
 
 func TestScheme(t *testing.T) {
 	t.Parallel()
-	s, ok := sources.Lookup("vault")
-	require.True(t, ok)
-	require.Equal(t, []string{"kv", "mount", "write"}, s.Options)
-	require.True(t, s.Poll)
-	require.True(t, s.Timeout)
-	require.True(t, s.Secret)
-	require.False(t, s.NativeDebounce)
-	require.Nil(t, s.Redact, "locations are paths, never credentials")
+	// No Redact: locations are paths, never credentials.
+	s := fixture.WantScheme(t, "vault", fixture.Traits{Options: []string{"kv", "mount", "write"}, Poll: true, Timeout: true, Secret: true})
 
 	_, err := s.Open(sources.Config{Value: "http://127.0.0.1:8200"})
 	require.ErrorContains(t, err, "vault: source config of type string; want *api.Client or vault.Config")

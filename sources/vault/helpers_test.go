@@ -19,14 +19,15 @@ import (
 // waitFor bounds every wait for a result or an update.
 const waitFor = 10 * time.Second
 
-// openDriver opens the vault scheme's driver with cfg as its source config.
-func openDriver(t *testing.T, cfg any) sources.Driver {
-	t.Helper()
+// openDriver opens the vault scheme's driver with cfg as its source config
+// (for tests and benchmarks); its Close must succeed at the end.
+func openDriver(tb testing.TB, cfg any) sources.Driver {
+	tb.Helper()
 	s, ok := sources.Lookup("vault")
-	require.True(t, ok)
+	require.True(tb, ok)
 	d, err := s.Open(sources.Config{Logger: slog.New(slog.DiscardHandler), LookupEnv: os.LookupEnv, Value: cfg})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, d.Close()) })
+	require.NoError(tb, err)
+	tb.Cleanup(func() { require.NoError(tb, d.Close()) })
 	return d
 }
 
@@ -68,3 +69,12 @@ func bind[T any](t testing.TB, cfg any) (*livebind.Binding[T], *fixture.Log[live
 }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+// noErrorUpdates fails the test if any update recorded so far is an Error,
+// saying during what.
+func noErrorUpdates(t testing.TB, rec *fixture.Log[livebind.Update], during string) {
+	t.Helper()
+	for _, u := range rec.All() {
+		require.NotEqual(t, livebind.Error, u.Kind, "no error %s: %v", during, u)
+	}
+}

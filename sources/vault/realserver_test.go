@@ -108,8 +108,7 @@ func TestRealPolicy403(t *testing.T) {
 	t.Parallel()
 	s := baotest.Start(t)
 	s.Must(http.MethodPost, "secret/data/app", map[string]any{"data": map[string]any{"password": "p"}})
-	s.Must(http.MethodPut, "sys/policies/acl/other", map[string]any{"policy": `path "secret/data/other" { capabilities = ["read"] }`})
-	tok := s.Must(http.MethodPost, "auth/token/create", map[string]any{"policies": []string{"other"}, "ttl": "1h"})["auth"].(map[string]any)["client_token"].(string)
+	tok := policyToken(t, s, "other", `path "secret/data/other" { capabilities = ["read"] }`)
 	var c realKV
 	_, err := livebind.Bind(t.Context(), &c, livebind.WithSourceConfig("vault", realClient(t, s, tok)))
 	require.ErrorIs(t, err, vault.ErrPermissionDenied)

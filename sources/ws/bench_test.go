@@ -1,13 +1,11 @@
 package ws_test
 
 import (
-	"fmt"
 	"testing"
 	"time"
 
 	"github.com/livebind/livebind"
 	"github.com/livebind/livebind/internal/testenv/bindtest"
-	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources/ws"
 )
 
@@ -23,10 +21,7 @@ type burstConfig struct {
 // returns a channel of every new value of A.
 func bindBench[T any](b *testing.B, h *hub, cfg ws.Config, env ...string) (*livebind.Binding[T], <-chan int) {
 	b.Helper()
-	h.set("/bench", []byte(`{"a":-1}`))
-	return bindtest.Ints[T](b,
-		livebind.WithLookupEnv(fixture.NewEnv(append([]string{"WS", h.url("/bench")}, env...)...).Lookup),
-		livebind.WithSourceConfig("ws", cfg))
+	return bindtest.PushInts[T](b, "ws", h.PushServer, "/bench", `{"a":-1}`, cfg, env...)
 }
 
 // BenchmarkPublishToCallback: a message sent by the server to the
@@ -34,10 +29,7 @@ func bindBench[T any](b *testing.B, h *hub, cfg ws.Config, env ...string) (*live
 func BenchmarkPublishToCallback(b *testing.B) {
 	h := newHub(b)
 	_, got := bindBench[benchConfig](b, h, ws.Config{})
-	bindtest.Latency(b, got, func(i int) {
-		doc := fmt.Sprintf(`{"a":%d}`, i)
-		h.set("/bench", []byte(doc))
-	})
+	bindtest.Latency(b, got, func(doc string) { h.Set("/bench", []byte(doc)) })
 }
 
 // BenchmarkReconnect: the server drops every connection (no closing
@@ -47,9 +39,8 @@ func BenchmarkPublishToCallback(b *testing.B) {
 func BenchmarkReconnect(b *testing.B) {
 	h := newHub(b)
 	_, got := bindBench[benchConfig](b, h, ws.Config{})
-	bindtest.Latency(b, got, func(i int) {
-		doc := fmt.Sprintf(`{"a":%d}`, i)
-		h.restart(b, 0, 50*time.Millisecond, func() { h.set("/bench", []byte(doc)) })
+	bindtest.Latency(b, got, func(doc string) {
+		h.restart(b, 0, 50*time.Millisecond, func() { h.Set("/bench", []byte(doc)) })
 	})
 }
 
@@ -88,5 +79,5 @@ func BenchmarkIdle(b *testing.B) {
 func BenchmarkBurstMemory(b *testing.B) {
 	h := newHub(b)
 	_, got := bindBench[burstConfig](b, h, fastConfig())
-	bindtest.BurstMemory(b, got, func(doc string) { h.set("/bench", []byte(doc)) })
+	bindtest.BurstMemory(b, got, func(doc string) { h.Set("/bench", []byte(doc)) })
 }

@@ -1,12 +1,7 @@
 package ws_test
 
 import (
-	"errors"
 	"testing"
-
-	"github.com/livebind/livebind/internal/testenv/bindtest"
-	"github.com/livebind/livebind/sources/sourcetest"
-	"github.com/livebind/livebind/sources/ws"
 )
 
 // TestConformance runs the sources conformance kit against the ws driver
@@ -19,16 +14,5 @@ func TestConformance(t *testing.T) {
 	h := newHub(t)
 	failing := fastConfig()
 	failing.Header = map[string][]string{"Authorization": {"Bearer conformance-bearer-secret"}}
-	sourcetest.Run(t, bindtest.PushHarness(t, bindtest.Hub{
-		Scheme:  "ws",
-		URL:     h.url,
-		Set:     func(path string, v []byte) { h.set(path, v) },
-		Remove:  h.remove,
-		Fast:    fastConfig(),
-		Failing: failing,
-		ErrorAs: func(err error) bool {
-			var e *ws.Error
-			return errors.As(err, &e)
-		},
-	}))
+	kit.Conform(t, h.PushServer, failing)
 }

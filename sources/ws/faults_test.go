@@ -10,7 +10,6 @@ import (
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
 
-	"github.com/livebind/livebind"
 	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
@@ -19,7 +18,10 @@ import (
 
 // kit opens ws drivers, follows their watches and checks that a failure
 // is a *ws.Error naming the location.
-var kit = bindtest.StreamKit[ws.Config, *ws.Error]{Scheme: "ws", Settle: 5 * time.Second, Prefix: "ws ws://127.0.0.1"}
+var kit = bindtest.StreamKit[ws.Config, *ws.Error]{
+	Scheme: "ws", Settle: 5 * time.Second, Prefix: "ws ws://127.0.0.1",
+	Fast: fastConfig(), Status: func(e *ws.Error) int { return e.Status },
+}
 
 var (
 	isData = fixture.IsData
@@ -31,15 +33,12 @@ var (
 // first message (the full document) is reported.
 func TestServerRestartAbrupt(t *testing.T) {
 	h := newHub(t)
-	h.set("/cfg", []byte(`{"a":1}`))
-	log := kit.Follow(t, kit.Open(t, fastConfig()), target(h.url("/cfg"), nil))
-	log.Until(t, "first document", isData(`{"a":1}`))
+	log := kit.Start(t, h.PushServer, "/cfg", `{"a":1}`, nil)
 	h.restart(t, 0, 300*time.Millisecond)
 	_, r, _ := log.Wait(t, 1, "the drop", fixture.Failed)
-	require.ErrorIs(t, r.Err, sources.ErrDisconnected)
-	require.Zero(t, kit.Typed(t, r.Err).Status, "no HTTP status: the failure is not a refused request")
+	kit.Fails(t, r.Err, sources.ErrDisconnected, 0)
 	log.Until(t, "the document after the restart", isData(`{"a":1}`))
-	h.set("/cfg", []byte(`{"a":2}`))
+	h.Set("/cfg", []byte(`{"a":2}`))
 	log.Until(t, "a change after the restart", isData(`{"a":2}`))
 }
 
@@ -48,14 +47,12 @@ func TestServerRestartAbrupt(t *testing.T) {
 // message after it is back is reported.
 func TestServerRestartGoingAway(t *testing.T) {
 	h := newHub(t)
-	h.set("/cfg", []byte(`{"a":1}`))
-	log := kit.Follow(t, kit.Open(t, fastConfig()), target(h.url("/cfg"), nil))
-	log.Until(t, "first document", isData(`{"a":1}`))
+	log := kit.Start(t, h.PushServer, "/cfg", `{"a":1}`, nil)
 	h.restart(t, websocket.StatusGoingAway, 300*time.Millisecond)
 	_, r, _ := log.Wait(t, 1, "a failed reconnect", fixture.Failed)
 	require.NotErrorIs(t, r.Err, sources.ErrDisconnected, "an orderly close is not a broken connection")
-	require.Zero(t, kit.Typed(t, r.Err).Status, "no HTTP status: the failure is not a refused request")
-	h.set("/cfg", []byte(`{"a":3}`))
+	kit.Fails(t, r.Err, nil, 0)
+	h.Set("/cfg", []byte(`{"a":3}`))
 	log.Until(t, "the document after the restart", isData(`{"a":3}`))
 }
 
@@ -65,10 +62,8 @@ func TestServerRestartGoingAway(t *testing.T) {
 // the full first message comes again each time).
 func TestDropMidMessage(t *testing.T) {
 	h := newHub(t)
-	h.set("/cut", []byte(`{"a":1}`))
 	h.cut.Store(true)
-	log := kit.Follow(t, kit.Open(t, fastConfig()), target(h.url("/cut"), nil))
-	log.Until(t, "first document", isData(`{"a":1}`))
+	log := kit.Start(t, h.PushServer, "/cut", `{"a":1}`, nil)
 	_, r, _ := log.Wait(t, 1, "the drop", fixture.Failed)
 	require.ErrorIs(t, r.Err, sources.ErrDisconnected)
 	log.Wait(t, 2, "the document again after reconnecting", isData(`{"a":1}`))
@@ -82,13 +77,11 @@ func TestDropMidMessage(t *testing.T) {
 // and a good document recovers.
 func TestMessageOverLimit(t *testing.T) {
 	h := newHub(t)
-	h.set("/big", []byte(`{"a":1}`))
-	log := kit.Follow(t, kit.Open(t, fastConfig()), target(h.url("/big"), map[string]string{"maxbytes": "1024"}))
-	log.Until(t, "first document", isData(`{"a":1}`))
-	h.set("/big", bytes.Repeat([]byte("x"), 4096))
+	log := kit.Start(t, h.PushServer, "/big", `{"a":1}`, map[string]string{"maxbytes": "1024"})
+	h.Set("/big", bytes.Repeat([]byte("x"), 4096))
 	_, r, _ := log.Wait(t, 1, "the oversized message", isErr(sources.ErrTooLarge))
-	require.Zero(t, kit.Typed(t, r.Err).Status, "no HTTP status: the failure is not a refused request")
-	h.set("/big", []byte(`{"a":2}`))
+	kit.Fails(t, r.Err, nil, 0)
+	h.Set("/big", []byte(`{"a":2}`))
 	log.Until(t, "recovery", isData(`{"a":2}`))
 }
 
@@ -97,13 +90,12 @@ func TestMessageOverLimit(t *testing.T) {
 // accepts the client.
 func TestAuthFailure(t *testing.T) {
 	h := newHub(t)
-	h.set("/cfg", []byte(`{"a":1}`))
+	h.Set("/cfg", []byte(`{"a":1}`))
 	h.auth = "Bearer right"
 	cfg := ws.Config{MinBackoff: 20 * time.Millisecond, MaxBackoff: time.Second, Header: map[string][]string{"Authorization": {"Bearer wrong-secret-token"}}}
-	log := kit.Follow(t, kit.Open(t, cfg), target(h.url("/cfg"), nil))
+	log := kit.Follow(t, kit.Open(t, cfg), target(h.URL("/cfg"), nil))
 	r := log.Nth(t, 0)
-	require.ErrorIs(t, r.Err, ws.ErrAuth)
-	require.Equal(t, 401, kit.Typed(t, r.Err).Status)
+	kit.Fails(t, r.Err, ws.ErrAuth, 401)
 	require.NotContains(t, fmt.Sprintf("%v %+v %#v", r.Err, r.Err, r.Err), "wrong-secret-token")
 	before := h.handshakes.Load()
 	time.Sleep(time.Second)
@@ -120,10 +112,8 @@ func TestAuthFailure(t *testing.T) {
 // the watch reconnects.
 func TestKeepaliveMissedPong(t *testing.T) {
 	h := newHub(t)
-	h.set("/cfg", []byte(`{"a":1}`))
 	h.noPong.Store(true)
-	log := kit.Follow(t, kit.Open(t, fastConfig()), target(h.url("/cfg"), map[string]string{"ping": "50ms", "timeout": "100ms"}))
-	log.Until(t, "first document", isData(`{"a":1}`))
+	log := kit.Start(t, h.PushServer, "/cfg", `{"a":1}`, map[string]string{"ping": "50ms", "timeout": "100ms"})
 	_, r, _ := log.Wait(t, 1, "the missed pong", isErr(ws.ErrNoPong))
 	require.ErrorIs(t, r.Err, sources.ErrDisconnected)
 	h.noPong.Store(false)
@@ -135,51 +125,22 @@ type flags struct {
 	A int `live:"ws=${WS}; key=a; format=json"`
 }
 
-// bindFlags binds flags to url with extra options.
-func bindFlags(t *testing.T, url string, opts ...livebind.Option) (*livebind.Binding[flags], error) {
-	t.Helper()
-	var cfg flags
-	opts = append([]livebind.Option{
-		livebind.WithLookupEnv(fixture.NewEnv("WS", url).Lookup),
-		livebind.WithSourceConfig("ws", fastConfig()),
-	}, opts...)
-	b, err := livebind.Bind(t.Context(), &cfg, opts...)
-	if b != nil {
-		t.Cleanup(func() { _ = b.Close() })
-	}
-	return b, err
-}
-
 // A malformed message is an Error update (ErrDecode) naming the field and
 // source; the last good value stays and the next good message applies.
 func TestMalformedMessage(t *testing.T) {
 	h := newHub(t)
-	h.set("/cfg", []byte(`{"a":1}`))
-	b, err := bindFlags(t, h.url("/cfg"))
-	require.NoError(t, err)
-	bindtest.Malformed(t, b, func(f *flags) int { return f.A }, func(doc string) { h.set("/cfg", []byte(doc)) })
+	bindtest.PushMalformed(t, "ws", h.PushServer, fastConfig(), func(f *flags) int { return f.A })
 }
 
 // An unreachable server at Bind fails Bind, as http= does, with the typed
 // error; a server that never answers the upgrade fails it once timeout=
 // ends, never hanging.
 func TestBindFailures(t *testing.T) {
-	_, err := bindFlags(t, "ws://127.0.0.1:1/cfg?token=bind-secret")
-	require.Zero(t, kit.Typed(t, err).Status, "no HTTP status: the failure is not a refused request")
-	require.NotContains(t, err.Error(), "bind-secret")
-
-	h := newHub(t)
-	start := time.Now()
-	var cfg struct {
+	type slow struct {
 		A int `live:"ws=${WS}; key=a; timeout=300ms"`
 	}
-	b, err := livebind.Bind(t.Context(), &cfg, livebind.WithLookupEnv(fixture.NewEnv("WS", h.url("/stall")).Lookup))
-	if b != nil {
-		_ = b.Close()
-	}
-	require.Zero(t, kit.Typed(t, err).Status, "no HTTP status: the failure is not a refused request")
+	err := bindtest.PushBindFailures[flags, slow](t, kit, newHub(t).PushServer, "ws://127.0.0.1:1/cfg?token=bind-secret")
 	require.ErrorIs(t, err, context.DeadlineExceeded)
-	require.Less(t, time.Since(start), 3*time.Second, "Bind is bounded by timeout=")
 }
 
 // A slow consumer facing a 10,000-message burst: with throttle= the burst
@@ -187,16 +148,12 @@ func TestBindFailures(t *testing.T) {
 // stays bounded (each message is a whole state: only the latest matters).
 func TestBurstWithThrottle(t *testing.T) {
 	h := newHub(t)
-	h.set("/cfg", []byte(`{"a":0}`))
-	b, _ := bindtest.Ints[burstConfig](t, livebind.WithLookupEnv(fixture.NewEnv("WS", h.url("/cfg")).Lookup), livebind.WithSourceConfig("ws", fastConfig()))
-	bindtest.Burst(t, b, func(c *burstConfig) int { return c.A }, func(doc string) { h.set("/cfg", []byte(doc)) })
+	bindtest.PushBurst(t, "ws", h.PushServer, fastConfig(), func(c *burstConfig) int { return c.A })
 }
 
 // Close is prompt in every state: while the handshake hangs, while
 // reading, and while backing off after a failure.
 func TestClosePrompt(t *testing.T) {
-	h := newHub(t)
-	h.set("/cfg", []byte(`{"a":1}`))
 	slow := ws.Config{MinBackoff: time.Minute, MaxBackoff: time.Hour}
-	fixture.ClosesInEveryState(t, "ws", fastConfig(), slow, h.url("/stall"), h.url("/cfg"), `{"a":1}`, "ws://127.0.0.1:1/x")
+	kit.ClosesInEveryState(t, newHub(t).PushServer, slow, "ws://127.0.0.1:1/x")
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/coder/websocket"
 	"go.uber.org/goleak"
 
-	"github.com/livebind/livebind/internal/testenv/fixture"
+	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/ws"
 )
@@ -22,13 +22,12 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // hub is a real WebSocket server on 127.0.0.1 built with coder/websocket's
 // Accept: each path holds a document, sent whole as one message when a
 // client connects and again on every change, as docs/push.md asks of a
-// server. It counts what crosses the wire on its side.
+// server. The documents and connections are bindtest.PushServer's; the
+// hub counts what crosses the wire on its side.
 type hub struct {
-	srv    *fixture.Server
-	mu     sync.Mutex
-	topics map[string]*topic
-	status map[string]int // a status answered instead of the upgrade
-	auth   string         // when set, the Authorization header required
+	*bindtest.PushServer
+	mu   sync.Mutex
+	auth string // when set, the Authorization header required
 
 	handshakes atomic.Int64 // upgrade requests
 	frames     atomic.Int64 // data messages sent
@@ -37,47 +36,11 @@ type hub struct {
 	cut        atomic.Bool  // when set, each connection is cut off in a message after the first
 }
 
-type topic struct {
-	doc  []byte // nil while removed
-	subs map[*peer]struct{}
-}
-
-// peer is one accepted connection with its queue of messages.
-type peer struct {
-	conn *websocket.Conn
-	out  chan []byte
-	done chan struct{}
-	code websocket.StatusCode // the close code to send when done
-	once sync.Once
-}
-
-func (p *peer) end(code websocket.StatusCode) {
-	p.once.Do(func() {
-		p.code = code
-		close(p.done)
-	})
-}
-
 func newHub(t testing.TB) *hub {
 	t.Helper()
-	h := &hub{topics: map[string]*topic{}, status: map[string]int{}}
-	h.srv = fixture.NewServer(t, h)
-	t.Cleanup(func() {
-		h.mu.Lock()
-		h.endAll(websocket.StatusGoingAway)
-		h.mu.Unlock()
-		h.srv.Close()
-	})
+	h := &hub{}
+	h.PushServer = bindtest.NewPushServer(t, h, "ws", nil)
 	return h
-}
-
-func (h *hub) endAll(code websocket.StatusCode) { // h.mu held
-	for _, tp := range h.topics {
-		for p := range tp.subs {
-			p.end(code)
-		}
-		clear(tp.subs)
-	}
 }
 
 // restart drops every connection (with code, or abruptly when code is
@@ -85,70 +48,19 @@ func (h *hub) endAll(code websocket.StatusCode) { // h.mu held
 // again on the same address with the same documents.
 func (h *hub) restart(t testing.TB, code websocket.StatusCode, down time.Duration, whileDown ...func()) {
 	t.Helper()
-	h.mu.Lock()
-	h.endAll(code)
-	h.mu.Unlock()
-	h.srv.Restart(t, down, whileDown...)
-}
-
-func (h *hub) url(path string) string { return "ws://" + h.srv.Addr() + path }
-
-func (h *hub) topic(path string) *topic { // h.mu held
-	tp := h.topics[path]
-	if tp == nil {
-		tp = &topic{subs: map[*peer]struct{}{}}
-		h.topics[path] = tp
-	}
-	return tp
-}
-
-// set stores doc at path and sends it to every connection of path.
-func (h *hub) set(path string, doc []byte) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	tp := h.topic(path)
-	tp.doc = doc
-	for p := range tp.subs {
-		select {
-		case p.out <- doc:
-		default: // a client this far behind is dropped
-			p.end(websocket.StatusPolicyViolation)
-			delete(tp.subs, p)
-		}
-	}
-}
-
-// remove deletes path's document: its connections are closed normally and
-// later handshakes are answered 404.
-func (h *hub) remove(path string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	tp := h.topic(path)
-	tp.doc = nil
-	for p := range tp.subs {
-		p.end(websocket.StatusNormalClosure)
-	}
-	clear(tp.subs)
+	h.Restart(t, int(code), down, whileDown...)
 }
 
 func (h *hub) ServeHTTP(w nethttp.ResponseWriter, r *nethttp.Request) {
 	h.handshakes.Add(1)
-	path := r.URL.Path
-	if strings.HasPrefix(path, "/stall") { // never answers the upgrade
-		select {
-		case <-h.srv.Released():
-		case <-r.Context().Done():
-		}
+	if h.Stall(r) { // never answers the upgrade
 		return
 	}
+	path := r.URL.Path
+	code := h.Status(path)
 	h.mu.Lock()
-	code := h.status[path]
 	if code == 0 && h.auth != "" && r.Header.Get("Authorization") != h.auth {
 		code = nethttp.StatusUnauthorized
-	}
-	tp := h.topic(path)
-	if code == 0 && tp.doc == nil {
-		code = nethttp.StatusNotFound
 	}
 	h.mu.Unlock()
 	if code != 0 {
@@ -162,53 +74,40 @@ func (h *hub) ServeHTTP(w nethttp.ResponseWriter, r *nethttp.Request) {
 	if err != nil {
 		return
 	}
-	p := &peer{conn: conn, out: make(chan []byte, 20000), done: make(chan struct{})}
-	h.mu.Lock()
-	if tp.doc == nil {
-		h.mu.Unlock()
-		_ = conn.Close(websocket.StatusNormalClosure, "")
-		return
-	}
-	doc := tp.doc
 	if h.cut.Load() {
-		h.mu.Unlock()
-		cutOff(conn, doc)
+		if doc := h.Current(path); doc != nil {
+			cutOff(conn, doc)
+			return
+		}
+	} else if p, ok := h.Join(path); ok {
+		h.serve(conn, p)
 		return
 	}
-	p.out <- doc
-	tp.subs[p] = struct{}{}
-	h.mu.Unlock()
-	h.serve(p)
+	_ = conn.Close(websocket.StatusNormalClosure, "") // removed since
 }
 
-// serve writes p's queue until it ends, then closes with its code (0:
-// drops the connection without a closing handshake).
-func (h *hub) serve(p *peer) {
-	ctx := p.conn.CloseRead(context.Background()) // answers pings, notices the client leaving
-	defer func() {
-		h.mu.Lock()
-		for _, tp := range h.topics {
-			delete(tp.subs, p)
-		}
-		h.mu.Unlock()
-	}()
+// serve writes p's queue on conn until it ends, then closes with its code
+// (0: drops the connection without a closing handshake).
+func (h *hub) serve(conn *websocket.Conn, p *bindtest.PushConn) {
+	ctx := conn.CloseRead(context.Background()) // answers pings, notices the client leaving
+	defer h.Leave(p)
 	for {
 		select {
-		case m := <-p.out:
-			if err := p.conn.Write(ctx, websocket.MessageText, m); err != nil {
-				_ = p.conn.CloseNow()
+		case m := <-p.Out:
+			if err := conn.Write(ctx, websocket.MessageText, m); err != nil {
+				_ = conn.CloseNow()
 				return
 			}
 			h.frames.Add(1)
-		case <-p.done:
-			if p.code == 0 {
-				_ = p.conn.CloseNow()
+		case <-p.Done():
+			if p.Code() == 0 {
+				_ = conn.CloseNow()
 				return
 			}
-			_ = p.conn.Close(p.code, "")
+			_ = conn.Close(websocket.StatusCode(p.Code()), "")
 			return
 		case <-ctx.Done():
-			_ = p.conn.CloseNow()
+			_ = conn.CloseNow()
 			return
 		}
 	}

@@ -89,14 +89,7 @@ type Config struct {
 }
 
 func init() {
-	sources.Register(sources.Scheme{
-		Name:    "ws",
-		Options: []string{"header", "maxbytes", "ping"},
-		Timeout: true,
-		Check:   func(t *sources.Target) error { _, err := parseSpec(t); return err },
-		Open:    open,
-		Redact:  sources.RedactURL,
-	})
+	sources.Register(sources.StreamScheme("ws", []string{"ping"}, parseSpec, open))
 }
 
 // spec is a target's options, checked.
@@ -122,21 +115,23 @@ func parseSpec(t *sources.Target) (*spec, error) {
 	return s, nil
 }
 
+// Ended implements [sources.StreamTarget].
+func (s *spec) Ended() error { return s.newError(0, ErrEnded) }
+
 // newError returns an *Error for the stream of s.
 func (s *spec) newError(status int, err error) *Error {
 	return &Error{sources.StreamError{Scheme: "ws", URL: s.Loc, Status: status, Err: err}}
 }
 
-// driver is the ws scheme's driver for one Binding.
+// driver is the ws scheme's driver for one Binding: sources.StreamDriver
+// does its Read, Watch and Close.
 type driver struct {
-	opts    websocket.DialOptions // shared by every dial; HTTPHeader is copied per dial
-	own     *nethttp.Transport
-	minB    time.Duration
-	maxB    time.Duration
-	watches sources.Watches[watchKey, struct{}]
+	sources.StreamDriver[watchKey, *spec]
+	opts websocket.DialOptions // shared by every dial; HTTPHeader is copied per dial
 }
 
-// watchKey is what fields share one connection by.
+// watchKey is what fields share one connection by: the URL, header=,
+// maxbytes= and ping=.
 type watchKey struct {
 	url, header string
 	maxBytes    int
@@ -148,15 +143,11 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &driver{minB: c.MinBackoff, maxB: c.MaxBackoff}
-	if d.minB <= 0 {
-		d.minB = DefaultMinBackoff
-	}
-	if d.maxB <= 0 {
-		d.maxB = DefaultMaxBackoff
-	}
+	d := &driver{}
+	d.Retry = sources.NewRetry(sources.OrDefault(c.MinBackoff, DefaultMinBackoff), permanentBase, sources.OrDefault(c.MaxBackoff, DefaultMaxBackoff))
+	d.Parse, d.Key, d.Dial = parseSpec, keyOf, d.dialer
 	client, own := sources.StreamClient(c.Client)
-	d.own = own
+	d.Own = own
 	client.Transport = endTransport{client.Transport}
 	d.opts = websocket.DialOptions{
 		HTTPClient:   client,
@@ -172,43 +163,15 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	return d, nil
 }
 
-// Read implements [sources.Driver]: the first message of a fresh
-// connection, bounded by timeout= and by ctx.
-func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
-	s, err := parseSpec(t)
-	if err != nil {
-		return sources.Result{Err: err}
-	}
-	ctx, cancel := d.watches.ReadContext(ctx, s.Timeout)
-	defer cancel()
-	dial := func(ctx context.Context) (sources.Stream, *sources.StreamEnd) { return d.dial(ctx, s, false) }
-	return sources.ReadStream(ctx, dial, func() error { return s.newError(0, ErrEnded) })
+// keyOf is the key of t's connection.
+func keyOf(t *sources.Target, s *spec) watchKey {
+	return watchKey{url: t.Location, header: t.Params["header"], maxBytes: s.MaxBytes, ping: s.ping}
 }
 
-// Watch implements [sources.Driver]: fields that follow the same URL,
-// header=, maxbytes= and ping= share one connection.
-func (d *driver) Watch(t *sources.Target, last sources.Result, emit func(sources.Result)) (func(), error) {
-	s, err := parseSpec(t)
-	if err != nil {
-		return nil, err
-	}
-	key := watchKey{url: t.Location, header: t.Params["header"], maxBytes: s.MaxBytes, ping: s.ping}
-	sub := sources.Sub[struct{}]{Target: t, Last: last, Emit: emit}
-	return d.watches.Subscribe(key, sub, func(w *sources.Watch[watchKey, struct{}]) {
-		policy := sources.StreamPolicy{Timeout: s.Timeout, Retry: sources.NewRetry(d.minB, permanentBase, d.maxB)}
-		sources.FollowStream(w, policy, func(ctx context.Context) (sources.Stream, *sources.StreamEnd) {
-			return d.dial(ctx, s, true)
-		})
-	})
-}
-
-// Close implements [sources.Driver]: it closes every connection and waits.
-func (d *driver) Close() error {
-	d.watches.Close()
-	if d.own != nil {
-		d.own.CloseIdleConnections()
-	}
-	return nil
+// dialer opens a connection of s: a Read takes the first message of a
+// fresh connection; a watch keeps its connection alive with pings.
+func (d *driver) dialer(s *spec, last *sources.Result) sources.Dialer {
+	return func(ctx context.Context) (sources.Stream, *sources.StreamEnd) { return d.dial(ctx, s, last != nil) }
 }
 
 // fail builds the end of a failed connect or connection.

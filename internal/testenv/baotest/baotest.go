@@ -40,6 +40,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/livebind/livebind/internal/testenv/fixture"
 )
 
 // Version is the OpenBao release the shared copy holds.
@@ -221,7 +223,7 @@ type Server struct {
 	tb   testing.TB
 	cmd  *exec.Cmd
 	done chan struct{}
-	out  *tailBuffer
+	out  *fixture.Tail
 }
 
 // Option configures Start.
@@ -259,7 +261,7 @@ func Start(tb testing.TB, opts ...Option) *Server {
 			lastErr = err
 			continue
 		}
-		s := &Server{tb: tb, Addr: "http://127.0.0.1:" + strconv.Itoa(port), done: make(chan struct{}), out: &tailBuffer{}}
+		s := &Server{tb: tb, Addr: "http://127.0.0.1:" + strconv.Itoa(port), done: make(chan struct{}), out: &fixture.Tail{Max: 1 << 20}}
 		args := append([]string{
 			"server", "-dev", "-dev-root-token-id=" + RootToken,
 			"-dev-listen-address=127.0.0.1:" + strconv.Itoa(port),
@@ -383,25 +385,4 @@ func freePair() (int, error) {
 		}
 	}
 	return 0, errors.New("baotest: no free pair of loopback ports")
-}
-
-// tailBuffer keeps the server's output for errors and the unseal key.
-type tailBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *tailBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.buf.Len() > 1<<20 {
-		b.buf.Reset()
-	}
-	return b.buf.Write(p)
-}
-
-func (b *tailBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -2,6 +2,7 @@ package bindtest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -13,6 +14,8 @@ type CheckCase struct {
 	// Loc and Params are the target's location and options.
 	Loc    string
 	Params map[string]string
+	// Poll is the target's poll= interval.
+	Poll time.Duration
 	// Want is "" when Check must accept the target; otherwise Check must
 	// refuse it with an error whose text holds Want.
 	Want string
@@ -28,7 +31,7 @@ func CheckTable(t *testing.T, scheme, secret string, cases []CheckCase) {
 	s, ok := sources.Lookup(scheme)
 	require.True(t, ok, "scheme %q is not registered", scheme)
 	for _, tc := range cases {
-		err := s.Check(&sources.Target{Scheme: scheme, Location: tc.Loc, Params: tc.Params})
+		err := s.Check(&sources.Target{Scheme: scheme, Location: tc.Loc, Params: tc.Params, Poll: tc.Poll})
 		if tc.Want == "" {
 			require.NoError(t, err, "%s %v %s", tc.Loc, tc.Params, tc.Note)
 			continue

@@ -24,16 +24,18 @@ import (
 // and on every change. The checks below drive a field A (an int, key=a,
 // format=json) through such a hub.
 
-// Latency runs push(i) for i = 1, 2 ... once a round of b.Loop, waits for
-// i on got, and reports the percentiles of the time in between.
-func Latency(b *testing.B, got <-chan int, push func(i int)) {
+// Latency sends the document {"a":i} with push for i = 1, 2 ... once a
+// round of b.Loop, waits for i on got, and reports the percentiles of the
+// time in between.
+func Latency(b *testing.B, got <-chan int, push func(doc string)) {
 	b.Helper()
 	lat := make([]time.Duration, 0, b.N)
 	i := 0
 	for b.Loop() {
 		i++
+		doc := fmt.Sprintf(`{"a":%d}`, i)
 		start := time.Now()
-		push(i)
+		push(doc)
 		fixture.Await(b, got, i, WaitFor)
 		lat = append(lat, time.Since(start))
 	}

@@ -21,6 +21,11 @@ type StreamKit[C any, E error] struct {
 	// Prefix must stand in the text of every E the tests provoke, such as
 	// "sse http://127.0.0.1": the scheme and the redacted location.
 	Prefix string
+	// Fast is the config that reconnects within milliseconds, for
+	// [StreamKit.Watch] and [StreamKit.Conform].
+	Fast C
+	// Status returns the HTTP status an E holds, for [StreamKit.Fails].
+	Status func(E) int
 }
 
 // Open opens a driver of the scheme with cfg, closed at the end of the test.

@@ -41,6 +41,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/consul/api"
+
+	"github.com/livebind/livebind/internal/testenv/fixture"
 )
 
 // StartTimeout bounds how long [Start] and [Agent.Restart] wait for the
@@ -81,7 +83,7 @@ type ports struct{ http, serfLAN, serfWAN, server int }
 // process is one run of the agent binary.
 type process struct {
 	cmd  *exec.Cmd
-	out  *tailBuffer
+	out  *fixture.Tail
 	done chan struct{} // closed when Wait returned
 	err  error         // Wait's result, set before done is closed
 }
@@ -238,7 +240,7 @@ func (a *Agent) start() error {
 			a.root, a.root))
 	}
 	cmd := exec.Command(a.bin, args...)
-	out := &tailBuffer{max: 64 << 10}
+	out := &fixture.Tail{Max: 64 << 10}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.Env = append(os.Environ(), "TMPDIR="+a.dir)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -372,27 +374,4 @@ func newUUID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
-
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
-}
-
-func (b *tailBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf = append(b.buf, p...)
-	if over := len(b.buf) - b.max; over > 0 {
-		b.buf = append(b.buf[:0], b.buf[over:]...)
-	}
-	return len(p), nil
-}
-
-func (b *tailBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return string(b.buf)
 }

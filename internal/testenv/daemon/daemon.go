@@ -14,7 +14,6 @@
 package daemon
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -28,6 +27,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/livebind/livebind/internal/testenv/fixture"
 )
 
 // RequireEnv names the variable that, set to anything, turns a missing server binary into a
@@ -75,7 +76,7 @@ type Server struct {
 	spec  Spec
 	tb    testing.TB
 	cred  *syscall.Credential
-	out   *tailBuffer
+	out   *fixture.Tail
 	mu    sync.Mutex
 	cmd   *exec.Cmd
 	done  chan struct{}
@@ -110,7 +111,7 @@ func Start(tb testing.TB, spec Spec) *Server {
 		}
 		tb.Skipf("daemon: skipping the real-server test: %v", err)
 	}
-	s := &Server{Bin: bin, spec: spec, tb: tb, out: &tailBuffer{}}
+	s := &Server{Bin: bin, spec: spec, tb: tb, out: &fixture.Tail{Max: 64 << 10}}
 	if err := s.prepare(); err != nil {
 		tb.Fatalf("daemon: %s: %v", spec.Name, err)
 	}
@@ -305,28 +306,4 @@ func FreePorts(n int) ([]int, error) {
 		return nil, errors.New("daemon: not enough free ports")
 	}
 	return ports, nil
-}
-
-// tailBuffer keeps the last 64 KiB of the server's output.
-type tailBuffer struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-const tailMax = 64 << 10
-
-func (b *tailBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf = append(b.buf, p...)
-	if over := len(b.buf) - tailMax; over > 0 {
-		b.buf = bytes.Clone(b.buf[over:])
-	}
-	return len(p), nil
-}
-
-func (b *tailBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return string(b.buf)
 }
