@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 )
 
@@ -17,7 +18,7 @@ import (
 func TestReportFailure(t *testing.T) {
 	t.Parallel()
 	var ws sources.Watches[string, struct{}]
-	results, emit := collect()
+	results := fixture.NewCollector[sources.Result]()
 	boom := errors.New("boom")
 	type step struct {
 		ok      bool
@@ -25,7 +26,7 @@ func TestReportFailure(t *testing.T) {
 	}
 	steps := make(chan step, 2)
 	ended := make(chan bool, 1)
-	stop, err := ws.Subscribe("k", sources.Sub[struct{}]{Emit: emit}, func(w *sources.Watch[string, struct{}]) {
+	stop, err := ws.Subscribe("k", sources.Sub[struct{}]{Emit: results.Add}, func(w *sources.Watch[string, struct{}]) {
 		w.ReportNow(sources.Result{Data: []byte("pushed")})
 		retry := sources.NewRetry(20*time.Millisecond, time.Hour, time.Hour)
 		start := time.Now()
@@ -35,14 +36,14 @@ func TestReportFailure(t *testing.T) {
 		ended <- w.ReportFailure(&retry, boom, true)
 	})
 	require.NoError(t, err)
-	assert.Equal(t, "pushed", string(next(t, results).Data))
-	assert.ErrorIs(t, next(t, results).Err, boom, "the failure is reported")
+	assert.Equal(t, "pushed", string(results.Next(t, emitWait).Data))
+	assert.ErrorIs(t, results.Next(t, emitWait).Err, boom, "the failure is reported")
 	s := <-steps
 	assert.True(t, s.ok, "the watch goes on after the wait")
 	assert.GreaterOrEqual(t, s.elapsed, 10*time.Millisecond, "the transient backoff (20 ms, jittered) was waited")
 	stop()
 	assert.False(t, <-ended, "an ended watch does not wait")
-	none(t, results)
+	results.Quiet(t, emitQuiet)
 	ws.Close()
 }
 
