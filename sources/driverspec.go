@@ -91,15 +91,6 @@ func (t *Target) SortedParams() iter.Seq2[string, string] {
 	}
 }
 
-// TimeoutOr returns t.Timeout (the timeout= option), or def when the tag
-// has none.
-func (t *Target) TimeoutOr(def time.Duration) time.Duration {
-	if t.Timeout > 0 {
-		return t.Timeout
-	}
-	return def
-}
-
 // CheckSpec adapts a driver's spec parser to [Scheme].Check: Check parses
 // the target and keeps only the error.
 func CheckSpec[S any](parse func(*Target) (S, error)) func(*Target) error {

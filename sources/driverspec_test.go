@@ -4,7 +4,6 @@ import (
 	"errors"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -70,11 +69,4 @@ func TestProblems(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{"alpha", "maxbytes"}, early, "the walk stops when the loop does")
-}
-
-// TestTimeoutOr checks that timeout= wins over the driver's default.
-func TestTimeoutOr(t *testing.T) {
-	t.Parallel()
-	assert.Equal(t, 5*time.Second, (&sources.Target{}).TimeoutOr(5*time.Second))
-	assert.Equal(t, time.Second, (&sources.Target{Timeout: time.Second}).TimeoutOr(5*time.Second))
 }

@@ -112,7 +112,7 @@ func open(cfg sources.Config, c Config) (sources.Driver, error) {
 		client:     c.Client,
 		wait:       c.Wait,
 		rateLimit:  c.RateLimit,
-		maxBackoff: c.MaxBackoff,
+		maxBackoff: sources.OrDefault(c.MaxBackoff, DefaultMaxBackoff),
 	}
 	switch {
 	case d.wait == 0:
@@ -125,9 +125,6 @@ func open(cfg sources.Config, c Config) (sources.Driver, error) {
 		d.rateLimit = DefaultRateLimit
 	case d.rateLimit < 0:
 		d.rateLimit = 0
-	}
-	if d.maxBackoff <= 0 {
-		d.maxBackoff = DefaultMaxBackoff
 	}
 	if d.client == nil {
 		ac := api.DefaultConfig()

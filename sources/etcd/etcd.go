@@ -116,10 +116,7 @@ type driver struct {
 }
 
 func open(cfg sources.Config, c Config) (sources.Driver, error) {
-	d := &driver{logger: sources.DriverLogger(cfg), given: c.Client, maxBackoff: c.MaxBackoff, down: make(chan struct{})}
-	if d.maxBackoff <= 0 {
-		d.maxBackoff = DefaultMaxBackoff
-	}
+	d := &driver{logger: sources.DriverLogger(cfg), given: c.Client, maxBackoff: sources.OrDefault(c.MaxBackoff, DefaultMaxBackoff), down: make(chan struct{})}
 	eps := c.Endpoints
 	if len(eps) == 0 && cfg.LookupEnv != nil {
 		if v, ok := cfg.LookupEnv("ETCDCTL_ENDPOINTS"); ok && v != "" {

@@ -26,7 +26,7 @@ func (k watchKey) what() string {
 
 // parseSpec reads and checks a target's location and options.
 func parseSpec(t *sources.Target) (watchKey, error) {
-	k := watchKey{key: t.Location, maxBytes: DefaultMaxBytes, timeout: t.TimeoutOr(DefaultTimeout)}
+	k := watchKey{key: t.Location, maxBytes: DefaultMaxBytes, timeout: sources.OrDefault(t.Timeout, DefaultTimeout)}
 	var p sources.Problems
 	for name, val := range t.SortedParams() {
 		switch name {

@@ -93,7 +93,7 @@ type driver struct {
 }
 
 func open(cfg sources.Config, c Config) (sources.Driver, error) {
-	d := &driver{logger: sources.DriverLogger(cfg), maxBackoff: c.MaxBackoff}
+	d := &driver{logger: sources.DriverLogger(cfg), maxBackoff: sources.OrDefault(c.MaxBackoff, DefaultMaxBackoff)}
 	switch {
 	case c.Options != nil:
 		d.opts = *c.Options
@@ -125,9 +125,6 @@ func open(cfg sources.Config, c Config) (sources.Driver, error) {
 		if s != "" {
 			d.secrets = append(d.secrets, s)
 		}
-	}
-	if d.maxBackoff <= 0 {
-		d.maxBackoff = DefaultMaxBackoff
 	}
 	return d, nil
 }

@@ -21,7 +21,7 @@ type watchKey struct {
 
 // parseSpec reads a target's location and options.
 func parseSpec(t *sources.Target) (watchKey, error) {
-	k := watchKey{maxBytes: DefaultMaxBytes, timeout: t.TimeoutOr(DefaultTimeout)}
+	k := watchKey{maxBytes: DefaultMaxBytes, timeout: sources.OrDefault(t.Timeout, DefaultTimeout)}
 	var p sources.Problems
 	if s, ok := strings.CutPrefix(t.Location, subjectPrefix); ok {
 		k.subject = s

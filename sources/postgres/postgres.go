@@ -136,15 +136,12 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	default:
 		return nil, fmt.Errorf("postgres: source config of type %T; want postgres.Config, a DSN string, *pgx.ConnConfig or func(context.Context) (*pgx.ConnConfig, error)", cfg.Value)
 	}
-	d := &driver{logger: sources.DriverLogger(cfg), channel: c.Channel, maxBackoff: c.MaxBackoff}
+	d := &driver{logger: sources.DriverLogger(cfg), channel: c.Channel, maxBackoff: sources.OrDefault(c.MaxBackoff, DefaultMaxBackoff)}
 	if d.channel == "" {
 		d.channel = DefaultChannel
 	}
 	if len(d.channel) > maxChannel || strings.ContainsRune(d.channel, 0) {
 		return nil, fmt.Errorf("postgres: Config.Channel %q is not a channel name (1 to %d bytes)", d.channel, maxChannel)
-	}
-	if d.maxBackoff <= 0 {
-		d.maxBackoff = DefaultMaxBackoff
 	}
 	switch {
 	case c.Connect != nil:

@@ -52,7 +52,7 @@ func (s spec) sql() (string, []any) {
 // parseSpec reads and checks a target's location and options; defaults
 // come from the driver's configuration (channel).
 func parseSpec(t *sources.Target, channel string) (spec, error) {
-	s := spec{keyCol: DefaultKeyColumn, valCol: DefaultValueColumn, channel: channel, maxBytes: DefaultMaxBytes, timeout: t.TimeoutOr(DefaultTimeout)}
+	s := spec{keyCol: DefaultKeyColumn, valCol: DefaultValueColumn, channel: channel, maxBytes: DefaultMaxBytes, timeout: sources.OrDefault(t.Timeout, DefaultTimeout)}
 	var p sources.Problems
 	for name, val := range t.SortedParams() {
 		switch name {

@@ -109,7 +109,7 @@ func open(cfg sources.Config, c Config) (sources.Driver, error) {
 	d := &driver{
 		logger:     sources.DriverLogger(cfg),
 		user:       c.Client,
-		maxBackoff: c.MaxBackoff,
+		maxBackoff: sources.OrDefault(c.MaxBackoff, DefaultMaxBackoff),
 		health:     c.HealthInterval,
 		clients:    map[endpoint]*goredis.Client{},
 		notify:     map[endpoint]bool{},
@@ -145,9 +145,6 @@ func open(cfg sources.Config, c Config) (sources.Driver, error) {
 	d.base.ContextTimeoutEnabled = true
 	d.base.DisableIdentity = true
 	d.password = d.base.Password
-	if d.maxBackoff <= 0 {
-		d.maxBackoff = DefaultMaxBackoff
-	}
 	if d.health <= 0 {
 		d.health = HealthInterval
 	}

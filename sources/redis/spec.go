@@ -33,7 +33,7 @@ func (k watchKey) endpoint() endpoint { return endpoint{addr: k.addr, db: k.db} 
 // parseSpec reads a target's location and options. The address and
 // database default to the driver's.
 func (d *driver) parseSpec(t *sources.Target) (watchKey, error) {
-	k := watchKey{addr: d.base.Addr, db: d.base.DB, maxBytes: DefaultMaxBytes, poll: t.Poll, timeout: t.TimeoutOr(DefaultTimeout)}
+	k := watchKey{addr: d.base.Addr, db: d.base.DB, maxBytes: DefaultMaxBytes, poll: t.Poll, timeout: sources.OrDefault(t.Timeout, DefaultTimeout)}
 	switch {
 	case strings.HasPrefix(t.Location, channelPrefix):
 		k.channel, k.name = true, strings.TrimPrefix(t.Location, channelPrefix)

@@ -79,7 +79,7 @@ type watchKey struct {
 // timeout default to the driver's.
 func parseSpec(t *sources.Target, poll, timeout time.Duration) (spec, error) {
 	loc, err := parseLocation(t.Location)
-	s := spec{location: loc, poll: poll, timeout: t.TimeoutOr(timeout)}
+	s := spec{location: loc, poll: poll, timeout: sources.OrDefault(t.Timeout, timeout)}
 	var p sources.Problems
 	p.Add(err)
 	if t.Poll > 0 {

@@ -124,7 +124,7 @@ func open(cfg sources.Config, c Config) (sources.Driver, error) {
 		client:     c.Client,
 		poll:       c.Poll,
 		timeout:    c.Timeout,
-		maxBackoff: c.MaxBackoff,
+		maxBackoff: sources.OrDefault(c.MaxBackoff, DefaultMaxBackoff),
 		renewToken: !c.SkipTokenRenewal,
 		rnd:        rand.Float64,
 		states:     make(map[resolved]*secretState),
@@ -134,9 +134,6 @@ func open(cfg sources.Config, c Config) (sources.Driver, error) {
 	}
 	if d.timeout == 0 {
 		d.timeout = DefaultTimeout
-	}
-	if d.maxBackoff == 0 {
-		d.maxBackoff = DefaultMaxBackoff
 	}
 	if d.client == nil {
 		ac := api.DefaultConfig()
