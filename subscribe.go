@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"reflect"
 	"regexp"
 	"runtime"
@@ -391,10 +392,7 @@ func (s *subscribers) stopAll() []*subscriber {
 	s.mu.Lock()
 	s.closed = true
 	s.set = nil
-	subs := make([]*subscriber, 0, len(s.running))
-	for sub := range s.running {
-		subs = append(subs, sub)
-	}
+	subs := slices.Collect(maps.Keys(s.running))
 	s.mu.Unlock()
 	for _, sub := range subs {
 		sub.stop()

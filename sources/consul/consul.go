@@ -87,11 +87,8 @@ func init() {
 		Poll:           false,
 		Timeout:        false,
 		NativeDebounce: false,
-		Check: func(t *sources.Target) error {
-			_, err := (&driver{wait: DefaultWait}).parseSpec(t)
-			return err
-		},
-		Open: open,
+		Check:          sources.CheckSpec((&driver{wait: DefaultWait}).parseSpec),
+		Open:           sources.OpenClient("consul", func(client *api.Client) Config { return Config{Client: client} }, open),
 	})
 }
 
@@ -109,17 +106,13 @@ type driver struct {
 	watches sources.Watches[queryKey, time.Duration] // per subscriber: its rate limit gap
 }
 
-func open(cfg sources.Config) (sources.Driver, error) {
-	c, err := sources.ClientConfig("consul", cfg.Value, func(client *api.Client) Config { return Config{Client: client} })
-	if err != nil {
-		return nil, err
-	}
+func open(cfg sources.Config, c Config) (sources.Driver, error) {
 	d := &driver{
 		logger:     sources.DriverLogger(cfg),
 		client:     c.Client,
 		wait:       c.Wait,
 		rateLimit:  c.RateLimit,
-		maxBackoff: c.MaxBackoff,
+		maxBackoff: sources.OrDefault(c.MaxBackoff, DefaultMaxBackoff),
 	}
 	switch {
 	case d.wait == 0:
@@ -132,9 +125,6 @@ func open(cfg sources.Config) (sources.Driver, error) {
 		d.rateLimit = DefaultRateLimit
 	case d.rateLimit < 0:
 		d.rateLimit = 0
-	}
-	if d.maxBackoff <= 0 {
-		d.maxBackoff = DefaultMaxBackoff
 	}
 	if d.client == nil {
 		ac := api.DefaultConfig()

@@ -1,10 +1,7 @@
 package consul
 
 import (
-	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,63 +45,52 @@ func (d *driver) parseSpec(t *sources.Target) (spec, error) {
 		query:     queryKey{key: strings.TrimPrefix(t.Location, "/"), wait: d.wait},
 		rateLimit: d.rateLimit,
 	}
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	for _, name := range slices.Sorted(maps.Keys(t.Params)) {
-		val := t.Params[name]
+	var p sources.Problems
+	for name, val := range t.SortedParams() {
 		switch name {
 		case "dc":
 			if val == "" {
-				bad("dc= needs a datacenter name")
+				p.Addf("dc= needs a datacenter name")
 				continue
 			}
 			if strings.ContainsAny(val, "/?#&= \t\n") {
-				bad("dc=%q is not a datacenter name", val)
+				p.Addf("dc=%q is not a datacenter name", val)
 				continue
 			}
 			s.query.dc = val
-		case "stale", "prefix":
-			on, err := strconv.ParseBool(val)
-			if err != nil {
-				bad("%s is a flag: write %s alone, not %s=%q", name, name, name, val)
-				continue
-			}
-			if name == "stale" {
-				s.query.stale = on
-			} else {
-				s.query.prefix = on
-			}
+		case "stale":
+			p.Flag(name, val, &s.query.stale)
+		case "prefix":
+			p.Flag(name, val, &s.query.prefix)
 		case "wait":
-			w, err := time.ParseDuration(val)
+			w, ok := p.Duration(name, val, "30s or 5m")
 			switch {
-			case err != nil:
-				bad("wait=%q is not a duration such as 30s or 5m", val)
+			case !ok:
 			case w < time.Millisecond:
-				bad("wait=%s is too short: at least 1ms", val)
+				p.Addf("wait=%s is too short: at least 1ms", val)
 			case w > MaxWait:
-				bad("wait=%s exceeds Consul's maximum of %s", val, MaxWait)
+				p.Addf("wait=%s exceeds Consul's maximum of %s", val, MaxWait)
 			default:
 				s.query.wait = w
 			}
 		case "ratelimit":
-			r, err := time.ParseDuration(val)
+			r, ok := p.Duration(name, val, "100ms or 15s (the minimum average gap between requests)")
 			switch {
-			case err != nil:
-				bad("ratelimit=%q is not a duration such as 100ms or 15s (the minimum average gap between requests)", val)
+			case !ok:
 			case r < 0:
-				bad("ratelimit=%s is negative", val)
+				p.Addf("ratelimit=%s is negative", val)
 			default:
 				s.rateLimit = r
 			}
 		default:
-			bad("unknown option %s=", name)
+			p.Unknown(name)
 		}
 	}
 	if s.query.key == "" && !s.query.prefix {
-		bad("empty key (use a prefix flag to watch the whole store)")
+		p.Addf("empty key (use a prefix flag to watch the whole store)")
 	}
-	if len(errs) > 0 {
-		return spec{}, fmt.Errorf("consul: %s: %w", s.query.what(), errors.Join(errs...))
+	if err := p.Err(); err != nil {
+		return spec{}, fmt.Errorf("consul: %s: %w", s.query.what(), err)
 	}
 	return s, nil
 }

@@ -92,11 +92,8 @@ func init() {
 		Name:    "etcd",
 		Options: []string{"prefix", "maxbytes"},
 		Timeout: true,
-		Check: func(t *sources.Target) error {
-			_, err := parseSpec(t)
-			return err
-		},
-		Open: open,
+		Check:   sources.CheckSpec(parseSpec),
+		Open:    sources.OpenClient("etcd", func(cli *clientv3.Client) Config { return Config{Client: cli} }, open),
 	})
 }
 
@@ -118,15 +115,8 @@ type driver struct {
 	watches sources.Watches[watchKey, struct{}]
 }
 
-func open(cfg sources.Config) (sources.Driver, error) {
-	c, err := sources.ClientConfig("etcd", cfg.Value, func(cli *clientv3.Client) Config { return Config{Client: cli} })
-	if err != nil {
-		return nil, err
-	}
-	d := &driver{logger: sources.DriverLogger(cfg), given: c.Client, maxBackoff: c.MaxBackoff, down: make(chan struct{})}
-	if d.maxBackoff <= 0 {
-		d.maxBackoff = DefaultMaxBackoff
-	}
+func open(cfg sources.Config, c Config) (sources.Driver, error) {
+	d := &driver{logger: sources.DriverLogger(cfg), given: c.Client, maxBackoff: sources.OrDefault(c.MaxBackoff, DefaultMaxBackoff), down: make(chan struct{})}
 	eps := c.Endpoints
 	if len(eps) == 0 && cfg.LookupEnv != nil {
 		if v, ok := cfg.LookupEnv("ETCDCTL_ENDPOINTS"); ok && v != "" {

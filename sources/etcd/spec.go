@@ -1,10 +1,7 @@
 package etcd
 
 import (
-	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"strconv"
 	"time"
 
@@ -29,37 +26,23 @@ func (k watchKey) what() string {
 
 // parseSpec reads and checks a target's location and options.
 func parseSpec(t *sources.Target) (watchKey, error) {
-	k := watchKey{key: t.Location, maxBytes: DefaultMaxBytes, timeout: DefaultTimeout}
-	if t.Timeout > 0 {
-		k.timeout = t.Timeout
-	}
-	var errs []error
-	for _, name := range slices.Sorted(maps.Keys(t.Params)) {
-		val := t.Params[name]
+	k := watchKey{key: t.Location, maxBytes: DefaultMaxBytes, timeout: sources.OrDefault(t.Timeout, DefaultTimeout)}
+	var p sources.Problems
+	for name, val := range t.SortedParams() {
 		switch name {
 		case "prefix":
-			on, err := strconv.ParseBool(val)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("prefix is a flag: write prefix alone, not prefix=%q", val))
-				continue
-			}
-			k.prefix = on
+			p.Flag(name, val, &k.prefix)
 		case "maxbytes":
-			n, err := sources.ParseMaxBytes(val)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			k.maxBytes = n
+			p.MaxBytes(val, &k.maxBytes)
 		default:
-			errs = append(errs, fmt.Errorf("unknown option %s=", name))
+			p.Unknown(name)
 		}
 	}
 	if k.key == "" && !k.prefix {
-		errs = append(errs, errors.New("empty key (use the prefix flag to watch the whole keyspace)"))
+		p.Addf("empty key (use the prefix flag to watch the whole keyspace)")
 	}
-	if len(errs) > 0 {
-		return watchKey{}, fmt.Errorf("etcd: %s: %w", k.what(), errors.Join(errs...))
+	if err := p.Err(); err != nil {
+		return watchKey{}, fmt.Errorf("etcd: %s: %w", k.what(), err)
 	}
 	return k, nil
 }

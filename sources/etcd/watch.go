@@ -105,8 +105,7 @@ const (
 // Failures are reported at once and retried with backoff.
 func (d *driver) run(w *watch) {
 	k := w.Key()
-	retry := sources.NewRetry(transientBase, permanentBase, d.maxBackoff)
-	retry.Transient.Max = min(transientMax, d.maxBackoff)
+	retry := sources.NewRetry(transientBase, permanentBase, d.maxBackoff).CapTransient(transientMax)
 	var delay time.Duration
 	for w.Sleep(delay) {
 		// The loss signal is taken before the Get: a connection lost
@@ -139,9 +138,7 @@ func (d *driver) run(w *watch) {
 		case endStopped:
 			return
 		case endLost:
-			look := w.Begin(0, false)
-			look.Report(sources.Result{Err: classify(k, werr, d.cfg.Password)})
-			look.End()
+			w.ReportNow(sources.Result{Err: classify(k, werr, d.cfg.Password)})
 			delay = retry.Next(false)
 		case endCompacted:
 			d.logger.Debug("etcd: watch revision compacted; reading again", "watch", k.what(), "rev", rev+1)
@@ -200,22 +197,16 @@ func (d *driver) stream(w *watch, s *state, rev int64, down <-chan struct{}) (en
 		dirty  bool
 		why    end
 		whyErr error
-		notify = make(chan struct{}, 1)
+		notify = sources.NewSignal()
 		wg     sync.WaitGroup
 	)
-	signal := func() {
-		select {
-		case notify <- struct{}{}:
-		default:
-		}
-	}
 	finish := func(e end, err error) {
 		mu.Lock()
 		if why == endStopped {
 			why, whyErr = e, err
 		}
 		mu.Unlock()
-		signal()
+		notify.Notify()
 	}
 	defer func() {
 		cancel()
@@ -263,7 +254,7 @@ func (d *driver) stream(w *watch, s *state, rev int64, down <-chan struct{}) (en
 				}
 				dirty = true
 				mu.Unlock()
-				signal()
+				notify.Notify()
 			}
 		}
 	})
@@ -279,9 +270,7 @@ func (d *driver) stream(w *watch, s *state, rev int64, down <-chan struct{}) (en
 		}
 		mu.Unlock()
 		if changed {
-			look := w.Begin(0, false)
-			look.Report(r)
-			look.End()
+			w.ReportNow(r)
 		}
 		if e != endStopped {
 			return e, eerr

@@ -28,8 +28,8 @@ const (
 type follower struct {
 	d     *driver
 	key   watchKey
-	dir   string        // filepath.Dir(key.path)
-	kicks chan struct{} // buffered 1: "something happened to the file"
+	dir   string         // filepath.Dir(key.path)
+	kicks sources.Signal // "something happened to the file"
 	w     *watch
 
 	failing atomic.Bool // the last report held an error (lets chmod events through)
@@ -49,16 +49,11 @@ type follower struct {
 }
 
 func (d *driver) newFollower(key watchKey) *follower {
-	return &follower{d: d, key: key, dir: filepath.Dir(key.path), kicks: make(chan struct{}, 1)}
+	return &follower{d: d, key: key, dir: filepath.Dir(key.path), kicks: sources.NewSignal()}
 }
 
 // kick reports that the file may have changed. It never blocks.
-func (f *follower) kick() {
-	select {
-	case f.kicks <- struct{}{}:
-	default:
-	}
-}
+func (f *follower) kick() { f.kicks.Notify() }
 
 // run follows the file until the last field stops or the driver closes.
 // The first check runs at once, so that a change between Read and Watch is

@@ -1,7 +1,9 @@
 package nats
 
 import (
+	"maps"
 	"net"
+	"slices"
 	"sync"
 
 	natsgo "github.com/nats-io/nats.go"
@@ -51,10 +53,7 @@ func (c *closingDialer) Dial(network, address string) (net.Conn, error) {
 func (c *closingDialer) close() {
 	c.mu.Lock()
 	c.closed = true
-	conns := make([]*trackedConn, 0, len(c.conns))
-	for t := range c.conns {
-		conns = append(conns, t)
-	}
+	conns := slices.Collect(maps.Keys(c.conns))
 	c.mu.Unlock()
 	for _, t := range conns {
 		_ = t.Close()

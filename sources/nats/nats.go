@@ -65,11 +65,8 @@ func init() {
 		Name:    "nats",
 		Options: []string{"maxbytes"},
 		Timeout: true,
-		Check: func(t *sources.Target) error {
-			_, err := parseSpec(t)
-			return err
-		},
-		Open: open,
+		Check:   sources.CheckSpec(parseSpec),
+		Open:    sources.OpenClient("nats", func(nc *natsgo.Conn) Config { return Config{Conn: nc} }, open),
 	})
 }
 
@@ -95,12 +92,8 @@ type driver struct {
 	watches sources.Watches[watchKey, struct{}]
 }
 
-func open(cfg sources.Config) (sources.Driver, error) {
-	c, err := sources.ClientConfig("nats", cfg.Value, func(nc *natsgo.Conn) Config { return Config{Conn: nc} })
-	if err != nil {
-		return nil, err
-	}
-	d := &driver{logger: sources.DriverLogger(cfg), maxBackoff: c.MaxBackoff}
+func open(cfg sources.Config, c Config) (sources.Driver, error) {
+	d := &driver{logger: sources.DriverLogger(cfg), maxBackoff: sources.OrDefault(c.MaxBackoff, DefaultMaxBackoff)}
 	switch {
 	case c.Options != nil:
 		d.opts = *c.Options
@@ -132,9 +125,6 @@ func open(cfg sources.Config) (sources.Driver, error) {
 		if s != "" {
 			d.secrets = append(d.secrets, s)
 		}
-	}
-	if d.maxBackoff <= 0 {
-		d.maxBackoff = DefaultMaxBackoff
 	}
 	return d, nil
 }
@@ -225,7 +215,7 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 	if err != nil {
 		return sources.Result{Err: err}
 	}
-	ctx, cancel := d.watches.ReadContext(ctx, k.timeout())
+	ctx, cancel := d.watches.ReadContext(ctx, k.timeout)
 	defer cancel()
 	nc, err := d.conn(ctx)
 	if err != nil {

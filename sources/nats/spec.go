@@ -1,10 +1,6 @@
 package nats
 
 import (
-	"errors"
-	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"time"
 
@@ -20,55 +16,40 @@ type watchKey struct {
 	bucket, key string // key-value mode
 	subject     string // subject mode
 	maxBytes    int
-	read        time.Duration // timeout=, 0 = DefaultTimeout
-}
-
-// timeout bounds one read.
-func (k watchKey) timeout() time.Duration {
-	if k.read > 0 {
-		return k.read
-	}
-	return DefaultTimeout
+	timeout     time.Duration // bounds one read: timeout=, or DefaultTimeout
 }
 
 // parseSpec reads a target's location and options.
 func parseSpec(t *sources.Target) (watchKey, error) {
-	k := watchKey{maxBytes: DefaultMaxBytes, read: t.Timeout}
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	k := watchKey{maxBytes: DefaultMaxBytes, timeout: sources.OrDefault(t.Timeout, DefaultTimeout)}
+	var p sources.Problems
 	if s, ok := strings.CutPrefix(t.Location, subjectPrefix); ok {
 		k.subject = s
 		if !validSubject(s) {
-			bad("subject %q is not a NATS subject (tokens of letters, digits, - and _ separated by dots; * and > as wildcards)", s)
+			p.Addf("subject %q is not a NATS subject (tokens of letters, digits, - and _ separated by dots; * and > as wildcards)", s)
 		}
 	} else {
 		b, key, ok := strings.Cut(t.Location, "/")
 		k.bucket, k.key = b, key
 		switch {
 		case !ok || b == "" || key == "":
-			bad("location %q is not bucket/key (or subject:NAME for a core subject)", t.Location)
+			p.Addf("location %q is not bucket/key (or subject:NAME for a core subject)", t.Location)
 		case !validName(b, false):
-			bad("bucket %q: only letters, digits, - and _", b)
+			p.Addf("bucket %q: only letters, digits, - and _", b)
 		case !validName(key, true) || strings.HasPrefix(key, ".") || strings.HasSuffix(key, "."):
-			bad("key %q: only letters, digits and -_=/. (not starting or ending with a dot)", key)
+			p.Addf("key %q: only letters, digits and -_=/. (not starting or ending with a dot)", key)
 		}
 	}
-	for _, name := range slices.Sorted(maps.Keys(t.Params)) {
-		val := t.Params[name]
+	for name, val := range t.SortedParams() {
 		switch name {
 		case "maxbytes":
-			n, err := sources.ParseMaxBytes(val)
-			if err != nil {
-				bad("%v", err)
-				continue
-			}
-			k.maxBytes = n
+			p.MaxBytes(val, &k.maxBytes)
 		default:
-			bad("unknown option %s=", name)
+			p.Unknown(name)
 		}
 	}
-	if len(errs) > 0 {
-		return watchKey{}, &Error{Bucket: k.bucket, Key: k.key, Subject: k.subject, Err: errors.Join(errs...)}
+	if err := p.Err(); err != nil {
+		return watchKey{}, &Error{Bucket: k.bucket, Key: k.key, Subject: k.subject, Err: err}
 	}
 	return k, nil
 }

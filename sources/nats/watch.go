@@ -18,9 +18,9 @@ type watch = sources.Watch[watchKey, struct{}]
 
 // feed carries what a watch's reader goroutines learned to its loop: at
 // most one pending result (the newest: a burst coalesces into it) and the
-// connection's state changes. notify is buffered, so signals coalesce too.
+// connection's state changes. Signals on notify coalesce too.
 type feed struct {
-	notify chan struct{}
+	notify sources.Signal
 
 	mu      sync.Mutex
 	pending *sources.Result
@@ -30,20 +30,13 @@ type feed struct {
 	lost    chan struct{} // closed when the connection is lost
 }
 
-func newFeed() *feed { return &feed{notify: make(chan struct{}, 1), lost: make(chan struct{})} }
-
-func (f *feed) signal() {
-	select {
-	case f.notify <- struct{}{}:
-	default:
-	}
-}
+func newFeed() *feed { return &feed{notify: sources.NewSignal(), lost: make(chan struct{})} }
 
 func (f *feed) put(r sources.Result) {
 	f.mu.Lock()
 	f.pending = &r
 	f.mu.Unlock()
-	f.signal()
+	f.notify.Notify()
 }
 
 func (f *feed) status(s natsgo.Status) {
@@ -61,7 +54,7 @@ func (f *feed) status(s natsgo.Status) {
 		f.markDown()
 	}
 	f.mu.Unlock()
-	f.signal()
+	f.notify.Notify()
 }
 
 func (f *feed) markDown() { // f.mu held
@@ -127,27 +120,14 @@ func statuses(nc *natsgo.Conn, f *feed) (stop func()) {
 
 // retries returns the two backoffs of a watch loop.
 func (d *driver) retries() sources.Retry {
-	r := sources.NewRetry(transientBase, PermanentBackoff, d.maxBackoff)
-	r.Transient.Max = min(TransientMaxBackoff, d.maxBackoff)
-	return r
-}
-
-// report hands r to the watch's fields as one observation.
-func report(w *watch, r sources.Result) {
-	look := w.Begin(0, false)
-	look.End()
-	look.Report(r)
+	return sources.NewRetry(transientBase, PermanentBackoff, d.maxBackoff).CapTransient(TransientMaxBackoff)
 }
 
 // fail reports err and sleeps the backoff it calls for; false when the
 // watch ended.
 func (d *driver) fail(w *watch, retry *sources.Retry, err error) bool {
-	if w.Context().Err() != nil {
-		return false
-	}
 	e := d.classify(w.Key(), err)
-	report(w, sources.Result{Err: e})
-	return w.Sleep(retry.Next(e.permanent()))
+	return w.ReportFailure(retry, e, e.permanent())
 }
 
 // connRetrying returns the connection, reporting each failure to dial it
@@ -180,8 +160,18 @@ var errLost = fmt.Errorf("%w; reconnecting", sources.ErrDisconnected)
 // exist it reports Missing and checks again, 100 ms doubling to
 // [BucketRecheck] apart.
 func (d *driver) followEntry(w *watch) {
-	retry := d.retries()
 	bucketWait := sources.Backoff{Base: 100 * time.Millisecond, Max: BucketRecheck}
+	d.eachConnection(w, func(nc *natsgo.Conn, f *feed, retry *sources.Retry) bool {
+		return d.entrySession(w, nc, f, retry, &bucketWait)
+	})
+}
+
+// eachConnection runs session over each connection the watch gets, with a
+// feed of that connection's state, until the watch ends or session
+// returns false. session returns true when the connection closed for good
+// (or failed and the failure was reported and waited out): dial again.
+func (d *driver) eachConnection(w *watch, session func(nc *natsgo.Conn, f *feed, retry *sources.Retry) bool) {
+	retry := d.retries()
 	for {
 		nc := d.connRetrying(w, &retry)
 		if nc == nil {
@@ -189,7 +179,7 @@ func (d *driver) followEntry(w *watch) {
 		}
 		f := newFeed()
 		stop := statuses(nc, f)
-		again := d.entrySession(w, nc, f, &retry, &bucketWait)
+		again := session(nc, f, &retry)
 		stop()
 		if !again {
 			return
@@ -206,14 +196,14 @@ func (d *driver) entrySession(w *watch, nc *natsgo.Conn, f *feed, retry *sources
 			return d.fail(w, retry, natsgo.ErrConnectionClosed)
 		}
 		if !nc.IsConnected() {
-			report(w, sources.Result{Err: d.classify(k, errLost)})
+			w.ReportNow(sources.Result{Err: d.classify(k, errLost)})
 			if !w.Wait(f.notify) {
 				return false
 			}
 			f.take()
 			continue
 		}
-		look := w.Begin(k.timeout(), false)
+		look := w.Begin(k.timeout, false)
 		ctx, cancel := f.whileUp(look.Context())
 		kw, err := d.openWatcher(ctx, w.Context(), nc, k)
 		cancel()
@@ -263,7 +253,7 @@ func (d *driver) runEntry(w *watch, nc *natsgo.Conn, k watchKey, f *feed, kw jet
 	// A deleted bucket ends nothing on the watcher's side: the server's
 	// stream-deleted advisory tells. Best effort: without permission to
 	// subscribe to it, a deleted bucket goes unnoticed until a reconnect.
-	adv, err := nc.Subscribe(deletedAdvisory+k.bucket, func(*natsgo.Msg) { deleted.Store(true); f.signal() })
+	adv, err := nc.Subscribe(deletedAdvisory+k.bucket, func(*natsgo.Msg) { deleted.Store(true); f.notify.Notify() })
 	if err == nil {
 		defer func() { _ = adv.Unsubscribe() }()
 	}
@@ -281,7 +271,7 @@ func (d *driver) runEntry(w *watch, nc *natsgo.Conn, k watchKey, f *feed, kw jet
 			}
 		}
 		ended.Store(true)
-		f.signal()
+		f.notify.Notify()
 	}()
 	defer func() {
 		_ = kw.Stop()
@@ -305,7 +295,7 @@ func (d *driver) runEntry(w *watch, nc *natsgo.Conn, k watchKey, f *feed, kw jet
 			}
 		}
 		if cur != nil {
-			report(w, *cur) // also for a field that joined
+			w.ReportNow(*cur) // also for a field that joined
 		}
 	}
 	return false
@@ -319,29 +309,14 @@ func (d *driver) runEntry(w *watch, nc *natsgo.Conn, k watchKey, f *feed, kw jet
 // message is reported again.
 func (d *driver) followSubject(w *watch) {
 	k := w.Key()
-	retry := d.retries()
-	for {
-		nc := d.connRetrying(w, &retry)
-		if nc == nil {
-			return
-		}
-		f := newFeed()
-		stop := statuses(nc, f)
+	d.eachConnection(w, func(nc *natsgo.Conn, f *feed, retry *sources.Retry) bool {
 		sub, err := nc.Subscribe(k.subject, func(m *natsgo.Msg) { f.put(d.payload(k, m.Data, "")) })
 		if err != nil {
-			stop()
-			if !d.fail(w, &retry, err) {
-				return
-			}
-			continue
+			return d.fail(w, retry, err)
 		}
-		again := d.runSubject(w, nc, k, f, &retry)
-		_ = sub.Unsubscribe()
-		stop()
-		if !again {
-			return
-		}
-	}
+		defer func() { _ = sub.Unsubscribe() }()
+		return d.runSubject(w, nc, k, f, retry)
+	})
 }
 
 // runSubject reports a subject's messages until the watch ends (false) or
@@ -353,13 +328,13 @@ func (d *driver) runSubject(w *watch, nc *natsgo.Conn, k watchKey, f *feed, retr
 		cur = sources.Result{Err: d.classify(k, errLost)}
 	} else { // make sure the server has the subscription before the first report
 		ctx, cancel := f.whileUp(w.Context())
-		ctx, cancel2 := context.WithTimeout(ctx, k.timeout())
+		ctx, cancel2 := context.WithTimeout(ctx, k.timeout)
 		_ = nc.FlushWithContext(ctx)
 		cancel2()
 		cancel()
 	}
 	for {
-		report(w, cur)
+		w.ReportNow(cur)
 		if !w.Wait(f.notify) {
 			return false
 		}

@@ -136,15 +136,12 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	default:
 		return nil, fmt.Errorf("postgres: source config of type %T; want postgres.Config, a DSN string, *pgx.ConnConfig or func(context.Context) (*pgx.ConnConfig, error)", cfg.Value)
 	}
-	d := &driver{logger: sources.DriverLogger(cfg), channel: c.Channel, maxBackoff: c.MaxBackoff}
+	d := &driver{logger: sources.DriverLogger(cfg), channel: c.Channel, maxBackoff: sources.OrDefault(c.MaxBackoff, DefaultMaxBackoff)}
 	if d.channel == "" {
 		d.channel = DefaultChannel
 	}
 	if len(d.channel) > maxChannel || strings.ContainsRune(d.channel, 0) {
 		return nil, fmt.Errorf("postgres: Config.Channel %q is not a channel name (1 to %d bytes)", d.channel, maxChannel)
-	}
-	if d.maxBackoff <= 0 {
-		d.maxBackoff = DefaultMaxBackoff
 	}
 	switch {
 	case c.Connect != nil:
@@ -323,8 +320,7 @@ func (d *driver) Watch(t *sources.Target, last sources.Result, emit func(sources
 // once and retried with backoff.
 func (d *driver) run(w *sources.Watch[spec, struct{}]) {
 	s := w.Key()
-	retry := sources.NewRetry(transientBase, permanentBase, d.maxBackoff)
-	retry.Transient.Max = min(transientMax, d.maxBackoff)
+	retry := sources.NewRetry(transientBase, permanentBase, d.maxBackoff).CapTransient(transientMax)
 	// LISTEN before the first read, so that a change between the read and
 	// the LISTEN is not missed (if the listener is down, its reconnection
 	// wakes every watch for a full re-read).

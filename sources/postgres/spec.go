@@ -1,10 +1,7 @@
 package postgres
 
 import (
-	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -55,18 +52,13 @@ func (s spec) sql() (string, []any) {
 // parseSpec reads and checks a target's location and options; defaults
 // come from the driver's configuration (channel).
 func parseSpec(t *sources.Target, channel string) (spec, error) {
-	s := spec{keyCol: DefaultKeyColumn, valCol: DefaultValueColumn, channel: channel, maxBytes: DefaultMaxBytes, timeout: DefaultTimeout}
-	if t.Timeout > 0 {
-		s.timeout = t.Timeout
-	}
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	for _, name := range slices.Sorted(maps.Keys(t.Params)) {
-		val := t.Params[name]
+	s := spec{keyCol: DefaultKeyColumn, valCol: DefaultValueColumn, channel: channel, maxBytes: DefaultMaxBytes, timeout: sources.OrDefault(t.Timeout, DefaultTimeout)}
+	var p sources.Problems
+	for name, val := range t.SortedParams() {
 		switch name {
 		case "keycol", "valcol":
 			if val == "" || strings.ContainsRune(val, 0) {
-				bad("%s= needs a column name", name)
+				p.Addf("%s= needs a column name", name)
 				continue
 			}
 			if name == "keycol" {
@@ -76,53 +68,48 @@ func parseSpec(t *sources.Target, channel string) (spec, error) {
 			}
 		case "query":
 			if strings.TrimSpace(val) == "" {
-				bad("query= needs a SELECT statement")
+				p.Addf("query= needs a SELECT statement")
 				continue
 			}
 			s.query = val
 		case "channel":
 			if val == "" || len(val) > maxChannel || strings.ContainsRune(val, 0) {
-				bad("channel=%q is not a channel name (1 to %d bytes)", val, maxChannel)
+				p.Addf("channel=%q is not a channel name (1 to %d bytes)", val, maxChannel)
 				continue
 			}
 			s.channel = val
 		case "maxbytes":
-			n, err := sources.ParseMaxBytes(val)
-			if err != nil {
-				bad("%v", err)
-				continue
-			}
-			s.maxBytes = n
+			p.MaxBytes(val, &s.maxBytes)
 		default:
-			bad("unknown option %s=", name)
+			p.Unknown(name)
 		}
 	}
 	if s.query != "" {
 		s.key = t.Location
 		if _, ok := t.Params["keycol"]; ok {
-			bad("keycol= has no effect with query=")
+			p.Addf("keycol= has no effect with query=")
 		}
 		if _, ok := t.Params["valcol"]; ok {
-			bad("valcol= has no effect with query=")
+			p.Addf("valcol= has no effect with query=")
 		}
 		if s.key == "" {
-			bad("empty notification key: write postgres=<name>; query=... (a NOTIFY with payload <name> re-runs the query)")
+			p.Addf("empty notification key: write postgres=<name>; query=... (a NOTIFY with payload <name> re-runs the query)")
 		}
 	} else {
 		table, key, ok := strings.Cut(t.Location, "/")
 		s.table, s.key = table, key
 		if !ok || table == "" || key == "" {
-			bad("location %q is not table/key (or use query=)", t.Location)
+			p.Addf("location %q is not table/key (or use query=)", t.Location)
 		}
-		for _, p := range strings.Split(table, ".") {
-			if p == "" || strings.ContainsRune(p, 0) {
-				bad("table %q is not a table name", table)
+		for _, part := range strings.Split(table, ".") {
+			if part == "" || strings.ContainsRune(part, 0) {
+				p.Addf("table %q is not a table name", table)
 				break
 			}
 		}
 	}
-	if len(errs) > 0 {
-		return spec{}, fmt.Errorf("postgres: %s: %w", s.what(), errors.Join(errs...))
+	if err := p.Err(); err != nil {
+		return spec{}, fmt.Errorf("postgres: %s: %w", s.what(), err)
 	}
 	return s, nil
 }

@@ -74,11 +74,8 @@ func init() {
 		Options: []string{"addr", "db", "notify", "maxbytes"},
 		Poll:    true,
 		Timeout: true,
-		Check: func(t *sources.Target) error {
-			_, err := (&driver{base: goredis.Options{Addr: DefaultAddr}}).parseSpec(t)
-			return err
-		},
-		Open: open,
+		Check:   sources.CheckSpec((&driver{base: goredis.Options{Addr: DefaultAddr}}).parseSpec),
+		Open:    sources.OpenClient("redis", func(client *goredis.Client) Config { return Config{Client: client} }, open),
 	})
 }
 
@@ -108,15 +105,11 @@ type driver struct {
 	watches sources.Watches[watchKey, struct{}]
 }
 
-func open(cfg sources.Config) (sources.Driver, error) {
-	c, err := sources.ClientConfig("redis", cfg.Value, func(client *goredis.Client) Config { return Config{Client: client} })
-	if err != nil {
-		return nil, err
-	}
+func open(cfg sources.Config, c Config) (sources.Driver, error) {
 	d := &driver{
 		logger:     sources.DriverLogger(cfg),
 		user:       c.Client,
-		maxBackoff: c.MaxBackoff,
+		maxBackoff: sources.OrDefault(c.MaxBackoff, DefaultMaxBackoff),
 		health:     c.HealthInterval,
 		clients:    map[endpoint]*goredis.Client{},
 		notify:     map[endpoint]bool{},
@@ -152,9 +145,6 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	d.base.ContextTimeoutEnabled = true
 	d.base.DisableIdentity = true
 	d.password = d.base.Password
-	if d.maxBackoff <= 0 {
-		d.maxBackoff = DefaultMaxBackoff
-	}
 	if d.health <= 0 {
 		d.health = HealthInterval
 	}
@@ -192,7 +182,7 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 	if err != nil {
 		return sources.Result{Err: err}
 	}
-	ctx, cancel := d.watches.ReadContext(ctx, k.timeout())
+	ctx, cancel := d.watches.ReadContext(ctx, k.timeout)
 	defer cancel()
 	c := d.client(k.endpoint())
 	if k.channel {

@@ -1,11 +1,7 @@
 package redis
 
 import (
-	"errors"
-	"fmt"
-	"maps"
 	"net"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,15 +24,7 @@ type watchKey struct {
 	notify   bool          // notify=enable: may turn keyspace notifications on
 	poll     time.Duration // fallback poll interval for a key, 0 = none
 	maxBytes int
-	read     time.Duration // timeout=, 0 = DefaultTimeout
-}
-
-// timeout bounds one read.
-func (k watchKey) timeout() time.Duration {
-	if k.read > 0 {
-		return k.read
-	}
-	return DefaultTimeout
+	timeout  time.Duration // bounds one read: timeout=, or DefaultTimeout
 }
 
 // endpoint is the server and database a watch talks to.
@@ -45,7 +33,7 @@ func (k watchKey) endpoint() endpoint { return endpoint{addr: k.addr, db: k.db} 
 // parseSpec reads a target's location and options. The address and
 // database default to the driver's.
 func (d *driver) parseSpec(t *sources.Target) (watchKey, error) {
-	k := watchKey{addr: d.base.Addr, db: d.base.DB, maxBytes: DefaultMaxBytes, poll: t.Poll, read: t.Timeout}
+	k := watchKey{addr: d.base.Addr, db: d.base.DB, maxBytes: DefaultMaxBytes, poll: t.Poll, timeout: sources.OrDefault(t.Timeout, DefaultTimeout)}
 	switch {
 	case strings.HasPrefix(t.Location, channelPrefix):
 		k.channel, k.name = true, strings.TrimPrefix(t.Location, channelPrefix)
@@ -54,54 +42,47 @@ func (d *driver) parseSpec(t *sources.Target) (watchKey, error) {
 	default:
 		k.name = t.Location
 	}
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	for _, name := range slices.Sorted(maps.Keys(t.Params)) {
-		val := t.Params[name]
+	var p sources.Problems
+	for name, val := range t.SortedParams() {
 		switch name {
 		case "addr":
 			host, port, err := net.SplitHostPort(val)
 			if err != nil || host == "" || port == "" {
-				bad("addr=%q is not host:port", val)
+				p.Addf("addr=%q is not host:port", val)
 				continue
 			}
 			k.addr = val
 		case "db":
 			n, err := strconv.Atoi(val)
 			if err != nil || n < 0 {
-				bad("db=%q is not a database number (0, 1, ...)", val)
+				p.Addf("db=%q is not a database number (0, 1, ...)", val)
 				continue
 			}
 			k.db = n
 		case "notify":
 			if val != "enable" {
-				bad("notify=%q: the only value is notify=enable (let livebind turn keyspace notifications on)", val)
+				p.Addf("notify=%q: the only value is notify=enable (let livebind turn keyspace notifications on)", val)
 				continue
 			}
 			k.notify = true
 		case "maxbytes":
-			n, err := sources.ParseMaxBytes(val)
-			if err != nil {
-				bad("%v", err)
-				continue
-			}
-			k.maxBytes = n
+			p.MaxBytes(val, &k.maxBytes)
 		default:
-			bad("unknown option %s=", name)
+			p.Unknown(name)
 		}
 	}
 	switch {
 	case k.name == "" && k.channel:
-		bad("empty channel name")
+		p.Addf("empty channel name")
 	case k.name == "":
-		bad("empty key")
+		p.Addf("empty key")
 	case k.channel && k.poll > 0:
-		bad("poll= on a channel: a channel has no state to poll")
+		p.Addf("poll= on a channel: a channel has no state to poll")
 	case k.channel && k.notify:
-		bad("notify=enable on a channel: keyspace notifications are for keys")
+		p.Addf("notify=enable on a channel: keyspace notifications are for keys")
 	}
-	if len(errs) > 0 {
-		return watchKey{}, &Error{Addr: k.addr, DB: k.db, Key: k.name, Channel: k.channel, Err: errors.Join(errs...)}
+	if err := p.Err(); err != nil {
+		return watchKey{}, &Error{Addr: k.addr, DB: k.db, Key: k.name, Channel: k.channel, Err: err}
 	}
 	return k, nil
 }

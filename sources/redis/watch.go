@@ -17,11 +17,11 @@ type watch = sources.Watch[watchKey, struct{}]
 
 // subscription is one SUBSCRIBE connection and the goroutine that reads
 // it. It keeps at most one pending message (the newest) and signals notify
-// (buffered, so signals coalesce) for every message and every
-// (re)subscription; a failure closes failed.
+// (signals coalesce) for every message and every (re)subscription; a
+// failure closes failed.
 type subscription struct {
 	ps      *goredis.PubSub
-	notify  chan struct{}
+	notify  sources.Signal
 	failed  chan struct{}
 	done    chan struct{}
 	k       watchKey
@@ -39,7 +39,7 @@ func keyspaceChannel(k watchKey) string {
 // subscribe opens k's subscription and waits for the server to confirm it.
 // For a key it first checks that keyspace notifications are on.
 func (d *driver) subscribe(ctx context.Context, c *goredis.Client, k watchKey) (*subscription, error) {
-	setup, cancel := context.WithTimeout(ctx, k.timeout())
+	setup, cancel := context.WithTimeout(ctx, k.timeout)
 	defer cancel()
 	ch := k.name
 	if !k.channel {
@@ -53,7 +53,7 @@ func (d *driver) subscribe(ctx context.Context, c *goredis.Client, k watchKey) (
 		_ = ps.Close()
 		return nil, err
 	}
-	msg, err := ps.ReceiveTimeout(setup, k.timeout())
+	msg, err := ps.ReceiveTimeout(setup, k.timeout)
 	if err != nil {
 		_ = ps.Close()
 		return nil, err
@@ -64,7 +64,7 @@ func (d *driver) subscribe(ctx context.Context, c *goredis.Client, k watchKey) (
 	}
 	s := &subscription{
 		ps: ps, k: k, d: d,
-		notify: make(chan struct{}, 1),
+		notify: sources.NewSignal(),
 		failed: make(chan struct{}),
 		done:   make(chan struct{}),
 	}
@@ -92,7 +92,7 @@ func (s *subscription) read(ctx context.Context) {
 			s.err = err
 			s.mu.Unlock()
 			close(s.failed)
-			s.signal()
+			s.notify.Notify()
 			return
 		}
 		pinged = false
@@ -101,17 +101,10 @@ func (s *subscription) read(ctx context.Context) {
 			if s.k.channel {
 				s.put(s.d.message(s.k, m.Payload))
 			}
-			s.signal()
+			s.notify.Notify()
 		case *goredis.Subscription:
-			s.signal() // resubscribed after a reconnect: look again
+			s.notify.Notify() // resubscribed after a reconnect: look again
 		}
-	}
-}
-
-func (s *subscription) signal() {
-	select {
-	case s.notify <- struct{}{}:
-	default:
 	}
 }
 
@@ -161,29 +154,16 @@ func (d *driver) message(k watchKey, payload string) sources.Result {
 	return sources.Result{Data: []byte(payload)}
 }
 
-// report hands r to the watch's fields as one observation.
-func report(w *watch, r sources.Result) {
-	look := w.Begin(0, false)
-	look.End()
-	look.Report(r)
-}
-
 // retries returns the two backoffs of a watch loop.
 func (d *driver) retries() sources.Retry {
-	r := sources.NewRetry(transientBase, PermanentBackoff, d.maxBackoff)
-	r.Transient.Max = min(TransientMaxBackoff, d.maxBackoff)
-	return r
+	return sources.NewRetry(transientBase, PermanentBackoff, d.maxBackoff).CapTransient(TransientMaxBackoff)
 }
 
 // fail reports err and sleeps the backoff it calls for; false when the
 // watch ended.
 func (d *driver) fail(w *watch, retry *sources.Retry, err error) bool {
-	if w.Context().Err() != nil {
-		return false
-	}
 	e := d.classify(w.Key(), err)
-	report(w, sources.Result{Err: e})
-	return w.Sleep(retry.Next(e.permanent()))
+	return w.ReportFailure(retry, e, e.permanent())
 }
 
 // subscribeRetrying subscribes, reporting each failure and backing off,
@@ -240,7 +220,7 @@ func (d *driver) followKey(w *watch) {
 			return
 		}
 		for sub != nil {
-			look := w.Begin(k.timeout(), false)
+			look := w.Begin(k.timeout, false)
 			r := d.get(look.Context(), c, k)
 			look.End()
 			look.Report(r)
@@ -266,7 +246,7 @@ func (d *driver) followKey(w *watch) {
 func (d *driver) pollKey(w *watch, c *goredis.Client, k watchKey) {
 	retry := d.retries()
 	for {
-		look := w.Begin(k.timeout(), false)
+		look := w.Begin(k.timeout, false)
 		r := d.get(look.Context(), c, k)
 		look.End()
 		look.Report(r)
@@ -306,7 +286,7 @@ func (d *driver) followChannel(w *watch) {
 					d.last.Set(k, r)
 				}
 			}
-			report(w, cur)
+			w.ReportNow(cur)
 			s := sub
 			if !d.next(w, &sub, &retry) {
 				return

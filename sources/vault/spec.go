@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -81,19 +79,13 @@ type watchKey struct {
 // timeout default to the driver's.
 func parseSpec(t *sources.Target, poll, timeout time.Duration) (spec, error) {
 	loc, err := parseLocation(t.Location)
-	s := spec{location: loc, poll: poll, timeout: timeout}
-	var errs []error
-	if err != nil {
-		errs = append(errs, err)
-	}
+	s := spec{location: loc, poll: poll, timeout: sources.OrDefault(t.Timeout, timeout)}
+	var p sources.Problems
+	p.Add(err)
 	if t.Poll > 0 {
 		s.poll = t.Poll
 	}
-	if t.Timeout > 0 {
-		s.timeout = t.Timeout
-	}
-	for _, name := range slices.Sorted(maps.Keys(t.Params)) {
-		val := t.Params[name]
+	for name, val := range t.SortedParams() {
 		switch name {
 		case "kv":
 			switch val {
@@ -102,51 +94,46 @@ func parseSpec(t *sources.Target, poll, timeout time.Duration) (spec, error) {
 			case "2":
 				s.kv = 2
 			default:
-				errs = append(errs, fmt.Errorf("kv=%q: want kv=1 or kv=2", val))
+				p.Addf("kv=%q: want kv=1 or kv=2", val)
 			}
 		case "mount":
 			m := strings.Trim(val, "/")
 			if m == "" || strings.Contains(m, "//") {
-				errs = append(errs, fmt.Errorf("mount=%q is not a mount path such as secret or team/kv", val))
+				p.Addf("mount=%q is not a mount path such as secret or team/kv", val)
 				continue
 			}
 			s.mount = m + "/"
 		case "write":
-			body, werr := parseWrite(val)
-			if werr != nil {
-				errs = append(errs, werr)
-				continue
-			}
-			s.write = body
+			sources.ParseOption(&p, val, parseWrite, &s.write)
 		default:
-			errs = append(errs, fmt.Errorf("unknown option %s=", name))
+			p.Unknown(name)
 		}
 	}
 	if s.mount != "" {
 		switch {
 		case s.kv != 2:
-			errs = append(errs, errors.New("mount= needs kv=2 (it tells where the data/ segment goes; other secrets need no mount)"))
+			p.Addf("mount= needs kv=2 (it tells where the data/ segment goes; other secrets need no mount)")
 		case err == nil && s.path+"/" == s.mount:
-			errs = append(errs, errors.New("the path names the mount itself, not a secret"))
+			p.Addf("the path names the mount itself, not a secret")
 		case err == nil && !strings.HasPrefix(s.path, s.mount):
-			errs = append(errs, fmt.Errorf("the path is not under mount=%s", strings.TrimSuffix(s.mount, "/")))
+			p.Addf("the path is not under mount=%s", strings.TrimSuffix(s.mount, "/"))
 		}
 	}
 	if s.write != "" {
 		if s.kv != 0 || s.mount != "" {
-			errs = append(errs, errors.New("write= issues a certificate from a PKI mount: it takes no kv= or mount="))
+			p.Addf("write= issues a certificate from a PKI mount: it takes no kv= or mount=")
 		}
 		if t.Poll > 0 {
-			errs = append(errs, errors.New("poll= has no effect with write=: a certificate is issued again before it ends, never polled"))
+			p.Addf("poll= has no effect with write=: a certificate is issued again before it ends, never polled")
 		}
 		if err == nil {
 			if _, ok := issueRole(s.path); !ok {
-				errs = append(errs, errors.New("write= is only for <mount>/issue/<role> (a PKI certificate): a write is not a read and is sent only where it issues something"))
+				p.Addf("write= is only for <mount>/issue/<role> (a PKI certificate): a write is not a read and is sent only where it issues something")
 			}
 		}
 	}
-	if len(errs) > 0 {
-		return spec{}, fmt.Errorf("vault: %s: %w", strconv.Quote(t.Location), errors.Join(errs...))
+	if perr := p.Err(); perr != nil {
+		return spec{}, fmt.Errorf("vault: %s: %w", strconv.Quote(t.Location), perr)
 	}
 	return s, nil
 }

@@ -88,7 +88,7 @@ func init() {
 			_, err := parseSpec(t, DefaultPoll, DefaultTimeout)
 			return err
 		},
-		Open: open,
+		Open: sources.OpenClient("vault", func(client *api.Client) Config { return Config{Client: client} }, open),
 	})
 }
 
@@ -119,11 +119,7 @@ type driver struct {
 	tok tokenState
 }
 
-func open(cfg sources.Config) (sources.Driver, error) {
-	c, err := sources.ClientConfig("vault", cfg.Value, func(client *api.Client) Config { return Config{Client: client} })
-	if err != nil {
-		return nil, err
-	}
+func open(cfg sources.Config, c Config) (sources.Driver, error) {
 	if c.Poll < 0 || c.Timeout < 0 || c.MaxBackoff < 0 {
 		return nil, errors.New("vault: Config.Poll, Timeout and MaxBackoff must not be negative")
 	}
@@ -132,7 +128,7 @@ func open(cfg sources.Config) (sources.Driver, error) {
 		client:     c.Client,
 		poll:       c.Poll,
 		timeout:    c.Timeout,
-		maxBackoff: c.MaxBackoff,
+		maxBackoff: sources.OrDefault(c.MaxBackoff, DefaultMaxBackoff),
 		renewToken: !c.SkipTokenRenewal,
 		rnd:        rand.Float64,
 		states:     make(map[resolved]*secretState),
@@ -142,9 +138,6 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	}
 	if d.timeout == 0 {
 		d.timeout = DefaultTimeout
-	}
-	if d.maxBackoff == 0 {
-		d.maxBackoff = DefaultMaxBackoff
 	}
 	if d.client == nil {
 		ac := api.DefaultConfig()
