@@ -3,9 +3,7 @@ package vault_test
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -166,108 +164,6 @@ func TestBindRotationSwapsPool(t *testing.T) {
 	leases := s.Leases()
 	require.Len(t, leases, 2)
 	require.Equal(t, "pool("+leases[1].Username+")", b.Get().Pool)
-}
-
-// picky refuses the second set of credentials it is given (by username),
-// as a pool that cannot log in with them. pickySeen is only for
-// TestBindRefusedCredentialsAreReplaced.
-type picky struct {
-	Creds DBCreds `live:"vault=database/creds/app; secret; update=SetCreds"`
-}
-
-var pickySeen struct {
-	sync.Mutex
-	users []string
-}
-
-func (c *picky) SetCreds(next DBCreds) error {
-	pickySeen.Lock()
-	defer pickySeen.Unlock()
-	if !slices.Contains(pickySeen.users, next.Username) {
-		pickySeen.users = append(pickySeen.users, next.Username)
-	}
-	if len(pickySeen.users) > 1 && next.Username == pickySeen.users[1] {
-		return errors.New("cannot log in")
-	}
-	c.Creds = next
-	return nil
-}
-
-// TestBindRefusedCredentialsAreReplaced: when the update= method refuses
-// new credentials, the source hears of it (sources.Rejecter) and reads new
-// ones after a short backoff; they are published. Without that it would
-// keep the refused credentials, whose lease is an hour long here, until
-// their rotation point.
-func TestBindRefusedCredentialsAreReplaced(t *testing.T) {
-	t.Parallel()
-	s := vaulttest.New(t)
-	s.SetRole("database", "app", vaulttest.Role{TTL: 2 * time.Second, MaxTTL: 2 * time.Second})
-	b, rec, _ := bind[picky](t, vault.Config{Client: s.Client(t, s.RootToken()), MaxBackoff: 2 * time.Second})
-	first := b.Get().Creds.Username
-	s.SetRole("database", "app", vaulttest.Role{TTL: time.Hour, MaxTTL: time.Hour, Renewable: true})
-
-	i, u, refusedAt := rec.Wait(t, 0, "the rotation refused", func(u livebind.Update) bool {
-		return u.Kind == livebind.Error && errors.Is(u.Err, livebind.ErrUpdate)
-	})
-	require.Equal(t, "Creds", u.Field)
-	require.Equal(t, first, b.Get().Creds.Username, "the refused credentials are not published")
-	_, _, at := rec.Wait(t, i+1, "new credentials", func(u livebind.Update) bool {
-		return u.Kind == livebind.Updated && u.Field == "Creds"
-	})
-	t.Logf("new credentials published %s after the refusal", at.Sub(refusedAt).Round(time.Millisecond))
-	require.Less(t, at.Sub(refusedAt), 5*time.Second, "read again after a short backoff, not at the rotation point")
-	leases := s.Leases()
-	require.Len(t, leases, 3, "the first, the refused and the new credentials")
-	require.Equal(t, leases[2].Username, b.Get().Creds.Username)
-	require.Equal(t, uint64(1), b.Status().Rejected)
-}
-
-// stubborn accepts only the first credentials it is given. stubbornFirst
-// is only for TestBindRefusalsBackOff.
-type stubborn struct {
-	Creds DBCreds `live:"vault=database/creds/app; secret; update=SetCreds"`
-}
-
-var stubbornFirst struct {
-	sync.Mutex
-	user string
-}
-
-func (c *stubborn) SetCreds(next DBCreds) error {
-	stubbornFirst.Lock()
-	defer stubbornFirst.Unlock()
-	if stubbornFirst.user == "" {
-		stubbornFirst.user = next.Username
-	}
-	if next.Username != stubbornFirst.user {
-		return errors.New("cannot log in")
-	}
-	c.Creds = next
-	return nil
-}
-
-// TestBindRefusalsBackOff: credentials refused again and again are read
-// anew after waits that double (125-250 ms, then 250-500 ms ... capped by
-// MaxBackoff), never in a loop: each read makes a database user.
-func TestBindRefusalsBackOff(t *testing.T) {
-	t.Parallel()
-	s := vaulttest.New(t)
-	s.SetRole("database", "app", vaulttest.Role{TTL: time.Second, MaxTTL: time.Second})
-	b, rec, _ := bind[stubborn](t, vault.Config{Client: s.Client(t, s.RootToken()), MaxBackoff: time.Second})
-	first := b.Get().Creds.Username
-	s.SetRole("database", "app", vaulttest.Role{TTL: time.Hour, MaxTTL: time.Hour})
-	_, _, start := rec.Wait(t, 0, "the first refusal", func(u livebind.Update) bool {
-		return u.Kind == livebind.Error && errors.Is(u.Err, livebind.ErrUpdate)
-	})
-	before := len(s.Leases())
-	time.Sleep(3 * time.Second)
-	reads := len(s.Leases()) - before
-	t.Logf("%d reads of refused credentials in the %s after the first refusal", reads, time.Since(start).Round(time.Millisecond))
-	// Waits from 125 ms doubling to the 1 s cap: at most 1+2+... within 3 s,
-	// about 5 reads; a loop without backoff would make hundreds.
-	require.GreaterOrEqual(t, reads, 2, "refused credentials are replaced again and again")
-	require.LessOrEqual(t, reads, 8, "and the reads back off")
-	require.Equal(t, first, b.Get().Creds.Username, "the accepted credentials stay published")
 }
 
 // TestBindFailures: a 403 at Bind fails Bind with a message that names the
