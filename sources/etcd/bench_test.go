@@ -103,22 +103,36 @@ func metrics(b testing.TB, s *etcdtest.Server) map[string]float64 {
 }
 
 // BenchmarkBind500Prefix: Bind of one field that reads 500 keys under a
-// prefix (bind-ms per Bind).
-func BenchmarkBind500Prefix(b *testing.B) {
+// prefix (bind-ms per Bind): one page.
+func BenchmarkBind500Prefix(b *testing.B) { benchBindPrefix(b, 500) }
+
+// BenchmarkBind10000Prefix: Bind of one field that reads 10,000 keys under
+// a prefix (bind-ms per Bind: 20 pages at one revision), and the largest
+// growth of the heap during one Bind (peak-heap-MB).
+func BenchmarkBind10000Prefix(b *testing.B) { benchBindPrefix(b, 10_000) }
+
+func benchBindPrefix(b *testing.B, n int) {
 	s, cli := started(b)
-	for i := range 500 {
-		put(b, cli, "many/k"+strconv.Itoa(i), `{"n":`+strconv.Itoa(i)+`}`)
-	}
+	fill(b, cli, "many/", n)
 	type config struct {
 		V map[string]string `live:"etcd=many/; prefix"`
 	}
-	b.ResetTimer()
+	var peak uint64
+	var elapsed time.Duration
 	for range b.N {
 		var c config
-		bd, err := livebind.Bind(b.Context(), &c, livebind.WithSourceConfig("etcd", srcConfig(s)))
-		require.NoError(b, err)
-		require.Len(b, c.V, 500)
+		var bd interface{ Close() error }
+		p := fixture.HeapPeak(func() {
+			start := time.Now()
+			var err error
+			bd, err = livebind.Bind(b.Context(), &c, livebind.WithSourceConfig("etcd", srcConfig(s)))
+			elapsed += time.Since(start)
+			require.NoError(b, err)
+		})
+		peak = max(peak, p)
+		require.Len(b, c.V, n)
 		_ = bd.Close()
 	}
-	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "bind-ms")
+	b.ReportMetric(float64(elapsed.Microseconds())/1000/float64(b.N), "bind-ms")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 }

@@ -2,6 +2,7 @@ package etcd_test
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -54,6 +55,22 @@ func put(tb testing.TB, c *clientv3.Client, key, value string) int64 {
 	resp, err := c.Put(ctx, key, value)
 	require.NoError(tb, err)
 	return resp.Header.Revision
+}
+
+// fill puts n keys prefix+"k<i>" = {"n":<i>}, in transactions of at most
+// 128 puts (etcd's default --max-txn-ops).
+func fill(tb testing.TB, c *clientv3.Client, prefix string, n int) {
+	tb.Helper()
+	for start := 0; start < n; start += 128 {
+		var ops []clientv3.Op
+		for i := start; i < min(n, start+128); i++ {
+			ops = append(ops, clientv3.OpPut(prefix+"k"+strconv.Itoa(i), `{"n":`+strconv.Itoa(i)+`}`))
+		}
+		ctx, cancel := context.WithTimeout(tb.Context(), 10*time.Second)
+		_, err := c.Txn(ctx).Then(ops...).Commit()
+		cancel()
+		require.NoError(tb, err)
+	}
 }
 
 func del(tb testing.TB, c *clientv3.Client, key string, opts ...clientv3.OpOption) {
