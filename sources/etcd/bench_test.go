@@ -112,6 +112,7 @@ func BenchmarkBind500Prefix(b *testing.B) { benchBindPrefix(b, 500) }
 func BenchmarkBind10000Prefix(b *testing.B) { benchBindPrefix(b, 10_000) }
 
 func benchBindPrefix(b *testing.B, n int) {
+	b.Helper()
 	s, cli := started(b)
 	fill(b, cli, "many/", n)
 	type config struct {

@@ -222,7 +222,8 @@ func (d *driver) downSignal() <-chan struct{} {
 	return d.down
 }
 
-// Read implements [sources.Driver]: one Get, bounded by ctx and timeout=.
+// Read implements [sources.Driver]: one Get (a prefix: one paged read),
+// bounded as a whole by ctx and timeout=.
 func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 	k, err := parseSpec(t)
 	if err != nil {
@@ -237,26 +238,37 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 	return s.result()
 }
 
-// get reads k's current state and returns the revision it was read at.
+// get reads k's current state (a prefix in pages, see getPrefix) and
+// returns the revision it was read at.
 func (d *driver) get(ctx context.Context, k watchKey) (*state, int64, *Error) {
 	cli, _, err := d.client()
 	if err != nil {
 		return nil, 0, classify(k, err, d.cfg.Password)
 	}
-	var opts []clientv3.OpOption
+	var s *state
 	if k.prefix {
-		opts = append(opts, clientv3.WithPrefix())
+		s, err = getPrefix(ctx, cli, k)
+	} else {
+		s, err = getKey(ctx, cli, k)
 	}
-	resp, err := cli.Get(ctx, k.key, opts...)
 	if err != nil {
 		return nil, 0, classify(k, err, d.cfg.Password)
+	}
+	return s, s.rev, nil
+}
+
+// getKey reads k's one key with one Get.
+func getKey(ctx context.Context, kv clientv3.KV, k watchKey) (*state, error) {
+	resp, err := kv.Get(ctx, k.key)
+	if err != nil {
+		return nil, err
 	}
 	s := newState(k)
 	for _, kv := range resp.Kvs {
 		s.put(string(kv.Key), kv.Value, kv.ModRevision)
 	}
 	s.rev = resp.Header.Revision
-	return s, resp.Header.Revision, nil
+	return s, nil
 }
 
 // Watch implements [sources.Driver]. Fields that read the same key (or

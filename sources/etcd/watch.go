@@ -32,12 +32,15 @@ type watch = sources.Watch[watchKey, struct{}]
 
 // state is what a watch knows of its key or prefix: the value of each key
 // present, as of revision rev. It is built from a Get and kept current by
-// the watch's events, so a change costs no request.
+// the watch's events, so a change costs no request. A partial state is a
+// prefix read that stopped once its sum went over maxbytes=: it stands for
+// the ErrTooLarge error, and the next change under the prefix reads again.
 type state struct {
-	k    watchKey
-	vals map[string][]byte
-	size int // sum of len(vals[*])
-	rev  int64
+	k       watchKey
+	vals    map[string][]byte
+	size    int // sum of len(vals[*])
+	rev     int64
+	partial bool
 }
 
 func newState(k watchKey) *state { return &state{k: k, vals: map[string][]byte{}} }
@@ -62,6 +65,9 @@ func (s *state) result() sources.Result {
 	version := strconv.FormatInt(s.rev, 10)
 	if s.size > s.k.maxBytes {
 		err := fmt.Errorf("%w: %d bytes, more than maxbytes=%d", sources.ErrTooLarge, s.size, s.k.maxBytes)
+		if s.partial {
+			err = fmt.Errorf("%w: more than maxbytes=%d (the paged read stopped at %d bytes)", sources.ErrTooLarge, s.k.maxBytes, s.size)
+		}
 		return sources.Result{Err: &Error{Key: s.k.key, Prefix: s.k.prefix, Err: err}}
 	}
 	if !s.k.prefix {
@@ -93,6 +99,7 @@ const (
 	endJoined               // a field joined: re-read for it
 	endCompacted            // the revision to resume from was compacted: re-read
 	endLost                 // the connection was lost, or etcd canceled the watch
+	endPartial              // a key changed under a prefix read only in part: re-read
 )
 
 // run is the loop of one key or prefix: Get, report, then follow one etcd
@@ -142,6 +149,12 @@ func (d *driver) run(w *watch) {
 			delay = retry.Next(false)
 		case endCompacted:
 			d.logger.Debug("etcd: watch revision compacted; reading again", "watch", k.what(), "rev", rev+1)
+		case endPartial:
+			// The prefix is over maxbytes= and was read only in part, so
+			// its events cannot be applied: a change reads it again, at
+			// most every transientBase, so that a busy prefix over its
+			// limit is not read back to back.
+			delay = transientBase
 		case endJoined:
 		}
 	}
@@ -243,6 +256,10 @@ func (d *driver) stream(w *watch, s *state, rev int64, down <-chan struct{}) (en
 				}
 				if len(wr.Events) == 0 {
 					continue
+				}
+				if s.partial {
+					finish(endPartial, nil)
+					return
 				}
 				mu.Lock()
 				for _, ev := range wr.Events {
