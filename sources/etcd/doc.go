@@ -19,17 +19,24 @@
 // Options:
 //   - prefix: read every key under the location as one JSON object, nested
 //     by "/" (the shape of consul's prefix mode, see [sources.PrefixJSON]);
-//     no key under it is Missing.
+//     no key under it is Missing. The keys are read in pages of [PageSize]
+//     keys, every page at the revision of the first, so no response holds
+//     more than PageSize keys and the object is one state of the prefix. A
+//     page refused because that revision was compacted meanwhile starts
+//     the read over (at most three times, then an [ErrUnavailable] error).
 //   - maxbytes=N: the largest value, or sum of values under a prefix, in
 //     bytes; default [DefaultMaxBytes]. A larger one is an error wrapping
-//     sources.ErrTooLarge and the field keeps its last good value.
-//   - timeout=D: bounds one read; default [DefaultTimeout].
+//     sources.ErrTooLarge and the field keeps its last good value. A paged
+//     read stops at the first page that takes the sum over N, and the next
+//     change under the prefix reads it again.
+//   - timeout=D: bounds one read (a whole paged read, restarts included);
+//     default [DefaultTimeout].
 //
 // Each Binding has one client (built from [Config], or the *clientv3.Client
 // given), so one gRPC connection, over which etcd multiplexes every watch
 // on one watch stream; fields that read the same key with the same options
-// share one watch. A watch starts with a Get and watches from the Get's
-// revision + 1, so no change is missed. A watch whose revision was
+// share one watch. A watch starts with a Get (a paged read for a prefix)
+// and watches from its revision + 1, so no change is missed. A watch whose revision was
 // compacted, a lost connection (the driver follows the gRPC connection
 // state and reports the loss at once as an [ErrUnavailable] error), a
 // member that lost its leader (watches require a leader) and a field
