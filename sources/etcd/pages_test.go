@@ -2,6 +2,7 @@ package etcd_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"sync"
@@ -12,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"github.com/livebind/livebind"
 	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
@@ -87,17 +87,44 @@ func TestPrefixPages(t *testing.T) {
 	}
 }
 
-// TestPrefixWriteBetweenPages: writes made between two pages (a change to
-// a key of a later page, to a key of an earlier page, a new key) are not
-// in the document, which is the prefix at the first page's revision; they
-// then arrive through the watch, which starts from that revision + 1.
+// watchResults watches tg with d from nothing seen, so that the first
+// result (the watch's own read) is emitted too, and returns the results.
+func watchResults(t *testing.T, d sources.Driver, tg *sources.Target) <-chan sources.Result {
+	t.Helper()
+	results := make(chan sources.Result, 16)
+	stop, err := d.Watch(tg, sources.Result{}, func(r sources.Result) { results <- r })
+	require.NoError(t, err)
+	t.Cleanup(stop)
+	return results
+}
+
+// nextDoc is the next result of results, decoded; it must be a document.
+func nextDoc(t *testing.T, results <-chan sources.Result) (map[string]any, int64) {
+	t.Helper()
+	r, ok := fixture.Receive(results, bindtest.WaitFor)
+	require.True(t, ok, "no result")
+	require.NoError(t, r.Err)
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal(r.Data, &doc))
+	rev, err := strconv.ParseInt(r.Version, 10, 64)
+	require.NoError(t, err)
+	return doc, rev
+}
+
+// TestPrefixWriteBetweenPages: writes made between two pages of a
+// watch's read (a change to a key of a later page, to a key of an earlier
+// page, a new key) are not in the document it reports, which is the prefix
+// at the first page's revision; they then arrive through the watch, which
+// starts from that revision + 1.
 func TestPrefixWriteBetweenPages(t *testing.T) {
 	s, cli := started(t, "wb/a", "old", "wb/zz", "old")
 	fill(t, cli, "wb/", 30)
 	var once sync.Once
+	var firstRev int64
 	writeErr := make(chan error, 1)
-	countPages(t, 10, func(int, int, int64) {
+	pages := countPages(t, 10, func(_, _ int, rev int64) {
 		once.Do(func() {
+			firstRev = rev
 			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 			defer cancel()
 			_, err := cli.Txn(ctx).Then(
@@ -106,20 +133,24 @@ func TestPrefixWriteBetweenPages(t *testing.T) {
 			writeErr <- err
 		})
 	})
-	type config struct {
-		V map[string]any `live:"etcd=wb/; prefix"`
-	}
-	b, rec := bindtest.Bind[config](t, "etcd", srcConfig(s))
+	d := fixture.OpenDriver(t, "etcd", srcConfig(s))
+	results := watchResults(t, d, prefixTarget("wb/", nil))
+	got, rev := nextDoc(t, results)
 	require.NoError(t, <-writeErr, "the hook's write")
-	got := b.Get().V
+	require.Equal(t, int64(3), pages.Load(), "32 keys in pages of 10")
+	require.Equal(t, firstRev, rev, "the document is at the first page's revision")
 	require.Len(t, got, 32, "the 30 keys, a and zz as of the first page")
 	require.Equal(t, "old", got["a"])
 	require.Equal(t, "old", got["zz"])
 	require.NotContains(t, got, "zzz")
-	rec.Until(t, "the writes through the watch", func(livebind.Update) bool {
-		v := b.Get().V
-		return v["a"] == "new" && v["zz"] == "new" && v["zzz"] == "added"
-	})
+	// The next result is the watch's event (one transaction, one revision).
+	got, rev = nextDoc(t, results)
+	require.Equal(t, firstRev+1, rev)
+	require.Len(t, got, 33)
+	require.Equal(t, "new", got["a"])
+	require.Equal(t, "new", got["zz"])
+	require.Equal(t, "added", got["zzz"])
+	require.Equal(t, int64(3), pages.Load(), "no second read: the writes came through the watch")
 }
 
 // TestPrefixMaxBytesStopsEarly: a prefix whose sum goes over maxbytes= in
@@ -141,10 +172,7 @@ func TestPrefixMaxBytesStopsEarly(t *testing.T) {
 	require.ErrorContains(t, res.Err, "maxbytes=1500")
 	require.Equal(t, int64(1), pages.Load(), "the read stops in the second page")
 
-	results := make(chan sources.Result, 16)
-	stop, err := d.Watch(tg, sources.Result{}, func(r sources.Result) { results <- r })
-	require.NoError(t, err)
-	defer stop()
+	results := watchResults(t, d, tg)
 	r, ok := fixture.Receive(results, bindtest.WaitFor)
 	require.True(t, ok, "no first result")
 	require.ErrorIs(t, r.Err, sources.ErrTooLarge)
