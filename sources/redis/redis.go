@@ -86,8 +86,9 @@ type endpoint struct {
 }
 
 // driver is the redis scheme's driver for one Binding: a client per
-// endpoint, and one goroutine per watched key or channel (plus one reading
-// its subscription), shared by every field that watches it.
+// endpoint, one subscription connection per endpoint (and the goroutine
+// reading it) shared by every watch there, and one goroutine per watched
+// key or channel, shared by every field that watches it.
 type driver struct {
 	logger     *slog.Logger
 	base       goredis.Options // settings for clients the driver builds
@@ -101,6 +102,8 @@ type driver struct {
 	notify  map[endpoint]bool            // notifications known to be on
 	last    sources.Latest[watchKey]     // a channel's last message, for Read (own lock)
 	closed  bool
+
+	pubsubs pubsubs // the subscription connections, one per endpoint (own lock)
 
 	watches sources.Watches[watchKey, struct{}]
 }

@@ -1,0 +1,203 @@
+package redis_test
+
+import (
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/bindtest"
+	"github.com/livebind/livebind/internal/testenv/fixture"
+	"github.com/livebind/livebind/internal/testenv/redistest"
+	"github.com/livebind/livebind/sources"
+	lbredis "github.com/livebind/livebind/sources/redis"
+)
+
+// manyFields are 20 key fields and 2 channel fields of one server and
+// database, named from ${P}.
+type manyFields struct {
+	K00 string `live:"redis=${P}:00; format=text; default=none"`
+	K01 string `live:"redis=${P}:01; format=text; default=none"`
+	K02 string `live:"redis=${P}:02; format=text; default=none"`
+	K03 string `live:"redis=${P}:03; format=text; default=none"`
+	K04 string `live:"redis=${P}:04; format=text; default=none"`
+	K05 string `live:"redis=${P}:05; format=text; default=none"`
+	K06 string `live:"redis=${P}:06; format=text; default=none"`
+	K07 string `live:"redis=${P}:07; format=text; default=none"`
+	K08 string `live:"redis=${P}:08; format=text; default=none"`
+	K09 string `live:"redis=${P}:09; format=text; default=none"`
+	K10 string `live:"redis=${P}:10; format=text; default=none"`
+	K11 string `live:"redis=${P}:11; format=text; default=none"`
+	K12 string `live:"redis=${P}:12; format=text; default=none"`
+	K13 string `live:"redis=${P}:13; format=text; default=none"`
+	K14 string `live:"redis=${P}:14; format=text; default=none"`
+	K15 string `live:"redis=${P}:15; format=text; default=none"`
+	K16 string `live:"redis=${P}:16; format=text; default=none"`
+	K17 string `live:"redis=${P}:17; format=text; default=none"`
+	K18 string `live:"redis=${P}:18; format=text; default=none"`
+	K19 string `live:"redis=${P}:19; format=text; default=none"`
+	C0  string `live:"redis=channel:${P}-c0; format=text; default=none"`
+	C1  string `live:"redis=channel:${P}-c1; format=text; default=none"`
+}
+
+// manyKeys and manyChannels count manyFields' keys and channels.
+const manyKeys, manyChannels = 20, 2
+
+// TestSharedSubscription: one Binding's 20 keys and 2 channels on one
+// server share ONE subscription connection (CLIENT LIST), subscribed to
+// 22 channels; every key and channel still updates. After a restart of
+// the server (empty: no persistence) every key is read again (each field
+// gets a Removed update: a key missing after the restart sends no
+// notification, so only a re-read can see it), the fields share one connection again, and
+// every key updates again. Closing the Binding leaves no subscription
+// connection.
+func TestSharedSubscription(t *testing.T) {
+	s := redistest.Start(t, redistest.WithNotifications())
+	p := fresh("many")
+	for i := range manyKeys {
+		cmd(t, s, "SET", manyKey(p, i), "start")
+	}
+	b, rec := bindtest.Bind[manyFields](t, "redis", config(s), livebind.WithLookupEnv(fixture.NewEnv("P", p).Lookup))
+	require.Equal(t, repeat("start", manyKeys), keyValues(b.Get()))
+	subscribed(t, s, manyKeys+manyChannels)
+
+	setAll := func(v string) {
+		for i := range manyKeys {
+			cmd(t, s, "SET", manyKey(p, i), v)
+		}
+		for i := range manyChannels {
+			publish(t, s, p+"-c"+strconv.Itoa(i), v)
+		}
+		require.Eventually(t, func() bool {
+			c := b.Get()
+			return reflect.DeepEqual(keyValues(c), repeat(v, manyKeys)) && c.C0 == v && c.C1 == v
+		}, settle, 10*time.Millisecond, "every key and channel field becomes %q", v)
+	}
+	setAll("one")
+	subscribed(t, s, manyKeys+manyChannels)
+
+	from := rec.Len()
+	s.Restart()
+	require.Eventually(t, func() bool {
+		removed := map[string]bool{}
+		for _, u := range rec.All()[from:] {
+			if u.Kind == livebind.Removed {
+				removed[u.Field] = true
+			}
+		}
+		return len(removed) == manyKeys
+	}, settle, 10*time.Millisecond, "every key read again after the restart: a Removed update each")
+	subscribed(t, s, manyKeys+manyChannels)
+	setAll("two")
+
+	require.NoError(t, b.Close())
+	require.Eventually(t, func() bool { return len(subscribers(t, s)) == 0 }, settle, 10*time.Millisecond,
+		"no subscription connection after Close: %v", subscribers(t, s))
+}
+
+// TestSharedSubscriptionMembers: watches join and leave the shared
+// connection. A user whose ACL refuses one channel gets an ErrAuth error
+// for that channel only; a key and an allowed channel beside it keep
+// working over one connection. A stopped watch unsubscribes its channel
+// and the others go on over the same connection; closing the driver
+// closes it.
+func TestSharedSubscriptionMembers(t *testing.T) {
+	s, key := startedKey(t, "members:", "one")
+	cmd(t, s, "ACL", "SETUSER", "chans", "on", ">chans-secret", "~*", "&__keyspace@*", "&ok-*", "+@all")
+	ok, no := fresh("ok-"), fresh("no-")
+	d := open(t, lbredis.Config{Options: &goredis.Options{Addr: s.Addr(), Username: "chans", Password: "chans-secret"}, MaxBackoff: 200 * time.Millisecond})
+
+	keyLog := watch(t, d, target(key, nil), d.Read(ctx(t), target(key, nil)))
+	okTarget, noTarget := target("channel:"+ok, nil), target("channel:"+no, nil)
+	okLog := fixture.NewCursor[sources.Result](settle)
+	stopOK, err := d.Watch(okTarget, d.Read(ctx(t), okTarget), okLog.Add)
+	require.NoError(t, err)
+	t.Cleanup(stopOK)
+	noLog := watch(t, d, noTarget, d.Read(ctx(t), noTarget))
+	e := noLog.Expect(t, "the refused channel's error", isErr(lbredis.ErrAuth))
+	require.Contains(t, e.Err.Error(), no)
+	require.NotContains(t, e.Err.Error(), "chans-secret")
+
+	publish(t, s, ok, "hello")
+	okLog.Expect(t, "a message on the allowed channel", fixture.IsData("hello"))
+	cmd(t, s, "SET", key, "two")
+	keyLog.Expect(t, "the key's change", fixture.IsData("two"))
+	subscribed(t, s, 2)
+
+	stopOK()
+	subscribed(t, s, 1) // the key's channel alone, on the same connection
+	cmd(t, s, "SET", key, "three")
+	keyLog.Expect(t, "a change after the channel left", fixture.IsData("three"))
+	fixture.ClosePrompt(t, d)
+	require.Eventually(t, func() bool { return len(subscribers(t, s)) == 0 }, settle, 10*time.Millisecond, "no subscription connection after Close")
+}
+
+// manyKey is the i-th key of manyFields with prefix p.
+func manyKey(p string, i int) string { return p + ":" + strconv.Itoa(i/10) + strconv.Itoa(i%10) }
+
+// keyValues returns the key fields of c, in order.
+func keyValues(c *manyFields) []string {
+	v := reflect.ValueOf(c).Elem()
+	out := make([]string, 0, manyKeys)
+	for i := range manyKeys {
+		out = append(out, v.Field(i).String())
+	}
+	return out
+}
+
+func repeat(v string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
+}
+
+// subscribed waits until the server counts channels subscriptions in
+// all, then checks that they are on exactly one connection.
+func subscribed(t *testing.T, s *redistest.Server, channels int) {
+	t.Helper()
+	var subs []map[string]string
+	require.Eventually(t, func() bool {
+		subs = subscribers(t, s)
+		n := 0
+		for _, c := range subs {
+			k, _ := strconv.Atoi(c["sub"])
+			n += k
+		}
+		return n == channels
+	}, settle, 10*time.Millisecond, "%d channels subscribed", channels)
+	if len(subs) != 1 {
+		var conns []string
+		for _, c := range subs {
+			conns = append(conns, c["addr"]+" sub="+c["sub"])
+		}
+		t.Fatalf("%d subscription connections, want 1: %v", len(subs), conns)
+	}
+}
+
+// subscribers returns the CLIENT LIST entries (field=value) of the
+// connections that subscribe: cmd is a subscribe command or they follow a
+// channel, a pattern or a shard channel.
+func subscribers(t *testing.T, s *redistest.Server) []map[string]string {
+	t.Helper()
+	var out []map[string]string
+	for _, line := range strings.Split(strings.TrimSpace(cmd(t, s, "CLIENT", "LIST")), "\n") {
+		c := map[string]string{}
+		for _, f := range strings.Fields(line) {
+			k, v, _ := strings.Cut(f, "=")
+			c[k] = v
+		}
+		switch {
+		case c["cmd"] == "subscribe", c["cmd"] == "ssubscribe", c["cmd"] == "psubscribe",
+			c["sub"] != "0" && c["sub"] != "", c["psub"] != "0" && c["psub"] != "", c["ssub"] != "0" && c["ssub"] != "":
+			out = append(out, c)
+		}
+	}
+	return out
+}
