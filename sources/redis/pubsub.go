@@ -117,13 +117,6 @@ func (h *pubsubs) join(d *driver, c *goredis.Client, k watchKey, ch string) *sub
 	return s
 }
 
-// count returns the number of shared connections (tests).
-func (h *pubsubs) count() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.byEP)
-}
-
 // lock takes the write lock; false when ctx ended or the connection
 // failed first.
 func (sh *shared) lock(ctx context.Context) bool {
