@@ -37,9 +37,11 @@ type shared struct {
 	wmu   chan struct{} // held while SUBSCRIBE or UNSUBSCRIBE is sent, so the wire keeps the registry's order
 	done  chan struct{} // closed when the reader returns
 	fails chan struct{} // closed on failure
-	shut  func() error  // closes ps once
+	close func() error  // cuts the dialed connections and closes ps, once
 
 	mu      sync.Mutex
+	dialed  []net.Conn            // the connections dialed for ps (see trackDials)
+	cut     bool                  // dialed were closed: close any later one at once
 	chans   map[string]*chanState // by Redis channel
 	queue   []*chanState          // SUBSCRIBEs sent and not answered yet, oldest first
 	members int
@@ -95,9 +97,12 @@ func (h *pubsubs) join(d *driver, c *goredis.Client, k watchKey, ch string) *sub
 			wmu:   make(chan struct{}, 1),
 			done:  make(chan struct{}),
 			fails: make(chan struct{}),
-			shut:  sync.OnceValue(ps.Close),
 			chans: map[string]*chanState{},
 		}
+		sh.close = sync.OnceValue(func() error {
+			sh.cutDialed() // first: a handshake in progress holds ps's lock
+			return ps.Close()
+		})
 		if h.byEP == nil {
 			h.byEP = map[endpoint]*shared{}
 		}
@@ -154,7 +159,7 @@ func (s *subscription) subscribe(ctx context.Context) error {
 	}
 	sh.mu.Unlock()
 	if send {
-		if err := sh.ps.Subscribe(ctx, s.st.name); err != nil {
+		if err := sh.ps.Subscribe(sh.dialing(ctx), s.st.name); err != nil {
 			sh.unlock()
 			sh.fail(err)
 			return err
@@ -184,7 +189,7 @@ func (sh *shared) start() {
 	defer sh.mu.Unlock()
 	if !sh.started {
 		sh.started = true
-		go sh.read(sh.d.watches.Context())
+		go sh.read(sh.dialing(sh.d.watches.Context()))
 	}
 }
 
@@ -286,7 +291,7 @@ func (sh *shared) fail(err error) {
 		delete(sh.hub.byEP, sh.ep)
 	}
 	sh.hub.mu.Unlock()
-	_ = sh.shut()
+	_ = sh.close()
 	for _, s := range all {
 		s.notify.Notify()
 	}
@@ -334,7 +339,7 @@ func (s *subscription) leave() {
 	sh.hub.mu.Unlock()
 	var err error
 	if held && !last && unsub && s.st.sent && sh.failure() == nil {
-		err = sh.ps.Unsubscribe(ctx, s.st.name)
+		err = sh.ps.Unsubscribe(sh.dialing(ctx), s.st.name)
 	}
 	if held {
 		sh.unlock()
@@ -343,7 +348,7 @@ func (s *subscription) leave() {
 		sh.fail(err)
 	}
 	if last {
-		_ = sh.shut()
+		_ = sh.close()
 		if started {
 			<-sh.done
 		}
@@ -374,3 +379,78 @@ func (s *subscription) failure() error { return s.conn.failure() }
 
 // close ends the membership.
 func (s *subscription) close() { s.leave() }
+
+// dialsKey is the context key under which a request of a shared
+// connection's PubSub carries it, for the driver's dialer (see
+// trackDials).
+type dialsKey struct{}
+
+// dialing returns ctx for a request of sh's PubSub: a connection it dials
+// is handed to sh, so that closing sh cuts its handshake too.
+func (sh *shared) dialing(ctx context.Context) context.Context {
+	return context.WithValue(ctx, dialsKey{}, sh)
+}
+
+// dialedConn records conn, dialed for sh's PubSub; it closes it at once
+// when sh was closed meanwhile.
+func (sh *shared) dialedConn(conn net.Conn) {
+	sh.mu.Lock()
+	cut := sh.cut
+	if !cut {
+		sh.dialed = append(sh.dialed, conn)
+	}
+	sh.mu.Unlock()
+	if cut {
+		_ = conn.Close()
+	}
+}
+
+// cutDialed closes every connection dialed for sh's PubSub. go-redis
+// honors a context's deadline but not its cancellation, and tracks a
+// subscription's connection (for Client.Close) only once its handshake
+// (HELLO, AUTH, SELECT) is answered: closing the connection is what ends
+// a handshake with a server that stopped answering.
+func (sh *shared) cutDialed() {
+	sh.mu.Lock()
+	sh.cut = true
+	conns := sh.dialed
+	sh.dialed = nil
+	sh.mu.Unlock()
+	for _, c := range conns {
+		_ = c.Close()
+	}
+}
+
+// cut closes the connections dialed for every shared connection (see
+// cutDialed); the driver's Close calls it.
+func (h *pubsubs) cut() {
+	h.mu.Lock()
+	all := make([]*shared, 0, len(h.byEP))
+	for _, sh := range h.byEP {
+		all = append(all, sh)
+	}
+	h.mu.Unlock()
+	for _, sh := range all {
+		sh.cutDialed()
+	}
+}
+
+// trackDials returns the dialer of o (go-redis's own when o has none),
+// handing each connection dialed for a shared subscription connection to
+// it (see cutDialed).
+func trackDials(o goredis.Options) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	dial := o.Dialer
+	if dial == nil {
+		if o.DialTimeout == 0 {
+			o.DialTimeout = 5 * time.Second // go-redis's default
+		}
+		dial = goredis.NewDialer(&o)
+	}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, network, addr)
+		if sh, ok := ctx.Value(dialsKey{}).(*shared); ok && err == nil {
+			sh.dialedConn(conn)
+		}
+		return conn, err
+	}
+}

@@ -167,6 +167,7 @@ func (d *driver) client(ep endpoint) *goredis.Client {
 	if c == nil {
 		o := d.base
 		o.Addr, o.DB = ep.addr, ep.db
+		o.Dialer = trackDials(o)
 		c = goredis.NewClient(&o)
 		if d.closed {
 			_ = c.Close() // every command fails at once with ErrClosed
@@ -331,7 +332,8 @@ func (d *driver) Close() error {
 	// honors a context's deadline but not its cancellation, so a request
 	// to a server that stopped answering would hold a watch (and Close)
 	// until its timeout. Closing a client closes its connections, which
-	// ends such a read at once.
+	// ends such a read at once; the subscription connections still in
+	// their handshake, which the client does not know yet, are cut too.
 	d.mu.Lock()
 	first := !d.closed
 	d.closed = true
@@ -342,6 +344,7 @@ func (d *driver) Close() error {
 		}
 	}
 	d.mu.Unlock()
+	d.pubsubs.cut()
 	d.watches.Close()
 	if !first {
 		return nil

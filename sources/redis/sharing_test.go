@@ -201,3 +201,18 @@ func subscribers(t *testing.T, s *redistest.Server) []map[string]string {
 	}
 	return out
 }
+
+// TestSharedSubscriptionStalled: channels and a key watched on a server
+// that accepts connections and never answers, so that the shared
+// subscription connection hangs in its handshake (go-redis tracks it for
+// Client.Close only once answered): Close must still be prompt.
+func TestSharedSubscriptionStalled(t *testing.T) {
+	addr, release := fixture.SilentServer(t)
+	defer release()
+	d := open(t, lbredis.Config{Options: &goredis.Options{Addr: addr}})
+	for _, loc := range []string{"channel:a", "channel:b", "k"} {
+		watch(t, d, target(loc, nil), sources.Result{Missing: true})
+	}
+	time.Sleep(300 * time.Millisecond) // the first SUBSCRIBE waits for its handshake
+	fixture.ClosePrompt(t, d)
+}
