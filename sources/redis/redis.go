@@ -34,10 +34,11 @@ const (
 	// DefaultMaxBackoff caps the waits after permanent failures when
 	// [Config] sets no other cap.
 	DefaultMaxBackoff = time.Minute
-	// HealthInterval is how long a subscription may stay silent before the
-	// driver PINGs the server over it; a PING unanswered for another
-	// interval counts as a cut connection. An idle watch costs one PING per
-	// interval.
+	// HealthInterval is how long a subscription connection may stay silent
+	// before the driver PINGs the server over it; a PING unanswered for
+	// another interval counts as a cut connection. An idle subscription
+	// connection costs one PING per interval, however many watches share
+	// it.
 	HealthInterval = 30 * time.Second
 )
 
