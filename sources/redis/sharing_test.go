@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -103,9 +104,10 @@ func TestSharedSubscription(t *testing.T) {
 // TestSharedSubscriptionMembers: watches join and leave the shared
 // connection. A user whose ACL refuses one channel gets an ErrAuth error
 // for that channel only; a key and an allowed channel beside it keep
-// working over one connection. A stopped watch unsubscribes its channel
-// and the others go on over the same connection; closing the driver
-// closes it.
+// working over one connection. Two watches of one channel with different
+// maxbytes= share its subscription: each gets every message, and the
+// channel stays subscribed until the second one stops. Then the key goes
+// on alone over the same connection; closing the driver closes it.
 func TestSharedSubscriptionMembers(t *testing.T) {
 	s, key := startedKey(t, "members:", "one")
 	cmd(t, s, "ACL", "SETUSER", "chans", "on", ">chans-secret", "~*", "&__keyspace@*", "&ok-*", "+@all")
@@ -113,11 +115,9 @@ func TestSharedSubscriptionMembers(t *testing.T) {
 	d := open(t, lbredis.Config{Options: &goredis.Options{Addr: s.Addr(), Username: "chans", Password: "chans-secret"}, MaxBackoff: 200 * time.Millisecond})
 
 	keyLog := watch(t, d, target(key, nil), d.Read(ctx(t), target(key, nil)))
-	okTarget, noTarget := target("channel:"+ok, nil), target("channel:"+no, nil)
-	okLog := fixture.NewCursor[sources.Result](settle)
-	stopOK, err := d.Watch(okTarget, d.Read(ctx(t), okTarget), okLog.Add)
-	require.NoError(t, err)
-	t.Cleanup(stopOK)
+	okLog, stopOK := watchStop(t, d, target("channel:"+ok, nil))
+	smallLog, stopSmall := watchStop(t, d, target("channel:"+ok, map[string]string{"maxbytes": "3"}))
+	noTarget := target("channel:"+no, nil)
 	noLog := watch(t, d, noTarget, d.Read(ctx(t), noTarget))
 	e := noLog.Expect(t, "the refused channel's error", isErr(lbredis.ErrAuth))
 	require.Contains(t, e.Err.Error(), no)
@@ -125,16 +125,31 @@ func TestSharedSubscriptionMembers(t *testing.T) {
 
 	publish(t, s, ok, "hello")
 	okLog.Expect(t, "a message on the allowed channel", fixture.IsData("hello"))
+	smallLog.Expect(t, "the same message, too large for maxbytes=3", isErr(sources.ErrTooLarge))
 	cmd(t, s, "SET", key, "two")
 	keyLog.Expect(t, "the key's change", fixture.IsData("two"))
 	subscribed(t, s, 2)
 
 	stopOK()
+	publish(t, s, ok, "hi")
+	smallLog.Expect(t, "a message after the other watch of the channel stopped", fixture.IsData("hi"))
+	stopSmall()
 	subscribed(t, s, 1) // the key's channel alone, on the same connection
 	cmd(t, s, "SET", key, "three")
 	keyLog.Expect(t, "a change after the channel left", fixture.IsData("three"))
 	fixture.ClosePrompt(t, d)
 	require.Eventually(t, func() bool { return len(subscribers(t, s)) == 0 }, settle, 10*time.Millisecond, "no subscription connection after Close")
+}
+
+// watchStop starts a watch of tg from a first Read and returns a cursor
+// over its results and its stop (also called when the test ends).
+func watchStop(t *testing.T, d sources.Driver, tg *sources.Target) (*fixture.Cursor[sources.Result], func()) {
+	t.Helper()
+	log := fixture.NewCursor[sources.Result](settle)
+	stop, err := d.Watch(tg, d.Read(ctx(t), tg), log.Add)
+	require.NoError(t, err)
+	t.Cleanup(stop)
+	return log, stop
 }
 
 // manyKey is the i-th key of manyFields with prefix p.
@@ -215,4 +230,37 @@ func TestSharedSubscriptionStalled(t *testing.T) {
 	}
 	time.Sleep(300 * time.Millisecond) // the first SUBSCRIBE waits for its handshake
 	fixture.ClosePrompt(t, d)
+}
+
+// TestSharedSubscriptionChurn: watches of a few keys and channels start
+// and stop concurrently, 20 rounds of 8, on one driver (run with -race).
+// Once all stopped no subscription connection is left, and a new watch
+// still gets its messages.
+func TestSharedSubscriptionChurn(t *testing.T) {
+	s := redistest.Start(t, redistest.WithNotifications())
+	d := open(t, config(s))
+	p := fresh("churn")
+	for range 20 {
+		var wg sync.WaitGroup
+		for i := range 8 {
+			loc := p + ":" + strconv.Itoa(i%3)
+			if i%2 == 1 {
+				loc = "channel:" + p + "-" + strconv.Itoa(i%3)
+			}
+			wg.Go(func() {
+				stop, err := d.Watch(target(loc, nil), sources.Result{Missing: true}, func(sources.Result) {})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				time.Sleep(time.Duration(i) * time.Millisecond)
+				stop()
+			})
+		}
+		wg.Wait()
+	}
+	require.Eventually(t, func() bool { return len(subscribers(t, s)) == 0 }, settle, 10*time.Millisecond, "no subscription connection once every watch stopped")
+	log, _ := watchStop(t, d, target("channel:"+p+"-last", nil))
+	publish(t, s, p+"-last", "after")
+	log.Expect(t, "a message after the churn", fixture.IsData("after"))
 }
