@@ -1,10 +1,12 @@
 package redis_test
 
 import (
+	"net"
 	"reflect"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -263,4 +265,63 @@ func TestSharedSubscriptionChurn(t *testing.T) {
 	log, _ := watchStop(t, d, target("channel:"+p+"-last", nil))
 	publish(t, s, p+"-last", "after")
 	log.Expect(t, "a message after the churn", fixture.IsData("after"))
+}
+
+// TestSharedSubscriptionSilent: the shared connection goes silent (a
+// proxy stops forwarding without closing anything). The health PING
+// (every 100 ms here) goes unanswered, so the key's field gets an
+// ErrUnreachable error; once the proxy forwards again, the key is read
+// again in full: a change made meanwhile is reported.
+func TestSharedSubscriptionSilent(t *testing.T) {
+	s, key := startedKey(t, "silent:", "one")
+	var frozen atomic.Bool
+	addr, _ := fixture.TCPServer(t, func(c net.Conn) { freezingPipe(c, s.Addr(), &frozen) })
+	t.Cleanup(func() { frozen.Store(false) }) // before the server's stop waits for the pipes
+	d := open(t, lbredis.Config{Options: &goredis.Options{Addr: addr}, MaxBackoff: 200 * time.Millisecond, HealthInterval: 100 * time.Millisecond})
+	tg := &sources.Target{Scheme: "redis", Location: key, Timeout: 500 * time.Millisecond}
+	log := watch(t, d, tg, d.Read(ctx(t), tg))
+	subscribed(t, s, 1)
+
+	frozen.Store(true)
+	log.Expect(t, "an unreachable error once the PING goes unanswered", isErr(lbredis.ErrUnreachable))
+	cmd(t, s, "SET", key, "two")
+	frozen.Store(false)
+	log.Expect(t, "the change made while silent", fixture.IsData("two"))
+	subscribed(t, s, 1)
+}
+
+// freezingPipe forwards between c and a new connection to upstream; while
+// frozen is set (at most 10 s) it holds what it read instead.
+func freezingPipe(c net.Conn, upstream string, frozen *atomic.Bool) {
+	up, err := net.Dial("tcp", upstream)
+	if err != nil {
+		return
+	}
+	done := make(chan struct{}, 2)
+	forward := func(dst, src net.Conn) {
+		defer func() {
+			_ = dst.Close()
+			_ = src.Close()
+			done <- struct{}{}
+		}()
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := src.Read(buf)
+			for i := 0; frozen.Load() && i < 2000; i++ {
+				time.Sleep(5 * time.Millisecond)
+			}
+			if n > 0 {
+				if _, werr := dst.Write(buf[:n]); werr != nil {
+					return
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}
+	go forward(up, c)
+	go forward(c, up)
+	<-done
+	<-done
 }
