@@ -54,7 +54,11 @@
 // A key is watched by subscribing to __keyspace@DB__:KEY and reading the
 // key again on every notification, on every (re)subscription and when a
 // field joins, so a change made while the subscription was down is read
-// when it comes back. The notifications must include K (keyspace), $
+// when it comes back. Every key and channel of one server and database
+// shares one subscription connection (SUBSCRIBE and UNSUBSCRIBE on it as
+// watches start and stop); when it breaks, each key and channel reports
+// the failure and subscribes again on a new shared connection, and each
+// key is read again. The notifications must include K (keyspace), $
 // (string commands), g (DEL, RENAME ...) and x (expiry), or A for all.
 // Read (at Bind) checks them with CONFIG GET notify-keyspace-events, and
 // each subscription checks again (a restarted server may have lost a
@@ -74,14 +78,19 @@
 // A failure is an [*Error] update (the last good value stays) wrapping
 // [ErrUnreachable] (retried within [TransientMaxBackoff]), [ErrAuth] or
 // [ErrNotificationsOff] (retried from [PermanentBackoff], never hot),
-// [ErrWrongType] or sources.ErrTooLarge. A silent subscription is PINGed
-// every [HealthInterval]; a PING unanswered for another interval counts as
-// a cut connection.
+// [ErrWrongType] or sources.ErrTooLarge. A channel the server refuses to
+// the user (an ACL) is an [ErrAuth] error for that field only; the shared
+// connection goes on for the others. A silent subscription connection is
+// PINGed every [HealthInterval]; a PING unanswered for another interval
+// counts as a cut connection.
 //
 // # Cost
 //
-// One pool connection per server and database, plus one subscription
-// connection per watched key or channel. An idle field costs one PING per
-// [HealthInterval]. A burst of notifications or messages coalesces: at
-// most one read is in flight per key, and only the newest message waits.
+// Per Binding (one driver), per server and database: one pool connection
+// for reads, and one subscription connection shared by every watched key
+// and channel there, opened by the first watch and closed when the last
+// one stops. The health PING is sent per subscription connection, once
+// per [HealthInterval] when it is idle, whatever the number of fields. A
+// burst of notifications or messages coalesces: at most one read is in
+// flight per key, and only the newest message waits.
 package redis

@@ -34,10 +34,11 @@ const (
 	// DefaultMaxBackoff caps the waits after permanent failures when
 	// [Config] sets no other cap.
 	DefaultMaxBackoff = time.Minute
-	// HealthInterval is how long a subscription may stay silent before the
-	// driver PINGs the server over it; a PING unanswered for another
-	// interval counts as a cut connection. An idle watch costs one PING per
-	// interval.
+	// HealthInterval is how long a subscription connection may stay silent
+	// before the driver PINGs the server over it; a PING unanswered for
+	// another interval counts as a cut connection. An idle subscription
+	// connection costs one PING per interval, however many watches share
+	// it.
 	HealthInterval = 30 * time.Second
 )
 
@@ -86,8 +87,9 @@ type endpoint struct {
 }
 
 // driver is the redis scheme's driver for one Binding: a client per
-// endpoint, and one goroutine per watched key or channel (plus one reading
-// its subscription), shared by every field that watches it.
+// endpoint, one subscription connection per endpoint (and the goroutine
+// reading it) shared by every watch there, and one goroutine per watched
+// key or channel, shared by every field that watches it.
 type driver struct {
 	logger     *slog.Logger
 	base       goredis.Options // settings for clients the driver builds
@@ -101,6 +103,8 @@ type driver struct {
 	notify  map[endpoint]bool            // notifications known to be on
 	last    sources.Latest[watchKey]     // a channel's last message, for Read (own lock)
 	closed  bool
+
+	pubsubs pubsubs // the subscription connections, one per endpoint (own lock)
 
 	watches sources.Watches[watchKey, struct{}]
 }
@@ -164,6 +168,7 @@ func (d *driver) client(ep endpoint) *goredis.Client {
 	if c == nil {
 		o := d.base
 		o.Addr, o.DB = ep.addr, ep.db
+		o.Dialer = trackDials(o)
 		c = goredis.NewClient(&o)
 		if d.closed {
 			_ = c.Close() // every command fails at once with ErrClosed
@@ -328,7 +333,8 @@ func (d *driver) Close() error {
 	// honors a context's deadline but not its cancellation, so a request
 	// to a server that stopped answering would hold a watch (and Close)
 	// until its timeout. Closing a client closes its connections, which
-	// ends such a read at once.
+	// ends such a read at once; the subscription connections still in
+	// their handshake, which the client does not know yet, are cut too.
 	d.mu.Lock()
 	first := !d.closed
 	d.closed = true
@@ -339,6 +345,7 @@ func (d *driver) Close() error {
 		}
 	}
 	d.mu.Unlock()
+	d.pubsubs.cut()
 	d.watches.Close()
 	if !first {
 		return nil

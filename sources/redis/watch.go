@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"strconv"
-	"sync"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -15,29 +13,14 @@ import (
 
 type watch = sources.Watch[watchKey, struct{}]
 
-// subscription is one SUBSCRIBE connection and the goroutine that reads
-// it. It keeps at most one pending message (the newest) and signals notify
-// (signals coalesce) for every message and every (re)subscription; a
-// failure closes failed.
-type subscription struct {
-	ps      *goredis.PubSub
-	notify  sources.Signal
-	failed  chan struct{}
-	done    chan struct{}
-	k       watchKey
-	d       *driver
-	mu      sync.Mutex
-	err     error
-	pending *sources.Result // channel mode: the newest message not yet taken
-}
-
 // keyspaceChannel is the channel of k's keyspace notifications.
 func keyspaceChannel(k watchKey) string {
 	return "__keyspace@" + strconv.Itoa(k.db) + "__:" + k.name
 }
 
-// subscribe opens k's subscription and waits for the server to confirm it.
-// For a key it first checks that keyspace notifications are on.
+// subscribe subscribes k's watch to its channel on the endpoint's shared
+// subscription connection and waits for the server to confirm it. For a
+// key it first checks that keyspace notifications are on.
 func (d *driver) subscribe(ctx context.Context, c *goredis.Client, k watchKey) (*subscription, error) {
 	setup, cancel := context.WithTimeout(ctx, k.timeout)
 	defer cancel()
@@ -48,101 +31,12 @@ func (d *driver) subscribe(ctx context.Context, c *goredis.Client, k watchKey) (
 		}
 		ch = keyspaceChannel(k)
 	}
-	ps := c.Subscribe(ctx) // no channel yet: Subscribe below reports the error
-	if err := ps.Subscribe(setup, ch); err != nil {
-		_ = ps.Close()
+	s := d.pubsubs.join(d, c, k, ch)
+	if err := s.subscribe(setup); err != nil {
+		s.close()
 		return nil, err
 	}
-	msg, err := ps.ReceiveTimeout(setup, k.timeout)
-	if err != nil {
-		_ = ps.Close()
-		return nil, err
-	}
-	if _, ok := msg.(*goredis.Subscription); !ok {
-		_ = ps.Close()
-		return nil, fmt.Errorf("unexpected reply %T to SUBSCRIBE", msg)
-	}
-	s := &subscription{
-		ps: ps, k: k, d: d,
-		notify: sources.NewSignal(),
-		failed: make(chan struct{}),
-		done:   make(chan struct{}),
-	}
-	go s.read(ctx)
 	return s, nil
-}
-
-// read receives until the connection fails or close. A silent connection
-// is PINGed every health interval; one that stays silent after a PING has
-// failed.
-func (s *subscription) read(ctx context.Context) {
-	defer close(s.done)
-	pinged := false
-	for {
-		msg, err := s.ps.ReceiveTimeout(ctx, s.d.health)
-		var ne net.Error
-		if err != nil && errors.As(err, &ne) && ne.Timeout() && !pinged && ctx.Err() == nil {
-			pinged = true
-			if err = s.ps.Ping(ctx); err == nil {
-				continue
-			}
-		}
-		if err != nil {
-			s.mu.Lock()
-			s.err = err
-			s.mu.Unlock()
-			close(s.failed)
-			s.notify.Notify()
-			return
-		}
-		pinged = false
-		switch m := msg.(type) {
-		case *goredis.Message:
-			if s.k.channel {
-				s.put(s.d.message(s.k, m.Payload))
-			}
-			s.notify.Notify()
-		case *goredis.Subscription:
-			s.notify.Notify() // resubscribed after a reconnect: look again
-		}
-	}
-}
-
-// put replaces the pending message: a burst coalesces into its newest.
-func (s *subscription) put(r sources.Result) {
-	s.mu.Lock()
-	s.pending = &r
-	s.mu.Unlock()
-}
-
-// take returns the pending message, if any, and clears it.
-func (s *subscription) take() (sources.Result, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.pending == nil {
-		return sources.Result{}, false
-	}
-	r := *s.pending
-	s.pending = nil
-	return r, true
-}
-
-// failure returns why the subscription ended, or nil while it runs.
-func (s *subscription) failure() error {
-	select {
-	case <-s.failed:
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return s.err
-	default:
-		return nil
-	}
-}
-
-// close ends the subscription and waits for its reader.
-func (s *subscription) close() {
-	_ = s.ps.Close()
-	<-s.done
 }
 
 // message turns a channel message into a result, refusing one over the
