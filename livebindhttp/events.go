@@ -251,7 +251,7 @@ func (h *handler[T]) events(w http.ResponseWriter, r *http.Request) {
 	// Deadlines are best effort: a ResponseWriter that does not support
 	// them just blocks like any other write.
 	deadline := func() bool {
-		err := rc.SetWriteDeadline(time.Now().Add(writeTimeout))
+		err := rc.SetWriteDeadline(time.Now().Add(h.cfg.writeTimeout))
 		return err == nil || errors.Is(err, http.ErrNotSupported)
 	}
 	hello := h.hub.gen()

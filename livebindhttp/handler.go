@@ -22,10 +22,11 @@ const DefaultHeartbeat = 15 * time.Second
 type Option interface{ apply(*config) }
 
 type config struct {
-	title      string
-	heartbeat  time.Duration
-	maxStreams int
-	queueBytes int
+	title        string
+	heartbeat    time.Duration
+	maxStreams   int
+	queueBytes   int
+	writeTimeout time.Duration // writeTimeout; only the package's tests change it
 }
 
 type optionFunc func(*config)
@@ -65,7 +66,7 @@ type handler[T any] struct {
 // the copies that Status, Get and History make. Each /events stream lasts
 // until the client goes away or b is closed.
 func Handler[T any](b *livebind.Binding[T], opts ...Option) http.Handler {
-	cfg := config{title: "livebind", heartbeat: DefaultHeartbeat, maxStreams: DefaultMaxStreams, queueBytes: DefaultStreamQueueBytes}
+	cfg := config{title: "livebind", heartbeat: DefaultHeartbeat, maxStreams: DefaultMaxStreams, queueBytes: DefaultStreamQueueBytes, writeTimeout: writeTimeout}
 	for _, o := range opts {
 		o.apply(&cfg)
 	}

@@ -98,18 +98,19 @@ func (f *harness) get(t *testing.T, path string) (*http.Response, string) {
 }
 
 // slowEvents requests the event stream over a raw connection with a small
-// read buffer, for a client that reads slowly or never. The connection is
-// closed when the test ends.
+// read buffer, for a client that reads slowly or never. The buffer is set
+// before connecting (smallReadBuffer): set after Dial, it made the stream
+// stall once the server had queued a few hundred KiB, and
+// TestEventsSlowClientBye failed without its bye or EOF under load. The
+// connection is closed when the test ends.
 func (f *harness) slowEvents(t *testing.T) net.Conn {
 	t.Helper()
-	conn, err := (&net.Dialer{}).DialContext(t.Context(), "tcp", f.srv.Listener.Addr().String())
+	d := net.Dialer{Control: smallReadBuffer}
+	conn, err := d.DialContext(t.Context(), "tcp", f.srv.Listener.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = conn.Close() })
-	if tc, ok := conn.(*net.TCPConn); ok {
-		_ = tc.SetReadBuffer(4096)
-	}
 	if _, err := fmt.Fprintf(conn, "GET /debug/config/events HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); err != nil {
 		t.Fatal(err)
 	}

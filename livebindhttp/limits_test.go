@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -40,7 +41,16 @@ func TestEventsMaxStreams(t *testing.T) {
 	}
 	cancel()
 	resp2.Body.Close()
-	for i := 0; ; i++ {
+	f.awaitFreePlace(t, 5*time.Second)
+}
+
+// awaitFreePlace opens streams until one is let in rather than answered 503
+// (a stream ended and freed its place), failing after within. The stream
+// let in is closed again.
+func (f *harness) awaitFreePlace(t *testing.T, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
 		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, f.url+"events", nil)
 		if err != nil {
 			t.Fatal(err)
@@ -55,22 +65,19 @@ func TestEventsMaxStreams(t *testing.T) {
 		resp.Body.Close()
 		cancel()
 		if code == http.StatusOK {
-			break
+			return
 		}
-		if i == 100 {
+		if time.Now().After(deadline) {
 			t.Fatalf("the freed place was never given out: %d", code)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 }
 
-// TestEventsSlowClientBye: a client that does not read while more than its
-// queue bound of events is published is disconnected with a bye event that
-// says why, after the events it could take; the binding never waits.
-func TestEventsSlowClientBye(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t, nil, livebindhttp.WithStreamQueueBytes(64<<10))
-	conn := f.slowEvents(t)
+// readHello reads a raw stream up to its hello event, failing after 10 s,
+// and returns the reader to go on with.
+func readHello(t *testing.T, conn net.Conn) *bufio.Reader {
+	t.Helper()
 	br := bufio.NewReaderSize(conn, 64<<10)
 	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	for {
@@ -79,17 +86,24 @@ func TestEventsSlowClientBye(t *testing.T) {
 			t.Fatal(err)
 		}
 		if strings.HasPrefix(line, "event: hello") {
-			break
+			return br
 		}
 	}
-	// Frames of about 256 KiB (old and new value), 30 of them: far more
-	// than the kernel's socket buffers can absorb (they autotune up to a
-	// few MiB), so the unread stream must back up into the server's queue
-	// whatever the buffers are. (With 64 KiB frames the buffers sometimes
-	// took everything, no bye came, and the test timed out.)
-	const updates = 30
+}
+
+// publishBig reloads n times with a new MODE of 128 KiB each: update
+// frames of about 256 KiB (old and new value). Every Reload must return
+// within 2 s, whether or not the stream clients read.
+//
+// With a reading stream paced, each update reaches it before the next
+// Reload, so the hub has queued every update as a frame of its own for
+// every client: the handler's subscription coalesces updates it falls
+// behind on, which leaves fewer frames, few enough at times for the socket
+// buffers to take them all.
+func (f *harness) publishBig(t *testing.T, n int, paced *stream) {
+	t.Helper()
 	big := strings.Repeat("y", 128<<10)
-	for i := range updates {
+	for i := range n {
 		f.env.Set("MODE", fmt.Sprintf("%d-%s", i, big))
 		t0 := time.Now()
 		if err := f.reload(t); err != nil {
@@ -98,7 +112,36 @@ func TestEventsSlowClientBye(t *testing.T) {
 		if d := time.Since(t0); d > 2*time.Second {
 			t.Errorf("Reload %d took %v", i, d)
 		}
+		for want := gen(f.b); paced != nil; {
+			var u livebindhttp.UpdateJSON
+			decodeStrict(t, paced.next(t, "update", 10*time.Second).Data, &u)
+			if u.Gen >= want {
+				break
+			}
+		}
 	}
+}
+
+// TestEventsSlowClientBye: a client that does not read while more than its
+// queue bound of events is published is disconnected with a bye event that
+// says why, after the events it could take; the binding never waits.
+func TestEventsSlowClientBye(t *testing.T) {
+	t.Parallel()
+	// The server's write to this client blocks from about the first
+	// updates until the client reads, after the last Reload. A write
+	// timeout of a minute, not 10 s, keeps that wait short of it however
+	// loaded the machine (a silent client losing its stream is
+	// TestEventsSilentClientLosesStream's subject).
+	f := newFixture(t, nil, livebindhttp.WithStreamQueueBytes(64<<10), livebindhttp.WithWriteTimeout(time.Minute))
+	conn := f.slowEvents(t)
+	br := readHello(t, conn)
+	// Frames of about 256 KiB, 30 of them: far more than the kernel's
+	// socket buffers can absorb (they autotune up to a few MiB), so the
+	// unread stream must back up into the server's queue whatever the
+	// buffers are. (With 64 KiB frames the buffers sometimes took
+	// everything, no bye came, and the test timed out.)
+	const updates = 30
+	f.publishBig(t, updates, nil)
 	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	rest, err := io.ReadAll(br) // the server ends the stream after bye
 	if err != nil {
@@ -114,6 +157,43 @@ func TestEventsSlowClientBye(t *testing.T) {
 	// A new stream starts afresh.
 	s := f.openEvents(t)
 	s.next(t, "hello", 5*time.Second)
+}
+
+// TestEventsSilentClientLosesStream: a client that reads nothing for longer
+// than the write timeout loses its stream. The server ends it, cut short
+// and without a bye (the queue never overflowed), and frees its place; the
+// client, reading at last, gets what the socket buffers held, then EOF.
+//
+// Regression test for a stall of slowEvents: with its read buffer shrunk
+// after Dial, this final read stopped after a few hundred KiB with MiBs
+// still unsent and timed out, every time (see rcvbuf_unix_test.go).
+func TestEventsSilentClientLosesStream(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil, livebindhttp.WithMaxStreams(2),
+		livebindhttp.WithStreamQueueBytes(64<<20), livebindhttp.WithWriteTimeout(300*time.Millisecond))
+	conn := f.slowEvents(t)
+	br := readHello(t, conn)
+	reader := f.openEvents(t)
+	reader.next(t, "hello", 5*time.Second)
+	// 32 frames of about 256 KiB: 8 MiB, more than the socket buffers take
+	// (so a write blocks and times out), less than the queue bound (so no
+	// bye is even decided).
+	const updates = 32
+	f.publishBig(t, updates, reader)
+	f.awaitFreePlace(t, 10*time.Second) // the server gave the stream up
+
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	rest, err := io.ReadAll(br)
+	if err != nil {
+		t.Fatalf("after %d bytes: %v", len(rest), err)
+	}
+	text := string(rest)
+	if n := strings.Count(text, "event: update"); n == 0 || n >= updates {
+		t.Errorf("%d updates before the stream ended, want some but not all %d", n, updates)
+	}
+	if strings.Contains(text, "event: bye") || strings.Contains(text, "event: closed") {
+		t.Errorf("a timed-out stream ended with an event:\n%s", text[max(0, len(text)-300):])
+	}
 }
 
 // TestEventsHelloSkipsOlderUpdates: a stream never sends an update of the
