@@ -46,6 +46,7 @@ type PushServer struct {
 	mu     sync.Mutex
 	topics map[string]*pushTopic
 	status map[string]int
+	down   int // while Restart runs: the code that ends a connection as it joins; 0 otherwise
 }
 
 type pushTopic struct {
@@ -129,10 +130,24 @@ func (s *PushServer) EndAll(code int) {
 // Restart ends every connection with code, stops the server, keeps it down
 // for down (running whileDown), and starts it again on the same address
 // with the same documents.
+//
+// A client that reconnects while the server stops (its request accepted
+// just before the listener closed) joins an ended connection, so its
+// handler returns at once: otherwise the stopping server would wait for
+// that handler for ever.
 func (s *PushServer) Restart(tb testing.TB, code int, down time.Duration, whileDown ...func()) {
 	tb.Helper()
-	s.EndAll(code)
-	s.Srv.Restart(tb, down, whileDown...)
+	s.mu.Lock()
+	s.down = code
+	for _, tp := range s.topics {
+		endTopic(tp, code)
+	}
+	s.mu.Unlock()
+	s.Srv.Restart(tb, down, append(whileDown, func() {
+		s.mu.Lock()
+		s.down = 0
+		s.mu.Unlock()
+	})...)
 }
 
 // Set stores doc at path and queues its frame on every connection of path;
@@ -223,6 +238,10 @@ func (s *PushServer) Join(path string) (*PushConn, bool) {
 		return nil, false
 	}
 	c := &PushConn{Out: make(chan []byte, 20000), done: make(chan struct{})}
+	if s.down != 0 { // the server is stopping: Restart
+		c.End(s.down)
+		return c, true
+	}
 	c.Out <- tp.frame
 	tp.conns[c] = struct{}{}
 	return c, true
