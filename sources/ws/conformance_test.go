@@ -2,6 +2,8 @@ package ws_test
 
 import (
 	"testing"
+
+	"github.com/livebind/livebind/sources/sourcetest"
 )
 
 // TestConformance runs the sources conformance kit against the ws driver
@@ -14,5 +16,5 @@ func TestConformance(t *testing.T) {
 	h := newHub(t)
 	failing := fastConfig()
 	failing.Header = map[string][]string{"Authorization": {"Bearer conformance-bearer-secret"}}
-	kit.Conform(t, h.PushServer, failing)
+	sourcetest.Run(t, kit.Harness(t, h.PushServer, failing))
 }

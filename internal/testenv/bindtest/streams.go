@@ -302,12 +302,13 @@ func (s *HeaderServer) Seen() nethttp.Header {
 	return s.seen.Clone()
 }
 
-// Conform runs the conformance kit (sourcetest.Run) on a driver of the
-// kit and the hub s. failing is the kit's Fast config with the header
-// "Authorization: Bearer conformance-bearer-secret".
-func (k StreamKit[C, E]) Conform(t *testing.T, s *PushServer, failing C) {
+// Harness is the sourcetest.Harness of the kit's driver on s: Fast is its
+// config, failing a config whose connections fail (for the redaction
+// check), and an error of the driver's type E is a typed error. The
+// package's conformance test passes it to sourcetest.Run.
+func (k StreamKit[C, E]) Harness(t *testing.T, s *PushServer, failing C) sourcetest.Harness {
 	t.Helper()
-	sourcetest.Run(t, PushHarness(t, Hub{
+	return PushHarness(t, Hub{
 		Scheme:  k.Scheme,
 		URL:     s.URL,
 		Set:     s.Set,
@@ -318,7 +319,7 @@ func (k StreamKit[C, E]) Conform(t *testing.T, s *PushServer, failing C) {
 			var e E
 			return errors.As(err, &e)
 		},
-	}))
+	})
 }
 
 // Watch follows loc (with options params) on a fresh driver of the kit's
