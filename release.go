@@ -22,11 +22,7 @@ func (b *Binding[T]) release(kept, dropped *T) {
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			if b.hasSecret {
-				b.log.Error("livebind: the Release method panicked (value hidden: the configuration holds secrets)")
-			} else {
-				b.log.Error("livebind: the Release method panicked", "panic", fmt.Sprint(p))
-			}
+			b.logPanic("the Release method", p)
 		}
 	}()
 	r.Release(dropped)
@@ -45,12 +41,18 @@ func (b *Binding[T]) tellRefused(f *boundField, err error) {
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			if b.hasSecret {
-				b.log.Error("livebind: a source's Rejected method panicked (value hidden: the configuration holds secrets)", "source", f.target.String())
-			} else {
-				b.log.Error("livebind: a source's Rejected method panicked", "source", f.target.String(), "panic", fmt.Sprint(p))
-			}
+			b.logPanic("a source's Rejected method", p, "source", f.target.String())
 		}
 	}()
 	r.Rejected(&f.target.spec, err)
+}
+
+// logPanic logs that what panicked with p, hiding p when the configuration
+// holds secrets (a panic value may quote one).
+func (b *Binding[T]) logPanic(what string, p any, attrs ...any) {
+	if b.hasSecret {
+		b.log.Error("livebind: "+what+" panicked (value hidden: the configuration holds secrets)", attrs...)
+		return
+	}
+	b.log.Error("livebind: "+what+" panicked", append(attrs, "panic", fmt.Sprint(p))...)
 }

@@ -15,11 +15,7 @@ func (ws *Watches[K, S]) Kick(key K) bool {
 		return false
 	}
 	w.mu.Lock()
-	w.kick = true
+	w.poke(false)
 	w.mu.Unlock()
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
 	return true
 }

@@ -238,11 +238,17 @@ func (w *Watch[K, S]) add(s *subscriber[S], kick bool) {
 	defer w.mu.Unlock()
 	s.first = w.seq + 1
 	w.subs[s] = struct{}{}
-	if !kick {
-		return
+	if kick {
+		w.poke(true)
 	}
+}
+
+// poke makes the loop look again at once: it sets the kick, wakes a Sleep
+// or Wait and, with interrupt, cancels an interruptible look in flight.
+// w.mu is held.
+func (w *Watch[K, S]) poke(interrupt bool) {
 	w.kick = true
-	if w.interrupt != nil {
+	if interrupt && w.interrupt != nil {
 		w.interrupt()
 	}
 	select {
