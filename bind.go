@@ -724,24 +724,13 @@ func (b *Binding[T]) candidate(cur *T, only map[*boundField]bool, validate bool)
 		if !val.IsValid() {
 			continue // a dependant whose own source has not provided a value
 		}
-		fv := rv.FieldByIndex(f.plan.index)
-		old := fv.Interface()
-		if f.update.IsValid() {
-			if err := b.callUpdate(f, p.next, deepCopy(val)); err != nil {
-				p.refused = f
-				return p, &FieldError{Field: f.plan.path, Source: f.target.String(), Key: f.key, Err: err}
-			}
-		} else {
-			fv.Set(val)
+		if err := b.applyField(&p, rv, f, val, kind, touched); err != nil {
+			return p, err
 		}
-		nv := fv.Interface()
-		if kind == Updated && sameValue(old, nv) {
-			continue
-		}
-		touched[f] = true
-		p.vals = append(p.vals, b.event(f, kind, old, nv, nil))
 	}
-	b.settleConditions(&p, rv)
+	if err := b.settleConditions(&p, rv); err != nil {
+		return p, err
+	}
 	if validate && !p.empty() {
 		if err := b.validate(p.next); err != nil {
 			return p, fmt.Errorf("%w: %w", ErrValidation, err)
@@ -750,16 +739,44 @@ func (b *Binding[T]) candidate(cur *T, only map[*boundField]bool, validate bool)
 	return p, nil
 }
 
+// applyField puts val, f's source value, into the candidate p (through f's
+// update= method when it has one) and records the change as an update of
+// kind. A field whose value changed joins touched, so that the fields that
+// depend on it run again.
+func (b *Binding[T]) applyField(p *genPlan[T], rv reflect.Value, f *boundField, val reflect.Value, kind Kind, touched map[*boundField]bool) error {
+	fv := rv.FieldByIndex(f.plan.index)
+	old := fv.Interface()
+	if f.update.IsValid() {
+		if err := b.callUpdate(f, p.next, deepCopy(val)); err != nil {
+			p.refused = f
+			return &FieldError{Field: f.plan.path, Source: f.target.String(), Key: f.key, Err: err}
+		}
+	} else {
+		fv.Set(val)
+	}
+	nv := fv.Interface()
+	if kind == Updated && sameValue(old, nv) {
+		return nil
+	}
+	touched[f] = true
+	p.vals = append(p.vals, b.event(f, kind, old, nv, nil))
+	return nil
+}
+
 // settleConditions evaluates the when= conditions on the candidate until
 // none changes (at most once per conditional target), planning watch starts
-// and stops and zeroing the fields of targets that turn off.
-func (b *Binding[T]) settleConditions(p *genPlan[T], rv reflect.Value) {
+// and stops and zeroing the fields of targets that turn off. A zeroed field
+// is a changed dependency: the fields that depend on it run their update=
+// method again, as they do when its source changes. The error is such a
+// method's refusal.
+func (b *Binding[T]) settleConditions(p *genPlan[T], rv reflect.Value) error {
 	if len(b.conds) == 0 {
-		return
+		return nil
 	}
 	planned := map[*target]bool{}
 	for range len(b.conds) + 1 {
 		changed := false
+		zeroed := map[*boundField]bool{}
 		for _, t := range b.conds {
 			on, ok := planned[t]
 			if !ok {
@@ -789,14 +806,48 @@ func (b *Binding[T]) settleConditions(p *genPlan[T], rv reflect.Value) {
 				fv.SetZero()
 				p.src = slices.DeleteFunc(p.src, func(s srcVal) bool { return s.f == f })
 				if !reflect.DeepEqual(old, fv.Interface()) {
+					zeroed[f] = true
 					p.vals = append(p.vals, b.event(f, Removed, old, fv.Interface(), nil))
 				}
 			}
 		}
+		if len(zeroed) > 0 {
+			if err := b.rerunDependants(p, rv, zeroed, planned); err != nil {
+				return err
+			}
+		}
 		if !changed {
-			return
+			return nil
 		}
 	}
+	return nil
+}
+
+// rerunDependants applies again, in dependency order, every field that
+// depends on a touched field (and, through touched, on those it changes),
+// with the source value the candidate holds for it. Fields whose condition
+// turned off in this candidate, and fields with no source value yet, are
+// left alone.
+func (b *Binding[T]) rerunDependants(p *genPlan[T], rv reflect.Value, touched map[*boundField]bool, planned map[*target]bool) error {
+	for _, f := range b.order {
+		if on, ok := planned[f.target]; ok && !on {
+			continue
+		}
+		if !slices.ContainsFunc(f.deps, func(d *boundField) bool { return touched[d] }) {
+			continue
+		}
+		val := f.srcVal
+		if i := slices.IndexFunc(p.src, func(s srcVal) bool { return s.f == f }); i >= 0 {
+			val = p.src[i].v
+		}
+		if !val.IsValid() {
+			continue
+		}
+		if err := b.applyField(p, rv, f, val, Updated, touched); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // switchWatches starts and stops the watches of targets whose condition

@@ -1,6 +1,7 @@
 package livebind
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -182,4 +183,77 @@ func TestUpdateFunctionDoesNotAliasSnapshot(t *testing.T) {
 	assert.Equal(t, map[string]string{"name": "api", "region": "us", "tier": "gold"}, b.Get().Derived, "Derived must follow Base")
 	assert.Equal(t, map[string]string{"name": "api", "region": "eu"}, gen1.Derived, "generation 1 must not change")
 	time.Sleep(10 * time.Millisecond)
+}
+
+type gatedLayered struct {
+	On      bool          `live:"file=${DIR}/on.txt"`
+	Base    baseConfig    `live:"file=${DIR}/base.toml; when=On"`
+	Derived derivedConfig `live:"file=${DIR}/derived.toml; depends_on=Base; update=MergeDerived"`
+}
+
+// MergeDerived fills the derived region from Base, and refuses a Derived
+// named "strict" without a Base region so tests can see a rejected
+// generation.
+func (c *gatedLayered) MergeDerived(next derivedConfig) error {
+	if next.Name == "strict" && c.Base.Region == "" {
+		return errors.New("strict needs a base region")
+	}
+	if next.Region == "" {
+		next.Region = c.Base.Region
+	}
+	c.Derived = next
+	return nil
+}
+
+// A field that a when= condition zeroes is a changed dependency: its
+// dependants run their update= method again in the same generation, as
+// they do when its source changes. (Before, Derived kept the region of a
+// Base that was gone.)
+func TestDependantRerunsWhenConditionZeroesDependency(t *testing.T) {
+	t.Parallel()
+	dir := dirWith(t, "on.txt", "true")
+	writeFile(t, dir, "base.toml", "region = \"eu\"\n")
+	writeFile(t, dir, "derived.toml", "name = \"api\"\n")
+	var cfg gatedLayered
+	b := bindDir(t, &cfg, dir)
+	require.Equal(t, derivedConfig{Name: "api", Region: "eu"}, b.Get().Derived)
+	rec := record(t, b)
+
+	writeFile(t, dir, "on.txt", "false")
+	u, seen := rec.until(t, wait, func(u Update) bool { return u.Field == "Derived" })
+	assert.Equal(t, Updated, u.Kind)
+	require.Len(t, seen, 2, "On, Base, then Derived: %v", seen)
+	assert.Equal(t, []string{"On", "Base"}, []string{seen[0].Field, seen[1].Field})
+	assert.Equal(t, Removed, seen[1].Kind)
+	assert.Equal(t, u.Gen, seen[1].Gen, "one generation")
+	assert.Equal(t, derivedConfig{Name: "api"}, b.Get().Derived, "Derived no longer holds the removed Base's region")
+
+	// The condition turns true again: Base is Added and Derived follows it.
+	writeFile(t, dir, "on.txt", "true")
+	_, _ = rec.until(t, wait, func(u Update) bool { return u.Field == "Derived" })
+	assert.Equal(t, derivedConfig{Name: "api", Region: "eu"}, b.Get().Derived)
+}
+
+// A dependant that refuses the zeroed dependency rejects the generation:
+// the condition does not turn off, and the last good snapshot stays.
+func TestDependantRefusesConditionZeroingKeepsSnapshot(t *testing.T) {
+	t.Parallel()
+	dir := dirWith(t, "on.txt", "true")
+	writeFile(t, dir, "base.toml", "region = \"eu\"\n")
+	writeFile(t, dir, "derived.toml", "name = \"api\"\n")
+	var cfg gatedLayered
+	b := bindDir(t, &cfg, dir)
+	rec := record(t, b)
+	writeFile(t, dir, "derived.toml", "name = \"strict\"\n") // needs a Base
+	_, _ = rec.until(t, wait, func(u Update) bool { return u.Field == "Derived" })
+	before := *b.Get()
+	require.Equal(t, derivedConfig{Name: "strict", Region: "eu"}, before.Derived)
+
+	writeFile(t, dir, "on.txt", "false")
+	u := rec.want(t, Error)
+	assert.Equal(t, "On", u.Field, "the change that was rejected")
+	require.ErrorIs(t, u.Err, ErrUpdate)
+	assert.Contains(t, u.Err.Error(), "field Derived")
+	assert.Contains(t, u.Err.Error(), "strict needs a base region")
+	assert.Equal(t, before, *b.Get(), "the condition did not turn off: Base and Derived kept")
 }

@@ -436,7 +436,10 @@ func (b *Binding[T]) rollback(gen uint64) error {
 		p.vals = append(p.vals, ev)
 	}
 	b.rejected = nil
-	b.settleConditions(&p, rv)
+	if err := b.settleConditions(&p, rv); err != nil {
+		b.release(cur.v, p.next)
+		return fmt.Errorf("livebind: rollback to gen %d: %w", gen, err)
+	}
 	if p.empty() {
 		return nil
 	}
