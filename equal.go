@@ -1,6 +1,9 @@
 package livebind
 
-import "reflect"
+import (
+	"reflect"
+	"sync"
+)
 
 // sameValue reports whether two values of one field are the same for the
 // purpose of deciding what counts as a change. A field type with an
@@ -22,19 +25,45 @@ func equalMethod(a, b any) (equal, ok bool) {
 	if !va.IsValid() || !vb.IsValid() || va.Type() != vb.Type() {
 		return false, false
 	}
-	m := va.MethodByName("Equal")
-	if !m.IsValid() {
-		// A method on *T: call it through a copy.
-		p := reflect.New(va.Type())
-		p.Elem().Set(va)
-		m = p.MethodByName("Equal")
-	}
-	if !m.IsValid() {
+	m := equalerOf(va.Type())
+	if m.index < 0 {
 		return false, false
 	}
-	mt := m.Type()
-	if mt.NumIn() != 1 || mt.NumOut() != 1 || mt.Out(0).Kind() != reflect.Bool || mt.In(0) != va.Type() {
-		return false, false
+	recv := va
+	if m.ptr { // a method on *T: call it through a copy
+		recv = reflect.New(va.Type())
+		recv.Elem().Set(va)
 	}
-	return m.Call([]reflect.Value{vb})[0].Bool(), true
+	return recv.Method(m.index).Call([]reflect.Value{vb})[0].Bool(), true
+}
+
+// equaler locates a type's Equal(T) bool method: its index in the method
+// set of T, or of *T when ptr is set; index is -1 when there is none.
+type equaler struct {
+	index int
+	ptr   bool
+}
+
+// equalers caches equalerOf by type: the method lookup is by name, and a
+// field's type is compared on every change.
+var equalers sync.Map // reflect.Type -> equaler
+
+// equalerOf finds t's Equal(T) bool method, on T first, then on *T.
+func equalerOf(t reflect.Type) equaler {
+	if e, ok := equalers.Load(t); ok {
+		return e.(equaler)
+	}
+	e := equaler{index: -1}
+	// A method value's type has no receiver; reflect.Type.Method's has.
+	fits := func(m reflect.Method, ok bool) bool {
+		mt := m.Type
+		return ok && mt.NumIn() == 2 && mt.In(1) == t && mt.NumOut() == 1 && mt.Out(0).Kind() == reflect.Bool
+	}
+	if m, ok := t.MethodByName("Equal"); fits(m, ok) {
+		e.index = m.Index
+	} else if m, ok := reflect.PointerTo(t).MethodByName("Equal"); fits(m, ok) {
+		e = equaler{index: m.Index, ptr: true}
+	}
+	equalers.Store(t, e)
+	return e
 }
