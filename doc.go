@@ -23,12 +23,13 @@
 // Only the first '=' of an element splits name from value, so URLs with ',',
 // '=', '?' and '&' need no quoting; write `\;` for a literal ';'. ${VAR},
 // ${VAR:-default} (unset or empty) and ${VAR-default} (unset) expand from the
-// environment at Bind in the location and every option value except when=.
+// environment at Bind in the location and every option value except when=,
+// update= and depends_on=.
 //
 //	`live:"file=/etc/app/app.toml"`                       // whole TOML document into the field
 //	`live:"file=app.yaml; key=server.port; default=8080"` // one key; 8080 while absent
 //	`live:"file=/run/secrets/token; format=text; secret"` // a text file, never printed
-//	`live:"file=/mnt/nfs/app.json; poll=5s"`              // stat/hash polling instead of inotify
+//	`live:"file=/mnt/nfs/app.json; poll=5s"`              // stat polling instead of inotify
 //	`live:"file=app.toml; debounce=200ms; maxwait=2s"`    // quiet period, and its ceiling
 //	`live:"env=DATABASE_URL; required"`                   // Bind fails while unset
 //	`live:"env=LIMITS; format=json; poll=5s"`             // a JSON document in a variable
@@ -37,16 +38,18 @@
 //	`live:"file=dev.toml; when=Mode == \"development\""`        // watched only while true
 //
 // Options livebind handles for every source: key, format (toml, yaml, json,
-// text), default, required, secret, debounce, maxwait, throttle, burst,
-// depends_on, update, when; poll and timeout where the source supports them. Sources add their own (see
-// their packages). An unknown or misspelled option, a second source, a bad
+// text), default, required, optional, secret, debounce, maxwait, throttle,
+// burst, depends_on, update, safequery, secretlocation, when; poll and
+// timeout where the source supports them. Sources add their own (see their
+// packages). An unknown or misspelled option, a second source, a bad
 // duration or a tag on an unexported field is a Bind error naming the field
 // and the option. docs/tags.md in the repository is the full reference.
 //
 // # Sources
 //
-// file, env, http and sse are built in. Other schemes (consul, vault, ws)
-// register when their package is imported, for example:
+// file, env, http and sse are built in. Other schemes (consul, vault, ws,
+// redis, nats, etcd, postgres) register when their package is imported, for
+// example:
 //
 //	import _ "github.com/livebind/livebind/sources/consul"
 //

@@ -21,7 +21,7 @@
 // document) never appear: their values are replaced by "[redacted]" in every
 // output, using the binding's own record of which fields are secret, and
 // error texts are already redacted by livebind. The handler only reads
-// copies: [livebind.Binding.Status], [livebind.Binding.Get] and
+// copies: [livebind.Binding.Status], [livebind.Binding.Snapshot] and
 // [livebind.Binding.History] never wait for the applier, and every event
 // stream is served from one shared subscription whose updates are encoded
 // once, with a per-client queue bounded in bytes ([WithStreamQueueBytes]):

@@ -85,7 +85,8 @@
 //
 // Failures are errors wrapped in [*Error] ([ErrPermissionDenied],
 // [ErrTokenInvalid], [ErrSealed], [ErrUnreachable], [ErrStatus],
-// [ErrMalformed]); livebind keeps the last good value and reports an Error
+// [ErrMalformed], and [ErrLeaseExpired] once the current credentials' lease
+// has run out); livebind keeps the last good value and reports an Error
 // update. The driver retries forever with capped exponential backoff and
 // jitter: from 1s after failures that clear up by themselves (sealed,
 // unreachable, 5xx, 429), from 10s after 403, other 4xx and malformed

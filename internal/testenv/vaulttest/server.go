@@ -1,9 +1,11 @@
 // Package vaulttest is an in-process HTTP server that speaks the part of
 // HashiCorp Vault's HTTP API that livebind's vault source relies on, for tests
-// that drive the real github.com/hashicorp/vault/api client. No real Vault can
-// be built on the machines this project uses (see shared/testservers.md), so
-// the server implements, from Vault's API documentation and the KV plugin's
-// read handlers, the same status codes and JSON shapes:
+// that drive the real github.com/hashicorp/vault/api client. The real-server
+// tests run against OpenBao (internal/testenv/baotest); this server stays for
+// what a real one cannot produce on demand (malformed or oversized answers, a
+// stalled request, canned 5xx) and for fast unit tests. It implements, from
+// Vault's API documentation and the KV plugin's read handlers, the same status
+// codes and JSON shapes:
 //
 //   - Every answer is Vault's envelope (request_id, lease_id, renewable,
 //     lease_duration, data, wrap_info, warnings, auth, mount_type) or, for
