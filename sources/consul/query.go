@@ -41,7 +41,7 @@ func (d *driver) run(q *query) {
 			delay = retry.Next(failure.permanent())
 		}
 		setLimit(limiter, q.Values())
-		res := limiter.Reserve() // burst 2: never waits in the happy path
+		res := limiter.Reserve() // a burst of RateBurst: never waits in the happy path
 		wait := max(delay, res.Delay())
 		if !q.Sleep(wait) {
 			res.Cancel()

@@ -22,7 +22,7 @@ type StreamKit[C any, E error] struct {
 	// "sse http://127.0.0.1": the scheme and the redacted location.
 	Prefix string
 	// Fast is the config that reconnects within milliseconds, for
-	// [StreamKit.Watch] and [StreamKit.Conform].
+	// [StreamKit.Watch] and [StreamKit.Harness].
 	Fast C
 	// Status returns the HTTP status an E holds, for [StreamKit.Fails].
 	Status func(E) int
