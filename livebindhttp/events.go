@@ -20,10 +20,10 @@ const writeTimeout = 10 * time.Second
 
 // writeChunk is how many bytes of a stream one write deadline covers. A
 // client keeps its stream while it takes writeChunk bytes per writeTimeout
-// (3.2 KiB/s), however many events wait in its queue; one deadline for all
+// (6.4 KiB/s), however many events wait in its queue; one deadline for all
 // the events a handler takes at once would ask a client with a full 4 MiB
 // queue for 410 KiB/s.
-const writeChunk = 32 << 10
+const writeChunk = 64 << 10
 
 // reconnectMillis is the reconnection delay the stream asks browsers for.
 const reconnectMillis = 2000

@@ -199,7 +199,7 @@ func TestEventsSilentClientLosesStream(t *testing.T) {
 
 // TestEventsSteadyClientKeepsStream: a client that reads slowly but
 // steadily keeps its stream, however full its queue, and gets every event in
-// order. The write timeout bounds each write of at most 32 KiB, not the
+// order. The write timeout bounds each write of at most 64 KiB, not the
 // whole run of queued events a handler takes at once.
 //
 // Regression test: the deadline was set once per run of queued events, so
@@ -209,7 +209,7 @@ func TestEventsSteadyClientKeepsStream(t *testing.T) {
 	t.Parallel()
 	const (
 		updates = 15      // frames of about 256 KiB: 3.75 MiB, just under the default 4 MiB queue bound
-		rate    = 1 << 20 // bytes per second the client takes: 32 KiB in 31 ms, the queue in about 4 s
+		rate    = 1 << 20 // bytes per second the client takes: 64 KiB in 62 ms, the queue in about 4 s
 	)
 	f := newFixture(t, nil, livebindhttp.WithWriteTimeout(time.Second))
 	f.sendBuffer.Store(64 << 10) // the handler's writes block once about 130 KiB wait in the kernel
