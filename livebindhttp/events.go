@@ -13,9 +13,17 @@ import (
 	"github.com/livebind/livebind"
 )
 
-// writeTimeout bounds one write to an event stream: a client that stops
-// reading for longer loses its stream (and reconnects on its own).
+// writeTimeout bounds one write to an event stream, of at most writeChunk
+// bytes: a client that stops reading for longer loses its stream (and
+// reconnects on its own).
 const writeTimeout = 10 * time.Second
+
+// writeChunk is how many bytes of a stream one write deadline covers. A
+// client keeps its stream while it takes writeChunk bytes per writeTimeout
+// (6.4 KiB/s), however many events wait in its queue; one deadline for all
+// the events a handler takes at once would ask a client with a full 4 MiB
+// queue for 410 KiB/s.
+const writeChunk = 64 << 10
 
 // reconnectMillis is the reconnection delay the stream asks browsers for.
 const reconnectMillis = 2000
@@ -242,26 +250,17 @@ func (h *handler[T]) events(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer h.hub.leave(c)
-	rc := http.NewResponseController(w)
 	hd := w.Header()
 	hd.Set("Content-Type", "text/event-stream; charset=utf-8")
 	hd.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
 	w.WriteHeader(http.StatusOK)
 
-	// Deadlines are best effort: a ResponseWriter that does not support
-	// them just blocks like any other write.
-	deadline := func() bool {
-		err := rc.SetWriteDeadline(time.Now().Add(h.cfg.writeTimeout))
-		return err == nil || errors.Is(err, http.ErrNotSupported)
-	}
+	out := &streamWriter{w: w, rc: http.NewResponseController(w), timeout: h.cfg.writeTimeout, chunk: writeChunk}
 	hello := h.hub.gen()
 	var head bytes.Buffer
 	fmt.Fprintf(&head, "retry: %d\n\n", reconnectMillis)
 	head.Write(encodeEvent("hello", genJSON{Generation: hello}))
-	if !deadline() {
-		return
-	}
-	if _, err := w.Write(head.Bytes()); err != nil || rc.Flush() != nil {
+	if !out.write(head.Bytes()) || !out.flush() {
 		return
 	}
 
@@ -272,22 +271,16 @@ func (h *handler[T]) events(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		case <-beat.C:
-			if !deadline() {
-				return
-			}
-			if _, err := w.Write([]byte(": heartbeat\n\n")); err != nil || rc.Flush() != nil {
+			if !out.write([]byte(": heartbeat\n\n")) || !out.flush() {
 				return
 			}
 			continue
 		case <-c.wake:
 		}
 		frames, bye, closed := c.take()
-		if !deadline() {
-			return
-		}
 		for i, f := range frames {
 			if f.gen > hello || f.gen == 0 {
-				if _, err := w.Write(f.data); err != nil {
+				if !out.write(f.data) {
 					return
 				}
 			}
@@ -296,8 +289,9 @@ func (h *handler[T]) events(w http.ResponseWriter, r *http.Request) {
 		}
 		switch {
 		case bye != "":
-			_, _ = w.Write(encodeEvent("bye", byeJSON{Reason: bye}))
-			_ = rc.Flush()
+			if out.write(encodeEvent("bye", byeJSON{Reason: bye})) {
+				out.flush()
+			}
 			return
 		case closed:
 			h.hub.mu.Lock()
@@ -306,14 +300,61 @@ func (h *handler[T]) events(w http.ResponseWriter, r *http.Request) {
 			if f == nil {
 				f = &frame{data: encodeEvent("closed", genJSON{Generation: h.hub.gen()})}
 			}
-			_, _ = w.Write(f.data)
-			_ = rc.Flush()
+			if out.write(f.data) {
+				out.flush()
+			}
 			return
 		}
-		if rc.Flush() != nil {
+		if !out.flush() {
 			return
 		}
 	}
+}
+
+// streamWriter writes an event stream under a write deadline per chunk:
+// every chunk bytes written, and every flush, start a new deadline of
+// timeout, so the deadline bounds how long one bounded write may block and
+// a client that reads slowly but steadily keeps its stream. Deadlines are
+// best effort: a ResponseWriter that does not support them just blocks like
+// any other write.
+type streamWriter struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+	chunk   int
+	left    int // bytes the current deadline still covers
+}
+
+// renew starts a new deadline, for the next chunk bytes.
+func (s *streamWriter) renew() bool {
+	s.left = s.chunk
+	err := s.rc.SetWriteDeadline(time.Now().Add(s.timeout))
+	return err == nil || errors.Is(err, http.ErrNotSupported)
+}
+
+// write writes p, at most chunk bytes under one deadline. The first write
+// after a flush starts a new deadline: the stream may have been idle since.
+func (s *streamWriter) write(p []byte) bool {
+	for len(p) > 0 {
+		if s.left == 0 && !s.renew() {
+			return false
+		}
+		n := min(len(p), s.left)
+		if _, err := s.w.Write(p[:n]); err != nil {
+			return false
+		}
+		s.left -= n
+		p = p[n:]
+	}
+	return true
+}
+
+// flush sends what the ResponseWriter holds (at most its buffer, a few KiB)
+// under a new deadline.
+func (s *streamWriter) flush() bool {
+	ok := s.renew() && s.rc.Flush() == nil
+	s.left = 0
+	return ok
 }
 
 type genJSON struct {

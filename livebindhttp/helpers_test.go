@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -52,6 +53,12 @@ type harness struct {
 	dir string
 	srv *httptest.Server
 	url string // the handler's mount point, with a trailing slash
+
+	// sendBuffer, when set, is the send buffer of the server's end of the
+	// next connection it accepts. The kernel otherwise grows a loopback
+	// connection's send buffer to a few MiB, enough to take a whole event
+	// queue from the handler at once whether or not the client reads.
+	sendBuffer atomic.Int64
 }
 
 func newFixture(t testing.TB, bindOpts []livebind.Option, opts ...livebindhttp.Option) *harness {
@@ -68,7 +75,16 @@ func newFixture(t testing.TB, bindOpts []livebind.Option, opts ...livebindhttp.O
 	f.b = b
 	mux := http.NewServeMux()
 	mux.Handle("/debug/config/", http.StripPrefix("/debug/config", livebindhttp.Handler(b, opts...)))
-	f.srv = httptest.NewServer(mux)
+	f.srv = httptest.NewUnstartedServer(mux)
+	f.srv.Config.ConnState = func(c net.Conn, state http.ConnState) {
+		if state != http.StateNew {
+			return
+		}
+		if tc, ok := c.(*net.TCPConn); ok && f.sendBuffer.Load() > 0 {
+			_ = tc.SetWriteBuffer(int(f.sendBuffer.Swap(0)))
+		}
+	}
+	f.srv.Start()
 	f.url = f.srv.URL + "/debug/config/"
 	// Closing the binding first ends every event stream, so the server can close.
 	t.Cleanup(func() {

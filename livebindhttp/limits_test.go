@@ -3,6 +3,7 @@ package livebindhttp_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -194,6 +195,123 @@ func TestEventsSilentClientLosesStream(t *testing.T) {
 	if strings.Contains(text, "event: bye") || strings.Contains(text, "event: closed") {
 		t.Errorf("a timed-out stream ended with an event:\n%s", text[max(0, len(text)-300):])
 	}
+}
+
+// TestEventsSteadyClientKeepsStream: a client that reads slowly but
+// steadily keeps its stream, however full its queue, and gets every event in
+// order. The write timeout bounds each write of at most 64 KiB, not the
+// whole run of queued events a handler takes at once.
+//
+// Regression test: the deadline was set once per run of queued events, so
+// a client taking 1 MiB/s from a queue of about 3.5 MiB lost its stream
+// after a second although every write made progress.
+func TestEventsSteadyClientKeepsStream(t *testing.T) {
+	t.Parallel()
+	const (
+		updates = 15      // frames of about 256 KiB: 3.75 MiB, just under the default 4 MiB queue bound
+		rate    = 1 << 20 // bytes per second the client takes: 64 KiB in 62 ms, the queue in about 4 s
+	)
+	f := newFixture(t, nil, livebindhttp.WithWriteTimeout(time.Second))
+	f.sendBuffer.Store(64 << 10) // the handler's writes block once about 130 KiB wait in the kernel
+	conn := f.slowEvents(t)
+	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	hello := make(chan struct{})
+	type result struct {
+		events []sseEvent
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		evs, err := readPaced(conn, rate, hello)
+		done <- result{evs, err}
+	}()
+	select {
+	case <-hello:
+	case r := <-done:
+		t.Fatalf("stream ended before its hello: %v", r.err)
+	}
+	// The client reads from its hello on; the updates are published faster
+	// than it reads, so its queue fills to near the bound.
+	reader := f.openEvents(t)
+	reader.next(t, "hello", 5*time.Second)
+	start := time.Now()
+	f.publishBig(t, updates, reader)
+	published := time.Since(start)
+	if err := f.b.Close(); err != nil { // the stream ends with closed after the queued events
+		t.Fatal(err)
+	}
+	r := <-done
+	t.Logf("%d updates published in %v; the client read for %v at %d KiB/s", updates, published, time.Since(start), rate>>10)
+	var names []string
+	next := 0
+	for _, ev := range r.events {
+		names = append(names, ev.Name)
+		if ev.Name != "update" {
+			continue
+		}
+		var u livebindhttp.UpdateJSON
+		decodeStrict(t, ev.Data, &u)
+		if want := fmt.Sprintf(`"%d-y`, next); u.Field != "Mode" || !strings.HasPrefix(string(u.New), want) {
+			t.Errorf("update %d: field %q, new value %.10s..., want %s...", next, u.Field, u.New, want)
+		}
+		next++
+	}
+	if !errors.Is(r.err, io.EOF) || next != updates || names[0] != "hello" || names[len(names)-1] != "closed" {
+		t.Fatalf("the stream ended (%v) after %d of %d updates; events %v", r.err, next, updates, names)
+	}
+}
+
+// readPaced reads an event stream from conn as a client that is slow but
+// steady: reads of at most 4 KiB, at rate bytes per second on average. It
+// closes hello once the hello event is in and returns the events up to the
+// end of the stream (io.EOF once the server ended it properly).
+func readPaced(conn net.Conn, rate int, hello chan<- struct{}) ([]sseEvent, error) {
+	p := &pacedReader{r: conn, rate: rate, start: time.Now()}
+	resp, err := http.ReadResponse(bufio.NewReaderSize(p, 4<<10), nil)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReaderSize(resp.Body, 4<<10)
+	var events []sseEvent
+	var ev sseEvent
+	for range 1000 { // the stream has a few dozen lines
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return events, err
+		}
+		line = strings.TrimSuffix(line, "\n")
+		switch {
+		case line == "" && ev.Name != "":
+			if ev.Name == "hello" {
+				close(hello)
+			}
+			events = append(events, ev)
+			ev = sseEvent{}
+		case strings.HasPrefix(line, "event: "):
+			ev.Name = line[len("event: "):]
+		case strings.HasPrefix(line, "data: "):
+			ev.Data += line[len("data: "):]
+		}
+	}
+	return events, errors.New("more lines than the test sends")
+}
+
+// pacedReader reads at most 4 KiB at a time from r, at rate bytes per
+// second on average since start: after a pause it did not choose (a loaded
+// machine) it reads without pausing until it is back on schedule.
+type pacedReader struct {
+	r     io.Reader
+	rate  int
+	start time.Time
+	n     int64
+}
+
+func (p *pacedReader) Read(b []byte) (int, error) {
+	time.Sleep(time.Until(p.start.Add(time.Duration(p.n * int64(time.Second) / int64(p.rate)))))
+	k, err := p.r.Read(b[:min(len(b), 4<<10)])
+	p.n += int64(k)
+	return k, err
 }
 
 // TestEventsHelloSkipsOlderUpdates: a stream never sends an update of the
