@@ -120,7 +120,7 @@ func TestPrefixGrowsPastMaxBytes(t *testing.T) {
 // must produce an Error update wrapping ErrTooLarge that names the field
 // and the source; the field keeps its value and the watch does not keep
 // the large value. The next put, within the limit, is published from its
-// event.
+// event, with no new read.
 func TestKeyOverMaxBytes(t *testing.T) {
 	s, cli := started(t, "big/v", "small")
 	kept := retainedOf(t, "big/v")
@@ -136,7 +136,9 @@ func TestKeyOverMaxBytes(t *testing.T) {
 	_, r, _ := kept.Wait(t, 0, "the watch at the put's revision", func(r etcd.Retained) bool { return r.Rev >= rev })
 	require.Equal(t, etcd.Retained{Key: "big/v", Rev: rev}, r, "the large value is not kept")
 
+	before := metrics(t, s)[unary]
 	put(t, cli, "big/v", "fits")
 	rec.Until(t, "fits", bindtest.HasNew("fits"))
+	require.Equal(t, 1.0, metrics(t, s)[unary]-before, "one request, the put: the watch read nothing again")
 	atMost(t, kept, 1024)
 }
