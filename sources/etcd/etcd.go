@@ -268,6 +268,7 @@ func getKey(ctx context.Context, kv clientv3.KV, k watchKey) (*state, error) {
 		s.put(string(kv.Key), kv.Value, kv.ModRevision)
 	}
 	s.rev = resp.Header.Revision
+	s.limit(false)
 	return s, nil
 }
 

@@ -35,8 +35,8 @@ var testPages atomic.Pointer[pageHooks]
 // at one revision (the first page's, passed as WithRev to the next ones).
 // A page refused because that revision was compacted meanwhile starts the
 // read over, at most maxPrefixAttempts times. A sum of values over
-// maxbytes= stops the read at once: the state returned is then partial
-// (its result is the ErrTooLarge error).
+// maxbytes= stops the read at once: the state returned then holds no
+// values (its result is the ErrTooLarge error).
 func getPrefix(ctx context.Context, kv clientv3.KV, k watchKey) (*state, error) {
 	var err error
 	for attempt := 1; attempt <= maxPrefixAttempts; attempt++ {
@@ -77,8 +77,7 @@ func readPages(ctx context.Context, kv clientv3.KV, k watchKey, attempt int) (*s
 		for _, kv := range resp.Kvs {
 			s.put(string(kv.Key), kv.Value, kv.ModRevision)
 		}
-		if s.size > k.maxBytes {
-			s.partial = true
+		if s.limit(true) {
 			return s, nil
 		}
 		if !resp.More || len(resp.Kvs) == 0 {

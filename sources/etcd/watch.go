@@ -32,15 +32,24 @@ type watch = sources.Watch[watchKey, struct{}]
 
 // state is what a watch knows of its key or prefix: the value of each key
 // present, as of revision rev. It is built from a Get and kept current by
-// the watch's events, so a change costs no request. A partial state is a
-// prefix read that stopped once its sum went over maxbytes=: it stands for
-// the ErrTooLarge error, and the next change under the prefix reads again.
+// the watch's events, so a change costs no request.
+//
+// A state never holds more than maxbytes= for long: once the sum of its
+// values goes over it (a prefix read that stopped there, a Get of a key too
+// large, or events that took it over) the values are dropped and the state
+// stands for the ErrTooLarge error. A key's next event tells all there is
+// to know of it, so the state starts afresh from it; a prefix's does not,
+// so the next change under the prefix reads it again. A watch thus holds
+// at most maxbytes= plus one page of a read or one batch of events.
 type state struct {
-	k       watchKey
-	vals    map[string][]byte
-	size    int // sum of len(vals[*])
-	rev     int64
-	partial bool
+	k    watchKey
+	vals map[string][]byte // nil once over
+	size int               // sum of len(vals[*]); once over, the sum that went over maxbytes=
+	rev  int64
+	over bool // the sum went over maxbytes=: the values were dropped
+	// stopped reports a paged read that stopped once over maxbytes=, so
+	// that size is only what it read.
+	stopped bool
 }
 
 func newState(k watchKey) *state { return &state{k: k, vals: map[string][]byte{}} }
@@ -57,15 +66,64 @@ func (s *state) del(key string, rev int64) {
 	s.rev = max(s.rev, rev)
 }
 
+// limit drops the values once their sum is over maxbytes= (stopped: by a
+// paged read that stopped there) and reports whether it did.
+func (s *state) limit(stopped bool) bool {
+	if s.size <= s.k.maxBytes {
+		return false
+	}
+	s.vals, s.over, s.stopped = nil, true, stopped
+	return true
+}
+
+// apply applies one batch of watch events, then drops the values if their
+// sum is over maxbytes=. It reports false, applying nothing, when the
+// state cannot follow them: a prefix whose values were dropped, to be read
+// again.
+func (s *state) apply(events []*clientv3.Event) bool {
+	if s.over {
+		if s.k.prefix {
+			return false
+		}
+		*s = state{k: s.k, vals: map[string][]byte{}, rev: s.rev}
+	}
+	for _, ev := range events {
+		if ev.Type == mvccpb.DELETE {
+			s.del(string(ev.Kv.Key), ev.Kv.ModRevision)
+		} else {
+			s.put(string(ev.Kv.Key), ev.Kv.Value, ev.Kv.ModRevision)
+		}
+	}
+	s.limit(false)
+	return true
+}
+
+// testRetained, when set, is told what a watch's state holds each time it
+// changes: its revision, the number of values and the sum of their lengths.
+var testRetained atomic.Pointer[func(key string, rev int64, values, bytes int)]
+
+// retained tells testRetained what s holds.
+func (s *state) retained() {
+	f := testRetained.Load()
+	if f == nil {
+		return
+	}
+	n := 0
+	for _, v := range s.vals {
+		n += len(v)
+	}
+	(*f)(s.k.key, s.rev, len(s.vals), n)
+}
+
 // result is the observation the state stands for: the value (or, in
 // prefix mode, the nested JSON object of every key under the prefix, see
 // [sources.PrefixJSON]), Missing when there is none, or an error wrapping
 // [sources.ErrTooLarge] over maxbytes=.
 func (s *state) result() sources.Result {
 	version := strconv.FormatInt(s.rev, 10)
-	if s.size > s.k.maxBytes {
+	if s.over {
 		err := fmt.Errorf("%w: %d bytes, more than maxbytes=%d", sources.ErrTooLarge, s.size, s.k.maxBytes)
-		if s.partial {
+		if s.stopped {
 			err = fmt.Errorf("%w: more than maxbytes=%d (the paged read stopped at %d bytes)", sources.ErrTooLarge, s.k.maxBytes, s.size)
 		}
 		return sources.Result{Err: &Error{Key: s.k.key, Prefix: s.k.prefix, Err: err}}
@@ -99,7 +157,7 @@ const (
 	endJoined               // a field joined: re-read for it
 	endCompacted            // the revision to resume from was compacted: re-read
 	endLost                 // the connection was lost, or etcd canceled the watch
-	endPartial              // a key changed under a prefix read only in part: re-read
+	endOver                 // a key changed under a prefix whose values were dropped: re-read
 )
 
 // run is the loop of one key or prefix: Get, report, then follow one etcd
@@ -136,6 +194,7 @@ func (d *driver) run(w *watch) {
 		}
 		retry.Reset()
 		delay = 0
+		s.retained()
 		look.Report(s.result())
 		if down == nil { // the Get built the client
 			down = d.downSignal()
@@ -149,11 +208,11 @@ func (d *driver) run(w *watch) {
 			delay = retry.Next(false)
 		case endCompacted:
 			d.logger.Debug("etcd: watch revision compacted; reading again", "watch", k.what(), "rev", rev+1)
-		case endPartial:
-			// The prefix is over maxbytes= and was read only in part, so
-			// its events cannot be applied: a change reads it again, at
-			// most every transientBase, so that a busy prefix over its
-			// limit is not read back to back.
+		case endOver:
+			// The prefix is over maxbytes= and its values were dropped,
+			// so its events cannot be applied: a change reads it again,
+			// at most every transientBase, so that a busy prefix over
+			// its limit is not read back to back.
 			delay = transientBase
 		case endJoined:
 		}
@@ -257,20 +316,17 @@ func (d *driver) stream(w *watch, s *state, rev int64, down <-chan struct{}) (en
 				if len(wr.Events) == 0 {
 					continue
 				}
-				if s.partial {
-					finish(endPartial, nil)
+				mu.Lock()
+				applied := s.apply(wr.Events)
+				if applied {
+					s.retained()
+					dirty = true
+				}
+				mu.Unlock()
+				if !applied {
+					finish(endOver, nil)
 					return
 				}
-				mu.Lock()
-				for _, ev := range wr.Events {
-					if ev.Type == mvccpb.DELETE {
-						s.del(string(ev.Kv.Key), ev.Kv.ModRevision)
-					} else {
-						s.put(string(ev.Kv.Key), ev.Kv.Value, ev.Kv.ModRevision)
-					}
-				}
-				dirty = true
-				mu.Unlock()
 				notify.Notify()
 			}
 		}

@@ -1,0 +1,144 @@
+package etcd_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/bindtest"
+	"github.com/livebind/livebind/internal/testenv/fixture"
+	"github.com/livebind/livebind/sources"
+	"github.com/livebind/livebind/sources/etcd"
+)
+
+// retainedOf records what the watch of key holds each time its state
+// changes, until the test ends.
+func retainedOf(t *testing.T, key string) *fixture.Log[etcd.Retained] {
+	t.Helper()
+	log := fixture.NewLog[etcd.Retained](bindtest.WaitFor)
+	t.Cleanup(etcd.OnRetained(func(r etcd.Retained) {
+		if r.Key == key {
+			log.Add(r)
+		}
+	}))
+	return log
+}
+
+// atMost fails the test if the watch ever held more than limit bytes.
+func atMost(t *testing.T, kept *fixture.Log[etcd.Retained], limit int) {
+	t.Helper()
+	var most etcd.Retained
+	for _, r := range kept.All() {
+		if r.Bytes > most.Bytes {
+			most = r
+		}
+	}
+	require.LessOrEqual(t, most.Bytes, limit, "the watch held %d values, %d bytes, at revision %d", most.Values, most.Bytes, most.Rev)
+}
+
+// tooLarge checks an Error update for a value over maxbytes=: it names the
+// field and the source, and wraps sources.ErrTooLarge in an *etcd.Error
+// for key.
+func tooLarge(t *testing.T, u livebind.Update, field, key string, prefix bool) {
+	t.Helper()
+	require.Equal(t, field, u.Field)
+	require.Equal(t, "etcd:"+key, u.Source)
+	require.ErrorIs(t, u.Err, sources.ErrTooLarge)
+	var e *etcd.Error
+	require.ErrorAs(t, u.Err, &e)
+	require.Equal(t, key, e.Key)
+	require.Equal(t, prefix, e.Prefix)
+	require.ErrorContains(t, u.Err, field)
+}
+
+// TestPrefixGrowsPastMaxBytes: a prefix read whole within maxbytes=, then
+// grown past it by puts that arrive as watch events. The bad input (a sum
+// of values over maxbytes=) must produce an Error update wrapping
+// ErrTooLarge that names the field and the source, the field must keep its
+// last good map, and the watch must drop the values rather than keep
+// following them: at no time does it hold more than maxbytes=, however far
+// the prefix grows (before the fix it held every value, 2.3 KB here).
+// Deletes that bring the prefix back under the limit are a change: the
+// prefix is read again and the map it holds now is published.
+func TestPrefixGrowsPastMaxBytes(t *testing.T) {
+	const limit = 400
+	v := strings.Repeat("x", 100)
+	s, cli := started(t, "grow/a", v, "grow/b", "1")
+	kept := retainedOf(t, "grow/")
+	type config struct {
+		V map[string]string `live:"etcd=grow/; prefix; maxbytes=400"`
+	}
+	b, rec := bindtest.Bind[config](t, "etcd", srcConfig(s))
+	require.Len(t, b.Get().V, 2)
+
+	// 101 bytes, then 201 and 301 (each published), then 401.
+	from := 0
+	for _, k := range []string{"k00", "k01"} {
+		put(t, cli, "grow/"+k, v)
+		from, _, _ = rec.Wait(t, from, k+" added", func(livebind.Update) bool { return b.Get().V[k] == v })
+	}
+	good := b.Get().V
+	require.Len(t, good, 4)
+	put(t, cli, "grow/k02", v)
+	_, u, _ := rec.Wait(t, from, "the ErrTooLarge Error", bindtest.IsError)
+	tooLarge(t, u, "V", "grow/", true)
+	require.ErrorContains(t, u.Err, "401 bytes, more than maxbytes=400")
+	require.Equal(t, good, b.Get().V, "the last good map is kept")
+
+	// Twenty more puts of 100 bytes: each is a change under a prefix
+	// over its limit, read again only up to the limit and dropped.
+	var last int64
+	for i := 3; i < 23; i++ {
+		last = put(t, cli, fmt.Sprintf("grow/k%02d", i), v)
+	}
+	kept.Wait(t, 0, "the watch at the last put's revision", func(r etcd.Retained) bool { return r.Rev >= last })
+	atMost(t, kept, limit)
+	final := kept.All()[kept.Len()-1]
+	require.Zero(t, final.Values, "over the limit the watch holds no value")
+	require.Equal(t, good, b.Get().V, "the last good map is kept")
+
+	// Deleted back under the limit (a, b and k00 are left: 201 bytes, a
+	// map other than the last good one), the prefix is read again and
+	// published.
+	from = rec.Len()
+	del(t, cli, "grow/k01", clientv3.WithRange("grow/k99"))
+	want := map[string]string{"a": v, "b": "1", "k00": v}
+	rec.Wait(t, from, "the prefix under maxbytes= again", func(u livebind.Update) bool {
+		return u.Kind == livebind.Updated && len(b.Get().V) == len(want)
+	})
+	require.Equal(t, want, b.Get().V)
+	atMost(t, kept, limit)
+	final = kept.All()[kept.Len()-1]
+	require.Equal(t, etcd.Retained{Key: "grow/", Rev: final.Rev, Values: 3, Bytes: 201}, final)
+}
+
+// TestKeyOverMaxBytes: a put of a value over maxbytes= to a watched key
+// must produce an Error update wrapping ErrTooLarge that names the field
+// and the source; the field keeps its value and the watch does not keep
+// the large value. The next put, within the limit, is published from its
+// event, with no new read.
+func TestKeyOverMaxBytes(t *testing.T) {
+	s, cli := started(t, "big/v", "small")
+	kept := retainedOf(t, "big/v")
+	type config struct {
+		V string `live:"etcd=big/v; format=text; maxbytes=1024"`
+	}
+	b, rec := bindtest.Bind[config](t, "etcd", srcConfig(s))
+	rev := put(t, cli, "big/v", strings.Repeat("x", 4096))
+	u := rec.Until(t, "the ErrTooLarge Error", bindtest.IsError)
+	tooLarge(t, u, "V", "big/v", false)
+	require.ErrorContains(t, u.Err, "4096 bytes, more than maxbytes=1024")
+	require.Equal(t, "small", b.Get().V, "the last good value is kept")
+	_, r, _ := kept.Wait(t, 0, "the watch at the put's revision", func(r etcd.Retained) bool { return r.Rev >= rev })
+	require.Equal(t, etcd.Retained{Key: "big/v", Rev: rev}, r, "the large value is not kept")
+
+	before := metrics(t, s)[unary]
+	put(t, cli, "big/v", "fits")
+	rec.Until(t, "fits", bindtest.HasNew("fits"))
+	require.Equal(t, 1.0, metrics(t, s)[unary]-before, "one request, the put: the watch read nothing again")
+	atMost(t, kept, 1024)
+}
