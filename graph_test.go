@@ -205,17 +205,24 @@ func (c *gatedLayered) MergeDerived(next derivedConfig) error {
 	return nil
 }
 
+// bindGated binds a gatedLayered with On true, Base region "eu" and
+// Derived name "api", and returns it with its directory.
+func bindGated(t *testing.T) (*Binding[gatedLayered], string) {
+	t.Helper()
+	dir := dirWith(t, "on.txt", "true")
+	writeFile(t, dir, "base.toml", "region = \"eu\"\n")
+	writeFile(t, dir, "derived.toml", "name = \"api\"\n")
+	var cfg gatedLayered
+	return bindDir(t, &cfg, dir), dir
+}
+
 // A field that a when= condition zeroes is a changed dependency: its
 // dependants run their update= method again in the same generation, as
 // they do when its source changes. (Before, Derived kept the region of a
 // Base that was gone.)
 func TestDependantRerunsWhenConditionZeroesDependency(t *testing.T) {
 	t.Parallel()
-	dir := dirWith(t, "on.txt", "true")
-	writeFile(t, dir, "base.toml", "region = \"eu\"\n")
-	writeFile(t, dir, "derived.toml", "name = \"api\"\n")
-	var cfg gatedLayered
-	b := bindDir(t, &cfg, dir)
+	b, dir := bindGated(t)
 	require.Equal(t, derivedConfig{Name: "api", Region: "eu"}, b.Get().Derived)
 	rec := record(t, b)
 
@@ -238,11 +245,7 @@ func TestDependantRerunsWhenConditionZeroesDependency(t *testing.T) {
 // the condition does not turn off, and the last good snapshot stays.
 func TestDependantRefusesConditionZeroingKeepsSnapshot(t *testing.T) {
 	t.Parallel()
-	dir := dirWith(t, "on.txt", "true")
-	writeFile(t, dir, "base.toml", "region = \"eu\"\n")
-	writeFile(t, dir, "derived.toml", "name = \"api\"\n")
-	var cfg gatedLayered
-	b := bindDir(t, &cfg, dir)
+	b, dir := bindGated(t)
 	rec := record(t, b)
 	writeFile(t, dir, "derived.toml", "name = \"strict\"\n") // needs a Base
 	_, _ = rec.until(t, wait, func(u Update) bool { return u.Field == "Derived" })
