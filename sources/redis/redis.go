@@ -287,6 +287,15 @@ func (d *driver) checkNotify(ctx context.Context, c *goredis.Client, k watchKey)
 	return nil
 }
 
+// forgetNotify forgets that notifications were found on at ep, when its
+// shared subscription connection failed: a restarted server may have
+// them off.
+func (d *driver) forgetNotify(ep endpoint) {
+	d.mu.Lock()
+	delete(d.notify, ep)
+	d.mu.Unlock()
+}
+
 func (d *driver) setNotify(ep endpoint) {
 	d.mu.Lock()
 	d.notify[ep] = true

@@ -1,0 +1,144 @@
+package redis_test
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/livebind/livebind/internal/testenv/fixture"
+	"github.com/livebind/livebind/internal/testenv/redistest"
+	"github.com/livebind/livebind/sources"
+	lbredis "github.com/livebind/livebind/sources/redis"
+)
+
+// outageFields is how many key fields share the subscription connection
+// in the outage test and benchmark.
+const outageFields = 20
+
+// outageRig is a driver watching outageFields keys of one server through
+// a proxy that can cut the network between them.
+type outageRig struct {
+	s    *redistest.Server
+	p    *fixture.Proxy
+	keys []string
+	logs []*fixture.Cursor[sources.Result]
+}
+
+// newOutageRig starts the server, the proxy and a driver with the default
+// backoffs, and watches outageFields keys holding "start".
+func newOutageRig(tb testing.TB) *outageRig {
+	tb.Helper()
+	r := &outageRig{s: redistest.Start(tb, redistest.WithNotifications())}
+	r.p = fixture.NewProxy(tb, r.s.Addr())
+	d := fixture.OpenDriver(tb, "redis", lbredis.Config{Options: &goredis.Options{Addr: r.p.Addr}})
+	prefix := fresh("outage")
+	for i := range outageFields {
+		key := prefix + ":" + strconv.Itoa(i)
+		r.s.Cmd("SET", key, "start")
+		tg := target(key, nil)
+		r.keys = append(r.keys, key)
+		r.logs = append(r.logs, fixture.WatchCursor(tb, d, tg, d.Read(ctx(tb), tg), settle))
+	}
+	r.setAll(tb, "ready")
+	return r
+}
+
+// setAll writes v to every key and waits until every field reported it.
+func (r *outageRig) setAll(tb testing.TB, v string) {
+	tb.Helper()
+	for _, k := range r.keys {
+		r.s.Cmd("SET", k, v)
+	}
+	r.expectAll(tb, "the value "+v, fixture.IsData(v))
+}
+
+func (r *outageRig) expectAll(tb testing.TB, what string, ok func(sources.Result) bool) {
+	tb.Helper()
+	for i, log := range r.logs {
+		log.Expect(tb, r.keys[i]+": "+what, ok)
+	}
+}
+
+// outage is what one outage cost.
+type outage struct {
+	failed    time.Duration // from the cut until every field reported ErrUnreachable
+	attempts  int           // connections the proxy accepted (and closed) while cut
+	recovered time.Duration // from the network's return until every field reported the value written meanwhile
+	after     int           // connections the proxy accepted meanwhile
+}
+
+// cut cuts the network for length, writes v to every key meanwhile, and
+// measures the outage.
+func (r *outageRig) cut(tb testing.TB, length time.Duration, v string) outage {
+	tb.Helper()
+	var o outage
+	start, before := time.Now(), r.p.Accepted()
+	r.p.Cut()
+	r.expectAll(tb, "an unreachable error", isErr(lbredis.ErrUnreachable))
+	o.failed = time.Since(start)
+	for _, k := range r.keys {
+		r.s.Cmd("SET", k, v)
+	}
+	time.Sleep(length - time.Since(start))
+	o.attempts = r.p.Accepted() - before
+	back := time.Now()
+	r.p.Resume()
+	r.expectAll(tb, "the value written while cut", fixture.IsData(v))
+	o.recovered = time.Since(back)
+	o.after = r.p.Accepted() - before - o.attempts
+	return o
+}
+
+// TestOutageOneReconnect: 20 key fields share one subscription connection;
+// the network to the server is cut for 3 s while every key changes. Every
+// field must report an ErrUnreachable error, then the value written
+// meanwhile once the network is back. The fields reconnect together: one
+// connection attempt per backoff step (at most 12 in 3 s with steps from
+// 100 ms up to 1 s), where each field retrying alone made 20 per step.
+func TestOutageOneReconnect(t *testing.T) {
+	r := newOutageRig(t)
+	o := r.cut(t, 3*time.Second, "during")
+	t.Logf("outage: all failed after %v, %d attempts while cut, recovered in %v with %d connections", o.failed, o.attempts, o.recovered, o.after)
+	if o.attempts > 12 {
+		t.Fatalf("%d connection attempts in a 3 s outage for %d fields; they must reconnect together", o.attempts, outageFields)
+	}
+	r.setAll(t, "after")
+}
+
+// BenchmarkOutage measures an outage of 3 s of the network between the
+// driver and the server for 20 key fields (default backoffs): the
+// connection attempts made while cut, the time from the network's return
+// until every field reported the value written meanwhile, and the
+// connections opened meanwhile.
+// Run: go test -run '^$' -bench Outage -benchtime=3x ./sources/redis
+func BenchmarkOutage(b *testing.B) {
+	r := newOutageRig(b)
+	var attempts, after int
+	var failed, recovered []time.Duration
+	i := 0
+	for b.Loop() {
+		i++
+		o := r.cut(b, 3*time.Second, "during"+strconv.Itoa(i))
+		attempts += o.attempts
+		after += o.after
+		failed = append(failed, o.failed)
+		recovered = append(recovered, o.recovered)
+	}
+	n := float64(len(recovered))
+	b.ReportMetric(float64(attempts)/n, "attempts/outage")
+	b.ReportMetric(float64(after)/n, "conns-on-return/outage")
+	b.ReportMetric(ms(failed)/n, "all-failed-ms")
+	b.ReportMetric(ms(recovered)/n, "all-recovered-ms")
+	b.ReportMetric(0, "ns/op")
+}
+
+// ms sums ds in milliseconds.
+func ms(ds []time.Duration) float64 {
+	var sum time.Duration
+	for _, d := range ds {
+		sum += d
+	}
+	return float64(sum) / float64(time.Millisecond)
+}
