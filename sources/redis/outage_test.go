@@ -6,6 +6,7 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
 
 	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/internal/testenv/redistest"
@@ -105,6 +106,60 @@ func TestOutageOneReconnect(t *testing.T) {
 		t.Fatalf("%d connection attempts in a 3 s outage for %d fields; they must reconnect together", o.attempts, outageFields)
 	}
 	r.setAll(t, "after")
+}
+
+// TestOutageRefusedChannel: beside 3 keys and a channel the ACL allows,
+// 3 channels it refuses (ErrAuth, retried every 200 ms here) share the
+// endpoint, so that any of them may lead the reconnection after a 2 s
+// cut. Each refused channel gets its ErrAuth error again afterwards, and
+// only those fields do: the keys report the values written meanwhile, the
+// allowed channel later messages.
+func TestOutageRefusedChannel(t *testing.T) {
+	s := redistest.Start(t, redistest.WithNotifications())
+	cmd(t, s, "ACL", "SETUSER", "chans", "on", ">chans-secret", "~*", "&__keyspace@*", "&ok-*", "+@all")
+	p := fixture.NewProxy(t, s.Addr())
+	d := open(t, lbredis.Config{Options: &goredis.Options{Addr: p.Addr, Username: "chans", Password: "chans-secret"}, MaxBackoff: 200 * time.Millisecond})
+	var keys []string
+	var keyLogs, refused []*fixture.Cursor[sources.Result]
+	for range 3 {
+		key := fresh("refused:")
+		cmd(t, s, "SET", key, "one")
+		keys = append(keys, key)
+		keyLogs = append(keyLogs, watch(t, d, target(key, nil), d.Read(ctx(t), target(key, nil))))
+		refused = append(refused, watch(t, d, target("channel:"+fresh("no-"), nil), sources.Result{Missing: true}))
+	}
+	ok := fresh("ok-")
+	okLog := watch(t, d, target("channel:"+ok, nil), sources.Result{Missing: true})
+	for _, log := range refused {
+		log.Expect(t, "the refused channel's error", isErr(lbredis.ErrAuth))
+	}
+	publish(t, s, ok, "before")
+	okLog.Expect(t, "a message before the cut", fixture.IsData("before"))
+
+	p.Cut()
+	for _, log := range append(keyLogs, okLog) {
+		log.Expect(t, "an unreachable error", isErr(lbredis.ErrUnreachable))
+	}
+	for _, key := range keys {
+		cmd(t, s, "SET", key, "two")
+	}
+	time.Sleep(2 * time.Second)
+	p.Resume()
+	for _, log := range refused {
+		log.Expect(t, "an unreachable error while cut", isErr(lbredis.ErrUnreachable))
+		log.Expect(t, "the refusal again", isErr(lbredis.ErrAuth))
+	}
+	for i, log := range keyLogs {
+		log.Expect(t, keys[i]+": the value written while cut", fixture.IsData("two"))
+	}
+	publish(t, s, ok, "after")
+	okLog.Expect(t, "a message after the cut", fixture.IsData("after"))
+	for _, log := range append(keyLogs, okLog) {
+		for _, r := range log.All() {
+			require.NotErrorIs(t, r.Err, lbredis.ErrAuth, "a refusal reached a field that is not refused")
+		}
+	}
+	fixture.ClosePrompt(t, d)
 }
 
 // BenchmarkOutage measures an outage of 3 s of the network between the
