@@ -100,12 +100,14 @@ type subscription struct {
 }
 
 // join registers a member for Redis channel ch, from the watch of k, on
-// the live shared connection of k's endpoint, making one (without dialing
-// yet) when there is none.
-func (h *pubsubs) join(d *driver, c *goredis.Client, k watchKey, ch string) *subscription {
+// the live shared connection of k's endpoint, making one from the
+// driver's own client of the endpoint (without dialing yet) when there is
+// none.
+func (h *pubsubs) join(d *driver, k watchKey, ch string) *subscription {
+	ep := k.endpoint()
+	c := d.own(ep)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	ep := k.endpoint()
 	sh := h.byEP[ep]
 	if sh == nil || sh.failure() != nil {
 		ps := c.Subscribe(d.watches.Context()) // no channel: nothing is sent yet

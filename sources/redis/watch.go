@@ -35,7 +35,7 @@ func (d *driver) subscribe(ctx context.Context, c *goredis.Client, k watchKey) (
 		}
 		ch = keyspaceChannel(k)
 	}
-	s := d.pubsubs.join(d, c, k, ch)
+	s := d.pubsubs.join(d, k, ch)
 	if err := s.subscribe(setup); err != nil {
 		s.close()
 		return nil, err
