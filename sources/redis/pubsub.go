@@ -33,7 +33,7 @@ type pubsubs struct {
 type outage struct {
 	backoff sources.Backoff
 	leading bool          // a member makes the attempt
-	settled chan struct{} // closed when the attempt in flight ends
+	settled chan struct{} // closed when the attempt in flight ends; made by its leader
 	failed  uint64        // attempts that failed so far
 	err     error         // the last failed attempt's error
 }
@@ -44,8 +44,8 @@ type outage struct {
 // a channel sends SUBSCRIBE, the last one UNSUBSCRIBE, and the last member
 // of all closes the connection. A failed connection (cut, silent after a
 // PING, a refused write, a SUBSCRIBE left unanswered) is never reused: it
-// closes, every member is told, and the members that subscribe again open
-// a new one, which they share again.
+// closes, every member is told, and the endpoint has an [outage] until
+// one member's new connection is answered; the others then share it.
 type shared struct {
 	d     *driver
 	ep    endpoint
@@ -332,7 +332,7 @@ func (h *pubsubs) begin(ep endpoint, backoff sources.Backoff) bool {
 	if h.down == nil {
 		h.down = map[endpoint]*outage{}
 	}
-	h.down[ep] = &outage{backoff: backoff, settled: make(chan struct{})}
+	h.down[ep] = &outage{backoff: backoff}
 	return true
 }
 
