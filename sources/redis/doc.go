@@ -91,11 +91,11 @@
 // # Cost
 //
 // Per Binding (one driver), per server and database: pool connections
-// for reads (one when idle; as many as keys read at once, up to the
-// pool's size, after a reconnection), and one subscription connection
-// (always from a client the driver owns) shared by every watched key
-// and channel there, opened by the first watch and closed when the last
-// one stops. The health PING is sent per subscription connection, once
+// for reads (as many as keys are read at once, up to the pool's size:
+// after a reconnection every key is read at once), and one subscription
+// connection (always from a client the driver owns) shared by every
+// watched key and channel there, opened by the first watch and closed
+// when the last one stops. The health PING is sent per subscription connection, once
 // per [HealthInterval] when it is idle, whatever the number of fields. A
 // burst of notifications or messages coalesces: at most one read is in
 // flight per key, and only the newest message waits.
