@@ -1,6 +1,7 @@
 package redis_test
 
 import (
+	"errors"
 	"strconv"
 	"testing"
 	"time"
@@ -104,6 +105,13 @@ func TestOutageOneReconnect(t *testing.T) {
 	t.Logf("outage: all failed after %v, %d attempts while cut, recovered in %v with %d connections", o.failed, o.attempts, o.recovered, o.after)
 	if o.attempts > 12 {
 		t.Fatalf("%d connection attempts in a 3 s outage for %d fields; they must reconnect together", o.attempts, outageFields)
+	}
+	for i, log := range r.logs {
+		for _, res := range log.All() {
+			if res.Err != nil && !errors.Is(res.Err, lbredis.ErrUnreachable) {
+				t.Fatalf("%s: %v; every failure of the outage must be ErrUnreachable", r.keys[i], res.Err)
+			}
+		}
 	}
 	r.setAll(t, "after")
 }

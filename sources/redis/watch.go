@@ -71,8 +71,8 @@ func (d *driver) subscribeRetrying(w *watch, c *goredis.Client, retry *sources.R
 		switch {
 		case w.Context().Err() != nil:
 			return nil, nil
-		case err != nil: // the leader's attempt failed
-			w.ReportNow(sources.Result{Err: d.classify(k, err)})
+		case err != nil: // the leader's attempt to reconnect failed
+			w.ReportNow(sources.Result{Err: d.classify(k, fmt.Errorf("%w: %w", sources.ErrDisconnected, err))})
 			continue
 		}
 		sub, err := d.subscribe(w.Context(), c, k)
