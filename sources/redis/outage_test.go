@@ -22,6 +22,7 @@ const outageFields = 20
 // outageRig is a driver watching outageFields keys of one server through
 // a proxy that can cut the network between them.
 type outageRig struct {
+	d    sources.Driver
 	s    *redistest.Server
 	p    *fixture.Proxy
 	keys []string
@@ -35,6 +36,7 @@ func newOutageRig(tb testing.TB) *outageRig {
 	r := &outageRig{s: redistest.Start(tb, redistest.WithNotifications())}
 	r.p = fixture.NewProxy(tb, r.s.Addr())
 	d := fixture.OpenDriver(tb, "redis", lbredis.Config{Options: &goredis.Options{Addr: r.p.Addr}})
+	r.d = d
 	prefix := fresh("outage")
 	for i := range outageFields {
 		key := prefix + ":" + strconv.Itoa(i)
@@ -114,6 +116,16 @@ func TestOutageOneReconnect(t *testing.T) {
 		}
 	}
 	r.setAll(t, "after")
+}
+
+// TestOutageClose: Close is prompt while the 20 fields wait out an
+// outage, one of them sleeping its backoff step or making its attempt.
+func TestOutageClose(t *testing.T) {
+	r := newOutageRig(t)
+	r.p.Cut()
+	r.expectAll(t, "an unreachable error", isErr(lbredis.ErrUnreachable))
+	time.Sleep(500 * time.Millisecond)
+	fixture.ClosePrompt(t, r.d)
 }
 
 // TestOutageRefusedChannel: beside 3 keys and a channel the ACL allows,
