@@ -67,29 +67,51 @@ func (r *outageRig) expectAll(tb testing.TB, what string, ok func(sources.Result
 
 // outage is what one outage cost.
 type outage struct {
-	failed    time.Duration // from the cut until every field reported ErrUnreachable
-	attempts  int           // connections the proxy accepted (and closed) while cut
-	recovered time.Duration // from the network's return until every field reported the value written meanwhile
+	failed    time.Duration // from the fault until every field reported ErrUnreachable
+	attempts  int           // connections the proxy accepted (and closed) meanwhile
+	recovered time.Duration // from the server's return until every field reported what it holds
 	after     int           // connections the proxy accepted meanwhile
 }
 
-// cut cuts the network for length, writes v to every key meanwhile, and
-// measures the outage.
-func (r *outageRig) cut(tb testing.TB, length time.Duration, v string) outage {
+// fault is a way for the server to go away and come back.
+type fault struct {
+	down, up func()
+	during   func()                    // while down, or nil
+	want     func(sources.Result) bool // what every field reports once it is back
+}
+
+// cutFault cuts the network between the driver and the server and writes
+// v to every key meanwhile.
+func (r *outageRig) cutFault(v string) fault {
+	return fault{down: r.p.Cut, up: r.p.Resume, want: fixture.IsData(v), during: func() {
+		for _, k := range r.keys {
+			r.s.Cmd("SET", k, v)
+		}
+	}}
+}
+
+// restartFault kills the server and starts it again, empty: every key is
+// missing then.
+func (r *outageRig) restartFault() fault {
+	return fault{down: r.s.Kill, up: r.s.Restart, want: fixture.IsMissing}
+}
+
+// outage brings f about for length and measures the outage.
+func (r *outageRig) outage(tb testing.TB, length time.Duration, f fault) outage {
 	tb.Helper()
 	var o outage
 	start, before := time.Now(), r.p.Accepted()
-	r.p.Cut()
+	f.down()
 	r.expectAll(tb, "an unreachable error", isErr(lbredis.ErrUnreachable))
 	o.failed = time.Since(start)
-	for _, k := range r.keys {
-		r.s.Cmd("SET", k, v)
+	if f.during != nil {
+		f.during()
 	}
 	time.Sleep(length - time.Since(start))
 	o.attempts = r.p.Accepted() - before
+	f.up()
 	back := time.Now()
-	r.p.Resume()
-	r.expectAll(tb, "the value written while cut", fixture.IsData(v))
+	r.expectAll(tb, "the server's state once back", f.want)
 	o.recovered = time.Since(back)
 	o.after = r.p.Accepted() - before - o.attempts
 	return o
@@ -103,7 +125,7 @@ func (r *outageRig) cut(tb testing.TB, length time.Duration, v string) outage {
 // 100 ms up to 1 s), where each field retrying alone made 20 per step.
 func TestOutageOneReconnect(t *testing.T) {
 	r := newOutageRig(t)
-	o := r.cut(t, 3*time.Second, "during")
+	o := r.outage(t, 3*time.Second, r.cutFault("during"))
 	t.Logf("outage: all failed after %v, %d attempts while cut, recovered in %v with %d connections", o.failed, o.attempts, o.recovered, o.after)
 	if o.attempts > 12 {
 		t.Fatalf("%d connection attempts in a 3 s outage for %d fields; they must reconnect together", o.attempts, outageFields)
@@ -182,31 +204,43 @@ func TestOutageRefusedChannel(t *testing.T) {
 	fixture.ClosePrompt(t, d)
 }
 
-// BenchmarkOutage measures an outage of 3 s of the network between the
-// driver and the server for 20 key fields (default backoffs): the
-// connection attempts made while cut, the time from the network's return
-// until every field reported the value written meanwhile, and the
-// connections opened meanwhile.
+// BenchmarkOutage measures an outage of 3 s for 20 key fields (default
+// backoffs): the network between the driver and the server cut while
+// every key changes, or the server killed and started again (empty). It
+// reports the connection attempts made meanwhile, the time from the
+// fault until every field reported ErrUnreachable, the time from the
+// server's return until every field reported what it holds, and the
+// connections opened then.
 // Run: go test -run '^$' -bench Outage -benchtime=3x ./sources/redis
 func BenchmarkOutage(b *testing.B) {
-	r := newOutageRig(b)
-	var attempts, after int
-	var failed, recovered []time.Duration
-	i := 0
-	for b.Loop() {
-		i++
-		o := r.cut(b, 3*time.Second, "during"+strconv.Itoa(i))
-		attempts += o.attempts
-		after += o.after
-		failed = append(failed, o.failed)
-		recovered = append(recovered, o.recovered)
+	for _, name := range []string{"cut", "restart"} {
+		b.Run(name, func(b *testing.B) {
+			r := newOutageRig(b)
+			var attempts, after int
+			var failed, recovered []time.Duration
+			i := 0
+			for b.Loop() {
+				i++
+				v := "v" + strconv.Itoa(i)
+				r.setAll(b, v)
+				f := r.restartFault()
+				if name == "cut" {
+					f = r.cutFault("during-" + v)
+				}
+				o := r.outage(b, 3*time.Second, f)
+				attempts += o.attempts
+				after += o.after
+				failed = append(failed, o.failed)
+				recovered = append(recovered, o.recovered)
+			}
+			n := float64(len(recovered))
+			b.ReportMetric(float64(attempts)/n, "attempts/outage")
+			b.ReportMetric(float64(after)/n, "conns-on-return/outage")
+			b.ReportMetric(ms(failed)/n, "all-failed-ms")
+			b.ReportMetric(ms(recovered)/n, "all-recovered-ms")
+			b.ReportMetric(0, "ns/op")
+		})
 	}
-	n := float64(len(recovered))
-	b.ReportMetric(float64(attempts)/n, "attempts/outage")
-	b.ReportMetric(float64(after)/n, "conns-on-return/outage")
-	b.ReportMetric(ms(failed)/n, "all-failed-ms")
-	b.ReportMetric(ms(recovered)/n, "all-recovered-ms")
-	b.ReportMetric(0, "ns/op")
 }
 
 // ms sums ds in milliseconds.
