@@ -13,6 +13,7 @@ import (
 	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/internal/testenv/redistest"
+	"github.com/livebind/livebind/sources"
 	lbredis "github.com/livebind/livebind/sources/redis"
 )
 
@@ -142,4 +143,46 @@ func BenchmarkBurstMemory(b *testing.B) {
 			},
 		}
 	})
+}
+
+// BenchmarkCloseStalled measures how long Close takes on a server that
+// accepts connections and never answers, 300 ms after the watches began:
+// with the driver's own client, and with the user's (go-redis's default
+// 5 s ReadTimeout) for channels alone and with a key, whose reads go
+// through the user's client.
+// Run: go test -run '^$' -bench CloseStalled -benchtime=1x ./sources/redis
+func BenchmarkCloseStalled(b *testing.B) {
+	addr, release := fixture.SilentServer(b)
+	defer release()
+	for _, c := range []struct {
+		name string
+		user bool
+		locs []string
+	}{
+		{"own-client", false, []string{"channel:a", "channel:b", "k"}},
+		{"user-client/channels", true, []string{"channel:a", "channel:b"}},
+		{"user-client/key", true, []string{"channel:a", "k"}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var total time.Duration
+			for b.Loop() {
+				cfg := lbredis.Config{Options: &goredis.Options{Addr: addr}}
+				if c.user {
+					client := goredis.NewClient(&goredis.Options{Addr: addr})
+					defer client.Close()
+					cfg = lbredis.Config{Client: client}
+				}
+				d := fixture.OpenDriver(b, "redis", cfg)
+				for _, loc := range c.locs {
+					fixture.Watch(b, d, target(loc, nil), sources.Result{Missing: true}, func(sources.Result) {})
+				}
+				time.Sleep(300 * time.Millisecond)
+				start := time.Now()
+				_ = d.Close()
+				total += time.Since(start)
+			}
+			b.ReportMetric(float64(total)/float64(b.N)/float64(time.Millisecond), "close-ms")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
 }

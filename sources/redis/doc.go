@@ -57,12 +57,16 @@
 // when it comes back. Every key and channel of one server and database
 // shares one subscription connection (SUBSCRIBE and UNSUBSCRIBE on it as
 // watches start and stop); when it breaks, each key and channel reports
-// the failure and subscribes again on a new shared connection, and each
-// key is read again. The notifications must include K (keyspace), $
-// (string commands), g (DEL, RENAME ...) and x (expiry), or A for all.
-// Read (at Bind) checks them with CONFIG GET notify-keyspace-events, and
-// each subscription checks again (a restarted server may have lost a
-// CONFIG SET):
+// the failure at once, then they reconnect together: one of them
+// subscribes again per backoff step while the others wait for it, so an
+// outage costs one connection attempt per step however many fields there
+// are. Once the server answers, all subscribe on the new shared
+// connection and each key is read again. The notifications must include
+// K (keyspace), $ (string commands), g (DEL, RENAME ...) and x (expiry),
+// or A for all. Read (at Bind) checks them with CONFIG GET
+// notify-keyspace-events, and the first subscription after a broken
+// connection checks again (a restarted server may have lost a CONFIG
+// SET), as does every subscription of a key tagged notify=enable:
 //
 //   - on: watched through notifications;
 //   - off, notify=enable: the driver sets them (adding K$gx) and logs it;
@@ -86,10 +90,12 @@
 //
 // # Cost
 //
-// Per Binding (one driver), per server and database: one pool connection
-// for reads, and one subscription connection shared by every watched key
-// and channel there, opened by the first watch and closed when the last
-// one stops. The health PING is sent per subscription connection, once
+// Per Binding (one driver), per server and database: pool connections
+// for reads (as many as keys are read at once, up to the pool's size:
+// after a reconnection every key is read at once), and one subscription
+// connection (always from a client the driver owns) shared by every
+// watched key and channel there, opened by the first watch and closed
+// when the last one stops. The health PING is sent per subscription connection, once
 // per [HealthInterval] when it is idle, whatever the number of fields. A
 // burst of notifications or messages coalesces: at most one read is in
 // flight per key, and only the newest message waits.

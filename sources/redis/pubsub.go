@@ -19,6 +19,23 @@ import (
 type pubsubs struct {
 	mu   sync.Mutex
 	byEP map[endpoint]*shared
+	down map[endpoint]*outage // endpoints whose shared connection failed and is not back
+}
+
+// outage is an endpoint whose shared subscription connection failed. Its
+// members do not each retry on their own backoff: one at a time, the
+// leader waits the endpoint's next backoff step and subscribes again,
+// which makes the step's one connection attempt, while the others wait
+// for its outcome. A failed attempt is reported to every member; an
+// attempt the server answers (subscribed, or refused: an ACL,
+// notifications off) ends the outage, and the others subscribe on the
+// new connection at once.
+type outage struct {
+	backoff sources.Backoff
+	leading bool          // a member makes the attempt
+	settled chan struct{} // closed when the attempt in flight ends; made by its leader
+	failed  uint64        // attempts that failed so far
+	err     error         // the last failed attempt's error
 }
 
 // shared is one SUBSCRIBE connection of an endpoint and the goroutine that
@@ -27,8 +44,8 @@ type pubsubs struct {
 // a channel sends SUBSCRIBE, the last one UNSUBSCRIBE, and the last member
 // of all closes the connection. A failed connection (cut, silent after a
 // PING, a refused write, a SUBSCRIBE left unanswered) is never reused: it
-// closes, every member is told, and the members that subscribe again open
-// a new one, which they share again.
+// closes, every member is told, and the endpoint has an [outage] until
+// one member's new connection is answered; the others then share it.
 type shared struct {
 	d     *driver
 	ep    endpoint
@@ -83,12 +100,14 @@ type subscription struct {
 }
 
 // join registers a member for Redis channel ch, from the watch of k, on
-// the live shared connection of k's endpoint, making one (without dialing
-// yet) when there is none.
-func (h *pubsubs) join(d *driver, c *goredis.Client, k watchKey, ch string) *subscription {
+// the live shared connection of k's endpoint, making one from the
+// driver's own client of the endpoint (without dialing yet) when there is
+// none.
+func (h *pubsubs) join(d *driver, k watchKey, ch string) *subscription {
+	ep := k.endpoint()
+	c := d.own(ep)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	ep := k.endpoint()
 	sh := h.byEP[ep]
 	if sh == nil || sh.failure() != nil {
 		ps := c.Subscribe(d.watches.Context()) // no channel: nothing is sent yet
@@ -287,14 +306,99 @@ func (sh *shared) fail(err error) {
 	}
 	sh.mu.Unlock()
 	sh.hub.mu.Lock()
+	begun := false
 	if sh.hub.byEP[sh.ep] == sh {
 		delete(sh.hub.byEP, sh.ep)
+		if !errors.Is(err, context.Canceled) { // not a watch that ended mid-request
+			begun = sh.hub.begin(sh.ep, sh.d.retries().Transient)
+		}
 	}
 	sh.hub.mu.Unlock()
+	if begun {
+		sh.d.forgetNotify(sh.ep)
+	}
 	_ = sh.close()
 	for _, s := range all {
 		s.notify.Notify()
 	}
+}
+
+// begin starts an outage of ep and reports true, unless one goes on;
+// h.mu is held.
+func (h *pubsubs) begin(ep endpoint, backoff sources.Backoff) bool {
+	if h.down[ep] != nil {
+		return false
+	}
+	if h.down == nil {
+		h.down = map[endpoint]*outage{}
+	}
+	h.down[ep] = &outage{backoff: backoff}
+	return true
+}
+
+// await returns at once when ep has no outage (nil, nil). Otherwise it
+// waits while another member makes an attempt: when that attempt failed
+// it returns its error (report it, then await again); when this member's
+// turn comes it sleeps the outage's next backoff step and returns the
+// outage, which it leads: it subscribes, then calls [outage.settle]. It
+// returns ctx's error when ctx ends first.
+func (h *pubsubs) await(ctx context.Context, ep endpoint) (*outage, error) {
+	for {
+		h.mu.Lock()
+		o := h.down[ep]
+		if o == nil {
+			h.mu.Unlock()
+			return nil, nil
+		}
+		if !o.leading {
+			o.leading = true
+			o.settled = make(chan struct{})
+			wait := o.backoff.Next()
+			h.mu.Unlock()
+			timer := time.NewTimer(wait)
+			select {
+			case <-timer.C:
+				return o, nil
+			case <-ctx.Done():
+				timer.Stop()
+				h.settle(ep, o, nil, false)
+				return nil, ctx.Err()
+			}
+		}
+		settled, failed := o.settled, o.failed
+		h.mu.Unlock()
+		select {
+		case <-settled:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		h.mu.Lock()
+		err := o.err
+		again := o.failed > failed
+		h.mu.Unlock()
+		if again {
+			return nil, err
+		}
+	}
+}
+
+// settle ends the attempt of leader o: failed is its error when the
+// server could not be reached, and over reports an attempt the server
+// answered, which ends the outage. Neither: the leader left.
+func (h *pubsubs) settle(ep endpoint, o *outage, failed error, over bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case over:
+		if h.down[ep] == o {
+			delete(h.down, ep)
+		}
+	case failed != nil:
+		o.failed++
+		o.err = failed
+	}
+	o.leading = false
+	close(o.settled)
 }
 
 // failure returns why the connection failed, or nil while it works.

@@ -57,9 +57,15 @@ type Config struct {
 	// MaxRetries -1 (no retries): the driver retries with its own backoff,
 	// so that a Read of an absent server fails at once.
 	Options *goredis.Options
-	// Client, when set and Options is nil, is used for fields of its own
-	// address and database; its options are copied for fields with another
-	// addr= or db=. The driver does not close it.
+	// Client, when set and Options is nil, serves the reads of fields of
+	// its own address and database; its options are copied for fields
+	// with another addr= or db=, and for every subscription connection
+	// (which the driver owns and closes, so that Close does not wait on a
+	// server that stopped answering). The driver does not close it. Close
+	// waits for a read in flight on it: go-redis ends a request to a
+	// stalled server only at its ReadTimeout (5 s by default), or at the
+	// field's timeout= when the client has ContextTimeoutEnabled. Pass
+	// Options instead for a Close that never waits.
 	Client *goredis.Client
 	// MaxBackoff caps the waits between retries after permanent failures.
 	// Zero means [DefaultMaxBackoff].
@@ -155,13 +161,24 @@ func open(cfg sources.Config, c Config) (sources.Driver, error) {
 	return d, nil
 }
 
-// client returns the client of ep, building it on first use.
+// client returns the client of ep for reads: the user's when it serves
+// ep, else the driver's own (see [driver.own]).
 func (d *driver) client(ep endpoint) *goredis.Client {
 	if d.user != nil {
 		if o := d.user.Options(); o.Addr == ep.addr && o.DB == ep.db {
 			return d.user
 		}
 	}
+	return d.own(ep)
+}
+
+// own returns the client the driver built for ep, building it on first
+// use; Close closes it. The subscription connections always come from
+// it, even where the user's client serves reads: a subscription holds a
+// connection of its own anyway, and only the driver's clients let Close
+// cut a connection whose handshake a stalled server never answers (see
+// [shared.cutDialed]).
+func (d *driver) own(ep endpoint) *goredis.Client {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	c := d.clients[ep]
@@ -285,6 +302,15 @@ func (d *driver) checkNotify(ctx context.Context, c *goredis.Client, k watchKey)
 	d.logger.Info("redis: turned keyspace notifications on (notify=enable)", "addr", k.addr, "notify-keyspace-events", want)
 	d.setNotify(k.endpoint())
 	return nil
+}
+
+// forgetNotify forgets that notifications were found on at ep, when its
+// shared subscription connection failed: a restarted server may have
+// them off.
+func (d *driver) forgetNotify(ep endpoint) {
+	d.mu.Lock()
+	delete(d.notify, ep)
+	d.mu.Unlock()
 }
 
 func (d *driver) setNotify(ep endpoint) {

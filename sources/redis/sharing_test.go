@@ -325,3 +325,33 @@ func freezingPipe(c net.Conn, upstream string, frozen *atomic.Bool) {
 	<-done
 	<-done
 }
+
+// TestUserClientStalled: as TestSharedSubscriptionStalled, with the
+// user's own client, which the driver does not close. Channels: Close
+// must be prompt whatever the client's timeouts (the subscription
+// connection is the driver's own; it took 4.7 s when it came from the
+// user's client). A key is read through the user's client, whose
+// handshake with a stalled server ends only at its ReadTimeout: Close
+// waits for it, so with a ReadTimeout of 300 ms Close is prompt too.
+func TestUserClientStalled(t *testing.T) {
+	addr, release := fixture.SilentServer(t)
+	defer release()
+	for _, c := range []struct {
+		locs []string
+		opts goredis.Options
+	}{
+		{[]string{"channel:a", "channel:b"}, goredis.Options{Addr: addr}},
+		{[]string{"channel:a", "k"}, goredis.Options{Addr: addr, ReadTimeout: 300 * time.Millisecond}},
+	} {
+		t.Run(strings.Join(c.locs, ","), func(t *testing.T) {
+			client := goredis.NewClient(&c.opts)
+			defer client.Close()
+			d := open(t, lbredis.Config{Client: client})
+			for _, loc := range c.locs {
+				watch(t, d, target(loc, nil), sources.Result{Missing: true})
+			}
+			time.Sleep(300 * time.Millisecond) // the requests wait for their handshake
+			fixture.ClosePrompt(t, d)
+		})
+	}
+}

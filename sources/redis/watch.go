@@ -20,18 +20,22 @@ func keyspaceChannel(k watchKey) string {
 
 // subscribe subscribes k's watch to its channel on the endpoint's shared
 // subscription connection and waits for the server to confirm it. For a
-// key it first checks that keyspace notifications are on.
+// key it first checks that keyspace notifications are on, unless another
+// watch found them on since the endpoint's last outage (see
+// [driver.forgetNotify]) and the tag does not say notify=enable.
 func (d *driver) subscribe(ctx context.Context, c *goredis.Client, k watchKey) (*subscription, error) {
 	setup, cancel := context.WithTimeout(ctx, k.timeout)
 	defer cancel()
 	ch := k.name
 	if !k.channel {
-		if err := d.checkNotify(setup, c, k); err != nil {
-			return nil, err
+		if k.notify || !d.notifyKnown(k.endpoint()) {
+			if err := d.checkNotify(setup, c, k); err != nil {
+				return nil, err
+			}
 		}
 		ch = keyspaceChannel(k)
 	}
-	s := d.pubsubs.join(d, c, k, ch)
+	s := d.pubsubs.join(d, k, ch)
 	if err := s.subscribe(setup); err != nil {
 		s.close()
 		return nil, err
@@ -53,26 +57,46 @@ func (d *driver) retries() sources.Retry {
 	return sources.NewRetry(transientBase, PermanentBackoff, d.maxBackoff).CapTransient(TransientMaxBackoff)
 }
 
-// fail reports err and sleeps the backoff it calls for; false when the
-// watch ended.
-func (d *driver) fail(w *watch, retry *sources.Retry, err error) bool {
-	e := d.classify(w.Key(), err)
-	return w.ReportFailure(retry, e, e.permanent())
-}
-
 // subscribeRetrying subscribes, reporting each failure and backing off,
 // until it succeeds. It returns a nil subscription when the watch ended,
 // or with the error when a key's notifications are off and it has poll=.
+// While the endpoint's shared connection is down (an [outage]) the
+// watches of the endpoint take turns: one subscribes per backoff step and
+// the others report its failures and wait, so that they all come back
+// with the one connection that answers.
 func (d *driver) subscribeRetrying(w *watch, c *goredis.Client, retry *sources.Retry) (*subscription, error) {
 	k := w.Key()
 	for {
-		sub, err := d.subscribe(w.Context(), c, k)
+		lead, err := d.pubsubs.await(w.Context(), k.endpoint())
 		switch {
-		case err == nil:
+		case w.Context().Err() != nil:
+			return nil, nil
+		case err != nil: // the leader's attempt to reconnect failed
+			w.ReportNow(sources.Result{Err: d.classify(k, fmt.Errorf("%w: %w", sources.ErrDisconnected, err))})
+			continue
+		}
+		sub, err := d.subscribe(w.Context(), c, k)
+		if err == nil {
+			if lead != nil {
+				d.pubsubs.settle(k.endpoint(), lead, nil, true)
+			}
 			return sub, nil
+		}
+		e := d.classify(k, err)
+		down := errors.Is(e, ErrUnreachable)
+		if lead != nil {
+			var failed error
+			if down {
+				failed = err
+			}
+			d.pubsubs.settle(k.endpoint(), lead, failed, !down && w.Context().Err() == nil)
+		}
+		switch {
 		case !k.channel && k.poll > 0 && errors.Is(err, ErrNotificationsOff):
 			return nil, err
-		case !d.fail(w, retry, err):
+		case lead != nil && down: // the outage's backoff paces the next attempt
+			w.ReportNow(sources.Result{Err: e})
+		case !w.ReportFailure(retry, e, e.permanent()):
 			return nil, nil
 		}
 	}
@@ -80,8 +104,9 @@ func (d *driver) subscribeRetrying(w *watch, c *goredis.Client, retry *sources.R
 
 // next waits for the subscription's next signal. It returns false when
 // the watch ended, and closes a subscription that failed, reporting the
-// failure and sleeping its backoff (sub is then nil).
-func (d *driver) next(w *watch, sub **subscription, retry *sources.Retry) bool {
+// failure at once (sub is then nil): the outage the failure began paces
+// the next subscription (see [driver.subscribeRetrying]).
+func (d *driver) next(w *watch, sub **subscription) bool {
 	if !w.Wait((*sub).notify) {
 		(*sub).close()
 		return false
@@ -89,7 +114,10 @@ func (d *driver) next(w *watch, sub **subscription, retry *sources.Retry) bool {
 	if err := (*sub).failure(); err != nil {
 		(*sub).close()
 		*sub = nil
-		return d.fail(w, retry, fmt.Errorf("%w: %w", sources.ErrDisconnected, err))
+		if w.Context().Err() != nil {
+			return false
+		}
+		w.ReportNow(sources.Result{Err: d.classify(w.Key(), fmt.Errorf("%w: %w", sources.ErrDisconnected, err))})
 	}
 	return true
 }
@@ -128,7 +156,7 @@ func (d *driver) followKey(w *watch) {
 			if r.Err == nil {
 				retry.Reset()
 			}
-			if !d.next(w, &sub, &retry) {
+			if !d.next(w, &sub) {
 				return
 			}
 		}
@@ -182,7 +210,7 @@ func (d *driver) followChannel(w *watch) {
 			}
 			w.ReportNow(cur)
 			s := sub
-			if !d.next(w, &sub, &retry) {
+			if !d.next(w, &sub) {
 				return
 			}
 			if sub != nil {
