@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/vault/api"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/livebind/livebind"
 	"github.com/livebind/livebind/sources/vault"
@@ -51,6 +53,7 @@ type App struct {
 	unsub  func()
 
 	ok, failed atomic.Int64
+	retried    atomic.Int64 // queries run again on a newer pool
 
 	mu        sync.Mutex
 	samples   []sample
@@ -132,15 +135,36 @@ func (a *App) observe(u livebind.Update) {
 	}
 }
 
+// onCurrentPool runs q on the pool of the current snapshot (current reads
+// it). If q fails and the snapshot was replaced while it ran, its pool may
+// be closed (a reader that stalled past Pools.Grace between reading the
+// snapshot and acquiring a connection) or its lease ended: q runs once more
+// on the pool of the new current snapshot, and retried is true.
+func onCurrentPool(current func() *pgxpool.Pool, q func(*pgxpool.Pool) error) (retried bool, err error) {
+	pool := current()
+	err = q(pool)
+	if err == nil {
+		return false, nil
+	}
+	if cur := current(); cur != pool {
+		return true, q(cur)
+	}
+	return false, err
+}
+
 // query runs one query on the current pool and counts its outcome.
 func (a *App) query(ctx context.Context) {
-	cfg := a.b.Get()
 	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
 	start := time.Now()
 	var n int64
-	err := cfg.Pool.QueryRow(qctx, a.o.Query).Scan(&n)
+	retried, err := onCurrentPool(func() *pgxpool.Pool { return a.b.Get().Pool }, func(p *pgxpool.Pool) error {
+		return p.QueryRow(qctx, a.o.Query).Scan(&n)
+	})
+	if retried {
+		a.retried.Add(1)
+	}
 	d := time.Since(start)
-	cancel()
 	if ctx.Err() != nil {
 		return // stopping: not a failure of the pool
 	}
@@ -187,8 +211,12 @@ func (a *App) Rotations() int {
 
 // Report is what a run measured.
 type Report struct {
-	Rotations     int
-	OK, Failed    int64
+	Rotations  int
+	OK, Failed int64
+	// Retried counts queries that failed on a pool replaced while they ran
+	// and were run again on the current one (counted in OK or Failed by
+	// that second outcome).
+	Retried       int64
 	Errors        []livebind.Update // Error updates of the DB field
 	FirstFailures []string          // the first query errors, if any
 	PoolsRetired  int
@@ -226,7 +254,7 @@ func (a *App) Stop() (*Report, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	r := &Report{
-		Rotations: len(a.rotations), OK: a.ok.Load(), Failed: a.failed.Load(),
+		Rotations: len(a.rotations), OK: a.ok.Load(), Failed: a.failed.Load(), Retried: a.retried.Load(),
 		Errors: a.errs, FirstFailures: a.firstFail, PoolsRetired: a.o.Pools.Retired(),
 	}
 	var steady, rotating []time.Duration
@@ -250,8 +278,17 @@ func (a *App) Stop() (*Report, error) {
 
 // String is the summary the program prints at the end.
 func (r *Report) String() string {
-	return fmt.Sprintf("%d rotations, %d queries ok, %d failed, %d error updates, %d pools retired; "+
+	return fmt.Sprintf("%d rotations, %d queries ok, %d failed, %d retried on a newer pool, %d error updates, %d pools retired; "+
 		"query p50/p99 steady %s/%s (n=%d), rotating %s/%s (n=%d)",
-		r.Rotations, r.OK, r.Failed, len(r.Errors), r.PoolsRetired,
-		r.Steady.P50, r.Steady.P99, r.Steady.N, r.Rotating.P50, r.Rotating.P99, r.Rotating.N)
+		r.Rotations, r.OK, r.Failed, r.Retried, len(r.Errors), r.PoolsRetired,
+		r.Steady.P50, r.Steady.P99, r.Steady.N, r.Rotating.P50, r.Rotating.P99, r.Rotating.N) +
+		failures(r.FirstFailures)
+}
+
+// failures lists the first query errors after a summary, if there were any.
+func failures(errs []string) string {
+	if len(errs) == 0 {
+		return ""
+	}
+	return "; first failures: " + strings.Join(errs, "; ")
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/puddle/v2"
 	"github.com/stretchr/testify/require"
 
@@ -81,4 +82,39 @@ func TestNewCredentialsThatDoNotWork(t *testing.T) {
 	require.NoError(t, s.e.Role(t.Context(), "app", ttl, maxTTL))
 	failed := f.recovers(t, i+1, old.DB.Username)
 	t.Logf("%d queries failed between the old lease's end and the new credentials", failed)
+}
+
+// TestQueryRetriesOnCurrentPool: a query that fails on a pool the snapshot
+// replaced while it ran (here, one already closed) runs once more on the
+// current pool; a query that fails on the current pool is a failure, run
+// once.
+func TestQueryRetriesOnCurrentPool(t *testing.T) {
+	t.Parallel()
+	pg := pgtest.Start(t)
+	pools := &Pools{Host: "127.0.0.1", Port: pg.Port(), Database: "postgres"}
+	admin := vault.Credentials{Username: "postgres", Password: pgtest.AdminPassword}
+	old, err := pools.open(admin)
+	require.NoError(t, err)
+	old.Close() // retired while a reader still held its snapshot
+	cur, err := pools.open(admin)
+	require.NoError(t, err)
+	defer cur.Close()
+	ping := func(p *pgxpool.Pool) error { return p.Ping(t.Context()) }
+
+	reads := 0
+	replaced := func() *pgxpool.Pool { // the snapshot changes after the first read
+		reads++
+		if reads == 1 {
+			return old
+		}
+		return cur
+	}
+	retried, err := onCurrentPool(replaced, ping)
+	require.NoError(t, err, "run again on the current pool")
+	require.True(t, retried)
+	require.Equal(t, 2, reads)
+
+	retried, err = onCurrentPool(func() *pgxpool.Pool { return old }, ping)
+	require.ErrorIs(t, err, puddle.ErrClosedPool, "the current pool fails: a failure, not run again")
+	require.False(t, retried)
 }
