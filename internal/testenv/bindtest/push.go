@@ -215,3 +215,46 @@ func PushHarness(t *testing.T, h Hub) sourcetest.Harness {
 		},
 	}
 }
+
+// Rate is one server-side counter that [IdleRates] reports: Count counted
+// in a window, scaled to a minute, reported under Unit ("requests/min").
+type Rate struct {
+	Unit  string
+	Count *atomic.Int64
+}
+
+// IdleRates waits (5 s at most) until each of the first ready rates has
+// counted 2 (Bind's Read, then the watch), then counts every rate over a
+// 3 s window each round of b.Loop and reports the last round's counts
+// scaled to a minute, with ns/op 0: what a bound field costs while nothing
+// changes.
+func IdleRates(b *testing.B, ready int, rates ...Rate) {
+	b.Helper()
+	started := func() bool {
+		for _, r := range rates[:ready] {
+			if r.Count.Load() < 2 {
+				return false
+			}
+		}
+		return true
+	}
+	for i := 0; i < 500 && !started(); i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	const window = 3 * time.Second
+	counts := make([]int64, len(rates))
+	for b.Loop() {
+		for i, r := range rates {
+			counts[i] = r.Count.Load()
+		}
+		time.Sleep(window)
+		for i, r := range rates {
+			counts[i] = r.Count.Load() - counts[i]
+		}
+	}
+	scale := float64(time.Minute) / float64(window)
+	for i, r := range rates {
+		b.ReportMetric(float64(counts[i])*scale, r.Unit)
+	}
+	b.ReportMetric(0, "ns/op")
+}
