@@ -42,6 +42,27 @@ func Latency(b *testing.B, got <-chan int, push func(doc string)) {
 	fixture.ReportPercentiles(b, lat)
 }
 
+// Refused checks a refused connection of a push source: the first result
+// of log is a failure that wraps target with the HTTP status (see
+// [StreamKit.Fails]) and holds secret in none of its formattings, and
+// connects, the server's count of connection attempts, grows by at most 2
+// in the next second: a refusal is retried on the slow backoff, not hot.
+func (k StreamKit[C, E]) Refused(t *testing.T, log *fixture.Log[sources.Result], target error, status int, secret string, connects *atomic.Int64) {
+	t.Helper()
+	err := log.Nth(t, 0).Err
+	k.Fails(t, err, target, status)
+	if strings.Contains(fmt.Sprintf("%v %+v %#v", err, err, err), secret) {
+		t.Fatal("bindtest: a formatting of the refusal holds the secret")
+	}
+	before := connects.Load()
+	time.Sleep(time.Second)
+	n := connects.Load() - before
+	t.Logf("connection attempts in the second after a %d: %d", status, n)
+	if n > 2 {
+		t.Fatalf("bindtest: %d connection attempts in the second after a %d; want at most 2 (a refusal is retried on the slow backoff)", n, status)
+	}
+}
+
 // burstDoc is the i-th document of a burst: about 220 bytes.
 func burstDoc(i int) string {
 	return fmt.Sprintf(`{"a":%d,"pad":%q}`, i, strings.Repeat("p", 200))

@@ -3,14 +3,12 @@ package bindtest
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log"
 	nethttp "net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -344,23 +342,6 @@ func (k StreamKit[C, E]) Fails(t *testing.T, err, target error, status int) {
 		return
 	}
 	require.Equal(t, status, k.Status(k.Typed(t, err)))
-}
-
-// Refused checks a refused connection: the first result of log is a
-// failure that wraps target with the HTTP status (see [StreamKit.Fails])
-// and holds secret in none of its formattings, and connects, the server's
-// count of connection attempts, grows by at most 2 in the next second: a
-// refusal is retried on the slow backoff, not hot.
-func (k StreamKit[C, E]) Refused(t *testing.T, log *fixture.Log[sources.Result], target error, status int, secret string, connects *atomic.Int64) {
-	t.Helper()
-	err := log.Nth(t, 0).Err
-	k.Fails(t, err, target, status)
-	require.NotContains(t, fmt.Sprintf("%v %+v %#v", err, err, err), secret)
-	before := connects.Load()
-	time.Sleep(time.Second)
-	n := connects.Load() - before
-	t.Logf("connection attempts in the second after a %d: %d", status, n)
-	require.LessOrEqual(t, n, int64(2), "a refusal is retried on the slow backoff")
 }
 
 // TLSHeaders checks how a driver of the kit connects to srv over TLS: with
