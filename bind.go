@@ -1156,39 +1156,29 @@ func (c *copier) remember(k copyKey, v reflect.Value) {
 	c.seen[k] = v
 }
 
-// lookup returns, for a pointer, slice or map v, what copy must return
-// for it when that is known already (ok): v itself when it is nil, or the
-// copy made of the same reference before. Else it returns the key to
-// remember v's copy by; a slice's key holds its length, so that two
-// slices of one array that differ in length are copied apart.
-func (c *copier) lookup(v reflect.Value) (k copyKey, done reflect.Value, ok bool) {
-	if v.IsNil() {
-		return k, v, true
-	}
-	k = copyKey{ptr: v.Pointer(), typ: v.Type()}
-	if v.Kind() == reflect.Slice {
-		k.n = v.Len()
-	}
-	done, ok = c.seen[k]
-	return k, done, ok
-}
-
 func (c *copier) copy(v reflect.Value) reflect.Value {
-	switch v.Kind() {
-	case reflect.Pointer:
-		k, done, ok := c.lookup(v)
-		if ok {
+	kind := v.Kind()
+	var k copyKey // what a pointer, slice or map refers to, to copy it once
+	switch kind {
+	case reflect.Pointer, reflect.Slice, reflect.Map:
+		if v.IsNil() {
+			return v
+		}
+		k = copyKey{ptr: v.Pointer(), typ: v.Type()}
+		if kind == reflect.Slice {
+			k.n = v.Len() // two slices of one array that differ in length are copied apart
+		}
+		if done, ok := c.seen[k]; ok {
 			return done
 		}
+	}
+	switch kind {
+	case reflect.Pointer:
 		p := reflect.New(v.Type().Elem())
 		c.remember(k, p)
 		p.Elem().Set(c.copy(v.Elem()))
 		return p
 	case reflect.Slice:
-		k, done, ok := c.lookup(v)
-		if ok {
-			return done
-		}
 		s := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
 		if !typeNeedsCopy(v.Type().Elem()) { // holds no reference: no cycle can pass through it
 			reflect.Copy(s, v)
@@ -1200,10 +1190,6 @@ func (c *copier) copy(v reflect.Value) reflect.Value {
 		}
 		return s
 	case reflect.Map:
-		k, done, ok := c.lookup(v)
-		if ok {
-			return done
-		}
 		m := reflect.MakeMapWithSize(v.Type(), v.Len())
 		if typeNeedsCopy(v.Type().Elem()) {
 			c.remember(k, m)
