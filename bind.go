@@ -1208,27 +1208,28 @@ func (c *copier) remember(k copyKey, v reflect.Value) {
 }
 
 func (c *copier) copy(v reflect.Value) reflect.Value {
-	switch v.Kind() {
-	case reflect.Pointer:
+	kind := v.Kind()
+	var k copyKey // what a pointer, slice or map refers to, to copy it once
+	switch kind {
+	case reflect.Pointer, reflect.Slice, reflect.Map:
 		if v.IsNil() {
 			return v
 		}
-		k := copyKey{ptr: v.Pointer(), typ: v.Type()}
-		if p, ok := c.seen[k]; ok {
-			return p
+		k = copyKey{ptr: v.Pointer(), typ: v.Type()}
+		if kind == reflect.Slice {
+			k.n = v.Len() // two slices of one array that differ in length are copied apart
 		}
+		if done, ok := c.seen[k]; ok {
+			return done
+		}
+	}
+	switch kind {
+	case reflect.Pointer:
 		p := reflect.New(v.Type().Elem())
 		c.remember(k, p)
 		p.Elem().Set(c.copy(v.Elem()))
 		return p
 	case reflect.Slice:
-		if v.IsNil() {
-			return v
-		}
-		k := copyKey{ptr: v.Pointer(), typ: v.Type(), n: v.Len()}
-		if s, ok := c.seen[k]; ok {
-			return s
-		}
 		s := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
 		if !typeNeedsCopy(v.Type().Elem()) { // holds no reference: no cycle can pass through it
 			reflect.Copy(s, v)
@@ -1240,13 +1241,6 @@ func (c *copier) copy(v reflect.Value) reflect.Value {
 		}
 		return s
 	case reflect.Map:
-		if v.IsNil() {
-			return v
-		}
-		k := copyKey{ptr: v.Pointer(), typ: v.Type()}
-		if m, ok := c.seen[k]; ok {
-			return m
-		}
 		m := reflect.MakeMapWithSize(v.Type(), v.Len())
 		if typeNeedsCopy(v.Type().Elem()) {
 			c.remember(k, m)

@@ -55,9 +55,7 @@ func TestFileBadInputKeepsLastGood(t *testing.T) {
 		u := rec.next(t, wait)
 		require.Equal(t, Error, u.Kind, tc.name)
 		assert.ErrorIs(t, u.Err, tc.want, tc.name)
-		var fe *FieldError
-		require.ErrorAs(t, u.Err, &fe, tc.name)
-		assert.Equal(t, "Settings", fe.Field)
+		fe := fieldError(t, u.Err, "Settings", tc.name)
 		assert.Contains(t, fe.Source, "app.toml")
 		assert.Equal(t, good, *b.Get(), "%s: last good value kept", tc.name)
 		assert.Equal(t, uint64(1), u.Gen)

@@ -1,7 +1,6 @@
 package livebind
 
 import (
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -61,9 +60,7 @@ func TestFormatFromContent(t *testing.T) {
 			F sniffFlags `live:"env=FLAGS"`
 		}
 		err := bindError(t, &c, newEnv("FLAGS", "beta=true"), ErrDecode)
-		var fe *FieldError
-		require.True(t, errors.As(err, &fe))
-		assert.Equal(t, "F", fe.Field)
+		fieldError(t, err, "F")
 		assert.Contains(t, err.Error(), "format=json")
 	})
 	t.Run("file without extension", func(t *testing.T) {
@@ -138,7 +135,5 @@ func TestKeyNeedsADocument(t *testing.T) {
 	var c2 cfg
 	_, err = Bind(t.Context(), &c2, WithLookupEnv(newEnv("U", srv.URL).lookup))
 	require.ErrorIs(t, err, ErrDecode, "at Bind, a text value under key= fails Bind")
-	var fe *FieldError
-	require.ErrorAs(t, err, &fe)
-	assert.Equal(t, "A", fe.Field)
+	fieldError(t, err, "A")
 }

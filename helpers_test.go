@@ -162,6 +162,16 @@ func bindError[T any](tb testing.TB, dst *T, env *testEnv, sentinel error) error
 	return err
 }
 
+// fieldError checks that err holds a *FieldError (errors.As) naming field,
+// and returns a copy of it for further checks.
+func fieldError(tb testing.TB, err error, field string, msgAndArgs ...any) FieldError {
+	tb.Helper()
+	var fe *FieldError
+	require.ErrorAs(tb, err, &fe, msgAndArgs...)
+	assert.Equal(tb, field, fe.Field, msgAndArgs...)
+	return *fe
+}
+
 // wantBindErr checks, as bindError, that Bind fails with sentinel, and that
 // the error's text holds each of texts.
 func wantBindErr[T any](tb testing.TB, dst *T, env *testEnv, sentinel error, texts ...string) {

@@ -249,10 +249,7 @@ func TestDecoderPanicRejectsGeneration(t *testing.T) {
 				env.set("V", "boom-s3cret")
 				err := reload()
 				require.ErrorIs(t, err, ErrDecode, "a panicking decoder is a decode error")
-				var fe *FieldError
-				require.ErrorAs(t, err, &fe)
-				assert.Equal(t, "V", fe.Field)
-				assert.Equal(t, "env:V", fe.Source)
+				assert.Equal(t, "env:V", fieldError(t, err, "V").Source)
 				assert.Contains(t, err.Error(), "panicked")
 				if secret {
 					assert.NotContains(t, err.Error(), "s3cret", "the panic value of a secret field is hidden")
@@ -340,9 +337,7 @@ func TestLimitErrorThroughBind(t *testing.T) {
 			require.ErrorAs(t, err, &le)
 			assert.Equal(t, "depth", le.Limit)
 			assert.Equal(t, docguard.MaxDepth, le.Max)
-			var fe *FieldError
-			require.ErrorAs(t, err, &fe)
-			assert.Equal(t, "A", fe.Field)
+			fieldError(t, err, "A")
 			assert.Equal(t, 1, get(), "the last good value stays")
 		})
 	}

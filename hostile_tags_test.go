@@ -131,10 +131,7 @@ func TestHostileTagOptionWithoutEffect(t *testing.T) {
 			t.Parallel()
 			err := tt.bind()
 			require.ErrorIs(t, err, ErrTag)
-			var fe *FieldError
-			require.ErrorAs(t, err, &fe)
-			assert.Equal(t, "A", fe.Field)
-			assert.Equal(t, tt.option, fe.Option)
+			assert.Equal(t, tt.option, fieldError(t, err, "A").Option)
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}

@@ -8,11 +8,11 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/livebindhttp"
 )
 
@@ -210,36 +210,28 @@ func TestReadsDuringUpdates(t *testing.T) {
 	f := newFixture(t, []livebind.Option{livebind.WithHistory(5)})
 	s := f.openEvents(t)
 	s.next(t, "hello", 5*time.Second)
-	stop := make(chan struct{})
-	var readers sync.WaitGroup
-	for range 2 {
-		readers.Go(func() {
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				p := []string{"", "status.json", "config.json", "history.json"}[i%4]
-				req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, f.url+p, nil)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				resp, err := f.srv.Client().Do(req)
-				if err != nil {
-					t.Errorf("%s: %v", p, err)
-					return
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
-					t.Errorf("%s: %s", p, resp.Status)
-					return
-				}
-			}
-		})
+	read := func(i int) {
+		if t.Failed() {
+			return // one failure says it; the readers stop repeating it
+		}
+		p := []string{"", "status.json", "config.json", "history.json"}[i%4]
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, f.url+p, nil)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		resp, err := f.srv.Client().Do(req)
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			return
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: %s", p, resp.Status)
+		}
 	}
+	readers := []func(){fixture.Churn(read, 0), fixture.Churn(read, 0)}
 	var slowest time.Duration
 	for i := range 50 {
 		f.env.Set("MODE", fmt.Sprint("m", i))
@@ -250,8 +242,9 @@ func TestReadsDuringUpdates(t *testing.T) {
 		}
 		slowest = max(slowest, time.Since(t0))
 	}
-	close(stop)
-	readers.Wait()
+	for _, stop := range readers {
+		stop()
+	}
 	t.Logf("50 reloads under concurrent reads: slowest %v", slowest)
 	if slowest > time.Second {
 		t.Errorf("a Reload took %v under concurrent reads", slowest)

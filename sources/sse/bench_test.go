@@ -50,20 +50,7 @@ func BenchmarkReconnect(b *testing.B) {
 func BenchmarkIdle(b *testing.B) {
 	h := newHub(b)
 	bindBench[benchConfig](b, h, sse.Config{})
-	for i := 0; i < 500 && (h.requests.Load() < 2 || h.frames.Load() < 2); i++ { // Bind's Read, then the watch
-		time.Sleep(10 * time.Millisecond)
-	}
-	const window = 3 * time.Second
-	var reqs, frames int64
-	for b.Loop() {
-		r0, f0 := h.requests.Load(), h.frames.Load()
-		time.Sleep(window)
-		reqs, frames = h.requests.Load()-r0, h.frames.Load()-f0
-	}
-	scale := float64(time.Minute) / float64(window)
-	b.ReportMetric(float64(reqs)*scale, "requests/min")
-	b.ReportMetric(float64(frames)*scale, "events/min")
-	b.ReportMetric(0, "ns/op")
+	bindtest.IdleRates(b, 2, bindtest.Rate{Unit: "requests/min", Count: &h.requests}, bindtest.Rate{Unit: "events/min", Count: &h.frames})
 }
 
 // BenchmarkBurstMemory: 10,000 events of about 220 bytes sent at once to

@@ -53,21 +53,8 @@ func BenchmarkIdle(b *testing.B) {
 		b.Run("ping="+ping, func(b *testing.B) {
 			h := newHub(b)
 			bindBench[benchConfig](b, h, ws.Config{}, "PING", ping)
-			for i := 0; i < 500 && (h.handshakes.Load() < 2 || h.frames.Load() < 2); i++ { // Bind's Read, then the watch
-				time.Sleep(10 * time.Millisecond)
-			}
-			const window = 3 * time.Second
-			var hs, frames, pings int64
-			for b.Loop() {
-				h0, f0, p0 := h.handshakes.Load(), h.frames.Load(), h.pings.Load()
-				time.Sleep(window)
-				hs, frames, pings = h.handshakes.Load()-h0, h.frames.Load()-f0, h.pings.Load()-p0
-			}
-			scale := float64(time.Minute) / float64(window)
-			b.ReportMetric(float64(hs)*scale, "handshakes/min")
-			b.ReportMetric(float64(frames)*scale, "messages/min")
-			b.ReportMetric(float64(pings)*scale, "pings/min")
-			b.ReportMetric(0, "ns/op")
+			bindtest.IdleRates(b, 2, bindtest.Rate{Unit: "handshakes/min", Count: &h.handshakes},
+				bindtest.Rate{Unit: "messages/min", Count: &h.frames}, bindtest.Rate{Unit: "pings/min", Count: &h.pings})
 		})
 	}
 }

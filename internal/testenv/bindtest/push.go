@@ -42,6 +42,27 @@ func Latency(b *testing.B, got <-chan int, push func(doc string)) {
 	fixture.ReportPercentiles(b, lat)
 }
 
+// Refused checks a refused connection of a push source: the first result
+// of log is a failure that wraps target with the HTTP status (see
+// [StreamKit.Fails]) and holds secret in none of its formattings, and
+// connects, the server's count of connection attempts, grows by at most 2
+// in the next second: a refusal is retried on the slow backoff, not hot.
+func (k StreamKit[C, E]) Refused(t *testing.T, log *fixture.Log[sources.Result], target error, status int, secret string, connects *atomic.Int64) {
+	t.Helper()
+	err := log.Nth(t, 0).Err
+	k.Fails(t, err, target, status)
+	if strings.Contains(fmt.Sprintf("%v %+v %#v", err, err, err), secret) {
+		t.Fatal("bindtest: a formatting of the refusal holds the secret")
+	}
+	before := connects.Load()
+	time.Sleep(time.Second)
+	n := connects.Load() - before
+	t.Logf("connection attempts in the second after a %d: %d", status, n)
+	if n > 2 {
+		t.Fatalf("bindtest: %d connection attempts in the second after a %d; want at most 2 (a refusal is retried on the slow backoff)", n, status)
+	}
+}
+
 // burstDoc is the i-th document of a burst: about 220 bytes.
 func burstDoc(i int) string {
 	return fmt.Sprintf(`{"a":%d,"pad":%q}`, i, strings.Repeat("p", 200))
@@ -214,4 +235,47 @@ func PushHarness(t *testing.T, h Hub) sourcetest.Harness {
 			goleak.IgnoreAnyFunction("net/http.(*connReader).backgroundRead"),
 		},
 	}
+}
+
+// Rate is one server-side counter that [IdleRates] reports: Count counted
+// in a window, scaled to a minute, reported under Unit ("requests/min").
+type Rate struct {
+	Unit  string
+	Count *atomic.Int64
+}
+
+// IdleRates waits (5 s at most) until each of the first ready rates has
+// counted 2 (Bind's Read, then the watch), then counts every rate over a
+// 3 s window each round of b.Loop and reports the last round's counts
+// scaled to a minute, with ns/op 0: what a bound field costs while nothing
+// changes.
+func IdleRates(b *testing.B, ready int, rates ...Rate) {
+	b.Helper()
+	started := func() bool {
+		for _, r := range rates[:ready] {
+			if r.Count.Load() < 2 {
+				return false
+			}
+		}
+		return true
+	}
+	for i := 0; i < 500 && !started(); i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	const window = 3 * time.Second
+	counts := make([]int64, len(rates))
+	for b.Loop() {
+		for i, r := range rates {
+			counts[i] = r.Count.Load()
+		}
+		time.Sleep(window)
+		for i, r := range rates {
+			counts[i] = r.Count.Load() - counts[i]
+		}
+	}
+	scale := float64(time.Minute) / float64(window)
+	for i, r := range rates {
+		b.ReportMetric(float64(counts[i])*scale, r.Unit)
+	}
+	b.ReportMetric(0, "ns/op")
 }

@@ -1030,6 +1030,25 @@ func versionMeta(v *kv2Version) map[string]any {
 	}
 }
 
+// dataMeta is the metadata of version n, v, in the answer of a read or a
+// write of a secret's data.
+func dataMeta(v *kv2Version, n int) map[string]any {
+	meta := versionMeta(v)
+	meta["version"] = n
+	meta["custom_metadata"] = nil
+	return meta
+}
+
+// found returns the secret at path, or answers 404 (no message, as Vault
+// does for a path with no secret) and returns nil.
+func (m *mount) found(w http.ResponseWriter, path string) *kv2Secret {
+	sec := m.kv2[path]
+	if sec == nil {
+		writeErrors(w, http.StatusNotFound)
+	}
+	return sec
+}
+
 func timeString(t time.Time) string {
 	if t.IsZero() {
 		return ""
@@ -1094,9 +1113,8 @@ func (s *Server) kv2(w http.ResponseWriter, r *request, m *mount, rel string, no
 func (s *Server) kv2Data(w http.ResponseWriter, r *request, m *mount, path string, now time.Time) {
 	switch r.method {
 	case http.MethodGet:
-		sec := m.kv2[path]
+		sec := m.found(w, path)
 		if sec == nil {
-			writeErrors(w, http.StatusNotFound)
 			return
 		}
 		n := sec.current
@@ -1110,10 +1128,7 @@ func (s *Server) kv2Data(w http.ResponseWriter, r *request, m *mount, path strin
 			writeErrors(w, http.StatusNotFound)
 			return
 		}
-		meta := versionMeta(v)
-		meta["version"] = n
-		meta["custom_metadata"] = nil
-		data := map[string]any{"data": nil, "metadata": meta}
+		data := map[string]any{"data": nil, "metadata": dataMeta(v, n)}
 		status := http.StatusOK
 		if (!v.deleted.IsZero() && v.deleted.Before(now)) || v.destroyed {
 			status = http.StatusNotFound
@@ -1149,10 +1164,7 @@ func (s *Server) kv2Data(w http.ResponseWriter, r *request, m *mount, path strin
 			}
 		}
 		n := m.kv2Write(path, mustJSON(obj), now)
-		meta := versionMeta(m.kv2[path].vers[n])
-		meta["version"] = n
-		meta["custom_metadata"] = nil
-		s.reply(w, http.StatusOK, envelope{Data: meta, MountType: "kv"})
+		s.reply(w, http.StatusOK, envelope{Data: dataMeta(m.kv2[path].vers[n], n), MountType: "kv"})
 	case http.MethodDelete:
 		if sec := m.kv2[path]; sec != nil {
 			if v := sec.vers[sec.current]; v != nil && v.deleted.IsZero() && !v.destroyed {
@@ -1169,9 +1181,8 @@ func (s *Server) kv2Data(w http.ResponseWriter, r *request, m *mount, path strin
 func (s *Server) kv2Metadata(w http.ResponseWriter, r *request, m *mount, path string) {
 	switch r.method {
 	case http.MethodGet:
-		sec := m.kv2[path]
+		sec := m.found(w, path)
 		if sec == nil {
-			writeErrors(w, http.StatusNotFound)
 			return
 		}
 		versions := map[string]any{}

@@ -26,10 +26,17 @@ func statusOf(err error) int {
 	return 0
 }
 
+// startRoot starts a server and returns it with a client holding its root
+// token.
+func startRoot(t *testing.T) (*Server, *api.Client) {
+	t.Helper()
+	s := New(t)
+	return s, s.Client(t, s.RootToken())
+}
+
 func TestKV2Lifecycle(t *testing.T) {
 	t.Parallel()
-	s := New(t)
-	c := s.Client(t, s.RootToken())
+	_, c := startRoot(t)
 	ctx := t.Context()
 	kv := c.KVv2("secret")
 
@@ -107,8 +114,7 @@ func TestKV2Lifecycle(t *testing.T) {
 
 func TestKV1AndMounts(t *testing.T) {
 	t.Parallel()
-	s := New(t)
-	c := s.Client(t, s.RootToken())
+	_, c := startRoot(t)
 	ctx := t.Context()
 	require.NoError(t, c.KVv1("kv1").Put(ctx, "app", map[string]any{"token": "t1"}))
 	sec, err := c.Logical().ReadWithContext(ctx, "kv1/app")
@@ -147,9 +153,8 @@ func TestKV1AndMounts(t *testing.T) {
 
 func TestPolicyAndTokens(t *testing.T) {
 	t.Parallel()
-	s := New(t)
+	s, root := startRoot(t)
 	ctx := t.Context()
-	root := s.Client(t, s.RootToken())
 	s.PutKV2("secret", "app/db", map[string]any{"k": "v"})
 
 	tok := s.CreateToken(TokenOptions{Policies: []string{"secret/data/app/*"}, TTL: time.Hour, MaxTTL: 90 * time.Minute, Renewable: true})
@@ -201,9 +206,8 @@ func TestPolicyAndTokens(t *testing.T) {
 
 func TestLeases(t *testing.T) {
 	t.Parallel()
-	s := New(t)
+	s, c := startRoot(t)
 	ctx := t.Context()
-	c := s.Client(t, s.RootToken())
 	s.SetRole("database", "app", Role{TTL: time.Minute, MaxTTL: 3 * time.Minute, Renewable: true})
 	s.SetRole("database", "fixed", Role{TTL: time.Minute})
 
@@ -247,9 +251,8 @@ func TestLeases(t *testing.T) {
 
 func TestSealCountsStallRespond(t *testing.T) {
 	t.Parallel()
-	s := New(t)
+	s, c := startRoot(t)
 	ctx := t.Context()
-	c := s.Client(t, s.RootToken())
 	s.PutKV2("secret", "db", map[string]any{"k": "v"})
 
 	require.NoError(t, c.Sys().SealWithContext(ctx))
@@ -295,9 +298,8 @@ func TestSealCountsStallRespond(t *testing.T) {
 
 func TestEnvelopeShape(t *testing.T) {
 	t.Parallel()
-	s := New(t)
+	s, c := startRoot(t)
 	s.PutKV2("secret", "db", map[string]any{"k": "v"})
-	c := s.Client(t, s.RootToken())
 	resp, err := c.Logical().ReadRawWithContext(t.Context(), "secret/data/db")
 	require.NoError(t, err)
 	defer resp.Body.Close()
