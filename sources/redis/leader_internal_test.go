@@ -1,8 +1,12 @@
 package redis
 
 import (
+	"context"
 	"errors"
+	"net"
+	"slices"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,4 +116,77 @@ func TestOutageLeaderEndsAtItsStep(t *testing.T) {
 	b := fixture.NewCursor[sources.Result](5 * time.Second)
 	fixture.Watch(t, d, &sources.Target{Scheme: "redis", Location: "leader:b"}, sources.Result{Missing: true}, b.Add)
 	b.Expect(t, "the value of a field bound after the server came back", fixture.IsData("b"))
+}
+
+// TestMemberEndsMidDial: two channel fields share a new subscription
+// connection; the first one's SUBSCRIBE dials (slowly: a dialer that
+// answers only when the request ends), the second waits behind it. The
+// first field is unbound, which ends its dial. The second field, whose
+// server is fine, must not report an error for it (before, it reported
+// "context canceled", no ErrUnreachable, another field's end), and must
+// receive the messages published once it subscribed again.
+func TestMemberEndsMidDial(t *testing.T) {
+	s := redistest.Start(t)
+	var armed atomic.Bool
+	dialing := make(chan struct{}, 1)
+	dialer := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if armed.Load() {
+			select {
+			case dialing <- struct{}{}:
+			default:
+			}
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		var nd net.Dialer
+		return nd.DialContext(ctx, network, addr)
+	}
+	drv, err := open(sources.Config{}, Config{Options: &goredis.Options{Addr: s.Addr(), Dialer: dialer}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := drv.(*driver)
+	defer func() { _ = d.Close() }()
+	ep := endpoint{addr: s.Addr()}
+
+	armed.Store(true)
+	a := fixture.NewCursor[sources.Result](10 * time.Second)
+	stopA := fixture.Watch(t, d, &sources.Target{Scheme: "redis", Location: "channel:mid-a"}, sources.Result{Missing: true}, a.Add)
+	<-dialing
+	b := fixture.NewCursor[sources.Result](10 * time.Second)
+	fixture.Watch(t, d, &sources.Target{Scheme: "redis", Location: "channel:mid-b"}, sources.Result{Missing: true}, b.Add)
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		d.pubsubs.mu.Lock()
+		members := 0
+		if sh := d.pubsubs.byEP[ep]; sh != nil {
+			sh.mu.Lock()
+			members = sh.members
+			sh.mu.Unlock()
+		}
+		d.pubsubs.mu.Unlock()
+		if members == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the second field never joined the connection")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	stopA() // ends its dial
+	armed.Store(false)
+	for i := 0; ; i++ {
+		s.Cmd("PUBLISH", "mid-b", "m"+strconv.Itoa(i))
+		if slices.ContainsFunc(b.All(), func(r sources.Result) bool { return r.Err == nil && !r.Missing }) {
+			break
+		}
+		if i == 200 {
+			t.Fatalf("the second field never received a message: %v", b.All())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, r := range b.All() {
+		if r.Err != nil {
+			t.Errorf("the second field reported %v when the first one was unbound", r.Err)
+		}
+	}
 }
