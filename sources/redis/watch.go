@@ -86,6 +86,15 @@ func (d *driver) subscribeRetrying(w *watch, c *goredis.Client, retry *sources.R
 			}
 			return sub, nil
 		}
+		if othersEnd(w, err) { // not a failure to report: try again on a new connection
+			if lead != nil {
+				d.pubsubs.settle(k.endpoint(), lead, nil, false)
+			}
+			if !w.Sleep(retry.Next(false)) {
+				return nil, nil
+			}
+			continue
+		}
 		e := d.classify(k, err)
 		down := errors.Is(e, ErrUnreachable)
 		if lead != nil {
@@ -121,9 +130,20 @@ func (d *driver) next(w *watch, sub **subscription) bool {
 		if w.Context().Err() != nil {
 			return false
 		}
-		w.ReportNow(sources.Result{Err: d.classify(w.Key(), fmt.Errorf("%w: %w", sources.ErrDisconnected, err))})
+		if !othersEnd(w, err) {
+			w.ReportNow(sources.Result{Err: d.classify(w.Key(), fmt.Errorf("%w: %w", sources.ErrDisconnected, err))})
+		}
 	}
 	return true
+}
+
+// othersEnd reports a failure of the shared connection that another
+// member's end caused, while w goes on: its watch ended while its
+// request (a dial, usually) held the connection, which failed with
+// context.Canceled. Neither w nor the server failed: w subscribes again
+// without reporting an error.
+func othersEnd(w *watch, err error) bool {
+	return w.Context().Err() == nil && errors.Is(err, context.Canceled)
 }
 
 // followKey is the watch loop of a key: subscribe to its keyspace
