@@ -94,8 +94,10 @@ func TestOutageLeaderEndsAtItsStep(t *testing.T) {
 		}
 		stopped1 := make(chan struct{})
 		go func() { defer close(stopped1); stop1() }() // waits for emit1
-		for len(w.Values()) != 1 {
-			time.Sleep(time.Millisecond)
+		for deadline := time.Now().Add(10 * time.Second); len(w.Values()) != 1; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("trial %d: the first field was never removed", trial)
+			}
 		}
 		stop2() // the last field: the watch ends, emit1 returns
 		<-stopped1
