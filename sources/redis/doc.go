@@ -64,9 +64,10 @@
 // connection and each key is read again. The notifications must include
 // K (keyspace), $ (string commands), g (DEL, RENAME ...) and x (expiry),
 // or A for all. Read (at Bind) checks them with CONFIG GET
-// notify-keyspace-events, and the first subscription after a broken
-// connection checks again (a restarted server may have lost a CONFIG
-// SET), as does every subscription of a key tagged notify=enable:
+// notify-keyspace-events, and the first subscription after the
+// subscription connection broke or closed with its last watch checks
+// again (a restarted server may have lost a CONFIG SET), as does every
+// subscription of a key tagged notify=enable:
 //
 //   - on: watched through notifications;
 //   - off, notify=enable: the driver sets them (adding K$gx) and logs it;

@@ -306,15 +306,15 @@ func (sh *shared) fail(err error) {
 	}
 	sh.mu.Unlock()
 	sh.hub.mu.Lock()
-	begun := false
-	if sh.hub.byEP[sh.ep] == sh {
+	gone := sh.hub.byEP[sh.ep] == sh
+	if gone {
 		delete(sh.hub.byEP, sh.ep)
 		if !errors.Is(err, context.Canceled) { // not a watch that ended mid-request
-			begun = sh.hub.begin(sh.ep, sh.d.retries().Transient)
+			sh.hub.begin(sh.ep, sh.d.retries().Transient)
 		}
 	}
 	sh.hub.mu.Unlock()
-	if begun {
+	if gone {
 		sh.d.forgetNotify(sh.ep)
 	}
 	_ = sh.close()
@@ -323,17 +323,15 @@ func (sh *shared) fail(err error) {
 	}
 }
 
-// begin starts an outage of ep and reports true, unless one goes on;
-// h.mu is held.
-func (h *pubsubs) begin(ep endpoint, backoff sources.Backoff) bool {
+// begin starts an outage of ep, unless one goes on; h.mu is held.
+func (h *pubsubs) begin(ep endpoint, backoff sources.Backoff) {
 	if h.down[ep] != nil {
-		return false
+		return
 	}
 	if h.down == nil {
 		h.down = map[endpoint]*outage{}
 	}
 	h.down[ep] = &outage{backoff: backoff}
-	return true
 }
 
 // await returns at once when ep has no outage (nil, nil). Otherwise it
@@ -435,12 +433,16 @@ func (s *subscription) leave() {
 	}
 	sh.members--
 	last := sh.members == 0
-	if last && sh.hub.byEP[sh.ep] == sh {
+	gone := last && sh.hub.byEP[sh.ep] == sh
+	if gone {
 		delete(sh.hub.byEP, sh.ep)
 	}
 	started := sh.started
 	sh.mu.Unlock()
 	sh.hub.mu.Unlock()
+	if gone { // nothing follows the server now: it may restart without notifications
+		sh.d.forgetNotify(sh.ep)
+	}
 	var err error
 	if held && !last && unsub && s.st.sent && sh.failure() == nil {
 		err = sh.ps.Unsubscribe(sh.dialing(ctx), s.st.name)

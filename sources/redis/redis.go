@@ -305,8 +305,9 @@ func (d *driver) checkNotify(ctx context.Context, c *goredis.Client, k watchKey)
 }
 
 // forgetNotify forgets that notifications were found on at ep, when its
-// shared subscription connection failed: a restarted server may have
-// them off.
+// shared subscription connection failed or closed with its last member:
+// nothing follows the server then, and a restarted server may have them
+// off.
 func (d *driver) forgetNotify(ep endpoint) {
 	d.mu.Lock()
 	delete(d.notify, ep)

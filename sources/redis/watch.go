@@ -21,8 +21,9 @@ func keyspaceChannel(k watchKey) string {
 // subscribe subscribes k's watch to its channel on the endpoint's shared
 // subscription connection and waits for the server to confirm it. For a
 // key it first checks that keyspace notifications are on, unless another
-// watch found them on since the endpoint's last outage (see
-// [driver.forgetNotify]) and the tag does not say notify=enable.
+// watch found them on while the endpoint's subscription connection has
+// stayed open (see [driver.forgetNotify]) and the tag does not say
+// notify=enable.
 func (d *driver) subscribe(ctx context.Context, c *goredis.Client, k watchKey) (*subscription, error) {
 	setup, cancel := context.WithTimeout(ctx, k.timeout)
 	defer cancel()
@@ -70,6 +71,9 @@ func (d *driver) subscribeRetrying(w *watch, c *goredis.Client, retry *sources.R
 		lead, err := d.pubsubs.await(w.Context(), k.endpoint())
 		switch {
 		case w.Context().Err() != nil:
+			if lead != nil { // its step ended as the watch did: another member leads
+				d.pubsubs.settle(k.endpoint(), lead, nil, false)
+			}
 			return nil, nil
 		case err != nil: // the leader's attempt to reconnect failed
 			w.ReportNow(sources.Result{Err: d.classify(k, fmt.Errorf("%w: %w", sources.ErrDisconnected, err))})
@@ -81,6 +85,15 @@ func (d *driver) subscribeRetrying(w *watch, c *goredis.Client, retry *sources.R
 				d.pubsubs.settle(k.endpoint(), lead, nil, true)
 			}
 			return sub, nil
+		}
+		if othersEnd(w, err) { // not a failure to report: try again on a new connection
+			if lead != nil {
+				d.pubsubs.settle(k.endpoint(), lead, nil, false)
+			}
+			if !w.Sleep(retry.Next(false)) {
+				return nil, nil
+			}
+			continue
 		}
 		e := d.classify(k, err)
 		down := errors.Is(e, ErrUnreachable)
@@ -117,9 +130,20 @@ func (d *driver) next(w *watch, sub **subscription) bool {
 		if w.Context().Err() != nil {
 			return false
 		}
-		w.ReportNow(sources.Result{Err: d.classify(w.Key(), fmt.Errorf("%w: %w", sources.ErrDisconnected, err))})
+		if !othersEnd(w, err) {
+			w.ReportNow(sources.Result{Err: d.classify(w.Key(), fmt.Errorf("%w: %w", sources.ErrDisconnected, err))})
+		}
 	}
 	return true
+}
+
+// othersEnd reports a failure of the shared connection that another
+// member's end caused, while w goes on: its watch ended while its
+// request (a dial, usually) held the connection, which failed with
+// context.Canceled. Neither w nor the server failed: w subscribes again
+// without reporting an error.
+func othersEnd(w *watch, err error) bool {
+	return w.Context().Err() == nil && errors.Is(err, context.Canceled)
 }
 
 // followKey is the watch loop of a key: subscribe to its keyspace
