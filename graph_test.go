@@ -257,3 +257,105 @@ func TestDependantRefusesConditionZeroingKeepsSnapshot(t *testing.T) {
 	assert.Contains(t, u.Err.Error(), "strict needs a base region")
 	assert.Equal(t, before, *b.Get(), "the condition did not turn off: Base and Derived kept")
 }
+
+// envGated: Derived depends on Base, which a when= condition on On gates.
+// All sources are env polled hourly, so one Reload is one generation.
+type envGated struct {
+	On      string `live:"env=ON; poll=1h"`
+	Base    string `live:"env=BASE; poll=1h; when=On == \"yes\""`
+	Derived string `live:"env=DERIVED; poll=1h; depends_on=Base; update=MergeDerived"`
+}
+
+func (c *envGated) MergeDerived(next string) error {
+	c.Derived = next + "@" + c.Base
+	return nil
+}
+
+// A generation in which a dependant's own source changes and a condition
+// zeroes its dependency reports the dependant once, from its published old
+// value to its published new one: not also an intermediate value (derived
+// from the removed field) that no snapshot ever held, and its Status and
+// History count one change.
+func TestDependantRerunReportsOneUpdatePerGeneration(t *testing.T) {
+	t.Parallel()
+	e := newEnv("ON", "yes", "BASE", "eu", "DERIVED", "api")
+	var cfg envGated
+	b := mustBind(t, &cfg, WithLookupEnv(e.lookup), WithHistory(4))
+	require.Equal(t, "api@eu", b.Get().Derived)
+	rec := record(t, b)
+
+	e.set("ON", "no")
+	e.set("DERIVED", "web")
+	require.NoError(t, b.Reload(t.Context()))
+	require.Equal(t, "web@", b.Get().Derived)
+	last, seen := rec.until(t, wait, func(u Update) bool { return u.Field == "Derived" && u.New == "web@" })
+	var derived []Update
+	for _, u := range append(seen, last) {
+		if u.Field == "Derived" {
+			derived = append(derived, u)
+		}
+	}
+	require.Len(t, derived, 1, "one update of Derived in one generation: %v", derived)
+	assert.Equal(t, "api@eu", derived[0].Old, "Old is the published value")
+	h := b.History()
+	assert.Equal(t, []string{"On", "Derived", "Base"}, h[len(h)-1].Changed)
+	for _, fs := range b.Status().Fields {
+		if fs.Field == "Derived" {
+			assert.Equal(t, uint64(1), fs.Updates, "one change of Derived since Bind")
+		}
+	}
+}
+
+// derivedFirst and baseFirst differ only in the order of their fields:
+// Derived is gated on Base being set, Base on On, and Derived refuses
+// "strict" without a Base. Turning On off must zero both in either order.
+type derivedFirst struct {
+	On      string `live:"env=ON; poll=1h"`
+	Derived string `live:"env=DERIVED; poll=1h; depends_on=Base; update=MergeDerived; when=Base != \"\""`
+	Base    string `live:"env=BASE; poll=1h; when=On == \"yes\""`
+}
+
+func (c *derivedFirst) MergeDerived(next string) error { return mergeStrict(&c.Derived, c.Base, next) }
+
+type baseFirst struct {
+	On      string `live:"env=ON; poll=1h"`
+	Base    string `live:"env=BASE; poll=1h; when=On == \"yes\""`
+	Derived string `live:"env=DERIVED; poll=1h; depends_on=Base; update=MergeDerived; when=Base != \"\""`
+}
+
+func (c *baseFirst) MergeDerived(next string) error { return mergeStrict(&c.Derived, c.Base, next) }
+
+func mergeStrict(dst *string, base, next string) error {
+	if next == "strict" && base == "" {
+		return errors.New("strict needs a base")
+	}
+	*dst = next + "@" + base
+	return nil
+}
+
+// A dependant whose own when= condition the zeroing turns off is zeroed,
+// not re-run first: whether its update= method sees the removed field must
+// not depend on the order in which the fields are declared.
+func TestConditionalDependantZeroedNotRerunInAnyFieldOrder(t *testing.T) {
+	t.Parallel()
+	t.Run("derived first", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv("ON", "yes", "BASE", "eu", "DERIVED", "strict")
+		var cfg derivedFirst
+		b := mustBind(t, &cfg, WithLookupEnv(e.lookup))
+		require.Equal(t, derivedFirst{On: "yes", Derived: "strict@eu", Base: "eu"}, *b.Get())
+		e.set("ON", "no")
+		require.NoError(t, b.Reload(t.Context()), "Derived's condition turns off with Base: nothing to refuse")
+		assert.Equal(t, derivedFirst{On: "no"}, *b.Get())
+	})
+	t.Run("base first", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv("ON", "yes", "BASE", "eu", "DERIVED", "strict")
+		var cfg baseFirst
+		b := mustBind(t, &cfg, WithLookupEnv(e.lookup))
+		require.Equal(t, baseFirst{On: "yes", Base: "eu", Derived: "strict@eu"}, *b.Get())
+		e.set("ON", "no")
+		require.NoError(t, b.Reload(t.Context()))
+		assert.Equal(t, baseFirst{On: "no"}, *b.Get())
+	})
+}
