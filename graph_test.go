@@ -298,7 +298,7 @@ func TestDependantRerunReportsOneUpdatePerGeneration(t *testing.T) {
 	require.Len(t, derived, 1, "one update of Derived in one generation: %v", derived)
 	assert.Equal(t, "api@eu", derived[0].Old, "Old is the published value")
 	h := b.History()
-	assert.Equal(t, []string{"On", "Derived", "Base"}, h[len(h)-1].Changed)
+	assert.Equal(t, []string{"On", "Base", "Derived"}, h[len(h)-1].Changed, "each once, dependency first")
 	for _, fs := range b.Status().Fields {
 		if fs.Field == "Derived" {
 			assert.Equal(t, uint64(1), fs.Updates, "one change of Derived since Bind")
