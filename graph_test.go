@@ -340,22 +340,22 @@ func TestConditionalDependantZeroedNotRerunInAnyFieldOrder(t *testing.T) {
 	t.Parallel()
 	t.Run("derived first", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv("ON", "yes", "BASE", "eu", "DERIVED", "strict")
-		var cfg derivedFirst
-		b := mustBind(t, &cfg, WithLookupEnv(e.lookup))
-		require.Equal(t, derivedFirst{On: "yes", Derived: "strict@eu", Base: "eu"}, *b.Get())
-		e.set("ON", "no")
-		require.NoError(t, b.Reload(t.Context()), "Derived's condition turns off with Base: nothing to refuse")
-		assert.Equal(t, derivedFirst{On: "no"}, *b.Get())
+		turnOffGate(t, &derivedFirst{}, func(c *derivedFirst) [3]string { return [3]string{c.On, c.Base, c.Derived} })
 	})
 	t.Run("base first", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv("ON", "yes", "BASE", "eu", "DERIVED", "strict")
-		var cfg baseFirst
-		b := mustBind(t, &cfg, WithLookupEnv(e.lookup))
-		require.Equal(t, baseFirst{On: "yes", Base: "eu", Derived: "strict@eu"}, *b.Get())
-		e.set("ON", "no")
-		require.NoError(t, b.Reload(t.Context()))
-		assert.Equal(t, baseFirst{On: "no"}, *b.Get())
+		turnOffGate(t, &baseFirst{}, func(c *baseFirst) [3]string { return [3]string{c.On, c.Base, c.Derived} })
 	})
+}
+
+// turnOffGate binds cfg with On set and Derived "strict", turns On off,
+// and checks that the generation is accepted with Base and Derived zeroed.
+func turnOffGate[T any](t *testing.T, cfg *T, fields func(*T) [3]string) {
+	t.Helper()
+	e := newEnv("ON", "yes", "BASE", "eu", "DERIVED", "strict")
+	b := mustBind(t, cfg, WithLookupEnv(e.lookup))
+	require.Equal(t, [3]string{"yes", "eu", "strict@eu"}, fields(b.Get()))
+	e.set("ON", "no")
+	require.NoError(t, b.Reload(t.Context()), "Derived's condition turns off with Base: nothing to refuse")
+	assert.Equal(t, [3]string{"no", "", ""}, fields(b.Get()))
 }
