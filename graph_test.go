@@ -3,6 +3,7 @@ package livebind
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -358,4 +359,56 @@ func turnOffGate[T any](t *testing.T, cfg *T, fields func(*T) [3]string) {
 	e.set("ON", "no")
 	require.NoError(t, b.Reload(t.Context()), "Derived's condition turns off with Base: nothing to refuse")
 	assert.Equal(t, [3]string{"no", "", ""}, fields(b.Get()))
+}
+
+// envChain: A is gated on On; B depends on A, C (secret) on B.
+type envChain struct {
+	On string `live:"env=ON; poll=1h"`
+	A  string `live:"env=A; poll=1h; when=On == \"yes\""`
+	B  string `live:"env=B; poll=1h; depends_on=A; update=MergeB"`
+	C  string `live:"env=C; poll=1h; depends_on=B; update=MergeC; secret"`
+}
+
+func (c *envChain) MergeB(next string) error { c.B = next + "<" + c.A; return nil }
+
+// MergeC refuses a C of "strict" when B holds no A, quoting its value.
+func (c *envChain) MergeC(next string) error {
+	if strings.HasPrefix(next, "strict") && strings.HasSuffix(c.B, "<") {
+		return fmt.Errorf("%s needs an A", next)
+	}
+	c.C = next + "<" + c.B
+	return nil
+}
+
+// Zeroing A re-runs B, and through B's change C, each once; a refusal by
+// the secret C rejects the generation without showing C's value.
+func TestConditionZeroingRerunsChain(t *testing.T) {
+	t.Parallel()
+	e := newEnv("ON", "yes", "A", "a", "B", "b", "C", "c")
+	var cfg envChain
+	b := mustBind(t, &cfg, WithLookupEnv(e.lookup))
+	require.Equal(t, envChain{On: "yes", A: "a", B: "b<a", C: "c<b<a"}, *b.Get())
+	rec := record(t, b)
+	e.set("ON", "no")
+	require.NoError(t, b.Reload(t.Context()))
+	assert.Equal(t, envChain{On: "no", B: "b<", C: "c<b<"}, *b.Get())
+	last, seen := rec.until(t, wait, func(u Update) bool { return u.Field == "C" })
+	var fields []string
+	for _, u := range append(seen, last) {
+		fields = append(fields, u.Field)
+	}
+	assert.Equal(t, []string{"On", "A", "B", "C"}, fields)
+
+	e.set("ON", "yes")
+	require.NoError(t, b.Reload(t.Context()))
+	require.Eventually(t, func() bool { return b.Get().C == "c<b<a" }, wait, time.Millisecond, "A is Added again, B and C follow")
+	e.set("C", "strict-hunter2")
+	require.NoError(t, b.Reload(t.Context()))
+	before := *b.Get()
+	require.Equal(t, "strict-hunter2<b<a", before.C)
+	e.set("ON", "no")
+	err := b.Reload(t.Context())
+	require.ErrorIs(t, err, ErrUpdate)
+	assert.NotContains(t, err.Error(), "hunter2")
+	assert.Equal(t, before, *b.Get(), "the last good snapshot stays")
 }
