@@ -766,17 +766,21 @@ func (b *Binding[T]) applyField(p *genPlan[T], rv reflect.Value, f *boundField, 
 // settleConditions evaluates the when= conditions on the candidate until
 // none changes (at most once per conditional target), planning watch starts
 // and stops and zeroing the fields of targets that turn off. A zeroed field
-// is a changed dependency: the fields that depend on it run their update=
-// method again, as they do when its source changes. The error is such a
-// method's refusal.
+// is a changed dependency: once the conditions hold still, the fields that
+// depend on it run their update= method again, as they do when its source
+// changes, and the conditions are evaluated again on the result. Waiting
+// for the conditions first leaves alone a dependant that the zeroing turns
+// off too, whatever the order of the fields. The error is such a method's
+// refusal.
 func (b *Binding[T]) settleConditions(p *genPlan[T], rv reflect.Value) error {
 	if len(b.conds) == 0 {
 		return nil
 	}
 	planned := map[*target]bool{}
-	for range len(b.conds) + 1 {
+	zeroed := map[*boundField]bool{} // whose dependants have not run again yet
+	// Each pass either changes a condition or re-runs dependants.
+	for range 2 * (len(b.conds) + 1) {
 		changed := false
-		zeroed := map[*boundField]bool{}
 		for _, t := range b.conds {
 			on, ok := planned[t]
 			if !ok {
@@ -811,14 +815,19 @@ func (b *Binding[T]) settleConditions(p *genPlan[T], rv reflect.Value) error {
 				}
 			}
 		}
-		if len(zeroed) > 0 {
-			if err := b.rerunDependants(p, rv, zeroed, planned); err != nil {
-				return err
-			}
+		if changed {
+			continue
 		}
-		if !changed {
+		if len(zeroed) == 0 {
 			return nil
 		}
+		if err := b.rerunDependants(p, rv, zeroed, planned); err != nil {
+			return err
+		}
+		zeroed = map[*boundField]bool{}
+	}
+	if len(zeroed) > 0 { // the conditions did not settle: dependants still follow
+		return b.rerunDependants(p, rv, zeroed, planned)
 	}
 	return nil
 }
@@ -827,7 +836,8 @@ func (b *Binding[T]) settleConditions(p *genPlan[T], rv reflect.Value) error {
 // depends on a touched field (and, through touched, on those it changes),
 // with the source value the candidate holds for it. Fields whose condition
 // turned off in this candidate, and fields with no source value yet, are
-// left alone.
+// left alone. A field that changed earlier in this candidate keeps one
+// update, from its published value to its final one.
 func (b *Binding[T]) rerunDependants(p *genPlan[T], rv reflect.Value, touched map[*boundField]bool, planned map[*target]bool) error {
 	for _, f := range b.order {
 		if on, ok := planned[f.target]; ok && !on {
@@ -843,11 +853,32 @@ func (b *Binding[T]) rerunDependants(p *genPlan[T], rv reflect.Value, touched ma
 		if !val.IsValid() {
 			continue
 		}
+		first := slices.IndexFunc(p.vals, func(ev event) bool { return ev.f == f && ev.u.Kind != Removed })
+		n := len(p.vals)
 		if err := b.applyField(p, rv, f, val, Updated, touched); err != nil {
 			return err
 		}
+		if first >= 0 && len(p.vals) > n {
+			b.foldEvents(p, first, n)
+		}
 	}
 	return nil
+}
+
+// foldEvents merges p.vals[later], a field's second update in one
+// candidate, into p.vals[first], its first: subscribers hear of one change
+// from the published value to the final one (none if they are the same),
+// never of a value that no snapshot held.
+func (b *Binding[T]) foldEvents(p *genPlan[T], first, later int) {
+	a, z := p.vals[first], p.vals[later]
+	merged := b.event(a.f, a.u.Kind, a.old, z.new, nil)
+	merged.u.Source = a.u.Source // a rollback's names the rollback
+	p.vals = slices.Delete(p.vals, later, later+1)
+	p.vals = slices.Delete(p.vals, first, first+1)
+	if merged.u.Kind == Updated && sameValue(a.old, z.new) {
+		return
+	}
+	p.vals = append(p.vals, merged)
 }
 
 // switchWatches starts and stops the watches of targets whose condition

@@ -9,12 +9,23 @@ import (
 // purpose of deciding what counts as a change. A field type with an
 // Equal(T) bool method (the convention of time.Time and netip.Addr) decides
 // for itself, on the value or its pointer; every other type is compared
-// with reflect.DeepEqual.
+// with reflect.DeepEqual, as are values whose Equal method panics: it runs
+// on the applier, which user code must not crash.
 func sameValue(a, b any) bool {
-	if eq, ok := equalMethod(a, b); ok {
+	if eq, ok := safeEqualMethod(a, b); ok {
 		return eq
 	}
 	return reflect.DeepEqual(a, b)
+}
+
+// safeEqualMethod is equalMethod with a panic turned into "no method".
+func safeEqualMethod(a, b any) (equal, ok bool) {
+	defer func() {
+		if recover() != nil {
+			equal, ok = false, false
+		}
+	}()
+	return equalMethod(a, b)
 }
 
 // equalMethod calls a's Equal(T) bool method with b, where T is a's own

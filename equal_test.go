@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // caseless is equal to another caseless when they differ only in case.
@@ -23,6 +24,39 @@ func (p *ptrEqual) Equal(o ptrEqual) bool { return p.N == o.N }
 type wrongEqual struct{ N int }
 
 func (wrongEqual) Equal(any) bool { return true }
+
+// firstEqual compares first elements only: its Equal panics on an empty
+// slice (a source that sends "[]").
+type firstEqual []int
+
+func (s firstEqual) Equal(o firstEqual) bool { return s[0] == o[0] }
+
+// nilPanics has an Equal on its pointer that dereferences the receiver:
+// called on a nil *nilPanics it panics.
+type nilPanics struct{ N int }
+
+func (p *nilPanics) Equal(o *nilPanics) bool { return p.N == o.N }
+
+// An Equal method that panics must not crash the applier, which calls
+// sameValue from applyField outside any recover (before, "[1]" then "[]"
+// from a file killed the process): the values are deep-compared instead.
+func TestSameValueEqualPanics(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		a, b any
+		want bool
+	}{
+		{"index out of range", firstEqual{1}, firstEqual{}, false},
+		{"both empty", firstEqual{}, firstEqual{}, true},
+		{"nil receiver", (*nilPanics)(nil), &nilPanics{N: 1}, false},
+		{"both nil", (*nilPanics)(nil), (*nilPanics)(nil), true},
+	} {
+		var got bool
+		require.NotPanics(t, func() { got = sameValue(tc.a, tc.b) }, tc.name)
+		assert.Equal(t, tc.want, got, tc.name)
+	}
+}
 
 // TestSameValue: a type's own Equal(T) bool decides (issue 14, item 5);
 // others are deep-compared.

@@ -3,6 +3,7 @@ package livebind
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -259,4 +260,158 @@ func TestDependantRefusesConditionZeroingKeepsSnapshot(t *testing.T) {
 	assert.Contains(t, u.Err.Error(), "field Derived")
 	assert.Contains(t, u.Err.Error(), "strict needs a base region")
 	assert.Equal(t, before, *b.Get(), "the condition did not turn off: Base and Derived kept")
+}
+
+// envGated: Derived depends on Base, which a when= condition on On gates.
+// All sources are env polled hourly, so one Reload is one generation.
+type envGated struct {
+	On      string `live:"env=ON; poll=1h"`
+	Base    string `live:"env=BASE; poll=1h; when=On == \"yes\""`
+	Derived string `live:"env=DERIVED; poll=1h; depends_on=Base; update=MergeDerived"`
+}
+
+func (c *envGated) MergeDerived(next string) error {
+	c.Derived = next + "@" + c.Base
+	return nil
+}
+
+// A generation in which a dependant's own source changes and a condition
+// zeroes its dependency reports the dependant once, from its published old
+// value to its published new one: not also an intermediate value (derived
+// from the removed field) that no snapshot ever held, and its Status and
+// History count one change.
+func TestDependantRerunReportsOneUpdatePerGeneration(t *testing.T) {
+	t.Parallel()
+	e := newEnv("ON", "yes", "BASE", "eu", "DERIVED", "api")
+	var cfg envGated
+	b := mustBind(t, &cfg, WithLookupEnv(e.lookup), WithHistory(4))
+	require.Equal(t, "api@eu", b.Get().Derived)
+	rec := record(t, b)
+
+	e.set("ON", "no")
+	e.set("DERIVED", "web")
+	require.NoError(t, b.Reload(t.Context()))
+	require.Equal(t, "web@", b.Get().Derived)
+	last, seen := rec.until(t, wait, func(u Update) bool { return u.Field == "Derived" && u.New == "web@" })
+	var derived []Update
+	for _, u := range append(seen, last) {
+		if u.Field == "Derived" {
+			derived = append(derived, u)
+		}
+	}
+	require.Len(t, derived, 1, "one update of Derived in one generation: %v", derived)
+	assert.Equal(t, "api@eu", derived[0].Old, "Old is the published value")
+	h := b.History()
+	assert.Equal(t, []string{"On", "Base", "Derived"}, h[len(h)-1].Changed, "each once, dependency first")
+	for _, fs := range b.Status().Fields {
+		if fs.Field == "Derived" {
+			assert.Equal(t, uint64(1), fs.Updates, "one change of Derived since Bind")
+		}
+	}
+}
+
+// derivedFirst and baseFirst differ only in the order of their fields:
+// Derived is gated on Base being set, Base on On, and Derived refuses
+// "strict" without a Base. Turning On off must zero both in either order.
+type derivedFirst struct {
+	On      string `live:"env=ON; poll=1h"`
+	Derived string `live:"env=DERIVED; poll=1h; depends_on=Base; update=MergeDerived; when=Base != \"\""`
+	Base    string `live:"env=BASE; poll=1h; when=On == \"yes\""`
+}
+
+func (c *derivedFirst) MergeDerived(next string) error { return mergeStrict(&c.Derived, c.Base, next) }
+
+type baseFirst struct {
+	On      string `live:"env=ON; poll=1h"`
+	Base    string `live:"env=BASE; poll=1h; when=On == \"yes\""`
+	Derived string `live:"env=DERIVED; poll=1h; depends_on=Base; update=MergeDerived; when=Base != \"\""`
+}
+
+func (c *baseFirst) MergeDerived(next string) error { return mergeStrict(&c.Derived, c.Base, next) }
+
+func mergeStrict(dst *string, base, next string) error {
+	if next == "strict" && base == "" {
+		return errors.New("strict needs a base")
+	}
+	*dst = next + "@" + base
+	return nil
+}
+
+// A dependant whose own when= condition the zeroing turns off is zeroed,
+// not re-run first: whether its update= method sees the removed field must
+// not depend on the order in which the fields are declared.
+func TestConditionalDependantZeroedNotRerunInAnyFieldOrder(t *testing.T) {
+	t.Parallel()
+	t.Run("derived first", func(t *testing.T) {
+		t.Parallel()
+		turnOffGate(t, &derivedFirst{}, func(c *derivedFirst) [3]string { return [3]string{c.On, c.Base, c.Derived} })
+	})
+	t.Run("base first", func(t *testing.T) {
+		t.Parallel()
+		turnOffGate(t, &baseFirst{}, func(c *baseFirst) [3]string { return [3]string{c.On, c.Base, c.Derived} })
+	})
+}
+
+// turnOffGate binds cfg with On set and Derived "strict", turns On off,
+// and checks that the generation is accepted with Base and Derived zeroed.
+func turnOffGate[T any](t *testing.T, cfg *T, fields func(*T) [3]string) {
+	t.Helper()
+	e := newEnv("ON", "yes", "BASE", "eu", "DERIVED", "strict")
+	b := mustBind(t, cfg, WithLookupEnv(e.lookup))
+	require.Equal(t, [3]string{"yes", "eu", "strict@eu"}, fields(b.Get()))
+	e.set("ON", "no")
+	require.NoError(t, b.Reload(t.Context()), "Derived's condition turns off with Base: nothing to refuse")
+	assert.Equal(t, [3]string{"no", "", ""}, fields(b.Get()))
+}
+
+// envChain: A is gated on On; B depends on A, C (secret) on B.
+type envChain struct {
+	On string `live:"env=ON; poll=1h"`
+	A  string `live:"env=A; poll=1h; when=On == \"yes\""`
+	B  string `live:"env=B; poll=1h; depends_on=A; update=MergeB"`
+	C  string `live:"env=C; poll=1h; depends_on=B; update=MergeC; secret"`
+}
+
+func (c *envChain) MergeB(next string) error { c.B = next + "<" + c.A; return nil }
+
+// MergeC refuses a C of "strict" when B holds no A, quoting its value.
+func (c *envChain) MergeC(next string) error {
+	if strings.HasPrefix(next, "strict") && strings.HasSuffix(c.B, "<") {
+		return fmt.Errorf("%s needs an A", next)
+	}
+	c.C = next + "<" + c.B
+	return nil
+}
+
+// Zeroing A re-runs B, and through B's change C, each once; a refusal by
+// the secret C rejects the generation without showing C's value.
+func TestConditionZeroingRerunsChain(t *testing.T) {
+	t.Parallel()
+	e := newEnv("ON", "yes", "A", "a", "B", "b", "C", "c")
+	var cfg envChain
+	b := mustBind(t, &cfg, WithLookupEnv(e.lookup))
+	require.Equal(t, envChain{On: "yes", A: "a", B: "b<a", C: "c<b<a"}, *b.Get())
+	rec := record(t, b)
+	e.set("ON", "no")
+	require.NoError(t, b.Reload(t.Context()))
+	assert.Equal(t, envChain{On: "no", B: "b<", C: "c<b<"}, *b.Get())
+	last, seen := rec.until(t, wait, func(u Update) bool { return u.Field == "C" })
+	var fields []string
+	for _, u := range append(seen, last) {
+		fields = append(fields, u.Field)
+	}
+	assert.Equal(t, []string{"On", "A", "B", "C"}, fields)
+
+	e.set("ON", "yes")
+	require.NoError(t, b.Reload(t.Context()))
+	require.Eventually(t, func() bool { return b.Get().C == "c<b<a" }, wait, time.Millisecond, "A is Added again, B and C follow")
+	e.set("C", "strict-hunter2")
+	require.NoError(t, b.Reload(t.Context()))
+	before := *b.Get()
+	require.Equal(t, "strict-hunter2<b<a", before.C)
+	e.set("ON", "no")
+	err := b.Reload(t.Context())
+	require.ErrorIs(t, err, ErrUpdate)
+	assert.NotContains(t, err.Error(), "hunter2")
+	assert.Equal(t, before, *b.Get(), "the last good snapshot stays")
 }
