@@ -22,6 +22,7 @@ import (
 // is left, the old users were dropped when their leases ended and cannot
 // log in, and once the last lease is revoked no user of the engine is left.
 func TestZeroDowntimeRotation(t *testing.T) {
+	t.Parallel()
 	const rotations = 5
 	s := startServers(t, 5*time.Second, 15*time.Second)
 	o := s.options(t, s.client(t, baotest.RootToken))

@@ -193,6 +193,7 @@ func (r *credsRun) change(t *testing.T, from int, v string) (int, time.Duration)
 // and shows no password; both connections come back as the new user (one
 // LISTENing), and a row changed after the rotation lands.
 func TestSettingsFollowRotatedCredentials(t *testing.T) {
+	t.Parallel()
 	start := time.Now()
 	r := startCreds(t, dbcreds.RevocationStatements)
 	for i := 1; i <= 2; i++ {
@@ -224,6 +225,7 @@ func TestSettingsFollowRotatedCredentials(t *testing.T) {
 // The LISTEN connection, which needs no privilege, goes on listening as
 // the dropped role.
 func TestSettingsFollowRotatedCredentialsSessionsKept(t *testing.T) {
+	t.Parallel()
 	start := time.Now()
 	r := startCreds(t, dbcreds.RevocationStatements[1:])
 	for i := 1; i <= 2; i++ {
