@@ -45,13 +45,20 @@ func (c *layered) MergeDerived(next derivedConfig) error {
 
 func bindLayered(t *testing.T) (*Binding[layered], string) {
 	t.Helper()
-	dir := dirWith(t, "base.toml", "region = \"eu\"\ntimeout = \"1s\"\n")
-	writeFile(t, dir, "derived.toml", "name = \"api\"\n")
-	var cfg layered
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(newEnv("DIR", dir).lookup))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = b.Close() })
-	return b, dir
+	return bindFiles[layered](t, "base.toml", "region = \"eu\"\ntimeout = \"1s\"\n", "derived.toml", "name = \"api\"\n")
+}
+
+// bindFiles writes the files named in nameData (name, data, name, data...)
+// into a new directory, binds a T with DIR set to it, and returns the
+// Binding and the directory.
+func bindFiles[T any](t *testing.T, nameData ...string) (*Binding[T], string) {
+	t.Helper()
+	dir := t.TempDir()
+	for i := 0; i+1 < len(nameData); i += 2 {
+		writeFile(t, dir, nameData[i], nameData[i+1])
+	}
+	var cfg T
+	return bindDir(t, &cfg, dir), dir
 }
 
 func TestUpdateFunctionMergesAtBind(t *testing.T) {
@@ -210,11 +217,7 @@ func (c *gatedLayered) MergeDerived(next derivedConfig) error {
 // Derived name "api", and returns it with its directory.
 func bindGated(t *testing.T) (*Binding[gatedLayered], string) {
 	t.Helper()
-	dir := dirWith(t, "on.txt", "true")
-	writeFile(t, dir, "base.toml", "region = \"eu\"\n")
-	writeFile(t, dir, "derived.toml", "name = \"api\"\n")
-	var cfg gatedLayered
-	return bindDir(t, &cfg, dir), dir
+	return bindFiles[gatedLayered](t, "on.txt", "true", "base.toml", "region = \"eu\"\n", "derived.toml", "name = \"api\"\n")
 }
 
 // A field that a when= condition zeroes is a changed dependency: its
