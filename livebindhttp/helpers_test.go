@@ -150,12 +150,19 @@ type stream struct {
 
 func (f *harness) openEvents(t *testing.T) *stream {
 	t.Helper()
+	return openStream(t, f.srv.Client(), f.url+"events")
+}
+
+// openStream opens the event stream at url with client; the stream is
+// closed when the test ends.
+func openStream(t *testing.T, client *http.Client, url string) *stream {
+	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.url+"events", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := f.srv.Client().Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -339,4 +340,52 @@ func TestEventsHelloSkipsOlderUpdates(t *testing.T) {
 	if u.Gen <= hello.Generation || string(u.New) != `"two"` {
 		t.Errorf("hello gen %d, then update %+v", hello.Generation, u)
 	}
+}
+
+// TestEventsIdleStreamOverHTTP2: a stream served over HTTP/2 that is idle
+// for longer than the write timeout keeps going, with its heartbeats and the
+// next update. HTTP/2's write deadline is a timer that resets the stream
+// when it fires, written or not, unlike a connection's deadline, which only
+// fails writes made after it.
+//
+// Regression test: the deadline set for the last write stayed armed while
+// the stream waited, so with the default 10 s timeout and 15 s heartbeat
+// every idle HTTP/2 stream was reset (INTERNAL_ERROR) 10 s after its last
+// event, before its first heartbeat.
+func TestEventsIdleStreamOverHTTP2(t *testing.T) {
+	t.Parallel()
+	const timeout = 200 * time.Millisecond
+	f := newFixture(t, nil)
+	srv := httptest.NewUnstartedServer(livebindhttp.Handler(f.b,
+		livebindhttp.WithWriteTimeout(timeout), livebindhttp.WithHeartbeat(5*timeout)))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(func() {
+		_ = f.b.Close() // ends the stream, so the server can close
+		srv.Close()
+	})
+	s := openStream(t, srv.Client(), srv.URL+"/events")
+	if s.resp.ProtoMajor != 2 {
+		t.Fatalf("served over %s, want HTTP/2", s.resp.Proto)
+	}
+	s.next(t, "hello", 5*time.Second)
+	for range 2 { // idle for 5 timeouts each time
+		if ev := s.next(t, "comment", 5*time.Second); ev.Data != "heartbeat" {
+			t.Fatalf("comment %q", ev.Data)
+		}
+	}
+	time.Sleep(3 * timeout) // idle again, past the timeout of the last heartbeat
+	f.env.Set("MODE", "after-idle")
+	if err := f.reload(t); err != nil {
+		t.Fatal(err)
+	}
+	var u livebindhttp.UpdateJSON
+	decodeStrict(t, s.next(t, "update", 5*time.Second).Data, &u)
+	if string(u.New) != `"after-idle"` {
+		t.Errorf("update %+v", u)
+	}
+	if err := f.b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s.next(t, "closed", 5*time.Second)
 }
