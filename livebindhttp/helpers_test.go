@@ -63,6 +63,23 @@ type harness struct {
 
 func newFixture(t testing.TB, bindOpts []livebind.Option, opts ...livebindhttp.Option) *harness {
 	t.Helper()
+	return startFixture(t, (*httptest.Server).Start, bindOpts, opts...)
+}
+
+// newH2Fixture is a harness whose server speaks HTTP/2 (over TLS), as does
+// its client, f.srv.Client(); slowEvents does not work on it.
+func newH2Fixture(t testing.TB, opts ...livebindhttp.Option) *harness {
+	t.Helper()
+	return startFixture(t, func(s *httptest.Server) {
+		s.EnableHTTP2 = true
+		s.StartTLS()
+	}, nil, opts...)
+}
+
+// startFixture binds testConfig and serves it with a server that start
+// starts.
+func startFixture(t testing.TB, start func(*httptest.Server), bindOpts []livebind.Option, opts ...livebindhttp.Option) *harness {
+	t.Helper()
 	f := &harness{dir: t.TempDir()}
 	f.env = fixture.NewEnv("API_KEY", secretKey, "DIR", f.dir)
 	f.write(t, "app.toml", "name = \"svc\"\nworkers = 4\ntags = [\"a\", \"b\"]\n")
@@ -84,7 +101,7 @@ func newFixture(t testing.TB, bindOpts []livebind.Option, opts ...livebindhttp.O
 			_ = tc.SetWriteBuffer(int(f.sendBuffer.Swap(0)))
 		}
 	}
-	f.srv.Start()
+	start(f.srv)
 	f.url = f.srv.URL + "/debug/config/"
 	// Closing the binding first ends every event stream, so the server can close.
 	t.Cleanup(func() {
@@ -150,19 +167,12 @@ type stream struct {
 
 func (f *harness) openEvents(t *testing.T) *stream {
 	t.Helper()
-	return openStream(t, f.srv.Client(), f.url+"events")
-}
-
-// openStream opens the event stream at url with client; the stream is
-// closed when the test ends.
-func openStream(t *testing.T, client *http.Client, url string) *stream {
-	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.url+"events", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := client.Do(req)
+	resp, err := f.srv.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -355,16 +356,8 @@ func TestEventsHelloSkipsOlderUpdates(t *testing.T) {
 func TestEventsIdleStreamOverHTTP2(t *testing.T) {
 	t.Parallel()
 	const timeout = 200 * time.Millisecond
-	f := newFixture(t, nil)
-	srv := httptest.NewUnstartedServer(livebindhttp.Handler(f.b,
-		livebindhttp.WithWriteTimeout(timeout), livebindhttp.WithHeartbeat(5*timeout)))
-	srv.EnableHTTP2 = true
-	srv.StartTLS()
-	t.Cleanup(func() {
-		_ = f.b.Close() // ends the stream, so the server can close
-		srv.Close()
-	})
-	s := openStream(t, srv.Client(), srv.URL+"/events")
+	f := newH2Fixture(t, livebindhttp.WithWriteTimeout(timeout), livebindhttp.WithHeartbeat(5*timeout))
+	s := f.openEvents(t)
 	if s.resp.ProtoMajor != 2 {
 		t.Fatalf("served over %s, want HTTP/2", s.resp.Proto)
 	}
@@ -388,4 +381,129 @@ func TestEventsIdleStreamOverHTTP2(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.next(t, "closed", 5*time.Second)
+}
+
+// TestEventsSilentClientLosesStreamOverHTTP2: over HTTP/2 too, a client
+// that reads nothing for longer than the write timeout loses its stream:
+// once its flow-control window is full, the handler's write blocks, the
+// deadline resets the stream and the handler frees its place. The client
+// sees what it had buffered and then a stream error, never a clean end or
+// a bye.
+func TestEventsSilentClientLosesStreamOverHTTP2(t *testing.T) {
+	t.Parallel()
+	f := newH2Fixture(t, livebindhttp.WithMaxStreams(2),
+		livebindhttp.WithStreamQueueBytes(64<<20), livebindhttp.WithWriteTimeout(300*time.Millisecond))
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, f.url+"events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := f.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.ProtoMajor != 2 {
+		t.Fatalf("served over %s, want HTTP/2", resp.Proto)
+	}
+	reader := f.openEvents(t)
+	reader.next(t, "hello", 5*time.Second)
+	// 8 MiB, twice the Go client's 4 MiB stream window, in 32 frames.
+	const updates = 32
+	f.publishBig(t, updates, reader)
+	f.awaitFreePlace(t, 10*time.Second) // the server gave the stream up
+
+	rest, err := io.ReadAll(resp.Body)
+	if err == nil || !strings.Contains(err.Error(), "INTERNAL_ERROR") {
+		t.Fatalf("after %d bytes: %v, want the stream reset", len(rest), err)
+	}
+	text := string(rest)
+	if n := strings.Count(text, "event: update"); n == 0 || n >= updates {
+		t.Errorf("%d updates before the stream ended, want some but not all %d", n, updates)
+	}
+	if strings.Contains(text, "event: bye") || strings.Contains(text, "event: closed") {
+		t.Errorf("a timed-out stream ended with an event:\n%s", text[max(0, len(text)-300):])
+	}
+}
+
+// flushOnlyWriter is a ResponseWriter as a middleware might wrap one: it
+// can flush but has no deadlines and no Unwrap, so http.ResponseController
+// answers ErrNotSupported to SetWriteDeadline. It records the writes.
+type flushOnlyWriter struct {
+	header http.Header
+	mu     sync.Mutex
+	body   strings.Builder
+	writes int
+}
+
+func (w *flushOnlyWriter) Header() http.Header { return w.header }
+func (w *flushOnlyWriter) WriteHeader(int)     {}
+func (w *flushOnlyWriter) Flush()              {}
+
+func (w *flushOnlyWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writes++
+	return w.body.Write(p)
+}
+
+func (w *flushOnlyWriter) text() (string, int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.body.String(), w.writes
+}
+
+// TestEventsWithoutDeadlines: behind a ResponseWriter without write
+// deadlines the stream goes on as without a timeout: hello, a frame of
+// several 64 KiB pieces written whole and in order, heartbeats, and the
+// handler ends with its request, without a spin of empty writes.
+func TestEventsWithoutDeadlines(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	h := livebindhttp.Handler(f.b, livebindhttp.WithHeartbeat(20*time.Millisecond))
+	w := &flushOnlyWriter{header: http.Header{}}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.ServeHTTP(w, httptest.NewRequestWithContext(ctx, http.MethodGet, "/events", nil))
+	}()
+	await := func(what string, ok func(string) bool) string {
+		t.Helper()
+		for range 500 {
+			if text, _ := w.text(); ok(text) {
+				return text
+			}
+			select {
+			case <-done:
+				text, _ := w.text()
+				t.Fatalf("the handler ended while waiting for %s:\n%.300s", what, text)
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		t.Fatalf("no %s within 5 s", what)
+		return ""
+	}
+	await("hello", func(s string) bool { return strings.Contains(s, "event: hello\n") })
+	big := strings.Repeat("z", 200<<10) // an update frame of about 400 KiB: 7 pieces
+	f.env.Set("MODE", big)
+	if err := f.reload(t); err != nil {
+		t.Fatal(err)
+	}
+	text := await("the update and a heartbeat after it", func(s string) bool {
+		i := strings.Index(s, "event: update\n")
+		return i >= 0 && strings.Contains(s[i:], ": heartbeat\n")
+	})
+	if strings.Count(text, "event: update\n") != 1 || !strings.Contains(text, `"new":"`+big+`"`) {
+		t.Errorf("the update frame is not whole once:\n%.300s", text)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the handler still runs after its request ended")
+	}
+	if _, writes := w.text(); writes > 1000 {
+		t.Errorf("%d writes for hello, one update and a few heartbeats", writes)
+	}
 }
