@@ -165,9 +165,10 @@ type stream struct {
 	raw    strings.Builder
 }
 
-func (f *harness) openEvents(t *testing.T) *stream {
+// requestEvents requests the event stream with f's client under ctx and
+// returns the response, its body unread.
+func (f *harness) requestEvents(ctx context.Context, t *testing.T) *http.Response {
 	t.Helper()
-	ctx, cancel := context.WithCancel(t.Context())
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.url+"events", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -176,6 +177,13 @@ func (f *harness) openEvents(t *testing.T) *stream {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return resp
+}
+
+func (f *harness) openEvents(t *testing.T) *stream {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	resp := f.requestEvents(ctx, t)
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
 		t.Fatalf("events Content-Type = %q", ct)
 	}

@@ -399,14 +399,7 @@ func TestEventsSilentClientLosesStreamOverHTTP2(t *testing.T) {
 	t.Parallel()
 	f := newH2Fixture(t, livebindhttp.WithMaxStreams(2),
 		livebindhttp.WithStreamQueueBytes(64<<20), livebindhttp.WithWriteTimeout(300*time.Millisecond))
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, f.url+"events", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := f.srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := f.requestEvents(t.Context(), t)
 	defer resp.Body.Close()
 	if resp.ProtoMajor != 2 {
 		t.Fatalf("served over %s, want HTTP/2", resp.Proto)
@@ -506,4 +499,42 @@ func TestEventsWithoutDeadlines(t *testing.T) {
 	if _, writes := w.text(); writes > 1000 {
 		t.Errorf("%d writes for hello, one update and a few heartbeats", writes)
 	}
+}
+
+// TestEventsClientGoneMidFrame: a client that goes away while the handler
+// is blocked writing a large frame to it frees its place at once, not one
+// write timeout (here a minute) later, over HTTP/1 (the connection is
+// closed) and HTTP/2 (the request is canceled: RST_STREAM). goleak then
+// finds no handler or timer goroutine left.
+func TestEventsClientGoneMidFrame(t *testing.T) {
+	t.Parallel()
+	opts := []livebindhttp.Option{
+		livebindhttp.WithMaxStreams(2), livebindhttp.WithStreamQueueBytes(64 << 20), livebindhttp.WithWriteTimeout(time.Minute),
+	}
+	gone := func(t *testing.T, f *harness, leave func()) {
+		t.Helper()
+		reader := f.openEvents(t)
+		reader.next(t, "hello", 5*time.Second)
+		f.publishBig(t, 32, reader) // 8 MiB: the silent stream's write blocks
+		t0 := time.Now()
+		leave()
+		f.awaitFreePlace(t, 10*time.Second)
+		t.Logf("place freed %v after the client left", time.Since(t0))
+	}
+	t.Run("http1", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t, nil, opts...)
+		conn := f.slowEvents(t)
+		readHello(t, conn)
+		gone(t, f, func() { _ = conn.Close() })
+	})
+	t.Run("http2", func(t *testing.T) {
+		t.Parallel()
+		f := newH2Fixture(t, opts...)
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		resp := f.requestEvents(ctx, t)
+		defer resp.Body.Close()
+		gone(t, f, cancel)
+	})
 }
