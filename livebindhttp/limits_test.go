@@ -538,3 +538,46 @@ func TestEventsClientGoneMidFrame(t *testing.T) {
 		gone(t, f, cancel)
 	})
 }
+
+// TestEventsConnectionReusedAfterStream: a stream that ends properly (here
+// with closed) leaves no write deadline on its HTTP/1 connection: the next
+// request on the same keep-alive connection, more than a write timeout
+// later, is answered.
+func TestEventsConnectionReusedAfterStream(t *testing.T) {
+	t.Parallel()
+	const timeout = 100 * time.Millisecond
+	f := newFixture(t, nil, livebindhttp.WithWriteTimeout(timeout))
+	conn, err := (&net.Dialer{}).DialContext(t.Context(), "tcp", f.srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(conn)
+	get := func(path string) (*http.Response, string) {
+		t.Helper()
+		if _, err := fmt.Fprintf(conn, "GET /debug/config/%s HTTP/1.1\r\nHost: x\r\n\r\n", path); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatalf("%s: %v after %q", path, err, body)
+		}
+		return resp, string(body)
+	}
+	if err := f.b.Close(); err != nil { // the stream sends hello and closed, and ends
+		t.Fatal(err)
+	}
+	if resp, body := get("events"); resp.Close || !strings.Contains(body, "event: closed\n") {
+		t.Fatalf("events: close %v, body %q", resp.Close, body)
+	}
+	time.Sleep(3 * timeout)
+	if resp, _ := get("status.json"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("status.json on the reused connection: %s", resp.Status)
+	}
+}
