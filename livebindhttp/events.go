@@ -314,9 +314,12 @@ func (h *handler[T]) events(w http.ResponseWriter, r *http.Request) {
 // streamWriter writes an event stream under a write deadline per chunk:
 // every chunk bytes written, and every flush, start a new deadline of
 // timeout, so the deadline bounds how long one bounded write may block and
-// a client that reads slowly but steadily keeps its stream. Deadlines are
-// best effort: a ResponseWriter that does not support them just blocks like
-// any other write.
+// a client that reads slowly but steadily keeps its stream. A flush that
+// succeeds clears the deadline: the stream may then wait for longer than
+// timeout, and over HTTP/2 a deadline is a timer that resets the stream
+// when it fires, whether or not a write is under way. Deadlines are best
+// effort: a ResponseWriter that does not support them just blocks like any
+// other write.
 type streamWriter struct {
 	w       http.ResponseWriter
 	rc      *http.ResponseController
@@ -328,7 +331,12 @@ type streamWriter struct {
 // renew starts a new deadline, for the next chunk bytes.
 func (s *streamWriter) renew() bool {
 	s.left = s.chunk
-	err := s.rc.SetWriteDeadline(time.Now().Add(s.timeout))
+	return s.deadline(time.Now().Add(s.timeout))
+}
+
+// deadline sets the write deadline (none for the zero time).
+func (s *streamWriter) deadline(t time.Time) bool {
+	err := s.rc.SetWriteDeadline(t)
 	return err == nil || errors.Is(err, http.ErrNotSupported)
 }
 
@@ -350,9 +358,9 @@ func (s *streamWriter) write(p []byte) bool {
 }
 
 // flush sends what the ResponseWriter holds (at most its buffer, a few KiB)
-// under a new deadline.
+// under a new deadline, then clears the deadline until the next write.
 func (s *streamWriter) flush() bool {
-	ok := s.renew() && s.rc.Flush() == nil
+	ok := s.renew() && s.rc.Flush() == nil && s.deadline(time.Time{})
 	s.left = 0
 	return ok
 }

@@ -63,6 +63,23 @@ type harness struct {
 
 func newFixture(t testing.TB, bindOpts []livebind.Option, opts ...livebindhttp.Option) *harness {
 	t.Helper()
+	return startFixture(t, (*httptest.Server).Start, bindOpts, opts...)
+}
+
+// newH2Fixture is a harness whose server speaks HTTP/2 (over TLS), as does
+// its client, f.srv.Client(); slowEvents does not work on it.
+func newH2Fixture(t testing.TB, opts ...livebindhttp.Option) *harness {
+	t.Helper()
+	return startFixture(t, func(s *httptest.Server) {
+		s.EnableHTTP2 = true
+		s.StartTLS()
+	}, nil, opts...)
+}
+
+// startFixture binds testConfig and serves it with a server that start
+// starts.
+func startFixture(t testing.TB, start func(*httptest.Server), bindOpts []livebind.Option, opts ...livebindhttp.Option) *harness {
+	t.Helper()
 	f := &harness{dir: t.TempDir()}
 	f.env = fixture.NewEnv("API_KEY", secretKey, "DIR", f.dir)
 	f.write(t, "app.toml", "name = \"svc\"\nworkers = 4\ntags = [\"a\", \"b\"]\n")
@@ -84,7 +101,7 @@ func newFixture(t testing.TB, bindOpts []livebind.Option, opts ...livebindhttp.O
 			_ = tc.SetWriteBuffer(int(f.sendBuffer.Swap(0)))
 		}
 	}
-	f.srv.Start()
+	start(f.srv)
 	f.url = f.srv.URL + "/debug/config/"
 	// Closing the binding first ends every event stream, so the server can close.
 	t.Cleanup(func() {
@@ -148,9 +165,10 @@ type stream struct {
 	raw    strings.Builder
 }
 
-func (f *harness) openEvents(t *testing.T) *stream {
+// requestEvents requests the event stream with f's client under ctx and
+// returns the response, its body unread.
+func (f *harness) requestEvents(ctx context.Context, t *testing.T) *http.Response {
 	t.Helper()
-	ctx, cancel := context.WithCancel(t.Context())
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.url+"events", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -159,6 +177,13 @@ func (f *harness) openEvents(t *testing.T) *stream {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return resp
+}
+
+func (f *harness) openEvents(t *testing.T) *stream {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	resp := f.requestEvents(ctx, t)
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
 		t.Fatalf("events Content-Type = %q", ct)
 	}

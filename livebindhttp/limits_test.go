@@ -8,7 +8,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -188,7 +190,13 @@ func TestEventsSilentClientLosesStream(t *testing.T) {
 	if err != nil {
 		t.Fatalf("after %d bytes: %v", len(rest), err)
 	}
-	text := string(rest)
+	wantCutShort(t, string(rest), updates)
+}
+
+// wantCutShort checks the text a timed-out stream delivered: some but not
+// all of the updates published, and no bye or closed at the end.
+func wantCutShort(t *testing.T, text string, updates int) {
+	t.Helper()
 	if n := strings.Count(text, "event: update"); n == 0 || n >= updates {
 		t.Errorf("%d updates before the stream ended, want some but not all %d", n, updates)
 	}
@@ -338,5 +346,238 @@ func TestEventsHelloSkipsOlderUpdates(t *testing.T) {
 	decodeStrict(t, s.next(t, "update", 5*time.Second).Data, &u)
 	if u.Gen <= hello.Generation || string(u.New) != `"two"` {
 		t.Errorf("hello gen %d, then update %+v", hello.Generation, u)
+	}
+}
+
+// TestEventsIdleStreamOverHTTP2: a stream served over HTTP/2 that is idle
+// for longer than the write timeout keeps going, with its heartbeats and the
+// next update. HTTP/2's write deadline is a timer that resets the stream
+// when it fires, written or not, unlike a connection's deadline, which only
+// fails writes made after it.
+//
+// Regression test: the deadline set for the last write stayed armed while
+// the stream waited, so with the default 10 s timeout and 15 s heartbeat
+// every idle HTTP/2 stream was reset (INTERNAL_ERROR) 10 s after its last
+// event, before its first heartbeat.
+func TestEventsIdleStreamOverHTTP2(t *testing.T) {
+	t.Parallel()
+	const timeout = 200 * time.Millisecond
+	f := newH2Fixture(t, livebindhttp.WithWriteTimeout(timeout), livebindhttp.WithHeartbeat(5*timeout))
+	s := f.openEvents(t)
+	if s.resp.ProtoMajor != 2 {
+		t.Fatalf("served over %s, want HTTP/2", s.resp.Proto)
+	}
+	s.next(t, "hello", 5*time.Second)
+	for range 2 { // idle for 5 timeouts each time
+		if ev := s.next(t, "comment", 5*time.Second); ev.Data != "heartbeat" {
+			t.Fatalf("comment %q", ev.Data)
+		}
+	}
+	time.Sleep(3 * timeout) // idle again, past the timeout of the last heartbeat
+	f.env.Set("MODE", "after-idle")
+	if err := f.reload(t); err != nil {
+		t.Fatal(err)
+	}
+	var u livebindhttp.UpdateJSON
+	decodeStrict(t, s.next(t, "update", 5*time.Second).Data, &u)
+	if string(u.New) != `"after-idle"` {
+		t.Errorf("update %+v", u)
+	}
+	if err := f.b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s.next(t, "closed", 5*time.Second)
+}
+
+// TestEventsSilentClientLosesStreamOverHTTP2: over HTTP/2 too, a client
+// that reads nothing for longer than the write timeout loses its stream:
+// once its flow-control window is full, the handler's write blocks, the
+// deadline resets the stream and the handler frees its place. The client
+// sees what it had buffered and then a stream error, never a clean end or
+// a bye.
+func TestEventsSilentClientLosesStreamOverHTTP2(t *testing.T) {
+	t.Parallel()
+	f := newH2Fixture(t, livebindhttp.WithMaxStreams(2),
+		livebindhttp.WithStreamQueueBytes(64<<20), livebindhttp.WithWriteTimeout(300*time.Millisecond))
+	resp := f.requestEvents(t.Context(), t)
+	defer resp.Body.Close()
+	if resp.ProtoMajor != 2 {
+		t.Fatalf("served over %s, want HTTP/2", resp.Proto)
+	}
+	reader := f.openEvents(t)
+	reader.next(t, "hello", 5*time.Second)
+	// 8 MiB, twice the Go client's 4 MiB stream window, in 32 frames.
+	const updates = 32
+	f.publishBig(t, updates, reader)
+	f.awaitFreePlace(t, 10*time.Second) // the server gave the stream up
+
+	rest, err := io.ReadAll(resp.Body)
+	if err == nil || !strings.Contains(err.Error(), "INTERNAL_ERROR") {
+		t.Fatalf("after %d bytes: %v, want the stream reset", len(rest), err)
+	}
+	wantCutShort(t, string(rest), updates)
+}
+
+// flushOnlyWriter is a ResponseWriter as a middleware might wrap one: it
+// can flush but has no deadlines and no Unwrap, so http.ResponseController
+// answers ErrNotSupported to SetWriteDeadline. It records the writes.
+type flushOnlyWriter struct {
+	header http.Header
+	mu     sync.Mutex
+	body   strings.Builder
+	writes int
+}
+
+func (w *flushOnlyWriter) Header() http.Header { return w.header }
+func (w *flushOnlyWriter) WriteHeader(int)     {}
+func (w *flushOnlyWriter) Flush()              {}
+
+func (w *flushOnlyWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writes++
+	return w.body.Write(p)
+}
+
+func (w *flushOnlyWriter) text() (string, int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.body.String(), w.writes
+}
+
+// TestEventsWithoutDeadlines: behind a ResponseWriter without write
+// deadlines the stream goes on as without a timeout: hello, a frame of
+// several 64 KiB pieces written whole and in order, heartbeats, and the
+// handler ends with its request, without a spin of empty writes.
+func TestEventsWithoutDeadlines(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	h := livebindhttp.Handler(f.b, livebindhttp.WithHeartbeat(20*time.Millisecond))
+	w := &flushOnlyWriter{header: http.Header{}}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.ServeHTTP(w, httptest.NewRequestWithContext(ctx, http.MethodGet, "/events", nil))
+	}()
+	await := func(what string, ok func(string) bool) string {
+		t.Helper()
+		for range 500 {
+			if text, _ := w.text(); ok(text) {
+				return text
+			}
+			select {
+			case <-done:
+				text, _ := w.text()
+				t.Fatalf("the handler ended while waiting for %s:\n%.300s", what, text)
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		t.Fatalf("no %s within 5 s", what)
+		return ""
+	}
+	await("hello", func(s string) bool { return strings.Contains(s, "event: hello\n") })
+	big := strings.Repeat("z", 200<<10) // an update frame of about 400 KiB: 7 pieces
+	f.env.Set("MODE", big)
+	if err := f.reload(t); err != nil {
+		t.Fatal(err)
+	}
+	text := await("the update and a heartbeat after it", func(s string) bool {
+		i := strings.Index(s, "event: update\n")
+		return i >= 0 && strings.Contains(s[i:], ": heartbeat\n")
+	})
+	if strings.Count(text, "event: update\n") != 1 || !strings.Contains(text, `"new":"`+big+`"`) {
+		t.Errorf("the update frame is not whole once:\n%.300s", text)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the handler still runs after its request ended")
+	}
+	if _, writes := w.text(); writes > 1000 {
+		t.Errorf("%d writes for hello, one update and a few heartbeats", writes)
+	}
+}
+
+// TestEventsClientGoneMidFrame: a client that goes away while the handler
+// is blocked writing a large frame to it frees its place at once, not one
+// write timeout (here a minute) later, over HTTP/1 (the connection is
+// closed) and HTTP/2 (the request is canceled: RST_STREAM). goleak then
+// finds no handler or timer goroutine left.
+func TestEventsClientGoneMidFrame(t *testing.T) {
+	t.Parallel()
+	opts := []livebindhttp.Option{
+		livebindhttp.WithMaxStreams(2), livebindhttp.WithStreamQueueBytes(64 << 20), livebindhttp.WithWriteTimeout(time.Minute),
+	}
+	gone := func(t *testing.T, f *harness, leave func()) {
+		t.Helper()
+		reader := f.openEvents(t)
+		reader.next(t, "hello", 5*time.Second)
+		f.publishBig(t, 32, reader) // 8 MiB: the silent stream's write blocks
+		t0 := time.Now()
+		leave()
+		f.awaitFreePlace(t, 10*time.Second)
+		t.Logf("place freed %v after the client left", time.Since(t0))
+	}
+	t.Run("http1", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t, nil, opts...)
+		conn := f.slowEvents(t)
+		readHello(t, conn)
+		gone(t, f, func() { _ = conn.Close() })
+	})
+	t.Run("http2", func(t *testing.T) {
+		t.Parallel()
+		f := newH2Fixture(t, opts...)
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		resp := f.requestEvents(ctx, t)
+		defer resp.Body.Close()
+		gone(t, f, cancel)
+	})
+}
+
+// TestEventsConnectionReusedAfterStream: a stream that ends properly (here
+// with closed) leaves no write deadline on its HTTP/1 connection: the next
+// request on the same keep-alive connection, more than a write timeout
+// later, is answered.
+func TestEventsConnectionReusedAfterStream(t *testing.T) {
+	t.Parallel()
+	const timeout = 100 * time.Millisecond
+	f := newFixture(t, nil, livebindhttp.WithWriteTimeout(timeout))
+	conn, err := (&net.Dialer{}).DialContext(t.Context(), "tcp", f.srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(conn)
+	get := func(path string) (*http.Response, string) {
+		t.Helper()
+		if _, err := fmt.Fprintf(conn, "GET /debug/config/%s HTTP/1.1\r\nHost: x\r\n\r\n", path); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatalf("%s: %v after %q", path, err, body)
+		}
+		return resp, string(body)
+	}
+	if err := f.b.Close(); err != nil { // the stream sends hello and closed, and ends
+		t.Fatal(err)
+	}
+	if resp, body := get("events"); resp.Close || !strings.Contains(body, "event: closed\n") {
+		t.Fatalf("events: close %v, body %q", resp.Close, body)
+	}
+	time.Sleep(3 * timeout)
+	if resp, _ := get("status.json"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("status.json on the reused connection: %s", resp.Status)
 	}
 }
