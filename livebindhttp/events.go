@@ -243,6 +243,13 @@ func (h *handler[T]) events(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
+	if !canFlush(w) {
+		// Without Flush nothing reaches the client until the handler
+		// returns: the stream would be a hello and an end, and browsers
+		// would reconnect every few seconds.
+		http.Error(w, errNoFlush, http.StatusInternalServerError)
+		return
+	}
 	c, err := h.hub.join()
 	if err != nil {
 		w.Header().Set("Retry-After", strconv.Itoa(reconnectMillis/1000*2))
@@ -309,6 +316,28 @@ func (h *handler[T]) events(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// errNoFlush is the answer to /events behind a ResponseWriter that cannot
+// flush.
+const errNoFlush = "livebindhttp: /events needs a ResponseWriter that can flush " +
+	"(a middleware wraps it without Flush; give the wrapper an Unwrap method)"
+
+// canFlush reports whether w, or a writer it unwraps to (the chain
+// http.ResponseController follows), can flush.
+func canFlush(w http.ResponseWriter) bool {
+	for range 100 { // a bound on a wrapper that unwraps to itself
+		switch w.(type) {
+		case http.Flusher, interface{ FlushError() error }:
+			return true
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return false
+		}
+		w = u.Unwrap()
+	}
+	return false
 }
 
 // streamWriter writes an event stream under a write deadline per chunk:

@@ -581,3 +581,63 @@ func TestEventsConnectionReusedAfterStream(t *testing.T) {
 		t.Fatalf("status.json on the reused connection: %s", resp.Status)
 	}
 }
+
+// noFlushWriter is a ResponseWriter as a middleware that hides Flush (and
+// has no Unwrap) would pass on.
+type noFlushWriter struct {
+	header http.Header
+	code   int
+	body   strings.Builder
+}
+
+func (w *noFlushWriter) Header() http.Header         { return w.header }
+func (w *noFlushWriter) WriteHeader(code int)        { w.code = code }
+func (w *noFlushWriter) Write(p []byte) (int, error) { return w.body.Write(p) }
+
+// unwrapper wraps a ResponseWriter without Flush but gives it back with
+// Unwrap, as http.ResponseController expects of middleware.
+type unwrapper struct{ noFlushWriter }
+
+func (w *unwrapper) Unwrap() http.ResponseWriter { return httptest.NewRecorder() }
+
+// TestEventsWithoutFlush: behind a ResponseWriter that cannot flush, and
+// does not unwrap to one that can, /events answers 500 naming the cause at
+// once, without joining the hub; a browser would otherwise get a hello
+// and an end, and reconnect every few seconds. One that unwraps to a
+// flusher streams.
+func TestEventsWithoutFlush(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	h := livebindhttp.Handler(f.b, livebindhttp.WithMaxStreams(1))
+	w := &noFlushWriter{header: http.Header{}}
+	// Bounded: a handler that streamed anyway would return when its
+	// request ends.
+	short, stop := context.WithTimeout(t.Context(), 2*time.Second)
+	defer stop()
+	h.ServeHTTP(w, httptest.NewRequestWithContext(short, http.MethodGet, "/events", nil))
+	if w.code != http.StatusInternalServerError || !strings.Contains(w.body.String(), "can flush") {
+		t.Fatalf("got %d %q, want 500 naming Flush", w.code, w.body.String())
+	}
+	if strings.Contains(w.body.String(), "event: hello") {
+		t.Fatalf("the stream started: %q", w.body.String())
+	}
+
+	// A wrapper that unwraps to a flusher is served (and the refused one
+	// above did not keep the only place).
+	ctx, cancel := context.WithCancel(t.Context())
+	u := &unwrapper{noFlushWriter{header: http.Header{}}}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.ServeHTTP(u, httptest.NewRequestWithContext(ctx, http.MethodGet, "/events", nil))
+	}()
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the handler still runs after its request ended")
+	}
+	if u.code != http.StatusOK {
+		t.Fatalf("an unwrapping writer was refused: %d %q", u.code, u.body.String())
+	}
+}
