@@ -15,6 +15,7 @@ import (
 	"github.com/livebind/livebind"
 	"github.com/livebind/livebind/internal/testenv/baotest"
 	"github.com/livebind/livebind/internal/testenv/dbcreds"
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/internal/testenv/pgtest"
 	"github.com/livebind/livebind/sources/vault"
 )
@@ -126,9 +127,16 @@ func TestRealStaticCreds(t *testing.T) {
 	require.Equal(t, "static_user", prev.Username)
 	require.NoError(t, psqlLogin(pg, prev.Username, prev.Password))
 	require.Error(t, psqlLogin(pg, "static_user", "initial-pw"))
+	// OpenBao rotates static roles from a queue it checks every few
+	// seconds, so on a loaded machine a 5 s period can stretch past the
+	// 10 s of rec's waits (no rotation within 10 s, once in CI): wait up to
+	// 30 s for each. What the test bounds is the lag after Vault rotated.
+	rotations := fixture.NewLog[livebind.Update](30 * time.Second)
+	_, err := b.Subscribe(rotations.Add, livebind.From(1))
+	require.NoError(t, err)
 	from := 0
 	for i := range 2 {
-		n, _, at := rec.Wait(t, from, "a rotated password", func(u livebind.Update) bool { return u.Kind == livebind.Updated && u.Field == "DB" })
+		n, _, at := rotations.Wait(t, from, "a rotated password", func(u livebind.Update) bool { return u.Kind == livebind.Updated && u.Field == "DB" })
 		from = n + 1
 		cur := b.Get()
 		require.NotEqual(t, prev.Password, cur.DB.Password)
