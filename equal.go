@@ -12,25 +12,15 @@ import (
 // with reflect.DeepEqual, as are values whose Equal method panics: it runs
 // on the applier, which user code must not crash.
 func sameValue(a, b any) bool {
-	if eq, ok := safeEqualMethod(a, b); ok {
+	if eq, ok := equalMethod(a, b); ok {
 		return eq
 	}
 	return reflect.DeepEqual(a, b)
 }
 
-// safeEqualMethod is equalMethod with a panic turned into "no method".
-func safeEqualMethod(a, b any) (equal, ok bool) {
-	defer func() {
-		if recover() != nil {
-			equal, ok = false, false
-		}
-	}()
-	return equalMethod(a, b)
-}
-
 // equalMethod calls a's Equal(T) bool method with b, where T is a's own
-// type. It reports false in its second result when there is no such method
-// or the two values differ in type.
+// type. It reports false in its second result when there is no such method,
+// the two values differ in type, or the method panics.
 func equalMethod(a, b any) (equal, ok bool) {
 	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
 	if !va.IsValid() || !vb.IsValid() || va.Type() != vb.Type() {
@@ -45,6 +35,13 @@ func equalMethod(a, b any) (equal, ok bool) {
 		recv = reflect.New(va.Type())
 		recv.Elem().Set(va)
 	}
+	// Only a call of user code needs the recovery: types without an Equal
+	// method (most fields) do not pay for it.
+	defer func() {
+		if recover() != nil {
+			equal, ok = false, false
+		}
+	}()
 	return recv.Method(m.index).Call([]reflect.Value{vb})[0].Bool(), true
 }
 
