@@ -227,11 +227,7 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 	if k.subject != "" {
 		return d.last.Get(k)
 	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return sources.Result{Err: d.classify(k, err)}
-	}
-	kv, err := js.KeyValue(ctx, k.bucket)
+	kv, err := bucket(ctx, nc, k)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
 		return sources.Result{Missing: true}
 	}

@@ -319,26 +319,28 @@ func (d *driver) gone(w *watch, nc *natsgo.Conn, k watchKey, f *feed, del *delet
 // bucketGone asks whether k's bucket was deleted; a failed question is
 // not an answer (false).
 func (d *driver) bucketGone(w *watch, nc *natsgo.Conn, k watchKey, f *feed) bool {
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return false
-	}
 	ctx, cancel := f.whileUp(w.Context())
 	defer cancel()
 	ctx, stop := context.WithTimeout(ctx, k.timeout)
 	defer stop()
-	_, err = js.KeyValue(ctx, k.bucket)
+	_, err := bucket(ctx, nc, k)
 	return errors.Is(err, jetstream.ErrBucketNotFound)
+}
+
+// bucket looks up k's key-value bucket; jetstream.ErrBucketNotFound when
+// there is none.
+func bucket(ctx context.Context, nc *natsgo.Conn, k watchKey) (jetstream.KeyValue, error) {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	return js.KeyValue(ctx, k.bucket)
 }
 
 // openWatcher finds the bucket and watches the key. The watcher lives until
 // life ends or it is stopped.
 func (d *driver) openWatcher(ctx, life context.Context, nc *natsgo.Conn, k watchKey) (jetstream.KeyWatcher, error) {
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return nil, err
-	}
-	kv, err := js.KeyValue(ctx, k.bucket)
+	kv, err := bucket(ctx, nc, k)
 	if err != nil {
 		return nil, err
 	}
