@@ -75,6 +75,9 @@ func resolveFields(p *typePlan, lookup func(string) (string, bool)) (_ resolved,
 		t.fields = append(t.fields, f)
 		res.fields = append(res.fields, f)
 	}
+	for _, t := range res.targets {
+		t.name = t.describe()
+	}
 	return res, errors.Join(errs...)
 }
 

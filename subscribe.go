@@ -46,7 +46,7 @@ type subscriber struct {
 	after    uint64 // see replay
 
 	mu        sync.Mutex
-	queue     []event
+	queue     eventQueue
 	dropped   int
 	coalesced int
 	lastDrop  uint64 // generation of the newest dropped or coalesced update
@@ -147,7 +147,7 @@ func (s *subscribers) add(sub *subscriber) (func(), error) {
 				sub.push(&l.ev)
 			}
 		})
-		if len(sub.queue) > 0 {
+		if sub.queue.len() > 0 {
 			sub.wake <- struct{}{}
 		}
 	}
@@ -227,12 +227,12 @@ func (sub *subscriber) push(ev *event) bool {
 	if sub.buffer > 0 {
 		limit = sub.buffer
 	}
-	if len(sub.queue) >= limit {
-		sub.lastDrop = sub.queue[0].u.Gen
-		sub.queue = sub.queue[1:]
+	if sub.queue.len() >= limit {
+		old, _ := sub.queue.pop()
+		sub.lastDrop = old.u.Gen
 		sub.dropped++
 	}
-	sub.queue = append(sub.queue, *ev)
+	sub.queue.push(*ev)
 	return true
 }
 
@@ -331,8 +331,9 @@ func (sub *subscriber) merge(ev event) bool {
 	if ev.u.Kind == Error || ev.f == nil {
 		return false
 	}
-	for i := len(sub.queue) - 1; i >= 0; i-- {
-		q := sub.queue[i]
+	queued := sub.queue.pending()
+	for i := len(queued) - 1; i >= 0; i-- {
+		q := queued[i]
 		if q.f != ev.f {
 			continue
 		}
@@ -346,8 +347,8 @@ func (sub *subscriber) merge(ev event) bool {
 		}
 		merged := ev
 		merged.u.Kind, merged.old, merged.u.Old = kind, q.old, q.u.Old
-		sub.queue = append(sub.queue[:i], sub.queue[i+1:]...)
-		sub.queue = append(sub.queue, merged)
+		sub.queue.remove(i)
+		sub.queue.push(merged)
 		sub.coalesced++
 		return true
 	}
@@ -364,13 +365,7 @@ func (sub *subscriber) next() (event, bool) {
 		sub.dropped, sub.coalesced = 0, 0
 		return event{u: Update{Kind: Error, Gen: sub.lastDrop, Time: time.Now(), Err: err}}, true
 	}
-	if len(sub.queue) == 0 {
-		return event{}, false
-	}
-	ev := sub.queue[0]
-	sub.queue[0] = event{}
-	sub.queue = sub.queue[1:]
-	return ev, true
+	return sub.queue.pop()
 }
 
 // delivering reports whether the goroutine gid delivers to a subscriber,

@@ -416,3 +416,72 @@ func bindAB(t *testing.T) (*Binding[abConfig], *testEnv) {
 	var cfg abConfig
 	return mustBind(t, &cfg, WithLookupEnv(env.lookup)), env
 }
+
+// gens lists the generations of the queued events, oldest first.
+func gens(q *eventQueue) []uint64 {
+	var out []uint64
+	for _, ev := range q.pending() {
+		out = append(out, ev.u.Gen)
+	}
+	return out
+}
+
+func genEvent(g uint64) event { return event{u: Update{Gen: g}} }
+
+// A subscriber's queue delivers in order, reuses its slots instead of
+// growing when it is drained as fast as it is filled, and gives back a
+// backing array that a burst grew past DefaultBuffer.
+// Not parallel: testing.AllocsPerRun refuses to run in a parallel test.
+func TestEventQueueOrderReuseRelease(t *testing.T) {
+	var q eventQueue
+	for g := range uint64(4) {
+		q.push(genEvent(g))
+	}
+	ev, ok := q.pop()
+	require.True(t, ok)
+	assert.Equal(t, uint64(0), ev.u.Gen)
+	q.remove(1) // gen 2
+	assert.Equal(t, []uint64{1, 3}, gens(&q))
+
+	// Full array with free slots before head: the events move to the front.
+	q = eventQueue{buf: make([]event, 0, 4)}
+	for g := range uint64(4) {
+		q.push(genEvent(g))
+	}
+	q.pop()
+	q.pop()
+	q.push(genEvent(4))
+	q.push(genEvent(5))
+	assert.Equal(t, []uint64{2, 3, 4, 5}, gens(&q))
+	assert.Equal(t, 4, cap(q.buf), "the array must be reused, not grown")
+
+	for _, want := range []uint64{2, 3, 4, 5} {
+		ev, ok := q.pop()
+		require.True(t, ok)
+		assert.Equal(t, want, ev.u.Gen)
+	}
+	_, ok = q.pop()
+	assert.False(t, ok)
+
+	// Drained as fast as filled: in order, and no allocation once warm.
+	var order []uint64
+	allocs := testing.AllocsPerRun(1000, func() {
+		q.push(genEvent(7))
+		q.push(genEvent(8))
+		a, _ := q.pop()
+		b, _ := q.pop()
+		if a.u.Gen != 7 || b.u.Gen != 8 {
+			order = []uint64{a.u.Gen, b.u.Gen}
+		}
+	})
+	assert.Zero(t, allocs)
+	assert.Nil(t, order, "pops out of order")
+
+	for g := range uint64(DefaultBuffer + 1) {
+		q.push(genEvent(g))
+	}
+	for range DefaultBuffer + 1 {
+		q.pop()
+	}
+	assert.Zero(t, cap(q.buf), "a drained queue must not keep an array grown past DefaultBuffer")
+}

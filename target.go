@@ -45,6 +45,7 @@ type target struct {
 	hideLoc   bool     // secretlocation: the location is never shown
 	safeQuery []string // safequery=: query parameters whose values are shown
 	unwatched string   // why an optional field's location cannot be watched (empty after expansion); "" for a watched one
+	name      string   // String, fixed once the target's fields are resolved (updates name it on every change)
 }
 
 // identity is the key under which fields share a target.
@@ -86,6 +87,14 @@ func (t *target) textOnly() bool {
 // user information and every query value, except the parameters of
 // safequery=); secretlocation hides the whole location.
 func (t *target) String() string {
+	if t.name != "" {
+		return t.name
+	}
+	return t.describe()
+}
+
+// describe builds what String returns.
+func (t *target) describe() string {
 	var loc string
 	switch {
 	case t.hideLoc:
