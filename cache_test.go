@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -139,23 +138,18 @@ func (c *validatedRemote) Validate() error {
 // not with the last good one.
 func TestCacheKeepsOnlyAcceptedValues(t *testing.T) {
 	cdir := t.TempDir()
-	var body atomic.Value
-	body.Store(`{"name":"good"}`)
-	addr, stop := fixture.Serve(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(body.Load().(string)))
-	})
-	env := newEnv("ADDR", addr)
+	rm := fixture.ServeRemote(t, "good", false)
+	env := newEnv("ADDR", rm.Addr)
 	var c1 validatedRemote
 	b, err := Bind(t.Context(), &c1, WithLookupEnv(env.lookup), WithCache(cdir))
 	require.NoError(t, err)
 	rec := record(t, b)
-	body.Store(`{"name":"bad"}`)
+	rm.Set("bad", http.StatusOK)
 	u, _ := rec.until(t, wait, func(u Update) bool { return u.Kind == Error })
 	t.Log(u)
 	require.Equal(t, "good", b.Get().Remote.Name)
 	require.NoError(t, b.Close())
-	stop() // remote down; restart
+	rm.Stop() // remote down; restart
 
 	var c2 validatedRemote
 	b2, err := Bind(t.Context(), &c2, WithLookupEnv(env.lookup), WithCache(cdir))
@@ -169,33 +163,25 @@ func TestCacheKeepsOnlyAcceptedValues(t *testing.T) {
 // copy.
 func TestFromCacheClearsWhenSourceAnswers(t *testing.T) {
 	cdir := t.TempDir()
-	var fail atomic.Bool
-	addr, _ := fixture.Serve(t, func(w http.ResponseWriter, r *http.Request) {
-		if fail.Load() {
-			http.Error(w, "down", http.StatusServiceUnavailable)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"name": "n"}`))
-	})
+	rm := fixture.ServeRemote(t, "n", false)
 	type cfgT struct {
 		Remote struct {
 			Name string `json:"name"`
 		} `live:"http=http://${ADDR}/conf.json; poll=20ms"`
 	}
-	env := newEnv("ADDR", addr)
+	env := newEnv("ADDR", rm.Addr)
 	var c1 cfgT
 	b, err := Bind(t.Context(), &c1, WithLookupEnv(env.lookup), WithCache(cdir))
 	require.NoError(t, err)
 	require.NoError(t, b.Close())
 
-	fail.Store(true)
+	rm.Set("n", http.StatusServiceUnavailable)
 	var c2 cfgT
 	b2, err := Bind(t.Context(), &c2, WithLookupEnv(env.lookup), WithCache(cdir))
 	require.NoError(t, err)
 	defer b2.Close()
 	require.True(t, b2.Status().Sources[0].FromCache)
-	fail.Store(false) // the source answers again, with the same bytes
+	rm.Set("n", http.StatusOK) // the source answers again, with the same bytes
 	time.Sleep(300 * time.Millisecond)
 	// no reload
 	s := b2.Status().Sources[0]

@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -30,45 +28,13 @@ type twoRemotes struct {
 	} `live:"http=http://${ADDR}/b.json; poll=1h"`
 }
 
-// remote answers /a.json and /b.json on 127.0.0.1 with
-// {"name": "<a|b>-<tag>"}, or 503 while down.
-type remote struct {
-	addr string
-	mu   sync.Mutex
-	tag  string
-	down bool
-}
-
-func (r *remote) set(tag string, down bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.tag, r.down = tag, down
-}
-
-func serveRemote(t *testing.T, tag string) *remote {
-	t.Helper()
-	rm := &remote{tag: tag}
-	rm.addr, _ = fixture.Serve(t, func(w http.ResponseWriter, r *http.Request) {
-		rm.mu.Lock()
-		tag, down := rm.tag, rm.down
-		rm.mu.Unlock()
-		if down {
-			http.Error(w, "down", http.StatusServiceUnavailable)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"name": "` + strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/"), ".json") + "-" + tag + `"}`))
-	})
-	return rm
-}
-
 // primeCache binds once with the server up so both entries are written,
 // then takes the server down. It returns the server, the environment and
 // the entry paths.
-func primeCache(t *testing.T, dir string) (rm *remote, env *testEnv, entryA, entryB string) {
+func primeCache(t *testing.T, dir string) (rm *fixture.Remote, env *testEnv, entryA, entryB string) {
 	t.Helper()
-	rm = serveRemote(t, "good")
-	env = newEnv("ADDR", rm.addr)
+	rm = fixture.ServeRemote(t, "good", true)
+	env = newEnv("ADDR", rm.Addr)
 	var cfg twoRemotes
 	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup), WithCache(dir))
 	require.NoError(t, err)
@@ -76,7 +42,7 @@ func primeCache(t *testing.T, dir string) (rm *remote, env *testEnv, entryA, ent
 	entryA, _ = b.cachePath(b.targets[0])
 	entryB, _ = b.cachePath(b.targets[1])
 	require.NoError(t, b.Close())
-	rm.set("good", true)
+	rm.Set("good", http.StatusServiceUnavailable)
 	require.FileExists(t, entryA)
 	require.FileExists(t, entryB)
 	return rm, env, entryA, entryB
@@ -96,7 +62,7 @@ func bindWith(t *testing.T, env *testEnv, dir string) (*Binding[twoRemotes], two
 // refusedAtBind checks that with the server down Bind fails, naming the
 // refused entry and why, and does not start from it; and that with the
 // server up the refusal shows in Status while the server's value serves.
-func refusedAtBind(t *testing.T, rm *remote, env *testEnv, dir string, source int, why string) {
+func refusedAtBind(t *testing.T, rm *fixture.Remote, env *testEnv, dir string, source int, why string) {
 	t.Helper()
 	_, cfg, err := bindWith(t, env, dir)
 	require.ErrorIs(t, err, ErrCache)
@@ -105,8 +71,8 @@ func refusedAtBind(t *testing.T, rm *remote, env *testEnv, dir string, source in
 	assert.Empty(t, cfg.A.Name)
 	assert.Empty(t, cfg.B.Name)
 
-	rm.set("fresh", false)
-	defer rm.set("fresh", true)
+	rm.Set("fresh", http.StatusOK)
+	defer rm.Set("fresh", http.StatusServiceUnavailable)
 	b, cfg, err := bindWith(t, env, dir)
 	require.NoError(t, err)
 	assert.Equal(t, "a-fresh", cfg.A.Name)
@@ -292,15 +258,15 @@ func TestHostileCacheSymlinkReplacedOnWrite(t *testing.T) {
 	dir := t.TempDir()
 	victim := filepath.Join(t.TempDir(), "victim")
 	require.NoError(t, os.WriteFile(victim, []byte("keep"), 0o600))
-	rm := serveRemote(t, "up")
-	env := newEnv("ADDR", rm.addr)
+	rm := fixture.ServeRemote(t, "up", true)
+	env := newEnv("ADDR", rm.Addr)
 	b, _, err := bindWith(t, env, dir)
 	require.NoError(t, err)
 	entryA, _ := b.cachePath(b.targets[0])
 	require.NoError(t, b.Close())
 	require.NoError(t, os.Remove(entryA))
 	require.NoError(t, os.Symlink(victim, entryA))
-	rm.set("new", false)
+	rm.Set("new", http.StatusOK)
 	b, _, err = bindWith(t, env, dir)
 	require.NoError(t, err)
 	require.NoError(t, b.Close())

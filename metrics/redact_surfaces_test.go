@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -45,37 +44,6 @@ type safeURL struct {
 
 type hiddenURL struct {
 	V doc `live:"http=${URL}; poll=20ms; secretlocation"`
-}
-
-// flaky serves {"name": ...} at any path of 127.0.0.1, or 500.
-type flaky struct {
-	mu   sync.Mutex
-	name string
-	code int
-	addr string
-}
-
-func (f *flaky) set(name string, code int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.name, f.code = name, code
-}
-
-func serveFlaky(t *testing.T) *flaky {
-	t.Helper()
-	f := &flaky{name: "one", code: http.StatusOK}
-	f.addr, _ = fixture.Serve(t, func(w http.ResponseWriter, _ *http.Request) {
-		f.mu.Lock()
-		name, code := f.name, f.code
-		f.mu.Unlock()
-		if code != http.StatusOK {
-			http.Error(w, "failing", code)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = fmt.Fprintf(w, `{"name": %q}`, name)
-	})
-	return f
 }
 
 // syncBuffer collects output written from several goroutines.
@@ -126,8 +94,8 @@ func TestHostileRedactEverySurface(t *testing.T) {
 // Bind failure happen, and reads every surface.
 func checkSurfaces[T any](t *testing.T, tc redactCase) {
 	t.Helper()
-	srv := serveFlaky(t)
-	loc := strings.ReplaceAll(tc.url, "ADDR", srv.addr)
+	srv := fixture.ServeRemote(t, "one", false)
+	loc := strings.ReplaceAll(tc.url, "ADDR", srv.Addr)
 	lookup := func(k string) (string, bool) {
 		if k == "URL" {
 			return loc, true
@@ -139,13 +107,13 @@ func checkSurfaces[T any](t *testing.T, tc redactCase) {
 	surfaces := map[string]string{}
 
 	// A Bind that fails: the error and its log.
-	srv.set("one", http.StatusInternalServerError)
+	srv.Set("one", http.StatusInternalServerError)
 	var cfg T
 	_, err := livebind.Bind(t.Context(), &cfg, livebind.WithLookupEnv(lookup), livebind.WithLogger(logger))
 	require.Error(t, err)
 	surfaces["bind error"] = err.Error() + fmt.Sprintf(" %v %+v", err, err)
 
-	srv.set("one", http.StatusOK)
+	srv.Set("one", http.StatusOK)
 	b, err := livebind.Bind(t.Context(), &cfg, livebind.WithLookupEnv(lookup), livebind.WithLogger(logger), livebind.WithHistory(5))
 	require.NoError(t, err)
 	defer func() { _ = b.Close() }()
@@ -196,9 +164,9 @@ func checkSurfaces[T any](t *testing.T, tc redactCase) {
 			}
 		}
 	}
-	srv.set("two", http.StatusOK)
+	srv.Set("two", http.StatusOK)
 	next(livebind.Updated)
-	srv.set("two", http.StatusInternalServerError)
+	srv.Set("two", http.StatusInternalServerError)
 	next(livebind.Error)
 	waitFor(t, func() bool { return strings.Count(sse.String(), "event: update") >= 2 })
 
@@ -228,7 +196,7 @@ func checkSurfaces[T any](t *testing.T, tc redactCase) {
 	require.Contains(t, surfaces["/metrics"], `source="http:`)
 	require.Contains(t, surfaces["SSE"], `"kind":"error"`)
 	require.Contains(t, surfaces["logs"], "level=")
-	want := "http:" + strings.ReplaceAll(tc.shown, "ADDR", srv.addr)
+	want := "http:" + strings.ReplaceAll(tc.shown, "ADDR", srv.Addr)
 	assert.Equal(t, want, st.Sources[0].Source)
 	assert.Contains(t, surfaces["/debug/"], strings.ReplaceAll(want, "&", "&amp;"))
 	assert.Contains(t, surfaces["/metrics"], `source="`+want+`"`)
