@@ -96,22 +96,14 @@ func TestEqualMethodDecidesChanges(t *testing.T) {
 		Color caseless `live:"env=COLOR; poll=1h"`
 		N     int      `live:"env=N; poll=1h"`
 	}
-	b, err := Bind(t.Context(), &c, WithLookupEnv(e.lookup))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := mustBind(t, &c, WithLookupEnv(e.lookup))
 	_, g0 := b.Snapshot()
 	e.set("COLOR", "BLUE")
-	if err := b.Reload(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, b.Reload(t.Context()))
 	assert.Equal(t, g0, gen(b), "equal by its Equal method: no new generation")
 	assert.Equal(t, caseless("Blue"), b.Get().Color)
 	e.set("COLOR", "red")
-	if err := b.Reload(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, b.Reload(t.Context()))
 	assert.Equal(t, g0+1, gen(b))
 	assert.Equal(t, caseless("red"), b.Get().Color)
 }
