@@ -2,7 +2,6 @@ package nats_test
 
 import (
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -37,10 +36,7 @@ func TestBindSubjectAtStart(t *testing.T) {
 	}
 	b, rec := bindtest.Bind[conf](t, "nats", config(s))
 	bindtest.FirstMessage(t, rec, func() any { return b.Get().Mode }, func(v string) {
-		for i := 0; i < 100 && b.Get().Mode == "idle"; i++ { // the watch subscribes asynchronously
-			require.NoError(t, nc.Publish("app.mode", []byte(v)))
-			time.Sleep(20 * time.Millisecond)
-		}
+		publishUntil(t, nc, "app.mode", v, func() bool { return b.Get().Mode != "idle" })
 	})
 
 	type strict struct {
@@ -74,10 +70,7 @@ func TestBindBurst(t *testing.T) {
 	}
 	b, _ := bindtest.Bind[conf](t, "nats", config(s))
 	bindtest.CoalescedBurst(t, b, func(c *conf) (string, string) { return c.Msg, c.Key }, func() {
-		for i := 0; i < 100 && b.Get().Msg == "none"; i++ { // the watch subscribes asynchronously
-			require.NoError(t, nc.Publish("burst.msg", []byte("warm-up")))
-			time.Sleep(20 * time.Millisecond)
-		}
+		publishUntil(t, nc, "burst.msg", "warm-up", func() bool { return b.Get().Msg != "none" })
 	}, func(n int) {
 		for i := range n {
 			require.NoError(t, nc.Publish("burst.msg", []byte(bindtest.BurstValue('m', i))))

@@ -2,6 +2,7 @@ package nats_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -187,13 +188,21 @@ func TestSubject(t *testing.T) {
 // driver subscribes asynchronously), at most 100 times.
 func publish(t *testing.T, nc *natsgo.Conn, log *fixture.Cursor[sources.Result], subject, msg string) {
 	t.Helper()
+	publishUntil(t, nc, subject, msg, func() bool {
+		return slices.ContainsFunc(log.All(), func(r sources.Result) bool { return string(r.Data) == msg })
+	})
+}
+
+// publishUntil publishes msg on subject every 20 ms until done (the driver
+// subscribes asynchronously), at most 100 times, and fails t if done never
+// holds.
+func publishUntil(t *testing.T, nc *natsgo.Conn, subject, msg string, done func() bool) {
+	t.Helper()
 	for range 100 {
 		require.NoError(t, nc.Publish(subject, []byte(msg)))
 		time.Sleep(20 * time.Millisecond)
-		for _, r := range log.All() {
-			if string(r.Data) == msg {
-				return
-			}
+		if done() {
+			return
 		}
 	}
 	t.Fatalf("no subscriber received %q on %s", msg, subject)
