@@ -63,18 +63,18 @@ func (e *Error) Error() string {
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// transient reports a failure that may clear up soon by itself (no
-// answer, 5xx but 501, 429: see [sources.TransientStatus], and 412, Vault
-// Enterprise's eventual consistency), retried with the faster backoff. Every
-// other failure (403, other 4xx, 501, malformed answers) waits longer.
-func (e *Error) transient() bool {
+// permanent reports a failure that will not clear up by itself soon (403,
+// other 4xx, 501, malformed or oversized answers), retried with the slower
+// backoff. No answer, 5xx but 501, 429 (see [sources.TransientStatus]) and
+// 412 (Vault Enterprise's eventual consistency) are retried sooner.
+func (e *Error) permanent() bool {
 	switch e.StatusCode {
 	case 0:
-		return !errors.Is(e.Err, ErrMalformed) && !errors.Is(e.Err, sources.ErrTooLarge)
+		return errors.Is(e.Err, ErrMalformed) || errors.Is(e.Err, sources.ErrTooLarge)
 	case http.StatusPreconditionFailed:
-		return true
+		return false
 	}
-	return sources.TransientStatus(e.StatusCode)
+	return !sources.TransientStatus(e.StatusCode)
 }
 
 // classify turns an error of the api client into an *Error for op on

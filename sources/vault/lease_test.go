@@ -111,16 +111,16 @@ func TestClassifyAndScrub(t *testing.T) {
 			e := classify("read", "secret/data/db", tt.err, token)
 			require.ErrorIs(t, e, tt.sentinel)
 			require.Equal(t, tt.status, e.StatusCode)
-			require.Equal(t, tt.transient, e.transient())
+			require.Equal(t, tt.transient, !e.permanent())
 			require.Contains(t, e.Error(), tt.want)
 			require.Contains(t, e.Error(), `vault: read "secret/data/db": `)
 			require.NotContains(t, e.Error(), token)
 		})
 	}
 	malformed := &Error{Op: "read", Path: "p", StatusCode: 200, Err: fmt.Errorf("%w: x", ErrMalformed)}
-	require.False(t, malformed.transient())
+	require.True(t, malformed.permanent())
 	large := &Error{Op: "read", Path: "p", Err: fmt.Errorf("%w: x", sources.ErrTooLarge)}
-	require.False(t, large.transient())
+	require.True(t, large.permanent())
 	long := &api.ResponseError{StatusCode: 500, Errors: []string{strings.Repeat("x", 1000)}}
 	require.Contains(t, classify("read", "p", long, "").Error(), sources.ServerText(long.Errors[0]), "Vault's messages are cut to sources.MaxServerText")
 }
