@@ -4,12 +4,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"slices"
 	"strings"
 )
 
-// Helpers for drivers of remote services that take a client (consul, vault):
-// the source config a user hands livebind.WithSourceConfig, and errors that
-// must not carry the client's token.
+// Helpers for drivers of remote services that take a client (consul, etcd,
+// postgres, redis, nats, vault): the source config a user hands
+// livebind.WithSourceConfig, and the pieces of their typed errors that are
+// the same in every driver: a server's text cut to one size, an HTTP status
+// sorted into transient or permanent, a credential scrubbed from the text.
+// Each driver keeps its own *Error type (its fields and text name what it
+// watches) and its own sentinels.
 
 // DriverLogger returns cfg.Logger, or a logger that discards everything when
 // it is nil (the contract says it never is; a driver must not crash if it
@@ -45,9 +51,18 @@ func ClientConfig[C, K any](scheme string, v any, withClient func(K) C) (C, erro
 	return c, nil
 }
 
+// MaxServerText caps how much of a server's message (an error body, a
+// status text, a client error quoting the server) a driver puts into an
+// error: [ServerText] cuts it there.
+const MaxServerText = 300
+
+// ServerText trims s, a server's message, and cuts it to [MaxServerText]
+// bytes (see [Clip]), for the text of a driver's error.
+func ServerText(s string) string { return Clip(strings.TrimSpace(s), MaxServerText) }
+
 // Clip cuts s to at most n bytes, without splitting a UTF-8 sequence, and
-// marks a cut with "...". Drivers use it to bound how much of a server's
-// message goes into an error.
+// marks a cut with "...". Drivers use it (through [ServerText]) to bound how
+// much of a server's message goes into an error.
 func Clip(s string, n int) string {
 	if len(s) <= n {
 		return s
@@ -55,33 +70,46 @@ func Clip(s string, n int) string {
 	return strings.ToValidUTF8(s[:n], "") + "..."
 }
 
-// Scrub removes every occurrence of secret (a token) from err's text,
-// replacing it with "<token>", in case a proxy or a transport error echoed
-// it. The result matches each of sentinels with errors.Is exactly when err
-// does, but errors.As cannot reach err's parts (they may hold the secret).
-// Scrub returns err itself when it is nil, secret is empty or the text does
-// not hold it.
-func Scrub(err error, secret string, sentinels ...error) error {
-	if err == nil || secret == "" || !strings.Contains(err.Error(), secret) {
-		return err
-	}
-	return &scrubbed{msg: strings.ReplaceAll(err.Error(), secret, "<token>"), err: err, sentinels: sentinels}
+// TransientStatus reports whether a failure answered with HTTP status code
+// may clear up by itself, so that a driver retries it on its transient
+// backoff: 429 and every 5xx but 501 (go-retryablehttp's rule). Any other
+// status (403, other 4xx, 501) needs someone to act: [Retry] waits longer.
+func TransientStatus(code int) bool {
+	return code == http.StatusTooManyRequests || code >= 500 && code != http.StatusNotImplemented
 }
 
-// scrubbed is an error whose text had a secret removed.
+// Scrub removes every occurrence of each secret (a token, a password) from
+// err's text, replacing it with "<token>", in case a server, a proxy or a
+// transport error echoed it. The result matches with errors.Is every error
+// err matches (the driver's sentinels, context errors), but errors.As cannot
+// reach err's parts: they may hold a secret. Scrub returns err itself when
+// it is nil or its text holds none of the secrets; empty secrets are
+// skipped.
+func Scrub(err error, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
+	text := err.Error()
+	msg := text
+	// The longest first, so that a secret that holds a shorter one goes whole.
+	for _, s := range slices.SortedFunc(slices.Values(secrets), func(a, b string) int { return len(b) - len(a) }) {
+		if s != "" {
+			msg = strings.ReplaceAll(msg, s, "<token>")
+		}
+	}
+	if msg == text {
+		return err
+	}
+	return &scrubbed{msg: msg, err: err}
+}
+
+// scrubbed is an error whose text had a secret removed. It has no Unwrap:
+// errors.Is asks err through Is, errors.As finds nothing.
 type scrubbed struct {
-	msg       string
-	err       error
-	sentinels []error
+	msg string
+	err error
 }
 
 func (s *scrubbed) Error() string { return s.msg }
 
-func (s *scrubbed) Is(target error) bool {
-	for _, sentinel := range s.sentinels {
-		if target == sentinel {
-			return errors.Is(s.err, sentinel)
-		}
-	}
-	return false
-}
+func (s *scrubbed) Is(target error) bool { return errors.Is(s.err, target) }

@@ -81,10 +81,40 @@ func TestClip(t *testing.T) {
 	}
 }
 
+// TestServerText: a server's message is trimmed and cut to MaxServerText
+// bytes, the cut marked.
+func TestServerText(t *testing.T) {
+	t.Parallel()
+	if got := sources.ServerText("  No cluster leader\n"); got != "No cluster leader" {
+		t.Errorf("ServerText = %q; want the message trimmed", got)
+	}
+	long := strings.Repeat("x", 1000)
+	if got := sources.ServerText(long); got != long[:sources.MaxServerText]+"..." {
+		t.Errorf("ServerText of 1000 bytes = %d bytes; want %d and \"...\"", len(got), sources.MaxServerText)
+	}
+}
+
+// TestTransientStatus: 429 and 5xx but 501 may clear up by themselves;
+// every other status needs someone to act.
+func TestTransientStatus(t *testing.T) {
+	t.Parallel()
+	for code, want := range map[int]bool{
+		429: true, 500: true, 502: true, 503: true, 504: true,
+		200: false, 301: false, 400: false, 401: false, 403: false, 404: false, 412: false, 501: false,
+	} {
+		if got := sources.TransientStatus(code); got != want {
+			t.Errorf("TransientStatus(%d) = %v; want %v", code, got, want)
+		}
+	}
+}
+
 type partsError struct{ token string }
 
 func (e *partsError) Error() string { return "bad token " + e.token }
 
+// TestScrub: each secret leaves the text, every error the original matches
+// is still matched with errors.Is (sentinels, context errors), and
+// errors.As cannot reach a part that holds a secret.
 func TestScrub(t *testing.T) {
 	t.Parallel()
 	const token = "s3cr3t-token"
@@ -93,27 +123,37 @@ func TestScrub(t *testing.T) {
 
 	plain := fmt.Errorf("%w: no token here", errDenied)
 	for name, err := range map[string]error{"nil": nil, "absent": plain} {
-		if got := sources.Scrub(err, token, errDenied); got != err { //nolint:errorlint // identity is the point
+		if got := sources.Scrub(err, token); got != err { //nolint:errorlint // identity is the point
 			t.Errorf("%s: Scrub changed an error without the token: %v", name, got)
 		}
 	}
-	if got := sources.Scrub(plain, "", errDenied); got != plain { //nolint:errorlint // identity is the point
-		t.Errorf("an empty secret changed the error: %v", got)
+	if got := sources.Scrub(plain, "", ""); got != plain { //nolint:errorlint // identity is the point
+		t.Errorf("empty secrets changed the error: %v", got)
 	}
 
-	err := fmt.Errorf("%w: %w: %w", errDenied, context.DeadlineExceeded, &partsError{token: token})
-	got := sources.Scrub(err, token, errDenied, errOther, context.DeadlineExceeded)
+	err := fmt.Errorf("%w: %w: %w", errDenied, context.Canceled, &partsError{token: token})
+	got := sources.Scrub(err, token)
 	if strings.Contains(got.Error(), token) || !strings.Contains(got.Error(), "bad token <token>") {
 		t.Fatalf("Scrub text = %q; want the token replaced by <token>", got)
 	}
-	if !errors.Is(got, errDenied) || !errors.Is(got, context.DeadlineExceeded) {
-		t.Errorf("Scrub lost a sentinel of the original: %v", got)
+	if !errors.Is(got, errDenied) || !errors.Is(got, context.Canceled) {
+		t.Errorf("Scrub lost an error the original wraps: %v", got)
 	}
-	if errors.Is(got, errOther) {
-		t.Error("Scrub matches a sentinel the original does not wrap")
+	if errors.Is(got, errOther) || errors.Is(got, context.DeadlineExceeded) {
+		t.Error("Scrub matches an error the original does not wrap")
 	}
 	var pe *partsError
 	if errors.As(got, &pe) {
 		t.Error("errors.As reaches a part of the original that holds the token")
+	}
+
+	// Several secrets, one inside another: each goes whole, whatever their
+	// order.
+	const user, password = "app", "app-password"
+	err = fmt.Errorf("login %s with %s refused", user, password)
+	for _, secrets := range [][]string{{user, password}, {password, user}} {
+		if got := sources.Scrub(err, secrets...).Error(); got != "login <token> with <token> refused" {
+			t.Errorf("Scrub(%q) = %q; want both secrets replaced whole", secrets, got)
+		}
 	}
 }

@@ -78,7 +78,7 @@ func RefusedEnd(code int, typed func(status int, err error) error) *StreamEnd {
 		return &StreamEnd{Result: Result{Missing: true}}
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
 		return &StreamEnd{Result: Result{Err: typed(code, ErrAuth)}, Permanent: true}
-	case code == http.StatusTooManyRequests || code >= 500 && code != http.StatusNotImplemented:
+	case TransientStatus(code):
 		return &StreamEnd{Result: Result{Err: typed(code, ErrHTTPStatus)}}
 	}
 	return &StreamEnd{Result: Result{Err: typed(code, ErrHTTPStatus)}, Permanent: true}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/hashicorp/consul/api"
 
@@ -24,9 +23,6 @@ var (
 	// is down or unreachable, or the request timed out.
 	ErrUnreachable = errors.New("agent unreachable")
 )
-
-// maxBody caps how much of an error response's body goes into an error.
-const maxBody = 200
 
 // Error is a failure to observe a key or prefix. Its message names the key
 // and never holds the ACL token.
@@ -54,11 +50,10 @@ func (e *Error) Error() string {
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// permanent reports a failure that will not clear up by itself soon (403 and
-// other 4xx but 429), retried with the slower backoff.
-func (e *Error) permanent() bool {
-	return e.StatusCode >= 400 && e.StatusCode < 500 && e.StatusCode != http.StatusTooManyRequests
-}
+// permanent reports a failure that will not clear up by itself soon (403,
+// other 4xx but 429, 501: see [sources.TransientStatus]), retried with the
+// slower backoff.
+func (e *Error) permanent() bool { return e.StatusCode != 0 && !sources.TransientStatus(e.StatusCode) }
 
 // classify turns an error of the api client into an *Error for k, with the
 // token scrubbed from its text.
@@ -68,7 +63,7 @@ func classify(k queryKey, err error, token string) *Error {
 	switch {
 	case errors.As(err, &se):
 		e.StatusCode = se.Code
-		body := sources.Clip(strings.TrimSpace(se.Body), maxBody)
+		body := sources.ServerText(se.Body)
 		if se.Code == http.StatusForbidden {
 			e.Err = fmt.Errorf("%w (403): %s", ErrPermissionDenied, body)
 		} else {
@@ -79,6 +74,6 @@ func classify(k queryKey, err error, token string) *Error {
 	default:
 		e.Err = fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
-	e.Err = sources.Scrub(e.Err, token, ErrPermissionDenied, ErrStatus, ErrUnreachable, context.DeadlineExceeded)
+	e.Err = sources.Scrub(e.Err, token)
 	return e
 }

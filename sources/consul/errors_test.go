@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/consul/api"
@@ -32,6 +33,9 @@ func TestClassify(t *testing.T) {
 		{"timeout", fmt.Errorf("get: %w", context.DeadlineExceeded), ErrUnreachable, 0, false, "agent unreachable: no answer in time"},
 		{"token scrubbed", fmt.Errorf("proxy said token=%s is bad", token), ErrUnreachable, 0, false, "token=<token> is bad"},
 		{"token in body", api.StatusError{Code: 403, Body: "token " + token + " denied"}, ErrPermissionDenied, 403, true, "token <token> denied"},
+		{"501", api.StatusError{Code: 501, Body: "no"}, ErrStatus, 501, true, "unexpected status 501"},
+		// A token echoed beside a context error: both sentinels still match.
+		{"canceled, token echoed", fmt.Errorf("token %s: %w", token, context.Canceled), context.Canceled, 0, false, "token <token>: context canceled"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -46,15 +50,11 @@ func TestClassify(t *testing.T) {
 	}
 }
 
+// TestClip: a long body is cut to sources.MaxServerText bytes.
 func TestClip(t *testing.T) {
 	t.Parallel()
-	long := make([]byte, 1000)
-	for i := range long {
-		long[i] = 'x'
-	}
-	require.Len(t, sources.Clip(string(long), maxBody), maxBody+3)
-	require.Equal(t, "short", sources.Clip("short", maxBody))
-	e := classify(queryKey{key: "k"}, api.StatusError{Code: 500, Body: string(long)}, "")
-	require.Contains(t, e.Error(), string(long[:maxBody])+"...", "a long body is clipped to maxBody")
-	require.NotContains(t, e.Error(), string(long[:maxBody+1]))
+	long := strings.Repeat("x", 1000)
+	e := classify(queryKey{key: "k"}, api.StatusError{Code: 500, Body: long}, "")
+	require.Contains(t, e.Error(), long[:sources.MaxServerText]+"...")
+	require.NotContains(t, e.Error(), long[:sources.MaxServerText+1])
 }

@@ -24,9 +24,6 @@ var (
 	ErrPermissionDenied = errors.New("permission denied")
 )
 
-// maxMessage caps how much of a server message goes into an error.
-const maxMessage = 200
-
 // Error is a failure to observe a key or prefix. Its message names the key
 // and never holds the password.
 type Error struct {
@@ -59,7 +56,7 @@ func classify(k watchKey, err error, password string) *Error {
 	if errors.As(err, &ee) {
 		code = ee.Code()
 	}
-	msg := sources.Clip(err.Error(), maxMessage)
+	msg := sources.ServerText(err.Error())
 	switch {
 	case errors.Is(err, rpctypes.ErrPermissionDenied), errors.Is(err, rpctypes.ErrAuthFailed),
 		errors.Is(err, rpctypes.ErrInvalidAuthToken), errors.Is(err, rpctypes.ErrUserEmpty),
@@ -70,6 +67,6 @@ func classify(k watchKey, err error, password string) *Error {
 	default:
 		e.Err = fmt.Errorf("%w: %s", ErrUnavailable, msg)
 	}
-	e.Err = sources.Scrub(e.Err, password, ErrUnavailable, ErrPermissionDenied)
+	e.Err = sources.Scrub(e.Err, password)
 	return e
 }

@@ -66,8 +66,6 @@ func (d *driver) classify(k watchKey, err error) *Error {
 	default: // no servers, timeouts, a closed or lost connection, no responders
 		e.Err = fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
-	for _, s := range d.secrets {
-		e.Err = sources.Scrub(e.Err, s, ErrUnreachable, ErrAuth, sources.ErrTooLarge, sources.ErrDisconnected, context.DeadlineExceeded, context.Canceled)
-	}
+	e.Err = sources.Scrub(e.Err, d.secrets...)
 	return e
 }

@@ -26,9 +26,6 @@ var (
 	ErrQuery = errors.New("bad query")
 )
 
-// maxMessage caps how much of a server message goes into an error.
-const maxMessage = 300
-
 // Error is a failure to read a row or run a query. Its message names the
 // table and key (or the query's notification key) and never holds the
 // password.
@@ -72,7 +69,7 @@ func classify(s spec, err error, password string) *Error {
 	switch {
 	case errors.As(err, &pe):
 		e.Code = pe.Code
-		msg := sources.Clip(pe.Message, maxMessage)
+		msg := sources.ServerText(pe.Message)
 		switch {
 		case pe.Code == "42501" || pe.Code == "28P01" || pe.Code == "28000":
 			// insufficient_privilege, invalid_password, invalid_authorization_specification
@@ -86,10 +83,10 @@ func classify(s spec, err error, password string) *Error {
 	case errors.Is(err, ErrQuery), errors.Is(err, sources.ErrTooLarge):
 		e.Err = err
 	case errors.Is(err, context.DeadlineExceeded):
-		e.Err = fmt.Errorf("%w: no answer in time: %s", ErrUnavailable, sources.Clip(err.Error(), maxMessage))
+		e.Err = fmt.Errorf("%w: no answer in time: %s", ErrUnavailable, sources.ServerText(err.Error()))
 	default:
-		e.Err = fmt.Errorf("%w: %s", ErrUnavailable, sources.Clip(err.Error(), maxMessage))
+		e.Err = fmt.Errorf("%w: %s", ErrUnavailable, sources.ServerText(err.Error()))
 	}
-	e.Err = sources.Scrub(e.Err, password, ErrUnavailable, ErrPermissionDenied, ErrQuery, sources.ErrTooLarge)
+	e.Err = sources.Scrub(e.Err, password)
 	return e
 }

@@ -68,9 +68,6 @@ func (e *Error) permanent() bool {
 	return errors.Is(e.Err, ErrAuth) || errors.Is(e.Err, ErrNotificationsOff) || errors.Is(e.Err, ErrWrongType)
 }
 
-// maxServerText caps how much of a server's error text goes into an error.
-const maxServerText = 200
-
 // classify turns an error of the client into an *Error for k, with the
 // password scrubbed from its text.
 func (d *driver) classify(k watchKey, err error) *Error {
@@ -80,7 +77,7 @@ func (d *driver) classify(k watchKey, err error) *Error {
 	case errors.Is(err, sources.ErrTooLarge), errors.Is(err, ErrNotificationsOff), errors.Is(err, ErrWrongType):
 		e.Err = err
 	case errors.As(err, &re):
-		msg := sources.Clip(re.Error(), maxServerText)
+		msg := sources.ServerText(re.Error())
 		switch {
 		case hasPrefix(msg, "WRONGPASS", "NOAUTH", "NOPERM"):
 			e.Err = fmt.Errorf("%w: %s", ErrAuth, msg)
@@ -96,8 +93,7 @@ func (d *driver) classify(k watchKey, err error) *Error {
 	default:
 		e.Err = fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
-	e.Err = sources.Scrub(e.Err, d.password, ErrUnreachable, ErrAuth, ErrNotificationsOff, ErrWrongType,
-		sources.ErrTooLarge, sources.ErrDisconnected, context.DeadlineExceeded, context.Canceled)
+	e.Err = sources.Scrub(e.Err, d.password)
 	return e
 }
 

@@ -39,9 +39,6 @@ var (
 	ErrLeaseExpired = errors.New("the current credentials' lease has expired")
 )
 
-// maxMessage caps how much of Vault's error messages goes into an error.
-const maxMessage = 300
-
 // Error is a failure to observe a Vault path. Its message names the path
 // and never holds the token or secret data.
 type Error struct {
@@ -66,43 +63,47 @@ func (e *Error) Error() string {
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// transient reports a failure that may clear up soon by itself (no
-// answer, 5xx but 501, 429, 412), retried with the faster backoff. Every
-// other failure (403, other 4xx, 501, malformed answers) waits longer.
-func (e *Error) transient() bool {
-	switch {
-	case e.StatusCode == 0:
-		return !errors.Is(e.Err, ErrMalformed) && !errors.Is(e.Err, sources.ErrTooLarge)
-	case e.StatusCode == http.StatusTooManyRequests, e.StatusCode == http.StatusPreconditionFailed:
-		return true
-	case e.StatusCode >= 500:
-		return e.StatusCode != http.StatusNotImplemented
+// permanent reports a failure that will not clear up by itself soon (403,
+// other 4xx, 501, malformed or oversized answers), retried with the slower
+// backoff. No answer, 5xx but 501, 429 (see [sources.TransientStatus]) and
+// 412 (Vault Enterprise's eventual consistency) are retried sooner.
+func (e *Error) permanent() bool {
+	switch e.StatusCode {
+	case 0:
+		return errors.Is(e.Err, ErrMalformed) || errors.Is(e.Err, sources.ErrTooLarge)
+	case http.StatusPreconditionFailed:
+		return false
 	}
-	return false
+	return !sources.TransientStatus(e.StatusCode)
 }
 
-// classify turns an error of the api client into the cause of an *Error,
-// and returns the HTTP status. A 403 is refined by the caller.
-func classify(err error) (int, error) {
+// classify turns an error of the api client into an *Error for op on
+// path, with the token scrubbed from its text. A 403 is refined by
+// [driver.fail].
+func classify(op, path string, err error, token string) *Error {
+	e := &Error{Op: op, Path: path}
 	var re *api.ResponseError
 	switch {
 	case errors.As(err, &re):
+		e.StatusCode = re.StatusCode
 		msgs := messages(re)
 		switch {
 		case re.StatusCode == http.StatusForbidden:
-			return re.StatusCode, fmt.Errorf("%w (403)%s", ErrPermissionDenied, msgs)
+			e.Err = fmt.Errorf("%w (403)%s", ErrPermissionDenied, msgs)
 		case re.StatusCode == http.StatusServiceUnavailable && strings.Contains(strings.ToLower(msgs), "sealed"):
-			return re.StatusCode, fmt.Errorf("%w (503)", ErrSealed)
+			e.Err = fmt.Errorf("%w (503)", ErrSealed)
 		default:
-			return re.StatusCode, fmt.Errorf("%w %d%s", ErrStatus, re.StatusCode, msgs)
+			e.Err = fmt.Errorf("%w %d%s", ErrStatus, re.StatusCode, msgs)
 		}
 	case errors.Is(err, context.DeadlineExceeded):
-		return 0, fmt.Errorf("%w: no answer in time: %w", ErrUnreachable, err)
+		e.Err = fmt.Errorf("%w: no answer in time: %w", ErrUnreachable, err)
 	case errors.Is(err, context.Canceled):
-		return 0, err
+		e.Err = err
 	default:
-		return 0, fmt.Errorf("%w: %w", ErrUnreachable, err)
+		e.Err = fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
+	e.Err = sources.Scrub(e.Err, token)
+	return e
 }
 
 // messages formats Vault's "errors" array. A body that was not JSON (a
@@ -127,14 +128,5 @@ func messages(re *api.ResponseError) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return ": " + sources.Clip(strings.Join(parts, "; "), maxMessage)
-}
-
-// scrub removes the token from an error's text, in case a proxy or a
-// transport error echoed it. The result still matches the sentinels.
-func scrub(err error, token string) error { return sources.Scrub(err, token, sentinels...) }
-
-var sentinels = []error{
-	ErrPermissionDenied, ErrTokenInvalid, ErrSealed, ErrStatus, ErrUnreachable, ErrMalformed,
-	ErrLeaseExpired, sources.ErrTooLarge, context.DeadlineExceeded,
+	return ": " + sources.ServerText(strings.Join(parts, "; "))
 }

@@ -48,8 +48,7 @@ func (d *driver) answer(op, path string, resp *api.Response) (int, []byte, *Erro
 	case errors.Is(rerr, sources.ErrTooLarge):
 		return 0, nil, tooLarge()
 	case rerr != nil:
-		_, cause := classify(rerr)
-		return 0, nil, &Error{Op: op, Path: path, Err: scrub(cause, d.client.Token())}
+		return 0, nil, classify(op, path, rerr, d.client.Token())
 	}
 	return resp.StatusCode, body, nil
 }
@@ -57,11 +56,11 @@ func (d *driver) answer(op, path string, resp *api.Response) (int, []byte, *Erro
 // fail turns an error of the api client into an *Error, telling an invalid
 // token from a policy that denies the path.
 func (d *driver) fail(op, path string, err error) *Error {
-	status, cause := classify(err)
-	if status == http.StatusForbidden {
-		cause = d.explain403(cause)
+	e := classify(op, path, err, d.client.Token())
+	if e.StatusCode == http.StatusForbidden {
+		e.Err = d.explain403(e.Err)
 	}
-	return &Error{Op: op, Path: path, StatusCode: status, Err: scrub(cause, d.client.Token())}
+	return e
 }
 
 // explain403 finds out whether a 403 came from an invalid token: Vault
@@ -161,7 +160,7 @@ func (d *driver) readPlain(ctx context.Context, path string) (*observation, enve
 func notFoundWarning(path string, warnings []string) *Error {
 	return &Error{
 		Op: "read", Path: path, StatusCode: http.StatusNotFound,
-		Err: fmt.Errorf("%w 404: %s", ErrStatus, sources.Clip(strings.Join(warnings, "; "), maxMessage)),
+		Err: fmt.Errorf("%w 404: %s", ErrStatus, sources.ServerText(strings.Join(warnings, "; "))),
 	}
 }
 
@@ -222,8 +221,7 @@ func (d *driver) lookupSelf() (tokenInfo, *Error) {
 	info := tokenInfo{sent: time.Now()}
 	sec, err := d.client.Auth().Token().LookupSelfWithContext(ctx)
 	if err != nil {
-		status, cause := classify(err)
-		return info, &Error{Op: op, Path: path, StatusCode: status, Err: scrub(cause, d.client.Token())}
+		return info, classify(op, path, err, d.client.Token())
 	}
 	ttl, terr := sec.TokenTTL()
 	renewable, rerr := sec.TokenIsRenewable()
@@ -247,8 +245,7 @@ func (d *driver) renewSelf() (time.Duration, *Error) {
 	defer cancel()
 	sec, err := d.client.Auth().Token().RenewSelfWithContext(ctx, 0)
 	if err != nil {
-		status, cause := classify(err)
-		return 0, &Error{Op: op, Path: path, StatusCode: status, Err: scrub(cause, d.client.Token())}
+		return 0, classify(op, path, err, d.client.Token())
 	}
 	if sec == nil || sec.Auth == nil || sec.Auth.LeaseDuration < 0 {
 		return 0, &Error{Op: op, Path: path, StatusCode: http.StatusOK, Err: fmt.Errorf("%w: no auth in the answer", ErrMalformed)}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,25 +101,28 @@ func TestClassifyAndScrub(t *testing.T) {
 		{"timeout", fmt.Errorf("get: %w", context.DeadlineExceeded), ErrUnreachable, 0, true, "no answer in time"},
 		{"token echoed", fmt.Errorf("proxy said X-Vault-Token=%s", token), ErrUnreachable, 0, true, "X-Vault-Token=<token>"},
 		{"token in messages", &api.ResponseError{StatusCode: 400, Errors: []string{"bad token " + token}}, ErrStatus, 400, false, "bad token <token>"},
+		{"canceled, token echoed", fmt.Errorf("token %s: %w", token, context.Canceled), context.Canceled, 0, true, "token <token>: context canceled"},
+		{"412", &api.ResponseError{StatusCode: 412}, ErrStatus, 412, true, "unexpected status 412"},
+		{"301", &api.ResponseError{StatusCode: 301}, ErrStatus, 301, false, "unexpected status 301"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			status, cause := classify(tt.err)
-			e := &Error{Op: "read", Path: "secret/data/db", StatusCode: status, Err: scrub(cause, token)}
+			e := classify("read", "secret/data/db", tt.err, token)
 			require.ErrorIs(t, e, tt.sentinel)
 			require.Equal(t, tt.status, e.StatusCode)
-			require.Equal(t, tt.transient, e.transient())
+			require.Equal(t, tt.transient, !e.permanent())
 			require.Contains(t, e.Error(), tt.want)
 			require.Contains(t, e.Error(), `vault: read "secret/data/db": `)
 			require.NotContains(t, e.Error(), token)
 		})
 	}
 	malformed := &Error{Op: "read", Path: "p", StatusCode: 200, Err: fmt.Errorf("%w: x", ErrMalformed)}
-	require.False(t, malformed.transient())
+	require.True(t, malformed.permanent())
 	large := &Error{Op: "read", Path: "p", Err: fmt.Errorf("%w: x", sources.ErrTooLarge)}
-	require.False(t, large.transient())
-	require.Len(t, sources.Clip(string(make([]byte, 1000)), maxMessage), maxMessage+3)
+	require.True(t, large.permanent())
+	long := &api.ResponseError{StatusCode: 500, Errors: []string{strings.Repeat("x", 1000)}}
+	require.Contains(t, classify("read", "p", long, "").Error(), sources.ServerText(long.Errors[0]), "Vault's messages are cut to sources.MaxServerText")
 }
 
 func TestSame(t *testing.T) {

@@ -48,7 +48,7 @@ func (d *driver) runToken() {
 				return
 			}
 			wait := transient.Next()
-			if !err.transient() {
+			if err.permanent() {
 				if err.StatusCode == http.StatusForbidden {
 					d.tok.checkedAt(time.Now(), false)
 				}

@@ -71,7 +71,7 @@ func (w *follower) jitter(d time.Duration) time.Duration {
 }
 
 // next returns the wait before retrying after err.
-func (w *follower) next(err *Error) time.Duration { return w.retry.Next(!err.transient()) }
+func (w *follower) next(err *Error) time.Duration { return w.retry.Next(err.permanent()) }
 
 // report hands each subscriber of look what result makes of an
 // observation for its location.

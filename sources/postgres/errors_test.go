@@ -1,0 +1,43 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/livebind/livebind/internal/testenv/fixture"
+	"github.com/livebind/livebind/sources"
+)
+
+// TestClassify: each pgx error wraps the sentinel callers match by its
+// SQLSTATE, a refused role or a bad query is retried slowly, the row or
+// query is named, a long message is cut, and a password the server or a
+// connect error echoed is scrubbed.
+func TestClassify(t *testing.T) {
+	t.Parallel()
+	const pw = "pg-pass-0123456789"
+	long := strings.Repeat("x", 1000)
+	pgErr := func(code, msg string) error { return &pgconn.PgError{Code: code, Message: msg} }
+	in := func(s spec) func(error) (error, bool) {
+		return func(err error) (error, bool) {
+			e := classify(s, err, pw)
+			return e, e.permanent()
+		}
+	}
+	rows := []fixture.ErrorCase{
+		{Name: "no select", Err: pgErr("42501", "permission denied for table settings"), Is: ErrPermissionDenied, Permanent: true, Text: `postgres: row "settings/app": permission denied (SQLSTATE 42501): permission denied for table settings`},
+		{Name: "bad password, echoed", Err: pgErr("28P01", "password "+pw+" refused"), Is: ErrPermissionDenied, Permanent: true, Text: "password <token> refused"},
+		{Name: "shutdown", Err: pgErr("57P01", "terminating connection"), Is: ErrUnavailable, Text: "postgres unavailable (SQLSTATE 57P01)"},
+		{Name: "connect, password echoed", Err: fmt.Errorf("failed to connect to `password=%s`: refused", pw), Is: ErrUnavailable, Text: "password=<token>"},
+		{Name: "timeout", Err: fmt.Errorf("read: %w", context.DeadlineExceeded), Is: ErrUnavailable, Text: "postgres unavailable: no answer in time"},
+		{Name: "too large", Err: fmt.Errorf("%w: 2 MiB", sources.ErrTooLarge), Is: sources.ErrTooLarge, Text: "value too large: 2 MiB"},
+		{Name: "long", Err: pgErr("XX000", long), Is: ErrQuery, Permanent: true, Text: long[:sources.MaxServerText] + "..."},
+	}
+	fixture.WantClassified(t, pw, in(spec{table: "settings", key: "app"}), rows...)
+	fixture.WantClassified(t, pw, in(spec{query: "SELECT 1", key: "flags"}), fixture.ErrorCase{
+		Name: "no table", Err: pgErr("42P01", "relation does not exist"), Is: ErrQuery, Permanent: true, Text: `postgres: query "flags": bad query (SQLSTATE 42P01)`,
+	})
+}
