@@ -93,7 +93,7 @@ func (d *driver) fetch(req *nethttp.Request, s *spec, conditional bool) reply {
 	switch {
 	case code == nethttp.StatusNotFound || code == nethttp.StatusGone:
 		return reply{class: classMissing}
-	case code == nethttp.StatusTooManyRequests || code >= 500 && code != nethttp.StatusNotImplemented:
+	case sources.TransientStatus(code):
 		r.class = classTransient
 		if code == nethttp.StatusTooManyRequests || code == nethttp.StatusServiceUnavailable {
 			if v := resp.Header["Retry-After"]; len(v) > 0 {
