@@ -263,3 +263,32 @@ func applyAlternating[T any](b *testing.B, bd *Binding[T], location string, valu
 		}
 	}
 }
+
+// BenchmarkStalledSubscriberPush measures queueing one update for a
+// subscriber that stopped reading and sits at its buffer, so that every
+// push drops the oldest event: the cost a stalled subscriber adds to each
+// publish. The array starts exactly as large as the buffer, the worst case
+// for moving events to the front. moved/push counts the events moved.
+func BenchmarkStalledSubscriberPush(b *testing.B) {
+	for _, limit := range []int{DefaultBuffer, 4096} {
+		b.Run(strconv.Itoa(limit), func(b *testing.B) {
+			sub := &subscriber{buffer: limit}
+			sub.queue.buf = make([]event, 0, limit)
+			for g := range uint64(limit) {
+				sub.push(&event{u: Update{Gen: g}})
+			}
+			ev := &event{u: Update{Gen: uint64(limit)}}
+			moved := 0
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				second := &sub.queue.pending()[1]
+				sub.push(ev)
+				if &sub.queue.pending()[0] != second {
+					moved += limit - 1
+				}
+			}
+			b.ReportMetric(float64(moved)/float64(b.N), "moved/push")
+		})
+	}
+}

@@ -19,6 +19,32 @@ func (t *target) shareLocationRules(other *target) {
 	t.safeQuery = slices.DeleteFunc(t.safeQuery, func(p string) bool { return !slices.Contains(other.safeQuery, p) })
 }
 
+// shareDocumentRules gives every target of one location (the same scheme
+// and location with other options, such as poll=, which make separate
+// targets) the location rules of all its fields, as shareLocationRules does
+// within one target: a location that one field says is secret is hidden
+// on every target that reads it, and a parameter is shown only if every
+// field of the location declares it safe. Targets without a location
+// (optional fields with nothing to watch) are left alone.
+func shareDocumentRules(targets []*target) {
+	byDoc := map[string]*target{}
+	for _, t := range targets {
+		if t.unwatched != "" {
+			continue
+		}
+		if first, ok := byDoc[t.document()]; ok {
+			first.shareLocationRules(t)
+		} else {
+			byDoc[t.document()] = t
+		}
+	}
+	for _, t := range targets {
+		if first, ok := byDoc[t.document()]; ok && first != t && t.unwatched == "" {
+			t.hideLoc, t.safeQuery = first.hideLoc, slices.Clone(first.safeQuery)
+		}
+	}
+}
+
 // hideResult scrubs a secret location from what a driver reported.
 func (t *target) hideResult(r sources.Result) sources.Result {
 	if t.hideLoc && r.Err != nil {

@@ -2,9 +2,10 @@ package livebind
 
 // eventQueue is a subscriber's FIFO of undelivered events. Events are taken
 // from head; the slots before it are reused once the queue drains or the
-// backing array is full, so a subscriber that keeps up queues without
-// allocating. A drained queue gives back a backing array that grew past
-// DefaultBuffer events (a subscriber's own larger buffer, under a burst).
+// backing array is full and half of it is free (see push), so a subscriber
+// that keeps up queues without allocating. A drained queue gives back a
+// backing array that grew past DefaultBuffer events (a subscriber's own
+// larger buffer, under a burst).
 type eventQueue struct {
 	buf  []event
 	head int
@@ -19,9 +20,13 @@ func (q *eventQueue) len() int { return len(q.buf) - q.head }
 func (q *eventQueue) pending() []event { return q.buf[q.head:] }
 
 // push appends ev, first moving the queued events to the front when the
-// array is full and has free slots before head.
+// array is full and at least half of it is free slots before head; with
+// fewer free slots append grows the array instead. Moving only then keeps
+// the cost of a full queue that drops its oldest event on every push (a
+// stalled subscriber at its Buffer) at under one moved event per push,
+// where moving for every free slot would move the whole queue each time.
 func (q *eventQueue) push(ev event) {
-	if q.head > 0 && len(q.buf) == cap(q.buf) {
+	if q.head > 0 && len(q.buf) == cap(q.buf) && q.head >= len(q.buf)/2 {
 		n := copy(q.buf, q.buf[q.head:])
 		clear(q.buf[n:])
 		q.buf, q.head = q.buf[:n], 0

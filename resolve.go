@@ -75,6 +75,7 @@ func resolveFields(p *typePlan, lookup func(string) (string, bool)) (_ resolved,
 		t.fields = append(t.fields, f)
 		res.fields = append(res.fields, f)
 	}
+	shareDocumentRules(res.targets)
 	for _, t := range res.targets {
 		t.name = t.describe()
 	}

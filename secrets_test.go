@@ -191,3 +191,45 @@ func TestConditionErrorDoesNotLogSecret(t *testing.T) {
 	t.Log(buf.String())
 	assert.NotContains(t, buf.String(), "hunter2")
 }
+
+// One location read by fields with different options (here poll=) gets one
+// target per option set, but it is one location: a field's secretlocation
+// hides it on every target, and a query parameter is shown only if every
+// field of the location declares it safe. B's own target must not name
+// the path A declared secret in Status or in its updates.
+func TestSecretLocationCoversEveryTargetOfTheLocation(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "tenant-acme-corp")
+	require.NoError(t, os.Mkdir(dir, 0o700))
+	path := writeFile(t, dir, "v.txt", "one")
+	env := newEnv("P", path)
+	var c struct {
+		A string `live:"file=${P}; secretlocation"`
+		B string `live:"file=${P}; poll=20ms"`
+	}
+	b := mustBind(t, &c, WithLookupEnv(env.lookup))
+	rec := record(t, b)
+	require.Len(t, b.Status().Sources, 2, "the fields' options differ: two targets")
+	for _, s := range b.Status().Sources {
+		assert.NotContains(t, s.Source, "tenant-acme-corp")
+	}
+	writeFile(t, dir, "v.txt", "two")
+	u, _ := rec.until(t, wait, func(u Update) bool { return u.Field == "B" })
+	assert.NotContains(t, u.String(), "tenant-acme-corp")
+	assert.Contains(t, u.Source, "[secret location of B]")
+
+	rm := fixture.ServeRemote(t, "n", false)
+	type named struct {
+		Name string `json:"name"`
+	}
+	var q struct {
+		A named `live:"http=http://${ADDR}/c.json?env=prod&region=eu; safequery=env,region; poll=1h"`
+		B named `live:"http=http://${ADDR}/c.json?env=prod&region=eu; safequery=env; poll=2h"`
+	}
+	b2 := mustBind(t, &q, WithLookupEnv(newEnv("ADDR", rm.Addr).lookup))
+	require.Len(t, b2.Status().Sources, 2)
+	for _, s := range b2.Status().Sources {
+		assert.Contains(t, s.Source, "env=prod")
+		assert.NotContains(t, s.Source, "region=eu", "B did not declare region safe")
+	}
+}

@@ -485,3 +485,32 @@ func TestEventQueueOrderReuseRelease(t *testing.T) {
 	}
 	assert.Zero(t, cap(q.buf), "a drained queue must not keep an array grown past DefaultBuffer")
 }
+
+// A subscriber that stopped reading keeps its last Buffer events: each new
+// one drops the oldest. Making room must cost O(1) moved events per push on
+// average, whatever capacity the backing array happens to have; moving the
+// whole queue to the front on every push made each publish O(Buffer) for
+// every stalled subscriber, under the lock the applier publishes with.
+func TestEventQueueFullDropIsAmortized(t *testing.T) {
+	t.Parallel()
+	const limit, pushes = 300, 3000
+	for _, capacity := range []int{0, limit, limit + 1, 2 * limit} {
+		sub := &subscriber{buffer: limit}
+		sub.queue.buf = make([]event, 0, capacity)
+		moved := 0
+		for g := range uint64(pushes) {
+			var second *event // the event that becomes the oldest when one is dropped
+			if sub.queue.len() == limit {
+				second = &sub.queue.pending()[1]
+			}
+			sub.push(&event{u: Update{Gen: g}})
+			if second != nil && &sub.queue.pending()[0] != second {
+				moved += limit - 1
+			}
+		}
+		assert.Equal(t, limit, sub.queue.len())
+		assert.Equal(t, pushes-limit, sub.dropped)
+		assert.Equal(t, []uint64{pushes - limit, pushes - 1}, []uint64{sub.queue.pending()[0].u.Gen, sub.queue.pending()[limit-1].u.Gen}, "the newest Buffer events stay, in order")
+		assert.LessOrEqual(t, moved, 2*pushes, "initial capacity %d: %d events moved for %d pushes", capacity, moved, pushes)
+	}
+}

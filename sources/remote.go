@@ -56,9 +56,14 @@ func ClientConfig[C, K any](scheme string, v any, withClient func(K) C) (C, erro
 // error: [ServerText] cuts it there.
 const MaxServerText = 300
 
-// ServerText trims s, a server's message, and cuts it to [MaxServerText]
-// bytes (see [Clip]), for the text of a driver's error.
-func ServerText(s string) string { return Clip(strings.TrimSpace(s), MaxServerText) }
+// ServerText trims s, a server's message, replaces each of secrets in it
+// with "<token>" as [Scrub] does, and cuts it to [MaxServerText] bytes (see
+// [Clip]), for the text of a driver's error. The secrets go before the cut:
+// a cut through one would leave its first part, which no later Scrub
+// recognizes.
+func ServerText(s string, secrets ...string) string {
+	return Clip(scrubText(strings.TrimSpace(s), secrets), MaxServerText)
+}
 
 // Clip cuts s to at most n bytes, without splitting a UTF-8 sequence, and
 // marks a cut with "...". Drivers use it (through [ServerText]) to bound how
@@ -90,17 +95,23 @@ func Scrub(err error, secrets ...string) error {
 		return nil
 	}
 	text := err.Error()
-	msg := text
-	// The longest first, so that a secret that holds a shorter one goes whole.
-	for _, s := range slices.SortedFunc(slices.Values(secrets), func(a, b string) int { return len(b) - len(a) }) {
-		if s != "" {
-			msg = strings.ReplaceAll(msg, s, "<token>")
-		}
-	}
+	msg := scrubText(text, secrets)
 	if msg == text {
 		return err
 	}
 	return &scrubbed{msg: msg, err: err}
+}
+
+// scrubText replaces every occurrence of each non-empty secret in text with
+// "<token>", the longest first, so that a secret that holds a shorter one
+// goes whole.
+func scrubText(text string, secrets []string) string {
+	for _, s := range slices.SortedFunc(slices.Values(secrets), func(a, b string) int { return len(b) - len(a) }) {
+		if s != "" {
+			text = strings.ReplaceAll(text, s, "<token>")
+		}
+	}
+	return text
 }
 
 // scrubbed is an error whose text had a secret removed. It has no Unwrap:

@@ -92,6 +92,12 @@ func TestServerText(t *testing.T) {
 	if got := sources.ServerText(long); got != long[:sources.MaxServerText]+"..." {
 		t.Errorf("ServerText of 1000 bytes = %d bytes; want %d and \"...\"", len(got), sources.MaxServerText)
 	}
+	// A secret across the cut goes whole, before the cut: no part is left.
+	const secret = "s3cret-0123456789"
+	msg := strings.Repeat("x", sources.MaxServerText-8) + secret + " tail"
+	if got := sources.ServerText(msg, "", secret); got != msg[:sources.MaxServerText-8]+"<token>"+" tail"[:1]+"..." {
+		t.Errorf("ServerText with a secret across the cut = %q; want the secret replaced, then the cut", got[sources.MaxServerText-16:])
+	}
 }
 
 // TestTransientStatus: 429 and 5xx but 501 may clear up by themselves;

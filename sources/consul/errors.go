@@ -63,7 +63,7 @@ func classify(k queryKey, err error, token string) *Error {
 	switch {
 	case errors.As(err, &se):
 		e.StatusCode = se.Code
-		body := sources.ServerText(se.Body)
+		body := sources.ServerText(se.Body, token)
 		if se.Code == http.StatusForbidden {
 			e.Err = fmt.Errorf("%w (403): %s", ErrPermissionDenied, body)
 		} else {

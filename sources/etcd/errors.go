@@ -56,7 +56,7 @@ func classify(k watchKey, err error, password string) *Error {
 	if errors.As(err, &ee) {
 		code = ee.Code()
 	}
-	msg := sources.ServerText(err.Error())
+	msg := sources.ServerText(err.Error(), password)
 	switch {
 	case errors.Is(err, rpctypes.ErrPermissionDenied), errors.Is(err, rpctypes.ErrAuthFailed),
 		errors.Is(err, rpctypes.ErrInvalidAuthToken), errors.Is(err, rpctypes.ErrUserEmpty),

@@ -29,6 +29,7 @@ func TestClassify(t *testing.T) {
 		{Name: "unavailable", Err: status.Error(codes.Unavailable, "connection refused"), Is: ErrUnavailable, Text: "etcd unavailable: rpc error"},
 		{Name: "timeout", Err: fmt.Errorf("get: %w", context.DeadlineExceeded), Is: ErrUnavailable, Text: "etcd unavailable: no answer in time"},
 		{Name: "long", Err: errors.New(long), Is: ErrUnavailable, Text: long[:sources.MaxServerText] + "..."},
+		{Name: "password cut through", Err: errors.New(fixture.CutThrough(pw)), Is: ErrUnavailable, Text: "etcd unavailable: xxx"},
 	}
 	fixture.WantClassified(t, pw, func(err error) (error, bool) {
 		e := classify(watchKey{key: "app/", prefix: true}, err, pw)

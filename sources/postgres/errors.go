@@ -69,7 +69,7 @@ func classify(s spec, err error, password string) *Error {
 	switch {
 	case errors.As(err, &pe):
 		e.Code = pe.Code
-		msg := sources.ServerText(pe.Message)
+		msg := sources.ServerText(pe.Message, password)
 		switch {
 		case pe.Code == "42501" || pe.Code == "28P01" || pe.Code == "28000":
 			// insufficient_privilege, invalid_password, invalid_authorization_specification
@@ -83,9 +83,9 @@ func classify(s spec, err error, password string) *Error {
 	case errors.Is(err, ErrQuery), errors.Is(err, sources.ErrTooLarge):
 		e.Err = err
 	case errors.Is(err, context.DeadlineExceeded):
-		e.Err = fmt.Errorf("%w: no answer in time: %s", ErrUnavailable, sources.ServerText(err.Error()))
+		e.Err = fmt.Errorf("%w: no answer in time: %s", ErrUnavailable, sources.ServerText(err.Error(), password))
 	default:
-		e.Err = fmt.Errorf("%w: %s", ErrUnavailable, sources.ServerText(err.Error()))
+		e.Err = fmt.Errorf("%w: %s", ErrUnavailable, sources.ServerText(err.Error(), password))
 	}
 	e.Err = sources.Scrub(e.Err, password)
 	return e

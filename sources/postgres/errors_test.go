@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -35,6 +36,8 @@ func TestClassify(t *testing.T) {
 		{Name: "timeout", Err: fmt.Errorf("read: %w", context.DeadlineExceeded), Is: ErrUnavailable, Text: "postgres unavailable: no answer in time"},
 		{Name: "too large", Err: fmt.Errorf("%w: 2 MiB", sources.ErrTooLarge), Is: sources.ErrTooLarge, Text: "value too large: 2 MiB"},
 		{Name: "long", Err: pgErr("XX000", long), Is: ErrQuery, Permanent: true, Text: long[:sources.MaxServerText] + "..."},
+		{Name: "password cut through", Err: pgErr("XX000", fixture.CutThrough(pw)), Is: ErrQuery, Permanent: true, Text: "bad query (SQLSTATE XX000): xxx"},
+		{Name: "connect, password cut through", Err: errors.New(fixture.CutThrough(pw)), Is: ErrUnavailable, Text: "postgres unavailable: xxx"},
 	}
 	fixture.WantClassified(t, pw, in(spec{table: "settings", key: "app"}), rows...)
 	fixture.WantClassified(t, pw, in(spec{query: "SELECT 1", key: "flags"}), fixture.ErrorCase{

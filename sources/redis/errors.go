@@ -77,7 +77,7 @@ func (d *driver) classify(k watchKey, err error) *Error {
 	case errors.Is(err, sources.ErrTooLarge), errors.Is(err, ErrNotificationsOff), errors.Is(err, ErrWrongType):
 		e.Err = err
 	case errors.As(err, &re):
-		msg := sources.ServerText(re.Error())
+		msg := sources.ServerText(re.Error(), d.password)
 		switch {
 		case hasPrefix(msg, "WRONGPASS", "NOAUTH", "NOPERM"):
 			e.Err = fmt.Errorf("%w: %s", ErrAuth, msg)

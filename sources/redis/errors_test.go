@@ -33,6 +33,7 @@ func TestClassify(t *testing.T) {
 		{Name: "dial, password echoed", Err: fmt.Errorf("dial redis://app:%s@127.0.0.1:6379: refused", pw), Is: ErrUnreachable, Text: "app:<token>@127.0.0.1"},
 		{Name: "canceled, password echoed", Err: fmt.Errorf("auth %s: %w", pw, context.Canceled), Is: context.Canceled, Text: "auth <token>: context canceled"},
 		{Name: "long", Err: serverError("ERR " + long), Text: long[:sources.MaxServerText-len("ERR ")] + "..."},
+		{Name: "password cut through", Err: serverError(fixture.CutThrough(pw)), Text: "server error: xxx"},
 	}
 	fixture.WantClassified(t, pw, func(err error) (error, bool) {
 		e := d.classify(watchKey{addr: "127.0.0.1:6379", db: 2, name: "app:config"}, err)

@@ -275,7 +275,7 @@ func (d *driver) checkNotify(ctx context.Context, c *goredis.Client, k watchKey)
 		}
 		if k.notify {
 			return fmt.Errorf("%w: notify=enable cannot check or turn them on: CONFIG GET was refused (%s): "+
-				"grant the user +config|get and +config|set, or %s", ErrNotificationsOff, sources.ServerText(err.Error()), fixes)
+				"grant the user +config|get and +config|set, or %s", ErrNotificationsOff, sources.ServerText(err.Error(), d.password), fixes)
 		}
 		d.logger.Warn("redis: cannot check that keyspace notifications are on (CONFIG GET refused); trusting they are",
 			"addr", k.addr, "key", k.name)
@@ -295,7 +295,7 @@ func (d *driver) checkNotify(ctx context.Context, c *goredis.Client, k watchKey)
 		var re goredis.Error
 		if errors.As(err, &re) {
 			return fmt.Errorf("%w (notify-keyspace-events=%q) and CONFIG SET %s was refused (%s): %s",
-				ErrNotificationsOff, flags, want, sources.ServerText(re.Error()), fixes)
+				ErrNotificationsOff, flags, want, sources.ServerText(re.Error(), d.password), fixes)
 		}
 		return err
 	}

@@ -86,7 +86,7 @@ func classify(op, path string, err error, token string) *Error {
 	switch {
 	case errors.As(err, &re):
 		e.StatusCode = re.StatusCode
-		msgs := messages(re)
+		msgs := messages(re, token)
 		switch {
 		case re.StatusCode == http.StatusForbidden:
 			e.Err = fmt.Errorf("%w (403)%s", ErrPermissionDenied, msgs)
@@ -106,9 +106,10 @@ func classify(op, path string, err error, token string) *Error {
 	return e
 }
 
-// messages formats Vault's "errors" array. A body that was not JSON (a
-// proxy's page) is summarized by its size only.
-func messages(re *api.ResponseError) string {
+// messages formats Vault's "errors" array, token scrubbed before it is cut
+// (see [sources.ServerText]). A body that was not JSON (a proxy's page) is
+// summarized by its size only.
+func messages(re *api.ResponseError, token string) string {
 	if re.RawError {
 		n := 0
 		for _, s := range re.Errors {
@@ -128,5 +129,5 @@ func messages(re *api.ResponseError) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return ": " + sources.ServerText(strings.Join(parts, "; "))
+	return ": " + sources.ServerText(strings.Join(parts, "; "), token)
 }

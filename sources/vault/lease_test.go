@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/vault/api"
 	"github.com/stretchr/testify/require"
 
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 )
 
@@ -102,6 +103,7 @@ func TestClassifyAndScrub(t *testing.T) {
 		{"token echoed", fmt.Errorf("proxy said X-Vault-Token=%s", token), ErrUnreachable, 0, true, "X-Vault-Token=<token>"},
 		{"token in messages", &api.ResponseError{StatusCode: 400, Errors: []string{"bad token " + token}}, ErrStatus, 400, false, "bad token <token>"},
 		{"canceled, token echoed", fmt.Errorf("token %s: %w", token, context.Canceled), context.Canceled, 0, true, "token <token>: context canceled"},
+		{"token cut through", &api.ResponseError{StatusCode: 500, Errors: []string{fixture.CutThrough(token)}}, ErrStatus, 500, true, "unexpected status 500: xxx"},
 		{"412", &api.ResponseError{StatusCode: 412}, ErrStatus, 412, true, "unexpected status 412"},
 		{"301", &api.ResponseError{StatusCode: 301}, ErrStatus, 301, false, "unexpected status 301"},
 	}
@@ -114,7 +116,7 @@ func TestClassifyAndScrub(t *testing.T) {
 			require.Equal(t, tt.transient, !e.permanent())
 			require.Contains(t, e.Error(), tt.want)
 			require.Contains(t, e.Error(), `vault: read "secret/data/db": `)
-			require.NotContains(t, e.Error(), token)
+			require.False(t, fixture.LeaksSecret(e.Error(), token), "the token or part of it leaks: %s", e)
 		})
 	}
 	malformed := &Error{Op: "read", Path: "p", StatusCode: 200, Err: fmt.Errorf("%w: x", ErrMalformed)}
