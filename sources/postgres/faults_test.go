@@ -276,3 +276,32 @@ func TestConfigHidesPassword(t *testing.T) {
 		require.NotContains(t, s, "hunter2-pw")
 	}
 }
+
+// TestConnectFailureHidesLastPassword: Config.Connect fails with an error
+// that quotes the password it handed out before (as a secret store's
+// client may when a lease ends). The Error update must name the failure
+// without that password, on the read connection and on the LISTEN one.
+func TestConnectFailureHidesLastPassword(t *testing.T) {
+	s := startDB(t, "leak", "one")
+	var failing atomic.Bool
+	connect := func(context.Context) (*pgx.ConnConfig, error) {
+		if failing.Load() {
+			return nil, fmt.Errorf("lease of password %s has ended", appPassword)
+		}
+		return pgx.ParseConfig(s.DSN("app", appPassword, "postgres"))
+	}
+	logs := &fixture.Buffer{}
+	b, rec := bindtest.BindKey[textRow](t, "postgres", postgres.Config{Connect: connect, MaxBackoff: 200 * time.Millisecond}, "leak",
+		livebind.WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	require.Equal(t, "one", b.Get().V)
+	failing.Store(true)
+	s.SQL(terminate + "; UPDATE settings SET value = 'two' WHERE key = 'leak'")
+	u := rec.Until(t, "Connect's failure", func(u livebind.Update) bool {
+		return u.Kind == livebind.Error && strings.Contains(u.Err.Error(), "has ended")
+	})
+	require.NotContains(t, u.Err.Error(), appPassword)
+	require.NotContains(t, fmt.Sprintf("%v %+v", u, u), appPassword)
+	require.Equal(t, "one", b.Get().V)
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "LISTEN connection failed") }, 10*time.Second, 20*time.Millisecond)
+	require.NotContains(t, logs.String(), appPassword)
+}

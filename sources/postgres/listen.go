@@ -117,10 +117,10 @@ func (h *hub) run(ctx context.Context) {
 	backoff := sources.Backoff{Base: transientBase, Max: min(transientMax, h.d.maxBackoff)}
 	for ctx.Err() == nil {
 		dctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
-		conn, _, err := h.d.dial(dctx)
+		conn, err := h.d.dial(dctx)
 		cancel()
 		if err != nil {
-			h.d.logger.Debug("postgres: LISTEN connection failed", "err", classify(spec{query: "-", key: "LISTEN"}, err, "").Err)
+			h.d.logger.Debug("postgres: LISTEN connection failed", "err", classify(spec{query: "-", key: "LISTEN"}, err, h.d.lastPassword()).Err)
 			h.mu.Lock()
 			h.down = true
 			h.signal()

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -111,7 +112,7 @@ type driver struct {
 
 	mu       sync.Mutex // held while a read uses conn
 	conn     *pgx.Conn
-	password string // of the last config, to scrub from errors
+	password atomic.Pointer[string] // of the last config Connect gave, to scrub from errors; read by the LISTEN hub too
 
 	hub     hub
 	watches sources.Watches[spec, struct{}]
@@ -161,14 +162,19 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	return d, nil
 }
 
-// dial opens a new connection from the current config.
-func (d *driver) dial(ctx context.Context) (*pgx.Conn, string, error) {
+// dial opens a new connection from the current config, and keeps its
+// password to scrub from later errors.
+func (d *driver) dial(ctx context.Context) (*pgx.Conn, error) {
 	cc, err := d.connect(ctx)
 	if err != nil {
-		return nil, "", fmt.Errorf("connection config: %w", err)
+		return nil, fmt.Errorf("connection config: %w", err)
 	}
 	if cc == nil {
-		return nil, "", errors.New("connection config: nil *pgx.ConnConfig")
+		return nil, errors.New("connection config: nil *pgx.ConnConfig")
+	}
+	if cc.Password != "" {
+		pw := cc.Password
+		d.password.Store(&pw)
 	}
 	if cc.RuntimeParams == nil {
 		cc.RuntimeParams = map[string]string{}
@@ -176,8 +182,16 @@ func (d *driver) dial(ctx context.Context) (*pgx.Conn, string, error) {
 	if cc.RuntimeParams["application_name"] == "" {
 		cc.RuntimeParams["application_name"] = ApplicationName
 	}
-	conn, err := pgx.ConnectConfig(ctx, cc)
-	return conn, cc.Password, err
+	return pgx.ConnectConfig(ctx, cc)
+}
+
+// lastPassword is the password of the last config Connect gave: a failed
+// Connect gives none, but its error may quote the one before.
+func (d *driver) lastPassword() string {
+	if pw := d.password.Load(); pw != nil {
+		return *pw
+	}
+	return ""
 }
 
 // Read implements [sources.Driver]: one query, bounded by ctx and timeout=.
@@ -197,18 +211,15 @@ func (d *driver) fetch(ctx context.Context, s spec) sources.Result {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.conn == nil || d.conn.IsClosed() {
-		conn, pw, err := d.dial(ctx)
-		if pw != "" {
-			d.password = pw
-		}
+		conn, err := d.dial(ctx)
 		if err != nil {
-			return sources.Result{Err: classify(s, err, pw)}
+			return sources.Result{Err: classify(s, err, d.lastPassword())}
 		}
 		d.conn = conn
 	}
 	r, err := d.query(ctx, s)
 	if err != nil {
-		e := classify(s, err, d.password)
+		e := classify(s, err, d.lastPassword())
 		// A refused SELECT may be the session's role having lost its grants
 		// or been dropped (revoked Vault credentials whose revocation does
 		// not end sessions): the next read connects afresh, as whoever
