@@ -1,6 +1,7 @@
 package livebind
 
 import (
+	"errors"
 	"slices"
 
 	"github.com/livebind/livebind/sources"
@@ -71,4 +72,32 @@ func secretLocations(targets []*target, scheme string) []string {
 		}
 	}
 	return out
+}
+
+// hideLocations scrubs the secret locations locs from Bind's error err (see
+// [sources.ScrubLocation]): from the Source and the Err of each
+// [*FieldError] of the join, so that errors.As finds scrubbed FieldErrors
+// too. A scheme's Check quotes the location it refuses, and a field
+// without secretlocation names a location another field declared secret.
+func hideLocations(err error, locs []string) error {
+	if err == nil || len(locs) == 0 {
+		return err
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		parts := j.Unwrap()
+		out := make([]error, len(parts))
+		for i, p := range parts {
+			out[i] = hideLocations(p, locs)
+		}
+		return errors.Join(out...)
+	}
+	if fe, ok := err.(*FieldError); ok {
+		c := *fe
+		for _, l := range locs {
+			c.Source = sources.ScrubLocation(c.Source, l)
+		}
+		c.Err = sources.ScrubError(c.Err, locs...)
+		return &c
+	}
+	return sources.ScrubError(err, locs...)
 }

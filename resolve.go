@@ -54,11 +54,15 @@ func resolveFields(p *typePlan, lookup func(string) (string, bool)) (_ resolved,
 	var (
 		res     resolved
 		errs    []error
+		hidden  []string // secretlocation locations, scrubbed from every error
 		targets = map[string]*target{}
 	)
 	for i := range p.fields {
 		fp := &p.fields[i]
 		f, t, err := resolveField(fp, lookup)
+		if t != nil && t.hideLoc && t.spec.Location != "" {
+			hidden = append(hidden, t.spec.Location)
+		}
 		if err != nil || f == nil {
 			errs = append(errs, err)
 			continue
@@ -79,7 +83,7 @@ func resolveFields(p *typePlan, lookup func(string) (string, bool)) (_ resolved,
 	for _, t := range res.targets {
 		t.name = t.describe()
 	}
-	return res, errors.Join(errs...)
+	return res, hideLocations(errors.Join(errs...), hidden)
 }
 
 // decideSecrecy decides, once per Binding, which fields and which documents
@@ -145,6 +149,8 @@ func keysOverlap(a, b []string) bool {
 }
 
 // resolveField resolves one field into a boundField and a fresh target.
+// On an error found once the target is built it returns the target too, so
+// that its secretlocation still hides the location from every Bind error.
 func resolveField(fp *fieldPlan, lookup func(string) (string, bool)) (*boundField, *target, error) {
 	c := fp.tag
 	scheme, ok := sources.Lookup(c.scheme)
@@ -181,7 +187,7 @@ func resolveField(fp *fieldPlan, lookup func(string) (string, bool)) (*boundFiel
 	}
 	if scheme.Name == "env" && unwatched == "" {
 		if err := envFileConvention(t, lookup); err != nil {
-			return nil, nil, &FieldError{Field: fp.path, Source: t.String(), Err: err}
+			return nil, t, &FieldError{Field: fp.path, Source: t.String(), Err: err}
 		}
 		// A plain env= value has no extension and declares no format: it is
 		// text, unless a structured field's value is a JSON object or array
@@ -193,11 +199,11 @@ func resolveField(fp *fieldPlan, lookup func(string) (string, bool)) (*boundFiel
 		t.spec.Debounce = noDebounce // 0 would mean the driver's default
 	}
 	if err := c.check(fp.path, &o, t); err != nil {
-		return nil, nil, err
+		return nil, t, err
 	}
 	if t.scheme.Check != nil && unwatched == "" { // the scheme's own options and location, at Bind
 		if err := t.scheme.Check(&t.spec); err != nil {
-			return nil, nil, &FieldError{Field: fp.path, Source: t.String(), Err: fmt.Errorf("%w: %w", ErrTag, err)}
+			return nil, t, &FieldError{Field: fp.path, Source: t.String(), Err: fmt.Errorf("%w: %w", ErrTag, err)}
 		}
 	}
 	f := &boundField{

@@ -233,3 +233,28 @@ func TestSecretLocationCoversEveryTargetOfTheLocation(t *testing.T) {
 		assert.NotContains(t, s.Source, "region=eu", "B did not declare region safe")
 	}
 }
+
+// A scheme's Check runs at Bind on the expanded location, and its error
+// names the location (the http driver shows a URL's path). secretlocation
+// must hide it there too: in the field's own error, and in the error of
+// another field that reads the same location without the option.
+func TestSecretLocationHiddenFromBindCheckErrors(t *testing.T) {
+	t.Parallel()
+	const hook = "S3CRETpath42hook"
+	env := newEnv("HOOK", "https://hooks.example.com/services/"+hook+"/c.json")
+	var own struct {
+		V string `live:"http=${HOOK}; secretlocation; maxbytes=nope"`
+	}
+	err := bindError(t, &own, env, ErrTag)
+	assert.NotContains(t, err.Error(), hook)
+	assert.Contains(t, err.Error(), "option maxbytes", "the error still says what is wrong")
+
+	var other struct {
+		A string `live:"http=${HOOK}; secretlocation"`
+		B string `live:"http=${HOOK}; maxbytes=nope"`
+	}
+	err = bindError(t, &other, env, ErrTag)
+	assert.NotContains(t, err.Error(), hook)
+	fe := fieldError(t, err, "B")
+	assert.NotContains(t, fe.Error(), hook, "B's FieldError reached with errors.As")
+}
