@@ -2,7 +2,9 @@ package sources
 
 import (
 	"errors"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -40,4 +42,15 @@ func validHeaderName(name string) bool {
 		}
 	}
 	return true
+}
+
+// HiddenHeader shows h for display (a driver Config's String): the header
+// names, sorted, each with the value [Redacted], so that printing a Config
+// never shows an Authorization token or an API key.
+func HiddenHeader(h http.Header) string {
+	names := slices.Sorted(maps.Keys(h))
+	for i, n := range names {
+		names[i] = n + ": " + Redacted
+	}
+	return "{" + strings.Join(names, ", ") + "}"
 }

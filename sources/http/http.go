@@ -57,6 +57,18 @@ type Config struct {
 	Header nethttp.Header
 }
 
+// String describes c with its header values hidden (see
+// [sources.HiddenHeader]): a Config printed or logged shows no token.
+func (c Config) String() string {
+	return fmt.Sprintf("http.Config{Client: %t, Header: %s}", c.Client != nil, sources.HiddenHeader(c.Header))
+}
+
+// GoString is String, so that %#v hides the header values too.
+func (c Config) GoString() string { return c.String() }
+
+// LogValue is String, for slog.
+func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
 func init() {
 	sources.Register(sources.Scheme{
 		Name:           "http",

@@ -1,12 +1,15 @@
 package http
 
 import (
+	nethttp "net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 )
 
@@ -43,4 +46,15 @@ func FuzzParseRetryAfter(f *testing.F) {
 			require.Equal(t, time.Duration(n)*time.Second, d)
 		}
 	})
+}
+
+// TestConfigHidesHeaderValues: a Config printed in any way, or logged, does
+// not show the values of its headers (an Authorization token), only their
+// names.
+func TestConfigHidesHeaderValues(t *testing.T) {
+	t.Parallel()
+	c := Config{Header: nethttp.Header{"Authorization": {"Bearer S3CRET-http-token"}}}
+	out := fixture.Printed(c)
+	assert.NotContains(t, out, "S3CRET-http-token")
+	assert.Contains(t, out, "Authorization")
 }

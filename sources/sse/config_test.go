@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/livebind/livebind/internal/testenv/bindtest"
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources/sse"
 )
 
@@ -38,4 +39,15 @@ func TestSchemeCheck(t *testing.T) {
 		{Loc: "https://h/x", Params: map[string]string{"maxbytes": "-3"}, Want: "option maxbytes"},
 		{Loc: "https://h/x", Params: map[string]string{"header": "Bad Name: secret-value"}, Want: "option header"},
 	})
+}
+
+// TestConfigHidesHeaderValues: a Config printed in any way, or logged, does
+// not show the values of its headers (an Authorization token), only their
+// names.
+func TestConfigHidesHeaderValues(t *testing.T) {
+	t.Parallel()
+	c := sse.Config{Header: nethttp.Header{"Authorization": {"Bearer S3CRET-sse-token"}}}
+	out := fixture.Printed(c)
+	require.NotContains(t, out, "S3CRET-sse-token")
+	require.Contains(t, out, "Authorization")
 }

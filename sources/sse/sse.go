@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	nethttp "net/http"
 	"net/url"
 	"strings"
@@ -92,6 +93,18 @@ type Config struct {
 	// and [MaxRetry] like the server's.
 	Retry time.Duration
 }
+
+// String describes c with its header values hidden (see
+// [sources.HiddenHeader]): a Config printed or logged shows no token.
+func (c Config) String() string {
+	return fmt.Sprintf("sse.Config{Client: %t, Header: %s, MinBackoff: %v, MaxBackoff: %v, Retry: %v}", c.Client != nil, sources.HiddenHeader(c.Header), c.MinBackoff, c.MaxBackoff, c.Retry)
+}
+
+// GoString is String, so that %#v hides the header values too.
+func (c Config) GoString() string { return c.String() }
+
+// LogValue is String, for slog.
+func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 func init() {
 	sources.Register(sources.StreamScheme("sse", []string{"event"}, parseSpec, open))

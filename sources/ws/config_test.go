@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/livebind/livebind/internal/testenv/bindtest"
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources/ws"
 )
 
@@ -50,4 +51,15 @@ func TestSchemeCheck(t *testing.T) {
 		{Loc: "ws://h/x", Params: map[string]string{"maxbytes": "0"}, Want: "option maxbytes"},
 		{Loc: "ws://h/x", Params: map[string]string{"header": "no colon secret-value"}, Want: "option header"},
 	})
+}
+
+// TestConfigHidesHeaderValues: a Config printed in any way, or logged, does
+// not show the values of its headers (an Authorization token), only their
+// names.
+func TestConfigHidesHeaderValues(t *testing.T) {
+	t.Parallel()
+	c := ws.Config{Header: nethttp.Header{"Authorization": {"Bearer S3CRET-ws-token"}}}
+	out := fixture.Printed(c)
+	require.NotContains(t, out, "S3CRET-ws-token")
+	require.Contains(t, out, "Authorization")
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	nethttp "net/http"
 	"net/url"
@@ -87,6 +88,18 @@ type Config struct {
 	// [DefaultMaxBackoff].
 	MaxBackoff time.Duration
 }
+
+// String describes c with its header values hidden (see
+// [sources.HiddenHeader]): a Config printed or logged shows no token.
+func (c Config) String() string {
+	return fmt.Sprintf("ws.Config{Client: %t, Header: %s, Origin: %q, Subprotocols: %q, MinBackoff: %v, MaxBackoff: %v}", c.Client != nil, sources.HiddenHeader(c.Header), c.Origin, c.Subprotocols, c.MinBackoff, c.MaxBackoff)
+}
+
+// GoString is String, so that %#v hides the header values too.
+func (c Config) GoString() string { return c.String() }
+
+// LogValue is String, for slog.
+func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 func init() {
 	sources.Register(sources.StreamScheme("ws", []string{"ping"}, parseSpec, open))
