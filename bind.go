@@ -968,7 +968,7 @@ func (b *Binding[T]) validate(c *T) (err error) {
 			}
 		}
 	}()
-	return v.Validate()
+	return b.scrubSecrets(c, v.Validate())
 }
 
 // event builds the update for f with raw values kept for typed watchers.

@@ -95,7 +95,7 @@ func (b *Binding[T]) callUpdate(f *boundField, c *T, val reflect.Value) (err err
 		if f.secret {
 			return fmt.Errorf("%w: %s returned an error (hidden: the field is secret)", ErrUpdate, f.updateName)
 		}
-		return fmt.Errorf("%w: %s: %w", ErrUpdate, f.updateName, e)
+		return fmt.Errorf("%w: %s: %w", ErrUpdate, f.updateName, b.scrubSecrets(c, e))
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
@@ -257,4 +258,65 @@ func TestSecretLocationHiddenFromBindCheckErrors(t *testing.T) {
 	assert.NotContains(t, err.Error(), hook)
 	fe := fieldError(t, err, "B")
 	assert.NotContains(t, fe.Error(), hook, "B's FieldError reached with errors.As")
+}
+
+// quotingValidate is a configuration whose Validate and update= method
+// quote a secret value in their errors, as user code easily does.
+type quotingValidate struct {
+	Token string `live:"env=TOKEN; secret; poll=5ms"`
+	Port  int    `live:"env=PORT; poll=5ms; update=CheckPort"`
+}
+
+func (c *quotingValidate) Validate() error {
+	if !strings.HasPrefix(c.Token, "sk-") {
+		return fmt.Errorf("token %q must start with sk-", c.Token)
+	}
+	return nil
+}
+
+func (c *quotingValidate) CheckPort(p int) error {
+	if p == 0 {
+		return fmt.Errorf("port 0 with token %s", c.Token)
+	}
+	c.Port = p
+	return nil
+}
+
+// Validate and update= methods are user code that can quote a secret
+// field's value in their errors. livebind removes the text of every secret
+// field's value (the candidate's) from those errors, wherever they go: Bind's
+// error, Error updates, Reload's error and the log. The rest of the message
+// and errors.Is stay.
+func TestValidateErrorQuotingSecretIsScrubbed(t *testing.T) {
+	t.Parallel()
+	const bad1, bad2, bad3 = "bad-S3CRETval1", "bad-S3CRETval2", "sk-S3CRETval3"
+	var logs fixture.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	env := newEnv("TOKEN", bad1, "PORT", "1")
+	var c quotingValidate
+	_, err := Bind(t.Context(), &c, WithLookupEnv(env.lookup), WithLogger(logger))
+	require.ErrorIs(t, err, ErrValidation)
+	assert.Contains(t, err.Error(), "must start with sk-", "the rest of the message stays")
+	out := err.Error() + "\n"
+
+	env.set("TOKEN", "sk-ok")
+	b := mustBind(t, &c, WithLookupEnv(env.lookup), WithLogger(logger))
+	rec := record(t, b)
+	env.set("TOKEN", bad2)
+	u := rec.want(t, Error)
+	require.ErrorIs(t, u.Err, ErrValidation)
+	out += fmt.Sprintf("%v %+v %s\n", u, u, u.Err)
+	if rerr := b.Reload(t.Context()); rerr != nil {
+		out += rerr.Error() + "\n"
+	}
+	env.set("TOKEN", bad3)
+	env.set("PORT", "0")
+	u, _ = rec.until(t, wait, func(u Update) bool { return u.Kind == Error && errors.Is(u.Err, ErrUpdate) })
+	out += fmt.Sprintf("%v %s\n", u, u.Err)
+	assert.Contains(t, u.Err.Error(), "port 0 with token")
+	require.NoError(t, b.Close())
+	out += logs.String()
+	for _, s := range []string{bad1, bad2, bad3} {
+		assert.NotContains(t, out, s)
+	}
 }

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
+
+	"github.com/livebind/livebind/sources"
 )
 
 // User code that livebind calls through options is wrapped so that a panic
@@ -71,4 +74,69 @@ func (s safeHandler) WithGroup(name string) (h slog.Handler) {
 		}
 	}()
 	return safeHandler{s.h.WithGroup(name)}
+}
+
+// maxSecretTexts bounds how many texts scrubSecrets collects from one
+// candidate (a secret map or slice can be large).
+const maxSecretTexts = 256
+
+// scrubSecrets removes from err's text (an error of Validate or of an
+// update= method, user code that may quote a value) the text of every
+// secret field's value in the candidate c: strings and byte slices as they
+// are, other scalars as fmt prints them, walking into structs, maps,
+// slices and pointers. errors.Is still sees err (see [sources.Scrub]).
+// A secret transformed before it is quoted (cut, encoded) is not found:
+// Validate must not print secret values.
+func (b *Binding[T]) scrubSecrets(c *T, err error) error {
+	if err == nil || !b.hasSecret || c == nil {
+		return err
+	}
+	rv := reflect.ValueOf(c).Elem()
+	var texts []string
+	for _, f := range b.fields {
+		if f.secret {
+			texts = secretTexts(rv.FieldByIndex(f.plan.index), texts, 0)
+		}
+	}
+	return sources.Scrub(err, texts...)
+}
+
+// secretTexts appends the texts of v's leaves to out.
+func secretTexts(v reflect.Value, out []string, depth int) []string {
+	if depth > 32 || len(out) >= maxSecretTexts {
+		return out
+	}
+	switch v.Kind() {
+	case reflect.Invalid:
+	case reflect.String:
+		out = append(out, v.String())
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			out = secretTexts(v.Elem(), out, depth+1)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				out = secretTexts(v.Field(i), out, depth+1)
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 && v.Kind() == reflect.Slice {
+			return append(out, string(v.Bytes()))
+		}
+		for i := range min(v.Len(), maxSecretTexts) {
+			out = secretTexts(v.Index(i), out, depth+1)
+		}
+	case reflect.Map:
+		for it := v.MapRange(); it.Next() && len(out) < maxSecretTexts; {
+			out = secretTexts(it.Key(), out, depth+1)
+			out = secretTexts(it.Value(), out, depth+1)
+		}
+	case reflect.Bool, reflect.Func, reflect.Chan, reflect.UnsafePointer:
+	default:
+		if v.CanInterface() {
+			out = append(out, fmt.Sprint(v.Interface()))
+		}
+	}
+	return out
 }
