@@ -2,6 +2,7 @@ package sources
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/url"
 	"regexp"
@@ -274,4 +275,59 @@ func (h *scrubHandler) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (h *scrubHandler) WithGroup(name string) slog.Handler {
 	return &scrubHandler{inner: h.inner.WithGroup(name), locs: h.locs}
+}
+
+// minURLSecret is the shortest credential of a URL that [SanitizeURLError]
+// scrubs from free text: shorter values ("1", "eu") would take apart
+// unrelated words and numbers, and are no credential.
+const minURLSecret = 4
+
+// SanitizeURLError rewrites an error of net/http's client for display: the
+// URL of a *url.Error (which net/http fills with the request's URL, only
+// its password hidden) is redacted by [RedactURL], and every credential of
+// u, the target's URL (the user name and password, each query value or bare
+// query element, the fragment; raw and unescaped, of 4 bytes or more), is
+// scrubbed from the cause's text as [Scrub] does: net/http quotes a
+// redirect's Location that does not parse, and a server that redirects
+// keeps the query. Other errors are returned as they are.
+func SanitizeURLError(err error, u *url.URL) error {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return err
+	}
+	return &url.Error{Op: ue.Op, URL: RedactURL(ue.URL), Err: Scrub(ue.Err, urlSecrets(u)...)}
+}
+
+// urlSecrets lists the parts of u that RedactURL hides, raw and unescaped,
+// of at least minURLSecret bytes.
+func urlSecrets(u *url.URL) []string {
+	if u == nil {
+		return nil
+	}
+	var raw []string
+	if u.User != nil {
+		pw, _ := u.User.Password()
+		raw = append(raw, u.User.Username(), pw)
+	}
+	mapParams(u.RawQuery, func(_, value string, _ bool) string {
+		raw = append(raw, value)
+		return ""
+	})
+	raw = append(raw, u.Fragment, u.RawFragment)
+	var out []string
+	for _, s := range raw {
+		for _, q := range []string{s, unescapedQuery(s), url.QueryEscape(s)} {
+			if len(q) >= minURLSecret && !slices.Contains(out, q) {
+				out = append(out, q)
+			}
+		}
+	}
+	return out
+}
+
+func unescapedQuery(s string) string {
+	if u, err := url.QueryUnescape(s); err == nil {
+		return u
+	}
+	return s
 }

@@ -183,3 +183,22 @@ func FuzzScrubLocation(f *testing.F) {
 		}
 	})
 }
+
+// TestSanitizeURLError: a *url.Error's URL is redacted, and the target
+// URL's credentials (user, password, query values raw and unescaped, the
+// fragment) are scrubbed from its cause, which net/http may have filled
+// with a redirect's Location; short values are left alone, and errors.Is
+// still sees the cause.
+func TestSanitizeURLError(t *testing.T) {
+	t.Parallel()
+	u, err := url.Parse("https://app:S3CRETpw@h.example/c.json?key=S3CRET%2Fkey&env=eu&S3CRETbare#S3CRETfrag")
+	require.NoError(t, err)
+	cause := errors.New(`failed to parse Location header "/x?key=S3CRET/key&env=eu&S3CRETbare&pw=S3CRETpw#S3CRETfrag"`)
+	in := &url.Error{Op: "Get", URL: u.String(), Err: errors.Join(cause, fs.ErrNotExist)}
+	got := sources.SanitizeURLError(in, u)
+	assert.NotContains(t, got.Error(), "S3CRET")
+	assert.Contains(t, got.Error(), "env=eu", "a 2-byte value is no credential: left alone")
+	assert.ErrorIs(t, got, fs.ErrNotExist)
+	plain := errors.New("not a url.Error S3CRETpw")
+	assert.Same(t, plain, sources.SanitizeURLError(plain, u), "other errors are returned as they are")
+}

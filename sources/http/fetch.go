@@ -137,24 +137,14 @@ func bodyError(err error, s *spec, code int) *Error {
 	if errors.Is(err, sources.ErrTooLarge) {
 		return &Error{URL: s.loc, Status: code, Err: fmt.Errorf("body larger than maxbytes=%d: %w", s.maxBytes, sources.ErrTooLarge)}
 	}
-	return &Error{URL: s.loc, Status: code, Err: fmt.Errorf("read body: %w", sanitize(err)), hint: timeoutHint(err, s)}
+	return &Error{URL: s.loc, Status: code, Err: fmt.Errorf("read body: %w", sources.SanitizeURLError(err, s.url)), hint: timeoutHint(err, s)}
 }
 
 // transportError rebuilds what net/http's Client.Do returned so that it
 // names the URL redacted. errors.Is and errors.As keep working on the cause
 // (context.DeadlineExceeded, *net.OpError, x509 errors ...).
 func transportError(err error, s *spec) *Error {
-	return &Error{URL: s.loc, Err: sanitize(err), hint: timeoutHint(err, s)}
-}
-
-// sanitize redacts the URL of a *url.Error, which net/http fills with the
-// request's URL (only its password hidden).
-func sanitize(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return &url.Error{Op: ue.Op, URL: redactURL(ue.URL), Err: ue.Err}
-	}
-	return err
+	return &Error{URL: s.loc, Err: sources.SanitizeURLError(err, s.url), hint: timeoutHint(err, s)}
 }
 
 // timeoutHint names the option to raise when a request ran out of time.

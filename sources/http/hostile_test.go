@@ -209,3 +209,26 @@ func TestEmptyBody(t *testing.T) {
 		})
 	}
 }
+
+// TestBadRedirectLocationHidesQuery: a server that redirects with a
+// Location net/http cannot parse, keeping the request's query, makes
+// net/http quote that Location in its error. The query's values (here an
+// api key) are hidden from locations (sources.RedactURL): they must not come
+// back through that quote, nor the user information's password.
+func TestBadRedirectLocationHidesQuery(t *testing.T) {
+	t.Parallel()
+	const key, pw = "S3CRETapikey77", "S3CRETpass77"
+	home := newRecorder(t, func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		w.Header().Set("Location", "/next%zz?"+r.URL.RawQuery+"&u="+url.QueryEscape(pw))
+		w.WriteHeader(nethttp.StatusFound)
+	})
+	d := openDriver(t, nil)
+	loc := strings.Replace(home.srv.URL, "http://", "http://app:"+pw+"@", 1) + "/config?api_key=" + key
+	r := d.Read(t.Context(), target(loc, 0))
+	require.Error(t, r.Err)
+	for _, text := range []string{r.Err.Error(), fmt.Sprintf("%+v", r.Err), fmt.Sprintf("%#v", r.Err)} {
+		require.NotContains(t, text, key)
+		require.NotContains(t, text, pw)
+	}
+	require.Contains(t, r.Err.Error(), "Location", "the error still says what went wrong")
+}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	nethttp "net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -219,7 +218,7 @@ func (st *state) dial(ctx context.Context) (sources.Stream, *sources.StreamEnd) 
 	stopped := stop()
 	if err != nil {
 		cancel()
-		return nil, st.end(0, sanitize(err), false)
+		return nil, st.end(0, sources.SanitizeURLError(err, st.s.URL), false)
 	}
 	if !stopped { // ctx ended just as the headers came
 		cancel()
@@ -290,7 +289,7 @@ func (s *stream) Next(ctx context.Context) (sources.Result, *sources.StreamEnd) 
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			return sources.Result{}, s.st.end(0, fmt.Errorf("%w: the stream ended in the middle of an event", sources.ErrDisconnected), false)
 		default:
-			return sources.Result{}, s.st.end(0, fmt.Errorf("%w: %w", sources.ErrDisconnected, sanitize(err)), false)
+			return sources.Result{}, s.st.end(0, fmt.Errorf("%w: %w", sources.ErrDisconnected, sources.SanitizeURLError(err, s.st.s.URL)), false)
 		}
 		if ev.typ != s.st.s.event {
 			continue
@@ -306,16 +305,6 @@ func (s *stream) Next(ctx context.Context) (sources.Result, *sources.StreamEnd) 
 func (s *stream) Close() error {
 	s.cancel()
 	return s.body.Close()
-}
-
-// sanitize redacts the URL of a *url.Error, which net/http fills with the
-// request's URL.
-func sanitize(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return &url.Error{Op: ue.Op, URL: sources.RedactURL(ue.URL), Err: ue.Err}
-	}
-	return err
 }
 
 // mediaType returns a Content-Type's media type in lower case.

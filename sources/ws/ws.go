@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	nethttp "net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -210,7 +209,7 @@ func (d *driver) dial(ctx context.Context, s *spec, keepalive bool) (sources.Str
 		if code != 0 {
 			return nil, sources.RefusedEnd(code, func(status int, err error) error { return s.newError(status, err) })
 		}
-		return nil, fail(s, 0, fmt.Errorf("handshake: %w", sanitize(err)), false)
+		return nil, fail(s, 0, fmt.Errorf("handshake: %w", sources.SanitizeURLError(err, s.URL)), false)
 	}
 	// One byte over the limit is read by sources.ReadAtMost, which fails
 	// with sources.ErrTooLarge before the library's own limit is hit.
@@ -223,16 +222,6 @@ func (d *driver) dial(ctx context.Context, s *spec, keepalive bool) (sources.Str
 		go c.keepalive(pctx)
 	}
 	return c, nil
-}
-
-// sanitize keeps only what is safe of a dial error: coder/websocket wraps
-// net/http's *url.Error, whose text holds the URL with its query.
-func sanitize(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return &url.Error{Op: ue.Op, URL: sources.RedactURL(ue.URL), Err: ue.Err}
-	}
-	return err
 }
 
 // stream is one open WebSocket connection.
