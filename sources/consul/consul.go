@@ -37,6 +37,11 @@ const (
 	// DefaultMaxBackoff caps the wait between retries after failures when
 	// [Config] sets no other cap.
 	DefaultMaxBackoff = time.Minute
+	// DefaultMaxBytes is the largest answer body the driver's own client
+	// accepts when [Config] sets no other: a KV answer is JSON with the
+	// values base64-encoded (4/3 of their size), and a prefix answer holds
+	// every key.
+	DefaultMaxBytes = 32 << 20
 )
 
 const (
@@ -142,7 +147,7 @@ func open(cfg sources.Config, c Config) (sources.Driver, error) {
 		if limit <= 0 {
 			limit = DefaultMaxBytes
 		}
-		hc.Transport = limitBodies{rt: hc.Transport, max: limit}
+		hc.Transport = sources.LimitBodies(hc.Transport, limit)
 		ac.HttpClient = hc
 		client, err := api.NewClient(ac)
 		if err != nil {
