@@ -37,6 +37,11 @@ const (
 	// DefaultMaxBackoff caps the wait between retries after failures when
 	// [Config] sets no other cap.
 	DefaultMaxBackoff = time.Minute
+	// DefaultMaxBytes is the largest answer body the driver's own client
+	// accepts when [Config] sets no other: a KV answer is JSON with the
+	// values base64-encoded (4/3 of their size), and a prefix answer holds
+	// every key.
+	DefaultMaxBytes = 32 << 20
 )
 
 const (
@@ -78,6 +83,11 @@ type Config struct {
 	// MaxBackoff caps the wait between retries after failures. Zero means
 	// [DefaultMaxBackoff].
 	MaxBackoff time.Duration
+	// MaxBytes is the largest answer body, in bytes, the driver's own
+	// client (Client nil) reads; a larger one is an error wrapping
+	// sources.ErrTooLarge. Zero means [DefaultMaxBytes]. A Client you give
+	// is used as it is: bound its transport yourself.
+	MaxBytes int64
 }
 
 func init() {
@@ -129,6 +139,16 @@ func open(cfg sources.Config, c Config) (sources.Driver, error) {
 	if d.client == nil {
 		ac := api.DefaultConfig()
 		d.own = ac.Transport
+		hc, err := api.NewHttpClient(ac.Transport, ac.TLSConfig)
+		if err != nil {
+			return nil, fmt.Errorf("consul: client from the CONSUL_* environment: %w", err)
+		}
+		limit := c.MaxBytes
+		if limit <= 0 {
+			limit = DefaultMaxBytes
+		}
+		hc.Transport = sources.LimitBodies(hc.Transport, limit)
+		ac.HttpClient = hc
 		client, err := api.NewClient(ac)
 		if err != nil {
 			return nil, fmt.Errorf("consul: client from the CONSUL_* environment: %w", err)

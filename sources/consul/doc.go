@@ -73,4 +73,9 @@
 // backoff and jitter: from 250ms after failures that clear up by themselves,
 // doubling up to [TransientMaxBackoff], and from 10s after 403 and other
 // 4xx, doubling up to [DefaultMaxBackoff] ([Config].MaxBackoff). Errors never contain the ACL token.
+//
+// The driver's own client reads at most [Config].MaxBytes ([DefaultMaxBytes])
+// of an answer: a larger one is an error wrapping sources.ErrTooLarge,
+// retried on the slow backoff, and an error text is cut there. A client
+// given in [Config].Client is used as it is.
 package consul

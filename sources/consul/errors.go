@@ -36,8 +36,8 @@ type Error struct {
 	// StatusCode is the HTTP status of Consul's answer, or 0 when there was
 	// none (see [ErrUnreachable]).
 	StatusCode int
-	// Err is the cause. It wraps [ErrPermissionDenied], [ErrStatus] or
-	// [ErrUnreachable] where one applies.
+	// Err is the cause. It wraps [ErrPermissionDenied], [ErrStatus],
+	// [ErrUnreachable] or sources.ErrTooLarge where one applies.
 	Err error
 }
 
@@ -51,9 +51,14 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // permanent reports a failure that will not clear up by itself soon (403,
-// other 4xx but 429, 501: see [sources.TransientStatus]), retried with the
-// slower backoff.
-func (e *Error) permanent() bool { return e.StatusCode != 0 && !sources.TransientStatus(e.StatusCode) }
+// other 4xx but 429, 501: see [sources.TransientStatus]; an answer past
+// Config.MaxBytes), retried with the slower backoff.
+func (e *Error) permanent() bool {
+	if errors.Is(e.Err, sources.ErrTooLarge) {
+		return true
+	}
+	return e.StatusCode != 0 && !sources.TransientStatus(e.StatusCode)
+}
 
 // classify turns an error of the api client into an *Error for k, with the
 // token scrubbed from its text.
@@ -69,6 +74,8 @@ func classify(k queryKey, err error, token string) *Error {
 		} else {
 			e.Err = fmt.Errorf("%w %d: %s", ErrStatus, se.Code, body)
 		}
+	case errors.Is(err, sources.ErrTooLarge): // the agent answered, too much
+		e.Err = err
 	case errors.Is(err, context.DeadlineExceeded):
 		e.Err = fmt.Errorf("%w: no answer in time: %w", ErrUnreachable, err)
 	default:

@@ -35,6 +35,9 @@ func TestClassify(t *testing.T) {
 		{"token scrubbed", fmt.Errorf("proxy said token=%s is bad", token), ErrUnreachable, 0, false, "token=<token> is bad"},
 		{"token in body", api.StatusError{Code: 403, Body: "token " + token + " denied"}, ErrPermissionDenied, 403, true, "token <token> denied"},
 		{"501", api.StatusError{Code: 501, Body: "no"}, ErrStatus, 501, true, "unexpected status 501"},
+		// An answer past Config.MaxBytes: the agent did answer, and the
+		// same answer would come again at once: the slow backoff.
+		{"too large", fmt.Errorf("%w: the answer is larger than 9 bytes", sources.ErrTooLarge), sources.ErrTooLarge, 0, true, `consul: key "app/x": value too large: the answer is larger`},
 		// A token echoed beside a context error: both sentinels still match.
 		{"canceled, token echoed", fmt.Errorf("token %s: %w", token, context.Canceled), context.Canceled, 0, false, "token <token>: context canceled"},
 		// The cut at sources.MaxServerText must not leave half of the token.

@@ -26,7 +26,10 @@
 //   - channel=: the LISTEN channel (default [Config].Channel, else
 //     [DefaultChannel]).
 //   - maxbytes=N: the largest value, default [DefaultMaxBytes]; a larger one
-//     is an error wrapping sources.ErrTooLarge.
+//     is an error wrapping sources.ErrTooLarge. The bound holds on the wire
+//     too: no message of the answer may pass twice the limit (a bytea comes
+//     as hex) plus 64 KiB, so a huge row is refused before it is read whole;
+//     the connection is then dropped and the next read dials afresh.
 //   - timeout=D: bounds one read, default [DefaultTimeout].
 //
 // Notifications: install the trigger that [TriggerSQL] returns (livebind

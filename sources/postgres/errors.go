@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/livebind/livebind/sources"
 )
@@ -65,8 +66,13 @@ func classify(s spec, err error, password string) *Error {
 	if s.query == "" {
 		e.Table = s.table
 	}
-	var pe *pgconn.PgError
+	var (
+		pe *pgconn.PgError
+		ml *pgproto3.ExceededMaxBodyLenErr
+	)
 	switch {
+	case errors.As(err, &ml): // over the limit driver.query sets
+		e.Err = fmt.Errorf("%w: a message of %d bytes, more than maxbytes=%d allows", sources.ErrTooLarge, ml.ActualBodyLen, s.maxBytes)
 	case errors.As(err, &pe):
 		e.Code = pe.Code
 		msg := sources.ServerText(pe.Message, password)

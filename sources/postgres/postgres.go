@@ -246,6 +246,12 @@ func (d *driver) dropConn() {
 // bytea arrives as \x hex and is decoded), and returns its one value: no
 // row is Missing, a NULL is Missing too, more rows or columns are ErrQuery.
 func (d *driver) query(ctx context.Context, s spec) (sources.Result, error) {
+	// No message of the answer may be larger than the row maxbytes= allows
+	// (a bytea comes as hex, twice its size): pgx would otherwise take in a
+	// row of up to 1 GiB before decodeValue sees its size. A larger one
+	// ends the connection (classify reports it as sources.ErrTooLarge);
+	// the next read dials afresh.
+	d.conn.PgConn().Frontend().SetMaxBodyLen(2*s.maxBytes + wireSlack)
 	sql, args := s.sql()
 	rows, err := d.conn.Query(ctx, sql, append([]any{pgx.QueryResultFormats{pgx.TextFormatCode}}, args...)...)
 	if err != nil {
@@ -288,6 +294,11 @@ func (d *driver) query(ctx context.Context, s spec) (sources.Result, error) {
 	}
 	return r, nil
 }
+
+// wireSlack is what a message of a one-value row holds beside the value
+// (and the most any other message of a read may take): column count and
+// length words, a row description, an error's text.
+const wireSlack = 64 << 10
 
 // decodeValue turns one value in text format into the document's bytes:
 // a bytea (\x followed by hex digits) is decoded, anything else copied

@@ -92,5 +92,9 @@
 // unreachable, 5xx, 429), from 10s after 403, other 4xx and malformed
 // answers, doubling up to [DefaultMaxBackoff] ([Config].MaxBackoff). A 403
 // from an expired or revoked token is told apart from a policy denial by a
-// lookup-self. Errors never contain the token or secret data.
+// lookup-self. Errors never contain the token or secret data. An answer
+// body over 8 MiB, error texts included, is an error wrapping
+// sources.ErrTooLarge, retried like a malformed answer; a client the
+// driver builds stops reading it there (a client given in [Config].Client
+// reads a non-2xx body whole: bound its transport yourself).
 package vault

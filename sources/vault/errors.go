@@ -95,6 +95,8 @@ func classify(op, path string, err error, token string) *Error {
 		default:
 			e.Err = fmt.Errorf("%w %d%s", ErrStatus, re.StatusCode, msgs)
 		}
+	case errors.Is(err, sources.ErrTooLarge): // it answered, too much
+		e.Err = err
 	case errors.Is(err, context.DeadlineExceeded):
 		e.Err = fmt.Errorf("%w: no answer in time: %w", ErrUnreachable, err)
 	case errors.Is(err, context.Canceled):

@@ -156,6 +156,10 @@ func open(cfg sources.Config, c Config) (sources.Driver, error) {
 			return nil, fmt.Errorf("vault: client from the VAULT_* environment: %w", err)
 		}
 		client.SetWrappingLookupFunc(func(string, string) string { return "" })
+		// The api client copies the whole body of a non-2xx answer before
+		// the driver sees it: bound it here (after NewClient, which wants
+		// an *http.Transport for unix:// addresses).
+		ac.HttpClient.Transport = sources.LimitBodies(ac.HttpClient.Transport, maxBody)
 		d.client = client
 	}
 	d.ctx = d.watches.Context()

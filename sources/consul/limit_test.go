@@ -1,0 +1,66 @@
+package consul_test
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/livebind/livebind/internal/testenv/childtest"
+	"github.com/livebind/livebind/sources"
+	"github.com/livebind/livebind/sources/consul"
+)
+
+// endless writes a body that never ends (prefix, then filler bytes) until
+// the client goes away.
+func endless(w http.ResponseWriter, r *http.Request, status int, prefix string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Consul-Index", "7")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, prefix)
+	chunk := []byte(strings.Repeat("QUFB", 16<<10)) // base64 "AAA"
+	for r.Context().Err() == nil {
+		if _, err := w.Write(chunk); err != nil {
+			return
+		}
+	}
+}
+
+// TestHostileAgentBodyIsBounded: an agent (or whatever answers at its
+// address) that sends an endless answer must produce an error naming the
+// key, once Config.MaxBytes is read; never an unbounded allocation. With
+// 200 the error wraps sources.ErrTooLarge; with an error status it is that
+// status (the api client ignores the cut-off error of the error text),
+// with the text clipped. Runs in a child process under a heap watchdog:
+// unbounded, the child dies.
+func TestHostileAgentBodyIsBounded(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/err") {
+			endless(w, r, http.StatusInternalServerError, "")
+			return
+		}
+		endless(w, r, http.StatusOK, `[{"Key":"big","Value":"`)
+	}))
+	defer srv.Close()
+	t.Setenv("CONSUL_HTTP_ADDR", srv.Listener.Addr().String())
+	t.Setenv("CONSUL_HTTP_TOKEN", "")
+	t.Setenv("CONSUL_HTTP_TOKEN_FILE", "")
+
+	res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second, Heap: 256 << 20}, func(t *testing.T) { //nolint:thelper // a test body (run in a child), not a helper
+		d := openDriver(t, consul.Config{MaxBytes: 1 << 20})
+		for key, want := range map[string]error{"big": sources.ErrTooLarge, "big/err": consul.ErrStatus} {
+			r := d.Read(t.Context(), target(key, nil))
+			require.ErrorIs(t, r.Err, want, "key %s", key)
+			var e *consul.Error
+			require.True(t, errors.As(r.Err, &e), "key %s: %T", key, r.Err)
+			require.Equal(t, key, e.Key)
+			require.Less(t, len(r.Err.Error()), 2<<10, "the error text is clipped")
+		}
+	})
+	require.True(t, res.OK(), "%s", res)
+}

@@ -1,0 +1,39 @@
+package sources_test
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/livebind/livebind/sources"
+)
+
+// roundTripFunc is an http.RoundTripper answering with a fixed body.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestLimitBodies: a body of exactly the limit reads whole and ends with
+// io.EOF; one byte more fails with ErrTooLarge, after at most limit bytes.
+func TestLimitBodies(t *testing.T) {
+	t.Parallel()
+	for _, size := range []int{0, 1, 99, 100, 101, 4096} {
+		rt := sources.LimitBodies(roundTripFunc(func(*http.Request) (*http.Response, error) {
+			return &http.Response{StatusCode: 500, Body: io.NopCloser(strings.NewReader(strings.Repeat("x", size)))}, nil
+		}), 100)
+		resp, err := rt.RoundTrip(&http.Request{})
+		require.NoError(t, err)
+		got, err := io.ReadAll(resp.Body)
+		require.NoError(t, resp.Body.Close())
+		if size <= 100 {
+			require.NoError(t, err, "size %d", size)
+			require.Len(t, got, size)
+			continue
+		}
+		require.ErrorIs(t, err, sources.ErrTooLarge, "size %d", size)
+		require.Len(t, got, 100, "size %d: no more than the limit is read", size)
+	}
+}
