@@ -320,3 +320,24 @@ func TestValidateErrorQuotingSecretIsScrubbed(t *testing.T) {
 		assert.NotContains(t, out, s)
 	}
 }
+
+// shortSecret has a secret whose value is too short to be worth hiding
+// in free text.
+type shortSecret struct {
+	Region string `live:"env=REGION; secret"`
+}
+
+func (c *shortSecret) Validate() error {
+	return fmt.Errorf("region %s unknown: use one of europe, us-east", c.Region)
+}
+
+// A secret value shorter than 4 bytes is not removed from a Validate error:
+// removing "eu" everywhere would take apart "europe" and leave a message
+// nobody can read, and hides nothing.
+func TestValidateErrorShortSecretLeftAlone(t *testing.T) {
+	t.Parallel()
+	var c shortSecret
+	_, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("REGION", "eu").lookup))
+	require.ErrorIs(t, err, ErrValidation)
+	assert.Contains(t, err.Error(), "region eu unknown: use one of europe, us-east")
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"slices"
 
 	"github.com/livebind/livebind/sources"
 )
@@ -80,11 +81,17 @@ func (s safeHandler) WithGroup(name string) (h slog.Handler) {
 // candidate (a secret map or slice can be large).
 const maxSecretTexts = 256
 
+// minSecretText is the shortest value text scrubSecrets removes: a shorter
+// one (a secret int 0, a flag "on") would take apart every number and word
+// of the message that holds it, and hides nothing worth hiding.
+const minSecretText = 4
+
 // scrubSecrets removes from err's text (an error of Validate or of an
 // update= method, user code that may quote a value) the text of every
 // secret field's value in the candidate c: strings and byte slices as they
 // are, other scalars as fmt prints them, walking into structs, maps,
-// slices and pointers. errors.Is still sees err (see [sources.Scrub]).
+// slices and pointers; texts shorter than minSecretText are left. errors.Is
+// still sees err (see [sources.Scrub]).
 // A secret transformed before it is quoted (cut, encoded) is not found:
 // Validate must not print secret values.
 func (b *Binding[T]) scrubSecrets(c *T, err error) error {
@@ -98,6 +105,7 @@ func (b *Binding[T]) scrubSecrets(c *T, err error) error {
 			texts = secretTexts(rv.FieldByIndex(f.plan.index), texts, 0)
 		}
 	}
+	texts = slices.DeleteFunc(texts, func(s string) bool { return len(s) < minSecretText })
 	return sources.Scrub(err, texts...)
 }
 
