@@ -468,3 +468,99 @@ func recvIsBinding(e ast.Expr) bool {
 	id, ok := e.(*ast.Ident)
 	return ok && id.Name == "Binding"
 }
+
+// codeAnchor matches a code anchor in prose, "name (file.go:N)" or
+// "`name[T]` (file.go:N)": the name that stands before it is what the
+// line must declare or hold.
+var codeAnchor = regexp.MustCompile("([A-Za-z_][A-Za-z0-9_]*)(?:\\[T\\])?`? \\(([A-Za-z0-9_/]+\\.go):([0-9]+)\\)")
+
+// TestDocsCodeAnchors fails on a "name (file.go:N)" anchor in README.md or
+// docs/ whose line N does not hold name: anchors into the code drift with
+// every edit above them, and a newcomer following the pipeline picture of
+// docs/design.md must land on the function it names.
+func TestDocsCodeAnchors(t *testing.T) {
+	t.Parallel()
+	files := []string{"README.md"}
+	mds, err := filepath.Glob("docs/*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, mds...)
+	found := 0
+	for _, f := range files {
+		doc, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		problems, n := checkCodeAnchors(".", f, string(doc))
+		found += n
+		for _, p := range problems {
+			t.Error(p)
+		}
+	}
+	if found < 10 {
+		t.Fatalf("found %d code anchors: docs/design.md's pipeline picture has more; is the pattern still right?", found)
+	}
+}
+
+// TestDocsCodeAnchorsCatchesDrift runs the checker on a synthetic document
+// and source file: an anchor one line off, past the end, into a missing
+// file must each be reported; a right one must not.
+func TestDocsCodeAnchorsCatchesDrift(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	writeFixture(t, filepath.Join(root, "a.go"), "package a\n\n// run runs.\nfunc run() {}\n\ntype applier[T any] struct{}\n")
+	for doc, want := range map[string]string{
+		"run (a.go:4) and `applier[T]` (a.go:6)": "",
+		"run (a.go:3)":                           "a.go:3 does not hold run", // only its comment does
+		"run (a.go:40)":                          "a.go:40: past the end",
+		"run (gone.go:4)":                        "gone.go",
+	} {
+		problems, n := checkCodeAnchors(root, "doc.md", doc)
+		switch {
+		case n == 0:
+			t.Errorf("%q: no anchor found", doc)
+		case want == "" && len(problems) > 0:
+			t.Errorf("%q: problems %q, want none", doc, problems)
+		case want != "" && (len(problems) != 1 || !strings.Contains(problems[0], want)):
+			t.Errorf("%q: problems %q, want one containing %q", doc, problems, want)
+		}
+	}
+}
+
+// checkCodeAnchors returns the problems of doc's code anchors (file names
+// are relative to root) and how many anchors it found. The named line must
+// hold the name outside a comment.
+func checkCodeAnchors(root, name, doc string) ([]string, int) {
+	var problems []string
+	n := 0
+	lines := map[string][]string{}
+	for i, line := range strings.Split(doc, "\n") { // code blocks too: the picture is one
+		ln := i + 1
+		for _, m := range codeAnchor.FindAllStringSubmatch(line, -1) {
+			n++
+			ident, file := m[1], m[2]
+			at := fmt.Sprintf("%s:%d: %s (%s:%s)", name, ln, ident, file, m[3])
+			src, ok := lines[file]
+			if !ok {
+				data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(file)))
+				if err != nil {
+					problems = append(problems, fmt.Sprintf("%s: %v", at, err))
+					continue
+				}
+				src = strings.Split(string(data), "\n")
+				lines[file] = src
+			}
+			var num int
+			if _, err := fmt.Sscan(m[3], &num); err != nil || num < 1 || num > len(src) {
+				problems = append(problems, fmt.Sprintf("%s: %s:%s: past the end of the file", at, file, m[3]))
+				continue
+			}
+			code, _, _ := strings.Cut(src[num-1], "//")
+			if !regexp.MustCompile(`\b` + regexp.QuoteMeta(ident) + `\b`).MatchString(code) {
+				problems = append(problems, fmt.Sprintf("%s: %s:%d does not hold %s (it holds %q)", at, file, num, ident, strings.TrimSpace(src[num-1])))
+			}
+		}
+	}
+	return problems, n
+}
