@@ -59,7 +59,8 @@
 // A renewable lease is renewed when about 2/3 of its TTL has passed
 // (jittered). When renewals stop extending it (its max TTL is near), when it
 // is not renewable, or when renewing fails, new credentials are read 15-20%
-// of the lease's length before it expires, and reported as a new value, so
+// of the lease's length (at least 2s, at most half the lease) before it
+// expires, and reported as a new value, so
 // that a depends_on/update= function can swap a connection pool while the
 // old credentials still work. Old leases are left to expire, not revoked.
 // Every field of one dynamic secret shares one lease per Binding, and a

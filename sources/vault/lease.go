@@ -15,9 +15,21 @@ import (
 // which leaves less than the 10% lead this driver promises once the read
 // of new credentials takes any time; 15-20% leaves room for a failed
 // first attempt and a retry.
+//
+// Once renewals can no longer extend a lease (not renewable, capped by its
+// max TTL, or refused), the lead is at least leadFloor, at most half the
+// lease: what follows the rotation point (Vault creating a database user,
+// the application connecting and checking a pool in its update= method,
+// the generation being published) takes about the same time whatever the
+// lease's length, so 15% of a short lease leaves too little of it on a
+// loaded machine. A CI run on 2 busy cores had 4 queries fail when the old
+// user of a 5 s lease (lead 0.75-1 s) was dropped just before the new pool
+// was published. While renewals still extend a lease the floor does not
+// apply, so that a short renewable lease is still renewed at 60-70%.
 const (
 	renewMin, renewMax = 0.60, 0.70
 	leadMin, leadMax   = 0.15, 0.20
+	leadFloor          = 2 * time.Second
 )
 
 // frac returns a duration drawn uniformly from [lo·d, hi·d).
@@ -50,7 +62,13 @@ func newLease(id string, obs *observation, ttl time.Duration, renewable bool, se
 }
 
 // rotateAt is when new credentials are read.
-func (l *lease) rotateAt() time.Time { return l.expiry.Add(-l.lead) }
+func (l *lease) rotateAt() time.Time {
+	lead := l.lead
+	if !l.renewable || l.capped || l.noRenew {
+		lead = max(lead, min(leadFloor, l.ttl/2))
+	}
+	return l.expiry.Add(-lead)
+}
 
 // fresh reports whether the credentials may still be handed out at now
 // rather than read anew.

@@ -64,12 +64,12 @@ func TestLeasePlan(t *testing.T) {
 func TestLeaseNotRenewable(t *testing.T) {
 	t.Parallel()
 	t0 := time.Unix(1_000_000, 0)
-	l := newLease("id", &observation{}, 10*time.Second, false, t0, rand.Float64)
+	l := newLease("id", &observation{}, 60*time.Second, false, t0, rand.Float64)
 	at, renew := l.plan()
 	require.False(t, renew)
 	lead := l.expiry.Sub(at)
-	require.GreaterOrEqual(t, lead, 1500*time.Millisecond)
-	require.Less(t, lead, 2*time.Second)
+	require.GreaterOrEqual(t, lead, 9*time.Second)
+	require.Less(t, lead, 12*time.Second)
 	require.True(t, l.fresh(at.Add(-time.Nanosecond)))
 	require.False(t, l.fresh(at))
 
@@ -140,4 +140,38 @@ func TestSame(t *testing.T) {
 	require.True(t, sources.Same(e, sources.Result{Err: &Error{Op: "read", Path: "p", Err: ErrSealed}}))
 	require.False(t, sources.Same(e, data("a", "1")))
 	require.False(t, sources.Same(data("1", ""), sources.Result{Data: []byte("1"), Format: formatJSON}), "text 1 is not JSON 1")
+}
+
+// TestLeaseLeadFloor: once renewals cannot extend a lease, new credentials
+// are read at least 2 s (at most half the lease) before it ends, whatever
+// 15-20% of it is; a renewable lease that renewals still extend is renewed
+// at 60-70% as before, the floor notwithstanding.
+func TestLeaseLeadFloor(t *testing.T) {
+	t.Parallel()
+	t0 := time.Unix(1_000_000, 0)
+	for _, r := range []float64{0, 0.999999} {
+		rnd := func() float64 { return r }
+		for _, tc := range []struct {
+			ttl, lead time.Duration
+		}{
+			{10 * time.Second, 2 * time.Second},                             // 15-20% is 1.5-2 s
+			{5 * time.Second, 2 * time.Second},                              // 0.75-1 s
+			{2 * time.Second, time.Second},                                  // half the lease
+			{60 * time.Second, frac(60*time.Second, leadMin, leadMax, rnd)}, // 9-12 s: the fraction
+		} {
+			l := newLease("id", &observation{}, tc.ttl, false, t0, rnd)
+			at, renew := l.plan()
+			require.False(t, renew)
+			require.Equal(t, tc.lead, l.expiry.Sub(at), "not renewable, TTL %s, jitter %v", tc.ttl, r)
+		}
+
+		l := newLease("id", &observation{}, 5*time.Second, true, t0, rnd)
+		at, renew := l.plan()
+		require.True(t, renew, "a short renewable lease is renewed")
+		require.InDelta(t, 0.65, at.Sub(t0).Seconds()/5, 0.0501)
+		l.renewed(at, 3*time.Second, rnd) // capped: 3 s left
+		rot, renew := l.plan()
+		require.False(t, renew)
+		require.Equal(t, 2*time.Second, l.expiry.Sub(rot), "capped: the floor applies")
+	}
 }
