@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"sort"
 	"strings"
 	"sync"
@@ -34,6 +35,9 @@ type Options struct {
 	// Out receives a line per rotation, error and Every.
 	Out   io.Writer
 	Every time.Duration
+	// Logger receives livebind's and the Vault source's log (renewals,
+	// rotations with their lead); nil: none.
+	Logger *slog.Logger
 }
 
 // sample is one query's latency and when it started.
@@ -73,7 +77,11 @@ func Start(ctx context.Context, o Options) (*App, error) {
 		o.Out = io.Discard
 	}
 	cfg := Config{Pools: o.Pools}
-	b, err := livebind.Bind(ctx, &cfg, livebind.WithSourceConfig("vault", vault.Config{Client: o.Client, MaxBackoff: o.MaxBackoff}))
+	opts := []livebind.Option{livebind.WithSourceConfig("vault", vault.Config{Client: o.Client, MaxBackoff: o.MaxBackoff})}
+	if o.Logger != nil {
+		opts = append(opts, livebind.WithLogger(o.Logger))
+	}
+	b, err := livebind.Bind(ctx, &cfg, opts...)
 	if err != nil {
 		return nil, err
 	}

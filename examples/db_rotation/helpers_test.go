@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"strconv"
 	"strings"
 	"testing"
@@ -64,6 +65,9 @@ func (s *servers) options(t testing.TB, client *api.Client) Options {
 		Client: client, MaxBackoff: 300 * time.Millisecond,
 		Pools:   &Pools{Host: "127.0.0.1", Port: s.pg.Port(), Database: "postgres", MaxConns: 4, Grace: 100 * time.Millisecond},
 		Workers: 4, Pace: 2 * time.Millisecond, Out: &logWriter{tb: t},
+		// The lease timeline (renewals, rotations and their lead, each
+		// generation), shown when a test fails.
+		Logger: slog.New(slog.NewTextHandler(&logWriter{tb: t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 }
 

@@ -48,8 +48,9 @@ func TestZeroDowntimeRotation(t *testing.T) {
 	deadline := time.Now().Add(rotations*15*time.Second + 10*time.Second)
 	for a.Rotations() < rotations {
 		require.True(t, time.Now().Before(deadline), "only %d rotations by the deadline", a.Rotations())
-		ok, failed := a.Counts()
-		require.Zero(t, failed, "queries failed (ok %d)", ok)
+		if _, failed := a.Counts(); failed > 0 {
+			break // Stop's report says which queries failed, and when
+		}
 		time.Sleep(250 * time.Millisecond)
 	}
 	r, err := a.Stop()
