@@ -16,21 +16,21 @@ import (
 )
 
 // TestHugeValueIsBoundedOnTheWire: a value far over maxbytes= (a row an
-// attacker with write access to the table stored, here a query's 300 MB
-// result) must be an error wrapping sources.ErrTooLarge that names the
+// attacker with write access to the table stored, here a query's 64 MB
+// result, 64 times the default limit) must be an error wrapping sources.ErrTooLarge that names the
 // target, without the driver receiving the whole row into memory first;
 // the next read of a good value works (a fresh connection). Runs in a
 // child process under a heap watchdog.
 func TestHugeValueIsBoundedOnTheWire(t *testing.T) {
-	res := childtest.Run(t, childtest.Limits{Timeout: 90 * time.Second, Heap: 192 << 20}, func(t *testing.T) { //nolint:thelper // a test body (run in a child), not a helper
+	res := childtest.Run(t, childtest.Limits{Timeout: 90 * time.Second, Heap: 48 << 20}, func(t *testing.T) { //nolint:thelper // a test body (run in a child), not a helper
 		s := pgtest.Start(t)
 		sc, ok := sources.Lookup("postgres")
 		require.True(t, ok)
 		d, err := sc.Open(sources.Config{Logger: slog.New(slog.DiscardHandler), LookupEnv: os.LookupEnv, Value: s.AdminDSN()})
 		require.NoError(t, err)
 		t.Cleanup(func() { require.NoError(t, d.Close()) })
-		for _, q := range []string{"SELECT repeat('x', 300000000)", "SELECT decode(repeat('ab', 150000000), 'hex')"} {
-			r := d.Read(t.Context(), &sources.Target{Scheme: "postgres", Location: "big", Params: map[string]string{"query": q}})
+		for _, q := range []string{"SELECT repeat('x', 64000000)", "SELECT decode(repeat('ab', 32000000), 'hex')"} {
+			r := d.Read(t.Context(), &sources.Target{Scheme: "postgres", Location: "big", Timeout: time.Minute, Params: map[string]string{"query": q}})
 			require.ErrorIs(t, r.Err, sources.ErrTooLarge, "%s", q)
 			var e *postgres.Error
 			require.True(t, errors.As(r.Err, &e), "%T", r.Err)
