@@ -106,10 +106,14 @@ func (f *faultRun) recovers(t *testing.T, from int, old string) int64 {
 // TestFaultSealed: Vault is sealed before a rotation: the rotation's read
 // fails with an ErrSealed update while the last pool keeps serving; after
 // unseal (before the old lease ends) new credentials and a new pool come,
-// and no query fails at all.
+// and no query fails at all. The lease is 20 s, so that the time between
+// the rotation point (3-4 s before it ends) and its end holds the 0.5 s of
+// serving, the unseal and the sealed backoff's first step (1 s) on a loaded
+// machine: with 10 s (1.5-2 s) a CI run on 2 busy cores had the new
+// credentials 254 ms after the old lease ended, and 17 queries failed.
 func TestFaultSealed(t *testing.T) {
 	t.Parallel()
-	f, old := runFault(t, 10*time.Second, 30*time.Second, nil)
+	f, old := runFault(t, 20*time.Second, 60*time.Second, nil)
 	s := f.servers
 	s.bao.Seal()
 	i := f.fault(t, 0, vault.ErrSealed, baotest.RootToken) // at the rotation point, 15-20% of the lease before it ends
