@@ -395,3 +395,19 @@ func TestValidateErrorSelfHidingSecretTypeScrubbed(t *testing.T) {
 	assert.NotContains(t, err.Error(), "S3CRET")
 	assert.Contains(t, err.Error(), "is revoked")
 }
+
+// A field that declares secretlocation but whose own options are wrong
+// still hides the location from the error of another field that reads it
+// without the option.
+func TestSecretLocationHiddenWhenItsFieldsOptionsFail(t *testing.T) {
+	t.Parallel()
+	const hook = "S3CRETpath43hook"
+	env := newEnv("HOOK", "https://hooks.example.com/services/"+hook+"/c.json")
+	var c struct {
+		A string `live:"http=${HOOK}; secretlocation; poll=nope"`
+		B string `live:"http=${HOOK}; maxbytes=nope"`
+	}
+	err := bindError(t, &c, env, ErrTag)
+	assert.NotContains(t, err.Error(), hook)
+	assert.Contains(t, err.Error(), "poll", "A's own error is still there")
+}
