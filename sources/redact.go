@@ -299,11 +299,15 @@ func SanitizeURLError(err error, u *url.URL) error {
 }
 
 // urlSecrets lists the parts of u that RedactURL hides, raw and unescaped,
-// of at least minURLSecret bytes.
+// of at least minURLSecret bytes, but for those that the redacted URL shows
+// anyway (a query value that repeats the port or a piece of the host name):
+// scrubbing them would hide nothing, and would take errors.As away from a
+// cause that quotes the address (*net.OpError, *net.DNSError).
 func urlSecrets(u *url.URL) []string {
 	if u == nil {
 		return nil
 	}
+	shown := RedactURL(u.String())
 	var raw []string
 	if u.User != nil {
 		pw, _ := u.User.Password()
@@ -317,7 +321,7 @@ func urlSecrets(u *url.URL) []string {
 	var out []string
 	for _, s := range raw {
 		for _, q := range []string{s, unescapedQuery(s), url.QueryEscape(s)} {
-			if len(q) >= minURLSecret && !slices.Contains(out, q) {
+			if len(q) >= minURLSecret && !slices.Contains(out, q) && !strings.Contains(shown, q) {
 				out = append(out, q)
 			}
 		}
