@@ -91,7 +91,7 @@ func hideLocations(err error, locs []string) error {
 		}
 		return errors.Join(out...)
 	}
-	if fe, ok := err.(*FieldError); ok { //nolint:errorlint // this error itself, as Bind joined it; anything wrapped is scrubbed whole below
+	if fe, ok := err.(*FieldError); ok { //nolint:errorlint // an element of the join that is a FieldError itself: a wrapper keeps its own text, scrubbed below
 		c := *fe
 		for _, l := range locs {
 			c.Source = sources.ScrubLocation(c.Source, l)

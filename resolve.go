@@ -149,8 +149,9 @@ func keysOverlap(a, b []string) bool {
 }
 
 // resolveField resolves one field into a boundField and a fresh target.
-// On an error found once the target is built it returns the target too, so
-// that its secretlocation still hides the location from every Bind error.
+// On an error it returns the target too (a bare one when the options
+// failed), so that its secretlocation still hides the location from every
+// Bind error.
 func resolveField(fp *fieldPlan, lookup func(string) (string, bool)) (*boundField, *target, error) {
 	c := fp.tag
 	scheme, ok := sources.Lookup(c.scheme)
@@ -169,7 +170,11 @@ func resolveField(fp *fieldPlan, lookup func(string) (string, bool)) (*boundFiel
 		errs = append(errs, tagError(fp.path, "", fmt.Errorf("location: %w", err)))
 	}
 	if len(errs) > 0 || c.invalid {
-		return nil, nil, errors.Join(errs...)
+		var hide *target // secretlocation still hides the location from the other fields' errors
+		if o.secretLocation && loc != "" {
+			hide = &target{spec: sources.Target{Scheme: scheme.Name, Location: loc}, hideLoc: true}
+		}
+		return nil, hide, errors.Join(errs...)
 	}
 	t := &target{
 		spec: sources.Target{

@@ -341,3 +341,73 @@ func TestValidateErrorShortSecretLeftAlone(t *testing.T) {
 	require.ErrorIs(t, err, ErrValidation)
 	assert.Contains(t, err.Error(), "region eu unknown: use one of europe, us-east")
 }
+
+// apiKey is a secret type of the user's own, decoded by UnmarshalText into
+// an unexported field (so that it is not printed by accident).
+type apiKey struct{ raw string }
+
+func (k *apiKey) UnmarshalText(b []byte) error { k.raw = string(b); return nil }
+
+// quotingEscapes quotes its secrets the way Validate methods do: %q of a
+// password (whose quote and backslash %q escapes), and the text of a
+// secret of a type of the user's own.
+type quotingEscapes struct {
+	Password string `live:"env=PASSWORD; secret"`
+	Key      apiKey `live:"env=KEY; secret"`
+}
+
+func (c *quotingEscapes) Validate() error {
+	return fmt.Errorf("password %q is too weak; key %s is revoked", c.Password, c.Key.raw)
+}
+
+// The scrub finds a secret as Validate quotes it with %q (escaped), and
+// the value of a secret field whose type keeps it in an unexported field.
+func TestValidateErrorQuotedAndOwnTypeSecretsScrubbed(t *testing.T) {
+	t.Parallel()
+	const pw, key = `S3CRET"pw\42`, "S3CRETkey77"
+	var c quotingEscapes
+	_, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("PASSWORD", pw, "KEY", key).lookup))
+	require.ErrorIs(t, err, ErrValidation)
+	assert.Contains(t, err.Error(), "is too weak", "the rest of the message stays")
+	assert.NotContains(t, err.Error(), "S3CRET")
+}
+
+// hiddenKey is a secret type that hides itself when printed, yet whose
+// Validate quotes the text it holds.
+type hiddenKey struct{ raw string }
+
+func (k *hiddenKey) UnmarshalText(b []byte) error { k.raw = string(b); return nil }
+func (k hiddenKey) String() string                { return "[hidden]" }
+
+type quotingHiddenKey struct {
+	Key hiddenKey `live:"env=KEY; secret"`
+}
+
+func (c *quotingHiddenKey) Validate() error { return fmt.Errorf("key %s is revoked", c.Key.raw) }
+
+// A secret type's own String (here one that hides it) does not stop the
+// scrub from finding the text the type holds.
+func TestValidateErrorSelfHidingSecretTypeScrubbed(t *testing.T) {
+	t.Parallel()
+	var c quotingHiddenKey
+	_, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("KEY", "S3CRETkey88").lookup))
+	require.ErrorIs(t, err, ErrValidation)
+	assert.NotContains(t, err.Error(), "S3CRET")
+	assert.Contains(t, err.Error(), "is revoked")
+}
+
+// A field that declares secretlocation but whose own options are wrong
+// still hides the location from the error of another field that reads it
+// without the option.
+func TestSecretLocationHiddenWhenItsFieldsOptionsFail(t *testing.T) {
+	t.Parallel()
+	const hook = "S3CRETpath43hook"
+	env := newEnv("HOOK", "https://hooks.example.com/services/"+hook+"/c.json")
+	var c struct {
+		A string `live:"http=${HOOK}; secretlocation; poll=nope"`
+		B string `live:"http=${HOOK}; maxbytes=nope"`
+	}
+	err := bindError(t, &c, env, ErrTag)
+	assert.NotContains(t, err.Error(), hook)
+	assert.Contains(t, err.Error(), "poll", "A's own error is still there")
+}

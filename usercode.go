@@ -2,11 +2,13 @@ package livebind
 
 import (
 	"context"
+	"encoding"
 	"errors"
 	"fmt"
 	"log/slog"
 	"reflect"
 	"slices"
+	"strconv"
 
 	"github.com/livebind/livebind/sources"
 )
@@ -81,6 +83,10 @@ func (s safeHandler) WithGroup(name string) (h slog.Handler) {
 // candidate (a secret map or slice can be large).
 const maxSecretTexts = 256
 
+// maxSecretVisits bounds how many values scrubSecrets looks at in one
+// secret field.
+const maxSecretVisits = 4096
+
 // minSecretText is the shortest value text scrubSecrets removes: a shorter
 // one (a secret int 0, a flag "on") would take apart every number and word
 // of the message that holds it, and hides nothing worth hiding.
@@ -89,9 +95,11 @@ const minSecretText = 4
 // scrubSecrets removes from err's text (an error of Validate or of an
 // update= method, user code that may quote a value) the text of every
 // secret field's value in the candidate c: strings and byte slices as they
-// are, other scalars as fmt prints them, walking into structs, maps,
-// slices and pointers; texts shorter than minSecretText are left. errors.Is
-// still sees err (see [sources.Scrub]).
+// are and as %q and %+q print them (escaped), other scalars as fmt prints
+// them, walking into structs (unexported fields too: a type of the user's
+// own keeps its text there; a struct with MarshalText or String gives that
+// text too), maps, slices and pointers; texts shorter than
+// minSecretText are left. errors.Is still sees err (see [sources.Scrub]).
 // A secret transformed before it is quoted (cut, encoded) is not found:
 // Validate must not print secret values.
 func (b *Binding[T]) scrubSecrets(c *T, err error) error {
@@ -102,7 +110,8 @@ func (b *Binding[T]) scrubSecrets(c *T, err error) error {
 	var texts []string
 	for _, f := range b.fields {
 		if f.secret {
-			texts = secretTexts(rv.FieldByIndex(f.plan.index), texts, 0)
+			visits := maxSecretVisits
+			texts = secretTexts(rv.FieldByIndex(f.plan.index), texts, 0, &visits)
 		}
 	}
 	texts = slices.DeleteFunc(texts, func(s string) bool { return len(s) < minSecretText })
@@ -110,40 +119,86 @@ func (b *Binding[T]) scrubSecrets(c *T, err error) error {
 }
 
 // secretTexts appends the texts of v's leaves to out.
-func secretTexts(v reflect.Value, out []string, depth int) []string {
-	if depth > 32 || len(out) >= maxSecretTexts {
+// visits bounds the values it looks at (a user type's unexported
+// pointers may form a cycle).
+func secretTexts(v reflect.Value, out []string, depth int, visits *int) []string {
+	if *visits--; *visits < 0 || depth > 32 || len(out) >= maxSecretTexts {
 		return out
 	}
 	switch v.Kind() {
 	case reflect.Invalid:
 	case reflect.String:
-		out = append(out, v.String())
+		out = appendText(out, v.String())
 	case reflect.Pointer, reflect.Interface:
 		if !v.IsNil() {
-			out = secretTexts(v.Elem(), out, depth+1)
+			out = secretTexts(v.Elem(), out, depth+1, visits)
 		}
 	case reflect.Struct:
+		if text, ok := shownText(v); ok { // netip.Addr, url.URL
+			out = appendText(out, text)
+		}
 		for i := range v.NumField() {
-			if v.Type().Field(i).IsExported() {
-				out = secretTexts(v.Field(i), out, depth+1)
-			}
+			out = secretTexts(v.Field(i), out, depth+1, visits)
 		}
 	case reflect.Slice, reflect.Array:
 		if v.Type().Elem().Kind() == reflect.Uint8 && v.Kind() == reflect.Slice {
-			return append(out, string(v.Bytes()))
+			return appendText(out, string(v.Bytes()))
 		}
 		for i := range min(v.Len(), maxSecretTexts) {
-			out = secretTexts(v.Index(i), out, depth+1)
+			out = secretTexts(v.Index(i), out, depth+1, visits)
 		}
 	case reflect.Map:
 		for it := v.MapRange(); it.Next() && len(out) < maxSecretTexts; {
-			out = secretTexts(it.Key(), out, depth+1)
-			out = secretTexts(it.Value(), out, depth+1)
+			out = secretTexts(it.Key(), out, depth+1, visits)
+			out = secretTexts(it.Value(), out, depth+1, visits)
 		}
 	case reflect.Bool, reflect.Func, reflect.Chan, reflect.UnsafePointer:
-	default:
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128:
 		if v.CanInterface() {
-			out = append(out, fmt.Sprint(v.Interface()))
+			return append(out, fmt.Sprint(v.Interface()))
+		}
+		// An unexported field: fmt would print it by its kind.
+		switch {
+		case v.CanInt():
+			out = append(out, strconv.FormatInt(v.Int(), 10))
+		case v.CanUint():
+			out = append(out, strconv.FormatUint(v.Uint(), 10))
+		case v.CanFloat():
+			out = append(out, strconv.FormatFloat(v.Float(), 'g', -1, v.Type().Bits()))
+		}
+	}
+	return out
+}
+
+// shownText is the text of a struct that shows itself (MarshalText, else
+// String), which is how fmt prints it; false for any other.
+func shownText(v reflect.Value) (string, bool) {
+	if !v.CanInterface() {
+		return "", false
+	}
+	x := v.Interface()
+	if v.CanAddr() && v.Addr().CanInterface() {
+		x = v.Addr().Interface()
+	}
+	switch t := x.(type) {
+	case encoding.TextMarshaler:
+		b, err := t.MarshalText()
+		return string(b), err == nil
+	case fmt.Stringer:
+		return t.String(), true
+	}
+	return "", false
+}
+
+// appendText appends s to out, and the escaped forms %q and %+q print of
+// it where they differ (a password with a quote or a backslash).
+func appendText(out []string, s string) []string {
+	out = append(out, s)
+	for _, q := range []string{strconv.Quote(s), strconv.QuoteToASCII(s)} {
+		if q = q[1 : len(q)-1]; q != s && !slices.Contains(out, q) {
+			out = append(out, q)
 		}
 	}
 	return out

@@ -299,11 +299,16 @@ func SanitizeURLError(err error, u *url.URL) error {
 }
 
 // urlSecrets lists the parts of u that RedactURL hides, raw and unescaped,
-// of at least minURLSecret bytes.
+// of at least minURLSecret bytes, but for those that the redacted URL shows
+// anyway as a whole word (a query value that repeats the port or a piece
+// of the host name):
+// scrubbing them would hide nothing, and would take errors.As away from a
+// cause that quotes the address (*net.OpError, *net.DNSError).
 func urlSecrets(u *url.URL) []string {
 	if u == nil {
 		return nil
 	}
+	shown := RedactURL(u.String())
 	var raw []string
 	if u.User != nil {
 		pw, _ := u.User.Password()
@@ -317,12 +322,33 @@ func urlSecrets(u *url.URL) []string {
 	var out []string
 	for _, s := range raw {
 		for _, q := range []string{s, unescapedQuery(s), url.QueryEscape(s)} {
-			if len(q) >= minURLSecret && !slices.Contains(out, q) {
+			if len(q) >= minURLSecret && !slices.Contains(out, q) && !showsWord(shown, q) {
 				out = append(out, q)
 			}
 		}
 	}
 	return out
+}
+
+// showsWord reports whether text holds w as a whole word: not inside a
+// longer run of letters and digits (a key "conf" is not shown by a path
+// "/config.json").
+func showsWord(text, w string) bool {
+	for i := 0; ; {
+		j := strings.Index(text[i:], w)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(w)
+		if (start == 0 || !isWordByte(text[start-1])) && (end == len(text) || !isWordByte(text[end])) {
+			return true
+		}
+		i = start + 1
+	}
+}
+
+func isWordByte(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
 }
 
 func unescapedQuery(s string) string {

@@ -202,3 +202,17 @@ func TestSanitizeURLError(t *testing.T) {
 	plain := errors.New("not a url.Error S3CRETpw")
 	assert.Same(t, plain, sources.SanitizeURLError(plain, u), "other errors are returned as they are")
 }
+
+// TestSanitizeURLErrorShownValues: a query value the redacted URL shows as
+// a whole word (the port, a piece of the host) is left in the cause; one
+// that is only part of a longer word of the URL ("conf" in "config") is
+// still scrubbed.
+func TestSanitizeURLErrorShownValues(t *testing.T) {
+	t.Parallel()
+	u, err := url.Parse("https://h.prod.example.com:8443/config.json?port=8443&env=prod&key=conf")
+	require.NoError(t, err)
+	in := &url.Error{Op: "Get", URL: u.String(), Err: errors.New(`dial h.prod.example.com:8443; Location "/x?key=conf"`)}
+	got := sources.SanitizeURLError(in, u).Error()
+	assert.Contains(t, got, "dial h.prod.example.com:8443;")
+	assert.NotContains(t, got, "key=conf")
+}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/consul/api"
@@ -139,6 +141,16 @@ func open(cfg sources.Config, c Config) (sources.Driver, error) {
 	if d.client == nil {
 		ac := api.DefaultConfig()
 		d.own = ac.Transport
+		// For unix://path, api.NewClient would put a client of its own,
+		// with a transport of its own, in place of the bounded one: dial
+		// the socket from the driver's transport instead, as it would.
+		if path, ok := strings.CutPrefix(ac.Address, "unix://"); ok {
+			ac.Address = path
+			ac.Transport.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
+				var nd net.Dialer
+				return nd.DialContext(ctx, "unix", path)
+			}
+		}
 		hc, err := api.NewHttpClient(ac.Transport, ac.TLSConfig)
 		if err != nil {
 			return nil, fmt.Errorf("consul: client from the CONSUL_* environment: %w", err)

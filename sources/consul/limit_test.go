@@ -1,10 +1,14 @@
 package consul_test
 
 import (
+	"bytes"
+	"encoding/base64"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -63,4 +67,29 @@ func TestHostileAgentBodyIsBounded(t *testing.T) {
 		}
 	})
 	require.True(t, res.OK(), "%s", res)
+}
+
+// TestUnixSocketAgentBodyIsBounded: with CONSUL_HTTP_ADDR=unix://path the
+// api client builds a client of its own for the socket, in place of the
+// one the driver gave it: Config.MaxBytes must bound that one too. The
+// agent here answers a valid KV answer of about 3 MiB; MaxBytes is 1 MiB.
+func TestUnixSocketAgentBodyIsBounded(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "consul.sock")
+	ln, err := net.Listen("unix", sock)
+	require.NoError(t, err)
+	value := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte("A"), 3<<20))
+	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Consul-Index", "7")
+		_, _ = io.WriteString(w, `[{"Key":"big","Value":"`+value+`"}]`)
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	t.Setenv("CONSUL_HTTP_ADDR", "unix://"+sock)
+	t.Setenv("CONSUL_HTTP_TOKEN", "")
+	t.Setenv("CONSUL_HTTP_TOKEN_FILE", "")
+
+	d := openDriver(t, consul.Config{MaxBytes: 1 << 20})
+	r := d.Read(t.Context(), target("big", nil))
+	require.ErrorIs(t, r.Err, sources.ErrTooLarge, "data %d bytes", len(r.Data))
 }

@@ -3,6 +3,7 @@ package etcd
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -86,6 +87,10 @@ func (c Config) GoString() string { return c.String() }
 
 // LogValue is String, for slog.
 func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// MarshalJSON is String as a JSON string: slog's JSON handler marshals a
+// struct that holds a Config with encoding/json, which would show it all.
+func (c Config) MarshalJSON() ([]byte, error) { return json.Marshal(c.String()) }
 
 func init() {
 	sources.Register(sources.Scheme{

@@ -273,6 +273,7 @@ func TestConfigHidesPassword(t *testing.T) {
 		require.NotContains(t, s, "hunter2-pw")
 		require.Contains(t, s, "app")
 	}
+	require.NotContains(t, fixture.Printed(c), "hunter2-pw", "inside a struct, in a slog group, as JSON")
 }
 
 // TestBindLeaderLoss: a three-member cluster loses its leader when two

@@ -3,6 +3,7 @@ package http
 import (
 	"errors"
 	"fmt"
+	"net"
 	nethttp "net/http"
 	"net/http/httptest"
 	"net/url"
@@ -231,4 +232,23 @@ func TestBadRedirectLocationHidesQuery(t *testing.T) {
 		require.NotContains(t, text, pw)
 	}
 	require.Contains(t, r.Err.Error(), "Location", "the error still says what went wrong")
+}
+
+// TestTransportErrorKeepsAsWhenQueryValueRecurs: a query value that
+// recurs in the cause's text (here the port, repeated as ?port=) is
+// scrubbed from that text, but errors.As must still reach a cause whose
+// own text holds no credential (*net.OpError, as the Error docs promise).
+func TestTransportErrorKeepsAsWhenQueryValueRecurs(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close()) // a closed port: connection refused
+	_, port, _ := net.SplitHostPort(addr)
+	d := openDriver(t, nil)
+	r := d.Read(t.Context(), target("http://"+addr+"/c.json?port="+port+"&key=S3CRETkey99", 0))
+	require.Error(t, r.Err)
+	require.NotContains(t, r.Err.Error(), "S3CRETkey99")
+	var op *net.OpError
+	require.ErrorAs(t, r.Err, &op, "%v", r.Err)
 }
