@@ -1,6 +1,7 @@
 package consul_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -17,18 +18,25 @@ import (
 // TestConformance runs the sources conformance kit against the consul
 // driver and a real agent. The failure check uses a client with a token
 // pointed at a closed port (the token must not leak into the error), the
-// stall check a TCP listener that accepts and never answers. Consul itself refuses
-// values over 512 KB, so the oversize check has no hook. Targets set
-// ratelimit=20ms: at the default (a burst of 2, then one request per 15 s)
-// a third change within 15 s is reported only after the kit's 10 s bound.
+// stall check a TCP listener that accepts and never answers. The driver
+// under test builds its own client from the CONSUL_* environment, so that
+// Config.MaxBytes bounds its answers: the oversize check writes a 384 KiB
+// value (Consul itself refuses values over 512 KB) against a 128 KiB
+// limit. Targets set ratelimit=20ms: at the default (a burst of 2, then
+// one request per 15 s) a third change within 15 s is reported only after
+// the kit's 10 s bound.
 func TestConformance(t *testing.T) {
 	a := consultest.Start(t)
 	client := a.Client()
+	t.Setenv("CONSUL_HTTP_ADDR", a.Addr())
+	t.Setenv("CONSUL_HTTP_TOKEN", a.RootToken())
+	t.Setenv("CONSUL_HTTP_TOKEN_FILE", "")
 	const token = "0b6c3a36-conformance-secret-token"
+	const maxBytes = 128 << 10
 	sourcetest.Run(t, sourcetest.Harness{
 		Scheme: "consul",
 		Config: func(*testing.T) sources.Config {
-			return sources.Config{Value: consul.Config{Client: a.Client(), MaxBackoff: 200 * time.Millisecond}}
+			return sources.Config{Value: consul.Config{MaxBytes: maxBytes, MaxBackoff: 200 * time.Millisecond}}
 		},
 		Target: bindtest.Targets("consul", "conformance/", map[string]string{"wait": "2s", "ratelimit": "20ms"}),
 		Set: func(t *testing.T, tg *sources.Target, v []byte) {
@@ -53,6 +61,11 @@ func TestConformance(t *testing.T) {
 			require.NoError(t, err)
 			return consul.Config{Client: c}
 		}),
+		Oversize: func(t *testing.T, tg *sources.Target) {
+			t.Helper()
+			put(t, client, tg.Location, strings.Repeat("x", 3*maxBytes))
+		},
+		MaxSize:     maxBytes,
 		IgnoreLeaks: bindtest.KeepAliveLeaks(), // the keep-alive connections of the harness's clients
 	})
 }
