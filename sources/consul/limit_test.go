@@ -16,23 +16,17 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/livebind/livebind/internal/testenv/childtest"
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/consul"
 )
 
-// endless writes a body that never ends (prefix, then filler bytes) until
-// the client goes away.
+// endless answers like an agent whose body never ends (see
+// fixture.WriteEndless).
 func endless(w http.ResponseWriter, r *http.Request, status int, prefix string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Consul-Index", "7")
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, prefix)
-	chunk := []byte(strings.Repeat("QUFB", 16<<10)) // base64 "AAA"
-	for r.Context().Err() == nil {
-		if _, err := w.Write(chunk); err != nil {
-			return
-		}
-	}
+	fixture.WriteEndless(w, r, status, prefix)
 }
 
 // TestHostileAgentBodyIsBounded: an agent (or whatever answers at its

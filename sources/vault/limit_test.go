@@ -2,7 +2,6 @@ package vault_test
 
 import (
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/livebind/livebind/internal/testenv/childtest"
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/vault"
 )
@@ -30,14 +30,7 @@ func TestHostileServerErrorBodyIsBounded(t *testing.T) {
 			status, _ = strconv.Atoi(r.URL.Path[i+1:])
 		}
 		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		_, _ = io.WriteString(w, `{"errors":["`)
-		chunk := []byte(strings.Repeat("x", 64<<10))
-		for r.Context().Err() == nil {
-			if _, err := w.Write(chunk); err != nil {
-				return
-			}
-		}
+		fixture.WriteEndless(w, r, status, `{"errors":["`)
 	}))
 	defer srv.Close()
 	t.Setenv("VAULT_ADDR", srv.URL)
