@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/livebind/livebind/internal/testenv/fixture"
@@ -53,8 +52,5 @@ func FuzzParseRetryAfter(f *testing.F) {
 // names.
 func TestConfigHidesHeaderValues(t *testing.T) {
 	t.Parallel()
-	c := Config{Header: nethttp.Header{"Authorization": {"Bearer S3CRET-http-token"}}}
-	out := fixture.Printed(c)
-	assert.NotContains(t, out, "S3CRET-http-token")
-	assert.Contains(t, out, "Authorization")
+	fixture.WantHeaderHidden(t, func(h nethttp.Header) Config { return Config{Header: h} })
 }

@@ -46,8 +46,5 @@ func TestSchemeCheck(t *testing.T) {
 // names.
 func TestConfigHidesHeaderValues(t *testing.T) {
 	t.Parallel()
-	c := sse.Config{Header: nethttp.Header{"Authorization": {"Bearer S3CRET-sse-token"}}}
-	out := fixture.Printed(c)
-	require.NotContains(t, out, "S3CRET-sse-token")
-	require.Contains(t, out, "Authorization")
+	fixture.WantHeaderHidden(t, func(h nethttp.Header) sse.Config { return sse.Config{Header: h} })
 }

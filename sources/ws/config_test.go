@@ -58,8 +58,5 @@ func TestSchemeCheck(t *testing.T) {
 // names.
 func TestConfigHidesHeaderValues(t *testing.T) {
 	t.Parallel()
-	c := ws.Config{Header: nethttp.Header{"Authorization": {"Bearer S3CRET-ws-token"}}}
-	out := fixture.Printed(c)
-	require.NotContains(t, out, "S3CRET-ws-token")
-	require.Contains(t, out, "Authorization")
+	fixture.WantHeaderHidden(t, func(h nethttp.Header) ws.Config { return ws.Config{Header: h} })
 }
