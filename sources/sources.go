@@ -33,6 +33,20 @@ var (
 	ErrWatchLimit = errors.New("watch limit reached")
 	// ErrTooLarge reports a value larger than the source accepts.
 	ErrTooLarge = errors.New("value too large")
+	// ErrUnreachable reports a request that got no answer: the server is
+	// down or unreachable, the connection was lost, or the request timed
+	// out. Every networked driver wraps it; drivers retry it on their
+	// transient backoff.
+	ErrUnreachable = errors.New("server unreachable")
+	// ErrAuth reports a server that refused the credentials or the
+	// permission to read: HTTP 401 or 403, an ACL or policy without read
+	// access, a wrong user name or password, a revoked token. Every
+	// networked driver wraps it; drivers retry it only on their slow
+	// (permanent) backoff, so that a fixed policy takes effect.
+	ErrAuth = errors.New("authentication or permission refused")
+	// ErrHTTPStatus reports an HTTP answer with a status the source does not
+	// expect (drivers speaking HTTP: http, sse, ws, consul, vault).
+	ErrHTTPStatus = errors.New("unexpected HTTP status")
 )
 
 // LimitError tells which document limit a TOML, YAML or JSON value exceeded

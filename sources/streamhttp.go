@@ -14,15 +14,6 @@ import (
 // an event stream): the client, the maxbytes= option, and what a refused
 // connect means.
 
-// Sentinel errors of push sources over HTTP. Match them with errors.Is.
-var (
-	// ErrAuth reports a connect the server refused with 401 or 403. It is
-	// retried only on the slow (permanent) backoff.
-	ErrAuth = errors.New("authentication refused")
-	// ErrHTTPStatus reports a connect answered with an unexpected status.
-	ErrHTTPStatus = errors.New("unexpected HTTP status")
-)
-
 // StreamClient returns the client a push source connects with: a copy of c
 // without a Timeout (it would cut every stream off: the source bounds the
 // connect itself) that refuses a redirect to another origin (scheme, host

@@ -17,6 +17,7 @@ import (
 	"github.com/livebind/livebind/internal/testenv/baotest"
 	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/internal/testenv/pgtest"
+	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/vault"
 )
 
@@ -155,7 +156,7 @@ func TestFaultRoleNotAllowed(t *testing.T) {
 	f, old := runFault(t, 10*time.Second, 10*time.Second, nil)
 	s := f.servers
 	require.NoError(t, s.e.Connection(t.Context(), s.pg.Port(), pgtest.AdminPassword, "other"))
-	i := f.fault(t, 0, vault.ErrStatus, baotest.RootToken)
+	i := f.fault(t, 0, sources.ErrHTTPStatus, baotest.RootToken)
 	_, u, _ := f.rec.Wait(t, i-1, "", func(livebind.Update) bool { return true })
 	require.ErrorContains(t, u.Err, "500")
 	require.ErrorContains(t, u.Err, "not an allowed role")
@@ -166,7 +167,7 @@ func TestFaultRoleNotAllowed(t *testing.T) {
 
 	require.NoError(t, s.e.Connection(t.Context(), s.pg.Port(), pgtest.AdminPassword, "other"))
 	_, err := Start(t.Context(), s.options(t, s.client(t, baotest.RootToken)))
-	require.ErrorIs(t, err, vault.ErrStatus)
+	require.ErrorIs(t, err, sources.ErrHTTPStatus)
 	require.ErrorContains(t, err, "DB")
 	require.ErrorContains(t, err, "not an allowed role")
 }
@@ -219,10 +220,10 @@ func TestFaultPostgresDown(t *testing.T) {
 	f, old := runFault(t, 3*time.Second, 60*time.Second, nil)
 	s := f.servers
 	s.pg.Stop()
-	i := f.fault(t, 0, vault.ErrStatus, baotest.RootToken, pgtest.AdminPassword)
+	i := f.fault(t, 0, sources.ErrHTTPStatus, baotest.RootToken, pgtest.AdminPassword)
 	_, u, _ := f.rec.Wait(t, i-1, "", func(livebind.Update) bool { return true })
 	require.NotErrorIs(t, u.Err, vault.ErrLeaseExpired, "a renewal the engine could not do is no revoked lease")
-	require.ErrorContains(t, u.Err, "read \"database/creds/app\": unexpected status 500")
+	require.ErrorContains(t, u.Err, "read \"database/creds/app\": unexpected HTTP status 500")
 	require.Same(t, old.Pool, f.a.Binding().Get().Pool, "the pool stays published")
 	s.pg.Restart()
 	failed := f.recovers(t, i, old.DB.Username)

@@ -16,6 +16,7 @@ import (
 	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/dbcreds"
 	"github.com/livebind/livebind/internal/testenv/fixture"
+	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/postgres"
 	"github.com/livebind/livebind/sources/vault"
 )
@@ -203,7 +204,7 @@ func TestSettingsFollowRotatedCredentials(t *testing.T) {
 		recovered := r.poll(t, want, "both connections as the new user", func(c cutState) bool {
 			return c.sessions == 2 && c.listening == 1
 		})
-		errs := r.errorsIn(t, from, r.rec.Len(), postgres.ErrUnavailable)
+		errs := r.errorsIn(t, from, r.rec.Len(), sources.ErrUnreachable)
 		require.LessOrEqual(t, len(errs), 1, "at most one Error update per cut: %v", errs)
 		_, took := r.change(t, from, "v"+strconv.Itoa(i))
 		t.Logf("rotation %d: new credentials %s before the old lease ended; both connections back as the new user %s after it; %d Error updates %v; a change after it landed in %s",
@@ -234,7 +235,7 @@ func TestSettingsFollowRotatedCredentialsSessionsKept(t *testing.T) {
 		_, revoked := r.rotate(t, want)
 		r.poll(t, want, "both connections kept", func(c cutState) bool { return c.all == 2 && c.sessions == 0 })
 		landed, took := r.change(t, from, "v"+strconv.Itoa(i))
-		errs := r.errorsIn(t, from, landed, postgres.ErrPermissionDenied)
+		errs := r.errorsIn(t, from, landed, sources.ErrAuth)
 		require.Len(t, errs, 1, "the refused read")
 		r.poll(t, "", "the read connection as the new user", func(c cutState) bool { return c.sessions == 1 && c.listening == 0 })
 		t.Logf("rotation %d: a change landed in %s (%s after the old lease ended); Error updates %v",

@@ -12,6 +12,7 @@ import (
 	"github.com/livebind/livebind"
 	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/consultest"
+	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/consul"
 )
 
@@ -199,8 +200,8 @@ func TestBindOptions(t *testing.T) {
 		V string `live:"consul=opt/k; format=text; dc=nowhere"`
 	}
 	err = bindErr[badDC](t, client)
-	require.ErrorIs(t, err, consul.ErrStatus)
-	require.ErrorContains(t, err, `consul: key "opt/k" in dc "nowhere": unexpected status 500`)
+	require.ErrorIs(t, err, sources.ErrHTTPStatus)
+	require.ErrorContains(t, err, `consul: key "opt/k" in dc "nowhere": unexpected HTTP status 500`)
 
 	type unknown struct {
 		V string `live:"consul=opt/k; poll=1s"`
@@ -274,7 +275,7 @@ func TestBindAgentRestart(t *testing.T) {
 
 	a.Stop()
 	u := rec.Until(t, "Error", func(u livebind.Update) bool { return u.Kind == livebind.Error })
-	require.ErrorIs(t, u.Err, consul.ErrUnreachable)
+	require.ErrorIs(t, u.Err, sources.ErrUnreachable)
 	require.ErrorContains(t, u.Err, `consul: key "restart/v"`)
 	require.Equal(t, "before", b.Get().V, "the last good value is kept during the outage")
 
@@ -336,7 +337,7 @@ func TestBindACL(t *testing.T) {
 	}
 	var cfg config
 	_, err := livebind.Bind(t.Context(), &cfg, livebind.WithSourceConfig("consul", denied))
-	require.ErrorIs(t, err, consul.ErrPermissionDenied)
+	require.ErrorIs(t, err, sources.ErrAuth)
 	require.NotContains(t, err.Error(), noRead)
 	require.NotContains(t, err.Error(), a.RootToken())
 
@@ -365,7 +366,7 @@ func TestBindACL(t *testing.T) {
 	// still answer "two"; the next request is denied.
 	put(t, root, "acl/v", "two")
 	u := rec.Until(t, "Error", func(u livebind.Update) bool { return u.Kind == livebind.Error })
-	require.ErrorIs(t, u.Err, consul.ErrPermissionDenied)
+	require.ErrorIs(t, u.Err, sources.ErrAuth)
 	require.NotContains(t, u.Err.Error(), tok.SecretID)
 	require.NotContains(t, u.String(), tok.SecretID)
 	kept := b.Get().V

@@ -53,7 +53,7 @@ func TestConformance(t *testing.T) {
 			require.NoError(t, err)
 			return sources.Config{Value: consul.Config{Client: c, MaxBackoff: 200 * time.Millisecond}}, target("conformance/unreachable", nil)
 		},
-		ErrorAs: bindtest.TypedError[*consul.Error](consul.ErrUnreachable),
+		ErrorAs: bindtest.TypedError[*consul.Error](sources.ErrUnreachable),
 		Secrets: []string{token},
 		Stall: bindtest.SilentStall(target("conformance/stalled", nil), func(t *testing.T, addr string) any {
 			t.Helper()

@@ -68,7 +68,7 @@
 //
 // An unreachable agent, a 5xx, a 403 (the ACL token may not read the key)
 // or any other failure is reported as an error wrapped in [*Error]
-// ([ErrUnreachable], [ErrStatus], [ErrPermissionDenied]); livebind keeps the
+// ([sources.ErrUnreachable], [sources.ErrHTTPStatus], [sources.ErrAuth]); livebind keeps the
 // last good value. The driver retries forever with capped exponential
 // backoff and jitter: from 250ms after failures that clear up by themselves,
 // doubling up to [TransientMaxBackoff], and from 10s after 403 and other

@@ -184,7 +184,7 @@ func TestDriverPermissionDeniedBackoff(t *testing.T) {
 	count.reset()
 	fixture.Watch(t, d, tg, sources.Result{Data: []byte("v")}, res.Add)
 	r := res.Nth(t, 0)
-	require.ErrorIs(t, r.Err, consul.ErrPermissionDenied)
+	require.ErrorIs(t, r.Err, sources.ErrAuth)
 	require.NotContains(t, r.Err.Error(), token)
 	time.Sleep(2 * time.Second)
 	total, _, _ := count.counts()

@@ -11,19 +11,6 @@ import (
 	"github.com/livebind/livebind/sources"
 )
 
-// Sentinel errors wrapped by [*Error]. Match them with errors.Is.
-var (
-	// ErrPermissionDenied reports a 403 from Consul: the ACL token lacks
-	// read permission on the key, or is unknown. The driver retries slowly
-	// (see [DefaultMaxBackoff]) so that a fixed policy takes effect.
-	ErrPermissionDenied = errors.New("permission denied")
-	// ErrStatus reports any other unexpected HTTP status.
-	ErrStatus = errors.New("unexpected status")
-	// ErrUnreachable reports a request that got no HTTP response: the agent
-	// is down or unreachable, or the request timed out.
-	ErrUnreachable = errors.New("agent unreachable")
-)
-
 // Error is a failure to observe a key or prefix. Its message names the key
 // and never holds the ACL token.
 type Error struct {
@@ -34,14 +21,18 @@ type Error struct {
 	// Datacenter is the dc= option, or "" for the agent's own.
 	Datacenter string
 	// StatusCode is the HTTP status of Consul's answer, or 0 when there was
-	// none (see [ErrUnreachable]).
+	// none (see [sources.ErrUnreachable]).
 	StatusCode int
-	// Err is the cause. It wraps [ErrPermissionDenied], [ErrStatus],
-	// [ErrUnreachable] or sources.ErrTooLarge where one applies.
+	// Err is the cause. It wraps [sources.ErrAuth] (a 403: the ACL token
+	// lacks read permission on the key, or is unknown; retried slowly, see
+	// [DefaultMaxBackoff]), [sources.ErrHTTPStatus] (another unexpected
+	// status), [sources.ErrUnreachable] (no answer: the agent is down or
+	// unreachable, or the request timed out) or [sources.ErrTooLarge] where
+	// one applies.
 	Err error
 }
 
-// Error implements error: `consul: key "app/x": permission denied (403): ...`.
+// Error implements error: `consul: key "app/x": authentication or permission refused (403): ...`.
 func (e *Error) Error() string {
 	k := queryKey{key: e.Key, prefix: e.Prefix, dc: e.Datacenter}
 	return "consul: " + k.what() + ": " + e.Err.Error()
@@ -70,16 +61,16 @@ func classify(k queryKey, err error, token string) *Error {
 		e.StatusCode = se.Code
 		body := sources.ServerText(se.Body, token)
 		if se.Code == http.StatusForbidden {
-			e.Err = fmt.Errorf("%w (403): %s", ErrPermissionDenied, body)
+			e.Err = fmt.Errorf("%w (403): %s", sources.ErrAuth, body)
 		} else {
-			e.Err = fmt.Errorf("%w %d: %s", ErrStatus, se.Code, body)
+			e.Err = fmt.Errorf("%w %d: %s", sources.ErrHTTPStatus, se.Code, body)
 		}
 	case errors.Is(err, sources.ErrTooLarge): // the agent answered, too much
 		e.Err = err
 	case errors.Is(err, context.DeadlineExceeded):
-		e.Err = fmt.Errorf("%w: no answer in time: %w", ErrUnreachable, err)
+		e.Err = fmt.Errorf("%w: no answer in time: %w", sources.ErrUnreachable, err)
 	default:
-		e.Err = fmt.Errorf("%w: %w", ErrUnreachable, err)
+		e.Err = fmt.Errorf("%w: %w", sources.ErrUnreachable, err)
 	}
 	e.Err = sources.Scrub(e.Err, token)
 	return e

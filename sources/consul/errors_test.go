@@ -26,22 +26,22 @@ func TestClassify(t *testing.T) {
 		permanent bool
 		want      string
 	}{
-		{"403", api.StatusError{Code: 403, Body: "Permission denied"}, ErrPermissionDenied, 403, true, `consul: key "app/x": permission denied (403): Permission denied`},
-		{"500", api.StatusError{Code: 500, Body: "No cluster leader\n"}, ErrStatus, 500, false, `consul: key "app/x": unexpected status 500: No cluster leader`},
-		{"429", api.StatusError{Code: 429, Body: "slow down"}, ErrStatus, 429, false, "unexpected status 429"},
-		{"400", api.StatusError{Code: 400, Body: "bad"}, ErrStatus, 400, true, "unexpected status 400"},
-		{"transport", errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), ErrUnreachable, 0, false, `consul: key "app/x": agent unreachable: dial tcp`},
-		{"timeout", fmt.Errorf("get: %w", context.DeadlineExceeded), ErrUnreachable, 0, false, "agent unreachable: no answer in time"},
-		{"token scrubbed", fmt.Errorf("proxy said token=%s is bad", token), ErrUnreachable, 0, false, "token=<token> is bad"},
-		{"token in body", api.StatusError{Code: 403, Body: "token " + token + " denied"}, ErrPermissionDenied, 403, true, "token <token> denied"},
-		{"501", api.StatusError{Code: 501, Body: "no"}, ErrStatus, 501, true, "unexpected status 501"},
+		{"403", api.StatusError{Code: 403, Body: "Permission denied"}, sources.ErrAuth, 403, true, `consul: key "app/x": authentication or permission refused (403): Permission denied`},
+		{"500", api.StatusError{Code: 500, Body: "No cluster leader\n"}, sources.ErrHTTPStatus, 500, false, `consul: key "app/x": unexpected HTTP status 500: No cluster leader`},
+		{"429", api.StatusError{Code: 429, Body: "slow down"}, sources.ErrHTTPStatus, 429, false, "unexpected HTTP status 429"},
+		{"400", api.StatusError{Code: 400, Body: "bad"}, sources.ErrHTTPStatus, 400, true, "unexpected HTTP status 400"},
+		{"transport", errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), sources.ErrUnreachable, 0, false, `consul: key "app/x": server unreachable: dial tcp`},
+		{"timeout", fmt.Errorf("get: %w", context.DeadlineExceeded), sources.ErrUnreachable, 0, false, "server unreachable: no answer in time"},
+		{"token scrubbed", fmt.Errorf("proxy said token=%s is bad", token), sources.ErrUnreachable, 0, false, "token=<token> is bad"},
+		{"token in body", api.StatusError{Code: 403, Body: "token " + token + " denied"}, sources.ErrAuth, 403, true, "token <token> denied"},
+		{"501", api.StatusError{Code: 501, Body: "no"}, sources.ErrHTTPStatus, 501, true, "unexpected HTTP status 501"},
 		// An answer past Config.MaxBytes: the agent did answer, and the
 		// same answer would come again at once: the slow backoff.
 		{"too large", fmt.Errorf("%w: the answer is larger than 9 bytes", sources.ErrTooLarge), sources.ErrTooLarge, 0, true, `consul: key "app/x": value too large: the answer is larger`},
 		// A token echoed beside a context error: both sentinels still match.
 		{"canceled, token echoed", fmt.Errorf("token %s: %w", token, context.Canceled), context.Canceled, 0, false, "token <token>: context canceled"},
 		// The cut at sources.MaxServerText must not leave half of the token.
-		{"token cut through", api.StatusError{Code: 500, Body: fixture.CutThrough(token)}, ErrStatus, 500, false, "unexpected status 500: xxx"},
+		{"token cut through", api.StatusError{Code: 500, Body: fixture.CutThrough(token)}, sources.ErrHTTPStatus, 500, false, "unexpected HTTP status 500: xxx"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

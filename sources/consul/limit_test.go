@@ -51,7 +51,7 @@ func TestHostileAgentBodyIsBounded(t *testing.T) {
 
 	res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second, Heap: 256 << 20}, func(t *testing.T) { //nolint:thelper // a test body (run in a child), not a helper
 		d := openDriver(t, consul.Config{MaxBytes: 1 << 20})
-		for key, want := range map[string]error{"big": sources.ErrTooLarge, "big/err": consul.ErrStatus} {
+		for key, want := range map[string]error{"big": sources.ErrTooLarge, "big/err": sources.ErrHTTPStatus} {
 			r := d.Read(t.Context(), target(key, nil))
 			require.ErrorIs(t, r.Err, want, "key %s", key)
 			var e *consul.Error

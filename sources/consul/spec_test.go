@@ -57,8 +57,8 @@ func TestSame(t *testing.T) {
 	require.False(t, sources.Same(data("a", "1"), data("b", "1")))
 	require.True(t, sources.Same(sources.Result{Missing: true, Version: "3"}, sources.Result{Missing: true, Version: "9"}))
 	require.False(t, sources.Same(data("", "1"), sources.Result{Missing: true}), "empty is not missing")
-	e1 := sources.Result{Err: &Error{Key: "k", Err: ErrUnreachable}}
-	e2 := sources.Result{Err: &Error{Key: "k", Err: ErrUnreachable}}
+	e1 := sources.Result{Err: &Error{Key: "k", Err: sources.ErrUnreachable}}
+	e2 := sources.Result{Err: &Error{Key: "k", Err: sources.ErrUnreachable}}
 	require.True(t, sources.Same(e1, e2))
 	require.False(t, sources.Same(e1, data("a", "1")))
 }

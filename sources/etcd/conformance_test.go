@@ -44,7 +44,7 @@ func TestConformance(t *testing.T) {
 				DialTimeout: 300 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
 			}}, target("conformance/unreachable", nil)
 		},
-		ErrorAs: bindtest.TypedError[*etcd.Error](etcd.ErrUnavailable),
+		ErrorAs: bindtest.TypedError[*etcd.Error](sources.ErrUnreachable),
 		Secrets: []string{password},
 		Stall: bindtest.SilentStall(target("conformance/stalled", nil), func(_ *testing.T, addr string) any {
 			return etcd.Config{Endpoints: []string{addr}}

@@ -23,7 +23,7 @@
 //     keys, every page at the revision of the first, so no response holds
 //     more than PageSize keys and the object is one state of the prefix. A
 //     page refused because that revision was compacted meanwhile starts
-//     the read over (at most three times, then an [ErrUnavailable] error).
+//     the read over (at most three times, then a [sources.ErrUnreachable] error).
 //   - maxbytes=N: the largest value, or sum of values under a prefix, in
 //     bytes; default [DefaultMaxBytes]. A larger one is an error wrapping
 //     sources.ErrTooLarge and the field keeps its last good value. A paged
@@ -38,7 +38,7 @@
 // share one watch. A watch starts with a Get (a paged read for a prefix)
 // and watches from its revision + 1, so no change is missed. A watch whose revision was
 // compacted, a lost connection (the driver follows the gRPC connection
-// state and reports the loss at once as an [ErrUnavailable] error), a
+// state and reports the loss at once as a [sources.ErrUnreachable] error), a
 // member that lost its leader (watches require a leader) and a field
 // joining all lead to a new Get and a new watch from its revision: the
 // latest state is always reported, never a silent gap. Failures are

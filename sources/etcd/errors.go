@@ -12,18 +12,6 @@ import (
 	"github.com/livebind/livebind/sources"
 )
 
-// Sentinel errors wrapped by [*Error]. Match them with errors.Is.
-var (
-	// ErrUnavailable reports that etcd did not answer: the server is down
-	// or unreachable, has no leader, the connection was lost, or a request
-	// timed out. The driver retries with backoff and re-reads on recovery.
-	ErrUnavailable = errors.New("etcd unavailable")
-	// ErrPermissionDenied reports that the user lacks read permission on
-	// the key or prefix, or that authentication failed (wrong user name or
-	// password). It is retried slowly.
-	ErrPermissionDenied = errors.New("permission denied")
-)
-
 // Error is a failure to observe a key or prefix. Its message names the key
 // and never holds the password.
 type Error struct {
@@ -31,7 +19,7 @@ type Error struct {
 	Key string
 	// Prefix reports prefix mode.
 	Prefix bool
-	// Err is the cause. It wraps [ErrUnavailable], [ErrPermissionDenied] or
+	// Err is the cause. It wraps [sources.ErrUnreachable], [sources.ErrAuth] or
 	// [sources.ErrTooLarge] where one applies.
 	Err error
 }
@@ -45,7 +33,7 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // permanent reports a failure that will not clear up until someone acts.
-func (e *Error) permanent() bool { return errors.Is(e.Err, ErrPermissionDenied) }
+func (e *Error) permanent() bool { return errors.Is(e.Err, sources.ErrAuth) }
 
 // classify turns an error of the etcd client into an *Error for k, with the
 // password scrubbed from its text.
@@ -61,11 +49,11 @@ func classify(k watchKey, err error, password string) *Error {
 	case errors.Is(err, rpctypes.ErrPermissionDenied), errors.Is(err, rpctypes.ErrAuthFailed),
 		errors.Is(err, rpctypes.ErrInvalidAuthToken), errors.Is(err, rpctypes.ErrUserEmpty),
 		code == codes.PermissionDenied, code == codes.Unauthenticated:
-		e.Err = fmt.Errorf("%w: %s", ErrPermissionDenied, msg)
+		e.Err = fmt.Errorf("%w: %s", sources.ErrAuth, msg)
 	case errors.Is(err, context.DeadlineExceeded), code == codes.DeadlineExceeded:
-		e.Err = fmt.Errorf("%w: no answer in time: %s", ErrUnavailable, msg)
+		e.Err = fmt.Errorf("%w: no answer in time: %s", sources.ErrUnreachable, msg)
 	default:
-		e.Err = fmt.Errorf("%w: %s", ErrUnavailable, msg)
+		e.Err = fmt.Errorf("%w: %s", sources.ErrUnreachable, msg)
 	}
 	e.Err = sources.Scrub(e.Err, password)
 	return e

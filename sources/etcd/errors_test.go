@@ -23,13 +23,13 @@ func TestClassify(t *testing.T) {
 	const pw = "etcd-pass-0123456789"
 	long := strings.Repeat("x", 1000)
 	cases := []fixture.ErrorCase{
-		{Name: "denied", Err: rpctypes.ErrPermissionDenied, Is: ErrPermissionDenied, Permanent: true, Text: `etcd: prefix "app/": permission denied: etcdserver: permission denied`},
-		{Name: "auth failed", Err: rpctypes.ErrAuthFailed, Is: ErrPermissionDenied, Permanent: true, Text: "permission denied: etcdserver: authentication failed"},
-		{Name: "unauthenticated, password echoed", Err: status.Error(codes.Unauthenticated, "bad password "+pw), Is: ErrPermissionDenied, Permanent: true, Text: "bad password <token>"},
-		{Name: "unavailable", Err: status.Error(codes.Unavailable, "connection refused"), Is: ErrUnavailable, Text: "etcd unavailable: rpc error"},
-		{Name: "timeout", Err: fmt.Errorf("get: %w", context.DeadlineExceeded), Is: ErrUnavailable, Text: "etcd unavailable: no answer in time"},
-		{Name: "long", Err: errors.New(long), Is: ErrUnavailable, Text: long[:sources.MaxServerText] + "..."},
-		{Name: "password cut through", Err: errors.New(fixture.CutThrough(pw)), Is: ErrUnavailable, Text: "etcd unavailable: xxx"},
+		{Name: "denied", Err: rpctypes.ErrPermissionDenied, Is: sources.ErrAuth, Permanent: true, Text: `etcd: prefix "app/": authentication or permission refused: etcdserver: permission denied`},
+		{Name: "auth failed", Err: rpctypes.ErrAuthFailed, Is: sources.ErrAuth, Permanent: true, Text: "authentication or permission refused: etcdserver: authentication failed"},
+		{Name: "unauthenticated, password echoed", Err: status.Error(codes.Unauthenticated, "bad password "+pw), Is: sources.ErrAuth, Permanent: true, Text: "bad password <token>"},
+		{Name: "unavailable", Err: status.Error(codes.Unavailable, "connection refused"), Is: sources.ErrUnreachable, Text: "server unreachable: rpc error"},
+		{Name: "timeout", Err: fmt.Errorf("get: %w", context.DeadlineExceeded), Is: sources.ErrUnreachable, Text: "server unreachable: no answer in time"},
+		{Name: "long", Err: errors.New(long), Is: sources.ErrUnreachable, Text: long[:sources.MaxServerText] + "..."},
+		{Name: "password cut through", Err: errors.New(fixture.CutThrough(pw)), Is: sources.ErrUnreachable, Text: "server unreachable: xxx"},
 	}
 	fixture.WantClassified(t, pw, func(err error) (error, bool) {
 		e := classify(watchKey{key: "app/", prefix: true}, err, pw)

@@ -94,7 +94,7 @@ func TestBindDownAtStart(t *testing.T) {
 	const pw = "down-at-start-password"
 	bindtest.FailsFast[config](t, "etcd", etcd.Config{
 		Endpoints: []string{s.Endpoint()}, Username: "root", Password: pw, DialTimeout: 500 * time.Millisecond,
-	}, etcd.ErrUnavailable, `key "down/v"`, pw)
+	}, sources.ErrUnreachable, `key "down/v"`, pw)
 	s.Restart()
 	b, _ := bindtest.Bind[config](t, "etcd", srcConfig(s))
 	require.Equal(t, "v", b.Get().V)
@@ -107,7 +107,7 @@ func TestBindServerRestart(t *testing.T) {
 	s, cli := started(t, "restart/v", "before")
 	b, rec := bindtest.BindKey[textKey](t, "etcd", srcConfig(s), "restart/v")
 	bindtest.Outages(t, rec, func() any { return b.Get().V }, []func(){s.Stop, s.Kill}, s.Restart,
-		func(v string) { put(t, cli, "restart/v", v) }, etcd.ErrUnavailable)
+		func(v string) { put(t, cli, "restart/v", v) }, sources.ErrUnreachable)
 }
 
 // TestBindConnectionCut: the connection is cut mid-watch and refused for a
@@ -118,7 +118,7 @@ func TestBindConnectionCut(t *testing.T) {
 	s, cli := started(t, "cut/v", "before")
 	p := fixture.NewProxy(t, s.Addr(0))
 	b, rec := bindtest.BindKey[textKey](t, "etcd", etcd.Config{Endpoints: []string{p.Addr}, MaxBackoff: 200 * time.Millisecond}, "cut/v")
-	bindtest.ConnectionCut(t, rec, p, func() any { return b.Get().V }, func(v string) { put(t, cli, "cut/v", v) }, etcd.ErrUnavailable)
+	bindtest.ConnectionCut(t, rec, p, func() any { return b.Get().V }, func(v string) { put(t, cli, "cut/v", v) }, sources.ErrUnreachable)
 }
 
 // TestBindCompaction: a watch that starts on a revision that was compacted
@@ -204,14 +204,14 @@ func TestBindAuth(t *testing.T) {
 	bad := cfg
 	bad.Password = "wrong-password-456"
 	_, err := livebind.Bind(ctx, &c1, livebind.WithSourceConfig("etcd", bad))
-	require.ErrorIs(t, err, etcd.ErrPermissionDenied)
+	require.ErrorIs(t, err, sources.ErrAuth)
 	require.NotContains(t, err.Error(), "wrong-password-456")
 
 	var c2 struct {
 		V string `live:"etcd=other/v; format=text"`
 	}
 	_, err = livebind.Bind(ctx, &c2, livebind.WithSourceConfig("etcd", cfg))
-	require.ErrorIs(t, err, etcd.ErrPermissionDenied)
+	require.ErrorIs(t, err, sources.ErrAuth)
 	require.NotContains(t, err.Error(), "app-password-123")
 	require.False(t, bytes.Contains([]byte(err.Error()), []byte("secret")))
 }
@@ -297,7 +297,7 @@ func TestBindLeaderLoss(t *testing.T) {
 	members[1].Stop()
 	members[2].Stop()
 	u := rec.Until(t, "Error", bindtest.IsError)
-	require.ErrorIs(t, u.Err, etcd.ErrUnavailable)
+	require.ErrorIs(t, u.Err, sources.ErrUnreachable)
 	t.Logf("leader loss reported as: %v", u.Err)
 	require.Equal(t, "before", b.Get().V)
 	members[1].Restart()

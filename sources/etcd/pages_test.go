@@ -235,7 +235,7 @@ func TestPrefixCompactedBetweenPages(t *testing.T) {
 	})
 	res = d.Read(t.Context(), prefixTarget("cp/", nil))
 	require.NoError(t, hookErr)
-	require.ErrorIs(t, res.Err, etcd.ErrUnavailable)
+	require.ErrorIs(t, res.Err, sources.ErrUnreachable)
 	var e *etcd.Error
 	require.ErrorAs(t, res.Err, &e)
 	require.ErrorContains(t, res.Err, "compacted")

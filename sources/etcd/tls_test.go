@@ -20,6 +20,7 @@ import (
 	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/etcdtest"
 	"github.com/livebind/livebind/internal/testenv/fixture"
+	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/etcd"
 )
 
@@ -87,6 +88,6 @@ func TestBindMutualTLS(t *testing.T) {
 	var c config
 	noCert := &tls.Config{RootCAs: ca.pool, MinVersion: tls.VersionTLS12}
 	_, err = livebind.Bind(t.Context(), &c, livebind.WithSourceConfig("etcd", etcd.Config{Endpoints: []string{s.Endpoint()}, TLS: noCert}))
-	require.ErrorIs(t, err, etcd.ErrUnavailable)
+	require.ErrorIs(t, err, sources.ErrUnreachable)
 	require.ErrorContains(t, err, `key "tls/v"`)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/livebind/livebind"
 	"github.com/livebind/livebind/internal/testenv/fixture"
+	"github.com/livebind/livebind/sources"
 	livehttp "github.com/livebind/livebind/sources/http"
 )
 
@@ -151,7 +152,7 @@ func TestBindSourceErrorRedacted(t *testing.T) {
 	u := updates.Next(t, bindWait)
 	require.Equal(t, livebind.Error, u.Kind)
 	require.ErrorIs(t, u.Err, livebind.ErrSource)
-	require.ErrorIs(t, u.Err, livehttp.ErrStatus)
+	require.ErrorIs(t, u.Err, sources.ErrHTTPStatus)
 	var fe *livebind.FieldError
 	require.ErrorAs(t, u.Err, &fe)
 	require.Equal(t, "Live", fe.Field)

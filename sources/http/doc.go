@@ -59,7 +59,7 @@
 // included: livebind keeps the last good value. 404 and 410 report the
 // resource missing: the field keeps its value and a Removed update is sent
 // (default= applies only when the resource is missing at Bind). Any other
-// status is an error wrapping [ErrStatus]. Every failure is an [*Error]
+// status is an error wrapping [sources.ErrHTTPStatus]. Every failure is an [*Error]
 // naming the redacted URL and the status (0 when no response came); it
 // never holds the body.
 //

@@ -101,7 +101,7 @@ func (d *driver) fetch(req *nethttp.Request, s *spec, conditional bool) reply {
 			}
 		}
 	}
-	r.err = &Error{URL: s.loc, Status: code, Err: ErrStatus}
+	r.err = &Error{URL: s.loc, Status: code, Err: sources.ErrHTTPStatus}
 	return r
 }
 
@@ -247,7 +247,7 @@ func parseRetryAfter(v, date string, now time.Time) (time.Duration, bool) {
 // Error reports a failed GET of an http target: no response (a transport
 // error or timeout, wrapping net/http's *url.Error with the URL redacted),
 // a status that is neither a value (200, 203, 204), nor 304 to a
-// conditional request, nor missing (404, 410) (wrapping [ErrStatus]), or a
+// conditional request, nor missing (404, 410) (wrapping [sources.ErrHTTPStatus]), or a
 // value whose body is empty ([sources.ErrEmpty]) or larger than maxbytes=
 // ([sources.ErrTooLarge]). It never holds the body nor a header value.
 type Error struct {
@@ -261,17 +261,14 @@ type Error struct {
 	hint string // the option to raise, after a timeout
 }
 
-// ErrStatus is wrapped by an [*Error] for an unexpected status.
-var ErrStatus = errors.New("unexpected HTTP status")
-
 // Error formats the error as "GET <url>: unexpected HTTP status 500
 // Internal Server Error", or "GET <url>: <cause>".
 func (e *Error) Error() string {
 	s := "GET " + e.URL + ": "
 	var ue *url.Error
 	switch {
-	case e.Err == ErrStatus: //nolint:errorlint // only the bare sentinel gets the status text
-		s += ErrStatus.Error() + " " + strconv.Itoa(e.Status)
+	case e.Err == sources.ErrHTTPStatus: //nolint:errorlint // only the bare sentinel gets the status text
+		s += sources.ErrHTTPStatus.Error() + " " + strconv.Itoa(e.Status)
 		if t := nethttp.StatusText(e.Status); t != "" {
 			s += " " + t
 		}

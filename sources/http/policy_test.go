@@ -169,7 +169,7 @@ func TestValueOf(t *testing.T) {
 		require.Equal(t, tt.lastMod, v.lastMod, tt.version)
 	}
 	require.Nil(t, valueOf(sources.Result{Missing: true, Version: `"x"`}), "a missing result has no validators")
-	require.Nil(t, valueOf(sources.Result{Err: ErrStatus}), "nor has an error")
+	require.Nil(t, valueOf(sources.Result{Err: sources.ErrHTTPStatus}), "nor has an error")
 }
 
 func TestJitter(t *testing.T) {

@@ -97,7 +97,7 @@ func TestRead(t *testing.T) {
 		t.Run(fmt.Sprintf("status/%d", code), func(t *testing.T) {
 			t.Parallel()
 			r := d.Read(t.Context(), target(srv.URL+fmt.Sprintf("/status/%d?token=tok123", code), 0))
-			require.ErrorIs(t, r.Err, ErrStatus)
+			require.ErrorIs(t, r.Err, sources.ErrHTTPStatus)
 			var se *Error
 			require.ErrorAs(t, r.Err, &se)
 			require.Equal(t, code, se.Status)
@@ -154,7 +154,7 @@ func TestReadHeaders(t *testing.T) {
 	res.fail(nethttp.StatusUnauthorized)
 	d := openDriver(t, Config{Header: nethttp.Header{"X-From-Config": {"cfg"}, "Accept": {"application/json"}}})
 	r := d.Read(t.Context(), target(res.url(), 0, "header=authorization:   Bearer SECRETVALUE  "))
-	require.ErrorIs(t, r.Err, ErrStatus)
+	require.ErrorIs(t, r.Err, sources.ErrHTTPStatus)
 	require.NotContains(t, r.Err.Error(), "SECRETVALUE")
 	h := res.lastHeader()
 	require.Equal(t, "Bearer SECRETVALUE", h.Get("Authorization"))

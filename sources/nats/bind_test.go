@@ -7,7 +7,7 @@ import (
 
 	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/natstest"
-	lbnats "github.com/livebind/livebind/sources/nats"
+	"github.com/livebind/livebind/sources"
 )
 
 // TestBindMalformed: an entry whose value does not decode is an Error
@@ -53,7 +53,7 @@ func TestBindUnreachable(t *testing.T) {
 	type conf struct {
 		V string `live:"nats=app/v; format=text"`
 	}
-	bindtest.BindFails[conf](t, "nats", config(s), lbnats.ErrUnreachable, "V")
+	bindtest.BindFails[conf](t, "nats", config(s), sources.ErrUnreachable, "V")
 }
 
 // TestBindBurst: a slow subscriber (1 ms per update) faces a burst of

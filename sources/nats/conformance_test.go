@@ -45,7 +45,7 @@ func TestConformance(t *testing.T) {
 			o.Password = "wrong-" + password
 			return sources.Config{Value: lbnats.Config{Options: o}}, target("conformance/failing", nil)
 		},
-		ErrorAs: bindtest.TypedError[*lbnats.Error](lbnats.ErrAuth),
+		ErrorAs: bindtest.TypedError[*lbnats.Error](sources.ErrAuth),
 		Secrets: []string{password},
 		Stall: bindtest.SilentStall(target("conformance/stalled", nil), func(_ *testing.T, addr string) any {
 			o := natsgo.GetDefaultOptions()

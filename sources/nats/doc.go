@@ -44,9 +44,9 @@
 // # Failures and reconnection
 //
 // A failure is an [*Error] update (the last good value stays) wrapping
-// [ErrUnreachable] (retried within [TransientMaxBackoff]), [ErrAuth]
+// [sources.ErrUnreachable] (retried within [TransientMaxBackoff]), [sources.ErrAuth]
 // (retried from [PermanentBackoff], never hot) or sources.ErrTooLarge.
-// When the connection is lost the watch reports ErrUnreachable; when the
+// When the connection is lost the watch reports sources.ErrUnreachable; when the
 // client has reconnected, an entry's watch opens a new key watcher, whose
 // first update is the entry's current value, so a change made meanwhile is
 // not missed, and a subject's watch reports its last message again.

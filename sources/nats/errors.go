@@ -12,18 +12,6 @@ import (
 	"github.com/livebind/livebind/sources"
 )
 
-// Sentinel errors wrapped by [*Error]. Match them with errors.Is.
-var (
-	// ErrUnreachable reports a server that did not answer, a connection
-	// that was lost (the client reconnects by itself), or a JetStream
-	// request that timed out. The driver retries soon.
-	ErrUnreachable = errors.New("server unreachable")
-	// ErrAuth reports credentials the server refused, or a permission
-	// violation. It will not clear up until someone fixes the credentials
-	// or permissions, so the driver retries slowly (see [PermanentBackoff]).
-	ErrAuth = errors.New("authentication or permission refused")
-)
-
 // Error is a failure to observe a key-value entry or a subject. Its message
 // names them and never holds a password or token.
 type Error struct {
@@ -31,7 +19,7 @@ type Error struct {
 	Bucket, Key string
 	// Subject is the subject in subject mode.
 	Subject string
-	// Err is the cause. It wraps [ErrUnreachable], [ErrAuth] or
+	// Err is the cause. It wraps [sources.ErrUnreachable], [sources.ErrAuth] or
 	// [sources.ErrTooLarge] where one applies.
 	Err error
 }
@@ -49,7 +37,7 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // permanent reports a failure that needs a person to clear up.
-func (e *Error) permanent() bool { return errors.Is(e.Err, ErrAuth) }
+func (e *Error) permanent() bool { return errors.Is(e.Err, sources.ErrAuth) }
 
 // classify turns a client error into an *Error for k, with secrets
 // scrubbed from its text.
@@ -60,11 +48,11 @@ func (d *driver) classify(k watchKey, err error) *Error {
 		e.Err = err
 	case errors.Is(err, natsgo.ErrAuthorization), errors.Is(err, natsgo.ErrAuthExpired),
 		errors.Is(err, natsgo.ErrAuthRevoked), errors.Is(err, natsgo.ErrPermissionViolation):
-		e.Err = fmt.Errorf("%w: %w", ErrAuth, err)
+		e.Err = fmt.Errorf("%w: %w", sources.ErrAuth, err)
 	case errors.Is(err, jetstream.ErrJetStreamNotEnabled), errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount):
 		e.Err = err
 	default: // no servers, timeouts, a closed or lost connection, no responders
-		e.Err = fmt.Errorf("%w: %w", ErrUnreachable, err)
+		e.Err = fmt.Errorf("%w: %w", sources.ErrUnreachable, err)
 	}
 	e.Err = sources.Scrub(e.Err, d.secrets...)
 	return e

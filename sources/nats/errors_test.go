@@ -22,15 +22,15 @@ func TestClassify(t *testing.T) {
 	const pw, token = "nats-pass-0123456789", "nats-token-abcdefghij"
 	d := &driver{secrets: []string{pw, token}}
 	cases := []fixture.ErrorCase{
-		{Name: "authorization, password echoed", Err: fmt.Errorf("%w: user app password %s", natsgo.ErrAuthorization, pw), Is: ErrAuth, Permanent: true, Text: `nats: key "app/config": authentication or permission refused: nats: authorization violation: user app password <token>`},
-		{Name: "permission violation", Err: natsgo.ErrPermissionViolation, Is: ErrAuth, Permanent: true, Text: "permissions violation"},
-		{Name: "expired", Err: natsgo.ErrAuthExpired, Is: ErrAuth, Permanent: true, Text: "authentication expired"},
-		{Name: "timeout, token echoed", Err: fmt.Errorf("%w: token %s", natsgo.ErrTimeout, token), Is: ErrUnreachable, Text: "server unreachable: nats: timeout: token <token>"},
-		{Name: "no servers", Err: natsgo.ErrNoServers, Is: ErrUnreachable, Text: "no servers available"},
+		{Name: "authorization, password echoed", Err: fmt.Errorf("%w: user app password %s", natsgo.ErrAuthorization, pw), Is: sources.ErrAuth, Permanent: true, Text: `nats: key "app/config": authentication or permission refused: nats: authorization violation: user app password <token>`},
+		{Name: "permission violation", Err: natsgo.ErrPermissionViolation, Is: sources.ErrAuth, Permanent: true, Text: "permissions violation"},
+		{Name: "expired", Err: natsgo.ErrAuthExpired, Is: sources.ErrAuth, Permanent: true, Text: "authentication expired"},
+		{Name: "timeout, token echoed", Err: fmt.Errorf("%w: token %s", natsgo.ErrTimeout, token), Is: sources.ErrUnreachable, Text: "server unreachable: nats: timeout: token <token>"},
+		{Name: "no servers", Err: natsgo.ErrNoServers, Is: sources.ErrUnreachable, Text: "no servers available"},
 		{Name: "canceled, password echoed", Err: fmt.Errorf("dial with %s: %w", pw, context.Canceled), Is: context.Canceled, Text: "dial with <token>: context canceled"},
 		{Name: "JetStream off", Err: jetstream.ErrJetStreamNotEnabled, Is: jetstream.ErrJetStreamNotEnabled, Text: "jetstream not enabled"},
 		{Name: "too large", Err: fmt.Errorf("%w: 2048 bytes", sources.ErrTooLarge), Is: sources.ErrTooLarge, Text: "2048 bytes"},
-		{Name: "password in a long message", Err: fmt.Errorf("%w: %s", natsgo.ErrConnectionClosed, fixture.CutThrough(pw)), Is: ErrUnreachable, Text: "<token> echoed"},
+		{Name: "password in a long message", Err: fmt.Errorf("%w: %s", natsgo.ErrConnectionClosed, fixture.CutThrough(pw)), Is: sources.ErrUnreachable, Text: "<token> echoed"},
 	}
 	fixture.WantClassified(t, pw, func(err error) (error, bool) {
 		e := d.classify(watchKey{bucket: "app", key: "config"}, err)
@@ -39,5 +39,5 @@ func TestClassify(t *testing.T) {
 	fixture.WantClassified(t, token, func(err error) (error, bool) {
 		e := d.classify(watchKey{subject: "app.config"}, err)
 		return e, e.permanent()
-	}, fixture.ErrorCase{Name: "subject, token echoed", Err: fmt.Errorf("%w: %s", natsgo.ErrAuthorization, token), Is: ErrAuth, Permanent: true, Text: `nats: subject "app.config": `})
+	}, fixture.ErrorCase{Name: "subject, token echoed", Err: fmt.Errorf("%w: %s", natsgo.ErrAuthorization, token), Is: sources.ErrAuth, Permanent: true, Text: `nats: subject "app.config": `})
 }

@@ -43,10 +43,10 @@ func TestEntryCutConnection(t *testing.T) {
 
 	p.Cut()
 	log.Expect(t, "an unreachable error (the connection lost)", func(r sources.Result) bool {
-		return isErr(lbnats.ErrUnreachable)(r) && errors.Is(r.Err, sources.ErrDisconnected)
+		return isErr(sources.ErrUnreachable)(r) && errors.Is(r.Err, sources.ErrDisconnected)
 	})
 	start := time.Now()
-	require.ErrorIs(t, d.Read(ctx(t), tg).Err, lbnats.ErrUnreachable, "a Read while reconnecting")
+	require.ErrorIs(t, d.Read(ctx(t), tg).Err, sources.ErrUnreachable, "a Read while reconnecting")
 	require.Less(t, time.Since(start), time.Second, "a Read while reconnecting fails at once")
 	put(t, kv, "app", "two") // while the driver cannot see the server
 	p.Resume()
@@ -69,7 +69,7 @@ func TestEntryServerRestart(t *testing.T) {
 	log := watch(t, d, tg, d.Read(ctx(t), tg))
 
 	s.Kill()
-	log.Expect(t, "an unreachable error", isErr(lbnats.ErrUnreachable))
+	log.Expect(t, "an unreachable error", isErr(sources.ErrUnreachable))
 	s.Restart()
 	log.Expect(t, "the stored value once the server is back", fixture.IsData("one"))
 	require.Eventually(t, nc.IsConnected, settle, 10*time.Millisecond)
@@ -123,7 +123,7 @@ func TestAuthFailure(t *testing.T) {
 	cfg.Options.Password, cfg.MaxBackoff = wrong, 0
 	d := open(t, cfg)
 	tg := target("auth/app", nil)
-	fixture.RefusedSlowly(t, d, tg, p, lbnats.ErrAuth, wrong)
+	fixture.RefusedSlowly(t, d, tg, p, sources.ErrAuth, wrong)
 
 	quick := config(s)
 	quick.Options.Password = wrong
@@ -144,7 +144,7 @@ func TestUnreachable(t *testing.T) {
 	d := open(t, config(s))
 	tg := target("down/app", nil)
 	r := d.Read(ctx(t), tg)
-	require.ErrorIs(t, r.Err, lbnats.ErrUnreachable)
+	require.ErrorIs(t, r.Err, sources.ErrUnreachable)
 	log := watch(t, d, tg, r)
 	s.Restart()
 	log.Expect(t, "the value once the server is up", fixture.IsData("one"))
@@ -176,7 +176,7 @@ func TestSubject(t *testing.T) {
 	log.Expect(t, "the next message", fixture.IsData("two"))
 
 	p.Cut()
-	log.Expect(t, "an unreachable error", isErr(lbnats.ErrUnreachable))
+	log.Expect(t, "an unreachable error", isErr(sources.ErrUnreachable))
 	p.Resume()
 	log.Expect(t, "the last message again", fixture.IsData("two"))
 	publish(t, nc, log, "app.mode", "three")

@@ -32,7 +32,7 @@ func TestConformance(t *testing.T) {
 			return sources.Config{Value: "postgres://app:" + password + "@127.0.0.1:1/postgres?sslmode=disable&connect_timeout=1"},
 				target("settings/unreachable", nil)
 		},
-		ErrorAs: bindtest.TypedError[*postgres.Error](postgres.ErrUnavailable),
+		ErrorAs: bindtest.TypedError[*postgres.Error](sources.ErrUnreachable),
 		Secrets: []string{password},
 		Stall: bindtest.SilentStall(target("settings/stalled", nil), func(_ *testing.T, addr string) any {
 			return "postgres://app:x@" + addr + "/postgres?sslmode=disable"

@@ -45,5 +45,5 @@
 // function called before every (re)connection, so that a rotated password
 // is used at the next connection. Errors are [*Error] values that never
 // hold the password; a role without SELECT fails with
-// [ErrPermissionDenied].
+// [sources.ErrAuth].
 package postgres

@@ -14,13 +14,6 @@ import (
 
 // Sentinel errors wrapped by [*Error]. Match them with errors.Is.
 var (
-	// ErrUnavailable reports that PostgreSQL did not answer: the server is
-	// down or unreachable, the connection was lost, or a query timed out.
-	ErrUnavailable = errors.New("postgres unavailable")
-	// ErrPermissionDenied reports a role without SELECT on the table (or
-	// without the rights a query= needs), or a failed login. It is retried
-	// slowly.
-	ErrPermissionDenied = errors.New("permission denied")
 	// ErrQuery reports a statement PostgreSQL refused for another reason:
 	// an unknown table or column, a syntax error in query=, or a query=
 	// result that is not one column of at most one row.
@@ -37,7 +30,7 @@ type Error struct {
 	Key string
 	// Code is PostgreSQL's SQLSTATE, or "" when there was no answer.
 	Code string
-	// Err is the cause. It wraps [ErrUnavailable], [ErrPermissionDenied],
+	// Err is the cause. It wraps [sources.ErrUnreachable], [sources.ErrAuth],
 	// [ErrQuery] or [sources.ErrTooLarge] where one applies.
 	Err error
 }
@@ -56,7 +49,7 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // permanent reports a failure that will not clear up until someone acts.
 func (e *Error) permanent() bool {
-	return errors.Is(e.Err, ErrPermissionDenied) || errors.Is(e.Err, ErrQuery)
+	return errors.Is(e.Err, sources.ErrAuth) || errors.Is(e.Err, ErrQuery)
 }
 
 // classify turns an error of pgx into an *Error for s, with the password
@@ -79,19 +72,19 @@ func classify(s spec, err error, password string) *Error {
 		switch {
 		case pe.Code == "42501" || pe.Code == "28P01" || pe.Code == "28000":
 			// insufficient_privilege, invalid_password, invalid_authorization_specification
-			e.Err = fmt.Errorf("%w (SQLSTATE %s): %s", ErrPermissionDenied, pe.Code, msg)
+			e.Err = fmt.Errorf("%w (SQLSTATE %s): %s", sources.ErrAuth, pe.Code, msg)
 		case strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57") || strings.HasPrefix(pe.Code, "53"):
 			// connection exception, operator intervention (shutdown), insufficient resources
-			e.Err = fmt.Errorf("%w (SQLSTATE %s): %s", ErrUnavailable, pe.Code, msg)
+			e.Err = fmt.Errorf("%w (SQLSTATE %s): %s", sources.ErrUnreachable, pe.Code, msg)
 		default:
 			e.Err = fmt.Errorf("%w (SQLSTATE %s): %s", ErrQuery, pe.Code, msg)
 		}
 	case errors.Is(err, ErrQuery), errors.Is(err, sources.ErrTooLarge):
 		e.Err = err
 	case errors.Is(err, context.DeadlineExceeded):
-		e.Err = fmt.Errorf("%w: no answer in time: %s", ErrUnavailable, sources.ServerText(err.Error(), password))
+		e.Err = fmt.Errorf("%w: no answer in time: %s", sources.ErrUnreachable, sources.ServerText(err.Error(), password))
 	default:
-		e.Err = fmt.Errorf("%w: %s", ErrUnavailable, sources.ServerText(err.Error(), password))
+		e.Err = fmt.Errorf("%w: %s", sources.ErrUnreachable, sources.ServerText(err.Error(), password))
 	}
 	e.Err = sources.Scrub(e.Err, password)
 	return e

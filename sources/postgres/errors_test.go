@@ -29,15 +29,15 @@ func TestClassify(t *testing.T) {
 		}
 	}
 	rows := []fixture.ErrorCase{
-		{Name: "no select", Err: pgErr("42501", "permission denied for table settings"), Is: ErrPermissionDenied, Permanent: true, Text: `postgres: row "settings/app": permission denied (SQLSTATE 42501): permission denied for table settings`},
-		{Name: "bad password, echoed", Err: pgErr("28P01", "password "+pw+" refused"), Is: ErrPermissionDenied, Permanent: true, Text: "password <token> refused"},
-		{Name: "shutdown", Err: pgErr("57P01", "terminating connection"), Is: ErrUnavailable, Text: "postgres unavailable (SQLSTATE 57P01)"},
-		{Name: "connect, password echoed", Err: fmt.Errorf("failed to connect to `password=%s`: refused", pw), Is: ErrUnavailable, Text: "password=<token>"},
-		{Name: "timeout", Err: fmt.Errorf("read: %w", context.DeadlineExceeded), Is: ErrUnavailable, Text: "postgres unavailable: no answer in time"},
+		{Name: "no select", Err: pgErr("42501", "permission denied for table settings"), Is: sources.ErrAuth, Permanent: true, Text: `postgres: row "settings/app": authentication or permission refused (SQLSTATE 42501): permission denied for table settings`},
+		{Name: "bad password, echoed", Err: pgErr("28P01", "password "+pw+" refused"), Is: sources.ErrAuth, Permanent: true, Text: "password <token> refused"},
+		{Name: "shutdown", Err: pgErr("57P01", "terminating connection"), Is: sources.ErrUnreachable, Text: "server unreachable (SQLSTATE 57P01)"},
+		{Name: "connect, password echoed", Err: fmt.Errorf("failed to connect to `password=%s`: refused", pw), Is: sources.ErrUnreachable, Text: "password=<token>"},
+		{Name: "timeout", Err: fmt.Errorf("read: %w", context.DeadlineExceeded), Is: sources.ErrUnreachable, Text: "server unreachable: no answer in time"},
 		{Name: "too large", Err: fmt.Errorf("%w: 2 MiB", sources.ErrTooLarge), Is: sources.ErrTooLarge, Text: "value too large: 2 MiB"},
 		{Name: "long", Err: pgErr("XX000", long), Is: ErrQuery, Permanent: true, Text: long[:sources.MaxServerText] + "..."},
 		{Name: "password cut through", Err: pgErr("XX000", fixture.CutThrough(pw)), Is: ErrQuery, Permanent: true, Text: "bad query (SQLSTATE XX000): xxx"},
-		{Name: "connect, password cut through", Err: errors.New(fixture.CutThrough(pw)), Is: ErrUnavailable, Text: "postgres unavailable: xxx"},
+		{Name: "connect, password cut through", Err: errors.New(fixture.CutThrough(pw)), Is: sources.ErrUnreachable, Text: "server unreachable: xxx"},
 	}
 	fixture.WantClassified(t, pw, in(spec{table: "settings", key: "app"}), rows...)
 	fixture.WantClassified(t, pw, in(spec{query: "SELECT 1", key: "flags"}), fixture.ErrorCase{

@@ -89,11 +89,11 @@ func TestBindPermissionAndLogin(t *testing.T) {
 	}
 	var c config
 	_, err := livebind.Bind(t.Context(), &c, livebind.WithSourceConfig("postgres", s.DSN("nosel", "nosel-pw-77", "postgres")))
-	require.ErrorIs(t, err, postgres.ErrPermissionDenied)
+	require.ErrorIs(t, err, sources.ErrAuth)
 	require.ErrorContains(t, err, `row "settings/x"`)
 	require.NotContains(t, err.Error(), "nosel-pw-77")
 	_, err = livebind.Bind(t.Context(), &c, livebind.WithSourceConfig("postgres", s.DSN("app", "wrong-pw-88", "postgres")))
-	require.ErrorIs(t, err, postgres.ErrPermissionDenied)
+	require.ErrorIs(t, err, sources.ErrAuth)
 	require.NotContains(t, err.Error(), "wrong-pw-88")
 }
 
@@ -123,7 +123,7 @@ func TestBindServerRestart(t *testing.T) {
 	s := startDB(t, "r", "before")
 	b, rec := bindtest.BindKey[textRow](t, "postgres", appConfig(s), "r")
 	bindtest.Outages(t, rec, func() any { return b.Get().V }, []func(){s.Stop, s.Kill}, s.Restart,
-		func(v string) { set(t, s, "r", v) }, postgres.ErrUnavailable)
+		func(v string) { set(t, s, "r", v) }, sources.ErrUnreachable)
 }
 
 // TestBindConnectRotates: Config.Connect is called for every connection:
@@ -171,7 +171,7 @@ func TestBindConnectAfterPermissionDenied(t *testing.T) {
 	dsn.Store(s.DSN("app2", "app2-pw-7", "postgres"))
 	set(t, s, "perm", "two")
 	u := rec.Until(t, "Error", bindtest.IsError)
-	require.ErrorIs(t, u.Err, postgres.ErrPermissionDenied)
+	require.ErrorIs(t, u.Err, sources.ErrAuth)
 	require.Equal(t, "one", b.Get().V)
 	rec.Until(t, "two", bindtest.HasNew("two"))
 }
@@ -205,7 +205,7 @@ func TestBindConnectionCut(t *testing.T) {
 	}
 	cfg := postgres.Config{DSN: "postgres://app:" + appPassword + "@" + p.Addr + "/postgres?sslmode=disable", MaxBackoff: 200 * time.Millisecond}
 	b, rec := bindtest.Bind[config](t, "postgres", cfg)
-	bindtest.ConnectionCut(t, rec, p, func() any { return b.Get().V }, func(v string) { set(t, s, "cut", v) }, postgres.ErrUnavailable)
+	bindtest.ConnectionCut(t, rec, p, func() any { return b.Get().V }, func(v string) { set(t, s, "cut", v) }, sources.ErrUnreachable)
 }
 
 // TestBindDownAtStart: with the server down, Bind fails (fail fast) with
@@ -217,7 +217,7 @@ func TestBindDownAtStart(t *testing.T) {
 	type config struct {
 		V string `live:"postgres=settings/down; format=text; timeout=1s"`
 	}
-	bindtest.FailsFast[config](t, "postgres", appConfig(s), postgres.ErrUnavailable, `row "settings/down"`, appPassword)
+	bindtest.FailsFast[config](t, "postgres", appConfig(s), sources.ErrUnreachable, `row "settings/down"`, appPassword)
 	s.Restart()
 	b, _ := bindtest.Bind[config](t, "postgres", appConfig(s))
 	require.Equal(t, "v", b.Get().V)

@@ -224,7 +224,7 @@ func (d *driver) fetch(ctx context.Context, s spec) sources.Result {
 		// or been dropped (revoked Vault credentials whose revocation does
 		// not end sessions): the next read connects afresh, as whoever
 		// Connect names then.
-		if d.conn.IsClosed() || ctx.Err() != nil || errors.Is(e, ErrPermissionDenied) {
+		if d.conn.IsClosed() || ctx.Err() != nil || errors.Is(e, sources.ErrAuth) {
 			d.dropConn()
 		}
 		return sources.Result{Err: e}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/redistest"
-	lbredis "github.com/livebind/livebind/sources/redis"
+	"github.com/livebind/livebind/sources"
 )
 
 // TestBindMalformed: a key whose value does not decode is an Error update
@@ -52,7 +52,7 @@ func TestBindUnreachable(t *testing.T) {
 	type conf struct {
 		V string `live:"redis=app:v; format=text; notify=enable"`
 	}
-	bindtest.BindFails[conf](t, "redis", config(s), lbredis.ErrUnreachable, "V")
+	bindtest.BindFails[conf](t, "redis", config(s), sources.ErrUnreachable, "V")
 }
 
 // TestBindBurst: a slow subscriber (1 ms per update) faces a burst of

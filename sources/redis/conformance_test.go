@@ -40,7 +40,7 @@ func TestConformance(t *testing.T) {
 			return sources.Config{Value: lbredis.Config{Options: &goredis.Options{Addr: s.Addr(), Password: "wrong-" + password}}},
 				target("conformance:failing", nil)
 		},
-		ErrorAs: bindtest.TypedError[*lbredis.Error](lbredis.ErrAuth),
+		ErrorAs: bindtest.TypedError[*lbredis.Error](sources.ErrAuth),
 		Secrets: []string{password},
 		Stall: bindtest.SilentStall(target("conformance:stalled", nil), func(_ *testing.T, addr string) any {
 			return lbredis.Config{Options: &goredis.Options{Addr: addr}}

@@ -81,10 +81,10 @@
 // # Failures
 //
 // A failure is an [*Error] update (the last good value stays) wrapping
-// [ErrUnreachable] (retried within [TransientMaxBackoff]), [ErrAuth] or
+// [sources.ErrUnreachable] (retried within [TransientMaxBackoff]), [sources.ErrAuth] or
 // [ErrNotificationsOff] (retried from [PermanentBackoff], never hot),
 // [ErrWrongType] or sources.ErrTooLarge. A channel the server refuses to
-// the user (an ACL) is an [ErrAuth] error for that field only; the shared
+// the user (an ACL) is a [sources.ErrAuth] error for that field only; the shared
 // connection goes on for the others. A silent subscription connection is
 // PINGed every [HealthInterval]; a PING unanswered for another interval
 // counts as a cut connection.

@@ -14,15 +14,6 @@ import (
 
 // Sentinel errors wrapped by [*Error]. Match them with errors.Is.
 var (
-	// ErrUnreachable reports a server that did not answer: refused or cut
-	// connection, timeout. The driver retries soon (see
-	// [TransientMaxBackoff]).
-	ErrUnreachable = errors.New("server unreachable")
-	// ErrAuth reports credentials the server refused (WRONGPASS, NOAUTH) or
-	// a command the ACL user may not run (NOPERM). It will not clear up
-	// until someone fixes the credentials or the ACL, so the driver retries
-	// slowly (see [PermanentBackoff]).
-	ErrAuth = errors.New("authentication or permission refused")
 	// ErrNotificationsOff reports a server whose keyspace notifications
 	// (notify-keyspace-events) do not cover the key's changes, when the tag
 	// does not let the driver turn them on (notify=enable), or the server
@@ -45,8 +36,11 @@ type Error struct {
 	Key string
 	// Channel reports channel mode.
 	Channel bool
-	// Err is the cause. It wraps one of the sentinels of this package,
-	// [sources.ErrTooLarge], or a context error, where one applies.
+	// Err is the cause. It wraps [sources.ErrUnreachable] (refused or cut
+	// connection, timeout: retried soon, see [TransientMaxBackoff]),
+	// [sources.ErrAuth] (WRONGPASS, NOAUTH, or NOPERM from the ACL: retried
+	// slowly, see [PermanentBackoff]), one of the sentinels of this
+	// package, [sources.ErrTooLarge], or a context error, where one applies.
 	Err error
 }
 
@@ -65,7 +59,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // permanent reports a failure that needs a person to clear up: retried with
 // the slower backoff.
 func (e *Error) permanent() bool {
-	return errors.Is(e.Err, ErrAuth) || errors.Is(e.Err, ErrNotificationsOff) || errors.Is(e.Err, ErrWrongType)
+	return errors.Is(e.Err, sources.ErrAuth) || errors.Is(e.Err, ErrNotificationsOff) || errors.Is(e.Err, ErrWrongType)
 }
 
 // classify turns an error of the client into an *Error for k, with the
@@ -80,18 +74,18 @@ func (d *driver) classify(k watchKey, err error) *Error {
 		msg := sources.ServerText(re.Error(), d.password)
 		switch {
 		case hasPrefix(msg, "WRONGPASS", "NOAUTH", "NOPERM"):
-			e.Err = fmt.Errorf("%w: %s", ErrAuth, msg)
+			e.Err = fmt.Errorf("%w: %s", sources.ErrAuth, msg)
 		case hasPrefix(msg, "WRONGTYPE"):
 			e.Err = fmt.Errorf("%w: %s", ErrWrongType, msg)
 		case hasPrefix(msg, "LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN"):
-			e.Err = fmt.Errorf("%w: %s", ErrUnreachable, msg)
+			e.Err = fmt.Errorf("%w: %s", sources.ErrUnreachable, msg)
 		default:
 			e.Err = fmt.Errorf("server error: %s", msg)
 		}
 	case errors.Is(err, context.Canceled):
 		e.Err = err
 	default:
-		e.Err = fmt.Errorf("%w: %w", ErrUnreachable, err)
+		e.Err = fmt.Errorf("%w: %w", sources.ErrUnreachable, err)
 	}
 	e.Err = sources.Scrub(e.Err, d.password)
 	return e

@@ -26,11 +26,11 @@ func TestClassify(t *testing.T) {
 	long := strings.Repeat("x", 1000)
 	d := &driver{password: pw}
 	cases := []fixture.ErrorCase{
-		{Name: "wrongpass", Err: serverError("WRONGPASS invalid username-password pair"), Is: ErrAuth, Permanent: true, Text: `redis 127.0.0.1:6379/2: key "app:config": authentication or permission refused: WRONGPASS`},
-		{Name: "noperm, password echoed", Err: serverError("NOPERM user with " + pw), Is: ErrAuth, Permanent: true, Text: "NOPERM user with <token>"},
+		{Name: "wrongpass", Err: serverError("WRONGPASS invalid username-password pair"), Is: sources.ErrAuth, Permanent: true, Text: `redis 127.0.0.1:6379/2: key "app:config": authentication or permission refused: WRONGPASS`},
+		{Name: "noperm, password echoed", Err: serverError("NOPERM user with " + pw), Is: sources.ErrAuth, Permanent: true, Text: "NOPERM user with <token>"},
 		{Name: "wrongtype", Err: serverError("WRONGTYPE Operation against a key holding the wrong kind of value"), Is: ErrWrongType, Permanent: true, Text: "key holds a non-string value: WRONGTYPE"},
-		{Name: "loading", Err: serverError("LOADING Redis is loading the dataset in memory"), Is: ErrUnreachable, Text: "server unreachable: LOADING"},
-		{Name: "dial, password echoed", Err: fmt.Errorf("dial redis://app:%s@127.0.0.1:6379: refused", pw), Is: ErrUnreachable, Text: "app:<token>@127.0.0.1"},
+		{Name: "loading", Err: serverError("LOADING Redis is loading the dataset in memory"), Is: sources.ErrUnreachable, Text: "server unreachable: LOADING"},
+		{Name: "dial, password echoed", Err: fmt.Errorf("dial redis://app:%s@127.0.0.1:6379: refused", pw), Is: sources.ErrUnreachable, Text: "app:<token>@127.0.0.1"},
 		{Name: "canceled, password echoed", Err: fmt.Errorf("auth %s: %w", pw, context.Canceled), Is: context.Canceled, Text: "auth <token>: context canceled"},
 		{Name: "long", Err: serverError("ERR " + long), Text: long[:sources.MaxServerText-len("ERR ")] + "..."},
 		{Name: "password cut through", Err: serverError(fixture.CutThrough(pw)), Text: "server error: xxx"},

@@ -31,7 +31,7 @@ func TestKeyCutSubscription(t *testing.T) {
 	log := watch(t, d, tg, first)
 
 	p.Cut()
-	log.Expect(t, "an unreachable error", isErr(lbredis.ErrUnreachable))
+	log.Expect(t, "an unreachable error", isErr(sources.ErrUnreachable))
 	cmd(t, s, "SET", key, "two") // while the driver cannot see the server
 	p.Resume()
 	log.Expect(t, "the change made while cut", fixture.IsData("two"))
@@ -50,7 +50,7 @@ func TestKeyServerRestart(t *testing.T) {
 	log := watchKey(t, config(s), key)
 
 	s.Kill()
-	log.Expect(t, "an unreachable error", isErr(lbredis.ErrUnreachable))
+	log.Expect(t, "an unreachable error", isErr(sources.ErrUnreachable))
 	s.Restart()
 	log.Expect(t, "the empty server's answer", fixture.IsMissing)
 	cmd(t, s, "SET", key, "two")
@@ -124,7 +124,7 @@ func TestAuthFailure(t *testing.T) {
 
 	d := open(t, lbredis.Config{Options: &goredis.Options{Addr: p.Addr, Password: wrong}})
 	tg := target(key, nil)
-	fixture.RefusedSlowly(t, d, tg, p, lbredis.ErrAuth, wrong)
+	fixture.RefusedSlowly(t, d, tg, p, sources.ErrAuth, wrong)
 
 	log := watchKey(t, lbredis.Config{Options: &goredis.Options{Addr: s.Addr(), Password: wrong}, MaxBackoff: 200 * time.Millisecond}, key)
 	cmd(t, s, "CONFIG", "SET", "requirepass", wrong) // the admin fixes it
@@ -140,13 +140,13 @@ func TestUnreachable(t *testing.T) {
 	d := open(t, config(s))
 	tg := target(fresh("down:"), nil)
 	r := d.Read(ctx(t), tg)
-	require.ErrorIs(t, r.Err, lbredis.ErrUnreachable)
+	require.ErrorIs(t, r.Err, sources.ErrUnreachable)
 	require.Contains(t, r.Err.Error(), s.Addr())
 	log := watch(t, d, tg, r)
 	s.Restart()
 	log.Expect(t, "the key's state once the server is up", fixture.IsMissing)
 	s.Stop()
-	log.Expect(t, "the error once it is down again", isErr(lbredis.ErrUnreachable))
+	log.Expect(t, "the error once it is down again", isErr(sources.ErrUnreachable))
 	fixture.ClosePrompt(t, d)
 }
 
@@ -175,7 +175,7 @@ func TestChannel(t *testing.T) {
 	log.Expect(t, "the next message", fixture.IsData("two"))
 
 	p.Cut()
-	log.Expect(t, "an unreachable error", isErr(lbredis.ErrUnreachable))
+	log.Expect(t, "an unreachable error", isErr(sources.ErrUnreachable))
 	p.Resume()
 	log.Expect(t, "the last message again", fixture.IsData("two"))
 	publish(t, s, name, "three")
@@ -335,7 +335,7 @@ func (r *outageRig) outage(tb testing.TB, length time.Duration, f fault) outage 
 	var o outage
 	start, before := time.Now(), r.p.Accepted()
 	f.down()
-	r.expectAll(tb, "an unreachable error", isErr(lbredis.ErrUnreachable))
+	r.expectAll(tb, "an unreachable error", isErr(sources.ErrUnreachable))
 	o.failed = time.Since(start)
 	if f.during != nil {
 		f.during()
@@ -365,7 +365,7 @@ func TestOutageOneReconnect(t *testing.T) {
 	}
 	for i, log := range r.logs {
 		for _, res := range log.All() {
-			if res.Err != nil && !errors.Is(res.Err, lbredis.ErrUnreachable) {
+			if res.Err != nil && !errors.Is(res.Err, sources.ErrUnreachable) {
 				t.Fatalf("%s: %v; every failure of the outage must be ErrUnreachable", r.keys[i], res.Err)
 			}
 		}
@@ -378,7 +378,7 @@ func TestOutageOneReconnect(t *testing.T) {
 func TestOutageClose(t *testing.T) {
 	r := newOutageRig(t)
 	r.p.Cut()
-	r.expectAll(t, "an unreachable error", isErr(lbredis.ErrUnreachable))
+	r.expectAll(t, "an unreachable error", isErr(sources.ErrUnreachable))
 	time.Sleep(500 * time.Millisecond)
 	fixture.ClosePrompt(t, r.d)
 }
@@ -406,14 +406,14 @@ func TestOutageRefusedChannel(t *testing.T) {
 	ok := fresh("ok-")
 	okLog := watch(t, d, target("channel:"+ok, nil), sources.Result{Missing: true})
 	for _, log := range refused {
-		log.Expect(t, "the refused channel's error", isErr(lbredis.ErrAuth))
+		log.Expect(t, "the refused channel's error", isErr(sources.ErrAuth))
 	}
 	publish(t, s, ok, "before")
 	okLog.Expect(t, "a message before the cut", fixture.IsData("before"))
 
 	p.Cut()
 	for _, log := range append(keyLogs, okLog) {
-		log.Expect(t, "an unreachable error", isErr(lbredis.ErrUnreachable))
+		log.Expect(t, "an unreachable error", isErr(sources.ErrUnreachable))
 	}
 	for _, key := range keys {
 		cmd(t, s, "SET", key, "two")
@@ -421,8 +421,8 @@ func TestOutageRefusedChannel(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	p.Resume()
 	for _, log := range refused {
-		log.Expect(t, "an unreachable error while cut", isErr(lbredis.ErrUnreachable))
-		log.Expect(t, "the refusal again", isErr(lbredis.ErrAuth))
+		log.Expect(t, "an unreachable error while cut", isErr(sources.ErrUnreachable))
+		log.Expect(t, "the refusal again", isErr(sources.ErrAuth))
 	}
 	for i, log := range keyLogs {
 		log.Expect(t, keys[i]+": the value written while cut", fixture.IsData("two"))
@@ -431,7 +431,7 @@ func TestOutageRefusedChannel(t *testing.T) {
 	okLog.Expect(t, "a message after the cut", fixture.IsData("after"))
 	for _, log := range append(keyLogs, okLog) {
 		for _, r := range log.All() {
-			require.NotErrorIs(t, r.Err, lbredis.ErrAuth, "a refusal reached a field that is not refused")
+			require.NotErrorIs(t, r.Err, sources.ErrAuth, "a refusal reached a field that is not refused")
 		}
 	}
 	fixture.ClosePrompt(t, d)

@@ -48,7 +48,7 @@ func TestOutageLeaderEndsAtItsStep(t *testing.T) {
 	stopX := fixture.Watch(t, d, &sources.Target{Scheme: "redis", Location: "leader:x"}, sources.Result{Missing: true}, x.Add)
 	x.Expect(t, "the value", fixture.IsData("x"))
 	s.Kill()
-	x.Expect(t, "an unreachable error", fixture.IsTypedErr[*Error](ErrUnreachable))
+	x.Expect(t, "an unreachable error", fixture.IsTypedErr[*Error](sources.ErrUnreachable))
 	stopX()
 	d.pubsubs.mu.Lock()
 	o := d.pubsubs.down[ep]
@@ -70,7 +70,7 @@ func TestOutageLeaderEndsAtItsStep(t *testing.T) {
 		// The first field holds the leader's report of its failed attempt
 		// until the watch has ended.
 		emit1 := func(r sources.Result) {
-			if errors.Is(r.Err, ErrUnreachable) {
+			if errors.Is(r.Err, sources.ErrUnreachable) {
 				<-started
 				select {
 				case reached <- struct{}{}:
@@ -125,7 +125,7 @@ func TestOutageLeaderEndsAtItsStep(t *testing.T) {
 // answers only when the request ends), the second waits behind it. The
 // first field is unbound, which ends its dial. The second field, whose
 // server is fine, must not report an error for it (before, it reported
-// "context canceled", no ErrUnreachable, another field's end), and must
+// "context canceled", no sources.ErrUnreachable, another field's end), and must
 // receive the messages published once it subscribed again.
 func TestMemberEndsMidDial(t *testing.T) {
 	s := redistest.Start(t)

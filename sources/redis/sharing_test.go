@@ -121,7 +121,7 @@ func TestSharedSubscriptionMembers(t *testing.T) {
 	smallLog, stopSmall := watchStop(t, d, target("channel:"+ok, map[string]string{"maxbytes": "3"}))
 	noTarget := target("channel:"+no, nil)
 	noLog := watch(t, d, noTarget, d.Read(ctx(t), noTarget))
-	e := noLog.Expect(t, "the refused channel's error", isErr(lbredis.ErrAuth))
+	e := noLog.Expect(t, "the refused channel's error", isErr(sources.ErrAuth))
 	require.Contains(t, e.Err.Error(), no)
 	require.NotContains(t, e.Err.Error(), "chans-secret")
 
@@ -283,7 +283,7 @@ func TestSharedSubscriptionSilent(t *testing.T) {
 	subscribed(t, s, 1)
 
 	frozen.Store(true)
-	log.Expect(t, "an unreachable error once the PING goes unanswered", isErr(lbredis.ErrUnreachable))
+	log.Expect(t, "an unreachable error once the PING goes unanswered", isErr(sources.ErrUnreachable))
 	cmd(t, s, "SET", key, "two")
 	frozen.Store(false)
 	log.Expect(t, "the change made while silent", fixture.IsData("two"))

@@ -96,7 +96,7 @@ func (d *driver) subscribeRetrying(w *watch, c *goredis.Client, retry *sources.R
 			continue
 		}
 		e := d.classify(k, err)
-		down := errors.Is(e, ErrUnreachable)
+		down := errors.Is(e, sources.ErrUnreachable)
 		if lead != nil {
 			var failed error
 			if down {
@@ -170,7 +170,7 @@ func (d *driver) followKey(w *watch) {
 			r := d.get(look.Context(), c, k)
 			look.End()
 			look.Report(r)
-			if errors.Is(r.Err, ErrUnreachable) { // the read failed, maybe not yet the subscription: start over
+			if errors.Is(r.Err, sources.ErrUnreachable) { // the read failed, maybe not yet the subscription: start over
 				sub.close()
 				if !w.Sleep(retry.Next(false)) {
 					return
@@ -197,7 +197,7 @@ func (d *driver) pollKey(w *watch, c *goredis.Client, k watchKey) {
 		look.End()
 		look.Report(r)
 		wait := k.poll
-		if errors.Is(r.Err, ErrUnreachable) {
+		if errors.Is(r.Err, sources.ErrUnreachable) {
 			wait = min(wait, retry.Next(false))
 		} else {
 			retry.Reset()

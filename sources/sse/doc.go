@@ -31,8 +31,8 @@
 // Last-Event-ID. A 204 No Content tells it to stop: the field keeps its
 // value, an Error wrapping [ErrStopped] is sent, and the stream is not
 // opened again until another field joins it. 404 and 410 mean missing
-// (Removed). 401 and 403 ([ErrAuth]), a wrong Content-Type
-// ([ErrContentType]) and other statuses ([ErrStatus]) are errors retried on
+// (Removed). 401 and 403 ([sources.ErrAuth]), a wrong Content-Type
+// ([ErrContentType]) and other statuses ([sources.ErrHTTPStatus]) are errors retried on
 // a slow backoff; 429 and 5xx, and connections that fail, on a fast one
 // (capped exponential with jitter). Every failure is an [*Error] naming the
 // redacted URL; the last good value stays.

@@ -81,7 +81,7 @@ func TestAuthFailure(t *testing.T) {
 	h.Answer("/cfg", 401)
 	cfg := sse.Config{Retry: 20 * time.Millisecond, MinBackoff: 20 * time.Millisecond, MaxBackoff: time.Second}
 	log := kit.Follow(t, kit.Open(t, cfg), target(h.URL("/cfg"), map[string]string{"header": "Authorization: Bearer sse-secret-token"}))
-	kit.Refused(t, log, sse.ErrAuth, 401, "sse-secret-token", &h.requests)
+	kit.Refused(t, log, sources.ErrAuth, 401, "sse-secret-token", &h.requests)
 	h.Answer("/cfg", 0)
 	log.Until(t, "recovery once accepted", isData(`{"a":1}`))
 }

@@ -41,12 +41,6 @@ const (
 
 // Sentinel errors wrapped by [*Error]. Match them with errors.Is.
 var (
-	// ErrStatus: the server answered neither 200, 204, 404 nor 410. It is
-	// sources.ErrHTTPStatus.
-	ErrStatus = sources.ErrHTTPStatus
-	// ErrAuth: the server refused the credentials (401 or 403). Retried
-	// only on the slow backoff. It is sources.ErrAuth.
-	ErrAuth = sources.ErrAuth
 	// ErrContentType: a 200 whose Content-Type is not text/event-stream.
 	ErrContentType = errors.New("not an event stream")
 	// ErrStopped: the server answered 204 No Content, which tells an event

@@ -11,6 +11,7 @@ import (
 
 	"github.com/livebind/livebind"
 	"github.com/livebind/livebind/internal/testenv/vaulttest"
+	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/vault"
 )
 
@@ -178,8 +179,8 @@ func TestBindFailures(t *testing.T) {
 	}
 	var d denied
 	_, err := livebind.Bind(t.Context(), &d, livebind.WithSourceConfig("vault", s.Client(t, tok)))
-	require.ErrorIs(t, err, vault.ErrPermissionDenied)
-	require.ErrorContains(t, err, `vault: read "secret/data/db": permission denied (403)`)
+	require.ErrorIs(t, err, sources.ErrAuth)
+	require.ErrorContains(t, err, `vault: read "secret/data/db": authentication or permission refused (403)`)
 	require.NotContains(t, err.Error(), tok)
 
 	s.RevokeToken(tok)

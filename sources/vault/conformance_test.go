@@ -51,7 +51,7 @@ func TestConformance(t *testing.T) {
 		},
 		ErrorAs: func(err error) bool {
 			var e *vault.Error
-			return errors.As(err, &e) && errors.Is(err, vault.ErrPermissionDenied)
+			return errors.As(err, &e) && errors.Is(err, sources.ErrAuth)
 		},
 		Secrets: []string{badToken, s.RootToken()},
 		Stall: func(t *testing.T) (sources.Config, *sources.Target, func()) {

@@ -84,8 +84,8 @@
 //
 // # Failures
 //
-// Failures are errors wrapped in [*Error] ([ErrPermissionDenied],
-// [ErrTokenInvalid], [ErrSealed], [ErrUnreachable], [ErrStatus],
+// Failures are errors wrapped in [*Error] ([sources.ErrAuth],
+// [ErrTokenInvalid], [ErrSealed], [sources.ErrUnreachable], [sources.ErrHTTPStatus],
 // [ErrMalformed], and [ErrLeaseExpired] once the current credentials' lease
 // has run out); livebind keeps the last good value and reports an Error
 // update. The driver retries forever with capped exponential backoff and

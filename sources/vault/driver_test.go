@@ -86,13 +86,13 @@ func TestDriverRead(t *testing.T) {
 	r = d.Read(ctx, target("secret/db#password", 0, map[string]string{"kv": "2", "mount": "secret"}))
 	require.Equal(t, "pw-1", string(r.Data))
 	r = d.Read(ctx, target("secret/db", 0, map[string]string{"kv": "1"}))
-	require.ErrorIs(t, r.Err, vault.ErrStatus, "a KV v1 read of a KV v2 mount")
+	require.ErrorIs(t, r.Err, sources.ErrHTTPStatus, "a KV v1 read of a KV v2 mount")
 	require.ErrorContains(t, r.Err, "Invalid path for a versioned K/V secrets engine")
 	r = d.Read(ctx, target("secret/db", 0, map[string]string{"kv": "7"}))
 	require.ErrorContains(t, r.Err, `vault: "secret/db": kv="7"`)
 	r = d.Read(ctx, target("nowhere/x", 0, nil))
-	require.ErrorIs(t, r.Err, vault.ErrPermissionDenied, "Vault answers 403 for a path without a mount")
-	require.ErrorContains(t, r.Err, `vault: detect the mount of "nowhere/x": permission denied (403)`)
+	require.ErrorIs(t, r.Err, sources.ErrAuth, "Vault answers 403 for a path without a mount")
+	require.ErrorContains(t, r.Err, `vault: detect the mount of "nowhere/x": authentication or permission refused (403)`)
 	require.NotErrorIs(t, r.Err, vault.ErrTokenInvalid)
 }
 
@@ -249,7 +249,7 @@ func TestDriverForbidden(t *testing.T) {
 	d := openDriver(t, vault.Config{Client: s.Client(t, tok), MaxBackoff: 2 * time.Second})
 	tg := target("secret/app/db#password", 20*time.Millisecond, map[string]string{"kv": "2", "mount": "secret"})
 	r := d.Read(t.Context(), tg)
-	require.ErrorIs(t, r.Err, vault.ErrPermissionDenied)
+	require.ErrorIs(t, r.Err, sources.ErrAuth)
 	require.NotErrorIs(t, r.Err, vault.ErrTokenInvalid, "the token is valid; its policy denies the path")
 	require.NotContains(t, r.Err.Error(), tok)
 
@@ -287,8 +287,8 @@ func TestDriverTokenExpiry(t *testing.T) {
 			tc.kill(s, tok)
 			_, r, _ := res.Wait(t, 0, "token error", isErr)
 			require.ErrorIs(t, r.Err, vault.ErrTokenInvalid)
-			require.ErrorIs(t, r.Err, vault.ErrPermissionDenied)
-			require.ErrorContains(t, r.Err, "vault token expired or revoked (403 permission denied); give the client a new token")
+			require.ErrorIs(t, r.Err, sources.ErrAuth)
+			require.ErrorContains(t, r.Err, "vault token expired or revoked (403 authentication or permission refused); give the client a new token")
 			require.NotContains(t, r.Err.Error(), tok)
 		})
 	}
@@ -390,7 +390,7 @@ func TestDriverCloseMidRequest(t *testing.T) {
 	defer cancel()
 	d2 := openDriver(t, s.Client(t, s.RootToken()))
 	r := d2.Read(ctx, target("secret/hang#v", 0, map[string]string{"kv": "2", "mount": "secret"}))
-	require.ErrorIs(t, r.Err, vault.ErrUnreachable)
+	require.ErrorIs(t, r.Err, sources.ErrUnreachable)
 	require.ErrorIs(t, r.Err, context.DeadlineExceeded)
 }
 

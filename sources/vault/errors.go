@@ -15,10 +15,6 @@ import (
 
 // Sentinel errors wrapped by [*Error]. Match them with errors.Is.
 var (
-	// ErrPermissionDenied reports a 403: the token's policies do not allow
-	// the request, or the token is no longer valid (then [ErrTokenInvalid]
-	// is wrapped too). The driver retries slowly, never in a hot loop.
-	ErrPermissionDenied = errors.New("permission denied")
 	// ErrTokenInvalid reports that Vault no longer accepts the client's
 	// token: it expired or was revoked. Nothing can be read until the
 	// client gets a new token.
@@ -26,11 +22,6 @@ var (
 	// ErrSealed reports a 503 from a sealed Vault. The driver retries with
 	// capped backoff and recovers once Vault is unsealed.
 	ErrSealed = errors.New("vault is sealed")
-	// ErrStatus reports any other unexpected HTTP status.
-	ErrStatus = errors.New("unexpected status")
-	// ErrUnreachable reports a request that got no HTTP answer: Vault is
-	// down or unreachable, or the request timed out.
-	ErrUnreachable = errors.New("vault unreachable")
 	// ErrMalformed reports an answer that is not the JSON Vault sends. Its
 	// text never quotes the answer, which may hold secrets.
 	ErrMalformed = errors.New("malformed response")
@@ -48,14 +39,19 @@ type Error struct {
 	// Path is the Vault logical path.
 	Path string
 	// StatusCode is the HTTP status of Vault's answer, or 0 when there was
-	// none (see [ErrUnreachable]) or the answer was malformed.
+	// none (see [sources.ErrUnreachable]) or the answer was malformed.
 	StatusCode int
-	// Err is the cause. It wraps one of the sentinels of this package where
-	// one applies.
+	// Err is the cause. It wraps [sources.ErrAuth] (a 403: the token's
+	// policies do not allow the request, or the token is no longer valid,
+	// and then [ErrTokenInvalid] too; retried slowly, never in a hot loop),
+	// [sources.ErrHTTPStatus] (another unexpected status),
+	// [sources.ErrUnreachable] (no answer: Vault is down or unreachable, or
+	// the request timed out), or one of the sentinels of this package,
+	// where one applies.
 	Err error
 }
 
-// Error implements error: `vault: read "secret/data/db": permission denied (403): ...`.
+// Error implements error: `vault: read "secret/data/db": authentication or permission refused (403): ...`.
 func (e *Error) Error() string {
 	return "vault: " + e.Op + " " + strconv.Quote(e.Path) + ": " + e.Err.Error()
 }
@@ -89,20 +85,20 @@ func classify(op, path string, err error, token string) *Error {
 		msgs := messages(re, token)
 		switch {
 		case re.StatusCode == http.StatusForbidden:
-			e.Err = fmt.Errorf("%w (403)%s", ErrPermissionDenied, msgs)
+			e.Err = fmt.Errorf("%w (403)%s", sources.ErrAuth, msgs)
 		case re.StatusCode == http.StatusServiceUnavailable && strings.Contains(strings.ToLower(msgs), "sealed"):
 			e.Err = fmt.Errorf("%w (503)", ErrSealed)
 		default:
-			e.Err = fmt.Errorf("%w %d%s", ErrStatus, re.StatusCode, msgs)
+			e.Err = fmt.Errorf("%w %d%s", sources.ErrHTTPStatus, re.StatusCode, msgs)
 		}
 	case errors.Is(err, sources.ErrTooLarge): // it answered, too much
 		e.Err = err
 	case errors.Is(err, context.DeadlineExceeded):
-		e.Err = fmt.Errorf("%w: no answer in time: %w", ErrUnreachable, err)
+		e.Err = fmt.Errorf("%w: no answer in time: %w", sources.ErrUnreachable, err)
 	case errors.Is(err, context.Canceled):
 		e.Err = err
 	default:
-		e.Err = fmt.Errorf("%w: %w", ErrUnreachable, err)
+		e.Err = fmt.Errorf("%w: %w", sources.ErrUnreachable, err)
 	}
 	e.Err = sources.Scrub(e.Err, token)
 	return e

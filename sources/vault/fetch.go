@@ -95,9 +95,9 @@ func (d *driver) explain403(cause error) error {
 		return cause
 	case !expiry.IsZero() && !now.Before(expiry):
 		return fmt.Errorf("%w: its TTL ran out at about %s (403 %w); give the client a new token",
-			ErrTokenInvalid, expiry.UTC().Format(time.RFC3339), ErrPermissionDenied)
+			ErrTokenInvalid, expiry.UTC().Format(time.RFC3339), sources.ErrAuth)
 	default:
-		return fmt.Errorf("%w (403 %w); give the client a new token", ErrTokenInvalid, ErrPermissionDenied)
+		return fmt.Errorf("%w (403 %w); give the client a new token", ErrTokenInvalid, sources.ErrAuth)
 	}
 }
 
@@ -160,7 +160,7 @@ func (d *driver) readPlain(ctx context.Context, path string) (*observation, enve
 func notFoundWarning(path string, warnings []string) *Error {
 	return &Error{
 		Op: "read", Path: path, StatusCode: http.StatusNotFound,
-		Err: fmt.Errorf("%w 404: %s", ErrStatus, sources.ServerText(strings.Join(warnings, "; "))),
+		Err: fmt.Errorf("%w 404: %s", sources.ErrHTTPStatus, sources.ServerText(strings.Join(warnings, "; "))),
 	}
 }
 
@@ -174,7 +174,7 @@ func (d *driver) warn(path string, warnings []string) {
 // errRenewedNothing is a renewal that Vault answered without a lease: the
 // secret behind the lease is gone (a deleted leased KV secret answers so).
 // It is never reported: the secret is read again at once.
-var errRenewedNothing = &Error{Op: "renew the lease of", StatusCode: http.StatusNoContent, Err: fmt.Errorf("%w: no lease in the answer", ErrStatus)}
+var errRenewedNothing = &Error{Op: "renew the lease of", StatusCode: http.StatusNoContent, Err: fmt.Errorf("%w: no lease in the answer", sources.ErrHTTPStatus)}
 
 // renewLease renews a lease by its own length (Vault caps it at the max
 // TTL) and returns the TTL Vault granted, and the data of the answer as

@@ -90,22 +90,22 @@ func TestClassifyAndScrub(t *testing.T) {
 		transient bool
 		want      string
 	}{
-		{"403", &api.ResponseError{StatusCode: 403, Errors: []string{"permission denied"}}, ErrPermissionDenied, 403, false, "permission denied (403): permission denied"},
+		{"403", &api.ResponseError{StatusCode: 403, Errors: []string{"permission denied"}}, sources.ErrAuth, 403, false, "authentication or permission refused (403): permission denied"},
 		{"sealed", &api.ResponseError{StatusCode: 503, Errors: []string{"Vault is sealed"}}, ErrSealed, 503, true, "vault is sealed (503)"},
-		{"503 standby", &api.ResponseError{StatusCode: 503, Errors: []string{"standby"}}, ErrStatus, 503, true, "unexpected status 503: standby"},
-		{"500", &api.ResponseError{StatusCode: 500, Errors: []string{"internal", "more"}}, ErrStatus, 500, true, "unexpected status 500: internal; more"},
-		{"501", &api.ResponseError{StatusCode: 501}, ErrStatus, 501, false, "unexpected status 501"},
-		{"429", &api.ResponseError{StatusCode: 429}, ErrStatus, 429, true, "unexpected status 429"},
-		{"400", &api.ResponseError{StatusCode: 400, Errors: []string{"lease not found"}}, ErrStatus, 400, false, "400: lease not found"},
-		{"raw body", &api.ResponseError{StatusCode: 502, RawError: true, Errors: []string{"<html>" + token + "</html>"}}, ErrStatus, 502, true, "non-JSON body of 38 bytes"},
-		{"transport", errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), ErrUnreachable, 0, true, "vault unreachable: dial tcp"},
-		{"timeout", fmt.Errorf("get: %w", context.DeadlineExceeded), ErrUnreachable, 0, true, "no answer in time"},
-		{"token echoed", fmt.Errorf("proxy said X-Vault-Token=%s", token), ErrUnreachable, 0, true, "X-Vault-Token=<token>"},
-		{"token in messages", &api.ResponseError{StatusCode: 400, Errors: []string{"bad token " + token}}, ErrStatus, 400, false, "bad token <token>"},
+		{"503 standby", &api.ResponseError{StatusCode: 503, Errors: []string{"standby"}}, sources.ErrHTTPStatus, 503, true, "unexpected HTTP status 503: standby"},
+		{"500", &api.ResponseError{StatusCode: 500, Errors: []string{"internal", "more"}}, sources.ErrHTTPStatus, 500, true, "unexpected HTTP status 500: internal; more"},
+		{"501", &api.ResponseError{StatusCode: 501}, sources.ErrHTTPStatus, 501, false, "unexpected HTTP status 501"},
+		{"429", &api.ResponseError{StatusCode: 429}, sources.ErrHTTPStatus, 429, true, "unexpected HTTP status 429"},
+		{"400", &api.ResponseError{StatusCode: 400, Errors: []string{"lease not found"}}, sources.ErrHTTPStatus, 400, false, "400: lease not found"},
+		{"raw body", &api.ResponseError{StatusCode: 502, RawError: true, Errors: []string{"<html>" + token + "</html>"}}, sources.ErrHTTPStatus, 502, true, "non-JSON body of 38 bytes"},
+		{"transport", errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), sources.ErrUnreachable, 0, true, "server unreachable: dial tcp"},
+		{"timeout", fmt.Errorf("get: %w", context.DeadlineExceeded), sources.ErrUnreachable, 0, true, "no answer in time"},
+		{"token echoed", fmt.Errorf("proxy said X-Vault-Token=%s", token), sources.ErrUnreachable, 0, true, "X-Vault-Token=<token>"},
+		{"token in messages", &api.ResponseError{StatusCode: 400, Errors: []string{"bad token " + token}}, sources.ErrHTTPStatus, 400, false, "bad token <token>"},
 		{"canceled, token echoed", fmt.Errorf("token %s: %w", token, context.Canceled), context.Canceled, 0, true, "token <token>: context canceled"},
-		{"token cut through", &api.ResponseError{StatusCode: 500, Errors: []string{fixture.CutThrough(token)}}, ErrStatus, 500, true, "unexpected status 500: xxx"},
-		{"412", &api.ResponseError{StatusCode: 412}, ErrStatus, 412, true, "unexpected status 412"},
-		{"301", &api.ResponseError{StatusCode: 301}, ErrStatus, 301, false, "unexpected status 301"},
+		{"token cut through", &api.ResponseError{StatusCode: 500, Errors: []string{fixture.CutThrough(token)}}, sources.ErrHTTPStatus, 500, true, "unexpected HTTP status 500: xxx"},
+		{"412", &api.ResponseError{StatusCode: 412}, sources.ErrHTTPStatus, 412, true, "unexpected HTTP status 412"},
+		{"301", &api.ResponseError{StatusCode: 301}, sources.ErrHTTPStatus, 301, false, "unexpected HTTP status 301"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

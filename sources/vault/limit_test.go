@@ -43,7 +43,7 @@ func TestHostileServerErrorBodyIsBounded(t *testing.T) {
 		for _, path := range []string{"secret/big-404", "secret/big-403", "secret/big-500"} {
 			r := d.Read(t.Context(), target(path+"#v", time.Second, map[string]string{"kv": "2", "mount": "secret"}))
 			require.ErrorIs(t, r.Err, sources.ErrTooLarge, "path %s", path)
-			require.NotErrorIs(t, r.Err, vault.ErrUnreachable, "path %s: the server did answer", path)
+			require.NotErrorIs(t, r.Err, sources.ErrUnreachable, "path %s: the server did answer", path)
 			var e *vault.Error
 			require.True(t, errors.As(r.Err, &e), "path %s: %T", path, r.Err)
 			require.Contains(t, e.Error(), strings.TrimPrefix(path, "secret/"))

@@ -13,6 +13,7 @@ import (
 	"github.com/livebind/livebind"
 	"github.com/livebind/livebind/internal/testenv/baotest"
 	"github.com/livebind/livebind/internal/testenv/fixture"
+	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/vault"
 )
 
@@ -272,7 +273,7 @@ func TestRealPKIBadParameter(t *testing.T) {
 	require.ErrorAs(t, err, &ve)
 	require.Equal(t, http.StatusBadRequest, ve.StatusCode)
 	require.Equal(t, "issue", ve.Op)
-	require.ErrorIs(t, err, vault.ErrStatus)
+	require.ErrorIs(t, err, sources.ErrHTTPStatus)
 	var fe *livebind.FieldError
 	require.ErrorAs(t, err, &fe)
 	require.Contains(t, err.Error(), "TLS")
@@ -299,7 +300,7 @@ func TestRealPKIBadParameter(t *testing.T) {
 	u = rec.Until(t, "Error naming the certificate's end", func(u livebind.Update) bool {
 		return u.Kind == livebind.Error && errorsIs(u.Err, vault.ErrLeaseExpired)
 	})
-	require.ErrorIs(t, u.Err, vault.ErrStatus)
+	require.ErrorIs(t, u.Err, sources.ErrHTTPStatus)
 	leaks(t, "error update", u.String(), good.PrivateKey, good.Certificate)
 	setRole(t, s, "3s", true, "example.com")
 	rec.Until(t, "Updated after the role allows the name again", func(u livebind.Update) bool {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/livebind/livebind"
 	"github.com/livebind/livebind/internal/testenv/baotest"
+	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/vault"
 )
 
@@ -111,7 +112,7 @@ func TestRealPolicy403(t *testing.T) {
 	tok := policyToken(t, s, "other", `path "secret/data/other" { capabilities = ["read"] }`)
 	var c realKV
 	_, err := livebind.Bind(t.Context(), &c, livebind.WithSourceConfig("vault", realClient(t, s, tok)))
-	require.ErrorIs(t, err, vault.ErrPermissionDenied)
+	require.ErrorIs(t, err, sources.ErrAuth)
 	require.ErrorContains(t, err, "secret/data/app")
 	require.NotContains(t, err.Error(), tok)
 }

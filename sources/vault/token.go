@@ -113,7 +113,7 @@ func (d *driver) followToken(info tokenInfo) (alive, capped bool) {
 			case err.StatusCode == http.StatusForbidden:
 				d.tok.checkedAt(time.Now(), false)
 				return true, capped
-			case errors.Is(err, ErrStatus) && err.StatusCode == http.StatusBadRequest:
+			case errors.Is(err, sources.ErrHTTPStatus) && err.StatusCode == http.StatusBadRequest:
 				renewable = false // not renewable after all
 			default:
 				next = time.Now().Add(fails.Next())

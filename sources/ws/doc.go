@@ -36,7 +36,7 @@
 // nothing unless that fails. A connection that breaks is an Error wrapping
 // [sources.ErrDisconnected] at once, then reopened with capped exponential
 // backoff and jitter. A handshake answered 404 or 410 means missing
-// (Removed); 401 and 403 ([ErrAuth]) and other statuses ([ErrStatus]) are
+// (Removed); 401 and 403 ([sources.ErrAuth]) and other statuses ([sources.ErrHTTPStatus]) are
 // retried on a slow backoff, never hot. Every failure is an [*Error]
 // naming the redacted URL; the last good value stays.
 package ws

@@ -93,7 +93,7 @@ func TestAuthFailure(t *testing.T) {
 	h.auth = "Bearer right"
 	cfg := ws.Config{MinBackoff: 20 * time.Millisecond, MaxBackoff: time.Second, Header: map[string][]string{"Authorization": {"Bearer wrong-secret-token"}}}
 	log := kit.Follow(t, kit.Open(t, cfg), target(h.URL("/cfg"), nil))
-	kit.Refused(t, log, ws.ErrAuth, 401, "wrong-secret-token", &h.handshakes)
+	kit.Refused(t, log, sources.ErrAuth, 401, "wrong-secret-token", &h.handshakes)
 	h.mu.Lock()
 	h.auth = ""
 	h.mu.Unlock()

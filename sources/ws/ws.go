@@ -42,12 +42,6 @@ const (
 
 // Sentinel errors wrapped by [*Error]. Match them with errors.Is.
 var (
-	// ErrStatus: the server answered the handshake with neither 101, 404
-	// nor 410. It is sources.ErrHTTPStatus.
-	ErrStatus = sources.ErrHTTPStatus
-	// ErrAuth: the server refused the credentials (401 or 403). Retried
-	// only on the slow backoff. It is sources.ErrAuth.
-	ErrAuth = sources.ErrAuth
 	// ErrEnded: the connection closed before its first message (a Read).
 	ErrEnded = errors.New("connection closed before a message")
 	// ErrNoPong: no pong came within timeout= of a ping; the connection is
