@@ -120,7 +120,8 @@ func TestConformance(t *testing.T) {
 		},
 		ErrorAs: func(err error) bool {
 			var e *livehttp.Error
-			return errors.As(err, &e) && e.Status == nethttp.StatusForbidden && errors.Is(err, sources.ErrHTTPStatus)
+			return errors.As(err, &e) && e.Status == nethttp.StatusForbidden && errors.Is(err, sources.ErrHTTPStatus) &&
+				errors.Is(err, sources.ErrAuth)
 		},
 		Secrets: []string{token},
 		Stall: func(*testing.T) (sources.Config, *sources.Target, func()) {

@@ -102,8 +102,15 @@ func (d *driver) fetch(req *nethttp.Request, s *spec, conditional bool) reply {
 		}
 	}
 	r.err = &Error{URL: s.loc, Status: code, Err: sources.ErrHTTPStatus}
+	if code == nethttp.StatusUnauthorized || code == nethttp.StatusForbidden {
+		r.err.Err = errRefused
+	}
 	return r
 }
+
+// errRefused is the cause of a 401 or 403: an unexpected status that is
+// also [sources.ErrAuth], as the other drivers report refused credentials.
+var errRefused = errors.Join(sources.ErrHTTPStatus, sources.ErrAuth)
 
 // drain reads a little of a body nobody wants, so that net/http can reuse
 // the connection; a longer body makes it close the connection instead.
@@ -247,7 +254,8 @@ func parseRetryAfter(v, date string, now time.Time) (time.Duration, bool) {
 // Error reports a failed GET of an http target: no response (a transport
 // error or timeout, wrapping net/http's *url.Error with the URL redacted),
 // a status that is neither a value (200, 203, 204), nor 304 to a
-// conditional request, nor missing (404, 410) (wrapping [sources.ErrHTTPStatus]), or a
+// conditional request, nor missing (404, 410) (wrapping [sources.ErrHTTPStatus]; 401 and
+// 403 wrap [sources.ErrAuth] too), or a
 // value whose body is empty ([sources.ErrEmpty]) or larger than maxbytes=
 // ([sources.ErrTooLarge]). It never holds the body nor a header value.
 type Error struct {
@@ -267,7 +275,7 @@ func (e *Error) Error() string {
 	s := "GET " + e.URL + ": "
 	var ue *url.Error
 	switch {
-	case e.Err == sources.ErrHTTPStatus: //nolint:errorlint // only the bare sentinel gets the status text
+	case e.Err == sources.ErrHTTPStatus || e.Err == errRefused: //nolint:errorlint // only the bare sentinels get the status text
 		s += sources.ErrHTTPStatus.Error() + " " + strconv.Itoa(e.Status)
 		if t := nethttp.StatusText(e.Status); t != "" {
 			s += " " + t

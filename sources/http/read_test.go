@@ -105,6 +105,8 @@ func TestRead(t *testing.T) {
 			require.NotContains(t, r.Err.Error(), "tok123")
 			require.NotContains(t, r.Err.Error(), "secret body")
 			require.Contains(t, r.Err.Error(), fmt.Sprint(code))
+			// 401 and 403 are refused credentials, as every driver says them.
+			require.Equal(t, code == 401 || code == 403, errors.Is(r.Err, sources.ErrAuth))
 			require.Nil(t, r.Data)
 		})
 	}
