@@ -1,6 +1,7 @@
 package consul
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -61,4 +62,49 @@ func TestSame(t *testing.T) {
 	e2 := sources.Result{Err: &Error{Key: "k", Err: sources.ErrUnreachable}}
 	require.True(t, sources.Same(e1, e2))
 	require.False(t, sources.Same(e1, data("a", "1")))
+}
+
+// FuzzParseSpec: no location or option value makes parseSpec panic; an
+// error is the driver's and names the key; what it accepts keeps the
+// bounds the checks promise (a dc with nothing a URL would read as a
+// separator, a wait Consul takes, a rate limit that is not negative, a
+// key unless the prefix flag is set).
+func FuzzParseSpec(f *testing.F) {
+	f.Add("app/x", "dc2", "true", "", "2m", "100ms")
+	f.Add("/", "", "", "true", "0s", "-1s")
+	f.Add("", "a b", "yes", "false", "11m", "fast")
+	// One seed a refused value each, so a lost check fails go test itself.
+	for _, refused := range [][2]string{{"dc", "a/b"}, {"dc", "a\tb"}, {"wait", "0s"}, {"wait", "11m"}, {"ratelimit", "-1s"}, {"loc", ""}} {
+		args := map[string]string{"loc": "k", refused[0]: refused[1]}
+		f.Add(args["loc"], args["dc"], "", "", args["wait"], args["ratelimit"])
+	}
+	d := &driver{wait: DefaultWait, rateLimit: DefaultRateLimit}
+	f.Fuzz(func(t *testing.T, loc, dc, stale, prefix, wait, rateLimit string) {
+		params := map[string]string{}
+		for name, val := range map[string]string{"dc": dc, "stale": stale, "prefix": prefix, "wait": wait, "ratelimit": rateLimit} {
+			if val != "" {
+				params[name] = val
+			}
+		}
+		s, err := d.parseSpec(&sources.Target{Scheme: "consul", Location: loc, Params: params})
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "consul: ") {
+				t.Fatalf("error without the driver's prefix: %v", err)
+			}
+			return
+		}
+		q := s.query
+		switch {
+		case q.key != strings.TrimPrefix(loc, "/"):
+			t.Fatalf("key %q from location %q", q.key, loc)
+		case q.key == "" && !q.prefix:
+			t.Fatal("accepted an empty key without the prefix flag")
+		case strings.ContainsAny(q.dc, "/?#&= \t\n"):
+			t.Fatalf("accepted dc %q", q.dc)
+		case q.wait < time.Millisecond || q.wait > MaxWait:
+			t.Fatalf("accepted wait %s", q.wait)
+		case s.rateLimit < 0:
+			t.Fatalf("accepted ratelimit %s", s.rateLimit)
+		}
+	})
 }
