@@ -2,12 +2,16 @@ package livebind_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/sources"
 )
 
 // Settings is read from a TOML file.
@@ -211,4 +215,31 @@ func ExampleBind_optional() {
 	// welcome 4
 	// Banner: not watched (optional): location names unset variable BANNER_URL
 	// Workers: absent (optional)
+}
+
+// A source that refuses the credentials fails Bind with a FieldError naming
+// the field; sources.ErrAuth tells it from a server that is down
+// (sources.ErrUnreachable), whichever source the field reads.
+func ExampleFieldError_refusedCredentials() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "token not valid", http.StatusForbidden)
+	}))
+	defer srv.Close()
+
+	var cfg struct {
+		Flags string `live:"http=${FLAGS_URL}; format=text"`
+	}
+	env := livebind.WithLookupEnv(func(k string) (string, bool) { return srv.URL + "/flags", k == "FLAGS_URL" })
+	_, err := livebind.Bind(context.Background(), &cfg, env)
+
+	var fe *livebind.FieldError
+	if errors.As(err, &fe) {
+		fmt.Println("field:", fe.Field)
+	}
+	fmt.Println("credentials refused:", errors.Is(err, sources.ErrAuth))
+	fmt.Println("server down:", errors.Is(err, sources.ErrUnreachable))
+	// Output:
+	// field: Flags
+	// credentials refused: true
+	// server down: false
 }
