@@ -1,10 +1,14 @@
 package sources
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 )
@@ -124,3 +128,46 @@ type scrubbed struct {
 func (s *scrubbed) Error() string { return s.msg }
 
 func (s *scrubbed) Is(target error) bool { return errors.Is(s.err, target) }
+
+// Unreachable wraps err, the failure of a request, in [ErrUnreachable]
+// when it means the server gave no answer: a connection refused, reset or
+// cut (a *net.OpError but a TLS alert the server sent), an answer that
+// ended before it was whole (io.EOF, io.ErrUnexpectedEOF), or a timeout
+// (context.DeadlineExceeded, a net.Error that timed out). Err's text is
+// kept and errors.Is and errors.As still reach it. Anything else is
+// returned as it is: a cancellation (the caller's own), a refused
+// certificate, a redirect policy's error, an answer that is not HTTP.
+func Unreachable(err error) error {
+	if err == nil || !noAnswer(err) || errors.Is(err, ErrUnreachable) {
+		return err
+	}
+	return &unreachableError{err}
+}
+
+// noAnswer reports whether err means the server gave no answer (see
+// [Unreachable]).
+func noAnswer(err error) bool {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return false
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return true
+	}
+	var op *net.OpError
+	if errors.As(err, &op) {
+		return op.Op != "remote error" // a TLS alert: the server answered, and refused
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) { // a *url.Error is a net.Error itself; ask its cause
+		err = ue.Err
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// unreachableError is an error that is also [ErrUnreachable], with the
+// text of the error it holds.
+type unreachableError struct{ err error }
+
+func (e *unreachableError) Error() string   { return e.err.Error() }
+func (e *unreachableError) Unwrap() []error { return []error{e.err, ErrUnreachable} }

@@ -2,10 +2,17 @@ package sources_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"net/url"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/livebind/livebind/sources"
 )
@@ -163,3 +170,53 @@ func TestScrub(t *testing.T) {
 		}
 	}
 }
+
+// TestUnreachable: what a request's failure means decides the class. A
+// server that gave no answer is ErrUnreachable, its text and errors.As
+// kept; a cancellation, a refused certificate, a TLS alert, a redirect
+// policy or a malformed answer are not.
+func TestUnreachable(t *testing.T) {
+	t.Parallel()
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	inURL := func(err error) error { return &url.Error{Op: "Get", URL: "http://127.0.0.1:1/x", Err: err} }
+	for _, tt := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"connection refused", inURL(refused), true},
+		{"connection reset", inURL(&net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}), true},
+		{"timeout", inURL(context.DeadlineExceeded), true},
+		{"client timeout", inURL(timeoutErr{}), true},
+		{"cut answer", inURL(io.ErrUnexpectedEOF), true},
+		{"closed before an answer", inURL(io.EOF), true},
+		{"canceled", inURL(context.Canceled), false},
+		{"TLS alert", inURL(&net.OpError{Op: "remote error", Err: errors.New("tls: bad certificate")}), false},
+		{"certificate", inURL(&tls.CertificateVerificationError{Err: errors.New("x509: unknown authority")}), false},
+		{"redirects", inURL(errors.New("stopped after 10 redirects")), false},
+		{"malformed", inURL(errors.New(`net/http: HTTP/1.x transport connection broken: malformed HTTP response "SSH-2.0"`)), false},
+		{"already", fmt.Errorf("%w: x", sources.ErrUnreachable), true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := sources.Unreachable(tt.err)
+			require.Equal(t, tt.want, errors.Is(got, sources.ErrUnreachable))
+			require.Equal(t, tt.err.Error(), got.Error(), "the text is the cause's")
+			require.ErrorIs(t, got, tt.err)
+		})
+	}
+	var op *net.OpError
+	require.ErrorAs(t, sources.Unreachable(inURL(refused)), &op)
+	require.NoError(t, sources.Unreachable(nil))
+
+	require.ErrorIs(t, sources.ErrDisconnected, sources.ErrUnreachable, "a lost connection is a server that no longer answers")
+	require.NotErrorIs(t, sources.ErrUnreachable, sources.ErrDisconnected)
+	require.Equal(t, "connection lost", sources.ErrDisconnected.Error())
+}
+
+// timeoutErr is a net.Error that timed out, as net/http's client timeout.
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string   { return "Client.Timeout exceeded" }
+func (timeoutErr) Timeout() bool   { return true }
+func (timeoutErr) Temporary() bool { return true }

@@ -47,7 +47,24 @@ var (
 	// ErrHTTPStatus reports an HTTP answer with a status the source does not
 	// expect (drivers speaking HTTP: http, sse, ws, consul, vault).
 	ErrHTTPStatus = errors.New("unexpected HTTP status")
+	// ErrDisconnected is wrapped by the error a push source reports when its
+	// connection broke (no orderly close: a reset, a missed keepalive, a
+	// document cut off mid-way). The source reconnects by itself. It is an
+	// [ErrUnreachable] too: errors.Is matches both.
+	ErrDisconnected error = &classError{text: "connection lost", class: ErrUnreachable}
 )
+
+// classError is a sentinel inside a wider class: errors.Is matches it by
+// identity and its class through Is.
+type classError struct {
+	text  string
+	class error
+}
+
+func (e *classError) Error() string { return e.text }
+
+// Is reports whether target is e's class.
+func (e *classError) Is(target error) bool { return target == e.class }
 
 // LimitError tells which document limit a TOML, YAML or JSON value exceeded
 // (Limit: "depth", "key length", "items" or "keys"), its value (Max) and the

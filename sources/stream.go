@@ -2,7 +2,6 @@ package sources
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 )
@@ -209,8 +208,3 @@ func (b *mailbox) take() (r Result, fresh bool, end *StreamEnd) {
 	b.r, b.fresh = Result{}, false
 	return r, fresh, end
 }
-
-// ErrDisconnected is wrapped by the error a push source reports when its
-// connection broke (no orderly close: a reset, a missed keepalive, a
-// document cut off mid-way). The source reconnects by itself.
-var ErrDisconnected = errors.New("connection lost")

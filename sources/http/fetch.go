@@ -144,14 +144,15 @@ func bodyError(err error, s *spec, code int) *Error {
 	if errors.Is(err, sources.ErrTooLarge) {
 		return &Error{URL: s.loc, Status: code, Err: fmt.Errorf("body larger than maxbytes=%d: %w", s.maxBytes, sources.ErrTooLarge)}
 	}
-	return &Error{URL: s.loc, Status: code, Err: fmt.Errorf("read body: %w", sources.SanitizeURLError(err, s.url)), hint: timeoutHint(err, s)}
+	return &Error{URL: s.loc, Status: code, Err: fmt.Errorf("read body: %w", sources.Unreachable(sources.SanitizeURLError(err, s.url))), hint: timeoutHint(err, s)}
 }
 
 // transportError rebuilds what net/http's Client.Do returned so that it
-// names the URL redacted. errors.Is and errors.As keep working on the cause
-// (context.DeadlineExceeded, *net.OpError, x509 errors ...).
+// names the URL redacted, and wraps sources.ErrUnreachable when no answer
+// came (see [sources.Unreachable]). errors.Is and errors.As keep working on
+// the cause (context.DeadlineExceeded, *net.OpError, x509 errors ...).
 func transportError(err error, s *spec) *Error {
-	return &Error{URL: s.loc, Err: sources.SanitizeURLError(err, s.url), hint: timeoutHint(err, s)}
+	return &Error{URL: s.loc, Err: sources.Unreachable(sources.SanitizeURLError(err, s.url)), hint: timeoutHint(err, s)}
 }
 
 // timeoutHint names the option to raise when a request ran out of time.
@@ -252,7 +253,8 @@ func parseRetryAfter(v, date string, now time.Time) (time.Duration, bool) {
 }
 
 // Error reports a failed GET of an http target: no response (a transport
-// error or timeout, wrapping net/http's *url.Error with the URL redacted),
+// error or timeout, wrapping net/http's *url.Error with the URL redacted,
+// and [sources.ErrUnreachable] when the server gave no answer),
 // a status that is neither a value (200, 203, 204), nor 304 to a
 // conditional request, nor missing (404, 410) (wrapping [sources.ErrHTTPStatus]; 401 and
 // 403 wrap [sources.ErrAuth] too), or a

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"net"
 	nethttp "net/http"
 	"net/http/httptest"
 	"strings"
@@ -273,6 +274,7 @@ func TestReadSlowHeaders(t *testing.T) {
 	tg.Timeout = 50 * time.Millisecond
 	r := d.Read(t.Context(), tg)
 	require.ErrorIs(t, r.Err, context.DeadlineExceeded)
+	require.ErrorIs(t, r.Err, sources.ErrUnreachable, "no answer in time")
 	require.NotContains(t, r.Err.Error(), "SECRETTOKEN")
 	require.Contains(t, r.Err.Error(), "token=xxxxx")
 
@@ -282,6 +284,13 @@ func TestReadSlowHeaders(t *testing.T) {
 	defer cancel()
 	r = d.Read(ctx, tg)
 	require.ErrorIs(t, r.Err, context.DeadlineExceeded)
+
+	// A canceled Read is the caller's doing, not the server's.
+	ctx, cancel = context.WithCancel(t.Context())
+	cancel()
+	r = d.Read(ctx, tg)
+	require.ErrorIs(t, r.Err, context.Canceled)
+	require.NotErrorIs(t, r.Err, sources.ErrUnreachable)
 }
 
 func TestReadTransportError(t *testing.T) {
@@ -291,7 +300,9 @@ func TestReadTransportError(t *testing.T) {
 	srv.Close() // nothing listens there now
 	d := openDriver(t, nil)
 	r := d.Read(t.Context(), target(strings.Replace(u, "http://", "http://user:PASSWORD@", 1)+"/x?api_key=SECRETKEY&env=prod", 0))
-	require.Error(t, r.Err)
+	require.ErrorIs(t, r.Err, sources.ErrUnreachable)
+	var op *net.OpError
+	require.ErrorAs(t, r.Err, &op, "the cause stays reachable")
 	msg := r.Err.Error()
 	require.NotContains(t, msg, "SECRETKEY")
 	require.NotContains(t, msg, "PASSWORD")

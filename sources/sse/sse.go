@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	nethttp "net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -217,7 +218,7 @@ func (st *state) dial(ctx context.Context) (sources.Stream, *sources.StreamEnd) 
 	stopped := stop()
 	if err != nil {
 		cancel()
-		return nil, st.end(0, sources.SanitizeURLError(err, st.s.URL), false)
+		return nil, st.end(0, sources.Unreachable(sources.SanitizeURLError(ctxCause(ctx, err), st.s.URL)), false)
 	}
 	if !stopped { // ctx ended just as the headers came
 		cancel()
@@ -310,4 +311,19 @@ func (s *stream) Close() error {
 func mediaType(v string) string {
 	mt, _, _ := strings.Cut(v, ";")
 	return strings.ToLower(strings.TrimSpace(mt))
+}
+
+// ctxCause puts ctx's own error in place of the context.Canceled that the
+// request reports when dial canceled it for ctx: a Read whose timeout=
+// ran out says it had no answer in time, not that it was canceled.
+func ctxCause(ctx context.Context, err error) error {
+	cerr := ctx.Err()
+	if cerr == nil || !errors.Is(err, context.Canceled) {
+		return err
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return &url.Error{Op: ue.Op, URL: ue.URL, Err: cerr}
+	}
+	return cerr
 }

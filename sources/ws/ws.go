@@ -208,7 +208,7 @@ func (d *driver) dial(ctx context.Context, s *spec, keepalive bool) (sources.Str
 		if code != 0 {
 			return nil, sources.RefusedEnd(code, func(status int, err error) error { return s.newError(status, err) })
 		}
-		return nil, fail(s, 0, fmt.Errorf("handshake: %w", sources.SanitizeURLError(err, s.URL)), false)
+		return nil, fail(s, 0, fmt.Errorf("handshake: %w", sources.Unreachable(sources.SanitizeURLError(err, s.URL))), false)
 	}
 	// One byte over the limit is read by sources.ReadAtMost, which fails
 	// with sources.ErrTooLarge before the library's own limit is hit.

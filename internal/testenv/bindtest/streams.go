@@ -371,6 +371,7 @@ func (k StreamKit[C, E]) TLSHeaders(t *testing.T, srv *HeaderServer, cfg C, loc 
 	r = k.Open(t, zero).Read(ctx, &sources.Target{Scheme: k.Scheme, Location: loc})
 	require.ErrorAs(t, r.Err, &e)
 	require.ErrorContains(t, r.Err, "certificate")
+	require.NotErrorIs(t, r.Err, sources.ErrUnreachable, "the server answered; its certificate was refused")
 	return seen
 }
 
@@ -415,7 +416,7 @@ func PushBindFailures[T, S, C any, E error](t *testing.T, k StreamKit[C, E], s *
 	}
 	var fast T
 	_, err := livebind.Bind(t.Context(), &fast, env(dead))
-	k.Fails(t, err, nil, 0)
+	k.Fails(t, err, sources.ErrUnreachable, 0)
 	require.NotContains(t, err.Error(), "bind-secret")
 
 	start := time.Now()
@@ -424,7 +425,7 @@ func PushBindFailures[T, S, C any, E error](t *testing.T, k StreamKit[C, E], s *
 	if b != nil {
 		_ = b.Close()
 	}
-	k.Fails(t, err, nil, 0)
+	k.Fails(t, err, sources.ErrUnreachable, 0) // no answer in time
 	require.Less(t, time.Since(start), 3*time.Second, "Bind is bounded by timeout=")
 	return err
 }
