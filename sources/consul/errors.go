@@ -67,6 +67,8 @@ func classify(k queryKey, err error, token string) *Error {
 		}
 	case errors.Is(err, sources.ErrTooLarge): // the agent answered, too much
 		e.Err = err
+	case errors.Is(err, context.Canceled): // the caller's, not the agent's
+		e.Err = err
 	case errors.Is(err, context.DeadlineExceeded):
 		e.Err = fmt.Errorf("%w: no answer in time: %w", sources.ErrUnreachable, err)
 	default:

@@ -52,6 +52,9 @@ func TestClassify(t *testing.T) {
 			require.Equal(t, tt.permanent, e.permanent())
 			require.Contains(t, e.Error(), tt.want)
 			require.False(t, fixture.LeaksSecret(e.Error(), token), "the token or part of it leaks: %s", e)
+			if errors.Is(tt.err, context.Canceled) {
+				require.NotErrorIs(t, e, sources.ErrUnreachable, "a cancellation is the caller's")
+			}
 		})
 	}
 }

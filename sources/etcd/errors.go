@@ -50,6 +50,8 @@ func classify(k watchKey, err error, password string) *Error {
 		errors.Is(err, rpctypes.ErrInvalidAuthToken), errors.Is(err, rpctypes.ErrUserEmpty),
 		code == codes.PermissionDenied, code == codes.Unauthenticated:
 		e.Err = fmt.Errorf("%w: %s", sources.ErrAuth, msg)
+	case errors.Is(err, context.Canceled), code == codes.Canceled: // the caller's, not the server's
+		e.Err = fmt.Errorf("%w: %s", context.Canceled, msg)
 	case errors.Is(err, context.DeadlineExceeded), code == codes.DeadlineExceeded:
 		e.Err = fmt.Errorf("%w: no answer in time: %s", sources.ErrUnreachable, msg)
 	default:

@@ -28,6 +28,8 @@ func TestClassify(t *testing.T) {
 		{Name: "unauthenticated, password echoed", Err: status.Error(codes.Unauthenticated, "bad password "+pw), Is: sources.ErrAuth, Permanent: true, Text: "bad password <token>"},
 		{Name: "unavailable", Err: status.Error(codes.Unavailable, "connection refused"), Is: sources.ErrUnreachable, Text: "server unreachable: rpc error"},
 		{Name: "timeout", Err: fmt.Errorf("get: %w", context.DeadlineExceeded), Is: sources.ErrUnreachable, Text: "server unreachable: no answer in time"},
+		{Name: "canceled", Err: fmt.Errorf("get: %w", context.Canceled), Is: context.Canceled, Text: "context canceled"},
+		{Name: "canceled by gRPC", Err: status.Error(codes.Canceled, "context canceled"), Is: context.Canceled, Text: "context canceled"},
 		{Name: "long", Err: errors.New(long), Is: sources.ErrUnreachable, Text: long[:sources.MaxServerText] + "..."},
 		{Name: "password cut through", Err: errors.New(fixture.CutThrough(pw)), Is: sources.ErrUnreachable, Text: "server unreachable: xxx"},
 	}

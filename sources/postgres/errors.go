@@ -81,6 +81,8 @@ func classify(s spec, err error, password string) *Error {
 		}
 	case errors.Is(err, ErrQuery), errors.Is(err, sources.ErrTooLarge):
 		e.Err = err
+	case errors.Is(err, context.Canceled): // the caller's, not the server's
+		e.Err = fmt.Errorf("%w: %s", context.Canceled, sources.ServerText(err.Error(), password))
 	case errors.Is(err, context.DeadlineExceeded):
 		e.Err = fmt.Errorf("%w: no answer in time: %s", sources.ErrUnreachable, sources.ServerText(err.Error(), password))
 	default:

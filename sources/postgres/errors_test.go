@@ -34,6 +34,7 @@ func TestClassify(t *testing.T) {
 		{Name: "shutdown", Err: pgErr("57P01", "terminating connection"), Is: sources.ErrUnreachable, Text: "server unreachable (SQLSTATE 57P01)"},
 		{Name: "connect, password echoed", Err: fmt.Errorf("failed to connect to `password=%s`: refused", pw), Is: sources.ErrUnreachable, Text: "password=<token>"},
 		{Name: "timeout", Err: fmt.Errorf("read: %w", context.DeadlineExceeded), Is: sources.ErrUnreachable, Text: "server unreachable: no answer in time"},
+		{Name: "canceled", Err: fmt.Errorf("dial: %w", context.Canceled), Is: context.Canceled, Text: "context canceled"},
 		{Name: "too large", Err: fmt.Errorf("%w: 2 MiB", sources.ErrTooLarge), Is: sources.ErrTooLarge, Text: "value too large: 2 MiB"},
 		{Name: "long", Err: pgErr("XX000", long), Is: ErrQuery, Permanent: true, Text: long[:sources.MaxServerText] + "..."},
 		{Name: "password cut through", Err: pgErr("XX000", fixture.CutThrough(pw)), Is: ErrQuery, Permanent: true, Text: "bad query (SQLSTATE XX000): xxx"},

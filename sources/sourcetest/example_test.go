@@ -126,8 +126,8 @@ func (d *memDriver) fetch(ctx context.Context, key string) (sources.Result, <-ch
 		limit = 1 << 20
 	}
 	switch {
-	case err != nil:
-		return sources.Result{Err: &Error{Key: key, Err: err}}, changed
+	case err != nil: // no answer in time is sources.ErrUnreachable
+		return sources.Result{Err: &Error{Key: key, Err: sources.Unreachable(err)}}, changed
 	case !ok:
 		return sources.Result{Missing: true}, changed
 	case len(v) > limit:

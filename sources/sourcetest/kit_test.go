@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -18,15 +19,17 @@ import (
 type flaw int
 
 const (
-	leaks          flaw = iota // Close returns without ending the watch goroutines
-	ignoresContext             // Read waits for a stalled store whatever its context
-	emitsAfterStop             // stop returns before the watch goroutine has finished emitting
-	emptyForAbsent             // an absent key reads as empty data
-	noDedupe                   // every notification is emitted, changed or not
-	untypedErrors              // failures are plain strings that quote the password
-	readsAll                   // an oversized value is copied whole before the size check
-	noFirstLook                // a new watch waits for the next change before looking
-	lastWatchWins              // a second watch of a key takes over the first's emit
+	leaks             flaw = iota // Close returns without ending the watch goroutines
+	ignoresContext                // Read waits for a stalled store whatever its context
+	emitsAfterStop                // stop returns before the watch goroutine has finished emitting
+	emptyForAbsent                // an absent key reads as empty data
+	noDedupe                      // every notification is emitted, changed or not
+	untypedErrors                 // failures are plain strings that quote the password
+	readsAll                      // an oversized value is copied whole before the size check
+	noFirstLook                   // a new watch waits for the next change before looking
+	lastWatchWins                 // a second watch of a key takes over the first's emit
+	stallUnclassed                // a Read that got no answer in time is not ErrUnreachable
+	cancelUnreachable             // a Read the caller canceled is ErrUnreachable
 )
 
 // brokenDriver is a hand-written driver over Store, correct but for its
@@ -54,6 +57,9 @@ func (d *brokenDriver) Read(ctx context.Context, t *sources.Target) sources.Resu
 	if d.flaw == ignoresContext {
 		ctx = context.Background()
 	}
+	if d.flaw == cancelUnreachable && ctx.Err() != nil { // looks first, and calls it the server's fault
+		return sources.Result{Err: &Error{Key: t.Location, Err: fmt.Errorf("%w: %w", sources.ErrUnreachable, ctx.Err())}}
+	}
 	r, _ := d.fetch(ctx, t.Location)
 	return r
 }
@@ -63,8 +69,10 @@ func (d *brokenDriver) fetch(ctx context.Context, key string) (sources.Result, <
 	switch {
 	case err != nil && d.flaw == untypedErrors:
 		return sources.Result{Err: errors.New("read " + key + " with password hunter2: " + err.Error())}, changed
-	case err != nil:
+	case err != nil && d.flaw == stallUnclassed:
 		return sources.Result{Err: &Error{Key: key, Err: err}}, changed
+	case err != nil:
+		return sources.Result{Err: &Error{Key: key, Err: sources.Unreachable(err)}}, changed
 	case !ok && d.flaw == emptyForAbsent:
 		return sources.Result{Data: []byte{}}, changed
 	case !ok:
@@ -189,6 +197,8 @@ func TestKitCatchesEachFlaw(t *testing.T) {
 		{readsAll, "oversize", "allocated"},
 		{noFirstLook, "read-then-watch", "nothing emitted"},
 		{lastWatchWins, "fan-out", "first watch"},
+		{stallUnclassed, "context", "sources.ErrUnreachable"},
+		{cancelUnreachable, "context", "caller's"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.check, func(t *testing.T) {

@@ -16,7 +16,9 @@
 //   - lifecycle: Open, Read, Watch, stop and Close leave no goroutine behind;
 //     stop and Close are idempotent; Watch after Close fails.
 //   - context: Read returns once its context is done, also when the source
-//     does not answer (with [Harness.Stall]); Close ends a watch stalled in its request within 2 s.
+//     does not answer (with [Harness.Stall]: then with an error wrapping
+//     [sources.ErrUnreachable]); a canceled Read is not ErrUnreachable;
+//     Close ends a watch stalled in its request within 2 s.
 //   - read: a value reads back as data, an absent location as Missing (not
 //     as an error, not as empty data).
 //   - changes: a watch reports a change, a removal (Missing, no error) and a
@@ -84,7 +86,9 @@ type Harness struct {
 	// passwords, secret values the harness wrote.
 	Secrets []string
 	// Stall, when set, returns a config and a target whose observation
-	// never answers until release is called (a server that hangs).
+	// never answers until release is called (a server that hangs). A Read
+	// of it cut short by its context must fail with an error wrapping
+	// sources.ErrUnreachable: no answer in time ([sources.Unreachable]).
 	Stall func(t *testing.T) (cfg sources.Config, tg *sources.Target, release func())
 	// Oversize, when set, writes at tg's location a value larger than
 	// MaxSize, the most the source accepts.
@@ -378,8 +382,12 @@ func (k *kit) context(t *testing.T) {
 	d := k.open(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if !returnsWithin(k.h.Settle, func() { d.Read(ctx, tg) }) {
+	var canceled sources.Result
+	if !returnsWithin(k.h.Settle, func() { canceled = d.Read(ctx, tg) }) {
 		t.Fatalf("Read with a canceled context did not return within %s", k.h.Settle)
+	}
+	if errors.Is(canceled.Err, sources.ErrUnreachable) {
+		t.Errorf("Read with a canceled context: got %s; the cancellation is the caller's, not an unreachable source", show(canceled))
 	}
 	if k.h.Stall == nil {
 		t.Log("Harness.Stall is nil: a source that does not answer is not checked")
@@ -399,8 +407,8 @@ func (k *kit) context(t *testing.T) {
 	if !returnsWithin(bound+5*time.Second, func() { res = sd.Read(ctx, stg) }) {
 		t.Fatalf("Read of a stalled source ignored its %s context", bound)
 	}
-	if res.Err == nil {
-		t.Errorf("Read of a stalled source cut short by its context: got %s, want an error", show(res))
+	if !errors.Is(res.Err, sources.ErrUnreachable) {
+		t.Errorf("Read of a stalled source cut short by its context: got %s, want an error wrapping sources.ErrUnreachable (no answer in time)", show(res))
 	}
 	t.Logf("stalled Read returned after %s (context: %s)", time.Since(start).Round(time.Millisecond), bound)
 	stop, err := sd.Watch(stg, sources.Result{Missing: true}, func(sources.Result) {})

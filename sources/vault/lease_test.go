@@ -117,6 +117,9 @@ func TestClassifyAndScrub(t *testing.T) {
 			require.Contains(t, e.Error(), tt.want)
 			require.Contains(t, e.Error(), `vault: read "secret/data/db": `)
 			require.False(t, fixture.LeaksSecret(e.Error(), token), "the token or part of it leaks: %s", e)
+			if errors.Is(tt.err, context.Canceled) {
+				require.NotErrorIs(t, e, sources.ErrUnreachable, "a cancellation is the caller's")
+			}
 		})
 	}
 	malformed := &Error{Op: "read", Path: "p", StatusCode: 200, Err: fmt.Errorf("%w: x", ErrMalformed)}
