@@ -25,10 +25,11 @@ const conformanceMax = 64 << 10
 // gRPC message; the driver reads with a receive limit derived from
 // maxbytes= (limits.go), so gRPC refuses the answer at its 5-byte length
 // header and the Read allocates only what the transport took in before
-// the stream was reset. Measured with -race, 13 runs: 282 to 529 KB
-// against the kit's bound of 3·64 KiB + 1 MiB = 1,245,184 bytes. Without
-// the limit the Read allocated 2.5 to 3.7 MB (the value received, copied
-// into a buffer of gRPC's pool and unmarshaled) and the check failed.
+// the stream was reset (at most a 128 KiB window, for each of the two
+// refused requests). Measured with -race, 20 runs: 166 to 562 KB against
+// the kit's bound of 3·64 KiB + 1 MiB = 1,245,184 bytes. Without the
+// limit the Read allocated 2.5 to 3.7 MB (the value received, copied into
+// a buffer of gRPC's pool and unmarshaled) and the check failed.
 func TestConformance(t *testing.T) {
 	s, cli := started(t)
 	const password = "etcd-conformance-secret-pw"
