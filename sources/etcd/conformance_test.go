@@ -20,23 +20,25 @@ const conformanceMax = 64 << 10
 // password to a closed port (the password must not appear in the error);
 // the stall check uses a TCP listener that accepts and never answers.
 //
-// The oversize check has no hook: etcd sends a value whole (there is no
-// streaming read and no size query), so an oversized value is refused
-// after it arrived. Measured, a Read of a value just over a 512 KiB limit
-// allocated 1.3 to 2.9 MB (gRPC takes its receive buffer from a pool of
-// 1 MiB buffers that a garbage collection may empty), against the kit's
-// bound of 3·MaxSize + 1 MiB = 2.6 MB: a check that would fail at random.
-// The typed ErrTooLarge error is checked by TestBindBadValues and
-// TestBindPrefix; etcd's --max-request-bytes (1.5 MiB by default) caps
-// what a Read can receive.
+// The oversize check writes 16·conformanceMax = 1 MiB (under etcd's
+// default --max-request-bytes of 1.5 MiB). etcd sends a value whole, in one
+// gRPC message; the driver reads with a receive limit derived from
+// maxbytes= (limits.go), so gRPC refuses the answer at its 5-byte length
+// header and the Read allocates only what the transport took in before
+// the stream was reset (at most a 128 KiB window, for each of the two
+// refused requests). Measured with -race, 20 runs: 166 to 562 KB against
+// the kit's bound of 3·64 KiB + 1 MiB = 1,245,184 bytes. Without the
+// limit the Read allocated 2.5 to 3.7 MB (the value received, copied into
+// a buffer of gRPC's pool and unmarshaled) and the check failed.
 func TestConformance(t *testing.T) {
 	s, cli := started(t)
 	const password = "etcd-conformance-secret-pw"
+	set := func(t *testing.T, tg *sources.Target, v []byte) { t.Helper(); put(t, cli, tg.Location, string(v)) }
 	sourcetest.Run(t, sourcetest.Harness{
 		Scheme: "etcd",
 		Config: bindtest.ConfigValue(srcConfig(s)),
 		Target: bindtest.Targets("etcd", "conformance/", bindtest.MaxBytes(conformanceMax)),
-		Set:    func(t *testing.T, tg *sources.Target, v []byte) { t.Helper(); put(t, cli, tg.Location, string(v)) },
+		Set:    set,
 		Remove: func(t *testing.T, tg *sources.Target) { t.Helper(); del(t, cli, tg.Location) },
 		Failing: func(*testing.T) (sources.Config, *sources.Target) {
 			return sources.Config{Value: etcd.Config{
@@ -49,6 +51,8 @@ func TestConformance(t *testing.T) {
 		Stall: bindtest.SilentStall(target("conformance/stalled", nil), func(_ *testing.T, addr string) any {
 			return etcd.Config{Endpoints: []string{addr}}
 		}),
+		Oversize: bindtest.Oversized(set, conformanceMax),
+		MaxSize:  conformanceMax,
 	})
 }
 

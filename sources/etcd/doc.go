@@ -26,15 +26,17 @@
 //     the read over (at most three times, then a [sources.ErrUnreachable] error).
 //   - maxbytes=N: the largest value, or sum of values under a prefix, in
 //     bytes; default [DefaultMaxBytes]. A larger one is an error wrapping
-//     sources.ErrTooLarge and the field keeps its last good value. A paged
+//     sources.ErrTooLarge and the field keeps its last good value. Reads
+//     and watches are made with a gRPC receive limit derived from N, so an
+//     answer over it is refused at its length header, unread. A paged
 //     read stops at the first page that takes the sum over N, and the next
 //     change under the prefix reads it again.
 //   - timeout=D: bounds one read (a whole paged read, restarts included);
 //     default [DefaultTimeout].
 //
 // Each Binding has one client (built from [Config], or the *clientv3.Client
-// given), so one gRPC connection, over which etcd multiplexes every watch
-// on one watch stream; fields that read the same key with the same options
+// given), so one gRPC connection, over which etcd multiplexes the watches
+// of one maxbytes= on one watch stream; fields that read the same key with the same options
 // share one watch. A watch starts with a Get (a paged read for a prefix)
 // and watches from its revision + 1, so no change is missed. A watch whose revision was
 // compacted, a lost connection (the driver follows the gRPC connection

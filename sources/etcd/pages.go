@@ -36,8 +36,10 @@ var testPages atomic.Pointer[pageHooks]
 // A page refused because that revision was compacted meanwhile starts the
 // read over, at most maxPrefixAttempts times. A sum of values over
 // maxbytes= stops the read at once: the state returned then holds no
-// values (its result is the ErrTooLarge error).
-func getPrefix(ctx context.Context, kv clientv3.KV, k watchKey) (*state, error) {
+// values (its result is the ErrTooLarge error). Each page is read with
+// boundedGet, so a page whose values would take the sum over maxbytes= is
+// refused by gRPC before it is received.
+func getPrefix(ctx context.Context, kv ranger, k watchKey) (*state, error) {
 	var err error
 	for attempt := 1; attempt <= maxPrefixAttempts; attempt++ {
 		var s *state
@@ -50,7 +52,7 @@ func getPrefix(ctx context.Context, kv clientv3.KV, k watchKey) (*state, error) 
 }
 
 // readPages is one paged read of k's prefix; see getPrefix.
-func readPages(ctx context.Context, kv clientv3.KV, k watchKey, attempt int) (*state, error) {
+func readPages(ctx context.Context, kv ranger, k watchKey, attempt int) (*state, error) {
 	size, between := int64(PageSize), func(int, int, int64) {}
 	if h := testPages.Load(); h != nil {
 		size = h.size
@@ -62,17 +64,18 @@ func readPages(ctx context.Context, kv clientv3.KV, k watchKey, attempt int) (*s
 	s := newState(k)
 	var rev int64
 	for page := 1; ; page++ {
-		opts := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(size)}
-		if rev != 0 {
-			opts = append(opts, clientv3.WithRev(rev))
+		resp, at, err := boundedGet(ctx, kv, from, k.maxBytes-s.size, pageSlack, rev,
+			clientv3.WithRange(end), clientv3.WithLimit(size))
+		if rev == 0 {
+			rev = at
+			s.rev = rev
 		}
-		resp, err := kv.Get(ctx, from, opts...)
+		if errors.Is(err, errRefused) {
+			s.refuse()
+			return s, nil
+		}
 		if err != nil {
 			return nil, err
-		}
-		if rev == 0 {
-			rev = resp.Header.Revision
-			s.rev = rev
 		}
 		for _, kv := range resp.Kvs {
 			s.put(string(kv.Key), kv.Value, kv.ModRevision)

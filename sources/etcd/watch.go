@@ -50,6 +50,9 @@ type state struct {
 	// stopped reports a paged read that stopped once over maxbytes=, so
 	// that size is only what it read.
 	stopped bool
+	// refused reports a read whose answer gRPC refused unread, being over
+	// maxbytes=: size does not count it.
+	refused bool
 }
 
 func newState(k watchKey) *state { return &state{k: k, vals: map[string][]byte{}} }
@@ -64,6 +67,13 @@ func (s *state) del(key string, rev int64) {
 	s.size -= len(s.vals[key])
 	delete(s.vals, key)
 	s.rev = max(s.rev, rev)
+}
+
+// refuse drops the values of a read whose answer gRPC refused unread (see
+// boundedGet): they were over maxbytes=. For a prefix, the values of the
+// pages read before are dropped too, and size is what they held.
+func (s *state) refuse() {
+	s.vals, s.over, s.stopped, s.refused = nil, true, s.k.prefix, true
 }
 
 // limit drops the values once their sum is over maxbytes= (stopped: by a
@@ -123,7 +133,12 @@ func (s *state) result() sources.Result {
 	version := strconv.FormatInt(s.rev, 10)
 	if s.over {
 		err := fmt.Errorf("%w: %d bytes, more than maxbytes=%d", sources.ErrTooLarge, s.size, s.k.maxBytes)
-		if s.stopped {
+		switch {
+		case s.refused && s.stopped:
+			err = fmt.Errorf("%w: more than maxbytes=%d (the paged read stopped at %d bytes: etcd's answer of the next page was refused unread)", sources.ErrTooLarge, s.k.maxBytes, s.size)
+		case s.refused:
+			err = fmt.Errorf("%w: more than maxbytes=%d (etcd's answer was refused unread)", sources.ErrTooLarge, s.k.maxBytes)
+		case s.stopped:
 			err = fmt.Errorf("%w: more than maxbytes=%d (the paged read stopped at %d bytes)", sources.ErrTooLarge, s.k.maxBytes, s.size)
 		}
 		return sources.Result{Err: &Error{Key: s.k.key, Prefix: s.k.prefix, Err: err}}
@@ -158,6 +173,7 @@ const (
 	endCompacted            // the revision to resume from was compacted: re-read
 	endLost                 // the connection was lost, or etcd canceled the watch
 	endOver                 // a key changed under a prefix whose values were dropped: re-read
+	endRefused              // gRPC refused a watch response over its limit, ending the stream: re-read
 )
 
 // run is the loop of one key or prefix: Get, report, then follow one etcd
@@ -208,6 +224,14 @@ func (d *driver) run(w *watch) {
 			delay = retry.Next(false)
 		case endCompacted:
 			d.logger.Debug("etcd: watch revision compacted; reading again", "watch", k.what(), "rev", rev+1)
+		case endRefused:
+			// A batch of events over the watch stream's limit ended
+			// it, and every watch on it: the read that follows holds
+			// what they said (or the ErrTooLarge of a value over
+			// maxbytes=), so it is no failure to report. Not back to
+			// back, should every batch be refused.
+			d.logger.Debug("etcd: watch response over its limit refused; reading again", "watch", k.what(), "err", werr)
+			delay = transientBase
 		case endOver:
 			// The prefix is over maxbytes= and its values were dropped,
 			// so its events cannot be applied: a change reads it again,
@@ -292,7 +316,7 @@ func (d *driver) stream(w *watch, s *state, rev int64, down <-chan struct{}) (en
 		}
 	})
 	wg.Go(func() {
-		wch := cli.Watch(ctx, k.key, opts...)
+		wch := d.watcher(cli, k).Watch(ctx, k.key, opts...)
 		for {
 			select {
 			case <-ctx.Done():
@@ -304,6 +328,9 @@ func (d *driver) stream(w *watch, s *state, rev int64, down <-chan struct{}) (en
 					return
 				case wr.CompactRevision != 0:
 					finish(endCompacted, rpctypes.ErrCompacted)
+					return
+				case refused(wr.Err()):
+					finish(endRefused, wr.Err())
 					return
 				case wr.Canceled || wr.Err() != nil:
 					err := wr.Err()
