@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -299,19 +298,14 @@ func (d *driver) get(ctx context.Context, k watchKey) (*state, int64, *Error) {
 func getKey(ctx context.Context, kv ranger, k watchKey) (*state, error) {
 	resp, rev, err := boundedGet(ctx, kv, k.key, k.maxBytes, len(k.key)+kvOverhead+respOverhead, 0)
 	s := newState(k)
-	if errors.Is(err, errRefused) {
-		s.rev = rev
-		s.refuse()
-		return s, nil
-	}
+	s.rev = rev
+	refused, err := s.add(resp, err)
 	if err != nil {
 		return nil, err
 	}
-	for _, kv := range resp.Kvs {
-		s.put(string(kv.Key), kv.Value, kv.ModRevision)
+	if !refused {
+		s.limit(false)
 	}
-	s.rev = rev
-	s.limit(false)
 	return s, nil
 }
 

@@ -70,20 +70,11 @@ func readPages(ctx context.Context, kv ranger, k watchKey, attempt int) (*state,
 			rev = at
 			s.rev = rev
 		}
-		if errors.Is(err, errRefused) {
-			s.refuse()
-			return s, nil
-		}
-		if err != nil {
+		refused, err := s.add(resp, err)
+		switch {
+		case err != nil:
 			return nil, err
-		}
-		for _, kv := range resp.Kvs {
-			s.put(string(kv.Key), kv.Value, kv.ModRevision)
-		}
-		if s.limit(true) {
-			return s, nil
-		}
-		if !resp.More || len(resp.Kvs) == 0 {
+		case refused, s.limit(true), !resp.More, len(resp.Kvs) == 0:
 			return s, nil
 		}
 		from = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00" // the next key after the last one

@@ -76,6 +76,22 @@ func (s *state) refuse() {
 	s.vals, s.over, s.stopped, s.refused = nil, true, s.k.prefix, true
 }
 
+// add puts the answer of one read (see boundedGet) into s, or makes s
+// stand for its refusal, and reports whether it was refused.
+func (s *state) add(resp *clientv3.GetResponse, err error) (refused bool, _ error) {
+	if errors.Is(err, errRefused) {
+		s.refuse()
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, kv := range resp.Kvs {
+		s.put(string(kv.Key), kv.Value, kv.ModRevision)
+	}
+	return false, nil
+}
+
 // limit drops the values once their sum is over maxbytes= (stopped: by a
 // paged read that stopped there) and reports whether it did.
 func (s *state) limit(stopped bool) bool {
