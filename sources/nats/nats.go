@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -112,7 +113,7 @@ func open(cfg sources.Config, c Config) (sources.Driver, error) {
 	}
 	d.opts.NoCallbacksAfterClientClose = true
 	if d.user == nil {
-		d.dialer = &closingDialer{inner: d.opts.CustomDialer, conns: map[*trackedConn]struct{}{}}
+		d.dialer = &closingDialer{inner: d.opts.CustomDialer, conns: map[*trackedConn]struct{}{}, bound: !websocket(d.opts)}
 		if d.opts.Dialer != nil {
 			d.dialer.net = *d.opts.Dialer
 		}
@@ -127,6 +128,17 @@ func open(cfg sources.Config, c Config) (sources.Driver, error) {
 		}
 	}
 	return d, nil
+}
+
+// websocket reports whether a server URL is ws:// or wss://: the bytes of
+// such a connection are websocket frames, not the NATS protocol.
+func websocket(o natsgo.Options) bool {
+	for _, u := range append(strings.Split(o.Url, ","), o.Servers...) {
+		if strings.HasPrefix(strings.ToLower(strings.TrimSpace(u)), "ws") {
+			return true
+		}
+	}
+	return false
 }
 
 func urlPassword(u string) string {
