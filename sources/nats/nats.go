@@ -90,7 +90,8 @@ type driver struct {
 	closed  bool
 	dials   sync.WaitGroup
 
-	watches sources.Watches[watchKey, struct{}]
+	watches  sources.Watches[watchKey, struct{}]
+	refusals refusals
 }
 
 func open(cfg sources.Config, c Config) (sources.Driver, error) {
@@ -121,6 +122,13 @@ func open(cfg sources.Config, c Config) (sources.Driver, error) {
 			d.dialer.net.Timeout = d.opts.Timeout
 		}
 		d.opts.CustomDialer, d.opts.Dialer = d.dialer, nil
+		userCB := d.opts.AsyncErrorCB
+		d.opts.AsyncErrorCB = func(nc *natsgo.Conn, sub *natsgo.Subscription, err error) {
+			d.asyncError(sub, err)
+			if userCB != nil {
+				userCB(nc, sub, err)
+			}
+		}
 	}
 	for _, s := range append([]string{d.opts.Password, d.opts.Token, urlPassword(d.opts.Url)}, serverPasswords(d.opts.Servers)...) {
 		if s != "" {

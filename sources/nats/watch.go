@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,6 +29,7 @@ type feed struct {
 	back    bool          // the connection came back since the loop last looked
 	closed  bool          // the connection is closed for good
 	lost    chan struct{} // closed when the connection is lost
+	refused error         // the server refused the subscription
 }
 
 func newFeed() *feed { return &feed{notify: sources.NewSignal(), lost: make(chan struct{})} }
@@ -35,6 +37,14 @@ func newFeed() *feed { return &feed{notify: sources.NewSignal(), lost: make(chan
 func (f *feed) put(r sources.Result) {
 	f.mu.Lock()
 	f.pending = &r
+	f.mu.Unlock()
+	f.notify.Notify()
+}
+
+// refuse records that the server refused the subscription.
+func (f *feed) refuse(err error) {
+	f.mu.Lock()
+	f.refused = err
 	f.mu.Unlock()
 	f.notify.Notify()
 }
@@ -88,12 +98,14 @@ type state struct {
 	hasR       bool
 	down, back bool
 	closed     bool
+	refused    error
 }
 
 func (f *feed) take() state {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	s := state{down: f.down, back: f.back, closed: f.closed}
+	s := state{down: f.down, back: f.back, closed: f.closed, refused: f.refused}
+	f.refused = nil
 	if f.pending != nil {
 		s.r, s.hasR = *f.pending, true
 		f.pending = nil
@@ -408,6 +420,7 @@ func (d *driver) runEntry(w *watch, nc *natsgo.Conn, k watchKey, f *feed, kw jet
 func (d *driver) followSubject(w *watch) {
 	k := w.Key()
 	d.eachConnection(w, func(nc *natsgo.Conn, f *feed, retry *sources.Retry) bool {
+		defer d.refusals.add(k.subject, f)()
 		sub, err := nc.Subscribe(k.subject, func(m *natsgo.Msg) { f.put(d.payload(k, m.Data, "")) })
 		if err != nil {
 			return d.fail(w, retry, err)
@@ -440,6 +453,9 @@ func (d *driver) runSubject(w *watch, nc *natsgo.Conn, k watchKey, f *feed, retr
 		if s.closed {
 			return d.fail(w, retry, natsgo.ErrConnectionClosed)
 		}
+		if s.refused != nil { // an ErrAuth error; then subscribe again
+			return d.fail(w, retry, s.refused)
+		}
 		if s.hasR { // a message, even one that came just before a loss
 			cur, lost = s.r, false
 			if s.r.Err == nil {
@@ -455,4 +471,65 @@ func (d *driver) runSubject(w *watch, nc *natsgo.Conn, k watchKey, f *feed, retr
 			cur, lost = good, false
 		}
 	}
+}
+
+// refusals routes the server's refusals of subscriptions, which reach the
+// client's asynchronous error handler naming only the subject, to the
+// feeds of the watches of that subject. The zero value is ready to use.
+type refusals struct {
+	mu sync.Mutex
+	m  map[string]map[*feed]struct{}
+}
+
+// add registers f for subject until the returned function.
+func (r *refusals) add(subject string, f *feed) (remove func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = map[string]map[*feed]struct{}{}
+	}
+	if r.m[subject] == nil {
+		r.m[subject] = map[*feed]struct{}{}
+	}
+	r.m[subject][f] = struct{}{}
+	return func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		delete(r.m[subject], f)
+		if len(r.m[subject]) == 0 {
+			delete(r.m, subject)
+		}
+	}
+}
+
+// refuse tells the feeds of subject that the server refused it.
+func (r *refusals) refuse(subject string, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for f := range r.m[subject] {
+		f.refuse(err)
+	}
+}
+
+// refusedSubscription finds the subject in the server's refusal of a
+// subscription, as nats.go passes it on.
+var refusedSubscription = regexp.MustCompile(`(?i)permissions violation for subscription to "([^"]*)"`)
+
+// asyncError handles an error the client reports outside any call (a
+// refused subscription, a slow consumer ...): a refused subscription
+// fails the watches of its subject, and every such error is logged to the
+// driver's logger, scrubbed, in place of nats.go's default handler, which
+// writes to the process's stderr.
+func (d *driver) asyncError(sub *natsgo.Subscription, err error) {
+	var subject string
+	if sub != nil {
+		subject = sub.Subject
+	}
+	if errors.Is(err, natsgo.ErrPermissionViolation) {
+		if m := refusedSubscription.FindStringSubmatch(err.Error()); m != nil {
+			subject = m[1]
+			d.refusals.refuse(subject, err)
+		}
+	}
+	d.logger.Warn("nats: asynchronous error", "subject", subject, "err", sources.Scrub(err, d.secrets...).Error())
 }
