@@ -130,7 +130,7 @@ func open(cfg sources.Config, c Config) (sources.Driver, error) {
 			}
 		}
 	}
-	for _, s := range append([]string{d.opts.Password, d.opts.Token, urlPassword(d.opts.Url)}, serverPasswords(d.opts.Servers)...) {
+	for _, s := range append([]string{d.opts.Password, d.opts.Token}, urlSecrets(append([]string{d.opts.Url}, d.opts.Servers...)...)...) {
 		if s != "" {
 			d.secrets = append(d.secrets, s)
 		}
@@ -149,21 +149,36 @@ func websocket(o natsgo.Options) bool {
 	return false
 }
 
-func urlPassword(u string) string {
-	p, err := url.Parse(u)
-	if err != nil || p.User == nil {
-		return ""
-	}
-	if pw, ok := p.User.Password(); ok {
-		return pw
-	}
-	return p.User.Username() // a token given as the user name
-}
-
-func serverPasswords(servers []string) []string {
-	out := make([]string, 0, len(servers))
-	for _, s := range servers {
-		out = append(out, urlPassword(s))
+// urlSecrets returns the password (or the token, given as the user name)
+// of server URLs, as written and as decoded. The written one is cut from
+// the text also when the URL does not parse: the client's parse error
+// quotes the URL whole. A URL without a scheme is read as the client
+// reads it, as nats://.
+func urlSecrets(urls ...string) []string {
+	var out []string
+	for _, u := range urls {
+		rest := u
+		if _, after, ok := strings.Cut(u, "://"); ok {
+			rest = after
+		} else {
+			u = "nats://" + u
+		}
+		at := strings.LastIndex(rest, "@")
+		if at < 0 {
+			continue
+		}
+		info := rest[:at]
+		if _, pw, ok := strings.Cut(info, ":"); ok {
+			info = pw
+		}
+		out = append(out, info)
+		if p, err := url.Parse(u); err == nil && p.User != nil {
+			pw, ok := p.User.Password()
+			if !ok {
+				pw = p.User.Username()
+			}
+			out = append(out, pw)
+		}
 	}
 	return out
 }

@@ -1,0 +1,53 @@
+package nats_test
+
+import (
+	"testing"
+
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/stretchr/testify/require"
+
+	"github.com/livebind/livebind/internal/testenv/fixture"
+	"github.com/livebind/livebind/sources"
+	lbnats "github.com/livebind/livebind/sources/nats"
+)
+
+// TestURLSecretNotInErrors: a server URL that does not parse (a space or
+// a bad escape in its password, a bad port) fails every read, and the
+// client's error quotes the URL whole: the password must not be in the
+// error, from Options.Url, Options.Servers or NATS_URL. A URL without a
+// scheme, which the client reads as nats://, has its password scrubbed
+// too.
+func TestURLSecretNotInErrors(t *testing.T) {
+	const pw = "url-secret-0123456789"
+	urls := map[string]string{
+		"space in the password": "nats://app:" + pw + " x@127.0.0.1:4222",
+		"bad escape":            "nats://app:" + pw + "%zz@127.0.0.1:4222",
+		"bad port":              "nats://app:" + pw + "@127.0.0.1:42x22",
+		"token, bad port":       "nats://" + pw + "@127.0.0.1:42x22",
+		"no scheme, bad port":   "app:" + pw + "@127.0.0.1:42x22",
+	}
+	for name, u := range urls {
+		t.Run(name, func(t *testing.T) {
+			check := func(t *testing.T, d sources.Driver) {
+				t.Helper()
+				for _, loc := range []string{"b/k", "subject:app.mode"} {
+					r := d.Read(ctx(t), target(loc, nil))
+					require.Error(t, r.Err)
+					require.False(t, fixture.LeaksSecret(r.Err.Error(), pw), "%s: %v", loc, r.Err)
+				}
+			}
+			o := natsgo.GetDefaultOptions()
+			o.Url = u
+			check(t, open(t, lbnats.Config{Options: &o}))
+			o = natsgo.GetDefaultOptions()
+			o.Servers = []string{u}
+			check(t, open(t, lbnats.Config{Options: &o}))
+			s, ok := sources.Lookup("nats")
+			require.True(t, ok)
+			d, err := s.Open(sources.Config{LookupEnv: fixture.NewEnv("NATS_URL", u).Lookup})
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = d.Close() })
+			check(t, d)
+		})
+	}
+}
