@@ -2,6 +2,7 @@ package nats
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"maps"
 	"net"
@@ -21,7 +22,9 @@ import (
 type closingDialer struct {
 	inner natsgo.CustomDialer // the user's dialer, or nil
 	net   net.Dialer
-	bound bool // check what the server sends against the protocol's bounds
+	bound bool            // check what the server sends against the protocol's bounds
+	ctx   context.Context // ends at close: a TCP connect in flight ends with it
+	stop  context.CancelFunc
 
 	mu     sync.Mutex
 	conns  map[*trackedConn]struct{}
@@ -34,10 +37,13 @@ func (c *closingDialer) Dial(network, address string) (net.Conn, error) {
 		conn net.Conn
 		err  error
 	)
-	if c.inner != nil {
-		conn, err = c.inner.Dial(network, address)
-	} else {
-		conn, err = c.net.Dial(network, address)
+	switch inner := c.inner.(type) {
+	case nil:
+		conn, err = c.net.DialContext(c.ctx, network, address)
+	case contextDialer:
+		conn, err = inner.DialContext(c.ctx, network, address)
+	default:
+		conn, err = inner.Dial(network, address)
 	}
 	if err != nil {
 		return nil, err
@@ -56,8 +62,16 @@ func (c *closingDialer) Dial(network, address string) (net.Conn, error) {
 	return t, nil
 }
 
-// close closes every open connection, and every later one at once.
+// contextDialer is a user's dialer that can be canceled (*net.Dialer,
+// proxy dialers).
+type contextDialer interface {
+	DialContext(ctx context.Context, network, address string) (net.Conn, error)
+}
+
+// close ends a connect in flight and closes every open connection, and
+// every later one at once.
 func (c *closingDialer) close() {
+	c.stop()
 	c.mu.Lock()
 	c.closed = true
 	conns := slices.Collect(maps.Keys(c.conns))

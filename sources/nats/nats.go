@@ -115,6 +115,7 @@ func open(cfg sources.Config, c Config) (sources.Driver, error) {
 	d.opts.NoCallbacksAfterClientClose = true
 	if d.user == nil {
 		d.dialer = &closingDialer{inner: d.opts.CustomDialer, conns: map[*trackedConn]struct{}{}, bound: !websocket(d.opts)}
+		d.dialer.ctx, d.dialer.stop = context.WithCancel(context.Background())
 		if d.opts.Dialer != nil {
 			d.dialer.net = *d.opts.Dialer
 		}
