@@ -263,7 +263,10 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 	if k.subject != "" {
 		return d.last.Get(k)
 	}
+	ctx, done := d.refusable(ctx, k)
+	defer done()
 	kv, err := bucket(ctx, nc, k)
+	err = refused(ctx, err)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
 		return sources.Result{Missing: true}
 	}
@@ -271,6 +274,7 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 		return sources.Result{Err: d.classify(k, err)}
 	}
 	e, err := kv.Get(ctx, k.key)
+	err = refused(ctx, err)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return sources.Result{Missing: true}
 	}

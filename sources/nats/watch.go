@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -223,8 +224,11 @@ func (d *driver) entrySession(w *watch, nc *natsgo.Conn, f *feed, retry *sources
 		}
 		look := w.Begin(k.timeout, false)
 		ctx, cancel := f.whileUp(look.Context())
+		ctx, done := d.refusable(ctx, k)
 		del := watchDeletion(ctx, nc, k, f)
-		kw, err := d.openWatcher(ctx, w.Context(), nc, k)
+		kw, endWatcher, err := d.openWatcher(ctx, w.Context(), nc, k)
+		err = refused(ctx, err)
+		done()
 		cancel()
 		look.End()
 		if err != nil {
@@ -247,6 +251,7 @@ func (d *driver) entrySession(w *watch, nc *natsgo.Conn, f *feed, retry *sources
 		}
 		bucketWait.Reset()
 		again := d.runEntry(w, nc, k, f, kw, retry, del)
+		endWatcher()
 		del.stop()
 		if !again {
 			return false
@@ -349,14 +354,30 @@ func bucket(ctx context.Context, nc *natsgo.Conn, k watchKey) (jetstream.KeyValu
 	return js.KeyValue(ctx, k.bucket)
 }
 
-// openWatcher finds the bucket and watches the key. The watcher lives until
-// life ends or it is stopped.
-func (d *driver) openWatcher(ctx, life context.Context, nc *natsgo.Conn, k watchKey) (jetstream.KeyWatcher, error) {
+// openWatcher finds the bucket and watches the key. The watcher lives
+// until life ends, it is stopped, or end is called (which the caller
+// must do when done with it). Creating it is a request made under the
+// watcher's own context: it ends with ctx too, so that a request left
+// unanswered or refused does not hold the loop for ever.
+func (d *driver) openWatcher(ctx, life context.Context, nc *natsgo.Conn, k watchKey) (kw jetstream.KeyWatcher, end func(), err error) {
 	kv, err := bucket(ctx, nc, k)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return kv.Watch(life, k.key)
+	wctx, cancel := context.WithCancel(life)
+	stop := context.AfterFunc(ctx, cancel)
+	kw, err = kv.Watch(wctx, k.key)
+	if !stop() { // ctx ended first
+		if err == nil {
+			_ = kw.Stop()
+			err = ctx.Err()
+		}
+	}
+	if err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	return kw, cancel, nil
 }
 
 // runEntry follows one watcher until the watch ends (false) or the watcher
@@ -420,7 +441,7 @@ func (d *driver) runEntry(w *watch, nc *natsgo.Conn, k watchKey, f *feed, kw jet
 func (d *driver) followSubject(w *watch) {
 	k := w.Key()
 	d.eachConnection(w, func(nc *natsgo.Conn, f *feed, retry *sources.Retry) bool {
-		defer d.refusals.add(k.subject, f)()
+		defer d.refusals.add("subject "+k.subject, f.refuse)()
 		sub, err := nc.Subscribe(k.subject, func(m *natsgo.Msg) { f.put(d.payload(k, m.Data, "")) })
 		if err != nil {
 			return d.fail(w, retry, err)
@@ -473,47 +494,89 @@ func (d *driver) runSubject(w *watch, nc *natsgo.Conn, k watchKey, f *feed, retr
 	}
 }
 
-// refusals routes the server's refusals of subscriptions, which reach the
-// client's asynchronous error handler naming only the subject, to the
-// feeds of the watches of that subject. The zero value is ready to use.
+// refusals routes the server's refusals, which reach the client's
+// asynchronous error handler naming only a subject, to what they concern:
+// the watches of a subject whose subscription was refused, the requests
+// in flight of a bucket whose JetStream request was. The zero value is
+// ready to use.
 type refusals struct {
 	mu sync.Mutex
-	m  map[string]map[*feed]struct{}
+	m  map[string]map[*func(error)]struct{}
 }
 
-// add registers f for subject until the returned function.
-func (r *refusals) add(subject string, f *feed) (remove func()) {
+// add registers fn for name ("subject S", "bucket B") until the returned
+// function.
+func (r *refusals) add(name string, fn func(error)) (remove func()) {
+	p := &fn
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.m == nil {
-		r.m = map[string]map[*feed]struct{}{}
+		r.m = map[string]map[*func(error)]struct{}{}
 	}
-	if r.m[subject] == nil {
-		r.m[subject] = map[*feed]struct{}{}
+	if r.m[name] == nil {
+		r.m[name] = map[*func(error)]struct{}{}
 	}
-	r.m[subject][f] = struct{}{}
+	r.m[name][p] = struct{}{}
 	return func() {
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		delete(r.m[subject], f)
-		if len(r.m[subject]) == 0 {
-			delete(r.m, subject)
+		delete(r.m[name], p)
+		if len(r.m[name]) == 0 {
+			delete(r.m, name)
 		}
 	}
 }
 
-// refuse tells the feeds of subject that the server refused it.
-func (r *refusals) refuse(subject string, err error) {
+// refuse passes the server's refusal to everything registered for name.
+func (r *refusals) refuse(name string, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for f := range r.m[subject] {
-		f.refuse(err)
+	for fn := range r.m[name] {
+		(*fn)(err)
 	}
 }
 
-// refusedSubscription finds the subject in the server's refusal of a
-// subscription, as nats.go passes it on.
-var refusedSubscription = regexp.MustCompile(`(?i)permissions violation for subscription to "([^"]*)"`)
+// refusedSubscription and refusedPublish find the subject in the server's
+// refusals, as nats.go passes them on.
+var (
+	refusedSubscription = regexp.MustCompile(`(?i)permissions violation for subscription to "([^"]*)"`)
+	refusedPublish      = regexp.MustCompile(`(?i)permissions violation for publish to "([^"]*)"`)
+)
+
+// refusedBucket returns the key-value bucket a refused publish concerns:
+// a JetStream API request of its stream KV_B, or a $KV.B subject.
+func refusedBucket(subject string) (string, bool) {
+	toks := strings.Split(subject, ".")
+	switch {
+	case len(toks) > 1 && toks[0] == "$KV":
+		return toks[1], true
+	case len(toks) > 1 && toks[0] == "$JS":
+		for _, tok := range toks[1:] {
+			if b, ok := strings.CutPrefix(tok, "KV_"); ok && b != "" {
+				return b, true
+			}
+		}
+	}
+	return "", false
+}
+
+// refusable returns a context of ctx that also ends, with the refusal as
+// its cause, when the server refuses a request of k's bucket: the request
+// then fails at once instead of waiting out its timeout.
+func (d *driver) refusable(ctx context.Context, k watchKey) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	remove := d.refusals.add("bucket "+k.bucket, cancel)
+	return ctx, func() { remove(); cancel(nil) }
+}
+
+// refused returns the server's refusal that ended ctx in place of the
+// error it caused, else err.
+func refused(ctx context.Context, err error) error {
+	if cause := context.Cause(ctx); err != nil && errors.Is(cause, natsgo.ErrPermissionViolation) {
+		return cause
+	}
+	return err
+}
 
 // asyncError handles an error the client reports outside any call (a
 // refused subscription, a slow consumer ...): a refused subscription
@@ -528,7 +591,13 @@ func (d *driver) asyncError(sub *natsgo.Subscription, err error) {
 	if errors.Is(err, natsgo.ErrPermissionViolation) {
 		if m := refusedSubscription.FindStringSubmatch(err.Error()); m != nil {
 			subject = m[1]
-			d.refusals.refuse(subject, err)
+			d.refusals.refuse("subject "+subject, err)
+		}
+		if m := refusedPublish.FindStringSubmatch(err.Error()); m != nil {
+			subject = m[1]
+			if b, ok := refusedBucket(subject); ok {
+				d.refusals.refuse("bucket "+b, err)
+			}
 		}
 	}
 	d.logger.Warn("nats: asynchronous error", "subject", subject, "err", sources.Scrub(err, d.secrets...).Error())
