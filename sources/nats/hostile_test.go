@@ -149,3 +149,32 @@ func TestHostileEndlessInfo(t *testing.T) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// TestHostileLongError: whatever answers at the server's address refuses
+// the connection with a -ERR of 100 KiB. The error a Read returns (and
+// every update would carry) must hold a clipped part of it, not all of
+// it.
+func TestHostileLongError(t *testing.T) {
+	url := fakeServer(t, func(c net.Conn) {
+		if _, err := c.Write([]byte(`INFO {"server_id":"fake","version":"2.9.10","proto":1,"headers":true,"max_payload":1048576}` + "\r\n")); err != nil {
+			return
+		}
+		br := bufio.NewReader(c)
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			if strings.HasPrefix(line, "PING") {
+				_, _ = c.Write([]byte("-ERR '" + strings.Repeat("x", 100<<10) + "'\r\n"))
+				return
+			}
+		}
+	})
+	d := open(t, hostileConfig(url))
+	for _, loc := range []string{"b/k", "subject:app.mode"} {
+		r := d.Read(ctx(t), target(loc, nil))
+		require.True(t, isErr(sources.ErrUnreachable)(r), "%s: %.200v", loc, r.Err)
+		require.Less(t, len(r.Err.Error()), 2<<10, "%s: the error text is clipped", loc)
+	}
+}
