@@ -62,6 +62,13 @@ func (c *closingDialer) Dial(network, address string) (net.Conn, error) {
 	return t, nil
 }
 
+// SkipTLSHandshake tells the client, as the user's dialer does, that its
+// connections need no TLS handshake from the client.
+func (c *closingDialer) SkipTLSHandshake() bool {
+	sd, ok := c.inner.(interface{ SkipTLSHandshake() bool })
+	return ok && sd.SkipTLSHandshake()
+}
+
 // contextDialer is a user's dialer that can be canceled (*net.Dialer,
 // proxy dialers).
 type contextDialer interface {
