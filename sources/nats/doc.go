@@ -34,7 +34,8 @@
 //
 // One connection per Binding, dialed on first use, from [Config].Options
 // (URL, user and password, token, TLS), a bare *natsgo.Conn (used as is),
-// or the NATS_URL variable, else natsgo.DefaultURL, reconnecting forever
+// or the NATS_URL variable (one URL or a comma-separated list), else
+// natsgo.DefaultURL, reconnecting forever
 // every [ReconnectWait]:
 //
 //	livebind.WithSourceConfig("nats", nats.Config{Options: &opts})

@@ -50,7 +50,8 @@ const transientBase = 100 * time.Millisecond
 type Config struct {
 	// Options are the connection settings (Url, Servers, User, Password,
 	// Token, TLS, reconnection). Nil means natsgo.GetDefaultOptions() with
-	// Url from the NATS_URL variable, or natsgo.DefaultURL without it,
+	// Servers from the NATS_URL variable (one URL or a comma-separated
+	// list, as nats.Connect takes it), or natsgo.DefaultURL without it,
 	// reconnecting forever every [ReconnectWait]. The driver connects on
 	// first use and closes the connection in Close.
 	Options *natsgo.Options
@@ -105,8 +106,9 @@ func open(cfg sources.Config, c Config) (sources.Driver, error) {
 		d.opts = natsgo.GetDefaultOptions()
 		d.opts.Url = natsgo.DefaultURL
 		if cfg.LookupEnv != nil {
-			if u, ok := cfg.LookupEnv("NATS_URL"); ok && u != "" {
-				d.opts.Url = u
+			if u, ok := cfg.LookupEnv("NATS_URL"); ok && strings.TrimSpace(u) != "" {
+				// a comma-separated list, as nats.Connect takes it
+				d.opts.Url, d.opts.Servers = "", serverList(u)
 			}
 		}
 		d.opts.MaxReconnect = -1
@@ -137,6 +139,17 @@ func open(cfg sources.Config, c Config) (sources.Driver, error) {
 		}
 	}
 	return d, nil
+}
+
+// serverList splits a comma-separated list of server URLs.
+func serverList(s string) []string {
+	var out []string
+	for u := range strings.SplitSeq(s, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // websocket reports whether a server URL is ws:// or wss://: the bytes of

@@ -51,3 +51,18 @@ func TestURLSecretNotInErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestNATSURLList: NATS_URL holds a comma-separated list of servers, as
+// nats.Connect and the nats CLI take it; the first one is down. The
+// driver must try each and read from the one that is up.
+func TestNATSURLList(t *testing.T) {
+	s, _, kv := startBucket(t, "list")
+	put(t, kv, "app", "one")
+	sch, ok := sources.Lookup("nats")
+	require.True(t, ok)
+	d, err := sch.Open(sources.Config{LookupEnv: fixture.NewEnv("NATS_URL", "nats://127.0.0.1:1, "+s.URL()).Lookup})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = d.Close() })
+	r := d.Read(ctx(t), target("list/app", nil))
+	require.Equal(t, "one", string(r.Data), "%+v", r)
+}
