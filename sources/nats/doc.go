@@ -52,6 +52,14 @@
 // first update is the entry's current value, so a change made meanwhile is
 // not missed, and a subject's watch reports its last message again.
 //
+// A subject, or a bucket's JetStream requests, that the server's
+// permissions refuse to the user is a sources.ErrAuth error for the fields
+// that need it, at once; the others go on over the same connection. The
+// client's asynchronous errors go to the Binding's logger (and to the
+// user's AsyncErrorCB), never to stderr. Whatever answers at the server's
+// address is held to [MaxControlLine] per line and [MaxMessage] per
+// message before the client reads it.
+//
 // # Cost
 //
 // An idle entry field costs the JetStream heartbeats of its watcher (about
