@@ -54,7 +54,7 @@ func (d *driver) classify(k watchKey, err error) *Error {
 	default: // no servers, timeouts, a closed or lost connection, no responders
 		e.Err = fmt.Errorf("%w: %w", sources.ErrUnreachable, err)
 	}
-	e.Err = clip(sources.Scrub(e.Err, d.secrets...))
+	e.Err = clip(d.scrub(e.Err))
 	return e
 }
 

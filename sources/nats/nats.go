@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -79,7 +80,8 @@ type driver struct {
 	logger     *slog.Logger
 	opts       natsgo.Options
 	user       *natsgo.Conn
-	secrets    []string
+	secretsMu  sync.Mutex
+	secrets    []string // passwords and tokens, to scrub; see scrub
 	maxBackoff time.Duration
 	dialer     *closingDialer // nil with the user's Conn
 
@@ -136,6 +138,13 @@ func open(cfg sources.Config, c Config) (sources.Driver, error) {
 	for _, s := range append([]string{d.opts.Password, d.opts.Token}, urlSecrets(append([]string{d.opts.Url}, d.opts.Servers...)...)...) {
 		if s != "" {
 			d.secrets = append(d.secrets, s)
+		}
+	}
+	if h := d.opts.TokenHandler; h != nil { // its tokens are secrets too
+		d.opts.TokenHandler = func() string {
+			tok := h()
+			d.addSecret(tok)
+			return tok
 		}
 	}
 	return d, nil
@@ -195,6 +204,26 @@ func urlSecrets(urls ...string) []string {
 		}
 	}
 	return out
+}
+
+// addSecret adds s to the secrets scrubbed from errors and logs.
+func (d *driver) addSecret(s string) {
+	if s == "" {
+		return
+	}
+	d.secretsMu.Lock()
+	defer d.secretsMu.Unlock()
+	if !slices.Contains(d.secrets, s) {
+		d.secrets = append(d.secrets, s)
+	}
+}
+
+// scrub removes the secrets from err's text.
+func (d *driver) scrub(err error) error {
+	d.secretsMu.Lock()
+	secrets := slices.Clone(d.secrets)
+	d.secretsMu.Unlock()
+	return sources.Scrub(err, secrets...)
 }
 
 // conn returns the connection, dialing it on first use (and again when it

@@ -1,6 +1,9 @@
 package nats_test
 
 import (
+	"bufio"
+	"net"
+	"strings"
 	"testing"
 
 	natsgo "github.com/nats-io/nats.go"
@@ -65,4 +68,39 @@ func TestNATSURLList(t *testing.T) {
 	t.Cleanup(func() { _ = d.Close() })
 	r := d.Read(ctx(t), target("list/app", nil))
 	require.Equal(t, "one", string(r.Data), "%+v", r)
+}
+
+// TestEchoedCredentialScrubbed: whatever answers at the server's address
+// refuses the connection with an -ERR that quotes the credential the
+// client sent in its CONNECT (the client puts the server's words in its
+// error). The credential must not reach the error, whether it is
+// Options.Password, Options.Token or a token from Options.TokenHandler.
+func TestEchoedCredentialScrubbed(t *testing.T) {
+	const secret = "echoed-secret-0123456789"
+	url := fakeServer(t, func(c net.Conn) {
+		if _, err := c.Write([]byte(`INFO {"server_id":"fake","version":"2.9.10","proto":1,"headers":true,"max_payload":1048576,"auth_required":true}` + "\r\n")); err != nil {
+			return
+		}
+		line, err := bufio.NewReader(c).ReadString('\n') // CONNECT {...}
+		if err != nil {
+			return
+		}
+		_, _ = c.Write([]byte("-ERR 'refused " + strings.TrimSpace(line) + "'\r\n"))
+	})
+	for name, set := range map[string]func(o *natsgo.Options){
+		"password":      func(o *natsgo.Options) { o.User, o.Password = "app", secret },
+		"token":         func(o *natsgo.Options) { o.Token = secret },
+		"token handler": func(o *natsgo.Options) { o.TokenHandler = func() string { return secret } },
+	} {
+		t.Run(name, func(t *testing.T) {
+			o := natsgo.GetDefaultOptions()
+			o.Url = url
+			set(&o)
+			d := open(t, lbnats.Config{Options: &o})
+			r := d.Read(ctx(t), target("b/k", nil))
+			require.Error(t, r.Err)
+			require.Contains(t, r.Err.Error(), "refused CONNECT", "the server's words are in the error")
+			require.False(t, fixture.LeaksSecret(r.Err.Error(), secret), "%v", r.Err)
+		})
+	}
 }

@@ -600,5 +600,5 @@ func (d *driver) asyncError(sub *natsgo.Subscription, err error) {
 			}
 		}
 	}
-	d.logger.Warn("nats: asynchronous error", "subject", sources.Clip(subject, maxErrText), "err", clip(sources.Scrub(err, d.secrets...)).Error())
+	d.logger.Warn("nats: asynchronous error", "subject", sources.Clip(subject, maxErrText), "err", clip(d.scrub(err)).Error())
 }
