@@ -165,7 +165,8 @@ func serverList(s string) []string {
 // such a connection are websocket frames, not the NATS protocol.
 func websocket(o natsgo.Options) bool {
 	for _, u := range append(strings.Split(o.Url, ","), o.Servers...) {
-		if strings.HasPrefix(strings.ToLower(strings.TrimSpace(u)), "ws") {
+		u = strings.ToLower(strings.TrimSpace(u))
+		if strings.HasPrefix(u, "ws://") || strings.HasPrefix(u, "wss://") {
 			return true
 		}
 	}
