@@ -543,30 +543,42 @@ var (
 	refusedPublish      = regexp.MustCompile(`(?i)permissions violation for publish to "([^"]*)"`)
 )
 
-// refusedBucket returns the key-value bucket a refused publish concerns:
-// a JetStream API request of its stream KV_B, or a $KV.B subject.
-func refusedBucket(subject string) (string, bool) {
+// refusedEntry returns what a refused publish concerns: the key-value
+// bucket of a JetStream API request of its stream KV_B (or of a $KV.B
+// subject), and the key when the subject names it ($KV.B.KEY, as a direct
+// get or a filtered consumer's creation does), else "" for the whole
+// bucket.
+func refusedEntry(subject string) (bucket, key string, ok bool) {
 	toks := strings.Split(subject, ".")
 	switch {
 	case len(toks) > 1 && toks[0] == "$KV":
-		return toks[1], true
+		bucket = toks[1]
 	case len(toks) > 1 && toks[0] == "$JS":
 		for _, tok := range toks[1:] {
 			if b, ok := strings.CutPrefix(tok, "KV_"); ok && b != "" {
-				return b, true
+				bucket = b
+				break
 			}
 		}
 	}
-	return "", false
+	if bucket == "" {
+		return "", "", false
+	}
+	if i := strings.Index(subject, "$KV."+bucket+"."); i >= 0 {
+		key = subject[i+len("$KV."+bucket+"."):]
+	}
+	return bucket, key, true
 }
 
 // refusable returns a context of ctx that also ends, with the refusal as
-// its cause, when the server refuses a request of k's bucket: the request
-// then fails at once instead of waiting out its timeout.
+// its cause, when the server refuses a request of k's bucket as a whole,
+// or of k's key: the request then fails at once instead of waiting out
+// its timeout. A refusal of another key of the bucket does not end it.
 func (d *driver) refusable(ctx context.Context, k watchKey) (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(ctx)
-	remove := d.refusals.add("bucket "+k.bucket, cancel)
-	return ctx, func() { remove(); cancel(nil) }
+	removeBucket := d.refusals.add("bucket "+k.bucket, cancel)
+	removeKey := d.refusals.add("key "+k.bucket+"/"+k.key, cancel)
+	return ctx, func() { removeBucket(); removeKey(); cancel(nil) }
 }
 
 // refused returns the server's refusal that ended ctx in place of the
@@ -595,8 +607,11 @@ func (d *driver) asyncError(sub *natsgo.Subscription, err error) {
 		}
 		if m := refusedPublish.FindStringSubmatch(err.Error()); m != nil {
 			subject = m[1]
-			if b, ok := refusedBucket(subject); ok {
+			switch b, key, ok := refusedEntry(subject); {
+			case ok && key == "":
 				d.refusals.refuse("bucket "+b, err)
+			case ok:
+				d.refusals.refuse("key "+b+"/"+key, err)
 			}
 		}
 	}
