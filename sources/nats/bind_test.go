@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/livebind/livebind/internal/testenv/bindtest"
 	"github.com/livebind/livebind/internal/testenv/natstest"
@@ -78,4 +79,30 @@ func TestBindBurst(t *testing.T) {
 			require.NoError(t, err)
 		}
 	})
+}
+
+// TestBindFailuresLeaveNothing: no goroutine of the driver or the client
+// outlives a Binding that failed at Bind for a refused password (an entry
+// and a subject), nor one closed while its server is killed (the client
+// reconnecting, both watches failing).
+func TestBindFailuresLeaveNothing(t *testing.T) {
+	s, nc, kv := startBucket(t, "app", natstest.WithUser("app", "good-secret"))
+	put(t, kv, "v", "one")
+	nc.Close() // its reconnection is not the driver's
+	type conf struct {
+		V string `live:"nats=app/v; format=text"`
+		M string `live:"nats=subject:app.mode; format=text; default=x"`
+	}
+	before := goleak.IgnoreCurrent() // the server's
+	bad := config(s)
+	bad.Options.Password = "wrong-secret"
+	bindtest.BindFails[conf](t, "nats", bad, sources.ErrAuth, "V")
+	goleak.VerifyNone(t, before)
+
+	b, rec := bindtest.Bind[conf](t, "nats", config(s))
+	require.Equal(t, "one", b.Get().V)
+	s.Kill()
+	rec.Until(t, "an Error once the server is killed", bindtest.IsError)
+	require.NoError(t, b.Close())
+	goleak.VerifyNone(t, before)
 }

@@ -34,7 +34,8 @@
 //
 // One connection per Binding, dialed on first use, from [Config].Options
 // (URL, user and password, token, TLS), a bare *natsgo.Conn (used as is),
-// or the NATS_URL variable, else natsgo.DefaultURL, reconnecting forever
+// or the NATS_URL variable (one URL or a comma-separated list), else
+// natsgo.DefaultURL, reconnecting forever
 // every [ReconnectWait]:
 //
 //	livebind.WithSourceConfig("nats", nats.Config{Options: &opts})
@@ -50,6 +51,14 @@
 // client has reconnected, an entry's watch opens a new key watcher, whose
 // first update is the entry's current value, so a change made meanwhile is
 // not missed, and a subject's watch reports its last message again.
+//
+// A subject, or a bucket's JetStream requests, that the server's
+// permissions refuse to the user is a sources.ErrAuth error for the fields
+// that need it, at once; the others go on over the same connection. The
+// client's asynchronous errors go to the Binding's logger (and to the
+// user's AsyncErrorCB), never to stderr. Whatever answers at the server's
+// address is held to [MaxControlLine] per line and [MaxMessage] per
+// message before the client reads it.
 //
 // # Cost
 //

@@ -54,6 +54,35 @@ func (d *driver) classify(k watchKey, err error) *Error {
 	default: // no servers, timeouts, a closed or lost connection, no responders
 		e.Err = fmt.Errorf("%w: %w", sources.ErrUnreachable, err)
 	}
-	e.Err = sources.Scrub(e.Err, d.secrets...)
+	e.Err = clip(d.scrub(e.Err))
 	return e
 }
+
+// maxErrText bounds the text of an Error's cause: the client quotes what
+// the server says (a -ERR line, up to [MaxControlLine]) in its errors.
+// It leaves room for sources.MaxServerText of the server's words and the
+// client's own.
+const maxErrText = 512
+
+// clip cuts err's text to maxErrText bytes; the result matches with
+// errors.Is whatever err matches.
+func clip(err error) error {
+	text := err.Error()
+	if len(text) <= maxErrText {
+		return err
+	}
+	return &clipped{msg: sources.Clip(text, maxErrText), err: err}
+}
+
+// clipped is an error whose text was cut. Like sources.Scrub's errors it
+// has no Unwrap, so that the whole text stays out of reach: errors.Is
+// asks err through Is.
+type clipped struct {
+	msg string
+	err error
+}
+
+func (c *clipped) Error() string { return c.msg }
+
+// Is reports whether the error before the cut matches target.
+func (c *clipped) Is(target error) bool { return errors.Is(c.err, target) }

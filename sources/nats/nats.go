@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,7 +51,8 @@ const transientBase = 100 * time.Millisecond
 type Config struct {
 	// Options are the connection settings (Url, Servers, User, Password,
 	// Token, TLS, reconnection). Nil means natsgo.GetDefaultOptions() with
-	// Url from the NATS_URL variable, or natsgo.DefaultURL without it,
+	// Servers from the NATS_URL variable (one URL or a comma-separated
+	// list, as nats.Connect takes it), or natsgo.DefaultURL without it,
 	// reconnecting forever every [ReconnectWait]. The driver connects on
 	// first use and closes the connection in Close.
 	Options *natsgo.Options
@@ -77,7 +80,8 @@ type driver struct {
 	logger     *slog.Logger
 	opts       natsgo.Options
 	user       *natsgo.Conn
-	secrets    []string
+	secretsMu  sync.Mutex
+	secrets    []string // passwords and tokens, to scrub; see scrub
 	maxBackoff time.Duration
 	dialer     *closingDialer // nil with the user's Conn
 
@@ -89,7 +93,8 @@ type driver struct {
 	closed  bool
 	dials   sync.WaitGroup
 
-	watches sources.Watches[watchKey, struct{}]
+	watches  sources.Watches[watchKey, struct{}]
+	refusals refusals
 }
 
 func open(cfg sources.Config, c Config) (sources.Driver, error) {
@@ -103,8 +108,9 @@ func open(cfg sources.Config, c Config) (sources.Driver, error) {
 		d.opts = natsgo.GetDefaultOptions()
 		d.opts.Url = natsgo.DefaultURL
 		if cfg.LookupEnv != nil {
-			if u, ok := cfg.LookupEnv("NATS_URL"); ok && u != "" {
-				d.opts.Url = u
+			if u, ok := cfg.LookupEnv("NATS_URL"); ok && strings.TrimSpace(u) != "" {
+				// a comma-separated list, as nats.Connect takes it
+				d.opts.Url, d.opts.Servers = "", serverList(u)
 			}
 		}
 		d.opts.MaxReconnect = -1
@@ -112,7 +118,8 @@ func open(cfg sources.Config, c Config) (sources.Driver, error) {
 	}
 	d.opts.NoCallbacksAfterClientClose = true
 	if d.user == nil {
-		d.dialer = &closingDialer{inner: d.opts.CustomDialer, conns: map[*trackedConn]struct{}{}}
+		d.dialer = &closingDialer{inner: d.opts.CustomDialer, conns: map[*trackedConn]struct{}{}, bound: !websocket(d.opts)}
+		d.dialer.ctx, d.dialer.stop = context.WithCancel(context.Background())
 		if d.opts.Dialer != nil {
 			d.dialer.net = *d.opts.Dialer
 		}
@@ -120,32 +127,104 @@ func open(cfg sources.Config, c Config) (sources.Driver, error) {
 			d.dialer.net.Timeout = d.opts.Timeout
 		}
 		d.opts.CustomDialer, d.opts.Dialer = d.dialer, nil
+		userCB := d.opts.AsyncErrorCB
+		d.opts.AsyncErrorCB = func(nc *natsgo.Conn, sub *natsgo.Subscription, err error) {
+			d.asyncError(sub, err)
+			if userCB != nil {
+				userCB(nc, sub, err)
+			}
+		}
 	}
-	for _, s := range append([]string{d.opts.Password, d.opts.Token, urlPassword(d.opts.Url)}, serverPasswords(d.opts.Servers)...) {
+	for _, s := range append([]string{d.opts.Password, d.opts.Token}, urlSecrets(append([]string{d.opts.Url}, d.opts.Servers...)...)...) {
 		if s != "" {
 			d.secrets = append(d.secrets, s)
+		}
+	}
+	if h := d.opts.TokenHandler; h != nil { // its tokens are secrets too
+		d.opts.TokenHandler = func() string {
+			tok := h()
+			d.addSecret(tok)
+			return tok
 		}
 	}
 	return d, nil
 }
 
-func urlPassword(u string) string {
-	p, err := url.Parse(u)
-	if err != nil || p.User == nil {
-		return ""
-	}
-	if pw, ok := p.User.Password(); ok {
-		return pw
-	}
-	return p.User.Username() // a token given as the user name
-}
-
-func serverPasswords(servers []string) []string {
-	out := make([]string, 0, len(servers))
-	for _, s := range servers {
-		out = append(out, urlPassword(s))
+// serverList splits a comma-separated list of server URLs.
+func serverList(s string) []string {
+	var out []string
+	for u := range strings.SplitSeq(s, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			out = append(out, u)
+		}
 	}
 	return out
+}
+
+// websocket reports whether a server URL is ws:// or wss://: the bytes of
+// such a connection are websocket frames, not the NATS protocol.
+func websocket(o natsgo.Options) bool {
+	for _, u := range append(strings.Split(o.Url, ","), o.Servers...) {
+		u = strings.ToLower(strings.TrimSpace(u))
+		if strings.HasPrefix(u, "ws://") || strings.HasPrefix(u, "wss://") {
+			return true
+		}
+	}
+	return false
+}
+
+// urlSecrets returns the password (or the token, given as the user name)
+// of server URLs, as written and as decoded. The written one is cut from
+// the text also when the URL does not parse: the client's parse error
+// quotes the URL whole. A URL without a scheme is read as the client
+// reads it, as nats://.
+func urlSecrets(urls ...string) []string {
+	var out []string
+	for _, u := range urls {
+		rest := u
+		if _, after, ok := strings.Cut(u, "://"); ok {
+			rest = after
+		} else {
+			u = "nats://" + u
+		}
+		at := strings.LastIndex(rest, "@")
+		if at < 0 {
+			continue
+		}
+		info := rest[:at]
+		if _, pw, ok := strings.Cut(info, ":"); ok {
+			info = pw
+		}
+		out = append(out, info)
+		if p, err := url.Parse(u); err == nil && p.User != nil {
+			pw, ok := p.User.Password()
+			if !ok {
+				pw = p.User.Username()
+			}
+			out = append(out, pw)
+		}
+	}
+	return out
+}
+
+// addSecret adds s to the secrets scrubbed from errors and logs.
+func (d *driver) addSecret(s string) {
+	if s == "" {
+		return
+	}
+	d.secretsMu.Lock()
+	defer d.secretsMu.Unlock()
+	if !slices.Contains(d.secrets, s) {
+		d.secrets = append(d.secrets, s)
+	}
+}
+
+// scrub removes the secrets from err's text.
+func (d *driver) scrub(err error) error {
+	d.secretsMu.Lock()
+	secrets := slices.Clone(d.secrets)
+	d.secretsMu.Unlock()
+	return sources.Scrub(err, secrets...)
 }
 
 // conn returns the connection, dialing it on first use (and again when it
@@ -227,7 +306,10 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 	if k.subject != "" {
 		return d.last.Get(k)
 	}
+	ctx, done := d.refusable(ctx, k)
+	defer done()
 	kv, err := bucket(ctx, nc, k)
+	err = refused(ctx, err)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
 		return sources.Result{Missing: true}
 	}
@@ -235,6 +317,7 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 		return sources.Result{Err: d.classify(k, err)}
 	}
 	e, err := kv.Get(ctx, k.key)
+	err = refused(ctx, err)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return sources.Result{Missing: true}
 	}

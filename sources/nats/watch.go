@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,6 +30,7 @@ type feed struct {
 	back    bool          // the connection came back since the loop last looked
 	closed  bool          // the connection is closed for good
 	lost    chan struct{} // closed when the connection is lost
+	refused error         // the server refused the subscription
 }
 
 func newFeed() *feed { return &feed{notify: sources.NewSignal(), lost: make(chan struct{})} }
@@ -35,6 +38,14 @@ func newFeed() *feed { return &feed{notify: sources.NewSignal(), lost: make(chan
 func (f *feed) put(r sources.Result) {
 	f.mu.Lock()
 	f.pending = &r
+	f.mu.Unlock()
+	f.notify.Notify()
+}
+
+// refuse records that the server refused the subscription.
+func (f *feed) refuse(err error) {
+	f.mu.Lock()
+	f.refused = err
 	f.mu.Unlock()
 	f.notify.Notify()
 }
@@ -88,12 +99,14 @@ type state struct {
 	hasR       bool
 	down, back bool
 	closed     bool
+	refused    error
 }
 
 func (f *feed) take() state {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	s := state{down: f.down, back: f.back, closed: f.closed}
+	s := state{down: f.down, back: f.back, closed: f.closed, refused: f.refused}
+	f.refused = nil
 	if f.pending != nil {
 		s.r, s.hasR = *f.pending, true
 		f.pending = nil
@@ -211,8 +224,11 @@ func (d *driver) entrySession(w *watch, nc *natsgo.Conn, f *feed, retry *sources
 		}
 		look := w.Begin(k.timeout, false)
 		ctx, cancel := f.whileUp(look.Context())
+		ctx, done := d.refusable(ctx, k)
 		del := watchDeletion(ctx, nc, k, f)
-		kw, err := d.openWatcher(ctx, w.Context(), nc, k)
+		kw, endWatcher, err := d.openWatcher(ctx, w.Context(), nc, k)
+		err = refused(ctx, err)
+		done()
 		cancel()
 		look.End()
 		if err != nil {
@@ -235,6 +251,7 @@ func (d *driver) entrySession(w *watch, nc *natsgo.Conn, f *feed, retry *sources
 		}
 		bucketWait.Reset()
 		again := d.runEntry(w, nc, k, f, kw, retry, del)
+		endWatcher()
 		del.stop()
 		if !again {
 			return false
@@ -337,14 +354,30 @@ func bucket(ctx context.Context, nc *natsgo.Conn, k watchKey) (jetstream.KeyValu
 	return js.KeyValue(ctx, k.bucket)
 }
 
-// openWatcher finds the bucket and watches the key. The watcher lives until
-// life ends or it is stopped.
-func (d *driver) openWatcher(ctx, life context.Context, nc *natsgo.Conn, k watchKey) (jetstream.KeyWatcher, error) {
+// openWatcher finds the bucket and watches the key. The watcher lives
+// until life ends, it is stopped, or end is called (which the caller
+// must do when done with it). Creating it is a request made under the
+// watcher's own context: it ends with ctx too, so that a request left
+// unanswered or refused does not hold the loop for ever.
+func (d *driver) openWatcher(ctx, life context.Context, nc *natsgo.Conn, k watchKey) (kw jetstream.KeyWatcher, end func(), err error) {
 	kv, err := bucket(ctx, nc, k)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return kv.Watch(life, k.key)
+	wctx, cancel := context.WithCancel(life)
+	stop := context.AfterFunc(ctx, cancel)
+	kw, err = kv.Watch(wctx, k.key)
+	if !stop() { // ctx ended first
+		if err == nil {
+			_ = kw.Stop()
+			err = ctx.Err()
+		}
+	}
+	if err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	return kw, cancel, nil
 }
 
 // runEntry follows one watcher until the watch ends (false) or the watcher
@@ -408,6 +441,7 @@ func (d *driver) runEntry(w *watch, nc *natsgo.Conn, k watchKey, f *feed, kw jet
 func (d *driver) followSubject(w *watch) {
 	k := w.Key()
 	d.eachConnection(w, func(nc *natsgo.Conn, f *feed, retry *sources.Retry) bool {
+		defer d.refusals.add("subject "+k.subject, f.refuse)()
 		sub, err := nc.Subscribe(k.subject, func(m *natsgo.Msg) { f.put(d.payload(k, m.Data, "")) })
 		if err != nil {
 			return d.fail(w, retry, err)
@@ -440,6 +474,9 @@ func (d *driver) runSubject(w *watch, nc *natsgo.Conn, k watchKey, f *feed, retr
 		if s.closed {
 			return d.fail(w, retry, natsgo.ErrConnectionClosed)
 		}
+		if s.refused != nil { // an ErrAuth error; then subscribe again
+			return d.fail(w, retry, s.refused)
+		}
 		if s.hasR { // a message, even one that came just before a loss
 			cur, lost = s.r, false
 			if s.r.Err == nil {
@@ -455,4 +492,128 @@ func (d *driver) runSubject(w *watch, nc *natsgo.Conn, k watchKey, f *feed, retr
 			cur, lost = good, false
 		}
 	}
+}
+
+// refusals routes the server's refusals, which reach the client's
+// asynchronous error handler naming only a subject, to what they concern:
+// the watches of a subject whose subscription was refused, the requests
+// in flight of a bucket whose JetStream request was. The zero value is
+// ready to use.
+type refusals struct {
+	mu sync.Mutex
+	m  map[string]map[*func(error)]struct{}
+}
+
+// add registers fn for name ("subject S", "bucket B") until the returned
+// function.
+func (r *refusals) add(name string, fn func(error)) (remove func()) {
+	p := &fn
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = map[string]map[*func(error)]struct{}{}
+	}
+	if r.m[name] == nil {
+		r.m[name] = map[*func(error)]struct{}{}
+	}
+	r.m[name][p] = struct{}{}
+	return func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		delete(r.m[name], p)
+		if len(r.m[name]) == 0 {
+			delete(r.m, name)
+		}
+	}
+}
+
+// refuse passes the server's refusal to everything registered for name.
+func (r *refusals) refuse(name string, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for fn := range r.m[name] {
+		(*fn)(err)
+	}
+}
+
+// refusedSubscription and refusedPublish find the subject in the server's
+// refusals, as nats.go passes them on.
+var (
+	refusedSubscription = regexp.MustCompile(`(?i)permissions violation for subscription to "([^"]*)"`)
+	refusedPublish      = regexp.MustCompile(`(?i)permissions violation for publish to "([^"]*)"`)
+)
+
+// refusedEntry returns what a refused publish concerns: the key-value
+// bucket of a JetStream API request of its stream KV_B (or of a $KV.B
+// subject), and the key when the subject names it ($KV.B.KEY, as a direct
+// get or a filtered consumer's creation does), else "" for the whole
+// bucket.
+func refusedEntry(subject string) (bucket, key string, ok bool) {
+	toks := strings.Split(subject, ".")
+	switch {
+	case len(toks) > 1 && toks[0] == "$KV":
+		bucket = toks[1]
+	case len(toks) > 1 && toks[0] == "$JS":
+		for _, tok := range toks[1:] {
+			if b, ok := strings.CutPrefix(tok, "KV_"); ok && b != "" {
+				bucket = b
+				break
+			}
+		}
+	}
+	if bucket == "" {
+		return "", "", false
+	}
+	if i := strings.Index(subject, "$KV."+bucket+"."); i >= 0 {
+		key = subject[i+len("$KV."+bucket+"."):]
+	}
+	return bucket, key, true
+}
+
+// refusable returns a context of ctx that also ends, with the refusal as
+// its cause, when the server refuses a request of k's bucket as a whole,
+// or of k's key: the request then fails at once instead of waiting out
+// its timeout. A refusal of another key of the bucket does not end it.
+func (d *driver) refusable(ctx context.Context, k watchKey) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	removeBucket := d.refusals.add("bucket "+k.bucket, cancel)
+	removeKey := d.refusals.add("key "+k.bucket+"/"+k.key, cancel)
+	return ctx, func() { removeBucket(); removeKey(); cancel(nil) }
+}
+
+// refused returns the server's refusal that ended ctx in place of the
+// error it caused, else err.
+func refused(ctx context.Context, err error) error {
+	if cause := context.Cause(ctx); err != nil && errors.Is(cause, natsgo.ErrPermissionViolation) {
+		return cause
+	}
+	return err
+}
+
+// asyncError handles an error the client reports outside any call (a
+// refused subscription, a slow consumer ...): a refused subscription
+// fails the watches of its subject, and every such error is logged to the
+// driver's logger, scrubbed, in place of nats.go's default handler, which
+// writes to the process's stderr.
+func (d *driver) asyncError(sub *natsgo.Subscription, err error) {
+	var subject string
+	if sub != nil {
+		subject = sub.Subject
+	}
+	if errors.Is(err, natsgo.ErrPermissionViolation) {
+		if m := refusedSubscription.FindStringSubmatch(err.Error()); m != nil {
+			subject = m[1]
+			d.refusals.refuse("subject "+subject, err)
+		}
+		if m := refusedPublish.FindStringSubmatch(err.Error()); m != nil {
+			subject = m[1]
+			switch b, key, ok := refusedEntry(subject); {
+			case ok && key == "":
+				d.refusals.refuse("bucket "+b, err)
+			case ok:
+				d.refusals.refuse("key "+b+"/"+key, err)
+			}
+		}
+	}
+	d.logger.Warn("nats: asynchronous error", "subject", sources.Clip(subject, maxErrText), "err", clip(d.scrub(err)).Error())
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -21,6 +22,7 @@ import (
 type Server struct {
 	*daemon.Server
 	user, password string
+	config         string
 }
 
 // Option changes how the server starts.
@@ -29,6 +31,14 @@ type Option func(*Server)
 // WithUser makes the server require user and password from every client.
 func WithUser(user, password string) Option {
 	return func(s *Server) { s.user, s.password = user, password }
+}
+
+// WithConfig starts the server with a configuration file holding text
+// (an authorization block with per-user permissions, say) beside its
+// flags. Credentials given there are the test's to use: User knows only
+// those of WithUser.
+func WithConfig(text string) Option {
+	return func(s *Server) { s.config = text }
 }
 
 // Start starts a nats-server with JetStream and stops it when the test
@@ -49,6 +59,13 @@ func Start(tb testing.TB, opts ...Option) *Server {
 			args := []string{
 				"-js", "-sd", filepath.Join(ds.Dir, "jetstream"), "-a", "127.0.0.1",
 				"-p", strconv.Itoa(ds.Ports[0]), "-m", strconv.Itoa(ds.Ports[1]),
+			}
+			if s.config != "" {
+				conf := filepath.Join(ds.Dir, "nats.conf")
+				if err := os.WriteFile(conf, []byte(s.config), 0o600); err != nil {
+					tb.Fatalf("natstest: write config: %v", err)
+				}
+				args = append(args, "-c", conf)
 			}
 			if s.user != "" {
 				args = append(args, "--user", s.user, "--pass", s.password)
