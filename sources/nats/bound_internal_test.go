@@ -72,3 +72,42 @@ func TestProtoBoundSplits(t *testing.T) {
 		}
 	}
 }
+
+// FuzzProtoBound: no stream makes the bound panic, and its verdict on a
+// stream does not depend on how the reads cut it (whole, at one place, or
+// byte by byte): a server cannot slip an oversized message or line past it
+// by choosing its segment sizes.
+func FuzzProtoBound(f *testing.F) {
+	f.Add([]byte("INFO {}\r\nMSG a 1 5\r\nhello\r\nPING\r\n"), uint16(9))
+	f.Add([]byte("HMSG a 1 12 17\r\nNATS/1.0\r\n\r\nhello\r\n"), uint16(3))
+	f.Add([]byte("MSG a 1 "+strconv.Itoa(MaxMessage+1)+"\r\n"), uint16(4))
+	f.Add([]byte("MSG a 1 3\r\nMSG\r\n\x16\x03\x01"), uint16(11))
+	// A TLS record's first byte inside a line, at a read's start, is not
+	// the upgrade: the oversized message after it is still refused.
+	f.Add([]byte("PING\x16x\r\nMSG a 1 "+strconv.Itoa(MaxMessage+1)+"\r\n"), uint16(4))
+	f.Fuzz(func(t *testing.T, stream []byte, cut uint16) {
+		verdict := func(chunks ...[]byte) bool {
+			b := &protoBound{}
+			for _, c := range chunks {
+				if err := b.scan(c); err != nil {
+					return false
+				}
+			}
+			return true
+		}
+		whole := verdict(stream)
+		at := int(cut) % (len(stream) + 1)
+		if got := verdict(stream[:at], stream[at:]); got != whole {
+			t.Fatalf("cut at %d: accepted %v, whole stream %v", at, got, whole)
+		}
+		if len(stream) <= 1<<12 {
+			bytes := make([][]byte, len(stream))
+			for i := range stream {
+				bytes[i] = stream[i : i+1]
+			}
+			if got := verdict(bytes...); got != whole {
+				t.Fatalf("byte by byte: accepted %v, whole stream %v", got, whole)
+			}
+		}
+	})
+}
