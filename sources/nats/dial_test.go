@@ -1,9 +1,7 @@
 package nats_test
 
 import (
-	"bufio"
 	"net"
-	"strings"
 	"testing"
 	"time"
 
@@ -25,23 +23,7 @@ func (*tlsDoneDialer) SkipTLSHandshake() bool { return true }
 // dialer to close its connections: the wrapper must keep saying so, or the
 // client starts a TLS handshake the other side never answers.
 func TestCustomDialerSkipsTLS(t *testing.T) {
-	url := fakeServer(t, func(c net.Conn) {
-		if _, err := c.Write([]byte(`INFO {"server_id":"fake","version":"2.9.10","proto":1,"headers":true,"max_payload":1048576,"tls_required":true}` + "\r\n")); err != nil {
-			return
-		}
-		br := bufio.NewReader(c)
-		for {
-			line, err := br.ReadString('\n')
-			if err != nil {
-				return
-			}
-			if strings.HasPrefix(line, "PING") {
-				if _, err := c.Write([]byte("PONG\r\n")); err != nil {
-					return
-				}
-			}
-		}
-	})
+	url := fakeServer(t, func(c net.Conn) { answerPings(c, `,"tls_required":true`, "PONG\r\n", false) })
 	o := natsgo.GetDefaultOptions()
 	o.Url = url
 	o.Timeout = 2 * time.Second

@@ -57,10 +57,18 @@ func fakeServer(t *testing.T, serve func(c net.Conn)) string {
 	return "nats://" + ln.Addr().String()
 }
 
-// handshake plays a server's side of the connection's start: INFO, then
-// the client's CONNECT and PING answered with PONG.
-func handshake(c net.Conn) (*bufio.Reader, bool) {
-	if _, err := c.Write([]byte(`INFO {"server_id":"fake","version":"2.9.10","proto":1,"headers":true,"max_payload":1048576}` + "\r\n")); err != nil {
+// fakeInfo is the INFO line of a fake server, with more JSON fields
+// (`,"auth_required":true`) when extra is not empty.
+func fakeInfo(extra string) []byte {
+	return []byte(`INFO {"server_id":"fake","version":"2.9.10","proto":1,"headers":true,"max_payload":1048576` + extra + "}\r\n")
+}
+
+// answerPings plays a server's side of a connection: INFO (with extra
+// fields), then it reads the client's lines and answers a PING with
+// answer; once, it returns after the first. It reports whether the
+// connection still works.
+func answerPings(c net.Conn, extra, answer string, once bool) (*bufio.Reader, bool) {
+	if _, err := c.Write(fakeInfo(extra)); err != nil {
 		return nil, false
 	}
 	br := bufio.NewReader(c)
@@ -69,12 +77,18 @@ func handshake(c net.Conn) (*bufio.Reader, bool) {
 		if err != nil {
 			return nil, false
 		}
-		if strings.HasPrefix(line, "PING") {
-			_, err := c.Write([]byte("PONG\r\n"))
+		if !strings.HasPrefix(line, "PING") {
+			continue
+		}
+		if _, err := c.Write([]byte(answer)); err != nil || once {
 			return br, err == nil
 		}
 	}
 }
+
+// handshake plays a server's side of the connection's start: INFO, then
+// the client's CONNECT and PING answered with PONG.
+func handshake(c net.Conn) (*bufio.Reader, bool) { return answerPings(c, "", "PONG\r\n", true) }
 
 // hostileConfig is a driver config for the server at url, retrying
 // quickly.
@@ -155,22 +169,7 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 // every update would carry) must hold a clipped part of it, not all of
 // it.
 func TestHostileLongError(t *testing.T) {
-	url := fakeServer(t, func(c net.Conn) {
-		if _, err := c.Write([]byte(`INFO {"server_id":"fake","version":"2.9.10","proto":1,"headers":true,"max_payload":1048576}` + "\r\n")); err != nil {
-			return
-		}
-		br := bufio.NewReader(c)
-		for {
-			line, err := br.ReadString('\n')
-			if err != nil {
-				return
-			}
-			if strings.HasPrefix(line, "PING") {
-				_, _ = c.Write([]byte("-ERR '" + strings.Repeat("x", 100<<10) + "'\r\n"))
-				return
-			}
-		}
-	})
+	url := fakeServer(t, func(c net.Conn) { answerPings(c, "", "-ERR '"+strings.Repeat("x", 100<<10)+"'\r\n", true) })
 	d := open(t, hostileConfig(url))
 	for _, loc := range []string{"b/k", "subject:app.mode"} {
 		r := d.Read(ctx(t), target(loc, nil))

@@ -78,7 +78,7 @@ func TestNATSURLList(t *testing.T) {
 func TestEchoedCredentialScrubbed(t *testing.T) {
 	const secret = "echoed-secret-0123456789"
 	url := fakeServer(t, func(c net.Conn) {
-		if _, err := c.Write([]byte(`INFO {"server_id":"fake","version":"2.9.10","proto":1,"headers":true,"max_payload":1048576,"auth_required":true}` + "\r\n")); err != nil {
+		if _, err := c.Write(fakeInfo(`,"auth_required":true`)); err != nil {
 			return
 		}
 		line, err := bufio.NewReader(c).ReadString('\n') // CONNECT {...}
