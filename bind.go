@@ -1197,6 +1197,9 @@ func needsCopyWalk(t reflect.Type, seen map[reflect.Type]bool) bool {
 	seen[t] = true
 	switch t.Kind() {
 	case reflect.Struct:
+		if clonerOf(t) != nil {
+			return true
+		}
 		for i := range t.NumField() {
 			// deepCopy copies unexported fields as they are, so only
 			// exported ones decide (time.Time needs no copy).
@@ -1214,7 +1217,9 @@ func needsCopyWalk(t reflect.Type, seen map[reflect.Type]bool) bool {
 // deepCopy returns a copy of v that shares no maps, slices or pointers with
 // it. Shared and cyclic references are copied once and stay shared and
 // cyclic in the copy, so a ring or a parent link cannot recurse forever.
-// Unexported struct fields are copied as they are.
+// Unexported struct fields are copied as they are, so a type that keeps
+// references there is copied by its own means (see [clonerOf]) when it has
+// some.
 func deepCopy(v reflect.Value) reflect.Value {
 	var c copier
 	return c.copy(v)
@@ -1252,6 +1257,16 @@ func (c *copier) copy(v reflect.Value) reflect.Value {
 		}
 		if done, ok := c.seen[k]; ok {
 			return done
+		}
+	}
+	if kind == reflect.Pointer || kind == reflect.Struct {
+		if clone := clonerOf(v.Type()); clone != nil {
+			if cv, ok := callClone(clone, v); ok {
+				if kind == reflect.Pointer {
+					c.remember(k, cv)
+				}
+				return cv
+			}
 		}
 	}
 	switch kind {
