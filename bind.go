@@ -84,6 +84,8 @@ type applier[T any] struct {
 	subs      subscribers            // fan-out and replay log; own lock
 	gid       atomic.Uint64          // the applier goroutine's id, to refuse re-entrant calls from Validate and update=
 	busy      atomic.Bool            // the applier is handling something (so a caller may be running on it)
+	work      workNote               // what the applier is doing, reported if user code ends its goroutine
+	reply     chan<- error           // the Reload or Rollback being served, answered then
 }
 
 // inbox holds the latest unapplied result of each target; a burst costs
@@ -455,13 +457,24 @@ type reloadRequest struct {
 	done    chan error
 }
 
-// run is the applier goroutine, the only writer of snapshots.
+// run is the applier goroutine, the only writer of snapshots. If user
+// code it calls ends the goroutine with runtime.Goexit, which cannot be
+// recovered, run reports that and continues on a new goroutine.
 func (b *Binding[T]) run() {
-	defer b.wg.Done()
+	stopped := false
+	defer func() {
+		if !stopped && b.ctx.Err() == nil {
+			b.afterGoexit() // the new goroutine holds this one's place in wg
+			return
+		}
+		b.wg.Done()
+	}()
 	b.gid.Store(goid())
 	for {
+		b.work, b.reply = workNote{}, nil
 		select {
 		case <-b.ctx.Done():
+			stopped = true
 			return
 		case <-b.wake:
 			b.busy.Store(true)
@@ -469,6 +482,7 @@ func (b *Binding[T]) run() {
 			b.busy.Store(false)
 		case req := <-b.reloads:
 			b.busy.Store(true)
+			b.reply = req.done
 			b.applyPending()
 			var changes []change
 			now := time.Now()
@@ -479,7 +493,9 @@ func (b *Binding[T]) run() {
 				// Results the watch emitted before the reload began are older
 				// than what it read: drop them if a gate still holds one.
 				t.applied = req.seqs[i]
+				b.work = workNote{fields: t.fields, sentinel: ErrDecode, what: "decoding its value", target: t, data: req.results[i].Data}
 				changes = append(changes, t.observe(req.results[i])...)
+				b.work = workNote{}
 				b.stat.noteResult(t, req.results[i], now)
 				b.cacheLater(t, req.results[i])
 			}
@@ -492,6 +508,7 @@ func (b *Binding[T]) run() {
 			b.busy.Store(false)
 		case req := <-b.rollbacks:
 			b.busy.Store(true)
+			b.reply = req.done
 			b.applyPending()
 			req.done <- b.rollback(req.gen)
 			b.busy.Store(false)
@@ -538,7 +555,9 @@ func (b *Binding[T]) applyPending() {
 			continue // older than what a Reload applied, or its condition turned false
 		}
 		t.applied = results[i].seq
+		b.work = workNote{fields: t.fields, sentinel: ErrDecode, what: "decoding its value", target: t, data: results[i].r.Data}
 		changes = append(changes, t.observe(results[i].r)...)
+		b.work = workNote{}
 		b.stat.noteResult(t, results[i].r, now)
 		b.cacheLater(t, results[i].r)
 	}
@@ -576,6 +595,12 @@ func (b *Binding[T]) apply(changes []change) error {
 	var next *T
 	var values []event
 	if len(fresh) > 0 {
+		b.work = workNote{sentinel: ErrValidation, what: "a method of the configuration"}
+		for _, f := range b.fields {
+			if fresh[f] {
+				b.work.fields = append(b.work.fields, f)
+			}
+		}
 		// Values held back by Validate earlier are tried again together with
 		// the new ones, so that related edits to several sources converge.
 		// If that fails, the new values are tried alone, so that one rejected
@@ -959,8 +984,11 @@ func (b *Binding[T]) validate(c *T) (err error) {
 	if !ok {
 		return nil
 	}
+	prev := b.work
+	b.work.sentinel, b.work.what = ErrValidation, "the Validate method"
 	defer func() {
 		if p := recover(); p != nil {
+			b.work = prev
 			if b.hasSecret {
 				err = errors.New("the Validate method panicked (value hidden: the configuration holds secrets)")
 			} else {
@@ -968,7 +996,9 @@ func (b *Binding[T]) validate(c *T) (err error) {
 			}
 		}
 	}()
-	return b.scrubSecrets(c, v.Validate())
+	err = v.Validate()
+	b.work = prev // not on a runtime.Goexit, whose report says it was Validate
+	return b.scrubSecrets(c, err)
 }
 
 // event builds the update for f with raw values kept for typed watchers.
