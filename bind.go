@@ -46,6 +46,7 @@ type Binding[T any] struct {
 	order     []*boundField // fields in dependency order
 	conds     []*target     // targets with a when= condition
 	copyIdx   [][]int       // index paths of tagged fields whose values can alias (slices, maps, pointers)
+	editors   bool          // Validate or an update= method receives candidates: give them their own copies
 	drivers   map[string]sources.Driver
 	opts      options
 	log       *slog.Logger
@@ -167,8 +168,10 @@ func Bind[T any](ctx context.Context, dst *T, opts ...Option) (*Binding[T], erro
 	if err := b.openCache(); err != nil {
 		return nil, err
 	}
+	b.editors = plan.hasValidate
 	for _, f := range res.fields {
 		b.hasSecret = b.hasSecret || f.secret
+		b.editors = b.editors || f.update.IsValid()
 		if typeNeedsCopy(f.plan.typ) {
 			b.copyIdx = append(b.copyIdx, f.plan.index)
 		}
@@ -732,6 +735,7 @@ func (b *Binding[T]) candidate(cur *T, only map[*boundField]bool, validate bool)
 	}
 	*p.next = *cur
 	rv := reflect.ValueOf(p.next).Elem()
+	b.ownCandidate(rv)
 	touched := map[*boundField]bool{}
 	for _, f := range b.order {
 		c, has := b.desired[f]
@@ -1187,6 +1191,20 @@ func (b *Binding[T]) copyConfig(dst, src reflect.Value) {
 	dst.Set(src)
 	for _, idx := range b.copyIdx {
 		dst.FieldByIndex(idx).Set(deepCopy(src.FieldByIndex(idx)))
+	}
+}
+
+// ownCandidate gives the candidate rv its own copies of the tagged fields
+// that can alias when user code (Validate, update= methods) receives it:
+// one that edits a map or slice in place must change neither the
+// published snapshot nor the history, even when the candidate is rejected.
+func (b *Binding[T]) ownCandidate(rv reflect.Value) {
+	if !b.editors {
+		return
+	}
+	for _, idx := range b.copyIdx {
+		fv := rv.FieldByIndex(idx)
+		fv.Set(deepCopy(fv))
 	}
 }
 

@@ -129,3 +129,51 @@ func TestRejectedValueDoesNotBlockOthers(t *testing.T) {
 	assert.Equal(t, 100, b.Get().Max)
 	require.NoError(t, b.Reload(t.Context()))
 }
+
+// stamping records in Validate, in place, the N it last checked: user code
+// that edits a map of the candidate it was given.
+type stamping struct {
+	N      int            `live:"env=N; poll=1h"`
+	Limits map[string]int `live:"env=LIMITS; format=json; poll=1h"`
+	Tags   []string       `live:"env=TAGS; poll=1h"`
+}
+
+func (c *stamping) Validate() error {
+	c.Limits["checked"] = c.N
+	if len(c.Tags) > 0 {
+		c.Tags[0] = fmt.Sprint("checked ", c.N)
+	}
+	if c.N == 13 {
+		return errors.New("unlucky")
+	}
+	return nil
+}
+
+// TestValidateEditsOnlyItsCandidate: the candidate handed to Validate (and
+// to update= methods) shared every unchanged map and slice with the
+// published snapshot, so a Validate that edits them in place changed the
+// snapshot readers hold, the history, and, for a rejected generation,
+// what Get returns (and raced with readers). The candidate's tagged
+// fields are now its own.
+func TestValidateEditsOnlyItsCandidate(t *testing.T) {
+	t.Parallel()
+	env := newEnv("N", "1", "LIMITS", `{"x":1}`, "TAGS", "a,b")
+	b := mustBind(t, &stamping{}, WithLookupEnv(env.lookup), WithHistory(4))
+	g1 := b.Get()
+	require.Equal(t, map[string]int{"x": 1, "checked": 1}, g1.Limits)
+	require.Equal(t, []string{"checked 1", "b"}, g1.Tags)
+
+	env.set("N", "2")
+	require.NoError(t, b.Reload(t.Context()))
+	assert.Equal(t, 2, b.Get().N)
+	assert.Equal(t, map[string]int{"x": 1, "checked": 1}, g1.Limits, "generation 1, held by a reader")
+	assert.Equal(t, []string{"checked 1", "b"}, g1.Tags, "generation 1, held by a reader")
+	assert.Equal(t, map[string]int{"x": 1, "checked": 1}, b.History()[0].Value.Limits, "generation 1 in the history")
+	g2 := b.Get()
+
+	env.set("N", "13")
+	require.ErrorIs(t, b.Reload(t.Context()), ErrValidation)
+	assert.Same(t, g2, b.Get(), "rejected")
+	assert.Equal(t, map[string]int{"x": 1, "checked": 2}, b.Get().Limits, "a rejected candidate's edits are not published")
+	assert.Equal(t, []string{"checked 2", "b"}, b.Get().Tags, "a rejected candidate's edits are not published")
+}
