@@ -627,7 +627,7 @@ func (b *Binding[T]) apply(changes []change) error {
 				}
 				v := reflect.ValueOf(cur.v).Elem().FieldByIndex(f.plan.index).Interface()
 				fe := &FieldError{Field: f.plan.path, Source: f.target.String(), Key: f.key, Err: err}
-				if own := (*FieldError)(nil); errors.As(err, &own) && own.Field == f.plan.path {
+				if own := fieldErrorOf(err, f.plan.path); own != nil {
 					fe = own // the field's own update= error names it already
 				}
 				notes = append(notes, b.event(f, Error, v, v, fe))

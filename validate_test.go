@@ -1,6 +1,7 @@
 package livebind
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -8,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/livebind/livebind/internal/testenv/childtest"
 )
 
 type validated struct {
@@ -176,4 +179,65 @@ func TestValidateEditsOnlyItsCandidate(t *testing.T) {
 	assert.Same(t, g2, b.Get(), "rejected")
 	assert.Equal(t, map[string]int{"x": 1, "checked": 2}, b.Get().Limits, "a rejected candidate's edits are not published")
 	assert.Equal(t, []string{"checked 2", "b"}, b.Get().Tags, "a rejected candidate's edits are not published")
+}
+
+// hostileErr is an error of the user's whose Unwrap panics, or returns
+// the error itself (a cycle).
+type hostileErr struct{ cycle bool }
+
+func (e *hostileErr) Error() string { return "hostile" }
+
+func (e *hostileErr) Unwrap() error {
+	if e.cycle {
+		return e
+	}
+	panic("Unwrap panicked")
+}
+
+// hostileJoin is a joined error that holds itself.
+type hostileJoin struct{}
+
+func (e *hostileJoin) Error() string   { return "joined" }
+func (e *hostileJoin) Unwrap() []error { return []error{e, e} }
+
+type hostileErrCfg struct {
+	N int `live:"env=N; poll=1h"`
+}
+
+func (c *hostileErrCfg) Validate() error {
+	switch c.N {
+	case 13:
+		return &hostileErr{}
+	case 14:
+		return &hostileErr{cycle: true}
+	case 15:
+		return &hostileJoin{}
+	}
+	return nil
+}
+
+// TestValidateErrorWithHostileChain: the applier looked for a *FieldError
+// in a rejected generation's error with errors.As, walking the user's own
+// error: an Unwrap that panics killed the process, and one that returns
+// its own error (or a join that holds itself) looped forever. In a child process: the old behavior
+// kills or hangs it.
+func TestValidateErrorWithHostileChain(t *testing.T) {
+	res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+		for _, n := range []string{"13", "14", "15"} {
+			env := newEnv("N", "1")
+			b := mustBind(t, &hostileErrCfg{}, WithLookupEnv(env.lookup))
+			rec := record(t, b)
+			env.set("N", n)
+			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+			err := b.Reload(ctx)
+			cancel()
+			require.ErrorIs(t, err, ErrValidation)
+			u := rec.want(t, Error)
+			assert.Equal(t, "N", u.Field)
+			assert.Equal(t, 1, b.Get().N)
+		}
+	})
+	if !res.OK() {
+		t.Fatalf("%v", res)
+	}
 }
