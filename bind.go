@@ -780,6 +780,9 @@ func (b *Binding[T]) applyField(p *genPlan[T], rv reflect.Value, f *boundField, 
 			p.refused = f
 			return &FieldError{Field: f.plan.path, Source: f.target.String(), Key: f.key, Err: err}
 		}
+		if typeNeedsCopy(f.plan.typ) { // the method may keep what it set (a buffer it reuses)
+			fv.Set(deepCopy(fv))
+		}
 	} else {
 		fv.Set(val)
 	}
