@@ -46,6 +46,7 @@ type Binding[T any] struct {
 	order     []*boundField // fields in dependency order
 	conds     []*target     // targets with a when= condition
 	copyIdx   [][]int       // index paths of tagged fields whose values can alias (slices, maps, pointers)
+	editors   bool          // Validate or an update= method receives candidates: give them their own copies
 	drivers   map[string]sources.Driver
 	opts      options
 	log       *slog.Logger
@@ -84,6 +85,8 @@ type applier[T any] struct {
 	subs      subscribers            // fan-out and replay log; own lock
 	gid       atomic.Uint64          // the applier goroutine's id, to refuse re-entrant calls from Validate and update=
 	busy      atomic.Bool            // the applier is handling something (so a caller may be running on it)
+	work      workNote               // what the applier is doing, reported if user code ends its goroutine
+	reply     chan<- error           // the Reload or Rollback being served, answered then
 }
 
 // inbox holds the latest unapplied result of each target; a burst costs
@@ -165,8 +168,10 @@ func Bind[T any](ctx context.Context, dst *T, opts ...Option) (*Binding[T], erro
 	if err := b.openCache(); err != nil {
 		return nil, err
 	}
+	b.editors = plan.hasValidate
 	for _, f := range res.fields {
 		b.hasSecret = b.hasSecret || f.secret
+		b.editors = b.editors || f.update.IsValid()
 		if typeNeedsCopy(f.plan.typ) {
 			b.copyIdx = append(b.copyIdx, f.plan.index)
 		}
@@ -455,13 +460,24 @@ type reloadRequest struct {
 	done    chan error
 }
 
-// run is the applier goroutine, the only writer of snapshots.
+// run is the applier goroutine, the only writer of snapshots. If user
+// code it calls ends the goroutine with runtime.Goexit, which cannot be
+// recovered, run reports that and continues on a new goroutine.
 func (b *Binding[T]) run() {
-	defer b.wg.Done()
+	stopped := false
+	defer func() {
+		if !stopped && b.ctx.Err() == nil {
+			b.afterGoexit() // the new goroutine holds this one's place in wg
+			return
+		}
+		b.wg.Done()
+	}()
 	b.gid.Store(goid())
 	for {
+		b.work, b.reply = workNote{}, nil
 		select {
 		case <-b.ctx.Done():
+			stopped = true
 			return
 		case <-b.wake:
 			b.busy.Store(true)
@@ -469,6 +485,7 @@ func (b *Binding[T]) run() {
 			b.busy.Store(false)
 		case req := <-b.reloads:
 			b.busy.Store(true)
+			b.reply = req.done
 			b.applyPending()
 			var changes []change
 			now := time.Now()
@@ -479,7 +496,9 @@ func (b *Binding[T]) run() {
 				// Results the watch emitted before the reload began are older
 				// than what it read: drop them if a gate still holds one.
 				t.applied = req.seqs[i]
+				b.work = workNote{fields: t.fields, sentinel: ErrDecode, what: "decoding its value", target: t, data: req.results[i].Data}
 				changes = append(changes, t.observe(req.results[i])...)
+				b.work = workNote{}
 				b.stat.noteResult(t, req.results[i], now)
 				b.cacheLater(t, req.results[i])
 			}
@@ -492,6 +511,7 @@ func (b *Binding[T]) run() {
 			b.busy.Store(false)
 		case req := <-b.rollbacks:
 			b.busy.Store(true)
+			b.reply = req.done
 			b.applyPending()
 			req.done <- b.rollback(req.gen)
 			b.busy.Store(false)
@@ -538,7 +558,9 @@ func (b *Binding[T]) applyPending() {
 			continue // older than what a Reload applied, or its condition turned false
 		}
 		t.applied = results[i].seq
+		b.work = workNote{fields: t.fields, sentinel: ErrDecode, what: "decoding its value", target: t, data: results[i].r.Data}
 		changes = append(changes, t.observe(results[i].r)...)
+		b.work = workNote{}
 		b.stat.noteResult(t, results[i].r, now)
 		b.cacheLater(t, results[i].r)
 	}
@@ -576,6 +598,12 @@ func (b *Binding[T]) apply(changes []change) error {
 	var next *T
 	var values []event
 	if len(fresh) > 0 {
+		b.work = workNote{sentinel: ErrValidation, what: "a method of the configuration"}
+		for _, f := range b.fields {
+			if fresh[f] {
+				b.work.fields = append(b.work.fields, f)
+			}
+		}
 		// Values held back by Validate earlier are tried again together with
 		// the new ones, so that related edits to several sources converge.
 		// If that fails, the new values are tried alone, so that one rejected
@@ -599,7 +627,7 @@ func (b *Binding[T]) apply(changes []change) error {
 				}
 				v := reflect.ValueOf(cur.v).Elem().FieldByIndex(f.plan.index).Interface()
 				fe := &FieldError{Field: f.plan.path, Source: f.target.String(), Key: f.key, Err: err}
-				if own := (*FieldError)(nil); errors.As(err, &own) && own.Field == f.plan.path {
+				if own := fieldErrorOf(err, f.plan.path); own != nil {
 					fe = own // the field's own update= error names it already
 				}
 				notes = append(notes, b.event(f, Error, v, v, fe))
@@ -707,6 +735,7 @@ func (b *Binding[T]) candidate(cur *T, only map[*boundField]bool, validate bool)
 	}
 	*p.next = *cur
 	rv := reflect.ValueOf(p.next).Elem()
+	b.ownCandidate(rv)
 	touched := map[*boundField]bool{}
 	for _, f := range b.order {
 		c, has := b.desired[f]
@@ -750,6 +779,9 @@ func (b *Binding[T]) applyField(p *genPlan[T], rv reflect.Value, f *boundField, 
 		if err := b.callUpdate(f, p.next, deepCopy(val)); err != nil {
 			p.refused = f
 			return &FieldError{Field: f.plan.path, Source: f.target.String(), Key: f.key, Err: err}
+		}
+		if typeNeedsCopy(f.plan.typ) { // the method may keep what it set (a buffer it reuses)
+			fv.Set(deepCopy(fv))
 		}
 	} else {
 		fv.Set(val)
@@ -959,8 +991,11 @@ func (b *Binding[T]) validate(c *T) (err error) {
 	if !ok {
 		return nil
 	}
+	prev := b.work
+	b.work.sentinel, b.work.what = ErrValidation, "the Validate method"
 	defer func() {
 		if p := recover(); p != nil {
+			b.work = prev
 			if b.hasSecret {
 				err = errors.New("the Validate method panicked (value hidden: the configuration holds secrets)")
 			} else {
@@ -968,7 +1003,9 @@ func (b *Binding[T]) validate(c *T) (err error) {
 			}
 		}
 	}()
-	return b.scrubSecrets(c, v.Validate())
+	err = v.Validate()
+	b.work = prev // not on a runtime.Goexit, whose report says it was Validate
+	return b.scrubSecrets(c, err)
 }
 
 // event builds the update for f with raw values kept for typed watchers.
@@ -1160,6 +1197,20 @@ func (b *Binding[T]) copyConfig(dst, src reflect.Value) {
 	}
 }
 
+// ownCandidate gives the candidate rv its own copies of the tagged fields
+// that can alias when user code (Validate, update= methods) receives it:
+// one that edits a map or slice in place must change neither the
+// published snapshot nor the history, even when the candidate is rejected.
+func (b *Binding[T]) ownCandidate(rv reflect.Value) {
+	if !b.editors {
+		return
+	}
+	for _, idx := range b.copyIdx {
+		fv := rv.FieldByIndex(idx)
+		fv.Set(deepCopy(fv))
+	}
+}
+
 // ownCopy returns v, deep copied if it can alias what it came from.
 func ownCopy(v any) any {
 	if v == nil || !typeNeedsCopy(reflect.TypeOf(v)) {
@@ -1197,6 +1248,9 @@ func needsCopyWalk(t reflect.Type, seen map[reflect.Type]bool) bool {
 	seen[t] = true
 	switch t.Kind() {
 	case reflect.Struct:
+		if clonerOf(t) != nil {
+			return true
+		}
 		for i := range t.NumField() {
 			// deepCopy copies unexported fields as they are, so only
 			// exported ones decide (time.Time needs no copy).
@@ -1214,7 +1268,9 @@ func needsCopyWalk(t reflect.Type, seen map[reflect.Type]bool) bool {
 // deepCopy returns a copy of v that shares no maps, slices or pointers with
 // it. Shared and cyclic references are copied once and stay shared and
 // cyclic in the copy, so a ring or a parent link cannot recurse forever.
-// Unexported struct fields are copied as they are.
+// Unexported struct fields are copied as they are, so a type that keeps
+// references there is copied by its own means (see [clonerOf]) when it has
+// some.
 func deepCopy(v reflect.Value) reflect.Value {
 	var c copier
 	return c.copy(v)
@@ -1252,6 +1308,16 @@ func (c *copier) copy(v reflect.Value) reflect.Value {
 		}
 		if done, ok := c.seen[k]; ok {
 			return done
+		}
+	}
+	if kind == reflect.Pointer || kind == reflect.Struct {
+		if clone := clonerOf(v.Type()); clone != nil {
+			if cv, ok := callClone(clone, v); ok {
+				if kind == reflect.Pointer {
+					c.remember(k, cv)
+				}
+				return cv
+			}
 		}
 	}
 	switch kind {

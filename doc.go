@@ -66,7 +66,10 @@
 // Callbacks run on their subscriber's own goroutine. A panic in one is
 // recovered, logged, counted in [Status] and reported to the other
 // subscribers ([ErrCallbackPanic]); each subscriber receives its own copies
-// of slice, map and pointer values. Close may be called from a callback and
+// of slice, map and pointer values (a value that keeps references in
+// unexported fields is copied by its Clone method returning its own type,
+// math/big numbers by Set; without one such references stay shared). Close
+// may be called from a callback and
 // waits for running callbacks at most [WithCloseTimeout]. Reload, Rollback
 // and Close called from Validate or an update= method fail with
 // [ErrReentrant]. Untagged fields are copied as they are and never read.

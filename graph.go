@@ -90,7 +90,10 @@ func (b *Binding[T]) callUpdate(f *boundField, c *T, val reflect.Value) (err err
 			}
 		}
 	}()
+	prev := b.work
+	b.work.sentinel, b.work.what = ErrUpdate, f.updateName
 	out := f.update.Call([]reflect.Value{reflect.ValueOf(c), val})
+	b.work = prev
 	if e, _ := out[0].Interface().(error); e != nil {
 		if f.secret {
 			return fmt.Errorf("%w: %s returned an error (hidden: the field is secret)", ErrUpdate, f.updateName)

@@ -447,3 +447,39 @@ func TestConditionZeroingRerunsChain(t *testing.T) {
 	assert.NotContains(t, err.Error(), "hunter2")
 	assert.Equal(t, before, *b.Get(), "the last good snapshot stays")
 }
+
+// bufferedUpper's update= method upper-cases TAGS into a buffer it reuses
+// from call to call, kept in an untagged field (shared by every snapshot).
+type bufferedUpper struct {
+	Tags []string `live:"env=TAGS; poll=1h; update=SetTags"`
+	Buf  *[]string
+}
+
+func (c *bufferedUpper) SetTags(next []string) error {
+	buf := (*c.Buf)[:0]
+	for _, s := range next {
+		buf = append(buf, strings.ToUpper(s))
+	}
+	*c.Buf = buf
+	c.Tags = buf
+	return nil
+}
+
+// TestUpdateFunctionKeepsNoReference: the value an update= method sets is
+// published as it is, so a method that keeps a reference to it (a buffer
+// it reuses) rewrote, on its next call, the generation readers held and
+// the history. The value the method sets is now copied once it returns.
+func TestUpdateFunctionKeepsNoReference(t *testing.T) {
+	t.Parallel()
+	env := newEnv("TAGS", "a,b")
+	buf := make([]string, 0, 8)
+	b := mustBind(t, &bufferedUpper{Buf: &buf}, WithLookupEnv(env.lookup), WithHistory(4))
+	g1 := b.Get()
+	require.Equal(t, []string{"A", "B"}, g1.Tags)
+
+	env.set("TAGS", "x,y")
+	require.NoError(t, b.Reload(t.Context()))
+	assert.Equal(t, []string{"X", "Y"}, b.Get().Tags)
+	assert.Equal(t, []string{"A", "B"}, g1.Tags, "generation 1, held by a reader")
+	assert.Equal(t, []string{"A", "B"}, b.History()[0].Value.Tags, "generation 1 in the history")
+}

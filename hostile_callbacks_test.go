@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -193,4 +194,36 @@ func TestCallbackPanicStackRedaction(t *testing.T) {
 	assert.NotContains(t, got, "0x3)")
 	assert.True(t, strings.Contains(got, "main.(*T).g(...)") && strings.Contains(got, "main.f(...)"), got)
 	assert.Contains(t, got, "/x/main.go:12 +0x5e")
+}
+
+// TestCallbackGoexitRecovered: a callback that calls runtime.Goexit (a
+// require in a test's callback does, through t.FailNow) ended its
+// subscriber's delivery goroutine: it silently received nothing more, and
+// nobody was told. It is now reported like a panic (an Error update
+// wrapping ErrCallbackPanic to the others, counted in Status), and
+// deliveries to it go on.
+func TestCallbackGoexitRecovered(t *testing.T) {
+	t.Parallel()
+	env := newEnv("PORT", "1")
+	var log logBuffer
+	b := mustBind(t, &hostile{}, WithLookupEnv(env.lookup), WithLogger(log.logger()))
+	var calls atomic.Uint64
+	_, err := b.Subscribe(func(Update) {
+		calls.Add(1)
+		runtime.Goexit()
+	}, Fields("Port"))
+	require.NoError(t, err)
+	rec := record(t, b)
+
+	env.set("PORT", "2")
+	u, _ := rec.until(t, wait, func(u Update) bool { return u.Kind == Error })
+	require.ErrorIs(t, u.Err, ErrCallbackPanic)
+	assert.Equal(t, "Port", u.Field)
+	assert.Contains(t, u.Err.Error(), "runtime.Goexit")
+	assert.Equal(t, uint64(1), b.Status().CallbackPanics)
+
+	env.set("PORT", "3")
+	untilCount(t, wait, 2, calls.Load)
+	assert.Equal(t, 3, b.Get().Port)
+	assert.Contains(t, log.String(), "runtime.Goexit")
 }

@@ -2,10 +2,12 @@ package livebind
 
 import (
 	"context"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -323,3 +325,112 @@ func BenchmarkOwnCopy(b *testing.B) {
 }
 
 var sinkAny any
+
+// hostList keeps its hosts in an unexported slice, which deepCopy cannot
+// see into; its Clone method says how to copy it.
+type hostList struct{ hosts []string }
+
+func (h *hostList) UnmarshalText(b []byte) error {
+	h.hosts = strings.Split(string(b), ",")
+	return nil
+}
+
+// Rename edits the list in place, as a method of an opaque type may.
+func (h hostList) Rename(s string) { h.hosts[0] = s }
+
+func (h hostList) First() string { return h.hosts[0] }
+
+func (h hostList) Clone() hostList { return hostList{hosts: slices.Clone(h.hosts)} }
+
+type opaque struct {
+	N     int        `live:"env=N; poll=5ms"`
+	Big   *big.Int   `live:"env=BIG; poll=5ms"`
+	Float *big.Float `live:"env=FLOAT; poll=5ms"`
+	Hosts hostList   `live:"env=HOSTS; poll=5ms"`
+}
+
+// TestOpaqueValuesAreCopied: values whose references sit in unexported
+// fields (a *big.Int's digits, a user type's slice) were copied as they
+// are, so a subscriber calling x.SetInt64(7) on its Update.New changed
+// Get(), the history and every other holder. math/big values are now
+// copied with their own Set/Copy, and a type with a Clone() method of its
+// own type through it.
+func TestOpaqueValuesAreCopied(t *testing.T) {
+	t.Parallel()
+	vandal := func(v any) {
+		switch v := v.(type) {
+		case *big.Int:
+			v.SetInt64(7)
+		case *big.Float:
+			v.SetInt64(7)
+		case hostList:
+			v.Rename("vandal")
+		}
+	}
+	holders := []struct {
+		name string
+		// take subscribes or reads one holder's values, and vandalizes them
+		// once it has them; done is closed when it has.
+		take func(t *testing.T, b *Binding[opaque], dst *opaque, done chan<- struct{})
+	}{
+		{"dst", func(_ *testing.T, _ *Binding[opaque], dst *opaque, done chan<- struct{}) {
+			vandal(dst.Big)
+			vandal(dst.Float)
+			vandal(dst.Hosts)
+			close(done)
+		}},
+		{"history", func(_ *testing.T, b *Binding[opaque], _ *opaque, done chan<- struct{}) {
+			v := b.History()[0].Value
+			vandal(v.Big)
+			vandal(v.Float)
+			vandal(v.Hosts)
+			close(done)
+		}},
+		{"subscribe", func(t *testing.T, b *Binding[opaque], _ *opaque, done chan<- struct{}) {
+			t.Helper()
+			n := 0
+			_, err := b.Subscribe(func(u Update) {
+				vandal(u.Old)
+				vandal(u.New)
+				if n++; n == 3 {
+					close(done)
+				}
+			}, Fields("Big", "Float", "Hosts"))
+			require.NoError(t, err)
+		}},
+		{"watchfield", func(t *testing.T, b *Binding[opaque], _ *opaque, done chan<- struct{}) {
+			t.Helper()
+			_, err := WatchField(b, "Big", func(c FieldChange[*big.Int]) {
+				vandal(c.Old)
+				vandal(c.New)
+				close(done)
+			})
+			require.NoError(t, err)
+		}},
+	}
+	for _, h := range holders {
+		t.Run(h.name, func(t *testing.T) {
+			t.Parallel()
+			env := newEnv("N", "1", "BIG", "12345", "FLOAT", "1.5", "HOSTS", "a,b")
+			var dst opaque
+			b := mustBind(t, &dst, WithLookupEnv(env.lookup), WithHistory(4))
+			rec := record(t, b)
+			done := make(chan struct{})
+			h.take(t, b, &dst, done)
+			env.set("BIG", "99999")
+			env.set("FLOAT", "2.5")
+			env.set("HOSTS", "c,d")
+			waitFor(t, done)
+			changed := map[string]bool{}
+			rec.until(t, wait, func(u Update) bool { changed[u.Field] = true; return len(changed) == 3 })
+			c := b.Get()
+			assert.Equal(t, "99999", c.Big.String(), "Get")
+			assert.Equal(t, "2.5", c.Float.String(), "Get")
+			assert.Equal(t, "c", c.Hosts.First(), "Get")
+			g1 := b.History()[0].Value
+			assert.Equal(t, "12345", g1.Big.String(), "History")
+			assert.Equal(t, "1.5", g1.Float.String(), "History")
+			assert.Equal(t, "a", g1.Hosts.First(), "History")
+		})
+	}
+}

@@ -7,9 +7,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/livebind/livebind/internal/testenv/childtest"
 	"github.com/livebind/livebind/sources/env"
 )
 
@@ -87,5 +93,87 @@ func TestCacheSealPanicIsContained(t *testing.T) {
 	entries, _ := filepath.Glob(filepath.Join(dir, "livebind-*.json"))
 	if len(entries) != 0 {
 		t.Fatalf("a panicking seal wrote %v", entries)
+	}
+}
+
+// goexiting calls runtime.Goexit in its Validate method, its update=
+// method and a field type's UnmarshalText, each for the value 13.
+type goexiting struct {
+	N int        `live:"env=N; poll=5ms"`
+	M int        `live:"env=M; poll=5ms; update=SetM"`
+	U goexitText `live:"env=U; poll=5ms"`
+}
+
+func (c *goexiting) Validate() error {
+	if c.N == 13 {
+		runtime.Goexit() // t.FailNow in a test's Validate does this
+	}
+	return nil
+}
+
+func (c *goexiting) SetM(v int) error {
+	if v == 13 {
+		runtime.Goexit()
+	}
+	c.M = v
+	return nil
+}
+
+type goexitText string
+
+func (g *goexitText) UnmarshalText(b []byte) error {
+	if string(b) == "13" {
+		runtime.Goexit()
+	}
+	*g = goexitText(b)
+	return nil
+}
+
+// TestGoexitInUserCodeOnTheApplier: runtime.Goexit in Validate, an update=
+// method or an UnmarshalText method (what t.FailNow does, from a require
+// in a test's Validate) ended the applier goroutine: no later change was
+// ever applied and Reload waited for its context. The applier now reports
+// an Error update naming the field, keeps the last good value and goes
+// on. In a child process: the old behavior hangs Reload.
+func TestGoexitInUserCodeOnTheApplier(t *testing.T) {
+	res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+		for _, tc := range []struct {
+			field    string
+			sentinel error
+		}{
+			{"N", ErrValidation},
+			{"M", ErrUpdate},
+			{"U", ErrDecode},
+		} {
+			t.Run(tc.field, func(t *testing.T) {
+				env := newEnv("N", "1", "M", "1", "U", "1")
+				b := mustBind(t, &goexiting{}, WithLookupEnv(env.lookup))
+				rec := record(t, b)
+				env.set(tc.field, "13")
+				u, _ := rec.until(t, 5*time.Second, func(u Update) bool { return u.Kind == Error })
+				assert.Equal(t, tc.field, u.Field)
+				require.ErrorIs(t, u.Err, tc.sentinel)
+				assert.Contains(t, u.Err.Error(), "runtime.Goexit")
+				assert.Equal(t, goexiting{N: 1, M: 1, U: "1"}, *b.Get(), "the last good value stays")
+
+				env.set(tc.field, "2")
+				ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+				defer cancel()
+				require.NoError(t, b.Reload(ctx), "the applier goes on")
+				want := goexiting{N: 1, M: 1, U: "1"}
+				switch tc.field {
+				case "N":
+					want.N = 2
+				case "M":
+					want.M = 2
+				case "U":
+					want.U = "2"
+				}
+				assert.Equal(t, want, *b.Get())
+			})
+		}
+	})
+	if !res.OK() {
+		t.Fatalf("%v", res)
 	}
 }

@@ -435,7 +435,12 @@ func (b *Binding[T]) rollback(gen uint64) error {
 		ev.u.Source = fmt.Sprintf("rollback to gen %d", gen)
 		p.vals = append(p.vals, ev)
 	}
+	b.ownCandidate(rv) // the restored values are the kept generation's
 	b.rejected = nil
+	b.work = workNote{sentinel: ErrValidation, what: "a method of the configuration"}
+	for _, ev := range p.vals {
+		b.work.fields = append(b.work.fields, ev.f)
+	}
 	if err := b.settleConditions(&p, rv); err != nil {
 		b.release(cur.v, p.next)
 		return fmt.Errorf("livebind: rollback to gen %d: %w", gen, err)

@@ -236,21 +236,33 @@ func (sub *subscriber) push(ev *event) bool {
 	return true
 }
 
-// run delivers a subscriber's queue in order until it stops.
+// run delivers a subscriber's queue in order until it stops. A callback
+// that ends the goroutine with runtime.Goexit (reported by deliver) does
+// not end the subscription: run goes on on a new goroutine.
 func (s *subscribers) run(sub *subscriber) {
+	ended := false
 	defer func() {
+		if !ended && !sub.stopped.Load() {
+			select { // what is still queued is delivered by the next goroutine
+			case sub.wake <- struct{}{}:
+			default:
+			}
+			go s.run(sub)
+			return
+		}
+		if sub.onDone != nil {
+			sub.onDone()
+		}
 		s.mu.Lock()
 		delete(s.running, sub)
 		s.mu.Unlock()
 		close(sub.done)
 	}()
 	sub.gid.Store(goid())
-	if sub.onDone != nil {
-		defer sub.onDone()
-	}
 	for {
 		select {
 		case <-sub.quit:
+			ended = true
 			return
 		case <-sub.wake:
 		}
@@ -260,6 +272,7 @@ func (s *subscribers) run(sub *subscriber) {
 				break
 			}
 			if sub.stopped.Load() {
+				ended = true
 				return
 			}
 			s.deliver(sub, ev)
@@ -267,15 +280,27 @@ func (s *subscribers) run(sub *subscriber) {
 	}
 }
 
+// calledGoexit is what deliver reports as the panic value of a callback
+// that called runtime.Goexit.
+type calledGoexit struct{}
+
+func (calledGoexit) String() string { return "the callback called runtime.Goexit" }
+
 // deliver hands ev to the subscriber's callback, recovering a panic: user
-// code must not kill the process, nor stop deliveries to anyone.
+// code must not kill the process, nor stop deliveries to anyone. A
+// runtime.Goexit cannot be stopped; it is reported like a panic, and run
+// starts a new delivery goroutine.
 func (s *subscribers) deliver(sub *subscriber, ev event) {
+	returned := false
 	defer func() {
 		if p := recover(); p != nil {
 			s.reportPanic(sub, ev, p, debug.Stack())
+		} else if !returned {
+			s.reportPanic(sub, ev, calledGoexit{}, debug.Stack())
 		}
 	}()
 	sub.deliver(ev)
+	returned = true
 }
 
 // reportPanic logs a recovered callback panic at Error level with its stack,
@@ -290,6 +315,9 @@ func (s *subscribers) reportPanic(sub *subscriber, ev event, p any, stack []byte
 		st = stackArgs.ReplaceAllString(st, "(...)") // argument words can be a secret's bytes
 	} else {
 		value = fmt.Sprint(p)
+	}
+	if g, ok := p.(calledGoexit); ok {
+		value = g.String() // no value to hide
 	}
 	s.logger.Error("livebind: a callback panicked; recovered, deliveries go on",
 		"field", ev.u.Field, "gen", ev.u.Gen, "panic", value, "stack", st)

@@ -203,3 +203,47 @@ func appendText(out []string, s string) []string {
 	}
 	return out
 }
+
+// maxErrChain bounds how many errors fieldErrorOf looks at.
+const maxErrChain = 256
+
+// fieldErrorOf finds in err's chain the *FieldError that names path, like
+// errors.As, for a rejected generation's error, which holds the user's own
+// errors (Validate's, an update= method's). Their Unwrap methods are user
+// code: one that panics ends the search (nil), and the search looks at
+// maxErrChain errors at most, so an Unwrap that returns its own error
+// cannot loop forever. As methods are not called.
+func fieldErrorOf(err error, path string) (found *FieldError) {
+	defer func() {
+		if recover() != nil {
+			found = nil
+		}
+	}()
+	budget := maxErrChain
+	var walk func(error) *FieldError
+	walk = func(e error) *FieldError {
+		for e != nil {
+			if budget--; budget < 0 {
+				return nil
+			}
+			if fe, ok := e.(*FieldError); ok && fe.Field == path { //nolint:errorlint // this is the walk, one error at a time
+				return fe
+			}
+			switch u := e.(type) { //nolint:errorlint // this is the walk, one error at a time
+			case interface{ Unwrap() error }:
+				e = u.Unwrap()
+			case interface{ Unwrap() []error }:
+				for _, x := range u.Unwrap() {
+					if fe := walk(x); fe != nil {
+						return fe
+					}
+				}
+				return nil
+			default:
+				return nil
+			}
+		}
+		return nil
+	}
+	return walk(err)
+}

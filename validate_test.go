@@ -1,6 +1,7 @@
 package livebind
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -8,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/livebind/livebind/internal/testenv/childtest"
 )
 
 type validated struct {
@@ -128,4 +131,113 @@ func TestRejectedValueDoesNotBlockOthers(t *testing.T) {
 	assert.Equal(t, 50, b.Get().Min)
 	assert.Equal(t, 100, b.Get().Max)
 	require.NoError(t, b.Reload(t.Context()))
+}
+
+// stamping records in Validate, in place, the N it last checked: user code
+// that edits a map of the candidate it was given.
+type stamping struct {
+	N      int            `live:"env=N; poll=1h"`
+	Limits map[string]int `live:"env=LIMITS; format=json; poll=1h"`
+	Tags   []string       `live:"env=TAGS; poll=1h"`
+}
+
+func (c *stamping) Validate() error {
+	c.Limits["checked"] = c.N
+	if len(c.Tags) > 0 {
+		c.Tags[0] = fmt.Sprint("checked ", c.N)
+	}
+	if c.N == 13 {
+		return errors.New("unlucky")
+	}
+	return nil
+}
+
+// TestValidateEditsOnlyItsCandidate: the candidate handed to Validate (and
+// to update= methods) shared every unchanged map and slice with the
+// published snapshot, so a Validate that edits them in place changed the
+// snapshot readers hold, the history, and, for a rejected generation,
+// what Get returns (and raced with readers). The candidate's tagged
+// fields are now its own.
+func TestValidateEditsOnlyItsCandidate(t *testing.T) {
+	t.Parallel()
+	env := newEnv("N", "1", "LIMITS", `{"x":1}`, "TAGS", "a,b")
+	b := mustBind(t, &stamping{}, WithLookupEnv(env.lookup), WithHistory(4))
+	g1 := b.Get()
+	require.Equal(t, map[string]int{"x": 1, "checked": 1}, g1.Limits)
+	require.Equal(t, []string{"checked 1", "b"}, g1.Tags)
+
+	env.set("N", "2")
+	require.NoError(t, b.Reload(t.Context()))
+	assert.Equal(t, 2, b.Get().N)
+	assert.Equal(t, map[string]int{"x": 1, "checked": 1}, g1.Limits, "generation 1, held by a reader")
+	assert.Equal(t, []string{"checked 1", "b"}, g1.Tags, "generation 1, held by a reader")
+	assert.Equal(t, map[string]int{"x": 1, "checked": 1}, b.History()[0].Value.Limits, "generation 1 in the history")
+	g2 := b.Get()
+
+	env.set("N", "13")
+	require.ErrorIs(t, b.Reload(t.Context()), ErrValidation)
+	assert.Same(t, g2, b.Get(), "rejected")
+	assert.Equal(t, map[string]int{"x": 1, "checked": 2}, b.Get().Limits, "a rejected candidate's edits are not published")
+	assert.Equal(t, []string{"checked 2", "b"}, b.Get().Tags, "a rejected candidate's edits are not published")
+}
+
+// hostileErr is an error of the user's whose Unwrap panics, or returns
+// the error itself (a cycle).
+type hostileErr struct{ cycle bool }
+
+func (e *hostileErr) Error() string { return "hostile" }
+
+func (e *hostileErr) Unwrap() error {
+	if e.cycle {
+		return e
+	}
+	panic("Unwrap panicked")
+}
+
+// hostileJoin is a joined error that holds itself.
+type hostileJoin struct{}
+
+func (e *hostileJoin) Error() string   { return "joined" }
+func (e *hostileJoin) Unwrap() []error { return []error{e, e} }
+
+type hostileErrCfg struct {
+	N int `live:"env=N; poll=1h"`
+}
+
+func (c *hostileErrCfg) Validate() error {
+	switch c.N {
+	case 13:
+		return &hostileErr{}
+	case 14:
+		return &hostileErr{cycle: true}
+	case 15:
+		return &hostileJoin{}
+	}
+	return nil
+}
+
+// TestValidateErrorWithHostileChain: the applier looked for a *FieldError
+// in a rejected generation's error with errors.As, walking the user's own
+// error: an Unwrap that panics killed the process, and one that returns
+// its own error (or a join that holds itself) looped forever. In a child process: the old behavior
+// kills or hangs it.
+func TestValidateErrorWithHostileChain(t *testing.T) {
+	res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+		for _, n := range []string{"13", "14", "15"} {
+			env := newEnv("N", "1")
+			b := mustBind(t, &hostileErrCfg{}, WithLookupEnv(env.lookup))
+			rec := record(t, b)
+			env.set("N", n)
+			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+			err := b.Reload(ctx)
+			cancel()
+			require.ErrorIs(t, err, ErrValidation)
+			u := rec.want(t, Error)
+			assert.Equal(t, "N", u.Field)
+			assert.Equal(t, 1, b.Get().N)
+		}
+	})
+	if !res.OK() {
+		t.Fatalf("%v", res)
+	}
 }
