@@ -86,7 +86,6 @@ type applier[T any] struct {
 	gid       atomic.Uint64          // the applier goroutine's id, to refuse re-entrant calls from Validate and update=
 	busy      atomic.Bool            // the applier is handling something (so a caller may be running on it)
 	work      workNote               // what the applier is doing, reported if user code ends its goroutine
-	reply     chan<- error           // the Reload or Rollback being served, answered then
 }
 
 // inbox holds the latest unapplied result of each target; a burst costs
@@ -474,7 +473,7 @@ func (b *Binding[T]) run() {
 	}()
 	b.gid.Store(goid())
 	for {
-		b.work, b.reply = workNote{}, nil
+		b.work = workNote{buf: b.work.buf}
 		select {
 		case <-b.ctx.Done():
 			stopped = true
@@ -485,7 +484,7 @@ func (b *Binding[T]) run() {
 			b.busy.Store(false)
 		case req := <-b.reloads:
 			b.busy.Store(true)
-			b.reply = req.done
+			b.work.reply = req.done
 			b.applyPending()
 			var changes []change
 			now := time.Now()
@@ -496,9 +495,9 @@ func (b *Binding[T]) run() {
 				// Results the watch emitted before the reload began are older
 				// than what it read: drop them if a gate still holds one.
 				t.applied = req.seqs[i]
-				b.work = workNote{fields: t.fields, sentinel: ErrDecode, what: "decoding its value", target: t, data: req.results[i].Data}
+				b.doing(workNote{fields: t.fields, sentinel: ErrDecode, what: "decoding its value", target: t, data: req.results[i].Data})
 				changes = append(changes, t.observe(req.results[i])...)
-				b.work = workNote{}
+				b.doing(workNote{})
 				b.stat.noteResult(t, req.results[i], now)
 				b.cacheLater(t, req.results[i])
 			}
@@ -511,7 +510,7 @@ func (b *Binding[T]) run() {
 			b.busy.Store(false)
 		case req := <-b.rollbacks:
 			b.busy.Store(true)
-			b.reply = req.done
+			b.work.reply = req.done
 			b.applyPending()
 			req.done <- b.rollback(req.gen)
 			b.busy.Store(false)
@@ -558,9 +557,9 @@ func (b *Binding[T]) applyPending() {
 			continue // older than what a Reload applied, or its condition turned false
 		}
 		t.applied = results[i].seq
-		b.work = workNote{fields: t.fields, sentinel: ErrDecode, what: "decoding its value", target: t, data: results[i].r.Data}
+		b.doing(workNote{fields: t.fields, sentinel: ErrDecode, what: "decoding its value", target: t, data: results[i].r.Data})
 		changes = append(changes, t.observe(results[i].r)...)
-		b.work = workNote{}
+		b.doing(workNote{})
 		b.stat.noteResult(t, results[i].r, now)
 		b.cacheLater(t, results[i].r)
 	}
@@ -598,12 +597,7 @@ func (b *Binding[T]) apply(changes []change) error {
 	var next *T
 	var values []event
 	if len(fresh) > 0 {
-		b.work = workNote{sentinel: ErrValidation, what: "a method of the configuration"}
-		for _, f := range b.fields {
-			if fresh[f] {
-				b.work.fields = append(b.work.fields, f)
-			}
-		}
+		b.validating(fresh)
 		// Values held back by Validate earlier are tried again together with
 		// the new ones, so that related edits to several sources converge.
 		// If that fails, the new values are tried alone, so that one rejected

@@ -9,14 +9,37 @@ import (
 
 // workNote says what the applier is doing while it calls user code: the
 // fields whose values are at stake, the sentinel and the name of what it
-// calls, and for a decode the target and the data. run reports it if that
-// code ends the applier goroutine with runtime.Goexit.
+// calls, for a decode the target and the data, and the Reload or Rollback
+// being served. run reports it if that code ends the applier goroutine
+// with runtime.Goexit.
 type workNote struct {
 	fields   []*boundField
 	sentinel error
 	what     string
 	target   *target // a decode: recorded as failing, so the same data is not decoded again
 	data     []byte
+	reply    chan<- error  // the Reload or Rollback being served, answered then
+	buf      []*boundField // reused for fields by the Validate step (never a target's fields)
+}
+
+// doing records what the applier does next; the request it serves and
+// the buffer stay.
+func (b *Binding[T]) doing(n workNote) {
+	n.reply, n.buf = b.work.reply, b.work.buf
+	b.work = n
+}
+
+// validating records that the applier runs the configuration's methods on
+// a candidate in which the fields fresh marks have new values.
+func (b *Binding[T]) validating(fresh map[*boundField]bool) {
+	buf := b.work.buf[:0]
+	for _, f := range b.fields {
+		if fresh[f] {
+			buf = append(buf, f)
+		}
+	}
+	b.doing(workNote{fields: buf, sentinel: ErrValidation, what: "a method of the configuration"})
+	b.work.buf = buf
 }
 
 // afterGoexit runs in the deferred call of an applier goroutine that user
@@ -49,12 +72,11 @@ func (b *Binding[T]) afterGoexit() {
 	}
 	b.log.Error("livebind: user code called runtime.Goexit on the applier; the applier goes on", "error", first)
 	b.publish(nil, nil, notes, 0, time.Now())
-	if b.reply != nil {
+	if n.reply != nil {
 		select {
-		case b.reply <- first:
+		case n.reply <- first:
 		default:
 		}
-		b.reply = nil
 	}
 	b.busy.Store(false)
 	go b.run()

@@ -437,10 +437,11 @@ func (b *Binding[T]) rollback(gen uint64) error {
 	}
 	b.ownCandidate(rv) // the restored values are the kept generation's
 	b.rejected = nil
-	b.work = workNote{sentinel: ErrValidation, what: "a method of the configuration"}
+	n := workNote{sentinel: ErrValidation, what: "a method of the configuration"}
 	for _, ev := range p.vals {
-		b.work.fields = append(b.work.fields, ev.f)
+		n.fields = append(n.fields, ev.f)
 	}
+	b.doing(n)
 	if err := b.settleConditions(&p, rv); err != nil {
 		b.release(cur.v, p.next)
 		return fmt.Errorf("livebind: rollback to gen %d: %w", gen, err)
