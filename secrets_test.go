@@ -337,9 +337,7 @@ func (c *shortSecret) Validate() error {
 func TestValidateErrorShortSecretLeftAlone(t *testing.T) {
 	t.Parallel()
 	var c shortSecret
-	_, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("REGION", "eu").lookup))
-	require.ErrorIs(t, err, ErrValidation)
-	assert.Contains(t, err.Error(), "region eu unknown: use one of europe, us-east")
+	wantBindErr(t, &c, newEnv("REGION", "eu"), ErrValidation, "region eu unknown: use one of europe, us-east")
 }
 
 // apiKey is a secret type of the user's own, decoded by UnmarshalText into
@@ -366,8 +364,7 @@ func TestValidateErrorQuotedAndOwnTypeSecretsScrubbed(t *testing.T) {
 	t.Parallel()
 	const pw, key = `S3CRET"pw\42`, "S3CRETkey77"
 	var c quotingEscapes
-	_, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("PASSWORD", pw, "KEY", key).lookup))
-	require.ErrorIs(t, err, ErrValidation)
+	err := bindError(t, &c, newEnv("PASSWORD", pw, "KEY", key), ErrValidation)
 	assert.Contains(t, err.Error(), "is too weak", "the rest of the message stays")
 	assert.NotContains(t, err.Error(), "S3CRET")
 }
@@ -390,8 +387,7 @@ func (c *quotingHiddenKey) Validate() error { return fmt.Errorf("key %s is revok
 func TestValidateErrorSelfHidingSecretTypeScrubbed(t *testing.T) {
 	t.Parallel()
 	var c quotingHiddenKey
-	_, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("KEY", "S3CRETkey88").lookup))
-	require.ErrorIs(t, err, ErrValidation)
+	err := bindError(t, &c, newEnv("KEY", "S3CRETkey88"), ErrValidation)
 	assert.NotContains(t, err.Error(), "S3CRET")
 	assert.Contains(t, err.Error(), "is revoked")
 }
