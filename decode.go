@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-viper/mapstructure/v2"
@@ -369,7 +370,56 @@ func decodeValue(v any, typ reflect.Type, format string) (_ reflect.Value, err e
 	if err := dec.Decode(v); err != nil {
 		return reflect.Value{}, err
 	}
+	if userDecodeCanAlias(typ) {
+		// An UnmarshalText method may keep a reference to what it set (a
+		// buffer it reuses from call to call) and rewrite it at its next
+		// call: the generations readers hold must not change with it.
+		return deepCopy(out.Elem()), nil
+	}
 	return out.Elem(), nil
+}
+
+var userDecodeCache sync.Map // reflect.Type -> bool
+
+// userDecodeCanAlias reports whether decoding into t runs an UnmarshalText
+// method whose result can hold a slice, map or pointer: a value decoded
+// into t is then copied, so that it shares nothing with the method.
+func userDecodeCanAlias(t reflect.Type) bool {
+	if !typeNeedsCopy(t) {
+		return false
+	}
+	if v, ok := userDecodeCache.Load(t); ok {
+		return v.(bool)
+	}
+	v := reachesUnmarshaler(t, map[reflect.Type]bool{})
+	userDecodeCache.Store(t, v)
+	return v
+}
+
+// reachesUnmarshaler reports whether t, or a type the decoder reaches from
+// it (elements, map keys and values, exported struct fields), has an
+// UnmarshalText method.
+func reachesUnmarshaler(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if seen[t] {
+		return false
+	}
+	seen[t] = true
+	if t.Implements(textUnmarshalerType) || reflect.PointerTo(t).Implements(textUnmarshalerType) {
+		return true
+	}
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		return reachesUnmarshaler(t.Elem(), seen)
+	case reflect.Map:
+		return reachesUnmarshaler(t.Key(), seen) || reachesUnmarshaler(t.Elem(), seen)
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if f := t.Field(i); f.IsExported() && reachesUnmarshaler(f.Type, seen) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 var (

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -172,4 +173,45 @@ func FuzzParseDoc(f *testing.F) {
 			_, _ = decodeValue(v, typ, format)
 		}
 	})
+}
+
+// reusedUpper is a text type whose UnmarshalText reuses one buffer from
+// call to call, keeping a reference to the slice it set: the
+// encoding.TextUnmarshaler contract allows it, as it only asks the method
+// to copy its input.
+type reusedUpper struct {
+	Items []string
+}
+
+func (r *reusedUpper) UnmarshalText(b []byte) error {
+	reusedBuf = append(reusedBuf[:0], strings.Split(strings.ToUpper(string(b)), ",")...)
+	r.Items = reusedBuf
+	return nil
+}
+
+var reusedBuf = make([]string, 0, 8) // only TestUnmarshalTextKeepsNoReference decodes into it
+
+// TestUnmarshalTextKeepsNoReference: a value decoded by a user's
+// UnmarshalText method was published as the method left it, so a method
+// that reuses its buffer rewrote, at its next call, the generation readers
+// held, the history and the default= value (before the fix the default
+// read [A B] right after Bind, TAGS being decoded after it). A value
+// decoded through such a method is now copied.
+func TestUnmarshalTextKeepsNoReference(t *testing.T) {
+	type conf struct {
+		Tags reusedUpper `live:"env=TAGS; poll=1h"`
+		Def  reusedUpper `live:"env=DEF; default=d,e; optional; poll=1h"`
+	}
+	env := newEnv("TAGS", "a,b")
+	b := mustBind(t, &conf{}, WithLookupEnv(env.lookup), WithHistory(4))
+	g1 := b.Get()
+	require.Equal(t, []string{"A", "B"}, g1.Tags.Items)
+	require.Equal(t, []string{"D", "E"}, g1.Def.Items)
+
+	env.set("TAGS", "x,y")
+	require.NoError(t, b.Reload(t.Context()))
+	assert.Equal(t, []string{"X", "Y"}, b.Get().Tags.Items)
+	assert.Equal(t, []string{"A", "B"}, g1.Tags.Items, "generation 1, held by a reader")
+	assert.Equal(t, []string{"A", "B"}, b.History()[0].Value.Tags.Items, "generation 1 in the history")
+	assert.Equal(t, []string{"D", "E"}, b.Get().Def.Items, "the default, decoded once at Bind")
 }
