@@ -177,7 +177,17 @@ func Bind[T any](ctx context.Context, dst *T, opts ...Option) (*Binding[T], erro
 	}
 	b.subs.init(b.log, b.hasSecret)
 	b.ctx, b.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	started := false
+	defer func() {
+		if !started {
+			// start never returned: user code it called (Validate, an
+			// update= method, UnmarshalText) ran runtime.Goexit, which
+			// ends the caller's goroutine. What start opened is closed.
+			_ = b.shutdown(0)
+		}
+	}()
 	first, err := b.start(ctx, dst)
+	started = true
 	if err != nil {
 		return nil, errors.Join(err, b.shutdown(0))
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/livebind/livebind/internal/testenv/childtest"
 	"github.com/livebind/livebind/sources/env"
@@ -176,4 +177,33 @@ func TestGoexitInUserCodeOnTheApplier(t *testing.T) {
 	if !res.OK() {
 		t.Fatalf("%v", res)
 	}
+}
+
+// TestGoexitInValidateDuringBind: during Bind, Validate runs on the
+// caller's goroutine, so a runtime.Goexit there ends that goroutine (what
+// t.FailNow must do) and Bind never returns. What Bind had opened must not
+// outlive it: the http driver's keep-alive connection stayed open, with
+// its goroutines at both ends, until Bind closed its drivers on the way
+// out.
+func TestGoexitInValidateDuringBind(t *testing.T) {
+	type conf struct {
+		goexiting
+		F string `live:"file=${F}; format=text"`
+		H string `live:"http=${URL}; format=text; poll=1h"`
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("h")) }))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	env := newEnv("N", "13", "M", "1", "U", "1", "F", writeFile(t, dir, "f.txt", "x"), "URL", srv.URL)
+	before := goleak.IgnoreCurrent()
+	returned := false
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = Bind(t.Context(), &conf{}, WithLookupEnv(env.lookup))
+		returned = true
+	}()
+	<-done
+	assert.False(t, returned, "Bind returned after Validate called runtime.Goexit")
+	assert.NoError(t, goleak.Find(before), "goroutines Bind left")
 }
