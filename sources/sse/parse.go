@@ -143,8 +143,8 @@ func (p *parser) startValue() {
 	switch string(p.name) {
 	case "data":
 		p.kind = fieldData
-		if p.hasData && !p.tooLarge {
-			p.data = append(p.data, '\n')
+		if p.hasData { // the "\n" that joins the lines counts against the limit
+			p.addValue([]byte{'\n'})
 		}
 		p.hasData = true
 	case "event":

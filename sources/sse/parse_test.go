@@ -59,6 +59,10 @@ func TestParser(t *testing.T) {
 		{name: "event without its blank line", stream: "data: x\n", err: io.ErrUnexpectedEOF},
 		{name: "data over the limit", stream: "data: " + strings.Repeat("x", 20) + "\n\ndata: ok\n\n", max: 10, events: []want{{"message", "", true}, {"message", "ok", false}}, err: io.EOF},
 		{name: "joined lines over the limit", stream: "data: 123456\ndata: 7890\n\n", max: 10, events: []want{{"message", "", true}}, err: io.EOF},
+		// Each bare "data" line adds a "\n" to the data: before the fix
+		// that "\n" was never held against the limit, so endless bare
+		// lines grew an event without bound.
+		{name: "bare data lines over the limit", stream: "data: 1234567890\ndata\n\n" + strings.Repeat("data\n", 20) + "\n", max: 10, events: []want{{"message", "", true}, {"message", "", true}}, err: io.EOF},
 		{name: "long event type ignored", stream: "event: " + strings.Repeat("e", maxField+1) + "\ndata: x\n\n", events: []want{{"message", "x", false}}, err: io.EOF},
 	} {
 		for _, chunk := range []bool{false, true} {
@@ -130,7 +134,7 @@ func (r *repeat) Read(b []byte) (int, error) {
 // FuzzParser: any stream parses without panicking, whole or byte by byte
 // alike, and never yields more data than the limit.
 func FuzzParser(f *testing.F) {
-	for _, s := range []string{"data: a\n\n", "data: a\r\ndata: b\r\r\n", "event: x\nid: 1\nretry: 10\ndata:\n\n", ": c\n\ndata", "data: " + strings.Repeat("y", 40) + "\n\n", "\r\n\r\r\n"} {
+	for _, s := range []string{"data: a\n\n", "data: a\r\ndata: b\r\r\n", "event: x\nid: 1\nretry: 10\ndata:\n\n", ": c\n\ndata", "data: " + strings.Repeat("y", 40) + "\n\n", "\r\n\r\r\n", strings.Repeat("data\n", 40) + "\n"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
