@@ -1,6 +1,9 @@
 package sse_test
 
 import (
+	"context"
+	nethttp "net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -185,4 +188,34 @@ func TestBurstWithThrottle(t *testing.T) {
 func TestClosePrompt(t *testing.T) {
 	slow := sse.Config{Retry: time.Minute, MinBackoff: time.Minute, MaxBackoff: time.Hour}
 	kit.ClosesInEveryState(t, newHub(t).PushServer, slow, "http://127.0.0.1:1/x")
+}
+
+// A Read of a server that sends the response's headers and then nothing:
+// timeout= ends it as a server that gave no answer in time
+// (sources.ErrUnreachable, context.DeadlineExceeded), never as
+// context.Canceled, which is kept for the caller's own cancellation.
+// Before the fix the timeout surfaced as "disconnected: context canceled".
+func TestReadTimeoutAfterHeaders(t *testing.T) {
+	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.(nethttp.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	t.Cleanup(srv.Close)
+	d := kit.Open(t, fastConfig())
+	start := time.Now()
+	tg := target(srv.URL+"/cfg", nil)
+	tg.Timeout = 200 * time.Millisecond
+	r := d.Read(t.Context(), tg)
+	require.Less(t, time.Since(start), 3*time.Second, "the Read is bounded by timeout=")
+	kit.Fails(t, r.Err, sources.ErrUnreachable, 0)
+	require.ErrorIs(t, r.Err, context.DeadlineExceeded)
+	require.NotErrorIs(t, r.Err, context.Canceled)
+
+	// The caller's own cancellation stays context.Canceled.
+	ctx, cancel := context.WithCancel(t.Context())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	r = d.Read(ctx, target(srv.URL+"/cfg", nil))
+	require.ErrorIs(t, r.Err, context.Canceled)
+	require.NotErrorIs(t, r.Err, sources.ErrUnreachable)
 }

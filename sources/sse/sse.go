@@ -286,6 +286,11 @@ func (s *stream) Next(ctx context.Context) (sources.Result, *sources.StreamEnd) 
 		case err == nil:
 		case errors.Is(err, io.EOF):
 			return sources.Result{}, s.st.end(0, nil, false) // a clean end: reconnect
+		case ctx.Err() != nil:
+			// The read failed because ctx ended: a timeout is a server
+			// that gave no answer in time, a cancellation is the caller's
+			// own and stays apart from ErrUnreachable.
+			return sources.Result{}, s.st.end(0, sources.Unreachable(fmt.Errorf("waiting for an event: %w", ctx.Err())), false)
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			return sources.Result{}, s.st.end(0, fmt.Errorf("%w: the stream ended in the middle of an event", sources.ErrDisconnected), false)
 		default:
