@@ -208,12 +208,15 @@ func (d *driver) dial(ctx context.Context, s *spec, keepalive bool) (sources.Str
 		if code != 0 {
 			return nil, sources.RefusedEnd(code, func(status int, err error) error { return s.newError(status, err) })
 		}
-		return nil, fail(s, 0, fmt.Errorf("handshake: %w", sources.Unreachable(sources.SanitizeURLError(err, s.URL))), false)
+		err = sources.Unreachable(sources.SanitizeURLError(err, s.URL))
+		// A protocol violation quotes the header the server sent, which
+		// may echo a credential and be any size.
+		return nil, fail(s, 0, fmt.Errorf("handshake: %w", sources.ServerError(err, secrets(opts.HTTPHeader)...)), false)
 	}
 	// One byte over the limit is read by sources.ReadAtMost, which fails
 	// with sources.ErrTooLarge before the library's own limit is hit.
 	conn.SetReadLimit(int64(s.MaxBytes) + 1)
-	c := &stream{conn: conn, s: s, ended: ended}
+	c := &stream{conn: conn, s: s, ended: ended, secrets: secrets(opts.HTTPHeader)}
 	if keepalive && s.ping > 0 {
 		var pctx context.Context
 		pctx, c.stopPing = context.WithCancel(context.Background())
@@ -230,6 +233,7 @@ type stream struct {
 	stopPing context.CancelFunc
 	wg       sync.WaitGroup
 	ended    *atomic.Bool // the connection's reads hit its end
+	secrets  []string     // the handshake's header values, scrubbed from errors
 
 	mu      sync.Mutex
 	pingErr error // why the keepalive dropped the connection
@@ -296,8 +300,34 @@ func (c *stream) end(err error) *sources.StreamEnd {
 	if pingErr != nil {
 		return fail(c.s, 0, pingErr, false)
 	}
-	return fail(c.s, 0, fmt.Errorf("%w: %w", sources.ErrDisconnected, err), false)
+	// A close frame's reason is the server's text.
+	return fail(c.s, 0, fmt.Errorf("%w: %w", sources.ErrDisconnected, sources.ServerError(err, c.secrets...)), false)
 }
+
+// secrets lists what a server must not get to echo into an error: each
+// header value sent with the handshake, and each of its space-separated
+// words (the token of "Bearer <token>"), of at least minSecret bytes.
+func secrets(h nethttp.Header) []string {
+	var out []string
+	for _, vs := range h {
+		for _, v := range vs {
+			if len(v) >= minSecret {
+				out = append(out, v)
+			}
+			for _, w := range strings.Fields(v) {
+				if len(w) >= minSecret && w != v {
+					out = append(out, w)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// minSecret is the shortest header value (or word of one) scrubbed from a
+// server's text: shorter ones ("1", "json") would take apart unrelated
+// words and numbers, and are no credential.
+const minSecret = 8
 
 // Close implements [sources.Stream]: it drops the connection at once (a
 // closing handshake could wait seconds for a peer that does not answer)
