@@ -234,7 +234,9 @@ func (st *state) dial(ctx context.Context) (sources.Stream, *sources.StreamEnd) 
 	cancel()
 	switch code {
 	case nethttp.StatusOK:
-		return nil, st.end(code, fmt.Errorf("%w: Content-Type %q", ErrContentType, sources.Clip(resp.Header.Get("Content-Type"), 64)), true)
+		// The server's text: it may echo a header the request sent.
+		ct := sources.ServerText(resp.Header.Get("Content-Type"), sources.HeaderSecrets(st.d.header, st.s.HeaderValue)...)
+		return nil, st.end(code, fmt.Errorf("%w: Content-Type %q", ErrContentType, sources.Clip(ct, 64)), true)
 	case nethttp.StatusNoContent:
 		e := st.end(code, ErrStopped, true)
 		e.Stop = true

@@ -211,12 +211,12 @@ func (d *driver) dial(ctx context.Context, s *spec, keepalive bool) (sources.Str
 		err = sources.Unreachable(sources.SanitizeURLError(err, s.URL))
 		// A protocol violation quotes the header the server sent, which
 		// may echo a credential and be any size.
-		return nil, fail(s, 0, fmt.Errorf("handshake: %w", sources.ServerError(err, secrets(opts.HTTPHeader)...)), false)
+		return nil, fail(s, 0, fmt.Errorf("handshake: %w", sources.ServerError(err, sources.HeaderSecrets(opts.HTTPHeader)...)), false)
 	}
 	// One byte over the limit is read by sources.ReadAtMost, which fails
 	// with sources.ErrTooLarge before the library's own limit is hit.
 	conn.SetReadLimit(int64(s.MaxBytes) + 1)
-	c := &stream{conn: conn, s: s, ended: ended, secrets: secrets(opts.HTTPHeader)}
+	c := &stream{conn: conn, s: s, ended: ended, secrets: sources.HeaderSecrets(opts.HTTPHeader)}
 	if keepalive && s.ping > 0 {
 		var pctx context.Context
 		pctx, c.stopPing = context.WithCancel(context.Background())
@@ -303,31 +303,6 @@ func (c *stream) end(err error) *sources.StreamEnd {
 	// A close frame's reason is the server's text.
 	return fail(c.s, 0, fmt.Errorf("%w: %w", sources.ErrDisconnected, sources.ServerError(err, c.secrets...)), false)
 }
-
-// secrets lists what a server must not get to echo into an error: each
-// header value sent with the handshake, and each of its space-separated
-// words (the token of "Bearer <token>"), of at least minSecret bytes.
-func secrets(h nethttp.Header) []string {
-	var out []string
-	for _, vs := range h {
-		for _, v := range vs {
-			if len(v) >= minSecret {
-				out = append(out, v)
-			}
-			for _, w := range strings.Fields(v) {
-				if len(w) >= minSecret && w != v {
-					out = append(out, w)
-				}
-			}
-		}
-	}
-	return out
-}
-
-// minSecret is the shortest header value (or word of one) scrubbed from a
-// server's text: shorter ones ("1", "json") would take apart unrelated
-// words and numbers, and are no credential.
-const minSecret = 8
 
 // Close implements [sources.Stream]: it drops the connection at once (a
 // closing handshake could wait seconds for a peer that does not answer)
