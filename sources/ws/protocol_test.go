@@ -158,3 +158,79 @@ func TestCloseReasonScrubbed(t *testing.T) {
 	require.Contains(t, r.Err.Error(), "StatusPolicyViolation")
 	require.NotContains(t, r.Err.Error(), "ws-secret-token")
 }
+
+// Frames a server must not send, and messages over the limit however
+// they are split: a Read reports an error (never the data), without
+// holding more than maxbytes=.
+func TestProtocolAbuse(t *testing.T) {
+	big := []byte(strings.Repeat("y", 600))
+	for _, tc := range []struct {
+		name   string
+		frames func(w *bufio.Writer)
+		want   error // nil: any *ws.Error
+	}{
+		{"masked frame from the server", func(w *bufio.Writer) {
+			p := []byte(`{"a":1}`)
+			_, _ = w.Write([]byte{0x81, 0x80 | byte(len(p)), 0, 0, 0, 0}) // mask key 0: the payload reads as is
+			_, _ = w.Write(p)
+		}, nil},
+		{"reserved opcode", func(w *bufio.Writer) { frame(w, 0x83, []byte(`{"a":1}`)) }, nil},
+		{"reserved control opcode", func(w *bufio.Writer) { frame(w, 0x8b, nil) }, nil},
+		{"compressed without negotiation (RSV1)", func(w *bufio.Writer) { frame(w, 0xc1, []byte{0xaa, 0x56, 0x4a, 0x54, 0xb2, 0x32, 0xac, 0x05, 0x00}) }, nil},
+		{"RSV2", func(w *bufio.Writer) { frame(w, 0xa1, []byte(`{"a":1}`)) }, nil},
+		{"control frame over 125 bytes", func(w *bufio.Writer) { frame(w, 0x89, big[:200]) }, nil},
+		{"fragmented control frame", func(w *bufio.Writer) { frame(w, 0x09, []byte("p")) }, nil},
+		{"continuation without a start", func(w *bufio.Writer) { frame(w, 0x80, []byte(`{"a":1}`)) }, nil},
+		{"fragments over the limit", func(w *bufio.Writer) {
+			frame(w, 0x01, big)
+			frame(w, 0x00, big)
+			frame(w, 0x80, big)
+		}, sources.ErrTooLarge},
+		{"fragments over the limit with pings between", func(w *bufio.Writer) {
+			frame(w, 0x01, big)
+			frame(w, 0x89, []byte("p"))
+			frame(w, 0x80, big)
+		}, sources.ErrTooLarge},
+		{"frame length far over the limit", func(w *bufio.Writer) {
+			_, _ = w.Write([]byte{0x81, 127, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+			_, _ = w.Write(big)
+		}, sources.ErrTooLarge},
+		{"negative frame length", func(w *bufio.Writer) {
+			_, _ = w.Write([]byte{0x81, 127, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+		}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			loc := rawServer(t, "/cfg", func(c net.Conn, w *bufio.Writer, key string) {
+				upgrade(w, key)
+				tc.frames(w)
+				_ = w.Flush()
+				wait(t, c)
+			})
+			tg := target(loc, map[string]string{"maxbytes": "1000"})
+			tg.Timeout = 2 * time.Second
+			start := time.Now()
+			r := kit.Open(t, fastConfig()).Read(t.Context(), tg)
+			require.Nil(t, r.Data, "no data from a broken frame")
+			kit.Fails(t, r.Err, tc.want, 0)
+			require.NotErrorIs(t, r.Err, context.DeadlineExceeded, "the error is the frame's, not a timeout: %v", r.Err)
+			require.Less(t, time.Since(start), time.Second)
+		})
+	}
+}
+
+// A server that floods pings before its message: each is answered, and
+// the message is read.
+func TestPingFlood(t *testing.T) {
+	loc := rawServer(t, "/cfg", func(c net.Conn, w *bufio.Writer, key string) {
+		upgrade(w, key)
+		for range 5000 {
+			frame(w, 0x89, []byte("flood"))
+		}
+		frame(w, 0x81, []byte(`{"a":1}`))
+		_ = w.Flush()
+		wait(t, c)
+	})
+	r := readRaw(t, loc, 5*time.Second)
+	require.NoError(t, r.Err)
+	require.Equal(t, `{"a":1}`, string(r.Data))
+}

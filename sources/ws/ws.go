@@ -198,8 +198,8 @@ func (d *driver) dial(ctx context.Context, s *spec, keepalive bool) (sources.Str
 	if s.HeaderName != "" {
 		opts.HTTPHeader[s.HeaderName] = []string{s.HeaderValue}
 	}
-	ended := new(atomic.Bool)
-	conn, resp, err := websocket.Dial(context.WithValue(ctx, endKey{}, ended), s.raw, &opts)
+	w := &wire{check: frameCheck{limit: uint64(s.MaxBytes)}}
+	conn, resp, err := websocket.Dial(context.WithValue(ctx, wireKey{}, w), s.raw, &opts)
 	if err != nil {
 		code := 0
 		if resp != nil && resp.StatusCode != nethttp.StatusSwitchingProtocols {
@@ -216,7 +216,7 @@ func (d *driver) dial(ctx context.Context, s *spec, keepalive bool) (sources.Str
 	// One byte over the limit is read by sources.ReadAtMost, which fails
 	// with sources.ErrTooLarge before the library's own limit is hit.
 	conn.SetReadLimit(int64(s.MaxBytes) + 1)
-	c := &stream{conn: conn, s: s, ended: ended, secrets: sources.HeaderSecrets(opts.HTTPHeader)}
+	c := &stream{conn: conn, s: s, ended: &w.ended, secrets: sources.HeaderSecrets(opts.HTTPHeader)}
 	if keepalive && s.ping > 0 {
 		var pctx context.Context
 		pctx, c.stopPing = context.WithCancel(context.Background())
@@ -267,13 +267,13 @@ func (c *stream) keepalive(ctx context.Context) {
 
 // Next implements [sources.Stream]: the next text or binary message.
 func (c *stream) Next(ctx context.Context) (sources.Result, *sources.StreamEnd) {
+	var data []byte
 	_, r, err := c.conn.Reader(ctx)
-	if err != nil {
-		return sources.Result{}, c.end(err)
+	if err == nil {
+		data, err = sources.ReadAtMost(r, c.s.MaxBytes)
 	}
-	data, err := sources.ReadAtMost(r, c.s.MaxBytes)
 	switch {
-	case errors.Is(err, sources.ErrTooLarge):
+	case errors.Is(err, sources.ErrTooLarge): // counted, or announced by a frame header
 		return sources.Result{}, fail(c.s, 0, fmt.Errorf("message larger than maxbytes=%d: %w", c.s.MaxBytes, sources.ErrTooLarge), true)
 	case err != nil:
 		return sources.Result{}, c.end(err)
@@ -319,12 +319,21 @@ func (c *stream) Close() error {
 	return err
 }
 
-// endKey is the context key of the flag that endTransport sets when the
-// connection of a handshake reaches its end.
-type endKey struct{}
+// wireKey is the context key of the *wire that endTransport hands the
+// connection of a handshake.
+type wireKey struct{}
 
-// endTransport records, in the flag its request's context carries, that
-// the upgraded connection's reads ended (EOF or an error).
+// wire is what dial learns of the connection below coder/websocket: the
+// flag set when its reads reach their end, and the check of the frames the
+// server sends.
+type wire struct {
+	ended atomic.Bool // the connection's reads hit its end
+	check frameCheck
+}
+
+// endTransport hands the upgraded connection's reads to the *wire its
+// request's context carries: they set its ended flag when they end (EOF
+// or an error) and pass its frame check.
 type endTransport struct{ rt nethttp.RoundTripper }
 
 func (t endTransport) RoundTrip(req *nethttp.Request) (*nethttp.Response, error) {
@@ -336,22 +345,25 @@ func (t endTransport) RoundTrip(req *nethttp.Request) (*nethttp.Response, error)
 	if err != nil || resp.StatusCode != nethttp.StatusSwitchingProtocols {
 		return resp, err
 	}
-	flag, _ := req.Context().Value(endKey{}).(*atomic.Bool)
-	if rwc, ok := resp.Body.(io.ReadWriteCloser); ok && flag != nil {
-		resp.Body = &endBody{ReadWriteCloser: rwc, ended: flag}
+	w, _ := req.Context().Value(wireKey{}).(*wire)
+	if rwc, ok := resp.Body.(io.ReadWriteCloser); ok && w != nil {
+		resp.Body = &endBody{ReadWriteCloser: rwc, w: w}
 	}
 	return resp, nil
 }
 
 type endBody struct {
 	io.ReadWriteCloser
-	ended *atomic.Bool
+	w *wire
 }
 
 func (b *endBody) Read(p []byte) (int, error) {
 	n, err := b.ReadWriteCloser.Read(p)
+	if m, cerr := b.w.check.scan(p[:n]); cerr != nil {
+		n, err = m, cerr
+	}
 	if err != nil {
-		b.ended.Store(true)
+		b.w.ended.Store(true)
 	}
 	return n, err
 }
