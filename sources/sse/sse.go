@@ -218,6 +218,9 @@ func (st *state) dial(ctx context.Context) (sources.Stream, *sources.StreamEnd) 
 	stopped := stop()
 	if err != nil {
 		cancel()
+		if errors.Is(err, sources.ErrRedirect) { // resp is the redirect, its body closed
+			return nil, st.end(resp.StatusCode, sources.SanitizeURLError(err, st.s.URL), true)
+		}
 		return nil, st.end(0, sources.Unreachable(sources.SanitizeURLError(ctxCause(ctx, err), st.s.URL)), false)
 	}
 	if !stopped { // ctx ended just as the headers came

@@ -211,7 +211,9 @@ func (d *driver) dial(ctx context.Context, s *spec, keepalive bool) (sources.Str
 		err = sources.Unreachable(sources.SanitizeURLError(err, s.URL))
 		// A protocol violation quotes the header the server sent, which
 		// may echo a credential and be any size.
-		return nil, fail(s, 0, fmt.Errorf("handshake: %w", sources.ServerError(err, sources.HeaderSecrets(opts.HTTPHeader)...)), false)
+		// A refused redirect needs someone to fix the server or the URL.
+		permanent := errors.Is(err, sources.ErrRedirect)
+		return nil, fail(s, 0, fmt.Errorf("handshake: %w", sources.ServerError(err, sources.HeaderSecrets(opts.HTTPHeader)...)), permanent)
 	}
 	// One byte over the limit is read by sources.ReadAtMost, which fails
 	// with sources.ErrTooLarge before the library's own limit is hit.
