@@ -289,3 +289,35 @@ func TestRedirectRefused(t *testing.T) {
 		})
 	}
 }
+
+// A server that refuses (503) with a body it never finishes: the Read
+// still ends at timeout=, and so does Close of a watch meanwhile. Before
+// the fix the drain of the error body had no deadline: both hung for as
+// long as the server held the body.
+func TestRefusalBodyStalls(t *testing.T) {
+	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		w.Header().Set("Content-Length", "1000")
+		w.WriteHeader(nethttp.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, "overloaded")
+		w.(nethttp.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	t.Cleanup(srv.Close)
+	tg := target(srv.URL+"/cfg", nil)
+	tg.Timeout = 200 * time.Millisecond
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	r := kit.Open(t, fastConfig()).Read(ctx, tg)
+	require.Less(t, time.Since(start), 2*time.Second, "the Read is bounded by timeout=")
+	require.Error(t, r.Err)
+
+	d := kit.Open(t, fastConfig())
+	stop, err := d.Watch(target(srv.URL+"/cfg", nil), sources.Result{}, func(sources.Result) {})
+	require.NoError(t, err)
+	time.Sleep(300 * time.Millisecond) // the connect is draining the body
+	start = time.Now()
+	stop()
+	require.NoError(t, d.Close())
+	require.Less(t, time.Since(start), time.Second, "Close is prompt")
+}

@@ -215,24 +215,27 @@ func (st *state) dial(ctx context.Context) (sources.Stream, *sources.StreamEnd) 
 	reqCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	stop := context.AfterFunc(ctx, cancel)
 	resp, err := st.d.client.Do(st.request(reqCtx))
-	stopped := stop()
 	if err != nil {
+		stop()
 		cancel()
 		if errors.Is(err, sources.ErrRedirect) { // resp is the redirect, its body closed
 			return nil, st.end(resp.StatusCode, sources.SanitizeURLError(err, st.s.URL), true)
 		}
 		return nil, st.end(0, sources.Unreachable(sources.SanitizeURLError(ctxCause(ctx, err), st.s.URL)), false)
 	}
-	if !stopped { // ctx ended just as the headers came
-		cancel()
-		resp.Body.Close()
-		return nil, st.end(0, ctx.Err(), false)
-	}
 	code := resp.StatusCode
 	if code == nethttp.StatusOK && mediaType(resp.Header.Get("Content-Type")) == "text/event-stream" {
+		if !stop() { // ctx ended just as the headers came
+			cancel()
+			resp.Body.Close()
+			return nil, st.end(0, sources.Unreachable(ctx.Err()), false)
+		}
 		return &stream{st: st, body: resp.Body, cancel: cancel, p: newParser(resp.Body, st.s.MaxBytes)}, nil
 	}
+	// A refusal's body is drained while ctx still bounds it: a server may
+	// never finish it.
 	_, _ = io.CopyN(io.Discard, resp.Body, errorDrain)
+	stop()
 	resp.Body.Close()
 	cancel()
 	switch code {

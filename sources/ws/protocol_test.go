@@ -281,3 +281,31 @@ func TestRedirectRefused(t *testing.T) {
 		})
 	}
 }
+
+// A server that refuses the handshake (503) with a body it never
+// finishes: the Read still ends at timeout=, and so does Close of a watch
+// meanwhile.
+func TestRefusalBodyStalls(t *testing.T) {
+	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		w.Header().Set("Content-Length", "1000")
+		w.WriteHeader(nethttp.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("overloaded"))
+		w.(nethttp.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	t.Cleanup(srv.Close)
+	loc := "ws" + strings.TrimPrefix(srv.URL, "http") + "/cfg"
+	start := time.Now()
+	r := readRaw(t, loc, 200*time.Millisecond)
+	require.Less(t, time.Since(start), time.Second, "the Read is bounded by timeout=")
+	kit.Fails(t, r.Err, sources.ErrHTTPStatus, nethttp.StatusServiceUnavailable)
+
+	d := kit.Open(t, fastConfig())
+	stop, err := d.Watch(target(loc, nil), sources.Result{}, func(sources.Result) {})
+	require.NoError(t, err)
+	time.Sleep(300 * time.Millisecond) // the handshake is reading the body
+	start = time.Now()
+	stop()
+	require.NoError(t, d.Close())
+	require.Less(t, time.Since(start), time.Second, "Close is prompt")
+}
