@@ -2,10 +2,12 @@ package sse_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	nethttp "net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -320,4 +322,28 @@ func TestRefusalBodyStalls(t *testing.T) {
 	stop()
 	require.NoError(t, d.Close())
 	require.Less(t, time.Since(start), time.Second, "Close is prompt")
+}
+
+// An event id the client cannot send back as a Last-Event-ID header (it
+// holds a control character): the reconnect still reaches the server.
+// Before the fix every reconnect failed in the client ("invalid header
+// field value"), forever: the id was never replaced.
+func TestUnsendableEventID(t *testing.T) {
+	var n atomic.Int64
+	var lastIDs []string
+	var mu sync.Mutex
+	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		i := n.Add(1)
+		mu.Lock()
+		lastIDs = append(lastIDs, r.Header.Get("Last-Event-ID"))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprintf(w, "id: good\ndata: {\"a\":%d}\n\nid: bad\x01id\ndata: {\"a\":%d}\n\n", i, i)
+	}))
+	t.Cleanup(srv.Close)
+	log := kit.Watch(t, srv.URL+"/cfg", nil)
+	log.Until(t, "the second connection's document", isData(`{"a":2}`))
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, "good", lastIDs[1], "the last id that can be sent")
 }

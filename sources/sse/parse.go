@@ -204,7 +204,7 @@ func (p *parser) endField() {
 	case fieldEvent:
 		p.typ = append(p.typ[:0], p.value...)
 	case fieldID:
-		if bytes.IndexByte(p.value, 0) < 0 { // the standard ignores an id holding NUL
+		if sendable(p.value) {
 			p.lastID = string(p.value)
 		}
 	case fieldRetry:
@@ -233,6 +233,21 @@ func (p *parser) dispatch() (event, bool) {
 		}
 	}
 	return ev, true
+}
+
+// sendable reports whether id can be sent back as the Last-Event-ID
+// header: the standard ignores an id holding NUL, and net/http refuses a
+// header value holding any other control character but tab (each connect
+// would fail in the client, forever, since the id is only replaced by an
+// event of a stream that opens). Such an id is ignored: the last one
+// stays.
+func sendable(id []byte) bool {
+	for _, c := range id {
+		if c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // maxRetry caps a retry: value the parser keeps; drivers bound it further.

@@ -55,6 +55,8 @@ func TestParser(t *testing.T) {
 		{name: "bad retry ignored", stream: "retry: 1.5\nretry: -1\ndata: x\n\n", events: []want{{"message", "x", false}}, err: io.EOF},
 		{name: "huge retry saturates", stream: "retry: 99999999999999999999\n\n", err: io.EOF, retry: maxRetry},
 		{name: "id with NUL ignored", stream: "id: 1\n\nid: a\x00b\n\n", err: io.EOF, lastID: "1"},
+		{name: "id with a control character ignored", stream: "id: 1\n\nid: a\x01b\n\nid: c\x7fd\n\n", err: io.EOF, lastID: "1"},
+		{name: "id with a tab and UTF-8 kept", stream: "id: a\tb é\n\n", err: io.EOF, lastID: "a\tb é"},
 		{name: "event cut off", stream: "data: {\"half\":", err: io.ErrUnexpectedEOF},
 		{name: "event without its blank line", stream: "data: x\n", err: io.ErrUnexpectedEOF},
 		{name: "data over the limit", stream: "data: " + strings.Repeat("x", 20) + "\n\ndata: ok\n\n", max: 10, events: []want{{"message", "", true}, {"message", "ok", false}}, err: io.EOF},
