@@ -38,7 +38,8 @@ const (
 // no data; an event cut off by the end of the stream is dropped. Unlike a
 // browser it never holds more than max bytes of data nor more than
 // [maxField] bytes of any other field: a longer event is reported as
-// tooLarge once it ends, its data discarded as it comes. Reading is
+// tooLarge once it ends, its data discarded as it comes. One leading
+// U+FEFF (a byte order mark) is ignored, as the standard says. Reading is
 // incremental: a line longer than the reader's buffer is taken in pieces.
 type parser struct {
 	r   *bufio.Reader
@@ -59,6 +60,7 @@ type parser struct {
 	value   []byte    // the value of a short field (event, id, retry)
 	over    bool      // the value of a short field is too long: ignore it
 	skipLF  bool      // the previous line ended with CR: a leading LF belongs to it
+	bom     int       // bytes of a leading BOM seen; len(bom) once the look is over
 
 	// State that outlives events.
 	lastID string        // the last event ID: sent as Last-Event-ID on reconnect
@@ -107,8 +109,34 @@ func (p *parser) next() (event, error) {
 	}
 }
 
-// piece takes the next bytes of the current line.
+// bom is U+FEFF in UTF-8: the standard ignores one at the stream's start.
+const bom = "\ufeff"
+
+// piece takes the next bytes of the current line, past a leading BOM.
 func (p *parser) piece(b []byte) {
+	for p.bom < len(bom) && len(b) > 0 {
+		if b[0] != bom[p.bom] {
+			p.noBOM()
+			break
+		}
+		p.bom++
+		b = b[1:]
+	}
+	p.take(b)
+}
+
+// noBOM ends the look for a leading BOM: the bytes held back as the start
+// of one were content.
+func (p *parser) noBOM() {
+	if p.bom < len(bom) {
+		held := p.bom
+		p.bom = len(bom)
+		p.take([]byte(bom[:held]))
+	}
+}
+
+// take takes the next bytes of the current line.
+func (p *parser) take(b []byte) {
 	if len(b) == 0 {
 		return
 	}
@@ -183,6 +211,7 @@ func (p *parser) addValue(b []byte) {
 // endLine processes the line just ended, and returns the event a blank line
 // dispatches.
 func (p *parser) endLine() (event, bool) {
+	p.noBOM()
 	blank := p.lineLen == 0
 	if !blank && !p.colon { // a line without a colon: the whole line is the name
 		p.startValue()

@@ -65,6 +65,14 @@ func TestParser(t *testing.T) {
 		// that "\n" was never held against the limit, so endless bare
 		// lines grew an event without bound.
 		{name: "bare data lines over the limit", stream: "data: 1234567890\ndata\n\n" + strings.Repeat("data\n", 20) + "\n", max: 10, events: []want{{"message", "", true}, {"message", "", true}}, err: io.EOF},
+		// WHATWG: one leading U+FEFF is ignored. Before the fix it made the
+		// first line's field name unknown, and the first event (the
+		// state, on every connect) was lost.
+		{name: "leading BOM ignored", stream: "\ufeffdata: x\n\n", events: []want{{"message", "x", false}}, err: io.EOF},
+		{name: "only one BOM ignored", stream: "\ufeff\ufeffdata: x\n\ndata: y\n\n", events: []want{{"message", "y", false}}, err: io.EOF},
+		{name: "BOM bytes later are content", stream: "data: \ufeff\n\n", events: []want{{"message", "\ufeff", false}}, err: io.EOF},
+		{name: "a BOM's first bytes alone are content", stream: "\xef\xbb\ndata: x\n\n", events: []want{{"message", "x", false}}, err: io.EOF},
+		{name: "a BOM's first byte then data", stream: "\xefdata: x\n\ndata: y\n\n", events: []want{{"message", "y", false}}, err: io.EOF},
 		{name: "long event type ignored", stream: "event: " + strings.Repeat("e", maxField+1) + "\ndata: x\n\n", events: []want{{"message", "x", false}}, err: io.EOF},
 	} {
 		for _, chunk := range []bool{false, true} {
