@@ -347,3 +347,28 @@ func TestUnsendableEventID(t *testing.T) {
 	defer mu.Unlock()
 	require.Equal(t, "good", lastIDs[1], "the last id that can be sent")
 }
+
+// The caller's own cancellation of a Read, before the request or while
+// waiting for the first event, is context.Canceled and not
+// sources.ErrUnreachable.
+func TestReadCanceled(t *testing.T) {
+	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.(nethttp.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	t.Cleanup(srv.Close)
+	d := kit.Open(t, fastConfig())
+	for _, after := range []time.Duration{0, 200 * time.Millisecond} {
+		ctx, cancel := context.WithCancel(t.Context())
+		if after == 0 {
+			cancel()
+		} else {
+			time.AfterFunc(after, cancel)
+		}
+		r := d.Read(ctx, target(srv.URL+"/cfg", nil))
+		cancel()
+		require.ErrorIs(t, r.Err, context.Canceled, "canceled after %s", after)
+		require.NotErrorIs(t, r.Err, sources.ErrUnreachable, "canceled after %s: %v", after, r.Err)
+	}
+}

@@ -309,3 +309,27 @@ func TestRefusalBodyStalls(t *testing.T) {
 	require.NoError(t, d.Close())
 	require.Less(t, time.Since(start), time.Second, "Close is prompt")
 }
+
+// The caller's own cancellation of a Read, before or after the handshake,
+// is context.Canceled and not sources.ErrUnreachable: the server did
+// nothing wrong.
+func TestReadCanceled(t *testing.T) {
+	loc := rawServer(t, "/cfg", func(c net.Conn, w *bufio.Writer, key string) {
+		upgrade(w, key)
+		_ = w.Flush()
+		wait(t, c)
+	})
+	d := kit.Open(t, fastConfig())
+	for _, after := range []time.Duration{0, 200 * time.Millisecond} {
+		ctx, cancel := context.WithCancel(t.Context())
+		if after == 0 {
+			cancel()
+		} else {
+			time.AfterFunc(after, cancel)
+		}
+		r := d.Read(ctx, target(loc, nil))
+		cancel()
+		require.ErrorIs(t, r.Err, context.Canceled, "canceled after %s", after)
+		require.NotErrorIs(t, r.Err, sources.ErrUnreachable, "canceled after %s: %v", after, r.Err)
+	}
+}

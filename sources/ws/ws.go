@@ -277,6 +277,11 @@ func (c *stream) Next(ctx context.Context) (sources.Result, *sources.StreamEnd) 
 	switch {
 	case errors.Is(err, sources.ErrTooLarge): // counted, or announced by a frame header
 		return sources.Result{}, fail(c.s, 0, fmt.Errorf("message larger than maxbytes=%d: %w", c.s.MaxBytes, sources.ErrTooLarge), true)
+	case err != nil && ctx.Err() != nil:
+		// The read failed because ctx ended: a timeout is a server that
+		// gave no answer in time, a cancellation is the caller's own and
+		// stays apart from ErrUnreachable.
+		return sources.Result{}, fail(c.s, 0, sources.Unreachable(fmt.Errorf("waiting for a message: %w", ctx.Err())), false)
 	case err != nil:
 		return sources.Result{}, c.end(err)
 	case c.ended.Load():
