@@ -372,3 +372,42 @@ func TestReadCanceled(t *testing.T) {
 		require.NotErrorIs(t, r.Err, sources.ErrUnreachable, "canceled after %s: %v", after, r.Err)
 	}
 }
+
+// The server's retry: and the last event id outlive the connection that
+// sent them, as the standard's reconnection time and last event ID
+// string do: a later stream that ends without sending either (here one
+// that closes at once) changes neither. Before the fix each new stream
+// started from no retry: and no id, so the third connect came after the
+// client's default wait and without Last-Event-ID.
+func TestRetryAndIDOutliveTheStream(t *testing.T) {
+	var mu sync.Mutex
+	var times []time.Time
+	var ids []string
+	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		mu.Lock()
+		times = append(times, time.Now())
+		ids = append(ids, r.Header.Get("Last-Event-ID"))
+		n := len(times)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/event-stream")
+		switch n {
+		case 1:
+			_, _ = io.WriteString(w, "retry: 400\nid: 7\ndata: {\"a\":1}\n\n")
+		case 2:
+			_, _ = io.WriteString(w, ": nothing new\n\nid: 8\ndata: {\"cut\":") // an event cut off: its id does not count
+		default:
+			<-r.Context().Done()
+		}
+	}))
+	t.Cleanup(srv.Close)
+	cfg := fastConfig() // Retry 20ms until the server says otherwise
+	log := kit.Follow(t, kit.Open(t, cfg), target(srv.URL+"/cfg", nil))
+	log.Until(t, "the document", isData(`{"a":1}`))
+	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(times) >= 3 }, settle, 10*time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, []string{"", "7", "7"}, ids[:3], "Last-Event-ID of each connect")
+	gap := times[2].Sub(times[1])
+	t.Logf("third connect %s after the second (retry: 400 from the first)", gap)
+	require.GreaterOrEqual(t, gap, 390*time.Millisecond, "the first stream's retry: still holds")
+}

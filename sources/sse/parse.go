@@ -62,15 +62,20 @@ type parser struct {
 	skipLF  bool      // the previous line ended with CR: a leading LF belongs to it
 	bom     int       // bytes of a leading BOM seen; len(bom) once the look is over
 
-	// State that outlives events.
-	lastID string        // the last event ID: sent as Last-Event-ID on reconnect
+	// State that outlives events. A stream's parser starts from the
+	// previous stream's lastID and retry, as browsers do: the standard's
+	// reconnection time and last event ID string belong to the event
+	// source, not to one connection.
+	idBuf  string        // the last id: field read (the standard's last event ID buffer)
+	lastID string        // idBuf as of the last dispatch: sent as Last-Event-ID on reconnect
 	retry  time.Duration // the last retry: field, 0 if none
 }
 
 // newParser returns a parser of r whose events hold at most limit data
-// bytes.
-func newParser(r io.Reader, limit int) *parser {
-	return &parser{r: bufio.NewReaderSize(r, 16<<10), max: limit}
+// bytes, starting from the last event id lastID and the retry: value
+// retry of the stream before it.
+func newParser(r io.Reader, limit int, lastID string, retry time.Duration) *parser {
+	return &parser{r: bufio.NewReaderSize(r, 16<<10), max: limit, idBuf: lastID, lastID: lastID, retry: retry}
 }
 
 // next returns the next dispatched event. At the end of the stream it
@@ -234,7 +239,7 @@ func (p *parser) endField() {
 		p.typ = append(p.typ[:0], p.value...)
 	case fieldID:
 		if sendable(p.value) {
-			p.lastID = string(p.value)
+			p.idBuf = string(p.value)
 		}
 	case fieldRetry:
 		if ms, ok := digits(p.value); ok {
@@ -248,6 +253,7 @@ func (p *parser) dispatch() (event, bool) {
 	defer func() {
 		p.data, p.hasData, p.tooLarge, p.typ = nil, false, false, p.typ[:0]
 	}()
+	p.lastID = p.idBuf // even without data; an event cut off never gets here
 	if !p.hasData {
 		return event{}, false // an event without data: nothing to dispatch
 	}

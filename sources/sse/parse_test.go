@@ -16,7 +16,7 @@ func parseAll(stream string, limit int, chunk bool) ([]event, *parser, error) {
 	if chunk {
 		r = iotest.OneByteReader(r) // every line arrives in pieces
 	}
-	p := newParser(r, limit)
+	p := newParser(r, limit, "", 0)
 	var evs []event
 	for {
 		ev, err := p.next()
@@ -54,6 +54,7 @@ func TestParser(t *testing.T) {
 		{name: "id and retry", stream: "id: 42\nretry: 1500\ndata: x\n\n", events: []want{{"message", "x", false}}, err: io.EOF, lastID: "42", retry: 1500 * time.Millisecond},
 		{name: "bad retry ignored", stream: "retry: 1.5\nretry: -1\ndata: x\n\n", events: []want{{"message", "x", false}}, err: io.EOF},
 		{name: "huge retry saturates", stream: "retry: 99999999999999999999\n\n", err: io.EOF, retry: maxRetry},
+		{name: "an id counts once its event ends", stream: "id: 1\ndata: x\n\nid: 2\ndata: {\"cut\":", events: []want{{"message", "x", false}}, err: io.ErrUnexpectedEOF, lastID: "1"},
 		{name: "id with NUL ignored", stream: "id: 1\n\nid: a\x00b\n\n", err: io.EOF, lastID: "1"},
 		{name: "id with a control character ignored", stream: "id: 1\n\nid: a\x01b\n\nid: c\x7fd\n\n", err: io.EOF, lastID: "1"},
 		{name: "id with a tab and UTF-8 kept", stream: "id: a\tb é\n\n", err: io.EOF, lastID: "a\tb é"},
@@ -116,7 +117,7 @@ func TestParserBoundedMemory(t *testing.T) {
 	t.Parallel()
 	const limit = 1 << 10
 	r := io.MultiReader(strings.NewReader("data: "), &repeat{n: 8 << 20}, strings.NewReader("\n\n"))
-	p := newParser(r, limit)
+	p := newParser(r, limit, "", 0)
 	ev, err := p.next()
 	if err != nil || !ev.tooLarge {
 		t.Fatalf("got %v %v, want a tooLarge event", ev.tooLarge, err)

@@ -230,7 +230,7 @@ func (st *state) dial(ctx context.Context) (sources.Stream, *sources.StreamEnd) 
 			resp.Body.Close()
 			return nil, st.end(0, sources.Unreachable(ctx.Err()), false)
 		}
-		return &stream{st: st, body: resp.Body, cancel: cancel, p: newParser(resp.Body, st.s.MaxBytes)}, nil
+		return &stream{st: st, body: resp.Body, cancel: cancel, p: newParser(resp.Body, st.s.MaxBytes, st.lastID, st.retry)}, nil
 	}
 	// A refusal's body is drained while ctx still bounds it: a server may
 	// never finish it.
