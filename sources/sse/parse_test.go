@@ -127,6 +127,29 @@ func TestParserBoundedMemory(t *testing.T) {
 	}
 }
 
+// Lines that never end and fields that never stop growing are not held:
+// a comment or an unknown field without a newline, an id, event type or
+// retry of megabytes, and endless heartbeat lines.
+func TestParserBoundedLines(t *testing.T) {
+	t.Parallel()
+	const limit = 1 << 10
+	for _, head := range []string{": ", "x-unknown: ", "id: ", "event: ", "retry: ", "data: "} {
+		r := io.MultiReader(strings.NewReader(head), &repeat{n: 8 << 20}, strings.NewReader("\n"+strings.Repeat(":\n", 1<<16)+"\n"))
+		p := newParser(r, limit, "", 0)
+		ev, err := p.next()
+		if head == "data: " {
+			if err != nil || !ev.tooLarge {
+				t.Fatalf("%q: got %v %v, want a tooLarge event", head, ev.tooLarge, err)
+			}
+		} else if !errors.Is(err, io.EOF) {
+			t.Fatalf("%q: got %v, want io.EOF (no event)", head, err)
+		}
+		if held := cap(p.data) + cap(p.value) + cap(p.name) + cap(p.typ) + len(p.lastID); held > limit+maxField+16 {
+			t.Fatalf("%q: the parser holds %d bytes", head, held)
+		}
+	}
+}
+
 // repeat yields n bytes of 'x'.
 type repeat struct{ n int }
 
