@@ -71,3 +71,31 @@ func TestFrameCheck(t *testing.T) {
 		}
 	}
 }
+
+// countingConn is a connection whose reads count and yield a masked frame
+// header.
+type countingConn struct{ reads int }
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	c.reads++
+	return copy(p, []byte{0x81, 0x85}), nil
+}
+func (*countingConn) Write(p []byte) (int, error) { return len(p), nil }
+func (*countingConn) Close() error                { return nil }
+
+// Once the frame check failed, the connection is not read again: a read
+// could wait on a server that sends nothing more.
+func TestEndBodyStopsAfterViolation(t *testing.T) {
+	t.Parallel()
+	conn := &countingConn{}
+	b := &endBody{ReadWriteCloser: conn, w: &wire{check: frameCheck{limit: 100}}}
+	buf := make([]byte, 16)
+	for range 3 {
+		if _, err := b.Read(buf); !errors.Is(err, errMasked) {
+			t.Fatalf("read: %v, want errMasked", err)
+		}
+	}
+	if conn.reads != 1 || !b.w.ended.Load() {
+		t.Fatalf("%d reads of the connection, ended %v; want 1 and true", conn.reads, b.w.ended.Load())
+	}
+}

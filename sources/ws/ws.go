@@ -365,6 +365,9 @@ type endBody struct {
 }
 
 func (b *endBody) Read(p []byte) (int, error) {
+	if err := b.w.check.err; err != nil { // a violation ended the connection: read no more
+		return 0, err
+	}
 	n, err := b.ReadWriteCloser.Read(p)
 	if m, cerr := b.w.check.scan(p[:n]); cerr != nil {
 		n, err = m, cerr
