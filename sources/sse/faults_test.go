@@ -228,16 +228,17 @@ func TestReadTimeoutAfterHeaders(t *testing.T) {
 // ErrContentType error quotes the Content-Type without the token.
 func TestWrongContentTypeScrubbed(t *testing.T) {
 	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
-		w.Header().Set("Content-Type", "text/plain; echo="+r.Header.Get("Authorization")+"; from="+r.Header.Get("X-Api-Key"))
+		w.Header().Set("Content-Type", "text/plain; echo="+r.Header.Get("Authorization")+"; from="+r.Header.Get("X-Api-Key")+"; q="+r.URL.Query().Get("token"))
 	}))
 	t.Cleanup(srv.Close)
 	cfg := fastConfig()
 	cfg.Header = nethttp.Header{"X-Api-Key": {"cfgkey-secret"}}
-	tg := target(srv.URL+"/cfg", map[string]string{"header": "Authorization: Bearer sse-secret"})
+	tg := target(srv.URL+"/cfg?token=url-secret", map[string]string{"header": "Authorization: Bearer sse-secret"})
 	r := kit.Open(t, cfg).Read(t.Context(), tg)
 	kit.Fails(t, r.Err, sse.ErrContentType, 200)
 	require.NotContains(t, r.Err.Error(), "sse-secret")
 	require.NotContains(t, r.Err.Error(), "cfgkey-secret")
+	require.NotContains(t, r.Err.Error(), "url-secret")
 }
 
 // Redirects a client must not follow: to another origin (where the

@@ -143,13 +143,14 @@ func TestHandshakeViolationText(t *testing.T) {
 	}
 }
 
-// A close frame whose reason echoes the client's Authorization header:
-// the ErrDisconnected the watch reports does not show it.
+// A close frame whose reason echoes the client's Authorization header
+// and the token of its URL: the ErrDisconnected the watch reports shows
+// neither.
 func TestCloseReasonScrubbed(t *testing.T) {
-	loc := rawServer(t, "/cfg", func(c net.Conn, w *bufio.Writer, key string) {
+	loc := rawServer(t, "/cfg?token=url-secret-token", func(c net.Conn, w *bufio.Writer, key string) {
 		upgrade(w, key)
 		frame(w, 0x81, []byte(`{"a":1}`))
-		frame(w, 0x88, append([]byte{0x03, 0xf0}, "ws-secret-token"...)) // 1008 policy violation
+		frame(w, 0x88, append([]byte{0x03, 0xf0}, "ws-secret-token url-secret-token"...)) // 1008 policy violation
 		_ = w.Flush()
 		wait(t, c)
 	})
@@ -158,6 +159,7 @@ func TestCloseReasonScrubbed(t *testing.T) {
 	_, r, _ := log.Wait(t, 1, "the close", isErr(sources.ErrDisconnected))
 	require.Contains(t, r.Err.Error(), "StatusPolicyViolation")
 	require.NotContains(t, r.Err.Error(), "ws-secret-token")
+	require.NotContains(t, r.Err.Error(), "url-secret-token")
 }
 
 // Frames a server must not send, and messages over the limit however

@@ -198,6 +198,9 @@ func (d *driver) dial(ctx context.Context, s *spec, keepalive bool) (sources.Str
 	if s.HeaderName != "" {
 		opts.HTTPHeader[s.HeaderName] = []string{s.HeaderValue}
 	}
+	// What a server must not echo into an error: the handshake's header
+	// values and the URL's credentials.
+	secrets := append(sources.HeaderSecrets(opts.HTTPHeader), sources.URLSecrets(s.URL)...)
 	w := &wire{check: frameCheck{limit: uint64(s.MaxBytes)}}
 	conn, resp, err := websocket.Dial(context.WithValue(ctx, wireKey{}, w), s.raw, &opts)
 	if err != nil {
@@ -213,12 +216,12 @@ func (d *driver) dial(ctx context.Context, s *spec, keepalive bool) (sources.Str
 		// may echo a credential and be any size.
 		// A refused redirect needs someone to fix the server or the URL.
 		permanent := errors.Is(err, sources.ErrRedirect)
-		return nil, fail(s, 0, fmt.Errorf("handshake: %w", sources.ServerError(err, sources.HeaderSecrets(opts.HTTPHeader)...)), permanent)
+		return nil, fail(s, 0, fmt.Errorf("handshake: %w", sources.ServerError(err, secrets...)), permanent)
 	}
 	// One byte over the limit is read by sources.ReadAtMost, which fails
 	// with sources.ErrTooLarge before the library's own limit is hit.
 	conn.SetReadLimit(int64(s.MaxBytes) + 1)
-	c := &stream{conn: conn, s: s, ended: &w.ended, secrets: sources.HeaderSecrets(opts.HTTPHeader)}
+	c := &stream{conn: conn, s: s, ended: &w.ended, secrets: secrets}
 	if keepalive && s.ping > 0 {
 		var pctx context.Context
 		pctx, c.stopPing = context.WithCancel(context.Background())
@@ -235,7 +238,7 @@ type stream struct {
 	stopPing context.CancelFunc
 	wg       sync.WaitGroup
 	ended    *atomic.Bool // the connection's reads hit its end
-	secrets  []string     // the handshake's header values, scrubbed from errors
+	secrets  []string     // the handshake's header values and URL credentials, scrubbed from errors
 
 	mu      sync.Mutex
 	pingErr error // why the keepalive dropped the connection
