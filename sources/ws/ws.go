@@ -212,10 +212,10 @@ func (d *driver) dial(ctx context.Context, s *spec, keepalive bool) (sources.Str
 			return nil, sources.RefusedEnd(code, func(status int, err error) error { return s.newError(status, err) })
 		}
 		err = sources.Unreachable(sources.SanitizeURLError(err, s.URL))
-		// A protocol violation quotes the header the server sent, which
-		// may echo a credential and be any size.
 		// A refused redirect needs someone to fix the server or the URL.
 		permanent := errors.Is(err, sources.ErrRedirect)
+		// A protocol violation quotes the header the server sent, which
+		// may echo a credential and be any size.
 		return nil, fail(s, 0, fmt.Errorf("handshake: %w", sources.ServerError(err, secrets...)), permanent)
 	}
 	// One byte over the limit is read by sources.ReadAtMost, which fails
