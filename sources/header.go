@@ -54,3 +54,35 @@ func HiddenHeader(h http.Header) string {
 	}
 	return "{" + strings.Join(names, ", ") + "}"
 }
+
+// HeaderSecrets lists what a server must not get to echo into an error
+// (see [ServerText], [ServerError]): the values of h and values, and each
+// space-separated word of them (the token of "Bearer <token>"), of at
+// least 8 bytes; shorter ones ("1", "json") would take apart unrelated
+// words and numbers, and are no credential.
+func HeaderSecrets(h http.Header, values ...string) []string {
+	var out []string
+	add := func(v string) {
+		if len(v) >= minHeaderSecret {
+			out = append(out, v)
+		}
+		for _, w := range strings.Fields(v) {
+			if len(w) >= minHeaderSecret && w != v {
+				out = append(out, w)
+			}
+		}
+	}
+	for _, vs := range h {
+		for _, v := range vs {
+			add(v)
+		}
+	}
+	for _, v := range values {
+		add(v)
+	}
+	return out
+}
+
+// minHeaderSecret is the shortest header value, or word of one, that
+// [HeaderSecrets] lists.
+const minHeaderSecret = 8

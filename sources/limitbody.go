@@ -42,8 +42,8 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	}
 	if b.left <= 0 { // a body of exactly limit bytes ends here: look
 		var one [1]byte
-		n, err := b.rc.Read(one[:])
-		if n == 0 && err != nil {
+		// ReadAtLeast reads on past a (0, nil), which is no byte more.
+		if n, err := io.ReadAtLeast(b.rc, one[:], 1); n == 0 {
 			return 0, err
 		}
 		return 0, fmt.Errorf("%w: the answer is larger than %d bytes", ErrTooLarge, b.limit)

@@ -37,3 +37,33 @@ func TestLimitBodies(t *testing.T) {
 		require.Len(t, got, 100, "size %d: no more than the limit is read", size)
 	}
 }
+
+// stutter reads r, answering (0, nil) before each read, as io.Reader
+// allows (a decompressor between blocks may).
+type stutter struct {
+	r    io.Reader
+	idle bool
+}
+
+func (s *stutter) Read(p []byte) (int, error) {
+	if s.idle = !s.idle; s.idle {
+		return 0, nil
+	}
+	return s.r.Read(p)
+}
+
+// A body of exactly the limit whose reader answers (0, nil) now and then
+// is not too large. Before the fix the look past the limit took (0, nil)
+// for a byte more and failed with ErrTooLarge.
+func TestLimitBodiesIdleRead(t *testing.T) {
+	t.Parallel()
+	rt := sources.LimitBodies(roundTripFunc(func(*http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Body: io.NopCloser(&stutter{r: strings.NewReader(strings.Repeat("x", 100))})}, nil
+	}), 100)
+	resp, err := rt.RoundTrip(&http.Request{})
+	require.NoError(t, err)
+	got, err := io.ReadAll(resp.Body)
+	require.NoError(t, resp.Body.Close())
+	require.NoError(t, err)
+	require.Len(t, got, 100)
+}

@@ -106,6 +106,25 @@ func Scrub(err error, secrets ...string) error {
 	return &scrubbed{msg: msg, err: err}
 }
 
+// ServerError is [Scrub] for an error whose text quotes a server (a
+// client library's protocol error that prints a header the server sent):
+// its text is trimmed, scrubbed of secrets and cut as [ServerText] does,
+// so that a hostile server can neither echo a credential into it nor make
+// it any size. The result matches with errors.Is every error err matches;
+// errors.As cannot reach err's parts. ServerError returns err itself when
+// it is nil or its text needs none of that.
+func ServerError(err error, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
+	text := err.Error()
+	msg := ServerText(text, secrets...)
+	if msg == text {
+		return err
+	}
+	return &scrubbed{msg: msg, err: err}
+}
+
 // scrubText replaces every occurrence of each non-empty secret in text with
 // "<token>", the longest first, so that a secret that holds a shorter one
 // goes whole.

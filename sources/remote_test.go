@@ -109,6 +109,19 @@ func TestServerText(t *testing.T) {
 
 // TestTransientStatus: 429 and 5xx but 501 may clear up by themselves;
 // every other status needs someone to act.
+// ServerError cuts and scrubs an error's text and keeps errors.Is.
+func TestServerError(t *testing.T) {
+	t.Parallel()
+	require.NoError(t, sources.ServerError(nil, "s3cret-token"))
+	short := fmt.Errorf("%w: fine", context.DeadlineExceeded)
+	require.Same(t, short, sources.ServerError(short, "s3cret-token"), "nothing to cut or scrub: err itself")
+	long := fmt.Errorf("%w: header %q", context.DeadlineExceeded, "s3cret-token"+strings.Repeat("x", 4<<10))
+	err := sources.ServerError(long, "s3cret-token")
+	require.NotContains(t, err.Error(), "s3cret-token")
+	require.LessOrEqual(t, len(err.Error()), sources.MaxServerText+len("..."))
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+}
+
 func TestTransientStatus(t *testing.T) {
 	t.Parallel()
 	for code, want := range map[int]bool{

@@ -2,6 +2,7 @@ package sources
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"net/url"
@@ -14,10 +15,17 @@ import (
 // an event stream): the client, the maxbytes= option, and what a refused
 // connect means.
 
+// ErrRedirect is wrapped by the error of a connect that the client of
+// [StreamClient] stopped at a redirect: to another origin, or one too many.
+// It needs someone to fix the server or the URL: drivers retry it on the
+// permanent backoff.
+var ErrRedirect = errors.New("redirect refused")
+
 // StreamClient returns the client a push source connects with: a copy of c
 // without a Timeout (it would cut every stream off: the source bounds the
 // connect itself) that refuses a redirect to another origin (scheme, host
-// and port), where configured headers must not go. When c is nil it builds
+// and port), where configured headers must not go, and stops after 10
+// redirects, with errors wrapping [ErrRedirect]. When c is nil it builds
 // a client over a clone of net/http.DefaultTransport and returns that
 // transport as own, for the driver to close its idle connections at Close.
 func StreamClient(c *http.Client) (client *http.Client, own *http.Transport) {
@@ -34,13 +42,13 @@ func StreamClient(c *http.Client) (client *http.Client, own *http.Transport) {
 	next := c.CheckRedirect
 	cc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if req.URL.Scheme != via[0].URL.Scheme || req.URL.Host != via[0].URL.Host {
-			return errors.New("redirect to another origin refused")
+			return fmt.Errorf("%w: to another origin", ErrRedirect)
 		}
 		if next != nil {
 			return next(req, via)
 		}
 		if len(via) >= 10 {
-			return errors.New("stopped after 10 redirects")
+			return fmt.Errorf("%w: stopped after 10 redirects", ErrRedirect)
 		}
 		return nil
 	}

@@ -90,7 +90,7 @@ func TestStreamClient(t *testing.T) {
 		t.Fatalf("same-origin redirect: %v", err)
 	}
 	resp.Body.Close()
-	if resp, err := c.Get(srv.URL + "/away"); err == nil || !strings.Contains(err.Error(), "another origin") {
+	if resp, err := c.Get(srv.URL + "/away"); !errors.Is(err, sources.ErrRedirect) || !strings.Contains(err.Error(), "another origin") {
 		if resp != nil {
 			resp.Body.Close()
 		}

@@ -1,7 +1,14 @@
 package sse_test
 
 import (
+	"context"
+	"fmt"
+	"io"
+	nethttp "net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -185,4 +192,223 @@ func TestBurstWithThrottle(t *testing.T) {
 func TestClosePrompt(t *testing.T) {
 	slow := sse.Config{Retry: time.Minute, MinBackoff: time.Minute, MaxBackoff: time.Hour}
 	kit.ClosesInEveryState(t, newHub(t).PushServer, slow, "http://127.0.0.1:1/x")
+}
+
+// A Read of a server that sends the response's headers and then nothing:
+// timeout= ends it as a server that gave no answer in time
+// (sources.ErrUnreachable, context.DeadlineExceeded), never as
+// context.Canceled, which is kept for the caller's own cancellation.
+// Before the fix the timeout surfaced as "disconnected: context canceled".
+func TestReadTimeoutAfterHeaders(t *testing.T) {
+	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.(nethttp.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	t.Cleanup(srv.Close)
+	d := kit.Open(t, fastConfig())
+	start := time.Now()
+	tg := target(srv.URL+"/cfg", nil)
+	tg.Timeout = 200 * time.Millisecond
+	r := d.Read(t.Context(), tg)
+	require.Less(t, time.Since(start), 3*time.Second, "the Read is bounded by timeout=")
+	kit.Fails(t, r.Err, sources.ErrUnreachable, 0)
+	require.ErrorIs(t, r.Err, context.DeadlineExceeded)
+	require.NotErrorIs(t, r.Err, context.Canceled)
+
+	// The caller's own cancellation stays context.Canceled.
+	ctx, cancel := context.WithCancel(t.Context())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	r = d.Read(ctx, target(srv.URL+"/cfg", nil))
+	require.ErrorIs(t, r.Err, context.Canceled)
+	require.NotErrorIs(t, r.Err, sources.ErrUnreachable)
+}
+
+// A 200 whose Content-Type echoes the request's Authorization header: the
+// ErrContentType error quotes the Content-Type without the token.
+func TestWrongContentTypeScrubbed(t *testing.T) {
+	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		w.Header().Set("Content-Type", "text/plain; echo="+r.Header.Get("Authorization")+"; from="+r.Header.Get("X-Api-Key")+"; q="+r.URL.Query().Get("token"))
+	}))
+	t.Cleanup(srv.Close)
+	cfg := fastConfig()
+	cfg.Header = nethttp.Header{"X-Api-Key": {"cfgkey-secret"}}
+	tg := target(srv.URL+"/cfg?token=url-secret", map[string]string{"header": "Authorization: Bearer sse-secret"})
+	r := kit.Open(t, cfg).Read(t.Context(), tg)
+	kit.Fails(t, r.Err, sse.ErrContentType, 200)
+	require.NotContains(t, r.Err.Error(), "sse-secret")
+	require.NotContains(t, r.Err.Error(), "cfgkey-secret")
+	require.NotContains(t, r.Err.Error(), "url-secret")
+}
+
+// Redirects a client must not follow: to another origin (where the
+// configured headers must not go; here another port, and https to http)
+// and in a loop. Each is an Error with the redirect's status that names
+// no secret, the other server never sees a request, and the refusal,
+// which needs someone to fix the server, is retried on the slow backoff.
+func TestRedirectRefused(t *testing.T) {
+	var other atomic.Int64
+	elsewhere := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, _ *nethttp.Request) {
+		other.Add(1)
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "data: {\"a\":1}\n\n")
+	}))
+	t.Cleanup(elsewhere.Close)
+	for _, tc := range []struct {
+		name string
+		tls  bool
+		to   func(r *nethttp.Request) string
+	}{
+		{"another port", false, func(*nethttp.Request) string { return elsewhere.URL + "/cfg?token=elsewhere-secret" }},
+		{"https to http", true, func(*nethttp.Request) string { return elsewhere.URL + "/cfg" }},
+		{"loop", false, func(r *nethttp.Request) string { return r.URL.Path }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var connects atomic.Int64
+			h := nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+				if r.Header.Get("Referer") == "" { // a connect, not a redirect's hop
+					connects.Add(1)
+				}
+				nethttp.Redirect(w, r, tc.to(r), nethttp.StatusFound)
+			})
+			srv := httptest.NewUnstartedServer(h)
+			cfg := fastConfig()
+			cfg.MaxBackoff = time.Second // the slow backoff waits [0.5s, 1s)
+			if tc.tls {
+				srv.StartTLS()
+				cfg.Client = srv.Client()
+			} else {
+				srv.Start()
+			}
+			t.Cleanup(srv.Close)
+			cfg.Header = nethttp.Header{"Authorization": {"Bearer sse-secret-token"}}
+			k := kit
+			if tc.tls {
+				k.Prefix = "sse https://127.0.0.1"
+			}
+			log := k.Follow(t, k.Open(t, cfg), target(srv.URL+"/cfg", nil))
+			k.Refused(t, log, sources.ErrRedirect, nethttp.StatusFound, "secret", &connects)
+			require.Zero(t, other.Load(), "the other origin saw a request")
+		})
+	}
+}
+
+// A server that refuses (503) with a body it never finishes: the Read
+// still ends at timeout=, and so does Close of a watch meanwhile. Before
+// the fix the drain of the error body had no deadline: both hung for as
+// long as the server held the body.
+func TestRefusalBodyStalls(t *testing.T) {
+	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		w.Header().Set("Content-Length", "1000")
+		w.WriteHeader(nethttp.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, "overloaded")
+		w.(nethttp.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	t.Cleanup(srv.Close)
+	tg := target(srv.URL+"/cfg", nil)
+	tg.Timeout = 200 * time.Millisecond
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	r := kit.Open(t, fastConfig()).Read(ctx, tg)
+	require.Less(t, time.Since(start), 2*time.Second, "the Read is bounded by timeout=")
+	require.Error(t, r.Err)
+
+	d := kit.Open(t, fastConfig())
+	stop, err := d.Watch(target(srv.URL+"/cfg", nil), sources.Result{}, func(sources.Result) {})
+	require.NoError(t, err)
+	time.Sleep(300 * time.Millisecond) // the connect is draining the body
+	start = time.Now()
+	stop()
+	require.NoError(t, d.Close())
+	require.Less(t, time.Since(start), time.Second, "Close is prompt")
+}
+
+// An event id the client cannot send back as a Last-Event-ID header (it
+// holds a control character): the reconnect still reaches the server.
+// Before the fix every reconnect failed in the client ("invalid header
+// field value"), forever: the id was never replaced.
+func TestUnsendableEventID(t *testing.T) {
+	var n atomic.Int64
+	var lastIDs []string
+	var mu sync.Mutex
+	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		i := n.Add(1)
+		mu.Lock()
+		lastIDs = append(lastIDs, r.Header.Get("Last-Event-ID"))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprintf(w, "id: good\ndata: {\"a\":%d}\n\nid: bad\x01id\ndata: {\"a\":%d}\n\n", i, i)
+	}))
+	t.Cleanup(srv.Close)
+	log := kit.Watch(t, srv.URL+"/cfg", nil)
+	log.Until(t, "the second connection's document", isData(`{"a":2}`))
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, "good", lastIDs[1], "the last id that can be sent")
+}
+
+// The caller's own cancellation of a Read, before the request or while
+// waiting for the first event, is context.Canceled and not
+// sources.ErrUnreachable.
+func TestReadCanceled(t *testing.T) {
+	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.(nethttp.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	t.Cleanup(srv.Close)
+	d := kit.Open(t, fastConfig())
+	for _, after := range []time.Duration{0, 200 * time.Millisecond} {
+		ctx, cancel := context.WithCancel(t.Context())
+		if after == 0 {
+			cancel()
+		} else {
+			time.AfterFunc(after, cancel)
+		}
+		r := d.Read(ctx, target(srv.URL+"/cfg", nil))
+		cancel()
+		require.ErrorIs(t, r.Err, context.Canceled, "canceled after %s", after)
+		require.NotErrorIs(t, r.Err, sources.ErrUnreachable, "canceled after %s: %v", after, r.Err)
+	}
+}
+
+// The server's retry: and the last event id outlive the connection that
+// sent them, as the standard's reconnection time and last event ID
+// string do: a later stream that ends without sending either (here one
+// that closes at once) changes neither. Before the fix each new stream
+// started from no retry: and no id, so the third connect came after the
+// client's default wait and without Last-Event-ID.
+func TestRetryAndIDOutliveTheStream(t *testing.T) {
+	var mu sync.Mutex
+	var times []time.Time
+	var ids []string
+	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		mu.Lock()
+		times = append(times, time.Now())
+		ids = append(ids, r.Header.Get("Last-Event-ID"))
+		n := len(times)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/event-stream")
+		switch n {
+		case 1:
+			_, _ = io.WriteString(w, "retry: 400\nid: 7\ndata: {\"a\":1}\n\n")
+		case 2:
+			_, _ = io.WriteString(w, ": nothing new\n\nid: 8\ndata: {\"cut\":") // an event cut off: its id does not count
+		default:
+			<-r.Context().Done()
+		}
+	}))
+	t.Cleanup(srv.Close)
+	cfg := fastConfig() // Retry 20ms until the server says otherwise
+	log := kit.Follow(t, kit.Open(t, cfg), target(srv.URL+"/cfg", nil))
+	log.Until(t, "the document", isData(`{"a":1}`))
+	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(times) >= 3 }, settle, 10*time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, []string{"", "7", "7"}, ids[:3], "Last-Event-ID of each connect")
+	gap := times[2].Sub(times[1])
+	t.Logf("third connect %s after the second (retry: 400 from the first)", gap)
+	require.GreaterOrEqual(t, gap, 390*time.Millisecond, "the first stream's retry: still holds")
 }

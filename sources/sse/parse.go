@@ -38,7 +38,8 @@ const (
 // no data; an event cut off by the end of the stream is dropped. Unlike a
 // browser it never holds more than max bytes of data nor more than
 // [maxField] bytes of any other field: a longer event is reported as
-// tooLarge once it ends, its data discarded as it comes. Reading is
+// tooLarge once it ends, its data discarded as it comes. One leading
+// U+FEFF (a byte order mark) is ignored, as the standard says. Reading is
 // incremental: a line longer than the reader's buffer is taken in pieces.
 type parser struct {
 	r   *bufio.Reader
@@ -59,16 +60,22 @@ type parser struct {
 	value   []byte    // the value of a short field (event, id, retry)
 	over    bool      // the value of a short field is too long: ignore it
 	skipLF  bool      // the previous line ended with CR: a leading LF belongs to it
+	bom     int       // bytes of a leading BOM seen; len(bom) once the look is over
 
-	// State that outlives events.
-	lastID string        // the last event ID: sent as Last-Event-ID on reconnect
+	// State that outlives events. A stream's parser starts from the
+	// previous stream's lastID and retry, as browsers do: the standard's
+	// reconnection time and last event ID string belong to the event
+	// source, not to one connection.
+	idBuf  string        // the last id: field read (the standard's last event ID buffer)
+	lastID string        // idBuf as of the last dispatch: sent as Last-Event-ID on reconnect
 	retry  time.Duration // the last retry: field, 0 if none
 }
 
 // newParser returns a parser of r whose events hold at most limit data
-// bytes.
-func newParser(r io.Reader, limit int) *parser {
-	return &parser{r: bufio.NewReaderSize(r, 16<<10), max: limit}
+// bytes, starting from the last event id lastID and the retry: value
+// retry of the stream before it.
+func newParser(r io.Reader, limit int, lastID string, retry time.Duration) *parser {
+	return &parser{r: bufio.NewReaderSize(r, 16<<10), max: limit, idBuf: lastID, lastID: lastID, retry: retry}
 }
 
 // next returns the next dispatched event. At the end of the stream it
@@ -107,8 +114,34 @@ func (p *parser) next() (event, error) {
 	}
 }
 
-// piece takes the next bytes of the current line.
+// bom is U+FEFF in UTF-8: the standard ignores one at the stream's start.
+const bom = "\ufeff"
+
+// piece takes the next bytes of the current line, past a leading BOM.
 func (p *parser) piece(b []byte) {
+	for p.bom < len(bom) && len(b) > 0 {
+		if b[0] != bom[p.bom] {
+			p.noBOM()
+			break
+		}
+		p.bom++
+		b = b[1:]
+	}
+	p.take(b)
+}
+
+// noBOM ends the look for a leading BOM: the bytes held back as the start
+// of one were content.
+func (p *parser) noBOM() {
+	if p.bom < len(bom) {
+		held := p.bom
+		p.bom = len(bom)
+		p.take([]byte(bom[:held]))
+	}
+}
+
+// take takes the next bytes of the current line.
+func (p *parser) take(b []byte) {
 	if len(b) == 0 {
 		return
 	}
@@ -143,8 +176,8 @@ func (p *parser) startValue() {
 	switch string(p.name) {
 	case "data":
 		p.kind = fieldData
-		if p.hasData && !p.tooLarge {
-			p.data = append(p.data, '\n')
+		if p.hasData { // the "\n" that joins the lines counts against the limit
+			p.addValue([]byte{'\n'})
 		}
 		p.hasData = true
 	case "event":
@@ -183,6 +216,7 @@ func (p *parser) addValue(b []byte) {
 // endLine processes the line just ended, and returns the event a blank line
 // dispatches.
 func (p *parser) endLine() (event, bool) {
+	p.noBOM()
 	blank := p.lineLen == 0
 	if !blank && !p.colon { // a line without a colon: the whole line is the name
 		p.startValue()
@@ -204,8 +238,8 @@ func (p *parser) endField() {
 	case fieldEvent:
 		p.typ = append(p.typ[:0], p.value...)
 	case fieldID:
-		if bytes.IndexByte(p.value, 0) < 0 { // the standard ignores an id holding NUL
-			p.lastID = string(p.value)
+		if sendable(p.value) {
+			p.idBuf = string(p.value)
 		}
 	case fieldRetry:
 		if ms, ok := digits(p.value); ok {
@@ -219,6 +253,7 @@ func (p *parser) dispatch() (event, bool) {
 	defer func() {
 		p.data, p.hasData, p.tooLarge, p.typ = nil, false, false, p.typ[:0]
 	}()
+	p.lastID = p.idBuf // even without data; an event cut off never gets here
 	if !p.hasData {
 		return event{}, false // an event without data: nothing to dispatch
 	}
@@ -233,6 +268,21 @@ func (p *parser) dispatch() (event, bool) {
 		}
 	}
 	return ev, true
+}
+
+// sendable reports whether id can be sent back as the Last-Event-ID
+// header: the standard ignores an id holding NUL, and net/http refuses a
+// header value holding any other control character but tab (each connect
+// would fail in the client, forever, since the id is only replaced by an
+// event of a stream that opens). Such an id is ignored: the last one
+// stays.
+func sendable(id []byte) bool {
+	for _, c := range id {
+		if c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // maxRetry caps a retry: value the parser keeps; drivers bound it further.

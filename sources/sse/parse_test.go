@@ -16,7 +16,7 @@ func parseAll(stream string, limit int, chunk bool) ([]event, *parser, error) {
 	if chunk {
 		r = iotest.OneByteReader(r) // every line arrives in pieces
 	}
-	p := newParser(r, limit)
+	p := newParser(r, limit, "", 0)
 	var evs []event
 	for {
 		ev, err := p.next()
@@ -54,11 +54,26 @@ func TestParser(t *testing.T) {
 		{name: "id and retry", stream: "id: 42\nretry: 1500\ndata: x\n\n", events: []want{{"message", "x", false}}, err: io.EOF, lastID: "42", retry: 1500 * time.Millisecond},
 		{name: "bad retry ignored", stream: "retry: 1.5\nretry: -1\ndata: x\n\n", events: []want{{"message", "x", false}}, err: io.EOF},
 		{name: "huge retry saturates", stream: "retry: 99999999999999999999\n\n", err: io.EOF, retry: maxRetry},
+		{name: "an id counts once its event ends", stream: "id: 1\ndata: x\n\nid: 2\ndata: {\"cut\":", events: []want{{"message", "x", false}}, err: io.ErrUnexpectedEOF, lastID: "1"},
 		{name: "id with NUL ignored", stream: "id: 1\n\nid: a\x00b\n\n", err: io.EOF, lastID: "1"},
+		{name: "id with a control character ignored", stream: "id: 1\n\nid: a\x01b\n\nid: c\x7fd\n\n", err: io.EOF, lastID: "1"},
+		{name: "id with a tab and UTF-8 kept", stream: "id: a\tb é\n\n", err: io.EOF, lastID: "a\tb é"},
 		{name: "event cut off", stream: "data: {\"half\":", err: io.ErrUnexpectedEOF},
 		{name: "event without its blank line", stream: "data: x\n", err: io.ErrUnexpectedEOF},
 		{name: "data over the limit", stream: "data: " + strings.Repeat("x", 20) + "\n\ndata: ok\n\n", max: 10, events: []want{{"message", "", true}, {"message", "ok", false}}, err: io.EOF},
 		{name: "joined lines over the limit", stream: "data: 123456\ndata: 7890\n\n", max: 10, events: []want{{"message", "", true}}, err: io.EOF},
+		// Each bare "data" line adds a "\n" to the data: before the fix
+		// that "\n" was never held against the limit, so endless bare
+		// lines grew an event without bound.
+		{name: "bare data lines over the limit", stream: "data: 1234567890\ndata\n\n" + strings.Repeat("data\n", 20) + "\n", max: 10, events: []want{{"message", "", true}, {"message", "", true}}, err: io.EOF},
+		// WHATWG: one leading U+FEFF is ignored. Before the fix it made the
+		// first line's field name unknown, and the first event (the
+		// state, on every connect) was lost.
+		{name: "leading BOM ignored", stream: "\ufeffdata: x\n\n", events: []want{{"message", "x", false}}, err: io.EOF},
+		{name: "only one BOM ignored", stream: "\ufeff\ufeffdata: x\n\ndata: y\n\n", events: []want{{"message", "y", false}}, err: io.EOF},
+		{name: "BOM bytes later are content", stream: "data: \ufeff\n\n", events: []want{{"message", "\ufeff", false}}, err: io.EOF},
+		{name: "a BOM's first bytes alone are content", stream: "\xef\xbb\ndata: x\n\n", events: []want{{"message", "x", false}}, err: io.EOF},
+		{name: "a BOM's first byte then data", stream: "\xefdata: x\n\ndata: y\n\n", events: []want{{"message", "y", false}}, err: io.EOF},
 		{name: "long event type ignored", stream: "event: " + strings.Repeat("e", maxField+1) + "\ndata: x\n\n", events: []want{{"message", "x", false}}, err: io.EOF},
 	} {
 		for _, chunk := range []bool{false, true} {
@@ -102,13 +117,36 @@ func TestParserBoundedMemory(t *testing.T) {
 	t.Parallel()
 	const limit = 1 << 10
 	r := io.MultiReader(strings.NewReader("data: "), &repeat{n: 8 << 20}, strings.NewReader("\n\n"))
-	p := newParser(r, limit)
+	p := newParser(r, limit, "", 0)
 	ev, err := p.next()
 	if err != nil || !ev.tooLarge {
 		t.Fatalf("got %v %v, want a tooLarge event", ev.tooLarge, err)
 	}
 	if cap(p.data) > limit {
 		t.Fatalf("the parser grew a %d-byte buffer for a %d-byte limit", cap(p.data), limit)
+	}
+}
+
+// Lines that never end and fields that never stop growing are not held:
+// a comment or an unknown field without a newline, an id, event type or
+// retry of megabytes, and endless heartbeat lines.
+func TestParserBoundedLines(t *testing.T) {
+	t.Parallel()
+	const limit = 1 << 10
+	for _, head := range []string{": ", "x-unknown: ", "id: ", "event: ", "retry: ", "data: "} {
+		r := io.MultiReader(strings.NewReader(head), &repeat{n: 8 << 20}, strings.NewReader("\n"+strings.Repeat(":\n", 1<<16)+"\n"))
+		p := newParser(r, limit, "", 0)
+		ev, err := p.next()
+		if head == "data: " {
+			if err != nil || !ev.tooLarge {
+				t.Fatalf("%q: got %v %v, want a tooLarge event", head, ev.tooLarge, err)
+			}
+		} else if !errors.Is(err, io.EOF) {
+			t.Fatalf("%q: got %v, want io.EOF (no event)", head, err)
+		}
+		if held := cap(p.data) + cap(p.value) + cap(p.name) + cap(p.typ) + len(p.lastID); held > limit+maxField+16 {
+			t.Fatalf("%q: the parser holds %d bytes", head, held)
+		}
 	}
 }
 
@@ -130,7 +168,7 @@ func (r *repeat) Read(b []byte) (int, error) {
 // FuzzParser: any stream parses without panicking, whole or byte by byte
 // alike, and never yields more data than the limit.
 func FuzzParser(f *testing.F) {
-	for _, s := range []string{"data: a\n\n", "data: a\r\ndata: b\r\r\n", "event: x\nid: 1\nretry: 10\ndata:\n\n", ": c\n\ndata", "data: " + strings.Repeat("y", 40) + "\n\n", "\r\n\r\r\n"} {
+	for _, s := range []string{"data: a\n\n", "data: a\r\ndata: b\r\r\n", "event: x\nid: 1\nretry: 10\ndata:\n\n", ": c\n\ndata", "data: " + strings.Repeat("y", 40) + "\n\n", "\r\n\r\r\n", strings.Repeat("data\n", 40) + "\n"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -215,26 +215,34 @@ func (st *state) dial(ctx context.Context) (sources.Stream, *sources.StreamEnd) 
 	reqCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	stop := context.AfterFunc(ctx, cancel)
 	resp, err := st.d.client.Do(st.request(reqCtx))
-	stopped := stop()
 	if err != nil {
+		stop()
 		cancel()
+		if errors.Is(err, sources.ErrRedirect) { // resp is the redirect, its body closed
+			return nil, st.end(resp.StatusCode, sources.SanitizeURLError(err, st.s.URL), true)
+		}
 		return nil, st.end(0, sources.Unreachable(sources.SanitizeURLError(ctxCause(ctx, err), st.s.URL)), false)
-	}
-	if !stopped { // ctx ended just as the headers came
-		cancel()
-		resp.Body.Close()
-		return nil, st.end(0, ctx.Err(), false)
 	}
 	code := resp.StatusCode
 	if code == nethttp.StatusOK && mediaType(resp.Header.Get("Content-Type")) == "text/event-stream" {
-		return &stream{st: st, body: resp.Body, cancel: cancel, p: newParser(resp.Body, st.s.MaxBytes)}, nil
+		if !stop() { // ctx ended just as the headers came
+			cancel()
+			resp.Body.Close()
+			return nil, st.end(0, sources.Unreachable(ctx.Err()), false)
+		}
+		return &stream{st: st, body: resp.Body, cancel: cancel, p: newParser(resp.Body, st.s.MaxBytes, st.lastID, st.retry)}, nil
 	}
+	// A refusal's body is drained while ctx still bounds it: a server may
+	// never finish it.
 	_, _ = io.CopyN(io.Discard, resp.Body, errorDrain)
+	stop()
 	resp.Body.Close()
 	cancel()
 	switch code {
 	case nethttp.StatusOK:
-		return nil, st.end(code, fmt.Errorf("%w: Content-Type %q", ErrContentType, sources.Clip(resp.Header.Get("Content-Type"), 64)), true)
+		// The server's text: it may echo a header the request sent.
+		ct := sources.ServerText(resp.Header.Get("Content-Type"), append(sources.HeaderSecrets(st.d.header, st.s.HeaderValue), sources.URLSecrets(st.s.URL)...)...)
+		return nil, st.end(code, fmt.Errorf("%w: Content-Type %q", ErrContentType, sources.Clip(ct, 64)), true)
 	case nethttp.StatusNoContent:
 		e := st.end(code, ErrStopped, true)
 		e.Stop = true
@@ -286,6 +294,11 @@ func (s *stream) Next(ctx context.Context) (sources.Result, *sources.StreamEnd) 
 		case err == nil:
 		case errors.Is(err, io.EOF):
 			return sources.Result{}, s.st.end(0, nil, false) // a clean end: reconnect
+		case ctx.Err() != nil:
+			// The read failed because ctx ended: a timeout is a server
+			// that gave no answer in time, a cancellation is the caller's
+			// own and stays apart from ErrUnreachable.
+			return sources.Result{}, s.st.end(0, sources.Unreachable(fmt.Errorf("waiting for an event: %w", ctx.Err())), false)
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			return sources.Result{}, s.st.end(0, fmt.Errorf("%w: the stream ended in the middle of an event", sources.ErrDisconnected), false)
 		default:

@@ -18,7 +18,8 @@
 //
 //   - maxbytes=N: the largest message, default [DefaultMaxBytes]. A larger
 //     message is an error wrapping [sources.ErrTooLarge], read no further
-//     than one byte past the limit; the connection is dropped and opened
+//     than one byte past the limit, or not at all once a frame header
+//     announces a length past it; the connection is dropped and opened
 //     again on the slow backoff.
 //   - ping=D: the keepalive interval, default [DefaultPing]; 0 turns the
 //     keepalive off. A pong that does not come within timeout= (or D, when

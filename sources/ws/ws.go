@@ -198,8 +198,11 @@ func (d *driver) dial(ctx context.Context, s *spec, keepalive bool) (sources.Str
 	if s.HeaderName != "" {
 		opts.HTTPHeader[s.HeaderName] = []string{s.HeaderValue}
 	}
-	ended := new(atomic.Bool)
-	conn, resp, err := websocket.Dial(context.WithValue(ctx, endKey{}, ended), s.raw, &opts)
+	// What a server must not echo into an error: the handshake's header
+	// values and the URL's credentials.
+	secrets := append(sources.HeaderSecrets(opts.HTTPHeader), sources.URLSecrets(s.URL)...)
+	w := &wire{check: frameCheck{limit: uint64(s.MaxBytes)}}
+	conn, resp, err := websocket.Dial(context.WithValue(ctx, wireKey{}, w), s.raw, &opts)
 	if err != nil {
 		code := 0
 		if resp != nil && resp.StatusCode != nethttp.StatusSwitchingProtocols {
@@ -208,12 +211,17 @@ func (d *driver) dial(ctx context.Context, s *spec, keepalive bool) (sources.Str
 		if code != 0 {
 			return nil, sources.RefusedEnd(code, func(status int, err error) error { return s.newError(status, err) })
 		}
-		return nil, fail(s, 0, fmt.Errorf("handshake: %w", sources.Unreachable(sources.SanitizeURLError(err, s.URL))), false)
+		err = sources.Unreachable(sources.SanitizeURLError(err, s.URL))
+		// A refused redirect needs someone to fix the server or the URL.
+		permanent := errors.Is(err, sources.ErrRedirect)
+		// A protocol violation quotes the header the server sent, which
+		// may echo a credential and be any size.
+		return nil, fail(s, 0, fmt.Errorf("handshake: %w", sources.ServerError(err, secrets...)), permanent)
 	}
 	// One byte over the limit is read by sources.ReadAtMost, which fails
 	// with sources.ErrTooLarge before the library's own limit is hit.
 	conn.SetReadLimit(int64(s.MaxBytes) + 1)
-	c := &stream{conn: conn, s: s, ended: ended}
+	c := &stream{conn: conn, s: s, ended: &w.ended, secrets: secrets}
 	if keepalive && s.ping > 0 {
 		var pctx context.Context
 		pctx, c.stopPing = context.WithCancel(context.Background())
@@ -230,6 +238,7 @@ type stream struct {
 	stopPing context.CancelFunc
 	wg       sync.WaitGroup
 	ended    *atomic.Bool // the connection's reads hit its end
+	secrets  []string     // the handshake's header values and URL credentials, scrubbed from errors
 
 	mu      sync.Mutex
 	pingErr error // why the keepalive dropped the connection
@@ -263,14 +272,19 @@ func (c *stream) keepalive(ctx context.Context) {
 
 // Next implements [sources.Stream]: the next text or binary message.
 func (c *stream) Next(ctx context.Context) (sources.Result, *sources.StreamEnd) {
+	var data []byte
 	_, r, err := c.conn.Reader(ctx)
-	if err != nil {
-		return sources.Result{}, c.end(err)
+	if err == nil {
+		data, err = sources.ReadAtMost(r, c.s.MaxBytes)
 	}
-	data, err := sources.ReadAtMost(r, c.s.MaxBytes)
 	switch {
-	case errors.Is(err, sources.ErrTooLarge):
+	case errors.Is(err, sources.ErrTooLarge): // counted, or announced by a frame header
 		return sources.Result{}, fail(c.s, 0, fmt.Errorf("message larger than maxbytes=%d: %w", c.s.MaxBytes, sources.ErrTooLarge), true)
+	case err != nil && ctx.Err() != nil:
+		// The read failed because ctx ended: a timeout is a server that
+		// gave no answer in time, a cancellation is the caller's own and
+		// stays apart from ErrUnreachable.
+		return sources.Result{}, fail(c.s, 0, sources.Unreachable(fmt.Errorf("waiting for a message: %w", ctx.Err())), false)
 	case err != nil:
 		return sources.Result{}, c.end(err)
 	case c.ended.Load():
@@ -296,7 +310,8 @@ func (c *stream) end(err error) *sources.StreamEnd {
 	if pingErr != nil {
 		return fail(c.s, 0, pingErr, false)
 	}
-	return fail(c.s, 0, fmt.Errorf("%w: %w", sources.ErrDisconnected, err), false)
+	// A close frame's reason is the server's text.
+	return fail(c.s, 0, fmt.Errorf("%w: %w", sources.ErrDisconnected, sources.ServerError(err, c.secrets...)), false)
 }
 
 // Close implements [sources.Stream]: it drops the connection at once (a
@@ -314,12 +329,21 @@ func (c *stream) Close() error {
 	return err
 }
 
-// endKey is the context key of the flag that endTransport sets when the
-// connection of a handshake reaches its end.
-type endKey struct{}
+// wireKey is the context key of the *wire that endTransport hands the
+// connection of a handshake.
+type wireKey struct{}
 
-// endTransport records, in the flag its request's context carries, that
-// the upgraded connection's reads ended (EOF or an error).
+// wire is what dial learns of the connection below coder/websocket: the
+// flag set when its reads reach their end, and the check of the frames the
+// server sends.
+type wire struct {
+	ended atomic.Bool // the connection's reads hit its end
+	check frameCheck
+}
+
+// endTransport hands the upgraded connection's reads to the *wire its
+// request's context carries: they set its ended flag when they end (EOF
+// or an error) and pass its frame check.
 type endTransport struct{ rt nethttp.RoundTripper }
 
 func (t endTransport) RoundTrip(req *nethttp.Request) (*nethttp.Response, error) {
@@ -331,22 +355,28 @@ func (t endTransport) RoundTrip(req *nethttp.Request) (*nethttp.Response, error)
 	if err != nil || resp.StatusCode != nethttp.StatusSwitchingProtocols {
 		return resp, err
 	}
-	flag, _ := req.Context().Value(endKey{}).(*atomic.Bool)
-	if rwc, ok := resp.Body.(io.ReadWriteCloser); ok && flag != nil {
-		resp.Body = &endBody{ReadWriteCloser: rwc, ended: flag}
+	w, _ := req.Context().Value(wireKey{}).(*wire)
+	if rwc, ok := resp.Body.(io.ReadWriteCloser); ok && w != nil {
+		resp.Body = &endBody{ReadWriteCloser: rwc, w: w}
 	}
 	return resp, nil
 }
 
 type endBody struct {
 	io.ReadWriteCloser
-	ended *atomic.Bool
+	w *wire
 }
 
 func (b *endBody) Read(p []byte) (int, error) {
+	if err := b.w.check.err; err != nil { // a violation ended the connection: read no more
+		return 0, err
+	}
 	n, err := b.ReadWriteCloser.Read(p)
+	if m, cerr := b.w.check.scan(p[:n]); cerr != nil {
+		n, err = m, cerr
+	}
 	if err != nil {
-		b.ended.Store(true)
+		b.w.ended.Store(true)
 	}
 	return n, err
 }
