@@ -37,6 +37,10 @@ func TestSchemeCheck(t *testing.T) {
 		{Loc: "https:///x", Want: "http:// or https://"},
 		{Loc: "https://h/x", Params: map[string]string{"event": " "}, Want: "option event"},
 		{Loc: "https://h/x", Params: map[string]string{"maxbytes": "-3"}, Want: "option maxbytes"},
+		{Loc: "https://h/x", Params: map[string]string{"idle": "90s"}},
+		{Loc: "https://h/x", Params: map[string]string{"idle": "0"}},
+		{Loc: "https://h/x", Params: map[string]string{"idle": "1ms"}, Want: "option idle"},
+		{Loc: "https://h/x", Params: map[string]string{"idle": "soon"}, Want: "option idle"},
 		{Loc: "https://h/x", Params: map[string]string{"header": "Bad Name: secret-value"}, Want: "option header"},
 	})
 }

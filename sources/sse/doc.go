@@ -24,6 +24,11 @@
 //   - timeout=D: bounds connecting (until the response's headers), default
 //     [DefaultTimeout]; a Read (at Bind, and Reload) waits at most this long
 //     for the first event.
+//   - idle=D: a stream on which no byte came for D (no event, no comment)
+//     is dropped with an error wrapping [sources.ErrUnreachable] and opened
+//     again: a server that holds the connection but stopped sending. At
+//     least [MinIdle]; default none, since a server may send nothing
+//     between changes. Set it above the server's heartbeat interval.
 //
 // Reconnecting follows the WHATWG standard: after the stream ends the
 // client waits the server's retry: (bounded by [MinRetry] and [MaxRetry];

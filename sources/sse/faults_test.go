@@ -412,3 +412,33 @@ func TestRetryAndIDOutliveTheStream(t *testing.T) {
 	t.Logf("third connect %s after the second (retry: 400 from the first)", gap)
 	require.GreaterOrEqual(t, gap, 390*time.Millisecond, "the first stream's retry: still holds")
 }
+
+// idle=: a server that sends its document and then holds the connection
+// without a byte more (no event, no comment) is noticed only with idle=:
+// the stream is dropped with an Error wrapping sources.ErrUnreachable and
+// opened again. Without idle= the same stream is kept, silent.
+func TestIdleStream(t *testing.T) {
+	var conns atomic.Int32
+	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		conns.Add(1)
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "data: {\"a\":1}\n\n")
+		w.(nethttp.Flusher).Flush()
+		<-r.Context().Done() // then silence, until the client leaves
+	}))
+	t.Cleanup(srv.Close)
+
+	log := kit.Watch(t, srv.URL+"/cfg", map[string]string{"idle": "150ms"})
+	log.Until(t, "the document", isData(`{"a":1}`))
+	_, r, _ := log.Wait(t, 1, "the idle stream dropped", fixture.Failed)
+	kit.Fails(t, r.Err, sources.ErrUnreachable, 0)
+	require.Contains(t, r.Err.Error(), "idle=150ms")
+	require.Eventually(t, func() bool { return conns.Load() >= 2 }, settle, 10*time.Millisecond, "reconnected")
+
+	quiet := kit.Watch(t, srv.URL+"/quiet", nil)
+	quiet.Until(t, "the document", isData(`{"a":1}`))
+	time.Sleep(400 * time.Millisecond)
+	for _, r := range quiet.All() {
+		require.NoError(t, r.Err, "without idle= a silent stream is kept")
+	}
+}

@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	nethttp "net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/livebind/livebind/sources"
@@ -34,6 +36,8 @@ const (
 	MaxRetry = time.Minute
 	// DefaultMaxBackoff caps the wait between failed connects.
 	DefaultMaxBackoff = 5 * time.Minute
+	// MinIdle is the shortest idle= accepted.
+	MinIdle = 10 * time.Millisecond
 	// permanentBase is the first wait after a failure that needs a human.
 	permanentBase = 10 * time.Second
 	// errorDrain is how much of an error response's body is read.
@@ -106,13 +110,14 @@ func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
 func (c Config) MarshalJSON() ([]byte, error) { return json.Marshal(c.String()) }
 
 func init() {
-	sources.Register(sources.StreamScheme("sse", []string{"event"}, parseSpec, open))
+	sources.Register(sources.StreamScheme("sse", []string{"event", "idle"}, parseSpec, open))
 }
 
 // spec is a target's options, checked.
 type spec struct {
 	sources.StreamSpec
-	event string // the event type followed
+	event string        // the event type followed
+	idle  time.Duration // a stream silent this long is dropped; 0: never
 }
 
 func parseSpec(t *sources.Target) (*spec, error) {
@@ -127,6 +132,13 @@ func parseSpec(t *sources.Target) (*spec, error) {
 			return nil, errors.New("sse " + s.Loc + ": option event: want an event type name")
 		}
 		s.event = v
+	}
+	if v, ok := t.Param("idle"); ok {
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil || d != 0 && d < MinIdle {
+			return nil, errors.New("sse " + s.Loc + ": option idle: want a duration of at least " + MinIdle.String() + ", or 0 for none, got " + strconv.Quote(sources.Clip(v, 32)))
+		}
+		s.idle = d
 	}
 	return s, nil
 }
@@ -149,10 +161,11 @@ type driver struct {
 }
 
 // watchKey is what fields share one stream by: the URL, event type,
-// header= and maxbytes=.
+// header=, maxbytes= and idle=.
 type watchKey struct {
 	url, header, event string
 	maxBytes           int
+	idle               time.Duration
 }
 
 func open(cfg sources.Config) (sources.Driver, error) {
@@ -169,7 +182,7 @@ func open(cfg sources.Config) (sources.Driver, error) {
 
 // keyOf is the key of t's stream.
 func keyOf(t *sources.Target, s *spec) watchKey {
-	return watchKey{url: t.Location, header: t.Params["header"], event: s.event, maxBytes: s.MaxBytes}
+	return watchKey{url: t.Location, header: t.Params["header"], event: s.event, maxBytes: s.MaxBytes, idle: s.idle}
 }
 
 // dialer opens a stream of s: a Read takes the first event of a fresh
@@ -230,7 +243,14 @@ func (st *state) dial(ctx context.Context) (sources.Stream, *sources.StreamEnd) 
 			resp.Body.Close()
 			return nil, st.end(0, sources.Unreachable(ctx.Err()), false)
 		}
-		return &stream{st: st, body: resp.Body, cancel: cancel, p: newParser(resp.Body, st.s.MaxBytes, st.lastID, st.retry)}, nil
+		body := io.Reader(resp.Body)
+		var w *idleWatch
+		if st.s.idle > 0 {
+			w = &idleWatch{r: resp.Body, d: st.s.idle}
+			w.t = time.AfterFunc(st.s.idle, func() { w.fired.Store(true); cancel() })
+			body = w
+		}
+		return &stream{st: st, body: resp.Body, cancel: cancel, idle: w, p: newParser(body, st.s.MaxBytes, st.lastID, st.retry)}, nil
 	}
 	// A refusal's body is drained while ctx still bounds it: a server may
 	// never finish it.
@@ -280,7 +300,25 @@ type stream struct {
 	st     *state
 	body   io.ReadCloser
 	cancel context.CancelFunc
+	idle   *idleWatch // nil without idle=
 	p      *parser
+}
+
+// idleWatch cancels a stream's request when no byte came for d: a server
+// that still holds the connection but sends nothing, not even a comment.
+type idleWatch struct {
+	r     io.Reader
+	d     time.Duration
+	t     *time.Timer
+	fired atomic.Bool
+}
+
+func (w *idleWatch) Read(p []byte) (int, error) {
+	n, err := w.r.Read(p)
+	if n > 0 {
+		w.t.Reset(w.d)
+	}
+	return n, err
 }
 
 // Next implements [sources.Stream]: the data of the next event of the
@@ -299,6 +337,8 @@ func (s *stream) Next(ctx context.Context) (sources.Result, *sources.StreamEnd) 
 			// that gave no answer in time, a cancellation is the caller's
 			// own and stays apart from ErrUnreachable.
 			return sources.Result{}, s.st.end(0, sources.Unreachable(fmt.Errorf("waiting for an event: %w", ctx.Err())), false)
+		case s.idle != nil && s.idle.fired.Load():
+			return sources.Result{}, s.st.end(0, fmt.Errorf("%w: no byte for idle=%v", sources.ErrUnreachable, s.st.s.idle), false)
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			return sources.Result{}, s.st.end(0, fmt.Errorf("%w: the stream ended in the middle of an event", sources.ErrDisconnected), false)
 		default:
@@ -316,6 +356,9 @@ func (s *stream) Next(ctx context.Context) (sources.Result, *sources.StreamEnd) 
 
 // Close implements [sources.Stream].
 func (s *stream) Close() error {
+	if s.idle != nil {
+		s.idle.t.Stop()
+	}
 	s.cancel()
 	return s.body.Close()
 }
