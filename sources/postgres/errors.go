@@ -76,6 +76,11 @@ func classify(s spec, err error, password string) *Error {
 		case strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57") || strings.HasPrefix(pe.Code, "53"):
 			// connection exception, operator intervention (shutdown), insufficient resources
 			e.Err = fmt.Errorf("%w (SQLSTATE %s): %s", sources.ErrUnreachable, pe.Code, msg)
+		case s.secret:
+			// Any other failure may be the statement's on the value itself
+			// (22P02 "invalid input syntax for type integer: "<value>""):
+			// a secret target keeps only the SQLSTATE.
+			e.Err = fmt.Errorf("%w (SQLSTATE %s): server message hidden: the target holds a secret", ErrQuery, pe.Code)
 		default:
 			e.Err = fmt.Errorf("%w (SQLSTATE %s): %s", ErrQuery, pe.Code, msg)
 		}

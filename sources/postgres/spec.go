@@ -25,6 +25,7 @@ type spec struct {
 	channel  string
 	maxBytes int
 	timeout  time.Duration
+	secret   bool // the target holds a secret: server texts that may quote the value are hidden
 }
 
 // what names the row or query in errors as its location:
@@ -52,7 +53,7 @@ func (s spec) sql() (string, []any) {
 // parseSpec reads and checks a target's location and options; defaults
 // come from the driver's configuration (channel).
 func parseSpec(t *sources.Target, channel string) (spec, error) {
-	s := spec{keyCol: DefaultKeyColumn, valCol: DefaultValueColumn, channel: channel, maxBytes: DefaultMaxBytes, timeout: sources.OrDefault(t.Timeout, DefaultTimeout)}
+	s := spec{keyCol: DefaultKeyColumn, valCol: DefaultValueColumn, channel: channel, maxBytes: DefaultMaxBytes, timeout: sources.OrDefault(t.Timeout, DefaultTimeout), secret: t.Secret}
 	var p sources.Problems
 	for name, val := range t.SortedParams() {
 		switch name {
