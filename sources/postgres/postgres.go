@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -110,7 +109,10 @@ type driver struct {
 	channel    string
 	maxBackoff time.Duration
 
-	mu       sync.Mutex // held while a read uses conn
+	// busy is the read connection's lock (a send holds it), taken with
+	// the read's context: a read waiting behind a slow one (timeout= may
+	// be minutes) must still end when its own context does.
+	busy     chan struct{}
 	conn     *pgx.Conn
 	password atomic.Pointer[string] // of the last config Connect gave, to scrub from errors; read by the LISTEN hub too
 
@@ -137,7 +139,7 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	default:
 		return nil, fmt.Errorf("postgres: source config of type %T; want postgres.Config, a DSN string, *pgx.ConnConfig or func(context.Context) (*pgx.ConnConfig, error)", cfg.Value)
 	}
-	d := &driver{logger: sources.DriverLogger(cfg), channel: c.Channel, maxBackoff: sources.OrDefault(c.MaxBackoff, DefaultMaxBackoff)}
+	d := &driver{logger: sources.DriverLogger(cfg), channel: c.Channel, maxBackoff: sources.OrDefault(c.MaxBackoff, DefaultMaxBackoff), busy: make(chan struct{}, 1)}
 	if d.channel == "" {
 		d.channel = DefaultChannel
 	}
@@ -208,8 +210,12 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 // fetch reads s once on the read connection, reconnecting it when it was
 // lost.
 func (d *driver) fetch(ctx context.Context, s spec) sources.Result {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	select {
+	case d.busy <- struct{}{}:
+	case <-ctx.Done():
+		return sources.Result{Err: classify(s, fmt.Errorf("waiting for the read connection: %w", context.Cause(ctx)), d.lastPassword())}
+	}
+	defer func() { <-d.busy }()
 	if d.conn == nil || d.conn.IsClosed() {
 		conn, err := d.dial(ctx)
 		if err != nil {
@@ -232,7 +238,7 @@ func (d *driver) fetch(ctx context.Context, s spec) sources.Result {
 	return r
 }
 
-// dropConn closes the read connection (d.mu held).
+// dropConn closes the read connection (d.busy held).
 func (d *driver) dropConn() {
 	if d.conn != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -375,8 +381,8 @@ func (d *driver) run(w *sources.Watch[spec, struct{}]) {
 func (d *driver) Close() error {
 	d.watches.Close()
 	d.hub.close()
-	d.mu.Lock()
+	d.busy <- struct{}{} // reads in flight end: Close canceled their contexts
 	d.dropConn()
-	d.mu.Unlock()
+	<-d.busy
 	return nil
 }
