@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/livebind/livebind/sources"
@@ -174,6 +176,20 @@ func (d *driver) dial(ctx context.Context) (*pgx.Conn, error) {
 	if cc == nil {
 		return nil, errors.New("connection config: nil *pgx.ConnConfig")
 	}
+	cc = cc.Copy() // Connect may hand out one config every time: never change it
+	// No message while connecting, nor on the LISTEN connection (a
+	// notification is at most 8000 bytes), may be larger than wireSlack:
+	// pgx allocates a message's whole declared body (up to 1 GiB) before
+	// reading it. query raises the limit for a read's answer.
+	build := cc.BuildFrontend
+	if build == nil {
+		build = pgproto3.NewFrontend
+	}
+	cc.BuildFrontend = func(r io.Reader, w io.Writer) *pgproto3.Frontend {
+		f := build(r, w)
+		f.SetMaxBodyLen(wireSlack)
+		return f
+	}
 	if cc.Password != "" {
 		pw := cc.Password
 		d.password.Store(&pw)
@@ -184,7 +200,12 @@ func (d *driver) dial(ctx context.Context) (*pgx.Conn, error) {
 	if cc.RuntimeParams["application_name"] == "" {
 		cc.RuntimeParams["application_name"] = ApplicationName
 	}
-	return pgx.ConnectConfig(ctx, cc)
+	conn, err := pgx.ConnectConfig(ctx, cc)
+	var ml *pgproto3.ExceededMaxBodyLenErr
+	if errors.As(err, &ml) { // not ErrTooLarge: no value was read, the server is unusable
+		return nil, fmt.Errorf("the server sent a message of %d bytes while connecting, more than %d: not a PostgreSQL server?", ml.ActualBodyLen, wireSlack)
+	}
+	return conn, err
 }
 
 // lastPassword is the password of the last config Connect gave: a failed
