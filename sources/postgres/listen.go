@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -179,7 +180,7 @@ func (h *hub) serve(ctx context.Context, conn *pgx.Conn) {
 			h.signal()
 			first = false
 		}
-		wctx, stop := context.WithCancel(ctx)
+		wctx, stop := context.WithTimeout(ctx, h.d.health)
 		h.stopWait = stop
 		h.mu.Unlock()
 		n, err := conn.WaitForNotification(wctx)
@@ -187,12 +188,27 @@ func (h *hub) serve(ctx context.Context, conn *pgx.Conn) {
 		h.stopWait = nil
 		h.mu.Unlock()
 		interrupted := wctx.Err() != nil && ctx.Err() == nil
+		idle := errors.Is(wctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
 		stop()
 		if err != nil {
-			if interrupted && !conn.IsClosed() {
-				continue // a new channel to LISTEN
+			if !interrupted || conn.IsClosed() {
+				return
 			}
-			return
+			if idle {
+				// Silent for an interval: a dead peer (or a hung backend)
+				// behind a TCP connection that stays up would otherwise
+				// never be noticed, and every notification lost. A
+				// notification that comes during the ping is kept by pgx
+				// for the next wait.
+				pctx, cancel := context.WithTimeout(ctx, h.d.health)
+				err := conn.Ping(pctx)
+				cancel()
+				if err != nil {
+					h.d.logger.Debug("postgres: LISTEN connection did not answer a ping", "err", classify(spec{query: "-", key: "LISTEN"}, err, h.d.lastPassword()).Err)
+					return
+				}
+			}
+			continue // a new channel to LISTEN, or the connection is alive
 		}
 		h.mu.Lock()
 		h.wake(n.Channel, n.Payload)

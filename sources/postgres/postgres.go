@@ -35,6 +35,12 @@ const (
 	// DefaultMaxBackoff caps the wait between retries when [Config] sets no
 	// other cap.
 	DefaultMaxBackoff = 30 * time.Second
+	// HealthInterval is how long the LISTEN connection may stay silent
+	// before the driver pings the server over it (an empty statement); a
+	// ping unanswered for another interval counts as a lost connection.
+	// An idle Binding costs one ping per interval, however many fields it
+	// has.
+	HealthInterval = 30 * time.Second
 	// ApplicationName is the application_name of the driver's connections
 	// unless the connection config sets one.
 	ApplicationName = "livebind"
@@ -71,6 +77,9 @@ type Config struct {
 	// [DefaultMaxBackoff]; failures that clear up by themselves are retried
 	// at least every second.
 	MaxBackoff time.Duration
+	// HealthInterval overrides [HealthInterval] (tests). Zero means the
+	// default.
+	HealthInterval time.Duration
 }
 
 // String describes c without its password.
@@ -110,6 +119,7 @@ type driver struct {
 	connect    func(ctx context.Context) (*pgx.ConnConfig, error)
 	channel    string
 	maxBackoff time.Duration
+	health     time.Duration // the LISTEN connection's HealthInterval
 
 	// busy is the read connection's lock (a send holds it), taken with
 	// the read's context: a read waiting behind a slow one (timeout= may
@@ -141,7 +151,7 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	default:
 		return nil, fmt.Errorf("postgres: source config of type %T; want postgres.Config, a DSN string, *pgx.ConnConfig or func(context.Context) (*pgx.ConnConfig, error)", cfg.Value)
 	}
-	d := &driver{logger: sources.DriverLogger(cfg), channel: c.Channel, maxBackoff: sources.OrDefault(c.MaxBackoff, DefaultMaxBackoff), busy: make(chan struct{}, 1)}
+	d := &driver{logger: sources.DriverLogger(cfg), channel: c.Channel, maxBackoff: sources.OrDefault(c.MaxBackoff, DefaultMaxBackoff), health: sources.OrDefault(c.HealthInterval, HealthInterval), busy: make(chan struct{}, 1)}
 	if d.channel == "" {
 		d.channel = DefaultChannel
 	}
