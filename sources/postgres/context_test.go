@@ -9,6 +9,7 @@ import (
 
 	"github.com/livebind/livebind/internal/testenv/pgtest"
 	"github.com/livebind/livebind/sources"
+	"github.com/livebind/livebind/sources/postgres"
 )
 
 // TestReadHonoursContextWhileAnotherReadRuns: the read connection runs
@@ -34,4 +35,24 @@ func TestReadHonoursContextWhileAnotherReadRuns(t *testing.T) {
 	require.NotErrorIs(t, r.Err, sources.ErrUnreachable)
 	require.Less(t, took, time.Second, "a canceled Read waited for the other read")
 	require.NoError(t, (<-done).Err)
+}
+
+// TestManyRowsEndsPromptly: a query= that returns a huge number of rows is
+// an ErrQuery error as soon as the second row arrives; the driver must not
+// read every other row first (holding the connection every field shares
+// for as long as timeout= allows), and the next read works.
+func TestManyRowsEndsPromptly(t *testing.T) {
+	s := pgtest.Start(t)
+	d := openDriver(t, s.AdminDSN())
+	many := target("many", map[string]string{"query": "SELECT generate_series(1, 1000000000)::text"})
+	many.Timeout = time.Minute
+	start := time.Now()
+	r := d.Read(t.Context(), many)
+	took := time.Since(start)
+	require.ErrorIs(t, r.Err, postgres.ErrQuery)
+	require.ErrorContains(t, r.Err, "more than one row")
+	require.Less(t, took, 3*time.Second, "the rows were drained")
+	r = d.Read(t.Context(), target("after", map[string]string{"query": "SELECT 'ok'"}))
+	require.NoError(t, r.Err)
+	require.Equal(t, "ok", string(r.Data))
 }

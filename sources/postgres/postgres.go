@@ -290,6 +290,8 @@ func (d *driver) query(ctx context.Context, s spec) (sources.Result, error) {
 	// the next read dials afresh.
 	d.conn.PgConn().Frontend().SetMaxBodyLen(2*s.maxBytes + wireSlack)
 	sql, args := s.sql()
+	ctx, abandon := context.WithCancel(ctx)
+	defer abandon()
 	rows, err := d.conn.Query(ctx, sql, append([]any{pgx.QueryResultFormats{pgx.TextFormatCode}}, args...)...)
 	if err != nil {
 		return sources.Result{}, err
@@ -310,6 +312,12 @@ func (d *driver) query(ctx context.Context, s spec) (sources.Result, error) {
 	for rows.Next() {
 		count++
 		if count > 1 {
+			// Not rows.Close first: it would read every other row, for
+			// as long as timeout= allows, holding the connection every
+			// field shares. Canceling ends the statement and the
+			// connection (pgx closes it); the next read dials afresh.
+			abandon()
+			rows.Close()
 			return sources.Result{}, fmt.Errorf("%w: the statement returns more than one row", ErrQuery)
 		}
 		raw := rows.RawValues()[0]
