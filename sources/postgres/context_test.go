@@ -56,3 +56,24 @@ func TestManyRowsEndsPromptly(t *testing.T) {
 	require.NoError(t, r.Err)
 	require.Equal(t, "ok", string(r.Data))
 }
+
+// TestCanceledReadKeepsConnection: a Read whose context is already
+// canceled (a Reload given a dead context) fails with context.Canceled
+// and leaves the shared read connection alone: the next read runs on the
+// same backend instead of logging in again.
+func TestCanceledReadKeepsConnection(t *testing.T) {
+	s := pgtest.Start(t)
+	d := openDriver(t, s.AdminDSN())
+	pid := target("pid", map[string]string{"query": "SELECT pg_backend_pid()::text"})
+	first := d.Read(t.Context(), pid)
+	require.NoError(t, first.Err)
+	canceled, cancel := context.WithCancel(t.Context())
+	cancel()
+	for range 10 {
+		r := d.Read(canceled, target("x", map[string]string{"query": "SELECT 'x'"}))
+		require.ErrorIs(t, r.Err, context.Canceled)
+	}
+	again := d.Read(t.Context(), pid)
+	require.NoError(t, again.Err)
+	require.Equal(t, string(first.Data), string(again.Data), "the read connection was replaced")
+}

@@ -241,6 +241,12 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 // fetch reads s once on the read connection, reconnecting it when it was
 // lost.
 func (d *driver) fetch(ctx context.Context, s spec) sources.Result {
+	if ctx.Err() != nil {
+		// Not even the lock: with both ready, select picks at random, and
+		// a query under a dead context would make fetch drop a healthy
+		// connection (the next read would log in again).
+		return sources.Result{Err: classify(s, context.Cause(ctx), d.lastPassword())}
+	}
 	select {
 	case d.busy <- struct{}{}:
 	case <-ctx.Done():
