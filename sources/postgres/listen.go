@@ -31,6 +31,8 @@ type hub struct {
 	stopWait  context.CancelFunc // interrupts WaitForNotification to LISTEN a new channel
 	done      chan struct{}
 	started   bool
+
+	afterListen func() // tests: runs in serve after its LISTENs, before it waits
 }
 
 type topicKey struct{ channel, key string }
@@ -79,20 +81,7 @@ func (h *hub) signal() { // h.mu held
 // it cannot connect, or for at most DefaultTimeout (the listener's
 // reconnection wakes every watch anyway).
 func (h *hub) listen(ctx context.Context, channel string) {
-	h.mu.Lock()
-	if !h.started {
-		h.started = true
-		var lctx context.Context
-		lctx, h.cancel = context.WithCancel(h.d.watches.Context())
-		go h.run(lctx)
-	}
-	if !h.wanted[channel] {
-		h.wanted[channel] = true
-		if h.stopWait != nil {
-			h.stopWait()
-		}
-	}
-	h.mu.Unlock()
+	h.want(channel)
 	timer := time.NewTimer(DefaultTimeout)
 	defer timer.Stop()
 	for {
@@ -108,6 +97,25 @@ func (h *hub) listen(ctx context.Context, channel string) {
 			return
 		case <-timer.C:
 			return
+		}
+	}
+}
+
+// want adds channel to the wanted ones, starting the listener with the
+// first, and interrupts its wait so that it LISTENs.
+func (h *hub) want(channel string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.started {
+		h.started = true
+		var lctx context.Context
+		lctx, h.cancel = context.WithCancel(h.d.watches.Context())
+		go h.run(lctx)
+	}
+	if !h.wanted[channel] {
+		h.wanted[channel] = true
+		if h.stopWait != nil {
+			h.stopWait()
 		}
 	}
 }
@@ -171,6 +179,9 @@ func (h *hub) serve(ctx context.Context, conn *pgx.Conn) {
 			h.signal()
 			h.mu.Unlock()
 		}
+		if h.afterListen != nil {
+			h.afterListen()
+		}
 		h.mu.Lock()
 		h.down = false
 		if first {
@@ -179,6 +190,13 @@ func (h *hub) serve(ctx context.Context, conn *pgx.Conn) {
 			h.wake("", "")
 			h.signal()
 			first = false
+		}
+		if h.unlistened() {
+			// Wanted while the LISTENs above ran, when there was no wait
+			// for want to interrupt: LISTEN it now, not after the next
+			// notification.
+			h.mu.Unlock()
+			continue
 		}
 		wctx, stop := context.WithTimeout(ctx, h.d.health)
 		h.stopWait = stop
@@ -214,6 +232,16 @@ func (h *hub) serve(ctx context.Context, conn *pgx.Conn) {
 		h.wake(n.Channel, n.Payload)
 		h.mu.Unlock()
 	}
+}
+
+// unlistened reports a wanted channel not LISTENed yet (h.mu held).
+func (h *hub) unlistened() bool {
+	for ch := range h.wanted {
+		if !h.listening[ch] {
+			return true
+		}
+	}
+	return false
 }
 
 // close stops the listener and waits for it.
