@@ -18,8 +18,8 @@ const MaxPayload = 8000
 // (the old and the new key when an UPDATE changes it). The payload carries
 // only the key, never the value. Run it once, as the table's owner:
 // livebind never runs DDL itself. table may be schema-qualified
-// ("app.settings"); names are quoted as identifiers, the channel as a
-// string literal. Empty keycol and channel mean [DefaultKeyColumn] and
+// ("app.settings"); names are quoted as identifiers, the channel as an
+// escape string literal (E'...'). Empty keycol and channel mean [DefaultKeyColumn] and
 // [DefaultChannel]. The statements are idempotent (CREATE OR REPLACE, DROP
 // TRIGGER IF EXISTS).
 func TriggerSQL(table, keycol, channel string) string {
@@ -33,7 +33,11 @@ func TriggerSQL(table, keycol, channel string) string {
 	fn := append(pgx.Identifier{}, tbl...)
 	fn[len(fn)-1] = "livebind_notify_" + fn[len(fn)-1]
 	col := pgx.Identifier{keycol}.Sanitize()
-	lit := "'" + strings.ReplaceAll(strings.ReplaceAll(channel, "\x00", ""), "'", "''") + "'"
+	// An escape string (E'...') means the same whatever
+	// standard_conforming_strings says, in the session that installs the
+	// trigger and in each session that compiles the function: a plain
+	// '...' would end early at a backslash when the setting is off.
+	lit := "E'" + strings.NewReplacer("\x00", "", `\`, `\\`, "'", "''").Replace(channel) + "'"
 	notify := func(row string) string {
 		k := row + "." + col + "::text"
 		return "PERFORM pg_notify(" + lit + ", CASE WHEN octet_length(" + k + ") < " + strconv.Itoa(MaxPayload) + " THEN " + k + " ELSE '' END);"
