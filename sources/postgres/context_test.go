@@ -77,3 +77,22 @@ func TestCanceledReadKeepsConnection(t *testing.T) {
 	require.NoError(t, again.Err)
 	require.Equal(t, string(first.Data), string(again.Data), "the read connection was replaced")
 }
+
+// TestManyColumnsEndsPromptly: a query= that returns two columns is an
+// ErrQuery error as soon as its row description arrives; the driver must
+// not read its rows first (a huge number of them here).
+func TestManyColumnsEndsPromptly(t *testing.T) {
+	s := pgtest.Start(t)
+	d := openDriver(t, s.AdminDSN())
+	wide := target("wide", map[string]string{"query": "SELECT generate_series(1, 1000000000)::text, 'x'"})
+	wide.Timeout = 20 * time.Second
+	start := time.Now()
+	r := d.Read(t.Context(), wide)
+	took := time.Since(start)
+	require.ErrorIs(t, r.Err, postgres.ErrQuery)
+	require.ErrorContains(t, r.Err, "2 columns")
+	require.Less(t, took, 3*time.Second, "the rows were drained")
+	r = d.Read(t.Context(), target("after", map[string]string{"query": "SELECT 'ok'"}))
+	require.NoError(t, r.Err)
+	require.Equal(t, "ok", string(r.Data))
+}

@@ -304,8 +304,13 @@ func (d *driver) query(ctx context.Context, s spec) (sources.Result, error) {
 	}
 	defer rows.Close()
 	if n := len(rows.FieldDescriptions()); n != 1 {
+		if n > 1 {
+			// A row description came: the statement ran. Do not read its
+			// rows (see count > 1 below).
+			abandon()
+		}
 		rows.Close() // the statement's own failure, if any, comes first
-		if err := rows.Err(); err != nil {
+		if err := rows.Err(); err != nil && n == 0 {
 			return sources.Result{}, err
 		}
 		return sources.Result{}, fmt.Errorf("%w: the statement returns %d columns; want 1", ErrQuery, n)
