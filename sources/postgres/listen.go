@@ -123,13 +123,17 @@ func (h *hub) want(channel string) {
 // run keeps one LISTEN connection up until ctx ends.
 func (h *hub) run(ctx context.Context) {
 	defer close(h.done)
-	backoff := sources.Backoff{Base: transientBase, Max: min(transientMax, h.d.maxBackoff)}
+	// A refused login (or another failure that lasts) waits on the
+	// permanent schedule like a read's: failed logins every second would
+	// fill the server's log and trip lockouts.
+	retry := sources.NewRetry(transientBase, permanentBase, h.d.maxBackoff).CapTransient(transientMax)
 	for ctx.Err() == nil {
 		dctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
 		conn, err := h.d.dial(dctx)
 		cancel()
 		if err != nil {
-			h.d.logger.Debug("postgres: LISTEN connection failed", "err", classify(spec{query: "-", key: "LISTEN"}, err, h.d.lastPassword()).Err)
+			e := classify(spec{query: "-", key: "LISTEN"}, err, h.d.lastPassword())
+			h.d.logger.Debug("postgres: LISTEN connection failed", "err", e.Err)
 			h.mu.Lock()
 			h.down = true
 			h.signal()
@@ -137,11 +141,11 @@ func (h *hub) run(ctx context.Context) {
 			h.mu.Unlock()
 			select {
 			case <-ctx.Done():
-			case <-time.After(backoff.Next()):
+			case <-time.After(retry.Next(e.permanent())):
 			}
 			continue
 		}
-		backoff.Reset()
+		retry.Reset()
 		h.serve(ctx, conn)
 		cctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		_ = conn.Close(cctx)
