@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -95,4 +96,16 @@ func TestManyColumnsEndsPromptly(t *testing.T) {
 	r = d.Read(t.Context(), target("after", map[string]string{"query": "SELECT 'ok'"}))
 	require.NoError(t, r.Err)
 	require.Equal(t, "ok", string(r.Data))
+}
+
+// TestReadCanceledWithCause: a Read whose context was canceled with a
+// cause of the caller's own is context.Canceled, not ErrUnreachable.
+func TestReadCanceledWithCause(t *testing.T) {
+	s := pgtest.Start(t)
+	d := openDriver(t, s.AdminDSN())
+	ctx, cancel := context.WithCancelCause(t.Context())
+	cancel(errors.New("shutting down"))
+	r := d.Read(ctx, target("x", map[string]string{"query": "SELECT 'x'"}))
+	require.ErrorIs(t, r.Err, context.Canceled)
+	require.NotErrorIs(t, r.Err, sources.ErrUnreachable)
 }

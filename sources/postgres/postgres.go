@@ -245,12 +245,12 @@ func (d *driver) fetch(ctx context.Context, s spec) sources.Result {
 		// Not even the lock: with both ready, select picks at random, and
 		// a query under a dead context would make fetch drop a healthy
 		// connection (the next read would log in again).
-		return sources.Result{Err: classify(s, context.Cause(ctx), d.lastPassword())}
+		return sources.Result{Err: classify(s, ctx.Err(), d.lastPassword())}
 	}
 	select {
 	case d.busy <- struct{}{}:
 	case <-ctx.Done():
-		return sources.Result{Err: classify(s, fmt.Errorf("waiting for the read connection: %w", context.Cause(ctx)), d.lastPassword())}
+		return sources.Result{Err: classify(s, fmt.Errorf("waiting for the read connection: %w", ctx.Err()), d.lastPassword())}
 	}
 	defer func() { <-d.busy }()
 	if d.conn == nil || d.conn.IsClosed() {
