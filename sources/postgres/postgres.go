@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/jackc/pgx/v5/pgtype"
 
@@ -261,6 +262,12 @@ func (d *driver) fetch(ctx context.Context, s spec) sources.Result {
 		d.conn = conn
 	}
 	r, err := d.query(ctx, s)
+	if stalePlan(err) {
+		// The table changed under the statement pgx keeps prepared (a
+		// migration changed a column's type); pgx has dropped it from its
+		// cache, so the statement is prepared afresh.
+		r, err = d.query(ctx, s)
+	}
 	if err != nil {
 		e := classify(s, err, d.lastPassword())
 		// A refused SELECT may be the session's role having lost its grants
@@ -273,6 +280,13 @@ func (d *driver) fetch(ctx context.Context, s spec) sources.Result {
 		return sources.Result{Err: e}
 	}
 	return r
+}
+
+// stalePlan reports PostgreSQL's refusal to run a prepared statement whose
+// result type changed since it was prepared.
+func stalePlan(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "0A000" && strings.Contains(pe.Message, "cached plan must not change result type")
 }
 
 // dropConn closes the read connection (d.busy held).
