@@ -1,8 +1,11 @@
 package postgres
 
 import (
+	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -31,7 +34,7 @@ func TriggerSQL(table, keycol, channel string) string {
 	}
 	tbl := ident(table)
 	fn := append(pgx.Identifier{}, tbl...)
-	fn[len(fn)-1] = "livebind_notify_" + fn[len(fn)-1]
+	fn[len(fn)-1] = funcName(fn[len(fn)-1])
 	col := pgx.Identifier{keycol}.Sanitize()
 	// An escape string (E'...') means the same whatever
 	// standard_conforming_strings says, in the session that installs the
@@ -64,4 +67,24 @@ DROP TRIGGER IF EXISTS livebind_notify ON ` + tbl.Sanitize() + `;
 CREATE TRIGGER livebind_notify AFTER INSERT OR UPDATE OR DELETE ON ` + tbl.Sanitize() + `
   FOR EACH ROW EXECUTE FUNCTION ` + fn.Sanitize() + `();
 `
+}
+
+// funcName is the name of the trigger function of table name t:
+// livebind_notify_<t>, or, when that is longer than PostgreSQL keeps
+// (it would cut it at 63 bytes, so that two long table names could share,
+// and each install replace, one function), its first bytes and a hash of
+// t.
+func funcName(t string) string {
+	name := "livebind_notify_" + t
+	if len(name) <= maxChannel { // NAMEDATALEN-1, for any identifier
+		return name
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(t))
+	suffix := fmt.Sprintf("_%08x", h.Sum32())
+	cut := maxChannel - len(suffix)
+	for cut > 0 && !utf8.RuneStart(name[cut]) {
+		cut--
+	}
+	return name[:cut] + suffix
 }

@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -27,4 +28,23 @@ func TestTriggerSQLBackslashChannel(t *testing.T) {
 	_, err = s.TrySQL("SET standard_conforming_strings = off; UPDATE settings SET value = 'two' WHERE key = 'bs'")
 	require.NoError(t, err)
 	rec.Until(t, "two", bindtest.HasNew("two"))
+}
+
+// TestTriggerSQLLongTableNames: two tables whose names share their first
+// 47 bytes, with different key columns and channels. PostgreSQL cuts
+// identifiers at 63 bytes, so livebind_notify_<table> must not become one
+// function for both: the second install would replace the first table's
+// function, and every write to the first table would then fail (its rows
+// have no such key column).
+func TestTriggerSQLLongTableNames(t *testing.T) {
+	s := startDB(t)
+	prefix := strings.Repeat("t", 50)
+	a, b := prefix+"_alpha", prefix+"_beta"
+	s.SQL(`CREATE TABLE "` + a + `" (ka text PRIMARY KEY, value text); CREATE TABLE "` + b + `" (kb text PRIMARY KEY, value text);`)
+	s.SQL(postgres.TriggerSQL(a, "ka", "cha"))
+	s.SQL(postgres.TriggerSQL(b, "kb", "chb"))
+	_, err := s.TrySQL(`INSERT INTO "` + a + `" VALUES ('x', '1')`)
+	require.NoError(t, err)
+	_, err = s.TrySQL(`INSERT INTO "` + b + `" VALUES ('x', '1')`)
+	require.NoError(t, err)
 }
