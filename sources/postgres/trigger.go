@@ -24,13 +24,19 @@ const MaxPayload = 8000
 // ("app.settings"); names are quoted as identifiers, the channel as an
 // escape string literal (E'...'). Empty keycol and channel mean [DefaultKeyColumn] and
 // [DefaultChannel]. The statements are idempotent (CREATE OR REPLACE, DROP
-// TRIGGER IF EXISTS).
+// TRIGGER IF EXISTS). For a channel longer than 63 bytes, which no one
+// could LISTEN to, it returns a statement that fails with that reason.
 func TriggerSQL(table, keycol, channel string) string {
 	if keycol == "" {
 		keycol = DefaultKeyColumn
 	}
 	if channel == "" {
 		channel = DefaultChannel
+	}
+	if n := len(strings.ReplaceAll(channel, "\x00", "")); n > maxChannel {
+		// pg_notify would refuse it at every write, failing the write, and
+		// channel= refuses it: SQL that fails, and installs nothing.
+		return "DO $livebind$ BEGIN RAISE EXCEPTION 'livebind: the channel name is " + strconv.Itoa(n) + " bytes, more than PostgreSQL''s 63 bytes'; END $livebind$;\n"
 	}
 	tbl := ident(table)
 	fn := append(pgx.Identifier{}, tbl...)

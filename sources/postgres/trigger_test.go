@@ -48,3 +48,15 @@ func TestTriggerSQLLongTableNames(t *testing.T) {
 	_, err = s.TrySQL(`INSERT INTO "` + b + `" VALUES ('x', '1')`)
 	require.NoError(t, err)
 }
+
+// TestTriggerSQLLongChannel: a channel longer than PostgreSQL's 63 bytes
+// cannot be notified (pg_notify fails, and with it every write to the
+// table) nor LISTENed (channel= refuses it): the SQL must fail when it is
+// run, installing nothing, not break the table's writes.
+func TestTriggerSQLLongChannel(t *testing.T) {
+	s := startDB(t)
+	_, err := s.TrySQL(postgres.TriggerSQL("settings", "", strings.Repeat("c", 64)))
+	require.ErrorContains(t, err, "63 bytes")
+	_, err = s.TrySQL("INSERT INTO settings VALUES ('w', 'v')")
+	require.NoError(t, err)
+}
