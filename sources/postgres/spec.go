@@ -11,7 +11,8 @@ import (
 	"github.com/livebind/livebind/sources"
 )
 
-// maxChannel is the longest channel name PostgreSQL keeps (NAMEDATALEN-1).
+// maxChannel is the longest channel name PostgreSQL keeps (NAMEDATALEN-1),
+// and the longest name of any other identifier.
 const maxChannel = 63
 
 // spec identifies one watched row or query. Fields with equal specs share
@@ -58,8 +59,10 @@ func parseSpec(t *sources.Target, channel string) (spec, error) {
 	for name, val := range t.SortedParams() {
 		switch name {
 		case "keycol", "valcol":
-			if val == "" || strings.ContainsRune(val, 0) {
-				p.Addf("%s= needs a column name", name)
+			if val == "" || len(val) > maxChannel || strings.ContainsRune(val, 0) {
+				// PostgreSQL would cut a longer name to 63 bytes and read
+				// whatever column that names.
+				p.Addf("%s= needs a column name (1 to %d bytes)", name, maxChannel)
 				continue
 			}
 			if name == "keycol" {
@@ -103,7 +106,7 @@ func parseSpec(t *sources.Target, channel string) (spec, error) {
 			p.Addf("location %q is not table/key (or use query=)", t.Location)
 		}
 		for _, part := range strings.Split(table, ".") {
-			if part == "" || strings.ContainsRune(part, 0) {
+			if part == "" || len(part) > maxChannel || strings.ContainsRune(part, 0) {
 				p.Addf("table %q is not a table name", table)
 				break
 			}
