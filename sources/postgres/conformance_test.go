@@ -64,5 +64,8 @@ func TestSchemeCheck(t *testing.T) {
 		{Loc: "flags", Params: map[string]string{"query": "SELECT 1", "keycol": "k"}, Want: "no effect with query="},
 		{Loc: "", Params: map[string]string{"query": "SELECT 1"}, Want: "empty notification key"},
 		{Loc: "settings/x", Params: map[string]string{"channel": strings.Repeat("c", 64)}, Want: "channel"},
+		{Loc: "settings/x", Params: map[string]string{"keycol": strings.Repeat("k", 64)}, Want: "keycol"},
+		{Loc: "settings/x", Params: map[string]string{"valcol": strings.Repeat("v", 64)}, Want: "valcol"},
+		{Loc: "app." + strings.Repeat("t", 64) + "/x", Want: "not a table name"},
 	})
 }

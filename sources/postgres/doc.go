@@ -39,7 +39,8 @@
 // reads and one LISTEN connection, shared by every field; a lost LISTEN
 // connection is re-established with backoff and LISTENs again, and every
 // watched row is then read again, so a change made while disconnected is
-// not missed.
+// not missed. A LISTEN connection silent for [HealthInterval] is pinged; one
+// that does not answer within another interval counts as lost.
 //
 // Connection: [Config] takes a DSN, a *pgx.ConnConfig, or a Connect
 // function called before every (re)connection, so that a rotated password

@@ -73,9 +73,19 @@ func classify(s spec, err error, password string) *Error {
 		case pe.Code == "42501" || pe.Code == "28P01" || pe.Code == "28000":
 			// insufficient_privilege, invalid_password, invalid_authorization_specification
 			e.Err = fmt.Errorf("%w (SQLSTATE %s): %s", sources.ErrAuth, pe.Code, msg)
-		case strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57") || strings.HasPrefix(pe.Code, "53"):
-			// connection exception, operator intervention (shutdown), insufficient resources
+		case strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57") || strings.HasPrefix(pe.Code, "53") ||
+			strings.HasPrefix(pe.Code, "40") || strings.HasPrefix(pe.Code, "58") || pe.Code == "55P03":
+			// connection exception, operator intervention (shutdown, statement
+			// timeout), insufficient resources, transaction rollback
+			// (deadlock, serialization), system error (I/O), lock not
+			// available (lock_timeout behind a migration's lock): all clear
+			// up by themselves, so they are retried on the transient backoff.
 			e.Err = fmt.Errorf("%w (SQLSTATE %s): %s", sources.ErrUnreachable, pe.Code, msg)
+		case s.secret:
+			// Any other failure may be the statement's on the value itself
+			// (22P02 "invalid input syntax for type integer: "<value>""):
+			// a secret target keeps only the SQLSTATE.
+			e.Err = fmt.Errorf("%w (SQLSTATE %s): server message hidden: the target holds a secret", ErrQuery, pe.Code)
 		default:
 			e.Err = fmt.Errorf("%w (SQLSTATE %s): %s", ErrQuery, pe.Code, msg)
 		}

@@ -15,10 +15,10 @@ func ExampleTriggerSQL() {
 	// CREATE OR REPLACE FUNCTION "livebind_notify_settings"() RETURNS trigger LANGUAGE plpgsql AS $livebind$
 	// BEGIN
 	//   IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD."key" IS DISTINCT FROM NEW."key") THEN
-	//     PERFORM pg_notify('livebind_settings', CASE WHEN octet_length(OLD."key"::text) < 8000 THEN OLD."key"::text ELSE '' END);
+	//     PERFORM pg_notify(E'livebind_settings', CASE WHEN octet_length(OLD."key"::text) < 8000 THEN OLD."key"::text ELSE '' END);
 	//   END IF;
 	//   IF TG_OP IN ('INSERT', 'UPDATE') THEN
-	//     PERFORM pg_notify('livebind_settings', CASE WHEN octet_length(NEW."key"::text) < 8000 THEN NEW."key"::text ELSE '' END);
+	//     PERFORM pg_notify(E'livebind_settings', CASE WHEN octet_length(NEW."key"::text) < 8000 THEN NEW."key"::text ELSE '' END);
 	//   END IF;
 	//   RETURN NULL;
 	// END

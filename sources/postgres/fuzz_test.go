@@ -101,8 +101,15 @@ func FuzzTriggerSQL(f *testing.F) {
 	f.Add("settings", "key", "livebind_settings")
 	f.Add("app.cfg", `we"ird`, `it's`)
 	f.Add("t", "$livebind$", "$livebind1$")
+	f.Add("t", "k", strings.Repeat("c", 64))
 	f.Fuzz(func(t *testing.T, table, keycol, channel string) {
 		sql := TriggerSQL(table, keycol, channel)
+		if len(strings.ReplaceAll(channel, "\x00", "")) > maxChannel {
+			if !strings.HasPrefix(sql, "DO $livebind$ BEGIN RAISE EXCEPTION") || strings.Contains(sql, "CREATE") {
+				t.Fatalf("a channel too long installs: %q", sql)
+			}
+			return
+		}
 		i := strings.Index(sql, "AS $livebind")
 		if i < 0 {
 			t.Fatalf("no dollar quote in %q", sql)

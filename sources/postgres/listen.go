@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -30,6 +31,8 @@ type hub struct {
 	stopWait  context.CancelFunc // interrupts WaitForNotification to LISTEN a new channel
 	done      chan struct{}
 	started   bool
+
+	afterListen func() // tests: runs in serve after its LISTENs, before it waits
 }
 
 type topicKey struct{ channel, key string }
@@ -78,20 +81,7 @@ func (h *hub) signal() { // h.mu held
 // it cannot connect, or for at most DefaultTimeout (the listener's
 // reconnection wakes every watch anyway).
 func (h *hub) listen(ctx context.Context, channel string) {
-	h.mu.Lock()
-	if !h.started {
-		h.started = true
-		var lctx context.Context
-		lctx, h.cancel = context.WithCancel(h.d.watches.Context())
-		go h.run(lctx)
-	}
-	if !h.wanted[channel] {
-		h.wanted[channel] = true
-		if h.stopWait != nil {
-			h.stopWait()
-		}
-	}
-	h.mu.Unlock()
+	h.want(channel)
 	timer := time.NewTimer(DefaultTimeout)
 	defer timer.Stop()
 	for {
@@ -111,16 +101,39 @@ func (h *hub) listen(ctx context.Context, channel string) {
 	}
 }
 
+// want adds channel to the wanted ones, starting the listener with the
+// first, and interrupts its wait so that it LISTENs.
+func (h *hub) want(channel string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.started {
+		h.started = true
+		var lctx context.Context
+		lctx, h.cancel = context.WithCancel(h.d.watches.Context())
+		go h.run(lctx)
+	}
+	if !h.wanted[channel] {
+		h.wanted[channel] = true
+		if h.stopWait != nil {
+			h.stopWait()
+		}
+	}
+}
+
 // run keeps one LISTEN connection up until ctx ends.
 func (h *hub) run(ctx context.Context) {
 	defer close(h.done)
-	backoff := sources.Backoff{Base: transientBase, Max: min(transientMax, h.d.maxBackoff)}
+	// A refused login (or another failure that lasts) waits on the
+	// permanent schedule like a read's: failed logins every second would
+	// fill the server's log and trip lockouts.
+	retry := sources.NewRetry(transientBase, permanentBase, h.d.maxBackoff).CapTransient(transientMax)
 	for ctx.Err() == nil {
 		dctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
 		conn, err := h.d.dial(dctx)
 		cancel()
 		if err != nil {
-			h.d.logger.Debug("postgres: LISTEN connection failed", "err", classify(spec{query: "-", key: "LISTEN"}, err, h.d.lastPassword()).Err)
+			e := classify(spec{query: "-", key: "LISTEN"}, err, h.d.lastPassword())
+			h.d.logger.Debug("postgres: LISTEN connection failed", "err", e.Err)
 			h.mu.Lock()
 			h.down = true
 			h.signal()
@@ -128,11 +141,11 @@ func (h *hub) run(ctx context.Context) {
 			h.mu.Unlock()
 			select {
 			case <-ctx.Done():
-			case <-time.After(backoff.Next()):
+			case <-time.After(retry.Next(e.permanent())):
 			}
 			continue
 		}
-		backoff.Reset()
+		retry.Reset()
 		h.serve(ctx, conn)
 		cctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		_ = conn.Close(cctx)
@@ -170,6 +183,9 @@ func (h *hub) serve(ctx context.Context, conn *pgx.Conn) {
 			h.signal()
 			h.mu.Unlock()
 		}
+		if h.afterListen != nil {
+			h.afterListen()
+		}
 		h.mu.Lock()
 		h.down = false
 		if first {
@@ -179,7 +195,14 @@ func (h *hub) serve(ctx context.Context, conn *pgx.Conn) {
 			h.signal()
 			first = false
 		}
-		wctx, stop := context.WithCancel(ctx)
+		if h.unlistened() {
+			// Wanted while the LISTENs above ran, when there was no wait
+			// for want to interrupt: LISTEN it now, not after the next
+			// notification.
+			h.mu.Unlock()
+			continue
+		}
+		wctx, stop := context.WithTimeout(ctx, h.d.health)
 		h.stopWait = stop
 		h.mu.Unlock()
 		n, err := conn.WaitForNotification(wctx)
@@ -187,17 +210,42 @@ func (h *hub) serve(ctx context.Context, conn *pgx.Conn) {
 		h.stopWait = nil
 		h.mu.Unlock()
 		interrupted := wctx.Err() != nil && ctx.Err() == nil
+		idle := errors.Is(wctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
 		stop()
 		if err != nil {
-			if interrupted && !conn.IsClosed() {
-				continue // a new channel to LISTEN
+			if !interrupted || conn.IsClosed() {
+				return
 			}
-			return
+			if idle {
+				// Silent for an interval: a dead peer (or a hung backend)
+				// behind a TCP connection that stays up would otherwise
+				// never be noticed, and every notification lost. A
+				// notification that comes during the ping is kept by pgx
+				// for the next wait.
+				pctx, cancel := context.WithTimeout(ctx, h.d.health)
+				err := conn.Ping(pctx)
+				cancel()
+				if err != nil {
+					h.d.logger.Debug("postgres: LISTEN connection did not answer a ping", "err", classify(spec{query: "-", key: "LISTEN"}, err, h.d.lastPassword()).Err)
+					return
+				}
+			}
+			continue // a new channel to LISTEN, or the connection is alive
 		}
 		h.mu.Lock()
 		h.wake(n.Channel, n.Payload)
 		h.mu.Unlock()
 	}
+}
+
+// unlistened reports a wanted channel not LISTENed yet (h.mu held).
+func (h *hub) unlistened() bool {
+	for ch := range h.wanted {
+		if !h.listening[ch] {
+			return true
+		}
+	}
+	return false
 }
 
 // close stops the listener and waits for it.

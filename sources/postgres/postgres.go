@@ -5,14 +5,16 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/livebind/livebind/sources"
@@ -34,6 +36,12 @@ const (
 	// DefaultMaxBackoff caps the wait between retries when [Config] sets no
 	// other cap.
 	DefaultMaxBackoff = 30 * time.Second
+	// HealthInterval is how long the LISTEN connection may stay silent
+	// before the driver pings the server over it (an empty statement); a
+	// ping unanswered for another interval counts as a lost connection.
+	// An idle Binding costs one ping per interval, however many fields it
+	// has.
+	HealthInterval = 30 * time.Second
 	// ApplicationName is the application_name of the driver's connections
 	// unless the connection config sets one.
 	ApplicationName = "livebind"
@@ -70,6 +78,9 @@ type Config struct {
 	// [DefaultMaxBackoff]; failures that clear up by themselves are retried
 	// at least every second.
 	MaxBackoff time.Duration
+	// HealthInterval overrides [HealthInterval] (tests). Zero means the
+	// default.
+	HealthInterval time.Duration
 }
 
 // String describes c without its password.
@@ -109,8 +120,12 @@ type driver struct {
 	connect    func(ctx context.Context) (*pgx.ConnConfig, error)
 	channel    string
 	maxBackoff time.Duration
+	health     time.Duration // the LISTEN connection's HealthInterval
 
-	mu       sync.Mutex // held while a read uses conn
+	// busy is the read connection's lock (a send holds it), taken with
+	// the read's context: a read waiting behind a slow one (timeout= may
+	// be minutes) must still end when its own context does.
+	busy     chan struct{}
 	conn     *pgx.Conn
 	password atomic.Pointer[string] // of the last config Connect gave, to scrub from errors; read by the LISTEN hub too
 
@@ -137,7 +152,7 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	default:
 		return nil, fmt.Errorf("postgres: source config of type %T; want postgres.Config, a DSN string, *pgx.ConnConfig or func(context.Context) (*pgx.ConnConfig, error)", cfg.Value)
 	}
-	d := &driver{logger: sources.DriverLogger(cfg), channel: c.Channel, maxBackoff: sources.OrDefault(c.MaxBackoff, DefaultMaxBackoff)}
+	d := &driver{logger: sources.DriverLogger(cfg), channel: c.Channel, maxBackoff: sources.OrDefault(c.MaxBackoff, DefaultMaxBackoff), health: sources.OrDefault(c.HealthInterval, HealthInterval), busy: make(chan struct{}, 1)}
 	if d.channel == "" {
 		d.channel = DefaultChannel
 	}
@@ -172,6 +187,20 @@ func (d *driver) dial(ctx context.Context) (*pgx.Conn, error) {
 	if cc == nil {
 		return nil, errors.New("connection config: nil *pgx.ConnConfig")
 	}
+	cc = cc.Copy() // Connect may hand out one config every time: never change it
+	// No message while connecting, nor on the LISTEN connection (a
+	// notification is at most 8000 bytes), may be larger than wireSlack:
+	// pgx allocates a message's whole declared body (up to 1 GiB) before
+	// reading it. query raises the limit for a read's answer.
+	build := cc.BuildFrontend
+	if build == nil {
+		build = pgproto3.NewFrontend
+	}
+	cc.BuildFrontend = func(r io.Reader, w io.Writer) *pgproto3.Frontend {
+		f := build(r, w)
+		f.SetMaxBodyLen(wireSlack)
+		return f
+	}
 	if cc.Password != "" {
 		pw := cc.Password
 		d.password.Store(&pw)
@@ -182,7 +211,12 @@ func (d *driver) dial(ctx context.Context) (*pgx.Conn, error) {
 	if cc.RuntimeParams["application_name"] == "" {
 		cc.RuntimeParams["application_name"] = ApplicationName
 	}
-	return pgx.ConnectConfig(ctx, cc)
+	conn, err := pgx.ConnectConfig(ctx, cc)
+	var ml *pgproto3.ExceededMaxBodyLenErr
+	if errors.As(err, &ml) { // not ErrTooLarge: no value was read, the server is unusable
+		return nil, fmt.Errorf("the server sent a message of %d bytes while connecting, more than %d: not a PostgreSQL server?", ml.ActualBodyLen, wireSlack)
+	}
+	return conn, err
 }
 
 // lastPassword is the password of the last config Connect gave: a failed
@@ -208,8 +242,18 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 // fetch reads s once on the read connection, reconnecting it when it was
 // lost.
 func (d *driver) fetch(ctx context.Context, s spec) sources.Result {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	if ctx.Err() != nil {
+		// Not even the lock: with both ready, select picks at random, and
+		// a query under a dead context would make fetch drop a healthy
+		// connection (the next read would log in again).
+		return sources.Result{Err: classify(s, ctx.Err(), d.lastPassword())}
+	}
+	select {
+	case d.busy <- struct{}{}:
+	case <-ctx.Done():
+		return sources.Result{Err: classify(s, fmt.Errorf("waiting for the read connection: %w", ctx.Err()), d.lastPassword())}
+	}
+	defer func() { <-d.busy }()
 	if d.conn == nil || d.conn.IsClosed() {
 		conn, err := d.dial(ctx)
 		if err != nil {
@@ -218,6 +262,12 @@ func (d *driver) fetch(ctx context.Context, s spec) sources.Result {
 		d.conn = conn
 	}
 	r, err := d.query(ctx, s)
+	if stalePlan(err) {
+		// The table changed under the statement pgx keeps prepared (a
+		// migration changed a column's type); pgx has dropped it from its
+		// cache, so the statement is prepared afresh.
+		r, err = d.query(ctx, s)
+	}
 	if err != nil {
 		e := classify(s, err, d.lastPassword())
 		// A refused SELECT may be the session's role having lost its grants
@@ -232,7 +282,14 @@ func (d *driver) fetch(ctx context.Context, s spec) sources.Result {
 	return r
 }
 
-// dropConn closes the read connection (d.mu held).
+// stalePlan reports PostgreSQL's refusal to run a prepared statement whose
+// result type changed since it was prepared.
+func stalePlan(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "0A000" && strings.Contains(pe.Message, "cached plan must not change result type")
+}
+
+// dropConn closes the read connection (d.busy held).
 func (d *driver) dropConn() {
 	if d.conn != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -253,14 +310,21 @@ func (d *driver) query(ctx context.Context, s spec) (sources.Result, error) {
 	// the next read dials afresh.
 	d.conn.PgConn().Frontend().SetMaxBodyLen(2*s.maxBytes + wireSlack)
 	sql, args := s.sql()
+	ctx, abandon := context.WithCancel(ctx)
+	defer abandon()
 	rows, err := d.conn.Query(ctx, sql, append([]any{pgx.QueryResultFormats{pgx.TextFormatCode}}, args...)...)
 	if err != nil {
 		return sources.Result{}, err
 	}
 	defer rows.Close()
 	if n := len(rows.FieldDescriptions()); n != 1 {
+		if n > 1 {
+			// A row description came: the statement ran. Do not read its
+			// rows (see count > 1 below).
+			abandon()
+		}
 		rows.Close() // the statement's own failure, if any, comes first
-		if err := rows.Err(); err != nil {
+		if err := rows.Err(); err != nil && n == 0 {
 			return sources.Result{}, err
 		}
 		return sources.Result{}, fmt.Errorf("%w: the statement returns %d columns; want 1", ErrQuery, n)
@@ -273,6 +337,12 @@ func (d *driver) query(ctx context.Context, s spec) (sources.Result, error) {
 	for rows.Next() {
 		count++
 		if count > 1 {
+			// Not rows.Close first: it would read every other row, for
+			// as long as timeout= allows, holding the connection every
+			// field shares. Canceling ends the statement and the
+			// connection (pgx closes it); the next read dials afresh.
+			abandon()
+			rows.Close()
 			return sources.Result{}, fmt.Errorf("%w: the statement returns more than one row", ErrQuery)
 		}
 		raw := rows.RawValues()[0]
@@ -375,8 +445,8 @@ func (d *driver) run(w *sources.Watch[spec, struct{}]) {
 func (d *driver) Close() error {
 	d.watches.Close()
 	d.hub.close()
-	d.mu.Lock()
+	d.busy <- struct{}{} // reads in flight end: Close canceled their contexts
 	d.dropConn()
-	d.mu.Unlock()
+	<-d.busy
 	return nil
 }

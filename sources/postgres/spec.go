@@ -11,7 +11,8 @@ import (
 	"github.com/livebind/livebind/sources"
 )
 
-// maxChannel is the longest channel name PostgreSQL keeps (NAMEDATALEN-1).
+// maxChannel is the longest channel name PostgreSQL keeps (NAMEDATALEN-1),
+// and the longest name of any other identifier.
 const maxChannel = 63
 
 // spec identifies one watched row or query. Fields with equal specs share
@@ -25,6 +26,7 @@ type spec struct {
 	channel  string
 	maxBytes int
 	timeout  time.Duration
+	secret   bool // the target holds a secret: server texts that may quote the value are hidden
 }
 
 // what names the row or query in errors as its location:
@@ -52,13 +54,15 @@ func (s spec) sql() (string, []any) {
 // parseSpec reads and checks a target's location and options; defaults
 // come from the driver's configuration (channel).
 func parseSpec(t *sources.Target, channel string) (spec, error) {
-	s := spec{keyCol: DefaultKeyColumn, valCol: DefaultValueColumn, channel: channel, maxBytes: DefaultMaxBytes, timeout: sources.OrDefault(t.Timeout, DefaultTimeout)}
+	s := spec{keyCol: DefaultKeyColumn, valCol: DefaultValueColumn, channel: channel, maxBytes: DefaultMaxBytes, timeout: sources.OrDefault(t.Timeout, DefaultTimeout), secret: t.Secret}
 	var p sources.Problems
 	for name, val := range t.SortedParams() {
 		switch name {
 		case "keycol", "valcol":
-			if val == "" || strings.ContainsRune(val, 0) {
-				p.Addf("%s= needs a column name", name)
+			if val == "" || len(val) > maxChannel || strings.ContainsRune(val, 0) {
+				// PostgreSQL would cut a longer name to 63 bytes and read
+				// whatever column that names.
+				p.Addf("%s= needs a column name (1 to %d bytes)", name, maxChannel)
 				continue
 			}
 			if name == "keycol" {
@@ -102,7 +106,7 @@ func parseSpec(t *sources.Target, channel string) (spec, error) {
 			p.Addf("location %q is not table/key (or use query=)", t.Location)
 		}
 		for _, part := range strings.Split(table, ".") {
-			if part == "" || strings.ContainsRune(part, 0) {
+			if part == "" || len(part) > maxChannel || strings.ContainsRune(part, 0) {
 				p.Addf("table %q is not a table name", table)
 				break
 			}

@@ -1,8 +1,11 @@
 package postgres
 
 import (
+	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -18,10 +21,11 @@ const MaxPayload = 8000
 // (the old and the new key when an UPDATE changes it). The payload carries
 // only the key, never the value. Run it once, as the table's owner:
 // livebind never runs DDL itself. table may be schema-qualified
-// ("app.settings"); names are quoted as identifiers, the channel as a
-// string literal. Empty keycol and channel mean [DefaultKeyColumn] and
+// ("app.settings"); names are quoted as identifiers, the channel as an
+// escape string literal (E'...'). Empty keycol and channel mean [DefaultKeyColumn] and
 // [DefaultChannel]. The statements are idempotent (CREATE OR REPLACE, DROP
-// TRIGGER IF EXISTS).
+// TRIGGER IF EXISTS). For a channel longer than 63 bytes, which no one
+// could LISTEN to, it returns a statement that fails with that reason.
 func TriggerSQL(table, keycol, channel string) string {
 	if keycol == "" {
 		keycol = DefaultKeyColumn
@@ -29,11 +33,20 @@ func TriggerSQL(table, keycol, channel string) string {
 	if channel == "" {
 		channel = DefaultChannel
 	}
+	if n := len(strings.ReplaceAll(channel, "\x00", "")); n > maxChannel {
+		// pg_notify would refuse it at every write, failing the write, and
+		// channel= refuses it: SQL that fails, and installs nothing.
+		return "DO $livebind$ BEGIN RAISE EXCEPTION 'livebind: the channel name is " + strconv.Itoa(n) + " bytes, more than PostgreSQL''s 63 bytes'; END $livebind$;\n"
+	}
 	tbl := ident(table)
 	fn := append(pgx.Identifier{}, tbl...)
-	fn[len(fn)-1] = "livebind_notify_" + fn[len(fn)-1]
+	fn[len(fn)-1] = funcName(fn[len(fn)-1])
 	col := pgx.Identifier{keycol}.Sanitize()
-	lit := "'" + strings.ReplaceAll(strings.ReplaceAll(channel, "\x00", ""), "'", "''") + "'"
+	// An escape string (E'...') means the same whatever
+	// standard_conforming_strings says, in the session that installs the
+	// trigger and in each session that compiles the function: a plain
+	// '...' would end early at a backslash when the setting is off.
+	lit := "E'" + strings.NewReplacer("\x00", "", `\`, `\\`, "'", "''").Replace(channel) + "'"
 	notify := func(row string) string {
 		k := row + "." + col + "::text"
 		return "PERFORM pg_notify(" + lit + ", CASE WHEN octet_length(" + k + ") < " + strconv.Itoa(MaxPayload) + " THEN " + k + " ELSE '' END);"
@@ -60,4 +73,24 @@ DROP TRIGGER IF EXISTS livebind_notify ON ` + tbl.Sanitize() + `;
 CREATE TRIGGER livebind_notify AFTER INSERT OR UPDATE OR DELETE ON ` + tbl.Sanitize() + `
   FOR EACH ROW EXECUTE FUNCTION ` + fn.Sanitize() + `();
 `
+}
+
+// funcName is the name of the trigger function of table name t:
+// livebind_notify_<t>, or, when that is longer than PostgreSQL keeps
+// (it would cut it at 63 bytes, so that two long table names could share,
+// and each install replace, one function), its first bytes and a hash of
+// t.
+func funcName(t string) string {
+	name := "livebind_notify_" + t
+	if len(name) <= maxChannel { // NAMEDATALEN-1, for any identifier
+		return name
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(t))
+	suffix := fmt.Sprintf("_%08x", h.Sum32())
+	cut := maxChannel - len(suffix)
+	for cut > 0 && !utf8.RuneStart(name[cut]) {
+		cut--
+	}
+	return name[:cut] + suffix
 }
