@@ -200,12 +200,7 @@ func TestClosePrompt(t *testing.T) {
 // context.Canceled, which is kept for the caller's own cancellation.
 // Before the fix the timeout surfaced as "disconnected: context canceled".
 func TestReadTimeoutAfterHeaders(t *testing.T) {
-	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
-		w.Header().Set("Content-Type", "text/event-stream")
-		w.(nethttp.Flusher).Flush()
-		<-r.Context().Done()
-	}))
-	t.Cleanup(srv.Close)
+	srv := silentStream(t, "", nil)
 	d := kit.Open(t, fastConfig())
 	start := time.Now()
 	tg := target(srv.URL+"/cfg", nil)
@@ -315,14 +310,7 @@ func TestRefusalBodyStalls(t *testing.T) {
 	require.Less(t, time.Since(start), 2*time.Second, "the Read is bounded by timeout=")
 	require.Error(t, r.Err)
 
-	d := kit.Open(t, fastConfig())
-	stop, err := d.Watch(target(srv.URL+"/cfg", nil), sources.Result{}, func(sources.Result) {})
-	require.NoError(t, err)
-	time.Sleep(300 * time.Millisecond) // the connect is draining the body
-	start = time.Now()
-	stop()
-	require.NoError(t, d.Close())
-	require.Less(t, time.Since(start), time.Second, "Close is prompt")
+	kit.ClosesWhileConnecting(t, srv.URL+"/cfg", 300*time.Millisecond) // the connect is draining the body
 }
 
 // An event id the client cannot send back as a Last-Event-ID header (it
@@ -353,12 +341,7 @@ func TestUnsendableEventID(t *testing.T) {
 // waiting for the first event, is context.Canceled and not
 // sources.ErrUnreachable.
 func TestReadCanceled(t *testing.T) {
-	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
-		w.Header().Set("Content-Type", "text/event-stream")
-		w.(nethttp.Flusher).Flush()
-		<-r.Context().Done()
-	}))
-	t.Cleanup(srv.Close)
+	srv := silentStream(t, "", nil)
 	d := kit.Open(t, fastConfig())
 	for _, after := range []time.Duration{0, 200 * time.Millisecond} {
 		ctx, cancel := context.WithCancel(t.Context())
@@ -418,15 +401,8 @@ func TestRetryAndIDOutliveTheStream(t *testing.T) {
 // the stream is dropped with an Error wrapping sources.ErrUnreachable and
 // opened again. Without idle= the same stream is kept, silent.
 func TestIdleStream(t *testing.T) {
-	var conns atomic.Int32
-	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
-		conns.Add(1)
-		w.Header().Set("Content-Type", "text/event-stream")
-		_, _ = io.WriteString(w, "data: {\"a\":1}\n\n")
-		w.(nethttp.Flusher).Flush()
-		<-r.Context().Done() // then silence, until the client leaves
-	}))
-	t.Cleanup(srv.Close)
+	var conns atomic.Int64
+	srv := silentStream(t, "data: {\"a\":1}\n\n", &conns)
 
 	log := kit.Watch(t, srv.URL+"/cfg", map[string]string{"idle": "150ms"})
 	log.Until(t, "the document", isData(`{"a":1}`))

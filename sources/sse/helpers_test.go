@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	nethttp "net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -152,4 +153,23 @@ func fastConfig() sse.Config {
 // target returns an sse target of location with options.
 func target(location string, params map[string]string) *sources.Target {
 	return &sources.Target{Scheme: "sse", Location: location, Params: params}
+}
+
+// silentStream is a server that answers every request with an event
+// stream, sends first (nothing when empty), counts the request in conns
+// (when not nil), then holds the connection without a byte more until the
+// client leaves.
+func silentStream(t *testing.T, first string, conns *atomic.Int64) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		if conns != nil {
+			conns.Add(1)
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, first)
+		w.(nethttp.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	t.Cleanup(srv.Close)
+	return srv
 }

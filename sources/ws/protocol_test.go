@@ -302,14 +302,7 @@ func TestRefusalBodyStalls(t *testing.T) {
 	require.Less(t, time.Since(start), time.Second, "the Read is bounded by timeout=")
 	kit.Fails(t, r.Err, sources.ErrHTTPStatus, nethttp.StatusServiceUnavailable)
 
-	d := kit.Open(t, fastConfig())
-	stop, err := d.Watch(target(loc, nil), sources.Result{}, func(sources.Result) {})
-	require.NoError(t, err)
-	time.Sleep(300 * time.Millisecond) // the handshake is reading the body
-	start = time.Now()
-	stop()
-	require.NoError(t, d.Close())
-	require.Less(t, time.Since(start), time.Second, "Close is prompt")
+	kit.ClosesWhileConnecting(t, loc, 300*time.Millisecond) // the handshake is reading the body
 }
 
 // The caller's own cancellation of a Read, before or after the handshake,

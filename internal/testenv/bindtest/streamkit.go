@@ -49,3 +49,19 @@ func (k StreamKit[C, E]) Typed(t *testing.T, err error) E {
 	require.Contains(t, e.Error(), k.Prefix)
 	return e
 }
+
+// ClosesWhileConnecting starts a watch of loc on a driver of the Fast
+// config, lets its connect run for busy (a server that holds it: a body
+// that never ends, a handshake never answered), then stops the watch and
+// closes the driver, which must take under a second.
+func (k StreamKit[C, E]) ClosesWhileConnecting(t *testing.T, loc string, busy time.Duration) {
+	t.Helper()
+	d := k.Open(t, k.Fast)
+	stop, err := d.Watch(&sources.Target{Scheme: k.Scheme, Location: loc}, sources.Result{}, func(sources.Result) {})
+	require.NoError(t, err)
+	time.Sleep(busy)
+	start := time.Now()
+	stop()
+	require.NoError(t, d.Close())
+	require.Less(t, time.Since(start), time.Second, "Close is prompt")
+}
