@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -304,4 +305,78 @@ func TestConnectFailureHidesLastPassword(t *testing.T) {
 	require.Equal(t, "one", b.Get().V)
 	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "LISTEN connection failed") }, 10*time.Second, 20*time.Millisecond)
 	require.NotContains(t, logs.String(), appPassword)
+}
+
+// TestRefusedLoginNotHotRetried: with a password the server refuses, a
+// watch must not log in again every second (failed logins fill the
+// server's log and trip lockouts such as fail2ban): the read and the
+// LISTEN connection both wait on the permanent backoff, from 5 s.
+func TestRefusedLoginNotHotRetried(t *testing.T) {
+	s := startDB(t, "k", "v")
+	p := fixture.NewProxy(t, "127.0.0.1:"+strconv.Itoa(s.Port()))
+	d := openDriver(t, postgres.Config{DSN: "postgres://app:wrong-pw-5@" + p.Addr + "/postgres?sslmode=disable"})
+	stop := fixture.Watch(t, d, target("settings/k", nil), sources.Result{}, func(sources.Result) {})
+	defer stop()
+	time.Sleep(4 * time.Second)
+	require.LessOrEqual(t, p.Accepted(), 4, "login attempts in 4 s")
+}
+
+// TestColumnTypeChanged: a migration changes the value column's type
+// (text to jsonb) while the read connection holds the statement prepared
+// for the old one: the next read must return the row, not the server's
+// "cached plan must not change result type" as an ErrQuery (an Error
+// update and a retry on the permanent backoff, from 5 s).
+func TestColumnTypeChanged(t *testing.T) {
+	s := startDB(t, "k", `"v"`)
+	d := openDriver(t, appConfig(s))
+	tg := target("settings/k", nil)
+	require.NoError(t, d.Read(t.Context(), tg).Err)
+	s.SQL("ALTER TABLE settings ALTER value TYPE jsonb USING value::jsonb")
+	set(t, s, "k", `{"a": 1}`)
+	r := d.Read(t.Context(), tg)
+	require.NoError(t, r.Err)
+	require.JSONEq(t, `{"a": 1}`, string(r.Data))
+}
+
+// TestSecretValueNotInServerError: a query= on a secret target whose
+// statement fails on the value itself (a cast of it to int) gets an error
+// from PostgreSQL that quotes the value; the driver's error must not.
+func TestSecretValueNotInServerError(t *testing.T) {
+	const secret = "s3cr3t-value-9911"
+	s := startDB(t, "tok", secret)
+	d := openDriver(t, appConfig(s))
+	tg := target("tok", map[string]string{"query": "SELECT value::int FROM settings WHERE key = 'tok'"})
+	tg.Secret = true
+	r := d.Read(t.Context(), tg)
+	require.Error(t, r.Err)
+	require.ErrorIs(t, r.Err, postgres.ErrQuery)
+	require.NotContains(t, r.Err.Error(), secret)
+	require.Contains(t, r.Err.Error(), "22P02", "the SQLSTATE is kept")
+	tg.Secret = false // not secret: the server's text is kept
+	require.Contains(t, d.Read(t.Context(), tg).Err.Error(), secret)
+}
+
+// TestSilentListenConnection: the backend of the LISTEN connection stops
+// answering while its TCP connection stays up (SIGSTOP: a hung backend, or
+// a peer behind a partition whose kernel still ACKs), and the row changes.
+// The notification never comes; the driver must notice the silent
+// connection within its health interval, LISTEN on a new one and read the
+// row again, so the change lands.
+func TestSilentListenConnection(t *testing.T) {
+	s := startDB(t, "hung", "one")
+	cfg := appConfig(s)
+	cfg.HealthInterval = 500 * time.Millisecond
+	b, rec := bindtest.BindKey[textRow](t, "postgres", cfg, "hung")
+	require.Equal(t, "one", b.Get().V)
+	var pid int
+	require.Eventually(t, func() bool {
+		out := s.SQL("SELECT pid FROM pg_stat_activity WHERE application_name = '" + postgres.ApplicationName + "' AND query LIKE 'LISTEN%'")
+		var err error
+		pid, err = strconv.Atoi(out)
+		return err == nil
+	}, 10*time.Second, 20*time.Millisecond, "the LISTEN backend")
+	require.NoError(t, syscall.Kill(pid, syscall.SIGSTOP))
+	defer func() { _ = syscall.Kill(pid, syscall.SIGCONT) }()
+	set(t, s, "hung", "two")
+	rec.Until(t, "two", bindtest.HasNew("two"))
 }

@@ -1,10 +1,13 @@
 package postgres_test
 
 import (
+	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/livebind/livebind/internal/testenv/pgtest"
@@ -66,4 +69,16 @@ func appConfig(s *pgtest.Server) postgres.Config {
 
 func target(loc string, params map[string]string) *sources.Target {
 	return &sources.Target{Scheme: "postgres", Location: loc, Params: params}
+}
+
+// openDriver opens the postgres driver on cfg and closes it at the end of
+// the test.
+func openDriver(t *testing.T, cfg any) sources.Driver {
+	t.Helper()
+	sc, ok := sources.Lookup("postgres")
+	require.True(t, ok)
+	d, err := sc.Open(sources.Config{Logger: slog.New(slog.DiscardHandler), LookupEnv: os.LookupEnv, Value: cfg})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, d.Close()) })
+	return d
 }
