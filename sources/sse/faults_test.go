@@ -242,50 +242,12 @@ func TestWrongContentTypeScrubbed(t *testing.T) {
 // no secret, the other server never sees a request, and the refusal,
 // which needs someone to fix the server, is retried on the slow backoff.
 func TestRedirectRefused(t *testing.T) {
-	var other atomic.Int64
-	elsewhere := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, _ *nethttp.Request) {
-		other.Add(1)
-		w.Header().Set("Content-Type", "text/event-stream")
-		_, _ = io.WriteString(w, "data: {\"a\":1}\n\n")
-	}))
-	t.Cleanup(elsewhere.Close)
-	for _, tc := range []struct {
-		name string
-		tls  bool
-		to   func(r *nethttp.Request) string
-	}{
-		{"another port", false, func(*nethttp.Request) string { return elsewhere.URL + "/cfg?token=elsewhere-secret" }},
-		{"https to http", true, func(*nethttp.Request) string { return elsewhere.URL + "/cfg" }},
-		{"loop", false, func(r *nethttp.Request) string { return r.URL.Path }},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var connects atomic.Int64
-			h := nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
-				if r.Header.Get("Referer") == "" { // a connect, not a redirect's hop
-					connects.Add(1)
-				}
-				nethttp.Redirect(w, r, tc.to(r), nethttp.StatusFound)
-			})
-			srv := httptest.NewUnstartedServer(h)
-			cfg := fastConfig()
-			cfg.MaxBackoff = time.Second // the slow backoff waits [0.5s, 1s)
-			if tc.tls {
-				srv.StartTLS()
-				cfg.Client = srv.Client()
-			} else {
-				srv.Start()
-			}
-			t.Cleanup(srv.Close)
-			cfg.Header = nethttp.Header{"Authorization": {"Bearer sse-secret-token"}}
-			k := kit
-			if tc.tls {
-				k.Prefix = "sse https://127.0.0.1"
-			}
-			log := k.Follow(t, k.Open(t, cfg), target(srv.URL+"/cfg", nil))
-			k.Refused(t, log, sources.ErrRedirect, nethttp.StatusFound, "secret", &connects)
-			require.Zero(t, other.Load(), "the other origin saw a request")
-		})
-	}
+	kit.RedirectRefused(t, func(c *nethttp.Client, h nethttp.Header) sse.Config {
+		cfg := fastConfig()
+		cfg.MaxBackoff = time.Second // the slow backoff waits [0.5s, 1s)
+		cfg.Client, cfg.Header = c, h
+		return cfg
+	}, func(u string) string { return u }, nethttp.StatusFound)
 }
 
 // A server that refuses (503) with a body it never finishes: the Read

@@ -10,13 +10,13 @@ import (
 	nethttp "net/http"
 	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/livebind/livebind/sources"
+	"github.com/livebind/livebind/sources/ws"
 )
 
 // A hostile or broken server, written frame by frame: its handler takes
@@ -244,44 +244,12 @@ func TestPingFlood(t *testing.T) {
 // secret, the other server never sees a request, and the refusal, which
 // needs someone to fix the server, is retried on the slow backoff.
 func TestRedirectRefused(t *testing.T) {
-	var other atomic.Int64
-	elsewhere := httptest.NewServer(nethttp.HandlerFunc(func(nethttp.ResponseWriter, *nethttp.Request) { other.Add(1) }))
-	t.Cleanup(elsewhere.Close)
-	for _, tc := range []struct {
-		name string
-		tls  bool
-		to   func(r *nethttp.Request) string
-	}{
-		{"another port", false, func(*nethttp.Request) string { return elsewhere.URL + "/cfg?token=elsewhere-secret" }},
-		{"wss to ws", true, func(*nethttp.Request) string { return elsewhere.URL + "/cfg" }},
-		{"loop", false, func(r *nethttp.Request) string { return r.URL.Path }},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var connects atomic.Int64
-			srv := httptest.NewUnstartedServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
-				if r.Header.Get("Referer") == "" { // a connect, not a redirect's hop
-					connects.Add(1)
-				}
-				nethttp.Redirect(w, r, tc.to(r), nethttp.StatusFound)
-			}))
-			cfg := fastConfig()
-			cfg.MaxBackoff = time.Second // the slow backoff waits [0.5s, 1s)
-			k := kit
-			if tc.tls {
-				srv.StartTLS()
-				cfg.Client = srv.Client()
-				k.Prefix = "ws wss://127.0.0.1"
-			} else {
-				srv.Start()
-			}
-			t.Cleanup(srv.Close)
-			loc := "ws" + strings.TrimPrefix(srv.URL, "http") + "/cfg"
-			cfg.Header = nethttp.Header{"Authorization": {"Bearer ws-secret-token"}}
-			log := k.Follow(t, k.Open(t, cfg), target(loc, nil))
-			k.Refused(t, log, sources.ErrRedirect, 0, "secret", &connects)
-			require.Zero(t, other.Load(), "the other origin saw a request")
-		})
-	}
+	kit.RedirectRefused(t, func(c *nethttp.Client, h nethttp.Header) ws.Config {
+		cfg := fastConfig()
+		cfg.MaxBackoff = time.Second // the slow backoff waits [0.5s, 1s)
+		cfg.Client, cfg.Header = c, h
+		return cfg
+	}, func(u string) string { return "ws" + strings.TrimPrefix(u, "http") }, 0)
 }
 
 // A server that refuses the handshake (503) with a body it never

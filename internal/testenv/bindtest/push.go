@@ -3,6 +3,8 @@ package bindtest
 import (
 	"errors"
 	"fmt"
+	nethttp "net/http"
+	"net/http/httptest"
 	"net/url"
 	"runtime"
 	"strconv"
@@ -278,4 +280,55 @@ func IdleRates(b *testing.B, ready int, rates ...Rate) {
 		b.ReportMetric(float64(counts[i])*scale, r.Unit)
 	}
 	b.ReportMetric(0, "ns/op")
+}
+
+// RedirectRefused checks the redirects a push source must not follow: to
+// another origin (where the configured headers must not go; here another
+// port, with a secret in its query, and from TLS to plain) and in a loop.
+// Each must be an E wrapping sources.ErrRedirect with the given status (see
+// [StreamKit.Refused]: no secret in it, retried on the slow backoff), and
+// the other origin must never see a request. config returns the source's
+// config with client (nil but for the TLS case) and header set and a slow
+// backoff of at most a second; loc turns a test server's http:// URL into
+// the source's location.
+func (k StreamKit[C, E]) RedirectRefused(t *testing.T, config func(client *nethttp.Client, header nethttp.Header) C, loc func(httpURL string) string, status int) {
+	t.Helper()
+	var other atomic.Int64
+	elsewhere := httptest.NewServer(nethttp.HandlerFunc(func(nethttp.ResponseWriter, *nethttp.Request) { other.Add(1) }))
+	t.Cleanup(elsewhere.Close)
+	for _, tc := range []struct {
+		name string
+		tls  bool
+		to   func(r *nethttp.Request) string
+	}{
+		{"another port", false, func(*nethttp.Request) string { return elsewhere.URL + "/cfg?token=elsewhere-secret" }},
+		{"TLS to plain", true, func(*nethttp.Request) string { return elsewhere.URL + "/cfg" }},
+		{"loop", false, func(r *nethttp.Request) string { return r.URL.Path }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var connects atomic.Int64
+			srv := httptest.NewUnstartedServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+				if r.Header.Get("Referer") == "" { // a connect, not a redirect's hop
+					connects.Add(1)
+				}
+				nethttp.Redirect(w, r, tc.to(r), nethttp.StatusFound)
+			}))
+			var client *nethttp.Client
+			kit := k
+			if tc.tls {
+				srv.StartTLS()
+				client = srv.Client()
+				kit.Prefix = strings.Replace(k.Prefix, "://", "s://", 1)
+			} else {
+				srv.Start()
+			}
+			t.Cleanup(srv.Close)
+			cfg := config(client, nethttp.Header{"Authorization": {"Bearer redirect-secret-token"}})
+			log := kit.Follow(t, kit.Open(t, cfg), &sources.Target{Scheme: k.Scheme, Location: loc(srv.URL) + "/cfg"})
+			kit.Refused(t, log, sources.ErrRedirect, status, "secret", &connects)
+			if n := other.Load(); n != 0 {
+				t.Fatalf("bindtest: the other origin saw %d requests", n)
+			}
+		})
+	}
 }
