@@ -304,19 +304,7 @@ func TestUnsendableEventID(t *testing.T) {
 // sources.ErrUnreachable.
 func TestReadCanceled(t *testing.T) {
 	srv := silentStream(t, "", nil)
-	d := kit.Open(t, fastConfig())
-	for _, after := range []time.Duration{0, 200 * time.Millisecond} {
-		ctx, cancel := context.WithCancel(t.Context())
-		if after == 0 {
-			cancel()
-		} else {
-			time.AfterFunc(after, cancel)
-		}
-		r := d.Read(ctx, target(srv.URL+"/cfg", nil))
-		cancel()
-		require.ErrorIs(t, r.Err, context.Canceled, "canceled after %s", after)
-		require.NotErrorIs(t, r.Err, sources.ErrUnreachable, "canceled after %s: %v", after, r.Err)
-	}
+	kit.ReadCanceled(t, srv.URL+"/cfg")
 }
 
 // The server's retry: and the last event id outlive the connection that

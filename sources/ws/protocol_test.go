@@ -282,17 +282,5 @@ func TestReadCanceled(t *testing.T) {
 		_ = w.Flush()
 		wait(t, c)
 	})
-	d := kit.Open(t, fastConfig())
-	for _, after := range []time.Duration{0, 200 * time.Millisecond} {
-		ctx, cancel := context.WithCancel(t.Context())
-		if after == 0 {
-			cancel()
-		} else {
-			time.AfterFunc(after, cancel)
-		}
-		r := d.Read(ctx, target(loc, nil))
-		cancel()
-		require.ErrorIs(t, r.Err, context.Canceled, "canceled after %s", after)
-		require.NotErrorIs(t, r.Err, sources.ErrUnreachable, "canceled after %s: %v", after, r.Err)
-	}
+	kit.ReadCanceled(t, loc)
 }

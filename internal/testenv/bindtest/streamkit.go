@@ -1,6 +1,7 @@
 package bindtest
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -64,4 +65,25 @@ func (k StreamKit[C, E]) ClosesWhileConnecting(t *testing.T, loc string, busy ti
 	stop()
 	require.NoError(t, d.Close())
 	require.Less(t, time.Since(start), time.Second, "Close is prompt")
+}
+
+// ReadCanceled checks that the caller's own cancellation of a Read of loc
+// (a server that connects and then sends nothing), before the request and
+// once it waits for the first document, is context.Canceled and not
+// sources.ErrUnreachable: the server did nothing wrong.
+func (k StreamKit[C, E]) ReadCanceled(t *testing.T, loc string) {
+	t.Helper()
+	d := k.Open(t, k.Fast)
+	for _, after := range []time.Duration{0, 200 * time.Millisecond} {
+		ctx, cancel := context.WithCancel(t.Context())
+		if after == 0 {
+			cancel()
+		} else {
+			time.AfterFunc(after, cancel)
+		}
+		r := d.Read(ctx, &sources.Target{Scheme: k.Scheme, Location: loc})
+		cancel()
+		require.ErrorIs(t, r.Err, context.Canceled, "canceled after %s", after)
+		require.NotErrorIs(t, r.Err, sources.ErrUnreachable, "canceled after %s: %v", after, r.Err)
+	}
 }
