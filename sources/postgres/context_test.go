@@ -38,24 +38,30 @@ func TestReadHonoursContextWhileAnotherReadRuns(t *testing.T) {
 	require.NoError(t, (<-done).Err)
 }
 
-// TestManyRowsEndsPromptly: a query= that returns a huge number of rows is
-// an ErrQuery error as soon as the second row arrives; the driver must not
-// read every other row first (holding the connection every field shares
-// for as long as timeout= allows), and the next read works.
-func TestManyRowsEndsPromptly(t *testing.T) {
+// TestWideQueryEndsPromptly: a query= that returns a huge number of rows
+// is an ErrQuery error as soon as the second row arrives, and one that
+// returns two columns as soon as its row description does; the driver must
+// not read the rows first (holding the connection every field shares for
+// as long as timeout= allows), and the next read works.
+func TestWideQueryEndsPromptly(t *testing.T) {
 	s := pgtest.Start(t)
 	d := openDriver(t, s.AdminDSN())
-	many := target("many", map[string]string{"query": "SELECT generate_series(1, 1000000000)::text"})
-	many.Timeout = time.Minute
-	start := time.Now()
-	r := d.Read(t.Context(), many)
-	took := time.Since(start)
-	require.ErrorIs(t, r.Err, postgres.ErrQuery)
-	require.ErrorContains(t, r.Err, "more than one row")
-	require.Less(t, took, 3*time.Second, "the rows were drained")
-	r = d.Read(t.Context(), target("after", map[string]string{"query": "SELECT 'ok'"}))
-	require.NoError(t, r.Err)
-	require.Equal(t, "ok", string(r.Data))
+	for _, tc := range []struct{ name, query, want string }{
+		{"rows", "SELECT generate_series(1, 1000000000)::text", "more than one row"},
+		{"columns", "SELECT generate_series(1, 1000000000)::text, 'x'", "2 columns"},
+	} {
+		wide := target(tc.name, map[string]string{"query": tc.query})
+		wide.Timeout = 20 * time.Second
+		start := time.Now()
+		r := d.Read(t.Context(), wide)
+		took := time.Since(start)
+		require.ErrorIs(t, r.Err, postgres.ErrQuery, tc.name)
+		require.ErrorContains(t, r.Err, tc.want)
+		require.Less(t, took, 3*time.Second, "%s: the rows were drained", tc.name)
+		r = d.Read(t.Context(), target("after", map[string]string{"query": "SELECT 'ok'"}))
+		require.NoError(t, r.Err, tc.name)
+		require.Equal(t, "ok", string(r.Data))
+	}
 }
 
 // TestCanceledReadKeepsConnection: a Read whose context is already
@@ -77,25 +83,6 @@ func TestCanceledReadKeepsConnection(t *testing.T) {
 	again := d.Read(t.Context(), pid)
 	require.NoError(t, again.Err)
 	require.Equal(t, string(first.Data), string(again.Data), "the read connection was replaced")
-}
-
-// TestManyColumnsEndsPromptly: a query= that returns two columns is an
-// ErrQuery error as soon as its row description arrives; the driver must
-// not read its rows first (a huge number of them here).
-func TestManyColumnsEndsPromptly(t *testing.T) {
-	s := pgtest.Start(t)
-	d := openDriver(t, s.AdminDSN())
-	wide := target("wide", map[string]string{"query": "SELECT generate_series(1, 1000000000)::text, 'x'"})
-	wide.Timeout = 20 * time.Second
-	start := time.Now()
-	r := d.Read(t.Context(), wide)
-	took := time.Since(start)
-	require.ErrorIs(t, r.Err, postgres.ErrQuery)
-	require.ErrorContains(t, r.Err, "2 columns")
-	require.Less(t, took, 3*time.Second, "the rows were drained")
-	r = d.Read(t.Context(), target("after", map[string]string{"query": "SELECT 'ok'"}))
-	require.NoError(t, r.Err)
-	require.Equal(t, "ok", string(r.Data))
 }
 
 // TestReadCanceledWithCause: a Read whose context was canceled with a
