@@ -11,7 +11,9 @@
 //		Timeout time.Duration     `live:"consul=app/http/timeout; format=text; wait=2m"`
 //	}
 //
-// The location is a key (a leading "/" is ignored). Options:
+// The location is a key (a leading "/" is ignored). A key with a "." or
+// ".." segment or an empty one ("a//b") is refused: Consul's HTTP API
+// redirects such a path to the cleaned one, another key. Options:
 //
 //   - prefix: watch every key under the location instead of one key. The
 //     value is a JSON object of the keys relative to the prefix, nested by
