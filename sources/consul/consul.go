@@ -160,6 +160,10 @@ func open(cfg sources.Config, c Config) (sources.Driver, error) {
 			limit = DefaultMaxBytes
 		}
 		hc.Transport = sources.LimitBodies(hc.Transport, limit)
+		// Consul's KV API never redirects. net/http would follow one to any
+		// host with the X-Consul-Token header (it strips only Authorization
+		// and cookies): answer a redirect as the unexpected status it is.
+		hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 		ac.HttpClient = hc
 		client, err := api.NewClient(ac)
 		if err != nil {

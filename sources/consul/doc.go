@@ -78,6 +78,7 @@
 //
 // The driver's own client reads at most [Config].MaxBytes ([DefaultMaxBytes])
 // of an answer: a larger one is an error wrapping sources.ErrTooLarge,
-// retried on the slow backoff, and an error text is cut there. A client
+// retried on the slow backoff, and an error text is cut there. It follows
+// no redirect (the token would go along). A client
 // given in [Config].Client is used as it is.
 package consul

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -86,4 +87,37 @@ func TestUnixSocketAgentBodyIsBounded(t *testing.T) {
 	d := openDriver(t, consul.Config{MaxBytes: 1 << 20})
 	r := d.Read(t.Context(), target("big", nil))
 	require.ErrorIs(t, r.Err, sources.ErrTooLarge, "data %d bytes", len(r.Data))
+}
+
+// TestRedirectKeepsToken: whatever answers at the agent's address may
+// redirect the request elsewhere. net/http strips only Authorization and
+// cookies on a redirect to another host; the X-Consul-Token header would go
+// along. The driver's own client follows no redirect: Consul's KV API
+// sends none, so a redirect is an error, and the token stays home.
+func TestRedirectKeepsToken(t *testing.T) {
+	const token = "6b3f1e0a-91c2-4d8e-a7f5-2c9d0e4b1a77"
+	var leaked atomic.Bool
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Consul-Token") != "" {
+			leaked.Store(true)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Consul-Index", "7")
+		_, _ = io.WriteString(w, `[{"Key":"app/x","Value":"b3RoZXI="}]`)
+	}))
+	defer other.Close()
+	otherURL := strings.Replace(other.URL, "127.0.0.1", "localhost", 1) // another host name
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, otherURL+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+	}))
+	defer srv.Close()
+	t.Setenv("CONSUL_HTTP_ADDR", srv.Listener.Addr().String())
+	t.Setenv("CONSUL_HTTP_TOKEN", token)
+	t.Setenv("CONSUL_HTTP_TOKEN_FILE", "")
+
+	d := openDriver(t, consul.Config{})
+	r := d.Read(t.Context(), target("app/x", nil))
+	require.False(t, leaked.Load(), "the token went to the redirect's host")
+	require.ErrorIs(t, r.Err, sources.ErrHTTPStatus)
+	require.NotContains(t, r.Err.Error(), token)
 }
