@@ -74,7 +74,9 @@
 // last good value. The driver retries forever with capped exponential
 // backoff and jitter: from 250ms after failures that clear up by themselves,
 // doubling up to [TransientMaxBackoff], and from 10s after 403 and other
-// 4xx, doubling up to [DefaultMaxBackoff] ([Config].MaxBackoff). Errors never contain the ACL token.
+// 4xx, doubling up to [DefaultMaxBackoff] ([Config].MaxBackoff). Errors never
+// contain the ACL token, the CONSUL_HTTP_AUTH password or a header the
+// client adds, whatever the server echoes.
 //
 // The driver's own client reads at most [Config].MaxBytes ([DefaultMaxBytes])
 // of an answer: a larger one is an error wrapping sources.ErrTooLarge,

@@ -51,15 +51,15 @@ func (e *Error) permanent() bool {
 	return e.StatusCode != 0 && !sources.TransientStatus(e.StatusCode)
 }
 
-// classify turns an error of the api client into an *Error for k, with the
-// token scrubbed from its text.
-func classify(k queryKey, err error, token string) *Error {
+// classify turns an error of the api client into an *Error for k, with
+// every secret (see driver.secrets) scrubbed from its text.
+func classify(k queryKey, err error, secrets ...string) *Error {
 	e := &Error{Key: k.key, Prefix: k.prefix, Datacenter: k.dc}
 	var se api.StatusError
 	switch {
 	case errors.As(err, &se):
 		e.StatusCode = se.Code
-		body := sources.ServerText(se.Body, token)
+		body := sources.ServerText(se.Body, secrets...)
 		if se.Code == http.StatusForbidden {
 			e.Err = fmt.Errorf("%w (403): %s", sources.ErrAuth, body)
 		} else {
@@ -74,6 +74,6 @@ func classify(k queryKey, err error, token string) *Error {
 	default:
 		e.Err = fmt.Errorf("%w: %w", sources.ErrUnreachable, err)
 	}
-	e.Err = sources.Scrub(e.Err, token)
+	e.Err = sources.Scrub(e.Err, secrets...)
 	return e
 }

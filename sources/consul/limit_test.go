@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/consul/api"
 	"github.com/stretchr/testify/require"
 
 	"github.com/livebind/livebind/internal/testenv/childtest"
@@ -120,4 +121,56 @@ func TestRedirectKeepsToken(t *testing.T) {
 	require.False(t, leaked.Load(), "the token went to the redirect's host")
 	require.ErrorIs(t, r.Err, sources.ErrHTTPStatus)
 	require.NotContains(t, r.Err.Error(), token)
+}
+
+// echoHeaders answers 403 with every request header, and the password of a
+// basic auth, in the body: a hostile agent or proxy that echoes
+// credentials into an error text.
+func echoHeaders(w http.ResponseWriter, r *http.Request) {
+	var b strings.Builder
+	for name, vs := range r.Header {
+		b.WriteString(name + ": " + strings.Join(vs, ",") + "\n")
+	}
+	if u, p, ok := r.BasicAuth(); ok {
+		b.WriteString("user " + u + " password " + p + "\n")
+	}
+	w.WriteHeader(http.StatusForbidden)
+	_, _ = io.WriteString(w, b.String())
+}
+
+// TestErrorsHideCredentials: the ACL token is not the only credential a
+// request carries: CONSUL_HTTP_AUTH sends a basic auth password, and a
+// client passed in may carry headers of its own (an API key for a proxy).
+// None may come back in an error text, whatever the server echoes.
+func TestErrorsHideCredentials(t *testing.T) {
+	const (
+		token    = "6b3f1e0a-91c2-4d8e-a7f5-2c9d0e4b1a77"
+		password = "pa55-w0rd-basic-auth"
+		apiKey   = "k3y-for-the-proxy-0123456789"
+	)
+	srv := httptest.NewServer(http.HandlerFunc(echoHeaders))
+	defer srv.Close()
+	t.Setenv("CONSUL_HTTP_ADDR", srv.Listener.Addr().String())
+	t.Setenv("CONSUL_HTTP_TOKEN", token)
+	t.Setenv("CONSUL_HTTP_TOKEN_FILE", "")
+	t.Setenv("CONSUL_HTTP_AUTH", "someone:"+password)
+
+	check := func(t *testing.T, d sources.Driver) {
+		t.Helper()
+		r := d.Read(t.Context(), target("app/x", nil))
+		require.ErrorIs(t, r.Err, sources.ErrAuth)
+		for _, secret := range []string{token, password, apiKey, base64.StdEncoding.EncodeToString([]byte("someone:" + password))} {
+			require.False(t, fixture.LeaksSecret(r.Err.Error(), secret), "leaks %q: %s", secret, r.Err)
+		}
+	}
+	t.Run("own client", func(t *testing.T) { check(t, openDriver(t, consul.Config{})) })
+	t.Run("client passed in", func(t *testing.T) {
+		cfg := api.DefaultConfig()
+		cfg.Token = ""
+		cfg.HttpAuth = nil
+		client, err := api.NewClient(cfg)
+		require.NoError(t, err)
+		client.AddHeader("X-Api-Key", apiKey)
+		check(t, openDriver(t, consul.Config{Client: client}))
+	})
 }
