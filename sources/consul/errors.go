@@ -72,7 +72,9 @@ func classify(k queryKey, err error, secrets ...string) *Error {
 	case errors.Is(err, context.DeadlineExceeded):
 		e.Err = fmt.Errorf("%w: no answer in time: %w", sources.ErrUnreachable, err)
 	default:
-		e.Err = fmt.Errorf("%w: %w", sources.ErrUnreachable, err)
+		// net/http quotes a server's Location that does not parse, and
+		// a header may be megabytes: cut it as a body is.
+		e.Err = fmt.Errorf("%w: %w", sources.ErrUnreachable, sources.ServerError(err, secrets...))
 	}
 	e.Err = sources.Scrub(e.Err, secrets...)
 	return e

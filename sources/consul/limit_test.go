@@ -174,3 +174,23 @@ func TestErrorsHideCredentials(t *testing.T) {
 		check(t, openDriver(t, consul.Config{Client: client}))
 	})
 }
+
+// TestTransportErrorIsClipped: net/http quotes a redirect's Location that
+// does not parse in its error, and a response header may be megabytes: the
+// error text must be cut as a server's body is.
+func TestTransportErrorIsClipped(t *testing.T) {
+	long := "/%zz" + strings.Repeat("A", 200<<10)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Location", long)
+		w.WriteHeader(http.StatusMovedPermanently)
+	}))
+	defer srv.Close()
+	t.Setenv("CONSUL_HTTP_ADDR", srv.Listener.Addr().String())
+	t.Setenv("CONSUL_HTTP_TOKEN", "")
+	t.Setenv("CONSUL_HTTP_TOKEN_FILE", "")
+	t.Setenv("CONSUL_HTTP_AUTH", "")
+
+	r := openDriver(t, consul.Config{}).Read(t.Context(), target("app/x", nil))
+	require.Error(t, r.Err)
+	require.Less(t, len(r.Err.Error()), 2<<10, "the error text is clipped: %d bytes", len(r.Err.Error()))
+}
