@@ -7,6 +7,9 @@ import (
 	"strings"
 )
 
+// MaxPrefixDepth is the deepest nesting of a [PrefixJSON] document.
+const MaxPrefixDepth = 100
+
 // KV is one key and value under a watched prefix, for [PrefixJSON].
 type KV struct {
 	Key   string
@@ -25,7 +28,11 @@ type KV struct {
 // are skipped; empty segments ("a//b", a leading "/") are dropped. A key
 // that is also a folder (app/tuning/a and app/tuning/a/b) keeps its own
 // value under the empty name "" inside the folder's object. Invalid UTF-8 in
-// names and values becomes U+FFFD. The output depends only on the set of
+// names and values becomes U+FFFD. Nesting stops at [MaxPrefixDepth]
+// levels: the segments of a deeper key past that are kept, joined by "/",
+// as the name of its last level (a hostile server's key of a million
+// segments would otherwise overflow the stack, a fatal error, while the
+// document is encoded). The output depends only on the set of
 // entries, not on their order. ok is false when no value remains, which the
 // driver reports as missing.
 func PrefixJSON(prefix string, entries []KV) (doc []byte, ok bool) {
@@ -40,6 +47,9 @@ func PrefixJSON(prefix string, entries []KV) (doc []byte, ok bool) {
 		segs := segments(rel)
 		if len(segs) == 0 {
 			continue
+		}
+		if len(segs) > MaxPrefixDepth {
+			segs = append(segs[:MaxPrefixDepth-1:MaxPrefixDepth-1], strings.Join(segs[MaxPrefixDepth-1:], "/"))
 		}
 		cur := root
 		for _, s := range segs[:len(segs)-1] {

@@ -194,3 +194,28 @@ func TestTransportErrorIsClipped(t *testing.T) {
 	require.Error(t, r.Err)
 	require.Less(t, len(r.Err.Error()), 2<<10, "the error text is clipped: %d bytes", len(r.Err.Error()))
 }
+
+// TestHostilePrefixDepth: a prefix answer may hold a key of a million
+// "a/" segments (2 MB, well under MaxBytes); nesting one object per
+// segment overflowed the goroutine stack while encoding the document, a
+// fatal error no recover catches, which killed the process. Runs in a
+// child process.
+func TestHostilePrefixDepth(t *testing.T) {
+	key := "app/" + strings.Repeat("a/", 1<<20) + "b"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Consul-Index", "7")
+		_, _ = io.WriteString(w, `[{"Key":"`+key+`","Value":"eA=="}]`)
+	}))
+	defer srv.Close()
+	t.Setenv("CONSUL_HTTP_ADDR", srv.Listener.Addr().String())
+	t.Setenv("CONSUL_HTTP_TOKEN", "")
+	t.Setenv("CONSUL_HTTP_TOKEN_FILE", "")
+
+	res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second, Heap: 512 << 20}, func(t *testing.T) { //nolint:thelper // a test body (run in a child), not a helper
+		r := openDriver(t, consul.Config{}).Read(t.Context(), target("app/", map[string]string{"prefix": "true"}))
+		require.NoError(t, r.Err)
+		require.Contains(t, string(r.Data), `"x"`, "the value is kept")
+	})
+	require.True(t, res.OK(), "%s", res)
+}
