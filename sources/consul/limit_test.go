@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -216,6 +217,41 @@ func TestHostilePrefixDepth(t *testing.T) {
 		r := openDriver(t, consul.Config{}).Read(t.Context(), target("app/", map[string]string{"prefix": "true"}))
 		require.NoError(t, r.Err)
 		require.Contains(t, string(r.Data), `"x"`, "the value is kept")
+	})
+	require.True(t, res.OK(), "%s", res)
+}
+
+// TestHostilePrefixFanOut: a prefix answer of many keys, each 99 levels
+// deep, holds about 2 bytes of body per level; one JSON object per level
+// cost some 300 bytes of heap each, so that 8 MB of answer (under the 32
+// MiB MaxBytes) took gigabytes. The document must cost about what the
+// answer does. Runs in a child process under a heap watchdog.
+func TestHostilePrefixFanOut(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("[")
+	deep := strings.Repeat("a/", 98) + "z"
+	for i := 0; b.Len() < 8<<20; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"Key":"app/%d/%s","Value":"eA=="}`, i, deep)
+	}
+	b.WriteString("]")
+	body := b.String()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Consul-Index", "7")
+		_, _ = io.WriteString(w, body)
+	}))
+	defer srv.Close()
+	t.Setenv("CONSUL_HTTP_ADDR", srv.Listener.Addr().String())
+	t.Setenv("CONSUL_HTTP_TOKEN", "")
+	t.Setenv("CONSUL_HTTP_TOKEN_FILE", "")
+
+	res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second, Heap: 512 << 20}, func(t *testing.T) { //nolint:thelper // a test body (run in a child), not a helper
+		r := openDriver(t, consul.Config{}).Read(t.Context(), target("app/", map[string]string{"prefix": "true"}))
+		require.NoError(t, r.Err)
+		require.Contains(t, string(r.Data), `{"z":"x"}`)
 	})
 	require.True(t, res.OK(), "%s", res)
 }
