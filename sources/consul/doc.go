@@ -70,11 +70,13 @@
 //
 // An unreachable agent, a 5xx, a 403 (the ACL token may not read the key)
 // or any other failure is reported as an error wrapped in [*Error]
-// ([sources.ErrUnreachable], [sources.ErrHTTPStatus], [sources.ErrAuth]); livebind keeps the
+// ([sources.ErrUnreachable], [sources.ErrHTTPStatus], [sources.ErrAuth],
+// [ErrMalformed] for an answer that is not Consul's JSON); livebind keeps the
 // last good value. The driver retries forever with capped exponential
 // backoff and jitter: from 250ms after failures that clear up by themselves,
 // doubling up to [TransientMaxBackoff], and from 10s after 403 and other
-// 4xx, doubling up to [DefaultMaxBackoff] ([Config].MaxBackoff). Errors never
+// 4xx and malformed answers, doubling up to [DefaultMaxBackoff]
+// ([Config].MaxBackoff). Errors never
 // contain the ACL token, the CONSUL_HTTP_AUTH password or a header the
 // client adds, whatever the server echoes.
 //

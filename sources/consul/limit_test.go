@@ -255,3 +255,30 @@ func TestHostilePrefixFanOut(t *testing.T) {
 	})
 	require.True(t, res.OK(), "%s", res)
 }
+
+// TestMalformedAnswer: a 200 that is not Consul's JSON (a proxy's or a
+// captive portal's page, a value that is not base64) was an answer, not a
+// lost request: it is consul.ErrMalformed, not sources.ErrUnreachable,
+// and its text is cut.
+func TestMalformedAnswer(t *testing.T) {
+	bodies := map[string]string{
+		"html":   "<html>" + strings.Repeat("portal ", 1000) + "</html>",
+		"base64": `[{"Key":"app/x","Value":"!!!"}]`,
+		"type":   `{"Key":"app/x"}`,
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Consul-Index", "7")
+		_, _ = io.WriteString(w, bodies[strings.TrimPrefix(r.URL.Path, "/v1/kv/")])
+	}))
+	defer srv.Close()
+	t.Setenv("CONSUL_HTTP_ADDR", srv.Listener.Addr().String())
+	t.Setenv("CONSUL_HTTP_TOKEN", "")
+	t.Setenv("CONSUL_HTTP_TOKEN_FILE", "")
+	d := openDriver(t, consul.Config{})
+	for key := range bodies {
+		r := d.Read(t.Context(), target(key, nil))
+		require.ErrorIs(t, r.Err, consul.ErrMalformed, "%s", key)
+		require.NotErrorIs(t, r.Err, sources.ErrUnreachable, "%s", key)
+		require.Less(t, len(r.Err.Error()), 2<<10)
+	}
+}
