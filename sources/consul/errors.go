@@ -43,6 +43,9 @@ type Error struct {
 // Error implements error: `consul: key "app/x": authentication or permission refused (403): ...`.
 func (e *Error) Error() string {
 	k := queryKey{key: e.Key, prefix: e.Prefix, dc: e.Datacenter}
+	if e.Err == nil { // built by hand without a cause
+		return "consul: " + k.what() + ": failed"
+	}
 	return "consul: " + k.what() + ": " + e.Err.Error()
 }
 
