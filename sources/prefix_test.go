@@ -85,3 +85,22 @@ func FuzzPrefixJSON(f *testing.F) {
 		require.Equal(t, string(doc), string(again), "order-dependent output")
 	})
 }
+
+// TestPrefixJSONDepth: nesting stops at MaxPrefixDepth; the rest of a
+// deeper key is the name of its last level, so its value is kept.
+func TestPrefixJSONDepth(t *testing.T) {
+	t.Parallel()
+	deep := strings.Repeat("a/", MaxPrefixDepth+5) + "b"
+	doc, ok := PrefixJSON("p/", []KV{{"p/" + deep, []byte("v")}, {"p/c", []byte("w")}})
+	require.True(t, ok)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(doc, &m))
+	require.Equal(t, "w", m["c"])
+	cur := m
+	for range MaxPrefixDepth - 1 {
+		next, isMap := cur["a"].(map[string]any)
+		require.True(t, isMap, "%s", doc)
+		cur = next
+	}
+	require.Equal(t, map[string]any{strings.Repeat("a/", 6) + "b": "v"}, cur)
+}

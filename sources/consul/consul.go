@@ -2,10 +2,12 @@ package consul
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -160,6 +162,10 @@ func open(cfg sources.Config, c Config) (sources.Driver, error) {
 			limit = DefaultMaxBytes
 		}
 		hc.Transport = sources.LimitBodies(hc.Transport, limit)
+		// Consul's KV API never redirects. net/http would follow one to any
+		// host with the X-Consul-Token header (it strips only Authorization
+		// and cookies): answer a redirect as the unexpected status it is.
+		hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 		ac.HttpClient = hc
 		client, err := api.NewClient(ac)
 		if err != nil {
@@ -251,7 +257,7 @@ func (d *driver) fetch(ctx context.Context, k queryKey, index uint64) (sources.R
 		}
 	}
 	if err != nil {
-		return sources.Result{}, 0, classify(k, err, d.token)
+		return sources.Result{}, 0, classify(k, err, d.secrets()...)
 	}
 	var idx uint64
 	if meta != nil {
@@ -262,4 +268,52 @@ func (d *driver) fetch(ctx context.Context, k queryKey, index uint64) (sources.R
 	}
 	r.Version = strconv.FormatUint(idx, 10)
 	return r, idx, nil
+}
+
+// secrets lists what the driver's requests carry that a server must not
+// get to echo into an error: the ACL token, the basic auth password of
+// CONSUL_HTTP_AUTH (and its Authorization header), and every header the
+// client adds. It holds for a client passed in too, whose token the driver
+// never set.
+func (d *driver) secrets() []string {
+	token, user, pass := clientCredentials(d.client)
+	var values []string
+	for _, v := range []string{d.token, token, pass} {
+		if v != "" {
+			values = append(values, v)
+		}
+	}
+	out := sources.HeaderSecrets(d.client.Headers())
+	if user != "" || pass != "" {
+		out = append(out, sources.HeaderSecrets(nil, base64.StdEncoding.EncodeToString([]byte(user+":"+pass)))...)
+	}
+	// The token and password go in whatever their length: they are
+	// credentials, not words that scrubbing could take apart by chance.
+	return append(out, values...)
+}
+
+// clientCredentials reads the token and basic auth of c's configuration.
+// api.Client has no getter for them, and the token of a client built by
+// its owner (or filled in from CONSUL_HTTP_TOKEN by api.NewClient) must be
+// scrubbed all the same: read the unexported fields by reflection, which
+// only reads, and yields "" should the api module ever rename them.
+func clientCredentials(c *api.Client) (token, user, pass string) {
+	if c == nil {
+		return "", "", ""
+	}
+	str := func(v reflect.Value, name string) string {
+		if f := v.FieldByName(name); f.IsValid() && f.Kind() == reflect.String {
+			return f.String()
+		}
+		return ""
+	}
+	cfg := reflect.ValueOf(c).Elem().FieldByName("config")
+	if !cfg.IsValid() || cfg.Kind() != reflect.Struct {
+		return "", "", ""
+	}
+	token = str(cfg, "Token")
+	if auth := cfg.FieldByName("HttpAuth"); auth.IsValid() && auth.Kind() == reflect.Pointer && !auth.IsNil() && auth.Elem().Kind() == reflect.Struct {
+		user, pass = str(auth.Elem(), "Username"), str(auth.Elem(), "Password")
+	}
+	return token, user, pass
 }

@@ -11,7 +11,9 @@
 //		Timeout time.Duration     `live:"consul=app/http/timeout; format=text; wait=2m"`
 //	}
 //
-// The location is a key (a leading "/" is ignored). Options:
+// The location is a key (a leading "/" is ignored). A key with a "." or
+// ".." segment or an empty one ("a//b") is refused: Consul's HTTP API
+// redirects such a path to the cleaned one, another key. Options:
 //
 //   - prefix: watch every key under the location instead of one key. The
 //     value is a JSON object of the keys relative to the prefix, nested by
@@ -68,14 +70,19 @@
 //
 // An unreachable agent, a 5xx, a 403 (the ACL token may not read the key)
 // or any other failure is reported as an error wrapped in [*Error]
-// ([sources.ErrUnreachable], [sources.ErrHTTPStatus], [sources.ErrAuth]); livebind keeps the
+// ([sources.ErrUnreachable], [sources.ErrHTTPStatus], [sources.ErrAuth],
+// [ErrMalformed] for an answer that is not Consul's JSON); livebind keeps the
 // last good value. The driver retries forever with capped exponential
 // backoff and jitter: from 250ms after failures that clear up by themselves,
 // doubling up to [TransientMaxBackoff], and from 10s after 403 and other
-// 4xx, doubling up to [DefaultMaxBackoff] ([Config].MaxBackoff). Errors never contain the ACL token.
+// 4xx and malformed answers, doubling up to [DefaultMaxBackoff]
+// ([Config].MaxBackoff). Errors never
+// contain the ACL token, the CONSUL_HTTP_AUTH password or a header the
+// client adds, whatever the server echoes.
 //
 // The driver's own client reads at most [Config].MaxBytes ([DefaultMaxBytes])
 // of an answer: a larger one is an error wrapping sources.ErrTooLarge,
-// retried on the slow backoff, and an error text is cut there. A client
+// retried on the slow backoff, and an error text is cut there. It follows
+// no redirect (the token would go along). A client
 // given in [Config].Client is used as it is.
 package consul

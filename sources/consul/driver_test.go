@@ -192,3 +192,28 @@ func TestDriverPermissionDeniedBackoff(t *testing.T) {
 	require.LessOrEqual(t, total, 2)
 	require.Equal(t, 1, res.Len(), "the same error is reported once")
 }
+
+// TestDriverKeyNotRewritten: the agent's HTTP mux answers a path with "."
+// or ".." segments or an empty segment with a 301 to the cleaned path, and
+// the client follows it: "app/../secret" would read "secret". Such keys are
+// refused at Bind, and so is a second leading "/" (the client strips one
+// more), so that no key reads another one.
+func TestDriverKeyNotRewritten(t *testing.T) {
+	t.Parallel()
+	client, _, d := agentDriver(t)
+	put(t, client, "secret", "s3cret")
+	put(t, client, "app/secret", "s3cret")
+	for _, loc := range []string{"app/../secret", "app//secret", "./secret", "app/./secret", "app/secret/.", "//secret", "app/secret/.."} {
+		r := d.Read(t.Context(), target(loc, nil))
+		require.NotEqual(t, "s3cret", string(r.Data), "key %q read another key", loc)
+		require.ErrorContains(t, r.Err, "segment", "key %q", loc)
+		_, err := d.Watch(target(loc, nil), r, func(sources.Result) {})
+		require.Error(t, err, "key %q", loc)
+	}
+	for _, loc := range []string{"app/.../x", "app/.hidden", "app/x."} { // no dot segment: read as they are
+		put(t, client, loc, "ok")
+		r := d.Read(t.Context(), target(loc, nil))
+		require.NoError(t, r.Err)
+		require.Equal(t, "ok", string(r.Data), "key %q", loc)
+	}
+}

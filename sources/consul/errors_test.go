@@ -67,3 +67,13 @@ func TestClip(t *testing.T) {
 	require.Contains(t, e.Error(), long[:sources.MaxServerText]+"...")
 	require.NotContains(t, e.Error(), long[:sources.MaxServerText+1])
 }
+
+// TestErrorZero: an *Error built by hand without a cause (in a caller's
+// test, say) prints and unwraps instead of panicking.
+func TestErrorZero(t *testing.T) {
+	t.Parallel()
+	e := &Error{Key: "app/x"}
+	require.NotPanics(t, func() { _ = e.Error() })
+	require.Equal(t, `consul: key "app/x": failed`, e.Error())
+	require.NoError(t, e.Unwrap())
+}

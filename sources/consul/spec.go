@@ -89,8 +89,29 @@ func (d *driver) parseSpec(t *sources.Target) (spec, error) {
 	if s.query.key == "" && !s.query.prefix {
 		p.Addf("empty key (use a prefix flag to watch the whole store)")
 	}
+	if why := unreadableKey(s.query.key); why != "" {
+		p.Addf("%s", why)
+	}
 	if err := p.Err(); err != nil {
 		return spec{}, fmt.Errorf("consul: %s: %w", s.query.what(), err)
 	}
 	return s, nil
+}
+
+// unreadableKey says why key cannot be read over Consul's HTTP API, or
+// returns "". The agent's HTTP mux answers a path with a "." or ".."
+// segment, or an empty one, with a 301 to the cleaned path, which the
+// client follows: "app/../secret" would read "secret", "app//x" would read
+// "app/x". A trailing "/" (a folder, a prefix) is kept by the agent.
+func unreadableKey(key string) string {
+	segs := strings.Split(key, "/")
+	for i, seg := range segs {
+		switch {
+		case seg == "." || seg == "..":
+			return fmt.Sprintf("the key has a %q segment: Consul's HTTP API reads another key for it", seg)
+		case seg == "" && i < len(segs)-1:
+			return "the key has an empty segment (\"//\" or a second leading \"/\"): Consul's HTTP API reads another key for it"
+		}
+	}
+	return ""
 }
