@@ -47,7 +47,7 @@ type reply struct {
 func (d *driver) fetch(req *nethttp.Request, s *spec, conditional bool) reply {
 	resp, err := d.client.Do(req)
 	if err != nil {
-		return reply{class: classTransient, err: transportError(err, s)}
+		return reply{class: classTransient, err: d.transportError(err, s)}
 	}
 	defer resp.Body.Close()
 	code := resp.StatusCode
@@ -59,7 +59,7 @@ func (d *driver) fetch(req *nethttp.Request, s *spec, conditional bool) reply {
 			if errors.Is(err, sources.ErrTooLarge) {
 				c = classPermanent
 			}
-			return reply{class: c, err: bodyError(err, s, code)}
+			return reply{class: c, err: d.bodyError(err, s, code)}
 		}
 		if len(data) == 0 {
 			// An empty document is never a configuration, in any format:
@@ -140,19 +140,38 @@ func readBody(resp *nethttp.Response, maxBytes int64) ([]byte, error) {
 // errEmptyBody is the cause of an [*Error] for a value status with no body.
 var errEmptyBody = fmt.Errorf("empty body: %w", sources.ErrEmpty)
 
-func bodyError(err error, s *spec, code int) *Error {
+func (d *driver) bodyError(err error, s *spec, code int) *Error {
 	if errors.Is(err, sources.ErrTooLarge) {
 		return &Error{URL: s.loc, Status: code, Err: fmt.Errorf("body larger than maxbytes=%d: %w", s.maxBytes, sources.ErrTooLarge)}
 	}
-	return &Error{URL: s.loc, Status: code, Err: fmt.Errorf("read body: %w", sources.Unreachable(sources.SanitizeURLError(err, s.url))), hint: timeoutHint(err, s)}
+	return &Error{URL: s.loc, Status: code, Err: fmt.Errorf("read body: %w", sources.Unreachable(d.sanitize(err, s))), hint: timeoutHint(err, s)}
 }
 
 // transportError rebuilds what net/http's Client.Do returned so that it
 // names the URL redacted, and wraps sources.ErrUnreachable when no answer
 // came (see [sources.Unreachable]). errors.Is and errors.As keep working on
-// the cause (context.DeadlineExceeded, *net.OpError, x509 errors ...).
-func transportError(err error, s *spec) *Error {
-	return &Error{URL: s.loc, Err: sources.Unreachable(sources.SanitizeURLError(err, s.url)), hint: timeoutHint(err, s)}
+// the cause (context.DeadlineExceeded, *net.OpError, x509 errors ...)
+// unless its text had to be scrubbed or cut (see sanitize).
+func (d *driver) transportError(err error, s *spec) *Error {
+	return &Error{URL: s.loc, Err: sources.Unreachable(d.sanitize(err, s)), hint: timeoutHint(err, s)}
+}
+
+// sanitize rewrites an error of net/http's client for display: the URL
+// redacted (see [sources.SanitizeURLError]), and the cause's text, which
+// may quote the server (net/http quotes a malformed status line or
+// Location whole), cut to [sources.MaxServerText] and scrubbed of the
+// configured headers' values and of the URL's credentials, so that a
+// hostile server can neither echo a credential into it nor make it any
+// size.
+func (d *driver) sanitize(err error, s *spec) error {
+	secrets := append(sources.HeaderSecrets(d.header, s.hvalue...), sources.URLSecrets(s.url)...)
+	err = sources.SanitizeURLError(err, s.url)
+	var ue *url.Error
+	if errors.As(err, &ue) { // a fresh *url.Error of SanitizeURLError's
+		ue.Err = sources.ServerError(ue.Err, secrets...)
+		return err
+	}
+	return sources.ServerError(err, secrets...)
 }
 
 // timeoutHint names the option to raise when a request ran out of time.
