@@ -87,7 +87,9 @@
 // redacted URL. Bodies and header values are never logged or put in errors.
 //
 // Redirects are followed as the client's CheckRedirect allows (ten by
-// default). Configured headers (header= and [Config].Header) are sent only
+// default). A refusal (an 11th redirect, a loop, or an error of the
+// client's CheckRedirect) is an [*Error] wrapping [sources.ErrRedirect],
+// retried no sooner than poll=, as other failures that need someone to act. Configured headers (header= and [Config].Header) are sent only
 // to the origin of the configured URL: its scheme, host and port. Once a
 // redirect leads elsewhere (127.0.0.1:8080 to 127.0.0.1:9090 included),
 // they are dropped for the rest of the chain, as is the Referer net/http

@@ -47,6 +47,15 @@ type reply struct {
 func (d *driver) fetch(req *nethttp.Request, s *spec, conditional bool) reply {
 	resp, err := d.client.Do(req)
 	if err != nil {
+		if errors.Is(err, sources.ErrRedirect) {
+			// A loop or a refused redirect: the server needs fixing, not a
+			// quick retry. resp is the redirect, its body closed.
+			e := d.transportError(err, s)
+			if resp != nil {
+				e.Status = resp.StatusCode
+			}
+			return reply{class: classPermanent, err: e}
+		}
 		return reply{class: classTransient, err: d.transportError(err, s)}
 	}
 	defer resp.Body.Close()

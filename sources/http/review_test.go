@@ -2,12 +2,16 @@ package http
 
 import (
 	"bufio"
+	"errors"
 	"net"
 	nethttp "net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/livebind/livebind/sources"
 )
 
 // rawServer answers every connection with reply(request header), written
@@ -54,4 +58,37 @@ func TestMalformedResponseHidesHeaderSecret(t *testing.T) {
 	require.NotContains(t, msg, token)
 	require.NotContains(t, msg, "CONFIGsecret77")
 	require.Less(t, len(msg), 1000, "the server's text is cut: %d bytes", len(msg))
+}
+
+// TestRedirectLoopPermanent: a redirect loop (or a user's CheckRedirect
+// refusing) needs someone to fix the server: it is sources.ErrRedirect and
+// waits at least poll=, never the fast transient backoff, which would send
+// eleven requests a second to a broken server.
+func TestRedirectLoopPermanent(t *testing.T) {
+	t.Parallel()
+	loop := newRecorder(t, func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		nethttp.Redirect(w, r, "/loop", nethttp.StatusFound)
+	})
+	d := openDriver(t, nil)
+	r := d.Read(t.Context(), target(loop.srv.URL+"/loop", 0))
+	require.ErrorIs(t, r.Err, sources.ErrRedirect)
+	require.ErrorContains(t, r.Err, "stopped after 10 redirects")
+
+	var got []sources.Result
+	w := newTestPoller(d, mustSpec(t, target(loop.srv.URL+"/loop", time.Minute)), sources.Result{}, func(r sources.Result) { got = append(got, r) })
+	t.Cleanup(w.dropRequest)
+	next := w.poll()
+	require.GreaterOrEqual(t, next, 50*time.Second, "a loop waits poll=, not the transient backoff")
+	require.Len(t, got, 1)
+	require.ErrorIs(t, got[0].Err, sources.ErrRedirect)
+
+	errStop := errors.New("no redirects here")
+	du := openDriver(t, Config{Client: &nethttp.Client{CheckRedirect: func(*nethttp.Request, []*nethttp.Request) error { return errStop }}})
+	got = nil
+	w = newTestPoller(du, mustSpec(t, target(loop.srv.URL+"/loop", time.Minute)), sources.Result{}, func(r sources.Result) { got = append(got, r) })
+	t.Cleanup(w.dropRequest)
+	next = w.poll()
+	require.GreaterOrEqual(t, next, 50*time.Second, "a refused redirect waits poll=")
+	require.ErrorIs(t, got[0].Err, errStop)
+	require.ErrorIs(t, got[0].Err, sources.ErrRedirect)
 }
