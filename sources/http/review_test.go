@@ -2,12 +2,15 @@ package http
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	nethttp "net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -185,4 +188,31 @@ func TestRefusalBodyNeverEnds(t *testing.T) {
 	w.poll()
 	w.dropRequest()
 	require.Less(t, time.Since(start), 2*time.Second)
+}
+
+// TestGzipBomb: a gzip body that inflates to 24 MiB is cut at maxbytes=
+// after decompression; memory stays near maxbytes=. Not parallel: it
+// measures allocations.
+func TestGzipBomb(t *testing.T) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zero := make([]byte, 1<<20)
+	for range 24 {
+		_, _ = zw.Write(zero)
+	}
+	require.NoError(t, zw.Close())
+	bomb := buf.Bytes()
+	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, _ *nethttp.Request) {
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(bomb)
+	}))
+	t.Cleanup(srv.Close)
+	d := openDriver(t, nil)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	r := d.Read(t.Context(), target(srv.URL+"/c.json", 0, "maxbytes=1048576"))
+	runtime.ReadMemStats(&after)
+	require.ErrorIs(t, r.Err, sources.ErrTooLarge)
+	require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(16<<20), "allocated while reading the bomb")
 }
