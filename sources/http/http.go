@@ -21,6 +21,11 @@ const (
 	// DefaultMaxBytes is the largest body accepted when the tag has no
 	// maxbytes=: 16 MiB, the same bound as the file scheme's.
 	DefaultMaxBytes = 16 << 20
+	// MaxHeaderBytes bounds the response headers a request of the driver's
+	// own transport accepts (net/http's default is 10 MiB, which a hostile
+	// server could make every poll hold). A client of Config.Client keeps
+	// its own transport's MaxResponseHeaderBytes.
+	MaxHeaderBytes = 64 << 10
 	// MaxBackoff caps the wait after a failure, both the exponential backoff
 	// and a server's Retry-After, unless poll= is longer: then the poll
 	// interval is the cap.
@@ -119,6 +124,7 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	if d.client == nil {
 		if dt, ok := nethttp.DefaultTransport.(*nethttp.Transport); ok {
 			d.own = dt.Clone()
+			d.own.MaxResponseHeaderBytes = MaxHeaderBytes
 			d.client = &nethttp.Client{Transport: d.own}
 		} else {
 			d.client = &nethttp.Client{} // someone replaced DefaultTransport: use theirs

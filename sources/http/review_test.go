@@ -216,3 +216,25 @@ func TestGzipBomb(t *testing.T) {
 	require.ErrorIs(t, r.Err, sources.ErrTooLarge)
 	require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(16<<20), "allocated while reading the bomb")
 }
+
+// TestOversizedResponseHeaders: a server cannot make a poll hold megabytes
+// of response headers (net/http's own bound is 10 MiB): the driver's own
+// transport stops at MaxHeaderBytes, and ordinary headers still pass.
+func TestOversizedResponseHeaders(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		n := 16 << 10
+		if r.URL.Path == "/huge" {
+			n = 2 << 20
+		}
+		w.Header().Set("X-Junk", strings.Repeat("j", n))
+		fmt.Fprint(w, `{"a":1}`)
+	}))
+	t.Cleanup(srv.Close)
+	d := openDriver(t, nil)
+	r := d.Read(t.Context(), target(srv.URL+"/ok", 0))
+	require.NoError(t, r.Err)
+	r = d.Read(t.Context(), target(srv.URL+"/huge", 0))
+	require.Error(t, r.Err, "2 MiB of response headers")
+	require.ErrorContains(t, r.Err, "headers exceeded")
+}
