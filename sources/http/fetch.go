@@ -193,6 +193,12 @@ func (d *driver) transportError(err error, s *spec) *Error {
 	return &Error{URL: s.loc, Err: sources.Unreachable(d.sanitize(err, s)), hint: timeoutHint(err, s)}
 }
 
+// secrets lists what a server must not get to echo into an error or a
+// version: the configured headers' values and the URL's credentials.
+func (d *driver) secrets(s *spec) []string {
+	return append(sources.HeaderSecrets(d.header, s.hvalue...), sources.URLSecrets(s.url)...)
+}
+
 // sanitize rewrites an error of net/http's client for display: the URL
 // redacted (see [sources.SanitizeURLError]), and the cause's text, which
 // may quote the server (net/http quotes a malformed status line or
@@ -201,7 +207,7 @@ func (d *driver) transportError(err error, s *spec) *Error {
 // hostile server can neither echo a credential into it nor make it any
 // size.
 func (d *driver) sanitize(err error, s *spec) error {
-	secrets := append(sources.HeaderSecrets(d.header, s.hvalue...), sources.URLSecrets(s.url)...)
+	secrets := d.secrets(s)
 	err = sources.SanitizeURLError(err, s.url)
 	var ue *url.Error
 	if errors.As(err, &ue) { // a fresh *url.Error of SanitizeURLError's

@@ -151,7 +151,7 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 	r := d.fetch(d.newRequest(ctx, s), s, false)
 	switch r.class {
 	case classData:
-		return r.value().result()
+		return r.value().result(d.secrets(s))
 	case classMissing:
 		return sources.Result{Missing: true}
 	default:

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -237,4 +238,62 @@ func TestOversizedResponseHeaders(t *testing.T) {
 	r = d.Read(t.Context(), target(srv.URL+"/huge", 0))
 	require.Error(t, r.Err, "2 MiB of response headers")
 	require.ErrorContains(t, r.Err, "headers exceeded")
+}
+
+// TestVersionHidesEchoedSecret: the version a driver reports is shown
+// (Status().Version). A server whose ETag or Last-Modified echoes a
+// configured header value or a query credential, or is huge, must not
+// get it shown: the version is then a content hash. The ETag itself is
+// still sent back, to its origin only, so that polls stay conditional.
+func TestVersionHidesEchoedSecret(t *testing.T) {
+	t.Parallel()
+	const token, key = "S3CRETbearer42", "S3CRETquery42"
+	var mu sync.Mutex
+	var inm []string
+	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		etag := `"` + r.Header.Get("X-Api-Key") + `"`
+		switch r.URL.Path {
+		case "/query":
+			etag = `"` + r.URL.Query().Get("k") + `"`
+		case "/lastmod":
+			w.Header().Set("Last-Modified", r.Header.Get("X-Api-Key"))
+			etag = ""
+		case "/long":
+			etag = `"` + strings.Repeat("e", 1000) + `"`
+		}
+		mu.Lock()
+		inm = append(inm, r.Header.Get("If-None-Match"))
+		mu.Unlock()
+		if etag != "" {
+			w.Header().Set("ETag", etag)
+			if r.Header.Get("If-None-Match") == etag {
+				w.WriteHeader(nethttp.StatusNotModified)
+				return
+			}
+		}
+		fmt.Fprint(w, `{"a":1}`)
+	}))
+	t.Cleanup(srv.Close)
+	d := openDriver(t, nil)
+	for _, path := range []string{"/header", "/query?k=" + key, "/lastmod", "/long"} {
+		tg := target(srv.URL+path, time.Minute, "header=X-Api-Key: "+token)
+		r := d.Read(t.Context(), tg)
+		require.NoError(t, r.Err, path)
+		require.NotContains(t, r.Version, token, path)
+		require.NotContains(t, r.Version, key, path)
+		require.Less(t, len(r.Version), 100, path)
+
+		var got []sources.Result
+		w := newTestPoller(d, mustSpec(t, tg), sources.Result{}, func(r sources.Result) { got = append(got, r) })
+		w.poll()
+		w.poll()
+		w.dropRequest()
+		require.Len(t, got, 1, path)
+		require.NotContains(t, got[0].Version, token, path)
+		require.NotContains(t, got[0].Version, key, path)
+		require.Less(t, len(got[0].Version), 100, path)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	require.Contains(t, inm, `"`+token+`"`, "the ETag still goes back to its origin")
 }
