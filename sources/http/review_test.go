@@ -297,3 +297,14 @@ func TestVersionHidesEchoedSecret(t *testing.T) {
 	defer mu.Unlock()
 	require.Contains(t, inm, `"`+token+`"`, "the ETag still goes back to its origin")
 }
+
+// TestMistypedURLHidesPassword: a location missing its "//" is refused,
+// and the refusal must not show the password it carries.
+func TestMistypedURLHidesPassword(t *testing.T) {
+	t.Parallel()
+	for _, loc := range []string{"http:app:S3CRETpw@config.example/c.json", "https:/app:S3CRETpw@config.example/c.json"} {
+		_, err := parseSpec(target(loc, 0))
+		require.Error(t, err, loc)
+		require.NotContains(t, err.Error(), "S3CRETpw")
+	}
+}
