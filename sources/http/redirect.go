@@ -33,6 +33,9 @@ func (d *driver) withClient(c *nethttp.Client) *nethttp.Client {
 	cp := *c
 	next := c.CheckRedirect
 	cp.CheckRedirect = func(req *nethttp.Request, via []*nethttp.Request) error {
+		if err := checkScheme(req, via); err != nil {
+			return err
+		}
 		d.stripForeign(req, via)
 		if next != nil {
 			err := next(req, via)
@@ -47,6 +50,20 @@ func (d *driver) withClient(c *nethttp.Client) *nethttp.Client {
 		return nil
 	}
 	return &cp
+}
+
+// checkScheme refuses a redirect to a scheme other than http and https,
+// and one from https down to plain http, where anyone on the path could
+// change the configuration the chain started to fetch over TLS.
+func checkScheme(req *nethttp.Request, via []*nethttp.Request) error {
+	to := strings.ToLower(req.URL.Scheme)
+	switch {
+	case to != "http" && to != "https":
+		return fmt.Errorf("%w: to scheme %q", sources.ErrRedirect, sources.Clip(to, 16))
+	case to == "http" && len(via) > 0 && strings.EqualFold(via[0].URL.Scheme, "https"):
+		return fmt.Errorf("%w: from https down to http", sources.ErrRedirect)
+	}
+	return nil
 }
 
 // stripForeign removes the configured headers from a redirect's next

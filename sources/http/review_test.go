@@ -308,3 +308,31 @@ func TestMistypedURLHidesPassword(t *testing.T) {
 		require.NotContains(t, err.Error(), "S3CRETpw")
 	}
 }
+
+// TestRedirectSchemeRefused: a redirect to a scheme other than http and
+// https, or from https down to plain http (where anyone on the path could
+// change the configuration), is refused as sources.ErrRedirect and waits
+// poll=, never the transient backoff.
+func TestRedirectSchemeRefused(t *testing.T) {
+	t.Parallel()
+	plain := newRecorder(t, func(w nethttp.ResponseWriter, _ *nethttp.Request) { fmt.Fprint(w, `{"a":1}`) })
+	tls := httptest.NewTLSServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		if r.URL.Path == "/ftp" {
+			nethttp.Redirect(w, r, "ftp://127.0.0.1/c.json", nethttp.StatusFound)
+			return
+		}
+		nethttp.Redirect(w, r, plain.srv.URL+"/c.json", nethttp.StatusFound)
+	}))
+	t.Cleanup(tls.Close)
+	d := openDriver(t, tls.Client())
+	for _, path := range []string{"/ftp", "/down"} {
+		var got []sources.Result
+		w := newTestPoller(d, mustSpec(t, target(tls.URL+path, time.Minute)), sources.Result{}, func(r sources.Result) { got = append(got, r) })
+		next := w.poll()
+		w.dropRequest()
+		require.Len(t, got, 1, path)
+		require.ErrorIs(t, got[0].Err, sources.ErrRedirect, "%s: %v", path, got[0].Err)
+		require.GreaterOrEqual(t, next, 50*time.Second, path)
+	}
+	require.Empty(t, plain.headers(), "nothing fetched over plain http")
+}
