@@ -114,9 +114,16 @@ type poller struct {
 // newPoller returns the state of a loop that starts from last.
 func newPoller(d *driver, s *spec, last sources.Result) *poller {
 	p := &poller{d: d, s: s, good: valueOf(last), secrets: d.secrets(s), ctx: context.Background()}
-	p.maxBackoff = max(MaxBackoff, s.poll)
-	p.retry = sources.NewRetry(min(transientBase, s.poll), max(permanentBase, s.poll), p.maxBackoff)
+	p.rebase()
 	return p
+}
+
+// rebase builds the backoff on the current poll interval: when a field
+// with another poll= joins or leaves, the backoff follows the most eager
+// field's, not the first one's.
+func (p *poller) rebase() {
+	p.maxBackoff = max(MaxBackoff, p.s.poll)
+	p.retry = sources.NewRetry(min(transientBase, p.s.poll), max(permanentBase, p.s.poll), p.maxBackoff)
 }
 
 // run polls until the last field stops watching or the driver closes. The
@@ -126,7 +133,11 @@ func (p *poller) run(w *watch) {
 	p.ctx = w.Context()
 	defer p.dropRequest()
 	for next := time.Duration(0); w.Sleep(next); {
+		poll := p.s.poll
 		p.s.poll, p.s.timeout = settings(w.Values(), p.s.poll, p.s.timeout)
+		if p.s.poll != poll {
+			p.rebase()
+		}
 		look := w.Begin(0, false) // the request has its own deadline
 		var r sources.Result
 		r, next = p.poll()
