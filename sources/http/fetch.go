@@ -211,11 +211,37 @@ func (d *driver) sanitize(err error, s *spec) error {
 	err = sources.SanitizeURLError(err, s.url)
 	var ue *url.Error
 	if errors.As(err, &ue) { // a fresh *url.Error of SanitizeURLError's
-		ue.Err = sources.ServerError(ue.Err, secrets...)
+		ue.Err = serverError(ue.Err, secrets)
 		return err
 	}
-	return sources.ServerError(err, secrets...)
+	return serverError(err, secrets)
 }
+
+// serverError is [sources.ServerError], but a text that holds none of
+// secrets and is only too long is cut without hiding err's parts:
+// errors.As still reaches them (an x509 error that lists many names, a
+// CheckRedirect error of the user's).
+func serverError(err error, secrets []string) error {
+	text := err.Error()
+	msg := sources.ServerText(text, secrets...)
+	switch {
+	case msg == text:
+		return err
+	case msg != sources.ServerText(text): // a secret was hidden
+		return sources.ServerError(err, secrets...)
+	}
+	return &clipped{msg: msg, err: err}
+}
+
+// clipped is an error whose text was cut; errors.Is and errors.As reach
+// the error it holds.
+type clipped struct {
+	msg string
+	err error
+}
+
+func (c *clipped) Error() string { return c.msg }
+func (c *clipped) Unwrap() error { return c.err }
 
 // timeoutHint names the option to raise when a request ran out of time.
 func timeoutHint(err error, s *spec) string {

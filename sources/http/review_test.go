@@ -365,3 +365,26 @@ func TestJoinShorterPollRebasesBackoff(t *testing.T) {
 		return !next.IsZero() && time.Until(next) < 10*time.Second
 	}, "the poll=100ms field polls again within seconds")
 }
+
+// longError is an error type of the user's with a long text.
+type longError struct{ n int }
+
+func (e *longError) Error() string { return "policy: " + strings.Repeat("no ", e.n) }
+
+// TestLongCauseKeepsAs: a cause whose text is only long (a user's
+// CheckRedirect error here; an x509 error listing many names) is cut, but
+// errors.As still reaches it: only a text that held a secret loses its
+// parts.
+func TestLongCauseKeepsAs(t *testing.T) {
+	t.Parallel()
+	loop := newRecorder(t, func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		nethttp.Redirect(w, r, "/next", nethttp.StatusFound)
+	})
+	d := openDriver(t, Config{Client: &nethttp.Client{CheckRedirect: func(*nethttp.Request, []*nethttp.Request) error {
+		return &longError{n: 500}
+	}}})
+	r := d.Read(t.Context(), target(loop.srv.URL+"/c.json", 0))
+	var le *longError
+	require.ErrorAs(t, r.Err, &le, "%v", r.Err)
+	require.Less(t, len(r.Err.Error()), 1000)
+}
