@@ -145,10 +145,14 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 	if closed.Err() != nil {
 		return sources.Result{Err: &Error{URL: s.loc, Err: fmt.Errorf("driver closed: %w", context.Canceled)}}
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	defer context.AfterFunc(closed, cancel)()
 	r := d.fetch(d.newRequest(ctx, s), s, false)
+	if r.err != nil && parent.Err() != nil {
+		r.err.hint = "" // the caller's context ended it, not timeout=
+	}
 	switch r.class {
 	case classData:
 		return r.value().result(d.secrets(s))

@@ -388,3 +388,19 @@ func TestLongCauseKeepsAs(t *testing.T) {
 	require.ErrorAs(t, r.Err, &le, "%v", r.Err)
 	require.Less(t, len(r.Err.Error()), 1000)
 }
+
+// TestCallerDeadlineNoTimeoutHint: when the caller's own deadline ends a
+// Read, the error must not tell the user to raise timeout=, which did not
+// fire.
+func TestCallerDeadlineNoTimeoutHint(t *testing.T) {
+	t.Parallel()
+	srv, _ := slowServer(t)
+	d := openDriver(t, nil)
+	tg := target(srv.URL+"/slow", 0)
+	tg.Timeout = time.Minute
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	r := d.Read(ctx, tg)
+	require.ErrorIs(t, r.Err, context.DeadlineExceeded)
+	require.NotContains(t, r.Err.Error(), "timeout=1m0s")
+}
