@@ -59,7 +59,9 @@ type Config struct {
 	Client *nethttp.Client
 	// Header is sent with every request to the origin (scheme, host and
 	// port) of the target's URL, never to another one a redirect leads to.
-	// A header= option of a tag overrides the header of the same name.
+	// A header= option of a tag overrides the header of the same name. A
+	// name or value net/http cannot send (a control character) fails the
+	// driver's opening, at Bind.
 	Header nethttp.Header
 }
 
@@ -120,6 +122,15 @@ func open(cfg sources.Config) (sources.Driver, error) {
 		d.client = v
 	default:
 		return nil, fmt.Errorf("http: source config of type %T: want http.Config, *http.Config or *http.Client", v)
+	}
+	for k, vs := range d.header {
+		for _, v := range vs {
+			// net/http would refuse to send it: say so at Bind, not at
+			// every request.
+			if _, _, err := sources.ParseHeader(k + ":" + v); err != nil {
+				return nil, fmt.Errorf("http: Config.Header: %w", err)
+			}
+		}
 	}
 	if d.client == nil {
 		if dt, ok := nethttp.DefaultTransport.(*nethttp.Transport); ok {

@@ -404,3 +404,21 @@ func TestCallerDeadlineNoTimeoutHint(t *testing.T) {
 	require.ErrorIs(t, r.Err, context.DeadlineExceeded)
 	require.NotContains(t, r.Err.Error(), "timeout=1m0s")
 }
+
+// TestConfigHeaderControl: a Config.Header that net/http cannot send (a
+// control character in a value, a bad name) is refused when the driver
+// opens, at Bind, without quoting the value, instead of failing every
+// request.
+func TestConfigHeaderControl(t *testing.T) {
+	t.Parallel()
+	s, ok := sources.Lookup("http")
+	require.True(t, ok)
+	for _, h := range []nethttp.Header{{"X-Key": {"a\x01S3CRETb"}}, {"X Key": {"S3CRETvalue"}}} {
+		_, err := s.Open(sources.Config{Value: Config{Header: h}})
+		require.Error(t, err, "%v", h)
+		require.NotContains(t, err.Error(), "S3CRET")
+	}
+	drv, err := s.Open(sources.Config{Value: Config{Header: nethttp.Header{"X-Key": {"ok value"}}}})
+	require.NoError(t, err)
+	require.NoError(t, drv.Close())
+}
