@@ -25,6 +25,11 @@ func (l limitBodies) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	if resp == nil || resp.Body == nil {
+		// A nil Body is no body: net/http's Client makes it http.NoBody,
+		// and reports a nil *Response itself.
+		return resp, nil
+	}
 	resp.Body = &limitedBody{rc: resp.Body, left: l.limit, limit: l.limit}
 	return resp, nil
 }

@@ -67,3 +67,25 @@ func TestLimitBodiesIdleRead(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, got, 100)
 }
+
+// TestLimitBodiesNilBody: a RoundTripper of the user's may answer with a
+// nil Body (net/http's Client tolerates it, and one returning a nil
+// *Response with a nil error): LimitBodies must pass both on for the
+// Client to handle, not panic.
+func TestLimitBodiesNilBody(t *testing.T) {
+	t.Parallel()
+	rt := sources.LimitBodies(roundTripFunc(func(*http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 204, Header: http.Header{}}, nil
+	}), 100)
+	c := &http.Client{Transport: rt}
+	resp, err := c.Get("http://127.0.0.1:1/x")
+	require.NoError(t, err)
+	got, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Empty(t, got)
+	require.NoError(t, resp.Body.Close())
+
+	rt = sources.LimitBodies(roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, nil }), 100)
+	require.NotPanics(t, func() { _, err = (&http.Client{Transport: rt}).Get("http://127.0.0.1:1/x") })
+	require.Error(t, err)
+}

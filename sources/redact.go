@@ -20,7 +20,8 @@ const HiddenLocation = "[secret location]"
 // host, port and path are shown; the user information (user name and
 // password) is replaced by xxxxx; every query parameter keeps its name but
 // its value becomes xxxxx, and so does a parameter with no value (which may
-// itself be a key); a fragment is replaced by xxxxx. A location that does not
+// itself be a key); a fragment is replaced by xxxxx. A URL that lost its
+// "//" (http:user:pw@host/x) has its user information hidden too. A location that does not
 // parse as a URL is not shown at all. The path is shown as it is: a URL
 // that carries a credential in its path (a webhook URL, /bot<token>/) must
 // be marked secret as a whole (livebind's secretlocation option).
@@ -33,6 +34,15 @@ func RedactURL(loc string) string {
 	if u.User != nil {
 		u.User = url.User(Redacted)
 	}
+	// A URL missing its "//" ("http:user:pw@host/x", "https:/user:pw@host")
+	// has no host: its user information is in the opaque part or the path.
+	if u.Opaque != "" {
+		u.Opaque = hideUserinfo(u.Opaque)
+	} else if u.Host == "" {
+		if p := hideUserinfo(u.Path); p != u.Path {
+			u.Path, u.RawPath = p, ""
+		}
+	}
 	u.RawQuery = mapParams(u.RawQuery, func(name, _ string, _ bool) string {
 		if name == "" {
 			return Redacted
@@ -44,6 +54,22 @@ func RedactURL(loc string) string {
 		u.Fragment, u.RawFragment = Redacted, ""
 	}
 	return u.String()
+}
+
+// hideUserinfo hides what looks like user information in p, the opaque
+// part or path of a URL without a host: the first segment after any
+// leading slashes, up to its last '@'.
+func hideUserinfo(p string) string {
+	start := len(p) - len(strings.TrimLeft(p, "/"))
+	seg := p[start:]
+	if i := strings.IndexByte(seg, '/'); i >= 0 {
+		seg = seg[:i]
+	}
+	at := strings.LastIndexByte(seg, '@')
+	if at < 0 {
+		return p
+	}
+	return p[:start] + Redacted + p[start+at:]
 }
 
 // mapParams rewrites each element of a raw query (name=value pairs

@@ -45,6 +45,14 @@ func TestRedactURL(t *testing.T) {
 		{"http://h:abc/x?token=SECRET", "<invalid URL>"},
 		{"config.example/live?token=abc", "config.example/live?token=xxxxx"},
 		{"", ""},
+		// A URL missing its // has its user information in the opaque part
+		// or the path: hidden all the same.
+		{"http:user:S3CRETpw@host/cfg?k=v", "http:xxxxx@host/cfg?k=xxxxx"},
+		{"https:/user:S3CRETpw@host/x", "https:/xxxxx@host/x"},
+		{"http:///user:S3CRETpw@h/x", "http:///xxxxx@h/x"},
+		{"user:S3CRETpw@host/cfg", "user:xxxxx@host/cfg"}, // "user" parses as the scheme
+		{"https:/plain/path", "https:/plain/path"},
+		{"https://h/a@b", "https://h/a@b"},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, sources.RedactURL(tt.in), tt.in)

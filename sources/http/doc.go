@@ -87,8 +87,14 @@
 // redacted URL. Bodies and header values are never logged or put in errors.
 //
 // Redirects are followed as the client's CheckRedirect allows (ten by
-// default). Configured headers (header= and [Config].Header) are sent only
-// to the origin of the configured URL: its scheme, host and port. Once a
+// default), never to a scheme other than http and https, nor from https
+// down to plain http. A refusal (one of those, an 11th redirect, a loop,
+// or an error of the client's CheckRedirect) is an [*Error] wrapping
+// [sources.ErrRedirect], retried no sooner than poll=, as other failures
+// that need someone to act.
+//
+// Configured headers (header= and [Config].Header) are sent only to the
+// origin of the configured URL: its scheme, host and port. Once a
 // redirect leads elsewhere (127.0.0.1:8080 to 127.0.0.1:9090 included),
 // they are dropped for the rest of the chain, as is the Referer net/http
 // would add (the previous URL, query credentials and all). net/http alone

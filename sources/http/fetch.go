@@ -47,7 +47,17 @@ type reply struct {
 func (d *driver) fetch(req *nethttp.Request, s *spec, conditional bool) reply {
 	resp, err := d.client.Do(req)
 	if err != nil {
-		return reply{class: classTransient, err: transportError(err, s)}
+		err = ctxErr(req.Context(), err)
+		if errors.Is(err, sources.ErrRedirect) {
+			// A loop or a refused redirect: the server needs fixing, not a
+			// quick retry. resp is the redirect, its body closed.
+			e := d.transportError(err, s)
+			if resp != nil {
+				e.Status = resp.StatusCode
+			}
+			return reply{class: classPermanent, err: e}
+		}
+		return reply{class: classTransient, err: d.transportError(err, s)}
 	}
 	defer resp.Body.Close()
 	code := resp.StatusCode
@@ -55,11 +65,12 @@ func (d *driver) fetch(req *nethttp.Request, s *spec, conditional bool) reply {
 	case code == nethttp.StatusOK || code == nethttp.StatusNonAuthoritativeInfo || code == nethttp.StatusNoContent:
 		data, err := readBody(resp, s.maxBytes)
 		if err != nil {
+			err = ctxErr(req.Context(), err)
 			c := classTransient
 			if errors.Is(err, sources.ErrTooLarge) {
 				c = classPermanent
 			}
-			return reply{class: c, err: bodyError(err, s, code)}
+			return reply{class: c, err: d.bodyError(err, s, code)}
 		}
 		if len(data) == 0 {
 			// An empty document is never a configuration, in any format:
@@ -108,6 +119,32 @@ func (d *driver) fetch(req *nethttp.Request, s *spec, conditional bool) reply {
 	return r
 }
 
+// ctxErr puts the request context's own error in place of its cause in
+// err, the failure of a request whose context ended: net/http reports
+// context.Cause, and a caller's cause (context.WithCancelCause) is neither
+// context.Canceled nor a timeout, so that Read would report a cancellation
+// as something else. A cause that is context.DeadlineExceeded (timeout= of
+// a poll) stays a timeout. err is returned as is while ctx lives, or when
+// it already is the context's error.
+func ctxErr(ctx context.Context, err error) error {
+	want := ctx.Err()
+	if want == nil {
+		return err
+	}
+	cause := context.Cause(ctx)
+	if errors.Is(cause, context.DeadlineExceeded) {
+		want = context.DeadlineExceeded
+	}
+	if errors.Is(err, want) || !errors.Is(err, cause) {
+		return err
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return &url.Error{Op: ue.Op, URL: ue.URL, Err: want}
+	}
+	return want
+}
+
 // errRefused is the cause of a 401 or 403: an unexpected status that is
 // also [sources.ErrAuth], as the other drivers report refused credentials.
 var errRefused = errors.Join(sources.ErrHTTPStatus, sources.ErrAuth)
@@ -140,20 +177,71 @@ func readBody(resp *nethttp.Response, maxBytes int64) ([]byte, error) {
 // errEmptyBody is the cause of an [*Error] for a value status with no body.
 var errEmptyBody = fmt.Errorf("empty body: %w", sources.ErrEmpty)
 
-func bodyError(err error, s *spec, code int) *Error {
+func (d *driver) bodyError(err error, s *spec, code int) *Error {
 	if errors.Is(err, sources.ErrTooLarge) {
 		return &Error{URL: s.loc, Status: code, Err: fmt.Errorf("body larger than maxbytes=%d: %w", s.maxBytes, sources.ErrTooLarge)}
 	}
-	return &Error{URL: s.loc, Status: code, Err: fmt.Errorf("read body: %w", sources.Unreachable(sources.SanitizeURLError(err, s.url))), hint: timeoutHint(err, s)}
+	return &Error{URL: s.loc, Status: code, Err: fmt.Errorf("read body: %w", sources.Unreachable(d.sanitize(err, s))), hint: timeoutHint(err, s)}
 }
 
 // transportError rebuilds what net/http's Client.Do returned so that it
 // names the URL redacted, and wraps sources.ErrUnreachable when no answer
 // came (see [sources.Unreachable]). errors.Is and errors.As keep working on
-// the cause (context.DeadlineExceeded, *net.OpError, x509 errors ...).
-func transportError(err error, s *spec) *Error {
-	return &Error{URL: s.loc, Err: sources.Unreachable(sources.SanitizeURLError(err, s.url)), hint: timeoutHint(err, s)}
+// the cause (context.DeadlineExceeded, *net.OpError, x509 errors ...)
+// unless its text had to be scrubbed or cut (see sanitize).
+func (d *driver) transportError(err error, s *spec) *Error {
+	return &Error{URL: s.loc, Err: sources.Unreachable(d.sanitize(err, s)), hint: timeoutHint(err, s)}
 }
+
+// secrets lists what a server must not get to echo into an error or a
+// version: the configured headers' values and the URL's credentials.
+func (d *driver) secrets(s *spec) []string {
+	return append(sources.HeaderSecrets(d.header, s.hvalue...), sources.URLSecrets(s.url)...)
+}
+
+// sanitize rewrites an error of net/http's client for display: the URL
+// redacted (see [sources.SanitizeURLError]), and the cause's text, which
+// may quote the server (net/http quotes a malformed status line or
+// Location whole), cut to [sources.MaxServerText] and scrubbed of the
+// configured headers' values and of the URL's credentials, so that a
+// hostile server can neither echo a credential into it nor make it any
+// size.
+func (d *driver) sanitize(err error, s *spec) error {
+	secrets := d.secrets(s)
+	err = sources.SanitizeURLError(err, s.url)
+	var ue *url.Error
+	if errors.As(err, &ue) { // a fresh *url.Error of SanitizeURLError's
+		ue.Err = serverError(ue.Err, secrets)
+		return err
+	}
+	return serverError(err, secrets)
+}
+
+// serverError is [sources.ServerError], but a text that holds none of
+// secrets and is only too long is cut without hiding err's parts:
+// errors.As still reaches them (an x509 error that lists many names, a
+// CheckRedirect error of the user's).
+func serverError(err error, secrets []string) error {
+	text := err.Error()
+	msg := sources.ServerText(text, secrets...)
+	switch {
+	case msg == text:
+		return err
+	case msg != sources.ServerText(text): // a secret was hidden
+		return sources.ServerError(err, secrets...)
+	}
+	return &clipped{msg: msg, err: err}
+}
+
+// clipped is an error whose text was cut; errors.Is and errors.As reach
+// the error it holds.
+type clipped struct {
+	msg string
+	err error
+}
+
+func (c *clipped) Error() string { return c.msg }
+func (c *clipped) Unwrap() error { return c.err }
 
 // timeoutHint names the option to raise when a request ran out of time.
 func timeoutHint(err error, s *spec) string {

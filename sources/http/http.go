@@ -21,6 +21,11 @@ const (
 	// DefaultMaxBytes is the largest body accepted when the tag has no
 	// maxbytes=: 16 MiB, the same bound as the file scheme's.
 	DefaultMaxBytes = 16 << 20
+	// MaxHeaderBytes bounds the response headers a request of the driver's
+	// own transport accepts (net/http's default is 10 MiB, which a hostile
+	// server could make every poll hold). A client of Config.Client keeps
+	// its own transport's MaxResponseHeaderBytes.
+	MaxHeaderBytes = 64 << 10
 	// MaxBackoff caps the wait after a failure, both the exponential backoff
 	// and a server's Retry-After, unless poll= is longer: then the poll
 	// interval is the cap.
@@ -54,7 +59,9 @@ type Config struct {
 	Client *nethttp.Client
 	// Header is sent with every request to the origin (scheme, host and
 	// port) of the target's URL, never to another one a redirect leads to.
-	// A header= option of a tag overrides the header of the same name.
+	// A header= option of a tag overrides the header of the same name. A
+	// name or value net/http cannot send (a control character) fails the
+	// driver's opening, at Bind.
 	Header nethttp.Header
 }
 
@@ -116,9 +123,19 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	default:
 		return nil, fmt.Errorf("http: source config of type %T: want http.Config, *http.Config or *http.Client", v)
 	}
+	for k, vs := range d.header {
+		for _, v := range vs {
+			// net/http would refuse to send it: say so at Bind, not at
+			// every request.
+			if _, _, err := sources.ParseHeader(k + ":" + v); err != nil {
+				return nil, fmt.Errorf("http: Config.Header: %w", err)
+			}
+		}
+	}
 	if d.client == nil {
 		if dt, ok := nethttp.DefaultTransport.(*nethttp.Transport); ok {
 			d.own = dt.Clone()
+			d.own.MaxResponseHeaderBytes = MaxHeaderBytes
 			d.client = &nethttp.Client{Transport: d.own}
 		} else {
 			d.client = &nethttp.Client{} // someone replaced DefaultTransport: use theirs
@@ -139,13 +156,17 @@ func (d *driver) Read(ctx context.Context, t *sources.Target) sources.Result {
 	if closed.Err() != nil {
 		return sources.Result{Err: &Error{URL: s.loc, Err: fmt.Errorf("driver closed: %w", context.Canceled)}}
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	defer context.AfterFunc(closed, cancel)()
 	r := d.fetch(d.newRequest(ctx, s), s, false)
+	if r.err != nil && parent.Err() != nil {
+		r.err.hint = "" // the caller's context ended it, not timeout=
+	}
 	switch r.class {
 	case classData:
-		return r.value().result()
+		return r.value().result(d.secrets(s))
 	case classMissing:
 		return sources.Result{Missing: true}
 	default:

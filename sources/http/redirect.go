@@ -3,17 +3,21 @@ package http
 import (
 	"context"
 	"errors"
+	"fmt"
 	nethttp "net/http"
 	"net/url"
 	"strings"
+
+	"github.com/livebind/livebind/sources"
 )
 
 // maxRedirects is how many redirects a request follows when the client has
 // no CheckRedirect of its own, as net/http's default policy.
 const maxRedirects = 10
 
-// errTooManyRedirects is net/http's message for the same condition.
-var errTooManyRedirects = errors.New("stopped after 10 redirects")
+// errTooManyRedirects is net/http's message for the same condition, as a
+// [sources.ErrRedirect]: a loop needs someone to fix the server.
+var errTooManyRedirects = fmt.Errorf("%w: stopped after 10 redirects", sources.ErrRedirect)
 
 // headerKey is the context key under which a request carries the name of
 // its header= header, for checkRedirect.
@@ -22,14 +26,23 @@ type headerKey struct{}
 // withClient returns a copy of c whose CheckRedirect never forwards a
 // configured header (Config.Header and header=) to another origin, then
 // applies c's own CheckRedirect, or net/http's default limit of ten
-// redirects. c itself is not modified.
+// redirects. Every refusal wraps [sources.ErrRedirect] (and the error of
+// c's CheckRedirect, for errors.Is), so that fetch retries it on the
+// permanent backoff. c itself is not modified.
 func (d *driver) withClient(c *nethttp.Client) *nethttp.Client {
 	cp := *c
 	next := c.CheckRedirect
 	cp.CheckRedirect = func(req *nethttp.Request, via []*nethttp.Request) error {
+		if err := checkScheme(req, via); err != nil {
+			return err
+		}
 		d.stripForeign(req, via)
 		if next != nil {
-			return next(req, via)
+			err := next(req, via)
+			if err != nil && !errors.Is(err, nethttp.ErrUseLastResponse) && !errors.Is(err, sources.ErrRedirect) {
+				err = fmt.Errorf("%w: %w", sources.ErrRedirect, err)
+			}
+			return err
 		}
 		if len(via) >= maxRedirects {
 			return errTooManyRedirects
@@ -37,6 +50,20 @@ func (d *driver) withClient(c *nethttp.Client) *nethttp.Client {
 		return nil
 	}
 	return &cp
+}
+
+// checkScheme refuses a redirect to a scheme other than http and https,
+// and one from https down to plain http, where anyone on the path could
+// change the configuration the chain started to fetch over TLS.
+func checkScheme(req *nethttp.Request, via []*nethttp.Request) error {
+	to := strings.ToLower(req.URL.Scheme)
+	switch {
+	case to != "http" && to != "https":
+		return fmt.Errorf("%w: to scheme %q", sources.ErrRedirect, sources.Clip(to, 16))
+	case to == "http" && len(via) > 0 && strings.EqualFold(via[0].URL.Scheme, "https"):
+		return fmt.Errorf("%w: from https down to http", sources.ErrRedirect)
+	}
+	return nil
 }
 
 // stripForeign removes the configured headers from a redirect's next

@@ -40,17 +40,32 @@ func (r reply) value() *value {
 	return &value{data: r.data, format: r.ctype, etag: r.etag, lastMod: r.lastMod}
 }
 
-func (v *value) result() sources.Result {
-	return sources.Result{Data: v.data, Format: v.format, Version: v.version()}
+// result is v as a Result; secrets are what its version must not show.
+func (v *value) result(secrets []string) sources.Result {
+	return sources.Result{Data: v.data, Format: v.format, Version: v.version(secrets)}
 }
 
+// maxVersion is the longest ETag or Last-Modified shown as a version.
+const maxVersion = 200
+
 // version is the ETag, else the Last-Modified date, else a content hash.
-func (v *value) version() string {
+// The version is shown (Status().Version): an ETag or date that is longer
+// than maxVersion or holds one of secrets (a server that echoes a
+// credential of the request) gives way to the hash. The validators
+// themselves are kept, and sent back to their origin.
+func (v *value) version(secrets []string) string {
+	shown := func(s string) bool {
+		return len(s) <= maxVersion && sources.ServerText(s, secrets...) == s
+	}
 	switch {
 	case len(v.etag) > 0:
-		return v.etag[0]
+		if shown(v.etag[0]) {
+			return v.etag[0]
+		}
 	case len(v.lastMod) > 0:
-		return v.lastMod[0]
+		if shown(v.lastMod[0]) {
+			return v.lastMod[0]
+		}
 	}
 	h := fnv.New64a()
 	_, _ = h.Write(v.data) // hash.Hash.Write never fails
@@ -83,6 +98,7 @@ type poller struct {
 	d          *driver
 	s          *spec // the first field's; poll and timeout follow every field's
 	good       *value
+	secrets    []string // what a version must not show: see value.version
 	retry      sources.Retry
 	maxBackoff time.Duration
 
@@ -97,10 +113,17 @@ type poller struct {
 
 // newPoller returns the state of a loop that starts from last.
 func newPoller(d *driver, s *spec, last sources.Result) *poller {
-	p := &poller{d: d, s: s, good: valueOf(last), ctx: context.Background()}
-	p.maxBackoff = max(MaxBackoff, s.poll)
-	p.retry = sources.NewRetry(min(transientBase, s.poll), max(permanentBase, s.poll), p.maxBackoff)
+	p := &poller{d: d, s: s, good: valueOf(last), secrets: d.secrets(s), ctx: context.Background()}
+	p.rebase()
 	return p
+}
+
+// rebase builds the backoff on the current poll interval: when a field
+// with another poll= joins or leaves, the backoff follows the most eager
+// field's, not the first one's.
+func (p *poller) rebase() {
+	p.maxBackoff = max(MaxBackoff, p.s.poll)
+	p.retry = sources.NewRetry(min(transientBase, p.s.poll), max(permanentBase, p.s.poll), p.maxBackoff)
 }
 
 // run polls until the last field stops watching or the driver closes. The
@@ -110,7 +133,11 @@ func (p *poller) run(w *watch) {
 	p.ctx = w.Context()
 	defer p.dropRequest()
 	for next := time.Duration(0); w.Sleep(next); {
+		poll := p.s.poll
 		p.s.poll, p.s.timeout = settings(w.Values(), p.s.poll, p.s.timeout)
+		if p.s.poll != poll {
+			p.rebase()
+		}
 		look := w.Begin(0, false) // the request has its own deadline
 		var r sources.Result
 		r, next = p.poll()
@@ -149,7 +176,7 @@ func (p *poller) poll() (sources.Result, time.Duration) {
 	case classData:
 		p.retry.Reset()
 		p.good = r.value()
-		return p.good.result(), p.interval(r.fresh)
+		return p.good.result(p.secrets), p.interval(r.fresh)
 	case classNotModified:
 		p.retry.Reset()
 		// RFC 9111 §4.3.4: a 304 updates the stored validators.
@@ -159,7 +186,7 @@ func (p *poller) poll() (sources.Result, time.Duration) {
 		if len(r.lastMod) > 0 {
 			p.good.lastMod = r.lastMod
 		}
-		return p.good.result(), p.interval(r.fresh)
+		return p.good.result(p.secrets), p.interval(r.fresh)
 	case classEmpty:
 		// The server works: poll at the usual pace. The last good value and
 		// its validators stay, so that a 304 to them later restores it.
