@@ -190,3 +190,31 @@ type unreachableError struct{ err error }
 
 func (e *unreachableError) Error() string   { return e.err.Error() }
 func (e *unreachableError) Unwrap() []error { return []error{e.err, ErrUnreachable} }
+
+// ContextError puts ctx's own error (context.Canceled, or
+// context.DeadlineExceeded when ctx ran out of time) in place of what a
+// request reports once ctx ended: net/http reports context.Cause, so a
+// caller's own cause (context.WithCancelCause) would read as neither a
+// cancellation nor a timeout, and a request canceled for ctx on a context
+// of its own reports context.Canceled where ctx ran out of time. A
+// *url.Error keeps its operation and URL. err is returned as it is while
+// ctx lives, when it already is ctx's error, or when it is neither ctx's
+// cause nor a cancellation (the request failed on its own).
+func ContextError(ctx context.Context, err error) error {
+	want := ctx.Err()
+	if want == nil || err == nil {
+		return err
+	}
+	cause := context.Cause(ctx)
+	if errors.Is(cause, context.DeadlineExceeded) {
+		want = context.DeadlineExceeded
+	}
+	if errors.Is(err, want) || !errors.Is(err, cause) && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return &url.Error{Op: ue.Op, URL: ue.URL, Err: want}
+	}
+	return want
+}

@@ -233,3 +233,42 @@ type timeoutErr struct{}
 func (timeoutErr) Error() string   { return "Client.Timeout exceeded" }
 func (timeoutErr) Timeout() bool   { return true }
 func (timeoutErr) Temporary() bool { return true }
+
+// ContextError: the request's error once ctx ended becomes ctx's own
+// error; a failure of the request's own, or one while ctx lives, stays.
+func TestContextError(t *testing.T) {
+	t.Parallel()
+	cause := errors.New("shutting down")
+	canceled, cancel := context.WithCancelCause(t.Context())
+	cancel(cause)
+	plain, cancelPlain := context.WithCancel(t.Context())
+	cancelPlain()
+	timedOut, cancelT := context.WithTimeout(t.Context(), 0)
+	defer cancelT()
+	refused := errors.New("connection refused")
+	ue := func(err error) error { return &url.Error{Op: "Get", URL: "http://h/x", Err: err} }
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		err  error
+		want error
+	}{
+		{"live context", t.Context(), ue(context.Canceled), context.Canceled},
+		{"caller's cause", canceled, ue(cause), context.Canceled},
+		{"plain cancel", plain, ue(context.Canceled), context.Canceled},
+		{"timeout seen as canceled", timedOut, ue(context.Canceled), context.DeadlineExceeded},
+		{"own failure", canceled, ue(refused), refused},
+		{"nil", canceled, nil, nil},
+	} {
+		got := sources.ContextError(tc.ctx, tc.err)
+		if tc.want == nil {
+			require.NoError(t, got, tc.name)
+			continue
+		}
+		require.ErrorIs(t, got, tc.want, tc.name)
+		if tc.err != nil && !errors.Is(tc.want, refused) {
+			var u *url.Error
+			require.ErrorAs(t, got, &u, "%s: the *url.Error stays", tc.name)
+		}
+	}
+}

@@ -47,7 +47,7 @@ type reply struct {
 func (d *driver) fetch(req *nethttp.Request, s *spec, conditional bool) reply {
 	resp, err := d.client.Do(req)
 	if err != nil {
-		err = ctxErr(req.Context(), err)
+		err = sources.ContextError(req.Context(), err)
 		if errors.Is(err, sources.ErrRedirect) {
 			// A loop or a refused redirect: the server needs fixing, not a
 			// quick retry. resp is the redirect, its body closed.
@@ -65,7 +65,7 @@ func (d *driver) fetch(req *nethttp.Request, s *spec, conditional bool) reply {
 	case code == nethttp.StatusOK || code == nethttp.StatusNonAuthoritativeInfo || code == nethttp.StatusNoContent:
 		data, err := readBody(resp, s.maxBytes)
 		if err != nil {
-			err = ctxErr(req.Context(), err)
+			err = sources.ContextError(req.Context(), err)
 			c := classTransient
 			if errors.Is(err, sources.ErrTooLarge) {
 				c = classPermanent
@@ -117,32 +117,6 @@ func (d *driver) fetch(req *nethttp.Request, s *spec, conditional bool) reply {
 		r.err.Err = errRefused
 	}
 	return r
-}
-
-// ctxErr puts the request context's own error in place of its cause in
-// err, the failure of a request whose context ended: net/http reports
-// context.Cause, and a caller's cause (context.WithCancelCause) is neither
-// context.Canceled nor a timeout, so that Read would report a cancellation
-// as something else. A cause that is context.DeadlineExceeded (timeout= of
-// a poll) stays a timeout. err is returned as is while ctx lives, or when
-// it already is the context's error.
-func ctxErr(ctx context.Context, err error) error {
-	want := ctx.Err()
-	if want == nil {
-		return err
-	}
-	cause := context.Cause(ctx)
-	if errors.Is(cause, context.DeadlineExceeded) {
-		want = context.DeadlineExceeded
-	}
-	if errors.Is(err, want) || !errors.Is(err, cause) {
-		return err
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return &url.Error{Op: ue.Op, URL: ue.URL, Err: want}
-	}
-	return want
 }
 
 // errRefused is the cause of a 401 or 403: an unexpected status that is

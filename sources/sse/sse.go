@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	nethttp "net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -234,7 +233,7 @@ func (st *state) dial(ctx context.Context) (sources.Stream, *sources.StreamEnd) 
 		if errors.Is(err, sources.ErrRedirect) { // resp is the redirect, its body closed
 			return nil, st.end(resp.StatusCode, sources.SanitizeURLError(err, st.s.URL), true)
 		}
-		return nil, st.end(0, sources.Unreachable(sources.SanitizeURLError(ctxCause(ctx, err), st.s.URL)), false)
+		return nil, st.end(0, sources.Unreachable(sources.SanitizeURLError(sources.ContextError(ctx, err), st.s.URL)), false)
 	}
 	code := resp.StatusCode
 	if code == nethttp.StatusOK && mediaType(resp.Header.Get("Content-Type")) == "text/event-stream" {
@@ -367,19 +366,4 @@ func (s *stream) Close() error {
 func mediaType(v string) string {
 	mt, _, _ := strings.Cut(v, ";")
 	return strings.ToLower(strings.TrimSpace(mt))
-}
-
-// ctxCause puts ctx's own error in place of the context.Canceled that the
-// request reports when dial canceled it for ctx: a Read whose timeout=
-// ran out says it had no answer in time, not that it was canceled.
-func ctxCause(ctx context.Context, err error) error {
-	cerr := ctx.Err()
-	if cerr == nil || !errors.Is(err, context.Canceled) {
-		return err
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return &url.Error{Op: ue.Op, URL: ue.URL, Err: cerr}
-	}
-	return cerr
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha1" //nolint:gosec // RFC 6455 fixes SHA-1 for Sec-WebSocket-Accept
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"net"
 	nethttp "net/http"
 	"net/http/httptest"
@@ -283,4 +284,18 @@ func TestReadCanceled(t *testing.T) {
 		wait(t, c)
 	})
 	kit.ReadCanceled(t, loc)
+}
+
+// A Read whose caller cancels it with a cause of its own while the
+// handshake waits for an answer is context.Canceled, not the cause alone
+// (net/http reports context.Cause). Before the fix: "handshake: Get ...:
+// shutting down", neither Canceled nor a timeout.
+func TestHandshakeCanceledWithCause(t *testing.T) {
+	loc := rawServer(t, "/cfg", func(c net.Conn, _ *bufio.Writer, _ string) { wait(t, c) })
+	d := kit.Open(t, fastConfig())
+	ctx, cancel := context.WithCancelCause(t.Context())
+	time.AfterFunc(200*time.Millisecond, func() { cancel(errors.New("shutting down")) })
+	r := d.Read(ctx, target(loc, nil))
+	require.ErrorIs(t, r.Err, context.Canceled)
+	require.NotErrorIs(t, r.Err, sources.ErrUnreachable)
 }

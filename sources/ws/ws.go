@@ -211,7 +211,7 @@ func (d *driver) dial(ctx context.Context, s *spec, keepalive bool) (sources.Str
 		if code != 0 {
 			return nil, sources.RefusedEnd(code, func(status int, err error) error { return s.newError(status, err) })
 		}
-		err = sources.Unreachable(sources.SanitizeURLError(err, s.URL))
+		err = sources.Unreachable(sources.SanitizeURLError(sources.ContextError(ctx, err), s.URL))
 		// A refused redirect needs someone to fix the server or the URL.
 		permanent := errors.Is(err, sources.ErrRedirect)
 		// A protocol violation quotes the header the server sent, which
