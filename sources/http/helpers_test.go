@@ -1,8 +1,10 @@
 package http
 
 import (
+	"bufio"
 	"io"
 	"log/slog"
+	"net"
 	nethttp "net/http"
 	"net/http/httptest"
 	"os"
@@ -312,4 +314,31 @@ func (p *testPoller) poll() time.Duration {
 		p.emit(r)
 	}
 	return next
+}
+
+// rawServer answers every connection with reply(request header), written
+// as is: a server that does not speak HTTP properly. It is closed at
+// cleanup.
+func rawServer(t *testing.T, reply func(h nethttp.Header) string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				req, err := nethttp.ReadRequest(bufio.NewReader(c))
+				if err != nil {
+					return
+				}
+				_, _ = c.Write([]byte(reply(req.Header)))
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String()
 }

@@ -1,15 +1,19 @@
 package http
 
 import (
+	"bytes"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"net"
 	nethttp "net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -251,4 +255,166 @@ func TestTransportErrorKeepsAsWhenQueryValueRecurs(t *testing.T) {
 	require.NotContains(t, r.Err.Error(), "S3CRETkey99")
 	var op *net.OpError
 	require.ErrorAs(t, r.Err, &op, "%v", r.Err)
+}
+
+// TestRedirectLoopPermanent: a redirect loop (or a user's CheckRedirect
+// refusing) needs someone to fix the server: it is sources.ErrRedirect and
+// waits at least poll=, never the fast transient backoff, which would send
+// eleven requests a second to a broken server.
+func TestRedirectLoopPermanent(t *testing.T) {
+	t.Parallel()
+	loop := newRecorder(t, func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		nethttp.Redirect(w, r, "/loop", nethttp.StatusFound)
+	})
+	d := openDriver(t, nil)
+	r := d.Read(t.Context(), target(loop.srv.URL+"/loop", 0))
+	require.ErrorIs(t, r.Err, sources.ErrRedirect)
+	require.ErrorContains(t, r.Err, "stopped after 10 redirects")
+
+	var got []sources.Result
+	w := newTestPoller(d, mustSpec(t, target(loop.srv.URL+"/loop", time.Minute)), sources.Result{}, func(r sources.Result) { got = append(got, r) })
+	t.Cleanup(w.dropRequest)
+	next := w.poll()
+	require.GreaterOrEqual(t, next, 50*time.Second, "a loop waits poll=, not the transient backoff")
+	require.Len(t, got, 1)
+	require.ErrorIs(t, got[0].Err, sources.ErrRedirect)
+
+	errStop := errors.New("no redirects here")
+	du := openDriver(t, Config{Client: &nethttp.Client{CheckRedirect: func(*nethttp.Request, []*nethttp.Request) error { return errStop }}})
+	got = nil
+	w = newTestPoller(du, mustSpec(t, target(loop.srv.URL+"/loop", time.Minute)), sources.Result{}, func(r sources.Result) { got = append(got, r) })
+	t.Cleanup(w.dropRequest)
+	next = w.poll()
+	require.GreaterOrEqual(t, next, 50*time.Second, "a refused redirect waits poll=")
+	require.ErrorIs(t, got[0].Err, errStop)
+	require.ErrorIs(t, got[0].Err, sources.ErrRedirect)
+}
+
+// TestRefusalBodyNeverEnds: the body of a refusal (here a 500) that never
+// ends is drained within timeout=, for Read and for a poll.
+func TestRefusalBodyNeverEnds(t *testing.T) {
+	t.Parallel()
+	quit := make(chan struct{})
+	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		w.WriteHeader(nethttp.StatusInternalServerError)
+		fmt.Fprint(w, "oops")
+		w.(nethttp.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+		case <-quit:
+		}
+	}))
+	t.Cleanup(func() { close(quit); srv.Close() })
+	d := openDriver(t, nil)
+	tg := target(srv.URL+"/x", time.Minute)
+	tg.Timeout = 100 * time.Millisecond
+	start := time.Now()
+	r := d.Read(t.Context(), tg)
+	require.ErrorIs(t, r.Err, sources.ErrHTTPStatus)
+	require.Less(t, time.Since(start), 2*time.Second)
+	w := newTestPoller(d, mustSpec(t, tg), sources.Result{}, func(sources.Result) {})
+	start = time.Now()
+	w.poll()
+	w.dropRequest()
+	require.Less(t, time.Since(start), 2*time.Second)
+}
+
+// TestGzipBomb: a gzip body that inflates to 24 MiB is cut at maxbytes=
+// after decompression; memory stays near maxbytes=. Not parallel: it
+// measures allocations.
+func TestGzipBomb(t *testing.T) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zero := make([]byte, 1<<20)
+	for range 24 {
+		_, _ = zw.Write(zero)
+	}
+	require.NoError(t, zw.Close())
+	bomb := buf.Bytes()
+	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, _ *nethttp.Request) {
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(bomb)
+	}))
+	t.Cleanup(srv.Close)
+	d := openDriver(t, nil)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	r := d.Read(t.Context(), target(srv.URL+"/c.json", 0, "maxbytes=1048576"))
+	runtime.ReadMemStats(&after)
+	require.ErrorIs(t, r.Err, sources.ErrTooLarge)
+	require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(16<<20), "allocated while reading the bomb")
+}
+
+// TestOversizedResponseHeaders: a server cannot make a poll hold megabytes
+// of response headers (net/http's own bound is 10 MiB): the driver's own
+// transport stops at MaxHeaderBytes, and ordinary headers still pass.
+func TestOversizedResponseHeaders(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		n := 16 << 10
+		if r.URL.Path == "/huge" {
+			n = 2 << 20
+		}
+		w.Header().Set("X-Junk", strings.Repeat("j", n))
+		fmt.Fprint(w, `{"a":1}`)
+	}))
+	t.Cleanup(srv.Close)
+	d := openDriver(t, nil)
+	r := d.Read(t.Context(), target(srv.URL+"/ok", 0))
+	require.NoError(t, r.Err)
+	r = d.Read(t.Context(), target(srv.URL+"/huge", 0))
+	require.Error(t, r.Err, "2 MiB of response headers")
+	require.ErrorContains(t, r.Err, "headers exceeded")
+}
+
+// TestRedirectSchemeRefused: a redirect to a scheme other than http and
+// https, or from https down to plain http (where anyone on the path could
+// change the configuration), is refused as sources.ErrRedirect and waits
+// poll=, never the transient backoff.
+func TestRedirectSchemeRefused(t *testing.T) {
+	t.Parallel()
+	plain := newRecorder(t, func(w nethttp.ResponseWriter, _ *nethttp.Request) { fmt.Fprint(w, `{"a":1}`) })
+	tls := httptest.NewTLSServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		if r.URL.Path == "/ftp" {
+			nethttp.Redirect(w, r, "ftp://127.0.0.1/c.json", nethttp.StatusFound)
+			return
+		}
+		nethttp.Redirect(w, r, plain.srv.URL+"/c.json", nethttp.StatusFound)
+	}))
+	t.Cleanup(tls.Close)
+	d := openDriver(t, tls.Client())
+	for _, path := range []string{"/ftp", "/down"} {
+		var got []sources.Result
+		w := newTestPoller(d, mustSpec(t, target(tls.URL+path, time.Minute)), sources.Result{}, func(r sources.Result) { got = append(got, r) })
+		next := w.poll()
+		w.dropRequest()
+		require.Len(t, got, 1, path)
+		require.ErrorIs(t, got[0].Err, sources.ErrRedirect, "%s: %v", path, got[0].Err)
+		require.GreaterOrEqual(t, next, 50*time.Second, path)
+	}
+	require.Empty(t, plain.headers(), "nothing fetched over plain http")
+}
+
+// longError is an error type of the user's with a long text.
+type longError struct{ n int }
+
+func (e *longError) Error() string { return "policy: " + strings.Repeat("no ", e.n) }
+
+// TestLongCauseKeepsAs: a cause whose text is only long (a user's
+// CheckRedirect error here; an x509 error listing many names) is cut, but
+// errors.As still reaches it: only a text that held a secret loses its
+// parts.
+func TestLongCauseKeepsAs(t *testing.T) {
+	t.Parallel()
+	loop := newRecorder(t, func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		nethttp.Redirect(w, r, "/next", nethttp.StatusFound)
+	})
+	d := openDriver(t, Config{Client: &nethttp.Client{CheckRedirect: func(*nethttp.Request, []*nethttp.Request) error {
+		return &longError{n: 500}
+	}}})
+	r := d.Read(t.Context(), target(loop.srv.URL+"/c.json", 0))
+	var le *longError
+	require.ErrorAs(t, r.Err, &le, "%v", r.Err)
+	require.Less(t, len(r.Err.Error()), 1000)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	nethttp "net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -180,4 +181,32 @@ func TestJitter(t *testing.T) {
 		require.LessOrEqual(t, d, 110*time.Millisecond)
 	}
 	require.Zero(t, jitter(0))
+}
+
+// TestJoinShorterPollRebasesBackoff: fields that share a poll loop poll
+// as often as the most eager asks, failures included. A field with
+// poll=100ms that joins a poll=1h field on a URL that answers 403 must
+// not wait the hour the first field's backoff was built on.
+func TestJoinShorterPollRebasesBackoff(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int32
+	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, _ *nethttp.Request) {
+		n.Add(1)
+		w.WriteHeader(nethttp.StatusForbidden)
+	}))
+	t.Cleanup(srv.Close)
+	d := openDriver(t, nil)
+	slow, fast := target(srv.URL+"/c.json", time.Hour), target(srv.URL+"/c.json", 100*time.Millisecond)
+	stopA, err := d.Watch(slow, sources.Result{}, func(sources.Result) {})
+	require.NoError(t, err)
+	t.Cleanup(stopA)
+	eventually(t, func() bool { return n.Load() >= 1 }, "first poll")
+	stopB, err := d.Watch(fast, sources.Result{}, func(sources.Result) {})
+	require.NoError(t, err)
+	t.Cleanup(stopB)
+	eventually(t, func() bool { return n.Load() >= 2 }, "poll at join")
+	eventually(t, func() bool {
+		next := d.NextPoll(fast)
+		return !next.IsZero() && time.Until(next) < 10*time.Second
+	}, "the poll=100ms field polls again within seconds")
 }

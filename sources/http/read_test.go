@@ -427,3 +427,81 @@ func TestReadHostHeader(t *testing.T) {
 	require.NoError(t, r.Err)
 	require.Equal(t, "config.example", <-hosts)
 }
+
+// TestReadCanceledMidway: a Read the caller cancels while the body or the
+// headers are on their way is context.Canceled, never ErrUnreachable nor
+// a timeout; a timeout= that fires mid-body is DeadlineExceeded and
+// ErrUnreachable, never Canceled.
+func TestReadCanceledMidway(t *testing.T) {
+	t.Parallel()
+	srv, started := slowServer(t)
+	d := openDriver(t, nil)
+	for _, withCause := range []bool{false, true} {
+		ctx, cancel := context.WithCancelCause(t.Context())
+		go func() {
+			<-started
+			if withCause {
+				cancel(errors.New("shutting down"))
+			} else {
+				cancel(nil)
+			}
+		}()
+		r := d.Read(ctx, target(srv.URL+"/slow", 0))
+		require.ErrorIs(t, r.Err, context.Canceled, "cause %t: %v", withCause, r.Err)
+		require.NotErrorIs(t, r.Err, sources.ErrUnreachable, "cause %t", withCause)
+		require.NotErrorIs(t, r.Err, context.DeadlineExceeded, "cause %t", withCause)
+		require.NotContains(t, r.Err.Error(), "timeout=", "cause %t", withCause)
+	}
+	tg := target(srv.URL+"/slow", 0)
+	tg.Timeout = 50 * time.Millisecond
+	r := d.Read(t.Context(), tg)
+	require.ErrorIs(t, r.Err, context.DeadlineExceeded)
+	require.ErrorIs(t, r.Err, sources.ErrUnreachable)
+	require.NotErrorIs(t, r.Err, context.Canceled)
+}
+
+// TestPollTimeoutIsDeadline: a poll cut short by timeout= is a timeout
+// (DeadlineExceeded, ErrUnreachable), not a cancellation, whether the
+// headers or the body were late.
+func TestPollTimeoutIsDeadline(t *testing.T) {
+	t.Parallel()
+	srv, _ := slowServer(t)
+	quit := make(chan struct{})
+	hdr := httptest.NewServer(nethttp.HandlerFunc(func(_ nethttp.ResponseWriter, r *nethttp.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-quit:
+		}
+	}))
+	t.Cleanup(func() { close(quit); hdr.Close() })
+	d := openDriver(t, nil)
+	for _, u := range []string{srv.URL + "/body", hdr.URL + "/headers"} {
+		tg := target(u, time.Minute)
+		tg.Timeout = 50 * time.Millisecond
+		var got []sources.Result
+		w := newTestPoller(d, mustSpec(t, tg), sources.Result{}, func(r sources.Result) { got = append(got, r) })
+		w.poll()
+		w.dropRequest()
+		require.Len(t, got, 1)
+		require.ErrorIs(t, got[0].Err, context.DeadlineExceeded, "%s: %v", u, got[0].Err)
+		require.ErrorIs(t, got[0].Err, sources.ErrUnreachable, u)
+		require.NotErrorIs(t, got[0].Err, context.Canceled, u)
+		require.ErrorContains(t, got[0].Err, "timeout=50ms", u)
+	}
+}
+
+// TestCallerDeadlineNoTimeoutHint: when the caller's own deadline ends a
+// Read, the error must not tell the user to raise timeout=, which did not
+// fire.
+func TestCallerDeadlineNoTimeoutHint(t *testing.T) {
+	t.Parallel()
+	srv, _ := slowServer(t)
+	d := openDriver(t, nil)
+	tg := target(srv.URL+"/slow", 0)
+	tg.Timeout = time.Minute
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	r := d.Read(ctx, tg)
+	require.ErrorIs(t, r.Err, context.DeadlineExceeded)
+	require.NotContains(t, r.Err.Error(), "timeout=1m0s")
+}
