@@ -4,6 +4,7 @@ import (
 	"errors"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 )
@@ -83,6 +84,14 @@ func HeaderSecrets(h http.Header, values ...string) []string {
 		add(v)
 	}
 	return out
+}
+
+// RequestSecrets lists what a request carries that a server must not get
+// to echo into an error (see [ServerText], [ServerError]): the header
+// values [HeaderSecrets] lists of h and values, and what [RedactURL] hides
+// of u (user information, query values, the fragment).
+func RequestSecrets(u *url.URL, h http.Header, values ...string) []string {
+	return append(HeaderSecrets(h, values...), urlSecrets(u)...)
 }
 
 // minHeaderSecret is the shortest header value, or word of one, that

@@ -324,11 +324,6 @@ func SanitizeURLError(err error, u *url.URL) error {
 	return &url.Error{Op: ue.Op, URL: RedactURL(ue.URL), Err: Scrub(ue.Err, urlSecrets(u)...)}
 }
 
-// URLSecrets lists what [RedactURL] hides of u (user information, query
-// values, the fragment; raw, unescaped and escaped) and that a server could
-// echo into an error, for [ServerText] and [ServerError] (see urlSecrets).
-func URLSecrets(u *url.URL) []string { return urlSecrets(u) }
-
 // urlSecrets lists the parts of u that RedactURL hides, raw and unescaped,
 // of at least minURLSecret bytes, but for those that the redacted URL shows
 // anyway as a whole word (a query value that repeats the port or a piece

@@ -260,7 +260,7 @@ func (st *state) dial(ctx context.Context) (sources.Stream, *sources.StreamEnd) 
 	switch code {
 	case nethttp.StatusOK:
 		// The server's text: it may echo a header the request sent.
-		ct := sources.ServerText(resp.Header.Get("Content-Type"), append(sources.HeaderSecrets(st.d.header, st.s.HeaderValue), sources.URLSecrets(st.s.URL)...)...)
+		ct := sources.ServerText(resp.Header.Get("Content-Type"), sources.RequestSecrets(st.s.URL, st.d.header, st.s.HeaderValue)...)
 		return nil, st.end(code, fmt.Errorf("%w: Content-Type %q", ErrContentType, sources.Clip(ct, 64)), true)
 	case nethttp.StatusNoContent:
 		e := st.end(code, ErrStopped, true)

@@ -200,7 +200,7 @@ func (d *driver) dial(ctx context.Context, s *spec, keepalive bool) (sources.Str
 	}
 	// What a server must not echo into an error: the handshake's header
 	// values and the URL's credentials.
-	secrets := append(sources.HeaderSecrets(opts.HTTPHeader), sources.URLSecrets(s.URL)...)
+	secrets := sources.RequestSecrets(s.URL, opts.HTTPHeader)
 	w := &wire{check: frameCheck{limit: uint64(s.MaxBytes)}}
 	conn, resp, err := websocket.Dial(context.WithValue(ctx, wireKey{}, w), s.raw, &opts)
 	if err != nil {
