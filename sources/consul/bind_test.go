@@ -216,6 +216,26 @@ func TestBindOptions(t *testing.T) {
 	require.ErrorContains(t, err, "consul: source config of type string")
 }
 
+// TestBindRateLimitZero: ratelimit=0 in a tag is a Bind error naming the
+// option, found without an agent (the address is a closed port): it used
+// to turn the rate limit off without a word, so that a tag meant to keep
+// the default hammered the agent under churn. Off is Config.RateLimit < 0.
+func TestBindRateLimitZero(t *testing.T) {
+	t.Parallel()
+	cfg := api.DefaultConfig()
+	cfg.Address = "127.0.0.1:1"
+	client, err := api.NewClient(cfg)
+	require.NoError(t, err)
+	type zero struct {
+		V string `live:"consul=rl/k; format=text; ratelimit=0s"`
+	}
+	err = bindErr[zero](t, client)
+	require.ErrorIs(t, err, livebind.ErrTag)
+	require.ErrorContains(t, err, `consul: key "rl/k": ratelimit=0s is zero`)
+	require.ErrorContains(t, err, "Config.RateLimit")
+	require.NotErrorIs(t, err, sources.ErrUnreachable, "refused at Bind, before any request")
+}
+
 // bindErr binds a T with the given consul source config and returns the
 // error Bind must fail with.
 func bindErr[T any](t *testing.T, client any) error {

@@ -24,7 +24,8 @@
 //   - wait=D: how long one blocking query waits for a change, default
 //     [DefaultWait], at most [MaxWait]. Consul adds up to wait/16 of jitter.
 //   - ratelimit=D: the minimum average gap between two requests of the
-//     query, default [DefaultRateLimit]; 0 turns the limit off.
+//     query, more than zero, default [DefaultRateLimit]. Zero is a Bind
+//     error; a negative Config.RateLimit turns the limit off.
 //
 // Address, token and TLS come from the standard CONSUL_* environment
 // variables through api.DefaultConfig, or from a client handed to livebind:

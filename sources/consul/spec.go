@@ -12,7 +12,7 @@ import (
 // spec is a target's parsed options.
 type spec struct {
 	query     queryKey
-	rateLimit time.Duration // minimum average gap between requests; 0 = no limit
+	rateLimit time.Duration // minimum average gap between requests; 0 = no limit (Config.RateLimit < 0 only)
 }
 
 // queryKey identifies one blocking query. Watches with equal keys share it.
@@ -79,6 +79,10 @@ func (d *driver) parseSpec(t *sources.Target) (spec, error) {
 			case !ok:
 			case r < 0:
 				p.Addf("ratelimit=%s is negative", val)
+			case r == 0:
+				// Zero is what Config.RateLimit reads as the default and
+				// what this option once read as "off": neither silently.
+				p.Addf("ratelimit=%s is zero: give the minimum average gap between requests (default %s); only Config.RateLimit < 0 turns the limit off", val, DefaultRateLimit)
 			default:
 				s.rateLimit = r
 			}

@@ -27,7 +27,11 @@ func TestParseSpec(t *testing.T) {
 			name: "all", loc: "app/", params: map[string]string{"dc": "dc2", "stale": "true", "prefix": "true", "wait": "2m", "ratelimit": "100ms"},
 			want: spec{query: queryKey{key: "app/", prefix: true, dc: "dc2", stale: true, wait: 2 * time.Minute}, rateLimit: 100 * time.Millisecond},
 		},
-		{name: "ratelimit off", loc: "k", params: map[string]string{"ratelimit": "0"}, want: spec{query: queryKey{key: "k", wait: DefaultWait}}},
+		// An explicit zero used to turn the limit off without a word; off
+		// is Config.RateLimit < 0 only.
+		{name: "ratelimit zero", loc: "k", params: map[string]string{"ratelimit": "0"}, wantErr: `consul: key "k": ratelimit=0 is zero`},
+		{name: "ratelimit zero seconds", loc: "k", params: map[string]string{"ratelimit": "0s"}, wantErr: "ratelimit=0s is zero"},
+		{name: "ratelimit tiny", loc: "k", params: map[string]string{"ratelimit": "1ns"}, want: spec{query: queryKey{key: "k", wait: DefaultWait}, rateLimit: time.Nanosecond}},
 		{name: "wait max", loc: "k", params: map[string]string{"wait": "10m"}, want: spec{query: queryKey{key: "k", wait: MaxWait}, rateLimit: DefaultRateLimit}},
 		{name: "wait too long", loc: "app/x", params: map[string]string{"wait": "11m"}, wantErr: `consul: key "app/x": wait=11m exceeds Consul's maximum of 10m0s`},
 		{name: "wait not a duration", loc: "k", params: map[string]string{"wait": "soon"}, wantErr: `wait="soon" is not a duration`},
@@ -67,14 +71,14 @@ func TestSame(t *testing.T) {
 // FuzzParseSpec: no location or option value makes parseSpec panic; an
 // error is the driver's and names the key; what it accepts keeps the
 // bounds the checks promise (a dc with nothing a URL would read as a
-// separator, a wait Consul takes, a rate limit that is not negative, a
+// separator, a wait Consul takes, a rate limit that is positive, a
 // key unless the prefix flag is set).
 func FuzzParseSpec(f *testing.F) {
 	f.Add("app/x", "dc2", "true", "", "2m", "100ms")
 	f.Add("/", "", "", "true", "0s", "-1s")
 	f.Add("", "a b", "yes", "false", "11m", "fast")
 	// One seed a refused value each, so a lost check fails go test itself.
-	for _, refused := range [][2]string{{"dc", "a/b"}, {"dc", "a\tb"}, {"wait", "0s"}, {"wait", "11m"}, {"ratelimit", "-1s"}, {"loc", ""}} {
+	for _, refused := range [][2]string{{"dc", "a/b"}, {"dc", "a\tb"}, {"wait", "0s"}, {"wait", "11m"}, {"ratelimit", "-1s"}, {"ratelimit", "0"}, {"loc", ""}} {
 		args := map[string]string{"loc": "k", refused[0]: refused[1]}
 		f.Add(args["loc"], args["dc"], "", "", args["wait"], args["ratelimit"])
 	}
@@ -103,8 +107,8 @@ func FuzzParseSpec(f *testing.F) {
 			t.Fatalf("accepted dc %q", q.dc)
 		case q.wait < time.Millisecond || q.wait > MaxWait:
 			t.Fatalf("accepted wait %s", q.wait)
-		case s.rateLimit < 0:
-			t.Fatalf("accepted ratelimit %s", s.rateLimit)
+		case s.rateLimit <= 0:
+			t.Fatalf("accepted ratelimit %s (given %q): only Config.RateLimit turns the limit off", s.rateLimit, rateLimit)
 		}
 	})
 }

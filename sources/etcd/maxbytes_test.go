@@ -360,3 +360,47 @@ func TestRefusedAfterLargeReads(t *testing.T) {
 	require.Less(t, sum/reads, uint64(448<<10), "on average")
 	require.Less(t, most, uint64(3*limit+1<<20), "at most")
 }
+
+// TestMaxBytesEdge: the bound is exact for what a field receives. Under
+// maxbytes=1024, a value of exactly 1024 bytes loads; one of 1025 bytes
+// (received whole: its gRPC answer is within the slack of its receive
+// limit), one about 320 bytes over (the edge of that slack) and a much
+// bigger one (refused unread) are each the *etcd.Error wrapping
+// ErrTooLarge naming the key, from a Read and from a watch event alike.
+// Only the memory bound has slack (docs/etcd.md, Receive limits), not the
+// answer.
+func TestMaxBytesEdge(t *testing.T) {
+	const limit = 1024
+	s, cli := started(t, "edge/v", "small")
+	d := fixture.OpenDriver(t, "etcd", srcConfig(s))
+	tg := target("edge/v", bindtest.MaxBytes(limit))
+	log := fixture.WatchCursor(t, d, tg, sources.Result{}, bindtest.WaitFor)
+	log.Expect(t, "small", fixture.IsData("small"))
+	tooLargeResult := func(what string, r sources.Result) {
+		t.Helper()
+		require.ErrorIs(t, r.Err, sources.ErrTooLarge, what)
+		var e *etcd.Error
+		require.ErrorAs(t, r.Err, &e, what)
+		require.Equal(t, "edge/v", e.Key, what)
+		require.ErrorContains(t, r.Err, "more than maxbytes=1024", what)
+		require.Nil(t, r.Data, what)
+	}
+	for i, n := range []int{limit, limit + 1, limit + 200, limit + 320, limit + 400, 16 * limit} {
+		v := strings.Repeat("x", n-1) + string(rune('a'+i)) // each value differs from the last
+		put(t, cli, "edge/v", v)
+		what := fmt.Sprintf("a value of %d bytes", n)
+		ev := log.Expect(t, what+" from its event", func(sources.Result) bool { return true })
+		r := d.Read(t.Context(), tg)
+		if n <= limit {
+			require.NoError(t, ev.Err, what)
+			require.Equal(t, v, string(ev.Data), what)
+			require.NoError(t, r.Err, what)
+			require.Equal(t, v, string(r.Data), what)
+		} else {
+			tooLargeResult(what+" from its event", ev)
+			tooLargeResult(what+" from a read", r)
+		}
+		put(t, cli, "edge/v", "small")
+		log.Expect(t, "small", fixture.IsData("small"))
+	}
+}

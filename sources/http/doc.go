@@ -70,8 +70,9 @@
 //   - transport errors, timeouts, 429 and 5xx other than 501 are retried
 //     from min(poll, 1s) doubling up to [MaxBackoff]. A Retry-After on 429 or
 //     503 (seconds or an HTTP date) is honored, capped at [MaxBackoff];
-//   - other 4xx, 501, unexpected statuses and too large bodies will not fix
-//     themselves soon: they are retried no sooner than poll= and no sooner
+//   - other 4xx, 501, unexpected statuses, too large bodies and response
+//     headers over the client's limit ([MaxHeaderBytes] for the driver's own,
+//     both [sources.ErrTooLarge]) will not fix themselves soon: they are retried no sooner than poll= and no sooner
 //     than a backoff from max(poll, 1s) doubling up to [MaxBackoff].
 //
 // When poll= is longer than [MaxBackoff], the poll interval is the cap.

@@ -57,6 +57,11 @@ func (d *driver) fetch(req *nethttp.Request, s *spec, conditional bool) reply {
 			}
 			return reply{class: classPermanent, err: e}
 		}
+		if headersTooLarge(err) {
+			// A server that sends them will send them again: the slow
+			// backoff, as for a body over maxbytes=.
+			return reply{class: classPermanent, err: &Error{URL: s.loc, Err: fmt.Errorf("response headers larger than %s: %w", d.headerLimit(), sources.ErrTooLarge)}}
+		}
 		return reply{class: classTransient, err: d.transportError(err, s)}
 	}
 	defer resp.Body.Close()
@@ -117,6 +122,55 @@ func (d *driver) fetch(req *nethttp.Request, s *spec, conditional bool) reply {
 		r.err.Err = errRefused
 	}
 	return r
+}
+
+// The texts of net/http's errors for response headers over the
+// transport's limit (MaxResponseHeaderBytes): net/http gives them no type.
+// Over HTTP/1.x, an error of the chain starts with h1HeaderLimit; over
+// HTTP/2, the stream error (which does not unwrap) ends with
+// h2HeaderLimit. A single header field longer than the limit is instead
+// an hpack COMPRESSION_ERROR of the connection, which does not say why,
+// and stays a transport error.
+const (
+	h1HeaderLimit = "net/http: server response headers exceeded "
+	h2HeaderLimit = "http2: response header list larger than advertised limit"
+)
+
+// headersTooLarge reports an error of net/http's client for response
+// headers over the transport's limit. Only an error of its chain that
+// starts (HTTP/1.x) or ends (HTTP/2) with net/http's text counts, not a
+// text that quotes the server (a malformed status line, a GOAWAY's debug
+// data, both quoted) and happens to hold it.
+func headersTooLarge(err error) bool {
+	for err != nil {
+		if msg := err.Error(); strings.HasPrefix(msg, h1HeaderLimit) || strings.HasSuffix(msg, h2HeaderLimit) {
+			return true
+		}
+		switch u := err.(type) { //nolint:errorlint // walks the chain by hand
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				if headersTooLarge(e) {
+					return true
+				}
+			}
+			return false
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// headerLimit names the limit of response headers of the driver's client,
+// for an error: MaxHeaderBytes for its own transport, the transport's
+// MaxResponseHeaderBytes for a Config.Client's.
+func (d *driver) headerLimit() string {
+	if d.own != nil {
+		return "http.MaxHeaderBytes (" + strconv.Itoa(MaxHeaderBytes) + " bytes)"
+	}
+	return "the client's MaxResponseHeaderBytes"
 }
 
 // errRefused is the cause of a 401 or 403: an unexpected status that is
@@ -321,7 +375,9 @@ func parseRetryAfter(v, date string, now time.Time) (time.Duration, bool) {
 // conditional request, nor missing (404, 410) (wrapping [sources.ErrHTTPStatus]; 401 and
 // 403 wrap [sources.ErrAuth] too), or a
 // value whose body is empty ([sources.ErrEmpty]) or larger than maxbytes=
-// ([sources.ErrTooLarge]). It never holds the body nor a header value.
+// ([sources.ErrTooLarge]), or response headers over the client's limit
+// ([MaxHeaderBytes] for the driver's own transport; [sources.ErrTooLarge],
+// Status 0). It never holds the body nor a header value.
 type Error struct {
 	// URL is the requested URL, redacted.
 	URL string

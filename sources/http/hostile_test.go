@@ -364,8 +364,103 @@ func TestOversizedResponseHeaders(t *testing.T) {
 	r := d.Read(t.Context(), target(srv.URL+"/ok", 0))
 	require.NoError(t, r.Err)
 	r = d.Read(t.Context(), target(srv.URL+"/huge", 0))
-	require.Error(t, r.Err, "2 MiB of response headers")
-	require.ErrorContains(t, r.Err, "headers exceeded")
+	require.ErrorIs(t, r.Err, sources.ErrTooLarge, "2 MiB of response headers")
+	require.ErrorContains(t, r.Err, "response headers larger than http.MaxHeaderBytes (65536 bytes)")
+}
+
+// TestOversizedHeadersAreTooLarge: response headers over the transport's
+// limit (MaxHeaderBytes for the driver's own, MaxResponseHeaderBytes of a
+// Config.Client's) are an *Error wrapping sources.ErrTooLarge, like a body
+// over maxbytes=, and wait on the slow backoff: a server that sends them
+// will not stop by itself. net/http gives that failure no type, so it was
+// a transport error retried on the fast backoff (from min(poll, 1s)).
+func TestOversizedHeadersAreTooLarge(t *testing.T) {
+	t.Parallel()
+	const token = "Bearer header-limit-secret-token"
+	handler := nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		n := MaxHeaderBytes + 16<<10 // just over the driver's limit
+		switch r.URL.Path {
+		case "/mid":
+			n = 16 << 10 // under it, over the given clients'
+		case "/many":
+			// 16 KiB in many short headers: over HTTP/2, one header
+			// longer than the limit is an hpack COMPRESSION_ERROR that
+			// does not say why (left transient), a list over it is
+			// the typed error.
+			n = 0
+			for i := range 400 {
+				w.Header().Set(fmt.Sprintf("X-Junk-%03d", i), strings.Repeat("j", 30))
+			}
+		}
+		w.Header().Set("X-Echo", r.Header.Get("Authorization")) // a server echoing the credential
+		if n > 0 {
+			w.Header().Set("X-Junk", strings.Repeat("j", n))
+		}
+		fmt.Fprint(w, `{"a":1}`)
+	})
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+	h2 := httptest.NewUnstartedServer(handler)
+	h2.EnableHTTP2 = true
+	h2.StartTLS()
+	t.Cleanup(h2.Close)
+	hdr := nethttp.Header{"Authorization": {token}}
+	own := openDriver(t, Config{Header: hdr})
+	tight := &nethttp.Transport{MaxResponseHeaderBytes: 8 << 10}
+	t.Cleanup(tight.CloseIdleConnections)
+	given := openDriver(t, Config{Client: &nethttp.Client{Transport: tight}, Header: hdr})
+	h2c := h2.Client()
+	h2t, ok := h2c.Transport.(*nethttp.Transport)
+	require.True(t, ok)
+	h2t.MaxResponseHeaderBytes = 8 << 10
+	overH2 := openDriver(t, Config{Client: h2c, Header: hdr})
+	for _, c := range []struct {
+		name, url string
+		d         *driver
+	}{
+		{"own transport", srv.URL + "/huge", own},
+		{"given client", srv.URL + "/mid", given},
+		{"given client over HTTP/2", h2.URL + "/many", overH2},
+	} {
+		var got []sources.Result
+		w := newTestPoller(c.d, mustSpec(t, target(c.url, 10*time.Millisecond)), sources.Result{}, func(r sources.Result) { got = append(got, r) })
+		next := w.poll()
+		w.dropRequest()
+		require.Len(t, got, 1, c.name)
+		err := got[0].Err
+		require.ErrorIs(t, err, sources.ErrTooLarge, "%s: %v", c.name, err)
+		var e *Error
+		require.ErrorAs(t, err, &e, c.name)
+		require.Zero(t, e.Status, c.name)
+		require.ErrorContains(t, err, "response headers", c.name)
+		text := fmt.Sprintf("%v %+v %#v", err, err, err)
+		require.NotContains(t, text, "header-limit-secret-token", c.name)
+		require.GreaterOrEqual(t, next, 500*time.Millisecond, "%s: the slow backoff, not the fast one (poll=10ms)", c.name)
+	}
+	r := own.Read(t.Context(), target(srv.URL+"/mid", 0))
+	require.NoError(t, r.Err, "16 KiB of headers are within MaxHeaderBytes")
+}
+
+// TestHeadersTooLargeText: only net/http's own errors for headers over
+// the limit count, wrapped or joined, not a text of another error that
+// quotes a server and holds the same words.
+func TestHeadersTooLargeText(t *testing.T) {
+	t.Parallel()
+	h1 := errors.New(h1HeaderLimit + "65536 bytes; aborted")
+	for _, err := range []error{
+		&url.Error{Op: "Get", URL: "http://x", Err: fmt.Errorf("net/http: HTTP/1.x transport connection broken: %w", h1)},
+		errors.Join(errors.New("other"), h1),
+		errors.New("stream error: stream ID 1; PROTOCOL_ERROR; " + h2HeaderLimit),
+	} {
+		require.True(t, headersTooLarge(err), "%v", err)
+	}
+	for _, err := range []error{
+		fmt.Errorf("malformed HTTP status code %q", h1HeaderLimit+"1 bytes"),
+		fmt.Errorf("http2 server sent GOAWAY and closed the connection; LastStreamID=1, ErrCode=NO_ERROR, debug=%q", h2HeaderLimit),
+		errors.New("connection error: COMPRESSION_ERROR"),
+	} {
+		require.False(t, headersTooLarge(err), "%v", err)
+	}
 }
 
 // TestRedirectSchemeRefused: a redirect to a scheme other than http and

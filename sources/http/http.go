@@ -24,7 +24,9 @@ const (
 	// MaxHeaderBytes bounds the response headers a request of the driver's
 	// own transport accepts (net/http's default is 10 MiB, which a hostile
 	// server could make every poll hold). A client of Config.Client keeps
-	// its own transport's MaxResponseHeaderBytes.
+	// its own transport's MaxResponseHeaderBytes. Headers over the limit
+	// are an [*Error] wrapping [sources.ErrTooLarge], retried on the slow
+	// backoff as a body over maxbytes= is.
 	MaxHeaderBytes = 64 << 10
 	// MaxBackoff caps the wait after a failure, both the exponential backoff
 	// and a server's Retry-After, unless poll= is longer: then the poll

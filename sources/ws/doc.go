@@ -34,7 +34,8 @@
 //
 // A connection that the server closes in an orderly way (close codes 1000,
 // 1001, 1012, 1013) is opened again after a short jittered wait, reporting
-// nothing unless that fails. A connection that breaks is an Error wrapping
+// nothing unless that fails; closed so before its first message, it is a
+// failed attempt ([ErrEnded]), backed off like one. A connection that breaks is an Error wrapping
 // [sources.ErrDisconnected] at once, then reopened with capped exponential
 // backoff and jitter. A handshake answered 404 or 410 means missing
 // (Removed); 401 and 403 ([sources.ErrAuth]) and other statuses ([sources.ErrHTTPStatus]) are

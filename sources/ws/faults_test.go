@@ -3,6 +3,9 @@ package ws_test
 import (
 	"bytes"
 	"context"
+	nethttp "net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -148,4 +151,70 @@ func TestBurstWithThrottle(t *testing.T) {
 func TestClosePrompt(t *testing.T) {
 	slow := ws.Config{MinBackoff: time.Minute, MaxBackoff: time.Hour}
 	kit.ClosesInEveryState(t, newHub(t).PushServer, slow, "ws://127.0.0.1:1/x")
+}
+
+// closingServer is a real WebSocket server on 127.0.0.1 that accepts every
+// connection, sends first (when not nil) and closes it in an orderly way
+// (1000, normal closure). It counts the handshakes.
+func closingServer(t *testing.T, first []byte) (url string, handshakes *atomic.Int64) {
+	t.Helper()
+	handshakes = new(atomic.Int64)
+	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		handshakes.Add(1)
+		conn, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+		defer cancel()
+		if first != nil && conn.Write(ctx, websocket.MessageText, first) != nil {
+			_ = conn.CloseNow()
+			return
+		}
+		_ = conn.Close(websocket.StatusNormalClosure, "")
+	}))
+	t.Cleanup(srv.Close)
+	return "ws" + srv.URL[len("http"):] + "/cfg", handshakes
+}
+
+// attemptsIn counts the handshakes of the next d.
+func attemptsIn(handshakes *atomic.Int64, d time.Duration) int64 {
+	before := handshakes.Load()
+	time.Sleep(d)
+	return handshakes.Load() - before
+}
+
+// A server that accepts every connection and closes it in an orderly way
+// before its first message never gives the document: each connect is a
+// failed attempt, an Error (*ws.Error wrapping ws.ErrEnded, as a Read of
+// it at Bind) on the fast backoff. Before the fix the watch reconnected
+// for ever and never reported anything.
+func TestCleanCloseBeforeFirstMessage(t *testing.T) {
+	url, handshakes := closingServer(t, nil)
+	log := kit.Follow(t, kit.Open(t, fastConfig()), target(url, nil))
+	r := log.Until(t, "an Error for a connection closed before its first message", fixture.Failed)
+	kit.Fails(t, r.Err, ws.ErrEnded, 0)
+	require.NotErrorIs(t, r.Err, sources.ErrAuth)
+	n := attemptsIn(handshakes, time.Second)
+	t.Logf("connection attempts in a second: %d", n)
+	require.Positive(t, n, "the watch keeps trying")
+	require.LessOrEqual(t, n, int64(15), "backoff applies (fastConfig: from 20ms, capped at 200ms)")
+	for _, r := range log.All() {
+		require.Error(t, r.Err, "nothing but the error is reported")
+	}
+}
+
+// A server that sends its document and then closes in an orderly way, on
+// every connection, is followed as before: the document, then reconnects
+// that report nothing (a clean end after a message is no failure).
+func TestCleanCloseAfterFirstMessage(t *testing.T) {
+	url, handshakes := closingServer(t, []byte(`{"a":1}`))
+	log := kit.Follow(t, kit.Open(t, fastConfig()), target(url, nil))
+	log.Until(t, "the document", isData(`{"a":1}`))
+	n := attemptsIn(handshakes, 500*time.Millisecond)
+	t.Logf("reconnects in half a second: %d", n)
+	require.GreaterOrEqual(t, n, int64(2), "the server closed each connection: the watch reconnected")
+	for _, r := range log.All() {
+		require.NoError(t, r.Err)
+	}
 }

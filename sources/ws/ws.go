@@ -42,7 +42,10 @@ const (
 
 // Sentinel errors wrapped by [*Error]. Match them with errors.Is.
 var (
-	// ErrEnded: the connection closed before its first message (a Read).
+	// ErrEnded: the connection closed before its first message: a Read
+	// of it, or a watch's connect that a server accepted and closed in an
+	// orderly way without sending the document (a failed attempt,
+	// retried on the fast backoff).
 	ErrEnded = errors.New("connection closed before a message")
 	// ErrNoPong: no pong came within timeout= of a ping; the connection is
 	// dropped and opened again. It wraps [sources.ErrDisconnected].
@@ -239,6 +242,10 @@ type stream struct {
 	wg       sync.WaitGroup
 	ended    *atomic.Bool // the connection's reads hit its end
 	secrets  []string     // the handshake's header values and URL credentials, scrubbed from errors
+	// delivered reports that Next returned a message: a clean close
+	// before one is a failed attempt, not a reconnect. Only Next (one
+	// call at a time) uses it.
+	delivered bool
 
 	mu      sync.Mutex
 	pingErr error // why the keepalive dropped the connection
@@ -293,15 +300,22 @@ func (c *stream) Next(ctx context.Context) (sources.Result, *sources.StreamEnd) 
 		// while the connection ended is not trusted.
 		return sources.Result{}, fail(c.s, 0, fmt.Errorf("%w: the connection ended during a message", sources.ErrDisconnected), false)
 	}
+	c.delivered = true
 	return sources.Result{Data: data}, nil
 }
 
 // end tells a closing handshake that asks for a reconnect (normal
 // closure, going away, service restart: a clean end that reports nothing)
-// from a connection that broke.
+// from a connection that broke. A clean close before the connection's
+// first message is a failed attempt (ErrEnded, as a Read of it): a
+// server that accepts and closes every connection at once never gives
+// the document, and reconnecting without a word would hide that for ever.
 func (c *stream) end(err error) *sources.StreamEnd {
 	switch websocket.CloseStatus(err) {
 	case websocket.StatusNormalClosure, websocket.StatusGoingAway, websocket.StatusServiceRestart, websocket.StatusTryAgainLater:
+		if !c.delivered {
+			return fail(c.s, 0, ErrEnded, false)
+		}
 		return &sources.StreamEnd{}
 	}
 	c.mu.Lock()
