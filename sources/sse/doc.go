@@ -33,7 +33,11 @@
 // Reconnecting follows the WHATWG standard: after the stream ends the
 // client waits the server's retry: (bounded by [MinRetry] and [MaxRetry];
 // [DefaultRetry] until one comes) and reconnects with the last event id in
-// Last-Event-ID. A 204 No Content tells it to stop: the field keeps its
+// Last-Event-ID. A stream that ends before its first event when the
+// request sent no Last-Event-ID (so the server had to send the document)
+// is a failed attempt, an Error wrapping [ErrEnded] retried on the fast
+// backoff; with Last-Event-ID it reconnects quietly, since the server may
+// have nothing newer. A 204 No Content tells it to stop: the field keeps its
 // value, an Error wrapping [ErrStopped] is sent, and the stream is not
 // opened again until another field joins it. 404 and 410 mean missing
 // (Removed). 401 and 403 ([sources.ErrAuth]), a wrong Content-Type

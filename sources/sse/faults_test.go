@@ -368,3 +368,115 @@ func TestIdleStream(t *testing.T) {
 		require.NoError(t, r.Err, "without idle= a silent stream is kept")
 	}
 }
+
+// endingServer is a real event stream server on 127.0.0.1 that answers
+// every request 200 text/event-stream, writes body(lastID) (lastID is the
+// request's Last-Event-ID, "" without one) and ends the response: a clean
+// end of the stream. It counts the requests and keeps their Last-Event-ID.
+type endingServer struct {
+	URL      string
+	requests atomic.Int64
+	mu       sync.Mutex
+	lastIDs  []string
+}
+
+func newEndingServer(t *testing.T, body func(lastID string) string) *endingServer {
+	t.Helper()
+	s := &endingServer{}
+	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		id := r.Header.Get("Last-Event-ID")
+		s.mu.Lock()
+		s.lastIDs = append(s.lastIDs, id)
+		s.mu.Unlock()
+		s.requests.Add(1)
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, body(id))
+	}))
+	t.Cleanup(srv.Close)
+	s.URL = srv.URL + "/cfg"
+	return s
+}
+
+func (s *endingServer) ids() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.lastIDs...)
+}
+
+// attemptsIn counts the requests of the next d.
+func attemptsIn(requests *atomic.Int64, d time.Duration) int64 {
+	before := requests.Load()
+	time.Sleep(d)
+	return requests.Load() - before
+}
+
+// A server that answers a request without Last-Event-ID with an event
+// stream that ends before its first event never gives the document: each
+// connect is a failed attempt, an Error (*sse.Error wrapping
+// sse.ErrEnded, as a Read of the same stream gets at Bind), reported once
+// while it repeats (the core drops the same error again) and retried on
+// the fast backoff. Comments, retry: lines, an id-less block without
+// data and events of a type the field does not follow are no event of
+// the field. Before the fix the watch reconnected for ever and reported
+// nothing.
+func TestEmptyStreamWithoutLastEventID(t *testing.T) {
+	for name, body := range map[string]string{
+		"nothing":       "",
+		"keepalives":    ": hello\n\n:\n: keepalive\n\n",
+		"retry":         "retry: 50\n\n: ping\n",
+		"event-no-data": "event: message\n\n",
+		"other-event":   "event: other\ndata: {\"a\":1}\n\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := newEndingServer(t, func(string) string { return body })
+			d := kit.Open(t, fastConfig())
+			log := kit.Follow(t, d, target(srv.URL, nil))
+			r := log.Until(t, "an Error for a stream ended before its first event", fixture.Failed)
+			kit.Fails(t, r.Err, sse.ErrEnded, 0)
+			require.NotErrorIs(t, r.Err, sources.ErrDisconnected, "a clean end is no broken connection")
+			read := d.Read(t.Context(), target(srv.URL, nil))
+			require.EqualError(t, r.Err, read.Err.Error(), "the watch's error is the Read's")
+			n := attemptsIn(&srv.requests, time.Second)
+			t.Logf("connection attempts in a second: %d", n)
+			require.Positive(t, n, "the watch keeps trying")
+			require.LessOrEqual(t, n, int64(12), "backoff applies (fastConfig: from 20ms, capped at 200ms, retry: at least 100ms)")
+			require.Len(t, log.All(), 1, "the error is reported once while it repeats")
+			for _, id := range srv.ids() {
+				require.Empty(t, id, "no id was ever sent")
+			}
+		})
+	}
+}
+
+// A request that carried Last-Event-ID may rightly get a stream that ends
+// with nothing new (docs/push.md lets the server skip the document the
+// client already has): such a clean end reconnects quietly, with the same
+// id, whether the id came from an event of this watch or from the Read
+// at Bind. Passes before and after the fix of
+// TestEmptyStreamWithoutLastEventID.
+func TestEmptyStreamWithLastEventID(t *testing.T) {
+	srv := newEndingServer(t, func(lastID string) string {
+		if lastID == "" {
+			return "id: 7\ndata: {\"a\":1}\n\n"
+		}
+		return ": nothing new\n\n"
+	})
+	log := kit.Follow(t, kit.Open(t, fastConfig()), target(srv.URL, nil))
+	log.Until(t, "the document", isData(`{"a":1}`))
+	n := attemptsIn(&srv.requests, 700*time.Millisecond)
+	t.Logf("reconnects in 700ms: %d", n)
+	require.GreaterOrEqual(t, n, int64(2), "the server ended each stream: the watch reconnected")
+	require.Len(t, log.All(), 1, "nothing but the document is reported")
+	ids := srv.ids()
+	require.Equal(t, "", ids[0])
+	for _, id := range ids[1:] {
+		require.Equal(t, "7", id, "each reconnect resumes from the document's id")
+	}
+
+	// A watch that starts from the id of the event read at Bind.
+	from := fixture.NewLog[sources.Result](settle)
+	before := srv.requests.Load()
+	fixture.Watch(t, kit.Open(t, fastConfig()), target(srv.URL, nil), sources.Result{Data: []byte(`{"a":1}`), Version: "7"}, from.Add)
+	require.Eventually(t, func() bool { return srv.requests.Load() >= before+3 }, settle, 10*time.Millisecond)
+	require.Zero(t, from.Len(), "a watch resumed from Bind's id reports nothing")
+}

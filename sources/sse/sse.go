@@ -51,13 +51,18 @@ var (
 	// stream client to stop reconnecting. The field keeps its last value
 	// and the watch waits until another field joins it.
 	ErrStopped = errors.New("server asked not to reconnect (204 No Content)")
-	// ErrEnded: the stream ended before its first event (a Read).
+	// ErrEnded: the stream ended before its first event: a Read of it, or
+	// a watch's connect that sent no Last-Event-ID and whose stream the
+	// server ended cleanly without sending the document (a failed attempt,
+	// retried on the fast backoff). Comments, retry: lines and events of
+	// another type are no event of the field.
 	ErrEnded = errors.New("stream ended before an event")
 )
 
 // Error reports a failed event stream: no response, a refused one, an
-// event over maxbytes= ([sources.ErrTooLarge]) or a stream cut off
-// ([sources.ErrDisconnected]). It names the URL redacted and never holds
+// event over maxbytes= ([sources.ErrTooLarge]), a stream cut off
+// ([sources.ErrDisconnected]) or one that ended before its first event
+// ([ErrEnded]). It names the URL redacted and never holds
 // event data nor a header value.
 type Error struct {
 	// StreamError holds the URL (redacted), the HTTP status (or 0) and
@@ -249,7 +254,7 @@ func (st *state) dial(ctx context.Context) (sources.Stream, *sources.StreamEnd) 
 			w.t = time.AfterFunc(st.s.idle, func() { w.fired.Store(true); cancel() })
 			body = w
 		}
-		return &stream{st: st, body: resp.Body, cancel: cancel, idle: w, p: newParser(body, st.s.MaxBytes, st.lastID, st.retry)}, nil
+		return &stream{st: st, body: resp.Body, cancel: cancel, idle: w, resumed: st.lastID != "", p: newParser(body, st.s.MaxBytes, st.lastID, st.retry)}, nil
 	}
 	// A refusal's body is drained while ctx still bounds it: a server may
 	// never finish it.
@@ -301,6 +306,12 @@ type stream struct {
 	cancel context.CancelFunc
 	idle   *idleWatch // nil without idle=
 	p      *parser
+	// resumed reports that the request carried Last-Event-ID: the server
+	// may then rightly end the stream with nothing new.
+	resumed bool
+	// delivered reports that Next returned an event of the followed type.
+	// Only Next (one call at a time) uses it.
+	delivered bool
 }
 
 // idleWatch cancels a stream's request when no byte came for d: a server
@@ -330,6 +341,12 @@ func (s *stream) Next(ctx context.Context) (sources.Result, *sources.StreamEnd) 
 		switch {
 		case err == nil:
 		case errors.Is(err, io.EOF):
+			if !s.delivered && !s.resumed {
+				// The server must send the document first when the request
+				// names no event it could be current with: a stream that
+				// ends without it is a failed attempt, as a Read of it.
+				return sources.Result{}, s.st.end(0, ErrEnded, false)
+			}
 			return sources.Result{}, s.st.end(0, nil, false) // a clean end: reconnect
 		case ctx.Err() != nil:
 			// The read failed because ctx ended: a timeout is a server
@@ -346,6 +363,7 @@ func (s *stream) Next(ctx context.Context) (sources.Result, *sources.StreamEnd) 
 		if ev.typ != s.st.s.event {
 			continue
 		}
+		s.delivered = true
 		if ev.tooLarge {
 			return sources.Result{Err: s.st.s.newError(0, fmt.Errorf("event data larger than maxbytes=%d: %w", s.st.s.MaxBytes, sources.ErrTooLarge))}, nil
 		}
