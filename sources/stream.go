@@ -54,9 +54,18 @@ type StreamPolicy struct {
 	// Retry gives the waits between connects: its transient backoff after a
 	// clean end, a dropped connection or a failed connect, its permanent
 	// backoff after a [StreamEnd] marked Permanent. It is reset once a
-	// stream delivers a document.
+	// stream delivers a document, and once a stream ends that stayed open
+	// for at least [HealthyStream].
 	Retry Retry
 }
+
+// HealthyStream is how long a stream must stay open to count as a healthy
+// connection when it ends, even with nothing delivered: the next connect
+// then waits only the backoff's first wait. An event stream resumed with a
+// current Last-Event-ID may rightly send nothing, and a proxy that ends
+// idle streams every minute would otherwise push the reconnects of a quiet
+// source toward the backoff's cap, leaving it disconnected most of the time.
+const HealthyStream = 10 * time.Second
 
 // Dialer opens one stream, bounded by ctx. On failure it returns a nil
 // Stream and a non-nil *StreamEnd that says what to report.
@@ -84,12 +93,13 @@ func FollowStream[K comparable, S any](w *Watch[K, S], p StreamPolicy, dial Dial
 			return
 		}
 		if s != nil {
+			opened := time.Now()
 			var delivered bool
 			end, delivered = pump(w, s)
 			if end == nil {
 				return // the watch ended
 			}
-			if delivered {
+			if delivered || time.Since(opened) >= HealthyStream {
 				retry.Reset()
 			}
 		}

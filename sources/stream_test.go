@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/livebind/livebind/internal/testenv/fixture"
@@ -126,3 +128,92 @@ func TestReadStream(t *testing.T) {
 		t.Fatalf("got %+v, want the document", r)
 	}
 }
+
+// A stream that stayed open a while was a healthy connection, even when it
+// delivered nothing (an event stream resumed with a current Last-Event-ID
+// has nothing new to send) before it ended: the next connect comes after
+// the backoff's first wait, not a doubled one. A proxy that ends idle
+// streams every minute must not push the reconnects of a quiet source
+// toward the backoff's cap, leaving it disconnected most of the time.
+// Streams that end at once still back off.
+func TestFollowStreamHealthyStreamResetsBackoff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ws sources.Watches[string, struct{}]
+		defer ws.Close()
+		const base, maxWait = time.Second, 5 * time.Minute
+		var (
+			mu    sync.Mutex
+			lived time.Duration // how long each stream stays open
+			ends  []time.Time   // when each stream ended
+			dials []time.Time
+		)
+		dial := func(ctx context.Context) (sources.Stream, *sources.StreamEnd) {
+			mu.Lock()
+			defer mu.Unlock()
+			dials = append(dials, time.Now())
+			return &timedStream{life: lived, ended: func() {
+				mu.Lock()
+				ends = append(ends, time.Now())
+				mu.Unlock()
+			}}, nil
+		}
+		gaps := func(from int) []time.Duration {
+			mu.Lock()
+			defer mu.Unlock()
+			var g []time.Duration
+			for i := from; i < len(ends) && i+1 < len(dials); i++ {
+				g = append(g, dials[i+1].Sub(ends[i]))
+			}
+			return g
+		}
+		policy := sources.StreamPolicy{Timeout: time.Second, Retry: sources.NewRetry(base, base, maxWait)}
+		stop, err := ws.Subscribe("k", sources.Sub[struct{}]{Target: &sources.Target{}, Last: sources.Result{Missing: true}, Emit: func(sources.Result) {}},
+			func(w *sources.Watch[string, struct{}]) { sources.FollowStream(w, policy, dial) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer stop()
+
+		// Streams that end at once: the waits grow (1s, 2s, 4s, 8s bounds).
+		time.Sleep(20 * time.Second)
+		quick := gaps(0)
+		if len(quick) < 4 || quick[3] < 4*time.Second {
+			t.Fatalf("waits after streams that ended at once: %v; want them to grow past 4s", quick)
+		}
+		mu.Lock()
+		lived, from := time.Minute, len(ends)
+		mu.Unlock()
+		// Streams that stay open a minute, then end cleanly with nothing
+		// delivered: each next connect is within the first wait's bound.
+		time.Sleep(10 * time.Minute)
+		healthy := gaps(from + 1) // the first stream of a minute began under the grown backoff
+		if len(healthy) < 5 {
+			t.Fatalf("%d reconnects in 10 minutes of streams that live a minute: %v", len(healthy), healthy)
+		}
+		for i, g := range healthy {
+			if g >= base {
+				t.Fatalf("wait %d after a stream open for a minute: %v (all: %v); want under %v, the backoff's first wait", i, g, healthy, base)
+			}
+		}
+	})
+}
+
+// timedStream delivers nothing and ends cleanly after life.
+type timedStream struct {
+	life  time.Duration
+	ended func()
+}
+
+func (s *timedStream) Next(ctx context.Context) (sources.Result, *sources.StreamEnd) {
+	t := time.NewTimer(s.life)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		s.ended()
+		return sources.Result{}, &sources.StreamEnd{}
+	case <-ctx.Done():
+		return sources.Result{}, &sources.StreamEnd{Result: sources.Result{Err: ctx.Err()}}
+	}
+}
+
+func (s *timedStream) Close() error { return nil }
