@@ -23,7 +23,10 @@
 //   - header=Name: value: one request header, never logged.
 //   - timeout=D: bounds connecting (until the response's headers), default
 //     [DefaultTimeout]; a Read (at Bind, and Reload) waits at most this long
-//     for the first event.
+//     for the first event, and so does a watch's stream opened without
+//     Last-Event-ID (one that holds the connection without sending the
+//     document is dropped with an error wrapping [sources.ErrUnreachable]
+//     and opened again).
 //   - idle=D: a stream on which no byte came for D (no event, no comment)
 //     is dropped with an error wrapping [sources.ErrUnreachable] and opened
 //     again: a server that holds the connection but stopped sending. At

@@ -369,6 +369,36 @@ func TestIdleStream(t *testing.T) {
 	}
 }
 
+// A server that answers a request without Last-Event-ID and then holds
+// the stream (a keepalive, then nothing) without ever sending the document
+// is a failed attempt once timeout= has passed since the connect: an Error
+// wrapping sources.ErrUnreachable, and the stream is opened again. Before,
+// the watch held such a stream for ever and reported nothing, as Bind's
+// Read did not (it waits timeout= for the first event). A watch resumed
+// with Last-Event-ID holds the same stream quietly: the server may have
+// nothing newer.
+func TestStreamWithoutFirstEvent(t *testing.T) {
+	var conns atomic.Int64
+	srv := silentStream(t, ": keepalive\n\n", &conns)
+	tg := target(srv.URL+"/cfg", nil)
+	tg.Timeout = 200 * time.Millisecond
+	log := kit.Follow(t, kit.Open(t, fastConfig()), tg)
+	r := log.Until(t, "an Error for a stream without its first event", fixture.Failed)
+	kit.Fails(t, r.Err, sources.ErrUnreachable, 0)
+	require.ErrorContains(t, r.Err, "no event within timeout=200ms")
+	require.Eventually(t, func() bool { return conns.Load() >= 2 }, settle, 10*time.Millisecond, "opened again")
+
+	var held atomic.Int64
+	quiet := silentStream(t, ": keepalive\n\n", &held)
+	resumed := fixture.NewLog[sources.Result](settle)
+	rt := target(quiet.URL+"/cfg", nil)
+	rt.Timeout = 200 * time.Millisecond
+	fixture.Watch(t, kit.Open(t, fastConfig()), rt, sources.Result{Data: []byte(`{"a":1}`), Version: "7"}, resumed.Add)
+	time.Sleep(700 * time.Millisecond)
+	require.Zero(t, resumed.Len(), "a resumed stream may rightly stay silent")
+	require.Equal(t, int64(1), held.Load(), "and is held, not reopened")
+}
+
 // endingServer is a real event stream server on 127.0.0.1 that answers
 // every request 200 text/event-stream, writes body(lastID) (lastID is the
 // request's Last-Event-ID, "" without one) and ends the response: a clean

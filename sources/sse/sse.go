@@ -254,7 +254,18 @@ func (st *state) dial(ctx context.Context) (sources.Stream, *sources.StreamEnd) 
 			w.t = time.AfterFunc(st.s.idle, func() { w.fired.Store(true); cancel() })
 			body = w
 		}
-		return &stream{st: st, body: resp.Body, cancel: cancel, idle: w, resumed: st.lastID != "", p: newParser(body, st.s.MaxBytes, st.lastID, st.retry)}, nil
+		s := &stream{st: st, body: resp.Body, cancel: cancel, idle: w, resumed: st.lastID != "", p: newParser(body, st.s.MaxBytes, st.lastID, st.retry)}
+		if !s.resumed && st.s.Timeout > 0 {
+			// The document is owed at once: a server that holds the stream
+			// (with keepalives, say) and never sends it is a failed attempt.
+			s.first = time.AfterFunc(st.s.Timeout, func() {
+				if !s.got.Load() {
+					s.late.Store(true)
+					cancel()
+				}
+			})
+		}
+		return s, nil
 	}
 	// A refusal's body is drained while ctx still bounds it: a server may
 	// never finish it.
@@ -312,6 +323,11 @@ type stream struct {
 	// delivered reports that Next returned an event of the followed type.
 	// Only Next (one call at a time) uses it.
 	delivered bool
+	// first, without Last-Event-ID, ends the stream when no event of the
+	// followed type came within timeout= (late is then set); got stops it.
+	first *time.Timer
+	got   atomic.Bool
+	late  atomic.Bool
 }
 
 // idleWatch cancels a stream's request when no byte came for d: a server
@@ -353,6 +369,8 @@ func (s *stream) Next(ctx context.Context) (sources.Result, *sources.StreamEnd) 
 			// that gave no answer in time, a cancellation is the caller's
 			// own and stays apart from ErrUnreachable.
 			return sources.Result{}, s.st.end(0, sources.Unreachable(fmt.Errorf("waiting for an event: %w", ctx.Err())), false)
+		case s.late.Load():
+			return sources.Result{}, s.st.end(0, fmt.Errorf("%w: no event within timeout=%v of the connect", sources.ErrUnreachable, s.st.s.Timeout), false)
 		case s.idle != nil && s.idle.fired.Load():
 			return sources.Result{}, s.st.end(0, fmt.Errorf("%w: no byte for idle=%v", sources.ErrUnreachable, s.st.s.idle), false)
 		case errors.Is(err, io.ErrUnexpectedEOF):
@@ -364,6 +382,10 @@ func (s *stream) Next(ctx context.Context) (sources.Result, *sources.StreamEnd) 
 			continue
 		}
 		s.delivered = true
+		if s.first != nil {
+			s.got.Store(true)
+			s.first.Stop()
+		}
 		if ev.tooLarge {
 			return sources.Result{Err: s.st.s.newError(0, fmt.Errorf("event data larger than maxbytes=%d: %w", s.st.s.MaxBytes, sources.ErrTooLarge))}, nil
 		}
@@ -375,6 +397,9 @@ func (s *stream) Next(ctx context.Context) (sources.Result, *sources.StreamEnd) 
 func (s *stream) Close() error {
 	if s.idle != nil {
 		s.idle.t.Stop()
+	}
+	if s.first != nil {
+		s.first.Stop()
 	}
 	s.cancel()
 	return s.body.Close()
