@@ -27,7 +27,9 @@
 //   - header=Name: value: one handshake header, never logged.
 //   - timeout=D: bounds the opening handshake, default [DefaultTimeout]; a
 //     Read (at Bind, and Reload) waits at most this long for the first
-//     message.
+//     message, and so does each connection of a watch (one that the server
+//     holds without sending the document is dropped with an error wrapping
+//     [sources.ErrUnreachable] and opened again).
 //
 // More headers, the Origin, subprotocols, TLS roots or a proxy go in
 // [Config], passed with livebind.WithSourceConfig("ws", ws.Config{...}).

@@ -218,3 +218,29 @@ func TestCleanCloseAfterFirstMessage(t *testing.T) {
 		require.NoError(t, r.Err)
 	}
 }
+
+// A server that accepts the connection and then holds it, answering pings,
+// without ever sending the document is a failed attempt once timeout= has
+// passed since the connect: an Error wrapping sources.ErrUnreachable, and
+// the connection is opened again. Before, the watch held it for ever and
+// reported nothing, while a Read of it at Bind fails after timeout=.
+func TestConnectionWithoutFirstMessage(t *testing.T) {
+	var handshakes atomic.Int64
+	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		handshakes.Add(1)
+		conn, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		<-conn.CloseRead(r.Context()).Done() // answers pings until the client leaves
+		_ = conn.CloseNow()
+	}))
+	t.Cleanup(srv.Close)
+	tg := target("ws"+srv.URL[len("http"):]+"/cfg", map[string]string{"ping": "50ms"})
+	tg.Timeout = 200 * time.Millisecond
+	log := kit.Follow(t, kit.Open(t, fastConfig()), tg)
+	r := log.Until(t, "an Error for a connection without its first message", fixture.Failed)
+	kit.Fails(t, r.Err, sources.ErrUnreachable, 0)
+	require.ErrorContains(t, r.Err, "no message within timeout=200ms")
+	require.Eventually(t, func() bool { return handshakes.Load() >= 2 }, kit.Settle, 10*time.Millisecond, "opened again")
+}

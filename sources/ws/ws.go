@@ -224,7 +224,7 @@ func (d *driver) dial(ctx context.Context, s *spec, keepalive bool) (sources.Str
 	// One byte over the limit is read by sources.ReadAtMost, which fails
 	// with sources.ErrTooLarge before the library's own limit is hit.
 	conn.SetReadLimit(int64(s.MaxBytes) + 1)
-	c := &stream{conn: conn, s: s, ended: &w.ended, secrets: secrets}
+	c := &stream{conn: conn, s: s, ended: &w.ended, secrets: secrets, watch: keepalive}
 	if keepalive && s.ping > 0 {
 		var pctx context.Context
 		pctx, c.stopPing = context.WithCancel(context.Background())
@@ -246,6 +246,9 @@ type stream struct {
 	// before one is a failed attempt, not a reconnect. Only Next (one
 	// call at a time) uses it.
 	delivered bool
+	// watch: the connection is a watch's, whose first message is owed
+	// within timeout= of the connect (a Read's context bounds it already).
+	watch bool
 
 	mu      sync.Mutex
 	pingErr error // why the keepalive dropped the connection
@@ -279,8 +282,16 @@ func (c *stream) keepalive(ctx context.Context) {
 
 // Next implements [sources.Stream]: the next text or binary message.
 func (c *stream) Next(ctx context.Context) (sources.Result, *sources.StreamEnd) {
+	rctx := ctx
+	if c.watch && !c.delivered && c.s.Timeout > 0 {
+		// A server that holds the connection (answering pings) without
+		// the document would otherwise be held for ever without a word.
+		var cancel context.CancelFunc
+		rctx, cancel = context.WithTimeout(ctx, c.s.Timeout)
+		defer cancel()
+	}
 	var data []byte
-	_, r, err := c.conn.Reader(ctx)
+	_, r, err := c.conn.Reader(rctx)
 	if err == nil {
 		data, err = sources.ReadAtMost(r, c.s.MaxBytes)
 	}
@@ -292,6 +303,8 @@ func (c *stream) Next(ctx context.Context) (sources.Result, *sources.StreamEnd) 
 		// gave no answer in time, a cancellation is the caller's own and
 		// stays apart from ErrUnreachable.
 		return sources.Result{}, fail(c.s, 0, sources.Unreachable(fmt.Errorf("waiting for a message: %w", ctx.Err())), false)
+	case err != nil && rctx.Err() != nil:
+		return sources.Result{}, fail(c.s, 0, fmt.Errorf("%w: no message within timeout=%v of the connect", sources.ErrUnreachable, c.s.Timeout), false)
 	case err != nil:
 		return sources.Result{}, c.end(err)
 	case c.ended.Load():
