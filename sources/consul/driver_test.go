@@ -25,6 +25,16 @@ func openDriver(t *testing.T, cfg any) sources.Driver {
 	return fixture.OpenDriver(t, "consul", cfg)
 }
 
+// agentAt points the api client's environment at addr, with token as the
+// ACL token and no token file or basic auth.
+func agentAt(t *testing.T, addr, token string) {
+	t.Helper()
+	t.Setenv("CONSUL_HTTP_ADDR", addr)
+	t.Setenv("CONSUL_HTTP_TOKEN", token)
+	t.Setenv("CONSUL_HTTP_TOKEN_FILE", "")
+	t.Setenv("CONSUL_HTTP_AUTH", "")
+}
+
 func target(loc string, params map[string]string) *sources.Target {
 	return &sources.Target{Scheme: "consul", Location: loc, Params: params}
 }
