@@ -33,14 +33,11 @@ type servers struct {
 // allowed lists the roles the connection allows (default: app).
 func startServers(t testing.TB, ttl, maxTTL time.Duration, allowed ...string) *servers {
 	t.Helper()
-	pg := pgtest.Start(t)
-	pg.SQL("create table items(id int primary key, name text); insert into items values (1, 'a')")
-	bao := baotest.Start(t)
-	s := &servers{pg: pg, bao: bao, e: dbcreds.Engine{Addr: bao.Addr, Token: baotest.RootToken}}
 	if len(allowed) == 0 {
 		allowed = []string{"app"}
 	}
-	require.NoError(t, s.e.Configure(t.Context(), pg.Port(), pgtest.AdminPassword, allowed...))
+	s := &servers{}
+	s.pg, s.bao, s.e = baotest.StartDatabase(t, "create table items(id int primary key, name text); insert into items values (1, 'a')", allowed...)
 	require.NoError(t, s.e.Role(t.Context(), "app", ttl, maxTTL))
 	return s
 }

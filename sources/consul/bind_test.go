@@ -412,9 +412,7 @@ func TestBindACL(t *testing.T) {
 func TestBindCloseDuringBlockingQuery(t *testing.T) {
 	a := consultest.Start(t)
 	put(t, a.Client(), "close/v", "v")
-	t.Setenv("CONSUL_HTTP_ADDR", a.Addr())
-	t.Setenv("CONSUL_HTTP_TOKEN", "")
-	t.Setenv("CONSUL_HTTP_TOKEN_FILE", "")
+	agentAt(t, a.Addr(), "")
 
 	type config struct {
 		V string `live:"consul=close/v; format=text; wait=5m"`

@@ -28,9 +28,7 @@ import (
 func TestConformance(t *testing.T) {
 	a := consultest.Start(t)
 	client := a.Client()
-	t.Setenv("CONSUL_HTTP_ADDR", a.Addr())
-	t.Setenv("CONSUL_HTTP_TOKEN", a.RootToken())
-	t.Setenv("CONSUL_HTTP_TOKEN_FILE", "")
+	agentAt(t, a.Addr(), a.RootToken())
 	const token = "0b6c3a36-conformance-secret-token"
 	const maxBytes = 128 << 10
 	sourcetest.Run(t, sourcetest.Harness{

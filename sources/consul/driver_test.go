@@ -1,9 +1,7 @@
 package consul_test
 
 import (
-	"log/slog"
 	"math"
-	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -24,10 +22,17 @@ func openDriver(t *testing.T, cfg any) sources.Driver {
 	require.True(t, ok)
 	require.Equal(t, []string{"dc", "stale", "wait", "prefix", "ratelimit"}, s.Options)
 	require.False(t, s.Poll || s.Timeout || s.NativeDebounce)
-	d, err := s.Open(sources.Config{Logger: slog.New(slog.DiscardHandler), LookupEnv: os.LookupEnv, Value: cfg})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, d.Close()) })
-	return d
+	return fixture.OpenDriver(t, "consul", cfg)
+}
+
+// agentAt points the api client's environment at addr, with token as the
+// ACL token and no token file or basic auth.
+func agentAt(t *testing.T, addr, token string) {
+	t.Helper()
+	t.Setenv("CONSUL_HTTP_ADDR", addr)
+	t.Setenv("CONSUL_HTTP_TOKEN", token)
+	t.Setenv("CONSUL_HTTP_TOKEN_FILE", "")
+	t.Setenv("CONSUL_HTTP_AUTH", "")
 }
 
 func target(loc string, params map[string]string) *sources.Target {

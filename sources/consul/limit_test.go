@@ -32,6 +32,37 @@ func endless(w http.ResponseWriter, r *http.Request, status int, prefix string) 
 	fixture.WriteEndless(w, r, status, prefix)
 }
 
+// answer writes body as an agent's KV answer: JSON, at index 7.
+func answer(w http.ResponseWriter, body string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Consul-Index", "7")
+	_, _ = io.WriteString(w, body)
+}
+
+// fakeAgent serves h as the agent (token as the ACL token) until the end
+// of the test.
+func fakeAgent(t *testing.T, token string, h http.HandlerFunc) {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	agentAt(t, srv.Listener.Addr().String(), token)
+}
+
+// readPrefixInChild serves body as the answer of every request and, in a
+// child process under a 512 MiB heap watchdog and timeout, reads the
+// prefix app/: the Read must succeed within the limits, its document
+// holding want.
+func readPrefixInChild(t *testing.T, body string, timeout time.Duration, want string) {
+	t.Helper()
+	fakeAgent(t, "", func(w http.ResponseWriter, _ *http.Request) { answer(w, body) })
+	res := childtest.Run(t, childtest.Limits{Timeout: timeout, Heap: 512 << 20}, func(t *testing.T) { //nolint:thelper // a test body (run in a child), not a helper
+		r := openDriver(t, consul.Config{}).Read(t.Context(), target("app/", map[string]string{"prefix": "true"}))
+		require.NoError(t, r.Err)
+		require.Contains(t, string(r.Data), want)
+	})
+	require.True(t, res.OK(), "%s", res)
+}
+
 // TestHostileAgentBodyIsBounded: an agent (or whatever answers at its
 // address) that sends an endless answer must produce an error naming the
 // key, once Config.MaxBytes is read; never an unbounded allocation. With
@@ -40,17 +71,13 @@ func endless(w http.ResponseWriter, r *http.Request, status int, prefix string) 
 // with the text clipped. Runs in a child process under a heap watchdog:
 // unbounded, the child dies.
 func TestHostileAgentBodyIsBounded(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	fakeAgent(t, "", func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/err") {
 			endless(w, r, http.StatusInternalServerError, "")
 			return
 		}
 		endless(w, r, http.StatusOK, `[{"Key":"big","Value":"`)
-	}))
-	defer srv.Close()
-	t.Setenv("CONSUL_HTTP_ADDR", srv.Listener.Addr().String())
-	t.Setenv("CONSUL_HTTP_TOKEN", "")
-	t.Setenv("CONSUL_HTTP_TOKEN_FILE", "")
+	})
 
 	res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second, Heap: 256 << 20}, func(t *testing.T) { //nolint:thelper // a test body (run in a child), not a helper
 		d := openDriver(t, consul.Config{MaxBytes: 1 << 20})
@@ -76,15 +103,11 @@ func TestUnixSocketAgentBodyIsBounded(t *testing.T) {
 	require.NoError(t, err)
 	value := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte("A"), 3<<20))
 	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("X-Consul-Index", "7")
-		_, _ = io.WriteString(w, `[{"Key":"big","Value":"`+value+`"}]`)
+		answer(w, `[{"Key":"big","Value":"`+value+`"}]`)
 	})}
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Close() })
-	t.Setenv("CONSUL_HTTP_ADDR", "unix://"+sock)
-	t.Setenv("CONSUL_HTTP_TOKEN", "")
-	t.Setenv("CONSUL_HTTP_TOKEN_FILE", "")
+	agentAt(t, "unix://"+sock, "")
 
 	d := openDriver(t, consul.Config{MaxBytes: 1 << 20})
 	r := d.Read(t.Context(), target("big", nil))
@@ -103,19 +126,13 @@ func TestRedirectKeepsToken(t *testing.T) {
 		if r.Header.Get("X-Consul-Token") != "" {
 			leaked.Store(true)
 		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("X-Consul-Index", "7")
-		_, _ = io.WriteString(w, `[{"Key":"app/x","Value":"b3RoZXI="}]`)
+		answer(w, `[{"Key":"app/x","Value":"b3RoZXI="}]`)
 	}))
 	defer other.Close()
 	otherURL := strings.Replace(other.URL, "127.0.0.1", "localhost", 1) // another host name
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	fakeAgent(t, token, func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, otherURL+r.URL.RequestURI(), http.StatusTemporaryRedirect)
-	}))
-	defer srv.Close()
-	t.Setenv("CONSUL_HTTP_ADDR", srv.Listener.Addr().String())
-	t.Setenv("CONSUL_HTTP_TOKEN", token)
-	t.Setenv("CONSUL_HTTP_TOKEN_FILE", "")
+	})
 
 	d := openDriver(t, consul.Config{})
 	r := d.Read(t.Context(), target("app/x", nil))
@@ -149,11 +166,7 @@ func TestErrorsHideCredentials(t *testing.T) {
 		password = "pa55-w0rd-basic-auth"
 		apiKey   = "k3y-for-the-proxy-0123456789"
 	)
-	srv := httptest.NewServer(http.HandlerFunc(echoHeaders))
-	defer srv.Close()
-	t.Setenv("CONSUL_HTTP_ADDR", srv.Listener.Addr().String())
-	t.Setenv("CONSUL_HTTP_TOKEN", token)
-	t.Setenv("CONSUL_HTTP_TOKEN_FILE", "")
+	fakeAgent(t, token, echoHeaders)
 	t.Setenv("CONSUL_HTTP_AUTH", "someone:"+password)
 
 	check := func(t *testing.T, d sources.Driver) {
@@ -181,15 +194,10 @@ func TestErrorsHideCredentials(t *testing.T) {
 // error text must be cut as a server's body is.
 func TestTransportErrorIsClipped(t *testing.T) {
 	long := "/%zz" + strings.Repeat("A", 200<<10)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	fakeAgent(t, "", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Location", long)
 		w.WriteHeader(http.StatusMovedPermanently)
-	}))
-	defer srv.Close()
-	t.Setenv("CONSUL_HTTP_ADDR", srv.Listener.Addr().String())
-	t.Setenv("CONSUL_HTTP_TOKEN", "")
-	t.Setenv("CONSUL_HTTP_TOKEN_FILE", "")
-	t.Setenv("CONSUL_HTTP_AUTH", "")
+	})
 
 	r := openDriver(t, consul.Config{}).Read(t.Context(), target("app/x", nil))
 	require.Error(t, r.Err)
@@ -203,22 +211,7 @@ func TestTransportErrorIsClipped(t *testing.T) {
 // child process.
 func TestHostilePrefixDepth(t *testing.T) {
 	key := "app/" + strings.Repeat("a/", 1<<20) + "b"
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("X-Consul-Index", "7")
-		_, _ = io.WriteString(w, `[{"Key":"`+key+`","Value":"eA=="}]`)
-	}))
-	defer srv.Close()
-	t.Setenv("CONSUL_HTTP_ADDR", srv.Listener.Addr().String())
-	t.Setenv("CONSUL_HTTP_TOKEN", "")
-	t.Setenv("CONSUL_HTTP_TOKEN_FILE", "")
-
-	res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second, Heap: 512 << 20}, func(t *testing.T) { //nolint:thelper // a test body (run in a child), not a helper
-		r := openDriver(t, consul.Config{}).Read(t.Context(), target("app/", map[string]string{"prefix": "true"}))
-		require.NoError(t, r.Err)
-		require.Contains(t, string(r.Data), `"x"`, "the value is kept")
-	})
-	require.True(t, res.OK(), "%s", res)
+	readPrefixInChild(t, `[{"Key":"`+key+`","Value":"eA=="}]`, 30*time.Second, `"x"`) // the value is kept
 }
 
 // TestHostilePrefixFanOut: a prefix answer of many keys, each 99 levels
@@ -237,23 +230,7 @@ func TestHostilePrefixFanOut(t *testing.T) {
 		fmt.Fprintf(&b, `{"Key":"app/%d/%s","Value":"eA=="}`, i, deep)
 	}
 	b.WriteString("]")
-	body := b.String()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("X-Consul-Index", "7")
-		_, _ = io.WriteString(w, body)
-	}))
-	defer srv.Close()
-	t.Setenv("CONSUL_HTTP_ADDR", srv.Listener.Addr().String())
-	t.Setenv("CONSUL_HTTP_TOKEN", "")
-	t.Setenv("CONSUL_HTTP_TOKEN_FILE", "")
-
-	res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second, Heap: 512 << 20}, func(t *testing.T) { //nolint:thelper // a test body (run in a child), not a helper
-		r := openDriver(t, consul.Config{}).Read(t.Context(), target("app/", map[string]string{"prefix": "true"}))
-		require.NoError(t, r.Err)
-		require.Contains(t, string(r.Data), `{"z":"x"}`)
-	})
-	require.True(t, res.OK(), "%s", res)
+	readPrefixInChild(t, b.String(), 60*time.Second, `{"z":"x"}`)
 }
 
 // TestMalformedAnswer: a 200 that is not Consul's JSON (a proxy's or a
@@ -266,14 +243,10 @@ func TestMalformedAnswer(t *testing.T) {
 		"base64": `[{"Key":"app/x","Value":"!!!"}]`,
 		"type":   `{"Key":"app/x"}`,
 	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	fakeAgent(t, "", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Consul-Index", "7")
 		_, _ = io.WriteString(w, bodies[strings.TrimPrefix(r.URL.Path, "/v1/kv/")])
-	}))
-	defer srv.Close()
-	t.Setenv("CONSUL_HTTP_ADDR", srv.Listener.Addr().String())
-	t.Setenv("CONSUL_HTTP_TOKEN", "")
-	t.Setenv("CONSUL_HTTP_TOKEN_FILE", "")
+	})
 	d := openDriver(t, consul.Config{})
 	for key := range bodies {
 		r := d.Read(t.Context(), target(key, nil))

@@ -26,16 +26,7 @@ func openDriver(t testing.TB, e *fixture.Env) sources.Driver {
 	if !s.Poll {
 		t.Error("env scheme must accept poll=")
 	}
-	d, err := s.Open(sources.Config{LookupEnv: e.Lookup})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := d.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return d
+	return fixture.OpenDriverWith(t, "env", sources.Config{LookupEnv: e.Lookup})
 }
 
 func target(name string, poll time.Duration) *sources.Target {

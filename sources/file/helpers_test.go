@@ -3,7 +3,6 @@ package file
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -34,25 +33,11 @@ func TestMain(m *testing.M) {
 // waitFor bounds every wait for a result.
 const waitFor = 5 * time.Second
 
-// testWriter sends a driver's log lines to t.Log.
-type testWriter struct{ t testing.TB }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
-
-// openDriver opens the registered file scheme, closed at cleanup.
+// openDriver opens the registered file scheme, logging to the test's
+// log, closed at cleanup.
 func openDriver(tb testing.TB) *driver {
 	tb.Helper()
-	s, ok := sources.Lookup("file")
-	require.True(tb, ok, "file scheme not registered")
-	logger := slog.New(slog.NewTextHandler(testWriter{tb}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	drv, err := s.Open(sources.Config{Logger: logger, LookupEnv: os.LookupEnv})
-	require.NoError(tb, err)
-	tb.Cleanup(func() { require.NoError(tb, drv.Close()) })
-	d, ok := drv.(*driver)
+	d, ok := fixture.OpenDriverWith(tb, "file", sources.Config{Logger: fixture.TestLogger(tb)}).(*driver)
 	require.True(tb, ok)
 	return d
 }

@@ -7,7 +7,6 @@ import (
 	"net"
 	nethttp "net/http"
 	"net/http/httptest"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,14 +27,6 @@ func TestMain(m *testing.M) {
 
 // waitFor bounds every wait for a result.
 const waitFor = 5 * time.Second
-
-// testWriter sends a driver's log lines to t.Log.
-type testWriter struct{ tb testing.TB }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.tb.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
 
 // countingTransport counts the body bytes its caller reads.
 type countingTransport struct {
@@ -82,16 +73,10 @@ func newCountingClient(tb testing.TB) (*nethttp.Client, *countingTransport) {
 }
 
 // openDriver opens the registered http scheme with value as its source
-// config; it is closed at cleanup.
+// config, logging to the test's log; it is closed at cleanup.
 func openDriver(tb testing.TB, value any) *driver {
 	tb.Helper()
-	s, ok := sources.Lookup("http")
-	require.True(tb, ok, "http scheme not registered")
-	logger := slog.New(slog.NewTextHandler(testWriter{tb}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	drv, err := s.Open(sources.Config{Logger: logger, LookupEnv: os.LookupEnv, Value: value})
-	require.NoError(tb, err)
-	tb.Cleanup(func() { require.NoError(tb, drv.Close()) })
-	d, ok := drv.(*driver)
+	d, ok := fixture.OpenDriverWith(tb, "http", sources.Config{Logger: fixture.TestLogger(tb), Value: value}).(*driver)
 	require.True(tb, ok)
 	return d
 }

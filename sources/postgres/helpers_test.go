@@ -1,15 +1,13 @@
 package postgres_test
 
 import (
-	"log/slog"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/internal/testenv/pgtest"
 	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/postgres"
@@ -75,10 +73,5 @@ func target(loc string, params map[string]string) *sources.Target {
 // the test.
 func openDriver(t *testing.T, cfg any) sources.Driver {
 	t.Helper()
-	sc, ok := sources.Lookup("postgres")
-	require.True(t, ok)
-	d, err := sc.Open(sources.Config{Logger: slog.New(slog.DiscardHandler), LookupEnv: os.LookupEnv, Value: cfg})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, d.Close()) })
-	return d
+	return fixture.OpenDriver(t, "postgres", cfg)
 }

@@ -2,8 +2,6 @@ package postgres_test
 
 import (
 	"errors"
-	"log/slog"
-	"os"
 	"testing"
 	"time"
 
@@ -24,11 +22,7 @@ import (
 func TestHugeValueIsBoundedOnTheWire(t *testing.T) {
 	res := childtest.Run(t, childtest.Limits{Timeout: 90 * time.Second, Heap: 48 << 20}, func(t *testing.T) { //nolint:thelper // a test body (run in a child), not a helper
 		s := pgtest.Start(t)
-		sc, ok := sources.Lookup("postgres")
-		require.True(t, ok)
-		d, err := sc.Open(sources.Config{Logger: slog.New(slog.DiscardHandler), LookupEnv: os.LookupEnv, Value: s.AdminDSN()})
-		require.NoError(t, err)
-		t.Cleanup(func() { require.NoError(t, d.Close()) })
+		d := openDriver(t, s.AdminDSN())
 		for _, q := range []string{"SELECT repeat('x', 64000000)", "SELECT decode(repeat('ab', 32000000), 'hex')"} {
 			r := d.Read(t.Context(), &sources.Target{Scheme: "postgres", Location: "big", Timeout: time.Minute, Params: map[string]string{"query": q}})
 			require.ErrorIs(t, r.Err, sources.ErrTooLarge, "%s", q)

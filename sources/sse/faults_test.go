@@ -255,24 +255,7 @@ func TestRedirectRefused(t *testing.T) {
 // the fix the drain of the error body had no deadline: both hung for as
 // long as the server held the body.
 func TestRefusalBodyStalls(t *testing.T) {
-	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
-		w.Header().Set("Content-Length", "1000")
-		w.WriteHeader(nethttp.StatusServiceUnavailable)
-		_, _ = io.WriteString(w, "overloaded")
-		w.(nethttp.Flusher).Flush()
-		<-r.Context().Done()
-	}))
-	t.Cleanup(srv.Close)
-	tg := target(srv.URL+"/cfg", nil)
-	tg.Timeout = 200 * time.Millisecond
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-	defer cancel()
-	start := time.Now()
-	r := kit.Open(t, fastConfig()).Read(ctx, tg)
-	require.Less(t, time.Since(start), 2*time.Second, "the Read is bounded by timeout=")
-	require.Error(t, r.Err)
-
-	kit.ClosesWhileConnecting(t, srv.URL+"/cfg", 300*time.Millisecond) // the connect is draining the body
+	kit.RefusalBodyStalls(t, func(u string) string { return u })
 }
 
 // An event id the client cannot send back as a Last-Event-ID header (it

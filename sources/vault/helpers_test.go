@@ -3,7 +3,6 @@ package vault_test
 import (
 	"errors"
 	"log/slog"
-	"os"
 	"testing"
 	"time"
 
@@ -23,12 +22,7 @@ const waitFor = 10 * time.Second
 // (for tests and benchmarks); its Close must succeed at the end.
 func openDriver(tb testing.TB, cfg any) sources.Driver {
 	tb.Helper()
-	s, ok := sources.Lookup("vault")
-	require.True(tb, ok)
-	d, err := s.Open(sources.Config{Logger: slog.New(slog.DiscardHandler), LookupEnv: os.LookupEnv, Value: cfg})
-	require.NoError(tb, err)
-	tb.Cleanup(func() { require.NoError(tb, d.Close()) })
-	return d
+	return fixture.OpenDriver(tb, "vault", cfg)
 }
 
 // fast is a driver config for tests: short backoffs.

@@ -24,12 +24,7 @@ import (
 // database engine configured for it, allowing roles.
 func startDB(t *testing.T, roles ...string) (*pgtest.Server, *baotest.Server, dbcreds.Engine) {
 	t.Helper()
-	pg := pgtest.Start(t)
-	pg.SQL("create table items(id int primary key); insert into items values (1)")
-	s := baotest.Start(t)
-	e := dbcreds.Engine{Addr: s.Addr, Token: baotest.RootToken}
-	require.NoError(t, e.Configure(t.Context(), pg.Port(), pgtest.AdminPassword, roles...))
-	return pg, s, e
+	return baotest.StartDatabase(t, "create table items(id int primary key); insert into items values (1)", roles...)
 }
 
 // psqlLogin logs in over TCP as user with password (psql, so that this

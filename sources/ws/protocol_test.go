@@ -257,21 +257,7 @@ func TestRedirectRefused(t *testing.T) {
 // finishes: the Read still ends at timeout=, and so does Close of a watch
 // meanwhile.
 func TestRefusalBodyStalls(t *testing.T) {
-	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
-		w.Header().Set("Content-Length", "1000")
-		w.WriteHeader(nethttp.StatusServiceUnavailable)
-		_, _ = w.Write([]byte("overloaded"))
-		w.(nethttp.Flusher).Flush()
-		<-r.Context().Done()
-	}))
-	t.Cleanup(srv.Close)
-	loc := "ws" + strings.TrimPrefix(srv.URL, "http") + "/cfg"
-	start := time.Now()
-	r := readRaw(t, loc, 200*time.Millisecond)
-	require.Less(t, time.Since(start), time.Second, "the Read is bounded by timeout=")
-	kit.Fails(t, r.Err, sources.ErrHTTPStatus, nethttp.StatusServiceUnavailable)
-
-	kit.ClosesWhileConnecting(t, loc, 300*time.Millisecond) // the handshake is reading the body
+	kit.RefusalBodyStalls(t, func(u string) string { return "ws" + strings.TrimPrefix(u, "http") })
 }
 
 // The caller's own cancellation of a Read, before or after the handshake,

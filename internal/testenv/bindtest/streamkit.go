@@ -2,6 +2,8 @@ package bindtest
 
 import (
 	"context"
+	nethttp "net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -65,6 +67,30 @@ func (k StreamKit[C, E]) ClosesWhileConnecting(t *testing.T, loc string, busy ti
 	stop()
 	require.NoError(t, d.Close())
 	require.Less(t, time.Since(start), time.Second, "Close is prompt")
+}
+
+// RefusalBodyStalls checks a server that refuses a connect (503) with a
+// body it never finishes: a Read with timeout=200ms still ends within a
+// second, as an E with that status wrapping sources.ErrHTTPStatus, and
+// Close of a watch meanwhile is prompt. loc turns the test server's
+// http:// URL into the source's location.
+func (k StreamKit[C, E]) RefusalBodyStalls(t *testing.T, loc func(httpURL string) string) {
+	t.Helper()
+	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		w.Header().Set("Content-Length", "1000")
+		w.WriteHeader(nethttp.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("overloaded"))
+		w.(nethttp.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	t.Cleanup(srv.Close)
+	where := loc(srv.URL) + "/cfg"
+	start := time.Now()
+	r := k.Open(t, k.Fast).Read(fixture.Context(t, 10*time.Second), &sources.Target{Scheme: k.Scheme, Location: where, Timeout: 200 * time.Millisecond})
+	require.Less(t, time.Since(start), time.Second, "the Read is bounded by timeout=")
+	k.Fails(t, r.Err, sources.ErrHTTPStatus, nethttp.StatusServiceUnavailable)
+
+	k.ClosesWhileConnecting(t, where, 300*time.Millisecond) // the connect is draining the body
 }
 
 // ReadCanceled checks that the caller's own cancellation of a Read of loc

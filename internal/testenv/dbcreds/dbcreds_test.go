@@ -10,7 +10,6 @@ import (
 
 	"github.com/livebind/livebind/internal/testenv/baotest"
 	"github.com/livebind/livebind/internal/testenv/dbcreds"
-	"github.com/livebind/livebind/internal/testenv/pgtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -19,12 +18,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // allowed role, answers 500 for a role missing from allowed_roles, and
 // revoking a lease ends the user's open session and drops the user.
 func TestEngine(t *testing.T) {
-	pg := pgtest.Start(t)
-	bao := baotest.Start(t)
-	e := dbcreds.Engine{Addr: bao.Addr, Token: baotest.RootToken}
-	if err := e.Configure(t.Context(), pg.Port(), pgtest.AdminPassword, "app"); err != nil {
-		t.Fatal(err)
-	}
+	pg, _, e := baotest.StartDatabase(t, "", "app")
 	for _, role := range []string{"app", "other"} {
 		if err := e.Role(t.Context(), role, 5*time.Second, 15*time.Second); err != nil {
 			t.Fatal(err)
