@@ -113,7 +113,7 @@ func (h *handler[T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/":
 		h.page(w, r)
 	case "/status.json":
-		writeJSON(w, http.StatusOK, newStatusJSON(h.b.Status(), time.Now()))
+		h.writeJSON(w, http.StatusOK, newStatusJSON(h.b.Status(), time.Now()))
 	case "/config.json":
 		h.config(w, r)
 	case "/history.json":
@@ -143,20 +143,20 @@ func (h *handler[T]) config(w http.ResponseWriter, r *http.Request) {
 	if g := r.URL.Query().Get("gen"); g != "" {
 		gen, err := strconv.ParseUint(g, 10, 64)
 		if err != nil {
-			writeJSON(w, http.StatusBadRequest, errorJSON{Error: "gen must be a generation number"})
+			h.writeJSON(w, http.StatusBadRequest, errorJSON{Error: "gen must be a generation number"})
 			return
 		}
 		for _, e := range h.b.History() {
 			if e.Gen == gen {
-				writeJSON(w, http.StatusOK, configJSON{Generation: e.Gen, Fields: snapshotFields(h.fields, e.Value, nil, true)})
+				h.writeJSON(w, http.StatusOK, configJSON{Generation: e.Gen, Fields: snapshotFields(h.fields, e.Value, nil, true)})
 				return
 			}
 		}
-		writeJSON(w, http.StatusNotFound, errorJSON{Error: "generation " + g + " is not in the history"})
+		h.writeJSON(w, http.StatusNotFound, errorJSON{Error: "generation " + g + " is not in the history"})
 		return
 	}
 	v, gen := h.current()
-	writeJSON(w, http.StatusOK, configJSON{Generation: gen, Fields: snapshotFields(h.fields, v, nil, true)})
+	h.writeJSON(w, http.StatusOK, configJSON{Generation: gen, Fields: snapshotFields(h.fields, v, nil, true)})
 }
 
 func (h *handler[T]) history(w http.ResponseWriter) {
@@ -172,7 +172,7 @@ func (h *handler[T]) history(w http.ResponseWriter) {
 			Values: snapshotFields(h.fields, e.Value, changed, true),
 		})
 	}
-	writeJSON(w, http.StatusOK, out)
+	h.writeJSON(w, http.StatusOK, out)
 }
 
 type errorJSON struct {
@@ -181,7 +181,7 @@ type errorJSON struct {
 
 // writeJSON encodes v, compact (pipe it through jq to read it), before
 // writing anything, so an encoding failure is a clean 500.
-func writeJSON(w http.ResponseWriter, code int, v any) {
+func (h *handler[T]) writeJSON(w http.ResponseWriter, code int, v any) {
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(v); err != nil {
 		http.Error(w, "encoding failed", http.StatusInternalServerError)
@@ -190,5 +190,20 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(code)
-	_, _ = w.Write(buf.Bytes())
+	h.writeBody(w, buf.Bytes())
+}
+
+// writeBody writes a whole response body under the write deadlines of an
+// event stream (streamWriter: one per 64 KiB and one for the flush, so the
+// last bytes the ResponseWriter holds go out under one too), then clears
+// the deadline (net/http does as well once the handler returns).
+// A client that stops reading loses the response, rather than keep the
+// handler blocked in a write, and the rendered body reachable, for as long
+// as it keeps its connection open.
+func (h *handler[T]) writeBody(w http.ResponseWriter, body []byte) {
+	out := &streamWriter{w: w, rc: http.NewResponseController(w), timeout: h.cfg.writeTimeout, chunk: writeChunk}
+	if out.write(body) && out.renew() {
+		_ = out.rc.Flush()
+	}
+	out.deadline(time.Time{})
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livebind/livebind"
 	"github.com/livebind/livebind/livebindhttp"
 )
 
@@ -639,5 +640,44 @@ func TestEventsWithoutFlush(t *testing.T) {
 	}
 	if u.code != http.StatusOK {
 		t.Fatalf("an unwrapping writer was refused: %d %q", u.code, u.body.String())
+	}
+}
+
+// TestSilentClientLosesResponse: a client that requests the page or a JSON
+// endpoint and reads nothing for longer than the write timeout loses its
+// response, as a silent event-stream client loses its stream: the handler
+// does not stay blocked in a write, holding its rendered response, for as
+// long as the client keeps the connection open. The client, reading at
+// last, gets what the socket buffers held and then the end, short of the
+// body.
+//
+// Regression test: only /events had write deadlines, so each such client
+// pinned a goroutine and a whole rendered response (here 4 MiB) for good,
+// and a few hundred of them held GiBs.
+func TestSilentClientLosesResponse(t *testing.T) {
+	t.Parallel()
+	const timeout = 300 * time.Millisecond
+	f := newFixture(t, []livebind.Option{livebind.WithHistory(4)}, livebindhttp.WithWriteTimeout(timeout))
+	f.env.Set("MODE", strings.Repeat("m", 4<<20))
+	if err := f.reload(t); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"", "config.json", "config.json?gen=2", "history.json"} {
+		t.Run("path="+path, func(t *testing.T) {
+			f.sendBuffer.Store(64 << 10) // the handler's write blocks once about 130 KiB wait in the kernel
+			conn := f.slowGet(t, path)
+			time.Sleep(5 * timeout) // reads nothing meanwhile
+			_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			if err == nil {
+				t.Errorf("the whole response (%d of %d bytes) waited for a client that read nothing for %v",
+					len(body), resp.ContentLength, 5*timeout)
+			}
+		})
 	}
 }
