@@ -201,6 +201,10 @@ func (h *handler[T]) writeJSON(w http.ResponseWriter, code int, v any) {
 // handler blocked in a write, and the rendered body reachable, for as long
 // as it keeps its connection open.
 func (h *handler[T]) writeBody(w http.ResponseWriter, body []byte) {
+	if !unwrapEnds(w) { // no ResponseController on it: write as is
+		_, _ = w.Write(body)
+		return
+	}
 	out := &streamWriter{w: w, rc: http.NewResponseController(w), timeout: h.cfg.writeTimeout, chunk: writeChunk}
 	if out.write(body) && out.renew() {
 		_ = out.rc.Flush()

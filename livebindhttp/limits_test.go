@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/childtest"
 	"github.com/livebind/livebind/livebindhttp"
 )
 
@@ -679,5 +680,51 @@ func TestSilentClientLosesResponse(t *testing.T) {
 					len(body), resp.ContentLength, 5*timeout)
 			}
 		})
+	}
+}
+
+// selfUnwrapper is a middleware's ResponseWriter with a broken Unwrap that
+// returns the wrapper itself. It can flush but has no write deadlines.
+type selfUnwrapper struct{ flushOnlyWriter }
+
+func (w *selfUnwrapper) Unwrap() http.ResponseWriter { return w }
+
+// TestWrapperThatUnwrapsToItself: behind a ResponseWriter whose Unwrap
+// chain never ends, the handler neither spins nor hangs: /events answers
+// 500 naming the cause, as it does for a writer that cannot flush, and the
+// page and the JSON are written without write deadlines. It runs in a child process: the
+// handler spun in http.ResponseController, which follows Unwrap without a
+// bound, looking for SetWriteDeadline.
+func TestWrapperThatUnwrapsToItself(t *testing.T) {
+	res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+		f := newFixture(t, nil)
+		h := livebindhttp.Handler(f.b)
+		for _, tc := range []struct{ path, want string }{
+			{"/events", "Unwrap chain ends"},
+			{"/", "<!DOCTYPE html>"},
+			{"/config.json", `"generation":1`},
+		} {
+			w := &selfUnwrapper{flushOnlyWriter{header: http.Header{}}}
+			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				h.ServeHTTP(w, httptest.NewRequestWithContext(ctx, http.MethodGet, tc.path, nil))
+			}()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				t.Errorf("%s: the handler still runs 5 s after its request, 3 s after its context ended", tc.path)
+				cancel()
+				continue
+			}
+			cancel()
+			if text, _ := w.text(); !strings.Contains(text, tc.want) {
+				t.Errorf("%s: got %.200q, want it to hold %q", tc.path, text, tc.want)
+			}
+		}
+	})
+	if !res.OK() {
+		t.Fatalf("%v", res)
 	}
 }
