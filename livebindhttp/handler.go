@@ -113,11 +113,11 @@ func (h *handler[T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/":
 		h.page(w, r)
 	case "/status.json":
-		h.writeJSON(w, http.StatusOK, newStatusJSON(h.b.Status(), time.Now()))
+		h.writeJSON(w, r, http.StatusOK, newStatusJSON(h.b.Status(), time.Now()))
 	case "/config.json":
 		h.config(w, r)
 	case "/history.json":
-		h.history(w)
+		h.history(w, r)
 	case "/events":
 		h.events(w, r)
 	default:
@@ -143,23 +143,23 @@ func (h *handler[T]) config(w http.ResponseWriter, r *http.Request) {
 	if g := r.URL.Query().Get("gen"); g != "" {
 		gen, err := strconv.ParseUint(g, 10, 64)
 		if err != nil {
-			h.writeJSON(w, http.StatusBadRequest, errorJSON{Error: "gen must be a generation number"})
+			h.writeJSON(w, r, http.StatusBadRequest, errorJSON{Error: "gen must be a generation number"})
 			return
 		}
 		for _, e := range h.b.History() {
 			if e.Gen == gen {
-				h.writeJSON(w, http.StatusOK, configJSON{Generation: e.Gen, Fields: snapshotFields(h.fields, e.Value, nil, true)})
+				h.writeJSON(w, r, http.StatusOK, configJSON{Generation: e.Gen, Fields: snapshotFields(h.fields, e.Value, nil, true)})
 				return
 			}
 		}
-		h.writeJSON(w, http.StatusNotFound, errorJSON{Error: "generation " + g + " is not in the history"})
+		h.writeJSON(w, r, http.StatusNotFound, errorJSON{Error: "generation " + g + " is not in the history"})
 		return
 	}
 	v, gen := h.current()
-	h.writeJSON(w, http.StatusOK, configJSON{Generation: gen, Fields: snapshotFields(h.fields, v, nil, true)})
+	h.writeJSON(w, r, http.StatusOK, configJSON{Generation: gen, Fields: snapshotFields(h.fields, v, nil, true)})
 }
 
-func (h *handler[T]) history(w http.ResponseWriter) {
+func (h *handler[T]) history(w http.ResponseWriter, r *http.Request) {
 	entries := h.b.History()
 	out := historyJSON{Generation: h.hub.gen(), Entries: make([]historyEntryJSON, 0, len(entries))}
 	for _, e := range entries {
@@ -172,7 +172,7 @@ func (h *handler[T]) history(w http.ResponseWriter) {
 			Values: snapshotFields(h.fields, e.Value, changed, true),
 		})
 	}
-	h.writeJSON(w, http.StatusOK, out)
+	h.writeJSON(w, r, http.StatusOK, out)
 }
 
 type errorJSON struct {
@@ -181,7 +181,7 @@ type errorJSON struct {
 
 // writeJSON encodes v, compact (pipe it through jq to read it), before
 // writing anything, so an encoding failure is a clean 500.
-func (h *handler[T]) writeJSON(w http.ResponseWriter, code int, v any) {
+func (h *handler[T]) writeJSON(w http.ResponseWriter, r *http.Request, code int, v any) {
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(v); err != nil {
 		http.Error(w, "encoding failed", http.StatusInternalServerError)
@@ -190,7 +190,7 @@ func (h *handler[T]) writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(code)
-	h.writeBody(w, buf.Bytes())
+	h.writeBody(w, r, buf.Bytes())
 }
 
 // writeBody writes a whole response body under the write deadlines of an
@@ -199,9 +199,12 @@ func (h *handler[T]) writeJSON(w http.ResponseWriter, code int, v any) {
 // the deadline (net/http does as well once the handler returns).
 // A client that stops reading loses the response, rather than keep the
 // handler blocked in a write, and the rendered body reachable, for as long
-// as it keeps its connection open.
-func (h *handler[T]) writeBody(w http.ResponseWriter, body []byte) {
-	if !unwrapEnds(w) { // no ResponseController on it: write as is
+// as it keeps its connection open. Behind a server with a WriteTimeout the
+// body is written under that one, as every other handler's: a deadline of
+// the handler's would replace it.
+func (h *handler[T]) writeBody(w http.ResponseWriter, r *http.Request, body []byte) {
+	srv, _ := r.Context().Value(http.ServerContextKey).(*http.Server)
+	if (srv != nil && srv.WriteTimeout > 0) || !unwrapEnds(w) { // no ResponseController on it: write as is
 		_, _ = w.Write(body)
 		return
 	}

@@ -728,3 +728,42 @@ func TestWrapperThatUnwrapsToItself(t *testing.T) {
 		t.Fatalf("%v", res)
 	}
 }
+
+// TestServerWriteTimeoutKept: behind a server with a WriteTimeout, the page
+// and the JSON are written under that timeout, as any handler's response
+// is, not under the handler's own deadlines, which would let a silent
+// client keep a response the operator bounded for as long as one write
+// timeout per 64 KiB allows. (An event stream needs its own deadlines and
+// overrides it; see TestEventsSilentClientLosesStream.)
+//
+// Regression test: once every response took the stream's deadlines, the
+// first one replaced the server's, so a client reading nothing for twice
+// the server's WriteTimeout still got its whole response.
+func TestServerWriteTimeoutKept(t *testing.T) {
+	t.Parallel()
+	const serverTimeout = 500 * time.Millisecond
+	f := startFixture(t, func(s *httptest.Server) {
+		s.Config.WriteTimeout = serverTimeout
+		s.Start()
+	}, nil, livebindhttp.WithWriteTimeout(time.Minute))
+	f.env.Set("MODE", strings.Repeat("m", 4<<20))
+	if err := f.reload(t); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"", "config.json"} {
+		f.sendBuffer.Store(64 << 10)
+		conn := f.slowGet(t, path)
+		time.Sleep(3 * serverTimeout) // reads nothing meanwhile
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err == nil {
+			t.Errorf("%q: the whole response (%d of %d bytes) reached a client that read nothing for %v, past the server's WriteTimeout of %v",
+				path, len(body), resp.ContentLength, 3*serverTimeout, serverTimeout)
+		}
+	}
+}
