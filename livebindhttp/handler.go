@@ -104,12 +104,23 @@ func (h *handler[T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "no-store")
-	switch r.URL.Path {
-	case "":
-		// Mounted without a trailing slash (the request named the prefix
-		// itself): the page's relative links need one.
-		w.Header().Set("Location", slashRedirect(r.RequestURI))
-		w.WriteHeader(http.StatusMovedPermanently)
+	path := r.URL.Path
+	if path != "" && path[0] != '/' {
+		path = "/" + path // mounted with StripPrefix("/prefix/"): the slash went with the prefix
+	}
+	if path == "" {
+		// The request named the mount point itself: the page's relative
+		// links need it to end with a slash. It does when StripPrefix took
+		// the slash too; a redirect would add a second one, which ServeMux
+		// takes away again, a loop.
+		if loc, ok := slashRedirect(r.RequestURI); ok {
+			w.Header().Set("Location", loc)
+			w.WriteHeader(http.StatusMovedPermanently)
+			return
+		}
+		path = "/"
+	}
+	switch path {
 	case "/":
 		h.page(w, r)
 	case "/status.json":
@@ -126,13 +137,17 @@ func (h *handler[T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // slashRedirect returns the original request path (before StripPrefix)
-// with a slash appended, or "/" when there is none to use.
-func slashRedirect(requestURI string) string {
+// with a slash appended, or "/" when there is none to use; ok is false when
+// the path already ends with a slash.
+func slashRedirect(requestURI string) (loc string, ok bool) {
 	u, err := url.ParseRequestURI(requestURI)
 	if err != nil || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
-		return "/"
+		return "/", true
 	}
-	return u.EscapedPath() + "/"
+	if strings.HasSuffix(u.Path, "/") {
+		return "", false
+	}
+	return u.EscapedPath() + "/", true
 }
 
 // current returns a snapshot and its generation number, which Snapshot

@@ -329,6 +329,20 @@ func TestRouting(t *testing.T) {
 			t.Errorf("got %d Location %q, want 301 to /ops/", rec.Code, rec.Header().Get("Location"))
 		}
 	})
+	// Regression test: mounted with StripPrefix("/ops/"), the prefix
+	// redirected to /ops//, which ServeMux redirects back to /ops/ (a loop
+	// browsers give up on), and every other path was 404.
+	t.Run("mount/strip-with-slash", func(t *testing.T) {
+		mux := http.NewServeMux()
+		mux.Handle("/ops/", http.StripPrefix("/ops/", livebindhttp.Handler(f.b)))
+		for _, path := range []string{"/ops/", "/ops/status.json", "/ops/config.json", "/ops/history.json"} {
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), http.MethodGet, path, nil))
+			if rec.Code != http.StatusOK {
+				t.Errorf("%s: got %d Location %q, want 200", path, rec.Code, rec.Header().Get("Location"))
+			}
+		}
+	})
 }
 
 // common is embedded in shadowConfig: its tagged Token is promoted to the
