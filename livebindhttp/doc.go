@@ -27,7 +27,10 @@
 // once, with a per-client queue bounded in bytes ([WithStreamQueueBytes]):
 // a slow or stalled browser never delays the binding, and one that falls
 // too far behind is disconnected with a reason and reconnects. At most
-// [WithMaxStreams] streams run at once; more get 503.
+// [WithMaxStreams] streams run at once; more get 503. Every response, not
+// only a stream, is written under a write deadline per 64 KiB (the server's
+// WriteTimeout, if it has one, for all but the stream): a client that stops
+// reading loses it.
 //
 // The handler has no authentication of its own: the configuration it shows,
 // less secrets, is still internal information. Mount it on an internal

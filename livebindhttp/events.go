@@ -243,6 +243,10 @@ func (h *handler[T]) events(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
+	if !unwrapEnds(w) {
+		http.Error(w, errUnwrapLoop, http.StatusInternalServerError)
+		return
+	}
 	if !canFlush(w) {
 		// Without Flush nothing reaches the client until the handler
 		// returns: the stream would be a hello and an end, and browsers
@@ -323,10 +327,35 @@ func (h *handler[T]) events(w http.ResponseWriter, r *http.Request) {
 const errNoFlush = "livebindhttp: /events needs a ResponseWriter that can flush " +
 	"(a middleware wraps it without Flush; give the wrapper an Unwrap method)"
 
+// errUnwrapLoop is the answer to /events behind a ResponseWriter whose
+// Unwrap chain does not end.
+const errUnwrapLoop = "livebindhttp: /events needs a ResponseWriter whose Unwrap chain ends " +
+	"(a middleware's Unwrap returns its own wrapper, or another without end)"
+
+// maxUnwrap bounds how far the handler follows a ResponseWriter's Unwrap
+// chain.
+const maxUnwrap = 100
+
+// unwrapEnds reports whether w's Unwrap chain ends within maxUnwrap writers.
+// http.ResponseController follows the chain without a bound until a writer
+// has the method it calls: on a wrapper whose Unwrap returns itself,
+// SetWriteDeadline (and Flush, without a flusher) spins for good. The
+// handler uses a ResponseController only on a writer for which this holds.
+func unwrapEnds(w http.ResponseWriter) bool {
+	for range maxUnwrap {
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return true
+		}
+		w = u.Unwrap()
+	}
+	return false
+}
+
 // canFlush reports whether w, or a writer it unwraps to (the chain
 // http.ResponseController follows), can flush.
 func canFlush(w http.ResponseWriter) bool {
-	for range 100 { // a bound on a wrapper that unwraps to itself
+	for range maxUnwrap { // a bound on a wrapper that unwraps to itself
 		switch w.(type) {
 		case http.Flusher, interface{ FlushError() error }:
 			return true

@@ -104,20 +104,31 @@ func (h *handler[T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "no-store")
-	switch r.URL.Path {
-	case "":
-		// Mounted without a trailing slash (the request named the prefix
-		// itself): the page's relative links need one.
-		w.Header().Set("Location", slashRedirect(r.RequestURI))
-		w.WriteHeader(http.StatusMovedPermanently)
+	path := r.URL.Path
+	if path != "" && path[0] != '/' {
+		path = "/" + path // mounted with StripPrefix("/prefix/"): the slash went with the prefix
+	}
+	if path == "" {
+		// The request named the mount point itself: the page's relative
+		// links need it to end with a slash. It does when StripPrefix took
+		// the slash too; a redirect would add a second one, which ServeMux
+		// takes away again, a loop.
+		if loc, ok := slashRedirect(r.RequestURI); ok {
+			w.Header().Set("Location", loc)
+			w.WriteHeader(http.StatusMovedPermanently)
+			return
+		}
+		path = "/"
+	}
+	switch path {
 	case "/":
 		h.page(w, r)
 	case "/status.json":
-		writeJSON(w, http.StatusOK, newStatusJSON(h.b.Status(), time.Now()))
+		h.writeJSON(w, r, http.StatusOK, newStatusJSON(h.b.Status(), time.Now()))
 	case "/config.json":
 		h.config(w, r)
 	case "/history.json":
-		h.history(w)
+		h.history(w, r)
 	case "/events":
 		h.events(w, r)
 	default:
@@ -126,13 +137,17 @@ func (h *handler[T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // slashRedirect returns the original request path (before StripPrefix)
-// with a slash appended, or "/" when there is none to use.
-func slashRedirect(requestURI string) string {
+// with a slash appended, or "/" when there is none to use; ok is false when
+// the path already ends with a slash.
+func slashRedirect(requestURI string) (loc string, ok bool) {
 	u, err := url.ParseRequestURI(requestURI)
 	if err != nil || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
-		return "/"
+		return "/", true
 	}
-	return u.EscapedPath() + "/"
+	if strings.HasSuffix(u.Path, "/") {
+		return "", false
+	}
+	return u.EscapedPath() + "/", true
 }
 
 // current returns a snapshot and its generation number, which Snapshot
@@ -143,23 +158,23 @@ func (h *handler[T]) config(w http.ResponseWriter, r *http.Request) {
 	if g := r.URL.Query().Get("gen"); g != "" {
 		gen, err := strconv.ParseUint(g, 10, 64)
 		if err != nil {
-			writeJSON(w, http.StatusBadRequest, errorJSON{Error: "gen must be a generation number"})
+			h.writeJSON(w, r, http.StatusBadRequest, errorJSON{Error: "gen must be a generation number"})
 			return
 		}
 		for _, e := range h.b.History() {
 			if e.Gen == gen {
-				writeJSON(w, http.StatusOK, configJSON{Generation: e.Gen, Fields: snapshotFields(h.fields, e.Value, nil, true)})
+				h.writeJSON(w, r, http.StatusOK, configJSON{Generation: e.Gen, Fields: snapshotFields(h.fields, e.Value, nil, true)})
 				return
 			}
 		}
-		writeJSON(w, http.StatusNotFound, errorJSON{Error: "generation " + g + " is not in the history"})
+		h.writeJSON(w, r, http.StatusNotFound, errorJSON{Error: "generation " + g + " is not in the history"})
 		return
 	}
 	v, gen := h.current()
-	writeJSON(w, http.StatusOK, configJSON{Generation: gen, Fields: snapshotFields(h.fields, v, nil, true)})
+	h.writeJSON(w, r, http.StatusOK, configJSON{Generation: gen, Fields: snapshotFields(h.fields, v, nil, true)})
 }
 
-func (h *handler[T]) history(w http.ResponseWriter) {
+func (h *handler[T]) history(w http.ResponseWriter, r *http.Request) {
 	entries := h.b.History()
 	out := historyJSON{Generation: h.hub.gen(), Entries: make([]historyEntryJSON, 0, len(entries))}
 	for _, e := range entries {
@@ -172,7 +187,7 @@ func (h *handler[T]) history(w http.ResponseWriter) {
 			Values: snapshotFields(h.fields, e.Value, changed, true),
 		})
 	}
-	writeJSON(w, http.StatusOK, out)
+	h.writeJSON(w, r, http.StatusOK, out)
 }
 
 type errorJSON struct {
@@ -181,7 +196,7 @@ type errorJSON struct {
 
 // writeJSON encodes v, compact (pipe it through jq to read it), before
 // writing anything, so an encoding failure is a clean 500.
-func writeJSON(w http.ResponseWriter, code int, v any) {
+func (h *handler[T]) writeJSON(w http.ResponseWriter, r *http.Request, code int, v any) {
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(v); err != nil {
 		http.Error(w, "encoding failed", http.StatusInternalServerError)
@@ -190,5 +205,27 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(code)
-	_, _ = w.Write(buf.Bytes())
+	h.writeBody(w, r, buf.Bytes())
+}
+
+// writeBody writes a whole response body under the write deadlines of an
+// event stream (streamWriter: one per 64 KiB and one for the flush, so the
+// last bytes the ResponseWriter holds go out under one too), then clears
+// the deadline (net/http does as well once the handler returns).
+// A client that stops reading loses the response, rather than keep the
+// handler blocked in a write, and the rendered body reachable, for as long
+// as it keeps its connection open. Behind a server with a WriteTimeout the
+// body is written under that one, as every other handler's: a deadline of
+// the handler's would replace it.
+func (h *handler[T]) writeBody(w http.ResponseWriter, r *http.Request, body []byte) {
+	srv, _ := r.Context().Value(http.ServerContextKey).(*http.Server)
+	if (srv != nil && srv.WriteTimeout > 0) || !unwrapEnds(w) { // no ResponseController on it: write as is
+		_, _ = w.Write(body)
+		return
+	}
+	out := &streamWriter{w: w, rc: http.NewResponseController(w), timeout: h.cfg.writeTimeout, chunk: writeChunk}
+	if out.write(body) && out.renew() {
+		_ = out.rc.Flush()
+	}
+	out.deadline(time.Time{})
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/livebindhttp"
 )
 
@@ -328,4 +329,68 @@ func TestRouting(t *testing.T) {
 			t.Errorf("got %d Location %q, want 301 to /ops/", rec.Code, rec.Header().Get("Location"))
 		}
 	})
+	// Regression test: mounted with StripPrefix("/ops/"), the prefix
+	// redirected to /ops//, which ServeMux redirects back to /ops/ (a loop
+	// browsers give up on), and every other path was 404.
+	t.Run("mount/strip-with-slash", func(t *testing.T) {
+		mux := http.NewServeMux()
+		mux.Handle("/ops/", http.StripPrefix("/ops/", livebindhttp.Handler(f.b)))
+		for _, path := range []string{"/ops/", "/ops/status.json", "/ops/config.json", "/ops/history.json"} {
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), http.MethodGet, path, nil))
+			if rec.Code != http.StatusOK {
+				t.Errorf("%s: got %d Location %q, want 200", path, rec.Code, rec.Header().Get("Location"))
+			}
+		}
+	})
+}
+
+// common is embedded in shadowConfig: its tagged Token is promoted to the
+// path "Token", where an untagged field of the outer struct shadows it in
+// Go's selector rules.
+type common struct {
+	Token string `live:"env=TOKEN_NAME; poll=1h"`
+}
+
+type shadowConfig struct {
+	common
+	Token string // untagged: the program's own credential, never bound
+	Mode  string `live:"env=MODE; default=prod; poll=1h"`
+}
+
+// TestShadowedFieldShowsBoundValue: a tagged field promoted from an embedded
+// struct is shown with the value livebind binds to it, not the value of an
+// untagged outer field of the same name that shadows it in Go.
+//
+// Regression test: the handler resolved field paths with
+// reflect.Type.FieldByName, which follows Go's shadowing, so config.json,
+// history.json and the page showed the outer field: the program's own
+// credential, under a field livebind says is not secret.
+func TestShadowedFieldShowsBoundValue(t *testing.T) {
+	t.Parallel()
+	const credential = "sk-program-credential-9d1e"
+	env := fixture.NewEnv("TOKEN_NAME", "billing-token")
+	cfg := shadowConfig{Token: credential}
+	b, err := livebind.Bind(t.Context(), &cfg, livebind.WithHistory(4), livebind.WithLookupEnv(env.Lookup))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	env.Set("TOKEN_NAME", "billing-token-2") // a generation that changes Token, for history.json
+	if err := b.Reload(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(livebindhttp.Handler(b))
+	t.Cleanup(srv.Close)
+	for _, tc := range []struct{ path, want string }{
+		{"config.json", `"Token":"billing-token-2"`},
+		{"config.json?gen=1", `"Token":"billing-token"`},
+		{"history.json", `"values":{"Token":"billing-token-2"}`},
+		{"", `<td class="value">&#34;billing-token-2&#34;</td>`},
+	} {
+		_, body := fixture.Get(t, srv.Client(), srv.URL+"/"+tc.path)
+		if strings.Contains(body, credential) || !strings.Contains(body, tc.want) {
+			t.Errorf("%q shows the outer, unbound field, or lacks %s:\n%.400s", tc.path, tc.want, body[max(0, strings.Index(body, "Token")-100):])
+		}
+	}
 }

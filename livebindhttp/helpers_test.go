@@ -138,13 +138,19 @@ func (f *harness) get(t *testing.T, path string) (*http.Response, string) {
 // connection is closed when the test ends.
 func (f *harness) slowEvents(t *testing.T) net.Conn {
 	t.Helper()
+	return f.slowGet(t, "events")
+}
+
+// slowGet requests path below the mount point as slowEvents does.
+func (f *harness) slowGet(t *testing.T, path string) net.Conn {
+	t.Helper()
 	d := net.Dialer{Control: smallReadBuffer}
 	conn, err := d.DialContext(t.Context(), "tcp", f.srv.Listener.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = conn.Close() })
-	if _, err := fmt.Fprintf(conn, "GET /debug/config/events HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); err != nil {
+	if _, err := fmt.Fprintf(conn, "GET /debug/config/%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", path); err != nil {
 		t.Fatal(err)
 	}
 	return conn

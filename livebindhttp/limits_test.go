@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livebind/livebind"
+	"github.com/livebind/livebind/internal/testenv/childtest"
 	"github.com/livebind/livebind/livebindhttp"
 )
 
@@ -639,5 +641,129 @@ func TestEventsWithoutFlush(t *testing.T) {
 	}
 	if u.code != http.StatusOK {
 		t.Fatalf("an unwrapping writer was refused: %d %q", u.code, u.body.String())
+	}
+}
+
+// TestSilentClientLosesResponse: a client that requests the page or a JSON
+// endpoint and reads nothing for longer than the write timeout loses its
+// response, as a silent event-stream client loses its stream: the handler
+// does not stay blocked in a write, holding its rendered response, for as
+// long as the client keeps the connection open. The client, reading at
+// last, gets what the socket buffers held and then the end, short of the
+// body.
+//
+// Regression test: only /events had write deadlines, so each such client
+// pinned a goroutine and a whole rendered response (here 4 MiB) for good,
+// and a few hundred of them held GiBs.
+func TestSilentClientLosesResponse(t *testing.T) {
+	t.Parallel()
+	const timeout = 300 * time.Millisecond
+	f := newFixture(t, []livebind.Option{livebind.WithHistory(4)}, livebindhttp.WithWriteTimeout(timeout))
+	f.env.Set("MODE", strings.Repeat("m", 4<<20))
+	if err := f.reload(t); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"", "config.json", "config.json?gen=2", "history.json"} {
+		t.Run("path="+path, func(t *testing.T) {
+			f.sendBuffer.Store(64 << 10) // the handler's write blocks once about 130 KiB wait in the kernel
+			conn := f.slowGet(t, path)
+			time.Sleep(5 * timeout) // reads nothing meanwhile
+			_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				return // cut short before its header was out: under load, rendering can take long
+			}
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			if err == nil {
+				t.Errorf("the whole response (%d of %d bytes) waited for a client that read nothing for %v",
+					len(body), resp.ContentLength, 5*timeout)
+			}
+		})
+	}
+}
+
+// selfUnwrapper is a middleware's ResponseWriter with a broken Unwrap that
+// returns the wrapper itself. It can flush but has no write deadlines.
+type selfUnwrapper struct{ flushOnlyWriter }
+
+func (w *selfUnwrapper) Unwrap() http.ResponseWriter { return w }
+
+// TestWrapperThatUnwrapsToItself: behind a ResponseWriter whose Unwrap
+// chain never ends, the handler neither spins nor hangs: /events answers
+// 500 naming the cause, as it does for a writer that cannot flush, and the
+// page and the JSON are written without write deadlines. It runs in a child process: the
+// handler spun in http.ResponseController, which follows Unwrap without a
+// bound, looking for SetWriteDeadline.
+func TestWrapperThatUnwrapsToItself(t *testing.T) {
+	res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+		f := newFixture(t, nil)
+		h := livebindhttp.Handler(f.b)
+		for _, tc := range []struct{ path, want string }{
+			{"/events", "Unwrap chain ends"},
+			{"/", "<!DOCTYPE html>"},
+			{"/config.json", `"generation":1`},
+		} {
+			w := &selfUnwrapper{flushOnlyWriter{header: http.Header{}}}
+			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				h.ServeHTTP(w, httptest.NewRequestWithContext(ctx, http.MethodGet, tc.path, nil))
+			}()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				t.Errorf("%s: the handler still runs 5 s after its request, 3 s after its context ended", tc.path)
+				cancel()
+				continue
+			}
+			cancel()
+			if text, _ := w.text(); !strings.Contains(text, tc.want) {
+				t.Errorf("%s: got %.200q, want it to hold %q", tc.path, text, tc.want)
+			}
+		}
+	})
+	if !res.OK() {
+		t.Fatalf("%v", res)
+	}
+}
+
+// TestServerWriteTimeoutKept: behind a server with a WriteTimeout, the page
+// and the JSON are written under that timeout, as any handler's response
+// is, not under the handler's own deadlines, which would let a silent
+// client keep a response the operator bounded for as long as one write
+// timeout per 64 KiB allows. (An event stream needs its own deadlines and
+// overrides it; see TestEventsSilentClientLosesStream.)
+//
+// Regression test: once every response took the stream's deadlines, the
+// first one replaced the server's, so a client reading nothing for twice
+// the server's WriteTimeout still got its whole response.
+func TestServerWriteTimeoutKept(t *testing.T) {
+	t.Parallel()
+	const serverTimeout = 500 * time.Millisecond
+	f := startFixture(t, func(s *httptest.Server) {
+		s.Config.WriteTimeout = serverTimeout
+		s.Start()
+	}, nil, livebindhttp.WithWriteTimeout(time.Minute))
+	f.env.Set("MODE", strings.Repeat("m", 4<<20))
+	if err := f.reload(t); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"", "config.json"} {
+		f.sendBuffer.Store(64 << 10)
+		conn := f.slowGet(t, path)
+		time.Sleep(3 * serverTimeout) // reads nothing meanwhile
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			continue // cut before its header was out: the server's timeout runs from the request, and rendering can take long under load
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err == nil {
+			t.Errorf("%q: the whole response (%d of %d bytes) reached a client that read nothing for %v, past the server's WriteTimeout of %v",
+				path, len(body), resp.ContentLength, 3*serverTimeout, serverTimeout)
+		}
 	}
 }

@@ -104,7 +104,7 @@ func (h *handler[T]) page(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
-		_, _ = w.Write(buf.Bytes())
+		h.writeBody(w, r, buf.Bytes())
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-	"strings"
 
 	"github.com/livebind/livebind"
 )
@@ -24,32 +23,45 @@ type fieldPlan struct {
 // planFields resolves the status's field paths ("DB.Password", promoted
 // names of embedded structs) to reflect indexes of T, once per handler.
 func planFields[T any](st livebind.Status) []fieldPlan {
-	rt := reflect.TypeFor[T]()
+	indexes := map[string][]int{}
+	tagged(reflect.TypeFor[T](), nil, "", indexes)
 	plans := make([]fieldPlan, 0, len(st.Fields))
 	for _, f := range st.Fields {
-		plans = append(plans, fieldPlan{path: f.Field, index: fieldIndex(rt, f.Field), secret: f.Secret})
+		plans = append(plans, fieldPlan{path: f.Field, index: indexes[f.Field], secret: f.Secret})
 	}
 	return plans
 }
 
-// fieldIndex returns the index sequence of the field at path in rt, or nil.
-func fieldIndex(rt reflect.Type, path string) []int {
-	var index []int
-	for seg := range strings.SplitSeq(path, ".") {
-		for rt.Kind() == reflect.Pointer {
-			rt = rt.Elem()
-		}
-		if rt.Kind() != reflect.Struct {
-			return nil
-		}
-		sf, ok := rt.FieldByName(seg)
-		if !ok {
-			return nil
-		}
-		index = append(index, sf.Index...)
-		rt = sf.Type
+// tagged records the index of every field of rt with a live tag under the
+// path livebind gives it: it descends into untagged struct fields, adding
+// "Name." for a named one and nothing for an embedded one (livebind's
+// walkFields). Go's selector rules (reflect.Type.FieldByName) are not the
+// same: an untagged outer field shadows a tagged one promoted from an
+// embedded struct, and the handler then showed the outer field's value, one
+// livebind never bound and does not know to redact. The first field of a
+// path wins, as in livebind, which refuses two tagged fields of one path.
+func tagged(rt reflect.Type, index []int, prefix string, out map[string][]int) {
+	if rt.Kind() != reflect.Struct {
+		return
 	}
-	return index
+	for i := range rt.NumField() {
+		sf := rt.Field(i)
+		tag, ok := sf.Tag.Lookup("live")
+		idx := append(slices.Clone(index), i)
+		switch {
+		case tag == "-":
+		case ok:
+			if _, dup := out[prefix+sf.Name]; !dup {
+				out[prefix+sf.Name] = idx
+			}
+		case sf.Type.Kind() == reflect.Struct:
+			next := prefix + sf.Name + "."
+			if sf.Anonymous {
+				next = prefix
+			}
+			tagged(sf.Type, idx, next, out)
+		}
+	}
 }
 
 // value returns the field's value in root (a struct), following pointers;
