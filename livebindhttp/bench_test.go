@@ -1,8 +1,10 @@
 package livebindhttp_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -55,4 +57,35 @@ func TestBigConfigRedacted(t *testing.T) {
 	if !strings.Contains(body, `"F0998":998`) || strings.Contains(body, `"F0999":999`) {
 		t.Errorf("F0998 should show, F0999 (secret) should not:\n%s", body[len(body)-200:])
 	}
+}
+
+// BenchmarkHistoryAllChanged measures a request of history.json on a
+// binding of 1,000 fields whose 10 generations of history each changed
+// every field (a Reload after every file changed): each entry lists the
+// values of 1,000 changed paths.
+func BenchmarkHistoryAllChanged(b *testing.B) {
+	bb := bindBig(b)
+	st := bb.Status()
+	files := map[string]bool{}
+	for _, s := range st.Sources {
+		files[strings.TrimPrefix(s.Source, "file:")] = true
+	}
+	for round := 1; round <= 10; round++ {
+		for f := range files {
+			var doc strings.Builder
+			for k := range 10 {
+				fmt.Fprintf(&doc, "k%d = %d\n", k, round*10000+k)
+			}
+			if err := os.WriteFile(f, []byte(doc.String()), 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := bb.Reload(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if e := bb.History(); len(e) != 10 || len(e[len(e)-1].Changed) != 1000 {
+		b.Fatalf("history of %d entries, the last changed %d fields; want 10 entries of 1000", len(e), len(e[len(e)-1].Changed))
+	}
+	fixture.BenchGet(b, livebindhttp.Handler(bb), "/history.json")
 }

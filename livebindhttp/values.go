@@ -91,9 +91,16 @@ func snapshotFields(plans []fieldPlan, snap any, only []string, escapeHTML bool)
 		return nil
 	}
 	root = root.Elem()
+	var want map[string]bool // a history entry may list every field: no search of only per plan
+	if only != nil {
+		want = make(map[string]bool, len(only))
+		for _, path := range only {
+			want[path] = true
+		}
+	}
 	out := make([]fieldValue, 0, len(plans))
 	for _, p := range plans {
-		if only != nil && !slices.Contains(only, p.path) {
+		if only != nil && !want[p.path] {
 			continue
 		}
 		if p.secret {
