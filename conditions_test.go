@@ -2,6 +2,7 @@ package livebind
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"runtime/pprof"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/livebind/livebind/internal/testenv/childtest"
 )
 
 type modal struct {
@@ -213,4 +216,57 @@ func TestConditionTypeErrorsStillFail(t *testing.T) {
 		X    string  `live:"env=X; when=Mode > 3"`
 	}
 	wantBindErr(t, &c, newEnv("MODE", "dev"), ErrTag, "when", "X")
+}
+
+// allAllowed has a condition whose cost is the product of two lists'
+// lengths, and the lists come from the configuration.
+type allAllowed struct {
+	Hosts   []string `live:"env=HOSTS; poll=1h"`
+	Allowed []string `live:"env=ALLOWED; poll=1h"`
+	Extra   string   `live:"env=EXTRA; poll=1h; when=all(Hosts, {# in Allowed})"`
+}
+
+// TestSlowConditionDoesNotHoldTheApplier: a when= expression runs on the
+// applier (on Bind's goroutine at Bind), and expr cannot be interrupted,
+// so an expression whose cost grows with the square of the lists it reads
+// (all(Hosts, {# in Allowed}): 20,000 names each take about 30 s) held Bind,
+// every later generation and Close for as long as it ran. An evaluation
+// that outlives conditionTimeout now counts as a failed condition (false,
+// logged) and goes on alone in the background; the condition is
+// evaluated again once it has ended. In a child process, as it sets
+// conditionTimeout.
+func TestSlowConditionDoesNotHoldTheApplier(t *testing.T) {
+	res := childtest.Run(t, childtest.Limits{Timeout: 120 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+		conditionTimeout = 50 * time.Millisecond
+		names := make([]string, 4000)
+		for i := range names {
+			names[i] = fmt.Sprint("host-", i)
+		}
+		list := strings.Join(names, ",")
+		env := newEnv("HOSTS", list, "ALLOWED", list, "EXTRA", "x")
+		start := time.Now()
+		b := mustBind(t, &allAllowed{}, WithLookupEnv(env.lookup))
+		if took := time.Since(start); took > 500*time.Millisecond {
+			t.Errorf("Bind took %v with a condition bounded by %v", took.Round(time.Millisecond), conditionTimeout)
+		}
+		assert.Empty(t, b.Get().Extra, "a condition that did not finish counts as false")
+
+		// Once the abandoned evaluation has ended, small lists turn the
+		// condition on.
+		deadline := time.Now().Add(90 * time.Second)
+		for goroutinesIn("evalCondition") > 0 {
+			require.True(t, time.Now().Before(deadline), "the abandoned evaluation never ended")
+			time.Sleep(10 * time.Millisecond)
+		}
+		env.set("HOSTS", "a")
+		env.set("ALLOWED", "a,b")
+		require.NoError(t, b.Reload(t.Context()))
+		for b.Get().Extra != "x" { // the started watch reports EXTRA in a later generation
+			require.True(t, time.Now().Before(deadline), "the condition did not turn on")
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+	if !res.OK() {
+		t.Fatalf("%v", res)
+	}
 }
