@@ -141,3 +141,19 @@ func TestNaNIsNotAChange(t *testing.T) {
 }
 
 func ptrTo[V any](v V) *V { return &v }
+
+// TestRemovedNaNCountsNoUpdate: Status counts a Removed update as an
+// update only when it changed the value; a Removed that keeps NaN was
+// counted, as DeepEqual says NaN differs from NaN.
+func TestRemovedNaNCountsNoUpdate(t *testing.T) {
+	t.Parallel()
+	env := newEnv("RATE", "NaN")
+	b := mustBind(t, &struct {
+		Rate float64 `live:"env=RATE; poll=1h"`
+	}{}, WithLookupEnv(env.lookup))
+	rec := record(t, b)
+	env.unset("RATE")
+	_ = b.Reload(t.Context())
+	rec.want(t, Removed)
+	assert.Zero(t, b.Status().Fields[0].Updates, "a Removed that keeps the value")
+}

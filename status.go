@@ -214,7 +214,7 @@ func (s *statusBook) noteEvents(evs []event, now time.Time) {
 			fs.updates++
 			fs.lastUpdate = now
 		case Removed:
-			if !reflect.DeepEqual(ev.old, ev.new) {
+			if !deepEqual(ev.old, ev.new) {
 				fs.updates++
 				fs.lastUpdate = now
 			}
