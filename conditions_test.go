@@ -270,3 +270,32 @@ func TestSlowConditionDoesNotHoldTheApplier(t *testing.T) {
 		t.Fatalf("%v", res)
 	}
 }
+
+// padded reads a condition that repeats a configured string a configured
+// number of times.
+type padded struct {
+	Pad   string `live:"env=PAD; poll=1h"`
+	Width int    `live:"env=WIDTH; poll=1h"`
+	Extra string `live:"env=EXTRA; poll=1h; when=len(repeat(Pad, Width)) < 100"`
+}
+
+// TestConditionRepeatIsBounded: expr's repeat refuses a count over a
+// million but not a result of len(s) times the count, so a 1 MiB string
+// repeated a million times asked the runtime for 1 TB, a fatal error no
+// recover stops: the configuration killed the process. livebind's repeat
+// refuses a result over 16 MiB before it allocates. In a child process:
+// the old behavior kills it.
+func TestConditionRepeatIsBounded(t *testing.T) {
+	res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+		env := newEnv("PAD", "ab", "WIDTH", "3", "EXTRA", "x")
+		b := mustBind(t, &padded{}, WithLookupEnv(env.lookup))
+		require.Equal(t, "x", b.Get().Extra)
+		env.set("PAD", strings.Repeat("p", 1<<20))
+		env.set("WIDTH", "1000000")
+		_ = b.Reload(t.Context())
+		assert.Empty(t, b.Get().Extra, "a condition that fails counts as false")
+	})
+	if !res.OK() {
+		t.Fatalf("%v", res)
+	}
+}
