@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"sync/atomic"
@@ -297,5 +298,42 @@ func TestConditionRepeatIsBounded(t *testing.T) {
 	})
 	if !res.OK() {
 		t.Fatalf("%v", res)
+	}
+}
+
+// goexitCond's condition calls a method that ends its goroutine, as
+// t.FailNow does from a require in a test's method.
+type goexitCond struct {
+	Mode  string `live:"env=MODE; poll=1h"`
+	Extra string `live:"env=EXTRA; poll=1h; when=Quits()"`
+}
+
+func (c *goexitCond) Quits() bool {
+	if c.Mode == "quit" {
+		runtime.Goexit()
+	}
+	return true
+}
+
+// TestConditionMethodGoexit: a method called by a when= expression that
+// calls runtime.Goexit ends the evaluation's goroutine without a result.
+// The condition counts as failed at once, not after conditionTimeout
+// (which the applier waited out before), and at Bind it no longer ends
+// Bind's goroutine.
+func TestConditionMethodGoexit(t *testing.T) {
+	t.Parallel()
+	env := newEnv("MODE", "quit", "EXTRA", "x")
+	start := time.Now()
+	b := mustBind(t, &goexitCond{}, WithLookupEnv(env.lookup))
+	if took := time.Since(start); took > conditionTimeout/2 {
+		t.Errorf("Bind took %v", took.Round(time.Millisecond))
+	}
+	assert.Empty(t, b.Get().Extra)
+	env.set("MODE", "stay")
+	require.NoError(t, b.Reload(t.Context()))
+	deadline := time.Now().Add(5 * time.Second)
+	for b.Get().Extra != "x" {
+		require.True(t, time.Now().Before(deadline), "the condition did not turn on")
+		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -143,13 +143,15 @@ func (b *Binding[T]) evalCondition(t *target, c *T) (bool, error) {
 	}()
 	timer := time.NewTimer(conditionTimeout)
 	defer timer.Stop()
+	var r result
 	select {
-	case r := <-done:
-		if r.err != nil {
-			return false, r.err
+	case r = <-done:
+	case <-ended: // sent to done first, unless the goroutine ended without a result
+		select {
+		case r = <-done:
+		default:
+			return false, errors.New("a method it called ended the evaluation's goroutine (runtime.Goexit)")
 		}
-		v, _ := r.out.(bool)
-		return v, nil
 	case <-timer.C:
 		t.runaway = ended
 		return false, fmt.Errorf("its evaluation took longer than %v and goes on in the background", conditionTimeout)
@@ -157,6 +159,11 @@ func (b *Binding[T]) evalCondition(t *target, c *T) (bool, error) {
 		t.runaway = ended
 		return false, ErrClosed
 	}
+	if r.err != nil {
+		return false, r.err
+	}
+	v, _ := r.out.(bool)
+	return v, nil
 }
 
 // conditionTimeout bounds how long the applier waits for one evaluation of
