@@ -788,6 +788,12 @@ func (b *Binding[T]) applyField(p *genPlan[T], rv reflect.Value, f *boundField, 
 			fv.Set(deepCopy(fv))
 		}
 	} else {
+		if b.editors && typeNeedsCopy(f.plan.typ) {
+			// Validate edits its candidate: not the desired value, kept
+			// for a retry, nor the default=, which every generation that
+			// takes it would share.
+			val = deepCopy(val)
+		}
 		fv.Set(val)
 	}
 	nv := fv.Interface()

@@ -1,7 +1,9 @@
 package livebind
 
 import (
+	"fmt"
 	"reflect"
+	"strings"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
@@ -23,7 +25,32 @@ func compileCondition(src string, t reflect.Type) (*vm.Program, error) {
 		expr.Function(underlyingUint, func(p ...any) (any, error) { return uint(reflect.ValueOf(p[0]).Uint()), nil }, new(func(any) uint)),
 		expr.Function(underlyingFloat, func(p ...any) (any, error) { return reflect.ValueOf(p[0]).Float(), nil }, new(func(any) float64)),
 		expr.Function(underlyingBool, func(p ...any) (any, error) { return reflect.ValueOf(p[0]).Bool(), nil }, new(func(any) bool)),
+		expr.Function("repeat", boundedRepeat, new(func(string, int) string)),
 	)
+}
+
+// maxRepeat bounds the length of what repeat returns in a when= expression.
+const maxRepeat = 16 << 20
+
+// boundedRepeat replaces expr's repeat, which refuses a count over a
+// million but not a result of the string's length times the count: a
+// 1 MiB value repeated a million times asked the runtime for 1 TB, a
+// fatal error that no recover stops. This one refuses a result over
+// maxRepeat bytes before it allocates.
+func boundedRepeat(p ...any) (any, error) {
+	s, _ := p[0].(string)
+	n := reflect.ValueOf(p[1])
+	if !n.CanInt() {
+		return nil, fmt.Errorf("repeat: the count is a %T, not an integer", p[1])
+	}
+	count := n.Int()
+	switch {
+	case count < 0:
+		return nil, fmt.Errorf("repeat: negative count %d", count)
+	case count > 0 && int64(len(s)) > maxRepeat/count:
+		return nil, fmt.Errorf("repeat: %d times %d bytes is over the %d-byte limit", count, len(s), maxRepeat)
+	}
+	return strings.Repeat(s, int(count)), nil
 }
 
 // The conversion functions underlyingKinds inserts, under names no

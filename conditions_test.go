@@ -2,8 +2,10 @@ package livebind
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"sync/atomic"
@@ -12,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/livebind/livebind/internal/testenv/childtest"
 )
 
 type modal struct {
@@ -213,4 +217,123 @@ func TestConditionTypeErrorsStillFail(t *testing.T) {
 		X    string  `live:"env=X; when=Mode > 3"`
 	}
 	wantBindErr(t, &c, newEnv("MODE", "dev"), ErrTag, "when", "X")
+}
+
+// allAllowed has a condition whose cost is the product of two lists'
+// lengths, and the lists come from the configuration.
+type allAllowed struct {
+	Hosts   []string `live:"env=HOSTS; poll=1h"`
+	Allowed []string `live:"env=ALLOWED; poll=1h"`
+	Extra   string   `live:"env=EXTRA; poll=1h; when=all(Hosts, {# in Allowed})"`
+}
+
+// TestSlowConditionDoesNotHoldTheApplier: a when= expression runs on the
+// applier (on Bind's goroutine at Bind), and expr cannot be interrupted,
+// so an expression whose cost grows with the square of the lists it reads
+// (all(Hosts, {# in Allowed}): 20,000 names each take about 30 s) held Bind,
+// every later generation and Close for as long as it ran. An evaluation
+// that outlives conditionTimeout now counts as a failed condition (false,
+// logged) and goes on alone in the background; the condition is
+// evaluated again once it has ended. In a child process, as it sets
+// conditionTimeout.
+func TestSlowConditionDoesNotHoldTheApplier(t *testing.T) {
+	res := childtest.Run(t, childtest.Limits{Timeout: 120 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+		conditionTimeout = 50 * time.Millisecond
+		names := make([]string, 4000)
+		for i := range names {
+			names[i] = fmt.Sprint("host-", i)
+		}
+		list := strings.Join(names, ",")
+		env := newEnv("HOSTS", list, "ALLOWED", list, "EXTRA", "x")
+		start := time.Now()
+		b := mustBind(t, &allAllowed{}, WithLookupEnv(env.lookup))
+		if took := time.Since(start); took > 500*time.Millisecond {
+			t.Errorf("Bind took %v with a condition bounded by %v", took.Round(time.Millisecond), conditionTimeout)
+		}
+		assert.Empty(t, b.Get().Extra, "a condition that did not finish counts as false")
+
+		// Once the abandoned evaluation has ended, small lists turn the
+		// condition on.
+		deadline := time.Now().Add(90 * time.Second)
+		for goroutinesIn("evalCondition") > 0 {
+			require.True(t, time.Now().Before(deadline), "the abandoned evaluation never ended")
+			time.Sleep(10 * time.Millisecond)
+		}
+		env.set("HOSTS", "a")
+		env.set("ALLOWED", "a,b")
+		require.NoError(t, b.Reload(t.Context()))
+		for b.Get().Extra != "x" { // the started watch reports EXTRA in a later generation
+			require.True(t, time.Now().Before(deadline), "the condition did not turn on")
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+	if !res.OK() {
+		t.Fatalf("%v", res)
+	}
+}
+
+// padded reads a condition that repeats a configured string a configured
+// number of times.
+type padded struct {
+	Pad   string `live:"env=PAD; poll=1h"`
+	Width int    `live:"env=WIDTH; poll=1h"`
+	Extra string `live:"env=EXTRA; poll=1h; when=len(repeat(Pad, Width)) < 100"`
+}
+
+// TestConditionRepeatIsBounded: expr's repeat refuses a count over a
+// million but not a result of len(s) times the count, so a 1 MiB string
+// repeated a million times asked the runtime for 1 TB, a fatal error no
+// recover stops: the configuration killed the process. livebind's repeat
+// refuses a result over 16 MiB before it allocates. In a child process:
+// the old behavior kills it.
+func TestConditionRepeatIsBounded(t *testing.T) {
+	res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+		env := newEnv("PAD", "ab", "WIDTH", "3", "EXTRA", "x")
+		b := mustBind(t, &padded{}, WithLookupEnv(env.lookup))
+		require.Equal(t, "x", b.Get().Extra)
+		env.set("PAD", strings.Repeat("p", 1<<20))
+		env.set("WIDTH", "1000000")
+		_ = b.Reload(t.Context())
+		assert.Empty(t, b.Get().Extra, "a condition that fails counts as false")
+	})
+	if !res.OK() {
+		t.Fatalf("%v", res)
+	}
+}
+
+// goexitCond's condition calls a method that ends its goroutine, as
+// t.FailNow does from a require in a test's method.
+type goexitCond struct {
+	Mode  string `live:"env=MODE; poll=1h"`
+	Extra string `live:"env=EXTRA; poll=1h; when=Quits()"`
+}
+
+func (c *goexitCond) Quits() bool {
+	if c.Mode == "quit" {
+		runtime.Goexit()
+	}
+	return true
+}
+
+// TestConditionMethodGoexit: a method called by a when= expression that
+// calls runtime.Goexit ends the evaluation's goroutine without a result.
+// The condition counts as failed at once, not after conditionTimeout
+// (which the applier waited out before), and at Bind it no longer ends
+// Bind's goroutine.
+func TestConditionMethodGoexit(t *testing.T) {
+	t.Parallel()
+	env := newEnv("MODE", "quit", "EXTRA", "x")
+	start := time.Now()
+	b := mustBind(t, &goexitCond{}, WithLookupEnv(env.lookup))
+	if took := time.Since(start); took > conditionTimeout/2 {
+		t.Errorf("Bind took %v", took.Round(time.Millisecond))
+	}
+	assert.Empty(t, b.Get().Extra)
+	env.set("MODE", "stay")
+	require.NoError(t, b.Reload(t.Context()))
+	deadline := time.Now().Add(5 * time.Second)
+	for b.Get().Extra != "x" {
+		require.True(t, time.Now().Before(deadline), "the condition did not turn on")
+		time.Sleep(5 * time.Millisecond)
+	}
 }

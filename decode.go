@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"path"
 	"reflect"
@@ -426,12 +427,14 @@ var (
 	structuredHook = mapstructure.ComposeDecodeHookFunc(
 		mapstructure.TextUnmarshallerHookFunc(),
 		mapstructure.StringToTimeDurationHookFunc(),
+		numberFitsHook,
 	)
 	textHook = mapstructure.ComposeDecodeHookFunc(
 		mapstructure.TextUnmarshallerHookFunc(),
 		mapstructure.StringToTimeDurationHookFunc(),
 		stringToSliceHook,
 		mapstructure.StringToBasicTypeHookFunc(),
+		numberFitsHook,
 	)
 	durationType = reflect.TypeFor[time.Duration]()
 )
@@ -499,6 +502,72 @@ func stringToSliceHook(from, to reflect.Type, data any) (any, error) {
 		parts[i] = strings.TrimSpace(parts[i])
 	}
 	return parts, nil
+}
+
+// numberFitsHook refuses a number that the target's numeric type cannot
+// hold: mapstructure converts as Go's conversions do, so 300 became 44 in
+// an int8, 2.5 became 2 in an int, 1e300 became +Inf in a float32 and NaN
+// the smallest int64. A float with no fraction converts into an integer
+// type (TOML's 1e3, YAML's 8080.0). A JSON number is handed on as the Go
+// number it spells, checked the same way.
+func numberFitsHook(_, to reflect.Type, data any) (any, error) {
+	k := to.Kind()
+	isInt := k >= reflect.Int && k <= reflect.Int64
+	isUint := k >= reflect.Uint && k <= reflect.Uintptr
+	isFloat := k == reflect.Float32 || k == reflect.Float64
+	if !isInt && !isUint && !isFloat {
+		return data, nil
+	}
+	if n, ok := data.(json.Number); ok {
+		if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
+			data = i
+		} else if u, err := strconv.ParseUint(string(n), 10, 64); err == nil {
+			data = u
+		} else if f, err := n.Float64(); err == nil {
+			data = f
+		} else {
+			return data, nil // mapstructure reports it
+		}
+	}
+	v := reflect.ValueOf(data)
+	fits := true
+	switch {
+	case !v.IsValid():
+		return data, nil
+	case v.CanInt():
+		i := v.Int()
+		switch {
+		case isInt:
+			fits = to.Bits() == 64 || (i >= -1<<(to.Bits()-1) && i < 1<<(to.Bits()-1))
+		case isUint:
+			fits = i >= 0 && (to.Bits() == 64 || uint64(i) < 1<<to.Bits())
+		}
+	case v.CanUint():
+		u := v.Uint()
+		switch {
+		case isInt:
+			fits = u < 1<<(to.Bits()-1)
+		case isUint:
+			fits = to.Bits() == 64 || u < 1<<to.Bits()
+		}
+	case v.CanFloat():
+		f := v.Float()
+		switch {
+		case isInt:
+			limit := math.Ldexp(1, to.Bits()-1) // -limit fits, limit does not
+			fits = f == math.Trunc(f) && f >= -limit && f < limit
+		case isUint:
+			fits = f == math.Trunc(f) && f >= 0 && f < math.Ldexp(1, to.Bits())
+		case to.Bits() == 32:
+			fits = math.IsNaN(f) || math.IsInf(f, 0) || !math.IsInf(float64(float32(f)), 0)
+		}
+	default:
+		return data, nil // not a number: mapstructure decides
+	}
+	if !fits {
+		return nil, fmt.Errorf("%v does not fit in %s", data, to)
+	}
+	return data, nil
 }
 
 // decodePanic is a panic recovered while decoding into typ, most often in a

@@ -3,6 +3,7 @@ package livebind
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -214,4 +215,80 @@ func TestUnmarshalTextKeepsNoReference(t *testing.T) {
 	assert.Equal(t, []string{"A", "B"}, g1.Tags.Items, "generation 1, held by a reader")
 	assert.Equal(t, []string{"A", "B"}, b.History()[0].Value.Tags.Items, "generation 1 in the history")
 	assert.Equal(t, []string{"D", "E"}, b.Get().Def.Items, "the default, decoded once at Bind")
+}
+
+type narrowNumbers struct {
+	Small int8   `toml:"small" yaml:"small" json:"small"`
+	Port  uint16 `toml:"port" yaml:"port" json:"port"`
+}
+
+// TestDecodeNumbersThatDoNotFit: a structured document's number was
+// converted into the field's type as Go's conversions do, silently: 300
+// became 44 in an int8, 70000 became 4464 in a uint16, 2.5 became 2 in an
+// int, 1e300 became +Inf in a float32 and 1.5 became 1ns in a
+// time.Duration. A value the field cannot hold is a decode error, as it is
+// for text (env variables), so the last good value stays.
+func TestDecodeNumbersThatDoNotFit(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, format, doc string
+		typ               reflect.Type
+	}{
+		{"toml/int8", formatTOML, "v = 300", reflect.TypeFor[int8]()},
+		{"toml/int8-negative", formatTOML, "v = -129", reflect.TypeFor[int8]()},
+		{"yaml/int16", formatYAML, "v: 40000", reflect.TypeFor[int16]()},
+		{"json/int32", formatJSON, `{"v": 3000000000}`, reflect.TypeFor[int32]()},
+		{"json/uint16", formatJSON, `{"v": 70000}`, reflect.TypeFor[uint16]()},
+		{"toml/uint8", formatTOML, "v = 256", reflect.TypeFor[uint8]()},
+		{"yaml/uint64-into-int64", formatYAML, "v: 18446744073709551615", reflect.TypeFor[int64]()},
+		{"toml/fraction-into-int", formatTOML, "v = 2.5", reflect.TypeFor[int]()},
+		{"yaml/fraction-into-uint", formatYAML, "v: 2.5", reflect.TypeFor[uint]()},
+		{"toml/fraction-into-duration", formatTOML, "v = 1.5", reflect.TypeFor[time.Duration]()},
+		{"toml/huge-float-into-int", formatTOML, "v = 1e300", reflect.TypeFor[int64]()},
+		{"toml/nan-into-int", formatTOML, "v = nan", reflect.TypeFor[int]()},
+		{"yaml/inf-into-int", formatYAML, "v: .inf", reflect.TypeFor[int]()},
+		{"toml/huge-float-into-float32", formatTOML, "v = 1e300", reflect.TypeFor[float32]()},
+		{"json/huge-float-into-float32", formatJSON, `{"v": 1e300}`, reflect.TypeFor[float32]()},
+		{"toml/in-struct", formatTOML, "[v]\nsmall = 300\nport = 1", reflect.TypeFor[narrowNumbers]()},
+		{"yaml/in-slice", formatYAML, "v: [1, 70000]", reflect.TypeFor[[]uint16]()},
+		{"json/in-map", formatJSON, `{"v": {"a": 300}}`, reflect.TypeFor[map[string]int8]()},
+		{"toml/behind-pointer", formatTOML, "v = 300", reflect.TypeFor[*int8]()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			doc, err := parseDoc(tt.format, []byte(tt.doc))
+			require.NoError(t, err)
+			v, ok := selectKey(doc, splitKey("v"))
+			require.True(t, ok)
+			got, err := decodeValue(v, tt.typ, tt.format)
+			if err == nil {
+				t.Fatalf("decoded %s into %s as %v, want an error", tt.doc, tt.typ, reflect.Indirect(got).Interface())
+			}
+		})
+	}
+	// What fits still decodes, whole floats into integers included.
+	for _, ok := range []struct {
+		format, doc string
+		typ         reflect.Type
+		want        any
+	}{
+		{formatTOML, "v = 127", reflect.TypeFor[int8](), int8(127)},
+		{formatTOML, "v = -128", reflect.TypeFor[int8](), int8(-128)},
+		{formatYAML, "v: 65535", reflect.TypeFor[uint16](), uint16(65535)},
+		{formatYAML, "v: 18446744073709551615", reflect.TypeFor[uint64](), uint64(18446744073709551615)},
+		{formatTOML, "v = 8080.0", reflect.TypeFor[int](), 8080},
+		{formatTOML, "v = 1e3", reflect.TypeFor[uint](), uint(1000)},
+		{formatJSON, `{"v": 3.5}`, reflect.TypeFor[float32](), float32(3.5)},
+		{formatTOML, "v = inf", reflect.TypeFor[float32](), float32(math.Inf(1))},
+		{formatTOML, "v = 30", reflect.TypeFor[time.Duration](), time.Duration(30)},
+		{formatJSON, `{"v": {"small": -5, "port": 443}}`, reflect.TypeFor[narrowNumbers](), narrowNumbers{Small: -5, Port: 443}},
+	} {
+		doc, err := parseDoc(ok.format, []byte(ok.doc))
+		require.NoError(t, err)
+		v, _ := selectKey(doc, splitKey("v"))
+		got, err := decodeValue(v, ok.typ, ok.format)
+		require.NoError(t, err, "%s into %s", ok.doc, ok.typ)
+		assert.Equal(t, ok.want, got.Interface(), "%s into %s", ok.doc, ok.typ)
+	}
 }

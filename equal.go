@@ -1,6 +1,7 @@
 package livebind
 
 import (
+	"math"
 	"reflect"
 	"sync"
 )
@@ -15,7 +16,76 @@ func sameValue(a, b any) bool {
 	if eq, ok := equalMethod(a, b); ok {
 		return eq
 	}
-	return reflect.DeepEqual(a, b)
+	return deepEqual(a, b)
+}
+
+// deepEqual is reflect.DeepEqual, except that NaN equals NaN: a field that
+// holds NaN (TOML nan, YAML .nan), or a map or struct holding one, would
+// otherwise change in every generation that reads its document.
+func deepEqual(a, b any) bool {
+	return reflect.DeepEqual(a, b) || nanEqual(reflect.ValueOf(a), reflect.ValueOf(b), 0)
+}
+
+// nanEqual compares like reflect.DeepEqual with NaN equal to NaN. It is
+// asked only after DeepEqual said no, so it may answer no where it cannot
+// tell (unexported fields that are not numbers, a structure deeper than 64
+// levels, a cycle).
+func nanEqual(a, b reflect.Value, depth int) bool {
+	if !a.IsValid() || !b.IsValid() || a.Type() != b.Type() || depth > 64 {
+		return false
+	}
+	depth++
+	switch a.Kind() {
+	case reflect.Float32, reflect.Float64:
+		x, y := a.Float(), b.Float()
+		return x == y || (math.IsNaN(x) && math.IsNaN(y))
+	case reflect.Complex64, reflect.Complex128:
+		x, y := a.Complex(), b.Complex()
+		same := func(p, q float64) bool { return p == q || (math.IsNaN(p) && math.IsNaN(q)) }
+		return same(real(x), real(y)) && same(imag(x), imag(y))
+	case reflect.Pointer, reflect.Interface:
+		if a.IsNil() || b.IsNil() {
+			return a.IsNil() && b.IsNil()
+		}
+		return nanEqual(a.Elem(), b.Elem(), depth)
+	case reflect.Slice, reflect.Map:
+		if a.IsNil() != b.IsNil() || a.Len() != b.Len() {
+			return false
+		}
+		if a.Kind() == reflect.Map {
+			iter := a.MapRange()
+			for iter.Next() {
+				if !nanEqual(iter.Value(), b.MapIndex(iter.Key()), depth) {
+					return false
+				}
+			}
+			return true
+		}
+		fallthrough
+	case reflect.Array:
+		for i := range a.Len() {
+			if !nanEqual(a.Index(i), b.Index(i), depth) {
+				return false
+			}
+		}
+		return true
+	case reflect.Struct:
+		for i := range a.NumField() {
+			if !nanEqual(a.Field(i), b.Field(i), depth) {
+				return false
+			}
+		}
+		return true
+	case reflect.Bool:
+		return a.Bool() == b.Bool()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return a.Int() == b.Int()
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return a.Uint() == b.Uint()
+	case reflect.String:
+		return a.String() == b.String()
+	}
+	return a.CanInterface() && b.CanInterface() && reflect.DeepEqual(a.Interface(), b.Interface())
 }
 
 // equalMethod calls a's Equal(T) bool method with b, where T is a's own

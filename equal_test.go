@@ -1,6 +1,7 @@
 package livebind
 
 import (
+	"math"
 	"net/netip"
 	"strings"
 	"testing"
@@ -106,4 +107,53 @@ func TestEqualMethodDecidesChanges(t *testing.T) {
 	require.NoError(t, b.Reload(t.Context()))
 	assert.Equal(t, g0+1, gen(b))
 	assert.Equal(t, caseless("red"), b.Get().Color)
+}
+
+type nanDoc struct {
+	Rate   float64            `live:"env=DOC; format=toml; key=rate; poll=1h"`
+	Limits map[string]float64 `live:"env=DOC; format=toml; key=limits; poll=1h"`
+	Name   string             `live:"env=DOC; format=toml; key=name; poll=1h"`
+}
+
+// TestNaNIsNotAChange: reflect.DeepEqual says NaN differs from NaN, so a
+// field holding NaN (TOML nan, YAML .nan) was reported as Updated, NaN ->
+// NaN, whenever anything else in its document changed, and so was a
+// map or struct holding one; a dependant re-ran each time.
+func TestNaNIsNotAChange(t *testing.T) {
+	t.Parallel()
+	assert.True(t, sameValue(math.NaN(), math.NaN()))
+	assert.True(t, sameValue(float32(math.NaN()), float32(math.NaN())))
+	assert.True(t, sameValue(map[string]float64{"a": math.NaN()}, map[string]float64{"a": math.NaN()}))
+	assert.True(t, sameValue([]any{1.0, math.NaN()}, []any{1.0, math.NaN()}))
+	assert.True(t, sameValue(struct{ F *float64 }{ptrTo(math.NaN())}, struct{ F *float64 }{ptrTo(math.NaN())}))
+	assert.False(t, sameValue(math.NaN(), 1.0))
+	assert.False(t, sameValue(map[string]float64{"a": math.NaN()}, map[string]float64{"b": math.NaN()}))
+	assert.False(t, sameValue([]float64{math.NaN()}, []float64{math.NaN(), 1}))
+
+	env := newEnv("DOC", "rate = nan\nname = \"a\"\n[limits]\nx = nan\n")
+	b := mustBind(t, &nanDoc{}, WithLookupEnv(env.lookup))
+	rec := record(t, b)
+	env.set("DOC", "rate = nan\nname = \"b\"\n[limits]\nx = nan\n")
+	require.NoError(t, b.Reload(t.Context()))
+	u := rec.next(t, 5*time.Second)
+	assert.Equal(t, "Name", u.Field)
+	rec.quiet(t, 50*time.Millisecond)
+}
+
+func ptrTo[V any](v V) *V { return &v }
+
+// TestRemovedNaNCountsNoUpdate: Status counts a Removed update as an
+// update only when it changed the value; a Removed that keeps NaN was
+// counted, as DeepEqual says NaN differs from NaN.
+func TestRemovedNaNCountsNoUpdate(t *testing.T) {
+	t.Parallel()
+	env := newEnv("RATE", "NaN")
+	b := mustBind(t, &struct {
+		Rate float64 `live:"env=RATE; poll=1h"`
+	}{}, WithLookupEnv(env.lookup))
+	rec := record(t, b)
+	env.unset("RATE")
+	_ = b.Reload(t.Context())
+	rec.want(t, Removed)
+	assert.Zero(t, b.Status().Fields[0].Updates, "a Removed that keeps the value")
 }

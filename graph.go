@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/expr-lang/expr/vm"
 
@@ -105,12 +106,66 @@ func (b *Binding[T]) callUpdate(f *boundField, c *T, val reflect.Value) (err err
 
 // evalCondition runs t's when= expression against the candidate c. An
 // expression that fails at run time (a nil pointer, say) counts as false.
+//
+// expr cannot be interrupted, and an expression's cost can grow with the
+// square of the values it reads (all(Hosts, {# in Allowed})), which come
+// from the sources. So the expression runs on a goroutine of its own and
+// the applier waits for it at most conditionTimeout: one that takes longer
+// counts as failed and is left to finish alone (it reads a copy of c, so
+// the applier goes on with the candidate); until it has finished, t's
+// condition fails at once instead of starting another.
 func (b *Binding[T]) evalCondition(t *target, c *T) (bool, error) {
-	var m vm.VM
-	out, err := m.Run(t.when.program, c)
-	if err != nil {
-		return false, err
+	if t.runaway != nil {
+		select {
+		case <-t.runaway:
+			t.runaway = nil
+		default:
+			return false, fmt.Errorf("an evaluation that took longer than %v is still running", conditionTimeout)
+		}
 	}
-	v, _ := out.(bool)
+	env := new(T)
+	if b.editors { // Validate and update= methods edit maps and slices of c in place
+		b.copyConfig(reflect.ValueOf(env).Elem(), reflect.ValueOf(c).Elem())
+	} else { // the applier only sets c's fields
+		*env = *c
+	}
+	type result struct {
+		out any
+		err error
+	}
+	done := make(chan result, 1)
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended) // also on a runtime.Goexit in a method the expression calls
+		var m vm.VM
+		out, err := m.Run(t.when.program, env)
+		done <- result{out, err}
+	}()
+	timer := time.NewTimer(conditionTimeout)
+	defer timer.Stop()
+	var r result
+	select {
+	case r = <-done:
+	case <-ended: // sent to done first, unless the goroutine ended without a result
+		select {
+		case r = <-done:
+		default:
+			return false, errors.New("a method it called ended the evaluation's goroutine (runtime.Goexit)")
+		}
+	case <-timer.C:
+		t.runaway = ended
+		return false, fmt.Errorf("its evaluation took longer than %v and goes on in the background", conditionTimeout)
+	case <-b.ctx.Done(): // Close does not wait for the timeout
+		t.runaway = ended
+		return false, ErrClosed
+	}
+	if r.err != nil {
+		return false, r.err
+	}
+	v, _ := r.out.(bool)
 	return v, nil
 }
+
+// conditionTimeout bounds how long the applier waits for one evaluation of
+// a when= expression (see evalCondition). A variable for tests.
+var conditionTimeout = time.Second

@@ -214,7 +214,7 @@ func (s *statusBook) noteEvents(evs []event, now time.Time) {
 			fs.updates++
 			fs.lastUpdate = now
 		case Removed:
-			if !reflect.DeepEqual(ev.old, ev.new) {
+			if !deepEqual(ev.old, ev.new) {
 				fs.updates++
 				fs.lastUpdate = now
 			}
@@ -427,7 +427,7 @@ func (b *Binding[T]) rollback(gen uint64) error {
 		fv := rv.FieldByIndex(f.plan.index)
 		old, restored := fv.Interface(), from.FieldByIndex(f.plan.index)
 		delete(b.desired, f)
-		if reflect.DeepEqual(old, restored.Interface()) {
+		if deepEqual(old, restored.Interface()) {
 			continue
 		}
 		fv.Set(restored)

@@ -39,8 +39,9 @@ type target struct {
 	present  bool
 	lastData []byte
 	failing  error
-	failData []byte // the data that failed to parse or decode, if that is why
-	cached   []byte // what WithCache saved last
+	failData []byte        // the data that failed to parse or decode, if that is why
+	cached   []byte        // what WithCache saved last
+	runaway  chan struct{} // closed when an abandoned when= evaluation ends; nil if none runs
 
 	hideLoc   bool     // secretlocation: the location is never shown
 	safeQuery []string // safequery=: query parameters whose values are shown

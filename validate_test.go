@@ -181,6 +181,45 @@ func TestValidateEditsOnlyItsCandidate(t *testing.T) {
 	assert.Equal(t, []string{"checked 2", "b"}, b.Get().Tags, "a rejected candidate's edits are not published")
 }
 
+// stampingDefault is stamping with a default= for its slice, read as a
+// key of a document that may leave it out.
+type stampingDefault struct {
+	N    int      `live:"env=N; poll=1h"`
+	Tags []string `live:"env=DOC; format=json; key=tags; default=a,b; poll=1h"`
+}
+
+func (c *stampingDefault) Validate() error {
+	if len(c.Tags) > 0 {
+		c.Tags[0] = fmt.Sprint("checked ", c.N)
+	}
+	return nil
+}
+
+// TestValidateEditsNoValueItDidNotGet: a value that enters a candidate
+// from its source (a decoded value, or the field's default=) was put in
+// after the candidate's own copies were made, so Validate edited the
+// value itself: the default= kept the edit, and a generation that took
+// the default again shared it with every earlier one that had, so a
+// Validate stamping it rewrote generation 1 under its readers.
+func TestValidateEditsNoValueItDidNotGet(t *testing.T) {
+	t.Parallel()
+	env := newEnv("N", "1", "DOC", `{}`)
+	b := mustBind(t, &stampingDefault{}, WithLookupEnv(env.lookup), WithHistory(8))
+	g1 := b.Get()
+	require.Equal(t, []string{"checked 1", "b"}, g1.Tags)
+
+	env.set("DOC", `{"tags": ["x"]}`)
+	require.NoError(t, b.Reload(t.Context()))
+	require.Equal(t, []string{"checked 1"}, b.Get().Tags)
+
+	env.set("N", "2")
+	env.set("DOC", `{}`) // the default again
+	require.NoError(t, b.Reload(t.Context()))
+	assert.Equal(t, []string{"checked 2", "b"}, b.Get().Tags)
+	assert.Equal(t, []string{"checked 1", "b"}, g1.Tags, "generation 1, held by a reader")
+	assert.Equal(t, []string{"checked 1", "b"}, b.History()[0].Value.Tags, "generation 1 in the history")
+}
+
 // hostileErr is an error of the user's whose Unwrap panics, or returns
 // the error itself (a cycle).
 type hostileErr struct{ cycle bool }
