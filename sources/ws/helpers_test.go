@@ -67,23 +67,36 @@ func (h *hub) ServeHTTP(w nethttp.ResponseWriter, r *nethttp.Request) {
 		nethttp.Error(w, nethttp.StatusText(code), code)
 		return
 	}
+	// The connection joins before the upgrade, so a document removed since
+	// the status check is a 404 as well: a clean close before the first
+	// message would be a failed attempt (ws.ErrEnded), not Missing.
+	cut := h.cut.Load()
+	var doc []byte
+	var p *bindtest.PushConn
+	if cut {
+		doc = h.Current(path)
+	} else if c, ok := h.Join(path); ok {
+		p = c
+	}
+	if doc == nil && p == nil {
+		nethttp.NotFound(w, r)
+		return
+	}
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OnPingReceived: func(context.Context, []byte) bool {
 		h.pings.Add(1)
 		return !h.noPong.Load()
 	}})
 	if err != nil {
-		return
-	}
-	if h.cut.Load() {
-		if doc := h.Current(path); doc != nil {
-			cutOff(conn, doc)
-			return
+		if p != nil {
+			h.Leave(p)
 		}
-	} else if p, ok := h.Join(path); ok {
-		h.serve(conn, p)
 		return
 	}
-	_ = conn.Close(websocket.StatusNormalClosure, "") // removed since
+	if cut {
+		cutOff(conn, doc)
+		return
+	}
+	h.serve(conn, p)
 }
 
 // serve writes p's queue on conn until it ends, then closes with its code
