@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -208,7 +209,20 @@ func (d *driver) ensureLocked(dir string) error {
 		return fmt.Errorf("file: directory %s is not tracked", dir) // a bug, not input
 	}
 	if dw.added {
-		return nil
+		fi, err := os.Stat(dir)
+		if err != nil || dw.info == nil || os.SameFile(fi, dw.info) {
+			return nil // gone: its deletion or the link's change reports it
+		}
+		// The path leads to another directory now (a symbolic link along
+		// it was swapped, as a deployment swaps current -> releases/N):
+		// the watch is on the directory it led to when it was added.
+		if d.w != nil {
+			if err := d.w.Remove(dir); err != nil && !errors.Is(err, fsnotify.ErrNonExistentWatch) && !errors.Is(err, fsnotify.ErrClosed) {
+				d.logger.Debug("file: remove directory watch", "dir", dir, "err", err)
+			}
+		}
+		dw.added = false
+		d.forgetAliasesLocked(dir, dw)
 	}
 	if d.w == nil {
 		return sources.ErrClosed
@@ -254,6 +268,44 @@ func (d *driver) setResolved(f *follower, res string) {
 	}
 }
 
+// setLinks records the symbolic links along f's directory (see
+// dirLinks), and watches the directories that hold them, so that a swap
+// of one is seen. It runs on f's goroutine.
+func (d *driver) setLinks(f *follower, links []string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if slices.Equal(links, f.links) {
+		return
+	}
+	for _, l := range f.links {
+		d.releaseLocked(filepath.Dir(l))
+	}
+	f.links = links
+	for _, l := range links {
+		parent := filepath.Dir(l)
+		d.acquireLocked(parent)
+		if err := d.ensureLocked(parent); err != nil && !isMissing(err) {
+			d.logger.Warn("file: cannot watch the directory of a link", "path", f.key.path, "dir", parent, "err", err)
+		}
+	}
+}
+
+// dirLinks returns the symbolic links among dir and its parents, as
+// spelled in dir: /app/current/config gives /app/current when current is a
+// link. inotify follows them when a watch is added, so a watch of dir is
+// on the directory they lead to at that moment.
+func dirLinks(dir string) []string {
+	var links []string
+	for p := dir; ; p = filepath.Dir(p) {
+		if fi, err := os.Lstat(p); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			links = append(links, p)
+		}
+		if filepath.Dir(p) == p {
+			return links
+		}
+	}
+}
+
 // follow registers f for the events of its files; unfollow undoes it and
 // drops its link target's directory watch.
 func (d *driver) follow(f *follower) {
@@ -264,6 +316,7 @@ func (d *driver) follow(f *follower) {
 
 func (d *driver) unfollow(f *follower) {
 	d.setResolved(f, "")
+	d.setLinks(f, nil)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	delete(d.followers, f)
@@ -310,7 +363,7 @@ func (d *driver) handleEvent(ev event) {
 		}
 		for _, dir := range dirs {
 			full := filepath.Join(dir, base)
-			if full == f.key.path || full == f.resolved || (dotdot && dir == f.dir) {
+			if full == f.key.path || full == f.resolved || (dotdot && dir == f.dir) || slices.Contains(f.links, full) {
 				switch {
 				case closeEvents && ev.Has(opClosed|opMovedIn|opComplete|opRemove|opRename):
 					f.writing.Store(false)

@@ -40,6 +40,7 @@ type follower struct {
 	// extra directory watched for it ("" when it is dir).
 	resolved    string
 	resolvedDir string
+	links       []string // symbolic links along dir; their directories are watched
 
 	// Owned by the goroutine.
 	dirErr   error       // the directory could not be watched at the last check
@@ -292,6 +293,11 @@ func (f *follower) observe() (observation, map[*sources.Target]observation) {
 		} else if !isMissing(werr) {
 			f.d.logger.Debug("file: cannot watch directory", "path", f.key.path, "dir", f.dir, "err", werr)
 		}
+	}
+	if f.key.poll == 0 {
+		// A link along the directory that is swapped moves the file to
+		// another directory without any event in the one watched.
+		f.d.setLinks(f, dirLinks(f.dir))
 	}
 	if f.key.poll == 0 && !raw.Missing {
 		// Re-resolve after every read: a Kubernetes volume update swaps the
