@@ -344,6 +344,16 @@ func (d *driver) handleEvent(ev event) {
 		}
 		d.kickDirLocked(name)
 	}
+	if _, ok := d.dirs[name]; ok && ev.Has(opChmod) {
+		// The watched directory's own permissions changed: a file that
+		// could not be read through it may be readable now.
+		for f := range d.followers {
+			if f.failing.Load() && (f.dir == name || f.resolvedDir == name) {
+				f.ready.Store(true)
+				f.kick()
+			}
+		}
+	}
 	chmodOnly := ev.Op == opChmod
 	closeEvents := d.closeEvents.Load()
 	// done: a writer is done with the name, read it now.
