@@ -162,3 +162,25 @@ func TestWatchSwappedDirectoryLink(t *testing.T) {
 	writeFile(t, filepath.Join(r1, "app.toml"), "old = \"release\"\n")
 	w.wantNone(t, filepath.Join(r2, "app.toml"))
 }
+
+// TestWatchDirectoryLinkRecreated: the directory that holds the link is
+// deleted and made again, with the link now leading to another release.
+// Its watch must be put back, or the new link is never seen.
+func TestWatchDirectoryLinkRecreated(t *testing.T) {
+	base := t.TempDir()
+	r1, r2 := filepath.Join(base, "releases", "1"), filepath.Join(base, "releases", "2")
+	require.NoError(t, os.MkdirAll(r1, 0o755))
+	require.NoError(t, os.MkdirAll(r2, 0o755))
+	writeFile(t, filepath.Join(r1, "app.toml"), v1)
+	writeFile(t, filepath.Join(r2, "app.toml"), v2)
+	app := filepath.Join(base, "app")
+	require.NoError(t, os.Mkdir(app, 0o755))
+	require.NoError(t, os.Symlink(r1, filepath.Join(app, "current")))
+	w, _ := startWatch(t, openDriver(t), target(filepath.Join(app, "current", "app.toml")))
+
+	require.NoError(t, os.RemoveAll(app))
+	w.wantMissing(t)
+	require.NoError(t, os.Mkdir(app, 0o755))
+	require.NoError(t, os.Symlink(r2, filepath.Join(app, "current")))
+	w.wantData(t, v2)
+}

@@ -210,8 +210,14 @@ func (d *driver) ensureLocked(dir string) error {
 	}
 	if dw.added {
 		fi, err := os.Stat(dir)
-		if err != nil || dw.info == nil || os.SameFile(fi, dw.info) {
-			return nil // gone: its deletion or the link's change reports it
+		switch {
+		case err != nil:
+			// The path leads nowhere now (a link along it was removed):
+			// the watch is on a directory the path no longer reaches, so
+			// wait for it to come back like a missing directory.
+			return err
+		case dw.info == nil || os.SameFile(fi, dw.info):
+			return nil
 		}
 		// The path leads to another directory now (a symbolic link along
 		// it was swapped, as a deployment swaps current -> releases/N):
@@ -274,17 +280,18 @@ func (d *driver) setResolved(f *follower, res string) {
 func (d *driver) setLinks(f *follower, links []string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if slices.Equal(links, f.links) {
-		return
+	if !slices.Equal(links, f.links) {
+		for _, l := range f.links {
+			d.releaseLocked(filepath.Dir(l))
+		}
+		f.links = links
+		for _, l := range links {
+			d.acquireLocked(filepath.Dir(l))
+		}
 	}
-	for _, l := range f.links {
-		d.releaseLocked(filepath.Dir(l))
-	}
-	f.links = links
-	for _, l := range links {
+	for _, l := range links { // also when one was deleted and made again
 		parent := filepath.Dir(l)
-		d.acquireLocked(parent)
-		if err := d.ensureLocked(parent); err != nil && !isMissing(err) {
+		if err := d.ensureLocked(parent); err != nil && !isMissing(err) && !errors.Is(err, sources.ErrClosed) {
 			d.logger.Warn("file: cannot watch the directory of a link", "path", f.key.path, "dir", parent, "err", err)
 		}
 	}
