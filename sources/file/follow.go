@@ -225,18 +225,24 @@ func (f *follower) changed() bool {
 // (missing, empty or not parsing for some field), and reports what it
 // found to each field. It reports whether the watch still runs.
 func (f *follower) check() bool {
+	start := time.Now()
 	for attempt := 0; ; attempt++ {
 		look := f.w.Begin(0, false)
 		raw, checked := f.observe()
 		// A write that came after the last close, before or during this
-		// read: the file is being rewritten, wait for its close.
-		retry := raw.retry || (f.key.poll == 0 && f.d.closeEvents.Load() && f.writing.Load())
+		// read: the file is being rewritten, wait for its close, for
+		// maxwait at most (as for a write that no read came before), not
+		// just for the retries of content that does not parse: what was
+		// read may be a prefix that parses.
+		writing := f.key.poll == 0 && f.d.closeEvents.Load() && f.writing.Load()
+		retry := raw.retry || writing
 		for _, o := range checked {
 			retry = retry || o.retry
 		}
-		if retry && attempt < retries {
+		_, maxWait, gap := f.timing()
+		if retry && (attempt < retries || (writing && time.Since(start) < maxWait)) {
 			look.End()
-			if _, _, gap := f.timing(); !f.pause(gap) {
+			if !f.pause(gap) {
 				return false
 			}
 			continue
