@@ -288,6 +288,11 @@ func (f *follower) observe() (observation, map[*sources.Target]observation) {
 		}
 		f.lastInfo, f.lastRead = fi, time.Now()
 	} else {
+		// A link along the directory that is swapped moves the file to
+		// another directory without any event in the one watched. The
+		// links' directories are watched before f.dir is checked, so a
+		// swap is either seen by that check or reported by an event.
+		f.d.setLinks(f, dirLinks(f.dir))
 		werr = f.d.ensure(f.dir)
 	}
 	f.dirErr = werr
@@ -299,11 +304,6 @@ func (f *follower) observe() (observation, map[*sources.Target]observation) {
 		} else if !isMissing(werr) {
 			f.d.logger.Debug("file: cannot watch directory", "path", f.key.path, "dir", f.dir, "err", werr)
 		}
-	}
-	if f.key.poll == 0 {
-		// A link along the directory that is swapped moves the file to
-		// another directory without any event in the one watched.
-		f.d.setLinks(f, dirLinks(f.dir))
 	}
 	if f.key.poll == 0 && !raw.Missing {
 		// Re-resolve after every read: a Kubernetes volume update swaps the
