@@ -227,3 +227,34 @@ func TestCloseEventsDebounceReopened(t *testing.T) {
 	w.wantData(t, full)
 	w.wantNone(t, path)
 }
+
+// A writer that closes, then re-opens the file with O_TRUNC and writes it
+// slowly: the read that the close started finds a write in progress, and
+// waits for its close (maxwait at most), not only for the two retries of
+// a read that does not parse: a text value's prefix parses. Before, the
+// prefix "tok" was published 200 ms into the write.
+func TestCloseEventsRewriteAfterClose(t *testing.T) {
+	closeAware(t)
+	path := appFile(t, "token-one")
+	w := watchFrom(t, openDriver(t), target(path), sources.Result{Data: []byte("x")})
+	w.wantData(t, "token-one")
+
+	writeFile(t, path, "token-two") // a close
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString("tok")
+	require.NoError(t, err)
+	time.Sleep(600 * time.Millisecond) // under the default maxwait, 1 s
+	_, err = f.WriteString("en-three")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	for {
+		r := w.Next(t)
+		require.NoError(t, r.Err)
+		if string(r.Data) == "token-three" {
+			break
+		}
+		require.Equal(t, "token-two", string(r.Data), "only closed states are published")
+	}
+	w.wantNone(t, path)
+}

@@ -108,7 +108,8 @@ func TestWatchSymlinkedDirectory(t *testing.T) {
 	d := openDriver(t)
 	wa, _ := startWatch(t, d, target(filepath.Join(link, "a.toml")))
 	wb, _ := startWatch(t, d, target(filepath.Join(realDir, "b.toml")))
-	wantDirs(t, d, map[string]int{link: 1, realDir: 2})
+	// base holds the link: a swap of it is an event there.
+	wantDirs(t, d, map[string]int{base: 1, link: 1, realDir: 2})
 
 	writeFile(t, filepath.Join(realDir, "a.toml"), v2)
 	wa.wantData(t, v2)
@@ -133,4 +134,53 @@ func watchInConf(t *testing.T) (d *driver, w *watcher, dir, path string) {
 	d = openDriver(t)
 	w, _ = startWatch(t, d, target(path))
 	return d, w, dir, path
+}
+
+// TestWatchSwappedDirectoryLink: the file's directory is reached through a
+// symbolic link that a deployment swaps to a new release (Capistrano's
+// current -> releases/N, replaced by rename), while the old release stays
+// on disk. inotify watches the directory the link led to when the watch
+// was added, so only the old release was watched: the swap and every later
+// edit of the new release were never seen.
+func TestWatchSwappedDirectoryLink(t *testing.T) {
+	base := t.TempDir()
+	r1, r2 := filepath.Join(base, "releases", "1"), filepath.Join(base, "releases", "2")
+	require.NoError(t, os.MkdirAll(r1, 0o755))
+	require.NoError(t, os.MkdirAll(r2, 0o755))
+	writeFile(t, filepath.Join(r1, "app.toml"), v1)
+	writeFile(t, filepath.Join(r2, "app.toml"), v2)
+	current := filepath.Join(base, "current")
+	require.NoError(t, os.Symlink(r1, current))
+	w, _ := startWatch(t, openDriver(t), target(filepath.Join(current, "app.toml")))
+
+	tmp := filepath.Join(base, "current.tmp")
+	require.NoError(t, os.Symlink(r2, tmp))
+	require.NoError(t, os.Rename(tmp, current)) // the old release stays
+	w.wantData(t, v2)
+	writeFile(t, filepath.Join(r2, "app.toml"), v3)
+	w.wantData(t, v3)
+	writeFile(t, filepath.Join(r1, "app.toml"), "old = \"release\"\n")
+	w.wantNone(t, filepath.Join(r2, "app.toml"))
+}
+
+// TestWatchDirectoryLinkRecreated: the directory that holds the link is
+// deleted and made again, with the link now leading to another release.
+// Its watch must be put back, or the new link is never seen.
+func TestWatchDirectoryLinkRecreated(t *testing.T) {
+	base := t.TempDir()
+	r1, r2 := filepath.Join(base, "releases", "1"), filepath.Join(base, "releases", "2")
+	require.NoError(t, os.MkdirAll(r1, 0o755))
+	require.NoError(t, os.MkdirAll(r2, 0o755))
+	writeFile(t, filepath.Join(r1, "app.toml"), v1)
+	writeFile(t, filepath.Join(r2, "app.toml"), v2)
+	app := filepath.Join(base, "app")
+	require.NoError(t, os.Mkdir(app, 0o755))
+	require.NoError(t, os.Symlink(r1, filepath.Join(app, "current")))
+	w, _ := startWatch(t, openDriver(t), target(filepath.Join(app, "current", "app.toml")))
+
+	require.NoError(t, os.RemoveAll(app))
+	w.wantMissing(t)
+	require.NoError(t, os.Mkdir(app, 0o755))
+	require.NoError(t, os.Symlink(r2, filepath.Join(app, "current")))
+	w.wantData(t, v2)
 }

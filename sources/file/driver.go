@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -208,7 +209,26 @@ func (d *driver) ensureLocked(dir string) error {
 		return fmt.Errorf("file: directory %s is not tracked", dir) // a bug, not input
 	}
 	if dw.added {
-		return nil
+		fi, err := os.Stat(dir)
+		switch {
+		case err != nil:
+			// The path leads nowhere now (a link along it was removed):
+			// the watch is on a directory the path no longer reaches, so
+			// wait for it to come back like a missing directory.
+			return err
+		case dw.info == nil || os.SameFile(fi, dw.info):
+			return nil
+		}
+		// The path leads to another directory now (a symbolic link along
+		// it was swapped, as a deployment swaps current -> releases/N):
+		// the watch is on the directory it led to when it was added.
+		if d.w != nil {
+			if err := d.w.Remove(dir); err != nil && !errors.Is(err, fsnotify.ErrNonExistentWatch) && !errors.Is(err, fsnotify.ErrClosed) {
+				d.logger.Debug("file: remove directory watch", "dir", dir, "err", err)
+			}
+		}
+		dw.added = false
+		d.forgetAliasesLocked(dir, dw)
 	}
 	if d.w == nil {
 		return sources.ErrClosed
@@ -254,6 +274,45 @@ func (d *driver) setResolved(f *follower, res string) {
 	}
 }
 
+// setLinks records the symbolic links along f's directory (see
+// dirLinks), and watches the directories that hold them, so that a swap
+// of one is seen. It runs on f's goroutine.
+func (d *driver) setLinks(f *follower, links []string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !slices.Equal(links, f.links) {
+		for _, l := range f.links {
+			d.releaseLocked(filepath.Dir(l))
+		}
+		f.links = links
+		for _, l := range links {
+			d.acquireLocked(filepath.Dir(l))
+		}
+	}
+	for _, l := range links { // also when one was deleted and made again
+		parent := filepath.Dir(l)
+		if err := d.ensureLocked(parent); err != nil && !isMissing(err) && !errors.Is(err, sources.ErrClosed) {
+			d.logger.Warn("file: cannot watch the directory of a link", "path", f.key.path, "dir", parent, "err", err)
+		}
+	}
+}
+
+// dirLinks returns the symbolic links among dir and its parents, as
+// spelled in dir: /app/current/config gives /app/current when current is a
+// link. inotify follows them when a watch is added, so a watch of dir is
+// on the directory they lead to at that moment.
+func dirLinks(dir string) []string {
+	var links []string
+	for p := dir; ; p = filepath.Dir(p) {
+		if fi, err := os.Lstat(p); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			links = append(links, p)
+		}
+		if filepath.Dir(p) == p {
+			return links
+		}
+	}
+}
+
 // follow registers f for the events of its files; unfollow undoes it and
 // drops its link target's directory watch.
 func (d *driver) follow(f *follower) {
@@ -264,6 +323,7 @@ func (d *driver) follow(f *follower) {
 
 func (d *driver) unfollow(f *follower) {
 	d.setResolved(f, "")
+	d.setLinks(f, nil)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	delete(d.followers, f)
@@ -291,6 +351,16 @@ func (d *driver) handleEvent(ev event) {
 		}
 		d.kickDirLocked(name)
 	}
+	if _, ok := d.dirs[name]; ok && ev.Has(opChmod) {
+		// The watched directory's own permissions changed: a file that
+		// could not be read through it may be readable now.
+		for f := range d.followers {
+			if f.failing.Load() && (f.dir == name || f.resolvedDir == name) {
+				f.ready.Store(true)
+				f.kick()
+			}
+		}
+	}
 	chmodOnly := ev.Op == opChmod
 	closeEvents := d.closeEvents.Load()
 	// done: a writer is done with the name, read it now.
@@ -310,7 +380,7 @@ func (d *driver) handleEvent(ev event) {
 		}
 		for _, dir := range dirs {
 			full := filepath.Join(dir, base)
-			if full == f.key.path || full == f.resolved || (dotdot && dir == f.dir) {
+			if full == f.key.path || full == f.resolved || (dotdot && dir == f.dir) || slices.Contains(f.links, full) {
 				switch {
 				case closeEvents && ev.Has(opClosed|opMovedIn|opComplete|opRemove|opRename):
 					f.writing.Store(false)

@@ -38,7 +38,11 @@
 // another directory, that directory is watched too and the link is resolved
 // again after every read; this covers Kubernetes ConfigMap and Secret volumes,
 // whose `..data` link is swapped atomically on update (files mounted with
-// subPath are never updated by the kubelet). A directory that does not
+// subPath are never updated by the kubelet). A symbolic link along the
+// file's directory (a deployment's current -> releases/N) is followed too:
+// the directory that holds the link is watched, and when the link is
+// swapped the watch moves to the directory it leads to now, even while the
+// old one stays on disk. A directory that does not
 // exist yet, or that is removed, is checked again with backoff (50ms doubling
 // up to 1s) until it reappears.
 //

@@ -40,6 +40,7 @@ type follower struct {
 	// extra directory watched for it ("" when it is dir).
 	resolved    string
 	resolvedDir string
+	links       []string // symbolic links along dir; their directories are watched
 
 	// Owned by the goroutine.
 	dirErr   error       // the directory could not be watched at the last check
@@ -224,18 +225,24 @@ func (f *follower) changed() bool {
 // (missing, empty or not parsing for some field), and reports what it
 // found to each field. It reports whether the watch still runs.
 func (f *follower) check() bool {
+	start := time.Now()
 	for attempt := 0; ; attempt++ {
 		look := f.w.Begin(0, false)
 		raw, checked := f.observe()
 		// A write that came after the last close, before or during this
-		// read: the file is being rewritten, wait for its close.
-		retry := raw.retry || (f.key.poll == 0 && f.d.closeEvents.Load() && f.writing.Load())
+		// read: the file is being rewritten, wait for its close, for
+		// maxwait at most (as for a write that no read came before), not
+		// just for the retries of content that does not parse: what was
+		// read may be a prefix that parses.
+		writing := f.key.poll == 0 && f.d.closeEvents.Load() && f.writing.Load()
+		retry := raw.retry || writing
 		for _, o := range checked {
 			retry = retry || o.retry
 		}
-		if retry && attempt < retries {
+		_, maxWait, gap := f.timing()
+		if retry && (attempt < retries || (writing && time.Since(start) < maxWait)) {
 			look.End()
-			if _, _, gap := f.timing(); !f.pause(gap) {
+			if !f.pause(gap) {
 				return false
 			}
 			continue
@@ -281,6 +288,11 @@ func (f *follower) observe() (observation, map[*sources.Target]observation) {
 		}
 		f.lastInfo, f.lastRead = fi, time.Now()
 	} else {
+		// A link along the directory that is swapped moves the file to
+		// another directory without any event in the one watched. The
+		// links' directories are watched before f.dir is checked, so a
+		// swap is either seen by that check or reported by an event.
+		f.d.setLinks(f, dirLinks(f.dir))
 		werr = f.d.ensure(f.dir)
 	}
 	f.dirErr = werr

@@ -3,7 +3,9 @@ package file
 import (
 	"io/fs"
 	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -42,4 +44,35 @@ func TestPermissionDenied(t *testing.T) {
 	writeFile(t, path+".other", v2)
 	require.NoError(t, os.Chmod(path, 0o644))
 	w.wantNone(t, path) // ...so nothing was reported
+}
+
+// TestPermissionDeniedDirectory: a file read while its directory denies
+// access reports an error; a chmod of the directory that allows it again
+// is the fix, and is read. Before, an attribute change of the watched
+// directory itself matched no file, so the error stayed until the file
+// changed again.
+func TestPermissionDeniedDirectory(t *testing.T) {
+	if os.Geteuid() == 0 {
+		require.Empty(t, os.Getenv(childEnv), "still root in the child")
+		t.Logf("child output:\n%s", childtest.AsNobody(t, "^TestPermissionDeniedDirectory$", childEnv+"=1"))
+		return
+	}
+	dir := filepath.Join(t.TempDir(), "conf")
+	path := filepath.Join(dir, "app.toml")
+	require.NoError(t, os.Mkdir(dir, 0o755))
+	t.Cleanup(func() { _ = os.Chmod(dir, 0o755) }) // before TempDir's removal
+	writeFile(t, path, v1)
+	tg := target(path)
+	tg.Debounce = 300 * time.Millisecond // the read comes after the chmod below
+	w, _ := startWatch(t, openDriver(t), tg)
+	writeFile(t, path, v2)
+	require.NoError(t, os.Chmod(dir, 0o200)) // writable, not searchable
+	if f, err := os.Open(path); err == nil {
+		_ = f.Close()
+		t.Skip("chmod 200 does not deny reads here")
+	}
+	_ = w.wantErr(t, fs.ErrPermission)
+
+	require.NoError(t, os.Chmod(dir, 0o755)) // a pure chmod of the directory
+	w.wantData(t, v2)
 }
