@@ -2,6 +2,7 @@ package livebind
 
 import (
 	"errors"
+	"path/filepath"
 	"slices"
 
 	"github.com/livebind/livebind/sources"
@@ -46,10 +47,41 @@ func shareDocumentRules(targets []*target) {
 	}
 }
 
+// locationForms lists the texts a secret location of scheme may show up as
+// in what its driver reports: as written and, for a file path, as the file
+// driver reports it, cleaned and (when relative) joined to wd, the working
+// directory at Bind. "./sec//key" is shown as "/srv/app/sec/key".
+//
+// The driver's form comes first: a location is scrubbed whole before its
+// long pieces are, and a piece of the written form scrubbed first would
+// leave the rest of the driver's form in the text.
+func locationForms(scheme, loc, wd string) []string {
+	if scheme != "file" || loc == "" {
+		return []string{loc}
+	}
+	p := filepath.Clean(loc)
+	if !filepath.IsAbs(p) && wd != "" {
+		p = filepath.Join(wd, p)
+	}
+	if p == loc {
+		return []string{loc}
+	}
+	return []string{p, loc}
+}
+
+// hiddenLocs lists the forms of t's secret location that are scrubbed
+// from what its driver reports.
+func (t *target) hiddenLocs() []string {
+	if t.hidden != nil {
+		return t.hidden
+	}
+	return []string{t.spec.Location}
+}
+
 // hideResult scrubs a secret location from what a driver reported.
 func (t *target) hideResult(r sources.Result) sources.Result {
 	if t.hideLoc && r.Err != nil {
-		r.Err = sources.ScrubError(r.Err, t.spec.Location)
+		r.Err = sources.ScrubError(r.Err, t.hiddenLocs()...)
 	}
 	return r
 }
@@ -57,18 +89,19 @@ func (t *target) hideResult(r sources.Result) sources.Result {
 // hideErr scrubs a secret location from a driver's error.
 func (t *target) hideErr(err error) error {
 	if t.hideLoc {
-		return sources.ScrubError(err, t.spec.Location)
+		return sources.ScrubError(err, t.hiddenLocs()...)
 	}
 	return err
 }
 
 // secretLocations lists the locations of scheme's targets marked
-// secretlocation, which the scheme's driver logger must scrub.
+// secretlocation, in every form, which the scheme's driver logger must
+// scrub.
 func secretLocations(targets []*target, scheme string) []string {
 	var out []string
 	for _, t := range targets {
 		if t.hideLoc && t.scheme.Name == scheme {
-			out = append(out, t.spec.Location)
+			out = append(out, t.hiddenLocs()...)
 		}
 	}
 	return out

@@ -3,6 +3,7 @@ package livebind
 import (
 	"errors"
 	"fmt"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -57,11 +58,12 @@ func resolveFields(p *typePlan, lookup func(string) (string, bool)) (_ resolved,
 		hidden  []string // secretlocation locations, scrubbed from every error
 		targets = map[string]*target{}
 	)
+	wd, _ := os.Getwd() // where the file driver, opened now, resolves relative paths
 	for i := range p.fields {
 		fp := &p.fields[i]
 		f, t, err := resolveField(fp, lookup)
 		if t != nil && t.hideLoc && t.spec.Location != "" {
-			hidden = append(hidden, t.spec.Location)
+			hidden = append(hidden, locationForms(t.spec.Scheme, t.spec.Location, wd)...)
 		}
 		if err != nil || f == nil {
 			errs = append(errs, err)
@@ -82,6 +84,9 @@ func resolveFields(p *typePlan, lookup func(string) (string, bool)) (_ resolved,
 	shareDocumentRules(res.targets)
 	for _, t := range res.targets {
 		t.name = t.describe()
+		if t.hideLoc {
+			t.hidden = locationForms(t.spec.Scheme, t.spec.Location, wd)
+		}
 	}
 	return res, hideLocations(errors.Join(errs...), hidden)
 }

@@ -407,3 +407,22 @@ func TestSecretLocationHiddenWhenItsFieldsOptionsFail(t *testing.T) {
 	assert.NotContains(t, err.Error(), hook)
 	assert.Contains(t, err.Error(), "poll", "A's own error is still there")
 }
+
+// The file driver reports the path it opened: cleaned, and joined to the
+// working directory when relative. A secretlocation written in another
+// form (a "./", a doubled slash, a relative path) must be hidden in that
+// form too: Bind's error about a directory at the location named it.
+func TestSecretLocationHiddenAsTheDriverShowsIt(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "acme", "tok"), 0o700)) // a directory: the read fails
+	t.Chdir(dir)
+	for _, loc := range []string{dir + "/./acme//tok", "./acme//tok", "acme/tok"} {
+		var c struct {
+			V string `live:"file=${P}; secretlocation"`
+		}
+		err := bindError(t, &c, newEnv("P", loc), ErrSource)
+		t.Log(err)
+		assert.NotContains(t, err.Error(), "acme", "location %q", loc)
+		assert.NotContains(t, err.Error(), "tok", "location %q", loc)
+	}
+}

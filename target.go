@@ -44,6 +44,7 @@ type target struct {
 	runaway  chan struct{} // closed when an abandoned when= evaluation ends; nil if none runs
 
 	hideLoc   bool     // secretlocation: the location is never shown
+	hidden    []string // with hideLoc: the forms of the location scrubbed (locationForms), set at Bind
 	safeQuery []string // safequery=: query parameters whose values are shown
 	unwatched string   // why an optional field's location cannot be watched (empty after expansion); "" for a watched one
 	name      string   // String, fixed once the target's fields are resolved (updates name it on every change)
