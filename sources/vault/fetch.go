@@ -199,7 +199,7 @@ func (d *driver) renewLease(ctx context.Context, path string, l *lease) (time.Du
 	if len(sec.Data) > 0 {
 		data, _ = json.Marshal(sec.Data) // decoded with UseNumber: numbers keep their text
 	}
-	return time.Duration(sec.LeaseDuration) * time.Second, data, nil
+	return leaseSeconds(int64(sec.LeaseDuration)), data, nil
 }
 
 // tokenInfo is what lookup-self says of the client's token.
@@ -250,7 +250,7 @@ func (d *driver) renewSelf() (time.Duration, *Error) {
 	if sec == nil || sec.Auth == nil || sec.Auth.LeaseDuration < 0 {
 		return 0, &Error{Op: op, Path: path, StatusCode: http.StatusOK, Err: fmt.Errorf("%w: no auth in the answer", ErrMalformed)}
 	}
-	return time.Duration(sec.Auth.LeaseDuration) * time.Second, nil
+	return leaseSeconds(int64(sec.Auth.LeaseDuration)), nil
 }
 
 // seconds reads a JSON number of seconds as the api client decodes it.
@@ -264,5 +264,5 @@ func seconds(v any) time.Duration {
 	case string:
 		n, _ = strconv.ParseInt(x, 10, 64)
 	}
-	return time.Duration(max(n, 0)) * time.Second
+	return leaseSeconds(n)
 }

@@ -32,3 +32,25 @@ func TestHostileTokenRenewalOfZero(t *testing.T) {
 	t.Logf("renew-self requests in 1s: %d", renewals)
 	require.LessOrEqual(t, renewals, 3, "no renewal storm")
 }
+
+// TestHostileHugeLeaseDuration: a lease_duration too large for a
+// time.Duration (1e10 s, about 317 years) must not overflow into a lease
+// that has already expired, which made every look mint new credentials.
+func TestHostileHugeLeaseDuration(t *testing.T) {
+	t.Parallel()
+	s := vaulttest.New(t)
+	s.SetRole("database", "app", vaulttest.Role{TTL: time.Hour})
+	s.Respond("database/creds/app", http.StatusOK,
+		`{"lease_id":"database/creds/app/abc","lease_duration":10000000000,"renewable":false,"data":{"username":"u","password":"p"}}`)
+	d := openDriver(t, fast(t, s, s.RootToken()))
+	tg := target("database/creds/app#password", 0, nil)
+	last, res := readWatch(t, d, tg)
+	require.Equal(t, "p", string(last.Data))
+	time.Sleep(2 * time.Second)
+	for range 3 {
+		require.NoError(t, d.Read(t.Context(), tg).Err)
+	}
+	reads := countPrefix(s.Requests(), "GET database/creds/app")
+	t.Logf("credential reads in 2s: %d; updates: %d", reads, len(res.All()))
+	require.Equal(t, 1, reads, "the credentials are fresh for the lease's length")
+}

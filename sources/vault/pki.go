@@ -65,7 +65,7 @@ func certLease(env envelope, obs *observation, sent time.Time, rnd func() float6
 	var l *lease
 	switch {
 	case env.LeaseID != "":
-		l = newLease(env.LeaseID, obs, time.Duration(env.LeaseDuration)*time.Second, env.Renewable, sent, rnd)
+		l = newLease(env.LeaseID, obs, leaseSeconds(env.LeaseDuration), env.Renewable, sent, rnd)
 		if hasExp && exp.Before(l.expiry) {
 			l.expiry = exp
 		}

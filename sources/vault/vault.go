@@ -367,7 +367,7 @@ func (d *driver) observe(ctx context.Context, r resolved, st *secretState, asOf 
 	// -dev-leased-kv), and a KV v1 answer without a lease_id is polled.
 	case r.kind != kindKV2 && !obs.missing:
 		if env.LeaseID != "" {
-			st.lease = newLease(env.LeaseID, obs, time.Duration(env.LeaseDuration)*time.Second, env.Renewable, sent, d.rnd)
+			st.lease = newLease(env.LeaseID, obs, leaseSeconds(env.LeaseDuration), env.Renewable, sent, d.rnd)
 			d.logger.Debug("vault: new credentials", "path", r.path, "lease_id", env.LeaseID,
 				"ttl", st.lease.ttl.String(), "renewable", env.Renewable)
 		} else {
