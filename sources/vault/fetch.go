@@ -113,7 +113,7 @@ func (d *driver) readKV2(ctx context.Context, path string) (*observation, *Error
 		return nil, &Error{Op: "read", Path: path, StatusCode: status, Err: perr}
 	}
 	if status == http.StatusNotFound && obs.version == "" && len(warnings) > 0 {
-		return nil, notFoundWarning(path, warnings)
+		return nil, notFoundWarning(path, warnings, d.client.Token())
 	}
 	d.warn(path, warnings)
 	return obs, nil
@@ -149,25 +149,35 @@ func (d *driver) readPlain(ctx context.Context, path string) (*observation, enve
 		return nil, envelope{}, &Error{Op: "read", Path: path, StatusCode: status, Err: perr}
 	}
 	if status == http.StatusNotFound && len(env.Warnings) > 0 {
-		return nil, envelope{}, notFoundWarning(path, env.Warnings)
+		return nil, envelope{}, notFoundWarning(path, env.Warnings, d.client.Token())
 	}
 	d.warn(path, env.Warnings)
 	return obs, env, nil
 }
 
 // notFoundWarning is a 404 that Vault explained: a path the engine does
-// not serve, such as a KV v1 read of a KV v2 mount.
-func notFoundWarning(path string, warnings []string) *Error {
+// not serve, such as a KV v1 read of a KV v2 mount. The warnings are
+// scrubbed of the token and cut, as Vault's error messages are.
+func notFoundWarning(path string, warnings []string, token string) *Error {
 	return &Error{
 		Op: "read", Path: path, StatusCode: http.StatusNotFound,
-		Err: fmt.Errorf("%w 404: %s", sources.ErrHTTPStatus, sources.ServerText(strings.Join(warnings, "; "))),
+		Err: fmt.Errorf("%w 404: %s", sources.ErrHTTPStatus, warningText(warnings, token)),
 	}
 }
 
-// warn logs the warnings of an answer; they never hold secret data.
+// warningText joins the warnings of an answer for an error or a log line:
+// the token scrubbed, cut to sources.MaxServerText bytes. Vault's warnings
+// hold no secret data, but a faulty server or proxy could echo anything,
+// and megabytes of it in every poll's log line.
+func warningText(warnings []string, token string) string {
+	return sources.ServerText(strings.Join(warnings, "; "), token)
+}
+
+// warn logs the warnings of an answer, scrubbed and cut (see warningText).
 func (d *driver) warn(path string, warnings []string) {
 	if len(warnings) > 0 {
-		d.logger.Warn("vault: warnings in an answer", "path", path, "warnings", warnings)
+		d.logger.Warn("vault: warnings in an answer", "path", path, "count", len(warnings),
+			"warnings", warningText(warnings, d.client.Token()))
 	}
 }
 
@@ -193,7 +203,8 @@ func (d *driver) renewLease(ctx context.Context, path string, l *lease) (time.Du
 		return 0, nil, &Error{Op: op, Path: path, StatusCode: http.StatusOK, Err: fmt.Errorf("%w: no lease_duration", ErrMalformed)}
 	}
 	if len(sec.Warnings) > 0 {
-		d.logger.Debug("vault: lease renewal warnings", "path", path, "lease_id", l.id, "warnings", sec.Warnings)
+		d.logger.Debug("vault: lease renewal warnings", "path", path, "lease_id", l.id, "count", len(sec.Warnings),
+			"warnings", warningText(sec.Warnings, d.client.Token()))
 	}
 	var data []byte
 	if len(sec.Data) > 0 {

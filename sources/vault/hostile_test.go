@@ -2,6 +2,7 @@ package vault_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,4 +54,41 @@ func TestHostileHugeLeaseDuration(t *testing.T) {
 	reads := countPrefix(s.Requests(), "GET database/creds/app")
 	t.Logf("credential reads in 2s: %d; updates: %d", reads, len(res.All()))
 	require.Equal(t, 1, reads, "the credentials are fresh for the lease's length")
+}
+
+// TestHostileWarningsAreBounded: the warnings of an answer are logged, but
+// a server that sends megabytes of them (or echoes the client's token in
+// one) must not put megabytes, or the token, in each poll's log line.
+func TestHostileWarningsAreBounded(t *testing.T) {
+	t.Parallel()
+	s := vaulttest.New(t)
+	s.MountKV("kv1", 1)
+	huge := strings.Repeat("w", 1<<20)
+	s.Respond("kv1/w", http.StatusOK,
+		`{"data":{"v":"x"},"warnings":["`+huge+`","echo `+s.RootToken()+`"]}`)
+	type cfg struct {
+		V string `live:"vault=kv1/w#v; poll=50ms"`
+	}
+	b, _, logs := bind[cfg](t, vault.Config{Client: s.Client(t, s.RootToken()), MaxBackoff: 500 * time.Millisecond})
+	require.Equal(t, "x", b.Get().V)
+	time.Sleep(500 * time.Millisecond)
+	out := logs.String()
+	t.Logf("log bytes after about 10 polls: %d", len(out))
+	require.NotContains(t, out, s.RootToken())
+	require.Less(t, len(out), 64<<10, "warnings are cut before they are logged")
+}
+
+// TestHostileWarningOf404KeepsTokenOut: a 404 explained by a warning is an
+// error quoting the warning; a warning that echoes the token must not put
+// it in the error text.
+func TestHostileWarningOf404KeepsTokenOut(t *testing.T) {
+	t.Parallel()
+	s := vaulttest.New(t)
+	s.MountKV("kv1", 1)
+	s.Respond("kv1/gone", http.StatusNotFound, `{"errors":[],"warnings":["no such path for `+s.RootToken()+`"]}`)
+	d := openDriver(t, fast(t, s, s.RootToken()))
+	r := d.Read(t.Context(), target("kv1/gone", 0, nil))
+	require.Error(t, r.Err)
+	require.ErrorContains(t, r.Err, "no such path for")
+	require.NotContains(t, r.Err.Error(), s.RootToken())
 }
