@@ -24,7 +24,7 @@ func (d *driver) get(ctx context.Context, op, path string) (int, []byte, *Error)
 	}
 	notFound := resp != nil && resp.StatusCode == http.StatusNotFound
 	if err != nil && !notFound {
-		return 0, nil, d.fail(op, path, err)
+		return 0, nil, d.fail(ctx, op, path, err)
 	}
 	return d.answer(op, path, resp)
 }
@@ -54,11 +54,12 @@ func (d *driver) answer(op, path string, resp *api.Response) (int, []byte, *Erro
 }
 
 // fail turns an error of the api client into an *Error, telling an invalid
-// token from a policy that denies the path.
-func (d *driver) fail(op, path string, err error) *Error {
+// token from a policy that denies the path. ctx is the failed request's:
+// it bounds the lookup that tells them apart.
+func (d *driver) fail(ctx context.Context, op, path string, err error) *Error {
 	e := classify(op, path, err, d.client.Token())
 	if e.StatusCode == http.StatusForbidden {
-		e.Err = d.explain403(e.Err)
+		e.Err = d.explain403(ctx, e.Err)
 	}
 	return e
 }
@@ -69,14 +70,17 @@ func (d *driver) fail(op, path string, err error) *Error {
 // apart (every valid token may look itself up). A verdict that the token
 // is invalid is reused for tokenCheckGap, so that a burst of 403s from a
 // dead token costs one lookup; a token found valid is checked again at the
-// next 403, so that a revocation is named as soon as it happens.
-func (d *driver) explain403(cause error) error {
+// next 403, so that a revocation is named as soon as it happens. The
+// lookup ends with ctx (the failed request's: a Read's own context and
+// timeout=, or a watch's look, which Close cancels), at most lookupTimeout
+// later; a lookup that cannot finish in time leaves the 403 unexplained.
+func (d *driver) explain403(ctx context.Context, cause error) error {
 	d.tok.mu.Lock()
 	expiry, valid, checked := d.tok.expiry, d.tok.valid, d.tok.checked
 	d.tok.mu.Unlock()
 	now := time.Now()
 	if valid || checked.IsZero() || now.Sub(checked) >= tokenCheckGap {
-		ctx, cancel := context.WithTimeout(d.ctx, lookupTimeout)
+		ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
 		_, err := d.client.Auth().Token().LookupSelfWithContext(ctx)
 		cancel()
 		var re *api.ResponseError
@@ -194,7 +198,7 @@ func (d *driver) renewLease(ctx context.Context, path string, l *lease) (time.Du
 	const op = "renew the lease of"
 	sec, err := d.client.Sys().RenewWithContext(ctx, l.id, int(l.ttl/time.Second))
 	if err != nil {
-		return 0, nil, d.fail(op, path, err)
+		return 0, nil, d.fail(ctx, op, path, err)
 	}
 	if sec == nil { // 204: the engine renewed nothing (a leased KV secret that was deleted)
 		return 0, nil, errRenewedNothing

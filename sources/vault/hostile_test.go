@@ -92,3 +92,24 @@ func TestHostileWarningOf404KeepsTokenOut(t *testing.T) {
 	require.ErrorContains(t, r.Err, "no such path for")
 	require.NotContains(t, r.Err.Error(), s.RootToken())
 }
+
+// TestHostile403LookupHonoursContext: a 403 is explained by a lookup-self;
+// when that lookup hangs, a Read must still end with its own context (and
+// its timeout=), not up to the lookup's 5 s later.
+func TestHostile403LookupHonoursContext(t *testing.T) {
+	t.Parallel()
+	s := vaulttest.New(t)
+	s.MountKV("kv1", 1)
+	s.Respond("kv1/denied", http.StatusForbidden, `{"errors":["permission denied"]}`)
+	release := s.Stall("auth/token/lookup-self")
+	t.Cleanup(release)
+	d := openDriver(t, vault.Config{Client: s.Client(t, s.RootToken()), SkipTokenRenewal: true})
+	tg := target("kv1/denied", 0, map[string]string{"kv": "1"})
+	tg.Timeout = 300 * time.Millisecond
+	start := time.Now()
+	r := d.Read(t.Context(), tg)
+	took := time.Since(start)
+	t.Logf("Read with timeout=300ms took %s: %v", took.Round(time.Millisecond), r.Err)
+	require.Error(t, r.Err)
+	require.Less(t, took, 2*time.Second, "the Read's timeout bounds the 403's lookup too")
+}

@@ -37,7 +37,7 @@ func (d *driver) issue(ctx context.Context, r resolved) (*observation, envelope,
 		defer resp.Body.Close()
 	}
 	if err != nil {
-		return nil, envelope{}, d.fail(op, r.path, err)
+		return nil, envelope{}, d.fail(ctx, op, r.path, err)
 	}
 	status, body, aerr := d.answer(op, r.path, resp)
 	if aerr != nil {
