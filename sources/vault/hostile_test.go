@@ -113,3 +113,22 @@ func TestHostile403LookupHonoursContext(t *testing.T) {
 	require.Error(t, r.Err)
 	require.Less(t, took, 2*time.Second, "the Read's timeout bounds the 403's lookup too")
 }
+
+// TestHostileStaticTTLStuckAtZero: a static role whose rotation keeps
+// failing (its database is down) answers ttl 0 with the same password for
+// as long as that lasts; the driver must back off from its 500 ms re-reads
+// instead of reading twice a second for the whole outage.
+func TestHostileStaticTTLStuckAtZero(t *testing.T) {
+	t.Parallel()
+	s := vaulttest.New(t)
+	s.SetRole("database", "app", vaulttest.Role{TTL: time.Hour})
+	s.Respond("database/static-creds/app", http.StatusOK,
+		`{"data":{"username":"u","password":"p","ttl":0,"rotation_period":60,"last_vault_rotation":"2026-01-01T00:00:00Z"}}`)
+	d := openDriver(t, fast(t, s, s.RootToken()))
+	tg := target("database/static-creds/app#password", time.Hour, nil)
+	_, _ = readWatch(t, d, tg)
+	time.Sleep(10 * time.Second)
+	reads := countPrefix(s.Requests(), "GET database/static-creds/app")
+	t.Logf("reads in 10s of a static role stuck at ttl 0: %d", reads)
+	require.LessOrEqual(t, reads, 15, "re-reads of an overdue rotation back off (500 ms each: 21)")
+}

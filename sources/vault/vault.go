@@ -281,6 +281,7 @@ type secretState struct {
 	lease   *lease       // the current dynamic credentials, if the secret has a lease
 	plain   bool         // a read came back without a lease: poll it
 	rotates time.Time    // a static role's next rotation: read again just after it
+	overdue time.Time    // since when a static role's rotation is due and its password unchanged; zero if not
 
 	leaseTimes atomic.Pointer[[2]time.Time] // the lease's expiry and next renewal, for Status; set by noteLease
 	refused    atomic.Bool                  // a field's update= method refused the leased credentials handed out last
@@ -308,11 +309,12 @@ func (st *secretState) isPlain() bool {
 	return st.plain && st.lease == nil
 }
 
-// nextRotation returns a static role's next rotation, or zero.
-func (st *secretState) nextRotation() time.Time {
+// nextRotation returns a static role's next rotation, or zero, and since
+// when that rotation has been overdue (zero if it is not).
+func (st *secretState) nextRotation() (at, overdue time.Time) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	return st.rotates
+	return st.rotates, st.overdue
 }
 
 // latest returns the newest observation of the data, or nil.
@@ -372,7 +374,14 @@ func (d *driver) observe(ctx context.Context, r resolved, st *secretState, asOf 
 				"ttl", st.lease.ttl.String(), "renewable", env.Renewable)
 		} else {
 			st.lease, st.plain = nil, true
+			prev := st.obs
 			obs, st.rotates, _ = staticRotation(obs, sent)
+			switch {
+			case st.rotates.IsZero() || st.rotates.After(sent) || prev == nil || prev.missing || prev.version != obs.version:
+				st.overdue = time.Time{}
+			case st.overdue.IsZero(): // due (ttl 0) and the password is still the old one
+				st.overdue = sent
+			}
 		}
 	}
 	st.obs, st.sent = obs, sent

@@ -123,7 +123,8 @@ func (w *follower) runPoll(r resolved, st *secretState, justLooked bool) {
 			delay = w.next(failing)
 		default:
 			poll, _ := w.settings()
-			delay = staticDelay(w.jitter(poll), st.nextRotation())
+			at, overdue := st.nextRotation()
+			delay = staticDelay(w.jitter(poll), at, overdue)
 		}
 		if !w.sleep(delay) {
 			return
