@@ -207,7 +207,7 @@ func (d *driver) renewLease(ctx context.Context, path string, l *lease) (time.Du
 		return 0, nil, &Error{Op: op, Path: path, StatusCode: http.StatusOK, Err: fmt.Errorf("%w: no lease_duration", ErrMalformed)}
 	}
 	if len(sec.Warnings) > 0 {
-		d.logger.Debug("vault: lease renewal warnings", "path", path, "lease_id", l.id, "count", len(sec.Warnings),
+		d.logger.Debug("vault: lease renewal warnings", "path", path, "lease", leaseRef(l.id), "count", len(sec.Warnings),
 			"warnings", warningText(sec.Warnings, d.client.Token()))
 	}
 	var data []byte

@@ -2,6 +2,8 @@ package vault
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -105,11 +107,25 @@ func textField(obs *observation, name string) string {
 	return ""
 }
 
-// leaseName names a lease in an error: its id, or the certificate's
-// expiration timer when it has none.
+// leaseName names a lease in an error: by its fingerprint (see leaseRef),
+// or the certificate's expiration timer when it has none.
 func leaseName(id string) string {
 	if id == "" {
 		return "the certificate's expiration"
 	}
-	return "lease " + id
+	return "lease " + leaseRef(id)
+}
+
+// leaseRef names a lease in an error or a log line without its id: "#"
+// and the first 8 hex digits of the id's SHA-256. A lease id is kept from
+// texts like the token (whoever holds it and a token with sys/leases
+// rights can renew or revoke the credentials, and a faulty server could
+// send megabytes of it); the fingerprint still tells leases apart and
+// matches one log line to another.
+func leaseRef(id string) string {
+	if id == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(id))
+	return "#" + hex.EncodeToString(sum[:4])
 }

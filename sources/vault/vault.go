@@ -362,7 +362,7 @@ func (d *driver) observe(ctx context.Context, r resolved, st *secretState, asOf 
 			return nil, &Error{Op: "issue", Path: r.path, StatusCode: http.StatusOK, Err: lerr}
 		}
 		obs, st.lease = l.obs, l
-		d.logger.Debug("vault: certificate issued", "path", r.path, "lease_id", l.id, "serial_number", textField(obs, "serial_number"),
+		d.logger.Debug("vault: certificate issued", "path", r.path, "lease", leaseRef(l.id), "serial_number", textField(obs, "serial_number"),
 			"ttl", l.ttl.String(), "renewable", l.renewable)
 	// Lease handling follows the answer, not the mount type: a KV v1 mount
 	// can hand out leases too (Vault's leased KV, the dev server's
@@ -370,7 +370,7 @@ func (d *driver) observe(ctx context.Context, r resolved, st *secretState, asOf 
 	case r.kind != kindKV2 && !obs.missing:
 		if env.LeaseID != "" {
 			st.lease = newLease(env.LeaseID, obs, leaseSeconds(env.LeaseDuration), env.Renewable, sent, d.rnd)
-			d.logger.Debug("vault: new credentials", "path", r.path, "lease_id", env.LeaseID,
+			d.logger.Debug("vault: new credentials", "path", r.path, "lease", leaseRef(env.LeaseID),
 				"ttl", st.lease.ttl.String(), "renewable", env.Renewable)
 		} else {
 			st.lease, st.plain = nil, true
