@@ -132,3 +132,17 @@ func TestHostileStaticTTLStuckAtZero(t *testing.T) {
 	t.Logf("reads in 10s of a static role stuck at ttl 0: %d", reads)
 	require.LessOrEqual(t, reads, 15, "re-reads of an overdue rotation back off (500 ms each: 21)")
 }
+
+// TestHostileMountAnswerIsCut: a mount-detection answer naming a mount of
+// a megabyte is an error, and the error quotes a bounded part of it.
+func TestHostileMountAnswerIsCut(t *testing.T) {
+	t.Parallel()
+	s := vaulttest.New(t)
+	s.Respond("sys/internal/ui/mounts/kv1/x", http.StatusOK,
+		`{"data":{"path":"`+strings.Repeat("m", 1<<20)+`/","type":"kv","options":{"version":"1"}}}`)
+	d := openDriver(t, fast(t, s, s.RootToken()))
+	r := d.Read(t.Context(), target("kv1/x", 0, nil))
+	require.ErrorIs(t, r.Err, vault.ErrMalformed)
+	t.Logf("error of %d bytes", len(r.Err.Error()))
+	require.Less(t, len(r.Err.Error()), 1024)
+}
