@@ -238,9 +238,12 @@ func (d *driver) lookupSelf() (tokenInfo, *Error) {
 	if err != nil {
 		return info, classify(op, path, err, d.client.Token())
 	}
+	if sec == nil || sec.Data == nil { // an empty body: the api client returns no secret and no error
+		return info, &Error{Op: op, Path: path, StatusCode: http.StatusOK, Err: fmt.Errorf("%w: no data in the answer", ErrMalformed)}
+	}
 	ttl, terr := sec.TokenTTL()
 	renewable, rerr := sec.TokenIsRenewable()
-	if terr != nil || rerr != nil || sec.Data == nil {
+	if terr != nil || rerr != nil {
 		return info, &Error{Op: op, Path: path, StatusCode: http.StatusOK, Err: fmt.Errorf("%w: no ttl or renewable", ErrMalformed)}
 	}
 	info.ttl, info.renewable = ttl, renewable

@@ -146,3 +146,20 @@ func TestHostileMountAnswerIsCut(t *testing.T) {
 	t.Logf("error of %d bytes", len(r.Err.Error()))
 	require.Less(t, len(r.Err.Error()), 1024)
 }
+
+// TestHostileEmptyTokenAnswers: lookup-self and renew-self answered with
+// an empty body (200 or 204) must not crash the token renewer.
+func TestHostileEmptyTokenAnswers(t *testing.T) {
+	t.Parallel()
+	for _, status := range []int{http.StatusOK, http.StatusNoContent} {
+		s := vaulttest.New(t)
+		s.PutKV2("secret", "tok", map[string]any{"v": "x"})
+		s.Respond("auth/token/lookup-self", status, ``)
+		s.Respond("auth/token/renew-self", status, ``)
+		d := openDriver(t, vault.Config{Client: s.Client(t, s.RootToken()), MaxBackoff: 200 * time.Millisecond})
+		tg := target("secret/tok#v", 50*time.Millisecond, nil)
+		fixture.Watch(t, d, tg, d.Read(t.Context(), tg), newResults().Add)
+		time.Sleep(500 * time.Millisecond)
+		require.Positive(t, countPrefix(s.Requests(), "GET auth/token/lookup-self"))
+	}
+}
