@@ -10,6 +10,7 @@ import (
 
 	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/internal/testenv/vaulttest"
+	"github.com/livebind/livebind/sources"
 	"github.com/livebind/livebind/sources/vault"
 )
 
@@ -162,4 +163,29 @@ func TestHostileEmptyTokenAnswers(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 		require.Positive(t, countPrefix(s.Requests(), "GET auth/token/lookup-self"))
 	}
+}
+
+// TestHostileReadWaitsNoLongerThanItsContext: a Read of a secret whose
+// watch has a request hanging on the server must end with the Read's own
+// timeout, not wait for the watch's request to time out (10 s).
+func TestHostileReadWaitsNoLongerThanItsContext(t *testing.T) {
+	t.Parallel()
+	s := vaulttest.New(t)
+	s.MountKV("kv1", 1)
+	release := s.Stall("kv1/x")
+	t.Cleanup(release)
+	d := openDriver(t, vault.Config{Client: s.Client(t, s.RootToken()), SkipTokenRenewal: true})
+	tg := target("kv1/x", time.Hour, map[string]string{"kv": "1"})
+	stop, err := d.Watch(tg, sources.Result{}, func(sources.Result) {})
+	require.NoError(t, err)
+	t.Cleanup(stop)
+	require.Eventually(t, func() bool { return s.Count("kv1/x") == 1 }, waitFor, 10*time.Millisecond, "the watch's read hangs")
+	tg2 := target("kv1/x", time.Hour, map[string]string{"kv": "1"})
+	tg2.Timeout = 300 * time.Millisecond
+	start := time.Now()
+	r := d.Read(t.Context(), tg2)
+	took := time.Since(start)
+	t.Logf("Read with timeout=300ms took %s: %v", took.Round(time.Millisecond), r.Err)
+	require.Error(t, r.Err)
+	require.Less(t, took, 2*time.Second)
 }

@@ -266,7 +266,7 @@ func (d *driver) state(r resolved) *secretState {
 	defer d.mu.Unlock()
 	st := d.states[r]
 	if st == nil {
-		st = &secretState{}
+		st = &secretState{reading: make(chan struct{}, 1)}
 		d.states[r] = st
 	}
 	return st
@@ -275,13 +275,14 @@ func (d *driver) state(r resolved) *secretState {
 // secretState is what the driver knows of one secret, shared by its Reads
 // and its watcher.
 type secretState struct {
-	mu      sync.Mutex   // held across a read: concurrent readers share one request
-	obs     *observation // the newest observation of the data
-	sent    time.Time    // when the request behind obs was sent
-	lease   *lease       // the current dynamic credentials, if the secret has a lease
-	plain   bool         // a read came back without a lease: poll it
-	rotates time.Time    // a static role's next rotation: read again just after it
-	overdue time.Time    // since when a static role's rotation is due and its password unchanged; zero if not
+	mu      sync.Mutex    // held across a read: concurrent readers share one request
+	reading chan struct{} // holds a token while a reader has or awaits mu in observe: a reader waits for it only as long as its context allows
+	obs     *observation  // the newest observation of the data
+	sent    time.Time     // when the request behind obs was sent
+	lease   *lease        // the current dynamic credentials, if the secret has a lease
+	plain   bool          // a read came back without a lease: poll it
+	rotates time.Time     // a static role's next rotation: read again just after it
+	overdue time.Time     // since when a static role's rotation is due and its password unchanged; zero if not
 
 	leaseTimes atomic.Pointer[[2]time.Time] // the lease's expiry and next renewal, for Status; set by noteLease
 	refused    atomic.Bool                  // a field's update= method refused the leased credentials handed out last
@@ -327,6 +328,14 @@ func (st *secretState) latest() *observation {
 // observe reads the secret's data, unless fresh credentials are at hand or
 // another reader's request, sent after asOf, has just answered.
 func (d *driver) observe(ctx context.Context, r resolved, st *secretState, asOf time.Time) (*observation, *Error) {
+	// Another reader's request may hang for its whole timeout: wait for
+	// it no longer than this reader's own context allows.
+	select {
+	case st.reading <- struct{}{}:
+	case <-ctx.Done():
+		return nil, classify("read", r.path, ctx.Err(), d.client.Token())
+	}
+	defer func() { <-st.reading }()
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.lease != nil && st.lease.fresh(time.Now()) {
