@@ -24,7 +24,7 @@ func (d *driver) get(ctx context.Context, op, path string) (int, []byte, *Error)
 	}
 	notFound := resp != nil && resp.StatusCode == http.StatusNotFound
 	if err != nil && !notFound {
-		return 0, nil, d.fail(op, path, err)
+		return 0, nil, d.fail(ctx, op, path, err)
 	}
 	return d.answer(op, path, resp)
 }
@@ -54,11 +54,12 @@ func (d *driver) answer(op, path string, resp *api.Response) (int, []byte, *Erro
 }
 
 // fail turns an error of the api client into an *Error, telling an invalid
-// token from a policy that denies the path.
-func (d *driver) fail(op, path string, err error) *Error {
+// token from a policy that denies the path. ctx is the failed request's:
+// it bounds the lookup that tells them apart.
+func (d *driver) fail(ctx context.Context, op, path string, err error) *Error {
 	e := classify(op, path, err, d.client.Token())
 	if e.StatusCode == http.StatusForbidden {
-		e.Err = d.explain403(e.Err)
+		e.Err = d.explain403(ctx, e.Err)
 	}
 	return e
 }
@@ -69,14 +70,17 @@ func (d *driver) fail(op, path string, err error) *Error {
 // apart (every valid token may look itself up). A verdict that the token
 // is invalid is reused for tokenCheckGap, so that a burst of 403s from a
 // dead token costs one lookup; a token found valid is checked again at the
-// next 403, so that a revocation is named as soon as it happens.
-func (d *driver) explain403(cause error) error {
+// next 403, so that a revocation is named as soon as it happens. The
+// lookup ends with ctx (the failed request's: a Read's own context and
+// timeout=, or a watch's look, which Close cancels), at most lookupTimeout
+// later; a lookup that cannot finish in time leaves the 403 unexplained.
+func (d *driver) explain403(ctx context.Context, cause error) error {
 	d.tok.mu.Lock()
 	expiry, valid, checked := d.tok.expiry, d.tok.valid, d.tok.checked
 	d.tok.mu.Unlock()
 	now := time.Now()
 	if valid || checked.IsZero() || now.Sub(checked) >= tokenCheckGap {
-		ctx, cancel := context.WithTimeout(d.ctx, lookupTimeout)
+		ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
 		_, err := d.client.Auth().Token().LookupSelfWithContext(ctx)
 		cancel()
 		var re *api.ResponseError
@@ -113,7 +117,7 @@ func (d *driver) readKV2(ctx context.Context, path string) (*observation, *Error
 		return nil, &Error{Op: "read", Path: path, StatusCode: status, Err: perr}
 	}
 	if status == http.StatusNotFound && obs.version == "" && len(warnings) > 0 {
-		return nil, notFoundWarning(path, warnings)
+		return nil, notFoundWarning(path, warnings, d.client.Token())
 	}
 	d.warn(path, warnings)
 	return obs, nil
@@ -149,25 +153,35 @@ func (d *driver) readPlain(ctx context.Context, path string) (*observation, enve
 		return nil, envelope{}, &Error{Op: "read", Path: path, StatusCode: status, Err: perr}
 	}
 	if status == http.StatusNotFound && len(env.Warnings) > 0 {
-		return nil, envelope{}, notFoundWarning(path, env.Warnings)
+		return nil, envelope{}, notFoundWarning(path, env.Warnings, d.client.Token())
 	}
 	d.warn(path, env.Warnings)
 	return obs, env, nil
 }
 
 // notFoundWarning is a 404 that Vault explained: a path the engine does
-// not serve, such as a KV v1 read of a KV v2 mount.
-func notFoundWarning(path string, warnings []string) *Error {
+// not serve, such as a KV v1 read of a KV v2 mount. The warnings are
+// scrubbed of the token and cut, as Vault's error messages are.
+func notFoundWarning(path string, warnings []string, token string) *Error {
 	return &Error{
 		Op: "read", Path: path, StatusCode: http.StatusNotFound,
-		Err: fmt.Errorf("%w 404: %s", sources.ErrHTTPStatus, sources.ServerText(strings.Join(warnings, "; "))),
+		Err: fmt.Errorf("%w 404: %s", sources.ErrHTTPStatus, warningText(warnings, token)),
 	}
 }
 
-// warn logs the warnings of an answer; they never hold secret data.
+// warningText joins the warnings of an answer for an error or a log line:
+// the token scrubbed, cut to sources.MaxServerText bytes. Vault's warnings
+// hold no secret data, but a faulty server or proxy could echo anything,
+// and megabytes of it in every poll's log line.
+func warningText(warnings []string, token string) string {
+	return sources.ServerText(strings.Join(warnings, "; "), token)
+}
+
+// warn logs the warnings of an answer, scrubbed and cut (see warningText).
 func (d *driver) warn(path string, warnings []string) {
 	if len(warnings) > 0 {
-		d.logger.Warn("vault: warnings in an answer", "path", path, "warnings", warnings)
+		d.logger.Warn("vault: warnings in an answer", "path", path, "count", len(warnings),
+			"warnings", warningText(warnings, d.client.Token()))
 	}
 }
 
@@ -184,7 +198,7 @@ func (d *driver) renewLease(ctx context.Context, path string, l *lease) (time.Du
 	const op = "renew the lease of"
 	sec, err := d.client.Sys().RenewWithContext(ctx, l.id, int(l.ttl/time.Second))
 	if err != nil {
-		return 0, nil, d.fail(op, path, err)
+		return 0, nil, d.fail(ctx, op, path, err)
 	}
 	if sec == nil { // 204: the engine renewed nothing (a leased KV secret that was deleted)
 		return 0, nil, errRenewedNothing
@@ -193,13 +207,14 @@ func (d *driver) renewLease(ctx context.Context, path string, l *lease) (time.Du
 		return 0, nil, &Error{Op: op, Path: path, StatusCode: http.StatusOK, Err: fmt.Errorf("%w: no lease_duration", ErrMalformed)}
 	}
 	if len(sec.Warnings) > 0 {
-		d.logger.Debug("vault: lease renewal warnings", "path", path, "lease_id", l.id, "warnings", sec.Warnings)
+		d.logger.Debug("vault: lease renewal warnings", "path", path, "lease", leaseRef(l.id), "count", len(sec.Warnings),
+			"warnings", warningText(sec.Warnings, d.client.Token()))
 	}
 	var data []byte
 	if len(sec.Data) > 0 {
 		data, _ = json.Marshal(sec.Data) // decoded with UseNumber: numbers keep their text
 	}
-	return time.Duration(sec.LeaseDuration) * time.Second, data, nil
+	return leaseSeconds(int64(sec.LeaseDuration)), data, nil
 }
 
 // tokenInfo is what lookup-self says of the client's token.
@@ -223,9 +238,12 @@ func (d *driver) lookupSelf() (tokenInfo, *Error) {
 	if err != nil {
 		return info, classify(op, path, err, d.client.Token())
 	}
+	if sec == nil || sec.Data == nil { // an empty body: the api client returns no secret and no error
+		return info, &Error{Op: op, Path: path, StatusCode: http.StatusOK, Err: fmt.Errorf("%w: no data in the answer", ErrMalformed)}
+	}
 	ttl, terr := sec.TokenTTL()
 	renewable, rerr := sec.TokenIsRenewable()
-	if terr != nil || rerr != nil || sec.Data == nil {
+	if terr != nil || rerr != nil {
 		return info, &Error{Op: op, Path: path, StatusCode: http.StatusOK, Err: fmt.Errorf("%w: no ttl or renewable", ErrMalformed)}
 	}
 	info.ttl, info.renewable = ttl, renewable
@@ -250,7 +268,7 @@ func (d *driver) renewSelf() (time.Duration, *Error) {
 	if sec == nil || sec.Auth == nil || sec.Auth.LeaseDuration < 0 {
 		return 0, &Error{Op: op, Path: path, StatusCode: http.StatusOK, Err: fmt.Errorf("%w: no auth in the answer", ErrMalformed)}
 	}
-	return time.Duration(sec.Auth.LeaseDuration) * time.Second, nil
+	return leaseSeconds(int64(sec.Auth.LeaseDuration)), nil
 }
 
 // seconds reads a JSON number of seconds as the api client decodes it.
@@ -264,5 +282,5 @@ func seconds(v any) time.Duration {
 	case string:
 		n, _ = strconv.ParseInt(x, 10, 64)
 	}
-	return time.Duration(max(n, 0)) * time.Second
+	return leaseSeconds(n)
 }

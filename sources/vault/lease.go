@@ -32,6 +32,19 @@ const (
 	leadFloor          = 2 * time.Second
 )
 
+// maxLeaseSeconds caps a lease_duration or TTL from Vault, in seconds: a
+// larger value (from a hostile or faulty server) would overflow
+// time.Duration (about 292 years) into a negative lease that has already
+// expired, and every look would then read new credentials. Ten years is
+// far beyond any max TTL Vault allows by default (32 days).
+const maxLeaseSeconds = 10 * 365 * 24 * 3600
+
+// leaseSeconds turns whole seconds from Vault into a duration, clamped to
+// [0, maxLeaseSeconds].
+func leaseSeconds(n int64) time.Duration {
+	return time.Duration(min(max(n, 0), maxLeaseSeconds)) * time.Second
+}
+
 // frac returns a duration drawn uniformly from [lo·d, hi·d).
 func frac(d time.Duration, lo, hi float64, rnd func() float64) time.Duration {
 	return time.Duration(float64(d) * (lo + (hi-lo)*rnd()))

@@ -2,6 +2,8 @@ package vault
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -37,7 +39,7 @@ func (d *driver) issue(ctx context.Context, r resolved) (*observation, envelope,
 		defer resp.Body.Close()
 	}
 	if err != nil {
-		return nil, envelope{}, d.fail(op, r.path, err)
+		return nil, envelope{}, d.fail(ctx, op, r.path, err)
 	}
 	status, body, aerr := d.answer(op, r.path, resp)
 	if aerr != nil {
@@ -65,7 +67,7 @@ func certLease(env envelope, obs *observation, sent time.Time, rnd func() float6
 	var l *lease
 	switch {
 	case env.LeaseID != "":
-		l = newLease(env.LeaseID, obs, time.Duration(env.LeaseDuration)*time.Second, env.Renewable, sent, rnd)
+		l = newLease(env.LeaseID, obs, leaseSeconds(env.LeaseDuration), env.Renewable, sent, rnd)
 		if hasExp && exp.Before(l.expiry) {
 			l.expiry = exp
 		}
@@ -105,11 +107,25 @@ func textField(obs *observation, name string) string {
 	return ""
 }
 
-// leaseName names a lease in an error: its id, or the certificate's
-// expiration timer when it has none.
+// leaseName names a lease in an error: by its fingerprint (see leaseRef),
+// or the certificate's expiration timer when it has none.
 func leaseName(id string) string {
 	if id == "" {
 		return "the certificate's expiration"
 	}
-	return "lease " + id
+	return "lease " + leaseRef(id)
+}
+
+// leaseRef names a lease in an error or a log line without its id: "#"
+// and the first 8 hex digits of the id's SHA-256. A lease id is kept from
+// texts like the token (whoever holds it and a token with sys/leases
+// rights can renew or revoke the credentials, and a faulty server could
+// send megabytes of it); the fingerprint still tells leases apart and
+// matches one log line to another.
+func leaseRef(id string) string {
+	if id == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(id))
+	return "#" + hex.EncodeToString(sum[:4])
 }

@@ -151,7 +151,7 @@ func TestCertLease(t *testing.T) {
 		require.NotContains(t, err.Error(), "KEY-SECRET", name)
 	}
 	require.Equal(t, "the certificate's expiration", leaseName(""))
-	require.Equal(t, "lease x", leaseName("x"))
+	require.Equal(t, "lease #2d711642", leaseName("x"))
 }
 
 // testCert makes a self-signed EC certificate and its key, as PEM.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/livebind/livebind/sources"
 )
 
 // kind is how a secret is read and followed.
@@ -76,7 +78,7 @@ func issueResolved(s spec, m mountInfo) (resolved, *Error) {
 		}
 		return resolved{}, &Error{Op: "issue", Path: s.path, Err: fmt.Errorf(
 			"write= is only for <mount>/issue/<role> of a PKI mount; the mount of this path is %q (type %s)",
-			strings.TrimSuffix(m.path, "/"), typ)}
+			sources.Clip(strings.TrimSuffix(m.path, "/"), sources.MaxServerText), sources.Clip(typ, sources.MaxServerText))}
 	}
 	return resolved{kind: kindIssue, path: s.path, body: s.write}, nil
 }
@@ -145,10 +147,11 @@ func (d *driver) mountOf(ctx context.Context, s spec) (mountInfo, *Error) {
 	if !strings.HasPrefix(s.path+"/", m.path) {
 		return mountInfo{}, &Error{
 			Op: op, Path: s.path, StatusCode: status,
-			Err: fmt.Errorf("%w: Vault names the mount %q, which does not hold the path", ErrMalformed, m.path),
+			Err: fmt.Errorf("%w: Vault names the mount %q, which does not hold the path", ErrMalformed,
+				sources.Clip(m.path, sources.MaxServerText)),
 		}
 	}
-	d.logger.Debug("vault: mount detected", "path", s.path, "mount", m.path, "type", m.typ, "kv_version", m.version)
+	d.logger.Debug("vault: mount detected", "path", s.path, "mount", m.path, "type", sources.Clip(m.typ, sources.MaxServerText), "kv_version", m.version)
 	d.mu.Lock()
 	d.mounts = append(d.mounts, m)
 	d.mu.Unlock()

@@ -52,13 +52,24 @@ func staticRotation(obs *observation, sent time.Time) (*observation, time.Time, 
 }
 
 // staticDelay shortens a poll delay d so that the secret is read again
-// just after its static rotation at (zero: not a static role).
-func staticDelay(d time.Duration, at time.Time) time.Duration {
+// just after its static rotation at (zero: not a static role). While the
+// rotation is overdue (Vault answers ttl 0 with the old password; since
+// overdue, zero if not), the re-reads every staticRetry slow down: each
+// waits a quarter of the time overdue so far, up to d. Vault's queue
+// rotates within one 5 s tick, so a due rotation is still seen within
+// about a second; one that keeps failing (its database is down: Vault
+// answers ttl 0 for the whole outage) no longer costs two reads a second.
+func staticDelay(d time.Duration, at, overdue time.Time) time.Duration {
 	if at.IsZero() {
 		return d
 	}
-	if u := time.Until(at) + staticMargin; u < d {
-		return max(u, staticRetry)
+	u := time.Until(at) + staticMargin
+	if u >= d {
+		return d
 	}
-	return d
+	wait := staticRetry
+	if !overdue.IsZero() {
+		wait = max(wait, time.Since(overdue)/4)
+	}
+	return max(u, staticRetry, min(wait, d))
 }

@@ -40,11 +40,14 @@ func TestStaticRotation(t *testing.T) {
 		require.Same(t, o, same, raw)
 		require.True(t, at.IsZero(), raw)
 	}
-	require.Equal(t, time.Minute, staticDelay(time.Minute, time.Time{}), "not static: the poll")
-	require.Equal(t, staticRetry, staticDelay(time.Minute, time.Now().Add(-time.Second)), "overdue: retried, never hot")
-	d := staticDelay(time.Minute, time.Now().Add(3*time.Second))
+	require.Equal(t, time.Minute, staticDelay(time.Minute, time.Time{}, time.Time{}), "not static: the poll")
+	require.Equal(t, staticRetry, staticDelay(time.Minute, time.Now().Add(-time.Second), time.Now().Add(-time.Second)), "overdue: retried, never hot")
+	overdue := staticDelay(time.Minute, time.Now(), time.Now().Add(-20*time.Second))
+	require.InDelta(t, float64(5*time.Second), float64(overdue), float64(100*time.Millisecond), "overdue for 20s: a quarter of that")
+	require.Equal(t, time.Minute, staticDelay(time.Minute, time.Now(), time.Now().Add(-time.Hour)), "overdue for long: at most the poll")
+	d := staticDelay(time.Minute, time.Now().Add(3*time.Second), time.Time{})
 	require.InDelta(t, float64(3*time.Second+staticMargin), float64(d), float64(50*time.Millisecond))
-	require.Equal(t, time.Second, staticDelay(time.Second, time.Now().Add(time.Hour)), "a poll sooner than the rotation")
+	require.Equal(t, time.Second, staticDelay(time.Second, time.Now().Add(time.Hour), time.Time{}), "a poll sooner than the rotation")
 }
 
 // FuzzStaticRotation: any data object is either a static role's answer or

@@ -127,7 +127,11 @@ func (d *driver) followToken(info tokenInfo) (alive, capped bool) {
 		expiry = sent.Add(ttl)
 		d.tok.setExpiry(expiry)
 		next = sent.Add(frac(ttl, renewMin, renewMax, d.rnd))
-		if ttl < full {
+		// A renewal shorter than the token's full TTL is capped by its max
+		// TTL; one that grants nothing (0 s, from a hostile or faulty
+		// server, or a token with no time left) cannot be followed by
+		// another at once: renewing again would be a hot loop.
+		if ttl < full || ttl <= 0 {
 			renewable, capped = false, true
 			d.logger.Debug("vault: token renewals are capped by its max TTL", "expires_at", expiry)
 		} else {

@@ -266,7 +266,7 @@ func (d *driver) state(r resolved) *secretState {
 	defer d.mu.Unlock()
 	st := d.states[r]
 	if st == nil {
-		st = &secretState{}
+		st = &secretState{reading: make(chan struct{}, 1)}
 		d.states[r] = st
 	}
 	return st
@@ -275,12 +275,14 @@ func (d *driver) state(r resolved) *secretState {
 // secretState is what the driver knows of one secret, shared by its Reads
 // and its watcher.
 type secretState struct {
-	mu      sync.Mutex   // held across a read: concurrent readers share one request
-	obs     *observation // the newest observation of the data
-	sent    time.Time    // when the request behind obs was sent
-	lease   *lease       // the current dynamic credentials, if the secret has a lease
-	plain   bool         // a read came back without a lease: poll it
-	rotates time.Time    // a static role's next rotation: read again just after it
+	mu      sync.Mutex    // held across a read: concurrent readers share one request
+	reading chan struct{} // holds a token while a reader has or awaits mu in observe: a reader waits for it only as long as its context allows
+	obs     *observation  // the newest observation of the data
+	sent    time.Time     // when the request behind obs was sent
+	lease   *lease        // the current dynamic credentials, if the secret has a lease
+	plain   bool          // a read came back without a lease: poll it
+	rotates time.Time     // a static role's next rotation: read again just after it
+	overdue time.Time     // since when a static role's rotation is due and its password unchanged; zero if not
 
 	leaseTimes atomic.Pointer[[2]time.Time] // the lease's expiry and next renewal, for Status; set by noteLease
 	refused    atomic.Bool                  // a field's update= method refused the leased credentials handed out last
@@ -308,11 +310,12 @@ func (st *secretState) isPlain() bool {
 	return st.plain && st.lease == nil
 }
 
-// nextRotation returns a static role's next rotation, or zero.
-func (st *secretState) nextRotation() time.Time {
+// nextRotation returns a static role's next rotation, or zero, and since
+// when that rotation has been overdue (zero if it is not).
+func (st *secretState) nextRotation() (at, overdue time.Time) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	return st.rotates
+	return st.rotates, st.overdue
 }
 
 // latest returns the newest observation of the data, or nil.
@@ -325,6 +328,14 @@ func (st *secretState) latest() *observation {
 // observe reads the secret's data, unless fresh credentials are at hand or
 // another reader's request, sent after asOf, has just answered.
 func (d *driver) observe(ctx context.Context, r resolved, st *secretState, asOf time.Time) (*observation, *Error) {
+	// Another reader's request may hang for its whole timeout: wait for
+	// it no longer than this reader's own context allows.
+	select {
+	case st.reading <- struct{}{}:
+	case <-ctx.Done():
+		return nil, classify("read", r.path, ctx.Err(), d.client.Token())
+	}
+	defer func() { <-st.reading }()
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.lease != nil && st.lease.fresh(time.Now()) {
@@ -360,19 +371,26 @@ func (d *driver) observe(ctx context.Context, r resolved, st *secretState, asOf 
 			return nil, &Error{Op: "issue", Path: r.path, StatusCode: http.StatusOK, Err: lerr}
 		}
 		obs, st.lease = l.obs, l
-		d.logger.Debug("vault: certificate issued", "path", r.path, "lease_id", l.id, "serial_number", textField(obs, "serial_number"),
+		d.logger.Debug("vault: certificate issued", "path", r.path, "lease", leaseRef(l.id), "serial_number", textField(obs, "serial_number"),
 			"ttl", l.ttl.String(), "renewable", l.renewable)
 	// Lease handling follows the answer, not the mount type: a KV v1 mount
 	// can hand out leases too (Vault's leased KV, the dev server's
 	// -dev-leased-kv), and a KV v1 answer without a lease_id is polled.
 	case r.kind != kindKV2 && !obs.missing:
 		if env.LeaseID != "" {
-			st.lease = newLease(env.LeaseID, obs, time.Duration(env.LeaseDuration)*time.Second, env.Renewable, sent, d.rnd)
-			d.logger.Debug("vault: new credentials", "path", r.path, "lease_id", env.LeaseID,
+			st.lease = newLease(env.LeaseID, obs, leaseSeconds(env.LeaseDuration), env.Renewable, sent, d.rnd)
+			d.logger.Debug("vault: new credentials", "path", r.path, "lease", leaseRef(env.LeaseID),
 				"ttl", st.lease.ttl.String(), "renewable", env.Renewable)
 		} else {
 			st.lease, st.plain = nil, true
+			prev := st.obs
 			obs, st.rotates, _ = staticRotation(obs, sent)
+			switch {
+			case st.rotates.IsZero() || st.rotates.After(sent) || prev == nil || prev.missing || prev.version != obs.version:
+				st.overdue = time.Time{}
+			case st.overdue.IsZero(): // due (ttl 0) and the password is still the old one
+				st.overdue = sent
+			}
 		}
 	}
 	st.obs, st.sent = obs, sent

@@ -123,7 +123,8 @@ func (w *follower) runPoll(r resolved, st *secretState, justLooked bool) {
 			delay = w.next(failing)
 		default:
 			poll, _ := w.settings()
-			delay = staticDelay(w.jitter(poll), st.nextRotation())
+			at, overdue := st.nextRotation()
+			delay = staticDelay(w.jitter(poll), at, overdue)
 		}
 		if !w.sleep(delay) {
 			return
@@ -207,7 +208,7 @@ func (w *follower) runGeneric(r resolved, st *secretState) {
 			// A field refused these credentials (its pool cannot log in
 			// with them): read new ones soon rather than at the rotation
 			// point, while the published ones' lease still runs.
-			w.d.logger.Debug("vault: the credentials were refused; reading new ones", "path", r.path, "lease_id", l.id)
+			w.d.logger.Debug("vault: the credentials were refused; reading new ones", "path", r.path, "lease", leaseRef(l.id))
 			w.begin().End() // clears the kick of Rejected, so that the wait below is kept
 			if !w.sleep(w.refusals.Next()) {
 				return
@@ -261,7 +262,7 @@ func (w *follower) runGeneric(r resolved, st *secretState) {
 					w.refusals.Reset()
 				}
 				if l != nil {
-					w.d.logger.Debug("vault: credentials rotated", "path", r.path, "old_lease_id", l.id,
+					w.d.logger.Debug("vault: credentials rotated", "path", r.path, "old_lease", leaseRef(l.id),
 						"old_expires_in", time.Until(expiry).String(), "planned_lead", expiry.Sub(rotA).String())
 				}
 			}
@@ -308,7 +309,7 @@ func (w *follower) renew(r resolved, st *secretState, l *lease) *Error {
 	if err == errRenewedNothing { // a sentinel of this package, never wrapped
 		l.noRenew = true // the secret behind the lease is gone: read it again now
 		l.lead = time.Until(l.expiry)
-		w.d.logger.Debug("vault: a lease renewal came back empty; reading the secret again", "path", r.path, "lease_id", l.id)
+		w.d.logger.Debug("vault: a lease renewal came back empty; reading the secret again", "path", r.path, "lease", leaseRef(l.id))
 		return nil
 	}
 	if err != nil {
@@ -324,7 +325,7 @@ func (w *follower) renew(r resolved, st *secretState, l *lease) *Error {
 		default:
 			l.renewAt = time.Now().Add(w.next(err))
 		}
-		w.d.logger.Warn("vault: renewing a lease failed", "path", r.path, "lease_id", l.id,
+		w.d.logger.Warn("vault: renewing a lease failed", "path", r.path, "lease", leaseRef(l.id),
 			"expires_at", l.expiry, "error", err)
 		return report
 	}
@@ -337,10 +338,10 @@ func (w *follower) renew(r resolved, st *secretState, l *lease) *Error {
 		if obs, perr := newObservation(data, l.id); perr == nil && !bytes.Equal(obs.raw, l.obs.raw) {
 			l.obs = obs
 			st.obs, st.sent = obs, sent
-			w.d.logger.Debug("vault: the data changed at a lease renewal", "path", r.path, "lease_id", l.id)
+			w.d.logger.Debug("vault: the data changed at a lease renewal", "path", r.path, "lease", leaseRef(l.id))
 		}
 	}
-	w.d.logger.Debug("vault: lease renewed", "path", r.path, "lease_id", l.id, "ttl", ttl, "capped", l.capped)
+	w.d.logger.Debug("vault: lease renewed", "path", r.path, "lease", leaseRef(l.id), "ttl", ttl, "capped", l.capped)
 	return nil
 }
 
