@@ -143,12 +143,7 @@ func watchInConf(t *testing.T) (d *driver, w *watcher, dir, path string) {
 // was added, so only the old release was watched: the swap and every later
 // edit of the new release were never seen.
 func TestWatchSwappedDirectoryLink(t *testing.T) {
-	base := t.TempDir()
-	r1, r2 := filepath.Join(base, "releases", "1"), filepath.Join(base, "releases", "2")
-	require.NoError(t, os.MkdirAll(r1, 0o755))
-	require.NoError(t, os.MkdirAll(r2, 0o755))
-	writeFile(t, filepath.Join(r1, "app.toml"), v1)
-	writeFile(t, filepath.Join(r2, "app.toml"), v2)
+	base, r1, r2 := twoReleases(t)
 	current := filepath.Join(base, "current")
 	require.NoError(t, os.Symlink(r1, current))
 	w, _ := startWatch(t, openDriver(t), target(filepath.Join(current, "app.toml")))
@@ -167,12 +162,7 @@ func TestWatchSwappedDirectoryLink(t *testing.T) {
 // deleted and made again, with the link now leading to another release.
 // Its watch must be put back, or the new link is never seen.
 func TestWatchDirectoryLinkRecreated(t *testing.T) {
-	base := t.TempDir()
-	r1, r2 := filepath.Join(base, "releases", "1"), filepath.Join(base, "releases", "2")
-	require.NoError(t, os.MkdirAll(r1, 0o755))
-	require.NoError(t, os.MkdirAll(r2, 0o755))
-	writeFile(t, filepath.Join(r1, "app.toml"), v1)
-	writeFile(t, filepath.Join(r2, "app.toml"), v2)
+	base, r1, r2 := twoReleases(t)
 	app := filepath.Join(base, "app")
 	require.NoError(t, os.Mkdir(app, 0o755))
 	require.NoError(t, os.Symlink(r1, filepath.Join(app, "current")))
@@ -183,4 +173,17 @@ func TestWatchDirectoryLinkRecreated(t *testing.T) {
 	require.NoError(t, os.Mkdir(app, 0o755))
 	require.NoError(t, os.Symlink(r2, filepath.Join(app, "current")))
 	w.wantData(t, v2)
+}
+
+// twoReleases makes base/releases/1 and base/releases/2, each holding an
+// app.toml (v1 and v2), for the tests of a link that a deployment swaps.
+func twoReleases(t *testing.T) (base, r1, r2 string) {
+	t.Helper()
+	base = t.TempDir()
+	r1, r2 = filepath.Join(base, "releases", "1"), filepath.Join(base, "releases", "2")
+	for r, v := range map[string]string{r1: v1, r2: v2} {
+		require.NoError(t, os.MkdirAll(r, 0o755))
+		writeFile(t, filepath.Join(r, "app.toml"), v)
+	}
+	return base, r1, r2
 }
