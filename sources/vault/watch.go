@@ -271,6 +271,12 @@ func (w *follower) runGeneric(r resolved, st *secretState) {
 		look := w.begin()
 		look.End()
 		report(look, l.obs.result) // the current credentials, for subscribers that joined
+		if st.refused.Load() {
+			// Rejected stores the flag, then kicks: a refusal whose kick
+			// the begin above cleared is seen here, and a later one's
+			// kick ends the sleep below.
+			continue
+		}
 		if !w.sleep(time.Until(at)) {
 			return
 		}
