@@ -243,11 +243,12 @@ func (h *handler[T]) events(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if !unwrapEnds(w) {
+	ends, flush := unwrapChain(w)
+	if !ends {
 		http.Error(w, errUnwrapLoop, http.StatusInternalServerError)
 		return
 	}
-	if !canFlush(w) {
+	if !flush {
 		// Without Flush nothing reaches the client until the handler
 		// returns: the stream would be a hello and an end, and browsers
 		// would reconnect every few seconds.
@@ -336,37 +337,26 @@ const errUnwrapLoop = "livebindhttp: /events needs a ResponseWriter whose Unwrap
 // chain.
 const maxUnwrap = 100
 
-// unwrapEnds reports whether w's Unwrap chain ends within maxUnwrap writers.
-// http.ResponseController follows the chain without a bound until a writer
-// has the method it calls: on a wrapper whose Unwrap returns itself,
-// SetWriteDeadline (and Flush, without a flusher) spins for good. The
-// handler uses a ResponseController only on a writer for which this holds.
-func unwrapEnds(w http.ResponseWriter) bool {
+// unwrapChain walks w's Unwrap chain, the chain http.ResponseController
+// follows, at most maxUnwrap writers deep. ends reports that the chain
+// ends within that bound: http.ResponseController follows it without one
+// until a writer has the method it calls, so on a wrapper whose Unwrap
+// returns itself SetWriteDeadline (and Flush, without a flusher) spins for
+// good, and the handler uses a ResponseController only where ends holds.
+// flush reports that w, or a writer it unwraps to, can flush.
+func unwrapChain(w http.ResponseWriter) (ends, flush bool) {
 	for range maxUnwrap {
-		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
-		if !ok {
-			return true
-		}
-		w = u.Unwrap()
-	}
-	return false
-}
-
-// canFlush reports whether w, or a writer it unwraps to (the chain
-// http.ResponseController follows), can flush.
-func canFlush(w http.ResponseWriter) bool {
-	for range maxUnwrap { // a bound on a wrapper that unwraps to itself
 		switch w.(type) {
 		case http.Flusher, interface{ FlushError() error }:
-			return true
+			flush = true
 		}
 		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
 		if !ok {
-			return false
+			return true, flush
 		}
 		w = u.Unwrap()
 	}
-	return false
+	return false, flush
 }
 
 // streamWriter writes an event stream under a write deadline per chunk:

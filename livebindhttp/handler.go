@@ -219,7 +219,7 @@ func (h *handler[T]) writeJSON(w http.ResponseWriter, r *http.Request, code int,
 // the handler's would replace it.
 func (h *handler[T]) writeBody(w http.ResponseWriter, r *http.Request, body []byte) {
 	srv, _ := r.Context().Value(http.ServerContextKey).(*http.Server)
-	if (srv != nil && srv.WriteTimeout > 0) || !unwrapEnds(w) { // no ResponseController on it: write as is
+	if ends, _ := unwrapChain(w); (srv != nil && srv.WriteTimeout > 0) || !ends { // no ResponseController on it: write as is
 		_, _ = w.Write(body)
 		return
 	}
