@@ -320,13 +320,11 @@ type stream struct {
 	// resumed reports that the request carried Last-Event-ID: the server
 	// may then rightly end the stream with nothing new.
 	resumed bool
-	// delivered reports that Next returned an event of the followed type.
-	// Only Next (one call at a time) uses it.
-	delivered bool
+	// got reports that Next returned an event of the followed type.
+	got atomic.Bool
 	// first, without Last-Event-ID, ends the stream when no event of the
-	// followed type came within timeout= (late is then set); got stops it.
+	// followed type came within timeout= (late is then set).
 	first *time.Timer
-	got   atomic.Bool
 	late  atomic.Bool
 }
 
@@ -357,7 +355,7 @@ func (s *stream) Next(ctx context.Context) (sources.Result, *sources.StreamEnd) 
 		switch {
 		case err == nil:
 		case errors.Is(err, io.EOF):
-			if !s.delivered && !s.resumed {
+			if !s.got.Load() && !s.resumed {
 				// The server must send the document first when the request
 				// names no event it could be current with: a stream that
 				// ends without it is a failed attempt, as a Read of it.
@@ -381,9 +379,8 @@ func (s *stream) Next(ctx context.Context) (sources.Result, *sources.StreamEnd) 
 		if ev.typ != s.st.s.event {
 			continue
 		}
-		s.delivered = true
+		s.got.Store(true)
 		if s.first != nil {
-			s.got.Store(true)
 			s.first.Stop()
 		}
 		if ev.tooLarge {
