@@ -48,8 +48,9 @@ type StreamEnd struct {
 
 // StreamPolicy bounds how [FollowStream] connects and reconnects.
 type StreamPolicy struct {
-	// Timeout bounds one connect (the handshake, up to a Stream). Zero
-	// means no bound but the watch's own.
+	// Timeout bounds one connect (the handshake, up to a Stream), and with
+	// Late the wait for a stream's first document. Zero means no bound but
+	// the watch's own.
 	Timeout time.Duration
 	// Retry gives the waits between connects: its transient backoff after a
 	// clean end, a dropped connection or a failed connect, its permanent
@@ -57,6 +58,36 @@ type StreamPolicy struct {
 	// stream delivers a document, and once a stream ends that stayed open
 	// for at least [HealthyStream].
 	Retry Retry
+	// Ended, when set, makes every stream owe its first document (the
+	// server sends the state on connect): a stream that ends cleanly (its
+	// end reports nothing) before one is a failed attempt, reported as
+	// Ended's error (the driver's typed error, the one [ReadStream] gets)
+	// once while it repeats, and retried as the end says (its After and
+	// Permanent are kept: a clean end's is the transient backoff). A server that accepts every connect and closes it at
+	// once would otherwise be reconnected to for ever without a word. A
+	// [ResumedStream] owes nothing. Nil: a clean end before a document is
+	// a clean end.
+	Ended func() error
+	// Late, when set with Ended and a Timeout, bounds the wait for the
+	// first document a stream owes to Timeout from the connect: the first
+	// Next is called with a context that ends then, and its end is
+	// reported as Late's error (the driver's typed error wrapping
+	// [ErrUnreachable]). A server that holds the connection without the
+	// document (answering pings, sending keepalives) would otherwise be
+	// held for ever without a word. timeout is the bound.
+	Late func(timeout time.Duration) error
+}
+
+// ResumedStream is a [Stream] that may say it resumes where its watch left
+// off (an event stream requested with Last-Event-ID): its server may
+// rightly have nothing new, so it owes no first document ([StreamPolicy]
+// Ended and Late do not apply), and a quiet stream or a clean end before a
+// document is no failure.
+type ResumedStream interface {
+	Stream
+	// Resumed reports that the stream resumes; it is asked once, before
+	// the first Next.
+	Resumed() bool
 }
 
 // HealthyStream is how long a stream must stay open to count as a healthy
@@ -95,7 +126,7 @@ func FollowStream[K comparable, S any](w *Watch[K, S], p StreamPolicy, dial Dial
 		if s != nil {
 			opened := time.Now()
 			var delivered bool
-			end, delivered = pump(w, s)
+			end, delivered = pump(w, s, p)
 			if end == nil {
 				return // the watch ended
 			}
@@ -144,22 +175,21 @@ func isZero(r Result) bool { return r.Data == nil && !r.Missing && r.Err == nil 
 
 // pump reads s on its own goroutine and reports each document, until the
 // stream ends (its end is returned) or the watch ends (nil). delivered
-// reports that a document came.
-func pump[K comparable, S any](w *Watch[K, S], s Stream) (end *StreamEnd, delivered bool) {
+// reports that a document came. The first Next is held to what p says a
+// stream owes (see firstNext).
+func pump[K comparable, S any](w *Watch[K, S], s Stream, p StreamPolicy) (end *StreamEnd, delivered bool) {
 	var box mailbox
 	box.ready = make(chan struct{}, 1)
 	done := make(chan struct{})
 	ctx := w.Context()
 	go func() {
 		defer close(done)
-		for {
-			r, end := s.Next(ctx)
-			if end != nil {
-				box.put(Result{}, end)
-				return
-			}
+		r, end := firstNext(ctx, s, p)
+		for end == nil {
 			box.put(r, nil)
+			r, end = s.Next(ctx)
 		}
+		box.put(Result{}, end)
 	}()
 	defer func() {
 		_ = s.Close() // ends a Next in progress
@@ -184,6 +214,42 @@ func pump[K comparable, S any](w *Watch[K, S], s Stream) (end *StreamEnd, delive
 		}
 	}
 	return nil, delivered
+}
+
+// firstNext is the first Next of s, a stream of a watch that follows p.
+// Every Next returns a Result or the stream's end, so a stream ends before
+// its first document exactly when its first Next returns an end: one flag
+// fewer, and the deadline below applies to that one call.
+// Unless s is resumed, a stream owes that document (p.Ended set): a clean
+// end is p.Ended's error and, with p.Late and p.Timeout, an end because
+// the document did not come within p.Timeout is p.Late's.
+func firstNext(ctx context.Context, s Stream, p StreamPolicy) (Result, *StreamEnd) {
+	if p.Ended == nil {
+		return s.Next(ctx)
+	}
+	if rs, ok := s.(ResumedStream); ok && rs.Resumed() {
+		return s.Next(ctx)
+	}
+	fctx := ctx
+	if p.Late != nil && p.Timeout > 0 {
+		var cancel context.CancelFunc
+		fctx, cancel = context.WithTimeout(ctx, p.Timeout)
+		defer cancel()
+	}
+	r, end := s.Next(fctx)
+	if end == nil || ctx.Err() != nil { // a document, or the watch ended
+		return r, end
+	}
+	owed := *end
+	switch {
+	case fctx.Err() != nil:
+		owed.Result = Result{Err: p.Late(p.Timeout)}
+	case isZero(end.Result):
+		owed.Result = Result{Err: p.Ended()}
+	default:
+		return r, end
+	}
+	return Result{}, &owed
 }
 
 // mailbox is a one-slot mailbox: put never blocks, a newer document

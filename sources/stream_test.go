@@ -3,6 +3,7 @@ package sources_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -217,3 +218,127 @@ func (s *timedStream) Next(ctx context.Context) (sources.Result, *sources.Stream
 }
 
 func (s *timedStream) Close() error { return nil }
+
+// resumedStream is a chanStream that says it resumes where its watch left
+// off (an event stream requested with Last-Event-ID).
+type resumedStream struct{ chanStream }
+
+func (*resumedStream) Resumed() bool { return true }
+
+// A stream owes its first document when the policy says so (Ended set, as
+// sse= and ws= set it): a clean end before one is a failed attempt,
+// reported as Ended's error once while it repeats, and a first document
+// that does not come within Timeout of the connect ends the stream with
+// Late's error; both reconnect on the backoff, keeping the end's After.
+// Once a document came, a quiet stream or a clean end is no failure, and
+// a resumed stream owes nothing. This is the rule sse= and ws= each kept a
+// copy of (TestEmptyStreamWithoutLastEventID, TestStreamWithoutFirstEvent,
+// TestCleanCloseBeforeFirstMessage, TestConnectionWithoutFirstMessage).
+func TestFollowStreamOwesFirstDocument(t *testing.T) {
+	ended := errors.New("ended before a document")
+	late := func(d time.Duration) error { return fmt.Errorf("no document within timeout=%v of the connect", d) }
+	const timeout = time.Second
+	closed := func() *chanStream { s := &chanStream{docs: make(chan []byte)}; close(s.docs); return s }
+	silent := func() *chanStream { return &chanStream{docs: make(chan []byte)} }
+	oneThen := func(end bool) *chanStream {
+		s := &chanStream{docs: make(chan []byte, 1)}
+		s.docs <- []byte("doc")
+		if end {
+			close(s.docs)
+		}
+		return s
+	}
+	for name, c := range map[string]struct {
+		stream func() sources.Stream
+		after  time.Duration // the stream's end asks for this wait
+		want   string        // the one result reported; "" for none
+		dials  int           // dials in 10s
+	}{
+		"clean-end":          {stream: func() sources.Stream { return closed() }, want: ended.Error(), dials: 11},
+		"clean-end-after":    {stream: func() sources.Stream { return &afterStream{closed(), 4 * time.Second} }, want: ended.Error(), dials: 3},
+		"silent":             {stream: func() sources.Stream { return silent() }, want: late(timeout).Error(), dials: 10},
+		"doc-then-silent":    {stream: func() sources.Stream { return oneThen(false) }, want: "doc", dials: 1},
+		"doc-then-clean-end": {stream: func() sources.Stream { return oneThen(true) }, want: "doc", dials: 11},
+		"resumed-clean-end":  {stream: func() sources.Stream { return &resumedStream{*closed()} }, dials: 11},
+		"resumed-silent":     {stream: func() sources.Stream { return &resumedStream{*silent()} }, dials: 1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var ws sources.Watches[string, struct{}]
+				defer ws.Close()
+				var (
+					mu      sync.Mutex
+					results []sources.Result
+					dials   int
+				)
+				dial := func(context.Context) (sources.Stream, *sources.StreamEnd) {
+					mu.Lock()
+					defer mu.Unlock()
+					dials++
+					return c.stream(), nil
+				}
+				policy := sources.StreamPolicy{
+					Timeout: timeout,
+					Retry:   sources.NewRetry(time.Second, time.Second, time.Second), // waits in [0.5s, 1s)
+					Ended:   func() error { return ended },
+					Late:    late,
+				}
+				emit := func(r sources.Result) { mu.Lock(); results = append(results, r); mu.Unlock() }
+				stop, err := ws.Subscribe("k", sources.Sub[struct{}]{Target: &sources.Target{}, Last: sources.Result{Missing: true}, Emit: emit},
+					func(w *sources.Watch[string, struct{}]) { sources.FollowStream(w, policy, dial) })
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer stop()
+				time.Sleep(10 * time.Second)
+				synctest.Wait()
+				mu.Lock()
+				defer mu.Unlock()
+				var got []string
+				for _, r := range results {
+					if r.Err != nil {
+						got = append(got, r.Err.Error())
+					} else {
+						got = append(got, string(r.Data))
+					}
+				}
+				t.Logf("%d dials, results %q", dials, got)
+				switch {
+				case c.want == "" && len(got) != 0:
+					t.Errorf("results %q; want none", got)
+				case c.want != "" && (len(got) != 1 || got[0] != c.want):
+					t.Errorf("results %q; want only %q", got, c.want)
+				case c.want == ended.Error() && !errors.Is(results[0].Err, ended):
+					t.Errorf("result %v does not wrap Ended's error", results[0].Err)
+				}
+				// Streams that end at once: one dial, then one per wait of
+				// [0.5s, 1s); a stream held for timeout: one per 1.5-2s.
+				lo, hi := c.dials, c.dials
+				switch c.dials {
+				case 11:
+					lo, hi = 10, 21
+				case 10:
+					lo, hi = 5, 7
+				}
+				if dials < lo || dials > hi {
+					t.Errorf("%d dials in 10s; want %d to %d", dials, lo, hi)
+				}
+			})
+		})
+	}
+}
+
+// afterStream ends as its chanStream does, asking for a wait of after
+// before the next connect.
+type afterStream struct {
+	*chanStream
+	after time.Duration
+}
+
+func (s *afterStream) Next(ctx context.Context) (sources.Result, *sources.StreamEnd) {
+	r, end := s.chanStream.Next(ctx)
+	if end != nil {
+		end.After = s.after
+	}
+	return r, end
+}

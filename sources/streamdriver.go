@@ -22,6 +22,13 @@ type StreamDriver[K comparable, S StreamTarget] struct {
 	// Dial returns how to open the stream of s: for a Read when last is
 	// nil, otherwise for a watch whose field saw *last before it started.
 	Dial func(s S, last *Result) Dialer
+	// Late is the error of a watch's stream whose first document did not
+	// come within the target's timeout= of the connect: the driver's typed
+	// error wrapping [ErrUnreachable] (see [StreamPolicy].Late). Nil
+	// leaves that wait unbounded. Every watch's stream owes its first
+	// document, as a Read's does: a clean end before it is the target's
+	// Ended error, unless the stream is a [ResumedStream].
+	Late func(s S, timeout time.Duration) error
 	// Retry gives the waits between connects; each watch starts from a
 	// copy of it.
 	Retry Retry
@@ -38,8 +45,8 @@ type StreamDriver[K comparable, S StreamTarget] struct {
 type StreamTarget interface {
 	// Spec returns the options every push source over HTTP reads.
 	Spec() *StreamSpec
-	// Ended is the error of a Read whose stream ended before its first
-	// document (the driver's typed error).
+	// Ended is the error of a stream that ended before its first
+	// document, a Read's or a watch's (the driver's typed error).
 	Ended() error
 }
 
@@ -65,8 +72,12 @@ func (d *StreamDriver[K, S]) Watch(t *Target, last Result, emit func(Result)) (f
 		return nil, err
 	}
 	sub := Sub[struct{}]{Target: t, Last: last, Emit: emit}
+	p := StreamPolicy{Timeout: s.Spec().Timeout, Retry: d.Retry, Ended: s.Ended}
+	if d.Late != nil {
+		p.Late = func(timeout time.Duration) error { return d.Late(s, timeout) }
+	}
 	return d.watches.Subscribe(d.Key(t, s), sub, func(w *Watch[K, struct{}]) {
-		FollowStream(w, StreamPolicy{Timeout: s.Spec().Timeout, Retry: d.Retry}, d.Dial(s, &last))
+		FollowStream(w, p, d.Dial(s, &last))
 	})
 }
 

@@ -147,8 +147,16 @@ func parseSpec(t *sources.Target) (*spec, error) {
 	return s, nil
 }
 
-// Ended implements [sources.StreamTarget].
+// Ended implements [sources.StreamTarget]: sources.FollowStream and
+// sources.ReadStream report it for a stream that ended before its first
+// event (unless it was resumed with Last-Event-ID).
 func (s *spec) Ended() error { return s.newError(0, ErrEnded) }
+
+// late is the error of a watch's stream whose first event did not come
+// within timeout of the connect (sources.StreamDriver.Late).
+func (s *spec) late(timeout time.Duration) error {
+	return s.newError(0, fmt.Errorf("%w: no event within timeout=%v of the connect", sources.ErrUnreachable, timeout))
+}
 
 // newError returns an *Error for the stream of s.
 func (s *spec) newError(status int, err error) *Error {
@@ -180,7 +188,7 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	d := &driver{header: c.Header.Clone(), retry: sources.OrDefault(c.Retry, DefaultRetry)}
 	d.client, d.Own = sources.StreamClient(c.Client)
 	d.Retry = sources.NewRetry(sources.OrDefault(c.MinBackoff, MinRetry), permanentBase, sources.OrDefault(c.MaxBackoff, DefaultMaxBackoff))
-	d.Parse, d.Key, d.Dial = parseSpec, keyOf, d.dialer
+	d.Parse, d.Key, d.Dial, d.Late = parseSpec, keyOf, d.dialer, (*spec).late
 	return d, nil
 }
 
@@ -254,18 +262,7 @@ func (st *state) dial(ctx context.Context) (sources.Stream, *sources.StreamEnd) 
 			w.t = time.AfterFunc(st.s.idle, func() { w.fired.Store(true); cancel() })
 			body = w
 		}
-		s := &stream{st: st, body: resp.Body, cancel: cancel, idle: w, resumed: st.lastID != "", p: newParser(body, st.s.MaxBytes, st.lastID, st.retry)}
-		if !s.resumed && st.s.Timeout > 0 {
-			// The document is owed at once: a server that holds the stream
-			// (with keepalives, say) and never sends it is a failed attempt.
-			s.first = time.AfterFunc(st.s.Timeout, func() {
-				if !s.got.Load() {
-					s.late.Store(true)
-					cancel()
-				}
-			})
-		}
-		return s, nil
+		return &stream{st: st, body: resp.Body, cancel: cancel, idle: w, resumed: st.lastID != "", p: newParser(body, st.s.MaxBytes, st.lastID, st.retry)}, nil
 	}
 	// A refusal's body is drained while ctx still bounds it: a server may
 	// never finish it.
@@ -318,15 +315,16 @@ type stream struct {
 	idle   *idleWatch // nil without idle=
 	p      *parser
 	// resumed reports that the request carried Last-Event-ID: the server
-	// may then rightly end the stream with nothing new.
+	// may then rightly end the stream, or hold it, with nothing new.
 	resumed bool
-	// got reports that Next returned an event of the followed type.
-	got atomic.Bool
-	// first, without Last-Event-ID, ends the stream when no event of the
-	// followed type came within timeout= (late is then set).
-	first *time.Timer
-	late  atomic.Bool
 }
+
+// Resumed implements [sources.ResumedStream]: a stream requested with
+// Last-Event-ID owes no first event. Without it, sources.FollowStream
+// reports a clean end before the first event as ErrEnded, and a first
+// event that does not come within timeout= as an error wrapping
+// sources.ErrUnreachable.
+func (s *stream) Resumed() bool { return s.resumed }
 
 // idleWatch cancels a stream's request when no byte came for d: a server
 // that still holds the connection but sends nothing, not even a comment.
@@ -355,20 +353,14 @@ func (s *stream) Next(ctx context.Context) (sources.Result, *sources.StreamEnd) 
 		switch {
 		case err == nil:
 		case errors.Is(err, io.EOF):
-			if !s.got.Load() && !s.resumed {
-				// The server must send the document first when the request
-				// names no event it could be current with: a stream that
-				// ends without it is a failed attempt, as a Read of it.
-				return sources.Result{}, s.st.end(0, ErrEnded, false)
-			}
-			return sources.Result{}, s.st.end(0, nil, false) // a clean end: reconnect
+			// A clean end: reconnect. Before the first event of a stream
+			// not resumed, sources.FollowStream makes it ErrEnded.
+			return sources.Result{}, s.st.end(0, nil, false)
 		case ctx.Err() != nil:
 			// The read failed because ctx ended: a timeout is a server
 			// that gave no answer in time, a cancellation is the caller's
 			// own and stays apart from ErrUnreachable.
 			return sources.Result{}, s.st.end(0, sources.Unreachable(fmt.Errorf("waiting for an event: %w", ctx.Err())), false)
-		case s.late.Load():
-			return sources.Result{}, s.st.end(0, fmt.Errorf("%w: no event within timeout=%v of the connect", sources.ErrUnreachable, s.st.s.Timeout), false)
 		case s.idle != nil && s.idle.fired.Load():
 			return sources.Result{}, s.st.end(0, fmt.Errorf("%w: no byte for idle=%v", sources.ErrUnreachable, s.st.s.idle), false)
 		case errors.Is(err, io.ErrUnexpectedEOF):
@@ -378,10 +370,6 @@ func (s *stream) Next(ctx context.Context) (sources.Result, *sources.StreamEnd) 
 		}
 		if ev.typ != s.st.s.event {
 			continue
-		}
-		s.got.Store(true)
-		if s.first != nil {
-			s.first.Stop()
 		}
 		if ev.tooLarge {
 			return sources.Result{Err: s.st.s.newError(0, fmt.Errorf("event data larger than maxbytes=%d: %w", s.st.s.MaxBytes, sources.ErrTooLarge))}, nil
@@ -394,9 +382,6 @@ func (s *stream) Next(ctx context.Context) (sources.Result, *sources.StreamEnd) 
 func (s *stream) Close() error {
 	if s.idle != nil {
 		s.idle.t.Stop()
-	}
-	if s.first != nil {
-		s.first.Stop()
 	}
 	s.cancel()
 	return s.body.Close()

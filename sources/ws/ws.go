@@ -129,8 +129,16 @@ func parseSpec(t *sources.Target) (*spec, error) {
 	return s, nil
 }
 
-// Ended implements [sources.StreamTarget].
+// Ended implements [sources.StreamTarget]: sources.FollowStream and
+// sources.ReadStream report it for a connection closed before its first
+// message.
 func (s *spec) Ended() error { return s.newError(0, ErrEnded) }
+
+// late is the error of a watch's connection whose first message did not
+// come within timeout of the connect (sources.StreamDriver.Late).
+func (s *spec) late(timeout time.Duration) error {
+	return s.newError(0, fmt.Errorf("%w: no message within timeout=%v of the connect", sources.ErrUnreachable, timeout))
+}
 
 // newError returns an *Error for the stream of s.
 func (s *spec) newError(status int, err error) *Error {
@@ -159,7 +167,7 @@ func open(cfg sources.Config) (sources.Driver, error) {
 	}
 	d := &driver{}
 	d.Retry = sources.NewRetry(sources.OrDefault(c.MinBackoff, DefaultMinBackoff), permanentBase, sources.OrDefault(c.MaxBackoff, DefaultMaxBackoff))
-	d.Parse, d.Key, d.Dial = parseSpec, keyOf, d.dialer
+	d.Parse, d.Key, d.Dial, d.Late = parseSpec, keyOf, d.dialer, (*spec).late
 	client, own := sources.StreamClient(c.Client)
 	d.Own = own
 	client.Transport = endTransport{client.Transport}
@@ -224,7 +232,7 @@ func (d *driver) dial(ctx context.Context, s *spec, keepalive bool) (sources.Str
 	// One byte over the limit is read by sources.ReadAtMost, which fails
 	// with sources.ErrTooLarge before the library's own limit is hit.
 	conn.SetReadLimit(int64(s.MaxBytes) + 1)
-	c := &stream{conn: conn, s: s, ended: &w.ended, secrets: secrets, watch: keepalive}
+	c := &stream{conn: conn, s: s, ended: &w.ended, secrets: secrets}
 	if keepalive && s.ping > 0 {
 		var pctx context.Context
 		pctx, c.stopPing = context.WithCancel(context.Background())
@@ -242,13 +250,6 @@ type stream struct {
 	wg       sync.WaitGroup
 	ended    *atomic.Bool // the connection's reads hit its end
 	secrets  []string     // the handshake's header values and URL credentials, scrubbed from errors
-	// delivered reports that Next returned a message: a clean close
-	// before one is a failed attempt, not a reconnect. Only Next (one
-	// call at a time) uses it.
-	delivered bool
-	// watch: the connection is a watch's, whose first message is owed
-	// within timeout= of the connect (a Read's context bounds it already).
-	watch bool
 
 	mu      sync.Mutex
 	pingErr error // why the keepalive dropped the connection
@@ -282,16 +283,8 @@ func (c *stream) keepalive(ctx context.Context) {
 
 // Next implements [sources.Stream]: the next text or binary message.
 func (c *stream) Next(ctx context.Context) (sources.Result, *sources.StreamEnd) {
-	rctx := ctx
-	if c.watch && !c.delivered && c.s.Timeout > 0 {
-		// A server that holds the connection (answering pings) without
-		// the document would otherwise be held for ever without a word.
-		var cancel context.CancelFunc
-		rctx, cancel = context.WithTimeout(ctx, c.s.Timeout)
-		defer cancel()
-	}
 	var data []byte
-	_, r, err := c.conn.Reader(rctx)
+	_, r, err := c.conn.Reader(ctx)
 	if err == nil {
 		data, err = sources.ReadAtMost(r, c.s.MaxBytes)
 	}
@@ -303,8 +296,6 @@ func (c *stream) Next(ctx context.Context) (sources.Result, *sources.StreamEnd) 
 		// gave no answer in time, a cancellation is the caller's own and
 		// stays apart from ErrUnreachable.
 		return sources.Result{}, fail(c.s, 0, sources.Unreachable(fmt.Errorf("waiting for a message: %w", ctx.Err())), false)
-	case err != nil && rctx.Err() != nil:
-		return sources.Result{}, fail(c.s, 0, fmt.Errorf("%w: no message within timeout=%v of the connect", sources.ErrUnreachable, c.s.Timeout), false)
 	case err != nil:
 		return sources.Result{}, c.end(err)
 	case c.ended.Load():
@@ -313,22 +304,17 @@ func (c *stream) Next(ctx context.Context) (sources.Result, *sources.StreamEnd) 
 		// while the connection ended is not trusted.
 		return sources.Result{}, fail(c.s, 0, fmt.Errorf("%w: the connection ended during a message", sources.ErrDisconnected), false)
 	}
-	c.delivered = true
 	return sources.Result{Data: data}, nil
 }
 
 // end tells a closing handshake that asks for a reconnect (normal
 // closure, going away, service restart: a clean end that reports nothing)
 // from a connection that broke. A clean close before the connection's
-// first message is a failed attempt (ErrEnded, as a Read of it): a
-// server that accepts and closes every connection at once never gives
-// the document, and reconnecting without a word would hide that for ever.
+// first message is a failed attempt: sources.FollowStream and ReadStream
+// report it as ErrEnded.
 func (c *stream) end(err error) *sources.StreamEnd {
 	switch websocket.CloseStatus(err) {
 	case websocket.StatusNormalClosure, websocket.StatusGoingAway, websocket.StatusServiceRestart, websocket.StatusTryAgainLater:
-		if !c.delivered {
-			return fail(c.s, 0, ErrEnded, false)
-		}
 		return &sources.StreamEnd{}
 	}
 	c.mu.Lock()
