@@ -297,6 +297,18 @@ func (d *driver) setLinks(f *follower, links []string) {
 	}
 }
 
+// lookDir is a watch's look at its file's directory before a read: the
+// symbolic links along it are watched, and the directory watch is put in
+// place, or moved where the path leads now. It runs on f's goroutine.
+func (d *driver) lookDir(f *follower) error {
+	// A link along the directory that is swapped moves the file to
+	// another directory without any event in the one watched. The
+	// links' directories are watched before f.dir is checked, so a
+	// swap is either seen by that check or reported by an event.
+	d.setLinks(f, dirLinks(f.dir))
+	return d.ensure(f.dir)
+}
+
 // dirLinks returns the symbolic links among dir and its parents, as
 // spelled in dir: /app/current/config gives /app/current when current is a
 // link. inotify follows them when a watch is added, so a watch of dir is
