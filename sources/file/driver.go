@@ -194,10 +194,11 @@ func (d *driver) forgetAliasesLocked(dir string, dw *dirWatch) {
 	}
 }
 
-// kickDirLocked kicks the followers of files in dir.
+// kickDirLocked kicks the followers of files in dir, and those of files
+// reached through a link that dir holds.
 func (d *driver) kickDirLocked(dir string) {
 	for f := range d.followers {
-		if f.dir == dir || f.resolvedDir == dir {
+		if f.dir == dir || f.resolvedDir == dir || slices.ContainsFunc(f.links, func(l string) bool { return filepath.Dir(l) == dir }) {
 			f.kick()
 		}
 	}
@@ -281,13 +282,15 @@ func (d *driver) setLinks(f *follower, links []string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if !slices.Equal(links, f.links) {
+		// Acquire first: a directory in both lists keeps its watch (a
+		// release to no holder would drop it, and an event with it).
+		for _, l := range links {
+			d.acquireLocked(filepath.Dir(l))
+		}
 		for _, l := range f.links {
 			d.releaseLocked(filepath.Dir(l))
 		}
 		f.links = links
-		for _, l := range links {
-			d.acquireLocked(filepath.Dir(l))
-		}
 	}
 	for _, l := range links { // also when one was deleted and made again
 		parent := filepath.Dir(l)
