@@ -2,9 +2,12 @@ package file
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/livebind/livebind/internal/testenv/fixture"
 )
@@ -30,4 +33,45 @@ func BenchmarkWriteToEmit(b *testing.B) {
 	}
 	b.StopTimer()
 	fixture.ReportPercentiles(b, lat)
+}
+
+// BenchmarkLookDir measures what a watch does before each read on top of
+// the read itself: its look at the file's directory and at the symbolic
+// links along it (lookDir), for a file in a plain directory and for one
+// reached through a link (current -> releases/1).
+func BenchmarkLookDir(b *testing.B) {
+	for _, linked := range []bool{false, true} {
+		name := "plain"
+		if linked {
+			name = "linked"
+		}
+		b.Run(name, func(b *testing.B) {
+			base := b.TempDir()
+			dir := filepath.Join(base, "conf")
+			if linked {
+				release := filepath.Join(base, "releases", "1")
+				require.NoError(b, os.MkdirAll(release, 0o755))
+				require.NoError(b, os.Symlink(release, filepath.Join(base, "current")))
+				dir = filepath.Join(base, "current")
+			} else {
+				require.NoError(b, os.Mkdir(dir, 0o755))
+			}
+			path := filepath.Join(dir, "app.toml")
+			writeFile(b, path, v1)
+			d := openDriver(b)
+			require.NoError(b, d.hold(path, dir))
+			f := d.newFollower(watchKey{path: path, maxBytes: DefaultMaxBytes})
+			d.follow(f)
+			b.Cleanup(func() {
+				d.unfollow(f)
+				d.release(dir)
+			})
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := d.lookDir(f); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

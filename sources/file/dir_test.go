@@ -1,11 +1,13 @@
 package file
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
+	"github.com/fsnotify/fsnotify"
 	"github.com/stretchr/testify/require"
 )
 
@@ -175,6 +177,52 @@ func TestWatchDirectoryLinkRecreated(t *testing.T) {
 	w.wantData(t, v2)
 }
 
+// TestWatchDirectoryLinkParentRenamed: the directory that holds the link
+// is renamed away and a new one made with the link leading to another
+// release (mv app app.old; mkdir app; ln -s releases/2 app/current). The
+// rename is an event of app's own watch only, which kicked the watches of
+// files in app, not those whose link app holds: the file kept being
+// reported from the old release.
+func TestWatchDirectoryLinkParentRenamed(t *testing.T) {
+	base, r1, r2 := twoReleases(t)
+	app := filepath.Join(base, "app")
+	require.NoError(t, os.Mkdir(app, 0o755))
+	require.NoError(t, os.Symlink(r1, filepath.Join(app, "current")))
+	d := openDriver(t)
+	w, _ := startWatch(t, d, target(filepath.Join(app, "current", "app.toml")))
+	wantDirs(t, d, map[string]int{app: 1, filepath.Join(app, "current"): 1, r1: 1}) // the first read is over
+
+	require.NoError(t, os.Rename(app, app+".old"))
+	require.NoError(t, os.Mkdir(app, 0o755))
+	require.NoError(t, os.Symlink(r2, filepath.Join(app, "current")))
+	w.wantData(t, v2)
+	writeFile(t, filepath.Join(r2, "app.toml"), v3)
+	w.wantData(t, v3)
+}
+
+// TestWatchThroughDataLink: the path is spelled through a Kubernetes
+// volume's ..data link (/vol/..data/app.toml), so the file's directory is
+// the link the kubelet swaps at every update, and the directory it led to
+// is then deleted.
+func TestWatchThroughDataLink(t *testing.T) {
+	k := &kubeWriter{dir: t.TempDir()}
+	k.write(t, map[string]string{"app.toml": v1})
+	d := openDriver(t)
+	dataDir := filepath.Join(k.dir, "..data")
+	w, _ := startWatch(t, d, target(filepath.Join(dataDir, "app.toml")))
+	wantDirs(t, d, map[string]int{k.dir: 1, dataDir: 1, filepath.Join(k.dir, k.ts): 1}) // the first read is over
+
+	for _, v := range []string{v2, v3, v1} {
+		k.write(t, map[string]string{"app.toml": v})
+		w.wantData(t, v)
+		wantWatchOn(t, d, dataDir, filepath.Join(k.dir, k.ts))
+	}
+	k.write(t, map[string]string{"other.toml": v1}) // app.toml removed
+	w.wantMissing(t)
+	k.write(t, map[string]string{"app.toml": v2})
+	w.wantData(t, v2)
+}
+
 // twoReleases makes base/releases/1 and base/releases/2, each holding an
 // app.toml (v1 and v2), for the tests of a link that a deployment swaps.
 func twoReleases(t *testing.T) (base, r1, r2 string) {
@@ -186,4 +234,117 @@ func twoReleases(t *testing.T) (base, r1, r2 string) {
 		writeFile(t, filepath.Join(r, "app.toml"), v)
 	}
 	return base, r1, r2
+}
+
+// TestWatchSwappedLinkAboveDirectory: the file is in a directory below the
+// swapped link (current/conf/app.toml), and two files share it: what was
+// kept of the directory must be dropped for both at the swap, and its
+// watch moved.
+func TestWatchSwappedLinkAboveDirectory(t *testing.T) {
+	base, r1, r2 := twoReleases(t)
+	content := map[string]string{}
+	for _, r := range []string{r1, r2} {
+		content[r] = "a = \"" + filepath.Base(r) + "\"\n"
+		require.NoError(t, os.Mkdir(filepath.Join(r, "conf"), 0o755))
+		writeFile(t, filepath.Join(r, "conf", "a.toml"), content[r])
+		writeFile(t, filepath.Join(r, "conf", "b.toml"), "b = \""+filepath.Base(r)+"\"\n")
+	}
+	current := filepath.Join(base, "current")
+	conf := filepath.Join(current, "conf")
+	require.NoError(t, os.Symlink(r1, current))
+	d := openDriver(t)
+	wa, _ := startWatch(t, d, target(filepath.Join(conf, "a.toml")))
+	wb, _ := startWatch(t, d, target(filepath.Join(conf, "b.toml")))
+	wantWatchOn(t, d, conf, filepath.Join(r1, "conf"))
+
+	for i, r := range []string{r2, r1, r2} { // a swap back finds the first watch gone
+		tmp := filepath.Join(base, "current.tmp")
+		require.NoError(t, os.Symlink(r, tmp))
+		require.NoError(t, os.Rename(tmp, current))
+		wa.wantData(t, content[r])
+		wb.wantData(t, "b = \""+filepath.Base(r)+"\"\n")
+		wantWatchOn(t, d, conf, filepath.Join(r, "conf"))
+		content[r] = fmt.Sprintf("a = \"edit %d\"\n", i)
+		writeFile(t, filepath.Join(r, "conf", "a.toml"), content[r])
+		wa.wantData(t, content[r])
+	}
+	writeFile(t, filepath.Join(r1, "conf", "b.toml"), "old = \"release\"\n")
+	wb.wantNone(t, filepath.Join(r2, "conf", "b.toml"))
+}
+
+// TestWatchSwappedLinkFileLater: the link is swapped to a release that has
+// no file yet, which is made later. The read at the swap finds the file
+// missing, so nothing resolves the link target again: the swap's event
+// itself must have the directory watch moved to the new release, also for
+// a directory below the link, or the file's creation there is never seen.
+func TestWatchSwappedLinkFileLater(t *testing.T) {
+	for _, sub := range []string{"", "conf"} {
+		t.Run("dir="+filepath.Join("current", sub), func(t *testing.T) {
+			base, r1, r2 := twoReleases(t)
+			for _, r := range []string{r1, r2} {
+				require.NoError(t, os.Remove(filepath.Join(r, "app.toml")))
+				require.NoError(t, os.MkdirAll(filepath.Join(r, sub), 0o755))
+			}
+			writeFile(t, filepath.Join(r1, sub, "app.toml"), v1)
+			current := filepath.Join(base, "current")
+			dir := filepath.Join(current, sub)
+			require.NoError(t, os.Symlink(r1, current))
+			d := openDriver(t)
+			w, _ := startWatch(t, d, target(filepath.Join(dir, "app.toml")))
+			// The first read is over.
+			wantDirs(t, d, map[string]int{base: 1, dir: 1, filepath.Join(r1, sub): 1})
+			wantWatchOn(t, d, dir, filepath.Join(r1, sub))
+
+			tmp := filepath.Join(base, "current.tmp")
+			require.NoError(t, os.Symlink(r2, tmp))
+			require.NoError(t, os.Rename(tmp, current))
+			w.wantMissing(t)
+			writeFile(t, filepath.Join(r2, sub, "app.toml"), v3)
+			w.wantData(t, v3)
+		})
+	}
+}
+
+// TestWatchLinkSwapLostInOverflow: an overflow of the notification queue
+// loses events, a link swap among them, to a release that has no file yet.
+// The read after the overflow finds the file missing, so its link target
+// is not resolved again: unless what was kept of the directories is looked
+// at again too, the watch stays on the old release and the file's creation
+// in the new one is never seen.
+func TestWatchLinkSwapLostInOverflow(t *testing.T) {
+	base, r1, r2 := twoReleases(t)
+	require.NoError(t, os.Remove(filepath.Join(r2, "app.toml")))
+	current := filepath.Join(base, "current")
+	require.NoError(t, os.Symlink(r1, current))
+	d := openDriver(t)
+	w, _ := startWatch(t, d, target(filepath.Join(current, "app.toml")))
+	wantDirs(t, d, map[string]int{base: 1, current: 1, r1: 1})
+	wantWatchOn(t, d, current, r1)
+
+	// Lose the swap: the watch of the link's directory is dropped behind
+	// the driver's back, as if its events had overflowed.
+	d.mu.Lock()
+	require.NoError(t, d.w.Remove(base))
+	d.mu.Unlock()
+	tmp := filepath.Join(base, "current.tmp")
+	require.NoError(t, os.Symlink(r2, tmp))
+	require.NoError(t, os.Rename(tmp, current))
+	d.handleError(fsnotify.ErrEventOverflow)
+	w.wantMissing(t)
+	writeFile(t, filepath.Join(r2, "app.toml"), v3)
+	w.wantData(t, v3)
+}
+
+// wantWatchOn waits until the driver's watch of dir is on the directory
+// want (dir may reach it through a link).
+func wantWatchOn(tb testing.TB, d *driver, dir, want string) {
+	tb.Helper()
+	wfi, err := os.Stat(want)
+	require.NoError(tb, err)
+	eventually(tb, func() bool {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		dw := d.dirs[dir]
+		return dw != nil && dw.added && dw.info != nil && os.SameFile(dw.info, wfi)
+	}, "the watch of "+dir+" is on "+want)
 }

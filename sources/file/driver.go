@@ -194,10 +194,11 @@ func (d *driver) forgetAliasesLocked(dir string, dw *dirWatch) {
 	}
 }
 
-// kickDirLocked kicks the followers of files in dir.
+// kickDirLocked kicks the followers of files in dir, and those of files
+// reached through a link that dir holds.
 func (d *driver) kickDirLocked(dir string) {
 	for f := range d.followers {
-		if f.dir == dir || f.resolvedDir == dir {
+		if f.dir == dir || f.resolvedDir == dir || slices.ContainsFunc(f.links, func(l string) bool { return filepath.Dir(l) == dir }) {
 			f.kick()
 		}
 	}
@@ -281,13 +282,15 @@ func (d *driver) setLinks(f *follower, links []string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if !slices.Equal(links, f.links) {
+		// Acquire first: a directory in both lists keeps its watch (a
+		// release to no holder would drop it, and an event with it).
+		for _, l := range links {
+			d.acquireLocked(filepath.Dir(l))
+		}
 		for _, l := range f.links {
 			d.releaseLocked(filepath.Dir(l))
 		}
 		f.links = links
-		for _, l := range links {
-			d.acquireLocked(filepath.Dir(l))
-		}
 	}
 	for _, l := range links { // also when one was deleted and made again
 		parent := filepath.Dir(l)
@@ -295,6 +298,18 @@ func (d *driver) setLinks(f *follower, links []string) {
 			d.logger.Warn("file: cannot watch the directory of a link", "path", f.key.path, "dir", parent, "err", err)
 		}
 	}
+}
+
+// lookDir is a watch's look at its file's directory before a read: the
+// symbolic links along it are watched, and the directory watch is put in
+// place, or moved where the path leads now. It runs on f's goroutine.
+func (d *driver) lookDir(f *follower) error {
+	// A link along the directory that is swapped moves the file to
+	// another directory without any event in the one watched. The
+	// links' directories are watched before f.dir is checked, so a
+	// swap is either seen by that check or reported by an event.
+	d.setLinks(f, dirLinks(f.dir))
+	return d.ensure(f.dir)
 }
 
 // dirLinks returns the symbolic links among dir and its parents, as

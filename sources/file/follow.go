@@ -288,12 +288,7 @@ func (f *follower) observe() (observation, map[*sources.Target]observation) {
 		}
 		f.lastInfo, f.lastRead = fi, time.Now()
 	} else {
-		// A link along the directory that is swapped moves the file to
-		// another directory without any event in the one watched. The
-		// links' directories are watched before f.dir is checked, so a
-		// swap is either seen by that check or reported by an event.
-		f.d.setLinks(f, dirLinks(f.dir))
-		werr = f.d.ensure(f.dir)
+		werr = f.d.lookDir(f)
 	}
 	f.dirErr = werr
 	raw := readRaw(f.key.path, f.key.maxBytes)

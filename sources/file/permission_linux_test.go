@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/livebind/livebind/internal/testenv/childtest"
+	"github.com/livebind/livebind/sources"
 )
 
 // childEnv marks a test binary re-executed as nobody.
@@ -64,7 +65,10 @@ func TestPermissionDeniedDirectory(t *testing.T) {
 	writeFile(t, path, v1)
 	tg := target(path)
 	tg.Debounce = 300 * time.Millisecond // the read comes after the chmod below
-	w, _ := startWatch(t, openDriver(t), tg)
+	// The watch's first check is not debounced: start from another value,
+	// so that it reports v1 and is over before v2 is written.
+	w := watchFrom(t, openDriver(t), tg, sources.Result{Data: []byte(v3)})
+	w.wantData(t, v1)
 	writeFile(t, path, v2)
 	require.NoError(t, os.Chmod(dir, 0o200)) // writable, not searchable
 	if f, err := os.Open(path); err == nil {
