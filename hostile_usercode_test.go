@@ -45,28 +45,35 @@ func (panicHandler) Enabled(context.Context, slog.Level) bool  { return true }
 func (panicHandler) Handle(context.Context, slog.Record) error { panic("handler bug") }
 
 // TestLogHandlerPanicIsContained: a logger whose handler panics loses its
-// records; Bind, updates and errors go on (issue 10, class 3).
+// records; Bind, updates and errors go on (issue 10, class 3). In a child
+// process: the applier logs, so an unrecovered handler panic kills the
+// test binary.
 func TestLogHandlerPanicIsContained(t *testing.T) {
 	t.Parallel()
-	e := newEnv("N", "1")
-	var c struct {
-		N int `live:"env=N; poll=1h"`
-	}
-	b, err := Bind(t.Context(), &c, WithLookupEnv(e.lookup), WithLogger(slog.New(panicHandler{})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	e.set("N", "not a number") // an Error update, logged at Warn
-	if err := b.Reload(t.Context()); !errors.Is(err, ErrDecode) {
-		t.Fatalf("want ErrDecode from the bad value, got %v", err)
-	}
-	e.set("N", "2") // an Updated, logged at Debug
-	if err := b.Reload(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	if got := b.Get().N; got != 2 {
-		t.Fatalf("N = %d, want 2", got)
+	res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+		e := newEnv("N", "1")
+		var c struct {
+			N int `live:"env=N; poll=1h"`
+		}
+		b, err := Bind(t.Context(), &c, WithLookupEnv(e.lookup), WithLogger(slog.New(panicHandler{})))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		e.set("N", "not a number") // an Error update, logged at Warn
+		if err := b.Reload(t.Context()); !errors.Is(err, ErrDecode) {
+			t.Fatalf("want ErrDecode from the bad value, got %v", err)
+		}
+		e.set("N", "2") // an Updated, logged at Debug
+		if err := b.Reload(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if got := b.Get().N; got != 2 {
+			t.Fatalf("N = %d, want 2", got)
+		}
+	})
+	if !res.OK() {
+		t.Fatalf("%v", res)
 	}
 }
 
