@@ -23,18 +23,24 @@ import (
 // TestLookupEnvPanicFailsBind: a WithLookupEnv function that panics while
 // Bind expands tags makes Bind fail with an error wrapping
 // env.ErrLookupPanicked, without the panic value; the process survives
-// (issue 10, class 3: user code never kills the process).
+// (issue 10, class 3: user code never kills the process). In a child
+// process: an unrecovered panic there ends the test binary.
 func TestLookupEnvPanicFailsBind(t *testing.T) {
 	t.Parallel()
-	var c struct {
-		Path string `live:"file=${DIR}/app.txt"`
-	}
-	_, err := Bind(t.Context(), &c, WithLookupEnv(func(string) (string, bool) { panic("hunter2-in-panic") }))
-	if !errors.Is(err, env.ErrLookupPanicked) || strings.Contains(err.Error(), "hunter2") {
-		t.Fatalf("want env.ErrLookupPanicked without the value, got %v", err)
-	}
-	if c.Path != "" {
-		t.Fatal("a failed Bind wrote *dst")
+	res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+		var c struct {
+			Path string `live:"file=${DIR}/app.txt"`
+		}
+		_, err := Bind(t.Context(), &c, WithLookupEnv(func(string) (string, bool) { panic("hunter2-in-panic") }))
+		if !errors.Is(err, env.ErrLookupPanicked) || strings.Contains(err.Error(), "hunter2") {
+			t.Fatalf("want env.ErrLookupPanicked without the value, got %v", err)
+		}
+		if c.Path != "" {
+			t.Fatal("a failed Bind wrote *dst")
+		}
+	})
+	if !res.OK() {
+		t.Fatalf("%v", res)
 	}
 }
 
@@ -79,28 +85,34 @@ func TestLogHandlerPanicIsContained(t *testing.T) {
 
 // TestCacheSealPanicIsContained: a WithCacheEncryption seal function that
 // panics leaves the entry unwritten; Bind succeeds and the value is live.
+// In a child process: an unrecovered panic there ends the test binary.
 func TestCacheSealPanicIsContained(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = w.Write([]byte("s3cr3t-token"))
-	}))
-	defer srv.Close()
-	var c struct {
-		Token string `live:"http=${U}/token.txt; secret; poll=1h"`
-	}
-	dir := t.TempDir()
-	b, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("U", srv.URL).lookup), WithCache(dir),
-		WithCacheEncryption(func([]byte) ([]byte, error) { panic("seal bug") }, func(b []byte) ([]byte, error) { return b, nil }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	if b.Get().Token != "s3cr3t-token" {
-		t.Fatal("the value is not live")
-	}
-	entries, _ := filepath.Glob(filepath.Join(dir, "livebind-*.json"))
-	if len(entries) != 0 {
-		t.Fatalf("a panicking seal wrote %v", entries)
+	res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			_, _ = w.Write([]byte("s3cr3t-token"))
+		}))
+		defer srv.Close()
+		var c struct {
+			Token string `live:"http=${U}/token.txt; secret; poll=1h"`
+		}
+		dir := t.TempDir()
+		b, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("U", srv.URL).lookup), WithCache(dir),
+			WithCacheEncryption(func([]byte) ([]byte, error) { panic("seal bug") }, func(b []byte) ([]byte, error) { return b, nil }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		if b.Get().Token != "s3cr3t-token" {
+			t.Fatal("the value is not live")
+		}
+		entries, _ := filepath.Glob(filepath.Join(dir, "livebind-*.json"))
+		if len(entries) != 0 {
+			t.Fatalf("a panicking seal wrote %v", entries)
+		}
+	})
+	if !res.OK() {
+		t.Fatalf("%v", res)
 	}
 }
 
