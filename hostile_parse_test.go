@@ -226,83 +226,105 @@ func (p *boomText) UnmarshalText(b []byte) error {
 	return nil
 }
 
+// TestDecoderPanicRejectsGeneration: an UnmarshalText that panics on a
+// Reload is a decode error that rejects that target's generation only.
+// Each case runs in a child process: decoders run on the applier
+// goroutine, so an unrecovered panic ends the test binary.
 func TestDecoderPanicRejectsGeneration(t *testing.T) {
 	t.Parallel()
 	for _, secret := range []bool{false, true} {
 		t.Run(fmt.Sprintf("secret=%v", secret), func(t *testing.T) {
 			t.Parallel()
-			env := newEnv("V", "first", "DOC", `{"p": "first", "n": 1}`)
-			type doc struct {
-				P boomText `json:"p"`
-				N int      `json:"n"`
-			}
-			type cfg struct {
-				V boomText `live:"env=V; poll=1h"`
-				D doc      `live:"env=DOC; format=json; poll=1h"`
-			}
-			type secretCfg struct {
-				V boomText `live:"env=V; poll=1h; secret"`
-				D doc      `live:"env=DOC; format=json; poll=1h; secret"`
-			}
-			check := func(t *testing.T, get func() (boomText, doc), reload func() error) {
-				t.Helper()
-				env.set("V", "boom-s3cret")
-				err := reload()
-				require.ErrorIs(t, err, ErrDecode, "a panicking decoder is a decode error")
-				assert.Equal(t, "env:V", fieldError(t, err, "V").Source)
-				assert.Contains(t, err.Error(), "panicked")
-				if secret {
-					assert.NotContains(t, err.Error(), "s3cret", "the panic value of a secret field is hidden")
-				} else {
-					assert.Contains(t, err.Error(), "boom-s3cret")
+			res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+				env := newEnv("V", "first", "DOC", `{"p": "first", "n": 1}`)
+				type doc struct {
+					P boomText `json:"p"`
+					N int      `json:"n"`
 				}
-				v, d := get()
-				assert.Equal(t, "first", v.S, "the last good value stays")
-				assert.Equal(t, doc{P: boomText{S: "first"}, N: 1}, d)
+				type cfg struct {
+					V boomText `live:"env=V; poll=1h"`
+					D doc      `live:"env=DOC; format=json; poll=1h"`
+				}
+				type secretCfg struct {
+					V boomText `live:"env=V; poll=1h; secret"`
+					D doc      `live:"env=DOC; format=json; poll=1h; secret"`
+				}
+				check := func(t *testing.T, get func() (boomText, doc), reload func() error) {
+					t.Helper()
+					env.set("V", "boom-s3cret")
+					err := reload()
+					require.ErrorIs(t, err, ErrDecode, "a panicking decoder is a decode error")
+					assert.Equal(t, "env:V", fieldError(t, err, "V").Source)
+					assert.Contains(t, err.Error(), "panicked")
+					if secret {
+						assert.NotContains(t, err.Error(), "s3cret", "the panic value of a secret field is hidden")
+					} else {
+						assert.Contains(t, err.Error(), "boom-s3cret")
+					}
+					v, d := get()
+					assert.Equal(t, "first", v.S, "the last good value stays")
+					assert.Equal(t, doc{P: boomText{S: "first"}, N: 1}, d)
 
-				env.set("V", "second")
-				env.set("DOC", `{"p": "boom-s3cret", "n": 2}`)
-				err = reload()
-				require.ErrorIs(t, err, ErrDecode)
-				assert.Contains(t, err.Error(), "panicked")
-				v, d = get()
-				assert.Equal(t, "second", v.S, "only the panicking target's generation is rejected")
-				assert.Equal(t, doc{P: boomText{S: "first"}, N: 1}, d, "no field of the panicking document changes")
+					env.set("V", "second")
+					env.set("DOC", `{"p": "boom-s3cret", "n": 2}`)
+					err = reload()
+					require.ErrorIs(t, err, ErrDecode)
+					assert.Contains(t, err.Error(), "panicked")
+					v, d = get()
+					assert.Equal(t, "second", v.S, "only the panicking target's generation is rejected")
+					assert.Equal(t, doc{P: boomText{S: "first"}, N: 1}, d, "no field of the panicking document changes")
 
-				env.set("DOC", `{"p": "third", "n": 3}`)
-				require.NoError(t, reload())
-				_, d = get()
-				assert.Equal(t, doc{P: boomText{S: "third"}, N: 3}, d)
-			}
-			if secret {
-				var c secretCfg
+					env.set("DOC", `{"p": "third", "n": 3}`)
+					require.NoError(t, reload())
+					_, d = get()
+					assert.Equal(t, doc{P: boomText{S: "third"}, N: 3}, d)
+				}
+				if secret {
+					var c secretCfg
+					b := mustBind(t, &c, WithLookupEnv(env.lookup))
+					check(t, func() (boomText, doc) { g := b.Get(); return g.V, g.D }, func() error { return b.Reload(t.Context()) })
+					return
+				}
+				var c cfg
 				b := mustBind(t, &c, WithLookupEnv(env.lookup))
 				check(t, func() (boomText, doc) { g := b.Get(); return g.V, g.D }, func() error { return b.Reload(t.Context()) })
-				return
+			})
+			if !res.OK() {
+				t.Fatalf("%v", res)
 			}
-			var c cfg
-			b := mustBind(t, &c, WithLookupEnv(env.lookup))
-			check(t, func() (boomText, doc) { g := b.Get(); return g.V, g.D }, func() error { return b.Reload(t.Context()) })
 		})
 	}
 }
 
+// TestDecoderPanicFailsBind: an UnmarshalText that panics at Bind, on a
+// source's value or a default=, fails Bind. In a child process each: an
+// unrecovered panic ends the test binary.
 func TestDecoderPanicFailsBind(t *testing.T) {
 	t.Parallel()
 	t.Run("source", func(t *testing.T) {
 		t.Parallel()
-		var c struct {
-			V boomText `live:"env=V; poll=1h"`
+		res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+			var c struct {
+				V boomText `live:"env=V; poll=1h"`
+			}
+			wantBindErr(t, &c, newEnv("V", "boom"), ErrDecode, "panicked")
+			assert.Empty(t, c.V.S, "a failed Bind leaves *dst untouched")
+		})
+		if !res.OK() {
+			t.Fatalf("%v", res)
 		}
-		wantBindErr(t, &c, newEnv("V", "boom"), ErrDecode, "panicked")
-		assert.Empty(t, c.V.S, "a failed Bind leaves *dst untouched")
 	})
 	t.Run("default", func(t *testing.T) {
 		t.Parallel()
-		var c struct {
-			V boomText `live:"env=V; default=boom; poll=1h"`
+		res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+			var c struct {
+				V boomText `live:"env=V; default=boom; poll=1h"`
+			}
+			wantBindErr(t, &c, newEnv(), ErrTag, "panicked")
+		})
+		if !res.OK() {
+			t.Fatalf("%v", res)
 		}
-		wantBindErr(t, &c, newEnv(), ErrTag, "panicked")
 	})
 }
 

@@ -209,7 +209,7 @@ type withCycles struct {
 // are not walked; a tagged field's cycle is copied as a cycle. In a child
 // process: the old behavior kills it.
 func TestPointerCyclesDoNotOverflow(t *testing.T) {
-	res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second, Heap: 256 << 20}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+	res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second, Heap: 256 << 20, Stack: 64 << 20}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		a, bn := &node{Name: "a"}, &node{Name: "b"}
 		a.Next, bn.Next = bn, a
 		tree := &node{Name: "root"}
@@ -235,30 +235,37 @@ func TestPointerCyclesDoNotOverflow(t *testing.T) {
 	}
 }
 
-// TestDeepCopyCycles checks deepCopy on cyclic values directly.
+// TestDeepCopyCycles checks deepCopy on cyclic values directly. In a child
+// process with a 64 MiB stack: without the copier's record of what it
+// copied, a cycle recurses until the runtime's fatal stack overflow.
 func TestDeepCopyCycles(t *testing.T) {
 	t.Parallel()
-	s := []any{nil, "x"}
-	s[0] = s
-	m := map[string]any{}
-	m["m"] = m
-	type pair struct{ A, B *node }
-	shared := &node{Name: "shared"}
-	for name, v := range map[string]any{"slice": s, "map": m, "shared": pair{A: shared, B: shared}} {
-		t.Run(name, func(t *testing.T) {
-			c := ownCopy(v)
-			switch c := c.(type) {
-			case []any:
-				assert.Equal(t, "x", c[1])
-				assert.Equal(t, 2, len(c[0].([]any)))
-			case map[string]any:
-				_, ok := c["m"].(map[string]any)["m"]
-				assert.True(t, ok)
-			case pair:
-				assert.Same(t, c.A, c.B, "shared stays shared")
-				assert.NotSame(t, shared, c.A)
-			}
-		})
+	res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second, Heap: 256 << 20, Stack: 64 << 20}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+		s := []any{nil, "x"}
+		s[0] = s
+		m := map[string]any{}
+		m["m"] = m
+		type pair struct{ A, B *node }
+		shared := &node{Name: "shared"}
+		for name, v := range map[string]any{"slice": s, "map": m, "shared": pair{A: shared, B: shared}} {
+			t.Run(name, func(t *testing.T) {
+				c := ownCopy(v)
+				switch c := c.(type) {
+				case []any:
+					assert.Equal(t, "x", c[1])
+					assert.Equal(t, 2, len(c[0].([]any)))
+				case map[string]any:
+					_, ok := c["m"].(map[string]any)["m"]
+					assert.True(t, ok)
+				case pair:
+					assert.Same(t, c.A, c.B, "shared stays shared")
+					assert.NotSame(t, shared, c.A)
+				}
+			})
+		}
+	})
+	if !res.OK() {
+		t.Fatalf("%v", res)
 	}
 }
 

@@ -23,18 +23,24 @@ import (
 // TestLookupEnvPanicFailsBind: a WithLookupEnv function that panics while
 // Bind expands tags makes Bind fail with an error wrapping
 // env.ErrLookupPanicked, without the panic value; the process survives
-// (issue 10, class 3: user code never kills the process).
+// (issue 10, class 3: user code never kills the process). In a child
+// process: an unrecovered panic there ends the test binary.
 func TestLookupEnvPanicFailsBind(t *testing.T) {
 	t.Parallel()
-	var c struct {
-		Path string `live:"file=${DIR}/app.txt"`
-	}
-	_, err := Bind(t.Context(), &c, WithLookupEnv(func(string) (string, bool) { panic("hunter2-in-panic") }))
-	if !errors.Is(err, env.ErrLookupPanicked) || strings.Contains(err.Error(), "hunter2") {
-		t.Fatalf("want env.ErrLookupPanicked without the value, got %v", err)
-	}
-	if c.Path != "" {
-		t.Fatal("a failed Bind wrote *dst")
+	res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+		var c struct {
+			Path string `live:"file=${DIR}/app.txt"`
+		}
+		_, err := Bind(t.Context(), &c, WithLookupEnv(func(string) (string, bool) { panic("hunter2-in-panic") }))
+		if !errors.Is(err, env.ErrLookupPanicked) || strings.Contains(err.Error(), "hunter2") {
+			t.Fatalf("want env.ErrLookupPanicked without the value, got %v", err)
+		}
+		if c.Path != "" {
+			t.Fatal("a failed Bind wrote *dst")
+		}
+	})
+	if !res.OK() {
+		t.Fatalf("%v", res)
 	}
 }
 
@@ -45,55 +51,68 @@ func (panicHandler) Enabled(context.Context, slog.Level) bool  { return true }
 func (panicHandler) Handle(context.Context, slog.Record) error { panic("handler bug") }
 
 // TestLogHandlerPanicIsContained: a logger whose handler panics loses its
-// records; Bind, updates and errors go on (issue 10, class 3).
+// records; Bind, updates and errors go on (issue 10, class 3). In a child
+// process: the applier logs, so an unrecovered handler panic kills the
+// test binary.
 func TestLogHandlerPanicIsContained(t *testing.T) {
 	t.Parallel()
-	e := newEnv("N", "1")
-	var c struct {
-		N int `live:"env=N; poll=1h"`
-	}
-	b, err := Bind(t.Context(), &c, WithLookupEnv(e.lookup), WithLogger(slog.New(panicHandler{})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	e.set("N", "not a number") // an Error update, logged at Warn
-	if err := b.Reload(t.Context()); !errors.Is(err, ErrDecode) {
-		t.Fatalf("want ErrDecode from the bad value, got %v", err)
-	}
-	e.set("N", "2") // an Updated, logged at Debug
-	if err := b.Reload(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	if got := b.Get().N; got != 2 {
-		t.Fatalf("N = %d, want 2", got)
+	res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+		e := newEnv("N", "1")
+		var c struct {
+			N int `live:"env=N; poll=1h"`
+		}
+		b, err := Bind(t.Context(), &c, WithLookupEnv(e.lookup), WithLogger(slog.New(panicHandler{})))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		e.set("N", "not a number") // an Error update, logged at Warn
+		if err := b.Reload(t.Context()); !errors.Is(err, ErrDecode) {
+			t.Fatalf("want ErrDecode from the bad value, got %v", err)
+		}
+		e.set("N", "2") // an Updated, logged at Debug
+		if err := b.Reload(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if got := b.Get().N; got != 2 {
+			t.Fatalf("N = %d, want 2", got)
+		}
+	})
+	if !res.OK() {
+		t.Fatalf("%v", res)
 	}
 }
 
 // TestCacheSealPanicIsContained: a WithCacheEncryption seal function that
 // panics leaves the entry unwritten; Bind succeeds and the value is live.
+// In a child process: an unrecovered panic there ends the test binary.
 func TestCacheSealPanicIsContained(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = w.Write([]byte("s3cr3t-token"))
-	}))
-	defer srv.Close()
-	var c struct {
-		Token string `live:"http=${U}/token.txt; secret; poll=1h"`
-	}
-	dir := t.TempDir()
-	b, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("U", srv.URL).lookup), WithCache(dir),
-		WithCacheEncryption(func([]byte) ([]byte, error) { panic("seal bug") }, func(b []byte) ([]byte, error) { return b, nil }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	if b.Get().Token != "s3cr3t-token" {
-		t.Fatal("the value is not live")
-	}
-	entries, _ := filepath.Glob(filepath.Join(dir, "livebind-*.json"))
-	if len(entries) != 0 {
-		t.Fatalf("a panicking seal wrote %v", entries)
+	res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			_, _ = w.Write([]byte("s3cr3t-token"))
+		}))
+		defer srv.Close()
+		var c struct {
+			Token string `live:"http=${U}/token.txt; secret; poll=1h"`
+		}
+		dir := t.TempDir()
+		b, err := Bind(t.Context(), &c, WithLookupEnv(newEnv("U", srv.URL).lookup), WithCache(dir),
+			WithCacheEncryption(func([]byte) ([]byte, error) { panic("seal bug") }, func(b []byte) ([]byte, error) { return b, nil }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		if b.Get().Token != "s3cr3t-token" {
+			t.Fatal("the value is not live")
+		}
+		entries, _ := filepath.Glob(filepath.Join(dir, "livebind-*.json"))
+		if len(entries) != 0 {
+			t.Fatalf("a panicking seal wrote %v", entries)
+		}
+	})
+	if !res.OK() {
+		t.Fatalf("%v", res)
 	}
 }
 

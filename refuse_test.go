@@ -6,10 +6,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/livebind/livebind/internal/testenv/childtest"
 	"github.com/livebind/livebind/sources"
 )
 
@@ -92,34 +94,41 @@ func (c *refuseConfig) Validate() error {
 // TestRejecterHearsRefusedValues: a source that is a sources.Rejecter hears
 // of each value the field's update= method refused (with the error the
 // Error update carries), and not of values Validate refused; a panicking
-// Rejected is contained and the binding goes on.
+// Rejected is contained and the binding goes on. In a child process:
+// Rejected runs on the applier, so an unrecovered panic kills the test
+// binary.
 func TestRejecterHearsRefusedValues(t *testing.T) {
-	cfg := refuseConfig{Rs: &resources{fail: "broken"}}
-	b := mustBind(t, &cfg)
-	rec := record(t, b)
+	res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+		cfg := refuseConfig{Rs: &resources{fail: "broken"}}
+		b := mustBind(t, &cfg)
+		rec := record(t, b)
 
-	refuser.send("broken") // update= refuses: the source hears of it
-	u, _ := rec.until(t, wait, func(u Update) bool { return u.Kind == Error })
-	require.ErrorIs(t, u.Err, ErrUpdate)
-	assert.Equal(t, 1, strings.Count(u.Err.Error(), "field Name"), "the field is named once: %v", u.Err)
-	heard := refuser.heard()
-	require.Len(t, heard, 1)
-	require.ErrorIs(t, heard[0], ErrUpdate)
-	assert.Equal(t, u.Err.Error(), heard[0].Error(), "the error of the Error update")
-	assert.Equal(t, "a", b.Get().Name, "the last good value stays")
+		refuser.send("broken") // update= refuses: the source hears of it
+		u, _ := rec.until(t, wait, func(u Update) bool { return u.Kind == Error })
+		require.ErrorIs(t, u.Err, ErrUpdate)
+		assert.Equal(t, 1, strings.Count(u.Err.Error(), "field Name"), "the field is named once: %v", u.Err)
+		heard := refuser.heard()
+		require.Len(t, heard, 1)
+		require.ErrorIs(t, heard[0], ErrUpdate)
+		assert.Equal(t, u.Err.Error(), heard[0].Error(), "the error of the Error update")
+		assert.Equal(t, "a", b.Get().Name, "the last good value stays")
 
-	refuser.send("invalid") // Validate refuses the generation: not the source's value alone
-	u, _ = rec.until(t, wait, func(u Update) bool { return u.Kind == Error })
-	require.ErrorIs(t, u.Err, ErrValidation)
-	assert.Len(t, refuser.heard(), 1, "no Rejected for a Validate refusal")
+		refuser.send("invalid") // Validate refuses the generation: not the source's value alone
+		u, _ = rec.until(t, wait, func(u Update) bool { return u.Kind == Error })
+		require.ErrorIs(t, u.Err, ErrValidation)
+		assert.Len(t, refuser.heard(), 1, "no Rejected for a Validate refusal")
 
-	refuser.mu.Lock()
-	refuser.panics = true
-	refuser.mu.Unlock()
-	refuser.send("broken")
-	rec.until(t, wait, func(u Update) bool { return u.Kind == Error })
-	assert.Len(t, refuser.heard(), 2)
-	refuser.send("b") // the binding goes on after the panic
-	rec.until(t, wait, func(u Update) bool { return u.Kind == Updated && u.Field == "Name" })
-	assert.Equal(t, "b", b.Get().Name)
+		refuser.mu.Lock()
+		refuser.panics = true
+		refuser.mu.Unlock()
+		refuser.send("broken")
+		rec.until(t, wait, func(u Update) bool { return u.Kind == Error })
+		assert.Len(t, refuser.heard(), 2)
+		refuser.send("b") // the binding goes on after the panic
+		rec.until(t, wait, func(u Update) bool { return u.Kind == Updated && u.Field == "Name" })
+		assert.Equal(t, "b", b.Get().Name)
+	})
+	if !res.OK() {
+		t.Fatalf("%v", res)
+	}
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/livebind/livebind/internal/testenv/childtest"
 )
 
 // resource stands for a connection pool: opened by an update= method,
@@ -132,20 +134,26 @@ func TestReleaseClosesWhatIsNotPublished(t *testing.T) {
 }
 
 // TestReleasePanicIsContained: a panicking Release is logged; the binding
-// goes on publishing.
+// goes on publishing. In a child process: Release runs in Bind and on the
+// applier, so an unrecovered panic kills the test binary.
 func TestReleasePanicIsContained(t *testing.T) {
 	t.Parallel()
-	env := newEnv("REL_NAME", "a", "REL_MODE", "m")
-	cfg := pooledConfig{Rs: &resources{}, Panic: true}
-	b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = b.Close() })
-	rec := record(t, b)
-	env.set("REL_NAME", "b")
-	rec.until(t, wait, func(u Update) bool { return u.Kind == Updated && u.Field == "Name" })
-	env.set("REL_NAME", "c")
-	rec.until(t, wait, func(u Update) bool { return u.Kind == Updated && u.Field == "Name" })
-	assert.Equal(t, "c", b.Get().Name)
+	res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+		env := newEnv("REL_NAME", "a", "REL_MODE", "m")
+		cfg := pooledConfig{Rs: &resources{}, Panic: true}
+		b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = b.Close() })
+		rec := record(t, b)
+		env.set("REL_NAME", "b")
+		rec.until(t, wait, func(u Update) bool { return u.Kind == Updated && u.Field == "Name" })
+		env.set("REL_NAME", "c")
+		rec.until(t, wait, func(u Update) bool { return u.Kind == Updated && u.Field == "Name" })
+		assert.Equal(t, "c", b.Get().Name)
+	})
+	if !res.OK() {
+		t.Fatalf("%v", res)
+	}
 }
 
 // singlePool has an update= field and no when= condition.

@@ -59,17 +59,23 @@ func (p *panicky) Validate() error {
 }
 
 // Regression (first review, fixed in 5a73683): a panic in the user's
-// Validate method crashed the applier.
+// Validate method crashed the applier. In a child process: Validate runs
+// on the applier goroutine, so a regression kills the test binary.
 func TestValidatePanicIsAnError(t *testing.T) {
 	t.Parallel()
-	env := newEnv("N", "1")
-	var cfg panicky
-	b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
-	env.set("N", "13")
-	err := b.Reload(t.Context())
-	require.ErrorIs(t, err, ErrValidation)
-	assert.Contains(t, err.Error(), "the Validate method panicked: unlucky number")
-	assert.Equal(t, 1, b.Get().N)
+	res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+		env := newEnv("N", "1")
+		var cfg panicky
+		b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
+		env.set("N", "13")
+		err := b.Reload(t.Context())
+		require.ErrorIs(t, err, ErrValidation)
+		assert.Contains(t, err.Error(), "the Validate method panicked: unlucky number")
+		assert.Equal(t, 1, b.Get().N)
+	})
+	if !res.OK() {
+		t.Fatalf("%v", res)
+	}
 }
 
 type validatedPair struct {

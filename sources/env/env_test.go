@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/livebind/livebind/internal/testenv/childtest"
 	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/sources"
 )
@@ -290,40 +291,47 @@ func TestNextPoll(t *testing.T) {
 // TestLookupPanicIsAnError: a lookup function that panics (user code given
 // with livebind.WithLookupEnv) yields an error result wrapping
 // ErrLookupPanicked, from Read and from the poll loop, which keeps polling;
-// the panic value (it may be a variable's value) is not shown.
+// the panic value (it may be a variable's value) is not shown. In a child
+// process: an unrecovered panic in the lookup ends the test binary, from
+// the poll loop's goroutine as from Read.
 func TestLookupPanicIsAnError(t *testing.T) {
 	t.Parallel()
-	s, _ := sources.Lookup("env")
-	var panics atomic.Int32
-	d, err := s.Open(sources.Config{LookupEnv: func(name string) (string, bool) {
-		if name == "BAD" {
-			panics.Add(1)
-			panic("secret-value-in-panic")
+	res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+		s, _ := sources.Lookup("env")
+		var panics atomic.Int32
+		d, err := s.Open(sources.Config{LookupEnv: func(name string) (string, bool) {
+			if name == "BAD" {
+				panics.Add(1)
+				panic("secret-value-in-panic")
+			}
+			return "ok", true
+		}})
+		if err != nil {
+			t.Fatal(err)
 		}
-		return "ok", true
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	r := d.Read(t.Context(), target("BAD", 0))
-	if !errors.Is(r.Err, ErrLookupPanicked) || strings.Contains(r.Err.Error(), "secret-value") {
-		t.Fatalf("Read: want ErrLookupPanicked without the value, got %v", r.Err)
-	}
-	rec := newRecorder()
-	stop, err := d.Watch(target("BAD", 10*time.Millisecond), sources.Result{Data: []byte("old")}, rec.Add)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
-	if got := rec.Next(t, waitFor); !errors.Is(got.Err, ErrLookupPanicked) {
-		t.Fatalf("Watch: want ErrLookupPanicked, got %+v", got)
-	}
-	deadline := time.Now().Add(waitFor)
-	for panics.Load() < 4 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if panics.Load() < 4 {
-		t.Fatalf("the poll loop stopped after a panic: %d lookups", panics.Load())
+		defer d.Close()
+		r := d.Read(t.Context(), target("BAD", 0))
+		if !errors.Is(r.Err, ErrLookupPanicked) || strings.Contains(r.Err.Error(), "secret-value") {
+			t.Fatalf("Read: want ErrLookupPanicked without the value, got %v", r.Err)
+		}
+		rec := newRecorder()
+		stop, err := d.Watch(target("BAD", 10*time.Millisecond), sources.Result{Data: []byte("old")}, rec.Add)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer stop()
+		if got := rec.Next(t, waitFor); !errors.Is(got.Err, ErrLookupPanicked) {
+			t.Fatalf("Watch: want ErrLookupPanicked, got %+v", got)
+		}
+		deadline := time.Now().Add(waitFor)
+		for panics.Load() < 4 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if panics.Load() < 4 {
+			t.Fatalf("the poll loop stopped after a panic: %d lookups", panics.Load())
+		}
+	})
+	if !res.OK() {
+		t.Fatalf("%v", res)
 	}
 }

@@ -2,12 +2,14 @@ package vault_test
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/livebind/livebind/internal/testenv/childtest"
 	"github.com/livebind/livebind/internal/testenv/fixture"
 	"github.com/livebind/livebind/internal/testenv/vaulttest"
 	"github.com/livebind/livebind/sources"
@@ -149,19 +151,28 @@ func TestHostileMountAnswerIsCut(t *testing.T) {
 }
 
 // TestHostileEmptyTokenAnswers: lookup-self and renew-self answered with
-// an empty body (200 or 204) must not crash the token renewer.
+// an empty body (200 or 204) must not crash the token renewer. It runs in a
+// child process: the crash it guards against was a nil pointer dereference
+// on the renewer's goroutine, which nothing recovers, so a regression would
+// end the whole test binary instead of failing this test.
 func TestHostileEmptyTokenAnswers(t *testing.T) {
 	t.Parallel()
 	for _, status := range []int{http.StatusOK, http.StatusNoContent} {
-		s := vaulttest.New(t)
-		s.PutKV2("secret", "tok", map[string]any{"v": "x"})
-		s.Respond("auth/token/lookup-self", status, ``)
-		s.Respond("auth/token/renew-self", status, ``)
-		d := openDriver(t, vault.Config{Client: s.Client(t, s.RootToken()), MaxBackoff: 200 * time.Millisecond})
-		tg := target("secret/tok#v", 50*time.Millisecond, nil)
-		fixture.Watch(t, d, tg, d.Read(t.Context(), tg), newResults().Add)
-		time.Sleep(500 * time.Millisecond)
-		require.Positive(t, countPrefix(s.Requests(), "GET auth/token/lookup-self"))
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			t.Parallel()
+			res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second, Heap: 256 << 20}, func(t *testing.T) { //nolint:thelper // a test body (run in a child), not a helper
+				s := vaulttest.New(t)
+				s.PutKV2("secret", "tok", map[string]any{"v": "x"})
+				s.Respond("auth/token/lookup-self", status, ``)
+				s.Respond("auth/token/renew-self", status, ``)
+				d := openDriver(t, vault.Config{Client: s.Client(t, s.RootToken()), MaxBackoff: 200 * time.Millisecond})
+				tg := target("secret/tok#v", 50*time.Millisecond, nil)
+				fixture.Watch(t, d, tg, d.Read(t.Context(), tg), newResults().Add)
+				time.Sleep(500 * time.Millisecond)
+				require.Positive(t, countPrefix(s.Requests(), "GET auth/token/lookup-self"))
+			})
+			require.True(t, res.OK(), "%s", res)
+		})
 	}
 }
 

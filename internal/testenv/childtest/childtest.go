@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime/debug"
 	"runtime/metrics"
 	"strings"
 	"testing"
@@ -35,6 +36,12 @@ type Limits struct {
 	// Heap is the most heap, in bytes, the child may hold at once (default
 	// 512 MiB). The watchdog samples it every 10 ms.
 	Heap uint64
+	// Stack is the most stack, in bytes, one goroutine of the child may
+	// use (default: the runtime's own, 1 GB on 64-bit systems). Goroutine
+	// stacks are not heap objects, so the heap watchdog misses a runaway
+	// recursion: without a lower bound it takes a gigabyte of memory
+	// before the runtime's "fatal error: stack overflow".
+	Stack int
 }
 
 // Result is what happened to the child.
@@ -86,6 +93,9 @@ func Run(t *testing.T, lim Limits, body func(t *testing.T)) Result {
 		lim.Heap = 512 << 20
 	}
 	if InChild(t) {
+		if lim.Stack > 0 {
+			debug.SetMaxStack(lim.Stack)
+		}
 		stop := watchHeap(lim.Heap)
 		defer stop()
 		body(t)

@@ -57,6 +57,14 @@ func TestRun(t *testing.T) {
 			t.Fatalf("want the child to die of a stack overflow, got %v", res)
 		}
 	})
+	t.Run("stack limit", func(t *testing.T) {
+		res := Run(t, Limits{Timeout: 20 * time.Second, Stack: 8 << 20}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+			t.Log(recurse(0))
+		})
+		if res.OK() || !strings.Contains(res.Output, "goroutine stack exceeds 8388608-byte limit") {
+			t.Fatalf("want the child to die of a stack overflow at 8 MiB, got %v", res)
+		}
+	})
 }
 
 // recurse overflows the stack for any n >= 0.
