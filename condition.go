@@ -7,8 +7,100 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/builtin"
 	"github.com/expr-lang/expr/vm"
 )
+
+// condition is a compiled when= expression of a target.
+type condition struct {
+	src     string
+	program *vm.Program
+	// What the expression can read of the struct, by index of its fields
+	// (see conditionReach): the fields an evaluation copies deeply.
+	reads    []bool
+	readsAll bool
+}
+
+// newCondition compiles src over the struct type t and works out what it
+// can read.
+func newCondition(src string, t reflect.Type) (*condition, error) {
+	prog, err := compileCondition(src, t)
+	if err != nil {
+		return nil, err
+	}
+	c := &condition{src: src, program: prog}
+	c.reads, c.readsAll = conditionReach(prog.Node(), t)
+	return c, nil
+}
+
+// canRead reports whether the expression can read the struct's field i
+// (an index of the struct type, the first of a field's index path).
+func (c *condition) canRead(i int) bool {
+	return c.readsAll || i < len(c.reads) && c.reads[i]
+}
+
+// conditionReach says which fields of the struct type t the compiled
+// expression node can read: reads[i] for t.Field(i), or all when it can
+// read any field. A name in the expression is either a field (by its Go
+// name or its expr tag; a promoted field counts as the embedded field
+// that holds it), a method of T or *T (which can read any field: all), the
+// whole environment $env (all), a let variable, one of expr's builtins or a
+// function livebind registers; any other name (a rule of expr's that this
+// does not know) counts as all. What a field leads to (its elements, its
+// methods) is reached through the field itself, so copying it deeply
+// gives the expression all it can see; the predicate variables (#, #acc)
+// are values of fields the expression names.
+func conditionReach(node ast.Node, t reflect.Type) (reads []bool, all bool) {
+	byName := map[string][]int{} // expression name -> indexes of t's fields that hold it
+	for _, f := range reflect.VisibleFields(t) {
+		byName[f.Name] = append(byName[f.Name], f.Index[0])
+		if tag := f.Tag.Get("expr"); tag != "" && tag != "-" {
+			byName[tag] = append(byName[tag], f.Index[0])
+		}
+	}
+	declared := map[string]bool{}
+	var idents []string
+	ast.Walk(&node, reachVisitor(func(n ast.Node) {
+		switch n := n.(type) {
+		case *ast.VariableDeclaratorNode:
+			declared[n.Name] = true
+		case *ast.IdentifierNode:
+			idents = append(idents, n.Value)
+		}
+	}))
+	reads = make([]bool, t.NumField())
+	pt := reflect.PointerTo(t)
+	for _, name := range idents {
+		idx, isField := byName[name]
+		_, isMethod := pt.MethodByName(name)
+		switch {
+		case name == "$env" || isMethod:
+			return nil, true
+		case isField:
+			for _, i := range idx {
+				reads[i] = true
+			}
+		case declared[name] || conditionFuncs[name]:
+		default:
+			if _, ok := builtin.Index[name]; !ok {
+				return nil, true
+			}
+		}
+	}
+	return reads, false
+}
+
+// reachVisitor adapts a function to ast.Visitor.
+type reachVisitor func(ast.Node)
+
+// Visit implements ast.Visitor.
+func (v reachVisitor) Visit(n *ast.Node) { v(*n) }
+
+// conditionFuncs are the functions compileCondition registers.
+var conditionFuncs = map[string]bool{
+	underlyingString: true, underlyingInt: true, underlyingUint: true,
+	underlyingFloat: true, underlyingBool: true, "repeat": true,
+}
 
 // compileCondition compiles a when= expression over the struct type t. A
 // field of a named type with a basic underlying kind (type AppMode string,
