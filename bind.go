@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/expr-lang/expr/vm"
+
 	"github.com/livebind/livebind/internal/throttle"
 	"github.com/livebind/livebind/sources"
 
@@ -88,6 +90,7 @@ type applier[T any] struct {
 	work      workNote               // what the applier is doing, reported if user code ends its goroutine
 	eval      *evaluator[T]          // runs when= expressions (graph.go); nil until the first, or after one is abandoned
 	condTimer *time.Timer            // bounds each when= evaluation (conditionTimeout)
+	inlineVM  vm.VM                  // runs the when= expressions that need no bound (conditionInline)
 }
 
 // inbox holds the latest unapplied result of each target; a burst costs

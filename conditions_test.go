@@ -406,8 +406,12 @@ func TestConditionReach(t *testing.T) {
 // goroutine per Binding, not one goroutine per evaluation, and Close ends
 // it.
 func TestConditionEvaluatorIsReused(t *testing.T) {
-	env := newEnv("GB_MODE", "on", "GB_BASE", "0")
-	b := mustBind(t, &graphBench{}, WithLookupEnv(env.lookup))
+	env := newEnv("MODE", "on", "X", "x")
+	b := mustBind(t, &struct {
+		Mode string `live:"env=MODE; poll=1h"`
+		X    string `live:"env=X; poll=1h; when=len(Mode) > 1"` // a builtin: not inline
+	}{}, WithLookupEnv(env.lookup))
+	require.False(t, b.conds[0].when.inline)
 	for range 50 {
 		ok, err := b.evalCondition(b.conds[0], b.Get())
 		require.NoError(t, err)
@@ -456,5 +460,48 @@ func TestAbandonedConditionReadsItsOwnCopy(t *testing.T) {
 	})
 	if !res.OK() {
 		t.Fatalf("%v", res)
+	}
+}
+
+// TestConditionInline: an expression of literals, fields, comparisons of
+// numbers, strings and booleans, and logic runs on the applier at once,
+// on the candidate (conditionInline); one that can call user code, loop
+// or compare values of unbounded cost goes to the evaluator, under
+// conditionTimeout.
+func TestConditionInline(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name, src string
+		typ       reflect.Type
+		want      bool
+	}{
+		{"compare", `Mode == "x" && Hosts != nil`, reflect.TypeFor[reachCfg](), false},
+		{"string", `Mode == "x" || Mode < "m" && !(Mode != "y")`, reflect.TypeFor[reachCfg](), true},
+		{"in-literals", `Mode in ["a", "b"] && Mode not in ["c"]`, reflect.TypeFor[reachCfg](), true},
+		{"ternary", `Mode == "a" ? true : Inner == "b"`, reflect.TypeFor[reachCfg](), true},
+		{"promoted", `Inner == "i"`, reflect.TypeFor[reachCfg](), true},
+		{"expr-tag", `alias == "a"`, reflect.TypeFor[reachCfg](), true},
+		{"graph-bench", `Mode == "on" && Base >= 0`, reflect.TypeFor[graphBench](), true},
+		{"named-kinds", `Mode == "development" && Level > 2 && Typed.Rank > 2`, reflect.TypeFor[namedConds](), true},
+		{"method", `IsDev()`, reflect.TypeFor[reachCfg](), false},
+		{"method-named", `Dev()`, reflect.TypeFor[namedConds](), false},
+		{"builtin", `len(Mode) > 0`, reflect.TypeFor[reachCfg](), false},
+		{"duration", `Timeout > duration("500ms")`, reflect.TypeFor[namedConds](), false},
+		{"predicate", `all(Hosts, {# in Allowed})`, reflect.TypeFor[reachCfg](), false},
+		{"in-field", `Mode in Hosts`, reflect.TypeFor[reachCfg](), false},
+		{"concat", `Mode + Mode == "xx"`, reflect.TypeFor[reachCfg](), false},
+		{"slices", `Hosts == Allowed`, reflect.TypeFor[reachCfg](), false},
+		{"map-member", `Limits.max > 2`, reflect.TypeFor[reachCfg](), false},
+		{"env", `$env.Mode == "x"`, reflect.TypeFor[reachCfg](), false},
+		{"repeat", `repeat(Mode, 2) == ""`, reflect.TypeFor[reachCfg](), false},
+		{"matches", `Mode matches "a.*"`, reflect.TypeFor[reachCfg](), false},
+		{"let", `let m = Mode; m == ""`, reflect.TypeFor[reachCfg](), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			cond, err := newCondition(c.src, c.typ)
+			require.NoError(t, err)
+			assert.Equal(t, c.want, cond.inline)
+		})
 	}
 }

@@ -119,6 +119,11 @@ func (b *Binding[T]) evalCondition(t *target, c *T) (bool, error) {
 			return false, fmt.Errorf("an evaluation that took longer than %v is still running", conditionTimeout)
 		}
 	}
+	if t.when.inline { // bounded, and no user code: see conditionInline
+		out, err := b.inlineVM.Run(t.when.program, c)
+		v, _ := out.(bool)
+		return v && err == nil, err
+	}
 	ev := b.eval
 	if ev == nil {
 		ev = newEvaluator[T]()
