@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/expr-lang/expr/vm"
+
 	"github.com/livebind/livebind/internal/throttle"
 	"github.com/livebind/livebind/sources"
 
@@ -86,6 +88,9 @@ type applier[T any] struct {
 	gid       atomic.Uint64          // the applier goroutine's id, to refuse re-entrant calls from Validate and update=
 	busy      atomic.Bool            // the applier is handling something (so a caller may be running on it)
 	work      workNote               // what the applier is doing, reported if user code ends its goroutine
+	eval      *evaluator[T]          // runs when= expressions (graph.go); nil until the first, or after one is abandoned
+	condTimer *time.Timer            // bounds each when= evaluation (conditionTimeout)
+	inlineVM  vm.VM                  // runs the when= expressions that need no bound (conditionInline)
 }
 
 // inbox holds the latest unapplied result of each target; a burst costs
@@ -1171,6 +1176,7 @@ func (b *Binding[T]) shutdown(self uint64) error {
 	deadline := time.Now().Add(b.opts.closeTimeout)
 	b.cancel()
 	b.wg.Wait()              // the applier starts and stops watches: let it finish first
+	b.stopEvaluator()        // idle now: only the applier (or Bind) evaluates conditions
 	subs := b.subs.stopAll() // stopped before the drivers so they end meanwhile
 	for _, t := range b.targets {
 		if t.stop != nil {

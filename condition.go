@@ -7,8 +7,209 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/builtin"
 	"github.com/expr-lang/expr/vm"
 )
+
+// condition is a compiled when= expression of a target.
+type condition struct {
+	src     string
+	program *vm.Program
+	// What the expression can read of the struct, by index of its fields
+	// (see conditionReach): the fields an evaluation copies deeply.
+	reads    []bool
+	readsAll bool
+	// inline: the expression calls no user code and has no loop
+	// (conditionInline), so it runs on the caller, on the candidate.
+	inline bool
+}
+
+// newCondition compiles src over the struct type t and works out what it
+// can read.
+func newCondition(src string, t reflect.Type) (*condition, error) {
+	prog, err := compileCondition(src, t)
+	if err != nil {
+		return nil, err
+	}
+	c := &condition{src: src, program: prog}
+	c.reads, c.readsAll = conditionReach(prog.Node(), t)
+	c.inline = conditionInline(prog.Node(), t)
+	return c, nil
+}
+
+// conditionInline reports whether the compiled expression node is made
+// only of steps that call no user code and take a time bounded by one
+// value they compare: literals, fields of the struct (by name, and their
+// struct members), the conversions underlyingKinds inserts, comparisons
+// of numbers, strings and booleans (== != < <= > >=, and in against a
+// list of literals), and, or, not and ?:. Such an expression has no loop
+// and no method to block or call runtime.Goexit, and no value a source
+// provides can make it slow (comparing two 16 MiB strings takes about a
+// millisecond), so evalCondition runs it at once on the candidate itself:
+// nothing needs a timeout, a goroutine or a copy. Any other node (a
+// builtin, a predicate, a method, arithmetic, a concatenation, a
+// comparison of lists or maps) leaves it to the evaluator.
+func conditionInline(node ast.Node, t reflect.Type) bool {
+	fields := fieldNames(t)
+	pt := reflect.PointerTo(t)
+	ok := true
+	ast.Walk(&node, reachVisitor(func(n ast.Node) {
+		switch n := n.(type) {
+		case *ast.NilNode, *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.StringNode,
+			*ast.ConditionalNode, *ast.ChainNode:
+		case *ast.ConstantNode:
+			if n.Value != nil && !isBasic(reflect.TypeOf(n.Value)) && !isLiteralSet(n.Value) {
+				ok = false
+			}
+		case *ast.IdentifierNode: // a field, or the callee of a conversion (see CallNode)
+			_, isMethod := pt.MethodByName(n.Value)
+			_, isField := fields[n.Value]
+			if isMethod || !isField && (!conditionFuncs[n.Value] || n.Value == "repeat") {
+				ok = false
+			}
+		case *ast.MemberNode:
+			if _, name := n.Property.(*ast.StringNode); !name || n.Method || !isStruct(n.Node.Type()) {
+				ok = false
+			}
+		case *ast.CallNode:
+			if id, fn := n.Callee.(*ast.IdentifierNode); !fn || !conditionFuncs[id.Value] || id.Value == "repeat" {
+				ok = false
+			}
+		case *ast.UnaryNode:
+			switch n.Operator {
+			case "!", "not", "-", "+":
+			default:
+				ok = false
+			}
+		case *ast.BinaryNode:
+			switch n.Operator {
+			case "&&", "||", "and", "or":
+			case "==", "!=", "<", "<=", ">", ">=":
+				if !isBasic(n.Left.Type()) || !isBasic(n.Right.Type()) {
+					ok = false
+				}
+			case "in", "not in":
+				if _, set := n.Right.(*ast.ConstantNode); !set || !isBasic(n.Left.Type()) {
+					ok = false
+				}
+			default:
+				ok = false
+			}
+		default:
+			ok = false
+		}
+	}))
+	return ok
+}
+
+// isBasic reports whether t is a boolean, number or string type, whose
+// comparison calls no user code and takes at most the time of reading
+// the string.
+func isBasic(t reflect.Type) bool {
+	if t == nil {
+		return false
+	}
+	switch t.Kind() {
+	case reflect.Bool, reflect.String, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return true
+	}
+	return false
+}
+
+// isStruct reports whether t is a struct or a pointer to one: a member
+// of it is a field, read without user code.
+func isStruct(t reflect.Type) bool {
+	if t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t != nil && t.Kind() == reflect.Struct
+}
+
+// isLiteralSet reports whether v is the set expr's optimizer makes of a
+// list of literals on the right of in: a map from a basic type to
+// struct{}, whose size the expression fixes.
+func isLiteralSet(v any) bool {
+	t := reflect.TypeOf(v)
+	return t.Kind() == reflect.Map && isBasic(t.Key()) && t.Elem() == reflect.TypeFor[struct{}]()
+}
+
+// canRead reports whether the expression can read the struct's field i
+// (an index of the struct type, the first of a field's index path).
+func (c *condition) canRead(i int) bool {
+	return c.readsAll || i < len(c.reads) && c.reads[i]
+}
+
+// conditionReach says which fields of the struct type t the compiled
+// expression node can read: reads[i] for t.Field(i), or all when it can
+// read any field. A name in the expression is either a field (by its Go
+// name or its expr tag; a promoted field counts as the embedded field
+// that holds it), a method of T or *T (which can read any field: all), the
+// whole environment $env (all), a let variable, one of expr's builtins or a
+// function livebind registers; any other name (a rule of expr's that this
+// does not know) counts as all. What a field leads to (its elements, its
+// methods) is reached through the field itself, so copying it deeply
+// gives the expression all it can see; the predicate variables (#, #acc)
+// are values of fields the expression names.
+func conditionReach(node ast.Node, t reflect.Type) (reads []bool, all bool) {
+	byName := fieldNames(t)
+	declared := map[string]bool{}
+	var idents []string
+	ast.Walk(&node, reachVisitor(func(n ast.Node) {
+		switch n := n.(type) {
+		case *ast.VariableDeclaratorNode:
+			declared[n.Name] = true
+		case *ast.IdentifierNode:
+			idents = append(idents, n.Value)
+		}
+	}))
+	reads = make([]bool, t.NumField())
+	pt := reflect.PointerTo(t)
+	for _, name := range idents {
+		idx, isField := byName[name]
+		_, isMethod := pt.MethodByName(name)
+		switch {
+		case name == "$env" || isMethod:
+			return nil, true
+		case isField:
+			for _, i := range idx {
+				reads[i] = true
+			}
+		case declared[name] || conditionFuncs[name]:
+		default:
+			if _, ok := builtin.Index[name]; !ok {
+				return nil, true
+			}
+		}
+	}
+	return reads, false
+}
+
+// fieldNames maps the names an expression can give t's fields (the Go
+// name, and the expr tag's) to the indexes of t's fields that hold them
+// (an embedded field for a promoted one).
+func fieldNames(t reflect.Type) map[string][]int {
+	byName := map[string][]int{}
+	for _, f := range reflect.VisibleFields(t) {
+		byName[f.Name] = append(byName[f.Name], f.Index[0])
+		if tag := f.Tag.Get("expr"); tag != "" && tag != "-" {
+			byName[tag] = append(byName[tag], f.Index[0])
+		}
+	}
+	return byName
+}
+
+// reachVisitor adapts a function to ast.Visitor.
+type reachVisitor func(ast.Node)
+
+// Visit implements ast.Visitor.
+func (v reachVisitor) Visit(n *ast.Node) { v(*n) }
+
+// conditionFuncs are the functions compileCondition registers.
+var conditionFuncs = map[string]bool{
+	underlyingString: true, underlyingInt: true, underlyingUint: true,
+	underlyingFloat: true, underlyingBool: true, "repeat": true,
+}
 
 // compileCondition compiles a when= expression over the struct type t. A
 // field of a named type with a basic underlying kind (type AppMode string,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"runtime"
 	"runtime/pprof"
 	"strings"
@@ -251,11 +252,12 @@ func TestSlowConditionDoesNotHoldTheApplier(t *testing.T) {
 			t.Errorf("Bind took %v with a condition bounded by %v", took.Round(time.Millisecond), conditionTimeout)
 		}
 		assert.Empty(t, b.Get().Extra, "a condition that did not finish counts as false")
+		assert.Equal(t, 1, goroutinesIn("livebind.runCondition"), "the abandoned evaluation goes on")
 
 		// Once the abandoned evaluation has ended, small lists turn the
 		// condition on.
 		deadline := time.Now().Add(90 * time.Second)
-		for goroutinesIn("evalCondition") > 0 {
+		for goroutinesIn("livebind.runCondition") > 0 {
 			require.True(t, time.Now().Before(deadline), "the abandoned evaluation never ended")
 			time.Sleep(10 * time.Millisecond)
 		}
@@ -335,5 +337,171 @@ func TestConditionMethodGoexit(t *testing.T) {
 	for b.Get().Extra != "x" {
 		require.True(t, time.Now().Before(deadline), "the condition did not turn on")
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// reachEmbedded is promoted into reachCfg.
+type reachEmbedded struct {
+	Inner string
+}
+
+// reachCfg has fields a when= expression may name in several ways.
+type reachCfg struct {
+	Mode    string
+	Hosts   []string
+	Allowed []string
+	Limits  map[string]int
+	Renamed string `expr:"alias"`
+	reachEmbedded
+	Other []int
+}
+
+func (c *reachCfg) IsDev() bool { return c.Mode == "dev" }
+
+// TestConditionReach: an evaluation copies deeply only the fields its
+// expression can read (conditionReach); one that names a method of the
+// struct or $env can read every field, and so can a name it does not
+// know.
+func TestConditionReach(t *testing.T) {
+	t.Parallel()
+	rt := reflect.TypeFor[reachCfg]()
+	for _, c := range []struct {
+		name, src string
+		reads     []string // field names; nil: all
+	}{
+		{"field", `Mode == "x"`, []string{"Mode"}},
+		{"none", `true`, []string{}},
+		{"predicate", `all(Hosts, {# in Allowed})`, []string{"Hosts", "Allowed"}},
+		{"map-member", `Limits.max > 2 || Limits["min"] < 1`, []string{"Limits"}},
+		{"let", `let h = Hosts; len(h) > 0`, []string{"Hosts"}},
+		{"expr-tag", `alias == "a"`, []string{"Renamed"}},
+		{"promoted", `Inner == "i"`, []string{"reachEmbedded"}},
+		{"builtins", `len(repeat(Mode, 2)) > 1 && upper(Mode) != ""`, []string{"Mode"}},
+		{"method", `IsDev()`, nil},
+		{"method-and-field", `Mode == "x" && IsDev()`, nil},
+		{"env", `$env.Mode == "x"`, nil},
+		{"env-index", `$env["Other"] != nil`, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			cond, err := newCondition(c.src, rt)
+			require.NoError(t, err)
+			if c.reads == nil {
+				assert.True(t, cond.readsAll, "reads every field")
+				return
+			}
+			assert.False(t, cond.readsAll, "reads every field")
+			var got []string
+			for i := range rt.NumField() {
+				if cond.canRead(i) {
+					got = append(got, rt.Field(i).Name)
+				}
+			}
+			assert.ElementsMatch(t, c.reads, got)
+		})
+	}
+}
+
+// TestConditionEvaluatorIsReused: conditions run on one evaluator
+// goroutine per Binding, not one goroutine per evaluation, and Close ends
+// it.
+func TestConditionEvaluatorIsReused(t *testing.T) {
+	env := newEnv("MODE", "on", "X", "x")
+	b := mustBind(t, &struct {
+		Mode string `live:"env=MODE; poll=1h"`
+		X    string `live:"env=X; poll=1h; when=len(Mode) > 1"` // a builtin: not inline
+	}{}, WithLookupEnv(env.lookup))
+	require.False(t, b.conds[0].when.inline)
+	for range 50 {
+		ok, err := b.evalCondition(b.conds[0], b.Get())
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	wantGoroutines(t, "livebind.(*evaluator[...]).loop", 1)
+	require.NoError(t, b.Close())
+	assert.Zero(t, goroutinesIn("livebind.(*evaluator[...]).loop"), "Close waits for the idle evaluator")
+}
+
+// editedHosts has a slow condition over Hosts and a Validate that edits
+// Hosts in place.
+type editedHosts struct {
+	Hosts   []string `live:"env=HOSTS; poll=1h"`
+	Allowed []string `live:"env=ALLOWED; poll=1h"`
+	Extra   string   `live:"env=EXTRA; poll=1h; when=all(Hosts, {# in Allowed})"`
+}
+
+func (c *editedHosts) Validate() error {
+	for i := range c.Hosts {
+		c.Hosts[i] = strings.Clone(c.Hosts[i]) // a write of every element, as an in-place sort would do
+	}
+	return nil
+}
+
+// TestAbandonedConditionReadsItsOwnCopy: an evaluation abandoned after
+// conditionTimeout reads a copy of what its expression can reach, so the
+// Validate that runs on the candidate afterwards, editing Hosts in place,
+// does not race with it (run with -race: the child is built with it).
+func TestAbandonedConditionReadsItsOwnCopy(t *testing.T) {
+	res := childtest.Run(t, childtest.Limits{Timeout: 120 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+		conditionTimeout = 20 * time.Millisecond
+		names := make([]string, 2000)
+		for i := range names {
+			names[i] = fmt.Sprint("host-", i)
+		}
+		list := strings.Join(names, ",")
+		env := newEnv("HOSTS", list, "ALLOWED", list, "EXTRA", "x")
+		b := mustBind(t, &editedHosts{}, WithLookupEnv(env.lookup))
+		assert.Empty(t, b.Get().Extra, "a condition that did not finish counts as false")
+		deadline := time.Now().Add(90 * time.Second)
+		for goroutinesIn("livebind.runCondition") > 0 {
+			require.True(t, time.Now().Before(deadline), "the abandoned evaluation never ended")
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+	if !res.OK() {
+		t.Fatalf("%v", res)
+	}
+}
+
+// TestConditionInline: an expression of literals, fields, comparisons of
+// numbers, strings and booleans, and logic runs on the applier at once,
+// on the candidate (conditionInline); one that can call user code, loop
+// or compare values of unbounded cost goes to the evaluator, under
+// conditionTimeout.
+func TestConditionInline(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name, src string
+		typ       reflect.Type
+		want      bool
+	}{
+		{"compare", `Mode == "x" && Hosts != nil`, reflect.TypeFor[reachCfg](), false},
+		{"string", `Mode == "x" || Mode < "m" && !(Mode != "y")`, reflect.TypeFor[reachCfg](), true},
+		{"in-literals", `Mode in ["a", "b"] && Mode not in ["c"]`, reflect.TypeFor[reachCfg](), true},
+		{"ternary", `Mode == "a" ? true : Inner == "b"`, reflect.TypeFor[reachCfg](), true},
+		{"promoted", `Inner == "i"`, reflect.TypeFor[reachCfg](), true},
+		{"expr-tag", `alias == "a"`, reflect.TypeFor[reachCfg](), true},
+		{"graph-bench", `Mode == "on" && Base >= 0`, reflect.TypeFor[graphBench](), true},
+		{"named-kinds", `Mode == "development" && Level > 2 && Typed.Rank > 2`, reflect.TypeFor[namedConds](), true},
+		{"method", `IsDev()`, reflect.TypeFor[reachCfg](), false},
+		{"method-named", `Dev()`, reflect.TypeFor[namedConds](), false},
+		{"builtin", `len(Mode) > 0`, reflect.TypeFor[reachCfg](), false},
+		{"duration", `Timeout > duration("500ms")`, reflect.TypeFor[namedConds](), false},
+		{"predicate", `all(Hosts, {# in Allowed})`, reflect.TypeFor[reachCfg](), false},
+		{"in-field", `Mode in Hosts`, reflect.TypeFor[reachCfg](), false},
+		{"concat", `Mode + Mode == "xx"`, reflect.TypeFor[reachCfg](), false},
+		{"slices", `Hosts == Allowed`, reflect.TypeFor[reachCfg](), false},
+		{"map-member", `Limits.max > 2`, reflect.TypeFor[reachCfg](), false},
+		{"env", `$env.Mode == "x"`, reflect.TypeFor[reachCfg](), false},
+		{"repeat", `repeat(Mode, 2) == ""`, reflect.TypeFor[reachCfg](), false},
+		{"matches", `Mode matches "a.*"`, reflect.TypeFor[reachCfg](), false},
+		{"let", `let m = Mode; m == ""`, reflect.TypeFor[reachCfg](), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			cond, err := newCondition(c.src, c.typ)
+			require.NoError(t, err)
+			assert.Equal(t, c.want, cond.inline)
+		})
 	}
 }

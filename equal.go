@@ -21,9 +21,75 @@ func sameValue(a, b any) bool {
 
 // deepEqual is reflect.DeepEqual, except that NaN equals NaN: a field that
 // holds NaN (TOML nan, YAML .nan), or a map or struct holding one, would
-// otherwise change in every generation that reads its document.
+// otherwise change in every generation that reads its document. The
+// second walk, nanEqual, runs only for a type that can hold a float
+// (canHoldFloat): a real change of any other value is compared once.
 func deepEqual(a, b any) bool {
-	return reflect.DeepEqual(a, b) || nanEqual(reflect.ValueOf(a), reflect.ValueOf(b), 0)
+	if reflect.DeepEqual(a, b) {
+		return true
+	}
+	t := reflect.TypeOf(a)
+	if t == nil || t != reflect.TypeOf(b) || !canHoldFloat(t) {
+		return false // nanEqual would say no too
+	}
+	return nanEqual(reflect.ValueOf(a), reflect.ValueOf(b), 0)
+}
+
+// floatHolders caches canHoldFloat by type.
+var floatHolders sync.Map // reflect.Type -> bool
+
+// canHoldFloat reports whether a value of type t can hold a float or
+// complex number anywhere nanEqual looks: in itself, or through struct
+// fields (unexported ones too), array and slice elements, map keys and
+// values, and pointers. An interface type can hold anything, so it
+// counts. Channels and functions do not: nanEqual does not look into
+// them. Map keys count although a NaN key is never found again (DeepEqual
+// and nanEqual both say no then): a type that answers yes only costs the
+// second walk. Scalars and strings answer without a lookup.
+func canHoldFloat(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128, reflect.Interface:
+		return true
+	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map, reflect.Struct:
+	default:
+		return false
+	}
+	if v, ok := floatHolders.Load(t); ok {
+		return v.(bool)
+	}
+	v := holdsFloat(t, map[reflect.Type]bool{})
+	floatHolders.Store(t, v)
+	return v
+}
+
+// holdsFloat is canHoldFloat's walk; seen holds the types on the way
+// down, so a recursive type (type node struct{ Next *node }) ends: a type
+// met again adds nothing the first meeting does not already look at.
+func holdsFloat(t reflect.Type, seen map[reflect.Type]bool) bool {
+	switch t.Kind() {
+	case reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128, reflect.Interface:
+		return true
+	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map, reflect.Struct:
+	default:
+		return false
+	}
+	if seen[t] {
+		return false
+	}
+	seen[t] = true
+	switch t.Kind() {
+	case reflect.Map:
+		return holdsFloat(t.Key(), seen) || holdsFloat(t.Elem(), seen)
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if holdsFloat(t.Field(i).Type, seen) {
+				return true
+			}
+		}
+		return false
+	default: // pointer, slice, array
+		return holdsFloat(t.Elem(), seen)
+	}
 }
 
 // nanEqual compares like reflect.DeepEqual with NaN equal to NaN. It is

@@ -3,6 +3,7 @@ package livebind
 import (
 	"math"
 	"net/netip"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -156,4 +157,87 @@ func TestRemovedNaNCountsNoUpdate(t *testing.T) {
 	_ = b.Reload(t.Context())
 	rec.want(t, Removed)
 	assert.Zero(t, b.Status().Fields[0].Updates, "a Removed that keeps the value")
+}
+
+// floatList is a recursive type that holds a float on its second level.
+type floatList struct {
+	Next *floatList
+	V    float64
+}
+
+// intTree is a recursive type without a float anywhere.
+type intTree struct {
+	Kids  []intTree
+	ByKey map[string]*intTree
+	N     int
+}
+
+// hiddenFloat holds its float in an unexported field, which nanEqual reads.
+type hiddenFloat struct {
+	name string
+	rate float32
+}
+
+// TestCanHoldFloat: deepEqual runs its second walk, nanEqual, only for a
+// type canHoldFloat says can hold a float; one that says no where a float
+// can hide would bring back the NaN changes TestNaNIsNotAChange checks.
+func TestCanHoldFloat(t *testing.T) {
+	t.Parallel()
+	type named float64
+	for _, c := range []struct {
+		name string
+		typ  reflect.Type
+		want bool
+	}{
+		{"scalar/float64", reflect.TypeFor[float64](), true},
+		{"scalar/named", reflect.TypeFor[named](), true},
+		{"scalar/complex64", reflect.TypeFor[complex64](), true},
+		{"scalar/int", reflect.TypeFor[int](), false},
+		{"scalar/string", reflect.TypeFor[string](), false},
+		{"scalar/duration", reflect.TypeFor[time.Duration](), false},
+		{"interface/any", reflect.TypeFor[any](), true},
+		{"interface/error", reflect.TypeFor[error](), true},
+		{"interface/in-slice", reflect.TypeFor[[]any](), true},
+		{"interface/in-map", reflect.TypeFor[map[string]any](), true},
+		{"map/float-key", reflect.TypeFor[map[float64]string](), true},
+		{"map/float-value", reflect.TypeFor[map[string]float32](), true},
+		{"map/no-float", reflect.TypeFor[map[string][]int](), false},
+		{"pointer/float", reflect.TypeFor[*float64](), true},
+		{"pointer/pointer/float", reflect.TypeFor[**complex128](), true},
+		{"array/float", reflect.TypeFor[[3]float64](), true},
+		{"array/string", reflect.TypeFor[[3]string](), false},
+		{"slice/bytes", reflect.TypeFor[[]byte](), false},
+		{"struct/unexported-float", reflect.TypeFor[hiddenFloat](), true},
+		{"struct/time", reflect.TypeFor[time.Time](), false},
+		{"struct/netip", reflect.TypeFor[netip.Addr](), false},
+		{"recursive/float", reflect.TypeFor[floatList](), true},
+		{"recursive/pointer-float", reflect.TypeFor[*floatList](), true},
+		{"recursive/no-float", reflect.TypeFor[intTree](), false},
+		{"recursive/map-of-float-list", reflect.TypeFor[map[string]floatList](), true},
+		{"chan/float", reflect.TypeFor[chan float64](), false},
+		{"func/float", reflect.TypeFor[func(float64) float64](), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, c.want, canHoldFloat(c.typ), "first answer (walk)")
+			assert.Equal(t, c.want, canHoldFloat(c.typ), "second answer (cache)")
+		})
+	}
+}
+
+// TestDeepEqualSkipsOnlyFloatlessTypes: values whose type cannot hold a
+// float are compared once; NaN inside an interface, a map key's type or a
+// recursive type still counts as equal to NaN.
+func TestDeepEqualSkipsOnlyFloatlessTypes(t *testing.T) {
+	t.Parallel()
+	nan := math.NaN()
+	assert.True(t, deepEqual(any(nan), any(nan)))
+	assert.True(t, deepEqual(map[string]any{"x": []any{nan}}, map[string]any{"x": []any{nan}}))
+	assert.True(t, deepEqual(floatList{Next: &floatList{V: nan}}, floatList{Next: &floatList{V: nan}}))
+	assert.True(t, deepEqual(hiddenFloat{"a", float32(nan)}, hiddenFloat{"a", float32(nan)}))
+	assert.False(t, deepEqual(floatList{Next: &floatList{V: nan}}, floatList{Next: &floatList{V: 1}}))
+	assert.False(t, deepEqual(intTree{N: 1}, intTree{N: 2}))
+	assert.False(t, deepEqual(1.0, 1))
+	assert.False(t, deepEqual(nil, nan))
+	assert.True(t, deepEqual(nil, nil))
 }

@@ -49,13 +49,13 @@ func buildPlan(t reflect.Type) *typePlan {
 	for i := range p.fields {
 		f := &p.fields[i]
 		if src := f.tag.opts.when; src != "" {
-			prog, err := compileCondition(src, t)
+			c, err := newCondition(src, t)
 			if err != nil {
 				errs = append(errs, tagError(f.path, "when", fmt.Errorf("%q does not compile: %w", src, err)))
 				f.tag.invalid = true
 				continue
 			}
-			f.when = &condition{src: src, program: prog}
+			f.when = c
 		}
 	}
 	p.err = errors.Join(errs...)

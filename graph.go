@@ -12,12 +12,6 @@ import (
 	"github.com/livebind/livebind/internal/deps"
 )
 
-// condition is a compiled when= expression of a target.
-type condition struct {
-	src     string
-	program *vm.Program
-}
-
 var errorType = reflect.TypeFor[error]()
 
 // resolveGraph wires depends_on=, update= and when= for the fields of t:
@@ -109,11 +103,13 @@ func (b *Binding[T]) callUpdate(f *boundField, c *T, val reflect.Value) (err err
 //
 // expr cannot be interrupted, and an expression's cost can grow with the
 // square of the values it reads (all(Hosts, {# in Allowed})), which come
-// from the sources. So the expression runs on a goroutine of its own and
-// the applier waits for it at most conditionTimeout: one that takes longer
-// counts as failed and is left to finish alone (it reads a copy of c, so
-// the applier goes on with the candidate); until it has finished, t's
-// condition fails at once instead of starting another.
+// from the sources. So the expression runs on the Binding's evaluator
+// goroutine and the applier waits for it at most conditionTimeout: one
+// that takes longer counts as failed and is left to finish alone with its
+// evaluator, which reads its own copy of c (so the applier goes on with
+// the candidate), and the next evaluation starts a fresh evaluator. Until
+// the abandoned one has finished, t's condition fails at once instead of
+// starting another.
 func (b *Binding[T]) evalCondition(t *target, c *T) (bool, error) {
 	if t.runaway != nil {
 		select {
@@ -123,47 +119,126 @@ func (b *Binding[T]) evalCondition(t *target, c *T) (bool, error) {
 			return false, fmt.Errorf("an evaluation that took longer than %v is still running", conditionTimeout)
 		}
 	}
-	env := new(T)
-	if b.editors { // Validate and update= methods edit maps and slices of c in place
-		b.copyConfig(reflect.ValueOf(env).Elem(), reflect.ValueOf(c).Elem())
-	} else { // the applier only sets c's fields
-		*env = *c
+	if t.when.inline { // bounded, and no user code: see conditionInline
+		out, err := b.inlineVM.Run(t.when.program, c)
+		v, _ := out.(bool)
+		return v && err == nil, err
 	}
-	type result struct {
-		out any
-		err error
+	ev := b.eval
+	if ev == nil {
+		ev = newEvaluator[T]()
+		b.eval = ev
 	}
-	done := make(chan result, 1)
-	ended := make(chan struct{})
-	go func() {
-		defer close(ended) // also on a runtime.Goexit in a method the expression calls
-		var m vm.VM
-		out, err := m.Run(t.when.program, env)
-		done <- result{out, err}
-	}()
-	timer := time.NewTimer(conditionTimeout)
-	defer timer.Stop()
-	var r result
-	select {
-	case r = <-done:
-	case <-ended: // sent to done first, unless the goroutine ended without a result
-		select {
-		case r = <-done:
-		default:
-			return false, errors.New("a method it called ended the evaluation's goroutine (runtime.Goexit)")
+	*ev.env = *c   // the applier only sets c's fields, so a shallow copy will do...
+	if b.editors { // ...but Validate and update= methods edit maps and slices of c in place
+		dst, src := reflect.ValueOf(ev.env).Elem(), reflect.ValueOf(c).Elem()
+		for _, idx := range b.copyIdx {
+			if t.when.canRead(idx[0]) { // what the expression cannot read it may share
+				dst.FieldByIndex(idx).Set(deepCopy(src.FieldByIndex(idx)))
+			}
 		}
-	case <-timer.C:
-		t.runaway = ended
+	}
+	ev.req <- t.when.program // never blocks: an evaluator in b.eval is idle
+	if b.condTimer == nil {
+		b.condTimer = time.NewTimer(conditionTimeout)
+	} else {
+		b.condTimer.Reset(conditionTimeout)
+	}
+	var r evalResult
+	select {
+	case r = <-ev.res:
+		b.condTimer.Stop()
+	case <-ev.ended: // the goroutine ended without a result
+		b.condTimer.Stop()
+		b.eval = nil
+		return false, errors.New("a method it called ended the evaluation's goroutine (runtime.Goexit)")
+	case <-b.condTimer.C:
+		b.abandon(t, ev)
 		return false, fmt.Errorf("its evaluation took longer than %v and goes on in the background", conditionTimeout)
 	case <-b.ctx.Done(): // Close does not wait for the timeout
-		t.runaway = ended
+		b.condTimer.Stop()
+		b.abandon(t, ev)
 		return false, ErrClosed
 	}
+	var zero T
+	*ev.env = zero // keeps nothing of the candidate alive
 	if r.err != nil {
 		return false, r.err
 	}
 	v, _ := r.out.(bool)
 	return v, nil
+}
+
+// abandon leaves the evaluator ev, still running t's expression, to finish
+// alone: nobody writes its copy of the candidate again, it ends once the
+// expression returns, and t's condition fails at once until then.
+func (b *Binding[T]) abandon(t *target, ev *evaluator[T]) {
+	t.runaway = ev.ended
+	close(ev.req)
+	b.eval = nil
+}
+
+// stopEvaluator ends the idle evaluator, if there is one, and waits for
+// it; shutdown calls it once the applier has stopped. An abandoned one is
+// not waited for.
+func (b *Binding[T]) stopEvaluator() {
+	if ev := b.eval; ev != nil {
+		b.eval = nil
+		close(ev.req)
+		<-ev.ended
+	}
+}
+
+// evaluator is a goroutine that runs when= expressions for a Binding, one
+// at a time, so that an evaluation starts no goroutine and makes no
+// channel or copy of the struct: it reuses its copy of the candidate, env,
+// and its vm.VM. The applier (or Bind, before the applier starts) is its
+// only user. Abandoned, it is dropped together with env.
+type evaluator[T any] struct {
+	req   chan *vm.Program // cap 1: a program to run on env; closed to end the goroutine
+	res   chan evalResult  // cap 1: an abandoned evaluator's answer waits there for nobody
+	ended chan struct{}    // closed when the goroutine ends: req closed, or runtime.Goexit in a method
+	env   *T
+}
+
+// evalResult is what one evaluation returned.
+type evalResult struct {
+	out any
+	err error
+}
+
+// newEvaluator starts an evaluator goroutine.
+func newEvaluator[T any]() *evaluator[T] {
+	ev := &evaluator[T]{
+		req:   make(chan *vm.Program, 1),
+		res:   make(chan evalResult, 1),
+		ended: make(chan struct{}),
+		env:   new(T),
+	}
+	go ev.loop()
+	return ev
+}
+
+// loop runs the programs sent to req until req is closed.
+func (ev *evaluator[T]) loop() {
+	defer close(ev.ended) // also on a runtime.Goexit in a method the expression calls
+	var m vm.VM
+	for p := range ev.req {
+		ev.res <- runCondition(&m, p, ev.env)
+	}
+}
+
+// runCondition runs p on env with m. vm.Run turns a panic into an error;
+// this recovers one it would let through, as the goroutine outlives the
+// evaluation.
+func runCondition(m *vm.VM, p *vm.Program, env any) (r evalResult) {
+	defer func() {
+		if v := recover(); v != nil {
+			r = evalResult{err: fmt.Errorf("the evaluation panicked: %v", v)}
+		}
+	}()
+	r.out, r.err = m.Run(p, env)
+	return r
 }
 
 // conditionTimeout bounds how long the applier waits for one evaluation of
