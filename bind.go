@@ -12,8 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/expr-lang/expr/vm"
-
 	"github.com/livebind/livebind/internal/throttle"
 	"github.com/livebind/livebind/sources"
 
@@ -85,12 +83,9 @@ type applier[T any] struct {
 	stat      statusBook             // counters for Status; own lock
 	hist      history[T]             // kept generations; own lock
 	subs      subscribers            // fan-out and replay log; own lock
-	gid       atomic.Uint64          // the applier goroutine's id, to refuse re-entrant calls from Validate and update=
-	busy      atomic.Bool            // the applier is handling something (so a caller may be running on it)
+	self      applierSelf            // which goroutine the applier is, to refuse re-entrant calls
 	work      workNote               // what the applier is doing, reported if user code ends its goroutine
-	eval      *evaluator[T]          // runs when= expressions (graph.go); nil until the first, or after one is abandoned
-	condTimer *time.Timer            // bounds each when= evaluation (conditionTimeout)
-	inlineVM  vm.VM                  // runs the when= expressions that need no bound (conditionInline)
+	condRun   conditionRunner[T]     // runs when= expressions (graph.go)
 }
 
 // inbox holds the latest unapplied result of each target; a burst costs
@@ -486,7 +481,7 @@ func (b *Binding[T]) run() {
 		}
 		b.wg.Done()
 	}()
-	b.gid.Store(goid())
+	b.self.gid.Store(goid())
 	for {
 		b.work = workNote{buf: b.work.buf}
 		select {
@@ -494,11 +489,11 @@ func (b *Binding[T]) run() {
 			stopped = true
 			return
 		case <-b.wake:
-			b.busy.Store(true)
+			b.self.busy.Store(true)
 			b.applyPending()
-			b.busy.Store(false)
+			b.self.busy.Store(false)
 		case req := <-b.reloads:
-			b.busy.Store(true)
+			b.self.busy.Store(true)
 			b.work.reply = req.done
 			b.applyPending()
 			var changes []change
@@ -522,13 +517,13 @@ func (b *Binding[T]) run() {
 			b.stat.reloads++
 			b.stat.mu.Unlock()
 			req.done <- b.currentErrors()
-			b.busy.Store(false)
+			b.self.busy.Store(false)
 		case req := <-b.rollbacks:
-			b.busy.Store(true)
+			b.self.busy.Store(true)
 			b.work.reply = req.done
 			b.applyPending()
 			req.done <- b.rollback(req.gen)
-			b.busy.Store(false)
+			b.self.busy.Store(false)
 		}
 	}
 }
@@ -1123,14 +1118,22 @@ func ask[R any](ctx, life context.Context, ch chan<- R, req R, done <-chan error
 	}
 }
 
+// applierSelf tells the applier goroutine from others, so that Reload,
+// Rollback and Close called from Validate or an update= method are refused
+// (ErrReentrant) instead of waiting for themselves.
+type applierSelf struct {
+	gid  atomic.Uint64 // the applier goroutine's id
+	busy atomic.Bool   // the applier is handling something (so a caller may be running on it)
+}
+
 // onApplier reports whether the caller runs on the applier goroutine, in
 // Validate or an update= method. It asks for the goroutine's id only while
 // the applier is busy.
 func (b *Binding[T]) onApplier() bool {
-	if !b.busy.Load() {
+	if !b.self.busy.Load() {
 		return false
 	}
-	return goid() == b.gid.Load()
+	return goid() == b.self.gid.Load()
 }
 
 // Close stops every watch and goroutine of the binding and waits for them;

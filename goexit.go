@@ -78,6 +78,6 @@ func (b *Binding[T]) afterGoexit() {
 		default:
 		}
 	}
-	b.busy.Store(false)
+	b.self.busy.Store(false)
 	go b.run()
 }

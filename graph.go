@@ -120,14 +120,14 @@ func (b *Binding[T]) evalCondition(t *target, c *T) (bool, error) {
 		}
 	}
 	if t.when.inline { // bounded, and no user code: see conditionInline
-		out, err := b.inlineVM.Run(t.when.program, c)
+		out, err := b.condRun.inline.Run(t.when.program, c)
 		v, _ := out.(bool)
 		return v && err == nil, err
 	}
-	ev := b.eval
+	ev := b.condRun.eval
 	if ev == nil {
 		ev = newEvaluator[T]()
-		b.eval = ev
+		b.condRun.eval = ev
 	}
 	*ev.env = *c   // the applier only sets c's fields, so a shallow copy will do...
 	if b.editors { // ...but Validate and update= methods edit maps and slices of c in place
@@ -138,25 +138,25 @@ func (b *Binding[T]) evalCondition(t *target, c *T) (bool, error) {
 			}
 		}
 	}
-	ev.req <- t.when.program // never blocks: an evaluator in b.eval is idle
-	if b.condTimer == nil {
-		b.condTimer = time.NewTimer(conditionTimeout)
+	ev.req <- t.when.program // never blocks: an evaluator in b.condRun.eval is idle
+	if b.condRun.timer == nil {
+		b.condRun.timer = time.NewTimer(conditionTimeout)
 	} else {
-		b.condTimer.Reset(conditionTimeout)
+		b.condRun.timer.Reset(conditionTimeout)
 	}
 	var r evalResult
 	select {
 	case r = <-ev.res:
-		b.condTimer.Stop()
+		b.condRun.timer.Stop()
 	case <-ev.ended: // the goroutine ended without a result
-		b.condTimer.Stop()
-		b.eval = nil
+		b.condRun.timer.Stop()
+		b.condRun.eval = nil
 		return false, errors.New("a method it called ended the evaluation's goroutine (runtime.Goexit)")
-	case <-b.condTimer.C:
+	case <-b.condRun.timer.C:
 		b.abandon(t, ev)
 		return false, fmt.Errorf("its evaluation took longer than %v and goes on in the background", conditionTimeout)
 	case <-b.ctx.Done(): // Close does not wait for the timeout
-		b.condTimer.Stop()
+		b.condRun.timer.Stop()
 		b.abandon(t, ev)
 		return false, ErrClosed
 	}
@@ -169,21 +169,30 @@ func (b *Binding[T]) evalCondition(t *target, c *T) (bool, error) {
 	return v, nil
 }
 
+// conditionRunner is what the applier keeps to run when= expressions
+// (see evalCondition). Only the applier, or Bind before the applier
+// starts, uses it.
+type conditionRunner[T any] struct {
+	eval   *evaluator[T] // nil until the first evaluation, or after one is abandoned
+	timer  *time.Timer   // bounds each evaluation (conditionTimeout)
+	inline vm.VM         // runs the expressions that need no bound (conditionInline)
+}
+
 // abandon leaves the evaluator ev, still running t's expression, to finish
 // alone: nobody writes its copy of the candidate again, it ends once the
 // expression returns, and t's condition fails at once until then.
 func (b *Binding[T]) abandon(t *target, ev *evaluator[T]) {
 	t.runaway = ev.ended
 	close(ev.req)
-	b.eval = nil
+	b.condRun.eval = nil
 }
 
 // stopEvaluator ends the idle evaluator, if there is one, and waits for
 // it; shutdown calls it once the applier has stopped. An abandoned one is
 // not waited for.
 func (b *Binding[T]) stopEvaluator() {
-	if ev := b.eval; ev != nil {
-		b.eval = nil
+	if ev := b.condRun.eval; ev != nil {
+		b.condRun.eval = nil
 		close(ev.req)
 		<-ev.ended
 	}
