@@ -240,12 +240,7 @@ type allAllowed struct {
 func TestSlowConditionDoesNotHoldTheApplier(t *testing.T) {
 	res := childtest.Run(t, childtest.Limits{Timeout: 120 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		conditionTimeout = 50 * time.Millisecond
-		names := make([]string, 4000)
-		for i := range names {
-			names[i] = fmt.Sprint("host-", i)
-		}
-		list := strings.Join(names, ",")
-		env := newEnv("HOSTS", list, "ALLOWED", list, "EXTRA", "x")
+		env := slowHostsEnv(4000)
 		start := time.Now()
 		b := mustBind(t, &allAllowed{}, WithLookupEnv(env.lookup))
 		if took := time.Since(start); took > 500*time.Millisecond {
@@ -444,12 +439,7 @@ func (c *editedHosts) Validate() error {
 func TestAbandonedConditionReadsItsOwnCopy(t *testing.T) {
 	res := childtest.Run(t, childtest.Limits{Timeout: 120 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		conditionTimeout = 20 * time.Millisecond
-		names := make([]string, 2000)
-		for i := range names {
-			names[i] = fmt.Sprint("host-", i)
-		}
-		list := strings.Join(names, ",")
-		env := newEnv("HOSTS", list, "ALLOWED", list, "EXTRA", "x")
+		env := slowHostsEnv(2000)
 		b := mustBind(t, &editedHosts{}, WithLookupEnv(env.lookup))
 		assert.Empty(t, b.Get().Extra, "a condition that did not finish counts as false")
 		deadline := time.Now().Add(90 * time.Second)
@@ -504,4 +494,15 @@ func TestConditionInline(t *testing.T) {
 			assert.Equal(t, c.want, cond.inline)
 		})
 	}
+}
+
+// slowHostsEnv gives HOSTS and ALLOWED the same list of n names, and EXTRA
+// a value: all(Hosts, {# in Allowed}) then takes time that grows with n².
+func slowHostsEnv(n int) *testEnv {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprint("host-", i)
+	}
+	list := strings.Join(names, ",")
+	return newEnv("HOSTS", list, "ALLOWED", list, "EXTRA", "x")
 }

@@ -48,11 +48,9 @@ var floatHolders sync.Map // reflect.Type -> bool
 // second walk. Scalars and strings answer without a lookup.
 func canHoldFloat(t reflect.Type) bool {
 	switch t.Kind() {
-	case reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128, reflect.Interface:
-		return true
 	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map, reflect.Struct:
 	default:
-		return false
+		return holdsFloat(t, nil) // answers without a walk
 	}
 	if v, ok := floatHolders.Load(t); ok {
 		return v.(bool)
