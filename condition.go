@@ -8,6 +8,8 @@ import (
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/builtin"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser/lexer"
 	"github.com/expr-lang/expr/vm"
 )
 
@@ -32,7 +34,7 @@ func newCondition(src string, t reflect.Type) (*condition, error) {
 		return nil, err
 	}
 	c := &condition{src: src, program: prog}
-	c.reads, c.readsAll = conditionReach(prog.Node(), t)
+	c.reads, c.readsAll = conditionReach(src, prog.Node(), t)
 	c.inline = conditionInline(prog.Node(), t)
 	return c, nil
 }
@@ -140,32 +142,48 @@ func (c *condition) canRead(i int) bool {
 	return c.readsAll || i < len(c.reads) && c.reads[i]
 }
 
-// conditionReach says which fields of the struct type t the compiled
-// expression node can read: reads[i] for t.Field(i), or all when it can
-// read any field. A name in the expression is either a field (by its Go
-// name or its expr tag; a promoted field counts as the embedded field
-// that holds it), a method of T or *T (which can read any field: all), the
-// whole environment $env (all), a let variable, one of expr's builtins or a
-// function livebind registers; any other name (a rule of expr's that this
-// does not know) counts as all. What a field leads to (its elements, its
-// methods) is reached through the field itself, so copying it deeply
-// gives the expression all it can see; the predicate variables (#, #acc)
-// are values of fields the expression names.
-func conditionReach(node ast.Node, t reflect.Type) (reads []bool, all bool) {
-	byName := fieldNames(t)
+// conditionReach says which fields of the struct type t the expression
+// src, compiled to node, can read: reads[i] for t.Field(i), or all when it
+// can read any field. It reads the names in src itself, not the compiled
+// tree: expr's optimizer folds parts of the tree into nodes that ast.Walk
+// does not visit (the function of map(filter(xs, p), f) is kept in the
+// filter node's Map), and a name missed there would be a field the copy
+// leaves shared with the candidate. Every name the expression uses is in
+// its source. A name that follows a dot (a member, or the .Field of a
+// predicate) is reached through what it is a member of; #acc and #index
+// are the predicate's, and true, false and nil literals. Any other name is
+// a field (by its Go name or its expr tag; a promoted field counts as the
+// embedded field that holds it), a method of T or *T (which can read any
+// field: all), the whole environment $env (all), a let variable (declared
+// in node), one of expr's builtins or a function livebind registers; a
+// name that is none of these counts as all. What a field leads to (its
+// elements, its methods) is reached through the field itself, so copying
+// it deeply gives the expression all it can see.
+func conditionReach(src string, node ast.Node, t reflect.Type) (reads []bool, all bool) {
+	tokens, err := lexer.Lex(file.NewSource(src))
+	if err != nil {
+		return nil, true // it compiled, so this does not happen
+	}
 	declared := map[string]bool{}
-	var idents []string
 	ast.Walk(&node, reachVisitor(func(n ast.Node) {
-		switch n := n.(type) {
-		case *ast.VariableDeclaratorNode:
+		if n, ok := n.(*ast.VariableDeclaratorNode); ok {
 			declared[n.Name] = true
-		case *ast.IdentifierNode:
-			idents = append(idents, n.Value)
 		}
 	}))
+	byName := fieldNames(t)
 	reads = make([]bool, t.NumField())
 	pt := reflect.PointerTo(t)
-	for _, name := range idents {
+	for i, tok := range tokens {
+		if tok.Kind != lexer.Identifier {
+			continue
+		}
+		if i > 0 && tokens[i-1].Is(lexer.Operator, ".", "?.", "#") {
+			continue // a member, or #acc and #index
+		}
+		name := tok.Value
+		if name == "true" || name == "false" || name == "nil" {
+			continue
+		}
 		idx, isField := byName[name]
 		_, isMethod := pt.MethodByName(name)
 		switch {

@@ -372,6 +372,12 @@ func TestConditionReach(t *testing.T) {
 		{"expr-tag", `alias == "a"`, []string{"Renamed"}},
 		{"promoted", `Inner == "i"`, []string{"reachEmbedded"}},
 		{"builtins", `len(repeat(Mode, 2)) > 1 && upper(Mode) != ""`, []string{"Mode"}},
+		// expr's optimizer folds map(filter(...), f) into one filter node
+		// that keeps f aside (BuiltinNode.Map), where ast.Walk does not go.
+		{"filter-map", `all(map(filter(Hosts, true), len(Allowed) > 0), #)`, []string{"Hosts", "Allowed"}},
+		{"filter-map-first", `map(filter(Hosts, true), Limits.max)[0] > 0`, []string{"Hosts", "Limits"}},
+		{"predicate-member", `any(Hosts, # != "") || reduce(Other, #acc + #, 0) > 0`, []string{"Hosts", "Other"}},
+		{"optional-member", `(Limits?.max ?? 0) > 1 && Mode == ""`, []string{"Limits", "Mode"}},
 		{"method", `IsDev()`, nil},
 		{"method-and-field", `Mode == "x" && IsDev()`, nil},
 		{"env", `$env.Mode == "x"`, nil},
