@@ -377,6 +377,10 @@ func TestConditionReach(t *testing.T) {
 		{"expr-tag", `alias == "a"`, []string{"Renamed"}},
 		{"promoted", `Inner == "i"`, []string{"reachEmbedded"}},
 		{"builtins", `len(repeat(Mode, 2)) > 1 && upper(Mode) != ""`, []string{"Mode"}},
+		// expr's optimizer folds map(filter(...), f) into one filter node
+		// that keeps f aside (BuiltinNode.Map), where ast.Walk does not go.
+		{"filter-map", `all(map(filter(Hosts, true), len(Allowed) > 0), #)`, []string{"Hosts", "Allowed"}},
+		{"filter-map-first", `map(filter(Hosts, true), Limits.max)[0] > 0`, []string{"Hosts", "Limits"}},
 		{"method", `IsDev()`, nil},
 		{"method-and-field", `Mode == "x" && IsDev()`, nil},
 		{"env", `$env.Mode == "x"`, nil},
@@ -503,5 +507,47 @@ func TestConditionInline(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, c.want, cond.inline)
 		})
+	}
+}
+
+// editedHostsMapped reads Hosts only inside the function of a map over a
+// filter, which expr's optimizer keeps in BuiltinNode.Map.
+type editedHostsMapped struct {
+	Hosts   []string `live:"env=HOSTS; poll=1h"`
+	Allowed []string `live:"env=ALLOWED; poll=1h"`
+	Extra   string   `live:"env=EXTRA; poll=1h; when=all(map(filter(Allowed, # == 'host-0'), all(Hosts, {# in Allowed})), #)"`
+}
+
+func (c *editedHostsMapped) Validate() error {
+	for i := range c.Hosts {
+		c.Hosts[i] = strings.Clone(c.Hosts[i])
+	}
+	return nil
+}
+
+// TestAbandonedConditionCopiesWhatMapReads: as
+// TestAbandonedConditionReadsItsOwnCopy, for a field the expression reads
+// only in the function of map(filter(...), f), which the optimizer folds
+// into the filter node: the evaluation reads its own copy of it too.
+func TestAbandonedConditionCopiesWhatMapReads(t *testing.T) {
+	res := childtest.Run(t, childtest.Limits{Timeout: 120 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+		conditionTimeout = 20 * time.Millisecond
+		names := make([]string, 2000)
+		for i := range names {
+			names[i] = fmt.Sprint("host-", i)
+		}
+		list := strings.Join(names, ",")
+		env := newEnv("HOSTS", list, "ALLOWED", list, "EXTRA", "x")
+		b := mustBind(t, &editedHostsMapped{}, WithLookupEnv(env.lookup))
+		require.False(t, b.conds[0].when.inline)
+		assert.Empty(t, b.Get().Extra, "a condition that did not finish counts as false")
+		deadline := time.Now().Add(90 * time.Second)
+		for goroutinesIn("livebind.runCondition") > 0 {
+			require.True(t, time.Now().Before(deadline), "the abandoned evaluation never ended")
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+	if !res.OK() {
+		t.Fatalf("%v", res)
 	}
 }
