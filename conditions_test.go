@@ -2,6 +2,7 @@ package livebind
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -544,6 +545,41 @@ func TestAbandonedConditionCopiesWhatMapReads(t *testing.T) {
 		deadline := time.Now().Add(90 * time.Second)
 		for goroutinesIn("livebind.runCondition") > 0 {
 			require.True(t, time.Now().Before(deadline), "the abandoned evaluation never ended")
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+	if !res.OK() {
+		t.Fatalf("%v", res)
+	}
+}
+
+// slowConds has three targets whose conditions call a method that takes
+// longer than conditionTimeout.
+type slowConds struct {
+	A string `live:"env=A; poll=1h; when=Slow()"`
+	B string `live:"env=B; poll=1h; when=Slow()"`
+	C string `live:"env=C; poll=1h; when=Slow()"`
+}
+
+func (*slowConds) Slow() bool { time.Sleep(600 * time.Millisecond); return true }
+
+// TestSlowConditionsHonourBindContext: Bind gives up on a condition
+// evaluation when its context ends, as Close does, instead of waiting
+// conditionTimeout for each slow condition in turn.
+func TestSlowConditionsHonourBindContext(t *testing.T) {
+	res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+		conditionTimeout = 400 * time.Millisecond
+		env := newEnv("A", "a", "B", "b", "C", "c")
+		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err := Bind(ctx, &slowConds{}, WithLookupEnv(env.lookup))
+		took := time.Since(start)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Less(t, took, 350*time.Millisecond, "Bind waited for the conditions after its context ended")
+		deadline := time.Now().Add(30 * time.Second)
+		for goroutinesIn("livebind.runCondition") > 0 {
+			require.True(t, time.Now().Before(deadline), "an abandoned evaluation never ended")
 			time.Sleep(10 * time.Millisecond)
 		}
 	})
