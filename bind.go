@@ -186,7 +186,14 @@ func Bind[T any](ctx context.Context, dst *T, opts ...Option) (*Binding[T], erro
 			_ = b.shutdown(0)
 		}
 	}()
+	// Until start returns, ctx ending ends the Binding's context too, as
+	// Close would later: what start waits for on it (a when= evaluation,
+	// which otherwise waits conditionTimeout per condition) gives up, and
+	// Bind fails with ctx's error below.
+	stopEarly := context.AfterFunc(ctx, b.cancel)
+	defer stopEarly() // also when start never returns (runtime.Goexit)
 	first, err := b.start(ctx, dst)
+	stopEarly()
 	started = true
 	if err != nil {
 		return nil, errors.Join(err, b.shutdown(0))

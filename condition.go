@@ -217,11 +217,19 @@ func fieldNames(t reflect.Type) map[string][]int {
 	return byName
 }
 
-// reachVisitor adapts a function to ast.Visitor.
+// reachVisitor adapts a function to ast.Visitor. It also visits what
+// ast.Walk leaves out: the function of map(filter(xs, p), f), which expr's
+// optimizer folds into the filter node as its Map, where ast.Walk does not
+// go, though the program runs it on every element that passes.
 type reachVisitor func(ast.Node)
 
 // Visit implements ast.Visitor.
-func (v reachVisitor) Visit(n *ast.Node) { v(*n) }
+func (v reachVisitor) Visit(n *ast.Node) {
+	if b, ok := (*n).(*ast.BuiltinNode); ok && b.Map != nil {
+		ast.Walk(&b.Map, v)
+	}
+	v(*n)
+}
 
 // conditionFuncs are the functions compileCondition registers.
 var conditionFuncs = map[string]bool{

@@ -2,6 +2,7 @@ package livebind
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -443,11 +444,22 @@ func (c *editedHosts) Validate() error {
 // Validate that runs on the candidate afterwards, editing Hosts in place,
 // does not race with it (run with -race: the child is built with it).
 func TestAbandonedConditionReadsItsOwnCopy(t *testing.T) {
+	abandonedReadsOwnCopy[editedHosts](t)
+}
+
+// abandonedReadsOwnCopy binds a T whose when= condition outlives
+// conditionTimeout and whose Validate edits Hosts in place, and waits for
+// the abandoned evaluation to end: with -race (the child is built with
+// it), a field the evaluation shares with the candidate is a reported race.
+func abandonedReadsOwnCopy[T any](t *testing.T) {
+	t.Helper()
 	res := childtest.Run(t, childtest.Limits{Timeout: 120 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		conditionTimeout = 20 * time.Millisecond
 		env := slowHostsEnv(2000)
-		b := mustBind(t, &editedHosts{}, WithLookupEnv(env.lookup))
-		assert.Empty(t, b.Get().Extra, "a condition that did not finish counts as false")
+		b := mustBind(t, new(T), WithLookupEnv(env.lookup))
+		require.False(t, b.conds[0].when.inline)
+		extra := reflect.ValueOf(b.Get()).Elem().FieldByName("Extra").String()
+		assert.Empty(t, extra, "a condition that did not finish counts as false")
 		deadline := time.Now().Add(90 * time.Second)
 		for goroutinesIn("livebind.runCondition") > 0 {
 			require.True(t, time.Now().Before(deadline), "the abandoned evaluation never ended")
@@ -511,4 +523,62 @@ func slowHostsEnv(n int) *testEnv {
 	}
 	list := strings.Join(names, ",")
 	return newEnv("HOSTS", list, "ALLOWED", list, "EXTRA", "x")
+}
+
+// editedHostsMapped reads Hosts only inside the function of a map over a
+// filter, which expr's optimizer keeps in BuiltinNode.Map.
+type editedHostsMapped struct {
+	Hosts   []string `live:"env=HOSTS; poll=1h"`
+	Allowed []string `live:"env=ALLOWED; poll=1h"`
+	Extra   string   `live:"env=EXTRA; poll=1h; when=all(map(filter(Allowed, # == 'host-0'), all(Hosts, {# in Allowed})), #)"`
+}
+
+func (c *editedHostsMapped) Validate() error {
+	for i := range c.Hosts {
+		c.Hosts[i] = strings.Clone(c.Hosts[i])
+	}
+	return nil
+}
+
+// TestAbandonedConditionCopiesWhatMapReads: as
+// TestAbandonedConditionReadsItsOwnCopy, for a field the expression reads
+// only in the function of map(filter(...), f), which the optimizer folds
+// into the filter node: the evaluation reads its own copy of it too.
+func TestAbandonedConditionCopiesWhatMapReads(t *testing.T) {
+	abandonedReadsOwnCopy[editedHostsMapped](t)
+}
+
+// slowConds has three targets whose conditions call a method that takes
+// longer than conditionTimeout.
+type slowConds struct {
+	A string `live:"env=A; poll=1h; when=Slow()"`
+	B string `live:"env=B; poll=1h; when=Slow()"`
+	C string `live:"env=C; poll=1h; when=Slow()"`
+}
+
+func (*slowConds) Slow() bool { time.Sleep(600 * time.Millisecond); return true }
+
+// TestSlowConditionsHonourBindContext: Bind gives up on a condition
+// evaluation when its context ends, as Close does, instead of waiting
+// conditionTimeout for each slow condition in turn.
+func TestSlowConditionsHonourBindContext(t *testing.T) {
+	res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+		conditionTimeout = 400 * time.Millisecond
+		env := newEnv("A", "a", "B", "b", "C", "c")
+		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err := Bind(ctx, &slowConds{}, WithLookupEnv(env.lookup))
+		took := time.Since(start)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Less(t, took, 350*time.Millisecond, "Bind waited for the conditions after its context ended")
+		deadline := time.Now().Add(30 * time.Second)
+		for goroutinesIn("livebind.runCondition") > 0 {
+			require.True(t, time.Now().Before(deadline), "an abandoned evaluation never ended")
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+	if !res.OK() {
+		t.Fatalf("%v", res)
+	}
 }
