@@ -239,7 +239,7 @@ type allAllowed struct {
 // evaluated again once it has ended. In a child process, as it sets
 // conditionTimeout.
 func TestSlowConditionDoesNotHoldTheApplier(t *testing.T) {
-	res := childtest.Run(t, childtest.Limits{Timeout: 120 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+	childtest.Require(t, childtest.Limits{Timeout: 120 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		conditionTimeout = 50 * time.Millisecond
 		env := slowHostsEnv(4000)
 		start := time.Now()
@@ -265,9 +265,6 @@ func TestSlowConditionDoesNotHoldTheApplier(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	})
-	if !res.OK() {
-		t.Fatalf("%v", res)
-	}
 }
 
 // padded reads a condition that repeats a configured string a configured
@@ -285,7 +282,7 @@ type padded struct {
 // refuses a result over 16 MiB before it allocates. In a child process:
 // the old behavior kills it.
 func TestConditionRepeatIsBounded(t *testing.T) {
-	res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+	childtest.Require(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		env := newEnv("PAD", "ab", "WIDTH", "3", "EXTRA", "x")
 		b := mustBind(t, &padded{}, WithLookupEnv(env.lookup))
 		require.Equal(t, "x", b.Get().Extra)
@@ -294,9 +291,6 @@ func TestConditionRepeatIsBounded(t *testing.T) {
 		_ = b.Reload(t.Context())
 		assert.Empty(t, b.Get().Extra, "a condition that fails counts as false")
 	})
-	if !res.OK() {
-		t.Fatalf("%v", res)
-	}
 }
 
 // goexitCond's condition calls a method that ends its goroutine, as
@@ -453,7 +447,7 @@ func TestAbandonedConditionReadsItsOwnCopy(t *testing.T) {
 // it), a field the evaluation shares with the candidate is a reported race.
 func abandonedReadsOwnCopy[T any](t *testing.T) {
 	t.Helper()
-	res := childtest.Run(t, childtest.Limits{Timeout: 120 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+	childtest.Require(t, childtest.Limits{Timeout: 120 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		conditionTimeout = 20 * time.Millisecond
 		env := slowHostsEnv(2000)
 		b := mustBind(t, new(T), WithLookupEnv(env.lookup))
@@ -466,9 +460,6 @@ func abandonedReadsOwnCopy[T any](t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	})
-	if !res.OK() {
-		t.Fatalf("%v", res)
-	}
 }
 
 // TestConditionInline: an expression of literals, fields, comparisons of
@@ -562,7 +553,7 @@ func (*slowConds) Slow() bool { time.Sleep(600 * time.Millisecond); return true 
 // evaluation when its context ends, as Close does, instead of waiting
 // conditionTimeout for each slow condition in turn.
 func TestSlowConditionsHonourBindContext(t *testing.T) {
-	res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+	childtest.Require(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		conditionTimeout = 400 * time.Millisecond
 		env := newEnv("A", "a", "B", "b", "C", "c")
 		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
@@ -578,7 +569,4 @@ func TestSlowConditionsHonourBindContext(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	})
-	if !res.OK() {
-		t.Fatalf("%v", res)
-	}
 }

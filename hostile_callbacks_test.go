@@ -127,7 +127,7 @@ func TestCallbackPanicRecovered(t *testing.T) {
 // value (which can quote the secret) appears neither in the log nor in the
 // Error update, and the stack's argument words are removed.
 func TestCallbackPanicValueHiddenWithSecrets(t *testing.T) {
-	res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+	childtest.Require(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		var logs logBuffer
 		env := newEnv("PORT", "1", "TOKEN", "sk-first")
 		b, err := Bind(t.Context(), &hostileSecret{}, WithLookupEnv(env.lookup), WithLogger(logs.logger()))
@@ -148,9 +148,6 @@ func TestCallbackPanicValueHiddenWithSecrets(t *testing.T) {
 		assert.NotContains(t, out, "sk-rotated-secret")
 		assert.NotRegexp(t, regexp.MustCompile(`\(0x[0-9a-f]`), out, "argument words stripped from the stack")
 	})
-	if !res.OK() {
-		t.Fatalf("%v", res)
-	}
 }
 
 // TestCallbackPanicReportsDoNotLoop: two subscribers that panic on every
@@ -159,7 +156,7 @@ func TestCallbackPanicValueHiddenWithSecrets(t *testing.T) {
 // handling such a report is only logged and counted. One update therefore
 // costs exactly four panics.
 func TestCallbackPanicReportsDoNotLoop(t *testing.T) {
-	res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+	childtest.Require(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		env := newEnv("PORT", "1")
 		b, err := Bind(t.Context(), &hostile{}, WithLookupEnv(env.lookup))
 		require.NoError(t, err)
@@ -180,9 +177,6 @@ func TestCallbackPanicReportsDoNotLoop(t *testing.T) {
 		assert.Equal(t, uint64(4), b.Status().CallbackPanics)
 		assert.Equal(t, uint64(2), reports.Load())
 	})
-	if !res.OK() {
-		t.Fatalf("%v", res)
-	}
 }
 
 // TestCallbackPanicStackRedaction checks the argument-stripping pattern on

@@ -50,7 +50,7 @@ func untilDone[T any](t testing.TB, b *Binding[T]) {
 // that callback forever. It must return once everything else stopped, and
 // the callback's goroutine must end when the callback returns.
 func TestCloseFromCallback(t *testing.T) {
-	res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+	childtest.Require(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		env := newEnv("PORT", "1")
 		b, err := Bind(t.Context(), &hostile{}, WithLookupEnv(env.lookup))
 		require.NoError(t, err)
@@ -72,16 +72,13 @@ func TestCloseFromCallback(t *testing.T) {
 		untilDone(t, b)
 		_ = other
 	})
-	if !res.OK() {
-		t.Fatalf("%v", res)
-	}
 }
 
 // TestCloseFromCallbackDuringClose: a callback that calls Close while
 // another goroutine's Close waits for that callback returns at once, so
 // neither waits for the other.
 func TestCloseFromCallbackDuringClose(t *testing.T) {
-	res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+	childtest.Require(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		env := newEnv("PORT", "1")
 		b, err := Bind(t.Context(), &hostile{}, WithLookupEnv(env.lookup), WithCloseTimeout(20*time.Second))
 		require.NoError(t, err)
@@ -107,9 +104,6 @@ func TestCloseFromCallbackDuringClose(t *testing.T) {
 		assert.Less(t, time.Since(start), 5*time.Second, "far below the 20 s close timeout")
 		untilDone(t, b)
 	})
-	if !res.OK() {
-		t.Fatalf("%v", res)
-	}
 }
 
 // TestCloseAbandonsStuckCallback: a callback that never returns made Close
@@ -117,7 +111,7 @@ func TestCloseFromCallbackDuringClose(t *testing.T) {
 // ErrCloseTimeout and an Error log; the callback, once released, ends its
 // goroutine.
 func TestCloseAbandonsStuckCallback(t *testing.T) {
-	res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+	childtest.Require(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		var logs logBuffer
 		env := newEnv("PORT", "1")
 		b, err := Bind(t.Context(), &hostile{}, WithLookupEnv(env.lookup),
@@ -141,9 +135,6 @@ func TestCloseAbandonsStuckCallback(t *testing.T) {
 		close(release)
 		untilDone(t, b)
 	})
-	if !res.OK() {
-		t.Fatalf("%v", res)
-	}
 }
 
 // TestReentrantFromValidate: Reload, Rollback and Close called from
@@ -153,7 +144,7 @@ func TestCloseAbandonsStuckCallback(t *testing.T) {
 func TestReentrantFromValidate(t *testing.T) {
 	for _, name := range []string{"Reload", "Rollback", "Close"} {
 		t.Run(name, func(t *testing.T) {
-			res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+			childtest.Require(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 				env := newEnv("PORT", "1")
 				var b *Binding[reentrant]
 				got := make(chan error, 1)
@@ -180,9 +171,6 @@ func TestReentrantFromValidate(t *testing.T) {
 				require.Eventually(t, func() bool { return b.Get().Port == 3 }, 5*time.Second, time.Millisecond, "the binding keeps working")
 				require.NoError(t, b.Reload(t.Context()))
 			})
-			if !res.OK() {
-				t.Fatalf("%v", res)
-			}
 		})
 	}
 }
@@ -294,7 +282,7 @@ func (c *reentrantUpdate) Derive(v int) error {
 // TestReentrantFromUpdateMethod: as TestReentrantFromValidate, from an
 // update= method.
 func TestReentrantFromUpdateMethod(t *testing.T) {
-	res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+	childtest.Require(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		env := newEnv("PORT", "1", "DERIVED", "10")
 		var b *Binding[reentrantUpdate]
 		got := make(chan error, 1)
@@ -309,9 +297,6 @@ func TestReentrantFromUpdateMethod(t *testing.T) {
 		wantReentrant(t, got, "Reload from an update= method did not return within 5 s")
 		require.Eventually(t, func() bool { return b.Get().Derived == 12 }, 5*time.Second, time.Millisecond)
 	})
-	if !res.OK() {
-		t.Fatalf("%v", res)
-	}
 }
 
 // wantReentrant waits for the error a re-entrant call put on got, which

@@ -235,7 +235,7 @@ func TestDecoderPanicRejectsGeneration(t *testing.T) {
 	for _, secret := range []bool{false, true} {
 		t.Run(fmt.Sprintf("secret=%v", secret), func(t *testing.T) {
 			t.Parallel()
-			res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+			childtest.Require(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 				env := newEnv("V", "first", "DOC", `{"p": "first", "n": 1}`)
 				type doc struct {
 					P boomText `json:"p"`
@@ -289,9 +289,6 @@ func TestDecoderPanicRejectsGeneration(t *testing.T) {
 				b := mustBind(t, &c, WithLookupEnv(env.lookup))
 				check(t, func() (boomText, doc) { g := b.Get(); return g.V, g.D }, func() error { return b.Reload(t.Context()) })
 			})
-			if !res.OK() {
-				t.Fatalf("%v", res)
-			}
 		})
 	}
 }
@@ -303,28 +300,22 @@ func TestDecoderPanicFailsBind(t *testing.T) {
 	t.Parallel()
 	t.Run("source", func(t *testing.T) {
 		t.Parallel()
-		res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+		childtest.Require(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 			var c struct {
 				V boomText `live:"env=V; poll=1h"`
 			}
 			wantBindErr(t, &c, newEnv("V", "boom"), ErrDecode, "panicked")
 			assert.Empty(t, c.V.S, "a failed Bind leaves *dst untouched")
 		})
-		if !res.OK() {
-			t.Fatalf("%v", res)
-		}
 	})
 	t.Run("default", func(t *testing.T) {
 		t.Parallel()
-		res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+		childtest.Require(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 			var c struct {
 				V boomText `live:"env=V; default=boom; poll=1h"`
 			}
 			wantBindErr(t, &c, newEnv(), ErrTag, "panicked")
 		})
-		if !res.OK() {
-			t.Fatalf("%v", res)
-		}
 	})
 }
 

@@ -149,7 +149,7 @@ type withClient struct {
 // LRU"). Untagged fields are now copied as they are. Run under -race; in a
 // child process because the old behavior can kill it.
 func TestUntaggedClientNotWalked(t *testing.T) {
-	res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+	childtest.Require(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok")) }))
 		defer srv.Close()
 		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
@@ -183,9 +183,6 @@ func TestUntaggedClientNotWalked(t *testing.T) {
 		cancel()
 		wg.Wait()
 	})
-	if !res.OK() {
-		t.Fatalf("%v", res)
-	}
 }
 
 // node builds rings and parent links.
@@ -209,7 +206,7 @@ type withCycles struct {
 // are not walked; a tagged field's cycle is copied as a cycle. In a child
 // process: the old behavior kills it.
 func TestPointerCyclesDoNotOverflow(t *testing.T) {
-	res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second, Heap: 256 << 20, Stack: 64 << 20}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+	childtest.Require(t, childtest.Limits{Timeout: 30 * time.Second, Heap: 256 << 20, Stack: 64 << 20}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		a, bn := &node{Name: "a"}, &node{Name: "b"}
 		a.Next, bn.Next = bn, a
 		tree := &node{Name: "root"}
@@ -230,9 +227,6 @@ func TestPointerCyclesDoNotOverflow(t *testing.T) {
 		require.Len(t, h, 1)
 		assert.Same(t, h[0].Value.Tree, h[0].Value.Tree.Next)
 	})
-	if !res.OK() {
-		t.Fatalf("%v", res)
-	}
 }
 
 // TestDeepCopyCycles checks deepCopy on cyclic values directly. In a child
@@ -240,7 +234,7 @@ func TestPointerCyclesDoNotOverflow(t *testing.T) {
 // copied, a cycle recurses until the runtime's fatal stack overflow.
 func TestDeepCopyCycles(t *testing.T) {
 	t.Parallel()
-	res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second, Heap: 256 << 20, Stack: 64 << 20}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+	childtest.Require(t, childtest.Limits{Timeout: 30 * time.Second, Heap: 256 << 20, Stack: 64 << 20}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		s := []any{nil, "x"}
 		s[0] = s
 		m := map[string]any{}
@@ -264,9 +258,6 @@ func TestDeepCopyCycles(t *testing.T) {
 			})
 		}
 	})
-	if !res.OK() {
-		t.Fatalf("%v", res)
-	}
 }
 
 // TestFailedBindLeavesDstUntouched: a Bind that fails, also one whose

@@ -27,7 +27,7 @@ import (
 // process: an unrecovered panic there ends the test binary.
 func TestLookupEnvPanicFailsBind(t *testing.T) {
 	t.Parallel()
-	res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+	childtest.Require(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		var c struct {
 			Path string `live:"file=${DIR}/app.txt"`
 		}
@@ -39,9 +39,6 @@ func TestLookupEnvPanicFailsBind(t *testing.T) {
 			t.Fatal("a failed Bind wrote *dst")
 		}
 	})
-	if !res.OK() {
-		t.Fatalf("%v", res)
-	}
 }
 
 // panicHandler is a slog handler with a bug: it panics on every record.
@@ -56,7 +53,7 @@ func (panicHandler) Handle(context.Context, slog.Record) error { panic("handler 
 // test binary.
 func TestLogHandlerPanicIsContained(t *testing.T) {
 	t.Parallel()
-	res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+	childtest.Require(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		e := newEnv("N", "1")
 		var c struct {
 			N int `live:"env=N; poll=1h"`
@@ -78,9 +75,6 @@ func TestLogHandlerPanicIsContained(t *testing.T) {
 			t.Fatalf("N = %d, want 2", got)
 		}
 	})
-	if !res.OK() {
-		t.Fatalf("%v", res)
-	}
 }
 
 // TestCacheSealPanicIsContained: a WithCacheEncryption seal function that
@@ -88,7 +82,7 @@ func TestLogHandlerPanicIsContained(t *testing.T) {
 // In a child process: an unrecovered panic there ends the test binary.
 func TestCacheSealPanicIsContained(t *testing.T) {
 	t.Parallel()
-	res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+	childtest.Require(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			_, _ = w.Write([]byte("s3cr3t-token"))
 		}))
@@ -111,9 +105,6 @@ func TestCacheSealPanicIsContained(t *testing.T) {
 			t.Fatalf("a panicking seal wrote %v", entries)
 		}
 	})
-	if !res.OK() {
-		t.Fatalf("%v", res)
-	}
 }
 
 // goexiting calls runtime.Goexit in its Validate method, its update=
@@ -156,7 +147,7 @@ func (g *goexitText) UnmarshalText(b []byte) error {
 // an Error update naming the field, keeps the last good value and goes
 // on. In a child process: the old behavior hangs Reload.
 func TestGoexitInUserCodeOnTheApplier(t *testing.T) {
-	res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+	childtest.Require(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		for _, tc := range []struct {
 			field    string
 			sentinel error
@@ -193,9 +184,6 @@ func TestGoexitInUserCodeOnTheApplier(t *testing.T) {
 			})
 		}
 	})
-	if !res.OK() {
-		t.Fatalf("%v", res)
-	}
 }
 
 // TestGoexitInValidateDuringBind: during Bind, Validate runs on the

@@ -98,7 +98,7 @@ func (c *refuseConfig) Validate() error {
 // Rejected runs on the applier, so an unrecovered panic kills the test
 // binary.
 func TestRejecterHearsRefusedValues(t *testing.T) {
-	res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+	childtest.Require(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		cfg := refuseConfig{Rs: &resources{fail: "broken"}}
 		b := mustBind(t, &cfg)
 		rec := record(t, b)
@@ -128,7 +128,4 @@ func TestRejecterHearsRefusedValues(t *testing.T) {
 		rec.until(t, wait, func(u Update) bool { return u.Kind == Updated && u.Field == "Name" })
 		assert.Equal(t, "b", b.Get().Name)
 	})
-	if !res.OK() {
-		t.Fatalf("%v", res)
-	}
 }

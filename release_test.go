@@ -138,7 +138,7 @@ func TestReleaseClosesWhatIsNotPublished(t *testing.T) {
 // applier, so an unrecovered panic kills the test binary.
 func TestReleasePanicIsContained(t *testing.T) {
 	t.Parallel()
-	res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+	childtest.Require(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		env := newEnv("REL_NAME", "a", "REL_MODE", "m")
 		cfg := pooledConfig{Rs: &resources{}, Panic: true}
 		b, err := Bind(t.Context(), &cfg, WithLookupEnv(env.lookup))
@@ -151,9 +151,6 @@ func TestReleasePanicIsContained(t *testing.T) {
 		rec.until(t, wait, func(u Update) bool { return u.Kind == Updated && u.Field == "Name" })
 		assert.Equal(t, "c", b.Get().Name)
 	})
-	if !res.OK() {
-		t.Fatalf("%v", res)
-	}
 }
 
 // singlePool has an update= field and no when= condition.

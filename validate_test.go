@@ -63,7 +63,7 @@ func (p *panicky) Validate() error {
 // on the applier goroutine, so a regression kills the test binary.
 func TestValidatePanicIsAnError(t *testing.T) {
 	t.Parallel()
-	res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+	childtest.Require(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		env := newEnv("N", "1")
 		var cfg panicky
 		b := mustBind(t, &cfg, WithLookupEnv(env.lookup))
@@ -73,9 +73,6 @@ func TestValidatePanicIsAnError(t *testing.T) {
 		assert.Contains(t, err.Error(), "the Validate method panicked: unlucky number")
 		assert.Equal(t, 1, b.Get().N)
 	})
-	if !res.OK() {
-		t.Fatalf("%v", res)
-	}
 }
 
 type validatedPair struct {
@@ -267,7 +264,7 @@ func (c *hostileErrCfg) Validate() error {
 // its own error (or a join that holds itself) looped forever. In a child process: the old behavior
 // kills or hangs it.
 func TestValidateErrorWithHostileChain(t *testing.T) {
-	res := childtest.Run(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+	childtest.Require(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		for _, n := range []string{"13", "14", "15"} {
 			env := newEnv("N", "1")
 			b := mustBind(t, &hostileErrCfg{}, WithLookupEnv(env.lookup))
@@ -282,7 +279,4 @@ func TestValidateErrorWithHostileChain(t *testing.T) {
 			assert.Equal(t, 1, b.Get().N)
 		}
 	})
-	if !res.OK() {
-		t.Fatalf("%v", res)
-	}
 }

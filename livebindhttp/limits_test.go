@@ -696,7 +696,7 @@ func (w *selfUnwrapper) Unwrap() http.ResponseWriter { return w }
 // handler spun in http.ResponseController, which follows Unwrap without a
 // bound, looking for SetWriteDeadline.
 func TestWrapperThatUnwrapsToItself(t *testing.T) {
-	res := childtest.Run(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+	childtest.Require(t, childtest.Limits{Timeout: 30 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
 		f := newFixture(t, nil)
 		h := livebindhttp.Handler(f.b)
 		for _, tc := range []struct{ path, want string }{
@@ -724,9 +724,6 @@ func TestWrapperThatUnwrapsToItself(t *testing.T) {
 			}
 		}
 	})
-	if !res.OK() {
-		t.Fatalf("%v", res)
-	}
 }
 
 // TestServerWriteTimeoutKept: behind a server with a WriteTimeout, the page

@@ -136,6 +136,15 @@ func Run(t *testing.T, lim Limits, body func(t *testing.T)) Result {
 	return res
 }
 
+// Require is Run for a body that must pass: the test fails, with what
+// happened to the child, unless the child passed.
+func Require(t *testing.T, lim Limits, body func(t *testing.T)) {
+	t.Helper()
+	if res := Run(t, lim, body); !res.OK() {
+		t.Fatalf("%v", res)
+	}
+}
+
 // runPattern anchors every level of a (sub)test name for -test.run.
 func runPattern(name string) string {
 	parts := strings.Split(name, "/")
