@@ -59,41 +59,74 @@ func HiddenHeader(h http.Header) string {
 }
 
 // HeaderSecrets lists what a server must not get to echo into an error
-// (see [ServerText], [ServerError]): the values of h and values, and each
-// space-separated word of them (the token of "Bearer <token>"), of at
-// least 8 bytes; shorter ones ("1", "json") would take apart unrelated
-// words and numbers, and are no credential.
-func HeaderSecrets(h http.Header, values ...string) []string {
+// (see [ServerText], [ServerError]): the header values of hs, and each
+// space-separated word of them (the token of "Bearer <token>"). A value or
+// word of a header that carries a credential (see credentialHeader) is
+// listed from 4 bytes, as a URL's credentials are (the scheme word of a
+// multi-word Authorization value, "Bearer", is not a credential and is
+// left); those of other headers from 8 bytes: shorter ones ("1", "json")
+// would take apart unrelated words and numbers, and are no credential.
+func HeaderSecrets(hs ...http.Header) []string {
 	var out []string
-	add := func(v string) {
-		if len(v) >= minHeaderSecret {
+	add := func(v string, least int, skipFirst bool) {
+		if len(v) >= least && !slices.Contains(out, v) {
 			out = append(out, v)
 		}
-		for _, w := range strings.Fields(v) {
-			if len(w) >= minHeaderSecret && w != v {
+		words := strings.Fields(v)
+		if skipFirst && len(words) > 1 {
+			words = words[1:]
+		}
+		for _, w := range words {
+			if len(w) >= least && w != v && !slices.Contains(out, w) {
 				out = append(out, w)
 			}
 		}
 	}
-	for _, vs := range h {
-		for _, v := range vs {
-			add(v)
+	for _, h := range hs {
+		for name, vs := range h {
+			least, scheme := minHeaderSecret, false
+			if credentialHeader(name) {
+				least = minURLSecret
+				scheme = strings.EqualFold(name, "Authorization") || strings.EqualFold(name, "Proxy-Authorization")
+			}
+			for _, v := range vs {
+				add(v, least, scheme)
+			}
 		}
-	}
-	for _, v := range values {
-		add(v)
 	}
 	return out
 }
 
-// RequestSecrets lists what a request carries that a server must not get
-// to echo into an error (see [ServerText], [ServerError]): the header
-// values [HeaderSecrets] lists of h and values, and what [RedactURL] hides
-// of u (user information, query values, the fragment).
-func RequestSecrets(u *url.URL, h http.Header, values ...string) []string {
-	return append(HeaderSecrets(h, values...), urlSecrets(u)...)
+// credentialHeader reports whether a header named name carries a
+// credential by its name: Authorization, Proxy-Authorization, Cookie, or
+// a name that holds "token", "key", "secret", "auth", "pass", "session",
+// "signature" or "credential" (X-Api-Key, X-Auth-Token, X-Vault-Token),
+// in any case. [HeaderSecrets] lists the short values of such headers too.
+func credentialHeader(name string) bool {
+	n := strings.ToLower(name)
+	if n == "cookie" {
+		return true
+	}
+	for _, w := range credentialWords {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
 }
 
-// minHeaderSecret is the shortest header value, or word of one, that
-// [HeaderSecrets] lists.
+// credentialWords are the parts of a header name that make it a
+// credential's (see credentialHeader); "auth" covers Authorization.
+var credentialWords = []string{"token", "key", "secret", "auth", "pass", "session", "signature", "credential"}
+
+// RequestSecrets lists what a request carries that a server must not get
+// to echo into an error (see [ServerText], [ServerError]): the header
+// values [HeaderSecrets] lists of hs, and what [RedactURL] hides of u
+// (user information, query values, the fragment).
+func RequestSecrets(u *url.URL, hs ...http.Header) []string {
+	return append(HeaderSecrets(hs...), urlSecrets(u)...)
+}
+
+// minHeaderSecret is the shortest value, or word of one, of a header that
+// is not a credentialHeader that [HeaderSecrets] lists.
 const minHeaderSecret = 8

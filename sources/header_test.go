@@ -9,14 +9,37 @@ import (
 	"github.com/livebind/livebind/sources"
 )
 
-// HeaderSecrets lists long header values and their long words, never a
-// short value that would take apart unrelated text.
+// HeaderSecrets lists the values of credential headers and their words
+// from 4 bytes (but the scheme word of Authorization), those of other
+// headers from 8 bytes, never a short value of an ordinary header that
+// would take apart unrelated text.
 func TestHeaderSecrets(t *testing.T) {
 	t.Parallel()
-	h := http.Header{"Authorization": {"Bearer abcdefgh123"}, "X-Team": {"config"}}
-	got := sources.HeaderSecrets(h, "key-12345678", "short")
-	require.ElementsMatch(t, []string{"Bearer abcdefgh123", "abcdefgh123", "key-12345678"}, got)
-	require.Empty(t, sources.HeaderSecrets(nil))
+	h := http.Header{
+		"Authorization": {"Bearer ab12"},         // short token: listed, "Bearer" is not
+		"X-Api-Key":     {"k3y9"},                // short key: listed
+		"X-Team":        {"config"},              // ordinary and short: not listed
+		"Accept":        {"application/json"},    // ordinary and long: listed
+		"Cookie":        {"sid=q7x; theme=dark"}, // credential: value and its words
+		"X-Vault-Token": {"abc"},                 // under 4 bytes: not listed
+	}
+	got := sources.HeaderSecrets(h, http.Header{"Proxy-Authorization": {"Basic dXNlcjpwdw=="}})
+	require.ElementsMatch(t, []string{
+		"ab12", "Bearer ab12", "k3y9", "application/json",
+		"sid=q7x; theme=dark", "sid=q7x;", "theme=dark", "Basic dXNlcjpwdw==", "dXNlcjpwdw==",
+	}, got)
+	require.Empty(t, sources.HeaderSecrets())
+	require.Empty(t, sources.HeaderSecrets(nil, http.Header{"": {""}}))
+}
+
+// A server that echoes a short credential header back cannot put it in
+// an error text; an ordinary header's short value is left, so that
+// words of the message ("json") stay readable.
+func TestServerTextScrubsShortCredentialHeader(t *testing.T) {
+	t.Parallel()
+	secrets := sources.RequestSecrets(nil, http.Header{"X-Api-Key": {"k3y9"}, "Accept": {"json"}})
+	got := sources.ServerText(`bad key "k3y9": want json`, secrets...)
+	require.Equal(t, `bad key "<token>": want json`, got)
 }
 
 // TestParseHeaderControl: a value net/http refuses to send (a control

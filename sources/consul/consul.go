@@ -283,10 +283,11 @@ func (d *driver) secrets() []string {
 			values = append(values, v)
 		}
 	}
-	out := sources.HeaderSecrets(d.client.Headers())
+	basic := http.Header{}
 	if user != "" || pass != "" {
-		out = append(out, sources.HeaderSecrets(nil, base64.StdEncoding.EncodeToString([]byte(user+":"+pass)))...)
+		basic.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(user+":"+pass)))
 	}
+	out := sources.HeaderSecrets(d.client.Headers(), basic)
 	// The token and password go in whatever their length: they are
 	// credentials, not words that scrubbing could take apart by chance.
 	return append(out, values...)

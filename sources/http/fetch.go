@@ -224,7 +224,7 @@ func (d *driver) transportError(err error, s *spec) *Error {
 // secrets lists what a server must not get to echo into an error or a
 // version: the configured headers' values and the URL's credentials.
 func (d *driver) secrets(s *spec) []string {
-	return sources.RequestSecrets(s.url, d.header, s.hvalue...)
+	return sources.RequestSecrets(s.url, d.header, nethttp.Header{s.hname: s.hvalue})
 }
 
 // sanitize rewrites an error of net/http's client for display: the URL

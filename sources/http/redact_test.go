@@ -77,6 +77,26 @@ func TestMalformedResponseHidesHeaderSecret(t *testing.T) {
 	require.Less(t, len(msg), 1000, "the server's text is cut: %d bytes", len(msg))
 }
 
+// TestErrorHidesShortEchoedKey: a credential header's value shorter than
+// 8 bytes (a 5-byte API key, a short bearer token) that a server echoes
+// into an error (here a response line net/http quotes) is scrubbed too; before, only values of 8 bytes or
+// more were.
+func TestErrorHidesShortEchoedKey(t *testing.T) {
+	t.Parallel()
+	url := rawServer(t, func(h nethttp.Header) string {
+		// net/http quotes a response line it cannot parse in its error.
+		// Here: malformed HTTP status code "<key>/<token>".
+		return "HTTP/1.1 " + h.Get("X-Api-Key") + "/" + strings.TrimPrefix(h.Get("Authorization"), "Bearer ") + " OK\r\n\r\n"
+	})
+	d := openDriver(t, Config{Header: nethttp.Header{"Authorization": {"Bearer t0k3n"}}})
+	r := d.Read(t.Context(), target(url+"/c.json", 0, "header=X-Api-Key: k3y95"))
+	require.Error(t, r.Err)
+	msg := r.Err.Error()
+	require.Contains(t, msg, `malformed HTTP status code "<token>/<token>"`, "the server's text is kept, the credentials replaced")
+	require.NotContains(t, msg, "k3y95")
+	require.NotContains(t, msg, "t0k3n")
+}
+
 // TestVersionHidesEchoedSecret: the version a driver reports is shown
 // (Status().Version). A server whose ETag or Last-Modified echoes a
 // configured header value or a query credential, or is huge, must not

@@ -273,7 +273,7 @@ func (st *state) dial(ctx context.Context) (sources.Stream, *sources.StreamEnd) 
 	switch code {
 	case nethttp.StatusOK:
 		// The server's text: it may echo a header the request sent.
-		ct := sources.ServerText(resp.Header.Get("Content-Type"), sources.RequestSecrets(st.s.URL, st.d.header, st.s.HeaderValue)...)
+		ct := sources.ServerText(resp.Header.Get("Content-Type"), sources.RequestSecrets(st.s.URL, st.d.header, nethttp.Header{st.s.HeaderName: {st.s.HeaderValue}})...)
 		return nil, st.end(code, fmt.Errorf("%w: Content-Type %q", ErrContentType, sources.Clip(ct, 64)), true)
 	case nethttp.StatusNoContent:
 		e := st.end(code, ErrStopped, true)
