@@ -167,12 +167,17 @@ func truncErr(err error) string {
 }
 
 // TestAliasBombRejected checks that yaml.v3's alias-expansion limit stops
-// the billion laughs (the guard lets its few bytes through).
+// the billion laughs (the guard lets its few bytes through). It runs in a
+// child process under a heap and time watchdog: without that limit (a
+// parser swapped, a yaml.v3 that lost it) the expansion takes every byte
+// of memory the machine has.
 func TestAliasBombRejected(t *testing.T) {
 	t.Parallel()
-	_, err := parseDoc(formatYAML, []byte(billionLaughs()))
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "excessive aliasing")
+	childtest.Require(t, childtest.Limits{Timeout: 60 * time.Second, Heap: 256 << 20}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+		_, err := parseDoc(formatYAML, []byte(billionLaughs()))
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "excessive aliasing")
+	})
 }
 
 func TestByteOrderMark(t *testing.T) {
