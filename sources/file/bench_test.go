@@ -75,3 +75,32 @@ func BenchmarkLookDir(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkUnrelatedEvent measures what an event that concerns no file
+// costs the driver, with 100 files watched in one directory: a file made
+// in a directory watched only as an ancestor (/tmp, say), and one made in
+// the files' own directory.
+func BenchmarkUnrelatedEvent(b *testing.B) {
+	dir := filepath.Join(b.TempDir(), "etc", "myapp")
+	require.NoError(b, os.MkdirAll(dir, 0o755))
+	d := openDriver(b)
+	for i := range 100 {
+		path := filepath.Join(dir, fmt.Sprintf("app%d.toml", i))
+		writeFile(b, path, v1)
+		require.NoError(b, d.hold(path, dir))
+		f := d.newFollower(watchKey{path: path, maxBytes: DefaultMaxBytes})
+		d.follow(f)
+		b.Cleanup(func() {
+			d.unfollow(f)
+			d.release(dir)
+		})
+	}
+	for _, in := range []string{filepath.Dir(filepath.Dir(dir)), dir} {
+		b.Run(map[bool]string{true: "ancestor", false: "own"}[in != dir], func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				d.handleEvent(event{Name: filepath.Join(in, "unrelated.tmp"), Op: opRemove})
+			}
+		})
+	}
+}

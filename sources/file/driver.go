@@ -22,7 +22,7 @@ import (
 // addWatch adds a directory to the watcher. Tests replace it to simulate
 // limits that cannot be reached safely on a shared machine (ENOSPC from
 // fs.inotify.max_user_watches is per user, not per process).
-var addWatch = func(n notifier, dir string) error { return n.Add(dir) }
+var addWatch = func(n notifier, dir string, entriesOnly bool) error { return n.Add(dir, entriesOnly) }
 
 // watchKey is what fields share one watch by: the file, and the options
 // that change how it is observed or what is accepted.
@@ -56,13 +56,22 @@ type driver struct {
 	// closeEvents: the backend reports closes and renames into place, not
 	// writes in progress, so the default debounce is none.
 	closeEvents atomic.Bool
+	// ancestors: the directories above each watched directory are watched
+	// too, up to the root (see ensureAncestorsLocked). Set with d.w.
+	ancestors bool
 }
 
-// dirWatch is one directory that watches need watched.
+// dirWatch is one directory that watches need watched: as a file's
+// directory (or one holding a link along it, or a link target's), or as an
+// ancestor of one, or both. d.dirs holds the ancestors of each of its
+// directories.
 type dirWatch struct {
-	refs  int         // Watch calls and link targets that need it
-	added bool        // the fsnotify watch is in place
-	info  os.FileInfo // the directory when the watch was added
+	refs    int         // Watch calls and link targets that need it
+	anc     int         // directories below it that need it as an ancestor
+	added   bool        // the notifier's watch is in place
+	full    bool        // added for everything, not only for its entries
+	refused bool        // an ancestor whose watch failed (not missing); tried again when an event above it says it changed
+	info    os.FileInfo // the directory when the watch was added
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
@@ -118,6 +127,7 @@ func (d *driver) hold(path, dir string) error {
 		}
 		d.w = w
 		d.closeEvents.Store(w.closeEvents())
+		d.ancestors = w.watchAncestors()
 		d.loop.Add(1)
 		go func() {
 			defer d.loop.Done()
@@ -125,6 +135,7 @@ func (d *driver) hold(path, dir string) error {
 		}()
 	}
 	d.acquireLocked(dir)
+	d.ensureAncestorsLocked(dir)
 	if err := d.ensureLocked(dir); err != nil {
 		if lerr := limitError(path, err); lerr != nil {
 			d.releaseLocked(dir)
@@ -141,29 +152,63 @@ func (d *driver) release(dir string) {
 	d.releaseLocked(dir)
 }
 
-// ensure puts the watch on dir in place if it is not.
+// ensure puts the watches on dir's ancestors and on dir in place if they
+// are not.
 func (d *driver) ensure(dir string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.ensureAncestorsLocked(dir)
 	return d.ensureLocked(dir)
 }
 
+// acquireLocked holds dir for a file, and its ancestors as ancestors.
 func (d *driver) acquireLocked(dir string) {
+	d.dirLocked(dir).refs++
+	if !d.ancestors {
+		return
+	}
+	for p := filepath.Dir(dir); ; p = filepath.Dir(p) {
+		d.dirLocked(p).anc++
+		if filepath.Dir(p) == p {
+			return
+		}
+	}
+}
+
+func (d *driver) dirLocked(dir string) *dirWatch {
 	dw := d.dirs[dir]
 	if dw == nil {
 		dw = &dirWatch{}
 		d.dirs[dir] = dw
 	}
-	dw.refs++
+	return dw
 }
 
+// releaseLocked drops one hold of dir, and of its ancestors.
 func (d *driver) releaseLocked(dir string) {
 	dw := d.dirs[dir]
 	if dw == nil {
 		return
 	}
 	dw.refs--
-	if dw.refs > 0 {
+	d.unusedLocked(dir, dw)
+	if !d.ancestors {
+		return
+	}
+	for p := filepath.Dir(dir); ; p = filepath.Dir(p) {
+		if adw := d.dirs[p]; adw != nil {
+			adw.anc--
+			d.unusedLocked(p, adw)
+		}
+		if filepath.Dir(p) == p {
+			return
+		}
+	}
+}
+
+// unusedLocked drops dir's watch when nothing needs it any more.
+func (d *driver) unusedLocked(dir string, dw *dirWatch) {
+	if dw.refs > 0 || dw.anc > 0 {
 		return
 	}
 	delete(d.dirs, dir)
@@ -194,12 +239,118 @@ func (d *driver) forgetAliasesLocked(dir string, dw *dirWatch) {
 	}
 }
 
-// kickDirLocked kicks the followers of files in dir, and those of files
-// reached through a link that dir holds.
+// kickDirLocked has the followers of files at or below dir read now
+// (dir, or a directory below it, was deleted, renamed or replaced): those
+// of files in it or below it, of files whose link target is, and of files
+// reached through a link that it holds.
 func (d *driver) kickDirLocked(dir string) {
 	for f := range d.followers {
-		if f.dir == dir || f.resolvedDir == dir || slices.ContainsFunc(f.links, func(l string) bool { return filepath.Dir(l) == dir }) {
+		if f.below(dir) {
+			f.ready.Store(true)
 			f.kick()
+		}
+	}
+}
+
+// below reports whether f's file is reached through dir: its directory,
+// its link target's directory or a link along its directory is dir or
+// below it. Called with d.mu held.
+func (f *follower) below(dir string) bool {
+	return within(f.dir, dir) || (f.resolvedDir != "" && within(f.resolvedDir, dir)) ||
+		slices.ContainsFunc(f.links, func(l string) bool { return within(filepath.Dir(l), dir) })
+}
+
+// within reports whether path is dir or below it (both clean).
+func within(path, dir string) bool {
+	if len(path) <= len(dir) {
+		return path == dir
+	}
+	if !strings.HasPrefix(path, dir) {
+		return false
+	}
+	return os.IsPathSeparator(path[len(dir)]) || os.IsPathSeparator(dir[len(dir)-1]) // dir is the root
+}
+
+// ensureAncestorsLocked puts in place the missing watches of dir's
+// ancestors, from the root down, up to the first one that does not exist
+// (its creation is an event of its parent's watch). A directory renamed
+// away or deleted with what is below it, and made again, or replaced by
+// a rename (mv /etc/app /etc/app.old; mkdir -p /etc/app/conf.d), is an
+// event of an ancestor's watch and of none below: the watches below stay
+// on the directories that moved, which no longer hold the files. That
+// event drops them (see ancestorEventLocked), and this puts them back. A
+// watch in place costs nothing here (no system call): the look before each
+// read does this too.
+func (d *driver) ensureAncestorsLocked(dir string) {
+	if !d.ancestors || d.w == nil {
+		return
+	}
+	var buf [16]string
+	up := buf[:0]
+	for p := filepath.Dir(dir); ; p = filepath.Dir(p) {
+		up = append(up, p)
+		if filepath.Dir(p) == p {
+			break
+		}
+	}
+	for _, p := range slices.Backward(up) {
+		dw := d.dirs[p]
+		if dw == nil || dw.added || dw.refused {
+			continue
+		}
+		err := d.ensureLocked(p)
+		switch {
+		case err == nil:
+		case isMissing(err):
+			return // nor is anything below it
+		case limitError(p, err) != nil:
+			dw.refused = true
+			d.logger.Warn("file: cannot watch a directory above a watched one; "+
+				"its replacement is seen at the next read only", "dir", p, "err", err)
+		default: // a directory that cannot be read (mode 711), say
+			dw.refused = true
+			d.logger.Debug("file: cannot watch a directory above a watched one", "dir", p, "err", err)
+		}
+	}
+}
+
+// ancestorEventLocked handles an event on name path in a watched
+// directory: when path is a watched directory or an ancestor of one, and
+// it was deleted, renamed, created or renamed into place, the watches at
+// and below it may be on directories the paths no longer reach: they are
+// dropped, and the files below it read now (their look puts the watches
+// back where the paths lead). An attribute change there lets a failing
+// file below it be read again (a directory's permissions fixed).
+func (d *driver) ancestorEventLocked(path string, ev event) {
+	if d.dirs[path] == nil {
+		return
+	}
+	if ev.Has(opCreate | opRemove | opRename | opMovedIn) {
+		for p, dw := range d.dirs {
+			if !within(p, path) {
+				continue
+			}
+			dw.refused = false
+			if !dw.added {
+				continue
+			}
+			dw.added = false
+			if d.w != nil {
+				if err := d.w.Remove(p); err != nil && !errors.Is(err, fsnotify.ErrNonExistentWatch) && !errors.Is(err, fsnotify.ErrClosed) {
+					d.logger.Debug("file: remove directory watch", "dir", p, "err", err)
+				}
+			}
+			d.forgetAliasesLocked(p, dw)
+		}
+		d.kickDirLocked(path)
+		return
+	}
+	if ev.Has(opChmod) {
+		for f := range d.followers {
+			if f.failing.Load() && f.below(path) {
+				f.ready.Store(true)
+				f.kick()
+			}
 		}
 	}
 }
@@ -217,7 +368,18 @@ func (d *driver) ensureLocked(dir string) error {
 			// the watch is on a directory the path no longer reaches, so
 			// wait for it to come back like a missing directory.
 			return err
+		case (dw.info == nil || os.SameFile(fi, dw.info)) && (dw.full || dw.refs == 0):
+			return nil
 		case dw.info == nil || os.SameFile(fi, dw.info):
+			// Watched as an ancestor only so far, and now as a file's
+			// directory: ask for writes and closes too.
+			if d.w == nil {
+				return sources.ErrClosed
+			}
+			if err := addWatch(d.w, dir, false); err != nil {
+				return err
+			}
+			dw.full = true
 			return nil
 		}
 		// The path leads to another directory now (a symbolic link along
@@ -241,10 +403,11 @@ func (d *driver) ensureLocked(dir string) error {
 	if !fi.IsDir() {
 		return &fs.PathError{Op: "watch", Path: dir, Err: syscall.ENOTDIR}
 	}
-	if err := addWatch(d.w, dir); err != nil {
+	full := dw.refs > 0
+	if err := addWatch(d.w, dir, !full); err != nil {
 		return err
 	}
-	dw.added, dw.info = true, fi
+	dw.added, dw.full, dw.info = true, full, fi
 	return nil
 }
 
@@ -269,6 +432,7 @@ func (d *driver) setResolved(f *follower, res string) {
 		}
 	}
 	if rd != "" {
+		d.ensureAncestorsLocked(rd)
 		if err := d.ensureLocked(rd); err != nil && !isMissing(err) {
 			d.logger.Warn("file: cannot watch link target directory", "path", f.key.path, "dir", rd, "err", err)
 		}
@@ -353,6 +517,19 @@ func (d *driver) handleEvent(ev event) {
 	name := filepath.Clean(ev.Name)
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	base := filepath.Base(name)
+	// inotify watches directories, not paths: when one directory is watched
+	// through two paths (a symbolic link to it), fsnotify names its events
+	// after one of them only. Match the event under every such path.
+	dirs := d.aliasesLocked(filepath.Dir(name))
+	if d.ancestors {
+		for _, dir := range dirs { // also the watched directory itself
+			d.ancestorEventLocked(filepath.Join(dir, base), ev)
+		}
+		if !slices.ContainsFunc(dirs, func(dir string) bool { dw := d.dirs[dir]; return dw != nil && dw.refs > 0 }) {
+			return // an event in a directory watched as an ancestor only
+		}
+	}
 	if dw, ok := d.dirs[name]; ok && ev.Has(opRemove|opRename) {
 		// A watched directory was deleted (inotify drops the watch) or
 		// renamed (the watch would follow it elsewhere): forget it, and let
@@ -383,18 +560,17 @@ func (d *driver) handleEvent(ev event) {
 	if closeEvents && !done && !ev.Has(opWrite) {
 		return // a file created, to be written: its close reports it
 	}
-	base := filepath.Base(name)
 	dotdot := strings.HasPrefix(base, "..")
-	// inotify watches directories, not paths: when one directory is watched
-	// through two paths (a symbolic link to it), fsnotify names its events
-	// after one of them only. Match the event under every such path.
-	dirs := d.aliasesLocked(filepath.Dir(name))
+	fulls := make([]string, len(dirs))
+	for i, dir := range dirs {
+		fulls[i] = filepath.Join(dir, base)
+	}
 	for f := range d.followers {
 		if chmodOnly && !f.failing.Load() {
 			continue // only a failing watch can be fixed by a chmod
 		}
-		for _, dir := range dirs {
-			full := filepath.Join(dir, base)
+		for i, dir := range dirs {
+			full := fulls[i]
 			if full == f.key.path || full == f.resolved || (dotdot && dir == f.dir) || slices.Contains(f.links, full) {
 				switch {
 				case closeEvents && ev.Has(opClosed|opMovedIn|opComplete|opRemove|opRename):

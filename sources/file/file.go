@@ -42,9 +42,19 @@
 // file's directory (a deployment's current -> releases/N) is followed too:
 // the directory that holds the link is watched, and when the link is
 // swapped the watch moves to the directory it leads to now, even while the
-// old one stays on disk. A directory that does not
-// exist yet, or that is removed, is checked again with backoff (50ms doubling
-// up to 1s) until it reappears.
+// old one stays on disk. The directories above the file's, up to the root,
+// are watched too (one watch each, shared by every file below them, and
+// only for names created, deleted or renamed in them): a parent or higher
+// directory renamed away or deleted and made again, or replaced by a
+// rename (mv /etc/app /etc/app.old; mkdir -p /etc/app/conf.d), moves the
+// watch to the new directory and reads the file there, and writes in the
+// old one are no longer taken for the file's. A directory that does not
+// exist yet, or that is removed, is watched for from the nearest one above
+// it that exists, and checked again with backoff (50ms doubling up to 1s)
+// until it reappears. On systems where fsnotify uses kqueue (macOS, the
+// BSDs) or FEN (illumos), which open every entry of a watched directory,
+// the directories above are not watched: a replacement there is seen at
+// the next read of the file.
 //
 // Fields that watch one file with the same poll= and maxbytes= share one
 // watch, and one read per change: the shortest debounce= and maxwait= among

@@ -184,10 +184,11 @@ func (f *follower) timing() (debounce, maxWait, gap time.Duration) {
 }
 
 // waitDir waits, with backoff, until the file's directory can be watched
-// again. A watch limit that refuses it is reported.
+// again; an event of an ancestor's watch (a directory along the path made
+// again) ends a wait at once. A watch limit that refuses it is reported.
 func (f *follower) waitDir() bool {
 	for backoff := minBackoff; ; backoff = min(2*backoff, maxBackoff) {
-		if !f.w.Sleep(backoff) {
+		if !f.w.SleepOrWait(backoff, f.kicks) {
 			return false
 		}
 		err := f.d.ensure(f.dir)
