@@ -21,8 +21,10 @@
 // leads to a directory, a named pipe (FIFO), a device such as /dev/zero or a
 // socket is an error wrapping [ErrNotRegular] at once: it is never opened
 // for a read that could block forever or never end (a pipe is opened with
-// O_NONBLOCK and checked from its descriptor). maxbytes=N bounds the size,
-// default [DefaultMaxBytes] (16 MiB): a larger file is an error wrapping
+// O_NONBLOCK and checked from its descriptor; and with O_NOCTTY, so that a
+// terminal swapped in after the check never becomes the process's
+// controlling terminal). maxbytes=N bounds the size, default
+// [DefaultMaxBytes] (16 MiB): a larger file is an error wrapping
 // [sources.ErrTooLarge], found from its size before anything is allocated,
 // and a file that grows past the bound while being read is refused too,
 // never cut short into a value. Reads at Bind, on Reload, after a change
