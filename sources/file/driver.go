@@ -216,7 +216,7 @@ func (d *driver) unusedLocked(dir string, dw *dirWatch) {
 		// The directory may be gone already (an old Kubernetes ..2024_...
 		// directory), in which case fsnotify dropped the watch itself.
 		if err := d.w.Remove(dir); err != nil && !errors.Is(err, fsnotify.ErrNonExistentWatch) && !errors.Is(err, fsnotify.ErrClosed) {
-			d.logger.Debug("file: remove directory watch", "dir", dir, "err", err)
+			d.logger.Debug("file: remove directory watch", "dir", dir, "err", showPaths(err))
 		}
 		d.forgetAliasesLocked(dir, dw)
 	}
@@ -306,10 +306,10 @@ func (d *driver) ensureAncestorsLocked(dir string) {
 		case limitError(p, err) != nil:
 			dw.refused = true
 			d.logger.Warn("file: cannot watch a directory above a watched one; "+
-				"its replacement is seen at the next read only", "dir", p, "err", err)
+				"its replacement is seen at the next read only", "dir", p, "err", showPaths(err))
 		default: // a directory that cannot be read (mode 711), say
 			dw.refused = true
-			d.logger.Debug("file: cannot watch a directory above a watched one", "dir", p, "err", err)
+			d.logger.Debug("file: cannot watch a directory above a watched one", "dir", p, "err", showPaths(err))
 		}
 	}
 }
@@ -337,7 +337,7 @@ func (d *driver) ancestorEventLocked(path string, ev event) {
 			dw.added = false
 			if d.w != nil {
 				if err := d.w.Remove(p); err != nil && !errors.Is(err, fsnotify.ErrNonExistentWatch) && !errors.Is(err, fsnotify.ErrClosed) {
-					d.logger.Debug("file: remove directory watch", "dir", p, "err", err)
+					d.logger.Debug("file: remove directory watch", "dir", p, "err", showPaths(err))
 				}
 			}
 			d.forgetAliasesLocked(p, dw)
@@ -358,7 +358,7 @@ func (d *driver) ancestorEventLocked(path string, ev event) {
 func (d *driver) ensureLocked(dir string) error {
 	dw := d.dirs[dir]
 	if dw == nil {
-		return fmt.Errorf("file: directory %s is not tracked", dir) // a bug, not input
+		return fmt.Errorf("file: directory %s is not tracked", sources.ShowPath(dir)) // a bug, not input
 	}
 	if dw.added {
 		fi, err := os.Stat(dir)
@@ -387,7 +387,7 @@ func (d *driver) ensureLocked(dir string) error {
 		// the watch is on the directory it led to when it was added.
 		if d.w != nil {
 			if err := d.w.Remove(dir); err != nil && !errors.Is(err, fsnotify.ErrNonExistentWatch) && !errors.Is(err, fsnotify.ErrClosed) {
-				d.logger.Debug("file: remove directory watch", "dir", dir, "err", err)
+				d.logger.Debug("file: remove directory watch", "dir", dir, "err", showPaths(err))
 			}
 		}
 		dw.added = false
@@ -434,7 +434,7 @@ func (d *driver) setResolved(f *follower, res string) {
 	if rd != "" {
 		d.ensureAncestorsLocked(rd)
 		if err := d.ensureLocked(rd); err != nil && !isMissing(err) {
-			d.logger.Warn("file: cannot watch link target directory", "path", f.key.path, "dir", rd, "err", err)
+			d.logger.Warn("file: cannot watch link target directory", "path", f.key.path, "dir", rd, "err", showPaths(err))
 		}
 	}
 }
@@ -459,7 +459,7 @@ func (d *driver) setLinks(f *follower, links []string) {
 	for _, l := range links { // also when one was deleted and made again
 		parent := filepath.Dir(l)
 		if err := d.ensureLocked(parent); err != nil && !isMissing(err) && !errors.Is(err, sources.ErrClosed) {
-			d.logger.Warn("file: cannot watch the directory of a link", "path", f.key.path, "dir", parent, "err", err)
+			d.logger.Warn("file: cannot watch the directory of a link", "path", f.key.path, "dir", parent, "err", showPaths(err))
 		}
 	}
 }
@@ -656,5 +656,5 @@ func limitError(path string, err error) error {
 		return nil
 	}
 	return &Error{Path: path, Err: fmt.Errorf("%w: %s is exhausted; raise it or use the poll= option: %w",
-		sources.ErrWatchLimit, limit, err)}
+		sources.ErrWatchLimit, limit, showPaths(err))}
 }

@@ -116,6 +116,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/livebind/livebind/sources"
@@ -336,11 +337,12 @@ func readError(path string, err error) error {
 	if errors.As(err, &pe) && pe.Path == path {
 		return &Error{Path: path, Err: fmt.Errorf("%s: %w", pe.Op, pe.Err)}
 	}
-	return &Error{Path: path, Err: err}
+	return &Error{Path: path, Err: showPaths(err)}
 }
 
 // Error reports a file that could not be read or watched: it names the
-// path and wraps the cause, so that errors.Is finds fs.ErrNotExist,
+// path (quoted when it is not printable UTF-8, see [sources.ShowPath]) and
+// wraps the cause, so that errors.Is finds fs.ErrNotExist,
 // fs.ErrPermission, [ErrNotRegular], [sources.ErrEmpty],
 // [sources.ErrTooLarge] or [sources.ErrWatchLimit], and errors.As the
 // *Error itself. The content of a secret file never appears in it.
@@ -352,13 +354,35 @@ type Error struct {
 	Err error
 }
 
-// Error formats the error as "file <path>: <cause>".
+// Error formats the error as "file <path>: <cause>". A path that is not
+// printable UTF-8 (a newline in a file name) is quoted (see
+// [sources.ShowPath]), here and in the cause.
 func (e *Error) Error() string {
 	if e.Path == "" {
 		return "file: " + e.Err.Error()
 	}
-	return "file " + e.Path + ": " + e.Err.Error()
+	return "file " + sources.ShowPath(e.Path) + ": " + e.Err.Error()
 }
+
+// showPaths returns err with the path of the *fs.PathError it holds (a
+// directory that could not be watched, say) shown as [Error] shows paths:
+// quoted unless printable. errors.Is and errors.As still see err.
+func showPaths(err error) error {
+	var pe *fs.PathError
+	if !errors.As(err, &pe) || sources.ShowPath(pe.Path) == pe.Path {
+		return err
+	}
+	return &shownError{err: err, text: strings.ReplaceAll(err.Error(), pe.Path, sources.ShowPath(pe.Path))}
+}
+
+// shownError is an error shown with another text.
+type shownError struct {
+	err  error
+	text string
+}
+
+func (e *shownError) Error() string { return e.text }
+func (e *shownError) Unwrap() error { return e.err }
 
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }

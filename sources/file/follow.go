@@ -202,7 +202,7 @@ func (f *follower) waitDir() bool {
 			f.report(look, observation{Result: sources.Result{Err: lerr}}, nil)
 			look.End()
 		} else if !isMissing(err) {
-			f.d.logger.Debug("file: cannot watch directory yet", "path", f.key.path, "dir", f.dir, "err", err)
+			f.d.logger.Debug("file: cannot watch directory yet", "path", f.key.path, "dir", f.dir, "err", showPaths(err))
 		}
 	}
 }
@@ -298,7 +298,7 @@ func (f *follower) observe() (observation, map[*sources.Target]observation) {
 		if lerr := limitError(f.key.path, werr); lerr != nil {
 			raw = observation{Result: sources.Result{Err: lerr}}
 		} else if !isMissing(werr) {
-			f.d.logger.Debug("file: cannot watch directory", "path", f.key.path, "dir", f.dir, "err", werr)
+			f.d.logger.Debug("file: cannot watch directory", "path", f.key.path, "dir", f.dir, "err", showPaths(werr))
 		}
 	}
 	if f.key.poll == 0 && !raw.Missing {
