@@ -445,6 +445,10 @@ func (d *driver) setResolved(f *follower, res string) {
 func (d *driver) setLinks(f *follower, links []string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.setLinksLocked(f, links)
+}
+
+func (d *driver) setLinksLocked(f *follower, links []string) {
 	if !slices.Equal(links, f.links) {
 		// Acquire first: a directory in both lists keeps its watch (a
 		// release to no holder would drop it, and an event with it).
@@ -471,9 +475,14 @@ func (d *driver) lookDir(f *follower) error {
 	// A link along the directory that is swapped moves the file to
 	// another directory without any event in the one watched. The
 	// links' directories are watched before f.dir is checked, so a
-	// swap is either seen by that check or reported by an event.
-	d.setLinks(f, dirLinks(f.dir))
-	return d.ensure(f.dir)
+	// swap is either seen by that check or reported by an event. One
+	// hold of the lock for both: this runs before every read.
+	links := dirLinks(f.dir) // lstat calls, outside the lock
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.setLinksLocked(f, links)
+	d.ensureAncestorsLocked(f.dir)
+	return d.ensureLocked(f.dir)
 }
 
 // dirLinks returns the symbolic links among dir and its parents, as
