@@ -495,3 +495,51 @@ func TestWatchAncestorsShared(t *testing.T) {
 	require.Empty(t, d.dirs)
 	d.mu.Unlock()
 }
+
+// TestWatchDirectoryMadeAgainByEvent: a missing directory (and the ones
+// above it) is found by the events of the nearest watched directory above
+// it, not only by polling with backoff: with polling off, the file is
+// still read as soon as the directories and the file are made.
+func TestWatchDirectoryMadeAgainByEvent(t *testing.T) {
+	noDirPolls.Store(true)
+	t.Cleanup(func() { noDirPolls.Store(false) })
+	t.Run("missing at start", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "etc", "myapp", "conf.d")
+		path := filepath.Join(dir, "app.toml")
+		d := openDriver(t)
+		w, last := startWatch(t, d, target(path))
+		require.True(t, last.Missing)
+		skipWithoutAncestors(t, d)
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		writeFile(t, path, v1)
+		w.wantData(t, v1)
+	})
+	t.Run("grandparent renamed away, made again later", func(t *testing.T) {
+		base := t.TempDir()
+		app := filepath.Join(base, "etc", "myapp")
+		dir := filepath.Join(app, "conf.d")
+		path := filepath.Join(dir, "app.toml")
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		writeFile(t, path, v1)
+		d := openDriver(t)
+		w, _ := startWatch(t, d, target(path))
+		skipWithoutAncestors(t, d)
+		wantFirstRead(t, d, path)
+		renameAway(t, app)
+		w.wantMissing(t)
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		writeFile(t, path, v2)
+		w.wantData(t, v2)
+	})
+}
+
+// skipWithoutAncestors skips a test of the watches of the directories
+// above a file's on a backend that does not watch them.
+func skipWithoutAncestors(t *testing.T, d *driver) {
+	t.Helper()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.ancestors {
+		t.Skip("this backend does not watch the directories above a file's")
+	}
+}
