@@ -85,8 +85,10 @@
 // [DefaultMaxWait] and ten debounce intervals. debounce=0 reads at the first
 // notification.
 //
-// An empty file, or one that does not parse (for example a half-written TOML
-// file), is taken for a write in progress: it is read again twice, one
+// An empty file, one that does not parse (for example a half-written TOML
+// file), or one whose size or modification time changed while it was read
+// (a writer rewrote it in place meanwhile: what was read may mix two
+// contents), is taken for a write in progress: it is read again twice, one
 // debounce interval apart ([DefaultDebounce] when there is none), before
 // the error is reported. The error wraps
 // [sources.ErrEmpty] for an empty file. A missing file is retried the same way
@@ -304,6 +306,8 @@ func readRaw(path string, maxBytes int64) observation {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return observation{sources.Result{Missing: true}, true}
+	case errors.Is(err, errChangedWhileRead):
+		return observation{sources.Result{Err: err}, true} // a write in progress
 	case err != nil:
 		return observation{Result: sources.Result{Err: err}}
 	case len(data) == 0:
