@@ -72,6 +72,7 @@ type dirWatch struct {
 	full    bool        // added for everything, not only for its entries
 	refused bool        // an ancestor whose watch failed (not missing); tried again when an event above it says it changed
 	info    os.FileInfo // the directory when the watch was added
+	shared  bool        // another watched path led to the same directory when one of them was added
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
@@ -135,8 +136,7 @@ func (d *driver) hold(path, dir string) error {
 		}()
 	}
 	d.acquireLocked(dir)
-	d.ensureAncestorsLocked(dir)
-	if err := d.ensureLocked(dir); err != nil {
+	if err := d.ensureWithAncestorsLocked(dir); err != nil {
 		if lerr := limitError(path, err); lerr != nil {
 			d.releaseLocked(dir)
 			return lerr
@@ -152,13 +152,32 @@ func (d *driver) release(dir string) {
 	d.releaseLocked(dir)
 }
 
-// ensure puts the watches on dir's ancestors and on dir in place if they
+// ensure puts the watches on dir and on its ancestors in place if they
 // are not.
 func (d *driver) ensure(dir string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	return d.ensureWithAncestorsLocked(dir)
+}
+
+// ensureWithAncestorsLocked puts the watch on dir in place, then those of
+// its ancestors, and returns dir's error. dir goes first: the ancestors
+// are a help, dir is what the file needs, and with few inotify watches
+// left (fs.inotify.max_user_watches) the ancestors must not take the one
+// dir would have had. After a watch limit error on dir none is tried. A
+// dir that was missing is looked for again after the ancestors' watches
+// are in place: made between its look and their watches, its creation
+// was no event of theirs.
+func (d *driver) ensureWithAncestorsLocked(dir string) error {
+	err := d.ensureLocked(dir)
+	if err != nil && limitError(dir, err) != nil {
+		return err
+	}
 	d.ensureAncestorsLocked(dir)
-	return d.ensureLocked(dir)
+	if err != nil && isMissing(err) && d.ancestors {
+		err = d.ensureLocked(dir)
+	}
+	return err
 }
 
 // acquireLocked holds dir for a file, and its ancestors as ancestors.
@@ -227,7 +246,7 @@ func (d *driver) unusedLocked(dir string, dw *dirWatch) {
 // path, so removing the watch for one path removed it for the other too.
 // Their targets put it back.
 func (d *driver) forgetAliasesLocked(dir string, dw *dirWatch) {
-	if dw.info == nil {
+	if dw.info == nil || !dw.shared {
 		return
 	}
 	for other, odw := range d.dirs {
@@ -304,9 +323,16 @@ func (d *driver) ensureAncestorsLocked(dir string) {
 		case isMissing(err):
 			return // nor is anything below it
 		case limitError(p, err) != nil:
-			dw.refused = true
-			d.logger.Warn("file: cannot watch a directory above a watched one; "+
-				"its replacement is seen at the next read only", "dir", p, "err", showPaths(err))
+			// Out of watches: none below it would fare better. One line,
+			// and no system call per read until an event above them.
+			for _, q := range up[:slices.Index(up, p)+1] {
+				if qw := d.dirs[q]; qw != nil && !qw.added {
+					qw.refused = true
+				}
+			}
+			d.logger.Warn("file: cannot watch a directory above a watched one (out of inotify watches); "+
+				"one of them replaced is not seen until something else has the file read", "dir", p, "err", showPaths(err))
+			return
 		default: // a directory that cannot be read (mode 711), say
 			dw.refused = true
 			d.logger.Debug("file: cannot watch a directory above a watched one", "dir", p, "err", showPaths(err))
@@ -346,8 +372,18 @@ func (d *driver) ancestorEventLocked(path string, ev event) {
 		return
 	}
 	if ev.Has(opChmod) {
+		// Its permissions changed: a watch refused at or below it (mode
+		// 711, say) may be allowed now, and a file that could not be read
+		// through it may be readable. The look before each read kicked here
+		// tries the watches again.
+		retry := false
+		for p, dw := range d.dirs {
+			if dw.refused && within(p, path) {
+				dw.refused, retry = false, true
+			}
+		}
 		for f := range d.followers {
-			if f.failing.Load() && f.below(path) {
+			if (retry || f.failing.Load()) && f.below(path) {
 				f.ready.Store(true)
 				f.kick()
 			}
@@ -408,6 +444,15 @@ func (d *driver) ensureLocked(dir string) error {
 		return err
 	}
 	dw.added, dw.full, dw.info = true, full, fi
+	// Reached through another watched path too (a symbolic link to it)?
+	// Events then need matching under both (aliasesLocked); checked here,
+	// once per watch added, so that an event need not ask every watch.
+	dw.shared = false
+	for other, odw := range d.dirs {
+		if other != dir && odw.added && odw.info != nil && os.SameFile(odw.info, fi) {
+			dw.shared, odw.shared = true, true
+		}
+	}
 	return nil
 }
 
@@ -432,8 +477,7 @@ func (d *driver) setResolved(f *follower, res string) {
 		}
 	}
 	if rd != "" {
-		d.ensureAncestorsLocked(rd)
-		if err := d.ensureLocked(rd); err != nil && !isMissing(err) {
+		if err := d.ensureWithAncestorsLocked(rd); err != nil && !isMissing(err) {
 			d.logger.Warn("file: cannot watch link target directory", "path", f.key.path, "dir", rd, "err", showPaths(err))
 		}
 	}
@@ -481,8 +525,7 @@ func (d *driver) lookDir(f *follower) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.setLinksLocked(f, links)
-	d.ensureAncestorsLocked(f.dir)
-	return d.ensureLocked(f.dir)
+	return d.ensureWithAncestorsLocked(f.dir)
 }
 
 // dirLinks returns the symbolic links among dir and its parents, as
@@ -602,7 +645,7 @@ func (d *driver) handleEvent(ev event) {
 func (d *driver) aliasesLocked(dir string) []string {
 	dirs := []string{dir}
 	dw := d.dirs[dir]
-	if dw == nil || !dw.added || dw.info == nil {
+	if dw == nil || !dw.added || dw.info == nil || !dw.shared {
 		return dirs
 	}
 	for other, odw := range d.dirs {
@@ -623,6 +666,22 @@ func (d *driver) handleError(err error) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	// A lost event may have been an ancestor's replacement: the look
+	// before a read stats the files' directories, not the ancestors it
+	// finds added, so drop those (watched as ancestors only) for the looks
+	// to put back where the paths lead now.
+	for p, dw := range d.dirs {
+		if !dw.added || dw.refs > 0 {
+			continue
+		}
+		dw.added = false
+		if d.w != nil {
+			if err := d.w.Remove(p); err != nil && !errors.Is(err, fsnotify.ErrNonExistentWatch) && !errors.Is(err, fsnotify.ErrClosed) {
+				d.logger.Debug("file: remove directory watch", "dir", p, "err", showPaths(err))
+			}
+		}
+		d.forgetAliasesLocked(p, dw)
+	}
 	for f := range d.followers {
 		f.kick()
 	}
