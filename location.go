@@ -50,7 +50,8 @@ func shareDocumentRules(targets []*target) {
 // locationForms lists the texts a secret location of scheme may show up as
 // in what its driver reports: as written and, for a file path, as the file
 // driver reports it, cleaned and (when relative) joined to wd, the working
-// directory at Bind. "./sec//key" is shown as "/srv/app/sec/key".
+// directory at Bind. "./sec//key" is shown as "/srv/app/sec/key". A path
+// that is not printable UTF-8 is shown quoted (sources.ShowPath).
 //
 // The driver's form comes first: a location is scrubbed whole before its
 // long pieces are, and a piece of the written form scrubbed first would
@@ -63,10 +64,20 @@ func locationForms(scheme, loc, wd string) []string {
 	if !filepath.IsAbs(p) && wd != "" {
 		p = filepath.Join(wd, p)
 	}
-	if p == loc {
-		return []string{loc}
+	// The driver quotes a path that is not printable UTF-8 (a newline in
+	// a name) in its error texts (sources.ShowPath): that form first.
+	var forms []string
+	if q := sources.ShowPath(p); q != p {
+		forms = append(forms, q)
 	}
-	return []string{p, loc}
+	forms = append(forms, p)
+	if loc != p {
+		if q := sources.ShowPath(loc); q != loc {
+			forms = append(forms, q)
+		}
+		forms = append(forms, loc)
+	}
+	return forms
 }
 
 // hiddenLocs lists the forms of t's secret location that are scrubbed

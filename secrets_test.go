@@ -425,4 +425,16 @@ func TestSecretLocationHiddenAsTheDriverShowsIt(t *testing.T) {
 		assert.NotContains(t, err.Error(), "acme", "location %q", loc)
 		assert.NotContains(t, err.Error(), "tok", "location %q", loc)
 	}
+	// A name that is not printable UTF-8 is quoted by the driver
+	// (sources.ShowPath): it is hidden in that form too.
+	for _, name := range []string{"acme\ntokenpart", "acme\xfftokenpart"} {
+		require.NoError(t, os.MkdirAll(filepath.Join(dir, name, "tok"), 0o700))
+		var c struct {
+			V string `live:"file=${P}; secretlocation"`
+		}
+		err := bindError(t, &c, newEnv("P", filepath.Join(dir, name, "tok")), ErrSource)
+		t.Logf("%q", err)
+		assert.NotContains(t, err.Error(), "acme", "location %q", name)
+		assert.NotContains(t, err.Error(), "tokenpart", "location %q", name)
+	}
 }

@@ -304,6 +304,20 @@ func (w *Watch[K, S]) Sleep(d time.Duration) bool {
 	return w.wait(nil, timer.C)
 }
 
+// SleepOrWait is [Watch.Sleep] that a notification on notify also ends:
+// for a driver that checks again with backoff for something its
+// notifications may announce sooner. It reports whether the watch still
+// runs.
+func (w *Watch[K, S]) SleepOrWait(d time.Duration, notify <-chan struct{}) bool {
+	if d <= 0 {
+		return w.ctx.Err() == nil
+	}
+	w.nextAt.Store(time.Now().Add(d).UnixNano())
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	return w.wait(notify, timer.C)
+}
+
 // Wait waits for a notification on notify, for a kick or for the end of
 // the watch, and reports whether the watch still runs. Drivers whose
 // source pushes changes (a file watcher, a subscription, a stream) loop on

@@ -75,3 +75,40 @@ func BenchmarkLookDir(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkUnrelatedEvent measures what an event that concerns no file
+// costs the driver, with 100 files watched in one directory and 100 in
+// directories of their own: a file made in a directory watched only as an
+// ancestor (/tmp, say), and one made in the first files' own directory.
+// Neither should grow with the number of watched directories.
+func BenchmarkUnrelatedEvent(b *testing.B) {
+	base := b.TempDir()
+	dir := filepath.Join(base, "etc", "myapp")
+	require.NoError(b, os.MkdirAll(dir, 0o755))
+	d := openDriver(b)
+	for i := range 200 {
+		path := filepath.Join(dir, fmt.Sprintf("app%d.toml", i))
+		if i >= 100 {
+			own := filepath.Join(base, "srv", fmt.Sprint(i))
+			require.NoError(b, os.MkdirAll(own, 0o755))
+			path = filepath.Join(own, "app.toml")
+		}
+		dir := filepath.Dir(path)
+		writeFile(b, path, v1)
+		require.NoError(b, d.hold(path, dir))
+		f := d.newFollower(watchKey{path: path, maxBytes: DefaultMaxBytes})
+		d.follow(f)
+		b.Cleanup(func() {
+			d.unfollow(f)
+			d.release(dir)
+		})
+	}
+	for _, in := range []string{filepath.Dir(filepath.Dir(dir)), dir} {
+		b.Run(map[bool]string{true: "ancestor", false: "own"}[in != dir], func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				d.handleEvent(event{Name: filepath.Join(in, "unrelated.tmp"), Op: opRemove})
+			}
+		})
+	}
+}

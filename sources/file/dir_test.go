@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/fsnotify/fsnotify"
@@ -347,4 +348,201 @@ func wantWatchOn(tb testing.TB, d *driver, dir, want string) {
 		dw := d.dirs[dir]
 		return dw != nil && dw.added && dw.info != nil && os.SameFile(dw.info, wfi)
 	}, "the watch of "+dir+" is on "+want)
+}
+
+// TestWatchAncestorReplaced: a directory above the file's own (its parent
+// or higher) is renamed away or deleted, and made again, as a deployment
+// does with mv /etc/myapp /etc/myapp.old; mkdir -p /etc/myapp/conf.d. The
+// file's directory watch stayed on the old conf.d, which no event
+// concerned: the new file was never read, and writes in the old directory
+// were taken for the file's.
+func TestWatchAncestorReplaced(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		up   string // the ancestor replaced, relative to the temporary directory
+		away func(t *testing.T, anc string)
+	}{
+		{"parent renamed", "etc/myapp/conf.d", renameAway},
+		{"grandparent renamed", "etc/myapp", renameAway},
+		{"great-grandparent renamed", "etc", renameAway},
+		{"grandparent removed", "etc/myapp", removeAll},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base := t.TempDir()
+			dir := filepath.Join(base, "etc", "myapp", "conf.d")
+			path := filepath.Join(dir, "app.toml")
+			require.NoError(t, os.MkdirAll(dir, 0o755))
+			writeFile(t, path, v1)
+			d := openDriver(t)
+			w, _ := startWatch(t, d, target(path))
+			wantFirstRead(t, d, path)
+
+			anc := filepath.Join(base, tc.up)
+			tc.away(t, anc)
+			w.wantMissing(t)
+			require.NoError(t, os.MkdirAll(dir, 0o755))
+			writeFile(t, path, v2)
+			w.wantData(t, v2)
+			wantWatchOn(t, d, dir, dir)
+			writeFile(t, path, v3)
+			w.wantData(t, v3)
+			if old := strings.Replace(path, anc, anc+".old", 1); fileExists(old) {
+				// Not ours any more. A watch left on the old directory would
+				// at most have path read again, unchanged, so no result
+				// tells: wantWatchOn above is the check that it moved.
+				writeFile(t, old, "old = \"directory\"\n")
+			}
+			w.wantNone(t, path)
+		})
+	}
+	t.Run("grandparent replaced by a rename", func(t *testing.T) {
+		base := t.TempDir()
+		app := filepath.Join(base, "etc", "myapp")
+		dir := filepath.Join(app, "conf.d")
+		path := filepath.Join(dir, "app.toml")
+		for _, a := range []string{app, app + ".new"} {
+			require.NoError(t, os.MkdirAll(filepath.Join(a, "conf.d"), 0o755))
+		}
+		writeFile(t, path, v1)
+		writeFile(t, filepath.Join(app+".new", "conf.d", "app.toml"), v2)
+		d := openDriver(t)
+		w, _ := startWatch(t, d, target(path))
+		wantFirstRead(t, d, path)
+
+		require.NoError(t, os.Rename(app, app+".old"))
+		require.NoError(t, os.Rename(app+".new", app))
+		if r := w.Next(t); !r.Missing { // the read may come between the renames
+			require.NoError(t, r.Err)
+			require.Equal(t, v2, string(r.Data))
+		} else {
+			w.wantData(t, v2)
+		}
+		wantWatchOn(t, d, dir, dir)
+		writeFile(t, filepath.Join(app+".old", "conf.d", "app.toml"), v3) // not ours any more (see above: wantWatchOn is the check)
+		writeFile(t, path, v3)
+		w.wantData(t, v3)
+		w.wantNone(t, path)
+	})
+}
+
+// removeAll deletes dir and what it holds.
+func removeAll(t *testing.T, dir string) {
+	t.Helper()
+	require.NoError(t, os.RemoveAll(dir))
+}
+
+// renameAway renames dir to dir.old.
+func renameAway(t *testing.T, dir string) {
+	t.Helper()
+	require.NoError(t, os.Rename(dir, dir+".old"))
+}
+
+// wantFirstRead waits until the watch of path has read it once (its
+// follower resolved it), so that what a test does next is not seen by
+// that first read instead of by the watch.
+func wantFirstRead(tb testing.TB, d *driver, path string) {
+	tb.Helper()
+	eventually(tb, func() bool {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		for f := range d.followers {
+			if f.key.path == path && f.resolved != "" {
+				return true
+			}
+		}
+		return false
+	}, "the first read of "+path+" is over")
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// TestWatchAncestorsShared: files in one directory share its watch and
+// those of its ancestors, one each up to the root, and stopping the last
+// watch removes them all.
+func TestWatchAncestorsShared(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "etc", "myapp")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	d := openDriver(t)
+	var ws []*watcher
+	for i := range 100 {
+		path := filepath.Join(dir, fmt.Sprintf("app%d.toml", i))
+		writeFile(t, path, v1)
+		w, _ := startWatch(t, d, target(path))
+		ws = append(ws, w)
+	}
+	want := []string{dir}
+	d.mu.Lock()
+	ancestors := d.ancestors
+	d.mu.Unlock()
+	for p := filepath.Dir(dir); ancestors; p = filepath.Dir(p) {
+		want = append(want, p)
+		if filepath.Dir(p) == p {
+			break
+		}
+	}
+	got := allWatches(d)
+	require.ElementsMatch(t, want, got)
+	t.Logf("100 files in %s: %d watches", dir, len(got))
+	if n, ok := kernelWatches(t, d); ok {
+		require.Equal(t, len(want), n, "watches in the kernel")
+	}
+	require.Equal(t, map[string]int{dir: 100}, dirState(d))
+	for _, w := range ws {
+		w.Stop()
+	}
+	require.Empty(t, allWatches(d))
+	d.mu.Lock()
+	require.Empty(t, d.dirs)
+	d.mu.Unlock()
+}
+
+// TestWatchDirectoryMadeAgainByEvent: a missing directory (and the ones
+// above it) is found by the events of the nearest watched directory above
+// it, not only by polling with backoff: with polling off, the file is
+// still read as soon as the directories and the file are made.
+func TestWatchDirectoryMadeAgainByEvent(t *testing.T) {
+	noDirPolls.Store(true)
+	t.Cleanup(func() { noDirPolls.Store(false) })
+	t.Run("missing at start", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "etc", "myapp", "conf.d")
+		path := filepath.Join(dir, "app.toml")
+		d := openDriver(t)
+		w, last := startWatch(t, d, target(path))
+		require.True(t, last.Missing)
+		skipWithoutAncestors(t, d)
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		writeFile(t, path, v1)
+		w.wantData(t, v1)
+	})
+	t.Run("grandparent renamed away, made again later", func(t *testing.T) {
+		base := t.TempDir()
+		app := filepath.Join(base, "etc", "myapp")
+		dir := filepath.Join(app, "conf.d")
+		path := filepath.Join(dir, "app.toml")
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		writeFile(t, path, v1)
+		d := openDriver(t)
+		w, _ := startWatch(t, d, target(path))
+		skipWithoutAncestors(t, d)
+		wantFirstRead(t, d, path)
+		renameAway(t, app)
+		w.wantMissing(t)
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		writeFile(t, path, v2)
+		w.wantData(t, v2)
+	})
+}
+
+// skipWithoutAncestors skips a test of the watches of the directories
+// above a file's on a backend that does not watch them.
+func skipWithoutAncestors(t *testing.T, d *driver) {
+	t.Helper()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.ancestors {
+		t.Skip("this backend does not watch the directories above a file's")
+	}
 }

@@ -21,8 +21,10 @@
 // leads to a directory, a named pipe (FIFO), a device such as /dev/zero or a
 // socket is an error wrapping [ErrNotRegular] at once: it is never opened
 // for a read that could block forever or never end (a pipe is opened with
-// O_NONBLOCK and checked from its descriptor). maxbytes=N bounds the size,
-// default [DefaultMaxBytes] (16 MiB): a larger file is an error wrapping
+// O_NONBLOCK and checked from its descriptor; and with O_NOCTTY, so that a
+// terminal swapped in after the check never becomes the process's
+// controlling terminal). maxbytes=N bounds the size, default
+// [DefaultMaxBytes] (16 MiB): a larger file is an error wrapping
 // [sources.ErrTooLarge], found from its size before anything is allocated,
 // and a file that grows past the bound while being read is refused too,
 // never cut short into a value. Reads at Bind, on Reload, after a change
@@ -42,9 +44,19 @@
 // file's directory (a deployment's current -> releases/N) is followed too:
 // the directory that holds the link is watched, and when the link is
 // swapped the watch moves to the directory it leads to now, even while the
-// old one stays on disk. A directory that does not
-// exist yet, or that is removed, is checked again with backoff (50ms doubling
-// up to 1s) until it reappears.
+// old one stays on disk. The directories above the file's, up to the root,
+// are watched too (one watch each, shared by every file below them, and
+// only for names created, deleted or renamed in them): a parent or higher
+// directory renamed away or deleted and made again, or replaced by a
+// rename (mv /etc/app /etc/app.old; mkdir -p /etc/app/conf.d), moves the
+// watch to the new directory and reads the file there, and writes in the
+// old one are no longer taken for the file's. A directory that does not
+// exist yet, or that is removed, is watched for from the nearest one above
+// it that exists, and checked again with backoff (50ms doubling up to 1s)
+// until it reappears. On systems where fsnotify uses kqueue (macOS, the
+// BSDs) or FEN (illumos), which open every entry of a watched directory,
+// the directories above are not watched: a replacement there is seen at
+// the next read of the file.
 //
 // Fields that watch one file with the same poll= and maxbytes= share one
 // watch, and one read per change: the shortest debounce= and maxwait= among
@@ -73,8 +85,10 @@
 // [DefaultMaxWait] and ten debounce intervals. debounce=0 reads at the first
 // notification.
 //
-// An empty file, or one that does not parse (for example a half-written TOML
-// file), is taken for a write in progress: it is read again twice, one
+// An empty file, one that does not parse (for example a half-written TOML
+// file), or one whose size or modification time changed while it was read
+// (a writer rewrote it in place meanwhile: what was read may mix two
+// contents), is taken for a write in progress: it is read again twice, one
 // debounce interval apart ([DefaultDebounce] when there is none), before
 // the error is reported. The error wraps
 // [sources.ErrEmpty] for an empty file. A missing file is retried the same way
@@ -104,6 +118,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/livebind/livebind/sources"
@@ -291,6 +306,8 @@ func readRaw(path string, maxBytes int64) observation {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return observation{sources.Result{Missing: true}, true}
+	case errors.Is(err, errChangedWhileRead):
+		return observation{sources.Result{Err: err}, true} // a write in progress
 	case err != nil:
 		return observation{Result: sources.Result{Err: err}}
 	case len(data) == 0:
@@ -324,11 +341,12 @@ func readError(path string, err error) error {
 	if errors.As(err, &pe) && pe.Path == path {
 		return &Error{Path: path, Err: fmt.Errorf("%s: %w", pe.Op, pe.Err)}
 	}
-	return &Error{Path: path, Err: err}
+	return &Error{Path: path, Err: showPaths(err)}
 }
 
 // Error reports a file that could not be read or watched: it names the
-// path and wraps the cause, so that errors.Is finds fs.ErrNotExist,
+// path (quoted when it is not printable UTF-8, see [sources.ShowPath]) and
+// wraps the cause, so that errors.Is finds fs.ErrNotExist,
 // fs.ErrPermission, [ErrNotRegular], [sources.ErrEmpty],
 // [sources.ErrTooLarge] or [sources.ErrWatchLimit], and errors.As the
 // *Error itself. The content of a secret file never appears in it.
@@ -340,13 +358,35 @@ type Error struct {
 	Err error
 }
 
-// Error formats the error as "file <path>: <cause>".
+// Error formats the error as "file <path>: <cause>". A path that is not
+// printable UTF-8 (a newline in a file name) is quoted (see
+// [sources.ShowPath]), here and in the cause.
 func (e *Error) Error() string {
 	if e.Path == "" {
 		return "file: " + e.Err.Error()
 	}
-	return "file " + e.Path + ": " + e.Err.Error()
+	return "file " + sources.ShowPath(e.Path) + ": " + e.Err.Error()
 }
+
+// showPaths returns err with the path of the *fs.PathError it holds (a
+// directory that could not be watched, say) shown as [Error] shows paths:
+// quoted unless printable. errors.Is and errors.As still see err.
+func showPaths(err error) error {
+	var pe *fs.PathError
+	if !errors.As(err, &pe) || sources.ShowPath(pe.Path) == pe.Path {
+		return err
+	}
+	return &shownError{err: err, text: strings.ReplaceAll(err.Error(), pe.Path, sources.ShowPath(pe.Path))}
+}
+
+// shownError is an error shown with another text.
+type shownError struct {
+	err  error
+	text string
+}
+
+func (e *shownError) Error() string { return e.text }
+func (e *shownError) Unwrap() error { return e.err }
 
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }

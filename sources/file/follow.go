@@ -183,11 +183,20 @@ func (f *follower) timing() (debounce, maxWait, gap time.Duration) {
 	return debounce, maxWait, gap
 }
 
+// noDirPolls makes waitDir check again only when an event says so (or
+// after an hour): tests set it to see that events alone find a directory
+// made again.
+var noDirPolls atomic.Bool
+
 // waitDir waits, with backoff, until the file's directory can be watched
-// again. A watch limit that refuses it is reported.
+// again; an event of an ancestor's watch (a directory along the path made
+// again) ends a wait at once. A watch limit that refuses it is reported.
 func (f *follower) waitDir() bool {
 	for backoff := minBackoff; ; backoff = min(2*backoff, maxBackoff) {
-		if !f.w.Sleep(backoff) {
+		if noDirPolls.Load() {
+			backoff = time.Hour
+		}
+		if !f.w.SleepOrWait(backoff, f.kicks) {
 			return false
 		}
 		err := f.d.ensure(f.dir)
@@ -201,7 +210,7 @@ func (f *follower) waitDir() bool {
 			f.report(look, observation{Result: sources.Result{Err: lerr}}, nil)
 			look.End()
 		} else if !isMissing(err) {
-			f.d.logger.Debug("file: cannot watch directory yet", "path", f.key.path, "dir", f.dir, "err", err)
+			f.d.logger.Debug("file: cannot watch directory yet", "path", f.key.path, "dir", f.dir, "err", showPaths(err))
 		}
 	}
 }
@@ -297,7 +306,7 @@ func (f *follower) observe() (observation, map[*sources.Target]observation) {
 		if lerr := limitError(f.key.path, werr); lerr != nil {
 			raw = observation{Result: sources.Result{Err: lerr}}
 		} else if !isMissing(werr) {
-			f.d.logger.Debug("file: cannot watch directory", "path", f.key.path, "dir", f.dir, "err", werr)
+			f.d.logger.Debug("file: cannot watch directory", "path", f.key.path, "dir", f.dir, "err", showPaths(werr))
 		}
 	}
 	if f.key.poll == 0 && !raw.Missing {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -133,13 +134,16 @@ func eventually(tb testing.TB, cond func() bool, msg string) {
 	fixture.Eventually(tb, waitFor, cond, msg)
 }
 
-// dirState returns the driver's watched directories and their refcounts.
+// dirState returns the driver's watched directories and their refcounts:
+// those held for files, not those watched only as ancestors of them.
 func dirState(d *driver) map[string]int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	m := make(map[string]int, len(d.dirs))
 	for k, v := range d.dirs {
-		m[k] = v.refs
+		if v.refs > 0 {
+			m[k] = v.refs
+		}
 	}
 	return m
 }
@@ -162,8 +166,17 @@ func wantDirs(tb testing.TB, d *driver, want map[string]int) {
 	}
 }
 
-// watchList returns what the fsnotify watcher watches.
+// watchList returns what the notifier watches for files (see dirState):
+// allWatches without the directories watched only as ancestors.
 func watchList(d *driver) []string {
+	all := allWatches(d)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.DeleteFunc(all, func(p string) bool { dw := d.dirs[p]; return dw != nil && dw.refs == 0 })
+}
+
+// allWatches returns every path the notifier watches.
+func allWatches(d *driver) []string {
 	d.mu.Lock()
 	w := d.w
 	d.mu.Unlock()

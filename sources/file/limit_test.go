@@ -45,11 +45,11 @@ func failAdd(t *testing.T, dir string) *atomic.Bool {
 	failing := new(atomic.Bool)
 	failing.Store(true)
 	orig := addWatch
-	addWatch = func(w notifier, name string) error {
+	addWatch = func(w notifier, name string, entriesOnly bool) error {
 		if failing.Load() && name == dir {
 			return fmt.Errorf("inotify_add_watch: %w", syscall.ENOSPC)
 		}
-		return orig(w, name)
+		return orig(w, name, entriesOnly)
 	}
 	t.Cleanup(func() { addWatch = orig })
 	return failing

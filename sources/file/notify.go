@@ -2,6 +2,7 @@ package file
 
 import (
 	"errors"
+	"runtime"
 	"sync/atomic"
 
 	"github.com/fsnotify/fsnotify"
@@ -35,7 +36,13 @@ func (e event) Has(o op) bool { return e.Op&o != 0 }
 // every write. It watches directories, and delivers what happens in them
 // to loop's callbacks until Close.
 type notifier interface {
-	Add(dir string) error
+	// Add watches dir. entriesOnly: only the names in dir being created,
+	// deleted, renamed or changing attributes matter (dir is watched as
+	// an ancestor of a file's directory), not writes to files in it: the
+	// backend may ask for less. A later Add of the same directory without
+	// it asks for everything; one with it never asks for less than the
+	// directory is watched for already.
+	Add(dir string, entriesOnly bool) error
 	// Remove drops the watch of dir; a watch that is gone already is
 	// fsnotify.ErrNonExistentWatch.
 	Remove(dir string) error
@@ -46,6 +53,9 @@ type notifier interface {
 	// closeEvents reports that the backend reports closes and renames into
 	// place, and never a write in progress.
 	closeEvents() bool
+	// watchAncestors reports that watching the ancestors of each file's
+	// directory costs one watch each (see driver.ensureAncestorsLocked).
+	watchAncestors() bool
 }
 
 // forceFallback makes new drivers use fsnotify even where the close-aware
@@ -74,11 +84,20 @@ func newNotifier() (notifier, error) {
 // fsnotifier is the fsnotify backend.
 type fsnotifier struct{ w *fsnotify.Watcher }
 
-func (n fsnotifier) Add(dir string) error    { return n.w.Add(dir) }
-func (n fsnotifier) Remove(dir string) error { return n.w.Remove(dir) }
-func (n fsnotifier) Close() error            { return n.w.Close() }
-func (n fsnotifier) WatchList() []string     { return n.w.WatchList() }
-func (n fsnotifier) closeEvents() bool       { return false }
+func (n fsnotifier) Add(dir string, _ bool) error { return n.w.Add(dir) }
+func (n fsnotifier) Remove(dir string) error      { return n.w.Remove(dir) }
+func (n fsnotifier) Close() error                 { return n.w.Close() }
+func (n fsnotifier) WatchList() []string          { return n.w.WatchList() }
+func (n fsnotifier) closeEvents() bool            { return false }
+
+// watchAncestors: where fsnotify uses inotify or ReadDirectoryChangesW, a
+// directory is one watch. Its kqueue backend (macOS, the BSDs) and its FEN
+// one (illumos) open every entry of a watched directory, which for / or a
+// home directory is a descriptor per file there: no ancestors are watched
+// on them.
+func (n fsnotifier) watchAncestors() bool {
+	return runtime.GOOS == "linux" || runtime.GOOS == "windows" || runtime.GOOS == "android"
+}
 
 func (n fsnotifier) loop(onEvent func(event), onError func(error)) {
 	events, errs := n.w.Events, n.w.Errors

@@ -24,6 +24,15 @@ import (
 const inotifyMask = unix.IN_MODIFY | unix.IN_CLOSE_WRITE | unix.IN_MOVED_TO | unix.IN_MOVED_FROM | unix.IN_CREATE |
 	unix.IN_DELETE | unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_ATTRIB | unix.IN_ONLYDIR
 
+// entriesMask is what a directory watched only as an ancestor of a file's
+// directory needs: its names created, deleted, renamed or changing
+// attributes, and its own deletion or rename; not the writes and closes of
+// every file in it (an ancestor may be /tmp or /). IN_MASK_ADD keeps what
+// the directory is watched for already (through another path, or as a
+// file's directory), since inotify has one mask per directory.
+const entriesMask = unix.IN_MOVED_TO | unix.IN_MOVED_FROM | unix.IN_CREATE | unix.IN_DELETE | unix.IN_DELETE_SELF |
+	unix.IN_MOVE_SELF | unix.IN_ATTRIB | unix.IN_ONLYDIR | unix.IN_MASK_ADD
+
 // inotify is the close-aware backend: inotify through golang.org/x/sys/unix,
 // reporting a file when its writer closes it (IN_CLOSE_WRITE) or when a
 // complete file, or a Kubernetes ..data link, is renamed into place
@@ -37,6 +46,7 @@ type inotify struct {
 	closed bool
 	paths  map[int]string // watch descriptor -> the path last added for it
 	wds    map[string]int // path -> watch descriptor (two paths may share one)
+	full   map[int]bool   // watch descriptor -> added with inotifyMask at least once
 }
 
 func newCloseNotifier() (notifier, error) {
@@ -49,25 +59,35 @@ func newCloseNotifier() (notifier, error) {
 		fd:    fd,
 		paths: make(map[int]string),
 		wds:   make(map[string]int),
+		full:  make(map[int]bool),
 	}, nil
 }
 
-func (n *inotify) closeEvents() bool { return true }
+func (n *inotify) closeEvents() bool    { return true }
+func (n *inotify) watchAncestors() bool { return true }
 
-// Add watches dir. Adding a directory watched already through another path
-// (a symbolic link to it) shares its watch descriptor.
-func (n *inotify) Add(dir string) error {
+// Add watches dir, for everything or (entriesOnly) for changes of its
+// names only. Adding a directory watched already through another path (a
+// symbolic link to it) shares its watch descriptor.
+func (n *inotify) Add(dir string, entriesOnly bool) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.closed {
 		return fsnotify.ErrClosed
 	}
-	wd, err := unix.InotifyAddWatch(n.fd, dir, inotifyMask)
+	mask := uint32(inotifyMask)
+	if entriesOnly {
+		mask = entriesMask
+	}
+	wd, err := unix.InotifyAddWatch(n.fd, dir, mask)
 	if err != nil {
 		return &fs.PathError{Op: "inotify_add_watch", Path: dir, Err: err}
 	}
 	n.paths[wd] = dir
 	n.wds[dir] = wd
+	if !entriesOnly {
+		n.full[wd] = true
+	}
 	return nil
 }
 
@@ -93,6 +113,7 @@ func (n *inotify) Remove(dir string) error {
 
 func (n *inotify) forgetLocked(wd int) {
 	delete(n.paths, wd)
+	delete(n.full, wd)
 	for p, w := range n.wds {
 		if w == wd {
 			delete(n.wds, p)
@@ -170,6 +191,7 @@ func (n *inotify) dispatch(wd int, mask uint32, name string, onEvent func(event)
 	}
 	n.mu.Lock()
 	dir, ok := n.paths[wd]
+	full := n.full[wd]
 	if ok && mask&unix.IN_IGNORED != 0 {
 		// The watch is gone (its directory was deleted, or Remove): the
 		// DELETE_SELF before it was reported already.
@@ -187,7 +209,10 @@ func (n *inotify) dispatch(wd int, mask uint32, name string, onEvent func(event)
 	var o op
 	if mask&unix.IN_CREATE != 0 {
 		o |= opCreate
-		if mask&unix.IN_ISDIR != 0 || createdComplete(path) {
+		// In a directory watched as an ancestor only, what matters is
+		// that the name exists again: no lstat for every file made in
+		// /tmp.
+		if mask&unix.IN_ISDIR != 0 || (full && createdComplete(path)) {
 			o |= opComplete
 		}
 	}

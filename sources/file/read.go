@@ -26,6 +26,14 @@ const DefaultMaxBytes = 16 << 20
 // since reading them could block forever or never end.
 var ErrNotRegular = errors.New("not a regular file")
 
+// errChangedWhileRead reports a file whose stat after a read differs from
+// the one before it: a writer truncated, wrote or grew it meanwhile.
+var errChangedWhileRead = errors.New("changed while being read")
+
+// readHook, when set, runs after each read call of readBounded: tests
+// change the file between two of them.
+var readHook func()
+
 // initialBuf is the least buffer allocated for a read. Files whose size
 // stat does not know (those of /proc say 0) grow it as they are read.
 const initialBuf = 512
@@ -74,6 +82,9 @@ func readBounded(path string, maxBytes int64) ([]byte, error) {
 		}
 		n, err := lr.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
+		if readHook != nil {
+			readHook()
+		}
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -83,6 +94,18 @@ func readBounded(path string, maxBytes int64) ([]byte, error) {
 	}
 	if int64(len(buf)) > maxBytes {
 		return nil, &Error{Path: path, Err: fmt.Errorf("grew past maxbytes=%d while being read: %w", maxBytes, sources.ErrTooLarge)}
+	}
+	// A writer that truncated, rewrote or grew the file in place between
+	// two read calls left the start of one content and the end of another
+	// in buf; its events may not be handled yet, so the watch cannot know.
+	// The file's stat then differs from the one before the read (a size
+	// of 0, as /proc files say, is not compared with what was read).
+	after, err := f.Stat()
+	if err != nil {
+		return nil, readError(path, err)
+	}
+	if after.Size() != size || !after.ModTime().Equal(fi.ModTime()) || (size > 0 && int64(len(buf)) != size) {
+		return nil, &Error{Path: path, Err: errChangedWhileRead}
 	}
 	return buf, nil
 }

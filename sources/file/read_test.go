@@ -129,3 +129,30 @@ func TestWatchAfterClose(t *testing.T) {
 	_, err = d.Watch(pollTarget(path), sources.Result{Missing: true}, func(sources.Result) {})
 	require.ErrorIs(t, err, sources.ErrClosed)
 }
+
+// TestReadRewrittenWhileRead: a writer truncates and rewrites the file in
+// place between two read calls of one read (the watch's first check, a
+// retry, or a read that a close started while the next writer begins).
+// The read got the old content's start and the new content's end, and
+// reported that mixture whenever the writer's events were handled after
+// the read ended: TestWatchSharedDirectory saw "name = \"one\"\n\"\n".
+// The file's stat after the read must match the one before it.
+func TestReadRewrittenWhileRead(t *testing.T) {
+	path := appFile(t, v1)
+	once := false
+	readHook = func() {
+		if !once {
+			once = true
+			writeFile(t, path, v3) // longer than v1: its end is read next
+		}
+	}
+	t.Cleanup(func() { readHook = nil })
+	o := readRaw(path, DefaultMaxBytes)
+	require.Nil(t, o.Data, "a mixture of two contents was read: %q", o.Data)
+	require.ErrorIs(t, o.Err, errChangedWhileRead)
+	require.True(t, o.retry, "a write in progress: read again")
+	readHook = nil
+	o = readRaw(path, DefaultMaxBytes)
+	require.NoError(t, o.Err)
+	require.Equal(t, v3, string(o.Data))
+}
