@@ -3,6 +3,7 @@ package livebind
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -568,5 +569,105 @@ func TestSlowConditionsHonourBindContext(t *testing.T) {
 			require.True(t, time.Now().Before(deadline), "an abandoned evaluation never ended")
 			time.Sleep(10 * time.Millisecond)
 		}
+	})
+}
+
+// gatedCond's condition calls a method that blocks until the test closes
+// gatedRelease (or 30 s pass, so that a regression cannot hang the child).
+type gatedCond struct {
+	Mode  string `live:"env=MODE; poll=1h"`
+	Extra string `live:"env=EXTRA; poll=1h; when=Gated()"`
+}
+
+// gatedRelease is what Gated waits for; set by the child-process test that
+// uses gatedCond before it binds.
+var gatedRelease chan struct{}
+
+// gatedInvalid is a gatedCond that Validate refuses.
+type gatedInvalid struct{ gatedCond }
+
+func (*gatedInvalid) Validate() error { return errors.New("never valid") }
+
+func (*gatedCond) Gated() bool {
+	select {
+	case <-gatedRelease:
+	case <-time.After(30 * time.Second):
+	}
+	return true
+}
+
+// TestCloseWaitsForAbandonedCondition: Close returned while an abandoned
+// when= evaluation still ran, so the evaluation's goroutine outlived the
+// Binding (a user's goleak check failed, and it held its copy of the
+// candidate). Close now waits for abandoned evaluations too, within the
+// same WithCloseTimeout as callbacks, and reports one still running then
+// as it does a callback: an error wrapping ErrCloseTimeout and an Error
+// log. In a child process: it sets conditionTimeout, and a Close that
+// never returned would hang the test binary.
+func TestCloseWaitsForAbandonedCondition(t *testing.T) {
+	t.Run("released", func(t *testing.T) {
+		childtest.Require(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+			conditionTimeout = 20 * time.Millisecond
+			gatedRelease = make(chan struct{})
+			env := newEnv("MODE", "a", "EXTRA", "x")
+			b, err := Bind(t.Context(), &gatedCond{}, WithLookupEnv(env.lookup), WithCloseTimeout(10*time.Second))
+			require.NoError(t, err)
+			assert.Empty(t, b.Get().Extra, "a condition that did not finish counts as false")
+			require.Equal(t, 1, goroutinesIn("livebind.runCondition"), "the abandoned evaluation goes on")
+			// The applier goes on meanwhile.
+			env.set("MODE", "b")
+			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+			defer cancel()
+			require.NoError(t, b.Reload(ctx))
+			require.Equal(t, "b", b.Get().Mode)
+
+			time.AfterFunc(200*time.Millisecond, func() { close(gatedRelease) })
+			start := time.Now()
+			require.NoError(t, b.Close())
+			took := time.Since(start)
+			assert.Zero(t, goroutinesIn("livebind.runCondition"), "Close returned before the abandoned evaluation ended (after %v)", took.Round(time.Millisecond))
+			assert.Zero(t, goroutinesIn("livebind.(*evaluator[...]).loop"), "Close returned before the abandoned evaluator ended")
+			assert.Less(t, took, 5*time.Second)
+		})
+	})
+	t.Run("bind-fails", func(t *testing.T) {
+		// A Bind that fails ends what it started as Close does, abandoned
+		// evaluations included.
+		childtest.Require(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+			conditionTimeout = 20 * time.Millisecond
+			gatedRelease = make(chan struct{})
+			env := newEnv("MODE", "a", "EXTRA", "x")
+			time.AfterFunc(200*time.Millisecond, func() { close(gatedRelease) })
+			_, err := Bind(t.Context(), &gatedInvalid{}, WithLookupEnv(env.lookup), WithCloseTimeout(10*time.Second))
+			require.ErrorIs(t, err, ErrValidation)
+			assert.NotErrorIs(t, err, ErrCloseTimeout)
+			assert.Zero(t, goroutinesIn("livebind.runCondition"), "Bind returned before the abandoned evaluation ended")
+		})
+	})
+	t.Run("stuck", func(t *testing.T) {
+		childtest.Require(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+			conditionTimeout = 20 * time.Millisecond
+			gatedRelease = make(chan struct{})
+			var logs logBuffer
+			env := newEnv("MODE", "a", "EXTRA", "x")
+			b, err := Bind(t.Context(), &gatedCond{}, WithLookupEnv(env.lookup),
+				WithCloseTimeout(300*time.Millisecond), WithLogger(logs.logger()))
+			require.NoError(t, err)
+			require.Equal(t, 1, goroutinesIn("livebind.runCondition"), "the abandoned evaluation goes on")
+			start := time.Now()
+			err = b.Close()
+			took := time.Since(start)
+			require.ErrorIs(t, err, ErrCloseTimeout)
+			assert.Contains(t, err.Error(), "Extra", "the error names the field")
+			assert.GreaterOrEqual(t, took, 250*time.Millisecond)
+			assert.Less(t, took, 3*time.Second)
+			assert.Contains(t, logs.String(), "Close abandoned when= evaluations")
+			close(gatedRelease)
+			deadline := time.Now().Add(5 * time.Second)
+			for goroutinesIn("livebind.runCondition") > 0 {
+				require.True(t, time.Now().Before(deadline), "the released evaluation never ended")
+				time.Sleep(5 * time.Millisecond)
+			}
+		})
 	})
 }
