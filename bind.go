@@ -1223,7 +1223,8 @@ func (b *Binding[T]) shutdown(self uint64, giveUp <-chan struct{}) error {
 // snapshot; untagged fields belong to the caller (a client, a logger, a
 // parent pointer) and are copied as they are, shallowly: the library never
 // reads through them, so it cannot race with their owner's goroutines or
-// loop on a cycle.
+// loop on a cycle (a when= expression that would is refused at Bind:
+// untaggedAliases).
 func (b *Binding[T]) copyConfig(dst, src reflect.Value) {
 	dst.Set(src)
 	for _, idx := range b.copyIdx {

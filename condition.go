@@ -1,8 +1,10 @@
 package livebind
 
 import (
+	"cmp"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/expr-lang/expr"
@@ -321,4 +323,146 @@ func (underlyingKinds) Visit(n *ast.Node) {
 		return
 	}
 	ast.Patch(n, &ast.CallNode{Callee: &ast.IdentifierNode{Value: fn}, Arguments: []ast.Node{*n}})
+}
+
+// untaggedAliases returns the untagged fields (as the expression selects
+// them: "Flags", "DB.Pool") that the compiled expression node, over the
+// struct type t, reads through: a map, slice or pointer it indexes,
+// ranges over, follows or measures, an interface, or a value it reads
+// whole that holds one. Untagged fields belong to the caller: every copy
+// of the struct shares what they point to, so such an expression reads
+// the caller's memory while Validate, an update= method or the caller's
+// goroutines change it, from an evaluation that may run on alone in the
+// background (evalCondition). What an expression may do with an untagged
+// field: read a member of an untagged struct value (its own copy),
+// compare the field with nil, and call a method on it (user code, which
+// reads what its author chose).
+func untaggedAliases(node ast.Node, t reflect.Type) []string {
+	declared := map[string]bool{}
+	notRead := map[ast.Node]bool{} // only a member's struct, a method's receiver, or compared with nil
+	ast.Walk(&node, reachVisitor(func(n ast.Node) {
+		switch n := n.(type) {
+		case *ast.VariableDeclaratorNode:
+			declared[n.Name] = true
+		case *ast.MemberNode:
+			if _, name := n.Property.(*ast.StringNode); name || n.Method {
+				notRead[n.Node] = true
+			}
+		case *ast.BinaryNode:
+			if n.Operator == "==" || n.Operator == "!=" {
+				if _, isNil := n.Left.(*ast.NilNode); isNil {
+					notRead[n.Right] = true
+				}
+				if _, isNil := n.Right.(*ast.NilNode); isNil {
+					notRead[n.Left] = true
+				}
+			}
+		}
+	}))
+	var found []string
+	ast.Walk(&node, reachVisitor(func(n ast.Node) {
+		names, ok := selector(n, declared)
+		if !ok {
+			return
+		}
+		if p := throughUntagged(t, names, !notRead[n]); p != "" && !slices.Contains(found, p) {
+			found = append(found, p)
+		}
+	}))
+	return found
+}
+
+// selector returns the names by which n selects a value from the
+// expression's environment ($env, or a bare name, then members named by
+// a constant), or false if n is no such selection.
+func selector(n ast.Node, declared map[string]bool) ([]string, bool) {
+	switch n := n.(type) {
+	case *ast.IdentifierNode:
+		switch {
+		case n.Value == "$env":
+			return []string{}, true
+		case declared[n.Value]:
+			return nil, false
+		}
+		return []string{n.Value}, true
+	case *ast.MemberNode:
+		name, ok := n.Property.(*ast.StringNode)
+		if !ok || n.Method {
+			return nil, false
+		}
+		base, ok := selector(n.Node, declared)
+		if !ok {
+			return nil, false
+		}
+		return append(base, name.Value), true
+	}
+	return nil, false
+}
+
+// throughUntagged follows names from the struct type t and returns the
+// selector of the first untagged field on the way that the selection reads
+// through (a pointer it follows, a map or interface it takes a member of)
+// or, if whole is set, that the selected value is or holds (a map, slice,
+// pointer or interface in an untagged part of it). A tagged field on the
+// way ends the search: the library built it and copies it deeply. A name
+// that is no field (a method, a function) selects nothing to check.
+func throughUntagged(t reflect.Type, names []string, whole bool) string {
+	cur, sel := t, ""
+	for _, name := range names {
+		if cur.Kind() != reflect.Struct {
+			return cmp.Or(sel, "$env") // a member of an untagged map, pointer or interface
+		}
+		f, ok := fieldByExprName(cur, name)
+		if !ok {
+			return ""
+		}
+		sel = strings.TrimPrefix(sel+"."+f.Name, ".")
+		for i, x := range f.Index {
+			sf := cur.Field(x)
+			if tag, tagged := sf.Tag.Lookup("live"); tagged && tag != "-" {
+				return "" // the library's own value, deep copied
+			}
+			cur = sf.Type
+			if i < len(f.Index)-1 && cur.Kind() == reflect.Pointer {
+				return sel // a field promoted through an embedded pointer
+			}
+		}
+	}
+	if whole && holdsUntaggedAlias(cur) {
+		return cmp.Or(sel, "$env")
+	}
+	return ""
+}
+
+// fieldByExprName finds the field of struct type t that an expression
+// names name: by its expr tag if it has one, else by its Go name,
+// promoted fields included.
+func fieldByExprName(t reflect.Type, name string) (reflect.StructField, bool) {
+	for _, f := range reflect.VisibleFields(t) {
+		tag := f.Tag.Get("expr")
+		if tag == name || tag == "" && f.Name == name {
+			return f, f.IsExported()
+		}
+	}
+	return reflect.StructField{}, false
+}
+
+// holdsUntaggedAlias reports whether a value of type t, copied by
+// assignment with its tagged fields deep copied (copyConfig), still
+// shares memory with its original: t is or holds, outside tagged fields,
+// a map, slice, pointer or interface.
+func holdsUntaggedAlias(t reflect.Type) bool {
+	if t.Kind() != reflect.Struct {
+		return typeNeedsCopy(t)
+	}
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		if tag, tagged := sf.Tag.Lookup("live"); tagged && tag != "-" {
+			continue
+		}
+		if holdsUntaggedAlias(sf.Type) {
+			return true
+		}
+	}
+	return false
 }

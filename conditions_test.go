@@ -671,3 +671,125 @@ func TestCloseWaitsForAbandonedCondition(t *testing.T) {
 		})
 	})
 }
+
+// untaggedFlags' slow condition reads Flags, an untagged map, which
+// Validate edits in place.
+type untaggedFlags struct {
+	Hosts   []string `live:"env=HOSTS; poll=1h"`
+	Allowed []string `live:"env=ALLOWED; poll=1h"`
+	Flags   map[string]bool
+	Extra   string `live:"env=EXTRA; poll=1h; when=all(Hosts, {Flags[#] || # in Allowed})"`
+}
+
+func (c *untaggedFlags) Validate() error {
+	for i := range 100 {
+		c.Flags[fmt.Sprint("validated-", i)] = true
+	}
+	return nil
+}
+
+// TestConditionReadingUntaggedAliasIsRefused: untagged fields belong to
+// the caller and are copied shallowly, so a when= expression that read
+// through an untagged map (or slice, or pointer) read the caller's memory:
+// an evaluation abandoned after conditionTimeout read Flags while
+// Validate wrote it in the candidate, a data race (and possibly a fatal
+// concurrent map access). Bind now refuses such an expression with a tag
+// error naming the field. In a child process, built with -race: the old
+// behavior reports the race or crashes.
+func TestConditionReadingUntaggedAliasIsRefused(t *testing.T) {
+	childtest.Require(t, childtest.Limits{Timeout: 120 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+		conditionTimeout = 20 * time.Millisecond
+		env := slowHostsEnv(2000)
+		b, err := Bind(t.Context(), &untaggedFlags{Flags: map[string]bool{}}, WithLookupEnv(env.lookup))
+		if err == nil {
+			deadline := time.Now().Add(90 * time.Second)
+			for goroutinesIn("livebind.runCondition") > 0 && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			_ = b.Close()
+		}
+		require.ErrorIs(t, err, ErrTag)
+		assert.Contains(t, err.Error(), "Extra")
+		assert.Contains(t, err.Error(), "Flags")
+	})
+}
+
+// aliasPool stands for a client or pool an untagged field points to.
+type aliasPool struct{ Size int }
+
+func (p *aliasPool) Ready() bool { return p != nil && p.Size > 0 }
+
+// aliasDB mixes tagged values with untagged ones that alias.
+type aliasDB struct {
+	Host  string   `live:"env=DB_HOST"`
+	Hosts []string `live:"env=DB_HOSTS"`
+	Pool  *aliasPool
+	Name  string
+}
+
+// AliasEmbedded is promoted through a pointer.
+type AliasEmbedded struct{ Deep string }
+
+// aliasCfg has untagged fields of every kind a when= expression can name.
+type aliasCfg struct {
+	Mode    string         `live:"env=MODE"`
+	Tagged  []string       `live:"env=TAGGED"`
+	Limits  map[string]int `live:"env=LIMITS"`
+	Flags   map[string]bool
+	Names   []string
+	Opts    *aliasPool
+	Any     any
+	Region  string
+	Renamed map[string]bool `expr:"flags2"`
+	DB      aliasDB
+	Plain   struct{ A, B int }
+	*AliasEmbedded
+}
+
+func (c *aliasCfg) Beta() bool { return c.Flags["beta"] }
+
+// TestConditionUntaggedAliases: which untagged fields an expression reads
+// through (untaggedAliases): Bind refuses those.
+func TestConditionUntaggedAliases(t *testing.T) {
+	t.Parallel()
+	rt := reflect.TypeFor[aliasCfg]()
+	for _, c := range []struct {
+		name, src string
+		want      []string
+	}{
+		{"tagged", `Mode == "x" && len(Tagged) > 0 && Limits.max > 1 && "a" in Tagged`, nil},
+		{"untagged-scalar", `Region == "eu"`, nil},
+		{"untagged-struct-member", `DB.Name == "x" && DB.Host != "" && Plain.A > 1`, nil},
+		{"untagged-struct-whole", `Plain == Plain`, nil},
+		{"tagged-in-untagged", `len(DB.Hosts) > 0`, nil},
+		{"nil", `Opts != nil && nil != Flags && Any == nil && DB.Pool != nil`, nil},
+		{"method", `Beta()`, nil},
+		{"method-on-field", `DB.Pool.Ready() && Opts.Ready()`, nil},
+		{"env-member", `$env.Mode == "x" && $env["Region"] == "y"`, nil},
+		{"map-index", `Flags["beta"]`, []string{"Flags"}},
+		{"map-member", `Flags.beta`, []string{"Flags"}},
+		{"map-in", `"beta" in Flags`, []string{"Flags"}},
+		{"slice-len", `len(Names) > 0`, []string{"Names"}},
+		{"slice-predicate", `any(Tagged, {# in Names})`, []string{"Names"}},
+		{"pointer-member", `Opts.Size > 1`, []string{"Opts"}},
+		{"interface", `Any.x == 1`, []string{"Any"}},
+		{"expr-tag", `flags2["x"]`, []string{"Renamed"}},
+		{"nested-pointer", `DB.Pool.Size > 0`, []string{"DB.Pool"}},
+		{"struct-whole", `toJSON(DB) != ""`, []string{"DB"}},
+		{"promoted-through-pointer", `Deep == "x"`, []string{"Deep"}},
+		{"let", `let f = Flags; f.x`, []string{"Flags"}},
+		{"env-member-alias", `$env.Flags.beta`, []string{"Flags"}},
+		{"env-whole", `len($env) > 0`, []string{"$env"}},
+		{"env-folded", `$env["Fl" + "ags"] != nil`, nil},
+		{"env-dynamic", `$env[Region] != nil`, []string{"$env"}},
+		{"map-filter", `all(map(filter(Tagged, true), Names[0]), # != "")`, []string{"Names"}},
+		{"two", `Flags.x && len(Names) > 0 && Flags.y`, []string{"Flags", "Names"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			prog, err := compileCondition(c.src, rt)
+			require.NoError(t, err)
+			assert.Equal(t, c.want, untaggedAliases(prog.Node(), rt))
+		})
+	}
+}
