@@ -13,6 +13,7 @@ import (
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/parser/lexer"
 	"github.com/expr-lang/expr/vm"
+	"github.com/expr-lang/expr/vm/runtime"
 )
 
 // condition is a compiled when= expression of a target.
@@ -68,7 +69,7 @@ func conditionInline(node ast.Node, t reflect.Type) bool {
 		case *ast.IdentifierNode: // a field, or the callee of a conversion (see CallNode)
 			_, isMethod := pt.MethodByName(n.Value)
 			_, isField := fields[n.Value]
-			if isMethod || !isField && (!conditionFuncs[n.Value] || n.Value == "repeat") {
+			if isMethod || !isField && (!conditionFuncs[n.Value] || conditionLoops[n.Value]) {
 				ok = false
 			}
 		case *ast.MemberNode:
@@ -76,7 +77,7 @@ func conditionInline(node ast.Node, t reflect.Type) bool {
 				ok = false
 			}
 		case *ast.CallNode:
-			if id, fn := n.Callee.(*ast.IdentifierNode); !fn || !conditionFuncs[id.Value] || id.Value == "repeat" {
+			if id, fn := n.Callee.(*ast.IdentifierNode); !fn || !conditionFuncs[id.Value] || conditionLoops[id.Value] {
 				ok = false
 			}
 		case *ast.UnaryNode:
@@ -237,7 +238,13 @@ func (v reachVisitor) Visit(n *ast.Node) {
 var conditionFuncs = map[string]bool{
 	underlyingString: true, underlyingInt: true, underlyingUint: true,
 	underlyingFloat: true, underlyingBool: true, "repeat": true,
+	concatString: true, concatAny: true,
 }
+
+// conditionLoops are the functions of conditionFuncs whose cost grows
+// with the values they get (up to maxRepeat bytes): an expression that
+// calls one is not inline.
+var conditionLoops = map[string]bool{"repeat": true, concatString: true, concatAny: true}
 
 // compileCondition compiles a when= expression over the struct type t. A
 // field of a named type with a basic underlying kind (type AppMode string,
@@ -255,11 +262,64 @@ func compileCondition(src string, t reflect.Type) (*vm.Program, error) {
 		expr.Function(underlyingFloat, func(p ...any) (any, error) { return reflect.ValueOf(p[0]).Float(), nil }, new(func(any) float64)),
 		expr.Function(underlyingBool, func(p ...any) (any, error) { return reflect.ValueOf(p[0]).Bool(), nil }, new(func(any) bool)),
 		expr.Function("repeat", boundedRepeat, new(func(string, int) string)),
+		expr.Patch(boundedConcat{}),
+		expr.Function(concatString, addBounded, new(func(string, string) string)),
+		expr.Function(concatAny, addBounded, new(func(any, any) any)),
 	)
 }
 
-// maxRepeat bounds the length of what repeat returns in a when= expression.
+// maxRepeat bounds the length of what repeat returns in a when= expression,
+// and of a string + makes.
 const maxRepeat = 16 << 20
+
+// boundedConcat turns every + that can join two strings (both operands
+// strings, or of a type known only at run time, as #acc in reduce) into a
+// call of addBounded: expr charges its memory budget for ranges and some
+// builtins but not for +, so reduce(Items, #acc + Pad, "") built a string
+// of len(Items) times len(Pad) bytes, and copied the square of that on
+// the way. A + with an operand of another known type (a number, a
+// duration, a time) cannot join strings and stays expr's own. The call's
+// type is string when an operand is known to be one, as +'s was.
+type boundedConcat struct{}
+
+// Visit implements ast.Visitor.
+func (boundedConcat) Visit(n *ast.Node) {
+	b, ok := (*n).(*ast.BinaryNode)
+	if !ok || b.Operator != "+" {
+		return
+	}
+	l, r := b.Left.Type(), b.Right.Type()
+	if !maybeString(l) || !maybeString(r) {
+		return
+	}
+	fn := concatAny
+	if l != nil && l.Kind() == reflect.String || r != nil && r.Kind() == reflect.String {
+		fn = concatString
+	}
+	ast.Patch(n, &ast.CallNode{Callee: &ast.IdentifierNode{Value: fn}, Arguments: []ast.Node{b.Left, b.Right}})
+}
+
+// maybeString reports whether an operand of type t (nil: unknown until run
+// time) can be a string.
+func maybeString(t reflect.Type) bool {
+	return t == nil || t.Kind() == reflect.String || t.Kind() == reflect.Interface
+}
+
+// addBounded is + for the operands boundedConcat passes it: two strings
+// join unless the result would pass maxRepeat bytes; anything else is
+// expr's own + (runtime.Add, which panics on operands it cannot add, as
+// the + it replaces did; the VM reports that as an error).
+func addBounded(p ...any) (any, error) {
+	a, aok := p[0].(string)
+	b, bok := p[1].(string)
+	if !aok || !bok {
+		return runtime.Add(p[0], p[1]), nil
+	}
+	if len(a) > maxRepeat-len(b) {
+		return nil, fmt.Errorf("+: %d and %d bytes make a string over the %d-byte limit", len(a), len(b), maxRepeat)
+	}
+	return a + b, nil
+}
 
 // boundedRepeat replaces expr's repeat, which refuses a count over a
 // million but not a result of the string's length times the count: a
@@ -290,6 +350,8 @@ const (
 	underlyingUint   = "_livebind_uint"
 	underlyingFloat  = "_livebind_float"
 	underlyingBool   = "_livebind_bool"
+	concatString     = "_livebind_concat"
+	concatAny        = "_livebind_add"
 )
 
 // underlyingKinds wraps every field read of a named basic type in the

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/expr-lang/expr/vm"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -780,7 +781,7 @@ func TestConditionUntaggedAliases(t *testing.T) {
 		{"let", `let f = Flags; f.x`, []string{"Flags"}},
 		{"env-member-alias", `$env.Flags.beta`, []string{"Flags"}},
 		{"env-whole", `len($env) > 0`, []string{"$env"}},
-		{"env-folded", `$env["Fl" + "ags"] != nil`, nil},
+		{"env-concat", `$env["Mo" + "de"] != ""`, []string{"$env"}}, // + is a call (boundedConcat), not folded
 		{"env-dynamic", `$env[Region] != nil`, []string{"$env"}},
 		{"map-filter", `all(map(filter(Tagged, true), Names[0]), # != "")`, []string{"Names"}},
 		{"two", `Flags.x && len(Names) > 0 && Flags.y`, []string{"Flags", "Names"}},
@@ -790,6 +791,97 @@ func TestConditionUntaggedAliases(t *testing.T) {
 			prog, err := compileCondition(c.src, rt)
 			require.NoError(t, err)
 			assert.Equal(t, c.want, untaggedAliases(prog.Node(), rt))
+		})
+	}
+}
+
+// concatenated builds a string step by step in its condition.
+type concatenated struct {
+	Pad   string   `live:"env=PAD; poll=1h"`
+	Items []string `live:"env=ITEMS; poll=1h"`
+	Extra string   `live:"env=EXTRA; poll=1h; when=len(reduce(Items, #acc + Pad, '')) < 100"`
+}
+
+// TestConditionConcatIsBounded: expr charges its memory budget for
+// ranges and some builtins, not for +, so reduce(Items, #acc + Pad, "")
+// with a 4 MiB Pad and 200 items grew a string without bound (800 MiB,
+// and the square of that copied on the way). livebind's + refuses a
+// string over 16 MiB. In a child process under a 160 MiB heap watchdog:
+// the old behavior passes it.
+func TestConditionConcatIsBounded(t *testing.T) {
+	childtest.Require(t, childtest.Limits{Timeout: 60 * time.Second, Heap: 160 << 20}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+		env := newEnv("PAD", "ab", "ITEMS", "a,b", "EXTRA", "x")
+		b := mustBind(t, &concatenated{}, WithLookupEnv(env.lookup))
+		require.Equal(t, "x", b.Get().Extra)
+		env.set("PAD", strings.Repeat("p", 4<<20))
+		env.set("ITEMS", strings.TrimSuffix(strings.Repeat("i,", 200), ","))
+		_ = b.Reload(t.Context())
+		assert.Empty(t, b.Get().Extra, "a condition that fails counts as false")
+		ok, err := b.evalCondition(b.conds[0], b.Get())
+		assert.False(t, ok)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "limit")
+	})
+}
+
+// plusCfg has operands of every kind + takes.
+type plusCfg struct {
+	Mode    appMode
+	Name    string
+	Nums    []int
+	Words   []string
+	Timeout time.Duration
+	At      time.Time
+	Any     any
+}
+
+// TestConditionPlus: + on strings goes through addBounded, and means what
+// expr's + means on every operand: numbers, durations, times, operands
+// known only at run time; a + of mismatched known types is still a
+// compile error, and one found at run time an evaluation error.
+func TestConditionPlus(t *testing.T) {
+	t.Parallel()
+	rt := reflect.TypeFor[plusCfg]()
+	env := &plusCfg{
+		Mode: "dev", Name: "n", Nums: []int{1, 2, 3}, Words: []string{"a", "b"},
+		Timeout: time.Second, At: time.Unix(0, 0).UTC(), Any: 4,
+	}
+	for _, c := range []struct {
+		name, src string
+		want      any // bool, or an error's text
+	}{
+		{"strings", `Name + "x" == "nx" && upper(Name + Name) == "NN"`, true},
+		{"named", `Mode + "-" + Name == "dev-n"`, true},
+		{"reduce-strings", `reduce(Words, #acc + #, "") == "ab"`, true},
+		{"reduce-acc", `reduce(Words, #acc + #acc + #, "") == "aab"`, true},
+		{"reduce-ints", `reduce(Nums, #acc + #, 0) == 6 && reduce(Nums, #acc + #acc, 1) == 8`, true},
+		{"numbers", `Nums[0] + 1 == 2 && 1.5 + 1 == 2.5`, true},
+		{"duration", `Timeout + Timeout == duration("2s")`, true},
+		{"time", `(At + Timeout).Unix() == 1`, true},
+		{"any", `Any + 1 == 5`, true},
+		{"literals", `"a" + "b" == "ab"`, true},
+		{"mismatch-compile", `Name + 1 == "n1"`, "mismatched types"},
+		{"mismatch-run", `reduce(Nums, #acc + #, "") == ""`, "invalid operation"},
+		{"limit", `len(reduce(1..20, #acc + repeat("p", 1048576), "")) > 0`, "limit"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			prog, err := compileCondition(c.src, rt)
+			if want, ok := c.want.(string); ok && strings.Contains(c.name, "compile") {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), want)
+				return
+			}
+			require.NoError(t, err)
+			var m vm.VM
+			out, err := m.Run(prog, env)
+			if want, ok := c.want.(string); ok {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), want)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, c.want, out)
 		})
 	}
 }
