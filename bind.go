@@ -183,7 +183,7 @@ func Bind[T any](ctx context.Context, dst *T, opts ...Option) (*Binding[T], erro
 			// start never returned: user code it called (Validate, an
 			// update= method, UnmarshalText) ran runtime.Goexit, which
 			// ends the caller's goroutine. What start opened is closed.
-			_ = b.shutdown(0)
+			_ = b.shutdown(0, ctx.Done())
 		}
 	}()
 	// Until start returns, ctx ending ends the Binding's context too, as
@@ -196,10 +196,10 @@ func Bind[T any](ctx context.Context, dst *T, opts ...Option) (*Binding[T], erro
 	stopEarly()
 	started = true
 	if err != nil {
-		return nil, errors.Join(err, b.shutdown(0))
+		return nil, errors.Join(err, b.shutdown(0, ctx.Done()))
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, errors.Join(fmt.Errorf("livebind: Bind: %w", err), b.shutdown(0))
+		return nil, errors.Join(fmt.Errorf("livebind: Bind: %w", err), b.shutdown(0, ctx.Done()))
 	}
 	// The only write to *dst, once nothing can fail any more: a failed Bind
 	// leaves *dst untouched.
@@ -1148,8 +1148,9 @@ func (b *Binding[T]) onApplier() bool {
 // closed. Get keeps returning the last snapshot. Close is idempotent and
 // safe to call concurrently; every call returns the first call's result.
 //
-// Close waits for running callbacks at most the time set by
-// [WithCloseTimeout] ([DefaultCloseTimeout]); callbacks still running then
+// Close waits for running callbacks, and for when= evaluations that the
+// applier gave up on and that still run, at most the time set by
+// [WithCloseTimeout] ([DefaultCloseTimeout]); those still running then
 // are abandoned (logged at Error level, reported by an error wrapping
 // [ErrCloseTimeout]). Close may be called from a callback: it then returns
 // once everything else has stopped, and that callback's goroutine ends when
@@ -1174,16 +1175,20 @@ func (b *Binding[T]) Close() error {
 	if stop != nil {
 		stop()
 	}
-	b.closeErr = b.shutdown(self)
+	b.closeErr = b.shutdown(self, nil)
 	close(b.closed)
 	return b.closeErr
 }
 
 // shutdown stops everything started so far, in dependency order. self is
 // the calling goroutine's id when it may be a delivery goroutine (Close from
-// a callback), whose end shutdown does not wait for.
-func (b *Binding[T]) shutdown(self uint64) error {
-	deadline := time.Now().Add(b.opts.closeTimeout)
+// a callback), whose end shutdown does not wait for. It waits for running
+// callbacks and abandoned when= evaluations until the close timeout, or
+// until giveUp is closed (Bind's context, when Bind fails: it was told to
+// stop waiting), and reports those still running then.
+func (b *Binding[T]) shutdown(self uint64, giveUp <-chan struct{}) error {
+	start := time.Now()
+	deadline := start.Add(b.opts.closeTimeout)
 	b.cancel()
 	b.wg.Wait()              // the applier starts and stops watches: let it finish first
 	b.stopEvaluator()        // idle now: only the applier (or Bind) evaluates conditions
@@ -1206,6 +1211,9 @@ func (b *Binding[T]) shutdown(self uint64) error {
 		b.log.Error("livebind: Close abandoned callbacks that did not return in time", "callbacks", n, "waited", b.opts.closeTimeout)
 		errs = append(errs, fmt.Errorf("livebind: close: %d callbacks still running after %v, abandoned: %w", n, b.opts.closeTimeout, ErrCloseTimeout))
 	}
+	if err := b.waitAbandoned(start, deadline, giveUp); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -1215,7 +1223,8 @@ func (b *Binding[T]) shutdown(self uint64) error {
 // snapshot; untagged fields belong to the caller (a client, a logger, a
 // parent pointer) and are copied as they are, shallowly: the library never
 // reads through them, so it cannot race with their owner's goroutines or
-// loop on a cycle.
+// loop on a cycle (a when= expression that would is refused at Bind:
+// untaggedAliases).
 func (b *Binding[T]) copyConfig(dst, src reflect.Value) {
 	dst.Set(src)
 	for _, idx := range b.copyIdx {

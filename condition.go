@@ -1,8 +1,10 @@
 package livebind
 
 import (
+	"cmp"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/expr-lang/expr"
@@ -11,6 +13,7 @@ import (
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/parser/lexer"
 	"github.com/expr-lang/expr/vm"
+	"github.com/expr-lang/expr/vm/runtime"
 )
 
 // condition is a compiled when= expression of a target.
@@ -66,7 +69,7 @@ func conditionInline(node ast.Node, t reflect.Type) bool {
 		case *ast.IdentifierNode: // a field, or the callee of a conversion (see CallNode)
 			_, isMethod := pt.MethodByName(n.Value)
 			_, isField := fields[n.Value]
-			if isMethod || !isField && (!conditionFuncs[n.Value] || n.Value == "repeat") {
+			if isMethod || !isField && (!conditionFuncs[n.Value] || conditionLoops[n.Value]) {
 				ok = false
 			}
 		case *ast.MemberNode:
@@ -74,7 +77,7 @@ func conditionInline(node ast.Node, t reflect.Type) bool {
 				ok = false
 			}
 		case *ast.CallNode:
-			if id, fn := n.Callee.(*ast.IdentifierNode); !fn || !conditionFuncs[id.Value] || id.Value == "repeat" {
+			if id, fn := n.Callee.(*ast.IdentifierNode); !fn || !conditionFuncs[id.Value] || conditionLoops[id.Value] {
 				ok = false
 			}
 		case *ast.UnaryNode:
@@ -235,7 +238,13 @@ func (v reachVisitor) Visit(n *ast.Node) {
 var conditionFuncs = map[string]bool{
 	underlyingString: true, underlyingInt: true, underlyingUint: true,
 	underlyingFloat: true, underlyingBool: true, "repeat": true,
+	concatString: true, concatAny: true,
 }
+
+// conditionLoops are the functions of conditionFuncs whose cost grows
+// with the values they get (up to maxRepeat bytes): an expression that
+// calls one is not inline.
+var conditionLoops = map[string]bool{"repeat": true, concatString: true, concatAny: true}
 
 // compileCondition compiles a when= expression over the struct type t. A
 // field of a named type with a basic underlying kind (type AppMode string,
@@ -253,11 +262,64 @@ func compileCondition(src string, t reflect.Type) (*vm.Program, error) {
 		expr.Function(underlyingFloat, func(p ...any) (any, error) { return reflect.ValueOf(p[0]).Float(), nil }, new(func(any) float64)),
 		expr.Function(underlyingBool, func(p ...any) (any, error) { return reflect.ValueOf(p[0]).Bool(), nil }, new(func(any) bool)),
 		expr.Function("repeat", boundedRepeat, new(func(string, int) string)),
+		expr.Patch(boundedConcat{}),
+		expr.Function(concatString, addBounded, new(func(string, string) string)),
+		expr.Function(concatAny, addBounded, new(func(any, any) any)),
 	)
 }
 
-// maxRepeat bounds the length of what repeat returns in a when= expression.
+// maxRepeat bounds the length of what repeat returns in a when= expression,
+// and of a string + makes.
 const maxRepeat = 16 << 20
+
+// boundedConcat turns every + that can join two strings (both operands
+// strings, or of a type known only at run time, as #acc in reduce) into a
+// call of addBounded: expr charges its memory budget for ranges and some
+// builtins but not for +, so reduce(Items, #acc + Pad, "") built a string
+// of len(Items) times len(Pad) bytes, and copied the square of that on
+// the way. A + with an operand of another known type (a number, a
+// duration, a time) cannot join strings and stays expr's own. The call's
+// type is string when an operand is known to be one, as +'s was.
+type boundedConcat struct{}
+
+// Visit implements ast.Visitor.
+func (boundedConcat) Visit(n *ast.Node) {
+	b, ok := (*n).(*ast.BinaryNode)
+	if !ok || b.Operator != "+" {
+		return
+	}
+	l, r := b.Left.Type(), b.Right.Type()
+	if !maybeString(l) || !maybeString(r) {
+		return
+	}
+	fn := concatAny
+	if l != nil && l.Kind() == reflect.String || r != nil && r.Kind() == reflect.String {
+		fn = concatString
+	}
+	ast.Patch(n, &ast.CallNode{Callee: &ast.IdentifierNode{Value: fn}, Arguments: []ast.Node{b.Left, b.Right}})
+}
+
+// maybeString reports whether an operand of type t (nil: unknown until run
+// time) can be a string.
+func maybeString(t reflect.Type) bool {
+	return t == nil || t.Kind() == reflect.String || t.Kind() == reflect.Interface
+}
+
+// addBounded is + for the operands boundedConcat passes it: two strings
+// join unless the result would pass maxRepeat bytes; anything else is
+// expr's own + (runtime.Add, which panics on operands it cannot add, as
+// the + it replaces did; the VM reports that as an error).
+func addBounded(p ...any) (any, error) {
+	a, aok := p[0].(string)
+	b, bok := p[1].(string)
+	if !aok || !bok {
+		return runtime.Add(p[0], p[1]), nil
+	}
+	if len(a) > maxRepeat-len(b) {
+		return nil, fmt.Errorf("+: %d and %d bytes make a string over the %d-byte limit", len(a), len(b), maxRepeat)
+	}
+	return a + b, nil
+}
 
 // boundedRepeat replaces expr's repeat, which refuses a count over a
 // million but not a result of the string's length times the count: a
@@ -288,6 +350,8 @@ const (
 	underlyingUint   = "_livebind_uint"
 	underlyingFloat  = "_livebind_float"
 	underlyingBool   = "_livebind_bool"
+	concatString     = "_livebind_concat"
+	concatAny        = "_livebind_add"
 )
 
 // underlyingKinds wraps every field read of a named basic type in the
@@ -321,4 +385,146 @@ func (underlyingKinds) Visit(n *ast.Node) {
 		return
 	}
 	ast.Patch(n, &ast.CallNode{Callee: &ast.IdentifierNode{Value: fn}, Arguments: []ast.Node{*n}})
+}
+
+// untaggedAliases returns the untagged fields (as the expression selects
+// them: "Flags", "DB.Pool") that the compiled expression node, over the
+// struct type t, reads through: a map, slice or pointer it indexes,
+// ranges over, follows or measures, an interface, or a value it reads
+// whole that holds one. Untagged fields belong to the caller: every copy
+// of the struct shares what they point to, so such an expression reads
+// the caller's memory while Validate, an update= method or the caller's
+// goroutines change it, from an evaluation that may run on alone in the
+// background (evalCondition). What an expression may do with an untagged
+// field: read a member of an untagged struct value (its own copy),
+// compare the field with nil, and call a method on it (user code, which
+// reads what its author chose).
+func untaggedAliases(node ast.Node, t reflect.Type) []string {
+	declared := map[string]bool{}
+	notRead := map[ast.Node]bool{} // only a member's struct, a method's receiver, or compared with nil
+	ast.Walk(&node, reachVisitor(func(n ast.Node) {
+		switch n := n.(type) {
+		case *ast.VariableDeclaratorNode:
+			declared[n.Name] = true
+		case *ast.MemberNode:
+			if _, name := n.Property.(*ast.StringNode); name || n.Method {
+				notRead[n.Node] = true
+			}
+		case *ast.BinaryNode:
+			if n.Operator == "==" || n.Operator == "!=" {
+				if _, isNil := n.Left.(*ast.NilNode); isNil {
+					notRead[n.Right] = true
+				}
+				if _, isNil := n.Right.(*ast.NilNode); isNil {
+					notRead[n.Left] = true
+				}
+			}
+		}
+	}))
+	var found []string
+	ast.Walk(&node, reachVisitor(func(n ast.Node) {
+		names, ok := selector(n, declared)
+		if !ok {
+			return
+		}
+		if p := throughUntagged(t, names, !notRead[n]); p != "" && !slices.Contains(found, p) {
+			found = append(found, p)
+		}
+	}))
+	return found
+}
+
+// selector returns the names by which n selects a value from the
+// expression's environment ($env, or a bare name, then members named by
+// a constant), or false if n is no such selection.
+func selector(n ast.Node, declared map[string]bool) ([]string, bool) {
+	switch n := n.(type) {
+	case *ast.IdentifierNode:
+		switch {
+		case n.Value == "$env":
+			return []string{}, true
+		case declared[n.Value]:
+			return nil, false
+		}
+		return []string{n.Value}, true
+	case *ast.MemberNode:
+		name, ok := n.Property.(*ast.StringNode)
+		if !ok || n.Method {
+			return nil, false
+		}
+		base, ok := selector(n.Node, declared)
+		if !ok {
+			return nil, false
+		}
+		return append(base, name.Value), true
+	}
+	return nil, false
+}
+
+// throughUntagged follows names from the struct type t and returns the
+// selector of the first untagged field on the way that the selection reads
+// through (a pointer it follows, a map or interface it takes a member of)
+// or, if whole is set, that the selected value is or holds (a map, slice,
+// pointer or interface in an untagged part of it). A tagged field on the
+// way ends the search: the library built it and copies it deeply. A name
+// that is no field (a method, a function) selects nothing to check.
+func throughUntagged(t reflect.Type, names []string, whole bool) string {
+	cur, sel := t, ""
+	for _, name := range names {
+		if cur.Kind() != reflect.Struct {
+			return cmp.Or(sel, "$env") // a member of an untagged map, pointer or interface
+		}
+		f, ok := fieldByExprName(cur, name)
+		if !ok {
+			return ""
+		}
+		sel = strings.TrimPrefix(sel+"."+f.Name, ".")
+		for i, x := range f.Index {
+			sf := cur.Field(x)
+			if tag, tagged := sf.Tag.Lookup("live"); tagged && tag != "-" {
+				return "" // the library's own value, deep copied
+			}
+			cur = sf.Type
+			if i < len(f.Index)-1 && cur.Kind() == reflect.Pointer {
+				return sel // a field promoted through an embedded pointer
+			}
+		}
+	}
+	if whole && holdsUntaggedAlias(cur) {
+		return cmp.Or(sel, "$env")
+	}
+	return ""
+}
+
+// fieldByExprName finds the field of struct type t that an expression
+// names name: by its expr tag if it has one, else by its Go name,
+// promoted fields included.
+func fieldByExprName(t reflect.Type, name string) (reflect.StructField, bool) {
+	for _, f := range reflect.VisibleFields(t) {
+		tag := f.Tag.Get("expr")
+		if tag == name || tag == "" && f.Name == name {
+			return f, f.IsExported()
+		}
+	}
+	return reflect.StructField{}, false
+}
+
+// holdsUntaggedAlias reports whether a value of type t, copied by
+// assignment with its tagged fields deep copied (copyConfig), still
+// shares memory with its original: t is or holds, outside tagged fields,
+// a map, slice, pointer or interface.
+func holdsUntaggedAlias(t reflect.Type) bool {
+	if t.Kind() != reflect.Struct {
+		return typeNeedsCopy(t)
+	}
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		if tag, tagged := sf.Tag.Lookup("live"); tagged && tag != "-" {
+			continue
+		}
+		if holdsUntaggedAlias(sf.Type) {
+			return true
+		}
+	}
+	return false
 }

@@ -3,6 +3,7 @@ package livebind
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/expr-lang/expr/vm"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -569,4 +571,317 @@ func TestSlowConditionsHonourBindContext(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	})
+}
+
+// gatedCond's condition calls a method that blocks until the test closes
+// gatedRelease (or 30 s pass, so that a regression cannot hang the child).
+type gatedCond struct {
+	Mode  string `live:"env=MODE; poll=1h"`
+	Extra string `live:"env=EXTRA; poll=1h; when=Gated()"`
+}
+
+// gatedRelease is what Gated waits for; set by the child-process test that
+// uses gatedCond before it binds.
+var gatedRelease chan struct{}
+
+// gatedInvalid is a gatedCond that Validate refuses.
+type gatedInvalid struct{ gatedCond }
+
+func (*gatedInvalid) Validate() error { return errors.New("never valid") }
+
+func (*gatedCond) Gated() bool {
+	select {
+	case <-gatedRelease:
+	case <-time.After(30 * time.Second):
+	}
+	return true
+}
+
+// TestCloseWaitsForAbandonedCondition: Close returned while an abandoned
+// when= evaluation still ran, so the evaluation's goroutine outlived the
+// Binding (a user's goleak check failed, and it held its copy of the
+// candidate). Close now waits for abandoned evaluations too, within the
+// same WithCloseTimeout as callbacks, and reports one still running then
+// as it does a callback: an error wrapping ErrCloseTimeout and an Error
+// log. In a child process: it sets conditionTimeout, and a Close that
+// never returned would hang the test binary.
+func TestCloseWaitsForAbandonedCondition(t *testing.T) {
+	t.Run("released", func(t *testing.T) {
+		childtest.Require(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+			conditionTimeout = 20 * time.Millisecond
+			gatedRelease = make(chan struct{})
+			env := newEnv("MODE", "a", "EXTRA", "x")
+			b, err := Bind(t.Context(), &gatedCond{}, WithLookupEnv(env.lookup), WithCloseTimeout(10*time.Second))
+			require.NoError(t, err)
+			assert.Empty(t, b.Get().Extra, "a condition that did not finish counts as false")
+			require.Equal(t, 1, goroutinesIn("livebind.runCondition"), "the abandoned evaluation goes on")
+			// The applier goes on meanwhile.
+			env.set("MODE", "b")
+			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+			defer cancel()
+			require.NoError(t, b.Reload(ctx))
+			require.Equal(t, "b", b.Get().Mode)
+
+			time.AfterFunc(200*time.Millisecond, func() { close(gatedRelease) })
+			start := time.Now()
+			require.NoError(t, b.Close())
+			took := time.Since(start)
+			assert.Zero(t, goroutinesIn("livebind.runCondition"), "Close returned before the abandoned evaluation ended (after %v)", took.Round(time.Millisecond))
+			assert.Zero(t, goroutinesIn("livebind.(*evaluator[...]).loop"), "Close returned before the abandoned evaluator ended")
+			assert.Less(t, took, 5*time.Second)
+		})
+	})
+	t.Run("bind-fails", func(t *testing.T) {
+		// A Bind that fails ends what it started as Close does, abandoned
+		// evaluations included.
+		childtest.Require(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+			conditionTimeout = 20 * time.Millisecond
+			gatedRelease = make(chan struct{})
+			env := newEnv("MODE", "a", "EXTRA", "x")
+			time.AfterFunc(200*time.Millisecond, func() { close(gatedRelease) })
+			_, err := Bind(t.Context(), &gatedInvalid{}, WithLookupEnv(env.lookup), WithCloseTimeout(10*time.Second))
+			require.ErrorIs(t, err, ErrValidation)
+			assert.NotErrorIs(t, err, ErrCloseTimeout)
+			assert.Zero(t, goroutinesIn("livebind.runCondition"), "Bind returned before the abandoned evaluation ended")
+		})
+	})
+	t.Run("stuck", func(t *testing.T) {
+		childtest.Require(t, childtest.Limits{Timeout: 60 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+			conditionTimeout = 20 * time.Millisecond
+			gatedRelease = make(chan struct{})
+			var logs logBuffer
+			env := newEnv("MODE", "a", "EXTRA", "x")
+			b, err := Bind(t.Context(), &gatedCond{}, WithLookupEnv(env.lookup),
+				WithCloseTimeout(300*time.Millisecond), WithLogger(logs.logger()))
+			require.NoError(t, err)
+			require.Equal(t, 1, goroutinesIn("livebind.runCondition"), "the abandoned evaluation goes on")
+			start := time.Now()
+			err = b.Close()
+			took := time.Since(start)
+			require.ErrorIs(t, err, ErrCloseTimeout)
+			assert.Contains(t, err.Error(), "Extra", "the error names the field")
+			assert.GreaterOrEqual(t, took, 250*time.Millisecond)
+			assert.Less(t, took, 3*time.Second)
+			assert.Contains(t, logs.String(), "Close abandoned when= evaluations")
+			close(gatedRelease)
+			deadline := time.Now().Add(5 * time.Second)
+			for goroutinesIn("livebind.runCondition") > 0 {
+				require.True(t, time.Now().Before(deadline), "the released evaluation never ended")
+				time.Sleep(5 * time.Millisecond)
+			}
+		})
+	})
+}
+
+// untaggedFlags' slow condition reads Flags, an untagged map, which
+// Validate edits in place.
+type untaggedFlags struct {
+	Hosts   []string `live:"env=HOSTS; poll=1h"`
+	Allowed []string `live:"env=ALLOWED; poll=1h"`
+	Flags   map[string]bool
+	Extra   string `live:"env=EXTRA; poll=1h; when=all(Hosts, {Flags[#] || # in Allowed})"`
+}
+
+func (c *untaggedFlags) Validate() error {
+	for i := range 100 {
+		c.Flags[fmt.Sprint("validated-", i)] = true
+	}
+	return nil
+}
+
+// TestConditionReadingUntaggedAliasIsRefused: untagged fields belong to
+// the caller and are copied shallowly, so a when= expression that read
+// through an untagged map (or slice, or pointer) read the caller's memory:
+// an evaluation abandoned after conditionTimeout read Flags while
+// Validate wrote it in the candidate, a data race (and possibly a fatal
+// concurrent map access). Bind now refuses such an expression with a tag
+// error naming the field. In a child process, built with -race: the old
+// behavior reports the race or crashes.
+func TestConditionReadingUntaggedAliasIsRefused(t *testing.T) {
+	childtest.Require(t, childtest.Limits{Timeout: 120 * time.Second}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+		conditionTimeout = 20 * time.Millisecond
+		env := slowHostsEnv(2000)
+		b, err := Bind(t.Context(), &untaggedFlags{Flags: map[string]bool{}}, WithLookupEnv(env.lookup))
+		if err == nil {
+			deadline := time.Now().Add(90 * time.Second)
+			for goroutinesIn("livebind.runCondition") > 0 && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			_ = b.Close()
+		}
+		require.ErrorIs(t, err, ErrTag)
+		assert.Contains(t, err.Error(), "Extra")
+		assert.Contains(t, err.Error(), "Flags")
+	})
+}
+
+// aliasPool stands for a client or pool an untagged field points to.
+type aliasPool struct{ Size int }
+
+func (p *aliasPool) Ready() bool { return p != nil && p.Size > 0 }
+
+// aliasDB mixes tagged values with untagged ones that alias.
+type aliasDB struct {
+	Host  string   `live:"env=DB_HOST"`
+	Hosts []string `live:"env=DB_HOSTS"`
+	Pool  *aliasPool
+	Name  string
+}
+
+// AliasEmbedded is promoted through a pointer.
+type AliasEmbedded struct{ Deep string }
+
+// aliasCfg has untagged fields of every kind a when= expression can name.
+type aliasCfg struct {
+	Mode    string         `live:"env=MODE"`
+	Tagged  []string       `live:"env=TAGGED"`
+	Limits  map[string]int `live:"env=LIMITS"`
+	Flags   map[string]bool
+	Names   []string
+	Opts    *aliasPool
+	Any     any
+	Region  string
+	Renamed map[string]bool `expr:"flags2"`
+	DB      aliasDB
+	Plain   struct{ A, B int }
+	*AliasEmbedded
+}
+
+func (c *aliasCfg) Beta() bool { return c.Flags["beta"] }
+
+// TestConditionUntaggedAliases: which untagged fields an expression reads
+// through (untaggedAliases): Bind refuses those.
+func TestConditionUntaggedAliases(t *testing.T) {
+	t.Parallel()
+	rt := reflect.TypeFor[aliasCfg]()
+	for _, c := range []struct {
+		name, src string
+		want      []string
+	}{
+		{"tagged", `Mode == "x" && len(Tagged) > 0 && Limits.max > 1 && "a" in Tagged`, nil},
+		{"untagged-scalar", `Region == "eu"`, nil},
+		{"untagged-struct-member", `DB.Name == "x" && DB.Host != "" && Plain.A > 1`, nil},
+		{"untagged-struct-whole", `Plain == Plain`, nil},
+		{"tagged-in-untagged", `len(DB.Hosts) > 0`, nil},
+		{"nil", `Opts != nil && nil != Flags && Any == nil && DB.Pool != nil`, nil},
+		{"method", `Beta()`, nil},
+		{"method-on-field", `DB.Pool.Ready() && Opts.Ready()`, nil},
+		{"env-member", `$env.Mode == "x" && $env["Region"] == "y"`, nil},
+		{"map-index", `Flags["beta"]`, []string{"Flags"}},
+		{"map-member", `Flags.beta`, []string{"Flags"}},
+		{"map-in", `"beta" in Flags`, []string{"Flags"}},
+		{"slice-len", `len(Names) > 0`, []string{"Names"}},
+		{"slice-predicate", `any(Tagged, {# in Names})`, []string{"Names"}},
+		{"pointer-member", `Opts.Size > 1`, []string{"Opts"}},
+		{"interface", `Any.x == 1`, []string{"Any"}},
+		{"expr-tag", `flags2["x"]`, []string{"Renamed"}},
+		{"nested-pointer", `DB.Pool.Size > 0`, []string{"DB.Pool"}},
+		{"struct-whole", `toJSON(DB) != ""`, []string{"DB"}},
+		{"promoted-through-pointer", `Deep == "x"`, []string{"Deep"}},
+		{"let", `let f = Flags; f.x`, []string{"Flags"}},
+		{"env-member-alias", `$env.Flags.beta`, []string{"Flags"}},
+		{"env-whole", `len($env) > 0`, []string{"$env"}},
+		{"env-concat", `$env["Mo" + "de"] != ""`, []string{"$env"}}, // + is a call (boundedConcat), not folded
+		{"env-dynamic", `$env[Region] != nil`, []string{"$env"}},
+		{"map-filter", `all(map(filter(Tagged, true), Names[0]), # != "")`, []string{"Names"}},
+		{"two", `Flags.x && len(Names) > 0 && Flags.y`, []string{"Flags", "Names"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			prog, err := compileCondition(c.src, rt)
+			require.NoError(t, err)
+			assert.Equal(t, c.want, untaggedAliases(prog.Node(), rt))
+		})
+	}
+}
+
+// concatenated builds a string step by step in its condition.
+type concatenated struct {
+	Pad   string   `live:"env=PAD; poll=1h"`
+	Items []string `live:"env=ITEMS; poll=1h"`
+	Extra string   `live:"env=EXTRA; poll=1h; when=len(reduce(Items, #acc + Pad, '')) < 100"`
+}
+
+// TestConditionConcatIsBounded: expr charges its memory budget for
+// ranges and some builtins, not for +, so reduce(Items, #acc + Pad, "")
+// with a 4 MiB Pad and 200 items grew a string without bound (800 MiB,
+// and the square of that copied on the way). livebind's + refuses a
+// string over 16 MiB. In a child process under a 160 MiB heap watchdog:
+// the old behavior passes it.
+func TestConditionConcatIsBounded(t *testing.T) {
+	childtest.Require(t, childtest.Limits{Timeout: 60 * time.Second, Heap: 160 << 20}, func(t *testing.T) { //nolint:thelper // a child-process test body, not a helper
+		env := newEnv("PAD", "ab", "ITEMS", "a,b", "EXTRA", "x")
+		b := mustBind(t, &concatenated{}, WithLookupEnv(env.lookup))
+		require.Equal(t, "x", b.Get().Extra)
+		env.set("PAD", strings.Repeat("p", 4<<20))
+		env.set("ITEMS", strings.TrimSuffix(strings.Repeat("i,", 200), ","))
+		_ = b.Reload(t.Context())
+		assert.Empty(t, b.Get().Extra, "a condition that fails counts as false")
+		ok, err := b.evalCondition(b.conds[0], b.Get())
+		assert.False(t, ok)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "limit")
+	})
+}
+
+// plusCfg has operands of every kind + takes.
+type plusCfg struct {
+	Mode    appMode
+	Name    string
+	Nums    []int
+	Words   []string
+	Timeout time.Duration
+	At      time.Time
+	Any     any
+}
+
+// TestConditionPlus: + on strings goes through addBounded, and means what
+// expr's + means on every operand: numbers, durations, times, operands
+// known only at run time; a + of mismatched known types is still a
+// compile error, and one found at run time an evaluation error.
+func TestConditionPlus(t *testing.T) {
+	t.Parallel()
+	rt := reflect.TypeFor[plusCfg]()
+	env := &plusCfg{
+		Mode: "dev", Name: "n", Nums: []int{1, 2, 3}, Words: []string{"a", "b"},
+		Timeout: time.Second, At: time.Unix(0, 0).UTC(), Any: 4,
+	}
+	for _, c := range []struct {
+		name, src string
+		want      any // bool, or an error's text
+	}{
+		{"strings", `Name + "x" == "nx" && upper(Name + Name) == "NN"`, true},
+		{"named", `Mode + "-" + Name == "dev-n"`, true},
+		{"reduce-strings", `reduce(Words, #acc + #, "") == "ab"`, true},
+		{"reduce-acc", `reduce(Words, #acc + #acc + #, "") == "aab"`, true},
+		{"reduce-ints", `reduce(Nums, #acc + #, 0) == 6 && reduce(Nums, #acc + #acc, 1) == 8`, true},
+		{"numbers", `Nums[0] + 1 == 2 && 1.5 + 1 == 2.5`, true},
+		{"duration", `Timeout + Timeout == duration("2s")`, true},
+		{"time", `(At + Timeout).Unix() == 1`, true},
+		{"any", `Any + 1 == 5`, true},
+		{"literals", `"a" + "b" == "ab"`, true},
+		{"mismatch-compile", `Name + 1 == "n1"`, "mismatched types"},
+		{"mismatch-run", `reduce(Nums, #acc + #, "") == ""`, "invalid operation"},
+		{"limit", `len(reduce(1..20, #acc + repeat("p", 1048576), "")) > 0`, "limit"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			prog, err := compileCondition(c.src, rt)
+			if want, ok := c.want.(string); ok && strings.Contains(c.name, "compile") {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), want)
+				return
+			}
+			require.NoError(t, err)
+			var m vm.VM
+			out, err := m.Run(prog, env)
+			if want, ok := c.want.(string); ok {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), want)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, c.want, out)
+		})
+	}
 }

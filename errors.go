@@ -57,9 +57,10 @@ var (
 	// reports a subscriber's callback panicking (it names the field and
 	// generation of the update whose delivery panicked).
 	ErrCallbackPanic = errors.New("callback panicked")
-	// ErrCloseTimeout is wrapped by Close's error when callbacks were still
-	// running after the bound set by [WithCloseTimeout] and were abandoned.
-	ErrCloseTimeout = errors.New("callbacks still running at close")
+	// ErrCloseTimeout is wrapped by Close's error when callbacks, or when=
+	// evaluations abandoned for taking too long, were still running after
+	// the bound set by [WithCloseTimeout] and were abandoned.
+	ErrCloseTimeout = errors.New("user code still running at close")
 	// ErrEmpty reports a source that holds zero bytes where a document was
 	// expected. It is the same value as sources.ErrEmpty.
 	ErrEmpty = sources.ErrEmpty

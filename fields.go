@@ -55,6 +55,13 @@ func buildPlan(t reflect.Type) *typePlan {
 				f.tag.invalid = true
 				continue
 			}
+			if sel := untaggedAliases(c.program.Node(), t); len(sel) > 0 {
+				errs = append(errs, tagError(f.path, "when", fmt.Errorf(
+					"%q reads through untagged %s (a map, slice, pointer or interface): every copy of the struct shares what an untagged field points to, and an evaluation may run on in the background after 1 s, so it would race with Validate or the code that changes it; tag the field, or compare it only with nil (a method the expression calls may read it, if nothing changes it while an evaluation runs)",
+					src, untaggedNames(sel))))
+				f.tag.invalid = true
+				continue
+			}
 			f.when = c
 		}
 	}
@@ -174,4 +181,12 @@ func (p *typePlan) fieldNames() string {
 		names[i] = p.fields[i].path
 	}
 	return strings.Join(names, ", ")
+}
+
+// untaggedNames names the untagged fields in a when= error.
+func untaggedNames(sel []string) string {
+	if len(sel) == 1 {
+		return "field " + sel[0]
+	}
+	return "fields " + strings.Join(sel, ", ")
 }

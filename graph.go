@@ -188,14 +188,64 @@ func (b *Binding[T]) abandon(t *target, ev *evaluator[T]) {
 }
 
 // stopEvaluator ends the idle evaluator, if there is one, and waits for
-// it; shutdown calls it once the applier has stopped. An abandoned one is
-// not waited for.
+// it; shutdown calls it once the applier has stopped. Abandoned ones are
+// waited for by waitAbandoned.
 func (b *Binding[T]) stopEvaluator() {
 	if ev := b.condRun.eval; ev != nil {
 		b.condRun.eval = nil
 		close(ev.req)
 		<-ev.ended
 	}
+}
+
+// waitAbandoned waits until deadline, or until giveUp is closed, for the
+// abandoned evaluations that still run (at most one per condition:
+// t.runaway), and reports those still running then as Close reports
+// callbacks: an Error log and an error wrapping ErrCloseTimeout, which
+// name the fields. shutdown, which started at start, calls it once the
+// applier has stopped, so nothing writes t.runaway any more; the applier
+// itself never waits for an abandoned evaluation.
+func (b *Binding[T]) waitAbandoned(start, deadline time.Time, giveUp <-chan struct{}) error {
+	var (
+		timer   *time.Timer
+		expired bool
+		fields  []string
+	)
+	for _, t := range b.conds {
+		if t.runaway == nil {
+			continue
+		}
+		if !expired {
+			if timer == nil {
+				timer = time.NewTimer(time.Until(deadline))
+				defer timer.Stop()
+			}
+			select {
+			case <-t.runaway:
+				t.runaway = nil
+				continue
+			case <-timer.C:
+				expired = true
+			case <-giveUp:
+				expired = true
+			}
+		}
+		select {
+		case <-t.runaway:
+			t.runaway = nil
+		default:
+			for _, f := range t.fields {
+				fields = append(fields, f.plan.path)
+			}
+		}
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	waited := time.Since(start).Round(time.Millisecond)
+	b.log.Error("livebind: Close abandoned when= evaluations that did not end in time", "fields", fields, "waited", waited)
+	return fmt.Errorf("livebind: close: the when= evaluation of %s still running after %v, abandoned: %w",
+		strings.Join(fields, ", "), waited, ErrCloseTimeout)
 }
 
 // evaluator is a goroutine that runs when= expressions for a Binding, one

@@ -43,8 +43,8 @@ const DefaultStartTimeout = 30 * time.Second
 const DefaultBuffer = 256
 
 // DefaultCloseTimeout is how long [Binding.Close] waits for running
-// callbacks before it abandons them, unless [WithCloseTimeout] says
-// otherwise.
+// callbacks and when= evaluations before it abandons them, unless
+// [WithCloseTimeout] says otherwise.
 const DefaultCloseTimeout = 5 * time.Second
 
 func defaultOptions() options {
@@ -110,9 +110,14 @@ func WithHistory(n int) Option {
 
 // WithCloseTimeout bounds how long [Binding.Close] waits for callbacks that
 // are still running (a callback stuck on a channel nobody reads, a slow
-// network call). Past d, Close abandons them: it logs them at Error level
-// and returns an error wrapping [ErrCloseTimeout]; an abandoned callback's
-// goroutine ends when the callback returns, and it receives nothing more.
+// network call) and for when= evaluations that the applier gave up on
+// after 1 s and that still run (a slow expression, a method it calls that
+// blocks): one bound for both, counted from the start of Close. Past d,
+// Close abandons them: it logs them at Error level and returns an error
+// wrapping [ErrCloseTimeout]; an abandoned callback's goroutine ends when
+// the callback returns, and it receives nothing more; an abandoned
+// evaluation's ends when its expression returns. A failed Bind waits for
+// its evaluations the same way, unless its context has ended.
 // The default is [DefaultCloseTimeout].
 func WithCloseTimeout(d time.Duration) Option {
 	return optionFunc(func(o *options) {

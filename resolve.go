@@ -63,7 +63,8 @@ func resolveFields(p *typePlan, lookup func(string) (string, bool)) (_ resolved,
 		fp := &p.fields[i]
 		f, t, err := resolveField(fp, lookup)
 		if t != nil && t.hideLoc && t.spec.Location != "" {
-			hidden = append(hidden, locationForms(t.spec.Scheme, t.spec.Location, wd)...)
+			t.hidden = locationForms(t.spec.Scheme, t.spec.Location, wd)
+			hidden = append(hidden, t.hidden...)
 		}
 		if err != nil || f == nil {
 			errs = append(errs, err)
@@ -84,7 +85,7 @@ func resolveFields(p *typePlan, lookup func(string) (string, bool)) (_ resolved,
 	shareDocumentRules(res.targets)
 	for _, t := range res.targets {
 		t.name = t.describe()
-		if t.hideLoc {
+		if t.hideLoc && t.hidden == nil { // secret through a field that shares it, or no location
 			t.hidden = locationForms(t.spec.Scheme, t.spec.Location, wd)
 		}
 	}
