@@ -99,7 +99,9 @@ func TestNoDirectoryLeftAfterStop(t *testing.T) {
 	}
 	d.mu.Unlock()
 	require.Empty(t, left, "d.dirs after every watch stopped")
-	require.Empty(t, allWatches(d))
+	if os.Getenv(fallbackEnv) == "" { // fsnotify's own list keeps a path that shared a kernel watch (see TestLinkSwapLeavesNoWatch)
+		require.Empty(t, allWatches(d))
+	}
 	if n, ok := kernelWatches(t, d); ok {
 		require.Zero(t, n, "kernel watches after every watch stopped")
 	}
