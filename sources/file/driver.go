@@ -66,13 +66,14 @@ type driver struct {
 // ancestor of one, or both. d.dirs holds the ancestors of each of its
 // directories.
 type dirWatch struct {
-	refs    int         // Watch calls and link targets that need it
-	anc     int         // directories below it that need it as an ancestor
-	added   bool        // the notifier's watch is in place
-	full    bool        // added for everything, not only for its entries
-	refused bool        // an ancestor whose watch failed (not missing); tried again when an event above it says it changed
-	info    os.FileInfo // the directory when the watch was added
-	shared  bool        // another watched path led to the same directory when one of them was added
+	refs      int         // Watch calls and link targets that need it
+	anc       int         // directories below it that need it as an ancestor
+	added     bool        // the notifier's watch is in place
+	full      bool        // added for everything, not only for its entries
+	refused   bool        // an ancestor whose watch failed (not missing); tried again after an event above it, or refusedRetry later
+	refusedAt time.Time   // when it was last refused
+	info      os.FileInfo // the directory when the watch was added
+	shared    bool        // another watched path led to the same directory when one of them was added
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
@@ -314,9 +315,10 @@ func (d *driver) ensureAncestorsLocked(dir string) {
 	}
 	for _, p := range slices.Backward(up) {
 		dw := d.dirs[p]
-		if dw == nil || dw.added || dw.refused {
+		if dw == nil || dw.added || dw.refused && time.Since(dw.refusedAt) < refusedRetry {
 			continue
 		}
+		again := dw.refused // logged already
 		err := d.ensureLocked(p)
 		switch {
 		case err == nil:
@@ -327,18 +329,30 @@ func (d *driver) ensureAncestorsLocked(dir string) {
 			// and no system call per read until an event above them.
 			for _, q := range up[:slices.Index(up, p)+1] {
 				if qw := d.dirs[q]; qw != nil && !qw.added {
-					qw.refused = true
+					qw.refused, qw.refusedAt = true, time.Now()
 				}
+			}
+			if again {
+				return
 			}
 			d.logger.Warn("file: cannot watch a directory above a watched one (out of inotify watches); "+
 				"one of them replaced is not seen until something else has the file read", "dir", p, "err", showPaths(err))
 			return
 		default: // a directory that cannot be read (mode 711), say
-			dw.refused = true
+			dw.refused, dw.refusedAt = true, time.Now()
+			if again {
+				continue
+			}
 			d.logger.Debug("file: cannot watch a directory above a watched one", "dir", p, "err", showPaths(err))
 		}
 	}
 }
+
+// refusedRetry is how long a refused ancestor's watch is not tried again
+// by the looks before reads (an event above it tries it at once). inotify
+// reports no attribute change of an ancestor (see entriesMask), so a
+// permission fixed is found this way. A variable for tests.
+var refusedRetry = 30 * time.Second
 
 // ancestorEventLocked handles an event on name path in a watched
 // directory: when path is a watched directory or an ancestor of one, and

@@ -25,13 +25,18 @@ const inotifyMask = unix.IN_MODIFY | unix.IN_CLOSE_WRITE | unix.IN_MOVED_TO | un
 	unix.IN_DELETE | unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_ATTRIB | unix.IN_ONLYDIR
 
 // entriesMask is what a directory watched only as an ancestor of a file's
-// directory needs: its names created, deleted, renamed or changing
-// attributes, and its own deletion or rename; not the writes and closes of
-// every file in it (an ancestor may be /tmp or /). IN_MASK_ADD keeps what
+// directory needs: its names created, deleted or renamed, and its own
+// deletion or rename; not the writes and closes of every file in it (an
+// ancestor may be /tmp or /). Nor IN_ATTRIB: an attribute change is an
+// event of a directory's children, and a mask with one makes the kernel
+// mark every cached entry of the directory (deleted names included) when
+// the watch is added and unmark them when it goes, and check the parent on
+// every change of every entry, system-wide: adding a watch on this
+// machine's /tmp took 8 ms with it, 7 µs without. IN_MASK_ADD keeps what
 // the directory is watched for already (through another path, or as a
 // file's directory), since inotify has one mask per directory.
 const entriesMask = unix.IN_MOVED_TO | unix.IN_MOVED_FROM | unix.IN_CREATE | unix.IN_DELETE | unix.IN_DELETE_SELF |
-	unix.IN_MOVE_SELF | unix.IN_ATTRIB | unix.IN_ONLYDIR | unix.IN_MASK_ADD
+	unix.IN_MOVE_SELF | unix.IN_ONLYDIR | unix.IN_MASK_ADD
 
 // inotify is the close-aware backend: inotify through golang.org/x/sys/unix,
 // reporting a file when its writer closes it (IN_CLOSE_WRITE) or when a
